@@ -1,0 +1,49 @@
+// Package provider defines the contract between push and a vendor push
+// service (Umeng, JPush, Getui, …).
+//
+// # Overview
+//
+// A vendor package implements [Provider]: it turns a [Request] into exactly
+// one call to the vendor and reports what the vendor said as a [Receipt] or an
+// [*Error]. Optional capabilities are separate interfaces discovered by type
+// assertion, in the manner of database/sql/driver: [StatusQuerier] polls a
+// task, [Canceler] cancels one.
+//
+// The package holds no vendor code and no state.
+//
+// # Contract for implementations
+//
+//   - Send makes at most one vendor call per Request (a vendor that needs an
+//     upload before a send may make those two). It never retries and never
+//     sleeps: retries, backoff and rate limiting belong to the caller
+//     (push.Service and messagecenter.Scanner), which owns the durable record.
+//   - Every method may be called concurrently from many goroutines.
+//   - A provider must not retain or modify the slices and maps of a Request
+//     after Send returns.
+//   - A non-nil error means the vendor did not accept the request as a whole,
+//     or that it is not known whether it did ([Indeterminate]). Per-token
+//     failures of an accepted request are reported in [Receipt.Failures],
+//     ordered as the tokens were given, not as an error.
+//   - Every error is, or wraps, a [*Error] whose [Kind] says what the caller
+//     should do. Each vendor keeps one table from its codes to kinds.
+//   - Secrets (master secrets, signs, auth tokens) never appear in errors,
+//     logs or [Receipt.Raw].
+//   - Send honours ctx: when ctx ends before the request was written the
+//     error is [Temporary]; when it ends after the body was sent it is
+//     [Indeterminate], because the vendor may have acted on it.
+//
+// # Errors
+//
+// Callers classify errors with [KindOf], [IsRetryable] or errors.Is against a
+// Kind value:
+//
+//	if errors.Is(err, provider.InvalidToken) { … }
+//
+// Validation failures are [InvalidRequest] errors that wrap a [*FieldError]
+// naming the offending field.
+//
+// # Testing
+//
+// Package providertest holds the conformance suite every provider passes and
+// an in-memory Mock provider for host applications' unit tests.
+package provider

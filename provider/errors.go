@@ -1,0 +1,197 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind classifies an error by what the caller should do about it. The enum is
+// append-only: values are never renumbered or reused.
+type Kind uint8
+
+const (
+	// Unknown is an error no table classified. Callers treat it like
+	// Temporary but spend an attempt on each retry, so it cannot loop forever.
+	Unknown Kind = iota
+	// Temporary means the vendor did not act on the request (network error
+	// before sending, HTTP 5xx, vendor "busy" codes); retrying is safe.
+	Temporary
+	// Indeterminate means the request was sent but the answer was lost (a
+	// timeout after the body went out). The vendor may have acted on it, so a
+	// retry must carry the same idempotency key.
+	Indeterminate
+	// RateLimited means the vendor refused the call for its rate; retry after
+	// RetryAfter (when set) without counting it as a failed attempt.
+	RateLimited
+	// QuotaExceeded means a daily/hourly quota is spent; retry later without
+	// counting an attempt.
+	QuotaExceeded
+	// InvalidToken means the device token(s) are unknown to the vendor or dead;
+	// the device's token must be disabled until it registers again.
+	InvalidToken
+	// InvalidRequest means the request itself is wrong (missing field, payload
+	// too long, bad value). Retrying the same request cannot succeed.
+	InvalidRequest
+	// Auth means the credentials, sign, IP whitelist or app state are wrong.
+	// Retrying cannot succeed until an operator fixes the configuration.
+	Auth
+)
+
+var kindNames = [...]string{
+	Unknown:        "unknown",
+	Temporary:      "temporary",
+	Indeterminate:  "indeterminate",
+	RateLimited:    "rate_limited",
+	QuotaExceeded:  "quota_exceeded",
+	InvalidToken:   "invalid_token",
+	InvalidRequest: "invalid_request",
+	Auth:           "auth",
+}
+
+// String returns the snake_case name of k, as stored in the database.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Error makes a Kind usable as an errors.Is target:
+// errors.Is(err, provider.InvalidToken).
+func (k Kind) Error() string { return "push provider: " + k.String() }
+
+// Retryable reports whether a later retry of the same request may succeed.
+// Unknown counts as retryable: losing a push is worse than a bounded number
+// of extra attempts.
+func (k Kind) Retryable() bool {
+	switch k {
+	case Unknown, Temporary, Indeterminate, RateLimited, QuotaExceeded:
+		return true
+	}
+	return false
+}
+
+// SpendsAttempt reports whether a failure of this kind counts against the
+// caller's maximum number of attempts. Rate and quota refusals do not.
+func (k Kind) SpendsAttempt() bool { return k != RateLimited && k != QuotaExceeded }
+
+// ParseKind returns the Kind whose String is s, or Unknown.
+func ParseKind(s string) Kind {
+	for k, n := range kindNames {
+		if n == s {
+			return Kind(k)
+		}
+	}
+	return Unknown
+}
+
+// Error is the one error type providers return. Match it with errors.As, or
+// its Kind with errors.Is.
+type Error struct {
+	Provider   string        // "umeng", "jpush", …
+	Op         string        // "send", "status", "cancel", "upload", "auth", "validate"
+	Kind       Kind          // what the caller should do
+	Code       string        // the vendor's own error code, verbatim ("2027"); empty when none
+	Message    string        // the vendor's message, never containing secrets
+	HTTPStatus int           // HTTP status of the vendor's answer; 0 when none arrived
+	RetryAfter time.Duration // how long the vendor asked us to wait; 0 when it did not say
+	Err        error         // the underlying cause, if any
+}
+
+// Error renders the error for logs. It never contains credentials.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Provider != "" {
+		b.WriteString(e.Provider)
+		b.WriteByte(' ')
+	}
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Kind.String())
+	if e.Code != "" {
+		b.WriteString(" (code ")
+		b.WriteString(e.Code)
+		b.WriteByte(')')
+	}
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " (http %d)", e.HTTPStatus)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the Kind of e, so that
+// errors.Is(err, provider.Temporary) works through any wrapping.
+func (e *Error) Is(target error) bool {
+	k, ok := target.(Kind)
+	return ok && k == e.Kind
+}
+
+// KindOf returns the Kind of the first *Error in err's chain, or Unknown when
+// there is none. A nil err has Kind Unknown too; check for nil first.
+func KindOf(err error) Kind {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Kind
+	}
+	return Unknown
+}
+
+// IsRetryable reports whether err is non-nil and retrying may succeed
+// (see Kind.Retryable).
+func IsRetryable(err error) bool { return err != nil && KindOf(err).Retryable() }
+
+// CodeOf returns the vendor code of the first *Error in err's chain.
+func CodeOf(err error) string {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// RetryAfterOf returns the RetryAfter of the first *Error in err's chain.
+func RetryAfterOf(err error) time.Duration {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.RetryAfter
+	}
+	return 0
+}
+
+// FieldError names the field of a request that failed validation.
+type FieldError struct {
+	Field  string // dotted path, e.g. "audience.tokens[3]" or "notification.title"
+	Reason string // what is wrong, e.g. "is required"
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Invalid returns an InvalidRequest *Error (Op "validate") wrapping a
+// *FieldError for field.
+func Invalid(field, reason string) error {
+	return &Error{Op: "validate", Kind: InvalidRequest, Err: &FieldError{Field: field, Reason: reason}}
+}
+
+// FieldOf returns the field named by the first *FieldError in err's chain.
+func FieldOf(err error) string {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
+}

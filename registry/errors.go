@@ -1,0 +1,37 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotFound means the row does not exist.
+	ErrNotFound = errors.New("registry: not found")
+	// ErrConflict means the write collides with the current state of a row
+	// (a unique key, a dedupe key, a lost claim).
+	ErrConflict = errors.New("registry: conflict")
+	// ErrClaimLost means the claim token no longer holds the row: its lease
+	// expired and another worker may own it. Nothing was written.
+	ErrClaimLost = fmt.Errorf("%w: claim no longer held", ErrConflict)
+	// ErrNotOwner means the user-device link belongs to another user.
+	ErrNotOwner = errors.New("registry: user-device link belongs to another user")
+	// ErrInvalid is matched by every *ValidationError.
+	ErrInvalid = errors.New("registry: invalid value")
+)
+
+// ValidationError names a field whose value cannot be stored. Stores return
+// it before writing anything.
+type ValidationError struct {
+	Field  string // column-oriented name, e.g. "title" or "device.push_token"
+	Reason string
+}
+
+func (e *ValidationError) Error() string { return "registry: " + e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true for every *ValidationError.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}

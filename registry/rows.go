@@ -1,0 +1,226 @@
+package registry
+
+import "time"
+
+// Platforms stored in sys_devices.platform.
+const (
+	PlatformIOS     = "ios"
+	PlatformAndroid = "android"
+)
+
+// DefaultPushPlatform is the brief's default sys_devices.push_platform.
+const DefaultPushPlatform = "umeng"
+
+// Device is a row of sys_devices.
+type Device struct {
+	ID           int64
+	UUID         string // the app-generated device id; unique per Platform
+	Platform     string // "ios" or "android"
+	PushToken    string // push_device_token, issued by the vendor's SDK
+	PushPlatform string // vendor name, the provider's Name(); "" means DefaultPushPlatform
+	Name         string
+	OS           string
+	OSVersion    string
+	Alias        string
+	// TokenDisabledAt is set when the vendor reported the token invalid; the
+	// token is not pushed to again until the device registers anew.
+	TokenDisabledAt     *time.Time
+	TokenDisabledReason string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// UserDevice is a row of sys_user_devices: a user's login on a device.
+type UserDevice struct {
+	ID        int64
+	UserNum   string
+	DeviceID  int64
+	Active    bool // the brief's state = 1
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Target is one pushable device of a user: an active link to a device whose
+// token is set and not disabled.
+type Target struct {
+	UserDeviceID int64
+	UserNum      string
+	DeviceID     int64
+	Platform     string
+	PushPlatform string
+	Token        string
+}
+
+// TargetQuery pages through the targets of a set of users, ordered by
+// UserDeviceID.
+type TargetQuery struct {
+	UserNums []string
+	// AfterUserDeviceID is the keyset cursor: only links with a larger id are
+	// returned. Pass the last UserDeviceID of the previous page.
+	AfterUserDeviceID int64
+	// Limit is the page size; 0 means DefaultPageSize.
+	Limit int
+}
+
+// DefaultPageSize is the page size of a TargetQuery without a Limit.
+const DefaultPageSize = 1000
+
+// Push message types stored in sys_push_messages.push_type.
+const (
+	PushTypeUsers     = "users"     // to the devices of listed users
+	PushTypeBroadcast = "broadcast" // to every device of a platform
+)
+
+// PushMessage is a row of sys_push_messages. The per-platform columns are a
+// summary of the message's deliveries, kept current by the store with
+// Summarize whenever a delivery changes.
+type PushMessage struct {
+	ID       int64
+	Title    string
+	Content  string
+	Extra    string // extra_params_string: a JSON object of string values, or ""
+	PushType string // PushTypeUsers or PushTypeBroadcast
+	// DedupeKey makes creation idempotent: a second CreatePushMessage with the
+	// same non-empty key fails with ErrConflict. The Scanner uses
+	// "message_center#<id>".
+	DedupeKey string
+	// ExpireAt is when the vendor stops trying; polling stops then too.
+	ExpireAt  *time.Time
+	IOS       PlatformSummary
+	Android   PlatformSummary
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Summary returns the summary of platform p ("ios" or "android").
+func (m *PushMessage) Summary(p string) *PlatformSummary {
+	if p == PlatformIOS {
+		return &m.IOS
+	}
+	return &m.Android
+}
+
+// PlatformSummary is the brief's ios_* / android_* columns.
+type PlatformSummary struct {
+	DeviceTokens string // comma-separated tokens of every delivery
+	TaskID       string // comma-separated vendor ids of accepted deliveries
+	Ret          string // RetSuccess, RetFail, RetPending, RetPartial or ""
+	Status       string // a provider.State, StatusPending, StatusPartial or ""
+	Response     string // the latest vendor response or error, secrets removed
+	Timestamp    string // unix milliseconds of the latest send attempt
+	IsSend       bool   // whether anything is to be sent for this platform
+}
+
+// Summary values of Ret and Status.
+const (
+	RetSuccess    = "SUCCESS" // every delivery accepted (Umeng's own word)
+	RetFail       = "FAIL"    // every delivery failed
+	RetPending    = "PENDING" // some delivery not yet accepted or failed
+	RetPartial    = "PARTIAL" // some accepted, some failed, none pending
+	StatusPending = "pending" // waiting to be sent
+	StatusPartial = "partial" // final, with mixed outcomes
+)
+
+// DeliveryState is where a delivery is in its life.
+type DeliveryState string
+
+// Delivery states.
+const (
+	// DeliveryPending: not yet accepted by the vendor. Due for a send at
+	// NextAttemptAt.
+	DeliveryPending DeliveryState = "pending"
+	// DeliveryAccepted: the vendor accepted it and it is pollable; due for a
+	// status poll at NextAttemptAt until VendorState is final.
+	DeliveryAccepted DeliveryState = "accepted"
+	// DeliveryDone: final; VendorState says how it ended.
+	DeliveryDone DeliveryState = "done"
+	// DeliveryFailed: final; the vendor refused it or attempts ran out.
+	DeliveryFailed DeliveryState = "failed"
+)
+
+// Final reports whether s is a final state.
+func (s DeliveryState) Final() bool { return s == DeliveryDone || s == DeliveryFailed }
+
+// Delivery audiences.
+const (
+	AudienceTokens    = "tokens"
+	AudienceBroadcast = "broadcast"
+)
+
+// Delivery is a row of sys_push_deliveries: one vendor call of a push
+// message (one provider, one platform, at most the provider's MaxTokens
+// tokens). It is the outbox: written before the call, finished after it.
+type Delivery struct {
+	ID             int64
+	PushMessageID  int64
+	Provider       string // provider name
+	Platform       string // "ios" or "android"
+	Seq            int    // chunk number within (message, provider, platform), from 0
+	Audience       string // AudienceTokens or AudienceBroadcast
+	Tokens         []string
+	IdempotencyKey string // unique across all deliveries; reused by every retry
+	State          DeliveryState
+	// Attempts counts send attempts. ClaimDeliveries(ClaimSend) adds one; a
+	// finishing write may set it back (rate limits do not spend attempts).
+	Attempts      int
+	NextAttemptAt time.Time // when State is pending: next send; accepted: next poll
+	ExpireAt      *time.Time
+	ReceiptID     string // vendor task id or msg id
+	Pollable      bool
+	VendorState   string // a provider.State, once known
+	Ret           string // RetSuccess or RetFail once known
+	Response      string // vendor response or error text, secrets removed
+	ErrorKind     string // provider.Kind name of the last error
+	ErrorCode     string // vendor code of the last error
+	SentAt        *time.Time
+	ClaimToken    string
+	LeaseUntil    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Center message send states (sys_message_center.send_state).
+const (
+	SendStateUnsent = 0 // waiting; the brief's default
+	SendStateSent   = 1 // delivered; send_result says how
+	SendStateFailed = 2 // given up; remark says why
+)
+
+// CenterMessage is a row of sys_message_center.
+type CenterMessage struct {
+	ID          int64
+	Title       string
+	Content     string
+	Extra       string // extra_params_string
+	NotifyMode  string // "push", "sms", "email" or a host-defined mode
+	NotifyLevel int    // higher is more urgent; claimed first
+	Receivers   string // list of user_nums (see the Scanner's docs for separators)
+	SendState   int
+	SendResult  string // for push: "push_message#<id>"
+	Remark      string
+	// SendAt delays the row until then (nil: due at once).
+	SendAt        *time.Time
+	Attempts      int
+	NextAttemptAt *time.Time // set by retries; nil: due at SendAt
+	ClaimToken    string
+	LeaseUntil    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// ClaimKind selects what ClaimDeliveries claims.
+type ClaimKind int
+
+// Claim kinds.
+const (
+	ClaimSend ClaimKind = iota + 1 // pending deliveries due for a send
+	ClaimPoll                      // accepted pollable deliveries due for a status poll
+)
+
+// ClaimParams says what to claim and for how long.
+type ClaimParams struct {
+	Now   time.Time     // decides what is due and when the lease ends
+	Limit int           // at most this many rows; must be > 0
+	Lease time.Duration // the claim lasts until Now+Lease; must be > 0
+	Kind  ClaimKind     // deliveries only
+}

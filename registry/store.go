@@ -1,0 +1,81 @@
+package registry
+
+import "context"
+
+// Devices registers devices and links them to users.
+type Devices interface {
+	// RegisterDevice upserts d by (Platform, UUID), updating PushToken,
+	// PushPlatform, Name, OS and OSVersion, and clearing any token
+	// disablement; then, in the same transaction, activates the link of
+	// userNum to the device and deactivates the device's links to every other
+	// user. It returns the stored device and link.
+	RegisterDevice(ctx context.Context, d *Device, userNum string) (Device, UserDevice, error)
+	// GetDevice returns the device with id, or ErrNotFound.
+	GetDevice(ctx context.Context, id int64) (Device, error)
+	// GetUserDevice returns the link with id, or ErrNotFound.
+	GetUserDevice(ctx context.Context, id int64) (UserDevice, error)
+	// DeactivateLink logs userNum out of the link userDeviceID: ErrNotFound
+	// when there is no such link, ErrNotOwner when it belongs to another
+	// user. Deactivating an inactive link succeeds.
+	DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error
+	// ListTargets returns one page of the pushable devices of q.UserNums,
+	// ordered by UserDeviceID; an empty page ends the listing.
+	ListTargets(ctx context.Context, q TargetQuery) ([]Target, error)
+	// DisableTokens marks the listed tokens of (pushPlatform, platform)
+	// invalid and returns how many devices were changed.
+	DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error)
+}
+
+// PushMessages is the outbox of pushes and their deliveries.
+type PushMessages interface {
+	// CreatePushMessage inserts m and ds in one transaction, setting their
+	// IDs, each delivery's PushMessageID, and m's summary columns. A
+	// delivery may be created already claimed (ClaimToken and LeaseUntil
+	// set), so that its creator sends it without a race. A non-empty
+	// m.DedupeKey that exists already fails with ErrConflict and writes
+	// nothing.
+	CreatePushMessage(ctx context.Context, m *PushMessage, ds []*Delivery) error
+	// GetPushMessage returns the message with id, or ErrNotFound.
+	GetPushMessage(ctx context.Context, id int64) (PushMessage, error)
+	// GetPushMessageByDedupeKey returns the message created with key, or
+	// ErrNotFound.
+	GetPushMessageByDedupeKey(ctx context.Context, key string) (PushMessage, error)
+	// ListDeliveries returns the deliveries of a message ordered by ID.
+	ListDeliveries(ctx context.Context, pushMessageID int64) ([]Delivery, error)
+	// ClaimDeliveries claims up to p.Limit due deliveries of p.Kind whose
+	// claim is free or expired, oldest NextAttemptAt first. ClaimSend
+	// increments Attempts. Each returned row carries its new ClaimToken and
+	// LeaseUntil.
+	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Delivery, error)
+	// FinishDelivery writes d's outcome (State, Attempts, NextAttemptAt,
+	// ReceiptID, Pollable, VendorState, Ret, Response, ErrorKind, ErrorCode,
+	// SentAt), releases the claim, and refreshes the message's summary for
+	// d.Platform, all in one transaction and only while d.ClaimToken still
+	// holds the row; otherwise ErrClaimLost.
+	FinishDelivery(ctx context.Context, d *Delivery) error
+}
+
+// CenterMessages is the queue of sys_message_center.
+type CenterMessages interface {
+	// EnqueueCenterMessage inserts m with SendState unsent and sets m.ID.
+	EnqueueCenterMessage(ctx context.Context, m *CenterMessage) error
+	// GetCenterMessage returns the row with id, or ErrNotFound.
+	GetCenterMessage(ctx context.Context, id int64) (CenterMessage, error)
+	// ClaimCenterMessages claims up to p.Limit unsent rows that are due
+	// (SendAt and NextAttemptAt unset or <= p.Now) and whose claim is free or
+	// expired, in NotifyLevel order (highest first), oldest (lowest ID)
+	// first. Attempts is incremented. Each returned row carries its new
+	// ClaimToken and LeaseUntil.
+	ClaimCenterMessages(ctx context.Context, p ClaimParams) ([]CenterMessage, error)
+	// FinishCenterMessage writes m's SendState, SendResult, Remark,
+	// Attempts and NextAttemptAt and releases the claim, only while
+	// m.ClaimToken still holds the row; otherwise ErrClaimLost.
+	FinishCenterMessage(ctx context.Context, m *CenterMessage) error
+}
+
+// Store is everything push needs from its system of record.
+type Store interface {
+	Devices
+	PushMessages
+	CenterMessages
+}

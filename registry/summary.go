@@ -1,0 +1,116 @@
+package registry
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Summarize computes the brief's per-platform columns of a push message
+// from the deliveries of that platform (deliveries of other platforms are
+// ignored). Every store uses it, so the ops queries read the same values on
+// every database.
+//
+// Ret is SUCCESS when every delivery was accepted, FAIL when every one
+// failed, PENDING while any is unsent and PARTIAL for a mix. Status is
+// "pending" while any is unsent, the least advanced vendor state while any
+// is being polled, and once all are final the common final state, or
+// "partial" when they differ. TaskID and Response are clipped to the
+// brief's VARCHAR(255) with a visible "…"; the whole values stay on the
+// deliveries.
+func Summarize(platform string, ds []Delivery) PlatformSummary {
+	var mine []Delivery
+	for _, d := range ds {
+		if d.Platform == platform {
+			mine = append(mine, d)
+		}
+	}
+	if len(mine) == 0 {
+		return PlatformSummary{}
+	}
+	sort.Slice(mine, func(i, j int) bool {
+		if mine[i].Provider != mine[j].Provider {
+			return mine[i].Provider < mine[j].Provider
+		}
+		return mine[i].Seq < mine[j].Seq
+	})
+	s := PlatformSummary{IsSend: true}
+	var tokens, ids []string
+	var pending, accepted, failed int
+	var latest *Delivery
+	var latestSent int64
+	finals := map[string]bool{}
+	polling := ""
+	for i := range mine {
+		d := &mine[i]
+		tokens = append(tokens, d.Tokens...)
+		if d.ReceiptID != "" {
+			ids = append(ids, d.ReceiptID)
+		}
+		switch d.State {
+		case DeliveryPending:
+			pending++
+		case DeliveryFailed:
+			failed++
+			finals["failed"] = true
+		case DeliveryAccepted:
+			accepted++
+			polling = lessAdvanced(polling, d.VendorState)
+		default:
+			accepted++
+			vs := d.VendorState
+			if vs == "" {
+				vs = "accepted"
+			}
+			finals[vs] = true
+		}
+		if d.SentAt != nil {
+			if ms := d.SentAt.UnixMilli(); ms >= latestSent {
+				latestSent = ms
+				latest = d
+			}
+		}
+	}
+	s.DeviceTokens = strings.Join(tokens, ",")
+	s.TaskID = Clip(strings.Join(ids, ","), MaxVarchar)
+	switch {
+	case pending > 0:
+		s.Ret = RetPending
+	case failed == 0:
+		s.Ret = RetSuccess
+	case accepted == 0:
+		s.Ret = RetFail
+	default:
+		s.Ret = RetPartial
+	}
+	switch {
+	case pending > 0:
+		s.Status = StatusPending
+	case polling != "":
+		s.Status = polling
+	case len(finals) == 1:
+		for k := range finals {
+			s.Status = k
+		}
+	default:
+		s.Status = StatusPartial
+	}
+	if latest != nil {
+		s.Response = Clip(latest.Response, MaxVarchar)
+		s.Timestamp = strconv.FormatInt(latestSent, 10)
+	}
+	return s
+}
+
+// progress orders the non-final vendor states from least to most advanced.
+var progress = map[string]int{"": 0, "queued": 1, "scheduled": 1, "sending": 2}
+
+func lessAdvanced(a, b string) string {
+	if b == "" {
+		b = "queued"
+	}
+	if a == "" || progress[b] < progress[a] {
+		return b
+	}
+	return a
+}
