@@ -1,0 +1,90 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// Device is what a mobile app submits when it registers (the brief's
+// POST /api/v1.1/app/device).
+type Device struct {
+	UserNum      string // the user logging in on the device
+	UUID         string // app-generated device id
+	PushToken    string // token from the vendor's SDK
+	PushPlatform string // vendor name; "" means the Service's default provider
+	Name         string // the device's user-visible name
+	Platform     string // "ios" or "android"
+	OS           string
+	OSVersion    string
+}
+
+// Registration is the result of RegisterDevice.
+type Registration struct {
+	DeviceUUID   string // the brief's device_uuid
+	UserDeviceID int64  // the brief's user_device_id
+	DeviceID     int64
+}
+
+// RegisterDevice upserts the device by (platform, uuid), links it to the
+// user and logs every other user out of it, in one transaction.
+// Re-registering re-enables a token the vendor had reported invalid. The
+// push_platform must name a configured provider.
+func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
+	if _, err := provider.ParsePlatform(d.Platform); err != nil {
+		return Registration{}, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)
+	}
+	pp := d.PushPlatform
+	if pp == "" {
+		pp = s.def
+	}
+	if _, ok := s.providers[pp]; !ok {
+		return Registration{}, invalid("push_platform", "%q is not a configured provider (configured: %v)", d.PushPlatform, s.names)
+	}
+	row := &registry.Device{
+		UUID: d.UUID, Platform: d.Platform, PushToken: d.PushToken, PushPlatform: pp,
+		Name: d.Name, OS: d.OS, OSVersion: d.OSVersion,
+	}
+	if err := registry.ValidateDevice(row, d.UserNum); err != nil {
+		return Registration{}, fromRegistry(err)
+	}
+	dev, link, err := s.store.RegisterDevice(ctx, row, d.UserNum)
+	if err != nil {
+		return Registration{}, fmt.Errorf("push: register device: %w", fromRegistry(err))
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "device registered",
+		slog.Int64("device_id", dev.ID), slog.Int64("user_device_id", link.ID),
+		slog.String("platform", dev.Platform), slog.String("push_platform", dev.PushPlatform))
+	return Registration{DeviceUUID: dev.UUID, UserDeviceID: link.ID, DeviceID: dev.ID}, nil
+}
+
+// Logout deactivates the user-device link userDeviceID of userNum. It fails
+// with registry.ErrNotFound when the link does not exist and
+// registry.ErrNotOwner when it belongs to another user; logging out twice
+// succeeds.
+func (s *Service) Logout(ctx context.Context, userNum string, userDeviceID int64) error {
+	if userNum == "" {
+		return invalid("user_num", "is required")
+	}
+	if userDeviceID <= 0 {
+		return invalid("user_device_id", "must be a positive id")
+	}
+	if err := s.store.DeactivateLink(ctx, userNum, userDeviceID); err != nil {
+		return fmt.Errorf("push: logout: %w", err)
+	}
+	return nil
+}
+
+// fromRegistry turns a registry validation error into a *FieldError with
+// the same field, so callers see one error type for bad input.
+func fromRegistry(err error) error {
+	var ve *registry.ValidationError
+	if errors.As(err, &ve) {
+		return &FieldError{Field: ve.Field, Reason: ve.Reason}
+	}
+	return err
+}

@@ -1,0 +1,52 @@
+// Package push delivers mobile push notifications through Chinese vendor
+// push services (Umeng, with JPush and Getui to follow) and keeps every push
+// accounted for.
+//
+// # Overview
+//
+// A [Service] registers devices and the vendor token each got from its SDK,
+// links users (by user_num) to devices with one active user per device,
+// pushes to users through pluggable providers (package provider; Umeng in
+// package umeng), and records every push in sys_push_messages with one
+// delivery row per vendor call. A [Handler] serves the brief's four HTTP
+// endpoints on any router. Package messagecenter's Scanner delivers the
+// notifications other programs queue in sys_message_center and finishes
+// whatever a push left undone.
+//
+//	store, _ := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectMySQL})
+//	_ = store.Migrate(ctx)
+//	um, _ := umeng.New(umeng.Config{IOS: iosApp, Android: androidApp})
+//	svc, _ := push.New(push.Config{Store: store, Providers: []provider.Provider{um}})
+//	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1001"}, Title: "到货提醒", Content: "您关注的商品已到货"})
+//
+// # Delivery semantics
+//
+// Push writes the push message and its deliveries before any vendor call
+// (an outbox), each delivery claimed by the caller with a lease. Every
+// vendor answer is recorded under that claim. If the process dies between
+// the commit and the answer, the lease runs out and the Scanner sends the
+// delivery again with the same idempotency key, which vendors that can
+// deduplicate (Umeng out_biz_no on task casts) use to show it once. The
+// guarantee is at-least-once, deduplicated where the vendor allows.
+//
+// Vendor errors drive what happens next (see provider.Kind): an invalid
+// token disables that device's token until it registers again; temporary
+// and indeterminate failures are retried with exponential backoff and
+// jitter; rate and quota refusals are retried without spending an attempt;
+// invalid requests and credential errors fail at once; exhausted attempts
+// fail and stay recorded for operators.
+//
+// # Errors
+//
+// Bad input returns a *[FieldError] naming the brief's parameter
+// (errors.Is(err, [ErrInvalid])) and changes nothing. [ErrNoDevices] means
+// no user had a pushable device. Store errors wrap registry.ErrNotFound,
+// registry.ErrNotOwner and friends. Vendor failures are reported per
+// delivery in [Result], not as the error of Push.
+//
+// # Testing
+//
+// Package umeng/umengtest runs a faithful fake Umeng server for tests;
+// provider/providertest has an in-memory Mock provider; registry/memstore
+// is an in-memory store.
+package push

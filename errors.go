@@ -1,0 +1,32 @@
+package push
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrInvalid is matched (errors.Is) by every *FieldError.
+	ErrInvalid = errors.New("push: invalid input")
+	// ErrNoDevices means none of the users has an active device with a
+	// usable token. Nothing was recorded and nothing was sent.
+	ErrNoDevices = errors.New("push: no active device for the users")
+	// ErrUnknownProvider means a name matched no configured provider.
+	ErrUnknownProvider = errors.New("push: unknown provider")
+)
+
+// FieldError names an input field that failed validation. Nothing was
+// written when a Service method returns one.
+type FieldError struct {
+	Field  string // the brief's parameter name, e.g. "user_num", "platform"
+	Reason string
+}
+
+func (e *FieldError) Error() string { return "push: " + e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,412 @@
+package push
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// The brief's endpoints.
+const (
+	PathDevice      = "/api/v1.1/app/device"
+	PathPushMessage = "/api/v1.1/user/push_message"
+	PathQueryPush   = "/api/v1.1/query/push_message"
+	PathLogout      = "/api/v1.1/user/logout"
+)
+
+// Action names what a request wants to do, for the Authorizer.
+type Action string
+
+// Actions of the brief's endpoints.
+const (
+	ActionRegisterDevice Action = "register_device"
+	ActionPush           Action = "push"
+	ActionQueryPush      Action = "query_push"
+	ActionLogout         Action = "logout"
+)
+
+// ErrUnauthenticated is returned by an Authorizer when the request carries
+// no valid credentials; the handler answers 401. Any other Authorizer error
+// answers 403.
+var ErrUnauthenticated = errors.New("push: unauthenticated")
+
+// Authorizer decides whether r may perform action for userNum (empty for
+// ActionQueryPush, which names a push message instead). Return nil to allow.
+type Authorizer func(r *http.Request, action Action, userNum string) error
+
+// HandlerConfig configures the HTTP handlers.
+type HandlerConfig struct {
+	// Service does the work. Required.
+	Service *Service
+	// Authorize is called before every action. Default: allow everything;
+	// hosts exposing the API beyond a trusted network must set it.
+	Authorize Authorizer
+	// MaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
+	MaxBodyBytes int64
+	// Logger receives a line per failed request. Default: the Service's.
+	Logger *slog.Logger
+}
+
+// Handler serves the brief's four endpoints. Mount it whole (it routes by
+// path) or mount its methods one by one on any router.
+type Handler struct {
+	svc   *Service
+	auth  Authorizer
+	limit int64
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// NewHandler validates cfg and returns a Handler.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	if cfg.Service == nil {
+		return nil, invalid("service", "is required")
+	}
+	if cfg.MaxBodyBytes < 0 {
+		return nil, invalid("max_body_bytes", "must not be negative")
+	}
+	h := &Handler{svc: cfg.Service, auth: cfg.Authorize, limit: cfg.MaxBodyBytes, log: cfg.Logger}
+	if h.limit == 0 {
+		h.limit = 1 << 20
+	}
+	if h.log == nil {
+		h.log = cfg.Service.log
+	}
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc(PathDevice, h.RegisterDevice)
+	h.mux.HandleFunc(PathPushMessage, h.PushMessage)
+	h.mux.HandleFunc(PathQueryPush, h.QueryPushMessage)
+	h.mux.HandleFunc(PathLogout, h.Logout)
+	return h, nil
+}
+
+// ServeHTTP routes the brief's four paths; any other path is 404.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// RegisterDevice serves POST /api/v1.1/app/device.
+func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.params(w, r, http.MethodPost)
+	if !ok {
+		return
+	}
+	d := Device{
+		UserNum: p.str("user_num"), UUID: p.str("uuid"), PushToken: p.str("push_token"),
+		PushPlatform: p.str("push_platform"), Name: p.str("name"), Platform: p.str("platform"),
+		OS: p.str("os"), OSVersion: p.str("os_version"),
+	}
+	for _, f := range []struct{ name, v string }{{"user_num", d.UserNum}, {"uuid", d.UUID}, {"push_token", d.PushToken}, {"platform", d.Platform}} {
+		if strings.TrimSpace(f.v) == "" {
+			h.fail(w, r, invalid(f.name, "is required"))
+			return
+		}
+	}
+	if !h.allow(w, r, ActionRegisterDevice, d.UserNum) {
+		return
+	}
+	reg, err := h.svc.RegisterDevice(r.Context(), d)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"device_uuid": reg.DeviceUUID, "user_device_id": reg.UserDeviceID})
+}
+
+// PushMessage serves POST /api/v1.1/user/push_message. Besides the brief's
+// user_num, title and content it takes user_nums (several users) and extra
+// (a JSON object of strings).
+func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.params(w, r, http.MethodPost)
+	if !ok {
+		return
+	}
+	users, err := p.list("user_nums")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if u := p.str("user_num"); u != "" {
+		users = append([]string{u}, users...)
+	}
+	if len(users) == 0 {
+		h.fail(w, r, invalid("user_num", "is required"))
+		return
+	}
+	extra, err := p.extra("extra")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, u := range users {
+		if !h.allow(w, r, ActionPush, u) {
+			return
+		}
+	}
+	res, err := h.svc.Push(r.Context(), Message{UserNums: users, Title: p.str("title"), Content: p.str("content"), Extra: extra})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"push_message_id": res.PushMessageID, "devices": res.Devices,
+		"accepted": res.Accepted(), "pending": res.Pending(), "failed": res.Failed(),
+	})
+}
+
+// QueryPushMessage serves GET /api/v1.1/query/push_message?push_message_id=.
+func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.params(w, r, http.MethodGet)
+	if !ok {
+		return
+	}
+	id, err := p.id("push_message_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !h.allow(w, r, ActionQueryPush, "") {
+		return
+	}
+	st, err := h.svc.PushStatus(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"push_message_id": st.PushMessageID, "ios_status": st.IOSStatus, "android_status": st.AndroidStatus})
+}
+
+// Logout serves POST /api/v1.1/user/logout.
+func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.params(w, r, http.MethodPost)
+	if !ok {
+		return
+	}
+	user := p.str("user_num")
+	if strings.TrimSpace(user) == "" {
+		h.fail(w, r, invalid("user_num", "is required"))
+		return
+	}
+	id, err := p.id("user_device_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !h.allow(w, r, ActionLogout, user) {
+		return
+	}
+	if err := h.svc.Logout(r.Context(), user, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": "successfully"})
+}
+
+func (h *Handler) allow(w http.ResponseWriter, r *http.Request, a Action, user string) bool {
+	if h.auth == nil {
+		return true
+	}
+	err := h.auth(r, a, user)
+	if err == nil {
+		return true
+	}
+	if errors.Is(err, ErrUnauthenticated) {
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid credentials")
+	} else {
+		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("not allowed to %s for this user", a))
+	}
+	return false
+}
+
+// fail maps an error to its status and JSON error body. Internal errors
+// are logged, and answered without their text.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *FieldError
+	var ve *registry.ValidationError
+	var pe *provider.FieldError
+	switch {
+	case errors.As(err, &fe):
+		writeError(w, http.StatusBadRequest, "invalid_"+fe.Field, fe.Error())
+	case errors.As(err, &ve):
+		writeError(w, http.StatusBadRequest, "invalid_"+ve.Field, ve.Error())
+	case errors.As(err, &pe):
+		writeError(w, http.StatusBadRequest, "invalid_"+pe.Field, pe.Error())
+	case errors.Is(err, ErrNoDevices):
+		writeError(w, http.StatusNotFound, "no_active_device", "no active device for the user(s)")
+	case errors.Is(err, registry.ErrNotOwner):
+		writeError(w, http.StatusForbidden, "not_owner", "the user_device_id belongs to another user")
+	case errors.Is(err, registry.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no such record")
+	default:
+		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	}
+}
+
+// params reads the request's parameters from the query (GET) or from a JSON
+// or form body (POST), answering the error itself when it cannot.
+func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) (params, bool) {
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+method)
+		return params{}, false
+	}
+	if method == http.MethodGet {
+		return formParams(r.URL.Query()), true
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.limit)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	var p params
+	switch ct {
+	case "application/json":
+		var m map[string]json.RawMessage
+		dec := json.NewDecoder(r.Body)
+		dec.UseNumber()
+		if err = dec.Decode(&m); err == nil {
+			p = jsonParams(m)
+		} else if !isTooLarge(err) {
+			writeError(w, http.StatusBadRequest, "invalid_body", "the body is not a JSON object: "+err.Error())
+			return params{}, false
+		}
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		if ct == "multipart/form-data" {
+			err = r.ParseMultipartForm(h.limit)
+		} else {
+			err = r.ParseForm()
+		}
+		if err == nil {
+			p = formParams(r.PostForm)
+		} else if !isTooLarge(err) {
+			writeError(w, http.StatusBadRequest, "invalid_body", "the form cannot be parsed")
+			return params{}, false
+		}
+	default:
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json or a form")
+		return params{}, false
+	}
+	if isTooLarge(err) {
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", h.limit))
+		return params{}, false
+	}
+	return p, true
+}
+
+func isTooLarge(err error) bool {
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb)
+}
+
+// params is a request's parameters, from a JSON object or a form/query.
+type params struct {
+	json map[string]json.RawMessage
+	form url.Values
+}
+
+func jsonParams(m map[string]json.RawMessage) params { return params{json: m} }
+func formParams(v url.Values) params                 { return params{form: v} }
+
+// str returns a string parameter; JSON numbers are accepted as their text.
+func (p params) str(name string) string {
+	if p.json == nil {
+		return p.form.Get(name)
+	}
+	v, ok := p.json[name]
+	if !ok {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(v, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// raw returns a parameter as JSON: a JSON body's value as sent (a string
+// holding JSON is unwrapped, as form-minded clients send objects that
+// way), or a form value parsed as JSON.
+func (p params) raw(name string) (json.RawMessage, bool) {
+	if p.json == nil {
+		v := p.form.Get(name)
+		if v == "" {
+			return nil, false
+		}
+		return json.RawMessage(v), true
+	}
+	v, ok := p.json[name]
+	if !ok || string(v) == "null" {
+		return nil, false
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if s == "" {
+			return nil, false
+		}
+		return json.RawMessage(s), true
+	}
+	return v, true
+}
+
+// id returns a required positive integer parameter.
+func (p params) id(name string) (int64, error) {
+	v := strings.TrimSpace(p.str(name))
+	if v == "" {
+		return 0, invalid(name, "is required")
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, invalid(name, "must be a positive integer, got %q", registry.Clip(v, 32))
+	}
+	return n, nil
+}
+
+// list returns a list of strings sent as a JSON array, or in a form as
+// repeated values.
+func (p params) list(name string) ([]string, error) {
+	if p.json == nil {
+		return p.form[name], nil
+	}
+	v, ok := p.json[name]
+	if !ok || string(v) == "null" {
+		return nil, nil
+	}
+	var out []string
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, invalid(name, "must be an array of strings")
+	}
+	return out, nil
+}
+
+// extra returns an optional JSON object of strings.
+func (p params) extra(name string) (map[string]string, error) {
+	v, ok := p.raw(name)
+	if !ok {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(v, &m); err != nil {
+		return nil, invalid(name, "must be a JSON object of string values")
+	}
+	return m, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}

@@ -1,0 +1,57 @@
+// Package messagecenter runs the scheduled job of the brief: it delivers
+// the notifications that other programs insert into sys_message_center,
+// and it finishes the pushes that push.Service could not finish at once.
+//
+// # Overview
+//
+// A [Scanner] makes a pass every Interval (one minute by default, as in the
+// brief). Each pass:
+//
+//   - claims due rows of sys_message_center (send_state 0, send_at and
+//     next_attempt_at unset or past) in notify_level order, highest first,
+//     then oldest first; "push" rows go to push.Service.Push for the
+//     receivers and end with send_state = 1 and send_result =
+//     'push_message#<id>', which the brief's ops query joins on; other modes
+//     go to the host's [Notifier] for that mode;
+//   - re-sends pending deliveries (temporary failures, and sends whose
+//     outcome was lost in a crash) with their original idempotency keys;
+//   - polls pollable receipts (vendor task ids) until a final state or the
+//     push's expiry, updating the ios_status/android_status columns.
+//
+// # Delivery semantics
+//
+// Delivery is at-least-once. A row is claimed with a lease and a claim
+// token; every write that finishes it names the token, so a Scanner whose
+// lease ran out cannot overwrite the work of the one that took over. A push
+// row's id is the dedupe key of the push it creates, so a row handled
+// twice (its first Scanner died after the push was recorded) finds the
+// first push instead of sending again. Vendor retries carry the delivery's
+// idempotency key; Umeng drops a repeated out_biz_no on task casts.
+//
+// A row fails (send_state 2, reason in remark) when its mode has no
+// notifier, its receivers have no active device, the input is invalid,
+// every vendor call failed permanently, or MaxAttempts temporary failures
+// in a row ran out. Rate-limit refusals reschedule without spending an
+// attempt.
+//
+// # Many instances
+//
+// Run a Scanner in every instance of the host: claims use FOR UPDATE SKIP
+// LOCKED on MySQL 8/MariaDB 10.6+/PostgreSQL and one UPDATE … RETURNING on
+// SQLite, so instances share the work and never handle a row at the same
+// time. Keep Lease longer than one batch takes.
+//
+// # Scheduled delivery
+//
+// A row with send_at set waits until then; rows without it are due at
+// once, so programs that insert the brief's columns only keep working.
+// Due-ness is decided by the Scanner's clock, compared with the stored
+// DATETIME values as wall-clock times in the store's configured zone
+// (sqlstore.Options.Location): set that to the zone of the NOW() other
+// programs use.
+//
+// # Notifiers
+//
+// Implement [Notifier] for sms, email or any other mode and pass it in
+// Config.Notifiers. Wrap an error with [Permanent] to fail the row at once.
+package messagecenter

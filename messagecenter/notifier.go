@@ -1,0 +1,63 @@
+package messagecenter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// Notifier delivers center messages of one notify_mode other than "push"
+// (sms, email, or any name the host chooses). The host implements it.
+//
+// Notify is called with the row and its receivers (split as documented on
+// SplitReceivers). It returns a short result stored in send_result, or an
+// error. Errors are classified like provider errors: wrap with Permanent,
+// or return a *provider.Error whose Kind is not retryable, to fail the row
+// at once; a RateLimited or QuotaExceeded provider.Error reschedules it
+// without spending an attempt; any other error is retried with backoff.
+// Notify may be called concurrently by several Scanners and must honour ctx.
+type Notifier interface {
+	Notify(ctx context.Context, m registry.CenterMessage, receivers []string) (result string, err error)
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(ctx context.Context, m registry.CenterMessage, receivers []string) (string, error)
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ctx context.Context, m registry.CenterMessage, receivers []string) (string, error) {
+	return f(ctx, m, receivers)
+}
+
+// ErrPermanent marks an error that retrying cannot fix.
+var ErrPermanent = errors.New("permanent failure")
+
+// Permanent wraps err so that the Scanner fails the row at once.
+func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+
+// disposition is what a failed row's error asks for.
+type disposition int
+
+const (
+	retrySpending disposition = iota // back off, spend an attempt
+	retryFree                        // back off, keep the attempt (rate limit)
+	failNow                          // permanent
+)
+
+func classify(err error) disposition {
+	if errors.Is(err, ErrPermanent) {
+		return failNow
+	}
+	var pe *provider.Error
+	if errors.As(err, &pe) {
+		switch {
+		case !pe.Kind.SpendsAttempt():
+			return retryFree
+		case !pe.Kind.Retryable():
+			return failNow
+		}
+	}
+	return retrySpending
+}

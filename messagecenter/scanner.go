@@ -1,0 +1,383 @@
+package messagecenter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// ModePush is the notify_mode the Scanner delivers through push.Service.
+const ModePush = "push"
+
+// SendResultPrefix starts send_result of a delivered push row; the brief's
+// ops query joins on it: replace(send_result, 'push_message#', '').
+const SendResultPrefix = "push_message#"
+
+// Config configures a Scanner. Service is required; every other field has
+// the documented default, and New rejects invalid values naming the field.
+type Config struct {
+	// Service sends the "push" rows and owns the delivery retries and status
+	// polls. Required.
+	Service *push.Service
+	// Store holds sys_message_center. Default: Service.Store().
+	Store registry.Store
+	// Notifiers deliver the other notify modes, keyed by notify_mode
+	// ("sms", "email", …). A row whose mode has no notifier fails with the
+	// reason in remark. The key "push" is reserved.
+	Notifiers map[string]Notifier
+	// Interval between passes of Run. Default 1 minute, as in the brief.
+	Interval time.Duration
+	// BatchSize is how many rows one claim takes. Default 100.
+	BatchSize int
+	// Lease is how long a claimed row stays reserved for this instance. A
+	// row whose lease runs out (its instance died) is claimed by another.
+	// It must cover the processing of one batch. Default 5 minutes.
+	Lease time.Duration
+	// MaxAttempts is how many tries a center row gets before it fails for
+	// good. Default: Retry.MaxAttempts.
+	MaxAttempts int
+	// Retry is the backoff between tries of a row (exponential with jitter).
+	// Zero fields take push.RetryPolicy's defaults. Deliveries use the
+	// Service's own policy.
+	Retry push.RetryPolicy
+	// DefaultTitle is the push title for rows whose title is empty.
+	// Default "": such push rows fail with "title is required".
+	DefaultTitle string
+	// Logger receives structured logs. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock that decides what is due. Default: Service.Now.
+	Now func() time.Time
+	// OnResult, when set, is called after every row is handled, for metrics.
+	// It must be quick and safe for concurrent use.
+	OnResult func(Result)
+}
+
+// Outcome is what became of a center row in one pass.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeSent        Outcome = "sent"        // send_state 1
+	OutcomeFailed      Outcome = "failed"      // send_state 2, reason in remark
+	OutcomeRescheduled Outcome = "rescheduled" // tried again after a backoff
+	OutcomeReleased    Outcome = "released"    // not tried: the Scanner was stopping
+	OutcomeLost        Outcome = "lost"        // the lease ran out; another instance owns the row
+)
+
+// Result describes one handled center row.
+type Result struct {
+	ID            int64
+	Mode          string
+	Outcome       Outcome
+	Attempts      int
+	PushMessageID int64     // for push rows that were recorded
+	NextAttemptAt time.Time // for rescheduled rows
+	Err           error
+}
+
+// Report is what one pass did.
+type Report struct {
+	Claimed     int // center rows claimed
+	Sent        int
+	Failed      int
+	Rescheduled int
+	Released    int
+	Lost        int
+	Retried     int // pending deliveries re-sent
+	Polled      int // receipts polled
+}
+
+// Scanner delivers the rows of sys_message_center. Any number of Scanners,
+// in any number of processes, may run against one database: rows are
+// claimed with a lease, so each is handled by one Scanner at a time.
+type Scanner struct {
+	svc       *push.Service
+	store     registry.Store
+	notifiers map[string]Notifier
+	interval  time.Duration
+	batch     int
+	lease     time.Duration
+	maxTries  int
+	retry     push.RetryPolicy
+	title     string
+	log       *slog.Logger
+	now       func() time.Time
+	onResult  func(Result)
+}
+
+// New validates cfg and returns a Scanner.
+func New(cfg Config) (*Scanner, error) {
+	if cfg.Service == nil {
+		return nil, fieldErr("service", "is required")
+	}
+	s := &Scanner{
+		svc: cfg.Service, store: cfg.Store, notifiers: map[string]Notifier{},
+		interval: cfg.Interval, batch: cfg.BatchSize, lease: cfg.Lease, maxTries: cfg.MaxAttempts,
+		retry: cfg.Retry, title: cfg.DefaultTitle, log: cfg.Logger, now: cfg.Now, onResult: cfg.OnResult,
+	}
+	if s.store == nil {
+		s.store = cfg.Service.Store()
+	}
+	for mode, n := range cfg.Notifiers {
+		switch {
+		case mode == "":
+			return nil, fieldErr("notifiers", "a notifier has an empty mode")
+		case mode == ModePush:
+			return nil, fieldErr("notifiers", "mode %q is delivered by the Service", ModePush)
+		case n == nil:
+			return nil, fieldErr("notifiers", "notifier %q is nil", mode)
+		}
+		s.notifiers[mode] = n
+	}
+	switch {
+	case s.interval < 0:
+		return nil, fieldErr("interval", "must not be negative")
+	case s.batch < 0:
+		return nil, fieldErr("batch_size", "must not be negative")
+	case s.lease < 0:
+		return nil, fieldErr("lease", "must not be negative")
+	case s.maxTries < 0:
+		return nil, fieldErr("max_attempts", "must not be negative")
+	}
+	if err := s.retry.Validate(); err != nil {
+		return nil, err
+	}
+	if s.interval == 0 {
+		s.interval = time.Minute
+	}
+	if s.batch == 0 {
+		s.batch = 100
+	}
+	if s.lease == 0 {
+		s.lease = 5 * time.Minute
+	}
+	if s.maxTries == 0 {
+		s.maxTries = s.retry.MaxAttempts
+	}
+	if s.maxTries == 0 {
+		s.maxTries = push.RetryPolicy{}.Defaults().MaxAttempts
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = cfg.Service.Now
+	}
+	return s, nil
+}
+
+// Run makes a pass at once and then every Interval until ctx ends. It
+// returns nil after ctx ends, once the current pass has stopped: no
+// goroutine is left behind, and rows claimed but not yet handled are
+// released for other instances.
+func (s *Scanner) Run(ctx context.Context) error {
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	for {
+		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "message center pass failed", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce makes one pass: it delivers every due center row (claiming
+// batches until none is left), re-sends pending deliveries, and polls due
+// receipts. It returns what it did and the first store error, if any.
+func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
+	var rep Report
+	var firstErr error
+	keep := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for ctx.Err() == nil {
+		rows, err := s.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
+		if err != nil {
+			keep(fmt.Errorf("messagecenter: claim: %w", err))
+			break
+		}
+		rep.Claimed += len(rows)
+		for i := range rows {
+			r := s.handle(ctx, &rows[i])
+			rep.add(r.Outcome)
+			if s.onResult != nil {
+				s.onResult(r)
+			}
+		}
+		if len(rows) < s.batch {
+			break
+		}
+	}
+	for ctx.Err() == nil {
+		n, err := s.svc.RetryPending(ctx, s.batch)
+		keep(err)
+		rep.Retried += n
+		if err != nil || n < s.batch {
+			break
+		}
+	}
+	for ctx.Err() == nil {
+		n, err := s.svc.PollReceipts(ctx, s.batch)
+		keep(err)
+		rep.Polled += n
+		if err != nil || n < s.batch {
+			break
+		}
+	}
+	return rep, firstErr
+}
+
+func (r *Report) add(o Outcome) {
+	switch o {
+	case OutcomeSent:
+		r.Sent++
+	case OutcomeFailed:
+		r.Failed++
+	case OutcomeRescheduled:
+		r.Rescheduled++
+	case OutcomeReleased:
+		r.Released++
+	case OutcomeLost:
+		r.Lost++
+	}
+}
+
+// handle delivers one claimed row and records the outcome under its claim.
+func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result {
+	res := Result{ID: m.ID, Mode: m.NotifyMode}
+	if ctx.Err() != nil {
+		// Stopping: give the row back untried, without spending an attempt.
+		m.Attempts--
+		res.Outcome = OutcomeReleased
+		return s.finish(ctx, m, res)
+	}
+	var result string
+	var err error
+	switch mode := strings.TrimSpace(m.NotifyMode); mode {
+	case ModePush:
+		result, res.PushMessageID, err = s.push(ctx, m)
+	default:
+		n, ok := s.notifiers[mode]
+		if !ok {
+			err = Permanent(fmt.Errorf("no notifier for notify_mode %q", m.NotifyMode))
+			break
+		}
+		receivers := SplitReceivers(m.Receivers)
+		if len(receivers) == 0 {
+			err = Permanent(errors.New("receivers lists nobody"))
+			break
+		}
+		result, err = n.Notify(ctx, *m, receivers)
+	}
+	res.Err = err
+	now := s.now()
+	switch d := classify(err); {
+	case err == nil:
+		m.SendState, m.SendResult, m.Remark = registry.SendStateSent, result, ""
+		res.Outcome = OutcomeSent
+	case ctx.Err() != nil && res.PushMessageID == 0:
+		m.Attempts--
+		m.Remark = "interrupted: " + err.Error()
+		res.Outcome = OutcomeReleased
+	case d == failNow:
+		m.SendState, m.SendResult, m.Remark = registry.SendStateFailed, result, err.Error()
+		res.Outcome = OutcomeFailed
+	case d == retrySpending && m.Attempts >= s.maxTries:
+		m.SendState, m.SendResult = registry.SendStateFailed, result
+		m.Remark = fmt.Sprintf("gave up after %d attempts: %v", m.Attempts, err)
+		res.Outcome = OutcomeFailed
+	default:
+		delay := s.retry.Backoff(m.Attempts, provider.RetryAfterOf(err))
+		if d == retryFree {
+			m.Attempts--
+			delay = max(provider.RetryAfterOf(err), s.retry.Defaults().RateLimitDelay)
+		}
+		next := now.Add(delay)
+		m.NextAttemptAt = &next
+		m.Remark = err.Error()
+		res.Outcome, res.NextAttemptAt = OutcomeRescheduled, next
+	}
+	return s.finish(ctx, m, res)
+}
+
+// push sends a push row through the Service. The row's id is the push's
+// dedupe key, so a row retried after its push was recorded (its Scanner
+// died before finishing it) finds that push instead of sending again.
+func (s *Scanner) push(ctx context.Context, m *registry.CenterMessage) (string, int64, error) {
+	users := SplitReceivers(m.Receivers)
+	if len(users) == 0 {
+		return "", 0, Permanent(errors.New("receivers lists nobody"))
+	}
+	title := m.Title
+	if strings.TrimSpace(title) == "" {
+		title = s.title
+	}
+	res, err := s.svc.Push(ctx, push.Message{
+		UserNums: users, Title: title, Content: m.Content, Extra: push.ParseExtra(m.Extra),
+		DedupeKey: fmt.Sprintf("message_center#%d", m.ID),
+	})
+	switch {
+	case errors.Is(err, push.ErrNoDevices), errors.Is(err, push.ErrInvalid):
+		return "", 0, Permanent(err)
+	case err != nil:
+		return "", 0, err
+	}
+	result := fmt.Sprintf("%s%d", SendResultPrefix, res.PushMessageID)
+	if n := len(res.Deliveries); n > 0 && res.Failed() == n {
+		// Every vendor call failed for good: the row failed, and its
+		// send_result still leads the ops query to the push's record.
+		ferr := res.FirstError()
+		return result, res.PushMessageID, Permanent(fmt.Errorf("every delivery failed: %w", ferr))
+	}
+	return result, res.PushMessageID, nil
+}
+
+// finish records the row's outcome under its claim. It writes even when
+// ctx has ended, so that a stopping Scanner leaves no row it has handled
+// unrecorded.
+func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result) Result {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	m.Remark = registry.Clip(m.Remark, 4000)
+	err := s.store.FinishCenterMessage(wctx, m)
+	res.Attempts = m.Attempts
+	switch {
+	case errors.Is(err, registry.ErrClaimLost):
+		res.Outcome, res.Err = OutcomeLost, err
+	case err != nil:
+		// The row keeps its claim until the lease runs out, then it is
+		// handled again; a push row then finds its push by dedupe key.
+		res.Outcome, res.Err = OutcomeLost, err
+		s.log.LogAttrs(ctx, slog.LevelError, "recording center row failed", slog.Int64("id", m.ID), slog.String("error", err.Error()))
+	}
+	lvl := slog.LevelInfo
+	if res.Outcome != OutcomeSent {
+		lvl = slog.LevelWarn
+	}
+	s.log.LogAttrs(ctx, lvl, "center row handled", slog.Int64("id", m.ID), slog.String("mode", m.NotifyMode),
+		slog.String("outcome", string(res.Outcome)), slog.Int("attempts", m.Attempts), slog.String("remark", m.Remark))
+	return res
+}
+
+// FieldError names an invalid Config field.
+type FieldError struct{ Field, Reason string }
+
+func (e *FieldError) Error() string { return "messagecenter: " + e.Field + ": " + e.Reason }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,184 @@
+package push
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// Config configures a Service. Store and Providers are required; every
+// other field has the documented default.
+type Config struct {
+	// Store is the system of record. Required.
+	Store registry.Store
+	// Providers are the vendors, routed by Name(): a device is pushed
+	// through the provider named by its push_platform. At least one.
+	Providers []provider.Provider
+	// DefaultProvider is used for devices whose push_platform is empty and
+	// by Broadcast when no provider is named. Default "umeng", or the only
+	// provider when there is one.
+	DefaultProvider string
+	// Logger receives structured logs. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Retry decides when failed sends are retried.
+	Retry RetryPolicy
+	// Lease is how long a send or poll claim lasts before another instance
+	// may take the delivery over. It must exceed the providers' HTTP timeout.
+	// Default 2 minutes.
+	Lease time.Duration
+	// PollInterval is the wait between status polls of a pollable receipt.
+	// Default 1 minute.
+	PollInterval time.Duration
+	// Expiry is how long the vendor keeps trying a push, and how long it is
+	// polled; Umeng allows at most 7 days. Default 72 hours.
+	Expiry time.Duration
+	// SendConcurrency bounds the vendor calls one Push makes at once.
+	// Default 4.
+	SendConcurrency int
+	// WriteTimeout bounds the bookkeeping writes made after a vendor call,
+	// which run even when the caller's ctx has ended so that no outcome is
+	// lost. Default 10 seconds.
+	WriteTimeout time.Duration
+}
+
+// Service is the facade of the library: it registers devices, pushes to
+// users and records every push. It is safe for concurrent use.
+type Service struct {
+	store     registry.Store
+	providers map[string]provider.Provider
+	names     []string
+	def       string
+	log       *slog.Logger
+	now       func() time.Time
+	retry     RetryPolicy
+	lease     time.Duration
+	poll      time.Duration
+	expiry    time.Duration
+	conc      int
+	writeTO   time.Duration
+}
+
+// New validates cfg and returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, invalid("store", "is required")
+	}
+	if len(cfg.Providers) == 0 {
+		return nil, invalid("providers", "at least one provider is required")
+	}
+	s := &Service{
+		store:     cfg.Store,
+		providers: make(map[string]provider.Provider, len(cfg.Providers)),
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		retry:     cfg.Retry,
+		lease:     cfg.Lease,
+		poll:      cfg.PollInterval,
+		expiry:    cfg.Expiry,
+		conc:      cfg.SendConcurrency,
+		writeTO:   cfg.WriteTimeout,
+	}
+	for i, p := range cfg.Providers {
+		if p == nil {
+			return nil, invalid("providers", "provider %d is nil", i)
+		}
+		name := p.Name()
+		if name == "" {
+			return nil, invalid("providers", "provider %d has an empty name", i)
+		}
+		if _, dup := s.providers[name]; dup {
+			return nil, invalid("providers", "two providers are named %q", name)
+		}
+		for _, pl := range provider.Platforms() {
+			if p.Capabilities(pl).MaxTokens <= 0 {
+				return nil, invalid("providers", "provider %q reports MaxTokens <= 0 for %s", name, pl)
+			}
+		}
+		s.providers[name] = p
+		s.names = append(s.names, name)
+	}
+	sort.Strings(s.names)
+	s.def = cfg.DefaultProvider
+	if s.def == "" {
+		s.def = registry.DefaultPushPlatform
+		if len(s.names) == 1 {
+			s.def = s.names[0]
+		}
+	}
+	if _, ok := s.providers[s.def]; !ok {
+		return nil, invalid("default_provider", "%q is not among the providers %v", s.def, s.names)
+	}
+	if err := s.retry.Validate(); err != nil {
+		return nil, err
+	}
+	s.retry = s.retry.withDefaults()
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"lease", &s.lease, 2 * time.Minute},
+		{"poll_interval", &s.poll, time.Minute},
+		{"expiry", &s.expiry, 72 * time.Hour},
+		{"write_timeout", &s.writeTO, 10 * time.Second},
+	} {
+		if *d.v < 0 {
+			return nil, invalid(d.name, "must not be negative")
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if s.conc < 0 {
+		return nil, invalid("send_concurrency", "must not be negative")
+	}
+	if s.conc == 0 {
+		s.conc = 4
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Store returns the Service's store.
+func (s *Service) Store() registry.Store { return s.store }
+
+// Now returns the Service's clock reading.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Retry returns the Service's retry policy with defaults filled in.
+func (s *Service) Retry() RetryPolicy { return s.retry }
+
+// Lease returns the claim lease the Service uses.
+func (s *Service) Lease() time.Duration { return s.lease }
+
+// Provider returns the provider named name, or ErrUnknownProvider.
+func (s *Service) Provider(name string) (provider.Provider, error) {
+	if name == "" {
+		name = s.def
+	}
+	p, ok := s.providers[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (configured: %v)", ErrUnknownProvider, name, s.names)
+	}
+	return p, nil
+}
+
+// writeCtx returns a context for bookkeeping after a vendor call: it keeps
+// ctx's values but not its cancellation, so an outcome is recorded even when
+// the caller has gone away.
+func (s *Service) writeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.writeTO)
+}

@@ -1,0 +1,444 @@
+package push_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
+)
+
+// clock is a manual clock for tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type fixture struct {
+	svc   *push.Service
+	store *memstore.Store
+	mock  *providertest.Mock
+	clk   *clock
+}
+
+func newFixture(t *testing.T, mcfg providertest.MockConfig, mod func(*push.Config)) *fixture {
+	t.Helper()
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	if mcfg.Name == "" {
+		mcfg.Name = "umeng"
+	}
+	m, err := providertest.NewMock(mcfg)
+	require.NoError(t, err)
+	cfg := push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
+		Retry: push.RetryPolicy{Base: 30 * time.Second, Jitter: -1, MaxAttempts: 3}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	svc, err := push.New(cfg)
+	require.NoError(t, err)
+	return &fixture{svc: svc, store: st, mock: m, clk: clk}
+}
+
+func (f *fixture) register(t *testing.T, user, uuid, platform, token string) push.Registration {
+	t.Helper()
+	r, err := f.svc.RegisterDevice(context.Background(), push.Device{UserNum: user, UUID: uuid, Platform: platform, PushToken: token})
+	require.NoError(t, err)
+	return r
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	st, _ := memstore.New(memstore.Config{})
+	m, _ := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	m2, _ := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	tests := []struct {
+		name  string
+		cfg   push.Config
+		field string
+	}{
+		{"no store", push.Config{Providers: []provider.Provider{m}}, "store"},
+		{"no providers", push.Config{Store: st}, "providers"},
+		{"nil provider", push.Config{Store: st, Providers: []provider.Provider{nil}}, "providers"},
+		{"duplicate names", push.Config{Store: st, Providers: []provider.Provider{m, m2}}, "providers"},
+		{"unknown default", push.Config{Store: st, Providers: []provider.Provider{m}, DefaultProvider: "jpush"}, "default_provider"},
+		{"negative lease", push.Config{Store: st, Providers: []provider.Provider{m}, Lease: -1}, "lease"},
+		{"negative concurrency", push.Config{Store: st, Providers: []provider.Provider{m}, SendConcurrency: -1}, "send_concurrency"},
+		{"jitter above one", push.Config{Store: st, Providers: []provider.Provider{m}, Retry: push.RetryPolicy{Jitter: 2}}, "retry.jitter"},
+		{"base above max", push.Config{Store: st, Providers: []provider.Provider{m}, Retry: push.RetryPolicy{Base: time.Hour, Max: time.Minute}}, "retry.base"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := push.New(tt.cfg)
+			var fe *push.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.field, fe.Field)
+			assert.ErrorIs(t, err, push.ErrInvalid)
+		})
+	}
+}
+
+func TestRegisterDeviceValidation(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	ok := push.Device{UserNum: "u1", UUID: "d1", Platform: "ios", PushToken: "tok"}
+	tests := []struct {
+		name  string
+		mod   func(*push.Device)
+		field string
+	}{
+		{"bad platform", func(d *push.Device) { d.Platform = "windows" }, "platform"},
+		{"unknown push platform", func(d *push.Device) { d.PushPlatform = "jpush" }, "push_platform"},
+		{"no user", func(d *push.Device) { d.UserNum = "" }, "user_num"},
+		{"no uuid", func(d *push.Device) { d.UUID = " " }, "uuid"},
+		{"no token", func(d *push.Device) { d.PushToken = "" }, "push_token"},
+		{"comma in token", func(d *push.Device) { d.PushToken = "a,b" }, "push_token"},
+		{"long name", func(d *push.Device) { d.Name = string(make([]rune, 256)) }, "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := ok
+			tt.mod(&d)
+			_, err := f.svc.RegisterDevice(context.Background(), d)
+			var fe *push.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.field, fe.Field)
+		})
+	}
+	page, err := f.store.ListTargets(context.Background(), registry.TargetQuery{UserNums: []string{"u1"}})
+	require.NoError(t, err)
+	assert.Empty(t, page, "a refused registration must write nothing")
+}
+
+func TestRegisterMovesDeviceToNewUserAndLogout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	a := f.register(t, "alice", "dev-1", "ios", "tok-1")
+	b := f.register(t, "bob", "dev-1", "ios", "tok-1")
+	assert.Equal(t, "dev-1", b.DeviceUUID)
+	assert.Equal(t, a.DeviceID, b.DeviceID)
+	assert.NotEqual(t, a.UserDeviceID, b.UserDeviceID)
+
+	_, err := f.svc.Push(ctx, push.Message{UserNums: []string{"alice"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices, "alice was logged out by bob's login")
+
+	err = f.svc.Logout(ctx, "alice", b.UserDeviceID)
+	require.ErrorIs(t, err, registry.ErrNotOwner)
+	err = f.svc.Logout(ctx, "bob", 99999)
+	require.ErrorIs(t, err, registry.ErrNotFound)
+	err = f.svc.Logout(ctx, "bob", 0)
+	require.ErrorIs(t, err, push.ErrInvalid)
+
+	require.NoError(t, f.svc.Logout(ctx, "bob", b.UserDeviceID))
+	require.NoError(t, f.svc.Logout(ctx, "bob", b.UserDeviceID), "logging out twice succeeds")
+	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"bob"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices)
+	assert.Zero(t, f.mock.Calls())
+}
+
+func TestPushChunksByProviderAndPlatform(t *testing.T) {
+	ctx := context.Background()
+	caps := provider.Capabilities{MaxTokens: 2, Audiences: []provider.AudienceKind{provider.AudienceTokens, provider.AudienceBroadcast}}
+	f := newFixture(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{
+		provider.IOS: caps, provider.Android: caps}}, nil)
+	for i := range 5 {
+		f.register(t, fmt.Sprintf("u%d", i), fmt.Sprintf("ios-%d", i), "ios", fmt.Sprintf("itok%d", i))
+	}
+	f.register(t, "u0", "and-0", "android", "atok0")
+
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u0", "u1", "u2", "u3", "u4", "u0"}, Title: "标题 🎉",
+		Content: "内容", Extra: map[string]string{"order": "42"}})
+	require.NoError(t, err)
+	assert.Equal(t, 6, res.Devices)
+	require.Len(t, res.Deliveries, 4, "3 iOS chunks of at most 2 tokens, 1 Android chunk")
+	assert.Equal(t, 4, res.Accepted())
+
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 4)
+	keys := map[string]bool{}
+	perPlatform := map[provider.Platform]int{}
+	for _, r := range reqs {
+		assert.LessOrEqual(t, len(r.Audience.Tokens), 2)
+		assert.Equal(t, "标题 🎉", r.Notification.Title)
+		assert.Equal(t, map[string]string{"order": "42"}, r.Notification.Extras)
+		assert.False(t, keys[r.IdempotencyKey], "idempotency keys are unique per delivery")
+		keys[r.IdempotencyKey] = true
+		perPlatform[r.Platform] += len(r.Audience.Tokens)
+	}
+	assert.Equal(t, map[provider.Platform]int{provider.IOS: 5, provider.Android: 1}, perPlatform)
+
+	st, err := f.svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, string(provider.StateAccepted), st.IOSStatus)
+	assert.Equal(t, string(provider.StateAccepted), st.AndroidStatus)
+	assert.Equal(t, registry.RetSuccess, st.IOS.Ret)
+	assert.Equal(t, "itok0,itok1,itok2,itok3,itok4", st.IOS.DeviceTokens)
+	assert.Equal(t, "atok0", st.Android.DeviceTokens)
+}
+
+func TestPushIsDurableBeforeNetwork(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok")
+	var seen registry.PushMessage
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		m, err := f.store.GetPushMessage(ctx, 1)
+		if err != nil {
+			return nil, err
+		}
+		seen = m
+		return &provider.Receipt{ID: "x1", Provider: "umeng", Platform: r.Platform}, nil
+	})
+	_, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, "tok", seen.Android.DeviceTokens, "the push row was committed before the vendor call")
+	assert.Equal(t, registry.StatusPending, seen.Android.Status)
+}
+
+func TestPushErrorKindsDriveBehaviour(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok1")
+
+	// InvalidToken: the token is disabled and skipped until re-registration.
+	f.mock.FailNext(1, f.mock.Err(provider.InvalidToken, "2010"))
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Failed())
+	assert.ErrorIs(t, res.FirstError(), provider.InvalidToken)
+	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices)
+	f.register(t, "u1", "d1", "android", "tok2")
+
+	// Auth: failed at once with the code recorded.
+	f.mock.FailNext(1, f.mock.Err(provider.Auth, "2027"))
+	res, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, registry.DeliveryFailed, ds[0].State)
+	assert.Equal(t, "2027", ds[0].ErrorCode)
+	assert.Equal(t, "auth", ds[0].ErrorKind)
+	st, _ := f.svc.PushStatus(ctx, res.PushMessageID)
+	assert.Equal(t, registry.RetFail, st.Android.Ret)
+
+	// RateLimited: rescheduled after RetryAfter without spending an attempt.
+	rl := f.mock.Err(provider.RateLimited, "2050")
+	rl.RetryAfter = 5 * time.Minute
+	f.mock.FailNext(1, rl)
+	res, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	ds, _ = f.store.ListDeliveries(ctx, res.PushMessageID)
+	assert.Equal(t, registry.DeliveryPending, ds[0].State)
+	assert.Equal(t, 0, ds[0].Attempts)
+	assert.Equal(t, f.clk.Now().Add(5*time.Minute), ds[0].NextAttemptAt)
+}
+
+func TestRetryPendingUsesBackoffAndSameKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "tok1")
+	f.mock.FailNext(3, f.mock.Err(provider.Temporary, ""))
+
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Pending())
+	ds, _ := f.store.ListDeliveries(ctx, res.PushMessageID)
+	assert.Equal(t, f.clk.Now().Add(30*time.Second), ds[0].NextAttemptAt, "first backoff is Base")
+
+	n, err := f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Zero(t, n, "not due before the backoff")
+
+	f.clk.Advance(30 * time.Second)
+	n, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	ds, _ = f.store.ListDeliveries(ctx, res.PushMessageID)
+	assert.Equal(t, 2, ds[0].Attempts)
+	assert.Equal(t, f.clk.Now().Add(time.Minute), ds[0].NextAttemptAt, "second backoff doubles")
+
+	f.clk.Advance(time.Minute)
+	_, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	ds, _ = f.store.ListDeliveries(ctx, res.PushMessageID)
+	assert.Equal(t, registry.DeliveryFailed, ds[0].State, "MaxAttempts 3 spent")
+	assert.Contains(t, ds[0].Response, "attempts exhausted")
+
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 3)
+	for _, r := range reqs {
+		assert.Equal(t, reqs[0].IdempotencyKey, r.IdempotencyKey, "every retry carries the same key")
+	}
+}
+
+func TestCrashedSenderIsFinishedAfterLease(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Lease = time.Minute })
+	f.register(t, "u1", "d1", "ios", "tok1")
+	// A sender whose ctx ends while the vendor stalls: the answer is lost.
+	stalled, cancel := context.WithCancel(ctx)
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		cancel()
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	res, err := f.svc.Push(stalled, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Pending(), "the outcome was recorded although the caller's ctx ended")
+	assert.ErrorIs(t, res.Deliveries[0].Err, provider.Indeterminate)
+
+	f.mock.SetSendFunc(nil)
+	f.clk.Advance(time.Hour)
+	n, err := f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	st, _ := f.svc.PushStatus(ctx, res.PushMessageID)
+	assert.Equal(t, registry.RetSuccess, st.IOS.Ret)
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, reqs[0].IdempotencyKey, reqs[1].IdempotencyKey)
+}
+
+func TestPollReceiptsUntilFinal(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{Pollable: []provider.AudienceKind{provider.AudienceBroadcast}}, func(c *push.Config) {
+		c.PollInterval = time.Minute
+	})
+	res, err := f.svc.Broadcast(ctx, push.Broadcast{Platform: "android", Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	id := res.Deliveries[0].ReceiptID
+	st, _ := f.svc.PushStatus(ctx, res.PushMessageID)
+	assert.Equal(t, "queued", st.AndroidStatus)
+	assert.Empty(t, st.IOSStatus)
+	m, _ := f.store.GetPushMessage(ctx, res.PushMessageID)
+	assert.Equal(t, registry.PushTypeBroadcast, m.PushType)
+
+	n, err := f.svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	assert.Zero(t, n, "not due before PollInterval")
+
+	f.mock.SetStatus(id, provider.Status{State: provider.StateSending})
+	f.clk.Advance(time.Minute)
+	n, err = f.svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	st, _ = f.svc.PushStatus(ctx, res.PushMessageID)
+	assert.Equal(t, "sending", st.AndroidStatus)
+
+	f.mock.SetStatus(id, provider.Status{State: provider.StateDone})
+	f.clk.Advance(time.Minute)
+	_, err = f.svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	st, _ = f.svc.PushStatus(ctx, res.PushMessageID)
+	assert.Equal(t, "done", st.AndroidStatus)
+
+	f.clk.Advance(time.Minute)
+	n, _ = f.svc.PollReceipts(ctx, 10)
+	assert.Zero(t, n, "a final receipt is not polled again")
+}
+
+func TestPollingStopsAtExpiry(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{Pollable: []provider.AudienceKind{provider.AudienceBroadcast}}, nil)
+	res, err := f.svc.Broadcast(ctx, push.Broadcast{Platform: "ios", Title: "t", Content: "c", ExpireAt: f.clk.Now().Add(90 * time.Second)})
+	require.NoError(t, err)
+	f.clk.Advance(2 * time.Minute)
+	_, err = f.svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	st, _ := f.svc.PushStatus(ctx, res.PushMessageID)
+	assert.Equal(t, string(provider.StateExpired), st.IOSStatus)
+}
+
+func TestPushDedupeKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "tok1")
+	m := push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: "order#7"}
+	r1, err := f.svc.Push(ctx, m)
+	require.NoError(t, err)
+	r2, err := f.svc.Push(ctx, m)
+	require.NoError(t, err)
+	assert.True(t, r2.Duplicate)
+	assert.Equal(t, r1.PushMessageID, r2.PushMessageID)
+	assert.Equal(t, 1, f.mock.Calls())
+}
+
+func TestPushValidation(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	long := make([]byte, 300)
+	for i := range long {
+		long[i] = 'x'
+	}
+	tests := []struct {
+		name  string
+		m     push.Message
+		field string
+	}{
+		{"no users", push.Message{Title: "t", Content: "c"}, "user_num"},
+		{"blank users", push.Message{UserNums: []string{" ", ""}, Title: "t", Content: "c"}, "user_num"},
+		{"no title", push.Message{UserNums: []string{"u"}, Content: "c"}, "title"},
+		{"no content", push.Message{UserNums: []string{"u"}, Title: "t"}, "content"},
+		{"long title", push.Message{UserNums: []string{"u"}, Title: string(long), Content: "c"}, "title"},
+		{"long extra", push.Message{UserNums: []string{"u"}, Title: "t", Content: "c", Extra: map[string]string{"k": string(long)}}, "extra"},
+		{"empty extra key", push.Message{UserNums: []string{"u"}, Title: "t", Content: "c", Extra: map[string]string{"": "v"}}, "extra"},
+	}
+	f.register(t, "u", "d", "ios", "tok")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.Push(context.Background(), tt.m)
+			var fe *push.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.field, fe.Field)
+		})
+	}
+	assert.Zero(t, f.mock.Calls())
+	_, err := f.svc.PushStatus(context.Background(), 1)
+	assert.ErrorIs(t, err, registry.ErrNotFound, "nothing was recorded")
+}
+
+func TestBroadcastValidation(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	_, err := f.svc.Broadcast(context.Background(), push.Broadcast{Platform: "web", Title: "t", Content: "c"})
+	assert.ErrorIs(t, err, push.ErrInvalid)
+	_, err = f.svc.Broadcast(context.Background(), push.Broadcast{Platform: "ios", Provider: "jpush", Title: "t", Content: "c"})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "provider", fe.Field)
+}
+
+func TestBackoff(t *testing.T) {
+	p := push.RetryPolicy{Base: time.Second, Max: 10 * time.Second, Jitter: -1}
+	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 5: 10 * time.Second, 50: 10 * time.Second} {
+		assert.Equal(t, want, p.Backoff(attempt, 0), "attempt %d", attempt)
+	}
+	assert.Equal(t, time.Minute, p.Backoff(1, time.Minute), "Retry-After wins when longer")
+	j := push.RetryPolicy{Base: 10 * time.Second, Jitter: 0.5, Rand: func() float64 { return 1 }}
+	assert.Equal(t, 5*time.Second, j.Backoff(1, 0), "jitter takes up to half off")
+	assert.True(t, push.RetryPolicy{MaxAttempts: 2}.Exhausted(2))
+	assert.False(t, push.RetryPolicy{MaxAttempts: 2}.Exhausted(1))
+}
+
+func TestParseExtra(t *testing.T) {
+	assert.Nil(t, push.ParseExtra(""))
+	assert.Equal(t, map[string]string{"a": "1", "b": "x", "c": `{"d":true}`}, push.ParseExtra(`{"a":1,"b":"x","c":{"d":true}}`))
+	assert.Equal(t, map[string]string{"extra": "order=42"}, push.ParseExtra("order=42"))
+	assert.Equal(t, map[string]string{"extra": "[1]"}, push.ParseExtra("[1]"))
+}
+

@@ -1,0 +1,151 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// Status is the delivery status of a push message (the brief's GET
+// /api/v1.1/query/push_message).
+type Status struct {
+	PushMessageID int64
+	IOSStatus     string // the brief's ios_status
+	AndroidStatus string // the brief's android_status
+	IOS           registry.PlatformSummary
+	Android       registry.PlatformSummary
+}
+
+// PushStatus returns the iOS and Android status of a push message, or an
+// error wrapping registry.ErrNotFound.
+func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, error) {
+	if pushMessageID <= 0 {
+		return Status{}, invalid("push_message_id", "must be a positive id")
+	}
+	m, err := s.store.GetPushMessage(ctx, pushMessageID)
+	if err != nil {
+		return Status{}, fmt.Errorf("push: push status: %w", err)
+	}
+	return Status{PushMessageID: m.ID, IOSStatus: m.IOS.Status, AndroidStatus: m.Android.Status,
+		IOS: m.IOS, Android: m.Android}, nil
+}
+
+// RetryPending claims up to limit deliveries that are due for a send (a
+// failed attempt's retry, or one whose sender died before recording the
+// outcome) and sends them with their original idempotency keys. It returns
+// how many it processed.
+func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
+	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
+	if err != nil {
+		return 0, fmt.Errorf("push: claim pending deliveries: %w", err)
+	}
+	msgs := map[int64]*registry.PushMessage{}
+	var todo []*registry.Delivery
+	for i := range ds {
+		d := &ds[i]
+		m, ok := msgs[d.PushMessageID]
+		if !ok {
+			got, err := s.store.GetPushMessage(ctx, d.PushMessageID)
+			if err != nil {
+				// Leave the claim to expire; the row is retried later.
+				s.log.LogAttrs(ctx, slog.LevelError, "load push message failed", slog.Int64("push_message_id", d.PushMessageID),
+					slog.String("error", err.Error()))
+				continue
+			}
+			m = &got
+			msgs[d.PushMessageID] = m
+		}
+		todo = append(todo, d)
+	}
+	sem := make(chan struct{}, s.conc)
+	var wg sync.WaitGroup
+	for _, d := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s.send(ctx, msgs[d.PushMessageID], d)
+		}()
+	}
+	wg.Wait()
+	return len(ds), nil
+}
+
+// PollReceipts claims up to limit accepted, pollable deliveries that are
+// due for a status poll, asks their providers, and records the state:
+// final states end polling; polling also ends at the push's expiry. It
+// returns how many it processed.
+func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
+	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
+	if err != nil {
+		return 0, fmt.Errorf("push: claim receipts to poll: %w", err)
+	}
+	for i := range ds {
+		if ctx.Err() != nil {
+			break
+		}
+		s.poll1(ctx, &ds[i])
+	}
+	return len(ds), nil
+}
+
+func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
+	var st *provider.Status
+	p, err := s.Provider(d.Provider)
+	if err == nil {
+		q, ok := p.(provider.StatusQuerier)
+		if !ok {
+			err = fmt.Errorf("push: provider %q cannot poll", d.Provider)
+		} else {
+			st, err = q.Status(ctx, provider.Platform(d.Platform), d.ReceiptID)
+		}
+	}
+	now := s.now()
+	expired := d.ExpireAt != nil && !now.Before(*d.ExpireAt)
+	switch {
+	case err == nil:
+		d.VendorState = string(st.State)
+		if st.Raw != nil {
+			d.Response = string(st.Raw)
+		}
+		d.ErrorKind, d.ErrorCode = "", ""
+		if st.State.Final() {
+			d.State = registry.DeliveryDone
+		}
+	case provider.KindOf(err).Retryable() || errors.Is(err, context.Canceled):
+		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), provider.CodeOf(err)
+	default:
+		// The vendor cannot tell us more (unknown task, no poll support):
+		// the push stays accepted, and polling ends.
+		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), provider.CodeOf(err)
+		d.State = registry.DeliveryDone
+		if d.VendorState == "" || !provider.State(d.VendorState).Final() {
+			d.VendorState = string(provider.StateAccepted)
+		}
+	}
+	if d.State == registry.DeliveryAccepted {
+		if expired {
+			d.State = registry.DeliveryDone
+			d.VendorState = string(provider.StateExpired)
+		} else {
+			d.NextAttemptAt = now.Add(s.poll)
+		}
+	}
+	wctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "recording poll outcome failed", slog.Int64("delivery_id", d.ID),
+			slog.String("error", ferr.Error()))
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelDebug, "receipt polled", slog.Int64("delivery_id", d.ID),
+		slog.String("vendor_state", d.VendorState), slog.String("state", string(d.State)))
+}
