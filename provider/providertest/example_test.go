@@ -1,0 +1,117 @@
+package providertest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+)
+
+// A host application scripts a dead token, then checks what its code sent.
+func ExampleMock() {
+	ctx := context.Background()
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m.FailNext(1, m.Err(provider.InvalidToken, "2010"))
+
+	req := &provider.Request{
+		Platform:     provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"device-token-1"}},
+		Notification: provider.Notification{Title: "Order shipped", Body: "Your order is on its way"},
+	}
+	_, err = m.Send(ctx, req)
+	fmt.Println(errors.Is(err, provider.InvalidToken), provider.CodeOf(err))
+
+	rc, err := m.Send(ctx, req)
+	fmt.Println(rc.Provider, rc.Platform, rc.ID, err)
+	fmt.Println(m.Calls(), m.Requests()[1].Notification.Title)
+	// Output:
+	// true 2010
+	// umeng android mock-1 <nil>
+	// 2 Order shipped
+}
+
+// A rate-limit answer carries how long the vendor asked the caller to wait.
+func ExampleMock_Err() {
+	m, err := providertest.NewMock(providertest.MockConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	limited := m.Err(provider.RateLimited, "2050")
+	limited.RetryAfter = time.Minute
+	m.Enqueue(providertest.Result{Err: limited})
+
+	_, err = m.Send(context.Background(), &provider.Request{
+		Platform:     provider.IOS,
+		Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
+		Notification: provider.Notification{Body: "Maintenance tonight"},
+	})
+	fmt.Println(err)
+	fmt.Println(provider.KindOf(err).SpendsAttempt(), provider.RetryAfterOf(err))
+	// Output:
+	// mock send: rate_limited (code 2050): scripted failure
+	// false 1m0s
+}
+
+// A status poller is tested by moving a task along with SetStatus.
+func ExampleMock_SetStatus() {
+	ctx := context.Background()
+	m, err := providertest.NewMock(providertest.MockConfig{
+		Pollable: []provider.AudienceKind{provider.AudienceBroadcast},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rc, err := m.Send(ctx, &provider.Request{
+		Platform:     provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
+		Notification: provider.Notification{Title: "Sale", Body: "Everything half price"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, _ := m.Status(ctx, provider.Android, rc.ID)
+	fmt.Println(rc.ID, rc.Pollable, st.State, st.State.Final())
+
+	m.SetStatus(rc.ID, provider.Status{State: provider.StateDone, Total: 120, Sent: 118})
+	st, _ = m.Status(ctx, provider.Android, rc.ID)
+	fmt.Println(st.State, st.State.Final(), st.Sent, "of", st.Total)
+	// Output:
+	// mock-1 true queued false
+	// done true 118 of 120
+}
+
+// An accepted send can still report tokens the vendor refused.
+func ExampleMock_Enqueue() {
+	m, err := providertest.NewMock(providertest.MockConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m.Enqueue(providertest.Result{Receipt: &provider.Receipt{
+		ID:       "uu-listcast-1",
+		Failures: []provider.TokenFailure{{Token: "dead-token", Kind: provider.InvalidToken, Code: "2010"}},
+	}})
+
+	rc, err := m.Send(context.Background(), &provider.Request{
+		Platform:     provider.IOS,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"live-token", "dead-token"}},
+		Notification: provider.Notification{Body: "Hello"},
+	})
+	fmt.Println(rc.ID, rc.Provider, rc.Platform, err)
+	for _, f := range rc.Failures {
+		fmt.Println(f.Token, f.Kind.String())
+	}
+	// Output:
+	// uu-listcast-1 mock ios <nil>
+	// dead-token invalid_token
+}
