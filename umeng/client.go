@@ -1,0 +1,217 @@
+package umeng
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/tuisong/push/provider"
+)
+
+// Name is the provider name: the value of Provider.Name, of
+// provider.Error.Provider and the key of Request.Overrides.
+const Name = "umeng"
+
+// Payload limits, in bytes of the encoded payload object. Umeng documents
+// between 1840 and 2048 bytes for Android and about 2012 for iOS; the client
+// holds requests to the conservative ends so that Umeng never refuses a
+// payload the client let through.
+const (
+	MaxAndroidPayloadBytes = 1840
+	MaxIOSPayloadBytes     = 2012
+)
+
+// MaxTokens is the most tokens (or aliases) one Send accepts: Umeng's
+// listcast and alias limit.
+const MaxTokens = 500
+
+// Client is an Umeng U-Push server API client. It implements
+// provider.Provider, provider.StatusQuerier and provider.Canceler, and may be
+// used by many goroutines at once.
+type Client struct {
+	cfg     Config
+	baseURL string
+	http    *resty.Client
+	log     *slog.Logger
+}
+
+var (
+	_ provider.Provider      = (*Client)(nil)
+	_ provider.StatusQuerier = (*Client)(nil)
+	_ provider.Canceler      = (*Client)(nil)
+)
+
+// New returns a Client for cfg, after applying the documented defaults. It
+// fails, naming the field, when cfg is invalid.
+func New(cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	hc := &http.Client{}
+	if cfg.HTTPClient != nil {
+		// resty fills in a missing Transport; work on a copy so the
+		// caller's client stays as it was.
+		cp := *cfg.HTTPClient
+		hc = &cp
+	}
+	rc := resty.NewWithClient(hc).
+		SetLogger(discardLogger{}).
+		SetDisableWarn(true).
+		SetRetryCount(0)
+	return &Client{
+		cfg:     cfg,
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"),
+		http:    rc,
+		log:     cfg.Logger,
+	}, nil
+}
+
+// Name returns "umeng".
+func (c *Client) Name() string { return Name }
+
+// Capabilities describes what Send accepts for p. A platform without
+// credentials, or an unknown one, gets the zero Capabilities: it supports no
+// audience.
+func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
+	if !c.cfg.app(p).configured() {
+		return provider.Capabilities{}
+	}
+	limit := MaxAndroidPayloadBytes
+	if p == provider.IOS {
+		limit = MaxIOSPayloadBytes
+	}
+	return provider.Capabilities{
+		MaxTokens:       MaxTokens,
+		MaxPayloadBytes: limit,
+		Audiences: []provider.AudienceKind{
+			provider.AudienceTokens,
+			provider.AudienceBroadcast,
+			provider.AudienceAliases,
+			provider.AudienceFilter,
+			provider.AudienceFile,
+		},
+	}
+}
+
+// Post signs body with the App Master Secret of p and posts it, byte for
+// byte, to path under BaseURL. It returns the "data" of a SUCCESS answer.
+// It is the building block of Send, Status, Cancel and Upload, exported for
+// the Umeng endpoints they do not wrap (/api/task/stat, /api/quota/query,
+// /api/tag/…). body must be a JSON object and normally carries appkey and
+// timestamp; Post does not add them.
+//
+// Errors are *provider.Error with Op "post", classified like Send's.
+func (c *Client) Post(ctx context.Context, p provider.Platform, path string, body []byte) (json.RawMessage, error) {
+	app, err := c.appFor(opPost, p)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
+		return nil, invalid("path", "must start with / and carry no query or fragment")
+	}
+	if t := bytes.TrimSpace(body); !json.Valid(t) || t[0] != '{' {
+		return nil, invalid("body", "is not a JSON object")
+	}
+	a, err := c.post(ctx, opPost, p, app, path, body)
+	if err != nil {
+		return nil, err
+	}
+	return a.data, nil
+}
+
+// appFor returns the credentials for p, or the error for an unknown or
+// unconfigured platform.
+func (c *Client) appFor(op string, p provider.Platform) (App, error) {
+	if !p.Valid() {
+		return App{}, invalid("platform", "must be \"ios\" or \"android\", got \""+string(p)+"\"")
+	}
+	app := c.cfg.app(p)
+	if !app.configured() {
+		return App{}, notConfigured(op, p)
+	}
+	return app, nil
+}
+
+// timestamp is Umeng's "timestamp" field: milliseconds, as a string.
+func (c *Client) timestamp() string { return strconv.FormatInt(c.cfg.Now().UnixMilli(), 10) }
+
+// post makes one signed call. It never retries. The body is signed and sent
+// exactly as given.
+func (c *Client) post(ctx context.Context, op string, p provider.Platform, app App, path string, body []byte) (*answer, error) {
+	if err := ctx.Err(); err != nil {
+		e := transportError(op, err, false)
+		c.logCall(ctx, op, p, path, 0, e)
+		return nil, e
+	}
+	endpoint := c.baseURL + path
+	sign := Sign(http.MethodPost, endpoint, body, app.AppMasterSecret)
+
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	// Once the whole request is written Umeng may act on it, so a failure
+	// after that point is Indeterminate rather than Temporary.
+	var written atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				written.Store(true)
+			}
+		},
+	})
+
+	resp, err := c.http.R().
+		SetContext(ctx).
+		SetHeader("Content-Type", "application/json").
+		SetHeader("Accept", "application/json").
+		SetQueryParam("sign", sign).
+		SetBody(body).
+		Post(endpoint)
+	if err != nil {
+		e := transportError(op, err, written.Load(), sign, app.AppMasterSecret)
+		c.logCall(ctx, op, p, path, 0, e)
+		return nil, e
+	}
+	a, err := decodeAnswer(op, resp.StatusCode(), resp.Header(), resp.Body(), c.cfg.Now(), sign, app.AppMasterSecret)
+	if err != nil {
+		c.logCall(ctx, op, p, path, resp.StatusCode(), err)
+		return nil, err
+	}
+	c.logCall(ctx, op, p, path, resp.StatusCode(), nil)
+	return a, nil
+}
+
+// logCall records one call at debug level. It never logs bodies, signs,
+// URLs with their query or credentials.
+func (c *Client) logCall(ctx context.Context, op string, p provider.Platform, path string, status int, err error) {
+	attrs := []slog.Attr{
+		slog.String("op", op),
+		slog.String("platform", string(p)),
+		slog.String("path", path),
+		slog.Int("http_status", status),
+	}
+	if err == nil {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "umeng call succeeded", attrs...)
+		return
+	}
+	attrs = append(attrs,
+		slog.String("kind", provider.KindOf(err).String()),
+		slog.String("code", provider.CodeOf(err)),
+	)
+	c.log.LogAttrs(ctx, slog.LevelDebug, "umeng call failed", attrs...)
+}
+
+// discardLogger silences resty, whose messages may quote request URLs.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

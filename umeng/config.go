@@ -1,0 +1,193 @@
+package umeng
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tuisong/push/provider"
+)
+
+// DefaultBaseURL is Umeng's production API host.
+const DefaultBaseURL = "https://msgapi.umeng.com"
+
+// DefaultTimeout bounds one HTTP call when Config.Timeout is zero. Umeng
+// recommends a one-minute timeout for its send API.
+const DefaultTimeout = time.Minute
+
+// Strategy chooses the cast type for a token audience.
+type Strategy int
+
+const (
+	// StrategyListcast sends one token as a unicast and 2–500 tokens as a
+	// listcast. Umeng does not rate-limit these casts, but answers with a
+	// msg_id that its status API cannot report on, so receipts are not
+	// pollable. It is the default.
+	StrategyListcast Strategy = iota
+	// StrategyFilecast uploads the tokens with /upload and sends a filecast.
+	// The receipt carries a pollable task id, at the cost of a second call and
+	// Umeng's production limit of 300 file casts per hour.
+	StrategyFilecast
+)
+
+// String returns "listcast" or "filecast".
+func (s Strategy) String() string {
+	switch s {
+	case StrategyListcast:
+		return "listcast"
+	case StrategyFilecast:
+		return "filecast"
+	}
+	return fmt.Sprintf("strategy(%d)", int(s))
+}
+
+// App holds the server credentials of one Umeng app. Umeng runs iOS and
+// Android as separate apps, each with its own appkey and App Master Secret
+// (the "Umeng Message Secret" belongs to the device SDK and is not used here).
+//
+// The zero App means "not configured". String, GoString and LogValue never
+// reveal the secret, so an App may be printed or logged safely.
+type App struct {
+	AppKey          string
+	AppMasterSecret string
+}
+
+// configured reports whether a has credentials at all; validate rejects a
+// half-filled App.
+func (a App) configured() bool { return a.AppKey != "" && a.AppMasterSecret != "" }
+
+// String renders a with its secret redacted.
+func (a App) String() string {
+	secret := ""
+	if a.AppMasterSecret != "" {
+		secret = "REDACTED"
+	}
+	return fmt.Sprintf("{AppKey:%s AppMasterSecret:%s}", a.AppKey, secret)
+}
+
+// GoString renders a for %#v with its secret redacted.
+func (a App) GoString() string { return "umeng.App" + a.String() }
+
+// LogValue makes slog print a without its secret.
+func (a App) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("app_key", a.AppKey), slog.Bool("secret_set", a.AppMasterSecret != ""))
+}
+
+func (a App) validate(prefix string) error {
+	switch {
+	case a.AppKey == "" && a.AppMasterSecret == "":
+		return nil
+	case a.AppKey == "":
+		return configError(prefix+".app_key", "is required when app_master_secret is set")
+	case a.AppMasterSecret == "":
+		return configError(prefix+".app_master_secret", "is required when app_key is set")
+	case strings.TrimSpace(a.AppKey) != a.AppKey:
+		return configError(prefix+".app_key", "has leading or trailing white space")
+	case strings.TrimSpace(a.AppMasterSecret) != a.AppMasterSecret:
+		return configError(prefix+".app_master_secret", "has leading or trailing white space")
+	}
+	return nil
+}
+
+// Config configures a Client. The zero value of every field but the
+// credentials is usable; at least one of IOS and Android must be set.
+type Config struct {
+	// BaseURL is scheme and host (and an optional path prefix) of the API.
+	// Default DefaultBaseURL. Tests point it at a fake such as umengtest.
+	BaseURL string
+	// IOS and Android are the credentials of the two Umeng apps. A platform
+	// whose App is zero is not configured: Send and the other calls for it
+	// fail with an Auth error naming the platform.
+	IOS     App
+	Android App
+	// TestMode sends production_mode "false": on iOS Umeng then uses the APNs
+	// sandbox, on Android only the app's registered test devices receive the
+	// push. Default false, that is production, as DESIGN.md requires.
+	TestMode bool
+	// HTTPClient carries the requests. Default: a new client with its own
+	// transport. The client is copied, never modified; its Timeout, if set,
+	// applies on top of Timeout.
+	HTTPClient *http.Client
+	// Timeout bounds each HTTP call, including reading the answer.
+	// Default DefaultTimeout; negative values are rejected.
+	Timeout time.Duration
+	// Now is the clock for timestamps, schedule checks and Retry-After
+	// dates. Default time.Now.
+	Now func() time.Time
+	// Logger receives debug records of each call (operation, platform, path,
+	// HTTP status, error kind and code), never credentials, signs or
+	// bodies. Default: discard.
+	Logger *slog.Logger
+	// Strategy chooses how token audiences are sent. Default
+	// StrategyListcast.
+	Strategy Strategy
+}
+
+// withDefaults returns c with every unset field given its documented default.
+func (c Config) withDefaults() Config {
+	if c.BaseURL == "" {
+		c.BaseURL = DefaultBaseURL
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// validate checks a Config that has been through withDefaults.
+func (c Config) validate() error {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return configError("base_url", "is not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return configError("base_url", fmt.Sprintf("scheme must be http or https, got %q", u.Scheme))
+	case u.Host == "":
+		return configError("base_url", "has no host")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return configError("base_url", "must not carry user info, a query or a fragment")
+	}
+	if err := c.IOS.validate("ios"); err != nil {
+		return err
+	}
+	if err := c.Android.validate("android"); err != nil {
+		return err
+	}
+	if !c.IOS.configured() && !c.Android.configured() {
+		return configError("ios/android", "at least one platform needs an app key and app master secret")
+	}
+	if c.Timeout < 0 {
+		return configError("timeout", "must not be negative")
+	}
+	if c.Strategy != StrategyListcast && c.Strategy != StrategyFilecast {
+		return configError("strategy", fmt.Sprintf("unknown strategy %d", int(c.Strategy)))
+	}
+	return nil
+}
+
+// app returns the credentials for p.
+func (c Config) app(p provider.Platform) App {
+	switch p {
+	case provider.IOS:
+		return c.IOS
+	case provider.Android:
+		return c.Android
+	}
+	return App{}
+}
+
+// configError reports a bad Config field. It wraps a *provider.FieldError so
+// callers can find the field with provider.FieldOf.
+func configError(field, reason string) error {
+	return fmt.Errorf("umeng: invalid config: %w", &provider.FieldError{Field: field, Reason: reason})
+}

@@ -1,0 +1,156 @@
+package umeng
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	android := App{AppKey: androidKey, AppMasterSecret: androidSecret}
+	tests := []struct {
+		name  string
+		cfg   Config
+		field string
+	}{
+		{"no platform", Config{}, "ios/android"},
+		{"android key without secret", Config{Android: App{AppKey: androidKey}}, "android.app_master_secret"},
+		{"android secret without key", Config{Android: App{AppMasterSecret: androidSecret}}, "android.app_key"},
+		{"ios key without secret", Config{Android: android, IOS: App{AppKey: iosKey}}, "ios.app_master_secret"},
+		{"ios secret without key", Config{Android: android, IOS: App{AppMasterSecret: iosSecret}}, "ios.app_key"},
+		{"key with spaces", Config{Android: App{AppKey: " " + androidKey, AppMasterSecret: androidSecret}}, "android.app_key"},
+		{"secret with newline", Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret + "\n"}}, "android.app_master_secret"},
+		{"base url scheme", Config{Android: android, BaseURL: "ftp://msgapi.umeng.com"}, "base_url"},
+		{"base url without host", Config{Android: android, BaseURL: "https://"}, "base_url"},
+		{"base url with query", Config{Android: android, BaseURL: "https://msgapi.umeng.com?x=1"}, "base_url"},
+		{"base url with user", Config{Android: android, BaseURL: "https://u:p@msgapi.umeng.com"}, "base_url"},
+		{"base url unparsable", Config{Android: android, BaseURL: "https://msgapi.umeng.com/%zz"}, "base_url"},
+		{"negative timeout", Config{Android: android, Timeout: -time.Second}, "timeout"},
+		{"unknown strategy", Config{Android: android, Strategy: Strategy(9)}, "strategy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New(tt.cfg)
+			require.Error(t, err)
+			assert.Nil(t, c)
+			assert.Equal(t, tt.field, provider.FieldOf(err))
+			assert.NotContains(t, err.Error(), androidSecret)
+		})
+	}
+}
+
+// TestNewAppliesDefaults observes the defaults on the wire: the production
+// host, a one-minute deadline, the real clock, production mode and the
+// listcast strategy.
+func TestNewAppliesDefaults(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	var (
+		deadline    time.Time
+		hasDeadline bool
+		body        []byte
+	)
+	mt.RegisterResponder(http.MethodPost, "https://msgapi.umeng.com/api/send", func(req *http.Request) (*http.Response, error) {
+		deadline, hasDeadline = req.Context().Deadline()
+		b, err := io.ReadAll(req.Body)
+		body = b
+		return httpmock.NewStringResponse(http.StatusOK, okMsg), err
+	})
+	c, err := New(Config{
+		IOS:        App{AppKey: iosKey, AppMasterSecret: iosSecret},
+		HTTPClient: &http.Client{Transport: mt},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "umeng", c.Name())
+
+	before := time.Now()
+	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(2)}))
+	after := time.Now()
+	require.NoError(t, err)
+
+	require.True(t, hasDeadline)
+	assert.WithinRange(t, deadline, before.Add(DefaultTimeout), after.Add(DefaultTimeout))
+	var sent struct {
+		Timestamp      string `json:"timestamp"`
+		Type           string `json:"type"`
+		ProductionMode string `json:"production_mode"`
+	}
+	require.NoError(t, json.Unmarshal(body, &sent))
+	ms, err := strconv.ParseInt(sent.Timestamp, 10, 64)
+	require.NoError(t, err)
+	assert.WithinRange(t, time.UnixMilli(ms), before.Truncate(time.Millisecond), after)
+	assert.Equal(t, "listcast", sent.Type)
+	assert.Equal(t, "true", sent.ProductionMode)
+}
+
+func TestNewLeavesTheCallersHTTPClientAlone(t *testing.T) {
+	hc := &http.Client{}
+	_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret}, HTTPClient: hc})
+	require.NoError(t, err)
+	assert.Nil(t, hc.Transport)
+}
+
+func TestAppNeverPrintsItsSecret(t *testing.T) {
+	app := App{AppKey: androidKey, AppMasterSecret: androidSecret}
+	cfg := Config{Android: app}
+
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "app", app)
+
+	for name, s := range map[string]string{
+		"%v app":    fmt.Sprintf("%v", app),
+		"%+v app":   fmt.Sprintf("%+v", app),
+		"%#v app":   fmt.Sprintf("%#v", app),
+		"%s app":    fmt.Sprintf("%s", app),
+		"%+v cfg":   fmt.Sprintf("%+v", cfg),
+		"slog attr": logs.String(),
+	} {
+		assert.NotContains(t, s, androidSecret, name)
+		assert.Contains(t, s, androidKey, name)
+	}
+	assert.Equal(t, "{AppKey: AppMasterSecret:}", App{}.String())
+}
+
+func TestCapabilities(t *testing.T) {
+	all := []provider.AudienceKind{
+		provider.AudienceTokens, provider.AudienceBroadcast, provider.AudienceAliases,
+		provider.AudienceFilter, provider.AudienceFile,
+	}
+	h := newHarness(t, func(c *Config) { c.IOS = App{} })
+	tests := []struct {
+		platform provider.Platform
+		want     provider.Capabilities
+	}{
+		{provider.Android, provider.Capabilities{MaxTokens: 500, MaxPayloadBytes: 1840, Audiences: all}},
+		{provider.IOS, provider.Capabilities{}},
+		{provider.Platform("web"), provider.Capabilities{}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.platform), func(t *testing.T) {
+			assert.Equal(t, tt.want, h.client.Capabilities(tt.platform))
+		})
+	}
+
+	ios := newHarness(t).client.Capabilities(provider.IOS)
+	assert.Equal(t, 2012, ios.MaxPayloadBytes)
+	assert.Equal(t, 500, ios.MaxTokens)
+	assert.Equal(t, all, ios.Audiences)
+}
+
+func TestStrategyString(t *testing.T) {
+	assert.Equal(t, "listcast", StrategyListcast.String())
+	assert.Equal(t, "filecast", StrategyFilecast.String())
+	assert.Equal(t, "strategy(7)", Strategy(7).String())
+}

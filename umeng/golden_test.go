@@ -1,0 +1,199 @@
+package umeng
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden request bodies under testdata/")
+
+type goldenCase struct {
+	name      string
+	platforms []provider.Platform // default: both
+	strategy  Strategy
+	testMode  bool
+	audience  provider.Audience
+	edit      func(*provider.Request)
+}
+
+func intPtr(n int) *int    { return &n }
+func boolPtr(b bool) *bool { return &b }
+
+func goldenCases() []goldenCase {
+	aliases := provider.Audience{Kind: provider.AudienceAliases, AliasType: "user_num", Aliases: []string{"u1001", "u1002"}}
+	return []goldenCase{
+		// One case per cast type, on both platforms.
+		{name: "unicast", audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(1)}},
+		{name: "listcast", audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(3)}},
+		{name: "filecast_by_upload", strategy: StrategyFilecast, audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(3)}},
+		{name: "filecast", audience: provider.Audience{Kind: provider.AudienceFile, FileID: "PF0000000000000001"}},
+		{name: "broadcast", audience: provider.Audience{Kind: provider.AudienceBroadcast}},
+		{name: "groupcast_filter", audience: provider.Audience{Kind: provider.AudienceFilter,
+			Filter: json.RawMessage(`{"where": {"and": [{"app_version": "2.1.0"}, {"not": {"tag": "muted"}}]}}`)}},
+		{name: "groupcast_group", audience: provider.Audience{Kind: provider.AudienceFilter, GroupID: "G000001"}},
+		{name: "groupcast_tags", audience: provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip", "beta"}}},
+		{name: "customizedcast_alias", audience: aliases},
+		{name: "customizedcast_file", audience: provider.Audience{Kind: provider.AudienceFile, AliasType: "user_num", FileID: "PF0000000000000002"}},
+
+		// Payload and policy variants.
+		{
+			name:      "android_notification_full",
+			platforms: []provider.Platform{provider.Android},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(1)},
+			edit: func(r *provider.Request) {
+				r.Notification.Sound = "ding"
+				r.Notification.Image = "https://img.example.com/ship.png"
+				r.StartTime = fixedNow.Add(time.Hour)
+				r.ExpireTime = fixedNow.Add(48 * time.Hour)
+				r.Overrides = map[string]any{Name: &Options{
+					AfterOpen:         AfterOpenURL,
+					URL:               "https://shop.example.com/orders/42?tab=track&src=push",
+					Ticker:            "Shipped!",
+					Icon:              "ic_ship",
+					LargeIcon:         "ic_ship_large",
+					BuilderID:         intPtr(2),
+					PlayVibrate:       boolPtr(false),
+					PlayLights:        boolPtr(false),
+					PlaySound:         boolPtr(true),
+					SetBadge:          intPtr(3),
+					ChannelProperties: map[string]string{"channel_activity": "com.example.shop.PushActivity", "xiaomi_channel_id": "orders"},
+					MiPush:            true,
+					MiActivity:        "com.example.shop.MiPushActivity",
+					MaxSendNum:        100,
+					ReceiptURL:        "https://hooks.example.com/umeng",
+					ReceiptType:       ReceiptArrivalAndClick,
+					CallbackParams:    "push=7",
+				}}
+			},
+		},
+		{
+			name:      "android_go_custom",
+			platforms: []provider.Platform{provider.Android},
+			audience:  aliases,
+			edit: func(r *provider.Request) {
+				r.Overrides = map[string]any{Name: Options{
+					AfterOpen: AfterOpenCustom,
+					Custom:    json.RawMessage(`{"screen": "order", "id": 42}`),
+					AddBadge:  intPtr(1),
+				}}
+			},
+		},
+		{
+			name:      "android_message",
+			platforms: []provider.Platform{provider.Android},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(2)},
+			edit: func(r *provider.Request) {
+				r.Notification.Silent = true
+				r.Overrides = map[string]any{Name: &Options{Custom: json.RawMessage(`{"sync":"orders"}`)}}
+			},
+		},
+		{
+			name:      "ios_alert_full",
+			platforms: []provider.Platform{provider.IOS},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(1)},
+			edit: func(r *provider.Request) {
+				r.Notification.Subtitle = "Tracking number ready"
+				r.Notification.Badge = intPtr(0)
+				r.Notification.Sound = "default"
+				r.Notification.Category = "ORDER"
+				r.Notification.ThreadID = "orders"
+				r.Notification.MutableContent = true
+				r.StartTime = fixedNow.Add(-time.Minute) // passed: sent at once
+				r.ExpireTime = fixedNow.Add(7 * 24 * time.Hour)
+				r.Overrides = map[string]any{Name: &Options{
+					ContentAvailable: true,
+					IOSKeys:          map[string]json.RawMessage{"deeplink": json.RawMessage(`{"path":"/orders/42"}`), "v": json.RawMessage(`2`)},
+					MaxSendNum:       50,
+				}}
+			},
+		},
+		{
+			name:      "ios_alert_string",
+			platforms: []provider.Platform{provider.IOS},
+			testMode:  true,
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(1)},
+			edit: func(r *provider.Request) {
+				r.Notification.Title = ""
+				r.Notification.Extras = nil
+			},
+		},
+		{
+			name:      "ios_silent",
+			platforms: []provider.Platform{provider.IOS},
+			audience:  provider.Audience{Kind: provider.AudienceBroadcast},
+			edit: func(r *provider.Request) {
+				r.Notification = provider.Notification{Silent: true, Badge: intPtr(5), Extras: map[string]string{"sync": "orders"}}
+			},
+		},
+	}
+}
+
+// TestGoldenRequestBodies pins the exact body of every cast type on both
+// platforms, and of the payload variants. go test ./umeng -update rewrites
+// the files.
+func TestGoldenRequestBodies(t *testing.T) {
+	for _, gc := range goldenCases() {
+		platforms := gc.platforms
+		if platforms == nil {
+			platforms = provider.Platforms()
+		}
+		for _, p := range platforms {
+			name := gc.name + "_" + string(p)
+			t.Run(name, func(t *testing.T) {
+				h := newHarness(t, func(c *Config) {
+					c.Strategy = gc.strategy
+					c.TestMode = gc.testMode
+				})
+				h.respond("/upload", http.StatusOK, okUpload)
+				h.respond("/api/send", http.StatusOK, okTask)
+
+				r := request(p, gc.audience)
+				if gc.edit != nil {
+					gc.edit(r)
+				}
+				_, err := h.client.Send(context.Background(), r)
+				require.NoError(t, err)
+
+				for _, call := range h.requests() {
+					file := name + ".json"
+					if call.path == "/upload" {
+						file = name + ".upload.json"
+					}
+					compareGolden(t, filepath.Join("testdata", file), call.body)
+				}
+			})
+		}
+	}
+}
+
+// compareGolden compares body, indented for review, with the golden file.
+// Indenting keeps every key, value and their order, so the comparison pins
+// the bytes sent up to white space.
+func compareGolden(t *testing.T, path string, body []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, json.Indent(&buf, body, "", "  "), "the body must be JSON")
+	buf.WriteByte('\n')
+	var compact bytes.Buffer
+	require.NoError(t, json.Compact(&compact, body))
+	require.Equal(t, compact.String(), string(body), "the body must be sent compact")
+	if *update {
+		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./umeng -update")
+	require.Equal(t, strings.TrimSpace(string(want)), strings.TrimSpace(buf.String()), "body differs from %s", path)
+}

@@ -1,0 +1,325 @@
+package umeng
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+
+	"github.com/tuisong/push/provider"
+)
+
+// androidPayload is the payload of an Android send. extra sits at payload
+// level, next to body, not inside it.
+type androidPayload struct {
+	DisplayType DisplayType       `json:"display_type"`
+	Body        androidBody       `json:"body"`
+	Extra       map[string]string `json:"extra,omitempty"`
+}
+
+// androidBody is payload.body. Umeng wants its booleans as the strings
+// "true" and "false".
+type androidBody struct {
+	Ticker      string          `json:"ticker,omitempty"`
+	Title       string          `json:"title,omitempty"`
+	Text        string          `json:"text,omitempty"`
+	Icon        string          `json:"icon,omitempty"`
+	LargeIcon   string          `json:"largeIcon,omitempty"`
+	Img         string          `json:"img,omitempty"`
+	Sound       string          `json:"sound,omitempty"`
+	BuilderID   *int            `json:"builder_id,omitempty"`
+	PlayVibrate string          `json:"play_vibrate,omitempty"`
+	PlayLights  string          `json:"play_lights,omitempty"`
+	PlaySound   string          `json:"play_sound,omitempty"`
+	SetBadge    *int            `json:"set_badge,omitempty"`
+	AddBadge    *int            `json:"add_badge,omitempty"`
+	AfterOpen   AfterOpen       `json:"after_open,omitempty"`
+	URL         string          `json:"url,omitempty"`
+	Activity    string          `json:"activity,omitempty"`
+	Custom      json.RawMessage `json:"custom,omitempty"`
+}
+
+// aps is the iOS payload's aps dictionary.
+type aps struct {
+	// Alert is a string, or an alert object when there is a title or
+	// subtitle.
+	Alert            any    `json:"alert,omitempty"`
+	Badge            *int   `json:"badge,omitempty"`
+	Sound            string `json:"sound,omitempty"`
+	ContentAvailable int    `json:"content-available,omitempty"`
+	MutableContent   int    `json:"mutable-content,omitempty"`
+	Category         string `json:"category,omitempty"`
+	ThreadID         string `json:"thread-id,omitempty"`
+}
+
+type apsAlert struct {
+	Title    string `json:"title,omitempty"`
+	Subtitle string `json:"subtitle,omitempty"`
+	Body     string `json:"body,omitempty"`
+}
+
+// buildPayload encodes the payload for r's platform and checks its size.
+func buildPayload(r *provider.Request, o *Options) (json.RawMessage, error) {
+	var (
+		b     []byte
+		err   error
+		limit int
+	)
+	switch r.Platform {
+	case provider.Android:
+		b, err = androidPayloadJSON(&r.Notification, o)
+		limit = MaxAndroidPayloadBytes
+	default:
+		b, err = iosPayloadJSON(&r.Notification, o)
+		limit = MaxIOSPayloadBytes
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > limit {
+		return nil, invalid("payload", fmt.Sprintf("is %d bytes; Umeng accepts at most %d for %s", len(b), limit, r.Platform))
+	}
+	return b, nil
+}
+
+func androidPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
+	dt := o.DisplayType
+	if dt == "" {
+		dt = DisplayNotification
+		if n.Silent {
+			dt = DisplayMessage
+		}
+	}
+	for k := range n.Extras {
+		if k == "" {
+			return nil, invalid("notification.extras", "has an empty key")
+		}
+	}
+	p := androidPayload{DisplayType: dt, Extra: n.Extras}
+	var err error
+	switch dt {
+	case DisplayNotification:
+		p.Body, err = androidNotificationBody(n, o)
+	case DisplayMessage:
+		p.Body, err = androidMessageBody(n, o)
+	default:
+		err = invalid("overrides.umeng.display_type", fmt.Sprintf("must be %q or %q, got %q", DisplayNotification, DisplayMessage, dt))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return marshal(p)
+}
+
+func androidNotificationBody(n *provider.Notification, o *Options) (androidBody, error) {
+	if n.Title == "" {
+		return androidBody{}, invalid("notification.title", "is required for an Android notification")
+	}
+	if n.Body == "" {
+		return androidBody{}, invalid("notification.body", "is required for an Android notification")
+	}
+	b := androidBody{
+		Ticker:      o.Ticker,
+		Title:       n.Title,
+		Text:        n.Body,
+		Icon:        o.Icon,
+		LargeIcon:   o.LargeIcon,
+		Img:         n.Image,
+		Sound:       n.Sound,
+		BuilderID:   o.BuilderID,
+		PlayVibrate: boolString(o.PlayVibrate),
+		PlayLights:  boolString(o.PlayLights),
+		PlaySound:   boolString(o.PlaySound),
+		SetBadge:    o.SetBadge,
+		AddBadge:    o.AddBadge,
+		AfterOpen:   o.AfterOpen,
+	}
+	if b.Ticker == "" {
+		b.Ticker = n.Title
+	}
+	if b.AfterOpen == "" {
+		b.AfterOpen = AfterOpenApp
+	}
+	imgField := "notification.image"
+	if o.Img != "" {
+		b.Img, imgField = o.Img, "overrides.umeng.img"
+	}
+	if b.Img != "" && !isHTTPURL(b.Img) {
+		return androidBody{}, invalid(imgField, "must be an http or https URL")
+	}
+	if b.BuilderID != nil && *b.BuilderID < 0 {
+		return androidBody{}, invalid("overrides.umeng.builder_id", "must not be negative")
+	}
+	switch {
+	case b.SetBadge != nil && b.AddBadge != nil:
+		return androidBody{}, invalid("overrides.umeng.set_badge", "cannot be combined with add_badge")
+	case b.SetBadge != nil && (*b.SetBadge < 0 || *b.SetBadge > 99):
+		return androidBody{}, invalid("overrides.umeng.set_badge", "must be between 0 and 99")
+	case b.AddBadge != nil && (*b.AddBadge < 1 || *b.AddBadge > 99):
+		return androidBody{}, invalid("overrides.umeng.add_badge", "must be between 1 and 99")
+	}
+	if len(o.Custom) > 0 {
+		if err := checkCustom(o.Custom); err != nil {
+			return androidBody{}, err
+		}
+		b.Custom = o.Custom
+	}
+	switch b.AfterOpen {
+	case AfterOpenApp:
+	case AfterOpenURL:
+		if o.URL == "" {
+			return androidBody{}, invalid("overrides.umeng.url", "is required when after_open is go_url")
+		}
+		if !isHTTPURL(o.URL) {
+			return androidBody{}, invalid("overrides.umeng.url", "must be an http or https URL")
+		}
+		b.URL = o.URL
+	case AfterOpenActivity:
+		if o.Activity == "" {
+			return androidBody{}, invalid("overrides.umeng.activity", "is required when after_open is go_activity")
+		}
+		b.Activity = o.Activity
+	case AfterOpenCustom:
+		if len(o.Custom) == 0 {
+			return androidBody{}, invalid("overrides.umeng.custom", "is required when after_open is go_custom")
+		}
+	default:
+		return androidBody{}, invalid("overrides.umeng.after_open",
+			fmt.Sprintf("must be one of go_app, go_url, go_activity, go_custom; got %q", b.AfterOpen))
+	}
+	return b, nil
+}
+
+// androidMessageBody builds the body of a data-only message, which Umeng
+// hands to the app as body.custom without showing anything.
+func androidMessageBody(n *provider.Notification, o *Options) (androidBody, error) {
+	if len(o.Custom) > 0 {
+		if err := checkCustom(o.Custom); err != nil {
+			return androidBody{}, err
+		}
+		return androidBody{Custom: o.Custom}, nil
+	}
+	if n.Body == "" {
+		return androidBody{}, invalid("overrides.umeng.custom", "is required for the message display type (or set notification.body)")
+	}
+	custom, err := marshal(n.Body)
+	if err != nil {
+		return androidBody{}, err
+	}
+	return androidBody{Custom: custom}, nil
+}
+
+// checkCustom accepts a JSON string or object, the two forms Umeng takes.
+func checkCustom(raw json.RawMessage) error {
+	t := bytes.TrimSpace(raw)
+	if !json.Valid(t) || (t[0] != '"' && t[0] != '{') {
+		return invalid("overrides.umeng.custom", "must be a JSON string or object")
+	}
+	return nil
+}
+
+func iosPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
+	a := aps{
+		Badge:    n.Badge,
+		Category: n.Category,
+		ThreadID: n.ThreadID,
+	}
+	if a.Badge != nil && *a.Badge < 0 {
+		return nil, invalid("notification.badge", "must not be negative")
+	}
+	if n.MutableContent {
+		a.MutableContent = 1
+	}
+	if n.Silent || o.ContentAvailable {
+		a.ContentAvailable = 1
+	}
+	if !n.Silent {
+		// A bare body travels as the short alert string; anything with a
+		// title or subtitle needs the alert object.
+		if n.Title == "" && n.Subtitle == "" {
+			a.Alert = n.Body
+		} else {
+			a.Alert = apsAlert{Title: n.Title, Subtitle: n.Subtitle, Body: n.Body}
+		}
+		a.Sound = n.Sound
+	}
+	apsJSON, err := marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	payload := map[string]json.RawMessage{"aps": apsJSON}
+	for _, k := range sortedKeys(n.Extras) {
+		if err := checkIOSKey("notification.extras", k); err != nil {
+			return nil, err
+		}
+		v, err := marshal(n.Extras[k])
+		if err != nil {
+			return nil, err
+		}
+		payload[k] = v
+	}
+	for _, k := range sortedKeys(o.IOSKeys) {
+		field := "overrides.umeng.ios_keys"
+		if err := checkIOSKey(field, k); err != nil {
+			return nil, err
+		}
+		if _, dup := n.Extras[k]; dup {
+			return nil, invalid(field+"."+k, "duplicates a notification.extras key")
+		}
+		v := bytes.TrimSpace(o.IOSKeys[k])
+		if !json.Valid(v) {
+			return nil, invalid(field+"."+k, "is not valid JSON")
+		}
+		payload[k] = v
+	}
+	return marshal(payload)
+}
+
+// checkIOSKey rejects keys Umeng reserves ("d", "p") or that would replace
+// aps.
+func checkIOSKey(field, k string) error {
+	switch k {
+	case "":
+		return invalid(field, "has an empty key")
+	case "aps", "d", "p":
+		return invalid(field+"."+k, fmt.Sprintf("%q is reserved by Umeng and APNs", k))
+	}
+	return nil
+}
+
+func boolString(b *bool) string {
+	switch {
+	case b == nil:
+		return ""
+	case *b:
+		return "true"
+	}
+	return "false"
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// marshal encodes v without HTML escaping, so that URLs keep their "&" and
+// the payload size is what Umeng counts.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, invalid("request", "cannot be encoded as JSON: "+err.Error())
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

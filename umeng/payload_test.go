@@ -1,0 +1,254 @@
+package umeng
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+// sentPayload sends r and returns the payload object Umeng received.
+func sentPayload(t *testing.T, r *provider.Request) map[string]any {
+	t.Helper()
+	h := newHarness(t)
+	h.respond("/api/send", http.StatusOK, okMsg)
+	_, err := h.client.Send(context.Background(), r)
+	require.NoError(t, err)
+	var body struct {
+		Payload map[string]any `json:"payload"`
+	}
+	require.NoError(t, json.Unmarshal(h.only(t).body, &body))
+	return body.Payload
+}
+
+func unicast(p provider.Platform) *provider.Request {
+	return request(p, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
+}
+
+func TestAndroidPayload(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*provider.Request)
+		want string
+	}{
+		{
+			name: "notification defaults",
+			want: `{"display_type":"notification","body":{"ticker":"Order shipped","title":"Order shipped",
+				"text":"Your order 42 is on its way","after_open":"go_app"},"extra":{"order_id":"42"}}`,
+		},
+		{
+			name: "go_activity",
+			edit: func(r *provider.Request) {
+				r.Notification.Extras = nil
+				r.Overrides = map[string]any{Name: &Options{AfterOpen: AfterOpenActivity, Activity: "com.example.Main"}}
+			},
+			want: `{"display_type":"notification","body":{"ticker":"Order shipped","title":"Order shipped",
+				"text":"Your order 42 is on its way","after_open":"go_activity","activity":"com.example.Main"}}`,
+		},
+		{
+			name: "custom string rides along with go_app",
+			edit: func(r *provider.Request) {
+				r.Overrides = map[string]any{Name: &Options{Custom: json.RawMessage(`"hello"`), Img: "http://img.example.com/a.png"}}
+				r.Notification.Image = "https://ignored.example.com/b.png"
+			},
+			want: `{"display_type":"notification","body":{"ticker":"Order shipped","title":"Order shipped",
+				"text":"Your order 42 is on its way","img":"http://img.example.com/a.png","after_open":"go_app","custom":"hello"},
+				"extra":{"order_id":"42"}}`,
+		},
+		{
+			name: "silent message takes the body as custom",
+			edit: func(r *provider.Request) {
+				r.Notification = provider.Notification{Silent: true, Body: "sync-orders"}
+			},
+			want: `{"display_type":"message","body":{"custom":"sync-orders"}}`,
+		},
+		{
+			name: "display type forced to message",
+			edit: func(r *provider.Request) {
+				r.Overrides = map[string]any{Name: &Options{DisplayType: DisplayMessage, Custom: json.RawMessage(`{"a":1}`)}}
+			},
+			want: `{"display_type":"message","body":{"custom":{"a":1}},"extra":{"order_id":"42"}}`,
+		},
+		{
+			name: "nil options pointer is no options",
+			edit: func(r *provider.Request) {
+				r.Notification.Extras = nil
+				r.Overrides = map[string]any{Name: (*Options)(nil), "jpush": 42}
+			},
+			want: `{"display_type":"notification","body":{"ticker":"Order shipped","title":"Order shipped",
+				"text":"Your order 42 is on its way","after_open":"go_app"}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := unicast(provider.Android)
+			if tt.edit != nil {
+				tt.edit(r)
+			}
+			got, err := json.Marshal(sentPayload(t, r))
+			require.NoError(t, err)
+			assert.JSONEq(t, tt.want, string(got))
+		})
+	}
+}
+
+func TestIOSPayload(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*provider.Request)
+		want string
+	}{
+		{
+			name: "title and body make an alert object",
+			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"}},"order_id":"42"}`,
+		},
+		{
+			name: "a bare body is an alert string",
+			edit: func(r *provider.Request) { r.Notification.Title = "" },
+			want: `{"aps":{"alert":"Your order 42 is on its way"},"order_id":"42"}`,
+		},
+		{
+			name: "silent drops alert and sound",
+			edit: func(r *provider.Request) {
+				r.Notification.Silent = true
+				r.Notification.Sound = "default"
+				r.Notification.Extras = nil
+			},
+			want: `{"aps":{"content-available":1}}`,
+		},
+		{
+			name: "Android options are ignored",
+			edit: func(r *provider.Request) {
+				r.Notification.Extras = nil
+				r.Overrides = map[string]any{Name: &Options{AfterOpen: "bogus", Img: "ftp://x", ChannelProperties: map[string]string{"": ""}}}
+			},
+			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"}}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := unicast(provider.IOS)
+			if tt.edit != nil {
+				tt.edit(r)
+			}
+			got, err := json.Marshal(sentPayload(t, r))
+			require.NoError(t, err)
+			assert.JSONEq(t, tt.want, string(got))
+		})
+	}
+}
+
+func TestSendRejectsBadPayloads(t *testing.T) {
+	opts := func(o Options) func(*provider.Request) {
+		return func(r *provider.Request) { r.Overrides = map[string]any{Name: &o} }
+	}
+	long := strings.Repeat("x", 2100)
+	tests := []struct {
+		name     string
+		platform provider.Platform
+		edit     func(*provider.Request)
+		field    string
+	}{
+		{"nil request", provider.Android, nil, "request"},
+		{"bad platform", provider.Android, func(r *provider.Request) { r.Platform = "web" }, "platform"},
+		{"nothing to show", provider.Android, func(r *provider.Request) { r.Notification = provider.Notification{} }, "notification.body"},
+		{"overrides of the wrong type", provider.Android, func(r *provider.Request) { r.Overrides = map[string]any{Name: "go_url"} }, "overrides.umeng"},
+		{"overrides of the wrong type on iOS", provider.IOS, func(r *provider.Request) { r.Overrides = map[string]any{Name: 1} }, "overrides.umeng"},
+		{"android title missing", provider.Android, func(r *provider.Request) { r.Notification.Title = "" }, "notification.title"},
+		{"android text missing", provider.Android, func(r *provider.Request) { r.Notification.Body = "" }, "notification.body"},
+		{"android empty extra key", provider.Android, func(r *provider.Request) { r.Notification.Extras = map[string]string{"": "x"} }, "notification.extras"},
+		{"android unknown display type", provider.Android, opts(Options{DisplayType: "popup"}), "overrides.umeng.display_type"},
+		{"android message without custom", provider.Android, func(r *provider.Request) {
+			r.Notification = provider.Notification{Silent: true, Title: "t"}
+		}, "overrides.umeng.custom"},
+		{"android message with array custom", provider.Android, opts(Options{DisplayType: DisplayMessage, Custom: json.RawMessage(`[1]`)}), "overrides.umeng.custom"},
+		{"android custom not JSON", provider.Android, opts(Options{Custom: json.RawMessage(`{`)}), "overrides.umeng.custom"},
+		{"android go_url without url", provider.Android, opts(Options{AfterOpen: AfterOpenURL}), "overrides.umeng.url"},
+		{"android go_url with ftp url", provider.Android, opts(Options{AfterOpen: AfterOpenURL, URL: "ftp://example.com/a"}), "overrides.umeng.url"},
+		{"android go_activity without activity", provider.Android, opts(Options{AfterOpen: AfterOpenActivity}), "overrides.umeng.activity"},
+		{"android go_custom without custom", provider.Android, opts(Options{AfterOpen: AfterOpenCustom}), "overrides.umeng.custom"},
+		{"android unknown after_open", provider.Android, opts(Options{AfterOpen: "go_home"}), "overrides.umeng.after_open"},
+		{"android image not http", provider.Android, func(r *provider.Request) { r.Notification.Image = "file:///a.png" }, "notification.image"},
+		{"android img override not http", provider.Android, opts(Options{Img: "/a.png"}), "overrides.umeng.img"},
+		{"android negative builder id", provider.Android, opts(Options{BuilderID: intPtr(-1)}), "overrides.umeng.builder_id"},
+		{"android both badges", provider.Android, opts(Options{SetBadge: intPtr(1), AddBadge: intPtr(1)}), "overrides.umeng.set_badge"},
+		{"android set badge too big", provider.Android, opts(Options{SetBadge: intPtr(100)}), "overrides.umeng.set_badge"},
+		{"android add badge zero", provider.Android, opts(Options{AddBadge: intPtr(0)}), "overrides.umeng.add_badge"},
+		{"android empty channel property key", provider.Android, opts(Options{ChannelProperties: map[string]string{" ": "x"}}), "overrides.umeng.channel_properties"},
+		{"android mi_activity without mipush", provider.Android, opts(Options{MiActivity: "com.example.A"}), "overrides.umeng.mi_activity"},
+		{"android payload too long", provider.Android, func(r *provider.Request) { r.Notification.Body = long }, "payload"},
+		{"ios payload too long", provider.IOS, func(r *provider.Request) { r.Notification.Body = long }, "payload"},
+		{"ios negative badge", provider.IOS, func(r *provider.Request) { r.Notification.Badge = intPtr(-1) }, "notification.badge"},
+		{"ios reserved extra d", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"d": "x"} }, "notification.extras.d"},
+		{"ios reserved extra p", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"p": "x"} }, "notification.extras.p"},
+		{"ios extra aps", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"aps": "x"} }, "notification.extras.aps"},
+		{"ios empty extra key", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"": "x"} }, "notification.extras"},
+		{"ios reserved raw key", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"p": json.RawMessage(`1`)}}), "overrides.umeng.ios_keys.p"},
+		{"ios raw key not JSON", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`{`)}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key duplicates an extra", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"order_id": json.RawMessage(`1`)}}), "overrides.umeng.ios_keys.order_id"},
+		{"negative max_send_num", provider.IOS, opts(Options{MaxSendNum: -1}), "overrides.umeng.max_send_num"},
+		{"receipt url not http", provider.Android, opts(Options{ReceiptURL: "hooks"}), "overrides.umeng.receipt_url"},
+		{"unknown receipt type", provider.IOS, opts(Options{ReceiptURL: "https://h.example.com", ReceiptType: 4}), "overrides.umeng.receipt_type"},
+		{"receipt type without url", provider.Android, opts(Options{ReceiptType: ReceiptClick}), "overrides.umeng.receipt_type"},
+		{"callback params without url", provider.Android, opts(Options{CallbackParams: "x"}), "overrides.umeng.callback_params"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			r := unicast(tt.platform)
+			if tt.edit != nil {
+				tt.edit(r)
+			}
+			if tt.field == "request" {
+				r = nil
+			}
+			rc, err := h.client.Send(context.Background(), r)
+			assert.Nil(t, rc)
+			requireField(t, err, tt.field)
+			h.requireNoCall(t)
+		})
+	}
+}
+
+// TestPayloadLimitIsInclusive sends payloads of exactly the limit and one
+// byte more.
+func TestPayloadLimitIsInclusive(t *testing.T) {
+	tests := []struct {
+		platform provider.Platform
+		limit    int
+	}{
+		{provider.Android, MaxAndroidPayloadBytes},
+		{provider.IOS, MaxIOSPayloadBytes},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.platform), func(t *testing.T) {
+			r := unicast(tt.platform)
+			size := func() int {
+				o, err := optionsFrom(r.Overrides)
+				require.NoError(t, err)
+				p, err := buildPayload(r, o)
+				require.NoError(t, err)
+				return len(p)
+			}
+			r.Notification.Body = "x"
+			r.Notification.Body = strings.Repeat("x", tt.limit-size()+1)
+			require.Equal(t, tt.limit, size())
+
+			h := newHarness(t)
+			h.respond("/api/send", http.StatusOK, okMsg)
+			_, err := h.client.Send(context.Background(), r)
+			require.NoError(t, err)
+
+			r.Notification.Body += "x"
+			_, err = h.client.Send(context.Background(), r)
+			requireField(t, err, "payload")
+			assert.Len(t, h.requests(), 1)
+		})
+	}
+}

@@ -1,0 +1,180 @@
+package umeng
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/tuisong/push/provider"
+)
+
+// sendBody is the JSON body of /api/send. Field order is the wire order.
+type sendBody struct {
+	AppKey            string            `json:"appkey"`
+	Timestamp         string            `json:"timestamp"`
+	Type              castType          `json:"type"`
+	DeviceTokens      string            `json:"device_tokens,omitempty"`
+	AliasType         string            `json:"alias_type,omitempty"`
+	Alias             string            `json:"alias,omitempty"`
+	FileID            string            `json:"file_id,omitempty"`
+	Filter            json.RawMessage   `json:"filter,omitempty"`
+	GroupID           string            `json:"group_id,omitempty"`
+	Payload           json.RawMessage   `json:"payload"`
+	Policy            *policy           `json:"policy,omitempty"`
+	ProductionMode    string            `json:"production_mode"`
+	Description       string            `json:"description,omitempty"`
+	ChannelProperties map[string]string `json:"channel_properties,omitempty"`
+	MiPush            string            `json:"mipush,omitempty"`
+	MiActivity        string            `json:"mi_activity,omitempty"`
+	ReceiptURL        string            `json:"receipt_url,omitempty"`
+	ReceiptType       ReceiptType       `json:"receipt_type,omitempty"`
+	CallbackParams    string            `json:"callback_params,omitempty"`
+}
+
+// sendData is data of a SUCCESS answer to /api/send.
+type sendData struct {
+	MsgID  string `json:"msg_id"`
+	TaskID string `json:"task_id"`
+}
+
+// Send delivers r with one Umeng call (two with StrategyFilecast: an upload,
+// then the filecast). Every check, including the payload size, runs before
+// any network call. See the package documentation for how audiences map to
+// cast types and how errors are classified.
+//
+// The receipt's ID is Umeng's task_id (Pollable) or msg_id (not pollable),
+// and Raw is Umeng's answer. Umeng reports nothing per token, so Failures is
+// always empty.
+func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+	if err := r.Validate(); err != nil {
+		return nil, withProvider(err)
+	}
+	app, err := c.appFor(opSend, r.Platform)
+	if err != nil {
+		return nil, err
+	}
+	body, tgt, err := c.buildSend(r, app)
+	if err != nil {
+		return nil, err
+	}
+	if tgt.upload != nil {
+		fileID, err := c.upload(ctx, r.Platform, app, tgt.upload)
+		if err != nil {
+			return nil, err
+		}
+		body.FileID = fileID
+	}
+	// The timestamp is taken last: Umeng honours it for ten minutes only.
+	body.Timestamp = c.timestamp()
+	b, err := marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.post(ctx, opSend, r.Platform, app, "/api/send", b)
+	if err != nil {
+		return nil, err
+	}
+	var d sendData
+	if err := json.Unmarshal(a.data, &d); err != nil || (d.TaskID == "" && d.MsgID == "") {
+		return nil, &provider.Error{
+			Provider:   Name,
+			Op:         opSend,
+			Kind:       provider.Indeterminate,
+			HTTPStatus: 200,
+			Message:    "success answer without msg_id or task_id",
+		}
+	}
+	rc := &provider.Receipt{Provider: Name, Platform: r.Platform, Raw: a.raw}
+	if d.TaskID != "" {
+		rc.ID, rc.Pollable = d.TaskID, true
+	} else {
+		rc.ID = d.MsgID
+	}
+	return rc, nil
+}
+
+// buildSend checks r against Umeng's rules and builds the send body, except
+// for the timestamp and, with an upload pending, the file id.
+func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, error) {
+	o, err := optionsFrom(r.Overrides)
+	if err != nil {
+		return nil, nil, err
+	}
+	tgt, err := buildTarget(&r.Audience, c.cfg.Strategy)
+	if err != nil {
+		return nil, nil, err
+	}
+	payload, err := buildPayload(r, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	pol, err := buildPolicy(r, o, tgt.task(), c.cfg.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &sendBody{
+		AppKey:         app.AppKey,
+		Type:           tgt.cast,
+		DeviceTokens:   tgt.deviceTokens,
+		AliasType:      tgt.aliasType,
+		Alias:          tgt.alias,
+		FileID:         tgt.fileID,
+		Filter:         tgt.filter,
+		GroupID:        tgt.groupID,
+		Payload:        payload,
+		Policy:         pol,
+		ProductionMode: "true",
+		Description:    r.Description,
+	}
+	if c.cfg.TestMode {
+		b.ProductionMode = "false"
+	}
+	if err := applyCommonOptions(b, o); err != nil {
+		return nil, nil, err
+	}
+	if r.Platform == provider.Android {
+		if err := applyAndroidOptions(b, o); err != nil {
+			return nil, nil, err
+		}
+	}
+	return b, tgt, nil
+}
+
+func applyCommonOptions(b *sendBody, o *Options) error {
+	if o.ReceiptURL != "" && !isHTTPURL(o.ReceiptURL) {
+		return invalid("overrides.umeng.receipt_url", "must be an http or https URL")
+	}
+	switch o.ReceiptType {
+	case 0, ReceiptArrival, ReceiptClick, ReceiptArrivalAndClick:
+	default:
+		return invalid("overrides.umeng.receipt_type", fmt.Sprintf("must be 1, 2 or 3, got %d", o.ReceiptType))
+	}
+	if o.ReceiptType != 0 && o.ReceiptURL == "" {
+		return invalid("overrides.umeng.receipt_type", "needs receipt_url")
+	}
+	if o.CallbackParams != "" && o.ReceiptURL == "" {
+		return invalid("overrides.umeng.callback_params", "needs receipt_url")
+	}
+	b.ReceiptURL, b.ReceiptType, b.CallbackParams = o.ReceiptURL, o.ReceiptType, o.CallbackParams
+	return nil
+}
+
+func applyAndroidOptions(b *sendBody, o *Options) error {
+	for k := range o.ChannelProperties {
+		if strings.TrimSpace(k) == "" {
+			return invalid("overrides.umeng.channel_properties", "has an empty key")
+		}
+	}
+	if o.MiActivity != "" && !o.MiPush {
+		return invalid("overrides.umeng.mi_activity", "needs mipush")
+	}
+	if len(o.ChannelProperties) > 0 {
+		b.ChannelProperties = o.ChannelProperties
+	}
+	if o.MiPush {
+		b.MiPush = "true"
+		b.MiActivity = o.MiActivity
+	}
+	return nil
+}

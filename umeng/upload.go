@@ -1,0 +1,78 @@
+package umeng
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/tuisong/push/provider"
+)
+
+// maxUploadBytes is Umeng's limit on one uploaded file.
+const maxUploadBytes = 10 << 20
+
+// uploadBody is the JSON body of /upload.
+type uploadBody struct {
+	AppKey    string `json:"appkey"`
+	Timestamp string `json:"timestamp"`
+	Content   string `json:"content"`
+}
+
+// Upload stores lines (device tokens for a filecast, or aliases for a
+// customizedcast by file) at Umeng, one per line, and returns the file_id to
+// put in Audience.FileID. Umeng keeps a file for two months and accepts up
+// to 10 MB. Entries must be non-empty and free of white space and commas.
+//
+// Errors are *provider.Error with Op "upload" (or "validate").
+func (c *Client) Upload(ctx context.Context, p provider.Platform, lines []string) (string, error) {
+	app, err := c.appFor(opUpload, p)
+	if err != nil {
+		return "", err
+	}
+	if len(lines) == 0 {
+		return "", invalid("tokens", "is empty")
+	}
+	for i, l := range lines {
+		switch {
+		case l == "":
+			return "", invalid(fmt.Sprintf("tokens[%d]", i), "is empty")
+		case strings.ContainsFunc(l, isSpaceOrControl) || strings.Contains(l, ","):
+			return "", invalid(fmt.Sprintf("tokens[%d]", i), "must not contain white space or commas")
+		}
+	}
+	return c.upload(ctx, p, app, lines)
+}
+
+// upload posts lines that have already been checked.
+func (c *Client) upload(ctx context.Context, p provider.Platform, app App, lines []string) (string, error) {
+	var content strings.Builder
+	for _, l := range lines {
+		content.WriteString(l)
+		content.WriteByte('\n')
+	}
+	if content.Len() > maxUploadBytes {
+		return "", invalid("tokens", fmt.Sprintf("make a file of %d bytes; Umeng accepts at most %d", content.Len(), maxUploadBytes))
+	}
+	b, err := marshal(uploadBody{AppKey: app.AppKey, Timestamp: c.timestamp(), Content: content.String()})
+	if err != nil {
+		return "", err
+	}
+	a, err := c.post(ctx, opUpload, p, app, "/upload", b)
+	if err != nil {
+		return "", err
+	}
+	var d struct {
+		FileID string `json:"file_id"`
+	}
+	if err := json.Unmarshal(a.data, &d); err != nil || d.FileID == "" {
+		return "", &provider.Error{
+			Provider:   Name,
+			Op:         opUpload,
+			Kind:       provider.Unknown,
+			HTTPStatus: 200,
+			Message:    "success answer without file_id",
+		}
+	}
+	return d.FileID, nil
+}
