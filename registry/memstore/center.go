@@ -1,0 +1,125 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tuisong/push/registry"
+)
+
+// EnqueueCenterMessage implements registry.CenterMessages. The row is
+// stored with SendState unsent whatever m says; on success only m.ID is
+// set.
+func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	const op = "EnqueueCenterMessage"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if err := registry.ValidateCenterMessage(m); err != nil {
+		return wrap(op, err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.stamp()
+	row := cloneCenterMessage(m)
+	row.ID = int64(len(s.center)) + 1
+	row.SendState = registry.SendStateUnsent
+	row.CreatedAt, row.UpdatedAt = now, now
+	s.center = append(s.center, &row)
+	s.centerByID[row.ID] = &row
+	m.ID = row.ID
+	return nil
+}
+
+// GetCenterMessage implements registry.CenterMessages.
+func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.CenterMessage, error) {
+	const op = "GetCenterMessage"
+	if err := begin(ctx, op); err != nil {
+		return registry.CenterMessage{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, ok := s.centerByID[id]
+	if !ok {
+		return registry.CenterMessage{}, wrap(op, fmt.Errorf("center message %d: %w", id, registry.ErrNotFound))
+	}
+	return cloneCenterMessage(row), nil
+}
+
+// ClaimCenterMessages implements registry.CenterMessages. p.Kind is
+// ignored. Invalid params (Limit or Lease not positive, zero Now) are an
+// ErrInvalid naming the field.
+func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
+	const op = "ClaimCenterMessages"
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	if err := checkClaim(p); err != nil {
+		return nil, wrap(op, err)
+	}
+	now := p.Now.Round(0)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var picked []*registry.CenterMessage
+	for _, m := range s.center {
+		if m.SendState != registry.SendStateUnsent || !due(m.SendAt, now) || !due(m.NextAttemptAt, now) || !free(m.LeaseUntil, now) {
+			continue
+		}
+		picked = append(picked, m)
+	}
+	// s.center is in ID order and the sort is stable, so equal levels keep
+	// ID order.
+	slices.SortStableFunc(picked, func(a, b *registry.CenterMessage) int { return b.NotifyLevel - a.NotifyLevel })
+	if len(picked) > p.Limit {
+		picked = picked[:p.Limit]
+	}
+	lease := now.Add(p.Lease)
+	stamp := s.stamp()
+	out := make([]registry.CenterMessage, 0, len(picked))
+	for _, m := range picked {
+		m.ClaimToken = newClaimToken()
+		m.LeaseUntil = &lease
+		m.Attempts++
+		m.UpdatedAt = stamp
+		out = append(out, cloneCenterMessage(m))
+	}
+	return out, nil
+}
+
+// FinishCenterMessage implements registry.CenterMessages. As with
+// FinishDelivery, the token alone guards the write. SendResult and Remark
+// are validated like EnqueueCenterMessage validates them, before anything
+// is written.
+func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	const op = "FinishCenterMessage"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if m == nil {
+		return wrap(op, &registry.ValidationError{Field: "message_center", Reason: "is nil"})
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, ok := s.centerByID[m.ID]
+	if !ok || m.ClaimToken == "" || row.ClaimToken != m.ClaimToken {
+		return wrap(op, fmt.Errorf("center message %d: %w", m.ID, registry.ErrClaimLost))
+	}
+	next := cloneCenterMessage(row)
+	next.SendState = m.SendState
+	next.SendResult = m.SendResult
+	next.Remark = m.Remark
+	next.Attempts = m.Attempts
+	next.NextAttemptAt = cloneTime(m.NextAttemptAt)
+	next.ClaimToken = ""
+	next.LeaseUntil = nil
+	next.UpdatedAt = s.stamp()
+	if err := registry.ValidateCenterMessage(&next); err != nil {
+		return wrap(op, err)
+	}
+	*row = next
+	return nil
+}

@@ -1,0 +1,214 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tuisong/push/registry"
+)
+
+// RegisterDevice implements registry.Devices: it upserts d by (Platform,
+// UUID) and makes userNum the device's only active user. An empty
+// PushPlatform is stored as registry.DefaultPushPlatform. d is not modified.
+func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, error) {
+	const op = "RegisterDevice"
+	if err := begin(ctx, op); err != nil {
+		return registry.Device{}, registry.UserDevice{}, err
+	}
+	if err := registry.ValidateDevice(d, userNum); err != nil {
+		return registry.Device{}, registry.UserDevice{}, wrap(op, err)
+	}
+	pushPlatform := d.PushPlatform
+	if pushPlatform == "" {
+		pushPlatform = registry.DefaultPushPlatform
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.stamp()
+
+	key := deviceKey{platform: d.Platform, uuid: d.UUID}
+	dev, ok := s.deviceByKey[key]
+	if !ok {
+		s.lastDevice++
+		dev = &registry.Device{
+			ID:        s.lastDevice,
+			UUID:      d.UUID,
+			Platform:  d.Platform,
+			Alias:     d.Alias,
+			CreatedAt: now,
+		}
+		s.devices[dev.ID] = dev
+		s.deviceByKey[key] = dev
+	}
+	dev.PushToken = d.PushToken
+	dev.PushPlatform = pushPlatform
+	dev.Name = d.Name
+	dev.OS = d.OS
+	dev.OSVersion = d.OSVersion
+	dev.TokenDisabledAt = nil
+	dev.TokenDisabledReason = ""
+	dev.UpdatedAt = now
+
+	// One active user per device: whoever registers the device last is
+	// its user; every other user's link to it is logged out.
+	for _, l := range s.linksByDevice[dev.ID] {
+		if l.UserNum != userNum && l.Active {
+			l.Active = false
+			l.UpdatedAt = now
+		}
+	}
+	pair := linkKey{userNum: userNum, deviceID: dev.ID}
+	link, ok := s.linkByPair[pair]
+	if !ok {
+		link = &registry.UserDevice{
+			ID:        int64(len(s.links)) + 1,
+			UserNum:   userNum,
+			DeviceID:  dev.ID,
+			CreatedAt: now,
+		}
+		s.links = append(s.links, link)
+		s.linkByID[link.ID] = link
+		s.linkByPair[pair] = link
+		s.linksByDevice[dev.ID] = append(s.linksByDevice[dev.ID], link)
+	}
+	link.Active = true
+	link.UpdatedAt = now
+	return cloneDevice(dev), *link, nil
+}
+
+// GetDevice implements registry.Devices.
+func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error) {
+	const op = "GetDevice"
+	if err := begin(ctx, op); err != nil {
+		return registry.Device{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dev, ok := s.devices[id]
+	if !ok {
+		return registry.Device{}, wrap(op, fmt.Errorf("device %d: %w", id, registry.ErrNotFound))
+	}
+	return cloneDevice(dev), nil
+}
+
+// GetUserDevice implements registry.Devices.
+func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevice, error) {
+	const op = "GetUserDevice"
+	if err := begin(ctx, op); err != nil {
+		return registry.UserDevice{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	link, ok := s.linkByID[id]
+	if !ok {
+		return registry.UserDevice{}, wrap(op, fmt.Errorf("user device %d: %w", id, registry.ErrNotFound))
+	}
+	return *link, nil
+}
+
+// DeactivateLink implements registry.Devices.
+func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error {
+	const op = "DeactivateLink"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	link, ok := s.linkByID[userDeviceID]
+	if !ok {
+		return wrap(op, fmt.Errorf("user device %d: %w", userDeviceID, registry.ErrNotFound))
+	}
+	if link.UserNum != userNum {
+		return wrap(op, fmt.Errorf("user device %d: %w", userDeviceID, registry.ErrNotOwner))
+	}
+	if link.Active {
+		link.Active = false
+		link.UpdatedAt = s.stamp()
+	}
+	return nil
+}
+
+// ListTargets implements registry.Devices. A negative q.Limit is an
+// ErrInvalid for field "limit".
+func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	const op = "ListTargets"
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	if q.Limit < 0 {
+		return nil, wrap(op, &registry.ValidationError{Field: "limit", Reason: fmt.Sprintf("must not be negative, got %d", q.Limit)})
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = registry.DefaultPageSize
+	}
+	if len(q.UserNums) == 0 {
+		return nil, nil
+	}
+	users := make(map[string]bool, len(q.UserNums))
+	for _, u := range q.UserNums {
+		users[u] = true
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var page []registry.Target
+	for _, l := range s.links {
+		if len(page) == limit {
+			break
+		}
+		if l.ID <= q.AfterUserDeviceID || !l.Active || !users[l.UserNum] {
+			continue
+		}
+		dev := s.devices[l.DeviceID]
+		if dev.PushToken == "" || dev.TokenDisabledAt != nil {
+			continue
+		}
+		page = append(page, registry.Target{
+			UserDeviceID: l.ID,
+			UserNum:      l.UserNum,
+			DeviceID:     dev.ID,
+			Platform:     dev.Platform,
+			PushPlatform: dev.PushPlatform,
+			Token:        dev.PushToken,
+		})
+	}
+	return page, nil
+}
+
+// DisableTokens implements registry.Devices. An empty pushPlatform means
+// registry.DefaultPushPlatform, as in RegisterDevice. Devices whose token is
+// disabled already keep their first disablement and are not counted.
+func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
+	const op = "DisableTokens"
+	if err := begin(ctx, op); err != nil {
+		return 0, err
+	}
+	if len(tokens) == 0 {
+		return 0, nil
+	}
+	if pushPlatform == "" {
+		pushPlatform = registry.DefaultPushPlatform
+	}
+	set := make(map[string]bool, len(tokens))
+	for _, t := range tokens {
+		set[t] = true
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.stamp()
+	var n int64
+	for _, dev := range s.devices {
+		if dev.PushPlatform != pushPlatform || dev.Platform != platform || !set[dev.PushToken] || dev.TokenDisabledAt != nil {
+			continue
+		}
+		at := now
+		dev.TokenDisabledAt = &at
+		dev.TokenDisabledReason = reason
+		dev.UpdatedAt = now
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,100 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tuisong/push/registry"
+)
+
+// Config configures a Store. The zero Config is valid.
+type Config struct {
+	// Now is the Store's clock, used for CreatedAt, UpdatedAt and
+	// Device.TokenDisabledAt. Claims never read it: they use the Now of
+	// their registry.ClaimParams. Default: time.Now.
+	Now func() time.Time
+}
+
+// Store is an in-memory registry.Store. It is safe for concurrent use by
+// many goroutines; its zero value is not usable, call New.
+type Store struct {
+	now func() time.Time
+
+	mu sync.Mutex
+
+	devices     map[int64]*registry.Device
+	deviceByKey map[deviceKey]*registry.Device
+	lastDevice  int64
+
+	// links is ordered by ID because IDs are handed out in append order;
+	// ListTargets relies on that for its keyset paging.
+	links      []*registry.UserDevice
+	linkByID   map[int64]*registry.UserDevice
+	linkByPair map[linkKey]*registry.UserDevice
+	// linksByDevice serves the one-active-user rule without a scan.
+	linksByDevice map[int64][]*registry.UserDevice
+
+	messages        map[int64]*registry.PushMessage
+	messageByDedupe map[string]int64
+	lastMessage     int64
+
+	// deliveries is ordered by ID, like links.
+	deliveries          []*registry.Delivery
+	deliveryByID        map[int64]*registry.Delivery
+	deliveriesByMessage map[int64][]*registry.Delivery
+	idempotencyKeys     map[string]bool
+
+	// center is ordered by ID, like links.
+	center     []*registry.CenterMessage
+	centerByID map[int64]*registry.CenterMessage
+}
+
+type deviceKey struct{ platform, uuid string }
+
+type linkKey struct {
+	userNum  string
+	deviceID int64
+}
+
+var _ registry.Store = (*Store)(nil)
+
+// New returns an empty Store. Every Config, the zero one included, is valid
+// today, so the error is always nil; it keeps New interchangeable with
+// sqlstore.New in a host's wiring code.
+func New(cfg Config) (*Store, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{
+		now:                 now,
+		devices:             map[int64]*registry.Device{},
+		deviceByKey:         map[deviceKey]*registry.Device{},
+		linkByID:            map[int64]*registry.UserDevice{},
+		linkByPair:          map[linkKey]*registry.UserDevice{},
+		linksByDevice:       map[int64][]*registry.UserDevice{},
+		messages:            map[int64]*registry.PushMessage{},
+		messageByDedupe:     map[string]int64{},
+		deliveryByID:        map[int64]*registry.Delivery{},
+		deliveriesByMessage: map[int64][]*registry.Delivery{},
+		idempotencyKeys:     map[string]bool{},
+		centerByID:          map[int64]*registry.CenterMessage{},
+	}, nil
+}
+
+// stamp is the Store's clock reading for CreatedAt/UpdatedAt, without the
+// monotonic reading a database would not keep either.
+func (s *Store) stamp() time.Time { return s.now().Round(0) }
+
+// begin checks ctx before an operation touches the data, so that an ended
+// context changes nothing, as it would for a database call.
+func begin(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+func wrap(op string, err error) error { return fmt.Errorf("memstore: %s: %w", op, err) }

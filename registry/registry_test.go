@@ -1,0 +1,389 @@
+package registry_test
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/registry"
+)
+
+func validDevice() *registry.Device {
+	return &registry.Device{
+		UUID: "uuid-1", Platform: registry.PlatformIOS, PushToken: "token-1", PushPlatform: "umeng",
+		Name: "name", OS: "iOS", OSVersion: "17", Alias: "alias",
+	}
+}
+
+// checkInvalid asserts that err is a *ValidationError for field, or nil
+// when field is "".
+func checkInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	if field == "" {
+		assert.NoError(t, err)
+		return
+	}
+	require.ErrorIs(t, err, registry.ErrInvalid)
+	var ve *registry.ValidationError
+	require.True(t, errors.As(err, &ve))
+	assert.Equal(t, field, ve.Field)
+	assert.NotEmpty(t, ve.Reason)
+}
+
+func TestValidateDevice(t *testing.T) {
+	long := strings.Repeat("x", registry.MaxVarchar+1)
+	tests := []struct {
+		name  string
+		user  string
+		edit  func(d *registry.Device) *registry.Device
+		field string
+	}{
+		{name: "valid", user: "u1"},
+		{name: "longest values", user: strings.Repeat("用", registry.MaxVarchar), edit: func(d *registry.Device) *registry.Device {
+			d.Name, d.UUID = strings.Repeat("🎉", registry.MaxVarchar), strings.Repeat("u", registry.MaxVarchar)
+			return d
+		}},
+		{name: "empty push platform", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushPlatform = ""; return d }},
+		{name: "android", user: "u1", edit: func(d *registry.Device) *registry.Device { d.Platform = registry.PlatformAndroid; return d }},
+		{name: "user_num empty", user: "", field: "user_num"},
+		{name: "user_num blank", user: " \t\n", field: "user_num"},
+		{name: "user_num not UTF-8", user: "\xff", field: "user_num"},
+		{name: "user_num too long", user: long, field: "user_num"},
+		{name: "device nil", user: "u1", edit: func(*registry.Device) *registry.Device { return nil }, field: "device"},
+		{name: "uuid empty", user: "u1", edit: func(d *registry.Device) *registry.Device { d.UUID = ""; return d }, field: "uuid"},
+		{name: "uuid too long", user: "u1", edit: func(d *registry.Device) *registry.Device { d.UUID = long; return d }, field: "uuid"},
+		{name: "platform empty", user: "u1", edit: func(d *registry.Device) *registry.Device { d.Platform = ""; return d }, field: "platform"},
+		{name: "platform unknown", user: "u1", edit: func(d *registry.Device) *registry.Device { d.Platform = "Android"; return d }, field: "platform"},
+		{name: "push_token empty", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = " "; return d }, field: "push_token"},
+		{name: "push_token comma", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = "a,b"; return d }, field: "push_token"},
+		{name: "push_token space", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = "a b"; return d }, field: "push_token"},
+		{name: "push_token tab", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = "a\tb"; return d }, field: "push_token"},
+		{name: "push_token carriage return", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = "a\rb"; return d }, field: "push_token"},
+		{name: "push_token newline", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = "a\nb"; return d }, field: "push_token"},
+		{name: "push_token too long", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = long; return d }, field: "push_token"},
+		{name: "push_token not UTF-8", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushToken = "\xfe"; return d }, field: "push_token"},
+		{name: "push_platform too long", user: "u1", edit: func(d *registry.Device) *registry.Device { d.PushPlatform = long; return d }, field: "push_platform"},
+		{name: "name too long", user: "u1", edit: func(d *registry.Device) *registry.Device { d.Name = long; return d }, field: "name"},
+		{name: "os too long", user: "u1", edit: func(d *registry.Device) *registry.Device { d.OS = long; return d }, field: "os"},
+		{name: "os_version not UTF-8", user: "u1", edit: func(d *registry.Device) *registry.Device { d.OSVersion = "\xc0\xaf"; return d }, field: "os_version"},
+		{name: "alias too long", user: "u1", edit: func(d *registry.Device) *registry.Device { d.Alias = long; return d }, field: "alias"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := validDevice()
+			if tt.edit != nil {
+				d = tt.edit(d)
+			}
+			var before registry.Device
+			if d != nil {
+				before = *d
+			}
+
+			err := registry.ValidateDevice(d, tt.user)
+
+			checkInvalid(t, err, tt.field)
+			if d != nil {
+				assert.Equal(t, before, *d, "ValidateDevice modified d")
+			}
+		})
+	}
+}
+
+func validDelivery(platform string, tokens ...string) *registry.Delivery {
+	return &registry.Delivery{
+		Provider: "umeng", Platform: platform, Audience: registry.AudienceTokens, Tokens: tokens,
+		IdempotencyKey: "key-" + platform + strconv.Itoa(len(tokens)), State: registry.DeliveryPending,
+	}
+}
+
+func TestValidatePushMessage(t *testing.T) {
+	long := strings.Repeat("x", registry.MaxVarchar+1)
+	// Two tokens whose comma-joined form takes exactly size bytes.
+	tokensOfSize := func(size int) []string { return []string{strings.Repeat("t", size-2), "t"} }
+	type edit func(m *registry.PushMessage, ds []*registry.Delivery) (*registry.PushMessage, []*registry.Delivery)
+	message := func(f func(m *registry.PushMessage)) edit {
+		return func(m *registry.PushMessage, ds []*registry.Delivery) (*registry.PushMessage, []*registry.Delivery) {
+			f(m)
+			return m, ds
+		}
+	}
+	delivery := func(f func(d *registry.Delivery)) edit {
+		return func(m *registry.PushMessage, ds []*registry.Delivery) (*registry.PushMessage, []*registry.Delivery) {
+			f(ds[0])
+			return m, ds
+		}
+	}
+	deliveries := func(ds ...*registry.Delivery) edit {
+		return func(m *registry.PushMessage, _ []*registry.Delivery) (*registry.PushMessage, []*registry.Delivery) {
+			return m, ds
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  edit
+		field string
+	}{
+		{name: "valid", edit: message(func(*registry.PushMessage) {})},
+		{name: "no deliveries", edit: deliveries()},
+		{name: "broadcast without tokens", edit: delivery(func(d *registry.Delivery) { d.Audience, d.Tokens = registry.AudienceBroadcast, nil })},
+		{name: "longest values", edit: message(func(m *registry.PushMessage) {
+			m.Title, m.Content = strings.Repeat("🎉", registry.MaxVarchar), strings.Repeat("a", registry.MaxText)
+		})},
+		{name: "message nil", edit: func(_ *registry.PushMessage, ds []*registry.Delivery) (*registry.PushMessage, []*registry.Delivery) {
+			return nil, ds
+		}, field: "push_message"},
+		{name: "title too long", edit: message(func(m *registry.PushMessage) { m.Title = long }), field: "title"},
+		{name: "title not UTF-8", edit: message(func(m *registry.PushMessage) { m.Title = "\xff" }), field: "title"},
+		{name: "extra too long", edit: message(func(m *registry.PushMessage) { m.Extra = long }), field: "extra_params_string"},
+		{name: "push_type too long", edit: message(func(m *registry.PushMessage) { m.PushType = long }), field: "push_type"},
+		{name: "dedupe_key too long", edit: message(func(m *registry.PushMessage) { m.DedupeKey = long }), field: "dedupe_key"},
+		{name: "content too long", edit: message(func(m *registry.PushMessage) { m.Content = strings.Repeat("a", registry.MaxText+1) }), field: "content"},
+		{name: "content not UTF-8", edit: message(func(m *registry.PushMessage) { m.Content = "\xff" }), field: "content"},
+		{name: "delivery nil", edit: deliveries(validDelivery(registry.PlatformIOS, "t"), nil), field: "deliveries"},
+		{name: "delivery platform", edit: delivery(func(d *registry.Delivery) { d.Platform = "" }), field: "delivery.platform"},
+		{name: "delivery provider", edit: delivery(func(d *registry.Delivery) { d.Provider = "\t" }), field: "delivery.provider"},
+		{name: "delivery idempotency key empty", edit: delivery(func(d *registry.Delivery) { d.IdempotencyKey = "" }), field: "delivery.idempotency_key"},
+		{name: "delivery idempotency key too long", edit: delivery(func(d *registry.Delivery) { d.IdempotencyKey = long }), field: "delivery.idempotency_key"},
+		{name: "token delivery without tokens", edit: delivery(func(d *registry.Delivery) { d.Tokens = nil }), field: "delivery.tokens"},
+		{name: "tokens exactly at the limit", edit: deliveries(
+			validDelivery(registry.PlatformAndroid, tokensOfSize(registry.MaxTokensText)...),
+		)},
+		{name: "android tokens over the limit", edit: deliveries(
+			validDelivery(registry.PlatformAndroid, tokensOfSize(registry.MaxTokensText+1)...),
+		), field: "android_device_tokens"},
+		{name: "ios tokens over the limit across deliveries", edit: deliveries(
+			validDelivery(registry.PlatformIOS, strings.Repeat("t", registry.MaxTokensText/2)),
+			validDelivery(registry.PlatformIOS, strings.Repeat("t", registry.MaxTokensText/2), "t"),
+		), field: "ios_device_tokens"},
+		{name: "each platform has its own limit", edit: deliveries(
+			validDelivery(registry.PlatformIOS, strings.Repeat("t", registry.MaxTokensText)),
+			validDelivery(registry.PlatformAndroid, strings.Repeat("t", registry.MaxTokensText)),
+		)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ds := tt.edit(
+				&registry.PushMessage{Title: "title", Content: "content", Extra: `{"a":"b"}`, PushType: registry.PushTypeUsers, DedupeKey: "k"},
+				[]*registry.Delivery{validDelivery(registry.PlatformIOS, "t1", "t2")},
+			)
+			checkInvalid(t, registry.ValidatePushMessage(m, ds), tt.field)
+		})
+	}
+}
+
+func TestValidateCenterMessage(t *testing.T) {
+	long := strings.Repeat("x", registry.MaxVarchar+1)
+	text := strings.Repeat("x", registry.MaxText+1)
+	tests := []struct {
+		name  string
+		edit  func(m *registry.CenterMessage) *registry.CenterMessage
+		field string
+	}{
+		{name: "valid", edit: func(m *registry.CenterMessage) *registry.CenterMessage { return m }},
+		{name: "longest values", edit: func(m *registry.CenterMessage) *registry.CenterMessage {
+			m.Title, m.Content = strings.Repeat("🎉", registry.MaxVarchar), strings.Repeat("x", registry.MaxText)
+			return m
+		}},
+		{name: "message nil", edit: func(*registry.CenterMessage) *registry.CenterMessage { return nil }, field: "message_center"},
+		{name: "title too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Title = long; return m }, field: "title"},
+		{name: "extra not UTF-8", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Extra = "\xff"; return m }, field: "extra_params_string"},
+		{name: "notify_mode too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.NotifyMode = long; return m }, field: "notify_mode"},
+		{name: "receivers empty", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Receivers = ""; return m }, field: "receivers"},
+		{name: "receivers too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Receivers = text; return m }, field: "receivers"},
+		{name: "content too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Content = text; return m }, field: "content"},
+		{name: "content not UTF-8", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Content = "\xff"; return m }, field: "content"},
+		{name: "send_result too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.SendResult = text; return m }, field: "send_result"},
+		{name: "remark too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Remark = text; return m }, field: "remark"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := tt.edit(&registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1,u2"})
+			checkInvalid(t, registry.ValidateCenterMessage(m), tt.field)
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ve := &registry.ValidationError{Field: "title", Reason: "is required"}
+	tests := []struct {
+		name   string
+		err    error
+		target error
+		want   bool
+	}{
+		{"validation error is ErrInvalid", ve, registry.ErrInvalid, true},
+		{"wrapped validation error is ErrInvalid", errors.Join(errors.New("op"), ve), registry.ErrInvalid, true},
+		{"validation error is not ErrNotFound", ve, registry.ErrNotFound, false},
+		{"claim lost is a conflict", registry.ErrClaimLost, registry.ErrConflict, true},
+		{"conflict is not claim lost", registry.ErrConflict, registry.ErrClaimLost, false},
+		{"not owner is not not found", registry.ErrNotOwner, registry.ErrNotFound, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, errors.Is(tt.err, tt.target))
+		})
+	}
+	assert.Equal(t, "registry: title: is required", ve.Error())
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		name string
+		s    string
+		max  int
+		want string
+	}{
+		{"shorter", "abc", 5, "abc"},
+		{"exactly max", "abcde", 5, "abcde"},
+		{"longer", "abcdef", 5, "abcd…"},
+		{"counts characters, not bytes", "🎉🎉🎉", 3, "🎉🎉🎉"},
+		{"cuts on characters", "响应响应响应", 4, "响应响…"},
+		{"empty", "", 3, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, registry.Clip(tt.s, tt.max))
+		})
+	}
+}
+
+func TestDeliveryStateFinal(t *testing.T) {
+	tests := []struct {
+		state registry.DeliveryState
+		final bool
+	}{
+		{registry.DeliveryPending, false},
+		{registry.DeliveryAccepted, false},
+		{registry.DeliveryDone, true},
+		{registry.DeliveryFailed, true},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.state), func(t *testing.T) {
+			assert.Equal(t, tt.final, tt.state.Final())
+		})
+	}
+}
+
+func TestPushMessageSummary(t *testing.T) {
+	tests := []struct {
+		platform string
+		ios      string
+		android  string
+	}{
+		{registry.PlatformIOS, "written", ""},
+		{registry.PlatformAndroid, "", "written"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.platform, func(t *testing.T) {
+			var m registry.PushMessage
+			m.Summary(tt.platform).Ret = "written"
+			assert.Equal(t, tt.ios, m.IOS.Ret)
+			assert.Equal(t, tt.android, m.Android.Ret)
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	sent := func(sec int) *time.Time {
+		at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(sec) * time.Second)
+		return &at
+	}
+	ms := func(sec int) string { return strconv.FormatInt(sent(sec).UnixMilli(), 10) }
+	type d = registry.Delivery
+	ios := registry.PlatformIOS
+	tests := []struct {
+		name string
+		ds   []d
+		want registry.PlatformSummary
+	}{
+		{name: "no deliveries", want: registry.PlatformSummary{}},
+		{name: "only the other platform", ds: []d{{Platform: registry.PlatformAndroid, State: registry.DeliveryPending, Tokens: []string{"a"}}},
+			want: registry.PlatformSummary{}},
+		{name: "pending", ds: []d{{Platform: ios, State: registry.DeliveryPending, Tokens: []string{"a", "b"}}},
+			want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetPending, Status: registry.StatusPending, IsSend: true}},
+		{name: "ordered by provider then seq", ds: []d{
+			{Platform: ios, Provider: "umeng", Seq: 1, State: registry.DeliveryPending, Tokens: []string{"u1"}, ReceiptID: "r-u1"},
+			{Platform: ios, Provider: "jpush", Seq: 0, State: registry.DeliveryPending, Tokens: []string{"j0"}},
+			{Platform: ios, Provider: "umeng", Seq: 0, State: registry.DeliveryPending, Tokens: []string{"u0"}, ReceiptID: "r-u0"},
+		}, want: registry.PlatformSummary{DeviceTokens: "j0,u0,u1", TaskID: "r-u0,r-u1", Ret: registry.RetPending, Status: registry.StatusPending, IsSend: true}},
+		{name: "pending beats polling", ds: []d{
+			{Platform: ios, State: registry.DeliveryPending, Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryAccepted, VendorState: "sending", Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetPending, Status: registry.StatusPending, IsSend: true}},
+		{name: "done without vendor state is accepted", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, Tokens: []string{"a"}, ReceiptID: "ul1", Response: "ok", SentAt: sent(1)},
+		}, want: registry.PlatformSummary{DeviceTokens: "a", TaskID: "ul1", Ret: registry.RetSuccess, Status: "accepted", Response: "ok", Timestamp: ms(1), IsSend: true}},
+		{name: "done with one vendor state", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: "done", IsSend: true}},
+		{name: "all failed", ds: []d{
+			{Platform: ios, State: registry.DeliveryFailed, Tokens: []string{"a"}, Response: "bad", SentAt: sent(1)},
+		}, want: registry.PlatformSummary{DeviceTokens: "a", Ret: registry.RetFail, Status: "failed", Response: "bad", Timestamp: ms(1), IsSend: true}},
+		{name: "done and failed is partial", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetPartial, Status: registry.StatusPartial, IsSend: true}},
+		{name: "polling and failed shows the polling state", ds: []d{
+			{Platform: ios, State: registry.DeliveryAccepted, VendorState: "sending", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetPartial, Status: "sending", IsSend: true}},
+		{name: "polling shows the least advanced state", ds: []d{
+			{Platform: ios, State: registry.DeliveryAccepted, VendorState: "sending", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryAccepted, VendorState: "queued", Tokens: []string{"b"}},
+			{Platform: ios, Seq: 2, State: registry.DeliveryAccepted, VendorState: "sending", Tokens: []string{"c"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b,c", Ret: registry.RetSuccess, Status: "queued", IsSend: true}},
+		{name: "polling without vendor state is queued", ds: []d{
+			{Platform: ios, State: registry.DeliveryAccepted, VendorState: "sending", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryAccepted, Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: "queued", IsSend: true}},
+		{name: "equally advanced polling states keep the first", ds: []d{
+			{Platform: ios, State: registry.DeliveryAccepted, VendorState: "scheduled", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryAccepted, VendorState: "queued", Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: "scheduled", IsSend: true}},
+		{name: "polling beats final states", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryAccepted, VendorState: "sending", Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: "sending", IsSend: true}},
+		{name: "latest send gives response and timestamp", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}, Response: "later", SentAt: sent(9)},
+			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"b"}, Response: "earlier", SentAt: sent(2)},
+			{Platform: ios, Seq: 2, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"c"}, Response: "unsent"},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b,c", Ret: registry.RetSuccess, Status: "done", Response: "later", Timestamp: ms(9), IsSend: true}},
+		{name: "equal send times take the last in order", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}, Response: "first", SentAt: sent(5)},
+			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"b"}, Response: "second", SentAt: sent(5)},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: "done", Response: "second", Timestamp: ms(5), IsSend: true}},
+		{name: "long task ids and response are clipped", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, Tokens: []string{"a"}, ReceiptID: strings.Repeat("i", 200), Response: strings.Repeat("响", 300), SentAt: sent(1)},
+			{Platform: ios, Seq: 1, State: registry.DeliveryDone, Tokens: []string{"b"}, ReceiptID: strings.Repeat("j", 200)},
+		}, want: registry.PlatformSummary{
+			DeviceTokens: "a,b", TaskID: registry.Clip(strings.Repeat("i", 200)+","+strings.Repeat("j", 200), registry.MaxVarchar),
+			Ret: registry.RetSuccess, Status: "accepted", Response: strings.Repeat("响", 254) + "…", Timestamp: ms(1), IsSend: true,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := registry.Summarize(ios, tt.ds)
+			assert.Equal(t, tt.want, got)
+			assert.LessOrEqual(t, len([]rune(got.TaskID)), registry.MaxVarchar)
+			assert.LessOrEqual(t, len([]rune(got.Response)), registry.MaxVarchar)
+		})
+	}
+}
+
+func TestSummarizeDoesNotReorderItsInput(t *testing.T) {
+	ds := []registry.Delivery{
+		{Platform: registry.PlatformIOS, Seq: 1, Tokens: []string{"b"}, State: registry.DeliveryPending},
+		{Platform: registry.PlatformIOS, Seq: 0, Tokens: []string{"a"}, State: registry.DeliveryPending},
+	}
+	registry.Summarize(registry.PlatformIOS, ds)
+	assert.Equal(t, 1, ds[0].Seq)
+	assert.Equal(t, 0, ds[1].Seq)
+}

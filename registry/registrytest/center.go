@@ -1,0 +1,311 @@
+package registrytest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/registry"
+)
+
+// testCenterMessages covers EnqueueCenterMessage, GetCenterMessage,
+// ClaimCenterMessages and FinishCenterMessage. Claims see every row of a
+// store, so the claim subtests get fresh stores.
+func testCenterMessages(t *testing.T, f Factory) {
+	t.Run("EnqueueAndGet", func(t *testing.T) {
+		s := f.New(t)
+		tests := []struct {
+			name string
+			m    *registry.CenterMessage
+		}{
+			{"full row", &registry.CenterMessage{
+				Title: "库存预警 🎉", Content: "SKU 🍎 低于安全库存", Extra: `{"sku":"🍎"}`, NotifyMode: "push",
+				NotifyLevel: 3, Receivers: "u1,u2,用户🎉", SendAt: ptr(at(time.Hour)),
+			}},
+			{"sent state is ignored", &registry.CenterMessage{
+				Title: "ignored state", Content: "c", NotifyMode: "sms", Receivers: "u1", SendState: registry.SendStateSent,
+			}},
+			{"longest values", &registry.CenterMessage{
+				Title: emojiChars(registry.MaxVarchar), Content: emojiText(registry.MaxText), Extra: emojiChars(registry.MaxVarchar),
+				NotifyMode: emojiChars(registry.MaxVarchar), NotifyLevel: -7, Receivers: emojiText(registry.MaxText),
+			}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				enqueue(t, s, tt.m)
+
+				require.Positive(t, tt.m.ID)
+				got, err := s.GetCenterMessage(t.Context(), tt.m.ID)
+				require.NoError(t, err)
+				want := *tt.m
+				want.SendState = registry.SendStateUnsent
+				assertCenter(t, want, got)
+			})
+		}
+	})
+
+	t.Run("EnqueueValidationWritesNothing", func(t *testing.T) {
+		s := f.New(t)
+		long := strings.Repeat("x", registry.MaxVarchar+1)
+		tests := []struct {
+			name  string
+			edit  func(m *registry.CenterMessage) *registry.CenterMessage
+			field string
+		}{
+			{"message nil", func(*registry.CenterMessage) *registry.CenterMessage { return nil }, "message_center"},
+			{"title too long", func(m *registry.CenterMessage) *registry.CenterMessage { m.Title = long; return m }, "title"},
+			{"title of 256 emoji", func(m *registry.CenterMessage) *registry.CenterMessage {
+				m.Title = emojiChars(registry.MaxVarchar + 1)
+				return m
+			}, "title"},
+			{"title not UTF-8", func(m *registry.CenterMessage) *registry.CenterMessage { m.Title = "\xff"; return m }, "title"},
+			{"extra too long", func(m *registry.CenterMessage) *registry.CenterMessage { m.Extra = long; return m }, "extra_params_string"},
+			{"notify_mode too long", func(m *registry.CenterMessage) *registry.CenterMessage { m.NotifyMode = long; return m }, "notify_mode"},
+			{"receivers empty", func(m *registry.CenterMessage) *registry.CenterMessage { m.Receivers = ""; return m }, "receivers"},
+			{"receivers blank", func(m *registry.CenterMessage) *registry.CenterMessage { m.Receivers = " \n"; return m }, "receivers"},
+			{"receivers too long", func(m *registry.CenterMessage) *registry.CenterMessage {
+				m.Receivers = emojiText(registry.MaxText + 1)
+				return m
+			}, "receivers"},
+			{"content too long", func(m *registry.CenterMessage) *registry.CenterMessage {
+				m.Content = emojiText(registry.MaxText + 1)
+				return m
+			}, "content"},
+			{"content not UTF-8", func(m *registry.CenterMessage) *registry.CenterMessage { m.Content = "\xc3"; return m }, "content"},
+			{"send_result too long", func(m *registry.CenterMessage) *registry.CenterMessage {
+				m.SendResult = emojiText(registry.MaxText + 1)
+				return m
+			}, "send_result"},
+			{"remark too long", func(m *registry.CenterMessage) *registry.CenterMessage {
+				m.Remark = emojiText(registry.MaxText + 1)
+				return m
+			}, "remark"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				m := tt.edit(centerMessage("invalid", 0))
+
+				err := s.EnqueueCenterMessage(t.Context(), m)
+
+				requireInvalid(t, err, tt.field)
+				if m != nil {
+					assert.Zero(t, m.ID)
+				}
+				requireNoDueCenterMessages(t, s)
+			})
+		}
+	})
+
+	t.Run("GetNotFound", func(t *testing.T) {
+		s := f.New(t)
+		for _, id := range []int64{missingID, 0} {
+			_, err := s.GetCenterMessage(t.Context(), id)
+			assert.ErrorIs(t, err, registry.ErrNotFound, "id %d", id)
+		}
+	})
+
+	t.Run("ClaimTakesDueUnsentByLevelThenID", func(t *testing.T) {
+		s := f.New(t)
+		rows := []*registry.CenterMessage{
+			centerMessage("c1", 0),
+			centerMessage("c2", 5),
+			centerMessage("c3", 0),
+			centerMessage("c4", 0),
+			centerMessage("c5", 9),
+			centerMessage("c6", -1),
+			centerMessage("c7", 5),
+		}
+		rows[2].SendAt = ptr(at(time.Hour))
+		rows[3].SendAt = ptr(at(-time.Hour))
+		rows[4].SendAt = ptr(at(0))
+		byTitle := map[string]*registry.CenterMessage{}
+		for _, m := range rows {
+			enqueue(t, s, m)
+			byTitle[m.Title] = m
+		}
+		p := centerClaim(at(0), 10)
+		p.Lease = 2 * time.Hour
+
+		got, err := s.ClaimCenterMessages(t.Context(), p)
+
+		require.NoError(t, err)
+		require.Equal(t, []string{"c5", "c2", "c7", "c1", "c4", "c6"}, titles(got))
+		for _, c := range got {
+			require.NotEmpty(t, c.ClaimToken)
+			want := *byTitle[c.Title]
+			want.Attempts = 1
+			want.ClaimToken, want.LeaseUntil = c.ClaimToken, ptr(at(2*time.Hour))
+			assertCenter(t, want, c, "claimed %s", c.Title)
+			stored, err := s.GetCenterMessage(t.Context(), c.ID)
+			require.NoError(t, err)
+			assertCenter(t, c, stored, "stored claim of %s", c.Title)
+		}
+		again, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 10))
+		require.NoError(t, err)
+		assert.Empty(t, titles(again), "claimed rows are held until their lease ends")
+		later, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(time.Hour), 10))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"c3"}, titles(later), "due at its SendAt")
+	})
+
+	t.Run("ClaimHonoursLimit", func(t *testing.T) {
+		s := f.New(t)
+		for _, title := range []string{"l1", "l2", "l3", "l4", "l5"} {
+			enqueue(t, s, centerMessage(title, 1))
+		}
+		for _, want := range [][]string{{"l1", "l2"}, {"l3", "l4"}, {"l5"}, {}} {
+			got, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 2))
+			require.NoError(t, err)
+			assert.Equal(t, want, titles(got))
+		}
+	})
+
+	t.Run("ClaimParamsInvalid", func(t *testing.T) {
+		s := f.New(t)
+		enqueue(t, s, centerMessage("params", 0))
+		tests := []struct {
+			name string
+			p    registry.ClaimParams
+		}{
+			{"zero limit", registry.ClaimParams{Now: at(0), Limit: 0, Lease: lease}},
+			{"negative limit", registry.ClaimParams{Now: at(0), Limit: -1, Lease: lease}},
+			{"zero lease", registry.ClaimParams{Now: at(0), Limit: 1, Lease: 0}},
+			{"negative lease", registry.ClaimParams{Now: at(0), Limit: 1, Lease: -time.Second}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.ClaimCenterMessages(t.Context(), tt.p)
+				require.ErrorIs(t, err, registry.ErrInvalid)
+				assert.Empty(t, got)
+			})
+		}
+		got, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, got, 1, "an invalid claim must not take the row")
+		assert.Equal(t, 1, got[0].Attempts)
+	})
+
+	t.Run("FinishSentOrFailedIsFinal", func(t *testing.T) {
+		s := f.New(t)
+		enqueue(t, s, centerMessage("to send", 0))
+		enqueue(t, s, centerMessage("to fail", 0))
+		claimed, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 10))
+		require.NoError(t, err)
+		require.Len(t, claimed, 2)
+		outcome := map[string]func(m *registry.CenterMessage){
+			"to send": func(m *registry.CenterMessage) {
+				m.SendState, m.SendResult, m.Remark = registry.SendStateSent, "push_message#42", "sent 🎉"
+			},
+			"to fail": func(m *registry.CenterMessage) {
+				m.SendState, m.Remark, m.Attempts = registry.SendStateFailed, "no devices", 5
+			},
+		}
+		for _, c := range claimed {
+			t.Run(c.Title, func(t *testing.T) {
+				outcome[c.Title](&c)
+
+				require.NoError(t, s.FinishCenterMessage(t.Context(), &c))
+
+				got, err := s.GetCenterMessage(t.Context(), c.ID)
+				require.NoError(t, err)
+				want := c
+				want.ClaimToken, want.LeaseUntil = "", nil
+				assertCenter(t, want, got)
+				assert.ErrorIs(t, s.FinishCenterMessage(t.Context(), &c), registry.ErrClaimLost, "finished twice")
+			})
+		}
+		requireNoDueCenterMessages(t, s)
+	})
+
+	t.Run("FinishRescheduleDelaysTheRow", func(t *testing.T) {
+		s := f.New(t)
+		m := centerMessage("retry", 0)
+		m.SendAt = ptr(at(-time.Hour))
+		enqueue(t, s, m)
+		claimed, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		retry := claimed[0]
+		retry.SendState, retry.NextAttemptAt, retry.Remark = registry.SendStateUnsent, ptr(at(10*time.Minute)), "provider unavailable"
+
+		require.NoError(t, s.FinishCenterMessage(t.Context(), &retry))
+
+		got, err := s.GetCenterMessage(t.Context(), m.ID)
+		require.NoError(t, err)
+		want := retry
+		want.ClaimToken, want.LeaseUntil = "", nil
+		assertCenter(t, want, got)
+		for _, now := range []time.Time{at(0), at(10*time.Minute - time.Second)} {
+			early, err := s.ClaimCenterMessages(t.Context(), centerClaim(now, 10))
+			require.NoError(t, err)
+			assert.Empty(t, titles(early), "claimed at %s, before NextAttemptAt", now)
+		}
+		due, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(10*time.Minute), 10))
+		require.NoError(t, err)
+		require.Equal(t, []string{"retry"}, titles(due))
+		assert.Equal(t, 2, due[0].Attempts)
+	})
+
+	t.Run("FinishWithStaleToken", func(t *testing.T) {
+		s := f.New(t)
+		m := centerMessage("stale", 0)
+		enqueue(t, s, m)
+		first, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, first, 1)
+		second, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(lease+time.Second), 1))
+		require.NoError(t, err)
+		require.Len(t, second, 1, "an expired lease makes the row claimable again")
+		require.NotEqual(t, first[0].ClaimToken, second[0].ClaimToken)
+		assert.Equal(t, 2, second[0].Attempts)
+
+		stale := first[0]
+		stale.SendState, stale.SendResult = registry.SendStateSent, "push_message#1"
+		err = s.FinishCenterMessage(t.Context(), &stale)
+
+		require.ErrorIs(t, err, registry.ErrClaimLost)
+		require.ErrorIs(t, err, registry.ErrConflict)
+		got, err := s.GetCenterMessage(t.Context(), m.ID)
+		require.NoError(t, err)
+		assertCenter(t, second[0], got, "a stale finish changes nothing")
+
+		tests := []struct {
+			name string
+			edit func(c *registry.CenterMessage)
+		}{
+			{"no token", func(c *registry.CenterMessage) { c.ClaimToken = "" }},
+			{"missing row", func(c *registry.CenterMessage) { c.ID = missingID }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c := second[0]
+				c.SendState = registry.SendStateSent
+				tt.edit(&c)
+				assert.ErrorIs(t, s.FinishCenterMessage(t.Context(), &c), registry.ErrClaimLost)
+				got, err := s.GetCenterMessage(t.Context(), m.ID)
+				require.NoError(t, err)
+				assertCenter(t, second[0], got)
+			})
+		}
+
+		current := second[0]
+		current.SendState, current.SendResult = registry.SendStateSent, "push_message#2"
+		require.NoError(t, s.FinishCenterMessage(t.Context(), &current))
+		got, err = s.GetCenterMessage(t.Context(), m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "push_message#2", got.SendResult)
+		assert.Equal(t, registry.SendStateSent, got.SendState)
+	})
+}
+
+// requireNoDueCenterMessages checks that s holds no center message a claim
+// could take, however late.
+func requireNoDueCenterMessages(t *testing.T, s registry.Store) {
+	t.Helper()
+	got, err := s.ClaimCenterMessages(t.Context(), centerClaim(farFuture(), 100))
+	require.NoError(t, err)
+	require.Empty(t, titles(got), "center messages left claimable")
+}

@@ -1,0 +1,74 @@
+// Package registrytest is the conformance suite every registry.Store
+// passes: memstore in memory, and sqlstore on SQLite, MySQL/MariaDB and
+// PostgreSQL.
+//
+// # Overview
+//
+// A store's test calls Run with a Factory that makes fresh, empty stores:
+//
+//	func TestConformance(t *testing.T) {
+//		registrytest.Run(t, registrytest.Factory{
+//			New: func(t *testing.T) registry.Store { return newEmptyStore(t) },
+//		})
+//	}
+//
+// Run groups its subtests by repository (Devices, Targets, PushMessages,
+// Deliveries, CenterMessages, Concurrency) and names each after the rule it
+// proves, so a failure reads as the semantic the store broke, for example
+// Deliveries/FinishWithStaleToken or Targets/HostileUserNumsMatchLiterally.
+//
+// # What it proves
+//
+//   - Devices: upsert by (platform, uuid); one link per (user, device);
+//     one active user per device; logout ownership; re-registration clears a
+//     disabled token; every validation error names its field and writes
+//     nothing.
+//   - Targets: only active links to devices with a usable token, of the
+//     listed users only, ordered by link id, paged by keyset so every target
+//     comes exactly once; user_nums matched literally (quotes, LIKE
+//     wildcards, case, emoji); DisableTokens matches (push_platform,
+//     platform, token) exactly.
+//   - Push messages: ids and the summary columns (registry.Summarize) set on
+//     creation; DedupeKey and IdempotencyKey conflicts and validation errors
+//     write nothing; 4-byte UTF-8 and the longest allowed values round-trip
+//     byte for byte.
+//   - Claims, for deliveries and center messages: only due, unclaimed or
+//     expired rows, in the documented order, up to Limit; attempts counted;
+//     finishing guarded by the claim token (ErrClaimLost for a stale one,
+//     nothing changed); summaries follow every finish; reschedules respected.
+//   - Concurrency: 8 stores (Factory.NewShared: 8 connection pools over one
+//     database) claiming 1,000 rows never claim one twice; an expired lease
+//     frees a row for another instance and voids the old token; concurrent
+//     finishes keep a message's summary whole; concurrent registrations of
+//     one device leave exactly one active user.
+//
+// # Time
+//
+// The suite never sleeps and never reads the real clock. Claims run at
+// explicit times around a fixed base time (UTC, whole seconds), so stores
+// that keep DATETIME values to the second compare exactly and the outcome
+// never depends on scheduling. Store-stamped CreatedAt/UpdatedAt values are
+// not compared, and times are compared as instants, whatever zone the store
+// reads them back in.
+//
+// # Isolation and run time
+//
+// Subtests whose checks see the whole store (claims, "nothing was
+// written") call Factory.New for a fresh store; the others share one store
+// per group and keep apart by their own user_nums and uuids. Large fixtures
+// are written from 8 goroutines, so the suite stays within seconds on a
+// database server.
+//
+// # Errors
+//
+// Errors are asserted by kind, never by message: errors.Is against
+// registry.ErrNotFound, ErrConflict, ErrClaimLost, ErrNotOwner and
+// ErrInvalid, and the Field of a *registry.ValidationError where the
+// registry's validators name it. Invalid ClaimParams (Limit or Lease not
+// positive, an unknown delivery ClaimKind) must be an ErrInvalid.
+//
+// # Testing
+//
+// The suite runs from memstore's tests under -race, and from sqlstore's
+// tests on every dialect.
+package registrytest

@@ -1,0 +1,53 @@
+package registrytest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/registry"
+)
+
+// Factory makes stores for the suite.
+type Factory struct {
+	// New returns a fresh, empty store (migrated, if it has a schema). It is
+	// called once per subtest that needs isolation, with that subtest's t,
+	// so it may register cleanups and skip. Required.
+	New func(t *testing.T) registry.Store
+	// NewShared returns n stores over one fresh, empty data set, each with
+	// its own connections, for the concurrency tests. nil means: call New
+	// once and use that store from every goroutine.
+	NewShared func(t *testing.T, n int) []registry.Store
+}
+
+// shared returns n stores over one fresh data set.
+func (f Factory) shared(t *testing.T, n int) []registry.Store {
+	t.Helper()
+	if f.NewShared == nil {
+		s := f.New(t)
+		out := make([]registry.Store, n)
+		for i := range out {
+			out[i] = s
+		}
+		return out
+	}
+	out := f.NewShared(t, n)
+	require.Len(t, out, n, "Factory.NewShared returned the wrong number of stores")
+	return out
+}
+
+// Run runs the conformance suite against the stores f makes. Each semantic
+// is a subtest named after it (Devices/OneActiveUser,
+// Deliveries/FinishWithStaleToken, …), so a failing store shows which rule
+// it broke. The suite never sleeps and never reads the real clock: claims
+// run at explicit times on a fake base time.
+func Run(t *testing.T, f Factory) {
+	t.Helper()
+	require.NotNil(t, f.New, "registrytest: Factory.New is required")
+	t.Run("Devices", func(t *testing.T) { testDevices(t, f) })
+	t.Run("Targets", func(t *testing.T) { testTargets(t, f) })
+	t.Run("PushMessages", func(t *testing.T) { testPushMessages(t, f) })
+	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, f) })
+	t.Run("CenterMessages", func(t *testing.T) { testCenterMessages(t, f) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, f) })
+}
