@@ -14,7 +14,7 @@ func SplitReceivers(s string) []string {
 	s = strings.TrimSpace(s)
 	var list []string
 	if strings.HasPrefix(s, "[") && json.Unmarshal([]byte(s), &list) == nil {
-		s = strings.Join(list, ",")
+		return dedupe(list, strings.TrimSpace)
 	}
 	fields := strings.FieldsFunc(s, func(r rune) bool {
 		switch r {
@@ -23,10 +23,17 @@ func SplitReceivers(s string) []string {
 		}
 		return unicode.IsSpace(r)
 	})
-	seen := make(map[string]bool, len(fields))
-	out := fields[:0]
-	for _, f := range fields {
-		if !seen[f] {
+	return dedupe(fields, nil)
+}
+
+func dedupe(in []string, clean func(string) string) []string {
+	seen := make(map[string]bool, len(in))
+	out := in[:0]
+	for _, f := range in {
+		if clean != nil {
+			f = clean(f)
+		}
+		if f != "" && !seen[f] {
 			seen[f] = true
 			out = append(out, f)
 		}

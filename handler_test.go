@@ -1,0 +1,283 @@
+package push_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+)
+
+func newHandler(t *testing.T, auth push.Authorizer) (*fixture, http.Handler) {
+	t.Helper()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Authorize: auth})
+	require.NoError(t, err)
+	return f, h
+}
+
+type reply struct {
+	status int
+	body   map[string]any
+}
+
+func (r reply) errCode() string {
+	e, _ := r.body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func do(t *testing.T, h http.Handler, method, target, contentType, body string) reply {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var m map[string]any
+	if rec.Body.Len() > 0 {
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), "body: %s", rec.Body.String())
+	}
+	return reply{rec.Code, m}
+}
+
+func postJSON(t *testing.T, h http.Handler, path string, v any) reply {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return do(t, h, http.MethodPost, path, "application/json", string(b))
+}
+
+func TestHandlerWalkthrough(t *testing.T) {
+	f, h := newHandler(t, nil)
+	r := postJSON(t, h, push.PathDevice, map[string]any{"user_num": "u1001", "uuid": "ios-uuid-1", "push_token": "itok",
+		"push_platform": "umeng", "name": "Li's iPhone", "platform": "ios", "os": "iOS", "os_version": "17.1"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, "ios-uuid-1", r.body["device_uuid"])
+	iosLink := int64(r.body["user_device_id"].(float64))
+
+	// The same endpoint as a form.
+	form := url.Values{"user_num": {"u1001"}, "uuid": {"and-uuid-1"}, "push_token": {"atok"}, "platform": {"android"}}
+	r = do(t, h, http.MethodPost, push.PathDevice, "application/x-www-form-urlencoded", form.Encode())
+	require.Equal(t, http.StatusOK, r.status, r.body)
+
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1001", "title": "到货提醒", "content": "您关注的商品已到货 🎉",
+		"extra": map[string]string{"page": "order", "id": "42"}})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	id := r.body["push_message_id"].(float64)
+	assert.EqualValues(t, 2, r.body["devices"])
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, map[string]string{"page": "order", "id": "42"}, reqs[0].Notification.Extras)
+
+	r = do(t, h, http.MethodGet, push.PathQueryPush+"?push_message_id="+jsonNum(id), "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, "accepted", r.body["ios_status"])
+	assert.Equal(t, "accepted", r.body["android_status"])
+
+	r = postJSON(t, h, push.PathLogout, map[string]any{"user_num": "u1001", "user_device_id": iosLink})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, "successfully", r.body["data"])
+
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1001", "title": "t", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	reqs = f.mock.Requests()
+	require.Len(t, reqs, 3)
+	assert.Equal(t, provider.Android, reqs[2].Platform, "the logged-out iOS device receives nothing")
+}
+
+func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
+
+func TestHandlerErrors(t *testing.T) {
+	_, h := newHandler(t, nil)
+	dev := map[string]any{"user_num": "u1", "uuid": "d1", "push_token": "t1", "platform": "ios"}
+	without := func(k string) map[string]any {
+		m := map[string]any{}
+		for kk, v := range dev {
+			if kk != k {
+				m[kk] = v
+			}
+		}
+		return m
+	}
+	with := func(k string, v any) map[string]any {
+		m := without(k)
+		m[k] = v
+		return m
+	}
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		ct     string
+		body   string
+		status int
+		code   string
+	}{
+		{"device missing user_num", "POST", push.PathDevice, "application/json", mustJSON(without("user_num")), 400, "invalid_user_num"},
+		{"device missing uuid", "POST", push.PathDevice, "application/json", mustJSON(without("uuid")), 400, "invalid_uuid"},
+		{"device missing token", "POST", push.PathDevice, "application/json", mustJSON(without("push_token")), 400, "invalid_push_token"},
+		{"device missing platform", "POST", push.PathDevice, "application/json", mustJSON(without("platform")), 400, "invalid_platform"},
+		{"device bad platform", "POST", push.PathDevice, "application/json", mustJSON(with("platform", "IOS")), 400, "invalid_platform"},
+		{"device unknown vendor", "POST", push.PathDevice, "application/json", mustJSON(with("push_platform", "jpush")), 400, "invalid_push_platform"},
+		{"device long name", "POST", push.PathDevice, "application/json", mustJSON(with("name", strings.Repeat("名", 256))), 400, "invalid_name"},
+		{"device wrong method", "GET", push.PathDevice, "", "", 405, "method_not_allowed"},
+		{"device bad json", "POST", push.PathDevice, "application/json", "{", 400, "invalid_body"},
+		{"device json array", "POST", push.PathDevice, "application/json", "[]", 400, "invalid_body"},
+		{"device text body", "POST", push.PathDevice, "text/plain", "x", 415, "unsupported_media_type"},
+		{"device huge body", "POST", push.PathDevice, "application/json", `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "body_too_large"},
+		{"device huge form", "POST", push.PathDevice, "application/x-www-form-urlencoded", "name=" + strings.Repeat("x", 1<<20+10), 413, "body_too_large"},
+		{"push missing user", "POST", push.PathPushMessage, "application/json", `{"title":"t","content":"c"}`, 400, "invalid_user_num"},
+		{"push missing title", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","content":"c"}`, 400, "invalid_title"},
+		{"push missing content", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t"}`, 400, "invalid_content"},
+		{"push bad extra", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","extra":[1]}`, 400, "invalid_extra"},
+		{"push bad user_nums", "POST", push.PathPushMessage, "application/json", `{"user_nums":"u1","title":"t","content":"c"}`, 400, "invalid_user_nums"},
+		{"push no device", "POST", push.PathPushMessage, "application/json", `{"user_num":"nobody","title":"t","content":"c"}`, 404, "no_active_device"},
+		{"push wrong method", "PUT", push.PathPushMessage, "application/json", `{}`, 405, "method_not_allowed"},
+		{"query missing id", "GET", push.PathQueryPush, "", "", 400, "invalid_push_message_id"},
+		{"query bad id", "GET", push.PathQueryPush + "?push_message_id=abc", "", "", 400, "invalid_push_message_id"},
+		{"query negative id", "GET", push.PathQueryPush + "?push_message_id=-3", "", "", 400, "invalid_push_message_id"},
+		{"query unknown id", "GET", push.PathQueryPush + "?push_message_id=999", "", "", 404, "not_found"},
+		{"query wrong method", "POST", push.PathQueryPush, "application/json", "{}", 405, "method_not_allowed"},
+		{"logout missing user", "POST", push.PathLogout, "application/json", `{"user_device_id":1}`, 400, "invalid_user_num"},
+		{"logout missing id", "POST", push.PathLogout, "application/json", `{"user_num":"u1"}`, 400, "invalid_user_device_id"},
+		{"logout bad id", "POST", push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":"x"}`, 400, "invalid_user_device_id"},
+		{"logout unknown link", "POST", push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":999}`, 404, "not_found"},
+		{"unknown path", "GET", "/api/v1.1/nothing", "", "", 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := doRaw(t, h, tt.method, tt.path, tt.ct, tt.body)
+			assert.Equal(t, tt.status, r.status, r.body)
+			if tt.code != "" {
+				assert.Equal(t, tt.code, r.errCode())
+			}
+			if tt.status == 405 {
+				assert.NotEmpty(t, r.allow)
+			}
+		})
+	}
+}
+
+type rawReply struct {
+	reply
+	allow string
+}
+
+func doRaw(t *testing.T, h http.Handler, method, target, ct, body string) rawReply {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var m map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &m) // the mux's own 404 is plain text
+	return rawReply{reply{rec.Code, m}, rec.Header().Get("Allow")}
+}
+
+func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestHandlerLogoutOfAnotherUsersLink(t *testing.T) {
+	_, h := newHandler(t, nil)
+	r := postJSON(t, h, push.PathDevice, map[string]any{"user_num": "alice", "uuid": "d1", "push_token": "t1", "platform": "ios"})
+	require.Equal(t, 200, r.status)
+	link := r.body["user_device_id"]
+	r = postJSON(t, h, push.PathLogout, map[string]any{"user_num": "mallory", "user_device_id": link})
+	assert.Equal(t, http.StatusForbidden, r.status)
+	assert.Equal(t, "not_owner", r.errCode())
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "alice", "title": "t", "content": "c"})
+	assert.Equal(t, http.StatusOK, r.status, "alice is still logged in")
+}
+
+func TestHandlerMultipartAndStringExtra(t *testing.T) {
+	f, h := newHandler(t, nil)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"user_num": "u1", "uuid": "d1", "push_token": "t1", "platform": "android"} {
+		require.NoError(t, mw.WriteField(k, v))
+	}
+	require.NoError(t, mw.Close())
+	r := do(t, h, http.MethodPost, push.PathDevice, mw.FormDataContentType(), buf.String())
+	require.Equal(t, http.StatusOK, r.status, r.body)
+
+	form := url.Values{"user_num": {"u1"}, "title": {"t"}, "content": {"c"}, "extra": {`{"k":"v"}`}}
+	r = do(t, h, http.MethodPost, push.PathPushMessage, "application/x-www-form-urlencoded", form.Encode())
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c", "extra": `{"k":"w"}`})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "v", reqs[0].Notification.Extras["k"])
+	assert.Equal(t, "w", reqs[1].Notification.Extras["k"])
+}
+
+func TestHandlerAuthorizer(t *testing.T) {
+	var seen []string
+	auth := func(r *http.Request, a push.Action, user string) error {
+		seen = append(seen, string(a)+":"+user)
+		switch r.Header.Get("X-User") {
+		case "":
+			return push.ErrUnauthenticated
+		case user, "admin":
+			return nil
+		}
+		return errors.New("not yours")
+	}
+	_, h := newHandler(t, auth)
+	body := mustJSON(map[string]any{"user_num": "u1", "uuid": "d1", "push_token": "t1", "platform": "ios"})
+	send := func(who string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, push.PathDevice, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if who != "" {
+			req.Header.Set("X-User", who)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	assert.Equal(t, http.StatusUnauthorized, send("").Code)
+	assert.Equal(t, http.StatusForbidden, send("u2").Code)
+	assert.Equal(t, http.StatusOK, send("u1").Code)
+	assert.Equal(t, []string{"register_device:u1", "register_device:u1", "register_device:u1"}, seen)
+}
+
+func TestHandlerInternalErrorHidesDetails(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "t1")
+	var logs bytes.Buffer
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the store refuses a cancelled ctx: an internal error
+	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`)).WithContext(ctx)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, rec.Body.String())
+	assert.Contains(t, logs.String(), "context canceled", "the cause is logged, not answered")
+	assert.Zero(t, f.mock.Calls())
+}
+
+func TestNewHandlerValidates(t *testing.T) {
+	_, err := push.NewHandler(push.HandlerConfig{})
+	assert.ErrorIs(t, err, push.ErrInvalid)
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	_, err = push.NewHandler(push.HandlerConfig{Service: f.svc, MaxBodyBytes: -1})
+	assert.ErrorIs(t, err, push.ErrInvalid)
+}

@@ -1,0 +1,378 @@
+package messagecenter_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/messagecenter"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type env struct {
+	store   registry.Store
+	mock    *providertest.Mock
+	svc     *push.Service
+	scanner *messagecenter.Scanner
+	clk     *clock
+	results []messagecenter.Result
+	mu      sync.Mutex
+}
+
+func newEnv(t *testing.T, store registry.Store, clk *clock, mod func(*messagecenter.Config)) *env {
+	t.Helper()
+	if clk == nil {
+		clk = &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	}
+	if store == nil {
+		ms, err := memstore.New(memstore.Config{Now: clk.Now})
+		require.NoError(t, err)
+		store = ms
+	}
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{m}, Now: clk.Now,
+		Retry: push.RetryPolicy{Base: time.Minute, Jitter: -1, MaxAttempts: 3}})
+	require.NoError(t, err)
+	e := &env{store: store, mock: m, svc: svc, clk: clk}
+	cfg := messagecenter.Config{Service: svc, BatchSize: 10, Retry: push.RetryPolicy{Base: time.Minute, Jitter: -1, MaxAttempts: 3},
+		OnResult: func(r messagecenter.Result) { e.mu.Lock(); e.results = append(e.results, r); e.mu.Unlock() }}
+	if mod != nil {
+		mod(&cfg)
+	}
+	e.scanner, err = messagecenter.New(cfg)
+	require.NoError(t, err)
+	return e
+}
+
+func (e *env) register(t *testing.T, user, uuid, platform, token string) {
+	t.Helper()
+	_, err := e.svc.RegisterDevice(context.Background(), push.Device{UserNum: user, UUID: uuid, Platform: platform, PushToken: token})
+	require.NoError(t, err)
+}
+
+func (e *env) enqueue(t *testing.T, m registry.CenterMessage) int64 {
+	t.Helper()
+	require.NoError(t, e.store.EnqueueCenterMessage(context.Background(), &m))
+	return m.ID
+}
+
+func (e *env) row(t *testing.T, id int64) registry.CenterMessage {
+	t.Helper()
+	m, err := e.store.GetCenterMessage(context.Background(), id)
+	require.NoError(t, err)
+	return m
+}
+
+func TestPushRowIsSentAndLinked(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "ios", "itok")
+	e.register(t, "u2", "d2", "android", "atok")
+	id := e.enqueue(t, registry.CenterMessage{Title: "库存预警", Content: "SKU 42 低于预警线", NotifyMode: "push",
+		Receivers: "u1，u2", Extra: `{"sku":42}`})
+
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Claimed)
+	assert.Equal(t, 1, rep.Sent)
+	row := e.row(t, id)
+	assert.Equal(t, registry.SendStateSent, row.SendState)
+	require.Regexp(t, `^push_message#\d+$`, row.SendResult)
+	var pmID int64
+	_, err = fmt.Sscanf(row.SendResult, "push_message#%d", &pmID)
+	require.NoError(t, err)
+	pm, err := e.store.GetPushMessage(ctx, pmID)
+	require.NoError(t, err)
+	assert.Equal(t, "itok", pm.IOS.DeviceTokens)
+	assert.Equal(t, "atok", pm.Android.DeviceTokens)
+	assert.Equal(t, fmt.Sprintf("message_center#%d", id), pm.DedupeKey)
+	reqs := e.mock.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "42", reqs[0].Notification.Extras["sku"])
+
+	rep, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, rep.Claimed, "a sent row is never claimed again")
+	assert.Len(t, e.mock.Requests(), 2)
+}
+
+func TestOrderLevelThenAge(t *testing.T) {
+	var order []string
+	notifier := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+		order = append(order, m.Title)
+		return "ok", nil
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": notifier}
+	})
+	for _, r := range []struct {
+		title string
+		level int
+	}{{"low-old", 0}, {"high-old", 5}, {"low-new", 0}, {"high-new", 5}, {"mid", 1}} {
+		e.enqueue(t, registry.CenterMessage{Title: r.title, Content: "c", NotifyMode: "sms", NotifyLevel: r.level, Receivers: "13800000000"})
+	}
+	_, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"high-old", "high-new", "mid", "low-old", "low-new"}, order)
+}
+
+func TestNotifierOutcomes(t *testing.T) {
+	ctx := context.Background()
+	calls := map[string]int{}
+	var mu sync.Mutex
+	notifier := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+		mu.Lock()
+		calls[m.Title]++
+		mu.Unlock()
+		switch m.Title {
+		case "permanent":
+			return "", messagecenter.Permanent(errors.New("bad mobile number"))
+		case "temporary":
+			return "", errors.New("gateway timeout")
+		case "ratelimited":
+			return "", &provider.Error{Kind: provider.RateLimited, RetryAfter: 10 * time.Minute}
+		}
+		return "sms#" + rcv[0], nil
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": notifier}
+	})
+	ok := e.enqueue(t, registry.CenterMessage{Title: "ok", Content: "c", NotifyMode: "sms", Receivers: "138;139"})
+	perm := e.enqueue(t, registry.CenterMessage{Title: "permanent", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	temp := e.enqueue(t, registry.CenterMessage{Title: "temporary", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	rl := e.enqueue(t, registry.CenterMessage{Title: "ratelimited", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	unknown := e.enqueue(t, registry.CenterMessage{Title: "fax", Content: "c", NotifyMode: "fax", Receivers: "138"})
+	nobody := e.enqueue(t, registry.CenterMessage{Title: "nobody", Content: "c", NotifyMode: "sms", Receivers: " ,， "})
+
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{Claimed: 6, Sent: 1, Failed: 3, Rescheduled: 2}, rep)
+
+	assert.Equal(t, "sms#138", e.row(t, ok).SendResult)
+	assert.Equal(t, registry.SendStateFailed, e.row(t, perm).SendState)
+	assert.Contains(t, e.row(t, perm).Remark, "bad mobile number")
+	assert.Contains(t, e.row(t, unknown).Remark, `no notifier for notify_mode "fax"`)
+	assert.Equal(t, registry.SendStateFailed, e.row(t, nobody).SendState)
+
+	tr := e.row(t, temp)
+	assert.Equal(t, registry.SendStateUnsent, tr.SendState)
+	assert.Equal(t, 1, tr.Attempts)
+	require.NotNil(t, tr.NextAttemptAt)
+	assert.Equal(t, e.clk.Now().Add(time.Minute), *tr.NextAttemptAt, "first backoff is Base")
+	rr := e.row(t, rl)
+	assert.Equal(t, 0, rr.Attempts, "a rate limit does not spend an attempt")
+	assert.Equal(t, e.clk.Now().Add(10*time.Minute), *rr.NextAttemptAt, "Retry-After is honoured")
+
+	// Backoff doubles, then attempts run out: failed and kept for operators.
+	e.clk.Advance(time.Minute)
+	_, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	tr = e.row(t, temp)
+	assert.Equal(t, 2, tr.Attempts)
+	assert.Equal(t, e.clk.Now().Add(2*time.Minute), *tr.NextAttemptAt)
+	e.clk.Advance(2 * time.Minute)
+	_, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	tr = e.row(t, temp)
+	assert.Equal(t, registry.SendStateFailed, tr.SendState)
+	assert.Contains(t, tr.Remark, "gave up after 3 attempts")
+	assert.Equal(t, 3, calls["temporary"])
+
+	e.clk.Advance(10 * time.Minute)
+	_, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, calls["ratelimited"])
+}
+
+func TestPushRowFailures(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "android", "atok")
+	noDev := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "ghost"})
+	noTitle := e.enqueue(t, registry.CenterMessage{Content: "c", NotifyMode: "push", Receivers: "u1"})
+	e.mock.FailNext(1, e.mock.Err(provider.InvalidRequest, "2022"))
+	perm := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+
+	_, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	r := e.row(t, noDev)
+	assert.Equal(t, registry.SendStateFailed, r.SendState)
+	assert.Contains(t, r.Remark, "no active device")
+	r = e.row(t, noTitle)
+	assert.Equal(t, registry.SendStateFailed, r.SendState)
+	assert.Contains(t, r.Remark, "title")
+	r = e.row(t, perm)
+	assert.Equal(t, registry.SendStateFailed, r.SendState, "a permanent vendor error fails the row at once")
+	assert.Contains(t, r.Remark, "2022", "the vendor code is recorded")
+	assert.Regexp(t, `^push_message#\d+$`, r.SendResult, "the ops query still finds the push")
+}
+
+func TestDefaultTitle(t *testing.T) {
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.DefaultTitle = "系统通知" })
+	e.register(t, "u1", "d1", "android", "atok")
+	id := e.enqueue(t, registry.CenterMessage{Content: "c", NotifyMode: "push", Receivers: "u1"})
+	_, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateSent, e.row(t, id).SendState)
+	assert.Equal(t, "系统通知", e.mock.Requests()[0].Notification.Title)
+}
+
+func TestScheduledRowWaits(t *testing.T) {
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "android", "atok")
+	at := e.clk.Now().Add(time.Hour)
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1", SendAt: &at})
+	rep, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, rep.Claimed)
+	e.clk.Advance(time.Hour)
+	rep, err = e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	assert.Equal(t, registry.SendStateSent, e.row(t, id).SendState)
+}
+
+func TestTemporaryPushFailureIsRetriedByDelivery(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "android", "atok")
+	e.mock.FailNext(1, e.mock.Err(provider.Temporary, ""))
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+	_, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateSent, e.row(t, id).SendState, "the push is recorded; its delivery retries")
+	e.clk.Advance(time.Minute)
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Retried)
+	reqs := e.mock.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, reqs[0].IdempotencyKey, reqs[1].IdempotencyKey)
+}
+
+func TestRowHandledTwiceFindsItsPush(t *testing.T) {
+	// A Scanner that recorded the push but died before finishing the row:
+	// the next one finds the push by dedupe key and sends nothing again.
+	ctx := context.Background()
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Lease = time.Minute })
+	e.register(t, "u1", "d1", "android", "atok")
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+	rows, err := e.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: e.clk.Now(), Limit: 1, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	first, err := e.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: fmt.Sprintf("message_center#%d", id)})
+	require.NoError(t, err)
+
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, rep.Claimed, "still leased")
+	e.clk.Advance(time.Minute)
+	rep, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	assert.Equal(t, fmt.Sprintf("push_message#%d", first.PushMessageID), e.row(t, id).SendResult)
+	assert.Equal(t, 1, e.mock.Calls(), "sent once")
+}
+
+func TestRunStopsAndReleases(t *testing.T) {
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = time.Hour })
+	e.register(t, "u1", "d1", "android", "atok")
+	started := make(chan struct{})
+	e.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		close(started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	a := e.enqueue(t, registry.CenterMessage{Title: "a", Content: "c", NotifyMode: "push", Receivers: "u1"})
+	b := e.enqueue(t, registry.CenterMessage{Title: "b", Content: "c", NotifyMode: "push", Receivers: "u1"})
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.scanner.Run(ctx) }()
+	<-started
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancellation")
+	}
+	ra, rb := e.row(t, a), e.row(t, b)
+	assert.Equal(t, registry.SendStateSent, ra.SendState, "a's push was recorded before the stop")
+	assert.Equal(t, registry.SendStateUnsent, rb.SendState)
+	assert.Empty(t, rb.ClaimToken, "b was released, not left leased")
+	assert.Equal(t, 0, rb.Attempts, "an untried row spends no attempt")
+	// Poll by hand: assert.Eventually runs its condition on goroutines of
+	// its own, which would be counted.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !assert.LessOrEqual(t, runtime.NumGoroutine(), before, "no goroutine left behind") {
+		buf := make([]byte, 1<<16)
+		t.Logf("%s", buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	e := newEnv(t, nil, nil, nil)
+	n := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) { return "", nil })
+	for _, tt := range []struct {
+		field string
+		cfg   messagecenter.Config
+	}{
+		{"service", messagecenter.Config{}},
+		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"push": n}}},
+		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"": n}}},
+		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": nil}}},
+		{"interval", messagecenter.Config{Service: e.svc, Interval: -1}},
+		{"batch_size", messagecenter.Config{Service: e.svc, BatchSize: -1}},
+		{"lease", messagecenter.Config{Service: e.svc, Lease: -time.Second}},
+		{"max_attempts", messagecenter.Config{Service: e.svc, MaxAttempts: -1}},
+	} {
+		_, err := messagecenter.New(tt.cfg)
+		var fe *messagecenter.FieldError
+		require.ErrorAs(t, err, &fe, tt.field)
+		assert.Equal(t, tt.field, fe.Field)
+	}
+	_, err := messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Jitter: 3}})
+	assert.ErrorIs(t, err, push.ErrInvalid)
+}
+
+func TestSplitReceivers(t *testing.T) {
+	for in, want := range map[string][]string{
+		"u1,u2":             {"u1", "u2"},
+		"u1，u2；u3;u4|u5、u6": {"u1", "u2", "u3", "u4", "u5", "u6"},
+		" u1 \n u2\tu1 ":    {"u1", "u2"},
+		`["u1","u 2"]`:      {"u1", "u 2"},
+		"":                  {},
+		"x' OR '1'='1":      {"x'", "OR", "'1'='1"},
+	} {
+		got := messagecenter.SplitReceivers(in)
+		if len(want) == 0 {
+			assert.Empty(t, got, in)
+			continue
+		}
+		assert.Equal(t, want, got, in)
+	}
+}
