@@ -1,0 +1,133 @@
+package umengtest
+
+import (
+	"slices"
+	"time"
+)
+
+// Request is one request the server received, recorded for assertions once
+// it was answered or abandoned. Parsed fields are filled as far as the
+// request got: a request refused for its sign has AppKey but no Type.
+type Request struct {
+	Seq    int       // 1 for the first request recorded, then 2, 3, …; Reset does not restart it
+	At     time.Time // Config.Now when the request arrived
+	Method string
+	Path   string // "/api/send", "/api/status", "/api/cancel", "/upload" or anything else that arrived
+	Sign   string // the ?sign= query parameter as sent
+	Body   []byte // the raw body, byte for byte
+
+	AppKey         string
+	Type           string   // cast type of a send
+	DeviceTokens   []string // device_tokens of a unicast or listcast, split at commas
+	Alias          []string // alias of a customizedcast, split at commas
+	AliasType      string
+	FileID         string         // file_id of a filecast or customizedcast
+	TaskID         string         // task_id of a status or cancel request
+	OutBizNo       string         // policy.out_biz_no
+	ProductionMode bool           // production_mode of a send; true when absent, as on the real service
+	Payload        map[string]any // payload as sent, numbers as json.Number
+	Policy         map[string]any // policy as sent, numbers as json.Number
+
+	// StatusCode is the HTTP status answered; 0 when the request ended
+	// without an answer (client gone, injected timeout).
+	StatusCode int
+	// Code is the vendor error_code answered, "" on success.
+	Code string
+	// Message is the error_msg answered, or why the request went unanswered.
+	Message string
+	// ID is the msg_id, task_id or file_id the server issued or, for a
+	// deduplicated send, returned again.
+	ID string
+	// Accepted means the server did the request's work (a send was
+	// accepted, a task cancelled, a file stored), even when an AfterAccept
+	// fault then replaced the answer.
+	Accepted bool
+	// Deduplicated means a task send repeated an earlier out_biz_no: it was
+	// answered with the original task_id and delivered nothing.
+	Deduplicated bool
+	// Fault means an injected fault applied to this request.
+	Fault bool
+}
+
+// clone returns a deep copy, so callers can keep and change what they get.
+func (r Request) clone() Request {
+	r.Body = slices.Clone(r.Body)
+	r.DeviceTokens = slices.Clone(r.DeviceTokens)
+	r.Alias = slices.Clone(r.Alias)
+	r.Payload = cloneObject(r.Payload)
+	r.Policy = cloneObject(r.Policy)
+	return r
+}
+
+func cloneObject(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneObject(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// record stores rec and logs it.
+func (s *Server) record(rec *Request) {
+	s.mu.Lock()
+	s.recorded++
+	rec.Seq = s.recorded
+	s.requests = append(s.requests, *rec)
+	s.mu.Unlock()
+	s.logRequest(rec)
+}
+
+// Requests returns every request recorded since the start or the last
+// Reset, in the order they finished.
+func (s *Server) Requests() []Request {
+	return s.filterRequests(func(Request) bool { return true })
+}
+
+// Sends returns the /api/send requests the server accepted (see
+// Request.Accepted), deduplicated ones included.
+func (s *Server) Sends() []Request {
+	return s.filterRequests(func(r Request) bool { return r.Path == pathSend && r.Accepted })
+}
+
+// SendsFor returns Sends for one appkey.
+func (s *Server) SendsFor(appKey string) []Request {
+	return s.filterRequests(func(r Request) bool { return r.Path == pathSend && r.Accepted && r.AppKey == appKey })
+}
+
+func (s *Server) filterRequests(keep func(Request) bool) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if keep(r) {
+			out = append(out, r.clone())
+		}
+	}
+	return out
+}
+
+// Reset forgets the recorded requests and deliveries. Tasks, files,
+// devices, invalid tokens, out_biz_no memory and faults stay, so ids issued
+// before Reset keep working.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests, s.deliveries = nil, nil
+}

@@ -1,0 +1,441 @@
+package umengtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// body mutators for the validation table.
+
+func set(path string, v any) func(map[string]any) {
+	return func(b map[string]any) {
+		keys := strings.Split(path, ".")
+		m := b
+		for _, k := range keys[:len(keys)-1] {
+			next, ok := m[k].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[k] = next
+			}
+			m = next
+		}
+		last := keys[len(keys)-1]
+		if _, drop := v.(omit); drop {
+			delete(m, last)
+			return
+		}
+		m[last] = v
+	}
+}
+
+func manyTokens(app App, n int) string {
+	list := make([]string, n)
+	for i := range list {
+		list[i] = tokenFor(app, strconv.Itoa(i))
+	}
+	return strings.Join(list, ",")
+}
+
+func TestSendValidation(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	aToken, iToken := AndroidToken("v"), IOSToken("v")
+	longText := strings.Repeat("x", maxAndroidPayload)
+	manyAliases := strings.Repeat("a,", maxAliases) + "a"
+	hugeFilter := map[string]any{"where": map[string]any{"and": []any{map[string]any{"tag": strings.Repeat("t", maxFilterBytes)}}}}
+
+	tests := []struct {
+		name  string
+		ios   bool                   // send for the iOS app; default Android
+		base  map[string]any         // default: a valid unicast
+		edits []func(map[string]any) // applied to the full body, appkey and timestamp included
+		want  string                 // vendor code
+	}{
+		// authentication
+		{name: "appkey missing", edits: []func(map[string]any){set("appkey", omit{})}, want: CodeMissingAppKey},
+		{name: "appkey not a string", edits: []func(map[string]any){set("appkey", 12)}, want: CodeMissingAppKey},
+		{name: "appkey unknown", edits: []func(map[string]any){set("appkey", "nosuchapp")}, want: CodeUnknownAppKey},
+		{name: "timestamp missing", edits: []func(map[string]any){set("timestamp", omit{})}, want: CodeMissingTimestamp},
+		{name: "timestamp empty", edits: []func(map[string]any){set("timestamp", "")}, want: CodeMissingTimestamp},
+		{name: "timestamp a number", edits: []func(map[string]any){set("timestamp", now.Unix())}, want: CodeBadTimestamp},
+		{name: "timestamp not digits", edits: []func(map[string]any){set("timestamp", "yesterday")}, want: CodeBadTimestamp},
+		{name: "timestamp 11 digits", edits: []func(map[string]any){set("timestamp", "17000000000")}, want: CodeBadTimestamp},
+		{name: "timestamp 11 minutes old", edits: []func(map[string]any){set("timestamp", strconv.FormatInt(now.Add(-11*time.Minute).UnixMilli(), 10))}, want: CodeStaleTimestamp},
+		{name: "timestamp 11 minutes ahead in seconds", edits: []func(map[string]any){set("timestamp", strconv.FormatInt(now.Add(11*time.Minute).Unix(), 10))}, want: CodeStaleTimestamp},
+
+		// type and mode
+		{name: "type missing", edits: []func(map[string]any){set("type", omit{})}, want: CodeMissingType},
+		{name: "type empty", edits: []func(map[string]any){set("type", "")}, want: CodeMissingType},
+		{name: "type unknown", edits: []func(map[string]any){set("type", "multicast")}, want: CodeBadType},
+		{name: "type a number", edits: []func(map[string]any){set("type", 1)}, want: CodeBadType},
+		{name: "production_mode a boolean", edits: []func(map[string]any){set("production_mode", true)}, want: CodeBadProductionMode},
+		{name: "production_mode yes", edits: []func(map[string]any){set("production_mode", "yes")}, want: CodeBadProductionMode},
+
+		// payload shape
+		{name: "payload missing", edits: []func(map[string]any){set("payload", omit{})}, want: CodeBadPayload},
+		{name: "payload a JSON string", edits: []func(map[string]any){set("payload", `{"display_type":"notification"}`)}, want: CodeBadPayload},
+
+		// targets
+		{name: "unicast without device_tokens", edits: []func(map[string]any){set("device_tokens", omit{})}, want: CodeMissingDeviceTokens},
+		{name: "unicast device_tokens an array", edits: []func(map[string]any){set("device_tokens", []string{aToken})}, want: CodeMissingDeviceTokens},
+		{name: "unicast device_tokens only commas", edits: []func(map[string]any){set("device_tokens", " , ,")}, want: CodeMissingDeviceTokens},
+		{name: "unicast two tokens", edits: []func(map[string]any){set("device_tokens", aToken+","+AndroidToken("w"))}, want: CodeTooManyDeviceTokens},
+		{name: "unicast malformed Android token", edits: []func(map[string]any){set("device_tokens", "short")}, want: CodeBadDeviceToken},
+		{name: "unicast iOS token to the Android app", edits: []func(map[string]any){set("device_tokens", iToken)}, want: CodeBadDeviceToken},
+		{name: "unicast Android token to the iOS app", ios: true, edits: []func(map[string]any){set("device_tokens", aToken)}, want: CodeBadDeviceToken},
+		{name: "listcast without device_tokens", edits: []func(map[string]any){set("type", "listcast"), set("device_tokens", omit{})}, want: CodeMissingDeviceTokens},
+		{name: "listcast of 501 tokens", edits: []func(map[string]any){set("type", "listcast"), set("device_tokens", manyTokens(App{Platform: PlatformAndroid}, 501))}, want: CodeTooManyDeviceTokens},
+		{name: "filecast without file_id", edits: []func(map[string]any){set("type", "filecast"), set("device_tokens", omit{})}, want: CodeMissingFileID},
+		{name: "filecast of an unknown file", edits: []func(map[string]any){set("type", "filecast"), set("file_id", "PF000000000000000001")}, want: CodeFileNotFound},
+		{name: "customizedcast without alias_type", edits: []func(map[string]any){set("type", "customizedcast"), set("alias", "u1")}, want: CodeMissingAliasType},
+		{name: "customizedcast with alias and file_id", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("alias", "u1"), set("file_id", "PF1")}, want: CodeAliasAndFile},
+		{name: "customizedcast with neither", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid")}, want: CodeMissingAliasOrFile},
+		{name: "customizedcast alias only commas", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("alias", " , ")}, want: CodeMissingAliasOrFile},
+		{name: "customizedcast with 501 aliases", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("alias", manyAliases)}, want: CodeTooManyAliases},
+		{name: "customizedcast to unbound aliases", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("alias", "nobody")}, want: CodeAliasNoDevices},
+		{name: "customizedcast of an unknown file", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("file_id", "PF000000000000000002")}, want: CodeFileNotFound},
+		{name: "groupcast without filter", edits: []func(map[string]any){set("type", "groupcast")}, want: CodeMissingFilter},
+		{name: "groupcast filter a string", edits: []func(map[string]any){set("type", "groupcast"), set("filter", `{"where":{}}`)}, want: CodeMissingFilter},
+		{name: "groupcast filter without where", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"and": []any{}})}, want: CodeBadFilter},
+		{name: "groupcast filter unknown condition", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"and": []any{map[string]any{"planet": "mars"}}}})}, want: CodeBadFilter},
+		{name: "groupcast filter empty and", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"and": []any{}}})}, want: CodeBadFilter},
+		{name: "groupcast filter tag a number", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"not": map[string]any{"tag": 3}}})}, want: CodeBadFilter},
+		{name: "groupcast filter channel a number", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"and": []any{map[string]any{"channel": 360}}}})}, want: CodeBadFilter},
+		{name: "groupcast filter bad condition under not", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"not": map[string]any{"or": "x"}}})}, want: CodeBadFilter},
+		{name: "groupcast filter over 3000 bytes", edits: []func(map[string]any){set("type", "groupcast"), set("filter", hugeFilter)}, want: CodeBadFilter},
+
+		// Android payload
+		{name: "display_type missing", edits: []func(map[string]any){set("payload.display_type", omit{})}, want: CodeMissingDisplayType},
+		{name: "iOS payload to the Android app", edits: []func(map[string]any){set("payload", alert("a", "b"))}, want: CodeMissingDisplayType},
+		{name: "display_type unknown", edits: []func(map[string]any){set("payload.display_type", "popup")}, want: CodeBadDisplayType},
+		{name: "body missing", edits: []func(map[string]any){set("payload.body", omit{})}, want: CodeMissingBody},
+		{name: "body a string", edits: []func(map[string]any){set("payload.body", "hello")}, want: CodeMissingBody},
+		{name: "title missing", edits: []func(map[string]any){set("payload.body.title", omit{})}, want: CodeMissingTitle},
+		{name: "text empty", edits: []func(map[string]any){set("payload.body.text", "")}, want: CodeMissingText},
+		{name: "message without custom", edits: []func(map[string]any){set("payload.display_type", "message")}, want: CodeMissingCustom},
+		{name: "go_custom without custom", edits: []func(map[string]any){set("payload.body.after_open", "go_custom")}, want: CodeMissingCustom},
+		{name: "play_vibrate a boolean", edits: []func(map[string]any){set("payload.body.play_vibrate", true)}, want: CodeBadPlayVibrate},
+		{name: "play_lights yes", edits: []func(map[string]any){set("payload.body.play_lights", "yes")}, want: CodeBadPlayLights},
+		{name: "play_sound a number", edits: []func(map[string]any){set("payload.body.play_sound", 1)}, want: CodeBadPlaySound},
+		{name: "img not http", edits: []func(map[string]any){set("payload.body.img", "ftp://x/y.png")}, want: CodeBadImageURL},
+		{name: "after_open unknown", edits: []func(map[string]any){set("payload.body.after_open", "go_home")}, want: CodeBadAfterOpen},
+		{name: "go_url without url", edits: []func(map[string]any){set("payload.body.after_open", "go_url")}, want: CodeMissingURL},
+		{name: "go_url to a bare host", edits: []func(map[string]any){set("payload.body.after_open", "go_url"), set("payload.body.url", "www.example.com")}, want: CodeBadURL},
+		{name: "go_activity without activity", edits: []func(map[string]any){set("payload.body.after_open", "go_activity")}, want: CodeMissingActivity},
+		{name: "extra a string", edits: []func(map[string]any){set("payload.extra", `{"k":"v"}`)}, want: CodeBadExtra},
+		{name: "extra with a number", edits: []func(map[string]any){set("payload.extra", map[string]any{"n": 1})}, want: CodeBadExtra},
+		{name: "Android payload too long", edits: []func(map[string]any){set("payload.body.text", longText)}, want: CodePayloadTooLong},
+
+		// iOS payload
+		{name: "aps missing", ios: true, edits: []func(map[string]any){set("payload.aps", omit{}), set("payload.k", "v")}, want: CodeMissingAPS},
+		{name: "Android payload to the iOS app", ios: true, edits: []func(map[string]any){set("payload", note("a", "b"))}, want: CodeMissingAPS},
+		{name: "aps a string", ios: true, edits: []func(map[string]any){set("payload.aps", "alert")}, want: CodeMissingAPS},
+		{name: "reserved key d", ios: true, edits: []func(map[string]any){set("payload.d", "x")}, want: CodeReservedKey},
+		{name: "reserved key p", ios: true, edits: []func(map[string]any){set("payload.p", "x")}, want: CodeReservedKey},
+		{name: "alert missing", ios: true, edits: []func(map[string]any){set("payload.aps.alert", omit{})}, want: CodeMissingAlert},
+		{name: "alert empty string", ios: true, edits: []func(map[string]any){set("payload.aps.alert", "")}, want: CodeMissingAlert},
+		{name: "alert object without title or body", ios: true, edits: []func(map[string]any){set("payload.aps.alert", map[string]any{"subtitle": "s"})}, want: CodeMissingAlert},
+		{name: "alert a number", ios: true, edits: []func(map[string]any){set("payload.aps.alert", 5)}, want: CodeBadAlert},
+		{name: "iOS payload too long", ios: true, edits: []func(map[string]any){set("payload.aps.alert", strings.Repeat("y", maxIOSPayload))}, want: CodePayloadTooLong},
+
+		// policy
+		{name: "policy a string", edits: []func(map[string]any){set("policy", "{}")}, want: CodeBadPolicy},
+		{name: "out_biz_no a number", edits: []func(map[string]any){set("policy.out_biz_no", 7)}, want: CodeBadPolicy},
+		{name: "start_time with slashes", edits: []func(map[string]any){set("policy.start_time", "2026/03/01 12:00:00")}, want: CodeBadTimeFormat},
+		{name: "expire_time without seconds", edits: []func(map[string]any){set("policy.expire_time", "2026-03-01 12:00")}, want: CodeBadTimeFormat},
+		{name: "expire_time with a one-digit hour", edits: []func(map[string]any){set("policy.expire_time", "2026-03-01 9:00:00")}, want: CodeBadTimeFormat},
+		{name: "expire_time a number", edits: []func(map[string]any){set("policy.expire_time", 1)}, want: CodeBadTimeFormat},
+		{name: "start_time in the past on a task", edits: []func(map[string]any){set("type", "broadcast"), set("policy.start_time", policyTime(now.Add(-time.Hour)))}, want: CodeStartTimePast},
+		{name: "start_time 8 days ahead on a task", edits: []func(map[string]any){set("type", "broadcast"), set("policy.start_time", policyTime(now.Add(8*24*time.Hour)))}, want: CodeStartTooFar},
+		{name: "expire_time in the past", edits: []func(map[string]any){set("policy.expire_time", policyTime(now.Add(-time.Second)))}, want: CodeExpireBeforeStart},
+		{name: "expire_time before start_time", edits: []func(map[string]any){set("type", "broadcast"), set("policy.start_time", policyTime(now.Add(2*time.Hour))), set("policy.expire_time", policyTime(now.Add(time.Hour)))}, want: CodeExpireBeforeStart},
+		{name: "expire_time 8 days ahead", edits: []func(map[string]any){set("policy.expire_time", policyTime(now.Add(8*24*time.Hour)))}, want: CodeExpireTooFar},
+		{name: "max_send_num zero", edits: []func(map[string]any){set("policy.max_send_num", 0)}, want: CodeBadMaxSendNum},
+		{name: "max_send_num a string", edits: []func(map[string]any){set("policy.max_send_num", "1000")}, want: CodeBadMaxSendNum},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app, token := f.android, aToken
+			if tt.ios {
+				app, token = f.ios, iToken
+			}
+			base := tt.base
+			if base == nil {
+				base = unicast(app, token)
+			}
+			body := f.fields(app, base)
+			for _, edit := range tt.edits {
+				edit(body)
+			}
+			r := f.post(app, pathSend, body)
+			assert.Equal(t, http.StatusBadRequest, r.status, "body: %s", r.raw)
+			assert.Equal(t, "FAIL", r.Ret)
+			assert.Equal(t, tt.want, r.code(), "message: %s", r.str("error_msg"))
+			assert.NotEmpty(t, r.str("error_msg"))
+		})
+	}
+	assert.Empty(t, f.srv.Sends(), "no refused send may be accepted")
+	assert.Empty(t, f.srv.Deliveries(), "no refused send may deliver")
+	assert.Empty(t, f.srv.Tasks(), "no refused send may create a task")
+}
+
+func TestSendMalformedBody(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name string
+		raw  string
+	}{
+		{"not JSON", "appkey=1"},
+		{"JSON array", `[1,2]`},
+		{"JSON null", `null`},
+		{"truncated", `{"appkey":"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.postRaw(pathSend, []byte(tt.raw), "0123")
+			assert.Equal(t, http.StatusBadRequest, r.status)
+			assert.Equal(t, CodeBadJSON, r.code())
+		})
+	}
+}
+
+func TestSendSuccessByCast(t *testing.T) {
+	f := newFixture(t)
+	for _, app := range []App{f.android, f.ios} {
+		f.addDevice(app, Device{Token: tokenFor(app, "d1"), Aliases: map[string]string{"uid": "u1"}, Tags: []string{"vip"}})
+	}
+	tests := []struct {
+		name   string
+		fields map[string]any
+		prefix string
+		task   bool
+	}{
+		{"unicast", map[string]any{"type": "unicast", "device_tokens": "TOKEN"}, prefixUnicast, false},
+		{"listcast", map[string]any{"type": "listcast", "device_tokens": "TOKEN,TOKEN2"}, prefixListcast, false},
+		{"customizedcast by alias", map[string]any{"type": "customizedcast", "alias_type": "uid", "alias": "u1,u2"}, prefixAliasCast, false},
+		{"broadcast", map[string]any{"type": "broadcast", "production_mode": "false"}, prefixBroadcast, true},
+		{"groupcast", map[string]any{"type": "groupcast", "filter": map[string]any{"where": map[string]any{"and": []any{map[string]any{"tag": "vip"}, map[string]any{"app_version": "1.0"}}}}}, prefixGroupcast, true},
+		{"filecast", map[string]any{"type": "filecast", "file_id": "FILE"}, prefixFilecast, true},
+		{"customizedcast by file", map[string]any{"type": "customizedcast", "alias_type": "uid", "file_id": "ALIASFILE"}, prefixFileCustomized, true},
+	}
+	seen := map[string]bool{}
+	for _, app := range []App{f.android, f.ios} {
+		files := map[string]string{
+			"FILE":      f.upload(app, tokenFor(app, "d1")+"\n").str("file_id"),
+			"ALIASFILE": f.upload(app, "u1\r\nu2\r\n").str("file_id"),
+		}
+		for _, tt := range tests {
+			t.Run(app.Platform+"/"+tt.name, func(t *testing.T) {
+				fields := map[string]any{"payload": payloadFor(app)}
+				for k, v := range tt.fields {
+					if s, ok := v.(string); ok {
+						s = strings.ReplaceAll(s, "TOKEN2", tokenFor(app, "d2"))
+						s = strings.ReplaceAll(s, "TOKEN", tokenFor(app, "d1"))
+						if id, isFile := files[s]; isFile {
+							s = id
+						}
+						v = s
+					}
+					fields[k] = v
+				}
+				r := f.send(app, fields)
+				require.Equal(t, http.StatusOK, r.status, "body: %s", r.raw)
+				assert.Equal(t, "SUCCESS", r.Ret)
+				key, other := "msg_id", "task_id"
+				if tt.task {
+					key, other = other, key
+				}
+				id := r.str(key)
+				assert.Len(t, id, 22)
+				assert.True(t, strings.HasPrefix(id, tt.prefix), "id %s wants prefix %s", id, tt.prefix)
+				assert.NotContains(t, r.Data, other)
+				assert.False(t, seen[id], "id %s issued twice", id)
+				seen[id] = true
+				_, isTask := f.srv.Task(id)
+				assert.Equal(t, tt.task, isTask)
+			})
+		}
+	}
+}
+
+func TestSendAcceptsDocumentedVariants(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	aToken, iToken := AndroidToken("ok"), IOSToken("ok")
+	tests := []struct {
+		name  string
+		ios   bool
+		edits []func(map[string]any)
+	}{
+		{name: "seconds timestamp", edits: []func(map[string]any){set("timestamp", strconv.FormatInt(now.Unix(), 10))}},
+		{name: "timestamp 9 minutes old", edits: []func(map[string]any){set("timestamp", strconv.FormatInt(now.Add(-9*time.Minute).UnixMilli(), 10))}},
+		{name: "production_mode false", edits: []func(map[string]any){set("production_mode", "false")}},
+		{name: "message with string custom", edits: []func(map[string]any){set("payload.display_type", "message"), set("payload.body", map[string]any{"custom": "c"})}},
+		{name: "message with object custom", edits: []func(map[string]any){set("payload.display_type", "message"), set("payload.body", map[string]any{"custom": map[string]any{"k": "v"}})}},
+		{name: "no ticker and no after_open", edits: []func(map[string]any){set("payload.body.ticker", omit{}), set("payload.body.after_open", omit{})}},
+		{name: "go_url with https", edits: []func(map[string]any){set("payload.body.after_open", "go_url"), set("payload.body.url", "https://example.com/x")}},
+		{name: "go_activity", edits: []func(map[string]any){set("payload.body.after_open", "go_activity"), set("payload.body.activity", "com.example.Main")}},
+		{name: "go_custom with custom", edits: []func(map[string]any){set("payload.body.after_open", "go_custom"), set("payload.body.custom", "c")}},
+		{name: "bool strings and img", edits: []func(map[string]any){set("payload.body.play_sound", "false"), set("payload.body.play_vibrate", "true"), set("payload.body.img", "http://example.com/i.png")}},
+		{name: "string extras", edits: []func(map[string]any){set("payload.extra", map[string]any{"order": "42"})}},
+		{name: "full policy", edits: []func(map[string]any){set("policy", map[string]any{"expire_time": policyTime(now.Add(7 * 24 * time.Hour)), "max_send_num": 1000, "out_biz_no": "b1"})}},
+		{name: "start_time ignored on unicast", edits: []func(map[string]any){set("policy.start_time", policyTime(now.Add(-time.Hour)))}},
+		{name: "iOS alert string", ios: true, edits: []func(map[string]any){set("payload.aps", map[string]any{"alert": "hi", "badge": 1, "sound": "default"})}},
+		{name: "iOS silent push", ios: true, edits: []func(map[string]any){set("payload.aps", map[string]any{"content-available": 1})}},
+		{name: "iOS custom keys", ios: true, edits: []func(map[string]any){set("payload.order", "42")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app, token := f.android, aToken
+			if tt.ios {
+				app, token = f.ios, iToken
+			}
+			body := f.fields(app, unicast(app, token))
+			for _, edit := range tt.edits {
+				edit(body)
+			}
+			r := f.post(app, pathSend, body)
+			assert.Equal(t, http.StatusOK, r.status, "body: %s", r.raw)
+			assert.Equal(t, "SUCCESS", r.Ret)
+		})
+	}
+}
+
+func TestSendRecordsTheRequest(t *testing.T) {
+	f := newFixture(t)
+	token := IOSToken("rec")
+	body := f.fields(f.ios, unicast(f.ios, token))
+	set("policy.out_biz_no", "biz-1")(body)
+	set("production_mode", "false")(body)
+	raw, err := json.Marshal(body)
+	require.NoError(t, err)
+	sig := clientSign(f.url+pathSend, raw, f.ios.AppMasterSecret)
+	r := f.postRaw(pathSend, raw, sig)
+	require.Equal(t, http.StatusOK, r.status)
+
+	reqs := f.srv.Requests()
+	require.Len(t, reqs, 1)
+	got := reqs[0]
+	assert.Equal(t, 1, got.Seq)
+	assert.Equal(t, start, got.At)
+	assert.Equal(t, http.MethodPost, got.Method)
+	assert.Equal(t, pathSend, got.Path)
+	assert.Equal(t, sig, got.Sign)
+	assert.Equal(t, raw, got.Body)
+	assert.Equal(t, f.ios.AppKey, got.AppKey)
+	assert.Equal(t, castUnicast, got.Type)
+	assert.Equal(t, []string{token}, got.DeviceTokens)
+	assert.Equal(t, "biz-1", got.OutBizNo)
+	assert.False(t, got.ProductionMode)
+	assert.Equal(t, "biz-1", got.Policy["out_biz_no"])
+	assert.Contains(t, got.Payload, "aps")
+	assert.Equal(t, http.StatusOK, got.StatusCode)
+	assert.Empty(t, got.Code)
+	assert.Equal(t, r.str("msg_id"), got.ID)
+	assert.True(t, got.Accepted)
+
+	deliveries := f.srv.Deliveries()
+	require.Len(t, deliveries, 1)
+	assert.Equal(t, Delivery{
+		AppKey: f.ios.AppKey, Token: token, ID: got.ID, Type: castUnicast, OutBizNo: "biz-1",
+		Title: "Hello", Text: "World", At: start,
+	}, deliveries[0])
+}
+
+func TestSendInvalidTokens(t *testing.T) {
+	f := newFixture(t)
+	dead, alive := AndroidToken("dead"), AndroidToken("alive")
+	f.srv.MarkInvalid(dead)
+
+	r := f.send(f.android, unicast(f.android, dead))
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, CodeInvalidDeviceToken, r.code())
+
+	// A listcast is accepted; the dead token and a malformed one just
+	// receive nothing, and a repeated token receives once.
+	f.mustSend(f.android, map[string]any{
+		"type": "listcast", "device_tokens": dead + ", " + alive + ",short," + alive, "payload": note("t", "x"),
+	})
+	assert.Zero(t, f.srv.DeliveryCount(dead))
+	assert.Zero(t, f.srv.DeliveryCount("short"))
+	assert.Equal(t, 1, f.srv.DeliveryCount(alive))
+}
+
+func TestSendAcceptAnyToken(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.AcceptAnyToken = true })
+	f.mustSend(f.android, unicast(f.android, "tok-1"))
+	assert.Equal(t, 1, f.srv.DeliveryCount("tok-1"))
+	require.NoError(t, f.srv.AddDevice(f.android.AppKey, Device{Token: "tok-2"}))
+}
+
+func TestSendRateLimits(t *testing.T) {
+	f := newFixture(t)
+	broadcast := map[string]any{"type": "broadcast", "payload": note("t", "x")}
+	for range 10 {
+		f.mustSend(f.android, broadcast)
+	}
+	r := f.send(f.android, broadcast)
+	assert.Equal(t, CodeRateLimited, r.code())
+
+	// Test mode is not limited, nor is the other app.
+	testMode := map[string]any{"type": "broadcast", "payload": note("t", "x"), "production_mode": "false"}
+	f.mustSend(f.android, testMode)
+	f.mustSend(f.ios, map[string]any{"type": "broadcast", "payload": alert("t", "x")})
+
+	// The window slides with the clock.
+	f.clock.Advance(24 * time.Hour)
+	f.mustSend(f.android, broadcast)
+
+	groupcast := map[string]any{"type": "groupcast", "payload": note("t", "x"),
+		"filter": map[string]any{"where": map[string]any{"and": []any{map[string]any{"tag": "x"}}}}}
+	for range 5 {
+		f.mustSend(f.android, groupcast)
+	}
+	assert.Equal(t, CodeRateLimited, f.send(f.android, groupcast).code())
+	f.clock.Advance(time.Minute)
+	f.mustSend(f.android, groupcast)
+
+	unlimited := newFixture(t, func(c *Config) { c.NoRateLimits = true })
+	for range 11 {
+		unlimited.mustSend(unlimited.android, broadcast)
+	}
+}
+
+func TestSendGroupcastAudience(t *testing.T) {
+	f := newFixture(t)
+	vip, plain, banned := AndroidToken("vip"), AndroidToken("plain"), AndroidToken("banned")
+	f.addDevice(f.android, Device{Token: vip, Tags: []string{"vip"}})
+	f.addDevice(f.android, Device{Token: plain})
+	f.addDevice(f.android, Device{Token: banned, Tags: []string{"vip", "banned"}})
+	where := map[string]any{"and": []any{
+		map[string]any{"or": []any{map[string]any{"tag": "vip"}, map[string]any{"tag": "staff"}}},
+		map[string]any{"not": map[string]any{"tag": "banned"}},
+	}}
+	id := f.mustSend(f.android, map[string]any{"type": "groupcast", "payload": note("t", "x"), "filter": map[string]any{"where": where}})
+	require.NoError(t, f.srv.AdvanceTask(id, StatusDone))
+	assert.Equal(t, 1, f.srv.DeliveryCount(vip))
+	assert.Zero(t, f.srv.DeliveryCount(plain))
+	assert.Zero(t, f.srv.DeliveryCount(banned))
+}
+
+func TestSendCustomizedcastByAlias(t *testing.T) {
+	f := newFixture(t)
+	a, b, c := IOSToken("a"), IOSToken("b"), IOSToken("c")
+	f.addDevice(f.ios, Device{Token: a, Aliases: map[string]string{"uid": "u1"}})
+	f.addDevice(f.ios, Device{Token: b, Aliases: map[string]string{"uid": "u2", "email": "u1"}})
+	f.addDevice(f.ios, Device{Token: c, Aliases: map[string]string{"uid": "u1"}})
+	f.srv.MarkInvalid(c)
+
+	id := f.mustSend(f.ios, map[string]any{"type": "customizedcast", "alias_type": "uid", "alias": "u1", "payload": alert("t", "x")})
+	assert.True(t, strings.HasPrefix(id, prefixAliasCast))
+	assert.Equal(t, 1, f.srv.DeliveryCount(a))
+	assert.Zero(t, f.srv.DeliveryCount(b), "alias of another alias_type")
+	assert.Zero(t, f.srv.DeliveryCount(c), "invalid token")
+}

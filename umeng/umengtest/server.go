@@ -1,0 +1,163 @@
+package umengtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is a fake Umeng push service. Its zero value is not usable; make
+// one with New or NewServer. All methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of a started server, such as
+	// "http://127.0.0.1:54321", without a trailing slash. It is empty until
+	// Start returns. Give it to the client under test as its base URL.
+	URL string
+
+	cfg     Config
+	apps    map[string]App
+	log     *slog.Logger
+	closing chan struct{} // closed by Close: releases every stalled or held request
+
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	httpSrv *http.Server
+	served  chan struct{} // closed when Serve returns
+	closed  bool
+
+	recorded   int // requests recorded so far, for Request.Seq
+	requests   []Request
+	deliveries []Delivery
+
+	tasks    map[string]*task
+	taskList []*task // creation order, so simultaneous completions deliver in order
+	dedupe   map[dedupeKey]string
+	files    map[string]*file
+	devices  map[string]*deviceSet
+	invalid  map[string]bool
+	issued   map[string]bool
+	seq      uint64
+	sendLog  map[rateKey][]time.Time
+	failNext []*pendingFault
+	failRate *rateFault
+	latency  time.Duration
+	stalls   int
+	gate     chan struct{} // non-nil while at least one Stall is unreleased
+
+	stalledCount int           // requests blocked by a Stall now
+	stallNotify  chan struct{} // closed at the next change of stalledCount
+}
+
+// New validates cfg and returns an unstarted Server. Call Start to serve it
+// on a loopback port, or mount Handler on a listener of your own. A bad
+// Config yields an error wrapping ErrInvalidConfig that names the field.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		apps:    make(map[string]App, len(cfg.Apps)),
+		log:     cfg.Logger,
+		closing: make(chan struct{}),
+		tasks:   make(map[string]*task),
+		dedupe:  make(map[dedupeKey]string),
+		files:   make(map[string]*file),
+		devices: make(map[string]*deviceSet),
+		invalid: make(map[string]bool),
+		issued:  make(map[string]bool),
+		sendLog: make(map[rateKey][]time.Time),
+	}
+	for _, a := range cfg.Apps {
+		s.apps[a.AppKey] = a
+	}
+	return s, nil
+}
+
+// NewServer is the test helper: it starts a Server for cfg on a loopback
+// port and closes it when the test ends. A bad cfg or a failure to listen
+// fails the test through tb.Fatalf.
+func NewServer(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	s, err := New(cfg)
+	if err == nil {
+		err = s.Start()
+	}
+	if err != nil {
+		tb.Fatalf("umengtest.NewServer: %v", err)
+		return nil // reached only with a testing.TB whose Fatalf returns
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start serves s on 127.0.0.1 (or [::1] where IPv4 loopback is missing) at a
+// free port and sets URL. It fails if s was started or closed before, or if
+// no loopback port can be opened.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.httpSrv != nil:
+		return fmt.Errorf("%w: Start: server already started at %s", ErrInvalidArgument, s.URL)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		var err6 error
+		if ln, err6 = net.Listen("tcp", "[::1]:0"); err6 != nil {
+			return fmt.Errorf("umengtest: listen on loopback: %w", errors.Join(err, err6))
+		}
+	}
+	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: time.Minute}
+	s.served = make(chan struct{})
+	s.URL = "http://" + ln.Addr().String()
+	go func(srv *http.Server, done chan struct{}) {
+		defer close(done)
+		// Serve returns ErrServerClosed after Close; nothing else ends it.
+		_ = srv.Serve(ln)
+	}(s.httpSrv, s.served)
+	return nil
+}
+
+// Close stops s. Requests that are stalled or held by a fault are released
+// first (their clients see the connection end); Close then waits for every
+// in-flight request to finish, like httptest.Server.Close. It is safe to
+// call more than once and on a server that was never started; a server
+// mounted elsewhere through Handler answers later requests with 503.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.mu.Lock()
+	s.closed = true
+	srv, served := s.httpSrv, s.served
+	s.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	// Shutdown waits for active handlers; every wait in a handler also
+	// watches s.closing, so none can hold it up.
+	_ = srv.Shutdown(context.Background())
+	<-served
+}
+
+// Handler returns the fake's HTTP handler, for mounting on a listener or
+// router of the caller's own (the demo server does this). It serves POST
+// /api/send, /api/status, /api/cancel and /upload; it also works under
+// http.StripPrefix, because the sign is checked against the path the client
+// called. A request that must end unanswered (its client gone, a Timeout
+// fault, Close while stalled) drops its connection by panicking with
+// http.ErrAbortHandler, which an http.Server handles silently; the waiting
+// for in-flight requests on Close is then the host http.Server's.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// now reads the configured clock.
+func (s *Server) now() time.Time { return s.cfg.Now() }
