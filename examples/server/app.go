@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/messagecenter"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry/sqlstore"
+	"github.com/tuisong/push/umeng"
+	"github.com/tuisong/push/umeng/umengtest"
+)
+
+// app is the wired server: database, store, providers, Service, HTTP
+// handler and Scanner.
+type app struct {
+	cfg     config
+	db      *sql.DB
+	store   *sqlstore.Store
+	fake    *umengtest.Server // non-nil in demo mode
+	svc     *push.Service
+	scanner *messagecenter.Scanner
+	handler http.Handler
+	log     *slog.Logger
+}
+
+// newApp opens the database, applies the migrations and wires everything.
+// Close releases what it opened.
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	driver, dsn, dialect := cfg.DBDriver, cfg.DBDSN, sqlstore.Dialect(cfg.DBDriver)
+	switch cfg.DBDriver {
+	case "sqlite":
+		if !strings.HasPrefix(dsn, "file:") && !strings.Contains(dsn, "?") {
+			dsn = sqlstore.SQLiteDSN(dsn)
+		}
+	case "postgres":
+		driver = "pgx"
+	}
+	if a.db, err = sql.Open(driver, dsn); err != nil {
+		return nil, fmt.Errorf("open %s database: %w", cfg.DBDriver, err)
+	}
+	if err = a.db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("connect to the %s database: %w", cfg.DBDriver, err)
+	}
+	if a.store, err = sqlstore.New(a.db, sqlstore.Options{Dialect: dialect}); err != nil {
+		return nil, err
+	}
+	if err = a.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err = a.store.MigrateUsers(ctx); err != nil {
+		return nil, fmt.Errorf("migrate sys_users: %w", err)
+	}
+
+	ucfg := umeng.Config{BaseURL: cfg.UmengBaseURL, TestMode: !cfg.ProductionMode, Logger: log,
+		IOS:     umeng.App{AppKey: cfg.IOSKey, AppMasterSecret: cfg.IOSSecret},
+		Android: umeng.App{AppKey: cfg.AndroidKey, AppMasterSecret: cfg.AndroidSecret}}
+	if cfg.demo() {
+		if a.fake, err = umengtest.New(umengtest.Config{Logger: log}); err != nil {
+			return nil, err
+		}
+		if err = a.fake.Start(); err != nil {
+			return nil, fmt.Errorf("start the fake Umeng: %w", err)
+		}
+		ucfg.BaseURL = a.fake.URL
+		for _, app := range umengtest.DefaultApps() {
+			creds := umeng.App{AppKey: app.AppKey, AppMasterSecret: app.AppMasterSecret}
+			if app.Platform == umengtest.PlatformIOS {
+				ucfg.IOS = creds
+			} else {
+				ucfg.Android = creds
+			}
+		}
+		log.Warn("demo mode: no Umeng appkeys are set, pushes go to the built-in fake Umeng and reach no phone",
+			slog.String("fake_umeng_url", a.fake.URL))
+	}
+	um, err := umeng.New(ucfg)
+	if err != nil {
+		return nil, err
+	}
+	a.svc, err = push.New(push.Config{Store: a.store, Providers: []provider.Provider{um}, Logger: log,
+		Retry: push.RetryPolicy{Base: cfg.RetryBase}})
+	if err != nil {
+		return nil, err
+	}
+	a.scanner, err = messagecenter.New(messagecenter.Config{Service: a.svc, Interval: cfg.ScanInterval,
+		Retry: push.RetryPolicy{Base: cfg.RetryBase}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	var auth push.Authorizer
+	if cfg.APIToken != "" {
+		auth = bearer(cfg.APIToken)
+	}
+	a.handler, err = push.NewHandler(push.HandlerConfig{Service: a.svc, Authorize: auth, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the database and the fake Umeng.
+func (a *app) Close() {
+	if a.fake != nil {
+		a.fake.Close()
+	}
+	if a.db != nil {
+		_ = a.db.Close() // nothing more to do with a close error at exit
+	}
+}
+
+// bearer allows requests carrying "Authorization: Bearer <token>".
+func bearer(token string) push.Authorizer {
+	want := []byte("Bearer " + token)
+	return func(r *http.Request, _ push.Action, _ string) error {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			return push.ErrUnauthenticated
+		}
+		return nil
+	}
+}
+
+// run serves until ctx ends, then shuts down the HTTP server and the
+// Scanner.
+func run(ctx context.Context, getenv func(string) string, log *slog.Logger) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("PUSH_ADDR: %w", err)
+	}
+	return a.serve(ctx, ln)
+}
+
+// serve runs the HTTP API on ln and the Scanner until ctx ends.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	sctx, stopScanner := context.WithCancel(ctx)
+	defer stopScanner()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.scanner.Run(sctx) // returns nil once sctx ends
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("push server listening", slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
+		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil))
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err = srv.Shutdown(shut)
+		cancel()
+		<-errc
+	}
+	stopScanner()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/umeng/umengtest"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// envOf returns a getenv over m.
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func newTestApp(t *testing.T, env map[string]string) *app {
+	t.Helper()
+	if env == nil {
+		env = map[string]string{}
+	}
+	if env["PUSH_DB_DSN"] == "" {
+		env["PUSH_DB_DSN"] = filepath.Join(t.TempDir(), "push.db")
+	}
+	cfg, err := loadConfig(envOf(env))
+	require.NoError(t, err)
+	a, err := newApp(context.Background(), cfg, quiet())
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+	return a
+}
+
+func iosToken(seed string) string {
+	h := sha256.Sum256([]byte(seed))
+	return hex.EncodeToString(h[:])
+}
+
+func androidToken(seed string) string {
+	h := sha256.Sum256([]byte(seed))
+	return strings.TrimRight(strings.NewReplacer("+", "A", "/", "B").Replace(
+		fmt.Sprintf("%x", h[:])), "=")[:44]
+}
+
+type client struct {
+	t   *testing.T
+	url string
+}
+
+func (c client) call(method, path, body string) (int, map[string]any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.url+path, strings.NewReader(body))
+	require.NoError(c.t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(c.t, json.NewDecoder(resp.Body).Decode(&m))
+	return resp.StatusCode, m
+}
+
+func (c client) ok(method, path, body string) map[string]any {
+	c.t.Helper()
+	code, m := c.call(method, path, body)
+	require.Equal(c.t, http.StatusOK, code, "%s %s: %v", method, path, m)
+	return m
+}
+
+// TestReadmeWalkthrough runs the README's curl walkthrough against the
+// server's own wiring (SQLite and the built-in fake Umeng) and checks what
+// the fake received.
+func TestReadmeWalkthrough(t *testing.T) {
+	a := newTestApp(t, nil)
+	require.NotNil(t, a.fake, "no appkeys: demo mode with the fake Umeng")
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	c := client{t, srv.URL}
+	iTok, aTok := iosToken("iphone"), androidToken("android")
+
+	m := c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1001","uuid":"iphone-6f1c","platform":"ios","push_platform":"umeng",
+		"push_token":%q,"name":"李雷的 iPhone","os":"iOS","os_version":"17.5"}`, iTok))
+	assert.Equal(t, map[string]any{"device_uuid": "iphone-6f1c", "user_device_id": float64(1)}, m)
+	m = c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1001","uuid":"android-2b7e","platform":"android","push_token":%q}`, aTok))
+	assert.Equal(t, map[string]any{"device_uuid": "android-2b7e", "user_device_id": float64(2)}, m)
+
+	m = c.ok("POST", push.PathPushMessage, `{"user_num":"u1001","title":"到货提醒","content":"您关注的商品已到货 🎉","extra":{"page":"goods","goods_id":"42"}}`)
+	assert.Equal(t, float64(1), m["push_message_id"])
+	assert.Equal(t, float64(2), m["accepted"])
+	m = c.ok("GET", push.PathQueryPush+"?push_message_id=1", "")
+	assert.Equal(t, "accepted", m["ios_status"])
+	assert.Equal(t, "accepted", m["android_status"])
+
+	sends := a.fake.Sends()
+	require.Len(t, sends, 2)
+	for _, s := range sends {
+		assert.True(t, s.ProductionMode)
+		assert.Equal(t, "unicast", s.Type)
+	}
+	assert.Equal(t, 1, a.fake.DeliveryCount(iTok))
+	assert.Equal(t, 1, a.fake.DeliveryCount(aTok))
+
+	c.ok("POST", push.PathLogout, `{"user_num":"u1001","user_device_id":1}`)
+	c.ok("POST", push.PathPushMessage, `{"user_num":"u1001","title":"第二条","content":"只有安卓收到"}`)
+	assert.Equal(t, 1, a.fake.DeliveryCount(iTok), "the logged-out iPhone receives nothing")
+	assert.Equal(t, 2, a.fake.DeliveryCount(aTok))
+
+	// The Android phone is re-assigned to another user: u1001 no longer
+	// reaches it, and has no device left.
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u2002","uuid":"android-2b7e","platform":"android","push_token":%q}`, aTok))
+	code, m := c.call("POST", push.PathPushMessage, `{"user_num":"u1001","title":"t","content":"c"}`)
+	assert.Equal(t, http.StatusNotFound, code, m)
+	c.ok("POST", push.PathPushMessage, `{"user_num":"u2002","title":"给新用户","content":"c"}`)
+	assert.Equal(t, 3, a.fake.DeliveryCount(aTok))
+	last := a.fake.Deliveries()[len(a.fake.Deliveries())-1]
+	assert.Equal(t, "给新用户", last.Title)
+
+	// A row another program inserts into sys_message_center is delivered on
+	// the next pass.
+	_, err := a.db.Exec(`INSERT INTO sys_message_center (title, content, notify_mode, receivers, created_at, updated_at)
+		VALUES ('库存预警', 'SKU 42 低于预警线', 'push', 'u2002', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
+	require.NoError(t, err)
+	rep, err := a.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	assert.Equal(t, 4, a.fake.DeliveryCount(aTok))
+	var state int
+	var result string
+	require.NoError(t, a.db.QueryRow(`SELECT send_state, send_result FROM sys_message_center`).Scan(&state, &result))
+	assert.Equal(t, 1, state)
+	assert.Equal(t, "push_message#4", result)
+}
+
+// TestExternalUmeng points the server at a separately running faithful
+// Umeng with real-looking credentials: one correctly signed request per
+// platform per 500 tokens, each with its platform's appkey.
+func TestExternalUmeng(t *testing.T) {
+	apps := []umengtest.App{
+		{AppKey: "5b8f2c1a8f4a9d3e6c000123", AppMasterSecret: "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6", Platform: umengtest.PlatformIOS},
+		{AppKey: "5b8f2c1a8f4a9d3e6c000456", AppMasterSecret: "z9x8c7v6b5n4m3l2k1j0h9g8f7d6s5a4", Platform: umengtest.PlatformAndroid},
+	}
+	fake := umengtest.NewServer(t, umengtest.Config{Apps: apps})
+	a := newTestApp(t, map[string]string{
+		"UMENG_BASE_URL": fake.URL,
+		"UMENG_IOS_APPKEY": apps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": apps[0].AppMasterSecret,
+		"UMENG_ANDROID_APPKEY": apps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": apps[1].AppMasterSecret,
+	})
+	require.Nil(t, a.fake, "appkeys set: no built-in fake")
+	ctx := context.Background()
+	var users []string
+	for i := range 600 {
+		u := fmt.Sprintf("u%03d", i%300)
+		users = append(users, u)
+		_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: u, UUID: fmt.Sprintf("a-%d", i), Platform: "android",
+			PushToken: androidToken(fmt.Sprint("a", i))})
+		require.NoError(t, err)
+	}
+	for i := range 3 {
+		_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: fmt.Sprintf("u%03d", i), UUID: fmt.Sprintf("i-%d", i), Platform: "ios",
+			PushToken: iosToken(fmt.Sprint("i", i))})
+		require.NoError(t, err)
+	}
+	res, err := a.svc.Push(ctx, push.Message{UserNums: users, Title: "全员通知", Content: "系统维护"})
+	require.NoError(t, err)
+	assert.Equal(t, 603, res.Devices)
+	assert.Equal(t, 3, res.Accepted())
+
+	sends := fake.Sends()
+	require.Len(t, sends, 3, "500 + 100 Android tokens, 3 iOS tokens")
+	perKey := map[string][]int{}
+	for _, s := range sends {
+		perKey[s.AppKey] = append(perKey[s.AppKey], len(s.DeviceTokens))
+		assert.Equal(t, http.StatusOK, s.StatusCode)
+	}
+	assert.ElementsMatch(t, []int{500, 100}, perKey[apps[1].AppKey])
+	assert.Equal(t, []int{3}, perKey[apps[0].AppKey])
+	for _, r := range fake.Requests() {
+		assert.Empty(t, r.Code, "every request was signed correctly and valid")
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	c, err := loadConfig(envOf(nil))
+	require.NoError(t, err)
+	assert.Equal(t, config{Addr: "127.0.0.1:8080", DBDriver: "sqlite", DBDSN: "push.db", ScanInterval: time.Minute,
+		RetryBase: 30 * time.Second, UmengBaseURL: "https://msgapi.umeng.com", ProductionMode: true}, c)
+	assert.True(t, c.demo())
+
+	for name, env := range map[string]map[string]string{
+		"PUSH_DB_DRIVER":        {"PUSH_DB_DRIVER": "oracle"},
+		"PUSH_SCAN_INTERVAL":    {"PUSH_SCAN_INTERVAL": "often"},
+		"PUSH_RETRY_BASE":       {"PUSH_RETRY_BASE": "-1s"},
+		"UMENG_PRODUCTION_MODE": {"UMENG_PRODUCTION_MODE": "maybe"},
+		"UMENG_ANDROID_APPKEY":  {"UMENG_ANDROID_APPKEY": "k"},
+		"UMENG_IOS_APPKEY":      {"UMENG_IOS_APP_MASTER_SECRET": "s"},
+	} {
+		_, err := loadConfig(envOf(env))
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+		for _, v := range env {
+			if strings.Contains(name, "KEY") {
+				assert.NotContains(t, err.Error(), "\""+v+"\"", "no secret echoed")
+			}
+		}
+	}
+	c, err = loadConfig(envOf(map[string]string{"UMENG_PRODUCTION_MODE": "false", "PUSH_SCAN_INTERVAL": "5s",
+		"UMENG_IOS_APPKEY": "k", "UMENG_IOS_APP_MASTER_SECRET": "s"}))
+	require.NoError(t, err)
+	assert.False(t, c.ProductionMode)
+	assert.Equal(t, 5*time.Second, c.ScanInterval)
+	assert.False(t, c.demo())
+}
+
+func TestAPIToken(t *testing.T) {
+	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "s3cret"})
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	body := `{"user_num":"u1","uuid":"d1","platform":"ios","push_token":"` + iosToken("x") + `"}`
+	for auth, want := range map[string]int{"": 401, "Bearer wrong": 401, "Bearer s3cret": 200} {
+		req, _ := http.NewRequest("POST", srv.URL+push.PathDevice, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, want, resp.StatusCode, auth)
+	}
+}
+
+func TestServeShutsDownOnCancel(t *testing.T) {
+	a := newTestApp(t, map[string]string{"PUSH_SCAN_INTERVAL": "1h"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln) }()
+	c := client{t, "http://" + ln.Addr().String()}
+	code, _ := c.call("GET", push.PathQueryPush+"?push_message_id=1", "")
+	assert.Equal(t, http.StatusNotFound, code, "serving")
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return after cancellation")
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	err := run(context.Background(), envOf(map[string]string{"PUSH_DB_DRIVER": "oracle"}), quiet())
+	require.ErrorContains(t, err, "PUSH_DB_DRIVER")
+	err = run(context.Background(), envOf(map[string]string{"PUSH_ADDR": "256.0.0.1:1", "PUSH_DB_DSN": filepath.Join(t.TempDir(), "x.db")}), quiet())
+	require.ErrorContains(t, err, "PUSH_ADDR")
+}
