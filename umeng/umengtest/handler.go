@@ -71,6 +71,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Sign:   r.URL.Query().Get("sign"),
 	}}
 	rec := &x.rec
+	s.noteArrival(r.URL.Path)
 	defer x.store() // for requests that end unanswered
 
 	select {

@@ -131,3 +131,23 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.requests, s.deliveries = nil, nil
 }
+
+// noteArrival counts a request the moment it arrives.
+func (s *Server) noteArrival(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.arrived == nil {
+		s.arrived = map[string]int{}
+	}
+	s.arrived[path]++
+}
+
+// Arrived returns how many requests for path ("/api/send", …) have arrived
+// so far, counted on arrival: unlike Requests, it includes requests still
+// in flight (stalled, held by a fault, or not yet recorded because their
+// client gave up a moment ago). Reset does not clear it.
+func (s *Server) Arrived(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.arrived[path]
+}

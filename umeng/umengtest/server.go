@@ -34,6 +34,7 @@ type Server struct {
 
 	recorded   int // requests recorded so far, for Request.Seq
 	requests   []Request
+	arrived    map[string]int // requests per path, counted on arrival
 	deliveries []Delivery
 
 	tasks    map[string]*task

@@ -1,0 +1,200 @@
+package umeng_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/umeng"
+	"github.com/tuisong/push/umeng/umengtest"
+)
+
+// fakeClock drives the fake's task lifecycle without sleeping.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.t }
+
+func newAgainstFake(t *testing.T, cfg umengtest.Config, mod func(*umeng.Config)) (*umeng.Client, *umengtest.Server) {
+	t.Helper()
+	fake := umengtest.NewServer(t, cfg)
+	ucfg := umeng.Config{BaseURL: fake.URL, Now: cfg.Now}
+	for _, a := range umengtest.DefaultApps() {
+		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
+		if a.Platform == umengtest.PlatformIOS {
+			ucfg.IOS = app
+		} else {
+			ucfg.Android = app
+		}
+	}
+	if mod != nil {
+		mod(&ucfg)
+	}
+	c, err := umeng.New(ucfg)
+	require.NoError(t, err)
+	return c, fake
+}
+
+func token(p provider.Platform, i int) string {
+	if p == provider.IOS {
+		return umengtest.IOSToken(fmt.Sprint(i))
+	}
+	return umengtest.AndroidToken(fmt.Sprint(i))
+}
+
+func appKey(p provider.Platform) string {
+	for _, a := range umengtest.DefaultApps() {
+		if a.Platform == string(p) {
+			return a.AppKey
+		}
+	}
+	return ""
+}
+
+// TestConformance runs the provider conformance suite against the client
+// talking to the independent fake Umeng.
+func TestConformance(t *testing.T) {
+	providertest.Run(t, func(t *testing.T) *providertest.Harness {
+		c, fake := newAgainstFake(t, umengtest.Config{}, nil)
+		for _, p := range provider.Platforms() {
+			for i := range 3 {
+				require.NoError(t, fake.AddDevice(appKey(p), umengtest.Device{Token: token(p, i)}))
+			}
+		}
+		return &providertest.Harness{
+			Provider:  c,
+			Platforms: provider.Platforms(),
+			Token:     token,
+			Calls:     func() int { return fake.Arrived("/api/send") },
+			Fault: func(k provider.Kind) bool {
+				f := umengtest.Fault{Path: "/api/send"}
+				switch k {
+				case provider.Temporary:
+					f.HTTPStatus = 503
+				case provider.RateLimited:
+					f.Code = "2050"
+				case provider.QuotaExceeded:
+					f.Code = "2012"
+				case provider.Auth:
+					f.Code = "2027"
+				case provider.InvalidToken:
+					f.Code = "5000"
+				case provider.InvalidRequest:
+					f.Code = "2022"
+				case provider.Indeterminate:
+					// Accepted, then the connection drops without an answer.
+					f.Timeout, f.AfterAccept, f.Delay = true, true, 10*time.Millisecond
+				default:
+					return false
+				}
+				return fake.FailNext(1, f) == nil
+			},
+			Stall: func() (<-chan struct{}, func()) {
+				release := fake.Stall()
+				stalled := make(chan struct{})
+				go func() {
+					if fake.WaitStalled(context.Background(), 1) == nil {
+						close(stalled)
+					}
+				}()
+				return stalled, release
+			},
+		}
+	})
+}
+
+// TestEveryCastAcceptedByFake sends every cast type on both platforms
+// through the client and checks that the independent fake accepts each
+// request as the real service would: signed, well formed, right appkey.
+func TestEveryCastAcceptedByFake(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	filter := json.RawMessage(`{"where":{"and":[{"tag":"vip"}]}}`)
+	for _, p := range provider.Platforms() {
+		for _, tc := range []struct {
+			name     string
+			aud      provider.Audience
+			strategy umeng.Strategy
+			typ      string
+			pollable bool
+		}{
+			{"unicast", provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{token(p, 0)}}, umeng.StrategyListcast, "unicast", false},
+			{"listcast", provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{token(p, 0), token(p, 1)}}, umeng.StrategyListcast, "listcast", false},
+			{"filecast", provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{token(p, 0), token(p, 1)}}, umeng.StrategyFilecast, "filecast", true},
+			{"broadcast", provider.Audience{Kind: provider.AudienceBroadcast}, umeng.StrategyListcast, "broadcast", true},
+			{"groupcast", provider.Audience{Kind: provider.AudienceFilter, Filter: filter}, umeng.StrategyListcast, "groupcast", true},
+			{"customizedcast", provider.Audience{Kind: provider.AudienceAliases, AliasType: "user_num", Aliases: []string{"u1001"}}, umeng.StrategyListcast, "customizedcast", false},
+		} {
+			t.Run(string(p)+"/"+tc.name, func(t *testing.T) {
+				c, fake := newAgainstFake(t, umengtest.Config{Now: clk.Now}, func(cfg *umeng.Config) { cfg.Strategy = tc.strategy })
+				require.NoError(t, fake.AddDevice(appKey(p), umengtest.Device{Token: token(p, 0),
+					Tags: []string{"vip"}, Aliases: map[string]string{"user_num": "u1001"}}))
+				badge := 3
+				rc, err := c.Send(ctx, &provider.Request{Platform: p, Audience: tc.aud, IdempotencyKey: "key-" + tc.name,
+					Notification: provider.Notification{Title: "到货提醒", Body: "您关注的商品已到货 🎉", Badge: &badge,
+						Extras: map[string]string{"page": "goods"}},
+					ExpireTime: clk.t.Add(24 * time.Hour)})
+				require.NoError(t, err)
+				assert.Equal(t, tc.pollable, rc.Pollable)
+				sends := fake.Sends()
+				require.Len(t, sends, 1)
+				assert.Equal(t, tc.typ, sends[0].Type)
+				assert.Equal(t, appKey(p), sends[0].AppKey)
+				assert.Equal(t, rc.ID, sends[0].ID)
+				if tc.pollable {
+					assert.Equal(t, "key-"+tc.name, sends[0].OutBizNo, "task casts carry the idempotency key")
+					st, err := c.Status(ctx, p, rc.ID)
+					require.NoError(t, err)
+					assert.False(t, st.State.Final())
+					clk.t = clk.t.Add(time.Minute)
+					st, err = c.Status(ctx, p, rc.ID)
+					require.NoError(t, err)
+					assert.Equal(t, provider.StateDone, st.State)
+					clk.t = clk.t.Add(-time.Minute)
+				} else {
+					_, err := c.Status(ctx, p, rc.ID)
+					assert.ErrorIs(t, err, provider.InvalidRequest, "a msg_id cannot be polled")
+				}
+			})
+		}
+	}
+}
+
+// TestDedupeAndErrorsAgainstFake checks that a retried task cast is
+// deduplicated by out_biz_no, that an altered sign is refused, and that
+// invalid tokens come back as InvalidToken.
+func TestDedupeAndErrorsAgainstFake(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, umengtest.Config{}, nil)
+	require.NoError(t, fake.AddDevice(appKey(provider.Android), umengtest.Device{Token: token(provider.Android, 0)}))
+	req := &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
+		Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: "pm1-0"}
+	r1, err := c.Send(ctx, req)
+	require.NoError(t, err)
+	r2, err := c.Send(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, r1.ID, r2.ID)
+	sends := fake.Sends()
+	require.Len(t, sends, 2)
+	assert.False(t, sends[0].Deduplicated)
+	assert.True(t, sends[1].Deduplicated, "the retry is recognised by out_biz_no")
+	assert.Len(t, fake.Tasks(), 1, "one task: shown once")
+
+	fake.MarkInvalid(token(provider.IOS, 9))
+	_, err = c.Send(ctx, &provider.Request{Platform: provider.IOS, Audience: provider.Audience{Kind: provider.AudienceTokens,
+		Tokens: []string{token(provider.IOS, 9)}}, Notification: provider.Notification{Body: "b"}})
+	assert.ErrorIs(t, err, provider.InvalidToken)
+
+	bad, err := umeng.New(umeng.Config{BaseURL: fake.URL, Android: umeng.App{AppKey: appKey(provider.Android), AppMasterSecret: "wrong-secret"}})
+	require.NoError(t, err)
+	_, err = bad.Send(ctx, req)
+	assert.ErrorIs(t, err, provider.Auth)
+	assert.Equal(t, "2027", provider.CodeOf(err))
+	assert.NotContains(t, err.Error(), "wrong-secret")
+}
