@@ -59,8 +59,9 @@ func (k Kind) String() string {
 }
 
 // Error makes a Kind usable as an errors.Is target:
-// errors.Is(err, provider.InvalidToken).
-func (k Kind) Error() string { return "push provider: " + k.String() }
+// errors.Is(err, provider.InvalidToken). It returns the same text as
+// String, so that fmt prints a Kind by its name either way.
+func (k Kind) Error() string { return k.String() }
 
 // Retryable reports whether a later retry of the same request may succeed.
 // Unknown counts as retryable: losing a push is worse than a bounded number

@@ -31,7 +31,7 @@ func TestKindStringParseKind(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.name, tt.kind.String())
 			assert.Equal(t, tt.kind, provider.ParseKind(tt.name), "round trip")
-			assert.Equal(t, "push provider: "+tt.name, tt.kind.Error())
+			assert.Equal(t, tt.name, tt.kind.Error(), "fmt prints a Kind by its name")
 		})
 	}
 	// The values are stored in databases: renumbering them would be a bug.
