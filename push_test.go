@@ -442,3 +442,29 @@ func TestParseExtra(t *testing.T) {
 	assert.Equal(t, map[string]string{"extra": "[1]"}, push.ParseExtra("[1]"))
 }
 
+func TestRetryPendingSkipsDeliveriesWhoseLeaseRanOut(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.SendConcurrency = 1; c.Lease = time.Minute })
+	f.register(t, "u1", "d1", "ios", "tok1")
+	f.register(t, "u2", "d2", "ios", "tok2")
+	f.mock.FailNext(2, f.mock.Err(provider.Temporary, ""))
+	_, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u2"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+
+	f.clk.Advance(time.Hour)
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		f.clk.Advance(2 * time.Minute) // a slow vendor: longer than the lease
+		return &provider.Receipt{ID: "x", Provider: "umeng", Platform: r.Platform}, nil
+	})
+	n, err := f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "both claimed")
+	assert.Equal(t, 3, f.mock.Calls(), "two failed first sends, then only one retry: the other lease ran out")
+
+	n, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the skipped delivery is claimable again")
+	assert.Equal(t, 4, f.mock.Calls())
+}

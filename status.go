@@ -65,11 +65,16 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	sem := make(chan struct{}, s.conc)
 	var wg sync.WaitGroup
 	for _, d := range todo {
+		sem <- struct{}{}
 		if ctx.Err() != nil {
+			<-sem
 			break
 		}
+		if d.LeaseUntil != nil && !s.now().Before(*d.LeaseUntil) {
+			<-sem
+			continue // the lease ran out while earlier sends took their time
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			s.send(ctx, msgs[d.PushMessageID], d)

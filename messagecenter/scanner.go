@@ -18,7 +18,7 @@ import (
 const ModePush = "push"
 
 // SendResultPrefix starts send_result of a delivered push row; the brief's
-// ops query joins on it: replace(send_result, 'push_message#', '').
+// ops query joins on it: replace(send_result, 'push_message#', ”).
 const SendResultPrefix = "push_message#"
 
 // Config configures a Scanner. Service is required; every other field has
@@ -259,6 +259,12 @@ func (r *Report) add(o Outcome) {
 // handle delivers one claimed row and records the outcome under its claim.
 func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result {
 	res := Result{ID: m.ID, Mode: m.NotifyMode}
+	if m.LeaseUntil != nil && !s.now().Before(*m.LeaseUntil) {
+		// The batch took longer than the lease: another instance may have
+		// claimed this row already, so leave it alone.
+		res.Outcome = OutcomeLost
+		return res
+	}
 	if ctx.Err() != nil {
 		// Stopping: give the row back untried, without spending an attempt.
 		m.Attempts--

@@ -376,3 +376,31 @@ func TestSplitReceivers(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 }
+
+func TestRowWhoseLeaseRanOutIsLeftAlone(t *testing.T) {
+	var e *env
+	var seen []string
+	slow := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+		seen = append(seen, m.Title)
+		if m.Title == "slow" {
+			e.clk.Advance(6 * time.Minute) // longer than the 5-minute lease
+		}
+		return "ok", nil
+	})
+	e = newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": slow}
+		c.Lease = 5 * time.Minute
+	})
+	e.enqueue(t, registry.CenterMessage{Title: "slow", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	next := e.enqueue(t, registry.CenterMessage{Title: "next", Content: "c", NotifyMode: "sms", Receivers: "139"})
+	rep, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Lost, "the second row's lease ran out during the first: not touched")
+	assert.Equal(t, []string{"slow"}, seen)
+	assert.Equal(t, registry.SendStateUnsent, e.row(t, next).SendState)
+
+	rep, err = e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent, "claimable again once its lease expired")
+	assert.Equal(t, []string{"slow", "next"}, seen)
+}

@@ -156,7 +156,7 @@ func TestExternalUmeng(t *testing.T) {
 	}
 	fake := umengtest.NewServer(t, umengtest.Config{Apps: apps})
 	a := newTestApp(t, map[string]string{
-		"UMENG_BASE_URL": fake.URL,
+		"UMENG_BASE_URL":   fake.URL,
 		"UMENG_IOS_APPKEY": apps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": apps[0].AppMasterSecret,
 		"UMENG_ANDROID_APPKEY": apps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": apps[1].AppMasterSecret,
 	})
