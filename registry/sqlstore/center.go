@@ -1,0 +1,108 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/tuisong/push/registry"
+)
+
+const centerColumns = `id, title, content, extra_params_string, notify_mode, notify_level, receivers, send_state,
+	send_result, remark, send_at, attempts, next_attempt_at, claim_token, lease_until, created_at, updated_at`
+
+func (s *Store) centerDest(m *registry.CenterMessage) []any {
+	return []any{
+		&m.ID, zeroIfNull(&m.Title), zeroIfNull(&m.Content), zeroIfNull(&m.Extra), zeroIfNull(&m.NotifyMode),
+		zeroIfNull(&m.NotifyLevel), zeroIfNull(&m.Receivers), zeroIfNull(&m.SendState), zeroIfNull(&m.SendResult),
+		zeroIfNull(&m.Remark), s.wallPtr(&m.SendAt), &m.Attempts, s.wallPtr(&m.NextAttemptAt), zeroIfNull(&m.ClaimToken),
+		s.wallPtr(&m.LeaseUntil), s.wall(&m.CreatedAt), s.wall(&m.UpdatedAt),
+	}
+}
+
+// EnqueueCenterMessage implements registry.CenterMessages. The row is
+// stored with send_state unsent whatever m says, and with m's SendAt,
+// NextAttemptAt and Attempts; no claim. NotifyLevel and Attempts must fit
+// their INT columns. On success m.ID, m.SendState, m.CreatedAt and
+// m.UpdatedAt are set. Inside WithTx it commits with the host's
+// transaction.
+func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	const op = "EnqueueCenterMessage"
+	if err := registry.ValidateCenterMessage(m); err != nil {
+		return wrap(op, err)
+	}
+	if err := checkInt("notify_level", m.NotifyLevel, minInt, maxInt); err != nil {
+		return wrap(op, err)
+	}
+	if err := checkInt("attempts", m.Attempts, 0, maxInt); err != nil {
+		return wrap(op, err)
+	}
+	now := s.stamp()
+	id, err := s.insert(ctx, s.q, `INSERT INTO sys_message_center (title, content, extra_params_string, notify_mode, notify_level,
+		receivers, send_state, send_result, remark, send_at, attempts, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Title, m.Content, m.Extra, m.NotifyMode, m.NotifyLevel, m.Receivers, registry.SendStateUnsent,
+		nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark), s.nullTimeArg(m.SendAt), m.Attempts, s.nullTimeArg(m.NextAttemptAt),
+		s.timeArg(now), s.timeArg(now))
+	if err != nil {
+		return wrap(op, step("insert center message", err))
+	}
+	m.ID, m.SendState, m.CreatedAt, m.UpdatedAt = id, registry.SendStateUnsent, now, now
+	return nil
+}
+
+// GetCenterMessage implements registry.CenterMessages.
+func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.CenterMessage, error) {
+	const op = "GetCenterMessage"
+	var m registry.CenterMessage
+	err := s.queryRow(ctx, s.q, "SELECT "+centerColumns+" FROM sys_message_center WHERE id = ?", id).Scan(s.centerDest(&m)...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return registry.CenterMessage{}, wrap(op, notFound("center message", id))
+	case err != nil:
+		return registry.CenterMessage{}, wrap(op, step("select center message", err))
+	}
+	return m, nil
+}
+
+// FinishCenterMessage implements registry.CenterMessages. As with
+// FinishDelivery, the token alone guards the write, and an unknown row or
+// an empty token is ErrClaimLost. SendResult and Remark are checked
+// against their TEXT columns, SendState and Attempts against their integer
+// columns, before anything is written.
+func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	const op = "FinishCenterMessage"
+	if m == nil {
+		return wrap(op, invalid("message_center", "is nil"))
+	}
+	for _, f := range []struct{ name, v string }{{"send_result", m.SendResult}, {"remark", m.Remark}} {
+		if err := checkText(f.name, f.v, registry.MaxText); err != nil {
+			return wrap(op, err)
+		}
+	}
+	if err := checkInt("send_state", m.SendState, minTinyint, maxTinyint); err != nil {
+		return wrap(op, err)
+	}
+	if err := checkInt("attempts", m.Attempts, 0, maxInt); err != nil {
+		return wrap(op, err)
+	}
+	if m.ClaimToken == "" {
+		return wrap(op, claimLost("center message", m.ID))
+	}
+	res, err := s.exec(ctx, s.q, `UPDATE sys_message_center SET send_state = ?, send_result = ?, remark = ?, attempts = ?,
+		next_attempt_at = ?, claim_token = NULL, lease_until = NULL, updated_at = ?
+		WHERE id = ? AND claim_token = ?`,
+		m.SendState, nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark), m.Attempts, s.nullTimeArg(m.NextAttemptAt),
+		s.timeArg(s.stamp()), m.ID, m.ClaimToken)
+	if err != nil {
+		return wrap(op, step("update center message", err))
+	}
+	n, err := affected(res)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return wrap(op, claimLost("center message", m.ID))
+	}
+	return nil
+}

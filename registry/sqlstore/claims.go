@@ -1,0 +1,239 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"slices"
+
+	"github.com/tuisong/push/registry"
+)
+
+// checkClaim validates the parts of p every claim needs. The errors name
+// the ClaimParams field, lowercased, like the registry's column names.
+func checkClaim(p registry.ClaimParams) error {
+	if p.Limit <= 0 {
+		return invalid("limit", "must be > 0, got %d", p.Limit)
+	}
+	if p.Lease <= 0 {
+		return invalid("lease", "must be > 0, got %s", p.Lease)
+	}
+	if p.Now.IsZero() {
+		return invalid("now", "is required")
+	}
+	return nil
+}
+
+// newClaimBatch returns 128 random bits in hex. A claim stamps each row it
+// takes with this value, a dot and the row's id, so every row gets its own
+// unguessable token from a single UPDATE.
+func newClaimBatch() string {
+	var b [16]byte
+	// crypto/rand.Read never returns an error (it crashes the program when
+	// the system's random source fails).
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// claimTokenExpr is the SQL expression of a row's claim token: the
+// batch (the first ? of the statement) joined to the row's id.
+func (s *Store) claimTokenExpr() string {
+	if s.dialect == DialectMySQL {
+		return "CONCAT(?, '.', id)"
+	}
+	return "(CAST(? AS VARCHAR(64)) || '.' || CAST(id AS VARCHAR(20)))"
+}
+
+// claim is one claim statement: which table, which rows are due (the
+// predicate and its arguments), in which order, and what else a claim
+// sets.
+type claim struct {
+	table   string
+	columns string
+	due     string
+	dueArgs []any
+	order   string
+	extra   string // more "column = expression" assignments, or ""
+}
+
+// pick is the statement that selects the ids of up to limit due rows, in
+// claim order: the query every claim runs, on every tick of every
+// instance.
+func (c claim) pick(limit int) (string, []any) {
+	return "SELECT id FROM " + c.table + " WHERE " + c.due + " ORDER BY " + c.order + " LIMIT ?",
+		append(append([]any{}, c.dueArgs...), limit)
+}
+
+// runClaim claims up to p.Limit rows of c and returns them, read by scan:
+// on MySQL and PostgreSQL it selects the due ids FOR UPDATE SKIP LOCKED,
+// so that concurrent claimers skip each other's rows instead of waiting,
+// stamps them and reads them back, all in one transaction; on SQLite one
+// UPDATE … RETURNING does it all, the write lock making it atomic.
+func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimParams, scan func(row interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	set := "claim_token = " + s.claimTokenExpr() + ", lease_until = ?, updated_at = ?" + c.extra
+	setArgs := []any{newClaimBatch(), s.timeArg(p.Now.Add(p.Lease)), s.timeArg(s.stamp())}
+	pick, pickArgs := c.pick(p.Limit)
+	read := func(rows *sql.Rows) ([]T, error) {
+		defer rows.Close()
+		var out []T
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, rows.Err()
+	}
+
+	if s.dialect == DialectSQLite {
+		rows, err := s.query(ctx, s.q, "UPDATE "+c.table+" SET "+set+" WHERE id IN ("+pick+") RETURNING "+c.columns,
+			append(setArgs, pickArgs...)...)
+		if err != nil {
+			return nil, step("claim", err)
+		}
+		out, err := read(rows)
+		return out, step("claim", err)
+	}
+
+	var out []T
+	err := s.inTx(ctx, func(q DBTX) error {
+		out = nil
+		rows, err := s.query(ctx, q, pick+" FOR UPDATE SKIP LOCKED", pickArgs...)
+		if err != nil {
+			return step("select due rows", err)
+		}
+		var ids []any
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return step("select due rows", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return step("select due rows", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		in := " WHERE id IN (" + placeholders(len(ids)) + ")"
+		if _, err := s.exec(ctx, q, "UPDATE "+c.table+" SET "+set+in, append(setArgs, ids...)...); err != nil {
+			return step("stamp claims", err)
+		}
+		rows, err = s.query(ctx, q, "SELECT "+c.columns+" FROM "+c.table+in+" ORDER BY "+c.order, ids...)
+		if err != nil {
+			return step("read claims", err)
+		}
+		out, err = read(rows)
+		return step("read claims", err)
+	})
+	return out, err
+}
+
+// ClaimDeliveries implements registry.PushMessages. ClaimSend claims
+// pending deliveries, ClaimPoll accepted pollable ones; either only when
+// next_attempt_at <= p.Now and no lease is running (lease_until NULL or
+// <= p.Now). Rows come oldest next_attempt_at first, ties by id. The scan
+// is an index range scan of (state, next_attempt_at). Invalid params
+// (Limit or Lease not positive, zero Now, an unknown Kind) are an
+// ErrInvalid naming the field.
+func (s *Store) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]registry.Delivery, error) {
+	const op = "ClaimDeliveries"
+	if err := checkClaim(p); err != nil {
+		return nil, wrap(op, err)
+	}
+	c, err := s.deliveryClaim(p)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	out, err := runClaim(ctx, s, c, p, s.scanDelivery)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if s.dialect == DialectSQLite {
+		// RETURNING has no order; the read back of the other dialects has.
+		slices.SortFunc(out, func(a, b registry.Delivery) int {
+			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+		})
+	}
+	return out, nil
+}
+
+// deliveryClaim is the claim of p.Kind.
+func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
+	now := s.timeArg(p.Now)
+	c := claim{
+		table:   "sys_push_deliveries",
+		columns: deliveryColumns,
+		due:     "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)",
+		order:   "next_attempt_at, id",
+	}
+	switch p.Kind {
+	case registry.ClaimSend:
+		c.dueArgs = []any{string(registry.DeliveryPending), now, now}
+		c.extra = ", attempts = attempts + 1"
+	case registry.ClaimPoll:
+		c.due += " AND pollable = 1"
+		c.dueArgs = []any{string(registry.DeliveryAccepted), now, now}
+	default:
+		return claim{}, invalid("kind", "must be ClaimSend or ClaimPoll, got %d", int(p.Kind))
+	}
+	return c, nil
+}
+
+// centerDue is the predicate of a due sys_message_center row: unsent
+// (send_state 0, the brief's default, so rows other programs insert
+// qualify), past its send_at and next_attempt_at when set, and not leased.
+const centerDue = `send_state = 0 AND (send_at IS NULL OR send_at <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+	AND (lease_until IS NULL OR lease_until <= ?)`
+
+// centerClaim is the claim of due center messages.
+func (s *Store) centerClaim(p registry.ClaimParams) claim {
+	now := s.timeArg(p.Now)
+	order := "notify_level DESC, id"
+	if s.dialect == DialectPostgres {
+		order = "notify_level DESC NULLS LAST, id"
+	}
+	return claim{
+		table:   "sys_message_center",
+		columns: centerColumns,
+		due:     centerDue,
+		dueArgs: []any{now, now, now},
+		order:   order,
+		extra:   ", attempts = attempts + 1",
+	}
+}
+
+// ClaimCenterMessages implements registry.CenterMessages. Rows come
+// highest notify_level first (a NULL level, which only other programs
+// write, last), then lowest id. The scan walks the index (send_state,
+// notify_level DESC, id) over unsent rows only. p.Kind is ignored. Invalid
+// params (Limit or Lease not positive, zero Now) are an ErrInvalid naming
+// the field.
+func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
+	const op = "ClaimCenterMessages"
+	if err := checkClaim(p); err != nil {
+		return nil, wrap(op, err)
+	}
+	c := s.centerClaim(p)
+	out, err := runClaim(ctx, s, c, p, func(row interface{ Scan(...any) error }) (registry.CenterMessage, error) {
+		var m registry.CenterMessage
+		err := row.Scan(s.centerDest(&m)...)
+		return m, err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if s.dialect == DialectSQLite {
+		// RETURNING has no order; the read back of the other dialects has.
+		slices.SortFunc(out, func(a, b registry.CenterMessage) int {
+			return cmp.Or(cmp.Compare(b.NotifyLevel, a.NotifyLevel), cmp.Compare(a.ID, b.ID))
+		})
+	}
+	return out, nil
+}

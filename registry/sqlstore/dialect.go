@@ -1,0 +1,67 @@
+package sqlstore
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Dialect names the SQL database behind a Store.
+type Dialect string
+
+// The supported dialects. Their values are the names hosts usually give
+// the databases, not driver names: the Store never imports a driver.
+const (
+	// DialectMySQL is MySQL 8.0 or later, or MariaDB 10.6 or later (the
+	// first versions with FOR UPDATE SKIP LOCKED).
+	DialectMySQL Dialect = "mysql"
+	// DialectPostgres is PostgreSQL 12 or later.
+	DialectPostgres Dialect = "postgres"
+	// DialectSQLite is SQLite 3.35 or later (UPDATE … RETURNING).
+	DialectSQLite Dialect = "sqlite"
+)
+
+// rebind turns the ? placeholders of query into the dialect's own. The
+// Store's SQL is written with ? and never has a ? inside a string literal,
+// a quoted identifier or a comment; rebind skips single-quoted literals
+// all the same, so that a literal can never shift the numbering.
+func (d Dialect) rebind(query string) string {
+	if d != DialectPostgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	inQuote := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// forUpdate is the row-locking suffix of a SELECT. SQLite has none: its
+// write transactions (BEGIN IMMEDIATE) already exclude each other.
+func (d Dialect) forUpdate() string {
+	if d == DialectSQLite {
+		return ""
+	}
+	return " FOR UPDATE"
+}
+
+// placeholders returns n comma-separated ? placeholders.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

@@ -1,0 +1,117 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/tuisong/push/registry"
+)
+
+// wrap names the operation in err, keeping err matchable with errors.Is/As.
+func wrap(op string, err error) error { return fmt.Errorf("sqlstore: %s: %w", op, err) }
+
+// notFound is the error of a lookup that found no row.
+func notFound(what string, key any) error {
+	return fmt.Errorf("%s %v: %w", what, key, registry.ErrNotFound)
+}
+
+// claimLost is the error of a finishing write whose claim token no longer
+// holds the row.
+func claimLost(what string, id int64) error {
+	return fmt.Errorf("%s %d: %w", what, id, registry.ErrClaimLost)
+}
+
+// step names the statement that failed, inside an operation; a nil err
+// stays nil.
+func step(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// errClass sorts driver errors into what the Store reacts to.
+type errClass int
+
+const (
+	classOther     errClass = iota
+	classDuplicate          // a unique key was violated
+	classRetry              // a deadlock or serialization failure: the transaction may be run again
+)
+
+// mysqlErrorNumber reads the server error number from the text of a
+// go-sql-driver/mysql error ("Error 1062 (23000): …"): the driver's error
+// type has the number only as a field, and the Store imports no driver.
+var mysqlErrorNumber = regexp.MustCompile(`^Error (\d{4,5})\b`)
+
+// SQLite result codes (https://sqlite.org/rescode.html).
+const (
+	sqliteBusy             = 5
+	sqliteLocked           = 6
+	sqliteConstraintPKey   = 1555
+	sqliteConstraintUnique = 2067
+)
+
+// classify finds out what a driver error means without importing the
+// driver: pgx errors have SQLState(), modernc.org/sqlite errors have
+// Code(), and go-sql-driver/mysql errors say their number in their text.
+func (d Dialect) classify(err error) errClass {
+	if err == nil {
+		return classOther
+	}
+	switch d {
+	case DialectPostgres:
+		var se interface{ SQLState() string }
+		if errors.As(err, &se) {
+			switch se.SQLState() {
+			case "23505":
+				return classDuplicate
+			case "40001", "40P01":
+				return classRetry
+			}
+		}
+	case DialectSQLite:
+		var ce interface{ Code() int }
+		if errors.As(err, &ce) {
+			code := ce.Code()
+			switch {
+			case code == sqliteConstraintUnique || code == sqliteConstraintPKey:
+				return classDuplicate
+			case code&0xff == sqliteBusy || code&0xff == sqliteLocked:
+				return classRetry
+			}
+		}
+		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			return classDuplicate
+		}
+	case DialectMySQL:
+		for e := err; e != nil; e = errors.Unwrap(e) {
+			m := mysqlErrorNumber.FindStringSubmatch(e.Error())
+			if m == nil {
+				continue
+			}
+			switch m[1] {
+			case "1062":
+				return classDuplicate
+			case "1213":
+				return classRetry
+			}
+			return classOther
+		}
+	}
+	return classOther
+}
+
+// conflict wraps a duplicate-key error as registry.ErrConflict, keeping the
+// driver's error in the chain.
+func conflict(what string, err error) error {
+	return fmt.Errorf("%s: %w: %w", what, registry.ErrConflict, err)
+}
+
+// invalid returns a *registry.ValidationError for the Store's own checks,
+// which cover the columns registry's validators do not know.
+func invalid(field, format string, args ...any) error {
+	return &registry.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}

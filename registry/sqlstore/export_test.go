@@ -1,0 +1,42 @@
+package sqlstore
+
+import (
+	"time"
+
+	"github.com/tuisong/push/registry"
+)
+
+// HotQuery is a statement the Store runs on every claim or push, as the
+// database gets it, for tests that EXPLAIN it.
+type HotQuery struct {
+	Name  string
+	Index string // the index that should serve it
+	SQL   string
+	Args  []any
+}
+
+// HotQueries returns the Store's hot statements with arguments for a
+// claim at now, targets of users and a disablement of tokens.
+func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
+	var out []HotQuery
+	add := func(name, index, query string, args []any) {
+		out = append(out, HotQuery{Name: name, Index: index, SQL: s.dialect.rebind(query), Args: args})
+	}
+	for _, kind := range []registry.ClaimKind{registry.ClaimSend, registry.ClaimPoll} {
+		c, err := s.deliveryClaim(registry.ClaimParams{Now: now, Kind: kind})
+		if err != nil {
+			panic(err)
+		}
+		q, args := c.pick(10)
+		add("claim deliveries", "ix_sys_push_deliveries_due", q, args)
+	}
+	q, args := s.centerClaim(registry.ClaimParams{Now: now}).pick(10)
+	add("claim center messages", "ix_sys_message_center_due", q, args)
+	q, args = targetsQuery(users, 0, 100)
+	add("list targets", "ix_sys_user_devices_user_num_state", q, args)
+	q, args = disableQuery(registry.DefaultPushPlatform, registry.PlatformIOS, tokens, "gone", s.timeArg(now))
+	add("disable tokens", "ix_sys_devices_push_device_token", q, args)
+	add("summarize", "ix_sys_push_deliveries_push_message_id", deliveriesOfPlatform, []any{1, registry.PlatformIOS})
+	add("list deliveries", "ix_sys_push_deliveries_push_message_id", deliveriesOfMessage, []any{1})
+	return out
+}

@@ -1,0 +1,373 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Migrate brings the library's tables up to date: sys_devices,
+// sys_user_devices, sys_push_messages, sys_message_center and
+// sys_push_deliveries. Tables that exist already, such as those of a
+// database created from the brief's DDL, are adopted: what they lack is
+// added and no row is lost or rewritten (see the package documentation).
+//
+// Every applied migration is recorded in push_schema_migrations, so
+// running Migrate again does nothing. Instances that start at once take
+// turns on a database lock; the first applies the migrations, the others
+// find them applied. Migrate needs a Store built on a *sql.DB.
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrate(ctx, "Migrate", componentPush)
+}
+
+// MigrateUsers creates the brief's sys_users table when it does not
+// exist. The table belongs to the host, and push never reads it: call
+// MigrateUsers only when the host wants the brief's users table (as
+// examples/server does). It is versioned, recorded and locked like
+// Migrate.
+func (s *Store) MigrateUsers(ctx context.Context) error {
+	return s.migrate(ctx, "MigrateUsers", componentUsers)
+}
+
+func (s *Store) migrate(ctx context.Context, op, component string) error {
+	if s.conns == nil {
+		return wrap(op, errors.New("needs a Store built on a *sql.DB (migrations hold a lock on a connection of their own)"))
+	}
+	ms, err := loadMigrations(s.dialect, component)
+	if err != nil {
+		return wrap(op, err)
+	}
+	conn, err := s.conns.Conn(ctx)
+	if err != nil {
+		return wrap(op, step("connect", err))
+	}
+	defer conn.Close()
+	if s.dialect == DialectSQLite {
+		err = s.migrateSQLite(ctx, conn, ms)
+	} else {
+		err = s.migrateLocked(ctx, conn, ms)
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// migrateSQLite runs every pending migration in one BEGIN IMMEDIATE
+// transaction: SQLite's DDL is transactional, and the write lock it takes
+// at once is the migration lock (waiting follows the busy_timeout). The
+// statement is issued by hand, so it does not depend on the DSN's _txlock.
+func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migration) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return step("lock", err)
+	}
+	defer func() {
+		if err == nil {
+			if _, err = conn.ExecContext(ctx, "COMMIT"); err == nil {
+				return
+			}
+			err = step("commit", err)
+		}
+		if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			// A connection whose transaction may still be open must not go
+			// back to the pool.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, step("rollback", rbErr))
+		}
+	}()
+	pending, err := s.pending(ctx, conn, ms)
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		if err := s.apply(ctx, conn, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateLocked holds the dialect's lock on conn and applies the pending
+// migrations: on PostgreSQL each in a transaction of its own (its DDL is
+// transactional), on MySQL statement by statement (DDL commits
+// implicitly; the steps' conditions make a migration cut short safe to
+// run again).
+func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migration) (err error) {
+	unlock, err := s.lock(ctx, conn)
+	if err != nil {
+		return step("lock", err)
+	}
+	defer func() {
+		if uErr := unlock(); uErr != nil {
+			err = errors.Join(err, step("unlock", uErr))
+		}
+	}()
+	if s.dialect == DialectMySQL {
+		if err := s.checkMySQLCharset(ctx, conn); err != nil {
+			return err
+		}
+	}
+	pending, err := s.pending(ctx, conn, ms)
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		if s.dialect == DialectMySQL {
+			if err := s.apply(ctx, conn, m); err != nil {
+				return err
+			}
+			continue
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return step("begin", err)
+		}
+		if err := s.apply(ctx, tx, m); err != nil {
+			return errors.Join(err, ignoreTxDone(tx.Rollback()))
+		}
+		if err := tx.Commit(); err != nil {
+			return step("commit "+m.name, err)
+		}
+	}
+	return nil
+}
+
+func ignoreTxDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// pgMigrateLock is the key of the PostgreSQL advisory lock that serializes
+// Migrate ("pushmigr" in ASCII). Advisory locks are per database.
+const pgMigrateLock int64 = 0x707573686d696772
+
+// lock takes the migration lock on conn and returns its release.
+//
+// MySQL: GET_LOCK on a name derived from the database's name (the lock is
+// server-wide, so two databases on one server must not share it), retried
+// until ctx ends. PostgreSQL: pg_advisory_lock, which waits until it is
+// granted or ctx is cancelled.
+func (s *Store) lock(ctx context.Context, conn *sql.Conn) (func() error, error) {
+	release := context.WithoutCancel(ctx)
+	if s.dialect == DialectPostgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", pgMigrateLock); err != nil {
+			return nil, err
+		}
+		return func() error {
+			_, err := conn.ExecContext(release, "SELECT pg_advisory_unlock($1)", pgMigrateLock)
+			return err
+		}, nil
+	}
+	var db sql.NullString
+	if err := conn.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&db); err != nil {
+		return nil, err
+	}
+	if !db.Valid {
+		return nil, errors.New("the DSN names no database")
+	}
+	sum := sha256.Sum256([]byte(db.String))
+	name := "push.migrate." + hex.EncodeToString(sum[:16])
+	for {
+		var got sql.NullInt64
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 5)", name).Scan(&got); err != nil {
+			return nil, err
+		}
+		if got.Valid && got.Int64 == 1 {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		var released sql.NullInt64
+		return conn.QueryRowContext(release, "SELECT RELEASE_LOCK(?)", name).Scan(&released)
+	}, nil
+}
+
+// checkMySQLCharset refuses a connection whose character set cannot carry
+// 4-byte UTF-8: emoji would fail in strict mode, or turn into "?"
+// otherwise. go-sql-driver/mysql uses utf8mb4 unless the DSN says
+// otherwise.
+func (s *Store) checkMySQLCharset(ctx context.Context, conn *sql.Conn) error {
+	var client, connection string
+	if err := conn.QueryRowContext(ctx, "SELECT @@character_set_client, @@character_set_connection").Scan(&client, &connection); err != nil {
+		return step("read character set", err)
+	}
+	if !strings.EqualFold(client, "utf8mb4") || !strings.EqualFold(connection, "utf8mb4") {
+		return fmt.Errorf("the connection's character set is %s/%s; 4-byte text such as emoji needs utf8mb4: "+
+			"remove charset= from the DSN (the driver's default is utf8mb4) or set charset=utf8mb4", client, connection)
+	}
+	return nil
+}
+
+// versionTable records the applied migrations.
+func (s *Store) versionTable() string {
+	switch s.dialect {
+	case DialectMySQL:
+		return `CREATE TABLE IF NOT EXISTS push_schema_migrations (
+			component VARCHAR(32) NOT NULL,
+			version INT NOT NULL,
+			name VARCHAR(255) NOT NULL,
+			applied_at DATETIME(6) NOT NULL,
+			PRIMARY KEY (component, version)
+		) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+	case DialectPostgres:
+		return `CREATE TABLE IF NOT EXISTS push_schema_migrations (
+			component VARCHAR(32) NOT NULL,
+			version INTEGER NOT NULL,
+			name VARCHAR(255) NOT NULL,
+			applied_at TIMESTAMP(6) NOT NULL,
+			PRIMARY KEY (component, version)
+		)`
+	default:
+		return `CREATE TABLE IF NOT EXISTS push_schema_migrations (
+			component TEXT NOT NULL,
+			version INTEGER NOT NULL,
+			name TEXT NOT NULL,
+			applied_at DATETIME NOT NULL,
+			PRIMARY KEY (component, version)
+		)`
+	}
+}
+
+// pending returns the migrations of ms not yet recorded in the version
+// table, and creates that table if needed. Versions recorded by a newer
+// build of the library are left alone. Before anything is created, it
+// checks every unique key the pending migrations would add, so that a
+// database whose rows forbid one is refused with nothing changed, on
+// MySQL too.
+func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migration, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	applied, err := s.applied(ctx, q, ms[0].component)
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, m := range ms {
+		if !applied[m.version] {
+			out = append(out, m)
+		}
+	}
+	var dups []error
+	for _, m := range out {
+		for _, st := range m.steps {
+			if st.unique == nil {
+				continue
+			}
+			d, err := s.checkUnique(ctx, q, st)
+			if err != nil {
+				return nil, fmt.Errorf("%s line %d: %w", m.name, st.line, err)
+			}
+			if d != nil {
+				dups = append(dups, d)
+			}
+		}
+	}
+	if len(dups) > 0 {
+		return nil, errors.Join(dups...)
+	}
+	if _, err := q.ExecContext(ctx, s.versionTable()); err != nil {
+		return nil, step("create push_schema_migrations", err)
+	}
+	return out, nil
+}
+
+// applied returns the versions of component recorded in the version
+// table; none when the table does not exist yet.
+func (s *Store) applied(ctx context.Context, q DBTX, component string) (map[int]bool, error) {
+	ok, err := s.tableExists(ctx, q, "push_schema_migrations")
+	if err != nil || !ok {
+		return nil, step("read push_schema_migrations", err)
+	}
+	rows, err := s.query(ctx, q, "SELECT version FROM push_schema_migrations WHERE component = ?", component)
+	if err != nil {
+		return nil, step("read push_schema_migrations", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, step("read push_schema_migrations", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, step("read push_schema_migrations", err)
+	}
+	return applied, nil
+}
+
+// checkUnique returns the duplicates that would make st fail, if its table
+// exists and its conditions hold.
+func (s *Store) checkUnique(ctx context.Context, q DBTX, st migrationStep) (*DuplicatesError, error) {
+	// Rows cannot share a value of a table or column that is not there
+	// yet: a later statement of the migration creates it.
+	ok, err := s.tableExists(ctx, q, st.unique.table)
+	if err != nil || !ok {
+		return nil, err
+	}
+	for _, c := range st.unique.columns {
+		ok, err := s.columnExists(ctx, q, st.unique.table, c)
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
+	if ok, err := s.allHold(ctx, q, st.conds); err != nil || !ok {
+		return nil, err
+	}
+	return s.findDuplicates(ctx, q, st.unique)
+}
+
+// allHold reports whether every condition holds, stopping at the first
+// that does not.
+func (s *Store) allHold(ctx context.Context, q DBTX, conds []condition) (bool, error) {
+	for _, c := range conds {
+		ok, err := s.holds(ctx, q, c)
+		if err != nil {
+			return false, fmt.Errorf("condition %s: %w", c.kind, err)
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// apply runs the steps of m whose conditions hold and records m.
+func (s *Store) apply(ctx context.Context, q DBTX, m migration) error {
+	for _, st := range m.steps {
+		run, err := s.allHold(ctx, q, st.conds)
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w", m.name, st.line, err)
+		}
+		if !run {
+			continue
+		}
+		if st.unique != nil {
+			d, err := s.findDuplicates(ctx, q, st.unique)
+			if err != nil {
+				return fmt.Errorf("%s line %d: %w", m.name, st.line, err)
+			}
+			if d != nil {
+				return d
+			}
+		}
+		if _, err := q.ExecContext(ctx, st.sql); err != nil {
+			return fmt.Errorf("%s line %d: %w", m.name, st.line, err)
+		}
+	}
+	_, err := s.exec(ctx, q, "INSERT INTO push_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+		m.component, m.version, m.name, s.timeArg(s.now()))
+	return step("record "+m.name, err)
+}

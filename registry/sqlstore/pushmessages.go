@@ -1,0 +1,307 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tuisong/push/registry"
+)
+
+const messageColumns = `id, title, content, extra_params_string, push_type, dedupe_key, expire_at,
+	ios_device_tokens, ios_task_id, ios_ret, ios_status, ios_response, ios_timestamp, is_send_ios,
+	android_device_tokens, android_task_id, android_ret, android_status, android_response, android_timestamp, is_send_android,
+	created_at, updated_at`
+
+func (s *Store) messageDest(m *registry.PushMessage) []any {
+	dest := []any{
+		&m.ID, zeroIfNull(&m.Title), zeroIfNull(&m.Content), zeroIfNull(&m.Extra), zeroIfNull(&m.PushType),
+		zeroIfNull(&m.DedupeKey), s.wallPtr(&m.ExpireAt),
+	}
+	for _, p := range []*registry.PlatformSummary{&m.IOS, &m.Android} {
+		dest = append(dest, zeroIfNull(&p.DeviceTokens), zeroIfNull(&p.TaskID), zeroIfNull(&p.Ret), zeroIfNull(&p.Status),
+			zeroIfNull(&p.Response), zeroIfNull(&p.Timestamp), zeroIfNull(&p.IsSend))
+	}
+	return append(dest, s.wall(&m.CreatedAt), s.wall(&m.UpdatedAt))
+}
+
+// summaryArgs are the values of one platform's summary columns, in the
+// order of summarySet.
+func summaryArgs(p registry.PlatformSummary) []any {
+	return []any{
+		nullIfEmpty(p.DeviceTokens), nullIfEmpty(p.TaskID), nullIfEmpty(p.Ret), nullIfEmpty(p.Status),
+		nullIfEmpty(p.Response), nullIfEmpty(p.Timestamp), boolInt(p.IsSend),
+	}
+}
+
+// summarySet is the SET list of one platform's summary columns. platform
+// is "ios" or "android", checked by the callers: it names columns, it is
+// never a value.
+func summarySet(platform string) string {
+	var b strings.Builder
+	for i, c := range []string{"device_tokens", "task_id", "ret", "status", "response", "timestamp"} {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s_%s = ?", platform, c)
+	}
+	fmt.Fprintf(&b, ", is_send_%s = ?", platform)
+	return b.String()
+}
+
+const deliveryColumns = `id, push_message_id, provider, platform, seq, audience, tokens, idempotency_key, state,
+	attempts, next_attempt_at, expire_at, receipt_id, pollable, vendor_state, ret, response, error_kind, error_code,
+	sent_at, claim_token, lease_until, created_at, updated_at`
+
+// deliveriesOfMessage selects the deliveries of a push message.
+const deliveriesOfMessage = "SELECT " + deliveryColumns + " FROM sys_push_deliveries WHERE push_message_id = ? ORDER BY id"
+
+// deliveriesOfPlatform selects the deliveries of one platform of a push
+// message, for its summary.
+const deliveriesOfPlatform = "SELECT " + deliveryColumns + " FROM sys_push_deliveries WHERE push_message_id = ? AND platform = ? ORDER BY id"
+
+// scanDelivery reads a sys_push_deliveries row.
+func (s *Store) scanDelivery(row interface{ Scan(...any) error }) (registry.Delivery, error) {
+	var d registry.Delivery
+	var tokens, state string
+	err := row.Scan(&d.ID, &d.PushMessageID, &d.Provider, &d.Platform, &d.Seq, &d.Audience, zeroIfNull(&tokens),
+		&d.IdempotencyKey, &state, &d.Attempts, s.wall(&d.NextAttemptAt), s.wallPtr(&d.ExpireAt), zeroIfNull(&d.ReceiptID),
+		&d.Pollable, zeroIfNull(&d.VendorState), zeroIfNull(&d.Ret), zeroIfNull(&d.Response), zeroIfNull(&d.ErrorKind),
+		zeroIfNull(&d.ErrorCode), s.wallPtr(&d.SentAt), zeroIfNull(&d.ClaimToken), s.wallPtr(&d.LeaseUntil),
+		s.wall(&d.CreatedAt), s.wall(&d.UpdatedAt))
+	if tokens != "" {
+		d.Tokens = strings.Split(tokens, ",")
+	}
+	d.State = registry.DeliveryState(state)
+	return d, err
+}
+
+func (s *Store) scanDeliveries(rows *sql.Rows) ([]registry.Delivery, error) {
+	defer rows.Close()
+	var out []registry.Delivery
+	for rows.Next() {
+		d, err := s.scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CreatePushMessage implements registry.PushMessages. The message, its
+// deliveries and its summary columns are written in one transaction. On
+// success it sets m.ID, m's summary columns, CreatedAt and UpdatedAt, and
+// each delivery's ID, PushMessageID, CreatedAt and UpdatedAt; the
+// deliveries get increasing IDs in the order of ds. A duplicate non-empty
+// DedupeKey or IdempotencyKey is an ErrConflict. On any error nothing is
+// stored and m and ds are unchanged.
+//
+// Besides registry.ValidatePushMessage, each delivery's State must be a
+// registry delivery state, its tokens must not hold commas or white space
+// (the column keeps them comma-joined), and its other text must fit its
+// column.
+func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
+	const op = "CreatePushMessage"
+	if err := registry.ValidatePushMessage(m, ds); err != nil {
+		return wrap(op, err)
+	}
+	stored := make([]registry.Delivery, len(ds))
+	for i, d := range ds {
+		if err := checkDeliveryCreate(d); err != nil {
+			return wrap(op, err)
+		}
+		stored[i] = s.normalizeDelivery(*d)
+	}
+	ios := registry.Summarize(registry.PlatformIOS, stored)
+	android := registry.Summarize(registry.PlatformAndroid, stored)
+	now := s.stamp()
+	var msgID int64
+	ids := make([]int64, len(ds))
+	err := s.inTx(ctx, func(q DBTX) error {
+		var err error
+		args := []any{m.Title, m.Content, m.Extra, m.PushType, nullIfEmpty(m.DedupeKey), s.nullTimeArg(m.ExpireAt)}
+		args = append(args, summaryArgs(ios)...)
+		args = append(args, summaryArgs(android)...)
+		args = append(args, s.timeArg(now), s.timeArg(now))
+		msgID, err = s.insert(ctx, q, `INSERT INTO sys_push_messages (title, content, extra_params_string, push_type, dedupe_key, expire_at,
+			ios_device_tokens, ios_task_id, ios_ret, ios_status, ios_response, ios_timestamp, is_send_ios,
+			android_device_tokens, android_task_id, android_ret, android_status, android_response, android_timestamp, is_send_android,
+			created_at, updated_at)
+			VALUES (`+placeholders(len(args))+`)`, args...)
+		if s.dialect.classify(err) == classDuplicate {
+			return conflict(fmt.Sprintf("dedupe key %q exists", m.DedupeKey), err)
+		}
+		if err != nil {
+			return step("insert push message", err)
+		}
+		for i := range stored {
+			d := &stored[i]
+			ids[i], err = s.insert(ctx, q, `INSERT INTO sys_push_deliveries (push_message_id, provider, platform, seq, audience, tokens,
+				idempotency_key, state, attempts, next_attempt_at, expire_at, receipt_id, pollable, vendor_state, ret, response,
+				error_kind, error_code, sent_at, claim_token, lease_until, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				msgID, d.Provider, d.Platform, d.Seq, d.Audience, strings.Join(d.Tokens, ","),
+				d.IdempotencyKey, string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), s.nullTimeArg(d.ExpireAt),
+				nullIfEmpty(d.ReceiptID), boolInt(d.Pollable), nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response),
+				nullIfEmpty(d.ErrorKind), nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), nullIfEmpty(d.ClaimToken),
+				s.nullTimeArg(d.LeaseUntil), s.timeArg(now), s.timeArg(now))
+			if s.dialect.classify(err) == classDuplicate {
+				return conflict(fmt.Sprintf("idempotency key %q exists", d.IdempotencyKey), err)
+			}
+			if err != nil {
+				return step("insert delivery", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	m.ID, m.IOS, m.Android, m.CreatedAt, m.UpdatedAt = msgID, ios, android, now, now
+	for i, d := range ds {
+		d.ID, d.PushMessageID, d.CreatedAt, d.UpdatedAt = ids[i], msgID, now, now
+	}
+	return nil
+}
+
+// normalizeDelivery cuts d's times to what the columns keep, so that the
+// summary computed before the write is the one a later read computes.
+func (s *Store) normalizeDelivery(d registry.Delivery) registry.Delivery {
+	d.NextAttemptAt = s.usec(d.NextAttemptAt)
+	d.ExpireAt = s.usecPtr(d.ExpireAt)
+	d.SentAt = s.usecPtr(d.SentAt)
+	d.LeaseUntil = s.usecPtr(d.LeaseUntil)
+	return d
+}
+
+func (s *Store) usecPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := s.usec(*t)
+	return &u
+}
+
+// GetPushMessage implements registry.PushMessages.
+func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMessage, error) {
+	const op = "GetPushMessage"
+	var m registry.PushMessage
+	err := s.queryRow(ctx, s.q, "SELECT "+messageColumns+" FROM sys_push_messages WHERE id = ?", id).Scan(s.messageDest(&m)...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return registry.PushMessage{}, wrap(op, notFound("push message", id))
+	case err != nil:
+		return registry.PushMessage{}, wrap(op, step("select push message", err))
+	}
+	return m, nil
+}
+
+// GetPushMessageByDedupeKey implements registry.PushMessages. The empty key
+// names no message: it is ErrNotFound.
+func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (registry.PushMessage, error) {
+	const op = "GetPushMessageByDedupeKey"
+	if key == "" {
+		return registry.PushMessage{}, wrap(op, notFound("dedupe key", `""`))
+	}
+	var m registry.PushMessage
+	err := s.queryRow(ctx, s.q, "SELECT "+messageColumns+" FROM sys_push_messages WHERE dedupe_key = ?", key).Scan(s.messageDest(&m)...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return registry.PushMessage{}, wrap(op, notFound("dedupe key", fmt.Sprintf("%q", key)))
+	case err != nil:
+		return registry.PushMessage{}, wrap(op, step("select push message", err))
+	}
+	return m, nil
+}
+
+// ListDeliveries implements registry.PushMessages. An unknown message has
+// no deliveries: the result is empty, not an error.
+func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]registry.Delivery, error) {
+	const op = "ListDeliveries"
+	rows, err := s.query(ctx, s.q, deliveriesOfMessage, pushMessageID)
+	if err != nil {
+		return nil, wrap(op, step("select deliveries", err))
+	}
+	ds, err := s.scanDeliveries(rows)
+	if err != nil {
+		return nil, wrap(op, step("select deliveries", err))
+	}
+	return ds, nil
+}
+
+// FinishDelivery implements registry.PushMessages. In one transaction it
+// locks the delivery's push message row, writes the delivery's outcome
+// guarded by d.ClaimToken, re-reads the message's deliveries of that
+// platform and writes their registry.Summarize to the message. Finishes of
+// one message's deliveries therefore take turns on the message row, and
+// the last one writes a summary of every outcome. The token alone guards
+// the write: a lease that ran out without anybody re-claiming the row
+// still lets its holder finish it. An unknown delivery or an empty token
+// is ErrClaimLost.
+func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
+	const op = "FinishDelivery"
+	if d == nil {
+		return wrap(op, invalid("delivery", "is nil"))
+	}
+	if err := checkDeliveryOutcome(d); err != nil {
+		return wrap(op, err)
+	}
+	if d.ClaimToken == "" {
+		return wrap(op, claimLost("delivery", d.ID))
+	}
+	out := s.normalizeDelivery(*d)
+	err := s.inTx(ctx, func(q DBTX) error {
+		var msgID int64
+		var platform string
+		err := s.queryRow(ctx, q, "SELECT push_message_id, platform FROM sys_push_deliveries WHERE id = ?", d.ID).Scan(&msgID, &platform)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return claimLost("delivery", d.ID)
+		case err != nil:
+			return step("select delivery", err)
+		case platform != registry.PlatformIOS && platform != registry.PlatformAndroid:
+			return fmt.Errorf("delivery %d has platform %q", d.ID, platform)
+		}
+		if s.dialect != DialectSQLite {
+			var locked int64
+			if err := s.queryRow(ctx, q, "SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE", msgID).Scan(&locked); err != nil {
+				return step("lock push message", err)
+			}
+		}
+		now := s.timeArg(s.stamp())
+		res, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, receipt_id = ?,
+			pollable = ?, vendor_state = ?, ret = ?, response = ?, error_kind = ?, error_code = ?, sent_at = ?,
+			claim_token = NULL, lease_until = NULL, updated_at = ?
+			WHERE id = ? AND claim_token = ?`,
+			string(out.State), out.Attempts, s.timeArg(out.NextAttemptAt), nullIfEmpty(out.ReceiptID), boolInt(out.Pollable),
+			nullIfEmpty(out.VendorState), nullIfEmpty(out.Ret), nullIfEmpty(out.Response), nullIfEmpty(out.ErrorKind),
+			nullIfEmpty(out.ErrorCode), s.nullTimeArg(out.SentAt), now, d.ID, d.ClaimToken)
+		if err != nil {
+			return step("update delivery", err)
+		}
+		if n, err := affected(res); err != nil {
+			return err
+		} else if n == 0 {
+			return claimLost("delivery", d.ID)
+		}
+		rows, err := s.query(ctx, q, deliveriesOfPlatform, msgID, platform)
+		if err != nil {
+			return step("select deliveries", err)
+		}
+		ds, err := s.scanDeliveries(rows)
+		if err != nil {
+			return step("select deliveries", err)
+		}
+		args := append(summaryArgs(registry.Summarize(platform, ds)), now, msgID)
+		_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+summarySet(platform)+", updated_at = ? WHERE id = ?", args...)
+		return step("update summary", err)
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}

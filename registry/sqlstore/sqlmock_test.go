@@ -1,0 +1,512 @@
+package sqlstore_test
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/DATA-DOG/go-sqlmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// errDriver stands for any error the driver returns.
+var errDriver = errors.New("driver: connection reset")
+
+// mockStore returns a MySQL-dialect Store on a sqlmock database. Every
+// expectation must be met by the end of the test: in particular the
+// Rollback of a failed transaction.
+func mockStore(t *testing.T) (*sqlstore.Store, sqlmock.Sqlmock, *sql.DB) {
+	t.Helper()
+	db, mock, err := sqlmock.New()
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		assert.NoError(t, mock.ExpectationsWereMet(), "every expected statement ran, rollbacks included")
+		_ = db.Close()
+	})
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectMySQL, Now: fixedClock(base)})
+	require.NoError(t, err)
+	return s, mock, db
+}
+
+// sqlPrefix matches a statement by its start.
+func sqlPrefix(s string) string { return "^\\s*" + regexp.QuoteMeta(s) }
+
+var (
+	deviceRow = []string{"id", "uuid", "platform", "push_device_token", "push_platform", "name", "os", "os_version", "alias",
+		"token_disabled_at", "token_disabled_reason", "created_at", "updated_at"}
+	linkRow = []string{"id", "user_num", "device_id", "state", "created_at", "updated_at"}
+)
+
+// expectRegister expects the statements of RegisterDevice of a new
+// device 7 and a new link 3, up to its commit.
+func expectRegister(m sqlmock.Sqlmock) {
+	m.ExpectBegin()
+	m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
+	m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
+		AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+	m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}))
+	m.ExpectExec(sqlPrefix("INSERT INTO sys_user_devices")).WillReturnResult(sqlmock.NewResult(3, 1))
+	m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnResult(sqlmock.NewResult(0, 0))
+}
+
+// finishDelivery is a claimed delivery as FinishDelivery gets it.
+func finishDelivery() *registry.Delivery {
+	return &registry.Delivery{ID: 5, PushMessageID: 2, Platform: registry.PlatformIOS, State: registry.DeliveryDone, ClaimToken: "tok.5"}
+}
+
+func expectFinishUntilUpdate(m sqlmock.Sqlmock) {
+	m.ExpectBegin()
+	m.ExpectQuery(sqlPrefix("SELECT push_message_id, platform FROM sys_push_deliveries")).
+		WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "platform"}).AddRow(2, "ios"))
+	m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE")).
+		WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(2))
+}
+
+// TestDriverErrors: a driver error surfaces wrapped with the operation's
+// name and the failing step, matchable with errors.Is; a transaction that
+// fails anywhere is rolled back, so nothing is half-written.
+func TestDriverErrors(t *testing.T) {
+	ctx := t.Context()
+	dev := device("u", registry.PlatformIOS, "t")
+	claim := registry.ClaimParams{Now: base, Limit: 5, Lease: time.Minute, Kind: registry.ClaimSend}
+	tests := []struct {
+		name   string
+		expect func(m sqlmock.Sqlmock)
+		run    func(s *sqlstore.Store) error
+		want   string // the error's text starts with this
+		is     []error
+	}{
+		{
+			name:   "begin fails",
+			expect: func(m sqlmock.Sqlmock) { m.ExpectBegin().WillReturnError(errDriver) },
+			run:    func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want:   "sqlstore: RegisterDevice: begin: ",
+		},
+		{
+			name: "first statement fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: upsert device: ",
+		},
+		{
+			name: "statement fails mid-transaction",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
+				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
+					AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+				m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).
+					WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}).AddRow(3, "2030-06-14 08:00:00"))
+				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 1")).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: deactivate other links: ",
+		},
+		{
+			name: "commit fails",
+			expect: func(m sqlmock.Sqlmock) {
+				expectRegister(m)
+				m.ExpectCommit().WillReturnError(errDriver)
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: commit: ",
+		},
+		{
+			name: "rollback fails too",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
+				m.ExpectRollback().WillReturnError(sql.ErrConnDone)
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: upsert device: ",
+			is:   []error{sql.ErrConnDone},
+		},
+		{
+			name: "deadlock is retried",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errors.New("Error 1213 (40001): Deadlock found when trying to get lock"))
+				m.ExpectRollback()
+				expectRegister(m)
+				m.ExpectCommit()
+			},
+			run: func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+		},
+		{
+			name: "deadlock after deadlock gives up",
+			expect: func(m sqlmock.Sqlmock) {
+				for range 4 {
+					m.ExpectBegin()
+					m.ExpectExec(sqlPrefix("UPDATE sys_devices")).WillReturnError(errors.New("Error 1213 (40001): Deadlock found when trying to get lock"))
+					m.ExpectRollback()
+				}
+			},
+			run: func(s *sqlstore.Store) error {
+				_, err := s.DisableTokens(ctx, "umeng", "ios", []string{"t"}, "invalid")
+				return err
+			},
+			want: "sqlstore: DisableTokens: disable tokens: Error 1213",
+			is:   []error{},
+		},
+		{
+			name: "a later delivery fails: the message is rolled back",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(2, 1))
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(10, 1))
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run: func(s *sqlstore.Store) error {
+				m := &registry.PushMessage{Title: "t"}
+				ds := []*registry.Delivery{delivery("k1", "ios", base, "a"), delivery("k2", "android", base, "b")}
+				err := s.CreatePushMessage(ctx, m, ds)
+				if m.ID != 0 || ds[0].ID != 0 || ds[0].PushMessageID != 0 || m.IOS.IsSend {
+					return errors.New("m or ds changed by a failed CreatePushMessage")
+				}
+				return err
+			},
+			want: "sqlstore: CreatePushMessage: insert delivery: ",
+		},
+		{
+			name: "duplicate dedupe key is a conflict",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).
+					WillReturnError(errors.New("Error 1062 (23000): Duplicate entry 'k' for key 'ux_sys_push_messages_dedupe_key'"))
+				m.ExpectRollback()
+			},
+			run: func(s *sqlstore.Store) error {
+				return s.CreatePushMessage(ctx, &registry.PushMessage{Title: "t", DedupeKey: "k"}, nil)
+			},
+			want: `sqlstore: CreatePushMessage: dedupe key "k" exists: registry: conflict: Error 1062`,
+			is:   []error{registry.ErrConflict},
+		},
+		{
+			name: "lost claim rolls the finish back",
+			expect: func(m sqlmock.Sqlmock) {
+				expectFinishUntilUpdate(m)
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(0, 0))
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { return s.FinishDelivery(ctx, finishDelivery()) },
+			want: "sqlstore: FinishDelivery: delivery 5: registry: conflict: claim no longer held",
+			is:   []error{registry.ErrClaimLost},
+		},
+		{
+			name: "summary write fails: the delivery's outcome is rolled back",
+			expect: func(m sqlmock.Sqlmock) {
+				expectFinishUntilUpdate(m)
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { return s.FinishDelivery(ctx, finishDelivery()) },
+			want: "sqlstore: FinishDelivery: update summary: ",
+		},
+		{
+			name: "message lock fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT push_message_id, platform")).
+					WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "platform"}).AddRow(2, "ios"))
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { return s.FinishDelivery(ctx, finishDelivery()) },
+			want: "sqlstore: FinishDelivery: lock push message: ",
+		},
+		{
+			name: "claim select fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_deliveries WHERE state = ?")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, err := s.ClaimDeliveries(ctx, claim); return err },
+			want: "sqlstore: ClaimDeliveries: select due rows: ",
+		},
+		{
+			name: "claim stamp fails: no row stays claimed",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))
+				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET claim_token")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run: func(s *sqlstore.Store) error {
+				_, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: base, Limit: 5, Lease: time.Minute})
+				return err
+			},
+			want: "sqlstore: ClaimCenterMessages: stamp claims: ",
+		},
+		{
+			name: "logout update fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT id, user_num")).WillReturnRows(sqlmock.NewRows(linkRow).
+					AddRow(3, "A01", 7, 1, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { return s.DeactivateLink(ctx, "A01", 3) },
+			want: "sqlstore: DeactivateLink: deactivate link: ",
+		},
+		{
+			name:   "single statement: get",
+			expect: func(m sqlmock.Sqlmock) { m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnError(errDriver) },
+			run:    func(s *sqlstore.Store) error { _, err := s.GetDevice(ctx, 1); return err },
+			want:   "sqlstore: GetDevice: select device: ",
+		},
+		{
+			name: "single statement: no row",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT id, title")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+			},
+			run:  func(s *sqlstore.Store) error { _, err := s.GetPushMessage(ctx, 9); return err },
+			want: "sqlstore: GetPushMessage: push message 9: registry: not found",
+			is:   []error{registry.ErrNotFound},
+		},
+		{
+			name:   "single statement: list",
+			expect: func(m sqlmock.Sqlmock) { m.ExpectQuery(sqlPrefix("SELECT ud.id")).WillReturnError(errDriver) },
+			run: func(s *sqlstore.Store) error {
+				_, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"A01"}})
+				return err
+			},
+			want: "sqlstore: ListTargets: select targets: ",
+		},
+		{
+			name: "single statement: enqueue",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_message_center")).WillReturnError(errDriver)
+			},
+			run: func(s *sqlstore.Store) error {
+				return s.EnqueueCenterMessage(ctx, &registry.CenterMessage{Content: "c", Receivers: "A01"})
+			},
+			want: "sqlstore: EnqueueCenterMessage: insert center message: ",
+		},
+		{
+			name: "single statement: finish center message",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET send_state")).WillReturnResult(sqlmock.NewErrorResult(errDriver))
+			},
+			run: func(s *sqlstore.Store) error {
+				return s.FinishCenterMessage(ctx, &registry.CenterMessage{ID: 1, ClaimToken: "x.1"})
+			},
+			want: "sqlstore: FinishCenterMessage: rows affected: ",
+		},
+		{
+			name: "single statement: deliveries",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnError(errDriver)
+			},
+			run:  func(s *sqlstore.Store) error { _, err := s.ListDeliveries(ctx, 1); return err },
+			want: "sqlstore: ListDeliveries: select deliveries: ",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, mock, _ := mockStore(t)
+			tt.expect(mock)
+			err := tt.run(s)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Regexp(t, "^"+regexp.QuoteMeta(tt.want), err.Error())
+			is := tt.is
+			if is == nil {
+				is = []error{errDriver}
+			}
+			for _, target := range is {
+				assert.ErrorIs(t, err, target)
+			}
+		})
+	}
+}
+
+// TestClaimRetriedAfterDeadlockReturnsEachRowOnce: a claim the database
+// aborted halfway through reading its rows back is run again, and returns
+// only the rows of the run that committed.
+func TestClaimRetriedAfterDeadlockReturnsEachRowOnce(t *testing.T) {
+	s, mock, _ := mockStore(t)
+	cols := []string{"id", "title", "content", "extra_params_string", "notify_mode", "notify_level", "receivers", "send_state",
+		"send_result", "remark", "send_at", "attempts", "next_attempt_at", "claim_token", "lease_until", "created_at", "updated_at"}
+	row := func(id int64) []driver.Value {
+		return []driver.Value{id, "t", "c", nil, "push", 0, "A01", 0, nil, nil, nil, 1, nil, "x." + strconv.FormatInt(id, 10),
+			"2030-06-15 08:01:00", "2030-06-15 08:00:00", "2030-06-15 08:00:00"}
+	}
+	deadlock := errors.New("Error 1213 (40001): Deadlock found when trying to get lock")
+	for attempt := range 2 {
+		mock.ExpectBegin()
+		mock.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))
+		mock.ExpectExec(sqlPrefix("UPDATE sys_message_center SET claim_token")).WillReturnResult(sqlmock.NewResult(0, 2))
+		rows := sqlmock.NewRows(cols).AddRow(row(1)...).AddRow(row(2)...)
+		if attempt == 0 {
+			rows = rows.RowError(1, deadlock)
+			mock.ExpectQuery(sqlPrefix("SELECT id, title")).WillReturnRows(rows)
+			mock.ExpectRollback()
+			continue
+		}
+		mock.ExpectQuery(sqlPrefix("SELECT id, title")).WillReturnRows(rows)
+		mock.ExpectCommit()
+	}
+	got, err := s.ClaimCenterMessages(t.Context(), registry.ClaimParams{Now: base, Limit: 5, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, []int64{1, 2}, []int64{got[0].ID, got[1].ID})
+}
+
+// TestWithTxLeavesTheTransactionToTheHost: inside the host's transaction
+// the Store never begins, commits or rolls back; its writes go with the
+// host's.
+func TestWithTxLeavesTheTransactionToTheHost(t *testing.T) {
+	t.Run("sqlmock", func(t *testing.T) {
+		s, mock, db := mockStore(t)
+		mock.ExpectBegin()
+		mock.ExpectExec(sqlPrefix("INSERT INTO sys_message_center")).WillReturnResult(sqlmock.NewResult(4, 1))
+		mock.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
+		mock.ExpectRollback()
+		tx, err := db.BeginTx(t.Context(), nil)
+		require.NoError(t, err)
+		in := s.WithTx(tx)
+		m := &registry.CenterMessage{Content: "c", Receivers: "A01"}
+		require.NoError(t, in.EnqueueCenterMessage(t.Context(), m))
+		assert.Equal(t, int64(4), m.ID)
+		_, _, err = in.RegisterDevice(t.Context(), device("u", "ios", "t"), "A01")
+		require.ErrorIs(t, err, errDriver)
+		require.NoError(t, tx.Rollback())
+	})
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		for _, commit := range []bool{false, true} {
+			tx, err := db.BeginTx(ctx, nil)
+			require.NoError(t, err)
+			in := s.WithTx(tx)
+			m := &registry.CenterMessage{Content: "enqueued with the host's write", Receivers: "A01", NotifyMode: "push"}
+			require.NoError(t, in.EnqueueCenterMessage(ctx, m))
+			_, _, err = in.RegisterDevice(ctx, device("tx-"+map[bool]string{false: "a", true: "b"}[commit], "ios", "t"), "A01")
+			require.NoError(t, err)
+			if commit {
+				require.NoError(t, tx.Commit())
+			} else {
+				require.NoError(t, tx.Rollback())
+			}
+			_, err = s.GetCenterMessage(ctx, m.ID)
+			if commit {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, registry.ErrNotFound, "rolled back with the host's transaction")
+			}
+		}
+		assert.Equal(t, 1, count(t, db, "sys_devices"))
+	})
+}
+
+// TestMigrateErrors: the migration lock and the connection checks fail
+// clearly, and a lock taken is released.
+func TestMigrateErrors(t *testing.T) {
+	lockName := sqlmock.AnyArg()
+	tests := []struct {
+		name    string
+		dialect sqlstore.Dialect
+		expect  func(m sqlmock.Sqlmock)
+		want    string
+	}{
+		{
+			name:    "database name unreadable",
+			dialect: sqlstore.DialectMySQL,
+			expect:  func(m sqlmock.Sqlmock) { m.ExpectQuery(sqlPrefix("SELECT DATABASE()")).WillReturnError(errDriver) },
+			want:    "sqlstore: Migrate: lock: driver: connection reset",
+		},
+		{
+			name:    "no database in the DSN",
+			dialect: sqlstore.DialectMySQL,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT DATABASE()")).WillReturnRows(sqlmock.NewRows([]string{"d"}).AddRow(nil))
+			},
+			want: "sqlstore: Migrate: lock: the DSN names no database",
+		},
+		{
+			name:    "lock busy, then taken; utf8mb3 connection refused; lock released",
+			dialect: sqlstore.DialectMySQL,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT DATABASE()")).WillReturnRows(sqlmock.NewRows([]string{"d"}).AddRow("test"))
+				m.ExpectQuery(sqlPrefix("SELECT GET_LOCK(?, 5)")).WithArgs(lockName).WillReturnRows(sqlmock.NewRows([]string{"l"}).AddRow(0))
+				m.ExpectQuery(sqlPrefix("SELECT GET_LOCK(?, 5)")).WithArgs(lockName).WillReturnRows(sqlmock.NewRows([]string{"l"}).AddRow(1))
+				m.ExpectQuery(sqlPrefix("SELECT @@character_set_client")).
+					WillReturnRows(sqlmock.NewRows([]string{"a", "b"}).AddRow("utf8mb3", "utf8mb3"))
+				m.ExpectQuery(sqlPrefix("SELECT RELEASE_LOCK(?)")).WithArgs(lockName).WillReturnRows(sqlmock.NewRows([]string{"r"}).AddRow(1))
+			},
+			want: "sqlstore: Migrate: the connection's character set is utf8mb3/utf8mb3; 4-byte text such as emoji needs utf8mb4",
+		},
+		{
+			name:    "release fails too",
+			dialect: sqlstore.DialectMySQL,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT DATABASE()")).WillReturnRows(sqlmock.NewRows([]string{"d"}).AddRow("test"))
+				m.ExpectQuery(sqlPrefix("SELECT GET_LOCK(?, 5)")).WillReturnRows(sqlmock.NewRows([]string{"l"}).AddRow(1))
+				m.ExpectQuery(sqlPrefix("SELECT @@character_set_client")).WillReturnError(errDriver)
+				m.ExpectQuery(sqlPrefix("SELECT RELEASE_LOCK(?)")).WillReturnError(errDriver)
+			},
+			want: "sqlstore: Migrate: read character set: driver: connection reset\nunlock: driver: connection reset",
+		},
+		{
+			name:    "postgres advisory lock fails",
+			dialect: sqlstore.DialectPostgres,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectExec(sqlPrefix("SELECT pg_advisory_lock($1)")).WillReturnError(errDriver)
+			},
+			want: "sqlstore: Migrate: lock: driver: connection reset",
+		},
+		{
+			name:    "sqlite write lock fails",
+			dialect: sqlstore.DialectSQLite,
+			expect:  func(m sqlmock.Sqlmock) { m.ExpectExec(sqlPrefix("BEGIN IMMEDIATE")).WillReturnError(errDriver) },
+			want:    "sqlstore: Migrate: lock: driver: connection reset",
+		},
+		{
+			name:    "sqlite migration fails: rolled back",
+			dialect: sqlstore.DialectSQLite,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectExec(sqlPrefix("BEGIN IMMEDIATE")).WillReturnResult(sqlmock.NewResult(0, 0))
+				m.ExpectQuery(sqlPrefix("SELECT COUNT(*) FROM sqlite_master")).WillReturnError(errDriver)
+				m.ExpectExec(sqlPrefix("ROLLBACK")).WillReturnResult(sqlmock.NewResult(0, 0))
+			},
+			want: "sqlstore: Migrate: read push_schema_migrations: driver: connection reset",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, mock, err := sqlmock.New()
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: tt.dialect})
+			require.NoError(t, err)
+			tt.expect(mock)
+			err = s.Migrate(t.Context())
+			require.Error(t, err)
+			assert.Regexp(t, "^"+regexp.QuoteMeta(tt.want), err.Error())
+			assert.NoError(t, mock.ExpectationsWereMet())
+		})
+	}
+}

@@ -1,0 +1,135 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/tuisong/push/registry"
+)
+
+// DBTX is what the Store runs its statements on: a *sql.DB, a *sql.Conn or
+// a *sql.Tx satisfy it.
+//
+// When the value also has BeginTx (as *sql.DB and *sql.Conn do), the Store
+// runs every multi-statement operation in a transaction of its own.
+// Otherwise the value is taken to be a transaction the host owns: the Store
+// runs its statements on it directly and never commits or rolls back.
+type DBTX interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// txBeginner is the optional part of a DBTX that lets the Store own its
+// transactions.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// connOpener is what Migrate needs: one dedicated connection to hold the
+// migration lock on.
+type connOpener interface {
+	Conn(ctx context.Context) (*sql.Conn, error)
+}
+
+// Options configures a Store.
+type Options struct {
+	// Dialect is the database behind the DBTX: DialectMySQL (MySQL 8 or
+	// MariaDB 10.6 and later), DialectPostgres or DialectSQLite. Required.
+	Dialect Dialect
+	// Location is the zone of every DATETIME value the Store writes and
+	// compares. The brief's columns hold wall-clock times without a zone,
+	// so set it to the zone the other programs that write these tables use
+	// (the zone of their NOW()). Default: time.UTC.
+	Location *time.Location
+	// Now is the clock of created_at, updated_at and token_disabled_at.
+	// Claims never read it: they use the Now of their registry.ClaimParams.
+	// Default: time.Now.
+	Now func() time.Time
+}
+
+func (o Options) validate() error {
+	switch o.Dialect {
+	case DialectMySQL, DialectPostgres, DialectSQLite:
+		return nil
+	case "":
+		return errors.New("sqlstore: Options.Dialect is required (mysql, postgres or sqlite)")
+	default:
+		return fmt.Errorf("sqlstore: Options.Dialect %q is not one of mysql, postgres, sqlite", string(o.Dialect))
+	}
+}
+
+// Store is the database/sql implementation of registry.Store. It is safe
+// for concurrent use, and any number of Stores, in one process or many,
+// may share one database.
+type Store struct {
+	q       DBTX
+	begin   txBeginner // nil when q is the host's transaction
+	conns   connOpener // nil unless q is a *sql.DB (or has Conn)
+	dialect Dialect
+	loc     *time.Location
+	now     func() time.Time
+}
+
+var _ registry.Store = (*Store)(nil)
+
+// New returns a Store that runs its statements on db. It neither connects
+// nor checks the schema: call Migrate once at start-up for that.
+func New(db DBTX, opts Options) (*Store, error) {
+	if isNil(db) {
+		return nil, errors.New("sqlstore: db is nil")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if b, ok := db.(txBeginner); ok {
+		s.begin = b
+	}
+	if c, ok := db.(connOpener); ok {
+		s.conns = c
+	}
+	return s, nil
+}
+
+// isNil reports whether db is nil or a nil pointer (a nil *sql.DB in the
+// interface).
+func isNil(db DBTX) bool {
+	if db == nil {
+		return true
+	}
+	v := reflect.ValueOf(db)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// WithTx returns a Store whose operations run inside the host's
+// transaction tx: nothing is committed or rolled back by the Store, and an
+// operation's writes become visible when the host commits. Use it to
+// enqueue a center message atomically with the host's own writes.
+//
+// A failed statement inside tx is the host's to handle: on PostgreSQL it
+// aborts tx, and every Store operation reports the error it got. Migrate
+// is not available on the returned Store. On MySQL the Store's own
+// transactions run at READ COMMITTED; run tx at that level too when it
+// calls FinishDelivery, so that the summary it writes reads the other
+// deliveries' latest state.
+func (s *Store) WithTx(tx *sql.Tx) *Store {
+	c := *s
+	c.q = tx
+	c.begin = nil
+	c.conns = nil
+	return &c
+}
+
+// Dialect reports the dialect the Store was built for.
+func (s *Store) Dialect() Dialect { return s.dialect }

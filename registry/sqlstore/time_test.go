@@ -1,0 +1,152 @@
+package sqlstore_test
+
+import (
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// rawTime returns the stored text of a DATETIME column of a row, without
+// the zeros of unused fractional digits.
+func rawTime(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column string, id int64) string {
+	t.Helper()
+	expr := "CAST(" + column + " AS TEXT)" // SQLite: no DATETIME column type, so no parsing by the driver
+	switch d {
+	case sqlstore.DialectMySQL:
+		expr = "CAST(" + column + " AS CHAR)"
+	case sqlstore.DialectPostgres:
+		expr = column + "::text"
+	}
+	var v string
+	require.NoError(t, db.QueryRowContext(t.Context(), rebindTest(d, "SELECT "+expr+" FROM "+table+" WHERE id = ?"), id).Scan(&v))
+	if d == sqlstore.DialectMySQL && len(v) == len("2006-01-02 15:04:05.000000") && v[19:] == ".000000" {
+		v = v[:19]
+	}
+	return v
+}
+
+// TestLocation: DATETIME values are written and compared as wall-clock
+// times in Options.Location, so they agree with rows other programs write
+// with their own NOW(); second-precision values they write compare
+// correctly with the store's microsecond ones.
+func TestLocation(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		db, _ := dbtest.Open(t, d)
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Location: cst, Now: fixedClock(base)})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(ctx))
+
+		m := &registry.CenterMessage{Content: "ours", Receivers: "A01", NotifyMode: "push", SendAt: ptr(at(time.Hour))}
+		require.NoError(t, s.EnqueueCenterMessage(ctx, m))
+		assert.Equal(t, "2030-06-15 17:00:00", rawTime(t, db, d, "sys_message_center", "send_at", m.ID), "wall clock in Location")
+		assert.Equal(t, "2030-06-15 16:00:00", rawTime(t, db, d, "sys_message_center", "created_at", m.ID))
+		got, err := s.GetCenterMessage(ctx, m.ID)
+		require.NoError(t, err)
+		assert.True(t, at(time.Hour).Equal(*got.SendAt), "read back as the same instant, got %v", got.SendAt)
+		assert.Equal(t, cst, got.SendAt.Location())
+
+		// Another program's row, due at 16:30 its time (08:30 UTC), to
+		// the second.
+		_, err = db.ExecContext(ctx, `INSERT INTO sys_message_center (content, receivers, notify_mode, send_state, send_at, created_at, updated_at)
+			VALUES ('theirs', 'A02', 'push', 0, '2030-06-15 16:30:00', '2030-06-15 16:00:00', '2030-06-15 16:00:00')`)
+		require.NoError(t, err)
+		claim := func(now time.Time) []string {
+			cs, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: 10, Lease: time.Nanosecond})
+			require.NoError(t, err)
+			var out []string
+			for _, c := range cs {
+				out = append(out, c.Content)
+			}
+			return out
+		}
+		assert.Empty(t, claim(at(30*time.Minute-time.Millisecond)), "not due a millisecond early")
+		assert.Equal(t, []string{"theirs"}, claim(at(30*time.Minute)), "due on the second")
+		assert.Equal(t, []string{"theirs"}, claim(at(30*time.Minute+500*time.Millisecond)), "a lease of 1ns has run out")
+		assert.Equal(t, []string{"ours", "theirs"}, claim(at(time.Hour+time.Microsecond)))
+	})
+}
+
+// TestMySQLDSNSettingsDoNotMatter: the store reads and writes the same
+// values whatever the host's DSN says about times, placeholders, found
+// rows or multiple statements.
+func TestMySQLDSNSettingsDoNotMatter(t *testing.T) {
+	db, dsn := dbtest.Open(t, sqlstore.DialectMySQL)
+	plain, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectMySQL, Now: fixedClock(base)})
+	require.NoError(t, err)
+	require.NoError(t, plain.Migrate(t.Context()))
+
+	cfg, err := mysql.ParseDSN(dsn)
+	require.NoError(t, err)
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	cfg.ParseTime = true
+	cfg.Loc = shanghai
+	cfg.InterpolateParams = true
+	cfg.ClientFoundRows = true
+	cfg.MultiStatements = true
+	other, err := sqlstore.New(dbtest.OpenPool(t, sqlstore.DialectMySQL, cfg.FormatDSN()), sqlstore.Options{Dialect: sqlstore.DialectMySQL, Now: fixedClock(base)})
+	require.NoError(t, err)
+
+	ctx := t.Context()
+	for i, s := range []*sqlstore.Store{plain, other} {
+		uuid := []string{"plain", "other"}[i]
+		dev, _, err := s.RegisterDevice(ctx, device(uuid, registry.PlatformIOS, "tok-"+uuid), "A01")
+		require.NoError(t, err)
+		// Registering again changes nothing but updated_at, which the
+		// fixed clock keeps: found rows and changed rows differ.
+		again, _, err := s.RegisterDevice(ctx, device(uuid, registry.PlatformIOS, "tok-"+uuid), "A01")
+		require.NoError(t, err)
+		assert.Equal(t, dev, again)
+		assert.Equal(t, base, dev.CreatedAt)
+
+		m := &registry.PushMessage{Title: uuid, ExpireAt: ptr(at(time.Hour + 123456*time.Microsecond))}
+		require.NoError(t, s.CreatePushMessage(ctx, m, []*registry.Delivery{delivery(uuid, registry.PlatformIOS, at(time.Second), "tok-"+uuid)}))
+		got, err := s.GetPushMessage(ctx, m.ID)
+		require.NoError(t, err)
+		assert.True(t, m.ExpireAt.Equal(*got.ExpireAt), "expire_at %v", got.ExpireAt)
+
+		ds, err := s.ClaimDeliveries(ctx, registry.ClaimParams{Now: at(time.Second), Limit: 1, Lease: time.Minute, Kind: registry.ClaimSend})
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		assert.Equal(t, uuid, ds[0].IdempotencyKey)
+		assert.True(t, at(time.Second).Equal(ds[0].NextAttemptAt))
+		assert.True(t, at(time.Minute+time.Second).Equal(*ds[0].LeaseUntil))
+		d := ds[0]
+		d.State = registry.DeliveryDone
+		require.NoError(t, s.FinishDelivery(ctx, &d))
+		require.ErrorIs(t, s.FinishDelivery(ctx, &d), registry.ErrClaimLost, "the token is spent, found rows or not")
+		n, err := s.DisableTokens(ctx, "", registry.PlatformIOS, []string{"tok-" + uuid}, "gone")
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), n)
+		n, err = s.DisableTokens(ctx, "", registry.PlatformIOS, []string{"tok-" + uuid}, "gone")
+		require.NoError(t, err)
+		assert.Zero(t, n, "already disabled")
+	}
+	assert.Equal(t, "2030-06-15 08:00:01", rawTime(t, db, sqlstore.DialectMySQL, "sys_push_deliveries", "next_attempt_at", 2),
+		"the parseTime/loc pool wrote UTC wall clock too")
+}
+
+// TestMySQLConnectionMustBeUTF8MB4: a DSN whose character set cannot carry
+// emoji is refused by Migrate with a message that says what to change.
+func TestMySQLConnectionMustBeUTF8MB4(t *testing.T) {
+	_, dsn := dbtest.Open(t, sqlstore.DialectMySQL)
+	cfg, err := mysql.ParseDSN(dsn)
+	require.NoError(t, err)
+	cfg.Params = map[string]string{"charset": "utf8"}
+	s, err := sqlstore.New(dbtest.OpenPool(t, sqlstore.DialectMySQL, cfg.FormatDSN()), sqlstore.Options{Dialect: sqlstore.DialectMySQL})
+	require.NoError(t, err)
+	err = s.Migrate(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sqlstore: Migrate: the connection's character set is utf8mb3/utf8mb3")
+	assert.Contains(t, err.Error(), "charset=utf8mb4")
+}

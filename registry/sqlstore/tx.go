@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// maxTxAttempts bounds how often the Store runs a transaction of its own
+// that the database rolled back to break a deadlock (or, on SQLite, that
+// found the database busy). Such a transaction changed nothing, so running
+// it again is safe; the contention that caused it is short-lived.
+const maxTxAttempts = 4
+
+// inTx runs fn in a transaction. When the Store owns its transactions it
+// begins one, commits it when fn succeeds and rolls it back otherwise,
+// running it again after a deadlock. Inside the host's transaction
+// (WithTx, or a DBTX without BeginTx) fn runs on it directly, once.
+func (s *Store) inTx(ctx context.Context, fn func(q DBTX) error) error {
+	if s.begin == nil {
+		return fn(s.q)
+	}
+	for attempt := 1; ; attempt++ {
+		err := s.runTx(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || ctx.Err() != nil || s.dialect.classify(err) != classRetry {
+			return err
+		}
+	}
+}
+
+func (s *Store) runTx(ctx context.Context, fn func(q DBTX) error) error {
+	tx, err := s.begin.BeginTx(ctx, s.txOptions())
+	if err != nil {
+		return step("begin", err)
+	}
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, step("rollback", rbErr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return step("commit", err)
+	}
+	return nil
+}
+
+// txOptions: on MySQL the Store's transactions run at READ COMMITTED, so
+// that InnoDB takes no gap locks (fewer deadlocks between hosts) and a
+// statement after a lock wait reads the rows the lock holder committed.
+// PostgreSQL runs at READ COMMITTED by default; SQLite has one level.
+func (s *Store) txOptions() *sql.TxOptions {
+	if s.dialect == DialectMySQL {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
+}
+
+func (s *Store) exec(ctx context.Context, q DBTX, query string, args ...any) (sql.Result, error) {
+	return q.ExecContext(ctx, s.dialect.rebind(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, q DBTX, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, s.dialect.rebind(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q DBTX, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, s.dialect.rebind(query), args...)
+}
+
+// insert runs an INSERT of one row and returns its id: from RETURNING on
+// PostgreSQL (pgx has no LastInsertId), from LastInsertId elsewhere.
+func (s *Store) insert(ctx context.Context, q DBTX, query string, args ...any) (int64, error) {
+	if s.dialect == DialectPostgres {
+		var id int64
+		if err := s.queryRow(ctx, q, query+" RETURNING id", args...).Scan(&id); err != nil {
+			return 0, err
+		}
+		return id, nil
+	}
+	res, err := s.exec(ctx, q, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("last insert id: %w", err)
+	}
+	return id, nil
+}
+
+// affected returns how many rows a write changed. Every guarded write of
+// the Store changes a column it matched on (a claim token, a NULL
+// token_disabled_at), so MySQL's "changed rows" and "found rows" (the
+// DSN's clientFoundRows) agree.
+func affected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return n, nil
+}
