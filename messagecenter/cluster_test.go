@@ -301,10 +301,17 @@ func TestCrashedScannerIsFinishedByAnother(t *testing.T) {
 			}
 			assert.Equal(t, 1, resent, "only the stalled call was sent again, with its own key")
 			assert.Len(t, c.keys, rows)
+			// The stalled call may or may not have reached the fake before its
+			// client gave up (the Indeterminate case): its device gets the
+			// push once or twice, every other device exactly once.
+			extra := 0
 			for i := range rows {
 				_, tok := userToken(i)
-				assert.Equal(t, 1, c.fake.DeliveryCount(tok), "device %d", i)
+				n := c.fake.DeliveryCount(tok)
+				assert.GreaterOrEqual(t, n, 1, "device %d: nothing lost", i)
+				extra += n - 1
 			}
+			assert.LessOrEqual(t, extra, 1, "only the stalled call can have been shown twice")
 		})
 	}
 }
