@@ -449,3 +449,52 @@ func TestSessionTimeZone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"now-no-send-at", "send-at-now", "in-ten-minutes"}, sentTitles())
 }
+
+// TestInvalidTokenLifecycle: the vendor reports a token invalid; the
+// device's token is disabled and skipped by later pushes until the device
+// registers again.
+func TestInvalidTokenLifecycle(t *testing.T) {
+	c := newCluster(t, sqlstore.DialectSQLite, clusterOpts{n: 1})
+	in := c.instances[0]
+	ctx := context.Background()
+	u, tok := userToken(1)
+	_, err := in.svc.RegisterDevice(ctx, push.Device{UserNum: u, UUID: "phone", Platform: "android", PushToken: tok})
+	require.NoError(t, err)
+	c.fake.MarkInvalid(tok) // the app was uninstalled
+
+	enqueue := func() int64 {
+		m := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: u}
+		require.NoError(t, in.store.EnqueueCenterMessage(ctx, &m))
+		return m.ID
+	}
+	first := enqueue()
+	_, err = in.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	row, err := in.store.GetCenterMessage(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateFailed, row.SendState, "the only delivery failed for good")
+	assert.Contains(t, row.Remark, "invalid_token")
+	targets, err := in.store.ListTargets(ctx, registry.TargetQuery{UserNums: []string{u}})
+	require.NoError(t, err)
+	assert.Empty(t, targets, "the token is disabled")
+
+	second := enqueue()
+	_, err = in.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	row, err = in.store.GetCenterMessage(ctx, second)
+	require.NoError(t, err)
+	assert.Contains(t, row.Remark, "no active device", "the disabled token is skipped")
+	sendsBefore := len(c.fake.Sends())
+
+	newTok := umengtest.AndroidToken(u + "-reinstalled")
+	_, err = in.svc.RegisterDevice(ctx, push.Device{UserNum: u, UUID: "phone", Platform: "android", PushToken: newTok})
+	require.NoError(t, err)
+	third := enqueue()
+	_, err = in.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	row, err = in.store.GetCenterMessage(ctx, third)
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateSent, row.SendState)
+	assert.Equal(t, 1, c.fake.DeliveryCount(newTok), "pushed again after re-registering")
+	assert.Len(t, c.fake.Sends(), sendsBefore+1)
+}
