@@ -11,6 +11,10 @@ const (
 // DefaultPushPlatform is the brief's default sys_devices.push_platform.
 const DefaultPushPlatform = "umeng"
 
+// TokenTakenOver is the TokenDisabledReason of a device whose token another
+// device registered since.
+const TokenTakenOver = "token registered by another device"
+
 // Device is a row of sys_devices.
 type Device struct {
 	ID           int64

@@ -8,7 +8,11 @@ type Devices interface {
 	// PushPlatform, Name, OS and OSVersion, and clearing any token
 	// disablement; then, in the same transaction, activates the link of
 	// userNum to the device and deactivates the device's links to every other
-	// user. It returns the stored device and link.
+	// user. A vendor token reaches one app install, so the same token on any
+	// other device of the same (PushPlatform, Platform) is disabled (reason
+	// TokenTakenOver): an app reinstalled under a new uuid must not receive
+	// the pushes of its old record's user. It returns the stored device and
+	// link.
 	RegisterDevice(ctx context.Context, d *Device, userNum string) (Device, UserDevice, error)
 	// GetDevice returns the device with id, or ErrNotFound.
 	GetDevice(ctx context.Context, id int64) (Device, error)

@@ -49,6 +49,15 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	dev.TokenDisabledAt = nil
 	dev.TokenDisabledReason = ""
 	dev.UpdatedAt = now
+	for _, other := range s.devices {
+		if other.ID != dev.ID && other.PushToken == dev.PushToken && other.Platform == dev.Platform &&
+			other.PushPlatform == dev.PushPlatform && other.TokenDisabledAt == nil {
+			disabledAt := now
+			other.TokenDisabledAt = &disabledAt
+			other.TokenDisabledReason = registry.TokenTakenOver
+			other.UpdatedAt = now
+		}
+	}
 
 	// One active user per device: whoever registers the device last is
 	// its user; every other user's link to it is logged out.

@@ -203,6 +203,27 @@ func testDevices(t *testing.T, f Factory) {
 		assert.Len(t, targetsOf(t, s, "dis-user"), 1)
 	})
 
+	t.Run("TokenTakenOverByAnotherDevice", func(t *testing.T) {
+		// The app is reinstalled and registers under a new uuid, with the
+		// token the old record still holds, for another user.
+		old, _ := register(t, s, newDevice("take-old", registry.PlatformAndroid, "take-token"), "take-user-a")
+		other, _ := register(t, s, newDevice("take-ios", registry.PlatformIOS, "take-token"), "take-user-c")
+		fresh, _ := register(t, s, newDevice("take-new", registry.PlatformAndroid, "take-token"), "take-user-b")
+
+		assert.Empty(t, targetsOf(t, s, "take-user-a"), "the old record no longer reaches the phone")
+		got := targetsOf(t, s, "take-user-b")
+		require.Len(t, got, 1)
+		assert.Equal(t, fresh.ID, got[0].DeviceID)
+		oldNow, err := s.GetDevice(t.Context(), old.ID)
+		require.NoError(t, err)
+		require.NotNil(t, oldNow.TokenDisabledAt)
+		assert.Equal(t, registry.TokenTakenOver, oldNow.TokenDisabledReason)
+		assert.Len(t, targetsOf(t, s, "take-user-c"), 1, "the same token on another platform is another app")
+		otherNow, err := s.GetDevice(t.Context(), other.ID)
+		require.NoError(t, err)
+		assert.Nil(t, otherNow.TokenDisabledAt)
+	})
+
 	t.Run("OneActiveUser", func(t *testing.T) {
 		shared := newDevice("one-uuid", registry.PlatformIOS, "one-token")
 		dev, linkA := register(t, s, shared, "one-a")

@@ -61,6 +61,11 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 		if dev, err = s.upsertDevice(ctx, q, &in, s.timeArg(now)); err != nil {
 			return step("upsert device", err)
 		}
+		if _, err = s.exec(ctx, q, `UPDATE sys_devices SET token_disabled_at = ?, token_disabled_reason = ?, updated_at = ?
+			WHERE push_device_token = ? AND platform = ? AND push_platform = ? AND id <> ? AND token_disabled_at IS NULL`,
+			s.timeArg(now), registry.TokenTakenOver, s.timeArg(now), dev.PushToken, dev.Platform, dev.PushPlatform, dev.ID); err != nil {
+			return step("disable the token on other devices", err)
+		}
 		link, err = s.activateLink(ctx, q, dev.ID, userNum, now)
 		return err
 	})

@@ -52,6 +52,7 @@ func expectRegister(m sqlmock.Sqlmock) {
 	m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 	m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 		AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+	m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnResult(sqlmock.NewResult(0, 0))
 	m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}))
 	m.ExpectExec(sqlPrefix("INSERT INTO sys_user_devices")).WillReturnResult(sqlmock.NewResult(3, 1))
 	m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnResult(sqlmock.NewResult(0, 0))
@@ -107,6 +108,7 @@ func TestDriverErrors(t *testing.T) {
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 					AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnResult(sqlmock.NewResult(0, 0))
 				m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).
 					WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}).AddRow(3, "2030-06-14 08:00:00"))
 				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 1")).WillReturnResult(sqlmock.NewResult(0, 1))
@@ -115,6 +117,19 @@ func TestDriverErrors(t *testing.T) {
 			},
 			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
 			want: "sqlstore: RegisterDevice: deactivate other links: ",
+		},
+		{
+			name: "disabling the token elsewhere fails: nothing is kept",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
+				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
+					AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: disable the token on other devices: ",
 		},
 		{
 			name: "commit fails",
