@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-resty/resty/v2"
 
@@ -36,11 +37,19 @@ const MaxTokens = 500
 // Client is an Umeng U-Push server API client. It implements
 // provider.Provider, provider.StatusQuerier and provider.Canceler, and may be
 // used by many goroutines at once.
+//
+// No formatting of a Client shows a secret: *Client implements fmt.Formatter
+// and slog.LogValuer, and the credentials sit behind a pointer, which fmt
+// prints as an address when it meets it inside a value.
 type Client struct {
-	cfg     Config
-	baseURL string
-	http    *resty.Client
-	log     *slog.Logger
+	creds    *credentials
+	baseURL  string
+	timeout  time.Duration
+	now      func() time.Time
+	testMode bool
+	strategy Strategy
+	http     *resty.Client
+	log      *slog.Logger
 }
 
 var (
@@ -68,10 +77,14 @@ func New(cfg Config) (*Client, error) {
 		SetDisableWarn(true).
 		SetRetryCount(0)
 	return &Client{
-		cfg:     cfg,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"),
-		http:    rc,
-		log:     cfg.Logger,
+		creds:    &credentials{ios: cfg.IOS, android: cfg.Android},
+		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
+		timeout:  cfg.Timeout,
+		now:      cfg.Now,
+		testMode: cfg.TestMode,
+		strategy: cfg.Strategy,
+		http:     rc,
+		log:      cfg.Logger,
 	}, nil
 }
 
@@ -82,7 +95,7 @@ func (c *Client) Name() string { return Name }
 // credentials, or an unknown one, gets the zero Capabilities: it supports no
 // audience.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
-	if !c.cfg.app(p).configured() {
+	if !c.creds.app(p).configured() {
 		return provider.Capabilities{}
 	}
 	limit := MaxAndroidPayloadBytes
@@ -134,7 +147,7 @@ func (c *Client) appFor(op string, p provider.Platform) (App, error) {
 	if !p.Valid() {
 		return App{}, invalid("platform", "must be \"ios\" or \"android\", got \""+string(p)+"\"")
 	}
-	app := c.cfg.app(p)
+	app := c.creds.app(p)
 	if !app.configured() {
 		return App{}, notConfigured(op, p)
 	}
@@ -142,7 +155,7 @@ func (c *Client) appFor(op string, p provider.Platform) (App, error) {
 }
 
 // timestamp is Umeng's "timestamp" field: milliseconds, as a string.
-func (c *Client) timestamp() string { return strconv.FormatInt(c.cfg.Now().UnixMilli(), 10) }
+func (c *Client) timestamp() string { return strconv.FormatInt(c.now().UnixMilli(), 10) }
 
 // post makes one signed call. It never retries. The body is signed and sent
 // exactly as given.
@@ -155,7 +168,7 @@ func (c *Client) post(ctx context.Context, op string, p provider.Platform, app A
 	endpoint := c.baseURL + path
 	sign := Sign(http.MethodPost, endpoint, body, app.AppMasterSecret)
 
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	// Once the whole request is written Umeng may act on it, so a failure
 	// after that point is Indeterminate rather than Temporary.
@@ -180,7 +193,7 @@ func (c *Client) post(ctx context.Context, op string, p provider.Platform, app A
 		c.logCall(ctx, op, p, path, 0, e)
 		return nil, e
 	}
-	a, err := decodeAnswer(op, resp.StatusCode(), resp.Header(), resp.Body(), c.cfg.Now(), sign, app.AppMasterSecret)
+	a, err := decodeAnswer(op, resp.StatusCode(), resp.Header(), resp.Body(), c.now(), sign, app.AppMasterSecret)
 	if err != nil {
 		c.logCall(ctx, op, p, path, resp.StatusCode(), err)
 		return nil, err

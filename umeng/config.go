@@ -103,9 +103,12 @@ type Config struct {
 	// fail with an Auth error naming the platform.
 	IOS     App
 	Android App
-	// TestMode sends production_mode "false": on iOS Umeng then uses the APNs
-	// sandbox, on Android only the app's registered test devices receive the
-	// push. Default false, that is production, as DESIGN.md requires.
+	// TestMode sends production_mode "false". Umeng's test mode applies to
+	// broadcast and groupcast only, which then reach the app's registered
+	// test devices alone. Every other cast (unicast, listcast, filecast,
+	// customizedcast) is delivered and rate-limited as usual, so TestMode
+	// does not keep those from real users. Default false, that is
+	// production, as DESIGN.md requires.
 	TestMode bool
 	// HTTPClient carries the requests. Default: a new client with its own
 	// transport. The client is copied, never modified; its Timeout, if set,
@@ -173,17 +176,6 @@ func (c Config) validate() error {
 		return configError("strategy", fmt.Sprintf("unknown strategy %d", int(c.Strategy)))
 	}
 	return nil
-}
-
-// app returns the credentials for p.
-func (c Config) app(p provider.Platform) App {
-	switch p {
-	case provider.IOS:
-		return c.IOS
-	case provider.Android:
-		return c.Android
-	}
-	return App{}
 }
 
 // configError reports a bad Config field. It wraps a *provider.FieldError so

@@ -35,12 +35,19 @@
 // # Payloads
 //
 // On Android the Notification becomes a "notification" (title, text, ticker,
-// sound, image) or, when Silent, a "message" whose body.custom is
-// Options.Custom or else the Notification body. Extras go to payload.extra.
+// sound, image) whose Extras go to payload.extra or, when Silent, a
+// "message". Umeng ignores payload.extra on messages, so a message carries
+// everything in body.custom: Options.Custom when set (Extras are then
+// refused rather than lost), or else a JSON string holding the object
+//
+//	{"title":"…","body":"…","extras":{"key":"value",…}}
+//
+// with empty members left out; the app decodes it from UMessage.custom.
 // On iOS it becomes aps (alert as a string when there is only a body, as an
 // object with a title or subtitle; badge, sound, category, thread-id,
-// mutable-content; content-available for silent pushes) and Extras become
-// top-level keys. Subtitle is iOS-only and Image Android-only. Everything
+// mutable-content; content-available for silent pushes) and Extras, like
+// Options.IOSKeys, become top-level keys whose values Umeng accepts as
+// strings only. Subtitle is iOS-only and Image Android-only. Everything
 // Umeng-specific (after_open and its url, activity or custom; display type;
 // icons; builder_id; the play_* flags; badges; channel_properties; mipush;
 // max_send_num; raw iOS keys; receipts) is set with an [Options] in
@@ -52,10 +59,19 @@
 // Send, Status, Cancel and Upload never retry and never sleep. Send makes one
 // call, or two with StrategyFilecast (upload, then send). The idempotency key
 // goes to policy.out_biz_no on task casts, the only casts Umeng deduplicates.
-// Schedules are sent in Beijing time (yyyy-MM-dd HH:mm:ss) without needing
-// tzdata. A StartTime that is no longer in the future is left out, so a
-// retried scheduled push goes at once instead of failing; an ExpireTime in
-// the past or more than seven days after the start is rejected.
+//
+// Schedules are sent in Beijing time (yyyy-MM-dd HH:mm:ss, to the second)
+// without needing tzdata. Umeng refuses a start_time that is not in the
+// future by its clock, so a StartTime less than a minute ahead once
+// truncated to the second, or already past, is left out and the push goes
+// at once: a retried scheduled push is sent rather than failing for good.
+// Umeng honours start_time on task casts only and sends every other cast at
+// once, so a StartTime a minute or more ahead on a unicast, listcast or
+// customizedcast by alias is an InvalidRequest error naming "start_time"
+// (use StrategyFilecast to schedule pushes to tokens), as is one more than
+// seven days ahead. An ExpireTime that is not in the future, or more than
+// seven days after the start, is rejected. policy.max_send_num takes 0
+// (Umeng's default) or at least MinMaxSendNum.
 //
 // # Errors
 //
@@ -73,15 +89,17 @@
 //   - HTTP 429 and Umeng's rate codes are RateLimited (with Retry-After when
 //     sent); the daily broadcast allowance is QuotaExceeded.
 //   - Token codes are InvalidToken. Umeng does not say which token, so on a
-//     listcast the caller cannot tell which of its tokens is dead.
+//     listcast the caller cannot tell which of its tokens is dead. No device
+//     bound to an alias (2010) is InvalidRequest: no token is at fault.
 //   - HTTP 5xx, Umeng's busy codes and transport errors before the request
 //     was written are Temporary; a context that ended before sending is too.
 //   - A failure after the whole request was written (a timeout, a lost
 //     connection, an unreadable 200) is Indeterminate: Umeng may have sent
-//     the push.
+//     the push. So is Umeng's own asynchronous timeout, 4021.
 //
 // Errors, logs and Receipt.Raw never contain the App Master Secret, the sign
-// or a URL with its query.
+// or a URL with its query; neither does a Client, an App or a Config printed
+// with any fmt verb or logged with slog.
 //
 // # Testing
 //

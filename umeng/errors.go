@@ -62,6 +62,10 @@ func notConfigured(op string, p provider.Platform) error {
 // caller should do. Codes not listed fall back by range: the rest of 1xxx
 // and 2xxx are request errors; anything else is not classified (ok false),
 // and the HTTP status decides.
+//
+// The codes the fake server in umengtest invents where Umeng documents
+// none (its documentation marks them) are not listed: they all lie in the
+// 1xxx and 2xxx ranges and come out InvalidRequest, as the fake means them.
 func kindOfCode(code string) (kind provider.Kind, ok bool) {
 	switch code {
 	case
@@ -79,10 +83,14 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"2035", // the APNs certificate of a scheduled task expired
 		"2052", // the timestamp is rejected (clock)
 		"2054", // the server IP is not on the app's whitelist
+		"4003", // the appkey is malformed
 		"4012", // no permission for this call
-		"4018", // appkey and app master secret do not match
+		"4015", // Umeng has no information on the app
+		"4024", // illegal access
 		"5001", // the APNs certificate does not exist
-		"5007": // the APNs certificate or its password is wrong
+		"5007", // the APNs certificate or its password is wrong
+		"5008", // the APNs certificate is unknown to Apple
+		"5009": // the TLS handshake with APNs failed (certificate)
 		return provider.Auth, true
 	case
 		"2026", // too many task sends per minute
@@ -92,12 +100,18 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"2012": // today's broadcast allowance is spent
 		return provider.QuotaExceeded, true
 	case
-		"2010", // no device token for the alias
+		"4010", // the device token is malformed
 		"4014", // the device token does not belong to this appkey
 		"4020", // the device token is unknown
+		"4025", // every device token of the send failed
 		"5000", // the device token is wrong
 		"5005": // the device token is malformed
 		return provider.InvalidToken, true
+	case
+		// Umeng's own asynchronous service timed out: it may or may not
+		// have taken the push, so retrying may show it twice.
+		"4021":
+		return provider.Indeterminate, true
 	case
 		"2013", // the task is still queued; ask again later
 		"2014", // the cancel did not go through; try again later
@@ -111,7 +125,6 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"4000", // Umeng system error
 		"4001", // Umeng is busy
 		"4009", // an Umeng server queue is full
-		"4021", // Umeng internal error, retryable
 		"4023", // Umeng internal error, retryable
 		"5006", // Umeng could not open a connection to APNs
 		"6002", // Umeng internal error, retryable
@@ -142,7 +155,8 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"2002", // start_time is not in the future
 		"2003", // expire_time is not after start_time
 		"2009", // customizedcast without alias or file_id
-		"2016", // groupcast without filter
+		"2010", // no device is bound to the aliases: nothing to send, no token at fault
+		"2016", // groupcast without filter or group_id
 		"2018", // filecast without file_id
 		"2019", // the file_id does not exist
 		"2022", // the payload is too long
@@ -151,6 +165,7 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"2029", // upload without content
 		"2031", // the filter is malformed
 		"2036", // the timestamp is malformed
+		"4018", // the file's remote address is wrong
 		"5002", // "d" and "p" are reserved payload keys
 		"5003", // the alert is empty
 		"5004": // the alert has the wrong type

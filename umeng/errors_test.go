@@ -23,6 +23,7 @@ func TestKindOfCode(t *testing.T) {
 		quota   = provider.QuotaExceeded
 		token   = provider.InvalidToken
 		temp    = provider.Temporary
+		indet   = provider.Indeterminate
 		invalid = provider.InvalidRequest
 	)
 	tests := []struct {
@@ -35,19 +36,23 @@ func TestKindOfCode(t *testing.T) {
 		{"2004", auth, true}, {"2007", auth, true}, {"2021", auth, true},
 		{"2027", auth, true}, {"2028", auth, true}, {"2032", auth, true},
 		{"2033", auth, true}, {"2034", auth, true}, {"2035", auth, true},
-		{"2052", auth, true}, {"2054", auth, true}, {"4012", auth, true},
-		{"4018", auth, true}, {"5001", auth, true}, {"5007", auth, true},
+		{"2052", auth, true}, {"2054", auth, true}, {"4003", auth, true},
+		{"4012", auth, true}, {"4015", auth, true}, {"4024", auth, true},
+		{"5001", auth, true}, {"5007", auth, true}, {"5008", auth, true},
+		{"5009", auth, true},
 		// Rate and quota.
 		{"2026", rate, true}, {"2050", rate, true}, {"2012", quota, true},
 		// Tokens.
-		{"2010", token, true}, {"4014", token, true}, {"4020", token, true},
-		{"5000", token, true}, {"5005", token, true},
+		{"4010", token, true}, {"4014", token, true}, {"4020", token, true},
+		{"4025", token, true}, {"5000", token, true}, {"5005", token, true},
+		// Umeng's own timeout: it may have taken the push.
+		{"4021", indet, true},
 		// Retryable.
 		{"2013", temp, true}, {"2014", temp, true}, {"2020", temp, true},
 		{"2023", temp, true}, {"3000", temp, true}, {"3001", temp, true},
 		{"3002", temp, true}, {"3003", temp, true}, {"3004", temp, true},
 		{"4000", temp, true}, {"4001", temp, true}, {"4009", temp, true},
-		{"4021", temp, true}, {"4023", temp, true}, {"5006", temp, true},
+		{"4023", temp, true}, {"5006", temp, true},
 		{"6002", temp, true}, {"6003", temp, true}, {"6004", temp, true},
 		// Request errors.
 		{"1001", invalid, true}, {"1002", invalid, true}, {"1003", invalid, true},
@@ -57,10 +62,12 @@ func TestKindOfCode(t *testing.T) {
 		{"1013", invalid, true}, {"1014", invalid, true}, {"1015", invalid, true},
 		{"1016", invalid, true}, {"1017", invalid, true}, {"1019", invalid, true},
 		{"1028", invalid, true}, {"2001", invalid, true}, {"2002", invalid, true},
-		{"2003", invalid, true}, {"2009", invalid, true}, {"2016", invalid, true},
+		{"2003", invalid, true}, {"2009", invalid, true}, {"2010", invalid, true},
+		{"2016", invalid, true},
 		{"2018", invalid, true}, {"2019", invalid, true}, {"2022", invalid, true},
 		{"2024", invalid, true}, {"2025", invalid, true}, {"2029", invalid, true},
-		{"2031", invalid, true}, {"2036", invalid, true}, {"5002", invalid, true},
+		{"2031", invalid, true}, {"2036", invalid, true}, {"4018", invalid, true},
+		{"5002", invalid, true},
 		{"5003", invalid, true}, {"5004", invalid, true},
 		// The rest of 1xxx and 2xxx are request errors.
 		{"1099", invalid, true}, {"2008", invalid, true}, {"2999", invalid, true},
@@ -95,6 +102,9 @@ func TestSendClassifiesAnswers(t *testing.T) {
 		{"code as number", 400, nil, `{"ret":"FAIL","data":{"error_code":5000,"error_msg":"bad token"}}`, provider.InvalidToken, "5000", "bad token", 0},
 		{"rate code", 400, nil, `{"ret":"FAIL","data":{"error_code":"2050","error_msg":"too fast"}}`, provider.RateLimited, "2050", "too fast", 0},
 		{"busy code on HTTP 200", 200, nil, `{"ret":"FAIL","data":{"error_code":"4001"}}`, provider.Temporary, "4001", "", 0},
+		{"Umeng's own timeout", 400, nil, `{"ret":"FAIL","data":{"error_code":"4021","error_msg":"async timeout"}}`, provider.Indeterminate, "4021", "async timeout", 0},
+		{"alias without devices", 400, nil, `{"ret":"FAIL","data":{"error_code":2010}}`, provider.InvalidRequest, "2010", "", 0},
+		{"file address wrong", 400, nil, `{"ret":"FAIL","data":{"error_code":"4018"}}`, provider.InvalidRequest, "4018", "", 0},
 		{"request code on HTTP 500", 500, nil, `{"ret":"FAIL","data":{"error_code":"2022","error_msg":"payload too long"}}`, provider.InvalidRequest, "2022", "payload too long", 0},
 		{"unlisted code on HTTP 500", 500, nil, `{"ret":"FAIL","data":{"error_code":"9001"}}`, provider.Temporary, "9001", "", 0},
 		{"unlisted code on HTTP 400", 400, nil, `{"ret":"FAIL","data":{"error_code":"9001"}}`, provider.Unknown, "9001", "", 0},

@@ -51,7 +51,8 @@ func goldenCases() []goldenCase {
 		{
 			name:      "android_notification_full",
 			platforms: []provider.Platform{provider.Android},
-			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(1)},
+			// A task cast: Umeng honours start_time on nothing else.
+			audience: provider.Audience{Kind: provider.AudienceBroadcast},
 			edit: func(r *provider.Request) {
 				r.Notification.Sound = "ding"
 				r.Notification.Image = "https://img.example.com/ship.png"
@@ -71,7 +72,7 @@ func goldenCases() []goldenCase {
 					ChannelProperties: map[string]string{"channel_activity": "com.example.shop.PushActivity", "xiaomi_channel_id": "orders"},
 					MiPush:            true,
 					MiActivity:        "com.example.shop.MiPushActivity",
-					MaxSendNum:        100,
+					MaxSendNum:        5000,
 					ReceiptURL:        "https://hooks.example.com/umeng",
 					ReceiptType:       ReceiptArrivalAndClick,
 					CallbackParams:    "push=7",
@@ -95,8 +96,9 @@ func goldenCases() []goldenCase {
 			platforms: []provider.Platform{provider.Android},
 			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(2)},
 			edit: func(r *provider.Request) {
+				// Title, body and extras travel in body.custom: Umeng
+				// drops payload.extra on messages.
 				r.Notification.Silent = true
-				r.Overrides = map[string]any{Name: &Options{Custom: json.RawMessage(`{"sync":"orders"}`)}}
 			},
 		},
 		{
@@ -114,8 +116,8 @@ func goldenCases() []goldenCase {
 				r.ExpireTime = fixedNow.Add(7 * 24 * time.Hour)
 				r.Overrides = map[string]any{Name: &Options{
 					ContentAvailable: true,
-					IOSKeys:          map[string]json.RawMessage{"deeplink": json.RawMessage(`{"path":"/orders/42"}`), "v": json.RawMessage(`2`)},
-					MaxSendNum:       50,
+					IOSKeys:          map[string]json.RawMessage{"deeplink": json.RawMessage(`"{\"path\":\"/orders/42\"}"`), "v": json.RawMessage(`"2"`)},
+					MaxSendNum:       1000,
 				}}
 			},
 		},

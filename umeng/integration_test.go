@@ -147,6 +147,7 @@ func TestEveryCastAcceptedByFake(t *testing.T) {
 				assert.Equal(t, tc.typ, sends[0].Type)
 				assert.Equal(t, appKey(p), sends[0].AppKey)
 				assert.Equal(t, rc.ID, sends[0].ID)
+				assert.Empty(t, sends[0].Ignored, "nothing the client sends may be ignored by Umeng")
 				if tc.pollable {
 					assert.Equal(t, "key-"+tc.name, sends[0].OutBizNo, "task casts carry the idempotency key")
 					st, err := c.Status(ctx, p, rc.ID)
@@ -197,4 +198,99 @@ func TestDedupeAndErrorsAgainstFake(t *testing.T) {
 	assert.ErrorIs(t, err, provider.Auth)
 	assert.Equal(t, "2027", provider.CodeOf(err))
 	assert.NotContains(t, err.Error(), "wrong-secret")
+}
+
+// TestGroupcastByGroupIDAgainstFake sends a groupcast by group_id alone,
+// which Umeng takes in place of a filter, and checks who receives it.
+func TestGroupcastByGroupIDAgainstFake(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	c, fake := newAgainstFake(t, umengtest.Config{Now: clk.Now}, nil)
+	member, outsider := token(provider.Android, 0), token(provider.Android, 1)
+	require.NoError(t, fake.AddDevice(appKey(provider.Android), umengtest.Device{Token: member, Groups: []string{"G000001"}}))
+	require.NoError(t, fake.AddDevice(appKey(provider.Android), umengtest.Device{Token: outsider}))
+
+	rc, err := c.Send(ctx, &provider.Request{
+		Platform:     provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceFilter, GroupID: "G000001"},
+		Notification: provider.Notification{Title: "t", Body: "b"},
+	})
+	require.NoError(t, err)
+	assert.True(t, rc.Pollable)
+	sends := fake.Sends()
+	require.Len(t, sends, 1)
+	assert.Equal(t, "groupcast", sends[0].Type)
+	assert.Equal(t, "G000001", sends[0].GroupID)
+	assert.Empty(t, sends[0].Ignored)
+
+	clk.t = clk.t.Add(time.Minute)
+	st, err := c.Status(ctx, provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateDone, st.State)
+	assert.Equal(t, 1, fake.DeliveryCount(member))
+	assert.Zero(t, fake.DeliveryCount(outsider))
+}
+
+// TestOptionsAcceptedByFake sends what the review fixes changed on the wire
+// (a silent message carrying its extras in body.custom, string iOS custom
+// values, max_send_num at its minimum, receipt_type as a string, a
+// scheduled filecast) and checks that the fake takes each, ignores nothing
+// and delivers what the app should see.
+func TestOptionsAcceptedByFake(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	receipts := &umeng.Options{MaxSendNum: umeng.MinMaxSendNum, ReceiptURL: "https://hooks.example.com/umeng",
+		ReceiptType: umeng.ReceiptArrivalAndClick, CallbackParams: "push=7"}
+
+	t.Run("silent Android message", func(t *testing.T) {
+		c, fake := newAgainstFake(t, umengtest.Config{Now: clk.Now}, nil)
+		tok := token(provider.Android, 0)
+		_, err := c.Send(ctx, &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{tok}},
+			Notification: provider.Notification{Silent: true, Body: "sync", Extras: map[string]string{"order": "42"}},
+			Overrides:    map[string]any{umeng.Name: receipts}})
+		require.NoError(t, err)
+		require.Len(t, fake.Sends(), 1)
+		assert.Empty(t, fake.Sends()[0].Ignored)
+		d := fake.Deliveries()
+		require.Len(t, d, 1)
+		assert.Nil(t, d[0].Extras, "Umeng drops payload.extra on messages")
+		var custom struct {
+			Body   string            `json:"body"`
+			Extras map[string]string `json:"extras"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(d[0].Custom), &custom))
+		assert.Equal(t, "sync", custom.Body)
+		assert.Equal(t, map[string]string{"order": "42"}, custom.Extras, "the extras reach the app in body.custom")
+	})
+
+	t.Run("iOS string custom keys", func(t *testing.T) {
+		c, fake := newAgainstFake(t, umengtest.Config{Now: clk.Now}, nil)
+		tok := token(provider.IOS, 0)
+		_, err := c.Send(ctx, &provider.Request{Platform: provider.IOS,
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{tok}},
+			Notification: provider.Notification{Body: "b", Extras: map[string]string{"order": "42"}},
+			Overrides: map[string]any{umeng.Name: &umeng.Options{IOSKeys: map[string]json.RawMessage{
+				"deeplink": json.RawMessage(`"{\"path\":\"/orders/42\"}"`)}}}})
+		require.NoError(t, err)
+		d := fake.Deliveries()
+		require.Len(t, d, 1)
+		assert.Equal(t, map[string]string{"order": "42", "deeplink": `{"path":"/orders/42"}`}, d[0].Extras)
+	})
+
+	t.Run("scheduled filecast", func(t *testing.T) {
+		c, fake := newAgainstFake(t, umengtest.Config{Now: clk.Now}, func(cfg *umeng.Config) { cfg.Strategy = umeng.StrategyFilecast })
+		tok := token(provider.Android, 0)
+		rc, err := c.Send(ctx, &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{tok}},
+			Notification: provider.Notification{Title: "t", Body: "b"},
+			StartTime:    clk.t.Add(2 * time.Hour), IdempotencyKey: "sched-1",
+			Overrides: map[string]any{umeng.Name: receipts}})
+		require.NoError(t, err)
+		st, err := c.Status(ctx, provider.Android, rc.ID)
+		require.NoError(t, err)
+		assert.Equal(t, provider.StateScheduled, st.State)
+		assert.Zero(t, fake.DeliveryCount(tok), "nothing before the start")
+		assert.Empty(t, fake.Sends()[0].Ignored)
+	})
 }

@@ -28,7 +28,10 @@ const (
 	AfterOpenCustom   AfterOpen = "go_custom"   // hand Options.Custom to the app
 )
 
-// ReceiptType selects which receipts Umeng posts to Options.ReceiptURL.
+// ReceiptType selects which receipts Umeng posts to Options.ReceiptURL. It
+// goes on the wire as a JSON string ("1", "2" or "3"), as an open-source Go
+// SDK (github.com/yzchan/umeng-go) sends it; we could not confirm the type
+// in Umeng's own documentation.
 type ReceiptType int
 
 // The receipt selections Umeng knows.
@@ -56,9 +59,13 @@ type Options struct {
 	URL string
 	// Activity is the full class name opened by AfterOpenActivity. Android.
 	Activity string
-	// Custom is body.custom: a JSON string or object. AfterOpenCustom and
-	// DisplayMessage need it; for a silent message without Custom the
-	// Notification body is sent as a JSON string instead. Android.
+	// Custom is body.custom: a JSON string or object. AfterOpenCustom needs
+	// it. A message (DisplayMessage) without Custom carries the Notification
+	// instead, as a JSON string holding the object
+	// {"title":…,"body":…,"extras":{…}} (empty members left out), because
+	// Umeng drops payload.extra on messages. For the same reason a message
+	// with Custom refuses Notification.Extras: put that data in Custom.
+	// Android.
 	Custom json.RawMessage
 	// Ticker is the status-bar text; default the notification title. Android.
 	Ticker string
@@ -91,18 +98,25 @@ type Options struct {
 	// ContentAvailable sets aps.content-available on a visible
 	// notification too (a silent one always has it). iOS.
 	ContentAvailable bool
-	// IOSKeys are extra top-level payload keys with raw JSON values, next to
-	// Notification.Extras. "aps", "d" and "p" are reserved. iOS.
+	// IOSKeys are extra top-level payload keys, next to Notification.Extras.
+	// Each value must be a JSON string: Umeng refuses JSON objects, arrays,
+	// numbers and booleans as custom values, so encode structured data as
+	// a string. "aps", "d" and "p" are reserved. iOS.
 	IOSKeys map[string]json.RawMessage
 
 	// MaxSendNum is policy.max_send_num, the most devices Umeng sends to per
-	// second; zero leaves Umeng's default.
+	// second on a task cast; zero leaves Umeng's default. Umeng accepts
+	// MinMaxSendNum (1000) and up.
 	MaxSendNum int
 	// ReceiptURL and ReceiptType ask Umeng to post receipts (Umeng Pro).
-	// ReceiptType needs ReceiptURL; zero means Umeng's default.
+	// ReceiptType needs ReceiptURL; zero means Umeng's default (3).
 	ReceiptURL  string
 	ReceiptType ReceiptType
-	// CallbackParams is echoed back to ReceiptURL with every receipt.
+	// CallbackParams is sent as callback_params, which Umeng echoes to
+	// ReceiptURL with every receipt. Its type is unverified: neither the
+	// documentation nor the SDK sources we could consult show it. The
+	// client sends a JSON string, so encode structured data into it (as
+	// JSON text, for example).
 	CallbackParams string
 }
 

@@ -96,11 +96,14 @@ func androidPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
 			return nil, invalid("notification.extras", "has an empty key")
 		}
 	}
-	p := androidPayload{DisplayType: dt, Extra: n.Extras}
+	// Umeng honours payload.extra on notifications only; a message carries
+	// the extras inside body.custom instead (see androidMessageBody).
+	p := androidPayload{DisplayType: dt}
 	var err error
 	switch dt {
 	case DisplayNotification:
 		p.Body, err = androidNotificationBody(n, o)
+		p.Extra = n.Extras
 	case DisplayMessage:
 		p.Body, err = androidMessageBody(n, o)
 	default:
@@ -191,19 +194,39 @@ func androidNotificationBody(n *provider.Notification, o *Options) (androidBody,
 	return b, nil
 }
 
+// messageData is what a message without Options.Custom hands the app in
+// body.custom, JSON-encoded into a string.
+type messageData struct {
+	Title  string            `json:"title,omitempty"`
+	Body   string            `json:"body,omitempty"`
+	Extras map[string]string `json:"extras,omitempty"`
+}
+
 // androidMessageBody builds the body of a data-only message, which Umeng
-// hands to the app as body.custom without showing anything.
+// hands to the app as body.custom without showing anything. Umeng drops
+// payload.extra on messages, so the extras travel inside body.custom: as
+// part of messageData, or, with Options.Custom, not at all, which is why
+// that combination is refused rather than losing them.
 func androidMessageBody(n *provider.Notification, o *Options) (androidBody, error) {
 	if len(o.Custom) > 0 {
+		if len(n.Extras) > 0 {
+			return androidBody{}, invalid("notification.extras",
+				"Umeng drops extras on a message; put them in overrides.umeng.custom or leave custom empty")
+		}
 		if err := checkCustom(o.Custom); err != nil {
 			return androidBody{}, err
 		}
 		return androidBody{Custom: o.Custom}, nil
 	}
-	if n.Body == "" {
-		return androidBody{}, invalid("overrides.umeng.custom", "is required for the message display type (or set notification.body)")
+	if n.Title == "" && n.Body == "" && len(n.Extras) == 0 {
+		return androidBody{}, invalid("overrides.umeng.custom",
+			"is required for a message without a title, body or extras")
 	}
-	custom, err := marshal(n.Body)
+	data, err := marshal(messageData{Title: n.Title, Body: n.Body, Extras: n.Extras})
+	if err != nil {
+		return androidBody{}, err
+	}
+	custom, err := marshal(string(data))
 	if err != nil {
 		return androidBody{}, err
 	}
@@ -268,8 +291,9 @@ func iosPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
 			return nil, invalid(field+"."+k, "duplicates a notification.extras key")
 		}
 		v := bytes.TrimSpace(o.IOSKeys[k])
-		if !json.Valid(v) {
-			return nil, invalid(field+"."+k, "is not valid JSON")
+		var text string
+		if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &text) != nil {
+			return nil, invalid(field+"."+k, "must be a JSON string; Umeng refuses other custom values on iOS")
 		}
 		payload[k] = v
 	}

@@ -62,18 +62,32 @@ func TestAndroidPayload(t *testing.T) {
 				"extra":{"order_id":"42"}}`,
 		},
 		{
-			name: "silent message takes the body as custom",
+			name: "silent message carries the body in custom",
 			edit: func(r *provider.Request) {
 				r.Notification = provider.Notification{Silent: true, Body: "sync-orders"}
 			},
-			want: `{"display_type":"message","body":{"custom":"sync-orders"}}`,
+			want: `{"display_type":"message","body":{"custom":"{\"body\":\"sync-orders\"}"}}`,
+		},
+		{
+			name: "silent message carries title, body and extras in custom, not in extra",
+			edit: func(r *provider.Request) { r.Notification.Silent = true },
+			want: `{"display_type":"message","body":{"custom":
+				"{\"title\":\"Order shipped\",\"body\":\"Your order 42 is on its way\",\"extras\":{\"order_id\":\"42\"}}"}}`,
+		},
+		{
+			name: "silent message of extras alone",
+			edit: func(r *provider.Request) {
+				r.Notification = provider.Notification{Silent: true, Extras: map[string]string{"sync": "orders", "url": "a?b=1&c=2"}}
+			},
+			want: `{"display_type":"message","body":{"custom":"{\"extras\":{\"sync\":\"orders\",\"url\":\"a?b=1&c=2\"}}"}}`,
 		},
 		{
 			name: "display type forced to message",
 			edit: func(r *provider.Request) {
+				r.Notification.Extras = nil
 				r.Overrides = map[string]any{Name: &Options{DisplayType: DisplayMessage, Custom: json.RawMessage(`{"a":1}`)}}
 			},
-			want: `{"display_type":"message","body":{"custom":{"a":1}},"extra":{"order_id":"42"}}`,
+			want: `{"display_type":"message","body":{"custom":{"a":1}}}`,
 		},
 		{
 			name: "nil options pointer is no options",
@@ -123,6 +137,16 @@ func TestIOSPayload(t *testing.T) {
 			want: `{"aps":{"content-available":1}}`,
 		},
 		{
+			name: "string raw keys sit next to the extras",
+			edit: func(r *provider.Request) {
+				r.Overrides = map[string]any{Name: &Options{IOSKeys: map[string]json.RawMessage{
+					"deeplink": json.RawMessage(` "{\"path\":\"/orders/42\"}" `),
+				}}}
+			},
+			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"}},
+				"deeplink":"{\"path\":\"/orders/42\"}","order_id":"42"}`,
+		},
+		{
 			name: "Android options are ignored",
 			edit: func(r *provider.Request) {
 				r.Notification.Extras = nil
@@ -164,10 +188,17 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 		{"android text missing", provider.Android, func(r *provider.Request) { r.Notification.Body = "" }, "notification.body"},
 		{"android empty extra key", provider.Android, func(r *provider.Request) { r.Notification.Extras = map[string]string{"": "x"} }, "notification.extras"},
 		{"android unknown display type", provider.Android, opts(Options{DisplayType: "popup"}), "overrides.umeng.display_type"},
-		{"android message without custom", provider.Android, func(r *provider.Request) {
-			r.Notification = provider.Notification{Silent: true, Title: "t"}
+		{"android message with nothing to carry", provider.Android, func(r *provider.Request) {
+			r.Notification = provider.Notification{Silent: true}
 		}, "overrides.umeng.custom"},
-		{"android message with array custom", provider.Android, opts(Options{DisplayType: DisplayMessage, Custom: json.RawMessage(`[1]`)}), "overrides.umeng.custom"},
+		{"android message with array custom", provider.Android, func(r *provider.Request) {
+			r.Notification.Extras = nil
+			r.Overrides = map[string]any{Name: &Options{DisplayType: DisplayMessage, Custom: json.RawMessage(`[1]`)}}
+		}, "overrides.umeng.custom"},
+		{"android message with custom and extras", provider.Android, func(r *provider.Request) {
+			r.Notification.Silent = true
+			r.Overrides = map[string]any{Name: &Options{Custom: json.RawMessage(`{"a":1}`)}}
+		}, "notification.extras"},
 		{"android custom not JSON", provider.Android, opts(Options{Custom: json.RawMessage(`{`)}), "overrides.umeng.custom"},
 		{"android go_url without url", provider.Android, opts(Options{AfterOpen: AfterOpenURL}), "overrides.umeng.url"},
 		{"android go_url with ftp url", provider.Android, opts(Options{AfterOpen: AfterOpenURL, URL: "ftp://example.com/a"}), "overrides.umeng.url"},
@@ -191,7 +222,14 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 		{"ios empty extra key", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"": "x"} }, "notification.extras"},
 		{"ios reserved raw key", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"p": json.RawMessage(`1`)}}), "overrides.umeng.ios_keys.p"},
 		{"ios raw key not JSON", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`{`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key duplicates an extra", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"order_id": json.RawMessage(`1`)}}), "overrides.umeng.ios_keys.order_id"},
+		{"ios raw key an object", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`{"path":"/a"}`)}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key an array", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`["a"]`)}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key a number", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`2`)}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key a boolean", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`true`)}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key null", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`null`)}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key empty", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": nil}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key a string with trailing data", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`"a" "b"`)}}), "overrides.umeng.ios_keys.k"},
+		{"ios raw key duplicates an extra", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"order_id": json.RawMessage(`"1"`)}}), "overrides.umeng.ios_keys.order_id"},
 		{"negative max_send_num", provider.IOS, opts(Options{MaxSendNum: -1}), "overrides.umeng.max_send_num"},
 		{"receipt url not http", provider.Android, opts(Options{ReceiptURL: "hooks"}), "overrides.umeng.receipt_url"},
 		{"unknown receipt type", provider.IOS, opts(Options{ReceiptURL: "https://h.example.com", ReceiptType: 4}), "overrides.umeng.receipt_type"},

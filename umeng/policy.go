@@ -1,13 +1,28 @@
 package umeng
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/tuisong/push/provider"
 )
 
-// maxExpiry is how far after the start (or now) Umeng accepts expire_time.
-const maxExpiry = 7 * 24 * time.Hour
+// Schedule and rate limits of Umeng's policy object.
+const (
+	// maxExpiry is how far after the start (or now) Umeng accepts
+	// expire_time.
+	maxExpiry = 7 * 24 * time.Hour
+	// maxStartAhead is how far ahead a start_time may be.
+	maxStartAhead = 7 * 24 * time.Hour
+	// minStartLead is how far ahead a start_time must be, after truncation
+	// to the second, to be sent at all. Umeng refuses a start_time that is
+	// not in the future by its own clock (2002, a permanent failure), and
+	// the request spends time on the wire and in Umeng's queue; a start
+	// closer than this is sent at once instead.
+	minStartLead = time.Minute
+	// MinMaxSendNum is the smallest policy.max_send_num Umeng accepts.
+	MinMaxSendNum = 1000
+)
 
 // policy is the send body's policy object. Times are Beijing time as
 // yyyy-MM-dd HH:mm:ss.
@@ -21,30 +36,43 @@ type policy struct {
 // buildPolicy maps the schedule, rate and idempotency key of r. It returns
 // nil when nothing needs saying.
 //
-// A StartTime that is not in the future is left out, so the push goes at
-// once: Umeng refuses past start times, and a retried scheduled push must not
-// fail only because its moment passed while it waited. An ExpireTime in the
-// past, or more than seven days after the start (or now), is an error.
-// out_biz_no carries IdempotencyKey on task casts only, because Umeng
-// deduplicates nothing else by it.
+// A StartTime less than a minute ahead (after truncation to the second, as
+// Umeng reads it) is left out, so the push goes at once: Umeng refuses a
+// start that is not in the future, and a retried scheduled push must not
+// fail only because its moment passed while it waited. A StartTime further
+// ahead is an error on a cast that is not a task, because Umeng ignores
+// start_time there and would send at once, and an error when more than
+// seven days ahead. An ExpireTime that is not in the future, or more than
+// seven days after the start (or now), is an error. out_biz_no carries
+// IdempotencyKey on task casts only, because Umeng deduplicates nothing else
+// by it.
 func buildPolicy(r *provider.Request, o *Options, task bool, now time.Time) (*policy, error) {
 	var p policy
 	base := now
-	if !r.StartTime.IsZero() && r.StartTime.After(now) {
-		p.StartTime = beijingTime(r.StartTime)
-		base = r.StartTime
+	if start, ok := scheduledStart(r.StartTime, now); ok {
+		switch {
+		case !task:
+			return nil, invalid("start_time", "Umeng schedules task casts only (broadcast, groupcast, filecast, "+
+				"customizedcast by file) and would send this one at once; use StrategyFilecast or a task audience")
+		case start.Sub(now) > maxStartAhead:
+			return nil, invalid("start_time", "is more than 7 days ahead")
+		}
+		p.StartTime = beijingTime(start)
+		base = start
 	}
 	if !r.ExpireTime.IsZero() {
+		expire := r.ExpireTime.Truncate(time.Second)
 		switch {
-		case !r.ExpireTime.After(now):
+		case !expire.After(now):
 			return nil, invalid("expire_time", "is not in the future")
-		case r.ExpireTime.Sub(base) > maxExpiry:
+		case expire.Sub(base) > maxExpiry:
 			return nil, invalid("expire_time", "is more than 7 days after the start")
 		}
-		p.ExpireTime = beijingTime(r.ExpireTime)
+		p.ExpireTime = beijingTime(expire)
 	}
-	if o.MaxSendNum < 0 {
-		return nil, invalid("overrides.umeng.max_send_num", "must not be negative")
+	if o.MaxSendNum != 0 && o.MaxSendNum < MinMaxSendNum {
+		return nil, invalid("overrides.umeng.max_send_num",
+			fmt.Sprintf("must be 0 (Umeng's default) or at least %d, got %d", MinMaxSendNum, o.MaxSendNum))
 	}
 	p.MaxSendNum = o.MaxSendNum
 	if task {
@@ -54,6 +82,17 @@ func buildPolicy(r *provider.Request, o *Options, task bool, now time.Time) (*po
 		return nil, nil
 	}
 	return &p, nil
+}
+
+// scheduledStart returns start as Umeng will read it, truncated to the
+// second, and whether it is at least minStartLead after now, that is
+// whether it is sent as start_time at all.
+func scheduledStart(start, now time.Time) (time.Time, bool) {
+	if start.IsZero() {
+		return time.Time{}, false
+	}
+	t := start.Truncate(time.Second)
+	return t, t.Sub(now) >= minStartLead
 }
 
 // beijing is Umeng's time zone, built without tzdata so the client runs on

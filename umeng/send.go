@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tuisong/push/provider"
@@ -28,7 +29,7 @@ type sendBody struct {
 	MiPush            string            `json:"mipush,omitempty"`
 	MiActivity        string            `json:"mi_activity,omitempty"`
 	ReceiptURL        string            `json:"receipt_url,omitempty"`
-	ReceiptType       ReceiptType       `json:"receipt_type,omitempty"`
+	ReceiptType       string            `json:"receipt_type,omitempty"`
 	CallbackParams    string            `json:"callback_params,omitempty"`
 }
 
@@ -101,7 +102,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 	if err != nil {
 		return nil, nil, err
 	}
-	tgt, err := buildTarget(&r.Audience, c.cfg.Strategy)
+	tgt, err := buildTarget(&r.Audience, c.strategy)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,7 +110,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 	if err != nil {
 		return nil, nil, err
 	}
-	pol, err := buildPolicy(r, o, tgt.task(), c.cfg.Now())
+	pol, err := buildPolicy(r, o, tgt.task(), c.now())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,7 +128,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 		ProductionMode: "true",
 		Description:    r.Description,
 	}
-	if c.cfg.TestMode {
+	if c.testMode {
 		b.ProductionMode = "false"
 	}
 	if err := applyCommonOptions(b, o); err != nil {
@@ -156,7 +157,10 @@ func applyCommonOptions(b *sendBody, o *Options) error {
 	if o.CallbackParams != "" && o.ReceiptURL == "" {
 		return invalid("overrides.umeng.callback_params", "needs receipt_url")
 	}
-	b.ReceiptURL, b.ReceiptType, b.CallbackParams = o.ReceiptURL, o.ReceiptType, o.CallbackParams
+	b.ReceiptURL, b.CallbackParams = o.ReceiptURL, o.CallbackParams
+	if o.ReceiptType != 0 {
+		b.ReceiptType = strconv.Itoa(int(o.ReceiptType))
+	}
 	return nil
 }
 

@@ -18,7 +18,20 @@ type Delivery struct {
 	OutBizNo string // policy.out_biz_no of the send, if any
 	Title    string // Android body.title; iOS aps.alert.title
 	Text     string // Android body.text; iOS aps.alert.body or the alert string
-	At       time.Time
+	// Custom is Android body.custom as the app receives it: a string as
+	// sent, an object as its JSON text; "" when absent or on iOS.
+	Custom string
+	// Extras are what the app receives as extras: Android payload.extra of
+	// a notification (the real service drops it on a message), or the iOS
+	// top-level keys other than aps. nil when there are none.
+	Extras map[string]string
+	At     time.Time
+}
+
+// clone returns a copy of d that shares no map with it.
+func (d Delivery) clone() Delivery {
+	d.Extras = maps.Clone(d.Extras)
+	return d
 }
 
 // Device is a device registered with the fake, the audience of broadcast,
@@ -31,6 +44,9 @@ type Device struct {
 	Aliases map[string]string
 	// Tags are matched by the "tag" conditions of a groupcast filter.
 	Tags []string
+	// Groups are the group ids (groups made in the real service's console)
+	// the device belongs to: a groupcast by group_id reaches them.
+	Groups []string
 }
 
 // deviceSet keeps an app's devices in registration order, so broadcasts
@@ -56,6 +72,7 @@ func (s *Server) AddDevice(appKey string, d Device) error {
 	}
 	d.Aliases = maps.Clone(d.Aliases)
 	d.Tags = slices.Clone(d.Tags)
+	d.Groups = slices.Clone(d.Groups)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	set := s.devices[appKey]
@@ -87,7 +104,11 @@ func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceTasksLocked(s.now())
-	return slices.Clone(s.deliveries)
+	out := make([]Delivery, len(s.deliveries))
+	for i, d := range s.deliveries {
+		out[i] = d.clone()
+	}
+	return out
 }
 
 // DeliveryCount returns how many messages the device with token received.
@@ -115,9 +136,11 @@ func (s *Server) countDeliveries(match func(Delivery) bool) int {
 	return n
 }
 
-// content is what a push shows, for Delivery records.
+// content is what a push shows and hands the app, for Delivery records.
 type content struct {
 	title, text string
+	custom      string
+	extras      map[string]string
 }
 
 // deliverLocked records a delivery to each distinct token that can receive:
@@ -133,7 +156,7 @@ func (s *Server) deliverLocked(app App, id, typ, outBizNo string, tokens []strin
 		seen[t] = true
 		s.deliveries = append(s.deliveries, Delivery{
 			AppKey: app.AppKey, Token: t, ID: id, Type: typ, OutBizNo: outBizNo,
-			Title: c.title, Text: c.text, At: at,
+			Title: c.title, Text: c.text, Custom: c.custom, Extras: maps.Clone(c.extras), At: at,
 		})
 		n++
 	}

@@ -30,7 +30,10 @@
 // The fake serves POST /api/send, /api/status, /api/cancel and /upload with
 // JSON bodies. Every request is checked in this order, the first failure
 // answered with HTTP 400 and {"ret":"FAIL","data":{"error_code":"NNNN",
-// "error_msg":"..."}}, the message naming the field:
+// "error_msg":"..."}}, the message naming the field. Codes marked * are
+// invented: the real service documents none for the rule (or none we could
+// confirm), so the fake picks one in the 1xxx or 2xxx range, which clients
+// treat as a request error.
 //
 //	2008  body is not a JSON object
 //	1000  appkey absent, empty or not a string
@@ -40,13 +43,14 @@
 //	      App Master Secret); scheme is https only over TLS, Host is the Host
 //	      header, path is the path of the request line (so http.StripPrefix
 //	      mounts check what the client called); any altered byte fails
-//	2052  timestamp absent or empty
+//	2052* timestamp absent or empty (2052 is a documented timestamp error
+//	      whose exact meaning is unconfirmed)
 //	2036  timestamp not a string of 10 (seconds) or 13 (milliseconds) digits
 //	2028  timestamp more than Config.TimestampWindow (10 minutes) from Now
 //
 // A send is then checked for:
 //
-//	1016  type absent or empty            2048  type not one of the six casts
+//	1016  type absent or empty            2048* type not one of the six casts
 //	1017  production_mode not the string "true" or "false" (a JSON boolean too)
 //	1001  payload absent or not a JSON object (a JSON string of an object too)
 //	1015  unicast/listcast without device_tokens (a comma-separated string)
@@ -54,10 +58,12 @@
 //	4020  unicast token malformed: Android 44 characters of [A-Za-z0-9_-],
 //	      iOS 64 hex digits (off with Config.AcceptAnyToken)
 //	2018  filecast without file_id
-//	2047  customizedcast without alias_type
-//	2049  customizedcast with both alias and file_id
+//	2047* customizedcast without alias_type
+//	2049* customizedcast with both alias and file_id
 //	2009  customizedcast with neither     2011  more than 500 aliases
-//	2016  groupcast filter absent or not an object
+//	2016  groupcast with neither a filter object nor a group_id; a group_id
+//	      that is not a string. A non-empty group_id wins over a filter,
+//	      which is then not read at all, as on the real service
 //	2031  filter over 3000 bytes, without a "where" object, or malformed
 //	2022  payload over 1840 bytes (Android) or 2012 bytes (iOS), compact JSON
 //
@@ -69,45 +75,64 @@
 //	1011, 1012, 1013  play_vibrate, play_lights, play_sound not the string
 //	      "true" or "false"
 //	1005  img not an http(s) URL
-//	1026  extra (at payload level) not an object of string values
+//	1026* extra (at payload level) not an object of string values
 //	1003  message without body.custom, or after_open go_custom without it
 //	1009, 1010  notification without body.title, body.text
-//	1021  after_open not go_app, go_url, go_activity or go_custom
-//	1022  go_url without url              1007  url not http(s)
-//	1024  go_activity without activity
+//	1021* after_open not go_app, go_url, go_activity or go_custom
+//	1022* go_url without url              1007  url not http(s)
+//	1024* go_activity without activity
 //
 // iOS payloads:
 //
 //	2025  aps absent or not an object (also an Android payload sent to an iOS app)
 //	5002  top-level key "d" or "p" (reserved)
+//	1029* a custom top-level value (any key but aps) that is not a string:
+//	      the real service refuses JSON values there
 //	5003  alert absent or empty unless aps.content-available is 1
 //	5004  alert neither a string nor an object
 //
+// Receipts:
+//
+//	1030* receipt_type not the string "1", "2" or "3" (the type SDK sources
+//	      send; a JSON number is refused). receipt_url and callback_params
+//	      are not checked: their exact types are unverified
+//
 // Policies (times "yyyy-MM-dd HH:mm:ss" in Config.Location, UTC+8):
 //
-//	1027  policy not an object, or out_biz_no not a string
+//	1027* policy not an object, or out_biz_no not a string
 //	2039  start_time or expire_time in another format
-//	2002  start_time not after now        2046  start_time over 7 days ahead
+//	2002  start_time not after now        2046* start_time over 7 days ahead
 //	      (start_time applies to task casts only; on others it is ignored)
 //	2003  expire_time not after start_time and now
 //	2040  expire_time over 7 days after the send time
-//	2024  max_send_num not a positive integer
+//	2024  max_send_num not an integer of at least 1000 (the documented
+//	      minimum)
 //
 // Then, against the server's state: 5000 for a unicast to a token marked
 // with MarkInvalid; 2010 for a customizedcast whose aliases match no device;
 // 2019 for a file_id that is unknown, of another app or older than two
-// months; 2050 for a production_mode task send over the real limits
-// (broadcast 10 a day, groupcast 5 a minute, filecast and customizedcast by
-// file 300 an hour, per appkey, sliding windows; off with
-// Config.NoRateLimits).
+// months; 2050 for a task send over the real limits (broadcast 10 a day,
+// groupcast 5 a minute, filecast and customizedcast by file 300 an hour,
+// per appkey, sliding windows; off with Config.NoRateLimits). Test mode
+// (production_mode "false") applies to broadcast and groupcast only, so
+// only those two escape the limits with it.
 //
 // An upload is refused with 2029 when content is absent, not a string or
-// holds no line, and with 2023 when it is over 10 MB.
+// holds no line, and with 2051* when it is over 10 MB: not 2023, which the
+// real service uses for "upload failed, try again", because retrying an
+// oversized file cannot help.
 //
-// Where the real documentation names no code, the fake picks one and says
-// so: 1021 for after_open. Where the documentation is stricter than common
-// clients expect, the fake follows the project's protocol notes: body.ticker
-// is not required.
+// Where the documentation is stricter than common clients expect, the fake
+// follows the project's protocol notes: body.ticker is not required.
+//
+// # Ignored fields
+//
+// Some fields the real service takes without complaint and without effect.
+// The fake accepts them too and lists them in Request.Ignored, so a test can
+// catch a client that relies on them: "policy.start_time" on a unicast,
+// listcast or customizedcast by alias (sent at once, not scheduled),
+// "payload.extra" on an Android message (the app never receives it) and
+// "filter" on a groupcast that also has a group_id.
 //
 // # Casts, ids and deliveries
 //
@@ -119,11 +144,16 @@
 //
 // Unicast, listcast and filecast reach any well-formed token not marked
 // invalid; broadcast, groupcast and customizedcast reach devices registered
-// with AddDevice (groupcast matches their tags through and/or/not; other
-// filter conditions are checked for shape and match everyone). Single casts
-// deliver when accepted; task casts when their task is done. A listcast or
-// filecast with invalid or malformed tokens is accepted and those tokens
-// receive nothing, as on the real service.
+// with AddDevice (groupcast by filter matches their tags through
+// and/or/not, other filter conditions being checked for shape and matching
+// everyone; groupcast by group_id reaches the devices whose Device.Groups
+// hold it). Single casts deliver when accepted; task casts when their task
+// is done. A listcast or filecast with invalid or malformed tokens is
+// accepted and those tokens receive nothing, as on the real service. A
+// Delivery records what the app receives: title and text, body.custom and
+// the extras (Android payload.extra of a notification only, iOS custom
+// keys). Test mode does not narrow an audience to test devices: the fake
+// keeps no such list.
 //
 // # Task lifecycle
 //
@@ -136,7 +166,7 @@
 // sleeping. /api/status answers task_id, status, total_count, sent_count,
 // open_count and dismiss_count; a msg_id is not a task there (1014).
 // /api/cancel sets cancelled (4) for a scheduled or queued task, or a
-// sending Android one; otherwise 1028; 2053 without task_id.
+// sending Android one; otherwise 1028; 2053* without task_id.
 //
 // # Delivery semantics
 //

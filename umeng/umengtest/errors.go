@@ -6,9 +6,10 @@ import (
 )
 
 // Vendor error codes the fake answers with, as strings exactly as they appear
-// in data.error_code. The numbers are the real service's; where the real
-// service documents no code for a rule the fake enforces, the constant says
-// so.
+// in data.error_code. The numbers are the real service's, except those
+// marked "invented": for those rules the real service documents no code (or
+// none we could confirm), so the fake picks one. Every invented code lies in
+// the 1xxx or 2xxx range, which clients classify as a request error.
 const (
 	CodeMissingAppKey       = "1000" // appkey absent, empty or not a string
 	CodeBadPayload          = "1001" // payload absent or not a JSON object
@@ -27,12 +28,14 @@ const (
 	CodeMissingType         = "1016" // type absent or empty
 	CodeBadProductionMode   = "1017" // production_mode not the string "true" or "false"
 	CodeBadDisplayType      = "1019" // display_type not notification or message
-	CodeBadAfterOpen        = "1021" // after_open not go_app/go_url/go_activity/go_custom (undocumented; the fake's choice)
-	CodeMissingURL          = "1022" // after_open go_url without body.url
-	CodeMissingActivity     = "1024" // after_open go_activity without body.activity
-	CodeBadExtra            = "1026" // payload.extra not an object of strings
-	CodeBadPolicy           = "1027" // policy not an object, or out_biz_no not a string
+	CodeBadAfterOpen        = "1021" // after_open not go_app/go_url/go_activity/go_custom (invented)
+	CodeMissingURL          = "1022" // after_open go_url without body.url (invented)
+	CodeMissingActivity     = "1024" // after_open go_activity without body.activity (invented)
+	CodeBadExtra            = "1026" // payload.extra not an object of strings (invented)
+	CodeBadPolicy           = "1027" // policy not an object, or out_biz_no not a string (invented)
 	CodeCannotCancel        = "1028" // task is past the point it can be cancelled
+	CodeBadCustomValue      = "1029" // an iOS custom top-level value is not a string (invented; Umeng refuses JSON values)
+	CodeBadReceiptType      = "1030" // receipt_type not the string "1", "2" or "3" (invented)
 	CodeStartTimePast       = "2002" // policy.start_time not after now
 	CodeExpireBeforeStart   = "2003" // policy.expire_time not after start_time and now
 	CodeUnsigned            = "2007" // no sign query parameter
@@ -41,13 +44,12 @@ const (
 	CodeAliasNoDevices      = "2010" // no alias of a customizedcast is bound to a device
 	CodeTooManyAliases      = "2011" // customizedcast with more than 500 aliases
 	CodeTooManyDeviceTokens = "2015" // listcast over 500 tokens, or unicast with more than one
-	CodeMissingFilter       = "2016" // groupcast without a filter object
+	CodeMissingFilter       = "2016" // groupcast with neither a filter object nor a group_id
 	CodeMissingFileID       = "2018" // filecast without file_id
 	CodeFileNotFound        = "2019" // file_id unknown to this appkey or expired
 	CodeUnknownAppKey       = "2021" // appkey not configured
 	CodePayloadTooLong      = "2022" // payload over the platform's limit
-	CodeUploadFailed        = "2023" // upload content over 10 MB
-	CodeBadMaxSendNum       = "2024" // policy.max_send_num not a positive integer
+	CodeBadMaxSendNum       = "2024" // policy.max_send_num not an integer of at least 1000
 	CodeMissingAPS          = "2025" // iOS payload without an aps object
 	CodeBadSign             = "2027" // sign does not match
 	CodeStaleTimestamp      = "2028" // timestamp outside the window around now
@@ -56,13 +58,14 @@ const (
 	CodeBadTimestamp        = "2036" // timestamp not a string of 10 or 13 digits
 	CodeBadTimeFormat       = "2039" // policy time not "yyyy-MM-dd HH:mm:ss"
 	CodeExpireTooFar        = "2040" // expire_time more than 7 days after the send time
-	CodeStartTooFar         = "2046" // start_time more than 7 days after now
-	CodeMissingAliasType    = "2047" // customizedcast without alias_type
-	CodeBadType             = "2048" // type not one of the six casts
-	CodeAliasAndFile        = "2049" // customizedcast with both alias and file_id
-	CodeRateLimited         = "2050" // production send limit reached
-	CodeMissingTimestamp    = "2052" // timestamp absent or empty
-	CodeMissingTaskID       = "2053" // status/cancel without task_id
+	CodeStartTooFar         = "2046" // start_time more than 7 days after now (invented)
+	CodeMissingAliasType    = "2047" // customizedcast without alias_type (invented)
+	CodeBadType             = "2048" // type not one of the six casts (invented)
+	CodeAliasAndFile        = "2049" // customizedcast with both alias and file_id (invented)
+	CodeRateLimited         = "2050" // send limit reached
+	CodeUploadTooLarge      = "2051" // upload content over 10 MB (invented; never retryable, unlike 2023)
+	CodeMissingTimestamp    = "2052" // timestamp absent or empty (invented: 2052 is a documented timestamp error of unconfirmed meaning)
+	CodeMissingTaskID       = "2053" // status/cancel without task_id (invented)
 	CodeBadDeviceToken      = "4020" // unicast token of the wrong format for the platform
 	CodeInvalidDeviceToken  = "5000" // unicast token marked invalid (uninstalled app)
 	CodeReservedKey         = "5002" // iOS payload uses the reserved key "d" or "p"

@@ -3,6 +3,8 @@ package umengtest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -13,10 +15,11 @@ const (
 )
 
 // checkPayload validates payload for the app's platform and returns what the
-// push shows. An iOS app given an Android payload fails for its missing aps
-// (2025); an Android app given an iOS payload for its missing display_type
-// (1004).
-func checkPayload(platform string, raw json.RawMessage, p map[string]any) (content, *refusal) {
+// push shows and hands the app. An iOS app given an Android payload fails
+// for its missing aps (2025); an Android app given an iOS payload for its
+// missing display_type (1004). Fields the real service ignores are noted in
+// rec.
+func checkPayload(platform string, raw json.RawMessage, p map[string]any, rec *Request) (content, *refusal) {
 	limit := maxAndroidPayload
 	if platform == PlatformIOS {
 		limit = maxIOSPayload
@@ -28,7 +31,7 @@ func checkPayload(platform string, raw json.RawMessage, p map[string]any) (conte
 	if platform == PlatformIOS {
 		return checkIOSPayload(p)
 	}
-	return checkAndroidPayload(p)
+	return checkAndroidPayload(p, rec)
 }
 
 // boolStrings are the body fields the real service wants as the strings
@@ -39,7 +42,7 @@ var boolStrings = []struct{ key, code string }{
 	{"play_sound", CodeBadPlaySound},
 }
 
-func checkAndroidPayload(p map[string]any) (content, *refusal) {
+func checkAndroidPayload(p map[string]any, rec *Request) (content, *refusal) {
 	dt, _ := p["display_type"].(string)
 	if dt == "" {
 		return content{}, refuse(CodeMissingDisplayType, "payload.display_type: required, \"notification\" or \"message\"")
@@ -63,8 +66,10 @@ func checkAndroidPayload(p map[string]any) (content, *refusal) {
 			return content{}, refuse(CodeBadImageURL, "payload.body.img: must be an http or https URL")
 		}
 	}
+	var extras map[string]string
 	if v, present := p["extra"]; present {
-		if aerr := checkExtra(v); aerr != nil {
+		var aerr *refusal
+		if extras, aerr = checkExtra(v); aerr != nil {
 			return content{}, aerr
 		}
 	}
@@ -72,7 +77,12 @@ func checkAndroidPayload(p map[string]any) (content, *refusal) {
 		if !hasCustom(body) {
 			return content{}, refuse(CodeMissingCustom, "payload.body.custom: required when display_type is \"message\"")
 		}
-		return content{}, nil
+		// The real service delivers extra with notifications only; a
+		// message's extras never reach the app.
+		if _, present := p["extra"]; present {
+			rec.ignore("payload.extra")
+		}
+		return content{custom: customText(body)}, nil
 	}
 	title, _ := body["title"].(string)
 	if title == "" {
@@ -85,7 +95,24 @@ func checkAndroidPayload(p map[string]any) (content, *refusal) {
 	if aerr := checkAfterOpen(body); aerr != nil {
 		return content{}, aerr
 	}
-	return content{title: title, text: text}, nil
+	return content{title: title, text: text, custom: customText(body), extras: extras}, nil
+}
+
+// customText renders body.custom as the device SDK hands it to the app: a
+// string as itself, an object as its compact JSON text.
+func customText(body map[string]any) string {
+	switch c := body["custom"].(type) {
+	case string:
+		return c
+	case map[string]any:
+		b, err := json.Marshal(c)
+		if err != nil {
+			// Decoded JSON always encodes again.
+			return ""
+		}
+		return string(b)
+	}
+	return ""
 }
 
 // checkAfterOpen enforces after_open and the field each action needs.
@@ -130,19 +157,26 @@ func hasCustom(body map[string]any) bool {
 	return false
 }
 
-// checkExtra enforces payload.extra as an object of string values: the
-// device SDK hands extras to the app as a string map.
-func checkExtra(v any) *refusal {
+// checkExtra enforces payload.extra as an object of string values, which
+// it returns (nil for an empty object): the device SDK hands extras to the
+// app as a string map.
+func checkExtra(v any) (map[string]string, *refusal) {
 	extra, ok := v.(map[string]any)
 	if !ok {
-		return refuse(CodeBadExtra, "payload.extra: must be a JSON object")
+		return nil, refuse(CodeBadExtra, "payload.extra: must be a JSON object")
 	}
+	if len(extra) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(extra))
 	for k, e := range extra {
-		if _, ok := e.(string); !ok {
-			return refuse(CodeBadExtra, "payload.extra.%s: values must be strings", k)
+		s, ok := e.(string)
+		if !ok {
+			return nil, refuse(CodeBadExtra, "payload.extra.%s: values must be strings", k)
 		}
+		out[k] = s
 	}
-	return nil
+	return out, nil
 }
 
 func isHTTPURL(s string) bool {
@@ -162,6 +196,10 @@ func checkIOSPayload(p map[string]any) (content, *refusal) {
 			return content{}, refuse(CodeReservedKey, "payload.%s: the keys \"d\" and \"p\" are reserved", k)
 		}
 	}
+	extras, aerr := checkIOSCustom(p)
+	if aerr != nil {
+		return content{}, aerr
+	}
 	silent := false
 	if n, ok := aps["content-available"].(json.Number); ok && n.String() == "1" {
 		silent = true
@@ -171,20 +209,41 @@ func checkIOSPayload(p map[string]any) (content, *refusal) {
 		if !silent {
 			return content{}, refuse(CodeMissingAlert, "payload.aps.alert: required unless content-available is 1")
 		}
-		return content{}, nil
+		return content{extras: extras}, nil
 	case string:
 		if alert == "" && !silent {
 			return content{}, refuse(CodeMissingAlert, "payload.aps.alert: required unless content-available is 1")
 		}
-		return content{text: alert}, nil
+		return content{text: alert, extras: extras}, nil
 	case map[string]any:
 		title, _ := alert["title"].(string)
 		body, _ := alert["body"].(string)
 		if title == "" && body == "" && !silent {
 			return content{}, refuse(CodeMissingAlert, "payload.aps.alert: needs a title or a body unless content-available is 1")
 		}
-		return content{title: title, text: body}, nil
+		return content{title: title, text: body, extras: extras}, nil
 	default:
 		return content{}, refuse(CodeBadAlert, "payload.aps.alert: must be a string or an object")
 	}
+}
+
+// checkIOSCustom returns the custom keys of an iOS payload, every top-level
+// key but aps. The real service wants their values to be strings and
+// refuses JSON values (objects, arrays, numbers, booleans, null).
+func checkIOSCustom(p map[string]any) (map[string]string, *refusal) {
+	var extras map[string]string
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		if k == "aps" {
+			continue
+		}
+		s, ok := p[k].(string)
+		if !ok {
+			return nil, refuse(CodeBadCustomValue, "payload.%s: custom values must be strings, not JSON values", k)
+		}
+		if extras == nil {
+			extras = make(map[string]string)
+		}
+		extras[k] = s
+	}
+	return extras, nil
 }

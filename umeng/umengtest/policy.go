@@ -10,6 +10,7 @@ const (
 	policyTimeLayout = "2006-01-02 15:04:05"
 	maxPolicyAhead   = 7 * 24 * time.Hour // start_time after now, expire_time after the send
 	defaultExpiry    = 3 * 24 * time.Hour // expire_time when absent
+	minMaxSendNum    = 1000               // the documented minimum of max_send_num
 )
 
 // policy is a checked send policy.
@@ -22,8 +23,8 @@ type policy struct {
 
 // checkPolicy validates the optional policy object. start_time only applies
 // to task casts, as on the real service; on a single cast its format is
-// still checked and its value ignored.
-func (s *Server) checkPolicy(m message, isTask bool, now time.Time) (policy, *refusal) {
+// still checked, its value ignored and the field noted in rec.Ignored.
+func (s *Server) checkPolicy(m message, isTask bool, now time.Time, rec *Request) (policy, *refusal) {
 	var pol policy
 	if !m.has("policy") {
 		pol.expire = now.Add(defaultExpiry)
@@ -37,6 +38,9 @@ func (s *Server) checkPolicy(m message, isTask bool, now time.Time) (policy, *re
 	start, aerr := s.policyTime(obj, "start_time")
 	if aerr != nil {
 		return pol, aerr
+	}
+	if !start.IsZero() && !isTask {
+		rec.ignore("policy.start_time")
 	}
 	if !start.IsZero() && isTask {
 		if !start.After(now) {
@@ -68,8 +72,8 @@ func (s *Server) checkPolicy(m message, isTask bool, now time.Time) (policy, *re
 	if v, present := obj["max_send_num"]; present {
 		n, ok := v.(json.Number)
 		i, err := n.Int64()
-		if !ok || err != nil || i < 1 {
-			return pol, refuse(CodeBadMaxSendNum, "policy.max_send_num: must be a positive integer")
+		if !ok || err != nil || i < minMaxSendNum {
+			return pol, refuse(CodeBadMaxSendNum, "policy.max_send_num: must be an integer of at least %d", minMaxSendNum)
 		}
 	}
 	if v, present := obj["out_biz_no"]; present {

@@ -16,8 +16,10 @@ type sendLimit struct {
 	label  string
 }
 
-// sendLimits are the production limits by task cast. Single casts
-// (unicast, listcast, customizedcast by alias) are not limited.
+// sendLimits are the limits by task cast. Single casts (unicast, listcast,
+// customizedcast by alias) are not limited. Broadcast and groupcast are
+// limited in production mode only, because test mode applies to them
+// alone; filecast and customizedcast by file are limited in either mode.
 var sendLimits = map[string]sendLimit{
 	castBroadcast:      {10, 24 * time.Hour, "10 a day"},
 	castGroupcast:      {5, time.Minute, "5 a minute"},
@@ -25,9 +27,9 @@ var sendLimits = map[string]sendLimit{
 	castCustomizedcast: {300, time.Hour, "300 an hour"},
 }
 
-// checkRateLocked refuses a production task send over its limit. It does
-// not count the send; noteSendLocked does once the send is accepted. The
-// caller holds s.mu.
+// checkRateLocked refuses a task send over its limit. It does not count the
+// send; noteSendLocked does once the send is accepted. The caller holds s.mu
+// and has decided the send is subject to limits.
 func (s *Server) checkRateLocked(appKey, kind string, now time.Time) *refusal {
 	lim, limited := sendLimits[kind]
 	if !limited || s.cfg.NoRateLimits {
@@ -43,13 +45,13 @@ func (s *Server) checkRateLocked(appKey, kind string, now time.Time) *refusal {
 	}
 	s.sendLog[key] = keep
 	if len(keep) >= lim.max {
-		return refuse(CodeRateLimited, "type: %s is limited to %s in production mode", kind, lim.label)
+		return refuse(CodeRateLimited, "type: %s is limited to %s", kind, lim.label)
 	}
 	return nil
 }
 
-// noteSendLocked counts an accepted production task send. The caller holds
-// s.mu.
+// noteSendLocked counts an accepted task send that is subject to limits.
+// The caller holds s.mu.
 func (s *Server) noteSendLocked(appKey, kind string, now time.Time) {
 	if _, limited := sendLimits[kind]; limited && !s.cfg.NoRateLimits {
 		key := rateKey{appKey, kind}

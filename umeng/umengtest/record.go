@@ -22,11 +22,19 @@ type Request struct {
 	Alias          []string // alias of a customizedcast, split at commas
 	AliasType      string
 	FileID         string         // file_id of a filecast or customizedcast
+	GroupID        string         // group_id of a groupcast
 	TaskID         string         // task_id of a status or cancel request
 	OutBizNo       string         // policy.out_biz_no
 	ProductionMode bool           // production_mode of a send; true when absent, as on the real service
 	Payload        map[string]any // payload as sent, numbers as json.Number
 	Policy         map[string]any // policy as sent, numbers as json.Number
+	// Ignored lists the fields of a send that the real service takes
+	// without complaint but without effect, so a test can catch a client
+	// that believes they work: "policy.start_time" on a unicast,
+	// listcast or customizedcast by alias (sent at once), "payload.extra" on
+	// an Android message (never reaches the app) and "filter" on a
+	// groupcast that also has a group_id.
+	Ignored []string
 
 	// StatusCode is the HTTP status answered; 0 when the request ended
 	// without an answer (client gone, injected timeout).
@@ -54,6 +62,7 @@ func (r Request) clone() Request {
 	r.Body = slices.Clone(r.Body)
 	r.DeviceTokens = slices.Clone(r.DeviceTokens)
 	r.Alias = slices.Clone(r.Alias)
+	r.Ignored = slices.Clone(r.Ignored)
 	r.Payload = cloneObject(r.Payload)
 	r.Policy = cloneObject(r.Policy)
 	return r
@@ -151,3 +160,6 @@ func (s *Server) Arrived(path string) int {
 	defer s.mu.Unlock()
 	return s.arrived[path]
 }
+
+// ignore notes a field the real service would accept and not act on.
+func (r *Request) ignore(field string) { r.Ignored = append(r.Ignored, field) }

@@ -1,6 +1,7 @@
 package umengtest
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,11 +32,12 @@ func validCast(typ string) bool {
 
 // target is the checked audience of a send.
 type target struct {
-	tokens    []string // unicast, listcast
-	aliases   []string // customizedcast by alias
-	aliasType string   // customizedcast
-	fileID    string   // filecast, customizedcast by file
-	where     map[string]any
+	tokens    []string       // unicast, listcast
+	aliases   []string       // customizedcast by alias
+	aliasType string         // customizedcast
+	fileID    string         // filecast, customizedcast by file
+	groupID   string         // groupcast by group
+	where     map[string]any // groupcast by filter
 }
 
 // isTask reports whether a send of typ to tg is a task cast: answered with
@@ -83,11 +85,14 @@ func (s *Server) send(app App, m message, now time.Time, rec *Request) (any, *re
 	if aerr != nil {
 		return nil, aerr
 	}
-	c, aerr := checkPayload(app.Platform, m["payload"], payload)
+	c, aerr := checkPayload(app.Platform, m["payload"], payload, rec)
 	if aerr != nil {
 		return nil, aerr
 	}
-	pol, aerr := s.checkPolicy(m, tg.isTask(typ), now)
+	if aerr := checkReceipt(m); aerr != nil {
+		return nil, aerr
+	}
+	pol, aerr := s.checkPolicy(m, tg.isTask(typ), now, rec)
 	rec.Policy, rec.OutBizNo = pol.raw, pol.outBizNo
 	if aerr != nil {
 		return nil, aerr
@@ -147,16 +152,52 @@ func (s *Server) checkTarget(app App, typ string, m message, rec *Request) (targ
 			}
 		}
 	case castGroupcast:
-		if !m.has("filter") {
-			return tg, refuse(CodeMissingFilter, "filter: required for groupcast, a JSON object")
-		}
-		where, aerr := checkFilter(m["filter"])
-		if aerr != nil {
-			return tg, aerr
-		}
-		tg.where = where
+		return checkGroupcast(m, rec)
 	}
 	return tg, nil
+}
+
+// checkGroupcast takes a group_id or a filter, at least one; a group_id
+// wins, as on the real service, and its filter is then not read at all.
+func checkGroupcast(m message, rec *Request) (target, *refusal) {
+	var tg target
+	if m.has("group_id") {
+		id, ok := m.str("group_id")
+		if !ok {
+			return tg, refuse(CodeMissingFilter, "group_id: must be a string")
+		}
+		if id = strings.TrimSpace(id); id != "" {
+			tg.groupID, rec.GroupID = id, id
+			if m.has("filter") {
+				rec.ignore("filter")
+			}
+			return tg, nil
+		}
+	}
+	if !m.has("filter") {
+		return tg, refuse(CodeMissingFilter, "filter, group_id: groupcast needs a filter object or a group_id")
+	}
+	where, aerr := checkFilter(m["filter"])
+	if aerr != nil {
+		return tg, aerr
+	}
+	tg.where = where
+	return tg, nil
+}
+
+// checkReceipt enforces receipt_type as the string "1" (delivery
+// receipts), "2" (click receipts) or "3" (both), the type SDK sources for
+// the real service send. receipt_url and callback_params are not checked:
+// their types are unverified and the fake posts no receipts.
+func checkReceipt(m message) *refusal {
+	if !m.has("receipt_type") {
+		return nil
+	}
+	switch rt, _ := m.str("receipt_type"); rt {
+	case "1", "2", "3":
+		return nil
+	}
+	return refuse(CodeBadReceiptType, "receipt_type: must be the string \"1\", \"2\" or \"3\"")
 }
 
 func tokenShape(platform string) string {
@@ -227,6 +268,12 @@ func (s *Server) accept(app App, typ string, tg target, c content, pol policy, n
 	case castGroupcast:
 		prefix = prefixGroupcast
 		for _, d := range s.devicesLocked(app.AppKey) {
+			if tg.groupID != "" {
+				if slices.Contains(d.Groups, tg.groupID) {
+					targets = append(targets, d.Token)
+				}
+				continue
+			}
 			if ok, _ := matchCondition(tg.where, d); ok {
 				targets = append(targets, d.Token)
 			}
@@ -246,7 +293,10 @@ func (s *Server) accept(app App, typ string, tg target, c content, pol policy, n
 		}
 		targets = s.resolveAliasesLocked(app.AppKey, tg.aliasType, lines)
 	}
-	if rec.ProductionMode {
+	// Test mode applies to broadcast and groupcast only; every other task
+	// cast is a real send and counts against the limits whatever
+	// production_mode says.
+	if rec.ProductionMode || (typ != castBroadcast && typ != castGroupcast) {
 		if aerr := s.checkRateLocked(app.AppKey, typ, now); aerr != nil {
 			return nil, aerr
 		}

@@ -101,7 +101,10 @@ func TestSendValidation(t *testing.T) {
 		{name: "customizedcast with 501 aliases", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("alias", manyAliases)}, want: CodeTooManyAliases},
 		{name: "customizedcast to unbound aliases", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("alias", "nobody")}, want: CodeAliasNoDevices},
 		{name: "customizedcast of an unknown file", edits: []func(map[string]any){set("type", "customizedcast"), set("alias_type", "uid"), set("file_id", "PF000000000000000002")}, want: CodeFileNotFound},
-		{name: "groupcast without filter", edits: []func(map[string]any){set("type", "groupcast")}, want: CodeMissingFilter},
+		{name: "groupcast without filter or group_id", edits: []func(map[string]any){set("type", "groupcast")}, want: CodeMissingFilter},
+		{name: "groupcast group_id a number", edits: []func(map[string]any){set("type", "groupcast"), set("group_id", 7)}, want: CodeMissingFilter},
+		{name: "groupcast group_id blank, no filter", edits: []func(map[string]any){set("type", "groupcast"), set("group_id", " ")}, want: CodeMissingFilter},
+		{name: "groupcast group_id blank, bad filter", edits: []func(map[string]any){set("type", "groupcast"), set("group_id", ""), set("filter", map[string]any{"and": []any{}})}, want: CodeBadFilter},
 		{name: "groupcast filter a string", edits: []func(map[string]any){set("type", "groupcast"), set("filter", `{"where":{}}`)}, want: CodeMissingFilter},
 		{name: "groupcast filter without where", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"and": []any{}})}, want: CodeBadFilter},
 		{name: "groupcast filter unknown condition", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"and": []any{map[string]any{"planet": "mars"}}}})}, want: CodeBadFilter},
@@ -143,6 +146,11 @@ func TestSendValidation(t *testing.T) {
 		{name: "alert empty string", ios: true, edits: []func(map[string]any){set("payload.aps.alert", "")}, want: CodeMissingAlert},
 		{name: "alert object without title or body", ios: true, edits: []func(map[string]any){set("payload.aps.alert", map[string]any{"subtitle": "s"})}, want: CodeMissingAlert},
 		{name: "alert a number", ios: true, edits: []func(map[string]any){set("payload.aps.alert", 5)}, want: CodeBadAlert},
+		{name: "custom value an object", ios: true, edits: []func(map[string]any){set("payload.deeplink", map[string]any{"path": "/a"})}, want: CodeBadCustomValue},
+		{name: "custom value an array", ios: true, edits: []func(map[string]any){set("payload.ids", []any{"a"})}, want: CodeBadCustomValue},
+		{name: "custom value a number", ios: true, edits: []func(map[string]any){set("payload.v", 2)}, want: CodeBadCustomValue},
+		{name: "custom value a boolean", ios: true, edits: []func(map[string]any){set("payload.new", true)}, want: CodeBadCustomValue},
+		{name: "custom value null", ios: true, edits: []func(map[string]any){set("payload.gone", nil)}, want: CodeBadCustomValue},
 		{name: "iOS payload too long", ios: true, edits: []func(map[string]any){set("payload.aps.alert", strings.Repeat("y", maxIOSPayload))}, want: CodePayloadTooLong},
 
 		// policy
@@ -158,6 +166,14 @@ func TestSendValidation(t *testing.T) {
 		{name: "expire_time before start_time", edits: []func(map[string]any){set("type", "broadcast"), set("policy.start_time", policyTime(now.Add(2*time.Hour))), set("policy.expire_time", policyTime(now.Add(time.Hour)))}, want: CodeExpireBeforeStart},
 		{name: "expire_time 8 days ahead", edits: []func(map[string]any){set("policy.expire_time", policyTime(now.Add(8*24*time.Hour)))}, want: CodeExpireTooFar},
 		{name: "max_send_num zero", edits: []func(map[string]any){set("policy.max_send_num", 0)}, want: CodeBadMaxSendNum},
+		{name: "max_send_num one", edits: []func(map[string]any){set("policy.max_send_num", 1)}, want: CodeBadMaxSendNum},
+		{name: "max_send_num 999", edits: []func(map[string]any){set("policy.max_send_num", 999)}, want: CodeBadMaxSendNum},
+		{name: "max_send_num 1000.5", edits: []func(map[string]any){set("policy.max_send_num", 1000.5)}, want: CodeBadMaxSendNum},
+
+		// receipts
+		{name: "receipt_type a number", edits: []func(map[string]any){set("receipt_url", "https://h.example.com"), set("receipt_type", 3)}, want: CodeBadReceiptType},
+		{name: "receipt_type 4", edits: []func(map[string]any){set("receipt_url", "https://h.example.com"), set("receipt_type", "4")}, want: CodeBadReceiptType},
+		{name: "receipt_type empty", edits: []func(map[string]any){set("receipt_type", "")}, want: CodeBadReceiptType},
 		{name: "max_send_num a string", edits: []func(map[string]any){set("policy.max_send_num", "1000")}, want: CodeBadMaxSendNum},
 	}
 	for _, tt := range tests {
@@ -286,10 +302,13 @@ func TestSendAcceptsDocumentedVariants(t *testing.T) {
 		{name: "bool strings and img", edits: []func(map[string]any){set("payload.body.play_sound", "false"), set("payload.body.play_vibrate", "true"), set("payload.body.img", "http://example.com/i.png")}},
 		{name: "string extras", edits: []func(map[string]any){set("payload.extra", map[string]any{"order": "42"})}},
 		{name: "full policy", edits: []func(map[string]any){set("policy", map[string]any{"expire_time": policyTime(now.Add(7 * 24 * time.Hour)), "max_send_num": 1000, "out_biz_no": "b1"})}},
+		{name: "large max_send_num", edits: []func(map[string]any){set("policy.max_send_num", 50000)}},
+		{name: "receipts", edits: []func(map[string]any){set("receipt_url", "https://h.example.com/r"), set("receipt_type", "1"), set("callback_params", "push=7")}},
 		{name: "start_time ignored on unicast", edits: []func(map[string]any){set("policy.start_time", policyTime(now.Add(-time.Hour)))}},
 		{name: "iOS alert string", ios: true, edits: []func(map[string]any){set("payload.aps", map[string]any{"alert": "hi", "badge": 1, "sound": "default"})}},
 		{name: "iOS silent push", ios: true, edits: []func(map[string]any){set("payload.aps", map[string]any{"content-available": 1})}},
 		{name: "iOS custom keys", ios: true, edits: []func(map[string]any){set("payload.order", "42")}},
+		{name: "iOS custom key holding JSON text", ios: true, edits: []func(map[string]any){set("payload.deeplink", `{"path":"/a"}`)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -438,4 +457,143 @@ func TestSendCustomizedcastByAlias(t *testing.T) {
 	assert.Equal(t, 1, f.srv.DeliveryCount(a))
 	assert.Zero(t, f.srv.DeliveryCount(b), "alias of another alias_type")
 	assert.Zero(t, f.srv.DeliveryCount(c), "invalid token")
+}
+
+func TestSendGroupcastByGroupID(t *testing.T) {
+	f := newFixture(t)
+	inGroup, other, both := AndroidToken("g1"), AndroidToken("g2"), AndroidToken("g3")
+	f.addDevice(f.android, Device{Token: inGroup, Groups: []string{"G1"}})
+	f.addDevice(f.android, Device{Token: other, Groups: []string{"G2"}, Tags: []string{"vip"}})
+	f.addDevice(f.android, Device{Token: both, Groups: []string{"G2", "G1"}})
+	vip := map[string]any{"where": map[string]any{"and": []any{map[string]any{"tag": "vip"}}}}
+	tests := []struct {
+		name    string
+		fields  map[string]any
+		want    []string // tokens delivered to
+		ignored []string
+	}{
+		{"group_id alone", map[string]any{"group_id": "G1"}, []string{inGroup, both}, nil},
+		{"group_id wins over a filter", map[string]any{"group_id": "G1", "filter": vip}, []string{inGroup, both}, []string{"filter"}},
+		{"a filter beside group_id is not read", map[string]any{"group_id": "G2", "filter": "not an object"}, []string{other, both}, []string{"filter"}},
+		{"an empty group_id leaves the filter", map[string]any{"group_id": "", "filter": vip}, []string{other}, nil},
+		{"a group without devices", map[string]any{"group_id": "G9"}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.srv.Reset()
+			fields := map[string]any{"type": "groupcast", "payload": note("t", "x")}
+			for k, v := range tt.fields {
+				fields[k] = v
+			}
+			id := f.mustSend(f.android, fields)
+			assert.True(t, strings.HasPrefix(id, prefixGroupcast))
+			sends := f.srv.Sends()
+			require.Len(t, sends, 1)
+			assert.Equal(t, tt.ignored, sends[0].Ignored)
+			if g, _ := tt.fields["group_id"].(string); g != "" {
+				assert.Equal(t, g, sends[0].GroupID)
+			}
+			f.clock.Advance(2 * DefaultTaskStep)
+			var got []string
+			for _, d := range f.srv.Deliveries() {
+				got = append(got, d.Token)
+			}
+			assert.Equal(t, tt.want, got)
+			task, ok := f.srv.Task(id)
+			require.True(t, ok)
+			if tt.want == nil {
+				assert.Equal(t, StatusEmpty, task.Status)
+			} else {
+				assert.Equal(t, StatusDone, task.Status)
+			}
+		})
+	}
+}
+
+// TestSendRecordsIgnoredFields checks that fields the real service accepts
+// and ignores are flagged, so tests can catch a client relying on them.
+func TestSendRecordsIgnoredFields(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	token := AndroidToken("ig")
+	message := map[string]any{"display_type": "message", "body": map[string]any{"custom": "c"}, "extra": map[string]any{"k": "v"}}
+	tests := []struct {
+		name   string
+		fields map[string]any
+		want   []string
+	}{
+		{"nothing ignored", unicast(f.android, token), nil},
+		{"start_time on a unicast", map[string]any{"type": "unicast", "device_tokens": token, "payload": note("t", "x"),
+			"policy": map[string]any{"start_time": policyTime(now.Add(time.Hour))}}, []string{"policy.start_time"}},
+		{"start_time on a listcast", map[string]any{"type": "listcast", "device_tokens": token + "," + AndroidToken("ig2"), "payload": note("t", "x"),
+			"policy": map[string]any{"start_time": policyTime(now.Add(time.Hour))}}, []string{"policy.start_time"}},
+		{"extra on a message", map[string]any{"type": "unicast", "device_tokens": token, "payload": message}, []string{"payload.extra"}},
+		{"start_time on a broadcast is honoured", map[string]any{"type": "broadcast", "payload": note("t", "x"),
+			"policy": map[string]any{"start_time": policyTime(now.Add(time.Hour))}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.srv.Reset()
+			f.mustSend(f.android, tt.fields)
+			sends := f.srv.Sends()
+			require.Len(t, sends, 1)
+			assert.Equal(t, tt.want, sends[0].Ignored)
+		})
+	}
+}
+
+// TestSendDeliversCustomAndExtras checks what the app receives: extras with
+// a notification, none with a message, and body.custom as text.
+func TestSendDeliversCustomAndExtras(t *testing.T) {
+	f := newFixture(t)
+	aToken, iToken := AndroidToken("ce"), IOSToken("ce")
+	tests := []struct {
+		name   string
+		app    App
+		token  string
+		pay    map[string]any
+		custom string
+		extras map[string]string
+	}{
+		{"Android notification", f.android, aToken, map[string]any{"display_type": "notification",
+			"body":  map[string]any{"title": "t", "text": "x", "after_open": "go_custom", "custom": map[string]any{"screen": "order"}},
+			"extra": map[string]any{"order": "42"}}, `{"screen":"order"}`, map[string]string{"order": "42"}},
+		{"Android message drops extra", f.android, aToken, map[string]any{"display_type": "message",
+			"body":  map[string]any{"custom": `{"body":"sync","extras":{"order":"42"}}`},
+			"extra": map[string]any{"order": "42"}}, `{"body":"sync","extras":{"order":"42"}}`, nil},
+		{"iOS custom keys", f.ios, iToken, map[string]any{"aps": map[string]any{"alert": "hi"}, "order": "42", "page": "goods"},
+			"", map[string]string{"order": "42", "page": "goods"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.srv.Reset()
+			f.mustSend(tt.app, map[string]any{"type": "unicast", "device_tokens": tt.token, "payload": tt.pay})
+			d := f.srv.Deliveries()
+			require.Len(t, d, 1)
+			assert.Equal(t, tt.custom, d[0].Custom)
+			assert.Equal(t, tt.extras, d[0].Extras)
+		})
+	}
+}
+
+// TestSendFilecastLimitedInTestMode checks that test mode, which covers
+// broadcast and groupcast only, does not lift the filecast limit.
+func TestSendFilecastLimitedInTestMode(t *testing.T) {
+	f := newFixture(t)
+	fileID := f.upload(f.android, AndroidToken("fl")).str("file_id")
+	aliasFile := f.upload(f.android, "u1").str("file_id")
+	filecast := map[string]any{"type": "filecast", "file_id": fileID, "payload": note("t", "x"), "production_mode": "false"}
+	for range 300 {
+		f.mustSend(f.android, filecast)
+	}
+	assert.Equal(t, CodeRateLimited, f.send(f.android, filecast).code())
+
+	byFile := map[string]any{"type": "customizedcast", "alias_type": "uid", "file_id": aliasFile, "payload": note("t", "x"), "production_mode": "false"}
+	for range 300 {
+		f.mustSend(f.android, byFile)
+	}
+	assert.Equal(t, CodeRateLimited, f.send(f.android, byFile).code())
+
+	f.clock.Advance(time.Hour)
+	f.mustSend(f.android, filecast)
 }

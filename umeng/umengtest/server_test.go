@@ -191,7 +191,7 @@ func TestRecordingHelpers(t *testing.T) {
 	f := newFixture(t)
 	f.mustSend(f.android, unicast(f.android, AndroidToken("r1")))
 	iosSend := unicast(f.ios, IOSToken("r1"))
-	iosSend["payload"].(map[string]any)["ids"] = []any{"a", map[string]any{"k": "v"}}
+	iosSend["payload"].(map[string]any)["order"] = "42"
 	f.mustSend(f.ios, iosSend)
 	f.send(f.ios, unicast(f.ios, "bad"))
 	f.upload(f.ios, IOSToken("r2"))
@@ -204,17 +204,20 @@ func TestRecordingHelpers(t *testing.T) {
 
 	// What callers get is theirs to change.
 	ios[0].DeviceTokens[0] = "changed"
-	ios[0].Payload["aps"] = "changed"
+	ios[0].Payload["aps"].(map[string]any)["alert"].(map[string]any)["title"] = "changed"
+	ios[0].Payload["order"] = "changed"
 	ios[0].Body[0] = 'X'
-	ios[0].Payload["ids"].([]any)[1].(map[string]any)["k"] = "changed"
 	again := f.srv.SendsFor(f.ios.AppKey)[0]
-	assert.Equal(t, []any{"a", map[string]any{"k": "v"}}, again.Payload["ids"])
+	assert.Equal(t, map[string]any{"alert": map[string]any{"title": "Hello", "body": "World"}}, again.Payload["aps"])
+	assert.Equal(t, "42", again.Payload["order"])
 	assert.Equal(t, IOSToken("r1"), again.DeviceTokens[0])
-	assert.IsType(t, map[string]any{}, again.Payload["aps"])
 	assert.Equal(t, byte('{'), again.Body[0])
 	d := f.srv.Deliveries()
+	require.Len(t, d, 2)
 	d[0].Token = "changed"
+	d[1].Extras["order"] = "changed"
 	assert.Equal(t, AndroidToken("r1"), f.srv.Deliveries()[0].Token)
+	assert.Equal(t, map[string]string{"order": "42"}, f.srv.Deliveries()[1].Extras)
 
 	f.srv.Reset()
 	assert.Empty(t, f.srv.Requests())

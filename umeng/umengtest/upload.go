@@ -29,7 +29,7 @@ func (s *Server) upload(app App, m message, now time.Time, rec *Request) (any, *
 		return nil, refuse(CodeMissingContent, "content: must be a string, device tokens or aliases one per line")
 	}
 	if len(text) > maxUploadContent {
-		return nil, refuse(CodeUploadFailed, "content: %d bytes is over the 10 MB limit", len(text))
+		return nil, refuse(CodeUploadTooLarge, "content: %d bytes is over the 10 MB limit", len(text))
 	}
 	var lines []string
 	for line := range strings.SplitSeq(text, "\n") {

@@ -84,7 +84,8 @@ func TestUploadOverTenMegabytes(t *testing.T) {
 		`","content":"` + strings.Repeat("a", maxUploadContent+1) + `"}`)
 	r := f.postRaw(pathUpload, raw, clientSign(f.url+pathUpload, raw, f.android.AppMasterSecret))
 	assert.Equal(t, http.StatusBadRequest, r.status)
-	assert.Equal(t, CodeUploadFailed, r.code())
+	assert.Equal(t, CodeUploadTooLarge, r.code(), "not 2023, which means \"upload failed, retry\"")
+	assert.Empty(t, f.srv.Requests()[0].FileID, "nothing is stored")
 }
 
 func TestUploadFileScope(t *testing.T) {

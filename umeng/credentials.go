@@ -1,0 +1,84 @@
+package umeng
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+
+	"github.com/tuisong/push/provider"
+)
+
+// credentials holds the apps of both platforms. The Client keeps it behind
+// a pointer because fmt cannot call App.String on an unexported field: it
+// would print the secrets of a struct value, but prints a pointer met inside
+// a value as a bare address.
+type credentials struct {
+	ios, android App
+}
+
+// app returns the credentials for p; the zero App for an unknown platform.
+func (c *credentials) app(p provider.Platform) App {
+	switch p {
+	case provider.IOS:
+		return c.ios
+	case provider.Android:
+		return c.android
+	}
+	return App{}
+}
+
+// Format prints nothing of the credentials, whatever the verb, for the code
+// of this package that might one day print them directly.
+func (c *credentials) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "umeng.credentials{REDACTED}")
+}
+
+// String describes c by its base URL, the appkey of each configured
+// platform, the mode and the strategy. It never contains an App Master
+// Secret.
+func (c *Client) String() string {
+	if c == nil {
+		return "umeng.Client(nil)"
+	}
+	return fmt.Sprintf("umeng.Client{BaseURL:%s IOS:%s Android:%s TestMode:%t Strategy:%s}",
+		c.baseURL, c.creds.ios, c.creds.android, c.testMode, c.strategy)
+}
+
+// GoString is String for %#v; it never contains an App Master Secret.
+func (c *Client) GoString() string {
+	if c == nil {
+		return "(*umeng.Client)(nil)"
+	}
+	return "&" + c.String()
+}
+
+// Format makes every fmt verb print String (GoString for %#v, a quoted
+// String for %q), so that no verb or flag can reach the credentials.
+func (c *Client) Format(f fmt.State, verb rune) {
+	var s string
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		s = c.GoString()
+	case verb == 'q':
+		s = strconv.Quote(c.String())
+	default:
+		s = c.String()
+	}
+	_, _ = io.WriteString(f, s)
+}
+
+// LogValue makes slog record c as its base URL, the appkeys, the mode and
+// the strategy; never a secret.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("umeng.Client(nil)")
+	}
+	return slog.GroupValue(
+		slog.String("base_url", c.baseURL),
+		slog.Any("ios", c.creds.ios),
+		slog.Any("android", c.creds.android),
+		slog.Bool("test_mode", c.testMode),
+		slog.String("strategy", c.strategy.String()),
+	)
+}
