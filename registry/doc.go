@@ -12,6 +12,32 @@
 // Implementations: package sqlstore (SQLite, MySQL/MariaDB, PostgreSQL) and
 // package memstore (in memory). Both pass package registrytest.
 //
+// # Identifiers
+//
+// Keys compare the way the strictest supported database can keep them
+// apart, so that every store answers alike:
+//
+//   - Trailing spaces (U+0020) are not part of a uuid, user_num,
+//     push_platform, dedupe_key, idempotency_key or of a token passed to
+//     DisableTokens. MySQL/MariaDB compares such columns with PAD SPACE
+//     collations, so its unique keys cannot hold "u1" and "u1 " apart;
+//     every store therefore drops trailing spaces before it stores or looks
+//     up such a value, and "u1 " is the user "u1" on every database. The
+//     Service trims input at its boundary, so this matters only to other
+//     callers. Leading spaces, other white space and case are significant.
+//   - A device's platform is "ios" or "android". Rows other programs wrote
+//     may spell it "iOS", "Android" or " ios": ListTargets, DisableTokens
+//     and the token takeover of RegisterDevice compare it in lower case
+//     without surrounding spaces, and a device whose platform is neither
+//     (NULL, "windows") is never pushed to. RegisterDevice finds a device by
+//     its exact (platform, uuid), so registering ("ios", X) next to a
+//     legacy ("iOS", X) row creates a device and takes the token over from
+//     the legacy row.
+//   - The ids of devices, links, push messages and center messages live in
+//     the brief's int(11) columns: one outside that range cannot exist, and
+//     looking it up is ErrNotFound (finishing such a row, ErrClaimLost),
+//     on every database.
+//
 // # Claims
 //
 // Work that any of many instances may do (a due center message, a pending
@@ -32,4 +58,12 @@
 // ErrNotFound, ErrConflict, ErrClaimLost (an ErrConflict), ErrNotOwner and
 // *ValidationError (an ErrInvalid) are matched with errors.Is/As. Stores wrap
 // driver errors with the operation's name.
+//
+// Every store validates with the same functions (ValidateDevice,
+// ValidatePushMessage, ValidateDelivery, ValidateDeliveryOutcome,
+// ValidateSplit, ValidateCenterMessage, ValidateCenterOutcome) before it
+// writes anything, so a value the SQL store would refuse is refused in
+// memory too. Values that do not fit their column are refused, never
+// truncated; text that comes from vendors or notifiers is the caller's to
+// make fit (SanitizeText).
 package registry

@@ -199,11 +199,215 @@ func TestValidateCenterMessage(t *testing.T) {
 		{name: "content not UTF-8", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Content = "\xff"; return m }, field: "content"},
 		{name: "send_result too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.SendResult = text; return m }, field: "send_result"},
 		{name: "remark too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Remark = text; return m }, field: "remark"},
+		{name: "negative notify_level", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.NotifyLevel = -3; return m }},
+		{name: "notify_level beyond INT", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.NotifyLevel = 1 << 31; return m }, field: "notify_level"},
+		{name: "notify_level below INT", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.NotifyLevel = -1<<31 - 1; return m }, field: "notify_level"},
+		{name: "negative attempts", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Attempts = -1; return m }, field: "attempts"},
+		{name: "attempts beyond INT", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Attempts = 1 << 31; return m }, field: "attempts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.edit(&registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1,u2"})
 			checkInvalid(t, registry.ValidateCenterMessage(m), tt.field)
+		})
+	}
+}
+
+func TestValidateCenterOutcome(t *testing.T) {
+	text := strings.Repeat("x", registry.MaxText+1)
+	tests := []struct {
+		name  string
+		edit  func(m *registry.CenterMessage) *registry.CenterMessage
+		field string
+	}{
+		{name: "valid", edit: func(m *registry.CenterMessage) *registry.CenterMessage { return m }},
+		{name: "longest values", edit: func(m *registry.CenterMessage) *registry.CenterMessage {
+			m.SendResult, m.Remark, m.SendState, m.Attempts = strings.Repeat("x", registry.MaxText), strings.Repeat("x", registry.MaxText), 127, 1<<31-1
+			return m
+		}},
+		{name: "only the outcome is checked", edit: func(m *registry.CenterMessage) *registry.CenterMessage {
+			m.Receivers, m.Title = "", strings.Repeat("x", registry.MaxVarchar+1)
+			return m
+		}},
+		{name: "message nil", edit: func(*registry.CenterMessage) *registry.CenterMessage { return nil }, field: "message_center"},
+		{name: "send_result too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.SendResult = text; return m }, field: "send_result"},
+		{name: "send_result not UTF-8", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.SendResult = "\xff"; return m }, field: "send_result"},
+		{name: "remark too long", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Remark = text; return m }, field: "remark"},
+		{name: "remark not UTF-8", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Remark = "\xc3"; return m }, field: "remark"},
+		{name: "send_state beyond TINYINT", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.SendState = 128; return m }, field: "send_state"},
+		{name: "send_state below TINYINT", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.SendState = -129; return m }, field: "send_state"},
+		{name: "negative attempts", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Attempts = -1; return m }, field: "attempts"},
+		{name: "attempts beyond INT", edit: func(m *registry.CenterMessage) *registry.CenterMessage { m.Attempts = 1 << 31; return m }, field: "attempts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := tt.edit(&registry.CenterMessage{ID: 1, SendState: registry.SendStateSent, SendResult: "push_message#1", Attempts: 1, ClaimToken: "c"})
+			checkInvalid(t, registry.ValidateCenterOutcome(m), tt.field)
+		})
+	}
+}
+
+// deliveryEdits are the changes to a valid delivery that every delivery
+// validator refuses, with the field it names.
+func deliveryEdits() []struct {
+	name  string
+	edit  func(d *registry.Delivery)
+	field string
+} {
+	long := strings.Repeat("x", registry.MaxVarchar+1)
+	return []struct {
+		name  string
+		edit  func(d *registry.Delivery)
+		field string
+	}{
+		{"attempts negative", func(d *registry.Delivery) { d.Attempts = -1 }, "delivery.attempts"},
+		{"attempts beyond INT", func(d *registry.Delivery) { d.Attempts = 1 << 31 }, "delivery.attempts"},
+		{"receipt_id too long", func(d *registry.Delivery) { d.ReceiptID = long }, "delivery.receipt_id"},
+		{"vendor_state not UTF-8", func(d *registry.Delivery) { d.VendorState = "\xff" }, "delivery.vendor_state"},
+		{"ret too long", func(d *registry.Delivery) { d.Ret = long }, "delivery.ret"},
+		{"error_kind too long", func(d *registry.Delivery) { d.ErrorKind = long }, "delivery.error_kind"},
+		{"error_code of 256 emoji", func(d *registry.Delivery) { d.ErrorCode = strings.Repeat("🎉", registry.MaxVarchar+1) }, "delivery.error_code"},
+		{"response beyond MEDIUMTEXT", func(d *registry.Delivery) { d.Response = strings.Repeat("x", registry.MaxMediumText+1) }, "delivery.response"},
+		{"response not UTF-8", func(d *registry.Delivery) { d.Response = "ok \xed\xa0\x80" }, "delivery.response"},
+	}
+}
+
+func TestValidateDeliveryOutcome(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(d *registry.Delivery)
+		field string
+	}{
+		{"valid", func(*registry.Delivery) {}, ""},
+		{"longest values", func(d *registry.Delivery) {
+			d.Attempts, d.ReceiptID, d.Response = 1<<31-1, strings.Repeat("🎉", registry.MaxVarchar), strings.Repeat("x", registry.MaxMediumText)
+		}, ""},
+		{"creation columns are not checked", func(d *registry.Delivery) { d.Provider, d.Tokens = "", []string{"a,b"} }, ""},
+		{"state empty", func(d *registry.Delivery) { d.State = "" }, "delivery.state"},
+		{"state unknown", func(d *registry.Delivery) { d.State = "sent" }, "delivery.state"},
+		{"state split", func(d *registry.Delivery) { d.State = registry.DeliverySplit }, "delivery.state"},
+	}
+	tests = append(tests, deliveryEdits()...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := validDelivery(registry.PlatformIOS, "t")
+			d.State = registry.DeliveryDone
+			tt.edit(d)
+			before := *d
+			checkInvalid(t, registry.ValidateDeliveryOutcome(d), tt.field)
+			assert.Equal(t, before, *d, "ValidateDeliveryOutcome modified d")
+		})
+	}
+	t.Run("nil", func(t *testing.T) { checkInvalid(t, registry.ValidateDeliveryOutcome(nil), "delivery") })
+}
+
+func TestValidateDelivery(t *testing.T) {
+	long := strings.Repeat("x", registry.MaxVarchar+1)
+	tests := []struct {
+		name  string
+		edit  func(d *registry.Delivery)
+		field string
+	}{
+		{"valid", func(*registry.Delivery) {}, ""},
+		{"claimed", func(d *registry.Delivery) { d.ClaimToken = "creator" }, ""},
+		{"broadcast", func(d *registry.Delivery) { d.Audience, d.Tokens = registry.AudienceBroadcast, nil }, ""},
+		{"largest seq", func(d *registry.Delivery) { d.Seq = 1<<31 - 1 }, ""},
+		{"platform upper case", func(d *registry.Delivery) { d.Platform = "IOS" }, "delivery.platform"},
+		{"provider blank", func(d *registry.Delivery) { d.Provider = " " }, "delivery.provider"},
+		{"provider too long", func(d *registry.Delivery) { d.Provider = long }, "delivery.provider"},
+		{"idempotency key empty", func(d *registry.Delivery) { d.IdempotencyKey = "" }, "delivery.idempotency_key"},
+		{"idempotency key too long", func(d *registry.Delivery) { d.IdempotencyKey = long }, "delivery.idempotency_key"},
+		{"audience too long", func(d *registry.Delivery) { d.Audience = long }, "delivery.audience"},
+		{"claim token too long", func(d *registry.Delivery) { d.ClaimToken = long }, "delivery.claim_token"},
+		{"token delivery without tokens", func(d *registry.Delivery) { d.Tokens = nil }, "delivery.tokens"},
+		{"empty token", func(d *registry.Delivery) { d.Tokens = []string{"a", ""} }, "delivery.tokens"},
+		{"token with comma", func(d *registry.Delivery) { d.Tokens = []string{"a,b"} }, "delivery.tokens"},
+		{"token with space", func(d *registry.Delivery) { d.Tokens = []string{"a "} }, "delivery.tokens"},
+		{"token not UTF-8", func(d *registry.Delivery) { d.Tokens = []string{"\xff"} }, "delivery.tokens"},
+		{"tokens beyond MEDIUMTEXT", func(d *registry.Delivery) {
+			d.Tokens = []string{strings.Repeat("t", registry.MaxMediumText/2), strings.Repeat("t", registry.MaxMediumText/2+1)}
+		}, "delivery.tokens"},
+		{"negative seq", func(d *registry.Delivery) { d.Seq = -1 }, "delivery.seq"},
+		{"seq beyond INT", func(d *registry.Delivery) { d.Seq = 1 << 31 }, "delivery.seq"},
+		{"state split", func(d *registry.Delivery) { d.State = registry.DeliverySplit }, "delivery.state"},
+		{"state unknown", func(d *registry.Delivery) { d.State = "sent" }, "delivery.state"},
+	}
+	tests = append(tests, deliveryEdits()...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := validDelivery(registry.PlatformAndroid, "t1", "t2")
+			tt.edit(d)
+			before := *d
+			checkInvalid(t, registry.ValidateDelivery(d), tt.field)
+			assert.Equal(t, before, *d, "ValidateDelivery modified d")
+			if tt.field != "" && tt.field != "delivery.tokens" {
+				// A push message is refused for the same field.
+				m := &registry.PushMessage{Title: "t"}
+				checkInvalid(t, registry.ValidatePushMessage(m, []*registry.Delivery{d}), tt.field)
+			}
+		})
+	}
+	t.Run("nil", func(t *testing.T) { checkInvalid(t, registry.ValidateDelivery(nil), "delivery") })
+}
+
+func TestValidateSplit(t *testing.T) {
+	claimed := func() *registry.Delivery {
+		d := validDelivery(registry.PlatformIOS, "a", "b")
+		d.ID, d.PushMessageID, d.Seq, d.ClaimToken, d.Attempts = 4, 2, 3, "claim", 1
+		return d
+	}
+	part := func(key, token string) *registry.Delivery {
+		return &registry.Delivery{Audience: registry.AudienceTokens, Tokens: []string{token}, IdempotencyKey: key, State: registry.DeliveryPending}
+	}
+	tests := []struct {
+		name  string
+		d     func(d *registry.Delivery) *registry.Delivery
+		parts []*registry.Delivery
+		field string
+	}{
+		{name: "valid", parts: []*registry.Delivery{part("k.0", "a"), part("k.1", "b")}},
+		{name: "d's state is not checked", d: func(d *registry.Delivery) *registry.Delivery { d.State = registry.DeliverySplit; return d },
+			parts: []*registry.Delivery{part("k.0", "a")}},
+		{name: "parts take d's provider and platform", parts: []*registry.Delivery{{
+			Provider: "", Platform: "web", Seq: -5, Audience: registry.AudienceTokens, Tokens: []string{"a"}, IdempotencyKey: "k", State: registry.DeliveryPending,
+		}}},
+		{name: "repeated keys are left to the store", parts: []*registry.Delivery{part("k", "a"), part("k", "b")}},
+		{name: "d nil", d: func(*registry.Delivery) *registry.Delivery { return nil }, parts: []*registry.Delivery{part("k", "a")}, field: "delivery"},
+		{name: "d's response not UTF-8", d: func(d *registry.Delivery) *registry.Delivery { d.Response = "\xff"; return d },
+			parts: []*registry.Delivery{part("k", "a")}, field: "delivery.response"},
+		{name: "d's attempts negative", d: func(d *registry.Delivery) *registry.Delivery { d.Attempts = -1; return d },
+			parts: []*registry.Delivery{part("k", "a")}, field: "delivery.attempts"},
+		{name: "d's platform unknown", d: func(d *registry.Delivery) *registry.Delivery { d.Platform = "web"; return d },
+			parts: []*registry.Delivery{part("k", "a")}, field: "delivery.platform"},
+		{name: "no parts", field: "parts"},
+		{name: "empty parts", parts: []*registry.Delivery{}, field: "parts"},
+		{name: "nil part", parts: []*registry.Delivery{part("k", "a"), nil}, field: "parts"},
+		{name: "part without tokens", parts: []*registry.Delivery{part("k", "a"), {Audience: registry.AudienceTokens, IdempotencyKey: "k2", State: registry.DeliveryPending}},
+			field: "delivery.tokens"},
+		{name: "part without key", parts: []*registry.Delivery{part("", "a")}, field: "delivery.idempotency_key"},
+		{name: "part split", parts: []*registry.Delivery{{Audience: registry.AudienceTokens, Tokens: []string{"a"}, IdempotencyKey: "k", State: registry.DeliverySplit}},
+			field: "delivery.state"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := claimed()
+			if tt.d != nil {
+				d = tt.d(d)
+			}
+			var before []registry.Delivery
+			for _, p := range tt.parts {
+				if p != nil {
+					before = append(before, *p)
+				}
+			}
+			checkInvalid(t, registry.ValidateSplit(d, tt.parts), tt.field)
+			var after []registry.Delivery
+			for _, p := range tt.parts {
+				if p != nil {
+					after = append(after, *p)
+				}
+			}
+			assert.Equal(t, before, after, "ValidateSplit modified the parts")
 		})
 	}
 }
@@ -261,6 +465,7 @@ func TestDeliveryStateFinal(t *testing.T) {
 		{registry.DeliveryAccepted, false},
 		{registry.DeliveryDone, true},
 		{registry.DeliveryFailed, true},
+		{registry.DeliverySplit, true},
 		{"", false},
 	}
 	for _, tt := range tests {
@@ -360,6 +565,23 @@ func TestSummarize(t *testing.T) {
 			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}, Response: "first", SentAt: sent(5)},
 			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"b"}, Response: "second", SentAt: sent(5)},
 		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: "done", Response: "second", Timestamp: ms(5), IsSend: true}},
+		{name: "a split delivery counts for nothing", ds: []d{
+			{Platform: ios, Seq: 0, State: registry.DeliverySplit, Tokens: []string{"a", "b"}, ReceiptID: "r-split",
+				Ret: registry.RetFail, Response: "split", SentAt: sent(9)},
+			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}, ReceiptID: "r-a",
+				Ret: registry.RetSuccess, Response: "ok a", SentAt: sent(2)},
+			{Platform: ios, Seq: 2, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"b"}, ReceiptID: "r-b",
+				Ret: registry.RetSuccess, Response: "ok b", SentAt: sent(3)},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", TaskID: "r-a,r-b", Ret: registry.RetSuccess, Status: "done",
+			Response: "ok b", Timestamp: ms(3), IsSend: true}},
+		{name: "a split delivery's pending parts", ds: []d{
+			{Platform: ios, State: registry.DeliverySplit, Tokens: []string{"a", "b"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"a"}, Ret: registry.RetFail},
+			{Platform: ios, Seq: 2, State: registry.DeliveryPending, Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetPending, Status: registry.StatusPending, IsSend: true}},
+		{name: "only split deliveries", ds: []d{
+			{Platform: ios, State: registry.DeliverySplit, Tokens: []string{"a"}},
+		}, want: registry.PlatformSummary{}},
 		{name: "long task ids and response are clipped", ds: []d{
 			{Platform: ios, State: registry.DeliveryDone, Tokens: []string{"a"}, ReceiptID: strings.Repeat("i", 200), Response: strings.Repeat("响", 300), SentAt: sent(1)},
 			{Platform: ios, Seq: 1, State: registry.DeliveryDone, Tokens: []string{"b"}, ReceiptID: strings.Repeat("j", 200)},

@@ -50,7 +50,11 @@ type Target struct {
 	UserDeviceID int64
 	UserNum      string
 	DeviceID     int64
-	Platform     string
+	// Platform is PlatformIOS or PlatformAndroid, whatever spelling the row
+	// holds ("iOS", " Android" in rows other programs wrote).
+	Platform string
+	// PushPlatform is the device's vendor; DefaultPushPlatform when the row
+	// has none.
 	PushPlatform string
 	Token        string
 }
@@ -140,10 +144,16 @@ const (
 	DeliveryDone DeliveryState = "done"
 	// DeliveryFailed: final; the vendor refused it or attempts ran out.
 	DeliveryFailed DeliveryState = "failed"
+	// DeliverySplit: final; the delivery was replaced by smaller deliveries of
+	// the same message (see PushMessages.SplitDelivery). Summarize ignores it:
+	// its tokens and outcomes live on in the parts.
+	DeliverySplit DeliveryState = "split"
 )
 
 // Final reports whether s is a final state.
-func (s DeliveryState) Final() bool { return s == DeliveryDone || s == DeliveryFailed }
+func (s DeliveryState) Final() bool {
+	return s == DeliveryDone || s == DeliveryFailed || s == DeliverySplit
+}
 
 // Delivery audiences.
 const (

@@ -11,8 +11,10 @@ type Devices interface {
 	// user. A vendor token reaches one app install, so the same token on any
 	// other device of the same (PushPlatform, Platform) is disabled (reason
 	// TokenTakenOver): an app reinstalled under a new uuid must not receive
-	// the pushes of its old record's user. It returns the stored device and
-	// link.
+	// the pushes of its old record's user. That takeover compares platforms
+	// the way DisableTokens does, so it reaches rows other programs wrote. A
+	// re-registration updates the row in place: it never draws a new id. It
+	// returns the stored device and link.
 	RegisterDevice(ctx context.Context, d *Device, userNum string) (Device, UserDevice, error)
 	// GetDevice returns the device with id, or ErrNotFound.
 	GetDevice(ctx context.Context, id int64) (Device, error)
@@ -23,10 +25,16 @@ type Devices interface {
 	// user. Deactivating an inactive link succeeds.
 	DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error
 	// ListTargets returns one page of the pushable devices of q.UserNums,
-	// ordered by UserDeviceID; an empty page ends the listing.
+	// ordered by UserDeviceID; an empty page ends the listing. Each
+	// Target.Platform is PlatformIOS or PlatformAndroid: a row's platform is
+	// compared in lower case without surrounding spaces, and a device whose
+	// platform is neither (NULL, "windows") is not a target.
 	ListTargets(ctx context.Context, q TargetQuery) ([]Target, error)
 	// DisableTokens marks the listed tokens of (pushPlatform, platform)
-	// invalid and returns how many devices were changed.
+	// invalid and returns how many devices were changed. platform is
+	// compared like ListTargets compares it ("iOS" and " ios" rows are
+	// "ios" devices); an empty pushPlatform means DefaultPushPlatform, which
+	// also matches rows without one.
 	DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error)
 }
 
@@ -56,7 +64,35 @@ type PushMessages interface {
 	// SentAt), releases the claim, and refreshes the message's summary for
 	// d.Platform, all in one transaction and only while d.ClaimToken still
 	// holds the row; otherwise ErrClaimLost.
+	//
+	// The outcome is checked first with ValidateDeliveryOutcome: State must
+	// be pending, accepted, done or failed (a split goes through
+	// SplitDelivery), Attempts must fit an INT, the short text fields
+	// (ReceiptID, VendorState, Ret, ErrorKind, ErrorCode) must be UTF-8 of at
+	// most 255 characters and Response UTF-8 of at most MaxMediumText bytes.
+	// A value that does not fit is refused with ErrInvalid and nothing is
+	// written, never truncated: callers must sanitize vendor text first
+	// (SanitizeText), or the outcome is lost and the delivery is sent again
+	// once its lease runs out.
 	FinishDelivery(ctx context.Context, d *Delivery) error
+	// SplitDelivery replaces the claimed delivery d by parts, in one
+	// transaction and only while d.ClaimToken still holds d (otherwise
+	// ErrClaimLost, nothing written): d is finished like FinishDelivery but
+	// with State DeliverySplit; each part is inserted as a new delivery of
+	// d's message (PushMessageID, Provider and Platform taken from d, Seq
+	// numbered after the highest Seq of that message, provider and platform;
+	// IDs set on the parts), and the message's summary for d.Platform is
+	// refreshed. Parts may be created claimed (ClaimToken and LeaseUntil
+	// set). Parts are validated like CreatePushMessage's deliveries
+	// (idempotency keys unique, tokens non-empty for token audiences).
+	//
+	// ValidateSplit checks the call before anything is written: d's outcome
+	// fields as FinishDelivery checks them (d.State is ignored) and at least
+	// one part. An idempotency key used twice among parts or already stored
+	// is ErrConflict. On any error nothing is written and parts are
+	// unchanged; on success each part's ID, PushMessageID, Provider,
+	// Platform and Seq are set.
+	SplitDelivery(ctx context.Context, d *Delivery, parts []*Delivery) error
 }
 
 // CenterMessages is the queue of sys_message_center.
@@ -74,6 +110,12 @@ type CenterMessages interface {
 	// FinishCenterMessage writes m's SendState, SendResult, Remark,
 	// Attempts and NextAttemptAt and releases the claim, only while
 	// m.ClaimToken still holds the row; otherwise ErrClaimLost.
+	//
+	// ValidateCenterOutcome checks m first: SendResult and Remark must be
+	// UTF-8 of at most MaxText bytes, SendState must fit a TINYINT and
+	// Attempts an INT. A value that does not fit is refused with ErrInvalid
+	// and nothing is written: callers must sanitize notifier text first
+	// (SanitizeText).
 	FinishCenterMessage(ctx context.Context, m *CenterMessage) error
 }
 

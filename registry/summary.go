@@ -11,6 +11,11 @@ import (
 // ignored). Every store uses it, so the ops queries read the same values on
 // every database.
 //
+// A DeliverySplit delivery counts for nothing — not its tokens, receipt,
+// Ret, state, response or send time — because the parts that replaced it
+// carry its tokens and their own outcomes: each token is listed once, and
+// Ret and Status are those of the parts.
+//
 // Ret is SUCCESS when every delivery was accepted, FAIL when every one
 // failed, PENDING while any is unsent and PARTIAL for a mix. Status is
 // "pending" while any is unsent, the least advanced vendor state while any
@@ -21,7 +26,7 @@ import (
 func Summarize(platform string, ds []Delivery) PlatformSummary {
 	var mine []Delivery
 	for _, d := range ds {
-		if d.Platform == platform {
+		if d.Platform == platform && d.State != DeliverySplit {
 			mine = append(mine, d)
 		}
 	}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -10,11 +11,33 @@ import (
 const (
 	MaxVarchar = 255
 	MaxText    = 65535
+	// MaxMediumText is the size in bytes of a MEDIUMTEXT column:
+	// sys_push_deliveries.tokens and .response.
+	MaxMediumText = 16777215
 	// MaxTokensText is the limit of sys_push_messages.*_device_tokens, which
 	// the migrations widen from TEXT to MEDIUMTEXT so that a push to many
 	// devices is recorded whole.
-	MaxTokensText = 16777215
+	MaxTokensText = MaxMediumText
 )
+
+// Ranges of the brief's INT and TINYINT columns: MySQL in strict mode
+// would refuse a value outside them only after other statements of a
+// transaction ran, SQLite would keep it.
+const (
+	minInt, maxInt         = math.MinInt32, math.MaxInt32
+	minTinyint, maxTinyint = math.MinInt8, math.MaxInt8
+)
+
+// storable reports whether a delivery may be created or finished in state
+// s. DeliverySplit may not: only SplitDelivery sets it, because a split
+// without parts would drop the delivery's tokens from the summary.
+func storable(s DeliveryState) bool {
+	switch s {
+	case DeliveryPending, DeliveryAccepted, DeliveryDone, DeliveryFailed:
+		return true
+	}
+	return false
+}
 
 // ValidateDevice checks d and userNum against the schema and the brief's
 // rules. It does not modify d.
@@ -51,7 +74,9 @@ func ValidateDevice(d *Device, userNum string) error {
 	return nil
 }
 
-// ValidatePushMessage checks m and its deliveries against the schema.
+// ValidatePushMessage checks m and its deliveries against the schema: m's
+// columns, each delivery with ValidateDelivery, and the per-platform
+// total of tokens against the summary column (MaxTokensText).
 func ValidatePushMessage(m *PushMessage, ds []*Delivery) error {
 	if m == nil {
 		return invalid("push_message", "is nil")
@@ -74,31 +99,136 @@ func ValidatePushMessage(m *PushMessage, ds []*Delivery) error {
 		if d.Platform != PlatformIOS && d.Platform != PlatformAndroid {
 			return invalid("delivery.platform", "must be %q or %q, got %q", PlatformIOS, PlatformAndroid, d.Platform)
 		}
-		if err := required("delivery.provider", d.Provider); err != nil {
-			return err
-		}
-		if err := required("delivery.idempotency_key", d.IdempotencyKey); err != nil {
-			return err
-		}
-		if err := varchar("delivery.idempotency_key", d.IdempotencyKey); err != nil {
-			return err
-		}
-		if d.Audience == AudienceTokens && len(d.Tokens) == 0 {
-			return invalid("delivery.tokens", "is empty for a token delivery")
-		}
 		for _, t := range d.Tokens {
 			size[d.Platform] += len(t) + 1
 		}
 	}
-	for p, n := range size {
-		if n-1 > MaxTokensText {
-			return invalid(p+"_device_tokens", "the push's %d bytes of tokens exceed %d", n-1, MaxTokensText)
+	// The summary's limit first: it is the one a caller reaches by pushing
+	// to many devices, and the one to report.
+	for _, p := range []string{PlatformIOS, PlatformAndroid} {
+		if n := size[p] - 1; n > MaxTokensText {
+			return invalid(p+"_device_tokens", "the push's %d bytes of tokens exceed %d", n, MaxTokensText)
+		}
+	}
+	for _, d := range ds {
+		if err := ValidateDelivery(d); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// ValidateCenterMessage checks m against the schema of sys_message_center.
+// ValidateDelivery checks a delivery about to be inserted against the
+// columns of sys_push_deliveries: Platform is "ios" or "android"; Provider
+// and IdempotencyKey are non-blank; Provider, IdempotencyKey, Audience and
+// ClaimToken are UTF-8 of at most 255 characters; a token delivery has
+// tokens, each non-empty and free of commas and white space (the column
+// keeps them comma-joined), at most MaxMediumText bytes together; Seq is
+// within 0..2^31-1; and the outcome fields pass ValidateDeliveryOutcome. It
+// does not modify d.
+func ValidateDelivery(d *Delivery) error {
+	if d == nil {
+		return invalid("delivery", "is nil")
+	}
+	if d.Platform != PlatformIOS && d.Platform != PlatformAndroid {
+		return invalid("delivery.platform", "must be %q or %q, got %q", PlatformIOS, PlatformAndroid, d.Platform)
+	}
+	if err := required("delivery.provider", d.Provider); err != nil {
+		return err
+	}
+	if err := required("delivery.idempotency_key", d.IdempotencyKey); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, v string }{
+		{"delivery.provider", d.Provider}, {"delivery.idempotency_key", d.IdempotencyKey},
+		{"delivery.audience", d.Audience}, {"delivery.claim_token", d.ClaimToken},
+	} {
+		if err := varchar(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if d.Audience == AudienceTokens && len(d.Tokens) == 0 {
+		return invalid("delivery.tokens", "is empty for a token delivery")
+	}
+	for _, t := range d.Tokens {
+		if t == "" || strings.ContainsAny(t, ", \t\r\n") {
+			return invalid("delivery.tokens", "a token is empty or holds a comma or white space")
+		}
+	}
+	if err := text("delivery.tokens", strings.Join(d.Tokens, ","), MaxMediumText); err != nil {
+		return err
+	}
+	if err := integer("delivery.seq", d.Seq, 0, maxInt); err != nil {
+		return err
+	}
+	return ValidateDeliveryOutcome(d)
+}
+
+// ValidateDeliveryOutcome checks the columns a finishing write stores:
+// State is pending, accepted, done or failed; Attempts is within
+// 0..2^31-1; ReceiptID, VendorState, Ret, ErrorKind and ErrorCode are UTF-8
+// of at most 255 characters; Response is UTF-8 of at most MaxMediumText
+// bytes. Vendor text must be made to fit before (SanitizeText): a store
+// refuses what does not fit rather than cut it.
+func ValidateDeliveryOutcome(d *Delivery) error {
+	if d == nil {
+		return invalid("delivery", "is nil")
+	}
+	if !storable(d.State) {
+		return invalid("delivery.state", "must be pending, accepted, done or failed, got %q", string(d.State))
+	}
+	return outcomeFields(d)
+}
+
+// outcomeFields checks the outcome columns other than the state.
+func outcomeFields(d *Delivery) error {
+	if err := integer("delivery.attempts", d.Attempts, 0, maxInt); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, v string }{
+		{"delivery.receipt_id", d.ReceiptID}, {"delivery.vendor_state", d.VendorState}, {"delivery.ret", d.Ret},
+		{"delivery.error_kind", d.ErrorKind}, {"delivery.error_code", d.ErrorCode},
+	} {
+		if err := varchar(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return text("delivery.response", d.Response, MaxMediumText)
+}
+
+// ValidateSplit checks a SplitDelivery of d into parts: d's outcome fields
+// as ValidateDeliveryOutcome checks them, but not its State (the store sets
+// DeliverySplit); at least one part ("parts"); and each part with
+// ValidateDelivery as it will be stored, with d's Provider and Platform
+// (its Seq is the store's to number). Idempotency keys repeated among the
+// parts are the store's ErrConflict, not a validation error. It modifies
+// neither d nor parts.
+func ValidateSplit(d *Delivery, parts []*Delivery) error {
+	if d == nil {
+		return invalid("delivery", "is nil")
+	}
+	if err := outcomeFields(d); err != nil {
+		return err
+	}
+	if len(parts) == 0 {
+		return invalid("parts", "is empty: a delivery is split into at least one part")
+	}
+	for i, p := range parts {
+		if p == nil {
+			return invalid("parts", "part %d is nil", i)
+		}
+		c := *p
+		c.PushMessageID, c.Provider, c.Platform, c.Seq = d.PushMessageID, d.Provider, d.Platform, 0
+		if err := ValidateDelivery(&c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateCenterMessage checks m against the schema of sys_message_center:
+// its text columns, a non-blank Receivers, and NotifyLevel and Attempts
+// against their INT columns (Attempts not negative).
 func ValidateCenterMessage(m *CenterMessage) error {
 	if m == nil {
 		return invalid("message_center", "is nil")
@@ -120,7 +250,30 @@ func ValidateCenterMessage(m *CenterMessage) error {
 			return err
 		}
 	}
-	return nil
+	if err := integer("notify_level", m.NotifyLevel, minInt, maxInt); err != nil {
+		return err
+	}
+	return integer("attempts", m.Attempts, 0, maxInt)
+}
+
+// ValidateCenterOutcome checks the columns FinishCenterMessage writes:
+// SendResult and Remark are UTF-8 of at most MaxText bytes, SendState fits
+// the brief's TINYINT and Attempts is within 0..2^31-1. Notifier text must
+// be made to fit before (SanitizeText): a store refuses what does not fit
+// rather than cut it.
+func ValidateCenterOutcome(m *CenterMessage) error {
+	if m == nil {
+		return invalid("message_center", "is nil")
+	}
+	for _, f := range []struct{ name, v string }{{"send_result", m.SendResult}, {"remark", m.Remark}} {
+		if err := text(f.name, f.v, MaxText); err != nil {
+			return err
+		}
+	}
+	if err := integer("send_state", m.SendState, minTinyint, maxTinyint); err != nil {
+		return err
+	}
+	return integer("attempts", m.Attempts, 0, maxInt)
 }
 
 func required(field, v string) error {
@@ -136,6 +289,13 @@ func varchar(field, v string) error {
 	}
 	if n := utf8.RuneCountInString(v); n > MaxVarchar {
 		return invalid(field, "is %d characters, longer than %d", n, MaxVarchar)
+	}
+	return nil
+}
+
+func integer(field string, v, min, max int) error {
+	if v < min || v > max {
+		return invalid(field, "is %d, outside %d..%d", v, min, max)
 	}
 	return nil
 }

@@ -89,17 +89,18 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 	return out, nil
 }
 
-// FinishCenterMessage implements registry.CenterMessages. As with
-// FinishDelivery, the token alone guards the write. SendResult and Remark
-// are validated like EnqueueCenterMessage validates them, before anything
-// is written.
+// FinishCenterMessage implements registry.CenterMessages. m's outcome is
+// checked with registry.ValidateCenterOutcome (SendResult, Remark,
+// SendState, Attempts), exactly as the SQL store checks it, before anything
+// is written: notifier text must be sanitized by the caller. As with
+// FinishDelivery, the token alone guards the write.
 func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
 	const op = "FinishCenterMessage"
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	if m == nil {
-		return wrap(op, &registry.ValidationError{Field: "message_center", Reason: "is nil"})
+	if err := registry.ValidateCenterOutcome(m); err != nil {
+		return wrap(op, err)
 	}
 
 	s.mu.Lock()
@@ -108,18 +109,13 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	if !ok || m.ClaimToken == "" || row.ClaimToken != m.ClaimToken {
 		return wrap(op, fmt.Errorf("center message %d: %w", m.ID, registry.ErrClaimLost))
 	}
-	next := cloneCenterMessage(row)
-	next.SendState = m.SendState
-	next.SendResult = m.SendResult
-	next.Remark = m.Remark
-	next.Attempts = m.Attempts
-	next.NextAttemptAt = cloneTime(m.NextAttemptAt)
-	next.ClaimToken = ""
-	next.LeaseUntil = nil
-	next.UpdatedAt = s.stamp()
-	if err := registry.ValidateCenterMessage(&next); err != nil {
-		return wrap(op, err)
-	}
-	*row = next
+	row.SendState = m.SendState
+	row.SendResult = m.SendResult
+	row.Remark = m.Remark
+	row.Attempts = m.Attempts
+	row.NextAttemptAt = cloneTime(m.NextAttemptAt)
+	row.ClaimToken = ""
+	row.LeaseUntil = nil
+	row.UpdatedAt = s.stamp()
 	return nil
 }

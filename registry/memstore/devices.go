@@ -9,7 +9,8 @@ import (
 
 // RegisterDevice implements registry.Devices: it upserts d by (Platform,
 // UUID) and makes userNum the device's only active user. An empty
-// PushPlatform is stored as registry.DefaultPushPlatform. d is not modified.
+// PushPlatform is stored as registry.DefaultPushPlatform; trailing spaces of
+// UUID, PushPlatform and userNum are dropped. d is not modified.
 func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, error) {
 	const op = "RegisterDevice"
 	if err := begin(ctx, op); err != nil {
@@ -18,7 +19,8 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	if err := registry.ValidateDevice(d, userNum); err != nil {
 		return registry.Device{}, registry.UserDevice{}, wrap(op, err)
 	}
-	pushPlatform := d.PushPlatform
+	uuid, userNum := unpad(d.UUID), unpad(userNum)
+	pushPlatform := unpad(d.PushPlatform)
 	if pushPlatform == "" {
 		pushPlatform = registry.DefaultPushPlatform
 	}
@@ -27,13 +29,13 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	defer s.mu.Unlock()
 	now := s.stamp()
 
-	key := deviceKey{platform: d.Platform, uuid: d.UUID}
+	key := deviceKey{platform: d.Platform, uuid: uuid}
 	dev, ok := s.deviceByKey[key]
 	if !ok {
 		s.lastDevice++
 		dev = &registry.Device{
 			ID:        s.lastDevice,
-			UUID:      d.UUID,
+			UUID:      uuid,
 			Platform:  d.Platform,
 			Alias:     d.Alias,
 			CreatedAt: now,
@@ -50,8 +52,7 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	dev.TokenDisabledReason = ""
 	dev.UpdatedAt = now
 	for _, other := range s.devices {
-		if other.ID != dev.ID && other.PushToken == dev.PushToken && other.Platform == dev.Platform &&
-			other.PushPlatform == dev.PushPlatform && other.TokenDisabledAt == nil {
+		if other.ID != dev.ID && holds(other, pushPlatform, dev.Platform, map[string]bool{dev.PushToken: true}) {
 			disabledAt := now
 			other.TokenDisabledAt = &disabledAt
 			other.TokenDisabledReason = registry.TokenTakenOver
@@ -116,7 +117,8 @@ func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevic
 	return *link, nil
 }
 
-// DeactivateLink implements registry.Devices.
+// DeactivateLink implements registry.Devices. userNum is compared without
+// trailing spaces.
 func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error {
 	const op = "DeactivateLink"
 	if err := begin(ctx, op); err != nil {
@@ -128,7 +130,7 @@ func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID
 	if !ok {
 		return wrap(op, fmt.Errorf("user device %d: %w", userDeviceID, registry.ErrNotFound))
 	}
-	if link.UserNum != userNum {
+	if link.UserNum != unpad(userNum) {
 		return wrap(op, fmt.Errorf("user device %d: %w", userDeviceID, registry.ErrNotOwner))
 	}
 	if link.Active {
@@ -139,7 +141,8 @@ func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID
 }
 
 // ListTargets implements registry.Devices. A negative q.Limit is an
-// ErrInvalid for field "limit".
+// ErrInvalid for field "limit". User nums are matched without trailing
+// spaces.
 func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
 	const op = "ListTargets"
 	if err := begin(ctx, op); err != nil {
@@ -157,7 +160,7 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 	}
 	users := make(map[string]bool, len(q.UserNums))
 	for _, u := range q.UserNums {
-		users[u] = true
+		users[unpad(u)] = true
 	}
 
 	s.mu.Lock()
@@ -171,14 +174,15 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 			continue
 		}
 		dev := s.devices[l.DeviceID]
-		if dev.PushToken == "" || dev.TokenDisabledAt != nil {
+		platform, ok := platformOf(dev.Platform)
+		if !ok || dev.PushToken == "" || dev.TokenDisabledAt != nil {
 			continue
 		}
 		page = append(page, registry.Target{
 			UserDeviceID: l.ID,
 			UserNum:      l.UserNum,
 			DeviceID:     dev.ID,
-			Platform:     dev.Platform,
+			Platform:     platform,
 			PushPlatform: dev.PushPlatform,
 			Token:        dev.PushToken,
 		})
@@ -187,8 +191,10 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 }
 
 // DisableTokens implements registry.Devices. An empty pushPlatform means
-// registry.DefaultPushPlatform, as in RegisterDevice. Devices whose token is
-// disabled already keep their first disablement and are not counted.
+// registry.DefaultPushPlatform, as in RegisterDevice. platform is compared
+// in lower case without surrounding spaces, pushPlatform and tokens without
+// trailing spaces. Devices whose token is disabled already keep their
+// first disablement and are not counted.
 func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
 	const op = "DisableTokens"
 	if err := begin(ctx, op); err != nil {
@@ -197,12 +203,16 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 	if len(tokens) == 0 {
 		return 0, nil
 	}
+	pushPlatform = unpad(pushPlatform)
 	if pushPlatform == "" {
 		pushPlatform = registry.DefaultPushPlatform
 	}
+	platform, _ = platformOf(platform)
 	set := make(map[string]bool, len(tokens))
 	for _, t := range tokens {
-		set[t] = true
+		if t = unpad(t); t != "" {
+			set[t] = true
+		}
 	}
 
 	s.mu.Lock()
@@ -210,7 +220,7 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 	now := s.stamp()
 	var n int64
 	for _, dev := range s.devices {
-		if dev.PushPlatform != pushPlatform || dev.Platform != platform || !set[dev.PushToken] || dev.TokenDisabledAt != nil {
+		if !holds(dev, pushPlatform, platform, set) {
 			continue
 		}
 		at := now
@@ -220,4 +230,12 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 		n++
 	}
 	return n, nil
+}
+
+// holds reports whether dev is an enabled device of (pushPlatform,
+// platform) whose token is in tokens: the devices DisableTokens and the
+// token takeover of RegisterDevice reach.
+func holds(dev *registry.Device, pushPlatform, platform string, tokens map[string]bool) bool {
+	p, _ := platformOf(dev.Platform)
+	return dev.TokenDisabledAt == nil && tokens[dev.PushToken] && p == platform && dev.PushPlatform == pushPlatform
 }

@@ -5,11 +5,15 @@
 //
 // A Store keeps every table of the registry in maps and slices guarded by
 // one mutex. It has the semantics of package sqlstore, proven by the same
-// conformance suite (package registrytest): the same validation
-// (registry.ValidateDevice, ValidatePushMessage, ValidateCenterMessage), the
-// same summary columns (registry.Summarize), the same orderings, the same
-// one-active-user rule and the same claim and lease rules. Nothing is
-// persisted: the data lives as long as the Store.
+// conformance suite (package registrytest): the same validation, by the
+// same functions (registry.ValidateDevice, ValidatePushMessage,
+// ValidateSplit, ValidateDeliveryOutcome, ValidateCenterMessage,
+// ValidateCenterOutcome), so that a test on this Store refuses what a
+// database would; the same summary columns (registry.Summarize); the same
+// orderings; the same identifier rules (trailing spaces dropped, see the
+// registry's Identifiers); the same one-active-user rule and the same claim
+// and lease rules. Nothing is persisted: the data lives as long as the
+// Store.
 //
 // Rows are deep-copied on the way in and on the way out, so a caller that
 // mutates a row it passed in or got back (its slices and time pointers

@@ -165,6 +165,7 @@ func TestEndedContextChangesNothing(t *testing.T) {
 		{"ListDeliveries", func() error { _, err := s.ListDeliveries(ctx, 1); return err }},
 		{"ClaimDeliveries", func() error { _, err := s.ClaimDeliveries(ctx, claim); return err }},
 		{"FinishDelivery", func() error { return s.FinishDelivery(ctx, &registry.Delivery{ID: 1, ClaimToken: "x"}) }},
+		{"SplitDelivery", func() error { return s.SplitDelivery(ctx, &registry.Delivery{ID: 1, ClaimToken: "x"}, nil) }},
 		{"EnqueueCenterMessage", func() error {
 			return s.EnqueueCenterMessage(ctx, &registry.CenterMessage{Title: "t", Receivers: "u1"})
 		}},
@@ -237,6 +238,7 @@ func TestInvalidParamsNameTheField(t *testing.T) {
 			return err
 		}, "now"},
 		{"FinishDelivery nil", func() error { return s.FinishDelivery(ctx, nil) }, "delivery"},
+		{"SplitDelivery nil", func() error { return s.SplitDelivery(ctx, nil, nil) }, "delivery"},
 		{"FinishCenterMessage nil", func() error { return s.FinishCenterMessage(ctx, nil) }, "message_center"},
 	}
 	for _, tt := range tests {
@@ -341,4 +343,38 @@ func TestDisableTokens(t *testing.T) {
 			assert.Equal(t, t0.Add(time.Minute), *got.TokenDisabledAt)
 		})
 	}
+}
+
+// TestSplitRefusesTokensBeyondTheSummaryColumn: parts that would make the
+// message's summary list more tokens than its column holds are refused
+// before anything is written, as CreatePushMessage refuses such a push.
+func TestSplitRefusesTokensBeyondTheSummaryColumn(t *testing.T) {
+	t0 := start()
+	s := newStore(t, memstore.Config{})
+	ctx := t.Context()
+	pending := func(key string, tokens ...string) *registry.Delivery {
+		return &registry.Delivery{Provider: "umeng", Platform: registry.PlatformIOS, Audience: registry.AudienceTokens, Tokens: tokens,
+			IdempotencyKey: key, State: registry.DeliveryPending, NextAttemptAt: t0}
+	}
+	// Together the tokens fill the column exactly: "a", a comma, the rest.
+	big := pending("big", strings.Repeat("t", registry.MaxTokensText-2))
+	big.NextAttemptAt = t0.Add(time.Hour)
+	m := &registry.PushMessage{Title: "t", PushType: registry.PushTypeUsers}
+	require.NoError(t, s.CreatePushMessage(ctx, m, []*registry.Delivery{pending("small", "a"), big}))
+	claimed, err := s.ClaimDeliveries(ctx, registry.ClaimParams{Now: t0, Limit: 1, Lease: time.Minute, Kind: registry.ClaimSend})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	before, err := s.ListDeliveries(ctx, m.ID)
+	require.NoError(t, err)
+
+	err = s.SplitDelivery(ctx, &claimed[0], []*registry.Delivery{pending("small.0", "ab")})
+
+	require.ErrorIs(t, err, registry.ErrInvalid)
+	var ve *registry.ValidationError
+	require.True(t, errors.As(err, &ve))
+	assert.Equal(t, "ios_device_tokens", ve.Field)
+	after, err := s.ListDeliveries(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "nothing written, the delivery still claimed")
+	require.NoError(t, s.SplitDelivery(ctx, &claimed[0], []*registry.Delivery{pending("small.0", "b")}), "parts that fit")
 }

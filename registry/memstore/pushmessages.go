@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/tuisong/push/registry"
 )
@@ -13,7 +14,8 @@ import (
 // m.ID, m's summary columns, and each delivery's ID and PushMessageID; the
 // deliveries get increasing IDs in the order of ds. A duplicate non-empty
 // DedupeKey, or an IdempotencyKey that exists already or twice in ds, is an
-// ErrConflict. On any error nothing is stored and m and ds are unchanged.
+// ErrConflict; both keys are stored and compared without trailing spaces.
+// On any error nothing is stored and m and ds are unchanged.
 func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
 	const op = "CreatePushMessage"
 	if err := begin(ctx, op); err != nil {
@@ -23,38 +25,33 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 		return wrap(op, err)
 	}
 
+	msg := clonePushMessage(m)
+	msg.DedupeKey = unpad(msg.DedupeKey)
+	rows := make([]registry.Delivery, len(ds))
+	for i, d := range ds {
+		rows[i] = cloneDelivery(d)
+		rows[i].IdempotencyKey = unpad(rows[i].IdempotencyKey)
+	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m.DedupeKey != "" {
-		if _, ok := s.messageByDedupe[m.DedupeKey]; ok {
-			return wrap(op, fmt.Errorf("dedupe key %q exists: %w", m.DedupeKey, registry.ErrConflict))
+	if msg.DedupeKey != "" {
+		if _, ok := s.messageByDedupe[msg.DedupeKey]; ok {
+			return wrap(op, fmt.Errorf("dedupe key %q exists: %w", msg.DedupeKey, registry.ErrConflict))
 		}
 	}
-	keys := make(map[string]bool, len(ds))
-	for _, d := range ds {
-		if s.idempotencyKeys[d.IdempotencyKey] || keys[d.IdempotencyKey] {
-			return wrap(op, fmt.Errorf("idempotency key %q exists: %w", d.IdempotencyKey, registry.ErrConflict))
-		}
-		keys[d.IdempotencyKey] = true
+	if err := s.checkKeys(rows); err != nil {
+		return wrap(op, err)
 	}
 
 	now := s.stamp()
 	s.lastMessage++
-	msg := clonePushMessage(m)
 	msg.ID = s.lastMessage
 	msg.CreatedAt, msg.UpdatedAt = now, now
-	stored := make([]*registry.Delivery, len(ds))
-	values := make([]registry.Delivery, len(ds))
-	for i, d := range ds {
-		c := cloneDelivery(d)
-		c.ID = int64(len(s.deliveries)) + 1
-		c.PushMessageID = msg.ID
-		c.CreatedAt, c.UpdatedAt = now, now
-		s.deliveries = append(s.deliveries, &c)
-		s.deliveryByID[c.ID] = &c
-		s.idempotencyKeys[c.IdempotencyKey] = true
-		stored[i] = &c
-		values[i] = c
+	stored := s.insertDeliveries(msg.ID, rows, now)
+	values := make([]registry.Delivery, len(stored))
+	for i, d := range stored {
+		values[i] = *d
 	}
 	msg.IOS = registry.Summarize(registry.PlatformIOS, values)
 	msg.Android = registry.Summarize(registry.PlatformAndroid, values)
@@ -62,7 +59,6 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 	if msg.DedupeKey != "" {
 		s.messageByDedupe[msg.DedupeKey] = msg.ID
 	}
-	s.deliveriesByMessage[msg.ID] = stored
 
 	m.ID = msg.ID
 	m.IOS, m.Android = msg.IOS, msg.Android
@@ -88,8 +84,9 @@ func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMess
 	return clonePushMessage(msg), nil
 }
 
-// GetPushMessageByDedupeKey implements registry.PushMessages. The empty key
-// names no message: it is ErrNotFound.
+// GetPushMessageByDedupeKey implements registry.PushMessages. The key is
+// compared without trailing spaces; the empty key names no message: it is
+// ErrNotFound.
 func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (registry.PushMessage, error) {
 	const op = "GetPushMessageByDedupeKey"
 	if err := begin(ctx, op); err != nil {
@@ -98,7 +95,7 @@ func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (regi
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Empty keys are never indexed, so "" is not found.
-	id, ok := s.messageByDedupe[key]
+	id, ok := s.messageByDedupe[unpad(key)]
 	if !ok {
 		return registry.PushMessage{}, wrap(op, fmt.Errorf("dedupe key %q: %w", key, registry.ErrNotFound))
 	}
@@ -183,27 +180,47 @@ func claimable(d *registry.Delivery, kind registry.ClaimKind) bool {
 	return d.State == registry.DeliveryAccepted && d.Pollable
 }
 
-// FinishDelivery implements registry.PushMessages. The token alone guards
-// the write: a lease that ran out without anybody re-claiming the row still
-// lets its holder finish it. The summary refreshed is that of the stored
-// delivery's platform.
+// FinishDelivery implements registry.PushMessages. The outcome is checked
+// with registry.ValidateDeliveryOutcome (State, Attempts, the short text
+// fields and Response), exactly as the SQL store checks it, before
+// anything is written: vendor text must be sanitized by the caller. The
+// token alone guards the write: a lease that ran out without anybody
+// re-claiming the row still lets its holder finish it. The summary
+// refreshed is that of the stored delivery's platform.
 func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
 	const op = "FinishDelivery"
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	if d == nil {
-		return wrap(op, &registry.ValidationError{Field: "delivery", Reason: "is nil"})
+	if err := registry.ValidateDeliveryOutcome(d); err != nil {
+		return wrap(op, err)
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	row, ok := s.deliveryByID[d.ID]
-	if !ok || d.ClaimToken == "" || row.ClaimToken != d.ClaimToken {
-		return wrap(op, fmt.Errorf("delivery %d: %w", d.ID, registry.ErrClaimLost))
+	row, err := s.claimed(d)
+	if err != nil {
+		return wrap(op, err)
 	}
 	now := s.stamp()
-	row.State = d.State
+	finish(row, d, d.State, now)
+	s.summarize(row.PushMessageID, row.Platform, now)
+	return nil
+}
+
+// claimed returns the stored delivery d names while d.ClaimToken holds
+// it, or ErrClaimLost. The caller holds s.mu.
+func (s *Store) claimed(d *registry.Delivery) (*registry.Delivery, error) {
+	row, ok := s.deliveryByID[d.ID]
+	if !ok || d.ClaimToken == "" || row.ClaimToken != d.ClaimToken {
+		return nil, fmt.Errorf("delivery %d: %w", d.ID, registry.ErrClaimLost)
+	}
+	return row, nil
+}
+
+// finish writes d's outcome to row with state, and releases the claim.
+func finish(row, d *registry.Delivery, state registry.DeliveryState, now time.Time) {
+	row.State = state
 	row.Attempts = d.Attempts
 	row.NextAttemptAt = d.NextAttemptAt.Round(0)
 	row.ReceiptID = d.ReceiptID
@@ -217,9 +234,44 @@ func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error 
 	row.ClaimToken = ""
 	row.LeaseUntil = nil
 	row.UpdatedAt = now
+}
 
-	msg := s.messages[row.PushMessageID]
-	*msg.Summary(row.Platform) = registry.Summarize(row.Platform, s.deliveryValues(msg.ID))
+// summarize refreshes the summary of platform of message id. The caller
+// holds s.mu.
+func (s *Store) summarize(id int64, platform string, now time.Time) {
+	msg := s.messages[id]
+	*msg.Summary(platform) = registry.Summarize(platform, s.deliveryValues(id))
 	msg.UpdatedAt = now
+}
+
+// checkKeys refuses deliveries whose idempotency key is stored already or
+// repeated among them. The caller holds s.mu.
+func (s *Store) checkKeys(ds []registry.Delivery) error {
+	keys := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if s.idempotencyKeys[d.IdempotencyKey] || keys[d.IdempotencyKey] {
+			return fmt.Errorf("idempotency key %q exists: %w", d.IdempotencyKey, registry.ErrConflict)
+		}
+		keys[d.IdempotencyKey] = true
+	}
 	return nil
+}
+
+// insertDeliveries stores ds as deliveries of message id, with increasing
+// IDs in the order of ds, and returns the stored rows. The caller holds
+// s.mu and has checked the keys.
+func (s *Store) insertDeliveries(id int64, ds []registry.Delivery, now time.Time) []*registry.Delivery {
+	stored := make([]*registry.Delivery, len(ds))
+	for i := range ds {
+		c := ds[i]
+		c.ID = int64(len(s.deliveries)) + 1
+		c.PushMessageID = id
+		c.CreatedAt, c.UpdatedAt = now, now
+		s.deliveries = append(s.deliveries, &c)
+		s.deliveryByID[c.ID] = &c
+		s.idempotencyKeys[c.IdempotencyKey] = true
+		s.deliveriesByMessage[id] = append(s.deliveriesByMessage[id], &c)
+		stored[i] = &c
+	}
+	return stored
 }

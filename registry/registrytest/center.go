@@ -83,6 +83,8 @@ func testCenterMessages(t *testing.T, f Factory) {
 				m.Remark = emojiText(registry.MaxText + 1)
 				return m
 			}, "remark"},
+			{"notify_level beyond INT", func(m *registry.CenterMessage) *registry.CenterMessage { m.NotifyLevel = 1 << 31; return m }, "notify_level"},
+			{"attempts negative", func(m *registry.CenterMessage) *registry.CenterMessage { m.Attempts = -1; return m }, "attempts"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -247,6 +249,50 @@ func testCenterMessages(t *testing.T, f Factory) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"retry"}, titles(due))
 		assert.Equal(t, 2, due[0].Attempts)
+	})
+
+	t.Run("FinishValidationWritesNothing", func(t *testing.T) {
+		s := f.New(t)
+		enqueue(t, s, centerMessage("finish invalid", 0))
+		claimed, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		tests := []struct {
+			name  string
+			edit  func(m *registry.CenterMessage) *registry.CenterMessage
+			field string
+		}{
+			{"message nil", func(*registry.CenterMessage) *registry.CenterMessage { return nil }, "message_center"},
+			{"send_result too long", func(m *registry.CenterMessage) *registry.CenterMessage {
+				m.SendResult = emojiText(registry.MaxText + 1)
+				return m
+			}, "send_result"},
+			{"send_result not UTF-8", func(m *registry.CenterMessage) *registry.CenterMessage { m.SendResult = "push_message#\xff"; return m }, "send_result"},
+			{"remark too long", func(m *registry.CenterMessage) *registry.CenterMessage {
+				m.Remark = emojiText(registry.MaxText + 1)
+				return m
+			}, "remark"},
+			{"remark not UTF-8", func(m *registry.CenterMessage) *registry.CenterMessage { m.Remark = "\xc3"; return m }, "remark"},
+			{"send_state beyond TINYINT", func(m *registry.CenterMessage) *registry.CenterMessage { m.SendState = 300; return m }, "send_state"},
+			{"attempts negative", func(m *registry.CenterMessage) *registry.CenterMessage { m.Attempts = -1; return m }, "attempts"},
+			{"attempts beyond INT", func(m *registry.CenterMessage) *registry.CenterMessage { m.Attempts = 1 << 31; return m }, "attempts"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c := claimed[0]
+				c.SendState, c.SendResult = registry.SendStateSent, "push_message#1"
+
+				err := s.FinishCenterMessage(t.Context(), tt.edit(&c))
+
+				requireInvalid(t, err, tt.field)
+				got, err := s.GetCenterMessage(t.Context(), claimed[0].ID)
+				require.NoError(t, err)
+				assertCenter(t, claimed[0], got, "the row keeps its claim and state")
+			})
+		}
+		c := claimed[0]
+		c.SendState, c.Remark = registry.SendStateSent, "sent"
+		require.NoError(t, s.FinishCenterMessage(t.Context(), &c), "the claim survives the refused finishes")
 	})
 
 	t.Run("FinishWithStaleToken", func(t *testing.T) {

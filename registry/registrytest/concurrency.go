@@ -151,6 +151,8 @@ func testConcurrency(t *testing.T, f Factory) {
 		assert.Equal(t, strings.Join(receipts, ","), got.IOS.TaskID)
 	})
 
+	t.Run("ConcurrentFirstRegistrationsMakeOneDevice", func(t *testing.T) { testFirstRegistrations(t, f) })
+
 	t.Run("ConcurrentRegistrationsKeepOneActiveUser", func(t *testing.T) {
 		const n = 40
 		stores := f.shared(t, workers)
@@ -177,6 +179,42 @@ func testConcurrency(t *testing.T, f Factory) {
 		assert.Equal(t, 1, active, "active links to one device")
 		assert.Len(t, targetsOf(t, stores[0], users...), 1)
 	})
+}
+
+// testFirstRegistrations proves that instances registering one new device
+// at once make one device: the losers of the race to insert it find the
+// winner's row and update it.
+func testFirstRegistrations(t *testing.T, f Factory) {
+	const n = 16
+	stores := f.shared(t, workers)
+	users := make([]string, n)
+	for i := range users {
+		users[i] = fmt.Sprintf("first-%02d", i)
+	}
+
+	var (
+		mu      sync.Mutex
+		devices = map[int64]bool{}
+	)
+	links := parallel(t, stores, n, func(s registry.Store, i int) (int64, error) {
+		dev, l, err := s.RegisterDevice(t.Context(), newDevice("first-uuid", registry.PlatformIOS, "first-token"), users[i])
+		mu.Lock()
+		devices[dev.ID] = true
+		mu.Unlock()
+		return l.ID, err
+	})
+
+	assert.Len(t, devices, 1, "devices made of one (platform, uuid)")
+	active := 0
+	for _, id := range links {
+		l, err := stores[0].GetUserDevice(t.Context(), id)
+		require.NoError(t, err)
+		if l.Active {
+			active++
+		}
+	}
+	assert.Equal(t, 1, active, "active links to the device")
+	assert.Len(t, targetsOf(t, stores[0], users...), 1)
 }
 
 // parallel runs do(store, i) for i in [0, n) from one goroutine per store

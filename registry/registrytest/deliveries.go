@@ -246,6 +246,64 @@ func testDeliveries(t *testing.T, f Factory) {
 		}
 	})
 
+	t.Run("FinishValidationWritesNothing", func(t *testing.T) {
+		s := f.New(t)
+		m := pushMessage("finish invalid", "")
+		createPush(t, s, m, pending("finish-invalid", registry.PlatformIOS, 0, at(0), "t"))
+		claimed, err := s.ClaimDeliveries(t.Context(), sendClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		before, err := s.ListDeliveries(t.Context(), m.ID)
+		require.NoError(t, err)
+		msgBefore, err := s.GetPushMessage(t.Context(), m.ID)
+		require.NoError(t, err)
+		long := strings.Repeat("x", registry.MaxVarchar+1)
+		tests := []struct {
+			name  string
+			edit  func(d *registry.Delivery) *registry.Delivery
+			field string
+		}{
+			{"delivery nil", func(*registry.Delivery) *registry.Delivery { return nil }, "delivery"},
+			{"state empty", func(d *registry.Delivery) *registry.Delivery { d.State = ""; return d }, "delivery.state"},
+			{"state unknown", func(d *registry.Delivery) *registry.Delivery { d.State = "sent"; return d }, "delivery.state"},
+			{"state split", func(d *registry.Delivery) *registry.Delivery { d.State = registry.DeliverySplit; return d }, "delivery.state"},
+			{"attempts negative", func(d *registry.Delivery) *registry.Delivery { d.Attempts = -1; return d }, "delivery.attempts"},
+			{"attempts beyond INT", func(d *registry.Delivery) *registry.Delivery { d.Attempts = 1 << 31; return d }, "delivery.attempts"},
+			{"receipt_id too long", func(d *registry.Delivery) *registry.Delivery { d.ReceiptID = long; return d }, "delivery.receipt_id"},
+			{"vendor_state not UTF-8", func(d *registry.Delivery) *registry.Delivery { d.VendorState = "\xff"; return d }, "delivery.vendor_state"},
+			{"ret too long", func(d *registry.Delivery) *registry.Delivery { d.Ret = long; return d }, "delivery.ret"},
+			{"error_kind too long", func(d *registry.Delivery) *registry.Delivery { d.ErrorKind = long; return d }, "delivery.error_kind"},
+			{"error_code of 256 emoji", func(d *registry.Delivery) *registry.Delivery {
+				d.ErrorCode = emojiChars(registry.MaxVarchar + 1)
+				return d
+			}, "delivery.error_code"},
+			{"response beyond MEDIUMTEXT", func(d *registry.Delivery) *registry.Delivery {
+				d.Response = strings.Repeat("x", registry.MaxMediumText+1)
+				return d
+			}, "delivery.response"},
+			{"response not UTF-8", func(d *registry.Delivery) *registry.Delivery { d.Response = "ok \xed\xa0\x80"; return d }, "delivery.response"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				d := claimed[0]
+				d.State, d.Ret = registry.DeliveryDone, registry.RetSuccess
+
+				err := s.FinishDelivery(t.Context(), tt.edit(&d))
+
+				requireInvalid(t, err, tt.field)
+				after, err := s.ListDeliveries(t.Context(), m.ID)
+				require.NoError(t, err)
+				assertDeliveries(t, before, after, "the delivery keeps its claim and state")
+				msgAfter, err := s.GetPushMessage(t.Context(), m.ID)
+				require.NoError(t, err)
+				assertMessage(t, msgBefore, msgAfter)
+			})
+		}
+		d := claimed[0]
+		d.State, d.Ret = registry.DeliveryDone, registry.RetSuccess
+		require.NoError(t, s.FinishDelivery(t.Context(), &d), "the claim survives the refused finishes")
+	})
+
 	t.Run("FinishWithStaleToken", func(t *testing.T) {
 		s := f.New(t)
 		m := pushMessage("stale", "")

@@ -13,9 +13,10 @@
 //	}
 //
 // Run groups its subtests by repository (Devices, Targets, PushMessages,
-// Deliveries, CenterMessages, Concurrency) and names each after the rule it
-// proves, so a failure reads as the semantic the store broke, for example
-// Deliveries/FinishWithStaleToken or Targets/HostileUserNumsMatchLiterally.
+// Deliveries, Splits, Identifiers, CenterMessages, Concurrency) and names
+// each after the rule it proves, so a failure reads as the semantic the
+// store broke, for example Deliveries/FinishWithStaleToken or
+// Targets/HostileUserNumsMatchLiterally.
 //
 // # What it proves
 //
@@ -36,11 +37,28 @@
 //     expired rows, in the documented order, up to Limit; attempts counted;
 //     finishing guarded by the claim token (ErrClaimLost for a stale one,
 //     nothing changed); summaries follow every finish; reschedules respected.
+//   - Validation is the registry's on every store: a create or a finish
+//     with a value its column would refuse (an unknown or split state, an
+//     out-of-range integer, too long or invalid UTF-8 text, a token with a
+//     comma) is an ErrInvalid naming the field, and writes nothing; the
+//     claim survives it.
+//   - Splits: SplitDelivery replaces a claimed delivery by parts with new
+//     ids, numbered after the highest Seq of their provider and platform;
+//     the split delivery is final and ignored by the summary (each token
+//     once, Ret from the parts); parts created claimed are held until their
+//     lease ends, the others are due at once; a stale claim, a repeated or
+//     stored idempotency key and invalid parts write nothing.
+//   - Identifiers: trailing spaces are not part of a uuid, user_num,
+//     push_platform, dedupe_key, idempotency_key or token, leading ones
+//     are; DisableTokens reads its platform argument like stored platforms;
+//     ids beyond the brief's int(11) columns are not found (ErrNotFound,
+//     ErrClaimLost, an empty list or page).
 //   - Concurrency: 8 stores (Factory.NewShared: 8 connection pools over one
 //     database) claiming 1,000 rows never claim one twice; an expired lease
 //     frees a row for another instance and voids the old token; concurrent
-//     finishes keep a message's summary whole; concurrent registrations of
-//     one device leave exactly one active user.
+//     finishes keep a message's summary whole; concurrent first
+//     registrations of one new device make one device; concurrent
+//     registrations of one device leave exactly one active user.
 //
 // # Time
 //

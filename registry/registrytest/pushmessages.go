@@ -286,6 +286,20 @@ func testPushMessages(t *testing.T, f Factory) {
 			{"delivery idempotency key too long", delivery(func(d *registry.Delivery) { d.IdempotencyKey = long }), "delivery.idempotency_key"},
 			{"token delivery without tokens", delivery(func(d *registry.Delivery) { d.Tokens = nil }), "delivery.tokens"},
 			{"ios tokens beyond MEDIUMTEXT", delivery(func(d *registry.Delivery) { d.Tokens = []string{tooManyTokens} }), "ios_device_tokens"},
+			// What a database column refuses, every store refuses.
+			{"delivery state unknown", delivery(func(d *registry.Delivery) { d.State = "sent" }), "delivery.state"},
+			{"delivery created split", delivery(func(d *registry.Delivery) { d.State = registry.DeliverySplit }), "delivery.state"},
+			{"delivery provider too long", delivery(func(d *registry.Delivery) { d.Provider = long }), "delivery.provider"},
+			{"delivery audience too long", delivery(func(d *registry.Delivery) { d.Audience = long }), "delivery.audience"},
+			{"delivery claim token too long", delivery(func(d *registry.Delivery) { d.ClaimToken = long }), "delivery.claim_token"},
+			{"delivery token with a comma", delivery(func(d *registry.Delivery) { d.Tokens = []string{"a,b"} }), "delivery.tokens"},
+			{"delivery token empty", delivery(func(d *registry.Delivery) { d.Tokens = []string{"a", ""} }), "delivery.tokens"},
+			{"delivery token with a space", delivery(func(d *registry.Delivery) { d.Tokens = []string{"a b"} }), "delivery.tokens"},
+			{"delivery seq negative", delivery(func(d *registry.Delivery) { d.Seq = -1 }), "delivery.seq"},
+			{"delivery seq beyond INT", delivery(func(d *registry.Delivery) { d.Seq = 1 << 31 }), "delivery.seq"},
+			{"delivery attempts negative", delivery(func(d *registry.Delivery) { d.Attempts = -1 }), "delivery.attempts"},
+			{"delivery receipt too long", delivery(func(d *registry.Delivery) { d.ReceiptID = long }), "delivery.receipt_id"},
+			{"delivery response not UTF-8", delivery(func(d *registry.Delivery) { d.Response = "\xff" }), "delivery.response"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

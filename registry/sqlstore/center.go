@@ -22,19 +22,13 @@ func (s *Store) centerDest(m *registry.CenterMessage) []any {
 
 // EnqueueCenterMessage implements registry.CenterMessages. The row is
 // stored with send_state unsent whatever m says, and with m's SendAt,
-// NextAttemptAt and Attempts; no claim. NotifyLevel and Attempts must fit
-// their INT columns. On success m.ID, m.SendState, m.CreatedAt and
-// m.UpdatedAt are set. Inside WithTx it commits with the host's
-// transaction.
+// NextAttemptAt and Attempts; no claim. registry.ValidateCenterMessage
+// checks m first (NotifyLevel and Attempts must fit their INT columns). On
+// success m.ID, m.SendState, m.CreatedAt and m.UpdatedAt are set. Inside
+// WithTx it commits with the host's transaction.
 func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
 	const op = "EnqueueCenterMessage"
 	if err := registry.ValidateCenterMessage(m); err != nil {
-		return wrap(op, err)
-	}
-	if err := checkInt("notify_level", m.NotifyLevel, minInt, maxInt); err != nil {
-		return wrap(op, err)
-	}
-	if err := checkInt("attempts", m.Attempts, 0, maxInt); err != nil {
 		return wrap(op, err)
 	}
 	now := s.stamp()
@@ -51,9 +45,13 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 	return nil
 }
 
-// GetCenterMessage implements registry.CenterMessages.
+// GetCenterMessage implements registry.CenterMessages. An id outside the
+// INT column is ErrNotFound without a query.
 func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.CenterMessage, error) {
 	const op = "GetCenterMessage"
+	if !intID(id) {
+		return registry.CenterMessage{}, wrap(op, notFound("center message", id))
+	}
 	var m registry.CenterMessage
 	err := s.queryRow(ctx, s.q, "SELECT "+centerColumns+" FROM sys_message_center WHERE id = ?", id).Scan(s.centerDest(&m)...)
 	switch {
@@ -66,27 +64,18 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 }
 
 // FinishCenterMessage implements registry.CenterMessages. As with
-// FinishDelivery, the token alone guards the write, and an unknown row or
-// an empty token is ErrClaimLost. SendResult and Remark are checked
-// against their TEXT columns, SendState and Attempts against their integer
-// columns, before anything is written.
+// FinishDelivery, the token alone guards the write, and an unknown row
+// (an id outside the INT column included) or an empty token is
+// ErrClaimLost. registry.ValidateCenterOutcome checks SendResult and
+// Remark against their TEXT columns, SendState and Attempts against their
+// integer columns, before anything is written: notifier text must be
+// sanitized by the caller.
 func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
 	const op = "FinishCenterMessage"
-	if m == nil {
-		return wrap(op, invalid("message_center", "is nil"))
-	}
-	for _, f := range []struct{ name, v string }{{"send_result", m.SendResult}, {"remark", m.Remark}} {
-		if err := checkText(f.name, f.v, registry.MaxText); err != nil {
-			return wrap(op, err)
-		}
-	}
-	if err := checkInt("send_state", m.SendState, minTinyint, maxTinyint); err != nil {
+	if err := registry.ValidateCenterOutcome(m); err != nil {
 		return wrap(op, err)
 	}
-	if err := checkInt("attempts", m.Attempts, 0, maxInt); err != nil {
-		return wrap(op, err)
-	}
-	if m.ClaimToken == "" {
+	if m.ClaimToken == "" || !intID(m.ID) {
 		return wrap(op, claimLost("center message", m.ID))
 	}
 	res, err := s.exec(ctx, s.q, `UPDATE sys_message_center SET send_state = ?, send_result = ?, remark = ?, attempts = ?,

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -37,19 +38,27 @@ func (s *Store) scanLink(row interface{ Scan(...any) error }) (registry.UserDevi
 	return l, err
 }
 
-// RegisterDevice implements registry.Devices. The device is upserted on
-// the unique key (platform, uuid), which also locks its row until the
-// transaction ends, so that concurrent registrations of one device take
-// turns and the one-active-user rule holds. The user's newest link to the
+// RegisterDevice implements registry.Devices. The device is found by its
+// unique (platform, uuid) with SELECT … FOR UPDATE, which locks its row
+// until the transaction ends, so that concurrent registrations of one
+// device take turns and the one-active-user rule holds; it is then updated
+// in place, or inserted when it is new (see saveDevice). A re-registration
+// therefore never draws an id from the AUTO_INCREMENT or sequence, which
+// the brief's int(11) id would run out of. The user's newest link to the
 // device is reused (adopted tables may hold several); every other active
 // link of the device is deactivated. An empty PushPlatform is stored as
-// registry.DefaultPushPlatform. d is not modified.
+// registry.DefaultPushPlatform; trailing spaces of UUID, PushPlatform and
+// userNum are dropped. The token takeover matches other devices as
+// DisableTokens does: platform in lower case without surrounding spaces,
+// and, for the default push platform, rows whose push_platform is NULL or
+// empty. d is not modified.
 func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, error) {
 	const op = "RegisterDevice"
 	if err := registry.ValidateDevice(d, userNum); err != nil {
 		return registry.Device{}, registry.UserDevice{}, wrap(op, err)
 	}
 	in := *d
+	in.UUID, in.PushPlatform, userNum = unpad(in.UUID), unpad(in.PushPlatform), unpad(userNum)
 	if in.PushPlatform == "" {
 		in.PushPlatform = registry.DefaultPushPlatform
 	}
@@ -57,13 +66,15 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	var link registry.UserDevice
 	err := s.inTx(ctx, func(q DBTX) error {
 		now := s.stamp()
-		var err error
-		if dev, err = s.upsertDevice(ctx, q, &in, s.timeArg(now)); err != nil {
-			return step("upsert device", err)
+		id, err := s.saveDevice(ctx, q, &in, s.timeArg(now))
+		if err != nil {
+			return err
 		}
-		if _, err = s.exec(ctx, q, `UPDATE sys_devices SET token_disabled_at = ?, token_disabled_reason = ?, updated_at = ?
-			WHERE push_device_token = ? AND platform = ? AND push_platform = ? AND id <> ? AND token_disabled_at IS NULL`,
-			s.timeArg(now), registry.TokenTakenOver, s.timeArg(now), dev.PushToken, dev.Platform, dev.PushPlatform, dev.ID); err != nil {
+		if dev, err = s.getDevice(ctx, q, id); err != nil {
+			return err
+		}
+		query, args := takeoverQuery(&dev, s.timeArg(now))
+		if _, err = s.exec(ctx, q, query, args...); err != nil {
 			return step("disable the token on other devices", err)
 		}
 		link, err = s.activateLink(ctx, q, dev.ID, userNum, now)
@@ -75,28 +86,75 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	return dev, link, nil
 }
 
-// upsertDevice inserts or updates the device (platform, uuid) and returns
-// the stored row. alias is set on insert only: the registration API does
-// not carry it, and a host may have set it by other means.
-func (s *Store) upsertDevice(ctx context.Context, q DBTX, d *registry.Device, now any) (registry.Device, error) {
+// findDevice selects the id of the device (platform, uuid), through the
+// unique index on them.
+const findDevice = "SELECT id FROM sys_devices WHERE platform = ? AND uuid = ?"
+
+// saveDevice updates the device (platform, uuid) or inserts it, and returns
+// its id. alias is set on insert only: the registration API does not carry
+// it, and a host may have set it by other means.
+//
+// The row is looked up first, locked, and updated by id, so that a known
+// device draws no id: INSERT … ON DUPLICATE KEY UPDATE (MySQL) and INSERT
+// … ON CONFLICT (PostgreSQL) each draw one even when they update. Only a
+// device that was not found is upserted. When two first registrations of
+// one device race, both find nothing and both upsert: the unique key makes
+// the second wait for the first and then update the first's row in the
+// same statement, which costs one id (for a lost race, not for every
+// registration). A plain INSERT would fail there instead, and on InnoDB
+// the loser, holding the shared lock of its duplicate-key check, would
+// deadlock with the other losers when it went on to lock the row.
+func (s *Store) saveDevice(ctx context.Context, q DBTX, d *registry.Device, now any) (int64, error) {
+	var id int64
+	err := s.queryRow(ctx, q, findDevice+s.dialect.forUpdate(), d.Platform, d.UUID).Scan(&id)
+	switch {
+	case err == nil:
+		_, err = s.exec(ctx, q, "UPDATE sys_devices SET "+deviceSet+" WHERE id = ?",
+			d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, now, id)
+		return id, step("update device", err)
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, step("find device", err)
+	}
 	insert := `INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform, name, os, os_version, alias, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	args := []any{d.UUID, d.Platform, d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, nullIfEmpty(d.Alias), now, now}
-	update := []any{d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, now}
-	const set = `push_device_token = ?, push_platform = ?, name = ?, os = ?, os_version = ?,
-		token_disabled_at = NULL, token_disabled_reason = NULL, updated_at = ?`
-	var dev registry.Device
+	args := []any{d.UUID, d.Platform, d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, nullIfEmpty(d.Alias), now, now,
+		d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, now}
 	if s.dialect == DialectMySQL {
-		if _, err := s.exec(ctx, q, insert+" ON DUPLICATE KEY UPDATE "+set, append(args, update...)...); err != nil {
-			return dev, err
-		}
-		err := s.queryRow(ctx, q, "SELECT "+deviceColumns+" FROM sys_devices WHERE platform = ? AND uuid = ?", d.Platform, d.UUID).
-			Scan(s.deviceDest(&dev)...)
-		return dev, err
+		// LAST_INSERT_ID(id) makes the driver's insert id the updated
+		// row's when the statement updates.
+		id, err = s.insert(ctx, q, insert+" ON DUPLICATE KEY UPDATE "+deviceSet+", id = LAST_INSERT_ID(id)", args...)
+		return id, step("insert device", err)
 	}
-	err := s.queryRow(ctx, q, insert+" ON CONFLICT (platform, uuid) DO UPDATE SET "+set+" RETURNING "+deviceColumns,
-		append(args, update...)...).Scan(s.deviceDest(&dev)...)
-	return dev, err
+	err = s.queryRow(ctx, q, insert+" ON CONFLICT (platform, uuid) DO UPDATE SET "+deviceSet+" RETURNING id", args...).Scan(&id)
+	return id, step("insert device", err)
+}
+
+// deviceSet is the SET list of a registration: what a device registers
+// anew, and a token enabled again.
+const deviceSet = `push_device_token = ?, push_platform = ?, name = ?, os = ?, os_version = ?,
+	token_disabled_at = NULL, token_disabled_reason = NULL, updated_at = ?`
+
+// takeoverQuery is the statement that disables dev's token on every other
+// device of dev's (push platform, platform): an index lookup on
+// push_device_token.
+func takeoverQuery(dev *registry.Device, now any) (string, []any) {
+	cond, condArgs := tokenHolders(dev.PushPlatform, dev.Platform)
+	args := append([]any{now, registry.TokenTakenOver, now, dev.PushToken, dev.ID}, condArgs...)
+	return `UPDATE sys_devices SET token_disabled_at = ?, token_disabled_reason = ?, updated_at = ?
+		WHERE push_device_token = ? AND id <> ? AND ` + cond, args
+}
+
+// tokenHolders is the condition, and its arguments, of the enabled devices
+// of (pushPlatform, platform) that DisableTokens and the token takeover
+// reach: the platform as platformExpr reads it, and for the default push
+// platform also rows whose push_platform is NULL or empty, as ListTargets
+// reads them.
+func tokenHolders(pushPlatform, platform string) (string, []any) {
+	pp := "push_platform = ?"
+	if pushPlatform == registry.DefaultPushPlatform {
+		pp = "(push_platform = ? OR push_platform IS NULL OR push_platform = '')"
+	}
+	return platformExpr + " = ? AND " + pp + " AND token_disabled_at IS NULL", []any{normPlatform(platform), pushPlatform}
 }
 
 // activateLink makes userNum the only active user of device deviceID and
@@ -128,7 +186,8 @@ func (s *Store) activateLink(ctx context.Context, q DBTX, deviceID int64, userNu
 	return link, nil
 }
 
-// GetDevice implements registry.Devices.
+// GetDevice implements registry.Devices. An id outside the INT column is
+// ErrNotFound without a query.
 func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error) {
 	d, err := s.getDevice(ctx, s.q, id)
 	if err != nil {
@@ -138,6 +197,9 @@ func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error
 }
 
 func (s *Store) getDevice(ctx context.Context, q DBTX, id int64) (registry.Device, error) {
+	if !intID(id) {
+		return registry.Device{}, notFound("device", id)
+	}
 	var d registry.Device
 	err := s.queryRow(ctx, q, "SELECT "+deviceColumns+" FROM sys_devices WHERE id = ?", id).Scan(s.deviceDest(&d)...)
 	switch {
@@ -149,7 +211,8 @@ func (s *Store) getDevice(ctx context.Context, q DBTX, id int64) (registry.Devic
 	return d, nil
 }
 
-// GetUserDevice implements registry.Devices.
+// GetUserDevice implements registry.Devices. An id outside the INT column
+// is ErrNotFound without a query.
 func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevice, error) {
 	l, err := s.getUserDevice(ctx, s.q, id)
 	if err != nil {
@@ -159,6 +222,9 @@ func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevic
 }
 
 func (s *Store) getUserDevice(ctx context.Context, q DBTX, id int64) (registry.UserDevice, error) {
+	if !intID(id) {
+		return registry.UserDevice{}, notFound("user device", id)
+	}
 	l, err := s.scanLink(s.queryRow(ctx, q, "SELECT "+linkColumns+" FROM sys_user_devices WHERE id = ?", id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -169,10 +235,16 @@ func (s *Store) getUserDevice(ctx context.Context, q DBTX, id int64) (registry.U
 	return l, nil
 }
 
-// DeactivateLink implements registry.Devices. user_num is compared
-// exactly, byte for byte, on every dialect.
+// DeactivateLink implements registry.Devices. user_num is compared in Go,
+// without trailing spaces and otherwise exactly (case and every other
+// character count), on every dialect. An id outside the INT column is
+// ErrNotFound without a query.
 func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error {
 	const op = "DeactivateLink"
+	if !intID(userDeviceID) {
+		return wrap(op, notFound("user device", userDeviceID))
+	}
+	userNum = unpad(userNum)
 	err := s.inTx(ctx, func(q DBTX) error {
 		l, err := s.scanLink(s.queryRow(ctx, q, "SELECT "+linkColumns+" FROM sys_user_devices WHERE id = ?"+s.dialect.forUpdate(), userDeviceID))
 		switch {
@@ -180,7 +252,7 @@ func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID
 			return notFound("user device", userDeviceID)
 		case err != nil:
 			return step("select user device", err)
-		case l.UserNum != userNum:
+		case unpad(l.UserNum) != userNum:
 			return fmt.Errorf("user device %d: %w", userDeviceID, registry.ErrNotOwner)
 		case !l.Active:
 			return nil
@@ -199,12 +271,17 @@ func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID
 const listChunk = 500
 
 // ListTargets implements registry.Devices. A target is an active link
-// (state = 1) to a device whose token is set and not disabled. When
-// adopted rows leave a device active for several links (the brief's
-// system logged the previous users out implicitly), only the device's
-// newest active link is a target, so a push never reaches a previous
-// user. A device without push_platform is on registry.DefaultPushPlatform.
-// A negative q.Limit is an ErrInvalid for field "limit".
+// (state = 1) to a device whose token is set and not disabled and whose
+// platform, in lower case without surrounding spaces, is "ios" or
+// "android" (Target.Platform says which). When adopted rows leave a device
+// active for several links (the brief's system logged the previous users
+// out implicitly), only the device's newest active link is a target, so a
+// push never reaches a previous user. A device without push_platform is on
+// registry.DefaultPushPlatform. User nums are matched without trailing
+// spaces. The query is driven by the index on (user_num, state) and joins
+// devices by id; rows of other platforms, which only other programs write,
+// are skipped and the page refilled from the rows after them. A negative
+// q.Limit is an ErrInvalid for field "limit".
 func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
 	const op = "ListTargets"
 	if q.Limit < 0 {
@@ -214,18 +291,24 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 	if limit == 0 {
 		limit = registry.DefaultPageSize
 	}
-	users := slices.Clone(q.UserNums)
+	users := make([]string, len(q.UserNums))
+	for i, u := range q.UserNums {
+		users[i] = unpad(u)
+	}
 	slices.Sort(users)
 	users = slices.Compact(users)
-	if len(users) == 0 {
+	// No link has an id beyond the INT column, and PostgreSQL would refuse
+	// to compare with such a cursor.
+	if len(users) == 0 || q.AfterUserDeviceID > math.MaxInt32 {
 		return nil, nil
 	}
+	after := max(q.AfterUserDeviceID, math.MinInt32)
 	// Each chunk's first page holds every member of the overall first page
 	// that comes from that chunk, so merging the chunks' pages and cutting
 	// the result to limit gives the overall page.
 	var page []registry.Target
 	for chunk := range slices.Chunk(users, listChunk) {
-		ts, err := s.listTargets(ctx, chunk, q.AfterUserDeviceID, limit)
+		ts, err := s.listTargets(ctx, chunk, after, limit)
 		if err != nil {
 			return nil, wrap(op, err)
 		}
@@ -238,7 +321,11 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 	return page, nil
 }
 
-// targetsQuery is the statement of one page of targets of users.
+// targetsQuery is the statement of one page of targets of users. It is
+// driven by the index on (user_num, state) and joins devices by id. The
+// platform is checked in Go (targetPlatform), not here: a condition on
+// LOWER(TRIM(d.platform)) gets a planner's default selectivity of about
+// 1%, which makes PostgreSQL start from the devices table instead.
 func targetsQuery(users []string, after int64, limit int) (string, []any) {
 	query := `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 		FROM sys_user_devices ud
@@ -257,59 +344,95 @@ func targetsQuery(users []string, after int64, limit int) (string, []any) {
 	return query, append(args, after, limit)
 }
 
+// targetPlatform reads a device's platform as platformExpr does, and
+// reports whether pushes go to it.
+func targetPlatform(p string) (string, bool) {
+	p = normPlatform(p)
+	return p, p == registry.PlatformIOS || p == registry.PlatformAndroid
+}
+
+// listTargets returns up to limit targets of users after the link id
+// after. Rows whose platform is no push platform are skipped, and the
+// query runs again after the last row it read until the page is full or
+// the rows run out: a page is never empty while targets remain.
 func (s *Store) listTargets(ctx context.Context, users []string, after int64, limit int) ([]registry.Target, error) {
+	var out []registry.Target
+	for {
+		want := limit - len(out)
+		page, read, last, err := s.readTargets(ctx, users, after, want)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(out) == limit || read < want {
+			return out, nil
+		}
+		after = last
+	}
+}
+
+// readTargets runs targetsQuery once. It returns the targets among the
+// rows, how many rows it read and the link id of the last one.
+func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int) ([]registry.Target, int, int64, error) {
 	query, args := targetsQuery(users, after, limit)
 	rows, err := s.query(ctx, s.q, query, args...)
 	if err != nil {
-		return nil, step("select targets", err)
+		return nil, 0, 0, step("select targets", err)
 	}
 	defer rows.Close()
 	var out []registry.Target
+	read, last := 0, after
 	for rows.Next() {
 		var t registry.Target
 		if err := rows.Scan(&t.UserDeviceID, zeroIfNull(&t.UserNum), &t.DeviceID, zeroIfNull(&t.Platform),
 			zeroIfNull(&t.PushPlatform), zeroIfNull(&t.Token)); err != nil {
-			return nil, step("scan target", err)
+			return nil, 0, 0, step("scan target", err)
 		}
+		read, last = read+1, t.UserDeviceID
+		var ok bool
+		if t.Platform, ok = targetPlatform(t.Platform); !ok {
+			continue
+		}
+		t.UserNum, t.PushPlatform = unpad(t.UserNum), unpad(t.PushPlatform)
 		if t.PushPlatform == "" {
 			t.PushPlatform = registry.DefaultPushPlatform
 		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, step("select targets", err)
+		return nil, 0, 0, step("select targets", err)
 	}
-	return out, nil
+	return out, read, last, nil
 }
 
 // disableQuery is the statement that disables tokens of (pushPlatform,
 // platform), an index lookup on push_device_token.
 func disableQuery(pushPlatform, platform string, tokens []string, reason string, now any) (string, []any) {
-	ppCond := "push_platform = ?"
-	if pushPlatform == registry.DefaultPushPlatform {
-		ppCond = "(push_platform = ? OR push_platform IS NULL OR push_platform = '')"
-	}
-	args := []any{now, reason, now, platform, pushPlatform}
+	cond, condArgs := tokenHolders(pushPlatform, platform)
+	args := make([]any, 0, len(tokens)+5)
+	args = append(args, now, reason, now)
 	for _, t := range tokens {
 		args = append(args, t)
 	}
 	return `UPDATE sys_devices SET token_disabled_at = ?, token_disabled_reason = ?, updated_at = ?
-		WHERE platform = ? AND ` + ppCond + ` AND token_disabled_at IS NULL
-			AND push_device_token IN (` + placeholders(len(tokens)) + `)`, args
+		WHERE push_device_token IN (` + placeholders(len(tokens)) + `) AND ` + cond, append(args, condArgs...)
 }
 
 // DisableTokens implements registry.Devices. An empty pushPlatform means
 // registry.DefaultPushPlatform, which also matches devices whose
-// push_platform is NULL or empty (rows other programs wrote). Devices whose
-// token is disabled already keep their first disablement and are not
-// counted. reason is diagnostic text from the vendor: it is clipped to the
-// column's 255 characters with a visible "…" rather than refused, so that
-// a dead token is never left enabled because of its error message.
+// push_platform is NULL or empty (rows other programs wrote). platform is
+// compared in lower case without surrounding spaces on both sides, so rows
+// that say "iOS" or " ios" are reached; pushPlatform and tokens are
+// compared without trailing spaces. Devices whose token is disabled
+// already keep their first disablement and are not counted. reason is
+// diagnostic text from the vendor: it is clipped to the column's 255
+// characters with a visible "…" rather than refused, so that a dead token
+// is never left enabled because of its error message.
 func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
 	const op = "DisableTokens"
 	toks := make([]string, 0, len(tokens))
 	for _, t := range tokens {
-		if t != "" {
+		if t = unpad(t); t != "" {
 			toks = append(toks, t)
 		}
 	}
@@ -318,7 +441,7 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 	if len(toks) == 0 {
 		return 0, nil
 	}
-	if pushPlatform == "" {
+	if pushPlatform = unpad(pushPlatform); pushPlatform == "" {
 		pushPlatform = registry.DefaultPushPlatform
 	}
 	reason = registry.Clip(strings.ToValidUTF8(reason, "\uFFFD"), registry.MaxVarchar)

@@ -26,9 +26,32 @@
 // it, and push never reads it.
 //
 // Every statement is parameterized; no value is ever part of SQL text.
-// Identifiers such as user_num, uuid and tokens compare byte for byte on
-// every dialect (utf8mb4_bin on MySQL), so "A01" is not "a01". Stored text
-// is UTF-8 with 4-byte characters (emoji) on every dialect.
+// Identifiers such as user_num, uuid, dedupe_key and tokens compare
+// case-sensitively on every dialect (utf8mb4_bin on MySQL), so "A01" is not
+// "a01". They do not compare byte for byte everywhere: utf8mb4_bin is a
+// PAD SPACE collation, which ignores trailing spaces in comparisons and
+// unique keys, where PostgreSQL and SQLite do not. So that every dialect
+// answers alike, the Store drops the trailing spaces of uuid, user_num,
+// push_platform, dedupe_key, idempotency_key and of the tokens passed to
+// DisableTokens before it writes or looks them up: "A01 " is the user
+// "A01" on every dialect (and in memstore). Leading spaces and other white
+// space stay significant. Stored text is UTF-8 with 4-byte characters
+// (emoji) on every dialect.
+//
+// Rows other programs wrote may spell a device's platform "iOS",
+// "Android" or " ios", or leave it NULL. ListTargets, DisableTokens and
+// RegisterDevice's token takeover compare the platform in lower case
+// without surrounding spaces; ListTargets returns it as "ios" or "android"
+// and never returns a device whose platform is neither. RegisterDevice
+// itself finds a device by its exact (platform, uuid): registering ("ios",
+// X) next to a legacy ("iOS", X) row creates a device, which takes the
+// token over from the legacy row.
+//
+// The brief's ids are int(11). An id outside that range cannot exist: the
+// Store answers ErrNotFound (ErrClaimLost when finishing a center message,
+// an empty list for ListDeliveries) without a query, on every dialect, so
+// PostgreSQL never sees a value its integer columns cannot be compared
+// with.
 //
 // WithTx returns a Store that runs inside the host's transaction, so a
 // host can enqueue a center message atomically with its own writes.
@@ -55,9 +78,16 @@
 // id) for center messages), never a whole table. Every finishing write is
 // guarded by the row's claim token.
 //
-// RegisterDevice upserts the device on its unique (platform, uuid), which
-// locks the row, so registrations of one device take turns and the
-// one-active-user rule holds across instances. FinishDelivery locks the
+// RegisterDevice finds the device by its unique (platform, uuid) with
+// SELECT … FOR UPDATE, which locks the row, so registrations of one device
+// take turns and the one-active-user rule holds across instances; it then
+// updates the row, or inserts it when it is new, so re-registering never
+// draws an id (the brief's ids are int(11), and INSERT … ON DUPLICATE KEY
+// UPDATE or ON CONFLICT would draw one per registration). Only a device
+// not found is upserted: two first registrations that race are settled by
+// the unique key, the second's upsert waiting for the first and updating
+// its row (one id is drawn for the lost race), without an error or a
+// deadlock. SplitDelivery takes the locks of FinishDelivery. FinishDelivery locks the
 // push message row while it writes the delivery and the refreshed summary,
 // so concurrent finishes of one message never leave a stale summary. A
 // transaction the database aborts to break a deadlock is run again, a few
@@ -107,7 +137,10 @@
 // they are. The unique (platform, uuid) cannot be added while two rows
 // share a pair: Migrate then fails with a *DuplicatesError listing the
 // pairs, before changing anything (on MySQL too), and succeeds once they
-// are merged or deleted. Duplicate links of a user to a device are legal:
+// are merged or deleted. The check compares as the unique index will: on
+// MySQL under utf8mb4_bin, so rows that differ only in trailing spaces
+// ("abc", "abc ") are duplicates, and rows that differ only in case are
+// not. Duplicate links of a user to a device are legal:
 // RegisterDevice reuses the newest.
 //
 // Adopted rows are usable at once. A link's state is the brief's tinyint:
@@ -166,9 +199,14 @@
 // CREATE TABLE statements with a compatible type; the brief's two ops
 // queries, verbatim, on MariaDB and SQLite; the adoption of databases
 // created by the brief's DDL (verbatim on MariaDB, a labelled
-// transliteration on SQLite) with legacy rows; emoji round trips,
-// too-long values and a hostile user_num on every dialect; Location and
-// MySQL DSN settings; and, with go-sqlmock, that driver errors are wrapped
-// and failed transactions rolled back. testdata/brief holds the brief's SQL
-// verbatim.
+// transliteration on SQLite) with legacy rows; legacy platform spellings
+// and NULL or empty push_platform in ListTargets, DisableTokens and the
+// token takeover, and re-registrations that draw no id, on every dialect;
+// that Migrate refuses uuids differing only in trailing spaces on MariaDB
+// before changing anything; that the hot statements use their indexes;
+// emoji round trips, too-long values and a hostile user_num on every
+// dialect; Location and MySQL DSN settings; and, with go-sqlmock, that
+// driver errors are wrapped and failed transactions (RegisterDevice,
+// CreatePushMessage, FinishDelivery, SplitDelivery …) rolled back.
+// testdata/brief holds the brief's SQL verbatim.
 package sqlstore

@@ -36,6 +36,10 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	add("list targets", "ix_sys_user_devices_user_num_state", q, args)
 	q, args = disableQuery(registry.DefaultPushPlatform, registry.PlatformIOS, tokens, "gone", s.timeArg(now))
 	add("disable tokens", "ix_sys_devices_push_device_token", q, args)
+	q, args = takeoverQuery(&registry.Device{ID: 1, Platform: registry.PlatformIOS, PushPlatform: registry.DefaultPushPlatform, PushToken: tokens[0]},
+		s.timeArg(now))
+	add("take a token over", "ix_sys_devices_push_device_token", q, args)
+	add("find a device", "ux_sys_devices_platform_uuid", findDevice+s.dialect.forUpdate(), []any{registry.PlatformIOS, "u1"})
 	add("summarize", "ix_sys_push_deliveries_push_message_id", deliveriesOfPlatform, []any{1, registry.PlatformIOS})
 	add("list deliveries", "ix_sys_push_deliveries_push_message_id", deliveriesOfMessage, []any{1})
 	return out

@@ -97,23 +97,22 @@ func (s *Store) scanDeliveries(rows *sql.Rows) ([]registry.Delivery, error) {
 // success it sets m.ID, m's summary columns, CreatedAt and UpdatedAt, and
 // each delivery's ID, PushMessageID, CreatedAt and UpdatedAt; the
 // deliveries get increasing IDs in the order of ds. A duplicate non-empty
-// DedupeKey or IdempotencyKey is an ErrConflict. On any error nothing is
-// stored and m and ds are unchanged.
+// DedupeKey or IdempotencyKey is an ErrConflict; both keys are stored and
+// compared without trailing spaces. On any error nothing is stored and m
+// and ds are unchanged.
 //
-// Besides registry.ValidatePushMessage, each delivery's State must be a
-// registry delivery state, its tokens must not hold commas or white space
-// (the column keeps them comma-joined), and its other text must fit its
-// column.
+// registry.ValidatePushMessage checks m and ds first: among others, each
+// delivery's State must be pending, accepted, done or failed, its tokens
+// must not hold commas or white space (the column keeps them
+// comma-joined), and its other text must fit its column.
 func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
 	const op = "CreatePushMessage"
 	if err := registry.ValidatePushMessage(m, ds); err != nil {
 		return wrap(op, err)
 	}
+	dedupeKey := unpad(m.DedupeKey)
 	stored := make([]registry.Delivery, len(ds))
 	for i, d := range ds {
-		if err := checkDeliveryCreate(d); err != nil {
-			return wrap(op, err)
-		}
 		stored[i] = s.normalizeDelivery(*d)
 	}
 	ios := registry.Summarize(registry.PlatformIOS, stored)
@@ -123,7 +122,7 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 	ids := make([]int64, len(ds))
 	err := s.inTx(ctx, func(q DBTX) error {
 		var err error
-		args := []any{m.Title, m.Content, m.Extra, m.PushType, nullIfEmpty(m.DedupeKey), s.nullTimeArg(m.ExpireAt)}
+		args := []any{m.Title, m.Content, m.Extra, m.PushType, nullIfEmpty(dedupeKey), s.nullTimeArg(m.ExpireAt)}
 		args = append(args, summaryArgs(ios)...)
 		args = append(args, summaryArgs(android)...)
 		args = append(args, s.timeArg(now), s.timeArg(now))
@@ -133,27 +132,14 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 			created_at, updated_at)
 			VALUES (`+placeholders(len(args))+`)`, args...)
 		if s.dialect.classify(err) == classDuplicate {
-			return conflict(fmt.Sprintf("dedupe key %q exists", m.DedupeKey), err)
+			return conflict(fmt.Sprintf("dedupe key %q exists", dedupeKey), err)
 		}
 		if err != nil {
 			return step("insert push message", err)
 		}
 		for i := range stored {
-			d := &stored[i]
-			ids[i], err = s.insert(ctx, q, `INSERT INTO sys_push_deliveries (push_message_id, provider, platform, seq, audience, tokens,
-				idempotency_key, state, attempts, next_attempt_at, expire_at, receipt_id, pollable, vendor_state, ret, response,
-				error_kind, error_code, sent_at, claim_token, lease_until, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				msgID, d.Provider, d.Platform, d.Seq, d.Audience, strings.Join(d.Tokens, ","),
-				d.IdempotencyKey, string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), s.nullTimeArg(d.ExpireAt),
-				nullIfEmpty(d.ReceiptID), boolInt(d.Pollable), nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response),
-				nullIfEmpty(d.ErrorKind), nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), nullIfEmpty(d.ClaimToken),
-				s.nullTimeArg(d.LeaseUntil), s.timeArg(now), s.timeArg(now))
-			if s.dialect.classify(err) == classDuplicate {
-				return conflict(fmt.Sprintf("idempotency key %q exists", d.IdempotencyKey), err)
-			}
-			if err != nil {
-				return step("insert delivery", err)
+			if ids[i], err = s.insertDelivery(ctx, q, msgID, &stored[i], now); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -166,6 +152,26 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 		d.ID, d.PushMessageID, d.CreatedAt, d.UpdatedAt = ids[i], msgID, now, now
 	}
 	return nil
+}
+
+// insertDelivery inserts d as a delivery of message msgID and returns its
+// id. d's idempotency key is stored without trailing spaces; a key that
+// exists already is an ErrConflict.
+func (s *Store) insertDelivery(ctx context.Context, q DBTX, msgID int64, d *registry.Delivery, now time.Time) (int64, error) {
+	key := unpad(d.IdempotencyKey)
+	id, err := s.insert(ctx, q, `INSERT INTO sys_push_deliveries (push_message_id, provider, platform, seq, audience, tokens,
+		idempotency_key, state, attempts, next_attempt_at, expire_at, receipt_id, pollable, vendor_state, ret, response,
+		error_kind, error_code, sent_at, claim_token, lease_until, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		msgID, d.Provider, d.Platform, d.Seq, d.Audience, strings.Join(d.Tokens, ","),
+		key, string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), s.nullTimeArg(d.ExpireAt),
+		nullIfEmpty(d.ReceiptID), boolInt(d.Pollable), nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response),
+		nullIfEmpty(d.ErrorKind), nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), nullIfEmpty(d.ClaimToken),
+		s.nullTimeArg(d.LeaseUntil), s.timeArg(now), s.timeArg(now))
+	if s.dialect.classify(err) == classDuplicate {
+		return 0, conflict(fmt.Sprintf("idempotency key %q exists", key), err)
+	}
+	return id, step("insert delivery", err)
 }
 
 // normalizeDelivery cuts d's times to what the columns keep, so that the
@@ -186,9 +192,13 @@ func (s *Store) usecPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// GetPushMessage implements registry.PushMessages.
+// GetPushMessage implements registry.PushMessages. An id outside the INT
+// column is ErrNotFound without a query.
 func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMessage, error) {
 	const op = "GetPushMessage"
+	if !intID(id) {
+		return registry.PushMessage{}, wrap(op, notFound("push message", id))
+	}
 	var m registry.PushMessage
 	err := s.queryRow(ctx, s.q, "SELECT "+messageColumns+" FROM sys_push_messages WHERE id = ?", id).Scan(s.messageDest(&m)...)
 	switch {
@@ -200,11 +210,12 @@ func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMess
 	return m, nil
 }
 
-// GetPushMessageByDedupeKey implements registry.PushMessages. The empty key
-// names no message: it is ErrNotFound.
+// GetPushMessageByDedupeKey implements registry.PushMessages. The key is
+// compared without trailing spaces; the empty key names no message: it is
+// ErrNotFound.
 func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (registry.PushMessage, error) {
 	const op = "GetPushMessageByDedupeKey"
-	if key == "" {
+	if key = unpad(key); key == "" {
 		return registry.PushMessage{}, wrap(op, notFound("dedupe key", `""`))
 	}
 	var m registry.PushMessage
@@ -219,9 +230,13 @@ func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (regi
 }
 
 // ListDeliveries implements registry.PushMessages. An unknown message has
-// no deliveries: the result is empty, not an error.
+// no deliveries: the result is empty, not an error (an id outside the INT
+// column without a query).
 func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]registry.Delivery, error) {
 	const op = "ListDeliveries"
+	if !intID(pushMessageID) {
+		return nil, nil
+	}
 	rows, err := s.query(ctx, s.q, deliveriesOfMessage, pushMessageID)
 	if err != nil {
 		return nil, wrap(op, step("select deliveries", err))
@@ -242,12 +257,15 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // the write: a lease that ran out without anybody re-claiming the row
 // still lets its holder finish it. An unknown delivery or an empty token
 // is ErrClaimLost.
+//
+// registry.ValidateDeliveryOutcome checks the outcome before anything is
+// written: State (pending, accepted, done or failed), Attempts (an INT),
+// ReceiptID, VendorState, Ret, ErrorKind and ErrorCode (UTF-8, at most 255
+// characters) and Response (UTF-8, at most registry.MaxMediumText bytes).
+// Nothing is truncated: vendor text must be sanitized by the caller.
 func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
 	const op = "FinishDelivery"
-	if d == nil {
-		return wrap(op, invalid("delivery", "is nil"))
-	}
-	if err := checkDeliveryOutcome(d); err != nil {
+	if err := registry.ValidateDeliveryOutcome(d); err != nil {
 		return wrap(op, err)
 	}
 	if d.ClaimToken == "" {
@@ -255,53 +273,77 @@ func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error 
 	}
 	out := s.normalizeDelivery(*d)
 	err := s.inTx(ctx, func(q DBTX) error {
-		var msgID int64
-		var platform string
-		err := s.queryRow(ctx, q, "SELECT push_message_id, platform FROM sys_push_deliveries WHERE id = ?", d.ID).Scan(&msgID, &platform)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return claimLost("delivery", d.ID)
-		case err != nil:
-			return step("select delivery", err)
-		case platform != registry.PlatformIOS && platform != registry.PlatformAndroid:
-			return fmt.Errorf("delivery %d has platform %q", d.ID, platform)
-		}
-		if s.dialect != DialectSQLite {
-			var locked int64
-			if err := s.queryRow(ctx, q, "SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE", msgID).Scan(&locked); err != nil {
-				return step("lock push message", err)
-			}
-		}
 		now := s.timeArg(s.stamp())
-		res, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, receipt_id = ?,
-			pollable = ?, vendor_state = ?, ret = ?, response = ?, error_kind = ?, error_code = ?, sent_at = ?,
-			claim_token = NULL, lease_until = NULL, updated_at = ?
-			WHERE id = ? AND claim_token = ?`,
-			string(out.State), out.Attempts, s.timeArg(out.NextAttemptAt), nullIfEmpty(out.ReceiptID), boolInt(out.Pollable),
-			nullIfEmpty(out.VendorState), nullIfEmpty(out.Ret), nullIfEmpty(out.Response), nullIfEmpty(out.ErrorKind),
-			nullIfEmpty(out.ErrorCode), s.nullTimeArg(out.SentAt), now, d.ID, d.ClaimToken)
+		row, err := s.finishClaimed(ctx, q, &out, out.State, now)
 		if err != nil {
-			return step("update delivery", err)
-		}
-		if n, err := affected(res); err != nil {
 			return err
-		} else if n == 0 {
-			return claimLost("delivery", d.ID)
 		}
-		rows, err := s.query(ctx, q, deliveriesOfPlatform, msgID, platform)
-		if err != nil {
-			return step("select deliveries", err)
-		}
-		ds, err := s.scanDeliveries(rows)
-		if err != nil {
-			return step("select deliveries", err)
-		}
-		args := append(summaryArgs(registry.Summarize(platform, ds)), now, msgID)
-		_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+summarySet(platform)+", updated_at = ? WHERE id = ?", args...)
-		return step("update summary", err)
+		return s.refreshSummary(ctx, q, row.PushMessageID, row.Platform, now)
 	})
 	if err != nil {
 		return wrap(op, err)
 	}
 	return nil
+}
+
+// finishClaimed locks the push message of the delivery d names and writes
+// d's outcome with state, releasing the claim, only while d.ClaimToken
+// holds the delivery: otherwise ErrClaimLost. It returns the delivery's
+// message id, provider and platform as stored.
+func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery, state registry.DeliveryState, now any) (registry.Delivery, error) {
+	var row registry.Delivery
+	err := s.queryRow(ctx, q, "SELECT push_message_id, provider, platform FROM sys_push_deliveries WHERE id = ?", d.ID).
+		Scan(&row.PushMessageID, &row.Provider, &row.Platform)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return row, claimLost("delivery", d.ID)
+	case err != nil:
+		return row, step("select delivery", err)
+	case row.Platform != registry.PlatformIOS && row.Platform != registry.PlatformAndroid:
+		return row, fmt.Errorf("delivery %d has platform %q", d.ID, row.Platform)
+	}
+	if s.dialect != DialectSQLite {
+		var locked int64
+		if err := s.queryRow(ctx, q, "SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE", row.PushMessageID).Scan(&locked); err != nil {
+			return row, step("lock push message", err)
+		}
+	}
+	res, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, receipt_id = ?,
+		pollable = ?, vendor_state = ?, ret = ?, response = ?, error_kind = ?, error_code = ?, sent_at = ?,
+		claim_token = NULL, lease_until = NULL, updated_at = ?
+		WHERE id = ? AND claim_token = ?`,
+		string(state), d.Attempts, s.timeArg(d.NextAttemptAt), nullIfEmpty(d.ReceiptID), boolInt(d.Pollable),
+		nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response), nullIfEmpty(d.ErrorKind),
+		nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), now, d.ID, d.ClaimToken)
+	if err != nil {
+		return row, step("update delivery", err)
+	}
+	if n, err := affected(res); err != nil {
+		return row, err
+	} else if n == 0 {
+		return row, claimLost("delivery", d.ID)
+	}
+	return row, nil
+}
+
+// refreshSummary re-reads the deliveries of platform of message msgID and
+// writes their registry.Summarize to the message, which the caller has
+// locked. A summary whose tokens would not fit its column (which only a
+// split can cause) is an ErrInvalid.
+func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any) error {
+	rows, err := s.query(ctx, q, deliveriesOfPlatform, msgID, platform)
+	if err != nil {
+		return step("select deliveries", err)
+	}
+	ds, err := s.scanDeliveries(rows)
+	if err != nil {
+		return step("select deliveries", err)
+	}
+	sum := registry.Summarize(platform, ds)
+	if err := tooManyTokens(platform, sum); err != nil {
+		return err
+	}
+	args := append(summaryArgs(sum), now, msgID)
+	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+summarySet(platform)+", updated_at = ? WHERE id = ?", args...)
+	return step("update summary", err)
 }

@@ -128,15 +128,24 @@ const maxReportedDuplicates = 20
 
 // findDuplicates lists up to maxReportedDuplicates values of k.columns
 // that more than one row of k.table holds (rows with a NULL in them do not
-// collide in a unique index). MySQL compares the bytes, as the
-// utf8mb4_bin columns the migration leaves do.
+// collide in a unique index), compared as the unique index will compare
+// them, so that a database the index would refuse is refused before the
+// migration changes anything.
+//
+// On MySQL the migrations make every unique-key column utf8mb4_bin before
+// the index is built, but the check runs first, while an adopted column
+// may still be utf8 (3-byte) or case-insensitive: the values are converted
+// to utf8mb4 and compared under utf8mb4_bin whatever the column says now.
+// utf8mb4_bin is a PAD SPACE collation, so "abc" and "abc " are duplicates
+// there, as they are to the index. PostgreSQL's deterministic collations
+// and SQLite's BINARY compare the bytes, as their indexes do.
 func (s *Store) findDuplicates(ctx context.Context, q DBTX, k *uniqueKey) (*DuplicatesError, error) {
 	exprs := make([]string, len(k.columns))
 	notNull := make([]string, len(k.columns))
 	for i, c := range k.columns {
 		exprs[i] = c
 		if s.dialect == DialectMySQL {
-			exprs[i] = "CAST(" + c + " AS BINARY)"
+			exprs[i] = "CONVERT(" + c + " USING utf8mb4) COLLATE utf8mb4_bin"
 		}
 		notNull[i] = c + " IS NOT NULL"
 	}

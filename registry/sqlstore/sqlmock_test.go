@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,14 +43,29 @@ func sqlPrefix(s string) string { return "^\\s*" + regexp.QuoteMeta(s) }
 var (
 	deviceRow = []string{"id", "uuid", "platform", "push_device_token", "push_platform", "name", "os", "os_version", "alias",
 		"token_disabled_at", "token_disabled_reason", "created_at", "updated_at"}
-	linkRow = []string{"id", "user_num", "device_id", "state", "created_at", "updated_at"}
+	linkRow     = []string{"id", "user_num", "device_id", "state", "created_at", "updated_at"}
+	deliveryRow = []string{"id", "push_message_id", "provider", "platform", "seq", "audience", "tokens", "idempotency_key", "state",
+		"attempts", "next_attempt_at", "expire_at", "receipt_id", "pollable", "vendor_state", "ret", "response", "error_kind",
+		"error_code", "sent_at", "claim_token", "lease_until", "created_at", "updated_at"}
 )
 
-// expectRegister expects the statements of RegisterDevice of a new
-// device 7 and a new link 3, up to its commit.
-func expectRegister(m sqlmock.Sqlmock) {
-	m.ExpectBegin()
-	m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
+// deadlock is MySQL's answer to a transaction it rolled back to break a
+// deadlock.
+var deadlock = errors.New("Error 1213 (40001): Deadlock found when trying to get lock")
+
+// expectFindDevice expects RegisterDevice's look-up of the device, which
+// finds the device ids (none: a new device).
+func expectFindDevice(m sqlmock.Sqlmock, ids ...int64) {
+	rows := sqlmock.NewRows([]string{"id"})
+	for _, id := range ids {
+		rows.AddRow(id)
+	}
+	m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices WHERE platform = ? AND uuid = ? FOR UPDATE")).WillReturnRows(rows)
+}
+
+// expectRegisterAfterSave expects the statements of RegisterDevice after
+// it saved device 7, for a new link 3, up to its commit.
+func expectRegisterAfterSave(m sqlmock.Sqlmock) {
 	m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 		AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
 	m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnResult(sqlmock.NewResult(0, 0))
@@ -58,15 +74,24 @@ func expectRegister(m sqlmock.Sqlmock) {
 	m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnResult(sqlmock.NewResult(0, 0))
 }
 
+// expectRegister expects the statements of RegisterDevice of a new
+// device 7 and a new link 3, up to its commit.
+func expectRegister(m sqlmock.Sqlmock) {
+	m.ExpectBegin()
+	expectFindDevice(m)
+	m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
+	expectRegisterAfterSave(m)
+}
+
 // finishDelivery is a claimed delivery as FinishDelivery gets it.
 func finishDelivery() *registry.Delivery {
-	return &registry.Delivery{ID: 5, PushMessageID: 2, Platform: registry.PlatformIOS, State: registry.DeliveryDone, ClaimToken: "tok.5"}
+	return &registry.Delivery{ID: 5, PushMessageID: 2, Provider: "umeng", Platform: registry.PlatformIOS, State: registry.DeliveryDone, ClaimToken: "tok.5"}
 }
 
 func expectFinishUntilUpdate(m sqlmock.Sqlmock) {
 	m.ExpectBegin()
-	m.ExpectQuery(sqlPrefix("SELECT push_message_id, platform FROM sys_push_deliveries")).
-		WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "platform"}).AddRow(2, "ios"))
+	m.ExpectQuery(sqlPrefix("SELECT push_message_id, provider, platform FROM sys_push_deliveries")).
+		WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "provider", "platform"}).AddRow(2, "umeng", "ios"))
 	m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE")).
 		WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(2))
 }
@@ -95,16 +120,62 @@ func TestDriverErrors(t *testing.T) {
 			name: "first statement fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: find device: ",
+		},
+		{
+			name: "device insert fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
 			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
-			want: "sqlstore: RegisterDevice: upsert device: ",
+			want: "sqlstore: RegisterDevice: insert device: ",
+		},
+		{
+			name: "device update fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectFindDevice(m, 7)
+				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET push_device_token")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: update device: ",
+		},
+		{
+			name: "a known device is updated in place: no insert, no id drawn",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectFindDevice(m, 7)
+				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET push_device_token")).WillReturnResult(sqlmock.NewResult(0, 1))
+				expectRegisterAfterSave(m)
+				m.ExpectCommit()
+			},
+			run: func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+		},
+		{
+			name: "a new device is upserted: a concurrent first registration's row is updated",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectFindDevice(m)
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices") + ".*ON DUPLICATE KEY UPDATE .*id = LAST_INSERT_ID\\(id\\)$").
+					WillReturnResult(sqlmock.NewResult(7, 2))
+				expectRegisterAfterSave(m)
+				m.ExpectCommit()
+			},
+			run: func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
 		},
 		{
 			name: "statement fails mid-transaction",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
+				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 					AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
@@ -122,6 +193,7 @@ func TestDriverErrors(t *testing.T) {
 			name: "disabling the token elsewhere fails: nothing is kept",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
+				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 					AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
@@ -144,18 +216,18 @@ func TestDriverErrors(t *testing.T) {
 			name: "rollback fails too",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
-				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback().WillReturnError(sql.ErrConnDone)
 			},
 			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
-			want: "sqlstore: RegisterDevice: upsert device: ",
+			want: "sqlstore: RegisterDevice: find device: ",
 			is:   []error{sql.ErrConnDone},
 		},
 		{
 			name: "deadlock is retried",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
-				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errors.New("Error 1213 (40001): Deadlock found when trying to get lock"))
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(deadlock)
 				m.ExpectRollback()
 				expectRegister(m)
 				m.ExpectCommit()
@@ -167,7 +239,7 @@ func TestDriverErrors(t *testing.T) {
 			expect: func(m sqlmock.Sqlmock) {
 				for range 4 {
 					m.ExpectBegin()
-					m.ExpectExec(sqlPrefix("UPDATE sys_devices")).WillReturnError(errors.New("Error 1213 (40001): Deadlock found when trying to get lock"))
+					m.ExpectExec(sqlPrefix("UPDATE sys_devices")).WillReturnError(deadlock)
 					m.ExpectRollback()
 				}
 			},
@@ -239,8 +311,8 @@ func TestDriverErrors(t *testing.T) {
 			name: "message lock fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
-				m.ExpectQuery(sqlPrefix("SELECT push_message_id, platform")).
-					WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "platform"}).AddRow(2, "ios"))
+				m.ExpectQuery(sqlPrefix("SELECT push_message_id, provider, platform")).
+					WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "provider", "platform"}).AddRow(2, "umeng", "ios"))
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
@@ -369,7 +441,6 @@ func TestClaimRetriedAfterDeadlockReturnsEachRowOnce(t *testing.T) {
 		return []driver.Value{id, "t", "c", nil, "push", 0, "A01", 0, nil, nil, nil, 1, nil, "x." + strconv.FormatInt(id, 10),
 			"2030-06-15 08:01:00", "2030-06-15 08:00:00", "2030-06-15 08:00:00"}
 	}
-	deadlock := errors.New("Error 1213 (40001): Deadlock found when trying to get lock")
 	for attempt := range 2 {
 		mock.ExpectBegin()
 		mock.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))
@@ -398,7 +469,7 @@ func TestWithTxLeavesTheTransactionToTheHost(t *testing.T) {
 		s, mock, db := mockStore(t)
 		mock.ExpectBegin()
 		mock.ExpectExec(sqlPrefix("INSERT INTO sys_message_center")).WillReturnResult(sqlmock.NewResult(4, 1))
-		mock.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
+		mock.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 		mock.ExpectRollback()
 		tx, err := db.BeginTx(t.Context(), nil)
 		require.NoError(t, err)
@@ -522,6 +593,175 @@ func TestMigrateErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Regexp(t, "^"+regexp.QuoteMeta(tt.want), err.Error())
 			assert.NoError(t, mock.ExpectationsWereMet())
+		})
+	}
+}
+
+// TestSplitDeliveryErrors: SplitDelivery takes FinishDelivery's locks, and
+// a failure at any statement rolls back the split, the parts inserted
+// before it and the summary, and leaves the caller's parts unchanged.
+func TestSplitDeliveryErrors(t *testing.T) {
+	ctx := t.Context()
+	parts := func() []*registry.Delivery {
+		return []*registry.Delivery{
+			delivery("k.0", registry.PlatformIOS, base, "a"),
+			delivery("k.1", registry.PlatformIOS, base, "b"),
+		}
+	}
+	// expectUntilInserts expects the statements before the parts' inserts:
+	// the split delivery 5 of message 2 was the 4th of its provider and
+	// platform (seq 3).
+	expectUntilInserts := func(m sqlmock.Sqlmock) {
+		expectFinishUntilUpdate(m)
+		m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries SET state = ?")).
+			WithArgs("split", sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
+				sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 5, "tok.5").
+			WillReturnResult(sqlmock.NewResult(0, 1))
+		m.ExpectQuery(sqlPrefix("SELECT MAX(seq) FROM sys_push_deliveries")).WithArgs(2, "umeng", "ios").
+			WillReturnRows(sqlmock.NewRows([]string{"max"}).AddRow(3))
+	}
+	insertPart := func(m sqlmock.Sqlmock, key string, seq int, id int64) *sqlmock.ExpectedExec {
+		return m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).
+			WithArgs(2, "umeng", "ios", seq, registry.AudienceTokens, sqlmock.AnyArg(), key, "pending", sqlmock.AnyArg(), sqlmock.AnyArg(),
+				sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
+				sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg())
+	}
+	tests := []struct {
+		name   string
+		expect func(m sqlmock.Sqlmock)
+		want   string
+		is     []error
+	}{
+		{
+			name: "lost claim: nothing inserted",
+			expect: func(m sqlmock.Sqlmock) {
+				expectFinishUntilUpdate(m)
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(0, 0))
+				m.ExpectRollback()
+			},
+			want: "sqlstore: SplitDelivery: delivery 5: registry: conflict: claim no longer held",
+			is:   []error{registry.ErrClaimLost},
+		},
+		{
+			name: "message lock fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT push_message_id, provider, platform")).
+					WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "provider", "platform"}).AddRow(2, "umeng", "ios"))
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			want: "sqlstore: SplitDelivery: lock push message: ",
+		},
+		{
+			name: "numbering fails",
+			expect: func(m sqlmock.Sqlmock) {
+				expectFinishUntilUpdate(m)
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectQuery(sqlPrefix("SELECT MAX(seq)")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			want: "sqlstore: SplitDelivery: number parts: ",
+		},
+		{
+			name: "second part fails: the first and the split are rolled back",
+			expect: func(m sqlmock.Sqlmock) {
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
+				insertPart(m, "k.1", 5, 12).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			want: "sqlstore: SplitDelivery: insert delivery: ",
+		},
+		{
+			name: "a part's key is stored already",
+			expect: func(m sqlmock.Sqlmock) {
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 11).
+					WillReturnError(errors.New("Error 1062 (23000): Duplicate entry 'k.0' for key 'ux_sys_push_deliveries_idempotency_key'"))
+				m.ExpectRollback()
+			},
+			want: `sqlstore: SplitDelivery: idempotency key "k.0" exists: registry: conflict: Error 1062`,
+			is:   []error{registry.ErrConflict},
+		},
+		{
+			name: "summary write fails",
+			expect: func(m sqlmock.Sqlmock) {
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
+				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			want: "sqlstore: SplitDelivery: update summary: ",
+		},
+		{
+			name: "the summary's tokens would not fit its column",
+			expect: func(m sqlmock.Sqlmock) {
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
+				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows(deliveryRow).
+					AddRow(11, 2, "umeng", "ios", 4, "tokens", strings.Repeat("t", registry.MaxTokensText+1), "k.0", "pending", 0,
+						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+				m.ExpectRollback()
+			},
+			want: "sqlstore: SplitDelivery: registry: ios_device_tokens: ",
+			is:   []error{registry.ErrInvalid},
+		},
+		{
+			name: "commit fails",
+			expect: func(m sqlmock.Sqlmock) {
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
+				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectCommit().WillReturnError(errDriver)
+			},
+			want: "sqlstore: SplitDelivery: commit: ",
+		},
+		{
+			name: "deadlock is retried",
+			expect: func(m sqlmock.Sqlmock) {
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 11).WillReturnError(deadlock)
+				m.ExpectRollback()
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 21).WillReturnResult(sqlmock.NewResult(21, 1))
+				insertPart(m, "k.1", 5, 22).WillReturnResult(sqlmock.NewResult(22, 1))
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectCommit()
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, mock, _ := mockStore(t)
+			tt.expect(mock)
+			ps := parts()
+			before := []registry.Delivery{*ps[0], *ps[1]}
+
+			err := s.SplitDelivery(ctx, finishDelivery(), ps)
+
+			if tt.want == "" {
+				require.NoError(t, err)
+				assert.Equal(t, []int64{21, 22}, []int64{ps[0].ID, ps[1].ID}, "the ids of the run that committed")
+				assert.Equal(t, []int{4, 5}, []int{ps[0].Seq, ps[1].Seq})
+				return
+			}
+			require.Error(t, err)
+			assert.Regexp(t, "^"+regexp.QuoteMeta(tt.want), err.Error())
+			is := tt.is
+			if is == nil {
+				is = []error{errDriver}
+			}
+			for _, target := range is {
+				assert.ErrorIs(t, err, target)
+			}
+			assert.Equal(t, before, []registry.Delivery{*ps[0], *ps[1]}, "a failed split leaves the parts unchanged")
 		})
 	}
 }

@@ -28,8 +28,11 @@ ALTER TABLE `sys_push_messages` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4
 -- push:if charset-not sys_message_center utf8mb4
 ALTER TABLE `sys_message_center` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 
--- Identifiers compare byte for byte, as they do on PostgreSQL and SQLite:
--- a device "ABC" is not the device "abc", and user "A01" is not "a01".
+-- Identifiers compare case- and accent-sensitively, as they do on
+-- PostgreSQL and SQLite: a device "ABC" is not the device "abc", and user
+-- "A01" is not "a01". utf8mb4_bin is a PAD SPACE collation, so trailing
+-- spaces are ignored ("a01 " equals "a01", also in the unique keys); the
+-- Store drops trailing spaces from identifiers on every dialect to match.
 -- The columns keep the brief's types, defaults and comments.
 -- push:if collation-not sys_devices uuid utf8mb4_bin
 ALTER TABLE `sys_devices`

@@ -1,0 +1,52 @@
+package sqlstore
+
+import (
+	"math"
+	"strings"
+
+	"github.com/tuisong/push/registry"
+)
+
+// unpad drops the trailing spaces of an identifier (uuid, user_num,
+// push_platform, dedupe_key, idempotency_key, token). MySQL compares these
+// columns with PAD SPACE collations, whose unique keys cannot hold "u1" and
+// "u1 " apart; PostgreSQL and SQLite could. Dropping the spaces before
+// every write and lookup makes all three answer alike (see the registry's
+// Identifiers).
+func unpad(s string) string { return strings.TrimRight(s, " ") }
+
+// platformExpr is the SQL expression of a device's platform as the Store
+// compares it: rows other programs wrote may say "iOS", "Android" or
+// " ios". TRIM removes spaces on every dialect, LOWER folds ASCII case on
+// every dialect (and every collation the migrations leave, utf8mb4_bin
+// included), which is all "ios" and "android" need.
+const platformExpr = "LOWER(TRIM(platform))"
+
+// normPlatform is platformExpr in Go, for a platform the caller passes or
+// a row holds. Only ASCII letters are folded, as SQLite's LOWER folds
+// them: strings.ToLower would make "İOS" an "ios" that SQLite's
+// DisableTokens never matches.
+func normPlatform(p string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, strings.Trim(p, " "))
+}
+
+// intID reports whether id fits the brief's int(11) id columns (devices,
+// links, push messages, center messages). An id outside cannot exist, and
+// PostgreSQL refuses to compare an integer column with it at all, so the
+// Store answers without asking the database.
+func intID(id int64) bool { return id >= math.MinInt32 && id <= math.MaxInt32 }
+
+// tooManyTokens refuses a summary whose token list would not fit the
+// summary column of platform (registry.MaxTokensText), as
+// registry.ValidatePushMessage does when a message is created.
+func tooManyTokens(platform string, s registry.PlatformSummary) error {
+	if n := len(s.DeviceTokens); n > registry.MaxTokensText {
+		return invalid(platform+"_device_tokens", "the push's %d bytes of tokens exceed %d", n, registry.MaxTokensText)
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package sqlstore_test
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// legacyDevice is a sys_devices row as another program wrote it: any
+// spelling of the platform, and push_platform NULL (nil), empty or set.
+type legacyDevice struct {
+	uuid         string
+	platform     any
+	pushPlatform any
+	token        string
+}
+
+// insertLegacy writes devs straight into the tables, each with an active
+// link of user, in order, and returns the devices' ids by uuid.
+func insertLegacy(t *testing.T, db *sql.DB, d sqlstore.Dialect, user string, devs []legacyDevice) map[string]int64 {
+	t.Helper()
+	ctx := t.Context()
+	ids := map[string]int64{}
+	for _, dev := range devs {
+		_, err := db.ExecContext(ctx, rebindTest(d, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES (?, ?, ?, ?)"),
+			dev.uuid, dev.platform, dev.token, dev.pushPlatform)
+		require.NoError(t, err, dev.uuid)
+		var id int64
+		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT id FROM sys_devices WHERE uuid = ?"), dev.uuid).Scan(&id))
+		ids[dev.uuid] = id
+		_, err = db.ExecContext(ctx, rebindTest(d, "INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), user, id)
+		require.NoError(t, err, dev.uuid)
+	}
+	return ids
+}
+
+// TestLegacyPlatformSpellings: rows other programs wrote spell the
+// platform "iOS", "Android", "IOS", " ios" or "ANDROID ", or leave it NULL
+// or unknown. ListTargets returns "ios" and "android" and never the others,
+// without an empty page while targets remain; DisableTokens reaches every
+// spelling, and a NULL or empty push_platform as the default.
+func TestLegacyPlatformSpellings(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		ids := insertLegacy(t, db, d, "L01", []legacyDevice{
+			{"L-1", "iOS", "umeng", "tok-1"},
+			{"L-2", "Android", nil, "tok-2"},
+			{"L-3", nil, "umeng", "tok-3"},
+			{"L-4", "windows", "umeng", "tok-4"},
+			{"L-5", "IOS", "", "tok-5"},
+			{"L-6", " ios", "umeng", "tok-6"},
+			{"L-7", "ANDROID ", "jpush", "tok-7"},
+		})
+		target := func(uuid, platform, pushPlatform, token string) registry.Target {
+			return registry.Target{UserNum: "L01", DeviceID: ids[uuid], Platform: platform, PushPlatform: pushPlatform, Token: token}
+		}
+		want := []registry.Target{
+			target("L-1", "ios", "umeng", "tok-1"),
+			target("L-2", "android", "umeng", "tok-2"),
+			target("L-5", "ios", "umeng", "tok-5"),
+			target("L-6", "ios", "umeng", "tok-6"),
+			target("L-7", "android", "jpush", "tok-7"),
+		}
+		withoutLinks := func(ts []registry.Target) []registry.Target {
+			out := make([]registry.Target, len(ts))
+			for i, tg := range ts {
+				tg.UserDeviceID = 0
+				out[i] = tg
+			}
+			return out
+		}
+
+		for _, limit := range []int{0, 1, 2} {
+			t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
+				var got []registry.Target
+				var sizes []int
+				var after int64
+				for range 10 {
+					page, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"L01"}, AfterUserDeviceID: after, Limit: limit})
+					require.NoError(t, err)
+					sizes = append(sizes, len(page))
+					if len(page) == 0 {
+						break
+					}
+					after = page[len(page)-1].UserDeviceID
+					got = append(got, page...)
+				}
+				assert.Equal(t, want, withoutLinks(got))
+				assert.Equal(t, map[int][]int{0: {5, 0}, 1: {1, 1, 1, 1, 1, 0}, 2: {2, 2, 1, 0}}[limit], sizes,
+					"rows of no push platform never leave a page short while targets remain")
+			})
+		}
+
+		tests := []struct {
+			name         string
+			pushPlatform string
+			platform     string
+			tokens       []string
+			want         int64
+		}{
+			{"no platform and an unknown one are never reached", "umeng", "ios", []string{"tok-3", "tok-4"}, 0},
+			{"every spelling of ios", "umeng", "ios", []string{"tok-1", "tok-5", "tok-6", "tok-2"}, 3},
+			{"a NULL push_platform is the default", "", "android", []string{"tok-2"}, 1},
+			{"another push platform", "jpush", "Android", []string{"tok-7"}, 1},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				n, err := s.DisableTokens(ctx, tt.pushPlatform, tt.platform, tt.tokens, "gone")
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, n)
+			})
+		}
+		targets, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"L01"}})
+		require.NoError(t, err)
+		assert.Empty(t, targets)
+		for _, uuid := range []string{"L-3", "L-4"} {
+			dev, err := s.GetDevice(ctx, ids[uuid])
+			require.NoError(t, err)
+			assert.Nil(t, dev.TokenDisabledAt, uuid)
+		}
+	})
+}
+
+// TestTokenTakeoverReachesLegacyRows: registering a token takes it over
+// from legacy rows with any spelling of the platform, and from rows whose
+// push_platform is NULL or empty, which are on the default push platform;
+// DisableTokens reaches the same rows.
+func TestTokenTakeoverReachesLegacyRows(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		ids := insertLegacy(t, db, d, "T01", []legacyDevice{
+			{"T-null", "Android", nil, "tok-null"},
+			{"T-empty", " android", "", "tok-empty"},
+			{"T-ios", "iOS", "umeng", "tok-ios"},
+			{"T-jpush", "Android", "jpush", "tok-null"},
+			{"T-other", "Android", nil, "tok-other"},
+		})
+
+		for _, reg := range []struct{ uuid, platform, token string }{
+			{"N-null", registry.PlatformAndroid, "tok-null"},
+			{"N-empty", registry.PlatformAndroid, "tok-empty"},
+			{"N-ios", registry.PlatformIOS, "tok-ios"},
+		} {
+			_, _, err := s.RegisterDevice(ctx, device(reg.uuid, reg.platform, reg.token), "T02")
+			require.NoError(t, err)
+		}
+		n, err := s.DisableTokens(ctx, registry.DefaultPushPlatform, registry.PlatformAndroid, []string{"tok-other"}, "InvalidToken")
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n)
+
+		for uuid, reason := range map[string]string{
+			"T-null": registry.TokenTakenOver, "T-empty": registry.TokenTakenOver, "T-ios": registry.TokenTakenOver,
+			"T-jpush": "", "T-other": "InvalidToken",
+		} {
+			dev, err := s.GetDevice(ctx, ids[uuid])
+			require.NoError(t, err)
+			assert.Equal(t, reason, dev.TokenDisabledReason, uuid)
+			assert.Equal(t, reason != "", dev.TokenDisabledAt != nil, uuid)
+		}
+		targets, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"T01"}})
+		require.NoError(t, err)
+		require.Len(t, targets, 1)
+		assert.Equal(t, ids["T-jpush"], targets[0].DeviceID, "another push platform's app keeps its token")
+		assert.Len(t, mustTargets(t, s, "T02"), 3)
+	})
+}
+
+func mustTargets(t *testing.T, s *sqlstore.Store, user string) []registry.Target {
+	t.Helper()
+	targets, err := s.ListTargets(t.Context(), registry.TargetQuery{UserNums: []string{user}})
+	require.NoError(t, err)
+	return targets
+}
+
+// TestReRegistrationDrawsNoID: registering a known device again updates
+// its row without drawing from the AUTO_INCREMENT or sequence, so the next
+// new device gets the next id: the brief's ids are int(11), and a busy app
+// re-registers on every start.
+func TestReRegistrationDrawsNoID(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, _ := newStore(t, d)
+		ctx := t.Context()
+		first, _, err := s.RegisterDevice(ctx, device("ids-1", registry.PlatformIOS, "tok-ids-1"), "U1")
+		require.NoError(t, err)
+		for i := range 5 {
+			again, _, err := s.RegisterDevice(ctx, device("ids-1", registry.PlatformIOS, fmt.Sprintf("tok-ids-1-%d", i)), fmt.Sprintf("U%d", i%2+1))
+			require.NoError(t, err)
+			require.Equal(t, first.ID, again.ID)
+		}
+
+		next, _, err := s.RegisterDevice(ctx, device("ids-2", registry.PlatformIOS, "tok-ids-2"), "U1")
+
+		require.NoError(t, err)
+		assert.Equal(t, first.ID+1, next.ID)
+	})
+}
+
+// TestMigrateComparesLikeTheUniqueIndex: MySQL's utf8mb4_bin, a PAD SPACE
+// collation, makes "PAD" and "PAD " one value to the unique (platform,
+// uuid), so Migrate refuses them before it changes anything; case still
+// counts. PostgreSQL and SQLite compare the bytes, and adopt both rows.
+func TestMigrateComparesLikeTheUniqueIndex(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.DialectMySQL, sqlstore.DialectSQLite} {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			ctx := t.Context()
+			db, _ := dbtest.Open(t, d)
+			createBriefSchema(t, db, d)
+			for _, uuid := range []string{"PAD", "PAD ", "pad", "PAD\t"} {
+				_, err := db.ExecContext(ctx, "INSERT INTO sys_devices (platform, uuid, push_device_token) VALUES ('ios', ?, 'tok')", uuid)
+				require.NoError(t, err)
+			}
+			schemaBefore := schemaOf(t, db, d)
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			require.NoError(t, err)
+
+			err = s.Migrate(ctx)
+
+			if d == sqlstore.DialectSQLite {
+				require.NoError(t, err)
+				return
+			}
+			var dup *sqlstore.DuplicatesError
+			require.True(t, errors.As(err, &dup), "got %v", err)
+			require.Len(t, dup.Values, 1)
+			assert.Equal(t, []string{"ios", "PAD"}, []string{dup.Values[0][0], strings.TrimRight(dup.Values[0][1], " ")})
+			assert.Equal(t, []int64{2}, dup.Counts)
+			assert.Equal(t, schemaBefore, schemaOf(t, db, d), "nothing changed")
+
+			_, err = db.ExecContext(ctx, "DELETE FROM sys_devices WHERE CAST(uuid AS BINARY) = 'PAD'")
+			require.NoError(t, err)
+			require.NoError(t, s.Migrate(ctx))
+			var id int64
+			require.NoError(t, db.QueryRowContext(ctx, "SELECT id FROM sys_devices WHERE uuid = 'PAD'").Scan(&id))
+			dev, _, err := s.RegisterDevice(ctx, device("PAD", registry.PlatformIOS, "tok-new"), "U1")
+			require.NoError(t, err)
+			assert.Equal(t, id, dev.ID, "the padded legacy row is the device")
+			assert.Equal(t, "PAD ", dev.UUID, "its stored uuid is kept")
+		})
+	}
+}

@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/tuisong/push/registry"
+)
+
+// SplitDelivery implements registry.PushMessages. It takes the locks
+// FinishDelivery takes, in the same order: in one transaction it locks the
+// delivery's push message row, writes d's outcome with state split guarded
+// by d.ClaimToken, numbers the parts after the highest seq of the
+// message's deliveries of the stored delivery's provider and platform (the
+// lock on the message makes two splits of one message take turns), inserts
+// them as deliveries of that message, provider and platform, and writes
+// the platform's refreshed summary. A lost claim, a stored idempotency key
+// or any failed statement rolls everything back.
+//
+// registry.ValidateSplit checks the call before any statement; then the
+// parts' idempotency keys, stored without trailing spaces, must differ
+// among themselves (ErrConflict without a query). On success each part's
+// ID, PushMessageID, Provider, Platform, Seq, CreatedAt and UpdatedAt are
+// set; on any error the parts are unchanged.
+func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts []*registry.Delivery) error {
+	const op = "SplitDelivery"
+	if err := registry.ValidateSplit(d, parts); err != nil {
+		return wrap(op, err)
+	}
+	rows := make([]registry.Delivery, len(parts))
+	seen := make(map[string]bool, len(parts))
+	for i, p := range parts {
+		rows[i] = s.normalizeDelivery(*p)
+		rows[i].IdempotencyKey = unpad(rows[i].IdempotencyKey)
+		if seen[rows[i].IdempotencyKey] {
+			return wrap(op, fmt.Errorf("idempotency key %q twice among the parts: %w", rows[i].IdempotencyKey, registry.ErrConflict))
+		}
+		seen[rows[i].IdempotencyKey] = true
+	}
+	if d.ClaimToken == "" {
+		return wrap(op, claimLost("delivery", d.ID))
+	}
+	out := s.normalizeDelivery(*d)
+	now := s.stamp()
+	var split registry.Delivery
+	ids := make([]int64, len(rows))
+	err := s.inTx(ctx, func(q DBTX) error {
+		nowArg := s.timeArg(now)
+		var err error
+		if split, err = s.finishClaimed(ctx, q, &out, registry.DeliverySplit, nowArg); err != nil {
+			return err
+		}
+		// The split delivery itself is among the rows, so there is a
+		// highest seq.
+		var last sql.NullInt64
+		if err := s.queryRow(ctx, q, "SELECT MAX(seq) FROM sys_push_deliveries WHERE push_message_id = ? AND provider = ? AND platform = ?",
+			split.PushMessageID, split.Provider, split.Platform).Scan(&last); err != nil {
+			return step("number parts", err)
+		}
+		for i := range rows {
+			p := &rows[i]
+			p.PushMessageID, p.Provider, p.Platform, p.Seq = split.PushMessageID, split.Provider, split.Platform, int(last.Int64)+1+i
+			if err := registry.ValidateDelivery(p); err != nil {
+				return err
+			}
+			if ids[i], err = s.insertDelivery(ctx, q, split.PushMessageID, p, now); err != nil {
+				return err
+			}
+		}
+		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg)
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	for i, p := range parts {
+		p.ID, p.PushMessageID, p.Provider, p.Platform, p.Seq = ids[i], split.PushMessageID, split.Provider, split.Platform, rows[i].Seq
+		p.CreatedAt, p.UpdatedAt = now, now
+	}
+	return nil
+}
