@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -31,10 +32,15 @@ type Registration struct {
 }
 
 // RegisterDevice upserts the device by (platform, uuid), links it to the
-// user and logs every other user out of it, in one transaction.
+// user and logs every other user out of it, in one transaction. Surrounding
+// white space is trimmed from every field, as Push and the Scanner trim
+// user_nums.
 // Re-registering re-enables a token the vendor had reported invalid. The
 // push_platform must name a configured provider.
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
+	for _, f := range []*string{&d.UserNum, &d.UUID, &d.PushToken, &d.PushPlatform, &d.Name, &d.Platform, &d.OS, &d.OSVersion} {
+		*f = strings.TrimSpace(*f)
+	}
 	if _, err := provider.ParsePlatform(d.Platform); err != nil {
 		return Registration{}, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)
 	}
@@ -67,6 +73,7 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 // registry.ErrNotOwner when it belongs to another user; logging out twice
 // succeeds.
 func (s *Service) Logout(ctx context.Context, userNum string, userDeviceID int64) error {
+	userNum = strings.TrimSpace(userNum)
 	if userNum == "" {
 		return invalid("user_num", "is required")
 	}

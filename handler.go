@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -98,6 +99,10 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := p.strings("user_num", "uuid", "push_token", "push_platform", "name", "platform", "os", "os_version"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	d := Device{
 		UserNum: p.str("user_num"), UUID: p.str("uuid"), PushToken: p.str("push_token"),
 		PushPlatform: p.str("push_platform"), Name: p.str("name"), Platform: p.str("platform"),
@@ -128,16 +133,19 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	users, err := p.list("user_nums")
+	if err := p.strings("user_num", "title", "content"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := p.list("user_nums")
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if u := p.str("user_num"); u != "" {
-		users = append([]string{u}, users...)
-	}
-	if len(users) == 0 {
-		h.fail(w, r, invalid("user_num", "is required"))
+	// Push trims user_nums too: authorize exactly the users it will reach.
+	users, err := normalizeUsers(append([]string{p.str("user_num")}, list...))
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	extra, err := p.extra("extra")
@@ -189,8 +197,12 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	user := p.str("user_num")
-	if strings.TrimSpace(user) == "" {
+	if err := p.strings("user_num"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	user := strings.TrimSpace(p.str("user_num"))
+	if user == "" {
 		h.fail(w, r, invalid("user_num", "is required"))
 		return
 	}
@@ -271,8 +283,17 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) 
 		dec := json.NewDecoder(r.Body)
 		dec.UseNumber()
 		if err = dec.Decode(&m); err == nil {
+			if _, terr := dec.Token(); terr != io.EOF {
+				if isTooLarge(terr) {
+					err = terr
+				} else {
+					writeError(w, http.StatusBadRequest, "invalid_body", "the body has data after its JSON object")
+					return params{}, false
+				}
+			}
 			p = jsonParams(m)
-		} else if !isTooLarge(err) {
+		}
+		if err != nil && !isTooLarge(err) {
 			writeError(w, http.StatusBadRequest, "invalid_body", "the body is not a JSON object: "+err.Error())
 			return params{}, false
 		}
@@ -388,17 +409,35 @@ func (p params) list(name string) ([]string, error) {
 	return out, nil
 }
 
-// extra returns an optional JSON object of strings.
+// extra returns an optional JSON object; values that are not strings are
+// delivered as their JSON text, as ParseExtra does.
 func (p params) extra(name string) (map[string]string, error) {
 	v, ok := p.raw(name)
 	if !ok {
 		return nil, nil
 	}
-	var m map[string]string
-	if err := json.Unmarshal(v, &m); err != nil {
-		return nil, invalid(name, "must be a JSON object of string values")
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(v, &m); err != nil || m == nil {
+		return nil, invalid(name, "must be a JSON object")
 	}
-	return m, nil
+	return stringValues(m), nil
+}
+
+// strings checks that each named parameter, when present in a JSON body,
+// is a string (or a number, taken as its text).
+func (p params) strings(names ...string) error {
+	for _, name := range names {
+		v, ok := p.json[name]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		var s string
+		var n json.Number
+		if json.Unmarshal(v, &s) != nil && json.Unmarshal(v, &n) != nil {
+			return invalid(name, "must be a string")
+		}
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -281,3 +281,49 @@ func TestNewHandlerValidates(t *testing.T) {
 	_, err = push.NewHandler(push.HandlerConfig{Service: f.svc, MaxBodyBytes: -1})
 	assert.ErrorIs(t, err, push.ErrInvalid)
 }
+
+func TestHandlerStrictJSON(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "d1", "ios", "t1")
+	for _, tt := range []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"data after the object", `{"user_num":"u1","title":"t","content":"c"} {"x":`, 400, "invalid_body"},
+		{"two objects", `{"user_num":"u1","title":"t","content":"c"}{}`, 400, "invalid_body"},
+		{"user_num not a string", `{"user_num":true,"title":"t","content":"c"}`, 400, "invalid_user_num"},
+		{"title an object", `{"user_num":"u1","title":{},"content":"c"}`, 400, "invalid_title"},
+		{"extra a string of an array", `{"user_num":"u1","title":"t","content":"c","extra":"[1]"}`, 400, "invalid_extra"},
+		{"extra with numbers", `{"user_num":"u1","title":"t","content":"c","extra":{"order_id":123,"vip":true}}`, 200, ""},
+		{"trailing white space is fine", "{\"user_num\":\"u1\",\"title\":\"t\",\"content\":\"c\"}\n\n", 200, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, h, http.MethodPost, push.PathPushMessage, "application/json", tt.body)
+			assert.Equal(t, tt.status, r.status, r.body)
+			assert.Equal(t, tt.code, r.errCode())
+		})
+	}
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, map[string]string{"order_id": "123", "vip": "true"}, reqs[0].Notification.Extras)
+}
+
+func TestHandlerAuthorizesTheUsersItPushesTo(t *testing.T) {
+	var seen []string
+	auth := func(r *http.Request, a push.Action, user string) error {
+		seen = append(seen, user)
+		if user == "admin" {
+			return errors.New("nobody pushes to admin")
+		}
+		return nil
+	}
+	f, h := newHandler(t, auth)
+	f.register(t, "admin", "d1", "ios", "t1")
+	r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": " admin", "title": "t", "content": "c"})
+	assert.Equal(t, http.StatusForbidden, r.status, "white space does not get around the authorizer")
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_nums": []string{"u2", " admin "}, "title": "t", "content": "c"})
+	assert.Equal(t, http.StatusForbidden, r.status)
+	assert.Equal(t, []string{"admin", "u2", "admin"}, seen)
+	assert.Zero(t, f.mock.Calls())
+}

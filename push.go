@@ -31,9 +31,16 @@ type Config struct {
 	// Retry decides when failed sends are retried.
 	Retry RetryPolicy
 	// Lease is how long a send or poll claim lasts before another instance
-	// may take the delivery over. It must exceed the providers' HTTP timeout.
-	// Default 2 minutes.
+	// may take the delivery over. It must exceed SendTimeout. Default 2
+	// minutes.
 	Lease time.Duration
+	// SendTimeout is the longest one provider Send may take (Umeng's
+	// default HTTP timeout is 1 minute; its filecast strategy makes two
+	// calls). A claimed delivery is sent only while at least this much of
+	// its lease remains; otherwise its claim is released for the next pass,
+	// so that no other instance can take it over while the call is in
+	// flight. Default 1 minute.
+	SendTimeout time.Duration
 	// PollInterval is the wait between status polls of a pollable receipt.
 	// Default 1 minute.
 	PollInterval time.Duration
@@ -52,18 +59,19 @@ type Config struct {
 // Service is the facade of the library: it registers devices, pushes to
 // users and records every push. It is safe for concurrent use.
 type Service struct {
-	store     registry.Store
-	providers map[string]provider.Provider
-	names     []string
-	def       string
-	log       *slog.Logger
-	now       func() time.Time
-	retry     RetryPolicy
-	lease     time.Duration
-	poll      time.Duration
-	expiry    time.Duration
-	conc      int
-	writeTO   time.Duration
+	store       registry.Store
+	providers   map[string]provider.Provider
+	names       []string
+	def         string
+	log         *slog.Logger
+	now         func() time.Time
+	retry       RetryPolicy
+	lease       time.Duration
+	sendTimeout time.Duration
+	poll        time.Duration
+	expiry      time.Duration
+	conc        int
+	writeTO     time.Duration
 }
 
 // New validates cfg and returns a Service.
@@ -75,16 +83,17 @@ func New(cfg Config) (*Service, error) {
 		return nil, invalid("providers", "at least one provider is required")
 	}
 	s := &Service{
-		store:     cfg.Store,
-		providers: make(map[string]provider.Provider, len(cfg.Providers)),
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		retry:     cfg.Retry,
-		lease:     cfg.Lease,
-		poll:      cfg.PollInterval,
-		expiry:    cfg.Expiry,
-		conc:      cfg.SendConcurrency,
-		writeTO:   cfg.WriteTimeout,
+		store:       cfg.Store,
+		providers:   make(map[string]provider.Provider, len(cfg.Providers)),
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		retry:       cfg.Retry,
+		lease:       cfg.Lease,
+		sendTimeout: cfg.SendTimeout,
+		poll:        cfg.PollInterval,
+		expiry:      cfg.Expiry,
+		conc:        cfg.SendConcurrency,
+		writeTO:     cfg.WriteTimeout,
 	}
 	for i, p := range cfg.Providers {
 		if p == nil {
@@ -126,6 +135,7 @@ func New(cfg Config) (*Service, error) {
 		def  time.Duration
 	}{
 		{"lease", &s.lease, 2 * time.Minute},
+		{"send_timeout", &s.sendTimeout, time.Minute},
 		{"poll_interval", &s.poll, time.Minute},
 		{"expiry", &s.expiry, 72 * time.Hour},
 		{"write_timeout", &s.writeTO, 10 * time.Second},
@@ -136,6 +146,9 @@ func New(cfg Config) (*Service, error) {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if s.sendTimeout >= s.lease {
+		return nil, invalid("lease", "%v must be longer than send_timeout %v", s.lease, s.sendTimeout)
 	}
 	if s.conc < 0 {
 		return nil, invalid("send_concurrency", "must not be negative")

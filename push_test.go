@@ -3,9 +3,11 @@ package push_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -289,7 +291,7 @@ func TestRetryPendingUsesBackoffAndSameKey(t *testing.T) {
 
 func TestCrashedSenderIsFinishedAfterLease(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Lease = time.Minute })
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Lease = time.Minute; c.SendTimeout = 30 * time.Second })
 	f.register(t, "u1", "d1", "ios", "tok1")
 	// A sender whose ctx ends while the vendor stalls: the answer is lost.
 	stalled, cancel := context.WithCancel(ctx)
@@ -444,7 +446,11 @@ func TestParseExtra(t *testing.T) {
 
 func TestRetryPendingSkipsDeliveriesWhoseLeaseRanOut(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.SendConcurrency = 1; c.Lease = time.Minute })
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.SendConcurrency = 1
+		c.Lease = time.Minute
+		c.SendTimeout = 30 * time.Second
+	})
 	f.register(t, "u1", "d1", "ios", "tok1")
 	f.register(t, "u2", "d2", "ios", "tok2")
 	f.mock.FailNext(2, f.mock.Err(provider.Temporary, ""))
@@ -467,4 +473,175 @@ func TestRetryPendingSkipsDeliveriesWhoseLeaseRanOut(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "the skipped delivery is claimable again")
 	assert.Equal(t, 4, f.mock.Calls())
+}
+
+func TestPushReleasesChunksWhenTheLeaseRunsShort(t *testing.T) {
+	ctx := context.Background()
+	caps := provider.Capabilities{MaxTokens: 1, Audiences: []provider.AudienceKind{provider.AudienceTokens}}
+	f := newFixture(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{provider.IOS: caps, provider.Android: caps}},
+		func(c *push.Config) { c.SendConcurrency = 1; c.Lease = time.Minute; c.SendTimeout = 30 * time.Second })
+	for i := range 3 {
+		f.register(t, fmt.Sprintf("u%d", i), fmt.Sprintf("d%d", i), "ios", fmt.Sprintf("tok%d", i))
+	}
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		f.clk.Advance(45 * time.Second) // a slow vendor eats most of the lease
+		return &provider.Receipt{ID: "x", Provider: "umeng", Platform: r.Platform}, nil
+	})
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u0", "u1", "u2"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 3)
+	assert.Equal(t, 1, res.Accepted())
+	assert.Equal(t, 2, res.Pending())
+	assert.True(t, res.Deliveries[1].Deferred && res.Deliveries[2].Deferred, "not sent with less than SendTimeout of lease left")
+	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	for _, d := range ds[1:] {
+		assert.Equal(t, 0, d.Attempts, "a released claim spends no attempt")
+		assert.Empty(t, d.ClaimToken, "released at once, not left to expire")
+	}
+	n, err := f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "due at once for the next pass")
+	assert.Equal(t, 2, f.mock.Calls(), "the slow vendor ate this claim's lease too: one more released")
+	n, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	sent := map[string]int{}
+	for _, r := range f.mock.Requests() {
+		sent[r.Audience.Tokens[0]]++
+	}
+	assert.Equal(t, map[string]int{"tok0": 1, "tok1": 1, "tok2": 1}, sent, "each chunk sent exactly once")
+	st, err := f.svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.RetSuccess, st.IOS.Ret)
+}
+
+func TestInvalidTokenInAChunkIsFoundOneByOne(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	for i := range 3 {
+		f.register(t, fmt.Sprintf("u%d", i), fmt.Sprintf("d%d", i), "android", fmt.Sprintf("tok%d", i))
+	}
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		for _, tok := range r.Audience.Tokens {
+			if tok == "tok1" {
+				return nil, f.mock.Err(provider.InvalidToken, "4020") // the vendor names no token
+			}
+		}
+		return &provider.Receipt{ID: "ok-" + r.IdempotencyKey, Provider: "umeng", Platform: r.Platform}, nil
+	})
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u0", "u1", "u2"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 3, "the chunk of 3 became 3 single-token deliveries")
+	assert.Equal(t, 2, res.Accepted())
+	assert.Equal(t, 1, res.Failed())
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 4)
+	for _, r := range reqs[1:] {
+		assert.Len(t, r.Audience.Tokens, 1)
+		assert.Regexp(t, `^`+regexp.QuoteMeta(reqs[0].IdempotencyKey)+`\.\d$`, r.IdempotencyKey, "keys derive from the chunk's")
+	}
+	st, err := f.svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, "tok0,tok1,tok2", st.Android.DeviceTokens, "each token listed once")
+	assert.Equal(t, registry.RetPartial, st.Android.Ret)
+	targets, err := f.store.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"u0", "u1", "u2"}})
+	require.NoError(t, err)
+	require.Len(t, targets, 2, "only the dead token was disabled")
+	for _, tg := range targets {
+		assert.NotEqual(t, "tok1", tg.Token)
+	}
+}
+
+func TestVendorTextIsStoredSafely(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "tok1")
+	f.mock.Enqueue(providertest.Result{Receipt: &provider.Receipt{ID: "id-\xff", Provider: "umeng", Platform: provider.IOS,
+		Raw: []byte("{\"msg\":\"\xb3\xc9\xb9\xa6\"}")}}) // GBK bytes, not UTF-8
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Accepted())
+	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.DeliveryDone, ds[0].State, "the outcome was recorded, not refused")
+	assert.True(t, utf8.ValidString(ds[0].Response))
+	assert.True(t, utf8.ValidString(ds[0].ReceiptID))
+	assert.Empty(t, ds[0].ClaimToken)
+}
+
+func TestPushTrimsAndChecksInput(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	_, err := f.svc.RegisterDevice(ctx, push.Device{UserNum: " u9 ", UUID: " d9\n", Platform: " ios", PushToken: "tok9 "})
+	require.NoError(t, err)
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u9"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Devices, "user_num, uuid, platform and token are trimmed on both paths")
+	assert.Equal(t, []string{"tok9"}, f.mock.Requests()[0].Audience.Tokens)
+
+	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u9"}, Title: "t", Content: "c", ExpireAt: f.clk.Now().Add(-time.Second)})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "expire_at", fe.Field)
+	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u9"}, Title: "t", Content: "c", Extra: map[string]string{"a": "b"}, RawExtra: `{"a":"b"}`})
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "extra", fe.Field)
+	assert.Equal(t, 1, f.mock.Calls(), "refused input sent nothing")
+
+	// An extra of URLs keeps its length: no HTML escaping.
+	url := "https://m.example.com/goods?id=42&from=push&utm=a&b=c"
+	res, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u9"}, Title: "t", Content: "c", Extra: map[string]string{"url": url}})
+	require.NoError(t, err)
+	m, err := f.store.GetPushMessage(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, `{"url":"`+url+`"}`, m.Extra)
+
+	raw := `{"id":42,"url":"` + url + `"}`
+	res, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u9"}, Title: "t", Content: "c", RawExtra: raw})
+	require.NoError(t, err)
+	m, err = f.store.GetPushMessage(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, raw, m.Extra, "RawExtra is stored as given")
+	assert.Equal(t, map[string]string{"id": "42", "url": url}, f.mock.Requests()[2].Notification.Extras)
+}
+
+func TestLeaseMustExceedSendTimeout(t *testing.T) {
+	st, _ := memstore.New(memstore.Config{})
+	m, _ := providertest.NewMock(providertest.MockConfig{})
+	_, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Lease: time.Minute, SendTimeout: time.Minute})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "lease", fe.Field)
+}
+
+func TestPollHonoursRetryAfter(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{Pollable: []provider.AudienceKind{provider.AudienceBroadcast}}, func(c *push.Config) {
+		c.PollInterval = time.Minute
+	})
+	res, err := f.svc.Broadcast(ctx, push.Broadcast{Platform: "android", Title: "t", Content: "c"})
+	require.NoError(t, err)
+	m := &rateLimitedPoller{Mock: f.mock, wait: 10 * time.Minute}
+	f2svc, err := push.New(push.Config{Store: f.store, Providers: []provider.Provider{m}, Now: f.clk.Now, PollInterval: time.Minute})
+	require.NoError(t, err)
+	f.clk.Advance(time.Minute)
+	n, err := f2svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, f.clk.Now().Add(10*time.Minute), ds[0].NextAttemptAt, "the vendor's Retry-After, not the poll interval")
+}
+
+// rateLimitedPoller answers every status query with a rate limit.
+type rateLimitedPoller struct {
+	*providertest.Mock
+	wait time.Duration
+}
+
+func (p *rateLimitedPoller) Status(ctx context.Context, pl provider.Platform, id string) (*provider.Status, error) {
+	e := p.Err(provider.RateLimited, "2050")
+	e.Op, e.RetryAfter = "status", p.wait
+	return nil, e
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,6 +25,11 @@ type Message struct {
 	// Extra is delivered to the app with the notification, for the action
 	// on tap. Stored as a JSON object in extra_params_string.
 	Extra map[string]string
+	// RawExtra, instead of Extra, is stored in extra_params_string as it
+	// is and delivered as ParseExtra reads it: for text another program
+	// wrote there already, such as a message center row's. At most 255
+	// characters.
+	RawExtra string
 	// DedupeKey makes Push idempotent: a second Push with the same key
 	// returns the first push message and sends nothing.
 	DedupeKey string
@@ -68,6 +72,10 @@ type DeliveryOutcome struct {
 	Tokens     int
 	State      registry.DeliveryState
 	ReceiptID  string
+	// Deferred is true when the delivery was not sent by this call (the
+	// caller's ctx ended, or too little of its lease was left): it is
+	// pending and due at once, for the Scanner's next pass.
+	Deferred bool
 	// Err is the vendor error of the last attempt, if any.
 	Err error
 }
@@ -117,7 +125,7 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	extra, err := encodeExtra(m.Extra)
+	extra, err := messageExtra(m.Extra, m.RawExtra)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +133,9 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 		return nil, err
 	}
 	now := s.now()
+	if err := checkExpiry(now, m.ExpireAt); err != nil {
+		return nil, err
+	}
 	if r, ok, err := s.existing(ctx, m.DedupeKey); ok || err != nil {
 		return r, err
 	}
@@ -146,11 +157,12 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 			if name == "" {
 				name = s.def
 			}
-			if _, ok := s.providers[name]; !ok {
+			platform := strings.ToLower(strings.TrimSpace(t.Platform))
+			if _, ok := s.providers[name]; !ok || !provider.Platform(platform).Valid() {
 				skipped++
 				continue
 			}
-			g := group{name, t.Platform}
+			g := group{name, platform}
 			if seen[g] == nil {
 				seen[g] = map[string]bool{}
 			}
@@ -162,7 +174,7 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 		after = page[len(page)-1].UserDeviceID
 	}
 	if skipped > 0 {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: push_platform names no configured provider",
+		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: their push_platform names no configured provider, or their platform is neither ios nor android",
 			slog.Int("devices", skipped))
 	}
 	if len(tokens) == 0 {
@@ -190,6 +202,9 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 			}
 		}
 	}
+	if len(ds) == 0 {
+		return nil, ErrNoDevices
+	}
 	return s.record(ctx, msg, ds, devices, skipped)
 }
 
@@ -207,17 +222,20 @@ func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	if !p.Capabilities(pl).Supports(provider.AudienceBroadcast) {
 		return nil, invalid("provider", "%q cannot broadcast to %s", p.Name(), pl)
 	}
-	extra, err := encodeExtra(b.Extra)
+	extra, err := messageExtra(b.Extra, "")
 	if err != nil {
 		return nil, err
 	}
 	if err := checkText(b.Title, b.Content); err != nil {
 		return nil, err
 	}
+	now := s.now()
+	if err := checkExpiry(now, b.ExpireAt); err != nil {
+		return nil, err
+	}
 	if r, ok, err := s.existing(ctx, b.DedupeKey); ok || err != nil {
 		return r, err
 	}
-	now := s.now()
 	msg := &registry.PushMessage{
 		Title: b.Title, Content: b.Content, Extra: extra, PushType: registry.PushTypeBroadcast,
 		DedupeKey: b.DedupeKey, ExpireAt: s.expireAt(now, b.ExpireAt),
@@ -266,7 +284,7 @@ func (s *Service) record(ctx context.Context, msg *registry.PushMessage, ds []*r
 	s.log.LogAttrs(ctx, slog.LevelInfo, "push recorded", slog.Int64("push_message_id", msg.ID),
 		slog.Int("deliveries", len(ds)), slog.Int("devices", devices))
 	r := &Result{PushMessageID: msg.ID, Devices: devices, Skipped: skipped}
-	r.Deliveries = s.sendAll(ctx, msg, ds)
+	r.Deliveries = s.sendClaimed(ctx, func(int64) *registry.PushMessage { return msg }, ds)
 	return r, nil
 }
 
@@ -285,153 +303,6 @@ func (s *Service) expireAt(now, at time.Time) *time.Time {
 		at = now.Add(s.expiry)
 	}
 	return &at
-}
-
-// sendAll sends the claimed deliveries of msg, at most SendConcurrency at a
-// time, and returns their outcomes in the order given.
-func (s *Service) sendAll(ctx context.Context, msg *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
-	out := make([]DeliveryOutcome, len(ds))
-	sem := make(chan struct{}, s.conc)
-	var wg sync.WaitGroup
-	for i, d := range ds {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[i] = s.send(ctx, msg, d)
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// send makes one vendor call for a delivery this instance has claimed,
-// applies the outcome (DESIGN.md invariant 5) and records it.
-func (s *Service) send(ctx context.Context, msg *registry.PushMessage, d *registry.Delivery) DeliveryOutcome {
-	now := s.now()
-	var err error
-	var rc *provider.Receipt
-	switch {
-	case d.ExpireAt != nil && !now.Before(*d.ExpireAt):
-		err = &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.InvalidRequest,
-			Message: "the push expired before it could be sent"}
-		d.VendorState = string(provider.StateExpired)
-	default:
-		var p provider.Provider
-		if p, err = s.Provider(d.Provider); err == nil {
-			rc, err = p.Send(ctx, s.request(msg, d))
-		} else {
-			err = &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err}
-		}
-	}
-	now = s.now()
-	d.SentAt = &now
-	disable := s.applySend(d, rc, err, now)
-	wctx, cancel := s.writeCtx(ctx)
-	defer cancel()
-	if len(disable) > 0 {
-		n, derr := s.store.DisableTokens(wctx, d.Provider, d.Platform, disable, "invalid token reported by "+d.Provider)
-		if derr != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "disable tokens failed", slog.Int64("delivery_id", d.ID),
-				slog.String("error", derr.Error()))
-		} else {
-			s.log.LogAttrs(ctx, slog.LevelInfo, "tokens disabled", slog.Int64("delivery_id", d.ID),
-				slog.Int64("devices", n))
-		}
-	}
-	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
-		// The outcome is lost only for this instance: the delivery stays
-		// claimed until its lease runs out, then it is sent again with the
-		// same idempotency key.
-		s.log.LogAttrs(ctx, slog.LevelError, "recording delivery outcome failed", slog.Int64("delivery_id", d.ID),
-			slog.String("error", ferr.Error()))
-	}
-	lvl := slog.LevelInfo
-	if err != nil {
-		lvl = slog.LevelWarn
-	}
-	s.log.LogAttrs(ctx, lvl, "delivery sent", slog.Int64("push_message_id", msg.ID), slog.Int64("delivery_id", d.ID),
-		slog.String("provider", d.Provider), slog.String("platform", d.Platform), slog.Int("tokens", len(d.Tokens)),
-		slog.Int("attempt", d.Attempts), slog.String("state", string(d.State)), slog.String("error_kind", d.ErrorKind),
-		slog.String("error_code", d.ErrorCode))
-	return outcomeOf(d, err)
-}
-
-func outcomeOf(d *registry.Delivery, err error) DeliveryOutcome {
-	return DeliveryOutcome{DeliveryID: d.ID, Provider: d.Provider, Platform: d.Platform, Tokens: len(d.Tokens),
-		State: d.State, ReceiptID: d.ReceiptID, Err: err}
-}
-
-// applySend sets d's outcome fields from the vendor's answer and returns
-// the tokens to disable.
-func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err error, now time.Time) []string {
-	d.ErrorKind, d.ErrorCode = "", ""
-	if err == nil {
-		d.ReceiptID = rc.ID
-		d.Pollable = rc.Pollable
-		d.Ret = registry.RetSuccess
-		d.Response = string(rc.Raw)
-		_, canPoll := s.providers[d.Provider].(provider.StatusQuerier)
-		if rc.Pollable && canPoll {
-			d.State = registry.DeliveryAccepted
-			d.VendorState = string(provider.StateQueued)
-			d.NextAttemptAt = now.Add(s.poll)
-		} else {
-			d.State = registry.DeliveryDone
-			d.VendorState = string(provider.StateAccepted)
-		}
-		var dead []string
-		for _, f := range rc.Failures {
-			if f.Kind == provider.InvalidToken {
-				dead = append(dead, f.Token)
-			}
-		}
-		return dead
-	}
-	kind := provider.KindOf(err)
-	d.ErrorKind = kind.String()
-	d.ErrorCode = provider.CodeOf(err)
-	d.Response = err.Error()
-	switch {
-	case kind == provider.RateLimited || kind == provider.QuotaExceeded:
-		// Not the delivery's fault: try again without spending an attempt.
-		d.Attempts = max(d.Attempts-1, 0)
-		d.State = registry.DeliveryPending
-		d.NextAttemptAt = now.Add(max(provider.RetryAfterOf(err), s.retry.RateLimitDelay))
-	case kind.Retryable() && !s.retry.Exhausted(d.Attempts):
-		d.State = registry.DeliveryPending
-		d.NextAttemptAt = now.Add(s.retry.Backoff(d.Attempts, provider.RetryAfterOf(err)))
-	case kind.Retryable():
-		d.State = registry.DeliveryFailed
-		d.Ret = registry.RetFail
-		d.Response = fmt.Sprintf("%v after %d attempts: %v", errExhausted, d.Attempts, err)
-	default:
-		d.State = registry.DeliveryFailed
-		d.Ret = registry.RetFail
-		if kind == provider.InvalidToken && len(d.Tokens) == 1 {
-			return d.Tokens
-		}
-	}
-	return nil
-}
-
-// request builds the vendor request of a delivery.
-func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *provider.Request {
-	r := &provider.Request{
-		Platform:       provider.Platform(d.Platform),
-		Notification:   provider.Notification{Title: msg.Title, Body: msg.Content, Extras: ParseExtra(msg.Extra)},
-		IdempotencyKey: d.IdempotencyKey,
-		Description:    fmt.Sprintf("push_message#%d", msg.ID),
-	}
-	if d.ExpireAt != nil {
-		r.ExpireTime = *d.ExpireAt
-	}
-	if d.Audience == registry.AudienceBroadcast {
-		r.Audience = provider.Audience{Kind: provider.AudienceBroadcast}
-	} else {
-		r.Audience = provider.Audience{Kind: provider.AudienceTokens, Tokens: d.Tokens}
-	}
-	return r
 }
 
 func normalizeUsers(in []string) ([]string, error) {
@@ -464,7 +335,26 @@ func checkText(title, content string) error {
 	return nil
 }
 
-func encodeExtra(extra map[string]string) (string, error) {
+func checkExpiry(now, at time.Time) error {
+	if !at.IsZero() && !at.After(now) {
+		return invalid("expire_at", "%s is not in the future", at.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// messageExtra returns the extra_params_string of a push: raw as given, or
+// extra encoded as a JSON object (without HTML escaping, which would only
+// make it longer).
+func messageExtra(extra map[string]string, raw string) (string, error) {
+	if raw != "" {
+		if len(extra) > 0 {
+			return "", invalid("extra", "set Extra or RawExtra, not both")
+		}
+		if n := utf8.RuneCountInString(raw); n > registry.MaxVarchar {
+			return "", invalid("extra", "is %d characters, longer than extra_params_string's %d", n, registry.MaxVarchar)
+		}
+		return raw, nil
+	}
 	if len(extra) == 0 {
 		return "", nil
 	}
@@ -473,14 +363,17 @@ func encodeExtra(extra map[string]string) (string, error) {
 			return "", invalid("extra", "has an empty key")
 		}
 	}
-	b, err := json.Marshal(extra)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(extra); err != nil {
 		return "", invalid("extra", "%v", err)
 	}
-	if n := utf8.RuneCount(b); n > registry.MaxVarchar {
+	out := strings.TrimSuffix(b.String(), "\n")
+	if n := utf8.RuneCountInString(out); n > registry.MaxVarchar {
 		return "", invalid("extra", "is %d characters as JSON, longer than extra_params_string's %d", n, registry.MaxVarchar)
 	}
-	return string(b), nil
+	return out, nil
 }
 
 // ParseExtra reads an extra_params_string value. Other programs may have written it:
@@ -494,6 +387,12 @@ func ParseExtra(s string) map[string]string {
 	if err := json.Unmarshal([]byte(s), &raw); err != nil {
 		return map[string]string{"extra": s}
 	}
+	return stringValues(raw)
+}
+
+// stringValues turns a JSON object's values into strings: strings as they
+// are, anything else as its JSON text.
+func stringValues(raw map[string]json.RawMessage) map[string]string {
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
 		var str string

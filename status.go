@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"time"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -36,9 +36,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 }
 
 // RetryPending claims up to limit deliveries that are due for a send (a
-// failed attempt's retry, or one whose sender died before recording the
-// outcome) and sends them with their original idempotency keys. It returns
-// how many it processed.
+// failed attempt's retry, one whose sender died before recording the
+// outcome, or one released for lack of lease) and sends them with their
+// original idempotency keys. It returns how many it claimed; those it
+// could not send in time are released, due at once.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
 	if err != nil {
@@ -48,46 +49,27 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	var todo []*registry.Delivery
 	for i := range ds {
 		d := &ds[i]
-		m, ok := msgs[d.PushMessageID]
-		if !ok {
-			got, err := s.store.GetPushMessage(ctx, d.PushMessageID)
+		if _, ok := msgs[d.PushMessageID]; !ok {
+			m, err := s.store.GetPushMessage(ctx, d.PushMessageID)
 			if err != nil {
-				// Leave the claim to expire; the row is retried later.
 				s.log.LogAttrs(ctx, slog.LevelError, "load push message failed", slog.Int64("push_message_id", d.PushMessageID),
 					slog.String("error", err.Error()))
+				s.release(ctx, d, "its push message could not be read")
 				continue
 			}
-			m = &got
-			msgs[d.PushMessageID] = m
+			msgs[d.PushMessageID] = &m
 		}
 		todo = append(todo, d)
 	}
-	sem := make(chan struct{}, s.conc)
-	var wg sync.WaitGroup
-	for _, d := range todo {
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			<-sem
-			break
-		}
-		if d.LeaseUntil != nil && !s.now().Before(*d.LeaseUntil) {
-			<-sem
-			continue // the lease ran out while earlier sends took their time
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			s.send(ctx, msgs[d.PushMessageID], d)
-		}()
-	}
-	wg.Wait()
+	s.sendClaimed(ctx, func(id int64) *registry.PushMessage { return msgs[id] }, todo)
 	return len(ds), nil
 }
 
 // PollReceipts claims up to limit accepted, pollable deliveries that are
 // due for a status poll, asks their providers, and records the state:
 // final states end polling; polling also ends at the push's expiry. It
-// returns how many it processed.
+// returns how many it claimed; those left when ctx ends are polled again
+// once their lease runs out.
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
 	if err != nil {
@@ -115,22 +97,24 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 	}
 	now := s.now()
 	expired := d.ExpireAt != nil && !now.Before(*d.ExpireAt)
+	var wait time.Duration // how long the vendor asked us to wait
 	switch {
 	case err == nil:
 		d.VendorState = string(st.State)
 		if st.Raw != nil {
-			d.Response = string(st.Raw)
+			d.Response = registry.SanitizeText(string(st.Raw), maxResponseBytes)
 		}
 		d.ErrorKind, d.ErrorCode = "", ""
 		if st.State.Final() {
 			d.State = registry.DeliveryDone
 		}
 	case provider.KindOf(err).Retryable() || errors.Is(err, context.Canceled):
-		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), provider.CodeOf(err)
+		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), registry.SanitizeText(provider.CodeOf(err), 64)
+		wait = provider.RetryAfterOf(err)
 	default:
 		// The vendor cannot tell us more (unknown task, no poll support):
 		// the push stays accepted, and polling ends.
-		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), provider.CodeOf(err)
+		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), registry.SanitizeText(provider.CodeOf(err), 64)
 		d.State = registry.DeliveryDone
 		if d.VendorState == "" || !provider.State(d.VendorState).Final() {
 			d.VendorState = string(provider.StateAccepted)
@@ -141,7 +125,7 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 			d.State = registry.DeliveryDone
 			d.VendorState = string(provider.StateExpired)
 		} else {
-			d.NextAttemptAt = now.Add(s.poll)
+			d.NextAttemptAt = now.Add(max(s.poll, wait))
 		}
 	}
 	wctx, cancel := s.writeCtx(ctx)

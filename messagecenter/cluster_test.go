@@ -107,7 +107,7 @@ func newCluster(t *testing.T, d sqlstore.Dialect, o clusterOpts) *cluster {
 		require.NoError(t, err)
 		retry := push.RetryPolicy{Base: time.Minute, Max: 10 * time.Minute, Jitter: 0.2, MaxAttempts: o.maxAttempts}
 		svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{keyRecorder{um, &c.mu, c.keys}},
-			Now: c.clk.Now, Lease: o.lease, Retry: retry, Logger: quiet})
+			Now: c.clk.Now, Lease: o.lease, SendTimeout: o.lease / 2, Retry: retry, Logger: quiet})
 		require.NoError(t, err)
 		sc, err := messagecenter.New(messagecenter.Config{Service: svc, BatchSize: 25, Lease: o.lease, Retry: retry, Logger: quiet})
 		require.NoError(t, err)

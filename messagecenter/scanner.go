@@ -320,9 +320,17 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	return s.finish(ctx, m, res)
 }
 
-// push sends a push row through the Service. The row's id is the push's
-// dedupe key, so a row retried after its push was recorded (its Scanner
-// died before finishing it) finds that push instead of sending again.
+// DedupeKey is the dedupe key of the push a center row becomes:
+// "message_center#<id>@<created_at>". A row handled again after its push
+// was recorded (its Scanner died before finishing it) finds that push
+// instead of sending again. created_at is part of it because ids come back
+// after a TRUNCATE or an AUTO_INCREMENT reset, and a new row must not be
+// mistaken for an old one.
+func DedupeKey(m *registry.CenterMessage) string {
+	return fmt.Sprintf("message_center#%d@%s", m.ID, m.CreatedAt.Format("20060102150405"))
+}
+
+// push sends a push row through the Service.
 func (s *Scanner) push(ctx context.Context, m *registry.CenterMessage) (string, int64, error) {
 	users := SplitReceivers(m.Receivers)
 	if len(users) == 0 {
@@ -333,8 +341,7 @@ func (s *Scanner) push(ctx context.Context, m *registry.CenterMessage) (string, 
 		title = s.title
 	}
 	res, err := s.svc.Push(ctx, push.Message{
-		UserNums: users, Title: title, Content: m.Content, Extra: push.ParseExtra(m.Extra),
-		DedupeKey: fmt.Sprintf("message_center#%d", m.ID),
+		UserNums: users, Title: title, Content: m.Content, RawExtra: m.Extra, DedupeKey: DedupeKey(m),
 	})
 	switch {
 	case errors.Is(err, push.ErrNoDevices), errors.Is(err, push.ErrInvalid):
@@ -358,7 +365,10 @@ func (s *Scanner) push(ctx context.Context, m *registry.CenterMessage) (string, 
 func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result) Result {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	m.Remark = registry.Clip(m.Remark, 4000)
+	// The result and remark come from notifiers and vendors: make them
+	// storable rather than lose the outcome to a refused write.
+	m.Remark = registry.SanitizeText(m.Remark, 4000)
+	m.SendResult = registry.SanitizeText(m.SendResult, registry.MaxText)
 	err := s.store.FinishCenterMessage(wctx, m)
 	res.Attempts = m.Attempts
 	switch {

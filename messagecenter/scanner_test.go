@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,7 +107,8 @@ func TestPushRowIsSentAndLinked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "itok", pm.IOS.DeviceTokens)
 	assert.Equal(t, "atok", pm.Android.DeviceTokens)
-	assert.Equal(t, fmt.Sprintf("message_center#%d", id), pm.DedupeKey)
+	assert.Equal(t, messagecenter.DedupeKey(&row), pm.DedupeKey)
+	assert.Regexp(t, fmt.Sprintf(`^message_center#%d@\d{14}$`, id), pm.DedupeKey)
 	reqs := e.mock.Requests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "42", reqs[0].Notification.Extras["sku"])
@@ -280,7 +283,7 @@ func TestRowHandledTwiceFindsItsPush(t *testing.T) {
 	rows, err := e.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: e.clk.Now(), Limit: 1, Lease: time.Minute})
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
-	first, err := e.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: fmt.Sprintf("message_center#%d", id)})
+	first, err := e.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: messagecenter.DedupeKey(&rows[0])})
 	require.NoError(t, err)
 
 	rep, err := e.scanner.RunOnce(ctx)
@@ -403,4 +406,48 @@ func TestRowWhoseLeaseRanOutIsLeftAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Sent, "claimable again once its lease expired")
 	assert.Equal(t, []string{"slow", "next"}, seen)
+}
+
+func TestCenterExtraKeptAsWritten(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "android", "atok")
+	// 250 characters that re-encoding would lengthen (numbers quoted, & escaped).
+	prefix := `{"id":42,"url":"https://m.example.com/p?a=1&b=2&c=3&d=4`
+	extra := prefix + strings.Repeat("x", 250-len(prefix)-2) + `"}`
+	require.Len(t, extra, 250)
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1", Extra: extra})
+	_, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	row := e.row(t, id)
+	require.Equal(t, registry.SendStateSent, row.SendState, row.Remark)
+	var pmID int64
+	_, err = fmt.Sscanf(row.SendResult, "push_message#%d", &pmID)
+	require.NoError(t, err)
+	pm, err := e.store.GetPushMessage(ctx, pmID)
+	require.NoError(t, err)
+	assert.Equal(t, extra, pm.Extra)
+	assert.Equal(t, "42", e.mock.Requests()[0].Notification.Extras["id"])
+}
+
+func TestDedupeKeyTellsReusedIDsApart(t *testing.T) {
+	a := registry.CenterMessage{ID: 1, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	b := registry.CenterMessage{ID: 1, CreatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	assert.Equal(t, "message_center#1@20260102030405", messagecenter.DedupeKey(&a))
+	assert.NotEqual(t, messagecenter.DedupeKey(&a), messagecenter.DedupeKey(&b),
+		"a row that reuses an id after a TRUNCATE is not mistaken for the old one")
+}
+
+func TestNotifierResultIsStoredSafely(t *testing.T) {
+	gbk := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) {
+		return "\xb3\xc9\xb9\xa6", nil // "成功" in GBK, as some SMS gateways answer
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Notifiers = map[string]messagecenter.Notifier{"sms": gbk} })
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	rep, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent, "recorded once, not lost and re-sent")
+	row := e.row(t, id)
+	assert.Equal(t, registry.SendStateSent, row.SendState)
+	assert.True(t, utf8.ValidString(row.SendResult))
 }

@@ -1,0 +1,237 @@
+package push
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// Limits of the delivery columns that hold vendor text.
+const (
+	maxResponseBytes = registry.MaxText
+	maxShortBytes    = 255
+)
+
+// sendClaimed sends deliveries this instance has claimed, at most
+// SendConcurrency at a time, and returns their outcomes in the order given
+// (a delivery split into parts is replaced by its parts' outcomes). A
+// delivery is sent only while at least SendTimeout of its lease remains and
+// ctx is live; otherwise its claim is released at once, without spending
+// the attempt, so that this or another instance sends it in the next pass
+// rather than after the lease runs out, and never at the same time.
+func (s *Service) sendClaimed(ctx context.Context, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
+	out := make([][]DeliveryOutcome, len(ds))
+	sem := make(chan struct{}, s.conc)
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		sem <- struct{}{}
+		if why := s.cannotSend(ctx, d); why != "" {
+			out[i] = []DeliveryOutcome{s.release(ctx, d, why)}
+			<-sem
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i] = s.send(ctx, msgOf, d)
+		}()
+	}
+	wg.Wait()
+	var flat []DeliveryOutcome
+	for _, o := range out {
+		flat = append(flat, o...)
+	}
+	return flat
+}
+
+// cannotSend says why a claimed delivery must not be sent now, or "".
+func (s *Service) cannotSend(ctx context.Context, d *registry.Delivery) string {
+	if ctx.Err() != nil {
+		return "stopping"
+	}
+	if d.LeaseUntil != nil && d.LeaseUntil.Sub(s.now()) < s.sendTimeout {
+		return "too little of the lease is left for a vendor call"
+	}
+	return ""
+}
+
+// release gives a claimed delivery back untried: due at once, the claim's
+// attempt refunded.
+func (s *Service) release(ctx context.Context, d *registry.Delivery, why string) DeliveryOutcome {
+	d.Attempts = max(d.Attempts-1, 0)
+	d.State = registry.DeliveryPending
+	d.NextAttemptAt = s.now()
+	wctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	if err := s.store.FinishDelivery(wctx, d); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "releasing delivery failed", slog.Int64("delivery_id", d.ID),
+			slog.String("error", err.Error()))
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "delivery released for a later pass", slog.Int64("delivery_id", d.ID),
+		slog.String("reason", why))
+	o := outcomeOf(d, nil)
+	o.Deferred = true
+	return o
+}
+
+// send makes one vendor call for a delivery this instance has claimed,
+// applies the outcome (DESIGN.md invariant 5) and records it. A
+// multi-token delivery refused for an invalid token is split into one
+// delivery per token, sent at once, so that the dead token is found and
+// disabled and the others still receive the push.
+func (s *Service) send(ctx context.Context, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) []DeliveryOutcome {
+	now := s.now()
+	var err error
+	var rc *provider.Receipt
+	switch {
+	case d.ExpireAt != nil && !now.Before(*d.ExpireAt):
+		err = &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.InvalidRequest,
+			Message: "the push expired before it could be sent"}
+		d.VendorState = string(provider.StateExpired)
+	default:
+		var p provider.Provider
+		if p, err = s.Provider(d.Provider); err == nil {
+			rc, err = p.Send(ctx, s.request(msgOf(d.PushMessageID), d))
+		} else {
+			err = &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err}
+		}
+	}
+	now = s.now()
+	d.SentAt = &now
+	disable, split := s.applySend(d, rc, err, now)
+	wctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	if len(disable) > 0 {
+		n, derr := s.store.DisableTokens(wctx, d.Provider, d.Platform, disable, "invalid token reported by "+d.Provider)
+		if derr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "disable tokens failed", slog.Int64("delivery_id", d.ID),
+				slog.String("error", derr.Error()))
+		} else {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "tokens disabled", slog.Int64("delivery_id", d.ID), slog.Int64("devices", n))
+		}
+	}
+	if split {
+		parts := s.splitParts(d, now)
+		if serr := s.store.SplitDelivery(wctx, d, parts); serr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "splitting delivery failed", slog.Int64("delivery_id", d.ID),
+				slog.String("error", serr.Error()))
+			return []DeliveryOutcome{outcomeOf(d, err)}
+		}
+		s.log.LogAttrs(ctx, slog.LevelInfo, "delivery split per token after an invalid-token answer",
+			slog.Int64("delivery_id", d.ID), slog.Int("parts", len(parts)))
+		return s.sendClaimed(ctx, msgOf, parts)
+	}
+	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
+		// The outcome is lost only for this instance: the delivery stays
+		// claimed until its lease runs out, then it is sent again with the
+		// same idempotency key.
+		s.log.LogAttrs(ctx, slog.LevelError, "recording delivery outcome failed", slog.Int64("delivery_id", d.ID),
+			slog.String("error", ferr.Error()))
+	}
+	lvl := slog.LevelInfo
+	if err != nil {
+		lvl = slog.LevelWarn
+	}
+	s.log.LogAttrs(ctx, lvl, "delivery sent", slog.Int64("push_message_id", d.PushMessageID), slog.Int64("delivery_id", d.ID),
+		slog.String("provider", d.Provider), slog.String("platform", d.Platform), slog.Int("tokens", len(d.Tokens)),
+		slog.Int("attempt", d.Attempts), slog.String("state", string(d.State)), slog.String("error_kind", d.ErrorKind),
+		slog.String("error_code", d.ErrorCode))
+	return []DeliveryOutcome{outcomeOf(d, err)}
+}
+
+// splitParts returns one claimed single-token delivery per token of d,
+// each with an idempotency key derived from d's.
+func (s *Service) splitParts(d *registry.Delivery, now time.Time) []*registry.Delivery {
+	claim := newNonce()
+	parts := make([]*registry.Delivery, len(d.Tokens))
+	for i, tok := range d.Tokens {
+		parts[i] = s.newDelivery(d.Provider, d.Platform, 0, registry.AudienceTokens, []string{tok},
+			fmt.Sprintf("%s.%d", d.IdempotencyKey, i), claim, now, d.ExpireAt)
+	}
+	return parts
+}
+
+func outcomeOf(d *registry.Delivery, err error) DeliveryOutcome {
+	return DeliveryOutcome{DeliveryID: d.ID, Provider: d.Provider, Platform: d.Platform, Tokens: len(d.Tokens),
+		State: d.State, ReceiptID: d.ReceiptID, Err: err}
+}
+
+// applySend sets d's outcome fields from the vendor's answer. It returns
+// the tokens to disable, and whether d must be split per token.
+func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err error, now time.Time) (disable []string, split bool) {
+	d.ErrorKind, d.ErrorCode = "", ""
+	if err == nil {
+		d.ReceiptID = registry.SanitizeText(rc.ID, maxShortBytes)
+		d.Pollable = rc.Pollable
+		d.Ret = registry.RetSuccess
+		d.Response = registry.SanitizeText(string(rc.Raw), maxResponseBytes)
+		_, canPoll := s.providers[d.Provider].(provider.StatusQuerier)
+		if rc.Pollable && canPoll {
+			d.State = registry.DeliveryAccepted
+			d.VendorState = string(provider.StateQueued)
+			d.NextAttemptAt = now.Add(s.poll)
+		} else {
+			d.State = registry.DeliveryDone
+			d.VendorState = string(provider.StateAccepted)
+		}
+		for _, f := range rc.Failures {
+			if f.Kind == provider.InvalidToken {
+				disable = append(disable, f.Token)
+			}
+		}
+		return disable, false
+	}
+	kind := provider.KindOf(err)
+	d.ErrorKind = kind.String()
+	d.ErrorCode = registry.SanitizeText(provider.CodeOf(err), 64)
+	d.Response = registry.SanitizeText(err.Error(), maxResponseBytes)
+	switch {
+	case kind == provider.RateLimited || kind == provider.QuotaExceeded:
+		// Not the delivery's fault: try again without spending an attempt.
+		d.Attempts = max(d.Attempts-1, 0)
+		d.State = registry.DeliveryPending
+		d.NextAttemptAt = now.Add(max(provider.RetryAfterOf(err), s.retry.RateLimitDelay))
+	case kind.Retryable() && !s.retry.Exhausted(d.Attempts):
+		d.State = registry.DeliveryPending
+		d.NextAttemptAt = now.Add(s.retry.Backoff(d.Attempts, provider.RetryAfterOf(err)))
+	case kind.Retryable():
+		d.State = registry.DeliveryFailed
+		d.Ret = registry.RetFail
+		d.Response = registry.SanitizeText(fmt.Sprintf("%v after %d attempts: %v", errExhausted, d.Attempts, err), maxResponseBytes)
+	case kind == provider.InvalidToken && len(d.Tokens) > 1:
+		// The vendor did not say which token: find out one by one.
+		d.State = registry.DeliverySplit
+		return nil, true
+	default:
+		d.State = registry.DeliveryFailed
+		d.Ret = registry.RetFail
+		if kind == provider.InvalidToken && len(d.Tokens) == 1 {
+			return d.Tokens, false
+		}
+	}
+	return nil, false
+}
+
+// request builds the vendor request of a delivery.
+func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *provider.Request {
+	r := &provider.Request{
+		Platform:       provider.Platform(d.Platform),
+		Notification:   provider.Notification{Title: msg.Title, Body: msg.Content, Extras: ParseExtra(msg.Extra)},
+		IdempotencyKey: d.IdempotencyKey,
+		Description:    fmt.Sprintf("push_message#%d", msg.ID),
+	}
+	if d.ExpireAt != nil {
+		r.ExpireTime = *d.ExpireAt
+	}
+	if d.Audience == registry.AudienceBroadcast {
+		r.Audience = provider.Audience{Kind: provider.AudienceBroadcast}
+	} else {
+		r.Audience = provider.Audience{Kind: provider.AudienceTokens, Tokens: d.Tokens}
+	}
+	return r
+}
