@@ -18,27 +18,35 @@ const (
 )
 
 // sendClaimed sends deliveries this instance has claimed, at most
-// SendConcurrency at a time, and returns their outcomes in the order given
-// (a delivery split into parts is replaced by its parts' outcomes). A
-// delivery is sent only while at least SendTimeout of its lease remains and
-// ctx is live; otherwise its claim is released at once, without spending
-// the attempt, so that this or another instance sends it in the next pass
-// rather than after the lease runs out, and never at the same time.
+// SendConcurrency vendor calls at a time, and returns their outcomes in the
+// order given (a delivery split into parts is replaced by its parts'
+// outcomes). A delivery is sent only while ctx is live and its lease still
+// covers a whole vendor call (SendTimeout, enforced) and the writing of
+// its outcome (WriteTimeout); otherwise its claim is released at once,
+// without spending the attempt, so that this or another instance sends it
+// in the next pass rather than after the lease runs out, and never at the
+// same time.
 func (s *Service) sendClaimed(ctx context.Context, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
+	return s.sendWith(ctx, make(chan struct{}, s.conc), msgOf, ds)
+}
+
+// sendWith is sendClaimed with the semaphore of vendor calls given, so that
+// the parts of a split delivery share it with the rest of the push. A
+// slot is taken before a vendor call and given back as soon as it returns.
+func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
 	out := make([][]DeliveryOutcome, len(ds))
-	sem := make(chan struct{}, s.conc)
 	var wg sync.WaitGroup
 	for i, d := range ds {
 		sem <- struct{}{}
 		if why := s.cannotSend(ctx, d); why != "" {
-			out[i] = []DeliveryOutcome{s.release(ctx, d, why)}
 			<-sem
+			out[i] = []DeliveryOutcome{s.release(ctx, d, why)}
 			continue
 		}
 		wg.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[i] = s.send(ctx, msgOf, d)
+			defer wg.Done()
+			out[i] = s.send(ctx, sem, msgOf, d)
 		}()
 	}
 	wg.Wait()
@@ -54,7 +62,7 @@ func (s *Service) cannotSend(ctx context.Context, d *registry.Delivery) string {
 	if ctx.Err() != nil {
 		return "stopping"
 	}
-	if d.LeaseUntil != nil && d.LeaseUntil.Sub(s.now()) < s.sendTimeout {
+	if d.LeaseUntil != nil && d.LeaseUntil.Sub(s.now()) < s.sendTimeout+s.writeTO {
 		return "too little of the lease is left for a vendor call"
 	}
 	return ""
@@ -84,24 +92,13 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 // multi-token delivery refused for an invalid token is split into one
 // delivery per token, sent at once, so that the dead token is found and
 // disabled and the others still receive the push.
-func (s *Service) send(ctx context.Context, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) []DeliveryOutcome {
+//
+// The caller holds a slot of sem; send gives it back when the vendor call
+// returns.
+func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) []DeliveryOutcome {
+	rc, err := s.call(ctx, msgOf, d)
+	<-sem
 	now := s.now()
-	var err error
-	var rc *provider.Receipt
-	switch {
-	case d.ExpireAt != nil && !now.Before(*d.ExpireAt):
-		err = &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.InvalidRequest,
-			Message: "the push expired before it could be sent"}
-		d.VendorState = string(provider.StateExpired)
-	default:
-		var p provider.Provider
-		if p, err = s.Provider(d.Provider); err == nil {
-			rc, err = p.Send(ctx, s.request(msgOf(d.PushMessageID), d))
-		} else {
-			err = &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err}
-		}
-	}
-	now = s.now()
 	d.SentAt = &now
 	disable, split := s.applySend(d, rc, err, now)
 	wctx, cancel := s.writeCtx(ctx)
@@ -118,13 +115,18 @@ func (s *Service) send(ctx context.Context, msgOf func(int64) *registry.PushMess
 	if split {
 		parts := s.splitParts(d, now)
 		if serr := s.store.SplitDelivery(wctx, d, parts); serr != nil {
+			// The delivery stays claimed, and pending in the store, until
+			// its lease runs out; then it is sent again and split then.
 			s.log.LogAttrs(ctx, slog.LevelError, "splitting delivery failed", slog.Int64("delivery_id", d.ID),
 				slog.String("error", serr.Error()))
-			return []DeliveryOutcome{outcomeOf(d, err)}
+			d.State = registry.DeliveryPending
+			o := outcomeOf(d, err)
+			o.Deferred = true
+			return []DeliveryOutcome{o}
 		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "delivery split per token after an invalid-token answer",
 			slog.Int64("delivery_id", d.ID), slog.Int("parts", len(parts)))
-		return s.sendClaimed(ctx, msgOf, parts)
+		return s.sendWith(ctx, sem, msgOf, parts)
 	}
 	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
 		// The outcome is lost only for this instance: the delivery stays
@@ -142,6 +144,22 @@ func (s *Service) send(ctx context.Context, msgOf func(int64) *registry.PushMess
 		slog.Int("attempt", d.Attempts), slog.String("state", string(d.State)), slog.String("error_kind", d.ErrorKind),
 		slog.String("error_code", d.ErrorCode))
 	return []DeliveryOutcome{outcomeOf(d, err)}
+}
+
+// call makes the vendor call of d, bounded by SendTimeout.
+func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) (*provider.Receipt, error) {
+	if d.ExpireAt != nil && !s.now().Before(*d.ExpireAt) {
+		d.VendorState = string(provider.StateExpired)
+		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.InvalidRequest,
+			Message: "the push expired before it could be sent"}
+	}
+	p, err := s.Provider(d.Provider)
+	if err != nil {
+		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err}
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.sendTimeout)
+	defer cancel()
+	return p.Send(cctx, s.request(msgOf(d.PushMessageID), d))
 }
 
 // splitParts returns one claimed single-token delivery per token of d,

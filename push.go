@@ -31,15 +31,16 @@ type Config struct {
 	// Retry decides when failed sends are retried.
 	Retry RetryPolicy
 	// Lease is how long a send or poll claim lasts before another instance
-	// may take the delivery over. It must exceed SendTimeout. Default 2
-	// minutes.
+	// may take the delivery over. It must exceed SendTimeout plus
+	// WriteTimeout. Default 2 minutes.
 	Lease time.Duration
-	// SendTimeout is the longest one provider Send may take (Umeng's
-	// default HTTP timeout is 1 minute; its filecast strategy makes two
-	// calls). A claimed delivery is sent only while at least this much of
-	// its lease remains; otherwise its claim is released for the next pass,
-	// so that no other instance can take it over while the call is in
-	// flight. Default 1 minute.
+	// SendTimeout bounds each provider Send (its ctx gets this deadline).
+	// A claimed delivery is sent only while at least SendTimeout plus
+	// WriteTimeout of its lease remains; otherwise its claim is released
+	// for the next pass, so that no other instance can take it over while
+	// the call is in flight. Default 1 minute, Umeng's own HTTP timeout;
+	// with umeng.StrategyFilecast (upload, then send) use 2 minutes and a
+	// Lease of at least 3.
 	SendTimeout time.Duration
 	// PollInterval is the wait between status polls of a pollable receipt.
 	// Default 1 minute.
@@ -147,8 +148,8 @@ func New(cfg Config) (*Service, error) {
 			*d.v = d.def
 		}
 	}
-	if s.sendTimeout >= s.lease {
-		return nil, invalid("lease", "%v must be longer than send_timeout %v", s.lease, s.sendTimeout)
+	if s.sendTimeout+s.writeTO >= s.lease {
+		return nil, invalid("lease", "%v must be longer than send_timeout %v plus write_timeout %v", s.lease, s.sendTimeout, s.writeTO)
 	}
 	if s.conc < 0 {
 		return nil, invalid("send_concurrency", "must not be negative")

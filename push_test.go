@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sync"
@@ -13,10 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/memstore"
+	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // clock is a manual clock for tests.
@@ -644,4 +647,108 @@ func (p *rateLimitedPoller) Status(ctx context.Context, pl provider.Platform, id
 	e := p.Err(provider.RateLimited, "2050")
 	e.Op, e.RetryAfter = "status", p.wait
 	return nil, e
+}
+
+func TestSplitSharesSendConcurrency(t *testing.T) {
+	ctx := context.Background()
+	caps := provider.Capabilities{MaxTokens: 4, Audiences: []provider.AudienceKind{provider.AudienceTokens}}
+	f := newFixture(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{provider.IOS: caps, provider.Android: caps}},
+		func(c *push.Config) { c.SendConcurrency = 2 })
+	var users []string
+	for i := range 8 {
+		u := fmt.Sprintf("u%d", i)
+		users = append(users, u)
+		f.register(t, u, "d"+u, "android", "tok"+u)
+	}
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	release := make(chan struct{})
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		select { // overlap the calls as much as the Service allows
+		case <-release:
+		case <-time.After(20 * time.Millisecond):
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		if len(r.Audience.Tokens) > 1 {
+			return nil, f.mock.Err(provider.InvalidToken, "4020")
+		}
+		return &provider.Receipt{ID: r.IdempotencyKey, Provider: "umeng", Platform: r.Platform}, nil
+	})
+	res, err := f.svc.Push(ctx, push.Message{UserNums: users, Title: "t", Content: "c"})
+	close(release)
+	require.NoError(t, err)
+	assert.Equal(t, 8, res.Accepted(), "two chunks of 4, each split into 4 singles")
+	assert.LessOrEqual(t, peak, 2, "splits share the push's SendConcurrency")
+
+	dup, err := f.svc.Push(ctx, push.Message{UserNums: users, Title: "t", Content: "c", DedupeKey: "same"})
+	require.NoError(t, err)
+	again, err := f.svc.Push(ctx, push.Message{UserNums: users, Title: "t", Content: "c", DedupeKey: "same"})
+	require.NoError(t, err)
+	assert.True(t, again.Duplicate)
+	assert.Equal(t, dup.Devices, again.Devices, "split deliveries are not counted twice")
+	assert.Len(t, again.Deliveries, len(dup.Deliveries))
+}
+
+func TestSendTimeoutBoundsTheVendorCall(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.SendTimeout = 50 * time.Millisecond; c.Lease = time.Minute })
+	f.register(t, "u1", "d1", "ios", "tok1")
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		_, ok := ctx.Deadline()
+		if !ok {
+			return nil, errors.New("no deadline")
+		}
+		<-ctx.Done() // a vendor that never answers
+		return nil, ctx.Err()
+	})
+	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	assert.Equal(t, registry.DeliveryPending, res.Deliveries[0].State)
+	assert.ErrorIs(t, res.Deliveries[0].Err, provider.Indeterminate, "cut off by SendTimeout, retried later")
+}
+
+func TestPushSkipsUnusableLegacyRows(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	db, _ := dbtest.Open(t, sqlstore.DialectSQLite)
+	st, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Now: clk.Now})
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(ctx))
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+	require.NoError(t, err)
+	// Rows an older system wrote: odd spellings, a padded token, a token
+	// no vendor takes, a platform nobody pushes to.
+	for i, row := range []struct{ platform, token string }{
+		{"iOS", "itok "}, {"Android", "a,b"}, {"windows", "wtok"}, {" android", "atok"},
+	} {
+		res, err := db.ExecContext(ctx, `INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
+			VALUES ('legacy', ?, ?, ?, 'umeng', '2020-01-01 00:00:00', '2020-01-01 00:00:00')`, row.platform, fmt.Sprint("legacy-", i), row.token)
+		require.NoError(t, err)
+		id, err := res.LastInsertId()
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, `INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
+			VALUES ('old', ?, 1, '2020-01-01 00:00:00', '2020-01-01 00:00:00')`, id)
+		require.NoError(t, err)
+	}
+	_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "new", UUID: "n1", Platform: "ios", PushToken: "ntok"})
+	require.NoError(t, err)
+
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"old", "new"}, Title: "t", Content: "c"})
+	require.NoError(t, err, "one unusable legacy row must not fail the push for everyone")
+	assert.Equal(t, 3, res.Devices, "itok (trimmed), atok and ntok")
+	assert.Equal(t, 1, res.Skipped, "the token with a comma")
+	got := map[string][]string{}
+	for _, r := range m.Requests() {
+		got[string(r.Platform)] = append(got[string(r.Platform)], r.Audience.Tokens...)
+	}
+	assert.ElementsMatch(t, []string{"itok", "ntok"}, got["ios"])
+	assert.Equal(t, []string{"atok"}, got["android"])
 }

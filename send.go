@@ -158,23 +158,25 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 				name = s.def
 			}
 			platform := strings.ToLower(strings.TrimSpace(t.Platform))
-			if _, ok := s.providers[name]; !ok || !provider.Platform(platform).Valid() {
-				skipped++
+			token := strings.TrimSpace(t.Token)
+			if _, ok := s.providers[name]; !ok || !provider.Platform(platform).Valid() ||
+				token == "" || strings.ContainsAny(token, ", \t\r\n") {
+				skipped++ // a legacy row no vendor could take: never fail the push for it
 				continue
 			}
 			g := group{name, platform}
 			if seen[g] == nil {
 				seen[g] = map[string]bool{}
 			}
-			if !seen[g][t.Token] {
-				seen[g][t.Token] = true
-				tokens[g] = append(tokens[g], t.Token)
+			if !seen[g][token] {
+				seen[g][token] = true
+				tokens[g] = append(tokens[g], token)
 			}
 		}
 		after = page[len(page)-1].UserDeviceID
 	}
 	if skipped > 0 {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: their push_platform names no configured provider, or their platform is neither ios nor android",
+		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider for their push_platform, a platform other than ios or android, or an unusable token",
 			slog.Int("devices", skipped))
 	}
 	if len(tokens) == 0 {
@@ -262,6 +264,9 @@ func (s *Service) existing(ctx context.Context, key string) (*Result, bool, erro
 		return nil, false, fmt.Errorf("push: list deliveries: %w", err)
 	}
 	for i := range ds {
+		if ds[i].State == registry.DeliverySplit {
+			continue // its parts follow
+		}
 		r.Devices += len(ds[i].Tokens)
 		r.Deliveries = append(r.Deliveries, outcomeOf(&ds[i], nil))
 	}

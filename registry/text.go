@@ -3,12 +3,12 @@ package registry
 import "strings"
 
 // SanitizeText makes text that came from outside (a vendor's response, a
-// notifier's result, an error message) storable: invalid UTF-8 becomes
-// U+FFFD and the value is cut at maxBytes on a character boundary, marked
-// with "…". Callers use it for outcome columns, where refusing the write
+// notifier's result, an error message) storable on every database: invalid
+// UTF-8 and NUL characters become U+FFFD and the value is cut at maxBytes
+// on a character boundary, marked with "…". Callers use it for outcome columns, where refusing the write
 // would lose the outcome; caller input is validated instead.
 func SanitizeText(s string, maxBytes int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= maxBytes {
 		return s
 	}

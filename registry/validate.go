@@ -287,6 +287,9 @@ func varchar(field, v string) error {
 	if !utf8.ValidString(v) {
 		return invalid(field, "is not valid UTF-8")
 	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return invalid(field, "holds a NUL character, which PostgreSQL cannot store")
+	}
 	if n := utf8.RuneCountInString(v); n > MaxVarchar {
 		return invalid(field, "is %d characters, longer than %d", n, MaxVarchar)
 	}
@@ -303,6 +306,9 @@ func integer(field string, v, min, max int) error {
 func text(field, v string, max int) error {
 	if !utf8.ValidString(v) {
 		return invalid(field, "is not valid UTF-8")
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return invalid(field, "holds a NUL character, which PostgreSQL cannot store")
 	}
 	if len(v) > max {
 		return invalid(field, "is %d bytes, longer than %d", len(v), max)
