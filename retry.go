@@ -15,7 +15,7 @@ type RetryPolicy struct {
 	// Base is the delay after the first failed attempt. It doubles with
 	// every further attempt. Default 30s.
 	Base time.Duration
-	// Max caps the delay. Default 1h.
+	// Max caps the delay. Default 1h, or Base when that is longer.
 	Max time.Duration
 	// Jitter is the fraction (0 to 1) of the delay that is randomised, so
 	// that many instances do not retry in step. Default 0.2; use a negative
@@ -43,7 +43,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.Base = defaultRetry.Base
 	}
 	if p.Max == 0 {
-		p.Max = defaultRetry.Max
+		p.Max = max(defaultRetry.Max, p.Base)
 	}
 	if p.Jitter == 0 {
 		p.Jitter = defaultRetry.Jitter
