@@ -220,7 +220,7 @@ func TestPushErrorKindsDriveBehaviour(t *testing.T) {
 	f.register(t, "u1", "d1", "android", "tok1")
 
 	// InvalidToken: the token is disabled and skipped until re-registration.
-	f.mock.FailNext(1, f.mock.Err(provider.InvalidToken, "2010"))
+	f.mock.FailNext(1, f.mock.Err(provider.InvalidToken, "5000"))
 	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Failed())

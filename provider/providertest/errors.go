@@ -14,7 +14,7 @@ const scriptedMessage = "scripted failure"
 // Err returns a *provider.Error of this Mock for Op "send" with the given
 // kind and vendor code, for scripting failures:
 //
-//	m.FailNext(1, m.Err(provider.InvalidToken, "2010"))
+//	m.FailNext(1, m.Err(provider.InvalidToken, "5000"))
 //
 // The caller may set further fields, such as RetryAfter, before handing it
 // to the Mock.

@@ -18,7 +18,7 @@ func ExampleMock() {
 		fmt.Println(err)
 		return
 	}
-	m.FailNext(1, m.Err(provider.InvalidToken, "2010"))
+	m.FailNext(1, m.Err(provider.InvalidToken, "5000"))
 
 	req := &provider.Request{
 		Platform:     provider.Android,
@@ -32,7 +32,7 @@ func ExampleMock() {
 	fmt.Println(rc.Provider, rc.Platform, rc.ID, err)
 	fmt.Println(m.Calls(), m.Requests()[1].Notification.Title)
 	// Output:
-	// true 2010
+	// true 5000
 	// umeng android mock-1 <nil>
 	// 2 Order shipped
 }
@@ -99,7 +99,7 @@ func ExampleMock_Enqueue() {
 	}
 	m.Enqueue(providertest.Result{Receipt: &provider.Receipt{
 		ID:       "uu-listcast-1",
-		Failures: []provider.TokenFailure{{Token: "dead-token", Kind: provider.InvalidToken, Code: "2010"}},
+		Failures: []provider.TokenFailure{{Token: "dead-token", Kind: provider.InvalidToken, Code: "5000"}},
 	}})
 
 	rc, err := m.Send(context.Background(), &provider.Request{

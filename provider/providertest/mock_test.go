@@ -133,7 +133,7 @@ func TestMockSendGenerated(t *testing.T) {
 
 func TestMockEnqueue(t *testing.T) {
 	m := newMock(t, providertest.MockConfig{})
-	failures := []provider.TokenFailure{{Token: "dead", Kind: provider.InvalidToken, Code: "2010"}}
+	failures := []provider.TokenFailure{{Token: "dead", Kind: provider.InvalidToken, Code: "5000"}}
 	scripted := &provider.Receipt{ID: "task-1", Pollable: true, Raw: json.RawMessage(`{"ret":"SUCCESS"}`), Failures: failures}
 	foreign := &provider.Receipt{ID: "x", Provider: "other", Platform: provider.IOS}
 	boom := m.Err(provider.RateLimited, "2050")
@@ -153,7 +153,7 @@ func TestMockEnqueue(t *testing.T) {
 	assert.Equal(t, &provider.Receipt{
 		Provider: m.Name(), Platform: provider.Android, ID: "task-1", Pollable: true,
 		Raw:      json.RawMessage(`{"ret":"SUCCESS"}`),
-		Failures: []provider.TokenFailure{{Token: "dead", Kind: provider.InvalidToken, Code: "2010"}},
+		Failures: []provider.TokenFailure{{Token: "dead", Kind: provider.InvalidToken, Code: "5000"}},
 	}, rc, "empty Provider and Platform are filled in")
 	st, err := m.Status(t.Context(), provider.Android, "task-1")
 	require.NoError(t, err, "a scripted pollable receipt is a task Status knows")
@@ -380,8 +380,8 @@ func TestMockReset(t *testing.T) {
 
 func TestMockErr(t *testing.T) {
 	m := newMock(t, providertest.MockConfig{Name: "umeng"})
-	err := m.Err(provider.InvalidToken, "2010")
-	assert.Equal(t, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.InvalidToken, Code: "2010", Message: "scripted failure"}, err)
-	assert.Equal(t, "umeng send: invalid_token (code 2010): scripted failure", err.Error())
-	assert.NotSame(t, err, m.Err(provider.InvalidToken, "2010"), "each call returns a fresh error the caller may edit")
+	err := m.Err(provider.InvalidToken, "5000")
+	assert.Equal(t, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.InvalidToken, Code: "5000", Message: "scripted failure"}, err)
+	assert.Equal(t, "umeng send: invalid_token (code 5000): scripted failure", err.Error())
+	assert.NotSame(t, err, m.Err(provider.InvalidToken, "5000"), "each call returns a fresh error the caller may edit")
 }
