@@ -172,12 +172,6 @@ func (s *Service) Store() registry.Store { return s.store }
 // Now returns the Service's clock reading.
 func (s *Service) Now() time.Time { return s.now() }
 
-// Retry returns the Service's retry policy with defaults filled in.
-func (s *Service) Retry() RetryPolicy { return s.retry }
-
-// Lease returns the claim lease the Service uses.
-func (s *Service) Lease() time.Duration { return s.lease }
-
 // Provider returns the provider named name, or ErrUnknownProvider.
 func (s *Service) Provider(name string) (provider.Provider, error) {
 	if name == "" {

@@ -125,15 +125,9 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	extra, err := messageExtra(m.Extra, m.RawExtra)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkText(m.Title, m.Content); err != nil {
-		return nil, err
-	}
 	now := s.now()
-	if err := checkExpiry(now, m.ExpireAt); err != nil {
+	extra, err := checkContent(now, m.Title, m.Content, m.Extra, m.RawExtra, m.ExpireAt)
+	if err != nil {
 		return nil, err
 	}
 	if r, ok, err := s.existing(ctx, m.DedupeKey); ok || err != nil {
@@ -224,15 +218,9 @@ func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	if !p.Capabilities(pl).Supports(provider.AudienceBroadcast) {
 		return nil, invalid("provider", "%q cannot broadcast to %s", p.Name(), pl)
 	}
-	extra, err := messageExtra(b.Extra, "")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkText(b.Title, b.Content); err != nil {
-		return nil, err
-	}
 	now := s.now()
-	if err := checkExpiry(now, b.ExpireAt); err != nil {
+	extra, err := checkContent(now, b.Title, b.Content, b.Extra, "", b.ExpireAt)
+	if err != nil {
 		return nil, err
 	}
 	if r, ok, err := s.existing(ctx, b.DedupeKey); ok || err != nil {
@@ -328,6 +316,18 @@ func normalizeUsers(in []string) ([]string, error) {
 		return nil, invalid("user_num", "is required")
 	}
 	return out, nil
+}
+
+// checkContent validates what Push and Broadcast share — title, content,
+// extra and expiry — and returns the extra_params_string to store.
+func checkContent(now time.Time, title, content string, extra map[string]string, raw string, expireAt time.Time) (string, error) {
+	if err := checkText(title, content); err != nil {
+		return "", err
+	}
+	if err := checkExpiry(now, expireAt); err != nil {
+		return "", err
+	}
+	return messageExtra(extra, raw)
 }
 
 func checkText(title, content string) error {
