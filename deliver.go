@@ -88,9 +88,9 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 }
 
 // send makes one vendor call for a delivery this instance has claimed,
-// applies the outcome (DESIGN.md invariant 5) and records it. A
-// multi-token delivery refused for an invalid token is split into one
-// delivery per token, sent at once, so that the dead token is found and
+// applies the outcome (errors drive behaviour: see the package's Delivery
+// semantics) and records it. A multi-token delivery refused for an invalid
+// token is split into one delivery per token, sent at once, so that the dead token is found and
 // disabled and the others still receive the push.
 //
 // The caller holds a slot of sem; send gives it back when the vendor call
@@ -146,7 +146,12 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	return []DeliveryOutcome{outcomeOf(d, err)}
 }
 
-// call makes the vendor call of d, bounded by SendTimeout.
+// call makes the vendor call of d on its own clock: bounded by SendTimeout
+// and detached from ctx's cancellation (its values are kept). A caller that
+// hangs up, or a Scanner that is stopping, must not abort a call the vendor
+// may already be carrying out: the answer would be lost, the delivery sent
+// again, and the push shown twice. Stopping is decided
+// before a call starts (cannotSend), never during one.
 func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) (*provider.Receipt, error) {
 	if d.ExpireAt != nil && !s.now().Before(*d.ExpireAt) {
 		d.VendorState = string(provider.StateExpired)
@@ -157,7 +162,7 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	if err != nil {
 		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err}
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.sendTimeout)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.sendTimeout)
 	defer cancel()
 	return p.Send(cctx, s.request(msgOf(d.PushMessageID), d))
 }
@@ -231,6 +236,16 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 		if kind == provider.InvalidToken && len(d.Tokens) == 1 {
 			return d.Tokens, false
 		}
+	}
+	if d.State == registry.DeliveryPending && d.ExpireAt != nil && !d.NextAttemptAt.Before(*d.ExpireAt) {
+		// The next try (a vendor's Retry-After can ask for years) would come
+		// after the vendor stops showing the push: it ends here, expired.
+		d.State = registry.DeliveryFailed
+		d.Ret = registry.RetFail
+		d.VendorState = string(provider.StateExpired)
+		d.NextAttemptAt = now
+		d.Response = registry.SanitizeText(fmt.Sprintf("expired: the next try would come after the push's expiry at %s: %v",
+			d.ExpireAt.Format(time.RFC3339), err), maxResponseBytes)
 	}
 	return nil, false
 }

@@ -17,8 +17,13 @@ import (
 type Config struct {
 	// Store is the system of record. Required.
 	Store registry.Store
-	// Providers are the vendors, routed by Name(): a device is pushed
-	// through the provider named by its push_platform. At least one.
+	// Providers are the vendors, routed by Name() and platform: a device is
+	// pushed through the provider named by its push_platform, when that
+	// provider serves the device's platform (Capabilities(platform).MaxTokens
+	// > 0; an Umeng client configured with the Android app only serves
+	// Android). Devices no provider serves are skipped and counted in
+	// Result.Skipped. At least one provider, each serving at least one
+	// platform.
 	Providers []provider.Provider
 	// DefaultProvider is used for devices whose push_platform is empty and
 	// by Broadcast when no provider is named. Default "umeng", or the only
@@ -107,10 +112,12 @@ func New(cfg Config) (*Service, error) {
 		if _, dup := s.providers[name]; dup {
 			return nil, invalid("providers", "two providers are named %q", name)
 		}
+		served := false
 		for _, pl := range provider.Platforms() {
-			if p.Capabilities(pl).MaxTokens <= 0 {
-				return nil, invalid("providers", "provider %q reports MaxTokens <= 0 for %s", name, pl)
-			}
+			served = served || p.Capabilities(pl).MaxTokens > 0
+		}
+		if !served {
+			return nil, invalid("providers", "provider %q serves no platform (MaxTokens <= 0 for %v)", name, provider.Platforms())
 		}
 		s.providers[name] = p
 		s.names = append(s.names, name)
@@ -182,6 +189,13 @@ func (s *Service) Provider(name string) (provider.Provider, error) {
 		return nil, fmt.Errorf("%w %q (configured: %v)", ErrUnknownProvider, name, s.names)
 	}
 	return p, nil
+}
+
+// serves reports whether the provider named name is configured and serves
+// platform pl.
+func (s *Service) serves(name string, pl provider.Platform) bool {
+	p, ok := s.providers[name]
+	return ok && pl.Valid() && p.Capabilities(pl).MaxTokens > 0
 }
 
 // writeCtx returns a context for bookkeeping after a vendor call: it keeps

@@ -20,6 +20,7 @@ import (
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/memstore"
 	"github.com/tuisong/push/registry/sqlstore"
+	"github.com/tuisong/push/umeng"
 )
 
 // clock is a manual clock for tests.
@@ -294,9 +295,10 @@ func TestRetryPendingUsesBackoffAndSameKey(t *testing.T) {
 
 func TestCrashedSenderIsFinishedAfterLease(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Lease = time.Minute; c.SendTimeout = 30 * time.Second })
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Lease = time.Minute; c.SendTimeout = 50 * time.Millisecond })
 	f.register(t, "u1", "d1", "ios", "tok1")
-	// A sender whose ctx ends while the vendor stalls: the answer is lost.
+	// A vendor that stalls past SendTimeout: the answer is lost. (The
+	// caller's ctx ending too does not cut the call short.)
 	stalled, cancel := context.WithCancel(ctx)
 	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
 		cancel()
@@ -752,4 +754,82 @@ func TestPushSkipsUnusableLegacyRows(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"itok", "ntok"}, got["ios"])
 	assert.Equal(t, []string{"atok"}, got["android"])
+}
+
+// TestProviderServingOnePlatform: a provider configured for one platform
+// only (an Umeng client with the Android app alone) is accepted, and the
+// devices of the other platform are skipped and counted, not failed.
+func TestProviderServingOnePlatform(t *testing.T) {
+	st, _ := memstore.New(memstore.Config{})
+	um, err := umeng.New(umeng.Config{Android: umeng.App{AppKey: "android-appkey-000000000", AppMasterSecret: "android-secret"}})
+	require.NoError(t, err)
+	_, err = push.New(push.Config{Store: st, Providers: []provider.Provider{um}})
+	require.NoError(t, err, "an Android-only Umeng client is a valid provider")
+
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	_, err = push.New(push.Config{Store: st, Providers: []provider.Provider{onePlatform{m, ""}}})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe, "a provider that serves no platform")
+	assert.Equal(t, "providers", fe.Field)
+
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.Providers = []provider.Provider{onePlatform{c.Providers[0].(*providertest.Mock), provider.Android}}
+	})
+	f.register(t, "u1", "iphone", "ios", "itok")
+	f.register(t, "u1", "mate", "android", "atok")
+	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Devices)
+	assert.Equal(t, 1, res.Skipped, "the iPhone: no provider serves iOS")
+	assert.Equal(t, 1, res.Accepted())
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, provider.Android, reqs[0].Platform)
+
+	f.register(t, "u2", "ipad", "ios", "itok2")
+	_, err = f.svc.Push(t.Context(), push.Message{UserNums: []string{"u2"}, Title: "t", Content: "c"})
+	assert.ErrorIs(t, err, push.ErrNoDevices, "u2 has only an iOS device")
+	_, err = f.svc.Broadcast(t.Context(), push.Broadcast{Platform: "ios", Title: "t", Content: "c"})
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "platform", fe.Field)
+}
+
+// TestRetryAfterNeverOutlivesTheExpiry: a vendor asking to be called again
+// after the push expires ends the delivery as expired, instead of leaving
+// it pending for as long as the vendor said.
+func TestRetryAfterNeverOutlivesTheExpiry(t *testing.T) {
+	for _, kind := range []provider.Kind{provider.RateLimited, provider.Temporary, provider.QuotaExceeded} {
+		t.Run(kind.String(), func(t *testing.T) {
+			f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Expiry = 24 * time.Hour })
+			f.register(t, "u1", "d1", "android", "atok")
+			f.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: kind, RetryAfter: 250 * 365 * 24 * time.Hour})
+			res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			require.Len(t, res.Deliveries, 1)
+			assert.Equal(t, registry.DeliveryFailed, res.Deliveries[0].State)
+			ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			assert.Equal(t, string(provider.StateExpired), ds[0].VendorState)
+			assert.Contains(t, ds[0].Response, "expired")
+			st, err := f.svc.PushStatus(t.Context(), res.PushMessageID)
+			require.NoError(t, err)
+			assert.Equal(t, registry.RetFail, st.Android.Ret)
+		})
+	}
+}
+
+// onePlatform is a provider that serves only its platform (none when it is
+// empty), as a vendor client configured with one app does.
+type onePlatform struct {
+	*providertest.Mock
+	only provider.Platform
+}
+
+func (o onePlatform) Capabilities(p provider.Platform) provider.Capabilities {
+	if p != o.only {
+		return provider.Capabilities{}
+	}
+	return o.Mock.Capabilities(p)
 }

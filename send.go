@@ -59,8 +59,9 @@ type Result struct {
 	Duplicate  bool
 	Devices    int // distinct tokens targeted
 	Deliveries []DeliveryOutcome
-	// Skipped counts devices whose push_platform names no configured
-	// provider; they were not pushed to.
+	// Skipped counts devices that were not pushed to: their push_platform
+	// names no configured provider, that provider does not serve their
+	// platform, or their row holds no usable platform or token.
 	Skipped int
 }
 
@@ -153,9 +154,8 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 			}
 			platform := strings.ToLower(strings.TrimSpace(t.Platform))
 			token := strings.TrimSpace(t.Token)
-			if _, ok := s.providers[name]; !ok || !provider.Platform(platform).Valid() ||
-				token == "" || strings.ContainsAny(token, ", \t\r\n") {
-				skipped++ // a legacy row no vendor could take: never fail the push for it
+			if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
+				skipped++ // a row no configured vendor takes: never fail the push for it
 				continue
 			}
 			g := group{name, platform}
@@ -170,7 +170,7 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 		after = page[len(page)-1].UserDeviceID
 	}
 	if skipped > 0 {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider for their push_platform, a platform other than ios or android, or an unusable token",
+		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",
 			slog.Int("devices", skipped))
 	}
 	if len(tokens) == 0 {
@@ -214,6 +214,9 @@ func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	p, err := s.Provider(b.Provider)
 	if err != nil {
 		return nil, invalid("provider", "%v", err)
+	}
+	if !s.serves(p.Name(), pl) {
+		return nil, invalid("platform", "provider %q is not configured for %s", p.Name(), pl)
 	}
 	if !p.Capabilities(pl).Supports(provider.AudienceBroadcast) {
 		return nil, invalid("provider", "%q cannot broadcast to %s", p.Name(), pl)

@@ -9,11 +9,24 @@ import (
 // SplitReceivers splits sys_message_center.receivers into user_nums. The
 // separators are commas (",", "，"), semicolons (";", "；"), "|", and
 // white space including newlines; empty items and duplicates are dropped,
-// order is kept. A JSON array of strings (["u1","u2"]) is accepted too.
+// order is kept. A JSON array is accepted too, of strings (["u1","u2"]) or
+// numbers ([1001, 1002], taken as written); its other elements (null,
+// booleans, objects) name nobody.
 func SplitReceivers(s string) []string {
 	s = strings.TrimSpace(s)
-	var list []string
-	if strings.HasPrefix(s, "[") && json.Unmarshal([]byte(s), &list) == nil {
+	var elems []json.RawMessage
+	if strings.HasPrefix(s, "[") && json.Unmarshal([]byte(s), &elems) == nil {
+		list := make([]string, 0, len(elems))
+		for _, e := range elems {
+			var str string
+			var num json.Number
+			switch {
+			case json.Unmarshal(e, &str) == nil:
+				list = append(list, str)
+			case json.Unmarshal(e, &num) == nil:
+				list = append(list, num.String())
+			}
+		}
 		return dedupe(list, strings.TrimSpace)
 	}
 	fields := strings.FieldsFunc(s, func(r rune) bool {

@@ -41,6 +41,12 @@ type Config struct {
 	// row whose lease runs out (its instance died) is claimed by another.
 	// It must cover the processing of one batch. Default 5 minutes.
 	Lease time.Duration
+	// NotifyTimeout bounds each Notifier call. The call runs on its own
+	// clock, detached from the cancellation of Run's or RunOnce's ctx: a
+	// message that may already be on its way is finished and recorded, not
+	// abandoned and sent again. It must be shorter than Lease. Default 1
+	// minute, or half the Lease when that is shorter.
+	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
 	// good. Default: Retry.MaxAttempts.
 	MaxAttempts int
@@ -105,6 +111,7 @@ type Scanner struct {
 	interval  time.Duration
 	batch     int
 	lease     time.Duration
+	notifyTO  time.Duration
 	maxTries  int
 	retry     push.RetryPolicy
 	title     string
@@ -120,7 +127,7 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	s := &Scanner{
 		svc: cfg.Service, store: cfg.Store, notifiers: map[string]Notifier{},
-		interval: cfg.Interval, batch: cfg.BatchSize, lease: cfg.Lease, maxTries: cfg.MaxAttempts,
+		interval: cfg.Interval, batch: cfg.BatchSize, lease: cfg.Lease, notifyTO: cfg.NotifyTimeout, maxTries: cfg.MaxAttempts,
 		retry: cfg.Retry, title: cfg.DefaultTitle, log: cfg.Logger, now: cfg.Now, onResult: cfg.OnResult,
 	}
 	if s.store == nil {
@@ -144,6 +151,8 @@ func New(cfg Config) (*Scanner, error) {
 		return nil, fieldErr("batch_size", "must not be negative")
 	case s.lease < 0:
 		return nil, fieldErr("lease", "must not be negative")
+	case s.notifyTO < 0:
+		return nil, fieldErr("notify_timeout", "must not be negative")
 	case s.maxTries < 0:
 		return nil, fieldErr("max_attempts", "must not be negative")
 	}
@@ -158,6 +167,12 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	if s.lease == 0 {
 		s.lease = 5 * time.Minute
+	}
+	if s.notifyTO == 0 {
+		s.notifyTO = min(time.Minute, s.lease/2)
+	}
+	if s.notifyTO >= s.lease {
+		return nil, fieldErr("notify_timeout", "%v must be shorter than lease %v", s.notifyTO, s.lease)
 	}
 	if s.maxTries == 0 {
 		s.maxTries = s.retry.MaxAttempts
@@ -174,10 +189,13 @@ func New(cfg Config) (*Scanner, error) {
 	return s, nil
 }
 
-// Run makes a pass at once and then every Interval until ctx ends. It
-// returns nil after ctx ends, once the current pass has stopped: no
-// goroutine is left behind, and rows claimed but not yet handled are
-// released for other instances.
+// Run makes a pass at once and then every Interval until ctx ends. When
+// ctx ends it drains: it claims nothing more, gives back the rows and
+// deliveries it claimed but has not started, lets the vendor and notifier
+// calls in flight finish on their own clocks (at most the Service's
+// SendTimeout, or NotifyTimeout) and records their outcomes (at most the
+// Service's WriteTimeout more). Then it returns nil, with no goroutine
+// left behind.
 func (s *Scanner) Run(ctx context.Context) error {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
@@ -273,9 +291,13 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	}
 	var result string
 	var err error
+	// interrupted: a push row whose push was not recorded because ctx
+	// ended (a notifier call is never interrupted: it runs to its end).
+	interrupted := false
 	switch mode := strings.TrimSpace(m.NotifyMode); mode {
 	case ModePush:
 		result, res.PushMessageID, err = s.push(ctx, m)
+		interrupted = err != nil && ctx.Err() != nil && res.PushMessageID == 0
 	default:
 		n, ok := s.notifiers[mode]
 		if !ok {
@@ -287,7 +309,7 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 			err = Permanent(errors.New("receivers lists nobody"))
 			break
 		}
-		result, err = n.Notify(ctx, *m, receivers)
+		result, err = s.notify(ctx, n, m, receivers)
 	}
 	res.Err = err
 	now := s.now()
@@ -295,7 +317,7 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	case err == nil:
 		m.SendState, m.SendResult, m.Remark = registry.SendStateSent, result, ""
 		res.Outcome = OutcomeSent
-	case ctx.Err() != nil && res.PushMessageID == 0:
+	case interrupted:
 		m.Attempts--
 		m.Remark = "interrupted: " + err.Error()
 		res.Outcome = OutcomeReleased
@@ -318,6 +340,15 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		res.Outcome, res.NextAttemptAt = OutcomeRescheduled, next
 	}
 	return s.finish(ctx, m, res)
+}
+
+// notify calls n on its own clock: bounded by NotifyTimeout and detached
+// from ctx's cancellation, so that a stopping Scanner lets a message that
+// may be on its way finish and records what became of it.
+func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMessage, receivers []string) (string, error) {
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.notifyTO)
+	defer cancel()
+	return n.Notify(nctx, *m, receivers)
 }
 
 // DedupeKey is the dedupe key of the push a center row becomes:

@@ -297,14 +297,20 @@ func TestRowHandledTwiceFindsItsPush(t *testing.T) {
 	assert.Equal(t, 1, e.mock.Calls(), "sent once")
 }
 
-func TestRunStopsAndReleases(t *testing.T) {
+// TestRunDrains stops a Scanner while a vendor call is in flight: the call
+// is not cancelled, Run waits for it, its outcome is recorded (accepted,
+// not pending for a resend), the row not yet started is given back
+// untried, and nothing is left running.
+func TestRunDrains(t *testing.T) {
 	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = time.Hour })
 	e.register(t, "u1", "d1", "android", "atok")
-	started := make(chan struct{})
+	started, finish := make(chan struct{}), make(chan struct{})
+	var callErr error
 	e.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
 		close(started)
-		<-ctx.Done()
-		return nil, ctx.Err()
+		<-finish
+		callErr = ctx.Err() // nil: the call's ctx outlived Run's
+		return &provider.Receipt{ID: "msg-1"}, nil
 	})
 	a := e.enqueue(t, registry.CenterMessage{Title: "a", Content: "c", NotifyMode: "push", Receivers: "u1"})
 	b := e.enqueue(t, registry.CenterMessage{Title: "b", Content: "c", NotifyMode: "push", Receivers: "u1"})
@@ -315,13 +321,24 @@ func TestRunStopsAndReleases(t *testing.T) {
 	<-started
 	cancel()
 	select {
+	case <-done:
+		t.Fatal("Run returned while a vendor call was in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(finish)
+	select {
 	case err := <-done:
 		require.NoError(t, err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancellation")
 	}
+	require.NoError(t, callErr, "the vendor call was not cancelled")
+	assert.Equal(t, 1, e.mock.Calls())
 	ra, rb := e.row(t, a), e.row(t, b)
-	assert.Equal(t, registry.SendStateSent, ra.SendState, "a's push was recorded before the stop")
+	assert.Equal(t, registry.SendStateSent, ra.SendState, "a's push was recorded")
+	st, err := e.svc.PushStatus(context.Background(), pushID(t, ra.SendResult))
+	require.NoError(t, err)
+	assert.Equal(t, "accepted", st.AndroidStatus, "the call's outcome was recorded")
 	assert.Equal(t, registry.SendStateUnsent, rb.SendState)
 	assert.Empty(t, rb.ClaimToken, "b was released, not left leased")
 	assert.Equal(t, 0, rb.Attempts, "an untried row spends no attempt")
@@ -364,12 +381,15 @@ func TestNewValidates(t *testing.T) {
 
 func TestSplitReceivers(t *testing.T) {
 	for in, want := range map[string][]string{
-		"u1,u2":             {"u1", "u2"},
-		"u1，u2；u3;u4|u5、u6": {"u1", "u2", "u3", "u4", "u5", "u6"},
-		" u1 \n u2\tu1 ":    {"u1", "u2"},
-		`["u1","u 2"]`:      {"u1", "u 2"},
-		"":                  {},
-		"x' OR '1'='1":      {"x'", "OR", "'1'='1"},
+		"u1,u2":              {"u1", "u2"},
+		"u1，u2；u3;u4|u5、u6":  {"u1", "u2", "u3", "u4", "u5", "u6"},
+		" u1 \n u2\tu1 ":     {"u1", "u2"},
+		`["u1","u 2"]`:       {"u1", "u 2"},
+		`[1001, 1002]`:       {"1001", "1002"},
+		`[1001, "u2", null]`: {"1001", "u2"},
+		`[true, {}]`:         {},
+		"":                   {},
+		"x' OR '1'='1":       {"x'", "OR", "'1'='1"},
 	} {
 		got := messagecenter.SplitReceivers(in)
 		if len(want) == 0 {
@@ -450,4 +470,13 @@ func TestNotifierResultIsStoredSafely(t *testing.T) {
 	row := e.row(t, id)
 	assert.Equal(t, registry.SendStateSent, row.SendState)
 	assert.True(t, utf8.ValidString(row.SendResult))
+}
+
+// pushID reads the push message id of a send_result "push_message#<id>".
+func pushID(t *testing.T, sendResult string) int64 {
+	t.Helper()
+	var id int64
+	_, err := fmt.Sscanf(sendResult, messagecenter.SendResultPrefix+"%d", &id)
+	require.NoError(t, err, sendResult)
+	return id
 }
