@@ -6,9 +6,11 @@
 // The provider contract (package provider) promises things a type checker
 // cannot see: one vendor call per Send and no internal retry, errors that
 // classify by Kind, validation before any network call, honouring ctx, not
-// keeping the caller's slices, safe concurrent use. [Run] turns those
-// promises into subtests, so every vendor package proves them the same way,
-// against its own fake vendor server, under -race.
+// keeping the caller's slices, safe concurrent use; and, for a
+// provider.Validator, that Validate refuses what Send refuses before the
+// network, naming the same field, without calling the vendor. [Run] turns
+// those promises into subtests, so every vendor package proves them the
+// same way, against its own fake vendor server, under -race.
 //
 // [Mock] keeps the same contract, so code tested against a Mock behaves the
 // same against Umeng, JPush or Getui. It passes Run itself.
