@@ -41,7 +41,7 @@ type sendData struct {
 
 // Send delivers r with one Umeng call (two with StrategyFilecast: an upload,
 // then the filecast). Every check, including the payload size, runs before
-// any network call. See the package documentation for how audiences map to
+// any network call: they are the checks of Validate, made by the same code. See the package documentation for how audiences map to
 // cast types and how errors are classified.
 //
 // The receipt's ID is Umeng's task_id (Pollable) or msg_id (not pollable),
