@@ -7,7 +7,9 @@
 // one call to the vendor and reports what the vendor said as a [Receipt] or an
 // [*Error]. Optional capabilities are separate interfaces discovered by type
 // assertion, in the manner of database/sql/driver: [StatusQuerier] polls a
-// task, [Canceler] cancels one.
+// task, [Canceler] cancels one, [Validator] checks a request without
+// sending it, so that a caller can refuse what the vendor would refuse
+// before it stores anything.
 //
 // The package holds no vendor code and no state.
 //
@@ -41,6 +43,32 @@
 //
 // Validation failures are [InvalidRequest] errors that wrap a [*FieldError]
 // naming the offending field.
+//
+// # Field paths
+//
+// A [FieldError] names the field by its path in the [Request], so that a
+// caller can map it back to its own input. Every provider uses the same
+// scheme:
+//
+//   - A field is its Request path in snake_case, joined by dots:
+//     "platform", "audience.kind", "audience.alias_type",
+//     "notification.title", "notification.body", "notification.subtitle",
+//     "notification.extras", "start_time", "expire_time",
+//     "overrides.umeng.url". A missing or nil request is "request".
+//   - An element of a slice adds its index: "audience.tokens[3]".
+//   - An entry of a map adds its key, quoted as in Go:
+//     notification.extras["aps"], overrides.umeng.ios_keys["k"]. A
+//     problem with the map as a whole, or with a key that is empty or
+//     blank, names the map: "notification.extras".
+//   - A message over the vendor's size limit names the largest part of it
+//     among the caller's content: "notification.body",
+//     "notification.title", "notification.subtitle",
+//     "notification.extras", or an override such as
+//     "overrides.umeng.custom". It never names a vendor wire field such as
+//     Umeng's "payload", which the caller did not write.
+//
+// A caller maps a path by its prefix: "notification.extras" and every
+// notification.extras[…] both come from the extras the caller passed.
 //
 // # Testing
 //

@@ -176,7 +176,7 @@ func RetryAfterOf(err error) time.Duration {
 
 // FieldError names the field of a request that failed validation.
 type FieldError struct {
-	Field  string // dotted path, e.g. "audience.tokens[3]" or "notification.title"
+	Field  string // Request path, e.g. "audience.tokens[3]" or "notification.title"; see "Field paths" in the package documentation
 	Reason string // what is wrong, e.g. "is required"
 }
 

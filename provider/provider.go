@@ -28,3 +28,34 @@ type Canceler interface {
 	// Cancel stops the task id on platform p if the vendor still can.
 	Cancel(ctx context.Context, p Platform, id string) error
 }
+
+// Validator is implemented by providers that can check a request without
+// sending it.
+type Validator interface {
+	// Validate returns nil when Send would not refuse r for its content.
+	// Otherwise it returns the error Send would return for r before calling
+	// the vendor: for the content, an InvalidRequest error wrapping a
+	// *FieldError that names the field by its Request path (see "Field
+	// paths" in the package documentation). It may also return the other
+	// errors Send finds before any vendor call, such as Auth for a platform
+	// the provider has no credentials for; callers that only judge content
+	// match errors.Is(err, InvalidRequest).
+	//
+	// Validate makes the same checks Send makes before its first vendor
+	// call, through the same code, so that:
+	//   - a request Validate refuses, Send refuses with the same Kind and
+	//     the same field, before any vendor call;
+	//   - a request Validate accepts, Send does not refuse for a reason
+	//     Validate could have found. The vendor may still refuse it for
+	//     what only it knows: a dead token, a rate, a quota, an empty
+	//     audience.
+	//
+	// Checks against the clock (an ExpireTime already past) use the
+	// provider's clock at the moment of the call, so a request valid now
+	// may be refused later.
+	//
+	// Validate makes no network call and no other I/O, has no side effect
+	// (nothing is sent, uploaded, recorded or counted), does not modify or
+	// retain r, never blocks, and is safe for concurrent use.
+	Validate(r *Request) error
+}

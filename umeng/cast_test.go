@@ -184,9 +184,7 @@ func TestSendRejectsBadAudiences(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, strategy := range []Strategy{StrategyListcast, StrategyFilecast} {
 				h := newHarness(t, func(c *Config) { c.Strategy = strategy })
-				_, err := h.client.Send(context.Background(), request(provider.Android, tt.audience))
-				requireField(t, err, tt.field)
-				h.requireNoCall(t)
+				h.requireRefused(t, request(provider.Android, tt.audience), tt.field)
 			}
 		})
 	}

@@ -35,8 +35,8 @@ const (
 const MaxTokens = 500
 
 // Client is an Umeng U-Push server API client. It implements
-// provider.Provider, provider.StatusQuerier and provider.Canceler, and may be
-// used by many goroutines at once.
+// provider.Provider, provider.StatusQuerier, provider.Canceler and
+// provider.Validator, and may be used by many goroutines at once.
 //
 // No formatting of a Client shows a secret: *Client implements fmt.Formatter
 // and slog.LogValuer, and the credentials sit behind a pointer, which fmt
@@ -56,6 +56,7 @@ var (
 	_ provider.Provider      = (*Client)(nil)
 	_ provider.StatusQuerier = (*Client)(nil)
 	_ provider.Canceler      = (*Client)(nil)
+	_ provider.Validator     = (*Client)(nil)
 )
 
 // New returns a Client for cfg, after applying the documented defaults. It

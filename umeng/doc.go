@@ -4,7 +4,9 @@
 // # Overview
 //
 // [New] builds a [Client] from a [Config]. The Client implements
-// provider.Provider, provider.StatusQuerier and provider.Canceler, and adds
+// provider.Provider, provider.StatusQuerier, provider.Canceler and
+// provider.Validator ([Client.Validate] checks a request without sending
+// it), and adds
 // [Client.Upload] and the raw [Client.Post] for the endpoints it does not
 // wrap. Umeng runs every platform as a separate app, so Config takes an
 // [App] (appkey and App Master Secret) for iOS and one for Android; a
@@ -52,7 +54,14 @@
 // icons; builder_id; the play_* flags; badges; channel_properties; mipush;
 // max_send_num; raw iOS keys; receipts) is set with an [Options] in
 // Request.Overrides["umeng"]. Payloads over MaxAndroidPayloadBytes or
-// MaxIOSPayloadBytes are rejected before any network call.
+// MaxIOSPayloadBytes are rejected before any network call, naming the part
+// of the request that takes the most bytes of the encoded payload:
+// "notification.body", "notification.title" (counted twice on an Android
+// notification, where it is the ticker too), "notification.subtitle",
+// "notification.extras", "overrides.umeng.custom" or
+// "overrides.umeng.ios_keys", ties going to the first of that list. On iOS
+// the extras keys "aps", "d" and "p" are refused as
+// notification.extras["aps"] and so on.
 //
 // # Delivery semantics
 //
@@ -83,7 +92,10 @@
 // the HTTP status. In short:
 //
 //   - Bad input is found before any network call and is InvalidRequest,
-//     wrapping a *provider.FieldError that names the field.
+//     wrapping a *provider.FieldError that names the field by its Request
+//     path, in the scheme of package provider. [Client.Validate] runs the
+//     same checks through the same code, without sending, and returns the
+//     same errors.
 //   - A platform without credentials is Auth, as are bad signs, IP
 //     whitelists, unknown or disabled appkeys, certificates and clock skew.
 //   - HTTP 429 and Umeng's rate codes are RateLimited (with Retry-After when

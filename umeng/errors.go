@@ -31,6 +31,10 @@ func invalid(field, reason string) error {
 	}
 }
 
+// entry is the field path of the entry key of the map at field, in the
+// scheme of package provider: notification.extras["aps"].
+func entry(field, key string) string { return field + "[" + strconv.Quote(key) + "]" }
+
 // withProvider stamps errors from provider.Request.Validate, which do not
 // know the vendor, with this provider's name.
 func withProvider(err error) error {

@@ -178,6 +178,12 @@ func TestUnconfiguredPlatformIsAuth(t *testing.T) {
 	assert.Equal(t, "platform", provider.FieldOf(err))
 	assert.Contains(t, err.Error(), "ios")
 
+	err = h.client.Validate(unicast(provider.IOS))
+	pe = requireKind(t, err, provider.Auth)
+	assert.Equal(t, opValidate, pe.Op)
+	assert.Equal(t, "platform", provider.FieldOf(err))
+	require.NoError(t, h.client.Validate(unicast(provider.Android)), "the configured platform is still valid")
+
 	_, err = h.client.Status(ctx, provider.IOS, "us1")
 	assert.Equal(t, opStatus, requireKind(t, err, provider.Auth).Op)
 	err = h.client.Cancel(ctx, provider.IOS, "us1")

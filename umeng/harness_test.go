@@ -1,6 +1,7 @@
 package umeng
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -122,6 +123,19 @@ func requireField(t *testing.T, err error, field string) {
 	t.Helper()
 	requireKind(t, err, provider.InvalidRequest)
 	assert.Equal(t, field, provider.FieldOf(err), "field of %v", err)
+}
+
+// requireRefused asserts that Validate refuses r naming field, and that
+// Send refuses it with the same error before any network call.
+func (h *harness) requireRefused(t *testing.T, r *provider.Request, field string) {
+	t.Helper()
+	verr := h.client.Validate(r)
+	requireField(t, verr, field)
+	rc, err := h.client.Send(context.Background(), r)
+	assert.Nil(t, rc)
+	requireField(t, err, field)
+	assert.Equal(t, err.Error(), verr.Error(), "Validate and Send must refuse with the same error")
+	h.requireNoCall(t)
 }
 
 // notification is the visible notification most tests send.

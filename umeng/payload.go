@@ -78,9 +78,63 @@ func buildPayload(r *provider.Request, o *Options) (json.RawMessage, error) {
 		return nil, err
 	}
 	if len(b) > limit {
-		return nil, invalid("payload", fmt.Sprintf("is %d bytes; Umeng accepts at most %d for %s", len(b), limit, r.Platform))
+		field, size := largestPart(r.Platform, &r.Notification, o)
+		return nil, invalid(field, fmt.Sprintf("takes %d bytes of a payload of %d; Umeng accepts at most %d for %s",
+			size, len(b), limit, r.Platform))
 	}
 	return b, nil
+}
+
+// largestPart names the part of the caller's content that takes the most
+// bytes of the encoded payload, and how many, so that a payload over its
+// limit is reported against a field the caller wrote rather than against
+// Umeng's "payload". Each part is measured by its JSON encoding; an Android
+// title counts twice when it also serves as the ticker. Ties go to the
+// first of body, title, subtitle, extras, custom, iOS keys.
+func largestPart(p provider.Platform, n *provider.Notification, o *Options) (field string, size int) {
+	encoded := func(v any) int {
+		b, err := marshal(v)
+		if err != nil {
+			return 0
+		}
+		return len(b)
+	}
+	title := encoded(n.Title)
+	parts := []struct {
+		field string
+		size  int
+	}{
+		{"notification.body", encoded(n.Body)},
+		{"notification.title", title},
+		{"notification.subtitle", 0},
+		{"notification.extras", 0},
+		{"overrides.umeng.custom", len(o.Custom)},
+		{"overrides.umeng.ios_keys", 0},
+	}
+	if len(n.Extras) > 0 {
+		parts[3].size = encoded(n.Extras)
+	}
+	switch p {
+	case provider.IOS:
+		parts[2].size = encoded(n.Subtitle)
+		parts[4].size = 0
+		if len(o.IOSKeys) > 0 {
+			parts[5].size = encoded(o.IOSKeys)
+		}
+	default:
+		if !n.Silent && o.Ticker == "" {
+			parts[1].size = 2 * title
+		}
+	}
+	for _, pt := range parts {
+		if pt.size > size {
+			field, size = pt.field, pt.size
+		}
+	}
+	if field == "" {
+		field = "notification.body"
+	}
+	return field, size
 }
 
 func androidPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
@@ -288,12 +342,12 @@ func iosPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
 			return nil, err
 		}
 		if _, dup := n.Extras[k]; dup {
-			return nil, invalid(field+"."+k, "duplicates a notification.extras key")
+			return nil, invalid(entry(field, k), "duplicates a notification.extras key")
 		}
 		v := bytes.TrimSpace(o.IOSKeys[k])
 		var text string
 		if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &text) != nil {
-			return nil, invalid(field+"."+k, "must be a JSON string; Umeng refuses other custom values on iOS")
+			return nil, invalid(entry(field, k), "must be a JSON string; Umeng refuses other custom values on iOS")
 		}
 		payload[k] = v
 	}
@@ -307,7 +361,7 @@ func checkIOSKey(field, k string) error {
 	case "":
 		return invalid(field, "has an empty key")
 	case "aps", "d", "p":
-		return invalid(field+"."+k, fmt.Sprintf("%q is reserved by Umeng and APNs", k))
+		return invalid(entry(field, k), fmt.Sprintf("%q is reserved by Umeng and APNs", k))
 	}
 	return nil
 }

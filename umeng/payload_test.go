@@ -213,23 +213,38 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 		{"android add badge zero", provider.Android, opts(Options{AddBadge: intPtr(0)}), "overrides.umeng.add_badge"},
 		{"android empty channel property key", provider.Android, opts(Options{ChannelProperties: map[string]string{" ": "x"}}), "overrides.umeng.channel_properties"},
 		{"android mi_activity without mipush", provider.Android, opts(Options{MiActivity: "com.example.A"}), "overrides.umeng.mi_activity"},
-		{"android payload too long", provider.Android, func(r *provider.Request) { r.Notification.Body = long }, "payload"},
-		{"ios payload too long", provider.IOS, func(r *provider.Request) { r.Notification.Body = long }, "payload"},
+		{"android payload too long for its body", provider.Android, func(r *provider.Request) { r.Notification.Body = long }, "notification.body"},
+		{"ios payload too long for its body", provider.IOS, func(r *provider.Request) { r.Notification.Body = long }, "notification.body"},
+		{"android payload too long for its title", provider.Android, func(r *provider.Request) { r.Notification.Title = long[:1000] }, "notification.title"},
+		{"ios payload too long for its title", provider.IOS, func(r *provider.Request) { r.Notification.Title = long }, "notification.title"},
+		{"ios payload too long for its subtitle", provider.IOS, func(r *provider.Request) { r.Notification.Subtitle = long }, "notification.subtitle"},
+		{"android payload too long for its extras", provider.Android, func(r *provider.Request) {
+			r.Notification.Extras = map[string]string{"a": long[:1000], "b": long[:1000]}
+		}, "notification.extras"},
+		{"android message too long for its extras", provider.Android, func(r *provider.Request) {
+			r.Notification.Silent = true
+			r.Notification.Extras = map[string]string{"a": long[:1000], "b": long[:1000]}
+		}, "notification.extras"},
+		{"ios payload too long for its extras", provider.IOS, func(r *provider.Request) {
+			r.Notification.Extras = map[string]string{"a": long[:1100], "b": long[:1100]}
+		}, "notification.extras"},
+		{"android payload too long for its custom", provider.Android, opts(Options{Custom: json.RawMessage(`"` + long + `"`)}), "overrides.umeng.custom"},
+		{"ios payload too long for its raw keys", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`"` + long + `"`)}}), "overrides.umeng.ios_keys"},
 		{"ios negative badge", provider.IOS, func(r *provider.Request) { r.Notification.Badge = intPtr(-1) }, "notification.badge"},
-		{"ios reserved extra d", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"d": "x"} }, "notification.extras.d"},
-		{"ios reserved extra p", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"p": "x"} }, "notification.extras.p"},
-		{"ios extra aps", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"aps": "x"} }, "notification.extras.aps"},
+		{"ios reserved extra d", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"d": "x"} }, `notification.extras["d"]`},
+		{"ios reserved extra p", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"p": "x"} }, `notification.extras["p"]`},
+		{"ios extra aps", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"aps": "x"} }, `notification.extras["aps"]`},
 		{"ios empty extra key", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"": "x"} }, "notification.extras"},
-		{"ios reserved raw key", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"p": json.RawMessage(`1`)}}), "overrides.umeng.ios_keys.p"},
-		{"ios raw key not JSON", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`{`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key an object", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`{"path":"/a"}`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key an array", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`["a"]`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key a number", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`2`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key a boolean", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`true`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key null", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`null`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key empty", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": nil}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key a string with trailing data", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`"a" "b"`)}}), "overrides.umeng.ios_keys.k"},
-		{"ios raw key duplicates an extra", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"order_id": json.RawMessage(`"1"`)}}), "overrides.umeng.ios_keys.order_id"},
+		{"ios reserved raw key", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"p": json.RawMessage(`1`)}}), `overrides.umeng.ios_keys["p"]`},
+		{"ios raw key not JSON", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`{`)}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key an object", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`{"path":"/a"}`)}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key an array", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`["a"]`)}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key a number", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`2`)}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key a boolean", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`true`)}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key null", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`null`)}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key empty", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": nil}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key a string with trailing data", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`"a" "b"`)}}), `overrides.umeng.ios_keys["k"]`},
+		{"ios raw key duplicates an extra", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"order_id": json.RawMessage(`"1"`)}}), `overrides.umeng.ios_keys["order_id"]`},
 		{"negative max_send_num", provider.IOS, opts(Options{MaxSendNum: -1}), "overrides.umeng.max_send_num"},
 		{"receipt url not http", provider.Android, opts(Options{ReceiptURL: "hooks"}), "overrides.umeng.receipt_url"},
 		{"unknown receipt type", provider.IOS, opts(Options{ReceiptURL: "https://h.example.com", ReceiptType: 4}), "overrides.umeng.receipt_type"},
@@ -246,10 +261,7 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 			if tt.field == "request" {
 				r = nil
 			}
-			rc, err := h.client.Send(context.Background(), r)
-			assert.Nil(t, rc)
-			requireField(t, err, tt.field)
-			h.requireNoCall(t)
+			h.requireRefused(t, r, tt.field)
 		})
 	}
 }
@@ -283,9 +295,11 @@ func TestPayloadLimitIsInclusive(t *testing.T) {
 			_, err := h.client.Send(context.Background(), r)
 			require.NoError(t, err)
 
+			require.NoError(t, h.client.Validate(r))
 			r.Notification.Body += "x"
+			requireField(t, h.client.Validate(r), "notification.body")
 			_, err = h.client.Send(context.Background(), r)
-			requireField(t, err, "payload")
+			requireField(t, err, "notification.body")
 			assert.Len(t, h.requests(), 1)
 		})
 	}

@@ -173,9 +173,7 @@ func TestPolicyRejectsBadTimes(t *testing.T) {
 			h := newHarness(t)
 			r := request(provider.IOS, provider.Audience{Kind: provider.AudienceBroadcast})
 			r.StartTime, r.ExpireTime = tt.start, tt.expire
-			_, err := h.client.Send(context.Background(), r)
-			requireField(t, err, "expire_time")
-			h.requireNoCall(t)
+			h.requireRefused(t, r, "expire_time")
 		})
 	}
 }
@@ -244,10 +242,7 @@ func TestPolicyRejectsBadStarts(t *testing.T) {
 			h := newHarness(t, func(c *Config) { c.Strategy = tt.strategy })
 			r := request(provider.Android, tt.audience)
 			r.StartTime = tt.start
-			rc, err := h.client.Send(context.Background(), r)
-			assert.Nil(t, rc)
-			requireField(t, err, "start_time")
-			h.requireNoCall(t)
+			h.requireRefused(t, r, "start_time")
 		})
 	}
 }
@@ -280,10 +275,8 @@ func TestPolicyRejectsSmallMaxSendNum(t *testing.T) {
 			h := newHarness(t)
 			r := request(provider.Android, provider.Audience{Kind: provider.AudienceBroadcast})
 			r.Overrides = map[string]any{Name: &Options{MaxSendNum: n}}
-			_, err := h.client.Send(context.Background(), r)
-			requireField(t, err, "overrides.umeng.max_send_num")
-			assert.Contains(t, err.Error(), "at least 1000")
-			h.requireNoCall(t)
+			h.requireRefused(t, r, "overrides.umeng.max_send_num")
+			assert.Contains(t, h.client.Validate(r).Error(), "at least 1000")
 		})
 	}
 }

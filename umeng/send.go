@@ -41,21 +41,14 @@ type sendData struct {
 
 // Send delivers r with one Umeng call (two with StrategyFilecast: an upload,
 // then the filecast). Every check, including the payload size, runs before
-// any network call. See the package documentation for how audiences map to
+// any network call: they are the checks of Validate, made by the same code. See the package documentation for how audiences map to
 // cast types and how errors are classified.
 //
 // The receipt's ID is Umeng's task_id (Pollable) or msg_id (not pollable),
 // and Raw is Umeng's answer. Umeng reports nothing per token, so Failures is
 // always empty.
 func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
-	if err := r.Validate(); err != nil {
-		return nil, withProvider(err)
-	}
-	app, err := c.appFor(opSend, r.Platform)
-	if err != nil {
-		return nil, err
-	}
-	body, tgt, err := c.buildSend(r, app)
+	app, body, tgt, err := c.prepare(opSend, r)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +86,43 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		rc.ID = d.MsgID
 	}
 	return rc, nil
+}
+
+// Validate returns the error Send would return for r before any network
+// call, or nil when Send would make its call: it runs the same checks,
+// through the same code, and throws the body away. That covers
+// Request.Validate, the platform's credentials (Auth when missing), the
+// audience and Umeng's list limits, the Options in Overrides["umeng"], the
+// payload and its size limit, the iOS keys Umeng and APNs reserve ("aps",
+// "d", "p") and the policy (start and expire times against the Client's
+// clock, max_send_num). Field paths follow the scheme of package provider;
+// a payload over its limit names its largest part (see the package
+// documentation).
+//
+// Validate makes no network call (not even the upload of StrategyFilecast),
+// takes no timestamp, has no side effect and is safe for concurrent use.
+func (c *Client) Validate(r *provider.Request) error {
+	_, _, _, err := c.prepare(opValidate, r)
+	return err
+}
+
+// prepare makes every check Send makes before the network and returns the
+// app to send with, the send body and its target. It makes no network call,
+// so the body lacks its timestamp and, with an upload pending, its file id.
+// op is the Op of the error for an unconfigured platform.
+func (c *Client) prepare(op string, r *provider.Request) (App, *sendBody, *target, error) {
+	if err := r.Validate(); err != nil {
+		return App{}, nil, nil, withProvider(err)
+	}
+	app, err := c.appFor(op, r.Platform)
+	if err != nil {
+		return App{}, nil, nil, err
+	}
+	body, tgt, err := c.buildSend(r, app)
+	if err != nil {
+		return App{}, nil, nil, err
+	}
+	return app, body, tgt, nil
 }
 
 // buildSend checks r against Umeng's rules and builds the send body, except

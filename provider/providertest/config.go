@@ -16,23 +16,41 @@ const DefaultMockName = "mock"
 const DefaultMaxTokens = 500
 
 // MockConfig configures a Mock. The zero value is valid: a Mock named "mock"
-// that accepts every audience kind on both platforms, 500 tokens a call, and
-// answers with message ids that cannot be polled.
+// that accepts every audience kind on both platforms, 500 tokens a call and
+// content of any size, and answers with message ids that cannot be polled.
 type MockConfig struct {
 	// Name is what Name returns and what receipts and errors carry.
 	// Default DefaultMockName. It must be lower case ASCII letters, digits,
 	// '-' or '_', because providers' names are stored in the database.
+	//
+	// The push Service routes devices by this name (a device's
+	// push_platform), and devices registered without one are "umeng"'s: a
+	// Mock standing in for Umeng in a host test must be named "umeng".
 	Name string
 	// Capabilities sets what the Mock reports, and enforces, per platform.
 	// A platform missing from the map gets DefaultCapabilities.
-	// MaxTokens and Audiences are enforced by Send; MaxPayloadBytes is only
-	// reported, because the Mock encodes no payload.
+	// MaxTokens and Audiences are enforced by Send and Validate. So is
+	// MaxPayloadBytes when positive, against ContentBytes (title, subtitle,
+	// body, extras keys and values), because the Mock encodes no payload;
+	// content over it is refused naming its largest part, as
+	// "notification.body", "notification.title", "notification.subtitle"
+	// or "notification.extras".
 	Capabilities map[provider.Platform]provider.Capabilities
 	// Pollable lists the audience kinds whose generated receipts are task
 	// ids that Status answers and Cancel cancels, as Umeng does for
 	// broadcast, filter and file casts. Default none: every generated
 	// receipt is a message id, final once accepted.
 	Pollable []provider.AudienceKind
+	// Validate, when set, is one more check of Mock.Validate and Send, run
+	// after the built-in ones on the caller's request, to imitate a vendor's
+	// own rules (a reserved extras key, say). It must not modify or retain
+	// the request, must have no side effect and must be safe for concurrent
+	// use. To refuse, return provider.Invalid(field, reason) with the field
+	// named by its Request path; the Mock puts its name on the error. A
+	// *provider.Error of another Kind is passed on the same way; any other
+	// error is wrapped in an InvalidRequest *provider.Error, which then
+	// names no field. Default nil: no further check.
+	Validate func(r *provider.Request) error
 }
 
 // DefaultCapabilities returns the capabilities of a platform that

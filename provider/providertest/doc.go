@@ -6,9 +6,11 @@
 // The provider contract (package provider) promises things a type checker
 // cannot see: one vendor call per Send and no internal retry, errors that
 // classify by Kind, validation before any network call, honouring ctx, not
-// keeping the caller's slices, safe concurrent use. [Run] turns those
-// promises into subtests, so every vendor package proves them the same way,
-// against its own fake vendor server, under -race.
+// keeping the caller's slices, safe concurrent use; and, for a
+// provider.Validator, that Validate refuses what Send refuses before the
+// network, naming the same field, without calling the vendor. [Run] turns
+// those promises into subtests, so every vendor package proves them the
+// same way, against its own fake vendor server, under -race.
 //
 // [Mock] keeps the same contract, so code tested against a Mock behaves the
 // same against Umeng, JPush or Getui. It passes Run itself.
@@ -58,13 +60,25 @@
 // [Mock.Status] answers and [Mock.Cancel] cancels; [Mock.SetStatus] moves a
 // task along. [Mock.Reset] forgets everything but the configuration.
 //
+// Name the Mock after the vendor it stands in for. The push Service sends a
+// device's pushes through the provider whose Name is the device's
+// push_platform, and a device registered without one belongs to "umeng".
+// A host test that keeps the Mock's default name, "mock", and registers
+// such devices fails with `"umeng" is not a configured provider`; give it
+// the vendor's name instead:
+//
+//	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+//
 // # Errors
 //
 // The Mock refuses what a real provider refuses, before recording anything:
 // a Request that fails Request.Validate, an audience kind its Capabilities
-// lack, more tokens than MaxTokens. Those are InvalidRequest
-// *provider.Error values naming the field, with Provider set to the Mock's
-// name. A ctx that is already done gives a Temporary error. [Mock.Err]
+// lack, more tokens than MaxTokens, content over a positive
+// MaxPayloadBytes (counted by [ContentBytes]), and whatever the check in
+// MockConfig.Validate refuses. Those are InvalidRequest *provider.Error
+// values naming the field, with Provider set to the Mock's name.
+// [Mock.Validate], the Mock's provider.Validator, returns the same errors
+// without sending, recording or consuming anything. A ctx that is already done gives a Temporary error. [Mock.Err]
 // builds scripted errors; a scripted error that is not a *provider.Error is
 // wrapped in one (Indeterminate for ctx errors, Unknown otherwise), so
 // host code only ever sees errors the contract allows.

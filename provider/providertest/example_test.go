@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tuisong/push/provider"
@@ -114,4 +115,72 @@ func ExampleMock_Enqueue() {
 	// Output:
 	// uu-listcast-1 mock ios <nil>
 	// dead-token invalid_token
+}
+
+// A host test stands the Mock in for Umeng by naming it "umeng". The push
+// Service sends a device's pushes through the provider whose Name is the
+// device's push_platform, which defaults to "umeng"; with the Mock's
+// default name, "mock", registering such a device fails with
+// `push_platform: "umeng" is not a configured provider`.
+func ExampleMock_umeng() {
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Hand m to the Service as its provider, then register devices and push
+	// as the host does. Receipts and errors carry the name too:
+	rc, err := m.Send(context.Background(), &provider.Request{
+		Platform:     provider.IOS,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"device-token-1"}},
+		Notification: provider.Notification{Body: "Hello"},
+	})
+	fmt.Println(m.Name(), rc.Provider, err)
+
+	def, _ := providertest.NewMock(providertest.MockConfig{})
+	fmt.Println(def.Name())
+	// Output:
+	// umeng umeng <nil>
+	// mock
+}
+
+// Validate refuses, without recording a call, what Send would refuse: here
+// content over the configured payload limit, and an extras key the test's
+// own check reserves.
+func ExampleMock_Validate() {
+	m, err := providertest.NewMock(providertest.MockConfig{
+		Name: "umeng",
+		Capabilities: map[provider.Platform]provider.Capabilities{
+			provider.IOS: {MaxTokens: 500, MaxPayloadBytes: 2012, Audiences: []provider.AudienceKind{provider.AudienceTokens}},
+		},
+		Validate: func(r *provider.Request) error {
+			if _, ok := r.Notification.Extras["aps"]; ok && r.Platform == provider.IOS {
+				return provider.Invalid(`notification.extras["aps"]`, "is reserved on iOS")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	req := &provider.Request{
+		Platform:     provider.IOS,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"device-token-1"}},
+		Notification: provider.Notification{Title: "Order shipped", Body: strings.Repeat("x", 2100)},
+	}
+	err = m.Validate(req)
+	fmt.Println(provider.KindOf(err), provider.FieldOf(err))
+
+	req.Notification.Body = "Your order is on its way"
+	req.Notification.Extras = map[string]string{"aps": "{}"}
+	err = m.Validate(req)
+	fmt.Println(provider.KindOf(err), provider.FieldOf(err))
+
+	req.Notification.Extras = map[string]string{"order": "42"}
+	fmt.Println(m.Validate(req), m.Calls())
+	// Output:
+	// invalid_request notification.body
+	// invalid_request notification.extras["aps"]
+	// <nil> 0
 }

@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ var (
 	_ provider.Provider      = (*Mock)(nil)
 	_ provider.StatusQuerier = (*Mock)(nil)
 	_ provider.Canceler      = (*Mock)(nil)
+	_ provider.Validator     = (*Mock)(nil)
 )
 
 // Result is one scripted answer to a Send. When Err is non-nil the Send
@@ -41,7 +43,14 @@ type Cancellation struct {
 // passes, and answers from a script: queued Results first, in order, then the
 // SendFunc if one is set, then a generated success with ids "mock-1",
 // "mock-2", …. It never retries and never sleeps. It also implements
-// provider.StatusQuerier and provider.Canceler.
+// provider.StatusQuerier, provider.Canceler and provider.Validator.
+//
+// Name a Mock after the provider it stands in for. The push Service routes
+// a device to the provider whose Name is the device's push_platform, which
+// defaults to "umeng"; a host test that registers devices without naming
+// another push_platform therefore needs MockConfig{Name: "umeng"}, and
+// fails with `"umeng" is not a configured provider` while the Mock keeps
+// its default name "mock" (see the Mock_umeng example).
 //
 // A Mock is safe for concurrent use. Its methods never block, except Send
 // while a SendFunc blocks.
@@ -49,6 +58,7 @@ type Mock struct {
 	name     string
 	caps     map[provider.Platform]provider.Capabilities
 	pollable []provider.AudienceKind
+	check    func(*provider.Request) error
 
 	mu       sync.Mutex
 	queue    []Result
@@ -78,6 +88,7 @@ func NewMock(cfg MockConfig) (*Mock, error) {
 		name:     cfg.Name,
 		caps:     cfg.Capabilities,
 		pollable: cfg.Pollable,
+		check:    cfg.Validate,
 		tasks:    make(map[string]task),
 	}, nil
 }
@@ -94,9 +105,8 @@ func (m *Mock) Capabilities(p provider.Platform) provider.Capabilities {
 	return c
 }
 
-// Send validates r as a real provider would (Request.Validate, then the
-// platform's Audiences and MaxTokens) and fails with an InvalidRequest error
-// naming the field, recording nothing. A ctx that is already done gives a
+// Send validates r as a real provider would, with the checks of Validate,
+// and fails with the error Validate returns, recording nothing. A ctx that is already done gives a
 // Temporary error, recording nothing. Otherwise Send records a copy of r,
 // counts a call and answers from the script (see Mock).
 //
@@ -128,7 +138,19 @@ func (m *Mock) Send(ctx context.Context, r *provider.Request) (*provider.Receipt
 	return m.receipt(r.Platform, r.Audience.Kind, res.Receipt), nil
 }
 
-// validate checks r against the contract and this Mock's capabilities.
+// Validate returns the error Send would return for r before recording it,
+// or nil when Send would pass r on to its script. It checks, in order:
+// Request.Validate; that the platform's Capabilities list the audience
+// kind; at most MaxTokens tokens; when MaxPayloadBytes is set, that the
+// content fits in it (see MockConfig.Capabilities); and then
+// MockConfig.Validate, if set. Refusals are InvalidRequest errors of this
+// Mock, Op "validate", naming the field by its Request path.
+//
+// Validate records nothing, consumes no scripted result, never blocks and
+// is safe for concurrent use, as provider.Validator requires.
+func (m *Mock) Validate(r *provider.Request) error { return m.validate(r) }
+
+// validate checks r against the contract and this Mock's configuration.
 func (m *Mock) validate(r *provider.Request) error {
 	if err := r.Validate(); err != nil {
 		return m.own(err)
@@ -140,7 +162,60 @@ func (m *Mock) validate(r *provider.Request) error {
 	if r.Audience.Kind == provider.AudienceTokens && len(r.Audience.Tokens) > caps.MaxTokens {
 		return m.invalid("validate", "audience.tokens", fmt.Sprintf("has %d tokens, more than the %d one send accepts", len(r.Audience.Tokens), caps.MaxTokens))
 	}
-	return nil
+	if limit := caps.MaxPayloadBytes; limit > 0 {
+		if size := ContentBytes(&r.Notification); size > limit {
+			field, part := largestPart(&r.Notification)
+			return m.invalid("validate", field, fmt.Sprintf("takes %d of %d content bytes; %s accepts at most %d on %s",
+				part, size, m.name, limit, r.Platform))
+		}
+	}
+	if m.check == nil {
+		return nil
+	}
+	err := m.check(r)
+	if err == nil {
+		return nil
+	}
+	var pe *provider.Error
+	if errors.As(err, &pe) {
+		return m.own(err)
+	}
+	return m.wrap("validate", provider.InvalidRequest, err)
+}
+
+// ContentBytes is the size the Mock holds against MaxPayloadBytes: the
+// bytes of the title, subtitle and body, and of every extras key and value.
+// A real vendor counts its encoded payload, which is larger; the Mock counts
+// only what the caller wrote, so a test can aim at the limit exactly.
+func ContentBytes(n *provider.Notification) int {
+	size := len(n.Title) + len(n.Subtitle) + len(n.Body)
+	for k, v := range n.Extras {
+		size += len(k) + len(v)
+	}
+	return size
+}
+
+// largestPart names the part of n that takes the most of ContentBytes, and
+// its size. Ties go to the first of body, title, subtitle, extras.
+func largestPart(n *provider.Notification) (field string, size int) {
+	extras := 0
+	for k, v := range n.Extras {
+		extras += len(k) + len(v)
+	}
+	field, size = "notification.body", len(n.Body)
+	for _, pt := range []struct {
+		field string
+		size  int
+	}{
+		{"notification.title", len(n.Title)},
+		{"notification.subtitle", len(n.Subtitle)},
+		{"notification.extras", extras},
+	} {
+		if pt.size > size {
+			field, size = pt.field, pt.size
+		}
+	}
+	return field, size
 }
 
 // dequeue pops the next scripted Result. m.mu must be held.

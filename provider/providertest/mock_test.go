@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +39,10 @@ func TestMockSendRefuses(t *testing.T) {
 			provider.Android: {MaxTokens: 2, Audiences: []provider.AudienceKind{provider.AudienceTokens}},
 		},
 	}
+	limited := providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{
+		provider.Android: {MaxTokens: 1, MaxPayloadBytes: 12, Audiences: []provider.AudienceKind{provider.AudienceTokens}},
+	}}
+	checked := providertest.MockConfig{Validate: refuseAPS}
 	tests := []struct {
 		name      string
 		cfg       providertest.MockConfig
@@ -51,13 +56,24 @@ func TestMockSendRefuses(t *testing.T) {
 		{"unsupported audience", narrow, audienceRequest(provider.Audience{Kind: provider.AudienceBroadcast}), "audience.kind"},
 		{"too many tokens", narrow, tokenRequest("a", "b", "c"), "audience.tokens"},
 		{"too many tokens by default", providertest.MockConfig{}, tokenRequest(tooManyTokens()...), "audience.tokens"},
+		{"body over the payload limit", limited, contentRequest("t", "", strings.Repeat("b", 12), nil), "notification.body"},
+		{"title over the payload limit", limited, contentRequest(strings.Repeat("t", 9), "", "bbbb", nil), "notification.title"},
+		{"subtitle over the payload limit", limited, contentRequest("t", strings.Repeat("s", 11), "b", nil), "notification.subtitle"},
+		{"extras over the payload limit", limited, contentRequest("t", "", "b", map[string]string{"kkkkk": "vvvvv", "k": "v"}), "notification.extras"},
+		{"a tie goes to the body", limited, contentRequest("ttttttt", "", "bbbbbbb", nil), "notification.body"},
+		{"refused by the check", checked, contentRequest("t", "", "b", map[string]string{"aps": "x"}), `notification.extras["aps"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newMock(t, tt.cfg)
 			m.Enqueue(providertest.Result{Receipt: &provider.Receipt{ID: "scripted"}})
 
+			verr := m.Validate(tt.req)
+			require.ErrorIs(t, verr, provider.InvalidRequest)
+			assert.Equal(t, tt.wantField, provider.FieldOf(verr))
+
 			rc, err := m.Send(t.Context(), tt.req)
+			assert.Equal(t, verr, err, "Send refuses with the error of Validate")
 			assert.Nil(t, rc)
 			require.ErrorIs(t, err, provider.InvalidRequest)
 			assert.Equal(t, tt.wantField, provider.FieldOf(err))
@@ -69,6 +85,85 @@ func TestMockSendRefuses(t *testing.T) {
 			assert.Zero(t, m.Calls(), "a refused request never reaches the script")
 			assert.Empty(t, m.Requests())
 			assert.Equal(t, 1, m.Pending(), "a refused request consumes no scripted result")
+		})
+	}
+}
+
+// contentRequest returns a valid Android request to one token with the
+// given content.
+func contentRequest(title, subtitle, body string, extras map[string]string) *provider.Request {
+	r := tokenRequest("a")
+	r.Notification = provider.Notification{Title: title, Subtitle: subtitle, Body: body, Extras: extras}
+	return r
+}
+
+// refuseAPS is a MockConfig.Validate that refuses the extras key "aps", as
+// a vendor that reserves it would.
+func refuseAPS(r *provider.Request) error {
+	if _, ok := r.Notification.Extras["aps"]; ok {
+		return provider.Invalid(`notification.extras["aps"]`, "is reserved")
+	}
+	return nil
+}
+
+func TestMockValidateAccepts(t *testing.T) {
+	limited := providertest.MockConfig{
+		Capabilities: map[provider.Platform]provider.Capabilities{
+			provider.Android: {MaxTokens: 1, MaxPayloadBytes: 12, Audiences: []provider.AudienceKind{provider.AudienceTokens}},
+		},
+		Validate: refuseAPS,
+	}
+	tests := []struct {
+		name string
+		cfg  providertest.MockConfig
+		req  *provider.Request
+	}{
+		{"default config, any size", providertest.MockConfig{}, contentRequest("t", "", strings.Repeat("b", 1<<16), nil)},
+		{"content of exactly the limit", limited, contentRequest("tt", "s", "bbb", map[string]string{"kk": "vvvv"})},
+		{"the check passes", limited, contentRequest("t", "", "b", map[string]string{"apns": "x"})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMock(t, tt.cfg)
+			m.Enqueue(providertest.Result{Receipt: &provider.Receipt{ID: "scripted"}})
+			require.NoError(t, m.Validate(tt.req))
+			assert.Zero(t, m.Calls(), "Validate records nothing")
+			assert.Equal(t, 1, m.Pending(), "Validate consumes no scripted result")
+
+			rc, err := m.Send(t.Context(), tt.req)
+			require.NoError(t, err)
+			assert.Equal(t, "scripted", rc.ID)
+		})
+	}
+}
+
+func TestMockValidateCheckErrors(t *testing.T) {
+	plain := errors.New("vendor says no")
+	tests := []struct {
+		name     string
+		check    func(*provider.Request) error
+		wantKind provider.Kind
+		field    string
+	}{
+		{"field error", func(*provider.Request) error { return provider.Invalid("notification.sound", "unknown") },
+			provider.InvalidRequest, "notification.sound"},
+		{"another kind is kept", func(*provider.Request) error {
+			return &provider.Error{Kind: provider.Auth, Err: &provider.FieldError{Field: "platform", Reason: "not configured"}}
+		}, provider.Auth, "platform"},
+		{"plain error is wrapped", func(*provider.Request) error { return plain }, provider.InvalidRequest, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMock(t, providertest.MockConfig{Name: "checked", Validate: tt.check})
+			err := m.Validate(tokenRequest("a"))
+			require.ErrorIs(t, err, tt.wantKind)
+			assert.Equal(t, tt.field, provider.FieldOf(err))
+			var pe *provider.Error
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, "checked", pe.Provider, "the Mock names itself on the check's errors")
+			_, serr := m.Send(t.Context(), tokenRequest("a"))
+			assert.Equal(t, err, serr)
+			assert.Zero(t, m.Calls())
 		})
 	}
 }

@@ -22,6 +22,14 @@ import (
 //   - rejects MaxTokens+1 tokens, every Request.Validate failure and
 //     unsupported audiences as InvalidRequest errors naming a field, before
 //     any delivering call;
+//   - refuses, before any delivering call, a body one byte over
+//     Capabilities.MaxPayloadBytes (when positive) as InvalidRequest naming
+//     "notification.body", its largest part;
+//   - when it is a provider.Validator: accepts with Validate, without a
+//     delivering call and without modifying it, a request Send accepts;
+//     refuses with Validate, without a delivering call, every request above
+//     that Send must refuse, and Send then refuses it as InvalidRequest
+//     naming the same field; and serves Validate from 16 goroutines at once;
 //   - reports every fault the backend can produce with the matching Kind,
 //     through errors.Is and provider.KindOf, after exactly one delivering
 //     call (no internal retry), and recovers on the next Send;
@@ -48,6 +56,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 	t.Run("MaxTokens", s.testMaxTokens)
 	t.Run("Invalid", s.testInvalid)
 	t.Run("Unsupported", s.testUnsupported)
+	t.Run("PayloadLimit", s.testPayloadLimit)
+	t.Run("Validate", s.testValidate)
 	t.Run("Faults", s.testFaults)
 	t.Run("ContextDoneBefore", s.testContextDoneBefore)
 	t.Run("ContextCanceledWhileStalled", s.testCanceledWhileStalled)

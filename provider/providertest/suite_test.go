@@ -24,12 +24,13 @@ const brokenEnv = "PROVIDERTEST_BROKEN"
 // optional; a nil hook keeps the Mock's behaviour.
 type broken struct {
 	*providertest.Mock
-	send   func(b *broken, ctx context.Context, r *provider.Request) (*provider.Receipt, error)
-	caps   func(b *broken, p provider.Platform) provider.Capabilities
-	status func(b *broken, ctx context.Context, p provider.Platform, id string) (*provider.Status, error)
-	cancel func(b *broken, ctx context.Context, p provider.Platform, id string) error
-	name   func(b *broken) string
-	shared []provider.AudienceKind
+	send     func(b *broken, ctx context.Context, r *provider.Request) (*provider.Receipt, error)
+	caps     func(b *broken, p provider.Platform) provider.Capabilities
+	status   func(b *broken, ctx context.Context, p provider.Platform, id string) (*provider.Status, error)
+	cancel   func(b *broken, ctx context.Context, p provider.Platform, id string) error
+	validate func(b *broken, r *provider.Request) error
+	name     func(b *broken) string
+	shared   []provider.AudienceKind
 }
 
 func (b *broken) Name() string {
@@ -65,6 +66,13 @@ func (b *broken) Cancel(ctx context.Context, p provider.Platform, id string) err
 		return b.cancel(b, ctx, p, id)
 	}
 	return b.Mock.Cancel(ctx, p, id)
+}
+
+func (b *broken) Validate(r *provider.Request) error {
+	if b.validate != nil {
+		return b.validate(b, r)
+	}
+	return b.Mock.Validate(r)
 }
 
 // brokenCase is a broken provider, or a broken harness, and the subtest of
@@ -183,6 +191,55 @@ func brokenCases() []brokenCase {
 		{name: "cancels with plain errors", wantFail: "Cancel/ios/ContextDone", wantMsg: "does not wrap a *provider.Error", wrap: broken{
 			cancel: func(_ *broken, ctx context.Context, _ provider.Platform, _ string) error {
 				return ctx.Err()
+			},
+		}},
+		{name: "ignores its payload limit", wantFail: "PayloadLimit/android", wantMsg: "a refused Send must not return a receipt", wrap: broken{
+			caps: func(b *broken, p provider.Platform) provider.Capabilities {
+				c := b.Mock.Capabilities(p)
+				c.MaxPayloadBytes = 100
+				return c
+			},
+		}},
+		{name: "validates nothing", wantFail: "Validate/ios/Refused/EmptyToken", wantMsg: "Validate accepted a request that Send refuses", wrap: broken{
+			validate: func(*broken, *provider.Request) error { return nil },
+		}},
+		{name: "validates against the wrong limit", wantFail: "Validate/android/Refused/OneTokenTooMany", wantMsg: "Validate accepted a request that Send refuses", wrap: broken{
+			validate: func(b *broken, r *provider.Request) error {
+				if r != nil && len(r.Audience.Tokens) > 1 {
+					r = &provider.Request{Platform: r.Platform, Audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: r.Audience.Tokens[:1]}, Notification: r.Notification}
+				}
+				return b.Mock.Validate(r)
+			},
+		}},
+		{name: "validates naming another field", wantFail: "Validate/ios/Refused/NoContent", wantMsg: "Send must refuse naming the field Validate named", wrap: broken{
+			validate: func(b *broken, r *provider.Request) error {
+				if err := b.Mock.Validate(r); err != nil {
+					return provider.Invalid("request", "refused")
+				}
+				return nil
+			},
+		}},
+		{name: "validates with a plain error", wantFail: "Validate/android/Refused/NoPlatform", wantMsg: "does not wrap a *provider.Error", wrap: broken{
+			validate: func(b *broken, r *provider.Request) error {
+				if err := b.Mock.Validate(r); err != nil {
+					return errors.New(err.Error())
+				}
+				return nil
+			},
+		}},
+		{name: "refuses valid requests in Validate", wantFail: "Validate/ios/Valid", wantMsg: "Validate refused a request that Send must accept", wrap: broken{
+			validate: func(*broken, *provider.Request) error { return provider.Invalid("request", "refused") },
+		}},
+		{name: "sends from Validate", wantFail: "Validate/ios/Valid", wantMsg: "Validate must not make a delivering call", wrap: broken{
+			validate: func(b *broken, r *provider.Request) error {
+				_, _ = b.Mock.Send(context.Background(), r)
+				return b.Mock.Validate(r)
+			},
+		}},
+		{name: "modifies the request in Validate", wantFail: "Validate/android/Valid", wantMsg: "Validate must not modify the request", wrap: broken{
+			validate: func(b *broken, r *provider.Request) error {
+				r.Notification.Extras["providertest"] = "changed"
+				return b.Mock.Validate(r)
 			},
 		}},
 		{name: "harness without Calls", wantFail: "Name", wantMsg: "Harness.Calls is required",
