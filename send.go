@@ -201,6 +201,9 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	if len(ds) == 0 {
 		return nil, ErrNoDevices
 	}
+	if err := s.check(msg, ds); err != nil {
+		return nil, err
+	}
 	return s.record(ctx, msg, ds, devices, skipped)
 }
 
@@ -234,7 +237,56 @@ func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 		DedupeKey: b.DedupeKey, ExpireAt: s.expireAt(now, b.ExpireAt),
 	}
 	d := s.newDelivery(p.Name(), string(pl), 0, registry.AudienceBroadcast, nil, newNonce()+"-0", newNonce(), now, msg.ExpireAt)
+	if err := s.check(msg, []*registry.Delivery{d}); err != nil {
+		return nil, err
+	}
 	return s.record(ctx, msg, []*registry.Delivery{d}, 0, 0)
+}
+
+// check asks each provider that can check a request without sending it
+// (provider.Validator) whether it would refuse msg, once per provider and
+// platform of ds, before anything is stored: what a vendor refuses for
+// every device of a platform (a payload over its limit, a reserved extra
+// key) is a *FieldError naming the input field — title, content, extra,
+// expire_at — and nothing is recorded. A refusal of the audience (one
+// device's token) is not the message's fault: that delivery fails, or is
+// split, when it is sent.
+func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) error {
+	type group struct{ provider, platform string }
+	seen := map[group]bool{}
+	for _, d := range ds {
+		g := group{d.Provider, d.Platform}
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		v, ok := s.providers[d.Provider].(provider.Validator)
+		if !ok {
+			continue
+		}
+		err := v.Validate(s.request(msg, d))
+		var fe *provider.FieldError
+		if provider.KindOf(err) != provider.InvalidRequest || !errors.As(err, &fe) || strings.HasPrefix(fe.Field, "audience") {
+			continue // accepted, or not the message's fault: Send will tell
+		}
+		return invalid(inputField(fe.Field), "%s refuses it for %s: %s", d.Provider, d.Platform, fe.Reason)
+	}
+	return nil
+}
+
+// inputField names the Message field behind a provider.Request field.
+func inputField(f string) string {
+	switch {
+	case f == "notification.title":
+		return "title"
+	case f == "notification.body":
+		return "content"
+	case strings.HasPrefix(f, "notification.extras"):
+		return "extra"
+	case f == "expire_time":
+		return "expire_at"
+	}
+	return f
 }
 
 // existing returns the result for a push already recorded under key.

@@ -1,0 +1,97 @@
+package push_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/umeng/umengtest"
+)
+
+// TestPushRefusedByTheVendorIsAFieldErrorBeforeAnyWrite: what Umeng would
+// refuse for every device of a platform is a 400 naming the input field,
+// with nothing recorded and nothing sent.
+func TestPushRefusedByTheVendorIsAFieldErrorBeforeAnyWrite(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, fake := umengService(t, clk)
+	iosTok, androidTok := umengtest.IOSToken("v-ios"), umengtest.AndroidToken("v-android")
+	for _, d := range []push.Device{
+		{UserNum: "both", UUID: "iphone", Platform: "ios", PushToken: iosTok},
+		{UserNum: "both", UUID: "mate", Platform: "android", PushToken: androidTok},
+		{UserNum: "droid", UUID: "mate2", Platform: "android", PushToken: umengtest.AndroidToken("v-android2")},
+	} {
+		_, err := svc.RegisterDevice(t.Context(), d)
+		require.NoError(t, err)
+	}
+	long := strings.Repeat("长", 1000) // 3,000 bytes: over both platforms' payload limits
+	for _, tt := range []struct {
+		name  string
+		msg   push.Message
+		field string
+	}{
+		{"content over the payload limit", push.Message{UserNums: []string{"both"}, Title: "t", Content: long}, "content"},
+		{"title over the payload limit", push.Message{UserNums: []string{"droid"}, Title: long, Content: "c"}, "title"},
+		{"extra aps reserved on iOS", push.Message{UserNums: []string{"both"}, Title: "t", Content: "c", Extra: map[string]string{"aps": "x"}}, "extra"},
+		{"extra d reserved on iOS", push.Message{UserNums: []string{"both"}, Title: "t", Content: "c", Extra: map[string]string{"d": "x"}}, "extra"},
+		{"extra p reserved on iOS", push.Message{UserNums: []string{"both"}, Title: "t", Content: "c", Extra: map[string]string{"p": "x"}}, "extra"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.Push(t.Context(), tt.msg)
+			var fe *push.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.field, fe.Field, "%v", err)
+			assert.ErrorIs(t, err, push.ErrInvalid)
+		})
+	}
+	_, err := svc.Broadcast(t.Context(), push.Broadcast{Platform: "ios", Title: "t", Content: long})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "content", fe.Field)
+
+	_, err = svc.PushStatus(t.Context(), 1)
+	require.ErrorIs(t, err, registry.ErrNotFound, "nothing was recorded")
+	assert.Empty(t, fake.Requests(), "nothing was sent")
+
+	// What only iOS reserves is fine for Android alone.
+	res, err := svc.Push(t.Context(), push.Message{UserNums: []string{"droid"}, Title: "t", Content: "c", Extra: map[string]string{"d": "x"}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Accepted())
+}
+
+// TestHTTPPushRefusedByTheVendor: the same refusal through the HTTP API is
+// a 400 whose code names the field.
+func TestHTTPPushRefusedByTheVendor(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, fake := umengService(t, clk)
+	_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "iphone", Platform: "ios", PushToken: umengtest.IOSToken("h")})
+	require.NoError(t, err)
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	for body, code := range map[string]string{
+		`{"user_num":"u1","title":"t","content":"` + strings.Repeat("x", 2100) + `"}`: "invalid_content",
+		`{"user_num":"u1","title":"t","content":"c","extra":{"aps":"1"}}`:             "invalid_extra",
+	} {
+		resp, err := http.Post(srv.URL+push.PathPushMessage, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		var got struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, code, got.Error.Code, got.Error.Message)
+	}
+	assert.Empty(t, fake.Requests())
+	_, err = svc.PushStatus(t.Context(), 1)
+	require.ErrorIs(t, err, registry.ErrNotFound)
+}
