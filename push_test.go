@@ -833,3 +833,43 @@ func (o onePlatform) Capabilities(p provider.Platform) provider.Capabilities {
 	}
 	return o.Mock.Capabilities(p)
 }
+
+// countingTargets counts the ListTargets calls of a store and the most
+// users one call named.
+type countingTargets struct {
+	registry.Store
+	mu       sync.Mutex
+	calls    int
+	maxUsers int
+}
+
+func (c *countingTargets) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	c.mu.Lock()
+	c.calls++
+	c.maxUsers = max(c.maxUsers, len(q.UserNums))
+	c.mu.Unlock()
+	return c.Store.ListTargets(ctx, q)
+}
+
+// TestPushCollectsTargetsInLinearTime: a push to many users asks the store
+// for the targets of at most 500 users at a time, and pages through each
+// chunk once: the number of queries grows with the audience, not with its
+// square.
+func TestPushCollectsTargetsInLinearTime(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	const users = 2600 // 6 chunks: 5 of 500 (one page each), one of 100
+	var nums []string
+	for i := range users {
+		u := fmt.Sprintf("u%05d", i)
+		nums = append(nums, u)
+		f.register(t, u, "d"+u, "android", "tok"+u)
+	}
+	cs := &countingTargets{Store: f.store}
+	svc, err := push.New(push.Config{Store: cs, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	res, err := svc.Push(t.Context(), push.Message{UserNums: nums, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, users, res.Devices)
+	assert.LessOrEqual(t, cs.maxUsers, 500, "users per query")
+	assert.Equal(t, 12, cs.calls, "one page and one empty page per chunk of 500 users")
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -135,39 +136,9 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 		return r, err
 	}
 
-	type group struct{ provider, platform string }
-	tokens := map[group][]string{}
-	seen := map[group]map[string]bool{}
-	skipped := 0
-	for after := int64(0); ; {
-		page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: users, AfterUserDeviceID: after})
-		if err != nil {
-			return nil, fmt.Errorf("push: list targets: %w", err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, t := range page {
-			name := t.PushPlatform
-			if name == "" {
-				name = s.def
-			}
-			platform := strings.ToLower(strings.TrimSpace(t.Platform))
-			token := strings.TrimSpace(t.Token)
-			if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
-				skipped++ // a row no configured vendor takes: never fail the push for it
-				continue
-			}
-			g := group{name, platform}
-			if seen[g] == nil {
-				seen[g] = map[string]bool{}
-			}
-			if !seen[g][token] {
-				seen[g][token] = true
-				tokens[g] = append(tokens[g], token)
-			}
-		}
-		after = page[len(page)-1].UserDeviceID
+	tokens, skipped, err := s.targets(ctx, users)
+	if err != nil {
+		return nil, err
 	}
 	if skipped > 0 {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",
@@ -183,17 +154,21 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	}
 	nonce := newNonce()
 	claim := newNonce()
+	// The claims' leases start now, after the targets were collected, not
+	// when the call began: a large audience must not use up the lease of
+	// the calls that send it.
+	claimed := s.now()
 	var ds []*registry.Delivery
 	devices := 0
 	for _, name := range s.names {
 		for _, pl := range provider.Platforms() {
-			toks := tokens[group{name, string(pl)}]
+			toks := tokens[target{name, string(pl)}]
 			devices += len(toks)
 			max := s.providers[name].Capabilities(pl).MaxTokens
 			for seq := 0; len(toks) > 0; seq++ {
 				n := min(max, len(toks))
 				ds = append(ds, s.newDelivery(name, string(pl), seq, registry.AudienceTokens, toks[:n:n],
-					fmt.Sprintf("%s-%d", nonce, len(ds)), claim, now, msg.ExpireAt))
+					fmt.Sprintf("%s-%d", nonce, len(ds)), claim, claimed, msg.ExpireAt))
 				toks = toks[n:]
 			}
 		}
@@ -205,6 +180,57 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 		return nil, err
 	}
 	return s.record(ctx, msg, ds, devices, skipped)
+}
+
+// target is a provider and a platform: the deliveries of a push are
+// grouped by them.
+type target struct{ provider, platform string }
+
+// targetChunk bounds the users of one ListTargets query, so that a push
+// to many users pages through each chunk of them once: the cost of
+// collecting targets grows with the audience, not with its square.
+const targetChunk = 500
+
+// targets collects the distinct usable tokens of the users' active
+// devices, by provider and platform, and counts the devices skipped
+// because no configured provider serves them or their token is unusable.
+func (s *Service) targets(ctx context.Context, users []string) (map[target][]string, int, error) {
+	tokens := map[target][]string{}
+	seen := map[target]map[string]bool{}
+	skipped := 0
+	for chunk := range slices.Chunk(users, targetChunk) {
+		for after := int64(0); ; {
+			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after})
+			if err != nil {
+				return nil, 0, fmt.Errorf("push: list targets: %w", err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, t := range page {
+				name := t.PushPlatform
+				if name == "" {
+					name = s.def
+				}
+				platform := strings.ToLower(strings.TrimSpace(t.Platform))
+				token := strings.TrimSpace(t.Token)
+				if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
+					skipped++ // a row no configured vendor takes: never fail the push for it
+					continue
+				}
+				g := target{name, platform}
+				if seen[g] == nil {
+					seen[g] = map[string]bool{}
+				}
+				if !seen[g][token] {
+					seen[g][token] = true
+					tokens[g] = append(tokens[g], token)
+				}
+			}
+			after = page[len(page)-1].UserDeviceID
+		}
+	}
+	return tokens, skipped, nil
 }
 
 // Broadcast records and sends a push to every device of b.Platform through
