@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -20,12 +21,12 @@ const (
 // sendClaimed sends deliveries this instance has claimed, at most
 // SendConcurrency vendor calls at a time, and returns their outcomes in the
 // order given (a delivery split into parts is replaced by its parts'
-// outcomes). A delivery is sent only while ctx is live and its lease still
-// covers a whole vendor call (SendTimeout, enforced) and the writing of
-// its outcome (WriteTimeout); otherwise its claim is released at once,
-// without spending the attempt, so that this or another instance sends it
-// in the next pass rather than after the lease runs out, and never at the
-// same time.
+// outcomes). A delivery is sent only while ctx is live, and only once its
+// lease covers a whole vendor call (SendTimeout, enforced) and the writing
+// of its outcome (WriteTimeout), renewing it when it does not (see renew).
+// A delivery not sent is released at once, without spending the attempt,
+// so that this or another instance sends it in the next pass rather than
+// after the lease runs out, and never at the same time.
 func (s *Service) sendClaimed(ctx context.Context, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
 	return s.sendWith(ctx, make(chan struct{}, s.conc), msgOf, ds)
 }
@@ -38,9 +39,22 @@ func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(in
 	var wg sync.WaitGroup
 	for i, d := range ds {
 		sem <- struct{}{}
-		if why := s.cannotSend(ctx, d); why != "" {
+		if ctx.Err() != nil {
 			<-sem
-			out[i] = []DeliveryOutcome{s.release(ctx, d, why)}
+			out[i] = []DeliveryOutcome{s.release(ctx, d, "stopping")}
+			continue
+		}
+		if err := s.renew(ctx, d); err != nil {
+			<-sem
+			if errors.Is(err, registry.ErrClaimLost) {
+				// Another instance holds it now: its outcome is theirs to
+				// write.
+				o := outcomeOf(d, nil)
+				o.Deferred = true
+				out[i] = []DeliveryOutcome{o}
+				continue
+			}
+			out[i] = []DeliveryOutcome{s.release(ctx, d, "its lease could not be renewed: "+err.Error())}
 			continue
 		}
 		wg.Add(1)
@@ -57,15 +71,19 @@ func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(in
 	return flat
 }
 
-// cannotSend says why a claimed delivery must not be sent now, or "".
-func (s *Service) cannotSend(ctx context.Context, d *registry.Delivery) string {
-	if ctx.Err() != nil {
-		return "stopping"
+// renew takes the claim of d for its vendor call: when less of its lease
+// is left than a whole call (SendTimeout) and the writing of its outcome
+// (WriteTimeout), the lease is renewed for a full Lease from now. So a
+// delivery claimed long ago (a large push, a slow batch) is still sent by
+// its holder, and no other instance can claim it while the call is in
+// flight. It fails with registry.ErrClaimLost when another instance took
+// the delivery over.
+func (s *Service) renew(ctx context.Context, d *registry.Delivery) error {
+	now := s.now()
+	if d.LeaseUntil != nil && d.LeaseUntil.Sub(now) >= s.sendTimeout+s.writeTO {
+		return nil
 	}
-	if d.LeaseUntil != nil && d.LeaseUntil.Sub(s.now()) < s.sendTimeout+s.writeTO {
-		return "too little of the lease is left for a vendor call"
-	}
-	return ""
+	return s.store.RenewDelivery(ctx, d, now.Add(s.lease))
 }
 
 // release gives a claimed delivery back untried: due at once, the claim's

@@ -450,7 +450,58 @@ func TestParseExtra(t *testing.T) {
 	assert.Equal(t, map[string]string{"extra": "[1]"}, push.ParseExtra("[1]"))
 }
 
-func TestRetryPendingSkipsDeliveriesWhoseLeaseRanOut(t *testing.T) {
+// TestRetryPendingLeavesDeliveriesAnotherInstanceTook: a batch of three
+// outlives its lease (each call takes a whole SendTimeout). The second
+// delivery's lease is renewed before its call; while that call is in
+// flight, the third's original lease runs out and another instance claims
+// it. The first instance's renewal then fails on the new claim, so it leaves
+// that delivery to its new holder instead of sending it too.
+func TestRetryPendingLeavesDeliveriesAnotherInstanceTook(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.SendConcurrency = 1
+		c.Lease = time.Minute
+		c.SendTimeout = 30 * time.Second
+	})
+	for _, u := range []string{"u1", "u2", "u3"} {
+		f.register(t, u, "d"+u, "ios", "tok"+u)
+	}
+	f.mock.FailNext(3, f.mock.Err(provider.Temporary, ""))
+	for _, u := range []string{"u1", "u2", "u3"} {
+		_, err := f.svc.Push(ctx, push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+	}
+	f.clk.Advance(time.Hour)
+	var taken []registry.Delivery
+	calls := 0
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		calls++
+		f.clk.Advance(30 * time.Second) // a whole SendTimeout
+		if calls == 2 {
+			var err error
+			taken, err = f.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: f.clk.Now(), Limit: 10, Lease: time.Minute, Kind: registry.ClaimSend})
+			if err != nil {
+				return nil, err
+			}
+		}
+		return &provider.Receipt{ID: "x", Provider: "umeng", Platform: r.Platform}, nil
+	})
+	n, err := f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "all three claimed")
+	require.Len(t, taken, 1, "the other instance took only the one not yet sent")
+	assert.Equal(t, 2, calls, "the first instance sent two; the third is the new holder's")
+	ds, err := f.store.ListDeliveries(ctx, taken[0].PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, taken[0].ClaimToken, ds[0].ClaimToken, "left untouched for its new holder")
+	assert.Equal(t, registry.DeliveryPending, ds[0].State)
+}
+
+// TestRetryPendingRenewsAnExpiredLeaseNobodyTook: a batch outlives its
+// lease, but no other instance claimed the rest: the renewal proves it, and
+// the pass sends them all.
+func TestRetryPendingRenewsAnExpiredLeaseNobodyTook(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
 		c.SendConcurrency = 1
@@ -460,28 +511,29 @@ func TestRetryPendingSkipsDeliveriesWhoseLeaseRanOut(t *testing.T) {
 	f.register(t, "u1", "d1", "ios", "tok1")
 	f.register(t, "u2", "d2", "ios", "tok2")
 	f.mock.FailNext(2, f.mock.Err(provider.Temporary, ""))
-	_, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
-	require.NoError(t, err)
-	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u2"}, Title: "t", Content: "c"})
-	require.NoError(t, err)
-
+	for _, u := range []string{"u1", "u2"} {
+		_, err := f.svc.Push(ctx, push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+	}
 	f.clk.Advance(time.Hour)
 	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
-		f.clk.Advance(2 * time.Minute) // a slow vendor: longer than the lease
+		f.clk.Advance(2 * time.Minute) // longer than the lease
 		return &provider.Receipt{ID: "x", Provider: "umeng", Platform: r.Platform}, nil
 	})
 	n, err := f.svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
-	assert.Equal(t, 2, n, "both claimed")
-	assert.Equal(t, 3, f.mock.Calls(), "two failed first sends, then only one retry: the other lease ran out")
-
+	assert.Equal(t, 2, n)
+	assert.Equal(t, 4, f.mock.Calls(), "both retried in this pass")
 	n, err = f.svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
-	assert.Equal(t, 1, n, "the skipped delivery is claimable again")
-	assert.Equal(t, 4, f.mock.Calls())
+	assert.Zero(t, n)
 }
 
-func TestPushReleasesChunksWhenTheLeaseRunsShort(t *testing.T) {
+// TestPushRenewsTheLeaseOfEachCall: a slow vendor eats the lease the
+// deliveries were created with. Each delivery's claim is renewed just
+// before its call, so the Push call sends every one of them itself, each
+// exactly once, and no lease runs out while its call is in flight.
+func TestPushRenewsTheLeaseOfEachCall(t *testing.T) {
 	ctx := context.Background()
 	caps := provider.Capabilities{MaxTokens: 1, Audiences: []provider.AudienceKind{provider.AudienceTokens}}
 	f := newFixture(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{provider.IOS: caps, provider.Android: caps}},
@@ -489,34 +541,44 @@ func TestPushReleasesChunksWhenTheLeaseRunsShort(t *testing.T) {
 	for i := range 3 {
 		f.register(t, fmt.Sprintf("u%d", i), fmt.Sprintf("d%d", i), "ios", fmt.Sprintf("tok%d", i))
 	}
+	var leaseLeft []time.Duration // of each delivery, when its slow call returns
 	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
-		f.clk.Advance(45 * time.Second) // a slow vendor eats most of the lease
+		f.clk.Advance(45 * time.Second) // a slow vendor eats most of a lease
+		ds, err := f.store.ListDeliveries(ctx, 1)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			if d.IdempotencyKey == r.IdempotencyKey && d.LeaseUntil != nil {
+				leaseLeft = append(leaseLeft, d.LeaseUntil.Sub(f.clk.Now()))
+			}
+		}
 		return &provider.Receipt{ID: "x", Provider: "umeng", Platform: r.Platform}, nil
 	})
 	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u0", "u1", "u2"}, Title: "t", Content: "c"})
 	require.NoError(t, err)
 	require.Len(t, res.Deliveries, 3)
-	assert.Equal(t, 1, res.Accepted())
-	assert.Equal(t, 2, res.Pending())
-	assert.True(t, res.Deliveries[1].Deferred && res.Deliveries[2].Deferred, "not sent with less than SendTimeout of lease left")
-	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
-	require.NoError(t, err)
-	for _, d := range ds[1:] {
-		assert.Equal(t, 0, d.Attempts, "a released claim spends no attempt")
-		assert.Empty(t, d.ClaimToken, "released at once, not left to expire")
+	assert.Equal(t, 3, res.Accepted(), "all sent by the Push call")
+	for _, d := range res.Deliveries {
+		assert.False(t, d.Deferred)
+	}
+	require.Len(t, leaseLeft, 3)
+	for i, left := range leaseLeft {
+		assert.Positive(t, left, "delivery %d was still held when its call returned", i)
 	}
 	n, err := f.svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
-	assert.Equal(t, 2, n, "due at once for the next pass")
-	assert.Equal(t, 2, f.mock.Calls(), "the slow vendor ate this claim's lease too: one more released")
-	n, err = f.svc.RetryPending(ctx, 10)
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
+	assert.Zero(t, n, "nothing left for the next pass")
 	sent := map[string]int{}
 	for _, r := range f.mock.Requests() {
 		sent[r.Audience.Tokens[0]]++
 	}
 	assert.Equal(t, map[string]int{"tok0": 1, "tok1": 1, "tok2": 1}, sent, "each chunk sent exactly once")
+	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	for _, d := range ds {
+		assert.Equal(t, 1, d.Attempts)
+	}
 	st, err := f.svc.PushStatus(ctx, res.PushMessageID)
 	require.NoError(t, err)
 	assert.Equal(t, registry.RetSuccess, st.IOS.Ret)

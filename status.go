@@ -38,8 +38,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // RetryPending claims up to limit deliveries that are due for a send (a
 // failed attempt's retry, one whose sender died before recording the
 // outcome, or one released for lack of lease) and sends them with their
-// original idempotency keys. It returns how many it claimed; those it
-// could not send in time are released, due at once.
+// original idempotency keys, renewing each claim before its call when the
+// rest of the lease would not cover it. It returns how many it claimed;
+// those it did not send (ctx ended first) are released, due at once, and
+// any another instance took over meanwhile are left to it.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
 	if err != nil {

@@ -1,6 +1,9 @@
 package registry
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Devices registers devices and links them to users.
 type Devices interface {
@@ -75,6 +78,14 @@ type PushMessages interface {
 	// (SanitizeText), or the outcome is lost and the delivery is sent again
 	// once its lease runs out.
 	FinishDelivery(ctx context.Context, d *Delivery) error
+	// RenewDelivery extends the lease of the delivery d claims to
+	// leaseUntil, only while d.ClaimToken still holds it (otherwise
+	// ErrClaimLost, nothing written), and sets d.LeaseUntil. A holder renews
+	// just before a vendor call that the rest of its lease might not cover,
+	// so that no other instance claims the delivery while the call is in
+	// flight, however long ago it was claimed. A zero leaseUntil is an
+	// ErrInvalid.
+	RenewDelivery(ctx context.Context, d *Delivery, leaseUntil time.Time) error
 	// SplitDelivery replaces the claimed delivery d by parts, in one
 	// transaction and only while d.ClaimToken still holds d (otherwise
 	// ErrClaimLost, nothing written): d is finished like FinishDelivery but

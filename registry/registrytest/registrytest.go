@@ -48,6 +48,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Targets", func(t *testing.T) { testTargets(t, f) })
 	t.Run("PushMessages", func(t *testing.T) { testPushMessages(t, f) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, f) })
+	t.Run("Renew", func(t *testing.T) { testRenew(t, f) })
 	t.Run("Splits", func(t *testing.T) { testSplits(t, f) })
 	t.Run("Identifiers", func(t *testing.T) { testIdentifiers(t, f) })
 	t.Run("CenterMessages", func(t *testing.T) { testCenterMessages(t, f) })

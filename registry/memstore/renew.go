@@ -1,0 +1,30 @@
+package memstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/tuisong/push/registry"
+)
+
+// RenewDelivery implements registry.PushMessages.
+func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUntil time.Time) error {
+	const op = "RenewDelivery"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if leaseUntil.IsZero() {
+		return wrap(op, &registry.ValidationError{Field: "lease_until", Reason: "is required"})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, err := s.claimed(d)
+	if err != nil {
+		return wrap(op, err)
+	}
+	until := leaseUntil.Round(0)
+	row.LeaseUntil = &until
+	out := until
+	d.LeaseUntil = &out
+	return nil
+}

@@ -1,0 +1,69 @@
+package registrytest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/registry"
+)
+
+// testRenew covers RenewDelivery: a holder extends its lease, so the
+// delivery is not claimable until the new lease ends; a stale holder
+// cannot take it back.
+func testRenew(t *testing.T, f Factory) {
+	t.Run("ExtendsTheLease", func(t *testing.T) {
+		s := f.New(t)
+		m := pushMessage("renew", "")
+		createPush(t, s, m, pending("renew", registry.PlatformIOS, 0, at(0), "t"))
+		claimed, err := s.ClaimDeliveries(t.Context(), sendClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		d := claimed[0]
+
+		require.NoError(t, s.RenewDelivery(t.Context(), &d, at(lease+time.Hour)))
+
+		require.NotNil(t, d.LeaseUntil)
+		assert.True(t, d.LeaseUntil.Equal(at(lease+time.Hour)), "LeaseUntil set: %v", d.LeaseUntil)
+		got, err := s.ClaimDeliveries(t.Context(), sendClaim(at(lease+time.Second), 1))
+		require.NoError(t, err)
+		assert.Empty(t, keys(got), "held past its first lease")
+		list, err := s.ListDeliveries(t.Context(), m.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.NotNil(t, list[0].LeaseUntil)
+		assert.True(t, list[0].LeaseUntil.Equal(at(lease+time.Hour)), "stored: %v", list[0].LeaseUntil)
+		assert.Equal(t, d.ClaimToken, list[0].ClaimToken)
+
+		d.State, d.Ret = registry.DeliveryDone, registry.RetSuccess
+		require.NoError(t, s.FinishDelivery(t.Context(), &d), "the renewed claim still finishes")
+	})
+
+	t.Run("StaleHolderCannotRenew", func(t *testing.T) {
+		s := f.New(t)
+		m := pushMessage("renew stale", "")
+		createPush(t, s, m, pending("renew-stale", registry.PlatformIOS, 0, at(0), "t"))
+		first, err := s.ClaimDeliveries(t.Context(), sendClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, first, 1)
+		second, err := s.ClaimDeliveries(t.Context(), sendClaim(at(lease+time.Second), 1))
+		require.NoError(t, err)
+		require.Len(t, second, 1)
+		before, err := s.ListDeliveries(t.Context(), m.ID)
+		require.NoError(t, err)
+
+		stale := first[0]
+		err = s.RenewDelivery(t.Context(), &stale, at(time.Hour))
+
+		require.ErrorIs(t, err, registry.ErrClaimLost)
+		after, err := s.ListDeliveries(t.Context(), m.ID)
+		require.NoError(t, err)
+		assertDeliveries(t, before, after, "a stale renewal changes nothing")
+		none := second[0]
+		none.ClaimToken = ""
+		assert.ErrorIs(t, s.RenewDelivery(t.Context(), &none, at(time.Hour)), registry.ErrClaimLost, "no token")
+		assert.ErrorIs(t, s.RenewDelivery(t.Context(), &second[0], time.Time{}), registry.ErrInvalid, "no lease")
+	})
+}

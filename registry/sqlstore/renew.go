@@ -1,0 +1,38 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/tuisong/push/registry"
+)
+
+// RenewDelivery implements registry.PushMessages: one UPDATE guarded by the
+// claim token, so that it cannot take a delivery back from an instance that
+// claimed it since. An unknown row (an id outside the INT column included)
+// or an empty token is ErrClaimLost; a zero leaseUntil is an ErrInvalid for
+// field "lease_until".
+func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUntil time.Time) error {
+	const op = "RenewDelivery"
+	if leaseUntil.IsZero() {
+		return wrap(op, invalid("lease_until", "is required"))
+	}
+	if d.ClaimToken == "" || !intID(d.ID) {
+		return wrap(op, claimLost("delivery", d.ID))
+	}
+	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET lease_until = ? WHERE id = ? AND claim_token = ?",
+		s.timeArg(leaseUntil), d.ID, d.ClaimToken)
+	if err != nil {
+		return wrap(op, step("renew claim", err))
+	}
+	n, err := affected(res)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return wrap(op, claimLost("delivery", d.ID))
+	}
+	until := s.usec(leaseUntil)
+	d.LeaseUntil = &until
+	return nil
+}
