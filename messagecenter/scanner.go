@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	push "github.com/tuisong/push"
@@ -37,6 +38,10 @@ type Config struct {
 	Interval time.Duration
 	// BatchSize is how many rows one claim takes. Default 100.
 	BatchSize int
+	// Concurrency is how many rows of a batch are handled at once. Rows are
+	// claimed in notify_level order, but those of one batch may finish in
+	// any order. Default 8; 1 handles them one by one.
+	Concurrency int
 	// Lease is how long a claimed row stays reserved for this instance. A
 	// row whose lease runs out (its instance died) is claimed by another.
 	// It must cover the processing of one batch. Default 5 minutes.
@@ -110,6 +115,7 @@ type Scanner struct {
 	notifiers map[string]Notifier
 	interval  time.Duration
 	batch     int
+	conc      int
 	lease     time.Duration
 	notifyTO  time.Duration
 	maxTries  int
@@ -127,7 +133,7 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	s := &Scanner{
 		svc: cfg.Service, store: cfg.Store, notifiers: map[string]Notifier{},
-		interval: cfg.Interval, batch: cfg.BatchSize, lease: cfg.Lease, notifyTO: cfg.NotifyTimeout, maxTries: cfg.MaxAttempts,
+		interval: cfg.Interval, batch: cfg.BatchSize, conc: cfg.Concurrency, lease: cfg.Lease, notifyTO: cfg.NotifyTimeout, maxTries: cfg.MaxAttempts,
 		retry: cfg.Retry, title: cfg.DefaultTitle, log: cfg.Logger, now: cfg.Now, onResult: cfg.OnResult,
 	}
 	if s.store == nil {
@@ -149,6 +155,8 @@ func New(cfg Config) (*Scanner, error) {
 		return nil, fieldErr("interval", "must not be negative")
 	case s.batch < 0:
 		return nil, fieldErr("batch_size", "must not be negative")
+	case s.conc < 0:
+		return nil, fieldErr("concurrency", "must not be negative")
 	case s.lease < 0:
 		return nil, fieldErr("lease", "must not be negative")
 	case s.notifyTO < 0:
@@ -164,6 +172,9 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	if s.batch == 0 {
 		s.batch = 100
+	}
+	if s.conc == 0 {
+		s.conc = 8
 	}
 	if s.lease == 0 {
 		s.lease = 5 * time.Minute
@@ -229,13 +240,7 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 			break
 		}
 		rep.Claimed += len(rows)
-		for i := range rows {
-			r := s.handle(ctx, &rows[i])
-			rep.add(r.Outcome)
-			if s.onResult != nil {
-				s.onResult(r)
-			}
-		}
+		s.handleAll(ctx, rows, &rep)
 		if len(rows) < s.batch {
 			break
 		}
@@ -257,6 +262,29 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}
 	return rep, firstErr
+}
+
+// handleAll handles the claimed rows, Concurrency at a time, and counts
+// their outcomes in rep. It returns when every row is handled.
+func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, rep *Report) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, s.conc)
+	for i := range rows {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := s.handle(ctx, &rows[i])
+			if s.onResult != nil {
+				s.onResult(r)
+			}
+			mu.Lock()
+			rep.add(r.Outcome)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
 }
 
 func (r *Report) add(o Outcome) {

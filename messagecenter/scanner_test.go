@@ -126,6 +126,7 @@ func TestOrderLevelThenAge(t *testing.T) {
 		return "ok", nil
 	})
 	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Concurrency = 1 // in claim order, one by one
 		c.Notifiers = map[string]messagecenter.Notifier{"sms": notifier}
 	})
 	for _, r := range []struct {
@@ -302,7 +303,7 @@ func TestRowHandledTwiceFindsItsPush(t *testing.T) {
 // not pending for a resend), the row not yet started is given back
 // untried, and nothing is left running.
 func TestRunDrains(t *testing.T) {
-	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = time.Hour })
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = time.Hour; c.Concurrency = 1 })
 	e.register(t, "u1", "d1", "android", "atok")
 	started, finish := make(chan struct{}), make(chan struct{})
 	var callErr error
@@ -367,6 +368,9 @@ func TestNewValidates(t *testing.T) {
 		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": nil}}},
 		{"interval", messagecenter.Config{Service: e.svc, Interval: -1}},
 		{"batch_size", messagecenter.Config{Service: e.svc, BatchSize: -1}},
+		{"concurrency", messagecenter.Config{Service: e.svc, Concurrency: -1}},
+		{"notify_timeout", messagecenter.Config{Service: e.svc, NotifyTimeout: -1}},
+		{"notify_timeout", messagecenter.Config{Service: e.svc, Lease: time.Minute, NotifyTimeout: time.Minute}},
 		{"lease", messagecenter.Config{Service: e.svc, Lease: -time.Second}},
 		{"max_attempts", messagecenter.Config{Service: e.svc, MaxAttempts: -1}},
 	} {
@@ -412,6 +416,7 @@ func TestRowWhoseLeaseRanOutIsLeftAlone(t *testing.T) {
 	})
 	e = newEnv(t, nil, nil, func(c *messagecenter.Config) {
 		c.Notifiers = map[string]messagecenter.Notifier{"sms": slow}
+		c.Concurrency = 1
 		c.Lease = 5 * time.Minute
 	})
 	e.enqueue(t, registry.CenterMessage{Title: "slow", Content: "c", NotifyMode: "sms", Receivers: "138"})
@@ -479,4 +484,41 @@ func pushID(t *testing.T, sendResult string) int64 {
 	_, err := fmt.Sscanf(sendResult, messagecenter.SendResultPrefix+"%d", &id)
 	require.NoError(t, err, sendResult)
 	return id
+}
+
+// TestRowsOfABatchAreHandledConcurrently: Concurrency rows are in their
+// notifier at once, and no more.
+func TestRowsOfABatchAreHandledConcurrently(t *testing.T) {
+	const conc = 4
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	all := make(chan struct{})
+	notifier := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		if inFlight == conc {
+			close(all)
+		}
+		mu.Unlock()
+		select { // wait until conc rows are in flight together
+		case <-all:
+		case <-time.After(5 * time.Second):
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return "ok", nil
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": notifier}
+		c.Concurrency = conc
+	})
+	for i := range 10 {
+		e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint(i), Content: "c", NotifyMode: "sms", Receivers: "138"})
+	}
+	rep, err := e.scanner.RunOnce(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 10, rep.Sent)
+	assert.Equal(t, conc, most, "at most Concurrency rows at once, and that many")
 }
