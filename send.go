@@ -200,12 +200,9 @@ func (s *Service) targets(ctx context.Context, users []string) (map[target][]str
 	skipped := 0
 	for chunk := range slices.Chunk(users, targetChunk) {
 		for after := int64(0); ; {
-			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after})
+			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: registry.DefaultPageSize})
 			if err != nil {
 				return nil, 0, fmt.Errorf("push: list targets: %w", err)
-			}
-			if len(page) == 0 {
-				break
 			}
 			for _, t := range page {
 				name := t.PushPlatform
@@ -226,6 +223,9 @@ func (s *Service) targets(ctx context.Context, users []string) (map[target][]str
 					seen[g][token] = true
 					tokens[g] = append(tokens[g], token)
 				}
+			}
+			if len(page) < registry.DefaultPageSize {
+				break // the last page
 			}
 			after = page[len(page)-1].UserDeviceID
 		}

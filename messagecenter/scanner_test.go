@@ -493,12 +493,13 @@ func TestRowsOfABatchAreHandledConcurrently(t *testing.T) {
 	var mu sync.Mutex
 	inFlight, most := 0, 0
 	all := make(chan struct{})
+	var once sync.Once
 	notifier := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
 		mu.Lock()
 		inFlight++
 		most = max(most, inFlight)
 		if inFlight == conc {
-			close(all)
+			once.Do(func() { close(all) })
 		}
 		mu.Unlock()
 		select { // wait until conc rows are in flight together

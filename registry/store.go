@@ -28,7 +28,9 @@ type Devices interface {
 	// user. Deactivating an inactive link succeeds.
 	DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error
 	// ListTargets returns one page of the pushable devices of q.UserNums,
-	// ordered by UserDeviceID; an empty page ends the listing. Each
+	// ordered by UserDeviceID. A page is full (q.Limit targets, or
+	// DefaultPageSize) unless it is the last: a shorter page, or an empty
+	// one, ends the listing. Each
 	// Target.Platform is PlatformIOS or PlatformAndroid: a row's platform is
 	// compared in lower case without surrounding spaces, and a device whose
 	// platform is neither (NULL, "windows") is not a target.

@@ -1,8 +1,10 @@
 package memstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/tuisong/push/registry"
 )
@@ -81,6 +83,7 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 		s.linkByID[link.ID] = link
 		s.linkByPair[pair] = link
 		s.linksByDevice[dev.ID] = append(s.linksByDevice[dev.ID], link)
+		s.linksByUser[userNum] = append(s.linksByUser[userNum], link)
 	}
 	link.Active = true
 	link.UpdatedAt = now
@@ -165,13 +168,19 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var links []*registry.UserDevice
+	for u := range users {
+		for _, l := range s.linksByUser[u] {
+			if l.ID > q.AfterUserDeviceID && l.Active {
+				links = append(links, l)
+			}
+		}
+	}
+	slices.SortFunc(links, func(a, b *registry.UserDevice) int { return cmp.Compare(a.ID, b.ID) })
 	var page []registry.Target
-	for _, l := range s.links {
+	for _, l := range links {
 		if len(page) == limit {
 			break
-		}
-		if l.ID <= q.AfterUserDeviceID || !l.Active || !users[l.UserNum] {
-			continue
 		}
 		dev := s.devices[l.DeviceID]
 		platform, ok := platformOf(dev.Platform)

@@ -35,6 +35,9 @@ type Store struct {
 	linkByPair map[linkKey]*registry.UserDevice
 	// linksByDevice serves the one-active-user rule without a scan.
 	linksByDevice map[int64][]*registry.UserDevice
+	// linksByUser, each in ID order, serves ListTargets without a scan of
+	// every link.
+	linksByUser map[string][]*registry.UserDevice
 
 	messages        map[int64]*registry.PushMessage
 	messageByDedupe map[string]int64
@@ -75,6 +78,7 @@ func New(cfg Config) (*Store, error) {
 		linkByID:            map[int64]*registry.UserDevice{},
 		linkByPair:          map[linkKey]*registry.UserDevice{},
 		linksByDevice:       map[int64][]*registry.UserDevice{},
+		linksByUser:         map[string][]*registry.UserDevice{},
 		messages:            map[int64]*registry.PushMessage{},
 		messageByDedupe:     map[string]int64{},
 		deliveryByID:        map[int64]*registry.Delivery{},
