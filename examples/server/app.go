@@ -108,11 +108,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if err != nil {
 		return nil, err
 	}
-	var auth push.Authorizer
+	var authn func(*http.Request) error
 	if cfg.APIToken != "" {
-		auth = bearer(cfg.APIToken)
+		authn = bearer(cfg.APIToken)
 	}
-	a.handler, err = push.NewHandler(push.HandlerConfig{Service: a.svc, Authorize: auth, Logger: log})
+	a.handler, err = push.NewHandler(push.HandlerConfig{Service: a.svc, Authenticate: authn, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -129,10 +129,12 @@ func (a *app) Close() {
 	}
 }
 
-// bearer allows requests carrying "Authorization: Bearer <token>".
-func bearer(token string) push.Authorizer {
+// bearer authenticates requests carrying "Authorization: Bearer <token>",
+// comparing in constant time so that the answer's timing does not reveal
+// how much of a guess was right.
+func bearer(token string) func(*http.Request) error {
 	want := []byte("Bearer " + token)
-	return func(r *http.Request, _ push.Action, _ string) error {
+	return func(r *http.Request) error {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			return push.ErrUnauthenticated
 		}

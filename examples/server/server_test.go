@@ -226,21 +226,53 @@ func TestLoadConfig(t *testing.T) {
 	assert.False(t, c.demo())
 }
 
+// TestAPIToken checks that with PUSH_API_TOKEN set, a request without the
+// token is 401 whatever its path, method, type or body, and that with it
+// each request gets its normal answer.
 func TestAPIToken(t *testing.T) {
 	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "s3cret"})
 	srv := httptest.NewServer(a.handler)
 	defer srv.Close()
-	body := `{"user_num":"u1","uuid":"d1","platform":"ios","push_token":"` + iosToken("x") + `"}`
-	for auth, want := range map[string]int{"": 401, "Bearer wrong": 401, "Bearer s3cret": 200} {
-		req, _ := http.NewRequest("POST", srv.URL+push.PathDevice, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
+	device := `{"user_num":"u1","uuid":"d1","platform":"ios","push_token":"` + iosToken("x") + `"}`
+	huge := `{"name":"` + strings.Repeat("x", 1<<20) + `"}`
+	tests := []struct {
+		name, method, path, ct, body string
+		status                       int // with the token
+	}{
+		{"device", "POST", push.PathDevice, "application/json", device, 200},
+		{"device malformed JSON", "POST", push.PathDevice, "application/json", `{"user_num"`, 400},
+		{"device form missing fields", "POST", push.PathDevice, "application/x-www-form-urlencoded", "user_num=u1", 400},
+		{"push wrong content type", "POST", push.PathPushMessage, "text/plain", "hi", 415},
+		{"push oversize body", "POST", push.PathPushMessage, "application/json", huge, 413},
+		{"logout wrong method", "GET", push.PathLogout, "", "", 405},
+		{"query bad id", "GET", push.PathQueryPush + "?push_message_id=x", "", "", 400},
+		{"query unknown id", "GET", push.PathQueryPush + "?push_message_id=99", "", "", 404},
+		{"unknown path", "GET", "/api/v1.1/nope", "", "", 404},
+	}
+	for _, tt := range tests {
+		for _, auth := range []string{"", "Bearer wrong", "Bearer s3cret"} {
+			req, err := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
+			require.NoError(t, err)
+			if tt.ct != "" {
+				req.Header.Set("Content-Type", tt.ct)
+			}
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			var m map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&m), "%s %q: every answer is JSON", tt.name, auth)
+			resp.Body.Close()
+			want, code := tt.status, ""
+			if auth != "Bearer s3cret" {
+				want, code = http.StatusUnauthorized, "unauthenticated"
+			}
+			assert.Equal(t, want, resp.StatusCode, "%s %q: %v", tt.name, auth, m)
+			if code != "" {
+				assert.Equal(t, code, m["error"].(map[string]any)["code"], tt.name)
+			}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, want, resp.StatusCode, auth)
 	}
 }
 
