@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -161,36 +160,64 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	return a.serve(ctx, ln)
 }
 
-// serve runs the HTTP API on ln and the Scanner until ctx ends.
+// drainMargin is added to the Service's DrainTimeout for the store round
+// trips of a drain (claims released, rows finished) and the HTTP replies.
+const drainMargin = 5 * time.Second
+
+// drainTimeout bounds a shutdown: the vendor calls and notifier calls in
+// flight finish and are recorded within the Service's DrainTimeout.
+func (a *app) drainTimeout() time.Duration { return a.svc.DrainTimeout() + drainMargin }
+
+// serve runs the HTTP API on ln and the Scanner until ctx ends. Then it
+// drains both at once: the HTTP server stops accepting and lets the
+// requests in flight finish (their pushes run detached from the client),
+// while the Scanner stops claiming and lets its calls in flight finish and
+// record. serve returns when both are done, or after drainTimeout.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	sctx, stopScanner := context.WithCancel(ctx)
 	defer stopScanner()
-	var wg sync.WaitGroup
-	wg.Add(1)
+	scanned := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		_ = a.scanner.Run(sctx) // returns nil once sctx ends
+		defer close(scanned)
+		_ = a.scanner.Run(sctx) // returns nil once sctx ends and its pass drained
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("push server listening", slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
 		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil))
+
 	var err error
 	select {
-	case err = <-errc:
+	case err = <-errc: // the listener failed: nothing is being served
 	case <-ctx.Done():
-		a.log.Info("shutting down")
-		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		err = srv.Shutdown(shut)
-		cancel()
-		<-errc
 	}
-	stopScanner()
-	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	bound := a.drainTimeout()
+	a.log.Info("shutting down: draining requests and the Scanner", slog.Duration("within", bound))
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
+	defer cancel()
+	stopScanner()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(dctx) }()
+	var shutErr error
+	select {
+	case shutErr = <-shut:
+	case <-dctx.Done():
+		shutErr = dctx.Err()
+	}
+	select {
+	case <-scanned:
+	case <-dctx.Done():
+		shutErr = errors.Join(shutErr, fmt.Errorf("the Scanner did not drain within %v", bound))
+	}
+	if shutErr != nil {
+		_ = srv.Close() // past the bound: drop what is left
+		a.log.Error("shutdown did not drain in time", slog.String("error", shutErr.Error()))
+		err = errors.Join(err, fmt.Errorf("shutdown: %w", shutErr))
 	}
 	return err
 }

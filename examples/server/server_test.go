@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/messagecenter"
+	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/umeng/umengtest"
 )
 
@@ -300,4 +302,156 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	require.ErrorContains(t, err, "PUSH_DB_DRIVER")
 	err = run(context.Background(), envOf(map[string]string{"PUSH_ADDR": "256.0.0.1:1", "PUSH_DB_DSN": filepath.Join(t.TempDir(), "x.db")}), quiet())
 	require.ErrorContains(t, err, "PUSH_ADDR")
+}
+
+// drainApps are the credentials of the external fake Umeng of the drain
+// tests.
+var drainApps = []umengtest.App{
+	{AppKey: "5b8f2c1a8f4a9d3e6c000123", AppMasterSecret: "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6", Platform: umengtest.PlatformIOS},
+	{AppKey: "5b8f2c1a8f4a9d3e6c000456", AppMasterSecret: "z9x8c7v6b5n4m3l2k1j0h9g8f7d6s5a4", Platform: umengtest.PlatformAndroid},
+}
+
+// testDrain runs the server against a stalled external Umeng with an HTTP
+// push_message and a Scanner pass both waiting on it, cancels serve's ctx
+// (the SIGTERM path), holds the stall for hold more, then releases it. It
+// checks that serve returns only after both calls finished, that both
+// pushes are recorded final with one send each, and that a fresh instance
+// on the same database finds nothing left to send.
+func testDrain(t *testing.T, hold time.Duration) {
+	fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
+	env := func() map[string]string {
+		return map[string]string{
+			"UMENG_BASE_URL":   fake.URL,
+			"UMENG_IOS_APPKEY": drainApps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": drainApps[0].AppMasterSecret,
+			"UMENG_ANDROID_APPKEY": drainApps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": drainApps[1].AppMasterSecret,
+			"PUSH_DB_DSN":        filepath.Join(t.TempDir(), "push.db"),
+			"PUSH_SCAN_INTERVAL": "1h", // one pass at start, none after
+			"PUSH_RETRY_BASE":    "1ms",
+		}
+	}
+	first := env()
+	a := newTestApp(t, first)
+	ctx := context.Background()
+	httpTok, centerTok := androidToken("http"), androidToken("center")
+	_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "a1", Platform: "android", PushToken: httpTok})
+	require.NoError(t, err)
+	_, err = a.svc.RegisterDevice(ctx, push.Device{UserNum: "u2", UUID: "a2", Platform: "android", PushToken: centerTok})
+	require.NoError(t, err)
+	row := &registry.CenterMessage{Title: "库存预警", Content: "SKU 42 低于预警线", NotifyMode: "push", Receivers: "u2"}
+	require.NoError(t, a.store.EnqueueCenterMessage(ctx, row))
+
+	release := fake.Stall()
+	defer release()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.serve(sctx, ln) }()
+	wait, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	require.NoError(t, fake.WaitStalled(wait, 1), "the Scanner's first pass is sending the center row")
+
+	type answer struct {
+		code int
+		body map[string]any
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+push.PathPushMessage, "application/json",
+			strings.NewReader(`{"user_num":"u1","title":"到货提醒","content":"您关注的商品已到货"}`))
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		answered <- answer{resp.StatusCode, m, err}
+	}()
+	require.NoError(t, fake.WaitStalled(wait, 2), "the HTTP push is sending too")
+
+	cancel() // what SIGINT/SIGTERM do
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, 5*time.Second, 10*time.Millisecond, "shutdown began: the listener is closed")
+	select {
+	case err := <-done:
+		t.Fatalf("serve returned (%v) with two vendor calls in flight", err)
+	case <-time.After(hold):
+	}
+	assert.Equal(t, 2, fake.Stalled(), "both calls still wait on the vendor")
+	release()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(a.drainTimeout()):
+		t.Fatal("serve did not return after the calls finished")
+	}
+
+	// serve has returned: both calls finished and are recorded.
+	var ans answer
+	select {
+	case ans = <-answered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the HTTP push got no answer")
+	}
+	require.NoError(t, ans.err)
+	require.Equal(t, http.StatusOK, ans.code, ans.body)
+	assert.Equal(t, float64(1), ans.body["accepted"], ans.body)
+	httpPush := int64(ans.body["push_message_id"].(float64))
+	var state int
+	var result string
+	require.NoError(t, a.db.QueryRow(`SELECT send_state, send_result FROM sys_message_center WHERE id = ?`, row.ID).Scan(&state, &result))
+	assert.Equal(t, 1, state, "the center row is sent")
+	var centerPush int64
+	_, err = fmt.Sscanf(result, "push_message#%d", &centerPush)
+	require.NoError(t, err, result)
+	for _, id := range []int64{httpPush, centerPush} {
+		st, err := a.svc.PushStatus(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, "accepted", st.AndroidStatus, "push_message#%d is final", id)
+		ds, err := a.store.ListDeliveries(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		assert.True(t, ds[0].State.Final(), "push_message#%d's delivery is %s", id, ds[0].State)
+		assert.Empty(t, ds[0].ErrorKind, "push_message#%d was sent and answered", id)
+	}
+	assert.Len(t, fake.Sends(), 2)
+	assert.Equal(t, 1, fake.DeliveryCount(httpTok))
+	assert.Equal(t, 1, fake.DeliveryCount(centerTok))
+
+	// A new instance on the same database has nothing left to send.
+	b := newTestApp(t, first)
+	rep, err := b.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{}, rep)
+	assert.Len(t, fake.Sends(), 2, "nothing is sent again")
+}
+
+func TestServeDrainsOnShutdown(t *testing.T) {
+	testDrain(t, 200*time.Millisecond)
+}
+
+// TestServeDrainsSlowVendorCalls holds the vendor longer than the fixed 30
+// seconds serve used to give its shutdown, and less than the Service's
+// DrainTimeout: serve still waits for both calls.
+func TestServeDrainsSlowVendorCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("holds a vendor call for 31 seconds")
+	}
+	t.Parallel()
+	testDrain(t, 31*time.Second)
+}
+
+func TestDrainTimeoutFollowsTheService(t *testing.T) {
+	a := newTestApp(t, nil)
+	assert.Equal(t, time.Minute+10*time.Second, a.svc.DrainTimeout(), "SendTimeout + WriteTimeout, by default")
+	assert.Equal(t, a.svc.DrainTimeout()+drainMargin, a.drainTimeout())
 }
