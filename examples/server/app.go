@@ -35,6 +35,8 @@ type app struct {
 	scanner *messagecenter.Scanner
 	handler http.Handler
 	log     *slog.Logger
+	// platforms are the platforms an Umeng app is configured for.
+	platforms []string
 }
 
 // newApp opens the database, applies the migrations and wires everything.
@@ -96,6 +98,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	um, err := umeng.New(ucfg)
 	if err != nil {
 		return nil, err
+	}
+	for _, pl := range provider.Platforms() {
+		if um.Capabilities(pl).MaxTokens > 0 {
+			a.platforms = append(a.platforms, string(pl))
+		} else {
+			log.Warn("no Umeng app for this platform: its devices are registered but skipped by pushes",
+				slog.String("platform", string(pl)))
+		}
 	}
 	a.svc, err = push.New(push.Config{Store: a.store, Providers: []provider.Provider{um}, Logger: log,
 		Retry: push.RetryPolicy{Base: cfg.RetryBase}})
@@ -186,7 +196,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("push server listening", slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
-		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil))
+		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil),
+		slog.String("platforms", strings.Join(a.platforms, ",")))
 
 	var err error
 	select {

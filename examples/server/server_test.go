@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -454,4 +456,97 @@ func TestDrainTimeoutFollowsTheService(t *testing.T) {
 	a := newTestApp(t, nil)
 	assert.Equal(t, time.Minute+10*time.Second, a.svc.DrainTimeout(), "SendTimeout + WriteTimeout, by default")
 	assert.Equal(t, a.svc.DrainTimeout()+drainMargin, a.drainTimeout())
+}
+
+// TestOnePlatform starts the server with the Umeng credentials of one
+// platform only: it serves that platform through the configured Umeng (no
+// demo fake), skips devices of the other, and logs which platforms it
+// serves.
+func TestOnePlatform(t *testing.T) {
+	for _, tt := range []struct {
+		served, unserved string
+		app              umengtest.App
+		keyVar, secVar   string
+	}{
+		{"android", "ios", drainApps[1], "UMENG_ANDROID_APPKEY", "UMENG_ANDROID_APP_MASTER_SECRET"},
+		{"ios", "android", drainApps[0], "UMENG_IOS_APPKEY", "UMENG_IOS_APP_MASTER_SECRET"},
+	} {
+		t.Run(tt.served+" only", func(t *testing.T) {
+			// Half of the other pair is a configuration error, not one platform.
+			for _, half := range []string{"UMENG_IOS_APPKEY", "UMENG_IOS_APP_MASTER_SECRET", "UMENG_ANDROID_APPKEY", "UMENG_ANDROID_APP_MASTER_SECRET"} {
+				if half == tt.keyVar || half == tt.secVar {
+					continue
+				}
+				_, err := loadConfig(envOf(map[string]string{tt.keyVar: tt.app.AppKey, tt.secVar: tt.app.AppMasterSecret, half: "x"}))
+				require.Error(t, err, half)
+				assert.Contains(t, err.Error(), half)
+			}
+
+			fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
+			var logs syncBuffer
+			env := map[string]string{"UMENG_BASE_URL": fake.URL, tt.keyVar: tt.app.AppKey, tt.secVar: tt.app.AppMasterSecret,
+				"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}
+			cfg, err := loadConfig(envOf(env))
+			require.NoError(t, err)
+			assert.False(t, cfg.demo(), "one platform configured: not demo mode")
+			a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+			require.NoError(t, err)
+			t.Cleanup(a.Close)
+			require.Nil(t, a.fake, "no built-in fake")
+
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- a.serve(ctx, ln) }()
+			defer func() {
+				cancel()
+				require.NoError(t, <-done)
+			}()
+			c := client{t, "http://" + ln.Addr().String()}
+			token := map[string]string{"ios": iosToken("i"), "android": androidToken("a")}
+			for _, pl := range []string{"ios", "android"} {
+				c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"%s-1","platform":%q,"push_token":%q}`, pl, pl, token[pl]))
+			}
+			m := c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`)
+			assert.Equal(t, float64(1), m["devices"], "the %s device is skipped", tt.unserved)
+			assert.Equal(t, float64(1), m["accepted"])
+			sends := fake.Sends()
+			require.Len(t, sends, 1)
+			assert.Equal(t, tt.app.AppKey, sends[0].AppKey)
+			assert.Equal(t, 1, fake.DeliveryCount(token[tt.served]))
+			assert.Zero(t, fake.DeliveryCount(token[tt.unserved]))
+
+			// A user with only a device of the unserved platform has nothing
+			// to push to.
+			other := map[string]string{"ios": iosToken("i2"), "android": androidToken("a2")}[tt.unserved]
+			c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u2","uuid":"%s-2","platform":%q,"push_token":%q}`,
+				tt.unserved, tt.unserved, other))
+			code, m := c.call("POST", push.PathPushMessage, `{"user_num":"u2","title":"t","content":"c"}`)
+			assert.Equal(t, http.StatusNotFound, code, m)
+
+			out := logs.String()
+			assert.Contains(t, out, "platforms="+tt.served+"\n", "the log says which platforms are served")
+			assert.NotContains(t, out, "demo mode")
+			assert.NotContains(t, out, tt.app.AppMasterSecret)
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
