@@ -19,6 +19,18 @@
 //	svc, _ := push.New(push.Config{Store: store, Providers: []provider.Provider{um}})
 //	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1001"}, Title: "到货提醒", Content: "您关注的商品已到货"})
 //
+// # HTTP handlers
+//
+// [NewHandler] serves the brief's four endpoints, taking parameters from a
+// JSON or form body (or the query, for the GET) and answering JSON; every
+// error, including an unknown path (404, "not_found"), is
+// {"error":{"code":"...","message":"..."}}. Two hooks guard it:
+// [HandlerConfig].Authenticate runs first for every request, before the
+// method check and before the body is read, so a request without valid
+// credentials is 401 whatever it holds; [HandlerConfig].Authorize runs
+// after the parameters are checked, with the trimmed user_num the Service
+// stores or pushes to, for per-user decisions (403).
+//
 // # Delivery semantics
 //
 // Push writes the push message and its deliveries before any vendor call

@@ -41,15 +41,27 @@ const (
 var ErrUnauthenticated = errors.New("push: unauthenticated")
 
 // Authorizer decides whether r may perform action for userNum (empty for
-// ActionQueryPush, which names a push message instead). Return nil to allow.
+// ActionQueryPush, which names a push message instead). userNum is the
+// user_num as the Service stores and pushes to it: trimmed of white space.
+// Return nil to allow.
 type Authorizer func(r *http.Request, action Action, userNum string) error
 
 // HandlerConfig configures the HTTP handlers.
 type HandlerConfig struct {
 	// Service does the work. Required.
 	Service *Service
-	// Authorize is called before every action. Default: allow everything;
-	// hosts exposing the API beyond a trusted network must set it.
+	// Authenticate is called first for every request to every endpoint (and
+	// to any other path ServeHTTP is given), before the method check and
+	// before any of the body is read. A non-nil error answers 401 with the
+	// error code "unauthenticated", whatever the request holds, and the
+	// error's text is not sent. Use it for credentials that do not depend on
+	// the parameters, such as a bearer token. Default: every request is
+	// authenticated.
+	Authenticate func(r *http.Request) error
+	// Authorize is called after the parameters are read and checked, before
+	// every action, for per-user decisions. Default: allow everything;
+	// hosts exposing the API beyond a trusted network must set it (or
+	// Authenticate).
 	Authorize Authorizer
 	// MaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
@@ -60,11 +72,12 @@ type HandlerConfig struct {
 // Handler serves the brief's four endpoints. Mount it whole (it routes by
 // path) or mount its methods one by one on any router.
 type Handler struct {
-	svc   *Service
-	auth  Authorizer
-	limit int64
-	log   *slog.Logger
-	mux   *http.ServeMux
+	svc    *Service
+	authn  func(*http.Request) error
+	auth   Authorizer
+	limit  int64
+	log    *slog.Logger
+	routes map[string]http.HandlerFunc
 }
 
 // NewHandler validates cfg and returns a Handler.
@@ -75,23 +88,35 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.MaxBodyBytes < 0 {
 		return nil, invalid("max_body_bytes", "must not be negative")
 	}
-	h := &Handler{svc: cfg.Service, auth: cfg.Authorize, limit: cfg.MaxBodyBytes, log: cfg.Logger}
+	h := &Handler{svc: cfg.Service, authn: cfg.Authenticate, auth: cfg.Authorize, limit: cfg.MaxBodyBytes, log: cfg.Logger}
 	if h.limit == 0 {
 		h.limit = 1 << 20
 	}
 	if h.log == nil {
 		h.log = cfg.Service.log
 	}
-	h.mux = http.NewServeMux()
-	h.mux.HandleFunc(PathDevice, h.RegisterDevice)
-	h.mux.HandleFunc(PathPushMessage, h.PushMessage)
-	h.mux.HandleFunc(PathQueryPush, h.QueryPushMessage)
-	h.mux.HandleFunc(PathLogout, h.Logout)
+	h.routes = map[string]http.HandlerFunc{
+		PathDevice:      h.RegisterDevice,
+		PathPushMessage: h.PushMessage,
+		PathQueryPush:   h.QueryPushMessage,
+		PathLogout:      h.Logout,
+	}
 	return h, nil
 }
 
-// ServeHTTP routes the brief's four paths; any other path is 404.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP routes the brief's four paths by exact match. Any other path is
+// answered 404 with the error code "not_found" (401 first when Authenticate
+// refuses the request).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if serve, ok := h.routes[r.URL.Path]; ok {
+		serve(w, r)
+		return
+	}
+	if !h.authenticated(w, r) {
+		return
+	}
+	writeError(w, http.StatusNotFound, "not_found", "no endpoint at this path")
+}
 
 // RegisterDevice serves POST /api/v1.1/app/device.
 func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
@@ -103,13 +128,15 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// Trimmed as RegisterDevice stores them, so that the Authorizer sees the
+	// user_num that is stored.
 	d := Device{
-		UserNum: p.str("user_num"), UUID: p.str("uuid"), PushToken: p.str("push_token"),
-		PushPlatform: p.str("push_platform"), Name: p.str("name"), Platform: p.str("platform"),
-		OS: p.str("os"), OSVersion: p.str("os_version"),
+		UserNum: p.trimmed("user_num"), UUID: p.trimmed("uuid"), PushToken: p.trimmed("push_token"),
+		PushPlatform: p.trimmed("push_platform"), Name: p.trimmed("name"), Platform: p.trimmed("platform"),
+		OS: p.trimmed("os"), OSVersion: p.trimmed("os_version"),
 	}
 	for _, f := range []struct{ name, v string }{{"user_num", d.UserNum}, {"uuid", d.UUID}, {"push_token", d.PushToken}, {"platform", d.Platform}} {
-		if strings.TrimSpace(f.v) == "" {
+		if f.v == "" {
 			h.fail(w, r, invalid(f.name, "is required"))
 			return
 		}
@@ -201,7 +228,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	user := strings.TrimSpace(p.str("user_num"))
+	user := p.trimmed("user_num")
 	if user == "" {
 		h.fail(w, r, invalid("user_num", "is required"))
 		return
@@ -262,9 +289,26 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// params reads the request's parameters from the query (GET) or from a JSON
-// or form body (POST), answering the error itself when it cannot.
+// authenticated runs the Authenticate hook, answering 401 itself when it
+// refuses the request.
+func (h *Handler) authenticated(w http.ResponseWriter, r *http.Request) bool {
+	if h.authn == nil {
+		return true
+	}
+	if err := h.authn(r); err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid credentials")
+		return false
+	}
+	return true
+}
+
+// params authenticates the request, then reads its parameters from the
+// query (GET) or from a JSON or form body (POST), answering the error
+// itself when it cannot.
 func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) (params, bool) {
+	if !h.authenticated(w, r) {
+		return params{}, false
+	}
 	if r.Method != method {
 		w.Header().Set("Allow", method)
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+method)
@@ -353,6 +397,9 @@ func (p params) str(name string) string {
 	}
 	return ""
 }
+
+// trimmed returns a string parameter without surrounding white space.
+func (p params) trimmed(name string) string { return strings.TrimSpace(p.str(name)) }
 
 // raw returns a parameter as JSON: a JSON body's value as sent (a string
 // holding JSON is unwrapped, as form-minded clients send objects that

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -156,7 +157,7 @@ func TestHandlerErrors(t *testing.T) {
 		{"logout missing id", "POST", push.PathLogout, "application/json", `{"user_num":"u1"}`, 400, "invalid_user_device_id"},
 		{"logout bad id", "POST", push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":"x"}`, 400, "invalid_user_device_id"},
 		{"logout unknown link", "POST", push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":999}`, 404, "not_found"},
-		{"unknown path", "GET", "/api/v1.1/nothing", "", "", 404, ""},
+		{"unknown path", "GET", "/api/v1.1/nothing", "", "", 404, "not_found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,7 +187,7 @@ func doRaw(t *testing.T, h http.Handler, method, target, ct, body string) rawRep
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	var m map[string]any
-	_ = json.Unmarshal(rec.Body.Bytes(), &m) // the mux's own 404 is plain text
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), "every answer is JSON: %s", rec.Body.String())
 	return rawReply{reply{rec.Code, m}, rec.Header().Get("Allow")}
 }
 
@@ -326,4 +327,211 @@ func TestHandlerAuthorizesTheUsersItPushesTo(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, r.status)
 	assert.Equal(t, []string{"admin", "u2", "admin"}, seen)
 	assert.Zero(t, f.mock.Calls())
+}
+
+// unreadBody fails the test if the handler reads it.
+type unreadBody struct {
+	t    *testing.T
+	body *strings.Reader
+}
+
+func (b unreadBody) Read(p []byte) (int, error) {
+	b.t.Errorf("the body was read before authentication")
+	return b.body.Read(p)
+}
+
+// TestHandlerAuthenticatesFirst checks that a request without valid
+// credentials is 401 whatever it holds, on every endpoint, without its body
+// being read; and that with valid credentials each request gets its normal
+// answer.
+func TestHandlerAuthenticatesFirst(t *testing.T) {
+	const good = "Bearer good"
+	var authn []string // the paths Authenticate saw
+	authenticate := func(r *http.Request) error {
+		authn = append(authn, r.URL.Path)
+		if r.Header.Get("Authorization") != good {
+			return errors.New("bad token")
+		}
+		return nil
+	}
+	type request struct {
+		method, target, ct, body string
+	}
+	huge := `{"title":"` + strings.Repeat("x", 1<<20) + `"}`
+	const mpBoundary = "b0undary"
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	require.NoError(t, mw.SetBoundary(mpBoundary))
+	require.NoError(t, mw.WriteField("user_num", "u1"))
+	require.NoError(t, mw.WriteField("name", strings.Repeat("x", 1<<20)))
+	require.NoError(t, mw.Close())
+	hugeMultipart := mp.String()
+	type variant struct {
+		name   string
+		req    request
+		status int
+		code   string
+	}
+	endpoints := []struct {
+		name     string
+		variants func(link, pushID int64) []variant
+	}{
+		{"device", func(int64, int64) []variant {
+			return []variant{
+				{"valid body", request{"POST", push.PathDevice, "application/json", `{"user_num":"u2","uuid":"d2","push_token":"t2","platform":"android"}`}, 200, ""},
+				{"malformed JSON", request{"POST", push.PathDevice, "application/json", `{"user_num":`}, 400, "invalid_body"},
+				{"wrong content type", request{"POST", push.PathDevice, "text/plain", "user_num=u2"}, 415, "unsupported_media_type"},
+				{"oversize body", request{"POST", push.PathDevice, "application/json", huge}, 413, "body_too_large"},
+				{"wrong method", request{"GET", push.PathDevice, "", ""}, 405, "method_not_allowed"},
+			}
+		}},
+		{"push_message", func(int64, int64) []variant {
+			return []variant{
+				{"valid body", request{"POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c"}`}, 200, ""},
+				{"malformed JSON", request{"POST", push.PathPushMessage, "application/json", `{"user_num"`}, 400, "invalid_body"},
+				{"wrong content type", request{"POST", push.PathPushMessage, "text/xml", "<x/>"}, 415, "unsupported_media_type"},
+				{"oversize body", request{"POST", push.PathPushMessage, "application/x-www-form-urlencoded", "title=" + strings.Repeat("x", 1<<20+1)}, 413, "body_too_large"},
+				{"wrong method", request{"DELETE", push.PathPushMessage, "application/json", `{}`}, 405, "method_not_allowed"},
+			}
+		}},
+		{"query push_message", func(_, pushID int64) []variant {
+			valid := fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, pushID)
+			return []variant{
+				{"valid query", request{"GET", valid, "", ""}, 200, ""},
+				{"malformed query", request{"GET", push.PathQueryPush + "?push_message_id=%7B", "", ""}, 400, "invalid_push_message_id"},
+				// A GET's body and its type are not read.
+				{"wrong content type", request{"GET", valid, "text/plain", "x"}, 200, ""},
+				{"oversize body", request{"GET", valid, "application/json", huge}, 200, ""},
+				{"wrong method", request{"POST", valid, "application/json", `{}`}, 405, "method_not_allowed"},
+			}
+		}},
+		{"logout", func(link, _ int64) []variant {
+			return []variant{
+				{"valid body", request{"POST", push.PathLogout, "application/json", fmt.Sprintf(`{"user_num":"u1","user_device_id":%d}`, link)}, 200, ""},
+				{"malformed JSON", request{"POST", push.PathLogout, "application/json", `{"user_num":"u1",}`}, 400, "invalid_body"},
+				{"wrong content type", request{"POST", push.PathLogout, "", `{"user_num":"u1"}`}, 415, "unsupported_media_type"},
+				{"oversize body", request{"POST", push.PathLogout, "multipart/form-data; boundary=" + mpBoundary, hugeMultipart}, 413, "body_too_large"},
+				{"wrong method", request{"PUT", push.PathLogout, "application/json", `{}`}, 405, "method_not_allowed"},
+			}
+		}},
+	}
+	setup := func(t *testing.T) (*fixture, http.Handler, *[]string, int64, int64) {
+		var authz []string // the users the Authorizer saw
+		f := newFixture(t, providertest.MockConfig{}, nil)
+		reg := f.register(t, "u1", "d1", "ios", "t1")
+		res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Authenticate: authenticate,
+			Authorize: func(_ *http.Request, _ push.Action, user string) error { authz = append(authz, user); return nil }})
+		require.NoError(t, err)
+		return f, h, &authz, reg.UserDeviceID, res.PushMessageID
+	}
+	for _, ep := range endpoints {
+		for _, creds := range []string{"", "Bearer bad"} {
+			for _, v := range ep.variants(1, 1) {
+				t.Run(fmt.Sprintf("%s/credentials %q/%s", ep.name, creds, v.name), func(t *testing.T) {
+					f, h, authz, _, _ := setup(t)
+					calls := f.mock.Calls()
+					authn = nil
+					req := httptest.NewRequest(v.req.method, v.req.target, unreadBody{t, strings.NewReader(v.req.body)})
+					if v.req.ct != "" {
+						req.Header.Set("Content-Type", v.req.ct)
+					}
+					if creds != "" {
+						req.Header.Set("Authorization", creds)
+					}
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					assert.Equal(t, http.StatusUnauthorized, rec.Code, rec.Body.String())
+					assert.JSONEq(t, `{"error":{"code":"unauthenticated","message":"missing or invalid credentials"}}`, rec.Body.String())
+					assert.Empty(t, rec.Header().Get("Allow"), "no method check before authentication")
+					assert.Equal(t, []string{strings.SplitN(v.req.target, "?", 2)[0]}, authn)
+					assert.Empty(t, *authz, "the Authorizer is not asked about unauthenticated requests")
+					assert.Equal(t, calls, f.mock.Calls(), "nothing is sent")
+				})
+			}
+		}
+		t.Run(ep.name+"/valid credentials", func(t *testing.T) {
+			f, h, _, link, pushID := setup(t)
+			for _, v := range ep.variants(link, pushID) {
+				req := httptest.NewRequest(v.req.method, v.req.target, strings.NewReader(v.req.body))
+				if v.req.ct != "" {
+					req.Header.Set("Content-Type", v.req.ct)
+				}
+				req.Header.Set("Authorization", good)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				assert.Equal(t, v.status, rec.Code, "%s: %s", v.name, rec.Body.String())
+				var m map[string]any
+				require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), v.name)
+				assert.Equal(t, v.code, reply{rec.Code, m}.errCode(), v.name)
+			}
+			sends := 1 // the setup's push
+			if ep.name == "push_message" {
+				sends++ // and the valid push_message
+			}
+			assert.Equal(t, sends, f.mock.Calls())
+		})
+	}
+}
+
+func TestHandlerUnknownPathIsJSON404(t *testing.T) {
+	for _, path := range []string{"/api/v1.1/nope", "/", "/api/v1.1/app/device/", "/api/v1.1//app/device", "/API/V1.1/APP/DEVICE"} {
+		_, h := newHandler(t, nil)
+		r := doRaw(t, h, http.MethodGet, path, "", "")
+		assert.Equal(t, http.StatusNotFound, r.status, path)
+		assert.Equal(t, "not_found", r.errCode(), path)
+	}
+	// Behind Authenticate, an unknown path tells nothing to a stranger.
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Authenticate: func(r *http.Request) error {
+		if r.Header.Get("X-Key") != "k" {
+			return errors.New("no key")
+		}
+		return nil
+	}})
+	require.NoError(t, err)
+	r := doRaw(t, h, http.MethodGet, "/api/v1.1/nope", "", "")
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+	assert.Equal(t, "unauthenticated", r.errCode())
+	req := httptest.NewRequest(http.MethodGet, "/api/v1.1/nope", nil)
+	req.Header.Set("X-Key", "k")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.JSONEq(t, `{"error":{"code":"not_found","message":"no endpoint at this path"}}`, rec.Body.String())
+}
+
+// TestHandlerAuthorizerSeesStoredUserNum checks that every endpoint asks
+// the Authorizer about the user_num it stores or acts for: trimmed.
+func TestHandlerAuthorizerSeesStoredUserNum(t *testing.T) {
+	var seen []string
+	auth := func(r *http.Request, a push.Action, user string) error {
+		seen = append(seen, string(a)+":"+user)
+		if user == "admin" {
+			return errors.New("nobody acts for admin")
+		}
+		return nil
+	}
+	f, h := newHandler(t, auth)
+	link := f.register(t, "admin", "d1", "ios", "t1").UserDeviceID
+
+	r := postJSON(t, h, push.PathDevice, map[string]any{"user_num": "admin ", "uuid": "d2", "push_token": "t2", "platform": "android"})
+	assert.Equal(t, http.StatusForbidden, r.status, "white space does not get around the authorizer")
+	form := url.Values{"user_num": {"\tadmin"}, "uuid": {"d3"}, "push_token": {"t3"}, "platform": {"ios"}}
+	r = do(t, h, http.MethodPost, push.PathDevice, "application/x-www-form-urlencoded", form.Encode())
+	assert.Equal(t, http.StatusForbidden, r.status)
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": " admin", "title": "t", "content": "c"})
+	assert.Equal(t, http.StatusForbidden, r.status)
+	r = postJSON(t, h, push.PathLogout, map[string]any{"user_num": " admin\n", "user_device_id": link})
+	assert.Equal(t, http.StatusForbidden, r.status)
+	assert.Equal(t, []string{"register_device:admin", "register_device:admin", "push:admin", "logout:admin"}, seen)
+
+	seen = nil
+	r = postJSON(t, h, push.PathDevice, map[string]any{"user_num": " u2 ", "uuid": "d2", "push_token": "t2", "platform": "android"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u2", "title": "t", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, "u2 was stored trimmed: %v", r.body)
+	assert.Equal(t, []string{"register_device:u2", "push:u2"}, seen)
+	assert.Equal(t, 1, f.mock.Calls(), "admin received nothing")
 }

@@ -179,6 +179,14 @@ func (s *Service) Store() registry.Store { return s.store }
 // Now returns the Service's clock reading.
 func (s *Service) Now() time.Time { return s.now() }
 
+// DrainTimeout is how long the work started before a shutdown may go on
+// after it: a vendor call in flight (SendTimeout) and the recording of its
+// outcome (WriteTimeout). Neither is cut short by the caller's
+// cancellation, so a host that waits this long (plus a margin for its own
+// store round trips) after cancelling its requests and its Scanner loses
+// no outcome.
+func (s *Service) DrainTimeout() time.Duration { return s.sendTimeout + s.writeTO }
+
 // Provider returns the provider named name, or ErrUnknownProvider.
 func (s *Service) Provider(name string) (provider.Provider, error) {
 	if name == "" {

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -36,6 +35,8 @@ type app struct {
 	scanner *messagecenter.Scanner
 	handler http.Handler
 	log     *slog.Logger
+	// platforms are the platforms an Umeng app is configured for.
+	platforms []string
 }
 
 // newApp opens the database, applies the migrations and wires everything.
@@ -98,6 +99,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if err != nil {
 		return nil, err
 	}
+	for _, pl := range provider.Platforms() {
+		if um.Capabilities(pl).MaxTokens > 0 {
+			a.platforms = append(a.platforms, string(pl))
+		} else {
+			log.Warn("no Umeng app for this platform: its devices are registered but skipped by pushes",
+				slog.String("platform", string(pl)))
+		}
+	}
 	a.svc, err = push.New(push.Config{Store: a.store, Providers: []provider.Provider{um}, Logger: log,
 		Retry: push.RetryPolicy{Base: cfg.RetryBase}})
 	if err != nil {
@@ -108,11 +117,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if err != nil {
 		return nil, err
 	}
-	var auth push.Authorizer
+	var authn func(*http.Request) error
 	if cfg.APIToken != "" {
-		auth = bearer(cfg.APIToken)
+		authn = bearer(cfg.APIToken)
 	}
-	a.handler, err = push.NewHandler(push.HandlerConfig{Service: a.svc, Authorize: auth, Logger: log})
+	a.handler, err = push.NewHandler(push.HandlerConfig{Service: a.svc, Authenticate: authn, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -129,10 +138,12 @@ func (a *app) Close() {
 	}
 }
 
-// bearer allows requests carrying "Authorization: Bearer <token>".
-func bearer(token string) push.Authorizer {
+// bearer authenticates requests carrying "Authorization: Bearer <token>",
+// comparing in constant time so that the answer's timing does not reveal
+// how much of a guess was right.
+func bearer(token string) func(*http.Request) error {
 	want := []byte("Bearer " + token)
-	return func(r *http.Request, _ push.Action, _ string) error {
+	return func(r *http.Request) error {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			return push.ErrUnauthenticated
 		}
@@ -159,36 +170,65 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	return a.serve(ctx, ln)
 }
 
-// serve runs the HTTP API on ln and the Scanner until ctx ends.
+// drainMargin is added to the Service's DrainTimeout for the store round
+// trips of a drain (claims released, rows finished) and the HTTP replies.
+const drainMargin = 5 * time.Second
+
+// drainTimeout bounds a shutdown: the vendor calls and notifier calls in
+// flight finish and are recorded within the Service's DrainTimeout.
+func (a *app) drainTimeout() time.Duration { return a.svc.DrainTimeout() + drainMargin }
+
+// serve runs the HTTP API on ln and the Scanner until ctx ends. Then it
+// drains both at once: the HTTP server stops accepting and lets the
+// requests in flight finish (their pushes run detached from the client),
+// while the Scanner stops claiming and lets its calls in flight finish and
+// record. serve returns when both are done, or after drainTimeout.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	sctx, stopScanner := context.WithCancel(ctx)
 	defer stopScanner()
-	var wg sync.WaitGroup
-	wg.Add(1)
+	scanned := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		_ = a.scanner.Run(sctx) // returns nil once sctx ends
+		defer close(scanned)
+		_ = a.scanner.Run(sctx) // returns nil once sctx ends and its pass drained
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("push server listening", slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
-		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil))
+		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil),
+		slog.String("platforms", strings.Join(a.platforms, ",")))
+
 	var err error
 	select {
-	case err = <-errc:
+	case err = <-errc: // the listener failed: nothing is being served
 	case <-ctx.Done():
-		a.log.Info("shutting down")
-		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		err = srv.Shutdown(shut)
-		cancel()
-		<-errc
 	}
-	stopScanner()
-	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	bound := a.drainTimeout()
+	a.log.Info("shutting down: draining requests and the Scanner", slog.Duration("within", bound))
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
+	defer cancel()
+	stopScanner()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(dctx) }()
+	var shutErr error
+	select {
+	case shutErr = <-shut:
+	case <-dctx.Done():
+		shutErr = dctx.Err()
+	}
+	select {
+	case <-scanned:
+	case <-dctx.Done():
+		shutErr = errors.Join(shutErr, fmt.Errorf("the Scanner did not drain within %v", bound))
+	}
+	if shutErr != nil {
+		_ = srv.Close() // past the bound: drop what is left
+		a.log.Error("shutdown did not drain in time", slog.String("error", shutErr.Error()))
+		err = errors.Join(err, fmt.Errorf("shutdown: %w", shutErr))
 	}
 	return err
 }

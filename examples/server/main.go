@@ -1,7 +1,9 @@
 // Command server is the runnable push server: the brief's HTTP API on an
 // embedded SQLite database (or MySQL/PostgreSQL), with the message center
 // Scanner running beside it. With no Umeng appkeys configured it starts a
-// built-in fake Umeng (umengtest) and says so: demo mode.
+// built-in fake Umeng (umengtest) and says so: demo mode. On SIGINT or
+// SIGTERM it drains the HTTP requests and the Scanner together, letting the
+// vendor calls in flight finish and be recorded, then exits.
 //
 //	go run ./examples/server
 //

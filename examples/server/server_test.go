@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/messagecenter"
+	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/umeng/umengtest"
 )
 
@@ -226,21 +230,53 @@ func TestLoadConfig(t *testing.T) {
 	assert.False(t, c.demo())
 }
 
+// TestAPIToken checks that with PUSH_API_TOKEN set, a request without the
+// token is 401 whatever its path, method, type or body, and that with it
+// each request gets its normal answer.
 func TestAPIToken(t *testing.T) {
 	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "s3cret"})
 	srv := httptest.NewServer(a.handler)
 	defer srv.Close()
-	body := `{"user_num":"u1","uuid":"d1","platform":"ios","push_token":"` + iosToken("x") + `"}`
-	for auth, want := range map[string]int{"": 401, "Bearer wrong": 401, "Bearer s3cret": 200} {
-		req, _ := http.NewRequest("POST", srv.URL+push.PathDevice, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
+	device := `{"user_num":"u1","uuid":"d1","platform":"ios","push_token":"` + iosToken("x") + `"}`
+	huge := `{"name":"` + strings.Repeat("x", 1<<20) + `"}`
+	tests := []struct {
+		name, method, path, ct, body string
+		status                       int // with the token
+	}{
+		{"device", "POST", push.PathDevice, "application/json", device, 200},
+		{"device malformed JSON", "POST", push.PathDevice, "application/json", `{"user_num"`, 400},
+		{"device form missing fields", "POST", push.PathDevice, "application/x-www-form-urlencoded", "user_num=u1", 400},
+		{"push wrong content type", "POST", push.PathPushMessage, "text/plain", "hi", 415},
+		{"push oversize body", "POST", push.PathPushMessage, "application/json", huge, 413},
+		{"logout wrong method", "GET", push.PathLogout, "", "", 405},
+		{"query bad id", "GET", push.PathQueryPush + "?push_message_id=x", "", "", 400},
+		{"query unknown id", "GET", push.PathQueryPush + "?push_message_id=99", "", "", 404},
+		{"unknown path", "GET", "/api/v1.1/nope", "", "", 404},
+	}
+	for _, tt := range tests {
+		for _, auth := range []string{"", "Bearer wrong", "Bearer s3cret"} {
+			req, err := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
+			require.NoError(t, err)
+			if tt.ct != "" {
+				req.Header.Set("Content-Type", tt.ct)
+			}
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			var m map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&m), "%s %q: every answer is JSON", tt.name, auth)
+			resp.Body.Close()
+			want, code := tt.status, ""
+			if auth != "Bearer s3cret" {
+				want, code = http.StatusUnauthorized, "unauthenticated"
+			}
+			assert.Equal(t, want, resp.StatusCode, "%s %q: %v", tt.name, auth, m)
+			if code != "" {
+				assert.Equal(t, code, m["error"].(map[string]any)["code"], tt.name)
+			}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, want, resp.StatusCode, auth)
 	}
 }
 
@@ -268,4 +304,249 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	require.ErrorContains(t, err, "PUSH_DB_DRIVER")
 	err = run(context.Background(), envOf(map[string]string{"PUSH_ADDR": "256.0.0.1:1", "PUSH_DB_DSN": filepath.Join(t.TempDir(), "x.db")}), quiet())
 	require.ErrorContains(t, err, "PUSH_ADDR")
+}
+
+// drainApps are the credentials of the external fake Umeng of the drain
+// tests.
+var drainApps = []umengtest.App{
+	{AppKey: "5b8f2c1a8f4a9d3e6c000123", AppMasterSecret: "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6", Platform: umengtest.PlatformIOS},
+	{AppKey: "5b8f2c1a8f4a9d3e6c000456", AppMasterSecret: "z9x8c7v6b5n4m3l2k1j0h9g8f7d6s5a4", Platform: umengtest.PlatformAndroid},
+}
+
+// testDrain runs the server against a stalled external Umeng with an HTTP
+// push_message and a Scanner pass both waiting on it, cancels serve's ctx
+// (the SIGTERM path), holds the stall for hold more, then releases it. It
+// checks that serve returns only after both calls finished, that both
+// pushes are recorded final with one send each, and that a fresh instance
+// on the same database finds nothing left to send.
+func testDrain(t *testing.T, hold time.Duration) {
+	fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
+	env := func() map[string]string {
+		return map[string]string{
+			"UMENG_BASE_URL":   fake.URL,
+			"UMENG_IOS_APPKEY": drainApps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": drainApps[0].AppMasterSecret,
+			"UMENG_ANDROID_APPKEY": drainApps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": drainApps[1].AppMasterSecret,
+			"PUSH_DB_DSN":        filepath.Join(t.TempDir(), "push.db"),
+			"PUSH_SCAN_INTERVAL": "1h", // one pass at start, none after
+			"PUSH_RETRY_BASE":    "1ms",
+		}
+	}
+	first := env()
+	a := newTestApp(t, first)
+	ctx := context.Background()
+	httpTok, centerTok := androidToken("http"), androidToken("center")
+	_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "a1", Platform: "android", PushToken: httpTok})
+	require.NoError(t, err)
+	_, err = a.svc.RegisterDevice(ctx, push.Device{UserNum: "u2", UUID: "a2", Platform: "android", PushToken: centerTok})
+	require.NoError(t, err)
+	row := &registry.CenterMessage{Title: "库存预警", Content: "SKU 42 低于预警线", NotifyMode: "push", Receivers: "u2"}
+	require.NoError(t, a.store.EnqueueCenterMessage(ctx, row))
+
+	release := fake.Stall()
+	defer release()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.serve(sctx, ln) }()
+	wait, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	require.NoError(t, fake.WaitStalled(wait, 1), "the Scanner's first pass is sending the center row")
+
+	type answer struct {
+		code int
+		body map[string]any
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+push.PathPushMessage, "application/json",
+			strings.NewReader(`{"user_num":"u1","title":"到货提醒","content":"您关注的商品已到货"}`))
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		answered <- answer{resp.StatusCode, m, err}
+	}()
+	require.NoError(t, fake.WaitStalled(wait, 2), "the HTTP push is sending too")
+
+	cancel() // what SIGINT/SIGTERM do
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, 5*time.Second, 10*time.Millisecond, "shutdown began: the listener is closed")
+	select {
+	case err := <-done:
+		t.Fatalf("serve returned (%v) with two vendor calls in flight", err)
+	case <-time.After(hold):
+	}
+	assert.Equal(t, 2, fake.Stalled(), "both calls still wait on the vendor")
+	release()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(a.drainTimeout()):
+		t.Fatal("serve did not return after the calls finished")
+	}
+
+	// serve has returned: both calls finished and are recorded.
+	var ans answer
+	select {
+	case ans = <-answered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the HTTP push got no answer")
+	}
+	require.NoError(t, ans.err)
+	require.Equal(t, http.StatusOK, ans.code, ans.body)
+	assert.Equal(t, float64(1), ans.body["accepted"], ans.body)
+	httpPush := int64(ans.body["push_message_id"].(float64))
+	var state int
+	var result string
+	require.NoError(t, a.db.QueryRow(`SELECT send_state, send_result FROM sys_message_center WHERE id = ?`, row.ID).Scan(&state, &result))
+	assert.Equal(t, 1, state, "the center row is sent")
+	var centerPush int64
+	_, err = fmt.Sscanf(result, "push_message#%d", &centerPush)
+	require.NoError(t, err, result)
+	for _, id := range []int64{httpPush, centerPush} {
+		st, err := a.svc.PushStatus(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, "accepted", st.AndroidStatus, "push_message#%d is final", id)
+		ds, err := a.store.ListDeliveries(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		assert.True(t, ds[0].State.Final(), "push_message#%d's delivery is %s", id, ds[0].State)
+		assert.Empty(t, ds[0].ErrorKind, "push_message#%d was sent and answered", id)
+	}
+	assert.Len(t, fake.Sends(), 2)
+	assert.Equal(t, 1, fake.DeliveryCount(httpTok))
+	assert.Equal(t, 1, fake.DeliveryCount(centerTok))
+
+	// A new instance on the same database has nothing left to send.
+	b := newTestApp(t, first)
+	rep, err := b.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{}, rep)
+	assert.Len(t, fake.Sends(), 2, "nothing is sent again")
+}
+
+func TestServeDrainsOnShutdown(t *testing.T) {
+	testDrain(t, 200*time.Millisecond)
+}
+
+// TestServeDrainsSlowVendorCalls holds the vendor longer than the fixed 30
+// seconds serve used to give its shutdown, and less than the Service's
+// DrainTimeout: serve still waits for both calls.
+func TestServeDrainsSlowVendorCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("holds a vendor call for 31 seconds")
+	}
+	t.Parallel()
+	testDrain(t, 31*time.Second)
+}
+
+func TestDrainTimeoutFollowsTheService(t *testing.T) {
+	a := newTestApp(t, nil)
+	assert.Equal(t, time.Minute+10*time.Second, a.svc.DrainTimeout(), "SendTimeout + WriteTimeout, by default")
+	assert.Equal(t, a.svc.DrainTimeout()+drainMargin, a.drainTimeout())
+}
+
+// TestOnePlatform starts the server with the Umeng credentials of one
+// platform only: it serves that platform through the configured Umeng (no
+// demo fake), skips devices of the other, and logs which platforms it
+// serves.
+func TestOnePlatform(t *testing.T) {
+	for _, tt := range []struct {
+		served, unserved string
+		app              umengtest.App
+		keyVar, secVar   string
+	}{
+		{"android", "ios", drainApps[1], "UMENG_ANDROID_APPKEY", "UMENG_ANDROID_APP_MASTER_SECRET"},
+		{"ios", "android", drainApps[0], "UMENG_IOS_APPKEY", "UMENG_IOS_APP_MASTER_SECRET"},
+	} {
+		t.Run(tt.served+" only", func(t *testing.T) {
+			// Half of the other pair is a configuration error, not one platform.
+			for _, half := range []string{"UMENG_IOS_APPKEY", "UMENG_IOS_APP_MASTER_SECRET", "UMENG_ANDROID_APPKEY", "UMENG_ANDROID_APP_MASTER_SECRET"} {
+				if half == tt.keyVar || half == tt.secVar {
+					continue
+				}
+				_, err := loadConfig(envOf(map[string]string{tt.keyVar: tt.app.AppKey, tt.secVar: tt.app.AppMasterSecret, half: "x"}))
+				require.Error(t, err, half)
+				assert.Contains(t, err.Error(), half)
+			}
+
+			fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
+			var logs syncBuffer
+			env := map[string]string{"UMENG_BASE_URL": fake.URL, tt.keyVar: tt.app.AppKey, tt.secVar: tt.app.AppMasterSecret,
+				"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}
+			cfg, err := loadConfig(envOf(env))
+			require.NoError(t, err)
+			assert.False(t, cfg.demo(), "one platform configured: not demo mode")
+			a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+			require.NoError(t, err)
+			t.Cleanup(a.Close)
+			require.Nil(t, a.fake, "no built-in fake")
+
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- a.serve(ctx, ln) }()
+			defer func() {
+				cancel()
+				require.NoError(t, <-done)
+			}()
+			c := client{t, "http://" + ln.Addr().String()}
+			token := map[string]string{"ios": iosToken("i"), "android": androidToken("a")}
+			for _, pl := range []string{"ios", "android"} {
+				c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"%s-1","platform":%q,"push_token":%q}`, pl, pl, token[pl]))
+			}
+			m := c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`)
+			assert.Equal(t, float64(1), m["devices"], "the %s device is skipped", tt.unserved)
+			assert.Equal(t, float64(1), m["accepted"])
+			sends := fake.Sends()
+			require.Len(t, sends, 1)
+			assert.Equal(t, tt.app.AppKey, sends[0].AppKey)
+			assert.Equal(t, 1, fake.DeliveryCount(token[tt.served]))
+			assert.Zero(t, fake.DeliveryCount(token[tt.unserved]))
+
+			// A user with only a device of the unserved platform has nothing
+			// to push to.
+			other := map[string]string{"ios": iosToken("i2"), "android": androidToken("a2")}[tt.unserved]
+			c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u2","uuid":"%s-2","platform":%q,"push_token":%q}`,
+				tt.unserved, tt.unserved, other))
+			code, m := c.call("POST", push.PathPushMessage, `{"user_num":"u2","title":"t","content":"c"}`)
+			assert.Equal(t, http.StatusNotFound, code, m)
+
+			out := logs.String()
+			assert.Contains(t, out, "platforms="+tt.served+"\n", "the log says which platforms are served")
+			assert.NotContains(t, out, "demo mode")
+			assert.NotContains(t, out, tt.app.AppMasterSecret)
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

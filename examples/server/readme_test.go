@@ -1,0 +1,63 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readmeSection returns the text of README.md from the heading to the next
+// heading of the same level.
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	s := string(b)
+	i := strings.Index(s, "\n"+heading+"\n")
+	require.GreaterOrEqual(t, i, 0, "README has %q", heading)
+	s = s[i+len(heading)+2:]
+	if j := strings.Index(s, "\n## "); j >= 0 {
+		s = s[:j]
+	}
+	return s
+}
+
+// TestReadmeLibrarySnippet checks that README's library snippet is a Go
+// file that imports the SQLite driver it opens.
+func TestReadmeLibrarySnippet(t *testing.T) {
+	sec := readmeSection(t, "## The library")
+	start := strings.Index(sec, "```go\n")
+	require.GreaterOrEqual(t, start, 0)
+	code := sec[start+len("```go\n"):]
+	code = code[:strings.Index(code, "```")]
+	f, err := parser.ParseFile(token.NewFileSet(), "README.go", code, parser.ParseComments)
+	require.NoError(t, err, "the snippet is a whole Go file")
+	imports := map[string]string{}
+	for _, im := range f.Imports {
+		path, err := strconv.Unquote(im.Path.Value)
+		require.NoError(t, err)
+		name := ""
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		imports[path] = name
+	}
+	require.Contains(t, code, `sql.Open("sqlite"`)
+	name, ok := imports["modernc.org/sqlite"]
+	assert.True(t, ok && name == "_", "the snippet opens sqlite, so it imports _ \"modernc.org/sqlite\"")
+	assert.Contains(t, code, "Authenticate:", "the snippet shows the Authenticate hook")
+	assert.Contains(t, code, "DrainTimeout()", "the snippet shows how long a shutdown may drain")
+}
+
+// TestReadmeNamesTheMockUmeng checks that README tells host tests to name
+// the Mock "umeng", the push_platform of devices registered without one.
+func TestReadmeNamesTheMockUmeng(t *testing.T) {
+	sec := readmeSection(t, "## Testing a host app")
+	assert.Contains(t, sec, `providertest.NewMock(providertest.MockConfig{Name: "umeng"})`)
+}
