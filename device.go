@@ -11,7 +11,7 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// Device is what a mobile app submits when it registers (the brief's
+// Device is what a mobile app submits when it registers (the product brief's
 // POST /api/v1.1/app/device).
 type Device struct {
 	UserNum      string // the user logging in on the device
@@ -26,8 +26,8 @@ type Device struct {
 
 // Registration is the result of RegisterDevice.
 type Registration struct {
-	DeviceUUID   string // the brief's device_uuid
-	UserDeviceID int64  // the brief's user_device_id
+	DeviceUUID   string // the product brief's device_uuid
+	UserDeviceID int64  // the product brief's user_device_id
 	DeviceID     int64
 }
 

@@ -4,11 +4,21 @@
 //
 // # Overview
 //
+// The library implements a product brief (the requirements of a Chinese
+// backend's push service) whose tables it keeps: sys_users (optional),
+// sys_devices, sys_user_devices, sys_push_messages and sys_message_center,
+// plus additive tables of its own (sys_push_deliveries, the deliveries of a
+// push). It serves the product brief's four HTTP endpoints (POST
+// /api/v1.1/app/device, POST /api/v1.1/user/push_message, GET
+// /api/v1.1/query/push_message, POST /api/v1.1/user/logout), and the
+// per-platform columns of sys_push_messages (ios_status, android_ret, …)
+// answer the product brief's two ops queries.
+//
 // A [Service] registers devices and the vendor token each got from its SDK,
 // links users (by user_num) to devices with one active user per device,
 // pushes to users through pluggable providers (package provider; Umeng in
 // package umeng), and records every push in sys_push_messages with one
-// delivery row per vendor call. A [Handler] serves the brief's four HTTP
+// delivery row per vendor call. A [Handler] serves the product brief's four HTTP
 // endpoints on any router. Package messagecenter's Scanner delivers the
 // notifications other programs queue in sys_message_center and finishes
 // whatever a push left undone.
@@ -21,7 +31,7 @@
 //
 // # HTTP handlers
 //
-// [NewHandler] serves the brief's four endpoints, taking parameters from a
+// [NewHandler] serves the product brief's four endpoints, taking parameters from a
 // JSON or form body (or the query, for the GET) and answering JSON; every
 // error, including an unknown path (404, "not_found"), is
 // {"error":{"code":"...","message":"..."}}. Two hooks guard it:
@@ -50,7 +60,7 @@
 //
 // # Errors
 //
-// Bad input returns a *[FieldError] naming the brief's parameter
+// Bad input returns a *[FieldError] naming the product brief's parameter
 // (errors.Is(err, [ErrInvalid])) and changes nothing. [ErrNoDevices] means
 // no user had a pushable device. Store errors wrap registry.ErrNotFound,
 // registry.ErrNotOwner and friends. Vendor failures are reported per

@@ -18,7 +18,7 @@ var (
 // FieldError names an input field that failed validation. Nothing was
 // written when a Service method returns one.
 type FieldError struct {
-	Field  string // the brief's parameter name, e.g. "user_num", "platform"
+	Field  string // the product brief's parameter name, e.g. "user_num", "platform"
 	Reason string
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// The brief's endpoints.
+// The product brief's endpoints.
 const (
 	PathDevice      = "/api/v1.1/app/device"
 	PathPushMessage = "/api/v1.1/user/push_message"
@@ -27,7 +27,7 @@ const (
 // Action names what a request wants to do, for the Authorizer.
 type Action string
 
-// Actions of the brief's endpoints.
+// Actions of the product brief's endpoints.
 const (
 	ActionRegisterDevice Action = "register_device"
 	ActionPush           Action = "push"
@@ -69,7 +69,7 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 }
 
-// Handler serves the brief's four endpoints. Mount it whole (it routes by
+// Handler serves the product brief's four endpoints. Mount it whole (it routes by
 // path) or mount its methods one by one on any router.
 type Handler struct {
 	svc    *Service
@@ -104,7 +104,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	return h, nil
 }
 
-// ServeHTTP routes the brief's four paths by exact match. Any other path is
+// ServeHTTP routes the product brief's four paths by exact match. Any other path is
 // answered 404 with the error code "not_found" (401 first when Authenticate
 // refuses the request).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +152,7 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"device_uuid": reg.DeviceUUID, "user_device_id": reg.UserDeviceID})
 }
 
-// PushMessage serves POST /api/v1.1/user/push_message. Besides the brief's
+// PushMessage serves POST /api/v1.1/user/push_message. Besides the product brief's
 // user_num, title and content it takes user_nums (several users) and extra
 // (a JSON object of strings).
 func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {

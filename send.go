@@ -17,7 +17,7 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// Message is a push to the devices of one or many users (the brief's POST
+// Message is a push to the devices of one or many users (the product brief's POST
 // /api/v1.1/user/push_message).
 type Message struct {
 	UserNums []string

@@ -11,12 +11,12 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// Status is the delivery status of a push message (the brief's GET
+// Status is the delivery status of a push message (the product brief's GET
 // /api/v1.1/query/push_message).
 type Status struct {
 	PushMessageID int64
-	IOSStatus     string // the brief's ios_status
-	AndroidStatus string // the brief's android_status
+	IOSStatus     string // the product brief's ios_status
+	AndroidStatus string // the product brief's android_status
 	IOS           registry.PlatformSummary
 	Android       registry.PlatformSummary
 }

@@ -181,7 +181,7 @@ func (c *cluster) count(t *testing.T, q string) int {
 	return n
 }
 
-// opsCenterQuery returns the brief's second ops query, verbatim (MySQL and
+// opsCenterQuery returns the product brief's second ops query, verbatim (MySQL and
 // SQLite); PostgreSQL takes column aliases in double quotes only.
 func opsCenterQuery(t *testing.T, d sqlstore.Dialect) string {
 	b, err := os.ReadFile("../registry/sqlstore/testdata/brief/ops_center.sql")

@@ -1,4 +1,4 @@
-// Package messagecenter runs the scheduled job of the brief: it delivers
+// Package messagecenter runs the scheduled job of the product brief: it delivers
 // the notifications that other programs insert into sys_message_center,
 // and it finishes the pushes that push.Service could not finish at once.
 //
@@ -11,7 +11,7 @@
 //     next_attempt_at unset or past) in notify_level order, highest first,
 //     then oldest first; "push" rows go to push.Service.Push for the
 //     receivers and end with send_state = 1 and send_result =
-//     'push_message#<id>', which the brief's ops query joins on; other modes
+//     'push_message#<id>', which the product brief's ops query joins on; other modes
 //     go to the host's [Notifier] for that mode;
 //   - re-sends pending deliveries (temporary failures, and sends whose
 //     outcome was lost in a crash) with their original idempotency keys;
@@ -44,7 +44,7 @@
 // # Scheduled delivery
 //
 // A row with send_at set waits until then; rows without it are due at
-// once, so programs that insert the brief's columns only keep working.
+// once, so programs that insert the product brief's columns only keep working.
 // Due-ness is decided by the Scanner's clock, compared with the stored
 // DATETIME values as wall-clock times in the store's configured zone
 // (sqlstore.Options.Location): set that to the zone of the NOW() other

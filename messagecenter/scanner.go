@@ -18,7 +18,7 @@ import (
 // ModePush is the notify_mode the Scanner delivers through push.Service.
 const ModePush = "push"
 
-// SendResultPrefix starts send_result of a delivered push row; the brief's
+// SendResultPrefix starts send_result of a delivered push row; the product brief's
 // ops query joins on it: replace(send_result, 'push_message#', ”).
 const SendResultPrefix = "push_message#"
 
@@ -34,7 +34,7 @@ type Config struct {
 	// ("sms", "email", …). A row whose mode has no notifier fails with the
 	// reason in remark. The key "push" is reserved.
 	Notifiers map[string]Notifier
-	// Interval between passes of Run. Default 1 minute, as in the brief.
+	// Interval between passes of Run. Default 1 minute, as in the product brief.
 	Interval time.Duration
 	// BatchSize is how many rows one claim takes. Default 100.
 	BatchSize int

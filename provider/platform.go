@@ -7,7 +7,7 @@ import "fmt"
 // exactly one.
 type Platform string
 
-// The platforms the brief's API accepts.
+// The platforms the product brief's API accepts.
 const (
 	IOS     Platform = "ios"
 	Android Platform = "android"

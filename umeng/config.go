@@ -108,7 +108,7 @@ type Config struct {
 	// test devices alone. Every other cast (unicast, listcast, filecast,
 	// customizedcast) is delivered and rate-limited as usual, so TestMode
 	// does not keep those from real users. Default false, that is
-	// production, as DESIGN.md requires.
+	// production.
 	TestMode bool
 	// HTTPClient carries the requests. Default: a new client with its own
 	// transport. The client is copied, never modified; its Timeout, if set,

@@ -7,7 +7,7 @@ import (
 )
 
 // config is the server's configuration, read from the environment
-// variables of DESIGN.md's table (and README's).
+// variables of the README's table.
 type config struct {
 	Addr           string
 	DBDriver       string

@@ -1,4 +1,4 @@
-// Command server is the runnable push server: the brief's HTTP API on an
+// Command server is the runnable push server: the product brief's HTTP API on an
 // embedded SQLite database (or MySQL/PostgreSQL), with the message center
 // Scanner running beside it. With no Umeng appkeys configured it starts a
 // built-in fake Umeng (umengtest) and says so: demo mode. On SIGINT or
