@@ -23,7 +23,8 @@ type Config struct {
 	// > 0; an Umeng client configured with the Android app only serves
 	// Android). Devices no provider serves are skipped and counted in
 	// Result.Skipped. At least one provider, each serving at least one
-	// platform.
+	// platform. New reads which platforms a provider serves once: a
+	// provider's Capabilities must not change afterwards.
 	Providers []provider.Provider
 	// DefaultProvider is used for devices whose push_platform is empty and
 	// by Broadcast when no provider is named. Default "umeng", or the only
@@ -67,6 +68,7 @@ type Config struct {
 type Service struct {
 	store       registry.Store
 	providers   map[string]provider.Provider
+	served      map[target]bool // (provider, platform) pairs a provider serves
 	names       []string
 	def         string
 	log         *slog.Logger
@@ -91,6 +93,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store:       cfg.Store,
 		providers:   make(map[string]provider.Provider, len(cfg.Providers)),
+		served:      map[target]bool{},
 		log:         cfg.Logger,
 		now:         cfg.Now,
 		retry:       cfg.Retry,
@@ -114,7 +117,10 @@ func New(cfg Config) (*Service, error) {
 		}
 		served := false
 		for _, pl := range provider.Platforms() {
-			served = served || p.Capabilities(pl).MaxTokens > 0
+			if p.Capabilities(pl).MaxTokens > 0 {
+				s.served[target{name, string(pl)}] = true
+				served = true
+			}
 		}
 		if !served {
 			return nil, invalid("providers", "provider %q serves no platform (MaxTokens <= 0 for %v)", name, provider.Platforms())
@@ -200,10 +206,9 @@ func (s *Service) Provider(name string) (provider.Provider, error) {
 }
 
 // serves reports whether the provider named name is configured and serves
-// platform pl.
+// platform pl. Capabilities are read once, by New.
 func (s *Service) serves(name string, pl provider.Platform) bool {
-	p, ok := s.providers[name]
-	return ok && pl.Valid() && p.Capabilities(pl).MaxTokens > 0
+	return s.served[target{name, string(pl)}]
 }
 
 // writeCtx returns a context for bookkeeping after a vendor call: it keeps
