@@ -39,8 +39,8 @@ func decodeAnswer(op string, status int, header http.Header, body []byte, oneTok
 	body = scrubBytes(body, secrets...)
 	trimmed := bytes.TrimSpace(body)
 	var eb errorBody
-	parsed := len(trimmed) > 0 && json.Unmarshal(trimmed, &eb) == nil
-	hasError := parsed && eb.Error != nil
+	parsed := len(trimmed) > 0 && json.Valid(trimmed)
+	hasError := parsed && trimmed[0] == '{' && json.Unmarshal(trimmed, &eb) == nil && eb.Error != nil
 	if status >= 200 && status < 300 && !hasError {
 		if len(trimmed) > 0 && !parsed {
 			return nil, &provider.Error{Provider: Name, Op: op, Kind: provider.Indeterminate, HTTPStatus: status,
