@@ -35,7 +35,9 @@ func newAgainstFake(t *testing.T, cfg jpushtest.Config, mod func(*jpush.Config))
 	return c, fake
 }
 
-func rid(p provider.Platform, i int) string { return jpushtest.RegistrationID(fmt.Sprintf("%s-%d", p, i)) }
+func rid(p provider.Platform, i int) string {
+	return jpushtest.RegistrationID(fmt.Sprintf("%s-%d", p, i))
+}
 
 // TestConformance runs the provider conformance suite against the client
 // talking to the independent fake JPush.

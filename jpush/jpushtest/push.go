@@ -85,7 +85,7 @@ type parsed struct {
 }
 
 type audience struct {
-	all                                  bool
+	all                                     bool
 	rids, aliases, tag, tagAnd, tagNot, seg []string
 }
 

@@ -21,14 +21,14 @@ type Request struct {
 	AppKey     string // from the Basic authentication, even when refused
 	Authorized bool   // the Basic authentication matched an app
 
-	Platform        []string // push: platform, ["all"] for "all"
-	Broadcast       bool     // push: audience "all"
-	RegistrationIDs []string // push: audience.registration_id
-	Aliases         []string // push: audience.alias
-	Tags            []string // push: audience.tag
-	TagAnd          []string // push: audience.tag_and
-	TagNot          []string // push: audience.tag_not
-	Segments        []string // push: audience.segment
+	Platform        []string       // push: platform, ["all"] for "all"
+	Broadcast       bool           // push: audience "all"
+	RegistrationIDs []string       // push: audience.registration_id
+	Aliases         []string       // push: audience.alias
+	Tags            []string       // push: audience.tag
+	TagAnd          []string       // push: audience.tag_and
+	TagNot          []string       // push: audience.tag_not
+	Segments        []string       // push: audience.segment
 	Notification    map[string]any // push: notification as sent, numbers as json.Number
 	PushMessage     map[string]any // push: message as sent
 	Options         map[string]any
