@@ -2,6 +2,7 @@ package jpush
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -97,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 			SetRetryCount(0)
 	}
 	return &Client{
-		creds:          &credentials{appKey: cfg.AppKey, secret: cfg.MasterSecret},
+		creds:          newCredentials(cfg.AppKey, cfg.MasterSecret),
 		baseURL:        strings.TrimRight(cfg.BaseURL, "/"),
 		reportURL:      strings.TrimRight(cfg.ReportBaseURL, "/"),
 		timeout:        cfg.Timeout,
@@ -133,10 +134,18 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	}
 }
 
-// credentials holds the app key and master secret behind a pointer, so that
-// fmt meeting a Client value prints an address, not the secret.
+// credentials holds the app key and, inside a closure, the master secret
+// and the Basic credential derived from it. fmt and reflection-based
+// printers (testify's diffs, spew) print a func as an address, so no way of
+// printing a Client, or a copy of one, reaches the secret.
 type credentials struct {
-	appKey, secret string
+	appKey string
+	secret func() (secret, basic string)
+}
+
+func newCredentials(appKey, secret string) *credentials {
+	basic := base64.StdEncoding.EncodeToString([]byte(appKey + ":" + secret))
+	return &credentials{appKey: appKey, secret: func() (string, string) { return secret, basic }}
 }
 
 // Format prints nothing of the credentials, whatever the verb.
@@ -222,20 +231,21 @@ func (c *Client) do(ctx context.Context, x call) (*answer, error) {
 			}
 		},
 	})
+	secret, basic := c.creds.secret()
 	req := c.http.R().
 		SetContext(ctx).
-		SetBasicAuth(c.creds.appKey, c.creds.secret).
+		SetBasicAuth(c.creds.appKey, secret).
 		SetHeader("Accept", "application/json")
 	if x.body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(x.body)
 	}
 	resp, err := req.Execute(x.method, x.url)
 	if err != nil {
-		e := transportError(x.op, err, written.Load(), c.creds.secret)
+		e := transportError(x.op, err, written.Load(), secret, basic)
 		c.logCall(ctx, x, 0, e)
 		return nil, e
 	}
-	a, err := decodeAnswer(x.op, resp.StatusCode(), resp.Header(), resp.Body(), x.oneToken, c.creds.secret)
+	a, err := decodeAnswer(x.op, resp.StatusCode(), resp.Header(), resp.Body(), x.oneToken, secret, basic)
 	c.logCall(ctx, x, resp.StatusCode(), err)
 	return a, err
 }
