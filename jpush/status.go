@@ -56,8 +56,9 @@ func val(p *int) int {
 // target is reached, so a caller should bound its polling.
 //
 // An id that is not a JPush msg_id (digits) is an InvalidRequest error
-// without a network call; one JPush reports nothing for is InvalidRequest
-// naming "id".
+// without a network call. An id JPush reports nothing for is StateQueued
+// (StateDone after its time to live) when this Client sent it, since JPush
+// counts with a delay, and otherwise an InvalidRequest error naming "id".
 func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
 	if !p.Valid() {
 		return nil, invalid("platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, p))
@@ -100,6 +101,16 @@ func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*p
 			st.State = provider.StateQueued
 		default:
 			st.State = provider.StateSending
+		}
+		st.Code = string(st.State)
+		return st, nil
+	}
+	if deadline, known := c.deadline(id); known {
+		// JPush counts with a delay: a message this Client sent is queued
+		// until it shows up, and done once its time to live is over.
+		st := &provider.Status{ID: id, State: provider.StateQueued, Raw: a.raw}
+		if !c.now().Before(deadline) {
+			st.State = provider.StateDone
 		}
 		st.Code = string(st.State)
 		return st, nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-resty/resty/v2"
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -212,4 +214,51 @@ func TestReportAndWithdrawRequests(t *testing.T) {
 	_, err = h.client.Status(ctx, "web", "1828256757")
 	assert.Equal(t, "platform", provider.FieldOf(err))
 	assert.Len(t, h.requests(), 5)
+}
+
+// TestStatusOfAMessageNotYetCounted: JPush reports nothing for a fresh
+// msg_id; the Client that sent it says queued, then done after the TTL.
+func TestStatusOfAMessageNotYetCounted(t *testing.T) {
+	now := fixedNow
+	h := newHarness(t, func(c *Config) { c.Now = func() time.Time { return now } })
+	h.respondPush(200, okPush)
+	h.respond(http.MethodGet, DefaultReportBaseURL+"/v3/received/detail?msg_ids=1828256757", 200, `[]`)
+	h.respond(http.MethodGet, DefaultReportBaseURL+"/v3/received/detail?msg_ids=1828256758", 200, `[]`)
+	r := request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)})
+	r.ExpireTime = now.Add(time.Hour)
+	rc, err := h.client.Send(context.Background(), r)
+	require.NoError(t, err)
+
+	st, err := h.client.Status(context.Background(), provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateQueued, st.State)
+	now = now.Add(time.Hour)
+	st, err = h.client.Status(context.Background(), provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateDone, st.State)
+
+	_, err = h.client.Status(context.Background(), provider.Android, "1828256758")
+	requireKind(t, err, provider.InvalidRequest)
+	assert.Equal(t, "id", provider.FieldOf(err), "an id this Client did not send")
+}
+
+// TestRestyClient: a caller's resty client carries the calls, with the
+// Client's auth and headers, and is not changed.
+func TestRestyClient(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	var user, pass, ctype string
+	mt.RegisterResponder(http.MethodPost, "https://push.example/v3/push", func(req *http.Request) (*http.Response, error) {
+		user, pass, _ = req.BasicAuth()
+		ctype = req.Header.Get("Content-Type")
+		return httpmock.NewStringResponse(200, okPush), nil
+	})
+	rc := resty.New().SetTransport(mt)
+	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: "https://push.example", Resty: rc})
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceBroadcast}))
+	require.NoError(t, err)
+	assert.Equal(t, testAppKey, user)
+	assert.Equal(t, testSecret, pass)
+	assert.Equal(t, "application/json", ctype)
+	assert.Empty(t, rc.UserInfo, "the resty client is not changed")
 }

@@ -78,7 +78,9 @@
 //	      vivo, meizu, fcm objects whose distribution is jpush, ospush,
 //	      first_ospush or secondary_push, importance LOW, NORMAL or HIGH,
 //	      classification 0 or 1, channel_id and category strings
-//	1003* an unknown top-level field
+//	1003* a top-level field other than platform, audience, notification,
+//	      message, options and the JPush fields the fake accepts unchecked
+//	      (cid, notification_3rd, inapp_message, sms_message, callback)
 //
 // Then, against the server's state: 1011 "cannot find user by this
 // audience" when a registration_id audience holds only ids marked with
