@@ -60,6 +60,10 @@
 // meizu, fcm: distribution, channel_id, importance, category,
 // classification), classification, apns_collapse_id, override_msg_id.
 //
+// Subtitle, Category, ThreadID and MutableContent are iOS-only; Image is
+// Android-only (the big-picture style) and ignored on iOS, where a picture
+// needs the app's notification service extension.
+//
 // The notification and message objects together may take
 // [MaxPayloadBytes] (4000) bytes of compact JSON. JPush documents about
 // 4000 bytes for Android and iOS; how it counts exactly is unsure, so the
