@@ -1,0 +1,277 @@
+package jpush
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/tuisong/push/provider"
+)
+
+// Name is the provider name: the value of Provider.Name, of
+// provider.Error.Provider and the key of Request.Overrides.
+const Name = "jpush"
+
+// Limits of one push, from JPush's Push API v3 documentation.
+const (
+	// MaxRegistrationIDs is the most registration ids one push may target.
+	MaxRegistrationIDs = 1000
+	// MaxAliases is the most aliases one push may target.
+	MaxAliases = 1000
+	// MaxTags is the most tags in each of tag, tag_and and tag_not.
+	MaxTags = 20
+	// MaxPayloadBytes bounds the encoded notification and message objects
+	// together. JPush documents about 4000 bytes for Android and iOS
+	// notification plus message; the exact accounting (which bytes count,
+	// and whether iOS is held to a smaller APNs share) is unsure, so the
+	// client counts the compact JSON of both objects, which is at least
+	// what JPush counts.
+	MaxPayloadBytes = 4000
+	// MaxTimeToLive is the longest offline retention JPush accepts in
+	// options.time_to_live: ten days (accounts below JPush's VIP level get
+	// three days, and JPush clamps for them). Longer ExpireTimes are
+	// clamped to it rather than refused.
+	MaxTimeToLive = 10 * 24 * time.Hour
+	// defaultTTL is JPush's own time_to_live when none is sent: one day.
+	defaultTTL = 24 * time.Hour
+)
+
+// Client is a JPush Push API v3 client. It implements provider.Provider,
+// provider.Validator, provider.StatusQuerier and provider.Canceler, and may
+// be used by many goroutines at once.
+//
+// No formatting of a Client shows the master secret: *Client implements
+// fmt.Formatter and slog.LogValuer, and the credentials sit behind a
+// pointer whose Format prints nothing of them.
+type Client struct {
+	creds          *credentials
+	baseURL        string
+	reportURL      string
+	timeout        time.Duration
+	now            func() time.Time
+	apnsProduction bool
+	defaultTTL     time.Duration
+	http           *resty.Client
+	log            *slog.Logger
+
+	// sent remembers when each message this Client sent stops being
+	// delivered (send time + time_to_live), for Status.
+	mu   sync.Mutex
+	sent map[string]time.Time
+}
+
+var (
+	_ provider.Provider      = (*Client)(nil)
+	_ provider.Validator     = (*Client)(nil)
+	_ provider.StatusQuerier = (*Client)(nil)
+	_ provider.Canceler      = (*Client)(nil)
+)
+
+// New returns a Client for cfg, after applying the documented defaults. It
+// fails, naming the field, when cfg is invalid.
+func New(cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	rc := cfg.Resty
+	if rc == nil {
+		hc := &http.Client{}
+		if cfg.HTTPClient != nil {
+			cp := *cfg.HTTPClient
+			hc = &cp
+		}
+		rc = resty.NewWithClient(hc).
+			SetLogger(discardLogger{}).
+			SetDisableWarn(true).
+			SetRetryCount(0)
+	}
+	return &Client{
+		creds:          newCredentials(cfg.AppKey, cfg.MasterSecret),
+		baseURL:        strings.TrimRight(cfg.BaseURL, "/"),
+		reportURL:      strings.TrimRight(cfg.ReportBaseURL, "/"),
+		timeout:        cfg.Timeout,
+		now:            cfg.Now,
+		apnsProduction: cfg.APNsProduction,
+		defaultTTL:     cfg.DefaultTimeToLive,
+		http:           rc,
+		log:            cfg.Logger,
+		sent:           make(map[string]time.Time),
+	}, nil
+}
+
+// Name returns "jpush".
+func (c *Client) Name() string { return Name }
+
+// Capabilities describes what Send accepts for p: up to 1000 registration
+// ids, MaxPayloadBytes of notification and message, and token, broadcast,
+// alias and filter (tags or a segment) audiences. JPush has no file
+// audience on /v3/push. An unknown platform gets the zero Capabilities.
+func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
+	if !p.Valid() {
+		return provider.Capabilities{}
+	}
+	return provider.Capabilities{
+		MaxTokens:       MaxRegistrationIDs,
+		MaxPayloadBytes: MaxPayloadBytes,
+		Audiences: []provider.AudienceKind{
+			provider.AudienceTokens,
+			provider.AudienceBroadcast,
+			provider.AudienceAliases,
+			provider.AudienceFilter,
+		},
+	}
+}
+
+// credentials holds the app key and, inside a closure, the master secret
+// and the Basic credential derived from it. fmt and reflection-based
+// printers (testify's diffs, spew) print a func as an address, so no way of
+// printing a Client, or a copy of one, reaches the secret.
+type credentials struct {
+	appKey string
+	secret func() (secret, basic string)
+}
+
+func newCredentials(appKey, secret string) *credentials {
+	basic := base64.StdEncoding.EncodeToString([]byte(appKey + ":" + secret))
+	return &credentials{appKey: appKey, secret: func() (string, string) { return secret, basic }}
+}
+
+// Format prints nothing of the credentials, whatever the verb.
+func (c *credentials) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "jpush.credentials{REDACTED}")
+}
+
+// String describes c by its base URLs, app key and APNs environment; never
+// the master secret.
+func (c *Client) String() string {
+	if c == nil {
+		return "jpush.Client(nil)"
+	}
+	return fmt.Sprintf("jpush.Client{BaseURL:%s ReportBaseURL:%s AppKey:%s APNsProduction:%t}",
+		c.baseURL, c.reportURL, c.creds.appKey, c.apnsProduction)
+}
+
+// GoString is String for %#v.
+func (c *Client) GoString() string {
+	if c == nil {
+		return "(*jpush.Client)(nil)"
+	}
+	return "&" + c.String()
+}
+
+// Format makes every fmt verb print String (GoString for %#v, a quoted
+// String for %q), so no verb or flag can reach the credentials.
+func (c *Client) Format(f fmt.State, verb rune) {
+	var s string
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		s = c.GoString()
+	case verb == 'q':
+		s = strconv.Quote(c.String())
+	default:
+		s = c.String()
+	}
+	_, _ = io.WriteString(f, s)
+}
+
+// LogValue makes slog record c without its master secret.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("jpush.Client(nil)")
+	}
+	return slog.GroupValue(
+		slog.String("base_url", c.baseURL),
+		slog.String("report_base_url", c.reportURL),
+		slog.String("app_key", c.creds.appKey),
+		slog.Bool("apns_production", c.apnsProduction),
+	)
+}
+
+// call describes one HTTP exchange.
+type call struct {
+	op       string
+	platform provider.Platform
+	method   string
+	url      string
+	path     string // for logs
+	body     []byte // nil: no body
+	// oneToken says the audience is a single registration id, which decides
+	// how code 1011 is classified.
+	oneToken bool
+}
+
+// do makes one authenticated call. It never retries.
+func (c *Client) do(ctx context.Context, x call) (*answer, error) {
+	if err := ctx.Err(); err != nil {
+		e := transportError(x.op, err, false)
+		c.logCall(ctx, x, 0, e)
+		return nil, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	// Once the whole request is written JPush may act on it, so a failure
+	// after that point is Indeterminate rather than Temporary.
+	var written atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				written.Store(true)
+			}
+		},
+	})
+	secret, basic := c.creds.secret()
+	req := c.http.R().
+		SetContext(ctx).
+		SetBasicAuth(c.creds.appKey, secret).
+		SetHeader("Accept", "application/json")
+	if x.body != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(x.body)
+	}
+	resp, err := req.Execute(x.method, x.url)
+	if err != nil {
+		e := transportError(x.op, err, written.Load(), secret, basic)
+		c.logCall(ctx, x, 0, e)
+		return nil, e
+	}
+	a, err := decodeAnswer(x.op, resp.StatusCode(), resp.Header(), resp.Body(), x.oneToken, secret, basic)
+	c.logCall(ctx, x, resp.StatusCode(), err)
+	return a, err
+}
+
+// logCall records one call at debug level: never bodies or credentials.
+func (c *Client) logCall(ctx context.Context, x call, status int, err error) {
+	attrs := []slog.Attr{
+		slog.String("op", x.op),
+		slog.String("platform", string(x.platform)),
+		slog.String("path", x.path),
+		slog.Int("http_status", status),
+	}
+	if err == nil {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "jpush call succeeded", attrs...)
+		return
+	}
+	attrs = append(attrs,
+		slog.String("kind", provider.KindOf(err).String()),
+		slog.String("code", provider.CodeOf(err)),
+	)
+	c.log.LogAttrs(ctx, slog.LevelDebug, "jpush call failed", attrs...)
+}
+
+// discardLogger silences resty, whose messages may quote requests.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

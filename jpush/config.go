@@ -1,0 +1,169 @@
+package jpush
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/tuisong/push/provider"
+)
+
+// DefaultBaseURL is the host of JPush's Push API v3.
+const DefaultBaseURL = "https://api.jpush.cn"
+
+// DefaultReportBaseURL is the host of JPush's Report API v3.
+const DefaultReportBaseURL = "https://report.jpush.cn"
+
+// DefaultTimeout bounds one HTTP call when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Config configures a Client. AppKey and MasterSecret are required; every
+// other field has a documented default.
+//
+// A Config printed with any fmt verb or logged with slog never shows the
+// master secret.
+type Config struct {
+	// AppKey identifies the JPush application. JPush runs one app for every
+	// platform, so one key serves iOS and Android alike. Required.
+	AppKey string
+	// MasterSecret is the app's server secret, the password of HTTP Basic
+	// authentication. Required. It never appears in errors, logs or
+	// receipts.
+	MasterSecret string
+	// BaseURL is scheme and host (and an optional path prefix) of the Push
+	// API. Default DefaultBaseURL. Tests point it at jpushtest.
+	BaseURL string
+	// ReportBaseURL is scheme and host of the Report API that Status and
+	// MessageStatus call. Default DefaultReportBaseURL. The fake serves both
+	// APIs on one URL, so tests set both fields to it.
+	ReportBaseURL string
+	// HTTPClient carries the requests. Default: a new client with its own
+	// transport. The client is copied, never modified; its Timeout, if set,
+	// applies on top of Timeout. Ignored when Resty is set.
+	HTTPClient *http.Client
+	// Resty, when set, is the resty client used instead of one built from
+	// HTTPClient. The Client sets the request's auth, headers, body and
+	// context on each call and never changes the resty client itself, so
+	// its retry count should be 0: providers never retry. Default nil.
+	Resty *resty.Client
+	// Timeout bounds each HTTP call, including reading the answer.
+	// Default DefaultTimeout; negative values are rejected.
+	Timeout time.Duration
+	// Now is the clock for time_to_live, schedule checks and the status
+	// mapping. Default time.Now.
+	Now func() time.Time
+	// Logger receives one debug record per call (operation, platform, path,
+	// HTTP status, error kind and code), never credentials or bodies.
+	// Default: discard.
+	Logger *slog.Logger
+	// APNsProduction is sent as options.apns_production on every push:
+	// true sends iOS notifications through production APNs, false through
+	// the sandbox. Default false (sandbox), the value JPush's own server
+	// SDKs default to; set it to true in production.
+	APNsProduction bool
+	// DefaultTimeToLive is options.time_to_live for a request without an
+	// ExpireTime, and the lifetime Status assumes for the messages it sent.
+	// Zero leaves time_to_live out, and JPush keeps offline messages for
+	// its own default, one day, which Status then assumes. It must lie in
+	// [0, MaxTimeToLive].
+	DefaultTimeToLive time.Duration
+}
+
+// String renders c with the master secret redacted.
+func (c Config) String() string {
+	secret := ""
+	if c.MasterSecret != "" {
+		secret = "REDACTED"
+	}
+	return fmt.Sprintf("{AppKey:%s MasterSecret:%s BaseURL:%s ReportBaseURL:%s APNsProduction:%t}",
+		c.AppKey, secret, c.BaseURL, c.ReportBaseURL, c.APNsProduction)
+}
+
+// GoString renders c for %#v with the master secret redacted.
+func (c Config) GoString() string { return "jpush.Config" + c.String() }
+
+// LogValue makes slog record c without its master secret.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("app_key", c.AppKey),
+		slog.Bool("master_secret_set", c.MasterSecret != ""),
+		slog.String("base_url", c.BaseURL),
+		slog.String("report_base_url", c.ReportBaseURL),
+		slog.Bool("apns_production", c.APNsProduction),
+	)
+}
+
+// withDefaults returns c with every unset field given its documented default.
+func (c Config) withDefaults() Config {
+	if c.BaseURL == "" {
+		c.BaseURL = DefaultBaseURL
+	}
+	if c.ReportBaseURL == "" {
+		c.ReportBaseURL = DefaultReportBaseURL
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// validate checks a Config that has been through withDefaults and names
+// the first bad field.
+func (c Config) validate() error {
+	switch {
+	case c.AppKey == "":
+		return configError("app_key", "is required")
+	case strings.TrimSpace(c.AppKey) != c.AppKey || strings.ContainsAny(c.AppKey, ":"):
+		return configError("app_key", "has white space or a colon")
+	case c.MasterSecret == "":
+		return configError("master_secret", "is required")
+	case strings.TrimSpace(c.MasterSecret) != c.MasterSecret:
+		return configError("master_secret", "has leading or trailing white space")
+	}
+	if err := checkBaseURL("base_url", c.BaseURL); err != nil {
+		return err
+	}
+	if err := checkBaseURL("report_base_url", c.ReportBaseURL); err != nil {
+		return err
+	}
+	if c.Timeout < 0 {
+		return configError("timeout", "must not be negative")
+	}
+	if c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > MaxTimeToLive {
+		return configError("default_time_to_live", fmt.Sprintf("must lie within [0, %v]", MaxTimeToLive))
+	}
+	return nil
+}
+
+func checkBaseURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return configError(field, "is not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return configError(field, fmt.Sprintf("scheme must be http or https, got %q", u.Scheme))
+	case u.Host == "":
+		return configError(field, "has no host")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return configError(field, "must not carry user info, a query or a fragment")
+	}
+	return nil
+}
+
+// configError reports a bad Config field. It wraps a *provider.FieldError so
+// callers can find the field with provider.FieldOf.
+func configError(field, reason string) error {
+	return fmt.Errorf("jpush: invalid config: %w", &provider.FieldError{Field: field, Reason: reason})
+}

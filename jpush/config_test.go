@@ -1,0 +1,180 @@
+package jpush
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	ok := Config{AppKey: testAppKey, MasterSecret: testSecret}
+	edit := func(f func(*Config)) Config { c := ok; f(&c); return c }
+	tests := []struct {
+		name  string
+		cfg   Config
+		field string
+	}{
+		{"no app key", edit(func(c *Config) { c.AppKey = "" }), "app_key"},
+		{"app key with colon", edit(func(c *Config) { c.AppKey = "a:b" }), "app_key"},
+		{"app key with space", edit(func(c *Config) { c.AppKey = " " + testAppKey }), "app_key"},
+		{"no secret", edit(func(c *Config) { c.MasterSecret = "" }), "master_secret"},
+		{"secret with newline", edit(func(c *Config) { c.MasterSecret = testSecret + "\n" }), "master_secret"},
+		{"base url scheme", edit(func(c *Config) { c.BaseURL = "ftp://api.jpush.cn" }), "base_url"},
+		{"base url host", edit(func(c *Config) { c.BaseURL = "https://" }), "base_url"},
+		{"base url user", edit(func(c *Config) { c.BaseURL = "https://u:p@api.jpush.cn" }), "base_url"},
+		{"base url query", edit(func(c *Config) { c.BaseURL = "https://api.jpush.cn?x=1" }), "base_url"},
+		{"base url unparsable", edit(func(c *Config) { c.BaseURL = "https://api.jpush.cn/%zz" }), "base_url"},
+		{"report url", edit(func(c *Config) { c.ReportBaseURL = "report.jpush.cn" }), "report_base_url"},
+		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
+		{"negative ttl", edit(func(c *Config) { c.DefaultTimeToLive = -time.Second }), "default_time_to_live"},
+		{"ttl over ten days", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLive + time.Second }), "default_time_to_live"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New(tt.cfg)
+			require.Error(t, err)
+			assert.Nil(t, c)
+			assert.Equal(t, tt.field, provider.FieldOf(err))
+			assert.NotContains(t, err.Error(), testSecret)
+		})
+	}
+}
+
+// TestNewAppliesDefaults observes the defaults on the wire: the production
+// hosts, the 30-second deadline, Basic auth and the sandbox.
+func TestNewAppliesDefaults(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	var deadline time.Time
+	var hasDeadline bool
+	mt.RegisterResponder(http.MethodPost, "https://api.jpush.cn/v3/push", func(req *http.Request) (*http.Response, error) {
+		deadline, hasDeadline = req.Context().Deadline()
+		return httpmock.NewStringResponse(200, okPush), nil
+	})
+	mt.RegisterResponder(http.MethodGet, `=~^https://report\.jpush\.cn/v3/received/detail`, httpmock.NewStringResponder(200, `[{"msg_id":"1828256757","jpush_target":1,"jpush_received":1}]`))
+	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, HTTPClient: &http.Client{Transport: mt}})
+	require.NoError(t, err)
+	assert.Equal(t, "jpush", c.Name())
+	before := time.Now()
+	rc, err := c.Send(context.Background(), request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
+	require.NoError(t, err)
+	require.True(t, hasDeadline)
+	assert.WithinDuration(t, before.Add(DefaultTimeout), deadline, 5*time.Second)
+	st, err := c.Status(context.Background(), provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateDone, st.State)
+}
+
+// TestSecretsNeverShow prints a Client and a Config with every verb, logs
+// them, and fails calls in every way, looking for the master secret.
+func TestSecretsNeverShow(t *testing.T) {
+	var logs bytes.Buffer
+	cfg := Config{AppKey: testAppKey, MasterSecret: testSecret, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	// A server that echoes the Authorization header and the secret back.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"error":{"code":1003,"message":"bad %s %s"}}`, r.Header.Get("Authorization"), testSecret)
+	}))
+	defer srv.Close()
+	cfg.BaseURL, cfg.ReportBaseURL = srv.URL, srv.URL
+	c, err := New(cfg)
+	require.NoError(t, err)
+
+	var out bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		fmt.Fprintf(&out, verb+"\n", c)
+		fmt.Fprintf(&out, verb+"\n", cfg)
+		fmt.Fprintf(&out, verb+"\n", &cfg)
+	}
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("x", "client", c, "config", cfg)
+	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
+	require.Error(t, err)
+	out.WriteString(err.Error())
+	var pe *provider.Error
+	require.ErrorAs(t, err, &pe)
+	out.WriteString(pe.Message)
+
+	// A transport error after the URL carried user info.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	c2, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: "http://" + addr})
+	require.NoError(t, err)
+	_, err = c2.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
+	require.Error(t, err)
+	out.WriteString(err.Error())
+
+	// A copy of the Client's fields, as reflection-based printers (testify's
+	// diffs) see them.
+	fmt.Fprintf(&out, "%+v %#v %s\n", c.creds, *c.creds, []any{c.creds})
+	basic := base64.StdEncoding.EncodeToString([]byte(testAppKey + ":" + testSecret))
+	for _, text := range []string{out.String(), logs.String()} {
+		assert.NotContains(t, text, testSecret)
+		assert.NotContains(t, text, basic, "the Basic credential is the secret too")
+	}
+	assert.Contains(t, out.String(), testAppKey, "the app key is not secret and helps debugging")
+}
+
+// TestConnectionRefusedIsTemporary: nothing was sent, so a retry is safe.
+func TestConnectionRefusedIsTemporary(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: "http://" + addr})
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
+	requireKind(t, err, provider.Temporary)
+}
+
+// TestWrittenRequestThatLosesItsAnswerIsIndeterminate: the body went out,
+// JPush may have pushed it.
+func TestWrittenRequestThatLosesItsAnswerIsIndeterminate(t *testing.T) {
+	received := make(chan struct{}, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		received <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL, Timeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
+	pe := requireKind(t, err, provider.Indeterminate)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Zero(t, pe.HTTPStatus)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-received; <-received; cancel() }()
+	c2, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL})
+	require.NoError(t, err)
+	_, err = c2.Send(ctx, request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
+	requireKind(t, err, provider.Indeterminate)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestCapabilities(t *testing.T) {
+	c := newHarness(t).client
+	for _, p := range provider.Platforms() {
+		caps := c.Capabilities(p)
+		assert.Equal(t, 1000, caps.MaxTokens)
+		assert.Equal(t, 4000, caps.MaxPayloadBytes)
+		assert.Equal(t, []provider.AudienceKind{provider.AudienceTokens, provider.AudienceBroadcast,
+			provider.AudienceAliases, provider.AudienceFilter}, caps.Audiences)
+	}
+	assert.Equal(t, provider.Capabilities{}, c.Capabilities("web"))
+}

@@ -1,0 +1,161 @@
+package jpush
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden request bodies under testdata/")
+
+type goldenCase struct {
+	name      string
+	platforms []provider.Platform // default: both
+	audience  provider.Audience
+	edit      func(*provider.Request)
+	config    func(*Config)
+}
+
+func intPtr(n int) *int { return &n }
+
+func goldenCases() []goldenCase {
+	return []goldenCase{
+		// One case per audience kind, on both platforms.
+		{name: "tokens_one", audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}},
+		{name: "tokens_many", audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(3)}},
+		{name: "broadcast", audience: provider.Audience{Kind: provider.AudienceBroadcast}},
+		{name: "aliases", audience: provider.Audience{Kind: provider.AudienceAliases, AliasType: "user_num", Aliases: []string{"u1001", "u1002"}}},
+		{name: "filter_tags", audience: provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip", "beta"}}},
+		{name: "filter_object", audience: provider.Audience{Kind: provider.AudienceFilter,
+			Filter: json.RawMessage(`{"tag": ["shenzhen"], "tag_and": ["vip"], "tag_not": ["muted"]}`), Tags: []string{"beijing"}}},
+		{name: "filter_segment", audience: provider.Audience{Kind: provider.AudienceFilter, GroupID: "seg-0001"}},
+
+		// Payload and options variants.
+		{name: "silent", audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(2)},
+			edit: func(r *provider.Request) {
+				r.Notification.Silent = true
+				r.Notification.Badge = intPtr(5)
+				r.ExpireTime = fixedNow.Add(90*time.Minute + 500*time.Millisecond)
+			}},
+		{
+			name:      "android_full",
+			platforms: []provider.Platform{provider.Android},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
+			config:    func(c *Config) { c.APNsProduction = true },
+			edit: func(r *provider.Request) {
+				r.Notification.Sound = "ding"
+				r.ExpireTime = fixedNow.Add(30 * 24 * time.Hour) // clamped to ten days
+				r.Overrides = map[string]any{Name: &Options{
+					BuilderID: intPtr(2), ChannelID: "orders", Category: "msg", Priority: intPtr(1),
+					Style: StyleBigText, BigText: "Your order 42 left the warehouse & is on its way",
+					LargeIcon: "https://img.example.com/icon.png", IntentURL: "intent:#Intent;component=com.example/.Main;end",
+					BadgeAddNum: intPtr(1), AlertType: intPtr(-1), Classification: intPtr(1), OverrideMsgID: 1828256700,
+					ThirdPartyChannel: map[string]ThirdPartyChannel{
+						ChannelXiaomi: {Distribution: DistributionSecondaryPush, ChannelID: "high_system"},
+						ChannelHuawei: {Distribution: DistributionOSPush, Importance: "NORMAL", Category: "EXPRESS"},
+						ChannelVivo:   {Distribution: DistributionFirstOSPush, Classification: intPtr(1), Category: "ORDER"},
+						ChannelOPPO:   {ChannelID: "orders"},
+					},
+				}}
+			},
+		},
+		{
+			name:      "android_image",
+			platforms: []provider.Platform{provider.Android},
+			audience:  provider.Audience{Kind: provider.AudienceBroadcast},
+			edit: func(r *provider.Request) {
+				r.Notification.Image = "https://img.example.com/ship.png"
+				r.Notification.Body = ""
+			},
+		},
+		{
+			name:      "ios_full",
+			platforms: []provider.Platform{provider.IOS},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
+			config:    func(c *Config) { c.APNsProduction = true; c.DefaultTimeToLive = 3 * time.Hour },
+			edit: func(r *provider.Request) {
+				r.Notification.Subtitle = "Tracking number ready"
+				r.Notification.Badge = intPtr(0)
+				r.Notification.Sound = "default"
+				r.Notification.Category = "ORDER"
+				r.Notification.ThreadID = "orders"
+				r.Notification.MutableContent = true
+				r.StartTime = fixedNow.Add(-time.Minute) // passed: sent at once
+				r.Overrides = map[string]any{Name: Options{ContentAvailable: true, InterruptionLevel: "time-sensitive",
+					APNsCollapseID: "order-42"}}
+			},
+		},
+		{
+			name:      "ios_alert_string",
+			platforms: []provider.Platform{provider.IOS},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
+			edit: func(r *provider.Request) {
+				r.Notification.Title = ""
+				r.Notification.Extras = nil
+				r.IdempotencyKey = ""
+			},
+		},
+	}
+}
+
+// TestGoldenRequestBodies pins the exact body of every audience kind on
+// both platforms and of the payload variants. go test ./jpush -update
+// rewrites the files.
+func TestGoldenRequestBodies(t *testing.T) {
+	for _, gc := range goldenCases() {
+		platforms := gc.platforms
+		if platforms == nil {
+			platforms = provider.Platforms()
+		}
+		for _, p := range platforms {
+			name := gc.name + "_" + string(p)
+			t.Run(name, func(t *testing.T) {
+				mods := []func(*Config){}
+				if gc.config != nil {
+					mods = append(mods, gc.config)
+				}
+				h := newHarness(t, mods...)
+				h.respondPush(http.StatusOK, okPush)
+				r := request(p, gc.audience)
+				if gc.edit != nil {
+					gc.edit(r)
+				}
+				_, err := h.client.Send(context.Background(), r)
+				require.NoError(t, err)
+				call := h.only(t)
+				require.Equal(t, testAppKey, call.user)
+				require.Equal(t, testSecret, call.pass)
+				compareGolden(t, filepath.Join("testdata", name+".json"), call.body)
+			})
+		}
+	}
+}
+
+// compareGolden compares body, indented, with the golden file.
+func compareGolden(t *testing.T, path string, body []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, json.Indent(&buf, body, "", "  "), "the body must be JSON")
+	buf.WriteByte('\n')
+	var compact bytes.Buffer
+	require.NoError(t, json.Compact(&compact, body))
+	require.Equal(t, compact.String(), string(body), "the body must be sent compact")
+	if *update {
+		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./jpush -update")
+	require.Equal(t, strings.TrimSpace(string(want)), strings.TrimSpace(buf.String()), "body differs from %s", path)
+}

@@ -1,0 +1,255 @@
+package jpush_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/jpush/jpushtest"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+)
+
+// fakeClock drives time_to_live and the status mapping without sleeping.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.t }
+
+func newAgainstFake(t *testing.T, cfg jpushtest.Config, mod func(*jpush.Config)) (*jpush.Client, *jpushtest.Server) {
+	t.Helper()
+	fake := jpushtest.NewServer(t, cfg)
+	app := jpushtest.DefaultApps()[0]
+	jcfg := jpush.Config{AppKey: app.AppKey, MasterSecret: app.MasterSecret, BaseURL: fake.URL, ReportBaseURL: fake.URL, Now: cfg.Now}
+	if mod != nil {
+		mod(&jcfg)
+	}
+	c, err := jpush.New(jcfg)
+	require.NoError(t, err)
+	return c, fake
+}
+
+func rid(p provider.Platform, i int) string {
+	return jpushtest.RegistrationID(fmt.Sprintf("%s-%d", p, i))
+}
+
+// TestConformance runs the provider conformance suite against the client
+// talking to the independent fake JPush.
+func TestConformance(t *testing.T) {
+	providertest.Run(t, func(t *testing.T) *providertest.Harness {
+		c, fake := newAgainstFake(t, jpushtest.Config{}, nil)
+		return &providertest.Harness{
+			Provider:  c,
+			Platforms: provider.Platforms(),
+			Token:     rid,
+			Calls:     func() int { return fake.Arrived("/v3/push") },
+			Fault: func(k provider.Kind) bool {
+				f := jpushtest.Fault{Path: "/v3/push"}
+				switch k {
+				case provider.Temporary:
+					f.Code = jpush.CodeInternal
+				case provider.RateLimited:
+					f.Code, f.Reset = jpush.CodeRateLimited, 3*time.Second
+				case provider.QuotaExceeded:
+					f.Code = jpush.CodeVolumeExceeded
+				case provider.Auth:
+					f.Code = jpush.CodeAuthFailed
+				case provider.InvalidToken:
+					f.Code, f.Message = jpush.CodeNoTarget, "cannot find user by this audience"
+				case provider.InvalidRequest:
+					f.Code = jpush.CodeTooLarge
+				case provider.Indeterminate:
+					f.Timeout, f.AfterAccept, f.Delay = true, true, 10*time.Millisecond
+				case provider.Unknown:
+					f.HTTPStatus = http.StatusTeapot // no code, a status no table knows
+				default:
+					return false
+				}
+				return fake.FailNext(1, f) == nil
+			},
+			Stall: func() (<-chan struct{}, func()) {
+				release := fake.Stall()
+				stalled := make(chan struct{})
+				go func() {
+					if fake.WaitStalled(context.Background(), 1) == nil {
+						close(stalled)
+					}
+				}()
+				return stalled, release
+			},
+		}
+	})
+}
+
+// TestEveryAudienceAcceptedByFake sends every audience kind on both
+// platforms, visible and silent, and checks that the strict fake accepts
+// each request and delivers what the app should see.
+func TestEveryAudienceAcceptedByFake(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	for _, p := range provider.Platforms() {
+		for _, tc := range []struct {
+			name string
+			aud  provider.Audience
+		}{
+			{"tokens", provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{rid(p, 0), rid(p, 1)}}},
+			{"broadcast", provider.Audience{Kind: provider.AudienceBroadcast}},
+			{"aliases", provider.Audience{Kind: provider.AudienceAliases, AliasType: "ignored", Aliases: []string{"u1001"}}},
+			{"tags", provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip"}}},
+			{"filter", provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{"tag_and":["vip","beta"],"tag_not":["muted"]}`)}},
+			{"segment", provider.Audience{Kind: provider.AudienceFilter, GroupID: "seg1"}},
+		} {
+			for _, silent := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/silent=%t", p, tc.name, silent), func(t *testing.T) {
+					c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
+					app := jpushtest.DefaultApps()[0].AppKey
+					require.NoError(t, fake.AddDevice(app, jpushtest.Device{RegistrationID: rid(p, 0), Platform: string(p),
+						Alias: "u1001", Tags: []string{"vip", "beta"}, Segments: []string{"seg1"}}))
+					badge := 2
+					rc, err := c.Send(ctx, &provider.Request{Platform: p, Audience: tc.aud, IdempotencyKey: "key-" + tc.name,
+						Notification: provider.Notification{Title: "到货提醒", Body: "您关注的商品已到货 🎉", Badge: &badge, Silent: silent,
+							Extras: map[string]string{"page": "goods"}},
+						ExpireTime: clk.t.Add(2 * time.Hour)})
+					require.NoError(t, err)
+					assert.True(t, rc.Pollable)
+					pushes := fake.Pushes()
+					require.Len(t, pushes, 1)
+					assert.Equal(t, rc.ID, pushes[0].MsgID)
+					assert.Equal(t, []string{string(p)}, pushes[0].Platform)
+					require.NotNil(t, pushes[0].TimeToLive)
+					assert.EqualValues(t, 7200, *pushes[0].TimeToLive)
+					assert.Equal(t, int64(jpush.SendNo("key-"+tc.name)), pushes[0].SendNo)
+					assert.GreaterOrEqual(t, fake.DeliveryCount(rid(p, 0)), 1)
+					d := fake.Deliveries()[0]
+					assert.Equal(t, map[string]string{"page": "goods"}, d.Extras)
+					assert.Equal(t, silent && p == provider.Android, d.Message)
+
+					st, err := c.Status(ctx, p, rc.ID)
+					require.NoError(t, err)
+					assert.Equal(t, provider.StateDone, st.State, "every target reached")
+					assert.Positive(t, st.Total)
+				})
+			}
+		}
+	}
+}
+
+// TestStatusCancelAndMessageStatusAgainstFake covers the report endpoints
+// and withdraw.
+func TestStatusCancelAndMessageStatusAgainstFake(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
+	live, dead := rid(provider.Android, 0), rid(provider.Android, 1)
+	fake.MarkInvalid(dead)
+	rc, err := c.Send(ctx, &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{live, dead}},
+		Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.t.Add(time.Hour)})
+	require.NoError(t, err)
+
+	st, err := c.Status(ctx, provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateSending, st.State, "one of two reached, within the TTL")
+	assert.Equal(t, 2, st.Total)
+	assert.Equal(t, 1, st.Sent)
+
+	states, err := c.MessageStatus(ctx, rc.ID, []string{live, dead, rid(provider.Android, 9)})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]jpush.DeliveryState{live: jpush.Delivered, dead: jpush.NotDelivered,
+		rid(provider.Android, 9): jpush.NotTarget}, states)
+
+	clk.t = clk.t.Add(time.Hour)
+	st, err = c.Status(ctx, provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateDone, st.State, "the TTL is over")
+
+	_, err = c.Status(ctx, provider.Android, "9999999999")
+	assert.ErrorIs(t, err, provider.InvalidRequest)
+	assert.Equal(t, "id", provider.FieldOf(err))
+
+	clk.t = clk.t.Add(-30 * time.Minute)
+	require.NoError(t, c.Cancel(ctx, provider.Android, rc.ID))
+	assert.True(t, fake.Withdrawn(rc.ID))
+	err = c.Cancel(ctx, provider.Android, rc.ID)
+	assert.ErrorIs(t, err, provider.InvalidRequest, "withdrawn twice")
+	assert.Equal(t, "1003", provider.CodeOf(err))
+
+	err = c.Cancel(ctx, provider.Android, "not-a-msg-id")
+	assert.ErrorIs(t, err, provider.InvalidRequest)
+	assert.Equal(t, "id", provider.FieldOf(err))
+}
+
+// TestErrorsAgainstFake covers auth, dead and malformed registration ids,
+// numeric msg_ids, error bodies with a msg_id and rate limits.
+func TestErrorsAgainstFake(t *testing.T) {
+	ctx := context.Background()
+	req := func(tokens ...string) *provider.Request {
+		return &provider.Request{Platform: provider.IOS, Audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens},
+			Notification: provider.Notification{Body: "b"}}
+	}
+	t.Run("wrong secret", func(t *testing.T) {
+		_, fake := newAgainstFake(t, jpushtest.Config{}, nil)
+		bad, err := jpush.New(jpush.Config{AppKey: jpushtest.DefaultApps()[0].AppKey, MasterSecret: "wrong-secret", BaseURL: fake.URL})
+		require.NoError(t, err)
+		_, err = bad.Send(ctx, req(rid(provider.IOS, 0)))
+		assert.ErrorIs(t, err, provider.Auth)
+		assert.Equal(t, "1004", provider.CodeOf(err))
+		assert.NotContains(t, err.Error(), "wrong-secret")
+	})
+	t.Run("dead registration id", func(t *testing.T) {
+		c, fake := newAgainstFake(t, jpushtest.Config{}, nil)
+		fake.MarkInvalid(rid(provider.IOS, 0), rid(provider.IOS, 1))
+		_, err := c.Send(ctx, req(rid(provider.IOS, 0)))
+		assert.ErrorIs(t, err, provider.InvalidToken)
+		assert.Equal(t, "1011", provider.CodeOf(err))
+		_, err = c.Send(ctx, req(rid(provider.IOS, 0), rid(provider.IOS, 1)))
+		assert.ErrorIs(t, err, provider.InvalidRequest, "no single token is at fault")
+	})
+	t.Run("malformed registration id", func(t *testing.T) {
+		c, _ := newAgainstFake(t, jpushtest.Config{}, nil)
+		_, err := c.Send(ctx, req("short"))
+		assert.ErrorIs(t, err, provider.InvalidToken)
+		assert.Equal(t, "1003", provider.CodeOf(err))
+	})
+	t.Run("numeric msg_id", func(t *testing.T) {
+		c, _ := newAgainstFake(t, jpushtest.Config{NumericMsgID: true}, nil)
+		rc, err := c.Send(ctx, req(rid(provider.IOS, 0)))
+		require.NoError(t, err)
+		assert.Regexp(t, `^[0-9]+$`, rc.ID)
+	})
+	t.Run("error with msg_id", func(t *testing.T) {
+		c, fake := newAgainstFake(t, jpushtest.Config{}, nil)
+		require.NoError(t, fake.FailNext(1, jpushtest.Fault{Code: jpush.CodeInternal, WithMsgID: true}))
+		rc, err := c.Send(ctx, req(rid(provider.IOS, 0)))
+		assert.Nil(t, rc)
+		assert.ErrorIs(t, err, provider.Temporary)
+	})
+	for _, fam := range []jpushtest.HeaderFamily{jpushtest.HeadersDocs, jpushtest.HeadersSDK} {
+		t.Run(fmt.Sprintf("rate limit headers %d", fam), func(t *testing.T) {
+			clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			c, _ := newAgainstFake(t, jpushtest.Config{Now: clk.Now, RateLimit: 1, RateWindow: 40 * time.Second, RateHeaders: fam}, nil)
+			_, err := c.Send(ctx, req(rid(provider.IOS, 0)))
+			require.NoError(t, err)
+			clk.t = clk.t.Add(10 * time.Second)
+			_, err = c.Send(ctx, req(rid(provider.IOS, 0)))
+			assert.ErrorIs(t, err, provider.RateLimited)
+			assert.Equal(t, "2002", provider.CodeOf(err))
+			assert.Equal(t, 30*time.Second, provider.RetryAfterOf(err))
+		})
+	}
+	t.Run("validate remote", func(t *testing.T) {
+		c, fake := newAgainstFake(t, jpushtest.Config{}, nil)
+		require.NoError(t, c.ValidateRemote(ctx, req(rid(provider.IOS, 0))))
+		fake.MarkInvalid(rid(provider.IOS, 1))
+		err := c.ValidateRemote(ctx, req(rid(provider.IOS, 1)))
+		assert.ErrorIs(t, err, provider.InvalidToken)
+		assert.Zero(t, fake.Arrived("/v3/push"), "validation sends nothing")
+		assert.Empty(t, fake.Deliveries())
+	})
+}

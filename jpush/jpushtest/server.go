@@ -1,0 +1,145 @@
+package jpushtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is a fake JPush service: Push API v3 and the Report API on one
+// URL. Make one with New or NewServer. All methods are safe for concurrent
+// use.
+type Server struct {
+	// URL is the base URL of a started server, such as
+	// "http://127.0.0.1:54321", without a trailing slash; empty until Start
+	// returns. Give it to the client as both its push and report base URL.
+	URL string
+
+	cfg     Config
+	apps    map[string]App
+	log     *slog.Logger
+	closing chan struct{}
+
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	httpSrv *http.Server
+	served  chan struct{}
+	closed  bool
+
+	recorded   int
+	requests   []Request
+	arrived    map[string]int
+	deliveries []Delivery
+	messages   map[string]*pushed // by msg_id
+	devices    map[string][]Device
+	invalid    map[string]bool
+	seq        uint64
+	rateLog    map[string][]time.Time
+
+	failNext []*pendingFault
+	failRate *rateFault
+	latency  time.Duration
+	stalls   int
+	gate     chan struct{}
+
+	stalledCount int
+	stallNotify  chan struct{}
+}
+
+// New validates cfg and returns an unstarted Server: Start it, or mount
+// Handler on a listener of your own. A bad Config yields an error wrapping
+// ErrInvalidConfig that names the field.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		apps:     make(map[string]App, len(cfg.Apps)),
+		log:      cfg.Logger,
+		closing:  make(chan struct{}),
+		arrived:  make(map[string]int),
+		messages: make(map[string]*pushed),
+		devices:  make(map[string][]Device),
+		invalid:  make(map[string]bool),
+		rateLog:  make(map[string][]time.Time),
+	}
+	for _, a := range cfg.Apps {
+		s.apps[a.AppKey] = a
+	}
+	return s, nil
+}
+
+// NewServer starts a Server for cfg on a loopback port and closes it when
+// the test ends. A bad cfg or a failure to listen fails the test.
+func NewServer(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	s, err := New(cfg)
+	if err == nil {
+		err = s.Start()
+	}
+	if err != nil {
+		tb.Fatalf("jpushtest.NewServer: %v", err)
+		return nil
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start serves s on a free loopback port and sets URL.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.httpSrv != nil:
+		return fmt.Errorf("%w: Start: server already started at %s", ErrInvalidArgument, s.URL)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		var err6 error
+		if ln, err6 = net.Listen("tcp", "[::1]:0"); err6 != nil {
+			return fmt.Errorf("jpushtest: listen on loopback: %w", errors.Join(err, err6))
+		}
+	}
+	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: time.Minute}
+	s.served = make(chan struct{})
+	s.URL = "http://" + ln.Addr().String()
+	go func(srv *http.Server, done chan struct{}) {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}(s.httpSrv, s.served)
+	return nil
+}
+
+// Close stops s: stalled and held requests are released (their clients see
+// the connection end), then Close waits for in-flight requests, like
+// httptest.Server.Close. It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.mu.Lock()
+	s.closed = true
+	srv, served := s.httpSrv, s.served
+	s.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	_ = srv.Shutdown(context.Background())
+	<-served
+}
+
+// Handler returns the fake's HTTP handler, for mounting on a listener of
+// the caller's own. Requests that must end unanswered panic with
+// http.ErrAbortHandler, which an http.Server handles silently.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+func (s *Server) now() time.Time { return s.cfg.Now() }

@@ -1,0 +1,180 @@
+package jpush
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Android notification styles (notification.android.style).
+const (
+	StyleDefault    = 0 // plain notification
+	StyleBigText    = 1 // Options.BigText expanded
+	StyleInbox      = 2 // inbox lines; not wrapped by this client
+	StyleBigPicture = 3 // Options.BigPicPath, or Notification.Image
+)
+
+// Distribution values of a third-party (phone maker) channel: how JPush
+// chooses between its own connection and the maker's push service.
+const (
+	DistributionJPush         = "jpush"          // JPush's own connection only
+	DistributionOSPush        = "ospush"         // the maker's channel only
+	DistributionFirstOSPush   = "first_ospush"   // the maker's channel first, JPush's if that fails
+	DistributionSecondaryPush = "secondary_push" // JPush's connection first, the maker's channel for offline devices
+)
+
+// Phone-maker channels JPush forwards through, the keys of
+// Options.ThirdPartyChannel.
+const (
+	ChannelXiaomi = "xiaomi"
+	ChannelHuawei = "huawei"
+	ChannelHonor  = "honor"
+	ChannelOPPO   = "oppo"
+	ChannelVivo   = "vivo"
+	ChannelMeizu  = "meizu"
+	ChannelFCM    = "fcm"
+)
+
+// ThirdPartyChannel is options.third_party_channel.<maker>: how a push goes
+// through one phone maker's push service. Every field is optional; JPush
+// documents which maker reads which.
+type ThirdPartyChannel struct {
+	// Distribution is one of the Distribution… constants; empty leaves
+	// JPush's default.
+	Distribution string `json:"distribution,omitempty"`
+	// ChannelID is the maker's notification channel (xiaomi, oppo; huawei
+	// and honor read it too). Xiaomi and OPPO need a registered channel for
+	// private (non-marketing) messages to escape their daily quotas.
+	ChannelID string `json:"channel_id,omitempty"`
+	// Importance is the Huawei/Honor message importance: "LOW", "NORMAL" or
+	// "HIGH".
+	Importance string `json:"importance,omitempty"`
+	// Category is the maker's message category (Huawei, Vivo, OPPO), such as
+	// "IM" or "ACCOUNT"; it decides which quota the message counts against.
+	Category string `json:"category,omitempty"`
+	// Classification is Vivo's message class: 0 operational, 1 system.
+	Classification *int `json:"classification,omitempty"`
+}
+
+// Options carries JPush-specific settings for one Request. Put a *Options
+// (or an Options value) in Request.Overrides["jpush"]; any other type there
+// is an InvalidRequest error naming "overrides.jpush".
+//
+// A Request targets one platform, so one Options may be shared by the
+// Android and the iOS request of a push: fields marked Android are ignored
+// (and not validated) on iOS, and the other way round.
+type Options struct {
+	// BuilderID selects a notification layout registered in the app. Android.
+	BuilderID *int
+	// ChannelID is the Android notification channel (channel_id). Android.
+	ChannelID string
+	// Category is the Android notification category, such as "msg". Android.
+	Category string
+	// Priority is the notification priority, -2 to 2. Android.
+	Priority *int
+	// Style is one of the Style… constants; StyleBigText needs BigText and
+	// StyleBigPicture needs BigPicPath or Notification.Image. StyleInbox is
+	// refused: its inbox object is not wrapped. Android.
+	Style int
+	// BigText is the expanded text of StyleBigText. Android.
+	BigText string
+	// BigPicPath is the picture of StyleBigPicture, an http(s) URL or a
+	// media id; it wins over Notification.Image. Android.
+	BigPicPath string
+	// LargeIcon is the large icon, an http(s) URL or a media id. Android.
+	LargeIcon string
+	// IntentURL is notification.android.intent.url, what a tap opens (an
+	// intent: URI, a deep link or an activity). Android.
+	IntentURL string
+	// BadgeAddNum adds 1–99 to the launcher badge where supported. Android.
+	BadgeAddNum *int
+	// AlertType is the sum of the sound (1), vibration (2) and light (4)
+	// flags, or -1 for all of them. Android.
+	AlertType *int
+
+	// ContentAvailable sets content-available on a visible notification
+	// too (a silent one always has it). iOS.
+	ContentAvailable bool
+	// InterruptionLevel is "passive", "active", "time-sensitive" or
+	// "critical". iOS.
+	InterruptionLevel string
+
+	// ContentType is message.content_type of a silent (pass-through)
+	// message. Android.
+	ContentType string
+
+	// Classification is options.classification: 0 operational, 1 system
+	// message (a class some phone makers exempt from quotas).
+	Classification *int
+	// APNsCollapseID is options.apns_collapse_id: a newer notification with
+	// the same id replaces an older one on the device. At most 64 bytes.
+	APNsCollapseID string
+	// OverrideMsgID is options.override_msg_id: the msg_id of an earlier
+	// push this one replaces on the device, when that one has not been
+	// shown yet. Zero leaves it out.
+	OverrideMsgID int64
+	// ThirdPartyChannel is options.third_party_channel, keyed by one of the
+	// Channel… constants.
+	ThirdPartyChannel map[string]ThirdPartyChannel
+}
+
+// optionsFrom returns the Options in overrides, or an empty Options.
+func optionsFrom(overrides map[string]any) (*Options, error) {
+	v, ok := overrides[Name]
+	if !ok || v == nil {
+		return &Options{}, nil
+	}
+	switch o := v.(type) {
+	case *Options:
+		if o == nil {
+			return &Options{}, nil
+		}
+		return o, nil
+	case Options:
+		return &o, nil
+	}
+	return nil, invalid("overrides."+Name, fmt.Sprintf("must be *jpush.Options, got %T", v))
+}
+
+const optionsField = "overrides." + Name
+
+// checkCommon validates the options every platform uses.
+func (o *Options) checkCommon() error {
+	if o.Classification != nil && *o.Classification != 0 && *o.Classification != 1 {
+		return invalid(optionsField+".classification", "must be 0 (operational) or 1 (system)")
+	}
+	if len(o.APNsCollapseID) > 64 {
+		return invalid(optionsField+".apns_collapse_id", "must be at most 64 bytes")
+	}
+	if o.OverrideMsgID < 0 {
+		return invalid(optionsField+".override_msg_id", "must not be negative")
+	}
+	known := []string{ChannelXiaomi, ChannelHuawei, ChannelHonor, ChannelOPPO, ChannelVivo, ChannelMeizu, ChannelFCM}
+	keys := make([]string, 0, len(o.ThirdPartyChannel))
+	for k := range o.ThirdPartyChannel {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		field := entry(optionsField+".third_party_channel", k)
+		if !slices.Contains(known, k) {
+			return invalid(field, "is not a channel JPush knows: "+strings.Join(known, ", "))
+		}
+		ch := o.ThirdPartyChannel[k]
+		switch ch.Distribution {
+		case "", DistributionJPush, DistributionOSPush, DistributionFirstOSPush, DistributionSecondaryPush:
+		default:
+			return invalid(field+".distribution", fmt.Sprintf("must be jpush, ospush, first_ospush or secondary_push, got %q", ch.Distribution))
+		}
+		switch ch.Importance {
+		case "", "LOW", "NORMAL", "HIGH":
+		default:
+			return invalid(field+".importance", fmt.Sprintf("must be LOW, NORMAL or HIGH, got %q", ch.Importance))
+		}
+		if ch.Classification != nil && *ch.Classification != 0 && *ch.Classification != 1 {
+			return invalid(field+".classification", "must be 0 (operational) or 1 (system)")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package jpush
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/tuisong/push/provider"
+)
+
+// pushAnswer is JPush's answer to an accepted push:
+// {"sendno":"18","msg_id":"1828256757"}; both arrive as strings or numbers.
+type pushAnswer struct {
+	SendNo json.RawMessage `json:"sendno"`
+	MsgID  json.RawMessage `json:"msg_id"`
+}
+
+// Send delivers r with one call to POST /v3/push. Every check runs before
+// the network: they are the checks of Validate, made by the same code.
+//
+// The receipt's ID is JPush's msg_id (a JSON string or number on the wire),
+// Pollable, because Status reads its delivery counts from the Report API;
+// Raw is JPush's answer. JPush reports nothing per registration id in the
+// answer, so Failures is always empty (MessageStatus asks afterwards).
+func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+	p, err := c.build(r)
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost,
+		url: c.baseURL + "/v3/push", path: "/v3/push", body: p.bytes, oneToken: p.oneToken})
+	if err != nil {
+		return nil, err
+	}
+	var pa pushAnswer
+	if err := json.Unmarshal(a.raw, &pa); err != nil {
+		return nil, unexpected(opSend, a.status, "unreadable success answer")
+	}
+	id := flexString(pa.MsgID)
+	if id == "" || id == "0" {
+		return nil, unexpected(opSend, a.status, "success answer without msg_id")
+	}
+	c.remember(id, c.now().Add(p.ttl))
+	return &provider.Receipt{Provider: Name, Platform: r.Platform, ID: id, Pollable: true, Raw: a.raw}, nil
+}
+
+// Validate returns the error Send would return for r before any network
+// call, or nil when Send would make its call: it runs the same checks,
+// through the same code, and throws the body away. That covers
+// Request.Validate, the audience and JPush's limits (1000 registration ids,
+// 1000 aliases, 20 tags per tag list), the Options in Overrides["jpush"],
+// the notification or message and its size, and the times against the
+// Client's clock. It makes no network call, has no side effect and is safe
+// for concurrent use. ValidateRemote asks JPush as well.
+func (c *Client) Validate(r *provider.Request) error {
+	_, err := c.build(r)
+	return err
+}
+
+// ValidateRemote runs Validate and then posts the body Send would post to
+// POST /v3/push/validate, which JPush checks like a push without sending
+// it. A nil error means JPush would accept the push now. Errors are
+// classified like Send's, with Op "validate_remote".
+func (c *Client) ValidateRemote(ctx context.Context, r *provider.Request) error {
+	p, err := c.build(r)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, call{op: opValidateRemote, platform: r.Platform, method: http.MethodPost,
+		url: c.baseURL + "/v3/push/validate", path: "/v3/push/validate", body: p.bytes, oneToken: p.oneToken})
+	return err
+}
+
+// maxRemembered bounds the send times Status keeps; expired entries are
+// dropped first.
+const maxRemembered = 100_000
+
+// remember notes when msg id stops being delivered, for Status.
+func (c *Client) remember(id string, deadline time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.sent) >= maxRemembered {
+		now := c.now()
+		for k, d := range c.sent {
+			if now.After(d) {
+				delete(c.sent, k)
+			}
+		}
+		if len(c.sent) >= maxRemembered {
+			clear(c.sent)
+		}
+	}
+	c.sent[id] = deadline
+}
+
+// deadline returns when msg id stops being delivered, if this Client sent it.
+func (c *Client) deadline(id string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.sent[id]
+	return d, ok
+}

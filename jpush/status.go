@@ -1,0 +1,216 @@
+package jpush
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/tuisong/push/provider"
+)
+
+// received is one entry of GET /v3/received/detail. JPush sends counts as
+// numbers or null (not yet counted); msg_id as a string or number.
+type received struct {
+	MsgID              json.RawMessage `json:"msg_id"`
+	JPushTarget        *int            `json:"jpush_target"`
+	JPushReceived      *int            `json:"jpush_received"`
+	AndroidPNSTarget   *int            `json:"android_pns_target"`
+	AndroidPNSSent     *int            `json:"android_pns_sent"`
+	AndroidPNSReceived *int            `json:"android_pns_received"`
+	IOSAPNsTarget      *int            `json:"ios_apns_target"`
+	IOSAPNsSent        *int            `json:"ios_apns_sent"`
+	IOSAPNsReceived    *int            `json:"ios_apns_received"`
+	IOSMsgTarget       *int            `json:"ios_msg_target"`
+	IOSMsgReceived     *int            `json:"ios_msg_received"`
+}
+
+func val(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// Status reports the delivery of msg id on platform p from
+// GET /v3/received/detail?msg_ids=id on the Report API.
+//
+// JPush reports counts, never a final state, so the state is derived:
+//   - Total is what JPush targeted on p (Android: its own connection plus
+//     the phone makers' channels; iOS: APNs plus in-app messages) and Sent
+//     what reached devices (Android: received over either; iOS: handed to
+//     APNs plus in-app messages received). A device counted on two
+//     channels counts twice.
+//   - StateDone once every targeted device was reached (Total > 0 and
+//     Sent ≥ Total), or once the message's time_to_live has passed, after
+//     which JPush delivers nothing more; StateQueued while JPush has not
+//     counted anything yet; StateSending otherwise.
+//
+// The time_to_live is known for messages this Client sent (send time plus
+// the time_to_live it sent, or JPush's one-day default), kept in memory. For
+// an id it did not send (another process, a restart) the second rule
+// cannot apply and the state stays StateQueued or StateSending until every
+// target is reached, so a caller should bound its polling.
+//
+// An id that is not a JPush msg_id (digits) is an InvalidRequest error
+// without a network call. An id JPush reports nothing for is StateQueued
+// (StateDone after its time to live) when this Client sent it, since JPush
+// counts with a delay, and otherwise an InvalidRequest error naming "id".
+func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
+	if !p.Valid() {
+		return nil, invalid("platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, p))
+	}
+	if err := checkMsgID(id); err != nil {
+		return nil, err
+	}
+	u := c.reportURL + "/v3/received/detail?msg_ids=" + url.QueryEscape(id)
+	a, err := c.do(ctx, call{op: opStatus, platform: p, method: http.MethodGet, url: u, path: "/v3/received/detail"})
+	if err != nil {
+		return nil, err
+	}
+	var list []received
+	if err := json.Unmarshal(a.raw, &list); err != nil {
+		return nil, &provider.Error{Provider: Name, Op: opStatus, Kind: provider.Unknown, HTTPStatus: a.status,
+			Message: "unreadable received/detail answer"}
+	}
+	for _, e := range list {
+		if flexString(e.MsgID) != id {
+			continue
+		}
+		st := &provider.Status{ID: id, Raw: a.raw}
+		counted := false
+		if p == provider.Android {
+			st.Total = val(e.JPushTarget) + val(e.AndroidPNSTarget)
+			st.Sent = val(e.JPushReceived) + val(e.AndroidPNSReceived)
+			counted = e.JPushTarget != nil || e.AndroidPNSTarget != nil || e.JPushReceived != nil
+		} else {
+			st.Total = val(e.IOSAPNsTarget) + val(e.IOSMsgTarget)
+			st.Sent = val(e.IOSAPNsSent) + val(e.IOSMsgReceived)
+			counted = e.IOSAPNsTarget != nil || e.IOSMsgTarget != nil || e.IOSAPNsSent != nil
+		}
+		deadline, known := c.deadline(id)
+		switch {
+		case st.Total > 0 && st.Sent >= st.Total:
+			st.State = provider.StateDone
+		case known && !c.now().Before(deadline):
+			st.State = provider.StateDone
+		case !counted:
+			st.State = provider.StateQueued
+		default:
+			st.State = provider.StateSending
+		}
+		st.Code = string(st.State)
+		return st, nil
+	}
+	if deadline, known := c.deadline(id); known {
+		// JPush counts with a delay: a message this Client sent is queued
+		// until it shows up, and done once its time to live is over.
+		st := &provider.Status{ID: id, State: provider.StateQueued, Raw: a.raw}
+		if !c.now().Before(deadline) {
+			st.State = provider.StateDone
+		}
+		st.Code = string(st.State)
+		return st, nil
+	}
+	return nil, &provider.Error{Provider: Name, Op: opStatus, Kind: provider.InvalidRequest, HTTPStatus: a.status,
+		Err: &provider.FieldError{Field: "id", Reason: fmt.Sprintf("JPush reports nothing for msg_id %q", id)}}
+}
+
+// DeliveryState is the per-registration-id state of POST /v3/status/message.
+type DeliveryState int
+
+// The states JPush reports.
+const (
+	Delivered         DeliveryState = 0 // the device received the message
+	NotDelivered      DeliveryState = 1 // not (yet) received
+	NotInApp          DeliveryState = 2 // the registration id does not belong to the app
+	NotTarget         DeliveryState = 3 // the registration id was not a target of the message
+	DeliverySystemErr DeliveryState = 4 // JPush could not tell
+)
+
+// MaxStatusRegistrationIDs is the most registration ids one MessageStatus
+// call may ask about.
+const MaxStatusRegistrationIDs = 1000
+
+// MessageStatus asks POST /v3/status/message on the Report API whether each
+// of rids received msg id, and returns JPush's answer per registration id.
+// It makes one call; more than MaxStatusRegistrationIDs ids, none, or an
+// id that is not a msg_id is an InvalidRequest error without a call.
+func (c *Client) MessageStatus(ctx context.Context, id string, rids []string) (map[string]DeliveryState, error) {
+	if err := checkMsgID(id); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(rids) == 0:
+		return nil, invalid("registration_ids", "is empty")
+	case len(rids) > MaxStatusRegistrationIDs:
+		return nil, invalid("registration_ids", fmt.Sprintf("has %d ids; JPush takes at most %d", len(rids), MaxStatusRegistrationIDs))
+	}
+	for i, r := range rids {
+		if r == "" {
+			return nil, invalid(fmt.Sprintf("registration_ids[%d]", i), "is empty")
+		}
+	}
+	n, _ := strconv.ParseInt(id, 10, 64)
+	body, err := marshal(struct {
+		MsgID           int64    `json:"msg_id"`
+		RegistrationIDs []string `json:"registration_ids"`
+	}{n, rids})
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.do(ctx, call{op: opMessageStatus, method: http.MethodPost,
+		url: c.reportURL + "/v3/status/message", path: "/v3/status/message", body: body})
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]struct {
+		Status json.RawMessage `json:"status"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(a.raw))
+	if err := dec.Decode(&m); err != nil {
+		return nil, &provider.Error{Provider: Name, Op: opMessageStatus, Kind: provider.Unknown, HTTPStatus: a.status,
+			Message: "unreadable status/message answer"}
+	}
+	out := make(map[string]DeliveryState, len(m))
+	for rid, v := range m {
+		s, err := strconv.Atoi(flexString(v.Status))
+		if err != nil {
+			return nil, &provider.Error{Provider: Name, Op: opMessageStatus, Kind: provider.Unknown, HTTPStatus: a.status,
+				Message: "unreadable status for a registration id"}
+		}
+		out[rid] = DeliveryState(s)
+	}
+	return out, nil
+}
+
+// Cancel withdraws msg id with DELETE /v3/push/{msg_id}: JPush removes the
+// message from devices that have not shown it yet and stops delivering it.
+// JPush refuses once it can no longer withdraw (the error carries its code);
+// an id that is not a msg_id is an InvalidRequest error without a call.
+func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) error {
+	if !p.Valid() {
+		return invalid("platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, p))
+	}
+	if err := checkMsgID(id); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, call{op: opCancel, platform: p, method: http.MethodDelete,
+		url: c.baseURL + "/v3/push/" + id, path: "/v3/push/{msg_id}"})
+	return err
+}
+
+// checkMsgID accepts JPush msg_ids: positive decimal integers.
+func checkMsgID(id string) error {
+	if id == "" {
+		return invalid("id", "is required")
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != id {
+		return invalid("id", fmt.Sprintf("%q is not a JPush msg_id (a positive integer)", id))
+	}
+	return nil
+}
