@@ -38,10 +38,13 @@ func (s *Store) scanLink(row interface{ Scan(...any) error }) (registry.UserDevi
 	return l, err
 }
 
-// RegisterDevice implements registry.Devices. The device is found by its
-// unique (platform, uuid) with SELECT … FOR UPDATE, which locks its row
-// until the transaction ends, so that concurrent registrations of one
-// device take turns and the one-active-user rule holds; it is then updated
+// RegisterDevice implements registry.Devices. It first locks the token it
+// registers (see lockToken), so that registrations of one token take turns
+// and each one's takeover sees every device the others saved. The device
+// is then found by its unique (platform, uuid) with SELECT … FOR UPDATE,
+// which locks its row until the transaction ends, so that concurrent
+// registrations of one device take turns and the one-active-user rule
+// holds; it is then updated
 // in place, or inserted when it is new (see saveDevice). A re-registration
 // therefore never draws an id from the AUTO_INCREMENT or sequence, which
 // the brief's int(11) id would run out of. The user's newest link to the
@@ -65,6 +68,9 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	var dev registry.Device
 	var link registry.UserDevice
 	err := s.inTx(ctx, func(q DBTX) error {
+		if err := s.lockToken(ctx, q, in.PushPlatform, in.Platform, in.PushToken); err != nil {
+			return err
+		}
 		now := s.stamp()
 		id, err := s.saveDevice(ctx, q, &in, s.timeArg(now))
 		if err != nil {

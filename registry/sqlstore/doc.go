@@ -20,7 +20,9 @@
 // send_at/attempts/next_attempt_at/claim_token/lease_until on
 // sys_message_center, the outbox table sys_push_deliveries (one row per
 // vendor call, whose per-platform registry.Summarize is what the brief's
-// ios_* and android_* columns show), and indexes. The brief's two ops
+// ios_* and android_* columns show), the lock table sys_push_token_locks
+// (one row per registered push token, see RegisterDevice), and indexes.
+// The brief's two ops
 // queries run unchanged on MySQL/MariaDB and SQLite. sys_users belongs to
 // the host: MigrateUsers creates the brief's version for hosts that want
 // it, and push never reads it.
@@ -78,9 +80,13 @@
 // id) for center messages), never a whole table. Every finishing write is
 // guarded by the row's claim token.
 //
-// RegisterDevice finds the device by its unique (platform, uuid) with
-// SELECT … FOR UPDATE, which locks the row, so registrations of one device
-// take turns and the one-active-user rule holds across instances; it then
+// RegisterDevice first locks the push token it registers, through its row
+// of sys_push_token_locks, so that registrations of one token on different
+// devices take turns and the token takeover sees every other holder, also
+// of devices that did not exist when the registration began; the lock
+// order is always token, then devices. It then finds the device by its
+// unique (platform, uuid) with SELECT … FOR UPDATE, which locks the row,
+// so registrations of one device take turns and the one-active-user rule holds across instances; it then
 // updates the row, or inserts it when it is new, so re-registering never
 // draws an id (the brief's ids are int(11), and INSERT … ON DUPLICATE KEY
 // UPDATE or ON CONFLICT would draw one per registration). Only a device
@@ -90,8 +96,10 @@
 // deadlock. SplitDelivery takes the locks of FinishDelivery. FinishDelivery locks the
 // push message row while it writes the delivery and the refreshed summary,
 // so concurrent finishes of one message never leave a stale summary. A
-// transaction the database aborts to break a deadlock is run again, a few
-// times, when the Store owns it.
+// transaction the database aborts to break a deadlock or a serialization
+// failure is run again, with a short randomized backoff, up to ten times,
+// when the Store owns it: callers do not see such errors for bursts of
+// contention.
 //
 // # Migrations
 //
@@ -131,7 +139,8 @@
 //     utf8mb4_bin, keeping the brief's types, defaults and comments;
 //   - widens sys_push_messages.ios_device_tokens/android_device_tokens to
 //     MEDIUMTEXT (registry.MaxTokensText);
-//   - adds the library's columns, indexes and sys_push_deliveries.
+//   - adds the library's columns, indexes, sys_push_deliveries and
+//     sys_push_token_locks.
 //
 // The brief's AUTO_INCREMENT, charset and ON UPDATE clauses are left as
 // they are. The unique (platform, uuid) cannot be added while two rows

@@ -6,6 +6,9 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
+// MaxTxAttempts is how often the Store runs a transaction that deadlocks.
+const MaxTxAttempts = maxTxAttempts
+
 // HotQuery is a statement the Store runs on every claim or push, as the
 // database gets it, for tests that EXPLAIN it.
 type HotQuery struct {

@@ -74,10 +74,18 @@ func expectRegisterAfterSave(m sqlmock.Sqlmock) {
 	m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnResult(sqlmock.NewResult(0, 0))
 }
 
+// expectBeginRegister expects the start of RegisterDevice's transaction:
+// its begin and the lock of the token.
+func expectBeginRegister(m sqlmock.Sqlmock) {
+	m.ExpectBegin()
+	m.ExpectExec(sqlPrefix("INSERT INTO sys_push_token_locks (token_key) VALUES (?) ON DUPLICATE KEY UPDATE")).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+}
+
 // expectRegister expects the statements of RegisterDevice of a new
 // device 7 and a new link 3, up to its commit.
 func expectRegister(m sqlmock.Sqlmock) {
-	m.ExpectBegin()
+	expectBeginRegister(m)
 	expectFindDevice(m)
 	m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 	expectRegisterAfterSave(m)
@@ -117,9 +125,19 @@ func TestDriverErrors(t *testing.T) {
 			want:   "sqlstore: RegisterDevice: begin: ",
 		},
 		{
-			name: "first statement fails",
+			name: "token lock fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_token_locks")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: lock the token: ",
+		},
+		{
+			name: "find device fails",
+			expect: func(m sqlmock.Sqlmock) {
+				expectBeginRegister(m)
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
@@ -129,7 +147,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "device insert fails",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback()
@@ -140,7 +158,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "device update fails",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m, 7)
 				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET push_device_token")).WillReturnError(errDriver)
 				m.ExpectRollback()
@@ -151,7 +169,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "a known device is updated in place: no insert, no id drawn",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m, 7)
 				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET push_device_token")).WillReturnResult(sqlmock.NewResult(0, 1))
 				expectRegisterAfterSave(m)
@@ -162,7 +180,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "a new device is upserted: a concurrent first registration's row is updated",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices") + ".*ON DUPLICATE KEY UPDATE .*id = LAST_INSERT_ID\\(id\\)$").
 					WillReturnResult(sqlmock.NewResult(7, 2))
@@ -174,7 +192,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "statement fails mid-transaction",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
@@ -192,7 +210,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "disabling the token elsewhere fails: nothing is kept",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
@@ -215,7 +233,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "rollback fails too",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback().WillReturnError(sql.ErrConnDone)
 			},
@@ -226,7 +244,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "deadlock is retried",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(deadlock)
 				m.ExpectRollback()
 				expectRegister(m)
@@ -237,7 +255,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "deadlock after deadlock gives up",
 			expect: func(m sqlmock.Sqlmock) {
-				for range 4 {
+				for range sqlstore.MaxTxAttempts {
 					m.ExpectBegin()
 					m.ExpectExec(sqlPrefix("UPDATE sys_devices")).WillReturnError(deadlock)
 					m.ExpectRollback()
@@ -469,6 +487,7 @@ func TestWithTxLeavesTheTransactionToTheHost(t *testing.T) {
 		s, mock, db := mockStore(t)
 		mock.ExpectBegin()
 		mock.ExpectExec(sqlPrefix("INSERT INTO sys_message_center")).WillReturnResult(sqlmock.NewResult(4, 1))
+		mock.ExpectExec(sqlPrefix("INSERT INTO sys_push_token_locks")).WillReturnResult(sqlmock.NewResult(0, 1))
 		mock.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 		mock.ExpectRollback()
 		tx, err := db.BeginTx(t.Context(), nil)
