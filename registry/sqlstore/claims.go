@@ -89,7 +89,7 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 	}
 
 	if s.dialect == DialectSQLite {
-		rows, err := s.query(ctx, s.q, "UPDATE "+c.table+" SET "+set+" WHERE id IN ("+pick+") RETURNING "+c.columns,
+		rows, err := s.query(ctx, s.q, "UPDATE "+c.table+" SET "+set+" WHERE id IN ("+pick+") RETURNING "+s.selectList(c.columns),
 			append(setArgs, pickArgs...)...)
 		if err != nil {
 			return nil, step("claim", err)
@@ -125,7 +125,7 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 		if _, err := s.exec(ctx, q, "UPDATE "+c.table+" SET "+set+in, append(setArgs, ids...)...); err != nil {
 			return step("stamp claims", err)
 		}
-		rows, err = s.query(ctx, q, "SELECT "+c.columns+" FROM "+c.table+in+" ORDER BY "+c.order, ids...)
+		rows, err = s.query(ctx, q, "SELECT "+s.selectList(c.columns)+" FROM "+c.table+in+" ORDER BY "+c.order, ids...)
 		if err != nil {
 			return step("read claims", err)
 		}
@@ -137,9 +137,11 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 
 // ClaimDeliveries implements registry.PushMessages. ClaimSend claims
 // pending deliveries, ClaimPoll accepted pollable ones; either only when
-// next_attempt_at <= p.Now and no lease is running (lease_until NULL or
-// <= p.Now). Rows come oldest next_attempt_at first, ties by id. The scan
-// is an index range scan of (state, next_attempt_at). Invalid params
+// next_attempt_at <= p.Now and no lease is running (lease_until NULL,
+// <= p.Now, or a value the Store cannot read, which no claim of it wrote).
+// Rows come oldest next_attempt_at first, ties by id. The scan is an index
+// range scan of (state, next_attempt_at). Time values the Store cannot
+// read never fail the claim: they read as the zero time. Invalid params
 // (Limit or Lease not positive, zero Now, an unknown Kind) are an
 // ErrInvalid naming the field.
 func (s *Store) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]registry.Delivery, error) {
@@ -170,7 +172,7 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 	c := claim{
 		table:   "sys_push_deliveries",
 		columns: deliveryColumns,
-		due:     "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)",
+		due:     "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?" + s.orUnreadable("lease_until") + ")",
 		order:   "next_attempt_at, id",
 	}
 	switch p.Kind {
@@ -189,8 +191,13 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 // centerDue is the predicate of a due sys_message_center row: unsent
 // (send_state 0, the brief's default, so rows other programs insert
 // qualify), past its send_at and next_attempt_at when set, and not leased.
-const centerDue = `send_state = 0 AND (send_at IS NULL OR send_at <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-	AND (lease_until IS NULL OR lease_until <= ?)`
+// A time the Store cannot read counts as past (see orUnreadable): the
+// Scanner fails such a row with its reason.
+func (s *Store) centerDue() string {
+	return "send_state = 0 AND (send_at IS NULL OR send_at <= ?" + s.orUnreadable("send_at") + ")" +
+		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?" + s.orUnreadable("next_attempt_at") + ")" +
+		" AND (lease_until IS NULL OR lease_until <= ?" + s.orUnreadable("lease_until") + ")"
+}
 
 // centerClaim is the claim of due center messages.
 func (s *Store) centerClaim(p registry.ClaimParams) claim {
@@ -202,7 +209,7 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 	return claim{
 		table:   "sys_message_center",
 		columns: centerColumns,
-		due:     centerDue,
+		due:     s.centerDue(),
 		dueArgs: []any{now, now, now},
 		order:   order,
 		extra:   ", attempts = attempts + 1",
@@ -221,11 +228,7 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 		return nil, wrap(op, err)
 	}
 	c := s.centerClaim(p)
-	out, err := runClaim(ctx, s, c, p, func(row interface{ Scan(...any) error }) (registry.CenterMessage, error) {
-		var m registry.CenterMessage
-		err := row.Scan(s.centerDest(&m)...)
-		return m, err
-	})
+	out, err := runClaim(ctx, s, c, p, s.scanCenter)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

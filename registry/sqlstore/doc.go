@@ -178,6 +178,18 @@
 // programs write. On SQLite the text sorts in time order; other programs
 // must write the same layout (CURRENT_TIMESTAMP does, in UTC).
 //
+// A time value the Store cannot read never fails a query: text that is no
+// date-time (SQLite), PostgreSQL's infinity, MySQL's zero months
+// ("2024-00-00", with or without the DSN's parseTime). MySQL and
+// PostgreSQL are asked for the columns as text (CAST … AS CHAR, to_char),
+// so that the driver never converts a value itself, and the Store parses
+// the text. Such a value reads as the zero time and, on a center message,
+// is named in registry.CenterMessage.Unreadable; a claim treats an
+// unreadable send_at, next_attempt_at or lease_until as due, so that the
+// row is handed out and can fail with its reason. RegisterDevice and
+// DeactivateLink replace an unreadable created_at of the rows they write
+// with their own stamp, as they replace updated_at.
+//
 // # Errors
 //
 // Driver errors are wrapped as "sqlstore: <Method>: <step>: <driver

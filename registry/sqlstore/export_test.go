@@ -43,7 +43,7 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 		s.timeArg(now))
 	add("take a token over", "ix_sys_devices_push_device_token", q, args)
 	add("find a device", "ux_sys_devices_platform_uuid", findDevice+s.dialect.forUpdate(), []any{registry.PlatformIOS, "u1"})
-	add("summarize", "ix_sys_push_deliveries_push_message_id", deliveriesOfPlatform, []any{1, registry.PlatformIOS})
-	add("list deliveries", "ix_sys_push_deliveries_push_message_id", deliveriesOfMessage, []any{1})
+	add("summarize", "ix_sys_push_deliveries_push_message_id", s.deliveriesOfPlatform(), []any{1, registry.PlatformIOS})
+	add("list deliveries", "ix_sys_push_deliveries_push_message_id", s.deliveriesOfMessage(), []any{1})
 	return out
 }

@@ -69,7 +69,7 @@ func expectRegisterAfterSave(m sqlmock.Sqlmock) {
 	m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 		AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
 	m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnResult(sqlmock.NewResult(0, 0))
-	m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}))
+	m.ExpectQuery(sqlPrefix("SELECT id, CAST(created_at AS CHAR) FROM sys_user_devices")).WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}))
 	m.ExpectExec(sqlPrefix("INSERT INTO sys_user_devices")).WillReturnResult(sqlmock.NewResult(3, 1))
 	m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnResult(sqlmock.NewResult(0, 0))
 }
@@ -198,7 +198,7 @@ func TestDriverErrors(t *testing.T) {
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 					AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
 				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnResult(sqlmock.NewResult(0, 0))
-				m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).
+				m.ExpectQuery(sqlPrefix("SELECT id, CAST(created_at AS CHAR) FROM sys_user_devices")).
 					WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}).AddRow(3, "2030-06-14 08:00:00"))
 				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 1")).WillReturnResult(sqlmock.NewResult(0, 1))
 				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnError(errDriver)
