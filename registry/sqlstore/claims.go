@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"slices"
 
 	"github.com/tuisong/push/registry"
@@ -199,6 +200,37 @@ func (s *Store) centerDue() string {
 		" AND (lease_until IS NULL OR lease_until <= ?" + s.orUnreadable("lease_until") + ")"
 }
 
+// unsentNullStates gives rows another program wrote with a NULL
+// send_state the brief's default, 0 (unsent), so that the claim, which
+// selects send_state = 0, treats them as unsent. Writing the 0 once,
+// rather than claiming "send_state = 0 OR send_state IS NULL", keeps the
+// claim a walk of the index (send_state, notify_level DESC, id) in claim
+// order on every dialect: an OR of two send_state values would make MySQL
+// and PostgreSQL merge two ranges and sort them, and MariaDB has no
+// expression or partial index to avoid that. Both statements are index
+// lookups on send_state; the write runs only when the read finds such a
+// row, so a claim normally writes nothing more (on SQLite, takes the write
+// lock no more often). They run on their own, before the claim's
+// transaction, so their locks never stretch over a claim.
+func (s *Store) unsentNullStates(ctx context.Context) error {
+	var one int
+	err := s.queryRow(ctx, s.q, nullStateExists).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	_, err = s.exec(ctx, s.q, unsentNullState, registry.SendStateUnsent, s.timeArg(s.stamp()))
+	return err
+}
+
+// The statements of unsentNullStates.
+const (
+	nullStateExists = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1"
+	unsentNullState = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL"
+)
+
 // centerClaim is the claim of due center messages.
 func (s *Store) centerClaim(p registry.ClaimParams) claim {
 	now := s.timeArg(p.Now)
@@ -218,14 +250,19 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 
 // ClaimCenterMessages implements registry.CenterMessages. Rows come
 // highest notify_level first (a NULL level, which only other programs
-// write, last), then lowest id. The scan walks the index (send_state,
-// notify_level DESC, id) over unsent rows only. p.Kind is ignored. Invalid
+// write, last), then lowest id. A NULL send_state, which only other
+// programs write, is unsent: such rows are given send_state 0 first (see
+// unsentNullState). The scan walks the index (send_state, notify_level
+// DESC, id) over unsent rows only. p.Kind is ignored. Invalid
 // params (Limit or Lease not positive, zero Now) are an ErrInvalid naming
 // the field.
 func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
 	const op = "ClaimCenterMessages"
 	if err := checkClaim(p); err != nil {
 		return nil, wrap(op, err)
+	}
+	if err := s.unsentNullStates(ctx); err != nil {
+		return nil, wrap(op, step("read a NULL send_state as unsent", err))
 	}
 	c := s.centerClaim(p)
 	out, err := runClaim(ctx, s, c, p, s.scanCenter)

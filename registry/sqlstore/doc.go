@@ -160,8 +160,10 @@
 // device whose push_platform is NULL or empty is on
 // registry.DefaultPushPlatform. Center rows other programs insert (with
 // send_state 0 and none of the new columns set) are due at once, most
-// urgent notify_level first; a NULL notify_level comes last and a NULL
-// send_state is never claimed.
+// urgent notify_level first; a NULL notify_level comes last. A NULL
+// send_state is the brief's default, unsent: ClaimCenterMessages first
+// writes 0 to such rows (after an index lookup that finds whether there
+// are any), so that the claim itself stays a walk of its index.
 //
 // # Time zones
 //

@@ -348,8 +348,23 @@ func TestDriverErrors(t *testing.T) {
 			want: "sqlstore: ClaimDeliveries: select due rows: ",
 		},
 		{
+			name: "reading NULL send_state as unsent fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1")).
+					WillReturnRows(sqlmock.NewRows([]string{"1"}).AddRow(1))
+				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET send_state = ?")).WillReturnError(errDriver)
+			},
+			run: func(s *sqlstore.Store) error {
+				_, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: base, Limit: 5, Lease: time.Minute})
+				return err
+			},
+			want: "sqlstore: ClaimCenterMessages: read a NULL send_state as unsent: ",
+		},
+		{
 			name: "claim stamp fails: no row stays claimed",
 			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL")).
+					WillReturnRows(sqlmock.NewRows([]string{"1"}))
 				m.ExpectBegin()
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))
 				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET claim_token")).WillReturnError(errDriver)
@@ -459,6 +474,7 @@ func TestClaimRetriedAfterDeadlockReturnsEachRowOnce(t *testing.T) {
 		return []driver.Value{id, "t", "c", nil, "push", 0, "A01", 0, nil, nil, nil, 1, nil, "x." + strconv.FormatInt(id, 10),
 			"2030-06-15 08:01:00", "2030-06-15 08:00:00", "2030-06-15 08:00:00"}
 	}
+	mock.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL")).WillReturnRows(sqlmock.NewRows([]string{"1"}))
 	for attempt := range 2 {
 		mock.ExpectBegin()
 		mock.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))

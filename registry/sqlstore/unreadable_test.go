@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"database/sql"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -233,5 +234,38 @@ func TestUnreadablePushRowsAreRead(t *testing.T) {
 			c.State, c.Ret = registry.DeliveryDone, registry.RetSuccess
 			require.NoError(t, s.FinishDelivery(ctx, &c), c.IdempotencyKey)
 		}
+	})
+}
+
+// TestNullSendStateIsUnsent: a center row another program wrote with a
+// NULL send_state is claimed as unsent (0), in claim order with the rows
+// around it.
+func TestNullSendStateIsUnsent(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		var ids []int64
+		for i, level := range []int{0, 5, 0, 5} {
+			m := &registry.CenterMessage{Title: fmt.Sprint("row ", i), Content: "c", NotifyMode: "sms", NotifyLevel: level, Receivers: "A01"}
+			require.NoError(t, s.EnqueueCenterMessage(ctx, m))
+			ids = append(ids, m.ID)
+		}
+		for _, id := range []int64{ids[1], ids[2]} {
+			_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = NULL WHERE id = ?"), id)
+			require.NoError(t, err)
+		}
+		sent := &registry.CenterMessage{Title: "sent", Content: "c", NotifyMode: "sms", Receivers: "A01"}
+		require.NoError(t, s.EnqueueCenterMessage(ctx, sent))
+		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = 1 WHERE id = ?"), sent.ID)
+		require.NoError(t, err)
+
+		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute})
+		require.NoError(t, err)
+		var order []int64
+		for _, m := range got {
+			order = append(order, m.ID)
+			assert.Equal(t, registry.SendStateUnsent, m.SendState, "row %d", m.ID)
+		}
+		assert.Equal(t, []int64{ids[1], ids[3], ids[0], ids[2]}, order, "level 5 first, then by id; the sent row stays")
 	})
 }
