@@ -185,8 +185,10 @@
 // ("2024-00-00", with or without the DSN's parseTime). MySQL and
 // PostgreSQL are asked for the columns as text (CAST … AS CHAR, to_char),
 // so that the driver never converts a value itself, and the Store parses
-// the text. Such a value reads as the zero time and, on a center message,
-// is named in registry.CenterMessage.Unreadable; a claim treats an
+// the text. Such a value reads as the zero time (in a nullable column, a
+// non-nil pointer to the zero time: the column is set, so a device's
+// token stays disabled) and, on a center message, is named in
+// registry.CenterMessage.Unreadable; a claim treats an
 // unreadable send_at, next_attempt_at or lease_until as due, so that the
 // row is handed out and can fail with its reason. RegisterDevice and
 // DeactivateLink replace an unreadable created_at of the rows they write
