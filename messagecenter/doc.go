@@ -28,8 +28,10 @@
 // first push instead of sending again. Vendor retries carry the delivery's
 // idempotency key; Umeng drops a repeated out_biz_no on task casts.
 //
-// A row fails (send_state 2, reason in remark) when its mode has no
-// notifier, its receivers have no active device, the input is invalid,
+// A row fails (send_state 2, reason in remark) when the store could not
+// read one of its values (registry.CenterMessage.Unreadable; the remark is
+// "unreadable row: " and the reason), its mode has no notifier, its
+// receivers have no active device, the input is invalid,
 // every vendor call failed permanently, or MaxAttempts temporary failures
 // in a row ran out. Rate-limit refusals reschedule without spending an
 // attempt.

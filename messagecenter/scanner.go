@@ -311,6 +311,13 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		res.Outcome = OutcomeLost
 		return res
 	}
+	if m.Unreadable != "" {
+		// A value another program wrote that the store cannot read: this
+		// row fails alone, with the reason, and the batch goes on.
+		m.SendState, m.Remark = registry.SendStateFailed, "unreadable row: "+m.Unreadable
+		res.Outcome = OutcomeFailed
+		return s.finish(ctx, m, res)
+	}
 	if ctx.Err() != nil {
 		// Stopping: give the row back untried, without spending an attempt.
 		m.Attempts--

@@ -220,6 +220,16 @@ type CenterMessage struct {
 	LeaseUntil    *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Unreadable is empty when the store read every column of the row.
+	// Otherwise it names each column whose value the store could not read
+	// and why, joined with "; ", e.g. `created_at: cannot read "not a date"
+	// as a date-time`: a value another program wrote (text that is no
+	// date, PostgreSQL's infinity, MySQL's 2024-00-00). Such a column reads
+	// as the zero time (a non-nil pointer to it for SendAt, NextAttemptAt
+	// and LeaseUntil), and a claim treats it as due, so that the row is
+	// handed out and can be failed with this reason instead of stopping
+	// the claim of every other row. Stores set it; it is never written.
+	Unreadable string
 }
 
 // ClaimKind selects what ClaimDeliveries claims.

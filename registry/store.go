@@ -114,7 +114,9 @@ type CenterMessages interface {
 	EnqueueCenterMessage(ctx context.Context, m *CenterMessage) error
 	// GetCenterMessage returns the row with id, or ErrNotFound.
 	GetCenterMessage(ctx context.Context, id int64) (CenterMessage, error)
-	// ClaimCenterMessages claims up to p.Limit unsent rows that are due
+	// ClaimCenterMessages claims up to p.Limit unsent rows (SendState
+	// unsent; a NULL send_state, which other programs may write, counts as
+	// unsent) that are due
 	// (SendAt and NextAttemptAt unset or <= p.Now) and whose claim is free or
 	// expired, in NotifyLevel order (highest first), oldest (lowest ID)
 	// first. Attempts is incremented. Each returned row carries its new

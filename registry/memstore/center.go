@@ -9,8 +9,8 @@ import (
 )
 
 // EnqueueCenterMessage implements registry.CenterMessages. The row is
-// stored with SendState unsent whatever m says; on success only m.ID is
-// set.
+// stored with SendState unsent whatever m says, and without m.Unreadable:
+// every value of the store is readable. On success only m.ID is set.
 func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
 	const op = "EnqueueCenterMessage"
 	if err := begin(ctx, op); err != nil {
@@ -25,7 +25,7 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 	now := s.stamp()
 	row := cloneCenterMessage(m)
 	row.ID = int64(len(s.center)) + 1
-	row.SendState = registry.SendStateUnsent
+	row.SendState, row.Unreadable = registry.SendStateUnsent, ""
 	row.CreatedAt, row.UpdatedAt = now, now
 	s.center = append(s.center, &row)
 	s.centerByID[row.ID] = &row

@@ -153,6 +153,8 @@ func testConcurrency(t *testing.T, f Factory) {
 
 	t.Run("ConcurrentFirstRegistrationsMakeOneDevice", func(t *testing.T) { testFirstRegistrations(t, f) })
 
+	t.Run("ConcurrentTokenTakeoversLeaveOneHolder", func(t *testing.T) { testTokenTakeovers(t, f) })
+
 	t.Run("ConcurrentRegistrationsKeepOneActiveUser", func(t *testing.T) {
 		const n = 40
 		stores := f.shared(t, workers)
@@ -312,4 +314,78 @@ func requireEachOnce(t *testing.T, want, got []int64) {
 	}
 	require.Empty(t, sortedIDs(twice), "rows claimed more than once")
 	require.Equal(t, sortedIDs(want), sortedIDs(got), "rows claimed")
+}
+
+// testTokenTakeovers proves the token rule under concurrency: when
+// instances register one push token on new devices at the same moment,
+// the token stays enabled on exactly one of them, and no caller sees the
+// deadlocks or serialization failures the race causes inside the store.
+func testTokenTakeovers(t *testing.T, f Factory) {
+	const trials, racers = 20, 3
+	stores := f.shared(t, racers)
+	for trial := range trials {
+		token := fmt.Sprintf("race-token-%02d", trial)
+		devs := make([]int64, racers)
+		errs := make([]error, racers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for r := range racers {
+			wg.Go(func() {
+				<-start
+				d := newDevice(fmt.Sprintf("race-%02d-%d", trial, r), registry.PlatformAndroid, token)
+				dev, _, err := stores[r].RegisterDevice(t.Context(), d, fmt.Sprintf("racer-%02d-%d", trial, r))
+				devs[r], errs[r] = dev.ID, err
+			})
+		}
+		close(start)
+		wg.Wait()
+		for r, err := range errs {
+			require.NoError(t, err, "trial %d, racer %d", trial, r)
+		}
+		assert.Equal(t, 1, enabledHolders(t, stores[0], devs), "trial %d: devices with the token enabled", trial)
+	}
+
+	t.Run("Burst", func(t *testing.T) {
+		const n = 10
+		stores := f.shared(t, n)
+		devs := make([]int64, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				// Three devices, each registered by several users at once,
+				// all with one token.
+				d := newDevice(fmt.Sprintf("burst-%d", i%3), registry.PlatformIOS, "burst-token")
+				dev, _, err := stores[i].RegisterDevice(t.Context(), d, fmt.Sprintf("burst-user-%d", i))
+				devs[i], errs[i] = dev.ID, err
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "registration %d", i)
+		}
+		assert.Equal(t, 1, enabledHolders(t, stores[0], devs), "devices with the token enabled")
+	})
+}
+
+// enabledHolders counts the distinct devices of ids whose token is enabled.
+func enabledHolders(t *testing.T, s registry.Store, ids []int64) int {
+	t.Helper()
+	seen := map[int64]bool{}
+	n := 0
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		d, err := s.GetDevice(t.Context(), id)
+		require.NoError(t, err)
+		if d.TokenDisabledAt == nil {
+			n++
+		}
+	}
+	return n
 }

@@ -11,13 +11,18 @@ import (
 const centerColumns = `id, title, content, extra_params_string, notify_mode, notify_level, receivers, send_state,
 	send_result, remark, send_at, attempts, next_attempt_at, claim_token, lease_until, created_at, updated_at`
 
-func (s *Store) centerDest(m *registry.CenterMessage) []any {
-	return []any{
-		&m.ID, zeroIfNull(&m.Title), zeroIfNull(&m.Content), zeroIfNull(&m.Extra), zeroIfNull(&m.NotifyMode),
+// scanCenter reads a sys_message_center row of centerColumns. Time values
+// it cannot read are named in m.Unreadable, never an error.
+func (s *Store) scanCenter(row interface{ Scan(...any) error }) (registry.CenterMessage, error) {
+	var m registry.CenterMessage
+	var bad readProblems
+	err := row.Scan(&m.ID, zeroIfNull(&m.Title), zeroIfNull(&m.Content), zeroIfNull(&m.Extra), zeroIfNull(&m.NotifyMode),
 		zeroIfNull(&m.NotifyLevel), zeroIfNull(&m.Receivers), zeroIfNull(&m.SendState), zeroIfNull(&m.SendResult),
-		zeroIfNull(&m.Remark), s.wallPtr(&m.SendAt), &m.Attempts, s.wallPtr(&m.NextAttemptAt), zeroIfNull(&m.ClaimToken),
-		s.wallPtr(&m.LeaseUntil), s.wall(&m.CreatedAt), s.wall(&m.UpdatedAt),
-	}
+		zeroIfNull(&m.Remark), s.wallPtr("send_at", &m.SendAt, &bad), &m.Attempts, s.wallPtr("next_attempt_at", &m.NextAttemptAt, &bad),
+		zeroIfNull(&m.ClaimToken), s.wallPtr("lease_until", &m.LeaseUntil, &bad), s.wall("created_at", &m.CreatedAt, &bad),
+		s.wall("updated_at", &m.UpdatedAt, &bad))
+	m.Unreadable = bad.String()
+	return m, err
 }
 
 // EnqueueCenterMessage implements registry.CenterMessages. The row is
@@ -52,8 +57,7 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 	if !intID(id) {
 		return registry.CenterMessage{}, wrap(op, notFound("center message", id))
 	}
-	var m registry.CenterMessage
-	err := s.queryRow(ctx, s.q, "SELECT "+centerColumns+" FROM sys_message_center WHERE id = ?", id).Scan(s.centerDest(&m)...)
+	m, err := s.scanCenter(s.queryRow(ctx, s.q, "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE id = ?", id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return registry.CenterMessage{}, wrap(op, notFound("center message", id))

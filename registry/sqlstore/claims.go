@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"slices"
 
 	"github.com/tuisong/push/registry"
@@ -89,7 +90,7 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 	}
 
 	if s.dialect == DialectSQLite {
-		rows, err := s.query(ctx, s.q, "UPDATE "+c.table+" SET "+set+" WHERE id IN ("+pick+") RETURNING "+c.columns,
+		rows, err := s.query(ctx, s.q, "UPDATE "+c.table+" SET "+set+" WHERE id IN ("+pick+") RETURNING "+s.selectList(c.columns),
 			append(setArgs, pickArgs...)...)
 		if err != nil {
 			return nil, step("claim", err)
@@ -125,7 +126,7 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 		if _, err := s.exec(ctx, q, "UPDATE "+c.table+" SET "+set+in, append(setArgs, ids...)...); err != nil {
 			return step("stamp claims", err)
 		}
-		rows, err = s.query(ctx, q, "SELECT "+c.columns+" FROM "+c.table+in+" ORDER BY "+c.order, ids...)
+		rows, err = s.query(ctx, q, "SELECT "+s.selectList(c.columns)+" FROM "+c.table+in+" ORDER BY "+c.order, ids...)
 		if err != nil {
 			return step("read claims", err)
 		}
@@ -137,9 +138,11 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 
 // ClaimDeliveries implements registry.PushMessages. ClaimSend claims
 // pending deliveries, ClaimPoll accepted pollable ones; either only when
-// next_attempt_at <= p.Now and no lease is running (lease_until NULL or
-// <= p.Now). Rows come oldest next_attempt_at first, ties by id. The scan
-// is an index range scan of (state, next_attempt_at). Invalid params
+// next_attempt_at <= p.Now and no lease is running (lease_until NULL,
+// <= p.Now, or a value the Store cannot read, which no claim of it wrote).
+// Rows come oldest next_attempt_at first, ties by id. The scan is an index
+// range scan of (state, next_attempt_at). Time values the Store cannot
+// read never fail the claim: they read as the zero time. Invalid params
 // (Limit or Lease not positive, zero Now, an unknown Kind) are an
 // ErrInvalid naming the field.
 func (s *Store) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]registry.Delivery, error) {
@@ -170,7 +173,7 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 	c := claim{
 		table:   "sys_push_deliveries",
 		columns: deliveryColumns,
-		due:     "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)",
+		due:     "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?" + s.orUnreadable("lease_until") + ")",
 		order:   "next_attempt_at, id",
 	}
 	switch p.Kind {
@@ -189,8 +192,44 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 // centerDue is the predicate of a due sys_message_center row: unsent
 // (send_state 0, the brief's default, so rows other programs insert
 // qualify), past its send_at and next_attempt_at when set, and not leased.
-const centerDue = `send_state = 0 AND (send_at IS NULL OR send_at <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-	AND (lease_until IS NULL OR lease_until <= ?)`
+// A time the Store cannot read counts as past (see orUnreadable): the
+// Scanner fails such a row with its reason.
+func (s *Store) centerDue() string {
+	return "send_state = 0 AND (send_at IS NULL OR send_at <= ?" + s.orUnreadable("send_at") + ")" +
+		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?" + s.orUnreadable("next_attempt_at") + ")" +
+		" AND (lease_until IS NULL OR lease_until <= ?" + s.orUnreadable("lease_until") + ")"
+}
+
+// unsentNullStates gives rows another program wrote with a NULL
+// send_state the brief's default, 0 (unsent), so that the claim, which
+// selects send_state = 0, treats them as unsent. Writing the 0 once,
+// rather than claiming "send_state = 0 OR send_state IS NULL", keeps the
+// claim a walk of the index (send_state, notify_level DESC, id) in claim
+// order on every dialect: an OR of two send_state values would make MySQL
+// and PostgreSQL merge two ranges and sort them, and MariaDB has no
+// expression or partial index to avoid that. Both statements are index
+// lookups on send_state; the write runs only when the read finds such a
+// row, so a claim normally writes nothing more (on SQLite, takes the write
+// lock no more often). They run on their own, before the claim's
+// transaction, so their locks never stretch over a claim.
+func (s *Store) unsentNullStates(ctx context.Context) error {
+	var one int
+	err := s.queryRow(ctx, s.q, nullStateExists).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	_, err = s.exec(ctx, s.q, unsentNullState, registry.SendStateUnsent, s.timeArg(s.stamp()))
+	return err
+}
+
+// The statements of unsentNullStates.
+const (
+	nullStateExists = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1"
+	unsentNullState = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL"
+)
 
 // centerClaim is the claim of due center messages.
 func (s *Store) centerClaim(p registry.ClaimParams) claim {
@@ -202,7 +241,7 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 	return claim{
 		table:   "sys_message_center",
 		columns: centerColumns,
-		due:     centerDue,
+		due:     s.centerDue(),
 		dueArgs: []any{now, now, now},
 		order:   order,
 		extra:   ", attempts = attempts + 1",
@@ -211,8 +250,10 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 
 // ClaimCenterMessages implements registry.CenterMessages. Rows come
 // highest notify_level first (a NULL level, which only other programs
-// write, last), then lowest id. The scan walks the index (send_state,
-// notify_level DESC, id) over unsent rows only. p.Kind is ignored. Invalid
+// write, last), then lowest id. A NULL send_state, which only other
+// programs write, is unsent: such rows are given send_state 0 first (see
+// unsentNullState). The scan walks the index (send_state, notify_level
+// DESC, id) over unsent rows only. p.Kind is ignored. Invalid
 // params (Limit or Lease not positive, zero Now) are an ErrInvalid naming
 // the field.
 func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
@@ -220,12 +261,11 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 	if err := checkClaim(p); err != nil {
 		return nil, wrap(op, err)
 	}
+	if err := s.unsentNullStates(ctx); err != nil {
+		return nil, wrap(op, step("read a NULL send_state as unsent", err))
+	}
 	c := s.centerClaim(p)
-	out, err := runClaim(ctx, s, c, p, func(row interface{ Scan(...any) error }) (registry.CenterMessage, error) {
-		var m registry.CenterMessage
-		err := row.Scan(s.centerDest(&m)...)
-		return m, err
-	})
+	out, err := runClaim(ctx, s, c, p, s.scanCenter)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -17,31 +17,39 @@ import (
 const deviceColumns = `id, uuid, platform, push_device_token, push_platform, name, os, os_version, alias,
 	token_disabled_at, token_disabled_reason, created_at, updated_at`
 
-func (s *Store) deviceDest(d *registry.Device) []any {
-	return []any{
-		&d.ID, zeroIfNull(&d.UUID), zeroIfNull(&d.Platform), zeroIfNull(&d.PushToken), zeroIfNull(&d.PushPlatform),
+// scanDevice reads a sys_devices row of deviceColumns. Time values it
+// cannot read read as the zero time and are noted in bad, never an error.
+func (s *Store) scanDevice(row interface{ Scan(...any) error }, bad *readProblems) (registry.Device, error) {
+	var d registry.Device
+	err := row.Scan(&d.ID, zeroIfNull(&d.UUID), zeroIfNull(&d.Platform), zeroIfNull(&d.PushToken), zeroIfNull(&d.PushPlatform),
 		zeroIfNull(&d.Name), zeroIfNull(&d.OS), zeroIfNull(&d.OSVersion), zeroIfNull(&d.Alias),
-		s.wallPtr(&d.TokenDisabledAt), zeroIfNull(&d.TokenDisabledReason), s.wall(&d.CreatedAt), s.wall(&d.UpdatedAt),
-	}
+		s.wallPtr("token_disabled_at", &d.TokenDisabledAt, bad), zeroIfNull(&d.TokenDisabledReason),
+		s.wall("created_at", &d.CreatedAt, bad), s.wall("updated_at", &d.UpdatedAt, bad))
+	return d, err
 }
 
 const linkColumns = `id, user_num, device_id, state, created_at, updated_at`
 
 // scanLink reads a sys_user_devices row. The brief's state column is
 // tinyint(1) DEFAULT 1: 1 is an active link, anything else (0, NULL in
-// rows other programs wrote) an inactive one.
-func (s *Store) scanLink(row interface{ Scan(...any) error }) (registry.UserDevice, error) {
+// rows other programs wrote) an inactive one. Time values it cannot read
+// read as the zero time and are noted in bad, never an error.
+func (s *Store) scanLink(row interface{ Scan(...any) error }, bad *readProblems) (registry.UserDevice, error) {
 	var l registry.UserDevice
 	var state sql.NullInt64
-	err := row.Scan(&l.ID, zeroIfNull(&l.UserNum), zeroIfNull(&l.DeviceID), &state, s.wall(&l.CreatedAt), s.wall(&l.UpdatedAt))
+	err := row.Scan(&l.ID, zeroIfNull(&l.UserNum), zeroIfNull(&l.DeviceID), &state,
+		s.wall("created_at", &l.CreatedAt, bad), s.wall("updated_at", &l.UpdatedAt, bad))
 	l.Active = state.Valid && state.Int64 == 1
 	return l, err
 }
 
-// RegisterDevice implements registry.Devices. The device is found by its
-// unique (platform, uuid) with SELECT … FOR UPDATE, which locks its row
-// until the transaction ends, so that concurrent registrations of one
-// device take turns and the one-active-user rule holds; it is then updated
+// RegisterDevice implements registry.Devices. It first locks the token it
+// registers (see lockToken), so that registrations of one token take turns
+// and each one's takeover sees every device the others saved. The device
+// is then found by its unique (platform, uuid) with SELECT … FOR UPDATE,
+// which locks its row until the transaction ends, so that concurrent
+// registrations of one device take turns and the one-active-user rule
+// holds; it is then updated
 // in place, or inserted when it is new (see saveDevice). A re-registration
 // therefore never draws an id from the AUTO_INCREMENT or sequence, which
 // the brief's int(11) id would run out of. The user's newest link to the
@@ -65,13 +73,26 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	var dev registry.Device
 	var link registry.UserDevice
 	err := s.inTx(ctx, func(q DBTX) error {
+		if err := s.lockToken(ctx, q, in.PushPlatform, in.Platform, in.PushToken); err != nil {
+			return err
+		}
 		now := s.stamp()
 		id, err := s.saveDevice(ctx, q, &in, s.timeArg(now))
 		if err != nil {
 			return err
 		}
-		if dev, err = s.getDevice(ctx, q, id); err != nil {
+		var bad readProblems
+		if dev, err = s.getDevice(ctx, q, id, &bad); err != nil {
 			return err
+		}
+		if bad.has("created_at") {
+			// The write replaces a creation time nobody can read.
+			// updated_at is set too, or the brief's ON UPDATE
+			// CURRENT_TIMESTAMP would set it to the server's clock.
+			if _, err := s.exec(ctx, q, "UPDATE sys_devices SET created_at = ?, updated_at = ? WHERE id = ?", s.timeArg(now), s.timeArg(now), id); err != nil {
+				return step("replace an unreadable created_at", err)
+			}
+			dev.CreatedAt = now
 		}
 		query, args := takeoverQuery(&dev, s.timeArg(now))
 		if _, err = s.exec(ctx, q, query, args...); err != nil {
@@ -162,8 +183,9 @@ func tokenHolders(pushPlatform, platform string) (string, []any) {
 func (s *Store) activateLink(ctx context.Context, q DBTX, deviceID int64, userNum string, now time.Time) (registry.UserDevice, error) {
 	link := registry.UserDevice{UserNum: userNum, DeviceID: deviceID, Active: true, CreatedAt: now, UpdatedAt: now}
 	nowArg := s.timeArg(now)
-	err := s.queryRow(ctx, q, "SELECT id, created_at FROM sys_user_devices WHERE device_id = ? AND user_num = ? ORDER BY id DESC LIMIT 1",
-		deviceID, userNum).Scan(&link.ID, s.wall(&link.CreatedAt))
+	var bad readProblems
+	err := s.queryRow(ctx, q, "SELECT id, "+s.timeText("created_at")+" FROM sys_user_devices WHERE device_id = ? AND user_num = ? ORDER BY id DESC LIMIT 1",
+		deviceID, userNum).Scan(&link.ID, s.wall("created_at", &link.CreatedAt, &bad))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		link.CreatedAt = now
@@ -175,7 +197,12 @@ func (s *Store) activateLink(ctx context.Context, q DBTX, deviceID int64, userNu
 	case err != nil:
 		return link, step("find link", err)
 	default:
-		if _, err := s.exec(ctx, q, "UPDATE sys_user_devices SET state = 1, updated_at = ? WHERE id = ?", nowArg, link.ID); err != nil {
+		set, args := "state = 1, updated_at = ?", []any{nowArg}
+		if bad.has("created_at") {
+			// The write replaces a creation time nobody can read.
+			set, args, link.CreatedAt = set+", created_at = ?", append(args, nowArg), now
+		}
+		if _, err := s.exec(ctx, q, "UPDATE sys_user_devices SET "+set+" WHERE id = ?", append(args, link.ID)...); err != nil {
 			return link, step("activate link", err)
 		}
 	}
@@ -189,19 +216,20 @@ func (s *Store) activateLink(ctx context.Context, q DBTX, deviceID int64, userNu
 // GetDevice implements registry.Devices. An id outside the INT column is
 // ErrNotFound without a query.
 func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error) {
-	d, err := s.getDevice(ctx, s.q, id)
+	d, err := s.getDevice(ctx, s.q, id, &readProblems{})
 	if err != nil {
 		return registry.Device{}, wrap("GetDevice", err)
 	}
 	return d, nil
 }
 
-func (s *Store) getDevice(ctx context.Context, q DBTX, id int64) (registry.Device, error) {
+// getDevice reads the device with id; time values it cannot read are
+// noted in bad.
+func (s *Store) getDevice(ctx context.Context, q DBTX, id int64, bad *readProblems) (registry.Device, error) {
 	if !intID(id) {
 		return registry.Device{}, notFound("device", id)
 	}
-	var d registry.Device
-	err := s.queryRow(ctx, q, "SELECT "+deviceColumns+" FROM sys_devices WHERE id = ?", id).Scan(s.deviceDest(&d)...)
+	d, err := s.scanDevice(s.queryRow(ctx, q, "SELECT "+s.selectList(deviceColumns)+" FROM sys_devices WHERE id = ?", id), bad)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return registry.Device{}, notFound("device", id)
@@ -225,7 +253,7 @@ func (s *Store) getUserDevice(ctx context.Context, q DBTX, id int64) (registry.U
 	if !intID(id) {
 		return registry.UserDevice{}, notFound("user device", id)
 	}
-	l, err := s.scanLink(s.queryRow(ctx, q, "SELECT "+linkColumns+" FROM sys_user_devices WHERE id = ?", id))
+	l, err := s.scanLink(s.queryRow(ctx, q, "SELECT "+s.selectList(linkColumns)+" FROM sys_user_devices WHERE id = ?", id), &readProblems{})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return registry.UserDevice{}, notFound("user device", id)
@@ -246,7 +274,8 @@ func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID
 	}
 	userNum = unpad(userNum)
 	err := s.inTx(ctx, func(q DBTX) error {
-		l, err := s.scanLink(s.queryRow(ctx, q, "SELECT "+linkColumns+" FROM sys_user_devices WHERE id = ?"+s.dialect.forUpdate(), userDeviceID))
+		var bad readProblems
+		l, err := s.scanLink(s.queryRow(ctx, q, "SELECT "+s.selectList(linkColumns)+" FROM sys_user_devices WHERE id = ?"+s.dialect.forUpdate(), userDeviceID), &bad)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return notFound("user device", userDeviceID)
@@ -257,7 +286,13 @@ func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID
 		case !l.Active:
 			return nil
 		}
-		_, err = s.exec(ctx, q, "UPDATE sys_user_devices SET state = 0, updated_at = ? WHERE id = ?", s.timeArg(s.stamp()), userDeviceID)
+		now := s.timeArg(s.stamp())
+		set, args := "state = 0, updated_at = ?", []any{now}
+		if bad.has("created_at") {
+			// The write replaces a creation time nobody can read.
+			set, args = set+", created_at = ?", append(args, now)
+		}
+		_, err = s.exec(ctx, q, "UPDATE sys_user_devices SET "+set+" WHERE id = ?", append(args, userDeviceID)...)
 		return step("deactivate link", err)
 	})
 	if err != nil {

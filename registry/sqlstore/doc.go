@@ -20,7 +20,9 @@
 // send_at/attempts/next_attempt_at/claim_token/lease_until on
 // sys_message_center, the outbox table sys_push_deliveries (one row per
 // vendor call, whose per-platform registry.Summarize is what the brief's
-// ios_* and android_* columns show), and indexes. The brief's two ops
+// ios_* and android_* columns show), the lock table sys_push_token_locks
+// (one row per registered push token, see RegisterDevice), and indexes.
+// The brief's two ops
 // queries run unchanged on MySQL/MariaDB and SQLite. sys_users belongs to
 // the host: MigrateUsers creates the brief's version for hosts that want
 // it, and push never reads it.
@@ -78,9 +80,13 @@
 // id) for center messages), never a whole table. Every finishing write is
 // guarded by the row's claim token.
 //
-// RegisterDevice finds the device by its unique (platform, uuid) with
-// SELECT … FOR UPDATE, which locks the row, so registrations of one device
-// take turns and the one-active-user rule holds across instances; it then
+// RegisterDevice first locks the push token it registers, through its row
+// of sys_push_token_locks, so that registrations of one token on different
+// devices take turns and the token takeover sees every other holder, also
+// of devices that did not exist when the registration began; the lock
+// order is always token, then devices. It then finds the device by its
+// unique (platform, uuid) with SELECT … FOR UPDATE, which locks the row,
+// so registrations of one device take turns and the one-active-user rule holds across instances; it then
 // updates the row, or inserts it when it is new, so re-registering never
 // draws an id (the brief's ids are int(11), and INSERT … ON DUPLICATE KEY
 // UPDATE or ON CONFLICT would draw one per registration). Only a device
@@ -90,8 +96,10 @@
 // deadlock. SplitDelivery takes the locks of FinishDelivery. FinishDelivery locks the
 // push message row while it writes the delivery and the refreshed summary,
 // so concurrent finishes of one message never leave a stale summary. A
-// transaction the database aborts to break a deadlock is run again, a few
-// times, when the Store owns it.
+// transaction the database aborts to break a deadlock or a serialization
+// failure is run again, with a short randomized backoff, up to ten times,
+// when the Store owns it: callers do not see such errors for bursts of
+// contention.
 //
 // # Migrations
 //
@@ -131,7 +139,8 @@
 //     utf8mb4_bin, keeping the brief's types, defaults and comments;
 //   - widens sys_push_messages.ios_device_tokens/android_device_tokens to
 //     MEDIUMTEXT (registry.MaxTokensText);
-//   - adds the library's columns, indexes and sys_push_deliveries.
+//   - adds the library's columns, indexes, sys_push_deliveries and
+//     sys_push_token_locks.
 //
 // The brief's AUTO_INCREMENT, charset and ON UPDATE clauses are left as
 // they are. The unique (platform, uuid) cannot be added while two rows
@@ -151,8 +160,10 @@
 // device whose push_platform is NULL or empty is on
 // registry.DefaultPushPlatform. Center rows other programs insert (with
 // send_state 0 and none of the new columns set) are due at once, most
-// urgent notify_level first; a NULL notify_level comes last and a NULL
-// send_state is never claimed.
+// urgent notify_level first; a NULL notify_level comes last. A NULL
+// send_state is the brief's default, unsent: ClaimCenterMessages first
+// writes 0 to such rows (after an index lookup that finds whether there
+// are any), so that the claim itself stays a walk of its index.
 //
 // # Time zones
 //
@@ -168,6 +179,20 @@
 // microseconds, and compare correctly with second-precision values other
 // programs write. On SQLite the text sorts in time order; other programs
 // must write the same layout (CURRENT_TIMESTAMP does, in UTC).
+//
+// A time value the Store cannot read never fails a query: text that is no
+// date-time (SQLite), PostgreSQL's infinity, MySQL's zero months
+// ("2024-00-00", with or without the DSN's parseTime). MySQL and
+// PostgreSQL are asked for the columns as text (CAST … AS CHAR, to_char),
+// so that the driver never converts a value itself, and the Store parses
+// the text. Such a value reads as the zero time (in a nullable column, a
+// non-nil pointer to the zero time: the column is set, so a device's
+// token stays disabled) and, on a center message, is named in
+// registry.CenterMessage.Unreadable; a claim treats an
+// unreadable send_at, next_attempt_at or lease_until as due, so that the
+// row is handed out and can fail with its reason. RegisterDevice and
+// DeactivateLink replace an unreadable created_at of the rows they write
+// with their own stamp, as they replace updated_at.
 //
 // # Errors
 //

@@ -6,6 +6,9 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
+// MaxTxAttempts is how often the Store runs a transaction that deadlocks.
+const MaxTxAttempts = maxTxAttempts
+
 // HotQuery is a statement the Store runs on every claim or push, as the
 // database gets it, for tests that EXPLAIN it.
 type HotQuery struct {
@@ -30,6 +33,8 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 		q, args := c.pick(10)
 		add("claim deliveries", "ix_sys_push_deliveries_due", q, args)
 	}
+	add("find a NULL send_state", "ix_sys_message_center_due", nullStateExists, nil)
+	add("read a NULL send_state as unsent", "ix_sys_message_center_due", unsentNullState, []any{0, s.timeArg(now)})
 	q, args := s.centerClaim(registry.ClaimParams{Now: now}).pick(10)
 	add("claim center messages", "ix_sys_message_center_due", q, args)
 	q, args = targetsQuery(users, 0, 100)
@@ -40,7 +45,7 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 		s.timeArg(now))
 	add("take a token over", "ix_sys_devices_push_device_token", q, args)
 	add("find a device", "ux_sys_devices_platform_uuid", findDevice+s.dialect.forUpdate(), []any{registry.PlatformIOS, "u1"})
-	add("summarize", "ix_sys_push_deliveries_push_message_id", deliveriesOfPlatform, []any{1, registry.PlatformIOS})
-	add("list deliveries", "ix_sys_push_deliveries_push_message_id", deliveriesOfMessage, []any{1})
+	add("summarize", "ix_sys_push_deliveries_push_message_id", s.deliveriesOfPlatform(), []any{1, registry.PlatformIOS})
+	add("list deliveries", "ix_sys_push_deliveries_push_message_id", s.deliveriesOfMessage(), []any{1})
 	return out
 }

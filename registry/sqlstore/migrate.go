@@ -12,8 +12,8 @@ import (
 )
 
 // Migrate brings the library's tables up to date: sys_devices,
-// sys_user_devices, sys_push_messages, sys_message_center and
-// sys_push_deliveries. Tables that exist already, such as those of a
+// sys_user_devices, sys_push_messages, sys_message_center,
+// sys_push_deliveries and sys_push_token_locks. Tables that exist already, such as those of a
 // database created from the brief's DDL, are adopted: what they lack is
 // added and no row is lost or rewritten (see the package documentation).
 //

@@ -22,7 +22,7 @@ func versions(rows [][]string) []string {
 	return out
 }
 
-var wantVersions = []string{"push/1 0001_brief_tables", "push/2 0002_push_additions"}
+var wantVersions = []string{"push/1 0001_brief_tables", "push/2 0002_push_additions", "push/3 0003_token_locks"}
 
 // TestMigrateIsIdempotent: Migrate and MigrateUsers record each migration
 // once, and running them again changes nothing.
@@ -40,7 +40,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		require.NoError(t, s.MigrateUsers(t.Context()))
 		require.NoError(t, s.MigrateUsers(t.Context()))
 		_, rows = queryStrings(t, db, q)
-		assert.Equal(t, append(wantVersions[:2:2], "users/1 0001_sys_users"), versions(rows))
+		assert.Equal(t, append(wantVersions[:len(wantVersions):len(wantVersions)], "users/1 0001_sys_users"), versions(rows))
 		assert.Equal(t, 0, count(t, db, "sys_users"))
 	})
 }
@@ -76,7 +76,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			require.NoError(t, err, "instance %d", i)
 		}
 		_, rows := queryStrings(t, db, "SELECT component, version, COUNT(*) FROM push_schema_migrations GROUP BY component, version ORDER BY component, version")
-		assert.Equal(t, [][]string{{"push", "1", "1"}, {"push", "2", "1"}, {"users", "1", "1"}}, rows)
+		assert.Equal(t, [][]string{{"push", "1", "1"}, {"push", "2", "1"}, {"push", "3", "1"}, {"users", "1", "1"}}, rows)
 	})
 }
 

@@ -16,16 +16,20 @@ const messageColumns = `id, title, content, extra_params_string, push_type, dedu
 	android_device_tokens, android_task_id, android_ret, android_status, android_response, android_timestamp, is_send_android,
 	created_at, updated_at`
 
+// messageDest is where a sys_push_messages row of messageColumns is
+// scanned to. Time values it cannot read read as the zero time, never an
+// error.
 func (s *Store) messageDest(m *registry.PushMessage) []any {
+	var bad readProblems
 	dest := []any{
 		&m.ID, zeroIfNull(&m.Title), zeroIfNull(&m.Content), zeroIfNull(&m.Extra), zeroIfNull(&m.PushType),
-		zeroIfNull(&m.DedupeKey), s.wallPtr(&m.ExpireAt),
+		zeroIfNull(&m.DedupeKey), s.wallPtr("expire_at", &m.ExpireAt, &bad),
 	}
 	for _, p := range []*registry.PlatformSummary{&m.IOS, &m.Android} {
 		dest = append(dest, zeroIfNull(&p.DeviceTokens), zeroIfNull(&p.TaskID), zeroIfNull(&p.Ret), zeroIfNull(&p.Status),
 			zeroIfNull(&p.Response), zeroIfNull(&p.Timestamp), zeroIfNull(&p.IsSend))
 	}
-	return append(dest, s.wall(&m.CreatedAt), s.wall(&m.UpdatedAt))
+	return append(dest, s.wall("created_at", &m.CreatedAt, &bad), s.wall("updated_at", &m.UpdatedAt, &bad))
 }
 
 // summaryArgs are the values of one platform's summary columns, in the
@@ -57,21 +61,27 @@ const deliveryColumns = `id, push_message_id, provider, platform, seq, audience,
 	sent_at, claim_token, lease_until, created_at, updated_at`
 
 // deliveriesOfMessage selects the deliveries of a push message.
-const deliveriesOfMessage = "SELECT " + deliveryColumns + " FROM sys_push_deliveries WHERE push_message_id = ? ORDER BY id"
+func (s *Store) deliveriesOfMessage() string {
+	return "SELECT " + s.selectList(deliveryColumns) + " FROM sys_push_deliveries WHERE push_message_id = ? ORDER BY id"
+}
 
 // deliveriesOfPlatform selects the deliveries of one platform of a push
 // message, for its summary.
-const deliveriesOfPlatform = "SELECT " + deliveryColumns + " FROM sys_push_deliveries WHERE push_message_id = ? AND platform = ? ORDER BY id"
+func (s *Store) deliveriesOfPlatform() string {
+	return "SELECT " + s.selectList(deliveryColumns) + " FROM sys_push_deliveries WHERE push_message_id = ? AND platform = ? ORDER BY id"
+}
 
-// scanDelivery reads a sys_push_deliveries row.
+// scanDelivery reads a sys_push_deliveries row of deliveryColumns. Time
+// values it cannot read read as the zero time, never an error.
 func (s *Store) scanDelivery(row interface{ Scan(...any) error }) (registry.Delivery, error) {
 	var d registry.Delivery
 	var tokens, state string
+	var bad readProblems
 	err := row.Scan(&d.ID, &d.PushMessageID, &d.Provider, &d.Platform, &d.Seq, &d.Audience, zeroIfNull(&tokens),
-		&d.IdempotencyKey, &state, &d.Attempts, s.wall(&d.NextAttemptAt), s.wallPtr(&d.ExpireAt), zeroIfNull(&d.ReceiptID),
+		&d.IdempotencyKey, &state, &d.Attempts, s.wall("next_attempt_at", &d.NextAttemptAt, &bad), s.wallPtr("expire_at", &d.ExpireAt, &bad), zeroIfNull(&d.ReceiptID),
 		&d.Pollable, zeroIfNull(&d.VendorState), zeroIfNull(&d.Ret), zeroIfNull(&d.Response), zeroIfNull(&d.ErrorKind),
-		zeroIfNull(&d.ErrorCode), s.wallPtr(&d.SentAt), zeroIfNull(&d.ClaimToken), s.wallPtr(&d.LeaseUntil),
-		s.wall(&d.CreatedAt), s.wall(&d.UpdatedAt))
+		zeroIfNull(&d.ErrorCode), s.wallPtr("sent_at", &d.SentAt, &bad), zeroIfNull(&d.ClaimToken), s.wallPtr("lease_until", &d.LeaseUntil, &bad),
+		s.wall("created_at", &d.CreatedAt, &bad), s.wall("updated_at", &d.UpdatedAt, &bad))
 	if tokens != "" {
 		d.Tokens = strings.Split(tokens, ",")
 	}
@@ -200,7 +210,7 @@ func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMess
 		return registry.PushMessage{}, wrap(op, notFound("push message", id))
 	}
 	var m registry.PushMessage
-	err := s.queryRow(ctx, s.q, "SELECT "+messageColumns+" FROM sys_push_messages WHERE id = ?", id).Scan(s.messageDest(&m)...)
+	err := s.queryRow(ctx, s.q, "SELECT "+s.selectList(messageColumns)+" FROM sys_push_messages WHERE id = ?", id).Scan(s.messageDest(&m)...)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return registry.PushMessage{}, wrap(op, notFound("push message", id))
@@ -219,7 +229,7 @@ func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (regi
 		return registry.PushMessage{}, wrap(op, notFound("dedupe key", `""`))
 	}
 	var m registry.PushMessage
-	err := s.queryRow(ctx, s.q, "SELECT "+messageColumns+" FROM sys_push_messages WHERE dedupe_key = ?", key).Scan(s.messageDest(&m)...)
+	err := s.queryRow(ctx, s.q, "SELECT "+s.selectList(messageColumns)+" FROM sys_push_messages WHERE dedupe_key = ?", key).Scan(s.messageDest(&m)...)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return registry.PushMessage{}, wrap(op, notFound("dedupe key", fmt.Sprintf("%q", key)))
@@ -237,7 +247,7 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 	if !intID(pushMessageID) {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, s.q, deliveriesOfMessage, pushMessageID)
+	rows, err := s.query(ctx, s.q, s.deliveriesOfMessage(), pushMessageID)
 	if err != nil {
 		return nil, wrap(op, step("select deliveries", err))
 	}
@@ -331,7 +341,7 @@ func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery,
 // locked. A summary whose tokens would not fit its column (which only a
 // split can cause) is an ErrInvalid.
 func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any) error {
-	rows, err := s.query(ctx, q, deliveriesOfPlatform, msgID, platform)
+	rows, err := s.query(ctx, q, s.deliveriesOfPlatform(), msgID, platform)
 	if err != nil {
 		return step("select deliveries", err)
 	}

@@ -69,15 +69,23 @@ func expectRegisterAfterSave(m sqlmock.Sqlmock) {
 	m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 		AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
 	m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnResult(sqlmock.NewResult(0, 0))
-	m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}))
+	m.ExpectQuery(sqlPrefix("SELECT id, CAST(created_at AS CHAR) FROM sys_user_devices")).WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}))
 	m.ExpectExec(sqlPrefix("INSERT INTO sys_user_devices")).WillReturnResult(sqlmock.NewResult(3, 1))
 	m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnResult(sqlmock.NewResult(0, 0))
+}
+
+// expectBeginRegister expects the start of RegisterDevice's transaction:
+// its begin and the lock of the token.
+func expectBeginRegister(m sqlmock.Sqlmock) {
+	m.ExpectBegin()
+	m.ExpectExec(sqlPrefix("INSERT INTO sys_push_token_locks (token_key) VALUES (?) ON DUPLICATE KEY UPDATE")).
+		WillReturnResult(sqlmock.NewResult(0, 1))
 }
 
 // expectRegister expects the statements of RegisterDevice of a new
 // device 7 and a new link 3, up to its commit.
 func expectRegister(m sqlmock.Sqlmock) {
-	m.ExpectBegin()
+	expectBeginRegister(m)
 	expectFindDevice(m)
 	m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 	expectRegisterAfterSave(m)
@@ -117,9 +125,19 @@ func TestDriverErrors(t *testing.T) {
 			want:   "sqlstore: RegisterDevice: begin: ",
 		},
 		{
-			name: "first statement fails",
+			name: "token lock fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_token_locks")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			run:  func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			want: "sqlstore: RegisterDevice: lock the token: ",
+		},
+		{
+			name: "find device fails",
+			expect: func(m sqlmock.Sqlmock) {
+				expectBeginRegister(m)
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
@@ -129,7 +147,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "device insert fails",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback()
@@ -140,7 +158,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "device update fails",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m, 7)
 				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET push_device_token")).WillReturnError(errDriver)
 				m.ExpectRollback()
@@ -151,7 +169,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "a known device is updated in place: no insert, no id drawn",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m, 7)
 				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET push_device_token")).WillReturnResult(sqlmock.NewResult(0, 1))
 				expectRegisterAfterSave(m)
@@ -162,7 +180,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "a new device is upserted: a concurrent first registration's row is updated",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices") + ".*ON DUPLICATE KEY UPDATE .*id = LAST_INSERT_ID\\(id\\)$").
 					WillReturnResult(sqlmock.NewResult(7, 2))
@@ -174,13 +192,13 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "statement fails mid-transaction",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
 					AddRow(7, "u", "ios", "t", "umeng", "", "", "", nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
 				m.ExpectExec(sqlPrefix("UPDATE sys_devices SET token_disabled_at")).WillReturnResult(sqlmock.NewResult(0, 0))
-				m.ExpectQuery(sqlPrefix("SELECT id, created_at FROM sys_user_devices")).
+				m.ExpectQuery(sqlPrefix("SELECT id, CAST(created_at AS CHAR) FROM sys_user_devices")).
 					WillReturnRows(sqlmock.NewRows([]string{"id", "created_at"}).AddRow(3, "2030-06-14 08:00:00"))
 				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 1")).WillReturnResult(sqlmock.NewResult(0, 1))
 				m.ExpectExec(sqlPrefix("UPDATE sys_user_devices SET state = 0")).WillReturnError(errDriver)
@@ -192,7 +210,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "disabling the token elsewhere fails: nothing is kept",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				expectFindDevice(m)
 				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices")).WillReturnResult(sqlmock.NewResult(7, 1))
 				m.ExpectQuery(sqlPrefix("SELECT id, uuid")).WillReturnRows(sqlmock.NewRows(deviceRow).
@@ -215,7 +233,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "rollback fails too",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 				m.ExpectRollback().WillReturnError(sql.ErrConnDone)
 			},
@@ -226,7 +244,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "deadlock is retried",
 			expect: func(m sqlmock.Sqlmock) {
-				m.ExpectBegin()
+				expectBeginRegister(m)
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(deadlock)
 				m.ExpectRollback()
 				expectRegister(m)
@@ -237,7 +255,7 @@ func TestDriverErrors(t *testing.T) {
 		{
 			name: "deadlock after deadlock gives up",
 			expect: func(m sqlmock.Sqlmock) {
-				for range 4 {
+				for range sqlstore.MaxTxAttempts {
 					m.ExpectBegin()
 					m.ExpectExec(sqlPrefix("UPDATE sys_devices")).WillReturnError(deadlock)
 					m.ExpectRollback()
@@ -330,8 +348,23 @@ func TestDriverErrors(t *testing.T) {
 			want: "sqlstore: ClaimDeliveries: select due rows: ",
 		},
 		{
+			name: "reading NULL send_state as unsent fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1")).
+					WillReturnRows(sqlmock.NewRows([]string{"1"}).AddRow(1))
+				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET send_state = ?")).WillReturnError(errDriver)
+			},
+			run: func(s *sqlstore.Store) error {
+				_, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: base, Limit: 5, Lease: time.Minute})
+				return err
+			},
+			want: "sqlstore: ClaimCenterMessages: read a NULL send_state as unsent: ",
+		},
+		{
 			name: "claim stamp fails: no row stays claimed",
 			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL")).
+					WillReturnRows(sqlmock.NewRows([]string{"1"}))
 				m.ExpectBegin()
 				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))
 				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET claim_token")).WillReturnError(errDriver)
@@ -441,6 +474,7 @@ func TestClaimRetriedAfterDeadlockReturnsEachRowOnce(t *testing.T) {
 		return []driver.Value{id, "t", "c", nil, "push", 0, "A01", 0, nil, nil, nil, 1, nil, "x." + strconv.FormatInt(id, 10),
 			"2030-06-15 08:01:00", "2030-06-15 08:00:00", "2030-06-15 08:00:00"}
 	}
+	mock.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL")).WillReturnRows(sqlmock.NewRows([]string{"1"}))
 	for attempt := range 2 {
 		mock.ExpectBegin()
 		mock.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))
@@ -469,6 +503,7 @@ func TestWithTxLeavesTheTransactionToTheHost(t *testing.T) {
 		s, mock, db := mockStore(t)
 		mock.ExpectBegin()
 		mock.ExpectExec(sqlPrefix("INSERT INTO sys_message_center")).WillReturnResult(sqlmock.NewResult(4, 1))
+		mock.ExpectExec(sqlPrefix("INSERT INTO sys_push_token_locks")).WillReturnResult(sqlmock.NewResult(0, 1))
 		mock.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDriver)
 		mock.ExpectRollback()
 		tx, err := db.BeginTx(t.Context(), nil)

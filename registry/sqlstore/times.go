@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,20 +48,51 @@ func (s *Store) usec(t time.Time) time.Time { return t.In(s.loc).Truncate(time.M
 
 // wallTime scans a DATETIME column into dst (NULL: the zero time) or ptr
 // (NULL: nil), reading the stored wall clock as a time in loc whatever
-// form the driver delivers it in.
+// form the driver delivers it in. A value it cannot read (text that is no
+// date-time, PostgreSQL's infinity, MySQL's 2024-00-00) never fails the
+// scan: it reads as the zero time (a non-nil pointer to it for ptr, since
+// the column is not NULL) and is noted in problems under col.
 type wallTime struct {
-	loc *time.Location
-	dst *time.Time
-	ptr **time.Time
+	loc      *time.Location
+	dst      *time.Time
+	ptr      **time.Time
+	col      string
+	problems *readProblems
 }
 
-func (s *Store) wall(dst *time.Time) sql.Scanner     { return wallTime{loc: s.loc, dst: dst} }
-func (s *Store) wallPtr(ptr **time.Time) sql.Scanner { return wallTime{loc: s.loc, ptr: ptr} }
+// readProblems collects the columns of one row that could not be read and
+// why, in column order.
+type readProblems struct {
+	cols    []string
+	reasons []string
+}
+
+func (p *readProblems) add(col, reason string) {
+	p.cols = append(p.cols, col)
+	p.reasons = append(p.reasons, col+": "+reason)
+}
+
+// has reports whether col could not be read.
+func (p *readProblems) has(col string) bool { return slices.Contains(p.cols, col) }
+
+// String is the reasons joined with "; ", or "" when every column was read.
+func (p *readProblems) String() string { return strings.Join(p.reasons, "; ") }
+
+// wall and wallPtr scan the time column col of a row into dst or ptr,
+// noting a value they cannot read in problems.
+func (s *Store) wall(col string, dst *time.Time, problems *readProblems) sql.Scanner {
+	return wallTime{loc: s.loc, dst: dst, col: col, problems: problems}
+}
+
+func (s *Store) wallPtr(col string, ptr **time.Time, problems *readProblems) sql.Scanner {
+	return wallTime{loc: s.loc, ptr: ptr, col: col, problems: problems}
+}
 
 func (w wallTime) Scan(src any) error {
 	t, ok, err := parseWall(src, w.loc)
 	if err != nil {
-		return err
+		w.problems.add(w.col, unreadableReason(src))
+		t, ok = time.Time{}, true
 	}
 	if w.ptr != nil {
 		*w.ptr = nil
@@ -71,6 +103,73 @@ func (w wallTime) Scan(src any) error {
 	}
 	*w.dst = t
 	return nil
+}
+
+// unreadableReason says which value could not be read as a date-time.
+func unreadableReason(src any) string {
+	switch v := src.(type) {
+	case []byte:
+		return fmt.Sprintf("cannot read %q as a date-time", v)
+	case string:
+		return fmt.Sprintf("cannot read %q as a date-time", v)
+	default:
+		return fmt.Sprintf("cannot read %v (%T) as a date-time", v, v)
+	}
+}
+
+// timeColumns are the time columns the Store reads, in every table.
+var timeColumns = []string{"created_at", "updated_at", "token_disabled_at", "expire_at", "send_at",
+	"next_attempt_at", "lease_until", "sent_at"}
+
+// selectList returns the comma-separated column list cols with each time
+// column read as text by the database, in the form parseWall reads:
+// MySQL's CAST(… AS CHAR) (whatever the DSN's parseTime), PostgreSQL's
+// to_char for finite values and the text of infinity otherwise (whatever
+// the session's DateStyle). The driver then never converts a time value
+// itself, so no value of one row, which the driver might refuse to convert
+// (a zero month, infinity), can fail the whole result set; wallTime reads
+// the text leniently instead. SQLite values are text or numbers already.
+func (s *Store) selectList(cols string) string {
+	if s.dialect == DialectSQLite {
+		return cols
+	}
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		name := strings.TrimSpace(p)
+		if slices.Contains(timeColumns, name) {
+			parts[i] = " " + s.timeText(name)
+		}
+	}
+	return strings.TrimSpace(strings.Join(parts, ","))
+}
+
+// timeText is the expression that reads the time column col as text; see
+// selectList.
+func (s *Store) timeText(col string) string {
+	switch s.dialect {
+	case DialectMySQL:
+		return "CAST(" + col + " AS CHAR)"
+	case DialectPostgres:
+		return "CASE WHEN isfinite(" + col + ") THEN to_char(" + col + ", 'YYYY-MM-DD HH24:MI:SS.US') ELSE CAST(" + col + " AS text) END"
+	}
+	return col
+}
+
+// orUnreadable is the condition, to be ORed to a comparison of the time
+// column col, that holds for a value the Store cannot compare as a time:
+// PostgreSQL's infinities, and on SQLite text that does not start with a
+// date (which, compared as text, sorts after every date). Claims treat
+// such a send_at, next_attempt_at or lease_until as due, so that the row
+// is claimed and fails with its reason rather than sit unsent forever.
+// MySQL compares every DATETIME it holds, zero months included, as a date.
+func (s *Store) orUnreadable(col string) string {
+	switch s.dialect {
+	case DialectPostgres:
+		return " OR NOT isfinite(" + col + ")"
+	case DialectSQLite:
+		return " OR " + col + " NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+	}
+	return ""
 }
 
 // parseWall reads a DATETIME value. Drivers deliver a time.Time whose wall

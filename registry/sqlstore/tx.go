@@ -5,17 +5,52 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 )
 
 // maxTxAttempts bounds how often the Store runs a transaction of its own
-// that the database rolled back to break a deadlock (or, on SQLite, that
-// found the database busy). Such a transaction changed nothing, so running
-// it again is safe; the contention that caused it is short-lived.
-const maxTxAttempts = 4
+// that the database rolled back to break a deadlock or a serialization
+// failure (or, on SQLite, that found the database busy). Such a
+// transaction changed nothing, so running it again is safe; the
+// contention that caused it is short-lived. Between attempts the Store
+// waits retryDelay.
+const maxTxAttempts = 10
+
+// Backoff between attempts of a transaction: the first wait is about
+// retryBase, each next one about twice as long, up to retryCap, each
+// drawn at random from half to one and a half times that, so that the
+// transactions that deadlocked each other do not meet again in step.
+const (
+	retryBase = 2 * time.Millisecond
+	retryCap  = 100 * time.Millisecond
+)
+
+// retryDelay is the wait before attempt+1 of a transaction.
+func retryDelay(attempt int) time.Duration {
+	d := retryCap
+	if attempt < 16 {
+		d = min(retryBase<<(attempt-1), retryCap)
+	}
+	return d/2 + rand.N(d)
+}
+
+// sleep waits d or until ctx ends, and reports whether the wait was whole.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
 
 // inTx runs fn in a transaction. When the Store owns its transactions it
 // begins one, commits it when fn succeeds and rolls it back otherwise,
-// running it again after a deadlock. Inside the host's transaction
+// running it again after a deadlock or serialization failure, with
+// backoff, up to maxTxAttempts times. Inside the host's transaction
 // (WithTx, or a DBTX without BeginTx) fn runs on it directly, once.
 func (s *Store) inTx(ctx context.Context, fn func(q DBTX) error) error {
 	if s.begin == nil {
@@ -24,6 +59,9 @@ func (s *Store) inTx(ctx context.Context, fn func(q DBTX) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.runTx(ctx, fn)
 		if err == nil || attempt == maxTxAttempts || ctx.Err() != nil || s.dialect.classify(err) != classRetry {
+			return err
+		}
+		if !sleep(ctx, retryDelay(attempt)) {
 			return err
 		}
 	}

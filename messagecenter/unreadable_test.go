@@ -1,0 +1,141 @@
+package messagecenter_test
+
+import (
+	"context"
+	"database/sql"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/messagecenter"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// unreadableTime is a time value another program can store in dialect
+// d's DATETIME columns that the store cannot read as a date-time.
+func unreadableTime(d sqlstore.Dialect) string {
+	switch d {
+	case sqlstore.DialectMySQL:
+		return "2024-00-00 00:00:00" // a zero month, which sql_mode '' lets in
+	case sqlstore.DialectPostgres:
+		return "infinity"
+	}
+	return "not a date"
+}
+
+// spoilCenterRow writes unreadableTime into column of center row id, as
+// another program would.
+func spoilCenterRow(t *testing.T, db *sql.DB, d sqlstore.Dialect, column string, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	query := "UPDATE sys_message_center SET " + column + " = ? WHERE id = ?"
+	switch d {
+	case sqlstore.DialectMySQL:
+		_, err := conn.ExecContext(ctx, "SET SESSION sql_mode = ''")
+		require.NoError(t, err)
+		defer func() { _, _ = conn.ExecContext(ctx, "SET SESSION sql_mode = DEFAULT") }()
+	case sqlstore.DialectPostgres:
+		query = "UPDATE sys_message_center SET " + column + " = $1 WHERE id = $2"
+	}
+	_, err = conn.ExecContext(ctx, query, unreadableTime(d), id)
+	require.NoError(t, err)
+}
+
+// TestUnreadableRowFailsAlone: a center row another program wrote with a
+// time the store cannot read fails alone, with a remark naming the column,
+// and every row around it is handled in the same pass. On MySQL this holds
+// whether the DSN has parseTime or not.
+func TestUnreadableRowFailsAlone(t *testing.T) {
+	type target struct {
+		name    string
+		dialect sqlstore.Dialect
+		open    func(t *testing.T) *sql.DB
+	}
+	var targets []target
+	for _, d := range dbtest.Dialects() {
+		targets = append(targets, target{string(d), d, func(t *testing.T) *sql.DB { db, _ := dbtest.Open(t, d); return db }})
+	}
+	targets = append(targets, target{"mysql-parseTime", sqlstore.DialectMySQL, func(t *testing.T) *sql.DB {
+		_, dsn := dbtest.Open(t, sqlstore.DialectMySQL)
+		cfg, err := mysql.ParseDSN(dsn)
+		require.NoError(t, err)
+		cfg.ParseTime = true
+		return dbtest.OpenPool(t, sqlstore.DialectMySQL, cfg.FormatDSN())
+	}})
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, tg.dialect)
+			t.Parallel()
+			ctx := context.Background()
+			db := tg.open(t)
+			clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			store, err := sqlstore.New(db, sqlstore.Options{Dialect: tg.dialect, Now: clk.Now})
+			require.NoError(t, err)
+			require.NoError(t, store.Migrate(ctx))
+
+			var mu sync.Mutex
+			notified := map[string]int{}
+			sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+				mu.Lock()
+				notified[m.Title]++
+				mu.Unlock()
+				return "sms#ok", nil
+			})
+			e := newEnv(t, store, clk, func(c *messagecenter.Config) {
+				c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+				c.BatchSize = 50
+			})
+
+			// A claim replaces lease_until and updated_at: rows with those
+			// unreadable are sent like the others.
+			failing := []string{"send_at", "next_attempt_at", "created_at"}
+			replaced := []string{"lease_until", "updated_at"}
+			bad := map[string]int64{}
+			var good []int64
+			for _, col := range append(append([]string{}, failing...), replaced...) {
+				good = append(good, e.enqueue(t, registry.CenterMessage{Title: "good before " + col, Content: "c", NotifyMode: "sms", Receivers: "A01"}))
+				id := e.enqueue(t, registry.CenterMessage{Title: "bad " + col, Content: "c", NotifyMode: "sms", Receivers: "A01"})
+				spoilCenterRow(t, db, tg.dialect, col, id)
+				bad[col] = id
+			}
+			good = append(good, e.enqueue(t, registry.CenterMessage{Title: "good last", Content: "c", NotifyMode: "sms", Receivers: "A01"}))
+
+			rep, err := e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, messagecenter.Report{Claimed: len(good) + len(bad), Sent: len(good) + len(replaced), Failed: len(failing)}, rep)
+
+			for _, id := range good {
+				assert.Equal(t, registry.SendStateSent, e.row(t, id).SendState, "good row %d", id)
+			}
+			for _, col := range failing {
+				row := e.row(t, bad[col])
+				assert.Equal(t, registry.SendStateFailed, row.SendState, col)
+				assert.Regexp(t, "^unreadable row: "+col+`: cannot read "`+regexp.QuoteMeta(unreadableTime(tg.dialect))+`(\.0+)?" as a date-time$`,
+					row.Remark, col)
+				assert.Zero(t, notified["bad "+col], "no notifier call for an unreadable row")
+			}
+			for _, col := range replaced {
+				row := e.row(t, bad[col])
+				assert.Equal(t, registry.SendStateSent, row.SendState, col)
+				assert.Empty(t, row.Unreadable, col)
+			}
+			outcomes := map[int64]messagecenter.Outcome{}
+			for _, r := range e.results {
+				outcomes[r.ID] = r.Outcome
+			}
+			for _, col := range failing {
+				assert.Equal(t, messagecenter.OutcomeFailed, outcomes[bad[col]], col)
+			}
+		})
+	}
+}

@@ -1,0 +1,8 @@
+-- One row per push token ever registered, keyed by a hash of (push
+-- platform, platform, token). RegisterDevice locks the row of the token it
+-- registers before it touches a device, so that registrations of one token
+-- on different devices take turns and the token takeover sees every other
+-- holder (see the Store's RegisterDevice). The rows hold no data.
+CREATE TABLE IF NOT EXISTS sys_push_token_locks (
+  token_key char(64) PRIMARY KEY
+);

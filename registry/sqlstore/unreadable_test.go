@@ -1,0 +1,271 @@
+package sqlstore_test
+
+import (
+	"database/sql"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// unreadableValue is a time value another program can store in dialect
+// d's DATETIME columns that the Store cannot read as a date-time.
+func unreadableValue(d sqlstore.Dialect) string {
+	switch d {
+	case sqlstore.DialectMySQL:
+		return "2024-00-00 00:00:00" // a zero month, which sql_mode '' lets in
+	case sqlstore.DialectPostgres:
+		return "infinity"
+	}
+	return "not a date"
+}
+
+// unreadableReason matches the Unreadable of a row whose column col holds
+// bad (MySQL shows a DATETIME(6) with its six fractional digits).
+func unreadableReason(col, bad string) string {
+	return "^" + col + `: cannot read "` + regexp.QuoteMeta(bad) + `(\.0+)?" as a date-time$`
+}
+
+// spoil writes unreadableValue into column of the row id of table, as
+// another program would: on MySQL in a session whose sql_mode lets zero
+// months in.
+func spoil(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column string, id int64) {
+	t.Helper()
+	ctx := t.Context()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	if d == sqlstore.DialectMySQL {
+		_, err := conn.ExecContext(ctx, "SET SESSION sql_mode = ''")
+		require.NoError(t, err)
+		// The pool may hand this connection out again: put the mode back.
+		defer func() { _, _ = conn.ExecContext(ctx, "SET SESSION sql_mode = DEFAULT") }()
+	}
+	_, err = conn.ExecContext(ctx, rebindTest(d, "UPDATE "+table+" SET "+column+" = ? WHERE id = ?"), unreadableValue(d), id)
+	require.NoError(t, err)
+}
+
+// unreadableStores runs fn for every dialect on a fresh migrated database,
+// and on MySQL also through a pool whose DSN has parseTime=true, which
+// makes the driver convert DATETIME values itself.
+func unreadableStores(t *testing.T, fn func(t *testing.T, d sqlstore.Dialect, s *sqlstore.Store, db *sql.DB)) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		fn(t, d, s, db)
+	})
+	t.Run("mysql-parseTime", func(t *testing.T) {
+		dbtest.SkipUnlessAvailable(t, sqlstore.DialectMySQL)
+		t.Parallel()
+		_, dsn := dbtest.Open(t, sqlstore.DialectMySQL)
+		cfg, err := mysql.ParseDSN(dsn)
+		require.NoError(t, err)
+		cfg.ParseTime = true
+		db := dbtest.OpenPool(t, sqlstore.DialectMySQL, cfg.FormatDSN())
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectMySQL, Now: fixedClock(base)})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(t.Context()))
+		fn(t, sqlstore.DialectMySQL, s, db)
+	})
+}
+
+// TestUnreadableCenterRowFailsAlone: a sys_message_center row with a time
+// value the Store cannot read is claimed with the others, named in
+// Unreadable; it never fails the claim, and the rows around it are claimed
+// in the same call.
+func TestUnreadableCenterRowFailsAlone(t *testing.T) {
+	unreadableStores(t, func(t *testing.T, d sqlstore.Dialect, s *sqlstore.Store, db *sql.DB) {
+		ctx := t.Context()
+		bad := unreadableValue(d)
+		enqueue := func(title string) int64 {
+			m := &registry.CenterMessage{Title: title, Content: "c", NotifyMode: "sms", Receivers: "A01"}
+			require.NoError(t, s.EnqueueCenterMessage(ctx, m))
+			return m.ID
+		}
+		// The claim rewrites lease_until and updated_at: those rows come out
+		// readable. The others keep their unreadable value.
+		columns := []string{"send_at", "next_attempt_at", "lease_until", "created_at", "updated_at"}
+		var good []int64
+		spoiled := map[int64]string{}
+		for _, col := range columns {
+			good = append(good, enqueue("good before "+col))
+			id := enqueue("bad " + col)
+			spoil(t, db, d, "sys_message_center", col, id)
+			spoiled[id] = col
+		}
+		good = append(good, enqueue("good last"))
+
+		for id, col := range spoiled {
+			m, err := s.GetCenterMessage(ctx, id)
+			require.NoError(t, err, col)
+			assert.Regexp(t, unreadableReason(col, bad), m.Unreadable, col)
+		}
+
+		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(time.Minute), Limit: 50, Lease: time.Minute})
+		require.NoError(t, err)
+		claimed := map[int64]registry.CenterMessage{}
+		for _, m := range got {
+			claimed[m.ID] = m
+		}
+		require.Len(t, claimed, len(good)+len(spoiled), "every row is claimed in one call")
+		for _, id := range good {
+			assert.Empty(t, claimed[id].Unreadable, "good row %d", id)
+		}
+		for id, col := range spoiled {
+			m := claimed[id]
+			switch col {
+			case "lease_until", "updated_at":
+				assert.Empty(t, m.Unreadable, "the claim replaced %s", col)
+			default:
+				assert.Regexp(t, unreadableReason(col, bad), m.Unreadable, col)
+			}
+			assert.Equal(t, 1, m.Attempts, col)
+			m.SendState, m.Remark = registry.SendStateFailed, "unreadable row: "+m.Unreadable
+			require.NoError(t, s.FinishCenterMessage(ctx, &m), col)
+		}
+	})
+}
+
+// TestUnreadableDeviceRowsAreRepaired: a device or link row of an adopted
+// database with time values the Store cannot read is read, registered
+// again and logged out without an error; the write replaces the unreadable
+// values with its own stamp.
+func TestUnreadableDeviceRowsAreRepaired(t *testing.T) {
+	unreadableStores(t, func(t *testing.T, d sqlstore.Dialect, s *sqlstore.Store, db *sql.DB) {
+		ctx := t.Context()
+		dev, link, err := s.RegisterDevice(ctx, device("old", registry.PlatformIOS, "tok-old"), "A01")
+		require.NoError(t, err)
+		_, other, err := s.RegisterDevice(ctx, device("other", registry.PlatformAndroid, "tok-other"), "A02")
+		require.NoError(t, err)
+		for _, col := range []string{"token_disabled_at", "created_at", "updated_at"} {
+			spoil(t, db, d, "sys_devices", col, dev.ID)
+		}
+		for _, l := range []int64{link.ID, other.ID} {
+			spoil(t, db, d, "sys_user_devices", "created_at", l)
+			spoil(t, db, d, "sys_user_devices", "updated_at", l)
+		}
+
+		got, err := s.GetDevice(ctx, dev.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.TokenDisabledAt, "a token_disabled_at that is set but unreadable still disables")
+		_, err = s.GetUserDevice(ctx, link.ID)
+		require.NoError(t, err)
+		targets, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"A01", "A02"}})
+		require.NoError(t, err)
+		assert.Len(t, targets, 1, "the device whose token is disabled is no target")
+
+		later := base.Add(time.Hour)
+		s2, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: fixedClock(later)})
+		require.NoError(t, err)
+		again, l2, err := s2.RegisterDevice(ctx, device("old", registry.PlatformIOS, "tok-old"), "A01")
+		require.NoError(t, err)
+		assert.Equal(t, dev.ID, again.ID)
+		assert.Nil(t, again.TokenDisabledAt)
+		assert.True(t, later.Equal(again.CreatedAt), "created_at replaced: %v", again.CreatedAt)
+		assert.True(t, later.Equal(again.UpdatedAt))
+		assert.Equal(t, link.ID, l2.ID)
+		assert.True(t, later.Equal(l2.CreatedAt), "link created_at replaced: %v", l2.CreatedAt)
+		stored, err := s2.GetDevice(ctx, dev.ID)
+		require.NoError(t, err)
+		assert.Equal(t, again, stored)
+		storedLink, err := s2.GetUserDevice(ctx, link.ID)
+		require.NoError(t, err)
+		assert.Equal(t, l2, storedLink)
+		assert.Equal(t, "2030-06-15 09:00:00", rawTime(t, db, d, "sys_devices", "created_at", dev.ID))
+
+		require.NoError(t, s2.DeactivateLink(ctx, "A02", other.ID))
+		out, err := s2.GetUserDevice(ctx, other.ID)
+		require.NoError(t, err)
+		assert.False(t, out.Active)
+		assert.True(t, later.Equal(out.CreatedAt), "link created_at replaced: %v", out.CreatedAt)
+		assert.True(t, later.Equal(out.UpdatedAt))
+	})
+}
+
+// TestUnreadablePushRowsAreRead: push messages and deliveries with time
+// values the Store cannot read are read, listed and claimed without an
+// error, and never keep the rows around them from being claimed.
+func TestUnreadablePushRowsAreRead(t *testing.T) {
+	unreadableStores(t, func(t *testing.T, d sqlstore.Dialect, s *sqlstore.Store, db *sql.DB) {
+		ctx := t.Context()
+		m := &registry.PushMessage{Title: "x", ExpireAt: ptr(at(time.Hour))}
+		ds := []*registry.Delivery{
+			delivery("good-1", registry.PlatformIOS, base, "t1"),
+			delivery("bad-times", registry.PlatformIOS, base, "t2"),
+			delivery("bad-next", registry.PlatformIOS, base, "t3"),
+			delivery("good-2", registry.PlatformIOS, base, "t4"),
+		}
+		ds[1].ExpireAt = ptr(at(time.Hour))
+		require.NoError(t, s.CreatePushMessage(ctx, m, ds))
+		for _, col := range []string{"expire_at", "created_at", "updated_at"} {
+			spoil(t, db, d, "sys_push_messages", col, m.ID)
+		}
+		for _, col := range []string{"expire_at", "sent_at", "lease_until", "created_at", "updated_at"} {
+			spoil(t, db, d, "sys_push_deliveries", col, ds[1].ID)
+		}
+		spoil(t, db, d, "sys_push_deliveries", "next_attempt_at", ds[2].ID)
+
+		got, err := s.GetPushMessage(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "x", got.Title)
+		_, err = s.GetPushMessageByDedupeKey(ctx, "nothing")
+		require.ErrorIs(t, err, registry.ErrNotFound)
+		list, err := s.ListDeliveries(ctx, m.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 4)
+
+		claimed, err := s.ClaimDeliveries(ctx, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute, Kind: registry.ClaimSend})
+		require.NoError(t, err)
+		keys := map[string]bool{}
+		for _, c := range claimed {
+			keys[c.IdempotencyKey] = true
+		}
+		for _, k := range []string{"good-1", "bad-times", "good-2"} {
+			assert.True(t, keys[k], "%s claimed", k)
+		}
+		for _, c := range claimed {
+			c.State, c.Ret = registry.DeliveryDone, registry.RetSuccess
+			require.NoError(t, s.FinishDelivery(ctx, &c), c.IdempotencyKey)
+		}
+	})
+}
+
+// TestNullSendStateIsUnsent: a center row another program wrote with a
+// NULL send_state is claimed as unsent (0), in claim order with the rows
+// around it.
+func TestNullSendStateIsUnsent(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		var ids []int64
+		for i, level := range []int{0, 5, 0, 5} {
+			m := &registry.CenterMessage{Title: fmt.Sprint("row ", i), Content: "c", NotifyMode: "sms", NotifyLevel: level, Receivers: "A01"}
+			require.NoError(t, s.EnqueueCenterMessage(ctx, m))
+			ids = append(ids, m.ID)
+		}
+		for _, id := range []int64{ids[1], ids[2]} {
+			_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = NULL WHERE id = ?"), id)
+			require.NoError(t, err)
+		}
+		sent := &registry.CenterMessage{Title: "sent", Content: "c", NotifyMode: "sms", Receivers: "A01"}
+		require.NoError(t, s.EnqueueCenterMessage(ctx, sent))
+		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = 1 WHERE id = ?"), sent.ID)
+		require.NoError(t, err)
+
+		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute})
+		require.NoError(t, err)
+		var order []int64
+		for _, m := range got {
+			order = append(order, m.ID)
+			assert.Equal(t, registry.SendStateUnsent, m.SendState, "row %d", m.ID)
+		}
+		assert.Equal(t, []int64{ids[1], ids[3], ids[0], ids[2]}, order, "level 5 first, then by id; the sent row stays")
+	})
+}
