@@ -254,7 +254,9 @@ func TestManyInstancesDeliverExactlyOnce(t *testing.T) {
 // TestCrashedScannerIsFinishedByAnother: a Scanner dies mid-batch while the
 // vendor stalls (its pool closes, its ctx ends); another instance
 // completes its rows once the leases run out, and any resend carries the
-// same idempotency key.
+// same idempotency key. The calls in flight at the crash (up to the
+// Scanner's Concurrency) finish on their own clock, but their outcomes can
+// no longer be recorded: those, and only those, are sent again.
 func TestCrashedScannerIsFinishedByAnother(t *testing.T) {
 	for _, d := range serverDialects() {
 		t.Run(string(d), func(t *testing.T) {
@@ -271,6 +273,8 @@ func TestCrashedScannerIsFinishedByAnother(t *testing.T) {
 				_, _ = a.scanner.RunOnce(ctx) // dies: its writes fail from here on
 			}()
 			require.NoError(t, c.fake.WaitStalled(context.Background(), 1))
+			time.Sleep(200 * time.Millisecond) // the batch's other rows reach the vendor too
+			inFlight := c.fake.Stalled()
 			require.NoError(t, a.db.Close()) // the process is gone: nothing more is written
 			cancel()
 			<-done
@@ -299,11 +303,11 @@ func TestCrashedScannerIsFinishedByAnother(t *testing.T) {
 					assert.Equal(t, 2, n)
 				}
 			}
-			assert.Equal(t, 1, resent, "only the stalled call was sent again, with its own key")
+			assert.LessOrEqual(t, resent, inFlight, "only the calls in flight at the crash were sent again, each with its own key")
 			assert.Len(t, c.keys, rows)
-			// The stalled call may or may not have reached the fake before its
-			// client gave up (the Indeterminate case): its device gets the
-			// push once or twice, every other device exactly once.
+			// A call in flight at the crash reached the vendor, but its outcome
+			// was never recorded: its device may get the push twice, every
+			// other device exactly once.
 			extra := 0
 			for i := range rows {
 				_, tok := userToken(i)
@@ -311,7 +315,7 @@ func TestCrashedScannerIsFinishedByAnother(t *testing.T) {
 				assert.GreaterOrEqual(t, n, 1, "device %d: nothing lost", i)
 				extra += n - 1
 			}
-			assert.LessOrEqual(t, extra, 1, "only the stalled call can have been shown twice")
+			assert.LessOrEqual(t, extra, inFlight, "only the calls in flight at the crash can have been shown twice")
 		})
 	}
 }
