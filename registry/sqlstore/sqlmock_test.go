@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/DATA-DOG/go-sqlmock"
+	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,9 +50,10 @@ var (
 		"error_code", "sent_at", "claim_token", "lease_until", "created_at", "updated_at"}
 )
 
-// deadlock is MySQL's answer to a transaction it rolled back to break a
-// deadlock.
-var deadlock = errors.New("Error 1213 (40001): Deadlock found when trying to get lock")
+// errDeadlock is MySQL's answer to a transaction it rolled back to break
+// a deadlock, as go-sql-driver/mysql reports it.
+var errDeadlock = &mysql.MySQLError{Number: 1213, SQLState: [5]byte{'4', '0', '0', '0', '1'},
+	Message: "Deadlock found when trying to get lock; try restarting transaction"}
 
 // expectFindDevice expects RegisterDevice's look-up of the device, which
 // finds the device ids (none: a new device).
@@ -245,7 +247,7 @@ func TestDriverErrors(t *testing.T) {
 			name: "deadlock is retried",
 			expect: func(m sqlmock.Sqlmock) {
 				expectBeginRegister(m)
-				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(deadlock)
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices")).WillReturnError(errDeadlock)
 				m.ExpectRollback()
 				expectRegister(m)
 				m.ExpectCommit()
@@ -257,7 +259,7 @@ func TestDriverErrors(t *testing.T) {
 			expect: func(m sqlmock.Sqlmock) {
 				for range sqlstore.MaxTxAttempts {
 					m.ExpectBegin()
-					m.ExpectExec(sqlPrefix("UPDATE sys_devices")).WillReturnError(deadlock)
+					m.ExpectExec(sqlPrefix("UPDATE sys_devices")).WillReturnError(errDeadlock)
 					m.ExpectRollback()
 				}
 			},
@@ -481,7 +483,7 @@ func TestClaimRetriedAfterDeadlockReturnsEachRowOnce(t *testing.T) {
 		mock.ExpectExec(sqlPrefix("UPDATE sys_message_center SET claim_token")).WillReturnResult(sqlmock.NewResult(0, 2))
 		rows := sqlmock.NewRows(cols).AddRow(row(1)...).AddRow(row(2)...)
 		if attempt == 0 {
-			rows = rows.RowError(1, deadlock)
+			rows = rows.RowError(1, errDeadlock)
 			mock.ExpectQuery(sqlPrefix("SELECT id, title")).WillReturnRows(rows)
 			mock.ExpectRollback()
 			continue
@@ -761,7 +763,7 @@ func TestSplitDeliveryErrors(t *testing.T) {
 			name: "deadlock is retried",
 			expect: func(m sqlmock.Sqlmock) {
 				expectUntilInserts(m)
-				insertPart(m, "k.0", 4, 11).WillReturnError(deadlock)
+				insertPart(m, "k.0", 4, 11).WillReturnError(errDeadlock)
 				m.ExpectRollback()
 				expectUntilInserts(m)
 				insertPart(m, "k.0", 4, 21).WillReturnResult(sqlmock.NewResult(21, 1))
