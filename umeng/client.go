@@ -21,12 +21,10 @@ import (
 // provider.Error.Provider and the key of Request.Overrides.
 const Name = "umeng"
 
-// Payload limits, in bytes of the encoded payload object. Umeng documents
-// between 1840 and 2048 bytes for Android and about 2012 for iOS; the client
-// holds requests to the conservative ends so that Umeng never refuses a
-// payload the client let through.
+// Payload limits, in bytes of the encoded payload object, as Umeng's current
+// API documentation gives them: "Android最大为2048B", "iOS最大为2012B".
 const (
-	MaxAndroidPayloadBytes = 1840
+	MaxAndroidPayloadBytes = 2048
 	MaxIOSPayloadBytes     = 2012
 )
 

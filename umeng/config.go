@@ -103,11 +103,15 @@ type Config struct {
 	// fail with an Auth error naming the platform.
 	IOS     App
 	Android App
-	// TestMode sends production_mode "false". Umeng's test mode applies to
-	// broadcast and groupcast only, which then reach the app's registered
-	// test devices alone. Every other cast (unicast, listcast, filecast,
-	// customizedcast) is delivered and rate-limited as usual, so TestMode
-	// does not keep those from real users. Default false, that is
+	// TestMode sends production_mode "false". On Android, Umeng's test
+	// mode narrows broadcast and groupcast to the app's registered test
+	// devices; every other cast (unicast, listcast, filecast,
+	// customizedcast) still reaches its devices, so TestMode does not keep
+	// those from real users. On iOS, test mode is the APNs sandbox: every
+	// cast goes through Apple's development gateway with the app's
+	// development certificate, and so reaches only builds signed for
+	// development (production tokens fail). Umeng's send limits (broadcast
+	// 10 a day and so on) are production limits. Default false, that is
 	// production.
 	TestMode bool
 	// HTTPClient carries the requests. Default: a new client with its own

@@ -28,7 +28,9 @@
 // # Wire behaviour
 //
 // The fake serves POST /api/send, /api/status, /api/cancel and /upload with
-// JSON bodies. Every request is checked in this order, the first failure
+// JSON bodies; any other path is answered with HTTP 404 and the JSON error
+// 2056* naming the path, so a client with a wrong BaseURL prefix sees an
+// error in the service's shape. Every request is checked in this order, the first failure
 // answered with HTTP 400 and {"ret":"FAIL","data":{"error_code":"NNNN",
 // "error_msg":"..."}}, the message naming the field. Codes marked * are
 // invented: the real service documents none for the rule (or none we could
@@ -43,9 +45,10 @@
 //	      App Master Secret); scheme is https only over TLS, Host is the Host
 //	      header, path is the path of the request line (so http.StripPrefix
 //	      mounts check what the client called); any altered byte fails
-//	2052* timestamp absent or empty (2052 is a documented timestamp error
-//	      whose exact meaning is unconfirmed)
-//	2036  timestamp not a string of 10 (seconds) or 13 (milliseconds) digits
+//	2052  timestamp absent or empty
+//	2036  timestamp not 10 (seconds) or 13 (milliseconds) digits, as a
+//	      string or as a JSON integer (the documentation shows a string,
+//	      its examples and SDKs send numbers too)
 //	2028  timestamp more than Config.TimestampWindow (10 minutes) from Now
 //
 // A send is then checked for:
@@ -65,7 +68,8 @@
 //	      that is not a string. A non-empty group_id wins over a filter,
 //	      which is then not read at all, as on the real service
 //	2031  filter over 3000 bytes, without a "where" object, or malformed
-//	2022  payload over 1840 bytes (Android) or 2012 bytes (iOS), compact JSON
+//	2022  payload over 2048 bytes (Android) or 2012 bytes (iOS), compact JSON,
+//	      the documented limits
 //
 // Android payloads:
 //
@@ -111,11 +115,11 @@
 // Then, against the server's state: 5000 for a unicast to a token marked
 // with MarkInvalid; 2010 for a customizedcast whose aliases match no device;
 // 2019 for a file_id that is unknown, of another app or older than two
-// months; 2050 for a task send over the real limits (broadcast 10 a day,
-// groupcast 5 a minute, filecast and customizedcast by file 300 an hour,
-// per appkey, sliding windows; off with Config.NoRateLimits). Test mode
-// (production_mode "false") applies to broadcast and groupcast only, so
-// only those two escape the limits with it.
+// months; 2012 for a broadcast over the daily cap of 10 and 2050 for a
+// task send over the other real limits (groupcast 5 a minute, filecast and
+// customizedcast by file 300 an hour), per appkey, sliding windows, off
+// with Config.NoRateLimits. The limits are production limits: a send with
+// production_mode "false" is neither counted nor refused.
 //
 // An upload is refused with 2029 when content is absent, not a string or
 // holds no line, and with 2051* when it is over 10 MB: not 2023, which the
@@ -153,7 +157,8 @@
 // Delivery records what the app receives: title and text, body.custom and
 // the extras (Android payload.extra of a notification only, iOS custom
 // keys). Test mode does not narrow an audience to test devices: the fake
-// keeps no such list.
+// keeps no such list. On iOS, test mode is the APNs sandbox, for every
+// cast: Request.Sandbox and Delivery.Sandbox record it.
 //
 // # Task lifecycle
 //

@@ -41,6 +41,7 @@ const (
 	CodeUnsigned            = "2007" // no sign query parameter
 	CodeBadJSON             = "2008" // body is not a JSON object
 	CodeMissingAliasOrFile  = "2009" // customizedcast with neither alias nor file_id
+	CodeBroadcastQuota      = "2012" // today's broadcasts of the appkey are over the daily limit
 	CodeAliasNoDevices      = "2010" // no alias of a customizedcast is bound to a device
 	CodeTooManyAliases      = "2011" // customizedcast with more than 500 aliases
 	CodeTooManyDeviceTokens = "2015" // listcast over 500 tokens, or unicast with more than one
@@ -62,9 +63,10 @@ const (
 	CodeMissingAliasType    = "2047" // customizedcast without alias_type (invented)
 	CodeBadType             = "2048" // type not one of the six casts (invented)
 	CodeAliasAndFile        = "2049" // customizedcast with both alias and file_id (invented)
-	CodeRateLimited         = "2050" // send limit reached
+	CodeRateLimited         = "2050" // send rate limit reached (groupcast, filecast, customizedcast by file)
 	CodeUploadTooLarge      = "2051" // upload content over 10 MB (invented; never retryable, unlike 2023)
-	CodeMissingTimestamp    = "2052" // timestamp absent or empty (invented: 2052 is a documented timestamp error of unconfirmed meaning)
+	CodeMissingTimestamp    = "2052" // timestamp absent or empty
+	CodeNoSuchAPI           = "2056" // the path is not an API of the service (invented; answered with HTTP 404)
 	CodeMissingTaskID       = "2053" // status/cancel without task_id (invented)
 	CodeBadDeviceToken      = "4020" // unicast token of the wrong format for the platform
 	CodeInvalidDeviceToken  = "5000" // unicast token marked invalid (uninstalled app)

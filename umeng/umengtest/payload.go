@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// Payload size limits of the real service, in bytes of compact JSON.
+// Payload size limits of the real service, in bytes of compact JSON, as
+// its API documentation gives them.
 const (
-	maxAndroidPayload = 1840
+	maxAndroidPayload = 2048
 	maxIOSPayload     = 2012
 )
 

@@ -26,6 +26,7 @@ type Request struct {
 	TaskID         string         // task_id of a status or cancel request
 	OutBizNo       string         // policy.out_biz_no
 	ProductionMode bool           // production_mode of a send; true when absent, as on the real service
+	Sandbox        bool           // an iOS send in test mode, which goes to the APNs sandbox
 	Payload        map[string]any // payload as sent, numbers as json.Number
 	Policy         map[string]any // policy as sent, numbers as json.Number
 	// Ignored lists the fields of a send that the real service takes

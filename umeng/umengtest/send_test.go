@@ -64,7 +64,10 @@ func TestSendValidation(t *testing.T) {
 		{name: "appkey unknown", edits: []func(map[string]any){set("appkey", "nosuchapp")}, want: CodeUnknownAppKey},
 		{name: "timestamp missing", edits: []func(map[string]any){set("timestamp", omit{})}, want: CodeMissingTimestamp},
 		{name: "timestamp empty", edits: []func(map[string]any){set("timestamp", "")}, want: CodeMissingTimestamp},
-		{name: "timestamp a number", edits: []func(map[string]any){set("timestamp", now.Unix())}, want: CodeBadTimestamp},
+		{name: "timestamp a fraction", edits: []func(map[string]any){set("timestamp", 1772330400.5)}, want: CodeBadTimestamp},
+		{name: "timestamp a negative number", edits: []func(map[string]any){set("timestamp", -1772330400)}, want: CodeBadTimestamp},
+		{name: "timestamp a boolean", edits: []func(map[string]any){set("timestamp", true)}, want: CodeBadTimestamp},
+		{name: "timestamp a stale number", edits: []func(map[string]any){set("timestamp", now.Add(-11*time.Minute).UnixMilli())}, want: CodeStaleTimestamp},
 		{name: "timestamp not digits", edits: []func(map[string]any){set("timestamp", "yesterday")}, want: CodeBadTimestamp},
 		{name: "timestamp 11 digits", edits: []func(map[string]any){set("timestamp", "17000000000")}, want: CodeBadTimestamp},
 		{name: "timestamp 11 minutes old", edits: []func(map[string]any){set("timestamp", strconv.FormatInt(now.Add(-11*time.Minute).UnixMilli(), 10))}, want: CodeStaleTimestamp},
@@ -362,9 +365,10 @@ func TestSendRecordsTheRequest(t *testing.T) {
 
 	deliveries := f.srv.Deliveries()
 	require.Len(t, deliveries, 1)
+	assert.True(t, got.Sandbox, "iOS test mode is the APNs sandbox")
 	assert.Equal(t, Delivery{
 		AppKey: f.ios.AppKey, Token: token, ID: got.ID, Type: castUnicast, OutBizNo: "biz-1",
-		Title: "Hello", Text: "World", At: start,
+		Title: "Hello", Text: "World", Sandbox: true, At: start,
 	}, deliveries[0])
 }
 
@@ -401,7 +405,7 @@ func TestSendRateLimits(t *testing.T) {
 		f.mustSend(f.android, broadcast)
 	}
 	r := f.send(f.android, broadcast)
-	assert.Equal(t, CodeRateLimited, r.code())
+	assert.Equal(t, CodeBroadcastQuota, r.code(), "the daily broadcast cap has its own code")
 
 	// Test mode is not limited, nor is the other app.
 	testMode := map[string]any{"type": "broadcast", "payload": note("t", "x"), "production_mode": "false"}
@@ -576,19 +580,22 @@ func TestSendDeliversCustomAndExtras(t *testing.T) {
 	}
 }
 
-// TestSendFilecastLimitedInTestMode checks that test mode, which covers
-// broadcast and groupcast only, does not lift the filecast limit.
-func TestSendFilecastLimitedInTestMode(t *testing.T) {
+// TestSendFileLimitsInProductionOnly checks that the file cast limits
+// apply to production sends, and that test-mode sends neither count nor
+// are refused.
+func TestSendFileLimitsInProductionOnly(t *testing.T) {
 	f := newFixture(t)
 	fileID := f.upload(f.android, AndroidToken("fl")).str("file_id")
 	aliasFile := f.upload(f.android, "u1").str("file_id")
-	filecast := map[string]any{"type": "filecast", "file_id": fileID, "payload": note("t", "x"), "production_mode": "false"}
+	filecast := map[string]any{"type": "filecast", "file_id": fileID, "payload": note("t", "x")}
+	testFilecast := map[string]any{"type": "filecast", "file_id": fileID, "payload": note("t", "x"), "production_mode": "false"}
 	for range 300 {
 		f.mustSend(f.android, filecast)
 	}
 	assert.Equal(t, CodeRateLimited, f.send(f.android, filecast).code())
+	f.mustSend(f.android, testFilecast)
 
-	byFile := map[string]any{"type": "customizedcast", "alias_type": "uid", "file_id": aliasFile, "payload": note("t", "x"), "production_mode": "false"}
+	byFile := map[string]any{"type": "customizedcast", "alias_type": "uid", "file_id": aliasFile, "payload": note("t", "x")}
 	for range 300 {
 		f.mustSend(f.android, byFile)
 	}
@@ -596,4 +603,40 @@ func TestSendFilecastLimitedInTestMode(t *testing.T) {
 
 	f.clock.Advance(time.Hour)
 	f.mustSend(f.android, filecast)
+
+	// Test-mode sends did not use up any of the allowance.
+	other := newFixture(t)
+	otherFile := other.upload(other.android, AndroidToken("fl")).str("file_id")
+	for range 400 {
+		other.mustSend(other.android, map[string]any{"type": "filecast", "file_id": otherFile, "payload": note("t", "x"), "production_mode": "false"})
+	}
+	other.mustSend(other.android, map[string]any{"type": "filecast", "file_id": otherFile, "payload": note("t", "x")})
+}
+
+// TestSendTimestampNumber checks that a JSON number timestamp, in seconds
+// or milliseconds, is accepted as the string form is.
+func TestSendTimestampNumber(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	for _, ts := range []int64{now.Unix(), now.UnixMilli()} {
+		body := unicast(f.android, AndroidToken("num"))
+		body["timestamp"] = ts
+		f.mustSend(f.android, body)
+	}
+	assert.Equal(t, 2, f.srv.DeliveryCount(AndroidToken("num")))
+}
+
+// TestSendSandbox checks that iOS test-mode sends are recorded as APNs
+// sandbox sends, and Android test-mode and iOS production sends are not.
+func TestSendSandbox(t *testing.T) {
+	f := newFixture(t)
+	ios, android := IOSToken("sb"), AndroidToken("sb")
+	f.mustSend(f.ios, map[string]any{"type": "unicast", "device_tokens": ios, "payload": alert("t", "x"), "production_mode": "false"})
+	f.mustSend(f.ios, map[string]any{"type": "unicast", "device_tokens": ios, "payload": alert("t", "x")})
+	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": android, "payload": note("t", "x"), "production_mode": "false"})
+	d := f.srv.Deliveries()
+	require.Len(t, d, 3)
+	assert.True(t, d[0].Sandbox)
+	assert.False(t, d[1].Sandbox)
+	assert.False(t, d[2].Sandbox)
 }
