@@ -53,6 +53,19 @@ func (s Strategy) String() string {
 type App struct {
 	AppKey          string
 	AppMasterSecret string
+	// Defaults are Options every send of this app starts from: each
+	// request's own Options (Request.Overrides["umeng"]) are laid over them
+	// field by field, the request winning. A field the request sets
+	// replaces the default; maps merge key by key; ChannelProperties and
+	// LocalProperties merge field by field; SetBadge and AddBadge are taken
+	// together from the request when it sets either; a default IOSBadge
+	// yields to the request's Notification.Badge; a bool can only be
+	// switched on. The merged Options are checked like a request's own.
+	// Above all set ChannelProperties.ChannelActivity here: Umeng's
+	// documentation calls it required for the phone makers' channels.
+	// New checks the Defaults with a sample notification and refuses them,
+	// naming the field under "<platform>.defaults.", if that fails.
+	Defaults Options
 }
 
 // configured reports whether a has credentials at all; validate rejects a

@@ -240,7 +240,7 @@ func TestOptionsAcceptedByFake(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
 	receipts := &umeng.Options{MaxSendNum: umeng.MinMaxSendNum, ReceiptURL: "https://hooks.example.com/umeng",
-		ReceiptType: umeng.ReceiptArrivalAndClick, CallbackParams: "push=7"}
+		ReceiptType: umeng.ReceiptArrivalAndClick, CallbackParams: json.RawMessage(`{"push":7}`)}
 
 	t.Run("silent Android message", func(t *testing.T) {
 		c, fake := newAgainstFake(t, umengtest.Config{Now: clk.Now}, nil)
