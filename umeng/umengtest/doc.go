@@ -95,11 +95,35 @@
 //	5003  alert absent or empty unless aps.content-available is 1
 //	5004  alert neither a string nor an object
 //
-// Receipts:
+// Optional body and aps fields (the documented types and values):
+//
+//	1035* Android body.big_body not a string of at most 120 characters,
+//	      expand_image not http(s), re_pop not the number 0 or 1,
+//	      set_badge or add_badge not an integer (any integer: the limit
+//	      of 1–99 is the Huawei and Honor channels', not Umeng's)
+//	1036* iOS aps.badge neither a non-negative integer nor a string "N",
+//	      "+N", "-N" or ""; aps.interruption-level not passive, active,
+//	      time-sensitive or critical
+//
+// Receipts, classes and vendor channels:
 //
 //	1030* receipt_type not the string "1", "2" or "3" (the type SDK sources
-//	      send; a JSON number is refused). receipt_url and callback_params
-//	      are not checked: their exact types are unverified
+//	      send; a JSON number is refused). receipt_url is not checked
+//	1034* callback_params not a JSON object (the documented type)
+//	1031* category not the JSON number 0 (marketing) or 1 (service)
+//	1032* channel_properties not an object; a member other than
+//	      oppo_private_msg_template and xiaomi_extra_properties not a
+//	      string; huawei_channel_importance not LOW or NORMAL;
+//	      vivo_addbadge not "true" or "false"; oppo_notify_level not "1",
+//	      "2" or "16", or without oppo_category; channel_fcm or
+//	      meizu_msg_type not "0" or "1"; oppo_private_msg_template not an
+//	      object with a private_msg_template_id string and object
+//	      parameters; xiaomi_extra_properties not an object of strings.
+//	      Other keys pass as strings, as the service passes them on
+//	1033* local_properties not an object of strings
+//
+// Request.Category, ChannelProperties, LocalProperties and CallbackParams
+// record them as sent.
 //
 // Policies (times "yyyy-MM-dd HH:mm:ss" in Config.Location, UTC+8):
 //
@@ -111,6 +135,8 @@
 //	2040  expire_time over 7 days after the send time
 //	2024  max_send_num not an integer of at least 1000 (the documented
 //	      minimum)
+//	1027* notification_closed_filter not a boolean, apns_collapse_id not a
+//	      string of at most 64 bytes, uapp_arg not a string
 //
 // Then, against the server's state: 5000 for a unicast to a token marked
 // with MarkInvalid; 2010 for a customizedcast whose aliases match no device;
@@ -135,8 +161,15 @@
 // The fake accepts them too and lists them in Request.Ignored, so a test can
 // catch a client that relies on them: "policy.start_time" on a unicast,
 // listcast or customizedcast by alias (sent at once, not scheduled),
-// "payload.extra" on an Android message (the app never receives it) and
-// "filter" on a groupcast that also has a group_id.
+// "payload.extra" on an Android message (the app never receives it),
+// "filter" on a groupcast that also has a group_id,
+// "channel_properties.channel_activity" and
+// "policy.notification_closed_filter" on an Android message (the service
+// applies them to notifications), "payload.body.add_badge" next to
+// set_badge (set_badge wins), "local_properties.importance" without a
+// category, the Android fields "category", "channel_properties",
+// "local_properties" and "policy.notification_closed_filter" on iOS, and
+// "policy.apns_collapse_id" on Android.
 //
 // # Casts, ids and deliveries
 //

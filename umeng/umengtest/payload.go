@@ -67,6 +67,9 @@ func checkAndroidPayload(p map[string]any, rec *Request) (content, *refusal) {
 			return content{}, refuse(CodeBadImageURL, "payload.body.img: must be an http or https URL")
 		}
 	}
+	if aerr := checkAndroidBodyExtras(body, rec); aerr != nil {
+		return content{}, aerr
+	}
 	var extras map[string]string
 	if v, present := p["extra"]; present {
 		var aerr *refusal
@@ -199,6 +202,9 @@ func checkIOSPayload(p map[string]any) (content, *refusal) {
 	}
 	extras, aerr := checkIOSCustom(p)
 	if aerr != nil {
+		return content{}, aerr
+	}
+	if aerr := checkAPSExtras(aps); aerr != nil {
 		return content{}, aerr
 	}
 	silent := false

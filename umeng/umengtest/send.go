@@ -95,7 +95,11 @@ func (s *Server) send(app App, m message, now time.Time, rec *Request) (any, *re
 	if aerr := checkReceipt(m); aerr != nil {
 		return nil, aerr
 	}
-	pol, aerr := s.checkPolicy(m, tg.isTask(typ), now, rec)
+	isMessage := app.Platform == PlatformAndroid && payload["display_type"] == "message"
+	if aerr := checkClassAndChannels(app.Platform, m, isMessage, rec); aerr != nil {
+		return nil, aerr
+	}
+	pol, aerr := s.checkPolicy(app.Platform, m, tg.isTask(typ), isMessage, now, rec)
 	rec.Policy, rec.OutBizNo = pol.raw, pol.outBizNo
 	if aerr != nil {
 		return nil, aerr
