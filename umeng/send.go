@@ -130,12 +130,12 @@ func (c *Client) prepare(op string, r *provider.Request) (App, *sendBody, *targe
 // buildSend checks r against Umeng's rules and builds the send body, except
 // for the timestamp and, with an upload pending, the file id.
 func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, error) {
-	o, err := optionsFrom(r.Overrides)
+	own, err := optionsFrom(r.Overrides)
 	if err != nil {
 		return nil, nil, err
 	}
-	o = mergeOptions(&app.Defaults, o)
-	if r.Notification.Badge != nil && optionsOrEmpty(r.Overrides).IOSBadge == nil {
+	o := mergeOptions(&app.Defaults, own)
+	if r.Notification.Badge != nil && own.IOSBadge == nil {
 		// A default relative badge yields to the request's absolute one.
 		o.IOSBadge = nil
 	}
@@ -177,15 +177,6 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 		}
 	}
 	return b, tgt, nil
-}
-
-// optionsOrEmpty is optionsFrom for a request already checked by it.
-func optionsOrEmpty(overrides map[string]any) *Options {
-	o, err := optionsFrom(overrides)
-	if err != nil {
-		return &Options{}
-	}
-	return o
 }
 
 func applyCommonOptions(b *sendBody, o *Options) error {
