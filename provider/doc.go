@@ -53,7 +53,7 @@
 //   - A field is its Request path in snake_case, joined by dots:
 //     "platform", "audience.kind", "audience.alias_type",
 //     "notification.title", "notification.body", "notification.subtitle",
-//     "notification.extras", "start_time", "expire_time",
+//     "notification.extras", "notification.class", "start_time", "expire_time",
 //     "overrides.umeng.url". A missing or nil request is "request".
 //   - An element of a slice adds its index: "audience.tokens[3]".
 //   - An entry of a map adds its key, quoted as in Go:
@@ -69,6 +69,32 @@
 //
 // A caller maps a path by its prefix: "notification.extras" and every
 // notification.extras[…] both come from the extras the caller passed.
+//
+// # Message classes
+//
+// On Xiaomi, Huawei, Honor, OPPO, vivo and Meizu phones a push reaches an
+// app that is not running only through the phone maker's own channel, and
+// those channels cap or silence messages by class. [Notification.Class]
+// says which class a message is, once, for every vendor: [ClassMarketing]
+// (news, promotions) or [ClassService] (the user's own orders, chats,
+// reminders). Empty leaves it unset: a vendor then sends none of its class
+// fields and each phone maker applies its default, which is usually the
+// marketing quota. Request.Validate refuses any other value, naming
+// "notification.class". Vendors map it as follows; a vendor option set
+// explicitly in Request.Overrides wins over the mapping.
+//
+//   - Umeng: Android bodies get the top-level "category" (0 marketing,
+//     1 service), which Umeng uses to pick the Xiaomi and vivo message
+//     classes, and channel_properties.huawei_channel_importance ("LOW"
+//     marketing, "NORMAL" service) for Huawei and Honor. Umeng documents
+//     "category" for Android only, so iOS sends carry neither field.
+//   - JPush (planned): options.classification (0 marketing, 1 service),
+//     and per phone maker under options.third_party_channel the importance
+//     or category each one takes (Huawei/Honor importance, vivo and OPPO
+//     category, Xiaomi channel id).
+//   - Getui (planned): the Android vendor-channel options under
+//     push_channel.android.ups.options, such as the Huawei "/category" and
+//     importance, the vivo and OPPO categories and the Xiaomi channel id.
 //
 // # Testing
 //

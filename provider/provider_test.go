@@ -221,6 +221,8 @@ func TestRequestValidate(t *testing.T) {
 		{"silent without text", valid(func(r *provider.Request) { r.Notification = provider.Notification{Silent: true} }), "", ""},
 		{"start only", valid(func(r *provider.Request) { r.StartTime = start }), "", ""},
 		{"expire only", valid(func(r *provider.Request) { r.ExpireTime = start }), "", ""},
+		{"marketing", valid(func(r *provider.Request) { r.Notification.Class = provider.ClassMarketing }), "", ""},
+		{"service", valid(func(r *provider.Request) { r.Notification.Class = provider.ClassService }), "", ""},
 		{"expire after start", valid(func(r *provider.Request) { r.StartTime = start; r.ExpireTime = start.Add(time.Second) }), "", ""},
 
 		{"nil", nil, "request", "is nil"},
@@ -237,6 +239,8 @@ func TestRequestValidate(t *testing.T) {
 		{"filter not JSON beside tags", audience(provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip"}, Filter: json.RawMessage(`nope`)}), "audience.filter", "is not valid JSON"},
 		{"no file id", audience(provider.Audience{Kind: provider.AudienceFile}), "audience.file_id", "is required"},
 		{"visible without text", valid(func(r *provider.Request) { r.Notification = provider.Notification{Subtitle: "sub"} }), "notification.body", "needs a title or a body"},
+		{"unknown class", valid(func(r *provider.Request) { r.Notification.Class = "promo" }), "notification.class", `got "promo"`},
+		{"class in capitals", valid(func(r *provider.Request) { r.Notification.Class = "Marketing" }), "notification.class", `got "Marketing"`},
 		{"expire equals start", valid(func(r *provider.Request) { r.StartTime = start; r.ExpireTime = start }), "expire_time", "must be after start_time"},
 		{"expire before start", valid(func(r *provider.Request) { r.StartTime = start; r.ExpireTime = start.Add(-time.Hour) }), "expire_time", "must be after start_time"},
 	}

@@ -45,7 +45,10 @@ type Notification struct {
 	Image  string // http(s) URL of an image, where supported
 	// Silent sends a data-only message (Android "message" display type, iOS
 	// content-available without an alert).
-	Silent         bool
+	Silent bool
+	// Class is the message class phone makers' channels throttle by; empty
+	// leaves it to the vendor and the phone maker. See Class.
+	Class          Class
 	Category       string // iOS category
 	ThreadID       string // iOS thread-id
 	MutableContent bool   // iOS mutable-content
@@ -120,6 +123,9 @@ func (r *Request) Validate() error {
 		return Invalid("audience.kind", fmt.Sprintf("unknown kind %q", a.Kind))
 	}
 	n := &r.Notification
+	if !n.Class.Valid() {
+		return Invalid("notification.class", fmt.Sprintf("must be %q, %q or empty, got %q", ClassMarketing, ClassService, n.Class))
+	}
 	if !n.Silent && n.Title == "" && n.Body == "" {
 		return Invalid("notification.body", "a visible notification needs a title or a body")
 	}

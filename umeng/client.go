@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,12 +23,10 @@ import (
 // provider.Error.Provider and the key of Request.Overrides.
 const Name = "umeng"
 
-// Payload limits, in bytes of the encoded payload object. Umeng documents
-// between 1840 and 2048 bytes for Android and about 2012 for iOS; the client
-// holds requests to the conservative ends so that Umeng never refuses a
-// payload the client let through.
+// Payload limits, in bytes of the encoded payload object, as Umeng's current
+// API documentation gives them: "Android最大为2048B", "iOS最大为2012B".
 const (
-	MaxAndroidPayloadBytes = 1840
+	MaxAndroidPayloadBytes = 2048
 	MaxIOSPayloadBytes     = 2012
 )
 
@@ -77,7 +77,7 @@ func New(cfg Config) (*Client, error) {
 		SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetRetryCount(0)
-	return &Client{
+	c := &Client{
 		creds:    &credentials{ios: cfg.IOS, android: cfg.Android},
 		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
 		timeout:  cfg.Timeout,
@@ -86,7 +86,38 @@ func New(cfg Config) (*Client, error) {
 		strategy: cfg.Strategy,
 		http:     rc,
 		log:      cfg.Logger,
-	}, nil
+	}
+	for _, p := range provider.Platforms() {
+		if err := c.checkDefaults(p); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// checkDefaults builds a sample send of a configured platform with its
+// App.Defaults, so that Defaults that no send could use fail New rather
+// than every send. The error names the field under "<platform>.defaults.".
+func (c *Client) checkDefaults(p provider.Platform) error {
+	app := c.creds.app(p)
+	if !app.configured() || reflect.ValueOf(app.Defaults).IsZero() {
+		return nil
+	}
+	sample := &provider.Request{
+		Platform:     p,
+		Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
+		Notification: provider.Notification{Title: "title", Body: "body"},
+	}
+	_, _, err := c.buildSend(sample, app)
+	if err == nil {
+		return nil
+	}
+	field, reason := provider.FieldOf(err), err.Error()
+	var fe *provider.FieldError
+	if errors.As(err, &fe) {
+		reason = fe.Reason
+	}
+	return configError(string(p)+".defaults."+strings.TrimPrefix(field, "overrides.umeng."), reason)
 }
 
 // Name returns "umeng".

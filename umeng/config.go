@@ -53,6 +53,19 @@ func (s Strategy) String() string {
 type App struct {
 	AppKey          string
 	AppMasterSecret string
+	// Defaults are Options every send of this app starts from: each
+	// request's own Options (Request.Overrides["umeng"]) are laid over them
+	// field by field, the request winning. A field the request sets
+	// replaces the default; maps merge key by key; ChannelProperties and
+	// LocalProperties merge field by field; SetBadge and AddBadge are taken
+	// together from the request when it sets either; a default IOSBadge
+	// yields to the request's Notification.Badge; a bool can only be
+	// switched on. The merged Options are checked like a request's own.
+	// Above all set ChannelProperties.ChannelActivity here: Umeng's
+	// documentation calls it required for the phone makers' channels.
+	// New checks the Defaults with a sample notification and refuses them,
+	// naming the field under "<platform>.defaults.", if that fails.
+	Defaults Options
 }
 
 // configured reports whether a has credentials at all; validate rejects a
@@ -103,11 +116,15 @@ type Config struct {
 	// fail with an Auth error naming the platform.
 	IOS     App
 	Android App
-	// TestMode sends production_mode "false". Umeng's test mode applies to
-	// broadcast and groupcast only, which then reach the app's registered
-	// test devices alone. Every other cast (unicast, listcast, filecast,
-	// customizedcast) is delivered and rate-limited as usual, so TestMode
-	// does not keep those from real users. Default false, that is
+	// TestMode sends production_mode "false". On Android, Umeng's test
+	// mode narrows broadcast and groupcast to the app's registered test
+	// devices; every other cast (unicast, listcast, filecast,
+	// customizedcast) still reaches its devices, so TestMode does not keep
+	// those from real users. On iOS, test mode is the APNs sandbox: every
+	// cast goes through Apple's development gateway with the app's
+	// development certificate, and so reaches only builds signed for
+	// development (production tokens fail). Umeng's send limits (broadcast
+	// 10 a day and so on) are production limits. Default false, that is
 	// production.
 	TestMode bool
 	// HTTPClient carries the requests. Default: a new client with its own

@@ -134,7 +134,7 @@ func TestCapabilities(t *testing.T) {
 		platform provider.Platform
 		want     provider.Capabilities
 	}{
-		{provider.Android, provider.Capabilities{MaxTokens: 500, MaxPayloadBytes: 1840, Audiences: all}},
+		{provider.Android, provider.Capabilities{MaxTokens: 500, MaxPayloadBytes: 2048, Audiences: all}},
 		{provider.IOS, provider.Capabilities{}},
 		{provider.Platform("web"), provider.Capabilities{}},
 	}

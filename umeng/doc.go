@@ -51,9 +51,26 @@
 // Options.IOSKeys, become top-level keys whose values Umeng accepts as
 // strings only. Subtitle is iOS-only and Image Android-only. Everything
 // Umeng-specific (after_open and its url, activity or custom; display type;
-// icons; builder_id; the play_* flags; badges; channel_properties; mipush;
-// max_send_num; raw iOS keys; receipts) is set with an [Options] in
-// Request.Overrides["umeng"]. Payloads over MaxAndroidPayloadBytes or
+// icons; big_body, expand_image, re_pop; builder_id; the play_* flags;
+// badges, including iOS's relative "+1"; interruption-level; the typed
+// channel_properties of the phone makers' channels and local_properties;
+// mipush; max_send_num, notification_closed_filter, apns_collapse_id,
+// uapp_arg; raw iOS keys; receipts and callback_params) is set with an
+// [Options] in Request.Overrides["umeng"], over the [App]'s Defaults.
+//
+// # Phone makers' channels
+//
+// On Xiaomi, Huawei, Honor, OPPO, vivo and Meizu phones a push reaches a
+// closed app only through the phone maker's channel. Those channels need
+// ChannelProperties.ChannelActivity (set it once in App.Defaults) and
+// throttle messages by class: Notification.Class maps to Umeng's top-level
+// "category" (0 marketing, 1 service), which Umeng uses for Xiaomi and
+// vivo, and to channel_properties.huawei_channel_importance (LOW, NORMAL)
+// for Huawei and Honor, unless Options sets the importance itself. Umeng
+// documents "category" for Android only, so iOS sends carry neither. An
+// unset class sends neither field. channel_activity and
+// notification_closed_filter apply to notifications only and are left out
+// of a message. Payloads over MaxAndroidPayloadBytes or
 // MaxIOSPayloadBytes are rejected before any network call, naming the part
 // of the request that takes the most bytes of the encoded payload:
 // "notification.body", "notification.title" (counted twice on an Android

@@ -63,9 +63,12 @@ func notConfigured(op string, p provider.Platform) error {
 }
 
 // kindOfCode is the one table from Umeng's error_code values to what the
-// caller should do. Codes not listed fall back by range: the rest of 1xxx
-// and 2xxx are request errors; anything else is not classified (ok false),
-// and the HTTP status decides.
+// caller should do. The meanings follow Umeng's published error-code table
+// as its server SDKs carry it (Java, PHP and Python), and the current API
+// documentation for 2052 (no timestamp) and 5010 (token authentication
+// without a p8 certificate). Codes not listed fall back by range: the rest
+// of 1xxx and 2xxx are request errors; anything else is not classified (ok
+// false), and the HTTP status decides.
 //
 // The codes the fake server in umengtest invents where Umeng documents
 // none (its documentation marks them) are not listed: they all lie in the
@@ -85,7 +88,6 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"2033", // no development APNs certificate uploaded
 		"2034", // the APNs certificate expired
 		"2035", // the APNs certificate of a scheduled task expired
-		"2052", // the timestamp is rejected (clock)
 		"2054", // the server IP is not on the app's whitelist
 		"4003", // the appkey is malformed
 		"4012", // no permission for this call
@@ -94,20 +96,24 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"5001", // the APNs certificate does not exist
 		"5007", // the APNs certificate or its password is wrong
 		"5008", // the APNs certificate is unknown to Apple
-		"5009": // the TLS handshake with APNs failed (certificate)
+		"5009", // the TLS handshake with APNs failed (certificate)
+		"5010": // APNs token authentication, but no p8 certificate uploaded
 		return provider.Auth, true
 	case
 		"2026", // too many task sends per minute
 		"2050": // send rate limit exceeded
 		return provider.RateLimited, true
 	case
-		"2012": // today's broadcast allowance is spent
+		"2012": // today's broadcast allowance is spent (the daily cap)
 		return provider.QuotaExceeded, true
 	case
 		"4010", // the device token is malformed
 		"4014", // the device token does not belong to this appkey
 		"4020", // the device token is unknown
 		"4025", // every device token of the send failed
+		// Some device tokens failed: Umeng does not say which, and the
+		// others were sent, so a retry would show them twice.
+		"4026",
 		"5000", // the device token is wrong
 		"5005": // the device token is malformed
 		return provider.InvalidToken, true
@@ -128,8 +134,11 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"3004", // Umeng database error
 		"4000", // Umeng system error
 		"4001", // Umeng is busy
+		"4002", // the operation failed on Umeng's side
 		"4009", // an Umeng server queue is full
+		"4013", // Umeng's asynchronous send failed before it took the push
 		"4023", // Umeng internal error, retryable
+		"4027", // Umeng could not fetch the uploaded file
 		"5006", // Umeng could not open a connection to APNs
 		"6002", // Umeng internal error, retryable
 		"6003", // Umeng internal error, retryable
@@ -169,7 +178,18 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"2029", // upload without content
 		"2031", // the filter is malformed
 		"2036", // the timestamp is malformed
+		"4004", // the message type is malformed
+		"4005", // the msg is malformed
+		"4006", // the body is malformed
+		"4007", // the delivery policy is malformed
+		"4008", // the expiry time is malformed
+		"4011", // a message extension field is invalid
+		"4016", // the file's encoding is wrong
+		"4017", // the file's type is wrong
 		"4018", // the file's remote address is wrong
+		"4019", // the file's description is wrong
+		"4022", // the appkey is already registered
+		"2052", // the request has no timestamp
 		"5002", // "d" and "p" are reserved payload keys
 		"5003", // the alert is empty
 		"5004": // the alert has the wrong type

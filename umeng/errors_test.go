@@ -36,15 +36,16 @@ func TestKindOfCode(t *testing.T) {
 		{"2004", auth, true}, {"2007", auth, true}, {"2021", auth, true},
 		{"2027", auth, true}, {"2028", auth, true}, {"2032", auth, true},
 		{"2033", auth, true}, {"2034", auth, true}, {"2035", auth, true},
-		{"2052", auth, true}, {"2054", auth, true}, {"4003", auth, true},
+		{"2054", auth, true}, {"4003", auth, true},
 		{"4012", auth, true}, {"4015", auth, true}, {"4024", auth, true},
 		{"5001", auth, true}, {"5007", auth, true}, {"5008", auth, true},
-		{"5009", auth, true},
+		{"5009", auth, true}, {"5010", auth, true},
 		// Rate and quota.
 		{"2026", rate, true}, {"2050", rate, true}, {"2012", quota, true},
 		// Tokens.
 		{"4010", token, true}, {"4014", token, true}, {"4020", token, true},
-		{"4025", token, true}, {"5000", token, true}, {"5005", token, true},
+		{"4025", token, true}, {"4026", token, true}, {"5000", token, true},
+		{"5005", token, true},
 		// Umeng's own timeout: it may have taken the push.
 		{"4021", indet, true},
 		// Retryable.
@@ -52,7 +53,8 @@ func TestKindOfCode(t *testing.T) {
 		{"2023", temp, true}, {"3000", temp, true}, {"3001", temp, true},
 		{"3002", temp, true}, {"3003", temp, true}, {"3004", temp, true},
 		{"4000", temp, true}, {"4001", temp, true}, {"4009", temp, true},
-		{"4023", temp, true}, {"5006", temp, true},
+		{"4023", temp, true}, {"5006", temp, true}, {"4002", temp, true},
+		{"4013", temp, true}, {"4027", temp, true},
 		{"6002", temp, true}, {"6003", temp, true}, {"6004", temp, true},
 		// Request errors.
 		{"1001", invalid, true}, {"1002", invalid, true}, {"1003", invalid, true},
@@ -67,13 +69,17 @@ func TestKindOfCode(t *testing.T) {
 		{"2018", invalid, true}, {"2019", invalid, true}, {"2022", invalid, true},
 		{"2024", invalid, true}, {"2025", invalid, true}, {"2029", invalid, true},
 		{"2031", invalid, true}, {"2036", invalid, true}, {"4018", invalid, true},
+		{"2052", invalid, true}, {"4004", invalid, true}, {"4005", invalid, true},
+		{"4006", invalid, true}, {"4007", invalid, true}, {"4008", invalid, true},
+		{"4011", invalid, true}, {"4016", invalid, true}, {"4017", invalid, true},
+		{"4019", invalid, true}, {"4022", invalid, true},
 		{"5002", invalid, true},
 		{"5003", invalid, true}, {"5004", invalid, true},
 		// The rest of 1xxx and 2xxx are request errors.
 		{"1099", invalid, true}, {"2008", invalid, true}, {"2999", invalid, true},
 		// Anything else is left to the HTTP status.
 		{"", provider.Unknown, false}, {"0999", provider.Unknown, false},
-		{"3005", provider.Unknown, false}, {"4002", provider.Unknown, false},
+		{"3005", provider.Unknown, false}, {"4999", provider.Unknown, false},
 		{"6000", provider.Unknown, false}, {"9999", provider.Unknown, false},
 		{"abc", provider.Unknown, false},
 	}

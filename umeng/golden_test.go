@@ -28,8 +28,9 @@ type goldenCase struct {
 	edit      func(*provider.Request)
 }
 
-func intPtr(n int) *int    { return &n }
-func boolPtr(b bool) *bool { return &b }
+func intPtr(n int) *int       { return &n }
+func boolPtr(b bool) *bool    { return &b }
+func strPtr(s string) *string { return &s }
 
 func goldenCases() []goldenCase {
 	aliases := provider.Audience{Kind: provider.AudienceAliases, AliasType: "user_num", Aliases: []string{"u1001", "u1002"}}
@@ -69,13 +70,13 @@ func goldenCases() []goldenCase {
 					PlayLights:        boolPtr(false),
 					PlaySound:         boolPtr(true),
 					SetBadge:          intPtr(3),
-					ChannelProperties: map[string]string{"channel_activity": "com.example.shop.PushActivity", "xiaomi_channel_id": "orders"},
+					ChannelProperties: ChannelProperties{ChannelActivity: "com.example.shop.PushActivity", XiaomiChannelID: "orders"},
 					MiPush:            true,
 					MiActivity:        "com.example.shop.MiPushActivity",
 					MaxSendNum:        5000,
 					ReceiptURL:        "https://hooks.example.com/umeng",
 					ReceiptType:       ReceiptArrivalAndClick,
-					CallbackParams:    "push=7",
+					CallbackParams:    json.RawMessage(`{"push":7}`),
 				}}
 			},
 		},
@@ -118,6 +119,70 @@ func goldenCases() []goldenCase {
 					ContentAvailable: true,
 					IOSKeys:          map[string]json.RawMessage{"deeplink": json.RawMessage(`"{\"path\":\"/orders/42\"}"`), "v": json.RawMessage(`"2"`)},
 					MaxSendNum:       1000,
+				}}
+			},
+		},
+		{
+			// Every channel property, the local properties, the new body
+			// and policy fields, and the message class: what a push needs
+			// to reach closed apps on Xiaomi, Huawei, Honor, OPPO, vivo
+			// and Meizu phones.
+			name:      "android_vendor_channels",
+			platforms: []provider.Platform{provider.Android},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(2)},
+			edit: func(r *provider.Request) {
+				r.Notification.Class = provider.ClassService
+				r.Overrides = map[string]any{Name: &Options{
+					AfterOpen:   AfterOpenActivity,
+					Activity:    "com.example.shop.OrderActivity",
+					BigBody:     "Your order 42 left the warehouse at 10:03 and arrives tomorrow.",
+					ExpandImage: "https://img.example.com/ship-876x324.png",
+					RePop:       boolPtr(true),
+					AddBadge:    intPtr(-1),
+					ChannelProperties: ChannelProperties{
+						ChannelActivity:       "com.example.shop.PushActivity",
+						MainActivity:          "com.example.shop.MainActivity",
+						XiaomiChannelID:       "orders",
+						XiaomiExtraProperties: map[string]string{"template_id": "tpl-1", "template_param": `{"order":"42"}`},
+						HuaweiChannelCategory: "EXPRESS",
+						OppoChannelID:         "orders",
+						OppoCategory:          "ORDER",
+						OppoNotifyLevel:       OppoNotifyTrayLockScreen,
+						OppoPrivateMsgTemplate: &OppoPrivateMsgTemplate{
+							TemplateID:        "oppo-tpl-9",
+							TitleParameters:   map[string]string{"shop": "Example"},
+							ContentParameters: map[string]string{"order": "42"},
+						},
+						VivoCategory: "ORDER",
+						VivoAddBadge: boolPtr(true),
+						MeizuMsgType: intPtr(1),
+						ChannelFCM:   boolPtr(false),
+						Extra:        map[string]string{"honor_channel_importance": "NORMAL"},
+					},
+					LocalProperties: LocalProperties{
+						Category: "CATEGORY_REMINDER", Importance: "IMPORTANCE_DEFAULT",
+						ChannelID: "orders", ChannelName: "Orders",
+					},
+					NotificationClosedFilter: boolPtr(true),
+					UappArg:                  "plan-3",
+					CallbackParams:           json.RawMessage(`{"push":7,"chunk":"0"}`),
+				}}
+			},
+		},
+		{
+			name:      "ios_alert_new_fields",
+			platforms: []provider.Platform{provider.IOS},
+			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(1)},
+			edit: func(r *provider.Request) {
+				// Umeng documents category for Android only: the class
+				// sends nothing on iOS.
+				r.Notification.Class = provider.ClassMarketing
+				r.Overrides = map[string]any{Name: &Options{
+					IOSBadge:          strPtr("+1"),
+					InterruptionLevel: InterruptionTimeSensitive,
+					APNsCollapseID:    "order-42",
+					UappArg:           "plan-3",
+					CallbackParams:    json.RawMessage(`{"push":7}`),
 				}}
 			},
 		},

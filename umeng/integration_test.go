@@ -240,7 +240,7 @@ func TestOptionsAcceptedByFake(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
 	receipts := &umeng.Options{MaxSendNum: umeng.MinMaxSendNum, ReceiptURL: "https://hooks.example.com/umeng",
-		ReceiptType: umeng.ReceiptArrivalAndClick, CallbackParams: "push=7"}
+		ReceiptType: umeng.ReceiptArrivalAndClick, CallbackParams: json.RawMessage(`{"push":7}`)}
 
 	t.Run("silent Android message", func(t *testing.T) {
 		c, fake := newAgainstFake(t, umengtest.Config{Now: clk.Now}, nil)
@@ -293,4 +293,47 @@ func TestOptionsAcceptedByFake(t *testing.T) {
 		assert.Zero(t, fake.DeliveryCount(tok), "nothing before the start")
 		assert.Empty(t, fake.Sends()[0].Ignored)
 	})
+}
+
+// TestLimitsAgainstFake checks the kinds of the fake's production limits
+// end to end: the daily broadcast cap (2012) is QuotaExceeded, the
+// groupcast rate (2050) RateLimited; in TestMode neither applies. A path
+// the service does not serve is an error in its shape.
+func TestLimitsAgainstFake(t *testing.T) {
+	ctx := context.Background()
+	broadcast := func(i int) *provider.Request {
+		return &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
+			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprint("pm-", i)}
+	}
+	c, _ := newAgainstFake(t, umengtest.Config{}, nil)
+	for i := range 10 {
+		_, err := c.Send(ctx, broadcast(i))
+		require.NoError(t, err)
+	}
+	_, err := c.Send(ctx, broadcast(10))
+	require.ErrorIs(t, err, provider.QuotaExceeded)
+	assert.Equal(t, "2012", provider.CodeOf(err))
+
+	group := &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip"}},
+		Notification: provider.Notification{Title: "t", Body: "b"}}
+	for range 5 {
+		_, err := c.Send(ctx, group)
+		require.NoError(t, err)
+	}
+	_, err = c.Send(ctx, group)
+	require.ErrorIs(t, err, provider.RateLimited)
+	assert.Equal(t, "2050", provider.CodeOf(err))
+
+	test, _ := newAgainstFake(t, umengtest.Config{}, func(cfg *umeng.Config) { cfg.TestMode = true })
+	for i := range 12 {
+		_, err := test.Send(ctx, broadcast(i))
+		require.NoError(t, err, "test mode is not limited")
+	}
+
+	_, err = c.Post(ctx, provider.Android, "/api/nope", []byte(`{"appkey":"x"}`))
+	require.Error(t, err)
+	var pe *provider.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 404, pe.HTTPStatus)
+	assert.Equal(t, umengtest.CodeNoSuchAPI, provider.CodeOf(err))
 }

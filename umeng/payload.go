@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
 )
@@ -24,9 +26,11 @@ type androidBody struct {
 	Ticker      string          `json:"ticker,omitempty"`
 	Title       string          `json:"title,omitempty"`
 	Text        string          `json:"text,omitempty"`
+	BigBody     string          `json:"big_body,omitempty"`
 	Icon        string          `json:"icon,omitempty"`
 	LargeIcon   string          `json:"largeIcon,omitempty"`
 	Img         string          `json:"img,omitempty"`
+	ExpandImage string          `json:"expand_image,omitempty"`
 	Sound       string          `json:"sound,omitempty"`
 	BuilderID   *int            `json:"builder_id,omitempty"`
 	PlayVibrate string          `json:"play_vibrate,omitempty"`
@@ -34,6 +38,7 @@ type androidBody struct {
 	PlaySound   string          `json:"play_sound,omitempty"`
 	SetBadge    *int            `json:"set_badge,omitempty"`
 	AddBadge    *int            `json:"add_badge,omitempty"`
+	RePop       *int            `json:"re_pop,omitempty"`
 	AfterOpen   AfterOpen       `json:"after_open,omitempty"`
 	URL         string          `json:"url,omitempty"`
 	Activity    string          `json:"activity,omitempty"`
@@ -44,13 +49,15 @@ type androidBody struct {
 type aps struct {
 	// Alert is a string, or an alert object when there is a title or
 	// subtitle.
-	Alert            any    `json:"alert,omitempty"`
-	Badge            *int   `json:"badge,omitempty"`
-	Sound            string `json:"sound,omitempty"`
-	ContentAvailable int    `json:"content-available,omitempty"`
-	MutableContent   int    `json:"mutable-content,omitempty"`
-	Category         string `json:"category,omitempty"`
-	ThreadID         string `json:"thread-id,omitempty"`
+	Alert any `json:"alert,omitempty"`
+	// Badge is a number, or one of Umeng's string forms ("+1", "-1", "").
+	Badge             any               `json:"badge,omitempty"`
+	Sound             string            `json:"sound,omitempty"`
+	ContentAvailable  int               `json:"content-available,omitempty"`
+	MutableContent    int               `json:"mutable-content,omitempty"`
+	Category          string            `json:"category,omitempty"`
+	ThreadID          string            `json:"thread-id,omitempty"`
+	InterruptionLevel InterruptionLevel `json:"interruption-level,omitempty"`
 }
 
 type apsAlert struct {
@@ -90,7 +97,7 @@ func buildPayload(r *provider.Request, o *Options) (json.RawMessage, error) {
 // limit is reported against a field the caller wrote rather than against
 // Umeng's "payload". Each part is measured by its JSON encoding; an Android
 // title counts twice when it also serves as the ticker. Ties go to the
-// first of body, title, subtitle, extras, custom, iOS keys.
+// first of body, title, subtitle, extras, custom, iOS keys, big body.
 func largestPart(p provider.Platform, n *provider.Notification, o *Options) (field string, size int) {
 	encoded := func(v any) int {
 		b, err := marshal(v)
@@ -110,6 +117,7 @@ func largestPart(p provider.Platform, n *provider.Notification, o *Options) (fie
 		{"notification.extras", 0},
 		{"overrides.umeng.custom", len(o.Custom)},
 		{"overrides.umeng.ios_keys", 0},
+		{"overrides.umeng.big_body", 0},
 	}
 	if len(n.Extras) > 0 {
 		parts[3].size = encoded(n.Extras)
@@ -125,6 +133,9 @@ func largestPart(p provider.Platform, n *provider.Notification, o *Options) (fie
 		if !n.Silent && o.Ticker == "" {
 			parts[1].size = 2 * title
 		}
+		if o.BigBody != "" {
+			parts[6].size = encoded(o.BigBody)
+		}
 	}
 	for _, pt := range parts {
 		if pt.size > size {
@@ -137,14 +148,19 @@ func largestPart(p provider.Platform, n *provider.Notification, o *Options) (fie
 	return field, size
 }
 
-func androidPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
-	dt := o.DisplayType
-	if dt == "" {
-		dt = DisplayNotification
-		if n.Silent {
-			dt = DisplayMessage
-		}
+// displayType is the Android display type a send of n with o uses.
+func displayType(n *provider.Notification, o *Options) DisplayType {
+	switch {
+	case o.DisplayType != "":
+		return o.DisplayType
+	case n.Silent:
+		return DisplayMessage
 	}
+	return DisplayNotification
+}
+
+func androidPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
+	dt := displayType(n, o)
 	for k := range n.Extras {
 		if k == "" {
 			return nil, invalid("notification.extras", "has an empty key")
@@ -208,13 +224,25 @@ func androidNotificationBody(n *provider.Notification, o *Options) (androidBody,
 	if b.BuilderID != nil && *b.BuilderID < 0 {
 		return androidBody{}, invalid("overrides.umeng.builder_id", "must not be negative")
 	}
-	switch {
-	case b.SetBadge != nil && b.AddBadge != nil:
-		return androidBody{}, invalid("overrides.umeng.set_badge", "cannot be combined with add_badge")
-	case b.SetBadge != nil && (*b.SetBadge < 0 || *b.SetBadge > 99):
-		return androidBody{}, invalid("overrides.umeng.set_badge", "must be between 0 and 99")
-	case b.AddBadge != nil && (*b.AddBadge < 1 || *b.AddBadge > 99):
-		return androidBody{}, invalid("overrides.umeng.add_badge", "must be between 1 and 99")
+	// Umeng's own channel takes any badge number; Huawei and Honor ignore
+	// values outside 1–99 by themselves, so the client does not refuse them.
+	if b.SetBadge != nil && b.AddBadge != nil {
+		return androidBody{}, invalid("overrides.umeng.set_badge", "cannot be combined with add_badge: Umeng would ignore add_badge")
+	}
+	if n := utf8.RuneCountInString(o.BigBody); n > MaxBigBodyChars {
+		return androidBody{}, invalid("overrides.umeng.big_body", fmt.Sprintf("has %d characters; Umeng takes at most %d", n, MaxBigBodyChars))
+	}
+	b.BigBody = o.BigBody
+	if o.ExpandImage != "" && !isHTTPURL(o.ExpandImage) {
+		return androidBody{}, invalid("overrides.umeng.expand_image", "must be an http or https URL")
+	}
+	b.ExpandImage = o.ExpandImage
+	if o.RePop != nil {
+		rePop := 0
+		if *o.RePop {
+			rePop = 1
+		}
+		b.RePop = &rePop
 	}
 	if len(o.Custom) > 0 {
 		if err := checkCustom(o.Custom); err != nil {
@@ -298,12 +326,29 @@ func checkCustom(raw json.RawMessage) error {
 
 func iosPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
 	a := aps{
-		Badge:    n.Badge,
 		Category: n.Category,
 		ThreadID: n.ThreadID,
 	}
-	if a.Badge != nil && *a.Badge < 0 {
+	switch {
+	case n.Badge != nil && o.IOSBadge != nil:
+		return nil, invalid("overrides.umeng.ios_badge", "cannot be combined with notification.badge")
+	case n.Badge != nil && *n.Badge < 0:
 		return nil, invalid("notification.badge", "must not be negative")
+	case n.Badge != nil:
+		a.Badge = *n.Badge
+	case o.IOSBadge != nil:
+		if !validIOSBadge(*o.IOSBadge) {
+			return nil, invalid("overrides.umeng.ios_badge",
+				fmt.Sprintf(`must be "N", "+N", "-N" (N digits) or "" to clear, got %q`, *o.IOSBadge))
+		}
+		a.Badge = *o.IOSBadge
+	}
+	switch o.InterruptionLevel {
+	case "", InterruptionPassive, InterruptionActive, InterruptionTimeSensitive, InterruptionCritical:
+		a.InterruptionLevel = o.InterruptionLevel
+	default:
+		return nil, invalid("overrides.umeng.interruption_level",
+			fmt.Sprintf("must be passive, active, time-sensitive or critical, got %q", o.InterruptionLevel))
 	}
 	if n.MutableContent {
 		a.MutableContent = 1
@@ -364,6 +409,19 @@ func checkIOSKey(field, k string) error {
 		return invalid(entry(field, k), fmt.Sprintf("%q is reserved by Umeng and APNs", k))
 	}
 	return nil
+}
+
+// validIOSBadge reports whether s is one of Umeng's badge strings: digits,
+// optionally signed, or empty (clear the badge).
+func validIOSBadge(s string) bool {
+	digits := strings.TrimLeft(s, "+-")
+	if s == "" {
+		return true
+	}
+	if len(s)-len(digits) > 1 || digits == "" || len(digits) > 9 {
+		return false
+	}
+	return !strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' })
 }
 
 func boolString(b *bool) string {

@@ -150,7 +150,9 @@ func TestIOSPayload(t *testing.T) {
 			name: "Android options are ignored",
 			edit: func(r *provider.Request) {
 				r.Notification.Extras = nil
-				r.Overrides = map[string]any{Name: &Options{AfterOpen: "bogus", Img: "ftp://x", ChannelProperties: map[string]string{"": ""}}}
+				r.Overrides = map[string]any{Name: &Options{AfterOpen: "bogus", Img: "ftp://x",
+					ChannelProperties: ChannelProperties{Extra: map[string]string{"": ""}, OppoNotifyLevel: 3},
+					BigBody:           strings.Repeat("x", 200), NotificationClosedFilter: boolPtr(true)}}
 			},
 			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"}}}`,
 		},
@@ -209,9 +211,23 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 		{"android img override not http", provider.Android, opts(Options{Img: "/a.png"}), "overrides.umeng.img"},
 		{"android negative builder id", provider.Android, opts(Options{BuilderID: intPtr(-1)}), "overrides.umeng.builder_id"},
 		{"android both badges", provider.Android, opts(Options{SetBadge: intPtr(1), AddBadge: intPtr(1)}), "overrides.umeng.set_badge"},
-		{"android set badge too big", provider.Android, opts(Options{SetBadge: intPtr(100)}), "overrides.umeng.set_badge"},
-		{"android add badge zero", provider.Android, opts(Options{AddBadge: intPtr(0)}), "overrides.umeng.add_badge"},
-		{"android empty channel property key", provider.Android, opts(Options{ChannelProperties: map[string]string{" ": "x"}}), "overrides.umeng.channel_properties"},
+		{"android empty channel property key", provider.Android, opts(Options{ChannelProperties: ChannelProperties{Extra: map[string]string{" ": "x"}}}), "overrides.umeng.channel_properties.extra"},
+		{"android channel property extra names a typed one", provider.Android, opts(Options{ChannelProperties: ChannelProperties{Extra: map[string]string{"oppo_channel_id": "x"}}}), `overrides.umeng.channel_properties.extra["oppo_channel_id"]`},
+		{"android channel activity with a space", provider.Android, opts(Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example. A"}}), "overrides.umeng.channel_properties.channel_activity"},
+		{"android main activity with a newline", provider.Android, opts(Options{ChannelProperties: ChannelProperties{MainActivity: "com.example.A\n"}}), "overrides.umeng.channel_properties.main_activity"},
+		{"android unknown huawei importance", provider.Android, opts(Options{ChannelProperties: ChannelProperties{HuaweiChannelImportance: "HIGH"}}), "overrides.umeng.channel_properties.huawei_channel_importance"},
+		{"android lower-case huawei importance", provider.Android, opts(Options{ChannelProperties: ChannelProperties{HuaweiChannelImportance: "low"}}), "overrides.umeng.channel_properties.huawei_channel_importance"},
+		{"android unknown oppo notify level", provider.Android, opts(Options{ChannelProperties: ChannelProperties{OppoCategory: "IM", OppoNotifyLevel: 4}}), "overrides.umeng.channel_properties.oppo_notify_level"},
+		{"android oppo notify level without category", provider.Android, opts(Options{ChannelProperties: ChannelProperties{OppoNotifyLevel: OppoNotifyTray}}), "overrides.umeng.channel_properties.oppo_notify_level"},
+		{"android oppo template without id", provider.Android, opts(Options{ChannelProperties: ChannelProperties{OppoPrivateMsgTemplate: &OppoPrivateMsgTemplate{}}}), "overrides.umeng.channel_properties.oppo_private_msg_template.private_msg_template_id"},
+		{"android oppo template empty parameter key", provider.Android, opts(Options{ChannelProperties: ChannelProperties{OppoPrivateMsgTemplate: &OppoPrivateMsgTemplate{TemplateID: "t1", ContentParameters: map[string]string{"": "x"}}}}), "overrides.umeng.channel_properties.oppo_private_msg_template.private_content_parameters"},
+		{"android xiaomi extra empty key", provider.Android, opts(Options{ChannelProperties: ChannelProperties{XiaomiExtraProperties: map[string]string{"": "x"}}}), "overrides.umeng.channel_properties.xiaomi_extra_properties"},
+		{"android meizu msg type 2", provider.Android, opts(Options{ChannelProperties: ChannelProperties{MeizuMsgType: intPtr(2)}}), "overrides.umeng.channel_properties.meizu_msg_type"},
+		{"android local importance without category", provider.Android, opts(Options{LocalProperties: LocalProperties{Importance: "IMPORTANCE_MIN"}}), "overrides.umeng.local_properties.importance"},
+		{"android local category with a space", provider.Android, opts(Options{LocalProperties: LocalProperties{Category: "CATEGORY PROMO"}}), "overrides.umeng.local_properties.category"},
+		{"android big body too long", provider.Android, opts(Options{BigBody: strings.Repeat("长", MaxBigBodyChars+1)}), "overrides.umeng.big_body"},
+		{"android expand image not http", provider.Android, opts(Options{ExpandImage: "ship.png"}), "overrides.umeng.expand_image"},
+		{"uapp arg with a space", provider.Android, opts(Options{UappArg: "plan 1"}), "overrides.umeng.uapp_arg"},
 		{"android mi_activity without mipush", provider.Android, opts(Options{MiActivity: "com.example.A"}), "overrides.umeng.mi_activity"},
 		{"android payload too long for its body", provider.Android, func(r *provider.Request) { r.Notification.Body = long }, "notification.body"},
 		{"ios payload too long for its body", provider.IOS, func(r *provider.Request) { r.Notification.Body = long }, "notification.body"},
@@ -231,6 +247,15 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 		{"android payload too long for its custom", provider.Android, opts(Options{Custom: json.RawMessage(`"` + long + `"`)}), "overrides.umeng.custom"},
 		{"ios payload too long for its raw keys", provider.IOS, opts(Options{IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`"` + long + `"`)}}), "overrides.umeng.ios_keys"},
 		{"ios negative badge", provider.IOS, func(r *provider.Request) { r.Notification.Badge = intPtr(-1) }, "notification.badge"},
+		{"ios badge string not a number", provider.IOS, opts(Options{IOSBadge: strPtr("one")}), "overrides.umeng.ios_badge"},
+		{"ios badge string with two signs", provider.IOS, opts(Options{IOSBadge: strPtr("+-1")}), "overrides.umeng.ios_badge"},
+		{"ios badge string sign only", provider.IOS, opts(Options{IOSBadge: strPtr("+")}), "overrides.umeng.ios_badge"},
+		{"ios badge string and number", provider.IOS, func(r *provider.Request) {
+			r.Notification.Badge = intPtr(1)
+			r.Overrides = map[string]any{Name: &Options{IOSBadge: strPtr("+1")}}
+		}, "overrides.umeng.ios_badge"},
+		{"ios unknown interruption level", provider.IOS, opts(Options{InterruptionLevel: "urgent"}), "overrides.umeng.interruption_level"},
+		{"ios collapse id too long", provider.IOS, opts(Options{APNsCollapseID: strings.Repeat("c", MaxAPNsCollapseIDBytes+1)}), "overrides.umeng.apns_collapse_id"},
 		{"ios reserved extra d", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"d": "x"} }, `notification.extras["d"]`},
 		{"ios reserved extra p", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"p": "x"} }, `notification.extras["p"]`},
 		{"ios extra aps", provider.IOS, func(r *provider.Request) { r.Notification.Extras = map[string]string{"aps": "x"} }, `notification.extras["aps"]`},
@@ -249,7 +274,9 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 		{"receipt url not http", provider.Android, opts(Options{ReceiptURL: "hooks"}), "overrides.umeng.receipt_url"},
 		{"unknown receipt type", provider.IOS, opts(Options{ReceiptURL: "https://h.example.com", ReceiptType: 4}), "overrides.umeng.receipt_type"},
 		{"receipt type without url", provider.Android, opts(Options{ReceiptType: ReceiptClick}), "overrides.umeng.receipt_type"},
-		{"callback params without url", provider.Android, opts(Options{CallbackParams: "x"}), "overrides.umeng.callback_params"},
+		{"callback params a string", provider.Android, opts(Options{CallbackParams: json.RawMessage(`"push=7"`)}), "overrides.umeng.callback_params"},
+		{"callback params an array", provider.IOS, opts(Options{CallbackParams: json.RawMessage(`[1]`)}), "overrides.umeng.callback_params"},
+		{"callback params not JSON", provider.IOS, opts(Options{CallbackParams: json.RawMessage(`{`)}), "overrides.umeng.callback_params"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package umeng
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tuisong/push/provider"
@@ -27,10 +28,13 @@ const (
 // policy is the send body's policy object. Times are Beijing time as
 // yyyy-MM-dd HH:mm:ss.
 type policy struct {
-	StartTime  string `json:"start_time,omitempty"`
-	ExpireTime string `json:"expire_time,omitempty"`
-	MaxSendNum int    `json:"max_send_num,omitempty"`
-	OutBizNo   string `json:"out_biz_no,omitempty"`
+	StartTime                string `json:"start_time,omitempty"`
+	ExpireTime               string `json:"expire_time,omitempty"`
+	MaxSendNum               int    `json:"max_send_num,omitempty"`
+	OutBizNo                 string `json:"out_biz_no,omitempty"`
+	NotificationClosedFilter *bool  `json:"notification_closed_filter,omitempty"`
+	APNsCollapseID           string `json:"apns_collapse_id,omitempty"`
+	UappArg                  string `json:"uapp_arg,omitempty"`
 }
 
 // buildPolicy maps the schedule, rate and idempotency key of r. It returns
@@ -45,8 +49,11 @@ type policy struct {
 // seven days ahead. An ExpireTime that is not in the future, or more than
 // seven days after the start (or now), is an error. out_biz_no carries
 // IdempotencyKey on task casts only, because Umeng deduplicates nothing else
-// by it.
-func buildPolicy(r *provider.Request, o *Options, task bool, now time.Time) (*policy, error) {
+// by it. The platform's own policy options follow: Android's
+// notification_closed_filter (left out of a message, to which Umeng does
+// not apply it), iOS's apns_collapse_id (at most 64 bytes), and uapp_arg,
+// which Umeng takes on production iOS sends only.
+func buildPolicy(r *provider.Request, o *Options, task, testMode bool, now time.Time) (*policy, error) {
 	var p policy
 	base := now
 	if start, ok := scheduledStart(r.StartTime, now); ok {
@@ -78,6 +85,25 @@ func buildPolicy(r *provider.Request, o *Options, task bool, now time.Time) (*po
 	if task {
 		p.OutBizNo = r.IdempotencyKey
 	}
+	switch r.Platform {
+	case provider.Android:
+		if displayType(&r.Notification, o) == DisplayNotification {
+			p.NotificationClosedFilter = o.NotificationClosedFilter
+		}
+	case provider.IOS:
+		if len(o.APNsCollapseID) > MaxAPNsCollapseIDBytes {
+			return nil, invalid("overrides.umeng.apns_collapse_id",
+				fmt.Sprintf("is %d bytes; Umeng takes at most %d", len(o.APNsCollapseID), MaxAPNsCollapseIDBytes))
+		}
+		p.APNsCollapseID = o.APNsCollapseID
+		if o.UappArg != "" && testMode {
+			return nil, invalid("overrides.umeng.uapp_arg", "Umeng takes it on production iOS sends only, and the client is in TestMode")
+		}
+	}
+	if strings.ContainsFunc(o.UappArg, isSpaceOrControl) {
+		return nil, invalid("overrides.umeng.uapp_arg", "must not contain white space")
+	}
+	p.UappArg = o.UappArg
 	if p == (policy{}) {
 		return nil, nil
 	}

@@ -1,36 +1,38 @@
 package umeng
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/tuisong/push/provider"
 )
 
 // sendBody is the JSON body of /api/send. Field order is the wire order.
 type sendBody struct {
-	AppKey            string            `json:"appkey"`
-	Timestamp         string            `json:"timestamp"`
-	Type              castType          `json:"type"`
-	DeviceTokens      string            `json:"device_tokens,omitempty"`
-	AliasType         string            `json:"alias_type,omitempty"`
-	Alias             string            `json:"alias,omitempty"`
-	FileID            string            `json:"file_id,omitempty"`
-	Filter            json.RawMessage   `json:"filter,omitempty"`
-	GroupID           string            `json:"group_id,omitempty"`
-	Payload           json.RawMessage   `json:"payload"`
-	Policy            *policy           `json:"policy,omitempty"`
-	ProductionMode    string            `json:"production_mode"`
-	Description       string            `json:"description,omitempty"`
-	ChannelProperties map[string]string `json:"channel_properties,omitempty"`
-	MiPush            string            `json:"mipush,omitempty"`
-	MiActivity        string            `json:"mi_activity,omitempty"`
-	ReceiptURL        string            `json:"receipt_url,omitempty"`
-	ReceiptType       string            `json:"receipt_type,omitempty"`
-	CallbackParams    string            `json:"callback_params,omitempty"`
+	AppKey            string           `json:"appkey"`
+	Timestamp         string           `json:"timestamp"`
+	Type              castType         `json:"type"`
+	DeviceTokens      string           `json:"device_tokens,omitempty"`
+	AliasType         string           `json:"alias_type,omitempty"`
+	Alias             string           `json:"alias,omitempty"`
+	FileID            string           `json:"file_id,omitempty"`
+	Filter            json.RawMessage  `json:"filter,omitempty"`
+	GroupID           string           `json:"group_id,omitempty"`
+	Payload           json.RawMessage  `json:"payload"`
+	Policy            *policy          `json:"policy,omitempty"`
+	ProductionMode    string           `json:"production_mode"`
+	Description       string           `json:"description,omitempty"`
+	Category          *int             `json:"category,omitempty"`
+	ChannelProperties map[string]any   `json:"channel_properties,omitempty"`
+	LocalProperties   *LocalProperties `json:"local_properties,omitempty"`
+	MiPush            string           `json:"mipush,omitempty"`
+	MiActivity        string           `json:"mi_activity,omitempty"`
+	ReceiptURL        string           `json:"receipt_url,omitempty"`
+	ReceiptType       string           `json:"receipt_type,omitempty"`
+	CallbackParams    json.RawMessage  `json:"callback_params,omitempty"`
 }
 
 // sendData is data of a SUCCESS answer to /api/send.
@@ -128,9 +130,14 @@ func (c *Client) prepare(op string, r *provider.Request) (App, *sendBody, *targe
 // buildSend checks r against Umeng's rules and builds the send body, except
 // for the timestamp and, with an upload pending, the file id.
 func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, error) {
-	o, err := optionsFrom(r.Overrides)
+	own, err := optionsFrom(r.Overrides)
 	if err != nil {
 		return nil, nil, err
+	}
+	o := mergeOptions(&app.Defaults, own)
+	if r.Notification.Badge != nil && own.IOSBadge == nil {
+		// A default relative badge yields to the request's absolute one.
+		o.IOSBadge = nil
 	}
 	tgt, err := buildTarget(&r.Audience, c.strategy)
 	if err != nil {
@@ -140,7 +147,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 	if err != nil {
 		return nil, nil, err
 	}
-	pol, err := buildPolicy(r, o, tgt.task(), c.now())
+	pol, err := buildPolicy(r, o, tgt.task(), c.testMode, c.now())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,7 +172,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 		return nil, nil, err
 	}
 	if r.Platform == provider.Android {
-		if err := applyAndroidOptions(b, o); err != nil {
+		if err := applyAndroidOptions(b, o, &r.Notification); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -184,27 +191,43 @@ func applyCommonOptions(b *sendBody, o *Options) error {
 	if o.ReceiptType != 0 && o.ReceiptURL == "" {
 		return invalid("overrides.umeng.receipt_type", "needs receipt_url")
 	}
-	if o.CallbackParams != "" && o.ReceiptURL == "" {
-		return invalid("overrides.umeng.callback_params", "needs receipt_url")
+	if len(o.CallbackParams) > 0 {
+		cb := bytes.TrimSpace(o.CallbackParams)
+		if !json.Valid(cb) || cb[0] != '{' {
+			return invalid("overrides.umeng.callback_params", "must be a JSON object")
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, cb); err != nil {
+			return invalid("overrides.umeng.callback_params", "must be a JSON object")
+		}
+		b.CallbackParams = compact.Bytes()
 	}
-	b.ReceiptURL, b.CallbackParams = o.ReceiptURL, o.CallbackParams
+	b.ReceiptURL = o.ReceiptURL
 	if o.ReceiptType != 0 {
 		b.ReceiptType = strconv.Itoa(int(o.ReceiptType))
 	}
 	return nil
 }
 
-func applyAndroidOptions(b *sendBody, o *Options) error {
-	for k := range o.ChannelProperties {
-		if strings.TrimSpace(k) == "" {
-			return invalid("overrides.umeng.channel_properties", "has an empty key")
-		}
+// applyAndroidOptions sets the Android-only top-level fields: Umeng's
+// category and the Huawei importance from the message class, the channel
+// and local properties and the legacy mipush switch.
+func applyAndroidOptions(b *sendBody, o *Options, n *provider.Notification) error {
+	category, importance, classed := classCategory(n.Class)
+	if classed {
+		b.Category = &category
+	}
+	message := displayType(n, o) == DisplayMessage
+	cp, err := buildChannelProperties(&o.ChannelProperties, importance, message)
+	if err != nil {
+		return err
+	}
+	b.ChannelProperties = cp
+	if b.LocalProperties, err = buildLocalProperties(&o.LocalProperties); err != nil {
+		return err
 	}
 	if o.MiActivity != "" && !o.MiPush {
 		return invalid("overrides.umeng.mi_activity", "needs mipush")
-	}
-	if len(o.ChannelProperties) > 0 {
-		b.ChannelProperties = o.ChannelProperties
 	}
 	if o.MiPush {
 		b.MiPush = "true"

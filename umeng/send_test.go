@@ -13,7 +13,8 @@ import (
 )
 
 // TestReceiptOptionsOnTheWire pins receipt_type as a JSON string and
-// callback_params as a JSON string, and leaves both out when unset.
+// callback_params as a JSON object, as Umeng documents it, and leaves both
+// out when unset.
 func TestReceiptOptionsOnTheWire(t *testing.T) {
 	tests := []struct {
 		name string
@@ -26,8 +27,10 @@ func TestReceiptOptionsOnTheWire(t *testing.T) {
 			map[string]any{"receipt_url": "https://h.example.com/r", "receipt_type": "1"}},
 		{"click", Options{ReceiptURL: "https://h.example.com/r", ReceiptType: ReceiptClick},
 			map[string]any{"receipt_url": "https://h.example.com/r", "receipt_type": "2"}},
-		{"both, with callback params", Options{ReceiptURL: "https://h.example.com/r", ReceiptType: ReceiptArrivalAndClick, CallbackParams: `{"push":7}`},
-			map[string]any{"receipt_url": "https://h.example.com/r", "receipt_type": "3", "callback_params": `{"push":7}`}},
+		{"both, with callback params", Options{ReceiptURL: "https://h.example.com/r", ReceiptType: ReceiptArrivalAndClick, CallbackParams: json.RawMessage(`{"push": 7}`)},
+			map[string]any{"receipt_url": "https://h.example.com/r", "receipt_type": "3", "callback_params": map[string]any{"push": float64(7)}}},
+		{"callback params alone", Options{CallbackParams: json.RawMessage(`{"order":"42"}`)},
+			map[string]any{"callback_params": map[string]any{"order": "42"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -131,6 +131,51 @@ func TestValidateAgreesWithFake(t *testing.T) {
 		{name: "small max_send_num", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
 			opts(umeng.Options{MaxSendNum: 10})(r)
 		}, ios: "overrides.umeng.max_send_num", android: "overrides.umeng.max_send_num"},
+		{name: "marketing class", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			r.Notification.Class = provider.ClassMarketing
+		}},
+		{name: "service class on a silent message", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			r.Notification.Class, r.Notification.Silent = provider.ClassService, true
+		}},
+		{name: "unknown class", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) { r.Notification.Class = "urgent" },
+			ios: "notification.class", android: "notification.class"},
+		{name: "every vendor option", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			yes, no, one, minus := true, false, 1, "-1"
+			opts(umeng.Options{
+				BigBody: strings.Repeat("长", umeng.MaxBigBodyChars), ExpandImage: "https://img.example.com/e.png", RePop: &yes, AddBadge: &one,
+				ChannelProperties: umeng.ChannelProperties{
+					ChannelActivity: "com.example.Push", MainActivity: "com.example.Main", XiaomiChannelID: "x",
+					XiaomiExtraProperties: map[string]string{"template_id": "t"}, HuaweiChannelImportance: umeng.HuaweiImportanceNormal,
+					HuaweiChannelCategory: "IM", OppoChannelID: "o", OppoCategory: "IM", OppoNotifyLevel: umeng.OppoNotifyAll,
+					OppoPrivateMsgTemplate: &umeng.OppoPrivateMsgTemplate{TemplateID: "t", ContentParameters: map[string]string{"a": "b"}},
+					VivoCategory:           "IM", VivoAddBadge: &no, MeizuMsgType: &one, ChannelFCM: &no,
+					Extra: map[string]string{"honor_channel_importance": "NORMAL"},
+				},
+				LocalProperties:          umeng.LocalProperties{Category: "CATEGORY_PROMO", Importance: "IMPORTANCE_MIN"},
+				NotificationClosedFilter: &yes,
+				InterruptionLevel:        umeng.InterruptionPassive, IOSBadge: &minus, APNsCollapseID: strings.Repeat("c", umeng.MaxAPNsCollapseIDBytes),
+				UappArg: "plan-1", CallbackParams: json.RawMessage(`{"push":7}`),
+			})(r)
+		}},
+		{name: "huawei importance in lower case", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			opts(umeng.Options{ChannelProperties: umeng.ChannelProperties{HuaweiChannelImportance: "normal"}})(r)
+		}, android: "overrides.umeng.channel_properties.huawei_channel_importance"},
+		{name: "oppo notify level without category", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			opts(umeng.Options{ChannelProperties: umeng.ChannelProperties{OppoNotifyLevel: umeng.OppoNotifyTray}})(r)
+		}, android: "overrides.umeng.channel_properties.oppo_notify_level"},
+		{name: "big body over the limit", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			opts(umeng.Options{BigBody: strings.Repeat("长", umeng.MaxBigBodyChars+1)})(r)
+		}, android: "overrides.umeng.big_body"},
+		{name: "relative badge malformed", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			bad := "++1"
+			opts(umeng.Options{IOSBadge: &bad})(r)
+		}, ios: "overrides.umeng.ios_badge"},
+		{name: "collapse id over the limit", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			opts(umeng.Options{APNsCollapseID: strings.Repeat("c", umeng.MaxAPNsCollapseIDBytes+1)})(r)
+		}, ios: "overrides.umeng.apns_collapse_id"},
+		{name: "callback params a string", edit: func(_ *testing.T, _ *umeng.Client, r *provider.Request) {
+			opts(umeng.Options{CallbackParams: json.RawMessage(`"push=7"`)})(r)
+		}, ios: "overrides.umeng.callback_params", android: "overrides.umeng.callback_params"},
 	}
 	for _, p := range provider.Platforms() {
 		for _, tt := range tests {
@@ -157,7 +202,8 @@ func TestValidateAgreesWithFake(t *testing.T) {
 					require.NoError(t, verr, "Validate")
 					require.NoError(t, serr, "a request Validate accepts must be accepted by the fake")
 					assert.NotEmpty(t, rc.ID)
-					assert.Len(t, fake.Sends(), 1)
+					require.Len(t, fake.Sends(), 1)
+					assert.Empty(t, fake.Sends()[0].Ignored, "the client sends nothing the fake would ignore")
 					return
 				}
 				require.ErrorIs(t, verr, provider.InvalidRequest)

@@ -95,6 +95,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		log.Warn("demo mode: no Umeng appkeys are set, pushes go to the built-in fake Umeng and reach no phone",
 			slog.String("fake_umeng_url", a.fake.URL))
 	}
+	ucfg.Android.Defaults = cfg.androidDefaults()
 	um, err := umeng.New(ucfg)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,11 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+
+	"github.com/tuisong/push/umeng"
 )
 
 // config is the server's configuration, read from the environment
@@ -21,6 +25,19 @@ type config struct {
 	IOSKey         string
 	IOSSecret      string
 	ProductionMode bool
+	// AndroidChannelActivity and AndroidMainActivity are the Android app's
+	// default channel_properties.channel_activity and main_activity, sent
+	// with every Android push (see umeng.App.Defaults).
+	AndroidChannelActivity string
+	AndroidMainActivity    string
+}
+
+// androidDefaults are the Options every Android push starts from.
+func (c config) androidDefaults() umeng.Options {
+	return umeng.Options{ChannelProperties: umeng.ChannelProperties{
+		ChannelActivity: c.AndroidChannelActivity,
+		MainActivity:    c.AndroidMainActivity,
+	}}
 }
 
 // demo reports whether no Umeng app is configured, so the built-in fake
@@ -48,6 +65,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AndroidSecret: getenv("UMENG_ANDROID_APP_MASTER_SECRET"),
 		IOSKey:        getenv("UMENG_IOS_APPKEY"),
 		IOSSecret:     getenv("UMENG_IOS_APP_MASTER_SECRET"),
+
+		AndroidChannelActivity: getenv("UMENG_ANDROID_CHANNEL_ACTIVITY"),
+		AndroidMainActivity:    getenv("UMENG_ANDROID_MAIN_ACTIVITY"),
+	}
+	for name, v := range map[string]string{
+		"UMENG_ANDROID_CHANNEL_ACTIVITY": c.AndroidChannelActivity, "UMENG_ANDROID_MAIN_ACTIVITY": c.AndroidMainActivity,
+	} {
+		if strings.ContainsFunc(v, unicode.IsSpace) {
+			return c, fmt.Errorf("%s: %q is not a class name: it contains white space", name, v)
+		}
 	}
 	switch c.DBDriver {
 	case "sqlite", "mysql", "postgres":

@@ -550,3 +550,44 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestAndroidChannelActivity checks that UMENG_ANDROID_CHANNEL_ACTIVITY and
+// UMENG_ANDROID_MAIN_ACTIVITY reach every Android send as
+// channel_properties, and no iOS send, against the built-in fake Umeng.
+func TestAndroidChannelActivity(t *testing.T) {
+	a := newTestApp(t, map[string]string{
+		"UMENG_ANDROID_CHANNEL_ACTIVITY": "com.example.shop.PushActivity",
+		"UMENG_ANDROID_MAIN_ACTIVITY":    "com.example.shop.MainActivity",
+	})
+	require.NotNil(t, a.fake, "demo mode: the built-in fake serves")
+	ctx := context.Background()
+	for i, p := range []string{"android", "ios"} {
+		tok := androidToken("ca")
+		if p == "ios" {
+			tok = iosToken("ca")
+		}
+		_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: "u1001", UUID: fmt.Sprint("dev-", i), Platform: p, PushToken: tok})
+		require.NoError(t, err)
+	}
+	res, err := a.svc.Push(ctx, push.Message{UserNums: []string{"u1001"}, Title: "到货提醒", Content: "您关注的商品已到货"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Accepted())
+
+	sends := a.fake.Sends()
+	require.Len(t, sends, 2)
+	for _, s := range sends {
+		if s.Payload["aps"] != nil {
+			assert.Nil(t, s.ChannelProperties, "iOS sends carry no channel properties")
+			continue
+		}
+		assert.Equal(t, map[string]any{
+			"channel_activity": "com.example.shop.PushActivity",
+			"main_activity":    "com.example.shop.MainActivity",
+		}, s.ChannelProperties)
+		assert.Empty(t, s.Ignored)
+	}
+
+	_, err = loadConfig(envOf(map[string]string{"UMENG_ANDROID_CHANNEL_ACTIVITY": "com.example. PushActivity"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UMENG_ANDROID_CHANNEL_ACTIVITY")
+}

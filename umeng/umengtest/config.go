@@ -80,12 +80,11 @@ type Config struct {
 	// well-formed tokens instead of turning the check off.
 	AcceptAnyToken bool
 
-	// NoRateLimits turns off the send limits (broadcast 10 a day, groupcast
-	// 5 a minute, filecast and customizedcast by file 300 an hour, each per
-	// appkey, refused with 2050). Default false: limits apply as on the real
-	// service, whose test mode (production_mode "false") covers broadcast
-	// and groupcast only, so those two are limited in production mode alone
-	// and filecast and customizedcast by file in either mode.
+	// NoRateLimits turns off the send limits (broadcast 10 a day, refused
+	// with 2012; groupcast 5 a minute, filecast and customizedcast by file
+	// 300 an hour, refused with 2050; each per appkey). Default false:
+	// limits apply as on the real service, to production sends only (a
+	// send with production_mode "false" is never limited).
 	NoRateLimits bool
 }
 

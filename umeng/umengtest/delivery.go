@@ -25,7 +25,10 @@ type Delivery struct {
 	// a notification (the real service drops it on a message), or the iOS
 	// top-level keys other than aps. nil when there are none.
 	Extras map[string]string
-	At     time.Time
+	// Sandbox means the push went to Apple's development (sandbox)
+	// gateway: an iOS send in test mode (production_mode "false").
+	Sandbox bool
+	At      time.Time
 }
 
 // clone returns a copy of d that shares no map with it.
@@ -141,6 +144,7 @@ type content struct {
 	title, text string
 	custom      string
 	extras      map[string]string
+	sandbox     bool // iOS test mode: the APNs sandbox
 }
 
 // deliverLocked records a delivery to each distinct token that can receive:
@@ -156,7 +160,7 @@ func (s *Server) deliverLocked(app App, id, typ, outBizNo string, tokens []strin
 		seen[t] = true
 		s.deliveries = append(s.deliveries, Delivery{
 			AppKey: app.AppKey, Token: t, ID: id, Type: typ, OutBizNo: outBizNo,
-			Title: c.title, Text: c.text, Custom: c.custom, Extras: maps.Clone(c.extras), At: at,
+			Title: c.title, Text: c.text, Custom: c.custom, Extras: maps.Clone(c.extras), Sandbox: c.sandbox, At: at,
 		})
 		n++
 	}

@@ -28,7 +28,9 @@
 // # Wire behaviour
 //
 // The fake serves POST /api/send, /api/status, /api/cancel and /upload with
-// JSON bodies. Every request is checked in this order, the first failure
+// JSON bodies; any other path is answered with HTTP 404 and the JSON error
+// 2056* naming the path, so a client with a wrong BaseURL prefix sees an
+// error in the service's shape. Every request is checked in this order, the first failure
 // answered with HTTP 400 and {"ret":"FAIL","data":{"error_code":"NNNN",
 // "error_msg":"..."}}, the message naming the field. Codes marked * are
 // invented: the real service documents none for the rule (or none we could
@@ -43,9 +45,10 @@
 //	      App Master Secret); scheme is https only over TLS, Host is the Host
 //	      header, path is the path of the request line (so http.StripPrefix
 //	      mounts check what the client called); any altered byte fails
-//	2052* timestamp absent or empty (2052 is a documented timestamp error
-//	      whose exact meaning is unconfirmed)
-//	2036  timestamp not a string of 10 (seconds) or 13 (milliseconds) digits
+//	2052  timestamp absent or empty
+//	2036  timestamp not 10 (seconds) or 13 (milliseconds) digits, as a
+//	      string or as a JSON integer (the documentation shows a string,
+//	      its examples and SDKs send numbers too)
 //	2028  timestamp more than Config.TimestampWindow (10 minutes) from Now
 //
 // A send is then checked for:
@@ -65,7 +68,8 @@
 //	      that is not a string. A non-empty group_id wins over a filter,
 //	      which is then not read at all, as on the real service
 //	2031  filter over 3000 bytes, without a "where" object, or malformed
-//	2022  payload over 1840 bytes (Android) or 2012 bytes (iOS), compact JSON
+//	2022  payload over 2048 bytes (Android) or 2012 bytes (iOS), compact JSON,
+//	      the documented limits
 //
 // Android payloads:
 //
@@ -91,11 +95,35 @@
 //	5003  alert absent or empty unless aps.content-available is 1
 //	5004  alert neither a string nor an object
 //
-// Receipts:
+// Optional body and aps fields (the documented types and values):
+//
+//	1035* Android body.big_body not a string of at most 120 characters,
+//	      expand_image not http(s), re_pop not the number 0 or 1,
+//	      set_badge or add_badge not an integer (any integer: the limit
+//	      of 1–99 is the Huawei and Honor channels', not Umeng's)
+//	1036* iOS aps.badge neither a non-negative integer nor a string "N",
+//	      "+N", "-N" or ""; aps.interruption-level not passive, active,
+//	      time-sensitive or critical
+//
+// Receipts, classes and vendor channels:
 //
 //	1030* receipt_type not the string "1", "2" or "3" (the type SDK sources
-//	      send; a JSON number is refused). receipt_url and callback_params
-//	      are not checked: their exact types are unverified
+//	      send; a JSON number is refused). receipt_url is not checked
+//	1034* callback_params not a JSON object (the documented type)
+//	1031* category not the JSON number 0 (marketing) or 1 (service)
+//	1032* channel_properties not an object; a member other than
+//	      oppo_private_msg_template and xiaomi_extra_properties not a
+//	      string; huawei_channel_importance not LOW or NORMAL;
+//	      vivo_addbadge not "true" or "false"; oppo_notify_level not "1",
+//	      "2" or "16", or without oppo_category; channel_fcm or
+//	      meizu_msg_type not "0" or "1"; oppo_private_msg_template not an
+//	      object with a private_msg_template_id string and object
+//	      parameters; xiaomi_extra_properties not an object of strings.
+//	      Other keys pass as strings, as the service passes them on
+//	1033* local_properties not an object of strings
+//
+// Request.Category, ChannelProperties, LocalProperties and CallbackParams
+// record them as sent.
 //
 // Policies (times "yyyy-MM-dd HH:mm:ss" in Config.Location, UTC+8):
 //
@@ -107,15 +135,17 @@
 //	2040  expire_time over 7 days after the send time
 //	2024  max_send_num not an integer of at least 1000 (the documented
 //	      minimum)
+//	1027* notification_closed_filter not a boolean, apns_collapse_id not a
+//	      string of at most 64 bytes, uapp_arg not a string
 //
 // Then, against the server's state: 5000 for a unicast to a token marked
 // with MarkInvalid; 2010 for a customizedcast whose aliases match no device;
 // 2019 for a file_id that is unknown, of another app or older than two
-// months; 2050 for a task send over the real limits (broadcast 10 a day,
-// groupcast 5 a minute, filecast and customizedcast by file 300 an hour,
-// per appkey, sliding windows; off with Config.NoRateLimits). Test mode
-// (production_mode "false") applies to broadcast and groupcast only, so
-// only those two escape the limits with it.
+// months; 2012 for a broadcast over the daily cap of 10 and 2050 for a
+// task send over the other real limits (groupcast 5 a minute, filecast and
+// customizedcast by file 300 an hour), per appkey, sliding windows, off
+// with Config.NoRateLimits. The limits are production limits: a send with
+// production_mode "false" is neither counted nor refused.
 //
 // An upload is refused with 2029 when content is absent, not a string or
 // holds no line, and with 2051* when it is over 10 MB: not 2023, which the
@@ -131,8 +161,15 @@
 // The fake accepts them too and lists them in Request.Ignored, so a test can
 // catch a client that relies on them: "policy.start_time" on a unicast,
 // listcast or customizedcast by alias (sent at once, not scheduled),
-// "payload.extra" on an Android message (the app never receives it) and
-// "filter" on a groupcast that also has a group_id.
+// "payload.extra" on an Android message (the app never receives it),
+// "filter" on a groupcast that also has a group_id,
+// "channel_properties.channel_activity" and
+// "policy.notification_closed_filter" on an Android message (the service
+// applies them to notifications), "payload.body.add_badge" next to
+// set_badge (set_badge wins), "local_properties.importance" without a
+// category, the Android fields "category", "channel_properties",
+// "local_properties" and "policy.notification_closed_filter" on iOS, and
+// "policy.apns_collapse_id" on Android.
 //
 // # Casts, ids and deliveries
 //
@@ -153,7 +190,8 @@
 // Delivery records what the app receives: title and text, body.custom and
 // the extras (Android payload.extra of a notification only, iOS custom
 // keys). Test mode does not narrow an audience to test devices: the fake
-// keeps no such list.
+// keeps no such list. On iOS, test mode is the APNs sandbox, for every
+// cast: Request.Sandbox and Delivery.Sandbox record it.
 //
 // # Task lifecycle
 //

@@ -83,7 +83,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case pathSend, pathStatus, pathCancel, pathUpload:
 	default:
-		x.answer(plain(http.StatusNotFound, "umengtest: no API at "+r.URL.Path))
+		x.answer(failure(http.StatusNotFound, refuse(CodeNoSuchAPI, "path: %s is not an API of this service", r.URL.Path)))
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -257,15 +257,21 @@ func (s *Server) authenticate(r *http.Request, body []byte, now time.Time, rec *
 	return m, app, nil
 }
 
-// checkTimestamp enforces a timestamp string of 10 (seconds) or 13
-// (milliseconds) digits within TimestampWindow of now.
+// checkTimestamp enforces a timestamp of 10 (seconds) or 13 (milliseconds)
+// digits within TimestampWindow of now. The documentation shows it as a
+// string, and its own examples and SDKs send a JSON number too, so both are
+// accepted: a number must be an integer written in those digits.
 func (s *Server) checkTimestamp(m message, now time.Time) *refusal {
 	if !m.has("timestamp") {
 		return refuse(CodeMissingTimestamp, "timestamp: required")
 	}
 	ts, ok := m.str("timestamp")
 	if !ok {
-		return refuse(CodeBadTimestamp, "timestamp: must be a string of digits")
+		raw := bytes.TrimSpace(m["timestamp"])
+		if len(raw) == 0 || !allDigits(string(raw)) {
+			return refuse(CodeBadTimestamp, "timestamp: must be a string or number of 10 or 13 digits")
+		}
+		ts = string(raw)
 	}
 	if ts == "" {
 		return refuse(CodeMissingTimestamp, "timestamp: required")

@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// Payload size limits of the real service, in bytes of compact JSON.
+// Payload size limits of the real service, in bytes of compact JSON, as
+// its API documentation gives them.
 const (
-	maxAndroidPayload = 1840
+	maxAndroidPayload = 2048
 	maxIOSPayload     = 2012
 )
 
@@ -65,6 +66,9 @@ func checkAndroidPayload(p map[string]any, rec *Request) (content, *refusal) {
 		if s, ok := v.(string); !ok || !isHTTPURL(s) {
 			return content{}, refuse(CodeBadImageURL, "payload.body.img: must be an http or https URL")
 		}
+	}
+	if aerr := checkAndroidBodyExtras(body, rec); aerr != nil {
+		return content{}, aerr
 	}
 	var extras map[string]string
 	if v, present := p["extra"]; present {
@@ -198,6 +202,9 @@ func checkIOSPayload(p map[string]any) (content, *refusal) {
 	}
 	extras, aerr := checkIOSCustom(p)
 	if aerr != nil {
+		return content{}, aerr
+	}
+	if aerr := checkAPSExtras(aps); aerr != nil {
 		return content{}, aerr
 	}
 	silent := false

@@ -24,7 +24,7 @@ type policy struct {
 // checkPolicy validates the optional policy object. start_time only applies
 // to task casts, as on the real service; on a single cast its format is
 // still checked, its value ignored and the field noted in rec.Ignored.
-func (s *Server) checkPolicy(m message, isTask bool, now time.Time, rec *Request) (policy, *refusal) {
+func (s *Server) checkPolicy(platform string, m message, isTask, isMessage bool, now time.Time, rec *Request) (policy, *refusal) {
 	var pol policy
 	if !m.has("policy") {
 		pol.expire = now.Add(defaultExpiry)
@@ -75,6 +75,9 @@ func (s *Server) checkPolicy(m message, isTask bool, now time.Time, rec *Request
 		if !ok || err != nil || i < minMaxSendNum {
 			return pol, refuse(CodeBadMaxSendNum, "policy.max_send_num: must be an integer of at least %d", minMaxSendNum)
 		}
+	}
+	if aerr := checkPolicyExtras(platform, obj, isMessage, rec); aerr != nil {
+		return pol, aerr
 	}
 	if v, present := obj["out_biz_no"]; present {
 		id, ok := v.(string)

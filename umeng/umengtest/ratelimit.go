@@ -14,17 +14,19 @@ type sendLimit struct {
 	max    int
 	window time.Duration
 	label  string
+	code   string // the error_code of a refusal
 }
 
-// sendLimits are the limits by task cast. Single casts (unicast, listcast,
-// customizedcast by alias) are not limited. Broadcast and groupcast are
-// limited in production mode only, because test mode applies to them
-// alone; filecast and customizedcast by file are limited in either mode.
+// sendLimits are the production limits by task cast. Single casts
+// (unicast, listcast, customizedcast by alias) are not limited, and no
+// send in test mode is. The daily broadcast cap is refused with 2012, the
+// code the real service documents for it ("today's broadcasts of this
+// appkey are over the limit"); the others with 2050.
 var sendLimits = map[string]sendLimit{
-	castBroadcast:      {10, 24 * time.Hour, "10 a day"},
-	castGroupcast:      {5, time.Minute, "5 a minute"},
-	castFilecast:       {300, time.Hour, "300 an hour"},
-	castCustomizedcast: {300, time.Hour, "300 an hour"},
+	castBroadcast:      {10, 24 * time.Hour, "10 a day", CodeBroadcastQuota},
+	castGroupcast:      {5, time.Minute, "5 a minute", CodeRateLimited},
+	castFilecast:       {300, time.Hour, "300 an hour", CodeRateLimited},
+	castCustomizedcast: {300, time.Hour, "300 an hour", CodeRateLimited},
 }
 
 // checkRateLocked refuses a task send over its limit. It does not count the
@@ -45,7 +47,7 @@ func (s *Server) checkRateLocked(appKey, kind string, now time.Time) *refusal {
 	}
 	s.sendLog[key] = keep
 	if len(keep) >= lim.max {
-		return refuse(CodeRateLimited, "type: %s is limited to %s", kind, lim.label)
+		return refuse(lim.code, "type: %s is limited to %s", kind, lim.label)
 	}
 	return nil
 }

@@ -26,14 +26,29 @@ type Request struct {
 	TaskID         string         // task_id of a status or cancel request
 	OutBizNo       string         // policy.out_biz_no
 	ProductionMode bool           // production_mode of a send; true when absent, as on the real service
+	Sandbox        bool           // an iOS send in test mode, which goes to the APNs sandbox
 	Payload        map[string]any // payload as sent, numbers as json.Number
 	Policy         map[string]any // policy as sent, numbers as json.Number
+	// Category is the top-level category (0 marketing, 1 service); nil when
+	// absent.
+	Category *int
+	// ChannelProperties, LocalProperties and CallbackParams are those
+	// objects as sent, numbers as json.Number; nil when absent.
+	ChannelProperties map[string]any
+	LocalProperties   map[string]any
+	CallbackParams    map[string]any
 	// Ignored lists the fields of a send that the real service takes
 	// without complaint but without effect, so a test can catch a client
 	// that believes they work: "policy.start_time" on a unicast,
 	// listcast or customizedcast by alias (sent at once), "payload.extra" on
-	// an Android message (never reaches the app) and "filter" on a
-	// groupcast that also has a group_id.
+	// an Android message (never reaches the app), "filter" on a groupcast
+	// that also has a group_id, "channel_properties.channel_activity" and
+	// "policy.notification_closed_filter" on an Android message (they apply
+	// to notifications), "payload.body.add_badge" beside set_badge,
+	// "local_properties.importance" without a category, and on iOS
+	// "category", "channel_properties", "local_properties" and
+	// "policy.notification_closed_filter" (Android fields), as on Android
+	// "policy.apns_collapse_id".
 	Ignored []string
 
 	// StatusCode is the HTTP status answered; 0 when the request ended
@@ -65,6 +80,13 @@ func (r Request) clone() Request {
 	r.Ignored = slices.Clone(r.Ignored)
 	r.Payload = cloneObject(r.Payload)
 	r.Policy = cloneObject(r.Policy)
+	r.ChannelProperties = cloneObject(r.ChannelProperties)
+	r.LocalProperties = cloneObject(r.LocalProperties)
+	r.CallbackParams = cloneObject(r.CallbackParams)
+	if r.Category != nil {
+		c := *r.Category
+		r.Category = &c
+	}
 	return r
 }
 

@@ -89,10 +89,17 @@ func (s *Server) send(app App, m message, now time.Time, rec *Request) (any, *re
 	if aerr != nil {
 		return nil, aerr
 	}
+	// iOS test mode is the APNs sandbox, for every cast type.
+	c.sandbox = app.Platform == PlatformIOS && !rec.ProductionMode
+	rec.Sandbox = c.sandbox
 	if aerr := checkReceipt(m); aerr != nil {
 		return nil, aerr
 	}
-	pol, aerr := s.checkPolicy(m, tg.isTask(typ), now, rec)
+	isMessage := app.Platform == PlatformAndroid && payload["display_type"] == "message"
+	if aerr := checkClassAndChannels(app.Platform, m, isMessage, rec); aerr != nil {
+		return nil, aerr
+	}
+	pol, aerr := s.checkPolicy(app.Platform, m, tg.isTask(typ), isMessage, now, rec)
 	rec.Policy, rec.OutBizNo = pol.raw, pol.outBizNo
 	if aerr != nil {
 		return nil, aerr
@@ -293,10 +300,9 @@ func (s *Server) accept(app App, typ string, tg target, c content, pol policy, n
 		}
 		targets = s.resolveAliasesLocked(app.AppKey, tg.aliasType, lines)
 	}
-	// Test mode applies to broadcast and groupcast only; every other task
-	// cast is a real send and counts against the limits whatever
-	// production_mode says.
-	if rec.ProductionMode || (typ != castBroadcast && typ != castGroupcast) {
+	// The send limits are production limits: a test-mode send of any cast
+	// type is not counted and not refused for them.
+	if rec.ProductionMode {
 		if aerr := s.checkRateLocked(app.AppKey, typ, now); aerr != nil {
 			return nil, aerr
 		}

@@ -64,7 +64,10 @@ func TestSendValidation(t *testing.T) {
 		{name: "appkey unknown", edits: []func(map[string]any){set("appkey", "nosuchapp")}, want: CodeUnknownAppKey},
 		{name: "timestamp missing", edits: []func(map[string]any){set("timestamp", omit{})}, want: CodeMissingTimestamp},
 		{name: "timestamp empty", edits: []func(map[string]any){set("timestamp", "")}, want: CodeMissingTimestamp},
-		{name: "timestamp a number", edits: []func(map[string]any){set("timestamp", now.Unix())}, want: CodeBadTimestamp},
+		{name: "timestamp a fraction", edits: []func(map[string]any){set("timestamp", 1772330400.5)}, want: CodeBadTimestamp},
+		{name: "timestamp a negative number", edits: []func(map[string]any){set("timestamp", -1772330400)}, want: CodeBadTimestamp},
+		{name: "timestamp a boolean", edits: []func(map[string]any){set("timestamp", true)}, want: CodeBadTimestamp},
+		{name: "timestamp a stale number", edits: []func(map[string]any){set("timestamp", now.Add(-11*time.Minute).UnixMilli())}, want: CodeStaleTimestamp},
 		{name: "timestamp not digits", edits: []func(map[string]any){set("timestamp", "yesterday")}, want: CodeBadTimestamp},
 		{name: "timestamp 11 digits", edits: []func(map[string]any){set("timestamp", "17000000000")}, want: CodeBadTimestamp},
 		{name: "timestamp 11 minutes old", edits: []func(map[string]any){set("timestamp", strconv.FormatInt(now.Add(-11*time.Minute).UnixMilli(), 10))}, want: CodeStaleTimestamp},
@@ -175,6 +178,33 @@ func TestSendValidation(t *testing.T) {
 		{name: "receipt_type 4", edits: []func(map[string]any){set("receipt_url", "https://h.example.com"), set("receipt_type", "4")}, want: CodeBadReceiptType},
 		{name: "receipt_type empty", edits: []func(map[string]any){set("receipt_type", "")}, want: CodeBadReceiptType},
 		{name: "max_send_num a string", edits: []func(map[string]any){set("policy.max_send_num", "1000")}, want: CodeBadMaxSendNum},
+
+		// classes, vendor channels and the newer optional fields
+		{name: "category a string", edits: []func(map[string]any){set("category", "1")}, want: CodeBadCategory},
+		{name: "category 2", edits: []func(map[string]any){set("category", 2)}, want: CodeBadCategory},
+		{name: "channel_properties a string", edits: []func(map[string]any){set("channel_properties", "{}")}, want: CodeBadChannelProperties},
+		{name: "channel_activity a number", edits: []func(map[string]any){set("channel_properties", map[string]any{"channel_activity": 1})}, want: CodeBadChannelProperties},
+		{name: "huawei importance HIGH", edits: []func(map[string]any){set("channel_properties", map[string]any{"huawei_channel_importance": "HIGH"})}, want: CodeBadChannelProperties},
+		{name: "vivo_addbadge a boolean", edits: []func(map[string]any){set("channel_properties", map[string]any{"vivo_addbadge": true})}, want: CodeBadChannelProperties},
+		{name: "oppo_notify_level 3", edits: []func(map[string]any){set("channel_properties", map[string]any{"oppo_notify_level": "3", "oppo_category": "IM"})}, want: CodeBadChannelProperties},
+		{name: "oppo_notify_level without category", edits: []func(map[string]any){set("channel_properties", map[string]any{"oppo_notify_level": "1"})}, want: CodeBadChannelProperties},
+		{name: "channel_fcm a number", edits: []func(map[string]any){set("channel_properties", map[string]any{"channel_fcm": 0})}, want: CodeBadChannelProperties},
+		{name: "meizu_msg_type 2", edits: []func(map[string]any){set("channel_properties", map[string]any{"meizu_msg_type": "2"})}, want: CodeBadChannelProperties},
+		{name: "oppo template without id", edits: []func(map[string]any){set("channel_properties", map[string]any{"oppo_private_msg_template": map[string]any{}})}, want: CodeBadChannelProperties},
+		{name: "oppo template a string", edits: []func(map[string]any){set("channel_properties", map[string]any{"oppo_private_msg_template": "t"})}, want: CodeBadChannelProperties},
+		{name: "xiaomi extra a number", edits: []func(map[string]any){set("channel_properties", map[string]any{"xiaomi_extra_properties": map[string]any{"template_id": 1}})}, want: CodeBadChannelProperties},
+		{name: "local_properties a number", edits: []func(map[string]any){set("local_properties", map[string]any{"category": 1})}, want: CodeBadLocalProperties},
+		{name: "callback_params a string", edits: []func(map[string]any){set("callback_params", "push=7")}, want: CodeBadCallbackParams},
+		{name: "big_body over 120 characters", edits: []func(map[string]any){set("payload.body.big_body", strings.Repeat("长", 121))}, want: CodeBadBody},
+		{name: "expand_image not a URL", edits: []func(map[string]any){set("payload.body.expand_image", "e.png")}, want: CodeBadBody},
+		{name: "re_pop a string", edits: []func(map[string]any){set("payload.body.re_pop", "1")}, want: CodeBadBody},
+		{name: "set_badge a string", edits: []func(map[string]any){set("payload.body.set_badge", "1")}, want: CodeBadBody},
+		{name: "iOS badge +x", ios: true, edits: []func(map[string]any){set("payload.aps.badge", "+x")}, want: CodeBadAPS},
+		{name: "iOS badge negative number", ios: true, edits: []func(map[string]any){set("payload.aps.badge", -1)}, want: CodeBadAPS},
+		{name: "iOS interruption-level loud", ios: true, edits: []func(map[string]any){set("payload.aps.interruption-level", "loud")}, want: CodeBadAPS},
+		{name: "notification_closed_filter a string", edits: []func(map[string]any){set("policy.notification_closed_filter", "true")}, want: CodeBadPolicy},
+		{name: "apns_collapse_id over 64 bytes", ios: true, edits: []func(map[string]any){set("policy.apns_collapse_id", strings.Repeat("c", 65))}, want: CodeBadPolicy},
+		{name: "uapp_arg a number", edits: []func(map[string]any){set("policy.uapp_arg", 3)}, want: CodeBadPolicy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,7 +333,23 @@ func TestSendAcceptsDocumentedVariants(t *testing.T) {
 		{name: "string extras", edits: []func(map[string]any){set("payload.extra", map[string]any{"order": "42"})}},
 		{name: "full policy", edits: []func(map[string]any){set("policy", map[string]any{"expire_time": policyTime(now.Add(7 * 24 * time.Hour)), "max_send_num": 1000, "out_biz_no": "b1"})}},
 		{name: "large max_send_num", edits: []func(map[string]any){set("policy.max_send_num", 50000)}},
-		{name: "receipts", edits: []func(map[string]any){set("receipt_url", "https://h.example.com/r"), set("receipt_type", "1"), set("callback_params", "push=7")}},
+		{name: "receipts", edits: []func(map[string]any){set("receipt_url", "https://h.example.com/r"), set("receipt_type", "1"), set("callback_params", map[string]any{"push": 7})}},
+		{name: "category marketing", edits: []func(map[string]any){set("category", 0)}},
+		{name: "category service", edits: []func(map[string]any){set("category", 1)}},
+		{name: "every channel property", edits: []func(map[string]any){set("channel_properties", map[string]any{
+			"channel_activity": "com.example.Push", "main_activity": "com.example.Main", "xiaomi_channel_id": "x",
+			"vivo_category": "IM", "vivo_addbadge": "true", "oppo_channel_id": "o", "oppo_category": "IM", "oppo_notify_level": "16",
+			"huawei_channel_importance": "NORMAL", "huawei_channel_category": "IM", "channel_fcm": "0", "meizu_msg_type": "1",
+			"oppo_private_msg_template": map[string]any{"private_msg_template_id": "t", "private_title_parameters": map[string]any{"a": "b"}},
+			"xiaomi_extra_properties":   map[string]any{"template_id": "t", "template_param": "{}"},
+			"honor_channel_importance":  "LOW",
+		})}},
+		{name: "local properties", edits: []func(map[string]any){set("local_properties", map[string]any{"category": "CATEGORY_PROMO", "importance": "IMPORTANCE_MIN", "channel_id": "c", "channel_name": "n"})}},
+		{name: "new body fields", edits: []func(map[string]any){set("payload.body.big_body", strings.Repeat("长", 120)), set("payload.body.expand_image", "https://example.com/e.png"), set("payload.body.re_pop", 1), set("payload.body.add_badge", -1)}},
+		{name: "new policy fields", edits: []func(map[string]any){set("policy", map[string]any{"notification_closed_filter": true, "uapp_arg": "plan"})}},
+		{name: "iOS relative badge", ios: true, edits: []func(map[string]any){set("payload.aps.badge", "+1"), set("payload.aps.interruption-level", "time-sensitive")}},
+		{name: "iOS clearing badge", ios: true, edits: []func(map[string]any){set("payload.aps.badge", "")}},
+		{name: "iOS collapse id", ios: true, edits: []func(map[string]any){set("policy", map[string]any{"apns_collapse_id": strings.Repeat("c", 64), "uapp_arg": "plan"})}},
 		{name: "start_time ignored on unicast", edits: []func(map[string]any){set("policy.start_time", policyTime(now.Add(-time.Hour)))}},
 		{name: "iOS alert string", ios: true, edits: []func(map[string]any){set("payload.aps", map[string]any{"alert": "hi", "badge": 1, "sound": "default"})}},
 		{name: "iOS silent push", ios: true, edits: []func(map[string]any){set("payload.aps", map[string]any{"content-available": 1})}},
@@ -362,9 +408,10 @@ func TestSendRecordsTheRequest(t *testing.T) {
 
 	deliveries := f.srv.Deliveries()
 	require.Len(t, deliveries, 1)
+	assert.True(t, got.Sandbox, "iOS test mode is the APNs sandbox")
 	assert.Equal(t, Delivery{
 		AppKey: f.ios.AppKey, Token: token, ID: got.ID, Type: castUnicast, OutBizNo: "biz-1",
-		Title: "Hello", Text: "World", At: start,
+		Title: "Hello", Text: "World", Sandbox: true, At: start,
 	}, deliveries[0])
 }
 
@@ -401,7 +448,7 @@ func TestSendRateLimits(t *testing.T) {
 		f.mustSend(f.android, broadcast)
 	}
 	r := f.send(f.android, broadcast)
-	assert.Equal(t, CodeRateLimited, r.code())
+	assert.Equal(t, CodeBroadcastQuota, r.code(), "the daily broadcast cap has its own code")
 
 	// Test mode is not limited, nor is the other app.
 	testMode := map[string]any{"type": "broadcast", "payload": note("t", "x"), "production_mode": "false"}
@@ -576,19 +623,22 @@ func TestSendDeliversCustomAndExtras(t *testing.T) {
 	}
 }
 
-// TestSendFilecastLimitedInTestMode checks that test mode, which covers
-// broadcast and groupcast only, does not lift the filecast limit.
-func TestSendFilecastLimitedInTestMode(t *testing.T) {
+// TestSendFileLimitsInProductionOnly checks that the file cast limits
+// apply to production sends, and that test-mode sends neither count nor
+// are refused.
+func TestSendFileLimitsInProductionOnly(t *testing.T) {
 	f := newFixture(t)
 	fileID := f.upload(f.android, AndroidToken("fl")).str("file_id")
 	aliasFile := f.upload(f.android, "u1").str("file_id")
-	filecast := map[string]any{"type": "filecast", "file_id": fileID, "payload": note("t", "x"), "production_mode": "false"}
+	filecast := map[string]any{"type": "filecast", "file_id": fileID, "payload": note("t", "x")}
+	testFilecast := map[string]any{"type": "filecast", "file_id": fileID, "payload": note("t", "x"), "production_mode": "false"}
 	for range 300 {
 		f.mustSend(f.android, filecast)
 	}
 	assert.Equal(t, CodeRateLimited, f.send(f.android, filecast).code())
+	f.mustSend(f.android, testFilecast)
 
-	byFile := map[string]any{"type": "customizedcast", "alias_type": "uid", "file_id": aliasFile, "payload": note("t", "x"), "production_mode": "false"}
+	byFile := map[string]any{"type": "customizedcast", "alias_type": "uid", "file_id": aliasFile, "payload": note("t", "x")}
 	for range 300 {
 		f.mustSend(f.android, byFile)
 	}
@@ -596,4 +646,78 @@ func TestSendFilecastLimitedInTestMode(t *testing.T) {
 
 	f.clock.Advance(time.Hour)
 	f.mustSend(f.android, filecast)
+
+	// Test-mode sends did not use up any of the allowance.
+	other := newFixture(t)
+	otherFile := other.upload(other.android, AndroidToken("fl")).str("file_id")
+	for range 400 {
+		other.mustSend(other.android, map[string]any{"type": "filecast", "file_id": otherFile, "payload": note("t", "x"), "production_mode": "false"})
+	}
+	other.mustSend(other.android, map[string]any{"type": "filecast", "file_id": otherFile, "payload": note("t", "x")})
+}
+
+// TestSendTimestampNumber checks that a JSON number timestamp, in seconds
+// or milliseconds, is accepted as the string form is.
+func TestSendTimestampNumber(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	for _, ts := range []int64{now.Unix(), now.UnixMilli()} {
+		body := unicast(f.android, AndroidToken("num"))
+		body["timestamp"] = ts
+		f.mustSend(f.android, body)
+	}
+	assert.Equal(t, 2, f.srv.DeliveryCount(AndroidToken("num")))
+}
+
+// TestSendSandbox checks that iOS test-mode sends are recorded as APNs
+// sandbox sends, and Android test-mode and iOS production sends are not.
+func TestSendSandbox(t *testing.T) {
+	f := newFixture(t)
+	ios, android := IOSToken("sb"), AndroidToken("sb")
+	f.mustSend(f.ios, map[string]any{"type": "unicast", "device_tokens": ios, "payload": alert("t", "x"), "production_mode": "false"})
+	f.mustSend(f.ios, map[string]any{"type": "unicast", "device_tokens": ios, "payload": alert("t", "x")})
+	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": android, "payload": note("t", "x"), "production_mode": "false"})
+	d := f.srv.Deliveries()
+	require.Len(t, d, 3)
+	assert.True(t, d[0].Sandbox)
+	assert.False(t, d[1].Sandbox)
+	assert.False(t, d[2].Sandbox)
+}
+
+// TestSendRecordsVendorFields checks that the class, channel and local
+// properties and callback params are recorded as sent, and that the
+// fields the service would not act on are noted as ignored.
+func TestSendRecordsVendorFields(t *testing.T) {
+	f := newFixture(t)
+	f.mustSend(f.android, map[string]any{
+		"type": "unicast", "device_tokens": AndroidToken("v"), "payload": note("t", "x"), "category": 1,
+		"channel_properties": map[string]any{"channel_activity": "com.example.Push", "oppo_notify_level": "2", "oppo_category": "IM"},
+		"local_properties":   map[string]any{"importance": "IMPORTANCE_MIN"},
+		"callback_params":    map[string]any{"push": 7},
+	})
+	r := f.srv.Sends()[0]
+	require.NotNil(t, r.Category)
+	assert.Equal(t, 1, *r.Category)
+	assert.Equal(t, map[string]any{"channel_activity": "com.example.Push", "oppo_notify_level": "2", "oppo_category": "IM"}, r.ChannelProperties)
+	assert.Equal(t, map[string]any{"importance": "IMPORTANCE_MIN"}, r.LocalProperties)
+	assert.Equal(t, map[string]any{"push": json.Number("7")}, r.CallbackParams)
+	assert.Equal(t, []string{"local_properties.importance"}, r.Ignored)
+
+	f.srv.Reset()
+	f.mustSend(f.android, map[string]any{
+		"type": "unicast", "device_tokens": AndroidToken("v"),
+		"payload":            map[string]any{"display_type": "message", "body": map[string]any{"custom": "c"}},
+		"channel_properties": map[string]any{"channel_activity": "com.example.Push"},
+		"policy":             map[string]any{"notification_closed_filter": true},
+	})
+	assert.Equal(t, []string{"channel_properties.channel_activity", "policy.notification_closed_filter"}, f.srv.Sends()[0].Ignored)
+
+	f.srv.Reset()
+	f.mustSend(f.ios, map[string]any{
+		"type": "unicast", "device_tokens": IOSToken("v"), "payload": alert("t", "x"), "category": 0,
+		"channel_properties": map[string]any{"xiaomi_channel_id": "x"},
+	})
+	r = f.srv.Sends()[0]
+	assert.Equal(t, []string{"category", "channel_properties"}, r.Ignored, "Android-only fields on iOS")
+	assert.Nil(t, f.srv.Sends()[0].LocalProperties)
 }

@@ -152,6 +152,15 @@ func TestRouting(t *testing.T) {
 	require.Len(t, recs, len(tests), "every request is recorded")
 	assert.Equal(t, "/api/push", recs[0].Path)
 	assert.Equal(t, http.StatusNotFound, recs[0].StatusCode)
+	assert.Equal(t, CodeNoSuchAPI, recs[0].Code)
+
+	// An unknown path is answered as the service answers errors: JSON
+	// with ret FAIL and an error code, on HTTP 404.
+	r := f.post(f.android, "/api/nope", f.fields(f.android, nil))
+	assert.Equal(t, http.StatusNotFound, r.status)
+	assert.Equal(t, "FAIL", r.Ret)
+	assert.Equal(t, CodeNoSuchAPI, r.code())
+	assert.Contains(t, string(r.raw), "/api/nope")
 }
 
 func TestLoggingKeepsSecrets(t *testing.T) {

@@ -1,0 +1,258 @@
+package umeng
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+// sentTop sends r through a harness and returns the top-level fields of
+// the body sent.
+func sentTop(t *testing.T, h *harness, r *provider.Request) map[string]any {
+	t.Helper()
+	h.respond("/api/send", http.StatusOK, okMsg)
+	_, err := h.client.Send(context.Background(), r)
+	require.NoError(t, err)
+	calls := h.requests()
+	require.NotEmpty(t, calls)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(calls[len(calls)-1].body, &body))
+	return body
+}
+
+// TestClassOnTheWire checks the mapping of provider.Class to Umeng's
+// category and the Huawei importance, and that an explicit importance wins.
+func TestClassOnTheWire(t *testing.T) {
+	tests := []struct {
+		name       string
+		platform   provider.Platform
+		class      provider.Class
+		importance HuaweiImportance // explicit Options value
+		category   any              // nil: absent
+		huawei     any              // nil: absent
+	}{
+		{"android unset", provider.Android, "", "", nil, nil},
+		{"android marketing", provider.Android, provider.ClassMarketing, "", float64(0), "LOW"},
+		{"android service", provider.Android, provider.ClassService, "", float64(1), "NORMAL"},
+		{"android explicit importance wins", provider.Android, provider.ClassMarketing, HuaweiImportanceNormal, float64(0), "NORMAL"},
+		{"android explicit importance without class", provider.Android, "", HuaweiImportanceLow, nil, "LOW"},
+		{"ios marketing sends nothing", provider.IOS, provider.ClassMarketing, "", nil, nil},
+		{"ios service sends nothing", provider.IOS, provider.ClassService, "", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := unicast(tt.platform)
+			r.Notification.Class = tt.class
+			r.Overrides = map[string]any{Name: &Options{ChannelProperties: ChannelProperties{HuaweiChannelImportance: tt.importance}}}
+			body := sentTop(t, newHarness(t), r)
+			assert.Equal(t, tt.category, body["category"])
+			var huawei any
+			if cp, ok := body["channel_properties"].(map[string]any); ok {
+				huawei = cp["huawei_channel_importance"]
+			}
+			assert.Equal(t, tt.huawei, huawei)
+		})
+	}
+}
+
+// TestClassRefused checks that an unknown class is refused before the
+// network, by Validate and Send alike.
+func TestClassRefused(t *testing.T) {
+	r := unicast(provider.Android)
+	r.Notification.Class = "urgent"
+	newHarness(t).requireRefused(t, r, "notification.class")
+}
+
+// TestNotificationOnlyFieldsLeaveMessages checks that channel_activity and
+// notification_closed_filter, which Umeng applies to notifications only,
+// are left out of a message, so App defaults do not break silent pushes.
+func TestNotificationOnlyFieldsLeaveMessages(t *testing.T) {
+	r := unicast(provider.Android)
+	r.Notification.Silent = true
+	r.Notification.Class = provider.ClassService
+	r.Overrides = map[string]any{Name: &Options{
+		ChannelProperties:        ChannelProperties{ChannelActivity: "com.example.PushActivity", XiaomiChannelID: "orders"},
+		NotificationClosedFilter: boolPtr(true),
+	}}
+	body := sentTop(t, newHarness(t), r)
+	assert.Equal(t, map[string]any{"xiaomi_channel_id": "orders", "huawei_channel_importance": "NORMAL"}, body["channel_properties"])
+	assert.NotContains(t, body, "policy")
+	assert.Equal(t, float64(1), body["category"])
+}
+
+// TestBadgesOnTheWire checks Android badges as Umeng's own channel takes
+// them (any number) and iOS badges as numbers or Umeng's strings.
+func TestBadgesOnTheWire(t *testing.T) {
+	payloadOf := func(t *testing.T, r *provider.Request) map[string]any {
+		body := sentTop(t, newHarness(t), r)
+		return body["payload"].(map[string]any)
+	}
+	t.Run("android", func(t *testing.T) {
+		for _, n := range []int{-1, 0, 150} {
+			r := unicast(provider.Android)
+			r.Overrides = map[string]any{Name: &Options{SetBadge: intPtr(n)}}
+			assert.Equal(t, float64(n), payloadOf(t, r)["body"].(map[string]any)["set_badge"])
+		}
+	})
+	t.Run("ios", func(t *testing.T) {
+		for _, s := range []string{"3", "+1", "-2", ""} {
+			r := unicast(provider.IOS)
+			r.Overrides = map[string]any{Name: &Options{IOSBadge: strPtr(s)}}
+			assert.Equal(t, s, payloadOf(t, r)["aps"].(map[string]any)["badge"], "badge %q", s)
+		}
+		r := unicast(provider.IOS)
+		r.Notification.Badge = intPtr(4)
+		assert.Equal(t, float64(4), payloadOf(t, r)["aps"].(map[string]any)["badge"])
+	})
+}
+
+// TestOptionsJSONRoundTrip checks that Options survives encoding/json, so
+// the Service can store it with a push message.
+func TestOptionsJSONRoundTrip(t *testing.T) {
+	full := Options{
+		DisplayType: DisplayNotification, AfterOpen: AfterOpenCustom, URL: "https://e.example.com/a",
+		Activity: "com.example.A", Custom: json.RawMessage(`{"screen":"order","id":42}`),
+		Ticker: "t", Icon: "ic", LargeIcon: "ic_large", Img: "https://img.example.com/a.png",
+		BigBody: "big", ExpandImage: "https://img.example.com/b.png", RePop: boolPtr(false),
+		BuilderID: intPtr(0), PlayVibrate: boolPtr(true), PlayLights: boolPtr(false), PlaySound: boolPtr(true),
+		SetBadge: intPtr(-1), AddBadge: intPtr(2),
+		ChannelProperties: ChannelProperties{
+			ChannelActivity: "com.example.P", MainActivity: "com.example.M", XiaomiChannelID: "x",
+			XiaomiExtraProperties: map[string]string{"template_id": "1"}, HuaweiChannelImportance: HuaweiImportanceLow,
+			HuaweiChannelCategory: "MARKETING", OppoChannelID: "o", OppoCategory: "NEWS", OppoNotifyLevel: OppoNotifyAll,
+			OppoPrivateMsgTemplate: &OppoPrivateMsgTemplate{TemplateID: "t", TitleParameters: map[string]string{"a": "b"}},
+			VivoCategory:           "NEWS", VivoAddBadge: boolPtr(false), MeizuMsgType: intPtr(0), ChannelFCM: boolPtr(true),
+			Extra: map[string]string{"honor_channel_importance": "LOW"},
+		},
+		LocalProperties:          LocalProperties{Category: "CATEGORY_PROMO", Importance: "IMPORTANCE_MIN", ChannelID: "c", ChannelName: "n"},
+		NotificationClosedFilter: boolPtr(false), MiPush: true, MiActivity: "com.example.Mi",
+		ContentAvailable: true, InterruptionLevel: InterruptionCritical, IOSBadge: strPtr(""),
+		APNsCollapseID: "c1", IOSKeys: map[string]json.RawMessage{"k": json.RawMessage(`"v"`)},
+		MaxSendNum: 1000, UappArg: "plan", ReceiptURL: "https://h.example.com", ReceiptType: ReceiptClick,
+		CallbackParams: json.RawMessage(`{"push":7}`),
+	}
+	for name, o := range map[string]Options{"zero": {}, "full": full} {
+		t.Run(name, func(t *testing.T) {
+			b, err := json.Marshal(o)
+			require.NoError(t, err)
+			var back Options
+			require.NoError(t, json.Unmarshal(b, &back))
+			assert.Equal(t, o, back)
+		})
+	}
+	b, err := json.Marshal(Options{})
+	require.NoError(t, err)
+	assert.Equal(t, `{}`, string(b), "unset fields are left out")
+	b, err = json.Marshal(Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.P"}, BigBody: "x"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"big_body":"x","channel_properties":{"channel_activity":"com.example.P"}}`, string(b),
+		"JSON names are the field paths errors use")
+}
+
+// TestMergeOptions checks the merge rules of App.Defaults field by field.
+func TestMergeOptions(t *testing.T) {
+	def := &Options{
+		AfterOpen: AfterOpenActivity, Activity: "com.example.Default", SetBadge: intPtr(1),
+		PlaySound: boolPtr(false), MiPush: true,
+		ChannelProperties: ChannelProperties{
+			ChannelActivity: "com.example.Push", XiaomiChannelID: "default",
+			Extra: map[string]string{"a": "def", "b": "def"},
+		},
+		LocalProperties: LocalProperties{Category: "CATEGORY_PROMO"},
+		IOSKeys:         map[string]json.RawMessage{"k": json.RawMessage(`"def"`)},
+	}
+	req := &Options{
+		Activity: "com.example.Request", AddBadge: intPtr(2), PlaySound: boolPtr(true),
+		ChannelProperties: ChannelProperties{XiaomiChannelID: "request", Extra: map[string]string{"b": "req", "c": "req"}},
+		LocalProperties:   LocalProperties{ChannelID: "orders"},
+	}
+	got := mergeOptions(def, req)
+	assert.Equal(t, AfterOpenActivity, got.AfterOpen, "unset in the request: the default")
+	assert.Equal(t, "com.example.Request", got.Activity, "set in the request: the request's")
+	assert.Nil(t, got.SetBadge, "a request badge replaces the default badge choice whole")
+	assert.Equal(t, intPtr(2), got.AddBadge)
+	assert.Equal(t, boolPtr(true), got.PlaySound)
+	assert.True(t, got.MiPush)
+	assert.Equal(t, "com.example.Push", got.ChannelProperties.ChannelActivity, "nested fields merge one by one")
+	assert.Equal(t, "request", got.ChannelProperties.XiaomiChannelID)
+	assert.Equal(t, map[string]string{"a": "def", "b": "req", "c": "req"}, got.ChannelProperties.Extra, "maps merge key by key")
+	assert.Equal(t, LocalProperties{Category: "CATEGORY_PROMO", ChannelID: "orders"}, got.LocalProperties)
+	assert.Equal(t, def.IOSKeys, got.IOSKeys)
+
+	// Neither input changed.
+	assert.Equal(t, map[string]string{"a": "def", "b": "def"}, def.ChannelProperties.Extra)
+	assert.Equal(t, map[string]string{"b": "req", "c": "req"}, req.ChannelProperties.Extra)
+	assert.Equal(t, intPtr(1), def.SetBadge)
+}
+
+// TestAppDefaults checks that App.Defaults reach every send of the app,
+// under the request's own Options, through Send and Validate alike.
+func TestAppDefaults(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Android.Defaults = Options{ChannelProperties: ChannelProperties{
+			ChannelActivity: "com.example.PushActivity", MainActivity: "com.example.MainActivity",
+		}}
+		c.IOS.Defaults = Options{IOSBadge: strPtr("+1")}
+	})
+
+	body := sentTop(t, h, unicast(provider.Android))
+	assert.Equal(t, map[string]any{"channel_activity": "com.example.PushActivity", "main_activity": "com.example.MainActivity"},
+		body["channel_properties"])
+
+	r := unicast(provider.Android)
+	r.Overrides = map[string]any{Name: Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.Other"}}}
+	body = sentTop(t, h, r)
+	assert.Equal(t, map[string]any{"channel_activity": "com.example.Other", "main_activity": "com.example.MainActivity"},
+		body["channel_properties"], "the request wins")
+
+	body = sentTop(t, h, unicast(provider.IOS))
+	assert.Equal(t, "+1", body["payload"].(map[string]any)["aps"].(map[string]any)["badge"])
+	r = unicast(provider.IOS)
+	r.Notification.Badge = intPtr(0)
+	body = sentTop(t, h, r)
+	assert.Equal(t, float64(0), body["payload"].(map[string]any)["aps"].(map[string]any)["badge"],
+		"a default relative badge yields to the request's absolute one")
+
+	// A request that breaks a merged rule is refused like its own.
+	r = unicast(provider.Android)
+	r.Overrides = map[string]any{Name: &Options{ChannelProperties: ChannelProperties{MainActivity: "bad name"}}}
+	h2 := newHarness(t, func(c *Config) {
+		c.Android.Defaults = Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.P"}}
+	})
+	h2.requireRefused(t, r, "overrides.umeng.channel_properties.main_activity")
+}
+
+// TestAppDefaultsChecked checks that New refuses Defaults no send could
+// use, naming the field under the platform's defaults.
+func TestAppDefaultsChecked(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*Config)
+		field string
+	}{
+		{"android activity with a space", func(c *Config) {
+			c.Android.Defaults.ChannelProperties.ChannelActivity = "com.example. P"
+		}, "android.defaults.channel_properties.channel_activity"},
+		{"android go_url without url", func(c *Config) { c.Android.Defaults.AfterOpen = AfterOpenURL }, "android.defaults.url"},
+		{"ios interruption level", func(c *Config) { c.IOS.Defaults.InterruptionLevel = "loud" }, "ios.defaults.interruption_level"},
+		{"ios uapp arg in test mode", func(c *Config) { c.TestMode = true; c.IOS.Defaults.UappArg = "plan" }, "ios.defaults.uapp_arg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{
+				Android: App{AppKey: androidKey, AppMasterSecret: androidSecret},
+				IOS:     App{AppKey: iosKey, AppMasterSecret: iosSecret},
+			}
+			tt.edit(&cfg)
+			_, err := New(cfg)
+			require.Error(t, err)
+			assert.Equal(t, tt.field, provider.FieldOf(err))
+		})
+	}
+}
