@@ -33,11 +33,16 @@ func Summarize(platform string, ds []Delivery) PlatformSummary {
 	if len(mine) == 0 {
 		return PlatformSummary{}
 	}
-	sort.Slice(mine, func(i, j int) bool {
+	// Seq numbers the deliveries of a provider; ID only orders what other
+	// programs may have numbered twice, the same way on every store.
+	sort.SliceStable(mine, func(i, j int) bool {
 		if mine[i].Provider != mine[j].Provider {
 			return mine[i].Provider < mine[j].Provider
 		}
-		return mine[i].Seq < mine[j].Seq
+		if mine[i].Seq != mine[j].Seq {
+			return mine[i].Seq < mine[j].Seq
+		}
+		return mine[i].ID < mine[j].ID
 	})
 	s := PlatformSummary{IsSend: true}
 	var tokens, ids []string

@@ -53,9 +53,12 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 	for i, d := range stored {
 		values[i] = *d
 	}
-	msg.IOS = registry.Summarize(registry.PlatformIOS, values)
-	msg.Android = registry.Summarize(registry.PlatformAndroid, values)
 	s.messages[msg.ID] = &msg
+	for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
+		*msg.Summary(p) = registry.Summarize(p, values)
+		t := registry.NewTally(p, values)
+		s.tallies[tallyKey{msg.ID, p}] = &t
+	}
 	if msg.DedupeKey != "" {
 		s.messageByDedupe[msg.DedupeKey] = msg.ID
 	}
@@ -203,8 +206,9 @@ func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error 
 		return wrap(op, err)
 	}
 	now := s.stamp()
+	old := *row
 	finish(row, d, d.State, now)
-	s.summarize(row.PushMessageID, row.Platform, now)
+	s.recount(&old, row, now)
 	return nil
 }
 
@@ -236,11 +240,39 @@ func finish(row, d *registry.Delivery, state registry.DeliveryState, now time.Ti
 	row.UpdatedAt = now
 }
 
-// summarize refreshes the summary of platform of message id. The caller
-// holds s.mu.
+// summarize refreshes the summary of platform of message id from all its
+// deliveries, tokens included, and computes its tally anew: what a split
+// does. The caller holds s.mu.
 func (s *Store) summarize(id int64, platform string, now time.Time) {
 	msg := s.messages[id]
-	*msg.Summary(platform) = registry.Summarize(platform, s.deliveryValues(id))
+	values := s.deliveryValues(id)
+	*msg.Summary(platform) = registry.Summarize(platform, values)
+	t := registry.NewTally(platform, values)
+	s.tallies[tallyKey{id, platform}] = &t
+	msg.UpdatedAt = now
+}
+
+// recount brings the summary of row's platform up to date with row, which
+// changed from old, through the message's tally: the other deliveries are
+// read only when the tally cannot follow the change (registry.Tally.Update),
+// and their tokens never are, since a finish does not change the summary's
+// DeviceTokens. The caller holds s.mu.
+func (s *Store) recount(old, row *registry.Delivery, now time.Time) {
+	msg := s.messages[row.PushMessageID]
+	key := tallyKey{row.PushMessageID, row.Platform}
+	t := s.tallies[key]
+	if t == nil || !t.Update(old, row) {
+		stored := s.deliveriesByMessage[row.PushMessageID]
+		values := make([]registry.Delivery, len(stored))
+		for i, d := range stored {
+			values[i] = *d // shares the tokens: NewTally does not read them
+		}
+		nt := registry.NewTally(row.Platform, values)
+		t = &nt
+		s.tallies[key] = t
+	}
+	sum := msg.Summary(row.Platform)
+	*sum = t.Summary(sum.DeviceTokens)
 	msg.UpdatedAt = now
 }
 

@@ -48,6 +48,9 @@ type Store struct {
 	deliveryByID        map[int64]*registry.Delivery
 	deliveriesByMessage map[int64][]*registry.Delivery
 	idempotencyKeys     map[string]bool
+	// tallies keeps each message's summary current without re-reading its
+	// deliveries (see registry.Tally).
+	tallies map[tallyKey]*registry.Tally
 
 	// center is ordered by ID, like links.
 	center     []*registry.CenterMessage
@@ -55,6 +58,12 @@ type Store struct {
 }
 
 type deviceKey struct{ platform, uuid string }
+
+// tallyKey names the tally of one platform of a push message.
+type tallyKey struct {
+	message  int64
+	platform string
+}
 
 type linkKey struct {
 	userNum  string
@@ -84,6 +93,7 @@ func New(cfg Config) (*Store, error) {
 		deliveryByID:        map[int64]*registry.Delivery{},
 		deliveriesByMessage: map[int64][]*registry.Delivery{},
 		idempotencyKeys:     map[string]bool{},
+		tallies:             map[tallyKey]*registry.Tally{},
 		centerByID:          map[int64]*registry.CenterMessage{},
 	}, nil
 }

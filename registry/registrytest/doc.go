@@ -13,7 +13,7 @@
 //	}
 //
 // Run groups its subtests by repository (Devices, Targets, PushMessages,
-// Deliveries, Splits, Identifiers, CenterMessages, Concurrency) and names
+// Deliveries, Splits, Summaries, Identifiers, CenterMessages, Concurrency) and names
 // each after the rule it proves, so a failure reads as the semantic the
 // store broke, for example Deliveries/FinishWithStaleToken or
 // Targets/HostileUserNumsMatchLiterally.
@@ -48,6 +48,12 @@
 //     once, Ret from the parts); parts created claimed are held until their
 //     lease ends, the others are due at once; a stale claim, a repeated or
 //     stored idempotency key and invalid parts write nothing.
+//   - Summaries: a push of 60 deliveries of 50 tokens, finished one by one
+//     in every way (accepted and polled, done, failed, rate-limited and
+//     resent, split), keeps both platforms' summary columns equal to
+//     registry.Summarize of its deliveries after every write; so does a
+//     message whose running account the store lost (Factory.ForgetTallies:
+//     rows written before the store kept one).
 //   - Identifiers: trailing spaces are not part of a uuid, user_num,
 //     push_platform, dedupe_key, idempotency_key or token, leading ones
 //     are; DisableTokens reads its platform argument like stored platforms;

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // BenchmarkClaimCenterMessages measures one claim of a batch of 100 due
@@ -57,6 +58,69 @@ func BenchmarkClaimCenterMessages(b *testing.B) {
 				}
 				b.StopTimer()
 				finish(rows)
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkFinishDelivery measures one FinishDelivery of a push to 200,000
+// devices: 400 deliveries of 500 tokens on one platform (issue #9). Each
+// finish records a poll outcome of one delivery; between finishes (outside
+// the timer) the delivery is claimed again by hand. Recording an outcome
+// must cost the same whatever the size of the push.
+func BenchmarkFinishDelivery(b *testing.B) {
+	const deliveries, tokens = 400, 500
+	for _, d := range dbtest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			db, _ := dbtest.Open(b, d)
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := s.Migrate(ctx); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+			lease := now.Add(time.Hour)
+			ds := make([]*registry.Delivery, deliveries)
+			for i := range ds {
+				ts := make([]string, tokens)
+				for j := range ts {
+					ts[j] = fmt.Sprintf("tok%040d", i*tokens+j)
+				}
+				ds[i] = &registry.Delivery{Provider: "umeng", Platform: registry.PlatformAndroid, Seq: i,
+					Audience: registry.AudienceTokens, Tokens: ts, IdempotencyKey: fmt.Sprint("bench-", i),
+					State: registry.DeliveryPending, NextAttemptAt: now, ClaimToken: fmt.Sprint("claim-", i), LeaseUntil: &lease}
+			}
+			m := registry.PushMessage{Title: "bench", Content: "c", PushType: registry.PushTypeUsers}
+			if err := s.CreatePushMessage(ctx, &m, ds); err != nil {
+				b.Fatal(err)
+			}
+			reclaim, err := db.Prepare(rebindTest(d, "UPDATE sys_push_deliveries SET claim_token = ? WHERE id = ?"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer reclaim.Close()
+			b.ResetTimer()
+			n := 0
+			for b.Loop() {
+				i := n % deliveries
+				n++
+				out := *ds[i]
+				out.Tokens = nil
+				out.State, out.Pollable, out.VendorState = registry.DeliveryAccepted, true, "queued"
+				out.ReceiptID, out.Ret, out.Response = fmt.Sprint("uf-", i), registry.RetSuccess, `{"ret":"SUCCESS"}`
+				sent := now.Add(time.Duration(n) * time.Millisecond)
+				out.SentAt, out.NextAttemptAt = &sent, now.Add(time.Minute)
+				if err := s.FinishDelivery(ctx, &out); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if _, err := reclaim.Exec(ds[i].ClaimToken, ds[i].ID); err != nil {
+					b.Fatal(err)
+				}
 				b.StartTimer()
 			}
 		})

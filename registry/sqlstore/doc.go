@@ -20,9 +20,11 @@
 // send_at/attempts/next_attempt_at/claim_token/lease_until on
 // sys_message_center, the outbox table sys_push_deliveries (one row per
 // vendor call, whose per-platform registry.Summarize is what the brief's
-// ios_* and android_* columns show), the lock table sys_push_token_locks
-// (one row per registered push token, see RegisterDevice), and indexes.
-// The brief's two ops
+// ios_* and android_* columns show), the running accounts behind those
+// columns (ios_tally and android_tally, registry.Tally as JSON, so that a
+// finish updates the summary without reading the other deliveries or any
+// tokens), the lock table sys_push_token_locks (one row per registered
+// push token, see RegisterDevice), and indexes. The brief's two ops
 // queries run unchanged on MySQL/MariaDB and SQLite. sys_users belongs to
 // the host: MigrateUsers creates the brief's version for hosts that want
 // it, and push never reads it.
@@ -94,12 +96,12 @@
 // the unique key, the second's upsert waiting for the first and updating
 // its row (one id is drawn for the lost race), without an error or a
 // deadlock. SplitDelivery takes the locks of FinishDelivery. FinishDelivery locks the
-// push message row while it writes the delivery and the refreshed summary,
-// so concurrent finishes of one message never leave a stale summary. A
-// transaction the database aborts to break a deadlock or a serialization
-// failure is run again, with a short randomized backoff, up to ten times,
-// when the Store owns it: callers do not see such errors for bursts of
-// contention.
+// push message row while it writes the delivery and the summary updated
+// from the row's tally, so concurrent finishes of one message take turns
+// and never leave a stale summary. A transaction the database aborts to
+// break a deadlock or a serialization failure is run again, with a short
+// randomized backoff, up to ten times, when the Store owns it: callers do
+// not see such errors for bursts of contention.
 //
 // # Migrations
 //

@@ -22,7 +22,7 @@ func versions(rows [][]string) []string {
 	return out
 }
 
-var wantVersions = []string{"push/1 0001_brief_tables", "push/2 0002_push_additions", "push/3 0003_token_locks"}
+var wantVersions = []string{"push/1 0001_brief_tables", "push/2 0002_push_additions", "push/3 0003_token_locks", "push/4 0004_summary_tallies"}
 
 // TestMigrateIsIdempotent: Migrate and MigrateUsers record each migration
 // once, and running them again changes nothing.
@@ -76,7 +76,23 @@ func TestMigrateConcurrently(t *testing.T) {
 			require.NoError(t, err, "instance %d", i)
 		}
 		_, rows := queryStrings(t, db, "SELECT component, version, COUNT(*) FROM push_schema_migrations GROUP BY component, version ORDER BY component, version")
-		assert.Equal(t, [][]string{{"push", "1", "1"}, {"push", "2", "1"}, {"push", "3", "1"}, {"users", "1", "1"}}, rows)
+		assert.Equal(t, [][]string{{"push", "1", "1"}, {"push", "2", "1"}, {"push", "3", "1"}, {"push", "4", "1"}, {"users", "1", "1"}}, rows)
+	})
+}
+
+// TestMigrateAppliesAnUnrecordedLowerVersion: a database that has a
+// version recorded but not one below it (a migration added by a later
+// build with a lower number) gets the missing one applied, once.
+func TestMigrateAppliesAnUnrecordedLowerVersion(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		_, err := db.ExecContext(t.Context(), rebindTest(d, "DELETE FROM push_schema_migrations WHERE component = ? AND version = ?"), "push", 2)
+		require.NoError(t, err)
+
+		require.NoError(t, s.Migrate(t.Context()))
+
+		_, rows := queryStrings(t, db, "SELECT component, version, name FROM push_schema_migrations ORDER BY component, version")
+		assert.Equal(t, wantVersions, versions(rows))
 	})
 }
 

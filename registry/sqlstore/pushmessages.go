@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,33 @@ func summarySet(platform string) string {
 	}
 	fmt.Fprintf(&b, ", is_send_%s = ?", platform)
 	return b.String()
+}
+
+// outcomeArgs are the values of one platform's summary columns other
+// than device_tokens, in the order of outcomeSet: what a finish changes.
+func outcomeArgs(p registry.PlatformSummary) []any {
+	return summaryArgs(p)[1:]
+}
+
+// outcomeSet is the SET list of one platform's summary columns other than
+// device_tokens, and of its tally. platform is "ios" or "android", checked
+// by the callers.
+func outcomeSet(platform string) string {
+	var b strings.Builder
+	for _, c := range []string{"task_id", "ret", "status", "response", "timestamp"} {
+		fmt.Fprintf(&b, "%s_%s = ?, ", platform, c)
+	}
+	fmt.Fprintf(&b, "is_send_%s = ?, %s_tally = ?", platform, platform)
+	return b.String()
+}
+
+// encodeTally is the value of a tally column.
+func encodeTally(t registry.Tally) (string, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return "", fmt.Errorf("encode tally: %w", err)
+	}
+	return string(b), nil
 }
 
 const deliveryColumns = `id, push_message_id, provider, platform, seq, audience, tokens, idempotency_key, state,
@@ -152,7 +181,22 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 				return err
 			}
 		}
-		return nil
+		// The tallies order deliveries by id too: computed once the ids
+		// are known.
+		withIDs := slices.Clone(stored)
+		for i := range withIDs {
+			withIDs[i].ID = ids[i]
+		}
+		var tallies []any
+		for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
+			enc, err := encodeTally(registry.NewTally(p, withIDs))
+			if err != nil {
+				return err
+			}
+			tallies = append(tallies, enc)
+		}
+		_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET ios_tally = ?, android_tally = ? WHERE id = ?", append(tallies, msgID)...)
+		return step("write tallies", err)
 	})
 	if err != nil {
 		return wrap(op, err)
@@ -260,13 +304,19 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 
 // FinishDelivery implements registry.PushMessages. In one transaction it
 // locks the delivery's push message row, writes the delivery's outcome
-// guarded by d.ClaimToken, re-reads the message's deliveries of that
-// platform and writes their registry.Summarize to the message. Finishes of
-// one message's deliveries therefore take turns on the message row, and
-// the last one writes a summary of every outcome. The token alone guards
-// the write: a lease that ran out without anybody re-claiming the row
-// still lets its holder finish it. An unknown delivery or an empty token
-// is ErrClaimLost.
+// guarded by d.ClaimToken, and brings the message's summary of that
+// platform up to date through its tally (registry.Tally, in the
+// <platform>_tally column): the delivery's previous outcome is taken out
+// of it and the new one put in, so that a finish costs the same whatever
+// the size of the push. The other deliveries are read only when the tally
+// is NULL (rows written before migration 0004, or by other programs) or
+// cannot follow the change (see registry.Tally.Update), and then without
+// their tokens or responses; device_tokens is neither read nor written,
+// since only a split changes it. Finishes of one message's deliveries
+// take turns on the message row, so each one updates the tally the
+// previous one wrote. The token alone guards the write: a lease that ran
+// out without anybody re-claiming the row still lets its holder finish it.
+// An unknown delivery or an empty token is ErrClaimLost.
 //
 // registry.ValidateDeliveryOutcome checks the outcome before anything is
 // written: State (pending, accepted, done or failed), Attempts (an INT),
@@ -288,7 +338,10 @@ func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error 
 		if err != nil {
 			return err
 		}
-		return s.refreshSummary(ctx, q, row.PushMessageID, row.Platform, now)
+		// The delivery as stored now: its own identity, out's outcome.
+		nw := row.old
+		nw.State, nw.VendorState, nw.ReceiptID, nw.SentAt, nw.Response = out.State, out.VendorState, out.ReceiptID, out.SentAt, out.Response
+		return s.recount(ctx, q, row, &nw, now)
 	})
 	if err != nil {
 		return wrap(op, err)
@@ -296,27 +349,45 @@ func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error 
 	return nil
 }
 
+// claimedRow is what finishClaimed read before its write: the delivery's
+// identity and the fields its summary depends on (no tokens, no response),
+// and the tally of its platform (NULL when the message has none).
+type claimedRow struct {
+	old   registry.Delivery
+	tally sql.NullString
+}
+
 // finishClaimed locks the push message of the delivery d names and writes
 // d's outcome with state, releasing the claim, only while d.ClaimToken
-// holds the delivery: otherwise ErrClaimLost. It returns the delivery's
-// message id, provider and platform as stored.
-func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery, state registry.DeliveryState, now any) (registry.Delivery, error) {
-	var row registry.Delivery
-	err := s.queryRow(ctx, q, "SELECT push_message_id, provider, platform FROM sys_push_deliveries WHERE id = ?", d.ID).
-		Scan(&row.PushMessageID, &row.Provider, &row.Platform)
+// holds the delivery: otherwise ErrClaimLost. It returns the delivery as
+// it was before the write, and the message's tally of its platform.
+//
+// The delivery is read before the message is locked; what it read is
+// still what is stored when the guarded write succeeds, because every
+// write of those fields (a finish, a split) releases the claim.
+func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery, state registry.DeliveryState, now any) (claimedRow, error) {
+	var row claimedRow
+	old := &row.old
+	var oldState string
+	var unread readProblems // an unreadable sent_at reads as the zero time
+	err := s.queryRow(ctx, q, "SELECT "+s.selectList("push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at")+
+		" FROM sys_push_deliveries WHERE id = ?", d.ID).
+		Scan(&old.PushMessageID, &old.Provider, &old.Platform, &old.Seq, &oldState, zeroIfNull(&old.VendorState),
+			zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread))
+	old.ID, old.State = d.ID, registry.DeliveryState(oldState)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return row, claimLost("delivery", d.ID)
 	case err != nil:
 		return row, step("select delivery", err)
-	case row.Platform != registry.PlatformIOS && row.Platform != registry.PlatformAndroid:
-		return row, fmt.Errorf("delivery %d has platform %q", d.ID, row.Platform)
+	case old.Platform != registry.PlatformIOS && old.Platform != registry.PlatformAndroid:
+		return row, fmt.Errorf("delivery %d has platform %q", d.ID, old.Platform)
 	}
-	if s.dialect != DialectSQLite {
-		var locked int64
-		if err := s.queryRow(ctx, q, "SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE", row.PushMessageID).Scan(&locked); err != nil {
-			return row, step("lock push message", err)
-		}
+	// On SQLite the transaction holds the database's write lock already.
+	var locked int64
+	if err := s.queryRow(ctx, q, "SELECT id, "+old.Platform+"_tally FROM sys_push_messages WHERE id = ?"+s.dialect.forUpdate(),
+		old.PushMessageID).Scan(&locked, &row.tally); err != nil {
+		return row, step("lock push message", err)
 	}
 	res, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, receipt_id = ?,
 		pollable = ?, vendor_state = ?, ret = ?, response = ?, error_kind = ?, error_code = ?, sent_at = ?,
@@ -336,10 +407,75 @@ func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery,
 	return row, nil
 }
 
-// refreshSummary re-reads the deliveries of platform of message msgID and
-// writes their registry.Summarize to the message, which the caller has
-// locked. A summary whose tokens would not fit its column (which only a
-// split can cause) is an ErrInvalid.
+// recount brings the summary of the platform of row's delivery up to date
+// with the delivery's change from row.old to nw, through the message's
+// tally, and writes the summary columns (not device_tokens) and the
+// tally. A tally that is NULL, unreadable or cannot follow the change is
+// computed anew from the deliveries (tallyOf).
+func (s *Store) recount(ctx context.Context, q DBTX, row claimedRow, nw *registry.Delivery, now any) error {
+	msgID, platform := row.old.PushMessageID, row.old.Platform
+	var t registry.Tally
+	ok := row.tally.Valid && json.Unmarshal([]byte(row.tally.String), &t) == nil && t.Update(&row.old, nw)
+	if !ok {
+		var err error
+		if t, err = s.tallyOf(ctx, q, msgID, platform); err != nil {
+			return err
+		}
+	}
+	enc, err := encodeTally(t)
+	if err != nil {
+		return err
+	}
+	args := append(outcomeArgs(t.Summary("")), enc, now, msgID)
+	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+outcomeSet(platform)+", updated_at = ? WHERE id = ?", args...)
+	return step("update summary", err)
+}
+
+// tallyOf computes the tally of platform of message msgID from its
+// deliveries, reading neither their tokens nor their responses: only the
+// response of the latest sent one, which the summary shows.
+func (s *Store) tallyOf(ctx context.Context, q DBTX, msgID int64, platform string) (registry.Tally, error) {
+	rows, err := s.query(ctx, q, "SELECT "+s.selectList("id, provider, seq, state, vendor_state, receipt_id, sent_at")+
+		" FROM sys_push_deliveries WHERE push_message_id = ? AND platform = ?", msgID, platform)
+	if err != nil {
+		return registry.Tally{}, step("select deliveries", err)
+	}
+	var ds []registry.Delivery
+	err = func() error {
+		defer rows.Close()
+		for rows.Next() {
+			d := registry.Delivery{PushMessageID: msgID, Platform: platform}
+			var state string
+			var unread readProblems // an unreadable sent_at reads as the zero time
+			if err := rows.Scan(&d.ID, &d.Provider, &d.Seq, &state, zeroIfNull(&d.VendorState), zeroIfNull(&d.ReceiptID),
+				s.wallPtr("sent_at", &d.SentAt, &unread)); err != nil {
+				return err
+			}
+			d.State = registry.DeliveryState(state)
+			ds = append(ds, d)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return registry.Tally{}, step("select deliveries", err)
+	}
+	t := registry.NewTally(platform, ds)
+	if t.Latest != nil {
+		var response string
+		if err := s.queryRow(ctx, q, "SELECT response FROM sys_push_deliveries WHERE id = ?", t.Latest.Key.ID).
+			Scan(zeroIfNull(&response)); err != nil {
+			return registry.Tally{}, step("select response", err)
+		}
+		t.Latest.Response = registry.Clip(response, registry.MaxVarchar)
+	}
+	return t, nil
+}
+
+// refreshSummary re-reads the deliveries of platform of message msgID,
+// tokens included, and writes their registry.Summarize and their tally to
+// the message, which the caller has locked: what a split does, the one
+// write that changes device_tokens after creation. A summary whose tokens
+// would not fit its column is an ErrInvalid.
 func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any) error {
 	rows, err := s.query(ctx, q, s.deliveriesOfPlatform(), msgID, platform)
 	if err != nil {
@@ -353,7 +489,11 @@ func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platfor
 	if err := tooManyTokens(platform, sum); err != nil {
 		return err
 	}
-	args := append(summaryArgs(sum), now, msgID)
-	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+summarySet(platform)+", updated_at = ? WHERE id = ?", args...)
+	enc, err := encodeTally(registry.NewTally(platform, ds))
+	if err != nil {
+		return err
+	}
+	args := append(summaryArgs(sum), enc, now, msgID)
+	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+summarySet(platform)+", "+platform+"_tally = ?, updated_at = ? WHERE id = ?", args...)
 	return step("update summary", err)
 }

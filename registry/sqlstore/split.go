@@ -15,7 +15,8 @@ import (
 // message's deliveries of the stored delivery's provider and platform (the
 // lock on the message makes two splits of one message take turns), inserts
 // them as deliveries of that message, provider and platform, and writes
-// the platform's refreshed summary. A lost claim, a stored idempotency key
+// the platform's refreshed summary and tally, computed from every delivery
+// of the platform (device_tokens changes: splits are rare). A lost claim, a stored idempotency key
 // or any failed statement rolls everything back.
 //
 // registry.ValidateSplit checks the call before any statement; then the
@@ -47,10 +48,11 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 	ids := make([]int64, len(rows))
 	err := s.inTx(ctx, func(q DBTX) error {
 		nowArg := s.timeArg(now)
-		var err error
-		if split, err = s.finishClaimed(ctx, q, &out, registry.DeliverySplit, nowArg); err != nil {
+		row, err := s.finishClaimed(ctx, q, &out, registry.DeliverySplit, nowArg)
+		if err != nil {
 			return err
 		}
+		split = row.old
 		// The split delivery itself is among the rows, so there is a
 		// highest seq.
 		var last sql.NullInt64

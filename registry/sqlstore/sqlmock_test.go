@@ -98,12 +98,23 @@ func finishDelivery() *registry.Delivery {
 	return &registry.Delivery{ID: 5, PushMessageID: 2, Provider: "umeng", Platform: registry.PlatformIOS, State: registry.DeliveryDone, ClaimToken: "tok.5"}
 }
 
+// oldDeliveryRow is finishClaimed's read of delivery 5 of message 2 before
+// its write: pending, never sent.
+var oldDeliveryRow = []string{"push_message_id", "provider", "platform", "seq", "state", "vendor_state", "receipt_id", "sent_at"}
+
+func expectReadOldDelivery(m sqlmock.Sqlmock) {
+	m.ExpectQuery(sqlPrefix("SELECT push_message_id, provider, platform, seq, state, vendor_state, receipt_id, CAST(sent_at AS CHAR) FROM sys_push_deliveries")).
+		WillReturnRows(sqlmock.NewRows(oldDeliveryRow).AddRow(2, "umeng", "ios", 3, "pending", nil, nil, nil))
+}
+
+// expectFinishUntilUpdate expects a finish's statements before its write
+// of the delivery: the message's tally is that of its one pending
+// delivery 5.
 func expectFinishUntilUpdate(m sqlmock.Sqlmock) {
 	m.ExpectBegin()
-	m.ExpectQuery(sqlPrefix("SELECT push_message_id, provider, platform FROM sys_push_deliveries")).
-		WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "provider", "platform"}).AddRow(2, "umeng", "ios"))
-	m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE")).
-		WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(2))
+	expectReadOldDelivery(m)
+	m.ExpectQuery(sqlPrefix("SELECT id, ios_tally FROM sys_push_messages WHERE id = ? FOR UPDATE")).
+		WillReturnRows(sqlmock.NewRows([]string{"id", "ios_tally"}).AddRow(2, `{"p":1}`))
 }
 
 // TestDriverErrors: a driver error surfaces wrapped with the operation's
@@ -320,8 +331,7 @@ func TestDriverErrors(t *testing.T) {
 			expect: func(m sqlmock.Sqlmock) {
 				expectFinishUntilUpdate(m)
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(0, 1))
-				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
-				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnError(errDriver)
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_task_id")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
 			run:  func(s *sqlstore.Store) error { return s.FinishDelivery(ctx, finishDelivery()) },
@@ -331,9 +341,8 @@ func TestDriverErrors(t *testing.T) {
 			name: "message lock fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
-				m.ExpectQuery(sqlPrefix("SELECT push_message_id, provider, platform")).
-					WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "provider", "platform"}).AddRow(2, "umeng", "ios"))
-				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages")).WillReturnError(errDriver)
+				expectReadOldDelivery(m)
+				m.ExpectQuery(sqlPrefix("SELECT id, ios_tally FROM sys_push_messages")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
 			run:  func(s *sqlstore.Store) error { return s.FinishDelivery(ctx, finishDelivery()) },
@@ -683,9 +692,8 @@ func TestSplitDeliveryErrors(t *testing.T) {
 			name: "message lock fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
-				m.ExpectQuery(sqlPrefix("SELECT push_message_id, provider, platform")).
-					WillReturnRows(sqlmock.NewRows([]string{"push_message_id", "provider", "platform"}).AddRow(2, "umeng", "ios"))
-				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_push_messages")).WillReturnError(errDriver)
+				expectReadOldDelivery(m)
+				m.ExpectQuery(sqlPrefix("SELECT id, ios_tally FROM sys_push_messages")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
 			want: "sqlstore: SplitDelivery: lock push message: ",
