@@ -4,7 +4,7 @@
 //
 // # Overview
 //
-// The tables are the brief's: sys_devices, sys_user_devices,
+// The tables are the product brief's: sys_devices, sys_user_devices,
 // sys_push_messages and sys_message_center (sys_users belongs to the host).
 // Our additions are additive: token state, claim/lease/attempt columns, a
 // deliveries table (sys_push_deliveries) and indexes.
@@ -34,7 +34,7 @@
 //     legacy ("iOS", X) row creates a device and takes the token over from
 //     the legacy row.
 //   - The ids of devices, links, push messages and center messages live in
-//     the brief's int(11) columns: one outside that range cannot exist, and
+//     the product brief's int(11) columns: one outside that range cannot exist, and
 //     looking it up is ErrNotFound (finishing such a row, ErrClaimLost),
 //     on every database.
 //

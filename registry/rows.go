@@ -8,7 +8,7 @@ const (
 	PlatformAndroid = "android"
 )
 
-// DefaultPushPlatform is the brief's default sys_devices.push_platform.
+// DefaultPushPlatform is the product brief's default sys_devices.push_platform.
 const DefaultPushPlatform = "umeng"
 
 // TokenTakenOver is the TokenDisabledReason of a device whose token another
@@ -39,7 +39,7 @@ type UserDevice struct {
 	ID        int64
 	UserNum   string
 	DeviceID  int64
-	Active    bool // the brief's state = 1
+	Active    bool // the product brief's state = 1
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -108,7 +108,7 @@ func (m *PushMessage) Summary(p string) *PlatformSummary {
 	return &m.Android
 }
 
-// PlatformSummary is the brief's ios_* / android_* columns.
+// PlatformSummary is the product brief's ios_* / android_* columns.
 type PlatformSummary struct {
 	DeviceTokens string // comma-separated tokens of every delivery
 	TaskID       string // comma-separated vendor ids of accepted deliveries
@@ -195,7 +195,7 @@ type Delivery struct {
 
 // Center message send states (sys_message_center.send_state).
 const (
-	SendStateUnsent = 0 // waiting; the brief's default
+	SendStateUnsent = 0 // waiting; the product brief's default
 	SendStateSent   = 1 // delivered; send_result says how
 	SendStateFailed = 2 // given up; remark says why
 )

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Summarize computes the brief's per-platform columns of a push message
+// Summarize computes the product brief's per-platform columns of a push message
 // from the deliveries of that platform (deliveries of other platforms are
 // ignored). Every store uses it, so the ops queries read the same values on
 // every database.

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Column limits of the brief's schema. VARCHAR limits count characters,
+// Column limits of the product brief's schema. VARCHAR limits count characters,
 // TEXT limits count bytes (MySQL/MariaDB's TEXT holds 65,535 bytes).
 const (
 	MaxVarchar = 255
@@ -20,7 +20,7 @@ const (
 	MaxTokensText = MaxMediumText
 )
 
-// Ranges of the brief's INT and TINYINT columns: MySQL in strict mode
+// Ranges of the product brief's INT and TINYINT columns: MySQL in strict mode
 // would refuse a value outside them only after other statements of a
 // transaction ran, SQLite would keep it.
 const (
@@ -39,7 +39,7 @@ func storable(s DeliveryState) bool {
 	return false
 }
 
-// ValidateDevice checks d and userNum against the schema and the brief's
+// ValidateDevice checks d and userNum against the schema and the product brief's
 // rules. It does not modify d.
 func ValidateDevice(d *Device, userNum string) error {
 	if err := required("user_num", userNum); err != nil {
@@ -258,7 +258,7 @@ func ValidateCenterMessage(m *CenterMessage) error {
 
 // ValidateCenterOutcome checks the columns FinishCenterMessage writes:
 // SendResult and Remark are UTF-8 of at most MaxText bytes, SendState fits
-// the brief's TINYINT and Attempts is within 0..2^31-1. Notifier text must
+// the product brief's TINYINT and Attempts is within 0..2^31-1. Notifier text must
 // be made to fit before (SanitizeText): a store refuses what does not fit
 // rather than cut it.
 func ValidateCenterOutcome(m *CenterMessage) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/tuisong/push/provider"
 )
 
-// The two published vectors of PROTOCOLS.md.
+// The two sign vectors Umeng publishes.
 const (
 	vector2Secret = "bedyc7rzfqdy2wcvycrkabprdil2bpmc"
 	vector2Body   = `{"policy":{"expire_time":"2018-03-27 09:06:02"},"description":"qweqwe","production_mode":true,"appkey":"5a77fca0b27b0a5f3f0000cb","payload":{"body":{"title":"fdasfa","ticker":"fdasfa","text":"qweqwewqewq","after_open":"go_app","play_vibrate":"false","play_lights":"false","play_sound":"true"},"display_type":"notification"},"type":"broadcast","timestamp":"1521856908422"}`

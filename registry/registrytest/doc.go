@@ -57,7 +57,7 @@
 //   - Identifiers: trailing spaces are not part of a uuid, user_num,
 //     push_platform, dedupe_key, idempotency_key or token, leading ones
 //     are; DisableTokens reads its platform argument like stored platforms;
-//     ids beyond the brief's int(11) columns are not found (ErrNotFound,
+//     ids beyond the product brief's int(11) columns are not found (ErrNotFound,
 //     ErrClaimLost, an empty list or page).
 //   - Concurrency: 8 stores (Factory.NewShared: 8 connection pools over one
 //     database) claiming 1,000 rows never claim one twice; an expired lease

@@ -29,7 +29,7 @@ func farFuture() time.Time { return at(365 * 24 * time.Hour) }
 // 32-bit INT column.
 const missingID int64 = 2_000_000_000
 
-// hugeID is an id beyond the brief's int(11) columns (2^40): no such row
+// hugeID is an id beyond the product brief's int(11) columns (2^40): no such row
 // can exist, and a store must say so rather than fail to ask.
 const hugeID int64 = 1 << 40
 

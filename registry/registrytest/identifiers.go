@@ -13,7 +13,7 @@ import (
 // testIdentifiers covers how keys compare (see the registry's
 // Identifiers): trailing spaces are not part of a key on any store, the
 // platform argument of DisableTokens is read like stored platforms, and ids
-// beyond the brief's int(11) columns are simply not found.
+// beyond the product brief's int(11) columns are simply not found.
 func testIdentifiers(t *testing.T, f Factory) {
 	t.Run("TrailingSpacesAreNotPartOfAKey", func(t *testing.T) {
 		s := f.New(t)

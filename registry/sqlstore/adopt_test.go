@@ -15,8 +15,8 @@ import (
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
-// createBriefSchema creates the brief's five tables the way the brief's
-// system did: on MySQL/MariaDB from the brief's CREATE TABLE statements
+// createBriefSchema creates the product brief's five tables the way the product brief's
+// system did: on MySQL/MariaDB from the product brief's CREATE TABLE statements
 // verbatim, on SQLite from the labelled transliteration in testdata.
 func createBriefSchema(t *testing.T, db *sql.DB, d sqlstore.Dialect) {
 	t.Helper()
@@ -24,23 +24,23 @@ func createBriefSchema(t *testing.T, db *sql.DB, d sqlstore.Dialect) {
 	case sqlstore.DialectMySQL:
 		for _, table := range briefTables {
 			_, err := db.ExecContext(t.Context(), briefDDL(t, table))
-			require.NoError(t, err, "the brief's DDL of %s", table)
+			require.NoError(t, err, "the product brief's DDL of %s", table)
 		}
 	case sqlstore.DialectSQLite:
 		execScript(t, db, "sqlite_brief_ddl.sql")
 	default:
-		t.Fatalf("the brief has no DDL for %s", d)
+		t.Fatalf("the product brief has no DDL for %s", d)
 	}
 }
 
-// TestAdoptBriefDatabase: a database created from the brief's DDL and
-// full of the brief's rows is adopted by Migrate without losing or
+// TestAdoptBriefDatabase: a database created from the product brief's DDL and
+// full of the product brief's rows is adopted by Migrate without losing or
 // rewriting a row, and its users are pushed to without registering again.
 func TestAdoptBriefDatabase(t *testing.T) {
 	tests := []struct {
 		name    string
 		dialect sqlstore.Dialect
-		// legacy runs after the brief's DDL, to age the schema further.
+		// legacy runs after the product brief's DDL, to age the schema further.
 		legacy []string
 	}{
 		{name: "mariadb", dialect: sqlstore.DialectMySQL},

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// briefTables are the brief's five tables, in the order their DDL is run.
+// briefTables are the product brief's five tables, in the order their DDL is run.
 var briefTables = []string{"sys_users", "sys_devices", "sys_user_devices", "sys_push_messages", "sys_message_center"}
 
 // readTestdata returns a file of testdata as it is.
@@ -22,13 +22,13 @@ func readTestdata(t *testing.T, name string) string {
 	return string(b)
 }
 
-// briefDDL returns the brief's CREATE TABLE statement of table, verbatim.
+// briefDDL returns the product brief's CREATE TABLE statement of table, verbatim.
 func briefDDL(t *testing.T, table string) string {
 	t.Helper()
 	return readTestdata(t, filepath.Join("brief", table+".sql"))
 }
 
-// briefColumn is a column of the brief's DDL.
+// briefColumn is a column of the product brief's DDL.
 type briefColumn struct {
 	name    string
 	typ     string // as written, e.g. "varchar(255)", "int(11)", "text"
@@ -37,7 +37,7 @@ type briefColumn struct {
 
 var briefColumnLine = regexp.MustCompile("^\\s*`(\\w+)` (\\w+(?:\\(\\d+\\))?)(.*)$")
 
-// briefColumns parses the column lines of the brief's DDL of table.
+// briefColumns parses the column lines of the product brief's DDL of table.
 func briefColumns(t *testing.T, table string) []briefColumn {
 	t.Helper()
 	var cols []briefColumn
@@ -48,7 +48,7 @@ func briefColumns(t *testing.T, table string) []briefColumn {
 		}
 		cols = append(cols, briefColumn{name: m[1], typ: strings.ToLower(m[2]), notNull: strings.Contains(m[3], "NOT NULL")})
 	}
-	require.NotEmpty(t, cols, "no columns parsed from the brief's %s", table)
+	require.NotEmpty(t, cols, "no columns parsed from the product brief's %s", table)
 	return cols
 }
 

@@ -190,7 +190,7 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 }
 
 // centerDue is the predicate of a due sys_message_center row: unsent
-// (send_state 0, the brief's default, so rows other programs insert
+// (send_state 0, the product brief's default, so rows other programs insert
 // qualify), past its send_at and next_attempt_at when set, and not leased.
 // A time the Store cannot read counts as past (see orUnreadable): the
 // Scanner fails such a row with its reason.
@@ -201,7 +201,7 @@ func (s *Store) centerDue() string {
 }
 
 // unsentNullStates gives rows another program wrote with a NULL
-// send_state the brief's default, 0 (unsent), so that the claim, which
+// send_state the product brief's default, 0 (unsent), so that the claim, which
 // selects send_state = 0, treats them as unsent. Writing the 0 once,
 // rather than claiming "send_state = 0 OR send_state IS NULL", keeps the
 // claim a walk of the index (send_state, notify_level DESC, id) in claim

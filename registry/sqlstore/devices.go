@@ -30,7 +30,7 @@ func (s *Store) scanDevice(row interface{ Scan(...any) error }, bad *readProblem
 
 const linkColumns = `id, user_num, device_id, state, created_at, updated_at`
 
-// scanLink reads a sys_user_devices row. The brief's state column is
+// scanLink reads a sys_user_devices row. The product brief's state column is
 // tinyint(1) DEFAULT 1: 1 is an active link, anything else (0, NULL in
 // rows other programs wrote) an inactive one. Time values it cannot read
 // read as the zero time and are noted in bad, never an error.
@@ -52,7 +52,7 @@ func (s *Store) scanLink(row interface{ Scan(...any) error }, bad *readProblems)
 // holds; it is then updated
 // in place, or inserted when it is new (see saveDevice). A re-registration
 // therefore never draws an id from the AUTO_INCREMENT or sequence, which
-// the brief's int(11) id would run out of. The user's newest link to the
+// the product brief's int(11) id would run out of. The user's newest link to the
 // device is reused (adopted tables may hold several); every other active
 // link of the device is deactivated. An empty PushPlatform is stored as
 // registry.DefaultPushPlatform; trailing spaces of UUID, PushPlatform and
@@ -87,7 +87,7 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 		}
 		if bad.has("created_at") {
 			// The write replaces a creation time nobody can read.
-			// updated_at is set too, or the brief's ON UPDATE
+			// updated_at is set too, or the product brief's ON UPDATE
 			// CURRENT_TIMESTAMP would set it to the server's clock.
 			if _, err := s.exec(ctx, q, "UPDATE sys_devices SET created_at = ?, updated_at = ? WHERE id = ?", s.timeArg(now), s.timeArg(now), id); err != nil {
 				return step("replace an unreadable created_at", err)
@@ -309,7 +309,7 @@ const listChunk = 500
 // (state = 1) to a device whose token is set and not disabled and whose
 // platform, in lower case without surrounding spaces, is "ios" or
 // "android" (Target.Platform says which). When adopted rows leave a device
-// active for several links (the brief's system logged the previous users
+// active for several links (the product brief's system logged the previous users
 // out implicitly), only the device's newest active link is a target, so a
 // push never reaches a previous user. A device without push_platform is on
 // registry.DefaultPushPlatform. User nums are matched without trailing

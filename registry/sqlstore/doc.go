@@ -13,20 +13,20 @@
 //	…
 //	err = store.Migrate(ctx)
 //
-// The tables are the brief's — sys_devices, sys_user_devices,
+// The tables are the product brief's — sys_devices, sys_user_devices,
 // sys_push_messages, sys_message_center — with their names, columns and
 // meanings, plus what the library adds: token state on sys_devices, a
 // unique (platform, uuid), dedupe_key and expire_at on sys_push_messages,
 // send_at/attempts/next_attempt_at/claim_token/lease_until on
 // sys_message_center, the outbox table sys_push_deliveries (one row per
-// vendor call, whose per-platform registry.Summarize is what the brief's
+// vendor call, whose per-platform registry.Summarize is what the product brief's
 // ios_* and android_* columns show), the running accounts behind those
 // columns (ios_tally and android_tally, registry.Tally as JSON, so that a
 // finish updates the summary without reading the other deliveries or any
 // tokens), the lock table sys_push_token_locks (one row per registered
-// push token, see RegisterDevice), and indexes. The brief's two ops
+// push token, see RegisterDevice), and indexes. The product brief's two ops
 // queries run unchanged on MySQL/MariaDB and SQLite. sys_users belongs to
-// the host: MigrateUsers creates the brief's version for hosts that want
+// the host: MigrateUsers creates the product brief's version for hosts that want
 // it, and push never reads it.
 //
 // Every statement is parameterized; no value is ever part of SQL text.
@@ -51,7 +51,7 @@
 // X) next to a legacy ("iOS", X) row creates a device, which takes the
 // token over from the legacy row.
 //
-// The brief's ids are int(11). An id outside that range cannot exist: the
+// The product brief's ids are int(11). An id outside that range cannot exist: the
 // Store answers ErrNotFound (ErrClaimLost when finishing a center message,
 // an empty list for ListDeliveries) without a query, on every dialect, so
 // PostgreSQL never sees a value its integer columns cannot be compared
@@ -90,7 +90,7 @@
 // unique (platform, uuid) with SELECT … FOR UPDATE, which locks the row,
 // so registrations of one device take turns and the one-active-user rule holds across instances; it then
 // updates the row, or inserts it when it is new, so re-registering never
-// draws an id (the brief's ids are int(11), and INSERT … ON DUPLICATE KEY
+// draws an id (the product brief's ids are int(11), and INSERT … ON DUPLICATE KEY
 // UPDATE or ON CONFLICT would draw one per registration). Only a device
 // not found is upserted: two first registrations that race are settled by
 // the unique key, the second's upsert waiting for the first and updating
@@ -119,32 +119,32 @@
 // schema (a column or index that is missing, a character set that is not
 // utf8mb4 …): a migration cut short runs again from its start.
 //
-// Version 1 creates the brief's tables (CREATE TABLE IF NOT EXISTS, the
+// Version 1 creates the product brief's tables (CREATE TABLE IF NOT EXISTS, the
 // brief's columns; utf8mb4 on MySQL); version 2 adds the library's columns,
 // indexes and table. Both run the same way on a fresh and on an adopted
 // database.
 //
 // # Adopting an existing database
 //
-// The brief comes from a production system: hosts have these tables
-// already, created by the brief's DDL and full of rows. Migrate adopts
+// The product brief comes from a production system: hosts have these tables
+// already, created by the product brief's DDL and full of rows. Migrate adopts
 // them: it adds what is missing and loses or rewrites no row. On
 // MySQL/MariaDB it
 //
 //   - moves tables with the COMPACT or REDUNDANT row format (767-byte index
 //     keys) to DYNAMIC;
-//   - converts the brief's utf8 (3-byte) tables to utf8mb4
+//   - converts the product brief's utf8 (3-byte) tables to utf8mb4
 //     (utf8mb4_unicode_ci), which every utf8 value already is, so emoji
 //     can be stored; TEXT columns become MEDIUMTEXT where MySQL needs it to
 //     keep as many characters;
 //   - makes platform, uuid, push_device_token, push_platform and user_num
-//     utf8mb4_bin, keeping the brief's types, defaults and comments;
+//     utf8mb4_bin, keeping the product brief's types, defaults and comments;
 //   - widens sys_push_messages.ios_device_tokens/android_device_tokens to
 //     MEDIUMTEXT (registry.MaxTokensText);
 //   - adds the library's columns, indexes, sys_push_deliveries and
 //     sys_push_token_locks.
 //
-// The brief's AUTO_INCREMENT, charset and ON UPDATE clauses are left as
+// The product brief's AUTO_INCREMENT, charset and ON UPDATE clauses are left as
 // they are. The unique (platform, uuid) cannot be added while two rows
 // share a pair: Migrate then fails with a *DuplicatesError listing the
 // pairs, before changing anything (on MySQL too), and succeeds once they
@@ -154,29 +154,29 @@
 // not. Duplicate links of a user to a device are legal:
 // RegisterDevice reuses the newest.
 //
-// Adopted rows are usable at once. A link's state is the brief's tinyint:
+// Adopted rows are usable at once. A link's state is the product brief's tinyint:
 // 1 is active, anything else — 0, or NULL in rows other programs wrote —
-// inactive. The brief's system logged a device's previous users out only
+// inactive. The product brief's system logged a device's previous users out only
 // implicitly, so a device may have several active links: only its newest
 // (highest id) is a target, and a push never reaches a previous user. A
 // device whose push_platform is NULL or empty is on
 // registry.DefaultPushPlatform. Center rows other programs insert (with
 // send_state 0 and none of the new columns set) are due at once, most
 // urgent notify_level first; a NULL notify_level comes last. A NULL
-// send_state is the brief's default, unsent: ClaimCenterMessages first
+// send_state is the product brief's default, unsent: ClaimCenterMessages first
 // writes 0 to such rows (after an index lookup that finds whether there
 // are any), so that the claim itself stays a walk of its index.
 //
 // # Time zones
 //
-// The brief's DATETIME columns hold wall-clock times without a zone. The
+// The product brief's DATETIME columns hold wall-clock times without a zone. The
 // Store writes and compares every such value as a wall-clock time in
 // Options.Location (default UTC): set it to the zone of the other programs
 // that write these tables, the zone of their NOW(). Values are written as
 // text ("2006-01-02 15:04:05.999999") on MySQL and SQLite and as a
 // timestamp's wall clock on PostgreSQL, and read back in Location whatever
 // form the driver returns, so the driver's own time settings do not
-// matter. The brief's created_at/updated_at keep whole seconds; the
+// matter. The product brief's created_at/updated_at keep whole seconds; the
 // library's own columns (next_attempt_at, lease_until, send_at …) keep
 // microseconds, and compare correctly with second-precision values other
 // programs write. On SQLite the text sorts in time order; other programs
@@ -205,7 +205,7 @@
 // drivers); a finishing write whose claim token no longer holds the row is
 // registry.ErrClaimLost; a logout of another user's link is
 // registry.ErrNotOwner. Values that do not fit their column — longer than
-// the brief's VARCHAR(255) in characters or TEXT in bytes, not UTF-8, a
+// the product brief's VARCHAR(255) in characters or TEXT in bytes, not UTF-8, a
 // token with a comma — are a *registry.ValidationError (ErrInvalid) naming
 // the field, returned before anything is written: nothing is ever
 // truncated by the database. The exceptions are the summary columns
@@ -222,10 +222,10 @@
 // PUSH_TEST_POSTGRES_DSN are set (they are skipped, saying so, otherwise),
 // each test in a fresh database (package internal/dbtest), under -race.
 // Besides, they prove: Migrate's idempotency and four concurrent Migrate
-// calls; that the MariaDB schema has every column of the brief's five
-// CREATE TABLE statements with a compatible type; the brief's two ops
+// calls; that the MariaDB schema has every column of the product brief's five
+// CREATE TABLE statements with a compatible type; the product brief's two ops
 // queries, verbatim, on MariaDB and SQLite; the adoption of databases
-// created by the brief's DDL (verbatim on MariaDB, a labelled
+// created by the product brief's DDL (verbatim on MariaDB, a labelled
 // transliteration on SQLite) with legacy rows; legacy platform spellings
 // and NULL or empty push_platform in ListTargets, DisableTokens and the
 // token takeover, and re-registrations that draw no id, on every dialect;
@@ -235,5 +235,5 @@
 // dialect; Location and MySQL DSN settings; and, with go-sqlmock, that
 // driver errors are wrapped and failed transactions (RegisterDevice,
 // CreatePushMessage, FinishDelivery, SplitDelivery …) rolled back.
-// testdata/brief holds the brief's SQL verbatim.
+// testdata/brief holds the product brief's SQL verbatim.
 package sqlstore

@@ -35,7 +35,7 @@ func normPlatform(p string) string {
 	}, strings.Trim(p, " "))
 }
 
-// intID reports whether id fits the brief's int(11) id columns (devices,
+// intID reports whether id fits the product brief's int(11) id columns (devices,
 // links, push messages, center messages). An id outside cannot exist, and
 // PostgreSQL refuses to compare an integer column with it at all, so the
 // Store answers without asking the database.

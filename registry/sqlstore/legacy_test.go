@@ -185,7 +185,7 @@ func mustTargets(t *testing.T, s *sqlstore.Store, user string) []registry.Target
 
 // TestReRegistrationDrawsNoID: registering a known device again updates
 // its row without drawing from the AUTO_INCREMENT or sequence, so the next
-// new device gets the next id: the brief's ids are int(11), and a busy app
+// new device gets the next id: the product brief's ids are int(11), and a busy app
 // re-registers on every start.
 func TestReRegistrationDrawsNoID(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {

@@ -14,7 +14,7 @@ import (
 // Migrate brings the library's tables up to date: sys_devices,
 // sys_user_devices, sys_push_messages, sys_message_center,
 // sys_push_deliveries and sys_push_token_locks. Tables that exist already, such as those of a
-// database created from the brief's DDL, are adopted: what they lack is
+// database created from the product brief's DDL, are adopted: what they lack is
 // added and no row is lost or rewritten (see the package documentation).
 //
 // Every applied migration is recorded in push_schema_migrations, so
@@ -25,9 +25,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return s.migrate(ctx, "Migrate", componentPush)
 }
 
-// MigrateUsers creates the brief's sys_users table when it does not
+// MigrateUsers creates the product brief's sys_users table when it does not
 // exist. The table belongs to the host, and push never reads it: call
-// MigrateUsers only when the host wants the brief's users table (as
+// MigrateUsers only when the host wants the product brief's users table (as
 // examples/server does). It is versioned, recorded and locked like
 // Migrate.
 func (s *Store) MigrateUsers(ctx context.Context) error {

@@ -114,7 +114,7 @@ func TestMigrateNeedsADB(t *testing.T) {
 }
 
 // TestMigratedMariaDBSchemaHasTheBriefsColumns: the schema Migrate (and
-// MigrateUsers) creates on MariaDB holds every column of the brief's five
+// MigrateUsers) creates on MariaDB holds every column of the product brief's five
 // CREATE TABLE statements (parsed from the verbatim copies in testdata)
 // with a compatible type: the same type, or a wider one of its family.
 func TestMigratedMariaDBSchemaHasTheBriefsColumns(t *testing.T) {
@@ -130,7 +130,7 @@ func TestMigratedMariaDBSchemaHasTheBriefsColumns(t *testing.T) {
 				require.Len(t, rows, 1, "column missing")
 				got := rows[0]
 				assert.True(t, compatible(col.typ, got[0], got[1]), "brief %s, schema %s(%s)", col.typ, got[0], got[1])
-				assert.Equal(t, col.notNull, got[2] == "NO", "NOT NULL as in the brief")
+				assert.Equal(t, col.notNull, got[2] == "NO", "NOT NULL as in the product brief")
 				if got[3] != "" {
 					assert.Equal(t, "utf8mb4", got[3], "text holds 4-byte UTF-8")
 				}
@@ -140,7 +140,7 @@ func TestMigratedMariaDBSchemaHasTheBriefsColumns(t *testing.T) {
 }
 
 // compatible reports whether a column of MySQL data_type dataType and
-// character length length holds every value of the brief's type.
+// character length length holds every value of the product brief's type.
 func compatible(brief, dataType, length string) bool {
 	base, size, _ := strings.Cut(strings.TrimSuffix(brief, ")"), "(")
 	switch base {

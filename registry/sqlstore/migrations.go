@@ -46,7 +46,7 @@ type migration struct {
 // Several conditions must all hold. The conditions make each statement
 // idempotent on every dialect (MySQL runs DDL outside transactions, so a
 // migration cut short is run again from its first statement), and let a
-// database created from the brief's own DDL be adopted: what it has is
+// database created from the product brief's own DDL be adopted: what it has is
 // skipped, what it lacks is added.
 type migrationStep struct {
 	line   int // of the statement's first line in the file, for errors

@@ -13,7 +13,7 @@ import (
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
-// TestBriefOpsQueries runs the brief's two ops queries, verbatim, on
+// TestBriefOpsQueries runs the product brief's two ops queries, verbatim, on
 // MariaDB and SQLite, on a fresh schema and on an adopted one, after
 // loading pushes and center messages through the store, and checks that
 // they show the pushes with their iOS/Android status columns filled.
@@ -73,7 +73,7 @@ func TestBriefOpsQueries(t *testing.T) {
 	}
 }
 
-// loadOpsData writes, through the store, what the brief's system would
+// loadOpsData writes, through the store, what the product brief's system would
 // have: a realtime push to iOS and Android, finished; a center message
 // sent as a push (send_result "push_message#<id>"); an unsent push center
 // message and an sms one. It returns the realtime push's id.

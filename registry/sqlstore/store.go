@@ -42,7 +42,7 @@ type Options struct {
 	// MariaDB 10.6 and later), DialectPostgres or DialectSQLite. Required.
 	Dialect Dialect
 	// Location is the zone of every DATETIME value the Store writes and
-	// compares. The brief's columns hold wall-clock times without a zone,
+	// compares. The product brief's columns hold wall-clock times without a zone,
 	// so set it to the zone the other programs that write these tables use
 	// (the zone of their NOW()). Default: time.UTC.
 	Location *time.Location

@@ -38,7 +38,7 @@ func (s *Store) nullTimeArg(t *time.Time) any {
 }
 
 // stamp is the Store's clock reading for created_at and updated_at, cut to
-// the second because the brief declares those columns DATETIME: what a
+// the second because the product brief declares those columns DATETIME: what a
 // write returns is what a later read gets.
 func (s *Store) stamp() time.Time { return s.now().In(s.loc).Truncate(time.Second) }
 
@@ -230,7 +230,7 @@ func parseWallText(s string, loc *time.Location) (time.Time, bool, error) {
 }
 
 // orZero scans a nullable column into *dst, storing T's zero value for
-// NULL: the brief's columns are nullable where the rows have no use for
+// NULL: the product brief's columns are nullable where the rows have no use for
 // the difference.
 type orZero[T any] struct{ dst *T }
 
@@ -254,7 +254,7 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// boolInt stores a bool in the brief's tinyint(1) columns.
+// boolInt stores a bool in the product brief's tinyint(1) columns.
 func boolInt(b bool) int {
 	if b {
 		return 1
