@@ -78,7 +78,7 @@ func New(cfg Config) (*Client, error) {
 		SetDisableWarn(true).
 		SetRetryCount(0)
 	c := &Client{
-		creds:    &credentials{ios: cfg.IOS, android: cfg.Android},
+		creds:    &credentials{ios: seal(cfg.IOS), android: seal(cfg.Android)},
 		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
 		timeout:  cfg.Timeout,
 		now:      cfg.Now,

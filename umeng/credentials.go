@@ -9,23 +9,33 @@ import (
 	"github.com/tuisong/push/provider"
 )
 
-// credentials holds the apps of both platforms. The Client keeps it behind
-// a pointer because fmt cannot call App.String on an unexported field: it
-// would print the secrets of a struct value, but prints a pointer met inside
-// a value as a bare address.
+// credentials holds the apps of both platforms, each sealed in a closure:
+// fmt prints the fields of a struct it meets by value, even unexported ones
+// and even on a bad verb (%s of a Client value), but it cannot look inside
+// a func. The Client also keeps it behind a pointer.
 type credentials struct {
-	ios, android App
+	ios, android sealedApp
 }
+
+// sealedApp hands out an App that no fmt verb or reflection-based printer
+// can reach.
+type sealedApp func() App
+
+func seal(a App) sealedApp { return func() App { return a } }
 
 // app returns the credentials for p; the zero App for an unknown platform.
 func (c *credentials) app(p provider.Platform) App {
+	var s sealedApp
 	switch p {
 	case provider.IOS:
-		return c.ios
+		s = c.ios
 	case provider.Android:
-		return c.android
+		s = c.android
 	}
-	return App{}
+	if s == nil {
+		return App{}
+	}
+	return s()
 }
 
 // Format prints nothing of the credentials, whatever the verb, for the code
@@ -42,7 +52,7 @@ func (c *Client) String() string {
 		return "umeng.Client(nil)"
 	}
 	return fmt.Sprintf("umeng.Client{BaseURL:%s IOS:%s Android:%s TestMode:%t Strategy:%s}",
-		c.baseURL, c.creds.ios, c.creds.android, c.testMode, c.strategy)
+		c.baseURL, c.creds.app(provider.IOS), c.creds.app(provider.Android), c.testMode, c.strategy)
 }
 
 // GoString is String for %#v; it never contains an App Master Secret.
@@ -76,8 +86,8 @@ func (c *Client) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.String("base_url", c.baseURL),
-		slog.Any("ios", c.creds.ios),
-		slog.Any("android", c.creds.android),
+		slog.Any("ios", c.creds.app(provider.IOS)),
+		slog.Any("android", c.creds.app(provider.Android)),
 		slog.Bool("test_mode", c.testMode),
 		slog.String("strategy", c.strategy.String()),
 	)
