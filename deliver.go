@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -271,10 +272,24 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 // request builds the vendor request of a delivery.
 func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *provider.Request {
 	r := &provider.Request{
-		Platform:       provider.Platform(d.Platform),
-		Notification:   provider.Notification{Title: msg.Title, Body: msg.Content, Extras: ParseExtra(msg.Extra)},
+		Platform: provider.Platform(d.Platform),
+		Notification: provider.Notification{Title: msg.Title, Body: msg.Content, Extras: ParseExtra(msg.Extra),
+			Class: provider.Class(msg.Class)},
 		IdempotencyKey: d.IdempotencyKey,
 		Description:    fmt.Sprintf("push_message#%d", msg.ID),
+	}
+	if msg.Overrides != "" {
+		// Stored by checkOptions as a JSON object of JSON values; a value
+		// the provider cannot read fails that delivery as an invalid request.
+		var byProvider map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(msg.Overrides), &byProvider); err == nil {
+			r.Overrides = make(map[string]any, len(byProvider))
+			for name, raw := range byProvider {
+				r.Overrides[name] = raw
+			}
+		} else {
+			r.Overrides = map[string]any{d.Provider: json.RawMessage(msg.Overrides)}
+		}
 	}
 	if d.ExpireAt != nil {
 		r.ExpireTime = *d.ExpireAt

@@ -152,9 +152,11 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"device_uuid": reg.DeviceUUID, "user_device_id": reg.UserDeviceID})
 }
 
-// PushMessage serves POST /api/v1.1/user/push_message. Besides the product brief's
-// user_num, title and content it takes user_nums (several users) and extra
-// (a JSON object of strings).
+// PushMessage serves POST /api/v1.1/user/push_message. Besides the product
+// brief's user_num, title and content it takes user_nums (several users),
+// extra (a JSON object of strings), class ("marketing" or "service") and
+// overrides (a JSON object of per-provider options, such as
+// {"umeng":{"channel_properties":{"channel_activity":"…"}}}).
 func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.params(w, r, http.MethodPost)
 	if !ok {
@@ -180,12 +182,27 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := p.strings("class"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	class := provider.Class(p.trimmed("class"))
+	if !class.Valid() {
+		h.fail(w, r, invalid("class", "must be %q or %q, got %q", provider.ClassMarketing, provider.ClassService, registry.Clip(string(class), 32)))
+		return
+	}
+	overrides, err := p.overrides("overrides")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	for _, u := range users {
 		if !h.allow(w, r, ActionPush, u) {
 			return
 		}
 	}
-	res, err := h.svc.Push(r.Context(), Message{UserNums: users, Title: p.str("title"), Content: p.str("content"), Extra: extra})
+	res, err := h.svc.Push(r.Context(), Message{UserNums: users, Title: p.str("title"), Content: p.str("content"), Extra: extra,
+		Class: class, Overrides: overrides})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -468,6 +485,24 @@ func (p params) extra(name string) (map[string]string, error) {
 		return nil, invalid(name, "must be a JSON object")
 	}
 	return stringValues(m), nil
+}
+
+// overrides returns an optional JSON object of per-provider options, each
+// value kept as its JSON for the provider to read.
+func (p params) overrides(name string) (map[string]any, error) {
+	v, ok := p.raw(name)
+	if !ok {
+		return nil, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(v, &m); err != nil || m == nil {
+		return nil, invalid(name, "must be a JSON object keyed by provider name")
+	}
+	out := make(map[string]any, len(m))
+	for k, raw := range m {
+		out[k] = raw
+	}
+	return out, nil
 }
 
 // strings checks that each named parameter, when present in a JSON body,

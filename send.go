@@ -36,6 +36,18 @@ type Message struct {
 	DedupeKey string
 	// ExpireAt is when vendors stop trying; zero means now + Config.Expiry.
 	ExpireAt time.Time
+	// Class is the message class (provider.ClassMarketing or
+	// provider.ClassService) phone makers' channels throttle by; empty
+	// leaves it to the vendors. Each provider maps it (Umeng: category and
+	// Huawei importance on Android).
+	Class provider.Class
+	// Overrides are vendor-specific options keyed by provider name, such as
+	// Overrides["umeng"] = &umeng.Options{…}. Each value is stored with the
+	// push as JSON, so that the first send and every retry, by any
+	// instance, carry it; a key that names no configured provider, or a
+	// value its provider refuses, is a *FieldError ("overrides") before
+	// anything is stored.
+	Overrides map[string]any
 }
 
 // Broadcast is a push to every device of a platform of one provider.
@@ -47,6 +59,8 @@ type Broadcast struct {
 	Extra     map[string]string
 	DedupeKey string
 	ExpireAt  time.Time
+	Class     provider.Class // as Message.Class
+	Overrides map[string]any // as Message.Overrides
 }
 
 // Result reports what Push or Broadcast did. Vendor failures are reported
@@ -132,6 +146,10 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	overrides, err := s.checkOptions(m.Class, m.Overrides)
+	if err != nil {
+		return nil, err
+	}
 	if r, ok, err := s.existing(ctx, m.DedupeKey); ok || err != nil {
 		return r, err
 	}
@@ -150,7 +168,7 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 
 	msg := &registry.PushMessage{
 		Title: m.Title, Content: m.Content, Extra: extra, PushType: registry.PushTypeUsers,
-		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(now, m.ExpireAt),
+		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(now, m.ExpireAt), Class: string(m.Class), Overrides: overrides,
 	}
 	nonce := newNonce()
 	claim := newNonce()
@@ -255,12 +273,16 @@ func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	overrides, err := s.checkOptions(b.Class, b.Overrides)
+	if err != nil {
+		return nil, err
+	}
 	if r, ok, err := s.existing(ctx, b.DedupeKey); ok || err != nil {
 		return r, err
 	}
 	msg := &registry.PushMessage{
 		Title: b.Title, Content: b.Content, Extra: extra, PushType: registry.PushTypeBroadcast,
-		DedupeKey: b.DedupeKey, ExpireAt: s.expireAt(now, b.ExpireAt),
+		DedupeKey: b.DedupeKey, ExpireAt: s.expireAt(now, b.ExpireAt), Class: string(b.Class), Overrides: overrides,
 	}
 	d := s.newDelivery(p.Name(), string(pl), 0, registry.AudienceBroadcast, nil, newNonce()+"-0", newNonce(), now, msg.ExpireAt)
 	if err := s.check(msg, []*registry.Delivery{d}); err != nil {
@@ -300,6 +322,51 @@ func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) erro
 	return nil
 }
 
+// checkOptions validates a push's class and overrides, and returns the
+// overrides as the JSON object to store ("" for none): each value becomes
+// its provider's entry, as the JSON of what the caller gave (a
+// json.RawMessage is taken as it is). Whether the provider accepts it is
+// for check to ask, with the rest of the request.
+func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (string, error) {
+	if !class.Valid() {
+		return "", invalid("class", "must be %q or %q, got %q", provider.ClassMarketing, provider.ClassService, registry.Clip(string(class), 32))
+	}
+	if len(overrides) == 0 {
+		return "", nil
+	}
+	out := make(map[string]json.RawMessage, len(overrides))
+	for name, v := range overrides {
+		if _, ok := s.providers[name]; !ok {
+			return "", invalid("overrides", "%q is not a configured provider (configured: %v)", registry.Clip(name, 32), s.names)
+		}
+		if v == nil {
+			continue
+		}
+		raw, ok := v.(json.RawMessage)
+		if !ok {
+			var err error
+			if raw, err = json.Marshal(v); err != nil {
+				return "", invalid("overrides", "%s: %v", name, err)
+			}
+		}
+		if !json.Valid(raw) {
+			return "", invalid("overrides", "%s: is not valid JSON", name)
+		}
+		out[name] = raw
+	}
+	if len(out) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", invalid("overrides", "%v", err)
+	}
+	if len(b) > registry.MaxText {
+		return "", invalid("overrides", "are %d bytes as JSON, more than %d", len(b), registry.MaxText)
+	}
+	return string(b), nil
+}
+
 // inputField names the Message field behind a provider.Request field.
 func inputField(f string) string {
 	switch {
@@ -311,6 +378,10 @@ func inputField(f string) string {
 		return "extra"
 	case f == "expire_time":
 		return "expire_at"
+	case f == "notification.class":
+		return "class"
+	case strings.HasPrefix(f, "overrides"):
+		return "overrides"
 	}
 	return f
 }

@@ -1,6 +1,8 @@
 package jpush
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -58,8 +60,10 @@ type ThirdPartyChannel struct {
 }
 
 // Options carries JPush-specific settings for one Request. Put a *Options
-// (or an Options value) in Request.Overrides["jpush"]; any other type there
-// is an InvalidRequest error naming "overrides.jpush".
+// (or an Options value, or its JSON as a json.RawMessage, which is how a
+// Service stores the overrides of a push) in Request.Overrides["jpush"];
+// any other type there is an InvalidRequest error naming
+// "overrides.jpush".
 //
 // A Request targets one platform, so one Options may be shared by the
 // Android and the iOS request of a push: fields marked Android are ignored
@@ -133,8 +137,21 @@ func optionsFrom(overrides map[string]any) (*Options, error) {
 		return o, nil
 	case Options:
 		return &o, nil
+	case json.RawMessage:
+		// The JSON of an Options, as a Service stores a push's overrides:
+		// strict, so that a misspelt or foreign field is refused, not lost.
+		var opts Options
+		dec := json.NewDecoder(bytes.NewReader(o))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
+			return nil, invalid("overrides."+Name, fmt.Sprintf("is not the JSON of a jpush.Options: %v", err))
+		}
+		if dec.More() {
+			return nil, invalid("overrides."+Name, "has data after its JSON object")
+		}
+		return &opts, nil
 	}
-	return nil, invalid("overrides."+Name, fmt.Sprintf("must be *jpush.Options, got %T", v))
+	return nil, invalid("overrides."+Name, fmt.Sprintf("must be *jpush.Options or its JSON, got %T", v))
 }
 
 const optionsField = "overrides." + Name

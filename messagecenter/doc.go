@@ -5,7 +5,7 @@
 // # Overview
 //
 // A [Scanner] makes a pass every Interval (one minute by default, as in the
-// brief). Each pass:
+// product brief). Each pass:
 //
 //   - claims due rows of sys_message_center (send_state 0, send_at and
 //     next_attempt_at unset or past) in notify_level order, highest first,
@@ -51,6 +51,16 @@
 // DATETIME values as wall-clock times in the store's configured zone
 // (sqlstore.Options.Location): set that to the zone of the NOW() other
 // programs use.
+//
+// # Message class
+//
+// A push row whose push_class column (our additive, nullable column) is
+// "marketing" or "service" is pushed with that class (provider.Class),
+// which phone makers' channels throttle by; NULL or empty leaves it unset,
+// and any other value fails the row with the reason in remark:
+//
+//	INSERT INTO sys_message_center (title, content, notify_mode, receivers, push_class, created_at, updated_at)
+//	VALUES ('双十一', '全场五折', 'push', 'u1001', 'marketing', NOW(), NOW());
 //
 // # Notifiers
 //

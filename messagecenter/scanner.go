@@ -408,6 +408,7 @@ func (s *Scanner) push(ctx context.Context, m *registry.CenterMessage) (string, 
 	}
 	res, err := s.svc.Push(ctx, push.Message{
 		UserNums: users, Title: title, Content: m.Content, RawExtra: m.Extra, DedupeKey: DedupeKey(m),
+		Class: provider.Class(strings.TrimSpace(m.Class)),
 	})
 	switch {
 	case errors.Is(err, push.ErrNoDevices), errors.Is(err, push.ErrInvalid):

@@ -523,3 +523,24 @@ func TestRowsOfABatchAreHandledConcurrently(t *testing.T) {
 	assert.Equal(t, 10, rep.Sent)
 	assert.Equal(t, conc, most, "at most Concurrency rows at once, and that many")
 }
+
+// TestPushRowsCarryTheirClass: a push row's push_class reaches the
+// provider as the Notification's class; an unknown class fails the row
+// alone, with the reason in remark.
+func TestPushRowsCarryTheirClass(t *testing.T) {
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "android", "atok")
+	marketing := e.enqueue(t, registry.CenterMessage{Title: "sale", Content: "c", NotifyMode: "push", Receivers: "u1", Class: "marketing"})
+	bogus := e.enqueue(t, registry.CenterMessage{Title: "bogus", Content: "c", NotifyMode: "push", Receivers: "u1", Class: "urgent"})
+	rep, err := e.scanner.RunOnce(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	assert.Equal(t, 1, rep.Failed)
+	assert.Equal(t, registry.SendStateSent, e.row(t, marketing).SendState)
+	failed := e.row(t, bogus)
+	assert.Equal(t, registry.SendStateFailed, failed.SendState)
+	assert.Contains(t, failed.Remark, "class")
+	reqs := e.mock.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, provider.ClassMarketing, reqs[0].Notification.Class)
+}

@@ -73,6 +73,9 @@ type Request struct {
 	// Overrides holds vendor-specific options keyed by provider name, for
 	// example Overrides["umeng"] = &umeng.Options{…}. A provider ignores the
 	// keys of others and rejects a value of the wrong type for its own key.
+	// Every provider also accepts its options' JSON as a json.RawMessage,
+	// decoded strictly (unknown fields refused): that is how the push
+	// Service stores them with a push, so that every retry sends them.
 	Overrides map[string]any
 }
 

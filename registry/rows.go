@@ -93,7 +93,14 @@ type PushMessage struct {
 	// "message_center#<id>".
 	DedupeKey string
 	// ExpireAt is when the vendor stops trying; polling stops then too.
-	ExpireAt  *time.Time
+	ExpireAt *time.Time
+	// Class is the message class (a provider.Class: "marketing",
+	// "service"), or "" when unset. Stored in push_class.
+	Class string
+	// Overrides is the JSON object of per-provider options, keyed by
+	// provider name, or "": every send of the push, retries included, hands
+	// each provider its own entry. Stored in push_overrides.
+	Overrides string
 	IOS       PlatformSummary
 	Android   PlatformSummary
 	CreatedAt time.Time
@@ -212,6 +219,9 @@ type CenterMessage struct {
 	SendState   int
 	SendResult  string // for push: "push_message#<id>"
 	Remark      string
+	// Class is the message class of a push row ("marketing", "service"),
+	// or "" when unset; stored in push_class, our additive nullable column.
+	Class string
 	// SendAt delays the row until then (nil: due at once).
 	SendAt        *time.Time
 	Attempts      int

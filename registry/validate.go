@@ -91,6 +91,12 @@ func ValidatePushMessage(m *PushMessage, ds []*Delivery) error {
 	if err := text("content", m.Content, MaxText); err != nil {
 		return err
 	}
+	if err := classValue("push_class", m.Class); err != nil {
+		return err
+	}
+	if err := text("push_overrides", m.Overrides, MaxText); err != nil {
+		return err
+	}
 	size := map[string]int{}
 	for i, d := range ds {
 		if d == nil {
@@ -253,6 +259,9 @@ func ValidateCenterMessage(m *CenterMessage) error {
 	if err := integer("notify_level", m.NotifyLevel, minInt, maxInt); err != nil {
 		return err
 	}
+	if err := classValue("push_class", m.Class); err != nil {
+		return err
+	}
 	return integer("attempts", m.Attempts, 0, maxInt)
 }
 
@@ -274,6 +283,21 @@ func ValidateCenterOutcome(m *CenterMessage) error {
 		return err
 	}
 	return integer("attempts", m.Attempts, 0, maxInt)
+}
+
+// MaxClassChars is the limit of the push_class columns.
+const MaxClassChars = 32
+
+// classValue checks a push_class value: UTF-8 of at most MaxClassChars
+// characters. Which classes exist is the provider package's business.
+func classValue(field, v string) error {
+	if !utf8.ValidString(v) {
+		return invalid(field, "is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(v); n > MaxClassChars {
+		return invalid(field, "is %d characters, more than %d", n, MaxClassChars)
+	}
+	return nil
 }
 
 func required(field, v string) error {

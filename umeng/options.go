@@ -1,6 +1,7 @@
 package umeng
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -42,8 +43,10 @@ const (
 )
 
 // Options carries Umeng-specific settings for one Request. Put a *Options
-// (or an Options value) in Request.Overrides["umeng"]; any other type there is
-// an InvalidRequest error naming "overrides.umeng". An App's Defaults are
+// (or an Options value, or its JSON as a json.RawMessage, which is how a
+// Service stores the overrides of a push) in Request.Overrides["umeng"];
+// any other type there is an InvalidRequest error naming
+// "overrides.umeng". An App's Defaults are
 // Options too, merged under each request's own (see [App]).
 //
 // A Request targets one platform, so one Options may be shared by the
@@ -307,6 +310,19 @@ func optionsFrom(overrides map[string]any) (*Options, error) {
 		return o, nil
 	case Options:
 		return &o, nil
+	case json.RawMessage:
+		// The JSON of an Options, as a Service stores a push's overrides:
+		// strict, so that a misspelt or foreign field is refused, not lost.
+		var opts Options
+		dec := json.NewDecoder(bytes.NewReader(o))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
+			return nil, invalid("overrides."+Name, fmt.Sprintf("is not the JSON of a umeng.Options: %v", err))
+		}
+		if dec.More() {
+			return nil, invalid("overrides."+Name, "has data after its JSON object")
+		}
+		return &opts, nil
 	}
-	return nil, invalid("overrides."+Name, fmt.Sprintf("must be *umeng.Options, got %T", v))
+	return nil, invalid("overrides."+Name, fmt.Sprintf("must be *umeng.Options or its JSON, got %T", v))
 }

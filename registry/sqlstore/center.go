@@ -9,7 +9,7 @@ import (
 )
 
 const centerColumns = `id, title, content, extra_params_string, notify_mode, notify_level, receivers, send_state,
-	send_result, remark, send_at, attempts, next_attempt_at, claim_token, lease_until, created_at, updated_at`
+	send_result, remark, send_at, attempts, next_attempt_at, claim_token, lease_until, created_at, updated_at, push_class`
 
 // scanCenter reads a sys_message_center row of centerColumns. Time values
 // it cannot read are named in m.Unreadable, never an error.
@@ -20,7 +20,7 @@ func (s *Store) scanCenter(row interface{ Scan(...any) error }) (registry.Center
 		zeroIfNull(&m.NotifyLevel), zeroIfNull(&m.Receivers), zeroIfNull(&m.SendState), zeroIfNull(&m.SendResult),
 		zeroIfNull(&m.Remark), s.wallPtr("send_at", &m.SendAt, &bad), &m.Attempts, s.wallPtr("next_attempt_at", &m.NextAttemptAt, &bad),
 		zeroIfNull(&m.ClaimToken), s.wallPtr("lease_until", &m.LeaseUntil, &bad), s.wall("created_at", &m.CreatedAt, &bad),
-		s.wall("updated_at", &m.UpdatedAt, &bad))
+		s.wall("updated_at", &m.UpdatedAt, &bad), zeroIfNull(&m.Class))
 	m.Unreadable = bad.String()
 	return m, err
 }
@@ -38,11 +38,11 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 	}
 	now := s.stamp()
 	id, err := s.insert(ctx, s.q, `INSERT INTO sys_message_center (title, content, extra_params_string, notify_mode, notify_level,
-		receivers, send_state, send_result, remark, send_at, attempts, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		receivers, send_state, send_result, remark, send_at, attempts, next_attempt_at, created_at, updated_at, push_class)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Title, m.Content, m.Extra, m.NotifyMode, m.NotifyLevel, m.Receivers, registry.SendStateUnsent,
 		nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark), s.nullTimeArg(m.SendAt), m.Attempts, s.nullTimeArg(m.NextAttemptAt),
-		s.timeArg(now), s.timeArg(now))
+		s.timeArg(now), s.timeArg(now), nullIfEmpty(m.Class))
 	if err != nil {
 		return wrap(op, step("insert center message", err))
 	}

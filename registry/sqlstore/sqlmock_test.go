@@ -480,10 +480,11 @@ func TestDriverErrors(t *testing.T) {
 func TestClaimRetriedAfterDeadlockReturnsEachRowOnce(t *testing.T) {
 	s, mock, _ := mockStore(t)
 	cols := []string{"id", "title", "content", "extra_params_string", "notify_mode", "notify_level", "receivers", "send_state",
-		"send_result", "remark", "send_at", "attempts", "next_attempt_at", "claim_token", "lease_until", "created_at", "updated_at"}
+		"send_result", "remark", "send_at", "attempts", "next_attempt_at", "claim_token", "lease_until", "created_at", "updated_at",
+		"push_class"}
 	row := func(id int64) []driver.Value {
 		return []driver.Value{id, "t", "c", nil, "push", 0, "A01", 0, nil, nil, nil, 1, nil, "x." + strconv.FormatInt(id, 10),
-			"2030-06-15 08:01:00", "2030-06-15 08:00:00", "2030-06-15 08:00:00"}
+			"2030-06-15 08:01:00", "2030-06-15 08:00:00", "2030-06-15 08:00:00", nil}
 	}
 	mock.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL")).WillReturnRows(sqlmock.NewRows([]string{"1"}))
 	for attempt := range 2 {
