@@ -3,6 +3,7 @@ package getui_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,26 +15,24 @@ import (
 	"github.com/tuisong/push/provider/providertest"
 )
 
-// fakeClock drives timestamps, token expiry and ttl without sleeping.
+// fakeClock drives timestamps, token expiry and ttl without sleeping; the
+// client and the fake share it.
 type fakeClock struct {
-	mu chan struct{}
+	mu sync.Mutex
 	t  time.Time
 }
 
-func newClock(t time.Time) *fakeClock {
-	c := &fakeClock{mu: make(chan struct{}, 1), t: t}
-	return c
-}
+func newClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
 
 func (c *fakeClock) Now() time.Time {
-	c.mu <- struct{}{}
-	defer func() { <-c.mu }()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.t
 }
 
 func (c *fakeClock) Advance(d time.Duration) {
-	c.mu <- struct{}{}
-	defer func() { <-c.mu }()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
