@@ -134,7 +134,7 @@ func TestAuthRateLimited(t *testing.T) {
 	fake := getuitest.NewServer(t, getuitest.Config{Now: clk.Now, AuthRateLimit: 2})
 	app := getuitest.DefaultApps()[0]
 	for i := range 3 {
-		c, err := getui.New(getui.Config{AppID: app.AppID, AppKey: app.AppKey, MasterSecret: app.MasterSecret, BaseURL: fake.BaseURL(), Now: clk.Now})
+		c, err := getui.New(getui.Config{AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL(), Now: clk.Now})
 		require.NoError(t, err)
 		_, err = c.Send(context.Background(), single(provider.Android, cid(provider.Android, i)))
 		if i < 2 {
@@ -152,9 +152,9 @@ func TestWrongSecretIsAuth(t *testing.T) {
 	_, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
 	app := getuitest.DefaultApps()[0]
 	for name, cfg := range map[string]getui.Config{
-		"secret":  {AppID: app.AppID, AppKey: app.AppKey, MasterSecret: "wrong", BaseURL: fake.BaseURL(), Now: clk.Now},
-		"app key": {AppID: app.AppID, AppKey: "wrong", MasterSecret: app.MasterSecret, BaseURL: fake.BaseURL(), Now: clk.Now},
-		"clock": {AppID: app.AppID, AppKey: app.AppKey, MasterSecret: app.MasterSecret, BaseURL: fake.BaseURL(),
+		"secret":  {AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret("wrong"), BaseURL: fake.BaseURL(), Now: clk.Now},
+		"app key": {AppID: app.AppID, AppKey: "wrong", MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL(), Now: clk.Now},
+		"clock": {AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL(),
 			Now: func() time.Time { return clk.Now().Add(time.Hour) }},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -98,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		rc = resty.NewWithClient(hc).SetLogger(discardLogger{}).SetDisableWarn(true).SetRetryCount(0)
 	}
-	secret := cfg.MasterSecret
+	secret := cfg.MasterSecret.value()
 	c := &Client{
 		appID:      cfg.AppID,
 		appKey:     cfg.AppKey,

@@ -30,8 +30,9 @@ const DefaultTokenRefreshAhead = 10 * time.Minute
 // every other field has a documented default.
 //
 // No fmt verb and no slog handler prints the master secret of a Config:
-// Config implements fmt.Formatter (so even a verb fmt does not know for a
-// struct goes through Format) and slog.LogValuer.
+// Config implements fmt.Formatter and slog.LogValuer, and the secret is a
+// Secret, which even fmt's reflection (a verb it cannot apply, a Config
+// inside another struct) shows as an address at most.
 type Config struct {
 	// AppID is the Getui application id, the first segment of every path.
 	// Getui runs one app for iOS and Android, so one Client serves both.
@@ -40,9 +41,10 @@ type Config struct {
 	// AppKey is the app's key, sent with auth and hashed into its sign.
 	// Required.
 	AppKey string
-	// MasterSecret is the app's server secret. It is only ever hashed into
-	// the auth sign: it is never sent, logged or put in an error. Required.
-	MasterSecret string
+	// MasterSecret is the app's server secret, wrapped by NewSecret so that
+	// no printer reaches it. It is only ever hashed into the auth sign: it
+	// is never sent, logged or put in an error. Required.
+	MasterSecret Secret
 	// BaseURL is scheme, host and path prefix of the API. Default
 	// DefaultBaseURL. Tests point it at package getuitest. Getui may move
 	// an app to another host with code 301; the Client then uses the host
@@ -77,12 +79,8 @@ type Config struct {
 
 // String renders c with the master secret redacted.
 func (c Config) String() string {
-	secret := ""
-	if c.MasterSecret != "" {
-		secret = "REDACTED"
-	}
 	return fmt.Sprintf("{AppID:%s AppKey:%s MasterSecret:%s BaseURL:%s Timeout:%v}",
-		c.AppID, c.AppKey, secret, c.BaseURL, c.Timeout)
+		c.AppID, c.AppKey, c.MasterSecret.String(), c.BaseURL, c.Timeout)
 }
 
 // GoString renders c for %#v with the master secret redacted.
@@ -108,7 +106,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("app_id", c.AppID),
 		slog.String("app_key", c.AppKey),
-		slog.Bool("master_secret_set", c.MasterSecret != ""),
+		slog.Bool("master_secret_set", !c.MasterSecret.IsZero()),
 		slog.String("base_url", c.BaseURL),
 	)
 }
@@ -136,7 +134,7 @@ func (c Config) withDefaults() Config {
 // validate checks a Config that has been through withDefaults and names
 // the first bad field.
 func (c Config) validate() error {
-	for _, f := range []struct{ name, v string }{{"app_id", c.AppID}, {"app_key", c.AppKey}, {"master_secret", c.MasterSecret}} {
+	for _, f := range []struct{ name, v string }{{"app_id", c.AppID}, {"app_key", c.AppKey}, {"master_secret", c.MasterSecret.value()}} {
 		switch {
 		case f.v == "":
 			return configError(f.name, "is required")

@@ -4,7 +4,8 @@
 // # Overview
 //
 // [New] builds a [Client] from a [Config] holding the app's AppID, AppKey
-// and MasterSecret. Getui runs one app for every platform, so one Client
+// and MasterSecret, the last wrapped by [NewSecret] so that no printer, not
+// even fmt's reflection on a verb it cannot apply, shows it. Getui runs one app for every platform, so one Client
 // serves iOS and Android. The Client implements provider.Provider,
 // provider.Validator ([Client.Validate] checks a request without sending
 // it or authenticating), provider.StatusQuerier ([Client.Status], from the

@@ -176,10 +176,15 @@ type redactedError struct {
 func (e *redactedError) Error() string        { return e.msg }
 func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
 
-// scrubString replaces every non-empty secret in s.
+// minSecretLen is the shortest secret scrubbed from answers and errors:
+// Getui's tokens, signs and secrets are far longer, and replacing a short
+// string would mangle the JSON around it.
+const minSecretLen = 8
+
+// scrubString replaces every secret in s.
 func scrubString(s string, secrets ...string) string {
 	for _, sec := range secrets {
-		if sec != "" {
+		if len(sec) >= minSecretLen {
 			s = strings.ReplaceAll(s, sec, "REDACTED")
 		}
 	}

@@ -103,7 +103,7 @@ func (s *scripted) then(status int, body string) *scripted {
 
 func (s *scripted) client(t *testing.T) *Client {
 	t.Helper()
-	c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: testSecret, BaseURL: s.srv.URL + "/v2",
+	c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: s.srv.URL + "/v2",
 		Now: func() time.Time { return fixedNow }})
 	require.NoError(t, err)
 	return c
@@ -248,7 +248,7 @@ func TestTransportKinds(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
+		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
 		require.NoError(t, err)
 		_, err = c.Send(context.Background(), oneCID())
 		requireKind(t, err, provider.Indeterminate)
@@ -261,7 +261,7 @@ func TestTransportKinds(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
+		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
 		require.NoError(t, err)
 		_, err = c.Send(context.Background(), oneCID())
 		pe := requireKind(t, err, provider.Temporary)
@@ -294,7 +294,7 @@ func TestAuthRefusals(t *testing.T) {
 				_, _ = w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
+			c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
 			require.NoError(t, err)
 			_, err = c.Send(context.Background(), oneCID())
 			pe := requireKind(t, err, tt.kind)

@@ -40,7 +40,7 @@ func newAgainstFake(t *testing.T, cfg getuitest.Config, mod func(*getui.Config))
 	t.Helper()
 	fake := getuitest.NewServer(t, cfg)
 	app := getuitest.DefaultApps()[0]
-	gcfg := getui.Config{AppID: app.AppID, AppKey: app.AppKey, MasterSecret: app.MasterSecret, BaseURL: fake.BaseURL(), Now: cfg.Now}
+	gcfg := getui.Config{AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL(), Now: cfg.Now}
 	if mod != nil {
 		mod(&gcfg)
 	}

@@ -131,7 +131,7 @@ func flexString(raw json.RawMessage) string {
 // scrubBytes removes secrets from a body.
 func scrubBytes(b []byte, secrets ...string) []byte {
 	for _, s := range secrets {
-		if s != "" && bytes.Contains(b, []byte(s)) {
+		if len(s) >= minSecretLen && bytes.Contains(b, []byte(s)) {
 			b = bytes.ReplaceAll(b, []byte(s), []byte("REDACTED"))
 		}
 	}
