@@ -36,7 +36,7 @@ const (
 // newIDLocked issues a taskid or token. The caller holds s.mu.
 func (s *Server) newIDLocked(prefix string) string {
 	s.seq++
-	sum := sha256.Sum256(fmt.Appendf(nil, "getuitest:%p:%d", s, s.seq))
+	sum := sha256.Sum256(fmt.Appendf(nil, "getuitest:%s:%d", prefix, s.seq))
 	if prefix == "" {
 		return hex.EncodeToString(sum[:16])
 	}
