@@ -31,6 +31,7 @@ type Server struct {
 	httpSrv *http.Server
 	served  chan struct{}
 	closed  bool
+	fresh   map[net.Conn]bool // connections accepted that have not sent a request yet
 
 	basePath   string // the prefix the apps live under; MoveHost changes it
 	moved      bool
@@ -123,7 +124,8 @@ func (s *Server) Start() error {
 			return fmt.Errorf("getuitest: listen on loopback: %w", errors.Join(err, err6))
 		}
 	}
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: time.Minute}
+	s.fresh = make(map[net.Conn]bool)
+	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: time.Minute, ConnState: s.trackConn}
 	s.served = make(chan struct{})
 	s.URL = "http://" + ln.Addr().String()
 	go func(srv *http.Server, done chan struct{}) {
@@ -142,19 +144,41 @@ func (s *Server) BaseURL() string {
 }
 
 // Close stops s: stalled and held requests are released (their clients see
-// the connection end), then Close waits for in-flight requests, like
-// httptest.Server.Close. It is safe to call more than once.
+// the connection end), connections that carry no request are closed, then
+// Close waits for in-flight requests, like httptest.Server.Close. It is
+// safe to call more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 	s.mu.Lock()
 	s.closed = true
 	srv, served := s.httpSrv, s.served
+	// http.Server.Shutdown waits up to five seconds for a connection that
+	// was accepted but never sent a request (a client's spare dial);
+	// httptest closes those at once, and so does the fake.
+	for c := range s.fresh {
+		_ = c.Close()
+	}
 	s.mu.Unlock()
 	if srv == nil {
 		return
 	}
 	_ = srv.Shutdown(context.Background())
 	<-served
+}
+
+// trackConn keeps the set of connections that have not sent a request.
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if state == http.StateNew && !s.closed {
+		s.fresh[c] = true
+		return
+	}
+	if state == http.StateNew {
+		_ = c.Close()
+		return
+	}
+	delete(s.fresh, c)
 }
 
 // Handler returns the fake's HTTP handler, for mounting on a listener of

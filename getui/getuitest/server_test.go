@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -513,6 +514,21 @@ func TestConfigAndLifecycle(t *testing.T) {
 	assert.Error(t, s.AddDevice(app, getuitest.Device{CID: "x", Platform: "ios"}))
 	assert.Error(t, s.AddDevice(app, getuitest.Device{CID: getuitest.CID("a"), Platform: "web"}))
 	assert.Error(t, s.SetReport("RASL_none", getuitest.Report{}))
+}
+
+// TestCloseDropsIdleDials: a connection that never sends a request does
+// not hold Close up (http.Server.Shutdown alone waits five seconds).
+func TestCloseDropsIdleDials(t *testing.T) {
+	s, err := getuitest.New(getuitest.Config{})
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	time.Sleep(20 * time.Millisecond) // let the server accept it
+	began := time.Now()
+	s.Close()
+	assert.Less(t, time.Since(began), 2*time.Second)
 }
 
 func TestCallRateAndIDs(t *testing.T) {
