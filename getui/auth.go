@@ -50,16 +50,19 @@ func (tc *tokenCache) invalidate(tok string) {
 // there is none it joins the auth call in flight or starts one. The auth
 // call runs on its own clock (Config.Timeout), detached from ctx, so a
 // caller that gives up does not fail the others waiting for it; the caller
-// itself stops waiting when ctx ends, with a Temporary error.
+// itself stops waiting when ctx ends, with a Temporary error. When the
+// refresh of a token that has not expired yet fails (auth rate limited,
+// say), that token is used while it lasts.
 func (c *Client) token(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", transportError(opAuth, err, false)
 	}
 	now := c.now()
 	c.tokens.mu.Lock()
-	if t := c.tokens.cur; t != nil && now.Before(t.expires.Add(-c.refresh)) {
+	cur := c.tokens.cur
+	if cur != nil && now.Before(cur.expires.Add(-c.refresh)) {
 		c.tokens.mu.Unlock()
-		return t.value(), nil
+		return cur.value(), nil
 	}
 	f := c.tokens.flight
 	if f == nil {
@@ -71,6 +74,9 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	select {
 	case <-f.done:
 		if f.err != nil {
+			if cur != nil && c.now().Before(cur.expires) {
+				return cur.value(), nil
+			}
 			return "", f.err
 		}
 		return f.tok.value(), nil
@@ -104,6 +110,8 @@ func (c *Client) authenticate(ctx context.Context, f *tokenFlight) {
 	if err == nil {
 		c.tokens.cur = tok
 	}
+	// A failed refresh keeps the old token: token decides whether it
+	// still serves.
 	c.tokens.flight = nil
 	f.tok, f.err = tok, err
 	c.tokens.mu.Unlock()

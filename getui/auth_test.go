@@ -94,6 +94,28 @@ func TestTokenRefreshedAheadOfExpiry(t *testing.T) {
 	}
 }
 
+// TestFailedRefreshKeepsTheOldToken: when the refresh ahead of expiry is
+// refused (auth rate), the token that has not expired yet still serves;
+// once it has expired, the refusal is the send's error.
+func TestFailedRefreshKeepsTheOldToken(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now, TokenLifetime: time.Hour},
+		func(cfg *getui.Config) { cfg.TokenRefreshAhead = 5 * time.Minute })
+	_, err := c.Send(context.Background(), single(provider.Android, cid(provider.Android, 0)))
+	require.NoError(t, err)
+	clk.Advance(58 * time.Minute)
+	require.NoError(t, fake.FailNext(2, getuitest.Fault{API: "/auth", Code: getui.CodeAuthRate}))
+	_, err = c.Send(context.Background(), single(provider.Android, cid(provider.Android, 1)))
+	require.NoError(t, err, "the old token still serves")
+	assert.Equal(t, 2, fake.Arrived("/auth"))
+	clk.Advance(2 * time.Minute)
+	_, err = c.Send(context.Background(), single(provider.Android, cid(provider.Android, 2)))
+	assert.Equal(t, provider.RateLimited, provider.KindOf(err))
+	assert.Equal(t, 3, fake.Arrived("/auth"))
+	_, err = c.Send(context.Background(), single(provider.Android, cid(provider.Android, 3)))
+	require.NoError(t, err)
+}
+
 // TestTokenExpiredByServer: the fake forgets every token (10001); the
 // client fetches a new one and repeats the call once, then succeeds.
 func TestTokenExpiredByServer(t *testing.T) {

@@ -24,7 +24,8 @@
 // every goroutine of the Client: goroutines that find no usable token join
 // the one auth call in flight, so N concurrent first sends make one auth
 // call. A token is replaced Config.TokenRefreshAhead (default ten minutes)
-// before its expire_time. The auth call runs on its own clock
+// before its expire_time; when that refresh fails, the old token serves
+// until it expires. The auth call runs on its own clock
 // (Config.Timeout), so a caller that gives up while waiting does not fail
 // the others; it gets a Temporary error.
 //
