@@ -136,7 +136,9 @@ func (s *Server) Start() error {
 }
 
 // BaseURL returns the client's BaseURL for this server: URL + the base
-// path the apps live under now (BasePath until MoveHost).
+// path the apps live under now (BasePath until MoveHost). A server mounted
+// through Handler has no URL, so BaseURL is the path alone and a 301's
+// host list names no host; MoveHost is for started servers.
 func (s *Server) BaseURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
