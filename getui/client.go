@@ -1,0 +1,294 @@
+package getui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/tuisong/push/provider"
+)
+
+// Name is the provider name: the value of Provider.Name, of
+// provider.Error.Provider and the key of Request.Overrides.
+const Name = "getui"
+
+// Limits of one push, from Getui's RestAPI v2 documentation.
+const (
+	// MaxCIDs is the most cids one Send takes: the limit of audience.cid on
+	// /push/list/cid. PROTOCOLS notes 200, some Getui pages say 1000; the
+	// client keeps to the lower figure, which every account accepts.
+	MaxCIDs = 200
+	// MaxAliases is the most aliases one Send takes (/push/list/alias).
+	MaxAliases = 200
+	// MaxTitleRunes and MaxBodyRunes bound a notification's title and body,
+	// counted in characters.
+	MaxTitleRunes = 50
+	MaxBodyRunes  = 256
+	// MaxPayloadBytes bounds a transmission, a click payload and the iOS
+	// payload: 3072 bytes each.
+	MaxPayloadBytes = 3072
+	// MaxTimeToLive is the longest settings.ttl Getui accepts: three days.
+	// Longer ExpireTimes are clamped to it.
+	MaxTimeToLive = 3 * 24 * time.Hour
+)
+
+// Client is a Getui RestAPI v2 client. It implements provider.Provider,
+// provider.Validator, provider.StatusQuerier and provider.Canceler and may be
+// used by many goroutines at once; they share one auth token.
+//
+// No formatting of a Client shows the master secret or the token: *Client
+// implements fmt.Formatter and slog.LogValuer, and both sit in closures,
+// which fmt and reflection-based printers show as an address at most.
+type Client struct {
+	appID      string
+	appKey     string
+	secret     func() string // the master secret, out of reach of printers
+	base       atomic.Pointer[string]
+	timeout    time.Duration
+	refresh    time.Duration
+	now        func() time.Time
+	defaultTTL time.Duration
+	http       *resty.Client
+	log        *slog.Logger
+	tokens     tokenCache
+
+	// sent remembers what Status needs about tasks this Client created:
+	// when Getui stops delivering them and whether Cancel stopped them.
+	mu   sync.Mutex
+	sent map[string]*sentTask
+}
+
+type sentTask struct {
+	start    time.Time // schedule_time; zero when sent at once
+	deadline time.Time
+	canceled bool
+}
+
+var (
+	_ provider.Provider      = (*Client)(nil)
+	_ provider.Validator     = (*Client)(nil)
+	_ provider.StatusQuerier = (*Client)(nil)
+	_ provider.Canceler      = (*Client)(nil)
+)
+
+// New returns a Client for cfg, after applying the documented defaults. It
+// fails, naming the field, when cfg is invalid. It makes no network call:
+// the first call that needs a token fetches one.
+func New(cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	rc := cfg.Resty
+	if rc == nil {
+		hc := &http.Client{}
+		if cfg.HTTPClient != nil {
+			cp := *cfg.HTTPClient
+			hc = &cp
+		}
+		rc = resty.NewWithClient(hc).SetLogger(discardLogger{}).SetDisableWarn(true).SetRetryCount(0)
+	}
+	secret := cfg.MasterSecret.value()
+	c := &Client{
+		appID:      cfg.AppID,
+		appKey:     cfg.AppKey,
+		secret:     func() string { return secret },
+		timeout:    cfg.Timeout,
+		refresh:    cfg.TokenRefreshAhead,
+		now:        cfg.Now,
+		defaultTTL: cfg.DefaultTimeToLive,
+		http:       rc,
+		log:        cfg.Logger,
+		sent:       make(map[string]*sentTask),
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	c.base.Store(&base)
+	return c, nil
+}
+
+// Name returns "getui".
+func (c *Client) Name() string { return Name }
+
+// Capabilities describes what Send accepts for p: up to MaxCIDs cids,
+// MaxPayloadBytes of transmission or payload, and token, broadcast, alias
+// and filter (tags) audiences. Getui has no file audience. An unknown
+// platform gets the zero Capabilities.
+func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
+	if !p.Valid() {
+		return provider.Capabilities{}
+	}
+	return provider.Capabilities{
+		MaxTokens:       MaxCIDs,
+		MaxPayloadBytes: MaxPayloadBytes,
+		Audiences: []provider.AudienceKind{
+			provider.AudienceTokens,
+			provider.AudienceBroadcast,
+			provider.AudienceAliases,
+			provider.AudienceFilter,
+		},
+	}
+}
+
+// BaseURL returns the API root the Client calls now: Config.BaseURL, or
+// the host Getui named in a 301 answer.
+func (c *Client) BaseURL() string { return *c.base.Load() }
+
+// String describes c by its base URL, app id and app key; never the master
+// secret or the token.
+func (c *Client) String() string {
+	if c == nil {
+		return "getui.Client(nil)"
+	}
+	return fmt.Sprintf("getui.Client{BaseURL:%s AppID:%s AppKey:%s}", c.BaseURL(), c.appID, c.appKey)
+}
+
+// GoString is String for %#v.
+func (c *Client) GoString() string {
+	if c == nil {
+		return "(*getui.Client)(nil)"
+	}
+	return "&" + c.String()
+}
+
+// Format makes every fmt verb print String (GoString for %#v, a quoted
+// String for %q), so no verb or flag reaches the credentials.
+func (c *Client) Format(f fmt.State, verb rune) {
+	var s string
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		s = c.GoString()
+	case verb == 'q':
+		s = strconv.Quote(c.String())
+	default:
+		s = c.String()
+	}
+	_, _ = io.WriteString(f, s)
+}
+
+// LogValue makes slog record c without its secret or token.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("getui.Client(nil)")
+	}
+	return slog.GroupValue(
+		slog.String("base_url", c.BaseURL()),
+		slog.String("app_id", c.appID),
+		slog.String("app_key", c.appKey),
+	)
+}
+
+// call describes one HTTP exchange with Getui.
+type call struct {
+	op       string
+	platform provider.Platform
+	method   string
+	path     string // after /{appId}, e.g. "/push/single/cid"
+	logPath  string // path with ids replaced, for logs
+	body     []byte // nil: no body
+	// oneToken says the audience is a single cid, which decides how
+	// "target user is invalid" is classified.
+	oneToken bool
+	// secrets are scrubbed from answers and errors besides the master
+	// secret and the token (the auth sign).
+	secrets []string
+}
+
+// exchange makes one HTTP call with token (empty for auth). It never
+// retries; it follows no redirect.
+func (c *Client) exchange(ctx context.Context, x call, token string) (*answer, error) {
+	if err := ctx.Err(); err != nil {
+		e := transportError(x.op, err, false)
+		c.logCall(ctx, x, 0, e)
+		return nil, e
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	// Once the whole request is written Getui may act on it, so a failure
+	// after that point is Indeterminate rather than Temporary.
+	var written atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				written.Store(true)
+			}
+		},
+	})
+	req := c.http.R().SetContext(ctx).SetHeader("Accept", "application/json")
+	if token != "" {
+		req.SetHeader("token", token)
+	}
+	if x.body != nil {
+		req.SetHeader("Content-Type", "application/json;charset=utf-8").SetBody(x.body)
+	}
+	resp, err := req.Execute(x.method, c.BaseURL()+"/"+c.appID+x.path)
+	secrets := append([]string{c.secret(), token}, x.secrets...)
+	if err != nil {
+		e := transportError(x.op, err, written.Load(), secrets...)
+		c.logCall(ctx, x, 0, e)
+		return nil, e
+	}
+	a, err := c.decode(x, resp.StatusCode(), resp.Body(), secrets...)
+	c.logCall(ctx, x, resp.StatusCode(), err)
+	return a, err
+}
+
+// do makes an authenticated call: it takes the shared token (fetching one
+// when there is none or it is about to expire) and, when Getui answers
+// 10001 (token expired or invalid), fetches a new token once and repeats
+// the call once. A second 10001 is an Auth error.
+func (c *Client) do(ctx context.Context, x call) (*answer, error) {
+	tok, err := c.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.exchange(ctx, x, tok)
+	if provider.CodeOf(err) != strconv.Itoa(CodeTokenExpired) {
+		return a, err
+	}
+	c.tokens.invalidate(tok)
+	if tok, err = c.token(ctx); err != nil {
+		return nil, err
+	}
+	a, err = c.exchange(ctx, x, tok)
+	if provider.CodeOf(err) == strconv.Itoa(CodeTokenExpired) {
+		err = withKind(err, provider.Auth, "Getui refused a freshly issued token")
+	}
+	return a, err
+}
+
+// logCall records one call at debug level: never bodies or credentials.
+func (c *Client) logCall(ctx context.Context, x call, status int, err error) {
+	path := x.logPath
+	if path == "" {
+		path = x.path
+	}
+	attrs := []slog.Attr{
+		slog.String("op", x.op),
+		slog.String("platform", string(x.platform)),
+		slog.String("path", path),
+		slog.Int("http_status", status),
+	}
+	if err == nil {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "getui call succeeded", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.String("kind", provider.KindOf(err).String()), slog.String("code", provider.CodeOf(err)))
+	c.log.LogAttrs(ctx, slog.LevelDebug, "getui call failed", attrs...)
+}
+
+// discardLogger silences resty, whose messages may quote requests.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

@@ -1,0 +1,179 @@
+package getui
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/tuisong/push/provider"
+)
+
+// DefaultBaseURL is Getui's RestAPI v2 root. Every path is BaseURL + "/" +
+// AppID + the API path.
+const DefaultBaseURL = "https://restapi.getui.com/v2"
+
+// DefaultTimeout bounds one HTTP call when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultTokenRefreshAhead is how long before its expiry a cached auth token
+// is replaced when Config.TokenRefreshAhead is zero.
+const DefaultTokenRefreshAhead = 10 * time.Minute
+
+// Config configures a Client. AppID, AppKey and MasterSecret are required;
+// every other field has a documented default.
+//
+// No fmt verb and no slog handler prints the master secret of a Config:
+// Config implements fmt.Formatter and slog.LogValuer, and the secret is a
+// Secret, which even fmt's reflection (a verb it cannot apply, a Config
+// inside another struct) shows as an address at most.
+type Config struct {
+	// AppID is the Getui application id, the first segment of every path.
+	// Getui runs one app for iOS and Android, so one Client serves both.
+	// Required.
+	AppID string
+	// AppKey is the app's key, sent with auth and hashed into its sign.
+	// Required.
+	AppKey string
+	// MasterSecret is the app's server secret, wrapped by NewSecret so that
+	// no printer reaches it. It is only ever hashed into the auth sign: it
+	// is never sent, logged or put in an error. Required.
+	MasterSecret Secret
+	// BaseURL is scheme, host and path prefix of the API. Default
+	// DefaultBaseURL. Tests point it at package getuitest. Getui may move
+	// an app to another host with code 301; the Client then uses the host
+	// Getui names for the rest of its life (see the package documentation).
+	BaseURL string
+	// HTTPClient carries the requests. Default: a new client with its own
+	// transport. It is copied, never modified. Ignored when Resty is set.
+	HTTPClient *http.Client
+	// Resty, when set, is used instead of a client built from HTTPClient.
+	// The Client sets headers, body and context per request and never
+	// changes the resty client itself, whose retry count should be 0.
+	Resty *resty.Client
+	// Timeout bounds each HTTP call, including reading the answer.
+	// Default DefaultTimeout; negative values are rejected.
+	Timeout time.Duration
+	// Now is the clock for auth timestamps, token expiry, settings.ttl and
+	// the status mapping. Default time.Now.
+	Now func() time.Time
+	// Logger receives one debug record per call (operation, platform, path,
+	// HTTP status, error kind and code), never credentials, tokens or
+	// bodies. Default: discard.
+	Logger *slog.Logger
+	// TokenRefreshAhead is how long before its expire_time a cached token is
+	// replaced by a new auth call. Default DefaultTokenRefreshAhead; it must
+	// lie in [0, 12h).
+	TokenRefreshAhead time.Duration
+	// DefaultTimeToLive is settings.ttl for a request without an
+	// ExpireTime. Zero leaves settings.ttl out and Getui applies its own
+	// default. It must lie in [0, MaxTimeToLive].
+	DefaultTimeToLive time.Duration
+}
+
+// String renders c with the master secret redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("{AppID:%s AppKey:%s MasterSecret:%s BaseURL:%s Timeout:%v}",
+		c.AppID, c.AppKey, c.MasterSecret.String(), c.BaseURL, c.Timeout)
+}
+
+// GoString renders c for %#v with the master secret redacted.
+func (c Config) GoString() string { return "getui.Config" + c.String() }
+
+// Format prints String for every verb (GoString for %#v, a quoted String
+// for %q), so no verb or flag reaches the master secret.
+func (c Config) Format(f fmt.State, verb rune) {
+	var s string
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		s = c.GoString()
+	case verb == 'q':
+		s = strconv.Quote(c.String())
+	default:
+		s = c.String()
+	}
+	_, _ = io.WriteString(f, s)
+}
+
+// LogValue makes slog record c without its master secret.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("app_id", c.AppID),
+		slog.String("app_key", c.AppKey),
+		slog.Bool("master_secret_set", !c.MasterSecret.IsZero()),
+		slog.String("base_url", c.BaseURL),
+	)
+}
+
+// withDefaults returns c with every unset field given its documented default.
+func (c Config) withDefaults() Config {
+	if c.BaseURL == "" {
+		c.BaseURL = DefaultBaseURL
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.TokenRefreshAhead == 0 {
+		c.TokenRefreshAhead = DefaultTokenRefreshAhead
+	}
+	return c
+}
+
+// validate checks a Config that has been through withDefaults and names
+// the first bad field.
+func (c Config) validate() error {
+	for _, f := range []struct{ name, v string }{{"app_id", c.AppID}, {"app_key", c.AppKey}, {"master_secret", c.MasterSecret.value()}} {
+		switch {
+		case f.v == "":
+			return configError(f.name, "is required")
+		case strings.TrimSpace(f.v) != f.v || strings.ContainsAny(f.v, " \t\r\n/?#"):
+			return configError(f.name, "has white space or a URL delimiter")
+		}
+	}
+	if err := checkBaseURL("base_url", c.BaseURL); err != nil {
+		return err
+	}
+	switch {
+	case c.Timeout < 0:
+		return configError("timeout", "must not be negative")
+	case c.TokenRefreshAhead < 0 || c.TokenRefreshAhead >= 12*time.Hour:
+		return configError("token_refresh_ahead", "must lie within [0, 12h)")
+	case c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > MaxTimeToLive:
+		return configError("default_time_to_live", fmt.Sprintf("must lie within [0, %v]", MaxTimeToLive))
+	}
+	return nil
+}
+
+func checkBaseURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return configError(field, "is not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return configError(field, fmt.Sprintf("scheme must be http or https, got %q", u.Scheme))
+	case u.Host == "":
+		return configError(field, "has no host")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return configError(field, "must not carry user info, a query or a fragment")
+	}
+	return nil
+}
+
+// configError reports a bad Config field, wrapping a *provider.FieldError so
+// that provider.FieldOf finds it.
+func configError(field, reason string) error {
+	return fmt.Errorf("getui: invalid config: %w", &provider.FieldError{Field: field, Reason: reason})
+}

@@ -1,0 +1,158 @@
+// Package getui is a client for Getui's RestAPI v2 (个推推送) behind the
+// vendor-neutral provider contract.
+//
+// # Overview
+//
+// [New] builds a [Client] from a [Config] holding the app's AppID, AppKey
+// and MasterSecret, the last wrapped by [NewSecret] so that no printer, not
+// even fmt's reflection on a verb it cannot apply, shows it. Getui runs one app for every platform, so one Client
+// serves iOS and Android. The Client implements provider.Provider,
+// provider.Validator ([Client.Validate] checks a request without sending
+// it or authenticating), provider.StatusQuerier ([Client.Status], from the
+// task report's counts) and provider.Canceler ([Client.Cancel], which stops
+// a task).
+//
+// Every path is BaseURL/{appId}/…, BaseURL defaulting to
+// https://restapi.getui.com/v2.
+//
+// # Authentication
+//
+// Calls carry the header "token", which POST /auth issues for
+// {sign, timestamp, appkey}: sign is the lowercase hex SHA-256 of appkey,
+// timestamp (milliseconds, as sent) and master secret ([Sign]); the answer
+// is {token, expire_time (milliseconds)}. The token is cached and shared by
+// every goroutine of the Client: goroutines that find no usable token join
+// the one auth call in flight, so N concurrent first sends make one auth
+// call. A token is replaced Config.TokenRefreshAhead (default ten minutes)
+// before its expire_time; when that refresh fails, the old token serves
+// until it expires. The auth call runs on its own clock
+// (Config.Timeout), so a caller that gives up while waiting does not fail
+// the others; it gets a Temporary error.
+//
+// When Getui answers 10001 (token expired or invalid), the Client drops the
+// token, authenticates again and repeats the call once; a second 10001 is
+// an Auth error. Auth is limited by Getui to 100 calls a minute; its
+// refusal 10003 is RateLimited. Any other refusal of /auth is Auth (the
+// auth call carries nothing of the caller's request), and a lost auth
+// answer is Temporary (auth delivers nothing).
+//
+// Code 301 means the app lives on another host: the Client switches, for
+// the rest of its life, to data.host_list[0].domain_list[0] (https:// is
+// added to a bare domain, and the current path, /v2, to a domain without
+// one; see [Client.BaseURL]) and returns a Temporary error with code 301.
+// It does not repeat the call itself: providers never retry, and the
+// caller's retry goes to the new host.
+//
+// # Audiences
+//
+// Send picks the route from the audience:
+//
+//	1 cid          /push/single/cid, audience {"cid":[…]}
+//	2–200 cids     /push/list/message (creates a task from the message and
+//	               delivers nothing), then /push/list/cid
+//	               {audience {"cid":[…]}, taskid, is_async false}
+//	1 alias        /push/single/alias, audience {"alias":[…]}
+//	2–200 aliases  /push/list/message, then /push/list/alias
+//	broadcast      /push/tag with the one condition phone_type = platform,
+//	               because a Request targets one platform; with
+//	               Options.AllDevices, /push/all with audience "all"
+//	filter         /push/tag: Filter is a JSON array of Getui tag conditions
+//	               {"key","values","opt_type"}, Tags adds a custom_tag "or"
+//	               condition, phone_type = platform is added (not with
+//	               AllDevices). GroupID has no Getui counterpart and is
+//	               refused ("audience.group_id").
+//	file           not supported.
+//
+// Getui aliases have no type: Audience.AliasType, which Request.Validate
+// requires, is accepted whatever it is and ignored.
+//
+// The list push is used for 2–200 cids rather than /push/single/batch/cid
+// because it yields one taskid for the whole send — a receipt that Status
+// can poll and Cancel can stop — where a batch yields one per cid. 200 is
+// the lower of the figures Getui's pages give for audience.cid (200, some
+// say 1000); Capabilities reports it as MaxTokens.
+//
+// # Delivery semantics
+//
+// The contract says Send makes one vendor call. Here each route makes one
+// delivering call; a list push is preceded by the task creation, which
+// delivers nothing, and any call may be preceded by the shared auth call
+// and repeated once after a 10001. All of them together are bounded by
+// the caller's ctx, each HTTP call by Config.Timeout: a caller's
+// SendTimeout must cover up to four calls in the worst case (auth,
+// create, auth again after 10001, send).
+//
+// request_id is derived from Request.IdempotencyKey ([RequestID], 32 hex
+// digits): Getui drops a repeated request_id, so a send retried after an
+// Indeterminate error is not shown twice. A send without a key gets a
+// random request_id and cannot be deduplicated.
+//
+// settings.ttl is the time until ExpireTime in milliseconds, rounded up and
+// clamped to [MaxTimeToLive] (three days); or Config.DefaultTimeToLive;
+// or left out for Getui's default. A future StartTime becomes
+// settings.schedule_time on tag and broadcast pushes and is refused on the
+// others ("start_time"); one already past is ignored.
+//
+// # Payloads
+//
+// Android: a visible push is push_message.notification {title (≤50
+// characters, required), body (≤256, required), click_type, intent, url,
+// payload, channel_id} plus the same notification for the phone makers'
+// channels in push_channel.android.ups, with Options.UpsOptions as
+// ups.options. Extras become the click payload (click_type payload, a JSON
+// object); another click type with extras is refused. A Silent push is a
+// transmission (push_message.transmission and ups.transmission), a JSON
+// object of title, subtitle, body and extras, at most 3072 bytes.
+//
+// iOS: push_channel.ios {type "notify", aps {alert {title, subtitle, body},
+// sound, content-available, category, thread-id}, auto_badge (Badge, or
+// Options.AutoBadge), payload (extras as a JSON object), apns-collapse-id}
+// carries the notification through APNs; push_message.transmission carries
+// the same content through Getui's connection while the app runs. A Silent
+// push has no alert and content-available 1. MutableContent is not sent
+// (Getui sets it for its multimedia field, which is not wrapped); Image and
+// Sound are not sent on Android.
+//
+// # Results
+//
+// Single and list pushes answer data {taskid: {cid: status}}. Statuses
+// starting with "successed" (successed_online, successed_offline,
+// successed_ignore) are successes; any other is reported in
+// Receipt.Failures for that cid: InvalidToken when it says the target is
+// invalid or unknown, Unknown otherwise. The receipt ID is the taskid.
+//
+// # Errors
+//
+// Every error is a *provider.Error with Provider "getui" and Op
+// "validate", "auth", "send", "status" or "cancel"; Code and Message are
+// Getui's code and msg. One table maps codes to kinds:
+//
+//	1      Unknown (Getui's generic failure; retried, spending attempts)
+//	2      Temporary (the service is starting)
+//	301    Temporary, after switching host (see Authentication)
+//	10001  token expired: a new token and one repeat, then Auth
+//	10002  Auth (blacklisted)
+//	10003  RateLimited (auth rate, 100 a minute)
+//	10005  RateLimited (call rate)
+//	20001  InvalidToken for a single-cid send whose msg blames the target
+//	       ("target user is invalid"); InvalidRequest otherwise
+//
+// Codes the table does not list are judged by the HTTP status: 429
+// RateLimited, 401/403 Auth, 5xx Temporary, 400/404/405/413
+// InvalidRequest, an unknown code with 2xx Unknown, an unreadable 2xx
+// Indeterminate. Transport errors before the request was written in full
+// are Temporary, after it Indeterminate; a ctx already done is Temporary
+// without a call. Getui sends no Retry-After, so RetryAfter stays 0.
+//
+// Bad input is found before any network call and is InvalidRequest
+// wrapping a *provider.FieldError naming the field by its Request path.
+//
+// The master secret, the sign and the token never appear in errors, logs,
+// receipts or the formatting of a Client or Config.
+//
+// # Testing
+//
+// Point Config.BaseURL at package getuitest, a strict fake of the RestAPI.
+// Config.Now fixes the clock; this package's tests compare request bodies
+// with golden files under testdata/, rewritten by go test ./getui -update.
+package getui

@@ -1,0 +1,198 @@
+package getui
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tuisong/push/provider"
+)
+
+// Operations named in provider.Error.Op.
+const (
+	opValidate = "validate"
+	opAuth     = "auth"
+	opSend     = "send"
+	opStatus   = "status"
+	opCancel   = "cancel"
+)
+
+// Getui codes the client classifies, as Getui documents them. The
+// envelope's code is 0 on success.
+const (
+	CodeOK            = 0     // success
+	CodeFailed        = 1     // a generic failure Getui does not explain
+	CodeStarting      = 2     // the service is starting; try again
+	CodeWrongHost     = 301   // the app lives on another host: data.host_list
+	CodeTokenExpired  = 10001 // the auth token expired or is invalid
+	CodeBlacklisted   = 10002 // the app or caller is blacklisted
+	CodeAuthRate      = 10003 // auth called too often (100 a minute)
+	CodeCallRate      = 10005 // the API called too often
+	CodeInvalidParams = 20001 // a parameter is wrong (a dead cid too)
+)
+
+// kindOfCode is the one table from Getui's codes to what the caller should
+// do. message is Getui's msg and oneToken whether the request targeted one
+// cid: 20001 "target user is invalid" blames that cid when there is only
+// one, and is InvalidToken then; any other 20001 is InvalidRequest. ok is
+// false for a code the table does not list; the HTTP status decides.
+//
+// 10001 reaches this table only after the client has fetched a new token
+// and repeated the call once (see Client.do); the table says Auth.
+func kindOfCode(code int, message string, oneToken bool) (kind provider.Kind, ok bool) {
+	switch code {
+	case CodeFailed:
+		return provider.Unknown, true
+	case CodeStarting, CodeWrongHost:
+		return provider.Temporary, true
+	case CodeTokenExpired, CodeBlacklisted:
+		return provider.Auth, true
+	case CodeAuthRate, CodeCallRate:
+		return provider.RateLimited, true
+	case CodeInvalidParams:
+		if oneToken && blamesTarget(message) {
+			return provider.InvalidToken, true
+		}
+		return provider.InvalidRequest, true
+	}
+	return provider.Unknown, false
+}
+
+// blamesTarget reports whether a message says the target cid is dead or
+// unknown ("target user is invalid", "cid is invalid", …).
+func blamesTarget(message string) bool {
+	m := strings.ToLower(message)
+	if !strings.Contains(m, "target") && !strings.Contains(m, "cid") && !strings.Contains(m, "user") {
+		return false
+	}
+	for _, w := range []string{"invalid", "illegal", "not exist", "unknown", "not found"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// kindOfHTTPStatus classifies an answer without a code the table knows.
+func kindOfHTTPStatus(status int) provider.Kind {
+	switch {
+	case status == 429:
+		return provider.RateLimited
+	case status >= 500:
+		return provider.Temporary
+	case status == 401 || status == 403:
+		return provider.Auth
+	case status == 400 || status == 404 || status == 405 || status == 413:
+		return provider.InvalidRequest
+	case status >= 200 && status < 300:
+		// Getui answered but the answer could not be read: it may have
+		// acted on the request.
+		return provider.Indeterminate
+	}
+	return provider.Unknown
+}
+
+// invalid returns the InvalidRequest error for a request field, before any
+// network call.
+func invalid(field, reason string) error {
+	return &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest,
+		Err: &provider.FieldError{Field: field, Reason: reason}}
+}
+
+// entry is the field path of key in the map at field: notification.extras["k"].
+func entry(field, key string) string { return field + "[" + strconv.Quote(key) + "]" }
+
+// withProvider stamps errors from provider.Request.Validate with this
+// provider's name.
+func withProvider(err error) error {
+	var pe *provider.Error
+	if errors.As(err, &pe) && pe.Provider == "" {
+		cp := *pe
+		cp.Provider = Name
+		return &cp
+	}
+	return err
+}
+
+// withKind returns a copy of the *provider.Error in err with kind, and
+// message appended when not empty.
+func withKind(err error, kind provider.Kind, message string) error {
+	var pe *provider.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	cp := *pe
+	cp.Kind = kind
+	if message != "" {
+		if cp.Message != "" {
+			cp.Message += ": "
+		}
+		cp.Message += message
+	}
+	return &cp
+}
+
+// transportError classifies a failed HTTP exchange. written says whether
+// the request had been written in full: after that, Getui may have acted
+// on it.
+func transportError(op string, err error, written bool, secrets ...string) error {
+	kind, msg := provider.Temporary, "request not sent"
+	if written {
+		kind, msg = provider.Indeterminate, "request sent, answer lost"
+	}
+	return &provider.Error{Provider: Name, Op: op, Kind: kind, Message: msg, Err: scrubError(err, secrets...)}
+}
+
+// scrubError removes user info from the URL net/http puts in its errors,
+// and any secret that still shows in the text.
+func scrubError(err error, secrets ...string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cp := *ue
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.User = nil
+			cp.URL = u.String()
+		} else {
+			cp.URL = "(url redacted)"
+		}
+		err = &cp
+	}
+	text := err.Error()
+	if s := scrubString(text, secrets...); s != text {
+		return &redactedError{msg: s, orig: err}
+	}
+	return err
+}
+
+// redactedError stands in for an error whose text held a secret. It keeps
+// errors.Is working against the original without exposing its text.
+type redactedError struct {
+	msg  string
+	orig error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
+
+// minSecretLen is the shortest secret scrubbed from answers and errors:
+// Getui's tokens, signs and secrets are far longer, and replacing a short
+// string would mangle the JSON around it.
+const minSecretLen = 8
+
+// scrubString replaces every secret in s.
+func scrubString(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= minSecretLen {
+			s = strings.ReplaceAll(s, sec, "REDACTED")
+		}
+	}
+	return s
+}
+
+// unexpected is the error for a success answer that lacks what it must
+// carry: Getui accepted the call, so the push may be under way.
+func unexpected(op string, status int, format string, args ...any) error {
+	return &provider.Error{Provider: Name, Op: op, Kind: provider.Indeterminate, HTTPStatus: status, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,326 @@
+package getui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+// TestKindOfCode checks the code table row by row.
+func TestKindOfCode(t *testing.T) {
+	tests := []struct {
+		code     int
+		msg      string
+		oneToken bool
+		kind     provider.Kind
+		known    bool
+	}{
+		{CodeFailed, "failed", false, provider.Unknown, true},
+		{CodeStarting, "starting", false, provider.Temporary, true},
+		{CodeWrongHost, "wrong host", false, provider.Temporary, true},
+		{CodeTokenExpired, "token expired", false, provider.Auth, true},
+		{CodeBlacklisted, "blacklisted", false, provider.Auth, true},
+		{CodeAuthRate, "auth rate", false, provider.RateLimited, true},
+		{CodeCallRate, "call rate", false, provider.RateLimited, true},
+		{CodeInvalidParams, "target user is invalid", true, provider.InvalidToken, true},
+		{CodeInvalidParams, "target user is invalid", false, provider.InvalidRequest, true},
+		{CodeInvalidParams, "cid is not exist", true, provider.InvalidToken, true},
+		{CodeInvalidParams, "push_message.notification.title is invalid", true, provider.InvalidRequest, true},
+		{CodeInvalidParams, "request_id is invalid", true, provider.InvalidRequest, true},
+		{99999, "new code", false, provider.Unknown, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d/%s/one=%t", tt.code, tt.msg, tt.oneToken), func(t *testing.T) {
+			kind, known := kindOfCode(tt.code, tt.msg, tt.oneToken)
+			assert.Equal(t, tt.kind, kind)
+			assert.Equal(t, tt.known, known)
+		})
+	}
+}
+
+// scripted is a server that answers /auth with a token and every other call
+// from a script, recording what it received.
+type scripted struct {
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	script []func(w http.ResponseWriter)
+	paths  []string
+	tokens []string
+	auths  int
+}
+
+func newScripted(t *testing.T) *scripted {
+	t.Helper()
+	s := &scripted{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		if strings.HasSuffix(r.URL.Path, "/auth") {
+			s.auths++
+			n := s.auths
+			s.mu.Unlock()
+			fmt.Fprintf(w, `{"code":0,"msg":"success","data":{"expire_time":"%d","token":"tok-%d"}}`, fixedNow.Add(24*time.Hour).UnixMilli(), n)
+			return
+		}
+		s.paths = append(s.paths, r.URL.Path)
+		s.tokens = append(s.tokens, r.Header.Get("token"))
+		var next func(w http.ResponseWriter)
+		if len(s.script) > 0 {
+			next, s.script = s.script[0], s.script[1:]
+		}
+		s.mu.Unlock()
+		if next == nil {
+			fmt.Fprint(w, `{"code":0,"msg":"success","data":{"RASS_0501_x":{"`+testCID+`":"successed_online"}}}`)
+			return
+		}
+		next(w)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *scripted) then(status int, body string) *scripted {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, func(w http.ResponseWriter) {
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	})
+	return s
+}
+
+func (s *scripted) client(t *testing.T) *Client {
+	t.Helper()
+	c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: s.srv.URL + "/v2",
+		Now: func() time.Time { return fixedNow }})
+	require.NoError(t, err)
+	return c
+}
+
+func oneCID() *provider.Request {
+	return &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{testCID}},
+		Notification: provider.Notification{Title: "t", Body: "b"}}
+}
+
+// TestErrorTable answers a single-cid send with each code and HTTP status
+// Getui uses and checks the kind, row by row.
+func TestErrorTable(t *testing.T) {
+	env := func(code int, msg string) string { return fmt.Sprintf(`{"code":%d,"msg":%q}`, code, msg) }
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		kind   provider.Kind
+		code   string
+	}{
+		{"1 failed", 200, env(1, "failed"), provider.Unknown, "1"},
+		{"2 starting", 200, env(2, "starting"), provider.Temporary, "2"},
+		{"301 host switch", 200, `{"code":301,"msg":"other host","data":{"host_list":[{"domain_list":["https://restapi-east.getui.com"]}]}}`, provider.Temporary, "301"},
+		{"10002 blacklisted", 403, env(10002, "blacklisted"), provider.Auth, "10002"},
+		{"10003 auth rate", 200, env(10003, "auth rate"), provider.RateLimited, "10003"},
+		{"10005 call rate", 200, env(10005, "call rate"), provider.RateLimited, "10005"},
+		{"20001 target invalid", 400, env(20001, "target user is invalid"), provider.InvalidToken, "20001"},
+		{"20001 parameter", 400, env(20001, "request_id is too long"), provider.InvalidRequest, "20001"},
+		{"20001 with http 200", 200, env(20001, "push_message is required"), provider.InvalidRequest, "20001"},
+		{"unknown code 2xx", 200, env(77777, "new"), provider.Unknown, "77777"},
+		{"unknown code 401", 401, env(77777, "new"), provider.Auth, "77777"},
+		{"unknown code 400", 400, env(77777, "new"), provider.InvalidRequest, "77777"},
+		{"http 500 text", 500, "Internal Server Error", provider.Temporary, ""},
+		{"http 502 json", 502, env(77777, "gateway"), provider.Temporary, "77777"},
+		{"http 503 empty", 503, "", provider.Temporary, ""},
+		{"http 429", 429, "slow down", provider.RateLimited, ""},
+		{"http 403 text", 403, "forbidden", provider.Auth, ""},
+		{"http 404 text", 404, "not found", provider.InvalidRequest, ""},
+		{"unreadable 200", 200, "<html>", provider.Indeterminate, ""},
+		{"code 0 with http 500", 500, env(0, "odd"), provider.Temporary, "0"},
+		{"string code", 200, `{"code":"10005","msg":"rate"}`, provider.RateLimited, "10005"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScripted(t).then(tt.status, tt.body)
+			c := s.client(t)
+			rc, err := c.Send(context.Background(), oneCID())
+			assert.Nil(t, rc)
+			pe := requireKind(t, err, tt.kind)
+			assert.Equal(t, tt.code, pe.Code)
+			assert.Equal(t, tt.status, pe.HTTPStatus)
+			assert.Equal(t, opSend, pe.Op)
+			assert.Len(t, s.paths, 1, "one call, no retry")
+		})
+	}
+}
+
+// TestTokenExpiredRefreshOnce: 10001 makes the client fetch a new token and
+// repeat the call once; a second 10001 is Auth.
+func TestTokenExpiredRefreshOnce(t *testing.T) {
+	expired := `{"code":10001,"msg":"token expired"}`
+	t.Run("then success", func(t *testing.T) {
+		s := newScripted(t).then(401, expired)
+		rc, err := s.client(t).Send(context.Background(), oneCID())
+		require.NoError(t, err)
+		assert.Equal(t, "RASS_0501_x", rc.ID)
+		assert.Equal(t, 2, s.auths)
+		assert.Equal(t, []string{"tok-1", "tok-2"}, s.tokens, "the call is repeated with the new token")
+	})
+	t.Run("twice", func(t *testing.T) {
+		s := newScripted(t).then(401, expired).then(401, expired)
+		_, err := s.client(t).Send(context.Background(), oneCID())
+		pe := requireKind(t, err, provider.Auth)
+		assert.Equal(t, "10001", pe.Code)
+		assert.Equal(t, 2, s.auths)
+		assert.Len(t, s.paths, 2, "one repeat only")
+	})
+}
+
+// TestHostSwitch: a 301 moves the client to the named host, keeping /v2
+// for a bare domain, and the next call goes there.
+func TestHostSwitch(t *testing.T) {
+	other := newScripted(t)
+	for _, tt := range []struct{ domain, want string }{
+		{other.srv.URL + "/v2", other.srv.URL + "/v2"},
+		{other.srv.URL, other.srv.URL + "/v2"},
+		{strings.TrimPrefix(other.srv.URL, "http://"), "https://" + strings.TrimPrefix(other.srv.URL, "http://") + "/v2"},
+	} {
+		t.Run(tt.domain, func(t *testing.T) {
+			s := newScripted(t).then(200, `{"code":301,"msg":"moved","data":{"host_list":[{"domain_list":["`+tt.domain+`","ignored"]}]}}`)
+			c := s.client(t)
+			_, err := c.Send(context.Background(), oneCID())
+			pe := requireKind(t, err, provider.Temporary)
+			assert.Equal(t, "301", pe.Code)
+			assert.Contains(t, pe.Message, tt.want)
+			assert.Equal(t, tt.want, c.BaseURL())
+		})
+	}
+	t.Run("next call goes to the new host", func(t *testing.T) {
+		s := newScripted(t).then(200, `{"code":301,"msg":"moved","data":{"host_list":[{"domain_list":["`+other.srv.URL+`/v2"]}]}}`)
+		c := s.client(t)
+		_, err := c.Send(context.Background(), oneCID())
+		require.Error(t, err)
+		before := len(other.paths)
+		_, err = c.Send(context.Background(), oneCID())
+		require.NoError(t, err)
+		assert.Len(t, other.paths, before+1)
+		assert.Len(t, s.paths, 1)
+	})
+	t.Run("unusable host list changes nothing", func(t *testing.T) {
+		s := newScripted(t).then(200, `{"code":301,"msg":"moved","data":{"host_list":[]}}`)
+		c := s.client(t)
+		_, err := c.Send(context.Background(), oneCID())
+		requireKind(t, err, provider.Temporary)
+		assert.Equal(t, s.srv.URL+"/v2", c.BaseURL())
+	})
+}
+
+// TestTransportKinds: a call that never reached the server is Temporary,
+// one whose answer was lost after the request went out Indeterminate.
+func TestTransportKinds(t *testing.T) {
+	t.Run("connection refused", func(t *testing.T) {
+		s := newScripted(t)
+		c := s.client(t)
+		s.srv.Close()
+		_, err := c.Send(context.Background(), oneCID())
+		requireKind(t, err, provider.Temporary)
+	})
+	t.Run("answer lost", func(t *testing.T) {
+		var hijack sync.Once
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/auth") {
+				fmt.Fprintf(w, `{"code":0,"data":{"expire_time":"%d","token":"tok"}}`, fixedNow.Add(time.Hour).UnixMilli())
+				return
+			}
+			hijack.Do(func() {})
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}))
+		defer srv.Close()
+		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
+		require.NoError(t, err)
+		_, err = c.Send(context.Background(), oneCID())
+		requireKind(t, err, provider.Indeterminate)
+	})
+	t.Run("auth answer lost is temporary", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}))
+		defer srv.Close()
+		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
+		require.NoError(t, err)
+		_, err = c.Send(context.Background(), oneCID())
+		pe := requireKind(t, err, provider.Temporary)
+		assert.Equal(t, opAuth, pe.Op)
+	})
+}
+
+// TestAuthRefusals: a refused auth is Auth unless it is a rate or a
+// passing fault.
+func TestAuthRefusals(t *testing.T) {
+	tests := []struct {
+		status int
+		body   string
+		kind   provider.Kind
+	}{
+		{200, `{"code":10003,"msg":"auth rate"}`, provider.RateLimited},
+		{400, `{"code":20001,"msg":"sign is invalid"}`, provider.Auth},
+		{200, `{"code":10002,"msg":"blacklisted"}`, provider.Auth},
+		{200, `{"code":1,"msg":"failed"}`, provider.Auth},
+		{503, `busy`, provider.Temporary},
+		{200, `{"code":0,"msg":"ok","data":{}}`, provider.Unknown},
+		{200, `{"code":0,"msg":"ok","data":{"token":"x","expire_time":"soon"}}`, provider.Unknown},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status)+" "+tt.body, func(t *testing.T) {
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: srv.URL, Now: func() time.Time { return fixedNow }})
+			require.NoError(t, err)
+			_, err = c.Send(context.Background(), oneCID())
+			pe := requireKind(t, err, tt.kind)
+			assert.Equal(t, opAuth, pe.Op)
+			assert.Equal(t, 1, calls, "no push after a failed auth")
+		})
+	}
+}
+
+// requireKind asserts err is a *provider.Error of this provider with kind.
+func requireKind(t *testing.T, err error, kind provider.Kind) *provider.Error {
+	t.Helper()
+	require.Error(t, err)
+	var pe *provider.Error
+	require.True(t, errors.As(err, &pe), "error %v is not a *provider.Error", err)
+	assert.Equal(t, Name, pe.Provider)
+	assert.Equal(t, kind, pe.Kind, "kind of %v", err)
+	assert.True(t, errors.Is(err, kind))
+	return pe
+}
+
+var fixedNow = time.Date(2024, 5, 1, 2, 3, 4, 0, time.UTC)
+
+const (
+	testAppID  = "gtTestAppID0000000001"
+	testAppKey = "gtTestAppKey000000001"
+	testSecret = "gtTestMasterSecretValue0001"
+	testCID    = "0123456789abcdef0123456789abcdef"
+)

@@ -1,0 +1,144 @@
+package getuitest
+
+import (
+	"slices"
+	"time"
+)
+
+// Request is one request the server received, recorded once it was
+// answered or abandoned. Parsed fields are filled as far as the request
+// got.
+type Request struct {
+	Seq    int       // 1 for the first request recorded; Reset does not restart it
+	At     time.Time // Config.Now on arrival
+	Method string
+	Path   string // the path as sent
+	API    string // "/auth", "/push/single/cid", … (see the package documentation); "" for an unknown path
+	Body   []byte // the raw body
+
+	AppID      string // from the path
+	Authorized bool   // the token header named a live token of the app
+	RequestID  string // push: request_id
+	TaskID     string // the taskid issued, pushed to, reported or stopped
+	CIDs       []string
+	Aliases    []string
+
+	StatusCode int    // HTTP status; 0 when the request ended unanswered
+	Code       int    // the envelope's code
+	Msg        string // the envelope's msg, or why the request went unanswered
+	Accepted   bool   // the request did its work, even if a fault replaced the answer
+	Duplicate  bool   // push: the request_id was seen before; nothing was delivered
+	Fault      bool   // an injected fault applied
+}
+
+func (r Request) clone() Request {
+	r.Body = slices.Clone(r.Body)
+	r.CIDs = slices.Clone(r.CIDs)
+	r.Aliases = slices.Clone(r.Aliases)
+	return r
+}
+
+func (s *Server) record(rec *Request) {
+	s.mu.Lock()
+	s.recorded++
+	rec.Seq = s.recorded
+	s.requests = append(s.requests, *rec)
+	s.mu.Unlock()
+	s.logRequest(rec)
+}
+
+// Requests returns every request recorded since the start or the last
+// Reset, in the order they finished.
+func (s *Server) Requests() []Request { return s.filter(func(Request) bool { return true }) }
+
+// RequestsTo returns the recorded requests to api.
+func (s *Server) RequestsTo(api string) []Request {
+	return s.filter(func(r Request) bool { return r.API == api })
+}
+
+func (s *Server) filter(keep func(Request) bool) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if keep(r) {
+			out = append(out, r.clone())
+		}
+	}
+	return out
+}
+
+// Reset forgets recorded requests and deliveries. Tokens, tasks, devices,
+// invalid cids, seen request_ids and faults stay.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests, s.deliveries = nil, nil
+}
+
+func (s *Server) noteArrival(api string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.arrived[api]++
+}
+
+// Arrived returns how many requests for api ("" for unknown paths) have
+// arrived, counted on arrival: it includes requests still in flight and
+// refused ones. Reset does not clear it.
+func (s *Server) Arrived(api string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.arrived[api]
+}
+
+// DeliveringCalls returns how many requests arrived at the APIs that
+// deliver: single, batch, list cid/alias, all and tag pushes. Auth, task
+// creation (/push/list/message), reports and stops do not count.
+func (s *Server) DeliveringCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, api := range deliveringAPIs() {
+		n += s.arrived[api]
+	}
+	return n
+}
+
+// Delivery is one message reaching one device.
+type Delivery struct {
+	AppID     string
+	CID       string
+	TaskID    string
+	RequestID string
+	// Platform is the device's phone_type when it was added with
+	// AddDevice; otherwise "ios" for a push carrying push_channel.ios and
+	// "android" for the rest.
+	Platform string
+	// Title and Body are the notification's (Android) or the APNs alert's
+	// (iOS); empty for a transmission without a notification.
+	Title, Body string
+	// Transmission is push_message.transmission; Payload the click payload
+	// (Android) or push_channel.ios.payload.
+	Transmission, Payload string
+	At                    time.Time
+}
+
+// Deliveries returns every delivery since the start or the last Reset.
+func (s *Server) Deliveries() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.deliveries)
+}
+
+// DeliveryCount returns how many messages the device cid received.
+func (s *Server) DeliveryCount(cid string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, d := range s.deliveries {
+		if d.CID == cid {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,168 @@
+package getui
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tuisong/push/provider"
+)
+
+// Send delivers r. Every check runs before the network: they are the
+// checks of Validate, made by the same code. The calls, after the auth call
+// a fresh or expiring token needs, are:
+//
+//	1 cid             POST /push/single/cid
+//	2–200 cids        POST /push/list/message (creates a task, delivers
+//	                  nothing), then POST /push/list/cid
+//	1 alias           POST /push/single/alias
+//	2–200 aliases     POST /push/list/message, then POST /push/list/alias
+//	broadcast         POST /push/tag, phone_type = the platform
+//	                  (POST /push/all with Options.AllDevices)
+//	filter            POST /push/tag
+//
+// Each route makes one delivering call. A call Getui refuses with 10001
+// (token expired) is repeated once after a new auth call.
+//
+// The receipt's ID is Getui's taskid. Single pushes are not pollable
+// (Getui reports tasks only); list, tag and broadcast pushes are. Raw is
+// the answer of the delivering call. Failures lists, in token order, the
+// cids whose per-cid status is not a success ("successed_…").
+func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+	p, err := c.build(r)
+	if err != nil {
+		return nil, err
+	}
+	var a *answer
+	taskID := ""
+	switch p.route {
+	case routeList:
+		created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body})
+		if err != nil {
+			return nil, err
+		}
+		if taskID = stringField(created.data, "taskid"); taskID == "" {
+			return nil, unexpected(opSend, created.status, "task creation answered without a taskid")
+		}
+		lb := listBody{TaskID: taskID}
+		if p.byCID {
+			lb.Audience.CID = p.targets
+		} else {
+			lb.Audience.Alias = p.targets
+		}
+		body, err := marshal(lb)
+		if err != nil {
+			return nil, err
+		}
+		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.listPath, body: body})
+		if err != nil {
+			return nil, err
+		}
+	default:
+		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, oneToken: p.oneToken})
+		if err != nil {
+			return nil, err
+		}
+	}
+	id, results := readResults(a.data)
+	if taskID != "" {
+		id = taskID
+	}
+	if id == "" {
+		return nil, unexpected(opSend, a.status, "success answer without a taskid")
+	}
+	rc := &provider.Receipt{Provider: Name, Platform: r.Platform, ID: id, Pollable: p.route != routeSingle, Raw: a.raw}
+	if r.Audience.Kind == provider.AudienceTokens {
+		for _, cid := range r.Audience.Tokens {
+			st, ok := results[cid]
+			if !ok || strings.HasPrefix(st, "successed") {
+				continue
+			}
+			kind := provider.Unknown
+			if blamesTarget(st) {
+				kind = provider.InvalidToken
+			}
+			rc.Failures = append(rc.Failures, provider.TokenFailure{Token: cid, Kind: kind, Message: st})
+		}
+	}
+	if rc.Pollable {
+		start := c.now()
+		if !p.start.IsZero() {
+			start = p.start
+		}
+		c.remember(id, p.start, start.Add(p.ttl))
+	}
+	return rc, nil
+}
+
+// Validate returns the error Send would return for r before any network
+// call, or nil when Send would make its calls: it runs the same code and
+// throws the bodies away. That covers Request.Validate, the audience and
+// Getui's limits, the Options in Overrides["getui"], the content and its
+// sizes, and the times against the Client's clock. It makes no network
+// call (no auth call either), has no side effect and is safe for
+// concurrent use.
+func (c *Client) Validate(r *provider.Request) error {
+	_, err := c.build(r)
+	return err
+}
+
+// readResults reads a push answer's data: {taskid: {cid: status}} for
+// single and list pushes, {"taskid": id} for task pushes.
+func readResults(data json.RawMessage) (string, map[string]string) {
+	if id := stringField(data, "taskid"); id != "" {
+		return id, nil
+	}
+	var m map[string]map[string]string
+	if json.Unmarshal(data, &m) != nil || len(m) != 1 {
+		return "", nil
+	}
+	for id, res := range m {
+		return id, res
+	}
+	return "", nil
+}
+
+// stringField returns data[key] when data is an object holding a string
+// (or number) there.
+func stringField(data json.RawMessage, key string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	return flexString(m[key])
+}
+
+// maxRemembered bounds the tasks Status keeps; expired entries go first.
+const maxRemembered = 100_000
+
+// remember notes when task id stops being delivered, for Status.
+func (c *Client) remember(id string, start, deadline time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.sent) >= maxRemembered {
+		now := c.now()
+		for k, t := range c.sent {
+			if now.After(t.deadline) {
+				delete(c.sent, k)
+			}
+		}
+		if len(c.sent) >= maxRemembered {
+			clear(c.sent)
+		}
+	}
+	c.sent[id] = &sentTask{start: start, deadline: deadline}
+}
+
+// task returns what this Client knows of task id.
+func (c *Client) task(id string) (sentTask, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.sent[id]
+	if !ok {
+		return sentTask{}, false
+	}
+	return *t, true
+}

@@ -1,0 +1,208 @@
+package getui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/provider"
+)
+
+// TestEveryAudienceAcceptedByFake sends every audience on both platforms,
+// visible and silent, and checks what the devices received.
+func TestEveryAudienceAcceptedByFake(t *testing.T) {
+	clk := newClock(start)
+	for _, p := range provider.Platforms() {
+		for _, tc := range []struct {
+			name     string
+			aud      provider.Audience
+			pollable bool
+			reached  []int // device indexes that receive it
+		}{
+			{"one cid", provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(p, 0)}}, false, []int{0}},
+			{"cids", provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(p, 0), cid(p, 1)}}, true, []int{0, 1}},
+			{"broadcast", provider.Audience{Kind: provider.AudienceBroadcast}, true, []int{0, 1}},
+			{"one alias", provider.Audience{Kind: provider.AudienceAliases, AliasType: "ignored", Aliases: []string{"u1001"}}, false, []int{0}},
+			{"aliases", provider.Audience{Kind: provider.AudienceAliases, AliasType: "ignored", Aliases: []string{"u1001", "u1002"}}, true, []int{0, 1}},
+			{"tags", provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"beta"}}, true, []int{1}},
+			{"conditions", provider.Audience{Kind: provider.AudienceFilter,
+				Filter: json.RawMessage(`[{"key":"custom_tag","values":["vip"],"opt_type":"or"},{"key":"custom_tag","values":["beta"],"opt_type":"not"}]`)}, true, []int{0}},
+		} {
+			for _, silent := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/silent=%t", p, tc.name, silent), func(t *testing.T) {
+					c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+					app := getuitest.DefaultApps()[0].AppID
+					other := map[provider.Platform]provider.Platform{provider.IOS: provider.Android, provider.Android: provider.IOS}[p]
+					require.NoError(t, fake.AddDevice(app, getuitest.Device{CID: cid(p, 0), Platform: string(p), Alias: "u1001", Tags: []string{"vip"}}))
+					require.NoError(t, fake.AddDevice(app, getuitest.Device{CID: cid(p, 1), Platform: string(p), Alias: "u1002", Tags: []string{"vip", "beta"}}))
+					require.NoError(t, fake.AddDevice(app, getuitest.Device{CID: cid(other, 9), Platform: string(other), Tags: []string{"vip", "beta"}}))
+					badge := 2
+					rc, err := c.Send(context.Background(), &provider.Request{Platform: p, Audience: tc.aud, IdempotencyKey: "key-" + tc.name,
+						Notification: provider.Notification{Title: "到货提醒", Body: "您关注的商品已到货 🎉", Badge: &badge, Silent: silent,
+							Extras: map[string]string{"page": "goods"}},
+						ExpireTime: clk.Now().Add(2 * time.Hour)})
+					require.NoError(t, err)
+					assert.Equal(t, tc.pollable, rc.Pollable)
+					assert.Empty(t, rc.Failures)
+					assert.NotEmpty(t, rc.Raw)
+					for i := range 2 {
+						want := 0
+						for _, j := range tc.reached {
+							if i == j {
+								want = 1
+							}
+						}
+						assert.Equal(t, want, fake.DeliveryCount(cid(p, i)), "device %d", i)
+					}
+					assert.Zero(t, fake.DeliveryCount(cid(other, 9)), "the other platform's device")
+					for _, d := range fake.Deliveries() {
+						assert.Equal(t, rc.ID, d.TaskID)
+						assert.Equal(t, string(p), d.Platform)
+						assert.Contains(t, d.Transmission+d.Payload, "goods")
+						if !silent {
+							assert.Equal(t, "到货提醒", d.Title)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestPerCIDFailures: a dead cid in a list push is a per-token failure of
+// an accepted receipt, in token order; a dead single cid is InvalidToken.
+func TestPerCIDFailures(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	fake.MarkInvalid(cid(provider.Android, 1), cid(provider.Android, 3))
+	toks := []string{cid(provider.Android, 0), cid(provider.Android, 1), cid(provider.Android, 2), cid(provider.Android, 3)}
+	rc, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: toks},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	require.Len(t, rc.Failures, 2)
+	for i, want := range []string{toks[1], toks[3]} {
+		assert.Equal(t, want, rc.Failures[i].Token)
+		assert.Equal(t, provider.InvalidToken, rc.Failures[i].Kind)
+		assert.Equal(t, "target user is invalid", rc.Failures[i].Message)
+	}
+	assert.Equal(t, 1, fake.DeliveryCount(toks[0]))
+	assert.Zero(t, fake.DeliveryCount(toks[1]))
+
+	_, err = c.Send(context.Background(), single(provider.Android, toks[1]))
+	require.ErrorIs(t, err, provider.InvalidToken)
+	assert.Equal(t, "20001", provider.CodeOf(err))
+}
+
+// TestIdempotencyKeyDedupes: a send retried with the same key (after an
+// answer was lost) is not delivered twice, single or list.
+func TestIdempotencyKeyDedupes(t *testing.T) {
+	clk := newClock(start)
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d cids", n), func(t *testing.T) {
+			c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+			r := &provider.Request{Platform: provider.IOS, IdempotencyKey: "push-9-chunk-0",
+				Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: manyIOS(n)},
+				Notification: provider.Notification{Title: "t", Body: "b"}}
+			api := "/push/single/cid"
+			if n > 1 {
+				api = "/push/list/cid"
+			}
+			require.NoError(t, fake.FailNext(1, getuitest.Fault{API: api, AfterAccept: true, Timeout: true, Delay: 10 * time.Millisecond}))
+			_, err := c.Send(context.Background(), r)
+			require.ErrorIs(t, err, provider.Indeterminate)
+			rc, err := c.Send(context.Background(), r)
+			require.NoError(t, err)
+			for _, tok := range r.Audience.Tokens {
+				assert.Equal(t, 1, fake.DeliveryCount(tok), "delivered once")
+			}
+			assert.NotEmpty(t, rc.ID)
+		})
+	}
+}
+
+func manyIOS(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = cid(provider.IOS, i)
+	}
+	return out
+}
+
+// TestStatusMapping drives a list task through the report's counts.
+func TestStatusMapping(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) { cfg.DefaultTimeToLive = time.Hour })
+	rc, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: manyCIDs(3)},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	require.True(t, rc.Pollable)
+	state := func() *provider.Status {
+		t.Helper()
+		st, err := c.Status(context.Background(), provider.Android, rc.ID)
+		require.NoError(t, err)
+		assert.Equal(t, rc.ID, st.ID)
+		assert.Equal(t, string(st.State), st.Code)
+		return st
+	}
+	st := state()
+	assert.Equal(t, provider.StateDone, st.State, "every target received it")
+	assert.Equal(t, 3, st.Total)
+	assert.Equal(t, 3, st.Sent)
+
+	require.NoError(t, fake.SetReport(rc.ID, getuitest.Report{}))
+	assert.Equal(t, provider.StateQueued, state().State, "nothing counted yet")
+	require.NoError(t, fake.SetReport(rc.ID, getuitest.Report{MsgNum: 3, TargetNum: 3, ReceiveNum: 1, ClickNum: 1}))
+	st = state()
+	assert.Equal(t, provider.StateSending, st.State)
+	assert.Equal(t, 1, st.Opened)
+	clk.Advance(time.Hour)
+	assert.Equal(t, provider.StateDone, state().State, "the time to live is over")
+
+	require.NoError(t, c.Cancel(context.Background(), provider.Android, rc.ID))
+	assert.True(t, fake.Stopped(rc.ID))
+	assert.Equal(t, provider.StateCanceled, state().State)
+	err = c.Cancel(context.Background(), provider.Android, rc.ID)
+	require.ErrorIs(t, err, provider.InvalidRequest, "already stopped")
+	assert.Equal(t, "20001", provider.CodeOf(err))
+}
+
+// TestStatusOfScheduledAndUnknownTasks.
+func TestStatusOfScheduledAndUnknownTasks(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	rc, err := c.Send(context.Background(), &provider.Request{Platform: provider.IOS,
+		Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
+		Notification: provider.Notification{Title: "t", Body: "b"}, StartTime: start.Add(time.Hour)})
+	require.NoError(t, err)
+	st, err := c.Status(context.Background(), provider.IOS, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateScheduled, st.State)
+
+	single, err := c.Send(context.Background(), single(provider.IOS, cid(provider.IOS, 0)))
+	require.NoError(t, err)
+	assert.False(t, single.Pollable)
+	before := len(fake.Requests())
+	for _, id := range []string{single.ID, "", "a/b"} {
+		_, err = c.Status(context.Background(), provider.IOS, id)
+		require.ErrorIs(t, err, provider.InvalidRequest)
+		assert.Equal(t, "id", provider.FieldOf(err))
+		err = c.Cancel(context.Background(), provider.IOS, id)
+		require.ErrorIs(t, err, provider.InvalidRequest)
+	}
+	_, err = c.Status(context.Background(), "web", rc.ID)
+	assert.Equal(t, "platform", provider.FieldOf(err))
+	assert.Len(t, fake.Requests(), before, "refused without a call")
+
+	_, err = c.Status(context.Background(), provider.IOS, "RASL_0101_unknown")
+	require.ErrorIs(t, err, provider.InvalidRequest)
+	assert.Equal(t, "20001", provider.CodeOf(err))
+}
