@@ -1,0 +1,5 @@
+package main
+
+import "context"
+
+func runScanner(ctx context.Context, o options) error { return nil }
