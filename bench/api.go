@@ -85,6 +85,7 @@ func runAPI(ctx context.Context, o options) (err error) {
 	}
 	o.logf("registered %d users with 2 devices each in %v", o.apiUsers, time.Since(t0))
 
+	loadAtStart := loadAvg()
 	var idMu sync.Mutex
 	var ids []int64
 	push := load(ctx, o, func(ctx context.Context, rng *rand.Rand) error {
@@ -132,7 +133,7 @@ func runAPI(ctx context.Context, o options) (err error) {
 		kv{"push_req_per_s", push.perSecond()}, kv{"push_p50_ms", push.percentile(50)}, kv{"push_p99_ms", push.percentile(99)},
 		kv{"query_requests", query.n}, kv{"query_errors", query.errors},
 		kv{"query_req_per_s", query.perSecond()}, kv{"query_p50_ms", query.percentile(50)}, kv{"query_p99_ms", query.percentile(99)},
-		kv{"ratio_vs_query", push.perSecond() / query.perSecond()})
+		kv{"ratio_vs_query", push.perSecond() / query.perSecond()}, kv{"loadavg_1m", loadAtStart})
 	if push.errors+query.errors > 0 {
 		return fmt.Errorf("%d push_message and %d query requests failed; first: %v", push.errors, query.errors,
 			errors.Join(push.firstErr, query.firstErr))

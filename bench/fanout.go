@@ -18,6 +18,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/umeng"
 	"github.com/tuisong/push/umeng/umengtest"
 )
@@ -113,6 +114,7 @@ func runFanout(ctx context.Context, o options) (err error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	load := loadAvg()
 	runtime.GC()
 	prof, err := startProfile(o.cpuProfile, o.memProfile)
 	if err != nil {
@@ -138,14 +140,23 @@ func runFanout(ctx context.Context, o options) (err error) {
 		return err
 	}
 	calls := (after.Send - before.Send) + (after.Upload - before.Upload)
-	tps := float64(res.Devices) / elapsed.Seconds()
+	// Only tokens whose delivery the vendor accepted count: a Push that
+	// defers its deliveries to the Scanner has sent nothing.
+	sent := 0
+	for _, d := range res.Deliveries {
+		if d.State == registry.DeliveryAccepted || d.State == registry.DeliveryDone {
+			sent += d.Tokens
+		}
+	}
+	tps := float64(sent) / elapsed.Seconds()
 	printResult("fanout",
-		kv{"users", o.users}, kv{"devices", devices}, kv{"concurrency", conc},
+		kv{"users", o.users}, kv{"devices", devices}, kv{"tokens_sent", sent}, kv{"concurrency", conc},
 		kv{"seconds", elapsed.Seconds()}, kv{"tokens_per_s", tps},
 		kv{"raw_tokens_per_s", rawTPS}, kv{"ratio_vs_raw", tps / rawTPS},
 		kv{"provider_calls", calls}, kv{"min_calls", minCalls},
 		kv{"peak_heap_mib", peakObj}, kv{"peak_live_heap_mib", peakLive}, kv{"rss_mib", procStatusMiB("VmHWM")},
-		kv{"deliveries_accepted", res.Accepted()}, kv{"deliveries_pending", res.Pending()}, kv{"deliveries_failed", res.Failed()})
+		kv{"deliveries_accepted", res.Accepted()}, kv{"deliveries_pending", res.Pending()}, kv{"deliveries_failed", res.Failed()},
+		kv{"loadavg_1m", load})
 
 	// The run counts only if every token was sent and recorded.
 	var problems []error

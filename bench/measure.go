@@ -136,3 +136,22 @@ func (p *profiler) Stop() error {
 	p.memPath = ""
 	return f.Close()
 }
+
+// loadAvg returns the 1-minute load average of the machine (-1 where there
+// is no /proc): a RESULT measured while other work competes for the CPUs
+// says so.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}

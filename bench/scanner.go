@@ -65,6 +65,7 @@ func runScanner(ctx context.Context, o options) (err error) {
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	const unsentQuery = "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 0"
+	load := loadAvg()
 	runtime.GC()
 	prof, err := startProfile(o.cpuProfile, o.memProfile)
 	if err != nil {
@@ -111,7 +112,7 @@ func runScanner(ctx context.Context, o options) (err error) {
 	result := []kv{{"db", o.db}, {"rows", o.rows}, {"passes", passes}, {"seconds", elapsed.Seconds()},
 		{"rows_per_s", rowsPS}, {"sent", rep.Sent}, {"failed", rep.Failed}, {"rescheduled", rep.Rescheduled},
 		{"provider_calls", (after.Send - before.Send) + (after.Upload - before.Upload)},
-		{"peak_heap_mib", peakObj}, {"rss_mib", procStatusMiB("VmHWM")}}
+		{"peak_heap_mib", peakObj}, {"rss_mib", procStatusMiB("VmHWM")}, {"loadavg_1m", load}}
 
 	if o.db == "postgres" {
 		rt, err := riverBaseline(ctx, db.dsn, o.rows, o.timeout)
