@@ -174,6 +174,13 @@ func runFanout(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
+	if unfinished > 0 {
+		for _, st := range []string{"pending", "accepted", "done", "failed", "split"} {
+			n, _ := db.count(ctx, "SELECT COUNT(*) FROM sys_push_deliveries WHERE push_message_id = ? AND state = ?", res.PushMessageID, st)
+			m, _ := db.count(ctx, "SELECT COUNT(*) FROM sys_push_deliveries WHERE push_message_id = ? AND state = ? AND sent_at IS NULL", res.PushMessageID, st)
+			fmt.Fprintf(os.Stderr, "bench: %d deliveries %s (%d without sent_at)\n", n, st, m)
+		}
+	}
 	if stored != len(res.Deliveries) || unfinished > 0 {
 		problems = append(problems, fmt.Errorf("the store holds %d deliveries (%d not done or never sent), the result %d", stored, unfinished, len(res.Deliveries)))
 	}

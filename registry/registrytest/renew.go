@@ -1,6 +1,8 @@
 package registrytest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,4 +68,61 @@ func testRenew(t *testing.T, f Factory) {
 		assert.ErrorIs(t, s.RenewDelivery(t.Context(), &none, at(time.Hour)), registry.ErrClaimLost, "no token")
 		assert.ErrorIs(t, s.RenewDelivery(t.Context(), &second[0], time.Time{}), registry.ErrInvalid, "no lease")
 	})
+}
+
+// testConcurrentFinishes finishes the deliveries of one message from many
+// goroutines at once, one of them with a stale claim: every other outcome
+// is written, the stale one is ErrClaimLost, and the summary is that of
+// the stored deliveries.
+func testConcurrentFinishes(t *testing.T, f Factory) {
+	s := f.New(t)
+	m := pushMessage("concurrent finishes", "")
+	const n = 40
+	var ds []*registry.Delivery
+	for i := range n {
+		ds = append(ds, pending(fmt.Sprintf("cf-%02d", i), registry.PlatformAndroid, i, at(0), fmt.Sprintf("tok-%02d", i)))
+	}
+	createPush(t, s, m, ds...)
+	claimed, err := s.ClaimDeliveries(t.Context(), sendClaim(at(0), n))
+	require.NoError(t, err)
+	require.Len(t, claimed, n)
+	stale := claimed[7]
+	stale.ClaimToken = "not-the-claim"
+
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range claimed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := claimed[i]
+			if i == 7 {
+				d = stale
+			}
+			d.State, d.Ret, d.ReceiptID, d.VendorState = registry.DeliveryDone, registry.RetSuccess, fmt.Sprintf("ul-%02d", i), "accepted"
+			d.SentAt = ptr(at(time.Duration(i) * time.Second))
+			errs[i] = s.FinishDelivery(t.Context(), &d)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i == 7 {
+			assert.ErrorIs(t, err, registry.ErrClaimLost, "the stale claim")
+			continue
+		}
+		assert.NoError(t, err, "delivery %d", i)
+	}
+	list, err := s.ListDeliveries(t.Context(), m.ID)
+	require.NoError(t, err)
+	done := 0
+	for _, d := range list {
+		if d.State == registry.DeliveryDone {
+			done++
+		}
+	}
+	assert.Equal(t, n-1, done)
+	got, err := s.GetPushMessage(t.Context(), m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.Summarize(registry.PlatformAndroid, list), got.Android)
+	assert.Equal(t, registry.RetPending, got.Android.Ret, "the stale claim's delivery is still pending")
 }

@@ -319,6 +319,15 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // out without anybody re-claiming the row still lets its holder finish it.
 // An unknown delivery or an empty token is ErrClaimLost.
 //
+// Concurrent finishes on one Store are written together: a caller that
+// finds no write under way writes every outcome queued meanwhile, up to 64
+// a transaction, with one summary write per message and platform, on the
+// batch's own 30-second clock; the others wait for their result or their
+// ctx, and an outcome whose caller gave up is still written. A batch whose
+// transaction fails is written again one outcome per transaction, so that
+// one bad row fails alone. Inside WithTx each finish is written at once,
+// in the host's transaction.
+//
 // registry.ValidateDeliveryOutcome checks the outcome before anything is
 // written: State (pending, accepted, done or failed), Attempts (an INT),
 // ReceiptID, VendorState, Ret, ErrorKind and ErrorCode (UTF-8, at most 255
@@ -333,17 +342,16 @@ func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error 
 		return wrap(op, claimLost("delivery", d.ID))
 	}
 	out := s.normalizeDelivery(*d)
-	err := s.inTx(ctx, func(q DBTX) error {
-		now := s.timeArg(s.stamp())
-		row, err := s.finishClaimed(ctx, q, &out, out.State, now)
-		if err != nil {
-			return err
+	var err error
+	if s.begin == nil {
+		// Inside the host's transaction: written there, at once.
+		errs := make([]error, 1)
+		if err = s.finishAll(ctx, s.q, []*finishReq{{d: &out}}, errs); err == nil {
+			err = errs[0]
 		}
-		// The delivery as stored now: its own identity, out's outcome.
-		nw := row.old
-		nw.State, nw.VendorState, nw.ReceiptID, nw.SentAt, nw.Response = out.State, out.VendorState, out.ReceiptID, out.SentAt, out.Response
-		return s.recount(ctx, q, row, &nw, now)
-	})
+	} else {
+		err = s.finishQueued(ctx, &out)
+	}
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -368,28 +376,54 @@ type claimedRow struct {
 // write of those fields (a finish, a split) releases the claim.
 func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery, state registry.DeliveryState, now any) (claimedRow, error) {
 	var row claimedRow
-	old := &row.old
+	var err error
+	if row.old, err = s.readFinishing(ctx, q, d.ID); err != nil {
+		return row, err
+	}
+	if row.tally, err = s.lockTally(ctx, q, row.old.PushMessageID, row.old.Platform); err != nil {
+		return row, err
+	}
+	return row, s.writeOutcome(ctx, q, d, state, now)
+}
+
+// readFinishing reads what the summary needs of the delivery id before its
+// outcome is written: its identity, state, vendor state, receipt and send
+// time. An unknown id is ErrClaimLost.
+func (s *Store) readFinishing(ctx context.Context, q DBTX, id int64) (registry.Delivery, error) {
+	var old registry.Delivery
 	var oldState string
 	var unread readProblems // an unreadable sent_at reads as the zero time
 	err := s.queryRow(ctx, q, "SELECT "+s.selectList("push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at")+
-		" FROM sys_push_deliveries WHERE id = ?", d.ID).
+		" FROM sys_push_deliveries WHERE id = ?", id).
 		Scan(&old.PushMessageID, &old.Provider, &old.Platform, &old.Seq, &oldState, zeroIfNull(&old.VendorState),
 			zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread))
-	old.ID, old.State = d.ID, registry.DeliveryState(oldState)
+	old.ID, old.State = id, registry.DeliveryState(oldState)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return row, claimLost("delivery", d.ID)
+		return old, claimLost("delivery", id)
 	case err != nil:
-		return row, step("select delivery", err)
+		return old, step("select delivery", err)
 	case old.Platform != registry.PlatformIOS && old.Platform != registry.PlatformAndroid:
-		return row, fmt.Errorf("delivery %d has platform %q", d.ID, old.Platform)
+		return old, fmt.Errorf("delivery %d has platform %q", id, old.Platform)
 	}
-	// On SQLite the transaction holds the database's write lock already.
+	return old, nil
+}
+
+// lockTally locks the push message msgID (on SQLite the transaction holds
+// the database's write lock already) and reads its tally of platform.
+func (s *Store) lockTally(ctx context.Context, q DBTX, msgID int64, platform string) (sql.NullString, error) {
 	var locked int64
-	if err := s.queryRow(ctx, q, "SELECT id, "+old.Platform+"_tally FROM sys_push_messages WHERE id = ?"+s.dialect.forUpdate(),
-		old.PushMessageID).Scan(&locked, &row.tally); err != nil {
-		return row, step("lock push message", err)
+	var tally sql.NullString
+	if err := s.queryRow(ctx, q, "SELECT id, "+platform+"_tally FROM sys_push_messages WHERE id = ?"+s.dialect.forUpdate(),
+		msgID).Scan(&locked, &tally); err != nil {
+		return tally, step("lock push message", err)
 	}
+	return tally, nil
+}
+
+// writeOutcome writes d's outcome with state and releases the claim, only
+// while d.ClaimToken holds the delivery: otherwise ErrClaimLost.
+func (s *Store) writeOutcome(ctx context.Context, q DBTX, d *registry.Delivery, state registry.DeliveryState, now any) error {
 	res, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, receipt_id = ?,
 		pollable = ?, vendor_state = ?, ret = ?, response = ?, error_kind = ?, error_code = ?, sent_at = ?,
 		claim_token = NULL, lease_until = NULL, updated_at = ?
@@ -398,25 +432,29 @@ func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery,
 		nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response), nullIfEmpty(d.ErrorKind),
 		nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), now, d.ID, d.ClaimToken)
 	if err != nil {
-		return row, step("update delivery", err)
+		return step("update delivery", err)
 	}
 	if n, err := affected(res); err != nil {
-		return row, err
+		return err
 	} else if n == 0 {
-		return row, claimLost("delivery", d.ID)
+		return claimLost("delivery", d.ID)
 	}
-	return row, nil
+	return nil
 }
 
-// recount brings the summary of the platform of row's delivery up to date
-// with the delivery's change from row.old to nw, through the message's
-// tally, and writes the summary columns (not device_tokens) and the
-// tally. A tally that is NULL, unreadable or cannot follow the change is
-// computed anew from the deliveries (tallyOf).
-func (s *Store) recount(ctx context.Context, q DBTX, row claimedRow, nw *registry.Delivery, now any) error {
-	msgID, platform := row.old.PushMessageID, row.old.Platform
+// outcomeChange is one delivery's summary fields before and after a write.
+type outcomeChange struct{ old, nw *registry.Delivery }
+
+// writeSummary applies changes, in order, to the stored tally of platform
+// of message msgID (rebuilding it from the deliveries, whose writes are
+// done, when it is missing or cannot be updated), and writes the summary
+// columns and the tally.
+func (s *Store) writeSummary(ctx context.Context, q DBTX, msgID int64, platform string, stored sql.NullString, changes []outcomeChange, now any) error {
 	var t registry.Tally
-	ok := row.tally.Valid && json.Unmarshal([]byte(row.tally.String), &t) == nil && t.Update(&row.old, nw)
+	ok := stored.Valid && json.Unmarshal([]byte(stored.String), &t) == nil
+	for _, c := range changes {
+		ok = ok && t.Update(c.old, c.nw)
+	}
 	if !ok {
 		var err error
 		if t, err = s.tallyOf(ctx, q, msgID, platform); err != nil {

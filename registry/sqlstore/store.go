@@ -73,6 +73,9 @@ type Store struct {
 	dialect Dialect
 	loc     *time.Location
 	now     func() time.Time
+	// finishes queues concurrent FinishDelivery calls, to write them
+	// together (see finishQueued).
+	finishes *finishQueue
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -86,7 +89,7 @@ func New(db DBTX, opts Options) (*Store, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now}
+	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{}}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
