@@ -96,7 +96,11 @@ func together(getenv func(string) string, names ...string) error {
 		return nil
 	}
 	all := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-	return fmt.Errorf("%s must be set together: %s is not set", all, strings.Join(missing, ", "))
+	verb := "is"
+	if len(missing) > 1 {
+		verb = "are"
+	}
+	return fmt.Errorf("%s must be set together: %s %s not set", all, strings.Join(missing, ", "), verb)
 }
 
 // loadConfig reads the configuration through getenv, applying defaults and
