@@ -17,6 +17,10 @@ import (
 	_ "modernc.org/sqlite"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry/sqlstore"
@@ -27,15 +31,21 @@ import (
 // app is the wired server: database, store, providers, Service, HTTP
 // handler and Scanner.
 type app struct {
-	cfg     config
-	db      *sql.DB
-	store   *sqlstore.Store
-	fake    *umengtest.Server // non-nil in demo mode
+	cfg   config
+	db    *sql.DB
+	store *sqlstore.Store
+	// fake, jfake and gfake are the built-in fake Umeng, JPush and Getui,
+	// non-nil in demo mode.
+	fake    *umengtest.Server
+	jfake   *jpushtest.Server
+	gfake   *getuitest.Server
 	svc     *push.Service
 	scanner *messagecenter.Scanner
 	handler http.Handler
 	log     *slog.Logger
-	// platforms are the platforms an Umeng app is configured for.
+	// names are the names of the configured providers, and platforms
+	// the platforms at least one of them serves.
+	names     []string
 	platforms []string
 }
 
@@ -73,43 +83,28 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, fmt.Errorf("migrate sys_users: %w", err)
 	}
 
-	ucfg := umeng.Config{BaseURL: cfg.UmengBaseURL, TestMode: !cfg.ProductionMode, Logger: log,
-		IOS:     umeng.App{AppKey: cfg.IOSKey, AppMasterSecret: cfg.IOSSecret},
-		Android: umeng.App{AppKey: cfg.AndroidKey, AppMasterSecret: cfg.AndroidSecret}}
 	if cfg.demo() {
-		if a.fake, err = umengtest.New(umengtest.Config{Logger: log}); err != nil {
+		if err = a.startFakes(); err != nil {
 			return nil, err
 		}
-		if err = a.fake.Start(); err != nil {
-			return nil, fmt.Errorf("start the fake Umeng: %w", err)
-		}
-		ucfg.BaseURL = a.fake.URL
-		for _, app := range umengtest.DefaultApps() {
-			creds := umeng.App{AppKey: app.AppKey, AppMasterSecret: app.AppMasterSecret}
-			if app.Platform == umengtest.PlatformIOS {
-				ucfg.IOS = creds
-			} else {
-				ucfg.Android = creds
-			}
-		}
-		log.Warn("demo mode: no Umeng appkeys are set, pushes go to the built-in fake Umeng and reach no phone",
-			slog.String("fake_umeng_url", a.fake.URL))
+		log.Warn("demo mode: no vendor credentials are set, pushes go to the built-in fake Umeng, JPush and Getui and reach no phone",
+			slog.String("fake_umeng_url", a.fake.URL), slog.String("fake_jpush_url", a.jfake.URL),
+			slog.String("fake_getui_url", a.gfake.BaseURL()))
 	}
-	ucfg.Android.Defaults = cfg.androidDefaults()
-	um, err := umeng.New(ucfg)
+	providers, err := a.newProviders()
 	if err != nil {
 		return nil, err
 	}
 	for _, pl := range provider.Platforms() {
-		if um.Capabilities(pl).MaxTokens > 0 {
-			a.platforms = append(a.platforms, string(pl))
-		} else {
-			log.Warn("no Umeng app for this platform: its devices are registered but skipped by pushes",
-				slog.String("platform", string(pl)))
+		for _, p := range providers {
+			if p.Capabilities(pl).MaxTokens > 0 {
+				a.platforms = append(a.platforms, string(pl))
+				break
+			}
 		}
 	}
-	a.svc, err = push.New(push.Config{Store: a.store, Providers: []provider.Provider{um}, Logger: log,
-		Retry: push.RetryPolicy{Base: cfg.RetryBase}})
+	a.svc, err = push.New(push.Config{Store: a.store, Providers: providers, DefaultProvider: a.cfg.defaultProvider(),
+		Logger: log, Retry: push.RetryPolicy{Base: cfg.RetryBase}})
 	if err != nil {
 		return nil, err
 	}
@@ -129,10 +124,102 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	return a, nil
 }
 
-// Close releases the database and the fake Umeng.
+// startFakes starts the built-in fake Umeng, JPush and Getui with their
+// default apps, and points the configuration at them.
+func (a *app) startFakes() error {
+	var err error
+	if a.fake, err = umengtest.New(umengtest.Config{Logger: a.log}); err != nil {
+		return err
+	}
+	if err = a.fake.Start(); err != nil {
+		return fmt.Errorf("start the fake Umeng: %w", err)
+	}
+	if a.jfake, err = jpushtest.New(jpushtest.Config{Logger: a.log}); err != nil {
+		return err
+	}
+	if err = a.jfake.Start(); err != nil {
+		return fmt.Errorf("start the fake JPush: %w", err)
+	}
+	if a.gfake, err = getuitest.New(getuitest.Config{Logger: a.log}); err != nil {
+		return err
+	}
+	if err = a.gfake.Start(); err != nil {
+		return fmt.Errorf("start the fake Getui: %w", err)
+	}
+	c := &a.cfg
+	c.UmengBaseURL = a.fake.URL
+	for _, app := range umengtest.DefaultApps() {
+		if app.Platform == umengtest.PlatformIOS {
+			c.IOSKey, c.IOSSecret = app.AppKey, app.AppMasterSecret
+		} else {
+			c.AndroidKey, c.AndroidSecret = app.AppKey, app.AppMasterSecret
+		}
+	}
+	japp := jpushtest.DefaultApps()[0]
+	c.JPushAppKey, c.JPushMasterSecret, c.JPushBaseURL = japp.AppKey, japp.MasterSecret, a.jfake.URL
+	gapp := getuitest.DefaultApps()[0]
+	c.GetuiAppID, c.GetuiAppKey, c.GetuiMasterSecret, c.GetuiBaseURL = gapp.AppID, gapp.AppKey, gapp.MasterSecret, a.gfake.BaseURL()
+	return nil
+}
+
+// providers builds a client for every provider whose credentials a.cfg
+// holds (in demo mode, those of the fakes), and records their names.
+func (a *app) newProviders() ([]provider.Provider, error) {
+	cfg, log := a.cfg, a.log
+	var ps []provider.Provider
+	if cfg.umeng() {
+		ucfg := umeng.Config{BaseURL: cfg.UmengBaseURL, TestMode: !cfg.ProductionMode, Logger: log,
+			IOS:     umeng.App{AppKey: cfg.IOSKey, AppMasterSecret: cfg.IOSSecret},
+			Android: umeng.App{AppKey: cfg.AndroidKey, AppMasterSecret: cfg.AndroidSecret, Defaults: cfg.androidDefaults()}}
+		um, err := umeng.New(ucfg)
+		if err != nil {
+			return nil, fmt.Errorf("umeng (UMENG_*): %w", err)
+		}
+		for _, pl := range provider.Platforms() {
+			if um.Capabilities(pl).MaxTokens == 0 {
+				log.Warn("no Umeng app for this platform: its devices on umeng are registered but skipped by pushes",
+					slog.String("platform", string(pl)))
+			}
+		}
+		ps = append(ps, um)
+	}
+	if cfg.jpush() {
+		jcfg := jpush.Config{AppKey: cfg.JPushAppKey, MasterSecret: cfg.JPushMasterSecret, BaseURL: cfg.JPushBaseURL,
+			APNsProduction: cfg.JPushAPNsProduction, Logger: log}
+		if cfg.JPushBaseURL != jpush.DefaultBaseURL {
+			// A fake, or a gateway: it serves the Report API too.
+			jcfg.ReportBaseURL = cfg.JPushBaseURL
+		}
+		jp, err := jpush.New(jcfg)
+		if err != nil {
+			return nil, fmt.Errorf("jpush (JPUSH_*): %w", err)
+		}
+		ps = append(ps, jp)
+	}
+	if cfg.getui() {
+		gt, err := getui.New(getui.Config{AppID: cfg.GetuiAppID, AppKey: cfg.GetuiAppKey,
+			MasterSecret: getui.NewSecret(cfg.GetuiMasterSecret), BaseURL: cfg.GetuiBaseURL, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("getui (GETUI_*): %w", err)
+		}
+		ps = append(ps, gt)
+	}
+	for _, p := range ps {
+		a.names = append(a.names, p.Name())
+	}
+	return ps, nil
+}
+
+// Close releases the database and the fakes.
 func (a *app) Close() {
 	if a.fake != nil {
 		a.fake.Close()
+	}
+	if a.jfake != nil {
+		a.jfake.Close()
+	}
+	if a.gfake != nil {
+		a.gfake.Close()
 	}
 	if a.db != nil {
 		_ = a.db.Close() // nothing more to do with a close error at exit
@@ -198,6 +285,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("push server listening", slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
 		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil),
+		slog.String("providers", strings.Join(a.names, ",")), slog.String("default_provider", a.cfg.defaultProvider()),
 		slog.String("platforms", strings.Join(a.platforms, ",")))
 
 	var err error

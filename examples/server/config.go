@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/jpush"
 	"github.com/tuisong/push/umeng"
 )
 
@@ -30,6 +32,19 @@ type config struct {
 	// with every Android push (see umeng.App.Defaults).
 	AndroidChannelActivity string
 	AndroidMainActivity    string
+
+	// JPush: one app for both platforms.
+	JPushAppKey       string
+	JPushMasterSecret string
+	JPushBaseURL      string
+	// JPushAPNsProduction is the JPush client's APNsProduction.
+	JPushAPNsProduction bool
+
+	// Getui: one app for both platforms.
+	GetuiAppID        string
+	GetuiAppKey       string
+	GetuiMasterSecret string
+	GetuiBaseURL      string
 }
 
 // androidDefaults are the Options every Android push starts from.
@@ -40,10 +55,52 @@ func (c config) androidDefaults() umeng.Options {
 	}}
 }
 
-// demo reports whether no Umeng app is configured, so the built-in fake
-// Umeng must serve instead.
+// umeng, jpush and getui report whether the credentials of that provider
+// are set (loadConfig has checked that none is half set).
+func (c config) umeng() bool { return c.AndroidKey != "" || c.IOSKey != "" }
+func (c config) jpush() bool { return c.JPushAppKey != "" }
+func (c config) getui() bool { return c.GetuiAppID != "" }
+
+// demo reports whether no provider has credentials, so the built-in fakes
+// of all three must serve instead.
 func (c config) demo() bool {
-	return c.AndroidKey == "" && c.IOSKey == ""
+	return !c.umeng() && !c.jpush() && !c.getui()
+}
+
+// defaultProvider is the push_platform of devices registered without one
+// (push.Config.DefaultProvider): "umeng" when Umeng is configured or in demo
+// mode, else "jpush" when JPush is, else "getui".
+func (c config) defaultProvider() string {
+	switch {
+	case c.demo() || c.umeng():
+		return umeng.Name
+	case c.jpush():
+		return jpush.Name
+	default:
+		return getui.Name
+	}
+}
+
+// together checks that the variables of one credential set are all set or
+// all empty, naming the missing ones (never a value).
+func together(getenv func(string) string, names ...string) error {
+	var set, missing []string
+	for _, n := range names {
+		if getenv(n) != "" {
+			set = append(set, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(set) == 0 || len(missing) == 0 {
+		return nil
+	}
+	all := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	verb := "is"
+	if len(missing) > 1 {
+		verb = "are"
+	}
+	return fmt.Errorf("%s must be set together: %s %s not set", all, strings.Join(missing, ", "), verb)
 }
 
 // loadConfig reads the configuration through getenv, applying defaults and
@@ -68,6 +125,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 		AndroidChannelActivity: getenv("UMENG_ANDROID_CHANNEL_ACTIVITY"),
 		AndroidMainActivity:    getenv("UMENG_ANDROID_MAIN_ACTIVITY"),
+
+		JPushAppKey:       getenv("JPUSH_APPKEY"),
+		JPushMasterSecret: getenv("JPUSH_MASTER_SECRET"),
+		JPushBaseURL:      get("JPUSH_BASE_URL", jpush.DefaultBaseURL),
+
+		GetuiAppID:        getenv("GETUI_APPID"),
+		GetuiAppKey:       getenv("GETUI_APPKEY"),
+		GetuiMasterSecret: getenv("GETUI_MASTER_SECRET"),
+		GetuiBaseURL:      get("GETUI_BASE_URL", getui.DefaultBaseURL),
 	}
 	for name, v := range map[string]string{
 		"UMENG_ANDROID_CHANNEL_ACTIVITY": c.AndroidChannelActivity, "UMENG_ANDROID_MAIN_ACTIVITY": c.AndroidMainActivity,
@@ -94,11 +160,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.ProductionMode, err = strconv.ParseBool(get("UMENG_PRODUCTION_MODE", "true")); err != nil {
 		return c, fmt.Errorf("UMENG_PRODUCTION_MODE: %q is not true or false", getenv("UMENG_PRODUCTION_MODE"))
 	}
-	if (c.AndroidKey == "") != (c.AndroidSecret == "") {
-		return c, fmt.Errorf("UMENG_ANDROID_APPKEY and UMENG_ANDROID_APP_MASTER_SECRET must be set together")
+	if c.JPushAPNsProduction, err = strconv.ParseBool(get("JPUSH_APNS_PRODUCTION", "true")); err != nil {
+		return c, fmt.Errorf("JPUSH_APNS_PRODUCTION: %q is not true or false", getenv("JPUSH_APNS_PRODUCTION"))
 	}
-	if (c.IOSKey == "") != (c.IOSSecret == "") {
-		return c, fmt.Errorf("UMENG_IOS_APPKEY and UMENG_IOS_APP_MASTER_SECRET must be set together")
+	for _, set := range [][]string{
+		{"UMENG_ANDROID_APPKEY", "UMENG_ANDROID_APP_MASTER_SECRET"},
+		{"UMENG_IOS_APPKEY", "UMENG_IOS_APP_MASTER_SECRET"},
+		{"JPUSH_APPKEY", "JPUSH_MASTER_SECRET"},
+		{"GETUI_APPID", "GETUI_APPKEY", "GETUI_MASTER_SECRET"},
+	} {
+		if err := together(getenv, set...); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }

@@ -1,13 +1,36 @@
 // Command server is the runnable push server: the product brief's HTTP API on an
 // embedded SQLite database (or MySQL/PostgreSQL), with the message center
-// Scanner running beside it. With no Umeng appkeys configured it starts a
-// built-in fake Umeng (umengtest) and says so: demo mode. On SIGINT or
-// SIGTERM it drains the HTTP requests and the Scanner together, letting the
-// vendor calls in flight finish and be recorded, then exits.
+// Scanner running beside it. On SIGINT or SIGTERM it drains the HTTP
+// requests and the Scanner together, letting the vendor calls in flight
+// finish and be recorded, then exits.
 //
 //	go run ./examples/server
 //
-// Configuration is by environment variables; see README.md.
+// Configuration is by environment variables; README.md has the whole table.
+// The providers are Umeng, JPush and Getui, each configured by its
+// credentials:
+//
+//	UMENG_IOS_APPKEY, UMENG_IOS_APP_MASTER_SECRET           Umeng's iOS app
+//	UMENG_ANDROID_APPKEY, UMENG_ANDROID_APP_MASTER_SECRET   Umeng's Android app
+//	UMENG_BASE_URL                                          default https://msgapi.umeng.com
+//	JPUSH_APPKEY, JPUSH_MASTER_SECRET                       JPush's app (both platforms)
+//	JPUSH_BASE_URL                                          default https://api.jpush.cn
+//	JPUSH_APNS_PRODUCTION                                   default true
+//	GETUI_APPID, GETUI_APPKEY, GETUI_MASTER_SECRET          Getui's app (both platforms)
+//	GETUI_BASE_URL                                          default https://restapi.getui.com/v2
+//
+// The variables of one set are all set or all empty: half a set is a
+// configuration error naming the variable that is missing. A device is
+// pushed through the provider its push_platform names ("umeng", "jpush" or
+// "getui"); a device registered without one is on the default provider:
+// Umeng when it is configured, else JPush, else Getui.
+//
+// With no credentials set for any provider it starts built-in fakes of all
+// three (umengtest, jpushtest and getuitest, with their default apps) and
+// logs "demo mode": everything works end to end, and nothing reaches a
+// phone. With some credentials set, only the configured providers run and
+// no fake is started; a push_platform naming another provider is refused
+// at registration.
 package main
 
 import (

@@ -61,3 +61,26 @@ func TestReadmeNamesTheMockUmeng(t *testing.T) {
 	sec := readmeSection(t, "## Testing a host app")
 	assert.Contains(t, sec, `providertest.NewMock(providertest.MockConfig{Name: "umeng"})`)
 }
+
+// TestReadmeDocumentsEveryVariable checks that README's configuration
+// table and this package's documentation name every variable the server
+// reads.
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	read := map[string]bool{}
+	_, err := loadConfig(func(name string) string { read[name] = true; return "" })
+	require.NoError(t, err)
+	require.Contains(t, read, "GETUI_MASTER_SECRET")
+	sec := readmeSection(t, "## Configuration of examples/server")
+	doc, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	for name := range read {
+		assert.Contains(t, sec, "`"+name+"`", "README's table documents %s", name)
+		if strings.HasPrefix(name, "JPUSH_") || strings.HasPrefix(name, "GETUI_") {
+			assert.Contains(t, string(doc), name, "the package documentation names %s", name)
+		}
+	}
+	providers := readmeSection(t, "## Providers")
+	for _, p := range []string{"Umeng", "JPush", "Getui"} {
+		assert.Contains(t, providers, p)
+	}
+}

@@ -22,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/umeng/umengtest"
@@ -202,8 +204,10 @@ func TestLoadConfig(t *testing.T) {
 	c, err := loadConfig(envOf(nil))
 	require.NoError(t, err)
 	assert.Equal(t, config{Addr: "127.0.0.1:8080", DBDriver: "sqlite", DBDSN: "push.db", ScanInterval: time.Minute,
-		RetryBase: 30 * time.Second, UmengBaseURL: "https://msgapi.umeng.com", ProductionMode: true}, c)
+		RetryBase: 30 * time.Second, UmengBaseURL: "https://msgapi.umeng.com", ProductionMode: true,
+		JPushBaseURL: "https://api.jpush.cn", JPushAPNsProduction: true, GetuiBaseURL: "https://restapi.getui.com/v2"}, c)
 	assert.True(t, c.demo())
+	assert.Equal(t, "umeng", c.defaultProvider())
 
 	for name, env := range map[string]map[string]string{
 		"PUSH_DB_DRIVER":        {"PUSH_DB_DRIVER": "oracle"},
@@ -212,6 +216,7 @@ func TestLoadConfig(t *testing.T) {
 		"UMENG_PRODUCTION_MODE": {"UMENG_PRODUCTION_MODE": "maybe"},
 		"UMENG_ANDROID_APPKEY":  {"UMENG_ANDROID_APPKEY": "k"},
 		"UMENG_IOS_APPKEY":      {"UMENG_IOS_APP_MASTER_SECRET": "s"},
+		"JPUSH_APNS_PRODUCTION": {"JPUSH_APNS_PRODUCTION": "yes please"},
 	} {
 		_, err := loadConfig(envOf(env))
 		require.Error(t, err, name)
@@ -590,4 +595,160 @@ func TestAndroidChannelActivity(t *testing.T) {
 	_, err = loadConfig(envOf(map[string]string{"UMENG_ANDROID_CHANNEL_ACTIVITY": "com.example. PushActivity"}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "UMENG_ANDROID_CHANNEL_ACTIVITY")
+}
+
+// TestLoadConfigHalfSetCredentials checks that a provider's credential
+// variables are all set or all empty: half a set is an error naming the
+// variable that is missing, and never echoing a value.
+func TestLoadConfigHalfSetCredentials(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		env     map[string]string
+		missing string
+	}{
+		{"jpush key only", map[string]string{"JPUSH_APPKEY": "0123456789abcdef01234567"}, "JPUSH_MASTER_SECRET"},
+		{"jpush secret only", map[string]string{"JPUSH_MASTER_SECRET": "jsecret"}, "JPUSH_APPKEY"},
+		{"getui id only", map[string]string{"GETUI_APPID": "gid"}, "GETUI_APPKEY, GETUI_MASTER_SECRET"},
+		{"getui no secret", map[string]string{"GETUI_APPID": "gid", "GETUI_APPKEY": "gkey"}, "GETUI_MASTER_SECRET"},
+		{"getui no appkey", map[string]string{"GETUI_APPID": "gid", "GETUI_MASTER_SECRET": "gsecret"}, "GETUI_APPKEY"},
+		{"getui no appid", map[string]string{"GETUI_APPKEY": "gkey", "GETUI_MASTER_SECRET": "gsecret"}, "GETUI_APPID"},
+		{"getui secret only", map[string]string{"GETUI_MASTER_SECRET": "gsecret"}, "GETUI_APPID, GETUI_APPKEY"},
+		{"jpush half beside a whole getui", map[string]string{"JPUSH_MASTER_SECRET": "jsecret",
+			"GETUI_APPID": "gid", "GETUI_APPKEY": "gkey", "GETUI_MASTER_SECRET": "gsecret"}, "JPUSH_APPKEY"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(envOf(tt.env))
+			require.Error(t, err)
+			verb := " is not set"
+			if strings.Contains(tt.missing, ",") {
+				verb = " are not set"
+			}
+			assert.Contains(t, err.Error(), ": "+tt.missing+verb)
+			for _, v := range tt.env {
+				assert.NotContains(t, err.Error(), v, "no value echoed")
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name              string
+		env               map[string]string
+		jpush, getui, ume bool
+		def               string
+	}{
+		{"jpush", map[string]string{"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "s"}, true, false, false, "jpush"},
+		{"getui", map[string]string{"GETUI_APPID": "i", "GETUI_APPKEY": "k", "GETUI_MASTER_SECRET": "s"}, false, true, false, "getui"},
+		{"jpush and getui", map[string]string{"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "s",
+			"GETUI_APPID": "i", "GETUI_APPKEY": "k", "GETUI_MASTER_SECRET": "s"}, true, true, false, "jpush"},
+		{"umeng and getui", map[string]string{"UMENG_ANDROID_APPKEY": "k", "UMENG_ANDROID_APP_MASTER_SECRET": "s",
+			"GETUI_APPID": "i", "GETUI_APPKEY": "k", "GETUI_MASTER_SECRET": "s"}, false, true, true, "umeng"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(envOf(tt.env))
+			require.NoError(t, err)
+			assert.False(t, c.demo())
+			assert.Equal(t, tt.jpush, c.jpush())
+			assert.Equal(t, tt.getui, c.getui())
+			assert.Equal(t, tt.ume, c.umeng())
+			assert.Equal(t, tt.def, c.defaultProvider())
+		})
+	}
+}
+
+// TestDemoAllProviders runs demo mode with the three built-in fakes: one
+// user with an iOS device on Umeng, an Android device on Getui and one on
+// JPush gets one push through the HTTP API, which each fake delivers, and
+// the query API shows that one push message.
+func TestDemoAllProviders(t *testing.T) {
+	var logs syncBuffer
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}))
+	require.NoError(t, err)
+	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+	require.NotNil(t, a.fake, "demo mode: the fake Umeng serves")
+	require.NotNil(t, a.jfake, "demo mode: the fake JPush serves")
+	require.NotNil(t, a.gfake, "demo mode: the fake Getui serves")
+	assert.Equal(t, []string{"umeng", "jpush", "getui"}, a.names)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+	c := client{t, "http://" + ln.Addr().String()}
+
+	iTok, gTok, jTok := umengtest.IOSToken("iphone"), getuitest.CID("huawei"), jpushtest.RegistrationID("xiaomi")
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1001","uuid":"iphone-6f1c","platform":"ios","push_platform":"umeng","push_token":%q}`, iTok))
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1001","uuid":"huawei-1","platform":"android","push_platform":"getui","push_token":%q}`, gTok))
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1001","uuid":"xiaomi-1","platform":"android","push_platform":"jpush","push_token":%q}`, jTok))
+
+	m := c.ok("POST", push.PathPushMessage, `{"user_num":"u1001","title":"到货提醒","content":"您关注的商品已到货","extra":{"goods_id":"42"}}`)
+	assert.Equal(t, float64(1), m["push_message_id"], m)
+	assert.Equal(t, float64(3), m["devices"], m)
+	assert.Equal(t, float64(3), m["accepted"], m)
+	assert.Equal(t, float64(0), m["failed"], m)
+
+	assert.Equal(t, 1, a.fake.DeliveryCount(iTok), "the fake Umeng delivered to the iPhone")
+	assert.Equal(t, 1, a.gfake.DeliveryCount(gTok), "the fake Getui delivered to the Huawei phone")
+	assert.Equal(t, 1, a.jfake.DeliveryCount(jTok), "the fake JPush delivered to the Xiaomi phone")
+	assert.Len(t, a.fake.Sends(), 1, "Umeng was called for the iOS device only")
+
+	m = c.ok("GET", push.PathQueryPush+"?push_message_id=1", "")
+	assert.Equal(t, float64(1), m["push_message_id"])
+	assert.Equal(t, "accepted", m["ios_status"], m)
+	// Getui's single-cid receipt is final once accepted; JPush's is a
+	// pollable msg_id, queued until the Scanner polls it.
+	assert.Equal(t, "queued", m["android_status"], m)
+	code, m := c.call("GET", push.PathQueryPush+"?push_message_id=2", "")
+	assert.Equal(t, http.StatusNotFound, code, "one push message only: %v", m)
+	var n int
+	require.NoError(t, a.db.QueryRow(`SELECT COUNT(*) FROM sys_push_messages`).Scan(&n))
+	assert.Equal(t, 1, n)
+
+	out := logs.String()
+	assert.Contains(t, out, "demo mode")
+	assert.Contains(t, out, "providers=umeng,jpush,getui")
+	assert.Contains(t, out, "default_provider=umeng")
+	for _, secret := range []string{jpushtest.DefaultApps()[0].MasterSecret, getuitest.DefaultApps()[0].MasterSecret} {
+		assert.NotContains(t, out, secret)
+	}
+}
+
+// TestConfiguredProvidersOnly starts the server with JPush and Getui
+// credentials only, pointed at external fakes: no built-in fake runs, the
+// default provider is JPush, devices on umeng are refused, and a push
+// reaches the devices on both configured providers.
+func TestConfiguredProvidersOnly(t *testing.T) {
+	jfake := jpushtest.NewServer(t, jpushtest.Config{})
+	gfake := getuitest.NewServer(t, getuitest.Config{})
+	japp, gapp := jpushtest.DefaultApps()[0], getuitest.DefaultApps()[0]
+	a := newTestApp(t, map[string]string{
+		"JPUSH_APPKEY": japp.AppKey, "JPUSH_MASTER_SECRET": japp.MasterSecret, "JPUSH_BASE_URL": jfake.URL,
+		"GETUI_APPID": gapp.AppID, "GETUI_APPKEY": gapp.AppKey, "GETUI_MASTER_SECRET": gapp.MasterSecret,
+		"GETUI_BASE_URL": gfake.BaseURL(),
+	})
+	require.Nil(t, a.fake, "credentials set: no built-in fake")
+	require.Nil(t, a.jfake)
+	require.Nil(t, a.gfake)
+	assert.Equal(t, []string{"jpush", "getui"}, a.names)
+	assert.Equal(t, []string{"ios", "android"}, a.platforms)
+
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	c := client{t, srv.URL}
+	code, m := c.call("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"i1","platform":"ios","push_platform":"umeng","push_token":%q}`,
+		iosToken("i")))
+	assert.Equal(t, http.StatusBadRequest, code, "umeng is not configured: %v", m)
+	jTok, gTok := jpushtest.RegistrationID("a"), getuitest.CID("b")
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"a1","platform":"android","push_token":%q}`, jTok)) // default: jpush
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"g1","platform":"ios","push_platform":"getui","push_token":%q}`, gTok))
+	m = c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`)
+	assert.Equal(t, float64(2), m["accepted"], m)
+	assert.Equal(t, 1, jfake.DeliveryCount(jTok), "the device registered without push_platform is on JPush")
+	assert.Equal(t, 1, gfake.DeliveryCount(gTok))
 }

@@ -1,0 +1,150 @@
+package push_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/jpush/jpushtest"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
+	"github.com/tuisong/push/umeng"
+	"github.com/tuisong/push/umeng/umengtest"
+)
+
+// mixedFakes are the three fake vendors behind a mixed-provider Service.
+type mixedFakes struct {
+	umeng *umengtest.Server
+	jpush *jpushtest.Server
+	getui *getuitest.Server
+}
+
+// mixedService is a Service on memstore with real Umeng, JPush and Getui
+// clients, each pointed at a fresh fake of its vendor with the fake's
+// default apps.
+func mixedService(t *testing.T, clk *clock) (*push.Service, registry.Store, mixedFakes) {
+	t.Helper()
+	f := mixedFakes{
+		umeng: umengtest.NewServer(t, umengtest.Config{NoRateLimits: true}),
+		jpush: jpushtest.NewServer(t, jpushtest.Config{Now: clk.Now}),
+		getui: getuitest.NewServer(t, getuitest.Config{Now: clk.Now}),
+	}
+	ucfg := umeng.Config{BaseURL: f.umeng.URL}
+	for _, a := range umengtest.DefaultApps() {
+		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
+		if a.Platform == umengtest.PlatformIOS {
+			ucfg.IOS = app
+		} else {
+			ucfg.Android = app
+		}
+	}
+	um, err := umeng.New(ucfg)
+	require.NoError(t, err)
+	japp := jpushtest.DefaultApps()[0]
+	jp, err := jpush.New(jpush.Config{AppKey: japp.AppKey, MasterSecret: japp.MasterSecret,
+		BaseURL: f.jpush.URL, ReportBaseURL: f.jpush.URL, Now: clk.Now})
+	require.NoError(t, err)
+	gapp := getuitest.DefaultApps()[0]
+	gt, err := getui.New(getui.Config{AppID: gapp.AppID, AppKey: gapp.AppKey, MasterSecret: getui.NewSecret(gapp.MasterSecret),
+		BaseURL: f.getui.BaseURL(), Now: clk.Now})
+	require.NoError(t, err)
+
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um, jp, gt}, Now: clk.Now,
+		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+	require.NoError(t, err)
+	return svc, st, f
+}
+
+// TestMixedProviders pushes once to a user whose devices are spread over
+// Umeng (iOS), Getui (Android) and JPush (Android): one push message, one
+// delivery per provider and platform, every device reached exactly once.
+// Then one vendor reports its device's token invalid: only that device is
+// disabled, and the next push reaches the other two.
+func TestMixedProviders(t *testing.T) {
+	clk := &clock{t: time.Now()} // Umeng checks expire_time against the real clock
+	svc, st, f := mixedService(t, clk)
+	ctx := t.Context()
+
+	iPhone := umengtest.IOSToken("iphone")
+	huawei := getuitest.CID("huawei")
+	xiaomi := jpushtest.RegistrationID("xiaomi")
+	devices := []push.Device{
+		{UserNum: "u1001", UUID: "iphone-1", Platform: "ios", PushPlatform: "umeng", PushToken: iPhone},
+		{UserNum: "u1001", UUID: "huawei-1", Platform: "android", PushPlatform: "getui", PushToken: huawei},
+		{UserNum: "u1001", UUID: "xiaomi-1", Platform: "android", PushPlatform: "jpush", PushToken: xiaomi},
+	}
+	ids := map[string]int64{} // uuid → device id
+	for _, d := range devices {
+		reg, err := svc.RegisterDevice(ctx, d)
+		require.NoError(t, err, d.UUID)
+		ids[d.UUID] = reg.DeviceID
+	}
+	counts := func() [3]int {
+		return [3]int{f.umeng.DeliveryCount(iPhone), f.getui.DeliveryCount(huawei), f.jpush.DeliveryCount(xiaomi)}
+	}
+
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1001"}, Title: "到货提醒", Content: "您关注的商品已到货",
+		Extra: map[string]string{"goods_id": "42"}})
+	require.NoError(t, err)
+	require.NoError(t, res.FirstError())
+	assert.Equal(t, 3, res.Devices)
+	assert.Equal(t, 3, res.Accepted())
+	assert.Zero(t, res.Skipped)
+	assert.Equal(t, [3]int{1, 1, 1}, counts(), "every device is reached exactly once")
+
+	ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 3, "one delivery per provider and platform")
+	got := map[string]int{}
+	for _, d := range ds {
+		assert.Equal(t, res.PushMessageID, d.PushMessageID)
+		got[d.Provider+"/"+d.Platform]++
+	}
+	assert.Equal(t, map[string]int{"umeng/ios": 1, "getui/android": 1, "jpush/android": 1}, got)
+	status, err := svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.RetSuccess, status.IOS.Ret)
+	assert.Equal(t, registry.RetSuccess, status.Android.Ret)
+
+	// Nothing is left to send: no retry reaches a device again.
+	clk.Advance(time.Hour)
+	n, err := svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.Equal(t, [3]int{1, 1, 1}, counts())
+
+	// Getui now answers that the Huawei phone's cid is invalid: that device
+	// alone is disabled.
+	f.getui.MarkInvalid(huawei)
+	res, err = svc.Push(ctx, push.Message{UserNums: []string{"u1001"}, Title: "第二条", Content: "个推说这台失效了"})
+	require.NoError(t, err)
+	assert.ErrorIs(t, res.FirstError(), provider.InvalidToken)
+	assert.Equal(t, 2, res.Accepted())
+	assert.Equal(t, 1, res.Failed())
+	assert.Equal(t, [3]int{2, 1, 2}, counts(), "the other two devices still receive it")
+	for uuid, id := range ids {
+		dev, err := st.GetDevice(ctx, id)
+		require.NoError(t, err)
+		if uuid == "huawei-1" {
+			assert.NotNil(t, dev.TokenDisabledAt, "the device Getui refused is disabled")
+		} else {
+			assert.Nil(t, dev.TokenDisabledAt, "%s is untouched", uuid)
+		}
+	}
+
+	res, err = svc.Push(ctx, push.Message{UserNums: []string{"u1001"}, Title: "第三条", Content: "只有两台收到"})
+	require.NoError(t, err)
+	require.NoError(t, res.FirstError())
+	assert.Equal(t, 2, res.Devices, "the disabled device is no longer targeted")
+	assert.Equal(t, 2, res.Accepted())
+	assert.Equal(t, [3]int{3, 1, 3}, counts())
+}
