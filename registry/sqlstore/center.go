@@ -37,12 +37,14 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 		return wrap(op, err)
 	}
 	now := s.stamp()
+	unlock := s.writing()
 	id, err := s.insert(ctx, s.q, `INSERT INTO sys_message_center (title, content, extra_params_string, notify_mode, notify_level,
 		receivers, send_state, send_result, remark, send_at, attempts, next_attempt_at, created_at, updated_at, push_class)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Title, m.Content, m.Extra, m.NotifyMode, m.NotifyLevel, m.Receivers, registry.SendStateUnsent,
 		nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark), s.nullTimeArg(m.SendAt), m.Attempts, s.nullTimeArg(m.NextAttemptAt),
 		s.timeArg(now), s.timeArg(now), nullIfEmpty(m.Class))
+	unlock()
 	if err != nil {
 		return wrap(op, step("insert center message", err))
 	}
@@ -82,11 +84,13 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	if m.ClaimToken == "" || !intID(m.ID) {
 		return wrap(op, claimLost("center message", m.ID))
 	}
+	unlock := s.writing()
 	res, err := s.exec(ctx, s.q, `UPDATE sys_message_center SET send_state = ?, send_result = ?, remark = ?, attempts = ?,
 		next_attempt_at = ?, claim_token = NULL, lease_until = NULL, updated_at = ?
 		WHERE id = ? AND claim_token = ?`,
 		m.SendState, nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark), m.Attempts, s.nullTimeArg(m.NextAttemptAt),
 		s.timeArg(s.stamp()), m.ID, m.ClaimToken)
+	unlock()
 	if err != nil {
 		return wrap(op, step("update center message", err))
 	}

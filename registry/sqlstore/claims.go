@@ -90,6 +90,7 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 	}
 
 	if s.dialect == DialectSQLite {
+		defer s.writing()()
 		rows, err := s.query(ctx, s.q, "UPDATE "+c.table+" SET "+set+" WHERE id IN ("+pick+") RETURNING "+s.selectList(c.columns),
 			append(setArgs, pickArgs...)...)
 		if err != nil {
@@ -221,6 +222,7 @@ func (s *Store) unsentNullStates(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
+	defer s.writing()()
 	_, err = s.exec(ctx, s.q, unsentNullState, registry.SendStateUnsent, s.timeArg(s.stamp()))
 	return err
 }

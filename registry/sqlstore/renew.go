@@ -20,8 +20,10 @@ func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUn
 	if d.ClaimToken == "" || !intID(d.ID) {
 		return wrap(op, claimLost("delivery", d.ID))
 	}
+	unlock := s.writing()
 	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET lease_until = ? WHERE id = ? AND claim_token = ?",
 		s.timeArg(leaseUntil), d.ID, d.ClaimToken)
+	unlock()
 	if err != nil {
 		return wrap(op, step("renew claim", err))
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -76,6 +77,9 @@ type Store struct {
 	// finishes queues concurrent FinishDelivery calls, to write them
 	// together (see finishQueued).
 	finishes *finishQueue
+	// wmu is this Store's SQLite write lock, shared with its WithTx
+	// copies (see writing); nil on other dialects.
+	wmu *sync.Mutex
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -90,6 +94,9 @@ func New(db DBTX, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{}}
+	if s.dialect == DialectSQLite {
+		s.wmu = &sync.Mutex{}
+	}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}

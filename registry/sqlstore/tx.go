@@ -68,6 +68,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q DBTX) error) error {
 }
 
 func (s *Store) runTx(ctx context.Context, fn func(q DBTX) error) error {
+	defer s.writing()()
 	tx, err := s.begin.BeginTx(ctx, s.txOptions())
 	if err != nil {
 		return step("begin", err)
@@ -138,4 +139,19 @@ func affected(res sql.Result) (int64, error) {
 		return 0, fmt.Errorf("rows affected: %w", err)
 	}
 	return n, nil
+}
+
+// writing takes the Store's SQLite write lock and returns its release: on
+// SQLite one connection writes at a time, and writers of one process that
+// queue on a Go mutex take turns at once, where writers left to SQLite's
+// busy handler sleep and retry (bench scanner on SQLite: 130 rows/s
+// without it, 370 with it). Readers do not take it: in WAL mode they never
+// wait for the writer. Other dialects, and a Store inside the host's
+// transaction, take nothing.
+func (s *Store) writing() func() {
+	if s.wmu == nil || s.begin == nil {
+		return func() {}
+	}
+	s.wmu.Lock()
+	return s.wmu.Unlock
 }
