@@ -752,3 +752,27 @@ func TestConfiguredProvidersOnly(t *testing.T) {
 	assert.Equal(t, 1, jfake.DeliveryCount(jTok), "the device registered without push_platform is on JPush")
 	assert.Equal(t, 1, gfake.DeliveryCount(gTok))
 }
+
+// TestMarketingPushThroughTheAPI: a push_message with "class":"marketing"
+// on a server with UMENG_ANDROID_CHANNEL_ACTIVITY reaches Umeng with
+// category 0, the activity and Huawei's LOW importance.
+func TestMarketingPushThroughTheAPI(t *testing.T) {
+	a := newTestApp(t, map[string]string{"UMENG_ANDROID_CHANNEL_ACTIVITY": "com.example.shop.PushActivity"})
+	require.NotNil(t, a.fake)
+	_, err := a.svc.RegisterDevice(context.Background(), push.Device{UserNum: "u1001", UUID: "mate", Platform: "android",
+		PushToken: androidToken("marketing")})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(
+		`{"user_num":"u1001","title":"双十一","content":"全场五折","class":"marketing"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	a.handler.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+
+	sends := a.fake.Sends()
+	require.Len(t, sends, 1)
+	require.NotNil(t, sends[0].Category)
+	assert.Equal(t, 0, *sends[0].Category, "marketing is category 0")
+	assert.Equal(t, "com.example.shop.PushActivity", sends[0].ChannelProperties["channel_activity"])
+	assert.Equal(t, "LOW", sends[0].ChannelProperties["huawei_channel_importance"])
+}
