@@ -1,11 +1,33 @@
 package jpushtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"regexp"
 	"slices"
 	"strconv"
 )
+
+// payloadSize is the size of the notification and message objects of a
+// body that decodes as a JSON object: their compact JSON as the client
+// wrote it. Re-encoding the decoded objects would count escapes the client
+// never sent ("<" as \u003c), and refuse a payload JPush accepts.
+func payloadSize(body []byte) int {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return 0
+	}
+	size := 0
+	for _, k := range []string{"notification", "message"} {
+		if raw, ok := top[k]; ok {
+			var buf bytes.Buffer
+			if json.Compact(&buf, raw) == nil {
+				size += buf.Len()
+			}
+		}
+	}
+	return size
+}
 
 // checkPush applies the body rules of the package documentation, in order,
 // and fills rec with what it parsed.
@@ -47,14 +69,7 @@ func (s *Server) checkPush(body []byte, rec *Request) (*parsed, *refusal) {
 		}
 		p.msg, rec.PushMessage = m, cloneObject(m)
 	}
-	size := 0
-	for _, k := range []string{"notification", "message"} {
-		if raw, ok := obj[k]; ok {
-			b, _ := json.Marshal(raw)
-			size += len(b)
-		}
-	}
-	if size > maxPayloadBytes {
+	if size := payloadSize(body); size > maxPayloadBytes {
 		return nil, bad(CodeTooLarge, "notification and message take %d bytes; at most %d", size, maxPayloadBytes)
 	}
 	if aerr := checkOptions(obj, rec); aerr != nil {
