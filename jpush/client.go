@@ -43,6 +43,9 @@ const (
 	// three days, and JPush clamps for them). Longer ExpireTimes are
 	// clamped to it rather than refused.
 	MaxTimeToLive = 10 * 24 * time.Hour
+	// MaxBadge is the largest iOS badge JPush takes (notification.ios.badge,
+	// 0 to 99999).
+	MaxBadge = 99999
 	// defaultTTL is JPush's own time_to_live when none is sent: one day.
 	defaultTTL = 24 * time.Hour
 )

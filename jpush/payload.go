@@ -396,8 +396,8 @@ func iosNotif(n *provider.Notification, o *Options) (*iosNotification, error) {
 		InterruptionLevel: o.InterruptionLevel,
 		Extras:            n.Extras,
 	}
-	if in.Badge != nil && *in.Badge < 0 {
-		return nil, invalid("notification.badge", "must not be negative")
+	if in.Badge != nil && (*in.Badge < 0 || *in.Badge > MaxBadge) {
+		return nil, invalid("notification.badge", fmt.Sprintf("must lie within 0 and %d", MaxBadge))
 	}
 	switch o.InterruptionLevel {
 	case "", "passive", "active", "time-sensitive", "critical":
