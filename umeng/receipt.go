@@ -261,9 +261,11 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 	return rep, nil
 }
 
+// clip shortens vendor text for errors and logs, keeping it UTF-8.
 func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
 	}
 	return s
 }
