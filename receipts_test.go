@@ -16,6 +16,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/memstore"
 	"github.com/tuisong/push/umeng"
@@ -134,3 +135,29 @@ func TestReceiptsEndToEnd(t *testing.T) {
 }
 
 func jsonInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRecordReportErrors: an invalid report is a *push.FieldError naming
+// the field; one that names no delivery wraps provider.ErrUnknownReport
+// and registry.ErrNotFound, and counts nothing.
+func TestRecordReportErrors(t *testing.T) {
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{mock}})
+	require.NoError(t, err)
+	ctx := t.Context()
+	for field, r := range map[string]provider.Report{
+		"event":    {Provider: "umeng", MsgID: "m", Event: "exploded"},
+		"provider": {MsgID: "m", Event: provider.EventArrived},
+		"msg_id":   {Provider: "umeng", Event: provider.EventOpened},
+	} {
+		err := svc.RecordReport(ctx, r)
+		var fe *push.FieldError
+		require.ErrorAs(t, err, &fe, field)
+		assert.Equal(t, field, fe.Field)
+	}
+	err = svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "uu-unknown", Event: provider.EventDismissed})
+	assert.ErrorIs(t, err, provider.ErrUnknownReport)
+	assert.ErrorIs(t, err, registry.ErrNotFound)
+}
