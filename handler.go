@@ -214,6 +214,9 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // QueryPushMessage serves GET /api/v1.1/query/push_message?push_message_id=.
+// Besides the product brief's ios_status and android_status it answers the
+// receipt counts of the push per platform: ios_arrived, ios_opened,
+// ios_dismissed, android_arrived, android_opened and android_dismissed.
 func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.params(w, r, http.MethodGet)
 	if !ok {
@@ -232,7 +235,10 @@ func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"push_message_id": st.PushMessageID, "ios_status": st.IOSStatus, "android_status": st.AndroidStatus})
+	writeJSON(w, http.StatusOK, map[string]any{"push_message_id": st.PushMessageID, "ios_status": st.IOSStatus, "android_status": st.AndroidStatus,
+		"ios_arrived": st.Receipts.IOS.Arrived, "ios_opened": st.Receipts.IOS.Opened, "ios_dismissed": st.Receipts.IOS.Dismissed,
+		"android_arrived": st.Receipts.Android.Arrived, "android_opened": st.Receipts.Android.Opened,
+		"android_dismissed": st.Receipts.Android.Dismissed})
 }
 
 // Logout serves POST /api/v1.1/user/logout.

@@ -19,6 +19,10 @@ type Status struct {
 	AndroidStatus string // the product brief's android_status
 	IOS           registry.PlatformSummary
 	Android       registry.PlatformSummary
+	// Receipts counts the receipts vendors posted about the push (arrived,
+	// opened, dismissed), per platform: the progress of a push that is
+	// final as accepted.
+	Receipts Receipts
 }
 
 // PushStatus returns the iOS and Android status of a push message, or an
@@ -31,8 +35,12 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 	if err != nil {
 		return Status{}, fmt.Errorf("push: push status: %w", err)
 	}
+	ios, android, err := s.store.ReceiptTotals(ctx, pushMessageID)
+	if err != nil {
+		return Status{}, fmt.Errorf("push: push status: %w", err)
+	}
 	return Status{PushMessageID: m.ID, IOSStatus: m.IOS.Status, AndroidStatus: m.Android.Status,
-		IOS: m.IOS, Android: m.Android}, nil
+		IOS: m.IOS, Android: m.Android, Receipts: Receipts{IOS: ios, Android: android}}, nil
 }
 
 // RetryPending claims up to limit deliveries that are due for a send (a
@@ -139,4 +147,47 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 	}
 	s.log.LogAttrs(ctx, slog.LevelDebug, "receipt polled", slog.Int64("delivery_id", d.ID),
 		slog.String("vendor_state", d.VendorState), slog.String("state", string(d.State)))
+}
+
+// Receipts are the receipt counts of a push per platform, summed over its
+// deliveries when read.
+type Receipts struct {
+	IOS     registry.ReceiptCounts
+	Android registry.ReceiptCounts
+}
+
+// RecordReport counts a receipt a vendor posted (see umeng.ReceiptHandler)
+// on the delivery it names, found by (r.Provider, r.MsgID): Event arrived
+// adds to its arrived count, opened to opened, dismissed to dismissed.
+// When r.Token is set, the delivery must have gone to that token. A
+// receipt that names no delivery is an error wrapping
+// provider.ErrUnknownReport (and registry.ErrNotFound); an invalid one (no
+// provider, no msg id, an unknown event) is a *FieldError.
+func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
+	var c registry.ReceiptCounts
+	switch r.Event {
+	case provider.EventArrived:
+		c.Arrived = 1
+	case provider.EventOpened:
+		c.Opened = 1
+	case provider.EventDismissed:
+		c.Dismissed = 1
+	default:
+		return invalid("event", "must be %q, %q or %q, got %q", provider.EventArrived, provider.EventOpened,
+			provider.EventDismissed, registry.Clip(string(r.Event), 32))
+	}
+	if r.Provider == "" {
+		return invalid("provider", "is required")
+	}
+	if r.MsgID == "" {
+		return invalid("msg_id", "is required")
+	}
+	err := s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
+	if errors.Is(err, registry.ErrNotFound) {
+		return fmt.Errorf("push: record receipt %q of %s: %w (%w)", registry.Clip(r.MsgID, 64), r.Provider, provider.ErrUnknownReport, err)
+	}
+	if err != nil {
+		return fmt.Errorf("push: record receipt: %w", err)
+	}
+	return nil
 }

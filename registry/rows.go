@@ -258,3 +258,21 @@ type ClaimParams struct {
 	Lease time.Duration // the claim lasts until Now+Lease; must be > 0
 	Kind  ClaimKind     // deliveries only
 }
+
+// ReceiptCounts counts the receipts a vendor posted about deliveries: how
+// many devices reported the push arrived, how many opened it (a click on
+// the notification) and how many dismissed it. They are receipts received,
+// not distinct devices: a vendor that posts a receipt twice counts twice.
+type ReceiptCounts struct {
+	Arrived   int64
+	Opened    int64
+	Dismissed int64
+}
+
+// Add returns the sum of c and o.
+func (c ReceiptCounts) Add(o ReceiptCounts) ReceiptCounts {
+	return ReceiptCounts{Arrived: c.Arrived + o.Arrived, Opened: c.Opened + o.Opened, Dismissed: c.Dismissed + o.Dismissed}
+}
+
+// IsZero reports whether c counts nothing.
+func (c ReceiptCounts) IsZero() bool { return c == ReceiptCounts{} }

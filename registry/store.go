@@ -106,6 +106,19 @@ type PushMessages interface {
 	// unchanged; on success each part's ID, PushMessageID, Provider,
 	// Platform and Seq are set.
 	SplitDelivery(ctx context.Context, d *Delivery, parts []*Delivery) error
+	// RecordReceipts adds c to the receipt counters of the delivery of
+	// provider whose ReceiptID is receiptID (compared exactly). When token
+	// is not empty and the delivery is to listed tokens, token must be one
+	// of them. No such delivery (or a token it was not sent to) is
+	// ErrNotFound and nothing is written; negative counts are ErrInvalid.
+	// The counters of a delivery only grow: each call adds in one
+	// statement, so concurrent calls do not lose counts. When several
+	// deliveries of provider share receiptID, every one of them counts.
+	RecordReceipts(ctx context.Context, provider, receiptID, token string, c ReceiptCounts) error
+	// ReceiptTotals returns the sums of the receipt counters of the
+	// deliveries of push message pushMessageID, per platform ("ios",
+	// "android"). An unknown message has none: zero counts, no error.
+	ReceiptTotals(ctx context.Context, pushMessageID int64) (ios, android ReceiptCounts, err error)
 }
 
 // CenterMessages is the queue of sys_message_center.

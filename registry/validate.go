@@ -350,3 +350,17 @@ func Clip(s string, max int) string {
 	r := []rune(s)
 	return string(r[:max-1]) + "…"
 }
+
+// ValidateReceipts checks a RecordReceipts call: provider and receiptID
+// must not be empty and the counts must not be negative.
+func ValidateReceipts(provider, receiptID string, c ReceiptCounts) error {
+	switch {
+	case provider == "":
+		return &ValidationError{Field: "provider", Reason: "is required"}
+	case receiptID == "":
+		return &ValidationError{Field: "receipt_id", Reason: "is required"}
+	case c.Arrived < 0 || c.Opened < 0 || c.Dismissed < 0:
+		return &ValidationError{Field: "receipts", Reason: "counts must not be negative"}
+	}
+	return nil
+}

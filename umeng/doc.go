@@ -33,6 +33,9 @@
 // that its status API cannot report on: those receipts are not Pollable and
 // are final once accepted. The other casts return a task id that
 // [Client.Status] polls and [Client.Cancel] stops.
+// What happens next to such a push is told by the receipts Umeng posts
+// to Options.ReceiptURL: [ReceiptHandler] verifies and parses them and
+// hands each to a callback (push.Service.RecordReport), which counts it.
 //
 // # Payloads
 //

@@ -117,12 +117,36 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if cfg.APIToken != "" {
 		authn = bearer(cfg.APIToken)
 	}
-	a.handler, err = push.NewHandler(push.HandlerConfig{Service: a.svc, Authenticate: authn, Logger: log})
+	api, err := push.NewHandler(push.HandlerConfig{Service: a.svc, Authenticate: authn, Logger: log})
 	if err != nil {
 		return nil, err
 	}
+	a.handler = api
+	if a.cfg.umeng() && a.cfg.ReceiptURL != "" { // a.cfg: in demo mode, the fake's apps
+		// Outside Authenticate: Umeng posts receipts without our bearer
+		// token; the shared secret in the receipt_url stands in for it.
+		var keys []string
+		for _, k := range []string{a.cfg.IOSKey, a.cfg.AndroidKey} {
+			if k != "" {
+				keys = append(keys, k)
+			}
+		}
+		receipts, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: keys, Secret: a.cfg.ReceiptSecret,
+			Record: a.svc.RecordReport, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		mux := http.NewServeMux()
+		mux.Handle(PathUmengReceipt, receipts)
+		mux.Handle("/", api)
+		a.handler = mux
+	}
 	return a, nil
 }
+
+// PathUmengReceipt is where the server takes the receipts Umeng posts
+// (mounted when UMENG_RECEIPT_URL is set; that URL must lead here).
+const PathUmengReceipt = "/api/v1.1/umeng/receipt"
 
 // startFakes starts the built-in fake Umeng, JPush and Getui with their
 // default apps, and points the configuration at them.
@@ -169,7 +193,7 @@ func (a *app) newProviders() ([]provider.Provider, error) {
 	var ps []provider.Provider
 	if cfg.umeng() {
 		ucfg := umeng.Config{BaseURL: cfg.UmengBaseURL, TestMode: !cfg.ProductionMode, Logger: log,
-			IOS:     umeng.App{AppKey: cfg.IOSKey, AppMasterSecret: cfg.IOSSecret},
+			IOS:     umeng.App{AppKey: cfg.IOSKey, AppMasterSecret: cfg.IOSSecret, Defaults: cfg.iosDefaults()},
 			Android: umeng.App{AppKey: cfg.AndroidKey, AppMasterSecret: cfg.AndroidSecret, Defaults: cfg.androidDefaults()}}
 		um, err := umeng.New(ucfg)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,13 @@ type config struct {
 	// with every Android push (see umeng.App.Defaults).
 	AndroidChannelActivity string
 	AndroidMainActivity    string
+	// ReceiptURL is the public URL of this server's receipt endpoint
+	// (PathUmengReceipt), sent as receipt_url with every Umeng push (see
+	// umeng.App.Defaults), and ReceiptSecret the shared secret the
+	// endpoint requires in its query string: Umeng cannot send our bearer
+	// token, so the endpoint is outside PUSH_API_TOKEN.
+	ReceiptURL    string
+	ReceiptSecret string
 
 	// JPush: one app for both platforms.
 	JPushAppKey       string
@@ -49,10 +57,25 @@ type config struct {
 
 // androidDefaults are the Options every Android push starts from.
 func (c config) androidDefaults() umeng.Options {
-	return umeng.Options{ChannelProperties: umeng.ChannelProperties{
+	o := c.iosDefaults()
+	o.ChannelProperties = umeng.ChannelProperties{
 		ChannelActivity: c.AndroidChannelActivity,
 		MainActivity:    c.AndroidMainActivity,
-	}}
+	}
+	return o
+}
+
+// iosDefaults are the Options every iOS push starts from: the receipt_url,
+// with the secret in its query string, when UMENG_RECEIPT_URL is set.
+func (c config) iosDefaults() umeng.Options {
+	if c.ReceiptURL == "" {
+		return umeng.Options{}
+	}
+	u := c.ReceiptURL
+	if c.ReceiptSecret != "" {
+		u, _ = umeng.ReceiptURLWithSecret(u, c.ReceiptSecret) // loadConfig parsed it
+	}
+	return umeng.Options{ReceiptURL: u, ReceiptType: umeng.ReceiptArrivalAndClick}
 }
 
 // umeng, jpush and getui report whether the credentials of that provider
@@ -125,6 +148,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 		AndroidChannelActivity: getenv("UMENG_ANDROID_CHANNEL_ACTIVITY"),
 		AndroidMainActivity:    getenv("UMENG_ANDROID_MAIN_ACTIVITY"),
+		ReceiptURL:             getenv("UMENG_RECEIPT_URL"),
+		ReceiptSecret:          getenv("UMENG_RECEIPT_SECRET"),
 
 		JPushAppKey:       getenv("JPUSH_APPKEY"),
 		JPushMasterSecret: getenv("JPUSH_MASTER_SECRET"),
@@ -141,6 +166,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if strings.ContainsFunc(v, unicode.IsSpace) {
 			return c, fmt.Errorf("%s: %q is not a class name: it contains white space", name, v)
 		}
+	}
+	if c.ReceiptURL != "" {
+		if u, err := url.Parse(c.ReceiptURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("UMENG_RECEIPT_URL: %q is not an http(s) URL", c.ReceiptURL)
+		}
+		if c.ReceiptSecret == "" && c.APIToken != "" {
+			return c, fmt.Errorf("UMENG_RECEIPT_SECRET: required with UMENG_RECEIPT_URL when PUSH_API_TOKEN is set, since Umeng cannot send the token")
+		}
+	} else if c.ReceiptSecret != "" {
+		return c, fmt.Errorf("UMENG_RECEIPT_SECRET: set without UMENG_RECEIPT_URL")
 	}
 	switch c.DBDriver {
 	case "sqlite", "mysql", "postgres":

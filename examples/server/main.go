@@ -25,6 +25,11 @@
 // "getui"); a device registered without one is on the default provider:
 // Umeng when it is configured, else JPush, else Getui.
 //
+// With UMENG_RECEIPT_URL set (and UMENG_RECEIPT_SECRET, required when
+// PUSH_API_TOKEN is), every Umeng push asks for receipts at that URL, and
+// the server takes them at /api/v1.1/umeng/receipt, outside the bearer
+// token, which Umeng cannot send; the query API reports their counts.
+//
 // With no credentials set for any provider it starts built-in fakes of all
 // three (umengtest, jpushtest and getuitest, with their default apps) and
 // logs "demo mode": everything works end to end, and nothing reaches a

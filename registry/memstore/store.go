@@ -51,6 +51,8 @@ type Store struct {
 	// tallies keeps each message's summary current without re-reading its
 	// deliveries (see registry.Tally).
 	tallies map[tallyKey]*registry.Tally
+	// receipts holds the receipt counters of deliveries, by delivery id.
+	receipts map[int64]registry.ReceiptCounts
 
 	// center is ordered by ID, like links.
 	center     []*registry.CenterMessage
@@ -94,6 +96,7 @@ func New(cfg Config) (*Store, error) {
 		deliveriesByMessage: map[int64][]*registry.Delivery{},
 		idempotencyKeys:     map[string]bool{},
 		tallies:             map[tallyKey]*registry.Tally{},
+		receipts:            map[int64]registry.ReceiptCounts{},
 		centerByID:          map[int64]*registry.CenterMessage{},
 	}, nil
 }

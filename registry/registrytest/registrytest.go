@@ -59,6 +59,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("ConcurrentFinishes", func(t *testing.T) { testConcurrentFinishes(t, f) })
 	t.Run("ClassAndOverrides", func(t *testing.T) { testClassAndOverrides(t, f) })
 	t.Run("Splits", func(t *testing.T) { testSplits(t, f) })
+	t.Run("Receipts", func(t *testing.T) { testReceipts(t, f) })
 	t.Run("Summaries", func(t *testing.T) { testSummaries(t, f) })
 	t.Run("Identifiers", func(t *testing.T) { testIdentifiers(t, f) })
 	t.Run("CenterMessages", func(t *testing.T) { testCenterMessages(t, f) })

@@ -122,7 +122,10 @@
 // Version 1 creates the product brief's tables (CREATE TABLE IF NOT EXISTS, the
 // brief's columns; utf8mb4 on MySQL); version 2 adds the library's columns,
 // indexes and table. Both run the same way on a fresh and on an adopted
-// database.
+// database. Later versions add: 3 the token locks, 4 the summary tallies,
+// 5 the message class and overrides, 6 the receipt counters of each
+// delivery (arrived, opened, dismissed) and the (receipt_id, provider)
+// index RecordReceipts finds a delivery by.
 //
 // # Adopting an existing database
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -58,6 +59,10 @@ type Config struct {
 	// Default: a logger that discards everything.
 	Logger *slog.Logger
 
+	// ReceiptClient posts receipts to the receipt_url of sends (see
+	// PostReceipts). Default: a client with a 10-second timeout.
+	ReceiptClient *http.Client
+
 	// TaskStep is how long a task cast stays queued, and then sending, before
 	// it is done: done comes 2×TaskStep after the task starts, measured on
 	// Now. Default: DefaultTaskStep (1s). Must not be negative.
@@ -108,6 +113,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ReceiptClient == nil {
+		c.ReceiptClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if c.TaskStep == 0 {
 		c.TaskStep = DefaultTaskStep

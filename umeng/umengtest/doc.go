@@ -232,6 +232,31 @@
 // received; Tasks and Task the tasks. Reset forgets requests and deliveries.
 // Everything returned is a copy.
 //
+// # Receipts
+//
+// A unicast, listcast or customizedcast by alias whose send carries a
+// receipt_url has its receipts posted there, as the real service posts
+// them for Umeng Pro accounts. The body is invented: Umeng documents
+// receipt_url and receipt_type ("1" arrival, "2" click, "3" both, the
+// default) on the send, and callback_params as handed back with every
+// receipt, but we found no public description of the receipt itself nor of
+// any signature on it (see the comment above umeng.ReceiptConfig). The fake
+// posts one JSON object per device and event, Content-Type
+// application/json, with no signature:
+//
+//	{"appkey":"<app key>","msg_id":"<msg_id>","device_token":"<token>",
+//	 "type":"arrival"|"click"|"dismiss","ts":<unix milliseconds of Now>,
+//	 "callback_params":<the send's object, when it had one>}
+//
+// Arrival receipts (receipt_type "1" or "3") are queued when the send is
+// delivered and posted by PostReceipts, so that a test posts them once the
+// code under test has recorded the msg_id the send returned (the real
+// service posts them seconds later). Click and Dismiss post a click or
+// dismiss receipt at once for every such send delivered to a token
+// (receipt_type "2" or "3"); "dismiss" and its coupling to the click
+// selection are invented too. Posts are not retried; ReceiptPosts records
+// each with the status it was answered. Task casts post no receipts.
+//
 // # Errors
 //
 // Refusals on the wire carry the Code… constants. Go methods return errors

@@ -161,6 +161,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests, s.deliveries = nil, nil
+	s.receiptPosts, s.pendingReceipts = nil, nil
 }
 
 // noteArrival counts a request the moment it arrives.

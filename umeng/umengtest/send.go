@@ -104,7 +104,13 @@ func (s *Server) send(app App, m message, now time.Time, rec *Request) (any, *re
 	if aerr != nil {
 		return nil, aerr
 	}
-	return s.accept(app, typ, tg, c, pol, now, rec)
+	resp, aerr := s.accept(app, typ, tg, c, pol, now, rec)
+	if aerr == nil && !tg.isTask(typ) {
+		s.mu.Lock()
+		s.noteReceiptsLocked(app, m, rec.ID, now)
+		s.mu.Unlock()
+	}
+	return resp, aerr
 }
 
 // checkTarget validates the audience fields of typ.
@@ -195,7 +201,8 @@ func checkGroupcast(m message, rec *Request) (target, *refusal) {
 // checkReceipt enforces receipt_type as the string "1" (delivery
 // receipts), "2" (click receipts) or "3" (both), the type SDK sources for
 // the real service send. receipt_url and callback_params are not checked:
-// their types are unverified and the fake posts no receipts.
+// their types are unverified. A single cast with a receipt_url has its
+// receipts posted there (see PostReceipts, Click and Dismiss).
 func checkReceipt(m message) *refusal {
 	if !m.has("receipt_type") {
 		return nil

@@ -37,6 +37,10 @@ type Server struct {
 	arrived    map[string]int // requests per path, counted on arrival
 	deliveries []Delivery
 
+	receiptTargets  map[string]receiptTarget // by msg_id: sends with a receipt_url
+	pendingReceipts []pendingReceipt         // arrivals waiting for PostReceipts
+	receiptPosts    []ReceiptPost
+
 	tasks    map[string]*task
 	taskList []*task // creation order, so simultaneous completions deliver in order
 	dedupe   map[dedupeKey]string
@@ -76,6 +80,8 @@ func New(cfg Config) (*Server, error) {
 		invalid: make(map[string]bool),
 		issued:  make(map[string]bool),
 		sendLog: make(map[rateKey][]time.Time),
+
+		receiptTargets: make(map[string]receiptTarget),
 	}
 	for _, a := range cfg.Apps {
 		s.apps[a.AppKey] = a

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+)
+
+// TestUmengReceipts runs the receipt loop through the server's wiring: a
+// push to three Android phones of one user goes out as a listcast whose
+// receipt_url (UMENG_RECEIPT_URL, with UMENG_RECEIPT_SECRET) leads to
+// PathUmengReceipt; the fake Umeng posts an arrival per phone and a click,
+// and the query API reports android_arrived 3 and android_opened 1. The
+// receipt endpoint is outside PUSH_API_TOKEN, guarded by the secret.
+func TestUmengReceipts(t *testing.T) {
+	// The server's URL must be known before the app is built: a handler
+	// that forwards to the app once it exists.
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	defer srv.Close()
+	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "tok", "UMENG_RECEIPT_URL": srv.URL + PathUmengReceipt,
+		"UMENG_RECEIPT_SECRET": "rs3cret"})
+	require.NotNil(t, a.fake)
+	h = a.handler
+	c := authClient{t: t, url: srv.URL, token: "tok"}
+
+	for i := range 3 {
+		c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"phone-%d","platform":"android","push_token":%q}`,
+			i, androidToken(fmt.Sprint("receipt-phone-", i))))
+	}
+	m := c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"到货提醒","content":"您关注的商品已到货"}`)
+	id := int64(m["push_message_id"].(float64))
+	sends := a.fake.Sends()
+	require.Len(t, sends, 1)
+	assert.Equal(t, "listcast", sends[0].Type)
+
+	posts, err := a.fake.PostReceipts(context.Background())
+	require.NoError(t, err)
+	require.Len(t, posts, 3)
+	for _, p := range posts {
+		assert.Equal(t, http.StatusOK, p.Status, p.Err)
+		assert.True(t, strings.HasPrefix(p.URL, srv.URL+PathUmengReceipt+"?"), p.URL)
+		assert.Contains(t, p.URL, "secret=rs3cret")
+	}
+	clicks := a.fake.Click(context.Background(), androidToken("receipt-phone-1"))
+	require.Len(t, clicks, 1)
+	assert.Equal(t, http.StatusOK, clicks[0].Status)
+
+	q := c.ok("GET", fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, id), "")
+	assert.Equal(t, "accepted", q["android_status"])
+	assert.Equal(t, float64(3), q["android_arrived"])
+	assert.Equal(t, float64(1), q["android_opened"])
+	assert.Equal(t, float64(0), q["android_dismissed"])
+	assert.Equal(t, float64(0), q["ios_arrived"])
+
+	// Without the secret a receipt is refused, bearer token or not.
+	body := `{"appkey":"` + a.cfg.AndroidKey + `","msg_id":"` + posts[0].MsgID + `","type":"arrival"}`
+	for _, target := range []string{srv.URL + PathUmengReceipt, srv.URL + PathUmengReceipt + "?secret=wrong"} {
+		req, err := http.NewRequest("POST", target, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, target)
+	}
+	// The API itself still wants the token.
+	code, _ := client{t, srv.URL}.call("GET", fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, id), "")
+	assert.Equal(t, http.StatusUnauthorized, code)
+}
+
+func TestReceiptConfig(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"UMENG_RECEIPT_URL": "ftp://x/r"}, "UMENG_RECEIPT_URL"},
+		{map[string]string{"UMENG_RECEIPT_URL": "https://x/r", "PUSH_API_TOKEN": "t"}, "UMENG_RECEIPT_SECRET"},
+		{map[string]string{"UMENG_RECEIPT_SECRET": "s"}, "UMENG_RECEIPT_SECRET"},
+	} {
+		_, err := loadConfig(envOf(tc.env))
+		require.Error(t, err, tc.env)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	cfg, err := loadConfig(envOf(map[string]string{"UMENG_RECEIPT_URL": "https://push.example.com" + PathUmengReceipt,
+		"UMENG_RECEIPT_SECRET": "a b"}))
+	require.NoError(t, err)
+	assert.Equal(t, "https://push.example.com/api/v1.1/umeng/receipt?secret=a+b", cfg.androidDefaults().ReceiptURL)
+	assert.Equal(t, cfg.androidDefaults().ReceiptURL, cfg.iosDefaults().ReceiptURL)
+}
+
+// authClient is a client that sends the bearer token.
+type authClient struct {
+	t          *testing.T
+	url, token string
+}
+
+func (c authClient) ok(method, path, body string) map[string]any {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.url+path, strings.NewReader(body))
+	require.NoError(c.t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	require.Equal(c.t, http.StatusOK, resp.StatusCode, "%s %s", method, path)
+	var m map[string]any
+	require.NoError(c.t, jsonDecode(resp, &m))
+	return m
+}
+
+func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }

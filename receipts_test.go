@@ -1,0 +1,163 @@
+package push_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
+	"github.com/tuisong/push/umeng"
+	"github.com/tuisong/push/umeng/umengtest"
+)
+
+// TestReceiptsEndToEnd pushes a listcast through the real Umeng client to
+// the fake with a receipt_url set in the apps' Defaults; the fake posts an
+// arrival receipt per device to umeng.ReceiptHandler, which hands them to
+// Service.RecordReport: PushStatus and the query API then report arrived =
+// the number of devices, and a click on one token opened = 1.
+func TestReceiptsEndToEnd(t *testing.T) {
+	fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+
+	var svc *push.Service
+	var appKeys []string
+	for _, a := range umengtest.DefaultApps() {
+		appKeys = append(appKeys, a.AppKey)
+	}
+	receipts, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: appKeys, Secret: "s3cret", Logger: slog.New(slog.DiscardHandler),
+		Record: func(ctx context.Context, r provider.Report) error { return svc.RecordReport(ctx, r) }})
+	require.NoError(t, err)
+	hook := httptest.NewServer(receipts)
+	t.Cleanup(hook.Close)
+	receiptURL, err := umeng.ReceiptURLWithSecret(hook.URL+"/umeng/receipt", "s3cret")
+	require.NoError(t, err)
+
+	ucfg := umeng.Config{BaseURL: fake.URL}
+	for _, a := range umengtest.DefaultApps() {
+		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret,
+			Defaults: umeng.Options{ReceiptURL: receiptURL, ReceiptType: umeng.ReceiptArrivalAndClick}}
+		if a.Platform == umengtest.PlatformIOS {
+			ucfg.IOS = app
+		} else {
+			ucfg.Android = app
+		}
+	}
+	um, err := umeng.New(ucfg)
+	require.NoError(t, err)
+	svc, err = push.New(push.Config{Store: st, Providers: []provider.Provider{um}})
+	require.NoError(t, err)
+	ctx := t.Context()
+
+	tokens := []string{umengtest.AndroidToken("p1"), umengtest.AndroidToken("p2"), umengtest.AndroidToken("p3")}
+	for i, tok := range tokens {
+		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "phone-" + string(rune('a'+i)), Platform: "android",
+			PushPlatform: "umeng", PushToken: tok})
+		require.NoError(t, err)
+	}
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "到货提醒", Content: "您关注的商品已到货"})
+	require.NoError(t, err)
+	require.NoError(t, res.FirstError())
+	require.Equal(t, 3, res.Devices)
+	require.Equal(t, 1, res.Accepted(), "one listcast")
+	sends := fake.Sends()
+	require.Len(t, sends, 1)
+	assert.Equal(t, "listcast", sends[0].Type)
+
+	status, err := svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, string(provider.StateAccepted), status.AndroidStatus, "final as accepted: Umeng cannot be polled about a listcast")
+	assert.True(t, status.Receipts.Android.IsZero(), "no receipt yet")
+
+	posts, err := fake.PostReceipts(ctx)
+	require.NoError(t, err)
+	require.Len(t, posts, 3)
+	for _, p := range posts {
+		assert.Equal(t, http.StatusOK, p.Status, "%s: %s", p.Token, p.Err)
+		assert.Equal(t, umengtest.ReceiptArrival, p.Type)
+	}
+	status, err = svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.ReceiptCounts{Arrived: 3}, status.Receipts.Android)
+
+	clicks := fake.Click(ctx, tokens[1])
+	require.Len(t, clicks, 1)
+	assert.Equal(t, http.StatusOK, clicks[0].Status, clicks[0].Err)
+	status, err = svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.ReceiptCounts{Arrived: 3, Opened: 1}, status.Receipts.Android)
+	assert.True(t, status.Receipts.IOS.IsZero())
+
+	// The query API reports them.
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, push.PathQueryPush+"?push_message_id="+
+		url.QueryEscape(jsonInt(res.PushMessageID)), nil))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	assert.Equal(t, "accepted", body["android_status"])
+	assert.EqualValues(t, 3, body["android_arrived"])
+	assert.EqualValues(t, 1, body["android_opened"])
+	assert.EqualValues(t, 0, body["android_dismissed"])
+	assert.EqualValues(t, 0, body["ios_arrived"])
+	assert.Contains(t, body, "ios_opened")
+	assert.Contains(t, body, "ios_dismissed")
+
+	// A receipt about a push we never sent is answered 200 and counts
+	// nothing; a receipt posted without the secret is refused.
+	fakeReport := `{"appkey":"` + appKeys[0] + `","msg_id":"uu-not-ours","device_token":"` + tokens[0] + `","type":"click","ts":1}`
+	resp, err := http.Post(receiptURL, "application/json", strings.NewReader(fakeReport))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, err = http.Post(hook.URL+"/umeng/receipt", "application/json", strings.NewReader(fakeReport))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	status, err = svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.ReceiptCounts{Arrived: 3, Opened: 1}, status.Receipts.Android)
+}
+
+func jsonInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRecordReportErrors: an invalid report is a *push.FieldError naming
+// the field; one that names no delivery wraps provider.ErrUnknownReport
+// and registry.ErrNotFound, and counts nothing.
+func TestRecordReportErrors(t *testing.T) {
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{mock}})
+	require.NoError(t, err)
+	ctx := t.Context()
+	for field, r := range map[string]provider.Report{
+		"event":    {Provider: "umeng", MsgID: "m", Event: "exploded"},
+		"provider": {MsgID: "m", Event: provider.EventArrived},
+		"msg_id":   {Provider: "umeng", Event: provider.EventOpened},
+	} {
+		err := svc.RecordReport(ctx, r)
+		var fe *push.FieldError
+		require.ErrorAs(t, err, &fe, field)
+		assert.Equal(t, field, fe.Field)
+	}
+	err = svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "uu-unknown", Event: provider.EventDismissed})
+	assert.ErrorIs(t, err, provider.ErrUnknownReport)
+	assert.ErrorIs(t, err, registry.ErrNotFound)
+}

@@ -1,0 +1,108 @@
+package registrytest
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/registry"
+)
+
+// accepted returns a token delivery the vendor accepted under receiptID.
+func accepted(key, provider, platform string, seq int, receiptID string, tokens ...string) *registry.Delivery {
+	d := pending(key, platform, seq, at(0), tokens...)
+	d.Provider, d.State, d.ReceiptID, d.Ret = provider, registry.DeliveryAccepted, receiptID, registry.RetSuccess
+	return d
+}
+
+func testReceipts(t *testing.T, f Factory) {
+	t.Run("CountsAddUpPerPlatform", func(t *testing.T) {
+		s := f.New(t)
+		ios := accepted("r-ios", "umeng", registry.PlatformIOS, 0, "uu-ios", "i1", "i2")
+		and0 := accepted("r-and0", "umeng", registry.PlatformAndroid, 0, "ul-and0", "a1", "a2", "a3")
+		and1 := accepted("r-and1", "umeng", registry.PlatformAndroid, 1, "ul-and1", "a4")
+		m := pushMessage("receipts", "")
+		createPush(t, s, m, ios, and0, and1)
+		other := accepted("r-other", "umeng", registry.PlatformAndroid, 0, "ul-other", "a9")
+		createPush(t, s, pushMessage("other", ""), other)
+
+		gi, ga, err := s.ReceiptTotals(t.Context(), m.ID)
+		require.NoError(t, err)
+		assert.True(t, gi.IsZero() && ga.IsZero(), "a new push has no receipts: %+v %+v", gi, ga)
+
+		ctx := t.Context()
+		for _, tok := range []string{"a1", "a2", "a3"} {
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and0", tok, registry.ReceiptCounts{Arrived: 1}))
+		}
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and0", "a2", registry.ReceiptCounts{Opened: 1}))
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and1", "", registry.ReceiptCounts{Arrived: 1, Dismissed: 1}))
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "uu-ios", "i1", registry.ReceiptCounts{Arrived: 2, Opened: 1}))
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-other", "a9", registry.ReceiptCounts{Arrived: 1}))
+
+		gi, ga, err = s.ReceiptTotals(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.ReceiptCounts{Arrived: 2, Opened: 1}, gi, "ios")
+		assert.Equal(t, registry.ReceiptCounts{Arrived: 4, Opened: 1, Dismissed: 1}, ga, "android")
+
+		// The summary and the deliveries are as they were.
+		got, err := s.GetPushMessage(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, m.Android, got.Android)
+		assert.Equal(t, m.IOS, got.IOS)
+	})
+
+	t.Run("UnknownReceiptIsNotFound", func(t *testing.T) {
+		s := f.New(t)
+		d := accepted("r1", "umeng", registry.PlatformAndroid, 0, "ul-1", "a1")
+		m := pushMessage("unknown", "")
+		createPush(t, s, m, d)
+		ctx := t.Context()
+		one := registry.ReceiptCounts{Arrived: 1}
+		assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "ul-2", "a1", one), registry.ErrNotFound, "unknown receipt id")
+		assert.ErrorIs(t, s.RecordReceipts(ctx, "getui", "ul-1", "a1", one), registry.ErrNotFound, "another provider's id")
+		assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "ul-1", "a2", one), registry.ErrNotFound, "a token it was not sent to")
+		assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "UL-1", "a1", one), registry.ErrNotFound, "ids compare exactly")
+		_, ga, err := s.ReceiptTotals(ctx, m.ID)
+		require.NoError(t, err)
+		assert.True(t, ga.IsZero(), "nothing counted: %+v", ga)
+		gi, ga, err := s.ReceiptTotals(ctx, m.ID+1000)
+		require.NoError(t, err)
+		assert.True(t, gi.IsZero() && ga.IsZero(), "unknown message")
+	})
+
+	t.Run("InvalidArguments", func(t *testing.T) {
+		s := f.New(t)
+		createPush(t, s, pushMessage("invalid", ""), accepted("r1", "umeng", registry.PlatformAndroid, 0, "ul-1", "a1"))
+		requireInvalid(t, s.RecordReceipts(t.Context(), "", "ul-1", "", registry.ReceiptCounts{Arrived: 1}), "provider")
+		requireInvalid(t, s.RecordReceipts(t.Context(), "umeng", "", "", registry.ReceiptCounts{Arrived: 1}), "receipt_id")
+		requireInvalid(t, s.RecordReceipts(t.Context(), "umeng", "ul-1", "", registry.ReceiptCounts{Opened: -1}), "receipts")
+	})
+
+	t.Run("ConcurrentReceiptsAllCount", func(t *testing.T) {
+		stores := f.shared(t, 4)
+		m := pushMessage("concurrent receipts", "")
+		createPush(t, stores[0], m, accepted("r1", "umeng", registry.PlatformIOS, 0, "uu-1", "i1"))
+		const each = 10
+		var wg sync.WaitGroup
+		errs := make(chan error, len(stores)*each)
+		for _, s := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					errs <- s.RecordReceipts(t.Context(), "umeng", "uu-1", "i1", registry.ReceiptCounts{Arrived: 1})
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		gi, _, err := stores[0].ReceiptTotals(t.Context(), m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(stores)*each), gi.Arrived)
+	})
+}

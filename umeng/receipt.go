@@ -1,0 +1,295 @@
+package umeng
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tuisong/push/provider"
+)
+
+// The receipts Umeng posts to Options.ReceiptURL.
+//
+// What we know and what we assume. Umeng's current U-Push API
+// documentation does not describe the receipt callback at all: receipt_url
+// and receipt_type are gone from it (receipts are set up in Umeng's console
+// for Umeng Pro accounts), and neither the documentation nor the public
+// material we searched (Umeng's pages, SDKs and issue threads) shows the
+// body of a receipt or any signature on it. What is documented is the
+// request side: receipt_type "1" (arrival), "2" (click) or "3" (both), and
+// callback_params, an object "handed back with every receipt". The body
+// below is therefore our assumption, shaped like the receipt callbacks of
+// the Chinese push services that do document theirs (a JSON POST naming
+// the app, the message id, the device and what happened, with a time); it
+// is what umengtest posts, and a host must check it against the first real
+// receipts before relying on the counts:
+//
+//	POST <receipt_url>
+//	Content-Type: application/json
+//
+//	{"appkey": "<app key>", "msg_id": "<msg_id or task_id of the send>",
+//	 "device_token": "<token>", "type": "arrival" | "click" | "dismiss",
+//	 "ts": <unix milliseconds>, "callback_params": {...}}
+//
+// A JSON array of such objects is taken too (a batch), and so is a form
+// (application/x-www-form-urlencoded) with the same keys. "task_id" is
+// read when "msg_id" is absent. Keys other than these are ignored.
+//
+// Authenticity. With no signature to check, the handler verifies what can
+// be verified: the appkey is one of ours (ReceiptConfig.AppKeys), the
+// msg_id is one we sent and, when the receipt names a device, the push
+// went to it (both checked by ReceiptConfig.Record, which the push Service
+// answers with provider.ErrUnknownReport otherwise); and, when
+// ReceiptConfig.Secret is set, the receipt_url carries it in its query
+// string (?secret=...), compared in constant time. Put the secret in the
+// receipt_url you send (Options.ReceiptURL) and serve it over HTTPS.
+
+// ReceiptConfig configures ReceiptHandler.
+type ReceiptConfig struct {
+	// AppKeys are the app keys of our Umeng apps; a receipt naming any other
+	// is refused (403). Required.
+	AppKeys []string
+	// Record receives each receipt, parsed: Provider is Name, MsgID the
+	// msg_id (or task_id), Token the device_token, Event arrived, opened
+	// (Umeng's click) or dismissed, At the ts (zero when absent). Wire it to
+	// push.Service.RecordReport. An error wrapping provider.ErrUnknownReport
+	// (a receipt of a push we did not send) is logged and answered 200, as
+	// Umeng would only post it again; any other error is answered 500, so
+	// that Umeng retries the post. Required.
+	Record func(ctx context.Context, r provider.Report) error
+	// Secret, when set, must be the value of the query parameter "secret"
+	// of every receipt's URL; otherwise the post is answered 401.
+	Secret string
+	// MaxBodyBytes limits a post's body; larger ones get 413. Default 1 MiB.
+	MaxBodyBytes int64
+	// Logger receives a line per refused post and per unknown receipt.
+	// Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// ReceiptHandler returns an http.Handler for the receipts Umeng posts
+// (see the comment on the receipt body above ReceiptConfig). It answers
+// 405 to any method but POST, 401 to a missing or wrong secret, 415 to a
+// body that is neither JSON nor a form, 400 to a malformed receipt (no
+// msg_id, no appkey, an unknown type, a ts that is no number), 403 to an
+// appkey that is not ours, 413 to a body over MaxBodyBytes, and 200 with
+// {"ret":"SUCCESS"} once every receipt of the post is recorded or known to
+// be unknown. Nothing of a post is recorded unless every receipt in it
+// parses.
+func ReceiptHandler(cfg ReceiptConfig) (http.Handler, error) {
+	if len(cfg.AppKeys) == 0 {
+		return nil, provider.Invalid("app_keys", "at least one app key is required")
+	}
+	if cfg.Record == nil {
+		return nil, provider.Invalid("record", "is required")
+	}
+	if cfg.MaxBodyBytes < 0 {
+		return nil, provider.Invalid("max_body_bytes", "must not be negative")
+	}
+	h := &receiptHandler{cfg: cfg}
+	if h.cfg.MaxBodyBytes == 0 {
+		h.cfg.MaxBodyBytes = 1 << 20
+	}
+	if h.cfg.Logger == nil {
+		h.cfg.Logger = slog.Default()
+	}
+	return h, nil
+}
+
+type receiptHandler struct{ cfg ReceiptConfig }
+
+// receiptBody is one receipt as posted.
+type receiptBody struct {
+	AppKey      string          `json:"appkey"`
+	MsgID       string          `json:"msg_id"`
+	TaskID      string          `json:"task_id"`
+	DeviceToken string          `json:"device_token"`
+	Type        string          `json:"type"`
+	TS          json.RawMessage `json:"ts"`
+}
+
+func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.refuse(w, r, http.StatusMethodNotAllowed, "use POST")
+		return
+	}
+	if h.cfg.Secret != "" {
+		got := r.URL.Query().Get("secret")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Secret)) != 1 {
+			h.refuse(w, r, http.StatusUnauthorized, "missing or wrong secret")
+			return
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
+	bodies, status, err := readReceipts(r)
+	if err != nil {
+		h.refuse(w, r, status, err.Error())
+		return
+	}
+	reports := make([]provider.Report, 0, len(bodies))
+	for i, b := range bodies {
+		rep, err := parseReceipt(b)
+		if err != nil {
+			h.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("receipt %d: %v", i, err))
+			return
+		}
+		if !slices.Contains(h.cfg.AppKeys, b.AppKey) {
+			h.refuse(w, r, http.StatusForbidden, fmt.Sprintf("receipt %d: appkey is not one of ours", i))
+			return
+		}
+		reports = append(reports, rep)
+	}
+	for _, rep := range reports {
+		err := h.cfg.Record(r.Context(), rep)
+		switch {
+		case err == nil:
+		case errors.Is(err, provider.ErrUnknownReport):
+			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "umeng receipt of an unknown push ignored",
+				slog.String("msg_id", clip(rep.MsgID)), slog.String("event", string(rep.Event)))
+		default:
+			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "recording umeng receipt failed",
+				slog.String("msg_id", clip(rep.MsgID)), slog.String("error", err.Error()))
+			writeReceiptJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})
+			return
+		}
+	}
+	writeReceiptJSON(w, http.StatusOK, map[string]string{"ret": "SUCCESS"})
+}
+
+// readReceipts reads a post's receipts from a JSON object, a JSON array of
+// objects or a form. On error it returns the status to answer.
+func readReceipts(r *http.Request) ([]receiptBody, int, error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json", "text/json", "":
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, statusOfRead(err), errors.New("the body cannot be read")
+		}
+		raw = bytes.TrimSpace(raw)
+		dec := func(v any) error {
+			d := json.NewDecoder(bytes.NewReader(raw))
+			if err := d.Decode(v); err != nil {
+				return err
+			}
+			if d.More() {
+				return errors.New("data after the JSON value")
+			}
+			return nil
+		}
+		if len(raw) > 0 && raw[0] == '[' {
+			var list []receiptBody
+			if err := dec(&list); err != nil || len(list) == 0 {
+				return nil, http.StatusBadRequest, errors.New("the body is not a non-empty JSON array of receipt objects")
+			}
+			return list, 0, nil
+		}
+		var one receiptBody
+		if err := dec(&one); err != nil {
+			return nil, http.StatusBadRequest, errors.New("the body is not a JSON receipt object")
+		}
+		return []receiptBody{one}, 0, nil
+	case "application/x-www-form-urlencoded":
+		if err := r.ParseForm(); err != nil {
+			return nil, statusOfRead(err), errors.New("the form cannot be parsed")
+		}
+		f := r.PostForm
+		b := receiptBody{AppKey: f.Get("appkey"), MsgID: f.Get("msg_id"), TaskID: f.Get("task_id"),
+			DeviceToken: f.Get("device_token"), Type: f.Get("type")}
+		if ts := f.Get("ts"); ts != "" {
+			b.TS = json.RawMessage(strconv.Quote(ts))
+		}
+		return []receiptBody{b}, 0, nil
+	}
+	return nil, http.StatusUnsupportedMediaType, errors.New("send application/json or a form")
+}
+
+func statusOfRead(err error) int {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+// parseReceipt checks one receipt and turns it into a Report.
+func parseReceipt(b receiptBody) (provider.Report, error) {
+	rep := provider.Report{Provider: Name, MsgID: strings.TrimSpace(b.MsgID), Token: strings.TrimSpace(b.DeviceToken)}
+	if rep.MsgID == "" {
+		rep.MsgID = strings.TrimSpace(b.TaskID)
+	}
+	if rep.MsgID == "" {
+		return rep, errors.New("msg_id is required")
+	}
+	if b.AppKey == "" {
+		return rep, errors.New("appkey is required")
+	}
+	switch strings.ToLower(strings.TrimSpace(b.Type)) {
+	case "arrival", "arrive", "arrived":
+		rep.Event = provider.EventArrived
+	case "click", "clicked", "open", "opened":
+		rep.Event = provider.EventOpened
+	case "dismiss", "dismissed", "ignore", "ignored":
+		rep.Event = provider.EventDismissed
+	default:
+		return rep, fmt.Errorf("type must be arrival, click or dismiss, got %q", clip(b.Type))
+	}
+	if len(b.TS) > 0 && string(b.TS) != "null" {
+		var s string
+		if json.Unmarshal(b.TS, &s) != nil {
+			s = string(b.TS)
+		}
+		ms, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || ms < 0 {
+			return rep, fmt.Errorf("ts must be unix milliseconds, got %q", clip(s))
+		}
+		rep.At = time.UnixMilli(ms)
+	}
+	return rep, nil
+}
+
+// clip shortens vendor text for errors and logs, keeping it UTF-8.
+func clip(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return s
+}
+
+func (h *receiptHandler) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	h.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "umeng receipt refused", slog.Int("status", status), slog.String("reason", msg))
+	writeReceiptJSON(w, status, map[string]string{"ret": "FAIL", "error": msg})
+}
+
+func writeReceiptJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+}
+
+// ReceiptURLWithSecret returns base with the query parameter "secret" set
+// to secret, for Options.ReceiptURL when ReceiptConfig.Secret is used.
+func ReceiptURLWithSecret(base, secret string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", provider.Invalid("receipt_url", err.Error())
+	}
+	q := u.Query()
+	q.Set("secret", secret)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

@@ -1,0 +1,154 @@
+package umeng_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/umeng"
+)
+
+// receiptRecorder is a ReceiptConfig.Record that keeps what it was given
+// and answers with err when set, ErrUnknownReport for msg ids starting
+// with "unknown".
+type receiptRecorder struct {
+	got []provider.Report
+	err error
+}
+
+func (r *receiptRecorder) record(_ context.Context, rep provider.Report) error {
+	if r.err != nil {
+		return r.err
+	}
+	if strings.HasPrefix(rep.MsgID, "unknown") {
+		return fmt.Errorf("msg %s: %w", rep.MsgID, provider.ErrUnknownReport)
+	}
+	r.got = append(r.got, rep)
+	return nil
+}
+
+func newReceiptHandler(t *testing.T, secret string) (http.Handler, *receiptRecorder) {
+	t.Helper()
+	rec := &receiptRecorder{}
+	h, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"ourkey"}, Record: rec.record, Secret: secret,
+		MaxBodyBytes: 1024, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	return h, rec
+}
+
+func postReceipt(h http.Handler, method, target, contentType, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+const goodReceipt = `{"appkey":"ourkey","msg_id":"ul-1","device_token":"tok","type":"arrival","ts":1764640000000,"callback_params":{"a":"b"}}`
+
+func TestReceiptHandlerRecordsReceipts(t *testing.T) {
+	h, rec := newReceiptHandler(t, "")
+	w := postReceipt(h, http.MethodPost, "/r", "application/json", goodReceipt)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"ret":"SUCCESS"}`, w.Body.String())
+	require.Len(t, rec.got, 1)
+	assert.Equal(t, provider.Report{Provider: umeng.Name, MsgID: "ul-1", Token: "tok", Event: provider.EventArrived,
+		At: time.UnixMilli(1764640000000)}, rec.got[0])
+
+	w = postReceipt(h, http.MethodPost, "/r", "application/json",
+		`[{"appkey":"ourkey","task_id":"us-2","type":"click","ts":"5"},{"appkey":"ourkey","msg_id":"ul-1","device_token":"t2","type":"dismiss"}]`)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Len(t, rec.got, 3)
+	assert.Equal(t, provider.Report{Provider: umeng.Name, MsgID: "us-2", Event: provider.EventOpened, At: time.UnixMilli(5)}, rec.got[1])
+	assert.Equal(t, provider.EventDismissed, rec.got[2].Event)
+	assert.True(t, rec.got[2].At.IsZero())
+
+	w = postReceipt(h, http.MethodPost, "/r", "application/x-www-form-urlencoded",
+		"appkey=ourkey&msg_id=ul-3&device_token=t3&type=click&ts=7")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Len(t, rec.got, 4)
+	assert.Equal(t, provider.Report{Provider: umeng.Name, MsgID: "ul-3", Token: "t3", Event: provider.EventOpened, At: time.UnixMilli(7)}, rec.got[3])
+}
+
+func TestReceiptHandlerRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, target, ct, body string
+		want                           int
+	}{
+		{"GetIs405", http.MethodGet, "/r", "", "", http.StatusMethodNotAllowed},
+		{"PutIs405", http.MethodPut, "/r", "application/json", goodReceipt, http.StatusMethodNotAllowed},
+		{"NotJSONIs400", http.MethodPost, "/r", "application/json", `{"appkey":`, http.StatusBadRequest},
+		{"TrailingDataIs400", http.MethodPost, "/r", "application/json", goodReceipt + `{}`, http.StatusBadRequest},
+		{"EmptyArrayIs400", http.MethodPost, "/r", "application/json", `[]`, http.StatusBadRequest},
+		{"NoMsgIDIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","type":"arrival"}`, http.StatusBadRequest},
+		{"NoAppKeyIs400", http.MethodPost, "/r", "application/json", `{"msg_id":"ul-1","type":"arrival"}`, http.StatusBadRequest},
+		{"UnknownTypeIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"exploded"}`, http.StatusBadRequest},
+		{"BadTSIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"click","ts":"noon"}`, http.StatusBadRequest},
+		{"OneBadInBatchIs400", http.MethodPost, "/r", "application/json", `[` + goodReceipt + `,{"appkey":"ourkey"}]`, http.StatusBadRequest},
+		{"ForeignAppKeyIs403", http.MethodPost, "/r", "application/json", `{"appkey":"theirs","msg_id":"ul-1","type":"click"}`, http.StatusForbidden},
+		{"XMLIs415", http.MethodPost, "/r", "application/xml", `<r/>`, http.StatusUnsupportedMediaType},
+		{"TooLargeIs413", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"` + strings.Repeat("x", 2000) + `"}`, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, rec := newReceiptHandler(t, "")
+			w := postReceipt(h, tc.method, tc.target, tc.ct, tc.body)
+			assert.Equal(t, tc.want, w.Code, w.Body.String())
+			assert.Empty(t, rec.got, "nothing of a refused post is recorded")
+			if tc.want == http.StatusMethodNotAllowed {
+				assert.Equal(t, http.MethodPost, w.Header().Get("Allow"))
+			}
+		})
+	}
+}
+
+func TestReceiptHandlerUnknownMsgIDIsIgnoredWith200(t *testing.T) {
+	h, rec := newReceiptHandler(t, "")
+	w := postReceipt(h, http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"unknown-1","type":"arrival"}`)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Empty(t, rec.got)
+}
+
+func TestReceiptHandlerStoreFailureIs500(t *testing.T) {
+	h, rec := newReceiptHandler(t, "")
+	rec.err = errors.New("database is down")
+	w := postReceipt(h, http.MethodPost, "/r", "application/json", goodReceipt)
+	assert.Equal(t, http.StatusInternalServerError, w.Code, "Umeng retries a non-200")
+	assert.NotContains(t, w.Body.String(), "database")
+}
+
+func TestReceiptHandlerSecret(t *testing.T) {
+	h, rec := newReceiptHandler(t, "s3cret")
+	for _, target := range []string{"/r", "/r?secret=", "/r?secret=wrong", "/r?secret=s3cre", "/r?Secret=s3cret"} {
+		w := postReceipt(h, http.MethodPost, target, "application/json", goodReceipt)
+		assert.Equal(t, http.StatusUnauthorized, w.Code, target)
+	}
+	assert.Empty(t, rec.got)
+	u, err := umeng.ReceiptURLWithSecret("https://hooks.example.com/r?x=1", "s3cret")
+	require.NoError(t, err)
+	assert.Equal(t, "https://hooks.example.com/r?secret=s3cret&x=1", u)
+	w := postReceipt(h, http.MethodPost, "/r?secret=s3cret&x=1", "application/json", goodReceipt)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Len(t, rec.got, 1)
+}
+
+func TestReceiptHandlerConfig(t *testing.T) {
+	rec := &receiptRecorder{}
+	_, err := umeng.ReceiptHandler(umeng.ReceiptConfig{Record: rec.record})
+	assert.Equal(t, "app_keys", provider.FieldOf(err))
+	_, err = umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"k"}})
+	assert.Equal(t, "record", provider.FieldOf(err))
+	_, err = umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"k"}, Record: rec.record, MaxBodyBytes: -1})
+	assert.Equal(t, "max_body_bytes", provider.FieldOf(err))
+}

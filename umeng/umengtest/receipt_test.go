@@ -1,0 +1,96 @@
+package umengtest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hookRecorder is a receipt_url that keeps every body posted to it.
+type hookRecorder struct {
+	mu     sync.Mutex
+	bodies []map[string]any
+	status int
+}
+
+func newHook(t *testing.T, status int) (*hookRecorder, string) {
+	t.Helper()
+	h := &hookRecorder{status: status}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, http.MethodPost, r.Method)
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		assert.Equal(t, "k=v", r.URL.RawQuery, "the receipt_url is posted to as sent")
+		raw, _ := io.ReadAll(r.Body)
+		var m map[string]any
+		assert.NoError(t, json.Unmarshal(raw, &m))
+		h.mu.Lock()
+		h.bodies = append(h.bodies, m)
+		h.mu.Unlock()
+		w.WriteHeader(h.status)
+	}))
+	t.Cleanup(srv.Close)
+	return h, srv.URL + "/hook?k=v"
+}
+
+func TestReceiptsArePostedToReceiptURL(t *testing.T) {
+	f := newFixture(t)
+	hook, hookURL := newHook(t, http.StatusOK)
+	a, b := AndroidToken("r1"), AndroidToken("r2")
+	id := f.mustSend(f.android, map[string]any{"type": "listcast", "device_tokens": a + "," + b, "payload": note("t", "x"),
+		"receipt_url": hookURL, "receipt_type": "3", "callback_params": map[string]any{"push": "7"}})
+	assert.Equal(t, 2, f.srv.PendingReceipts())
+	assert.Empty(t, hook.bodies, "arrivals wait for PostReceipts")
+
+	posts, err := f.srv.PostReceipts(t.Context())
+	require.NoError(t, err)
+	require.Len(t, posts, 2)
+	assert.Zero(t, f.srv.PendingReceipts())
+	for i, tok := range []string{a, b} {
+		assert.Equal(t, http.StatusOK, posts[i].Status, posts[i].Err)
+		assert.Equal(t, ReceiptArrival, posts[i].Type)
+		assert.Equal(t, map[string]any{"appkey": f.android.AppKey, "msg_id": id, "device_token": tok, "type": "arrival",
+			"ts": float64(f.clock.Now().UnixMilli()), "callback_params": map[string]any{"push": "7"}}, hook.bodies[i])
+	}
+
+	clicks := f.srv.Click(t.Context(), b)
+	require.Len(t, clicks, 1)
+	assert.Equal(t, ReceiptClick, clicks[0].Type)
+	assert.Equal(t, "click", hook.bodies[2]["type"])
+	assert.Equal(t, b, hook.bodies[2]["device_token"])
+	dismissals := f.srv.Dismiss(t.Context(), a)
+	require.Len(t, dismissals, 1)
+	assert.Equal(t, "dismiss", hook.bodies[3]["type"])
+	assert.Empty(t, f.srv.Click(t.Context(), AndroidToken("never-sent")))
+	assert.Len(t, f.srv.ReceiptPosts(), 4)
+}
+
+func TestReceiptTypeSelectsReceipts(t *testing.T) {
+	f := newFixture(t)
+	hook, hookURL := newHook(t, http.StatusInternalServerError)
+	a := AndroidToken("only-click")
+	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": a, "payload": note("t", "x"),
+		"receipt_url": hookURL, "receipt_type": "2"})
+	assert.Zero(t, f.srv.PendingReceipts(), "receipt_type 2 asks for clicks only")
+	posts := f.srv.Click(t.Context(), a)
+	require.Len(t, posts, 1)
+	assert.Equal(t, http.StatusInternalServerError, posts[0].Status, "the answer is recorded, not retried")
+
+	c := AndroidToken("arrival-only")
+	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": c, "payload": note("t", "x"),
+		"receipt_url": hookURL, "receipt_type": "1"})
+	assert.Equal(t, 1, f.srv.PendingReceipts())
+	assert.Empty(t, f.srv.Click(t.Context(), c), "receipt_type 1 asks for arrivals only")
+
+	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": AndroidToken("no-url"), "payload": note("t", "x")})
+	assert.Equal(t, 1, f.srv.PendingReceipts(), "no receipt_url, no receipts")
+	f.srv.Reset()
+	assert.Zero(t, f.srv.PendingReceipts())
+	assert.Len(t, hook.bodies, 1)
+	assert.Empty(t, f.srv.ReceiptPosts(), "Reset forgets the posts")
+}
