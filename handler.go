@@ -187,8 +187,8 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	class := provider.Class(p.trimmed("class"))
-	if !class.Valid() {
-		h.fail(w, r, invalid("class", "must be %q or %q, got %q", provider.ClassMarketing, provider.ClassService, registry.Clip(string(class), 32)))
+	if err := checkClass(class); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	overrides, err := p.overrides("overrides")

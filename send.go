@@ -328,8 +328,8 @@ func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) erro
 // json.RawMessage is taken as it is). Whether the provider accepts it is
 // for check to ask, with the rest of the request.
 func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (string, error) {
-	if !class.Valid() {
-		return "", invalid("class", "must be %q or %q, got %q", provider.ClassMarketing, provider.ClassService, registry.Clip(string(class), 32))
+	if err := checkClass(class); err != nil {
+		return "", err
 	}
 	if len(overrides) == 0 {
 		return "", nil
@@ -365,6 +365,15 @@ func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (
 		return "", invalid("overrides", "are %d bytes as JSON, more than %d", len(b), registry.MaxText)
 	}
 	return string(b), nil
+}
+
+// checkClass refuses a message class other than marketing, service or
+// unset, naming the field "class".
+func checkClass(class provider.Class) error {
+	if !class.Valid() {
+		return invalid("class", "must be %q or %q, got %q", provider.ClassMarketing, provider.ClassService, registry.Clip(string(class), 32))
+	}
+	return nil
 }
 
 // inputField names the Message field behind a provider.Request field.
