@@ -45,14 +45,12 @@ func (s *Server) record(rec *Request) {
 
 // Requests returns every request recorded since the start or the last
 // Reset, in the order they finished.
-func (s *Server) Requests() []Request { return s.filter(func(Request) bool { return true }) }
+func (s *Server) Requests() []Request { return s.recorder.Filter(func(Request) bool { return true }) }
 
 // RequestsTo returns the recorded requests to api.
 func (s *Server) RequestsTo(api string) []Request {
-	return s.filter(func(r Request) bool { return r.API == api })
+	return s.recorder.Filter(func(r Request) bool { return r.API == api })
 }
-
-func (s *Server) filter(keep func(Request) bool) []Request { return s.recorder.Filter(keep) }
 
 // Reset forgets recorded requests and deliveries. Tokens, tasks, devices,
 // invalid cids, seen request_ids and faults stay.

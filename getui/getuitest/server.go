@@ -88,29 +88,11 @@ func New(cfg Config) (*Server, error) {
 // the test ends. A bad cfg or a failure to listen fails the test.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s, err := New(cfg)
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		tb.Fatalf("getuitest.NewServer: %v", err)
-		return nil
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return fakeserver.Started(tb, "getuitest.NewServer", func() (*Server, error) { return New(cfg) })
 }
 
 // Start serves s on a free loopback port and sets URL.
-func (s *Server) Start() error {
-	url, err := s.life.Start(s.Handler())
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.URL = url
-	return nil
-}
+func (s *Server) Start() error { return s.life.Start(s.Handler(), &s.URL) }
 
 // BaseURL returns the client's BaseURL for this server: URL + the base
 // path the apps live under now (BasePath until MoveHost). A server mounted
@@ -119,7 +101,7 @@ func (s *Server) Start() error {
 func (s *Server) BaseURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.URL + s.basePath
+	return s.life.URL() + s.basePath
 }
 
 // Close stops s: stalled and held requests are released (their clients see

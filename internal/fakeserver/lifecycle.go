@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -40,24 +41,25 @@ func NewLifecycle(id Identity, closeFresh bool) *Lifecycle {
 func (l *Lifecycle) Closing() <-chan struct{} { return l.closing }
 
 // Start serves h on 127.0.0.1 (or [::1] where IPv4 loopback is missing) at a
-// free port and returns the base URL, such as "http://127.0.0.1:54321". It
-// fails with Identity.Closed after Close, with an error wrapping
-// Identity.Invalid when already started, and when no loopback port can be
-// opened.
-func (l *Lifecycle) Start(h http.Handler) (url string, err error) {
+// free port and stores its base URL, such as "http://127.0.0.1:54321", in
+// *url (the fake's exported URL field) before it returns; read it later
+// through URL under the same lock. Start fails with Identity.Closed after
+// Close, with an error wrapping Identity.Invalid when already started, and
+// when no loopback port can be opened; *url is then left alone.
+func (l *Lifecycle) Start(h http.Handler, url *string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.closed:
-		return "", l.id.Closed
+		return l.id.Closed
 	case l.httpSrv != nil:
-		return "", fmt.Errorf("%w: Start: server already started at %s", l.id.Invalid, l.url)
+		return fmt.Errorf("%w: Start: server already started at %s", l.id.Invalid, l.url)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		var err6 error
 		if ln, err6 = net.Listen("tcp", "[::1]:0"); err6 != nil {
-			return "", fmt.Errorf("%s: listen on loopback: %w", l.id.Name, errors.Join(err, err6))
+			return fmt.Errorf("%s: listen on loopback: %w", l.id.Name, errors.Join(err, err6))
 		}
 	}
 	l.httpSrv = &http.Server{Handler: h, ReadHeaderTimeout: time.Minute}
@@ -67,12 +69,43 @@ func (l *Lifecycle) Start(h http.Handler) (url string, err error) {
 	}
 	l.served = make(chan struct{})
 	l.url = "http://" + ln.Addr().String()
+	*url = l.url
 	go func(srv *http.Server, done chan struct{}) {
 		defer close(done)
 		// Serve returns ErrServerClosed after Close; nothing else ends it.
 		_ = srv.Serve(ln)
 	}(l.httpSrv, l.served)
-	return l.url, nil
+	return nil
+}
+
+// URL returns the base URL of a started server; "" before Start.
+func (l *Lifecycle) URL() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.url
+}
+
+// Started is a fake's NewServer test helper: it makes a server with
+// newServer, starts it and closes it when the test ends. An error fails
+// the test through tb.Fatalf, prefixed with name (such as
+// "umengtest.NewServer"); with a testing.TB whose Fatalf returns, the
+// result is then the zero S.
+func Started[S interface {
+	Start() error
+	Close()
+}](tb testing.TB, name string, newServer func() (S, error)) S {
+	tb.Helper()
+	s, err := newServer()
+	if err == nil {
+		err = s.Start()
+	}
+	if err != nil {
+		tb.Fatalf("%s: %v", name, err)
+		var zero S
+		return zero
+	}
+	tb.Cleanup(s.Close)
+	return s
 }
 
 // Close closes the Closing channel, so stalled and held requests are

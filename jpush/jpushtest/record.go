@@ -79,14 +79,12 @@ func (s *Server) record(rec *Request) {
 
 // Requests returns every request recorded since the start or the last
 // Reset, in the order they finished.
-func (s *Server) Requests() []Request { return s.filter(func(Request) bool { return true }) }
+func (s *Server) Requests() []Request { return s.recorder.Filter(func(Request) bool { return true }) }
 
 // Pushes returns the /v3/push requests the server accepted.
 func (s *Server) Pushes() []Request {
-	return s.filter(func(r Request) bool { return r.API == pathPush && r.Accepted })
+	return s.recorder.Filter(func(r Request) bool { return r.API == pathPush && r.Accepted })
 }
-
-func (s *Server) filter(keep func(Request) bool) []Request { return s.recorder.Filter(keep) }
 
 // Reset forgets recorded requests and deliveries. Messages, devices,
 // invalid ids and faults stay.

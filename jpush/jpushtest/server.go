@@ -71,29 +71,11 @@ func New(cfg Config) (*Server, error) {
 // the test ends. A bad cfg or a failure to listen fails the test.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s, err := New(cfg)
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		tb.Fatalf("jpushtest.NewServer: %v", err)
-		return nil
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return fakeserver.Started(tb, "jpushtest.NewServer", func() (*Server, error) { return New(cfg) })
 }
 
 // Start serves s on a free loopback port and sets URL.
-func (s *Server) Start() error {
-	url, err := s.life.Start(s.Handler())
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.URL = url
-	return nil
-}
+func (s *Server) Start() error { return s.life.Start(s.Handler(), &s.URL) }
 
 // Close stops s: stalled and held requests are released (their clients see
 // the connection end), then Close waits for in-flight requests, like

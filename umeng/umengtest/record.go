@@ -101,21 +101,19 @@ func (s *Server) record(rec *Request) {
 // Requests returns every request recorded since the start or the last
 // Reset, in the order they finished.
 func (s *Server) Requests() []Request {
-	return s.filterRequests(func(Request) bool { return true })
+	return s.recorder.Filter(func(Request) bool { return true })
 }
 
 // Sends returns the /api/send requests the server accepted (see
 // Request.Accepted), deduplicated ones included.
 func (s *Server) Sends() []Request {
-	return s.filterRequests(func(r Request) bool { return r.Path == pathSend && r.Accepted })
+	return s.recorder.Filter(func(r Request) bool { return r.Path == pathSend && r.Accepted })
 }
 
 // SendsFor returns Sends for one appkey.
 func (s *Server) SendsFor(appKey string) []Request {
-	return s.filterRequests(func(r Request) bool { return r.Path == pathSend && r.Accepted && r.AppKey == appKey })
+	return s.recorder.Filter(func(r Request) bool { return r.Path == pathSend && r.Accepted && r.AppKey == appKey })
 }
-
-func (s *Server) filterRequests(keep func(Request) bool) []Request { return s.recorder.Filter(keep) }
 
 // Reset forgets the recorded requests and deliveries. Tasks, files,
 // devices, invalid tokens, out_biz_no memory and faults stay, so ids issued

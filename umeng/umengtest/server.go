@@ -86,31 +86,13 @@ func New(cfg Config) (*Server, error) {
 // fails the test through tb.Fatalf.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s, err := New(cfg)
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		tb.Fatalf("umengtest.NewServer: %v", err)
-		return nil // reached only with a testing.TB whose Fatalf returns
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return fakeserver.Started(tb, "umengtest.NewServer", func() (*Server, error) { return New(cfg) })
 }
 
 // Start serves s on 127.0.0.1 (or [::1] where IPv4 loopback is missing) at a
 // free port and sets URL. It fails if s was started or closed before, or if
 // no loopback port can be opened.
-func (s *Server) Start() error {
-	url, err := s.life.Start(s.Handler())
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.URL = url
-	return nil
-}
+func (s *Server) Start() error { return s.life.Start(s.Handler(), &s.URL) }
 
 // Close stops s. Requests that are stalled or held by a fault are released
 // first (their clients see the connection end); Close then waits for every
