@@ -3,6 +3,7 @@ package fakeserver
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -18,15 +19,18 @@ type Gate struct {
 
 	mu      sync.Mutex
 	latency time.Duration
-	stalls  []*stall      // in the order Stall was called
+	stalls  []*stall      // in force, in the order Stall was called
+	clock   uint64        // ticks at every Stall and every release
 	stalled int           // requests held by a stall now
 	notify  chan struct{} // closed at the next change of stalled
 }
 
-// stall is one Stall in force.
+// stall is one Stall.
 type stall struct {
-	keys []string      // empty: every request
-	gate chan struct{} // closed by its release
+	keys  []string      // empty: every request
+	gate  chan struct{} // closed by its release
+	made  uint64        // Gate.clock when Stall made it
+	freed uint64        // Gate.clock at its release; set before gate closes
 }
 
 func (st *stall) covers(key string) bool { return len(st.keys) == 0 || slices.Contains(st.keys, key) }
@@ -66,17 +70,23 @@ func (g *Gate) Latency() time.Duration {
 
 // Stall holds every request whose key is one of keys (every request when
 // none is given) until the returned release is called. Stalls nest: a
-// request flows again once no stall covering it is in force. Calling a
-// release more than once is harmless.
+// request flows again at the first moment no stall covering it is in
+// force, and a stall made after that moment does not catch it again, even
+// if the request has not yet run on. Calling a release more than once is
+// harmless.
 func (g *Gate) Stall(keys ...string) (release func()) {
 	st := &stall{keys: slices.Clone(keys), gate: make(chan struct{})}
 	g.mu.Lock()
+	g.clock++
+	st.made = g.clock
 	g.stalls = append(g.stalls, st)
 	g.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			g.mu.Lock()
+			g.clock++
+			st.freed = g.clock
 			g.stalls = slices.DeleteFunc(g.stalls, func(x *stall) bool { return x == st })
 			g.mu.Unlock()
 			close(st.gate)
@@ -162,9 +172,11 @@ func (g *Gate) Hold(ctx context.Context, d time.Duration) bool {
 }
 
 // waitStall blocks while a Stall covering key is in force; false when ctx
-// ended or the server is closing. A request counts as stalled once, from
-// its first stall to its last, so that releasing one of nested stalls does
-// not make it look free for a moment.
+// ended or the server is closing. Woken by the release of one stall, the
+// request waits on for the stalls covering it that were already in force
+// then, and only those. It counts as stalled once, from its first stall
+// to its last, so that releasing one of nested stalls does not make it
+// look free for a moment.
 func (g *Gate) waitStall(ctx context.Context, key string) bool {
 	counted := false
 	defer func() {
@@ -174,14 +186,16 @@ func (g *Gate) waitStall(ctx context.Context, key string) bool {
 			g.mu.Unlock()
 		}
 	}()
+	before := uint64(math.MaxUint64) // stalls made before this tick can hold the request
 	for {
-		gate := g.coveringStall(key, !counted)
-		if gate == nil {
+		st := g.coveringStall(key, before, !counted)
+		if st == nil {
 			return true
 		}
 		counted = true
 		select {
-		case <-gate:
+		case <-st.gate:
+			before = st.freed // written before the gate closed
 		case <-ctx.Done():
 			return false
 		case <-g.closing:
@@ -190,18 +204,18 @@ func (g *Gate) waitStall(ctx context.Context, key string) bool {
 	}
 }
 
-// coveringStall returns the gate of the first stall in force that covers
-// key, or nil. With count, a request found stalled is counted in the same
-// step.
-func (g *Gate) coveringStall(key string, count bool) chan struct{} {
+// coveringStall returns the first stall in force made before the tick
+// before that covers key, or nil. With count, a request found stalled is
+// counted in the same step.
+func (g *Gate) coveringStall(key string, before uint64, count bool) *stall {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, st := range g.stalls {
-		if st.covers(key) {
+		if st.made < before && st.covers(key) {
 			if count {
 				g.addStalledLocked(1)
 			}
-			return st.gate
+			return st
 		}
 	}
 	return nil

@@ -92,6 +92,34 @@ func TestStallDoubleReleaseIsHarmless(t *testing.T) {
 	assert.Empty(t, g.Pass(t.Context(), "/send"), "no stall is left over")
 }
 
+func TestStallMadeAfterReleaseDoesNotCatchTheFreedRequest(t *testing.T) {
+	for range 50 {
+		g := fakeserver.NewGate(testID, make(chan struct{}))
+		release := g.Stall()
+		done := pass(waitCtx(t), g, "/send")
+		require.NoError(t, g.WaitStalled(waitCtx(t), 1))
+		release()
+		defer g.Stall()() // at once, before the freed request may have run on
+		require.Empty(t, <-done, "freed by the release, whatever came after it")
+	}
+}
+
+func TestStallMadeWhileHeldKeepsHolding(t *testing.T) {
+	for range 50 {
+		g := fakeserver.NewGate(testID, make(chan struct{}))
+		first := g.Stall()
+		ctx, cancel := context.WithCancel(t.Context())
+		done := pass(ctx, g, "/send")
+		require.NoError(t, g.WaitStalled(waitCtx(t), 1))
+		second := g.Stall("/send")
+		first()
+		assert.Equal(t, 1, g.Stalled())
+		cancel()
+		require.Equal(t, "abandoned while stalled", <-done, "the second stall still held it")
+		second()
+	}
+}
+
 func TestStallByKey(t *testing.T) {
 	g := fakeserver.NewGate(testID, make(chan struct{}))
 	release := g.Stall("/status", "/cancel")
