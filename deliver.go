@@ -189,8 +189,8 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 }
 
 // call makes the vendor call of d on its own clock: bounded by its
-// provider's send timeout (sendTimeoutOf) and detached from ctx's cancellation (its values are kept). A caller that
-// hangs up, or a Scanner that is stopping, must not abort a call the vendor
+// provider's send timeout (sendTimeoutOf) and detached from ctx's
+// cancellation (its values are kept). A caller that hangs up, or a Scanner that is stopping, must not abort a call the vendor
 // may already be carrying out: the answer would be lost, the delivery sent
 // again, and the push shown twice. Stopping is decided
 // before a call starts (cannotSend), never during one.
