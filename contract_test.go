@@ -561,3 +561,30 @@ func newStore(t *testing.T) registry.Store {
 
 // cidOf is the getuitest cid of seed.
 func cidOf(seed string) string { return getuitest.CID(seed) }
+
+// TestPollDisabledAfterTheSend: a receipt accepted for polling before its
+// provider declared polling disabled (a new version deployed) ends done,
+// accepted, at its next poll, without asking the vendor.
+func TestPollDisabledAfterTheSend(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, providertest.MockConfig{Pollable: []provider.AudienceKind{provider.AudienceTokens}}, nil)
+	f.register(t, "u1", "d1", "ios", "tok1")
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, registry.DeliveryAccepted, onlyDelivery(t, f.store, res.PushMessageID).State)
+
+	// The new version's provider knows no task of the old one: asking it
+	// would fail with invalid_request.
+	newer, err := providertest.NewMock(declared(provider.Capabilities{Polling: provider.Polling{Disabled: true}}, provider.AudienceTokens))
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: f.store, Providers: []provider.Provider{newer}, Now: f.clk.Now})
+	require.NoError(t, err)
+	f.clk.Advance(time.Hour)
+	n, err := svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	d := onlyDelivery(t, f.store, res.PushMessageID)
+	assert.Equal(t, registry.DeliveryDone, d.State)
+	assert.Equal(t, string(provider.StateAccepted), d.VendorState)
+	assert.Empty(t, d.ErrorKind, "the vendor was not asked")
+}

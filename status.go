@@ -110,7 +110,9 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 		case !ok:
 			err = fmt.Errorf("push: provider %q cannot poll", d.Provider)
 		case s.capsOf(d).Polling.Disabled:
-			err = fmt.Errorf("push: provider %q declares its receipts not worth polling", d.Provider)
+			// Accepted before its provider declared polling disabled: it
+			// ends as it would have at the send, without a call.
+			st = &provider.Status{ID: d.ReceiptID, State: provider.StateAccepted}
 		default:
 			st, err = q.Status(ctx, provider.Platform(d.Platform), d.ReceiptID)
 		}
