@@ -451,6 +451,10 @@ func TestSendTimeoutPerProvider(t *testing.T) {
 	svc, err = push.New(push.Config{Store: st, Providers: []provider.Provider{declaredLong}})
 	require.NoError(t, err, "the default Lease grows to cover it")
 	assert.Equal(t, 5*time.Minute+10*time.Second, svc.DrainTimeout())
+	short := declaredMock(t, "jpush", provider.Capabilities{SendTimeout: 30 * time.Second})
+	svc, err = push.New(push.Config{Store: st, Providers: []provider.Provider{short}})
+	require.NoError(t, err)
+	assert.Equal(t, 40*time.Second, svc.DrainTimeout(), "a shorter declaration than Config.SendTimeout: the drain waits for it only")
 }
 
 // TestSendTimeoutOfTheRealClients: Getui's client declares four calls of

@@ -181,18 +181,17 @@ func New(cfg Config) (*Service, error) {
 			*d.v = d.def
 		}
 	}
-	// The longest send timeout, and the provider that declares it when it
-	// is not send_timeout itself.
-	s.maxTimeout = s.sendTimeout
-	longest := ""
+	// The longest send timeout of a provider, and whether that provider
+	// declares it (rather than taking it from send_timeout).
+	longest, declared := "", false
 	for g, c := range s.caps {
-		to := c.SendTimeout
-		if to == 0 {
+		to, own := c.SendTimeout, c.SendTimeout > 0
+		if !own {
 			to = time.Duration(c.Calls()) * s.sendTimeout
 		}
 		s.timeouts[g] = to
-		if to > s.maxTimeout || to == s.maxTimeout && longest != "" && g.provider < longest {
-			s.maxTimeout, longest = to, g.provider
+		if to > s.maxTimeout || to == s.maxTimeout && g.provider < longest {
+			s.maxTimeout, longest, declared = to, g.provider, own
 		}
 	}
 	if s.lease < 0 {
@@ -202,10 +201,12 @@ func New(cfg Config) (*Service, error) {
 		s.lease = max(2*time.Minute, s.maxTimeout+s.writeTO+time.Minute)
 	}
 	if s.maxTimeout+s.writeTO >= s.lease {
-		if longest == "" {
-			return nil, invalid("lease", "%v must be longer than send_timeout %v plus write_timeout %v", s.lease, s.sendTimeout, s.writeTO)
+		if !declared {
+			return nil, invalid("lease", "%v must be longer than provider %q's send timeout %v (from send_timeout) plus write_timeout %v",
+				s.lease, longest, s.maxTimeout, s.writeTO)
 		}
-		return nil, invalid("lease", "%v must be longer than provider %q's send timeout %v plus write_timeout %v", s.lease, longest, s.maxTimeout, s.writeTO)
+		return nil, invalid("lease", "%v must be longer than provider %q's declared send timeout %v plus write_timeout %v",
+			s.lease, longest, s.maxTimeout, s.writeTO)
 	}
 	if s.conc < 0 {
 		return nil, invalid("send_concurrency", "must not be negative")
