@@ -592,3 +592,34 @@ func TestPollDisabledAfterTheSend(t *testing.T) {
 	assert.Equal(t, string(provider.StateAccepted), d.VendorState)
 	assert.Empty(t, d.ErrorKind, "the vendor was not asked")
 }
+
+// TestNamedFailuresAgainstGetui: Getui answers a list push per cid
+// (TokenFailures): one call reaches the live cids and names the dead one,
+// which alone is disabled; nothing is split or sent again.
+func TestNamedFailuresAgainstGetui(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, st, fakes := mixedService(t, clk)
+	ctx := t.Context()
+	var users []string
+	for i := range 3 {
+		users = append(users, fmt.Sprint("u", i))
+		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: users[i], UUID: fmt.Sprint("g", i), Platform: "android",
+			PushPlatform: "getui", PushToken: cidOf(fmt.Sprint("g", i))})
+		require.NoError(t, err)
+	}
+	fakes.getui.MarkInvalid(cidOf("g1"))
+	res, err := svc.Push(ctx, push.Message{UserNums: users, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, fakes.getui.DeliveringCalls(), "one list push")
+	require.Len(t, res.Deliveries, 1)
+	assert.Equal(t, registry.DeliveryAccepted, res.Deliveries[0].State, "accepted for the live cids")
+	assert.Equal(t, 1, fakes.getui.DeliveryCount(cidOf("g0")))
+	assert.Equal(t, 1, fakes.getui.DeliveryCount(cidOf("g2")))
+	targets, err := st.ListTargets(ctx, registry.TargetQuery{UserNums: users})
+	require.NoError(t, err)
+	var live []string
+	for _, tg := range targets {
+		live = append(live, tg.Token)
+	}
+	assert.ElementsMatch(t, []string{cidOf("g0"), cidOf("g2")}, live, "the named cid alone is disabled")
+}
