@@ -165,12 +165,12 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	// Trimmed as RegisterDevice stores them, so that the Authorizer sees the
-	// user_num that is stored.
 	user, ok := h.own(w, p, p.trimmed("user_num"))
 	if !ok {
 		return
 	}
+	// Trimmed as RegisterDevice stores them, so that the Authorizer sees the
+	// user_num that is stored.
 	d := Device{
 		UserNum: user, UUID: p.trimmed("uuid"), PushToken: p.trimmed("push_token"),
 		PushPlatform: p.trimmed("push_platform"), Name: p.trimmed("name"), Platform: p.trimmed("platform"),
