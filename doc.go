@@ -41,6 +41,14 @@
 // after the parameters are checked, with the trimmed user_num the Service
 // stores or pushes to, for per-user decisions (403).
 //
+// Beside the brief's endpoints it serves two listings: GET
+// /api/v1.1/user/devices?user_num= ([Service.ListDevices]: a user's
+// devices, token state and masked token) and GET
+// /api/v1.1/query/push_messages ([Service.ListPushMessages]: a user's
+// pushes, newest first, by time range and status, paged by a cursor).
+// [HandlerConfig].Identify maps a request to its caller's user_num; every
+// endpoint then acts for that user only.
+//
 // # Delivery semantics
 //
 // Push writes the push message and its deliveries before any vendor call
