@@ -101,11 +101,19 @@ type PushMessage struct {
 	// provider name, or "": every send of the push, retries included, hands
 	// each provider its own entry. Stored in push_overrides.
 	Overrides string
-	IOS       PlatformSummary
-	Android   PlatformSummary
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// TraceParent is the W3C traceparent of the call that recorded the
+	// push ("00-<trace id>-<span id>-<flags>"), or "" when it was not
+	// traced: a retry by any instance links its vendor call to that
+	// trace. At most MaxTraceParent characters. Stored in trace_parent.
+	TraceParent string
+	IOS         PlatformSummary
+	Android     PlatformSummary
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
+
+// MaxTraceParent is the length of the trace_parent column.
+const MaxTraceParent = 64
 
 // Summary returns the summary of platform p ("ios" or "android").
 func (m *PushMessage) Summary(p string) *PlatformSummary {
