@@ -51,7 +51,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // those it did not send (ctx ended first) are released, due at once, and
 // any another instance took over meanwhile are left to it.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
+	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindSend)
+	defer span.End()
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
+	claimed(len(ds), err)
 	if err != nil {
 		return 0, fmt.Errorf("push: claim pending deliveries: %w", err)
 	}
@@ -81,7 +84,10 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 // returns how many it claimed; those left when ctx ends are polled again
 // once their lease runs out.
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
+	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindPoll)
+	defer span.End()
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
+	claimed(len(ds), err)
 	if err != nil {
 		return 0, fmt.Errorf("push: claim receipts to poll: %w", err)
 	}
@@ -102,7 +108,9 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 		if !ok {
 			err = fmt.Errorf("push: provider %q cannot poll", d.Provider)
 		} else {
-			st, err = q.Status(ctx, provider.Platform(d.Platform), d.ReceiptID)
+			sctx, end := s.tel.startCall(ctx, OpStatus, d, nil)
+			st, err = q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
+			end(err)
 		}
 	}
 	now := s.now()
