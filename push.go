@@ -67,7 +67,8 @@ type Config struct {
 	// MeterProvider receives the Service's metrics, under the scope
 	// InstrumentationName: push.messages.recorded (by push.type),
 	// push.deliveries (the outcome of every send, by push.provider,
-	// push.platform, push.state and push.error_kind),
+	// push.platform, push.state — accepted, pending, failed or split — and
+	// push.error_kind),
 	// push.vendor.call.duration (seconds, by provider, platform,
 	// push.operation and push.outcome), push.tokens.disabled,
 	// push.claim.duration (seconds, by push.claim.kind and outcome) and,

@@ -27,7 +27,7 @@ const InstrumentationName = "github.com/tuisong/push"
 const (
 	AttrProvider   = attribute.Key("push.provider")    // the provider's Name()
 	AttrPlatform   = attribute.Key("push.platform")    // "ios" or "android"
-	AttrState      = attribute.Key("push.state")       // a registry.DeliveryState
+	AttrState      = attribute.Key("push.state")       // what a send left: accepted, pending, failed or split
 	AttrErrorKind  = attribute.Key("push.error_kind")  // a provider.Kind, "" when none
 	AttrOperation  = attribute.Key("push.operation")   // OpSend or OpStatus
 	AttrOutcome    = attribute.Key("push.outcome")     // "ok", or the provider.Kind of the error
@@ -186,7 +186,19 @@ func (t *telemetry) recordedMessage(ctx context.Context, m *registry.PushMessage
 // them).
 func (t *telemetry) delivered(ctx context.Context, d *registry.Delivery) {
 	t.deliveries.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(d.Provider), AttrPlatform.String(d.Platform),
-		AttrState.String(string(d.State)), AttrErrorKind.String(d.ErrorKind)))
+		AttrState.String(sendOutcome(d.State)), AttrErrorKind.String(d.ErrorKind)))
+}
+
+// sendOutcome is the AttrState of a send that left a delivery in state
+// st, in the words of the API's status: "accepted" when the vendor took
+// the push (registry.DeliveryAccepted, still to be polled, or
+// DeliveryDone), else the state ("pending" for a retry, "failed",
+// "split").
+func sendOutcome(st registry.DeliveryState) string {
+	if st == registry.DeliveryDone {
+		return string(registry.DeliveryAccepted)
+	}
+	return string(st)
 }
 
 // disabledTokens counts the devices whose token a send of d disabled.
