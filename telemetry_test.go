@@ -426,3 +426,33 @@ func TestTelemetryOffByDefault(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(m.TraceParent, "00-4bf92f3577b34da6a3ce929d0e0e4736-"), m.TraceParent)
 }
+
+// TestTelemetryOfAPoll: a status poll is a vendor call of operation
+// "status", a child of its claim span (kind poll), and the claim is
+// measured.
+func TestTelemetryOfAPoll(t *testing.T) {
+	ctx := context.Background()
+	k := newOtelKit()
+	f := newFixture(t, providertest.MockConfig{Pollable: []provider.AudienceKind{provider.AudienceBroadcast}}, func(c *push.Config) {
+		k.with(c)
+		c.PollInterval = time.Minute
+	})
+	res, err := f.svc.Broadcast(ctx, push.Broadcast{Platform: "android", Title: "t", Content: "c"})
+	require.NoError(t, err)
+	f.mock.SetStatus(res.Deliveries[0].ReceiptID, provider.Status{State: provider.StateDone})
+	f.clk.Advance(time.Minute)
+	n, err := f.svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	rm := k.collect(t)
+	assert.Equal(t, uint64(1), histCount(t, rm, "push.vendor.call.duration", map[string]string{"push.operation": "status", "push.outcome": "ok"}))
+	assert.Equal(t, uint64(1), histCount(t, rm, "push.claim.duration", map[string]string{"push.claim.kind": "poll"}))
+	claims := k.spansNamed("push.claim")
+	require.Len(t, claims, 1)
+	polls := k.spansNamed("umeng status")
+	require.Len(t, polls, 1)
+	assert.Equal(t, claims[0].SpanContext().SpanID(), polls[0].Parent().SpanID())
+	op, _ := spanAttr(polls[0], push.AttrOperation)
+	assert.Equal(t, "status", op.AsString())
+}
