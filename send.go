@@ -143,6 +143,7 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	return r, err
 }
 
+// pushUsers is Push, under the span Push started.
 func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
 	users, err := normalizeUsers(m.UserNums)
 	if err != nil {
@@ -267,6 +268,7 @@ func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	return r, err
 }
 
+// broadcast is Broadcast, under the span Broadcast started.
 func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	pl, err := provider.ParsePlatform(b.Platform)
 	if err != nil {

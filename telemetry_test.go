@@ -68,7 +68,7 @@ func find(rm metricdata.ResourceMetrics, name string) (metricdata.Metrics, bool)
 func matches(set attribute.Set, want map[string]string) bool {
 	for k, v := range want {
 		got, ok := set.Value(attribute.Key(k))
-		if !ok || got.Emit() != v {
+		if !ok || got.String() != v {
 			return false
 		}
 	}
@@ -158,7 +158,7 @@ func (k *otelKit) requireNoSecret(t *testing.T, rm metricdata.ResourceMetrics, s
 	var values []string
 	add := func(kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
-			values = append(values, string(kv.Key)+"="+kv.Value.Emit())
+			values = append(values, string(kv.Key)+"="+kv.Value.String())
 		}
 	}
 	for _, sm := range rm.ScopeMetrics {
