@@ -126,6 +126,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	now := s.now()
 	d.SentAt = &now
 	disable, split := s.applySend(d, rc, err, now)
+	s.tel.delivered(ctx, d)
 	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
 	if len(disable) > 0 {
@@ -134,6 +135,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 			s.log.LogAttrs(ctx, slog.LevelError, "disable tokens failed", slog.Int64("delivery_id", d.ID),
 				slog.String("error", derr.Error()))
 		} else {
+			s.tel.disabledTokens(ctx, d, n)
 			s.log.LogAttrs(ctx, slog.LevelInfo, "tokens disabled", slog.Int64("delivery_id", d.ID), slog.Int64("devices", n))
 		}
 	}
@@ -206,7 +208,11 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.sendTimeoutOf(d))
 	defer cancel()
-	return p.Send(cctx, s.request(msgOf(d.PushMessageID), d))
+	msg := msgOf(d.PushMessageID)
+	cctx, end := s.tel.startCall(cctx, OpSend, d, msg)
+	rc, err := p.Send(cctx, s.request(msg, d))
+	end(err)
+	return rc, err
 }
 
 // splitParts returns one claimed delivery per group of tokens, each with

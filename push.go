@@ -8,6 +8,9 @@ import (
 	"sort"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -69,6 +72,27 @@ type Config struct {
 	// which run even when the caller's ctx has ended so that no outcome is
 	// lost. Default 10 seconds.
 	WriteTimeout time.Duration
+	// MeterProvider receives the Service's metrics, under the scope
+	// InstrumentationName: push.messages.recorded (by push.type),
+	// push.deliveries (the outcome of every send, by push.provider,
+	// push.platform, push.state — accepted, pending, failed or split — and
+	// push.error_kind),
+	// push.vendor.call.duration (seconds, by provider, platform,
+	// push.operation and push.outcome), push.tokens.disabled,
+	// push.claim.duration (seconds, by push.claim.kind and outcome) and,
+	// when Store is a registry.BacklogCounter, the gauges
+	// push.deliveries.backlog and push.center.backlog. Default:
+	// otel.GetMeterProvider(), a no-op until the host installs one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives the Service's spans: one per Push and
+	// Broadcast, a client span per vendor call (its children) and one per
+	// claim of RetryPending and PollReceipts. A push keeps the trace
+	// context of its Push span (PushMessage.TraceParent), and the vendor
+	// call of every retry links to it. Attributes carry names, states,
+	// ids and counts, never a token, a user_num, a secret or message text.
+	// Default: otel.GetTracerProvider(), a no-op until the host installs
+	// one (a push then keeps only a trace context its caller's ctx held).
+	TracerProvider trace.TracerProvider
 }
 
 // Service is the facade of the library: it registers devices, pushes to
@@ -93,6 +117,7 @@ type Service struct {
 	expiry      time.Duration
 	conc        int
 	writeTO     time.Duration
+	tel         telemetry
 }
 
 // New validates cfg and returns a Service.
@@ -219,6 +244,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	var err error
+	if s.tel, err = newTelemetry(cfg.MeterProvider, cfg.TracerProvider, s.store, s.now, s.log); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -137,6 +137,14 @@ func (r *Result) FirstError() error {
 // active device, and a *FieldError for bad input. Vendor failures do not
 // fail the call; see Result.
 func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
+	ctx, span := s.tel.startPush(ctx, "push.Push", pushAttrs(len(m.UserNums))...)
+	r, err := s.pushUsers(ctx, m)
+	endPush(span, r, err)
+	return r, err
+}
+
+// pushUsers is Push, under the span Push started.
+func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
 	users, err := normalizeUsers(m.UserNums)
 	if err != nil {
 		return nil, err
@@ -255,6 +263,14 @@ func (s *Service) targets(ctx context.Context, users []string) (map[target][]str
 // Broadcast records and sends a push to every device of b.Platform through
 // the provider's broadcast cast. It needs no tokens.
 func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
+	ctx, span := s.tel.startPush(ctx, "push.Broadcast", broadcastAttrs(b)...)
+	r, err := s.broadcast(ctx, b)
+	endPush(span, r, err)
+	return r, err
+}
+
+// broadcast is Broadcast, under the span Broadcast started.
+func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	pl, err := provider.ParsePlatform(b.Platform)
 	if err != nil {
 		return nil, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, b.Platform)
@@ -426,6 +442,7 @@ func (s *Service) existing(ctx context.Context, key string) (*Result, bool, erro
 // record commits the message and its deliveries (claimed by this call),
 // then sends them.
 func (s *Service) record(ctx context.Context, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
+	msg.TraceParent = traceParent(ctx) // for the retries, by any instance
 	if err := s.store.CreatePushMessage(ctx, msg, ds); err != nil {
 		if errors.Is(err, registry.ErrConflict) && msg.DedupeKey != "" {
 			// Another caller recorded the same key between our look-up and
@@ -436,6 +453,7 @@ func (s *Service) record(ctx context.Context, msg *registry.PushMessage, ds []*r
 		}
 		return nil, fmt.Errorf("push: record push message: %w", fromRegistry(err))
 	}
+	s.tel.recordedMessage(ctx, msg)
 	s.log.LogAttrs(ctx, slog.LevelInfo, "push recorded", slog.Int64("push_message_id", msg.ID),
 		slog.Int("deliveries", len(ds)), slog.Int("devices", devices))
 	r := &Result{PushMessageID: msg.ID, Devices: devices, Skipped: skipped}

@@ -51,7 +51,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // those it did not send (ctx ended first) are released, due at once, and
 // any another instance took over meanwhile are left to it.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
+	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindSend)
+	defer span.End()
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
+	claimed(len(ds), err)
 	if err != nil {
 		return 0, fmt.Errorf("push: claim pending deliveries: %w", err)
 	}
@@ -88,7 +91,10 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 // how many it claimed; those left when ctx ends are polled again once
 // their lease runs out.
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
+	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindPoll)
+	defer span.End()
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
+	claimed(len(ds), err)
 	if err != nil {
 		return 0, fmt.Errorf("push: claim receipts to poll: %w", err)
 	}
@@ -114,7 +120,9 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 			// ends as it would have at the send, without a call.
 			st = &provider.Status{ID: d.ReceiptID, State: provider.StateAccepted}
 		default:
-			st, err = q.Status(ctx, provider.Platform(d.Platform), d.ReceiptID)
+			sctx, end := s.tel.startCall(ctx, OpStatus, d, nil)
+			st, err = q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
+			end(err)
 		}
 	}
 	now := s.now()

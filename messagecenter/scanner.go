@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -69,6 +72,17 @@ type Config struct {
 	// OnResult, when set, is called after every row is handled, for metrics.
 	// It must be quick and safe for concurrent use.
 	OnResult func(Result)
+	// MeterProvider receives the Scanner's metrics, under the scope
+	// InstrumentationName: push.center.rows (by push.notify_mode and
+	// push.outcome) and push.claim.duration (push.claim.kind "center").
+	// The Service records the deliveries' own. Default:
+	// otel.GetMeterProvider(), a no-op until the host installs one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives the Scanner's spans: one per claim of rows
+	// ("push.claim"), with a child per row ("messagecenter.row") whose
+	// child is the row's Push. Default: otel.GetTracerProvider(), a no-op
+	// until the host installs one.
+	TracerProvider trace.TracerProvider
 }
 
 // Outcome is what became of a center row in one pass.
@@ -124,6 +138,7 @@ type Scanner struct {
 	log       *slog.Logger
 	now       func() time.Time
 	onResult  func(Result)
+	tel       telemetry
 }
 
 // New validates cfg and returns a Scanner.
@@ -197,6 +212,14 @@ func New(cfg Config) (*Scanner, error) {
 	if s.now == nil {
 		s.now = cfg.Service.Now
 	}
+	modes := map[string]bool{ModePush: true}
+	for mode := range s.notifiers {
+		modes[mode] = true
+	}
+	var err error
+	if s.tel, err = newTelemetry(cfg.MeterProvider, cfg.TracerProvider, modes); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -234,14 +257,12 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}
 	for ctx.Err() == nil {
-		rows, err := s.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
+		n, err := s.claimBatch(ctx, &rep)
 		if err != nil {
 			keep(fmt.Errorf("messagecenter: claim: %w", err))
 			break
 		}
-		rep.Claimed += len(rows)
-		s.handleAll(ctx, rows, &rep)
-		if len(rows) < s.batch {
+		if n < s.batch {
 			break
 		}
 	}
@@ -275,7 +296,7 @@ func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, 
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			r := s.handle(ctx, &rows[i])
+			r := s.handleTraced(ctx, &rows[i])
 			if s.onResult != nil {
 				s.onResult(r)
 			}

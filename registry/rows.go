@@ -105,12 +105,20 @@ type PushMessage struct {
 	// CreatePushMessage stores each once, without trailing spaces, for
 	// Reads.ListPushMessages and Reads.IsPushMessageUser; reads of the
 	// message leave it nil.
-	UserNums  []string
-	IOS       PlatformSummary
-	Android   PlatformSummary
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	UserNums []string
+	// TraceParent is the W3C traceparent of the call that recorded the
+	// push ("00-<trace id>-<span id>-<flags>"), or "" when it was not
+	// traced: a retry by any instance links its vendor call to that
+	// trace. At most MaxTraceParent characters. Stored in trace_parent.
+	TraceParent string
+	IOS         PlatformSummary
+	Android     PlatformSummary
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
+
+// MaxTraceParent is the length of the trace_parent column.
+const MaxTraceParent = 64
 
 // Summary returns the summary of platform p ("ios" or "android").
 func (m *PushMessage) Summary(p string) *PlatformSummary {

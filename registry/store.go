@@ -178,3 +178,17 @@ type Store interface {
 	CenterMessages
 	Reads
 }
+
+// BacklogCounter is implemented by stores that can count their backlog,
+// for the backlog gauges of push.Service: the work that is due and not
+// done yet. It is optional: a Service on a store without it records no
+// backlog.
+type BacklogCounter interface {
+	// Backlog counts, as of now, the deliveries that are due for a send
+	// and not sent yet (State pending and NextAttemptAt <= now, whether or
+	// not an instance holds a claim on them) and the center rows that are
+	// due and unsent (SendState unsent or NULL, and SendAt and
+	// NextAttemptAt unset or <= now, whether or not claimed). A zero now
+	// is an ErrInvalid naming "now".
+	Backlog(ctx context.Context, now time.Time) (deliveries, center int64, err error)
+}

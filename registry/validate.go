@@ -102,6 +102,9 @@ func ValidatePushMessage(m *PushMessage, ds []*Delivery) error {
 			return err
 		}
 	}
+	if err := traceParent(m.TraceParent); err != nil {
+		return err
+	}
 	size := map[string]int{}
 	for i, d := range ds {
 		if d == nil {
@@ -301,6 +304,21 @@ func classValue(field, v string) error {
 	}
 	if n := utf8.RuneCountInString(v); n > MaxClassChars {
 		return invalid(field, "is %d characters, more than %d", n, MaxClassChars)
+	}
+	return nil
+}
+
+// traceParent checks a trace_parent value: printable ASCII (a W3C
+// traceparent is lower-case hex and dashes) of at most MaxTraceParent
+// characters.
+func traceParent(v string) error {
+	if n := len(v); n > MaxTraceParent {
+		return invalid("trace_parent", "is %d characters, longer than %d", n, MaxTraceParent)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return invalid("trace_parent", "holds a character other than printable ASCII at byte %d", i)
+		}
 	}
 	return nil
 }

@@ -43,6 +43,8 @@ type app struct {
 	scanner *messagecenter.Scanner
 	handler http.Handler
 	log     *slog.Logger
+	// tel serves the metrics and gives requests and pushes their traces.
+	tel *telemetry
 	// names are the names of the configured providers, and platforms
 	// the platforms at least one of them serves.
 	names     []string
@@ -52,12 +54,16 @@ type app struct {
 // newApp opens the database, applies the migrations and wires everything.
 // Close releases what it opened.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err error) {
+	log = slog.New(withTraceIDs(log.Handler())) // every line of a request carries its trace_id
 	a = &app{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			a.Close()
 		}
 	}()
+	if a.tel, err = newTelemetry(); err != nil {
+		return nil, err
+	}
 	driver, dsn, dialect := cfg.DBDriver, cfg.DBDSN, sqlstore.Dialect(cfg.DBDriver)
 	switch cfg.DBDriver {
 	case "sqlite":
@@ -104,12 +110,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		}
 	}
 	a.svc, err = push.New(push.Config{Store: a.store, Providers: providers, DefaultProvider: a.cfg.defaultProvider(),
-		Logger: log, Retry: push.RetryPolicy{Base: cfg.RetryBase}})
+		Logger: log, Retry: push.RetryPolicy{Base: cfg.RetryBase}, MeterProvider: a.tel.meters, TracerProvider: a.tel.tracers})
 	if err != nil {
 		return nil, err
 	}
 	a.scanner, err = messagecenter.New(messagecenter.Config{Service: a.svc, Interval: cfg.ScanInterval,
-		Retry: push.RetryPolicy{Base: cfg.RetryBase}, Logger: log})
+		Retry: push.RetryPolicy{Base: cfg.RetryBase}, Logger: log, MeterProvider: a.tel.meters, TracerProvider: a.tel.tracers})
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +147,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		mux.Handle("/", api)
 		a.handler = mux
 	}
+	a.handler = a.operational(a.handler)
 	return a, nil
 }
 
@@ -234,7 +241,7 @@ func (a *app) newProviders() ([]provider.Provider, error) {
 	return ps, nil
 }
 
-// Close releases the database and the fakes.
+// Close releases the database, the fakes and the telemetry.
 func (a *app) Close() {
 	if a.fake != nil {
 		a.fake.Close()
@@ -247,6 +254,9 @@ func (a *app) Close() {
 	}
 	if a.db != nil {
 		_ = a.db.Close() // nothing more to do with a close error at exit
+	}
+	if a.tel != nil {
+		_ = a.tel.Shutdown(context.Background()) // nothing is exported: nothing to flush
 	}
 }
 

@@ -58,6 +58,8 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Renew", func(t *testing.T) { testRenew(t, f) })
 	t.Run("ConcurrentFinishes", func(t *testing.T) { testConcurrentFinishes(t, f) })
 	t.Run("ClassAndOverrides", func(t *testing.T) { testClassAndOverrides(t, f) })
+	t.Run("TraceParent", func(t *testing.T) { testTraceParent(t, f) })
+	t.Run("Backlog", func(t *testing.T) { testBacklog(t, f) })
 	t.Run("Splits", func(t *testing.T) { testSplits(t, f) })
 	t.Run("Receipts", func(t *testing.T) { testReceipts(t, f) })
 	t.Run("Summaries", func(t *testing.T) { testSummaries(t, f) })

@@ -126,7 +126,9 @@
 // database. Later versions add: 3 the token locks, 4 the summary tallies,
 // 5 the message class and overrides, 6 the receipt counters of each
 // delivery (arrived, opened, dismissed) and the (receipt_id, provider)
-// index RecordReceipts finds a delivery by.
+// index RecordReceipts finds a delivery by, 7 the trace_parent of a push
+// message (PushMessage.TraceParent). PendingMigrations lists what Migrate
+// would apply, for a readiness check.
 //
 // # Adopting an existing database
 //

@@ -16,7 +16,7 @@ import (
 const messageColumns = `id, title, content, extra_params_string, push_type, dedupe_key, expire_at,
 	ios_device_tokens, ios_task_id, ios_ret, ios_status, ios_response, ios_timestamp, is_send_ios,
 	android_device_tokens, android_task_id, android_ret, android_status, android_response, android_timestamp, is_send_android,
-	created_at, updated_at, push_class, push_overrides`
+	created_at, updated_at, push_class, push_overrides, trace_parent`
 
 // messageDest is where a sys_push_messages row of messageColumns is
 // scanned to. Time values it cannot read read as the zero time, never an
@@ -32,7 +32,7 @@ func (s *Store) messageDest(m *registry.PushMessage) []any {
 			zeroIfNull(&p.Response), zeroIfNull(&p.Timestamp), zeroIfNull(&p.IsSend))
 	}
 	return append(dest, s.wall("created_at", &m.CreatedAt, &bad), s.wall("updated_at", &m.UpdatedAt, &bad),
-		zeroIfNull(&m.Class), zeroIfNull(&m.Overrides))
+		zeroIfNull(&m.Class), zeroIfNull(&m.Overrides), zeroIfNull(&m.TraceParent))
 }
 
 // summaryArgs are the values of one platform's summary columns, in the
@@ -165,11 +165,11 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 		args := []any{m.Title, m.Content, m.Extra, m.PushType, nullIfEmpty(dedupeKey), s.nullTimeArg(m.ExpireAt)}
 		args = append(args, summaryArgs(ios)...)
 		args = append(args, summaryArgs(android)...)
-		args = append(args, s.timeArg(now), s.timeArg(now), nullIfEmpty(m.Class), nullIfEmpty(m.Overrides))
+		args = append(args, s.timeArg(now), s.timeArg(now), nullIfEmpty(m.Class), nullIfEmpty(m.Overrides), nullIfEmpty(m.TraceParent))
 		msgID, err = s.insert(ctx, q, `INSERT INTO sys_push_messages (title, content, extra_params_string, push_type, dedupe_key, expire_at,
 			ios_device_tokens, ios_task_id, ios_ret, ios_status, ios_response, ios_timestamp, is_send_ios,
 			android_device_tokens, android_task_id, android_ret, android_status, android_response, android_timestamp, is_send_android,
-			created_at, updated_at, push_class, push_overrides)
+			created_at, updated_at, push_class, push_overrides, trace_parent)
 			VALUES (`+placeholders(len(args))+`)`, args...)
 		if s.dialect.classify(err) == classDuplicate {
 			return conflict(fmt.Sprintf("dedupe key %q exists", dedupeKey), err)

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Paths of the operational endpoints. They answer without the API token:
+// a scraper or an orchestrator's probe has none.
+const (
+	PathMetrics = "/metrics" // Prometheus text format
+	PathHealthz = "/healthz" // the process is alive
+	PathReadyz  = "/readyz"  // the server can do its work
+)
+
+// readyTimeout bounds the database round trips of one readiness check.
+const readyTimeout = 2 * time.Second
+
+// telemetry is the server's OpenTelemetry wiring: a MeterProvider read by
+// the Prometheus exporter into a registry of its own, served at
+// PathMetrics, and a TracerProvider that gives every request and push
+// their trace and span ids. The spans are not exported: a host that
+// collects traces installs its exporter on this TracerProvider
+// (sdktrace.WithBatcher).
+type telemetry struct {
+	registry *prometheus.Registry
+	meters   *sdkmetric.MeterProvider
+	tracers  *sdktrace.TracerProvider
+}
+
+func newTelemetry() (*telemetry, error) {
+	t := &telemetry{registry: prometheus.NewRegistry()}
+	exp, err := otelprom.New(otelprom.WithRegisterer(t.registry))
+	if err != nil {
+		return nil, fmt.Errorf("prometheus exporter: %w", err)
+	}
+	t.meters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
+	t.tracers = sdktrace.NewTracerProvider()
+	return t, nil
+}
+
+// metrics serves the registry in the Prometheus text format.
+func (t *telemetry) metrics() http.Handler {
+	return promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{})
+}
+
+// Shutdown stops the providers.
+func (t *telemetry) Shutdown(ctx context.Context) error {
+	return errors.Join(t.meters.Shutdown(ctx), t.tracers.Shutdown(ctx))
+}
+
+// traced starts a server span for every request, continuing the trace of
+// an incoming W3C traceparent header, and logs the request with its
+// status and duration under that span's trace id.
+func traced(tracer trace.Tracer, log *slog.Logger, next http.Handler) http.Handler {
+	prop := propagation.TraceContext{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		defer span.End()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
+		if rec.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(rec.status))
+		}
+		lvl := slog.LevelInfo
+		if r.URL.Path == PathMetrics || r.URL.Path == PathHealthz || r.URL.Path == PathReadyz {
+			lvl = slog.LevelDebug // scrapes and probes, every few seconds
+		}
+		log.LogAttrs(ctx, lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// traceIDs is a slog.Handler that adds trace_id and span_id to every
+// record logged with a ctx that holds a span: each line of a request, of
+// the push it makes and of its vendor calls carries the request's trace
+// id.
+type traceIDs struct{ slog.Handler }
+
+// withTraceIDs wraps h.
+func withTraceIDs(h slog.Handler) slog.Handler { return traceIDs{h} }
+
+// Handle adds the ids of ctx's span, if any, and passes r on.
+func (h traceIDs) Handle(ctx context.Context, r slog.Record) error {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r = r.Clone()
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs keeps the wrapper on the derived handler.
+func (h traceIDs) WithAttrs(as []slog.Attr) slog.Handler { return traceIDs{h.Handler.WithAttrs(as)} }
+
+// WithGroup keeps the wrapper on the derived handler.
+func (h traceIDs) WithGroup(name string) slog.Handler { return traceIDs{h.Handler.WithGroup(name)} }
+
+// healthz answers 200 while the process runs.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+}
+
+// readiness is the body of PathReadyz: "ready" with every check "ok", or
+// "not ready" naming what failed.
+type readiness struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// ready checks that the database answers, that every migration of this
+// build is applied, and that at least one provider is configured.
+func (a *app) ready(ctx context.Context) (readiness, bool) {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "migrations": "ok", "providers": "ok"}
+	ok := true
+	fail := func(check, why string) { checks[check], ok = why, false }
+	if err := a.db.PingContext(ctx); err != nil {
+		// The driver's error may name hosts and users: it goes to the
+		// log, the probe gets the check's name.
+		a.log.LogAttrs(ctx, slog.LevelWarn, "readiness: database ping failed", slog.String("error", err.Error()))
+		fail("database", "unreachable")
+		fail("migrations", "unknown: the database is unreachable")
+	} else if pending, err := a.store.PendingMigrations(ctx); err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "readiness: reading the applied migrations failed", slog.String("error", err.Error()))
+		fail("migrations", "unknown: push_schema_migrations could not be read")
+	} else if len(pending) > 0 {
+		fail("migrations", "pending: "+strings.Join(pending, ","))
+	}
+	if len(a.names) == 0 {
+		fail("providers", "none configured")
+	}
+	st := readiness{Status: "ready", Checks: checks}
+	if !ok {
+		st.Status = "not ready"
+	}
+	return st, ok
+}
+
+// readyz answers 200 when ready, else 503, with the checks.
+func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
+	st, ok := a.ready(r.Context())
+	code := http.StatusOK
+	if !ok {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, st)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v) // the client has gone if this fails
+}
+
+// operational returns the mux of the endpoints that need no token, with
+// api at "/".
+func (a *app) operational(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+PathMetrics, a.tel.metrics())
+	mux.HandleFunc("GET "+PathHealthz, healthz)
+	mux.HandleFunc("GET "+PathReadyz, a.readyz)
+	mux.Handle("/", api)
+	return traced(a.tel.tracers.Tracer("github.com/tuisong/push/examples/server"), a.log, mux)
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+)
+
+// get fetches path without any token and returns the status and body.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// TestMetricsCountAPush pushes through the HTTP API (with the API token
+// set) and scrapes /metrics, without the token, in the Prometheus text
+// format: the push, its deliveries by state and the vendor calls are
+// counted.
+func TestMetricsCountAPush(t *testing.T) {
+	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "api-token-1234567890"})
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	authed := func(path, body string) {
+		t.Helper()
+		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer api-token-1234567890")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", path, b)
+	}
+	authed(push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"iphone-1","platform":"ios","push_token":%q}`, iosToken("metrics")))
+	authed(push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`)
+
+	code, body := get(t, srv.URL+PathMetrics)
+	require.Equal(t, http.StatusOK, code, body)
+	line := regexp.MustCompile(`(?m)^push_deliveries_total\{([^}]*)\} (\d+)$`)
+	var states []string
+	for _, m := range line.FindAllStringSubmatch(body, -1) {
+		assert.Contains(t, m[1], `push_provider="umeng"`)
+		assert.Contains(t, m[1], `push_platform="ios"`)
+		assert.Equal(t, "1", m[2])
+		states = append(states, regexp.MustCompile(`push_state="([a-z]+)"`).FindStringSubmatch(m[1])[1])
+	}
+	assert.Equal(t, []string{"accepted"}, states, "one delivery, accepted by the vendor:\n%s", body)
+	assert.Regexp(t, `(?m)^push_messages_recorded_total\{[^}]*push_type="users"[^}]*\} 1$`, body)
+	assert.Regexp(t, `(?m)^push_vendor_call_duration_seconds_count\{[^}]*push_operation="send"[^}]*\} 1$`, body)
+	assert.Regexp(t, `(?m)^push_deliveries_backlog\{[^}]*\} 0$`, body)
+	assert.NotContains(t, body, iosToken("metrics"))
+}
+
+// TestHealthAndReadiness: /healthz and /readyz answer without the API
+// token; /readyz is 200 with every check ok, and 503 naming the database
+// once it is closed.
+func TestHealthAndReadiness(t *testing.T) {
+	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "api-token-1234567890"})
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+
+	code, body := get(t, srv.URL+PathHealthz)
+	assert.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"status":"ok"}`, body)
+
+	code, body = get(t, srv.URL+PathReadyz)
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.JSONEq(t, `{"status":"ready","checks":{"database":"ok","migrations":"ok","providers":"ok"}}`, body)
+
+	code, _ = get(t, srv.URL+push.PathQueryPush+"?push_message_id=1")
+	assert.Equal(t, http.StatusUnauthorized, code, "the API itself still needs the token")
+
+	require.NoError(t, a.db.Close())
+	code, body = get(t, srv.URL+PathReadyz)
+	assert.Equal(t, http.StatusServiceUnavailable, code, body)
+	var st readiness
+	require.NoError(t, json.Unmarshal([]byte(body), &st))
+	assert.Equal(t, "not ready", st.Status)
+	assert.Equal(t, "unreachable", st.Checks["database"])
+	assert.Equal(t, "ok", st.Checks["providers"])
+	code, _ = get(t, srv.URL+PathHealthz)
+	assert.Equal(t, http.StatusOK, code, "alive, though not ready")
+}
+
+// TestReadinessChecksMigrationsAndProviders: a database missing a
+// migration of this build, and an app without providers, are not ready.
+func TestReadinessChecksMigrationsAndProviders(t *testing.T) {
+	a := newTestApp(t, nil)
+	_, err := a.db.ExecContext(context.Background(), "DELETE FROM push_schema_migrations WHERE component = 'push' AND version = 7")
+	require.NoError(t, err)
+	names := a.names
+	a.names = nil
+	st, ok := a.ready(context.Background())
+	assert.False(t, ok)
+	assert.Equal(t, map[string]string{"database": "ok", "migrations": "pending: 0007_trace_parent", "providers": "none configured"}, st.Checks)
+	a.names = names
+	require.NoError(t, a.store.Migrate(context.Background()))
+	_, ok = a.ready(context.Background())
+	assert.True(t, ok)
+}
+
+// TestRequestLogsCarryTheTraceID: every line logged while serving a
+// request carries the trace id of the request's W3C traceparent, and the
+// push it records keeps that trace for its retries.
+func TestRequestLogsCarryTheTraceID(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db")}))
+	require.NoError(t, err)
+	a, err := newApp(context.Background(), cfg, log)
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	c := client{t, srv.URL}
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"a-1","platform":"android","push_token":%q}`, androidToken("log")))
+
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, err := http.NewRequest("POST", srv.URL+push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		if m["trace_id"] == traceID {
+			lines = append(lines, m)
+		}
+	}
+	msgs := map[string]bool{}
+	for _, l := range lines {
+		msgs[l["msg"].(string)] = true
+		assert.NotEmpty(t, l["span_id"])
+	}
+	for _, want := range []string{"push recorded", "delivery sent", "request"} {
+		assert.True(t, msgs[want], "%q is logged with the request's trace id; lines with it: %v\nall:\n%s", want, msgs, buf.String())
+	}
+
+	m, err := a.store.GetPushMessage(context.Background(), int64(out["push_message_id"].(float64)))
+	require.NoError(t, err)
+	assert.Contains(t, m.TraceParent, "00-"+traceID+"-", "the push keeps the request's trace")
+}

@@ -1,0 +1,126 @@
+package messagecenter
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/registry"
+)
+
+// InstrumentationName is the name of the Scanner's meter and tracer.
+const InstrumentationName = "github.com/tuisong/push/messagecenter"
+
+// Attribute keys of the Scanner's metrics and spans, besides the push
+// package's (push.outcome, push.attempt, push.message_id, push.claim.kind,
+// push.claimed).
+const (
+	// AttrNotifyMode is a row's notify_mode when it is "push" or has a
+	// Notifier, and "other" for any other value, which rows other programs
+	// write may hold: a metric's attributes must not take whatever text a
+	// row brings.
+	AttrNotifyMode = attribute.Key("push.notify_mode")
+	// AttrRowID is a center row's id (spans only).
+	AttrRowID = attribute.Key("push.center.row_id")
+)
+
+// otherMode is the AttrNotifyMode of a mode the Scanner has no Notifier for.
+const otherMode = "other"
+
+// durationBuckets are the boundaries of push.claim.duration, as the push
+// package's.
+var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
+
+// telemetry holds the Scanner's instruments and tracer.
+type telemetry struct {
+	tracer trace.Tracer
+	rows   metric.Int64Counter
+	claim  metric.Float64Histogram
+	modes  map[string]bool // the notify modes reported by name
+}
+
+// newTelemetry creates the instruments on mp and the tracer on tp (the
+// global providers when nil). modes are the notify modes the Scanner
+// delivers.
+func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, modes map[string]bool) (telemetry, error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	t := telemetry{tracer: tp.Tracer(InstrumentationName), modes: modes}
+	m := mp.Meter(InstrumentationName)
+	var err error
+	if t.rows, err = m.Int64Counter("push.center.rows", metric.WithUnit("{row}"),
+		metric.WithDescription("Message center rows handled, by notify_mode and outcome.")); err != nil {
+		return t, fieldErr("meter_provider", "push.center.rows: %v", err)
+	}
+	if t.claim, err = m.Float64Histogram("push.claim.duration", metric.WithUnit("s"),
+		metric.WithDescription("Duration of the store claims of due work, by claim kind and outcome."),
+		metric.WithExplicitBucketBoundaries(durationBuckets...)); err != nil {
+		return t, fieldErr("meter_provider", "push.claim.duration: %v", err)
+	}
+	return t, nil
+}
+
+// mode is the AttrNotifyMode value of a row's notify_mode.
+func (t *telemetry) mode(m string) string {
+	if m = strings.TrimSpace(m); t.modes[m] {
+		return m
+	}
+	return otherMode
+}
+
+// claimBatch claims one batch of due rows and handles them, under a
+// "push.claim" span (kind center) whose children are the rows' spans. It
+// records the claim's duration and returns how many rows it claimed.
+func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (int, error) {
+	ctx, span := s.tel.tracer.Start(ctx, "push.claim", trace.WithAttributes(push.AttrClaimKind.String(push.ClaimKindCenter)))
+	defer span.End()
+	start := time.Now()
+	rows, err := s.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
+	outcome := push.OutcomeOK
+	if err != nil {
+		outcome = push.OutcomeError
+		span.SetStatus(codes.Error, "claim failed")
+	}
+	s.tel.claim.Record(ctx, time.Since(start).Seconds(),
+		metric.WithAttributes(push.AttrClaimKind.String(push.ClaimKindCenter), push.AttrOutcome.String(outcome)))
+	span.SetAttributes(push.AttrClaimed.Int(len(rows)))
+	if err != nil {
+		return 0, err
+	}
+	rep.Claimed += len(rows)
+	s.handleAll(ctx, rows, rep)
+	return len(rows), nil
+}
+
+// handleTraced is handle under a "messagecenter.row" span, the parent of
+// the Push a push row becomes; the outcome is counted in
+// push.center.rows.
+func (s *Scanner) handleTraced(ctx context.Context, m *registry.CenterMessage) Result {
+	mode := s.tel.mode(m.NotifyMode)
+	ctx, span := s.tel.tracer.Start(ctx, "messagecenter.row", trace.WithAttributes(AttrRowID.Int64(m.ID),
+		AttrNotifyMode.String(mode), push.AttrAttempt.Int(m.Attempts)))
+	defer span.End()
+	r := s.handle(ctx, m)
+	s.tel.rows.Add(ctx, 1, metric.WithAttributes(AttrNotifyMode.String(mode), push.AttrOutcome.String(string(r.Outcome))))
+	span.SetAttributes(push.AttrOutcome.String(string(r.Outcome)))
+	if r.PushMessageID != 0 {
+		span.SetAttributes(push.AttrMessageID.Int64(r.PushMessageID))
+	}
+	if r.Outcome == OutcomeFailed {
+		// The outcome only: the error's text (in remark) may quote what
+		// the row or a notifier said.
+		span.SetStatus(codes.Error, string(r.Outcome))
+	}
+	return r
+}
