@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -46,13 +47,17 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	rejects := fs.String("rejects", "", "write every rejected row to this CSV file: line, field, reason, then the row's fields")
 	quiet := fs.Bool("quiet", false, "no progress bar (it is shown only when standard error is a terminal)")
 	from := fs.Int("from-line", 0, "skip the rows that start before this line of the file, as printed by an interrupted import")
-	workers := fs.Int("workers", 4, "rows registered at once (rows of one device or one token always in file order)")
+	workers := fs.Int("workers", 0, "transactions run at once (default 1 on SQLite, which has one writer, else 4); rows of one device or one token are always written in file order")
+	batch := fs.Int("batch", 200, "rows per transaction")
 	return func(ctx context.Context, args []string) error {
 		if err := wantArgs(args, 1, "FILE.csv"); err != nil {
 			return err
 		}
-		if *workers < 1 || *workers > 64 {
+		if *workers < 0 || *workers > 64 {
 			return usagef("--workers: must be 1 to 64, got %d", *workers)
+		}
+		if *batch < 1 || *batch > 10000 {
+			return usagef("--batch: must be 1 to 10000, got %d", *batch)
 		}
 		if *from < 0 {
 			return usagef("--from-line: must be a line number, got %d", *from)
@@ -71,8 +76,18 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
-		im := &importer{store: d.store, def: d.cfg.DefaultProvider(), allowed: pushPlatforms(d.cfg), workers: *workers,
-			from: *from, busy: map[string]bool{}}
+		im := &importer{db: d.db, store: d.store, def: d.cfg.DefaultProvider(), allowed: pushPlatforms(d.cfg), workers: *workers,
+			batch: *batch, from: *from, busy: map[string]bool{}}
+		if im.workers == 0 {
+			im.workers = 4
+			if d.cfg.DBDriver == "sqlite" {
+				im.workers = 1
+			}
+		}
+		if d.cfg.DBDriver == "mysql" {
+			// As the Store's own transactions: no gap locks between workers.
+			im.txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+		}
 		im.cond = sync.NewCond(&im.mu)
 		if *rejects != "" {
 			rf, err := os.Create(*rejects)
@@ -146,12 +161,17 @@ func isTerminal(w io.Writer) bool {
 }
 
 // importer streams an import file into the store: one reader, workers
-// registering rows. Rows that share a device (platform, uuid) or a token
+// registering rows in transactions of up to batch rows, each row through
+// the Store's RegisterDevice (run inside the transaction with WithTx), so
+// that a batch has a registration's semantics and one commit. Rows that share a device (platform, uuid) or a token
 // (push_platform, platform, push_token) are registered one after the
 // other in file order, so that the result is that of a sequential import:
 // the last row of a device wins, and a token moves to its last device.
 type importer struct {
+	db      *sql.DB
+	txOpts  *sql.TxOptions
 	store   *sqlstore.Store
+	batch   int      // rows per transaction
 	def     string   // the default push_platform
 	allowed []string // the push_platform values accepted
 	workers int
@@ -201,14 +221,10 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 		im.rejects.Write(append([]string{"line", "field", "reason"}, header...)) // errors surface at Flush
 	}
 
-	rows := make(chan row, im.workers)
+	rows := make(chan row, im.workers*im.batch)
 	var wg sync.WaitGroup
 	for range im.workers {
-		wg.Go(func() {
-			for rw := range rows {
-				im.register(ctx, rw)
-			}
-		})
+		wg.Go(func() { im.work(ctx, rows) })
 	}
 	err = im.dispatch(ctx, cr, rows)
 	close(rows)
@@ -364,39 +380,107 @@ func (im *importer) reject(line int, rec []string, field, reason string) {
 	}
 }
 
-// register writes one row: unchanged when the store holds it already,
-// else through the store's RegisterDevice (token takeover and link
-// activation included).
-func (im *importer) register(ctx context.Context, rw row) {
+// work takes rows and writes them in batches. A batch is written as soon
+// as it is full or no row is waiting, so that the keys it holds are
+// released for the dispatcher, which may be waiting for one of them.
+func (im *importer) work(ctx context.Context, rows <-chan row) {
+	var batch []row
+	for {
+		var rw row
+		var ok bool
+		if len(batch) == 0 {
+			if rw, ok = <-rows; !ok {
+				return
+			}
+		} else {
+			select {
+			case rw, ok = <-rows:
+				if !ok {
+					im.commit(ctx, batch)
+					return
+				}
+			default:
+				im.commit(ctx, batch)
+				batch = batch[:0]
+				continue
+			}
+		}
+		if batch = append(batch, rw); len(batch) >= im.batch {
+			im.commit(ctx, batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+// outcome is what became of one row.
+type outcome struct {
+	count *int // the counter to increment
+	err   error
+}
+
+// commit writes batch in one transaction, detached from an interruption
+// so that the rows in flight finish. When the transaction fails (a row
+// the store refuses, a deadlock with another worker) it is rolled back
+// and each row is written again on its own, so that one bad row costs
+// only itself. Then it counts the outcomes and releases the rows' keys.
+func (im *importer) commit(ctx context.Context, batch []row) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	outcome, err := im.write(wctx, rw)
-	if errors.Is(err, registry.ErrInvalid) {
-		im.reject(rw.line, rw.rec, "row", oneLine(err.Error()))
-		outcome, err = nil, nil
+	outs, err := im.inTx(wctx, batch)
+	if err != nil {
+		outs = make([]outcome, len(batch))
+		for i, rw := range batch {
+			outs[i].count, outs[i].err = im.write(wctx, im.store, rw)
+		}
+	}
+	for i, rw := range batch {
+		if errors.Is(outs[i].err, registry.ErrInvalid) {
+			im.reject(rw.line, rw.rec, "row", oneLine(outs[i].err.Error()))
+			outs[i] = outcome{}
+		}
 	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
-	delete(im.busy, rw.keys[0])
-	delete(im.busy, rw.keys[1])
-	im.cond.Broadcast()
-	switch {
-	case err != nil:
-		if im.failErr == nil || rw.line < im.failLine {
-			im.failErr, im.failLine = err, rw.line
+	for i, rw := range batch {
+		delete(im.busy, rw.keys[0])
+		delete(im.busy, rw.keys[1])
+		switch o := outs[i]; {
+		case o.err != nil:
+			if im.failErr == nil || rw.line < im.failLine {
+				im.failErr, im.failLine = o.err, rw.line
+			}
+		case o.count != nil:
+			*o.count++
 		}
-	case outcome != nil:
-		*outcome++
 	}
+	im.cond.Broadcast()
+}
+
+// inTx writes batch in one transaction and returns the outcomes once it
+// committed.
+func (im *importer) inTx(ctx context.Context, batch []row) ([]outcome, error) {
+	tx, err := im.db.BeginTx(ctx, im.txOpts)
+	if err != nil {
+		return nil, err
+	}
+	st := im.store.WithTx(tx)
+	outs := make([]outcome, len(batch))
+	for i, rw := range batch {
+		if outs[i].count, err = im.write(ctx, st, rw); err != nil {
+			_ = tx.Rollback() // the rows are written again one by one
+			return nil, err
+		}
+	}
+	return outs, tx.Commit()
 }
 
 // write registers rw unless it is stored already, and returns the counter
 // of its outcome.
-func (im *importer) write(ctx context.Context, rw row) (*int, error) {
-	stored, users, err := im.store.DeviceByUUID(ctx, rw.dev.Platform, rw.dev.UUID)
+func (im *importer) write(ctx context.Context, st *sqlstore.Store, rw row) (*int, error) {
+	stored, users, err := st.DeviceByUUID(ctx, rw.dev.Platform, rw.dev.UUID)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
-		_, _, err = im.store.RegisterDevice(ctx, &rw.dev, rw.user)
+		_, _, err = st.RegisterDevice(ctx, &rw.dev, rw.user)
 		return &im.imported, err
 	case err != nil:
 		return nil, err
@@ -413,7 +497,7 @@ func (im *importer) write(ctx context.Context, rw row) (*int, error) {
 			*c.dst = *c.src
 		}
 	}
-	_, _, err = im.store.RegisterDevice(ctx, &rw.dev, rw.user)
+	_, _, err = st.RegisterDevice(ctx, &rw.dev, rw.user)
 	return &im.updated, err
 }
 
