@@ -76,19 +76,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
-		im := &importer{db: d.db, store: d.store, def: d.cfg.DefaultProvider(), allowed: pushPlatforms(d.cfg), workers: *workers,
-			batch: *batch, from: *from, busy: map[string]bool{}}
-		if im.workers == 0 {
-			im.workers = 4
-			if d.cfg.DBDriver == "sqlite" {
-				im.workers = 1
-			}
-		}
-		if d.cfg.DBDriver == "mysql" {
-			// As the Store's own transactions: no gap locks between workers.
-			im.txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-		}
-		im.cond = sync.NewCond(&im.mu)
+		im := newImporter(d, *workers, *batch, *from)
 		if *rejects != "" {
 			rf, err := os.Create(*rejects)
 			if err != nil {
@@ -117,9 +105,11 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 				runErr = errors.Join(runErr, fmt.Errorf("--rejects: %w", err))
 			}
 		}
+		if !im.started {
+			return runErr // the header was refused: nothing was read
+		}
 		im.summary(e.stdout, *rejects)
-		if !*quiet {
-			n := im.imported + im.updated + im.unchanged + im.rejected
+		if n := im.imported + im.updated + im.unchanged + im.rejected; !*quiet && n > 0 {
 			el := time.Since(start)
 			fmt.Fprintf(e.stderr, "%d rows in %v (%.0f rows/s)\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
 		}
@@ -131,6 +121,25 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		return nil
 	}
+}
+
+// newImporter returns an importer into d: workers 0 means 1 on SQLite
+// (one writer: more would only wait for its lock) and 4 elsewhere.
+func newImporter(d *database, workers, batch, from int) *importer {
+	im := &importer{db: d.db, store: d.store, def: d.cfg.DefaultProvider(), allowed: pushPlatforms(d.cfg), workers: workers,
+		batch: batch, from: from, busy: map[string]bool{}}
+	im.cond = sync.NewCond(&im.mu)
+	if im.workers == 0 {
+		im.workers = 4
+		if d.cfg.DBDriver == "sqlite" {
+			im.workers = 1
+		}
+	}
+	if d.cfg.DBDriver == "mysql" {
+		// As the Store's own transactions: no gap locks between workers.
+		im.txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return im
 }
 
 // pushPlatforms are the push_platform values an import accepts: the
@@ -179,7 +188,8 @@ type importer struct {
 	bar     *progressbar.ProgressBar
 	rejects *csv.Writer
 
-	col map[string]int // column name → index
+	col     map[string]int // column name → index
+	started bool           // the header was accepted
 
 	mu   sync.Mutex
 	cond *sync.Cond
@@ -217,6 +227,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	if err := im.readHeader(header); err != nil {
 		return err
 	}
+	im.started = true
 	if im.rejects != nil {
 		im.rejects.Write(append([]string{"line", "field", "reason"}, header...)) // errors surface at Flush
 	}
