@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -121,4 +122,13 @@ func TestMigrate(t *testing.T) {
 		assert.Regexp(t, `^push: version (\d+) of \d+, up to date\nusers: version 1 of 1, up to date\n$`, r.stdout)
 	}
 	assert.Equal(t, r.stdout, runCLI(t, ctx, env, "migrate", "status").stdout)
+}
+
+// TestDocShowsEveryCommand: the operating guide shows each command.
+func TestDocShowsEveryCommand(t *testing.T) {
+	b, err := os.ReadFile("../../docs/operating-pushctl.md")
+	require.NoError(t, err)
+	for _, c := range commands() {
+		assert.Contains(t, string(b), "pushctl "+c.name+" ", "the guide shows %q", c.name)
+	}
 }
