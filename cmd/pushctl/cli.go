@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if len(args) > 1 {
 			if c, _ := find(args[1:]); c != nil {
 				fs := newFlagSet(c, e)
+				c.flags(fs, e)
 				fs.SetOutput(stdout)
 				fs.Usage()
 				return exitOK

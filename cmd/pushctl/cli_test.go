@@ -65,6 +65,8 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	assert.Contains(t, runCLI(t, ctx, nil, "devices", "import", "-h").stdout, "-rejects")
+	assert.Contains(t, runCLI(t, ctx, nil, "help", "devices", "import").stdout, "-rejects")
+	assert.Contains(t, runCLI(t, ctx, nil, "help", "center", "tail").stdout, "-since-id")
 	r = runCLI(t, ctx, nil)
 	assert.Equal(t, exitUsage, r.code, "no command")
 	assert.Contains(t, r.stderr, "usage: pushctl COMMAND")

@@ -92,12 +92,11 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 				progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
 			im.bar = bar
 			in = io.TeeReader(f, bar)
-			defer func() { _ = bar.Finish() }() // a progress bar that fails to draw changes nothing
 		}
 		start := time.Now()
 		runErr := im.run(ctx, in)
 		if im.bar != nil {
-			_ = im.bar.Clear()
+			_ = im.bar.Finish() // clears the bar; one that fails to draw changes nothing
 		}
 		if im.rejects != nil {
 			im.rejects.Flush()
