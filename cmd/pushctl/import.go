@@ -37,10 +37,15 @@ var (
 // maxReasons is how many rejections the summary lists.
 const maxReasons = 10
 
-// writeTimeout bounds the store calls of one row; they run detached from
-// an interruption, so that the rows in flight finish and the resume line
-// is exact.
-const writeTimeout = 30 * time.Second
+// The store calls of a row run detached from an interruption, so that
+// the rows in flight finish and the resume line is exact; writeTimeout
+// bounds those of one row, and writeTimeout plus rowTimeout per row a
+// batch's transaction (a slow database must not fail a whole batch that
+// is making progress).
+const (
+	writeTimeout = 30 * time.Second
+	rowTimeout   = time.Second
+)
 
 // importCmd registers the devices of a CSV file.
 func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
@@ -434,13 +439,16 @@ type outcome struct {
 // and each row is written again on its own, so that one bad row costs
 // only itself. Then it counts the outcomes and releases the rows' keys.
 func (im *importer) commit(ctx context.Context, batch []row) {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	defer cancel()
-	outs, err := im.inTx(wctx, batch)
+	detached := context.WithoutCancel(ctx)
+	bctx, cancel := context.WithTimeout(detached, writeTimeout+time.Duration(len(batch))*rowTimeout)
+	outs, err := im.inTx(bctx, batch)
+	cancel()
 	if err != nil {
 		outs = make([]outcome, len(batch))
 		for i, rw := range batch {
-			outs[i].count, outs[i].err = im.write(wctx, im.store, rw)
+			rctx, cancel := context.WithTimeout(detached, writeTimeout)
+			outs[i].count, outs[i].err = im.write(rctx, im.store, rw)
+			cancel()
 		}
 	}
 	for i, rw := range batch {
