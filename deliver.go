@@ -23,8 +23,9 @@ const (
 // SendConcurrency vendor calls at a time, and returns their outcomes in the
 // order given (a delivery split into parts is replaced by its parts'
 // outcomes). A delivery is sent only while ctx is live, and only once its
-// lease covers a whole vendor call (SendTimeout, enforced) and the writing
-// of its outcome (WriteTimeout), renewing it when it does not (see renew).
+// lease covers a whole Send of its provider (its send timeout, enforced;
+// see Config.SendTimeout) and the writing of its outcome (WriteTimeout),
+// renewing it when it does not (see renew).
 // A delivery not sent is released at once, without spending the attempt,
 // so that this or another instance sends it in the next pass rather than
 // after the lease runs out, and never at the same time.
@@ -73,7 +74,8 @@ func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(in
 }
 
 // renew takes the claim of d for its vendor call: when less of its lease
-// is left than a whole call (SendTimeout) and the writing of its outcome
+// is left than a whole Send of its provider (sendTimeoutOf) and the
+// writing of its outcome
 // (WriteTimeout), the lease is renewed for a full Lease from now. So a
 // delivery claimed long ago (a large push, a slow batch) is still sent by
 // its holder, and no other instance can claim it while the call is in
@@ -81,7 +83,7 @@ func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(in
 // the delivery over.
 func (s *Service) renew(ctx context.Context, d *registry.Delivery) error {
 	now := s.now()
-	if d.LeaseUntil != nil && d.LeaseUntil.Sub(now) >= s.sendTimeout+s.writeTO {
+	if d.LeaseUntil != nil && d.LeaseUntil.Sub(now) >= s.sendTimeoutOf(d)+s.writeTO {
 		return nil
 	}
 	return s.store.RenewDelivery(ctx, d, now.Add(s.lease))
@@ -109,8 +111,12 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 // send makes one vendor call for a delivery this instance has claimed,
 // applies the outcome (errors drive behaviour: see the package's Delivery
 // semantics) and records it. A multi-token delivery refused for an invalid
-// token is split into one delivery per token, sent at once, so that the dead token is found and
-// disabled and the others still receive the push.
+// token is split, and its parts sent at once, so that the dead token is
+// found and disabled and the others still receive the push: when the
+// vendor named the tokens it refused (provider.Error.Failures), those are
+// disabled and the rest make one part; when it did not, the delivery is
+// split in two halves, and a half refused again is halved again, so that
+// one dead token among n costs about 2·log2(n) calls rather than n.
 //
 // The caller holds a slot of sem; send gives it back when the vendor call
 // returns.
@@ -131,8 +137,12 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 			s.log.LogAttrs(ctx, slog.LevelInfo, "tokens disabled", slog.Int64("delivery_id", d.ID), slog.Int64("devices", n))
 		}
 	}
-	if split {
-		parts := s.splitParts(d, now)
+	if split != nil {
+		groups := split.send
+		if len(split.refused) > 0 {
+			groups = append([][]string{split.refused}, groups...)
+		}
+		parts := s.splitParts(d, groups, now)
 		if serr := s.store.SplitDelivery(wctx, d, parts); serr != nil {
 			// The delivery stays claimed, and pending in the store, until
 			// its lease runs out; then it is sent again and split then.
@@ -143,9 +153,22 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 			o.Deferred = true
 			return []DeliveryOutcome{o}
 		}
-		s.log.LogAttrs(ctx, slog.LevelInfo, "delivery split per token after an invalid-token answer",
-			slog.Int64("delivery_id", d.ID), slog.Int("parts", len(parts)))
-		return s.sendWith(ctx, sem, msgOf, parts)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "delivery split after an invalid-token answer",
+			slog.Int64("delivery_id", d.ID), slog.Int("parts", len(parts)), slog.Int("tokens_refused", len(split.refused)))
+		if len(split.refused) == 0 {
+			return s.sendWith(ctx, sem, msgOf, parts)
+		}
+		// The tokens the vendor named keep their refusal in a part of
+		// their own, failed at once, so that the push's record lists every
+		// token once; the rest is sent again.
+		refused := parts[0]
+		refused.State, refused.Ret, refused.SentAt = registry.DeliveryFailed, registry.RetFail, &now
+		refused.ErrorKind, refused.ErrorCode, refused.Response = d.ErrorKind, d.ErrorCode, d.Response
+		if ferr := s.store.FinishDelivery(wctx, refused); ferr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "recording refused tokens failed", slog.Int64("delivery_id", refused.ID),
+				slog.String("error", ferr.Error()))
+		}
+		return append([]DeliveryOutcome{outcomeOf(refused, err)}, s.sendWith(ctx, sem, msgOf, parts[1:])...)
 	}
 	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
 		// The outcome is lost only for this instance: the delivery stays
@@ -165,9 +188,9 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	return []DeliveryOutcome{outcomeOf(d, err)}
 }
 
-// call makes the vendor call of d on its own clock: bounded by SendTimeout
-// and detached from ctx's cancellation (its values are kept). A caller that
-// hangs up, or a Scanner that is stopping, must not abort a call the vendor
+// call makes the vendor call of d on its own clock: bounded by its
+// provider's send timeout (sendTimeoutOf) and detached from ctx's
+// cancellation (its values are kept). A caller that hangs up, or a Scanner that is stopping, must not abort a call the vendor
 // may already be carrying out: the answer would be lost, the delivery sent
 // again, and the push shown twice. Stopping is decided
 // before a call starts (cannotSend), never during one.
@@ -181,21 +204,61 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	if err != nil {
 		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err}
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.sendTimeout)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.sendTimeoutOf(d))
 	defer cancel()
 	return p.Send(cctx, s.request(msgOf(d.PushMessageID), d))
 }
 
-// splitParts returns one claimed single-token delivery per token of d,
-// each with an idempotency key derived from d's.
-func (s *Service) splitParts(d *registry.Delivery, now time.Time) []*registry.Delivery {
+// splitParts returns one claimed delivery per group of tokens, each with
+// an idempotency key derived from d's.
+func (s *Service) splitParts(d *registry.Delivery, groups [][]string, now time.Time) []*registry.Delivery {
 	claim := newNonce()
-	parts := make([]*registry.Delivery, len(d.Tokens))
-	for i, tok := range d.Tokens {
-		parts[i] = s.newDelivery(d.Provider, d.Platform, 0, registry.AudienceTokens, []string{tok},
+	parts := make([]*registry.Delivery, len(groups))
+	for i, toks := range groups {
+		parts[i] = s.newDelivery(d.Provider, d.Platform, 0, registry.AudienceTokens, toks,
 			fmt.Sprintf("%s.%d", d.IdempotencyKey, i), claim, now, d.ExpireAt)
 	}
 	return parts
+}
+
+// splitPlan is how a delivery refused for an invalid token is split.
+type splitPlan struct {
+	// refused are the tokens the vendor named: they make one part,
+	// failed at once. Empty when the vendor named none.
+	refused []string
+	// send are the parts to send.
+	send [][]string
+}
+
+// splitRefused decides how a multi-token delivery refused for an invalid
+// token goes on. When the vendor named refused tokens of d (err's
+// provider.Error.Failures), it returns them to disable and the rest as the
+// one group to send again (none when every token was named). When it named
+// none, it returns d's tokens in two halves, each sent and, if refused
+// again, halved again.
+func splitRefused(d *registry.Delivery, err error) (disable []string, groups [][]string) {
+	named := map[string]bool{}
+	for _, f := range provider.FailuresOf(err) {
+		if f.Kind == provider.InvalidToken {
+			named[f.Token] = true
+		}
+	}
+	var rest []string
+	for _, t := range d.Tokens {
+		if named[t] {
+			disable = append(disable, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	if len(disable) == 0 {
+		half := (len(d.Tokens) + 1) / 2
+		return nil, [][]string{d.Tokens[:half:half], d.Tokens[half:]}
+	}
+	if len(rest) == 0 {
+		return disable, nil
+	}
+	return disable, [][]string{rest}
 }
 
 func outcomeOf(d *registry.Delivery, err error) DeliveryOutcome {
@@ -204,8 +267,8 @@ func outcomeOf(d *registry.Delivery, err error) DeliveryOutcome {
 }
 
 // applySend sets d's outcome fields from the vendor's answer. It returns
-// the tokens to disable, and whether d must be split per token.
-func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err error, now time.Time) (disable []string, split bool) {
+// the tokens to disable, and how d must be split (nil: it is not).
+func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err error, now time.Time) (disable []string, split *splitPlan) {
 	d.ErrorKind, d.ErrorCode = "", ""
 	if err == nil {
 		d.ReceiptID = registry.SanitizeText(rc.ID, maxShortBytes)
@@ -213,10 +276,10 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 		d.Ret = registry.RetSuccess
 		d.Response = registry.SanitizeText(string(rc.Raw), maxResponseBytes)
 		_, canPoll := s.providers[d.Provider].(provider.StatusQuerier)
-		if rc.Pollable && canPoll {
+		if rc.Pollable && canPoll && !s.capsOf(d).Polling.Disabled {
 			d.State = registry.DeliveryAccepted
 			d.VendorState = string(provider.StateQueued)
-			d.NextAttemptAt = now.Add(s.poll)
+			d.NextAttemptAt = now.Add(s.pollInterval(d))
 		} else {
 			d.State = registry.DeliveryDone
 			d.VendorState = string(provider.StateAccepted)
@@ -226,7 +289,7 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 				disable = append(disable, f.Token)
 			}
 		}
-		return disable, false
+		return disable, nil
 	}
 	kind := provider.KindOf(err)
 	d.ErrorKind = kind.String()
@@ -246,14 +309,20 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 		d.Ret = registry.RetFail
 		d.Response = registry.SanitizeText(fmt.Sprintf("%v after %d attempts: %v", errExhausted, d.Attempts, err), maxResponseBytes)
 	case kind == provider.InvalidToken && len(d.Tokens) > 1:
-		// The vendor did not say which token: find out one by one.
-		d.State = registry.DeliverySplit
-		return nil, true
+		disable, groups := splitRefused(d, err)
+		if len(groups) > 0 {
+			d.State = registry.DeliverySplit
+			return disable, &splitPlan{refused: disable, send: groups}
+		}
+		// The vendor named every token: none is left to send.
+		d.State = registry.DeliveryFailed
+		d.Ret = registry.RetFail
+		return disable, nil
 	default:
 		d.State = registry.DeliveryFailed
 		d.Ret = registry.RetFail
 		if kind == provider.InvalidToken && len(d.Tokens) == 1 {
-			return d.Tokens, false
+			return d.Tokens, nil
 		}
 	}
 	if d.State == registry.DeliveryPending && d.ExpireAt != nil && !d.NextAttemptAt.Before(*d.ExpireAt) {
@@ -266,7 +335,7 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 		d.Response = registry.SanitizeText(fmt.Sprintf("expired: the next try would come after the push's expiry at %s: %v",
 			d.ExpireAt.Format(time.RFC3339), err), maxResponseBytes)
 	}
-	return nil, false
+	return nil, nil
 }
 
 // request builds the vendor request of a delivery.
@@ -293,6 +362,14 @@ func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *prov
 	}
 	if d.ExpireAt != nil {
 		r.ExpireTime = *d.ExpireAt
+		// The vendor keeps a push at most its MaxTimeToLive from now: a
+		// longer expiry is clamped to that, here only (the stored
+		// expire_at stays the caller's).
+		if ttl := s.capsOf(d).MaxTimeToLive; ttl > 0 {
+			if limit := s.now().Add(ttl); r.ExpireTime.After(limit) {
+				r.ExpireTime = limit
+			}
+		}
 	}
 	if d.Audience == registry.AudienceBroadcast {
 		r.Audience = provider.Audience{Kind: provider.AudienceBroadcast}

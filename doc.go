@@ -41,6 +41,14 @@
 // after the parameters are checked, with the trimmed user_num the Service
 // stores or pushes to, for per-user decisions (403).
 //
+// Beside the brief's endpoints it serves two listings: GET
+// /api/v1.1/user/devices?user_num= ([Service.ListDevices]: a user's
+// devices, token state and masked token) and GET
+// /api/v1.1/query/push_messages ([Service.ListPushMessages]: a user's
+// pushes, newest first, by time range and status, paged by a cursor).
+// [HandlerConfig].Identify maps a request to its caller's user_num; every
+// endpoint then acts for that user only.
+//
 // # Delivery semantics
 //
 // Push writes the push message and its deliveries before any vendor call
@@ -56,7 +64,17 @@
 // and indeterminate failures are retried with exponential backoff and
 // jitter; rate and quota refusals are retried without spending an attempt;
 // invalid requests and credential errors fail at once; exhausted attempts
-// fail and stay recorded for operators.
+// fail and stay recorded for operators. A batch refused for an invalid
+// token is split: the tokens the vendor named are disabled and the rest
+// sent again, or, when it named none, the batch is halved until the dead
+// token is alone.
+//
+// The Service follows what each provider declares in its
+// provider.Capabilities rather than one rule for all vendors: how long a
+// Send may take (its calls and timeout), how often and how long its
+// receipts are polled, and the longest it keeps a push (the expiry sent to
+// it is clamped to that from the moment of each send). See
+// docs/providers-contract.md.
 //
 // # Errors
 //

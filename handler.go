@@ -11,17 +11,21 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
 
-// The product brief's endpoints.
+// The product brief's endpoints, and the listings of a user's devices and
+// pushes.
 const (
 	PathDevice      = "/api/v1.1/app/device"
 	PathPushMessage = "/api/v1.1/user/push_message"
 	PathQueryPush   = "/api/v1.1/query/push_message"
 	PathLogout      = "/api/v1.1/user/logout"
+	PathUserDevices = "/api/v1.1/user/devices"
+	PathQueryPushes = "/api/v1.1/query/push_messages"
 )
 
 // Action names what a request wants to do, for the Authorizer.
@@ -33,6 +37,8 @@ const (
 	ActionPush           Action = "push"
 	ActionQueryPush      Action = "query_push"
 	ActionLogout         Action = "logout"
+	ActionListDevices    Action = "list_devices"
+	ActionListPushes     Action = "list_pushes"
 )
 
 // ErrUnauthenticated is returned by an Authorizer when the request carries
@@ -40,9 +46,11 @@ const (
 // answers 403.
 var ErrUnauthenticated = errors.New("push: unauthenticated")
 
-// Authorizer decides whether r may perform action for userNum (empty for
-// ActionQueryPush, which names a push message instead). userNum is the
-// user_num as the Service stores and pushes to it: trimmed of white space.
+// Authorizer decides whether r may perform action for userNum. userNum is
+// the user_num as the Service stores and pushes to it: trimmed of white
+// space. It is empty for ActionQueryPush, which names a push message
+// instead, unless Identify identified the caller (then it is the caller),
+// and for an ActionListPushes without a user_num, which lists every push.
 // Return nil to allow.
 type Authorizer func(r *http.Request, action Action, userNum string) error
 
@@ -63,17 +71,44 @@ type HandlerConfig struct {
 	// hosts exposing the API beyond a trusted network must set it (or
 	// Authenticate).
 	Authorize Authorizer
+	// Identify, when set, maps a request to its caller's user_num, from a
+	// bearer token or a session. It is called for every endpoint after
+	// Authenticate and the method check, before any of the body is read.
+	//
+	// (userNum, true, nil) means the caller is that user, and every
+	// endpoint then acts for that user only: a user_num the request leaves
+	// out is the caller's; a user_num (or a user_nums entry of
+	// push_message) naming anybody else answers 403 "forbidden" with
+	// nothing written or sent; query/push_message answers 404 "not_found"
+	// for a push that was not addressed to the caller, as for an unknown
+	// one, so that its existence is not revealed; the listings list the
+	// caller's devices and pushes only. Authorize is still called, with
+	// the caller's user_num.
+	//
+	// ("", false, nil) means the request identifies no user: a backend
+	// that may act for every user. The endpoints then behave as without
+	// Identify, and Authorize alone decides; return it only for such
+	// callers. An error, or ok with a blank userNum, answers 401
+	// "unauthenticated", and the error's text is not sent. Default: no
+	// request identifies a user.
+	Identify func(r *http.Request) (userNum string, ok bool, err error)
 	// MaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 	// Logger receives a line per failed request. Default: the Service's.
 	Logger *slog.Logger
 }
 
-// Handler serves the product brief's four endpoints. Mount it whole (it routes by
-// path) or mount its methods one by one on any router.
+// Handler serves the product brief's four endpoints and the two listings:
+// GET /api/v1.1/user/devices?user_num= (ListDevices) and GET
+// /api/v1.1/query/push_messages?user_num=&since=&until=&status=&after=&limit=
+// (ListPushes). Mount it whole (it routes by path) or mount its methods one
+// by one on any router. Every endpoint runs Authenticate, then Identify,
+// then reads and checks its parameters, then asks Authorize, before it
+// acts; see HandlerConfig.Identify for what an identified caller may do.
 type Handler struct {
 	svc    *Service
 	authn  func(*http.Request) error
+	ident  func(*http.Request) (string, bool, error)
 	auth   Authorizer
 	limit  int64
 	log    *slog.Logger
@@ -88,7 +123,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.MaxBodyBytes < 0 {
 		return nil, invalid("max_body_bytes", "must not be negative")
 	}
-	h := &Handler{svc: cfg.Service, authn: cfg.Authenticate, auth: cfg.Authorize, limit: cfg.MaxBodyBytes, log: cfg.Logger}
+	h := &Handler{svc: cfg.Service, authn: cfg.Authenticate, ident: cfg.Identify, auth: cfg.Authorize, limit: cfg.MaxBodyBytes, log: cfg.Logger}
 	if h.limit == 0 {
 		h.limit = 1 << 20
 	}
@@ -100,11 +135,13 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		PathPushMessage: h.PushMessage,
 		PathQueryPush:   h.QueryPushMessage,
 		PathLogout:      h.Logout,
+		PathUserDevices: h.ListDevices,
+		PathQueryPushes: h.ListPushes,
 	}
 	return h, nil
 }
 
-// ServeHTTP routes the product brief's four paths by exact match. Any other path is
+// ServeHTTP routes the six paths by exact match. Any other path is
 // answered 404 with the error code "not_found" (401 first when Authenticate
 // refuses the request).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -128,10 +165,14 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	user, ok := h.own(w, p, p.trimmed("user_num"))
+	if !ok {
+		return
+	}
 	// Trimmed as RegisterDevice stores them, so that the Authorizer sees the
 	// user_num that is stored.
 	d := Device{
-		UserNum: p.trimmed("user_num"), UUID: p.trimmed("uuid"), PushToken: p.trimmed("push_token"),
+		UserNum: user, UUID: p.trimmed("uuid"), PushToken: p.trimmed("push_token"),
 		PushPlatform: p.trimmed("push_platform"), Name: p.trimmed("name"), Platform: p.trimmed("platform"),
 		OS: p.trimmed("os"), OSVersion: p.trimmed("os_version"),
 	}
@@ -171,8 +212,21 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	named := append([]string{p.str("user_num")}, list...)
+	if p.identified {
+		// The caller pushes to itself only; naming nobody names it.
+		for _, u := range named {
+			if u = strings.TrimSpace(u); u == "" {
+				continue
+			}
+			if _, ok := h.own(w, p, u); !ok {
+				return
+			}
+		}
+		named = []string{p.caller}
+	}
 	// Push trims user_nums too: authorize exactly the users it will reach.
-	users, err := normalizeUsers(append([]string{p.str("user_num")}, list...))
+	users, err := normalizeUsers(named)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -227,10 +281,15 @@ func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if !h.allow(w, r, ActionQueryPush, "") {
+	if !h.allow(w, r, ActionQueryPush, p.caller) {
 		return
 	}
-	st, err := h.svc.PushStatus(r.Context(), id)
+	var st Status
+	if p.identified {
+		st, err = h.svc.PushStatusFor(r.Context(), p.caller, id)
+	} else {
+		st, err = h.svc.PushStatus(r.Context(), id)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -251,7 +310,10 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	user := p.trimmed("user_num")
+	user, ok := h.own(w, p, p.trimmed("user_num"))
+	if !ok {
+		return
+	}
 	if user == "" {
 		h.fail(w, r, invalid("user_num", "is required"))
 		return
@@ -269,6 +331,120 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": "successfully"})
+}
+
+// ListDevices serves GET /api/v1.1/user/devices?user_num=: every device
+// the user has logged in on, active or not, as Service.ListDevices reports
+// them (tokens masked), in {"user_num": …, "devices": […]}. user_num is
+// required unless Identify identified the caller.
+func (h *Handler) ListDevices(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.params(w, r, http.MethodGet)
+	if !ok {
+		return
+	}
+	user, ok := h.own(w, p, p.trimmed("user_num"))
+	if !ok {
+		return
+	}
+	if user == "" {
+		h.fail(w, r, invalid("user_num", "is required"))
+		return
+	}
+	if !h.allow(w, r, ActionListDevices, user) {
+		return
+	}
+	devices, err := h.svc.ListDevices(r.Context(), user)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user_num": user, "devices": devices})
+}
+
+// ListPushes serves GET
+// /api/v1.1/query/push_messages?user_num=&since=&until=&status=&after=&limit=:
+// one page of pushes, newest first, as Service.ListPushMessages lists
+// them, in {"push_messages": […], "next": …}; pass next as after for the
+// following page (no next: the last page). since and until are RFC 3339
+// times or Unix seconds; status is pending, success, partial or failed;
+// limit is 1..200 (default 50). Without user_num every push is listed
+// (the Authorizer is asked with an empty user) unless Identify
+// identified the caller, whose pushes alone are listed.
+func (h *Handler) ListPushes(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.params(w, r, http.MethodGet)
+	if !ok {
+		return
+	}
+	user, ok := h.own(w, p, p.trimmed("user_num"))
+	if !ok {
+		return
+	}
+	f := PushMessageFilter{UserNum: user, Status: p.trimmed("status"), After: p.trimmed("after")}
+	var err error
+	if f.Since, err = p.time("since"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if f.Until, err = p.time("until"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if v := p.trimmed("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > MaxPushMessagesLimit {
+			h.fail(w, r, invalid("limit", "must be an integer in 1..%d, got %q", MaxPushMessagesLimit, registry.Clip(v, 32)))
+			return
+		}
+		f.Limit = n
+	}
+	// The filter is checked whole before the Authorizer is asked, as the
+	// other endpoints check their parameters first.
+	if _, _, err := filterQuery(f); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !h.allow(w, r, ActionListPushes, user) {
+		return
+	}
+	page, err := h.svc.ListPushMessages(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// own returns the user_num a request acts for: user as sent, unless
+// Identify identified the caller; then the caller's when user is empty,
+// and otherwise user only if it is the caller's: another user answers 403.
+func (h *Handler) own(w http.ResponseWriter, p params, user string) (string, bool) {
+	switch {
+	case !p.identified:
+		return user, true
+	case user == "":
+		return p.caller, true
+	case user != p.caller:
+		writeError(w, http.StatusForbidden, "forbidden", "user_num names another user than the caller")
+		return "", false
+	}
+	return user, true
+}
+
+// identify runs the Identify hook, answering 401 itself when it fails.
+func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (string, bool, bool) {
+	if h.ident == nil {
+		return "", false, true
+	}
+	user, ok, err := h.ident(r)
+	user = strings.TrimSpace(user)
+	if err != nil || (ok && user == "") {
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid credentials")
+		return "", false, false
+	}
+	if !ok {
+		return "", false, true
+	}
+	return user, true, true
 }
 
 func (h *Handler) allow(w http.ResponseWriter, r *http.Request, a Action, user string) bool {
@@ -337,6 +513,17 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) 
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+method)
 		return params{}, false
 	}
+	caller, identified, ok := h.identify(w, r)
+	if !ok {
+		return params{}, false
+	}
+	p, ok := h.read(w, r, method)
+	p.caller, p.identified = caller, identified
+	return p, ok
+}
+
+// read reads the parameters of a request whose method is method.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (params, bool) {
 	if method == http.MethodGet {
 		return formParams(r.URL.Query()), true
 	}
@@ -392,10 +579,13 @@ func isTooLarge(err error) bool {
 	return errors.As(err, &mb)
 }
 
-// params is a request's parameters, from a JSON object or a form/query.
+// params is a request's parameters, from a JSON object or a form/query,
+// and the caller Identify identified, if any.
 type params struct {
-	json map[string]json.RawMessage
-	form url.Values
+	json       map[string]json.RawMessage
+	form       url.Values
+	caller     string
+	identified bool
 }
 
 func jsonParams(m map[string]json.RawMessage) params { return params{json: m} }
@@ -460,6 +650,22 @@ func (p params) id(name string) (int64, error) {
 		return 0, invalid(name, "must be a positive integer, got %q", registry.Clip(v, 32))
 	}
 	return n, nil
+}
+
+// time returns an optional time parameter: an RFC 3339 time, or Unix
+// seconds.
+func (p params) time(name string) (time.Time, error) {
+	v := p.trimmed(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && n < 1<<35 {
+		return time.Unix(n, 0), nil
+	}
+	return time.Time{}, invalid(name, "must be an RFC 3339 time (2030-06-15T08:00:00+08:00) or Unix seconds, got %q", registry.Clip(v, 40))
 }
 
 // list returns a list of strings sent as a JSON array, or in a form as

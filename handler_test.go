@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -534,4 +535,130 @@ func TestHandlerAuthorizerSeesStoredUserNum(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, "u2 was stored trimmed: %v", r.body)
 	assert.Equal(t, []string{"register_device:u2", "push:u2"}, seen)
 	assert.Equal(t, 1, f.mock.Calls(), "admin received nothing")
+}
+
+// TestHandlerListDevices: GET user/devices answers every device of the
+// user with its token state and a masked token, never the token.
+func TestHandlerListDevices(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "phone", "ios", longToken)
+	f.register(t, "u1", "pad", "android", "pad"+longToken)
+	f.register(t, "u2", "pad", "android", "pad"+longToken)
+
+	req := httptest.NewRequest(http.MethodGet, push.PathUserDevices+"?user_num=u1", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.NotContains(t, rec.Body.String(), longToken, "no full token in the answer")
+	var body struct {
+		UserNum string           `json:"user_num"`
+		Devices []map[string]any `json:"devices"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	assert.Equal(t, "u1", body.UserNum)
+	require.Len(t, body.Devices, 2)
+	d := body.Devices[0]
+	assert.Equal(t, "phone", d["device_uuid"])
+	assert.Equal(t, "ios", d["platform"])
+	assert.Equal(t, "umeng", d["push_platform"])
+	assert.Equal(t, "enabled", d["token_state"])
+	assert.Equal(t, "AqX9…GHIJ", d["push_token"])
+	assert.Equal(t, true, d["active"])
+	assert.NotNil(t, d["user_device_id"])
+	assert.NotNil(t, d["linked_at"])
+	assert.Equal(t, false, body.Devices[1]["active"], "the pad moved to u2")
+
+	for _, c := range []struct {
+		name, method, target string
+		status               int
+		code                 string
+	}{
+		{"no user_num", http.MethodGet, push.PathUserDevices, 400, "invalid_user_num"},
+		{"blank user_num", http.MethodGet, push.PathUserDevices + "?user_num=%20", 400, "invalid_user_num"},
+		{"long user_num", http.MethodGet, push.PathUserDevices + "?user_num=" + strings.Repeat("u", 256), 400, "invalid_user_num"},
+		{"POST", http.MethodPost, push.PathUserDevices + "?user_num=u1", 405, "method_not_allowed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := do(t, h, c.method, c.target, "", "")
+			assert.Equal(t, c.status, r.status, r.body)
+			assert.Equal(t, c.code, r.errCode())
+		})
+	}
+	r := do(t, h, http.MethodGet, push.PathUserDevices+"?user_num=nobody", "", "")
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, []any{}, r.body["devices"], "an unknown user has an empty list, not null")
+}
+
+// TestHandlerListPushes: GET query/push_messages pages through a user's
+// pushes newest first with next/after, filters by since, until and
+// status, and refuses bad parameters with 400 naming the field.
+func TestHandlerListPushes(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "d1", "android", "t1")
+	start := f.clk.Now()
+	var ids []float64
+	for i := range 3 {
+		r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": fmt.Sprint("t", i), "content": "c"})
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		ids = append(ids, r.body["push_message_id"].(float64))
+		f.clk.Advance(time.Hour)
+	}
+
+	var got []float64
+	target := push.PathQueryPushes + "?user_num=u1&limit=2"
+	for range 5 {
+		r := do(t, h, http.MethodGet, target, "", "")
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		for _, m := range r.body["push_messages"].([]any) {
+			msg := m.(map[string]any)
+			got = append(got, msg["push_message_id"].(float64))
+			assert.Equal(t, "success", msg["status"])
+			assert.Equal(t, "accepted", msg["android_status"])
+			assert.NotContains(t, msg, "android_device_tokens", "no tokens")
+		}
+		next, _ := r.body["next"].(string)
+		if next == "" {
+			break
+		}
+		target = push.PathQueryPushes + "?user_num=u1&limit=2&after=" + url.QueryEscape(next)
+	}
+	assert.Equal(t, []float64{ids[2], ids[1], ids[0]}, got)
+
+	since := start.Add(time.Hour)
+	for _, q := range []string{
+		"since=" + url.QueryEscape(since.Format(time.RFC3339)),
+		"since=" + fmt.Sprint(since.Unix()),
+		"since=" + url.QueryEscape(since.In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339)),
+	} {
+		r := do(t, h, http.MethodGet, push.PathQueryPushes+"?user_num=u1&"+q, "", "")
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		assert.Len(t, r.body["push_messages"], 2, q)
+	}
+	r := do(t, h, http.MethodGet, push.PathQueryPushes+"?until="+url.QueryEscape(since.Format(time.RFC3339))+"&status=success", "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Len(t, r.body["push_messages"], 1, "until is exclusive; no user_num lists every push")
+	r = do(t, h, http.MethodGet, push.PathQueryPushes+"?status=failed", "", "")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, []any{}, r.body["push_messages"])
+
+	for _, c := range []struct{ query, code string }{
+		{"since=yesterday", "invalid_since"},
+		{"since=2030-06-15", "invalid_since"},
+		{"until=-5", "invalid_until"},
+		{"since=100&until=50", "invalid_until"},
+		{"status=done", "invalid_status"},
+		{"after=not-a-cursor", "invalid_after"},
+		{"limit=0", "invalid_limit"},
+		{"limit=201", "invalid_limit"},
+		{"limit=ten", "invalid_limit"},
+		{"user_num=" + strings.Repeat("u", 256), "invalid_user_num"},
+	} {
+		t.Run(c.query, func(t *testing.T) {
+			r := do(t, h, http.MethodGet, push.PathQueryPushes+"?"+c.query, "", "")
+			assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+			assert.Equal(t, c.code, r.errCode())
+		})
+	}
+	r = do(t, h, http.MethodPost, push.PathQueryPushes, "application/json", "{}")
+	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
 }

@@ -37,22 +37,30 @@ type Config struct {
 	// Retry decides when failed sends are retried.
 	Retry RetryPolicy
 	// Lease is how long a send or poll claim lasts before another instance
-	// may take the delivery over. It must exceed SendTimeout plus
-	// WriteTimeout. Default 2 minutes.
+	// may take the delivery over. It must exceed the longest send timeout
+	// of a provider (see SendTimeout) plus WriteTimeout. Default 2
+	// minutes, or that sum plus a minute when it is longer.
 	Lease time.Duration
-	// SendTimeout bounds each provider Send (its ctx gets this deadline).
-	// A claimed delivery is sent only while at least SendTimeout plus
-	// WriteTimeout of its lease remains; otherwise its claim is released
-	// for the next pass, so that no other instance can take it over while
-	// the call is in flight. Default 1 minute, Umeng's own HTTP timeout;
-	// with umeng.StrategyFilecast (upload, then send) use 2 minutes and a
-	// Lease of at least 3.
+	// SendTimeout bounds each vendor call of a provider that declares no
+	// SendTimeout of its own (provider.Capabilities.SendTimeout): a Send
+	// of such a provider gets CallsPerSend times it. A provider that
+	// declares one (umeng, jpush and getui do, from their own Timeout and
+	// number of calls: getui's auth, create and send) is bounded by its
+	// declaration. A claimed delivery is sent only while at least its
+	// provider's send timeout plus WriteTimeout of its lease remains;
+	// otherwise the lease is renewed first, so that no other instance can
+	// take the delivery over while the call is in flight. Default 1 minute,
+	// Umeng's own HTTP timeout.
 	SendTimeout time.Duration
-	// PollInterval is the wait between status polls of a pollable receipt.
-	// Default 1 minute.
+	// PollInterval is the wait between status polls of a pollable receipt,
+	// for providers that declare no Polling.Interval of their own
+	// (provider.Capabilities.Polling). Default 1 minute.
 	PollInterval time.Duration
 	// Expiry is how long the vendor keeps trying a push, and how long it is
-	// polled; Umeng allows at most 7 days. Default 72 hours.
+	// polled. Each provider gets at most its own maximum
+	// (provider.Capabilities.MaxTimeToLive: Umeng 7 days, JPush 10,
+	// Getui 3) from the moment of the send; the push's stored expire_at
+	// stays what the caller asked. Default 72 hours.
 	Expiry time.Duration
 	// SendConcurrency bounds the vendor calls one Push makes at once.
 	// Default 4.
@@ -66,9 +74,14 @@ type Config struct {
 // Service is the facade of the library: it registers devices, pushes to
 // users and records every push. It is safe for concurrent use.
 type Service struct {
-	store       registry.Store
-	providers   map[string]provider.Provider
-	served      map[target]bool // (provider, platform) pairs a provider serves
+	store     registry.Store
+	providers map[string]provider.Provider
+	served    map[target]bool // (provider, platform) pairs a provider serves
+	// caps holds each served pair's Capabilities, read once by New, and
+	// timeouts each pair's send timeout (see Config.SendTimeout).
+	caps        map[target]provider.Capabilities
+	timeouts    map[target]time.Duration
+	maxTimeout  time.Duration // the longest of timeouts
 	names       []string
 	def         string
 	log         *slog.Logger
@@ -94,6 +107,8 @@ func New(cfg Config) (*Service, error) {
 		store:       cfg.Store,
 		providers:   make(map[string]provider.Provider, len(cfg.Providers)),
 		served:      map[target]bool{},
+		caps:        map[target]provider.Capabilities{},
+		timeouts:    map[target]time.Duration{},
 		log:         cfg.Logger,
 		now:         cfg.Now,
 		retry:       cfg.Retry,
@@ -117,10 +132,16 @@ func New(cfg Config) (*Service, error) {
 		}
 		served := false
 		for _, pl := range provider.Platforms() {
-			if p.Capabilities(pl).MaxTokens > 0 {
-				s.served[target{name, string(pl)}] = true
-				served = true
+			c := p.Capabilities(pl)
+			if c.MaxTokens <= 0 {
+				continue
 			}
+			if err := c.Validate(); err != nil {
+				return nil, invalid("providers", "provider %q declares Capabilities(%s).%v", name, pl, err)
+			}
+			s.served[target{name, string(pl)}] = true
+			s.caps[target{name, string(pl)}] = c
+			served = true
 		}
 		if !served {
 			return nil, invalid("providers", "provider %q serves no platform (MaxTokens <= 0 for %v)", name, provider.Platforms())
@@ -148,7 +169,6 @@ func New(cfg Config) (*Service, error) {
 		v    *time.Duration
 		def  time.Duration
 	}{
-		{"lease", &s.lease, 2 * time.Minute},
 		{"send_timeout", &s.sendTimeout, time.Minute},
 		{"poll_interval", &s.poll, time.Minute},
 		{"expiry", &s.expiry, 72 * time.Hour},
@@ -161,8 +181,32 @@ func New(cfg Config) (*Service, error) {
 			*d.v = d.def
 		}
 	}
-	if s.sendTimeout+s.writeTO >= s.lease {
-		return nil, invalid("lease", "%v must be longer than send_timeout %v plus write_timeout %v", s.lease, s.sendTimeout, s.writeTO)
+	// The longest send timeout of a provider, and whether that provider
+	// declares it (rather than taking it from send_timeout).
+	longest, declared := "", false
+	for g, c := range s.caps {
+		to, own := c.SendTimeout, c.SendTimeout > 0
+		if !own {
+			to = time.Duration(c.Calls()) * s.sendTimeout
+		}
+		s.timeouts[g] = to
+		if to > s.maxTimeout || to == s.maxTimeout && g.provider < longest {
+			s.maxTimeout, longest, declared = to, g.provider, own
+		}
+	}
+	if s.lease < 0 {
+		return nil, invalid("lease", "must not be negative")
+	}
+	if s.lease == 0 {
+		s.lease = max(2*time.Minute, s.maxTimeout+s.writeTO+time.Minute)
+	}
+	if s.maxTimeout+s.writeTO >= s.lease {
+		if !declared {
+			return nil, invalid("lease", "%v must be longer than provider %q's send timeout %v (from send_timeout) plus write_timeout %v",
+				s.lease, longest, s.maxTimeout, s.writeTO)
+		}
+		return nil, invalid("lease", "%v must be longer than provider %q's declared send timeout %v plus write_timeout %v",
+			s.lease, longest, s.maxTimeout, s.writeTO)
 	}
 	if s.conc < 0 {
 		return nil, invalid("send_concurrency", "must not be negative")
@@ -186,12 +230,28 @@ func (s *Service) Store() registry.Store { return s.store }
 func (s *Service) Now() time.Time { return s.now() }
 
 // DrainTimeout is how long the work started before a shutdown may go on
-// after it: a vendor call in flight (SendTimeout) and the recording of its
-// outcome (WriteTimeout). Neither is cut short by the caller's
+// after it: a Send in flight (the longest send timeout of the providers;
+// see Config.SendTimeout) and the recording of its outcome
+// (WriteTimeout). Neither is cut short by the caller's
 // cancellation, so a host that waits this long (plus a margin for its own
 // store round trips) after cancelling its requests and its Scanner loses
 // no outcome.
-func (s *Service) DrainTimeout() time.Duration { return s.sendTimeout + s.writeTO }
+func (s *Service) DrainTimeout() time.Duration { return s.maxTimeout + s.writeTO }
+
+// sendTimeoutOf is how long a Send of d may take: its provider's declared
+// SendTimeout, or CallsPerSend times Config.SendTimeout.
+func (s *Service) sendTimeoutOf(d *registry.Delivery) time.Duration {
+	if to, ok := s.timeouts[target{d.Provider, d.Platform}]; ok {
+		return to
+	}
+	return s.sendTimeout
+}
+
+// capsOf returns the Capabilities New read for d's provider and platform;
+// the zero Capabilities when no configured provider serves them.
+func (s *Service) capsOf(d *registry.Delivery) provider.Capabilities {
+	return s.caps[target{d.Provider, d.Platform}]
+}
 
 // Provider returns the provider named name, or ErrUnknownProvider.
 func (s *Service) Provider(name string) (provider.Provider, error) {

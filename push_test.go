@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -584,7 +585,7 @@ func TestPushRenewsTheLeaseOfEachCall(t *testing.T) {
 	assert.Equal(t, registry.RetSuccess, st.IOS.Ret)
 }
 
-func TestInvalidTokenInAChunkIsFoundOneByOne(t *testing.T) {
+func TestInvalidTokenInAChunkIsFoundByHalving(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	for i := range 3 {
@@ -600,18 +601,24 @@ func TestInvalidTokenInAChunkIsFoundOneByOne(t *testing.T) {
 	})
 	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u0", "u1", "u2"}, Title: "t", Content: "c"})
 	require.NoError(t, err)
-	require.Len(t, res.Deliveries, 3, "the chunk of 3 became 3 single-token deliveries")
+	// [tok0 tok1 tok2] refused → [tok0 tok1] refused, [tok2] accepted →
+	// [tok0] accepted, [tok1] refused: three deliveries in the end.
+	require.Len(t, res.Deliveries, 3, "the chunk of 3 became [tok0], [tok1] and [tok2]")
 	assert.Equal(t, 2, res.Accepted())
 	assert.Equal(t, 1, res.Failed())
 	reqs := f.mock.Requests()
-	require.Len(t, reqs, 4)
+	require.Len(t, reqs, 5, "the chunk, its two halves, and the halves of the refused half")
+	var sizes []int
 	for _, r := range reqs[1:] {
-		assert.Len(t, r.Audience.Tokens, 1)
-		assert.Regexp(t, `^`+regexp.QuoteMeta(reqs[0].IdempotencyKey)+`\.\d$`, r.IdempotencyKey, "keys derive from the chunk's")
+		sizes = append(sizes, len(r.Audience.Tokens))
+		assert.Regexp(t, `^`+regexp.QuoteMeta(reqs[0].IdempotencyKey)+`(\.\d)+$`, r.IdempotencyKey, "keys derive from the chunk's")
 	}
+	assert.ElementsMatch(t, []int{2, 1, 1, 1}, sizes)
 	st, err := f.svc.PushStatus(ctx, res.PushMessageID)
 	require.NoError(t, err)
-	assert.Equal(t, "tok0,tok1,tok2", st.Android.DeviceTokens, "each token listed once")
+	// Listed in the order of the deliveries: the parts of a later split
+	// come after those of an earlier one.
+	assert.ElementsMatch(t, []string{"tok0", "tok1", "tok2"}, strings.Split(st.Android.DeviceTokens, ","), "each token listed once")
 	assert.Equal(t, registry.RetPartial, st.Android.Ret)
 	targets, err := f.store.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"u0", "u1", "u2"}})
 	require.NoError(t, err)

@@ -169,6 +169,7 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	msg := &registry.PushMessage{
 		Title: m.Title, Content: m.Content, Extra: extra, PushType: registry.PushTypeUsers,
 		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(now, m.ExpireAt), Class: string(m.Class), Overrides: overrides,
+		UserNums: users,
 	}
 	nonce := newNonce()
 	claim := newNonce()

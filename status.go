@@ -77,9 +77,16 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 
 // PollReceipts claims up to limit accepted, pollable deliveries that are
 // due for a status poll, asks their providers, and records the state:
-// final states end polling; polling also ends at the push's expiry. It
-// returns how many it claimed; those left when ctx ends are polled again
-// once their lease runs out.
+// final states end polling. Polling follows each provider's declared
+// policy (provider.Capabilities.Polling): its Interval between polls
+// (Config.PollInterval when it declares none), and it ends at the earliest
+// of the push's expiry, the send time plus the provider's MaxTimeToLive
+// (the vendor delivers nothing after either: the delivery is done,
+// expired) and the send time plus its Horizon (done, with the last state
+// and counts the vendor reported). A provider that declares polling
+// Disabled is not asked: its deliveries are done, accepted. It returns
+// how many it claimed; those left when ctx ends are polled again once
+// their lease runs out.
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
 	if err != nil {
@@ -99,14 +106,20 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 	p, err := s.Provider(d.Provider)
 	if err == nil {
 		q, ok := p.(provider.StatusQuerier)
-		if !ok {
+		switch {
+		case !ok:
 			err = fmt.Errorf("push: provider %q cannot poll", d.Provider)
-		} else {
+		case s.capsOf(d).Polling.Disabled:
+			// Accepted before its provider declared polling disabled: it
+			// ends as it would have at the send, without a call.
+			st = &provider.Status{ID: d.ReceiptID, State: provider.StateAccepted}
+		default:
 			st, err = q.Status(ctx, provider.Platform(d.Platform), d.ReceiptID)
 		}
 	}
 	now := s.now()
-	expired := d.ExpireAt != nil && !now.Before(*d.ExpireAt)
+	stop, expires := s.pollStop(d)
+	expired := !stop.IsZero() && !now.Before(stop)
 	var wait time.Duration // how long the vendor asked us to wait
 	switch {
 	case err == nil:
@@ -131,11 +144,19 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 		}
 	}
 	if d.State == registry.DeliveryAccepted {
-		if expired {
+		switch {
+		case expired && expires:
 			d.State = registry.DeliveryDone
 			d.VendorState = string(provider.StateExpired)
-		} else {
-			d.NextAttemptAt = now.Add(max(s.poll, wait))
+		case expired:
+			// The horizon: the vendor may still count, but polling ends
+			// with the last state and counts it reported.
+			d.State = registry.DeliveryDone
+		default:
+			d.NextAttemptAt = now.Add(max(s.pollInterval(d), wait))
+			if !stop.IsZero() && d.NextAttemptAt.After(stop) {
+				d.NextAttemptAt = stop // the last poll comes when polling ends
+			}
 		}
 	}
 	wctx, cancel := s.writeCtx(ctx)
@@ -147,6 +168,40 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 	}
 	s.log.LogAttrs(ctx, slog.LevelDebug, "receipt polled", slog.Int64("delivery_id", d.ID),
 		slog.String("vendor_state", d.VendorState), slog.String("state", string(d.State)))
+}
+
+// pollInterval is the wait between polls of d: its provider's
+// Polling.Interval, or Config.PollInterval.
+func (s *Service) pollInterval(d *registry.Delivery) time.Duration {
+	if iv := s.capsOf(d).Polling.Interval; iv > 0 {
+		return iv
+	}
+	return s.poll
+}
+
+// pollStop returns when polling d ends (zero: never, for lack of an
+// expiry and a send time), and whether it ends because the push expires
+// there (the caller's expiry, or the provider's MaxTimeToLive after the
+// send) rather than at the provider's Polling.Horizon.
+func (s *Service) pollStop(d *registry.Delivery) (stop time.Time, expires bool) {
+	earlier := func(t time.Time, exp bool) {
+		if stop.IsZero() || t.Before(stop) || t.Equal(stop) && exp {
+			stop, expires = t, exp
+		}
+	}
+	if d.ExpireAt != nil {
+		earlier(*d.ExpireAt, true)
+	}
+	c := s.capsOf(d)
+	if d.SentAt != nil {
+		if c.MaxTimeToLive > 0 {
+			earlier(d.SentAt.Add(c.MaxTimeToLive), true)
+		}
+		if c.Polling.Horizon > 0 {
+			earlier(d.SentAt.Add(c.Polling.Horizon), false)
+		}
+	}
+	return stop, expires
 }
 
 // Receipts are the receipt counts of a push per platform, summed over its

@@ -40,6 +40,24 @@ const (
 	// MaxTimeToLive is the longest settings.ttl Getui accepts: three days.
 	// Longer ExpireTimes are clamped to it.
 	MaxTimeToLive = 3 * 24 * time.Hour
+	// CallsPerSend is the most calls one Send makes: auth, task creation,
+	// a second auth after a 10001, and the delivering call.
+	CallsPerSend = 4
+)
+
+// Polling of Getui receipts (Capabilities.Polling). Getui's task report
+// gives counts, never a final state, and is readable for 90 days (RestAPI
+// v2, "Statistics API"), so polling is a choice of cost: every
+// PollInterval, for PollHorizon after the send (or until the push expires,
+// if sooner; Getui keeps a push at most MaxTimeToLive).
+const (
+	// PollInterval is the wait between two polls of a task: counts grow as
+	// devices come online and would barely move in a minute.
+	PollInterval = 10 * time.Minute
+	// PollHorizon is how long after the send a task is polled: the day in
+	// which Getui reaches the devices that come online; later counts stay
+	// readable in Getui's console and report API.
+	PollHorizon = 24 * time.Hour
 )
 
 // Client is a Getui RestAPI v2 client. It implements provider.Provider,
@@ -123,6 +141,12 @@ func (c *Client) Name() string { return Name }
 // MaxPayloadBytes of transmission or payload, and token, broadcast, alias
 // and filter (tags) audiences. Getui has no file audience. An unknown
 // platform gets the zero Capabilities.
+//
+// It also declares: up to CallsPerSend calls per Send, each bounded by
+// Config.Timeout, so SendTimeout is four times Timeout; at most
+// MaxTimeToLive (three days) of settings.ttl; task receipts polled every
+// PollInterval for PollHorizon; aliases without a type; and per-token
+// failures (TokenFailures), since list pushes answer a status per cid.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	if !p.Valid() {
 		return provider.Capabilities{}
@@ -136,6 +160,11 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 			provider.AudienceAliases,
 			provider.AudienceFilter,
 		},
+		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon},
+		TokenFailures: true,
+		CallsPerSend:  CallsPerSend,
+		SendTimeout:   CallsPerSend * c.timeout,
+		MaxTimeToLive: MaxTimeToLive,
 	}
 }
 

@@ -177,3 +177,31 @@ func TestSecretsNeverShow(t *testing.T) {
 	assert.Contains(t, text, "REDACTED", "echoed secrets are replaced")
 	assert.Contains(t, text, testAppKey, "the app key is not a secret")
 }
+
+// TestCapabilities: what Send accepts, and the declarations a caller
+// needs to bound, poll and clean up after a Getui send.
+func TestCapabilities(t *testing.T) {
+	for _, timeout := range []time.Duration{0, 10 * time.Second} {
+		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), Timeout: timeout})
+		require.NoError(t, err)
+		per := DefaultTimeout
+		if timeout > 0 {
+			per = timeout
+		}
+		for _, p := range provider.Platforms() {
+			caps := c.Capabilities(p)
+			assert.Equal(t, 200, caps.MaxTokens)
+			assert.Equal(t, 3072, caps.MaxPayloadBytes)
+			assert.Equal(t, []provider.AudienceKind{provider.AudienceTokens, provider.AudienceBroadcast,
+				provider.AudienceAliases, provider.AudienceFilter}, caps.Audiences)
+			assert.Equal(t, 4, caps.CallsPerSend, "auth, create, auth again after 10001, send")
+			assert.Equal(t, 4*per, caps.SendTimeout, "four calls of Config.Timeout each")
+			assert.Equal(t, 3*24*time.Hour, caps.MaxTimeToLive)
+			assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, caps.Polling, "counts, not a final state")
+			assert.True(t, caps.TokenFailures, "list pushes answer a status per cid")
+			assert.False(t, caps.NeedsAliasType, "Getui aliases have no type")
+			assert.NoError(t, caps.Validate())
+		}
+		assert.Equal(t, provider.Capabilities{}, c.Capabilities("web"))
+	}
+}

@@ -63,8 +63,8 @@
 //	               refused ("audience.group_id").
 //	file           not supported.
 //
-// Getui aliases have no type: Audience.AliasType, which Request.Validate
-// requires, is accepted whatever it is and ignored.
+// Getui aliases have no type: Audience.AliasType is optional, accepted
+// whatever it is and ignored (Capabilities.NeedsAliasType is false).
 //
 // The list push is used for 2–200 cids rather than /push/single/batch/cid
 // because it yields one taskid for the whole send — a receipt that Status
@@ -74,13 +74,15 @@
 //
 // # Delivery semantics
 //
-// The contract says Send makes one vendor call. Here each route makes one
-// delivering call; a list push is preceded by the task creation, which
-// delivers nothing, and any call may be preceded by the shared auth call
-// and repeated once after a 10001. All of them together are bounded by
-// the caller's ctx, each HTTP call by Config.Timeout: a caller's
-// SendTimeout must cover up to four calls in the worst case (auth,
-// create, auth again after 10001, send).
+// Each route makes one delivering call; a list push is preceded by the
+// task creation, which delivers nothing, and any call may be preceded by
+// the shared auth call and repeated once after a 10001. All of them
+// together are bounded by the caller's ctx, each HTTP call by
+// Config.Timeout. Capabilities declares it: CallsPerSend is four (auth,
+// create, auth again after 10001, send) and SendTimeout four times
+// Config.Timeout, which push.Service uses to bound each Send. Task
+// receipts are polled every [PollInterval] for [PollHorizon]
+// (Capabilities.Polling), and per-cid failures make TokenFailures true.
 //
 // request_id is derived from Request.IdempotencyKey ([RequestID], 32 hex
 // digits): Getui drops a repeated request_id, so a send retried after an

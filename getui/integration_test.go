@@ -87,6 +87,7 @@ func TestConformance(t *testing.T) {
 				}
 				return fake.FailNext(1, f) == nil
 			},
+			Invalidate: func(_ provider.Platform, token string) { fake.MarkInvalid(token) },
 			Stall: func() (<-chan struct{}, func()) {
 				release := fake.Stall(deliveringAPIs...)
 				stalled := make(chan struct{})

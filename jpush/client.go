@@ -50,6 +50,22 @@ const (
 	defaultTTL = 24 * time.Hour
 )
 
+// Polling of JPush receipts (Capabilities.Polling). JPush reports delivery
+// counts, never a final state, and keeps them about a month after the
+// last delivery (Report API v3, "Delivery statistics"), so polling is a
+// choice of cost, not of availability: every PollInterval, for
+// PollHorizon after the send (or until the push expires, if sooner).
+const (
+	// PollInterval is the wait between two polls of a msg_id: counts grow
+	// as devices come online, and a poll a minute would spend the Report
+	// API's rate on numbers that barely move.
+	PollInterval = 10 * time.Minute
+	// PollHorizon is how long after the send a msg_id is polled: JPush's
+	// default time_to_live, the day in which it delivers to the devices
+	// that come online; later counts stay readable in JPush's console.
+	PollHorizon = 24 * time.Hour
+)
+
 // Client is a JPush Push API v3 client. It implements provider.Provider,
 // provider.Validator, provider.StatusQuerier and provider.Canceler, and may
 // be used by many goroutines at once.
@@ -121,6 +137,12 @@ func (c *Client) Name() string { return Name }
 // ids, MaxPayloadBytes of notification and message, and token, broadcast,
 // alias and filter (tags or a segment) audiences. JPush has no file
 // audience on /v3/push. An unknown platform gets the zero Capabilities.
+//
+// It also declares: one call per Send, bounded by Config.Timeout
+// (SendTimeout); at most MaxTimeToLive (ten days) of offline retention;
+// receipts polled every PollInterval for PollHorizon; aliases without a
+// type (NeedsAliasType false); and no per-token failures, since JPush
+// refuses a batch with a bad registration id (1003) without saying which.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	if !p.Valid() {
 		return provider.Capabilities{}
@@ -134,6 +156,10 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 			provider.AudienceAliases,
 			provider.AudienceFilter,
 		},
+		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon},
+		CallsPerSend:  1,
+		SendTimeout:   c.timeout,
+		MaxTimeToLive: MaxTimeToLive,
 	}
 }
 

@@ -175,6 +175,13 @@ func TestCapabilities(t *testing.T) {
 		assert.Equal(t, 4000, caps.MaxPayloadBytes)
 		assert.Equal(t, []provider.AudienceKind{provider.AudienceTokens, provider.AudienceBroadcast,
 			provider.AudienceAliases, provider.AudienceFilter}, caps.Audiences)
+		assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, caps.Polling, "counts, not a final state")
+		assert.Equal(t, 1, caps.CallsPerSend)
+		assert.Equal(t, DefaultTimeout, caps.SendTimeout, "one call, bounded by Config.Timeout")
+		assert.Equal(t, 10*24*time.Hour, caps.MaxTimeToLive)
+		assert.False(t, caps.NeedsAliasType, "JPush aliases have no type")
+		assert.False(t, caps.TokenFailures, "1003 does not say which registration id")
+		assert.NoError(t, caps.Validate())
 	}
 	assert.Equal(t, provider.Capabilities{}, c.Capabilities("web"))
 }

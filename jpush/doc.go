@@ -24,8 +24,8 @@
 //	tokens      {"registration_id":[…]}, at most 1000
 //	broadcast   "all"
 //	aliases     {"alias":[…]}, at most 1000. JPush aliases have no type:
-//	            Audience.AliasType, which Request.Validate requires, is
-//	            accepted whatever it is and ignored.
+//	            Audience.AliasType is optional, accepted whatever it is
+//	            and ignored (Capabilities.NeedsAliasType is false).
 //	filter      {"tag":[…],"tag_and":[…],"tag_not":[…]} from Filter, a JSON
 //	            object of those three arrays, with Tags added to "tag";
 //	            at most 20 tags each. GroupID becomes {"segment":[id]}, a
@@ -84,7 +84,9 @@
 // Receipts are pollable: [Client.Status] maps the counts of
 // GET /v3/received/detail to a state (see its documentation: JPush has no
 // final state, so done means "every target reached, or the time to live is
-// over").
+// over"). Capabilities.Polling asks callers to poll every [PollInterval]
+// for [PollHorizon] after the send, and Capabilities.MaxTimeToLive tells
+// them the ten days past which JPush keeps nothing.
 //
 // # Errors
 //

@@ -230,8 +230,8 @@ func buildAudience(a *provider.Audience) (any, error) {
 		}
 		return &audience{RegistrationID: a.Tokens}, nil
 	case provider.AudienceAliases:
-		// JPush aliases have no type; AliasType, which Request.Validate
-		// requires, is ignored.
+		// JPush aliases have no type (Capabilities.NeedsAliasType is
+		// false): AliasType is ignored.
 		if len(a.Aliases) > MaxAliases {
 			return nil, invalid("audience.aliases", fmt.Sprintf("has %d aliases; JPush takes at most %d", len(a.Aliases), MaxAliases))
 		}

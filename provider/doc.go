@@ -15,17 +15,25 @@
 //
 // # Contract for implementations
 //
-//   - Send makes at most one vendor call per Request (a vendor that needs an
-//     upload before a send may make those two). It never retries and never
-//     sleeps: retries, backoff and rate limiting belong to the caller
-//     (push.Service and messagecenter.Scanner), which owns the durable record.
+//   - Send makes one delivering vendor call per Request, and at most
+//     [Capabilities].CallsPerSend calls in all (0 means 1): an auth call,
+//     an upload or a task creation may come first (Getui: auth, create,
+//     send; Umeng filecast: upload, send), and a call refused for an
+//     expired auth token may be repeated once after a new auth call. It
+//     never retries a delivering call otherwise and never sleeps: retries,
+//     backoff and rate limiting belong to the caller (push.Service and
+//     messagecenter.Scanner), which owns the durable record.
+//     Capabilities.SendTimeout says how long all of them may take.
 //   - Every method may be called concurrently from many goroutines.
 //   - A provider must not retain or modify the slices and maps of a Request
 //     after Send returns.
 //   - A non-nil error means the vendor did not accept the request as a whole,
 //     or that it is not known whether it did ([Indeterminate]). Per-token
 //     failures of an accepted request are reported in [Receipt.Failures],
-//     ordered as the tokens were given, not as an error.
+//     ordered as the tokens were given, not as an error. A request refused
+//     as a whole for [InvalidToken] names the tokens in [Error.Failures]
+//     where the vendor says which; a provider that always does declares
+//     Capabilities.TokenFailures.
 //   - Every error is, or wraps, a [*Error] whose [Kind] says what the caller
 //     should do. Each vendor keeps one table from its codes to kinds.
 //   - Secrets (master secrets, signs, auth tokens) never appear in errors,
@@ -33,6 +41,31 @@
 //   - Send honours ctx: when ctx ends before the request was written the
 //     error is [Temporary]; when it ends after the body was sent it is
 //     [Indeterminate], because the vendor may have acted on it.
+//
+// # Vendor-neutral declarations
+//
+// Vendors differ in more than payloads, and [Capabilities] declares how, per
+// platform, so that a caller needs no vendor names:
+//
+//   - Polling: a vendor whose tasks reach a final [State] (Umeng) is polled
+//     at the caller's interval until the push expires (the zero
+//     [Polling]); one that reports counts (JPush, Getui) declares a longer
+//     Interval and may declare a Horizon after which the counts are kept
+//     as they are; Disabled means receipts are final when accepted.
+//   - TokenFailures: whether the vendor names the tokens it refuses. When
+//     it does, a caller disables those and sends to the rest; when it does
+//     not, a caller finds the dead token of a refused batch by halving.
+//   - NeedsAliasType: whether alias audiences need Audience.AliasType
+//     (Umeng); JPush and Getui aliases have no type.
+//   - CallsPerSend and SendTimeout: how many calls one Send may make and
+//     how long they may take together, so that a caller bounds each Send
+//     by its provider's time rather than one figure for all.
+//   - MaxTimeToLive: the longest the vendor keeps a push (Umeng 7 days,
+//     JPush 10, Getui 3). A caller clamps ExpireTime to the send time plus
+//     it; a provider may refuse or clamp a longer one itself.
+//
+// The zero value of each keeps the behaviour the contract had before it:
+// a provider declares only where it differs.
 //
 // # Errors
 //

@@ -99,6 +99,11 @@ type Error struct {
 	HTTPStatus int           // HTTP status of the vendor's answer; 0 when none arrived
 	RetryAfter time.Duration // how long the vendor asked us to wait; 0 when it did not say
 	Err        error         // the underlying cause, if any
+	// Failures names, where the vendor says, the tokens for which it
+	// refused a multi-token request as a whole (Kind InvalidToken), in
+	// the order the tokens were given. Empty when the vendor did not say
+	// which; see Capabilities.TokenFailures.
+	Failures []TokenFailure
 }
 
 // Error renders the error for logs. It never contains credentials.
@@ -172,6 +177,16 @@ func RetryAfterOf(err error) time.Duration {
 		return pe.RetryAfter
 	}
 	return 0
+}
+
+// FailuresOf returns the Failures of the first *Error in err's chain: the
+// tokens the vendor named when it refused a request.
+func FailuresOf(err error) []TokenFailure {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Failures
+	}
+	return nil
 }
 
 // FieldError names the field of a request that failed validation.

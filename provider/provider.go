@@ -10,8 +10,10 @@ type Provider interface {
 	Name() string
 	// Capabilities describes what the vendor accepts for platform p.
 	Capabilities(p Platform) Capabilities
-	// Send delivers r with one vendor call and returns the vendor's receipt.
-	// It never retries. It returns an error wrapping *Error on failure.
+	// Send delivers r with one delivering vendor call, preceded by at most
+	// Capabilities(r.Platform).CallsPerSend-1 auxiliary ones (auth, upload,
+	// task creation), and returns the vendor's receipt. It never retries a
+	// delivering call. It returns an error wrapping *Error on failure.
 	Send(ctx context.Context, r *Request) (*Receipt, error)
 }
 

@@ -212,6 +212,8 @@ func TestRequestValidate(t *testing.T) {
 		{"android", valid(func(r *provider.Request) { r.Platform = provider.Android }), "", ""},
 		{"broadcast", audience(provider.Audience{Kind: provider.AudienceBroadcast}), "", ""},
 		{"aliases", audience(provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{"u1"}, AliasType: "user_num"}), "", ""},
+		// Only vendors that type aliases (Capabilities.NeedsAliasType) need it.
+		{"aliases without a type", audience(provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{"u1"}}), "", ""},
 		{"filter object", audience(provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{"where":{"and":[]}}`)}), "", ""},
 		{"filter group", audience(provider.Audience{Kind: provider.AudienceFilter, GroupID: "g1"}), "", ""},
 		{"filter tags", audience(provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip"}}), "", ""},
@@ -233,7 +235,6 @@ func TestRequestValidate(t *testing.T) {
 		{"no tokens", audience(provider.Audience{Kind: provider.AudienceTokens}), "audience.tokens", "is empty"},
 		{"empty token", audience(provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t0", "t1", ""}}), "audience.tokens[2]", "is empty"},
 		{"no aliases", audience(provider.Audience{Kind: provider.AudienceAliases, AliasType: "user_num"}), "audience.aliases", "is empty"},
-		{"no alias type", audience(provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{"u1"}}), "audience.alias_type", "is required"},
 		{"empty filter", audience(provider.Audience{Kind: provider.AudienceFilter}), "audience.filter", "needs a filter, a group id or tags"},
 		{"filter not JSON", audience(provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{"where":`)}), "audience.filter", "is not valid JSON"},
 		{"filter not JSON beside tags", audience(provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip"}, Filter: json.RawMessage(`nope`)}), "audience.filter", "is not valid JSON"},
@@ -276,6 +277,55 @@ func TestCapabilitiesSupports(t *testing.T) {
 			assert.Equal(t, tt.want, tt.caps.Supports(tt.kind))
 		})
 	}
+}
+
+func TestCapabilitiesValidate(t *testing.T) {
+	tests := []struct {
+		name      string
+		caps      provider.Capabilities
+		wantField string // empty: valid
+	}{
+		{"zero", provider.Capabilities{}, ""},
+		{"declared", provider.Capabilities{MaxTokens: 200, CallsPerSend: 4, SendTimeout: time.Minute, MaxTimeToLive: 72 * time.Hour,
+			Polling: provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, TokenFailures: true}, ""},
+		{"disabled polling", provider.Capabilities{Polling: provider.Polling{Disabled: true}}, ""},
+		{"negative max tokens", provider.Capabilities{MaxTokens: -1}, "MaxTokens"},
+		{"negative payload", provider.Capabilities{MaxPayloadBytes: -1}, "MaxPayloadBytes"},
+		{"negative calls", provider.Capabilities{CallsPerSend: -1}, "CallsPerSend"},
+		{"negative send timeout", provider.Capabilities{SendTimeout: -time.Second}, "SendTimeout"},
+		{"negative ttl", provider.Capabilities{MaxTimeToLive: -time.Second}, "MaxTimeToLive"},
+		{"negative interval", provider.Capabilities{Polling: provider.Polling{Interval: -time.Second}}, "Polling.Interval"},
+		{"negative horizon", provider.Capabilities{Polling: provider.Polling{Horizon: -time.Second}}, "Polling.Horizon"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.caps.Validate()
+			if tt.wantField == "" {
+				require.NoError(t, err)
+				return
+			}
+			var fe *provider.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.wantField, fe.Field)
+			assert.Equal(t, "must not be negative", fe.Reason)
+		})
+	}
+}
+
+func TestCapabilitiesCalls(t *testing.T) {
+	assert.Equal(t, 1, provider.Capabilities{}.Calls(), "unset: one call")
+	assert.Equal(t, 1, provider.Capabilities{CallsPerSend: 1}.Calls())
+	assert.Equal(t, 4, provider.Capabilities{CallsPerSend: 4}.Calls())
+}
+
+func TestFailuresOf(t *testing.T) {
+	failures := []provider.TokenFailure{{Token: "t2", Kind: provider.InvalidToken, Code: "x"}}
+	err := fmt.Errorf("wrapped: %w", &provider.Error{Provider: "mock", Op: "send", Kind: provider.InvalidToken, Failures: failures})
+	assert.Equal(t, failures, provider.FailuresOf(err))
+	assert.ErrorIs(t, err, provider.InvalidToken)
+	assert.Nil(t, provider.FailuresOf(&provider.Error{Kind: provider.InvalidToken}), "the vendor did not say which")
+	assert.Nil(t, provider.FailuresOf(errors.New("plain")))
+	assert.Nil(t, provider.FailuresOf(nil))
 }
 
 func TestStateFinal(t *testing.T) {

@@ -1,6 +1,9 @@
 package provider
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Receipt is what the vendor answered to an accepted Send.
 type Receipt struct {
@@ -26,7 +29,13 @@ type TokenFailure struct {
 	Message string
 }
 
-// Capabilities describes what a vendor accepts for one platform.
+// Capabilities describes what a vendor accepts for one platform, and how
+// its sends and receipts behave. The zero value of every field after
+// Audiences means the behaviour the contract assumed before the field
+// existed (one call per Send, bounded by the caller's timeout; receipts
+// polled at the caller's interval until the push expires; no per-token
+// failures named; no limit on the time to live), so a provider declares
+// only where it differs.
 type Capabilities struct {
 	// MaxTokens is the largest AudienceTokens batch one Send accepts.
 	MaxTokens int
@@ -34,7 +43,84 @@ type Capabilities struct {
 	MaxPayloadBytes int
 	// Audiences lists the audience kinds the vendor supports.
 	Audiences []AudienceKind
+
+	// Polling says how often and for how long the receipts of this
+	// platform are worth polling (StatusQuerier). See Polling.
+	Polling Polling
+	// TokenFailures reports that the vendor names the tokens it refuses: in
+	// Receipt.Failures of an accepted multi-token request, or in
+	// Error.Failures of a request refused as a whole for InvalidToken. A
+	// caller then disables exactly those tokens and sends to the rest; for
+	// a vendor that does not name them, it finds a refused batch's dead
+	// token by halving the batch.
+	TokenFailures bool
+	// NeedsAliasType reports that AudienceAliases (and an AudienceFile of
+	// aliases) needs Audience.AliasType: Umeng's alias_type. Vendors whose
+	// aliases have no type (JPush, Getui) leave it false and ignore
+	// AliasType. A provider that needs it refuses its absence with an
+	// InvalidRequest error naming "audience.alias_type", from Validate
+	// and Send alike; Request.Validate does not require it.
+	NeedsAliasType bool
+	// CallsPerSend is the most vendor calls one Send may make, all
+	// included: an auth call, an upload or a task creation before the
+	// delivering call, a repeat after an expired token. 0 means 1.
+	CallsPerSend int
+	// SendTimeout is how long one Send may take, all its calls included,
+	// as the provider's own per-call timeouts bound it. A caller bounds
+	// each Send by it (and keeps its claim on the send that long); 0
+	// leaves the bound to the caller.
+	SendTimeout time.Duration
+	// MaxTimeToLive is the longest a vendor keeps trying a push, counted
+	// from the send (or its start time): a caller clamps ExpireTime to
+	// the send time plus MaxTimeToLive, and stops polling by then. 0 means
+	// the provider states no limit.
+	MaxTimeToLive time.Duration
 }
+
+// Polling is a provider's policy for polling the receipts of one platform.
+// The zero value polls at the caller's interval until the push expires, as
+// suits a vendor whose tasks reach a final State (Umeng).
+type Polling struct {
+	// Interval is the wait between two polls of a receipt; 0 leaves it to
+	// the caller. A vendor that reports counts rather than a final state
+	// (JPush, Getui) sets it longer, so that its report API is not asked
+	// every minute for numbers that change slowly.
+	Interval time.Duration
+	// Horizon bounds how long after the send a receipt is worth polling:
+	// a caller stops at the earlier of the push's expiry and the send
+	// time plus Horizon, and keeps the last state and counts it got. 0
+	// means until the push's expiry.
+	Horizon time.Duration
+	// Disabled reports that receipts are not worth polling at all: a
+	// caller treats a Pollable receipt as final once accepted, as it does
+	// a receipt that is not Pollable.
+	Disabled bool
+}
+
+// Validate reports the first field of c that no caller can work with: a
+// negative count or duration. It names the field by its Go name.
+func (c Capabilities) Validate() error {
+	for _, f := range []struct {
+		name string
+		bad  bool
+	}{
+		{"MaxTokens", c.MaxTokens < 0},
+		{"MaxPayloadBytes", c.MaxPayloadBytes < 0},
+		{"CallsPerSend", c.CallsPerSend < 0},
+		{"SendTimeout", c.SendTimeout < 0},
+		{"MaxTimeToLive", c.MaxTimeToLive < 0},
+		{"Polling.Interval", c.Polling.Interval < 0},
+		{"Polling.Horizon", c.Polling.Horizon < 0},
+	} {
+		if f.bad {
+			return &FieldError{Field: f.name, Reason: "must not be negative"}
+		}
+	}
+	return nil
+}
+
+// Calls returns CallsPerSend, or 1 when it is not set.
+func (c Capabilities) Calls() int { return max(c.CallsPerSend, 1) }
 
 // Supports reports whether k is among c.Audiences.
 func (c Capabilities) Supports(k AudienceKind) bool {

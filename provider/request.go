@@ -25,7 +25,7 @@ type Audience struct {
 	Kind      AudienceKind
 	Tokens    []string        // AudienceTokens
 	Aliases   []string        // AudienceAliases
-	AliasType string          // AudienceAliases, and AudienceFile of aliases
+	AliasType string          // AudienceAliases, and AudienceFile of aliases, where the vendor types aliases (Capabilities.NeedsAliasType)
 	Filter    json.RawMessage // AudienceFilter: a vendor filter object (Umeng groupcast "filter")
 	GroupID   string          // AudienceFilter: a vendor group id instead of Filter
 	Tags      []string        // AudienceFilter: plain tags, for vendors that take tag lists
@@ -82,7 +82,8 @@ type Request struct {
 // Validate checks what every vendor requires: a valid platform, an audience
 // whose fields match its kind, and some visible or data content. It returns
 // an InvalidRequest error naming the field. Vendors check their own limits
-// on top.
+// on top, such as Umeng's required Audience.AliasType
+// (Capabilities.NeedsAliasType).
 func (r *Request) Validate() error {
 	if r == nil {
 		return Invalid("request", "is nil")
@@ -105,9 +106,6 @@ func (r *Request) Validate() error {
 	case AudienceAliases:
 		if len(a.Aliases) == 0 {
 			return Invalid("audience.aliases", "is empty")
-		}
-		if a.AliasType == "" {
-			return Invalid("audience.alias_type", "is required")
 		}
 	case AudienceFilter:
 		if len(a.Filter) == 0 && a.GroupID == "" && len(a.Tags) == 0 {

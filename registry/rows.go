@@ -101,6 +101,11 @@ type PushMessage struct {
 	// provider name, or "": every send of the push, retries included, hands
 	// each provider its own entry. Stored in push_overrides.
 	Overrides string
+	// UserNums are the users a PushTypeUsers push was addressed to.
+	// CreatePushMessage stores each once, without trailing spaces, for
+	// Reads.ListPushMessages and Reads.IsPushMessageUser; reads of the
+	// message leave it nil.
+	UserNums  []string
 	IOS       PlatformSummary
 	Android   PlatformSummary
 	CreatedAt time.Time

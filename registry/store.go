@@ -147,9 +147,34 @@ type CenterMessages interface {
 	FinishCenterMessage(ctx context.Context, m *CenterMessage) error
 }
 
+// Reads are the read-only queries behind the API's listings. None of them
+// writes, locks or claims a row.
+type Reads interface {
+	// ListUserDevices returns every link of userNum (active or not),
+	// ordered by link ID, each with the device it names; an unknown user
+	// has none. userNum is compared without trailing spaces; a blank one
+	// is ErrInvalid. A link to a missing device is listed with a zero
+	// Device, and a value another program wrote that the store cannot read
+	// (a NULL platform, a date that is no date) reads leniently: it never
+	// fails the listing.
+	ListUserDevices(ctx context.Context, userNum string) ([]DeviceLink, error)
+	// ListPushMessages returns one page of the messages q selects, highest
+	// ID (newest) first, at most q.PageLimit of them, read like
+	// GetPushMessage; UserNums is not read. A query that
+	// ValidatePushMessageQuery refuses is ErrInvalid. Paging by BeforeID is
+	// a keyset: concurrent inserts neither repeat nor skip a message
+	// across pages.
+	ListPushMessages(ctx context.Context, q PushMessageQuery) ([]PushMessage, error)
+	// IsPushMessageUser reports whether the push message pushMessageID was
+	// addressed to userNum (one of the UserNums it was created with). An
+	// unknown message is addressed to nobody: false, no error.
+	IsPushMessageUser(ctx context.Context, pushMessageID int64, userNum string) (bool, error)
+}
+
 // Store is everything push needs from its system of record.
 type Store interface {
 	Devices
 	PushMessages
 	CenterMessages
+	Reads
 }

@@ -75,7 +75,7 @@ func ValidateDevice(d *Device, userNum string) error {
 }
 
 // ValidatePushMessage checks m and its deliveries against the schema: m's
-// columns, each delivery with ValidateDelivery, and the per-platform
+// columns, its UserNums (each with ValidateUserNum), each delivery with ValidateDelivery, and the per-platform
 // total of tokens against the summary column (MaxTokensText).
 func ValidatePushMessage(m *PushMessage, ds []*Delivery) error {
 	if m == nil {
@@ -96,6 +96,11 @@ func ValidatePushMessage(m *PushMessage, ds []*Delivery) error {
 	}
 	if err := text("push_overrides", m.Overrides, MaxText); err != nil {
 		return err
+	}
+	for _, u := range m.UserNums {
+		if err := ValidateUserNum(u); err != nil {
+			return err
+		}
 	}
 	size := map[string]int{}
 	for i, d := range ds {

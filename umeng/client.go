@@ -34,6 +34,10 @@ const (
 // listcast and alias limit.
 const MaxTokens = 500
 
+// MaxTimeToLive is the longest Umeng keeps a push: policy.expire_time may
+// be at most seven days after the start (or now).
+const MaxTimeToLive = maxExpiry
+
 // Client is an Umeng U-Push server API client. It implements
 // provider.Provider, provider.StatusQuerier, provider.Canceler and
 // provider.Validator, and may be used by many goroutines at once.
@@ -126,6 +130,15 @@ func (c *Client) Name() string { return Name }
 // Capabilities describes what Send accepts for p. A platform without
 // credentials, or an unknown one, gets the zero Capabilities: it supports no
 // audience.
+//
+// Beyond the limits it declares: alias audiences need an AliasType
+// (customizedcast's alias_type); a Send makes one call, or two with
+// StrategyFilecast (upload, then send), each bounded by Config.Timeout, so
+// SendTimeout is Timeout times that; Umeng keeps a push at most seven days
+// (policy.expire_time, MaxTimeToLive); and task receipts, which reach a
+// final status, are polled at the caller's interval until the push
+// expires (the zero Polling). Umeng names no token it refuses
+// (TokenFailures false): a listcast with dead tokens is accepted.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	if !c.creds.app(p).configured() {
 		return provider.Capabilities{}
@@ -133,6 +146,10 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	limit := MaxAndroidPayloadBytes
 	if p == provider.IOS {
 		limit = MaxIOSPayloadBytes
+	}
+	calls := 1
+	if c.strategy == StrategyFilecast {
+		calls = 2
 	}
 	return provider.Capabilities{
 		MaxTokens:       MaxTokens,
@@ -144,6 +161,10 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 			provider.AudienceFilter,
 			provider.AudienceFile,
 		},
+		NeedsAliasType: true,
+		CallsPerSend:   calls,
+		SendTimeout:    time.Duration(calls) * c.timeout,
+		MaxTimeToLive:  MaxTimeToLive,
 	}
 }
 

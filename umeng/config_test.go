@@ -134,7 +134,8 @@ func TestCapabilities(t *testing.T) {
 		platform provider.Platform
 		want     provider.Capabilities
 	}{
-		{provider.Android, provider.Capabilities{MaxTokens: 500, MaxPayloadBytes: 2048, Audiences: all}},
+		{provider.Android, provider.Capabilities{MaxTokens: 500, MaxPayloadBytes: 2048, Audiences: all,
+			NeedsAliasType: true, CallsPerSend: 1, SendTimeout: DefaultTimeout, MaxTimeToLive: 7 * 24 * time.Hour}},
 		{provider.IOS, provider.Capabilities{}},
 		{provider.Platform("web"), provider.Capabilities{}},
 	}
@@ -148,6 +149,36 @@ func TestCapabilities(t *testing.T) {
 	assert.Equal(t, 2012, ios.MaxPayloadBytes)
 	assert.Equal(t, 500, ios.MaxTokens)
 	assert.Equal(t, all, ios.Audiences)
+	assert.Zero(t, ios.Polling, "tasks reach a final status: polled at the caller's interval until they expire")
+	assert.False(t, ios.TokenFailures, "Umeng names no token it refuses")
+}
+
+// TestCapabilitiesCallsAndTimeout: a filecast uploads, then sends, each
+// call bounded by Timeout, so a Send may take twice as long.
+func TestCapabilitiesCallsAndTimeout(t *testing.T) {
+	tests := []struct {
+		name     string
+		strategy Strategy
+		timeout  time.Duration
+		calls    int
+		send     time.Duration
+	}{
+		{"listcast default", StrategyListcast, 0, 1, time.Minute},
+		{"listcast 20s", StrategyListcast, 20 * time.Second, 1, 20 * time.Second},
+		{"filecast default", StrategyFilecast, 0, 2, 2 * time.Minute},
+		{"filecast 20s", StrategyFilecast, 20 * time.Second, 2, 40 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.Strategy = tt.strategy; c.Timeout = tt.timeout })
+			for _, p := range provider.Platforms() {
+				caps := h.client.Capabilities(p)
+				assert.Equal(t, tt.calls, caps.CallsPerSend, p)
+				assert.Equal(t, tt.send, caps.SendTimeout, p)
+				require.NoError(t, caps.Validate())
+			}
+		})
+	}
 }
 
 func TestStrategyString(t *testing.T) {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -83,211 +81,42 @@ func (f Fault) response(s *Server) response {
 	return envelopeResponse(status, f.Code, msg, data)
 }
 
-type pendingFault struct {
-	fault Fault
-	left  int
-}
-
-type rateFault struct {
-	fault Fault
-	p     float64
-	rng   *rand.Rand
-}
-
 // FailNext makes the next n requests matching f.API fail with f. Queued
 // faults are used in order, before a FailRate fault.
-func (s *Server) FailNext(n int, f Fault) error {
-	if n < 1 {
-		return fmt.Errorf("%w: FailNext n must be at least 1, got %d", ErrInvalidArgument, n)
-	}
-	if err := f.validate(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = append(s.failNext, &pendingFault{fault: f, left: n})
-	return nil
-}
+func (s *Server) FailNext(n int, f Fault) error { return s.faults.FailNext(n, f) }
 
 // FailRate makes each request matching f.API fail with f with probability
 // p, drawn from a generator seeded with seed. p = 0 turns it off.
 func (s *Server) FailRate(p float64, f Fault, seed uint64) error {
-	if !(p >= 0 && p <= 1) {
-		return fmt.Errorf("%w: FailRate p must be within [0, 1], got %v", ErrInvalidArgument, p)
-	}
-	if p == 0 {
-		s.mu.Lock()
-		s.failRate = nil
-		s.mu.Unlock()
-		return nil
-	}
-	if err := f.validate(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failRate = &rateFault{fault: f, p: p, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	return nil
+	return s.faults.FailRate(p, f, seed)
 }
 
 // SetLatency delays every request by d (wall time) before it is processed.
-func (s *Server) SetLatency(d time.Duration) error {
-	if d < 0 {
-		return fmt.Errorf("%w: SetLatency d must not be negative, got %v", ErrInvalidArgument, d)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-	return nil
-}
+func (s *Server) SetLatency(d time.Duration) error { return s.gate.SetLatency(d) }
 
 // ClearFaults drops queued faults, the FailRate fault and the latency.
 func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext, s.failRate, s.latency = nil, nil, 0
-}
-
-// stall is one Stall in force.
-type stall struct {
-	apis []string // empty: every API
-	gate chan struct{}
+	s.faults.Clear()
+	s.gate.ClearLatency()
 }
 
 // Stall holds every request to one of apis (every request when none is
 // given), before it is processed, until the returned release is called,
 // the client gives up or the server closes. Calling a release twice is
 // harmless. An unknown API name is ignored.
-func (s *Server) Stall(apis ...string) (release func()) {
-	st := &stall{apis: append([]string(nil), apis...), gate: make(chan struct{})}
-	s.mu.Lock()
-	s.stalls = append(s.stalls, st)
-	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			s.stalls = slices.DeleteFunc(s.stalls, func(x *stall) bool { return x == st })
-			s.mu.Unlock()
-			close(st.gate)
-		})
-	}
-}
+func (s *Server) Stall(apis ...string) (release func()) { return s.gate.Stall(apis...) }
 
 // Stalled returns how many requests Stall holds right now.
-func (s *Server) Stalled() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stalledCount
-}
+func (s *Server) Stalled() int { return s.gate.Stalled() }
 
 // WaitStalled blocks until at least n requests are held by Stall, or ctx
 // ends.
-func (s *Server) WaitStalled(ctx context.Context, n int) error {
-	for {
-		s.mu.Lock()
-		count := s.stalledCount
-		if s.stallNotify == nil {
-			s.stallNotify = make(chan struct{})
-		}
-		changed := s.stallNotify
-		s.mu.Unlock()
-		if count >= n {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("getuitest: waiting for %d stalled requests, have %d: %w", n, count, ctx.Err())
-		}
-	}
-}
+func (s *Server) WaitStalled(ctx context.Context, n int) error { return s.gate.WaitStalled(ctx, n) }
 
-func (s *Server) addStalled(delta int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stalledCount += delta
-	if s.stallNotify != nil {
-		close(s.stallNotify)
-		s.stallNotify = nil
-	}
-}
-
-// waitStall blocks while a Stall covering api is in force; false when the
-// client gave up or the server is closing.
-func (s *Server) waitStall(ctx context.Context, api string) bool {
-	for {
-		s.mu.Lock()
-		var gate chan struct{}
-		for _, st := range s.stalls {
-			if len(st.apis) == 0 || slices.Contains(st.apis, api) {
-				gate = st.gate
-				break
-			}
-		}
-		s.mu.Unlock()
-		if gate == nil {
-			return true
-		}
-		s.addStalled(1)
-		select {
-		case <-gate:
-			s.addStalled(-1)
-		case <-ctx.Done():
-			s.addStalled(-1)
-			return false
-		case <-s.closing:
-			s.addStalled(-1)
-			return false
-		}
-	}
-}
-
-func (s *Server) pickFault(api string) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, pf := range s.failNext {
-		if !pf.fault.matches(api) {
-			continue
-		}
-		f := pf.fault
-		if pf.left--; pf.left == 0 {
-			s.failNext = append(s.failNext[:i], s.failNext[i+1:]...)
-		}
-		return &f
-	}
-	if rf := s.failRate; rf != nil && rf.fault.matches(api) && rf.rng.Float64() < rf.p {
-		f := rf.fault
-		return &f
-	}
-	return nil
-}
-
-// hold waits d (forever when 0); false when the client gave up or the
-// server is closing.
-func (s *Server) hold(ctx context.Context, d time.Duration) bool {
-	var timeout <-chan time.Time
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-timeout:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-s.closing:
-		return false
-	}
-}
+func (s *Server) pickFault(api string) *Fault { return s.faults.Pick(api) }
 
 func (s *Server) applyDelay(ctx context.Context, rec *Request, f *Fault) {
-	if f.Timeout {
-		s.hold(ctx, f.Delay)
-		abandon(rec, "connection dropped by an injected timeout")
-	}
-	if f.Delay > 0 && !s.hold(ctx, f.Delay) {
-		abandon(rec, "abandoned during an injected delay")
+	if why := s.gate.Delay(ctx, f.Delay, f.Timeout); why != "" {
+		abandon(rec, why)
 	}
 }

@@ -134,11 +134,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Body = body
 
 	ctx := r.Context()
-	if !s.waitStall(ctx, api) {
-		abandon(rec, "abandoned while stalled")
-	}
-	if lat := s.currentLatency(); lat > 0 && !s.hold(ctx, lat) {
-		abandon(rec, "abandoned during latency")
+	if why := s.gate.Pass(ctx, api); why != "" {
+		abandon(rec, why)
 	}
 	f := s.pickFault(api)
 	if f != nil {
@@ -159,12 +156,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.applyDelay(ctx, rec, f)
 	}
 	x.answer(resp)
-}
-
-func (s *Server) currentLatency() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.latency
 }
 
 // abandon ends a request without an answer; the deferred record still runs.

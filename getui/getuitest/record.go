@@ -39,70 +39,39 @@ func (r Request) clone() Request {
 }
 
 func (s *Server) record(rec *Request) {
-	s.mu.Lock()
-	s.recorded++
-	rec.Seq = s.recorded
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
+	s.recorder.Record(rec)
 	s.logRequest(rec)
 }
 
 // Requests returns every request recorded since the start or the last
 // Reset, in the order they finished.
-func (s *Server) Requests() []Request { return s.filter(func(Request) bool { return true }) }
+func (s *Server) Requests() []Request { return s.recorder.Filter(func(Request) bool { return true }) }
 
 // RequestsTo returns the recorded requests to api.
 func (s *Server) RequestsTo(api string) []Request {
-	return s.filter(func(r Request) bool { return r.API == api })
-}
-
-func (s *Server) filter(keep func(Request) bool) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.requests {
-		if keep(r) {
-			out = append(out, r.clone())
-		}
-	}
-	return out
+	return s.recorder.Filter(func(r Request) bool { return r.API == api })
 }
 
 // Reset forgets recorded requests and deliveries. Tokens, tasks, devices,
 // invalid cids, seen request_ids and faults stay.
 func (s *Server) Reset() {
+	s.recorder.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.deliveries = nil, nil
+	s.deliveries = nil
 }
 
-func (s *Server) noteArrival(api string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.arrived[api]++
-}
+func (s *Server) noteArrival(api string) { s.recorder.Arrive(api) }
 
 // Arrived returns how many requests for api ("" for unknown paths) have
 // arrived, counted on arrival: it includes requests still in flight and
 // refused ones. Reset does not clear it.
-func (s *Server) Arrived(api string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.arrived[api]
-}
+func (s *Server) Arrived(api string) int { return s.recorder.Arrived(api) }
 
 // DeliveringCalls returns how many requests arrived at the APIs that
 // deliver: single, batch, list cid/alias, all and tag pushes. Auth, task
 // creation (/push/list/message), reports and stops do not count.
-func (s *Server) DeliveringCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, api := range deliveringAPIs() {
-		n += s.arrived[api]
-	}
-	return n
-}
+func (s *Server) DeliveringCalls() int { return s.recorder.Arrived(deliveringAPIs()...) }
 
 // Delivery is one message reaching one device.
 type Delivery struct {

@@ -1,15 +1,14 @@
 package getuitest
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Server is a fake Getui RestAPI v2. Make one with New or NewServer. All
@@ -20,24 +19,18 @@ type Server struct {
 	// BaseURL is URL + BasePath (see BaseURL).
 	URL string
 
-	cfg     Config
-	apps    map[string]App
-	log     *slog.Logger
-	closing chan struct{}
+	cfg      Config
+	apps     map[string]App
+	log      *slog.Logger
+	life     *fakeserver.Lifecycle
+	closing  <-chan struct{}
+	gate     *fakeserver.Gate
+	faults   *fakeserver.Faults[Fault]
+	recorder *fakeserver.Recorder[Request]
 
-	closeOnce sync.Once
-
-	mu      sync.Mutex
-	httpSrv *http.Server
-	served  chan struct{}
-	closed  bool
-	fresh   map[net.Conn]bool // connections accepted that have not sent a request yet
-
+	mu         sync.Mutex
 	basePath   string // the prefix the apps live under; MoveHost changes it
 	moved      bool
-	recorded   int
-	requests   []Request
-	arrived    map[string]int
 	deliveries []Delivery
 	tokens     map[string]issuedToken
 	authLog    map[string][]time.Time
@@ -47,14 +40,6 @@ type Server struct {
 	devices    map[string]map[string]Device // app id → cid → device
 	invalid    map[string]bool
 	seq        uint64
-
-	failNext []*pendingFault
-	failRate *rateFault
-	latency  time.Duration
-	stalls   []*stall
-
-	stalledCount int
-	stallNotify  chan struct{}
 }
 
 type issuedToken struct {
@@ -70,13 +55,21 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	id := fakeserver.Identity{Name: "getuitest", Invalid: ErrInvalidArgument, Closed: ErrClosed}
+	// http.Server.Shutdown waits up to five seconds for a connection that
+	// was accepted but never sent a request (a client's spare dial);
+	// httptest closes those at once, and so does the fake.
+	life := fakeserver.NewLifecycle(id, true)
 	s := &Server{
 		cfg:        cfg,
 		apps:       make(map[string]App, len(cfg.Apps)),
 		log:        cfg.Logger,
-		closing:    make(chan struct{}),
+		life:       life,
+		closing:    life.Closing(),
+		gate:       fakeserver.NewGate(id, life.Closing()),
+		faults:     fakeserver.NewFaults(id, Fault.validate, Fault.matches),
+		recorder:   fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }),
 		basePath:   BasePath,
-		arrived:    make(map[string]int),
 		tokens:     make(map[string]issuedToken),
 		authLog:    make(map[string][]time.Time),
 		callLog:    make(map[string][]time.Time),
@@ -95,45 +88,11 @@ func New(cfg Config) (*Server, error) {
 // the test ends. A bad cfg or a failure to listen fails the test.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s, err := New(cfg)
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		tb.Fatalf("getuitest.NewServer: %v", err)
-		return nil
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return fakeserver.Started(tb, "getuitest.NewServer", func() (*Server, error) { return New(cfg) })
 }
 
 // Start serves s on a free loopback port and sets URL.
-func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return ErrClosed
-	case s.httpSrv != nil:
-		return fmt.Errorf("%w: Start: server already started at %s", ErrInvalidArgument, s.URL)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		var err6 error
-		if ln, err6 = net.Listen("tcp", "[::1]:0"); err6 != nil {
-			return fmt.Errorf("getuitest: listen on loopback: %w", errors.Join(err, err6))
-		}
-	}
-	s.fresh = make(map[net.Conn]bool)
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: time.Minute, ConnState: s.trackConn}
-	s.served = make(chan struct{})
-	s.URL = "http://" + ln.Addr().String()
-	go func(srv *http.Server, done chan struct{}) {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}(s.httpSrv, s.served)
-	return nil
-}
+func (s *Server) Start() error { return s.life.Start(s.Handler(), &s.URL) }
 
 // BaseURL returns the client's BaseURL for this server: URL + the base
 // path the apps live under now (BasePath until MoveHost). A server mounted
@@ -142,46 +101,14 @@ func (s *Server) Start() error {
 func (s *Server) BaseURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.URL + s.basePath
+	return s.life.URL() + s.basePath
 }
 
 // Close stops s: stalled and held requests are released (their clients see
 // the connection end), connections that carry no request are closed, then
 // Close waits for in-flight requests, like httptest.Server.Close. It is
 // safe to call more than once.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closing) })
-	s.mu.Lock()
-	s.closed = true
-	srv, served := s.httpSrv, s.served
-	// http.Server.Shutdown waits up to five seconds for a connection that
-	// was accepted but never sent a request (a client's spare dial);
-	// httptest closes those at once, and so does the fake.
-	for c := range s.fresh {
-		_ = c.Close()
-	}
-	s.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	_ = srv.Shutdown(context.Background())
-	<-served
-}
-
-// trackConn keeps the set of connections that have not sent a request.
-func (s *Server) trackConn(c net.Conn, state http.ConnState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if state == http.StateNew && !s.closed {
-		s.fresh[c] = true
-		return
-	}
-	if state == http.StateNew {
-		_ = c.Close()
-		return
-	}
-	delete(s.fresh, c)
-}
+func (s *Server) Close() { s.life.Close() }
 
 // Handler returns the fake's HTTP handler, for mounting on a listener of
 // the caller's own. Requests that must end unanswered panic with

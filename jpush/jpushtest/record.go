@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Request is one request the server received, recorded once it was
@@ -67,84 +69,39 @@ func (r Request) clone() Request {
 	return r
 }
 
-func cloneObject(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return cloneObject(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
-}
+// cloneObject deep-copies a JSON object decoded into map[string]any.
+func cloneObject(m map[string]any) map[string]any { return fakeserver.CloneObject(m) }
 
 func (s *Server) record(rec *Request) {
-	s.mu.Lock()
-	s.recorded++
-	rec.Seq = s.recorded
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
+	s.recorder.Record(rec)
 	s.logRequest(rec)
 }
 
 // Requests returns every request recorded since the start or the last
 // Reset, in the order they finished.
-func (s *Server) Requests() []Request { return s.filter(func(Request) bool { return true }) }
+func (s *Server) Requests() []Request { return s.recorder.Filter(func(Request) bool { return true }) }
 
 // Pushes returns the /v3/push requests the server accepted.
 func (s *Server) Pushes() []Request {
-	return s.filter(func(r Request) bool { return r.API == pathPush && r.Accepted })
-}
-
-func (s *Server) filter(keep func(Request) bool) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.requests {
-		if keep(r) {
-			out = append(out, r.clone())
-		}
-	}
-	return out
+	return s.recorder.Filter(func(r Request) bool { return r.API == pathPush && r.Accepted })
 }
 
 // Reset forgets recorded requests and deliveries. Messages, devices,
 // invalid ids and faults stay.
 func (s *Server) Reset() {
+	s.recorder.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.deliveries = nil, nil
+	s.deliveries = nil
 }
 
-func (s *Server) noteArrival(api string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.arrived[api]++
-}
+func (s *Server) noteArrival(api string) { s.recorder.Arrive(api) }
 
 // Arrived returns how many requests for api ("/v3/push", "/v3/push/validate",
 // "/v3/push/{msg_id}", "/v3/received/detail", "/v3/status/message"; "" for
 // unknown paths) have arrived, counted on arrival: it includes requests
 // still in flight. Reset does not clear it.
-func (s *Server) Arrived(api string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.arrived[api]
-}
+func (s *Server) Arrived(api string) int { return s.recorder.Arrived(api) }
 
 // Delivery is one message reaching one device.
 type Delivery struct {

@@ -1,15 +1,13 @@
 package jpushtest
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Server is a fake JPush service: Push API v3 and the Report API on one
@@ -21,36 +19,22 @@ type Server struct {
 	// returns. Give it to the client as both its push and report base URL.
 	URL string
 
-	cfg     Config
-	apps    map[string]App
-	log     *slog.Logger
-	closing chan struct{}
+	cfg      Config
+	apps     map[string]App
+	log      *slog.Logger
+	life     *fakeserver.Lifecycle
+	closing  <-chan struct{}
+	gate     *fakeserver.Gate
+	faults   *fakeserver.Faults[Fault]
+	recorder *fakeserver.Recorder[Request]
 
-	closeOnce sync.Once
-
-	mu      sync.Mutex
-	httpSrv *http.Server
-	served  chan struct{}
-	closed  bool
-
-	recorded   int
-	requests   []Request
-	arrived    map[string]int
+	mu         sync.Mutex
 	deliveries []Delivery
 	messages   map[string]*pushed // by msg_id
 	devices    map[string][]Device
 	invalid    map[string]bool
 	seq        uint64
 	rateLog    map[string][]time.Time
-
-	failNext []*pendingFault
-	failRate *rateFault
-	latency  time.Duration
-	stalls   int
-	gate     chan struct{}
-
-	stalledCount int
-	stallNotify  chan struct{}
 }
 
 // New validates cfg and returns an unstarted Server: Start it, or mount
@@ -61,12 +45,17 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	id := fakeserver.Identity{Name: "jpushtest", Invalid: ErrInvalidArgument, Closed: ErrClosed}
+	life := fakeserver.NewLifecycle(id, false)
 	s := &Server{
 		cfg:      cfg,
 		apps:     make(map[string]App, len(cfg.Apps)),
 		log:      cfg.Logger,
-		closing:  make(chan struct{}),
-		arrived:  make(map[string]int),
+		life:     life,
+		closing:  life.Closing(),
+		gate:     fakeserver.NewGate(id, life.Closing()),
+		faults:   fakeserver.NewFaults(id, Fault.validate, Fault.matches),
+		recorder: fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }),
 		messages: make(map[string]*pushed),
 		devices:  make(map[string][]Device),
 		invalid:  make(map[string]bool),
@@ -82,60 +71,16 @@ func New(cfg Config) (*Server, error) {
 // the test ends. A bad cfg or a failure to listen fails the test.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s, err := New(cfg)
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		tb.Fatalf("jpushtest.NewServer: %v", err)
-		return nil
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return fakeserver.Started(tb, "jpushtest.NewServer", func() (*Server, error) { return New(cfg) })
 }
 
 // Start serves s on a free loopback port and sets URL.
-func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return ErrClosed
-	case s.httpSrv != nil:
-		return fmt.Errorf("%w: Start: server already started at %s", ErrInvalidArgument, s.URL)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		var err6 error
-		if ln, err6 = net.Listen("tcp", "[::1]:0"); err6 != nil {
-			return fmt.Errorf("jpushtest: listen on loopback: %w", errors.Join(err, err6))
-		}
-	}
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: time.Minute}
-	s.served = make(chan struct{})
-	s.URL = "http://" + ln.Addr().String()
-	go func(srv *http.Server, done chan struct{}) {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}(s.httpSrv, s.served)
-	return nil
-}
+func (s *Server) Start() error { return s.life.Start(s.Handler(), &s.URL) }
 
 // Close stops s: stalled and held requests are released (their clients see
 // the connection end), then Close waits for in-flight requests, like
 // httptest.Server.Close. It is safe to call more than once.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closing) })
-	s.mu.Lock()
-	s.closed = true
-	srv, served := s.httpSrv, s.served
-	s.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	_ = srv.Shutdown(context.Background())
-	<-served
-}
+func (s *Server) Close() { s.life.Close() }
 
 // Handler returns the fake's HTTP handler, for mounting on a listener of
 // the caller's own. Requests that must end unanswered panic with

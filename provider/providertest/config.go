@@ -29,7 +29,11 @@ type MockConfig struct {
 	Name string
 	// Capabilities sets what the Mock reports, and enforces, per platform.
 	// A platform missing from the map gets DefaultCapabilities.
-	// MaxTokens and Audiences are enforced by Send and Validate. So is
+	// MaxTokens, Audiences and NeedsAliasType are enforced by Send and
+	// Validate. The other declarations (Polling, TokenFailures,
+	// CallsPerSend, SendTimeout, MaxTimeToLive) are reported as they are,
+	// for the caller under test to follow; a SendFunc makes the Mock keep
+	// them (name refused tokens in provider.Error.Failures, say). So is
 	// MaxPayloadBytes when positive, against ContentBytes (title, subtitle,
 	// body, extras keys and values), because the Mock encodes no payload;
 	// content over it is refused naming its largest part, as
@@ -55,9 +59,13 @@ type MockConfig struct {
 
 // DefaultCapabilities returns the capabilities of a platform that
 // MockConfig.Capabilities does not mention: DefaultMaxTokens tokens a call,
-// no payload limit, every audience kind.
+// no payload limit, every audience kind, and alias audiences that need an
+// AliasType, as Umeng's do. Every other declaration is zero: one call per
+// Send bounded by the caller's timeout, receipts polled at the caller's
+// interval until the push expires, no per-token failures named and no
+// limit on the time to live.
 func DefaultCapabilities() provider.Capabilities {
-	return provider.Capabilities{MaxTokens: DefaultMaxTokens, Audiences: audienceKinds()}
+	return provider.Capabilities{MaxTokens: DefaultMaxTokens, Audiences: audienceKinds(), NeedsAliasType: true}
 }
 
 // audienceKinds lists every audience kind the provider package defines.
@@ -106,8 +114,8 @@ func (c MockConfig) validate() error {
 		if pc.MaxTokens <= 0 {
 			return fmt.Errorf("providertest: %s.MaxTokens: must be positive, got %d", field, pc.MaxTokens)
 		}
-		if pc.MaxPayloadBytes < 0 {
-			return fmt.Errorf("providertest: %s.MaxPayloadBytes: must not be negative, got %d", field, pc.MaxPayloadBytes)
+		if err := pc.Validate(); err != nil {
+			return fmt.Errorf("providertest: %s.%w", field, err)
 		}
 		if len(pc.Audiences) == 0 {
 			return fmt.Errorf("providertest: %s.Audiences: must list at least one audience kind", field)

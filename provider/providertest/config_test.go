@@ -2,6 +2,7 @@ package providertest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,6 +23,7 @@ func TestNewMockDefaults(t *testing.T) {
 			provider.AudienceTokens, provider.AudienceBroadcast, provider.AudienceAliases,
 			provider.AudienceFilter, provider.AudienceFile,
 		},
+		NeedsAliasType: true, // as Umeng's aliases; every other declaration zero
 	}
 	assert.Equal(t, want, providertest.DefaultCapabilities())
 }
@@ -63,7 +65,11 @@ func TestNewMockInvalidConfig(t *testing.T) {
 		{"zero MaxTokens", providertest.MockConfig{Capabilities: caps(provider.Capabilities{Audiences: tokensOnly})},
 			`MockConfig.Capabilities["android"].MaxTokens: must be positive, got 0`},
 		{"negative MaxPayloadBytes", providertest.MockConfig{Capabilities: caps(provider.Capabilities{MaxTokens: 1, MaxPayloadBytes: -1, Audiences: tokensOnly})},
-			`MockConfig.Capabilities["android"].MaxPayloadBytes: must not be negative, got -1`},
+			`MockConfig.Capabilities["android"].MaxPayloadBytes: must not be negative`},
+		{"negative SendTimeout", providertest.MockConfig{Capabilities: caps(provider.Capabilities{MaxTokens: 1, SendTimeout: -time.Second, Audiences: tokensOnly})},
+			`MockConfig.Capabilities["android"].SendTimeout: must not be negative`},
+		{"negative poll interval", providertest.MockConfig{Capabilities: caps(provider.Capabilities{MaxTokens: 1, Polling: provider.Polling{Interval: -time.Second}, Audiences: tokensOnly})},
+			`MockConfig.Capabilities["android"].Polling.Interval: must not be negative`},
 		{"no audiences", providertest.MockConfig{Capabilities: caps(provider.Capabilities{MaxTokens: 1})},
 			`MockConfig.Capabilities["android"].Audiences: must list at least one audience kind`},
 		{"unknown audience", providertest.MockConfig{Capabilities: caps(provider.Capabilities{MaxTokens: 1, Audiences: []provider.AudienceKind{"everyone"}})},

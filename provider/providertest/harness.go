@@ -44,6 +44,12 @@ type Harness struct {
 	// only. Optional: nil skips every fault subtest.
 	Fault func(k provider.Kind) bool
 
+	// Invalidate makes the backend treat token (one of Token's) of
+	// platform p as dead, as after the app was uninstalled, for the rest
+	// of the Harness's life. Optional: nil skips the TokenFailures
+	// subtest.
+	Invalidate func(p provider.Platform, token string)
+
 	// Stall makes the backend hold every delivering call until release is
 	// called or the caller gives up on it (its ctx ends, its connection
 	// closes). stalled is closed once a call is being held. The suite calls

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -35,6 +36,7 @@ func mockHarness(m *providertest.Mock, p provider.Provider) *providertest.Harnes
 			m.FailNext(1, m.Err(k, "providertest-fault"))
 			return true
 		},
+		Invalidate: func(_ provider.Platform, token string) { m.MarkInvalid(token) },
 		Stall: func() (<-chan struct{}, func()) {
 			stalled := make(chan struct{})
 			release := make(chan struct{})
@@ -75,6 +77,17 @@ func TestMockConformance(t *testing.T) {
 			Capabilities: map[provider.Platform]provider.Capabilities{
 				provider.IOS:     {MaxTokens: 1, MaxPayloadBytes: 2012, Audiences: []provider.AudienceKind{provider.AudienceTokens}},
 				provider.Android: {MaxTokens: 3, Audiences: []provider.AudienceKind{provider.AudienceTokens, provider.AudienceAliases}},
+			},
+		}},
+		{"Declared", providertest.MockConfig{
+			Name:     "declared",
+			Pollable: []provider.AudienceKind{provider.AudienceTokens},
+			Capabilities: map[provider.Platform]provider.Capabilities{
+				provider.IOS: {MaxTokens: 200, Audiences: []provider.AudienceKind{provider.AudienceTokens, provider.AudienceAliases},
+					Polling: provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, TokenFailures: true,
+					CallsPerSend: 4, SendTimeout: 2 * time.Minute, MaxTimeToLive: 72 * time.Hour},
+				provider.Android: {MaxTokens: 1000, Audiences: []provider.AudienceKind{provider.AudienceTokens, provider.AudienceAliases},
+					Polling: provider.Polling{Disabled: true}, MaxTimeToLive: 240 * time.Hour},
 			},
 		}},
 	}

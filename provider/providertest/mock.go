@@ -67,6 +67,7 @@ type Mock struct {
 	nextID   int
 	tasks    map[string]task
 	cancels  []Cancellation
+	dead     map[string]bool // tokens marked with MarkInvalid
 }
 
 // task is what Status knows about one id.
@@ -125,6 +126,10 @@ func (m *Mock) Send(ctx context.Context, r *provider.Request) (*provider.Receipt
 
 	m.mu.Lock()
 	m.requests = append(m.requests, cloneRequest(r))
+	if err := m.refuseDead(r); err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
 	res, scripted := m.dequeue()
 	f := m.sendFunc
 	m.mu.Unlock()
@@ -138,10 +143,53 @@ func (m *Mock) Send(ctx context.Context, r *provider.Request) (*provider.Receipt
 	return m.receipt(r.Platform, r.Audience.Kind, res.Receipt), nil
 }
 
+// MarkInvalid marks tokens as dead at the "vendor", as after the app was
+// uninstalled: from now on a Send whose token audience holds one of them
+// is refused as a whole with an InvalidToken error (after it is recorded
+// and counted, before the script), as Umeng refuses a unicast to a dead
+// token and JPush a batch with a bad registration id. When the platform's
+// Capabilities declare TokenFailures, the error names the dead tokens in
+// provider.Error.Failures, in the order given; otherwise it names none,
+// and the caller must find them (push.Service halves the batch).
+func (m *Mock) MarkInvalid(tokens ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dead == nil {
+		m.dead = map[string]bool{}
+	}
+	for _, t := range tokens {
+		m.dead[t] = true
+	}
+}
+
+// refuseDead returns the refusal of r when its audience holds a token
+// marked with MarkInvalid, or nil. m.mu must be held.
+func (m *Mock) refuseDead(r *provider.Request) error {
+	if len(m.dead) == 0 || r.Audience.Kind != provider.AudienceTokens {
+		return nil
+	}
+	var failures []provider.TokenFailure
+	for _, t := range r.Audience.Tokens {
+		if m.dead[t] {
+			failures = append(failures, provider.TokenFailure{Token: t, Kind: provider.InvalidToken, Code: "dead", Message: "marked invalid"})
+		}
+	}
+	if len(failures) == 0 {
+		return nil
+	}
+	e := m.Err(provider.InvalidToken, "dead")
+	e.Message = fmt.Sprintf("%d of the %d tokens are dead", len(failures), len(r.Audience.Tokens))
+	if m.caps[r.Platform].TokenFailures {
+		e.Failures = failures
+	}
+	return e
+}
+
 // Validate returns the error Send would return for r before recording it,
 // or nil when Send would pass r on to its script. It checks, in order:
 // Request.Validate; that the platform's Capabilities list the audience
-// kind; at most MaxTokens tokens; when MaxPayloadBytes is set, that the
+// kind; an AliasType for an alias audience when the Capabilities declare
+// NeedsAliasType; at most MaxTokens tokens; when MaxPayloadBytes is set, that the
 // content fits in it (see MockConfig.Capabilities); and then
 // MockConfig.Validate, if set. Refusals are InvalidRequest errors of this
 // Mock, Op "validate", naming the field by its Request path.
@@ -158,6 +206,9 @@ func (m *Mock) validate(r *provider.Request) error {
 	caps := m.caps[r.Platform]
 	if !caps.Supports(r.Audience.Kind) {
 		return m.invalid("validate", "audience.kind", fmt.Sprintf("%s does not support audience %q on %s", m.name, r.Audience.Kind, r.Platform))
+	}
+	if caps.NeedsAliasType && r.Audience.Kind == provider.AudienceAliases && r.Audience.AliasType == "" {
+		return m.invalid("validate", "audience.alias_type", fmt.Sprintf("is required: %s types its aliases", m.name))
 	}
 	if r.Audience.Kind == provider.AudienceTokens && len(r.Audience.Tokens) > caps.MaxTokens {
 		return m.invalid("validate", "audience.tokens", fmt.Sprintf("has %d tokens, more than the %d one send accepts", len(r.Audience.Tokens), caps.MaxTokens))
@@ -325,7 +376,7 @@ func (m *Mock) Calls() int {
 }
 
 // Reset returns the Mock to its state just after NewMock: no script, no
-// SendFunc, no recorded requests, statuses or cancellations, and ids
+// SendFunc, no recorded requests, statuses, cancellations or dead tokens, and ids
 // starting again at "mock-1". The configuration is kept.
 func (m *Mock) Reset() {
 	m.mu.Lock()
@@ -336,4 +387,5 @@ func (m *Mock) Reset() {
 	m.nextID = 0
 	m.tasks = make(map[string]task)
 	m.cancels = nil
+	m.dead = nil
 }

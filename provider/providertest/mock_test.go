@@ -480,3 +480,40 @@ func TestMockErr(t *testing.T) {
 	assert.Equal(t, "umeng send: invalid_token (code 5000): scripted failure", err.Error())
 	assert.NotSame(t, err, m.Err(provider.InvalidToken, "5000"), "each call returns a fresh error the caller may edit")
 }
+
+// TestMockMarkInvalid: a batch holding a dead token is refused as a whole,
+// after it is counted; the error names the dead tokens only where the
+// platform declares TokenFailures.
+func TestMockMarkInvalid(t *testing.T) {
+	m := newMock(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{
+		provider.IOS: {MaxTokens: 10, Audiences: []provider.AudienceKind{provider.AudienceTokens}, TokenFailures: true},
+	}})
+	m.MarkInvalid("dead1", "dead2")
+	send := func(p provider.Platform, toks ...string) error {
+		_, err := m.Send(t.Context(), &provider.Request{Platform: p, Audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: toks},
+			Notification: provider.Notification{Title: "t"}})
+		return err
+	}
+
+	err := send(provider.IOS, "a", "dead2", "b", "dead1")
+	require.ErrorIs(t, err, provider.InvalidToken)
+	assert.Equal(t, []string{"dead2", "dead1"}, failedTokens(provider.FailuresOf(err)), "named in the order given")
+
+	err = send(provider.Android, "a", "dead1")
+	require.ErrorIs(t, err, provider.InvalidToken)
+	assert.Empty(t, provider.FailuresOf(err), "android declares no TokenFailures: the vendor does not say which")
+
+	require.NoError(t, send(provider.Android, "a", "b"), "a batch without dead tokens is answered by the script")
+	assert.Equal(t, 3, m.Calls(), "refused batches reached the vendor")
+
+	m.Reset()
+	require.NoError(t, send(provider.IOS, "dead1"), "Reset forgets dead tokens")
+}
+
+func failedTokens(fs []provider.TokenFailure) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Token)
+	}
+	return out
+}

@@ -41,7 +41,15 @@ import (
 //     Cancel (when it is a provider.Canceler);
 //   - does not modify a Request, and does not read its slices and maps
 //     after Send returns (the suite overwrites them; -race reports a reader);
-//   - serves 16 goroutines sending at once with distinct receipt ids.
+//   - serves 16 goroutines sending at once with distinct receipt ids;
+//   - declares sane Capabilities beyond the limits: nothing negative, a
+//     polling interval or horizon only when it can poll (horizon no
+//     shorter than interval), and keeps them: an alias audience without
+//     AliasType is refused naming "audience.alias_type" exactly when it
+//     declares NeedsAliasType (accepted by Validate otherwise), and a batch
+//     holding a dead token (Harness.Invalidate) names that token as an
+//     InvalidToken failure, in Receipt.Failures or Error.Failures, when it
+//     declares TokenFailures; no provider reports a valid token as failed.
 //
 // Subtests the harness cannot support (no Fault, no Stall, a kind Fault
 // declines, an optional interface not implemented) are skipped with the
@@ -65,6 +73,9 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 	t.Run("Cancel", s.testCancel)
 	t.Run("RequestNotModified", s.testRequestNotModified)
 	t.Run("Concurrent", s.testConcurrent)
+	t.Run("Declarations", s.testDeclarations)
+	t.Run("AliasType", s.testAliasType)
+	t.Run("TokenFailures", s.testTokenFailures)
 }
 
 // suite holds what every subtest needs: the way to build a fresh harness.

@@ -37,9 +37,6 @@ func invalidCases() []invalidCase {
 		{"UnknownAudienceKind", edit(func(r *provider.Request) { r.Audience.Kind = "everyone" })},
 		{"NoTokens", edit(func(r *provider.Request) { r.Audience.Tokens = nil })},
 		{"EmptyToken", edit(func(r *provider.Request) { r.Audience.Tokens = append(r.Audience.Tokens, "") })},
-		{"AliasesWithoutType", edit(func(r *provider.Request) {
-			r.Audience = provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{"providertest"}}
-		})},
 		{"NoAliases", edit(func(r *provider.Request) {
 			r.Audience = provider.Audience{Kind: provider.AudienceAliases, AliasType: "providertest"}
 		})},

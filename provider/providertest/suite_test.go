@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -240,6 +241,61 @@ func brokenCases() []brokenCase {
 			validate: func(b *broken, r *provider.Request) error {
 				r.Notification.Extras["providertest"] = "changed"
 				return b.Mock.Validate(r)
+			},
+		}},
+		{name: "declares token failures it does not name", wantFail: "TokenFailures/ios", wantMsg: "the dead token must be named", wrap: broken{
+			caps: func(b *broken, p provider.Platform) provider.Capabilities {
+				c := b.Mock.Capabilities(p)
+				c.TokenFailures = true
+				return c
+			},
+		}},
+		{name: "names a valid token as failed", wantFail: "TokenFailures/android", wantMsg: "a valid token", wrap: broken{
+			send: func(b *broken, ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+				rc, err := b.Mock.Send(ctx, r)
+				if err == nil && len(r.Audience.Tokens) == 3 {
+					rc.Failures = []provider.TokenFailure{{Token: r.Audience.Tokens[0], Kind: provider.InvalidToken}}
+				}
+				if err != nil && len(r.Audience.Tokens) == 3 {
+					return &provider.Receipt{Provider: b.Name(), Platform: r.Platform, ID: "x",
+						Failures: []provider.TokenFailure{{Token: r.Audience.Tokens[0], Kind: provider.InvalidToken}}}, nil
+				}
+				return rc, err
+			},
+		}},
+		{name: "needs an alias type it does not declare", wantFail: "AliasType/ios", wantMsg: "NeedsAliasType is false", wrap: broken{
+			caps: func(b *broken, p provider.Platform) provider.Capabilities {
+				c := b.Mock.Capabilities(p)
+				c.NeedsAliasType = false
+				return c
+			},
+		}},
+		{name: "declares an alias type it does not need", wantFail: "AliasType/ios", wantMsg: "a refused Send must not return a receipt", wrap: broken{
+			validate: func(b *broken, r *provider.Request) error {
+				if r != nil && r.Audience.Kind == provider.AudienceAliases {
+					return nil
+				}
+				return b.Mock.Validate(r)
+			},
+			send: func(b *broken, ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+				if r.Audience.Kind == provider.AudienceAliases {
+					return &provider.Receipt{Provider: b.Name(), Platform: r.Platform, ID: "alias"}, nil
+				}
+				return b.Mock.Send(ctx, r)
+			},
+		}},
+		{name: "polls past its horizon", wantFail: "Declarations/ios", wantMsg: "shorter than its Interval", wrap: broken{
+			caps: func(b *broken, p provider.Platform) provider.Capabilities {
+				c := b.Mock.Capabilities(p)
+				c.Polling = provider.Polling{Interval: time.Hour, Horizon: time.Minute}
+				return c
+			},
+		}},
+		{name: "declares a negative timeout", wantFail: "Declarations/android", wantMsg: "SendTimeout: must not be negative", wrap: broken{
+			caps: func(b *broken, p provider.Platform) provider.Capabilities {
+				c := b.Mock.Capabilities(p)
+				c.SendTimeout = -time.Second
+				return c
 			},
 		}},
 		{name: "harness without Calls", wantFail: "Name", wantMsg: "Harness.Calls is required",

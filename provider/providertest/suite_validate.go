@@ -64,6 +64,13 @@ func refusedCases(h *Harness, p provider.Platform) []refusedCase {
 			return oversized(p, h.tokens(t, p, 1)[0], caps.MaxPayloadBytes)
 		}})
 	}
+	if caps.NeedsAliasType && caps.Supports(provider.AudienceAliases) {
+		cases = append(cases, refusedCase{"AliasesWithoutType", func(_ *testing.T, _ *Harness, p provider.Platform) *provider.Request {
+			r := request(p, nil)
+			r.Audience = provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{"providertest"}}
+			return r
+		}})
+	}
 	for _, k := range unsupportedKinds(caps) {
 		cases = append(cases, refusedCase{"Unsupported_" + string(k), func(_ *testing.T, _ *Harness, p provider.Platform) *provider.Request {
 			r := request(p, nil)

@@ -62,6 +62,8 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 	if msg.DedupeKey != "" {
 		s.messageByDedupe[msg.DedupeKey] = msg.ID
 	}
+	s.addMessageUsers(msg.ID, msg.UserNums)
+	msg.UserNums = nil
 
 	m.ID = msg.ID
 	m.IOS, m.Android = msg.IOS, msg.Android

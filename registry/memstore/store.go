@@ -42,6 +42,9 @@ type Store struct {
 	messages        map[int64]*registry.PushMessage
 	messageByDedupe map[string]int64
 	lastMessage     int64
+	// messagesByUser lists, in ID order, the messages addressed to each
+	// user (PushMessage.UserNums).
+	messagesByUser map[string][]int64
 
 	// deliveries is ordered by ID, like links.
 	deliveries          []*registry.Delivery
@@ -92,6 +95,7 @@ func New(cfg Config) (*Store, error) {
 		linksByUser:         map[string][]*registry.UserDevice{},
 		messages:            map[int64]*registry.PushMessage{},
 		messageByDedupe:     map[string]int64{},
+		messagesByUser:      map[string][]int64{},
 		deliveryByID:        map[int64]*registry.Delivery{},
 		deliveriesByMessage: map[int64][]*registry.Delivery{},
 		idempotencyKeys:     map[string]bool{},

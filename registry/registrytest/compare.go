@@ -38,6 +38,7 @@ func normDelivery(d registry.Delivery) registry.Delivery {
 func normMessage(m registry.PushMessage) registry.PushMessage {
 	m.ExpireAt = normTime(m.ExpireAt)
 	m.CreatedAt, m.UpdatedAt = time.Time{}, time.Time{}
+	m.UserNums = nil // written, never read back
 	return m
 }
 

@@ -13,7 +13,7 @@
 //	}
 //
 // Run groups its subtests by repository (Devices, Targets, PushMessages,
-// Deliveries, Splits, Summaries, Identifiers, CenterMessages, Concurrency) and names
+// Deliveries, Splits, Summaries, Reads, Identifiers, CenterMessages, Concurrency) and names
 // each after the rule it proves, so a failure reads as the semantic the
 // store broke, for example Deliveries/FinishWithStaleToken or
 // Targets/HostileUserNumsMatchLiterally.
@@ -54,6 +54,13 @@
 //     registry.Summarize of its deliveries after every write; so does a
 //     message whose running account the store lost (Factory.ForgetTallies:
 //     rows written before the store kept one).
+//   - Reads: ListUserDevices lists every link of a user, active or not,
+//     with its device and token state; a push's UserNums are stored once
+//     each and answer IsPushMessageUser; ListPushMessages lists newest
+//     first by user, state (registry.PushState) and a [since, until) range,
+//     refuses bad queries naming the field, and pages by keyset so that
+//     pages run while other stores insert neither repeat nor skip a push
+//     that existed when paging began.
 //   - Identifiers: trailing spaces are not part of a uuid, user_num,
 //     push_platform, dedupe_key, idempotency_key or token, leading ones
 //     are; DisableTokens reads its platform argument like stored platforms;

@@ -62,6 +62,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Receipts", func(t *testing.T) { testReceipts(t, f) })
 	t.Run("Summaries", func(t *testing.T) { testSummaries(t, f) })
 	t.Run("Identifiers", func(t *testing.T) { testIdentifiers(t, f) })
+	t.Run("Reads", func(t *testing.T) { testReads(t, f) })
 	t.Run("CenterMessages", func(t *testing.T) { testCenterMessages(t, f) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, f) })
 }

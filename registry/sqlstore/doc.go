@@ -24,7 +24,8 @@
 // columns (ios_tally and android_tally, registry.Tally as JSON, so that a
 // finish updates the summary without reading the other deliveries or any
 // tokens), the lock table sys_push_token_locks (one row per registered
-// push token, see RegisterDevice), and indexes. The product brief's two ops
+// push token, see RegisterDevice), sys_push_message_users (the users each
+// push was addressed to, for ListPushMessages), and indexes. The product brief's two ops
 // queries run unchanged on MySQL/MariaDB and SQLite. sys_users belongs to
 // the host: MigrateUsers creates the product brief's version for hosts that want
 // it, and push never reads it.
@@ -144,8 +145,8 @@
 //     utf8mb4_bin, keeping the product brief's types, defaults and comments;
 //   - widens sys_push_messages.ios_device_tokens/android_device_tokens to
 //     MEDIUMTEXT (registry.MaxTokensText);
-//   - adds the library's columns, indexes, sys_push_deliveries and
-//     sys_push_token_locks.
+//   - adds the library's columns, indexes, sys_push_deliveries,
+//     sys_push_token_locks and sys_push_message_users.
 //
 // The product brief's AUTO_INCREMENT, charset and ON UPDATE clauses are left as
 // they are. The unique (platform, uuid) cannot be added while two rows

@@ -182,6 +182,9 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 				return err
 			}
 		}
+		if err := s.insertMessageUsers(ctx, q, msgID, m.UserNums); err != nil {
+			return err
+		}
 		// The tallies order deliveries by id too: computed once the ids
 		// are known.
 		withIDs := slices.Clone(stored)

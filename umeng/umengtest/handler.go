@@ -103,11 +103,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Body = body
 
 	ctx := r.Context()
-	if !s.waitStall(ctx) {
-		abandon(rec, "abandoned while stalled")
-	}
-	if lat := s.currentLatency(); lat > 0 && !s.hold(ctx, lat) {
-		abandon(rec, "abandoned during latency")
+	if why := s.gate.Pass(ctx, r.URL.Path); why != "" {
+		abandon(rec, why)
 	}
 	f := s.pickFault(r.URL.Path)
 	if f != nil {

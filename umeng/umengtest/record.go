@@ -3,6 +3,8 @@ package umengtest
 import (
 	"slices"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Request is one request the server received, recorded for assertions once
@@ -78,11 +80,11 @@ func (r Request) clone() Request {
 	r.DeviceTokens = slices.Clone(r.DeviceTokens)
 	r.Alias = slices.Clone(r.Alias)
 	r.Ignored = slices.Clone(r.Ignored)
-	r.Payload = cloneObject(r.Payload)
-	r.Policy = cloneObject(r.Policy)
-	r.ChannelProperties = cloneObject(r.ChannelProperties)
-	r.LocalProperties = cloneObject(r.LocalProperties)
-	r.CallbackParams = cloneObject(r.CallbackParams)
+	r.Payload = fakeserver.CloneObject(r.Payload)
+	r.Policy = fakeserver.CloneObject(r.Policy)
+	r.ChannelProperties = fakeserver.CloneObject(r.ChannelProperties)
+	r.LocalProperties = fakeserver.CloneObject(r.LocalProperties)
+	r.CallbackParams = fakeserver.CloneObject(r.CallbackParams)
 	if r.Category != nil {
 		c := *r.Category
 		r.Category = &c
@@ -90,99 +92,48 @@ func (r Request) clone() Request {
 	return r
 }
 
-func cloneObject(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return cloneObject(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
-}
-
 // record stores rec and logs it.
 func (s *Server) record(rec *Request) {
-	s.mu.Lock()
-	s.recorded++
-	rec.Seq = s.recorded
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
+	s.recorder.Record(rec)
 	s.logRequest(rec)
 }
 
 // Requests returns every request recorded since the start or the last
 // Reset, in the order they finished.
 func (s *Server) Requests() []Request {
-	return s.filterRequests(func(Request) bool { return true })
+	return s.recorder.Filter(func(Request) bool { return true })
 }
 
 // Sends returns the /api/send requests the server accepted (see
 // Request.Accepted), deduplicated ones included.
 func (s *Server) Sends() []Request {
-	return s.filterRequests(func(r Request) bool { return r.Path == pathSend && r.Accepted })
+	return s.recorder.Filter(func(r Request) bool { return r.Path == pathSend && r.Accepted })
 }
 
 // SendsFor returns Sends for one appkey.
 func (s *Server) SendsFor(appKey string) []Request {
-	return s.filterRequests(func(r Request) bool { return r.Path == pathSend && r.Accepted && r.AppKey == appKey })
-}
-
-func (s *Server) filterRequests(keep func(Request) bool) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.requests {
-		if keep(r) {
-			out = append(out, r.clone())
-		}
-	}
-	return out
+	return s.recorder.Filter(func(r Request) bool { return r.Path == pathSend && r.Accepted && r.AppKey == appKey })
 }
 
 // Reset forgets the recorded requests and deliveries. Tasks, files,
 // devices, invalid tokens, out_biz_no memory and faults stay, so ids issued
 // before Reset keep working.
 func (s *Server) Reset() {
+	s.recorder.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.deliveries = nil, nil
+	s.deliveries = nil
 	s.receiptPosts, s.pendingReceipts = nil, nil
 }
 
 // noteArrival counts a request the moment it arrives.
-func (s *Server) noteArrival(path string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.arrived == nil {
-		s.arrived = map[string]int{}
-	}
-	s.arrived[path]++
-}
+func (s *Server) noteArrival(path string) { s.recorder.Arrive(path) }
 
 // Arrived returns how many requests for path ("/api/send", …) have arrived
 // so far, counted on arrival: unlike Requests, it includes requests still
 // in flight (stalled, held by a fault, or not yet recorded because their
 // client gave up a moment ago). Reset does not clear it.
-func (s *Server) Arrived(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.arrived[path]
-}
+func (s *Server) Arrived(path string) int { return s.recorder.Arrived(path) }
 
 // ignore notes a field the real service would accept and not act on.
 func (r *Request) ignore(field string) { r.Ignored = append(r.Ignored, field) }

@@ -1,15 +1,13 @@
 package umengtest
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Server is a fake Umeng push service. Its zero value is not usable; make
@@ -20,21 +18,17 @@ type Server struct {
 	// Start returns. Give it to the client under test as its base URL.
 	URL string
 
-	cfg     Config
-	apps    map[string]App
-	log     *slog.Logger
-	closing chan struct{} // closed by Close: releases every stalled or held request
+	cfg      Config
+	apps     map[string]App
+	log      *slog.Logger
+	life     *fakeserver.Lifecycle
+	closing  <-chan struct{} // closed by Close: releases every stalled or held request
+	gate     *fakeserver.Gate
+	faults   *fakeserver.Faults[Fault]
+	recorder *fakeserver.Recorder[Request]
 
-	closeOnce sync.Once
+	mu sync.Mutex
 
-	mu      sync.Mutex
-	httpSrv *http.Server
-	served  chan struct{} // closed when Serve returns
-	closed  bool
-
-	recorded   int // requests recorded so far, for Request.Seq
-	requests   []Request
-	arrived    map[string]int // requests per path, counted on arrival
 	deliveries []Delivery
 
 	receiptTargets  map[string]receiptTarget // by msg_id: sends with a receipt_url
@@ -50,14 +44,6 @@ type Server struct {
 	issued   map[string]bool
 	seq      uint64
 	sendLog  map[rateKey][]time.Time
-	failNext []*pendingFault
-	failRate *rateFault
-	latency  time.Duration
-	stalls   int
-	gate     chan struct{} // non-nil while at least one Stall is unreleased
-
-	stalledCount int           // requests blocked by a Stall now
-	stallNotify  chan struct{} // closed at the next change of stalledCount
 }
 
 // New validates cfg and returns an unstarted Server. Call Start to serve it
@@ -68,18 +54,24 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	id := fakeserver.Identity{Name: "umengtest", Invalid: ErrInvalidArgument, Closed: ErrClosed}
+	life := fakeserver.NewLifecycle(id, false)
 	s := &Server{
-		cfg:     cfg,
-		apps:    make(map[string]App, len(cfg.Apps)),
-		log:     cfg.Logger,
-		closing: make(chan struct{}),
-		tasks:   make(map[string]*task),
-		dedupe:  make(map[dedupeKey]string),
-		files:   make(map[string]*file),
-		devices: make(map[string]*deviceSet),
-		invalid: make(map[string]bool),
-		issued:  make(map[string]bool),
-		sendLog: make(map[rateKey][]time.Time),
+		cfg:      cfg,
+		apps:     make(map[string]App, len(cfg.Apps)),
+		log:      cfg.Logger,
+		life:     life,
+		closing:  life.Closing(),
+		gate:     fakeserver.NewGate(id, life.Closing()),
+		faults:   fakeserver.NewFaults(id, Fault.validate, Fault.matches),
+		recorder: fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }),
+		tasks:    make(map[string]*task),
+		dedupe:   make(map[dedupeKey]string),
+		files:    make(map[string]*file),
+		devices:  make(map[string]*deviceSet),
+		invalid:  make(map[string]bool),
+		issued:   make(map[string]bool),
+		sendLog:  make(map[rateKey][]time.Time),
 
 		receiptTargets: make(map[string]receiptTarget),
 	}
@@ -94,67 +86,20 @@ func New(cfg Config) (*Server, error) {
 // fails the test through tb.Fatalf.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s, err := New(cfg)
-	if err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		tb.Fatalf("umengtest.NewServer: %v", err)
-		return nil // reached only with a testing.TB whose Fatalf returns
-	}
-	tb.Cleanup(s.Close)
-	return s
+	return fakeserver.Started(tb, "umengtest.NewServer", func() (*Server, error) { return New(cfg) })
 }
 
 // Start serves s on 127.0.0.1 (or [::1] where IPv4 loopback is missing) at a
 // free port and sets URL. It fails if s was started or closed before, or if
 // no loopback port can be opened.
-func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return ErrClosed
-	case s.httpSrv != nil:
-		return fmt.Errorf("%w: Start: server already started at %s", ErrInvalidArgument, s.URL)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		var err6 error
-		if ln, err6 = net.Listen("tcp", "[::1]:0"); err6 != nil {
-			return fmt.Errorf("umengtest: listen on loopback: %w", errors.Join(err, err6))
-		}
-	}
-	s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: time.Minute}
-	s.served = make(chan struct{})
-	s.URL = "http://" + ln.Addr().String()
-	go func(srv *http.Server, done chan struct{}) {
-		defer close(done)
-		// Serve returns ErrServerClosed after Close; nothing else ends it.
-		_ = srv.Serve(ln)
-	}(s.httpSrv, s.served)
-	return nil
-}
+func (s *Server) Start() error { return s.life.Start(s.Handler(), &s.URL) }
 
 // Close stops s. Requests that are stalled or held by a fault are released
 // first (their clients see the connection end); Close then waits for every
 // in-flight request to finish, like httptest.Server.Close. It is safe to
 // call more than once and on a server that was never started; a server
 // mounted elsewhere through Handler answers later requests with 503.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closing) })
-	s.mu.Lock()
-	s.closed = true
-	srv, served := s.httpSrv, s.served
-	s.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	// Shutdown waits for active handlers; every wait in a handler also
-	// watches s.closing, so none can hold it up.
-	_ = srv.Shutdown(context.Background())
-	<-served
-}
+func (s *Server) Close() { s.life.Close() }
 
 // Handler returns the fake's HTTP handler, for mounting on a listener or
 // router of the caller's own (the demo server does this). It serves POST

@@ -1,0 +1,98 @@
+package fakeserver_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/fakeserver"
+)
+
+// request stands for a fake's Request type.
+type request struct {
+	Seq    int
+	Path   string
+	Tokens []string
+}
+
+func newRecorder() *fakeserver.Recorder[request] {
+	return fakeserver.NewRecorder(
+		func(r request) request { r.Tokens = slices.Clone(r.Tokens); return r },
+		func(r *request, seq int) { r.Seq = seq },
+	)
+}
+
+func all(request) bool { return true }
+
+func TestRecorderNumbersAndKeeps(t *testing.T) {
+	rec := newRecorder()
+	assert.Nil(t, rec.Filter(all), "nothing recorded yet")
+	first := request{Path: "/send", Tokens: []string{"a"}}
+	rec.Record(&first)
+	assert.Equal(t, 1, first.Seq, "the caller's copy is numbered too")
+	rec.Record(&request{Path: "/status"})
+
+	got := rec.Filter(all)
+	require.Len(t, got, 2)
+	assert.Equal(t, []int{1, 2}, []int{got[0].Seq, got[1].Seq})
+	sends := rec.Filter(func(r request) bool { return r.Path == "/send" })
+	assert.Equal(t, []request{{Seq: 1, Path: "/send", Tokens: []string{"a"}}}, sends)
+	assert.Nil(t, rec.Filter(func(request) bool { return false }))
+}
+
+func TestRecorderReturnsCopies(t *testing.T) {
+	rec := newRecorder()
+	rec.Record(&request{Tokens: []string{"a"}})
+	got := rec.Filter(all)
+	got[0].Tokens[0] = "changed by the test"
+	assert.Equal(t, []string{"a"}, rec.Filter(all)[0].Tokens)
+}
+
+func TestRecorderResetKeepsNumbersAndArrivals(t *testing.T) {
+	rec := newRecorder()
+	rec.Arrive("/send")
+	rec.Record(&request{Path: "/send"})
+	rec.Reset()
+	assert.Nil(t, rec.Filter(all))
+	r := request{}
+	rec.Record(&r)
+	assert.Equal(t, 2, r.Seq, "Reset does not restart the numbers")
+	assert.Equal(t, 1, rec.Arrived("/send"), "Reset does not clear arrivals")
+}
+
+func TestRecorderArrived(t *testing.T) {
+	rec := newRecorder()
+	for _, k := range []string{"/send", "/send", "/status", ""} {
+		rec.Arrive(k)
+	}
+	assert.Equal(t, 2, rec.Arrived("/send"))
+	assert.Equal(t, 1, rec.Arrived(""))
+	assert.Equal(t, 3, rec.Arrived("/send", "/status"), "keys add up")
+	assert.Zero(t, rec.Arrived("/cancel"))
+	assert.Zero(t, rec.Arrived())
+}
+
+func TestRecorderConcurrentUse(t *testing.T) {
+	const workers, each = 8, 100
+	rec := newRecorder()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				rec.Arrive("/send")
+				rec.Record(&request{Path: "/send", Tokens: []string{"t"}})
+				_ = rec.Filter(all)
+			}
+		})
+	}
+	wg.Wait()
+	got := rec.Filter(all)
+	require.Len(t, got, workers*each)
+	for i, r := range got {
+		assert.Equal(t, i+1, r.Seq, "numbered in the order recorded, each once")
+	}
+	assert.Equal(t, workers*each, rec.Arrived("/send"))
+}
