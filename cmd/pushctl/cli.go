@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"migrate", "", "apply the migrations (the push tables and sys_users)", migrateCmd},
 		{"migrate status", "", "print the applied and the latest migration versions", migrateStatusCmd},
+		{"devices list", "USER", "list a user's devices: every login, active or not, with its token state", devicesListCmd},
 		{"devices import", "FILE.csv", "register the devices of a CSV file (uuid, platform, push_platform, push_token, user_num)", importCmd},
 		{"push", "USER... --title T --content C", "push a notification to the users' devices", pushCmd},
 		{"status", "ID", "print a push's status and receipts", statusCmd},
@@ -183,6 +184,9 @@ var details = map[string]string{
 		"what \"migrate status\" prints. Running it again changes nothing.",
 	"migrate status": "Prints, for the push tables and sys_users, the highest applied version,\n" +
 		"the latest version of this build and the migrations pending. Changes nothing.",
+	"devices list": "Prints every link of the user to a device (Service.ListDevices), active or\n" +
+		"not, with the device's platform, push_platform, name, masked token and token\n" +
+		"state (and why it is disabled). Needs a provider's credentials, as push does.",
 	"devices import": "The first row names the columns, in any order: uuid, platform, push_token\n" +
 		"and user_num are required; push_platform (empty: the default provider), name,\n" +
 		"os and os_version are optional, and any other column is refused. Each row is\n" +

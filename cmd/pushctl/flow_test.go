@@ -103,6 +103,35 @@ func TestFlow(t *testing.T) {
 				assert.NotContains(t, r.stdout, umengToken(i, "android"))
 			}
 
+			// dev-0 moves to u1: u0 keeps an inactive link to it.
+			require.NoError(t, os.WriteFile(in, []byte("uuid,platform,push_token,user_num\ndev-0,android,"+umengToken(0, "android")+",u1\n"), 0o600))
+			r = runCLI(t, ctx, env, "devices", "import", in)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			assert.Equal(t, "imported=0 updated=1 unchanged=0 rejected=0\n", r.stdout)
+			r = runCLI(t, ctx, env, "devices", "list", "u0")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			lines = strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			require.Len(t, lines, 3, r.stdout)
+			assert.Regexp(t, `^USER_DEVICE_ID\s+ACTIVE\s+UUID\s+PLATFORM\s+PUSH_PLATFORM\s+NAME\s+TOKEN\s+TOKEN_STATE\s+REASON\s+LINKED_AT$`, lines[0])
+			assert.Contains(t, r.stdout, "dev-0")
+			assert.Contains(t, r.stdout, "dev-1")
+			assert.NotContains(t, r.stdout, umengToken(0, "android"), "tokens are masked")
+			assert.NotContains(t, r.stdout, umengToken(1, "ios"))
+			r = runCLI(t, ctx, env, "devices", "list", "u0", "--json")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			var devs []struct {
+				DeviceUUID string `json:"device_uuid"`
+				Active     bool   `json:"active"`
+				TokenState string `json:"token_state"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &devs))
+			active := map[string]bool{}
+			for _, dv := range devs {
+				active[dv.DeviceUUID] = dv.Active
+				assert.Equal(t, "enabled", dv.TokenState)
+			}
+			assert.Equal(t, map[string]bool{"dev-0": false, "dev-1": true}, active)
+
 			r = runCLI(t, ctx, env, "status", "999999")
 			assert.Equal(t, exitFailure, r.code)
 			assert.Contains(t, r.stderr, "not found")

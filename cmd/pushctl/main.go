@@ -8,6 +8,7 @@
 //
 //	pushctl migrate                   apply the migrations
 //	pushctl migrate status            show the applied and latest versions
+//	pushctl devices list USER [--json] list a user's devices
 //	pushctl devices import FILE.csv   register the devices of a CSV file
 //	pushctl push USER... --title T --content C [--class marketing|service] [--extra k=v]...
 //	pushctl status ID [--json]        show a push's status and receipts
