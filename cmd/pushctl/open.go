@@ -41,8 +41,8 @@ func (e *env) openDB(ctx context.Context, migrating bool) (*database, error) {
 	}
 	if p := st[0].Pending; len(p) > 0 {
 		d.Close()
-		return nil, fmt.Errorf("the database of PUSH_DB_DSN is not migrated (%d of %d migrations pending, from %s): run pushctl migrate first",
-			len(p), st[0].Latest, p[0])
+		return nil, fmt.Errorf("the database of PUSH_DB_DSN is not migrated (%d migrations pending, from %s): run pushctl migrate first",
+			len(p), p[0])
 	}
 	return d, nil
 }

@@ -81,8 +81,9 @@ func TestMigrationStatus(t *testing.T) {
 		assert.Equal(t, "push", st[0].Component)
 		assert.Equal(t, 0, st[0].Current)
 		assert.GreaterOrEqual(t, st[0].Latest, 6)
-		assert.Len(t, st[0].Pending, st[0].Latest)
+		require.NotEmpty(t, st[0].Pending)
 		assert.Equal(t, "0001_brief_tables", st[0].Pending[0])
+		assert.Equal(t, fmt.Sprintf("%04d_", st[0].Latest), st[0].Pending[len(st[0].Pending)-1][:5], "the latest is pending too")
 		assert.Equal(t, "users", st[1].Component)
 		var n int
 		require.Error(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM push_schema_migrations").Scan(&n), "nothing created")
