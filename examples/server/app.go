@@ -17,9 +17,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	push "github.com/tuisong/push"
-	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/getui/getuitest"
-	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
@@ -64,22 +63,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if a.tel, err = newTelemetry(); err != nil {
 		return nil, err
 	}
-	driver, dsn, dialect := cfg.DBDriver, cfg.DBDSN, sqlstore.Dialect(cfg.DBDriver)
-	switch cfg.DBDriver {
-	case "sqlite":
-		if !strings.HasPrefix(dsn, "file:") && !strings.Contains(dsn, "?") {
-			dsn = sqlstore.SQLiteDSN(dsn)
-		}
-	case "postgres":
-		driver = "pgx"
-	}
-	if a.db, err = sql.Open(driver, dsn); err != nil {
-		return nil, fmt.Errorf("open %s database: %w", cfg.DBDriver, err)
-	}
-	if err = a.db.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("connect to the %s database: %w", cfg.DBDriver, err)
-	}
-	if a.store, err = sqlstore.New(a.db, sqlstore.Options{Dialect: dialect}); err != nil {
+	if a.db, a.store, err = serverenv.Open(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if err = a.store.Migrate(ctx); err != nil {
@@ -89,7 +73,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, fmt.Errorf("migrate sys_users: %w", err)
 	}
 
-	if cfg.demo() {
+	if cfg.Demo() {
 		if err = a.startFakes(); err != nil {
 			return nil, err
 		}
@@ -109,7 +93,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 			}
 		}
 	}
-	a.svc, err = push.New(push.Config{Store: a.store, Providers: providers, DefaultProvider: a.cfg.defaultProvider(),
+	a.svc, err = push.New(push.Config{Store: a.store, Providers: providers, DefaultProvider: a.cfg.DefaultProvider(),
 		Logger: log, Retry: push.RetryPolicy{Base: cfg.RetryBase}, MeterProvider: a.tel.meters, TracerProvider: a.tel.tracers})
 	if err != nil {
 		return nil, err
@@ -128,7 +112,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, err
 	}
 	a.handler = api
-	if a.cfg.umeng() && a.cfg.ReceiptURL != "" { // a.cfg: in demo mode, the fake's apps
+	if a.cfg.Umeng() && a.cfg.ReceiptURL != "" { // a.cfg: in demo mode, the fake's apps
 		// Outside Authenticate: Umeng posts receipts without our bearer
 		// token; the shared secret in the receipt_url stands in for it.
 		var keys []string
@@ -196,44 +180,9 @@ func (a *app) startFakes() error {
 // providers builds a client for every provider whose credentials a.cfg
 // holds (in demo mode, those of the fakes), and records their names.
 func (a *app) newProviders() ([]provider.Provider, error) {
-	cfg, log := a.cfg, a.log
-	var ps []provider.Provider
-	if cfg.umeng() {
-		ucfg := umeng.Config{BaseURL: cfg.UmengBaseURL, TestMode: !cfg.ProductionMode, Logger: log,
-			IOS:     umeng.App{AppKey: cfg.IOSKey, AppMasterSecret: cfg.IOSSecret, Defaults: cfg.iosDefaults()},
-			Android: umeng.App{AppKey: cfg.AndroidKey, AppMasterSecret: cfg.AndroidSecret, Defaults: cfg.androidDefaults()}}
-		um, err := umeng.New(ucfg)
-		if err != nil {
-			return nil, fmt.Errorf("umeng (UMENG_*): %w", err)
-		}
-		for _, pl := range provider.Platforms() {
-			if um.Capabilities(pl).MaxTokens == 0 {
-				log.Warn("no Umeng app for this platform: its devices on umeng are registered but skipped by pushes",
-					slog.String("platform", string(pl)))
-			}
-		}
-		ps = append(ps, um)
-	}
-	if cfg.jpush() {
-		jcfg := jpush.Config{AppKey: cfg.JPushAppKey, MasterSecret: cfg.JPushMasterSecret, BaseURL: cfg.JPushBaseURL,
-			APNsProduction: cfg.JPushAPNsProduction, Logger: log}
-		if cfg.JPushBaseURL != jpush.DefaultBaseURL {
-			// A fake, or a gateway: it serves the Report API too.
-			jcfg.ReportBaseURL = cfg.JPushBaseURL
-		}
-		jp, err := jpush.New(jcfg)
-		if err != nil {
-			return nil, fmt.Errorf("jpush (JPUSH_*): %w", err)
-		}
-		ps = append(ps, jp)
-	}
-	if cfg.getui() {
-		gt, err := getui.New(getui.Config{AppID: cfg.GetuiAppID, AppKey: cfg.GetuiAppKey,
-			MasterSecret: getui.NewSecret(cfg.GetuiMasterSecret), BaseURL: cfg.GetuiBaseURL, Logger: log})
-		if err != nil {
-			return nil, fmt.Errorf("getui (GETUI_*): %w", err)
-		}
-		ps = append(ps, gt)
+	ps, err := serverenv.Providers(a.cfg, a.log)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range ps {
 		a.names = append(a.names, p.Name())
@@ -319,7 +268,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("push server listening", slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
 		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil),
-		slog.String("providers", strings.Join(a.names, ",")), slog.String("default_provider", a.cfg.defaultProvider()),
+		slog.String("providers", strings.Join(a.names, ",")), slog.String("default_provider", a.cfg.DefaultProvider()),
 		slog.String("platforms", strings.Join(a.platforms, ",")))
 
 	var err error

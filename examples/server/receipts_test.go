@@ -95,8 +95,8 @@ func TestReceiptConfig(t *testing.T) {
 	cfg, err := loadConfig(envOf(map[string]string{"UMENG_RECEIPT_URL": "https://push.example.com" + PathUmengReceipt,
 		"UMENG_RECEIPT_SECRET": "a b"}))
 	require.NoError(t, err)
-	assert.Equal(t, "https://push.example.com/api/v1.1/umeng/receipt?secret=a+b", cfg.androidDefaults().ReceiptURL)
-	assert.Equal(t, cfg.androidDefaults().ReceiptURL, cfg.iosDefaults().ReceiptURL)
+	assert.Equal(t, "https://push.example.com/api/v1.1/umeng/receipt?secret=a+b", cfg.AndroidDefaults().ReceiptURL)
+	assert.Equal(t, cfg.AndroidDefaults().ReceiptURL, cfg.IOSDefaults().ReceiptURL)
 }
 
 // authClient is a client that sends the bearer token.

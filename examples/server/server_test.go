@@ -206,8 +206,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, config{Addr: "127.0.0.1:8080", DBDriver: "sqlite", DBDSN: "push.db", ScanInterval: time.Minute,
 		RetryBase: 30 * time.Second, UmengBaseURL: "https://msgapi.umeng.com", ProductionMode: true,
 		JPushBaseURL: "https://api.jpush.cn", JPushAPNsProduction: true, GetuiBaseURL: "https://restapi.getui.com/v2"}, c)
-	assert.True(t, c.demo())
-	assert.Equal(t, "umeng", c.defaultProvider())
+	assert.True(t, c.Demo())
+	assert.Equal(t, "umeng", c.DefaultProvider())
 
 	for name, env := range map[string]map[string]string{
 		"PUSH_DB_DRIVER":        {"PUSH_DB_DRIVER": "oracle"},
@@ -232,7 +232,7 @@ func TestLoadConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, c.ProductionMode)
 	assert.Equal(t, 5*time.Second, c.ScanInterval)
-	assert.False(t, c.demo())
+	assert.False(t, c.Demo())
 }
 
 // TestAPIToken checks that with PUSH_API_TOKEN set, a request without the
@@ -495,7 +495,7 @@ func TestOnePlatform(t *testing.T) {
 				"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}
 			cfg, err := loadConfig(envOf(env))
 			require.NoError(t, err)
-			assert.False(t, cfg.demo(), "one platform configured: not demo mode")
+			assert.False(t, cfg.Demo(), "one platform configured: not demo mode")
 			a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 			require.NoError(t, err)
 			t.Cleanup(a.Close)
@@ -648,11 +648,11 @@ func TestLoadConfigHalfSetCredentials(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := loadConfig(envOf(tt.env))
 			require.NoError(t, err)
-			assert.False(t, c.demo())
-			assert.Equal(t, tt.jpush, c.jpush())
-			assert.Equal(t, tt.getui, c.getui())
-			assert.Equal(t, tt.ume, c.umeng())
-			assert.Equal(t, tt.def, c.defaultProvider())
+			assert.False(t, c.Demo())
+			assert.Equal(t, tt.jpush, c.JPush())
+			assert.Equal(t, tt.getui, c.Getui())
+			assert.Equal(t, tt.ume, c.Umeng())
+			assert.Equal(t, tt.def, c.DefaultProvider())
 		})
 	}
 }

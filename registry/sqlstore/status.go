@@ -6,24 +6,19 @@ import "context"
 // Migrate applies, "0007_trace_parent" …) that the database has not
 // recorded as applied, in version order: none once Migrate has run with
 // this build of the library. A readiness check calls it to tell a
-// database that is reachable but not migrated. It reads
-// push_schema_migrations and writes nothing; a database without that
-// table has every migration pending.
+// database that is reachable but not migrated. It is the Pending list of
+// MigrationStatus's "push" component: it reads push_schema_migrations and
+// writes nothing; a database without that table has every migration
+// pending.
 func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
-	const op = "PendingMigrations"
-	ms, err := loadMigrations(s.dialect, componentPush)
+	st, err := s.MigrationStatus(ctx)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, err
 	}
-	applied, err := s.applied(ctx, s.q, componentPush)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	var out []string
-	for _, m := range ms {
-		if !applied[m.version] {
-			out = append(out, m.name)
+	for _, c := range st {
+		if c.Component == componentPush {
+			return c.Pending, nil
 		}
 	}
-	return out, nil
+	return nil, nil
 }

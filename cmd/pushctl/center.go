@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (f *listFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *listFlag) Set(v string) error { *f = append(*f, v); return nil }
+
+// enqueueCmd inserts a sys_message_center row for the Scanner.
+func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+	var users listFlag
+	fs.Var(&users, "user", "a receiver's user_num, repeatable (required)")
+	mode := fs.String("mode", "push", "the notify_mode: push, sms or email")
+	title := fs.String("title", "", "the title (required)")
+	content := fs.String("content", "", "the content (required)")
+	class := fs.String("class", "", "the message class of a push: marketing or service (default: unset)")
+	level := fs.Int("level", 0, "the notify_level: higher rows are handled first")
+	sendAt := fs.String("send-at", "", "when to send, RFC 3339 (2026-12-24T09:00:00+08:00); default: at once")
+	return func(ctx context.Context, args []string) error {
+		if err := wantArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			return usagef("--user is required")
+		}
+		if *title == "" || *content == "" {
+			return usagef("--title and --content are required")
+		}
+		switch *mode {
+		case "push", "sms", "email":
+		default:
+			return usagef("--mode: %q is not push, sms or email", *mode)
+		}
+		if c := provider.Class(*class); !c.Valid() {
+			return usagef("--class: %q is not marketing or service", *class)
+		}
+		m := &registry.CenterMessage{Title: *title, Content: *content, NotifyMode: *mode, NotifyLevel: *level,
+			Receivers: strings.Join(users, ","), Class: *class}
+		if *sendAt != "" {
+			t, err := time.Parse(time.RFC3339, *sendAt)
+			if err != nil {
+				return usagef("--send-at: %q is not an RFC 3339 time such as 2026-12-24T09:00:00+08:00", *sendAt)
+			}
+			m.SendAt = &t
+		}
+		d, err := e.openDB(ctx, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := d.store.EnqueueCenterMessage(ctx, m); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "id=%d\n", m.ID)
+		return nil
+	}
+}
+
+// tailPage is how many new rows one query of center tail reads.
+const tailPage = 500
+
+// tailCmd polls sys_message_center and prints each row's state once per
+// change, until ctx ends.
+func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+	since := fs.Int64("since-id", -1, "print every row with a larger id, handled or not (default: only rows not yet handled and new ones)")
+	interval := fs.Duration("interval", time.Second, "how often to poll")
+	return func(ctx context.Context, args []string) error {
+		if err := wantArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if *interval <= 0 {
+			return usagef("--interval: must be positive, got %v", *interval)
+		}
+		if *since < -1 {
+			return usagef("--since-id: must be an id (0 or more), got %d", *since)
+		}
+		d, err := e.openDB(ctx, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, after: max(*since, 0), quietFinal: *since < 0}
+		for {
+			if err := t.poll(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil // interrupted: the normal end of a tail
+				}
+				return err
+			}
+			t.quietFinal = false
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(*interval):
+			}
+		}
+	}
+}
+
+// rowState is what center tail prints of a row.
+type rowState struct {
+	state          int
+	result, remark string
+}
+
+// tailer follows sys_message_center: rows above after are new; watching
+// holds the rows seen that are not final yet, with their last printed
+// state. Final rows (sent, failed) are forgotten, so memory follows the
+// rows in flight, not the table.
+type tailer struct {
+	e        *env
+	d        *database
+	after    int64
+	watching map[int64]rowState
+	// quietFinal skips the rows already final in the first pass of a
+	// tail without --since-id: history, not news.
+	quietFinal bool
+}
+
+// poll reads the watched rows and the new ones, printing each change.
+func (t *tailer) poll(ctx context.Context) error {
+	for id, last := range t.watching {
+		m, err := t.d.store.GetCenterMessage(ctx, id)
+		if err != nil {
+			return err
+		}
+		t.see(m, last, true)
+	}
+	for {
+		page, err := t.d.store.ListCenterMessages(ctx, t.after, tailPage)
+		if err != nil {
+			return err
+		}
+		for _, m := range page {
+			t.after = m.ID
+			if t.quietFinal && final(m.SendState) {
+				continue
+			}
+			t.see(m, rowState{}, false)
+		}
+		if len(page) < tailPage {
+			return nil
+		}
+	}
+}
+
+// see prints m unless its state is last, and watches or forgets it.
+func (t *tailer) see(m registry.CenterMessage, last rowState, seen bool) {
+	now := rowState{state: m.SendState, result: m.SendResult, remark: m.Remark}
+	if !seen || now != last {
+		fmt.Fprintf(t.e.stdout, "id=%d mode=%s state=%s result=%s remark=%s\n", m.ID, m.NotifyMode, stateName(m.SendState),
+			strconv.Quote(m.SendResult), strconv.Quote(clip(m.Remark, 200)))
+	}
+	if final(m.SendState) {
+		delete(t.watching, m.ID)
+	} else {
+		t.watching[m.ID] = now
+	}
+}
+
+func final(state int) bool {
+	return state == registry.SendStateSent || state == registry.SendStateFailed
+}
+
+func stateName(state int) string {
+	switch state {
+	case registry.SendStateUnsent:
+		return "unsent"
+	case registry.SendStateSent:
+		return "sent"
+	case registry.SendStateFailed:
+		return "failed"
+	}
+	return strconv.Itoa(state)
+}

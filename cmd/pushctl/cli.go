@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// command is one subcommand of pushctl.
+type command struct {
+	name    string // "devices import"
+	args    string // the synopsis after the name
+	summary string // one line for "pushctl help"
+	// flags declares the command's flags on fs and returns the function
+	// that runs it with its positional arguments.
+	flags func(fs *flag.FlagSet, e *env) func(ctx context.Context, args []string) error
+}
+
+// commands lists pushctl's commands in the order "pushctl help" shows them.
+func commands() []command {
+	return []command{
+		{"migrate", "", "apply the migrations (the push tables and sys_users)", migrateCmd},
+		{"migrate status", "", "print the applied and the latest migration versions", migrateStatusCmd},
+		{"devices list", "USER", "list a user's devices: every login, active or not, with its token state", devicesListCmd},
+		{"devices import", "FILE.csv", "register the devices of a CSV file (uuid, platform, push_platform, push_token, user_num)", importCmd},
+		{"push", "USER... --title T --content C", "push a notification to the users' devices", pushCmd},
+		{"status", "ID", "print a push's status and receipts", statusCmd},
+		{"center enqueue", "--user U --mode push|sms|email --title T --content C", "insert a sys_message_center row", enqueueCmd},
+		{"center tail", "", "print the state changes of sys_message_center rows until interrupted", tailCmd},
+	}
+}
+
+// env is what a command runs with: its output streams and environment.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	log            *slog.Logger
+}
+
+// usageError is a command line pushctl cannot run: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// run runs pushctl with args (without the program name) and returns its
+// exit status. Errors are one line on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if len(args) == 0 {
+		help(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, _ := find(args[1:]); c != nil {
+				fs := newFlagSet(c, e)
+				c.flags(fs, e)
+				fs.SetOutput(stdout)
+				fs.Usage()
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "pushctl: help: unknown command %q (run pushctl help)\n", strings.Join(args[1:], " "))
+			return exitUsage
+		}
+		help(stdout)
+		return exitOK
+	}
+	c, rest := find(args)
+	if c == nil {
+		fmt.Fprintf(stderr, "pushctl: unknown command %q (run pushctl help)\n", strings.Join(args, " "))
+		return exitUsage
+	}
+	fs := newFlagSet(c, e)
+	runCmd := c.flags(fs, e)
+	pos, err := parse(fs, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK
+	}
+	if err == nil {
+		err = runCmd(ctx, pos)
+	}
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "pushctl: %s: %s\n", c.name, oneLine(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) || isFlagError(err) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// find returns the command args start with, longest name first, and the
+// arguments after its name.
+func find(args []string) (*command, []string) {
+	cs := commands()
+	var best *command
+	n := 0
+	for i := range cs {
+		words := strings.Fields(cs[i].name)
+		if len(words) <= len(args) && len(words) > n && strings.Join(args[:len(words)], " ") == cs[i].name {
+			best, n = &cs[i], len(words)
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return best, args[n:]
+}
+
+// flagError marks an error of flag parsing: exit status 2.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+
+func isFlagError(err error) bool {
+	var fe *flagError
+	return errors.As(err, &fe)
+}
+
+// newFlagSet returns the command's flag set, which reports errors to run
+// (not on its own output) and prints the command's usage on -h.
+func newFlagSet(c *command, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet("pushctl "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: pushctl %s %s\n\n%s.\n", c.name, c.args, upperFirst(c.summary))
+		if d, ok := details[c.name]; ok {
+			fmt.Fprintf(w, "\n%s\n", d)
+		}
+		var any bool
+		fs.VisitAll(func(*flag.Flag) { any = true })
+		if any {
+			fmt.Fprintln(w, "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parse parses args with fs, flags and positional arguments in any order
+// ("push u1 --title t u2"); after "--" everything is positional.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &flagError{err}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// details are the longer descriptions "pushctl help COMMAND" prints.
+var details = map[string]string{
+	"migrate": "Applies the migrations examples/server applies at start-up, then prints\n" +
+		"what \"migrate status\" prints. Running it again changes nothing.",
+	"migrate status": "Prints, for the push tables and sys_users, the highest applied version,\n" +
+		"the latest version of this build and the migrations pending. Changes nothing.",
+	"devices list": "Prints every link of the user to a device (Service.ListDevices), active or\n" +
+		"not, with the device's platform, push_platform, name, masked token and token\n" +
+		"state (and why it is disabled). Needs a provider's credentials, as push does.",
+	"devices import": "The first row names the columns, in any order: uuid, platform, push_token\n" +
+		"and user_num are required; push_platform (empty: the default provider), name,\n" +
+		"os and os_version are optional, and any other column is refused. Each row is\n" +
+		"checked as POST /api/v1.1/app/device checks a registration, and registered the\n" +
+		"same way (the device updated in place, its token taken from any other device,\n" +
+		"the user made its only active user). A row the database holds already is\n" +
+		"counted unchanged and not written, so running a file again is cheap and\n" +
+		"imports nothing new; a column the file lacks keeps its stored value.\n" +
+		"Prints imported=N updated=N unchanged=N rejected=N and the first rejections;\n" +
+		"exits 1 when a row was rejected. Interrupted (Ctrl-C), it finishes the rows in\n" +
+		"flight and prints the --from-line to go on from.",
+	"push": "Pushes to the active devices of the users through the configured providers\n" +
+		"and prints the push message id and, per provider and platform, the tokens and\n" +
+		"the deliveries' outcome. Needs a provider's credentials (UMENG_*, JPUSH_*, GETUI_*).",
+	"status": "Prints the per-platform status, vendor task ids, receipt counts and latest\n" +
+		"vendor response of a push message; the device tokens are counted, never shown.",
+	"center enqueue": "Inserts an unsent sys_message_center row, which the message center Scanner\n" +
+		"of a running server handles; prints its id.",
+	"center tail": "Polls sys_message_center and prints a line (id, mode, state, result, remark)\n" +
+		"each time a row appears or changes, until interrupted. Without --since-id it\n" +
+		"starts with the rows not yet handled and follows the new ones.",
+}
+
+// help prints the list of commands.
+func help(w io.Writer) {
+	fmt.Fprintln(w, "usage: pushctl COMMAND [ARGS] [FLAGS]")
+	fmt.Fprintln(w, "\nConfigured by the environment variables of examples/server (PUSH_DB_DRIVER, PUSH_DB_DSN, UMENG_*, JPUSH_*, GETUI_*).")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'pushctl help COMMAND' or 'pushctl COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "Exit status: 0 ok, 1 failure, 2 usage error.")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// oneLine keeps an error on one line: errors.Join and multi-line driver
+// messages are joined with "; ".
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// wantArgs checks the number of positional arguments.
+func wantArgs(args []string, n int, what string) error {
+	switch {
+	case len(args) < n:
+		return usagef("%s is required", what)
+	case len(args) > n:
+		return usagef("unexpected argument %q", args[n])
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestUsageErrors: a command line pushctl cannot run exits 2 with one
+// line on stderr naming the command and what is wrong; nothing is opened.
+func TestUsageErrors(t *testing.T) {
+	env := map[string]string{"PUSH_DB_DRIVER": "sqlite", "PUSH_DB_DSN": "/nonexistent/dir/push.db"}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bogus"}, `pushctl: unknown command "bogus"`},
+		{[]string{"devices"}, `pushctl: unknown command "devices"`},
+		{[]string{"help", "nope"}, `pushctl: help: unknown command "nope"`},
+		{[]string{"push", "--nope", "u1"}, "pushctl: push: flag provided but not defined: -nope"},
+		{[]string{"push", "u1", "--title"}, "pushctl: push: flag needs an argument: -title"},
+		{[]string{"push", "--title", "t", "--content", "c"}, "pushctl: push: at least one USER is required"},
+		{[]string{"push", "u1", "--content", "c"}, "pushctl: push: --title and --content are required"},
+		{[]string{"push", "u1", "--title", "t", "--content", "c", "--class", "spam"}, `pushctl: push: --class: "spam" is not marketing or service`},
+		{[]string{"push", "u1", "--title", "t", "--content", "c", "--extra", "novalue"}, `pushctl: push: invalid value "novalue" for flag -extra: "novalue" is not key=value`},
+		{[]string{"status"}, "pushctl: status: the push message ID is required"},
+		{[]string{"status", "abc"}, `pushctl: status: ID: "abc" is not a positive push message id`},
+		{[]string{"status", "1", "2"}, `pushctl: status: unexpected argument "2"`},
+		{[]string{"migrate", "now"}, `pushctl: migrate: unexpected argument "now"`},
+		{[]string{"devices", "import"}, "pushctl: devices import: FILE.csv is required"},
+		{[]string{"devices", "import", "a.csv", "--workers", "-1"}, "pushctl: devices import: --workers: must be 1 to 64, got -1"},
+		{[]string{"devices", "import", "a.csv", "--batch", "0"}, "pushctl: devices import: --batch: must be 1 to 10000, got 0"},
+		{[]string{"center", "enqueue", "--title", "t", "--content", "c"}, "pushctl: center enqueue: --user is required"},
+		{[]string{"center", "enqueue", "--user", "u", "--mode", "fax", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --mode: "fax" is not push, sms or email`},
+		{[]string{"center", "enqueue", "--user", "u", "--title", "t", "--content", "c", "--send-at", "tomorrow"}, `pushctl: center enqueue: --send-at: "tomorrow" is not an RFC 3339 time`},
+		{[]string{"center", "tail", "--interval", "0s"}, "pushctl: center tail: --interval: must be positive, got 0s"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runCLI(t, t.Context(), env, tt.args...)
+			assert.Equal(t, exitUsage, r.code)
+			assert.Empty(t, r.stdout)
+			assert.True(t, strings.HasPrefix(r.stderr, tt.want), "stderr %q starts with %q", r.stderr, tt.want)
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+		})
+	}
+}
+
+// TestHelp: "pushctl help" lists every command, and "help COMMAND" and
+// "COMMAND -h" print the command's usage and flags, exit 0.
+func TestHelp(t *testing.T) {
+	ctx := context.Background()
+	r := runCLI(t, ctx, nil, "help")
+	require.Equal(t, exitOK, r.code)
+	for _, c := range commands() {
+		assert.Contains(t, r.stdout, "  "+c.name+" ")
+		for _, args := range [][]string{append([]string{"help"}, strings.Fields(c.name)...), append(strings.Fields(c.name), "-h")} {
+			h := runCLI(t, ctx, nil, args...)
+			assert.Equal(t, exitOK, h.code, args)
+			assert.True(t, strings.HasPrefix(h.stdout, "usage: pushctl "+c.name), "%v: %q", args, h.stdout)
+			assert.Empty(t, h.stderr)
+		}
+	}
+	assert.Contains(t, runCLI(t, ctx, nil, "devices", "import", "-h").stdout, "-rejects")
+	assert.Contains(t, runCLI(t, ctx, nil, "help", "devices", "import").stdout, "-rejects")
+	assert.Contains(t, runCLI(t, ctx, nil, "help", "center", "tail").stdout, "-since-id")
+	r = runCLI(t, ctx, nil)
+	assert.Equal(t, exitUsage, r.code, "no command")
+	assert.Contains(t, r.stderr, "usage: pushctl COMMAND")
+}
+
+// TestEnvironmentErrors: a bad or missing configuration is exit 1 with
+// one line naming the variable, never a secret's value.
+func TestEnvironmentErrors(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"driver", map[string]string{"PUSH_DB_DRIVER": "oracle"}, []string{"migrate", "status"}, `PUSH_DB_DRIVER: "oracle" is not sqlite, mysql or postgres`},
+		{"half a credential set", map[string]string{"UMENG_IOS_APPKEY": "k", "UMENG_IOS_APP_MASTER_SECRET": ""}, []string{"status", "1"},
+			"UMENG_IOS_APPKEY and UMENG_IOS_APP_MASTER_SECRET must be set together"},
+		{"secret without key", map[string]string{"JPUSH_MASTER_SECRET": "s3cr3t-value"}, []string{"push", "u1", "--title", "t", "--content", "c"},
+			"JPUSH_APPKEY and JPUSH_MASTER_SECRET must be set together"},
+		{"no provider for push", nil, []string{"push", "u1", "--title", "t", "--content", "c"},
+			"pushctl: push: no provider is configured: set UMENG_IOS_APPKEY and UMENG_IOS_APP_MASTER_SECRET"},
+		{"no provider for status", nil, []string{"status", "1"}, "pushctl: status: no provider is configured: set UMENG_IOS_APPKEY"},
+		{"unmigrated", map[string]string{"PUSH_DB_DSN": sqliteEnv(t)["PUSH_DB_DSN"]}, []string{"center", "enqueue", "--user", "u", "--title", "t", "--content", "c"},
+			"migrations pending, from 0001_brief_tables): run pushctl migrate first"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{"PUSH_DB_DSN": env["PUSH_DB_DSN"]}
+			for k, v := range tt.env {
+				e[k] = v
+			}
+			r := runCLI(t, ctx, e, tt.args...)
+			assert.Equal(t, exitFailure, r.code)
+			assert.Contains(t, r.stderr, tt.want)
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+			assert.NotContains(t, r.stderr, "s3cr3t-value")
+		})
+	}
+}
+
+// TestMigrate: migrate status reads without changing anything, migrate
+// applies everything, and again changes nothing.
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	r := runCLI(t, ctx, env, "migrate", "status")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^push: version 0 of \d+, pending: 0001_brief_tables, 0002_push_additions, .*\nusers: version 0 of 1, pending: 0001_sys_users\n$`, r.stdout)
+	assert.Equal(t, r.stdout, runCLI(t, ctx, env, "migrate", "status").stdout, "status changed nothing")
+	for range 2 {
+		r = runCLI(t, ctx, env, "migrate")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		assert.Regexp(t, `^push: version (\d+) of \d+, up to date\nusers: version 1 of 1, up to date\n$`, r.stdout)
+	}
+	assert.Equal(t, r.stdout, runCLI(t, ctx, env, "migrate", "status").stdout)
+}
+
+// TestDocShowsEveryCommand: the operating guide shows each command.
+func TestDocShowsEveryCommand(t *testing.T) {
+	b, err := os.ReadFile("../../docs/operating-pushctl.md")
+	require.NoError(t, err)
+	for _, c := range commands() {
+		assert.Contains(t, string(b), "pushctl "+c.name+" ", "the guide shows %q", c.name)
+	}
+}

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+	"github.com/tuisong/push/umeng/umengtest"
+)
+
+// umengEnv points pushctl at db (PUSH_DB_DRIVER, PUSH_DB_DSN) and at a
+// fake Umeng with its default apps.
+func umengEnv(t *testing.T, driver, dsn string) (map[string]string, *umengtest.Server) {
+	t.Helper()
+	fake := umengtest.NewServer(t, umengtest.Config{})
+	env := map[string]string{"PUSH_DB_DRIVER": driver, "PUSH_DB_DSN": dsn, "UMENG_BASE_URL": fake.URL}
+	for _, app := range umengtest.DefaultApps() {
+		if app.Platform == umengtest.PlatformIOS {
+			env["UMENG_IOS_APPKEY"], env["UMENG_IOS_APP_MASTER_SECRET"] = app.AppKey, app.AppMasterSecret
+		} else {
+			env["UMENG_ANDROID_APPKEY"], env["UMENG_ANDROID_APP_MASTER_SECRET"] = app.AppKey, app.AppMasterSecret
+		}
+	}
+	return env, fake
+}
+
+// umengToken is a token the fake Umeng accepts for platform.
+func umengToken(i int, platform string) string {
+	if platform == "ios" {
+		return umengtest.IOSToken(fmt.Sprint("dev-", i))
+	}
+	return umengtest.AndroidToken(fmt.Sprint("dev-", i))
+}
+
+// TestFlow runs migrate, import (twice), push and status on every
+// database: SQLite always, MariaDB and PostgreSQL when their DSN is set.
+func TestFlow(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			_, dsn := dbtest.Open(t, d)
+			env, fake := umengEnv(t, string(d), dsn)
+			ctx := context.Background()
+			r := runCLI(t, ctx, env, "migrate")
+			require.Equal(t, exitOK, r.code, r.stderr)
+
+			in := writeCSV(t, 200, umengToken)
+			r = runCLI(t, ctx, env, "devices", "import", "--batch", "16", in)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			assert.Equal(t, "imported=200 updated=0 unchanged=0 rejected=0\n", r.stdout)
+			r = runCLI(t, ctx, env, "devices", "import", in)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			assert.Equal(t, "imported=0 updated=0 unchanged=200 rejected=0\n", r.stdout)
+
+			// u0 owns dev-0 (android) and dev-1 (ios); u1 dev-2 and dev-3.
+			r = runCLI(t, ctx, env, "push", "u0", "u1", "--title", "到货提醒", "--content", "您关注的商品已到货",
+				"--class", "service", "--extra", "order=42")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			require.Len(t, lines, 4, r.stdout)
+			var id int64
+			_, err := fmt.Sscanf(lines[0], "push_message_id=%d devices=4 skipped=0", &id)
+			require.NoError(t, err, lines[0])
+			assert.Regexp(t, `^PROVIDER\s+PLATFORM\s+TOKENS\s+OUTCOME\s+ERROR$`, lines[1])
+			assert.ElementsMatch(t, []string{"umeng ios 2 done=1", "umeng android 2 done=1"},
+				[]string{strings.Join(strings.Fields(lines[2]), " "), strings.Join(strings.Fields(lines[3]), " ")})
+			for i := range 4 {
+				p := "android"
+				if i%2 == 1 {
+					p = "ios"
+				}
+				assert.Equal(t, 1, fake.DeliveryCount(umengToken(i, p)), "dev-%d", i)
+			}
+
+			r = runCLI(t, ctx, env, "status", fmt.Sprint(id))
+			require.Equal(t, exitOK, r.code, r.stderr)
+			assert.Contains(t, r.stdout, fmt.Sprintf("push_message_id=%d\n", id))
+			assert.Regexp(t, `\nios\s+\S+\s+SUCCESS\s+2\s+\S+\s+0\s+0\s+0\s`, r.stdout)
+			r = runCLI(t, ctx, env, "status", fmt.Sprint(id), "--json")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			var st statusView
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &st))
+			assert.Equal(t, id, st.PushMessageID)
+			assert.Equal(t, 2, st.Android.Tokens)
+			assert.Equal(t, "SUCCESS", st.Android.Ret)
+			assert.True(t, st.IOS.IsSend)
+			assert.NotEmpty(t, st.IOS.TaskID)
+			for i := range 4 {
+				assert.NotContains(t, r.stdout, umengToken(i, "ios"), "tokens are counted, never shown")
+				assert.NotContains(t, r.stdout, umengToken(i, "android"))
+			}
+
+			// dev-0 moves to u1: u0 keeps an inactive link to it.
+			require.NoError(t, os.WriteFile(in, []byte("uuid,platform,push_token,user_num\ndev-0,android,"+umengToken(0, "android")+",u1\n"), 0o600))
+			r = runCLI(t, ctx, env, "devices", "import", in)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			assert.Equal(t, "imported=0 updated=1 unchanged=0 rejected=0\n", r.stdout)
+			r = runCLI(t, ctx, env, "devices", "list", "u0")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			lines = strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			require.Len(t, lines, 3, r.stdout)
+			assert.Regexp(t, `^USER_DEVICE_ID\s+ACTIVE\s+UUID\s+PLATFORM\s+PUSH_PLATFORM\s+NAME\s+TOKEN\s+TOKEN_STATE\s+REASON\s+LINKED_AT$`, lines[0])
+			assert.Contains(t, r.stdout, "dev-0")
+			assert.Contains(t, r.stdout, "dev-1")
+			assert.NotContains(t, r.stdout, umengToken(0, "android"), "tokens are masked")
+			assert.NotContains(t, r.stdout, umengToken(1, "ios"))
+			r = runCLI(t, ctx, env, "devices", "list", "u0", "--json")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			var devs []struct {
+				DeviceUUID string `json:"device_uuid"`
+				Active     bool   `json:"active"`
+				TokenState string `json:"token_state"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &devs))
+			active := map[string]bool{}
+			for _, dv := range devs {
+				active[dv.DeviceUUID] = dv.Active
+				assert.Equal(t, "enabled", dv.TokenState)
+			}
+			assert.Equal(t, map[string]bool{"dev-0": false, "dev-1": true}, active)
+
+			r = runCLI(t, ctx, env, "status", "999999")
+			assert.Equal(t, exitFailure, r.code)
+			assert.Contains(t, r.stderr, "not found")
+			r = runCLI(t, ctx, env, "push", "nobody", "--title", "t", "--content", "c")
+			assert.Equal(t, exitFailure, r.code)
+			assert.Equal(t, "pushctl: push: push: no active device for the users\n", r.stderr)
+		})
+	}
+}
+
+// TestConcurrentImports: two imports of overlapping files at once, with
+// several workers each, leave what one sequential import of each row in
+// file order would: every device has one active user and every token one
+// enabled device. Run on MariaDB and PostgreSQL too.
+func TestConcurrentImports(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			db, dsn := dbtest.Open(t, d)
+			env := map[string]string{"PUSH_DB_DRIVER": string(d), "PUSH_DB_DSN": dsn}
+			ctx := context.Background()
+			require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+			// 300 rows over 100 devices and 50 tokens: each device
+			// appears three times, with users and tokens moving.
+			var b strings.Builder
+			b.WriteString("uuid,platform,push_token,user_num\n")
+			for i := range 300 {
+				fmt.Fprintf(&b, "dev-%d,android,tok-%d,u%d\n", i%100, (i*7)%50, i%13)
+			}
+			path := filepath.Join(t.TempDir(), "in.csv")
+			require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+
+			var wg sync.WaitGroup
+			results := make([]result, 2)
+			for i := range results {
+				wg.Go(func() {
+					results[i] = runCLI(t, ctx, env, "devices", "import", "--workers", "4", "--batch", "8", path)
+				})
+			}
+			wg.Wait()
+			for _, r := range results {
+				require.Equal(t, exitOK, r.code, r.stderr)
+			}
+			st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			require.NoError(t, err)
+			// Whatever the interleaving: one active user per device, one
+			// enabled device per token.
+			holders := map[string]int{}
+			for dev := range 100 {
+				got, users, err := st.DeviceByUUID(ctx, "android", fmt.Sprint("dev-", dev))
+				require.NoError(t, err)
+				assert.Len(t, users, 1, "dev-%d", dev)
+				if got.TokenDisabledAt == nil {
+					holders[got.PushToken]++
+				}
+			}
+			for tok, n := range holders {
+				assert.Equal(t, 1, n, "%s is enabled on one device", tok)
+			}
+			// A third run is the check of the end state: the last row of
+			// each device is what is stored.
+			r := runCLI(t, ctx, env, "devices", "import", "--workers", "1", path)
+			require.Equal(t, exitOK, r.code, r.stderr)
+
+			enabled := map[string]int{}
+			for dev := range 100 {
+				last := 200 + dev // the last row of dev-<dev>
+				got, users, err := st.DeviceByUUID(ctx, "android", fmt.Sprint("dev-", dev))
+				require.NoError(t, err)
+				assert.Equal(t, []string{fmt.Sprint("u", last%13)}, users, "dev-%d", dev)
+				assert.Equal(t, fmt.Sprint("tok-", (last*7)%50), got.PushToken)
+				if got.TokenDisabledAt == nil {
+					enabled[got.PushToken]++
+				}
+			}
+			for tok, n := range enabled {
+				assert.Equal(t, 1, n, "%s is enabled on one device", tok)
+			}
+			assert.Len(t, enabled, 50, "every token is enabled somewhere")
+		})
+	}
+}
+
+// TestCenter: enqueue inserts a row and prints its id; tail prints it,
+// then each change of its state once, and stops on interruption.
+func TestCenter(t *testing.T) {
+	env := migrated(t)
+	ctx := context.Background()
+	r := runCLI(t, ctx, env, "center", "enqueue", "--user", "u1", "--user", "u2", "--mode", "push", "--title", "停机维护",
+		"--content", "今晚 23:00", "--class", "service", "--level", "3", "--send-at", "2020-01-01T08:00:00+08:00")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "id=1\n", r.stdout)
+	st, _ := openStore(t, env)
+	m, err := st.GetCenterMessage(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "u1,u2", m.Receivers)
+	assert.Equal(t, 3, m.NotifyLevel)
+	assert.Equal(t, "service", m.Class)
+	require.NotNil(t, m.SendAt)
+	assert.True(t, m.SendAt.Equal(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)))
+
+	// A row already handled is history: a tail without --since-id skips it.
+	done := &registry.CenterMessage{Title: "old", Content: "c", NotifyMode: "sms", Receivers: "u3"}
+	require.NoError(t, st.EnqueueCenterMessage(ctx, done))
+	finish(t, st, done.ID, registry.SendStateSent, "sms#1", "")
+
+	tctx, stop := context.WithCancel(ctx)
+	var out, errb syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(tctx, []string{"center", "tail", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
+	}()
+	waitFor(t, &out, `id=1 mode=push state=unsent result="" remark=""`)
+	r = runCLI(t, ctx, env, "center", "enqueue", "--user", "u9", "--mode", "email", "--title", "t", "--content", "c")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	waitFor(t, &out, `id=3 mode=email state=unsent`)
+	finish(t, st, 1, registry.SendStateFailed, "", "no device")
+	waitFor(t, &out, `id=1 mode=push state=failed result="" remark="no device"`)
+	finish(t, st, 3, registry.SendStateSent, "email#7", "")
+	waitFor(t, &out, `id=3 mode=email state=sent result="email#7" remark=""`)
+	time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
+	stop()
+	assert.Equal(t, exitOK, <-code)
+	assert.Equal(t, `id=1 mode=push state=unsent result="" remark=""`+"\n"+
+		`id=3 mode=email state=unsent result="" remark=""`+"\n"+
+		`id=1 mode=push state=failed result="" remark="no device"`+"\n"+
+		`id=3 mode=email state=sent result="email#7" remark=""`+"\n", out.String(), "each change once; row 2 was history")
+	assert.Empty(t, errb.String())
+
+	// --since-id 0 prints every row, handled or not, once.
+	tctx, stop = context.WithCancel(ctx)
+	out = syncBuffer{}
+	go func() {
+		code <- run(tctx, []string{"center", "tail", "--since-id", "1", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
+	}()
+	waitFor(t, &out, `id=3 mode=email state=sent`)
+	stop()
+	assert.Equal(t, exitOK, <-code)
+	assert.Equal(t, `id=2 mode=sms state=sent result="sms#1" remark=""`+"\n"+`id=3 mode=email state=sent result="email#7" remark=""`+"\n", out.String())
+}
+
+// finish claims the center row id and finishes it in state with result
+// and remark, as the Scanner would.
+func finish(t *testing.T, st *sqlstore.Store, id int64, state int, result, remark string) {
+	t.Helper()
+	rows, err := st.ClaimCenterMessages(t.Context(), registry.ClaimParams{Now: time.Now().Add(time.Hour), Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	for _, m := range rows {
+		if m.ID == id {
+			m.SendState, m.SendResult, m.Remark = state, result, remark
+			require.NoError(t, st.FinishCenterMessage(t.Context(), &m))
+			continue
+		}
+		m.SendState = registry.SendStateUnsent
+		require.NoError(t, st.FinishCenterMessage(t.Context(), &m)) // released
+	}
+}
+
+// waitFor waits until out holds want.
+func waitFor(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), want) }, 10*time.Second, 5*time.Millisecond,
+		"waiting for %q in %q", want, out.String())
+}

@@ -1,0 +1,560 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+	"github.com/tuisong/push/umeng"
+)
+
+// Columns of an import file. The header row names them, in any order and
+// case; a column outside these is refused, so that a misspelt optional
+// column is not silently dropped.
+var (
+	requiredColumns = []string{"uuid", "platform", "push_token", "user_num"}
+	optionalColumns = []string{"push_platform", "name", "os", "os_version"}
+)
+
+// maxReasons is how many rejections the summary lists.
+const maxReasons = 10
+
+// The store calls of a row run detached from an interruption, so that
+// the rows in flight finish and the resume line is exact; writeTimeout
+// bounds those of one row, and writeTimeout plus rowTimeout per row a
+// batch's transaction (a slow database must not fail a whole batch that
+// is making progress).
+const (
+	writeTimeout = 30 * time.Second
+	rowTimeout   = time.Second
+)
+
+// importCmd registers the devices of a CSV file.
+func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+	rejects := fs.String("rejects", "", "write every rejected row to this CSV file: line, field, reason, then the row's fields")
+	quiet := fs.Bool("quiet", false, "no progress bar (it is shown only when standard error is a terminal)")
+	from := fs.Int("from-line", 0, "skip the rows that start before this line of the file, as printed by an interrupted import")
+	workers := fs.Int("workers", 0, "transactions run at once (default 1 on SQLite, which has one writer, else 4); rows of one device or one token are always written in file order")
+	batch := fs.Int("batch", 200, "rows per transaction")
+	return func(ctx context.Context, args []string) error {
+		if err := wantArgs(args, 1, "FILE.csv"); err != nil {
+			return err
+		}
+		if *workers < 0 || *workers > 64 {
+			return usagef("--workers: must be 1 to 64, got %d", *workers)
+		}
+		if *batch < 1 || *batch > 10000 {
+			return usagef("--batch: must be 1 to 10000, got %d", *batch)
+		}
+		if *from < 0 {
+			return usagef("--from-line: must be a line number, got %d", *from)
+		}
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		d, err := e.openDB(ctx, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		im := newImporter(d, *workers, *batch, *from)
+		if *rejects != "" {
+			rf, err := os.Create(*rejects)
+			if err != nil {
+				return fmt.Errorf("--rejects: %w", err)
+			}
+			defer rf.Close()
+			im.rejects = csv.NewWriter(rf)
+		}
+		var in io.Reader = f
+		if !*quiet && isTerminal(e.stderr) {
+			bar := progressbar.NewOptions64(info.Size(), progressbar.OptionSetWriter(e.stderr), progressbar.OptionShowBytes(true),
+				progressbar.OptionSetDescription("importing"), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+			im.bar = bar
+			in = io.TeeReader(f, bar)
+		}
+		start := time.Now()
+		runErr := im.run(ctx, in)
+		if im.bar != nil {
+			_ = im.bar.Finish() // clears the bar; one that fails to draw changes nothing
+		}
+		if im.rejects != nil {
+			im.rejects.Flush()
+			if err := im.rejects.Error(); err != nil {
+				runErr = errors.Join(runErr, fmt.Errorf("--rejects: %w", err))
+			}
+		}
+		if !im.started {
+			return runErr // the header was refused: nothing was read
+		}
+		im.summary(e.stdout, *rejects)
+		if n := im.imported + im.updated + im.unchanged + im.rejected; !*quiet && n > 0 {
+			el := time.Since(start)
+			fmt.Fprintf(e.stderr, "%d rows in %v (%.0f rows/s)\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
+		}
+		if runErr != nil {
+			return runErr
+		}
+		if im.rejected > 0 {
+			return fmt.Errorf("%d rows rejected", im.rejected)
+		}
+		return nil
+	}
+}
+
+// newImporter returns an importer into d: workers 0 means 1 on SQLite
+// (one writer: more would only wait for its lock) and 4 elsewhere.
+func newImporter(d *database, workers, batch, from int) *importer {
+	im := &importer{db: d.db, store: d.store, def: d.cfg.DefaultProvider(), allowed: pushPlatforms(d.cfg), workers: workers,
+		batch: batch, from: from, busy: map[string]bool{}}
+	im.cond = sync.NewCond(&im.mu)
+	if im.workers == 0 {
+		im.workers = 4
+		if d.cfg.DBDriver == "sqlite" {
+			im.workers = 1
+		}
+	}
+	if d.cfg.DBDriver == "mysql" {
+		// As the Store's own transactions: no gap locks between workers.
+		im.txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return im
+}
+
+// pushPlatforms are the push_platform values an import accepts: the
+// configured providers, as RegisterDevice accepts them, or, when none is
+// configured, every provider pushctl knows, so that devices can be moved
+// in before the credentials are set.
+func pushPlatforms(c serverenv.Config) []string {
+	var out []string
+	for _, p := range []struct {
+		on   bool
+		name string
+	}{{c.Umeng(), umeng.Name}, {c.JPush(), jpush.Name}, {c.Getui(), getui.Name}} {
+		if p.on || c.Demo() {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// importer streams an import file into the store: one reader, workers
+// registering rows in transactions of up to batch rows, each row through
+// the Store's RegisterDevice (run inside the transaction with WithTx), so
+// that a batch has a registration's semantics and one commit. Rows that share a device (platform, uuid) or a token
+// (push_platform, platform, push_token) are registered one after the
+// other in file order, so that the result is that of a sequential import:
+// the last row of a device wins, and a token moves to its last device.
+type importer struct {
+	db      *sql.DB
+	txOpts  *sql.TxOptions
+	store   *sqlstore.Store
+	batch   int      // rows per transaction
+	def     string   // the default push_platform
+	allowed []string // the push_platform values accepted
+	workers int
+	from    int
+	bar     *progressbar.ProgressBar
+	rejects *csv.Writer
+
+	col     map[string]int // column name → index
+	started bool           // the header was accepted
+
+	mu   sync.Mutex
+	cond *sync.Cond
+	busy map[string]bool // keys of the rows in flight
+	// The counts, the reasons kept for the summary and the first failure.
+	imported, updated, unchanged, rejected, skipped int
+	reasons                                         []string
+	failLine                                        int
+	failErr                                         error
+	// next is the line of the first row not registered when the import
+	// stopped early (0: it did not).
+	next int
+}
+
+// row is one valid line of the file.
+type row struct {
+	line int
+	rec  []string // the fields as read, for the rejects file
+	dev  registry.Device
+	user string
+	keys [2]string
+}
+
+// run reads r to the end, or until ctx ends or a row fails.
+func (im *importer) run(ctx context.Context, r io.Reader) error {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return errors.New("the file is empty: a header row naming the columns is required")
+	}
+	if err != nil {
+		return err
+	}
+	if err := im.readHeader(header); err != nil {
+		return err
+	}
+	im.started = true
+	if im.rejects != nil {
+		im.rejects.Write(append([]string{"line", "field", "reason"}, header...)) // errors surface at Flush
+	}
+
+	rows := make(chan row, im.workers*im.batch)
+	var wg sync.WaitGroup
+	for range im.workers {
+		wg.Go(func() { im.work(ctx, rows) })
+	}
+	err = im.dispatch(ctx, cr, rows)
+	close(rows)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if im.failErr != nil {
+		return fmt.Errorf("line %d: %w; rerun with --from-line %d to go on from there", im.failLine, im.failErr, im.failLine)
+	}
+	if im.next > 0 {
+		return fmt.Errorf("interrupted before line %d; rerun with --from-line %d to go on from there", im.next, im.next)
+	}
+	return nil
+}
+
+// readHeader maps the columns, refusing unknown, repeated and missing ones.
+func (im *importer) readHeader(header []string) error {
+	im.col = map[string]int{}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		switch {
+		case !slices.Contains(requiredColumns, name) && !slices.Contains(optionalColumns, name):
+			return fmt.Errorf("line 1: column %q is not one of %s", h, strings.Join(append(slices.Clone(requiredColumns), optionalColumns...), ", "))
+		case im.hasColumn(name):
+			return fmt.Errorf("line 1: column %q is named twice", name)
+		}
+		im.col[name] = i
+	}
+	for _, c := range requiredColumns {
+		if !im.hasColumn(c) {
+			return fmt.Errorf("line 1: the header has no %q column (required: %s)", c, strings.Join(requiredColumns, ", "))
+		}
+	}
+	return nil
+}
+
+func (im *importer) hasColumn(name string) bool { _, ok := im.col[name]; return ok }
+
+// dispatch reads the rows in order, rejects the invalid ones and hands
+// the others to the workers once no row of the same device or token is in
+// flight. It stops at the end of the file, when ctx ends, or after a
+// worker failed.
+func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- row) error {
+	n := 0
+	for {
+		rec, err := cr.Read()
+		line, _ := cr.FieldPos(0)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if n++; im.bar != nil && n%1000 == 0 {
+			im.bar.Describe(fmt.Sprintf("importing: %d rows", n))
+		}
+		if line < im.from {
+			im.mu.Lock()
+			im.skipped++
+			im.mu.Unlock()
+			continue
+		}
+		if errors.Is(err, csv.ErrFieldCount) {
+			im.reject(line, rec, "", fmt.Sprintf("has %d fields, the header %d", len(rec), len(im.col)))
+			continue
+		}
+		if err != nil {
+			im.stop(line)
+			return fmt.Errorf("%w; fix the file and rerun with --from-line %d", err, line)
+		}
+		rw, field, reason := im.check(line, rec)
+		if field != "" {
+			im.reject(line, rec, field, reason)
+			continue
+		}
+		im.mu.Lock()
+		for im.busy[rw.keys[0]] || im.busy[rw.keys[1]] {
+			im.cond.Wait()
+		}
+		stop := im.failErr != nil || ctx.Err() != nil
+		if !stop {
+			im.busy[rw.keys[0]], im.busy[rw.keys[1]] = true, true
+		}
+		im.mu.Unlock()
+		if stop {
+			im.stop(line)
+			return nil
+		}
+		rows <- rw
+	}
+}
+
+// stop records line as the first row not registered.
+func (im *importer) stop(line int) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.next == 0 || line < im.next {
+		im.next = line
+	}
+}
+
+// check validates a record with the rules of push.Service.RegisterDevice:
+// fields trimmed, platform "ios" or "android", push_platform a provider
+// this configuration accepts (empty: the default provider), then
+// registry.ValidateDevice. It returns the row, or the field at fault and
+// why (never a token's value).
+func (im *importer) check(line int, rec []string) (row, string, string) {
+	get := func(c string) string {
+		if i, ok := im.col[c]; ok {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	d := registry.Device{UUID: get("uuid"), Platform: get("platform"), PushToken: get("push_token"),
+		PushPlatform: get("push_platform"), Name: get("name"), OS: get("os"), OSVersion: get("os_version")}
+	user := get("user_num")
+	if _, err := provider.ParsePlatform(d.Platform); err != nil {
+		return row{}, "platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)
+	}
+	if d.PushPlatform == "" {
+		d.PushPlatform = im.def
+	}
+	if !slices.Contains(im.allowed, d.PushPlatform) {
+		return row{}, "push_platform", fmt.Sprintf("%q is not a configured provider (configured: %s)", d.PushPlatform, strings.Join(im.allowed, ", "))
+	}
+	if err := registry.ValidateDevice(&d, user); err != nil {
+		var ve *registry.ValidationError
+		if errors.As(err, &ve) {
+			return row{}, ve.Field, ve.Reason
+		}
+		return row{}, "row", err.Error()
+	}
+	uuid := strings.TrimRight(d.UUID, " ")
+	return row{line: line, rec: rec, dev: d, user: user, keys: [2]string{
+		"device\x00" + d.Platform + "\x00" + uuid,
+		"token\x00" + d.PushPlatform + "\x00" + d.Platform + "\x00" + d.PushToken,
+	}}, "", ""
+}
+
+// reject counts a rejected row, keeps its reason for the summary and
+// writes it to the rejects file.
+func (im *importer) reject(line int, rec []string, field, reason string) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	im.rejected++
+	msg := "line " + strconv.Itoa(line) + ": "
+	if field != "" {
+		msg += field + ": "
+	}
+	if len(im.reasons) < maxReasons {
+		im.reasons = append(im.reasons, msg+reason)
+	}
+	if im.rejects != nil {
+		im.rejects.Write(append([]string{strconv.Itoa(line), field, reason}, rec...)) // errors surface at Flush
+	}
+}
+
+// work takes rows and writes them in batches. A batch is written as soon
+// as it is full or no row is waiting, so that the keys it holds are
+// released for the dispatcher, which may be waiting for one of them.
+func (im *importer) work(ctx context.Context, rows <-chan row) {
+	var batch []row
+	for {
+		var rw row
+		var ok bool
+		if len(batch) == 0 {
+			if rw, ok = <-rows; !ok {
+				return
+			}
+		} else {
+			select {
+			case rw, ok = <-rows:
+				if !ok {
+					im.commit(ctx, batch)
+					return
+				}
+			default:
+				im.commit(ctx, batch)
+				batch = batch[:0]
+				continue
+			}
+		}
+		if batch = append(batch, rw); len(batch) >= im.batch {
+			im.commit(ctx, batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+// outcome is what became of one row.
+type outcome struct {
+	count *int // the counter to increment
+	err   error
+}
+
+// commit writes batch in one transaction, detached from an interruption
+// so that the rows in flight finish. When the transaction fails (a row
+// the store refuses, a deadlock with another worker) it is rolled back
+// and each row is written again on its own, so that one bad row costs
+// only itself. Then it counts the outcomes and releases the rows' keys.
+func (im *importer) commit(ctx context.Context, batch []row) {
+	detached := context.WithoutCancel(ctx)
+	bctx, cancel := context.WithTimeout(detached, writeTimeout+time.Duration(len(batch))*rowTimeout)
+	outs, err := im.inTx(bctx, batch)
+	cancel()
+	if err != nil {
+		outs = make([]outcome, len(batch))
+		for i, rw := range batch {
+			rctx, cancel := context.WithTimeout(detached, writeTimeout)
+			outs[i].count, outs[i].err = im.write(rctx, im.store, rw)
+			cancel()
+		}
+	}
+	for i, rw := range batch {
+		if errors.Is(outs[i].err, registry.ErrInvalid) {
+			im.reject(rw.line, rw.rec, "row", oneLine(outs[i].err.Error()))
+			outs[i] = outcome{}
+		}
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	for i, rw := range batch {
+		delete(im.busy, rw.keys[0])
+		delete(im.busy, rw.keys[1])
+		switch o := outs[i]; {
+		case o.err != nil:
+			if im.failErr == nil || rw.line < im.failLine {
+				im.failErr, im.failLine = o.err, rw.line
+			}
+		case o.count != nil:
+			*o.count++
+		}
+	}
+	im.cond.Broadcast()
+}
+
+// inTx writes batch in one transaction and returns the outcomes once it
+// committed.
+func (im *importer) inTx(ctx context.Context, batch []row) ([]outcome, error) {
+	tx, err := im.db.BeginTx(ctx, im.txOpts)
+	if err != nil {
+		return nil, err
+	}
+	st := im.store.WithTx(tx)
+	outs := make([]outcome, len(batch))
+	for i, rw := range batch {
+		if outs[i].count, err = im.write(ctx, st, rw); err != nil {
+			_ = tx.Rollback() // the rows are written again one by one
+			return nil, err
+		}
+	}
+	return outs, tx.Commit()
+}
+
+// write registers rw unless it is stored already, and returns the counter
+// of its outcome.
+func (im *importer) write(ctx context.Context, st *sqlstore.Store, rw row) (*int, error) {
+	stored, users, err := st.DeviceByUUID(ctx, rw.dev.Platform, rw.dev.UUID)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		_, _, err = st.RegisterDevice(ctx, &rw.dev, rw.user)
+		return &im.imported, err
+	case err != nil:
+		return nil, err
+	}
+	if im.same(stored, users, rw) {
+		return &im.unchanged, nil
+	}
+	// A column the file does not have keeps its stored value.
+	for _, c := range []struct {
+		name     string
+		dst, src *string
+	}{{"name", &rw.dev.Name, &stored.Name}, {"os", &rw.dev.OS, &stored.OS}, {"os_version", &rw.dev.OSVersion, &stored.OSVersion}} {
+		if !im.hasColumn(c.name) {
+			*c.dst = *c.src
+		}
+	}
+	_, _, err = st.RegisterDevice(ctx, &rw.dev, rw.user)
+	return &im.updated, err
+}
+
+// same reports whether registering rw would change nothing: the stored
+// device has its token (enabled) and push_platform, the file's optional
+// columns agree, and the row's user is the device's only active user.
+func (im *importer) same(stored registry.Device, users []string, rw row) bool {
+	pp := stored.PushPlatform
+	if pp == "" {
+		pp = registry.DefaultPushPlatform
+	}
+	if stored.PushToken != rw.dev.PushToken || pp != rw.dev.PushPlatform || stored.TokenDisabledAt != nil ||
+		len(users) != 1 || users[0] != strings.TrimRight(rw.user, " ") {
+		return false
+	}
+	for _, c := range []struct{ name, stored, file string }{
+		{"name", stored.Name, rw.dev.Name}, {"os", stored.OS, rw.dev.OS}, {"os_version", stored.OSVersion, rw.dev.OSVersion},
+	} {
+		if im.hasColumn(c.name) && c.stored != c.file {
+			return false
+		}
+	}
+	return true
+}
+
+// summary prints the counts and the first rejections.
+func (im *importer) summary(w io.Writer, rejectsPath string) {
+	fmt.Fprintf(w, "imported=%d updated=%d unchanged=%d rejected=%d\n", im.imported, im.updated, im.unchanged, im.rejected)
+	if im.skipped > 0 {
+		fmt.Fprintf(w, "skipped %d rows before line %d (--from-line)\n", im.skipped, im.from)
+	}
+	for _, r := range im.reasons {
+		fmt.Fprintln(w, r)
+	}
+	if more := im.rejected - len(im.reasons); more > 0 {
+		if rejectsPath != "" {
+			fmt.Fprintf(w, "… and %d more rejections in %s\n", more, rejectsPath)
+		} else {
+			fmt.Fprintf(w, "… and %d more rejections; --rejects FILE.csv writes them all\n", more)
+		}
+	}
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// file writes content to a CSV file in a temporary directory.
+func file(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "in.csv")
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+	return p
+}
+
+// openStore opens the database of env, as pushctl does.
+func openStore(t *testing.T, env map[string]string) (*sqlstore.Store, *sql.DB) {
+	t.Helper()
+	cfg, err := serverenv.Load(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	db, st, err := serverenv.Open(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return st, db
+}
+
+// migrated is a fresh migrated SQLite environment.
+func migrated(t *testing.T) map[string]string {
+	t.Helper()
+	env := sqliteEnv(t)
+	r := runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	return env
+}
+
+// TestImport: valid rows are registered, invalid ones rejected with their
+// line and field (summary and --rejects file), and the exit status is 1
+// when a row was rejected.
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	env := migrated(t)
+	in := file(t, "\ufeffUser_Num,uuid,Platform,push_token,push_platform,name\n"+
+		"alice,a-1,ios,tok-a1,umeng,Alice's iPhone\n"+
+		"alice,a-2,android,tok-a2,,Pixel\n"+ // default provider
+		"bob,b-1,windows,tok-b1,umeng,PC\n"+
+		",b-2,android,tok-b2,umeng,\n"+
+		"bob,b-3,android,tok-b3,apns,\n"+
+		"bob,b-4,android,\"tok,b4\",umeng,\n"+
+		"bob,b-5,android\n"+
+		"bob,b-6,ios,tok-b6,jpush,\"multi\nline\"\n"+
+		"  carol , c-1 , android , tok-c1 , getui , \n")
+	rej := filepath.Join(t.TempDir(), "rejects.csv")
+	r := runCLI(t, ctx, env, "devices", "import", "--rejects", rej, in)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "imported=4 updated=0 unchanged=0 rejected=5\n"+
+		`line 4: platform: must be "ios" or "android", got "windows"`+"\n"+
+		"line 5: user_num: is required\n"+
+		`line 6: push_platform: "apns" is not a configured provider (configured: umeng, jpush, getui)`+"\n"+
+		"line 7: push_token: must not contain commas or white space\n"+
+		"line 8: has 3 fields, the header 6\n", r.stdout)
+	assert.Equal(t, "pushctl: devices import: 5 rows rejected\n", lastLine(r.stderr))
+	assert.NotContains(t, r.stdout+r.stderr, "tok,b4", "no token in the summary")
+
+	f, err := os.Open(rej)
+	require.NoError(t, err)
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	recs, err := cr.ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 6)
+	assert.Equal(t, []string{"line", "field", "reason", "\ufeffUser_Num", "uuid", "Platform", "push_token", "push_platform", "name"}, recs[0])
+	assert.Equal(t, []string{"4", "platform", `must be "ios" or "android", got "windows"`, "bob", "b-1", "windows", "tok-b1", "umeng", "PC"}, recs[1])
+	assert.Equal(t, []string{"8", "", "has 3 fields, the header 6", "bob", "b-5", "android"}, recs[5])
+
+	st, _ := openStore(t, env)
+	for _, tt := range []struct {
+		platform, uuid, token, pp, name, user string
+	}{
+		{"ios", "a-1", "tok-a1", "umeng", "Alice's iPhone", "alice"},
+		{"android", "a-2", "tok-a2", "umeng", "Pixel", "alice"},
+		{"ios", "b-6", "tok-b6", "jpush", "multi\nline", "bob"},
+		{"android", "c-1", "tok-c1", "getui", "", "carol"},
+	} {
+		d, users, err := st.DeviceByUUID(ctx, tt.platform, tt.uuid)
+		require.NoError(t, err, tt.uuid)
+		assert.Equal(t, tt.token, d.PushToken)
+		assert.Equal(t, tt.pp, d.PushPlatform)
+		assert.Equal(t, tt.name, d.Name)
+		assert.Equal(t, []string{tt.user}, users)
+	}
+	_, _, err = st.DeviceByUUID(ctx, "android", "b-2")
+	assert.ErrorIs(t, err, registry.ErrNotFound, "a rejected row is not written")
+}
+
+func lastLine(s string) string {
+	lines := strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n")
+	return strings.TrimSuffix(lines[len(lines)-1], "\n") + "\n"
+}
+
+// TestImportIsIdempotent: importing a file again writes nothing new; a
+// changed row is updated with RegisterDevice's semantics (link moved,
+// token taken over), and a column the file lacks keeps its stored value.
+func TestImportIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	env := migrated(t)
+	st, _ := openStore(t, env)
+	_, _, err := st.RegisterDevice(ctx, &registry.Device{UUID: "d-0", Platform: "ios", PushToken: "tok-0", Name: "Old name", OS: "iOS"}, "u0")
+	require.NoError(t, err)
+
+	in := writeCSV(t, 40, plainToken)
+	r := runCLI(t, ctx, env, "devices", "import", in)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "imported=40 updated=0 unchanged=0 rejected=0\n", r.stdout)
+	r = runCLI(t, ctx, env, "devices", "import", "--workers", "3", "--batch", "7", in)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "imported=0 updated=0 unchanged=40 rejected=0\n", r.stdout)
+
+	// dev-1 moves to user zed; dev-3 takes dev-5's token; d-0 is
+	// re-registered by a file without a name column.
+	in2 := file(t, "uuid,platform,push_platform,push_token,user_num\n"+
+		"dev-1,ios,umeng,"+plainToken(1, "")+",zed\n"+
+		"dev-3,ios,umeng,"+plainToken(5, "")+",u1\n"+
+		"dev-5,ios,umeng,"+plainToken(5, "")+",u2\n"+
+		"d-0,ios,umeng,tok-0,u0\n"+
+		"d-0,ios,umeng,tok-0,u9\n")
+	r = runCLI(t, ctx, env, "devices", "import", in2)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "imported=0 updated=4 unchanged=1 rejected=0\n", r.stdout,
+		"dev-1 and dev-3 changed; dev-5 lost its token to dev-3 and takes it back (rows in file order); d-0 unchanged, then moved to u9")
+
+	d1, users, err := st.DeviceByUUID(ctx, "ios", "dev-1")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"zed"}, users, "u0's link is deactivated")
+	assert.Nil(t, d1.TokenDisabledAt)
+	d3, _, err := st.DeviceByUUID(ctx, "ios", "dev-3")
+	require.NoError(t, err)
+	assert.NotNil(t, d3.TokenDisabledAt, "the token went back to dev-5, the last row holding it")
+	assert.Equal(t, registry.TokenTakenOver, d3.TokenDisabledReason)
+	d5, _, err := st.DeviceByUUID(ctx, "ios", "dev-5")
+	require.NoError(t, err)
+	assert.Nil(t, d5.TokenDisabledAt)
+	d0, users, err := st.DeviceByUUID(ctx, "ios", "d-0")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"u9"}, users)
+	assert.Equal(t, "Old name", d0.Name, "no name column: the stored name is kept")
+	assert.Equal(t, "iOS", d0.OS)
+}
+
+// TestImportHeader: the header is required and must name the required
+// columns, once each, and no other; nothing is written otherwise.
+func TestImportHeader(t *testing.T) {
+	ctx := context.Background()
+	env := migrated(t)
+	for _, tt := range []struct{ content, want string }{
+		{"", "pushctl: devices import: the file is empty: a header row naming the columns is required"},
+		{"uuid,platform,push_token\nd,ios,t\n", `pushctl: devices import: line 1: the header has no "user_num" column (required: uuid, platform, push_token, user_num)`},
+		{"uuid,platform,push_token,user_num,colour\n", `pushctl: devices import: line 1: column "colour" is not one of uuid, platform, push_token, user_num, push_platform, name, os, os_version`},
+		{"uuid,platform,push_token,user_num,UUID\n", `pushctl: devices import: line 1: column "uuid" is named twice`},
+		{"uuid,platform,push_token,user_num\nd,ios,\"t\"x,u\n", `pushctl: devices import: parse error on line 2, column 9: extraneous or missing " in quoted-field; fix the file and rerun with --from-line 2`},
+	} {
+		r := runCLI(t, ctx, env, "devices", "import", file(t, tt.content))
+		assert.Equal(t, exitFailure, r.code)
+		assert.Equal(t, tt.want+"\n", r.stderr)
+	}
+	r := runCLI(t, ctx, env, "devices", "import", filepath.Join(t.TempDir(), "missing.csv"))
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "missing.csv: no such file or directory")
+	_, db := openStore(t, env)
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_devices").Scan(&n))
+	assert.Equal(t, 0, n)
+}
+
+// TestImportResumes: an interrupted import stops before the next row and
+// prints the line to go on from; --from-line skips the rows before it.
+func TestImportResumes(t *testing.T) {
+	vars := migrated(t)
+	in := writeCSV(t, 10, plainToken)
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, log: slog.New(slog.DiscardHandler)}
+	d, err := e.openDB(t.Context(), false)
+	require.NoError(t, err)
+	defer d.Close()
+	f, err := os.Open(in)
+	require.NoError(t, err)
+	defer f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	im := newImporter(d, 0, 10, 0)
+	err = im.run(ctx, f)
+	require.EqualError(t, err, "interrupted before line 2; rerun with --from-line 2 to go on from there")
+	var out strings.Builder
+	im.summary(&out, "")
+	assert.Equal(t, "imported=0 updated=0 unchanged=0 rejected=0\n", out.String())
+
+	r := runCLI(t, context.Background(), vars, "devices", "import", "--from-line", "7", in)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "imported=5 updated=0 unchanged=0 rejected=0\nskipped 5 rows before line 7 (--from-line)\n", r.stdout)
+	r = runCLI(t, context.Background(), vars, "devices", "import", in)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "imported=5 updated=0 unchanged=5 rejected=0\n", r.stdout)
+}
+
+// TestImportRejectionsAreCapped: the summary lists the first ten
+// rejections and points at --rejects for the rest.
+func TestImportRejectionsAreCapped(t *testing.T) {
+	env := migrated(t)
+	var b strings.Builder
+	b.WriteString("uuid,platform,push_token,user_num\n")
+	for i := range 25 {
+		fmt.Fprintf(&b, "d%d,pc,t%d,u\n", i, i)
+	}
+	r := runCLI(t, context.Background(), env, "devices", "import", file(t, b.String()))
+	assert.Equal(t, exitFailure, r.code)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	require.Len(t, lines, 12)
+	assert.Equal(t, "imported=0 updated=0 unchanged=0 rejected=25", lines[0])
+	assert.Equal(t, `line 11: platform: must be "ios" or "android", got "pc"`, lines[10])
+	assert.Equal(t, "… and 15 more rejections; --rejects FILE.csv writes them all", lines[11])
+}

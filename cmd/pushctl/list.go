@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+)
+
+// devicesListCmd prints a user's devices with Service.ListDevices: every
+// link, active or not, with the device's token state and a masked token.
+func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	return func(ctx context.Context, args []string) error {
+		if err := wantArgs(args, 1, "USER"); err != nil {
+			return err
+		}
+		d, err := e.openDB(ctx, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		svc, err := e.service(d)
+		if err != nil {
+			return err
+		}
+		devs, err := svc.ListDevices(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(devs)
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "USER_DEVICE_ID\tACTIVE\tUUID\tPLATFORM\tPUSH_PLATFORM\tNAME\tTOKEN\tTOKEN_STATE\tREASON\tLINKED_AT")
+		for _, dv := range devs {
+			fmt.Fprintf(w, "%d\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dv.UserDeviceID, dv.Active, dash(dv.DeviceUUID), dash(dv.Platform),
+				dash(dv.PushPlatform), dash(clip(dv.Name, 40)), dash(dv.PushToken), dash(dv.TokenState), dash(dv.TokenDisabledReason),
+				dv.LinkedAt.UTC().Format(time.RFC3339))
+		}
+		return w.Flush()
+	}
+}

@@ -1,0 +1,39 @@
+// Command pushctl operates a push database from the command line: it
+// applies the migrations, imports devices from another push service,
+// sends a push, shows a push's status, and enqueues and follows rows of
+// the message center. It is configured by the same environment variables
+// as examples/server (PUSH_DB_DRIVER, PUSH_DB_DSN, UMENG_*, JPUSH_*,
+// GETUI_*; README.md has the table). Unlike the server it never starts
+// fakes: push and status need a provider's credentials.
+//
+//	pushctl migrate                   apply the migrations
+//	pushctl migrate status            show the applied and latest versions
+//	pushctl devices list USER [--json] list a user's devices
+//	pushctl devices import FILE.csv   register the devices of a CSV file
+//	pushctl push USER... --title T --content C [--class marketing|service] [--extra k=v]...
+//	pushctl status ID [--json]        show a push's status and receipts
+//	pushctl center enqueue --user U --mode push|sms|email --title T --content C [--send-at TIME]
+//	pushctl center tail [--since-id N] [--interval 1s]
+//
+// "pushctl help COMMAND" and "pushctl COMMAND -h" describe each command.
+// Exit status: 0 ok, 1 failure, 2 usage error; an error is one line on
+// standard error, "pushctl: COMMAND: what went wrong".
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}

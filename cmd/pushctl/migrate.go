@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+)
+
+// migrateCmd applies the migrations, as examples/server does at start-up.
+func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		if err := wantArgs(args, 0, ""); err != nil {
+			return err
+		}
+		d, err := e.openDB(ctx, true)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := d.store.Migrate(ctx); err != nil {
+			return err
+		}
+		if err := d.store.MigrateUsers(ctx); err != nil {
+			return err
+		}
+		return printStatus(ctx, e, d)
+	}
+}
+
+// migrateStatusCmd prints the migration versions without changing
+// anything.
+func migrateStatusCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		if err := wantArgs(args, 0, ""); err != nil {
+			return err
+		}
+		d, err := e.openDB(ctx, true)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return printStatus(ctx, e, d)
+	}
+}
+
+// printStatus prints one line per migration component:
+// "push: version 6 of 6, up to date" or "push: version 0 of 6, pending: …".
+func printStatus(ctx context.Context, e *env, d *database) error {
+	st, err := d.store.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range st {
+		state := "up to date"
+		if len(s.Pending) > 0 {
+			state = "pending: " + strings.Join(s.Pending, ", ")
+		}
+		fmt.Fprintf(e.stdout, "%s: version %d of %d, %s\n", s.Component, s.Current, s.Latest, state)
+	}
+	return nil
+}

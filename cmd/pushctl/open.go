@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// database is an open, configured database.
+type database struct {
+	cfg   serverenv.Config
+	db    *sql.DB
+	store *sqlstore.Store
+}
+
+// openDB reads the configuration and opens its database. Unless
+// migrating, it refuses a database with pending migrations of the push
+// tables, naming the command that applies them. The caller closes it.
+func (e *env) openDB(ctx context.Context, migrating bool) (*database, error) {
+	cfg, err := serverenv.Load(e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	db, store, err := serverenv.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := &database{cfg: cfg, db: db, store: store}
+	if migrating {
+		return d, nil
+	}
+	st, err := store.MigrationStatus(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if p := st[0].Pending; len(p) > 0 {
+		d.Close()
+		return nil, fmt.Errorf("the database of PUSH_DB_DSN is not migrated (%d migrations pending, from %s): run pushctl migrate first",
+			len(p), p[0])
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *database) Close() { _ = d.db.Close() } // nothing more to do with a close error at exit
+
+// service builds a push.Service on d with the providers the environment
+// configures. Without any it fails naming the variables to set: pushctl
+// never pushes through a fake.
+func (e *env) service(d *database) (*push.Service, error) {
+	if d.cfg.Demo() {
+		return nil, errors.New("no provider is configured: set " + serverenv.CredentialVariables)
+	}
+	ps, err := serverenv.Providers(d.cfg, e.log)
+	if err != nil {
+		return nil, err
+	}
+	return push.New(push.Config{Store: d.store, Providers: ps, DefaultProvider: d.cfg.DefaultProvider(), Logger: e.log,
+		Retry: push.RetryPolicy{Base: d.cfg.RetryBase}})
+}

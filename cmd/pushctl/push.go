@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// extraFlag collects repeated --extra k=v.
+type extraFlag map[string]string
+
+func (f extraFlag) String() string { return "" }
+
+func (f extraFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("%q is not key=value", v)
+	}
+	f[strings.TrimSpace(k)] = val
+	return nil
+}
+
+// pushCmd sends a push to the devices of the users named.
+func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+	title := fs.String("title", "", "the notification's title (required)")
+	content := fs.String("content", "", "the notification's text (required)")
+	class := fs.String("class", "", "the message class: marketing or service (default: unset)")
+	extra := extraFlag{}
+	fs.Var(extra, "extra", "an extra key=value for the app, repeatable")
+	return func(ctx context.Context, users []string) error {
+		if len(users) == 0 {
+			return usagef("at least one USER is required")
+		}
+		if *title == "" || *content == "" {
+			return usagef("--title and --content are required")
+		}
+		if c := provider.Class(*class); !c.Valid() {
+			return usagef("--class: %q is not marketing or service", *class)
+		}
+		d, err := e.openDB(ctx, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		svc, err := e.service(d)
+		if err != nil {
+			return err
+		}
+		res, err := svc.Push(ctx, push.Message{UserNums: users, Title: *title, Content: *content,
+			Class: provider.Class(*class), Extra: extra})
+		if err != nil {
+			return err
+		}
+		printResult(e, res)
+		return nil
+	}
+}
+
+// printResult prints the push id and one line per provider and platform.
+func printResult(e *env, res *push.Result) {
+	fmt.Fprintf(e.stdout, "push_message_id=%d devices=%d skipped=%d\n", res.PushMessageID, res.Devices, res.Skipped)
+	type key struct{ provider, platform string }
+	type tally struct {
+		tokens int
+		states map[registry.DeliveryState]int
+		err    error
+	}
+	var order []key
+	per := map[key]*tally{}
+	for _, d := range res.Deliveries {
+		k := key{d.Provider, d.Platform}
+		t := per[k]
+		if t == nil {
+			t = &tally{states: map[registry.DeliveryState]int{}}
+			per[k] = t
+			order = append(order, k)
+		}
+		t.tokens += d.Tokens
+		t.states[d.State]++
+		if t.err == nil && d.Err != nil {
+			t.err = d.Err
+		}
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "PROVIDER\tPLATFORM\tTOKENS\tOUTCOME\tERROR")
+	for _, k := range order {
+		t := per[k]
+		var states []string
+		for _, s := range []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone, registry.DeliveryPending, registry.DeliveryFailed} {
+			if n := t.states[s]; n > 0 {
+				states = append(states, fmt.Sprintf("%s=%d", s, n))
+			}
+		}
+		msg := ""
+		if t.err != nil {
+			msg = oneLine(t.err.Error())
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", k.provider, k.platform, t.tokens, strings.Join(states, ","), msg)
+	}
+	_ = w.Flush() // a failed write to stdout has nowhere to be reported
+}
+
+// statusCmd prints a push's status.
+func statusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	return func(ctx context.Context, args []string) error {
+		if err := wantArgs(args, 1, "the push message ID"); err != nil {
+			return err
+		}
+		id, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || id <= 0 {
+			return usagef("ID: %q is not a positive push message id", args[0])
+		}
+		d, err := e.openDB(ctx, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		svc, err := e.service(d)
+		if err != nil {
+			return err
+		}
+		st, err := svc.PushStatus(ctx, id)
+		if err != nil {
+			return err
+		}
+		view := statusView{PushMessageID: st.PushMessageID,
+			IOS:     platformView(st.IOSStatus, st.IOS, st.Receipts.IOS),
+			Android: platformView(st.AndroidStatus, st.Android, st.Receipts.Android)}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(view)
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "push_message_id=%d\n", view.PushMessageID)
+		fmt.Fprintln(w, "PLATFORM\tSTATUS\tRET\tTOKENS\tTASK_IDS\tARRIVED\tOPENED\tDISMISSED\tRESPONSE")
+		for _, p := range []struct {
+			name string
+			v    platformStatus
+		}{{"ios", view.IOS}, {"android", view.Android}} {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", p.name, dash(p.v.Status), dash(p.v.Ret), p.v.Tokens,
+				dash(p.v.TaskID), p.v.Receipts.Arrived, p.v.Receipts.Opened, p.v.Receipts.Dismissed, dash(clip(p.v.Response, 80)))
+		}
+		return w.Flush()
+	}
+}
+
+// statusView is what status prints: the summary without the device
+// tokens, which are counted, never shown.
+type statusView struct {
+	PushMessageID int64          `json:"push_message_id"`
+	IOS           platformStatus `json:"ios"`
+	Android       platformStatus `json:"android"`
+}
+
+// platformStatus is one platform's summary and receipt counts.
+type platformStatus struct {
+	Status    string        `json:"status"`
+	Ret       string        `json:"ret"`
+	IsSend    bool          `json:"is_send"`
+	Tokens    int           `json:"tokens"`
+	TaskID    string        `json:"task_id"`
+	Timestamp string        `json:"timestamp"`
+	Response  string        `json:"response"`
+	Receipts  receiptCounts `json:"receipts"`
+}
+
+// receiptCounts are the receipts vendors posted.
+type receiptCounts struct {
+	Arrived   int64 `json:"arrived"`
+	Opened    int64 `json:"opened"`
+	Dismissed int64 `json:"dismissed"`
+}
+
+func platformView(status string, s registry.PlatformSummary, r registry.ReceiptCounts) platformStatus {
+	n := 0
+	if s.DeviceTokens != "" {
+		n = strings.Count(s.DeviceTokens, ",") + 1
+	}
+	return platformStatus{Status: status, Ret: s.Ret, IsSend: s.IsSend, Tokens: n, TaskID: s.TaskID, Timestamp: s.Timestamp,
+		Response: s.Response, Receipts: receiptCounts{Arrived: r.Arrived, Opened: r.Opened, Dismissed: r.Dismissed}}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// clip shortens s to n runes on one line.
+func clip(s string, n int) string {
+	s = oneLine(s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,216 @@
+package serverenv
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/umeng"
+)
+
+// Config is the configuration of examples/server and cmd/pushctl, read
+// from the environment variables of the README's table.
+type Config struct {
+	Addr           string
+	DBDriver       string
+	DBDSN          string
+	ScanInterval   time.Duration
+	RetryBase      time.Duration
+	APIToken       string
+	UmengBaseURL   string
+	AndroidKey     string
+	AndroidSecret  string
+	IOSKey         string
+	IOSSecret      string
+	ProductionMode bool
+	// AndroidChannelActivity and AndroidMainActivity are the Android app's
+	// default channel_properties.channel_activity and main_activity, sent
+	// with every Android push (see umeng.App.Defaults).
+	AndroidChannelActivity string
+	AndroidMainActivity    string
+	// ReceiptURL is the public URL of this server's receipt endpoint
+	// (PathUmengReceipt), sent as receipt_url with every Umeng push (see
+	// umeng.App.Defaults), and ReceiptSecret the shared secret the
+	// endpoint requires in its query string: Umeng cannot send our bearer
+	// token, so the endpoint is outside PUSH_API_TOKEN.
+	ReceiptURL    string
+	ReceiptSecret string
+
+	// JPush: one app for both platforms.
+	JPushAppKey       string
+	JPushMasterSecret string
+	JPushBaseURL      string
+	// JPushAPNsProduction is the JPush client's APNsProduction.
+	JPushAPNsProduction bool
+
+	// Getui: one app for both platforms.
+	GetuiAppID        string
+	GetuiAppKey       string
+	GetuiMasterSecret string
+	GetuiBaseURL      string
+}
+
+// AndroidDefaults are the Options every Android push starts from.
+func (c Config) AndroidDefaults() umeng.Options {
+	o := c.IOSDefaults()
+	o.ChannelProperties = umeng.ChannelProperties{
+		ChannelActivity: c.AndroidChannelActivity,
+		MainActivity:    c.AndroidMainActivity,
+	}
+	return o
+}
+
+// IOSDefaults are the Options every iOS push starts from: the receipt_url,
+// with the secret in its query string, when UMENG_RECEIPT_URL is set.
+func (c Config) IOSDefaults() umeng.Options {
+	if c.ReceiptURL == "" {
+		return umeng.Options{}
+	}
+	u := c.ReceiptURL
+	if c.ReceiptSecret != "" {
+		u, _ = umeng.ReceiptURLWithSecret(u, c.ReceiptSecret) // Load parsed it
+	}
+	return umeng.Options{ReceiptURL: u, ReceiptType: umeng.ReceiptArrivalAndClick}
+}
+
+// Umeng reports whether Umeng credentials are set (Load has checked
+// that no set is half set).
+func (c Config) Umeng() bool { return c.AndroidKey != "" || c.IOSKey != "" }
+
+// JPush reports whether the JPush credentials are set.
+func (c Config) JPush() bool { return c.JPushAppKey != "" }
+
+// Getui reports whether the Getui credentials are set.
+func (c Config) Getui() bool { return c.GetuiAppID != "" }
+
+// Demo reports whether no provider has credentials: examples/server then
+// starts the built-in fakes of all three, and cmd/pushctl refuses to push.
+func (c Config) Demo() bool {
+	return !c.Umeng() && !c.JPush() && !c.Getui()
+}
+
+// DefaultProvider is the push_platform of devices registered without one
+// (push.Config.DefaultProvider): "umeng" when Umeng is configured or in demo
+// mode, else "jpush" when JPush is, else "getui".
+func (c Config) DefaultProvider() string {
+	switch {
+	case c.Demo() || c.Umeng():
+		return umeng.Name
+	case c.JPush():
+		return jpush.Name
+	default:
+		return getui.Name
+	}
+}
+
+// together checks that the variables of one credential set are all set or
+// all empty, naming the missing ones (never a value).
+func together(getenv func(string) string, names ...string) error {
+	var set, missing []string
+	for _, n := range names {
+		if getenv(n) != "" {
+			set = append(set, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(set) == 0 || len(missing) == 0 {
+		return nil
+	}
+	all := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	verb := "is"
+	if len(missing) > 1 {
+		verb = "are"
+	}
+	return fmt.Errorf("%s must be set together: %s %s not set", all, strings.Join(missing, ", "), verb)
+}
+
+// Load reads the configuration through getenv, applying defaults and
+// naming the variable of any bad value (never a secret's value).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Addr:          get("PUSH_ADDR", "127.0.0.1:8080"),
+		DBDriver:      get("PUSH_DB_DRIVER", "sqlite"),
+		DBDSN:         get("PUSH_DB_DSN", "push.db"),
+		APIToken:      getenv("PUSH_API_TOKEN"),
+		UmengBaseURL:  get("UMENG_BASE_URL", "https://msgapi.umeng.com"),
+		AndroidKey:    getenv("UMENG_ANDROID_APPKEY"),
+		AndroidSecret: getenv("UMENG_ANDROID_APP_MASTER_SECRET"),
+		IOSKey:        getenv("UMENG_IOS_APPKEY"),
+		IOSSecret:     getenv("UMENG_IOS_APP_MASTER_SECRET"),
+
+		AndroidChannelActivity: getenv("UMENG_ANDROID_CHANNEL_ACTIVITY"),
+		AndroidMainActivity:    getenv("UMENG_ANDROID_MAIN_ACTIVITY"),
+		ReceiptURL:             getenv("UMENG_RECEIPT_URL"),
+		ReceiptSecret:          getenv("UMENG_RECEIPT_SECRET"),
+
+		JPushAppKey:       getenv("JPUSH_APPKEY"),
+		JPushMasterSecret: getenv("JPUSH_MASTER_SECRET"),
+		JPushBaseURL:      get("JPUSH_BASE_URL", jpush.DefaultBaseURL),
+
+		GetuiAppID:        getenv("GETUI_APPID"),
+		GetuiAppKey:       getenv("GETUI_APPKEY"),
+		GetuiMasterSecret: getenv("GETUI_MASTER_SECRET"),
+		GetuiBaseURL:      get("GETUI_BASE_URL", getui.DefaultBaseURL),
+	}
+	for name, v := range map[string]string{
+		"UMENG_ANDROID_CHANNEL_ACTIVITY": c.AndroidChannelActivity, "UMENG_ANDROID_MAIN_ACTIVITY": c.AndroidMainActivity,
+	} {
+		if strings.ContainsFunc(v, unicode.IsSpace) {
+			return c, fmt.Errorf("%s: %q is not a class name: it contains white space", name, v)
+		}
+	}
+	if c.ReceiptURL != "" {
+		if u, err := url.Parse(c.ReceiptURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("UMENG_RECEIPT_URL: %q is not an http(s) URL", c.ReceiptURL)
+		}
+		if c.ReceiptSecret == "" && c.APIToken != "" {
+			return c, fmt.Errorf("UMENG_RECEIPT_SECRET: required with UMENG_RECEIPT_URL when PUSH_API_TOKEN is set, since Umeng cannot send the token")
+		}
+	} else if c.ReceiptSecret != "" {
+		return c, fmt.Errorf("UMENG_RECEIPT_SECRET: set without UMENG_RECEIPT_URL")
+	}
+	switch c.DBDriver {
+	case "sqlite", "mysql", "postgres":
+	default:
+		return c, fmt.Errorf("PUSH_DB_DRIVER: %q is not sqlite, mysql or postgres", c.DBDriver)
+	}
+	var err error
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		def  string
+	}{{"PUSH_SCAN_INTERVAL", &c.ScanInterval, "1m"}, {"PUSH_RETRY_BASE", &c.RetryBase, "30s"}} {
+		if *d.dst, err = time.ParseDuration(get(d.name, d.def)); err != nil || *d.dst <= 0 {
+			return c, fmt.Errorf("%s: %q is not a positive Go duration such as %s", d.name, get(d.name, d.def), d.def)
+		}
+	}
+	if c.ProductionMode, err = strconv.ParseBool(get("UMENG_PRODUCTION_MODE", "true")); err != nil {
+		return c, fmt.Errorf("UMENG_PRODUCTION_MODE: %q is not true or false", getenv("UMENG_PRODUCTION_MODE"))
+	}
+	if c.JPushAPNsProduction, err = strconv.ParseBool(get("JPUSH_APNS_PRODUCTION", "true")); err != nil {
+		return c, fmt.Errorf("JPUSH_APNS_PRODUCTION: %q is not true or false", getenv("JPUSH_APNS_PRODUCTION"))
+	}
+	for _, set := range [][]string{
+		{"UMENG_ANDROID_APPKEY", "UMENG_ANDROID_APP_MASTER_SECRET"},
+		{"UMENG_IOS_APPKEY", "UMENG_IOS_APP_MASTER_SECRET"},
+		{"JPUSH_APPKEY", "JPUSH_MASTER_SECRET"},
+		{"GETUI_APPID", "GETUI_APPKEY", "GETUI_MASTER_SECRET"},
+	} {
+		if err := together(getenv, set...); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}

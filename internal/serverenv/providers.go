@@ -1,0 +1,64 @@
+package serverenv
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/umeng"
+)
+
+// CredentialVariables names the variables that configure a provider, for
+// an error that asks for them.
+const CredentialVariables = "UMENG_IOS_APPKEY and UMENG_IOS_APP_MASTER_SECRET, UMENG_ANDROID_APPKEY and " +
+	"UMENG_ANDROID_APP_MASTER_SECRET, JPUSH_APPKEY and JPUSH_MASTER_SECRET, or GETUI_APPID, GETUI_APPKEY and GETUI_MASTER_SECRET"
+
+// Providers builds a client for every provider whose credentials c holds,
+// Umeng first, then JPush, then Getui; none when c.Demo(). An error names
+// the provider's variables, never a secret.
+func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var ps []provider.Provider
+	if c.Umeng() {
+		ucfg := umeng.Config{BaseURL: c.UmengBaseURL, TestMode: !c.ProductionMode, Logger: log,
+			IOS:     umeng.App{AppKey: c.IOSKey, AppMasterSecret: c.IOSSecret, Defaults: c.IOSDefaults()},
+			Android: umeng.App{AppKey: c.AndroidKey, AppMasterSecret: c.AndroidSecret, Defaults: c.AndroidDefaults()}}
+		um, err := umeng.New(ucfg)
+		if err != nil {
+			return nil, fmt.Errorf("umeng (UMENG_*): %w", err)
+		}
+		for _, pl := range provider.Platforms() {
+			if um.Capabilities(pl).MaxTokens == 0 {
+				log.Warn("no Umeng app for this platform: its devices on umeng are registered but skipped by pushes",
+					slog.String("platform", string(pl)))
+			}
+		}
+		ps = append(ps, um)
+	}
+	if c.JPush() {
+		jcfg := jpush.Config{AppKey: c.JPushAppKey, MasterSecret: c.JPushMasterSecret, BaseURL: c.JPushBaseURL,
+			APNsProduction: c.JPushAPNsProduction, Logger: log}
+		if c.JPushBaseURL != jpush.DefaultBaseURL {
+			// A fake, or a gateway: it serves the Report API too.
+			jcfg.ReportBaseURL = c.JPushBaseURL
+		}
+		jp, err := jpush.New(jcfg)
+		if err != nil {
+			return nil, fmt.Errorf("jpush (JPUSH_*): %w", err)
+		}
+		ps = append(ps, jp)
+	}
+	if c.Getui() {
+		gt, err := getui.New(getui.Config{AppID: c.GetuiAppID, AppKey: c.GetuiAppKey,
+			MasterSecret: getui.NewSecret(c.GetuiMasterSecret), BaseURL: c.GetuiBaseURL, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("getui (GETUI_*): %w", err)
+		}
+		ps = append(ps, gt)
+	}
+	return ps, nil
+}

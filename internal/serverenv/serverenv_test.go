@@ -1,0 +1,71 @@
+package serverenv_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// TestOpen: a plain SQLite path gets the Store's DSN settings; a database
+// that cannot be reached is an error naming the driver, with nothing left
+// open.
+func TestOpen(t *testing.T) {
+	c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "a b.db")}))
+	require.NoError(t, err)
+	db, st, err := serverenv.Open(context.Background(), c)
+	require.NoError(t, err)
+	defer db.Close()
+	assert.Equal(t, sqlstore.DialectSQLite, st.Dialect())
+	var mode string
+	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	assert.Equal(t, "wal", mode, "SQLiteDSN's settings")
+
+	c.DBDSN = filepath.Join(t.TempDir(), "missing", "dir", "push.db")
+	_, _, err = serverenv.Open(context.Background(), c)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "connect to the sqlite database")
+}
+
+// TestDriverName maps PUSH_DB_DRIVER to database/sql driver names.
+func TestDriverName(t *testing.T) {
+	for in, want := range map[string]string{"sqlite": "sqlite", "mysql": "mysql", "postgres": "pgx"} {
+		assert.Equal(t, want, serverenv.DriverName(in))
+	}
+}
+
+// TestProviders builds the clients of the credential sets that are set,
+// Umeng, JPush, Getui in that order, and none without credentials.
+func TestProviders(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"none", nil, nil},
+		{"umeng android", map[string]string{"UMENG_ANDROID_APPKEY": "k", "UMENG_ANDROID_APP_MASTER_SECRET": "s"}, []string{"umeng"}},
+		{"getui and jpush", map[string]string{"GETUI_APPID": "i", "GETUI_APPKEY": "k", "GETUI_MASTER_SECRET": "s",
+			"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "s"}, []string{"jpush", "getui"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := serverenv.Load(envOf(tt.env))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want == nil, c.Demo())
+			ps, err := serverenv.Providers(c, nil)
+			require.NoError(t, err)
+			var names []string
+			for _, p := range ps {
+				names = append(names, p.Name())
+			}
+			assert.Equal(t, tt.want, names)
+		})
+	}
+}

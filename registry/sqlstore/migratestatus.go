@@ -1,0 +1,51 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+)
+
+// MigrationStatus is how far the database is in one component's
+// migrations.
+type MigrationStatus struct {
+	// Component is "push" (Migrate's tables) or "users" (MigrateUsers').
+	Component string
+	// Current is the highest applied version, 0 when none is.
+	Current int
+	// Latest is the highest version this build of the library has.
+	Latest int
+	// Pending names the migrations of this build not yet applied, in the
+	// order Migrate would apply them.
+	Pending []string
+}
+
+// MigrationStatus reports, for the "push" and then the "users" component,
+// the applied and the latest migration version. It only reads: nothing is
+// created, not even push_schema_migrations.
+func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
+	const op = "MigrationStatus"
+	var out []MigrationStatus
+	for _, component := range []string{componentPush, componentUsers} {
+		ms, err := loadMigrations(s.dialect, component)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		applied, err := s.applied(ctx, s.q, component)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		st := MigrationStatus{Component: component}
+		for v := range applied {
+			st.Current = max(st.Current, v)
+		}
+		for _, m := range ms {
+			st.Latest = max(st.Latest, m.version)
+			if !applied[m.version] {
+				st.Pending = append(st.Pending, m.name)
+			}
+		}
+		slices.Sort(st.Pending)
+		out = append(out, st)
+	}
+	return out, nil
+}
