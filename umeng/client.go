@@ -48,6 +48,8 @@ type Client struct {
 	now      func() time.Time
 	testMode bool
 	strategy Strategy
+	quotas   Quotas
+	limits   *provider.Limiters[quotaKey]
 	http     *resty.Client
 	log      *slog.Logger
 }
@@ -84,6 +86,8 @@ func New(cfg Config) (*Client, error) {
 		now:      cfg.Now,
 		testMode: cfg.TestMode,
 		strategy: cfg.Strategy,
+		quotas:   cfg.Quotas,
+		limits:   provider.NewLimiters(cfg.Quotas.quota),
 		http:     rc,
 		log:      cfg.Logger,
 	}
