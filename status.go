@@ -103,6 +103,7 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 			err = fmt.Errorf("push: provider %q cannot poll", d.Provider)
 		} else {
 			st, err = q.Status(ctx, provider.Platform(d.Platform), d.ReceiptID)
+			err = s.scrubErr(err, d.Tokens)
 		}
 	}
 	now := s.now()
@@ -112,7 +113,7 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 	case err == nil:
 		d.VendorState = string(st.State)
 		if st.Raw != nil {
-			d.Response = registry.SanitizeText(string(st.Raw), maxResponseBytes)
+			d.Response = registry.SanitizeText(s.scrubText(string(st.Raw), d.Tokens), maxResponseBytes)
 		}
 		d.ErrorKind, d.ErrorCode = "", ""
 		if st.State.Final() {
