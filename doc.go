@@ -54,9 +54,19 @@
 // Vendor errors drive what happens next (see provider.Kind): an invalid
 // token disables that device's token until it registers again; temporary
 // and indeterminate failures are retried with exponential backoff and
-// jitter; rate and quota refusals are retried without spending an attempt;
-// invalid requests and credential errors fail at once; exhausted attempts
-// fail and stay recorded for operators.
+// jitter; rate and quota refusals are retried without spending an attempt,
+// no sooner than the vendor's Retry-After — this includes a provider's own
+// quota (provider.Quota: Umeng's broadcast 10 a day and so on), which
+// refuses before any vendor call, and such a refusal whose next try would
+// come after the push's expiry fails it as expired; invalid requests and
+// credential errors fail at once; exhausted attempts fail and stay
+// recorded for operators.
+//
+// Vendor answers and errors are scrubbed before they are stored, logged or
+// returned: every credential a configured provider can redact
+// (provider.Redactor) and every full device token of the delivery (shown
+// as provider.MaskToken) are removed, so a vendor that echoes a secret of
+// another app or a token leaks neither.
 //
 // # Errors
 //
