@@ -3,7 +3,6 @@ package push_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -547,14 +546,6 @@ func declaredMock(t *testing.T, name string, c provider.Capabilities) *providert
 }
 
 // fieldOf names the field of a *push.FieldError in err, or "".
-func fieldOf(err error) string {
-	var fe *push.FieldError
-	if errors.As(err, &fe) {
-		return fe.Field
-	}
-	return ""
-}
-
 // newStore is an empty memstore on the real clock.
 func newStore(t *testing.T) registry.Store {
 	t.Helper()

@@ -123,6 +123,7 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) []DeliveryOutcome {
 	rc, err := s.call(ctx, msgOf, d)
 	<-sem
+	rc, err = s.scrubReceipt(rc, d.Tokens), s.scrubErr(err, d.Tokens)
 	now := s.now()
 	d.SentAt = &now
 	disable, split := s.applySend(d, rc, err, now)

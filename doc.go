@@ -62,12 +62,15 @@
 // Vendor errors drive what happens next (see provider.Kind): an invalid
 // token disables that device's token until it registers again; temporary
 // and indeterminate failures are retried with exponential backoff and
-// jitter; rate and quota refusals are retried without spending an attempt;
-// invalid requests and credential errors fail at once; exhausted attempts
-// fail and stay recorded for operators. A batch refused for an invalid
-// token is split: the tokens the vendor named are disabled and the rest
-// sent again, or, when it named none, the batch is halved until the dead
-// token is alone.
+// jitter; rate and quota refusals are retried without spending an attempt,
+// no sooner than the vendor's Retry-After — this includes a provider's own
+// quota (provider.Quota: Umeng's broadcast 10 a day and so on), which
+// refuses before any vendor call, and such a refusal whose next try would
+// come after the push's expiry fails it as expired; invalid requests and
+// credential errors fail at once; exhausted attempts fail and stay
+// recorded for operators. A batch refused for an invalid token is split:
+// the tokens the vendor named are disabled and the rest sent again, or,
+// when it named none, the batch is halved until the dead token is alone.
 //
 // The Service follows what each provider declares in its
 // provider.Capabilities rather than one rule for all vendors: how long a
@@ -75,6 +78,12 @@
 // receipts are polled, and the longest it keeps a push (the expiry sent to
 // it is clamped to that from the moment of each send). See
 // docs/providers-contract.md.
+//
+// Vendor answers and errors are scrubbed before they are stored, logged or
+// returned: every credential a configured provider can redact
+// (provider.Redactor) and every full device token of the delivery (shown
+// as provider.MaskToken) are removed, so a vendor that echoes a secret of
+// another app or a token leaks neither.
 //
 // # Errors
 //

@@ -123,6 +123,7 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 			sctx, end := s.tel.startCall(ctx, OpStatus, d, nil)
 			st, err = q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
 			end(err)
+			err = s.scrubErr(err, d.Tokens)
 		}
 	}
 	now := s.now()
@@ -133,7 +134,7 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 	case err == nil:
 		d.VendorState = string(st.State)
 		if st.Raw != nil {
-			d.Response = registry.SanitizeText(string(st.Raw), maxResponseBytes)
+			d.Response = registry.SanitizeText(s.scrubText(string(st.Raw), d.Tokens), maxResponseBytes)
 		}
 		d.ErrorKind, d.ErrorCode = "", ""
 		if st.State.Final() {

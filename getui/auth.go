@@ -118,7 +118,12 @@ func (c *Client) authenticate(ctx context.Context, f *tokenFlight) {
 	close(f.done)
 }
 
+// fetchToken makes one auth call, when Config.AuthQuota has a token for
+// it; otherwise it returns the RateLimited error of the empty bucket.
 func (c *Client) fetchToken(ctx context.Context) (*cachedToken, error) {
+	if wait, ok := c.authLimit.Take(c.now()); !ok {
+		return nil, provider.QuotaError(Name, opAuth, "auth", c.authQuota, wait)
+	}
 	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
 	sign := Sign(c.appKey, ts, c.secret())
 	body, err := marshal(authBody{Sign: sign, Timestamp: ts, AppKey: c.appKey})

@@ -79,6 +79,8 @@ type Client struct {
 	http       *resty.Client
 	log        *slog.Logger
 	tokens     tokenCache
+	authQuota  provider.Quota
+	authLimit  *provider.Limiter
 
 	// sent remembers what Status needs about tasks this Client created:
 	// when Getui stops delivering them and whether Cancel stopped them.
@@ -127,6 +129,8 @@ func New(cfg Config) (*Client, error) {
 		defaultTTL: cfg.DefaultTimeToLive,
 		http:       rc,
 		log:        cfg.Logger,
+		authQuota:  cfg.AuthQuota,
+		authLimit:  provider.NewLimiter(cfg.AuthQuota),
 		sent:       make(map[string]*sentTask),
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")

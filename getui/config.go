@@ -75,7 +75,19 @@ type Config struct {
 	// ExpireTime. Zero leaves settings.ttl out and Getui applies its own
 	// default. It must lie in [0, MaxTimeToLive].
 	DefaultTimeToLive time.Duration
+	// AuthQuota limits the auth calls that fetch a token. The goroutines of
+	// a Client share one token and one auth call in flight, so the limit is
+	// only met when tokens keep failing; a call that needs a new token then
+	// makes no call and fails with a RateLimited error whose RetryAfter is
+	// the wait for the next allowed auth. Default DefaultAuthQuota;
+	// provider.Quota{Unlimited: true} switches it off.
+	AuthQuota provider.Quota
 }
+
+// DefaultAuthQuota returns Getui's documented limit on auth: 100 calls a
+// minute per app (RestAPI v2, "鉴权" — auth is limited to 100/min, and
+// over it Getui answers code 10003).
+func DefaultAuthQuota() provider.Quota { return provider.Quota{Calls: 100, Per: time.Minute} }
 
 // String renders c with the master secret redacted.
 func (c Config) String() string {
@@ -128,6 +140,7 @@ func (c Config) withDefaults() Config {
 	if c.TokenRefreshAhead == 0 {
 		c.TokenRefreshAhead = DefaultTokenRefreshAhead
 	}
+	c.AuthQuota = c.AuthQuota.Or(DefaultAuthQuota())
 	return c
 }
 
@@ -152,6 +165,9 @@ func (c Config) validate() error {
 		return configError("token_refresh_ahead", "must lie within [0, 12h)")
 	case c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > MaxTimeToLive:
 		return configError("default_time_to_live", fmt.Sprintf("must lie within [0, %v]", MaxTimeToLive))
+	}
+	if err := c.AuthQuota.Check("auth_quota"); err != nil {
+		return fmt.Errorf("getui: invalid config: %w", err)
 	}
 	return nil
 }

@@ -43,6 +43,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
 		{"negative refresh", edit(func(c *Config) { c.TokenRefreshAhead = -time.Second }), "token_refresh_ahead"},
 		{"refresh of half a day", edit(func(c *Config) { c.TokenRefreshAhead = 12 * time.Hour }), "token_refresh_ahead"},
+		{"negative auth quota", edit(func(c *Config) { c.AuthQuota = provider.Quota{Calls: 100, Per: -time.Minute} }), "auth_quota.per"},
 		{"negative ttl", edit(func(c *Config) { c.DefaultTimeToLive = -time.Second }), "default_time_to_live"},
 		{"ttl over three days", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLive + time.Second }), "default_time_to_live"},
 	}

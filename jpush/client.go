@@ -81,6 +81,8 @@ type Client struct {
 	now            func() time.Time
 	apnsProduction bool
 	defaultTTL     time.Duration
+	quota          provider.Quota
+	limit          *provider.Limiter
 	http           *resty.Client
 	log            *slog.Logger
 
@@ -124,6 +126,8 @@ func New(cfg Config) (*Client, error) {
 		now:            cfg.Now,
 		apnsProduction: cfg.APNsProduction,
 		defaultTTL:     cfg.DefaultTimeToLive,
+		quota:          cfg.Quota,
+		limit:          provider.NewLimiter(cfg.Quota),
 		http:           rc,
 		log:            cfg.Logger,
 		sent:           make(map[string]time.Time),

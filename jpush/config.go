@@ -72,7 +72,19 @@ type Config struct {
 	// its own default, one day, which Status then assumes. It must lie in
 	// [0, MaxTimeToLive].
 	DefaultTimeToLive time.Duration
+	// Quota limits the pushes of the app (Send and ValidateRemote, which
+	// JPush counts alike): a push over it makes no call and fails with a
+	// RateLimited error whose RetryAfter is the wait for the next allowed
+	// push. Default DefaultQuota; provider.Quota{Unlimited: true} switches
+	// it off, and a paid plan's higher limit is set here.
+	Quota provider.Quota
 }
+
+// DefaultQuota returns JPush's documented limit of the free plan: 600
+// pushes a minute per appkey ("API 频率控制" in JPush's REST API
+// documentation; the X-Rate-Limit-Quota header of every answer gives an
+// app's own limit).
+func DefaultQuota() provider.Quota { return provider.Quota{Calls: 600, Per: time.Minute} }
 
 // String renders c with the master secret redacted.
 func (c Config) String() string {
@@ -115,6 +127,7 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	c.Quota = c.Quota.Or(DefaultQuota())
 	return c
 }
 
@@ -142,6 +155,9 @@ func (c Config) validate() error {
 	}
 	if c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > MaxTimeToLive {
 		return configError("default_time_to_live", fmt.Sprintf("must lie within [0, %v]", MaxTimeToLive))
+	}
+	if err := c.Quota.Check("quota"); err != nil {
+		return fmt.Errorf("jpush: invalid config: %w", err)
 	}
 	return nil
 }

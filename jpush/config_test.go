@@ -42,6 +42,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
 		{"negative ttl", edit(func(c *Config) { c.DefaultTimeToLive = -time.Second }), "default_time_to_live"},
 		{"ttl over ten days", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLive + time.Second }), "default_time_to_live"},
+		{"negative quota", edit(func(c *Config) { c.Quota = provider.Quota{Calls: -1, Per: time.Minute} }), "quota.calls"},
+		{"quota without per", edit(func(c *Config) { c.Quota = provider.Quota{Calls: 600} }), "quota.per"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,9 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if err != nil {
 		return nil, err
 	}
+	if err := c.takeQuota(opSend); err != nil {
+		return nil, err
+	}
 	a, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost,
 		url: c.baseURL + "/v3/push", path: "/v3/push", body: p.bytes, oneToken: p.oneToken})
 	if err != nil {
@@ -67,6 +70,9 @@ func (c *Client) ValidateRemote(ctx context.Context, r *provider.Request) error 
 	if err != nil {
 		return err
 	}
+	if err := c.takeQuota(opValidateRemote); err != nil {
+		return err
+	}
 	_, err = c.do(ctx, call{op: opValidateRemote, platform: r.Platform, method: http.MethodPost,
 		url: c.baseURL + "/v3/push/validate", path: "/v3/push/validate", body: p.bytes, oneToken: p.oneToken})
 	return err
@@ -100,4 +106,13 @@ func (c *Client) deadline(id string) (time.Time, bool) {
 	defer c.mu.Unlock()
 	d, ok := c.sent[id]
 	return d, ok
+}
+
+// takeQuota takes a token of Config.Quota for a push, or returns the
+// RateLimited error of an empty bucket, before any network call.
+func (c *Client) takeQuota(op string) error {
+	if wait, ok := c.limit.Take(c.now()); !ok {
+		return provider.QuotaError(Name, op, "push", c.quota, wait)
+	}
+	return nil
 }

@@ -52,6 +52,8 @@ type Client struct {
 	now      func() time.Time
 	testMode bool
 	strategy Strategy
+	quotas   Quotas
+	limits   *provider.Limiters[quotaKey]
 	http     *resty.Client
 	log      *slog.Logger
 }
@@ -88,6 +90,8 @@ func New(cfg Config) (*Client, error) {
 		now:      cfg.Now,
 		testMode: cfg.TestMode,
 		strategy: cfg.Strategy,
+		quotas:   cfg.Quotas,
+		limits:   provider.NewLimiters(cfg.Quotas.quota),
 		http:     rc,
 		log:      cfg.Logger,
 	}
@@ -242,11 +246,11 @@ func (c *Client) post(ctx context.Context, op string, p provider.Platform, app A
 		SetBody(body).
 		Post(endpoint)
 	if err != nil {
-		e := transportError(op, err, written.Load(), sign, app.AppMasterSecret)
+		e := transportError(op, err, written.Load(), append([]string{sign, app.AppMasterSecret}, c.otherSecrets()...)...)
 		c.logCall(ctx, op, p, path, 0, e)
 		return nil, e
 	}
-	a, err := decodeAnswer(op, resp.StatusCode(), resp.Header(), resp.Body(), c.now(), sign, app.AppMasterSecret)
+	a, err := decodeAnswer(op, resp.StatusCode(), resp.Header(), resp.Body(), c.now(), append([]string{sign, app.AppMasterSecret}, c.otherSecrets()...)...)
 	if err != nil {
 		c.logCall(ctx, op, p, path, resp.StatusCode(), err)
 		return nil, err

@@ -144,6 +144,68 @@ type Config struct {
 	// Strategy chooses how token audiences are sent. Default
 	// StrategyListcast.
 	Strategy Strategy
+	// Quotas limit the task casts of each app (iOS and Android apart) to
+	// Umeng's production limits. A send that would exceed one makes no
+	// call and fails with a RateLimited error whose RetryAfter is the wait
+	// for the next allowed call. Default DefaultQuotas, field by field;
+	// with TestMode, which Umeng does not limit, a zero field is
+	// unlimited.
+	Quotas Quotas
+}
+
+// Quotas are the limits of Umeng's task casts, one token bucket per app
+// and field. A zero field takes its default from DefaultQuotas;
+// provider.Quota{Unlimited: true} switches it off (for an app whose limits
+// Umeng raised, or a test against a fake). Unicast, listcast and
+// customizedcast by alias are not limited.
+type Quotas struct {
+	// Broadcast limits broadcasts. Default 10 a day.
+	Broadcast provider.Quota
+	// Groupcast limits groupcasts (filter, group id or tags). Default 5 a
+	// minute.
+	Groupcast provider.Quota
+	// Filecast limits filecasts, and customizedcasts by file_id in a
+	// bucket of their own. Default 300 an hour.
+	Filecast provider.Quota
+}
+
+// DefaultQuotas returns Umeng's documented production limits per app:
+// broadcast 10 a day, groupcast 5 a minute, filecast and customizedcast by
+// file 300 an hour, unicast and listcast unlimited (Umeng's U-Push server
+// API documentation, its call limits, as recorded in the team's protocol
+// notes).
+func DefaultQuotas() Quotas {
+	return Quotas{
+		Broadcast: provider.Quota{Calls: 10, Per: 24 * time.Hour},
+		Groupcast: provider.Quota{Calls: 5, Per: time.Minute},
+		Filecast:  provider.Quota{Calls: 300, Per: time.Hour},
+	}
+}
+
+// withDefaults returns q with every zero field taken from DefaultQuotas,
+// or, in test mode, which Umeng does not limit, made Unlimited.
+func (q Quotas) withDefaults(testMode bool) Quotas {
+	def := DefaultQuotas()
+	if testMode {
+		off := provider.Quota{Unlimited: true}
+		def = Quotas{Broadcast: off, Groupcast: off, Filecast: off}
+	}
+	q.Broadcast = q.Broadcast.Or(def.Broadcast)
+	q.Groupcast = q.Groupcast.Or(def.Groupcast)
+	q.Filecast = q.Filecast.Or(def.Filecast)
+	return q
+}
+
+func (q Quotas) validate() error {
+	for _, f := range []struct {
+		name string
+		q    provider.Quota
+	}{{"quotas.broadcast", q.Broadcast}, {"quotas.groupcast", q.Groupcast}, {"quotas.filecast", q.Filecast}} {
+		if err := f.q.Check(f.name); err != nil {
+			return fmt.Errorf("umeng: invalid config: %w", err)
+		}
+	}
+	return nil
 }
 
 // withDefaults returns c with every unset field given its documented default.
@@ -160,6 +222,7 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	c.Quotas = c.Quotas.withDefaults(c.TestMode)
 	return c
 }
 
@@ -192,7 +255,7 @@ func (c Config) validate() error {
 	if c.Strategy != StrategyListcast && c.Strategy != StrategyFilecast {
 		return configError("strategy", fmt.Sprintf("unknown strategy %d", int(c.Strategy)))
 	}
-	return nil
+	return c.Quotas.validate()
 }
 
 // configError reports a bad Config field. It wraps a *provider.FieldError so

@@ -40,6 +40,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"base url unparsable", Config{Android: android, BaseURL: "https://msgapi.umeng.com/%zz"}, "base_url"},
 		{"negative timeout", Config{Android: android, Timeout: -time.Second}, "timeout"},
 		{"unknown strategy", Config{Android: android, Strategy: Strategy(9)}, "strategy"},
+		{"negative broadcast quota", Config{Android: android, Quotas: Quotas{Broadcast: provider.Quota{Calls: -1, Per: time.Hour}}}, "quotas.broadcast.calls"},
+		{"groupcast quota without per", Config{Android: android, Quotas: Quotas{Groupcast: provider.Quota{Calls: 5}}}, "quotas.groupcast.per"},
+		{"filecast quota unlimited and set", Config{Android: android, Quotas: Quotas{Filecast: provider.Quota{Calls: 5, Per: time.Hour, Unlimited: true}}}, "quotas.filecast"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

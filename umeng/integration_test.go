@@ -299,14 +299,18 @@ func TestOptionsAcceptedByFake(t *testing.T) {
 // TestLimitsAgainstFake checks the kinds of the fake's production limits
 // end to end: the daily broadcast cap (2012) is QuotaExceeded, the
 // groupcast rate (2050) RateLimited; in TestMode neither applies. A path
-// the service does not serve is an error in its shape.
+// the service does not serve is an error in its shape. The client's own
+// quotas are switched off here, so that the fake's limits answer.
 func TestLimitsAgainstFake(t *testing.T) {
 	ctx := context.Background()
 	broadcast := func(i int) *provider.Request {
 		return &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
 			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprint("pm-", i)}
 	}
-	c, _ := newAgainstFake(t, umengtest.Config{}, nil)
+	off := provider.Quota{Unlimited: true}
+	c, _ := newAgainstFake(t, umengtest.Config{}, func(cfg *umeng.Config) {
+		cfg.Quotas = umeng.Quotas{Broadcast: off, Groupcast: off, Filecast: off}
+	})
 	for i := range 10 {
 		_, err := c.Send(ctx, broadcast(i))
 		require.NoError(t, err)

@@ -54,6 +54,9 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if err != nil {
 		return nil, err
 	}
+	if err := c.takeQuota(r.Platform, tgt); err != nil {
+		return nil, err
+	}
 	if tgt.upload != nil {
 		fileID, err := c.upload(ctx, r.Platform, app, tgt.upload)
 		if err != nil {

@@ -1,0 +1,87 @@
+package jpush_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/jpush/jpushtest"
+	"github.com/tuisong/push/provider"
+)
+
+func quotaPush(i int) *provider.Request {
+	return &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{rid(provider.Android, i)}},
+		Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprint("quota-", i)}
+}
+
+// TestQuotaDefault: 600 pushes a minute per appkey by default, sent by 16
+// goroutines at one instant of the clock; the 601st and later make no call and
+// are RateLimited with the wait for the next token (100ms); ValidateRemote
+// draws on the same bucket; a minute later the bucket is full again.
+func TestQuotaDefault(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
+	var ok, limited atomic.Int64
+	// 16 senders share the 640 pushes: concurrent, yet few enough HTTP
+	// calls at once for a loaded machine under -race.
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				_, err := c.Send(ctx, quotaPush(i))
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case provider.KindOf(err) == provider.RateLimited && provider.CodeOf(err) == "":
+					limited.Add(1)
+					assert.InDelta(t, float64(100*time.Millisecond), float64(provider.RetryAfterOf(err)), float64(time.Millisecond))
+				default:
+					t.Errorf("push %d: %v", i, err)
+				}
+			}
+		})
+	}
+	for i := range 640 {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	assert.Equal(t, int64(600), ok.Load())
+	assert.Equal(t, int64(40), limited.Load())
+	assert.Equal(t, 600, fake.Arrived("/v3/push"), "nothing sent over the quota")
+
+	err := c.ValidateRemote(ctx, quotaPush(1000))
+	require.ErrorIs(t, err, provider.RateLimited)
+	assert.Zero(t, fake.Arrived("/v3/push/validate"))
+
+	clk.t = clk.t.Add(time.Minute)
+	_, err = c.Send(ctx, quotaPush(1001))
+	require.NoError(t, err)
+}
+
+// TestQuotaConfigured: a paid plan's higher limit, or none, lets the
+// 601st push through.
+func TestQuotaConfigured(t *testing.T) {
+	ctx := context.Background()
+	for _, q := range []provider.Quota{{Calls: 1000, Per: time.Minute}, {Unlimited: true}} {
+		t.Run(q.String(), func(t *testing.T) {
+			clk := &fakeClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+			c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Quota = q })
+			for i := range 601 {
+				_, err := c.Send(ctx, quotaPush(i))
+				require.NoError(t, err, "push %d", i+1)
+			}
+			assert.Equal(t, 601, fake.Arrived("/v3/push"))
+		})
+	}
+}

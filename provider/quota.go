@@ -1,0 +1,147 @@
+package provider
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Quota is a vendor's limit on one kind of call: Calls calls per Per, as a
+// token bucket that holds at most Calls tokens and refills at Calls/Per.
+// Providers take one token right before the vendor call it limits; when the
+// bucket is empty they make no call and return a RateLimited *Error whose
+// RetryAfter is the wait for the next token, which a caller such as
+// push.Service turns into a later try without spending an attempt.
+//
+// A token bucket is not a window count: after a quiet Per it lets Calls
+// through at once, then one every Per/Calls, so a vendor that counts its
+// limit over any window of Per may still refuse some calls; that refusal
+// (RateLimited or QuotaExceeded) is retried later in the same way.
+//
+// The zero Quota means "the provider's documented default"; Unlimited
+// switches the limit off. The buckets live in one process: instances that
+// share an app each keep their own, so a cluster of N instances may make up
+// to N times the calls (set Calls to the vendor's limit divided by N to
+// stay within it).
+type Quota struct {
+	// Calls is the size of the bucket: how many calls may be made at once
+	// after a quiet Per. It must not be negative.
+	Calls int
+	// Per is the time in which the bucket refills from empty. It must be
+	// positive when Calls is.
+	Per time.Duration
+	// Unlimited switches the limit off; Calls and Per must then be zero.
+	Unlimited bool
+}
+
+// IsZero reports whether q is the zero Quota, which stands for the
+// provider's default.
+func (q Quota) IsZero() bool { return q == Quota{} }
+
+// Or returns q, or def when q is the zero Quota.
+func (q Quota) Or(def Quota) Quota {
+	if q.IsZero() {
+		return def
+	}
+	return q
+}
+
+// String renders q as "10/24h0m0s", or "unlimited".
+func (q Quota) String() string {
+	if q.Unlimited {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%d/%v", q.Calls, q.Per)
+}
+
+// Check returns a *FieldError naming field when q is not a valid Quota.
+// The zero Quota is valid.
+func (q Quota) Check(field string) error {
+	switch {
+	case q.Unlimited && (q.Calls != 0 || q.Per != 0):
+		return &FieldError{Field: field, Reason: "unlimited must not be combined with calls or per"}
+	case q.Calls < 0:
+		return &FieldError{Field: field + ".calls", Reason: "must not be negative"}
+	case q.Per < 0:
+		return &FieldError{Field: field + ".per", Reason: "must not be negative"}
+	case q.Calls > 0 && q.Per == 0:
+		return &FieldError{Field: field + ".per", Reason: "must be positive when calls is set"}
+	case q.Calls == 0 && q.Per > 0:
+		return &FieldError{Field: field + ".calls", Reason: "must be positive when per is set"}
+	}
+	return nil
+}
+
+// Limiter is the token bucket of one Quota. It never blocks: Take either
+// takes a token or says how long until one is there. It is safe for
+// concurrent use. A nil *Limiter, or one made from an Unlimited or zero
+// Quota, lets every call through.
+type Limiter struct {
+	mu  sync.Mutex
+	lim *rate.Limiter
+}
+
+// NewLimiter returns a full bucket for q.
+func NewLimiter(q Quota) *Limiter {
+	if q.Unlimited || q.Calls <= 0 || q.Per <= 0 {
+		return &Limiter{}
+	}
+	return &Limiter{lim: rate.NewLimiter(rate.Every(q.Per/time.Duration(q.Calls)), q.Calls)}
+}
+
+// Take takes one token at now. When the bucket is empty it takes nothing
+// and returns false and the wait from now until a token will be there.
+// Taking and checking happen under one lock, so concurrent callers never
+// take more tokens than the bucket holds.
+func (l *Limiter) Take(now time.Time) (wait time.Duration, ok bool) {
+	if l == nil || l.lim == nil {
+		return 0, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lim.AllowN(now, 1) {
+		return 0, true
+	}
+	missing := 1 - l.lim.TokensAt(now)
+	wait = time.Duration(missing * float64(time.Second) / float64(l.lim.Limit()))
+	if wait <= 0 {
+		// Rounding: the token is a nanosecond away.
+		wait = time.Nanosecond
+	}
+	return wait, false
+}
+
+// Limiters holds one Limiter per key, each made from the Quota its key
+// maps to, created on first use. It is safe for concurrent use.
+type Limiters[K comparable] struct {
+	quota func(K) Quota
+	mu    sync.Mutex
+	m     map[K]*Limiter
+}
+
+// NewLimiters returns Limiters whose bucket for key k follows quota(k).
+func NewLimiters[K comparable](quota func(K) Quota) *Limiters[K] {
+	return &Limiters[K]{quota: quota, m: map[K]*Limiter{}}
+}
+
+// Take takes a token from k's bucket at now; see Limiter.Take.
+func (ls *Limiters[K]) Take(k K, now time.Time) (time.Duration, bool) {
+	ls.mu.Lock()
+	l, ok := ls.m[k]
+	if !ok {
+		l = NewLimiter(ls.quota(k))
+		ls.m[k] = l
+	}
+	ls.mu.Unlock()
+	return l.Take(now)
+}
+
+// QuotaError returns the RateLimited *Error a provider returns, before any
+// vendor call, when the bucket of a Quota is empty: what was limited, by
+// which quota, and RetryAfter set to the wait for the next token.
+func QuotaError(providerName, op, what string, q Quota, wait time.Duration) *Error {
+	return &Error{Provider: providerName, Op: op, Kind: RateLimited, RetryAfter: wait,
+		Message: fmt.Sprintf("%s quota %v of this client is spent; next call in %v, nothing was sent", what, q, wait.Round(time.Millisecond))}
+}

@@ -1,0 +1,114 @@
+package provider_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+)
+
+func TestQuotaCheck(t *testing.T) {
+	tests := []struct {
+		name  string
+		q     provider.Quota
+		field string // "" when valid
+	}{
+		{"zero is the default", provider.Quota{}, ""},
+		{"unlimited", provider.Quota{Unlimited: true}, ""},
+		{"10 a day", provider.Quota{Calls: 10, Per: 24 * time.Hour}, ""},
+		{"negative calls", provider.Quota{Calls: -1, Per: time.Minute}, "q.calls"},
+		{"negative per", provider.Quota{Calls: 1, Per: -time.Minute}, "q.per"},
+		{"calls without per", provider.Quota{Calls: 5}, "q.per"},
+		{"per without calls", provider.Quota{Per: time.Minute}, "q.calls"},
+		{"unlimited with calls", provider.Quota{Calls: 5, Per: time.Minute, Unlimited: true}, "q"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.q.Check("q")
+			if tt.field == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, tt.field, provider.FieldOf(err))
+		})
+	}
+}
+
+func TestQuotaOrAndString(t *testing.T) {
+	def := provider.Quota{Calls: 5, Per: time.Minute}
+	assert.Equal(t, def, provider.Quota{}.Or(def))
+	off := provider.Quota{Unlimited: true}
+	assert.Equal(t, off, off.Or(def))
+	assert.Equal(t, "5/1m0s", def.String())
+	assert.Equal(t, "unlimited", off.String())
+}
+
+// TestLimiterTake empties a bucket of 5 a minute, finds the wait for the
+// next token (12s), and that it is there at that time and not before.
+func TestLimiterTake(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	l := provider.NewLimiter(provider.Quota{Calls: 5, Per: time.Minute})
+	for i := range 5 {
+		_, ok := l.Take(t0)
+		require.True(t, ok, "call %d", i+1)
+	}
+	wait, ok := l.Take(t0)
+	require.False(t, ok)
+	assert.InDelta(t, float64(12*time.Second), float64(wait), float64(time.Millisecond))
+	_, ok = l.Take(t0.Add(wait - 10*time.Millisecond))
+	assert.False(t, ok, "not before the token")
+	_, ok = l.Take(t0.Add(wait))
+	assert.True(t, ok, "the token is there after the wait")
+	_, ok = l.Take(t0.Add(wait))
+	assert.False(t, ok, "and only one")
+}
+
+func TestLimiterUnlimited(t *testing.T) {
+	t0 := time.Now()
+	for _, l := range []*provider.Limiter{nil, provider.NewLimiter(provider.Quota{}), provider.NewLimiter(provider.Quota{Unlimited: true})} {
+		for range 1000 {
+			wait, ok := l.Take(t0)
+			require.True(t, ok)
+			require.Zero(t, wait)
+		}
+	}
+}
+
+// TestLimitersConcurrent takes tokens from many goroutines at one instant:
+// exactly the bucket's size get through, per key.
+func TestLimitersConcurrent(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	ls := provider.NewLimiters(func(k string) provider.Quota {
+		if k == "broadcast" {
+			return provider.Quota{Calls: 10, Per: 24 * time.Hour}
+		}
+		return provider.Quota{Calls: 5, Per: time.Minute}
+	})
+	var got [2]atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			k := []string{"broadcast", "groupcast"}[i%2]
+			if _, ok := ls.Take(k, t0); ok {
+				got[i%2].Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(10), got[0].Load())
+	assert.Equal(t, int64(5), got[1].Load())
+}
+
+func TestQuotaError(t *testing.T) {
+	err := provider.QuotaError("umeng", "send", "android broadcast", provider.Quota{Calls: 10, Per: 24 * time.Hour}, 2*time.Hour)
+	assert.ErrorIs(t, err, provider.RateLimited)
+	assert.Equal(t, 2*time.Hour, provider.RetryAfterOf(err))
+	assert.False(t, provider.KindOf(err).SpendsAttempt())
+	assert.Contains(t, err.Error(), "android broadcast quota 10/24h0m0s")
+}
