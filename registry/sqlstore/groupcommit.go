@@ -8,9 +8,9 @@ import (
 
 // A groupQueue writes concurrent calls of one kind (FinishCenterMessage,
 // CreatePushMessage) together, one transaction per batch, as finishQueue
-// does for FinishDelivery: the first caller that finds nobody writing
-// writes batches of everything queued until the queue is empty; the others
-// wait. A Scanner handles rows Concurrency at a time, and each row's
+// does for FinishDelivery: a caller that finds fewer than writers callers
+// writing writes batches of everything queued until the queue is empty;
+// the others wait. A Scanner handles rows Concurrency at a time, and each row's
 // writes would otherwise cost a commit of their own — on PostgreSQL and
 // MariaDB a WAL flush each, on SQLite a turn of the one writer (issue #9).
 //
@@ -22,7 +22,28 @@ import (
 type groupQueue[T any] struct {
 	mu      sync.Mutex
 	pending []*groupReq[T]
-	writing bool
+	writing int // callers writing batches
+	// writers bounds the callers writing at once: 1 on SQLite, whose one
+	// writer takes the batches in turn anyway; more on the servers, where
+	// a batch's round trips, not its work, bound a single writer.
+	writers int
+}
+
+// concurrentWriters is how many batches of one queue a Store writes at
+// once on MySQL and PostgreSQL (see groupQueue.writers).
+const concurrentWriters = 4
+
+// newGroupQueue returns the queue of a Store of dialect d.
+func newGroupQueue[T any](d Dialect) *groupQueue[T] {
+	return &groupQueue[T]{writers: writersFor(d)}
+}
+
+// writersFor is groupQueue.writers for dialect d.
+func writersFor(d Dialect) int {
+	if d == DialectSQLite {
+		return 1
+	}
+	return concurrentWriters
 }
 
 // groupReq is one queued call and, once written, its result.
@@ -45,8 +66,10 @@ func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Cont
 	r := &groupReq[T]{v: v, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, r)
-	lead := !g.writing
-	g.writing = true
+	lead := g.writing < max(g.writers, 1)
+	if lead {
+		g.writing++
+	}
 	g.mu.Unlock()
 	if lead {
 		g.writeAll(write)
@@ -79,7 +102,7 @@ func (g *groupQueue[T]) writeAll(write func(ctx context.Context, batch []*groupR
 		g.mu.Lock()
 		n := min(len(g.pending), maxGroupBatch)
 		if n == 0 {
-			g.writing = false
+			g.writing--
 			g.mu.Unlock()
 			return
 		}

@@ -14,7 +14,7 @@ import (
 // back unwritten and gets ctx's error; one whose ctx ends while its batch
 // is written waits for, and gets, the batch's result.
 func TestGroupQueue(t *testing.T) {
-	var g groupQueue[int]
+	g := newGroupQueue[int](DialectSQLite)
 	var mu sync.Mutex
 	var batches [][]int
 	inFirst := make(chan struct{})
@@ -66,5 +66,5 @@ func TestGroupQueue(t *testing.T) {
 	require.Len(t, batches, 2)
 	assert.Equal(t, []int{1}, batches[0])
 	assert.ElementsMatch(t, []int{10, 11, 12}, batches[1], "queued calls share one batch; 99 never written")
-	assert.False(t, g.writing)
+	assert.Zero(t, g.writing)
 }

@@ -345,7 +345,8 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // An unknown delivery or an empty token is ErrClaimLost.
 //
 // Concurrent finishes on one Store are written together: a caller that
-// finds no write under way writes every outcome queued meanwhile, up to 64
+// finds no write under way (on MySQL and PostgreSQL, fewer than four)
+// writes every outcome queued meanwhile, up to 64
 // a transaction, with one summary write per message and platform, on the
 // batch's own 30-second clock; the others wait for their result or their
 // ctx, and an outcome whose caller gave up is still written. A batch whose

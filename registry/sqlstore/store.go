@@ -97,8 +97,8 @@ func New(db DBTX, opts Options) (*Store, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{},
-		centerFinishes: &groupQueue[*registry.CenterMessage]{}, creates: &groupQueue[*createReq]{}}
+	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{writers: writersFor(opts.Dialect)},
+		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect), creates: newGroupQueue[*createReq](opts.Dialect)}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 	}
