@@ -79,8 +79,8 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 //
 // Concurrent finishes on one Store are written together, up to 64 a
 // transaction on the batch's own 30-second clock (a Scanner finishes
-// Concurrency rows at once); a caller whose ctx ends while its finish is
-// still queued gets ctx's error and nothing is written. A batch whose
+// Concurrency rows at once); a caller whose ctx ends first gets ctx's
+// error, and its outcome is still written, later, under its claim. A batch whose
 // transaction fails is written again one row per transaction, so that one
 // bad row fails alone. Inside WithTx each finish is written at once, in
 // the host's transaction.

@@ -14,15 +14,20 @@ import (
 // writes would otherwise cost a commit of their own — on PostgreSQL and
 // MariaDB a WAL flush each, on SQLite a turn of the one writer (issue #9).
 //
-// A caller whose ctx ends while its call is still queued takes its call
-// back: nothing of it is written, and it gets ctx's error. Once a batch
-// holds it, the call is written on the batch's own clock and the caller
-// waits for the result, so that a call reported failed never is written
-// later.
+// A caller whose ctx ends while its call is still queued gets ctx's error.
+// With keep unset it takes its call back: nothing of it is written, so
+// that a call reported failed never is written later (CreatePushMessage).
+// With keep set the call stays queued and is written anyway, as finishQueue
+// does: an outcome recorded late beats one left to a lease's end
+// (FinishCenterMessage; the write is guarded by the claim). Once a batch
+// holds a call, it is written on the batch's own clock and its caller
+// waits for the result.
 type groupQueue[T any] struct {
 	mu      sync.Mutex
 	pending []*groupReq[T]
 	writing int // callers writing batches
+	// keep leaves a call queued when its caller's ctx ends.
+	keep bool
 	// writers bounds the callers writing at once: 1 on SQLite, whose one
 	// writer takes the batches in turn anyway; more on the servers, where
 	// a batch's round trips, not its work, bound a single writer.
@@ -36,6 +41,12 @@ const concurrentWriters = 4
 // newGroupQueue returns the queue of a Store of dialect d.
 func newGroupQueue[T any](d Dialect) *groupQueue[T] {
 	return &groupQueue[T]{writers: writersFor(d)}
+}
+
+// keepOnCancel sets keep and returns g.
+func (g *groupQueue[T]) keepOnCancel() *groupQueue[T] {
+	g.keep = true
+	return g
 }
 
 // writersFor is groupQueue.writers for dialect d.
@@ -78,6 +89,9 @@ func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Cont
 	case <-r.done:
 		return r.err
 	case <-ctx.Done():
+	}
+	if g.keep {
+		return ctx.Err()
 	}
 	g.mu.Lock()
 	if !r.taken {

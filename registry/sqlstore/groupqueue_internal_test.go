@@ -68,3 +68,40 @@ func TestGroupQueue(t *testing.T) {
 	assert.ElementsMatch(t, []int{10, 11, 12}, batches[1], "queued calls share one batch; 99 never written")
 	assert.Zero(t, g.writing)
 }
+
+// TestGroupQueueKeep: with keep set, a call whose ctx ends while it is
+// queued gets ctx's error and is written anyway, in the next batch.
+func TestGroupQueueKeep(t *testing.T) {
+	g := newGroupQueue[int](DialectSQLite).keepOnCancel()
+	var mu sync.Mutex
+	var written []int
+	inFirst, release := make(chan struct{}), make(chan struct{})
+	write := func(_ context.Context, batch []*groupReq[int]) {
+		mu.Lock()
+		first := len(written) == 0
+		for _, r := range batch {
+			written = append(written, r.v)
+		}
+		mu.Unlock()
+		if first {
+			close(inFirst)
+			<-release
+		}
+	}
+	lead := make(chan error, 1)
+	go func() { lead <- g.do(t.Context(), 1, write) }()
+	<-inFirst
+	ctx, cancel := context.WithCancel(t.Context())
+	late := make(chan error, 1)
+	go func() { late <- g.do(ctx, 2, write) }()
+	require.Eventually(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.pending) == 1
+	}, 5e9, 1e6)
+	cancel()
+	assert.ErrorIs(t, <-late, context.Canceled)
+	close(release)
+	require.NoError(t, <-lead)
+	assert.Equal(t, []int{1, 2}, written, "the cancelled call is written anyway")
+}

@@ -98,7 +98,7 @@ func New(db DBTX, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{writers: writersFor(opts.Dialect)},
-		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect), creates: newGroupQueue[*createReq](opts.Dialect)}
+		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect)}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 	}
