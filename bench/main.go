@@ -33,6 +33,8 @@ type options struct {
 	devicesPerUser int
 	concurrency    int
 	rows           int
+	batch          int
+	scanConc       int
 	db             string
 	dsn            string
 	duration       time.Duration
@@ -61,6 +63,8 @@ func main() {
 	flag.IntVar(&o.devicesPerUser, "devices-per-user", 2, "fanout: devices per user, alternating iOS and Android")
 	flag.IntVar(&o.concurrency, "concurrency", 0, "fanout: Service.SendConcurrency and the raw baseline's workers (0: the Service's default, 4)")
 	flag.IntVar(&o.rows, "rows", 20000, "scanner: message-center rows (and users)")
+	flag.IntVar(&o.batch, "batch", 0, "scanner: messagecenter.Config.BatchSize (0: its default)")
+	flag.IntVar(&o.scanConc, "scanner-concurrency", 0, "scanner: messagecenter.Config.Concurrency (0: its default)")
 	flag.StringVar(&o.db, "db", "sqlite", "scanner: sqlite, mysql or postgres")
 	flag.StringVar(&o.dsn, "dsn", "", "scanner: server DSN for mysql/postgres (default: $PUSH_TEST_MYSQL_DSN / $PUSH_TEST_POSTGRES_DSN, else the local server); a fresh database push_bench_<random> is created on it and dropped at the end")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "api: how long each phase (push, query) runs")

@@ -52,9 +52,10 @@ func runScanner(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	// Default configuration, but RunOnce is called here pass after pass
-	// instead of waiting for Run's minute.
-	sc, err := messagecenter.New(messagecenter.Config{Service: svc})
+	// Default configuration (unless -batch or -scanner-concurrency say
+	// otherwise), but RunOnce is called here pass after pass instead of
+	// waiting for Run's minute.
+	sc, err := messagecenter.New(messagecenter.Config{Service: svc, BatchSize: o.batch, Concurrency: o.scanConc})
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func runScanner(ctx context.Context, o options) (err error) {
 		return err
 	}
 	rowsPS := float64(o.rows) / elapsed.Seconds()
-	result := []kv{{"db", o.db}, {"rows", o.rows}, {"passes", passes}, {"seconds", elapsed.Seconds()},
+	result := []kv{{"db", o.db}, {"rows", o.rows}, {"batch", o.batch}, {"concurrency", o.scanConc}, {"passes", passes}, {"seconds", elapsed.Seconds()},
 		{"rows_per_s", rowsPS}, {"sent", rep.Sent}, {"failed", rep.Failed}, {"rescheduled", rep.Rescheduled},
 		{"provider_calls", (after.Send - before.Send) + (after.Upload - before.Upload)},
 		{"peak_heap_mib", peakObj}, {"rss_mib", procStatusMiB("VmHWM")}, {"loadavg_1m", load}}

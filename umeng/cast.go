@@ -166,6 +166,9 @@ func checkList(field string, items []string) error {
 		return invalid(field, fmt.Sprintf("has %d entries; Umeng accepts at most %d per call", len(items), MaxTokens))
 	}
 	for i, it := range items {
+		if plainListItem(it) {
+			continue
+		}
 		switch {
 		case it == "":
 			return invalid(fmt.Sprintf("%s[%d]", field, i), "is empty")
@@ -176,6 +179,44 @@ func checkList(field string, items []string) error {
 		}
 	}
 	return nil
+}
+
+// plainListItem reports that s is a non-empty run of printable ASCII
+// without a comma or a space: a list entry checkList accepts without looking
+// at runes. Anything else (including any non-ASCII byte) takes checkList's
+// full checks. It reads eight bytes at a time, so that checking 500 tokens
+// stays a small part of a send's cost (issue #9).
+func plainListItem(s string) bool {
+	if s == "" {
+		return false
+	}
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte ≥ 0x7f, a byte ≤ 0x20 (space or control), a comma: each
+		// test sets the high bit of the offending byte's lane (the usual
+		// "has less than" and "has zero" word tricks; exact as to whether
+		// any byte matches).
+		high := x & highs
+		low := (x - ones*0x21) & ^x & highs
+		del := (x + ones*(0x80-0x7f)) & highs
+		c := x ^ (ones * ',')
+		comma := (c - ones) & ^c & highs
+		if high|low|del|comma != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == ',' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func checkAliasType(t string) error {

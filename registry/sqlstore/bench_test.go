@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,5 +125,115 @@ func BenchmarkFinishDelivery(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+	}
+}
+
+// BenchmarkClaimDeliveries measures one claim of 100 due deliveries from a
+// table that holds 20,000 finished ones, as RetryPending makes it. Between
+// claims (outside the timer) the claimed deliveries are released by hand.
+func BenchmarkClaimDeliveries(b *testing.B) {
+	for _, d := range dbtest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			db, _ := dbtest.Open(b, d)
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := s.Migrate(ctx); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+			for m := range 201 {
+				ds := make([]*registry.Delivery, 100)
+				state := registry.DeliveryDone
+				if m == 200 {
+					state = registry.DeliveryPending // the 100 due ones
+				}
+				for i := range ds {
+					ds[i] = &registry.Delivery{Provider: "umeng", Platform: registry.PlatformAndroid, Seq: i,
+						Audience: registry.AudienceTokens, Tokens: []string{fmt.Sprintf("tok%d-%d", m, i)},
+						IdempotencyKey: fmt.Sprintf("bench-%d-%d", m, i), State: state, NextAttemptAt: now}
+				}
+				msg := registry.PushMessage{Title: "bench", Content: "c", PushType: registry.PushTypeUsers}
+				if err := s.CreatePushMessage(ctx, &msg, ds); err != nil {
+					b.Fatal(err)
+				}
+			}
+			release, err := db.Prepare(rebindTest(d, "UPDATE sys_push_deliveries SET claim_token = NULL, lease_until = NULL WHERE state = ?"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer release.Close()
+			b.ResetTimer()
+			for b.Loop() {
+				got, err := s.ClaimDeliveries(ctx, registry.ClaimParams{Now: now, Limit: 100, Lease: time.Minute, Kind: registry.ClaimSend})
+				if err != nil || len(got) != 100 {
+					b.Fatalf("claimed %d: %v", len(got), err)
+				}
+				b.StopTimer()
+				if _, err := release.Exec(string(registry.DeliveryPending)); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkFinishCenterMessage measures FinishCenterMessage of claimed
+// rows, one at a time ("serial") and from 16 goroutines at once
+// ("parallel16", where concurrent finishes share transactions). Rows are
+// enqueued and claimed outside the timer.
+func BenchmarkFinishCenterMessage(b *testing.B) {
+	for _, d := range dbtest.Dialects() {
+		for _, par := range []int{1, 16} {
+			name := "serial"
+			if par > 1 {
+				name = fmt.Sprint("parallel", par)
+			}
+			b.Run(string(d)+"/"+name, func(b *testing.B) {
+				s := dbtest.NewStore(b, d)
+				ctx := context.Background()
+				now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+				claim := func() []registry.CenterMessage {
+					for i := range 64 {
+						m := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: fmt.Sprint("u", i)}
+						if err := s.EnqueueCenterMessage(ctx, &m); err != nil {
+							b.Fatal(err)
+						}
+					}
+					rows, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: 64, Lease: time.Hour})
+					if err != nil || len(rows) != 64 {
+						b.Fatalf("claimed %d: %v", len(rows), err)
+					}
+					return rows
+				}
+				b.ResetTimer()
+				for b.Loop() {
+					b.StopTimer()
+					rows := claim()
+					b.StartTimer()
+					var wg sync.WaitGroup
+					next := make(chan *registry.CenterMessage, len(rows))
+					for i := range rows {
+						rows[i].SendState, rows[i].SendResult = registry.SendStateSent, "push_message#1"
+						next <- &rows[i]
+					}
+					close(next)
+					for range par {
+						wg.Go(func() {
+							for m := range next {
+								if err := s.FinishCenterMessage(ctx, m); err != nil {
+									b.Error(err)
+								}
+							}
+						})
+					}
+					wg.Wait()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*64), "ns/row")
+			})
+		}
 	}
 }

@@ -76,6 +76,14 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 // Remark against their TEXT columns, SendState and Attempts against their
 // integer columns, before anything is written: notifier text must be
 // sanitized by the caller.
+//
+// Concurrent finishes on one Store are written together, up to 64 a
+// transaction on the batch's own 30-second clock (a Scanner finishes
+// Concurrency rows at once); a caller whose ctx ends first gets ctx's
+// error, and its outcome is still written, later, under its claim. A batch whose
+// transaction fails is written again one row per transaction, so that one
+// bad row fails alone. Inside WithTx each finish is written at once, in
+// the host's transaction.
 func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
 	const op = "FinishCenterMessage"
 	if err := registry.ValidateCenterOutcome(m); err != nil {
@@ -84,22 +92,40 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	if m.ClaimToken == "" || !intID(m.ID) {
 		return wrap(op, claimLost("center message", m.ID))
 	}
-	unlock := s.writing()
-	res, err := s.exec(ctx, s.q, `UPDATE sys_message_center SET send_state = ?, send_result = ?, remark = ?, attempts = ?,
+	var err error
+	if s.begin == nil {
+		err = s.finishCenter(ctx, s.q, m)
+	} else {
+		err = s.centerFinishes.do(ctx, m, func(ctx context.Context, batch []*groupReq[*registry.CenterMessage]) {
+			writeBatch(ctx, s, batch, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
+		})
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// finishCenter writes m's outcome on q under its claim: ErrClaimLost when
+// the claim no longer holds (nothing is written).
+func (s *Store) finishCenter(ctx context.Context, q DBTX, m *registry.CenterMessage) error {
+	res, err := s.exec(ctx, q, `UPDATE sys_message_center SET send_state = ?, send_result = ?, remark = ?, attempts = ?,
 		next_attempt_at = ?, claim_token = NULL, lease_until = NULL, updated_at = ?
 		WHERE id = ? AND claim_token = ?`,
 		m.SendState, nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark), m.Attempts, s.nullTimeArg(m.NextAttemptAt),
 		s.timeArg(s.stamp()), m.ID, m.ClaimToken)
-	unlock()
 	if err != nil {
-		return wrap(op, step("update center message", err))
+		return step("update center message", err)
 	}
 	n, err := affected(res)
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	if n == 0 {
-		return wrap(op, claimLost("center message", m.ID))
+		return claimLost("center message", m.ID)
 	}
 	return nil
 }
+
+// isClaimLost reports whether err is a lost claim.
+func isClaimLost(err error) bool { return errors.Is(err, registry.ErrClaimLost) }

@@ -19,7 +19,10 @@ import (
 // rewrite the same sys_push_messages row — on SQLite, a row that holds
 // every token of the push, rewritten whole — one after the other: at
 // 100,000 devices the queue outgrew the callers' write timeouts and
-// accepted chunks went unrecorded.
+// accepted chunks went unrecorded. On MySQL and PostgreSQL up to four
+// callers write batches at once (messages locked in id order, so they do
+// not deadlock), since there a batch's round trips bound one writer; on
+// SQLite one.
 const (
 	// maxFinishBatch bounds the outcomes of one transaction.
 	maxFinishBatch = 64
@@ -33,7 +36,8 @@ const (
 type finishQueue struct {
 	mu      sync.Mutex
 	pending []*finishReq
-	writing bool // a caller is writing batches
+	writing int // callers writing batches
+	writers int // at most this many at once (see groupQueue.writers)
 }
 
 // finishReq is one FinishDelivery call: its normalized delivery, and its
@@ -44,8 +48,9 @@ type finishReq struct {
 	done chan struct{}
 }
 
-// finishQueued queues d's outcome and returns its result. The first caller
-// to find nobody writing writes batches until the queue is empty; the
+// finishQueued queues d's outcome and returns its result. A caller that
+// finds fewer than fq.writers writing writes batches until the queue is
+// empty; the
 // others wait for their result, or for ctx (their outcome is still written,
 // later).
 func (s *Store) finishQueued(ctx context.Context, d *registry.Delivery) error {
@@ -53,8 +58,10 @@ func (s *Store) finishQueued(ctx context.Context, d *registry.Delivery) error {
 	fq := s.finishes
 	fq.mu.Lock()
 	fq.pending = append(fq.pending, r)
-	write := !fq.writing
-	fq.writing = true
+	write := fq.writing < max(fq.writers, 1)
+	if write {
+		fq.writing++
+	}
 	fq.mu.Unlock()
 	if write {
 		s.writeQueued()
@@ -74,7 +81,7 @@ func (s *Store) writeQueued() {
 		fq.mu.Lock()
 		n := min(len(fq.pending), maxFinishBatch)
 		if n == 0 {
-			fq.writing = false
+			fq.writing--
 			fq.mu.Unlock()
 			return
 		}

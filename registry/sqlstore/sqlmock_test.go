@@ -434,9 +434,11 @@ func TestDriverErrors(t *testing.T) {
 			want: "sqlstore: EnqueueCenterMessage: insert center message: ",
 		},
 		{
-			name: "single statement: finish center message",
+			name: "finish center message: rows affected fails, rolled back",
 			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
 				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET send_state")).WillReturnResult(sqlmock.NewErrorResult(errDriver))
+				m.ExpectRollback()
 			},
 			run: func(s *sqlstore.Store) error {
 				return s.FinishCenterMessage(ctx, &registry.CenterMessage{ID: 1, ClaimToken: "x.1"})

@@ -77,6 +77,10 @@ type Store struct {
 	// finishes queues concurrent FinishDelivery calls, to write them
 	// together (see finishQueued).
 	finishes *finishQueue
+	// centerFinishes and creates queue concurrent FinishCenterMessage and
+	// CreatePushMessage calls, to write them together (see groupQueue).
+	centerFinishes *groupQueue[*registry.CenterMessage]
+	creates        *groupQueue[*createReq]
 	// wmu is this Store's SQLite write lock, shared with its WithTx
 	// copies (see writing); nil on other dialects.
 	wmu *sync.Mutex
@@ -93,7 +97,8 @@ func New(db DBTX, opts Options) (*Store, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{}}
+	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{writers: writersFor(opts.Dialect)},
+		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect)}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 	}

@@ -1,0 +1,177 @@
+package sqlstore
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// A groupQueue writes concurrent calls of one kind (FinishCenterMessage,
+// CreatePushMessage) together, one transaction per batch, as finishQueue
+// does for FinishDelivery: a caller that finds fewer than writers callers
+// writing writes batches of everything queued until the queue is empty;
+// the others wait. A Scanner handles rows Concurrency at a time, and each row's
+// writes would otherwise cost a commit of their own — on PostgreSQL and
+// MariaDB a WAL flush each, on SQLite a turn of the one writer (issue #9).
+//
+// A caller whose ctx ends while its call is still queued gets ctx's error.
+// With keep unset it takes its call back: nothing of it is written, so
+// that a call reported failed never is written later (CreatePushMessage).
+// With keep set the call stays queued and is written anyway, as finishQueue
+// does: an outcome recorded late beats one left to a lease's end
+// (FinishCenterMessage; the write is guarded by the claim). Once a batch
+// holds a call, it is written on the batch's own clock and its caller
+// waits for the result.
+type groupQueue[T any] struct {
+	mu      sync.Mutex
+	pending []*groupReq[T]
+	writing int // callers writing batches
+	// keep leaves a call queued when its caller's ctx ends.
+	keep bool
+	// writers bounds the callers writing at once: 1 on SQLite, whose one
+	// writer takes the batches in turn anyway; more on the servers, where
+	// a batch's round trips, not its work, bound a single writer.
+	writers int
+}
+
+// concurrentWriters is how many batches of one queue a Store writes at
+// once on MySQL and PostgreSQL (see groupQueue.writers).
+const concurrentWriters = 4
+
+// newGroupQueue returns the queue of a Store of dialect d.
+func newGroupQueue[T any](d Dialect) *groupQueue[T] {
+	return &groupQueue[T]{writers: writersFor(d)}
+}
+
+// keepOnCancel sets keep and returns g.
+func (g *groupQueue[T]) keepOnCancel() *groupQueue[T] {
+	g.keep = true
+	return g
+}
+
+// writersFor is groupQueue.writers for dialect d.
+func writersFor(d Dialect) int {
+	if d == DialectSQLite {
+		return 1
+	}
+	return concurrentWriters
+}
+
+// groupReq is one queued call and, once written, its result.
+type groupReq[T any] struct {
+	v     T
+	err   error
+	taken bool // a batch holds it; under the queue's mu
+	done  chan struct{}
+}
+
+// maxGroupBatch bounds the calls of one transaction of a groupQueue.
+const maxGroupBatch = 64
+
+// groupBatchTimeout bounds one batch's transaction.
+const groupBatchTimeout = 30 * time.Second
+
+// do queues v and returns its result: write writes a batch in one
+// transaction (see writeBatch) and sets each request's err.
+func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Context, batch []*groupReq[T])) error {
+	r := &groupReq[T]{v: v, done: make(chan struct{})}
+	g.mu.Lock()
+	g.pending = append(g.pending, r)
+	lead := g.writing < max(g.writers, 1)
+	if lead {
+		g.writing++
+	}
+	g.mu.Unlock()
+	if lead {
+		g.writeAll(write)
+	}
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+	}
+	if g.keep {
+		return ctx.Err()
+	}
+	g.mu.Lock()
+	if !r.taken {
+		// Still queued: take it back, unwritten.
+		for i, p := range g.pending {
+			if p == r {
+				g.pending = append(g.pending[:i:i], g.pending[i+1:]...)
+				break
+			}
+		}
+		g.mu.Unlock()
+		return ctx.Err()
+	}
+	g.mu.Unlock()
+	<-r.done
+	return r.err
+}
+
+// writeAll writes batches of the queue until it is empty.
+func (g *groupQueue[T]) writeAll(write func(ctx context.Context, batch []*groupReq[T])) {
+	for {
+		g.mu.Lock()
+		n := min(len(g.pending), maxGroupBatch)
+		if n == 0 {
+			g.writing--
+			g.mu.Unlock()
+			return
+		}
+		batch := g.pending[:n:n]
+		g.pending = g.pending[n:]
+		for _, r := range batch {
+			r.taken = true
+		}
+		g.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), groupBatchTimeout)
+		write(ctx, batch)
+		cancel()
+		for _, r := range batch {
+			close(r.done)
+		}
+	}
+}
+
+// writeBatch writes batch in one transaction of s: one(ctx, q, v) writes
+// one call and returns its own error, which fails that call alone when it
+// is marked so by isOwn (a lost claim: nothing of that call was written),
+// and the whole transaction otherwise. When the transaction fails as a
+// whole, each call is written again in a transaction of its own, so that
+// one bad row fails alone. done(v) runs for each call whose transaction
+// committed without an error of its own, after the commit.
+func writeBatch[T any](ctx context.Context, s *Store, batch []*groupReq[T],
+	one func(ctx context.Context, q DBTX, v T) error, isOwn func(error) bool, done func(T)) {
+	errs := make([]error, len(batch))
+	err := s.inTx(ctx, func(q DBTX) error {
+		clear(errs)
+		for i, r := range batch {
+			err := one(ctx, q, r.v)
+			if err != nil && isOwn(err) {
+				errs[i] = err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			writeBatch(ctx, s, []*groupReq[T]{r}, one, isOwn, done)
+		}
+		return
+	}
+	for i, r := range batch {
+		r.err = err
+		if r.err == nil {
+			r.err = errs[i]
+		}
+		if r.err == nil {
+			done(r.v)
+		}
+	}
+}
