@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
 
@@ -87,7 +87,7 @@ func (s *Service) ListDevices(ctx context.Context, userNum string) ([]UserDevice
 		info := UserDeviceInfo{
 			UserDeviceID: l.Link.ID, Active: l.Link.Active, LinkedAt: l.Link.CreatedAt, LinkUpdatedAt: l.Link.UpdatedAt,
 			DeviceID: d.ID, DeviceUUID: d.UUID, Platform: d.Platform, PushPlatform: d.PushPlatform,
-			Name: d.Name, OS: d.OS, OSVersion: d.OSVersion, PushToken: MaskToken(d.PushToken),
+			Name: d.Name, OS: d.OS, OSVersion: d.OSVersion, PushToken: provider.MaskToken(d.PushToken),
 			TokenDisabledReason: d.TokenDisabledReason, TokenDisabledAt: d.TokenDisabledAt,
 			DeviceCreatedAt: d.CreatedAt, DeviceUpdatedAt: d.UpdatedAt, Unreadable: l.Unreadable,
 		}
@@ -105,27 +105,6 @@ func (s *Service) ListDevices(ctx context.Context, userNum string) ([]UserDevice
 		out = append(out, info)
 	}
 	return out, nil
-}
-
-// MaskToken hides a push token: its first and last four characters around
-// "…" for a token of 16 characters or more, only "…" and its last two for
-// a shorter one, and "" for none. Vendors' tokens are 32 to 200
-// characters, so the mask tells a user's devices apart while the hidden
-// middle keeps anybody from pushing to the token.
-func MaskToken(token string) string {
-	token = strings.TrimSpace(token)
-	n := utf8.RuneCountInString(token)
-	r := []rune(token)
-	switch {
-	case n == 0:
-		return ""
-	case n < 16:
-		if n < 8 {
-			return "…"
-		}
-		return "…" + string(r[n-2:])
-	}
-	return string(r[:4]) + "…" + string(r[n-4:])
 }
 
 // Push message listing limits.

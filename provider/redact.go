@@ -25,17 +25,24 @@ func RedactAll(s string, secrets ...string) string {
 	return s
 }
 
-// MaskToken returns a device token shortened so that it identifies the
-// device in a log or a stored answer without being usable: its first six
-// characters and "…", or "…" alone for a token of eight characters or
-// fewer.
+// MaskToken hides a device token so that it still tells a user's
+// devices apart in a listing, a log or a stored answer without being
+// usable: its first and last four characters around "…" for a token of 16
+// characters or more, only "…" and its last two for a shorter one ("…"
+// alone under eight), and "" for none. Vendors' tokens are 32 to 200
+// characters, so the hidden middle keeps anybody from pushing to it.
+// Surrounding spaces are ignored.
 func MaskToken(token string) string {
-	if len(token) <= 8 {
-		return "…"
-	}
+	token = strings.TrimSpace(token)
 	r := []rune(token)
-	if len(r) <= 8 {
+	n := len(r)
+	switch {
+	case n == 0:
+		return ""
+	case n < 8:
 		return "…"
+	case n < 16:
+		return "…" + string(r[n-2:])
 	}
-	return string(r[:6]) + "…"
+	return string(r[:4]) + "…" + string(r[n-4:])
 }

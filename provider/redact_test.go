@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,13 +12,22 @@ import (
 func TestRedactAllAndMaskToken(t *testing.T) {
 	assert.Equal(t, "a REDACTED b REDACTED", provider.RedactAll("a s1 b s2", "s1", "", "s2"))
 	assert.Equal(t, "unchanged", provider.RedactAll("unchanged"))
-	tests := []struct{ token, want string }{
-		{"7fb4e6a44b5d2426e6c948cfb830e390328cbdb149a29bac82367bb7b87471fa", "7fb4e6…"},
-		{"推推推推推推推推推", "推推推推推推…"},
-		{"12345678", "…"},
-		{"", "…"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, provider.MaskToken(tt.token), tt.token)
+	long := "AqX9" + strings.Repeat("x", 56) + "GHIJ"
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"   ", ""},
+		{"abc", "…"},
+		{"abcdefg", "…"},
+		{"abcdefgh", "…gh"},
+		{"abcdefghijklmno", "…no"},
+		{"abcdefghijklmnop", "abcd…mnop"},
+		{long, "AqX9…GHIJ"},
+		{"令牌令牌令牌令牌令牌令牌令牌令牌令", "令牌令牌…牌令牌令"},
+	} {
+		got := provider.MaskToken(c.in)
+		assert.Equal(t, c.want, got, "MaskToken(%q)", c.in)
+		if len(c.in) >= 8 {
+			assert.NotContains(t, got, c.in[:len(c.in)/2+1], "no more than half the token")
+		}
 	}
 }
