@@ -57,7 +57,7 @@ func ExampleService_Push() {
 func ExampleHandler_serveMux() {
 	h, _ := push.NewHandler(push.HandlerConfig{Service: exampleService()})
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1.1/", h) // the Handler routes the brief's four paths itself
+	mux.Handle("/api/v1.1/", h) // the Handler routes its paths itself
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

@@ -128,7 +128,7 @@ func TestMigrate(t *testing.T) {
 
 // TestDocShowsEveryCommand: the operating guide shows each command.
 func TestDocShowsEveryCommand(t *testing.T) {
-	b, err := os.ReadFile("../../docs/operating-pushctl.md")
+	b, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
 	for _, c := range commands() {
 		assert.Contains(t, string(b), "pushctl "+c.name+" ", "the guide shows %q", c.name)
