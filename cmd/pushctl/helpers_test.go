@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/tuisong/push/internal/syncbuf"
 )
 
 // result is what one in-process run of pushctl printed and returned.
@@ -29,23 +29,8 @@ func sqliteEnv(tb testing.TB) map[string]string {
 	return map[string]string{"PUSH_DB_DSN": filepath.Join(tb.TempDir(), "push.db")}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink for concurrent writers.
+type syncBuffer = syncbuf.Buffer
 
 // writeCSV writes a file of n devices: uuid dev-i, alternating android and
 // ios, tokens unique per row, n/2 users.

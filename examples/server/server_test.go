@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +13,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/registry"
@@ -540,23 +539,8 @@ func TestOnePlatform(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink for concurrent writers.
+type syncBuffer = syncbuf.Buffer
 
 // TestAndroidChannelActivity checks that UMENG_ANDROID_CHANNEL_ACTIVITY and
 // UMENG_ANDROID_MAIN_ACTIVITY reach every Android send as
