@@ -15,6 +15,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/getui"
@@ -100,6 +104,110 @@ func (w *wireSecrets) values() map[string]string {
 	return out
 }
 
+// kvText is the keys and values of kvs, one "key=value" a line.
+func kvText(kvs []attribute.KeyValue) string {
+	var b strings.Builder
+	for _, kv := range kvs {
+		b.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
+	}
+	return b.String()
+}
+
+// texts gathers text by where it was found.
+type texts map[string]string
+
+func (x texts) add(where, text string) { x[where] += text + "\n" }
+
+// addSpans adds every text of spans a secret could hide in: the names,
+// attributes, events' names and attributes, status descriptions and
+// links' attributes.
+func (x texts) addSpans(spans []sdktrace.ReadOnlySpan) {
+	for _, s := range spans {
+		x.add("span names", s.Name())
+		x.add("span attributes", kvText(s.Attributes()))
+		x.add("span status descriptions", s.Status().Description)
+		for _, e := range s.Events() {
+			x.add("span event names", e.Name)
+			x.add("span event attributes", kvText(e.Attributes))
+		}
+		for _, l := range s.Links() {
+			x.add("span link attributes", kvText(l.Attributes))
+		}
+	}
+}
+
+// addMetrics adds every text of rm a secret could hide in: the metrics'
+// names, descriptions and units, and the attribute keys and values of
+// every data point and exemplar, whatever the aggregation. It returns how
+// many data points it walked, and fails t on an aggregation it does not
+// know, so that none is skipped unread.
+func (x texts) addMetrics(t *testing.T, rm metricdata.ResourceMetrics) int {
+	t.Helper()
+	n := 0
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			x.add("metric names", m.Name)
+			x.add("metric descriptions and units", m.Description+" "+m.Unit)
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				n += addPoints(x, d.DataPoints)
+			case metricdata.Sum[float64]:
+				n += addPoints(x, d.DataPoints)
+			case metricdata.Gauge[int64]:
+				n += addPoints(x, d.DataPoints)
+			case metricdata.Gauge[float64]:
+				n += addPoints(x, d.DataPoints)
+			case metricdata.Histogram[int64]:
+				n += addHistogramPoints(x, d.DataPoints)
+			case metricdata.Histogram[float64]:
+				n += addHistogramPoints(x, d.DataPoints)
+			case metricdata.ExponentialHistogram[int64]:
+				n += addExponentialPoints(x, d.DataPoints)
+			case metricdata.ExponentialHistogram[float64]:
+				n += addExponentialPoints(x, d.DataPoints)
+			case metricdata.Summary:
+				for _, p := range d.DataPoints {
+					x.add("metric attributes", kvText(p.Attributes.ToSlice()))
+				}
+				n += len(d.DataPoints)
+			default:
+				require.Failf(t, "unread metric data", "metric %s holds a %T", m.Name, m.Data)
+			}
+		}
+	}
+	return n
+}
+
+func addPoints[N int64 | float64](x texts, ps []metricdata.DataPoint[N]) int {
+	for _, p := range ps {
+		x.add("metric attributes", kvText(p.Attributes.ToSlice()))
+		addExemplars(x, p.Exemplars)
+	}
+	return len(ps)
+}
+
+func addHistogramPoints[N int64 | float64](x texts, ps []metricdata.HistogramDataPoint[N]) int {
+	for _, p := range ps {
+		x.add("metric attributes", kvText(p.Attributes.ToSlice()))
+		addExemplars(x, p.Exemplars)
+	}
+	return len(ps)
+}
+
+func addExponentialPoints[N int64 | float64](x texts, ps []metricdata.ExponentialHistogramDataPoint[N]) int {
+	for _, p := range ps {
+		x.add("metric attributes", kvText(p.Attributes.ToSlice()))
+		addExemplars(x, p.Exemplars)
+	}
+	return len(ps)
+}
+
+func addExemplars[N int64 | float64](x texts, es []metricdata.Exemplar[N]) {
+	for _, e := range es {
+		x.add("metric exemplar attributes", kvText(e.FilteredAttributes))
+	}
+}
+
 // TestSecretsNeverLeak runs the Service, the HTTP API, the Scanner and
 // all three providers with debug logging, known secrets, full-length
 // device tokens and failing vendors: 5xx answers that echo the secrets of
@@ -108,10 +216,13 @@ func (w *wireSecrets) values() map[string]string {
 // may appear in the log output, in any error returned, or in the stored
 // vendor answers and remarks (sys_push_deliveries.response, ret,
 // error_code, receipt_id, vendor_state; sys_message_center.send_result,
-// remark).
+// remark), nor in the run's telemetry: the names, attributes, events,
+// status descriptions and links of its spans, and the names and the
+// attributes of every data point of its metrics.
 func TestSecretsNeverLeak(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock()
+	kit := newOtelKit()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	wire := &wireSecrets{seen: map[string]string{}, next: http.DefaultTransport}
@@ -151,13 +262,15 @@ func TestSecretsNeverLeak(t *testing.T) {
 	st, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Now: clk.Now})
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(ctx))
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um, jp, gt}, Now: clk.Now, Logger: log,
-		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+	pcfg := push.Config{Store: st, Providers: []provider.Provider{um, jp, gt}, Now: clk.Now, Logger: log,
+		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}}
+	kit.with(&pcfg)
+	svc, err := push.New(pcfg)
 	require.NoError(t, err)
 	h, err := push.NewHandler(push.HandlerConfig{Service: svc, Logger: log})
 	require.NoError(t, err)
 	sc, err := messagecenter.New(messagecenter.Config{Service: svc, Store: st, Now: clk.Now, Logger: log,
-		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}, MeterProvider: kit.mp, TracerProvider: kit.tp})
 	require.NoError(t, err)
 
 	devices := []struct{ platform, provider, token string }{
@@ -315,7 +428,54 @@ func TestSecretsNeverLeak(t *testing.T) {
 	require.Contains(t, stored["center send_result, remark"], "every delivery failed", "the Scanner recorded the failure")
 	require.NotEmpty(t, logs.String())
 
+	// The run was traced: a client span for the calls to every vendor,
+	// failed ones among them, and a span for the Scanner's row.
+	for _, p := range []string{"umeng", "jpush", "getui"} {
+		calls := kit.spansNamed(p + " " + push.OpSend)
+		require.NotEmpty(t, calls, "%s send spans", p)
+		failed := 0
+		for _, s := range calls {
+			v, ok := spanAttr(s, push.AttrProvider)
+			require.True(t, ok, "a %s send span names its provider", p)
+			require.Equal(t, p, v.AsString())
+			if s.Status().Code == codes.Error {
+				failed++
+			}
+		}
+		require.NotZero(t, failed, "the failed calls to %s were traced", p)
+	}
+	require.NotEmpty(t, kit.spansNamed("messagecenter.row"), "the Scanner's row was traced")
+	require.NotEmpty(t, kit.spansNamed("push.Push"))
+	require.NotEmpty(t, kit.spansNamed("push.Broadcast"))
+	// Started spans too, in case one was never ended: what a span starts
+	// with is read either way.
+	require.Equal(t, len(kit.spans.Started()), len(kit.spans.Ended()), "every span ended")
+	links := 0
+	for _, s := range kit.spans.Ended() {
+		links += len(s.Links())
+	}
+	require.NotZero(t, links, "retries link to the trace of their push")
+	tel := texts{}
+	for _, s := range kit.spans.Started() {
+		tel.addSpans([]sdktrace.ReadOnlySpan{s})
+	}
+	tel.addSpans(kit.spans.Ended())
+	// And metered.
+	points := tel.addMetrics(t, kit.collect(t))
+	require.NotZero(t, points, "metric data points were collected")
+	for _, name := range []string{"push.deliveries", "push.vendor.call.duration", "push.center.rows", "push.claim.duration"} {
+		require.Contains(t, tel["metric names"], name+"\n")
+	}
+	// The walk did read what is there.
+	require.Contains(t, tel["span attributes"], string(push.AttrProvider)+"=getui")
+	require.Contains(t, tel["span attributes"], "push.error_code=")
+	require.Contains(t, tel["span status descriptions"], provider.Auth.String())
+	require.Contains(t, tel["metric attributes"], string(push.AttrOutcome)+"="+provider.Temporary.String())
+
 	places := map[string]string{"log output": logs.String(), "returned errors": strings.Join(errs, "\n")}
+	for k, v := range tel {
+		places[k] = v
+	}
 	for k, v := range stored {
 		places[k] = v
 	}
