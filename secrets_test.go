@@ -24,6 +24,7 @@ import (
 	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/getui/getuitest"
 	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/jpush"
 	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/messagecenter"
@@ -35,22 +36,7 @@ import (
 )
 
 // syncBuffer is a log sink for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // wireSecrets is an http.RoundTripper that notes every credential the
 // clients put on the wire: Umeng's ?sign=, JPush's Basic authorization,
