@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -24,75 +23,19 @@ import (
 // not deadlock), since there a batch's round trips bound one writer; on
 // SQLite one.
 const (
-	// maxFinishBatch bounds the outcomes of one transaction.
-	maxFinishBatch = 64
 	// finishBatchTimeout bounds one batch's transaction. It is the batch's
 	// own: the caller that happens to write it may give up sooner, and the
 	// outcomes of the others must be written anyway.
 	finishBatchTimeout = 30 * time.Second
 )
 
-// finishQueue is the Store's queue of outcomes waiting to be written.
-type finishQueue struct {
-	mu      sync.Mutex
-	pending []*finishReq
-	writing int // callers writing batches
-	writers int // at most this many at once (see groupQueue.writers)
-}
-
-// finishReq is one FinishDelivery call: its normalized delivery, and its
-// result once written.
-type finishReq struct {
-	d    *registry.Delivery
-	err  error
-	done chan struct{}
-}
-
-// finishQueued queues d's outcome and returns its result. A caller that
-// finds fewer than fq.writers writing writes batches until the queue is
-// empty; the
-// others wait for their result, or for ctx (their outcome is still written,
-// later).
+// finishQueued queues d's outcome on s.finishes (a groupQueue that keeps
+// a call whose caller gave up: the outcome is still written, later) and
+// returns its result.
 func (s *Store) finishQueued(ctx context.Context, d *registry.Delivery) error {
-	r := &finishReq{d: d, done: make(chan struct{})}
-	fq := s.finishes
-	fq.mu.Lock()
-	fq.pending = append(fq.pending, r)
-	write := fq.writing < max(fq.writers, 1)
-	if write {
-		fq.writing++
-	}
-	fq.mu.Unlock()
-	if write {
-		s.writeQueued()
-	}
-	select {
-	case <-r.done:
-		return r.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// writeQueued writes batches of the queue until it is empty.
-func (s *Store) writeQueued() {
-	fq := s.finishes
-	for {
-		fq.mu.Lock()
-		n := min(len(fq.pending), maxFinishBatch)
-		if n == 0 {
-			fq.writing--
-			fq.mu.Unlock()
-			return
-		}
-		batch := fq.pending[:n:n]
-		fq.pending = fq.pending[n:]
-		fq.mu.Unlock()
+	return s.finishes.do(ctx, d, func(_ context.Context, batch []*groupReq[*registry.Delivery]) {
 		s.finishBatch(batch)
-		for _, r := range batch {
-			close(r.done)
-		}
-	}
+	})
 }
 
 // finishBatch writes the outcomes of batch in one transaction, setting each
@@ -100,7 +43,10 @@ func (s *Store) writeQueued() {
 // (the others are written). When the transaction fails as a whole, each
 // outcome is written in a transaction of its own, so that one bad row
 // fails alone.
-func (s *Store) finishBatch(batch []*finishReq) {
+//
+// Each transaction, the one-by-one ones included, runs on a clock of its
+// own (finishBatchTimeout), not the queue's.
+func (s *Store) finishBatch(batch []*groupReq[*registry.Delivery]) {
 	ctx, cancel := context.WithTimeout(context.Background(), finishBatchTimeout)
 	defer cancel()
 	errs := make([]error, len(batch))
@@ -110,7 +56,7 @@ func (s *Store) finishBatch(batch []*finishReq) {
 	})
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
-			s.finishBatch([]*finishReq{r})
+			s.finishBatch([]*groupReq[*registry.Delivery]{r})
 		}
 		return
 	}
@@ -125,7 +71,7 @@ func (s *Store) finishBatch(batch []*finishReq) {
 // the outcomes under their claims, then one summary per message and
 // platform. A lost claim is that delivery's error in errs; any other error
 // is the batch's.
-func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*finishReq, errs []error) error {
+func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*groupReq[*registry.Delivery], errs []error) error {
 	type group struct {
 		msgID    int64
 		platform string
@@ -133,7 +79,7 @@ func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*finishReq, errs 
 	olds := make([]registry.Delivery, len(batch))
 	var groups []group
 	for i, r := range batch {
-		old, err := s.readFinishing(ctx, q, r.d.ID)
+		old, err := s.readFinishing(ctx, q, r.v.ID)
 		if errors.Is(err, registry.ErrClaimLost) {
 			errs[i] = err
 			continue
@@ -163,7 +109,7 @@ func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*finishReq, errs 
 		if errs[i] != nil {
 			continue
 		}
-		if err := s.writeOutcome(ctx, q, r.d, r.d.State, now); errors.Is(err, registry.ErrClaimLost) {
+		if err := s.writeOutcome(ctx, q, r.v, r.v.State, now); errors.Is(err, registry.ErrClaimLost) {
 			errs[i] = err
 			continue
 		} else if err != nil {
@@ -171,7 +117,7 @@ func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*finishReq, errs 
 		}
 		old := &olds[i]
 		nw := *old
-		nw.State, nw.VendorState, nw.ReceiptID, nw.SentAt, nw.Response = r.d.State, r.d.VendorState, r.d.ReceiptID, r.d.SentAt, r.d.Response
+		nw.State, nw.VendorState, nw.ReceiptID, nw.SentAt, nw.Response = r.v.State, r.v.VendorState, r.v.ReceiptID, r.v.SentAt, r.v.Response
 		g := group{old.PushMessageID, old.Platform}
 		changes[g] = append(changes[g], outcomeChange{old, &nw})
 	}

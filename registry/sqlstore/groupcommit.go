@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// A groupQueue writes concurrent calls of one kind (FinishCenterMessage,
-// CreatePushMessage) together, one transaction per batch, as finishQueue
-// does for FinishDelivery: a caller that finds fewer than writers callers
+// A groupQueue writes concurrent calls of one kind (FinishDelivery,
+// FinishCenterMessage, CreatePushMessage) together, one transaction per
+// batch: a caller that finds fewer than writers callers
 // writing writes batches of everything queued until the queue is empty;
 // the others wait. A Scanner handles rows Concurrency at a time, and each row's
 // writes would otherwise cost a commit of their own — on PostgreSQL and
@@ -17,9 +17,9 @@ import (
 // A caller whose ctx ends while its call is still queued gets ctx's error.
 // With keep unset it takes its call back: nothing of it is written, so
 // that a call reported failed never is written later (CreatePushMessage).
-// With keep set the call stays queued and is written anyway, as finishQueue
-// does: an outcome recorded late beats one left to a lease's end
-// (FinishCenterMessage; the write is guarded by the claim). Once a batch
+// With keep set the call stays queued and is written anyway: an outcome
+// recorded late beats one left to a lease's end (FinishDelivery,
+// FinishCenterMessage; the write is guarded by the claim). Once a batch
 // holds a call, it is written on the batch's own clock and its caller
 // waits for the result.
 type groupQueue[T any] struct {

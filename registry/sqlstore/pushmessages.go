@@ -375,7 +375,7 @@ func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error 
 	if s.begin == nil {
 		// Inside the host's transaction: written there, at once.
 		errs := make([]error, 1)
-		if err = s.finishAll(ctx, s.q, []*finishReq{{d: &out}}, errs); err == nil {
+		if err = s.finishAll(ctx, s.q, []*groupReq[*registry.Delivery]{{v: &out}}, errs); err == nil {
 			err = errs[0]
 		}
 	} else {

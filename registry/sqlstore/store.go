@@ -75,8 +75,8 @@ type Store struct {
 	loc     *time.Location
 	now     func() time.Time
 	// finishes queues concurrent FinishDelivery calls, to write them
-	// together (see finishQueued).
-	finishes *finishQueue
+	// together (see finishQueued and groupQueue).
+	finishes *groupQueue[*registry.Delivery]
 	// centerFinishes and creates queue concurrent FinishCenterMessage and
 	// CreatePushMessage calls, to write them together (see groupQueue).
 	centerFinishes *groupQueue[*registry.CenterMessage]
@@ -97,7 +97,7 @@ func New(db DBTX, opts Options) (*Store, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: &finishQueue{writers: writersFor(opts.Dialect)},
+	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: newGroupQueue[*registry.Delivery](opts.Dialect).keepOnCancel(),
 		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect)}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
