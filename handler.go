@@ -310,12 +310,8 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	user, ok := h.own(w, p, p.trimmed("user_num"))
+	user, ok := h.ownRequired(w, r, p)
 	if !ok {
-		return
-	}
-	if user == "" {
-		h.fail(w, r, invalid("user_num", "is required"))
 		return
 	}
 	id, err := p.id("user_device_id")
@@ -342,12 +338,8 @@ func (h *Handler) ListDevices(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	user, ok := h.own(w, p, p.trimmed("user_num"))
+	user, ok := h.ownRequired(w, r, p)
 	if !ok {
-		return
-	}
-	if user == "" {
-		h.fail(w, r, invalid("user_num", "is required"))
 		return
 	}
 	if !h.allow(w, r, ActionListDevices, user) {
@@ -428,6 +420,18 @@ func (h *Handler) own(w http.ResponseWriter, p params, user string) (string, boo
 		return "", false
 	}
 	return user, true
+}
+
+// ownRequired is own for an endpoint that needs a user: the request's
+// trimmed user_num or the identified caller, and a 400 naming user_num
+// when there is neither.
+func (h *Handler) ownRequired(w http.ResponseWriter, r *http.Request, p params) (string, bool) {
+	user, ok := h.own(w, p, p.trimmed("user_num"))
+	if ok && user == "" {
+		h.fail(w, r, invalid("user_num", "is required"))
+		return "", false
+	}
+	return user, ok
 }
 
 // identify runs the Identify hook, answering 401 itself when it fails.
