@@ -17,15 +17,11 @@ func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) er
 		if err := wantArgs(args, 1, "USER"); err != nil {
 			return err
 		}
-		d, err := e.openDB(ctx, false)
+		d, svc, err := e.openService(ctx)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		svc, err := e.service(d)
-		if err != nil {
-			return err
-		}
 		devs, err := svc.ListDevices(ctx, args[0])
 		if err != nil {
 			return err

@@ -50,9 +50,23 @@ func (e *env) openDB(ctx context.Context, migrating bool) (*database, error) {
 // Close closes the database.
 func (d *database) Close() { _ = d.db.Close() } // nothing more to do with a close error at exit
 
-// service builds a push.Service on d with the providers the environment
-// configures. Without any it fails naming the variables to set: pushctl
-// never pushes through a fake.
+// openService opens the database as openDB does and builds a
+// push.Service on it with the providers the environment configures.
+// Without any it fails naming the variables to set: pushctl never pushes
+// through a fake. The caller closes the database.
+func (e *env) openService(ctx context.Context) (*database, *push.Service, error) {
+	d, err := e.openDB(ctx, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := e.service(d)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, svc, nil
+}
+
 func (e *env) service(d *database) (*push.Service, error) {
 	if d.cfg.Demo() {
 		return nil, errors.New("no provider is configured: set " + serverenv.CredentialVariables)

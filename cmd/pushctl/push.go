@@ -45,15 +45,11 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if c := provider.Class(*class); !c.Valid() {
 			return usagef("--class: %q is not marketing or service", *class)
 		}
-		d, err := e.openDB(ctx, false)
+		d, svc, err := e.openService(ctx)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		svc, err := e.service(d)
-		if err != nil {
-			return err
-		}
 		res, err := svc.Push(ctx, push.Message{UserNums: users, Title: *title, Content: *content,
 			Class: provider.Class(*class), Extra: extra})
 		if err != nil {
@@ -119,15 +115,11 @@ func statusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err != nil || id <= 0 {
 			return usagef("ID: %q is not a positive push message id", args[0])
 		}
-		d, err := e.openDB(ctx, false)
+		d, svc, err := e.openService(ctx)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		svc, err := e.service(d)
-		if err != nil {
-			return err
-		}
 		st, err := svc.PushStatus(ctx, id)
 		if err != nil {
 			return err
