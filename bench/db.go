@@ -106,6 +106,7 @@ func openBenchDB(ctx context.Context, kind, dsn, dir string) (*benchDB, error) {
 			return err
 		}
 		cfg.DBName = b.name
+		cfg.InterpolateParams = true // as the example server's DSN (internal/serverenv)
 		b.dsn = cfg.FormatDSN()
 	case "postgres":
 		driver = "pgx"
@@ -137,6 +138,7 @@ func openBenchDB(ctx context.Context, kind, dsn, dir string) (*benchDB, error) {
 		b.Close()
 		return nil, err
 	}
+	sqlstore.TunePool(b.db) // as the example server does (internal/serverenv)
 	if b.store, err = sqlstore.New(b.db, sqlstore.Options{Dialect: b.dialect}); err != nil {
 		b.Close()
 		return nil, err

@@ -82,6 +82,7 @@ func OpenPool(t testing.TB, d sqlstore.Dialect, dsn string) *sql.DB {
 		t.Fatalf("dbtest: open %s: %v", d, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	sqlstore.TunePool(db)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {

@@ -18,19 +18,40 @@ func DriverName(dbDriver string) string {
 	return dbDriver
 }
 
+// MySQLDSN returns dsn with interpolateParams=true unless it sets
+// interpolateParams itself: go-sql-driver/mysql then sends a statement
+// with its arguments in one round trip, instead of preparing it, running
+// it and closing it (two round trips and a server-side statement each
+// time). The driver falls back to preparing for the character sets where
+// interpolation is unsafe.
+func MySQLDSN(dsn string) string {
+	if strings.Contains(dsn, "interpolateParams=") {
+		return dsn
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&interpolateParams=true"
+	}
+	return dsn + "?interpolateParams=true"
+}
+
 // Open opens and pings the database of c (PUSH_DB_DRIVER, PUSH_DB_DSN) and
 // returns it with a Store on it. A SQLite DSN that is a plain path gets
-// sqlstore.SQLiteDSN's settings. It applies no migration. The caller
+// sqlstore.SQLiteDSN's settings, a MySQL DSN MySQLDSN's; the pool gets
+// sqlstore.TunePool's settings. It applies no migration. The caller
 // closes the *sql.DB; on error nothing is left open.
 func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 	dsn := c.DBDSN
 	if c.DBDriver == "sqlite" && !strings.HasPrefix(dsn, "file:") && !strings.Contains(dsn, "?") {
 		dsn = sqlstore.SQLiteDSN(dsn)
 	}
+	if c.DBDriver == "mysql" {
+		dsn = MySQLDSN(dsn)
+	}
 	db, err := sql.Open(DriverName(c.DBDriver), dsn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s database: %w", c.DBDriver, err)
 	}
+	sqlstore.TunePool(db)
 	if err = db.PingContext(ctx); err != nil {
 		_ = db.Close() // the ping's error is the one to report
 		return nil, nil, fmt.Errorf("connect to the %s database: %w", c.DBDriver, err)

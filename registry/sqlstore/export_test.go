@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -48,4 +49,30 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	add("summarize", "ix_sys_push_deliveries_push_message_id", s.deliveriesOfPlatform(), []any{1, registry.PlatformIOS})
 	add("list deliveries", "ix_sys_push_deliveries_push_message_id", s.deliveriesOfMessage(), []any{1})
 	return out
+}
+
+// CachedStatements returns the queries s keeps prepared (see stmtCache).
+func (s *Store) CachedStatements() []string {
+	if s.stmts == nil {
+		return nil
+	}
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	out := make([]string, 0, len(s.stmts.stmts))
+	for q := range s.stmts.stmts {
+		out = append(out, q)
+	}
+	return out
+}
+
+// MaxCachedStmts bounds a Store's prepared statements.
+const MaxCachedStmts = maxCachedStmts
+
+// Query runs query on the Store's pool, through its statement cache.
+func (s *Store) Query(t interface{ Context() context.Context }, query string, args ...any) error {
+	rows, err := s.query(t.Context(), s.q, query, args...)
+	if err != nil {
+		return err
+	}
+	return rows.Close()
 }

@@ -84,6 +84,9 @@ type Store struct {
 	// wmu is this Store's SQLite write lock, shared with its WithTx
 	// copies (see writing); nil on other dialects.
 	wmu *sync.Mutex
+	// stmts keeps the statements of a SQLite Store prepared (see
+	// stmtCache); nil on other dialects and inside a host's transaction.
+	stmts *stmtCache
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -101,6 +104,9 @@ func New(db DBTX, opts Options) (*Store, error) {
 		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect)}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
+		if db, ok := db.(*sql.DB); ok {
+			s.stmts = newStmtCache(db)
+		}
 	}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -142,6 +148,7 @@ func (s *Store) WithTx(tx *sql.Tx) *Store {
 	c := *s
 	c.q = tx
 	c.begin = nil
+	c.stmts = nil
 	c.conns = nil
 	return &c
 }

@@ -68,6 +68,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q DBTX) error) error {
 }
 
 func (s *Store) runTx(ctx context.Context, fn func(q DBTX) error) error {
+	s.stmts.prepareNoted(ctx)
 	defer s.writing()()
 	tx, err := s.begin.BeginTx(ctx, s.txOptions())
 	if err != nil {
@@ -97,15 +98,27 @@ func (s *Store) txOptions() *sql.TxOptions {
 }
 
 func (s *Store) exec(ctx context.Context, q DBTX, query string, args ...any) (sql.Result, error) {
-	return q.ExecContext(ctx, s.dialect.rebind(query), args...)
+	query = s.dialect.rebind(query)
+	if st := s.stmts.get(ctx, q, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.ExecContext(ctx, query, args...)
 }
 
 func (s *Store) query(ctx context.Context, q DBTX, query string, args ...any) (*sql.Rows, error) {
-	return q.QueryContext(ctx, s.dialect.rebind(query), args...)
+	query = s.dialect.rebind(query)
+	if st := s.stmts.get(ctx, q, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.QueryContext(ctx, query, args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q DBTX, query string, args ...any) *sql.Row {
-	return q.QueryRowContext(ctx, s.dialect.rebind(query), args...)
+	query = s.dialect.rebind(query)
+	if st := s.stmts.get(ctx, q, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }
 
 // insert runs an INSERT of one row and returns its id: from RETURNING on
