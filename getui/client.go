@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptrace"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -111,12 +111,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	rc := cfg.Resty
 	if rc == nil {
-		hc := &http.Client{}
-		if cfg.HTTPClient != nil {
-			cp := *cfg.HTTPClient
-			hc = &cp
-		}
-		rc = resty.NewWithClient(hc).SetLogger(discardLogger{}).SetDisableWarn(true).SetRetryCount(0)
+		rc = resty.NewWithClient(vendorhttp.Client(cfg.HTTPClient)).SetLogger(discardLogger{}).SetDisableWarn(true).SetRetryCount(0)
 	}
 	secret := cfg.MasterSecret.value()
 	c := &Client{

@@ -51,7 +51,8 @@ type Config struct {
 	// Getui names for the rest of its life (see the package documentation).
 	BaseURL string
 	// HTTPClient carries the requests. Default: a new client with its own
-	// transport. It is copied, never modified. Ignored when Resty is set.
+	// transport, which keeps up to 64 idle connections to the vendor (so that
+	// concurrent sends reuse them). A client without a Transport gets that one. It is copied, never modified. Ignored when Resty is set.
 	HTTPClient *http.Client
 	// Resty, when set, is used instead of a client built from HTTPClient.
 	// The Client sets headers, body and context per request and never

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptrace"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -108,12 +108,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	rc := cfg.Resty
 	if rc == nil {
-		hc := &http.Client{}
-		if cfg.HTTPClient != nil {
-			cp := *cfg.HTTPClient
-			hc = &cp
-		}
-		rc = resty.NewWithClient(hc).
+		rc = resty.NewWithClient(vendorhttp.Client(cfg.HTTPClient)).
 			SetLogger(discardLogger{}).
 			SetDisableWarn(true).
 			SetRetryCount(0)

@@ -43,7 +43,8 @@ type Config struct {
 	// APIs on one URL, so tests set both fields to it.
 	ReportBaseURL string
 	// HTTPClient carries the requests. Default: a new client with its own
-	// transport. The client is copied, never modified; its Timeout, if set,
+	// transport, which keeps up to 64 idle connections to the vendor (so that
+	// concurrent sends reuse them). A client without a Transport gets that one. The client is copied, never modified; its Timeout, if set,
 	// applies on top of Timeout. Ignored when Resty is set.
 	HTTPClient *http.Client
 	// Resty, when set, is the resty client used instead of one built from

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -72,14 +73,9 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		// resty fills in a missing Transport; work on a copy so the
-		// caller's client stays as it was.
-		cp := *cfg.HTTPClient
-		hc = &cp
-	}
-	rc := resty.NewWithClient(hc).
+	// A copy of the caller's client, with a transport that keeps enough
+	// idle connections when it has none (see vendorhttp.Client).
+	rc := resty.NewWithClient(vendorhttp.Client(cfg.HTTPClient)).
 		SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetRetryCount(0)

@@ -128,7 +128,8 @@ type Config struct {
 	// production.
 	TestMode bool
 	// HTTPClient carries the requests. Default: a new client with its own
-	// transport. The client is copied, never modified; its Timeout, if set,
+	// transport, which keeps up to 64 idle connections to the vendor (so that
+	// concurrent sends reuse them). A client without a Transport gets that one. The client is copied, never modified; its Timeout, if set,
 	// applies on top of Timeout.
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP call, including reading the answer.

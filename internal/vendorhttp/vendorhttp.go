@@ -1,0 +1,37 @@
+// Package vendorhttp builds the HTTP clients the vendor providers use
+// when the host gives them none.
+package vendorhttp
+
+import (
+	"net/http"
+	"time"
+)
+
+// IdleConnsPerHost is how many idle connections to one vendor host a
+// default client keeps. A Service sends up to SendConcurrency calls of a
+// push at once, and a Scanner handles Concurrency rows at once, each with
+// its own calls; with fewer idle connections kept than calls in flight,
+// every call beyond them opens a new connection (a TCP and TLS handshake)
+// and closes it again. net/http keeps 2 by default, resty 1 more than
+// GOMAXPROCS.
+const IdleConnsPerHost = 64
+
+// Client returns hc, copied, with a default transport when hc is nil or
+// has none: a clone of http.DefaultTransport (proxy from the environment,
+// HTTP/2, its timeouts) keeping IdleConnsPerHost idle connections per
+// host for 90 seconds. A host's own Transport is kept as it is.
+func Client(hc *http.Client) *http.Client {
+	c := &http.Client{}
+	if hc != nil {
+		cp := *hc
+		c = &cp
+	}
+	if c.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 4 * IdleConnsPerHost
+		t.MaxIdleConnsPerHost = IdleConnsPerHost
+		t.IdleConnTimeout = 90 * time.Second
+		c.Transport = t
+	}
+	return c
+}
