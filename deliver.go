@@ -37,9 +37,26 @@ func (s *Service) sendClaimed(ctx context.Context, msgOf func(int64) *registry.P
 // the parts of a split delivery share it with the rest of the push. A
 // slot is taken before a vendor call and given back as soon as it returns.
 func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
+	ctxs := make([]context.Context, len(ds))
+	for i := range ctxs {
+		ctxs[i] = ctx
+	}
+	var flat []DeliveryOutcome
+	for _, o := range s.sendEach(ctxs, sem, msgOf, ds) {
+		flat = append(flat, o...)
+	}
+	return flat
+}
+
+// sendEach is sendWith with a ctx for each delivery (the push it belongs
+// to: its span and values), all of which end with the caller's; it
+// returns each delivery's outcomes (its parts', when it was split). The
+// deliveries take their slots of sem in order.
+func (s *Service) sendEach(ctxs []context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) [][]DeliveryOutcome {
 	out := make([][]DeliveryOutcome, len(ds))
 	var wg sync.WaitGroup
 	for i, d := range ds {
+		ctx := ctxs[i]
 		sem <- struct{}{}
 		if ctx.Err() != nil {
 			<-sem
@@ -66,11 +83,7 @@ func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(in
 		}()
 	}
 	wg.Wait()
-	var flat []DeliveryOutcome
-	for _, o := range out {
-		flat = append(flat, o...)
-	}
-	return flat
+	return out
 }
 
 // renew takes the claim of d for its vendor call: when less of its lease

@@ -145,6 +145,36 @@ func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 
 // pushUsers is Push, under the span Push started.
 func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
+	p, err := s.preparePush(m)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok, err := s.existing(ctx, m.DedupeKey); ok || err != nil {
+		return r, err
+	}
+	tokens, err := s.targets(ctx, p.users)
+	if err != nil {
+		return nil, err
+	}
+	msg, ds, err := s.build(ctx, p, tokens)
+	if err != nil {
+		return nil, err
+	}
+	return s.record(ctx, msg, ds, tokens.devices(), tokens.skipped)
+}
+
+// preparedPush is a Message checked and normalized, before its targets
+// are known.
+type preparedPush struct {
+	m         Message
+	users     []string
+	extra     string
+	overrides string
+	now       time.Time
+}
+
+// preparePush checks m as Push does before it reads anything.
+func (s *Service) preparePush(m Message) (*preparedPush, error) {
 	users, err := normalizeUsers(m.UserNums)
 	if err != nil {
 		return nil, err
@@ -158,26 +188,23 @@ func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r, ok, err := s.existing(ctx, m.DedupeKey); ok || err != nil {
-		return r, err
-	}
+	return &preparedPush{m: m, users: users, extra: extra, overrides: overrides, now: now}, nil
+}
 
-	tokens, skipped, err := s.targets(ctx, users)
-	if err != nil {
-		return nil, err
-	}
-	if skipped > 0 {
+// build makes p's message and its deliveries, claimed by this call, for
+// tokens, and checks them as the providers would: ErrNoDevices when
+// nobody has a usable device, a *FieldError when a provider refuses the
+// message.
+func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) (*registry.PushMessage, []*registry.Delivery, error) {
+	if tokens.skipped > 0 {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",
-			slog.Int("devices", skipped))
+			slog.Int("devices", tokens.skipped))
 	}
-	if len(tokens) == 0 {
-		return nil, ErrNoDevices
-	}
-
+	m := p.m
 	msg := &registry.PushMessage{
-		Title: m.Title, Content: m.Content, Extra: extra, PushType: registry.PushTypeUsers,
-		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(now, m.ExpireAt), Class: string(m.Class), Overrides: overrides,
-		UserNums: users,
+		Title: m.Title, Content: m.Content, Extra: p.extra, PushType: registry.PushTypeUsers,
+		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(p.now, m.ExpireAt), Class: string(m.Class), Overrides: p.overrides,
+		UserNums: p.users,
 	}
 	nonce := newNonce()
 	claim := newNonce()
@@ -186,11 +213,9 @@ func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
 	// the calls that send it.
 	claimed := s.now()
 	var ds []*registry.Delivery
-	devices := 0
 	for _, name := range s.names {
 		for _, pl := range provider.Platforms() {
-			toks := tokens[target{name, string(pl)}]
-			devices += len(toks)
+			toks := tokens.tokens[target{name, string(pl)}]
 			max := s.providers[name].Capabilities(pl).MaxTokens
 			for seq := 0; len(toks) > 0; seq++ {
 				n := min(max, len(toks))
@@ -201,12 +226,12 @@ func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
 		}
 	}
 	if len(ds) == 0 {
-		return nil, ErrNoDevices
+		return nil, nil, ErrNoDevices
 	}
 	if err := s.check(msg, ds); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.record(ctx, msg, ds, devices, skipped)
+	return msg, ds, nil
 }
 
 // target is a provider and a platform: the deliveries of a push are
@@ -218,38 +243,70 @@ type target struct{ provider, platform string }
 // collecting targets grows with the audience, not with its square.
 const targetChunk = 500
 
+// tokenSet is the distinct usable tokens of a push's targets, by
+// provider and platform, and the count of the devices skipped because no
+// configured provider serves them or their token is unusable.
+type tokenSet struct {
+	tokens  map[target][]string
+	seen    map[target]map[string]bool
+	skipped int
+}
+
+func newTokenSet() *tokenSet {
+	return &tokenSet{tokens: map[target][]string{}, seen: map[target]map[string]bool{}}
+}
+
+// add adds t's token, or counts t as skipped.
+func (ts *tokenSet) add(s *Service, t registry.Target) {
+	name := t.PushPlatform
+	if name == "" {
+		name = s.def
+	}
+	platform := strings.ToLower(strings.TrimSpace(t.Platform))
+	token := strings.TrimSpace(t.Token)
+	if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
+		ts.skipped++ // a row no configured vendor takes: never fail the push for it
+		return
+	}
+	g := target{name, platform}
+	if ts.seen[g] == nil {
+		ts.seen[g] = map[string]bool{}
+	}
+	if !ts.seen[g][token] {
+		ts.seen[g][token] = true
+		ts.tokens[g] = append(ts.tokens[g], token)
+	}
+}
+
+// devices counts the distinct tokens.
+func (ts *tokenSet) devices() int {
+	n := 0
+	for _, toks := range ts.tokens {
+		n += len(toks)
+	}
+	return n
+}
+
 // targets collects the distinct usable tokens of the users' active
 // devices, by provider and platform, and counts the devices skipped
 // because no configured provider serves them or their token is unusable.
-func (s *Service) targets(ctx context.Context, users []string) (map[target][]string, int, error) {
-	tokens := map[target][]string{}
-	seen := map[target]map[string]bool{}
-	skipped := 0
+func (s *Service) targets(ctx context.Context, users []string) (*tokenSet, error) {
+	ts := newTokenSet()
+	err := s.eachTarget(ctx, users, func(t registry.Target) { ts.add(s, t) })
+	return ts, err
+}
+
+// eachTarget calls fn with each target of users, users targetChunk at a
+// time, each chunk's in UserDeviceID order.
+func (s *Service) eachTarget(ctx context.Context, users []string, fn func(registry.Target)) error {
 	for chunk := range slices.Chunk(users, targetChunk) {
 		for after := int64(0); ; {
 			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: registry.DefaultPageSize})
 			if err != nil {
-				return nil, 0, fmt.Errorf("push: list targets: %w", err)
+				return fmt.Errorf("push: list targets: %w", err)
 			}
 			for _, t := range page {
-				name := t.PushPlatform
-				if name == "" {
-					name = s.def
-				}
-				platform := strings.ToLower(strings.TrimSpace(t.Platform))
-				token := strings.TrimSpace(t.Token)
-				if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
-					skipped++ // a row no configured vendor takes: never fail the push for it
-					continue
-				}
-				g := target{name, platform}
-				if seen[g] == nil {
-					seen[g] = map[string]bool{}
-				}
-				if !seen[g][token] {
-					seen[g][token] = true
-					tokens[g] = append(tokens[g], token)
-				}
+				fn(t)
 			}
 			if len(page) < registry.DefaultPageSize {
 				break // the last page
@@ -257,7 +314,7 @@ func (s *Service) targets(ctx context.Context, users []string) (map[target][]str
 			after = page[len(page)-1].UserDeviceID
 		}
 	}
-	return tokens, skipped, nil
+	return nil
 }
 
 // Broadcast records and sends a push to every device of b.Platform through
@@ -442,11 +499,22 @@ func (s *Service) existing(ctx context.Context, key string) (*Result, bool, erro
 // record commits the message and its deliveries (claimed by this call),
 // then sends them.
 func (s *Service) record(ctx context.Context, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
+	r, err := s.create(ctx, msg, ds, devices, skipped)
+	if err != nil || r.Duplicate {
+		return r, err
+	}
+	r.Deliveries = s.sendClaimed(ctx, func(int64) *registry.PushMessage { return msg }, ds)
+	return r, nil
+}
+
+// create commits the message and its deliveries, claimed by this call,
+// and returns the Result to fill with their outcomes. When another caller
+// recorded the same dedupe key between the look-up and the insert, theirs
+// is the push: its Result is returned, Duplicate set.
+func (s *Service) create(ctx context.Context, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
 	msg.TraceParent = traceParent(ctx) // for the retries, by any instance
 	if err := s.store.CreatePushMessage(ctx, msg, ds); err != nil {
 		if errors.Is(err, registry.ErrConflict) && msg.DedupeKey != "" {
-			// Another caller recorded the same key between our look-up and
-			// our insert: theirs is the push.
 			if r, ok, err2 := s.existing(ctx, msg.DedupeKey); ok && err2 == nil {
 				return r, nil
 			}
@@ -456,9 +524,7 @@ func (s *Service) record(ctx context.Context, msg *registry.PushMessage, ds []*r
 	s.tel.recordedMessage(ctx, msg)
 	s.log.LogAttrs(ctx, slog.LevelInfo, "push recorded", slog.Int64("push_message_id", msg.ID),
 		slog.Int("deliveries", len(ds)), slog.Int("devices", devices))
-	r := &Result{PushMessageID: msg.ID, Devices: devices, Skipped: skipped}
-	r.Deliveries = s.sendClaimed(ctx, func(int64) *registry.PushMessage { return msg }, ds)
-	return r, nil
+	return &Result{PushMessageID: msg.ID, Devices: devices, Skipped: skipped}, nil
 }
 
 func (s *Service) newDelivery(prov, platform string, seq int, audience string, tokens []string,

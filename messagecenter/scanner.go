@@ -41,9 +41,11 @@ type Config struct {
 	Interval time.Duration
 	// BatchSize is how many rows one claim takes. Default 100.
 	BatchSize int
-	// Concurrency is how many rows of a batch are handled at once. Rows are
-	// claimed in notify_level order, but those of one batch may finish in
-	// any order. Default 8; 1 handles them one by one.
+	// Concurrency is how many rows of a batch are handled at once: notifier
+	// calls for the rows of other modes; for the push rows, which are
+	// recorded together (push.Service.PushMany), the vendor calls in flight.
+	// Rows are claimed in notify_level order, but those of one batch may
+	// finish in any order. Default 8; 1 handles them one by one.
 	Concurrency int
 	// Lease is how long a claimed row stays reserved for this instance. A
 	// row whose lease runs out (its instance died) is claimed by another.
@@ -285,25 +287,83 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 	return rep, firstErr
 }
 
-// handleAll handles the claimed rows, Concurrency at a time, and counts
-// their outcomes in rep. It returns when every row is handled.
+// handleAll handles the claimed rows and counts their outcomes in rep. It
+// returns when every row is handled. The push rows go to the Service
+// together (see pushAll); the others are handled Concurrency at a time.
 func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, rep *Report) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	done := func(r Result) {
+		if s.onResult != nil {
+			s.onResult(r)
+		}
+		mu.Lock()
+		rep.add(r.Outcome)
+		mu.Unlock()
+	}
 	sem := make(chan struct{}, s.conc)
+	var pushes []*registry.CenterMessage
 	for i := range rows {
+		if strings.TrimSpace(rows[i].NotifyMode) == ModePush {
+			pushes = append(pushes, &rows[i])
+			continue
+		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			r := s.handleTraced(ctx, &rows[i])
-			if s.onResult != nil {
-				s.onResult(r)
-			}
-			mu.Lock()
-			rep.add(r.Outcome)
-			mu.Unlock()
+			done(s.handleTraced(ctx, &rows[i]))
 		}()
+	}
+	s.pushAll(ctx, pushes, done)
+	wg.Wait()
+}
+
+// pushAll delivers the push rows of a batch through one
+// push.Service.PushMany, which shares the store's queries and
+// transactions among them, then records each row's outcome; done is
+// called with each row's Result.
+func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, done func(Result)) {
+	type row struct {
+		m    *registry.CenterMessage
+		ctx  context.Context
+		span trace.Span
+	}
+	var wg sync.WaitGroup
+	var sent []row
+	var reqs []push.PushRequest
+	conclude := func(r row, res Result, result string, err error, interrupted bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := s.conclude(r.ctx, r.m, res, result, err, interrupted)
+			s.tel.endRow(r.ctx, r.span, r.m, res)
+			done(res)
+		}()
+	}
+	for _, m := range rows {
+		rctx, span := s.tel.startRow(ctx, m)
+		r := row{m, rctx, span}
+		if res, settled := s.settle(rctx, m); settled {
+			s.tel.endRow(rctx, span, m, res)
+			done(res)
+			continue
+		}
+		msg, err := s.message(m)
+		if err != nil {
+			conclude(r, Result{ID: m.ID, Mode: m.NotifyMode}, "", err, false)
+			continue
+		}
+		sent = append(sent, r)
+		reqs = append(reqs, push.PushRequest{Ctx: rctx, Message: msg})
+	}
+	outs := s.svc.PushMany(ctx, reqs, &push.PushManyOptions{MaxCalls: s.conc})
+	for i, r := range sent {
+		res := Result{ID: r.m.ID, Mode: r.m.NotifyMode}
+		var result string
+		var err error
+		result, res.PushMessageID, err = pushResult(outs[i].Result, outs[i].Err)
+		conclude(r, res, result, err, err != nil && ctx.Err() != nil && res.PushMessageID == 0)
 	}
 	wg.Wait()
 }
@@ -325,26 +385,10 @@ func (r *Report) add(o Outcome) {
 
 // handle delivers one claimed row and records the outcome under its claim.
 func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result {
-	res := Result{ID: m.ID, Mode: m.NotifyMode}
-	if m.LeaseUntil != nil && !s.now().Before(*m.LeaseUntil) {
-		// The batch took longer than the lease: another instance may have
-		// claimed this row already, so leave it alone.
-		res.Outcome = OutcomeLost
+	if res, settled := s.settle(ctx, m); settled {
 		return res
 	}
-	if m.Unreadable != "" {
-		// A value another program wrote that the store cannot read: this
-		// row fails alone, with the reason, and the batch goes on.
-		m.SendState, m.Remark = registry.SendStateFailed, "unreadable row: "+m.Unreadable
-		res.Outcome = OutcomeFailed
-		return s.finish(ctx, m, res)
-	}
-	if ctx.Err() != nil {
-		// Stopping: give the row back untried, without spending an attempt.
-		m.Attempts--
-		res.Outcome = OutcomeReleased
-		return s.finish(ctx, m, res)
-	}
+	res := Result{ID: m.ID, Mode: m.NotifyMode}
 	var result string
 	var err error
 	// interrupted: a push row whose push was not recorded because ctx
@@ -367,6 +411,38 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		}
 		result, err = s.notify(ctx, n, m, receivers)
 	}
+	return s.conclude(ctx, m, res, result, err, interrupted)
+}
+
+// settle handles a claimed row that is not to be tried: its lease ran
+// out, it is unreadable, or the Scanner is stopping. It reports whether
+// it did.
+func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result, bool) {
+	res := Result{ID: m.ID, Mode: m.NotifyMode}
+	switch {
+	case m.LeaseUntil != nil && !s.now().Before(*m.LeaseUntil):
+		// The batch took longer than the lease: another instance may have
+		// claimed this row already, so leave it alone.
+		res.Outcome = OutcomeLost
+		return res, true
+	case m.Unreadable != "":
+		// A value another program wrote that the store cannot read: this
+		// row fails alone, with the reason, and the batch goes on.
+		m.SendState, m.Remark = registry.SendStateFailed, "unreadable row: "+m.Unreadable
+		res.Outcome = OutcomeFailed
+		return s.finish(ctx, m, res), true
+	case ctx.Err() != nil:
+		// Stopping: give the row back untried, without spending an attempt.
+		m.Attempts--
+		res.Outcome = OutcomeReleased
+		return s.finish(ctx, m, res), true
+	}
+	return res, false
+}
+
+// conclude decides what becomes of a tried row from the result and error
+// of its delivery, and records it under the row's claim.
+func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res Result, result string, err error, interrupted bool) Result {
 	res.Err = err
 	now := s.now()
 	switch d := classify(err); {
@@ -419,18 +495,33 @@ func DedupeKey(m *registry.CenterMessage) string {
 
 // push sends a push row through the Service.
 func (s *Scanner) push(ctx context.Context, m *registry.CenterMessage) (string, int64, error) {
+	msg, err := s.message(m)
+	if err != nil {
+		return "", 0, err
+	}
+	res, err := s.svc.Push(ctx, msg)
+	return pushResult(res, err)
+}
+
+// message is the push a push row asks for.
+func (s *Scanner) message(m *registry.CenterMessage) (push.Message, error) {
 	users := SplitReceivers(m.Receivers)
 	if len(users) == 0 {
-		return "", 0, Permanent(errors.New("receivers lists nobody"))
+		return push.Message{}, Permanent(errors.New("receivers lists nobody"))
 	}
 	title := m.Title
 	if strings.TrimSpace(title) == "" {
 		title = s.title
 	}
-	res, err := s.svc.Push(ctx, push.Message{
+	return push.Message{
 		UserNums: users, Title: title, Content: m.Content, RawExtra: m.Extra, DedupeKey: DedupeKey(m),
 		Class: provider.Class(strings.TrimSpace(m.Class)),
-	})
+	}, nil
+}
+
+// pushResult turns what a row's Push returned into the row's send_result,
+// its push's id and its error.
+func pushResult(res *push.Result, err error) (string, int64, error) {
 	switch {
 	case errors.Is(err, push.ErrNoDevices), errors.Is(err, push.ErrInvalid):
 		return "", 0, Permanent(err)

@@ -300,8 +300,9 @@ func TestRowHandledTwiceFindsItsPush(t *testing.T) {
 
 // TestRunDrains stops a Scanner while a vendor call is in flight: the call
 // is not cancelled, Run waits for it, its outcome is recorded (accepted,
-// not pending for a resend), the row not yet started is given back
-// untried, and nothing is left running.
+// not pending for a resend), the push whose call had not started is given
+// back untried (its delivery pending, unclaimed, its attempt refunded, for
+// the next pass of any instance), and nothing is left running.
 func TestRunDrains(t *testing.T) {
 	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = time.Hour; c.Concurrency = 1 })
 	e.register(t, "u1", "d1", "android", "atok")
@@ -340,9 +341,16 @@ func TestRunDrains(t *testing.T) {
 	st, err := e.svc.PushStatus(context.Background(), pushID(t, ra.SendResult))
 	require.NoError(t, err)
 	assert.Equal(t, "accepted", st.AndroidStatus, "the call's outcome was recorded")
-	assert.Equal(t, registry.SendStateUnsent, rb.SendState)
-	assert.Empty(t, rb.ClaimToken, "b was released, not left leased")
-	assert.Equal(t, 0, rb.Attempts, "an untried row spends no attempt")
+	// The batch's pushes were recorded together, before the first call:
+	// b's row is done, and its push's delivery waits for the next pass.
+	assert.Equal(t, registry.SendStateSent, rb.SendState)
+	assert.Empty(t, rb.ClaimToken, "b's row is not left leased")
+	ds, err := e.store.ListDeliveries(context.Background(), pushID(t, rb.SendResult))
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, registry.DeliveryPending, ds[0].State, "b's delivery was not sent")
+	assert.Empty(t, ds[0].ClaimToken, "b's delivery was released, not left leased")
+	assert.Equal(t, 0, ds[0].Attempts, "an untried delivery spends no attempt")
 	// Poll by hand: assert.Eventually runs its condition on goroutines of
 	// its own, which would be counted.
 	deadline := time.Now().Add(5 * time.Second)

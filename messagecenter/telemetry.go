@@ -107,12 +107,22 @@ func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (int, error) {
 // the Push a push row becomes; the outcome is counted in
 // push.center.rows.
 func (s *Scanner) handleTraced(ctx context.Context, m *registry.CenterMessage) Result {
-	mode := s.tel.mode(m.NotifyMode)
-	ctx, span := s.tel.tracer.Start(ctx, "messagecenter.row", trace.WithAttributes(AttrRowID.Int64(m.ID),
-		AttrNotifyMode.String(mode), push.AttrAttempt.Int(m.Attempts)))
-	defer span.End()
+	ctx, span := s.tel.startRow(ctx, m)
 	r := s.handle(ctx, m)
-	s.tel.rows.Add(ctx, 1, metric.WithAttributes(AttrNotifyMode.String(mode), push.AttrOutcome.String(string(r.Outcome))))
+	s.tel.endRow(ctx, span, m, r)
+	return r
+}
+
+// startRow starts the "messagecenter.row" span of m.
+func (t *telemetry) startRow(ctx context.Context, m *registry.CenterMessage) (context.Context, trace.Span) {
+	return t.tracer.Start(ctx, "messagecenter.row", trace.WithAttributes(AttrRowID.Int64(m.ID),
+		AttrNotifyMode.String(t.mode(m.NotifyMode)), push.AttrAttempt.Int(m.Attempts)))
+}
+
+// endRow counts m's outcome r in push.center.rows and ends its span.
+func (t *telemetry) endRow(ctx context.Context, span trace.Span, m *registry.CenterMessage, r Result) {
+	defer span.End()
+	t.rows.Add(ctx, 1, metric.WithAttributes(AttrNotifyMode.String(t.mode(m.NotifyMode)), push.AttrOutcome.String(string(r.Outcome))))
 	span.SetAttributes(push.AttrOutcome.String(string(r.Outcome)))
 	if r.PushMessageID != 0 {
 		span.SetAttributes(push.AttrMessageID.Int64(r.PushMessageID))
@@ -122,5 +132,4 @@ func (s *Scanner) handleTraced(ctx context.Context, m *registry.CenterMessage) R
 		// the row or a notifier said.
 		span.SetStatus(codes.Error, string(r.Outcome))
 	}
-	return r
 }

@@ -192,3 +192,16 @@ type BacklogCounter interface {
 	// is an ErrInvalid naming "now".
 	Backlog(ctx context.Context, now time.Time) (deliveries, center int64, err error)
 }
+
+// DedupeKeyFinder is implemented by stores that look up many dedupe keys
+// in one query, for push.Service.PushMany. It is optional: without it
+// PushMany looks each key up with GetPushMessageByDedupeKey.
+type DedupeKeyFinder interface {
+	// FindDedupeKeys returns the keys of keys that name a push message, as
+	// GetPushMessageByDedupeKey compares them (without trailing spaces),
+	// each with the message's id. Keys that are empty, or name nothing,
+	// are absent from the map. A key another spelling matched (a
+	// case-insensitive collation) may be absent too: the answer is a hint,
+	// and CreatePushMessage's ErrConflict remains the rule.
+	FindDedupeKeys(ctx context.Context, keys []string) (map[string]int64, error)
+}

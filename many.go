@@ -1,0 +1,250 @@
+package push
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tuisong/push/registry"
+)
+
+// PushRequest is one message of PushMany.
+type PushRequest struct {
+	// Ctx is the context the message's Push would have run under: its
+	// trace span is the parent of the message's "push.Push" span. Only
+	// the span is taken from it; PushMany's ctx decides when to stop.
+	// Nil means PushMany's ctx.
+	Ctx     context.Context
+	Message Message
+}
+
+// PushOutcome is what PushMany did with one message: what Push would have
+// returned for it.
+type PushOutcome struct {
+	Result *Result
+	Err    error
+}
+
+// PushManyOptions tunes PushMany.
+type PushManyOptions struct {
+	// MaxCalls bounds the vendor calls of all the messages in flight at
+	// once. Default: SendConcurrency for each message, for up to 16 of
+	// them.
+	MaxCalls int
+}
+
+// manyCallsPerMessage: by default PushMany makes at once SendConcurrency
+// vendor calls for each of up to this many messages.
+const manyCallsPerMessage = 16
+
+// PushMany pushes each message of reqs as Push would, and returns their
+// outcomes in the order of reqs; each message succeeds or fails alone. It
+// does the work of many small pushes together: it looks their dedupe keys
+// up in one query (when the Store implements registry.DedupeKeyFinder),
+// lists the targets of all their users at once, and records them and
+// finishes their deliveries through the Store's concurrent writers, whose
+// transactions many pushes share. A message to more than 500 users is
+// pushed on its own, as by Push, alongside the others.
+//
+// The vendor calls of all the messages share one bound, opts.MaxCalls. As with
+// Push, the calls run on their own clocks: when ctx ends, the calls in
+// flight finish and are recorded, and the deliveries not yet sent are
+// released for the Scanner.
+func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushManyOptions) []PushOutcome {
+	out := make([]PushOutcome, len(reqs))
+	if len(reqs) == 0 {
+		return out
+	}
+	type item struct {
+		i    int
+		ctx  context.Context
+		span trace.Span
+		p    *preparedPush
+	}
+	var small []*item
+	var wg, large sync.WaitGroup
+	defer large.Wait()
+	calls := s.conc * min(len(reqs), manyCallsPerMessage)
+	if opts != nil && opts.MaxCalls > 0 {
+		calls = opts.MaxCalls
+	}
+	sem := make(chan struct{}, calls)
+	finish := func(it *item, r *Result, err error) {
+		out[it.i] = PushOutcome{Result: r, Err: err}
+		endPush(it.span, r, err)
+	}
+	for i, req := range reqs {
+		pctx := ctx
+		if req.Ctx != nil {
+			pctx = trace.ContextWithSpan(ctx, trace.SpanFromContext(req.Ctx))
+		}
+		pctx, span := s.tel.startPush(pctx, "push.Push", pushAttrs(len(req.Message.UserNums))...)
+		it := &item{i: i, ctx: pctx, span: span}
+		if len(req.Message.UserNums) > targetChunk {
+			// A large audience: pushed on its own, as by Push.
+			large.Add(1)
+			go func() {
+				defer large.Done()
+				r, err := s.pushUsers(it.ctx, req.Message)
+				finish(it, r, err)
+			}()
+			continue
+		}
+		p, err := s.preparePush(req.Message)
+		if err != nil {
+			finish(it, nil, err)
+			continue
+		}
+		it.p = p
+		small = append(small, it)
+	}
+
+	// The dedupe keys: a push recorded already is returned, not sent.
+	var keys []string
+	for _, it := range small {
+		if k := it.p.m.DedupeKey; k != "" {
+			keys = append(keys, k)
+		}
+	}
+	found, err := s.findDedupeKeys(ctx, keys)
+	if err != nil {
+		for _, it := range small {
+			finish(it, nil, err)
+		}
+		return out
+	}
+	var fresh []*item
+	for _, it := range small {
+		if k := it.p.m.DedupeKey; k != "" && found[k] {
+			r, ok, err := s.existing(it.ctx, k)
+			if ok || err != nil {
+				finish(it, r, err)
+				continue
+			}
+		}
+		fresh = append(fresh, it)
+	}
+
+	// The targets of all their users, listed at once.
+	var users []string
+	seen := map[string]bool{}
+	for _, it := range fresh {
+		for _, u := range it.p.users {
+			if !seen[u] {
+				seen[u] = true
+				users = append(users, u)
+			}
+		}
+	}
+	byUser := map[string][]registry.Target{}
+	if err := s.eachTarget(ctx, users, func(t registry.Target) { byUser[t.UserNum] = append(byUser[t.UserNum], t) }); err != nil {
+		for _, it := range fresh {
+			finish(it, nil, err)
+		}
+		return out
+	}
+
+	// Each message built, then all of them recorded at once: their
+	// creates share the Store's transactions.
+	type built struct {
+		*item
+		msg *registry.PushMessage
+		ds  []*registry.Delivery
+		r   *Result
+	}
+	var recs []*built
+	for _, it := range fresh {
+		// In UserDeviceID order, as Push lists them.
+		var ts []registry.Target
+		for _, u := range it.p.users {
+			ts = append(ts, byUser[u]...)
+		}
+		slices.SortFunc(ts, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
+		tokens := newTokenSet()
+		for _, t := range ts {
+			tokens.add(s, t)
+		}
+		msg, ds, err := s.build(it.ctx, it.p, tokens)
+		if err != nil {
+			finish(it, nil, err)
+			continue
+		}
+		b := &built{item: it, msg: msg, ds: ds}
+		recs = append(recs, b)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if b.r, err = s.create(it.ctx, msg, ds, tokens.devices(), tokens.skipped); err != nil {
+				finish(it, nil, err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	// Then their deliveries sent, in the order of reqs, sharing the bound
+	// of vendor calls.
+	var ctxs []context.Context
+	var ds []*registry.Delivery
+	msgs := map[int64]*registry.PushMessage{}
+	var sending []*built
+	for _, b := range recs {
+		switch {
+		case b.r == nil: // not recorded: finished above
+			continue
+		case b.r.Duplicate:
+			finish(b.item, b.r, nil)
+			continue
+		}
+		sending = append(sending, b)
+		msgs[b.msg.ID] = b.msg
+		for _, d := range b.ds {
+			ctxs = append(ctxs, b.ctx)
+			ds = append(ds, d)
+		}
+	}
+	outs := s.sendEach(ctxs, sem, func(id int64) *registry.PushMessage { return msgs[id] }, ds)
+	for _, b := range sending {
+		for _, o := range outs[:len(b.ds)] {
+			b.r.Deliveries = append(b.r.Deliveries, o...)
+		}
+		outs = outs[len(b.ds):]
+		finish(b.item, b.r, nil)
+	}
+	return out
+}
+
+// findDedupeKeys reports which of keys name a recorded push: in one query
+// when the Store implements registry.DedupeKeyFinder, else key by key.
+func (s *Service) findDedupeKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	if len(keys) == 0 {
+		return found, nil
+	}
+	if f, ok := s.store.(registry.DedupeKeyFinder); ok {
+		ids, err := f.FindDedupeKeys(ctx, keys)
+		if err != nil {
+			return nil, fmt.Errorf("push: look up dedupe keys: %w", err)
+		}
+		for k := range ids {
+			found[k] = true
+		}
+		return found, nil
+	}
+	for _, k := range keys {
+		_, err := s.store.GetPushMessageByDedupeKey(ctx, k)
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("push: look up dedupe key: %w", err)
+		default:
+			found[k] = true
+		}
+	}
+	return found, nil
+}

@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+
+	"github.com/tuisong/push/registry"
+)
+
+var _ registry.DedupeKeyFinder = (*Store)(nil)
+
+// dedupeKeysPerQuery bounds the keys of one FindDedupeKeys query.
+const dedupeKeysPerQuery = 500
+
+// FindDedupeKeys implements registry.DedupeKeyFinder: one query per 500
+// keys, on the dedupe_key index.
+func (s *Store) FindDedupeKeys(ctx context.Context, keys []string) (map[string]int64, error) {
+	const op = "FindDedupeKeys"
+	want := map[string][]string{} // stored form -> the keys given in that form
+	var stored []string
+	for _, k := range keys {
+		u := unpad(k)
+		if u == "" {
+			continue
+		}
+		if _, ok := want[u]; !ok {
+			stored = append(stored, u)
+		}
+		want[u] = append(want[u], k)
+	}
+	found := map[string]int64{}
+	for chunk := range slices.Chunk(stored, dedupeKeysPerQuery) {
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		rows, err := s.query(ctx, s.q, "SELECT id, dedupe_key FROM sys_push_messages WHERE dedupe_key IN ("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, wrap(op, step("select push messages", err))
+		}
+		for rows.Next() {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				_ = rows.Close()
+				return nil, wrap(op, step("select push messages", err))
+			}
+			for _, k := range want[unpad(key)] {
+				found[k] = id
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, wrap(op, step("select push messages", err))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, wrap(op, step("select push messages", err))
+		}
+	}
+	return found, nil
+}
