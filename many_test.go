@@ -1,0 +1,208 @@
+package push_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
+)
+
+// PushMany returns, in order, what Push would have returned for each
+// message: a bad message fails alone, nobody's devices is ErrNoDevices, a
+// recorded dedupe key is the recorded push (nothing sent), and the others
+// are recorded and sent, once each.
+func TestPushManyOutcomes(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok1")
+	f.register(t, "u2", "d2", "ios", "tok2")
+	f.register(t, "u3", "d3", "android", "tok3")
+	first, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u3"}, Title: "t", Content: "c", DedupeKey: "k3"})
+	require.NoError(t, err)
+	calls := f.mock.Calls()
+
+	outs := f.svc.PushMany(ctx, []push.PushRequest{
+		{Message: push.Message{UserNums: []string{"u1"}, Title: "one", Content: "c", DedupeKey: "k1"}},
+		{Message: push.Message{UserNums: []string{"u1"}, Title: "", Content: "c"}},                   // invalid
+		{Message: push.Message{UserNums: []string{"nobody"}, Title: "t", Content: "c"}},              // no devices
+		{Message: push.Message{UserNums: []string{"u3"}, Title: "t", Content: "c", DedupeKey: "k3"}}, // recorded
+		{Message: push.Message{UserNums: []string{"u1", "u2", "u1"}, Title: "both", Content: "c"}},
+	}, nil)
+	require.Len(t, outs, 5)
+
+	require.NoError(t, outs[0].Err)
+	assert.Equal(t, 1, outs[0].Result.Devices)
+	assert.Equal(t, 1, outs[0].Result.Accepted())
+	var fe *push.FieldError
+	require.ErrorAs(t, outs[1].Err, &fe)
+	assert.Equal(t, "title", fe.Field)
+	assert.Nil(t, outs[1].Result)
+	assert.ErrorIs(t, outs[2].Err, push.ErrNoDevices)
+	require.NoError(t, outs[3].Err)
+	assert.True(t, outs[3].Result.Duplicate)
+	assert.Equal(t, first.PushMessageID, outs[3].Result.PushMessageID)
+	require.NoError(t, outs[4].Err)
+	assert.Equal(t, 2, outs[4].Result.Devices, "u1 named twice counts once")
+	assert.Equal(t, 2, outs[4].Result.Accepted(), "one delivery per platform")
+
+	assert.Equal(t, calls+3, f.mock.Calls(), "one call for the first message, two for the last, none for the others")
+	ids := map[int64]bool{first.PushMessageID: true}
+	for _, i := range []int{0, 4} {
+		assert.False(t, ids[outs[i].Result.PushMessageID], "each push is its own record")
+		ids[outs[i].Result.PushMessageID] = true
+		for _, d := range outs[i].Result.Deliveries {
+			stored, err := f.store.ListDeliveries(ctx, outs[i].Result.PushMessageID)
+			require.NoError(t, err)
+			assert.True(t, containsDelivery(stored, d.DeliveryID), "an outcome names a delivery of its own push")
+		}
+	}
+	// What PushMany recorded reads as a Push's record does.
+	st, err := f.svc.PushStatus(ctx, outs[4].Result.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, "accepted", st.AndroidStatus)
+	assert.Equal(t, "accepted", st.IOSStatus)
+}
+
+func containsDelivery(ds []registry.Delivery, id int64) bool {
+	for _, d := range ds {
+		if d.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Two messages of one PushMany with the same dedupe key make one push.
+func TestPushManySameKeyTwice(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok1")
+	m := push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: "same"}
+	outs := f.svc.PushMany(t.Context(), []push.PushRequest{{Message: m}, {Message: m}}, nil)
+	require.NoError(t, outs[0].Err)
+	require.NoError(t, outs[1].Err)
+	assert.Equal(t, outs[0].Result.PushMessageID, outs[1].Result.PushMessageID)
+	assert.True(t, outs[0].Result.Duplicate != outs[1].Result.Duplicate, "one recorded, the other its duplicate")
+	assert.Equal(t, 1, f.mock.Calls())
+}
+
+// noFinder hides the Store's registry.DedupeKeyFinder: PushMany then looks
+// the keys up one by one, with the same outcomes.
+type noFinder struct{ registry.Store }
+
+func TestPushManyWithoutDedupeKeyFinder(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok1")
+	_, ok := registry.Store(noFinder{f.store}).(registry.DedupeKeyFinder)
+	require.False(t, ok)
+	svc, err := push.New(push.Config{Store: noFinder{f.store}, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	first, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: "k"})
+	require.NoError(t, err)
+	outs := svc.PushMany(t.Context(), []push.PushRequest{
+		{Message: push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: "k"}},
+		{Message: push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: "other"}},
+	}, nil)
+	require.NoError(t, outs[0].Err)
+	assert.True(t, outs[0].Result.Duplicate)
+	assert.Equal(t, first.PushMessageID, outs[0].Result.PushMessageID)
+	require.NoError(t, outs[1].Err)
+	assert.False(t, outs[1].Result.Duplicate)
+	assert.Equal(t, 2, f.mock.Calls())
+}
+
+// failingTargets fails every ListTargets call.
+type failingTargets struct{ registry.Store }
+
+func (failingTargets) ListTargets(context.Context, registry.TargetQuery) ([]registry.Target, error) {
+	return nil, errors.New("database is down")
+}
+
+// A store error while listing the targets fails every message still
+// waiting for them, and records nothing.
+func TestPushManyStoreError(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok1")
+	svc, err := push.New(push.Config{Store: failingTargets{f.store}, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	outs := svc.PushMany(t.Context(), []push.PushRequest{
+		{Message: push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"}},
+		{Message: push.Message{UserNums: []string{"u1"}, Title: "", Content: "c"}},
+	}, nil)
+	assert.ErrorContains(t, outs[0].Err, "database is down")
+	var fe *push.FieldError
+	assert.ErrorAs(t, outs[1].Err, &fe, "the bad message keeps its own error")
+	assert.Zero(t, f.mock.Calls())
+	_, err = f.store.GetPushMessage(t.Context(), 1)
+	assert.ErrorIs(t, err, registry.ErrNotFound, "nothing recorded")
+}
+
+// PushMany keeps to opts.MaxCalls vendor calls at once, across messages,
+// and sends the deliveries in the order of the messages; a message to more
+// than 500 users is pushed too.
+func TestPushManyBoundsItsCalls(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	var reqs []push.PushRequest
+	for i := range 12 {
+		u := fmt.Sprintf("u%d", i)
+		f.register(t, u, "d"+u, "android", "tok"+u)
+		reqs = append(reqs, push.PushRequest{Message: push.Message{UserNums: []string{u}, Title: fmt.Sprint(i), Content: "c"}})
+	}
+	var many []string
+	for i := range 501 {
+		u := fmt.Sprintf("big%d", i)
+		many = append(many, u)
+		f.register(t, u, "d"+u, "ios", "tok"+u)
+	}
+	reqs = append(reqs, push.PushRequest{Message: push.Message{UserNums: many, Title: "big", Content: "c"}})
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	var order []string
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		if r.Platform == provider.Android {
+			order = append(order, r.Notification.Title)
+		}
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond) // overlap the calls as much as PushMany allows
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return &provider.Receipt{ID: r.IdempotencyKey}, nil
+	})
+	outs := f.svc.PushMany(t.Context(), reqs, &push.PushManyOptions{MaxCalls: 1})
+	for i, o := range outs {
+		require.NoError(t, o.Err, "message %d", i)
+		assert.Positive(t, o.Result.Accepted(), "message %d", i)
+		assert.Zero(t, o.Result.Pending()+o.Result.Failed(), "message %d", i)
+	}
+	assert.Equal(t, 501, outs[12].Result.Devices)
+	assert.Equal(t, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}, order, "sent in the order of the messages")
+	// The large push sends on its own, with its own SendConcurrency; the
+	// small ones one at a time.
+	assert.LessOrEqual(t, peak, 1+4)
+}
+
+// A PushMany whose caller gave up before anything was recorded records
+// and sends nothing, and says why.
+func TestPushManyCancelledBeforeRecording(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok1")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	outs := f.svc.PushMany(ctx, []push.PushRequest{{Message: push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"}}}, nil)
+	require.Error(t, outs[0].Err)
+	assert.ErrorIs(t, outs[0].Err, context.Canceled)
+	assert.Zero(t, f.mock.Calls(), "nothing sent after the caller gave up")
+}
