@@ -8,10 +8,18 @@
 // (go-sql-driver/mysql, jackc/pgx/v5/stdlib, modernc.org/sqlite). Call
 // Migrate once at start-up, from any number of instances:
 //
-//	db, _ := sql.Open("mysql", dsn)
+//	db, _ := sql.Open("mysql", dsn) // with interpolateParams=true: one round trip a statement
+//	sqlstore.TunePool(db)
 //	store, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectMySQL})
 //	…
 //	err = store.Migrate(ctx)
+//
+// TunePool matters: database/sql keeps two idle connections by default,
+// and a Scanner or an API runs more statements at once than that, so
+// without it connections are opened and closed all the time (on
+// PostgreSQL a server process each, with every statement parsed again).
+// A SQLite Store keeps the statements it runs prepared; pgx caches
+// PostgreSQL's itself.
 //
 // The tables are the product brief's — sys_devices, sys_user_devices,
 // sys_push_messages, sys_message_center — with their names, columns and
