@@ -30,8 +30,11 @@ const (
 // so that this or another instance sends it in the next pass rather than
 // after the lease runs out, and never at the same time.
 func (s *Service) sendClaimed(ctx context.Context, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
-	return s.sendWith(ctx, make(chan struct{}, s.conc), msgOf, ds)
+	return s.sendWith(ctx, s.newSem(), msgOf, ds)
 }
+
+// newSem returns a semaphore of SendConcurrency vendor calls.
+func (s *Service) newSem() chan struct{} { return make(chan struct{}, s.conc) }
 
 // sendWith is sendClaimed with the semaphore of vendor calls given, so that
 // the parts of a split delivery share it with the rest of the push. A

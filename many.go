@@ -49,7 +49,8 @@ const manyCallsPerMessage = 16
 // lists the targets of all their users at once, and records them and
 // finishes their deliveries through the Store's concurrent writers, whose
 // transactions many pushes share. A message to more than 500 users is
-// pushed on its own, as by Push, alongside the others.
+// pushed on its own, as by Push, alongside the others (its vendor calls
+// within the same bound).
 //
 // The vendor calls of all the messages share one bound, opts.MaxCalls. As with
 // Push, the calls run on their own clocks: when ctx ends, the calls in
@@ -90,7 +91,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 			large.Add(1)
 			go func() {
 				defer large.Done()
-				r, err := s.pushUsers(it.ctx, req.Message)
+				r, err := s.pushUsers(it.ctx, sem, req.Message)
 				finish(it, r, err)
 			}()
 			continue

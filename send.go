@@ -138,13 +138,14 @@ func (r *Result) FirstError() error {
 // fail the call; see Result.
 func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	ctx, span := s.tel.startPush(ctx, "push.Push", pushAttrs(len(m.UserNums))...)
-	r, err := s.pushUsers(ctx, m)
+	r, err := s.pushUsers(ctx, s.newSem(), m)
 	endPush(span, r, err)
 	return r, err
 }
 
-// pushUsers is Push, under the span Push started.
-func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
+// pushUsers is Push, under the span Push started, its vendor calls
+// bounded by sem (see sendWith).
+func (s *Service) pushUsers(ctx context.Context, sem chan struct{}, m Message) (*Result, error) {
 	p, err := s.preparePush(m)
 	if err != nil {
 		return nil, err
@@ -160,7 +161,7 @@ func (s *Service) pushUsers(ctx context.Context, m Message) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.record(ctx, msg, ds, tokens.devices(), tokens.skipped)
+	return s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped)
 }
 
 // preparedPush is a Message checked and normalized, before its targets
@@ -362,7 +363,7 @@ func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	if err := s.check(msg, []*registry.Delivery{d}); err != nil {
 		return nil, err
 	}
-	return s.record(ctx, msg, []*registry.Delivery{d}, 0, 0)
+	return s.record(ctx, s.newSem(), msg, []*registry.Delivery{d}, 0, 0)
 }
 
 // check asks each provider that can check a request without sending it
@@ -497,13 +498,13 @@ func (s *Service) existing(ctx context.Context, key string) (*Result, bool, erro
 }
 
 // record commits the message and its deliveries (claimed by this call),
-// then sends them.
-func (s *Service) record(ctx context.Context, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
+// then sends them, their vendor calls bounded by sem.
+func (s *Service) record(ctx context.Context, sem chan struct{}, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
 	r, err := s.create(ctx, msg, ds, devices, skipped)
 	if err != nil || r.Duplicate {
 		return r, err
 	}
-	r.Deliveries = s.sendClaimed(ctx, func(int64) *registry.PushMessage { return msg }, ds)
+	r.Deliveries = s.sendWith(ctx, sem, func(int64) *registry.PushMessage { return msg }, ds)
 	return r, nil
 }
 
