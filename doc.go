@@ -49,6 +49,12 @@
 // [HandlerConfig].Identify maps a request to its caller's user_num; every
 // endpoint then acts for that user only.
 //
+// POST /api/v1.1/user/push_message takes an idempotency key (the
+// Idempotency-Key header or the idempotency_key parameter): a retry with
+// the same key and request answers the first push ("duplicate": true) and
+// sends nothing; the same key with another request is 409. See
+// [Handler.PushMessage] for the scope of a key and how it is stored.
+//
 // # Delivery semantics
 //
 // Push writes the push message and its deliveries before any vendor call

@@ -198,6 +198,43 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 // extra (a JSON object of strings), class ("marketing" or "service") and
 // overrides (a JSON object of per-provider options, such as
 // {"umeng":{"channel_properties":{"channel_activity":"…"}}}).
+//
+// A client that may send a push twice, such as a retry after a timeout or
+// a reset connection, sends an idempotency key: the Idempotency-Key header
+// (HeaderIdempotencyKey, as draft-ietf-httpapi-idempotency-key-header
+// names it; a plain value or the draft's quoted string) or, for clients
+// that cannot set headers, the idempotency_key parameter. Both may be
+// sent only when they hold the same key. A key is 1..MaxIdempotencyKey
+// (128) bytes of printable ASCII once surrounding spaces and tabs are
+// trimmed; any other key, or a header and a parameter that differ,
+// answers 400 "invalid_idempotency_key" and nothing is written or sent.
+//
+// A key is scoped to the caller Identify identified or, for a request it
+// does not identify (a backend), to the exact set of users the push goes
+// to (trimmed, without repeats, in any order): two callers never share a
+// key, and a backend's key never answers for another audience. The push
+// is recorded under the dedupe_key "http#" and the hex SHA-256 of the
+// scope and the key; neither the key nor a user_num is stored as it is.
+// Within one scope:
+//
+//   - The same key with the same title, content, extra, class and
+//     overrides answers 200 with the first push's push_message_id and
+//     devices, the current counts of its deliveries and "duplicate": true,
+//     and sends nothing. Concurrent requests with one key record one push
+//     and make one vendor call per delivery.
+//   - The same key with another title, content, extra, class or overrides
+//     answers 409 "idempotency_key_reused", and nothing is written or
+//     sent. (The draft suggests 422 for a reused key; 409 is kept for all
+//     key conflicts, as the state of the key, not the request's syntax,
+//     is at fault.)
+//   - For a backend, the same key with another set of users is another
+//     scope: it records a new push to those users, never the other one.
+//
+// Every check of the request, Authorize included, comes before the key is
+// looked up, so a replay answers only a request the caller may make. A
+// request refused, or answered 404 "no_active_device", recorded nothing:
+// its key stays free. A key stays bound to its push as long as the push's
+// row exists.
 func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.params(w, r, http.MethodPost)
 	if !ok {
@@ -250,21 +287,46 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	key, err := idempotencyKey(r, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	for _, u := range users {
 		if !h.allow(w, r, ActionPush, u) {
 			return
 		}
 	}
-	res, err := h.svc.Push(r.Context(), Message{UserNums: users, Title: p.str("title"), Content: p.str("content"), Extra: extra,
-		Class: class, Overrides: overrides})
+	m := Message{UserNums: users, Title: p.str("title"), Content: p.str("content"), Extra: extra,
+		Class: class, Overrides: overrides}
+	if key != "" {
+		m.DedupeKey = dedupeKeyOf(idempotencyScope(p, users), key)
+	}
+	res, err := h.svc.Push(r.Context(), m)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	if res.Duplicate {
+		same, err := h.samePush(r.Context(), res.PushMessageID, m)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if !same {
+			writeError(w, http.StatusConflict, "idempotency_key_reused",
+				"idempotency_key was used before for a different push (another title, content, extra, class or overrides); use a new key for a new push")
+			return
+		}
+	}
+	out := map[string]any{
 		"push_message_id": res.PushMessageID, "devices": res.Devices,
 		"accepted": res.Accepted(), "pending": res.Pending(), "failed": res.Failed(),
-	})
+	}
+	if res.Duplicate {
+		out["duplicate"] = true
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // QueryPushMessage serves GET /api/v1.1/query/push_message?push_message_id=.
