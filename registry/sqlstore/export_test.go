@@ -76,3 +76,22 @@ func (s *Store) Query(t interface{ Context() context.Context }, query string, ar
 	}
 	return rows.Close()
 }
+
+// FinishCenterBatch writes ms as FinishCenterMessage's queue writes one
+// batch of calls, and returns each call's error.
+func (s *Store) FinishCenterBatch(ms []*registry.CenterMessage) []error {
+	batch := make([]*groupReq[*registry.CenterMessage], len(ms))
+	for i, m := range ms {
+		batch[i] = &groupReq[*registry.CenterMessage]{v: m}
+	}
+	writeBatch(context.Background(), s, batch, s.finishCenters, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
+	errs := make([]error, len(ms))
+	for i, r := range batch {
+		errs[i] = r.err
+	}
+	return errs
+}
+
+// SetChunks returns the sizes of the statements a set write of n rows
+// takes.
+func (s *Store) SetChunks(n int) []int { return s.setChunks(n) }

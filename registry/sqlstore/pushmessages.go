@@ -164,7 +164,7 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 		// Concurrent creates (a Scanner's rows, an API's pushes) share a
 		// transaction: see groupQueue.
 		err = s.creates.do(ctx, c, func(ctx context.Context, batch []*groupReq[*createReq]) {
-			writeBatch(ctx, s, batch, s.createOne, func(error) bool { return false }, func(*createReq) {})
+			writeBatch(ctx, s, batch, nil, s.createOne, func(error) bool { return false }, func(*createReq) {})
 		})
 	}
 	if err != nil {
