@@ -95,3 +95,20 @@ func (s *Store) FinishCenterBatch(ms []*registry.CenterMessage) []error {
 // SetChunks returns the sizes of the statements a set write of n rows
 // takes.
 func (s *Store) SetChunks(n int) []int { return s.setChunks(n) }
+
+// FinishDeliveryBatch writes ds as FinishDelivery's queue writes one batch
+// of calls (ds as FinishDelivery passes them: checked, times cut), and
+// returns each call's error.
+func (s *Store) FinishDeliveryBatch(ds []*registry.Delivery) []error {
+	batch := make([]*groupReq[*registry.Delivery], len(ds))
+	for i, d := range ds {
+		out := s.normalizeDelivery(*d)
+		batch[i] = &groupReq[*registry.Delivery]{v: &out}
+	}
+	s.finishBatch(batch)
+	errs := make([]error, len(ds))
+	for i, r := range batch {
+		errs[i] = r.err
+	}
+	return errs
+}

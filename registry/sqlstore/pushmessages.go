@@ -479,16 +479,9 @@ type outcomeChange struct{ old, nw *registry.Delivery }
 // done, when it is missing or cannot be updated), and writes the summary
 // columns and the tally.
 func (s *Store) writeSummary(ctx context.Context, q DBTX, msgID int64, platform string, stored sql.NullString, changes []outcomeChange, now any) error {
-	var t registry.Tally
-	ok := stored.Valid && json.Unmarshal([]byte(stored.String), &t) == nil
-	for _, c := range changes {
-		ok = ok && t.Update(c.old, c.nw)
-	}
-	if !ok {
-		var err error
-		if t, err = s.tallyOf(ctx, q, msgID, platform); err != nil {
-			return err
-		}
+	t, err := s.nextTally(ctx, q, msgID, platform, stored, changes)
+	if err != nil {
+		return err
 	}
 	enc, err := encodeTally(t)
 	if err != nil {
@@ -497,6 +490,21 @@ func (s *Store) writeSummary(ctx context.Context, q DBTX, msgID int64, platform 
 	args := append(outcomeArgs(t.Summary("")), enc, now, msgID)
 	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+outcomeSet(platform)+", updated_at = ? WHERE id = ?", args...)
 	return step("update summary", err)
+}
+
+// nextTally is the stored tally of platform of message msgID with changes
+// applied, in order; it is rebuilt from the deliveries, whose writes are
+// done, when it is missing or cannot be updated.
+func (s *Store) nextTally(ctx context.Context, q DBTX, msgID int64, platform string, stored sql.NullString, changes []outcomeChange) (registry.Tally, error) {
+	var t registry.Tally
+	ok := stored.Valid && json.Unmarshal([]byte(stored.String), &t) == nil
+	for _, c := range changes {
+		ok = ok && t.Update(c.old, c.nw)
+	}
+	if ok {
+		return t, nil
+	}
+	return s.tallyOf(ctx, q, msgID, platform)
 }
 
 // tallyOf computes the tally of platform of message msgID from its

@@ -1,7 +1,10 @@
 package sqlstore_test
 
 import (
+	"database/sql"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,4 +211,341 @@ func TestFinishCenterBatchStatements(t *testing.T) {
 			assert.ErrorContains(t, err, "rows affected: ")
 		}
 	})
+}
+
+// claimedPush creates on s a push of 2 iOS and 2 Android deliveries, each
+// claimed with token "claim", and returns them.
+func claimedPush(t *testing.T, s *sqlstore.Store, name string) []*registry.Delivery {
+	t.Helper()
+	lease := at(time.Hour)
+	var ds []*registry.Delivery
+	for i := range 4 {
+		platform := registry.PlatformIOS
+		if i%2 == 1 {
+			platform = registry.PlatformAndroid
+		}
+		d := delivery(fmt.Sprint(name, "-", i), platform, base, fmt.Sprint(name, "-tok", i))
+		d.Seq, d.ClaimToken, d.LeaseUntil = i/2, "claim", &lease
+		ds = append(ds, d)
+	}
+	m := registry.PushMessage{Title: name, Content: "c", PushType: registry.PushTypeUsers}
+	require.NoError(t, s.CreatePushMessage(t.Context(), &m, ds))
+	return ds
+}
+
+// outcome is an outcome of delivery d of its own, by i.
+func outcome(d *registry.Delivery, i int) *registry.Delivery {
+	out := *d
+	out.Tokens = nil
+	sent := at(time.Duration(i) * time.Second)
+	switch i % 4 {
+	case 0:
+		out.State, out.Pollable, out.VendorState, out.ReceiptID, out.Ret, out.SentAt = registry.DeliveryAccepted, true, "queued",
+			fmt.Sprint("uf-", i), registry.RetSuccess, &sent
+		out.Response = fmt.Sprintf(`{"ret":"SUCCESS","n":%d}`, i)
+	case 1:
+		out.State, out.Ret, out.SentAt, out.Response = registry.DeliveryDone, registry.RetSuccess, &sent, fmt.Sprint("ok ", i)
+	case 2:
+		out.State, out.Ret, out.ErrorKind, out.ErrorCode = registry.DeliveryFailed, registry.RetFail, "invalid", fmt.Sprint("E", i)
+	default:
+		out.State, out.Attempts, out.NextAttemptAt, out.ErrorKind = registry.DeliveryPending, 2, at(time.Minute), "transient"
+	}
+	return &out
+}
+
+// storedPush reads back everything of the push of ds a finish writes: the
+// message, its raw tally columns and its deliveries.
+type storedPush struct {
+	msg        registry.PushMessage
+	ios, andro sql.NullString
+	deliveries []registry.Delivery
+}
+
+func readPush(t *testing.T, s *sqlstore.Store, db *sql.DB, d sqlstore.Dialect, msgID int64) storedPush {
+	t.Helper()
+	var p storedPush
+	var err error
+	p.msg, err = s.GetPushMessage(t.Context(), msgID)
+	require.NoError(t, err)
+	require.NoError(t, db.QueryRowContext(t.Context(), rebindTest(d, "SELECT ios_tally, android_tally FROM sys_push_messages WHERE id = ?"), msgID).
+		Scan(&p.ios, &p.andro))
+	p.deliveries, err = s.ListDeliveries(t.Context(), msgID)
+	require.NoError(t, err)
+	return p
+}
+
+// TestFinishDeliveryBatch: a batch of finishes writes the outcomes,
+// summaries and tallies the same finishes write one call at a time, on
+// fresh stores holding the same pushes. An unknown delivery and a lost
+// claim fail alone with ErrClaimLost, a delivery twice in the batch fails
+// the second time, and a row the batch cannot write (a delivery whose
+// stored platform is neither ios nor android) fails alone, the others
+// written.
+func TestFinishDeliveryBatch(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		batched, bdb := newStore(t, d)
+		alone, adb := newStore(t, d)
+		var bds, ads []*registry.Delivery
+		for m := range 3 {
+			bds = append(bds, claimedPush(t, batched, fmt.Sprint("m", m))...)
+			ads = append(ads, claimedPush(t, alone, fmt.Sprint("m", m))...)
+		}
+		// Message 1 has no tallies: they are rebuilt from its deliveries.
+		for _, db := range []*sql.DB{bdb, adb} {
+			_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_messages SET ios_tally = NULL, android_tally = NULL WHERE id = ?"),
+				bds[4].PushMessageID)
+			require.NoError(t, err)
+		}
+		compare := func(t *testing.T) {
+			t.Helper()
+			for m := range 3 {
+				id := bds[4*m].PushMessageID
+				require.Equal(t, id, ads[4*m].PushMessageID)
+				assert.Equal(t, readPush(t, alone, adb, d, id), readPush(t, batched, bdb, d, id), "message %d", id)
+			}
+		}
+		var outs []*registry.Delivery
+		for i := range bds {
+			outs = append(outs, outcome(bds[i], i))
+			require.NoError(t, alone.FinishDelivery(t.Context(), outcome(ads[i], i)))
+		}
+		unknown := outcome(bds[0], 0)
+		unknown.ID = 999999
+		errs := batched.FinishDeliveryBatch(append(outs, unknown))
+		for i := range outs {
+			require.NoError(t, errs[i], "delivery %d", i)
+		}
+		assert.ErrorIs(t, errs[len(outs)], registry.ErrClaimLost, "unknown delivery")
+		compare(t)
+
+		reclaim := func(t *testing.T, ids ...int64) {
+			for _, db := range []*sql.DB{bdb, adb} {
+				for _, id := range ids {
+					_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET claim_token = 'again' WHERE id = ?"), id)
+					require.NoError(t, err)
+				}
+			}
+		}
+		second := func(ds []*registry.Delivery, i int) *registry.Delivery {
+			out := outcome(ds[i], i+1)
+			out.ClaimToken = "again"
+			return out
+		}
+
+		t.Run("lost claim", func(t *testing.T) {
+			reclaim(t, bds[0].ID, bds[1].ID, bds[5].ID, bds[8].ID)
+			batch := []*registry.Delivery{second(bds, 0), second(bds, 1), second(bds, 5), second(bds, 8)}
+			batch[2].ClaimToken = "stale"
+			errs := batched.FinishDeliveryBatch(batch)
+			for i, err := range errs {
+				if i == 2 {
+					assert.ErrorIs(t, err, registry.ErrClaimLost)
+					continue
+				}
+				require.NoError(t, err, "delivery %d", i)
+			}
+			for _, i := range []int{0, 1, 8} {
+				require.NoError(t, alone.FinishDelivery(t.Context(), second(ads, i)))
+			}
+			compare(t)
+		})
+
+		t.Run("twice in a batch", func(t *testing.T) {
+			reclaim(t, bds[2].ID, bds[3].ID)
+			again := second(bds, 2)
+			again.ReceiptID = "second write"
+			errs := batched.FinishDeliveryBatch([]*registry.Delivery{second(bds, 2), second(bds, 3), again})
+			require.NoError(t, errs[0])
+			require.NoError(t, errs[1])
+			assert.ErrorIs(t, errs[2], registry.ErrClaimLost, "the first write released the claim")
+			for _, i := range []int{2, 3} {
+				require.NoError(t, alone.FinishDelivery(t.Context(), second(ads, i)))
+			}
+			compare(t)
+		})
+
+		t.Run("a bad row", func(t *testing.T) {
+			reclaim(t, bds[9].ID, bds[10].ID, bds[11].ID)
+			_, err := bdb.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), bds[10].ID)
+			require.NoError(t, err)
+			errs := batched.FinishDeliveryBatch([]*registry.Delivery{second(bds, 9), second(bds, 10), second(bds, 11)})
+			require.NoError(t, errs[0])
+			require.ErrorContains(t, errs[1], `has platform "web"`)
+			require.NoError(t, errs[2])
+			for _, i := range []int{9, 11} {
+				require.NoError(t, alone.FinishDelivery(t.Context(), second(ads, i)))
+			}
+			ds, err := batched.ListDeliveries(t.Context(), bds[10].PushMessageID)
+			require.NoError(t, err)
+			for _, got := range ds {
+				if got.ID == bds[10].ID {
+					assert.Equal(t, "again", got.ClaimToken, "the bad row is not written")
+				}
+			}
+			got, want := readPush(t, batched, bdb, d, bds[8].PushMessageID), readPush(t, alone, adb, d, bds[8].PushMessageID)
+			assert.Equal(t, want.msg, got.msg)
+			assert.Equal(t, want.ios, got.ios)
+			assert.Equal(t, want.andro, got.andro)
+		})
+	})
+}
+
+// TestFinishDeliveryBatchStatements: a batch of finishes reads its
+// deliveries in one statement, locks their messages in one, writes the
+// outcomes in one and the summaries in one per platform, naming no
+// tokens column. A failure anywhere rolls the batch back and writes each
+// finish alone; an outcomes' write that changes fewer rows than it should
+// rolls back and writes the batch finish by finish, which finds the lost
+// claim.
+func TestFinishDeliveryBatchStatements(t *testing.T) {
+	const (
+		selectSet  = "SELECT id, push_message_id, provider, platform, seq, state, vendor_state, receipt_id, CAST(sent_at AS CHAR) FROM sys_push_deliveries WHERE id IN (?, ?)"
+		lockSet    = "SELECT id, ios_tally, android_tally FROM sys_push_messages WHERE id IN (?, ?) ORDER BY id FOR UPDATE"
+		updateSet  = "UPDATE sys_push_deliveries SET state = CASE id WHEN ? THEN ? WHEN ? THEN ? ELSE state END, attempts = CASE id"
+		summaryAnd = "UPDATE sys_push_messages SET android_task_id = CASE id WHEN ? THEN ? ELSE android_task_id END"
+		summaryIOS = "UPDATE sys_push_messages SET ios_task_id = CASE id WHEN ? THEN ? ELSE ios_task_id END"
+	)
+	batch := func() []*registry.Delivery {
+		five := finishDelivery()
+		six := finishDelivery()
+		six.ID, six.PushMessageID, six.Platform, six.ClaimToken = 6, 3, registry.PlatformAndroid, "tok.6"
+		return []*registry.Delivery{five, six}
+	}
+	expectRead := func(m sqlmock.Sqlmock) {
+		m.ExpectQuery(sqlPrefix(selectSet)).WithArgs(5, 6).WillReturnRows(sqlmock.NewRows(append([]string{"id"}, oldDeliveryRow...)).
+			AddRow(5, 2, "umeng", "ios", 3, "pending", nil, nil, nil).
+			AddRow(6, 3, "umeng", "android", 0, "pending", nil, nil, nil))
+	}
+	expectLock := func(m sqlmock.Sqlmock) {
+		m.ExpectQuery(sqlPrefix(lockSet)).WithArgs(2, 3).WillReturnRows(sqlmock.NewRows([]string{"id", "ios_tally", "android_tally"}).
+			AddRow(2, `{"p":1}`, `{}`).AddRow(3, `{}`, `{"p":1}`))
+	}
+	// expectEachAloneFails expects each finish written alone, failing at
+	// its first statement.
+	expectEachAloneFails := func(m sqlmock.Sqlmock) {
+		for range 2 {
+			m.ExpectBegin()
+			m.ExpectQuery(sqlPrefix("SELECT push_message_id")).WillReturnError(errDriver)
+			m.ExpectRollback()
+		}
+	}
+	tests := []struct {
+		name   string
+		expect func(m sqlmock.Sqlmock)
+		want   []string // each call's error starts with this; "" none
+		lost   int      // the index of the call whose claim is lost, or -1
+	}{
+		{
+			name: "five statements",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectRead(m)
+				expectLock(m)
+				m.ExpectExec(sqlPrefix(updateSet)).WillReturnResult(sqlmock.NewResult(0, 2))
+				m.ExpectExec(sqlPrefix(summaryAnd)).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectExec(sqlPrefix(summaryIOS)).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectCommit()
+			},
+			want: []string{"", ""}, lost: -1,
+		},
+		{
+			name: "read fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix(selectSet)).WillReturnError(errDriver)
+				m.ExpectRollback()
+				expectEachAloneFails(m)
+			},
+			want: []string{"select delivery: ", "select delivery: "}, lost: -1,
+		},
+		{
+			name: "lock fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectRead(m)
+				m.ExpectQuery(sqlPrefix(lockSet)).WillReturnError(errDriver)
+				m.ExpectRollback()
+				expectEachAloneFails(m)
+			},
+			want: []string{"select delivery: ", "select delivery: "}, lost: -1,
+		},
+		{
+			name: "outcomes' write fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectRead(m)
+				expectLock(m)
+				m.ExpectExec(sqlPrefix(updateSet)).WillReturnResult(sqlmock.NewErrorResult(errDriver))
+				m.ExpectRollback()
+				expectEachAloneFails(m)
+			},
+			want: []string{"select delivery: ", "select delivery: "}, lost: -1,
+		},
+		{
+			name: "summaries' write fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectRead(m)
+				expectLock(m)
+				m.ExpectExec(sqlPrefix(updateSet)).WillReturnResult(sqlmock.NewResult(0, 2))
+				m.ExpectExec(sqlPrefix(summaryAnd)).WillReturnError(errDriver)
+				m.ExpectRollback()
+				expectEachAloneFails(m)
+			},
+			want: []string{"select delivery: ", "select delivery: "}, lost: -1,
+		},
+		{
+			name: "a claim lost: finish by finish",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				expectRead(m)
+				expectLock(m)
+				m.ExpectExec(sqlPrefix(updateSet)).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectRollback()
+				m.ExpectBegin()
+				expectReadOldDelivery(m)
+				m.ExpectQuery(sqlPrefix("SELECT push_message_id")).WillReturnRows(sqlmock.NewRows(oldDeliveryRow).
+					AddRow(3, "umeng", "android", 0, "pending", nil, nil, nil))
+				m.ExpectQuery(sqlPrefix("SELECT id, ios_tally FROM sys_push_messages WHERE id = ? FOR UPDATE")).WithArgs(2).
+					WillReturnRows(sqlmock.NewRows([]string{"id", "ios_tally"}).AddRow(2, `{"p":1}`))
+				m.ExpectQuery(sqlPrefix("SELECT id, android_tally FROM sys_push_messages WHERE id = ? FOR UPDATE")).WithArgs(3).
+					WillReturnRows(sqlmock.NewRows([]string{"id", "android_tally"}).AddRow(3, `{"p":1}`))
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries SET state = ?")).WithArgs(sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
+					sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
+					sqlmock.AnyArg(), sqlmock.AnyArg(), 5, "tok.5").WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries SET state = ?")).WillReturnResult(sqlmock.NewResult(0, 0))
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_task_id = ?")).WithArgs(sqlmock.AnyArg(), sqlmock.AnyArg(),
+					sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 2).
+					WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectCommit()
+			},
+			want: []string{"", "delivery 6: registry: conflict: claim no longer held"}, lost: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, m, statements := recordingStore(t)
+			tt.expect(m)
+			errs := s.FinishDeliveryBatch(batch())
+			for i, err := range errs {
+				if tt.want[i] == "" {
+					require.NoError(t, err, "call %d", i)
+					continue
+				}
+				require.Error(t, err, "call %d", i)
+				assert.Regexp(t, "^"+regexp.QuoteMeta(tt.want[i]), err.Error(), "call %d", i)
+				if i == tt.lost {
+					assert.ErrorIs(t, err, registry.ErrClaimLost)
+				} else {
+					assert.ErrorIs(t, err, errDriver)
+				}
+			}
+			for _, st := range statements() {
+				assert.NotContains(t, strings.ToLower(st), "tokens", "a finish names no tokens column")
+			}
+			if tt.name == "five statements" {
+				assert.Len(t, statements(), 5)
+			}
+		})
+	}
 }
