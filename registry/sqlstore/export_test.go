@@ -112,3 +112,24 @@ func (s *Store) FinishDeliveryBatch(ds []*registry.Delivery) []error {
 	}
 	return errs
 }
+
+// CreateBatch writes the creates of ms and dss as CreatePushMessage's
+// queue writes one batch of calls, and returns each call's error; on
+// success it sets the ids as CreatePushMessage does.
+func (s *Store) CreateBatch(ms []*registry.PushMessage, dss [][]*registry.Delivery) []error {
+	batch := make([]*groupReq[*createReq], len(ms))
+	for i, m := range ms {
+		if err := registry.ValidatePushMessage(m, dss[i]); err != nil {
+			panic(err)
+		}
+		batch[i] = &groupReq[*createReq]{v: s.newCreateReq(m, dss[i])}
+	}
+	s.writeCreates(context.Background(), batch)
+	errs := make([]error, len(ms))
+	for i, r := range batch {
+		if errs[i] = r.err; r.err == nil {
+			r.v.apply(dss[i])
+		}
+	}
+	return errs
+}

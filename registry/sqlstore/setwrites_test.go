@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -546,6 +547,216 @@ func TestFinishDeliveryBatchStatements(t *testing.T) {
 			if tt.name == "five statements" {
 				assert.Len(t, statements(), 5)
 			}
+		})
+	}
+}
+
+// newPush is push i: n deliveries alternating between the platforms,
+// users with a duplicate and a padded one, and dedupe key key.
+func newPush(i, n int, key string) (*registry.PushMessage, []*registry.Delivery) {
+	m := &registry.PushMessage{Title: fmt.Sprint("t", i), Content: "c", PushType: registry.PushTypeUsers, DedupeKey: key,
+		UserNums: []string{fmt.Sprint("B", i), fmt.Sprint("A", i), fmt.Sprint("B", i), fmt.Sprint("C", i, "  ")}}
+	var ds []*registry.Delivery
+	for j := range n {
+		platform := registry.PlatformIOS
+		if j%2 == 1 {
+			platform = registry.PlatformAndroid
+		}
+		d := delivery(fmt.Sprintf("k%d-%d", i, j), platform, at(time.Duration(j)*time.Second), fmt.Sprintf("tok%d-%d", i, j))
+		d.Seq = j / 2
+		if j%3 == 0 {
+			sent := at(time.Duration(j) * time.Millisecond)
+			d.State, d.ReceiptID, d.SentAt, d.VendorState = registry.DeliveryAccepted, fmt.Sprint("r", j), &sent, "queued"
+		}
+		ds = append(ds, d)
+	}
+	return m, ds
+}
+
+// messageUsers returns the (message, user) rows of sys_push_message_users.
+func messageUsers(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), "SELECT push_message_id, user_num FROM sys_push_message_users ORDER BY push_message_id, user_num")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id int64
+		var u string
+		require.NoError(t, rows.Scan(&id, &u))
+		out = append(out, fmt.Sprint(id, "/", u))
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// TestCreatePushMessageBatch: a batch of creates stores what the same
+// creates store one call at a time, ids included (fresh stores), and
+// returns the same ids and times; a push of more deliveries than one
+// statement takes is stored whole. Later creates draw ids after the
+// batch's. A dedupe key stored already, or twice in one batch, and an
+// idempotency key stored already fail their own call alone with
+// ErrConflict, changing nothing of it; the others are stored.
+func TestCreatePushMessageBatch(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		batched, bdb := newStore(t, d)
+		alone, adb := newStore(t, d)
+		sizes := []int{2, 0, 1, 70, 3, 5}
+		var bms, ams []*registry.PushMessage
+		var bdss, adss [][]*registry.Delivery
+		for i, n := range sizes {
+			key := ""
+			if i%2 == 0 {
+				key = fmt.Sprint("dedupe-", i)
+			}
+			m, ds := newPush(i, n, key)
+			bms, bdss = append(bms, m), append(bdss, ds)
+			m, ds = newPush(i, n, key)
+			require.NoError(t, alone.CreatePushMessage(t.Context(), m, ds))
+			ams, adss = append(ams, m), append(adss, ds)
+		}
+		for i, err := range batched.CreateBatch(bms, bdss) {
+			require.NoError(t, err, "push %d", i)
+		}
+		for i := range bms {
+			assert.Equal(t, ams[i], bms[i], "push %d as CreatePushMessage returns it", i)
+			assert.Equal(t, adss[i], bdss[i], "push %d's deliveries as CreatePushMessage returns them", i)
+			assert.Equal(t, readPush(t, alone, adb, d, ams[i].ID), readPush(t, batched, bdb, d, bms[i].ID), "push %d as stored", i)
+		}
+		assert.Equal(t, messageUsers(t, adb), messageUsers(t, bdb))
+		assert.Len(t, messageUsers(t, bdb), 3*len(sizes))
+
+		later, lds := newPush(99, 1, "")
+		require.NoError(t, batched.CreatePushMessage(t.Context(), later, lds))
+		assert.Greater(t, later.ID, bms[len(bms)-1].ID, "ids after the batch's")
+		assert.Greater(t, lds[0].ID, bdss[3][69].ID, "ids after the batch's")
+
+		t.Run("conflicts", func(t *testing.T) {
+			msgsBefore, deliveriesBefore := count(t, bdb, "sys_push_messages"), count(t, bdb, "sys_push_deliveries")
+			var ms []*registry.PushMessage
+			var dss [][]*registry.Delivery
+			for i, key := range []string{"new-1", "dedupe-0", "new-2", "new-2", "", "new-3"} {
+				m, ds := newPush(100+i, 2, key)
+				ms, dss = append(ms, m), append(dss, ds)
+			}
+			dss[4][1].IdempotencyKey = "k0-0" // push 0's, stored
+			errs := batched.CreateBatch(ms, dss)
+			for i, err := range errs {
+				if i == 1 || i == 3 || i == 4 {
+					require.ErrorIs(t, err, registry.ErrConflict, "push %d", i)
+					assert.Zero(t, ms[i].ID, "push %d", i)
+					assert.Zero(t, dss[i][0].ID, "push %d", i)
+					continue
+				}
+				require.NoError(t, err, "push %d", i)
+				got, err := batched.ListDeliveries(t.Context(), ms[i].ID)
+				require.NoError(t, err)
+				require.Len(t, got, 2)
+				assert.Equal(t, []int64{dss[i][0].ID, dss[i][1].ID}, []int64{got[0].ID, got[1].ID})
+			}
+			assert.ErrorContains(t, errs[1], `dedupe key "dedupe-0" exists`)
+			assert.ErrorContains(t, errs[3], `dedupe key "new-2" exists`)
+			assert.ErrorContains(t, errs[4], `idempotency key "k0-0" exists`)
+			assert.Equal(t, msgsBefore+3, count(t, bdb, "sys_push_messages"))
+			assert.Equal(t, deliveriesBefore+6, count(t, bdb, "sys_push_deliveries"))
+		})
+	})
+}
+
+// TestCreateBatchStatements: on MySQL (no INSERT … RETURNING) a batch of
+// creates inserts each message and delivery alone, then the message users
+// of the whole batch in one INSERT and the tallies in one UPDATE. Any
+// failure (a duplicate dedupe key included) rolls the batch back and
+// writes each create alone, where a duplicate fails its own call only.
+func TestCreateBatchStatements(t *testing.T) {
+	pushes := func() ([]*registry.PushMessage, [][]*registry.Delivery) {
+		return []*registry.PushMessage{{Title: "a", UserNums: []string{"U1", "U2"}}, {Title: "b", DedupeKey: "k", UserNums: []string{"U3"}}},
+			[][]*registry.Delivery{{delivery("a1", "ios", base, "t1")}, {delivery("b1", "android", base, "t2"), delivery("b2", "ios", base, "t3")}}
+	}
+	dup := errors.New("Error 1062 (23000): Duplicate entry 'k' for key 'ux_sys_push_messages_dedupe_key'")
+	// expectAlone expects push a written alone as message 7, delivery 20.
+	expectAlone := func(m sqlmock.Sqlmock) {
+		m.ExpectBegin()
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(7, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(20, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_message_users (push_message_id, user_num) VALUES (?, ?), (?, ?)")).
+			WithArgs(7, "U1", 7, "U2").WillReturnResult(sqlmock.NewResult(0, 2))
+		m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_tally = ?, android_tally = ? WHERE id = ?")).WillReturnResult(sqlmock.NewResult(0, 1))
+		m.ExpectCommit()
+	}
+	t.Run("users and tallies once a batch", func(t *testing.T) {
+		s, m, statements := recordingStore(t)
+		m.ExpectBegin()
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(2, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(3, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(10, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(11, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(12, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_message_users (push_message_id, user_num) VALUES (?, ?), (?, ?), (?, ?)")).
+			WithArgs(2, "U1", 2, "U2", 3, "U3").WillReturnResult(sqlmock.NewResult(0, 3))
+		m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_tally = CASE id WHEN ? THEN ? WHEN ? THEN ? ELSE ios_tally END, "+
+			"android_tally = CASE id WHEN ? THEN ? WHEN ? THEN ? ELSE android_tally END WHERE id IN (?, ?)")).
+			WithArgs(2, sqlmock.AnyArg(), 3, sqlmock.AnyArg(), 2, sqlmock.AnyArg(), 3, sqlmock.AnyArg(), 2, 3).
+			WillReturnResult(sqlmock.NewResult(0, 2))
+		m.ExpectCommit()
+		ms, dss := pushes()
+		for _, err := range s.CreateBatch(ms, dss) {
+			require.NoError(t, err)
+		}
+		assert.Len(t, statements(), 7)
+		assert.Equal(t, []int64{2, 3}, []int64{ms[0].ID, ms[1].ID})
+		assert.Equal(t, []int64{10, 11, 12}, []int64{dss[0][0].ID, dss[1][0].ID, dss[1][1].ID})
+		assert.Equal(t, int64(3), dss[1][1].PushMessageID)
+	})
+	t.Run("a duplicate dedupe key fails its own call", func(t *testing.T) {
+		s, m, _ := recordingStore(t)
+		m.ExpectBegin()
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(2, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnError(dup)
+		m.ExpectRollback()
+		expectAlone(m)
+		m.ExpectBegin()
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnError(dup)
+		m.ExpectRollback()
+		ms, dss := pushes()
+		errs := s.CreateBatch(ms, dss)
+		require.NoError(t, errs[0])
+		assert.Equal(t, int64(7), ms[0].ID, "the ids of the transaction that committed")
+		assert.Equal(t, int64(20), dss[0][0].ID)
+		require.ErrorIs(t, errs[1], registry.ErrConflict)
+		assert.Zero(t, ms[1].ID)
+		assert.Zero(t, dss[1][0].ID)
+	})
+	for _, step := range []string{"delivery", "users", "tallies"} {
+		t.Run(step+" fails", func(t *testing.T) {
+			s, m, _ := recordingStore(t)
+			m.ExpectBegin()
+			m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(2, 1))
+			m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(3, 1))
+			fail := m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries"))
+			if step != "delivery" {
+				fail.WillReturnResult(sqlmock.NewResult(10, 1))
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(11, 1))
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(12, 1))
+				fail = m.ExpectExec(sqlPrefix("INSERT INTO sys_push_message_users"))
+				if step == "tallies" {
+					fail.WillReturnResult(sqlmock.NewResult(0, 3))
+					fail = m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_tally = CASE"))
+				}
+			}
+			fail.WillReturnError(errDriver)
+			m.ExpectRollback()
+			expectAlone(m)
+			m.ExpectBegin()
+			m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnError(errDriver)
+			m.ExpectRollback()
+			ms, dss := pushes()
+			errs := s.CreateBatch(ms, dss)
+			require.NoError(t, errs[0])
+			assert.Equal(t, int64(7), ms[0].ID)
+			require.ErrorIs(t, errs[1], errDriver)
+			assert.ErrorContains(t, errs[1], "insert push message: ")
+			assert.Zero(t, ms[1].ID)
 		})
 	}
 }
