@@ -79,10 +79,12 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 //
 // Concurrent finishes on one Store are written together, up to 64 a
 // transaction on the batch's own 30-second clock (a Scanner finishes
-// Concurrency rows at once); a caller whose ctx ends first gets ctx's
-// error, and its outcome is still written, later, under its claim. A batch whose
-// transaction fails is written again one row per transaction, so that one
-// bad row fails alone. Inside WithTx each finish is written at once, in
+// Concurrency rows at once), in one UPDATE for the whole batch (see
+// finishCenters); a caller whose ctx ends first gets ctx's error, and its
+// outcome is still written, later, under its claim. A batch in which a
+// claim was lost is written again row by row, which tells which one; a
+// batch whose transaction fails is written again one row per
+// transaction, so that one bad row fails alone. Inside WithTx each finish is written at once, in
 // the host's transaction.
 func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
 	const op = "FinishCenterMessage"

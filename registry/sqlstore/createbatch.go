@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"slices"
-	"strings"
 )
 
 // createSet writes the creates cs on q with statements for the whole
@@ -166,10 +165,16 @@ func (s *Store) insertDeliveries(ctx context.Context, q DBTX, cs []*createReq, r
 	return nil
 }
 
-// insertBatchUsers is insertMessageUsers of each of cs, listChunk rows a
-// statement.
+// insertBatchUsers is insertMessageUsers of each of cs, in multi-row
+// INSERTs: listChunk rows each on the servers, setChunks on SQLite, so
+// that the statement texts stay few there (the batch's number of users
+// varies without bound; see setChunks).
 func (s *Store) insertBatchUsers(ctx context.Context, q DBTX, cs []*createReq) error {
-	var args []any
+	type userRow struct {
+		msgID int64
+		user  string
+	}
+	var rows []userRow
 	for _, c := range cs {
 		users := make([]string, 0, len(c.m.UserNums))
 		for _, u := range c.m.UserNums {
@@ -177,12 +182,20 @@ func (s *Store) insertBatchUsers(ctx context.Context, q DBTX, cs []*createReq) e
 		}
 		slices.Sort(users)
 		for _, u := range slices.Compact(users) {
-			args = append(args, c.msgID, u)
+			rows = append(rows, userRow{c.msgID, u})
 		}
 	}
-	for chunk := range slices.Chunk(args, 2*listChunk) {
-		if _, err := s.exec(ctx, q, "INSERT INTO sys_push_message_users (push_message_id, user_num) VALUES "+
-			strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)/2), ", "), chunk...); err != nil {
+	chunks := slices.Collect(slices.Chunk(rows, listChunk))
+	if s.dialect == DialectSQLite {
+		chunks = chunked(s, rows)
+	}
+	for _, chunk := range chunks {
+		args := make([]any, 0, 2*len(chunk))
+		for _, r := range chunk {
+			args = append(args, r.msgID, r.user)
+		}
+		if _, err := s.exec(ctx, q, "INSERT INTO sys_push_message_users (push_message_id, user_num) VALUES "+rowsValues(len(chunk), 2),
+			args...); err != nil {
 			return step("insert push message users", err)
 		}
 	}

@@ -14,7 +14,8 @@ import (
 
 // Concurrent FinishDelivery calls on one Store are written together: the
 // first caller writes every outcome queued while it works, in one
-// transaction per batch, with one summary write per message and platform.
+// transaction per batch, with statements for the whole batch (see
+// finishSet): one summary write per platform.
 // A push's sends finish at once, and each finish would otherwise lock and
 // rewrite the same sys_push_messages row — on SQLite, a row that holds
 // every token of the push, rewritten whole — one after the other: at

@@ -145,6 +145,13 @@ func (s *Store) scanDeliveries(rows *sql.Rows) ([]registry.Delivery, error) {
 // delivery's State must be pending, accepted, done or failed, its tokens
 // must not hold commas or white space (the column keeps them
 // comma-joined), and its other text must fit its column.
+//
+// Concurrent creates on one Store share a transaction, up to 64 a batch,
+// written with statements for the whole batch (see createSet); a batch
+// whose transaction fails (a duplicate key among others) is written again
+// one create per transaction, so that a conflict fails its own call only.
+// Inside WithTx each create is written at once, in the host's
+// transaction.
 func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
 	const op = "CreatePushMessage"
 	if err := registry.ValidatePushMessage(m, ds); err != nil {
@@ -397,8 +404,8 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // Concurrent finishes on one Store are written together: a caller that
 // finds no write under way (on MySQL and PostgreSQL, fewer than four)
 // writes every outcome queued meanwhile, up to 64
-// a transaction, with one summary write per message and platform, on the
-// batch's own 30-second clock; the others wait for their result or their
+// a transaction, with statements for the whole batch (see finishSet), on
+// the batch's own 30-second clock; the others wait for their result or their
 // ctx, and an outcome whose caller gave up is still written. A batch whose
 // transaction fails is written again one outcome per transaction, so that
 // one bad row fails alone. Inside WithTx each finish is written at once,
