@@ -237,3 +237,136 @@ func BenchmarkFinishCenterMessage(b *testing.B) {
 		}
 	}
 }
+
+// batchCalls is how many calls BenchmarkGroupWrites makes at once per op:
+// a whole batch of a group-commit queue.
+const batchCalls = 64
+
+// runConcurrently runs call(i) for i in [0, n) from n goroutines at once.
+func runConcurrently(b *testing.B, n int, call func(i int) error) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := call(i); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkGroupWrites measures 64 concurrent calls per op of
+// FinishCenterMessage ("center"), FinishDelivery ("finish": 8 messages of
+// 4 iOS and 4 Android deliveries each) and CreatePushMessage ("create":
+// one iOS and one Android delivery each, half of them with a dedupe key),
+// the calls a Scanner makes at once, which the Store writes in shared
+// transactions (issue #9). What each op needs (rows enqueued and claimed,
+// deliveries claimed again) is set up outside the timer.
+func BenchmarkGroupWrites(b *testing.B) {
+	for _, d := range dbtest.Dialects() {
+		b.Run(string(d)+"/center", func(b *testing.B) {
+			s := dbtest.NewStore(b, d)
+			ctx := context.Background()
+			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+			for b.Loop() {
+				b.StopTimer()
+				for i := range batchCalls {
+					m := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: fmt.Sprint("u", i)}
+					if err := s.EnqueueCenterMessage(ctx, &m); err != nil {
+						b.Fatal(err)
+					}
+				}
+				rows, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: batchCalls, Lease: time.Hour})
+				if err != nil || len(rows) != batchCalls {
+					b.Fatalf("claimed %d: %v", len(rows), err)
+				}
+				b.StartTimer()
+				runConcurrently(b, len(rows), func(i int) error {
+					m := &rows[i]
+					m.SendState, m.SendResult, m.Attempts = registry.SendStateSent, fmt.Sprint("push_message#", m.ID), m.Attempts+1
+					return s.FinishCenterMessage(ctx, m)
+				})
+			}
+		})
+		b.Run(string(d)+"/finish", func(b *testing.B) {
+			db, _ := dbtest.Open(b, d)
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := s.Migrate(ctx); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+			lease := now.Add(time.Hour)
+			var ds []*registry.Delivery
+			for m := range batchCalls / 8 {
+				var msgDs []*registry.Delivery
+				for i := range 8 {
+					platform := registry.PlatformIOS
+					if i%2 == 1 {
+						platform = registry.PlatformAndroid
+					}
+					msgDs = append(msgDs, &registry.Delivery{Provider: "umeng", Platform: platform, Seq: i / 2,
+						Audience: registry.AudienceTokens, Tokens: []string{fmt.Sprintf("tok-%d-%d", m, i)},
+						IdempotencyKey: fmt.Sprintf("bench-%d-%d", m, i), State: registry.DeliveryPending, NextAttemptAt: now,
+						ClaimToken: "claim", LeaseUntil: &lease})
+				}
+				msg := registry.PushMessage{Title: "bench", Content: "c", PushType: registry.PushTypeUsers}
+				if err := s.CreatePushMessage(ctx, &msg, msgDs); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, msgDs...)
+			}
+			reclaim, err := db.Prepare("UPDATE sys_push_deliveries SET claim_token = 'claim'")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer reclaim.Close()
+			n := 0
+			for b.Loop() {
+				n++
+				runConcurrently(b, len(ds), func(i int) error {
+					out := *ds[i]
+					out.Tokens = nil
+					out.State, out.Pollable, out.VendorState = registry.DeliveryAccepted, true, "queued"
+					out.ReceiptID, out.Ret, out.Response = fmt.Sprint("uf-", i), registry.RetSuccess, `{"ret":"SUCCESS"}`
+					sent := now.Add(time.Duration(n) * time.Millisecond)
+					out.SentAt, out.NextAttemptAt, out.Attempts = &sent, now.Add(time.Minute), n
+					return s.FinishDelivery(ctx, &out)
+				})
+				b.StopTimer()
+				if _, err := reclaim.Exec(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+		b.Run(string(d)+"/create", func(b *testing.B) {
+			s := dbtest.NewStore(b, d)
+			ctx := context.Background()
+			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+			n := 0
+			for b.Loop() {
+				n++
+				runConcurrently(b, batchCalls, func(i int) error {
+					m := registry.PushMessage{Title: "bench", Content: "c", PushType: registry.PushTypeUsers,
+						UserNums: []string{fmt.Sprint("A", i), fmt.Sprint("B", i)}}
+					if i%2 == 0 {
+						m.DedupeKey = fmt.Sprintf("dedupe-%d-%d", n, i)
+					}
+					ds := []*registry.Delivery{
+						{Provider: "umeng", Platform: registry.PlatformIOS, Audience: registry.AudienceTokens,
+							Tokens: []string{fmt.Sprintf("ios-%d-%d", n, i)}, IdempotencyKey: fmt.Sprintf("ios-%d-%d", n, i),
+							State: registry.DeliveryPending, NextAttemptAt: now},
+						{Provider: "umeng", Platform: registry.PlatformAndroid, Audience: registry.AudienceTokens,
+							Tokens: []string{fmt.Sprintf("and-%d-%d", n, i)}, IdempotencyKey: fmt.Sprintf("and-%d-%d", n, i),
+							State: registry.DeliveryPending, NextAttemptAt: now},
+					}
+					return s.CreatePushMessage(ctx, &m, ds)
+				})
+			}
+		})
+	}
+}

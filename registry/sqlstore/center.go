@@ -79,10 +79,12 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 //
 // Concurrent finishes on one Store are written together, up to 64 a
 // transaction on the batch's own 30-second clock (a Scanner finishes
-// Concurrency rows at once); a caller whose ctx ends first gets ctx's
-// error, and its outcome is still written, later, under its claim. A batch whose
-// transaction fails is written again one row per transaction, so that one
-// bad row fails alone. Inside WithTx each finish is written at once, in
+// Concurrency rows at once), in one UPDATE for the whole batch (see
+// finishCenters); a caller whose ctx ends first gets ctx's error, and its
+// outcome is still written, later, under its claim. A batch in which a
+// claim was lost is written again row by row, which tells which one; a
+// batch whose transaction fails is written again one row per
+// transaction, so that one bad row fails alone. Inside WithTx each finish is written at once, in
 // the host's transaction.
 func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
 	const op = "FinishCenterMessage"
@@ -97,7 +99,7 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 		err = s.finishCenter(ctx, s.q, m)
 	} else {
 		err = s.centerFinishes.do(ctx, m, func(ctx context.Context, batch []*groupReq[*registry.CenterMessage]) {
-			writeBatch(ctx, s, batch, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
+			writeBatch(ctx, s, batch, s.finishCenters, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
 		})
 	}
 	if err != nil {
@@ -123,6 +125,40 @@ func (s *Store) finishCenter(ctx context.Context, q DBTX, m *registry.CenterMess
 	}
 	if n == 0 {
 		return claimLost("center message", m.ID)
+	}
+	return nil
+}
+
+// finishCenters writes the outcomes of ms on q under their claims, with one
+// UPDATE per chunk of rows (setChunks), or returns errSetShort when some
+// claim no longer holds (or a row comes twice): then the caller rolls the
+// transaction back and writes each row with finishCenter.
+func (s *Store) finishCenters(ctx context.Context, q DBTX, ms []*registry.CenterMessage) error {
+	now := s.timeArg(s.stamp())
+	for _, chunk := range chunked(s, ms) {
+		ids := make([]any, len(chunk))
+		cols := []setColumn{{name: "send_state"}, {name: "send_result"}, {name: "remark"}, {name: "attempts"}, {name: "next_attempt_at"}}
+		for i := range cols {
+			cols[i].values = make([]any, len(chunk))
+		}
+		where := make([]any, 0, 2*len(chunk))
+		for i, m := range chunk {
+			ids[i] = m.ID
+			cols[0].values[i], cols[1].values[i], cols[2].values[i] = m.SendState, nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark)
+			cols[3].values[i], cols[4].values[i] = m.Attempts, s.nullTimeArg(m.NextAttemptAt)
+			where = append(where, m.ID, m.ClaimToken)
+		}
+		query, args := caseUpdate("sys_message_center", ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?",
+			[]any{now}, claimedWhere(len(chunk)), where)
+		res, err := s.exec(ctx, q, query, args...)
+		if err != nil {
+			return step("update center messages", err)
+		}
+		if n, err := affected(res); err != nil {
+			return err
+		} else if n != int64(len(chunk)) {
+			return errSetShort
+		}
 	}
 	return nil
 }

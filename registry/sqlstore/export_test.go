@@ -76,3 +76,60 @@ func (s *Store) Query(t interface{ Context() context.Context }, query string, ar
 	}
 	return rows.Close()
 }
+
+// FinishCenterBatch writes ms as FinishCenterMessage's queue writes one
+// batch of calls, and returns each call's error.
+func (s *Store) FinishCenterBatch(ms []*registry.CenterMessage) []error {
+	batch := make([]*groupReq[*registry.CenterMessage], len(ms))
+	for i, m := range ms {
+		batch[i] = &groupReq[*registry.CenterMessage]{v: m}
+	}
+	writeBatch(context.Background(), s, batch, s.finishCenters, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
+	errs := make([]error, len(ms))
+	for i, r := range batch {
+		errs[i] = r.err
+	}
+	return errs
+}
+
+// SetChunks returns the sizes of the statements a set write of n rows
+// takes.
+func (s *Store) SetChunks(n int) []int { return s.setChunks(n) }
+
+// FinishDeliveryBatch writes ds as FinishDelivery's queue writes one batch
+// of calls (ds as FinishDelivery passes them: checked, times cut), and
+// returns each call's error.
+func (s *Store) FinishDeliveryBatch(ds []*registry.Delivery) []error {
+	batch := make([]*groupReq[*registry.Delivery], len(ds))
+	for i, d := range ds {
+		out := s.normalizeDelivery(*d)
+		batch[i] = &groupReq[*registry.Delivery]{v: &out}
+	}
+	s.finishBatch(batch)
+	errs := make([]error, len(ds))
+	for i, r := range batch {
+		errs[i] = r.err
+	}
+	return errs
+}
+
+// CreateBatch writes the creates of ms and dss as CreatePushMessage's
+// queue writes one batch of calls, and returns each call's error; on
+// success it sets the ids as CreatePushMessage does.
+func (s *Store) CreateBatch(ms []*registry.PushMessage, dss [][]*registry.Delivery) []error {
+	batch := make([]*groupReq[*createReq], len(ms))
+	for i, m := range ms {
+		if err := registry.ValidatePushMessage(m, dss[i]); err != nil {
+			panic(err)
+		}
+		batch[i] = &groupReq[*createReq]{v: s.newCreateReq(m, dss[i])}
+	}
+	s.writeCreates(context.Background(), batch)
+	errs := make([]error, len(ms))
+	for i, r := range batch {
+		if errs[i] = r.err; r.err == nil {
+			r.v.apply(dss[i])
+		}
+	}
+	return errs
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -13,7 +14,8 @@ import (
 
 // Concurrent FinishDelivery calls on one Store are written together: the
 // first caller writes every outcome queued while it works, in one
-// transaction per batch, with one summary write per message and platform.
+// transaction per batch, with statements for the whole batch (see
+// finishSet): one summary write per platform.
 // A push's sends finish at once, and each finish would otherwise lock and
 // rewrite the same sys_push_messages row — on SQLite, a row that holds
 // every token of the push, rewritten whole — one after the other: at
@@ -50,10 +52,22 @@ func (s *Store) finishBatch(batch []*groupReq[*registry.Delivery]) {
 	ctx, cancel := context.WithTimeout(context.Background(), finishBatchTimeout)
 	defer cancel()
 	errs := make([]error, len(batch))
+	write := s.finishAll
+	if len(batch) > 1 {
+		write = s.finishSet
+	}
 	err := s.inTx(ctx, func(q DBTX) error {
 		clear(errs)
-		return s.finishAll(ctx, q, batch, errs)
+		return write(ctx, q, batch, errs)
 	})
+	if errors.Is(err, errSetShort) {
+		// A claim was lost: written again delivery by delivery, which
+		// tells which one.
+		err = s.inTx(ctx, func(q DBTX) error {
+			clear(errs)
+			return s.finishAll(ctx, q, batch, errs)
+		})
+	}
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			s.finishBatch([]*groupReq[*registry.Delivery]{r})
@@ -130,4 +144,238 @@ func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*groupReq[*regist
 		}
 	}
 	return nil
+}
+
+// finishGroup is a message and platform whose summary a batch of finishes
+// changes.
+type finishGroup struct {
+	msgID    int64
+	platform string
+}
+
+// finishSet writes the outcomes of batch on q as finishAll does, with
+// statements for the whole batch: one read of the deliveries, one lock of
+// their messages (in id order), one guarded write of the outcomes and one
+// summary write per platform (per chunk of setChunks rows each). An unknown
+// delivery is that call's ErrClaimLost. When the outcomes' write changes
+// fewer rows than it should (a claim lost), or a delivery comes twice, it
+// returns errSetShort: the caller rolls back and writes the batch with
+// finishAll.
+func (s *Store) finishSet(ctx context.Context, q DBTX, batch []*groupReq[*registry.Delivery], errs []error) error {
+	ids := make([]int64, len(batch))
+	for i, r := range batch {
+		ids[i] = r.v.ID
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(ids)))) != len(ids) {
+		return errSetShort
+	}
+	olds, err := s.readFinishingSet(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	var live []int // the indexes of batch whose delivery exists
+	var msgIDs []int64
+	for i, r := range batch {
+		old, ok := olds[r.v.ID]
+		if !ok {
+			errs[i] = claimLost("delivery", r.v.ID)
+			continue
+		}
+		live = append(live, i)
+		msgIDs = append(msgIDs, old.PushMessageID)
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	tallies, err := s.lockTallies(ctx, q, msgIDs)
+	if err != nil {
+		return err
+	}
+	now := s.timeArg(s.stamp())
+	for _, chunk := range chunked(s, live) {
+		ds := make([]*registry.Delivery, len(chunk))
+		for j, i := range chunk {
+			ds[j] = batch[i].v
+		}
+		if err := s.writeOutcomes(ctx, q, ds, now); err != nil {
+			return err
+		}
+	}
+	var groups []finishGroup
+	changes := map[finishGroup][]outcomeChange{}
+	for _, i := range live {
+		d := batch[i].v
+		old := olds[d.ID]
+		nw := *old
+		nw.State, nw.VendorState, nw.ReceiptID, nw.SentAt, nw.Response = d.State, d.VendorState, d.ReceiptID, d.SentAt, d.Response
+		g := finishGroup{old.PushMessageID, old.Platform}
+		if _, ok := changes[g]; !ok {
+			groups = append(groups, g)
+		}
+		changes[g] = append(changes[g], outcomeChange{old, &nw})
+	}
+	slices.SortFunc(groups, func(a, b finishGroup) int {
+		return cmp.Or(cmp.Compare(a.platform, b.platform), cmp.Compare(a.msgID, b.msgID))
+	})
+	for _, platform := range []string{registry.PlatformAndroid, registry.PlatformIOS} {
+		var of []finishGroup
+		for _, g := range groups {
+			if g.platform == platform {
+				of = append(of, g)
+			}
+		}
+		for _, chunk := range chunked(s, of) {
+			if err := s.writeSummaries(ctx, q, platform, chunk, tallies, changes, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readFinishingSet is readFinishing of the deliveries ids, which differ
+// from each other: an unknown one is missing from the map.
+func (s *Store) readFinishingSet(ctx context.Context, q DBTX, ids []int64) (map[int64]*registry.Delivery, error) {
+	olds := make(map[int64]*registry.Delivery, len(ids))
+	for _, chunk := range chunked(s, ids) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.query(ctx, q, "SELECT "+s.selectList("id, push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at")+
+			" FROM sys_push_deliveries WHERE id IN ("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, step("select deliveries", err)
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				old := &registry.Delivery{}
+				var state string
+				var unread readProblems // an unreadable sent_at reads as the zero time
+				if err := rows.Scan(&old.ID, &old.PushMessageID, &old.Provider, &old.Platform, &old.Seq, &state, zeroIfNull(&old.VendorState),
+					zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread)); err != nil {
+					return err
+				}
+				old.State = registry.DeliveryState(state)
+				olds[old.ID] = old
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, step("select deliveries", err)
+		}
+	}
+	for _, id := range ids {
+		if old, ok := olds[id]; ok && old.Platform != registry.PlatformIOS && old.Platform != registry.PlatformAndroid {
+			return nil, fmt.Errorf("delivery %d has platform %q", id, old.Platform)
+		}
+	}
+	return olds, nil
+}
+
+// lockTallies locks the push messages msgIDs in id order (on SQLite the
+// transaction holds the database's write lock already) and reads their
+// tallies of each platform. A message missing is an error.
+func (s *Store) lockTallies(ctx context.Context, q DBTX, msgIDs []int64) (map[finishGroup]sql.NullString, error) {
+	msgIDs = slices.Compact(slices.Sorted(slices.Values(msgIDs)))
+	tallies := make(map[finishGroup]sql.NullString, 2*len(msgIDs))
+	for _, chunk := range chunked(s, msgIDs) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.query(ctx, q, "SELECT id, ios_tally, android_tally FROM sys_push_messages WHERE id IN ("+placeholders(len(chunk))+
+			") ORDER BY id"+s.dialect.forUpdate(), args...)
+		if err != nil {
+			return nil, step("lock push messages", err)
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				var ios, android sql.NullString
+				if err := rows.Scan(&id, &ios, &android); err != nil {
+					return err
+				}
+				tallies[finishGroup{id, registry.PlatformIOS}] = ios
+				tallies[finishGroup{id, registry.PlatformAndroid}] = android
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, step("lock push messages", err)
+		}
+	}
+	for _, id := range msgIDs {
+		if _, ok := tallies[finishGroup{id, registry.PlatformIOS}]; !ok {
+			return nil, step("lock push messages", fmt.Errorf("push message %d: %w", id, sql.ErrNoRows))
+		}
+	}
+	return tallies, nil
+}
+
+// writeOutcomes is writeOutcome of each of ds, in one UPDATE: errSetShort
+// when it changes fewer rows than ds holds (a claim lost).
+func (s *Store) writeOutcomes(ctx context.Context, q DBTX, ds []*registry.Delivery, now any) error {
+	names := []string{"state", "attempts", "next_attempt_at", "receipt_id", "pollable", "vendor_state", "ret", "response",
+		"error_kind", "error_code", "sent_at"}
+	cols := make([]setColumn, len(names))
+	for i, name := range names {
+		cols[i] = setColumn{name: name, values: make([]any, len(ds))}
+	}
+	ids := make([]any, len(ds))
+	where := make([]any, 0, 2*len(ds))
+	for j, d := range ds {
+		ids[j] = d.ID
+		for i, v := range []any{string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), nullIfEmpty(d.ReceiptID), boolInt(d.Pollable),
+			nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response), nullIfEmpty(d.ErrorKind),
+			nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt)} {
+			cols[i].values[j] = v
+		}
+		where = append(where, d.ID, d.ClaimToken)
+	}
+	query, args := caseUpdate("sys_push_deliveries", ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?", []any{now},
+		claimedWhere(len(ds)), where)
+	res, err := s.exec(ctx, q, query, args...)
+	if err != nil {
+		return step("update deliveries", err)
+	}
+	if n, err := affected(res); err != nil {
+		return err
+	} else if n != int64(len(ds)) {
+		return errSetShort
+	}
+	return nil
+}
+
+// writeSummaries is writeSummary of each of groups, all of platform, in
+// one UPDATE.
+func (s *Store) writeSummaries(ctx context.Context, q DBTX, platform string, groups []finishGroup,
+	tallies map[finishGroup]sql.NullString, changes map[finishGroup][]outcomeChange, now any) error {
+	names := []string{platform + "_task_id", platform + "_ret", platform + "_status", platform + "_response", platform + "_timestamp",
+		"is_send_" + platform, platform + "_tally"}
+	cols := make([]setColumn, len(names))
+	for i, name := range names {
+		cols[i] = setColumn{name: name, values: make([]any, len(groups))}
+	}
+	ids := make([]any, len(groups))
+	for j, g := range groups {
+		t, err := s.nextTally(ctx, q, g.msgID, platform, tallies[g], changes[g])
+		if err != nil {
+			return err
+		}
+		enc, err := encodeTally(t)
+		if err != nil {
+			return err
+		}
+		ids[j] = g.msgID
+		for i, v := range append(outcomeArgs(t.Summary("")), enc) {
+			cols[i].values[j] = v
+		}
+	}
+	query, args := caseUpdate("sys_push_messages", ids, cols, "updated_at = ?", []any{now},
+		"id IN ("+placeholders(len(groups))+")", ids)
+	_, err := s.exec(ctx, q, query, args...)
+	return step("update summaries", err)
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -135,15 +136,46 @@ func (g *groupQueue[T]) writeAll(write func(ctx context.Context, batch []*groupR
 	}
 }
 
-// writeBatch writes batch in one transaction of s: one(ctx, q, v) writes
-// one call and returns its own error, which fails that call alone when it
-// is marked so by isOwn (a lost claim: nothing of that call was written),
-// and the whole transaction otherwise. When the transaction fails as a
-// whole, each call is written again in a transaction of its own, so that
-// one bad row fails alone. done(v) runs for each call whose transaction
-// committed without an error of its own, after the commit.
+// writeBatch writes batch in one transaction of s.
+//
+// When set is given and the batch holds more than one call, set(ctx, q,
+// vs) first writes every call of the batch with statements for the whole
+// batch: when it succeeds, every call did. When it returns errSetShort
+// (a guarded write changed fewer rows than the batch holds: a lost claim)
+// the transaction is rolled back and the batch written call by call, as
+// below, which tells which calls lost their claims. Any other error fails
+// the transaction as a whole: each call is written again alone.
+//
+// Call by call, one(ctx, q, v) writes one call and returns its own
+// error, which fails that call alone when it is marked so by isOwn (a
+// lost claim: nothing of that call was written), and the whole
+// transaction otherwise. When the transaction fails as a whole, each call
+// is written again in a transaction of its own, so that one bad row fails
+// alone. done(v) runs for each call whose transaction committed without
+// an error of its own, after the commit.
 func writeBatch[T any](ctx context.Context, s *Store, batch []*groupReq[T],
+	set func(ctx context.Context, q DBTX, vs []T) error,
 	one func(ctx context.Context, q DBTX, v T) error, isOwn func(error) bool, done func(T)) {
+	if set != nil && len(batch) > 1 {
+		vs := make([]T, len(batch))
+		for i, r := range batch {
+			vs[i] = r.v
+		}
+		err := s.inTx(ctx, func(q DBTX) error { return set(ctx, q, vs) })
+		switch {
+		case err == nil:
+			for _, r := range batch {
+				r.err = nil
+				done(r.v)
+			}
+			return
+		case !errors.Is(err, errSetShort):
+			for _, r := range batch {
+				writeBatch(ctx, s, []*groupReq[T]{r}, nil, one, isOwn, done)
+			}
+			return
+		}
+	}
 	errs := make([]error, len(batch))
 	err := s.inTx(ctx, func(q DBTX) error {
 		clear(errs)
@@ -161,7 +193,7 @@ func writeBatch[T any](ctx context.Context, s *Store, batch []*groupReq[T],
 	})
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
-			writeBatch(ctx, s, []*groupReq[T]{r}, one, isOwn, done)
+			writeBatch(ctx, s, []*groupReq[T]{r}, nil, one, isOwn, done)
 		}
 		return
 	}

@@ -145,17 +145,19 @@ func (s *Store) scanDeliveries(rows *sql.Rows) ([]registry.Delivery, error) {
 // delivery's State must be pending, accepted, done or failed, its tokens
 // must not hold commas or white space (the column keeps them
 // comma-joined), and its other text must fit its column.
+//
+// Concurrent creates on one Store share a transaction, up to 64 a batch,
+// written with statements for the whole batch (see createSet); a batch
+// whose transaction fails (a duplicate key among others) is written again
+// one create per transaction, so that a conflict fails its own call only.
+// Inside WithTx each create is written at once, in the host's
+// transaction.
 func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
 	const op = "CreatePushMessage"
 	if err := registry.ValidatePushMessage(m, ds); err != nil {
 		return wrap(op, err)
 	}
-	c := &createReq{m: m, dedupeKey: unpad(m.DedupeKey), stored: make([]registry.Delivery, len(ds)), now: s.stamp()}
-	for i, d := range ds {
-		c.stored[i] = s.normalizeDelivery(*d)
-	}
-	c.ios = registry.Summarize(registry.PlatformIOS, c.stored)
-	c.android = registry.Summarize(registry.PlatformAndroid, c.stored)
+	c := s.newCreateReq(m, ds)
 	var err error
 	if s.begin == nil {
 		// Inside the host's transaction: written there, at once.
@@ -163,18 +165,39 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 	} else {
 		// Concurrent creates (a Scanner's rows, an API's pushes) share a
 		// transaction: see groupQueue.
-		err = s.creates.do(ctx, c, func(ctx context.Context, batch []*groupReq[*createReq]) {
-			writeBatch(ctx, s, batch, s.createOne, func(error) bool { return false }, func(*createReq) {})
-		})
+		err = s.creates.do(ctx, c, s.writeCreates)
 	}
 	if err != nil {
 		return wrap(op, err)
 	}
+	c.apply(ds)
+	return nil
+}
+
+// newCreateReq is the createReq of a CreatePushMessage call of m and ds,
+// checked.
+func (s *Store) newCreateReq(m *registry.PushMessage, ds []*registry.Delivery) *createReq {
+	c := &createReq{m: m, dedupeKey: unpad(m.DedupeKey), stored: make([]registry.Delivery, len(ds)), now: s.stamp()}
+	for i, d := range ds {
+		c.stored[i] = s.normalizeDelivery(*d)
+	}
+	c.ios = registry.Summarize(registry.PlatformIOS, c.stored)
+	c.android = registry.Summarize(registry.PlatformAndroid, c.stored)
+	return c
+}
+
+// apply sets what a committed create returns on c.m and ds.
+func (c *createReq) apply(ds []*registry.Delivery) {
+	m := c.m
 	m.ID, m.IOS, m.Android, m.CreatedAt, m.UpdatedAt = c.msgID, c.ios, c.android, c.now, c.now
 	for i, d := range ds {
 		d.ID, d.PushMessageID, d.CreatedAt, d.UpdatedAt = c.ids[i], c.msgID, c.now, c.now
 	}
-	return nil
+}
+
+// writeCreates writes a batch of creates: see writeBatch and createSet.
+func (s *Store) writeCreates(ctx context.Context, batch []*groupReq[*createReq]) {
+	writeBatch(ctx, s, batch, s.createSet, s.createOne, func(error) bool { return false }, func(*createReq) {})
 }
 
 // createReq is one CreatePushMessage call: what it writes, and the ids
@@ -193,18 +216,10 @@ type createReq struct {
 // ids. It may run more than once for one call (a retried or split batch):
 // each run sets them anew.
 func (s *Store) createOne(ctx context.Context, q DBTX, c *createReq) error {
-	m, now := c.m, c.now
 	c.ids = make([]int64, len(c.stored))
 	var err error
-	args := []any{m.Title, m.Content, m.Extra, m.PushType, nullIfEmpty(c.dedupeKey), s.nullTimeArg(m.ExpireAt)}
-	args = append(args, summaryArgs(c.ios)...)
-	args = append(args, summaryArgs(c.android)...)
-	args = append(args, s.timeArg(now), s.timeArg(now), nullIfEmpty(m.Class), nullIfEmpty(m.Overrides), nullIfEmpty(m.TraceParent))
-	c.msgID, err = s.insert(ctx, q, `INSERT INTO sys_push_messages (title, content, extra_params_string, push_type, dedupe_key, expire_at,
-			ios_device_tokens, ios_task_id, ios_ret, ios_status, ios_response, ios_timestamp, is_send_ios,
-			android_device_tokens, android_task_id, android_ret, android_status, android_response, android_timestamp, is_send_android,
-			created_at, updated_at, push_class, push_overrides, trace_parent)
-			VALUES (`+placeholders(len(args))+`)`, args...)
+	c.msgID, err = s.insert(ctx, q, "INSERT INTO sys_push_messages ("+messageInsertColumns+") VALUES ("+
+		placeholders(messageInsertCount)+")", s.messageArgs(c)...)
 	if s.dialect.classify(err) == classDuplicate {
 		return conflict(fmt.Sprintf("dedupe key %q exists", c.dedupeKey), err)
 	}
@@ -212,15 +227,44 @@ func (s *Store) createOne(ctx context.Context, q DBTX, c *createReq) error {
 		return step("insert push message", err)
 	}
 	for i := range c.stored {
-		if c.ids[i], err = s.insertDelivery(ctx, q, c.msgID, &c.stored[i], now); err != nil {
+		if c.ids[i], err = s.insertDelivery(ctx, q, c.msgID, &c.stored[i], c.now); err != nil {
 			return err
 		}
 	}
-	if err := s.insertMessageUsers(ctx, q, c.msgID, m.UserNums); err != nil {
+	if err := s.insertMessageUsers(ctx, q, c.msgID, c.m.UserNums); err != nil {
 		return err
 	}
-	// The tallies order deliveries by id too: computed once the ids are
-	// known.
+	tallies, err := c.tallies()
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET ios_tally = ?, android_tally = ? WHERE id = ?", append(tallies, c.msgID)...)
+	return step("write tallies", err)
+}
+
+// messageInsertColumns are the columns of a push message CreatePushMessage
+// writes before its tallies, messageInsertCount of them (see messageArgs).
+const (
+	messageInsertColumns = `title, content, extra_params_string, push_type, dedupe_key, expire_at,
+		ios_device_tokens, ios_task_id, ios_ret, ios_status, ios_response, ios_timestamp, is_send_ios,
+		android_device_tokens, android_task_id, android_ret, android_status, android_response, android_timestamp, is_send_android,
+		created_at, updated_at, push_class, push_overrides, trace_parent`
+	messageInsertCount = 25
+)
+
+// messageArgs are the values of c's message of messageInsertColumns.
+func (s *Store) messageArgs(c *createReq) []any {
+	m := c.m
+	args := make([]any, 0, messageInsertCount+3)
+	args = append(args, m.Title, m.Content, m.Extra, m.PushType, nullIfEmpty(c.dedupeKey), s.nullTimeArg(m.ExpireAt))
+	args = append(args, summaryArgs(c.ios)...)
+	args = append(args, summaryArgs(c.android)...)
+	return append(args, s.timeArg(c.now), s.timeArg(c.now), nullIfEmpty(m.Class), nullIfEmpty(m.Overrides), nullIfEmpty(m.TraceParent))
+}
+
+// tallies are the values of the ios_tally and android_tally columns of
+// c's message, once c's ids are known: the tallies order deliveries by id.
+func (c *createReq) tallies() ([]any, error) {
 	withIDs := slices.Clone(c.stored)
 	for i := range withIDs {
 		withIDs[i].ID = c.ids[i]
@@ -229,32 +273,42 @@ func (s *Store) createOne(ctx context.Context, q DBTX, c *createReq) error {
 	for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
 		enc, err := encodeTally(registry.NewTally(p, withIDs))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tallies = append(tallies, enc)
 	}
-	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET ios_tally = ?, android_tally = ? WHERE id = ?", append(tallies, c.msgID)...)
-	return step("write tallies", err)
+	return tallies, nil
 }
 
 // insertDelivery inserts d as a delivery of message msgID and returns its
 // id. d's idempotency key is stored without trailing spaces; a key that
 // exists already is an ErrConflict.
 func (s *Store) insertDelivery(ctx context.Context, q DBTX, msgID int64, d *registry.Delivery, now time.Time) (int64, error) {
-	key := unpad(d.IdempotencyKey)
-	id, err := s.insert(ctx, q, `INSERT INTO sys_push_deliveries (push_message_id, provider, platform, seq, audience, tokens,
-		idempotency_key, state, attempts, next_attempt_at, expire_at, receipt_id, pollable, vendor_state, ret, response,
-		error_kind, error_code, sent_at, claim_token, lease_until, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		msgID, d.Provider, d.Platform, d.Seq, d.Audience, strings.Join(d.Tokens, ","),
-		key, string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), s.nullTimeArg(d.ExpireAt),
-		nullIfEmpty(d.ReceiptID), boolInt(d.Pollable), nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response),
-		nullIfEmpty(d.ErrorKind), nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), nullIfEmpty(d.ClaimToken),
-		s.nullTimeArg(d.LeaseUntil), s.timeArg(now), s.timeArg(now))
+	id, err := s.insert(ctx, q, "INSERT INTO sys_push_deliveries ("+deliveryInsertColumns+") VALUES ("+placeholders(deliveryInsertCount)+")",
+		s.deliveryArgs(msgID, d, now)...)
 	if s.dialect.classify(err) == classDuplicate {
-		return 0, conflict(fmt.Sprintf("idempotency key %q exists", key), err)
+		return 0, conflict(fmt.Sprintf("idempotency key %q exists", unpad(d.IdempotencyKey)), err)
 	}
 	return id, step("insert delivery", err)
+}
+
+// deliveryInsertColumns are the columns of a delivery insertDelivery
+// writes, deliveryInsertCount of them (see deliveryArgs).
+const (
+	deliveryInsertColumns = `push_message_id, provider, platform, seq, audience, tokens,
+		idempotency_key, state, attempts, next_attempt_at, expire_at, receipt_id, pollable, vendor_state, ret, response,
+		error_kind, error_code, sent_at, claim_token, lease_until, created_at, updated_at`
+	deliveryInsertCount = 23
+)
+
+// deliveryArgs are the values of deliveryInsertColumns of d, a delivery of
+// message msgID created at now.
+func (s *Store) deliveryArgs(msgID int64, d *registry.Delivery, now time.Time) []any {
+	return []any{msgID, d.Provider, d.Platform, d.Seq, d.Audience, strings.Join(d.Tokens, ","),
+		unpad(d.IdempotencyKey), string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), s.nullTimeArg(d.ExpireAt),
+		nullIfEmpty(d.ReceiptID), boolInt(d.Pollable), nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response),
+		nullIfEmpty(d.ErrorKind), nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), nullIfEmpty(d.ClaimToken),
+		s.nullTimeArg(d.LeaseUntil), s.timeArg(now), s.timeArg(now)}
 }
 
 // normalizeDelivery cuts d's times to what the columns keep, so that the
@@ -350,8 +404,8 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // Concurrent finishes on one Store are written together: a caller that
 // finds no write under way (on MySQL and PostgreSQL, fewer than four)
 // writes every outcome queued meanwhile, up to 64
-// a transaction, with one summary write per message and platform, on the
-// batch's own 30-second clock; the others wait for their result or their
+// a transaction, with statements for the whole batch (see finishSet), on
+// the batch's own 30-second clock; the others wait for their result or their
 // ctx, and an outcome whose caller gave up is still written. A batch whose
 // transaction fails is written again one outcome per transaction, so that
 // one bad row fails alone. Inside WithTx each finish is written at once,
@@ -479,16 +533,9 @@ type outcomeChange struct{ old, nw *registry.Delivery }
 // done, when it is missing or cannot be updated), and writes the summary
 // columns and the tally.
 func (s *Store) writeSummary(ctx context.Context, q DBTX, msgID int64, platform string, stored sql.NullString, changes []outcomeChange, now any) error {
-	var t registry.Tally
-	ok := stored.Valid && json.Unmarshal([]byte(stored.String), &t) == nil
-	for _, c := range changes {
-		ok = ok && t.Update(c.old, c.nw)
-	}
-	if !ok {
-		var err error
-		if t, err = s.tallyOf(ctx, q, msgID, platform); err != nil {
-			return err
-		}
+	t, err := s.nextTally(ctx, q, msgID, platform, stored, changes)
+	if err != nil {
+		return err
 	}
 	enc, err := encodeTally(t)
 	if err != nil {
@@ -497,6 +544,21 @@ func (s *Store) writeSummary(ctx context.Context, q DBTX, msgID int64, platform 
 	args := append(outcomeArgs(t.Summary("")), enc, now, msgID)
 	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+outcomeSet(platform)+", updated_at = ? WHERE id = ?", args...)
 	return step("update summary", err)
+}
+
+// nextTally is the stored tally of platform of message msgID with changes
+// applied, in order; it is rebuilt from the deliveries, whose writes are
+// done, when it is missing or cannot be updated.
+func (s *Store) nextTally(ctx context.Context, q DBTX, msgID int64, platform string, stored sql.NullString, changes []outcomeChange) (registry.Tally, error) {
+	var t registry.Tally
+	ok := stored.Valid && json.Unmarshal([]byte(stored.String), &t) == nil
+	for _, c := range changes {
+		ok = ok && t.Update(c.old, c.nw)
+	}
+	if ok {
+		return t, nil
+	}
+	return s.tallyOf(ctx, q, msgID, platform)
 }
 
 // tallyOf computes the tally of platform of message msgID from its

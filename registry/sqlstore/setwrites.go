@@ -1,0 +1,133 @@
+package sqlstore
+
+import (
+	"errors"
+	"strings"
+)
+
+// Set-oriented writes of a group-commit batch (issue #9): the calls of one
+// batch of a groupQueue are written with a few statements for the whole
+// batch, not a few per call, since on PostgreSQL and MySQL each statement
+// is a round trip and on SQLite a run of the VDBE.
+//
+// A guarded set write (an UPDATE under claim tokens) changes every row of
+// its batch or reports errSetShort: some claim no longer held (or one row
+// came twice). The transaction is then rolled back and the batch written
+// again one call at a time, which tells exactly which claims were lost.
+
+// errSetShort is a guarded set write that changed fewer rows than its
+// batch holds.
+var errSetShort = errors.New("sqlstore: a set write changed fewer rows than its batch holds")
+
+// maxSetRows bounds the rows of one set statement.
+const maxSetRows = maxGroupBatch
+
+// setChunks returns the sizes of the statements that write n rows, in
+// order, their sum n: maxSetRows at a time, and on SQLite the rest as
+// powers of two, so that the statement texts a Store runs stay few and
+// its statement cache (see stmtCache) keeps them prepared. The servers
+// take the rest in one statement: there a round trip costs more than
+// parsing a statement.
+func (s *Store) setChunks(n int) []int {
+	var out []int
+	for n >= maxSetRows {
+		out = append(out, maxSetRows)
+		n -= maxSetRows
+	}
+	if n == 0 {
+		return out
+	}
+	if s.dialect != DialectSQLite {
+		return append(out, n)
+	}
+	for size := maxSetRows / 2; size > 0; size /= 2 {
+		if n >= size {
+			out = append(out, size)
+			n -= size
+		}
+	}
+	return out
+}
+
+// chunked splits vs by s.setChunks.
+func chunked[T any](s *Store, vs []T) [][]T {
+	var out [][]T
+	for _, n := range s.setChunks(len(vs)) {
+		out = append(out, vs[:n:n])
+		vs = vs[n:]
+	}
+	return out
+}
+
+// caseSet is the SET item "col = CASE key WHEN ? THEN ? … ELSE col END"
+// for n rows: its arguments are each row's key and value, in turn (see
+// caseArgs). The ELSE branch is never taken by a row the statement's
+// WHERE matches; it gives the expression the column's type on
+// PostgreSQL, whose bound parameters would otherwise be text. col and key
+// are column names of the Store's own SQL, never values.
+func caseSet(col, key string, n int) string {
+	var b strings.Builder
+	b.Grow(len(col)*2 + len(key) + 24 + n*16)
+	b.WriteString(col)
+	b.WriteString(" = CASE ")
+	b.WriteString(key)
+	b.WriteString(strings.Repeat(" WHEN ? THEN ?", n))
+	b.WriteString(" ELSE ")
+	b.WriteString(col)
+	b.WriteString(" END")
+	return b.String()
+}
+
+// caseArgs appends to args the arguments of a caseSet: each row's key and
+// its value of the column.
+func caseArgs(args []any, keys []any, values []any) []any {
+	for i := range keys {
+		args = append(args, keys[i], values[i])
+	}
+	return args
+}
+
+// claimedWhere is the WHERE condition of a guarded set write of n rows:
+// "(id = ? AND claim_token = ?) OR …", its arguments each row's id and
+// claim token.
+func claimedWhere(n int) string {
+	return strings.TrimSuffix(strings.Repeat("(id = ? AND claim_token = ?) OR ", n), " OR ")
+}
+
+// rowsValues is "(?, …, ?), …" for n rows of cols columns.
+func rowsValues(n, cols int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// setColumn is one column a caseUpdate sets: its value for each row.
+type setColumn struct {
+	name   string
+	values []any
+}
+
+// caseUpdate is an UPDATE of table setting each column of cols by id
+// (caseSet), then the SET items of extra, where where holds, and its
+// arguments.
+func caseUpdate(table string, ids []any, cols []setColumn, extra string, extraArgs []any, where string, whereArgs []any) (string, []any) {
+	var b strings.Builder
+	b.WriteString("UPDATE ")
+	b.WriteString(table)
+	b.WriteString(" SET ")
+	args := make([]any, 0, 2*len(ids)*len(cols)+len(extraArgs)+len(whereArgs))
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(caseSet(c.name, "id", len(ids)))
+		args = caseArgs(args, ids, c.values)
+	}
+	if extra != "" {
+		b.WriteString(", ")
+		b.WriteString(extra)
+	}
+	b.WriteString(" WHERE ")
+	b.WriteString(where)
+	args = append(args, extraArgs...)
+	return b.String(), append(args, whereArgs...)
+}
