@@ -563,7 +563,13 @@ func (s *Service) record(ctx context.Context, msg *registry.PushMessage, ds []*r
 	s.log.LogAttrs(ctx, slog.LevelInfo, "push recorded", slog.Int64("push_message_id", msg.ID),
 		slog.Int("deliveries", len(ds)), slog.Int("devices", devices))
 	r := &Result{PushMessageID: msg.ID, Devices: devices, Skipped: skipped}
-	r.Deliveries = s.sendClaimed(ctx, func(int64) *registry.PushMessage { return msg }, ds)
+	// The vendor calls need the message's content, not what only its
+	// record holds: the summary, every token of the push joined per
+	// platform, and the users. Without them, a large push does not keep
+	// them while it sends.
+	content := *msg
+	content.IOS, content.Android, content.UserNums = registry.PlatformSummary{}, registry.PlatformSummary{}, nil
+	r.Deliveries = s.sendClaimed(ctx, func(int64) *registry.PushMessage { return &content }, ds)
 	return r, nil
 }
 
