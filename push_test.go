@@ -977,9 +977,9 @@ func registerUsers(t *testing.T, f *fixture, n int) []string {
 }
 
 // TestPushMergesChunksInOrder: a push to more users than one ListTargets
-// query takes reads several chunks of them (at once, in the Service), yet
-// its deliveries hold each token once, at its first place in the users'
-// order, exactly as one reader going chunk by chunk would put them.
+// query takes reads several chunks of them, and its deliveries hold each
+// token once, at its first place in the users' order, even when the
+// repeat comes from another chunk.
 func TestPushMergesChunksInOrder(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	nums := registerUsers(t, f, 1700) // chunks of 500, 500, 500 and 200 users

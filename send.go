@@ -224,112 +224,44 @@ const targetChunk = 500
 // second query that finds nothing.)
 const targetPage = 4 * targetChunk
 
-// targetReaders bounds the ListTargets queries one push runs at once: a
-// large audience is read by two, each one chunk ahead of the tokens
-// already merged, so that the database works while the Service merges.
-const targetReaders = 2
-
-// chunkTargets is what reading one chunk of users found.
-type chunkTargets struct {
-	page []registry.Target
-	err  error
-}
-
 // targets collects the distinct usable tokens of the users' active
 // devices, by provider and platform, in the order ListTargets returns them
-// chunk by chunk, and counts the devices skipped because no configured
+// chunk after chunk, and counts the devices skipped because no configured
 // provider serves them or their token is unusable.
 func (s *Service) targets(ctx context.Context, users []string) (map[target][]string, int, error) {
 	tokens := map[target][]string{}
 	skipped := 0
-	merge := func(page []registry.Target) {
-		for _, t := range page {
-			name := t.PushPlatform
-			if name == "" {
-				name = s.def
+	for chunk := range slices.Chunk(users, targetChunk) {
+		for after := int64(0); ; {
+			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: targetPage})
+			if err != nil {
+				return nil, 0, fmt.Errorf("push: list targets: %w", err)
 			}
-			platform := strings.ToLower(strings.TrimSpace(t.Platform))
-			token := strings.TrimSpace(t.Token)
-			if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
-				skipped++ // a row no configured vendor takes: never fail the push for it
-				continue
+			for _, t := range page {
+				name := t.PushPlatform
+				if name == "" {
+					name = s.def
+				}
+				platform := strings.ToLower(strings.TrimSpace(t.Platform))
+				token := strings.TrimSpace(t.Token)
+				if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
+					skipped++ // a row no configured vendor takes: never fail the push for it
+					continue
+				}
+				g := target{name, platform}
+				tokens[g] = append(tokens[g], token)
 			}
-			g := target{name, platform}
-			tokens[g] = append(tokens[g], token)
+			if len(page) < targetPage {
+				break // the last page
+			}
+			after = page[len(page)-1].UserDeviceID
 		}
-	}
-	chunks := slices.Collect(slices.Chunk(users, targetChunk))
-	if len(chunks) == 1 {
-		page, err := s.readChunk(ctx, chunks[0])
-		if err != nil {
-			return nil, 0, err
-		}
-		merge(page)
-	} else if err := s.readChunks(ctx, chunks, merge); err != nil {
-		return nil, 0, err
 	}
 	var scratch []string
 	for g, toks := range tokens {
 		tokens[g], scratch = distinct(toks, scratch)
 	}
 	return tokens, skipped, nil
-}
-
-// readChunks reads the targets of the chunks, at most targetReaders at a
-// time, and hands each chunk's page to merge, in the chunks' order. A
-// chunk is read only once the one targetReaders before it is merged, so
-// that only a few pages are held at any time. It returns the first error.
-func (s *Service) readChunks(ctx context.Context, chunks [][]string, merge func([]registry.Target)) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the readers after an error
-	results := make([]chan chunkTargets, len(chunks))
-	for i := range results {
-		results[i] = make(chan chunkTargets, 1) // every sender finishes, received or not
-	}
-	slots := make(chan struct{}, targetReaders)
-	go func() {
-		for i, users := range chunks {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				results[i] <- chunkTargets{err: fmt.Errorf("push: list targets: %w", ctx.Err())}
-				return
-			}
-			go func() {
-				page, err := s.readChunk(ctx, users)
-				results[i] <- chunkTargets{page, err}
-			}()
-		}
-	}()
-	for i := range chunks {
-		r := <-results[i]
-		if r.err != nil {
-			return r.err
-		}
-		<-slots
-		merge(r.page)
-	}
-	return nil
-}
-
-// readChunk pages through the targets of one chunk of users.
-func (s *Service) readChunk(ctx context.Context, users []string) ([]registry.Target, error) {
-	var all []registry.Target
-	for after := int64(0); ; {
-		page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: users, AfterUserDeviceID: after, Limit: targetPage})
-		if err != nil {
-			return nil, fmt.Errorf("push: list targets: %w", err)
-		}
-		if all == nil {
-			all = page
-		} else {
-			all = append(all, page...)
-		}
-		if len(page) < targetPage {
-			return all, nil // the last page
-		}
-		after = page[len(page)-1].UserDeviceID
-	}
 }
 
 // distinct drops the repeats of tokens in toks, in place, keeping each
