@@ -170,6 +170,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 		for _, t := range ts {
 			tokens.add(s, t)
 		}
+		tokens.distinct()
 		msg, ds, err := s.build(it.ctx, it.p, tokens)
 		if err != nil {
 			finish(it, nil, err)
@@ -203,7 +204,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 			continue
 		}
 		sending = append(sending, b)
-		msgs[b.msg.ID] = b.msg
+		msgs[b.msg.ID] = sendable(b.msg)
 		for _, d := range b.ds {
 			ctxs = append(ctxs, b.ctx)
 			ds = append(ds, d)

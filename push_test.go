@@ -942,3 +942,90 @@ func TestPushCollectsTargetsInLinearTime(t *testing.T) {
 	assert.LessOrEqual(t, cs.maxUsers, 500, "users per query")
 	assert.Equal(t, 6, cs.calls, "one short page per chunk of 500 users")
 }
+
+// rewriteTargets is a store whose ListTargets passes every target through
+// rewrite, and fails for a query that names the user failFor.
+type rewriteTargets struct {
+	registry.Store
+	rewrite func(registry.Target) registry.Target
+	failFor string
+}
+
+func (r *rewriteTargets) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	for _, u := range q.UserNums {
+		if u == r.failFor {
+			return nil, errors.New("disk on fire")
+		}
+	}
+	page, err := r.Store.ListTargets(ctx, q)
+	for i := range page {
+		page[i] = r.rewrite(page[i])
+	}
+	return page, err
+}
+
+// registerUsers registers n users u00000… with one Android device each and
+// returns their nums.
+func registerUsers(t *testing.T, f *fixture, n int) []string {
+	t.Helper()
+	nums := make([]string, n)
+	for i := range nums {
+		nums[i] = fmt.Sprintf("u%05d", i)
+		f.register(t, nums[i], "d"+nums[i], "android", fmt.Sprintf("tok%05d", i))
+	}
+	return nums
+}
+
+// TestPushMergesChunksInOrder: a push to more users than one ListTargets
+// query takes reads several chunks of them, and its deliveries hold each
+// token once, at its first place in the users' order, even when the
+// repeat comes from another chunk.
+func TestPushMergesChunksInOrder(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	nums := registerUsers(t, f, 1700) // chunks of 500, 500, 500 and 200 users
+	// Users 1000… hold the tokens of users 0…699 again (rows other
+	// programs wrote): those repeats are dropped.
+	rt := &rewriteTargets{Store: f.store, rewrite: func(tg registry.Target) registry.Target {
+		var i int
+		_, err := fmt.Sscanf(tg.UserNum, "u%05d", &i)
+		require.NoError(t, err)
+		tg.Token = fmt.Sprintf("tok%05d", i%1000)
+		return tg
+	}}
+	svc, err := push.New(push.Config{Store: rt, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	res, err := svc.Push(t.Context(), push.Message{UserNums: nums, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1000, res.Devices)
+	ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 2, "1000 tokens in deliveries of at most 500")
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Tokens...)
+	}
+	want := make([]string, 1000)
+	for i := range want {
+		want[i] = fmt.Sprintf("tok%05d", i)
+	}
+	assert.Equal(t, want, got)
+	assert.Len(t, f.mock.Requests(), 2)
+}
+
+// TestPushFailsWhenALaterChunkCannotBeRead: when the targets of one chunk
+// of users cannot be read, Push fails with that error and records and
+// sends nothing, whatever the chunks before it found.
+func TestPushFailsWhenALaterChunkCannotBeRead(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	nums := registerUsers(t, f, 1700)
+	rt := &rewriteTargets{Store: f.store, rewrite: func(tg registry.Target) registry.Target { return tg }, failFor: nums[1234]}
+	svc, err := push.New(push.Config{Store: rt, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	res, err := svc.Push(t.Context(), push.Message{UserNums: nums, Title: "t", Content: "c"})
+	require.ErrorContains(t, err, "disk on fire")
+	assert.Nil(t, res)
+	assert.Empty(t, f.mock.Requests())
+	msgs, err := f.store.ListPushMessages(t.Context(), registry.PushMessageQuery{})
+	require.NoError(t, err)
+	assert.Empty(t, msgs)
+}

@@ -244,18 +244,22 @@ type target struct{ provider, platform string }
 // collecting targets grows with the audience, not with its square.
 const targetChunk = 500
 
-// tokenSet is the distinct usable tokens of a push's targets, by
-// provider and platform, and the count of the devices skipped because no
-// configured provider serves them or their token is unusable.
+// targetPage is the page size of those queries: room for four devices a
+// user, so that a chunk is read in one query. (With the default page, a
+// chunk of users with two devices each fills it exactly, and costs a
+// second query that finds nothing.)
+const targetPage = 4 * targetChunk
+
+// tokenSet is the usable tokens of a push's targets, by provider and
+// platform, in the order they were added, and the count of the devices
+// skipped because no configured provider serves them or their token is
+// unusable. distinct drops the repeats.
 type tokenSet struct {
 	tokens  map[target][]string
-	seen    map[target]map[string]bool
 	skipped int
 }
 
-func newTokenSet() *tokenSet {
-	return &tokenSet{tokens: map[target][]string{}, seen: map[target]map[string]bool{}}
-}
+func newTokenSet() *tokenSet { return &tokenSet{tokens: map[target][]string{}} }
 
 // add adds t's token, or counts t as skipped.
 func (ts *tokenSet) add(s *Service, t registry.Target) {
@@ -270,16 +274,54 @@ func (ts *tokenSet) add(s *Service, t registry.Target) {
 		return
 	}
 	g := target{name, platform}
-	if ts.seen[g] == nil {
-		ts.seen[g] = map[string]bool{}
-	}
-	if !ts.seen[g][token] {
-		ts.seen[g][token] = true
-		ts.tokens[g] = append(ts.tokens[g], token)
-	}
+	ts.tokens[g] = append(ts.tokens[g], token)
 }
 
-// devices counts the distinct tokens.
+// distinct drops the repeated tokens of each group, keeping each token's
+// first place, and returns ts.
+func (ts *tokenSet) distinct() *tokenSet {
+	var scratch []string
+	for g, toks := range ts.tokens {
+		ts.tokens[g], scratch = distinct(toks, scratch)
+	}
+	return ts
+}
+
+// distinct drops the repeats of tokens in toks, in place, keeping each
+// token's first place, and returns the shortened slice and scratch, the
+// buffer it used (pass it back for the next call). It finds the repeats by
+// sorting a copy, so that the usual audience, without any, costs no set of
+// every token.
+func distinct(toks, scratch []string) ([]string, []string) {
+	scratch = append(scratch[:0], toks...)
+	slices.Sort(scratch)
+	var kept map[string]bool // the repeated tokens: whether their first place is taken
+	for i := 1; i < len(scratch); i++ {
+		if scratch[i] == scratch[i-1] {
+			if kept == nil {
+				kept = map[string]bool{}
+			}
+			kept[scratch[i]] = false
+		}
+	}
+	if kept == nil {
+		return toks, scratch
+	}
+	out := toks[:0]
+	for _, t := range toks {
+		if done, repeated := kept[t]; repeated {
+			if done {
+				continue
+			}
+			kept[t] = true
+		}
+		out = append(out, t)
+	}
+	clear(toks[len(out):])
+	return out, scratch
+}
+
+// devices counts the distinct tokens (after distinct).
 func (ts *tokenSet) devices() int {
 	n := 0
 	for _, toks := range ts.tokens {
@@ -289,12 +331,13 @@ func (ts *tokenSet) devices() int {
 }
 
 // targets collects the distinct usable tokens of the users' active
-// devices, by provider and platform, and counts the devices skipped
-// because no configured provider serves them or their token is unusable.
+// devices, by provider and platform, in the order ListTargets returns them
+// chunk after chunk, and counts the devices skipped because no configured
+// provider serves them or their token is unusable.
 func (s *Service) targets(ctx context.Context, users []string) (*tokenSet, error) {
 	ts := newTokenSet()
 	err := s.eachTarget(ctx, users, func(t registry.Target) { ts.add(s, t) })
-	return ts, err
+	return ts.distinct(), err
 }
 
 // eachTarget calls fn with each target of users, users targetChunk at a
@@ -302,14 +345,14 @@ func (s *Service) targets(ctx context.Context, users []string) (*tokenSet, error
 func (s *Service) eachTarget(ctx context.Context, users []string, fn func(registry.Target)) error {
 	for chunk := range slices.Chunk(users, targetChunk) {
 		for after := int64(0); ; {
-			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: registry.DefaultPageSize})
+			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: targetPage})
 			if err != nil {
 				return fmt.Errorf("push: list targets: %w", err)
 			}
 			for _, t := range page {
 				fn(t)
 			}
-			if len(page) < registry.DefaultPageSize {
+			if len(page) < targetPage {
 				break // the last page
 			}
 			after = page[len(page)-1].UserDeviceID
@@ -504,8 +547,19 @@ func (s *Service) record(ctx context.Context, sem chan struct{}, msg *registry.P
 	if err != nil || r.Duplicate {
 		return r, err
 	}
-	r.Deliveries = s.sendWith(ctx, sem, func(int64) *registry.PushMessage { return msg }, ds)
+	content := sendable(msg)
+	r.Deliveries = s.sendWith(ctx, sem, func(int64) *registry.PushMessage { return content }, ds)
 	return r, nil
+}
+
+// sendable returns a copy of msg with what its vendor calls need: its
+// content, not what only its record holds (the summary, every token of
+// the push joined per platform, and the users), so that a large push does
+// not keep them while it sends.
+func sendable(msg *registry.PushMessage) *registry.PushMessage {
+	content := *msg
+	content.IOS, content.Android, content.UserNums = registry.PlatformSummary{}, registry.PlatformSummary{}, nil
+	return &content
 }
 
 // create commits the message and its deliveries, claimed by this call,

@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -369,4 +371,124 @@ func BenchmarkGroupWrites(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkListTargets measures ListTargets as Service.Push pages through
+// a large audience (issue #9): one op reads the targets of 20,000 users
+// with two devices each, 500 users per call, each call paging with the
+// limit given until a short page. limit=1000 is the default page, which a
+// chunk of 500 users with two devices each fills exactly, so that every
+// chunk costs a second, empty query; limit=4000 reads each chunk in one.
+func BenchmarkListTargets(b *testing.B) {
+	const users, perUser, chunk = 20000, 2, 500
+	for _, d := range dbtest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			db, _ := dbtest.Open(b, d)
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := s.Migrate(ctx); err != nil {
+				b.Fatal(err)
+			}
+			nums := seedTargets(b, db, d, users, perUser)
+			for _, limit := range []int{registry.DefaultPageSize, 4000} {
+				b.Run(fmt.Sprint("limit=", limit), func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						got := 0
+						for start := 0; start < len(nums); start += chunk {
+							q := registry.TargetQuery{UserNums: nums[start:min(start+chunk, len(nums))], Limit: limit}
+							for {
+								page, err := s.ListTargets(ctx, q)
+								if err != nil {
+									b.Fatal(err)
+								}
+								got += len(page)
+								if len(page) < limit {
+									break
+								}
+								q.AfterUserDeviceID = page[len(page)-1].UserDeviceID
+							}
+						}
+						if got != users*perUser {
+							b.Fatalf("listed %d targets, want %d", got, users*perUser)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(users*perUser), "ns/target")
+				})
+			}
+		})
+	}
+}
+
+// seedTargets writes users with perUser active devices each (even ones
+// iOS, odd ones Android, all on Umeng) with raw SQL in one transaction,
+// and returns the users' nums.
+func seedTargets(b *testing.B, db *sql.DB, d sqlstore.Dialect, users, perUser int) []string {
+	b.Helper()
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	const perStmt = 200
+	now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+	nums := make([]string, users)
+	var devs, links []any
+	flush := func() {
+		n := len(devs) / 6
+		if n == 0 {
+			return
+		}
+		devRow := "(?, ?, ?, ?, ?, 'umeng', ?, ?)"
+		linkRow := "(?, ?, ?, 1, ?, ?)"
+		q := "INSERT INTO sys_devices (id, name, platform, uuid, push_device_token, push_platform, created_at, updated_at) VALUES " +
+			strings.TrimSuffix(strings.Repeat(devRow+",", n), ",")
+		args := make([]any, 0, n*7)
+		for i := 0; i < n; i++ {
+			args = append(args, devs[i*6:i*6+5]...)
+			args = append(args, devs[i*6+5], devs[i*6+5])
+		}
+		if _, err := tx.ExecContext(ctx, rebindTest(d, q), args...); err != nil {
+			b.Fatal(err)
+		}
+		q = "INSERT INTO sys_user_devices (id, user_num, device_id, state, created_at, updated_at) VALUES " +
+			strings.TrimSuffix(strings.Repeat(linkRow+",", n), ",")
+		if _, err := tx.ExecContext(ctx, rebindTest(d, q), links...); err != nil {
+			b.Fatal(err)
+		}
+		devs, links = devs[:0], links[:0]
+	}
+	id := 0
+	for u := range users {
+		nums[u] = fmt.Sprintf("u%07d", u)
+		for j := range perUser {
+			id++
+			platform := registry.PlatformIOS
+			if j%2 == 1 {
+				platform = registry.PlatformAndroid
+			}
+			uuid := fmt.Sprintf("%s-%d", nums[u], j)
+			devs = append(devs, id, "bench", platform, uuid, fmt.Sprintf("%064x", id), now)
+			links = append(links, id, nums[u], id, now, now)
+			if len(devs)/6 == perStmt {
+				flush()
+			}
+		}
+	}
+	flush()
+	if d == sqlstore.DialectPostgres {
+		for _, t := range []string{"sys_devices", "sys_user_devices"} {
+			if _, err := tx.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence('"+t+"', 'id'), "+fmt.Sprint(id+1)+", false)"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return nums
 }

@@ -338,6 +338,13 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 		return nil, nil
 	}
 	after := max(q.AfterUserDeviceID, math.MinInt32)
+	if len(users) <= listChunk {
+		page, err := s.listTargets(ctx, users, after, limit)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		return page, nil // in order already
+	}
 	// Each chunk's first page holds every member of the overall first page
 	// that comes from that chunk, so merging the chunks' pages and cutting
 	// the result to limit gives the overall page.
@@ -398,7 +405,11 @@ func (s *Store) listTargets(ctx context.Context, users []string, after int64, li
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, page...)
+		if out == nil {
+			out = page // the first query's page is usually the whole
+		} else {
+			out = append(out, page...)
+		}
 		if len(out) == limit || read < want {
 			return out, nil
 		}
@@ -417,18 +428,23 @@ func (s *Store) readTargets(ctx context.Context, users []string, after int64, li
 	defer rows.Close()
 	var out []registry.Target
 	read, last := 0, after
+	// Scanned into the same variables row after row: a NULL text column
+	// reads as "".
+	var (
+		linkID, deviceID                     int64
+		userNum, platform, pushPlatform, tok sql.NullString
+	)
 	for rows.Next() {
-		var t registry.Target
-		if err := rows.Scan(&t.UserDeviceID, zeroIfNull(&t.UserNum), &t.DeviceID, zeroIfNull(&t.Platform),
-			zeroIfNull(&t.PushPlatform), zeroIfNull(&t.Token)); err != nil {
+		if err := rows.Scan(&linkID, &userNum, &deviceID, &platform, &pushPlatform, &tok); err != nil {
 			return nil, 0, 0, step("scan target", err)
 		}
-		read, last = read+1, t.UserDeviceID
-		var ok bool
-		if t.Platform, ok = targetPlatform(t.Platform); !ok {
+		read, last = read+1, linkID
+		p, ok := targetPlatform(platform.String)
+		if !ok {
 			continue
 		}
-		t.UserNum, t.PushPlatform = unpad(t.UserNum), unpad(t.PushPlatform)
+		t := registry.Target{UserDeviceID: linkID, UserNum: unpad(userNum.String), DeviceID: deviceID, Platform: p,
+			PushPlatform: unpad(pushPlatform.String), Token: tok.String}
 		if t.PushPlatform == "" {
 			t.PushPlatform = registry.DefaultPushPlatform
 		}

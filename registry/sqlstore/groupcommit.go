@@ -133,6 +133,10 @@ func (g *groupQueue[T]) writeAll(write func(ctx context.Context, batch []*groupR
 		for _, r := range batch {
 			close(r.done)
 		}
+		// The queue's backing array still holds the batch: let go of it,
+		// so that a written call (a create's every token) is not kept
+		// until the array is reused.
+		clear(batch)
 	}
 }
 
