@@ -12,9 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // PushMany returns, in order, what Push would have returned for each
@@ -203,4 +205,58 @@ func TestPushManyCancelledBeforeRecording(t *testing.T) {
 	require.Error(t, outs[0].Err)
 	assert.ErrorIs(t, outs[0].Err, context.Canceled)
 	assert.Zero(t, f.mock.Calls(), "nothing sent after the caller gave up")
+}
+
+// Two instances (two pools, two Services) run PushMany over the same
+// messages at once, on every database: each dedupe key makes one push and
+// one vendor call, whichever instance records it, and the other instance
+// answers with that push as a duplicate.
+func TestPushManyAcrossInstances(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			db, dsn := dbtest.Open(t, d)
+			ctx := t.Context()
+			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			var svcs []*push.Service
+			for i := range 2 {
+				pool := db
+				if i > 0 {
+					pool = dbtest.OpenPool(t, d, dsn)
+				}
+				st, err := sqlstore.New(pool, sqlstore.Options{Dialect: d})
+				require.NoError(t, err)
+				require.NoError(t, st.Migrate(ctx))
+				svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
+				require.NoError(t, err)
+				svcs = append(svcs, svc)
+			}
+			const n = 40
+			var reqs []push.PushRequest
+			for i := range n {
+				u := fmt.Sprintf("u%02d", i)
+				_, err := svcs[0].RegisterDevice(ctx, push.Device{UserNum: u, UUID: "d" + u, Platform: "android", PushToken: "tok" + u})
+				require.NoError(t, err)
+				reqs = append(reqs, push.PushRequest{Message: push.Message{UserNums: []string{u}, Title: "t", Content: "c", DedupeKey: "key-" + u}})
+			}
+			outs := make([][]push.PushOutcome, 2)
+			var wg sync.WaitGroup
+			for i, svc := range svcs {
+				wg.Go(func() { outs[i] = svc.PushMany(ctx, reqs, nil) })
+			}
+			wg.Wait()
+			for i := range n {
+				a, b := outs[0][i], outs[1][i]
+				require.NoError(t, a.Err, "message %d", i)
+				require.NoError(t, b.Err, "message %d", i)
+				assert.Equal(t, a.Result.PushMessageID, b.Result.PushMessageID, "message %d: one push for its key", i)
+				assert.True(t, a.Result.Duplicate != b.Result.Duplicate, "message %d: one instance recorded it, the other found it", i)
+			}
+			assert.Equal(t, n, m.Calls(), "one vendor call per key")
+			var pushes int
+			require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_push_messages").Scan(&pushes))
+			assert.Equal(t, n, pushes)
+		})
+	}
 }
