@@ -33,6 +33,16 @@ type groupQueue[T any] struct {
 	// writer takes the batches in turn anyway; more on the servers, where
 	// a batch's round trips, not its work, bound a single writer.
 	writers int
+	// maxBatch bounds the calls of one batch; 0 means maxGroupBatch.
+	maxBatch int
+}
+
+// batchCap is the most calls one batch of g takes.
+func (g *groupQueue[T]) batchCap() int {
+	if g.maxBatch > 0 {
+		return g.maxBatch
+	}
+	return maxGroupBatch
 }
 
 // concurrentWriters is how many batches of one queue a Store writes at
@@ -115,7 +125,7 @@ func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Cont
 func (g *groupQueue[T]) writeAll(write func(ctx context.Context, batch []*groupReq[T])) {
 	for {
 		g.mu.Lock()
-		n := min(len(g.pending), maxGroupBatch)
+		n := min(len(g.pending), g.batchCap())
 		if n == 0 {
 			g.writing--
 			g.mu.Unlock()
