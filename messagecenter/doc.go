@@ -9,10 +9,14 @@
 //
 //   - claims due rows of sys_message_center (send_state 0, send_at and
 //     next_attempt_at unset or past) in notify_level order, highest first,
-//     then oldest first; "push" rows go to push.Service.Push for the
-//     receivers and end with send_state = 1 and send_result =
-//     'push_message#<id>', which the product brief's ops query joins on; other modes
-//     go to the host's [Notifier] for that mode;
+//     then oldest first; the "push" rows of a batch go to
+//     push.Service.PushMany together (one dedupe look-up and one listing
+//     of targets for the batch, their writes sharing the store's
+//     transactions, at most Concurrency vendor calls at once), each row
+//     its own push, and end with send_state = 1 and send_result =
+//     'push_message#<id>', which the product brief's ops query joins on;
+//     other modes go to the host's [Notifier] for that mode, Concurrency
+//     rows at once;
 //   - re-sends pending deliveries (temporary failures, and sends whose
 //     outcome was lost in a crash) with their original idempotency keys;
 //   - polls pollable receipts (vendor task ids) until a final state or the
