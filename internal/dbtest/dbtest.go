@@ -95,6 +95,14 @@ func OpenPool(t testing.TB, d sqlstore.Dialect, dsn string) *sql.DB {
 // migrated Store on it with default options.
 func NewStore(t testing.TB, d sqlstore.Dialect) *sqlstore.Store {
 	t.Helper()
+	s, _ := NewStoreDB(t, d)
+	return s
+}
+
+// NewStoreDB is NewStore that also returns the pool the Store runs on,
+// for tests that seed or inspect the database with SQL of their own.
+func NewStoreDB(t testing.TB, d sqlstore.Dialect) (*sqlstore.Store, *sql.DB) {
+	t.Helper()
 	db, _ := Open(t, d)
 	s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
 	if err != nil {
@@ -105,7 +113,7 @@ func NewStore(t testing.TB, d sqlstore.Dialect) *sqlstore.Store {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("dbtest: Migrate: %v", err)
 	}
-	return s
+	return s, db
 }
 
 // SkipUnlessAvailable skips the test when dialect d needs a server whose

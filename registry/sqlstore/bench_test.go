@@ -76,15 +76,8 @@ func BenchmarkFinishDelivery(b *testing.B) {
 	const deliveries, tokens = 400, 500
 	for _, d := range dbtest.Dialects() {
 		b.Run(string(d), func(b *testing.B) {
-			db, _ := dbtest.Open(b, d)
-			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, db := dbtest.NewStoreDB(b, d)
 			ctx := context.Background()
-			if err := s.Migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
 			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
 			lease := now.Add(time.Hour)
 			ds := make([]*registry.Delivery, deliveries)
@@ -136,15 +129,8 @@ func BenchmarkFinishDelivery(b *testing.B) {
 func BenchmarkClaimDeliveries(b *testing.B) {
 	for _, d := range dbtest.Dialects() {
 		b.Run(string(d), func(b *testing.B) {
-			db, _ := dbtest.Open(b, d)
-			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, db := dbtest.NewStoreDB(b, d)
 			ctx := context.Background()
-			if err := s.Migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
 			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
 			for m := range 201 {
 				ds := make([]*registry.Delivery, 100)
@@ -291,15 +277,8 @@ func BenchmarkGroupWrites(b *testing.B) {
 			}
 		})
 		b.Run(string(d)+"/finish", func(b *testing.B) {
-			db, _ := dbtest.Open(b, d)
-			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, db := dbtest.NewStoreDB(b, d)
 			ctx := context.Background()
-			if err := s.Migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
 			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
 			lease := now.Add(time.Hour)
 			var ds []*registry.Delivery
@@ -383,15 +362,8 @@ func BenchmarkListTargets(b *testing.B) {
 	const users, perUser, chunk = 20000, 2, 500
 	for _, d := range dbtest.Dialects() {
 		b.Run(string(d), func(b *testing.B) {
-			db, _ := dbtest.Open(b, d)
-			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, db := dbtest.NewStoreDB(b, d)
 			ctx := context.Background()
-			if err := s.Migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
 			nums := seedTargets(b, db, d, users, perUser)
 			for _, limit := range []int{registry.DefaultPageSize, 4000} {
 				b.Run(fmt.Sprint("limit=", limit), func(b *testing.B) {
