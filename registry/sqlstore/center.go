@@ -136,28 +136,14 @@ func (s *Store) finishCenter(ctx context.Context, q DBTX, m *registry.CenterMess
 func (s *Store) finishCenters(ctx context.Context, q DBTX, ms []*registry.CenterMessage) error {
 	now := s.timeArg(s.stamp())
 	for _, chunk := range chunked(s, ms) {
-		ids := make([]any, len(chunk))
-		cols := []setColumn{{name: "send_state"}, {name: "send_result"}, {name: "remark"}, {name: "attempts"}, {name: "next_attempt_at"}}
-		for i := range cols {
-			cols[i].values = make([]any, len(chunk))
+		rows := make([]guardedRow, len(chunk))
+		for j, m := range chunk {
+			rows[j] = guardedRow{id: m.ID, claim: m.ClaimToken, values: []any{m.SendState, nullIfEmpty(m.SendResult),
+				nullIfEmpty(m.Remark), m.Attempts, s.nullTimeArg(m.NextAttemptAt)}}
 		}
-		where := make([]any, 0, 2*len(chunk))
-		for i, m := range chunk {
-			ids[i] = m.ID
-			cols[0].values[i], cols[1].values[i], cols[2].values[i] = m.SendState, nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark)
-			cols[3].values[i], cols[4].values[i] = m.Attempts, s.nullTimeArg(m.NextAttemptAt)
-			where = append(where, m.ID, m.ClaimToken)
-		}
-		query, args := caseUpdate("sys_message_center", ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?",
-			[]any{now}, claimedWhere(len(chunk)), where)
-		res, err := s.exec(ctx, q, query, args...)
-		if err != nil {
-			return step("update center messages", err)
-		}
-		if n, err := affected(res); err != nil {
+		if err := s.updateClaimed(ctx, q, "sys_message_center", "update center messages",
+			[]string{"send_state", "send_result", "remark", "attempts", "next_attempt_at"}, rows, now); err != nil {
 			return err
-		} else if n != int64(len(chunk)) {
-			return errSetShort
 		}
 	}
 	return nil

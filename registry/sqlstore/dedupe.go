@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 
 	"github.com/tuisong/push/registry"
@@ -29,32 +30,21 @@ func (s *Store) FindDedupeKeys(ctx context.Context, keys []string) (map[string]i
 		want[u] = append(want[u], k)
 	}
 	found := map[string]int64{}
-	for chunk := range slices.Chunk(stored, dedupeKeysPerQuery) {
-		args := make([]any, len(chunk))
-		for i, k := range chunk {
-			args[i] = k
+	err := queryIn(ctx, s, s.q, slices.Collect(slices.Chunk(stored, dedupeKeysPerQuery)), func(in string) string {
+		return "SELECT id, dedupe_key FROM sys_push_messages WHERE dedupe_key IN (" + in + ")"
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return err
 		}
-		rows, err := s.query(ctx, s.q, "SELECT id, dedupe_key FROM sys_push_messages WHERE dedupe_key IN ("+placeholders(len(chunk))+")", args...)
-		if err != nil {
-			return nil, wrap(op, step("select push messages", err))
+		for _, k := range want[unpad(key)] {
+			found[k] = id
 		}
-		for rows.Next() {
-			var id int64
-			var key string
-			if err := rows.Scan(&id, &key); err != nil {
-				_ = rows.Close()
-				return nil, wrap(op, step("select push messages", err))
-			}
-			for _, k := range want[unpad(key)] {
-				found[k] = id
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return nil, wrap(op, step("select push messages", err))
-		}
-		if err := rows.Err(); err != nil {
-			return nil, wrap(op, step("select push messages", err))
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(op, step("select push messages", err))
 	}
 	return found, nil
 }

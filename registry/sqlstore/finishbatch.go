@@ -252,34 +252,23 @@ func (s *Store) finishSet(ctx context.Context, q DBTX, batch []*groupReq[*regist
 // from each other: an unknown one is missing from the map.
 func (s *Store) readFinishingSet(ctx context.Context, q DBTX, ids []int64) (map[int64]*registry.Delivery, error) {
 	olds := make(map[int64]*registry.Delivery, len(ids))
-	for _, chunk := range chunked(s, ids) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
+	err := queryIn(ctx, s, q, chunked(s, ids), func(in string) string {
+		return "SELECT " + s.selectList("id, push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at") +
+			" FROM sys_push_deliveries WHERE id IN (" + in + ")"
+	}, func(rows *sql.Rows) error {
+		old := &registry.Delivery{}
+		var state string
+		var unread readProblems // an unreadable sent_at reads as the zero time
+		if err := rows.Scan(&old.ID, &old.PushMessageID, &old.Provider, &old.Platform, &old.Seq, &state, zeroIfNull(&old.VendorState),
+			zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread)); err != nil {
+			return err
 		}
-		rows, err := s.query(ctx, q, "SELECT "+s.selectList("id, push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at")+
-			" FROM sys_push_deliveries WHERE id IN ("+placeholders(len(chunk))+")", args...)
-		if err != nil {
-			return nil, step("select deliveries", err)
-		}
-		err = func() error {
-			defer rows.Close()
-			for rows.Next() {
-				old := &registry.Delivery{}
-				var state string
-				var unread readProblems // an unreadable sent_at reads as the zero time
-				if err := rows.Scan(&old.ID, &old.PushMessageID, &old.Provider, &old.Platform, &old.Seq, &state, zeroIfNull(&old.VendorState),
-					zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread)); err != nil {
-					return err
-				}
-				old.State = registry.DeliveryState(state)
-				olds[old.ID] = old
-			}
-			return rows.Err()
-		}()
-		if err != nil {
-			return nil, step("select deliveries", err)
-		}
+		old.State = registry.DeliveryState(state)
+		olds[old.ID] = old
+		return nil
+	})
+	if err != nil {
+		return nil, step("select deliveries", err)
 	}
 	for _, id := range ids {
 		if old, ok := olds[id]; ok && old.Platform != registry.PlatformIOS && old.Platform != registry.PlatformAndroid {
@@ -295,32 +284,20 @@ func (s *Store) readFinishingSet(ctx context.Context, q DBTX, ids []int64) (map[
 func (s *Store) lockTallies(ctx context.Context, q DBTX, msgIDs []int64) (map[finishGroup]sql.NullString, error) {
 	msgIDs = slices.Compact(slices.Sorted(slices.Values(msgIDs)))
 	tallies := make(map[finishGroup]sql.NullString, 2*len(msgIDs))
-	for _, chunk := range chunked(s, msgIDs) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
+	err := queryIn(ctx, s, q, chunked(s, msgIDs), func(in string) string {
+		return "SELECT id, ios_tally, android_tally FROM sys_push_messages WHERE id IN (" + in + ") ORDER BY id" + s.dialect.forUpdate()
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var ios, android sql.NullString
+		if err := rows.Scan(&id, &ios, &android); err != nil {
+			return err
 		}
-		rows, err := s.query(ctx, q, "SELECT id, ios_tally, android_tally FROM sys_push_messages WHERE id IN ("+placeholders(len(chunk))+
-			") ORDER BY id"+s.dialect.forUpdate(), args...)
-		if err != nil {
-			return nil, step("lock push messages", err)
-		}
-		err = func() error {
-			defer rows.Close()
-			for rows.Next() {
-				var id int64
-				var ios, android sql.NullString
-				if err := rows.Scan(&id, &ios, &android); err != nil {
-					return err
-				}
-				tallies[finishGroup{id, registry.PlatformIOS}] = ios
-				tallies[finishGroup{id, registry.PlatformAndroid}] = android
-			}
-			return rows.Err()
-		}()
-		if err != nil {
-			return nil, step("lock push messages", err)
-		}
+		tallies[finishGroup{id, registry.PlatformIOS}] = ios
+		tallies[finishGroup{id, registry.PlatformAndroid}] = android
+		return nil
+	})
+	if err != nil {
+		return nil, step("lock push messages", err)
 	}
 	for _, id := range msgIDs {
 		if _, ok := tallies[finishGroup{id, registry.PlatformIOS}]; !ok {
@@ -333,35 +310,14 @@ func (s *Store) lockTallies(ctx context.Context, q DBTX, msgIDs []int64) (map[fi
 // writeOutcomes is writeOutcome of each of ds, in one UPDATE: errSetShort
 // when it changes fewer rows than ds holds (a claim lost).
 func (s *Store) writeOutcomes(ctx context.Context, q DBTX, ds []*registry.Delivery, now any) error {
-	names := []string{"state", "attempts", "next_attempt_at", "receipt_id", "pollable", "vendor_state", "ret", "response",
-		"error_kind", "error_code", "sent_at"}
-	cols := make([]setColumn, len(names))
-	for i, name := range names {
-		cols[i] = setColumn{name: name, values: make([]any, len(ds))}
-	}
-	ids := make([]any, len(ds))
-	where := make([]any, 0, 2*len(ds))
+	rows := make([]guardedRow, len(ds))
 	for j, d := range ds {
-		ids[j] = d.ID
-		for i, v := range []any{string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), nullIfEmpty(d.ReceiptID), boolInt(d.Pollable),
-			nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response), nullIfEmpty(d.ErrorKind),
-			nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt)} {
-			cols[i].values[j] = v
-		}
-		where = append(where, d.ID, d.ClaimToken)
+		rows[j] = guardedRow{id: d.ID, claim: d.ClaimToken, values: []any{string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt),
+			nullIfEmpty(d.ReceiptID), boolInt(d.Pollable), nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response),
+			nullIfEmpty(d.ErrorKind), nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt)}}
 	}
-	query, args := caseUpdate("sys_push_deliveries", ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?", []any{now},
-		claimedWhere(len(ds)), where)
-	res, err := s.exec(ctx, q, query, args...)
-	if err != nil {
-		return step("update deliveries", err)
-	}
-	if n, err := affected(res); err != nil {
-		return err
-	} else if n != int64(len(ds)) {
-		return errSetShort
-	}
-	return nil
+	return s.updateClaimed(ctx, q, "sys_push_deliveries", "update deliveries", []string{"state", "attempts", "next_attempt_at",
+		"receipt_id", "pollable", "vendor_state", "ret", "response", "error_kind", "error_code", "sent_at"}, rows, now)
 }
 
 // writeSummaries is writeSummary of each of groups, all of platform, in

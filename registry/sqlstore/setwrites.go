@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"strings"
 )
@@ -59,6 +61,37 @@ func chunked[T any](s *Store, vs []T) [][]T {
 	return out
 }
 
+// queryIn runs a query whose IN list takes the values of each chunk of
+// chunks in turn (sqlOf(placeholders) is its text) and calls scan on each
+// row of each.
+func queryIn[T any](ctx context.Context, s *Store, q DBTX, chunks [][]T, sqlOf func(placeholders string) string,
+	scan func(rows *sql.Rows) error) error {
+	for _, chunk := range chunks {
+		args := make([]any, len(chunk))
+		for i, v := range chunk {
+			args[i] = v
+		}
+		rows, err := s.query(ctx, q, sqlOf(placeholders(len(chunk))), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				_ = rows.Close() // the scan's error is the one to report
+				return err
+			}
+		}
+		err = rows.Err()
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // caseSet is the SET item "col = CASE key WHEN ? THEN ? … ELSE col END"
 // for n rows: its arguments are each row's key and value, in turn (see
 // caseArgs). The ELSE branch is never taken by a row the statement's
@@ -98,6 +131,47 @@ func claimedWhere(n int) string {
 func rowsValues(n, cols int) string {
 	row := "(" + placeholders(cols) + ")"
 	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// guardedRow is one row of an updateClaimed: its id, the claim token that
+// must still hold it, and its values of the columns set.
+type guardedRow struct {
+	id     int64
+	claim  string
+	values []any
+}
+
+// updateClaimed sets the columns names of each of rows of table (by id),
+// releases each row's claim and stamps updated_at with now, in one UPDATE
+// guarded by each row's claim token. It returns errSetShort when it
+// changes fewer rows than rows holds (a claim lost); what names a failed
+// statement in its error.
+func (s *Store) updateClaimed(ctx context.Context, q DBTX, table, what string, names []string, rows []guardedRow, now any) error {
+	cols := make([]setColumn, len(names))
+	for i, name := range names {
+		cols[i] = setColumn{name: name, values: make([]any, len(rows))}
+	}
+	ids := make([]any, len(rows))
+	where := make([]any, 0, 2*len(rows))
+	for j, r := range rows {
+		ids[j] = r.id
+		for i, v := range r.values {
+			cols[i].values[j] = v
+		}
+		where = append(where, r.id, r.claim)
+	}
+	query, args := caseUpdate(table, ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?", []any{now},
+		claimedWhere(len(rows)), where)
+	res, err := s.exec(ctx, q, query, args...)
+	if err != nil {
+		return step(what, err)
+	}
+	if n, err := affected(res); err != nil {
+		return err
+	} else if n != int64(len(rows)) {
+		return errSetShort
+	}
+	return nil
 }
 
 // setColumn is one column a caseUpdate sets: its value for each row.
