@@ -3,7 +3,6 @@ package push
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -121,7 +120,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 	}
 	var fresh []*item
 	for _, it := range small {
-		if k := it.p.m.DedupeKey; k != "" && found[k] {
+		if k := it.p.m.DedupeKey; k != "" && (found == nil || found[k]) {
 			r, ok, err := s.existing(it.ctx, k)
 			if ok || err != nil {
 				finish(it, r, err)
@@ -221,32 +220,24 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 	return out
 }
 
-// findDedupeKeys reports which of keys name a recorded push: in one query
-// when the Store implements registry.DedupeKeyFinder, else key by key.
+// findDedupeKeys returns which of keys name a recorded push, in one query,
+// when the Store implements registry.DedupeKeyFinder; nil when it does
+// not: then each key is for existing to look up.
 func (s *Service) findDedupeKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	f, ok := s.store.(registry.DedupeKeyFinder)
+	if !ok {
+		return nil, nil
+	}
 	found := map[string]bool{}
 	if len(keys) == 0 {
 		return found, nil
 	}
-	if f, ok := s.store.(registry.DedupeKeyFinder); ok {
-		ids, err := f.FindDedupeKeys(ctx, keys)
-		if err != nil {
-			return nil, fmt.Errorf("push: look up dedupe keys: %w", err)
-		}
-		for k := range ids {
-			found[k] = true
-		}
-		return found, nil
+	ids, err := f.FindDedupeKeys(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("push: look up dedupe keys: %w", err)
 	}
-	for _, k := range keys {
-		_, err := s.store.GetPushMessageByDedupeKey(ctx, k)
-		switch {
-		case errors.Is(err, registry.ErrNotFound):
-		case err != nil:
-			return nil, fmt.Errorf("push: look up dedupe key: %w", err)
-		default:
-			found[k] = true
-		}
+	for k := range ids {
+		found[k] = true
 	}
 	return found, nil
 }
