@@ -388,35 +388,26 @@ func (r *Report) add(o Outcome) {
 	}
 }
 
-// handle delivers one claimed row and records the outcome under its claim.
+// handle delivers one claimed row of a notifier's mode (push rows go to
+// pushAll) and records the outcome under its claim. A notifier call is
+// never interrupted: it runs to its end.
 func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result {
 	if res, settled := s.settle(ctx, m); settled {
 		return res
 	}
-	res := Result{ID: m.ID, Mode: m.NotifyMode}
 	var result string
 	var err error
-	// interrupted: a push row whose push was not recorded because ctx
-	// ended (a notifier call is never interrupted: it runs to its end).
-	interrupted := false
-	switch mode := strings.TrimSpace(m.NotifyMode); mode {
-	case ModePush:
-		result, res.PushMessageID, err = s.push(ctx, m)
-		interrupted = err != nil && ctx.Err() != nil && res.PushMessageID == 0
+	n, ok := s.notifiers[strings.TrimSpace(m.NotifyMode)]
+	receivers := SplitReceivers(m.Receivers)
+	switch {
+	case !ok:
+		err = Permanent(fmt.Errorf("no notifier for notify_mode %q", m.NotifyMode))
+	case len(receivers) == 0:
+		err = Permanent(errors.New("receivers lists nobody"))
 	default:
-		n, ok := s.notifiers[mode]
-		if !ok {
-			err = Permanent(fmt.Errorf("no notifier for notify_mode %q", m.NotifyMode))
-			break
-		}
-		receivers := SplitReceivers(m.Receivers)
-		if len(receivers) == 0 {
-			err = Permanent(errors.New("receivers lists nobody"))
-			break
-		}
 		result, err = s.notify(ctx, n, m, receivers)
 	}
-	return s.conclude(ctx, m, res, result, err, interrupted)
+	return s.conclude(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode}, result, err, false)
 }
 
 // settle handles a claimed row that is not to be tried: its lease ran
@@ -446,7 +437,9 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 }
 
 // conclude decides what becomes of a tried row from the result and error
-// of its delivery, and records it under the row's claim.
+// of its delivery, and records it under the row's claim. interrupted
+// marks a push row whose push was not recorded because ctx ended: it is
+// given back without spending the attempt.
 func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res Result, result string, err error, interrupted bool) Result {
 	res.Err = err
 	now := s.now()
@@ -496,16 +489,6 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 // mistaken for an old one.
 func DedupeKey(m *registry.CenterMessage) string {
 	return fmt.Sprintf("message_center#%d@%s", m.ID, m.CreatedAt.Format("20060102150405"))
-}
-
-// push sends a push row through the Service.
-func (s *Scanner) push(ctx context.Context, m *registry.CenterMessage) (string, int64, error) {
-	msg, err := s.message(m)
-	if err != nil {
-		return "", 0, err
-	}
-	res, err := s.svc.Push(ctx, msg)
-	return pushResult(res, err)
 }
 
 // message is the push a push row asks for.
