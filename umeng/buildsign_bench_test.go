@@ -50,7 +50,7 @@ func BenchmarkBuildSign(b *testing.B) {
 					b.Fatal(err)
 				}
 				body.Timestamp = c.timestamp()
-				raw, err := marshal(body)
+				raw, err := body.encode()
 				if err != nil {
 					b.Fatal(err)
 				}

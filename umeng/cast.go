@@ -40,11 +40,14 @@ func (t castType) task() bool {
 type target struct {
 	cast         castType
 	deviceTokens string
-	aliasType    string
-	alias        string
-	fileID       string
-	filter       json.RawMessage
-	groupID      string
+	// plainTokens: every token is plainListItem, so that deviceTokens
+	// goes into the body's JSON as it is.
+	plainTokens bool
+	aliasType   string
+	alias       string
+	fileID      string
+	filter      json.RawMessage
+	groupID     string
 	// upload holds the lines to upload for file_id before sending
 	// (StrategyFilecast); nil otherwise.
 	upload []string
@@ -60,23 +63,24 @@ func (t *target) task() bool {
 func buildTarget(a *provider.Audience, s Strategy) (*target, error) {
 	switch a.Kind {
 	case provider.AudienceTokens:
-		if err := checkList("audience.tokens", a.Tokens); err != nil {
+		plain, err := checkList("audience.tokens", a.Tokens)
+		if err != nil {
 			return nil, err
 		}
 		switch {
 		case s == StrategyFilecast:
 			return &target{cast: castFilecast, upload: a.Tokens}, nil
 		case len(a.Tokens) == 1:
-			return &target{cast: castUnicast, deviceTokens: a.Tokens[0]}, nil
+			return &target{cast: castUnicast, deviceTokens: a.Tokens[0], plainTokens: plain}, nil
 		}
-		return &target{cast: castListcast, deviceTokens: strings.Join(a.Tokens, ",")}, nil
+		return &target{cast: castListcast, deviceTokens: strings.Join(a.Tokens, ","), plainTokens: plain}, nil
 	case provider.AudienceBroadcast:
 		return &target{cast: castBroadcast}, nil
 	case provider.AudienceAliases:
 		if err := checkAliasType(a.AliasType); err != nil {
 			return nil, err
 		}
-		if err := checkList("audience.aliases", a.Aliases); err != nil {
+		if _, err := checkList("audience.aliases", a.Aliases); err != nil {
 			return nil, err
 		}
 		return &target{cast: castCustomizedcast, aliasType: a.AliasType, alias: strings.Join(a.Aliases, ",")}, nil
@@ -158,34 +162,37 @@ func tagFilter(tags []string) (json.RawMessage, error) {
 // checkList enforces Umeng's limit of 500 entries and rejects entries that
 // would break its comma- and line-separated lists. Token formats differ by
 // vendor channel, so nothing stricter is checked.
-func checkList(field string, items []string) error {
+func checkList(field string, items []string) (plain bool, err error) {
 	if len(items) == 0 {
-		return invalid(field, "is empty")
+		return false, invalid(field, "is empty")
 	}
 	if len(items) > MaxTokens {
-		return invalid(field, fmt.Sprintf("has %d entries; Umeng accepts at most %d per call", len(items), MaxTokens))
+		return false, invalid(field, fmt.Sprintf("has %d entries; Umeng accepts at most %d per call", len(items), MaxTokens))
 	}
+	plain = true
 	for i, it := range items {
 		if plainListItem(it) {
 			continue
 		}
+		plain = false
 		switch {
 		case it == "":
-			return invalid(fmt.Sprintf("%s[%d]", field, i), "is empty")
+			return false, invalid(fmt.Sprintf("%s[%d]", field, i), "is empty")
 		case strings.Contains(it, ","):
-			return invalid(fmt.Sprintf("%s[%d]", field, i), "must not contain a comma")
+			return false, invalid(fmt.Sprintf("%s[%d]", field, i), "must not contain a comma")
 		case strings.ContainsFunc(it, isSpaceOrControl):
-			return invalid(fmt.Sprintf("%s[%d]", field, i), "must not contain white space")
+			return false, invalid(fmt.Sprintf("%s[%d]", field, i), "must not contain white space")
 		}
 	}
-	return nil
+	return plain, nil
 }
 
 // plainListItem reports that s is a non-empty run of printable ASCII
-// without a comma or a space: a list entry checkList accepts without looking
-// at runes. Anything else (including any non-ASCII byte) takes checkList's
-// full checks. It reads eight bytes at a time, so that checking 500 tokens
-// stays a small part of a send's cost (issue #9).
+// without a comma, a space, a double quote or a backslash: a list entry
+// checkList accepts without looking at runes, and that JSON writes as it
+// is (see sendBody.encode). Anything else (including any non-ASCII byte)
+// takes checkList's full checks. It reads eight bytes at a time, so that
+// checking 500 tokens stays a small part of a send's cost (issue #9).
 func plainListItem(s string) bool {
 	if s == "" {
 		return false
@@ -199,25 +206,33 @@ func plainListItem(s string) bool {
 		w := s[i : i+8] // of known length: one 8-byte load, no bounds checks
 		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		// A byte ≥ 0x7f, a byte ≤ 0x20 (space or control), a comma: each
-		// test sets the high bit of the offending byte's lane (the usual
-		// "has less than" and "has zero" word tricks; exact as to whether
-		// any byte matches).
+		// A byte ≥ 0x7f, a byte ≤ 0x20 (space or control), a comma, a
+		// double quote, a backslash: each test sets the high bit of the
+		// offending byte's lane (the usual "has less than" and "has zero"
+		// word tricks; exact as to whether any byte matches).
 		high := x & highs
 		low := (x - ones*0x21) & ^x & highs
 		del := (x + ones*(0x80-0x7f)) & highs
-		c := x ^ (ones * ',')
-		comma := (c - ones) & ^c & highs
-		if high|low|del|comma != 0 {
+		if high|low|del|hasByte(x, ',')|hasByte(x, '"')|hasByte(x, '\\') != 0 {
 			return false
 		}
 	}
 	for ; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c == ',' || c >= 0x7f {
+		if c := s[i]; c <= ' ' || c == ',' || c == '"' || c == '\\' || c >= 0x7f {
 			return false
 		}
 	}
 	return true
+}
+
+// hasByte is non-zero when a byte of x is b, for x of bytes below 0x80.
+func hasByte(x uint64, b byte) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	c := x ^ (ones * uint64(b))
+	return (c - ones) & ^c & highs
 }
 
 func checkAliasType(t string) error {

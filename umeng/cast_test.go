@@ -196,7 +196,7 @@ func TestSendRejectsBadAudiences(t *testing.T) {
 func TestPlainListItemMatchesByteCheck(t *testing.T) {
 	naive := func(s string) bool {
 		for i := 0; i < len(s); i++ {
-			if c := s[i]; c <= ' ' || c == ',' || c >= 0x7f {
+			if c := s[i]; c <= ' ' || c == ',' || c == '"' || c == '\\' || c >= 0x7f {
 				return false
 			}
 		}
@@ -218,7 +218,8 @@ func TestPlainListItemMatchesByteCheck(t *testing.T) {
 	assert.Equal(t, 256*17*18/2, checked)
 	// Lanes next to a flagged byte: borrows and carries must not hide it
 	// or invent one.
-	for _, s := range []string{"~~~~~~~~", "!!!!!!!!", "\x7f!!!!!!!", "!!!!!!!\x7f", "\xff\x00abcdef", "+-+-+-+-", ",aaaaaaaa"} {
+	for _, s := range []string{"~~~~~~~~", "!!!!!!!!", "\x7f!!!!!!!", "!!!!!!!\x7f", "\xff\x00abcdef", "+-+-+-+-", ",aaaaaaaa",
+		"#!#!#!#!", "[]][[]][", "\"aaaaaaaa", "aaaaaaa\\", "!!!\"!!!!"} {
 		assert.Equal(t, naive(s), plainListItem(s), "entry %q", s)
 	}
 }
