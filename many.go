@@ -33,9 +33,21 @@ type PushOutcome struct {
 type PushManyOptions struct {
 	// MaxCalls bounds the vendor calls of all the messages in flight at
 	// once. Default: SendConcurrency for each message, for up to 16 of
-	// them.
+	// them. Ignored when Calls is set.
 	MaxCalls int
+	// Calls, when set, is the bound instead: one shared with the other
+	// PushMany calls given the same CallLimit, so that overlapping
+	// batches (the Scanner's) have no more vendor calls in flight
+	// together than one would.
+	Calls *CallLimit
 }
+
+// CallLimit bounds the vendor calls in flight of the PushMany calls that
+// share it (PushManyOptions.Calls). Make one with NewCallLimit.
+type CallLimit struct{ sem chan struct{} }
+
+// NewCallLimit returns a CallLimit of n calls at once (at least 1).
+func NewCallLimit(n int) *CallLimit { return &CallLimit{sem: make(chan struct{}, max(n, 1))} }
 
 // manyCallsPerMessage: by default PushMany makes at once SendConcurrency
 // vendor calls for each of up to this many messages.
@@ -69,11 +81,15 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 	var small []*item
 	var wg, large sync.WaitGroup
 	defer large.Wait()
-	calls := s.conc * min(len(reqs), manyCallsPerMessage)
-	if opts != nil && opts.MaxCalls > 0 {
-		calls = opts.MaxCalls
+	var sem chan struct{}
+	switch {
+	case opts != nil && opts.Calls != nil && opts.Calls.sem != nil:
+		sem = opts.Calls.sem
+	case opts != nil && opts.MaxCalls > 0:
+		sem = make(chan struct{}, opts.MaxCalls)
+	default:
+		sem = make(chan struct{}, s.conc*min(len(reqs), manyCallsPerMessage))
 	}
-	sem := make(chan struct{}, calls)
 	finish := func(it *item, r *Result, err error) {
 		out[it.i] = PushOutcome{Result: r, Err: err}
 		endPush(it.span, r, err)

@@ -194,6 +194,50 @@ func TestPushManyBoundsItsCalls(t *testing.T) {
 	assert.Equal(t, 1, peak, "one call at a time, the large push's included")
 }
 
+// PushMany calls that share a CallLimit keep to its bound together: with
+// two of them at once, never more calls in flight than the limit, and the
+// limit is reached (the two overlap).
+func TestPushManySharedCallLimit(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	var batches [2][]push.PushRequest
+	for i := range 16 {
+		u := fmt.Sprintf("u%d", i)
+		f.register(t, u, "d"+u, "android", "tok"+u)
+		batches[i%2] = append(batches[i%2], push.PushRequest{Message: push.Message{UserNums: []string{u}, Title: fmt.Sprint(i), Content: "c"}})
+	}
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return &provider.Receipt{ID: r.IdempotencyKey}, nil
+	})
+	limit := push.NewCallLimit(3)
+	var wg sync.WaitGroup
+	var outs [2][]push.PushOutcome
+	for i := range batches {
+		wg.Go(func() {
+			// MaxCalls is ignored when Calls is set.
+			outs[i] = f.svc.PushMany(t.Context(), batches[i], &push.PushManyOptions{Calls: limit, MaxCalls: 100})
+		})
+	}
+	wg.Wait()
+	for i := range outs {
+		for j, o := range outs[i] {
+			require.NoError(t, o.Err, "batch %d message %d", i, j)
+			assert.Equal(t, 1, o.Result.Accepted(), "batch %d message %d", i, j)
+		}
+	}
+	assert.Equal(t, 3, peak, "the two batches together keep to the shared limit")
+	assert.Equal(t, 16, f.mock.Calls())
+}
+
 // A PushMany whose caller gave up before anything was recorded records
 // and sends nothing, and says why.
 func TestPushManyCancelledBeforeRecording(t *testing.T) {

@@ -260,7 +260,9 @@ func TestManyInstancesDeliverExactlyOnce(t *testing.T) {
 func TestCrashedScannerIsFinishedByAnother(t *testing.T) {
 	for _, d := range serverDialects() {
 		t.Run(string(d), func(t *testing.T) {
-			const rows = 40
+			// A holds at most two batches of 25 (it claims the next while
+			// the calls of one are in flight): B has rows of its own to do.
+			const rows = 60
 			c := newCluster(t, d, clusterOpts{n: 2, lease: time.Minute})
 			c.seed(t, rows)
 			a, b := c.instances[0], c.instances[1]
@@ -274,7 +276,8 @@ func TestCrashedScannerIsFinishedByAnother(t *testing.T) {
 			}()
 			require.NoError(t, c.fake.WaitStalled(context.Background(), 1))
 			// At most the Scanner's Concurrency (default 8) calls are in flight
-			// in one instance: rows of one batch, one delivery each.
+			// in one instance, whatever the batches it holds: rows of one
+			// delivery each.
 			const inFlight = 8
 			require.NoError(t, a.db.Close()) // the process is gone: nothing more is written
 			cancel()

@@ -44,13 +44,16 @@ type Config struct {
 	// more of the store's work: on the bench's 2-core machine, batches of
 	// 500 drained SQLite at about 2,350 rows/s and PostgreSQL at about
 	// 1,600; batches of 100, at about 1,900 and 1,000 (bench/RESULTS.md).
-	// Keep Lease longer than a batch takes. Default 500.
+	// Keep Lease longer than two batches take: a pass claims the next
+	// batch while it handles one. Default 500.
 	BatchSize int
-	// Concurrency is how many rows of a batch are handled at once: notifier
-	// calls for the rows of other modes; for the push rows, which are
-	// recorded together (push.Service.PushMany), the vendor calls in flight.
-	// Rows are claimed in notify_level order, but those of one batch may
-	// finish in any order. Default 8; 1 handles them one by one.
+	// Concurrency is how many rows are handled at once: notifier calls for
+	// the rows of other modes; for the push rows, which are recorded
+	// together (push.Service.PushMany), the vendor calls in flight. The
+	// bound holds across the two batches a pass handles at once (the next
+	// one is claimed and recorded while the vendor calls of the one before
+	// are made). Rows are claimed in notify_level order, but may finish in
+	// any order. Default 8; 1 handles them one by one.
 	Concurrency int
 	// Lease is how long a claimed row stays reserved for this instance. A
 	// row whose lease runs out (its instance died) is claimed by another.
@@ -127,6 +130,12 @@ type Report struct {
 	Polled      int // receipts polled
 }
 
+// batchesInFlight is how many claimed batches a pass handles at once: the
+// next batch is claimed, and its pushes recorded, while the vendor calls
+// of the one before are in flight. Their push rows share one bound of
+// Concurrency vendor calls (Scanner.calls).
+const batchesInFlight = 2
+
 // Scanner delivers the rows of sys_message_center. Any number of Scanners,
 // in any number of processes, may run against one database: rows are
 // claimed with a lease, so each is handled by one Scanner at a time.
@@ -137,6 +146,8 @@ type Scanner struct {
 	interval  time.Duration
 	batch     int
 	conc      int
+	calls     *push.CallLimit // the push rows' vendor calls in flight: conc
+	notifying chan struct{}   // the notifier calls in flight: conc
 	lease     time.Duration
 	notifyTO  time.Duration
 	maxTries  int
@@ -198,6 +209,7 @@ func New(cfg Config) (*Scanner, error) {
 	if s.conc == 0 {
 		s.conc = 8
 	}
+	s.calls, s.notifying = push.NewCallLimit(s.conc), make(chan struct{}, s.conc)
 	if s.lease == 0 {
 		s.lease = 5 * time.Minute
 	}
@@ -263,16 +275,33 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 			firstErr = err
 		}
 	}
+	var mu sync.Mutex // guards rep while batches are handled
+	var wg sync.WaitGroup
+	inFlight := make(chan struct{}, batchesInFlight)
 	for ctx.Err() == nil {
-		n, err := s.claimBatch(ctx, &rep)
+		inFlight <- struct{}{}
+		mu.Lock()
+		rows, handle, err := s.claimBatch(ctx, &rep)
+		mu.Unlock()
 		if err != nil {
+			<-inFlight
 			keep(fmt.Errorf("messagecenter: claim: %w", err))
 			break
 		}
-		if n < s.batch {
+		wg.Add(1)
+		go func() {
+			defer func() { <-inFlight; wg.Done() }()
+			var got Report
+			handle(&got)
+			mu.Lock()
+			rep.merge(got)
+			mu.Unlock()
+		}()
+		if len(rows) < s.batch {
 			break
 		}
 	}
+	wg.Wait()
 	for ctx.Err() == nil {
 		n, err := s.svc.RetryPending(ctx, s.batch)
 		keep(err)
@@ -306,7 +335,7 @@ func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, 
 		rep.add(r.Outcome)
 		mu.Unlock()
 	}
-	sem := make(chan struct{}, s.conc)
+	sem := s.notifying
 	var pushes []*registry.CenterMessage
 	for i := range rows {
 		if strings.TrimSpace(rows[i].NotifyMode) == ModePush {
@@ -362,7 +391,7 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		sent = append(sent, r)
 		reqs = append(reqs, push.PushRequest{Ctx: rctx, Message: msg})
 	}
-	outs := s.svc.PushMany(ctx, reqs, &push.PushManyOptions{MaxCalls: s.conc})
+	outs := s.svc.PushMany(ctx, reqs, &push.PushManyOptions{Calls: s.calls})
 	for i, r := range sent {
 		res := Result{ID: r.m.ID, Mode: r.m.NotifyMode}
 		var result string
@@ -371,6 +400,15 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		conclude(r, res, result, err, err != nil && ctx.Err() != nil && res.PushMessageID == 0)
 	}
 	wg.Wait()
+}
+
+// merge adds the outcomes counted in o to r.
+func (r *Report) merge(o Report) {
+	r.Sent += o.Sent
+	r.Failed += o.Failed
+	r.Rescheduled += o.Rescheduled
+	r.Released += o.Released
+	r.Lost += o.Lost
 }
 
 func (r *Report) add(o Outcome) {

@@ -79,14 +79,13 @@ func (t *telemetry) mode(m string) string {
 	return otherMode
 }
 
-// claimBatch claims one batch of due rows and handles them, under a
-// "push.claim" span (kind center) whose children are the rows' spans. It
-// records the claim's duration and returns how many rows it claimed.
-func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (int, error) {
+// claimBatch claims one batch of due rows under a "push.claim" span (kind
+// center) and records the claim's duration. The span is ended by handle,
+// which handles the rows as its children.
+func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (rows []registry.CenterMessage, handle func(*Report), err error) {
 	ctx, span := s.tel.tracer.Start(ctx, "push.claim", trace.WithAttributes(push.AttrClaimKind.String(push.ClaimKindCenter)))
-	defer span.End()
 	start := time.Now()
-	rows, err := s.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
+	rows, err = s.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
 	outcome := push.OutcomeOK
 	if err != nil {
 		outcome = push.OutcomeError
@@ -96,11 +95,14 @@ func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (int, error) {
 		metric.WithAttributes(push.AttrClaimKind.String(push.ClaimKindCenter), push.AttrOutcome.String(outcome)))
 	span.SetAttributes(push.AttrClaimed.Int(len(rows)))
 	if err != nil {
-		return 0, err
+		span.End()
+		return nil, nil, err
 	}
 	rep.Claimed += len(rows)
-	s.handleAll(ctx, rows, rep)
-	return len(rows), nil
+	return rows, func(got *Report) {
+		defer span.End()
+		s.handleAll(ctx, rows, got)
+	}, nil
 }
 
 // handleTraced is handle under a "messagecenter.row" span, the parent of
