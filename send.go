@@ -217,7 +217,9 @@ func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) 
 	for _, name := range s.names {
 		for _, pl := range provider.Platforms() {
 			toks := tokens.tokens[target{name, string(pl)}]
-			max := s.providers[name].Capabilities(pl).MaxTokens
+			// Batches of MaxTokens, or by file for a large audience
+			// (Capabilities.FileThreshold).
+			max := s.providers[name].Capabilities(pl).BatchSize(len(toks))
 			for seq := 0; len(toks) > 0; seq++ {
 				n := min(max, len(toks))
 				ds = append(ds, s.newDelivery(name, string(pl), seq, registry.AudienceTokens, toks[:n:n],

@@ -57,6 +57,10 @@
 //     not, a caller finds the dead token of a refused batch by halving.
 //   - NeedsAliasType: whether alias audiences need Audience.AliasType
 //     (Umeng); JPush and Getui aliases have no type.
+//   - FileThreshold and MaxFileTokens: from which audience size a caller
+//     sends a platform's tokens by file, in larger batches the provider
+//     uploads and casts as one task (Umeng's filecast), rather than in
+//     batches of MaxTokens. Zero: never.
 //   - CallsPerSend and SendTimeout: how many calls one Send may make and
 //     how long they may take together, so that a caller bounds each Send
 //     by its provider's time rather than one figure for all.

@@ -296,6 +296,9 @@ func TestCapabilitiesValidate(t *testing.T) {
 		{"negative ttl", provider.Capabilities{MaxTimeToLive: -time.Second}, "MaxTimeToLive"},
 		{"negative interval", provider.Capabilities{Polling: provider.Polling{Interval: -time.Second}}, "Polling.Interval"},
 		{"negative horizon", provider.Capabilities{Polling: provider.Polling{Horizon: -time.Second}}, "Polling.Horizon"},
+		{"by file", provider.Capabilities{MaxTokens: 500, FileThreshold: 10000, MaxFileTokens: 40000}, ""},
+		{"negative file threshold", provider.Capabilities{FileThreshold: -1}, "FileThreshold"},
+		{"negative file tokens", provider.Capabilities{MaxFileTokens: -1}, "MaxFileTokens"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,6 +313,23 @@ func TestCapabilitiesValidate(t *testing.T) {
 			assert.Equal(t, "must not be negative", fe.Reason)
 		})
 	}
+}
+
+// A FileThreshold needs files larger than a batch of MaxTokens; BatchSize
+// and MaxSendTokens follow it.
+func TestCapabilitiesByFile(t *testing.T) {
+	var fe *provider.FieldError
+	require.ErrorAs(t, provider.Capabilities{MaxTokens: 500, FileThreshold: 1000, MaxFileTokens: 500}.Validate(), &fe)
+	assert.Equal(t, "MaxFileTokens", fe.Field)
+	assert.Contains(t, fe.Reason, "more than MaxTokens (500)")
+
+	c := provider.Capabilities{MaxTokens: 500, FileThreshold: 1000, MaxFileTokens: 40000}
+	assert.Equal(t, 500, c.BatchSize(999))
+	assert.Equal(t, 40000, c.BatchSize(1000))
+	assert.Equal(t, 40000, c.MaxSendTokens())
+	off := provider.Capabilities{MaxTokens: 500, MaxFileTokens: 40000}
+	assert.Equal(t, 500, off.BatchSize(100000), "no threshold: never by file")
+	assert.Equal(t, 500, off.MaxSendTokens())
 }
 
 func TestCapabilitiesCalls(t *testing.T) {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -37,8 +38,19 @@ type TokenFailure struct {
 // failures named; no limit on the time to live), so a provider declares
 // only where it differs.
 type Capabilities struct {
-	// MaxTokens is the largest AudienceTokens batch one Send accepts.
+	// MaxTokens is the largest AudienceTokens batch one Send accepts (but
+	// see FileThreshold).
 	MaxTokens int
+	// FileThreshold, when set, is the size from which a caller sends a
+	// platform's token audience by file: in batches of up to MaxFileTokens
+	// tokens, each of which the provider uploads and casts as one task
+	// (Umeng's filecast), rather than in batches of MaxTokens. A Send of
+	// more than MaxTokens tokens is then accepted, up to MaxFileTokens.
+	// 0 means never.
+	FileThreshold int
+	// MaxFileTokens is the largest AudienceTokens batch one Send accepts
+	// by file; it is more than MaxTokens when FileThreshold is set.
+	MaxFileTokens int
 	// MaxPayloadBytes is the vendor's limit on the encoded payload; 0 if none.
 	MaxPayloadBytes int
 	// Audiences lists the audience kinds the vendor supports.
@@ -105,6 +117,8 @@ func (c Capabilities) Validate() error {
 		bad  bool
 	}{
 		{"MaxTokens", c.MaxTokens < 0},
+		{"FileThreshold", c.FileThreshold < 0},
+		{"MaxFileTokens", c.MaxFileTokens < 0},
 		{"MaxPayloadBytes", c.MaxPayloadBytes < 0},
 		{"CallsPerSend", c.CallsPerSend < 0},
 		{"SendTimeout", c.SendTimeout < 0},
@@ -116,7 +130,29 @@ func (c Capabilities) Validate() error {
 			return &FieldError{Field: f.name, Reason: "must not be negative"}
 		}
 	}
+	if c.FileThreshold > 0 && c.MaxFileTokens <= c.MaxTokens {
+		return &FieldError{Field: "MaxFileTokens", Reason: fmt.Sprintf("must be more than MaxTokens (%d) when FileThreshold is set", c.MaxTokens)}
+	}
 	return nil
+}
+
+// MaxSendTokens is the largest AudienceTokens batch one Send accepts:
+// MaxFileTokens when FileThreshold is set, MaxTokens otherwise.
+func (c Capabilities) MaxSendTokens() int {
+	if c.FileThreshold > 0 {
+		return c.MaxFileTokens
+	}
+	return c.MaxTokens
+}
+
+// BatchSize is how many tokens a caller puts in one Send, of a platform's
+// audience of n tokens: MaxFileTokens when FileThreshold is set and n
+// reaches it, MaxTokens otherwise.
+func (c Capabilities) BatchSize(n int) int {
+	if c.FileThreshold > 0 && n >= c.FileThreshold {
+		return c.MaxFileTokens
+	}
+	return c.MaxTokens
 }
 
 // Calls returns CallsPerSend, or 1 when it is not set.

@@ -60,15 +60,26 @@ func (t *target) task() bool {
 
 // buildTarget maps r's audience to a cast type and its fields, checking
 // Umeng's limits. It makes no network call.
-func buildTarget(a *provider.Audience, s Strategy) (*target, error) {
+func buildTarget(a *provider.Audience, s Strategy, fileFrom int) (*target, error) {
 	switch a.Kind {
 	case provider.AudienceTokens:
-		plain, err := checkList("audience.tokens", a.Tokens)
+		limit := MaxTokens
+		if fileFrom > 0 {
+			limit = MaxFileTokens
+		}
+		plain, err := checkList("audience.tokens", a.Tokens, limit)
 		if err != nil {
 			return nil, err
 		}
 		switch {
-		case s == StrategyFilecast:
+		case s == StrategyFilecast || len(a.Tokens) > MaxTokens: // by file (Config.FilecastThreshold)
+			size := 0
+			for _, t := range a.Tokens {
+				size += len(t) + 1 // and its newline
+			}
+			if size > maxUploadBytes {
+				return nil, invalid("audience.tokens", fmt.Sprintf("make a file of %d bytes; Umeng accepts at most %d", size, maxUploadBytes))
+			}
 			return &target{cast: castFilecast, upload: a.Tokens}, nil
 		case len(a.Tokens) == 1:
 			return &target{cast: castUnicast, deviceTokens: a.Tokens[0], plainTokens: plain}, nil
@@ -80,7 +91,7 @@ func buildTarget(a *provider.Audience, s Strategy) (*target, error) {
 		if err := checkAliasType(a.AliasType); err != nil {
 			return nil, err
 		}
-		if _, err := checkList("audience.aliases", a.Aliases); err != nil {
+		if _, err := checkList("audience.aliases", a.Aliases, MaxTokens); err != nil {
 			return nil, err
 		}
 		return &target{cast: castCustomizedcast, aliasType: a.AliasType, alias: strings.Join(a.Aliases, ",")}, nil
@@ -159,15 +170,17 @@ func tagFilter(tags []string) (json.RawMessage, error) {
 	}{Where: where{And: []orClause{{Or: or}}}})
 }
 
-// checkList enforces Umeng's limit of 500 entries and rejects entries that
-// would break its comma- and line-separated lists. Token formats differ by
-// vendor channel, so nothing stricter is checked.
-func checkList(field string, items []string) (plain bool, err error) {
+// checkList enforces a limit of entries (Umeng's 500 per list, or
+// MaxFileTokens by file) and rejects entries that would break its comma-
+// and line-separated lists. Token formats differ by vendor channel, so
+// nothing stricter is checked. It reports whether every entry was
+// plainListItem.
+func checkList(field string, items []string, limit int) (plain bool, err error) {
 	if len(items) == 0 {
 		return false, invalid(field, "is empty")
 	}
-	if len(items) > MaxTokens {
-		return false, invalid(field, fmt.Sprintf("has %d entries; Umeng accepts at most %d per call", len(items), MaxTokens))
+	if len(items) > limit {
+		return false, invalid(field, fmt.Sprintf("has %d entries; Umeng accepts at most %d per call", len(items), limit))
 	}
 	plain = true
 	for i, it := range items {

@@ -32,8 +32,13 @@ const (
 )
 
 // MaxTokens is the most tokens (or aliases) one Send accepts: Umeng's
-// listcast and alias limit.
+// listcast and alias limit (but see MaxFileTokens).
 const MaxTokens = 500
+
+// MaxFileTokens is the most tokens one Send accepts by file, when
+// Config.FilecastThreshold is set: 40,000 tokens of up to 255 bytes, each
+// on its line, fit Umeng's 10 MB upload.
+const MaxFileTokens = 40000
 
 // MaxTimeToLive is the longest Umeng keeps a push: policy.expire_time may
 // be at most seven days after the start (or now).
@@ -53,6 +58,9 @@ type Client struct {
 	now      func() time.Time
 	testMode bool
 	strategy Strategy
+	// fileFrom is Config.FilecastThreshold: token audiences of more than
+	// MaxTokens are sent by file when it is set.
+	fileFrom int
 	quotas   Quotas
 	limits   *provider.Limiters[quotaKey]
 	http     *resty.Client
@@ -86,6 +94,7 @@ func New(cfg Config) (*Client, error) {
 		now:      cfg.Now,
 		testMode: cfg.TestMode,
 		strategy: cfg.Strategy,
+		fileFrom: cfg.FilecastThreshold,
 		quotas:   cfg.Quotas,
 		limits:   provider.NewLimiters(cfg.Quotas.quota),
 		http:     rc,
@@ -147,12 +156,17 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	if p == provider.IOS {
 		limit = MaxIOSPayloadBytes
 	}
-	calls := 1
-	if c.strategy == StrategyFilecast {
-		calls = 2
+	calls, maxFile := 1, 0
+	if c.strategy == StrategyFilecast || c.fileFrom > 0 {
+		calls = 2 // an upload, then the send
+	}
+	if c.fileFrom > 0 {
+		maxFile = MaxFileTokens
 	}
 	return provider.Capabilities{
 		MaxTokens:       MaxTokens,
+		FileThreshold:   c.fileFrom,
+		MaxFileTokens:   maxFile,
 		MaxPayloadBytes: limit,
 		Audiences: []provider.AudienceKind{
 			provider.AudienceTokens,

@@ -145,6 +145,15 @@ type Config struct {
 	// Strategy chooses how token audiences are sent. Default
 	// StrategyListcast.
 	Strategy Strategy
+	// FilecastThreshold, when set, sends a platform's token audience of at
+	// least this many tokens by file: the push.Service makes batches of up
+	// to MaxFileTokens, and each is uploaded and sent as one filecast (two
+	// calls, a pollable task) instead of up to 80 listcasts. Filecasts
+	// count against Quotas.Filecast (Umeng's 300 an hour per app), so set
+	// it for the large audiences only. It must be 0 (never, the default)
+	// or more than MaxTokens. Deliveries recorded by file while it was set
+	// are refused if it is unset before they are sent.
+	FilecastThreshold int
 	// Quotas limit the task casts of each app (iOS and Android apart) to
 	// Umeng's production limits. A send that would exceed one makes no
 	// call and fails with a RateLimited error whose RetryAfter is the wait
@@ -255,6 +264,9 @@ func (c Config) validate() error {
 	}
 	if c.Strategy != StrategyListcast && c.Strategy != StrategyFilecast {
 		return configError("strategy", fmt.Sprintf("unknown strategy %d", int(c.Strategy)))
+	}
+	if c.FilecastThreshold != 0 && c.FilecastThreshold <= MaxTokens {
+		return configError("filecast_threshold", fmt.Sprintf("must be 0 or more than %d (one listcast's tokens), got %d", MaxTokens, c.FilecastThreshold))
 	}
 	return c.Quotas.validate()
 }

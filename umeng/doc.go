@@ -22,7 +22,9 @@
 // Send maps a provider.Request to one of Umeng's six cast types:
 //
 //	tokens      1 token → unicast, 2–500 → listcast (StrategyListcast, default)
-//	            /upload, then filecast (StrategyFilecast)
+//	            /upload, then filecast (StrategyFilecast); with
+//	            Config.FilecastThreshold, 501–MaxFileTokens tokens (a batch
+//	            the push.Service made by file) → /upload, then filecast
 //	broadcast   broadcast
 //	filter      groupcast with the filter object, the group_id, or a filter
 //	            built from Tags that matches any of them
@@ -86,7 +88,7 @@
 // # Delivery semantics
 //
 // Send, Status, Cancel and Upload never retry and never sleep. Send makes one
-// call, or two with StrategyFilecast (upload, then send). The idempotency key
+// call, or two with an upload (StrategyFilecast, or a batch by file). The idempotency key
 // goes to policy.out_biz_no on task casts, the only casts Umeng deduplicates.
 //
 // Schedules are sent in Beijing time (yyyy-MM-dd HH:mm:ss, to the second)

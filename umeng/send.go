@@ -187,7 +187,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 		// A default relative badge yields to the request's absolute one.
 		o.IOSBadge = nil
 	}
-	tgt, err := buildTarget(&r.Audience, c.strategy)
+	tgt, err := buildTarget(&r.Audience, c.strategy, c.fileFrom)
 	if err != nil {
 		return nil, nil, err
 	}

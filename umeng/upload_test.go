@@ -3,6 +3,7 @@ package umeng
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -131,5 +132,83 @@ func TestFilecastStrategy(t *testing.T) {
 		pe := requireKind(t, err, provider.RateLimited)
 		assert.Equal(t, opSend, pe.Op)
 		assert.Len(t, h.requests(), 2)
+	})
+}
+
+// With FilecastThreshold set, a Send of more than MaxTokens tokens (a batch
+// the Service made by file) is uploaded and sent as one filecast, up to
+// MaxFileTokens; up to MaxTokens tokens still go as a listcast; without the
+// threshold, more than MaxTokens are refused before any call.
+func TestFilecastThreshold(t *testing.T) {
+	byFile := func(c *Config) { c.FilecastThreshold = 10000 }
+	tokens := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("A%043d", i)
+		}
+		return out
+	}
+	send := func(n int) *provider.Request {
+		return request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(n)})
+	}
+
+	t.Run("capabilities", func(t *testing.T) {
+		caps := newHarness(t, byFile).client.Capabilities(provider.Android)
+		assert.Equal(t, 10000, caps.FileThreshold)
+		assert.Equal(t, MaxFileTokens, caps.MaxFileTokens)
+		assert.Equal(t, 2, caps.CallsPerSend)
+		require.NoError(t, caps.Validate())
+		assert.Equal(t, MaxFileTokens, caps.BatchSize(10000))
+		assert.Equal(t, MaxTokens, caps.BatchSize(9999))
+		off := newHarness(t).client.Capabilities(provider.Android)
+		assert.Zero(t, off.FileThreshold)
+		assert.Equal(t, MaxTokens, off.MaxSendTokens())
+		assert.Equal(t, 1, off.CallsPerSend)
+	})
+
+	t.Run("a batch by file is one upload and one filecast", func(t *testing.T) {
+		h := newHarness(t, byFile)
+		h.respond("/upload", http.StatusOK, okUpload)
+		h.respond("/api/send", http.StatusOK, okTask)
+		rc, err := h.client.Send(context.Background(), send(MaxFileTokens))
+		require.NoError(t, err)
+		assert.True(t, rc.Pollable)
+		calls := h.requests()
+		require.Len(t, calls, 2)
+		assert.Equal(t, "/upload", calls[0].path)
+		var up uploadBody
+		require.NoError(t, json.Unmarshal(calls[0].body, &up))
+		assert.Equal(t, strings.Join(tokens(MaxFileTokens), "\n")+"\n", up.Content)
+		assert.Contains(t, string(calls[1].body), `"type":"filecast"`)
+		assert.Contains(t, string(calls[1].body), `"file_id":"PF0000000000000001"`)
+		assert.NotContains(t, string(calls[1].body), "device_tokens")
+	})
+
+	t.Run("up to MaxTokens is still a listcast", func(t *testing.T) {
+		h := newHarness(t, byFile)
+		h.respond("/api/send", http.StatusOK, okMsg)
+		_, err := h.client.Send(context.Background(), send(MaxTokens))
+		require.NoError(t, err)
+		assert.Contains(t, string(h.only(t).body), `"type":"listcast"`)
+	})
+
+	t.Run("refused before any call", func(t *testing.T) {
+		h := newHarness(t, byFile)
+		h.requireRefused(t, send(MaxFileTokens+1), "audience.tokens")
+		long := request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: make([]string, 600)})
+		for i := range long.Audience.Tokens {
+			long.Audience.Tokens[i] = strings.Repeat("t", 20<<10) + fmt.Sprint(i) // 600 × 20 KiB: over 10 MB
+		}
+		h.requireRefused(t, long, "audience.tokens")
+		newHarness(t).requireRefused(t, send(MaxTokens+1), "audience.tokens")
+	})
+
+	t.Run("config", func(t *testing.T) {
+		for _, n := range []int{-1, 1, MaxTokens} {
+			_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret}, FilecastThreshold: n})
+			var fe *provider.FieldError
+			require.ErrorAs(t, err, &fe, "threshold %d", n)
+			assert.Equal(t, "filecast_threshold", fe.Field)
+		}
 	})
 }

@@ -13,6 +13,7 @@
 //	UMENG_IOS_APPKEY, UMENG_IOS_APP_MASTER_SECRET           Umeng's iOS app
 //	UMENG_ANDROID_APPKEY, UMENG_ANDROID_APP_MASTER_SECRET   Umeng's Android app
 //	UMENG_BASE_URL                                          default https://msgapi.umeng.com
+//	UMENG_FILECAST_THRESHOLD                                audiences this large go by filecast; default 0, never
 //	JPUSH_APPKEY, JPUSH_MASTER_SECRET                       JPush's app (both platforms)
 //	JPUSH_BASE_URL                                          default https://api.jpush.cn
 //	JPUSH_APNS_PRODUCTION                                   default true

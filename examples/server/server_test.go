@@ -209,13 +209,14 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "umeng", c.DefaultProvider())
 
 	for name, env := range map[string]map[string]string{
-		"PUSH_DB_DRIVER":        {"PUSH_DB_DRIVER": "oracle"},
-		"PUSH_SCAN_INTERVAL":    {"PUSH_SCAN_INTERVAL": "often"},
-		"PUSH_RETRY_BASE":       {"PUSH_RETRY_BASE": "-1s"},
-		"UMENG_PRODUCTION_MODE": {"UMENG_PRODUCTION_MODE": "maybe"},
-		"UMENG_ANDROID_APPKEY":  {"UMENG_ANDROID_APPKEY": "k"},
-		"UMENG_IOS_APPKEY":      {"UMENG_IOS_APP_MASTER_SECRET": "s"},
-		"JPUSH_APNS_PRODUCTION": {"JPUSH_APNS_PRODUCTION": "yes please"},
+		"PUSH_DB_DRIVER":           {"PUSH_DB_DRIVER": "oracle"},
+		"PUSH_SCAN_INTERVAL":       {"PUSH_SCAN_INTERVAL": "often"},
+		"PUSH_RETRY_BASE":          {"PUSH_RETRY_BASE": "-1s"},
+		"UMENG_PRODUCTION_MODE":    {"UMENG_PRODUCTION_MODE": "maybe"},
+		"UMENG_FILECAST_THRESHOLD": {"UMENG_FILECAST_THRESHOLD": "500"},
+		"UMENG_ANDROID_APPKEY":     {"UMENG_ANDROID_APPKEY": "k"},
+		"UMENG_IOS_APPKEY":         {"UMENG_IOS_APP_MASTER_SECRET": "s"},
+		"JPUSH_APNS_PRODUCTION":    {"JPUSH_APNS_PRODUCTION": "yes please"},
 	} {
 		_, err := loadConfig(envOf(env))
 		require.Error(t, err, name)
@@ -227,9 +228,10 @@ func TestLoadConfig(t *testing.T) {
 		}
 	}
 	c, err = loadConfig(envOf(map[string]string{"UMENG_PRODUCTION_MODE": "false", "PUSH_SCAN_INTERVAL": "5s",
-		"UMENG_IOS_APPKEY": "k", "UMENG_IOS_APP_MASTER_SECRET": "s"}))
+		"UMENG_IOS_APPKEY": "k", "UMENG_IOS_APP_MASTER_SECRET": "s", "UMENG_FILECAST_THRESHOLD": "20000"}))
 	require.NoError(t, err)
 	assert.False(t, c.ProductionMode)
+	assert.Equal(t, 20000, c.FilecastThreshold)
 	assert.Equal(t, 5*time.Second, c.ScanInterval)
 	assert.False(t, c.Demo())
 }

@@ -28,6 +28,9 @@ type Config struct {
 	IOSKey         string
 	IOSSecret      string
 	ProductionMode bool
+	// FilecastThreshold is umeng.Config.FilecastThreshold: audiences of
+	// at least this many tokens on a platform go by file; 0 never.
+	FilecastThreshold int
 	// AndroidChannelActivity and AndroidMainActivity are the Android app's
 	// default channel_properties.channel_activity and main_activity, sent
 	// with every Android push (see umeng.App.Defaults).
@@ -198,6 +201,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.ProductionMode, err = strconv.ParseBool(get("UMENG_PRODUCTION_MODE", "true")); err != nil {
 		return c, fmt.Errorf("UMENG_PRODUCTION_MODE: %q is not true or false", getenv("UMENG_PRODUCTION_MODE"))
+	}
+	if v := get("UMENG_FILECAST_THRESHOLD", "0"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || (n != 0 && n <= umeng.MaxTokens) {
+			return c, fmt.Errorf("UMENG_FILECAST_THRESHOLD: %q is not 0 or a whole number above %d", v, umeng.MaxTokens)
+		}
+		c.FilecastThreshold = n
 	}
 	if c.JPushAPNsProduction, err = strconv.ParseBool(get("JPUSH_APNS_PRODUCTION", "true")); err != nil {
 		return c, fmt.Errorf("JPUSH_APNS_PRODUCTION: %q is not true or false", getenv("JPUSH_APNS_PRODUCTION"))

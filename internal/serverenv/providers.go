@@ -24,7 +24,7 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 	}
 	var ps []provider.Provider
 	if c.Umeng() {
-		ucfg := umeng.Config{BaseURL: c.UmengBaseURL, TestMode: !c.ProductionMode, Logger: log,
+		ucfg := umeng.Config{BaseURL: c.UmengBaseURL, TestMode: !c.ProductionMode, Logger: log, FilecastThreshold: c.FilecastThreshold,
 			IOS:     umeng.App{AppKey: c.IOSKey, AppMasterSecret: c.IOSSecret, Defaults: c.IOSDefaults()},
 			Android: umeng.App{AppKey: c.AndroidKey, AppMasterSecret: c.AndroidSecret, Defaults: c.AndroidDefaults()}}
 		um, err := umeng.New(ucfg)

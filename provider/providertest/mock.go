@@ -189,7 +189,8 @@ func (m *Mock) refuseDead(r *provider.Request) error {
 // or nil when Send would pass r on to its script. It checks, in order:
 // Request.Validate; that the platform's Capabilities list the audience
 // kind; an AliasType for an alias audience when the Capabilities declare
-// NeedsAliasType; at most MaxTokens tokens; when MaxPayloadBytes is set, that the
+// NeedsAliasType; at most MaxTokens tokens (MaxFileTokens with a
+// FileThreshold); when MaxPayloadBytes is set, that the
 // content fits in it (see MockConfig.Capabilities); and then
 // MockConfig.Validate, if set. Refusals are InvalidRequest errors of this
 // Mock, Op "validate", naming the field by its Request path.
@@ -210,8 +211,8 @@ func (m *Mock) validate(r *provider.Request) error {
 	if caps.NeedsAliasType && r.Audience.Kind == provider.AudienceAliases && r.Audience.AliasType == "" {
 		return m.invalid("validate", "audience.alias_type", fmt.Sprintf("is required: %s types its aliases", m.name))
 	}
-	if r.Audience.Kind == provider.AudienceTokens && len(r.Audience.Tokens) > caps.MaxTokens {
-		return m.invalid("validate", "audience.tokens", fmt.Sprintf("has %d tokens, more than the %d one send accepts", len(r.Audience.Tokens), caps.MaxTokens))
+	if limit := caps.MaxSendTokens(); r.Audience.Kind == provider.AudienceTokens && len(r.Audience.Tokens) > limit {
+		return m.invalid("validate", "audience.tokens", fmt.Sprintf("has %d tokens, more than the %d one send accepts", len(r.Audience.Tokens), limit))
 	}
 	if limit := caps.MaxPayloadBytes; limit > 0 {
 		if size := ContentBytes(&r.Notification); size > limit {

@@ -19,9 +19,9 @@ import (
 //     slices;
 //   - answers a single-token and a MaxTokens batch with one delivering call
 //     and a receipt carrying a non-empty ID, its Name and the platform;
-//   - rejects MaxTokens+1 tokens, every Request.Validate failure and
-//     unsupported audiences as InvalidRequest errors naming a field, before
-//     any delivering call;
+//   - rejects MaxTokens+1 tokens (MaxFileTokens+1 with a FileThreshold),
+//     every Request.Validate failure and unsupported audiences as
+//     InvalidRequest errors naming a field, before any delivering call;
 //   - refuses, before any delivering call, a body one byte over
 //     Capabilities.MaxPayloadBytes (when positive) as InvalidRequest naming
 //     "notification.body", its largest part;
@@ -145,9 +145,10 @@ func (s *suite) testSend(t *testing.T) {
 
 func (s *suite) testMaxTokens(t *testing.T) {
 	s.perPlatform(t, func(t *testing.T, h *Harness, p provider.Platform) {
-		limit := h.Provider.Capabilities(p).MaxTokens
+		caps := h.Provider.Capabilities(p)
+		limit := caps.MaxTokens
 		require.Positive(t, limit, "Capabilities(%q).MaxTokens", p)
-		toks := h.tokens(t, p, limit+1)
+		toks := h.tokens(t, p, caps.MaxSendTokens()+1)
 
 		t.Run("Full", func(t *testing.T) {
 			before := h.Calls()
@@ -160,7 +161,7 @@ func (s *suite) testMaxTokens(t *testing.T) {
 			before := h.Calls()
 			rc, err := h.Provider.Send(t.Context(), request(p, toks))
 			requireInvalid(t, rc, err)
-			require.Equal(t, before, h.Calls(), "MaxTokens+1 tokens must be rejected before any delivering call")
+			require.Equal(t, before, h.Calls(), "MaxSendTokens()+1 tokens must be rejected before any delivering call")
 		})
 	})
 }

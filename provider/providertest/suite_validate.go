@@ -57,7 +57,7 @@ func refusedCases(h *Harness, p provider.Platform) []refusedCase {
 	}
 	caps := h.Provider.Capabilities(p)
 	cases = append(cases, refusedCase{"OneTokenTooMany", func(t *testing.T, h *Harness, p provider.Platform) *provider.Request {
-		return request(p, h.tokens(t, p, caps.MaxTokens+1))
+		return request(p, h.tokens(t, p, caps.MaxSendTokens()+1))
 	}})
 	if caps.MaxPayloadBytes > 0 {
 		cases = append(cases, refusedCase{"PayloadOverLimit", func(t *testing.T, h *Harness, p provider.Platform) *provider.Request {
