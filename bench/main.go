@@ -32,19 +32,21 @@ type options struct {
 	users          int
 	devicesPerUser int
 	concurrency    int
-	rows           int
-	batch          int
-	scanConc       int
-	db             string
-	dsn            string
-	duration       time.Duration
-	clients        int
-	apiUsers       int
-	maxRequests    int
-	timeout        time.Duration
-	cpuProfile     string
-	memProfile     string
-	verbose        bool
+	// filecastThreshold is umeng.Config.FilecastThreshold for fanout.
+	filecastThreshold int
+	rows              int
+	batch             int
+	scanConc          int
+	db                string
+	dsn               string
+	duration          time.Duration
+	clients           int
+	apiUsers          int
+	maxRequests       int
+	timeout           time.Duration
+	cpuProfile        string
+	memProfile        string
+	verbose           bool
 }
 
 func main() {
@@ -62,6 +64,7 @@ func main() {
 	flag.IntVar(&o.users, "users", 100000, "fanout: users to push to")
 	flag.IntVar(&o.devicesPerUser, "devices-per-user", 2, "fanout: devices per user, alternating iOS and Android")
 	flag.IntVar(&o.concurrency, "concurrency", 0, "fanout: Service.SendConcurrency and the raw baseline's workers (0: the Service's default, 4)")
+	flag.IntVar(&o.filecastThreshold, "filecast-threshold", 0, "fanout: umeng.Config.FilecastThreshold (0: listcasts only; min_calls stays the listcasts' minimum)")
 	flag.IntVar(&o.rows, "rows", 20000, "scanner: message-center rows (and users)")
 	flag.IntVar(&o.batch, "batch", 0, "scanner: messagecenter.Config.BatchSize (0: its default)")
 	flag.IntVar(&o.scanConc, "scanner-concurrency", 0, "scanner: messagecenter.Config.Concurrency (0: its default)")

@@ -44,7 +44,7 @@ func runScanner(ctx context.Context, o options) (err error) {
 		return err
 	}
 	defer fake.Close()
-	um, err := umengClient(fake.URL)
+	um, err := umengClient(fake.URL, 0)
 	if err != nil {
 		return err
 	}

@@ -134,7 +134,7 @@ type Report struct {
 // next batch is claimed, and its pushes recorded, while the vendor calls
 // of the one before are in flight. Their push rows share one bound of
 // Concurrency vendor calls (Scanner.calls).
-const batchesInFlight = 2
+const batchesInFlight = 3
 
 // Scanner delivers the rows of sys_message_center. Any number of Scanners,
 // in any number of processes, may run against one database: rows are
