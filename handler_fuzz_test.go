@@ -18,9 +18,10 @@ import (
 // so that the fuzzer reaches 413 too.
 const fuzzBodyLimit = 4096
 
-// documented are the statuses the handlers may answer (DESIGN.md, "HTTP
-// API"), but for 500, which no body may cause.
-var documented = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: true, 405: true, 413: true, 415: true}
+// documented are the statuses the handlers may answer (README's "Status
+// codes"), but for 500, which no body may cause. 409 (an idempotency key
+// reused for another push) needs a push recorded under that key before.
+var documented = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: true, 405: true, 409: true, 413: true, 415: true}
 
 // fuzzFixture is a Service on a memstore with a Mock "umeng" provider,
 // holding user u1 with an iOS and an Android device and one push message
@@ -164,6 +165,9 @@ var (
 		`{"user_nums":[null,1],"title":"t","content":"c"}`,
 		`{"user_num":"u1","title":"","content":""}`,
 		`{"user_num":"u1","title":"t","content":"c","extra":{"":"x","aps":"y"}}`,
+		`{"user_num":"u1","title":"t","content":"c","idempotency_key":"order-42"}`,
+		`{"user_num":"u1","title":"t","content":"c","idempotency_key":""}`,
+		`{"user_num":"u1","title":"t","content":"c","idempotency_key":7}`,
 	}
 	pushFormSeeds = []string{
 		"user_num=u1&title=t&content=c",
@@ -172,6 +176,7 @@ var (
 		"user_num=u1&title=t&content=c&extra=%5B1%5D",
 		"user_num=u1&title=t&content=c&overrides=%7B%22umeng%22%3A1%7D",
 		"user_num=u1&title=t&content=c&extra=null",
+		"user_num=u1&title=t&content=c&idempotency_key=order-42",
 	}
 	logoutJSONSeeds = []string{
 		`{"user_num":"u1","user_device_id":1}`,
