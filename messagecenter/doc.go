@@ -45,7 +45,8 @@
 // Run a Scanner in every instance of the host: claims use FOR UPDATE SKIP
 // LOCKED on MySQL 8/MariaDB 10.6+/PostgreSQL and one UPDATE … RETURNING on
 // SQLite, so instances share the work and never handle a row at the same
-// time. Keep Lease longer than one batch takes.
+// time. Keep Lease longer than two batches take: a pass claims the next
+// batch while it handles one.
 //
 // # Scheduled delivery
 //

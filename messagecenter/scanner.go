@@ -57,7 +57,8 @@ type Config struct {
 	Concurrency int
 	// Lease is how long a claimed row stays reserved for this instance. A
 	// row whose lease runs out (its instance died) is claimed by another.
-	// It must cover the processing of one batch. Default 5 minutes.
+	// It must cover the processing of two batches (a pass claims the next
+	// while it handles one). Default 5 minutes.
 	Lease time.Duration
 	// NotifyTimeout bounds each Notifier call. The call runs on its own
 	// clock, detached from the cancellation of Run's or RunOnce's ctx: a
@@ -134,7 +135,7 @@ type Report struct {
 // next batch is claimed, and its pushes recorded, while the vendor calls
 // of the one before are in flight. Their push rows share one bound of
 // Concurrency vendor calls (Scanner.calls).
-const batchesInFlight = 3
+const batchesInFlight = 2
 
 // Scanner delivers the rows of sys_message_center. Any number of Scanners,
 // in any number of processes, may run against one database: rows are
@@ -279,7 +280,15 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 	var wg sync.WaitGroup
 	inFlight := make(chan struct{}, batchesInFlight)
 	for ctx.Err() == nil {
-		inFlight <- struct{}{}
+		select {
+		case inFlight <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			// Stopped while the batches in flight were handled: nothing
+			// more is claimed, and that is no error.
+			break
+		}
 		mu.Lock()
 		rows, handle, err := s.claimBatch(ctx, &rep)
 		mu.Unlock()

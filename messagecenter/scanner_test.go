@@ -363,6 +363,51 @@ func TestRunDrains(t *testing.T) {
 	}
 }
 
+// A pass stopped while it waits to claim a third batch (two are in flight)
+// claims nothing more and reports no error: the batches in flight finish,
+// the rows not yet claimed stay for the next pass.
+func TestRunOnceStopsBetweenBatches(t *testing.T) {
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.BatchSize = 1; c.Concurrency = 1 })
+	e.register(t, "u1", "d1", "android", "atok")
+	started, finish := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		once.Do(func() { close(started) })
+		<-finish
+		return &provider.Receipt{ID: r.IdempotencyKey}, nil
+	})
+	var ids []int64
+	for _, title := range []string{"a", "b", "c"} {
+		ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: title, Content: "c", NotifyMode: "push", Receivers: "u1"}))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		rep messagecenter.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := e.scanner.RunOnce(ctx)
+		done <- result{rep, err}
+	}()
+	<-started
+	// a's call is in flight; b is claimed behind it. Wait until it is.
+	require.Eventually(t, func() bool { return e.row(t, ids[1]).ClaimToken != "" }, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	close(finish)
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunOnce did not return")
+	}
+	require.NoError(t, r.err, "stopping is not a claim error")
+	assert.Equal(t, 2, r.rep.Claimed)
+	c := e.row(t, ids[2])
+	assert.Equal(t, registry.SendStateUnsent, c.SendState, "c was not claimed")
+	assert.Empty(t, c.ClaimToken)
+}
+
 func TestNewValidates(t *testing.T) {
 	e := newEnv(t, nil, nil, nil)
 	n := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) { return "", nil })
