@@ -123,4 +123,19 @@ func TestBatchesByFile(t *testing.T) {
 	assert.Equal(t, []int{200, 200, 50}, sizes["android"], "450 tokens reach the threshold: by file")
 	assert.Equal(t, []int{100, 100, 49}, sizes["ios"], "249 do not")
 	assert.Equal(t, 6, f.mock.Calls())
+
+	// With MaxFileBytes, a file also ends before it outgrows that: the
+	// tokens "tok-a-u000"… take 11 bytes each with their newline.
+	g := newFixture(t, declared(provider.Capabilities{MaxTokens: 100, FileThreshold: 250, MaxFileTokens: 200, MaxFileBytes: 1650}), nil)
+	for _, u := range users {
+		g.register(t, u, "a"+u, "android", "tok-a-"+u)
+	}
+	res, err = g.svc.Push(ctx, push.Message{UserNums: users, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.NoError(t, res.FirstError())
+	var files []int
+	for _, o := range res.Deliveries {
+		files = append(files, o.Tokens)
+	}
+	assert.Equal(t, []int{150, 150, 150}, files, "1,650 bytes: 150 tokens a file")
 }

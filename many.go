@@ -63,7 +63,8 @@ const manyCallsPerMessage = 16
 // pushed on its own, as by Push, alongside the others (its vendor calls
 // within the same bound).
 //
-// The vendor calls of all the messages share one bound, opts.MaxCalls. As with
+// The vendor calls of all the messages share one bound, opts.MaxCalls (or
+// opts.Calls, shared with other PushMany calls too). As with
 // Push, the calls run on their own clocks: when ctx ends, the calls in
 // flight finish and are recorded, and the deliveries not yet sent are
 // released for the Scanner.

@@ -219,9 +219,13 @@ func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) 
 			toks := tokens.tokens[target{name, string(pl)}]
 			// Batches of MaxTokens, or by file for a large audience
 			// (Capabilities.FileThreshold).
-			max := s.providers[name].Capabilities(pl).BatchSize(len(toks))
+			caps := s.providers[name].Capabilities(pl)
+			max := caps.BatchSize(len(toks))
 			for seq := 0; len(toks) > 0; seq++ {
 				n := min(max, len(toks))
+				if n > caps.MaxTokens && caps.MaxFileBytes > 0 {
+					n = fileBatch(toks[:n], caps.MaxFileBytes)
+				}
 				ds = append(ds, s.newDelivery(name, string(pl), seq, registry.AudienceTokens, toks[:n:n],
 					fmt.Sprintf("%s-%d", nonce, len(ds)), claim, claimed, msg.ExpireAt))
 				toks = toks[n:]
@@ -235,6 +239,18 @@ func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) 
 		return nil, nil, err
 	}
 	return msg, ds, nil
+}
+
+// fileBatch is how many of toks, from the first, make a file of at most
+// maxBytes: each token and its newline. At least one.
+func fileBatch(toks []string, maxBytes int) int {
+	size := 0
+	for i, t := range toks {
+		if size += len(t) + 1; size > maxBytes {
+			return max(i, 1)
+		}
+	}
+	return len(toks)
 }
 
 // target is a provider and a platform: the deliveries of a push are

@@ -51,6 +51,11 @@ type Capabilities struct {
 	// MaxFileTokens is the largest AudienceTokens batch one Send accepts
 	// by file; it is more than MaxTokens when FileThreshold is set.
 	MaxFileTokens int
+	// MaxFileBytes bounds the file of one Send by file: the bytes of its
+	// tokens, each followed by a newline. A caller cuts a batch by file
+	// before it reaches either MaxFileTokens or MaxFileBytes. 0: no limit
+	// but MaxFileTokens.
+	MaxFileBytes int
 	// MaxPayloadBytes is the vendor's limit on the encoded payload; 0 if none.
 	MaxPayloadBytes int
 	// Audiences lists the audience kinds the vendor supports.
@@ -119,6 +124,7 @@ func (c Capabilities) Validate() error {
 		{"MaxTokens", c.MaxTokens < 0},
 		{"FileThreshold", c.FileThreshold < 0},
 		{"MaxFileTokens", c.MaxFileTokens < 0},
+		{"MaxFileBytes", c.MaxFileBytes < 0},
 		{"MaxPayloadBytes", c.MaxPayloadBytes < 0},
 		{"CallsPerSend", c.CallsPerSend < 0},
 		{"SendTimeout", c.SendTimeout < 0},

@@ -36,8 +36,9 @@ const (
 const MaxTokens = 500
 
 // MaxFileTokens is the most tokens one Send accepts by file, when
-// Config.FilecastThreshold is set: 40,000 tokens of up to 255 bytes, each
-// on its line, fit Umeng's 10 MB upload.
+// Config.FilecastThreshold is set, in a file of at most Umeng's 10 MB
+// (Capabilities.MaxFileBytes): 40,000 tokens of up to 255 bytes, each on
+// its line, fit.
 const MaxFileTokens = 40000
 
 // MaxTimeToLive is the longest Umeng keeps a push: policy.expire_time may
@@ -141,9 +142,9 @@ func (c *Client) Name() string { return Name }
 // audience.
 //
 // Beyond the limits it declares: alias audiences need an AliasType
-// (customizedcast's alias_type); a Send makes one call, or two with
-// StrategyFilecast (upload, then send), each bounded by Config.Timeout, so
-// SendTimeout is Timeout times that; Umeng keeps a push at most seven days
+// (customizedcast's alias_type); a Send makes one call, or two with an
+// upload (StrategyFilecast, or a batch by file with FilecastThreshold),
+// each bounded by Config.Timeout, so SendTimeout is Timeout times that; Umeng keeps a push at most seven days
 // (policy.expire_time, MaxTimeToLive); and task receipts, which reach a
 // final status, are polled at the caller's interval until the push
 // expires (the zero Polling). Umeng names no token it refuses
@@ -156,17 +157,18 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	if p == provider.IOS {
 		limit = MaxIOSPayloadBytes
 	}
-	calls, maxFile := 1, 0
+	calls, maxFile, maxFileBytes := 1, 0, 0
 	if c.strategy == StrategyFilecast || c.fileFrom > 0 {
 		calls = 2 // an upload, then the send
 	}
 	if c.fileFrom > 0 {
-		maxFile = MaxFileTokens
+		maxFile, maxFileBytes = MaxFileTokens, maxUploadBytes
 	}
 	return provider.Capabilities{
 		MaxTokens:       MaxTokens,
 		FileThreshold:   c.fileFrom,
 		MaxFileTokens:   maxFile,
+		MaxFileBytes:    maxFileBytes,
 		MaxPayloadBytes: limit,
 		Audiences: []provider.AudienceKind{
 			provider.AudienceTokens,

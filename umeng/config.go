@@ -147,8 +147,9 @@ type Config struct {
 	Strategy Strategy
 	// FilecastThreshold, when set, sends a platform's token audience of at
 	// least this many tokens by file: the push.Service makes batches of up
-	// to MaxFileTokens, and each is uploaded and sent as one filecast (two
-	// calls, a pollable task) instead of up to 80 listcasts. Filecasts
+	// to MaxFileTokens (and 10 MB of file), and each is uploaded and sent
+	// as one filecast (two calls, a pollable task) instead of up to 80
+	// listcasts; a last batch of MaxTokens or fewer goes as a listcast. Filecasts
 	// count against Quotas.Filecast (Umeng's 300 an hour per app), so set
 	// it for the large audiences only. It must be 0 (never, the default)
 	// or more than MaxTokens. Deliveries recorded by file while it was set

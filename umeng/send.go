@@ -86,10 +86,12 @@ type sendData struct {
 	TaskID string `json:"task_id"`
 }
 
-// Send delivers r with one Umeng call (two with StrategyFilecast: an upload,
-// then the filecast). Every check, including the payload size, runs before
-// any network call: they are the checks of Validate, made by the same code. See the package documentation for how audiences map to
-// cast types and how errors are classified.
+// Send delivers r with one Umeng call (two with an upload, then the
+// filecast: StrategyFilecast, or more than MaxTokens tokens with
+// Config.FilecastThreshold). Every check, including the payload size, runs
+// before any network call: they are the checks of Validate, made by the
+// same code. See the package documentation for how audiences map to cast
+// types and how errors are classified.
 //
 // The receipt's ID is Umeng's task_id (Pollable) or msg_id (not pollable),
 // and Raw is Umeng's answer. Umeng reports nothing per token, so Failures is

@@ -73,7 +73,8 @@
 //
 // The Mock refuses what a real provider refuses, before recording anything:
 // a Request that fails Request.Validate, an audience kind its Capabilities
-// lack, more tokens than MaxTokens, content over a positive
+// lack, more tokens than MaxTokens (MaxFileTokens with a FileThreshold),
+// content over a positive
 // MaxPayloadBytes (counted by [ContentBytes]), and whatever the check in
 // MockConfig.Validate refuses. Those are InvalidRequest *provider.Error
 // values naming the field, with Provider set to the Mock's name.

@@ -29,7 +29,8 @@ type Harness struct {
 
 	// Token returns the i-th valid token of platform p: one the backend
 	// accepts without a per-token failure. Distinct i give distinct tokens;
-	// the suite asks for up to MaxTokens+1 of them. Required.
+	// the suite asks for up to MaxTokens+1 of them (MaxFileTokens+1 with a
+	// FileThreshold). Required.
 	Token func(p provider.Platform, i int) string
 
 	// Calls reports how many delivering calls the backend has received since

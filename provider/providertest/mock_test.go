@@ -43,6 +43,9 @@ func TestMockSendRefuses(t *testing.T) {
 		provider.Android: {MaxTokens: 1, MaxPayloadBytes: 12, Audiences: []provider.AudienceKind{provider.AudienceTokens}},
 	}}
 	checked := providertest.MockConfig{Validate: refuseAPS}
+	byFile := providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{
+		provider.Android: {MaxTokens: 2, FileThreshold: 3, MaxFileTokens: 4, MaxFileBytes: 12, Audiences: []provider.AudienceKind{provider.AudienceTokens}},
+	}}
 	tests := []struct {
 		name      string
 		cfg       providertest.MockConfig
@@ -56,6 +59,8 @@ func TestMockSendRefuses(t *testing.T) {
 		{"unsupported audience", narrow, audienceRequest(provider.Audience{Kind: provider.AudienceBroadcast}), "audience.kind"},
 		{"too many tokens", narrow, tokenRequest("a", "b", "c"), "audience.tokens"},
 		{"too many tokens by default", providertest.MockConfig{}, tokenRequest(tooManyTokens()...), "audience.tokens"},
+		{"too many tokens by file", byFile, tokenRequest("a", "b", "c", "d", "e"), "audience.tokens"},
+		{"a file too large", byFile, tokenRequest("aaaa", "bbbb", "cccc"), "audience.tokens"},
 		{"body over the payload limit", limited, contentRequest("t", "", strings.Repeat("b", 12), nil), "notification.body"},
 		{"title over the payload limit", limited, contentRequest(strings.Repeat("t", 9), "", "bbbb", nil), "notification.title"},
 		{"subtitle over the payload limit", limited, contentRequest("t", strings.Repeat("s", 11), "b", nil), "notification.subtitle"},

@@ -42,7 +42,7 @@ func scribble(r *provider.Request) {
 
 func (s *suite) testRequestNotModified(t *testing.T) {
 	s.perPlatform(t, func(t *testing.T, h *Harness, p provider.Platform) {
-		limit := h.Provider.Capabilities(p).MaxTokens
+		limit := h.Provider.Capabilities(p).MaxSendTokens()
 		toks := h.tokens(t, p, limit+1)
 		// Each outcome builds its own request: a provider may take a
 		// different code path on success, refusal and failure.
