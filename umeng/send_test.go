@@ -66,9 +66,12 @@ func TestEncodeWritesWhatJSONWrites(t *testing.T) {
 		Now:     func() time.Time { return fixedNow },
 	})
 	require.NoError(t, err)
-	many := make([]string, 500)
+	many, html := make([]string, 500), make([]string, 100)
 	for i := range many {
 		many[i] = fmt.Sprintf("A%043d", i)
+	}
+	for i := range html {
+		html[i] = fmt.Sprintf("<t>&%d", i) // plain, and not escaped: SetEscapeHTML(false)
 	}
 	tests := []struct {
 		name      string
@@ -83,6 +86,7 @@ func TestEncodeWritesWhatJSONWrites(t *testing.T) {
 		{"a quote", provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{`a"b`, "c"}}, false, nil},
 		{"a backslash", provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{`a\b`}}, false, nil},
 		{"non-ASCII", provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"令牌", "x"}}, false, nil},
+		{"HTML characters", provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: html}, true, nil},
 		{"500 ios tokens", provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: many}, true, nil},
 		{"500 with a quote", provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: append([]string{`"`}, many[1:]...)}, false, nil},
 		{"with options", provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: many}, true,
