@@ -66,7 +66,7 @@ func TestEncodeWritesWhatJSONWrites(t *testing.T) {
 		Now:     func() time.Time { return fixedNow },
 	})
 	require.NoError(t, err)
-	many, html := make([]string, 500), make([]string, 100)
+	many, html := make([]string, 500), make([]string, 200) // html: over 1 KiB joined, so spliced
 	for i := range many {
 		many[i] = fmt.Sprintf("A%043d", i)
 	}
