@@ -24,15 +24,7 @@ import (
 func umengService(t *testing.T, clk *clock) (*push.Service, *umengtest.Server) {
 	t.Helper()
 	fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
-	ucfg := umeng.Config{BaseURL: fake.URL}
-	for _, a := range umengtest.DefaultApps() {
-		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
-		if a.Platform == umengtest.PlatformIOS {
-			ucfg.IOS = app
-		} else {
-			ucfg.Android = app
-		}
-	}
+	ucfg := fake.ClientConfig()
 	um, err := umeng.New(ucfg)
 	require.NoError(t, err)
 	st, err := memstore.New(memstore.Config{Now: clk.Now})

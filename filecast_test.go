@@ -33,15 +33,9 @@ func TestPushByFile(t *testing.T) {
 func pushByFile(t *testing.T, d sqlstore.Dialect) {
 	clk := newClock()
 	fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true, Now: clk.Now})
-	ucfg := umeng.Config{BaseURL: fake.URL, FilecastThreshold: 600, Now: clk.Now}
-	for _, a := range umengtest.DefaultApps() {
-		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
-		if a.Platform == umengtest.PlatformIOS {
-			ucfg.IOS = app
-		} else {
-			ucfg.Android = app
-		}
-	}
+	ucfg := fake.ClientConfig()
+	ucfg.FilecastThreshold = 600
+	ucfg.Now = clk.Now
 	um, err := umeng.New(ucfg)
 	require.NoError(t, err)
 	st, _ := dbtest.NewStoreDB(t, d)

@@ -36,16 +36,7 @@ func mixedService(t *testing.T, clk *clock) (*push.Service, registry.Store, mixe
 		jpush: jpushtest.NewServer(t, jpushtest.Config{Now: clk.Now}),
 		getui: getuitest.NewServer(t, getuitest.Config{Now: clk.Now}),
 	}
-	ucfg := umeng.Config{BaseURL: f.umeng.URL}
-	for _, a := range umengtest.DefaultApps() {
-		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
-		if a.Platform == umengtest.PlatformIOS {
-			ucfg.IOS = app
-		} else {
-			ucfg.Android = app
-		}
-	}
-	um, err := umeng.New(ucfg)
+	um, err := umeng.New(f.umeng.ClientConfig())
 	require.NoError(t, err)
 	japp := jpushtest.DefaultApps()[0]
 	jp, err := jpush.New(jpush.Config{AppKey: japp.AppKey, MasterSecret: japp.MasterSecret,

@@ -23,15 +23,8 @@ import (
 func quotaService(t *testing.T, clk *clock, mod func(*umeng.Config)) (*push.Service, registry.Store, *umengtest.Server) {
 	t.Helper()
 	fake := umengtest.NewServer(t, umengtest.Config{Now: clk.Now, NoRateLimits: true})
-	ucfg := umeng.Config{BaseURL: fake.URL, Now: clk.Now}
-	for _, a := range umengtest.DefaultApps() {
-		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
-		if a.Platform == umengtest.PlatformIOS {
-			ucfg.IOS = app
-		} else {
-			ucfg.Android = app
-		}
-	}
+	ucfg := fake.ClientConfig()
+	ucfg.Now = clk.Now
 	if mod != nil {
 		mod(&ucfg)
 	}

@@ -94,15 +94,8 @@ func newCluster(t *testing.T, d sqlstore.Dialect, o clusterOpts) *cluster {
 		pool := dbtest.OpenPool(t, d, dsn)
 		store, err := sqlstore.New(pool, sqlstore.Options{Dialect: d, Location: o.loc})
 		require.NoError(t, err)
-		ucfg := umeng.Config{BaseURL: c.fake.URL, Timeout: o.timeout, Logger: quiet}
-		for _, a := range umengtest.DefaultApps() {
-			app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
-			if a.Platform == umengtest.PlatformIOS {
-				ucfg.IOS = app
-			} else {
-				ucfg.Android = app
-			}
-		}
+		ucfg := c.fake.ClientConfig()
+		ucfg.Timeout, ucfg.Logger = o.timeout, quiet
 		um, err := umeng.New(ucfg)
 		require.NoError(t, err)
 		retry := push.RetryPolicy{Base: time.Minute, Max: 10 * time.Minute, Jitter: 0.2, MaxAttempts: o.maxAttempts}

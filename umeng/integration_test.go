@@ -24,15 +24,8 @@ func (c *fakeClock) Now() time.Time { return c.t }
 func newAgainstFake(t *testing.T, cfg umengtest.Config, mod func(*umeng.Config)) (*umeng.Client, *umengtest.Server) {
 	t.Helper()
 	fake := umengtest.NewServer(t, cfg)
-	ucfg := umeng.Config{BaseURL: fake.URL, Now: cfg.Now}
-	for _, a := range umengtest.DefaultApps() {
-		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
-		if a.Platform == umengtest.PlatformIOS {
-			ucfg.IOS = app
-		} else {
-			ucfg.Android = app
-		}
-	}
+	ucfg := fake.ClientConfig()
+	ucfg.Now = cfg.Now
 	if mod != nil {
 		mod(&ucfg)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tuisong/push/internal/fakeserver"
+	"github.com/tuisong/push/umeng"
 )
 
 // Server is a fake Umeng push service. Its zero value is not usable; make
@@ -113,3 +114,21 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // now reads the configured clock.
 func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// ClientConfig returns the umeng.Config of a client of s: its URL as the
+// BaseURL and, for each platform, the credentials of the first of s's apps
+// on it (DefaultApps unless Config.Apps says otherwise). Call it after s
+// started; set the other fields on the copy it returns.
+func (s *Server) ClientConfig() umeng.Config {
+	cfg := umeng.Config{BaseURL: s.URL}
+	for _, a := range s.cfg.Apps {
+		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
+		switch {
+		case a.Platform == PlatformIOS && cfg.IOS.AppKey == "":
+			cfg.IOS = app
+		case a.Platform == PlatformAndroid && cfg.Android.AppKey == "":
+			cfg.Android = app
+		}
+	}
+	return cfg
+}

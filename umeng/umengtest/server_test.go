@@ -15,6 +15,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/umeng"
 )
 
 func TestConfigValidation(t *testing.T) {
@@ -90,6 +93,29 @@ func TestDefaultApps(t *testing.T) {
 	}
 	apps[0].AppKey = "mutated"
 	assert.NotEqual(t, "mutated", DefaultApps()[0].AppKey)
+}
+
+// ClientConfig points a client at the server with the first app of each
+// platform, and such a client is accepted.
+func TestClientConfig(t *testing.T) {
+	s := NewServer(t, Config{})
+	cfg := s.ClientConfig()
+	assert.Equal(t, s.URL, cfg.BaseURL)
+	assert.Equal(t, DefaultApps()[0].AppKey, cfg.IOS.AppKey)
+	assert.Equal(t, DefaultApps()[1].AppMasterSecret, cfg.Android.AppMasterSecret)
+	c, err := umeng.New(cfg)
+	require.NoError(t, err)
+	_, err = c.Send(t.Context(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{AndroidToken("d1")}},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	assert.Len(t, s.Sends(), 1)
+
+	other := App{AppKey: "5f0000000000000000000999", AppMasterSecret: "othermastersecret000000000000001", Platform: PlatformAndroid}
+	s2 := NewServer(t, Config{Apps: []App{other, DefaultApps()[1]}})
+	cfg2 := s2.ClientConfig()
+	assert.Equal(t, other.AppKey, cfg2.Android.AppKey, "the first Android app")
+	assert.Empty(t, cfg2.IOS.AppKey, "no iOS app")
 }
 
 func TestServerLifecycle(t *testing.T) {
