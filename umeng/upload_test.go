@@ -212,3 +212,33 @@ func TestFilecastThreshold(t *testing.T) {
 		}
 	})
 }
+
+// encodeUpload writes what encoding/json writes for the same uploadBody,
+// whether the lines are plain (written straight into the buffer) or not.
+func TestEncodeUploadWritesWhatJSONWrites(t *testing.T) {
+	many := make([]string, 40000)
+	for i := range many {
+		many[i] = fmt.Sprintf("A%043d", i)
+	}
+	for name, lines := range map[string][]string{
+		"one":          {"tok"},
+		"html":         {"a<b>", "c&d"},
+		"40,000":       many,
+		"a quote":      {`a"b`, "c"},
+		"a backslash":  {`a\b`},
+		"non-ASCII":    {"令牌", "x"},
+		"a line break": {"a\u2028b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var content strings.Builder
+			for _, l := range lines {
+				content.WriteString(l + "\n")
+			}
+			want, err := marshal(uploadBody{AppKey: "k<>", Timestamp: "1714528984000", Content: content.String()})
+			require.NoError(t, err)
+			got, err := encodeUpload("k<>", "1714528984000", lines)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+		})
+	}
+}
