@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -941,6 +943,82 @@ func TestPushCollectsTargetsInLinearTime(t *testing.T) {
 	assert.Equal(t, users, res.Devices)
 	assert.LessOrEqual(t, cs.maxUsers, 500, "users per query")
 	assert.Equal(t, 6, cs.calls, "one short page per chunk of 500 users")
+}
+
+// slowFirstTargets delays the first chunk's listing and fails the chunk
+// that names user failFor, if set.
+type slowFirstTargets struct {
+	registry.Store
+	first   string
+	failFor string
+
+	mu             sync.Mutex
+	inFlight, peak int
+}
+
+func (s *slowFirstTargets) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	s.mu.Lock()
+	s.inFlight++
+	s.peak = max(s.peak, s.inFlight)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+	if slices.Contains(q.UserNums, s.failFor) {
+		return nil, errors.New("listing failed")
+	}
+	if slices.Contains(q.UserNums, s.first) {
+		time.Sleep(50 * time.Millisecond) // the next chunk is listed meanwhile
+	}
+	return s.Store.ListTargets(ctx, q)
+}
+
+// The chunks of a large audience are listed two at a time, and their
+// targets still come in chunk order: the first chunk, listed last, comes
+// first. A chunk that fails fails the push before anything is recorded,
+// with no goroutine left behind.
+func TestPushListsChunksConcurrentlyInOrder(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{
+		provider.Android: {MaxTokens: 2000, Audiences: providertest.DefaultCapabilities().Audiences},
+	}}, nil)
+	var nums []string
+	for i := range 1200 { // 3 chunks of at most 500 users
+		u := fmt.Sprintf("u%05d", i)
+		nums = append(nums, u)
+		f.register(t, u, "d"+u, "android", "tok"+u)
+	}
+	slow := &slowFirstTargets{Store: f.store, first: nums[0]}
+	svc, err := push.New(push.Config{Store: slow, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	res, err := svc.Push(t.Context(), push.Message{UserNums: nums, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, 1200, res.Devices)
+	assert.Equal(t, 2, slow.peak, "two chunks listed at once, never more")
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 1, "one batch of 1,200 tokens")
+	want := make([]string, len(nums))
+	for i, u := range nums {
+		want[i] = "tok" + u
+	}
+	assert.Equal(t, want, reqs[0].Audience.Tokens, "the tokens in chunk order, whatever chunk was listed first")
+
+	before := runtime.NumGoroutine()
+	failing, err := push.New(push.Config{Store: &slowFirstTargets{Store: f.store, first: nums[0], failFor: nums[700]},
+		Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	_, err = failing.Push(t.Context(), push.Message{UserNums: nums, Title: "t2", Content: "c"})
+	require.ErrorContains(t, err, "listing failed")
+	ids, err := f.store.ListPushMessages(t.Context(), registry.PushMessageQuery{Limit: 10})
+	require.NoError(t, err)
+	assert.Len(t, ids, 1, "the failed push recorded nothing")
+	// Poll by hand: assert.Eventually runs its condition on goroutines of
+	// its own, which would be counted.
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "no lister left behind")
 }
 
 // rewriteTargets is a store whose ListTargets passes every target through

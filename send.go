@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -358,25 +359,80 @@ func (s *Service) targets(ctx context.Context, users []string) (*tokenSet, error
 	return ts.distinct(), err
 }
 
+// targetWorkers is how many chunks of a large audience eachTarget lists at
+// once: the store's reads run beside each other (SQLite's readers in WAL
+// mode, a server's connections), while their targets still reach fn in
+// chunk order.
+const targetWorkers = 2
+
 // eachTarget calls fn with each target of users, users targetChunk at a
-// time, each chunk's in UserDeviceID order.
+// time, each chunk's in UserDeviceID order. The chunks are listed
+// targetWorkers at a time, at most that many ahead of fn.
 func (s *Service) eachTarget(ctx context.Context, users []string, fn func(registry.Target)) error {
-	for chunk := range slices.Chunk(users, targetChunk) {
-		for after := int64(0); ; {
-			page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: targetPage})
-			if err != nil {
-				return fmt.Errorf("push: list targets: %w", err)
+	chunks := slices.Collect(slices.Chunk(users, targetChunk))
+	if len(chunks) == 1 {
+		ts, err := s.listChunk(ctx, chunks[0])
+		for _, t := range ts {
+			fn(t)
+		}
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	type listed struct {
+		targets []registry.Target
+		err     error
+	}
+	outs := make([]chan listed, len(chunks))
+	for i := range outs {
+		outs[i] = make(chan listed, 1)
+	}
+	slots := make(chan struct{}, targetWorkers) // chunks listed and not yet handed to fn
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	wg.Go(func() {
+		for i, chunk := range chunks {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return // the caller stopped reading: what is left is not listed
 			}
-			for _, t := range page {
-				fn(t)
-			}
-			if len(page) < targetPage {
-				break // the last page
-			}
-			after = page[len(page)-1].UserDeviceID
+			wg.Go(func() {
+				ts, err := s.listChunk(ctx, chunk)
+				outs[i] <- listed{ts, err}
+			})
+		}
+	})
+	for i := range chunks {
+		r := <-outs[i]
+		<-slots
+		if r.err != nil {
+			return r.err
+		}
+		for _, t := range r.targets {
+			fn(t)
 		}
 	}
 	return nil
+}
+
+// listChunk lists every target of the users of one chunk, page after page.
+func (s *Service) listChunk(ctx context.Context, chunk []string) ([]registry.Target, error) {
+	var out []registry.Target
+	for after := int64(0); ; {
+		page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: targetPage})
+		if err != nil {
+			return out, fmt.Errorf("push: list targets: %w", err)
+		}
+		if out == nil {
+			out = page
+		} else {
+			out = append(out, page...)
+		}
+		if len(page) < targetPage {
+			return out, nil // the last page
+		}
+		after = page[len(page)-1].UserDeviceID
+	}
 }
 
 // Broadcast records and sends a push to every device of b.Platform through
