@@ -243,7 +243,7 @@ func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) 
 }
 
 // fileBatch is how many of toks, from the first, make a file of at most
-// maxBytes: each token and its newline. At least one.
+// maxBytes (provider.FileBytes of them, counted as it goes). At least one.
 func fileBatch(toks []string, maxBytes int) int {
 	size := 0
 	for i, t := range toks {

@@ -142,6 +142,16 @@ func (c Capabilities) Validate() error {
 	return nil
 }
 
+// FileBytes is the size of a file of tokens, one per line: what
+// Capabilities.MaxFileBytes bounds.
+func FileBytes(tokens []string) int {
+	n := 0
+	for _, t := range tokens {
+		n += len(t) + 1 // and its newline
+	}
+	return n
+}
+
 // MaxSendTokens is the largest AudienceTokens batch one Send accepts:
 // MaxFileTokens when FileThreshold is set, MaxTokens otherwise.
 func (c Capabilities) MaxSendTokens() int {

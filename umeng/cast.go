@@ -40,8 +40,8 @@ func (t castType) task() bool {
 type target struct {
 	cast         castType
 	deviceTokens string
-	// plainTokens: every token is plainListItem, so that deviceTokens
-	// goes into the body's JSON as it is.
+	// plainTokens: every token is plainListItem, so that deviceTokens, or
+	// the uploaded file, goes into its body's JSON as it is.
 	plainTokens bool
 	aliasType   string
 	alias       string
@@ -73,14 +73,10 @@ func buildTarget(a *provider.Audience, s Strategy, fileFrom int) (*target, error
 		}
 		switch {
 		case s == StrategyFilecast || len(a.Tokens) > MaxTokens: // by file (Config.FilecastThreshold)
-			size := 0
-			for _, t := range a.Tokens {
-				size += len(t) + 1 // and its newline
-			}
-			if size > maxUploadBytes {
+			if size := provider.FileBytes(a.Tokens); size > maxUploadBytes {
 				return nil, invalid("audience.tokens", fmt.Sprintf("make a file of %d bytes; Umeng accepts at most %d", size, maxUploadBytes))
 			}
-			return &target{cast: castFilecast, upload: a.Tokens}, nil
+			return &target{cast: castFilecast, upload: a.Tokens, plainTokens: plain}, nil
 		case len(a.Tokens) == 1:
 			return &target{cast: castUnicast, deviceTokens: a.Tokens[0], plainTokens: plain}, nil
 		}

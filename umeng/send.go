@@ -105,7 +105,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		return nil, err
 	}
 	if tgt.upload != nil {
-		fileID, err := c.upload(ctx, r.Platform, app, tgt.upload)
+		fileID, err := c.upload(ctx, r.Platform, app, tgt.upload, tgt.plainTokens)
 		if err != nil {
 			return nil, err
 		}

@@ -33,7 +33,12 @@ func (c *Client) Upload(ctx context.Context, p provider.Platform, lines []string
 	if len(lines) == 0 {
 		return "", invalid("tokens", "is empty")
 	}
+	plain := true
 	for i, l := range lines {
+		if plainListItem(l) {
+			continue
+		}
+		plain = false
 		switch {
 		case l == "":
 			return "", invalid(fmt.Sprintf("tokens[%d]", i), "is empty")
@@ -41,26 +46,30 @@ func (c *Client) Upload(ctx context.Context, p provider.Platform, lines []string
 			return "", invalid(fmt.Sprintf("tokens[%d]", i), "must not contain white space or commas")
 		}
 	}
-	return c.upload(ctx, p, app, lines)
+	if size := provider.FileBytes(lines); size > maxUploadBytes {
+		return "", invalid("tokens", fmt.Sprintf("make a file of %d bytes; Umeng accepts at most %d", size, maxUploadBytes))
+	}
+	return c.upload(ctx, p, app, lines, plain)
 }
 
 // encodeUpload returns the JSON of the uploadBody of lines, one per line.
-// A file of plain lines (plainListItem: what JSON writes as it is) is
-// written straight into one buffer of its final size, rather than joined,
-// then encoded and copied: a 40,000-token file by file (a batch of
-// Config.FilecastThreshold) is about 2 MB, and four are uploaded at once.
-// The bytes are encoding/json's either way.
-func encodeUpload(appKey, timestamp string, lines []string) ([]byte, error) {
+// A file of plain lines (plain: every line is plainListItem, what JSON
+// writes as it is, as the caller's checks found) is written straight into
+// one buffer of its final size, rather than joined, then encoded and
+// copied: a 40,000-token file by file (a batch of Config.FilecastThreshold)
+// is about 2 MB, and four are uploaded at once. The bytes are
+// encoding/json's either way.
+func encodeUpload(appKey, timestamp string, lines []string, plain bool) ([]byte, error) {
+	if !plain {
+		var content strings.Builder
+		for _, l := range lines {
+			content.WriteString(l)
+			content.WriteByte('\n')
+		}
+		return marshal(uploadBody{AppKey: appKey, Timestamp: timestamp, Content: content.String()})
+	}
 	size := 0
 	for _, l := range lines {
-		if !plainListItem(l) {
-			var content strings.Builder
-			for _, l := range lines {
-				content.WriteString(l)
-				content.WriteByte('\n')
-			}
-			return marshal(uploadBody{AppKey: appKey, Timestamp: timestamp, Content: content.String()})
-		}
 		size += len(l) + len(`\n`)
 	}
 	head, err := marshal(uploadBody{AppKey: appKey, Timestamp: timestamp})
@@ -78,16 +87,10 @@ func encodeUpload(appKey, timestamp string, lines []string) ([]byte, error) {
 	return append(out, `"}`...), nil
 }
 
-// upload posts lines that have already been checked.
-func (c *Client) upload(ctx context.Context, p provider.Platform, app App, lines []string) (string, error) {
-	size := 0
-	for _, l := range lines {
-		size += len(l) + 1 // and its newline
-	}
-	if size > maxUploadBytes {
-		return "", invalid("tokens", fmt.Sprintf("make a file of %d bytes; Umeng accepts at most %d", size, maxUploadBytes))
-	}
-	b, err := encodeUpload(app.AppKey, c.timestamp(), lines)
+// upload posts lines that have already been checked, their file's size
+// included; plain says whether every line is plainListItem.
+func (c *Client) upload(ctx context.Context, p provider.Platform, app App, lines []string, plain bool) (string, error) {
+	b, err := encodeUpload(app.AppKey, c.timestamp(), lines, plain)
 	if err != nil {
 		return "", err
 	}

@@ -236,9 +236,16 @@ func TestEncodeUploadWritesWhatJSONWrites(t *testing.T) {
 			}
 			want, err := marshal(uploadBody{AppKey: "k<>", Timestamp: "1714528984000", Content: content.String()})
 			require.NoError(t, err)
-			got, err := encodeUpload("k<>", "1714528984000", lines)
+			plain := true
+			for _, l := range lines {
+				plain = plain && plainListItem(l)
+			}
+			got, err := encodeUpload("k<>", "1714528984000", lines, plain)
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(got))
+			got, err = encodeUpload("k<>", "1714528984000", lines, false)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got), "the encoder's way, for lines not known plain")
 		})
 	}
 }

@@ -215,11 +215,7 @@ func (m *Mock) validate(r *provider.Request) error {
 		return m.invalid("validate", "audience.tokens", fmt.Sprintf("has %d tokens, more than the %d one send accepts", len(r.Audience.Tokens), limit))
 	}
 	if toks := r.Audience.Tokens; caps.MaxFileBytes > 0 && len(toks) > caps.MaxTokens {
-		size := 0
-		for _, t := range toks {
-			size += len(t) + 1
-		}
-		if size > caps.MaxFileBytes {
+		if size := provider.FileBytes(toks); size > caps.MaxFileBytes {
 			return m.invalid("validate", "audience.tokens", fmt.Sprintf("make a file of %d bytes, more than the %d one send accepts", size, caps.MaxFileBytes))
 		}
 	}
