@@ -111,10 +111,31 @@ type PushMessage struct {
 	// traced: a retry by any instance links its vendor call to that
 	// trace. At most MaxTraceParent characters. Stored in trace_parent.
 	TraceParent string
-	IOS         PlatformSummary
-	Android     PlatformSummary
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Fanout, when set, says that the deliveries of a large push are
+	// recorded in stages while its audience is listed (see Fanouts): the
+	// users up to Fanout.After, in byte order, have theirs recorded, the
+	// others not yet. Nil once every delivery is recorded, and for every
+	// push recorded whole by CreatePushMessage.
+	Fanout    *Fanout
+	IOS       PlatformSummary
+	Android   PlatformSummary
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Fanout is the state of a push whose deliveries are recorded in stages
+// (see Fanouts): how far the listing of its audience has got, and the
+// claim of the instance listing it.
+type Fanout struct {
+	// After is the last user, in byte order, whose deliveries are
+	// recorded; "" when none is. The push's users (sys_push_message_users)
+	// greater than After are still to be listed.
+	After string
+	// ClaimToken and LeaseUntil are the claim of the instance that lists
+	// the rest: once the lease runs out, another instance may claim the
+	// push (Fanouts.ClaimFanouts) and go on from After.
+	ClaimToken string
+	LeaseUntil time.Time
 }
 
 // MaxTraceParent is the length of the trace_parent column.

@@ -193,6 +193,41 @@ type BacklogCounter interface {
 	Backlog(ctx context.Context, now time.Time) (deliveries, center int64, err error)
 }
 
+// Fanouts is implemented by stores that record the deliveries of a large
+// push in stages, so that a push to many users is sent while the rest of
+// its audience is still being listed, and a crash in the middle loses
+// nothing: the push holds how far its listing got, under a claim, and
+// whoever claims it next goes on from there. It is optional: a Service on
+// a store without it lists the whole audience, then records every
+// delivery at once with CreatePushMessage.
+//
+// A push recorded in stages starts with CreatePushMessage, m.Fanout set
+// (and its claim held by the caller), and the deliveries of its first
+// stage.
+type Fanouts interface {
+	// AddDeliveries records ds, the deliveries of the next stage of the
+	// push m.ID, and moves its fanout on to next, in one transaction and
+	// only while m.Fanout.ClaimToken still holds the push (otherwise
+	// ErrClaimLost, nothing written). ds are validated like
+	// CreatePushMessage's (an idempotency key that exists is ErrConflict)
+	// and may be created claimed; on success their IDs and PushMessageID
+	// are set. The summary columns other than device_tokens follow the new
+	// deliveries at once, and while the fanout lasts they say pending.
+	// next nil ends the fanout: the summary is then written whole, tokens
+	// included (the tokens of a push too large for the column are clipped
+	// there, whole tokens only; every one stays on its delivery), and
+	// m.Fanout is set to nil. Otherwise next.ClaimToken must be the
+	// claim's (a change of claim is ClaimFanouts's), next.After must not go
+	// back, and m.Fanout is set to next.
+	AddDeliveries(ctx context.Context, m *PushMessage, ds []*Delivery, next *Fanout) error
+	// ClaimFanouts claims up to p.Limit pushes whose fanout's lease ran
+	// out (LeaseUntil <= p.Now), oldest first, with a new ClaimToken and
+	// LeaseUntil p.Now+p.Lease (p.Kind is ignored). Each is returned as
+	// GetPushMessage reads it, with its Fanout and its UserNums (every user
+	// of the push, in byte order).
+	ClaimFanouts(ctx context.Context, p ClaimParams) ([]PushMessage, error)
+}
+
 // DedupeKeyFinder is implemented by stores that look up many dedupe keys
 // in one query, for push.Service.PushMany. It is optional: without it
 // PushMany looks each key up with GetPushMessageByDedupeKey.

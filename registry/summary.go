@@ -124,3 +124,16 @@ func lessAdvanced(a, b string) string {
 	}
 	return a
 }
+
+// ClipTokens cuts a comma-joined list of tokens to at most max bytes,
+// whole tokens only: the summary of a push whose tokens outgrow its
+// column (every token stays on its delivery).
+func ClipTokens(tokens string, max int) string {
+	if len(tokens) <= max {
+		return tokens
+	}
+	if i := strings.LastIndexByte(tokens[:max+1], ','); i >= 0 {
+		return tokens[:i]
+	}
+	return ""
+}

@@ -41,6 +41,9 @@ type Tally struct {
 	// then the ids held join to more than MaxVarchar characters.
 	Receipts []TallyReceipt `json:"r,omitempty"`
 	Clipped  bool           `json:"c,omitempty"`
+	// Fanout says that more deliveries are still to be recorded (see
+	// PushMessage.Fanout): the summary says pending meanwhile.
+	Fanout bool `json:"x,omitempty"`
 }
 
 // TallyKey is a delivery's place in Summarize's order: by provider, then
@@ -170,6 +173,9 @@ func (t *Tally) Update(old, new *Delivery) bool {
 	}
 	return t.pollingKnown()
 }
+
+// Add counts d, a delivery recorded after t was computed (Fanouts).
+func (t *Tally) Add(d *Delivery) { t.add(d) }
 
 // add counts d, a delivery not counted yet.
 func (t *Tally) add(d *Delivery) {
@@ -354,7 +360,7 @@ func (t Tally) Summary(deviceTokens string) PlatformSummary {
 	}
 	s.TaskID = Clip(strings.Join(ids, ","), MaxVarchar)
 	switch {
-	case t.Pending > 0:
+	case t.Pending > 0 || t.Fanout:
 		s.Ret = RetPending
 	case t.Failed == 0:
 		s.Ret = RetSuccess
@@ -364,7 +370,7 @@ func (t Tally) Summary(deviceTokens string) PlatformSummary {
 		s.Ret = RetPartial
 	}
 	switch {
-	case t.Pending > 0:
+	case t.Pending > 0 || t.Fanout:
 		s.Status = StatusPending
 	case len(t.Polling) > 0:
 		least := t.leastAdvanced()

@@ -105,6 +105,11 @@ func ValidatePushMessage(m *PushMessage, ds []*Delivery) error {
 	if err := traceParent(m.TraceParent); err != nil {
 		return err
 	}
+	if m.Fanout != nil {
+		if err := ValidateFanout(m.Fanout); err != nil {
+			return err
+		}
+	}
 	size := map[string]int{}
 	for i, d := range ds {
 		if d == nil {
@@ -208,6 +213,59 @@ func outcomeFields(d *Delivery) error {
 		}
 	}
 	return text("delivery.response", d.Response, MaxMediumText)
+}
+
+// ValidateFanout checks a push's fanout against its columns: After is
+// UTF-8 of at most 255 characters, ClaimToken is non-blank, of at most 64,
+// and LeaseUntil is set.
+func ValidateFanout(f *Fanout) error {
+	if err := varchar("fanout.after", f.After); err != nil {
+		return err
+	}
+	if err := required("fanout.claim_token", f.ClaimToken); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(f.ClaimToken) > 64 {
+		return invalid("fanout.claim_token", "is longer than 64 characters")
+	}
+	if f.LeaseUntil.IsZero() {
+		return invalid("fanout.lease_until", "is required")
+	}
+	return nil
+}
+
+// ValidateAddDeliveries checks an AddDeliveries call before anything is
+// written: m holds a fanout, next (unless nil: the fanout ends) keeps its
+// claim and does not go back (ValidateFanout), every delivery passes
+// ValidateDelivery, and the tokens of each platform fit the summary column
+// by themselves.
+func ValidateAddDeliveries(m *PushMessage, ds []*Delivery, next *Fanout) error {
+	if m == nil {
+		return invalid("push_message", "is nil")
+	}
+	if m.Fanout == nil || m.Fanout.ClaimToken == "" {
+		return invalid("fanout", "the push holds no fanout claim")
+	}
+	if next != nil {
+		if err := ValidateFanout(next); err != nil {
+			return err
+		}
+		if next.ClaimToken != m.Fanout.ClaimToken {
+			return invalid("fanout.claim_token", "is not the claim the push is held by")
+		}
+		if next.After < m.Fanout.After {
+			return invalid("fanout.after", "goes back, from %q to %q", Clip(m.Fanout.After, 32), Clip(next.After, 32))
+		}
+	}
+	for i, d := range ds {
+		if d == nil {
+			return invalid("deliveries", "delivery %d is nil", i)
+		}
+		if err := ValidateDelivery(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ValidateSplit checks a SplitDelivery of d into parts: d's outcome fields

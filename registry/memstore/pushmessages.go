@@ -59,6 +59,9 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 		t := registry.NewTally(p, values)
 		s.tallies[tallyKey{msg.ID, p}] = &t
 	}
+	if msg.Fanout != nil {
+		s.startFanout(&msg)
+	}
 	if msg.DedupeKey != "" {
 		s.messageByDedupe[msg.DedupeKey] = msg.ID
 	}

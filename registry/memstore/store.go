@@ -56,6 +56,9 @@ type Store struct {
 	tallies map[tallyKey]*registry.Tally
 	// receipts holds the receipt counters of deliveries, by delivery id.
 	receipts map[int64]registry.ReceiptCounts
+	// fanouts holds the pushes whose deliveries are still being recorded
+	// in stages (registry.Fanouts), by message id.
+	fanouts map[int64]*fanout
 
 	// center is ordered by ID, like links.
 	center     []*registry.CenterMessage
@@ -101,6 +104,7 @@ func New(cfg Config) (*Store, error) {
 		idempotencyKeys:     map[string]bool{},
 		tallies:             map[tallyKey]*registry.Tally{},
 		receipts:            map[int64]registry.ReceiptCounts{},
+		fanouts:             map[int64]*fanout{},
 		centerByID:          map[int64]*registry.CenterMessage{},
 	}, nil
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("TraceParent", func(t *testing.T) { testTraceParent(t, f) })
 	t.Run("Backlog", func(t *testing.T) { testBacklog(t, f) })
 	t.Run("Splits", func(t *testing.T) { testSplits(t, f) })
+	t.Run("Fanouts", func(t *testing.T) { testFanouts(t, f) })
 	t.Run("Receipts", func(t *testing.T) { testReceipts(t, f) })
 	t.Run("Summaries", func(t *testing.T) { testSummaries(t, f) })
 	t.Run("Identifiers", func(t *testing.T) { testIdentifiers(t, f) })

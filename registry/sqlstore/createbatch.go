@@ -58,6 +58,13 @@ func (s *Store) createSet(ctx context.Context, q DBTX, cs []*createReq) error {
 	if err := s.insertBatchUsers(ctx, q, cs); err != nil {
 		return err
 	}
+	for _, c := range cs {
+		if c.m.Fanout != nil {
+			if err := s.writeFanout(ctx, q, c.msgID, c.m.Fanout); err != nil {
+				return err
+			}
+		}
+	}
 	if reserve {
 		return nil
 	}

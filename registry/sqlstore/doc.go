@@ -135,8 +135,11 @@
 // 5 the message class and overrides, 6 the receipt counters of each
 // delivery (arrived, opened, dismissed) and the (receipt_id, provider)
 // index RecordReceipts finds a delivery by, 7 the trace_parent of a push
-// message (PushMessage.TraceParent). PendingMigrations lists what Migrate
-// would apply, for a readiness check.
+// message (PushMessage.TraceParent), 8 sys_push_message_users, 9 the
+// fanout columns of a push recorded in stages (fanout_after, fanout_claim,
+// fanout_until, with an index on fanout_until, and one on
+// sys_push_message_users.push_message_id: see registry.Fanouts).
+// PendingMigrations lists what Migrate would apply, for a readiness check.
 //
 // # Adopting an existing database
 //

@@ -183,6 +183,9 @@ func (s *Store) newCreateReq(m *registry.PushMessage, ds []*registry.Delivery) *
 	}
 	c.ios = registry.Summarize(registry.PlatformIOS, c.stored)
 	c.android = registry.Summarize(registry.PlatformAndroid, c.stored)
+	if m.Fanout != nil {
+		c.ios, c.android = fanoutSummary(c.ios), fanoutSummary(c.android)
+	}
 	return c
 }
 
@@ -238,8 +241,13 @@ func (s *Store) createOne(ctx context.Context, q DBTX, c *createReq) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET ios_tally = ?, android_tally = ? WHERE id = ?", append(tallies, c.msgID)...)
-	return step("write tallies", err)
+	if _, err = s.exec(ctx, q, "UPDATE sys_push_messages SET ios_tally = ?, android_tally = ? WHERE id = ?", append(tallies, c.msgID)...); err != nil {
+		return step("write tallies", err)
+	}
+	if c.m.Fanout == nil {
+		return nil
+	}
+	return s.writeFanout(ctx, q, c.msgID, c.m.Fanout)
 }
 
 // messageInsertColumns are the columns of a push message CreatePushMessage
@@ -271,7 +279,9 @@ func (c *createReq) tallies() ([]any, error) {
 	}
 	var tallies []any
 	for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
-		enc, err := encodeTally(registry.NewTally(p, withIDs))
+		t := registry.NewTally(p, withIDs)
+		t.Fanout = c.m.Fanout != nil
+		enc, err := encodeTally(t)
 		if err != nil {
 			return nil, err
 		}
@@ -601,12 +611,29 @@ func (s *Store) tallyOf(ctx context.Context, q DBTX, msgID int64, platform strin
 	return t, nil
 }
 
+// tokensLimit is the most bytes of tokens a summary column takes on this
+// database: registry.MaxTokensText, and on MySQL less when the server's
+// max_allowed_packet would refuse the statement that writes them (16 MiB
+// by default, MEDIUMTEXT's size: the summary is then cut 1 MiB short of
+// it, room for the rest of the statement).
+func (s *Store) tokensLimit(ctx context.Context, q DBTX) (int, error) {
+	if s.dialect != DialectMySQL {
+		return registry.MaxTokensText, nil
+	}
+	var packet int64
+	if err := s.queryRow(ctx, q, "SELECT @@max_allowed_packet").Scan(&packet); err != nil {
+		return 0, step("read max_allowed_packet", err)
+	}
+	return int(min(int64(registry.MaxTokensText), packet-1<<20)), nil
+}
+
 // refreshSummary re-reads the deliveries of platform of message msgID,
 // tokens included, and writes their registry.Summarize and their tally to
-// the message, which the caller has locked: what a split does, the one
-// write that changes device_tokens after creation. A summary whose tokens
-// would not fit its column is an ErrInvalid.
-func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any) error {
+// the message, which the caller has locked: what a split does, and the end
+// of a fanout, the writes that change device_tokens after creation. A
+// summary whose tokens would not fit its column is an ErrInvalid, or with
+// clip its tokens are cut to the column (registry.ClipTokens).
+func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any, clip bool) error {
 	rows, err := s.query(ctx, q, s.deliveriesOfPlatform(), msgID, platform)
 	if err != nil {
 		return step("select deliveries", err)
@@ -616,6 +643,13 @@ func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platfor
 		return step("select deliveries", err)
 	}
 	sum := registry.Summarize(platform, ds)
+	if clip {
+		limit, err := s.tokensLimit(ctx, q)
+		if err != nil {
+			return err
+		}
+		sum.DeviceTokens = registry.ClipTokens(sum.DeviceTokens, limit)
+	}
 	if err := tooManyTokens(platform, sum); err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 				return err
 			}
 		}
-		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg)
+		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg, false)
 	})
 	if err != nil {
 		return wrap(op, err)

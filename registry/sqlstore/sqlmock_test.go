@@ -813,3 +813,139 @@ func TestSplitDeliveryErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAddDeliveriesErrors: a stage of a fanout is written in one
+// transaction under the push's lock, guarded by its claim: a failure at
+// any statement rolls back the deliveries inserted before it, and leaves
+// the caller's deliveries and fanout unchanged.
+func TestAddDeliveriesErrors(t *testing.T) {
+	ctx := t.Context()
+	stage := func() []*registry.Delivery {
+		return []*registry.Delivery{
+			delivery("s.0", registry.PlatformIOS, base, "a"),
+			delivery("s.1", registry.PlatformAndroid, base, "b"),
+		}
+	}
+	lock := func(m sqlmock.Sqlmock, claim string) {
+		m.ExpectBegin()
+		m.ExpectQuery(sqlPrefix("SELECT fanout_claim, ios_tally, android_tally FROM sys_push_messages WHERE id = ? FOR UPDATE")).WithArgs(2).
+			WillReturnRows(sqlmock.NewRows([]string{"fanout_claim", "ios_tally", "android_tally"}).AddRow(claim, "{}", "{}"))
+	}
+	insert := func(m sqlmock.Sqlmock, key string) *sqlmock.ExpectedExec {
+		return m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WithArgs(2, "umeng", sqlmock.AnyArg(), sqlmock.AnyArg(),
+			registry.AudienceTokens, sqlmock.AnyArg(), key, "pending", sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
+			sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
+			sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg())
+	}
+	summary := func(m sqlmock.Sqlmock) *sqlmock.ExpectedExec {
+		return m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_task_id = ?"))
+	}
+	tests := []struct {
+		name   string
+		expect func(m sqlmock.Sqlmock)
+		want   string
+		is     error
+	}{
+		{
+			name: "lock fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT fanout_claim")).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			want: "sqlstore: AddDeliveries: lock push message: ",
+			is:   errDriver,
+		},
+		{
+			name: "another instance holds the push: nothing inserted",
+			expect: func(m sqlmock.Sqlmock) {
+				lock(m, "someone else")
+				m.ExpectRollback()
+			},
+			want: "sqlstore: AddDeliveries: push message 2: ",
+			is:   registry.ErrClaimLost,
+		},
+		{
+			name: "second insert fails: the first is rolled back",
+			expect: func(m sqlmock.Sqlmock) {
+				lock(m, "fo")
+				insert(m, "s.0").WillReturnResult(sqlmock.NewResult(11, 1))
+				insert(m, "s.1").WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			want: "sqlstore: AddDeliveries: insert delivery: ",
+			is:   errDriver,
+		},
+		{
+			name: "a key is stored already",
+			expect: func(m sqlmock.Sqlmock) {
+				lock(m, "fo")
+				insert(m, "s.0").WillReturnError(errors.New("Error 1062 (23000): Duplicate entry 's.0' for key 'ux_sys_push_deliveries_idempotency_key'"))
+				m.ExpectRollback()
+			},
+			want: `sqlstore: AddDeliveries: idempotency key "s.0" exists: `,
+			is:   registry.ErrConflict,
+		},
+		{
+			name: "summary write fails",
+			expect: func(m sqlmock.Sqlmock) {
+				lock(m, "fo")
+				insert(m, "s.0").WillReturnResult(sqlmock.NewResult(11, 1))
+				insert(m, "s.1").WillReturnResult(sqlmock.NewResult(12, 1))
+				summary(m).WillReturnError(errDriver)
+				m.ExpectRollback()
+			},
+			want: "sqlstore: AddDeliveries: update summary: ",
+			is:   errDriver,
+		},
+		{
+			name: "commit fails",
+			expect: func(m sqlmock.Sqlmock) {
+				lock(m, "fo")
+				insert(m, "s.0").WillReturnResult(sqlmock.NewResult(11, 1))
+				insert(m, "s.1").WillReturnResult(sqlmock.NewResult(12, 1))
+				summary(m).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectCommit().WillReturnError(errDriver)
+			},
+			want: "sqlstore: AddDeliveries: commit: ",
+			is:   errDriver,
+		},
+		{
+			name: "deadlock is retried",
+			expect: func(m sqlmock.Sqlmock) {
+				lock(m, "fo")
+				insert(m, "s.0").WillReturnError(errDeadlock)
+				m.ExpectRollback()
+				lock(m, "fo")
+				insert(m, "s.0").WillReturnResult(sqlmock.NewResult(21, 1))
+				insert(m, "s.1").WillReturnResult(sqlmock.NewResult(22, 1))
+				summary(m).WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectCommit()
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, mock, _ := mockStore(t)
+			tt.expect(mock)
+			ds := stage()
+			before := []registry.Delivery{*ds[0], *ds[1]}
+			m := &registry.PushMessage{ID: 2, Fanout: &registry.Fanout{After: "u1", ClaimToken: "fo", LeaseUntil: base}}
+			next := &registry.Fanout{After: "u5", ClaimToken: "fo", LeaseUntil: base.Add(time.Minute)}
+
+			err := s.AddDeliveries(ctx, m, ds, next)
+
+			if tt.want == "" {
+				require.NoError(t, err)
+				assert.Equal(t, []int64{21, 22}, []int64{ds[0].ID, ds[1].ID}, "the ids of the run that committed")
+				assert.Equal(t, "u5", m.Fanout.After)
+				return
+			}
+			require.Error(t, err)
+			assert.Regexp(t, "^"+regexp.QuoteMeta(tt.want), err.Error())
+			assert.ErrorIs(t, err, tt.is)
+			assert.Equal(t, before, []registry.Delivery{*ds[0], *ds[1]}, "a failed stage leaves its deliveries unchanged")
+			assert.Equal(t, "u1", m.Fanout.After, "and the fanout where it was")
+		})
+	}
+}

@@ -1,0 +1,259 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/tuisong/push/registry"
+)
+
+// writeFanout writes the fanout columns of message msgID: f's, or NULLs
+// when f is nil (the fanout ended).
+func (s *Store) writeFanout(ctx context.Context, q DBTX, msgID int64, f *registry.Fanout) error {
+	var after, claim, until any
+	if f != nil {
+		after, claim, until = f.After, f.ClaimToken, s.timeArg(f.LeaseUntil)
+	}
+	_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_after = ?, fanout_claim = ?, fanout_until = ? WHERE id = ?",
+		after, claim, until, msgID)
+	return step("write fanout", err)
+}
+
+// fanoutSummary is the summary of one platform of a push created with a
+// fanout: its tally's (pending, without tokens: device_tokens is written
+// when the fanout ends).
+func fanoutSummary(sum registry.PlatformSummary) registry.PlatformSummary {
+	if !sum.IsSend {
+		return sum
+	}
+	sum.DeviceTokens, sum.Ret, sum.Status = "", registry.RetPending, registry.StatusPending
+	return sum
+}
+
+// AddDeliveries implements registry.Fanouts. In one transaction it locks
+// the push message row (the lock finishes take, so that they and the
+// stage take turns on the tallies), checks that m.Fanout.ClaimToken still
+// holds the push, inserts ds (with reserved ids in multi-row INSERTs on
+// PostgreSQL and SQLite, one at a time on MySQL), adds them to both
+// platforms' tallies and writes the summary columns other than
+// device_tokens from them, and moves the fanout on. When next is nil the
+// fanout ends: each platform's summary is then computed whole from its
+// deliveries, tokens included, clipped to the column (whole tokens only).
+//
+// registry.ValidateAddDeliveries checks the call first; the deliveries'
+// idempotency keys, stored without trailing spaces, must differ among
+// themselves and from every stored one (ErrConflict). A lost claim is
+// ErrClaimLost. On any error nothing is written and m and ds are
+// unchanged; on success each delivery's ID, PushMessageID, CreatedAt and
+// UpdatedAt are set, and m.Fanout is next.
+func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery, next *registry.Fanout) error {
+	const op = "AddDeliveries"
+	if err := registry.ValidateAddDeliveries(m, ds, next); err != nil {
+		return wrap(op, err)
+	}
+	c := &createReq{m: m, stored: make([]registry.Delivery, len(ds)), now: s.stamp()}
+	seen := make(map[string]bool, len(ds))
+	for i, d := range ds {
+		c.stored[i] = s.normalizeDelivery(*d)
+		c.stored[i].IdempotencyKey = unpad(c.stored[i].IdempotencyKey)
+		if k := c.stored[i].IdempotencyKey; seen[k] {
+			return wrap(op, fmt.Errorf("idempotency key %q twice among the deliveries: %w", k, registry.ErrConflict))
+		}
+		seen[c.stored[i].IdempotencyKey] = true
+	}
+	err := s.inTx(ctx, func(q DBTX) error {
+		c.msgID, c.ids = m.ID, make([]int64, len(ds))
+		var claim, iosTally, androidTally sql.NullString
+		err := s.queryRow(ctx, q, "SELECT fanout_claim, ios_tally, android_tally FROM sys_push_messages WHERE id = ?"+s.dialect.forUpdate(),
+			m.ID).Scan(&claim, &iosTally, &androidTally)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return claimLost("push message", m.ID)
+		case err != nil:
+			return step("lock push message", err)
+		case !claim.Valid || claim.String != m.Fanout.ClaimToken:
+			return claimLost("push message", m.ID)
+		}
+		reserve := s.dialect != DialectMySQL
+		if reserve {
+			if c.ids, err = s.reserveIDs(ctx, q, "sys_push_deliveries", len(ds)); err != nil {
+				return err
+			}
+		}
+		if err := s.insertDeliveries(ctx, q, []*createReq{c}, reserve); err != nil {
+			if !errors.Is(err, registry.ErrConflict) && s.dialect.classify(err) == classDuplicate {
+				return conflict("an idempotency key of the stage exists", err)
+			}
+			return err
+		}
+		nowArg := s.timeArg(c.now)
+		if next == nil {
+			for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
+				if err := s.refreshSummary(ctx, q, m.ID, p, nowArg, true); err != nil {
+					return err
+				}
+			}
+			return s.writeFanout(ctx, q, m.ID, nil)
+		}
+		var set string
+		var args []any
+		for _, p := range []struct {
+			name   string
+			stored sql.NullString
+		}{{registry.PlatformIOS, iosTally}, {registry.PlatformAndroid, androidTally}} {
+			t, err := s.stageTally(ctx, q, m.ID, p.name, p.stored, c)
+			if err != nil {
+				return err
+			}
+			enc, err := encodeTally(t)
+			if err != nil {
+				return err
+			}
+			set += outcomeSet(p.name) + ", "
+			args = append(append(args, outcomeArgs(t.Summary(""))...), enc)
+		}
+		args = append(args, next.After, next.ClaimToken, s.timeArg(next.LeaseUntil), nowArg, m.ID)
+		_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+set+"fanout_after = ?, fanout_claim = ?, fanout_until = ?, updated_at = ? WHERE id = ?", args...)
+		return step("update summary", err)
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	for i, d := range ds {
+		d.ID, d.PushMessageID, d.CreatedAt, d.UpdatedAt = c.ids[i], m.ID, c.now, c.now
+	}
+	if next != nil {
+		f := *next
+		m.Fanout = &f
+	} else {
+		m.Fanout = nil
+	}
+	return nil
+}
+
+// stageTally is the stored tally of platform of message msgID with the
+// deliveries of c, just inserted, added, and marked as a fanout's; it is
+// computed from the deliveries when it is missing or unreadable.
+func (s *Store) stageTally(ctx context.Context, q DBTX, msgID int64, platform string, stored sql.NullString, c *createReq) (registry.Tally, error) {
+	var t registry.Tally
+	if !stored.Valid || json.Unmarshal([]byte(stored.String), &t) != nil {
+		var err error
+		if t, err = s.tallyOf(ctx, q, msgID, platform); err != nil {
+			return t, err
+		}
+	} else {
+		for i := range c.stored {
+			if d := c.stored[i]; d.Platform == platform {
+				d.ID = c.ids[i]
+				t.Add(&d)
+			}
+		}
+	}
+	t.Fanout = true
+	return t, nil
+}
+
+// ClaimFanouts implements registry.Fanouts. On MySQL and PostgreSQL it
+// selects the pushes whose fanout lease ran out FOR UPDATE SKIP LOCKED, so
+// that concurrent claimers skip each other's, through the index on
+// fanout_until; on SQLite the write lock makes the claim atomic. Each
+// claimed push gets its own new token. A read without a lock comes
+// first: when no fanout is due, as on almost every call, nothing is
+// locked. Invalid params are an ErrInvalid
+// naming the field.
+func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]registry.PushMessage, error) {
+	const op = "ClaimFanouts"
+	if err := checkClaim(p); err != nil {
+		return nil, wrap(op, err)
+	}
+	pick := "SELECT id FROM sys_push_messages WHERE fanout_until <= ? ORDER BY fanout_until, id LIMIT ?"
+	args := []any{s.timeArg(p.Now), p.Limit}
+	// Every pass of every Scanner asks, and there is rarely any: a read
+	// first, so that the answer "none" takes no lock (on SQLite, not the
+	// database's write lock).
+	var first int64
+	switch err := s.queryRow(ctx, s.q, pick, args...).Scan(&first); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, wrap(op, step("select fanouts", err))
+	}
+	lock := " FOR UPDATE SKIP LOCKED"
+	if s.dialect == DialectSQLite {
+		lock = ""
+	}
+	var out []registry.PushMessage
+	err := s.inTx(ctx, func(q DBTX) error {
+		out = nil
+		rows, err := s.query(ctx, q, pick+lock, args...)
+		if err != nil {
+			return step("select fanouts", err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return step("select fanouts", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return step("select fanouts", err)
+		}
+		until := s.usec(p.Now.Add(p.Lease))
+		for _, id := range ids {
+			f := registry.Fanout{ClaimToken: newClaimBatch(), LeaseUntil: until}
+			if _, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_claim = ?, fanout_until = ?, updated_at = ? WHERE id = ?",
+				f.ClaimToken, s.timeArg(until), s.timeArg(s.stamp()), id); err != nil {
+				return step("claim fanout", err)
+			}
+			m, err := s.readFanout(ctx, q, id, f)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// readFanout reads the push message id, claimed with f, and its users in
+// byte order.
+func (s *Store) readFanout(ctx context.Context, q DBTX, id int64, f registry.Fanout) (registry.PushMessage, error) {
+	var m registry.PushMessage
+	var after sql.NullString
+	err := s.queryRow(ctx, q, "SELECT "+s.selectList(messageColumns)+", fanout_after FROM sys_push_messages WHERE id = ?", id).
+		Scan(append(s.messageDest(&m), &after)...)
+	if err != nil {
+		return m, step("read fanout", err)
+	}
+	f.After = after.String
+	m.Fanout = &f
+	rows, err := s.query(ctx, q, "SELECT user_num FROM sys_push_message_users WHERE push_message_id = ?", id)
+	if err != nil {
+		return m, step("read fanout users", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return m, step("read fanout users", err)
+		}
+		m.UserNums = append(m.UserNums, u)
+	}
+	if err := rows.Err(); err != nil {
+		return m, step("read fanout users", err)
+	}
+	slices.Sort(m.UserNums)
+	return m, nil
+}
