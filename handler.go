@@ -326,6 +326,9 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	if res.Duplicate {
 		out["duplicate"] = true
 	}
+	if res.Unlisted {
+		out["unlisted"] = true // the Scanner lists and sends the rest: see Result.Unlisted
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -103,21 +103,23 @@ type Service struct {
 	served    map[target]bool // (provider, platform) pairs a provider serves
 	// caps holds each served pair's Capabilities, read once by New, and
 	// timeouts each pair's send timeout (see Config.SendTimeout).
-	caps        map[target]provider.Capabilities
-	timeouts    map[target]time.Duration
-	maxTimeout  time.Duration // the longest of timeouts
-	names       []string
-	def         string
-	log         *slog.Logger
-	now         func() time.Time
-	retry       RetryPolicy
-	lease       time.Duration
-	sendTimeout time.Duration
-	poll        time.Duration
-	expiry      time.Duration
-	conc        int
-	writeTO     time.Duration
-	tel         telemetry
+	caps       map[target]provider.Capabilities
+	timeouts   map[target]time.Duration
+	maxTimeout time.Duration // the longest of timeouts
+	names      []string
+	def        string
+	log        *slog.Logger
+	now        func() time.Time
+	retry      RetryPolicy
+	lease      time.Duration
+	// chunk is targetChunk and stage fanoutStage, but for tests.
+	chunk, stage int
+	sendTimeout  time.Duration
+	poll         time.Duration
+	expiry       time.Duration
+	conc         int
+	writeTO      time.Duration
+	tel          telemetry
 }
 
 // New validates cfg and returns a Service.
@@ -138,6 +140,8 @@ func New(cfg Config) (*Service, error) {
 		now:         cfg.Now,
 		retry:       cfg.Retry,
 		lease:       cfg.Lease,
+		chunk:       targetChunk,
+		stage:       fanoutStage,
 		sendTimeout: cfg.SendTimeout,
 		poll:        cfg.PollInterval,
 		expiry:      cfg.Expiry,

@@ -79,6 +79,13 @@ type Result struct {
 	// names no configured provider, that provider does not serve their
 	// platform, or their row holds no usable platform or token.
 	Skipped int
+	// Unlisted is true when a push recorded in stages (a large audience:
+	// see Push) stopped listing its audience before the end, because the
+	// caller's ctx ended or a read of the store failed: the push is
+	// recorded, Deliveries are those of the stages recorded, and the rest
+	// of the audience is listed, recorded and sent by the Scanner's next
+	// pass (Service.RetryPending).
+	Unlisted bool
 }
 
 // DeliveryOutcome is the state of one delivery after Push tried it.
@@ -134,6 +141,13 @@ func (r *Result) FirstError() error {
 // its deliveries are committed before any vendor call, so a crash loses
 // nothing: the Scanner finishes whatever this call did not.
 //
+// A push to more users than one stage (10,000) is recorded and sent in
+// stages instead, while the rest of its audience is listed, when the
+// store implements registry.Fanouts and no provider sends by file: see
+// the README's "Large audiences". A crash or an early stop then loses
+// nothing either: the Scanner goes on where the listing stopped
+// (Result.Unlisted).
+//
 // Push returns ErrNoDevices (and records nothing) when no user has an
 // active device, and a *FieldError for bad input. Vendor failures do not
 // fail the call; see Result.
@@ -153,6 +167,9 @@ func (s *Service) pushUsers(ctx context.Context, sem chan struct{}, m Message) (
 	}
 	if r, ok, err := s.existing(ctx, m.DedupeKey); ok || err != nil {
 		return r, err
+	}
+	if fo, ok := s.fanoutStore(); ok && len(p.users) > s.stage*s.chunk {
+		return s.pushStaged(ctx, sem, fo, p)
 	}
 	tokens, err := s.targets(ctx, p.users)
 	if err != nil {
@@ -263,11 +280,10 @@ type target struct{ provider, platform string }
 // collecting targets grows with the audience, not with its square.
 const targetChunk = 500
 
-// targetPage is the page size of those queries: room for four devices a
-// user, so that a chunk is read in one query. (With the default page, a
-// chunk of users with two devices each fills it exactly, and costs a
-// second query that finds nothing.)
-const targetPage = 4 * targetChunk
+// The page size of those queries is four times the chunk's users: room
+// for four devices a user, so that a chunk is read in one query. (With the
+// default page, a chunk of users with two devices each fills it exactly,
+// and costs a second query that finds nothing.)
 
 // tokenSet is the usable tokens of a push's targets, by provider and
 // platform, in the order they were added, and the count of the devices
@@ -282,18 +298,28 @@ func newTokenSet() *tokenSet { return &tokenSet{tokens: map[target][]string{}} }
 
 // add adds t's token, or counts t as skipped.
 func (ts *tokenSet) add(s *Service, t registry.Target) {
+	g, token, ok := s.targetOf(t)
+	if !ok {
+		ts.skipped++ // a row no configured vendor takes: never fail the push for it
+		return
+	}
+	ts.tokens[g] = append(ts.tokens[g], token)
+}
+
+// targetOf is the provider and platform t is pushed through, and its
+// token; ok is false when no configured provider serves t's push_platform
+// and platform, or its token is unusable.
+func (s *Service) targetOf(t registry.Target) (g target, token string, ok bool) {
 	name := t.PushPlatform
 	if name == "" {
 		name = s.def
 	}
 	platform := strings.ToLower(strings.TrimSpace(t.Platform))
-	token := strings.TrimSpace(t.Token)
+	token = strings.TrimSpace(t.Token)
 	if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n") {
-		ts.skipped++ // a row no configured vendor takes: never fail the push for it
-		return
+		return g, "", false
 	}
-	g := target{name, platform}
-	ts.tokens[g] = append(ts.tokens[g], token)
+	return target{name, platform}, token, true
 }
 
 // distinct drops the repeated tokens of each group, keeping each token's
@@ -366,16 +392,28 @@ func (s *Service) targets(ctx context.Context, users []string) (*tokenSet, error
 const targetWorkers = 2
 
 // eachTarget calls fn with each target of users, users targetChunk at a
-// time, each chunk's in UserDeviceID order. The chunks are listed
-// targetWorkers at a time, at most that many ahead of fn.
+// time, each chunk's in UserDeviceID order (see eachChunk).
 func (s *Service) eachTarget(ctx context.Context, users []string, fn func(registry.Target)) error {
-	chunks := slices.Collect(slices.Chunk(users, targetChunk))
-	if len(chunks) == 1 {
-		ts, err := s.listChunk(ctx, chunks[0])
+	return s.eachChunk(ctx, users, func(_ int, ts []registry.Target) error {
 		for _, t := range ts {
 			fn(t)
 		}
-		return err
+		return nil
+	})
+}
+
+// eachChunk calls fn with the targets of each chunk of targetChunk users
+// in turn (chunk i holds users[i*targetChunk:]), in UserDeviceID order.
+// The chunks are listed targetWorkers at a time, at most that many ahead
+// of fn. An error of fn stops the listing and is returned.
+func (s *Service) eachChunk(ctx context.Context, users []string, fn func(i int, ts []registry.Target) error) error {
+	chunks := slices.Collect(slices.Chunk(users, s.chunk))
+	if len(chunks) == 1 {
+		ts, err := s.listChunk(ctx, chunks[0])
+		if err != nil {
+			return err
+		}
+		return fn(0, ts)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	type listed struct {
@@ -408,8 +446,8 @@ func (s *Service) eachTarget(ctx context.Context, users []string, fn func(regist
 		if r.err != nil {
 			return r.err
 		}
-		for _, t := range r.targets {
-			fn(t)
+		if err := fn(i, r.targets); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -419,7 +457,7 @@ func (s *Service) eachTarget(ctx context.Context, users []string, fn func(regist
 func (s *Service) listChunk(ctx context.Context, chunk []string) ([]registry.Target, error) {
 	var out []registry.Target
 	for after := int64(0); ; {
-		page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: targetPage})
+		page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: 4 * s.chunk})
 		if err != nil {
 			return out, fmt.Errorf("push: list targets: %w", err)
 		}
@@ -428,7 +466,7 @@ func (s *Service) listChunk(ctx context.Context, chunk []string) ([]registry.Tar
 		} else {
 			out = append(out, page...)
 		}
-		if len(page) < targetPage {
+		if len(page) < 4*s.chunk {
 			return out, nil // the last page
 		}
 		after = page[len(page)-1].UserDeviceID

@@ -50,9 +50,19 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // rest of the lease would not cover it. It returns how many it claimed;
 // those it did not send (ctx ended first) are released, due at once, and
 // any another instance took over meanwhile are left to it.
+//
+// First, on a store that implements registry.Fanouts, it claims one push
+// recorded in stages whose listing was left (its caller stopped early, or
+// its instance died and the claim ran out) and goes on from where it
+// stopped: it lists the rest of the audience, records and sends it, never
+// a token recorded already. Those deliveries are not counted in the
+// result.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindSend)
 	defer span.End()
+	if _, err := s.resumeFanouts(ctx, 1); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "claiming fanouts failed", slog.String("error", err.Error()))
+	}
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
 	claimed(len(ds), err)
 	if err != nil {

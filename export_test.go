@@ -1,0 +1,6 @@
+package push
+
+// SetStages makes s list the targets of chunkUsers users a query and
+// record a large push in stages of stageChunks chunks, so that tests
+// reach the staged path with a few hundred users instead of 10,000.
+func SetStages(s *Service, chunkUsers, stageChunks int) { s.chunk, s.stage = chunkUsers, stageChunks }

@@ -1,0 +1,393 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+)
+
+// fanoutStage is how many chunks of targetChunk users a push recorded in
+// stages lists before it records their deliveries and starts sending
+// them: 10,000 users. A push to more users than one stage is recorded in
+// stages when the store can (registry.Fanouts).
+const fanoutStage = 20
+
+// stagesInFlight is how many stages of a push may be sent at once: the
+// next stage is recorded while the one before is sent.
+const stagesInFlight = 2
+
+// fanoutStore returns the store as a registry.Fanouts when a push to users
+// may be recorded in stages: the store can, and no provider sends a large
+// audience by file (Capabilities.FileThreshold), which needs the whole
+// audience to choose.
+func (s *Service) fanoutStore() (registry.Fanouts, bool) {
+	fo, ok := s.store.(registry.Fanouts)
+	if !ok {
+		return nil, false
+	}
+	for _, name := range s.names {
+		for _, pl := range provider.Platforms() {
+			if s.serves(name, pl) && s.providers[name].Capabilities(pl).FileThreshold > 0 {
+				return nil, false
+			}
+		}
+	}
+	return fo, true
+}
+
+// pushStaged is pushUsers for an audience of more than one stage: the
+// deliveries are recorded and sent stage by stage while the rest of the
+// audience is listed (see fanoutRun), so that the first vendor calls do
+// not wait for the last users, nor the memory hold every token at once.
+//
+// The message is checked first against every provider and platform that
+// could be among the targets, since they are not all known before
+// anything is recorded. The message is created with the first stage that
+// has a delivery (with none at all, ErrNoDevices and nothing recorded),
+// holding how far the listing got under this call's claim; if the call
+// stops before the end (its ctx ends, a read fails), the claim is given
+// back at once and the Scanner's next pass (RetryPending) lists and sends
+// the rest. Result.Unlisted says so.
+func (s *Service) pushStaged(ctx context.Context, sem chan struct{}, fo registry.Fanouts, p *preparedPush) (*Result, error) {
+	m := p.m
+	msg := &registry.PushMessage{
+		Title: m.Title, Content: m.Content, Extra: p.extra, PushType: registry.PushTypeUsers,
+		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(p.now, m.ExpireAt), Class: string(m.Class), Overrides: p.overrides,
+		UserNums: p.users,
+	}
+	if err := s.checkEvery(msg); err != nil {
+		return nil, err
+	}
+	users := slices.Sorted(slices.Values(p.users))
+	run := s.newFanoutRun(fo, msg, sem, users)
+	return run.run(ctx)
+}
+
+// checkEvery is check for every provider and platform the Service serves,
+// each with a placeholder audience.
+func (s *Service) checkEvery(msg *registry.PushMessage) error {
+	var ds []*registry.Delivery
+	for _, name := range s.names {
+		for _, pl := range provider.Platforms() {
+			if s.serves(name, pl) {
+				ds = append(ds, &registry.Delivery{Provider: name, Platform: string(pl), Audience: registry.AudienceTokens,
+					Tokens: []string{"0"}, ExpireAt: msg.ExpireAt})
+			}
+		}
+	}
+	return s.check(msg, ds)
+}
+
+// fanoutRun lists the users of a push recorded in stages, fanoutStage
+// chunks at a time, and records and sends the deliveries of each stage.
+// A stage records only whole batches of each provider and platform
+// (Capabilities.MaxTokens): the rest waits for the next stage, so that the
+// push makes as few vendor calls as one recorded whole. The listing's
+// place (Fanout.After) is the last user of the last chunk whose every
+// token is recorded, so that whoever goes on from there lists again the
+// users whose tokens waited; the tokens recorded already are known by
+// then (seen) and not recorded twice.
+type fanoutRun struct {
+	s     *Service
+	fo    registry.Fanouts
+	msg   *registry.PushMessage // the record: its id and fanout once created
+	sem   chan struct{}
+	users []string // the users still to list, in byte order
+
+	seen  map[target]map[tokenHash]bool // tokens recorded or waiting, by hash
+	seeds [2]maphash.Seed
+	wait  map[target][]string  // tokens waiting for a whole batch
+	from  map[target][]int32   // the chunk of each waiting token
+	seq   map[target]int       // the next Seq of each provider and platform
+	nonce string               // the idempotency keys' prefix of this run
+	keys  int                  // idempotency keys drawn
+	res   *Result              // nil until the message is recorded
+	outs  []*[]DeliveryOutcome // each stage's outcomes, written by its sender
+	wg    sync.WaitGroup       // the stages being sent
+	// flight holds a slot for each stage being sent: the listing waits
+	// for one, so that it runs at most stagesInFlight stages ahead of the
+	// vendor calls and the tokens waiting for them stay bounded.
+	flight chan struct{}
+	start  string // the listing's place when the run began
+	after  string // the listing's place as recorded
+}
+
+func (s *Service) newFanoutRun(fo registry.Fanouts, msg *registry.PushMessage, sem chan struct{}, users []string) *fanoutRun {
+	return &fanoutRun{
+		s: s, fo: fo, msg: msg, sem: sem, users: users,
+		seen: map[target]map[tokenHash]bool{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		flight: make(chan struct{}, stagesInFlight), wait: map[target][]string{}, from: map[target][]int32{}, seq: map[target]int{},
+		nonce: newNonce(),
+	}
+}
+
+// tokenHash is a 128-bit hash of a token: two tokens of one push share
+// one with a probability near 2^-128 times the pairs of its tokens (about
+// 10^-28 for a million devices), so that a run finds repeats without
+// keeping every token of the push alive until its end.
+type tokenHash [2]uint64
+
+// see reports whether token of g is new to the run, and marks it seen.
+func (r *fanoutRun) see(g target, token string) bool {
+	seen := r.seen[g]
+	if seen == nil {
+		seen = map[tokenHash]bool{}
+		r.seen[g] = seen
+	}
+	h := tokenHash{maphash.String(r.seeds[0], token), maphash.String(r.seeds[1], token)}
+	if seen[h] {
+		return false
+	}
+	seen[h] = true
+	return true
+}
+
+// run lists the users, records and sends each stage, and returns the
+// push's Result once every stage sent is done.
+func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
+	skipped := 0
+	last := (len(r.users) - 1) / r.s.chunk
+	err := r.s.eachChunk(ctx, r.users, func(i int, ts []registry.Target) error {
+		for _, t := range ts {
+			g, token, ok := r.s.targetOf(t)
+			if !ok {
+				skipped++
+				continue
+			}
+			if !r.see(g, token) {
+				continue // a repeat: recorded once
+			}
+			r.wait[g] = append(r.wait[g], token)
+			r.from[g] = append(r.from[g], int32(i))
+		}
+		if i == last || (i+1)%r.s.stage == 0 {
+			return r.stage(ctx, i, i == last)
+		}
+		return nil
+	})
+	if r.res != nil {
+		r.res.Skipped += skipped
+	}
+	if err != nil {
+		return r.end(ctx, err)
+	}
+	if r.res == nil {
+		return nil, ErrNoDevices
+	}
+	if skipped > 0 {
+		r.s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",
+			slog.Int64("push_message_id", r.msg.ID), slog.Int("devices", skipped))
+	}
+	return r.end(ctx, nil)
+}
+
+// stage records the whole batches waiting after chunk i (with final, every
+// waiting token) and starts sending them.
+func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
+	s := r.s
+	claim := newNonce()
+	now := s.now()
+	var ds []*registry.Delivery
+	first := i + 1 // the first chunk with a token still waiting
+	for _, name := range s.names {
+		for _, pl := range provider.Platforms() {
+			g := target{name, string(pl)}
+			toks := r.wait[g]
+			n := len(toks)
+			if !final {
+				max := s.providers[name].Capabilities(pl).MaxTokens
+				n -= n % max
+			}
+			for rest := toks[:n]; len(rest) > 0; {
+				k := min(s.providers[name].Capabilities(pl).MaxTokens, len(rest))
+				ds = append(ds, s.newDelivery(name, string(pl), r.seq[g], registry.AudienceTokens, rest[:k:k],
+					fmt.Sprintf("%s-%d", r.nonce, r.keys), claim, now, r.msg.ExpireAt))
+				r.seq[g]++
+				r.keys++
+				rest = rest[k:]
+			}
+			if n < len(toks) {
+				first = min(first, int(r.from[g][n]))
+				r.wait[g] = slices.Clone(toks[n:])
+				r.from[g] = slices.Clone(r.from[g][n:])
+			} else {
+				delete(r.wait, g)
+				delete(r.from, g)
+			}
+		}
+	}
+	after := r.start
+	if first > 0 {
+		after = r.users[min(first*r.s.chunk, len(r.users))-1]
+	}
+	if len(ds) == 0 && !final && r.res == nil {
+		return nil // nothing to record yet
+	}
+	if err := s.check(r.msg, ds); err != nil {
+		return err
+	}
+	if err := r.record(ctx, ds, after, final); err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	out := new([]DeliveryOutcome)
+	r.outs = append(r.outs, out)
+	content := sendable(r.msg)
+	r.flight <- struct{}{}
+	r.wg.Go(func() {
+		defer func() { <-r.flight }()
+		*out = s.sendWith(ctx, r.sem, func(int64) *registry.PushMessage { return content }, ds)
+	})
+	return nil
+}
+
+// record writes a stage's deliveries: with the message when it is not
+// recorded yet, otherwise added to it; after is the listing's place, and
+// final ends it.
+func (r *fanoutRun) record(ctx context.Context, ds []*registry.Delivery, after string, final bool) error {
+	s := r.s
+	var next *registry.Fanout
+	if !final {
+		claim := newNonce()
+		if r.msg.Fanout != nil {
+			claim = r.msg.Fanout.ClaimToken
+		}
+		next = &registry.Fanout{After: after, ClaimToken: claim, LeaseUntil: s.now().Add(s.lease)}
+	}
+	devices := 0
+	for _, d := range ds {
+		devices += len(d.Tokens)
+	}
+	if r.res == nil {
+		if len(ds) == 0 {
+			return nil // the end, with nothing recorded: ErrNoDevices
+		}
+		r.msg.Fanout = next
+		res, err := s.create(ctx, r.msg, ds, devices, 0)
+		if err != nil {
+			r.msg.Fanout = nil
+			return err
+		}
+		r.res = res
+		if res.Duplicate {
+			return errDuplicate
+		}
+	} else {
+		wctx, cancel := s.writeCtx(ctx)
+		err := r.fo.AddDeliveries(wctx, r.msg, ds, next)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("push: record deliveries: %w", fromRegistry(err))
+		}
+		r.res.Devices += devices
+	}
+	r.after = after
+	return nil
+}
+
+// errDuplicate stops a run whose message another caller recorded first.
+var errDuplicate = errors.New("push: duplicate")
+
+// end waits for the stages being sent and returns the Result. When the
+// listing stopped early (err), the fanout's claim is given back, due at
+// once, so that the Scanner's next pass goes on from the last recorded
+// place; the Result says Unlisted. An error before anything was recorded
+// is the call's.
+func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
+	r.wg.Wait()
+	if r.res == nil {
+		return nil, err
+	}
+	if errors.Is(err, errDuplicate) {
+		return r.res, nil
+	}
+	for _, o := range r.outs {
+		r.res.Deliveries = append(r.res.Deliveries, *o...)
+	}
+	if err == nil {
+		return r.res, nil
+	}
+	r.res.Unlisted = true
+	if r.msg.Fanout != nil {
+		wctx, cancel := r.s.writeCtx(ctx)
+		defer cancel()
+		next := *r.msg.Fanout
+		next.After, next.LeaseUntil = r.after, r.s.now()
+		if ferr := r.fo.AddDeliveries(wctx, r.msg, nil, &next); ferr != nil && !errors.Is(ferr, registry.ErrClaimLost) {
+			r.s.log.LogAttrs(ctx, slog.LevelError, "giving back the fanout of a push failed: another instance goes on once its lease runs out",
+				slog.Int64("push_message_id", r.msg.ID), slog.String("error", ferr.Error()))
+		}
+	}
+	lvl := slog.LevelWarn
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		lvl = slog.LevelInfo
+	}
+	r.s.log.LogAttrs(ctx, lvl, "listing of a push stopped: the rest of its audience is left to the next pass",
+		slog.Int64("push_message_id", r.msg.ID), slog.String("reason", err.Error()))
+	return r.res, nil
+}
+
+// resumeFanouts claims up to limit pushes whose fanout was left (its
+// lister stopped, or died) and goes on with each from its recorded place:
+// the deliveries recorded already are read first, so that none of their
+// tokens is recorded twice. It returns how many it claimed.
+func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
+	fo, ok := s.store.(registry.Fanouts)
+	if !ok {
+		return 0, nil
+	}
+	ms, err := fo.ClaimFanouts(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease})
+	if err != nil {
+		return 0, fmt.Errorf("push: claim fanouts: %w", err)
+	}
+	for i := range ms {
+		if ctx.Err() != nil {
+			break // the claims run out, and the next pass takes them
+		}
+		if err := s.resumeFanout(ctx, fo, &ms[i]); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "resuming the fanout of a push failed", slog.Int64("push_message_id", ms[i].ID),
+				slog.String("error", err.Error()))
+		}
+	}
+	return len(ms), nil
+}
+
+// resumeFanout goes on with the fanout of m, claimed.
+func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage) error {
+	ds, err := s.store.ListDeliveries(ctx, m.ID)
+	if err != nil {
+		return fmt.Errorf("list deliveries: %w", err)
+	}
+	after := m.Fanout.After
+	i, _ := slices.BinarySearch(m.UserNums, after)
+	if i < len(m.UserNums) && m.UserNums[i] == after {
+		i++
+	}
+	run := s.newFanoutRun(fo, m, s.newSem(), m.UserNums[i:])
+	run.start, run.after = after, after
+	run.res = &Result{PushMessageID: m.ID}
+	for _, d := range ds {
+		g := target{d.Provider, d.Platform}
+		run.seq[g] = max(run.seq[g], d.Seq+1)
+		for _, t := range d.Tokens {
+			run.see(g, t)
+		}
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "resuming the fanout of a push", slog.Int64("push_message_id", m.ID),
+		slog.Int("users_left", len(run.users)), slog.Int("deliveries_recorded", len(ds)))
+	if len(run.users) == 0 {
+		_, err := run.end(ctx, run.record(ctx, nil, after, true))
+		return err
+	}
+	_, err = run.run(ctx)
+	return err
+}

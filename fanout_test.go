@@ -1,0 +1,336 @@
+package push_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
+)
+
+// fanoutStore is a store that records large pushes in stages.
+type fanoutStore interface {
+	registry.Store
+	registry.Fanouts
+}
+
+// stagedStores runs fn on a memstore and on every database.
+func stagedStores(t *testing.T, fn func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore)) {
+	t.Run("memstore", func(t *testing.T) {
+		fn(t, func(t *testing.T, clk *clock) fanoutStore {
+			st, err := memstore.New(memstore.Config{Now: clk.Now})
+			require.NoError(t, err)
+			return st
+		})
+	})
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			fn(t, func(t *testing.T, _ *clock) fanoutStore { return dbtest.NewStore(t, d) })
+		})
+	}
+}
+
+// listingStore wraps a store's ListTargets: before listing the users of
+// the chunk that starts with user at (the last chunk, or the one to
+// fail), it runs hook, which may fail the listing. Every target it lists
+// after the first chunk is followed by a repeat of the first target it
+// listed: a token two users share, which must be recorded and sent once.
+type listingStore struct {
+	fanoutStore
+	at    string
+	hook  func() error
+	mu    sync.Mutex
+	first *registry.Target
+	// giveBack false makes AddDeliveries of no deliveries fail: the
+	// instance that stops cannot give its claim back, as if it died.
+	failGiveBack bool
+}
+
+func (s *listingStore) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	if len(q.UserNums) > 0 && q.UserNums[0] == s.at && q.AfterUserDeviceID == 0 && s.hook != nil {
+		if err := s.hook(); err != nil {
+			return nil, err
+		}
+	}
+	ts, err := s.fanoutStore.ListTargets(ctx, q)
+	if err != nil || len(ts) == 0 {
+		return ts, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first == nil {
+		f := ts[0]
+		s.first = &f
+		return ts, nil
+	}
+	return append(ts, *s.first), nil
+}
+
+func (s *listingStore) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery, next *registry.Fanout) error {
+	if s.failGiveBack && len(ds) == 0 && next != nil {
+		return errors.New("the instance died")
+	}
+	return s.fanoutStore.AddDeliveries(ctx, m, ds, next)
+}
+
+// stagedFixture registers 200 users, each with an Android phone and every
+// third with an iPhone too, on st, and returns a Service that records a
+// push to more than 30 users in stages of 30 (3 chunks of 10).
+func stagedFixture(t *testing.T, st registry.Store, clk *clock, m *providertest.Mock) (*push.Service, []string, []string) {
+	t.Helper()
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+	require.NoError(t, err)
+	push.SetStages(svc, 10, 3)
+	var users, tokens []string
+	for i := range 200 {
+		u := fmt.Sprintf("u%03d", i)
+		users = append(users, u)
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
+		require.NoError(t, err)
+		tokens = append(tokens, "tok-a-"+u)
+		if i%3 == 0 {
+			_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "i-" + u, Platform: "ios", PushToken: "tok-i-" + u})
+			require.NoError(t, err)
+			tokens = append(tokens, "tok-i-"+u)
+		}
+	}
+	slices.Reverse(users) // the Service lists them in byte order whatever the order given
+	return svc, users, tokens
+}
+
+// sentTokens counts the tokens of every request the Mock received.
+func sentTokens(m *providertest.Mock) map[string]int {
+	out := map[string]int{}
+	for _, r := range m.Requests() {
+		for _, tok := range r.Audience.Tokens {
+			out[tok]++
+		}
+	}
+	return out
+}
+
+// requireRecordedOnce checks that the deliveries of push id hold each of
+// tokens once, that its fanout ended, and that its summary is what
+// registry.Summarize makes of its deliveries.
+func requireRecordedOnce(t *testing.T, st fanoutStore, id int64, tokens []string) {
+	t.Helper()
+	ctx := t.Context()
+	ds, err := st.ListDeliveries(ctx, id)
+	require.NoError(t, err)
+	recorded := map[string]int{}
+	for _, d := range ds {
+		if d.State == registry.DeliverySplit {
+			continue
+		}
+		for _, tok := range d.Tokens {
+			recorded[tok]++
+		}
+	}
+	want := map[string]int{}
+	for _, tok := range tokens {
+		want[tok] = 1
+	}
+	require.Equal(t, want, recorded, "every token recorded once")
+	m, err := st.GetPushMessage(ctx, id)
+	require.NoError(t, err)
+	for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
+		assert.Equal(t, registry.Summarize(p, ds), *m.Summary(p), "the %s summary, tokens included", p)
+	}
+	left, err := st.ClaimFanouts(ctx, registry.ClaimParams{Now: time.Now().Add(24 * time.Hour), Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	assert.Empty(t, left, "the fanout ended")
+}
+
+// A push to more users than a stage records and sends its deliveries
+// stage by stage: the first vendor calls are made before the last users
+// are listed (the listing of the last chunk waits for one, which would
+// never come if sends waited for the whole audience), each token is
+// recorded and sent once (a token two users share too), and the push
+// makes as few calls as one recorded whole: only the last stage sends a
+// batch short of MaxTokens.
+func TestPushInStages(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk := newClock()
+		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+		require.NoError(t, err)
+		st := &listingStore{fanoutStore: open(t, clk), at: "u190"}
+		svc, users, tokens := stagedFixture(t, st, clk, m)
+		var sentEarly atomic.Bool
+		st.hook = func() error {
+			deadline := time.Now().Add(10 * time.Second)
+			for m.Calls() == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			sentEarly.Store(m.Calls() > 0)
+			return nil
+		}
+
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", DedupeKey: "staged"})
+		require.NoError(t, err)
+		require.NoError(t, res.FirstError())
+		assert.True(t, sentEarly.Load(), "vendor calls were made before the last chunk was listed")
+		assert.False(t, res.Unlisted)
+		assert.Equal(t, len(tokens), res.Devices)
+		assert.Equal(t, len(res.Deliveries), res.Accepted())
+		android, ios := 200, 67
+		assert.Equal(t, (android+6)/7+(ios+6)/7, m.Calls(), "ceil(n/MaxTokens) calls a platform")
+		sent := sentTokens(m)
+		assert.Len(t, sent, len(tokens))
+		for _, tok := range tokens {
+			assert.Equal(t, 1, sent[tok], "token %s sent once", tok)
+		}
+		requireRecordedOnce(t, st, res.PushMessageID, tokens)
+		got, err := st.GetPushMessage(t.Context(), res.PushMessageID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.RetSuccess, got.Android.Ret)
+
+		again, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", DedupeKey: "staged"})
+		require.NoError(t, err)
+		assert.True(t, again.Duplicate)
+		assert.Equal(t, res.PushMessageID, again.PushMessageID)
+		assert.Equal(t, len(tokens), again.Devices)
+	})
+}
+
+// A push whose listing fails half-way is recorded as far as it got and
+// says Unlisted; it gives its claim back, so the Scanner's next pass
+// (RetryPending) lists and sends the rest at once. Every token is then
+// recorded and sent once, none twice.
+func TestStagedPushResumesWhereItStopped(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk := newClock()
+		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+		require.NoError(t, err)
+		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
+		svc, users, tokens := stagedFixture(t, st, clk, m)
+		var failed atomic.Bool
+		st.hook = func() error {
+			if failed.CompareAndSwap(false, true) {
+				return errors.New("the database went away")
+			}
+			return nil
+		}
+
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+		require.NoError(t, err, "the push is recorded: the rest is the Scanner's")
+		assert.True(t, res.Unlisted)
+		assert.NotEmpty(t, res.Deliveries)
+		assert.Less(t, res.Devices, len(tokens))
+		got, err := st.GetPushMessage(t.Context(), res.PushMessageID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.RetPending, got.Android.Ret, "pending while users are left")
+		first := m.Calls()
+
+		n, err := svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		assert.Zero(t, n, "no delivery was pending: the rest of the audience is the fanout's")
+		assert.Greater(t, m.Calls(), first, "the next pass went on at once")
+		sent := sentTokens(m)
+		for _, tok := range tokens {
+			assert.Equal(t, 1, sent[tok], "token %s sent once", tok)
+		}
+		requireRecordedOnce(t, st, res.PushMessageID, tokens)
+	})
+}
+
+// An instance that dies in the middle of a fanout cannot give its claim
+// back: the push waits for the lease, then two instances race to go on
+// with it, and one does. Every token is recorded and sent once.
+func TestStagedPushOutlivesItsInstance(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk := newClock()
+		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+		require.NoError(t, err)
+		base := open(t, clk)
+		st := &listingStore{fanoutStore: base, at: "u100", failGiveBack: true}
+		svc, users, tokens := stagedFixture(t, st, clk, m)
+		var failed atomic.Bool
+		st.hook = func() error {
+			if failed.CompareAndSwap(false, true) {
+				return errors.New("killed")
+			}
+			return nil
+		}
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		require.True(t, res.Unlisted)
+		first := m.Calls()
+
+		_, err = svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		assert.Equal(t, first, m.Calls(), "the lease still runs: nobody goes on")
+
+		clk.Advance(10 * time.Minute)
+		other, err := push.New(push.Config{Store: base, Providers: []provider.Provider{m}, Now: clk.Now})
+		require.NoError(t, err)
+		push.SetStages(other, 10, 3)
+		st.failGiveBack = false
+		var wg sync.WaitGroup
+		for _, s := range []*push.Service{svc, other} {
+			wg.Go(func() {
+				_, err := s.RetryPending(t.Context(), 10)
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		sent := sentTokens(m)
+		for _, tok := range tokens {
+			assert.Equal(t, 1, sent[tok], "token %s sent once", tok)
+		}
+		requireRecordedOnce(t, base, res.PushMessageID, tokens)
+	})
+}
+
+// A push recorded in stages is checked against every provider and
+// platform the Service serves before anything is recorded, since its
+// targets are not all known then: a message that iOS refuses is a
+// *FieldError even for an audience of Android phones, and nothing is
+// stored. (A push recorded whole is checked against its targets' only.)
+func TestStagedPushIsCheckedFirst(t *testing.T) {
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	cfg := declared(provider.Capabilities{})
+	ios := cfg.Capabilities[provider.IOS]
+	ios.MaxPayloadBytes = 64
+	cfg.Capabilities[provider.IOS] = ios
+	m, err := providertest.NewMock(cfg)
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+	require.NoError(t, err)
+	push.SetStages(svc, 10, 3)
+	var users []string
+	for i := range 40 {
+		u := fmt.Sprintf("u%03d", i)
+		users = append(users, u)
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
+		require.NoError(t, err)
+	}
+	long := strings.Repeat("长", 30)
+	_, err = svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: long})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "content", fe.Field)
+	list, err := st.ListPushMessages(t.Context(), registry.PushMessageQuery{Limit: 10})
+	require.NoError(t, err)
+	assert.Empty(t, list)
+	assert.Zero(t, m.Calls())
+
+	res, err := svc.Push(t.Context(), push.Message{UserNums: users[:30], Title: "t", Content: long})
+	require.NoError(t, err, "one stage: recorded whole, checked against Android only")
+	assert.Equal(t, 30, res.Devices)
+}
