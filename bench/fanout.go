@@ -100,7 +100,11 @@ func runFanout(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	svc, err := push.New(push.Config{Store: db.store, Providers: []provider.Provider{um}, SendConcurrency: o.concurrency})
+	var st registry.Store = db.store
+	if o.whole {
+		st = struct{ registry.Store }{db.store} // without its Fanouts
+	}
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um}, SendConcurrency: o.concurrency})
 	if err != nil {
 		return err
 	}
@@ -149,11 +153,23 @@ func runFanout(ctx context.Context, o options) (err error) {
 		}
 	}
 	tps := float64(sent) / elapsed.Seconds()
+	// How long the first vendor call waited: the earliest send time the
+	// deliveries recorded (the Service stamps it when the call returns).
+	ds, err := db.store.ListDeliveries(ctx, res.PushMessageID)
+	if err != nil {
+		return err
+	}
+	var firstSent time.Time
+	for _, d := range ds {
+		if d.SentAt != nil && (firstSent.IsZero() || d.SentAt.Before(firstSent)) {
+			firstSent = *d.SentAt
+		}
+	}
 	printResult("fanout",
 		kv{"users", o.users}, kv{"devices", devices}, kv{"tokens_sent", sent}, kv{"concurrency", conc},
-		kv{"seconds", elapsed.Seconds()}, kv{"tokens_per_s", tps},
+		kv{"seconds", elapsed.Seconds()}, kv{"first_send_s", firstSent.Sub(start).Seconds()}, kv{"tokens_per_s", tps},
 		kv{"raw_tokens_per_s", rawTPS}, kv{"ratio_vs_raw", tps / rawTPS},
-		kv{"provider_calls", calls}, kv{"min_calls", minCalls}, kv{"filecast_threshold", o.filecastThreshold},
+		kv{"provider_calls", calls}, kv{"min_calls", minCalls}, kv{"filecast_threshold", o.filecastThreshold}, kv{"staged", !o.whole && o.filecastThreshold == 0},
 		kv{"peak_heap_mib", peakObj}, kv{"peak_live_heap_mib", peakLive}, kv{"rss_mib", procStatusMiB("VmHWM")},
 		kv{"deliveries_accepted", res.Accepted()}, kv{"deliveries_pending", res.Pending()}, kv{"deliveries_failed", res.Failed()},
 		kv{"loadavg_1m", load})

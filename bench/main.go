@@ -34,19 +34,21 @@ type options struct {
 	concurrency    int
 	// filecastThreshold is umeng.Config.FilecastThreshold for fanout.
 	filecastThreshold int
-	rows              int
-	batch             int
-	scanConc          int
-	db                string
-	dsn               string
-	duration          time.Duration
-	clients           int
-	apiUsers          int
-	maxRequests       int
-	timeout           time.Duration
-	cpuProfile        string
-	memProfile        string
-	verbose           bool
+	// whole hides the store's registry.Fanouts from fanout's Service.
+	whole       bool
+	rows        int
+	batch       int
+	scanConc    int
+	db          string
+	dsn         string
+	duration    time.Duration
+	clients     int
+	apiUsers    int
+	maxRequests int
+	timeout     time.Duration
+	cpuProfile  string
+	memProfile  string
+	verbose     bool
 }
 
 func main() {
@@ -65,6 +67,7 @@ func main() {
 	flag.IntVar(&o.devicesPerUser, "devices-per-user", 2, "fanout: devices per user, alternating iOS and Android")
 	flag.IntVar(&o.concurrency, "concurrency", 0, "fanout: Service.SendConcurrency and the raw baseline's workers (0: the Service's default, 4)")
 	flag.IntVar(&o.filecastThreshold, "filecast-threshold", 0, "fanout: umeng.Config.FilecastThreshold (0: listcasts only; min_calls stays the listcasts' minimum)")
+	flag.BoolVar(&o.whole, "whole", false, "fanout: record the push whole, as on a store without registry.Fanouts (the default records a push to more than 10,000 users in stages)")
 	flag.IntVar(&o.rows, "rows", 20000, "scanner: message-center rows (and users)")
 	flag.IntVar(&o.batch, "batch", 0, "scanner: messagecenter.Config.BatchSize (0: its default)")
 	flag.IntVar(&o.scanConc, "scanner-concurrency", 0, "scanner: messagecenter.Config.Concurrency (0: its default)")
