@@ -115,7 +115,9 @@ type PushMessage struct {
 	// recorded in stages while its audience is listed (see Fanouts): the
 	// users up to Fanout.After, in byte order, have theirs recorded, the
 	// others not yet. Nil once every delivery is recorded, and for every
-	// push recorded whole by CreatePushMessage.
+	// push recorded whole by CreatePushMessage. Only ClaimFanouts reads
+	// it (AddDeliveries keeps the caller's up to date); GetPushMessage and
+	// the other reads leave it nil.
 	Fanout    *Fanout
 	IOS       PlatformSummary
 	Android   PlatformSummary

@@ -236,9 +236,9 @@ func ValidateFanout(f *Fanout) error {
 
 // ValidateAddDeliveries checks an AddDeliveries call before anything is
 // written: m holds a fanout, next (unless nil: the fanout ends) keeps its
-// claim and does not go back (ValidateFanout), every delivery passes
-// ValidateDelivery, and the tokens of each platform fit the summary column
-// by themselves.
+// claim and does not go back (ValidateFanout), and every delivery passes
+// ValidateDelivery. The summary's column does not bound a fanout: its
+// tokens are clipped there when it ends (see Fanouts).
 func ValidateAddDeliveries(m *PushMessage, ds []*Delivery, next *Fanout) error {
 	if m == nil {
 		return invalid("push_message", "is nil")

@@ -251,8 +251,13 @@ func finish(row, d *registry.Delivery, state registry.DeliveryState, now time.Ti
 func (s *Store) summarize(id int64, platform string, now time.Time) {
 	msg := s.messages[id]
 	values := s.deliveryValues(id)
-	*msg.Summary(platform) = registry.Summarize(platform, values)
+	sum := registry.Summarize(platform, values)
+	sum.DeviceTokens = registry.ClipTokens(sum.DeviceTokens, registry.MaxTokensText)
 	t := registry.NewTally(platform, values)
+	if t.Fanout = s.fanouts[id] != nil; t.Fanout {
+		sum = t.Summary("") // pending, its tokens written when the fanout ends
+	}
+	*msg.Summary(platform) = sum
 	s.tallies[tallyKey{id, platform}] = &t
 	msg.UpdatedAt = now
 }
@@ -273,6 +278,7 @@ func (s *Store) recount(old, row *registry.Delivery, now time.Time) {
 			values[i] = *d // shares the tokens: NewTally does not read them
 		}
 		nt := registry.NewTally(row.Platform, values)
+		nt.Fanout = s.fanouts[row.PushMessageID] != nil
 		t = &nt
 		s.tallies[key] = t
 	}

@@ -71,9 +71,14 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 
 // checkTokens refuses a split whose parts would make the message's
 // summary of row's platform list more tokens than its column holds: what
-// ValidatePushMessage checks when a message is created. The caller holds
+// ValidatePushMessage checks when a message is created. Parts that share
+// out row's tokens pass: the summary is then clipped, as the SQL store
+// does. The caller holds
 // s.mu.
 func (s *Store) checkTokens(row *registry.Delivery, parts []registry.Delivery) error {
+	if sharesOut(row.Tokens, parts) {
+		return nil // the summary stays as large as it was: clipped if it was (a fanout's)
+	}
 	n := -1
 	for _, o := range s.deliveriesByMessage[row.PushMessageID] {
 		if o.Platform == row.Platform && o != row && o.State != registry.DeliverySplit {
@@ -92,4 +97,20 @@ func (s *Store) checkTokens(row *registry.Delivery, parts []registry.Delivery) e
 			Reason: fmt.Sprintf("the push's %d bytes of tokens exceed %d", n, registry.MaxTokensText)}
 	}
 	return nil
+}
+
+// sharesOut reports whether every token of parts is among parent.
+func sharesOut(parent []string, parts []registry.Delivery) bool {
+	have := make(map[string]bool, len(parent))
+	for _, t := range parent {
+		have[t] = true
+	}
+	for _, p := range parts {
+		for _, t := range p.Tokens {
+			if !have[t] {
+				return false
+			}
+		}
+	}
+	return true
 }

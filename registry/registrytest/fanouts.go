@@ -82,6 +82,17 @@ func testFanouts(t *testing.T, f Factory) {
 		assert.Equal(t, []string{"st-1", "st-2", "st-3"}, keys(list))
 		assert.Equal(t, "send-claim", find(t, list, "st-3").ClaimToken, "a stage's deliveries may be created claimed")
 
+		// A split while the fanout lasts leaves the summary pending,
+		// without tokens.
+		split := find(t, list, "st-3")
+		split.State, split.Ret, split.ErrorKind, split.SentAt = registry.DeliveryFailed, registry.RetFail, "InvalidToken", ptr(at(time.Second))
+		part := pending("st-3.0", registry.PlatformAndroid, 0, at(0), "a2")
+		require.NoError(t, s.SplitDelivery(ctx, &split, []*registry.Delivery{part}))
+		got, err = s.GetPushMessage(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.RetPending, got.Android.Ret, "a split keeps the fanout's summary pending")
+		assert.Empty(t, got.Android.DeviceTokens)
+
 		last := pending("st-4", registry.PlatformIOS, 1, at(0), "i3")
 		require.NoError(t, fo.AddDeliveries(ctx, m, []*registry.Delivery{last}, nil))
 		assert.Nil(t, m.Fanout, "the fanout ended")
@@ -92,7 +103,7 @@ func testFanouts(t *testing.T, f Factory) {
 		assert.Equal(t, registry.Summarize(registry.PlatformIOS, list), got.IOS)
 		assert.Equal(t, registry.Summarize(registry.PlatformAndroid, list), got.Android)
 		assert.Equal(t, "i1,i2,i3", got.IOS.DeviceTokens)
-		assert.Equal(t, "a1,a2,a3", got.Android.DeviceTokens)
+		assert.Equal(t, "a1,a2", got.Android.DeviceTokens, "a3 went with the split")
 
 		left, err := fo.ClaimFanouts(ctx, fanoutClaim(farFuture(), 10))
 		require.NoError(t, err)
@@ -216,6 +227,21 @@ func testFanouts(t *testing.T, f Factory) {
 		require.NoError(t, err)
 		require.Len(t, list, 2)
 		assert.Len(t, list[1].Tokens, 9<<20/64, "every token stays on its delivery")
+
+		// Split in halves after an invalid token, a delivery of that push
+		// keeps its summary clipped rather than being refused.
+		claimed, err := s.ClaimDeliveries(ctx, sendClaim(at(0), 1))
+		require.NoError(t, err)
+		require.Len(t, claimed, 1)
+		d := claimed[0]
+		half := len(d.Tokens) / 2
+		d.State, d.Ret, d.ErrorKind, d.SentAt = registry.DeliveryFailed, registry.RetFail, "InvalidToken", ptr(at(time.Second))
+		p0 := pending(d.IdempotencyKey+".0", registry.PlatformAndroid, 0, at(0), d.Tokens[:half]...)
+		p1 := pending(d.IdempotencyKey+".1", registry.PlatformAndroid, 0, at(0), d.Tokens[half:]...)
+		require.NoError(t, s.SplitDelivery(ctx, &d, []*registry.Delivery{p0, p1}))
+		after, err := s.GetPushMessage(ctx, m.ID)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(after.Android.DeviceTokens), registry.MaxTokensText)
 	})
 
 	t.Run("ConcurrentClaimsTakeEachOnce", func(t *testing.T) {

@@ -92,12 +92,15 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 		}
 		nowArg := s.timeArg(c.now)
 		if next == nil {
+			if err := s.writeFanout(ctx, q, m.ID, nil); err != nil {
+				return err
+			}
 			for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
 				if err := s.refreshSummary(ctx, q, m.ID, p, nowArg, true); err != nil {
 					return err
 				}
 			}
-			return s.writeFanout(ctx, q, m.ID, nil)
+			return nil
 		}
 		var set string
 		var args []any
@@ -163,7 +166,9 @@ func (s *Store) stageTally(ctx context.Context, q DBTX, msgID int64, platform st
 // fanout_until; on SQLite the write lock makes the claim atomic. Each
 // claimed push gets its own new token. A read without a lock comes
 // first: when no fanout is due, as on almost every call, nothing is
-// locked. Invalid params are an ErrInvalid
+// locked. The claimed pushes and their users are read after the claim's
+// commit; a read that fails then returns those read before it with the
+// error (the others are left to run out their lease). Invalid params are an ErrInvalid
 // naming the field.
 func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]registry.PushMessage, error) {
 	const op = "ClaimFanouts"
@@ -186,14 +191,14 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 	if s.dialect == DialectSQLite {
 		lock = ""
 	}
-	var out []registry.PushMessage
+	var claimed []registry.Fanout
+	var ids []int64
 	err := s.inTx(ctx, func(q DBTX) error {
-		out = nil
+		claimed, ids = nil, nil
 		rows, err := s.query(ctx, q, pick+lock, args...)
 		if err != nil {
 			return step("select fanouts", err)
 		}
-		var ids []int64
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
@@ -213,16 +218,23 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 				f.ClaimToken, s.timeArg(until), s.timeArg(s.stamp()), id); err != nil {
 				return step("claim fanout", err)
 			}
-			m, err := s.readFanout(ctx, q, id, f)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
+			claimed = append(claimed, f)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, wrap(op, err)
+	}
+	// Read after the commit: the claim keeps the push ours, and a push to
+	// a million users must not hold its lock (on SQLite, the database's
+	// write lock) while they are read.
+	out := make([]registry.PushMessage, 0, len(ids))
+	for i, id := range ids {
+		m, err := s.readFanout(ctx, s.q, id, claimed[i])
+		if err != nil {
+			return out, wrap(op, err)
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -568,7 +568,23 @@ func (s *Store) nextTally(ctx context.Context, q DBTX, msgID int64, platform str
 	if ok {
 		return t, nil
 	}
-	return s.tallyOf(ctx, q, msgID, platform)
+	t, err := s.tallyOf(ctx, q, msgID, platform)
+	if err != nil {
+		return t, err
+	}
+	t.Fanout, err = s.fanoutOpen(ctx, q, msgID)
+	return t, err
+}
+
+// fanoutOpen reports whether message msgID, which the caller has locked,
+// has a fanout going on (registry.Fanouts): its summary then says pending
+// and holds no tokens yet.
+func (s *Store) fanoutOpen(ctx context.Context, q DBTX, msgID int64) (bool, error) {
+	var claim sql.NullString
+	if err := s.queryRow(ctx, q, "SELECT fanout_claim FROM sys_push_messages WHERE id = ?", msgID).Scan(&claim); err != nil {
+		return false, step("read fanout", err)
+	}
+	return claim.Valid, nil
 }
 
 // tallyOf computes the tally of platform of message msgID from its
@@ -624,7 +640,7 @@ func (s *Store) tokensLimit(ctx context.Context, q DBTX) (int, error) {
 	if err := s.queryRow(ctx, q, "SELECT @@max_allowed_packet").Scan(&packet); err != nil {
 		return 0, step("read max_allowed_packet", err)
 	}
-	return int(min(int64(registry.MaxTokensText), packet-1<<20)), nil
+	return int(max(min(int64(registry.MaxTokensText), packet-1<<20), 0)), nil
 }
 
 // refreshSummary re-reads the deliveries of platform of message msgID,
@@ -632,7 +648,9 @@ func (s *Store) tokensLimit(ctx context.Context, q DBTX) (int, error) {
 // the message, which the caller has locked: what a split does, and the end
 // of a fanout, the writes that change device_tokens after creation. A
 // summary whose tokens would not fit its column is an ErrInvalid, or with
-// clip its tokens are cut to the column (registry.ClipTokens).
+// clip its tokens are cut to the column (registry.ClipTokens). While the
+// message's fanout goes on, the summary says pending and holds no tokens,
+// as AddDeliveries writes it.
 func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any, clip bool) error {
 	rows, err := s.query(ctx, q, s.deliveriesOfPlatform(), msgID, platform)
 	if err != nil {
@@ -653,7 +671,14 @@ func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platfor
 	if err := tooManyTokens(platform, sum); err != nil {
 		return err
 	}
-	enc, err := encodeTally(registry.NewTally(platform, ds))
+	t := registry.NewTally(platform, ds)
+	if t.Fanout, err = s.fanoutOpen(ctx, q, msgID); err != nil {
+		return err
+	}
+	if t.Fanout {
+		sum = t.Summary("") // pending, its tokens written when the fanout ends
+	}
+	enc, err := encodeTally(t)
 	if err != nil {
 		return err
 	}

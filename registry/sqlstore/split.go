@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/tuisong/push/registry"
 )
@@ -16,7 +17,10 @@ import (
 // lock on the message makes two splits of one message take turns), inserts
 // them as deliveries of that message, provider and platform, and writes
 // the platform's refreshed summary and tally, computed from every delivery
-// of the platform (device_tokens changes: splits are rare). A lost claim, a stored idempotency key
+// of the platform (device_tokens changes: splits are rare). A summary
+// whose tokens outgrow the column is refused, unless the parts share out
+// the split delivery's tokens: then it is clipped (a fanout's summary may
+// be, see AddDeliveries). A lost claim, a stored idempotency key
 // or any failed statement rolls everything back.
 //
 // registry.ValidateSplit checks the call before any statement; then the
@@ -70,7 +74,14 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 				return err
 			}
 		}
-		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg, false)
+		// Parts that share out the split delivery's tokens leave the
+		// summary as large as it was: a push whose summary was clipped
+		// (a fanout's) is clipped again rather than refused.
+		var parent string
+		if err := s.queryRow(ctx, q, "SELECT tokens FROM sys_push_deliveries WHERE id = ?", d.ID).Scan(zeroIfNull(&parent)); err != nil {
+			return step("select delivery", err)
+		}
+		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg, sharesOut(parent, rows))
 	})
 	if err != nil {
 		return wrap(op, err)
@@ -80,4 +91,21 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 		p.CreatedAt, p.UpdatedAt = now, now
 	}
 	return nil
+}
+
+// sharesOut reports whether every token of parts is among parent's, a
+// delivery's comma-joined tokens.
+func sharesOut(parent string, parts []registry.Delivery) bool {
+	have := make(map[string]bool)
+	for _, t := range strings.Split(parent, ",") {
+		have[t] = true
+	}
+	for _, p := range parts {
+		for _, t := range p.Tokens {
+			if !have[t] {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -646,6 +646,12 @@ func TestMigrateErrors(t *testing.T) {
 	}
 }
 
+// expectParentTokens expects the read of the split delivery 5's tokens.
+func expectParentTokens(m sqlmock.Sqlmock, tokens string) {
+	m.ExpectQuery(sqlPrefix("SELECT tokens FROM sys_push_deliveries WHERE id = ?")).WithArgs(5).
+		WillReturnRows(sqlmock.NewRows([]string{"tokens"}).AddRow(tokens))
+}
+
 // TestSplitDeliveryErrors: SplitDelivery takes FinishDelivery's locks, and
 // a failure at any statement rolls back the split, the parts inserted
 // before it and the summary, and leaves the caller's parts unchanged.
@@ -738,7 +744,9 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				expectUntilInserts(m)
 				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
 				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
+				expectParentTokens(m, "x")
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+				expectNoFanout(m)
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
@@ -750,6 +758,7 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				expectUntilInserts(m)
 				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
 				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
+				expectParentTokens(m, "x") // the parts add tokens: refused, not clipped
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows(deliveryRow).
 					AddRow(11, 2, "umeng", "ios", 4, "tokens", strings.Repeat("t", registry.MaxTokensText+1), "k.0", "pending", 0,
 						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
@@ -759,12 +768,33 @@ func TestSplitDeliveryErrors(t *testing.T) {
 			is:   []error{registry.ErrInvalid},
 		},
 		{
+			name: "parts that share out the split's tokens: a summary too large is clipped, not refused",
+			expect: func(m sqlmock.Sqlmock) {
+				expectUntilInserts(m)
+				insertPart(m, "k.0", 4, 21).WillReturnResult(sqlmock.NewResult(21, 1))
+				insertPart(m, "k.1", 5, 22).WillReturnResult(sqlmock.NewResult(22, 1))
+				expectParentTokens(m, "a,b")
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows(deliveryRow).
+					AddRow(11, 2, "umeng", "ios", 4, "tokens", strings.Repeat("t,", registry.MaxTokensText/2+1)+"t", "k.0", "pending", 0,
+						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+				m.ExpectQuery(sqlPrefix("SELECT @@max_allowed_packet")).WillReturnRows(sqlmock.NewRows([]string{"p"}).AddRow(64 << 20))
+				expectNoFanout(m)
+				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).
+					WithArgs(sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
+						sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 2).
+					WillReturnResult(sqlmock.NewResult(0, 1))
+				m.ExpectCommit()
+			},
+		},
+		{
 			name: "commit fails",
 			expect: func(m sqlmock.Sqlmock) {
 				expectUntilInserts(m)
 				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
 				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
+				expectParentTokens(m, "x")
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+				expectNoFanout(m)
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnResult(sqlmock.NewResult(0, 1))
 				m.ExpectCommit().WillReturnError(errDriver)
 			},
@@ -779,7 +809,9 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				expectUntilInserts(m)
 				insertPart(m, "k.0", 4, 21).WillReturnResult(sqlmock.NewResult(21, 1))
 				insertPart(m, "k.1", 5, 22).WillReturnResult(sqlmock.NewResult(22, 1))
+				expectParentTokens(m, "x")
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
+				expectNoFanout(m)
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnResult(sqlmock.NewResult(0, 1))
 				m.ExpectCommit()
 			},

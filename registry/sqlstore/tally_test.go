@@ -114,6 +114,7 @@ func TestFinishDeliveryNeitherReadsNorWritesTokens(t *testing.T) {
 				AddRow(6, "umeng", 4, "pending", nil, nil, nil))
 		m.ExpectQuery(sqlPrefix("SELECT response FROM sys_push_deliveries WHERE id = ?")).WithArgs(5).
 			WillReturnRows(sqlmock.NewRows([]string{"response"}).AddRow("ok"))
+		expectNoFanout(m)
 		expectSummary(m, registry.RetPending, registry.StatusPending, tallyJSON(t, done, other))
 
 		require.NoError(t, s.FinishDelivery(ctx, finish()))
@@ -129,12 +130,20 @@ func TestFinishDeliveryNeitherReadsNorWritesTokens(t *testing.T) {
 				AddRow(5, "umeng", 3, "done", "accepted", "ul-5", "2030-06-15 08:00:00"))
 		m.ExpectQuery(sqlPrefix("SELECT response FROM sys_push_deliveries WHERE id = ?")).WithArgs(5).
 			WillReturnRows(sqlmock.NewRows([]string{"response"}).AddRow("ok"))
+		expectNoFanout(m)
 		expectSummary(m, registry.RetSuccess, "accepted", tallyJSON(t, done))
 
 		require.NoError(t, s.FinishDelivery(ctx, finish()))
 
 		noTokens(t, statements())
 	})
+}
+
+// expectNoFanout expects the read of message 2's fanout claim (none), by
+// a tally computed from the deliveries.
+func expectNoFanout(m sqlmock.Sqlmock) {
+	m.ExpectQuery(sqlPrefix("SELECT fanout_claim FROM sys_push_messages WHERE id = ?")).WithArgs(2).
+		WillReturnRows(sqlmock.NewRows([]string{"fanout_claim"}).AddRow(nil))
 }
 
 // TestFinishLeavesDeviceTokensAlone: on every database, CreatePushMessage
