@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -19,8 +20,9 @@ import (
 // stages when the store can (registry.Fanouts).
 const fanoutStage = 20
 
-// stagesInFlight is how many stages of a push may be sent at once: the
-// next stage is recorded while the one before is sent.
+// stagesInFlight is how many stages of a push may be recorded and not yet
+// sent: the next stage is listed and recorded while the one before is
+// sent.
 const stagesInFlight = 2
 
 // fanoutStore returns the store as a registry.Fanouts when a push to users
@@ -172,7 +174,7 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 		}
 		return nil
 	})
-	if r.res != nil {
+	if r.res != nil && !r.res.Duplicate {
 		r.res.Skipped += skipped
 	}
 	if err != nil {
@@ -200,13 +202,16 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 		for _, pl := range provider.Platforms() {
 			g := target{name, string(pl)}
 			toks := r.wait[g]
+			if len(toks) == 0 {
+				continue // nothing waits here, a platform the provider does not serve among others
+			}
+			batch := max(s.providers[name].Capabilities(pl).MaxTokens, 1)
 			n := len(toks)
 			if !final {
-				max := s.providers[name].Capabilities(pl).MaxTokens
-				n -= n % max
+				n -= n % batch
 			}
 			for rest := toks[:n]; len(rest) > 0; {
-				k := min(s.providers[name].Capabilities(pl).MaxTokens, len(rest))
+				k := min(batch, len(rest))
 				ds = append(ds, s.newDelivery(name, string(pl), r.seq[g], registry.AudienceTokens, rest[:k:k],
 					fmt.Sprintf("%s-%d", r.nonce, r.keys), claim, now, r.msg.ExpireAt))
 				r.seq[g]++
@@ -233,21 +238,59 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 	if err := s.check(r.msg, ds); err != nil {
 		return err
 	}
-	if err := r.record(ctx, ds, after, final); err != nil {
+	if len(ds) == 0 {
+		return r.record(ctx, ds, after, final)
+	}
+	// A slot first, so that at most stagesInFlight stages are recorded
+	// and not yet sent.
+	if err := r.waitFlight(ctx); err != nil {
 		return err
 	}
-	if len(ds) == 0 {
-		return nil
+	if err := r.record(ctx, ds, after, final); err != nil {
+		<-r.flight
+		return err
 	}
 	out := new([]DeliveryOutcome)
 	r.outs = append(r.outs, out)
 	content := sendable(r.msg)
-	r.flight <- struct{}{}
 	r.wg.Go(func() {
 		defer func() { <-r.flight }()
 		*out = s.sendWith(ctx, r.sem, func(int64) *registry.PushMessage { return content }, ds)
 	})
 	return nil
+}
+
+// waitFlight takes a slot of r.flight, renewing the fanout's lease while
+// it waits (slow vendor calls must not let another instance take the
+// listing over), and stops when ctx ends or the claim is lost.
+func (r *fanoutRun) waitFlight(ctx context.Context) error {
+	select {
+	case r.flight <- struct{}{}:
+		return nil
+	default:
+	}
+	tick := time.NewTicker(r.s.lease / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case r.flight <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if r.msg.Fanout == nil {
+				continue // not recorded yet: no lease to keep
+			}
+			next := *r.msg.Fanout
+			next.After, next.LeaseUntil = r.after, r.s.now().Add(r.s.lease)
+			wctx, cancel := r.s.writeCtx(ctx)
+			err := r.fo.AddDeliveries(wctx, r.msg, nil, &next)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("push: renew the fanout's lease: %w", fromRegistry(err))
+			}
+		}
+	}
 }
 
 // record writes a stage's deliveries: with the message when it is not

@@ -334,3 +334,43 @@ func TestStagedPushIsCheckedFirst(t *testing.T) {
 	require.NoError(t, err, "one stage: recorded whole, checked against Android only")
 	assert.Equal(t, 30, res.Devices)
 }
+
+// A provider that serves one platform declares nothing for the other: a
+// push in stages batches only what it serves, and the devices of the other
+// platform are skipped, as when the push is recorded whole.
+func TestStagedPushOnAProviderOfOnePlatform(t *testing.T) {
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{androidOnly{m}}, Now: clk.Now})
+	require.NoError(t, err)
+	push.SetStages(svc, 10, 3)
+	var users []string
+	for i := range 100 {
+		u := fmt.Sprintf("u%03d", i)
+		users = append(users, u)
+		for _, pl := range []string{"android", "ios"} {
+			_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: pl + u, Platform: pl, PushToken: "tok-" + pl + u})
+			require.NoError(t, err)
+		}
+	}
+	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 100, res.Devices)
+	assert.Equal(t, 100, res.Skipped, "the iPhones")
+	assert.Equal(t, 15, m.Calls(), "ceil(100/7)")
+	assert.Len(t, sentTokens(m), 100)
+}
+
+// androidOnly is a provider that serves Android only, as Umeng with an
+// Android app alone: its Capabilities of iOS are zero.
+type androidOnly struct{ *providertest.Mock }
+
+func (a androidOnly) Capabilities(p provider.Platform) provider.Capabilities {
+	if p != provider.Android {
+		return provider.Capabilities{}
+	}
+	return a.Mock.Capabilities(p)
+}
