@@ -374,3 +374,54 @@ func (a androidOnly) Capabilities(p provider.Platform) provider.Capabilities {
 	}
 	return a.Mock.Capabilities(p)
 }
+
+// A stage that waits for the stages before it to be sent keeps the
+// fanout's lease: however slow the vendor, no other instance takes the
+// listing over meanwhile.
+func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	const lease = 400 * time.Millisecond // renewed every 100 ms of real time
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
+		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond, Lease: lease})
+	require.NoError(t, err)
+	push.SetStages(svc, 10, 3)
+	var users []string
+	for i := range 120 {
+		u := fmt.Sprintf("u%03d", i)
+		users = append(users, u)
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
+		require.NoError(t, err)
+	}
+	release := make(chan struct{})
+	var blocked atomic.Int32
+	m.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		blocked.Add(1)
+		<-release // the vendor answers once the test has looked
+		return &provider.Receipt{ID: "r"}, nil
+	})
+	done := make(chan *push.Result, 1)
+	go func() {
+		res, err := svc.Push(context.Background(), push.Message{UserNums: users, Title: "t", Content: "c"})
+		assert.NoError(t, err)
+		done <- res
+	}()
+	// Two stages are recorded and their calls hang; the third waits.
+	for deadline := time.Now().Add(5 * time.Second); blocked.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	require.GreaterOrEqual(t, blocked.Load(), int32(2))
+	clk.Advance(time.Hour) // far past the lease the last stage gave
+	time.Sleep(300 * time.Millisecond)
+	left, err := st.ClaimFanouts(t.Context(), registry.ClaimParams{Now: clk.Now(), Limit: 1, Lease: time.Minute})
+	require.NoError(t, err)
+	assert.Empty(t, left, "the waiting stage renewed the lease")
+	close(release)
+	res := <-done
+	assert.False(t, res.Unlisted)
+	assert.Equal(t, 120, res.Devices)
+	assert.Len(t, sentTokens(m), 120)
+}
