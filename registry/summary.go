@@ -137,3 +137,21 @@ func ClipTokens(tokens string, max int) string {
 	}
 	return ""
 }
+
+// SharesOut reports whether every token of parts is among parent, the
+// tokens of a delivery being split: such a split leaves its push's summary
+// as large as it was, and the stores clip it rather than refuse it.
+func SharesOut(parent []string, parts []Delivery) bool {
+	have := make(map[string]bool, len(parent))
+	for _, t := range parent {
+		have[t] = true
+	}
+	for _, p := range parts {
+		for _, t := range p.Tokens {
+			if !have[t] {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -56,15 +56,9 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 	if err := registry.ValidateAddDeliveries(m, ds, next); err != nil {
 		return wrap(op, err)
 	}
-	rows := make([]registry.Delivery, len(ds))
-	seen := make(map[string]bool, len(ds))
-	for i, d := range ds {
-		rows[i] = cloneDelivery(d)
-		rows[i].IdempotencyKey = unpad(rows[i].IdempotencyKey)
-		if seen[rows[i].IdempotencyKey] {
-			return wrap(op, fmt.Errorf("idempotency key %q twice among the deliveries: %w", rows[i].IdempotencyKey, registry.ErrConflict))
-		}
-		seen[rows[i].IdempotencyKey] = true
+	rows, err := cloneKeyed(ds, "deliveries")
+	if err != nil {
+		return wrap(op, err)
 	}
 
 	s.mu.Lock()

@@ -22,15 +22,9 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 	if err := registry.ValidateSplit(d, parts); err != nil {
 		return wrap(op, err)
 	}
-	rows := make([]registry.Delivery, len(parts))
-	seen := make(map[string]bool, len(parts))
-	for i, p := range parts {
-		rows[i] = cloneDelivery(p)
-		rows[i].IdempotencyKey = unpad(rows[i].IdempotencyKey)
-		if seen[rows[i].IdempotencyKey] {
-			return wrap(op, fmt.Errorf("idempotency key %q twice among the parts: %w", rows[i].IdempotencyKey, registry.ErrConflict))
-		}
-		seen[rows[i].IdempotencyKey] = true
+	rows, err := cloneKeyed(parts, "parts")
+	if err != nil {
+		return wrap(op, err)
 	}
 
 	s.mu.Lock()
@@ -76,7 +70,7 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 // does. The caller holds
 // s.mu.
 func (s *Store) checkTokens(row *registry.Delivery, parts []registry.Delivery) error {
-	if sharesOut(row.Tokens, parts) {
+	if registry.SharesOut(row.Tokens, parts) {
 		return nil // the summary stays as large as it was: clipped if it was (a fanout's)
 	}
 	n := -1
@@ -99,18 +93,19 @@ func (s *Store) checkTokens(row *registry.Delivery, parts []registry.Delivery) e
 	return nil
 }
 
-// sharesOut reports whether every token of parts is among parent.
-func sharesOut(parent []string, parts []registry.Delivery) bool {
-	have := make(map[string]bool, len(parent))
-	for _, t := range parent {
-		have[t] = true
-	}
-	for _, p := range parts {
-		for _, t := range p.Tokens {
-			if !have[t] {
-				return false
-			}
+// cloneKeyed copies ds to insert them, their idempotency keys without
+// trailing spaces: a key twice among them is an ErrConflict naming what
+// they are.
+func cloneKeyed(ds []*registry.Delivery, what string) ([]registry.Delivery, error) {
+	rows := make([]registry.Delivery, len(ds))
+	seen := make(map[string]bool, len(ds))
+	for i, d := range ds {
+		rows[i] = cloneDelivery(d)
+		rows[i].IdempotencyKey = unpad(rows[i].IdempotencyKey)
+		if seen[rows[i].IdempotencyKey] {
+			return nil, fmt.Errorf("idempotency key %q twice among the %s: %w", rows[i].IdempotencyKey, what, registry.ErrConflict)
 		}
+		seen[rows[i].IdempotencyKey] = true
 	}
-	return true
+	return rows, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/tuisong/push/registry"
@@ -55,17 +54,12 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 	if err := registry.ValidateAddDeliveries(m, ds, next); err != nil {
 		return wrap(op, err)
 	}
-	c := &createReq{m: m, stored: make([]registry.Delivery, len(ds)), now: s.stamp()}
-	seen := make(map[string]bool, len(ds))
-	for i, d := range ds {
-		c.stored[i] = s.normalizeDelivery(*d)
-		c.stored[i].IdempotencyKey = unpad(c.stored[i].IdempotencyKey)
-		if k := c.stored[i].IdempotencyKey; seen[k] {
-			return wrap(op, fmt.Errorf("idempotency key %q twice among the deliveries: %w", k, registry.ErrConflict))
-		}
-		seen[c.stored[i].IdempotencyKey] = true
+	stored, err := s.normalizeKeyed(ds, "deliveries")
+	if err != nil {
+		return wrap(op, err)
 	}
-	err := s.inTx(ctx, func(q DBTX) error {
+	c := &createReq{m: m, stored: stored, now: s.stamp()}
+	err = s.inTx(ctx, func(q DBTX) error {
 		c.msgID, c.ids = m.ID, make([]int64, len(ds))
 		var claim, iosTally, androidTally sql.NullString
 		err := s.queryRow(ctx, q, "SELECT fanout_claim, ios_tally, android_tally FROM sys_push_messages WHERE id = ?"+s.dialect.forUpdate(),

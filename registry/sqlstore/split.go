@@ -33,15 +33,9 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 	if err := registry.ValidateSplit(d, parts); err != nil {
 		return wrap(op, err)
 	}
-	rows := make([]registry.Delivery, len(parts))
-	seen := make(map[string]bool, len(parts))
-	for i, p := range parts {
-		rows[i] = s.normalizeDelivery(*p)
-		rows[i].IdempotencyKey = unpad(rows[i].IdempotencyKey)
-		if seen[rows[i].IdempotencyKey] {
-			return wrap(op, fmt.Errorf("idempotency key %q twice among the parts: %w", rows[i].IdempotencyKey, registry.ErrConflict))
-		}
-		seen[rows[i].IdempotencyKey] = true
+	rows, err := s.normalizeKeyed(parts, "parts")
+	if err != nil {
+		return wrap(op, err)
 	}
 	if d.ClaimToken == "" {
 		return wrap(op, claimLost("delivery", d.ID))
@@ -50,7 +44,7 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 	now := s.stamp()
 	var split registry.Delivery
 	ids := make([]int64, len(rows))
-	err := s.inTx(ctx, func(q DBTX) error {
+	err = s.inTx(ctx, func(q DBTX) error {
 		nowArg := s.timeArg(now)
 		row, err := s.finishClaimed(ctx, q, &out, registry.DeliverySplit, nowArg)
 		if err != nil {
@@ -81,7 +75,7 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 		if err := s.queryRow(ctx, q, "SELECT tokens FROM sys_push_deliveries WHERE id = ?", d.ID).Scan(zeroIfNull(&parent)); err != nil {
 			return step("select delivery", err)
 		}
-		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg, sharesOut(parent, rows))
+		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg, registry.SharesOut(strings.Split(parent, ","), rows))
 	})
 	if err != nil {
 		return wrap(op, err)
@@ -93,19 +87,19 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 	return nil
 }
 
-// sharesOut reports whether every token of parts is among parent's, a
-// delivery's comma-joined tokens.
-func sharesOut(parent string, parts []registry.Delivery) bool {
-	have := make(map[string]bool)
-	for _, t := range strings.Split(parent, ",") {
-		have[t] = true
-	}
-	for _, p := range parts {
-		for _, t := range p.Tokens {
-			if !have[t] {
-				return false
-			}
+// normalizeKeyed is normalizeDelivery of each of ds, their idempotency
+// keys without trailing spaces: a key twice among them is an ErrConflict
+// naming what they are, found without a query.
+func (s *Store) normalizeKeyed(ds []*registry.Delivery, what string) ([]registry.Delivery, error) {
+	rows := make([]registry.Delivery, len(ds))
+	seen := make(map[string]bool, len(ds))
+	for i, d := range ds {
+		rows[i] = s.normalizeDelivery(*d)
+		rows[i].IdempotencyKey = unpad(rows[i].IdempotencyKey)
+		if seen[rows[i].IdempotencyKey] {
+			return nil, fmt.Errorf("idempotency key %q twice among the %s: %w", rows[i].IdempotencyKey, what, registry.ErrConflict)
 		}
+		seen[rows[i].IdempotencyKey] = true
 	}
-	return true
+	return rows, nil
 }
