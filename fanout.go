@@ -25,6 +25,15 @@ const fanoutStage = 20
 // sent.
 const stagesInFlight = 2
 
+// staleStages is how many stages a token may wait for a whole batch of
+// its provider and platform: then the short batch is sent. A provider or
+// platform with few devices in a large audience would otherwise hold the
+// listing's place (Fanout.After) at its first token until the end, and a
+// resume after a crash would list nearly the whole audience again. It
+// costs a call only where a batch of MaxTokens takes longer than this to
+// fill.
+const staleStages = 5
+
 // fanoutStore returns the store as a registry.Fanouts when a push to users
 // may be recorded in stages: the store can, and no provider sends a large
 // audience by file (Capabilities.FileThreshold), which needs the whole
@@ -91,7 +100,8 @@ func (s *Service) checkEvery(msg *registry.PushMessage) error {
 // chunks at a time, and records and sends the deliveries of each stage.
 // A stage records only whole batches of each provider and platform
 // (Capabilities.MaxTokens): the rest waits for the next stage, so that the
-// push makes as few vendor calls as one recorded whole. The listing's
+// push makes as few vendor calls as one recorded whole (unless a batch
+// takes more than staleStages stages to fill). The listing's
 // place (Fanout.After) is the last user of the last chunk whose every
 // token is recorded, so that whoever goes on from there lists again the
 // users whose tokens waited; the tokens recorded already are known by
@@ -207,8 +217,8 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 			}
 			batch := max(s.providers[name].Capabilities(pl).MaxTokens, 1)
 			n := len(toks)
-			if !final {
-				n -= n % batch
+			if !final && int(r.from[g][0]) > i-staleStages*s.stage {
+				n -= n % batch // a short batch waits for more, unless it is stale
 			}
 			for rest := toks[:n]; len(rest) > 0; {
 				k := min(batch, len(rest))

@@ -425,3 +425,39 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 	assert.Equal(t, 120, res.Devices)
 	assert.Len(t, sentTokens(m), 120)
 }
+
+// A provider or platform with few devices in a large audience does not
+// hold the listing's place back: its short batch is sent once it has
+// waited five stages, so that a resume after a stop lists again only the
+// stages since, not the whole audience.
+func TestStagedPushDoesNotWaitForeverForAWholeBatch(t *testing.T) {
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	ls := &listingStore{fanoutStore: st, at: "u190"}
+	svc, err := push.New(push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now})
+	require.NoError(t, err)
+	push.SetStages(svc, 10, 3)
+	var users []string
+	for i := range 200 {
+		u := fmt.Sprintf("u%03d", i)
+		users = append(users, u)
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
+		require.NoError(t, err)
+		if i == 5 { // one iPhone: a batch of 7 would never fill
+			_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "i-" + u, Platform: "ios", PushToken: "tok-i-" + u})
+			require.NoError(t, err)
+		}
+	}
+	ls.hook = func() error { return errors.New("stop") }
+	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.True(t, res.Unlisted)
+	assert.Equal(t, 1, sentTokens(m)["tok-i-u005"], "the lone iPhone was sent before the end")
+	left, err := st.ClaimFanouts(t.Context(), registry.ClaimParams{Now: clk.Now(), Limit: 1, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, left, 1)
+	assert.Greater(t, left[0].Fanout.After, "u150", "the place moved on with the stages (it would be \"\" with the iPhone waiting)")
+}
