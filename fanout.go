@@ -406,7 +406,10 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 		if ctx.Err() != nil {
 			break // the claims run out, and the next pass takes them
 		}
-		if err := s.resumeFanout(ctx, fo, &ms[i]); err != nil {
+		rctx, span := s.tel.startPush(ctx, "push.ResumeFanout", pushAttrs(len(ms[i].UserNums))...)
+		res, err := s.resumeFanout(rctx, fo, &ms[i])
+		endPush(span, res, err)
+		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "resuming the fanout of a push failed", slog.Int64("push_message_id", ms[i].ID),
 				slog.String("error", err.Error()))
 		}
@@ -414,11 +417,12 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 	return len(ms), nil
 }
 
-// resumeFanout goes on with the fanout of m, claimed.
-func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage) error {
+// resumeFanout goes on with the fanout of m, claimed, and returns what
+// this call recorded and sent of it.
+func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage) (*Result, error) {
 	ds, err := s.store.ListDeliveries(ctx, m.ID)
 	if err != nil {
-		return fmt.Errorf("list deliveries: %w", err)
+		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	after := m.Fanout.After
 	i, _ := slices.BinarySearch(m.UserNums, after)
@@ -438,9 +442,7 @@ func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *regi
 	s.log.LogAttrs(ctx, slog.LevelInfo, "resuming the fanout of a push", slog.Int64("push_message_id", m.ID),
 		slog.Int("users_left", len(run.users)), slog.Int("deliveries_recorded", len(ds)))
 	if len(run.users) == 0 {
-		_, err := run.end(ctx, run.record(ctx, nil, after, true))
-		return err
+		return run.end(ctx, run.record(ctx, nil, after, true))
 	}
-	_, err = run.run(ctx)
-	return err
+	return run.run(ctx)
 }

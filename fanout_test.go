@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/dbtest"
@@ -92,7 +94,13 @@ func (s *listingStore) AddDeliveries(ctx context.Context, m *registry.PushMessag
 // push to more than 30 users in stages of 30 (3 chunks of 10).
 func stagedFixture(t *testing.T, st registry.Store, clk *clock, m *providertest.Mock) (*push.Service, []string, []string) {
 	t.Helper()
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+	return stagedService(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+}
+
+// stagedService is stagedFixture with the Service's whole config.
+func stagedService(t *testing.T, cfg push.Config) (*push.Service, []string, []string) {
+	t.Helper()
+	svc, err := push.New(cfg)
 	require.NoError(t, err)
 	push.SetStages(svc, 10, 3)
 	var users, tokens []string
@@ -460,4 +468,48 @@ func TestStagedPushDoesNotWaitForeverForAWholeBatch(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, left, 1)
 	assert.Greater(t, left[0].Fanout.After, "u150", "the place moved on with the stages (it would be \"\" with the iPhone waiting)")
+}
+
+// A fanout taken over by RetryPending is a push.ResumeFanout span under
+// the pass's push.claim span, with what it recorded.
+func TestResumedFanoutIsTraced(t *testing.T) {
+	k := newOtelKit()
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	ls := &listingStore{fanoutStore: st, at: "u100"}
+	cfg := push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now}
+	k.with(&cfg)
+	svc, users, _ := stagedService(t, cfg)
+	var failed atomic.Bool
+	ls.hook = func() error {
+		if failed.CompareAndSwap(false, true) {
+			return errors.New("stop")
+		}
+		return nil
+	}
+	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.True(t, res.Unlisted)
+	_, err = svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+
+	var claim, resume sdktrace.ReadOnlySpan
+	for _, sp := range k.spans.Ended() {
+		switch sp.Name() {
+		case "push.claim":
+			claim = sp
+		case "push.ResumeFanout":
+			resume = sp
+		case "push.Push":
+			assert.Contains(t, sp.Attributes(), attribute.Bool("push.unlisted", true))
+		}
+	}
+	require.NotNil(t, resume)
+	require.NotNil(t, claim)
+	assert.Equal(t, claim.SpanContext().SpanID(), resume.Parent().SpanID())
+	assert.Contains(t, resume.Attributes(), attribute.Int64("push.message_id", res.PushMessageID))
+	assert.Contains(t, resume.Attributes(), attribute.Bool("push.unlisted", false))
 }
