@@ -67,12 +67,7 @@ func (s *Service) fanoutStore() (registry.Fanouts, bool) {
 // back at once and the Scanner's next pass (RetryPending) lists and sends
 // the rest. Result.Unlisted says so.
 func (s *Service) pushStaged(ctx context.Context, sem chan struct{}, fo registry.Fanouts, p *preparedPush) (*Result, error) {
-	m := p.m
-	msg := &registry.PushMessage{
-		Title: m.Title, Content: m.Content, Extra: p.extra, PushType: registry.PushTypeUsers,
-		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(p.now, m.ExpireAt), Class: string(m.Class), Overrides: p.overrides,
-		UserNums: p.users,
-	}
+	msg := s.messageOf(p)
 	if err := s.checkEvery(msg); err != nil {
 		return nil, err
 	}
@@ -291,16 +286,21 @@ func (r *fanoutRun) waitFlight(ctx context.Context) error {
 			if r.msg.Fanout == nil {
 				continue // not recorded yet: no lease to keep
 			}
-			next := *r.msg.Fanout
-			next.After, next.LeaseUntil = r.after, r.s.now().Add(r.s.lease)
-			wctx, cancel := r.s.writeCtx(ctx)
-			err := r.fo.AddDeliveries(wctx, r.msg, nil, &next)
-			cancel()
-			if err != nil {
+			if err := r.lease(ctx, r.s.now().Add(r.s.lease)); err != nil {
 				return fmt.Errorf("push: renew the fanout's lease: %w", fromRegistry(err))
 			}
 		}
 	}
+}
+
+// lease sets the fanout's lease, at its recorded place, to until: later
+// to keep the listing, now to give it back.
+func (r *fanoutRun) lease(ctx context.Context, until time.Time) error {
+	next := *r.msg.Fanout
+	next.After, next.LeaseUntil = r.after, until
+	wctx, cancel := r.s.writeCtx(ctx)
+	defer cancel()
+	return r.fo.AddDeliveries(wctx, r.msg, nil, &next)
 }
 
 // record writes a stage's deliveries: with the message when it is not
@@ -371,11 +371,7 @@ func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
 	}
 	r.res.Unlisted = true
 	if r.msg.Fanout != nil {
-		wctx, cancel := r.s.writeCtx(ctx)
-		defer cancel()
-		next := *r.msg.Fanout
-		next.After, next.LeaseUntil = r.after, r.s.now()
-		if ferr := r.fo.AddDeliveries(wctx, r.msg, nil, &next); ferr != nil && !errors.Is(ferr, registry.ErrClaimLost) {
+		if ferr := r.lease(ctx, r.s.now()); ferr != nil && !errors.Is(ferr, registry.ErrClaimLost) {
 			r.s.log.LogAttrs(ctx, slog.LevelError, "giving back the fanout of a push failed: another instance goes on once its lease runs out",
 				slog.Int64("push_message_id", r.msg.ID), slog.String("error", ferr.Error()))
 		}

@@ -210,6 +210,16 @@ func (s *Service) preparePush(m Message) (*preparedPush, error) {
 	return &preparedPush{m: m, users: users, extra: extra, overrides: overrides, now: now}, nil
 }
 
+// messageOf is the record of p, a push to users, before it is stored.
+func (s *Service) messageOf(p *preparedPush) *registry.PushMessage {
+	m := p.m
+	return &registry.PushMessage{
+		Title: m.Title, Content: m.Content, Extra: p.extra, PushType: registry.PushTypeUsers,
+		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(p.now, m.ExpireAt), Class: string(m.Class), Overrides: p.overrides,
+		UserNums: p.users,
+	}
+}
+
 // build makes p's message and its deliveries, claimed by this call, for
 // tokens, and checks them as the providers would: ErrNoDevices when
 // nobody has a usable device, a *FieldError when a provider refuses the
@@ -219,12 +229,7 @@ func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) 
 		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",
 			slog.Int("devices", tokens.skipped))
 	}
-	m := p.m
-	msg := &registry.PushMessage{
-		Title: m.Title, Content: m.Content, Extra: p.extra, PushType: registry.PushTypeUsers,
-		DedupeKey: m.DedupeKey, ExpireAt: s.expireAt(p.now, m.ExpireAt), Class: string(m.Class), Overrides: p.overrides,
-		UserNums: p.users,
-	}
+	msg := s.messageOf(p)
 	nonce := newNonce()
 	claim := newNonce()
 	// The claims' leases start now, after the targets were collected, not
