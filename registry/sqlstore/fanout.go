@@ -86,15 +86,16 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 		}
 		nowArg := s.timeArg(c.now)
 		if next == nil {
-			if err := s.writeFanout(ctx, q, m.ID, nil); err != nil {
+			limit, err := s.tokensLimit(ctx, q)
+			if err != nil {
 				return err
 			}
 			for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
-				if err := s.refreshSummary(ctx, q, m.ID, p, nowArg, true); err != nil {
+				if err := s.refreshSummary(ctx, q, m.ID, p, nowArg, limit, false); err != nil {
 					return err
 				}
 			}
-			return nil
+			return s.writeFanout(ctx, q, m.ID, nil)
 		}
 		var set string
 		var args []any

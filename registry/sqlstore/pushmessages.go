@@ -646,12 +646,13 @@ func (s *Store) tokensLimit(ctx context.Context, q DBTX) (int, error) {
 // refreshSummary re-reads the deliveries of platform of message msgID,
 // tokens included, and writes their registry.Summarize and their tally to
 // the message, which the caller has locked: what a split does, and the end
-// of a fanout, the writes that change device_tokens after creation. A
-// summary whose tokens would not fit its column is an ErrInvalid, or with
-// clip its tokens are cut to the column (registry.ClipTokens). While the
-// message's fanout goes on, the summary says pending and holds no tokens,
-// as AddDeliveries writes it.
-func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any, clip bool) error {
+// of a fanout, the writes that change device_tokens after creation. With
+// limit < 0, a summary whose tokens would not fit its column is an
+// ErrInvalid; otherwise its tokens are cut to limit bytes
+// (registry.ClipTokens; see tokensLimit). With fanout (the message's
+// fanout goes on), the summary says pending and holds no tokens, as
+// AddDeliveries writes it.
+func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any, limit int, fanout bool) error {
 	rows, err := s.query(ctx, q, s.deliveriesOfPlatform(), msgID, platform)
 	if err != nil {
 		return step("select deliveries", err)
@@ -661,21 +662,14 @@ func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platfor
 		return step("select deliveries", err)
 	}
 	sum := registry.Summarize(platform, ds)
-	if clip {
-		limit, err := s.tokensLimit(ctx, q)
-		if err != nil {
-			return err
-		}
+	if limit >= 0 {
 		sum.DeviceTokens = registry.ClipTokens(sum.DeviceTokens, limit)
 	}
 	if err := tooManyTokens(platform, sum); err != nil {
 		return err
 	}
 	t := registry.NewTally(platform, ds)
-	if t.Fanout, err = s.fanoutOpen(ctx, q, msgID); err != nil {
-		return err
-	}
-	if t.Fanout {
+	if t.Fanout = fanout; t.Fanout {
 		sum = t.Summary("") // pending, its tokens written when the fanout ends
 	}
 	enc, err := encodeTally(t)

@@ -75,7 +75,17 @@ func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts [
 		if err := s.queryRow(ctx, q, "SELECT tokens FROM sys_push_deliveries WHERE id = ?", d.ID).Scan(zeroIfNull(&parent)); err != nil {
 			return step("select delivery", err)
 		}
-		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg, registry.SharesOut(strings.Split(parent, ","), rows))
+		limit := -1 // refused over the column
+		if registry.SharesOut(strings.Split(parent, ","), rows) {
+			if limit, err = s.tokensLimit(ctx, q); err != nil {
+				return err
+			}
+		}
+		fanout, err := s.fanoutOpen(ctx, q, split.PushMessageID)
+		if err != nil {
+			return err
+		}
+		return s.refreshSummary(ctx, q, split.PushMessageID, split.Platform, nowArg, limit, fanout)
 	})
 	if err != nil {
 		return wrap(op, err)

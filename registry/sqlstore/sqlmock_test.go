@@ -745,8 +745,8 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
 				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
 				expectParentTokens(m, "x")
-				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
 				expectNoFanout(m)
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnError(errDriver)
 				m.ExpectRollback()
 			},
@@ -759,6 +759,7 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
 				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
 				expectParentTokens(m, "x") // the parts add tokens: refused, not clipped
+				expectNoFanout(m)
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows(deliveryRow).
 					AddRow(11, 2, "umeng", "ios", 4, "tokens", strings.Repeat("t", registry.MaxTokensText+1), "k.0", "pending", 0,
 						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
@@ -774,11 +775,11 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				insertPart(m, "k.0", 4, 21).WillReturnResult(sqlmock.NewResult(21, 1))
 				insertPart(m, "k.1", 5, 22).WillReturnResult(sqlmock.NewResult(22, 1))
 				expectParentTokens(m, "a,b")
+				m.ExpectQuery(sqlPrefix("SELECT @@max_allowed_packet")).WillReturnRows(sqlmock.NewRows([]string{"p"}).AddRow(64 << 20))
+				expectNoFanout(m)
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows(deliveryRow).
 					AddRow(11, 2, "umeng", "ios", 4, "tokens", strings.Repeat("t,", registry.MaxTokensText/2+1)+"t", "k.0", "pending", 0,
 						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
-				m.ExpectQuery(sqlPrefix("SELECT @@max_allowed_packet")).WillReturnRows(sqlmock.NewRows([]string{"p"}).AddRow(64 << 20))
-				expectNoFanout(m)
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).
 					WithArgs(sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
 						sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 2).
@@ -793,8 +794,8 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				insertPart(m, "k.0", 4, 11).WillReturnResult(sqlmock.NewResult(11, 1))
 				insertPart(m, "k.1", 5, 12).WillReturnResult(sqlmock.NewResult(12, 1))
 				expectParentTokens(m, "x")
-				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
 				expectNoFanout(m)
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnResult(sqlmock.NewResult(0, 1))
 				m.ExpectCommit().WillReturnError(errDriver)
 			},
@@ -810,8 +811,8 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				insertPart(m, "k.0", 4, 21).WillReturnResult(sqlmock.NewResult(21, 1))
 				insertPart(m, "k.1", 5, 22).WillReturnResult(sqlmock.NewResult(22, 1))
 				expectParentTokens(m, "x")
-				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
 				expectNoFanout(m)
+				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows([]string{"id"}))
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).WillReturnResult(sqlmock.NewResult(0, 1))
 				m.ExpectCommit()
 			},
