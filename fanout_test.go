@@ -100,24 +100,55 @@ func stagedFixture(t *testing.T, st registry.Store, clk *clock, m *providertest.
 // stagedService is stagedFixture with the Service's whole config.
 func stagedService(t *testing.T, cfg push.Config) (*push.Service, []string, []string) {
 	t.Helper()
+	svc := newStaged(t, cfg)
+	users, tokens := registerStaged(t, svc, 200, func(i int) bool { return i%3 == 0 })
+	slices.Reverse(users) // the Service lists them in byte order whatever the order given
+	return svc, users, tokens
+}
+
+// newStaged returns a Service of cfg that records a push to more than 30
+// users in stages of 30 (3 chunks of 10).
+func newStaged(t *testing.T, cfg push.Config) *push.Service {
+	t.Helper()
 	svc, err := push.New(cfg)
 	require.NoError(t, err)
 	push.SetStages(svc, 10, 3)
-	var users, tokens []string
-	for i := range 200 {
+	return svc
+}
+
+// registerStaged registers n users, u000 on, each with an Android phone
+// (token tok-a-<user>) and, where withIOS says so, an iPhone (tok-i-<user>),
+// and returns the users and the tokens.
+func registerStaged(t *testing.T, svc *push.Service, n int, withIOS func(i int) bool) (users, tokens []string) {
+	t.Helper()
+	for i := range n {
 		u := fmt.Sprintf("u%03d", i)
 		users = append(users, u)
 		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
 		require.NoError(t, err)
 		tokens = append(tokens, "tok-a-"+u)
-		if i%3 == 0 {
+		if withIOS(i) {
 			_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "i-" + u, Platform: "ios", PushToken: "tok-i-" + u})
 			require.NoError(t, err)
 			tokens = append(tokens, "tok-i-"+u)
 		}
 	}
-	slices.Reverse(users) // the Service lists them in byte order whatever the order given
-	return svc, users, tokens
+	return users, tokens
+}
+
+// never is registerStaged's withIOS for Android phones only.
+func never(int) bool { return false }
+
+// failOnce is a listingStore hook that fails the first listing it sees
+// with msg, and lets the later ones through.
+func failOnce(msg string) func() error {
+	var failed atomic.Bool
+	return func() error {
+		if failed.CompareAndSwap(false, true) {
+			return errors.New(msg)
+		}
+		return nil
+	}
 }
 
 // sentTokens counts the tokens of every request the Mock received.
@@ -225,13 +256,7 @@ func TestStagedPushResumesWhereItStopped(t *testing.T) {
 		require.NoError(t, err)
 		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
 		svc, users, tokens := stagedFixture(t, st, clk, m)
-		var failed atomic.Bool
-		st.hook = func() error {
-			if failed.CompareAndSwap(false, true) {
-				return errors.New("the database went away")
-			}
-			return nil
-		}
+		st.hook = failOnce("the database went away")
 
 		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
 		require.NoError(t, err, "the push is recorded: the rest is the Scanner's")
@@ -266,13 +291,7 @@ func TestStagedPushOutlivesItsInstance(t *testing.T) {
 		base := open(t, clk)
 		st := &listingStore{fanoutStore: base, at: "u100", failGiveBack: true}
 		svc, users, tokens := stagedFixture(t, st, clk, m)
-		var failed atomic.Bool
-		st.hook = func() error {
-			if failed.CompareAndSwap(false, true) {
-				return errors.New("killed")
-			}
-			return nil
-		}
+		st.hook = failOnce("killed")
 		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
 		require.NoError(t, err)
 		require.True(t, res.Unlisted)
@@ -318,16 +337,8 @@ func TestStagedPushIsCheckedFirst(t *testing.T) {
 	cfg.Capabilities[provider.IOS] = ios
 	m, err := providertest.NewMock(cfg)
 	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
-	require.NoError(t, err)
-	push.SetStages(svc, 10, 3)
-	var users []string
-	for i := range 40 {
-		u := fmt.Sprintf("u%03d", i)
-		users = append(users, u)
-		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
-		require.NoError(t, err)
-	}
+	svc := newStaged(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+	users, _ := registerStaged(t, svc, 40, never)
 	long := strings.Repeat("长", 30)
 	_, err = svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: long})
 	var fe *push.FieldError
@@ -352,18 +363,8 @@ func TestStagedPushOnAProviderOfOnePlatform(t *testing.T) {
 	require.NoError(t, err)
 	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
 	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{androidOnly{m}}, Now: clk.Now})
-	require.NoError(t, err)
-	push.SetStages(svc, 10, 3)
-	var users []string
-	for i := range 100 {
-		u := fmt.Sprintf("u%03d", i)
-		users = append(users, u)
-		for _, pl := range []string{"android", "ios"} {
-			_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: pl + u, Platform: pl, PushToken: "tok-" + pl + u})
-			require.NoError(t, err)
-		}
-	}
+	svc := newStaged(t, push.Config{Store: st, Providers: []provider.Provider{androidOnly{m}}, Now: clk.Now})
+	users, _ := registerStaged(t, svc, 100, func(int) bool { return true })
 	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
 	require.NoError(t, err)
 	assert.Equal(t, 100, res.Devices)
@@ -393,17 +394,9 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
 	require.NoError(t, err)
 	const lease = 400 * time.Millisecond // renewed every 100 ms of real time
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
+	svc := newStaged(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
 		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond, Lease: lease})
-	require.NoError(t, err)
-	push.SetStages(svc, 10, 3)
-	var users []string
-	for i := range 120 {
-		u := fmt.Sprintf("u%03d", i)
-		users = append(users, u)
-		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
-		require.NoError(t, err)
-	}
+	users, _ := registerStaged(t, svc, 120, never)
 	release := make(chan struct{})
 	var blocked atomic.Int32
 	m.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
@@ -445,20 +438,8 @@ func TestStagedPushDoesNotWaitForeverForAWholeBatch(t *testing.T) {
 	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
 	require.NoError(t, err)
 	ls := &listingStore{fanoutStore: st, at: "u190"}
-	svc, err := push.New(push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now})
-	require.NoError(t, err)
-	push.SetStages(svc, 10, 3)
-	var users []string
-	for i := range 200 {
-		u := fmt.Sprintf("u%03d", i)
-		users = append(users, u)
-		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "a-" + u, Platform: "android", PushToken: "tok-a-" + u})
-		require.NoError(t, err)
-		if i == 5 { // one iPhone: a batch of 7 would never fill
-			_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "i-" + u, Platform: "ios", PushToken: "tok-i-" + u})
-			require.NoError(t, err)
-		}
-	}
+	svc := newStaged(t, push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now})
+	users, _ := registerStaged(t, svc, 200, func(i int) bool { return i == 5 }) // one iPhone: a batch of 7 would never fill
 	ls.hook = func() error { return errors.New("stop") }
 	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
 	require.NoError(t, err)
@@ -483,13 +464,7 @@ func TestResumedFanoutIsTraced(t *testing.T) {
 	cfg := push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now}
 	k.with(&cfg)
 	svc, users, _ := stagedService(t, cfg)
-	var failed atomic.Bool
-	ls.hook = func() error {
-		if failed.CompareAndSwap(false, true) {
-			return errors.New("stop")
-		}
-		return nil
-	}
+	ls.hook = failOnce("stop")
 	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
 	require.NoError(t, err)
 	require.True(t, res.Unlisted)
