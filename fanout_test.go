@@ -488,3 +488,41 @@ func TestResumedFanoutIsTraced(t *testing.T) {
 	assert.Contains(t, resume.Attributes(), attribute.Int64("push.message_id", res.PushMessageID))
 	assert.Contains(t, resume.Attributes(), attribute.Bool("push.unlisted", false))
 }
+
+// Ten callers pushing the same large audience under one dedupe key at
+// once, on every store: one push is recorded and sent, every token once,
+// and the nine others answer it as a duplicate.
+func TestStagedPushSameKeyFromTenCallers(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk := newClock()
+		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+		require.NoError(t, err)
+		st := open(t, clk)
+		svc, users, tokens := stagedFixture(t, st, clk, m)
+		results := make([]*push.Result, 10)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Go(func() {
+				res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", DedupeKey: "once"})
+				assert.NoError(t, err)
+				results[i] = res
+			})
+		}
+		wg.Wait()
+		recorded := 0
+		for _, r := range results {
+			require.NotNil(t, r)
+			assert.Equal(t, results[0].PushMessageID, r.PushMessageID, "one push for the key")
+			if !r.Duplicate {
+				recorded++
+			}
+		}
+		assert.Equal(t, 1, recorded, "one caller recorded it, the others found it")
+		sent := sentTokens(m)
+		assert.Len(t, sent, len(tokens))
+		for _, tok := range tokens {
+			assert.Equal(t, 1, sent[tok], "token %s sent once", tok)
+		}
+		requireRecordedOnce(t, st, results[0].PushMessageID, tokens)
+	})
+}
