@@ -199,6 +199,9 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 // waiting token) and starts sending them.
 func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 	s := r.s
+	if r.expired() {
+		return errExpired
+	}
 	claim := newNonce()
 	now := s.now()
 	var ds []*registry.Delivery
@@ -350,6 +353,15 @@ func (r *fanoutRun) record(ctx context.Context, ds []*registry.Delivery, after s
 // errDuplicate stops a run whose message another caller recorded first.
 var errDuplicate = errors.New("push: duplicate")
 
+// errExpired stops a run whose push reached its ExpireAt: no vendor would
+// show it anymore, so the users not listed yet are not pushed.
+var errExpired = errors.New("push: the push expired before its whole audience was listed")
+
+// expired reports whether the push's ExpireAt has passed.
+func (r *fanoutRun) expired() bool {
+	return r.msg.ExpireAt != nil && !r.s.now().Before(*r.msg.ExpireAt)
+}
+
 // end waits for the stages being sent and returns the Result. When the
 // listing stopped early (err), the fanout's claim is given back, due at
 // once, so that the Scanner's next pass goes on from the last recorded
@@ -358,6 +370,10 @@ var errDuplicate = errors.New("push: duplicate")
 func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
 	r.wg.Wait()
 	if r.res == nil {
+		if errors.Is(err, errExpired) {
+			return nil, invalid("expire_at", "%s passed before the first %d users were listed; nothing was recorded",
+				r.msg.ExpireAt.Format(time.RFC3339), r.s.stage*r.s.chunk)
+		}
 		return nil, err
 	}
 	if errors.Is(err, errDuplicate) {
@@ -368,6 +384,9 @@ func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
 	}
 	if err == nil {
 		return r.res, nil
+	}
+	if errors.Is(err, errExpired) {
+		return r.expire(ctx)
 	}
 	r.res.Unlisted = true
 	if r.msg.Fanout != nil {
@@ -382,6 +401,24 @@ func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
 	}
 	r.s.log.LogAttrs(ctx, lvl, "listing of a push stopped: the rest of its audience is left to the next pass",
 		slog.Int64("push_message_id", r.msg.ID), slog.String("reason", err.Error()))
+	return r.res, nil
+}
+
+// expire ends the fanout of a push that expired while its audience was
+// listed: nothing more is recorded, and the users after the recorded place
+// are not pushed (the tokens waiting for a whole batch are dropped). The
+// Result says Expired. Should the end fail to be written, the fanout is
+// left under its claim, and whoever claims it next finds it expired too.
+func (r *fanoutRun) expire(ctx context.Context) (*Result, error) {
+	r.res.Expired = true
+	lvl := slog.LevelWarn
+	if err := r.record(ctx, nil, r.after, true); err != nil {
+		lvl = slog.LevelError
+		r.s.log.LogAttrs(ctx, lvl, "ending the fanout of an expired push failed: whoever claims it next ends it",
+			slog.Int64("push_message_id", r.msg.ID), slog.String("error", err.Error()))
+	}
+	r.s.log.LogAttrs(ctx, lvl, "push expired before its whole audience was listed: the users after the recorded place are not pushed",
+		slog.Int64("push_message_id", r.msg.ID), slog.String("listed_through", r.after), slog.Time("expire_at", *r.msg.ExpireAt))
 	return r.res, nil
 }
 
@@ -416,10 +453,6 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 // resumeFanout goes on with the fanout of m, claimed, and returns what
 // this call recorded and sent of it.
 func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage) (*Result, error) {
-	ds, err := s.store.ListDeliveries(ctx, m.ID)
-	if err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
-	}
 	after := m.Fanout.After
 	i, _ := slices.BinarySearch(m.UserNums, after)
 	if i < len(m.UserNums) && m.UserNums[i] == after {
@@ -428,6 +461,14 @@ func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *regi
 	run := s.newFanoutRun(fo, m, s.newSem(), m.UserNums[i:])
 	run.start, run.after = after, after
 	run.res = &Result{PushMessageID: m.ID}
+	if run.expired() {
+		// Left for longer than the push lives: nothing is listed.
+		return run.end(ctx, errExpired)
+	}
+	ds, err := s.store.ListDeliveries(ctx, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
 	for _, d := range ds {
 		g := target{d.Provider, d.Platform}
 		run.seq[g] = max(run.seq[g], d.Seq+1)

@@ -526,3 +526,153 @@ func TestStagedPushSameKeyFromTenCallers(t *testing.T) {
 		requireRecordedOnce(t, st, results[0].PushMessageID, tokens)
 	})
 }
+
+// recordedTokens counts the tokens of push id's deliveries, the split
+// ones' parts once.
+func recordedTokens(t *testing.T, st fanoutStore, id int64) map[string]int {
+	t.Helper()
+	ds, err := st.ListDeliveries(t.Context(), id)
+	require.NoError(t, err)
+	out := map[string]int{}
+	for _, d := range ds {
+		if d.State == registry.DeliverySplit {
+			continue
+		}
+		for _, tok := range d.Tokens {
+			out[tok]++
+		}
+	}
+	return out
+}
+
+// requireFanoutEnded checks that no fanout is left to claim, however late.
+func requireFanoutEnded(t *testing.T, st fanoutStore) {
+	t.Helper()
+	left, err := st.ClaimFanouts(t.Context(), registry.ClaimParams{Now: time.Now().Add(24 * time.Hour), Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	assert.Empty(t, left, "the fanout ended")
+}
+
+// A push that reaches its ExpireAt while its audience is listed stops
+// there: the users not listed yet are not pushed (no vendor would show the
+// push anymore), its record ends (no pass of the Scanner lists them later)
+// and the Result says Expired. No token is recorded or sent twice.
+func TestStagedPushThatExpiresWhileListedEndsThere(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk := newClock()
+		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+		require.NoError(t, err)
+		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
+		svc, users, tokens := stagedFixture(t, st, clk, m)
+		st.hook = func() error { clk.Advance(2 * time.Hour); return nil }
+
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
+		require.NoError(t, err, "the push is recorded as far as it got")
+		assert.True(t, res.Expired)
+		assert.False(t, res.Unlisted, "nothing is left to the Scanner")
+		recorded := recordedTokens(t, st, res.PushMessageID)
+		assert.NotEmpty(t, recorded, "the stages before the expiry are recorded")
+		assert.Less(t, len(recorded), len(tokens), "the users after it are not")
+		for tok, n := range recorded {
+			assert.Equal(t, 1, n, "token %s recorded once", tok)
+		}
+		for _, u := range []string{"u150", "u199"} {
+			assert.Zero(t, recorded["tok-a-"+u], "user %s was not listed before the expiry", u)
+		}
+		requireFanoutEnded(t, st)
+
+		calls := m.Calls()
+		_, err = svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		assert.Equal(t, calls, m.Calls(), "no later pass sends anything of an expired push")
+		assert.Equal(t, recorded, recordedTokens(t, st, res.PushMessageID), "nor records anything more")
+		for tok, n := range sentTokens(m) {
+			assert.Equal(t, 1, n, "token %s sent once", tok)
+			assert.Equal(t, 1, recorded[tok], "token %s was sent, so recorded", tok)
+		}
+	})
+}
+
+// A fanout left unlisted (its listing failed, or its instance died) for
+// longer than its push lives is ended by the pass that claims it, without
+// listing its users or reading its deliveries: nothing more is recorded
+// or sent.
+func TestLeftFanoutThatExpiredIsEndedUnlisted(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk := newClock()
+		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+		require.NoError(t, err)
+		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
+		svc, users, _ := stagedFixture(t, st, clk, m)
+		st.hook = failOnce("the database went away")
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
+		require.NoError(t, err)
+		require.True(t, res.Unlisted)
+		require.False(t, res.Expired)
+		recorded := recordedTokens(t, st, res.PushMessageID)
+		calls := m.Calls()
+
+		clk.Advance(2 * time.Hour)
+		var listed atomic.Int32
+		st.hook = func() error { listed.Add(1); return nil }
+		_, err = svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		assert.Zero(t, listed.Load(), "the users left were not listed")
+		assert.Equal(t, calls, m.Calls(), "nothing more was sent")
+		assert.Equal(t, recorded, recordedTokens(t, st, res.PushMessageID), "nor recorded")
+		requireFanoutEnded(t, st)
+	})
+}
+
+// push_message answers "expired": true for a push whose audience outlived
+// it (see TestStagedPushThatExpiresWhileListedEndsThere), and the push's
+// span says push.expired.
+func TestPushMessageSaysExpired(t *testing.T) {
+	k := newOtelKit()
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	ls := &listingStore{fanoutStore: st, at: "u100"}
+	cfg := push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now, Expiry: time.Hour}
+	k.with(&cfg)
+	svc, users, _ := stagedService(t, cfg)
+	ls.hook = func() error { clk.Advance(2 * time.Hour); return nil }
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+
+	r := postJSON(t, h, "/api/v1.1/user/push_message", map[string]any{"user_nums": users, "title": "t", "content": "c"})
+	require.Equal(t, 200, r.status, "%v", r.body)
+	assert.Equal(t, true, r.body["expired"])
+	assert.Nil(t, r.body["unlisted"])
+	var found bool
+	for _, sp := range k.spans.Ended() {
+		if sp.Name() == "push.Push" {
+			found = true
+			assert.Contains(t, sp.Attributes(), attribute.Bool("push.expired", true))
+		}
+	}
+	assert.True(t, found, "the push's span ended")
+}
+
+// A push that expires before its first stage is recorded records nothing
+// and is refused on its expire_at.
+func TestStagedPushThatExpiresBeforeItsFirstStage(t *testing.T) {
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	ls := &listingStore{fanoutStore: st, at: "u000"}
+	svc, users, _ := stagedFixture(t, ls, clk, m)
+	ls.hook = func() error { clk.Advance(2 * time.Hour); return nil }
+	_, err = svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "expire_at", fe.Field)
+	assert.Zero(t, m.Calls())
+	ms, err := st.ListPushMessages(t.Context(), registry.PushMessageQuery{})
+	require.NoError(t, err)
+	assert.Empty(t, ms, "nothing was recorded")
+}

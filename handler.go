@@ -329,6 +329,9 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	if res.Unlisted {
 		out["unlisted"] = true // the Scanner lists and sends the rest: see Result.Unlisted
 	}
+	if res.Expired {
+		out["expired"] = true // the users not listed before ExpireAt are not pushed: see Result.Expired
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -86,6 +86,11 @@ type Result struct {
 	// of the audience is listed, recorded and sent by the Scanner's next
 	// pass (Service.RetryPending).
 	Unlisted bool
+	// Expired is true when a push recorded in stages reached its ExpireAt
+	// before its whole audience was listed: the users not listed by then
+	// are not pushed, since no vendor would show the push anymore. The
+	// push's record ends there; Deliveries are those recorded before.
+	Expired bool
 }
 
 // DeliveryOutcome is the state of one delivery after Push tried it.
@@ -146,7 +151,8 @@ func (r *Result) FirstError() error {
 // store implements registry.Fanouts and no provider sends by file: see
 // the README's "Large audiences". A crash or an early stop then loses
 // nothing either: the Scanner goes on where the listing stopped
-// (Result.Unlisted).
+// (Result.Unlisted). Such a push that reaches its ExpireAt while it is
+// listed stops there (Result.Expired).
 //
 // Push returns ErrNoDevices (and records nothing) when no user has an
 // active device, and a *FieldError for bad input. Vendor failures do not

@@ -160,7 +160,8 @@ func endPush(span trace.Span, r *Result, err error) {
 	span.SetAttributes(AttrMessageID.Int64(r.PushMessageID), attribute.Bool("push.duplicate", r.Duplicate),
 		attribute.Int("push.devices", r.Devices), attribute.Int("push.skipped", r.Skipped),
 		attribute.Int("push.accepted", r.Accepted()), attribute.Int("push.pending", r.Pending()),
-		attribute.Int("push.failed", r.Failed()), attribute.Bool("push.unlisted", r.Unlisted))
+		attribute.Int("push.failed", r.Failed()), attribute.Bool("push.unlisted", r.Unlisted),
+		attribute.Bool("push.expired", r.Expired))
 }
 
 // errorClass names an error of the Service for a span status: its field
