@@ -97,6 +97,38 @@ func stagedFixture(t *testing.T, st registry.Store, clk *clock, m *providertest.
 	return stagedService(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
 }
 
+// openStaged opens the store of a staged test with open, wraps it in a
+// listingStore whose hook runs before the chunk that starts with user at,
+// and returns stagedFixture's Service on it, with a Mock of batches of 7.
+func openStaged(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore, at string) (
+	clk *clock, m *providertest.Mock, st *listingStore, svc *push.Service, users, tokens []string) {
+	t.Helper()
+	clk = newClock()
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	st = &listingStore{fanoutStore: open(t, clk), at: at}
+	svc, users, tokens = stagedFixture(t, st, clk, m)
+	return clk, m, st, svc, users, tokens
+}
+
+// memStaged is openStaged on a memstore, the Service's Config first
+// passed to edit when it is not nil (to trace it, or set its Expiry).
+func memStaged(t *testing.T, at string, edit func(cfg *push.Config)) (clk *clock, m *providertest.Mock, ls *listingStore, svc *push.Service, users []string) {
+	t.Helper()
+	clk = newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err = providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	ls = &listingStore{fanoutStore: st, at: at}
+	cfg := push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now}
+	if edit != nil {
+		edit(&cfg)
+	}
+	svc, users, _ = stagedService(t, cfg)
+	return clk, m, ls, svc, users
+}
+
 // stagedService is stagedFixture with the Service's whole config.
 func stagedService(t *testing.T, cfg push.Config) (*push.Service, []string, []string) {
 	t.Helper()
@@ -167,31 +199,19 @@ func sentTokens(m *providertest.Mock) map[string]int {
 // registry.Summarize makes of its deliveries.
 func requireRecordedOnce(t *testing.T, st fanoutStore, id int64, tokens []string) {
 	t.Helper()
-	ctx := t.Context()
-	ds, err := st.ListDeliveries(ctx, id)
-	require.NoError(t, err)
-	recorded := map[string]int{}
-	for _, d := range ds {
-		if d.State == registry.DeliverySplit {
-			continue
-		}
-		for _, tok := range d.Tokens {
-			recorded[tok]++
-		}
-	}
 	want := map[string]int{}
 	for _, tok := range tokens {
 		want[tok] = 1
 	}
-	require.Equal(t, want, recorded, "every token recorded once")
-	m, err := st.GetPushMessage(ctx, id)
+	require.Equal(t, want, recordedTokens(t, st, id), "every token recorded once")
+	ds, err := st.ListDeliveries(t.Context(), id)
+	require.NoError(t, err)
+	m, err := st.GetPushMessage(t.Context(), id)
 	require.NoError(t, err)
 	for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
 		assert.Equal(t, registry.Summarize(p, ds), *m.Summary(p), "the %s summary, tokens included", p)
 	}
-	left, err := st.ClaimFanouts(ctx, registry.ClaimParams{Now: time.Now().Add(24 * time.Hour), Limit: 10, Lease: time.Minute})
-	require.NoError(t, err)
-	assert.Empty(t, left, "the fanout ended")
+	requireFanoutEnded(t, st)
 }
 
 // A push to more users than a stage records and sends its deliveries
@@ -203,11 +223,7 @@ func requireRecordedOnce(t *testing.T, st fanoutStore, id int64, tokens []string
 // batch short of MaxTokens.
 func TestPushInStages(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
-		st := &listingStore{fanoutStore: open(t, clk), at: "u190"}
-		svc, users, tokens := stagedFixture(t, st, clk, m)
+		_, m, st, svc, users, tokens := openStaged(t, open, "u190")
 		var sentEarly atomic.Bool
 		st.hook = func() error {
 			deadline := time.Now().Add(10 * time.Second)
@@ -251,11 +267,7 @@ func TestPushInStages(t *testing.T) {
 // recorded and sent once, none twice.
 func TestStagedPushResumesWhereItStopped(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
-		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
-		svc, users, tokens := stagedFixture(t, st, clk, m)
+		_, m, st, svc, users, tokens := openStaged(t, open, "u100")
 		st.hook = failOnce("the database went away")
 
 		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
@@ -455,15 +467,7 @@ func TestStagedPushDoesNotWaitForeverForAWholeBatch(t *testing.T) {
 // the pass's push.claim span, with what it recorded.
 func TestResumedFanoutIsTraced(t *testing.T) {
 	k := newOtelKit()
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
-	ls := &listingStore{fanoutStore: st, at: "u100"}
-	cfg := push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now}
-	k.with(&cfg)
-	svc, users, _ := stagedService(t, cfg)
+	_, _, ls, svc, users := memStaged(t, "u100", k.with)
 	ls.hook = failOnce("stop")
 	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
 	require.NoError(t, err)
@@ -559,11 +563,7 @@ func requireFanoutEnded(t *testing.T, st fanoutStore) {
 // and the Result says Expired. No token is recorded or sent twice.
 func TestStagedPushThatExpiresWhileListedEndsThere(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
-		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
-		svc, users, tokens := stagedFixture(t, st, clk, m)
+		clk, m, st, svc, users, tokens := openStaged(t, open, "u100")
 		st.hook = func() error { clk.Advance(2 * time.Hour); return nil }
 
 		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
@@ -599,11 +599,7 @@ func TestStagedPushThatExpiresWhileListedEndsThere(t *testing.T) {
 // or sent.
 func TestLeftFanoutThatExpiredIsEndedUnlisted(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
-		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
-		svc, users, _ := stagedFixture(t, st, clk, m)
+		clk, m, st, svc, users, _ := openStaged(t, open, "u100")
 		st.hook = failOnce("the database went away")
 		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
 		require.NoError(t, err)
@@ -629,15 +625,7 @@ func TestLeftFanoutThatExpiredIsEndedUnlisted(t *testing.T) {
 // span says push.expired.
 func TestPushMessageSaysExpired(t *testing.T) {
 	k := newOtelKit()
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
-	ls := &listingStore{fanoutStore: st, at: "u100"}
-	cfg := push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now, Expiry: time.Hour}
-	k.with(&cfg)
-	svc, users, _ := stagedService(t, cfg)
+	clk, _, ls, svc, users := memStaged(t, "u100", func(cfg *push.Config) { k.with(cfg); cfg.Expiry = time.Hour })
 	ls.hook = func() error { clk.Advance(2 * time.Hour); return nil }
 	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
 	require.NoError(t, err)
@@ -659,20 +647,14 @@ func TestPushMessageSaysExpired(t *testing.T) {
 // A push that expires before its first stage is recorded records nothing
 // and is refused on its expire_at.
 func TestStagedPushThatExpiresBeforeItsFirstStage(t *testing.T) {
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
-	ls := &listingStore{fanoutStore: st, at: "u000"}
-	svc, users, _ := stagedFixture(t, ls, clk, m)
+	clk, m, ls, svc, users := memStaged(t, "u000", nil)
 	ls.hook = func() error { clk.Advance(2 * time.Hour); return nil }
-	_, err = svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
+	_, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
 	var fe *push.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "expire_at", fe.Field)
 	assert.Zero(t, m.Calls())
-	ms, err := st.ListPushMessages(t.Context(), registry.PushMessageQuery{})
+	ms, err := ls.ListPushMessages(t.Context(), registry.PushMessageQuery{})
 	require.NoError(t, err)
 	assert.Empty(t, ms, "nothing was recorded")
 }
