@@ -389,14 +389,24 @@ func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
 		return r.expire(ctx)
 	}
 	r.res.Unlisted = true
+	cancelled := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 	if r.msg.Fanout != nil {
-		if ferr := r.lease(ctx, r.s.now()); ferr != nil && !errors.Is(ferr, registry.ErrClaimLost) {
+		// Given back due at once, unless the listing failed after a
+		// takeover: then after the retry policy's backoff for the
+		// fanout's claims, so that a listing that fails every time is not
+		// taken over again on every pass (and ends once the claims run
+		// out: see abandon).
+		due := r.s.now()
+		if c := r.msg.Fanout.Claims; c > 0 && !cancelled {
+			due = due.Add(r.s.retry.Backoff(c, 0))
+		}
+		if ferr := r.lease(ctx, due); ferr != nil && !errors.Is(ferr, registry.ErrClaimLost) {
 			r.s.log.LogAttrs(ctx, slog.LevelError, "giving back the fanout of a push failed: another instance goes on once its lease runs out",
 				slog.Int64("push_message_id", r.msg.ID), slog.String("error", ferr.Error()))
 		}
 	}
 	lvl := slog.LevelWarn
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if cancelled {
 		lvl = slog.LevelInfo
 	}
 	r.s.log.LogAttrs(ctx, lvl, "listing of a push stopped: the rest of its audience is left to the next pass",
@@ -420,6 +430,23 @@ func (r *fanoutRun) expire(ctx context.Context) (*Result, error) {
 	r.s.log.LogAttrs(ctx, lvl, "push expired before its whole audience was listed: the users after the recorded place are not pushed",
 		slog.Int64("push_message_id", r.msg.ID), slog.String("listed_through", r.after), slog.Time("expire_at", *r.msg.ExpireAt))
 	return r.res, nil
+}
+
+// abandon ends the fanout of a push whose listing was taken over more
+// times than the retry policy allows (registry.Fanout.Claims above
+// RetryPolicy.MaxAttempts): each instance that took it failed, or died,
+// before the end. Nothing more is listed; the deliveries recorded stay and
+// are sent as any others, and the users after the recorded place are not
+// pushed. The error says so, for the caller's log. Should the end fail to
+// be written, the fanout runs out its lease, and whoever claims it next
+// abandons it too.
+func (r *fanoutRun) abandon(ctx context.Context) (*Result, error) {
+	claims := r.msg.Fanout.Claims
+	if err := r.record(ctx, nil, r.after, true); err != nil {
+		return r.res, fmt.Errorf("push: ending the fanout of a push taken over %d times failed: %w", claims, err)
+	}
+	return r.res, fmt.Errorf("push: fanout abandoned after %d takeovers (retry max_attempts %d): the users after %q are not pushed",
+		claims, r.s.retry.MaxAttempts, r.after)
 }
 
 // resumeFanouts claims up to limit pushes whose fanout was left (its
@@ -465,9 +492,12 @@ func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *regi
 		// Left for longer than the push lives: nothing is listed.
 		return run.end(ctx, errExpired)
 	}
+	if m.Fanout.Claims > s.retry.MaxAttempts {
+		return run.abandon(ctx)
+	}
 	ds, err := s.store.ListDeliveries(ctx, m.ID)
 	if err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
+		return run.end(ctx, fmt.Errorf("list deliveries: %w", err))
 	}
 	for _, d := range ds {
 		g := target{d.Provider, d.Platform}

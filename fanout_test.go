@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
@@ -657,4 +659,93 @@ func TestStagedPushThatExpiresBeforeItsFirstStage(t *testing.T) {
 	ms, err := ls.ListPushMessages(t.Context(), registry.PushMessageQuery{})
 	require.NoError(t, err)
 	assert.Empty(t, ms, "nothing was recorded")
+}
+
+// A fanout whose listing fails after every takeover is not taken over on
+// every pass: each failure gives it back after the retry policy's backoff,
+// and once it was claimed more times than MaxAttempts it is ended
+// (abandoned) with an error in the log. The deliveries recorded before
+// stay and are sent once; the users after the recorded place are not
+// pushed, and no pass claims the push again.
+func TestFanoutFailingEveryTakeoverIsAbandoned(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk := newClock()
+		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+		require.NoError(t, err)
+		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
+		var listed atomic.Int32
+		st.hook = func() error { listed.Add(1); return errors.New("a row of sys_devices is unreadable") }
+		logs := &syncbuf.Buffer{}
+		svc, users, _ := stagedService(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
+			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError})), Retry: push.RetryPolicy{MaxAttempts: 3, Base: time.Minute, Jitter: -1}})
+
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		require.True(t, res.Unlisted)
+		recorded := recordedTokens(t, st, res.PushMessageID)
+		require.NotEmpty(t, recorded)
+		require.Equal(t, int32(1), listed.Load())
+
+		// Three takeovers, each failing where the first call failed; the
+		// backoff after the n-th is Base·2^(n-1): 1, 2, then 4 minutes.
+		for takeover, backoff := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
+			_, err := svc.RetryPending(t.Context(), 10)
+			require.NoError(t, err)
+			require.Equal(t, int32(takeover+2), listed.Load(), "takeover %d listed again", takeover+1)
+			clk.Advance(backoff - time.Second)
+			_, err = svc.RetryPending(t.Context(), 10)
+			require.NoError(t, err)
+			require.Equal(t, int32(takeover+2), listed.Load(), "not taken over again within its backoff of %v", backoff)
+			clk.Advance(time.Second)
+		}
+		assert.Equal(t, recorded, recordedTokens(t, st, res.PushMessageID), "the failed takeovers recorded nothing")
+
+		// The fourth claim is one more than MaxAttempts: the fanout ends
+		// without listing, and nothing more is recorded.
+		_, err = svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		assert.Equal(t, int32(4), listed.Load(), "the abandoned fanout was not listed")
+		assert.Equal(t, recorded, recordedTokens(t, st, res.PushMessageID))
+		requireFanoutEnded(t, st)
+		assert.True(t, strings.Contains(logs.String(), "fanout abandoned after 4 takeovers (retry max_attempts 3)"),
+			"an error says the fanout was abandoned; the errors logged:\n%s", logs.String())
+
+		// The deliveries recorded before are sent, each token once.
+		for range 3 {
+			clk.Advance(time.Hour)
+			_, err = svc.RetryPending(t.Context(), 100)
+			require.NoError(t, err)
+		}
+		sent := sentTokens(m)
+		for tok := range recorded {
+			assert.Equal(t, 1, sent[tok], "token %s sent once", tok)
+		}
+		assert.Len(t, sent, len(recorded), "no token beyond those recorded")
+		got, err := st.GetPushMessage(t.Context(), res.PushMessageID)
+		require.NoError(t, err)
+		assert.Nil(t, got.Fanout)
+		assert.NotEqual(t, registry.RetPending, got.Android.Ret, "the summary is final")
+	})
+}
+
+// A takeover stopped by its caller (a shutdown) gives the fanout back due
+// at once, backoff or not: only failures wait.
+func TestFanoutTakeoverStoppedByItsCallerIsDueAtOnce(t *testing.T) {
+	_, m, ls, svc, users := memStaged(t, "u100", nil)
+	ls.hook = failOnce("the database went away")
+	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.True(t, res.Unlisted)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	ls.hook = func() error { cancel(); return ctx.Err() }
+	_, err = svc.RetryPending(ctx, 10)
+	require.Error(t, err, "the pass was stopped")
+	calls := m.Calls()
+
+	ls.hook = nil
+	_, err = svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Greater(t, m.Calls(), calls, "the next pass went on at once, the clock unmoved")
+	requireFanoutEnded(t, ls)
 }

@@ -138,6 +138,14 @@ type Fanout struct {
 	// push (Fanouts.ClaimFanouts) and go on from After.
 	ClaimToken string
 	LeaseUntil time.Time
+	// Claims is how many times Fanouts.ClaimFanouts has claimed the push:
+	// 0 while the call that created it lists, one more for each instance
+	// that took the listing over since. The store counts it; the Claims
+	// of the next fanout given to AddDeliveries is ignored. The Service
+	// ends a fanout claimed more times than its retry policy allows
+	// (push.RetryPolicy.MaxAttempts), so that a listing that fails, or
+	// kills its instance, every time is not taken over forever.
+	Claims int
 }
 
 // MaxTraceParent is the length of the trace_parent column.

@@ -218,11 +218,12 @@ type Fanouts interface {
 	// there, whole tokens only; every one stays on its delivery), and
 	// m.Fanout is set to nil. Otherwise next.ClaimToken must be the
 	// claim's (a change of claim is ClaimFanouts's), next.After must not go
-	// back, and m.Fanout is set to next.
+	// back, and m.Fanout is set to next with the stored Claims.
 	AddDeliveries(ctx context.Context, m *PushMessage, ds []*Delivery, next *Fanout) error
 	// ClaimFanouts claims up to p.Limit pushes whose fanout's lease ran
-	// out (LeaseUntil <= p.Now), oldest first, with a new ClaimToken and
-	// LeaseUntil p.Now+p.Lease (p.Kind is ignored). Each is returned as
+	// out (LeaseUntil <= p.Now), oldest first, with a new ClaimToken,
+	// LeaseUntil p.Now+p.Lease and Claims one more than before (p.Kind is
+	// ignored). Each is returned as
 	// GetPushMessage reads it, with its Fanout and its UserNums (every user
 	// of the push, in byte order).
 	ClaimFanouts(ctx context.Context, p ClaimParams) ([]PushMessage, error)

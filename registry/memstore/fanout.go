@@ -27,7 +27,9 @@ func (s *Store) startFanout(msg *registry.PushMessage) {
 		users = append(users, unpad(u))
 	}
 	slices.Sort(users)
-	s.fanouts[msg.ID] = &fanout{f: *msg.Fanout, users: slices.Compact(users)}
+	f := *msg.Fanout
+	f.Claims = 0 // the store counts the claims
+	s.fanouts[msg.ID] = &fanout{f: f, users: slices.Compact(users)}
 	msg.Fanout = nil
 	s.fanoutSummaries(msg.ID)
 }
@@ -86,8 +88,10 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 		}
 		s.fanoutSummaries(m.ID)
 		s.messages[m.ID].UpdatedAt = now
+		claims := fo.f.Claims
 		fo.f = *next
-		f := *next
+		fo.f.Claims = claims
+		f := fo.f
 		m.Fanout = &f
 	}
 	for i, d := range ds {
@@ -124,6 +128,7 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 	for _, id := range due[:min(len(due), p.Limit)] {
 		fo := s.fanouts[id]
 		fo.f.ClaimToken, fo.f.LeaseUntil = newClaimToken(), p.Now.Add(p.Lease).Round(0)
+		fo.f.Claims++
 		m := clonePushMessage(s.messages[id])
 		f := fo.f
 		m.Fanout, m.UserNums = &f, slices.Clone(fo.users)

@@ -152,6 +152,39 @@ func testFanouts(t *testing.T, f Factory) {
 		assert.Nil(t, c.Fanout)
 	})
 
+	t.Run("CountsItsClaims", func(t *testing.T) {
+		s := f.New(t)
+		fo := fanouts(t, s)
+		ctx := t.Context()
+		m := fanoutPush(t, s, "counted", "claim-0", time.Minute, []string{"a", "b", "c"},
+			pending("counted-1", registry.PlatformIOS, 0, at(0), "i1"))
+		assert.Zero(t, m.Fanout.Claims, "the creating call's listing is no claim")
+		m.Fanout.Claims = 7 // the caller's count is not the store's
+		require.NoError(t, fo.AddDeliveries(ctx, m, nil, &registry.Fanout{After: "a", ClaimToken: "claim-0", LeaseUntil: at(time.Minute), Claims: 7}))
+
+		first, err := fo.ClaimFanouts(ctx, fanoutClaim(at(time.Minute), 10))
+		require.NoError(t, err)
+		require.Len(t, first, 1)
+		assert.Equal(t, 1, first[0].Fanout.Claims, "the first takeover")
+
+		// The taker moves on, keeping the count whatever its next says,
+		// then dies: its lease runs out and another instance claims it.
+		c := first[0]
+		require.NoError(t, fo.AddDeliveries(ctx, &c, nil, &registry.Fanout{After: "b", ClaimToken: c.Fanout.ClaimToken, LeaseUntil: at(2 * time.Minute), Claims: 40}))
+		assert.Equal(t, 1, c.Fanout.Claims, "AddDeliveries keeps the stored count")
+		second, err := fo.ClaimFanouts(ctx, fanoutClaim(at(3*time.Minute), 10))
+		require.NoError(t, err)
+		require.Len(t, second, 1)
+		assert.Equal(t, 2, second[0].Fanout.Claims)
+		assert.Equal(t, "b", second[0].Fanout.After)
+
+		d := second[0]
+		require.NoError(t, fo.AddDeliveries(ctx, &d, nil, nil))
+		none, err := fo.ClaimFanouts(ctx, fanoutClaim(at(time.Hour), 10))
+		require.NoError(t, err)
+		assert.Empty(t, none, "ended")
+	})
+
 	t.Run("RefusesBadCallsWritingNothing", func(t *testing.T) {
 		s := f.New(t)
 		fo := fanouts(t, s)

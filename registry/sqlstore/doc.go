@@ -138,7 +138,8 @@
 // message (PushMessage.TraceParent), 8 sys_push_message_users, 9 the
 // fanout columns of a push recorded in stages (fanout_after, fanout_claim,
 // fanout_until, with an index on fanout_until, and one on
-// sys_push_message_users.push_message_id: see registry.Fanouts).
+// sys_push_message_users.push_message_id: see registry.Fanouts), 10
+// fanout_claims, the takeovers of a fanout (registry.Fanout.Claims).
 // PendingMigrations lists what Migrate would apply, for a readiness check.
 //
 // # Adopting an existing database

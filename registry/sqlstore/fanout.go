@@ -17,6 +17,11 @@ func (s *Store) writeFanout(ctx context.Context, q DBTX, msgID int64, f *registr
 	if f != nil {
 		after, claim, until = f.After, f.ClaimToken, s.timeArg(f.LeaseUntil)
 	}
+	if f == nil {
+		_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_after = NULL, fanout_claim = NULL, fanout_until = NULL, fanout_claims = NULL WHERE id = ?",
+			msgID)
+		return step("write fanout", err)
+	}
 	_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_after = ?, fanout_claim = ?, fanout_until = ? WHERE id = ?",
 		after, claim, until, msgID)
 	return step("write fanout", err)
@@ -126,6 +131,7 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 	}
 	if next != nil {
 		f := *next
+		f.Claims = m.Fanout.Claims // the store's count, which AddDeliveries keeps
 		m.Fanout = &f
 	} else {
 		m.Fanout = nil
@@ -209,7 +215,7 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 		until := s.usec(p.Now.Add(p.Lease))
 		for _, id := range ids {
 			f := registry.Fanout{ClaimToken: newClaimBatch(), LeaseUntil: until}
-			if _, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_claim = ?, fanout_until = ?, updated_at = ? WHERE id = ?",
+			if _, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_claim = ?, fanout_until = ?, fanout_claims = COALESCE(fanout_claims, 0) + 1, updated_at = ? WHERE id = ?",
 				f.ClaimToken, s.timeArg(until), s.timeArg(s.stamp()), id); err != nil {
 				return step("claim fanout", err)
 			}
@@ -234,17 +240,18 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 	return out, nil
 }
 
-// readFanout reads the push message id, claimed with f, and its users in
-// byte order.
+// readFanout reads the push message id, claimed with f, its Claims and
+// its users in byte order.
 func (s *Store) readFanout(ctx context.Context, q DBTX, id int64, f registry.Fanout) (registry.PushMessage, error) {
 	var m registry.PushMessage
 	var after sql.NullString
-	err := s.queryRow(ctx, q, "SELECT "+s.selectList(messageColumns)+", fanout_after FROM sys_push_messages WHERE id = ?", id).
-		Scan(append(s.messageDest(&m), &after)...)
+	var claims sql.NullInt64
+	err := s.queryRow(ctx, q, "SELECT "+s.selectList(messageColumns)+", fanout_after, fanout_claims FROM sys_push_messages WHERE id = ?", id).
+		Scan(append(s.messageDest(&m), &after, &claims)...)
 	if err != nil {
 		return m, step("read fanout", err)
 	}
-	f.After = after.String
+	f.After, f.Claims = after.String, int(claims.Int64)
 	m.Fanout = &f
 	rows, err := s.query(ctx, q, "SELECT user_num FROM sys_push_message_users WHERE push_message_id = ?", id)
 	if err != nil {
