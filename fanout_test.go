@@ -739,8 +739,8 @@ func TestFanoutTakeoverStoppedByItsCallerIsDueAtOnce(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	ls.hook = func() error { cancel(); return ctx.Err() }
-	_, err = svc.RetryPending(ctx, 10)
-	require.Error(t, err, "the pass was stopped")
+	_, _ = svc.RetryPending(ctx, 10) // stopped while the fanout is listed: whether its claim of deliveries came first is a race
+	require.Error(t, ctx.Err(), "the pass was stopped")
 	calls := m.Calls()
 
 	ls.hook = nil
@@ -748,4 +748,45 @@ func TestFanoutTakeoverStoppedByItsCallerIsDueAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, m.Calls(), calls, "the next pass went on at once, the clock unmoved")
 	requireFanoutEnded(t, ls)
+}
+
+// The retries due do not wait for a fanout that the same pass goes on
+// with: while the fanout's listing is held up, the pass sends a delivery
+// whose retry is due, then finishes the fanout.
+func TestRetriesDoNotWaitForAResumedFanout(t *testing.T) {
+	clk, m, ls, svc, users := memStaged(t, "u100", nil)
+	ls.hook = failOnce("the database went away")
+	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.True(t, res.Unlisted)
+
+	// u199 has an Android phone only: its push fails once, retryably.
+	m.FailNext(1, nil)
+	small, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u199"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, small.Deliveries, 1)
+	require.Equal(t, registry.DeliveryPending, small.Deliveries[0].State)
+	clk.Advance(time.Hour) // the retry is due
+	calls := m.Calls()
+
+	var sawRetry atomic.Bool
+	ls.hook = func() error {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if m.Calls() > calls {
+				sawRetry.Store(true)
+				return nil
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return errors.New("the retry did not come while the fanout was listed")
+	}
+	n, err := svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the due retry was claimed")
+	assert.True(t, sawRetry.Load(), "the retry was sent while the fanout's listing waited")
+	requireFanoutEnded(t, ls)
+	st, err := svc.PushStatus(t.Context(), small.PushMessageID)
+	require.NoError(t, err)
+	assert.NotEqual(t, registry.StatusPending, st.AndroidStatus, "the retry was recorded")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tuisong/push/provider"
@@ -51,10 +52,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // those it did not send (ctx ended first) are released, due at once, and
 // any another instance took over meanwhile are left to it.
 //
-// First, on a store that implements registry.Fanouts, it claims one push
-// recorded in stages whose listing was left (its caller stopped early, or
-// its instance died and the claim ran out) and goes on from where it
-// stopped: it lists the rest of the audience, records and sends it, never
+// Beside them, on a store that implements registry.Fanouts, it claims
+// one push recorded in stages whose listing was left (its caller stopped
+// early, or its instance died and the claim ran out) and goes on from
+// where it stopped: it lists the rest of the audience, records and sends it, never
 // a token recorded already. Those deliveries are not counted in the
 // result. A takeover that fails gives the push back after the retry
 // policy's backoff for its count of takeovers; a push taken over more
@@ -63,9 +64,17 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindSend)
 	defer span.End()
-	if _, err := s.resumeFanouts(ctx, 1); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "claiming fanouts failed", slog.String("error", err.Error()))
-	}
+	// The fanout goes on beside the retries, not before them: listing a
+	// large audience takes a while, and the retries due must not wait for
+	// it. Its deliveries are recorded claimed, so the claim below never
+	// takes them. RetryPending returns once both are done.
+	var resume sync.WaitGroup
+	defer resume.Wait()
+	resume.Go(func() {
+		if _, err := s.resumeFanouts(ctx, 1); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "claiming fanouts failed", slog.String("error", err.Error()))
+		}
+	})
 	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
 	claimed(len(ds), err)
 	if err != nil {
