@@ -254,6 +254,19 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 	if err := r.waitFlight(ctx); err != nil {
 		return err
 	}
+	// The wait may have been long (slow vendor calls): the deliveries'
+	// lease starts now, not before it, so that no retry may claim them
+	// before this run sends them; and a push that expired meanwhile
+	// records nothing more.
+	if r.expired() {
+		<-r.flight
+		return errExpired
+	}
+	now = s.now()
+	for _, d := range ds {
+		lease := now.Add(s.lease)
+		d.NextAttemptAt, d.LeaseUntil = now, &lease
+	}
 	if err := r.record(ctx, ds, after, final); err != nil {
 		<-r.flight
 		return err
@@ -433,9 +446,9 @@ func (r *fanoutRun) expire(ctx context.Context) (*Result, error) {
 }
 
 // abandon ends the fanout of a push whose listing was taken over more
-// times than the retry policy allows (registry.Fanout.Claims above
-// RetryPolicy.MaxAttempts): each instance that took it failed, or died,
-// before the end. Nothing more is listed; the deliveries recorded stay and
+// times than the retry policy allows without progress
+// (registry.Fanout.Claims above RetryPolicy.MaxAttempts): each instance
+// that took it failed, or died, before it recorded a stage. Nothing more is listed; the deliveries recorded stay and
 // are sent as any others, and the users after the recorded place are not
 // pushed. The error says so, for the caller's log. Should the end fail to
 // be written, the fanout runs out its lease, and whoever claims it next
@@ -445,7 +458,7 @@ func (r *fanoutRun) abandon(ctx context.Context) (*Result, error) {
 	if err := r.record(ctx, nil, r.after, true); err != nil {
 		return r.res, fmt.Errorf("push: ending the fanout of a push taken over %d times failed: %w", claims, err)
 	}
-	return r.res, fmt.Errorf("push: fanout abandoned after %d takeovers (retry max_attempts %d): the users after %q are not pushed",
+	return r.res, fmt.Errorf("push: fanout abandoned after %d takeovers without progress (retry max_attempts %d): the users after %q are not pushed",
 		claims, r.s.retry.MaxAttempts, r.after)
 }
 
@@ -458,9 +471,11 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 	if !ok {
 		return 0, nil
 	}
+	// A read that failed after the claim returns the pushes read before
+	// it with the error: those are ours, and go on.
 	ms, err := fo.ClaimFanouts(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease})
 	if err != nil {
-		return 0, fmt.Errorf("push: claim fanouts: %w", err)
+		err = fmt.Errorf("push: claim fanouts: %w", err)
 	}
 	for i := range ms {
 		if ctx.Err() != nil {
@@ -474,7 +489,7 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 				slog.String("error", err.Error()))
 		}
 	}
-	return len(ms), nil
+	return len(ms), err
 }
 
 // resumeFanout goes on with the fanout of m, claimed, and returns what

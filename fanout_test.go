@@ -408,7 +408,8 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
 	require.NoError(t, err)
 	const lease = 400 * time.Millisecond // renewed every 100 ms of real time
-	svc := newStaged(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
+	ls := &leaseStore{fanoutStore: st, now: clk.Now, renewed: make(chan struct{})}
+	svc := newStaged(t, push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now,
 		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond, Lease: lease})
 	users, _ := registerStaged(t, svc, 120, never)
 	release := make(chan struct{})
@@ -429,6 +430,11 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	require.GreaterOrEqual(t, blocked.Load(), int32(2))
+	select {
+	case <-ls.renewed: // a stage is built and waits for a slot, renewing the lease
+	case <-time.After(5 * time.Second):
+		t.Fatal("no stage waited for a slot")
+	}
 	clk.Advance(time.Hour) // far past the lease the last stage gave
 	time.Sleep(300 * time.Millisecond)
 	left, err := st.ClaimFanouts(t.Context(), registry.ClaimParams{Now: clk.Now(), Limit: 1, Lease: time.Minute})
@@ -439,6 +445,30 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 	assert.False(t, res.Unlisted)
 	assert.Equal(t, 120, res.Devices)
 	assert.Len(t, sentTokens(m), 120)
+	assert.Zero(t, ls.stale.Load(), "a stage recorded after the wait was leased from before it: a retry could claim it at once")
+}
+
+// leaseStore counts the deliveries AddDeliveries is given whose lease has
+// run out already, and closes renewed at the first call that only renews
+// the fanout's lease (a stage waits for a slot).
+type leaseStore struct {
+	fanoutStore
+	now     func() time.Time
+	stale   atomic.Int32
+	renewed chan struct{}
+	once    sync.Once
+}
+
+func (s *leaseStore) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery, next *registry.Fanout) error {
+	if len(ds) == 0 && next != nil {
+		s.once.Do(func() { close(s.renewed) })
+	}
+	for _, d := range ds {
+		if d.LeaseUntil == nil || !d.LeaseUntil.After(s.now()) {
+			s.stale.Add(1)
+		}
+	}
+	return s.fanoutStore.AddDeliveries(ctx, m, ds, next)
 }
 
 // A provider or platform with few devices in a large audience does not
@@ -707,7 +737,7 @@ func TestFanoutFailingEveryTakeoverIsAbandoned(t *testing.T) {
 		assert.Equal(t, int32(4), listed.Load(), "the abandoned fanout was not listed")
 		assert.Equal(t, recorded, recordedTokens(t, st, res.PushMessageID))
 		requireFanoutEnded(t, st)
-		assert.True(t, strings.Contains(logs.String(), "fanout abandoned after 4 takeovers (retry max_attempts 3)"),
+		assert.True(t, strings.Contains(logs.String(), "fanout abandoned after 4 takeovers without progress (retry max_attempts 3)"),
 			"an error says the fanout was abandoned; the errors logged:\n%s", logs.String())
 
 		// The deliveries recorded before are sent, each token once.

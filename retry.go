@@ -12,8 +12,9 @@ type RetryPolicy struct {
 	// MaxAttempts is how many sends a delivery gets before it fails for
 	// good. Default 8. Rate-limit and quota refusals do not count. It
 	// also bounds the takeovers of a push recorded in stages whose
-	// listing stopped (registry.Fanout.Claims): one more ends it, the
-	// users not listed by then not pushed (see Service.RetryPending).
+	// listing stopped, counted since it last recorded a stage
+	// (registry.Fanout.Claims): one more ends it, the users not listed by
+	// then not pushed (see Service.RetryPending).
 	MaxAttempts int
 	// Base is the delay after the first failed attempt. It doubles with
 	// every further attempt. Default 30s.

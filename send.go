@@ -452,7 +452,14 @@ func (s *Service) eachChunk(ctx context.Context, users []string, fn func(i int, 
 		}
 	})
 	for i := range chunks {
-		r := <-outs[i]
+		var r listed
+		select {
+		case r = <-outs[i]:
+		case <-ctx.Done():
+			// The caller stopped: the chunks not started yet never will
+			// be, so their results must not be waited for.
+			return ctx.Err()
+		}
 		<-slots
 		if r.err != nil {
 			return r.err

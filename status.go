@@ -58,9 +58,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // where it stopped: it lists the rest of the audience, records and sends it, never
 // a token recorded already. Those deliveries are not counted in the
 // result. A takeover that fails gives the push back after the retry
-// policy's backoff for its count of takeovers; a push taken over more
-// times than RetryPolicy.MaxAttempts is ended without listing, and the
-// error that says which users were not pushed is logged.
+// policy's backoff for its count of takeovers (since its listing last
+// moved on); a push taken over more times than RetryPolicy.MaxAttempts
+// without progress is ended without listing, and the error that says
+// which users were not pushed is logged.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindSend)
 	defer span.End()

@@ -138,13 +138,16 @@ type Fanout struct {
 	// push (Fanouts.ClaimFanouts) and go on from After.
 	ClaimToken string
 	LeaseUntil time.Time
-	// Claims is how many times Fanouts.ClaimFanouts has claimed the push:
-	// 0 while the call that created it lists, one more for each instance
-	// that took the listing over since. The store counts it; the Claims
-	// of the next fanout given to AddDeliveries is ignored. The Service
-	// ends a fanout claimed more times than its retry policy allows
-	// (push.RetryPolicy.MaxAttempts), so that a listing that fails, or
-	// kills its instance, every time is not taken over forever.
+	// Claims is how many times Fanouts.ClaimFanouts has claimed the push
+	// since its listing last moved on: 0 while the call that created it
+	// lists, one more for each instance that took the listing over, and 0
+	// again whenever AddDeliveries records deliveries or moves After on.
+	// The store counts it; the Claims of the next fanout given to
+	// AddDeliveries is ignored. The Service ends a fanout claimed more
+	// times than its retry policy allows (push.RetryPolicy.MaxAttempts)
+	// without progress, so that a listing that fails, or kills its
+	// instance, every time is not taken over forever, while one stopped
+	// now and then (a rolling restart) goes on to the end.
 	Claims int
 }
 
@@ -320,3 +323,11 @@ func (c ReceiptCounts) Add(o ReceiptCounts) ReceiptCounts {
 
 // IsZero reports whether c counts nothing.
 func (c ReceiptCounts) IsZero() bool { return c == ReceiptCounts{} }
+
+// FanoutMovesOn reports whether Fanouts.AddDeliveries(m, ds, next), next
+// not nil, moves the fanout of m on: it records deliveries or moves After
+// past m.Fanout.After. A call that does neither only renews or gives back
+// the lease, and keeps Fanout.Claims; one that moves on sets it to 0.
+func FanoutMovesOn(m *PushMessage, ds []*Delivery, next *Fanout) bool {
+	return len(ds) > 0 || m.Fanout == nil || next.After != m.Fanout.After
+}

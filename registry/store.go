@@ -218,7 +218,9 @@ type Fanouts interface {
 	// there, whole tokens only; every one stays on its delivery), and
 	// m.Fanout is set to nil. Otherwise next.ClaimToken must be the
 	// claim's (a change of claim is ClaimFanouts's), next.After must not go
-	// back, and m.Fanout is set to next with the stored Claims.
+	// back, and m.Fanout is set to next with the stored Claims: kept when
+	// the call neither records a delivery nor moves After on (a lease
+	// renewed or given back), otherwise 0.
 	AddDeliveries(ctx context.Context, m *PushMessage, ds []*Delivery, next *Fanout) error
 	// ClaimFanouts claims up to p.Limit pushes whose fanout's lease ran
 	// out (LeaseUntil <= p.Now), oldest first, with a new ClaimToken,

@@ -89,6 +89,9 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 		s.fanoutSummaries(m.ID)
 		s.messages[m.ID].UpdatedAt = now
 		claims := fo.f.Claims
+		if registry.FanoutMovesOn(m, ds, next) {
+			claims = 0 // the takeovers count from the last progress
+		}
 		fo.f = *next
 		fo.f.Claims = claims
 		f := fo.f

@@ -167,19 +167,37 @@ func testFanouts(t *testing.T, f Factory) {
 		require.Len(t, first, 1)
 		assert.Equal(t, 1, first[0].Fanout.Claims, "the first takeover")
 
-		// The taker moves on, keeping the count whatever its next says,
-		// then dies: its lease runs out and another instance claims it.
+		// The taker renews its lease, which keeps the count whatever its
+		// next says, then dies: its lease runs out and another instance
+		// claims it.
 		c := first[0]
-		require.NoError(t, fo.AddDeliveries(ctx, &c, nil, &registry.Fanout{After: "b", ClaimToken: c.Fanout.ClaimToken, LeaseUntil: at(2 * time.Minute), Claims: 40}))
-		assert.Equal(t, 1, c.Fanout.Claims, "AddDeliveries keeps the stored count")
+		require.NoError(t, fo.AddDeliveries(ctx, &c, nil, &registry.Fanout{After: "a", ClaimToken: c.Fanout.ClaimToken, LeaseUntil: at(2 * time.Minute), Claims: 40}))
+		assert.Equal(t, 1, c.Fanout.Claims, "a lease's renewal keeps the stored count")
 		second, err := fo.ClaimFanouts(ctx, fanoutClaim(at(3*time.Minute), 10))
 		require.NoError(t, err)
 		require.Len(t, second, 1)
 		assert.Equal(t, 2, second[0].Fanout.Claims)
-		assert.Equal(t, "b", second[0].Fanout.After)
+		assert.Equal(t, "a", second[0].Fanout.After)
 
+		// This one moves on: the count starts again from the progress.
 		d := second[0]
-		require.NoError(t, fo.AddDeliveries(ctx, &d, nil, nil))
+		require.NoError(t, fo.AddDeliveries(ctx, &d, nil, &registry.Fanout{After: "b", ClaimToken: d.Fanout.ClaimToken, LeaseUntil: at(4 * time.Minute), Claims: 40}))
+		assert.Zero(t, d.Fanout.Claims, "moving After on resets the count")
+		third, err := fo.ClaimFanouts(ctx, fanoutClaim(at(5*time.Minute), 10))
+		require.NoError(t, err)
+		require.Len(t, third, 1)
+		assert.Equal(t, 1, third[0].Fanout.Claims, "counted from the progress")
+		e := third[0]
+		require.NoError(t, fo.AddDeliveries(ctx, &e, []*registry.Delivery{pending("counted-2", registry.PlatformIOS, 1, at(0), "i2")},
+			&registry.Fanout{After: "b", ClaimToken: e.Fanout.ClaimToken, LeaseUntil: at(6 * time.Minute)}))
+		assert.Zero(t, e.Fanout.Claims, "recording deliveries resets the count")
+		fourth, err := fo.ClaimFanouts(ctx, fanoutClaim(at(7*time.Minute), 10))
+		require.NoError(t, err)
+		require.Len(t, fourth, 1)
+		assert.Equal(t, 1, fourth[0].Fanout.Claims)
+
+		f := fourth[0]
+		require.NoError(t, fo.AddDeliveries(ctx, &f, nil, nil))
 		none, err := fo.ClaimFanouts(ctx, fanoutClaim(at(time.Hour), 10))
 		require.NoError(t, err)
 		assert.Empty(t, none, "ended")

@@ -119,6 +119,9 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 			set += outcomeSet(p.name) + ", "
 			args = append(append(args, outcomeArgs(t.Summary(""))...), enc)
 		}
+		if registry.FanoutMovesOn(m, ds, next) {
+			set += "fanout_claims = NULL, " // the takeovers count from the last progress
+		}
 		args = append(args, next.After, next.ClaimToken, s.timeArg(next.LeaseUntil), nowArg, m.ID)
 		_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+set+"fanout_after = ?, fanout_claim = ?, fanout_until = ?, updated_at = ? WHERE id = ?", args...)
 		return step("update summary", err)
@@ -131,7 +134,10 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 	}
 	if next != nil {
 		f := *next
-		f.Claims = m.Fanout.Claims // the store's count, which AddDeliveries keeps
+		f.Claims = 0
+		if !registry.FanoutMovesOn(m, ds, next) {
+			f.Claims = m.Fanout.Claims // the store's count, which a lease's renewal keeps
+		}
 		m.Fanout = &f
 	} else {
 		m.Fanout = nil
