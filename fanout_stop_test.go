@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,16 +211,23 @@ func (c *chaosStore) AddDeliveries(ctx context.Context, m *registry.PushMessage,
 // moments: once the failures stop and the passes catch up, every token is
 // recorded once and sent once, and the fanout has ended. Each seed is
 // one run.
+// Twenty seeds on the memstore, three on each database.
 func TestStagedPushUnderChaos(t *testing.T) {
-	for seed := range uint64(20) {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { chaosRun(t, seed) })
-	}
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		seeds := uint64(3)
+		if strings.HasSuffix(t.Name(), "/memstore") {
+			seeds = 20
+		}
+		for seed := range seeds {
+			t.Run(fmt.Sprint(seed), func(t *testing.T) {
+				clk := newClock()
+				chaosRun(t, clk, open(t, clk), seed)
+			})
+		}
+	})
 }
 
-func chaosRun(t *testing.T, seed uint64) {
-	clk := newClock()
-	base, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
+func chaosRun(t *testing.T, clk *clock, base fanoutStore, seed uint64) {
 	cs := &chaosStore{fanoutStore: base, rnd: rand.New(rand.NewPCG(seed, 7)), failList: 0.05, failAdd: 0.05, blind: 0.05}
 	umeng := declaredMock(t, "umeng", provider.Capabilities{MaxTokens: 7})
 	jpush := declaredMock(t, "jpush", provider.Capabilities{MaxTokens: 5})
