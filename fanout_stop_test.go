@@ -17,7 +17,6 @@ import (
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
-	"github.com/tuisong/push/registry/memstore"
 )
 
 // aheadStore holds the listing of the first chunk (u000…) until the
@@ -56,11 +55,7 @@ func (s *aheadStore) ListTargets(ctx context.Context, q registry.TargetQuery) ([
 // chunks the read ahead never started are not waited for. (It waited for
 // them forever.)
 func TestStagedPushCancelledWhileListingAheadReturns(t *testing.T) {
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
+	clk, st, m := memAndMock(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	as := &aheadStore{fanoutStore: st, cancel: cancel, listed: make(chan struct{})}
@@ -322,11 +317,7 @@ func (s partialClaimStore) ClaimFanouts(ctx context.Context, p registry.ClaimPar
 // The pushes a failed ClaimFanouts did claim go on at once, not after
 // their lease runs out.
 func TestFanoutsClaimedBeforeAReadFailedGoOn(t *testing.T) {
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
+	clk, st, m := memAndMock(t)
 	ls := &listingStore{fanoutStore: st, at: "u100", hook: failOnce("the database went away")}
 	svc, users, tokens := stagedService(t, push.Config{Store: partialClaimStore{ls}, Providers: []provider.Provider{m}, Now: clk.Now})
 	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})

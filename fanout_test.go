@@ -113,6 +113,17 @@ func openStaged(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore, a
 	return clk, m, st, svc, users, tokens
 }
 
+// memAndMock returns a clock, a memstore on it and a Mock of batches of 7.
+func memAndMock(t *testing.T) (*clock, *memstore.Store, *providertest.Mock) {
+	t.Helper()
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	return clk, st, m
+}
+
 // memStaged is openStaged on a memstore, the Service's Config first
 // passed to edit when it is not nil (to trace it, or set its Expiry).
 func memStaged(t *testing.T, at string, edit func(cfg *push.Config)) (clk *clock, m *providertest.Mock, ls *listingStore, svc *push.Service, users []string) {
@@ -372,11 +383,7 @@ func TestStagedPushIsCheckedFirst(t *testing.T) {
 // push in stages batches only what it serves, and the devices of the other
 // platform are skipped, as when the push is recorded whole.
 func TestStagedPushOnAProviderOfOnePlatform(t *testing.T) {
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
+	clk, st, m := memAndMock(t)
 	svc := newStaged(t, push.Config{Store: st, Providers: []provider.Provider{androidOnly{m}}, Now: clk.Now})
 	users, _ := registerStaged(t, svc, 100, func(int) bool { return true })
 	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
@@ -402,11 +409,7 @@ func (a androidOnly) Capabilities(p provider.Platform) provider.Capabilities {
 // fanout's lease: however slow the vendor, no other instance takes the
 // listing over meanwhile.
 func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
+	clk, st, m := memAndMock(t)
 	const lease = 400 * time.Millisecond // renewed every 100 ms of real time
 	ls := &leaseStore{fanoutStore: st, now: clk.Now, renewed: make(chan struct{})}
 	svc := newStaged(t, push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now,
@@ -476,11 +479,7 @@ func (s *leaseStore) AddDeliveries(ctx context.Context, m *registry.PushMessage,
 // waited five stages, so that a resume after a stop lists again only the
 // stages since, not the whole audience.
 func TestStagedPushDoesNotWaitForeverForAWholeBatch(t *testing.T) {
-	clk := newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
+	clk, st, m := memAndMock(t)
 	ls := &listingStore{fanoutStore: st, at: "u190"}
 	svc := newStaged(t, push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now})
 	users, _ := registerStaged(t, svc, 200, func(i int) bool { return i == 5 }) // one iPhone: a batch of 7 would never fill
