@@ -448,11 +448,11 @@ func (r *fanoutRun) expire(ctx context.Context) (*Result, error) {
 // abandon ends the fanout of a push whose listing was taken over more
 // times than the retry policy allows without progress
 // (registry.Fanout.Claims above RetryPolicy.MaxAttempts): each instance
-// that took it failed, or died, before it recorded a stage. Nothing more is listed; the deliveries recorded stay and
-// are sent as any others, and the users after the recorded place are not
-// pushed. The error says so, for the caller's log. Should the end fail to
-// be written, the fanout runs out its lease, and whoever claims it next
-// abandons it too.
+// that took it failed, or died, before it recorded a stage. Nothing more
+// is listed; the deliveries recorded stay and are sent as any others,
+// and the users after the recorded place are not pushed. The error says
+// so, for the caller's log. Should the end fail to be written, the
+// fanout runs out its lease, and whoever claims it next abandons it too.
 func (r *fanoutRun) abandon(ctx context.Context) (*Result, error) {
 	claims := r.msg.Fanout.Claims
 	if err := r.record(ctx, nil, r.after, true); err != nil {

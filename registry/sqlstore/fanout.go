@@ -11,19 +11,15 @@ import (
 )
 
 // writeFanout writes the fanout columns of message msgID: f's, or NULLs
-// when f is nil (the fanout ended).
+// when f is nil (the fanout ended; its count of claims goes too).
 func (s *Store) writeFanout(ctx context.Context, q DBTX, msgID int64, f *registry.Fanout) error {
-	var after, claim, until any
-	if f != nil {
-		after, claim, until = f.After, f.ClaimToken, s.timeArg(f.LeaseUntil)
-	}
 	if f == nil {
 		_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_after = NULL, fanout_claim = NULL, fanout_until = NULL, fanout_claims = NULL WHERE id = ?",
 			msgID)
 		return step("write fanout", err)
 	}
 	_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_after = ?, fanout_claim = ?, fanout_until = ? WHERE id = ?",
-		after, claim, until, msgID)
+		f.After, f.ClaimToken, s.timeArg(f.LeaseUntil), msgID)
 	return step("write fanout", err)
 }
 
@@ -64,6 +60,7 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 		return wrap(op, err)
 	}
 	c := &createReq{m: m, stored: stored, now: s.stamp()}
+	movesOn := next != nil && registry.FanoutMovesOn(m, ds, next)
 	err = s.inTx(ctx, func(q DBTX) error {
 		c.msgID, c.ids = m.ID, make([]int64, len(ds))
 		var claim, iosTally, androidTally sql.NullString
@@ -119,7 +116,7 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 			set += outcomeSet(p.name) + ", "
 			args = append(append(args, outcomeArgs(t.Summary(""))...), enc)
 		}
-		if registry.FanoutMovesOn(m, ds, next) {
+		if movesOn {
 			set += "fanout_claims = NULL, " // the takeovers count from the last progress
 		}
 		args = append(args, next.After, next.ClaimToken, s.timeArg(next.LeaseUntil), nowArg, m.ID)
@@ -135,7 +132,7 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 	if next != nil {
 		f := *next
 		f.Claims = 0
-		if !registry.FanoutMovesOn(m, ds, next) {
+		if !movesOn {
 			f.Claims = m.Fanout.Claims // the store's count, which a lease's renewal keeps
 		}
 		m.Fanout = &f
