@@ -114,9 +114,7 @@ func (s *stopStore) ListTargets(ctx context.Context, q registry.TargetQuery) ([]
 // the push reaches every token, once.
 func TestTakeoversStoppedAfterProgressGoOnToTheEnd(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
+		clk, m := newClock(), batchMock(t)
 		ss := &stopStore{fanoutStore: open(t, clk)}
 		svc, users, tokens := stagedService(t, push.Config{Store: ss, Providers: []provider.Provider{m}, Now: clk.Now,
 			Retry: push.RetryPolicy{MaxAttempts: 2}})
@@ -318,13 +316,11 @@ func (s partialClaimStore) ClaimFanouts(ctx context.Context, p registry.ClaimPar
 // their lease runs out.
 func TestFanoutsClaimedBeforeAReadFailedGoOn(t *testing.T) {
 	clk, st, m := memAndMock(t)
-	ls := &listingStore{fanoutStore: st, at: "u100", hook: failOnce("the database went away")}
+	ls := &listingStore{fanoutStore: st, at: "u100"}
 	svc, users, tokens := stagedService(t, push.Config{Store: partialClaimStore{ls}, Providers: []provider.Provider{m}, Now: clk.Now})
-	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
-	require.NoError(t, err)
-	require.True(t, res.Unlisted)
+	res := leaveUnlisted(t, svc, ls, push.Message{UserNums: users, Title: "t", Content: "c"})
 
-	_, err = svc.RetryPending(t.Context(), 10)
+	_, err := svc.RetryPending(t.Context(), 10)
 	require.NoError(t, err, "the claim's error is logged, the retries go on")
 	requireRecordedOnce(t, st, res.PushMessageID, tokens)
 }

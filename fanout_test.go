@@ -105,34 +105,34 @@ func stagedFixture(t *testing.T, st registry.Store, clk *clock, m *providertest.
 func openStaged(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore, at string) (
 	clk *clock, m *providertest.Mock, st *listingStore, svc *push.Service, users, tokens []string) {
 	t.Helper()
-	clk = newClock()
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
+	clk, m = newClock(), batchMock(t)
 	st = &listingStore{fanoutStore: open(t, clk), at: at}
 	svc, users, tokens = stagedFixture(t, st, clk, m)
 	return clk, m, st, svc, users, tokens
 }
 
-// memAndMock returns a clock, a memstore on it and a Mock of batches of 7.
+// batchMock returns the Mock of the staged tests: batches of 7 tokens.
+func batchMock(t *testing.T) *providertest.Mock {
+	t.Helper()
+	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
+	require.NoError(t, err)
+	return m
+}
+
+// memAndMock returns a clock, a memstore on it and a batchMock.
 func memAndMock(t *testing.T) (*clock, *memstore.Store, *providertest.Mock) {
 	t.Helper()
 	clk := newClock()
 	st, err := memstore.New(memstore.Config{Now: clk.Now})
 	require.NoError(t, err)
-	m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
-	return clk, st, m
+	return clk, st, batchMock(t)
 }
 
 // memStaged is openStaged on a memstore, the Service's Config first
 // passed to edit when it is not nil (to trace it, or set its Expiry).
 func memStaged(t *testing.T, at string, edit func(cfg *push.Config)) (clk *clock, m *providertest.Mock, ls *listingStore, svc *push.Service, users []string) {
 	t.Helper()
-	clk = newClock()
-	st, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err = providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-	require.NoError(t, err)
+	clk, st, m := memAndMock(t)
 	ls = &listingStore{fanoutStore: st, at: at}
 	cfg := push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now}
 	if edit != nil {
@@ -194,6 +194,17 @@ func failOnce(msg string) func() error {
 		}
 		return nil
 	}
+}
+
+// leaveUnlisted pushes msg with st's listing failing once, at st.at: the
+// push is recorded, its listing left to the next pass (Result.Unlisted).
+func leaveUnlisted(t *testing.T, svc *push.Service, st *listingStore, msg push.Message) *push.Result {
+	t.Helper()
+	st.hook = failOnce("the database went away")
+	res, err := svc.Push(t.Context(), msg)
+	require.NoError(t, err, "the push is recorded: the rest is the Scanner's")
+	require.True(t, res.Unlisted)
+	return res
 }
 
 // sentTokens counts the tokens of every request the Mock received.
@@ -281,11 +292,7 @@ func TestPushInStages(t *testing.T) {
 func TestStagedPushResumesWhereItStopped(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
 		_, m, st, svc, users, tokens := openStaged(t, open, "u100")
-		st.hook = failOnce("the database went away")
-
-		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
-		require.NoError(t, err, "the push is recorded: the rest is the Scanner's")
-		assert.True(t, res.Unlisted)
+		res := leaveUnlisted(t, svc, st, push.Message{UserNums: users, Title: "t", Content: "c"})
 		assert.NotEmpty(t, res.Deliveries)
 		assert.Less(t, res.Devices, len(tokens))
 		got, err := st.GetPushMessage(t.Context(), res.PushMessageID)
@@ -310,9 +317,7 @@ func TestStagedPushResumesWhereItStopped(t *testing.T) {
 // with it, and one does. Every token is recorded and sent once.
 func TestStagedPushOutlivesItsInstance(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
+		clk, m := newClock(), batchMock(t)
 		base := open(t, clk)
 		st := &listingStore{fanoutStore: base, at: "u100", failGiveBack: true}
 		svc, users, tokens := stagedFixture(t, st, clk, m)
@@ -529,9 +534,7 @@ func TestResumedFanoutIsTraced(t *testing.T) {
 // and the nine others answer it as a duplicate.
 func TestStagedPushSameKeyFromTenCallers(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
+		clk, m := newClock(), batchMock(t)
 		st := open(t, clk)
 		svc, users, tokens := stagedFixture(t, st, clk, m)
 		results := make([]*push.Result, 10)
@@ -631,10 +634,7 @@ func TestStagedPushThatExpiresWhileListedEndsThere(t *testing.T) {
 func TestLeftFanoutThatExpiredIsEndedUnlisted(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
 		clk, m, st, svc, users, _ := openStaged(t, open, "u100")
-		st.hook = failOnce("the database went away")
-		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
-		require.NoError(t, err)
-		require.True(t, res.Unlisted)
+		res := leaveUnlisted(t, svc, st, push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
 		require.False(t, res.Expired)
 		recorded := recordedTokens(t, st, res.PushMessageID)
 		calls := m.Calls()
@@ -642,7 +642,7 @@ func TestLeftFanoutThatExpiredIsEndedUnlisted(t *testing.T) {
 		clk.Advance(2 * time.Hour)
 		var listed atomic.Int32
 		st.hook = func() error { listed.Add(1); return nil }
-		_, err = svc.RetryPending(t.Context(), 10)
+		_, err := svc.RetryPending(t.Context(), 10)
 		require.NoError(t, err)
 		assert.Zero(t, listed.Load(), "the users left were not listed")
 		assert.Equal(t, calls, m.Calls(), "nothing more was sent")
@@ -698,9 +698,7 @@ func TestStagedPushThatExpiresBeforeItsFirstStage(t *testing.T) {
 // pushed, and no pass claims the push again.
 func TestFanoutFailingEveryTakeoverIsAbandoned(t *testing.T) {
 	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
-		clk := newClock()
-		m, err := providertest.NewMock(declared(provider.Capabilities{MaxTokens: 7}))
-		require.NoError(t, err)
+		clk, m := newClock(), batchMock(t)
 		st := &listingStore{fanoutStore: open(t, clk), at: "u100"}
 		var listed atomic.Int32
 		st.hook = func() error { listed.Add(1); return errors.New("a row of sys_devices is unreadable") }
@@ -761,10 +759,7 @@ func TestFanoutFailingEveryTakeoverIsAbandoned(t *testing.T) {
 // at once, backoff or not: only failures wait.
 func TestFanoutTakeoverStoppedByItsCallerIsDueAtOnce(t *testing.T) {
 	_, m, ls, svc, users := memStaged(t, "u100", nil)
-	ls.hook = failOnce("the database went away")
-	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
-	require.NoError(t, err)
-	require.True(t, res.Unlisted)
+	leaveUnlisted(t, svc, ls, push.Message{UserNums: users, Title: "t", Content: "c"})
 
 	ctx, cancel := context.WithCancel(t.Context())
 	ls.hook = func() error { cancel(); return ctx.Err() }
@@ -773,7 +768,7 @@ func TestFanoutTakeoverStoppedByItsCallerIsDueAtOnce(t *testing.T) {
 	calls := m.Calls()
 
 	ls.hook = nil
-	_, err = svc.RetryPending(t.Context(), 10)
+	_, err := svc.RetryPending(t.Context(), 10)
 	require.NoError(t, err)
 	assert.Greater(t, m.Calls(), calls, "the next pass went on at once, the clock unmoved")
 	requireFanoutEnded(t, ls)
@@ -784,10 +779,7 @@ func TestFanoutTakeoverStoppedByItsCallerIsDueAtOnce(t *testing.T) {
 // whose retry is due, then finishes the fanout.
 func TestRetriesDoNotWaitForAResumedFanout(t *testing.T) {
 	clk, m, ls, svc, users := memStaged(t, "u100", nil)
-	ls.hook = failOnce("the database went away")
-	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
-	require.NoError(t, err)
-	require.True(t, res.Unlisted)
+	leaveUnlisted(t, svc, ls, push.Message{UserNums: users, Title: "t", Content: "c"})
 
 	// u199 has an Android phone only: its push fails once, retryably.
 	m.FailNext(1, nil)
