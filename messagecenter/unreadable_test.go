@@ -3,6 +3,8 @@ package messagecenter_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"math"
 	"regexp"
 	"sync"
 	"testing"
@@ -136,6 +138,102 @@ func TestUnreadableRowFailsAlone(t *testing.T) {
 			for _, col := range failing {
 				assert.Equal(t, messagecenter.OutcomeFailed, outcomes[bad[col]], col)
 			}
+		})
+	}
+}
+
+// TestOtherProgramsCountsAndLevels: attempts and notify_level values
+// another program wrote, outside the INT column's use or no number at all,
+// never stop the queue. A count below zero or at the INT maximum is
+// claimed and handled (it used to fail the claim of every row on MySQL and
+// PostgreSQL, or leave the row unfinishable); a value that is no whole
+// number (SQLite keeps text and fractions in any column) fails its row
+// alone, with the reason, and every row around it is sent in the same
+// pass.
+func TestOtherProgramsCountsAndLevels(t *testing.T) {
+	type spoil struct {
+		title, column, value string
+		sqliteOnly           bool
+		state                int    // the row's send_state after the pass
+		attempts             int    // and its attempts
+		remark               string // and its remark, a regexp
+	}
+	spoils := []spoil{
+		{title: "negative count", column: "attempts", value: "-5", state: registry.SendStateSent, attempts: 1},
+		{title: "largest count", column: "attempts", value: "2147483647", state: registry.SendStateSent, attempts: math.MaxInt32},
+		{title: "text count", column: "attempts", value: "'many'", sqliteOnly: true, state: registry.SendStateSent, attempts: math.MaxInt32},
+		{title: "fraction count", column: "attempts", value: "2.5", sqliteOnly: true, state: registry.SendStateFailed,
+			remark: `^unreadable row: attempts: cannot read 3\.5 \(float64\) as an integer$`},
+		{title: "text level", column: "notify_level", value: "'high'", sqliteOnly: true, state: registry.SendStateFailed,
+			attempts: 1, remark: `^unreadable row: notify_level: cannot read "high" as an integer$`},
+		{title: "fraction level", column: "notify_level", value: "1.5", sqliteOnly: true, state: registry.SendStateFailed,
+			attempts: 1, remark: `^unreadable row: notify_level: cannot read 1\.5 \(float64\) as an integer$`},
+	}
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			ctx := context.Background()
+			db, _ := dbtest.Open(t, d)
+			clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			store, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: clk.Now})
+			require.NoError(t, err)
+			require.NoError(t, store.Migrate(ctx))
+
+			var mu sync.Mutex
+			notified := map[string]int{}
+			sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+				mu.Lock()
+				notified[m.Title]++
+				mu.Unlock()
+				return "sms#ok", nil
+			})
+			e := newEnv(t, store, clk, func(c *messagecenter.Config) {
+				c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+				c.BatchSize = 50
+			})
+			var good []int64
+			bad := map[string]int64{}
+			var used []spoil
+			for _, sp := range spoils {
+				if sp.sqliteOnly && d != sqlstore.DialectSQLite {
+					continue
+				}
+				used = append(used, sp)
+				good = append(good, e.enqueue(t, registry.CenterMessage{Title: "good before " + sp.title, Content: "c", NotifyMode: "sms", Receivers: "A01"}))
+				id := e.enqueue(t, registry.CenterMessage{Title: sp.title, Content: "c", NotifyMode: "sms", Receivers: "A01"})
+				_, err := db.ExecContext(ctx, fmt.Sprintf("UPDATE sys_message_center SET %s = %s WHERE id = %d", sp.column, sp.value, id))
+				require.NoError(t, err, sp.title)
+				bad[sp.title] = id
+			}
+			good = append(good, e.enqueue(t, registry.CenterMessage{Title: "good last", Content: "c", NotifyMode: "sms", Receivers: "A01"}))
+
+			rep, err := e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, len(good)+len(used), rep.Claimed)
+			assert.Zero(t, rep.Lost+rep.Released+rep.Rescheduled, "every row is finished in the pass")
+
+			for _, id := range good {
+				assert.Equal(t, registry.SendStateSent, e.row(t, id).SendState, "good row %d", id)
+			}
+			for _, sp := range used {
+				row := e.row(t, bad[sp.title])
+				assert.Equal(t, sp.state, row.SendState, sp.title)
+				assert.Equal(t, sp.attempts, row.Attempts, sp.title)
+				assert.Empty(t, row.ClaimToken, sp.title)
+				want := 1
+				if sp.remark != "" {
+					assert.Regexp(t, sp.remark, row.Remark, sp.title)
+					want = 0
+				}
+				assert.Equal(t, want, notified[sp.title], "%s: notified", sp.title)
+			}
+
+			// A later pass finds nothing left to do: no row comes back.
+			clk.Advance(time.Hour)
+			rep, err = e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, rep.Claimed)
 		})
 	}
 }

@@ -132,8 +132,9 @@ type CenterMessages interface {
 	// unsent) that are due
 	// (SendAt and NextAttemptAt unset or <= p.Now) and whose claim is free or
 	// expired, in NotifyLevel order (highest first), oldest (lowest ID)
-	// first. Attempts is incremented. Each returned row carries its new
-	// ClaimToken and LeaseUntil.
+	// first. Attempts is incremented and kept inside its INT column: a
+	// negative count another program wrote becomes 1, and 2147483647 stays.
+	// Each returned row carries its new ClaimToken and LeaseUntil.
 	ClaimCenterMessages(ctx context.Context, p ClaimParams) ([]CenterMessage, error)
 	// FinishCenterMessage writes m's SendState, SendResult, Remark,
 	// Attempts and NextAttemptAt and releases the claim, only while

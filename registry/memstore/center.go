@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/tuisong/push/registry"
@@ -82,7 +83,12 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 	for _, m := range picked {
 		m.ClaimToken = newClaimToken()
 		m.LeaseUntil = &lease
-		m.Attempts++
+		switch { // as the SQL store: kept inside the INT column
+		case m.Attempts < 0:
+			m.Attempts = 1
+		case m.Attempts < math.MaxInt32:
+			m.Attempts++
+		}
 		m.UpdatedAt = stamp
 		out = append(out, cloneCenterMessage(m))
 	}

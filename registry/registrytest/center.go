@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,28 @@ func testCenterMessages(t *testing.T, f Factory) {
 			require.NoError(t, err)
 			assert.Equal(t, want, titles(got))
 		}
+	})
+
+	t.Run("ClaimKeepsAttemptsInsideTheColumn", func(t *testing.T) {
+		// A row enqueued with the INT column's largest count is claimed,
+		// not refused (adding one would overflow the column), and its
+		// outcome can be recorded.
+		s := f.New(t)
+		m := centerMessage("max attempts", 0)
+		m.Attempts = math.MaxInt32
+		enqueue(t, s, m)
+		enqueue(t, s, centerMessage("after it", 0))
+		claimed, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 10))
+		require.NoError(t, err)
+		require.Equal(t, []string{"max attempts", "after it"}, titles(claimed))
+		assert.Equal(t, math.MaxInt32, claimed[0].Attempts)
+		assert.Equal(t, 1, claimed[1].Attempts)
+		claimed[0].SendState, claimed[0].Remark = registry.SendStateFailed, "gave up"
+		require.NoError(t, s.FinishCenterMessage(t.Context(), &claimed[0]))
+		got, err := s.GetCenterMessage(t.Context(), m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.SendStateFailed, got.SendState)
+		assert.Equal(t, math.MaxInt32, got.Attempts)
 	})
 
 	t.Run("ClaimParamsInvalid", func(t *testing.T) {

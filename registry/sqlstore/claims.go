@@ -246,9 +246,17 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 		due:     s.centerDue(),
 		dueArgs: []any{now, now, now},
 		order:   order,
-		extra:   ", attempts = attempts + 1",
+		extra:   ", attempts = " + claimedAttempts,
 	}
 }
+
+// claimedAttempts is a center row's attempts after a claim: one more, kept
+// inside 0..2147483647 (the INT column) whatever another program wrote
+// there. A negative count becomes 1; the maximum stays, where adding one
+// would fail the claim of the whole batch on MySQL and PostgreSQL and
+// leave a count FinishCenterMessage refuses. On SQLite, text (which sorts
+// above every number) reads as the maximum.
+const claimedAttempts = "CASE WHEN attempts < 0 THEN 1 WHEN attempts >= 2147483647 THEN 2147483647 ELSE attempts + 1 END"
 
 // ClaimCenterMessages implements registry.CenterMessages. Rows come
 // highest notify_level first (a NULL level, which only other programs

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -106,14 +108,17 @@ func (w wallTime) Scan(src any) error {
 }
 
 // unreadableReason says which value could not be read as a date-time.
-func unreadableReason(src any) string {
+func unreadableReason(src any) string { return unreadableAs(src, "a date-time") }
+
+// unreadableAs says which value could not be read as what.
+func unreadableAs(src any, what string) string {
 	switch v := src.(type) {
 	case []byte:
-		return fmt.Sprintf("cannot read %q as a date-time", v)
+		return fmt.Sprintf("cannot read %q as %s", v, what)
 	case string:
-		return fmt.Sprintf("cannot read %q as a date-time", v)
+		return fmt.Sprintf("cannot read %q as %s", v, what)
 	default:
-		return fmt.Sprintf("cannot read %v (%T) as a date-time", v, v)
+		return fmt.Sprintf("cannot read %v (%T) as %s", v, v, what)
 	}
 }
 
@@ -244,6 +249,45 @@ func (o orZero[T]) Scan(src any) error {
 }
 
 func zeroIfNull[T any](dst *T) sql.Scanner { return orZero[T]{dst: dst} }
+
+// lenientInt scans the integer column col into *dst for a row another
+// program may have written: NULL reads as 0, and a value that is no whole
+// number (text, or a fraction, which SQLite keeps in any column) reads as
+// 0 and is noted in problems, so that the row can be failed with the
+// reason instead of failing the read of every row with it.
+type lenientInt struct {
+	col      string
+	dst      *int
+	problems *readProblems
+}
+
+func (l lenientInt) Scan(src any) error {
+	*l.dst = 0
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case int64:
+		*l.dst = int(v)
+		return nil
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) <= math.MaxInt32 {
+			*l.dst = int(v)
+			return nil
+		}
+	case []byte:
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil {
+			*l.dst = int(n)
+			return nil
+		}
+	case string:
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			*l.dst = int(n)
+			return nil
+		}
+	}
+	l.problems.add(l.col, unreadableAs(src, "an integer"))
+	return nil
+}
 
 // nullIfEmpty stores "" as NULL, for optional columns whose brief default
 // is NULL.
