@@ -30,7 +30,11 @@
 // row's id is the dedupe key of the push it creates, so a row handled
 // twice (its first Scanner died after the push was recorded) finds the
 // first push instead of sending again. Vendor retries carry the delivery's
-// idempotency key; Umeng drops a repeated out_biz_no on task casts.
+// idempotency key; Umeng drops a repeated out_biz_no on task casts. A
+// notifier's row (sms, email) has no such key, so its call is made only
+// while its claim will outlast it: a row whose turn comes with no more
+// than NotifyTimeout of its lease left is given back untried
+// (OutcomeReleased) and claimed afresh.
 //
 // A row fails (send_state 2, reason in remark) when the store could not
 // read one of its values (registry.CenterMessage.Unreadable; the remark is

@@ -63,7 +63,10 @@ type Config struct {
 	// NotifyTimeout bounds each Notifier call. The call runs on its own
 	// clock, detached from the cancellation of Run's or RunOnce's ctx: a
 	// message that may already be on its way is finished and recorded, not
-	// abandoned and sent again. It must be shorter than Lease. Default 1
+	// abandoned and sent again. It must be shorter than Lease. A row whose
+	// claim has no more than NotifyTimeout left when its turn comes (it
+	// waited behind slow calls) is given back untried (OutcomeReleased),
+	// so that no other instance claims it while its call runs. Default 1
 	// minute, or half the Lease when that is shorter.
 	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
@@ -104,7 +107,7 @@ const (
 	OutcomeSent        Outcome = "sent"        // send_state 1
 	OutcomeFailed      Outcome = "failed"      // send_state 2, reason in remark
 	OutcomeRescheduled Outcome = "rescheduled" // tried again after a backoff
-	OutcomeReleased    Outcome = "released"    // not tried: the Scanner was stopping
+	OutcomeReleased    Outcome = "released"    // not tried: the Scanner was stopping, or the claim had too little lease left
 	OutcomeLost        Outcome = "lost"        // the lease ran out; another instance owns the row
 )
 
@@ -451,6 +454,12 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		err = Permanent(fmt.Errorf("no notifier for notify_mode %q", m.NotifyMode))
 	case len(receivers) == 0:
 		err = Permanent(errors.New("receivers lists nobody"))
+	case m.LeaseUntil != nil && m.LeaseUntil.Sub(s.now()) <= s.notifyTO:
+		// The row waited for its turn until the call could outlast its
+		// claim, and another instance would then claim it and send it
+		// again: give it back untried, to be claimed afresh at once.
+		m.Attempts--
+		return s.finish(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeReleased})
 	default:
 		result, err = s.notify(ctx, n, m, receivers)
 	}
