@@ -304,3 +304,40 @@ func TestPushManyAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// A user_num that no database can compare (invalid UTF-8, a NUL, which
+// PostgreSQL refuses in any query) fails its own message with a FieldError
+// before anything is listed; the other messages of the PushMany, whose
+// users are listed in one query, are sent, on every database.
+func TestPushManyUnlistableUserFailsAlone(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			db, _ := dbtest.Open(t, d)
+			ctx := t.Context()
+			st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			require.NoError(t, err)
+			require.NoError(t, st.Migrate(ctx))
+			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
+			require.NoError(t, err)
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
+			require.NoError(t, err)
+			outs := svc.PushMany(ctx, []push.PushRequest{
+				{Message: push.Message{UserNums: []string{"u1", "nul\x00"}, Title: "t", Content: "c"}},
+				{Message: push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"}},
+				{Message: push.Message{UserNums: []string{"bad\xff"}, Title: "t", Content: "c"}},
+			}, nil)
+			for _, i := range []int{0, 2} {
+				var fe *push.FieldError
+				require.ErrorAs(t, outs[i].Err, &fe, "message %d", i)
+				assert.Equal(t, "user_num", fe.Field)
+				assert.Nil(t, outs[i].Result)
+			}
+			require.NoError(t, outs[1].Err)
+			assert.Equal(t, 1, outs[1].Result.Accepted())
+			assert.Equal(t, 1, m.Calls(), "only the good message was sent")
+		})
+	}
+}

@@ -737,7 +737,15 @@ func normalizeUsers(in []string) ([]string, error) {
 		if u == "" || seen[u] {
 			continue
 		}
-		if utf8.RuneCountInString(u) > registry.MaxVarchar {
+		switch {
+		case !utf8.ValidString(u):
+			return nil, invalid("user_num", "%q is not valid UTF-8", registry.Clip(u, 20))
+		case strings.IndexByte(u, 0) >= 0:
+			// Refused before the listing: PostgreSQL fails a query that
+			// carries one, and PushMany lists the users of many pushes in
+			// one query.
+			return nil, invalid("user_num", "%q holds a NUL character", registry.Clip(u, 20))
+		case utf8.RuneCountInString(u) > registry.MaxVarchar:
 			return nil, invalid("user_num", "%q is longer than %d characters", registry.Clip(u, 20), registry.MaxVarchar)
 		}
 		seen[u] = true
