@@ -377,13 +377,12 @@ func targetsQuery(users []string, after int64, limit int) (string, []any) {
 			AND d.push_device_token IS NOT NULL AND d.push_device_token <> '' AND d.token_disabled_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM sys_user_devices newer
 				WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)
-		ORDER BY ud.id
-		LIMIT ?`
-	args := make([]any, 0, len(users)+2)
+		ORDER BY ud.id` + limitClause(limit)
+	args := make([]any, 0, len(users)+1)
 	for _, u := range users {
 		args = append(args, u)
 	}
-	return query, append(args, after, limit)
+	return query, append(args, after)
 }
 
 // targetPlatform reads a device's platform as platformExpr does, and

@@ -179,8 +179,8 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 	if err := checkClaim(p); err != nil {
 		return nil, wrap(op, err)
 	}
-	pick := "SELECT id FROM sys_push_messages WHERE fanout_until <= ? ORDER BY fanout_until, id LIMIT ?"
-	args := []any{s.timeArg(p.Now), p.Limit}
+	pick := "SELECT id FROM sys_push_messages WHERE fanout_until <= ? ORDER BY fanout_until, id" + limitClause(p.Limit)
+	args := []any{s.timeArg(p.Now)}
 	// Every pass of every Scanner asks, and there is rarely any: a read
 	// first, so that the answer "none" takes no lock (on SQLite, not the
 	// database's write lock).
