@@ -58,7 +58,7 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 // INT column is ErrNotFound without a query.
 func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.CenterMessage, error) {
 	const op = "GetCenterMessage"
-	if !intID(id) {
+	if !s.intID(id) {
 		return registry.CenterMessage{}, wrap(op, notFound("center message", id))
 	}
 	m, err := s.scanCenter(s.queryRow(ctx, s.q, "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE id = ?", id))
@@ -93,7 +93,7 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	if err := registry.ValidateCenterOutcome(m); err != nil {
 		return wrap(op, err)
 	}
-	if m.ClaimToken == "" || !intID(m.ID) {
+	if m.ClaimToken == "" || !s.intID(m.ID) {
 		return wrap(op, claimLost("center message", m.ID))
 	}
 	var err error

@@ -226,7 +226,7 @@ func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error
 // getDevice reads the device with id; time values it cannot read are
 // noted in bad.
 func (s *Store) getDevice(ctx context.Context, q DBTX, id int64, bad *readProblems) (registry.Device, error) {
-	if !intID(id) {
+	if !s.intID(id) {
 		return registry.Device{}, notFound("device", id)
 	}
 	d, err := s.scanDevice(s.queryRow(ctx, q, "SELECT "+s.selectList(deviceColumns)+" FROM sys_devices WHERE id = ?", id), bad)
@@ -250,7 +250,7 @@ func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevic
 }
 
 func (s *Store) getUserDevice(ctx context.Context, q DBTX, id int64) (registry.UserDevice, error) {
-	if !intID(id) {
+	if !s.intID(id) {
 		return registry.UserDevice{}, notFound("user device", id)
 	}
 	l, err := s.scanLink(s.queryRow(ctx, q, "SELECT "+s.selectList(linkColumns)+" FROM sys_user_devices WHERE id = ?", id), &readProblems{})
@@ -269,7 +269,7 @@ func (s *Store) getUserDevice(ctx context.Context, q DBTX, id int64) (registry.U
 // ErrNotFound without a query.
 func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error {
 	const op = "DeactivateLink"
-	if !intID(userDeviceID) {
+	if !s.intID(userDeviceID) {
 		return wrap(op, notFound("user device", userDeviceID))
 	}
 	userNum = unpad(userNum)
@@ -333,11 +333,18 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 	slices.Sort(users)
 	users = slices.Compact(users)
 	// No link has an id beyond the INT column, and PostgreSQL would refuse
-	// to compare with such a cursor.
-	if len(users) == 0 || q.AfterUserDeviceID > math.MaxInt32 {
+	// to compare with such a cursor (on SQLite the ids are 64 bits: see
+	// intID).
+	after := q.AfterUserDeviceID
+	if !s.intID(after) {
+		if after > 0 {
+			return nil, nil
+		}
+		after = math.MinInt32
+	}
+	if len(users) == 0 {
 		return nil, nil
 	}
-	after := max(q.AfterUserDeviceID, math.MinInt32)
 	if len(users) <= listChunk {
 		page, err := s.listTargets(ctx, users, after, limit)
 		if err != nil {

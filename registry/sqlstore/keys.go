@@ -36,10 +36,15 @@ func normPlatform(p string) string {
 }
 
 // intID reports whether id fits the product brief's int(11) id columns (devices,
-// links, push messages, center messages). An id outside cannot exist, and
-// PostgreSQL refuses to compare an integer column with it at all, so the
-// Store answers without asking the database.
-func intID(id int64) bool { return id >= math.MinInt32 && id <= math.MaxInt32 }
+// links, push messages, center messages). On MySQL and PostgreSQL an id
+// outside cannot exist, and PostgreSQL refuses to compare an integer
+// column with it at all, so the Store answers without asking the database.
+// On SQLite the columns are INTEGER PRIMARY KEY, 64 bits: another program
+// may insert a row beyond 2^31, and every id AUTOINCREMENT gives after it
+// is beyond too, so every id is asked for.
+func (s *Store) intID(id int64) bool {
+	return s.dialect == DialectSQLite || (id >= math.MinInt32 && id <= math.MaxInt32)
+}
 
 // tooManyTokens refuses a summary whose token list would not fit the
 // summary column of platform (registry.MaxTokensText), as

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -249,4 +250,72 @@ func TestMigrateComparesLikeTheUniqueIndex(t *testing.T) {
 			assert.Equal(t, "PAD ", dev.UUID, "its stored uuid is kept")
 		})
 	}
+}
+
+// TestSQLiteIDsBeyondInt32: SQLite's INTEGER PRIMARY KEY is 64 bits, so
+// another program may insert a row at an id beyond 2^31, and AUTOINCREMENT
+// then gives every later row an id beyond it too. The Store must not treat
+// such ids as impossible (as it does on MySQL and PostgreSQL, whose INT
+// columns cannot hold them): registration, logout, target paging, message
+// paging and the center queue all go on.
+func TestSQLiteIDsBeyondInt32(t *testing.T) {
+	const far = int64(1) << 32
+	s, db := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
+	ctx := t.Context()
+	for _, q := range []string{
+		"INSERT INTO sys_devices (id, uuid, platform, push_device_token, push_platform) VALUES (4294967296, 'other', 'android', 'tokX', 'umeng')",
+		"INSERT INTO sys_user_devices (id, user_num, device_id, state) VALUES (4294967296, 'someone', 4294967296, 1)",
+		"INSERT INTO sys_push_messages (id, title, content, created_at, updated_at) VALUES (4294967296, 'old', 'c', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+		"INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at) VALUES (4294967296, 'far', 'c', 'sms', '138', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+	} {
+		_, err := db.ExecContext(ctx, q)
+		require.NoError(t, err, q)
+	}
+
+	var links []int64
+	for i := range 3 {
+		dev, link, err := s.RegisterDevice(ctx, &registry.Device{UUID: fmt.Sprintf("phone%d", i), Platform: "android", PushToken: fmt.Sprintf("tok%d", i)}, "u1")
+		require.NoError(t, err, "a device registered after the far row")
+		assert.Greater(t, dev.ID, far)
+		assert.Greater(t, link.ID, far)
+		got, err := s.GetDevice(ctx, dev.ID)
+		require.NoError(t, err)
+		assert.Equal(t, dev.ID, got.ID)
+		links = append(links, link.ID)
+	}
+
+	page, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"u1"}, Limit: 2})
+	require.NoError(t, err)
+	require.Len(t, page, 2)
+	rest, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"u1"}, AfterUserDeviceID: page[1].UserDeviceID, Limit: 2})
+	require.NoError(t, err)
+	require.Len(t, rest, 1, "the second page holds the third target")
+	assert.Equal(t, links[2], rest[0].UserDeviceID)
+
+	require.NoError(t, s.DeactivateLink(ctx, "u1", links[0]), "a far link can be logged out")
+	left, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"u1"}})
+	require.NoError(t, err)
+	assert.Len(t, left, 2)
+
+	for range 2 {
+		m := &registry.PushMessage{Title: "t", Content: "c", UserNums: []string{"u1"}}
+		require.NoError(t, s.CreatePushMessage(ctx, m, nil))
+		assert.Greater(t, m.ID, far)
+	}
+	msgs, err := s.ListPushMessages(ctx, registry.PushMessageQuery{Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	older, err := s.ListPushMessages(ctx, registry.PushMessageQuery{BeforeID: msgs[0].ID, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, older, 2, "the page before the newest holds the two older messages, not the newest again")
+	assert.Less(t, older[0].ID, msgs[0].ID)
+
+	claimed, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: time.Now(), Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	claimed[0].SendState = registry.SendStateSent
+	require.NoError(t, s.FinishCenterMessage(ctx, &claimed[0]), "a far center row can be finished")
+	got, err := s.GetCenterMessage(ctx, far)
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateSent, got.SendState)
 }

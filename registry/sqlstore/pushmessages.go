@@ -343,7 +343,7 @@ func (s *Store) usecPtr(t *time.Time) *time.Time {
 // column is ErrNotFound without a query.
 func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMessage, error) {
 	const op = "GetPushMessage"
-	if !intID(id) {
+	if !s.intID(id) {
 		return registry.PushMessage{}, wrap(op, notFound("push message", id))
 	}
 	var m registry.PushMessage
@@ -381,7 +381,7 @@ func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (regi
 // column without a query).
 func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]registry.Delivery, error) {
 	const op = "ListDeliveries"
-	if !intID(pushMessageID) {
+	if !s.intID(pushMessageID) {
 		return nil, nil
 	}
 	rows, err := s.query(ctx, s.q, s.deliveriesOfMessage(), pushMessageID)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"math"
 	"slices"
 	"strings"
 
@@ -135,8 +134,9 @@ func (s *Store) pushMessagesQuery(q registry.PushMessageQuery, limit int) (strin
 		b.WriteString(" FROM sys_push_messages m WHERE 1 = 1")
 	}
 	// No message has an id beyond the INT column, and PostgreSQL would
-	// refuse to compare with such a cursor: it selects every message.
-	if q.BeforeID > 0 && q.BeforeID <= math.MaxInt32 {
+	// refuse to compare with such a cursor: it selects every message (on
+	// SQLite the ids are 64 bits: see intID).
+	if q.BeforeID > 0 && s.intID(q.BeforeID) {
 		b.WriteString(" AND " + key + " < ?")
 		args = append(args, q.BeforeID)
 	}
@@ -191,7 +191,7 @@ func (s *Store) ListPushMessages(ctx context.Context, q registry.PushMessageQuer
 // sys_push_message_users (user_num, push_message_id).
 func (s *Store) IsPushMessageUser(ctx context.Context, pushMessageID int64, userNum string) (bool, error) {
 	const op = "IsPushMessageUser"
-	if !intID(pushMessageID) || unpad(userNum) == "" {
+	if !s.intID(pushMessageID) || unpad(userNum) == "" {
 		return false, nil
 	}
 	ok, err := s.count(ctx, s.q, pushMessageUserQuery, unpad(userNum), pushMessageID)

@@ -70,7 +70,7 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 // message's deliveries, per platform, when read.
 func (s *Store) ReceiptTotals(ctx context.Context, pushMessageID int64) (ios, android registry.ReceiptCounts, err error) {
 	const op = "ReceiptTotals"
-	if !intID(pushMessageID) {
+	if !s.intID(pushMessageID) {
 		return ios, android, nil
 	}
 	rows, err := s.query(ctx, s.q, `SELECT platform, COALESCE(SUM(arrived), 0), COALESCE(SUM(opened), 0), COALESCE(SUM(dismissed), 0)

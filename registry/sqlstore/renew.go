@@ -17,7 +17,7 @@ func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUn
 	if leaseUntil.IsZero() {
 		return wrap(op, invalid("lease_until", "is required"))
 	}
-	if d.ClaimToken == "" || !intID(d.ID) {
+	if d.ClaimToken == "" || !s.intID(d.ID) {
 		return wrap(op, claimLost("delivery", d.ID))
 	}
 	unlock := s.writing()
