@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
@@ -137,27 +138,51 @@ func TestReceiptsEndToEnd(t *testing.T) {
 func jsonInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestRecordReportErrors: an invalid report is a *push.FieldError naming
-// the field; one that names no delivery wraps provider.ErrUnknownReport
-// and registry.ErrNotFound, and counts nothing.
+// the field, on every store (a msg id PostgreSQL cannot compare, with a NUL
+// or not UTF-8, included: it used to be a store error there, which the
+// receipt handler answers 500, so that Umeng posted it forever); one that
+// names no delivery wraps provider.ErrUnknownReport and
+// registry.ErrNotFound, and counts nothing.
 func TestRecordReportErrors(t *testing.T) {
-	st, err := memstore.New(memstore.Config{})
-	require.NoError(t, err)
-	mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{mock}})
-	require.NoError(t, err)
-	ctx := t.Context()
-	for field, r := range map[string]provider.Report{
-		"event":    {Provider: "umeng", MsgID: "m", Event: "exploded"},
-		"provider": {MsgID: "m", Event: provider.EventArrived},
-		"msg_id":   {Provider: "umeng", Event: provider.EventOpened},
-	} {
-		err := svc.RecordReport(ctx, r)
-		var fe *push.FieldError
-		require.ErrorAs(t, err, &fe, field)
-		assert.Equal(t, field, fe.Field)
+	stores := map[string]func(t *testing.T) registry.Store{"memstore": func(t *testing.T) registry.Store {
+		st, err := memstore.New(memstore.Config{})
+		require.NoError(t, err)
+		return st
+	}}
+	for _, d := range dbtest.Dialects() {
+		stores[string(d)] = func(t *testing.T) registry.Store {
+			dbtest.SkipUnlessAvailable(t, d)
+			return dbtest.NewStore(t, d)
+		}
 	}
-	err = svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "uu-unknown", Event: provider.EventDismissed})
-	assert.ErrorIs(t, err, provider.ErrUnknownReport)
-	assert.ErrorIs(t, err, registry.ErrNotFound)
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: open(t), Providers: []provider.Provider{mock}})
+			require.NoError(t, err)
+			ctx := t.Context()
+			for _, tc := range []struct {
+				field string
+				r     provider.Report
+			}{
+				{"event", provider.Report{Provider: "umeng", MsgID: "m", Event: "exploded"}},
+				{"provider", provider.Report{MsgID: "m", Event: provider.EventArrived}},
+				{"msg_id", provider.Report{Provider: "umeng", Event: provider.EventOpened}},
+				{"msg_id", provider.Report{Provider: "umeng", MsgID: "x\x00y", Event: provider.EventArrived}},
+				{"msg_id", provider.Report{Provider: "umeng", MsgID: "x\xffy", Event: provider.EventArrived}},
+				{"msg_id", provider.Report{Provider: "umeng", MsgID: strings.Repeat("m", 256), Event: provider.EventArrived}},
+				{"provider", provider.Report{Provider: "um\x00eng", MsgID: "m", Event: provider.EventArrived}},
+				{"token", provider.Report{Provider: "umeng", MsgID: "m", Token: "t\xff", Event: provider.EventArrived}},
+			} {
+				err := svc.RecordReport(ctx, tc.r)
+				var fe *push.FieldError
+				require.ErrorAs(t, err, &fe, "%+v", tc.r)
+				assert.Equal(t, tc.field, fe.Field)
+			}
+			err = svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "uu-unknown", Event: provider.EventDismissed})
+			assert.ErrorIs(t, err, provider.ErrUnknownReport)
+			assert.ErrorIs(t, err, registry.ErrNotFound)
+		})
+	}
 }

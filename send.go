@@ -737,16 +737,11 @@ func normalizeUsers(in []string) ([]string, error) {
 		if u == "" || seen[u] {
 			continue
 		}
-		switch {
-		case !utf8.ValidString(u):
-			return nil, invalid("user_num", "%q is not valid UTF-8", registry.Clip(u, 20))
-		case strings.IndexByte(u, 0) >= 0:
-			// Refused before the listing: PostgreSQL fails a query that
-			// carries one, and PushMany lists the users of many pushes in
-			// one query.
-			return nil, invalid("user_num", "%q holds a NUL character", registry.Clip(u, 20))
-		case utf8.RuneCountInString(u) > registry.MaxVarchar:
-			return nil, invalid("user_num", "%q is longer than %d characters", registry.Clip(u, 20), registry.MaxVarchar)
+		// Checked before the listing: PostgreSQL fails a query that
+		// carries a value that is not text, and PushMany lists the users
+		// of many pushes in one query.
+		if err := checkVarchar("user_num", u); err != nil {
+			return nil, err
 		}
 		seen[u] = true
 		out = append(out, u)
@@ -755,6 +750,22 @@ func normalizeUsers(in []string) ([]string, error) {
 		return nil, invalid("user_num", "is required")
 	}
 	return out, nil
+}
+
+// checkVarchar refuses a value no VARCHAR(255) column can hold or be
+// compared with on every database: not UTF-8, holding a NUL (which
+// PostgreSQL refuses in any query), or longer than registry.MaxVarchar
+// characters.
+func checkVarchar(field, v string) error {
+	switch {
+	case !utf8.ValidString(v):
+		return invalid(field, "%q is not valid UTF-8", registry.Clip(v, 20))
+	case strings.IndexByte(v, 0) >= 0:
+		return invalid(field, "%q holds a NUL character", registry.Clip(v, 20))
+	case utf8.RuneCountInString(v) > registry.MaxVarchar:
+		return invalid(field, "%q is longer than %d characters", registry.Clip(v, 20), registry.MaxVarchar)
+	}
+	return nil
 }
 
 // checkContent validates what Push and Broadcast share — title, content,

@@ -249,7 +249,9 @@ type Receipts struct {
 // When r.Token is set, the delivery must have gone to that token. A
 // receipt that names no delivery is an error wrapping
 // provider.ErrUnknownReport (and registry.ErrNotFound); an invalid one (no
-// provider, no msg id, an unknown event) is a *FieldError.
+// provider, no msg id, an unknown event, a provider, msg id or token that
+// is not UTF-8 of at most 255 characters without NUL) is a *FieldError,
+// and nothing is asked of the store.
 func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 	var c registry.ReceiptCounts
 	switch r.Event {
@@ -268,6 +270,11 @@ func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 	}
 	if r.MsgID == "" {
 		return invalid("msg_id", "is required")
+	}
+	for _, f := range []struct{ name, v string }{{"provider", r.Provider}, {"msg_id", r.MsgID}, {"token", r.Token}} {
+		if err := checkVarchar(f.name, f.v); err != nil {
+			return err
+		}
 	}
 	err := s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
 	if errors.Is(err, registry.ErrNotFound) {

@@ -110,7 +110,8 @@ type PushMessages interface {
 	// provider whose ReceiptID is receiptID (compared exactly). When token
 	// is not empty and the delivery is to listed tokens, token must be one
 	// of them. No such delivery (or a token it was not sent to) is
-	// ErrNotFound and nothing is written; negative counts are ErrInvalid.
+	// ErrNotFound and nothing is written; negative counts, and a provider
+	// or receiptID that ValidateReceipts refuses, are ErrInvalid.
 	// The counters of a delivery only grow: each call adds in one
 	// statement, so concurrent calls do not lose counts. When several
 	// deliveries of provider share receiptID, every one of them counts.

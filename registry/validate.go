@@ -433,7 +433,9 @@ func Clip(s string, max int) string {
 }
 
 // ValidateReceipts checks a RecordReceipts call: provider and receiptID
-// must not be empty and the counts must not be negative.
+// must be non-empty UTF-8 of at most MaxVarchar characters without NUL
+// (PostgreSQL refuses to compare anything else), and the counts must not
+// be negative.
 func ValidateReceipts(provider, receiptID string, c ReceiptCounts) error {
 	switch {
 	case provider == "":
@@ -443,5 +445,8 @@ func ValidateReceipts(provider, receiptID string, c ReceiptCounts) error {
 	case c.Arrived < 0 || c.Opened < 0 || c.Dismissed < 0:
 		return &ValidationError{Field: "receipts", Reason: "counts must not be negative"}
 	}
-	return nil
+	if err := varchar("provider", provider); err != nil {
+		return err
+	}
+	return varchar("receipt_id", receiptID)
 }

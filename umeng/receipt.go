@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
 )
@@ -66,8 +67,13 @@ type ReceiptConfig struct {
 	// (Umeng's click) or dismissed, At the ts (zero when absent). Wire it to
 	// push.Service.RecordReport. An error wrapping provider.ErrUnknownReport
 	// (a receipt of a push we did not send) is logged and answered 200, as
-	// Umeng would only post it again; any other error is answered 500, so
-	// that Umeng retries the post. Required.
+	// Umeng would only post it again. Any other error is logged; the post
+	// is answered 500, so that Umeng posts it again, when no receipt of it
+	// was counted, and 200 when some were (posted again, they would be
+	// counted twice; the ones that failed are lost). Record runs detached
+	// from the request's cancellation, 30 seconds at most for a post, so
+	// that a client hanging up does not leave a post half counted.
+	// Required.
 	Record func(ctx context.Context, r provider.Report) error
 	// Secret, when set, must be the value of the query parameter "secret"
 	// of every receipt's URL; otherwise the post is answered 401.
@@ -83,11 +89,13 @@ type ReceiptConfig struct {
 // (see the comment on the receipt body above ReceiptConfig). It answers
 // 405 to any method but POST, 401 to a missing or wrong secret, 415 to a
 // body that is neither JSON nor a form, 400 to a malformed receipt (no
-// msg_id, no appkey, an unknown type, a ts that is no number), 403 to an
+// msg_id, a msg_id that is not UTF-8 text of at most 255 characters
+// without NUL, no appkey, an unknown type, a ts that is no number), 403 to an
 // appkey that is not ours, 413 to a body over MaxBodyBytes, and 200 with
 // {"ret":"SUCCESS"} once every receipt of the post is recorded or known to
-// be unknown. Nothing of a post is recorded unless every receipt in it
-// parses.
+// be unknown (or some are recorded and the others failed: see
+// ReceiptConfig.Record), 500 when recording failed for every one. Nothing
+// of a post is recorded unless every receipt in it parses.
 func ReceiptHandler(cfg ReceiptConfig) (http.Handler, error) {
 	if len(cfg.AppKeys) == 0 {
 		return nil, provider.Invalid("app_keys", "at least one app key is required")
@@ -152,22 +160,43 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		reports = append(reports, rep)
 	}
+	// The receipts are counted on their own clock: a post whose client
+	// hangs up halfway must not leave half of it counted, to be counted
+	// again when Umeng posts it anew.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
+	defer cancel()
+	counted, failed := 0, 0
 	for _, rep := range reports {
-		err := h.cfg.Record(r.Context(), rep)
+		err := h.cfg.Record(ctx, rep)
 		switch {
 		case err == nil:
+			counted++
 		case errors.Is(err, provider.ErrUnknownReport):
-			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "umeng receipt of an unknown push ignored",
+			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "umeng receipt of an unknown push ignored",
 				slog.String("msg_id", clip(rep.MsgID)), slog.String("event", string(rep.Event)))
 		default:
-			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "recording umeng receipt failed",
-				slog.String("msg_id", clip(rep.MsgID)), slog.String("error", err.Error()))
-			writeReceiptJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})
-			return
+			failed++
+			h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "recording umeng receipt failed",
+				slog.String("msg_id", clip(rep.MsgID)), slog.String("event", string(rep.Event)), slog.String("error", err.Error()))
 		}
+	}
+	if failed > 0 && counted == 0 {
+		// Nothing of the post was counted: Umeng may post it again safely.
+		writeReceiptJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})
+		return
+	}
+	if failed > 0 {
+		// Part of the post was counted: posted again, it would be counted
+		// twice. The receipts that failed are lost, and logged above.
+		h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "umeng receipts not counted, answered SUCCESS so that the counted ones are not posted again",
+			slog.Int("failed", failed), slog.Int("counted", counted))
 	}
 	writeReceiptJSON(w, http.StatusOK, map[string]string{"ret": "SUCCESS"})
 }
+
+// recordTimeout bounds the recording of one post's receipts, which runs
+// detached from the request's cancellation.
+const recordTimeout = 30 * time.Second
 
 // readReceipts reads a post's receipts from a JSON object, a JSON array of
 // objects or a form. On error it returns the status to answer.
@@ -234,6 +263,14 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 	if rep.MsgID == "" {
 		return rep, errors.New("msg_id is required")
 	}
+	switch {
+	case !utf8.ValidString(rep.MsgID), strings.IndexByte(rep.MsgID, 0) >= 0:
+		// No push of ours has such an id, and PostgreSQL refuses to
+		// compare one at all.
+		return rep, fmt.Errorf("msg_id %q is not text", clip(rep.MsgID))
+	case utf8.RuneCountInString(rep.MsgID) > maxMsgID:
+		return rep, fmt.Errorf("msg_id is longer than %d characters", maxMsgID)
+	}
 	if b.AppKey == "" {
 		return rep, errors.New("appkey is required")
 	}
@@ -260,6 +297,10 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 	}
 	return rep, nil
 }
+
+// maxMsgID is the longest msg_id a receipt may name: the receipt_id
+// column's 255 characters.
+const maxMsgID = 255
 
 // clip shortens vendor text for errors and logs, keeping it UTF-8.
 func clip(s string) string {

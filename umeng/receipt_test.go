@@ -97,6 +97,10 @@ func TestReceiptHandlerRefusals(t *testing.T) {
 		{"UnknownTypeIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"exploded"}`, http.StatusBadRequest},
 		{"BadTSIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"click","ts":"noon"}`, http.StatusBadRequest},
 		{"OneBadInBatchIs400", http.MethodPost, "/r", "application/json", `[` + goodReceipt + `,{"appkey":"ourkey"}]`, http.StatusBadRequest},
+		{"NULInMsgIDIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"x\u0000y","type":"arrival"}`, http.StatusBadRequest},
+		{"NotUTF8MsgIDIs400", http.MethodPost, "/r", "application/x-www-form-urlencoded", "appkey=ourkey&msg_id=%FF%FE&type=arrival", http.StatusBadRequest},
+		{"LongMsgIDIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"` + strings.Repeat("x", 256) + `","type":"click"}`, http.StatusBadRequest},
+		{"NULInBatchIs400", http.MethodPost, "/r", "application/json", `[` + goodReceipt + `,{"appkey":"ourkey","msg_id":"a\u0000","type":"click"}]`, http.StatusBadRequest},
 		{"ForeignAppKeyIs403", http.MethodPost, "/r", "application/json", `{"appkey":"theirs","msg_id":"ul-1","type":"click"}`, http.StatusForbidden},
 		{"XMLIs415", http.MethodPost, "/r", "application/xml", `<r/>`, http.StatusUnsupportedMediaType},
 		{"TooLargeIs413", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"` + strings.Repeat("x", 2000) + `"}`, http.StatusRequestEntityTooLarge},
@@ -126,6 +130,51 @@ func TestReceiptHandlerStoreFailureIs500(t *testing.T) {
 	w := postReceipt(h, http.MethodPost, "/r", "application/json", goodReceipt)
 	assert.Equal(t, http.StatusInternalServerError, w.Code, "Umeng retries a non-200")
 	assert.NotContains(t, w.Body.String(), "database")
+}
+
+// A post part of which was counted before recording failed is answered
+// 200: posted again, the counted receipts would be counted twice. One of
+// which nothing was counted is answered 500, so that Umeng posts it again.
+func TestReceiptHandlerPartFailureIsNotPostedAgain(t *testing.T) {
+	var got []string
+	record := func(_ context.Context, rep provider.Report) error {
+		if strings.HasPrefix(rep.MsgID, "down") {
+			return errors.New("database is down")
+		}
+		got = append(got, rep.MsgID)
+		return nil
+	}
+	h, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"ourkey"}, Record: record, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	w := postReceipt(h, http.MethodPost, "/r", "application/json",
+		`[{"appkey":"ourkey","msg_id":"ul-1","type":"arrival"},{"appkey":"ourkey","msg_id":"down-1","type":"arrival"},{"appkey":"ourkey","msg_id":"ul-2","type":"click"}]`)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, []string{"ul-1", "ul-2"}, got, "the receipts after the failed one are counted too")
+
+	w = postReceipt(h, http.MethodPost, "/r", "application/json",
+		`[{"appkey":"ourkey","msg_id":"down-2","type":"arrival"},{"appkey":"ourkey","msg_id":"down-3","type":"arrival"}]`)
+	assert.Equal(t, http.StatusInternalServerError, w.Code, "nothing counted: Umeng may post it again")
+}
+
+// A client that hangs up while its post is recorded does not stop the
+// recording halfway: every receipt sees a live context.
+func TestReceiptHandlerRecordsOnItsOwnClock(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var live []bool
+	record := func(c context.Context, rep provider.Report) error {
+		live = append(live, c.Err() == nil)
+		cancel() // the client hangs up after the first receipt
+		return nil
+	}
+	h, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"ourkey"}, Record: record, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/r", strings.NewReader(
+		`[{"appkey":"ourkey","msg_id":"ul-1","type":"arrival"},{"appkey":"ourkey","msg_id":"ul-1","type":"click"}]`)).WithContext(ctx)
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, []bool{true, true}, live)
 }
 
 func TestReceiptHandlerSecret(t *testing.T) {

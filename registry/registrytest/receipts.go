@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -74,10 +75,19 @@ func testReceipts(t *testing.T, f Factory) {
 
 	t.Run("InvalidArguments", func(t *testing.T) {
 		s := f.New(t)
-		createPush(t, s, pushMessage("invalid", ""), accepted("r1", "umeng", registry.PlatformAndroid, 0, "ul-1", "a1"))
+		m := pushMessage("invalid", "")
+		createPush(t, s, m, accepted("r1", "umeng", registry.PlatformAndroid, 0, "ul-1", "a1"))
 		requireInvalid(t, s.RecordReceipts(t.Context(), "", "ul-1", "", registry.ReceiptCounts{Arrived: 1}), "provider")
 		requireInvalid(t, s.RecordReceipts(t.Context(), "umeng", "", "", registry.ReceiptCounts{Arrived: 1}), "receipt_id")
 		requireInvalid(t, s.RecordReceipts(t.Context(), "umeng", "ul-1", "", registry.ReceiptCounts{Opened: -1}), "receipts")
+		// What PostgreSQL refuses to compare is refused on every store.
+		requireInvalid(t, s.RecordReceipts(t.Context(), "umeng", "ul-1\x00", "", registry.ReceiptCounts{Arrived: 1}), "receipt_id")
+		requireInvalid(t, s.RecordReceipts(t.Context(), "umeng", "ul-\xff", "", registry.ReceiptCounts{Arrived: 1}), "receipt_id")
+		requireInvalid(t, s.RecordReceipts(t.Context(), "um\xffeng", "ul-1", "", registry.ReceiptCounts{Arrived: 1}), "provider")
+		requireInvalid(t, s.RecordReceipts(t.Context(), "umeng", strings.Repeat("x", registry.MaxVarchar+1), "", registry.ReceiptCounts{Arrived: 1}), "receipt_id")
+		gi, ga, err := s.ReceiptTotals(t.Context(), m.ID)
+		require.NoError(t, err)
+		assert.True(t, gi.IsZero() && ga.IsZero(), "nothing counted: %+v %+v", gi, ga)
 	})
 
 	t.Run("ConcurrentReceiptsAllCount", func(t *testing.T) {
