@@ -1,6 +1,7 @@
 package push
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -554,6 +555,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusForbidden, "not_owner", "the user_device_id belongs to another user")
 	case errors.Is(err, registry.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no such record")
+	case r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		// The request was stopped (the server is shutting down, or the
+		// client left) before it was done. A push stopped so has recorded
+		// nothing (one recorded answers with its deliveries pending), so
+		// that it may be sent again.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the request was stopped before it was done; retry")
 	default:
 		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")

@@ -21,6 +21,7 @@ import (
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
 )
 
 func newHandler(t *testing.T, auth push.Authorizer) (*fixture, http.Handler) {
@@ -258,22 +259,52 @@ func TestHandlerAuthorizer(t *testing.T) {
 	assert.Equal(t, []string{"register_device:u1", "register_device:u1", "register_device:u1"}, seen)
 }
 
+// brokenListing is a store whose target listing fails with a message that
+// must not reach a client.
+type brokenListing struct{ registry.Store }
+
+func (brokenListing) ListTargets(context.Context, registry.TargetQuery) ([]registry.Target, error) {
+	return nil, errors.New("dial tcp 10.0.0.7:3306: connection refused")
+}
+
 func TestHandlerInternalErrorHidesDetails(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Store = brokenListing{c.Store} })
+	f.register(t, "u1", "d1", "ios", "t1")
+	var logs bytes.Buffer
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, rec.Body.String())
+	assert.Contains(t, logs.String(), "connection refused", "the cause is logged, not answered")
+	assert.Zero(t, f.mock.Calls())
+}
+
+// A request stopped before it was done (the server shutting down cancels
+// its context) is a 503 with Retry-After: nothing of it was recorded or
+// sent, so that the client may send it again.
+func TestHandlerStoppedRequestIs503(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	f.register(t, "u1", "d1", "ios", "t1")
 	var logs bytes.Buffer
 	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the store refuses a cancelled ctx: an internal error
+	cancel()
 	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`)).WithContext(ctx)
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusInternalServerError, rec.Code)
-	assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, rec.Body.String())
-	assert.Contains(t, logs.String(), "context canceled", "the cause is logged, not answered")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+	assert.Contains(t, rec.Body.String(), `"code":"unavailable"`)
 	assert.Zero(t, f.mock.Calls())
+	msgs, err := f.store.ListPushMessages(context.Background(), registry.PushMessageQuery{})
+	require.NoError(t, err)
+	assert.Empty(t, msgs, "nothing recorded")
 }
 
 func TestNewHandlerValidates(t *testing.T) {

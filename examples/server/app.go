@@ -250,13 +250,20 @@ const drainMargin = 5 * time.Second
 func (a *app) drainTimeout() time.Duration { return a.svc.DrainTimeout() + drainMargin }
 
 // serve runs the HTTP API on ln and the Scanner until ctx ends. Then it
-// drains both at once: the HTTP server stops accepting and lets the
-// requests in flight finish (their pushes run detached from the client),
-// while the Scanner stops claiming and lets its calls in flight finish and
-// record. serve returns when both are done, or after drainTimeout.
+// drains both at once: the HTTP server stops accepting, and the requests
+// in flight are stopped as the Scanner is: they start no more vendor
+// calls, and the calls already made finish and are recorded. serve returns when both are done, or after drainTimeout.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	// The requests' contexts end when shutdown begins (Shutdown alone
+	// would leave them running): a push in flight then starts no more
+	// vendor calls, gives the deliveries it has not started back for the
+	// Scanner, and answers with them pending, so that the drain waits only
+	// for the calls already made.
+	stopping, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRequests()
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return stopping }}
 	sctx, stopScanner := context.WithCancel(ctx)
 	defer stopScanner()
 	scanned := make(chan struct{})
@@ -284,6 +291,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
 	stopScanner()
+	stopRequests()
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(dctx) }()
 	var shutErr error

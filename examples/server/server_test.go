@@ -764,3 +764,109 @@ func TestMarketingPushThroughTheAPI(t *testing.T) {
 	assert.Equal(t, "com.example.shop.PushActivity", sends[0].ChannelProperties["channel_activity"])
 	assert.Equal(t, "LOW", sends[0].ChannelProperties["huawei_channel_importance"])
 }
+
+// TestShutdownStartsNoMoreVendorCalls: a push_message whose deliveries
+// outnumber the Service's send slots is in flight when the server is told
+// to stop. The calls already made finish and are recorded; the deliveries
+// not yet started are not sent by this instance (which would hold the
+// drain for a vendor call each, and past it cut them off) but given back
+// pending, and the request is answered with them. A fresh instance's
+// Scanner sends them once.
+func TestShutdownStartsNoMoreVendorCalls(t *testing.T) {
+	fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
+	env := map[string]string{
+		"UMENG_BASE_URL":   fake.URL,
+		"UMENG_IOS_APPKEY": drainApps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": drainApps[0].AppMasterSecret,
+		"UMENG_ANDROID_APPKEY": drainApps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": drainApps[1].AppMasterSecret,
+		"PUSH_DB_DSN":        filepath.Join(t.TempDir(), "push.db"),
+		"PUSH_SCAN_INTERVAL": "1h",
+		"PUSH_RETRY_BASE":    "1ms",
+	}
+	a := newTestApp(t, env)
+	ctx := context.Background()
+	// 2,100 Android tokens: five listcasts of at most 500, one more than
+	// the four send slots of the Service's default SendConcurrency.
+	const devices = 2100
+	var tokens []string
+	for i := range devices {
+		tok := androidToken(fmt.Sprintf("shutdown-%d", i))
+		tokens = append(tokens, tok)
+		_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: fmt.Sprintf("a%d", i), Platform: "android", PushToken: tok})
+		require.NoError(t, err)
+	}
+
+	release := fake.Stall()
+	defer release()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.serve(sctx, ln) }()
+
+	type answer struct {
+		code int
+		body map[string]any
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+push.PathPushMessage, "application/json",
+			strings.NewReader(`{"user_num":"u1","title":"到货提醒","content":"您关注的商品已到货"}`))
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		answered <- answer{resp.StatusCode, m, err}
+	}()
+	wait, stop := context.WithTimeout(ctx, 20*time.Second)
+	defer stop()
+	require.NoError(t, fake.WaitStalled(wait, 4), "the push fills its four send slots")
+
+	cancel() // what SIGINT/SIGTERM do
+	// Give a push that ignored the stop the time to start its fifth call
+	// as soon as a slot frees.
+	time.Sleep(100 * time.Millisecond)
+	release()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(a.drainTimeout()):
+		t.Fatal("serve did not return")
+	}
+	var ans answer
+	select {
+	case ans = <-answered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the HTTP push got no answer")
+	}
+	require.NoError(t, ans.err)
+	require.Equal(t, http.StatusOK, ans.code, ans.body)
+	assert.Equal(t, float64(4), ans.body["accepted"], ans.body)
+	assert.Equal(t, 4, len(fake.Sends()), "no call started after the stop")
+	id := int64(ans.body["push_message_id"].(float64))
+	ds, err := a.store.ListDeliveries(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, ds, 5)
+	var pending int
+	for _, d := range ds {
+		if d.State == registry.DeliveryPending {
+			pending++
+			assert.Empty(t, d.ClaimToken, "given back, not held to its lease's end")
+		}
+	}
+	assert.Equal(t, 1, pending)
+
+	b := newTestApp(t, env)
+	rep, err := b.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Retried)
+	assert.Equal(t, 5, len(fake.Sends()))
+	for _, tok := range tokens {
+		require.Equal(t, 1, fake.DeliveryCount(tok), "every device shown the push once")
+	}
+}
