@@ -297,3 +297,27 @@ func waitFor(t *testing.T, out *syncBuffer, want string) {
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), want) }, 10*time.Second, 5*time.Millisecond,
 		"waiting for %q in %q", want, out.String())
 }
+
+// TestPushEveryDeliveryFailedExits1: a push the vendor refuses for every
+// delivery (here a wrong master secret) is recorded and printed, and
+// pushctl exits 1 naming the cause, so that an operator's test push or a
+// script sees the failure. A push with a delivery accepted exits 0.
+func TestPushEveryDeliveryFailedExits1(t *testing.T) {
+	env, _ := umengEnv(t, "sqlite", filepath.Join(t.TempDir(), "push.db"))
+	ctx := context.Background()
+	r := runCLI(t, ctx, env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, ctx, env, "devices", "import", writeCSV(t, 2, umengToken))
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	r = runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c")
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	env["UMENG_ANDROID_APP_MASTER_SECRET"] += "wrong"
+	env["UMENG_IOS_APP_MASTER_SECRET"] += "wrong"
+	r = runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c")
+	assert.Equal(t, exitFailure, r.code, r.stdout)
+	assert.Contains(t, r.stdout, "failed=1", "the outcome is printed")
+	assert.Regexp(t, `(?m)^pushctl: push: every delivery failed \(push_message_id=2\): umeng send: auth`, r.stderr)
+	assert.NotContains(t, r.stderr, env["UMENG_ANDROID_APP_MASTER_SECRET"], "no secret in the error")
+}

@@ -56,6 +56,11 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		printResult(e, res)
+		if n := len(res.Deliveries); n > 0 && res.Failed() == n {
+			// Nobody will be shown it: an operator's test push (or a
+			// script) must see that as a failure, not only read it.
+			return fmt.Errorf("every delivery failed (push_message_id=%d): %w", res.PushMessageID, res.FirstError())
+		}
 		return nil
 	}
 }
