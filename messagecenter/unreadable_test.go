@@ -53,6 +53,29 @@ func spoilCenterRow(t *testing.T, db *sql.DB, d sqlstore.Dialect, column string,
 	require.NoError(t, err)
 }
 
+// smsEnv is a Scanner on a migrated store of db whose only notifier, for
+// "sms", counts its calls by title in notified.
+func smsEnv(t *testing.T, db *sql.DB, d sqlstore.Dialect) (e *env, clk *clock, notified map[string]int) {
+	t.Helper()
+	clk = &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	store, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: clk.Now})
+	require.NoError(t, err)
+	require.NoError(t, store.Migrate(t.Context()))
+	var mu sync.Mutex
+	notified = map[string]int{}
+	sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+		mu.Lock()
+		notified[m.Title]++
+		mu.Unlock()
+		return "sms#ok", nil
+	})
+	e = newEnv(t, store, clk, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+		c.BatchSize = 50
+	})
+	return e, clk, notified
+}
+
 // TestUnreadableRowFailsAlone: a center row another program wrote with a
 // time the store cannot read fails alone, with a remark naming the column,
 // and every row around it is handled in the same pass. On MySQL this holds
@@ -80,23 +103,7 @@ func TestUnreadableRowFailsAlone(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			db := tg.open(t)
-			clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-			store, err := sqlstore.New(db, sqlstore.Options{Dialect: tg.dialect, Now: clk.Now})
-			require.NoError(t, err)
-			require.NoError(t, store.Migrate(ctx))
-
-			var mu sync.Mutex
-			notified := map[string]int{}
-			sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
-				mu.Lock()
-				notified[m.Title]++
-				mu.Unlock()
-				return "sms#ok", nil
-			})
-			e := newEnv(t, store, clk, func(c *messagecenter.Config) {
-				c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
-				c.BatchSize = 50
-			})
+			e, _, notified := smsEnv(t, db, tg.dialect)
 
 			// A claim replaces lease_until and updated_at: rows with those
 			// unreadable are sent like the others.
@@ -175,23 +182,7 @@ func TestOtherProgramsCountsAndLevels(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			db, _ := dbtest.Open(t, d)
-			clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-			store, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: clk.Now})
-			require.NoError(t, err)
-			require.NoError(t, store.Migrate(ctx))
-
-			var mu sync.Mutex
-			notified := map[string]int{}
-			sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
-				mu.Lock()
-				notified[m.Title]++
-				mu.Unlock()
-				return "sms#ok", nil
-			})
-			e := newEnv(t, store, clk, func(c *messagecenter.Config) {
-				c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
-				c.BatchSize = 50
-			})
+			e, clk, notified := smsEnv(t, db, d)
 			var good []int64
 			bad := map[string]int64{}
 			var used []spoil

@@ -319,6 +319,77 @@ var drainApps = []umengtest.App{
 	{AppKey: "5b8f2c1a8f4a9d3e6c000456", AppMasterSecret: "z9x8c7v6b5n4m3l2k1j0h9g8f7d6s5a4", Platform: umengtest.PlatformAndroid},
 }
 
+// pushAnswer is what a push_message request got.
+type pushAnswer struct {
+	code int
+	body map[string]any
+	err  error
+}
+
+// postPushAsync posts a push_message to user on the server at addr and
+// delivers its answer on the channel it returns.
+func postPushAsync(addr, user string) <-chan pushAnswer {
+	answered := make(chan pushAnswer, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+push.PathPushMessage, "application/json",
+			strings.NewReader(`{"user_num":"`+user+`","title":"到货提醒","content":"您关注的商品已到货"}`))
+		if err != nil {
+			answered <- pushAnswer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		answered <- pushAnswer{resp.StatusCode, m, err}
+	}()
+	return answered
+}
+
+// startServing runs a.serve on a loopback port until cancel, the SIGTERM
+// path, is called; done receives what serve returned.
+func startServing(t *testing.T, a *app) (addr string, cancel context.CancelFunc, done <-chan error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.serve(ctx, ln) }()
+	return ln.Addr().String(), cancel, served
+}
+
+// awaitDrained waits for serve to return without error within its drain
+// bound, then for the push answered, which must be a 200.
+func awaitDrained(t *testing.T, a *app, done <-chan error, answered <-chan pushAnswer) pushAnswer {
+	t.Helper()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(a.drainTimeout()):
+		t.Fatal("serve did not return after the calls finished")
+	}
+	var ans pushAnswer
+	select {
+	case ans = <-answered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the HTTP push got no answer")
+	}
+	require.NoError(t, ans.err)
+	require.Equal(t, http.StatusOK, ans.code, ans.body)
+	return ans
+}
+
+// drainEnv is the environment of a server on a fresh SQLite file whose
+// Umeng is fake, with one Scanner pass at start.
+func drainEnv(t *testing.T, fake *umengtest.Server) map[string]string {
+	return map[string]string{
+		"UMENG_BASE_URL":   fake.URL,
+		"UMENG_IOS_APPKEY": drainApps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": drainApps[0].AppMasterSecret,
+		"UMENG_ANDROID_APPKEY": drainApps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": drainApps[1].AppMasterSecret,
+		"PUSH_DB_DSN":        filepath.Join(t.TempDir(), "push.db"),
+		"PUSH_SCAN_INTERVAL": "1h", // one pass at start, none after
+		"PUSH_RETRY_BASE":    "1ms",
+	}
+}
+
 // testDrain runs the server against a stalled external Umeng with an HTTP
 // push_message and a Scanner pass both waiting on it, cancels serve's ctx
 // (the SIGTERM path), holds the stall for hold more, then releases it. It
@@ -327,17 +398,7 @@ var drainApps = []umengtest.App{
 // on the same database finds nothing left to send.
 func testDrain(t *testing.T, hold time.Duration) {
 	fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
-	env := func() map[string]string {
-		return map[string]string{
-			"UMENG_BASE_URL":   fake.URL,
-			"UMENG_IOS_APPKEY": drainApps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": drainApps[0].AppMasterSecret,
-			"UMENG_ANDROID_APPKEY": drainApps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": drainApps[1].AppMasterSecret,
-			"PUSH_DB_DSN":        filepath.Join(t.TempDir(), "push.db"),
-			"PUSH_SCAN_INTERVAL": "1h", // one pass at start, none after
-			"PUSH_RETRY_BASE":    "1ms",
-		}
-	}
-	first := env()
+	first := drainEnv(t, fake)
 	a := newTestApp(t, first)
 	ctx := context.Background()
 	httpTok, centerTok := androidToken("http"), androidToken("center")
@@ -350,35 +411,13 @@ func testDrain(t *testing.T, hold time.Duration) {
 
 	release := fake.Stall()
 	defer release()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	sctx, cancel := context.WithCancel(ctx)
+	addr, cancel, done := startServing(t, a)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- a.serve(sctx, ln) }()
 	wait, stop := context.WithTimeout(ctx, 10*time.Second)
 	defer stop()
 	require.NoError(t, fake.WaitStalled(wait, 1), "the Scanner's first pass is sending the center row")
 
-	type answer struct {
-		code int
-		body map[string]any
-		err  error
-	}
-	answered := make(chan answer, 1)
-	go func() {
-		resp, err := http.Post("http://"+addr+push.PathPushMessage, "application/json",
-			strings.NewReader(`{"user_num":"u1","title":"到货提醒","content":"您关注的商品已到货"}`))
-		if err != nil {
-			answered <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		err = json.NewDecoder(resp.Body).Decode(&m)
-		answered <- answer{resp.StatusCode, m, err}
-	}()
+	answered := postPushAsync(addr, "u1")
 	require.NoError(t, fake.WaitStalled(wait, 2), "the HTTP push is sending too")
 
 	cancel() // what SIGINT/SIGTERM do
@@ -396,22 +435,8 @@ func testDrain(t *testing.T, hold time.Duration) {
 	}
 	assert.Equal(t, 2, fake.Stalled(), "both calls still wait on the vendor")
 	release()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(a.drainTimeout()):
-		t.Fatal("serve did not return after the calls finished")
-	}
-
-	// serve has returned: both calls finished and are recorded.
-	var ans answer
-	select {
-	case ans = <-answered:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the HTTP push got no answer")
-	}
-	require.NoError(t, ans.err)
-	require.Equal(t, http.StatusOK, ans.code, ans.body)
+	// serve returns: both calls finished and are recorded.
+	ans := awaitDrained(t, a, done, answered)
 	assert.Equal(t, float64(1), ans.body["accepted"], ans.body)
 	httpPush := int64(ans.body["push_message_id"].(float64))
 	var state int
@@ -774,14 +799,7 @@ func TestMarketingPushThroughTheAPI(t *testing.T) {
 // Scanner sends them once.
 func TestShutdownStartsNoMoreVendorCalls(t *testing.T) {
 	fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
-	env := map[string]string{
-		"UMENG_BASE_URL":   fake.URL,
-		"UMENG_IOS_APPKEY": drainApps[0].AppKey, "UMENG_IOS_APP_MASTER_SECRET": drainApps[0].AppMasterSecret,
-		"UMENG_ANDROID_APPKEY": drainApps[1].AppKey, "UMENG_ANDROID_APP_MASTER_SECRET": drainApps[1].AppMasterSecret,
-		"PUSH_DB_DSN":        filepath.Join(t.TempDir(), "push.db"),
-		"PUSH_SCAN_INTERVAL": "1h",
-		"PUSH_RETRY_BASE":    "1ms",
-	}
+	env := drainEnv(t, fake)
 	a := newTestApp(t, env)
 	ctx := context.Background()
 	// 2,100 Android tokens: five listcasts of at most 500, one more than
@@ -797,32 +815,10 @@ func TestShutdownStartsNoMoreVendorCalls(t *testing.T) {
 
 	release := fake.Stall()
 	defer release()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	sctx, cancel := context.WithCancel(ctx)
+	addr, cancel, done := startServing(t, a)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- a.serve(sctx, ln) }()
 
-	type answer struct {
-		code int
-		body map[string]any
-		err  error
-	}
-	answered := make(chan answer, 1)
-	go func() {
-		resp, err := http.Post("http://"+addr+push.PathPushMessage, "application/json",
-			strings.NewReader(`{"user_num":"u1","title":"到货提醒","content":"您关注的商品已到货"}`))
-		if err != nil {
-			answered <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		err = json.NewDecoder(resp.Body).Decode(&m)
-		answered <- answer{resp.StatusCode, m, err}
-	}()
+	answered := postPushAsync(addr, "u1")
 	wait, stop := context.WithTimeout(ctx, 20*time.Second)
 	defer stop()
 	require.NoError(t, fake.WaitStalled(wait, 4), "the push fills its four send slots")
@@ -832,20 +828,7 @@ func TestShutdownStartsNoMoreVendorCalls(t *testing.T) {
 	// as soon as a slot frees.
 	time.Sleep(100 * time.Millisecond)
 	release()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(a.drainTimeout()):
-		t.Fatal("serve did not return")
-	}
-	var ans answer
-	select {
-	case ans = <-answered:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the HTTP push got no answer")
-	}
-	require.NoError(t, ans.err)
-	require.Equal(t, http.StatusOK, ans.code, ans.body)
+	ans := awaitDrained(t, a, done, answered)
 	assert.Equal(t, float64(4), ans.body["accepted"], ans.body)
 	assert.Equal(t, 4, len(fake.Sends()), "no call started after the stop")
 	id := int64(ans.body["push_message_id"].(float64))
