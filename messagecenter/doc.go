@@ -32,9 +32,10 @@
 // first push instead of sending again. Vendor retries carry the delivery's
 // idempotency key; Umeng drops a repeated out_biz_no on task casts. A
 // notifier's row (sms, email) has no such key, so its call is made only
-// while its claim will outlast it: a row whose turn comes with no more
-// than NotifyTimeout of its lease left is given back untried
-// (OutcomeReleased) and claimed afresh.
+// while its claim will outlast it and the write of its outcome: a row
+// whose turn comes with no more than NotifyTimeout (and a margin for the
+// write) of its lease left is given back untried (OutcomeReleased) and
+// claimed afresh.
 //
 // A row fails (send_state 2, reason in remark) when the store could not
 // read one of its values (registry.CenterMessage.Unreadable; the remark is

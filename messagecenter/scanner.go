@@ -64,9 +64,11 @@ type Config struct {
 	// clock, detached from the cancellation of Run's or RunOnce's ctx: a
 	// message that may already be on its way is finished and recorded, not
 	// abandoned and sent again. It must be shorter than Lease. A row whose
-	// claim has no more than NotifyTimeout left when its turn comes (it
-	// waited behind slow calls) is given back untried (OutcomeReleased),
-	// so that no other instance claims it while its call runs. Default 1
+	// claim has no more than NotifyTimeout left when its turn comes, plus
+	// room to record the outcome (10 s, or half of what Lease leaves
+	// beyond NotifyTimeout when that is less), because it waited behind
+	// slow calls, is given back untried (OutcomeReleased), so that no
+	// other instance claims it while its call runs. Default 1
 	// minute, or half the Lease when that is shorter.
 	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
@@ -454,10 +456,11 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		err = Permanent(fmt.Errorf("no notifier for notify_mode %q", m.NotifyMode))
 	case len(receivers) == 0:
 		err = Permanent(errors.New("receivers lists nobody"))
-	case m.LeaseUntil != nil && m.LeaseUntil.Sub(s.now()) <= s.notifyTO:
-		// The row waited for its turn until the call could outlast its
-		// claim, and another instance would then claim it and send it
-		// again: give it back untried, to be claimed afresh at once.
+	case m.LeaseUntil != nil && m.LeaseUntil.Sub(s.now()) <= s.notifyTO+s.finishMargin():
+		// The row waited for its turn until the call (and the write of
+		// its outcome) could outlast its claim, and another instance
+		// would then claim it and send it again: give it back untried,
+		// to be claimed afresh at once.
 		m.Attempts--
 		return s.finish(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeReleased})
 	default:
@@ -528,6 +531,15 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 	return s.finish(ctx, m, res)
 }
 
+// finishTimeout bounds the write of a row's outcome.
+const finishTimeout = 10 * time.Second
+
+// finishMargin is the lease a notifier's row must have left beyond
+// NotifyTimeout to be tried: room for the write of its outcome,
+// finishTimeout at most, and at most half of what Lease leaves beyond
+// NotifyTimeout, so that a fresh claim is always tried.
+func (s *Scanner) finishMargin() time.Duration { return min(finishTimeout, (s.lease-s.notifyTO)/2) }
+
 // notify calls n on its own clock: bounded by NotifyTimeout and detached
 // from ctx's cancellation, so that a stopping Scanner lets a message that
 // may be on its way finish and records what became of it.
@@ -586,7 +598,7 @@ func pushResult(res *push.Result, err error) (string, int64, error) {
 // ctx has ended, so that a stopping Scanner leaves no row it has handled
 // unrecorded.
 func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result) Result {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	// The result and remark come from notifiers and vendors: make them
 	// storable rather than lose the outcome to a refused write.

@@ -487,59 +487,77 @@ func TestRowWhoseLeaseRanOutIsLeftAlone(t *testing.T) {
 }
 
 // TestRowNearTheEndOfItsLeaseIsGivenBack: a notifier row whose turn comes
-// when its claim has less than NotifyTimeout left is not sent: its call
-// could outlast the claim, and another instance would claim and send it
-// again meanwhile. It is given back untried, and sent once by the next
-// claim.
+// when its claim has no more than NotifyTimeout (1 minute here) and room
+// to record the outcome (10 s) left is not sent: its call could outlast
+// the claim, and another instance would claim and send it again
+// meanwhile. It is given back untried, and sent once by the next claim. A
+// row with more left is sent at once.
 func TestRowNearTheEndOfItsLeaseIsGivenBack(t *testing.T) {
-	var e *env
-	var other *messagecenter.Scanner
-	var mu sync.Mutex
-	notified := map[string]int{}
-	sms := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
-		mu.Lock()
-		notified[m.Title]++
-		n := notified[m.Title]
-		mu.Unlock()
-		switch {
-		case m.Title == "slow":
-			e.clk.Advance(5*time.Minute - time.Second) // the next row's claim has 1 s left
-		case m.Title == "next" && n == 1:
-			// While this call is made, its claim runs out and another
-			// instance makes a pass.
-			e.clk.Advance(2 * time.Second)
-			_, err := other.RunOnce(context.Background())
+	for _, tc := range []struct {
+		left     time.Duration // of the second row's lease when its turn comes
+		released bool
+	}{
+		{time.Second, true},
+		{65 * time.Second, true}, // inside NotifyTimeout + the margin
+		{75 * time.Second, false},
+	} {
+		t.Run(tc.left.String(), func(t *testing.T) {
+			var e *env
+			var other *messagecenter.Scanner
+			var mu sync.Mutex
+			notified := map[string]int{}
+			sms := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+				mu.Lock()
+				notified[m.Title]++
+				n := notified[m.Title]
+				mu.Unlock()
+				switch {
+				case m.Title == "slow":
+					e.clk.Advance(5*time.Minute - tc.left)
+				case m.Title == "next" && n == 1 && tc.released:
+					// While this call is made, its claim runs out and
+					// another instance makes a pass.
+					e.clk.Advance(tc.left + time.Second)
+					_, err := other.RunOnce(context.Background())
+					require.NoError(t, err)
+				}
+				return "ok", nil
+			})
+			mod := func(c *messagecenter.Config) {
+				c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+				c.Concurrency = 1
+				c.Lease = 5 * time.Minute
+				c.NotifyTimeout = time.Minute
+			}
+			e = newEnv(t, nil, nil, mod)
+			cfg := messagecenter.Config{Service: e.svc, BatchSize: 10}
+			mod(&cfg)
+			var err error
+			other, err = messagecenter.New(cfg)
 			require.NoError(t, err)
-		}
-		return "ok", nil
-	})
-	mod := func(c *messagecenter.Config) {
-		c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
-		c.Concurrency = 1
-		c.Lease = 5 * time.Minute
+			e.enqueue(t, registry.CenterMessage{Title: "slow", Content: "c", NotifyMode: "sms", Receivers: "138"})
+			next := e.enqueue(t, registry.CenterMessage{Title: "next", Content: "c", NotifyMode: "sms", Receivers: "139"})
+
+			rep, err := e.scanner.RunOnce(context.Background())
+			require.NoError(t, err)
+			if !tc.released {
+				assert.Equal(t, messagecenter.Report{Claimed: 2, Sent: 2}, rep)
+				assert.Equal(t, map[string]int{"slow": 1, "next": 1}, notified)
+				return
+			}
+			assert.Equal(t, messagecenter.Report{Claimed: 2, Sent: 1, Released: 1}, rep)
+			row := e.row(t, next)
+			assert.Equal(t, registry.SendStateUnsent, row.SendState)
+			assert.Zero(t, row.Attempts, "given back without spending an attempt")
+			assert.Empty(t, row.ClaimToken)
+
+			rep, err = other.RunOnce(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 1, rep.Sent, "claimed afresh at once")
+			assert.Equal(t, map[string]int{"slow": 1, "next": 1}, notified, "each row notified once")
+			assert.Equal(t, registry.SendStateSent, e.row(t, next).SendState)
+		})
 	}
-	e = newEnv(t, nil, nil, mod)
-	cfg := messagecenter.Config{Service: e.svc, BatchSize: 10}
-	mod(&cfg)
-	var err error
-	other, err = messagecenter.New(cfg)
-	require.NoError(t, err)
-	e.enqueue(t, registry.CenterMessage{Title: "slow", Content: "c", NotifyMode: "sms", Receivers: "138"})
-	next := e.enqueue(t, registry.CenterMessage{Title: "next", Content: "c", NotifyMode: "sms", Receivers: "139"})
-
-	rep, err := e.scanner.RunOnce(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, messagecenter.Report{Claimed: 2, Sent: 1, Released: 1}, rep)
-	row := e.row(t, next)
-	assert.Equal(t, registry.SendStateUnsent, row.SendState)
-	assert.Zero(t, row.Attempts, "given back without spending an attempt")
-	assert.Empty(t, row.ClaimToken)
-
-	rep, err = other.RunOnce(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Sent, "claimed afresh at once")
-	assert.Equal(t, map[string]int{"slow": 1, "next": 1}, notified, "each row notified once")
-	assert.Equal(t, registry.SendStateSent, e.row(t, next).SendState)
 }
 
 func TestCenterExtraKeptAsWritten(t *testing.T) {
