@@ -124,6 +124,23 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 	return o
 }
 
+// abandon fails a claimed delivery for good without a vendor call (the
+// claim's attempt refunded), the reason in its response.
+func (s *Service) abandon(ctx context.Context, d *registry.Delivery, why string) {
+	d.Attempts = max(d.Attempts-1, 0)
+	d.State, d.Ret = registry.DeliveryFailed, registry.RetFail
+	d.Response = registry.SanitizeText(why, maxResponseBytes)
+	wctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	if err := s.store.FinishDelivery(wctx, d); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "failing delivery failed", slog.Int64("delivery_id", d.ID),
+			slog.String("error", err.Error()))
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "delivery failed without a call", slog.Int64("delivery_id", d.ID),
+		slog.String("reason", why))
+}
+
 // send makes one vendor call for a delivery this instance has claimed,
 // applies the outcome (errors drive behaviour: see the package's Delivery
 // semantics) and records it. A multi-token delivery refused for an invalid

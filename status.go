@@ -87,6 +87,13 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 		d := &ds[i]
 		if _, ok := msgs[d.PushMessageID]; !ok {
 			m, err := s.store.GetPushMessage(ctx, d.PushMessageID)
+			if errors.Is(err, registry.ErrNotFound) {
+				// Deleted by another program: there is nothing to send,
+				// and it will not come back. Released, the delivery
+				// would be claimed again at every pass, forever.
+				s.abandon(ctx, d, fmt.Sprintf("its push message %d is gone: not sent", d.PushMessageID))
+				continue
+			}
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "load push message failed", slog.Int64("push_message_id", d.PushMessageID),
 					slog.String("error", err.Error()))

@@ -125,8 +125,15 @@ func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*groupReq[*regist
 		return cmp.Or(cmp.Compare(a.msgID, b.msgID), cmp.Compare(a.platform, b.platform))
 	})
 	tallies := make(map[group]sql.NullString, len(groups))
+	gone := map[group]bool{}
 	for _, g := range groups {
 		t, err := s.lockTally(ctx, q, g.msgID, g.platform)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Deleted by another program: the outcome is written, there
+			// is no summary to keep (see FinishDelivery).
+			gone[g] = true
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -151,7 +158,7 @@ func (s *Store) finishAll(ctx context.Context, q DBTX, batch []*groupReq[*regist
 		changes[g] = append(changes[g], outcomeChange{old, &nw})
 	}
 	for _, g := range groups {
-		if len(changes[g]) == 0 {
+		if len(changes[g]) == 0 || gone[g] {
 			continue
 		}
 		if err := s.writeSummary(ctx, q, g.msgID, g.platform, tallies[g], changes[g], now); err != nil {
@@ -235,8 +242,8 @@ func (s *Store) finishSet(ctx context.Context, q DBTX, batch []*groupReq[*regist
 	for _, platform := range []string{registry.PlatformAndroid, registry.PlatformIOS} {
 		var of []finishGroup
 		for _, g := range groups {
-			if g.platform == platform {
-				of = append(of, g)
+			if _, ok := tallies[g]; ok && g.platform == platform {
+				of = append(of, g) // not a message another program deleted
 			}
 		}
 		for _, chunk := range chunked(s, of) {
@@ -280,7 +287,8 @@ func (s *Store) readFinishingSet(ctx context.Context, q DBTX, ids []int64) (map[
 
 // lockTallies locks the push messages msgIDs in id order (on SQLite the
 // transaction holds the database's write lock already) and reads their
-// tallies of each platform. A message missing is an error.
+// tallies of each platform. A message missing (another program deleted
+// it) is missing from the map.
 func (s *Store) lockTallies(ctx context.Context, q DBTX, msgIDs []int64) (map[finishGroup]sql.NullString, error) {
 	msgIDs = slices.Compact(slices.Sorted(slices.Values(msgIDs)))
 	tallies := make(map[finishGroup]sql.NullString, 2*len(msgIDs))
@@ -298,11 +306,6 @@ func (s *Store) lockTallies(ctx context.Context, q DBTX, msgIDs []int64) (map[fi
 	})
 	if err != nil {
 		return nil, step("lock push messages", err)
-	}
-	for _, id := range msgIDs {
-		if _, ok := tallies[finishGroup{id, registry.PlatformIOS}]; !ok {
-			return nil, step("lock push messages", fmt.Errorf("push message %d: %w", id, sql.ErrNoRows))
-		}
 	}
 	return tallies, nil
 }

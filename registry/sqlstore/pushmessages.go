@@ -409,7 +409,9 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // take turns on the message row, so each one updates the tally the
 // previous one wrote. The token alone guards the write: a lease that ran
 // out without anybody re-claiming the row still lets its holder finish it.
-// An unknown delivery or an empty token is ErrClaimLost.
+// An unknown delivery or an empty token is ErrClaimLost. A delivery whose
+// push message another program deleted gets its outcome written all the
+// same, with no summary to keep, so that it does not stay claimed.
 //
 // Concurrent finishes on one Store are written together: a caller that
 // finds no write under way (on MySQL and PostgreSQL, fewer than four)
