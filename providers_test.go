@@ -1,6 +1,7 @@
 package push_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -138,4 +139,54 @@ func TestMixedProviders(t *testing.T) {
 	assert.Equal(t, 2, res.Devices, "the disabled device is no longer targeted")
 	assert.Equal(t, 2, res.Accepted())
 	assert.Equal(t, [3]int{3, 1, 3}, counts())
+}
+
+// TestDeadTokensAmongSeveralAreDisabled: a user's Android devices on
+// JPush, two of them uninstalled (JPush answers 1011 when it knows none of
+// a push's ids), and on Getui one cid stored malformed beside two good
+// ones (Getui refuses the list push, blaming the target). The live devices
+// receive the push once each, the dead and malformed tokens are disabled,
+// and the next push reaches the live devices only, with no failure.
+func TestDeadTokensAmongSeveralAreDisabled(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, st, f := mixedService(t, clk)
+	ctx := t.Context()
+	deadA, deadB := jpushtest.RegistrationID("old-1"), jpushtest.RegistrationID("old-2")
+	f.jpush.MarkInvalid(deadA, deadB)
+	goodA, goodB := getuitest.CID("huawei-1"), getuitest.CID("huawei-2")
+	malformed := strings.ToUpper(getuitest.CID("huawei-3"))
+	devices := []push.Device{
+		{UserNum: "u1", UUID: "old-1", Platform: "android", PushPlatform: "jpush", PushToken: deadA},
+		{UserNum: "u1", UUID: "old-2", Platform: "android", PushPlatform: "jpush", PushToken: deadB},
+		{UserNum: "u2", UUID: "huawei-1", Platform: "android", PushPlatform: "getui", PushToken: goodA},
+		{UserNum: "u2", UUID: "huawei-2", Platform: "android", PushPlatform: "getui", PushToken: goodB},
+		{UserNum: "u2", UUID: "huawei-3", Platform: "android", PushPlatform: "getui", PushToken: malformed},
+	}
+	ids := map[string]int64{}
+	for _, d := range devices {
+		reg, err := svc.RegisterDevice(ctx, d)
+		require.NoError(t, err, d.UUID)
+		ids[d.UUID] = reg.DeviceID
+	}
+
+	_, err := svc.Push(ctx, push.Message{UserNums: []string{"u1", "u2"}, Title: "到货提醒", Content: "您关注的商品已到货"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.getui.DeliveryCount(goodA))
+	assert.Equal(t, 1, f.getui.DeliveryCount(goodB))
+	for uuid, id := range ids {
+		dev, err := st.GetDevice(ctx, id)
+		require.NoError(t, err)
+		if uuid == "huawei-1" || uuid == "huawei-2" {
+			assert.Nil(t, dev.TokenDisabledAt, "%s is live", uuid)
+		} else {
+			assert.NotNil(t, dev.TokenDisabledAt, "%s's token is disabled", uuid)
+		}
+	}
+
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1", "u2"}, Title: "第二条", Content: "c"})
+	require.NoError(t, err)
+	require.NoError(t, res.FirstError())
+	assert.Equal(t, 2, res.Devices, "the disabled tokens are no longer targeted")
+	assert.Equal(t, 2, f.getui.DeliveryCount(goodA))
+	assert.Equal(t, 2, f.getui.DeliveryCount(goodB))
 }

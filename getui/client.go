@@ -223,9 +223,9 @@ type call struct {
 	path     string // after /{appId}, e.g. "/push/single/cid"
 	logPath  string // path with ids replaced, for logs
 	body     []byte // nil: no body
-	// oneToken says the audience is a single cid, which decides how
-	// "target user is invalid" is classified.
-	oneToken bool
+	// byCID says the call names its targets by cid (a single push, or the
+	// cids of a list push), which decides how 20001 is classified.
+	byCID bool
 	// secrets are scrubbed from answers and errors besides the master
 	// secret and the token (the auth sign).
 	secrets []string

@@ -136,8 +136,9 @@
 //	10002  Auth (blacklisted)
 //	10003  RateLimited (auth rate, 100 a minute)
 //	10005  RateLimited (call rate)
-//	20001  InvalidToken for a single-cid send whose msg blames the target
-//	       ("target user is invalid"); InvalidRequest otherwise
+//	20001  InvalidToken for a send by cid (one, or a list's cids) whose
+//	       msg blames the target ("target user is invalid": the Service
+//	       halves a list to find the cid); InvalidRequest otherwise
 //
 // Codes the table does not list are judged by the HTTP status: 429
 // RateLimited, 401/403 Auth, 5xx Temporary, 400/404/405/413

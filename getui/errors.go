@@ -34,14 +34,15 @@ const (
 )
 
 // kindOfCode is the one table from Getui's codes to what the caller should
-// do. message is Getui's msg and oneToken whether the request targeted one
-// cid: 20001 "target user is invalid" blames that cid when there is only
-// one, and is InvalidToken then; any other 20001 is InvalidRequest. ok is
+// do. message is Getui's msg and byCID whether the request named its
+// targets by cid: 20001 "target user is invalid" then blames a cid and is
+// InvalidToken (the Service finds which one of several by halving the
+// batch); any other 20001 is InvalidRequest. ok is
 // false for a code the table does not list; the HTTP status decides.
 //
 // 10001 reaches this table only after the client has fetched a new token
 // and repeated the call once (see Client.do); the table says Auth.
-func kindOfCode(code int, message string, oneToken bool) (kind provider.Kind, ok bool) {
+func kindOfCode(code int, message string, byCID bool) (kind provider.Kind, ok bool) {
 	switch code {
 	case CodeFailed:
 		return provider.Unknown, true
@@ -52,7 +53,7 @@ func kindOfCode(code int, message string, oneToken bool) (kind provider.Kind, ok
 	case CodeAuthRate, CodeCallRate:
 		return provider.RateLimited, true
 	case CodeInvalidParams:
-		if oneToken && blamesTarget(message) {
+		if byCID && blamesTarget(message) {
 			return provider.InvalidToken, true
 		}
 		return provider.InvalidRequest, true

@@ -21,11 +21,11 @@ import (
 // TestKindOfCode checks the code table row by row.
 func TestKindOfCode(t *testing.T) {
 	tests := []struct {
-		code     int
-		msg      string
-		oneToken bool
-		kind     provider.Kind
-		known    bool
+		code  int
+		msg   string
+		byCID bool
+		kind  provider.Kind
+		known bool
 	}{
 		{CodeFailed, "failed", false, provider.Unknown, true},
 		{CodeStarting, "starting", false, provider.Temporary, true},
@@ -35,15 +35,16 @@ func TestKindOfCode(t *testing.T) {
 		{CodeAuthRate, "auth rate", false, provider.RateLimited, true},
 		{CodeCallRate, "call rate", false, provider.RateLimited, true},
 		{CodeInvalidParams, "target user is invalid", true, provider.InvalidToken, true},
-		{CodeInvalidParams, "target user is invalid", false, provider.InvalidRequest, true},
+		{CodeInvalidParams, "target user is invalid", false, provider.InvalidRequest, true}, // an alias push
+		{CodeInvalidParams, "target user is invalid: cid[1] \"ABC\" is not a Getui cid", true, provider.InvalidToken, true},
 		{CodeInvalidParams, "cid is not exist", true, provider.InvalidToken, true},
 		{CodeInvalidParams, "push_message.notification.title is invalid", true, provider.InvalidRequest, true},
 		{CodeInvalidParams, "request_id is invalid", true, provider.InvalidRequest, true},
 		{99999, "new code", false, provider.Unknown, false},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%d/%s/one=%t", tt.code, tt.msg, tt.oneToken), func(t *testing.T) {
-			kind, known := kindOfCode(tt.code, tt.msg, tt.oneToken)
+		t.Run(fmt.Sprintf("%d/%s/byCID=%t", tt.code, tt.msg, tt.byCID), func(t *testing.T) {
+			kind, known := kindOfCode(tt.code, tt.msg, tt.byCID)
 			assert.Equal(t, tt.kind, kind)
 			assert.Equal(t, tt.known, known)
 		})

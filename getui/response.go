@@ -60,7 +60,7 @@ func (c *Client) decode(x call, status int, body []byte, secrets ...string) (*an
 			pe.Message = strings.TrimPrefix(pe.Message+"; now calling "+host, "; ")
 		}
 	}
-	kind, known := kindOfCode(code, pe.Message, x.oneToken)
+	kind, known := kindOfCode(code, pe.Message, x.byCID)
 	switch {
 	case known:
 		pe.Kind = kind

@@ -56,12 +56,12 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		if err != nil {
 			return nil, err
 		}
-		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.listPath, body: body})
+		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.listPath, body: body, byCID: p.byCID})
 		if err != nil {
 			return nil, err
 		}
 	default:
-		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, oneToken: p.oneToken})
+		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, byCID: p.oneToken})
 		if err != nil {
 			return nil, err
 		}

@@ -235,9 +235,9 @@ type call struct {
 	url      string
 	path     string // for logs
 	body     []byte // nil: no body
-	// oneToken says the audience is a single registration id, which decides
-	// how code 1011 is classified.
-	oneToken bool
+	// tokens are the registration ids of a token audience (nil for any
+	// other), which decide how code 1011 is classified and who is named.
+	tokens []string
 }
 
 // do makes one authenticated call. It never retries.
@@ -273,7 +273,7 @@ func (c *Client) do(ctx context.Context, x call) (*answer, error) {
 		c.logCall(ctx, x, 0, e)
 		return nil, e
 	}
-	a, err := decodeAnswer(x.op, resp.StatusCode(), resp.Header(), resp.Body(), x.oneToken, secret, basic)
+	a, err := decodeAnswer(x.op, resp.StatusCode(), resp.Header(), resp.Body(), x.tokens, secret, basic)
 	c.logCall(ctx, x, resp.StatusCode(), err)
 	return a, err
 }

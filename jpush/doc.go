@@ -102,9 +102,10 @@
 //	1003                InvalidToken when the message blames the
 //	                    registration_id, InvalidRequest otherwise
 //	1004, 1008          Auth (Basic auth, app key)
-//	1011                InvalidToken for an audience of exactly one
-//	                    registration id; InvalidRequest for any other audience,
-//	                    which then matched no device
+//	1011                InvalidToken for an audience of registration ids,
+//	                    every one named in Failures (JPush answers 1011 only
+//	                    when it knows none of them); InvalidRequest for any
+//	                    other audience, which then matched no device
 //	2002                RateLimited, RetryAfter from X-Rate-Limit-Reset
 //	2003, 2004, 2006,   Auth (app restricted, no permission, paid feature,
 //	2007                API forbidden)

@@ -42,19 +42,21 @@ const (
 )
 
 // kindOfCode is the one table from JPush's error codes to what the caller
-// should do. message is JPush's error message and oneToken reports whether
-// the request targeted exactly one registration id; both refine two codes:
+// should do. message is JPush's error message and byToken reports whether
+// the request targeted registration ids; both refine two codes:
 //
 //   - 1003 is InvalidToken when the message says the registration_id is
 //     invalid, InvalidRequest otherwise;
 //   - 1011 ("cannot find user by this audience") is InvalidToken when the
-//     audience was a single registration id, which is then unknown or dead;
-//     for any other audience (several ids, aliases, tags, segments) no single
-//     token is at fault and it is InvalidRequest, which the caller does not
-//     retry: the audience is empty.
+//     audience was registration ids: JPush pushes to the ids it knows and
+//     answers 1011 only when it knows none of them, so every one is unknown
+//     or dead (decodeAnswer names them all in Failures). For any other
+//     audience (aliases, tags, segments) no token is at fault and it is
+//     InvalidRequest, which the caller does not retry: the audience is
+//     empty.
 //
 // ok is false for a code the table does not list; the HTTP status decides.
-func kindOfCode(code int, message string, oneToken bool) (kind provider.Kind, ok bool) {
+func kindOfCode(code int, message string, byToken bool) (kind provider.Kind, ok bool) {
 	switch code {
 	case CodeInternal, CodeInternalTimeout:
 		return provider.Temporary, true
@@ -68,7 +70,7 @@ func kindOfCode(code int, message string, oneToken bool) (kind provider.Kind, ok
 	case CodeAuthFailed, CodeBadAppKey:
 		return provider.Auth, true
 	case CodeNoTarget:
-		if oneToken {
+		if byToken {
 			return provider.InvalidToken, true
 		}
 		return provider.InvalidRequest, true

@@ -16,10 +16,10 @@ import (
 // TestKindOfCode checks the code table row by row.
 func TestKindOfCode(t *testing.T) {
 	tests := []struct {
-		code     int
-		message  string
-		oneToken bool
-		want     provider.Kind
+		code    int
+		message string
+		byToken bool
+		want    provider.Kind
 	}{
 		{CodeInternal, "Server internal error", false, provider.Temporary},
 		{CodeMethodNotAllowed, "only POST", false, provider.InvalidRequest},
@@ -44,8 +44,8 @@ func TestKindOfCode(t *testing.T) {
 		{CodeForbiddenAPI, "no permission to call this API", false, provider.Auth},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%d/%s/one=%t", tt.code, tt.message, tt.oneToken), func(t *testing.T) {
-			kind, ok := kindOfCode(tt.code, tt.message, tt.oneToken)
+		t.Run(fmt.Sprintf("%d/%s/byToken=%t", tt.code, tt.message, tt.byToken), func(t *testing.T) {
+			kind, ok := kindOfCode(tt.code, tt.message, tt.byToken)
 			require.True(t, ok)
 			assert.Equal(t, tt.want, kind)
 		})
@@ -79,7 +79,7 @@ func TestSendErrorAnswers(t *testing.T) {
 		{"too large", one, 400, `{"error":{"code":1005,"message":"msg too long"}}`, nil, provider.InvalidRequest, "1005", 0},
 		{"bad app key", one, 400, `{"error":{"code":1008,"message":"app_key invalid"}}`, nil, provider.Auth, "1008", 0},
 		{"no target, one token", one, 400, `{"error":{"code":1011,"message":"cannot find user by this audience"},"msg_id":"1828256757"}`, nil, provider.InvalidToken, "1011", 0},
-		{"no target, numeric msg_id", two, 400, `{"error":{"code":1011,"message":"cannot find user by this audience"},"msg_id":1828256757}`, nil, provider.InvalidRequest, "1011", 0},
+		{"no target, two tokens, numeric msg_id", two, 400, `{"error":{"code":1011,"message":"cannot find user by this audience"},"msg_id":1828256757}`, nil, provider.InvalidToken, "1011", 0},
 		{"no target, 200 with msg_id", one, 200, `{"msg_id":"1828256757","error":{"code":"1011","message":"cannot find user by this audience"}}`, nil, provider.InvalidToken, "1011", 0},
 		{"timeout 503", one, 503, `{"error":{"code":1030,"message":"internal service timeout"}}`, nil, provider.Temporary, "1030", 0},
 		{"rate docs headers", one, 429, `{"error":{"code":2002,"message":"Request times is out of limit"}}`,

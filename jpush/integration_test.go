@@ -209,8 +209,20 @@ func TestErrorsAgainstFake(t *testing.T) {
 		_, err := c.Send(ctx, req(rid(provider.IOS, 0)))
 		assert.ErrorIs(t, err, provider.InvalidToken)
 		assert.Equal(t, "1011", provider.CodeOf(err))
+		// JPush knows none of the ids: every one is named, to be disabled.
 		_, err = c.Send(ctx, req(rid(provider.IOS, 0), rid(provider.IOS, 1)))
-		assert.ErrorIs(t, err, provider.InvalidRequest, "no single token is at fault")
+		assert.ErrorIs(t, err, provider.InvalidToken)
+		var pe *provider.Error
+		require.ErrorAs(t, err, &pe)
+		var named []string
+		for _, f := range pe.Failures {
+			assert.Equal(t, provider.InvalidToken, f.Kind)
+			named = append(named, f.Token)
+		}
+		assert.ElementsMatch(t, []string{rid(provider.IOS, 0), rid(provider.IOS, 1)}, named)
+		// One of them alive: JPush pushes to it and answers success.
+		_, err = c.Send(ctx, req(rid(provider.IOS, 0), rid(provider.IOS, 2)))
+		assert.NoError(t, err)
 	})
 	t.Run("malformed registration id", func(t *testing.T) {
 		c, _ := newAgainstFake(t, jpushtest.Config{}, nil)

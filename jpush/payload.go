@@ -97,10 +97,10 @@ type pushOptions struct {
 
 // prepared is a checked request: its body and what Send needs besides.
 type prepared struct {
-	body     *pushBody
-	bytes    []byte
-	ttl      time.Duration // what JPush will keep the message for
-	oneToken bool
+	body   *pushBody
+	bytes  []byte
+	ttl    time.Duration // what JPush will keep the message for
+	tokens []string      // the registration ids of a token audience
 }
 
 // build checks r against JPush's rules and encodes the body. now is the
@@ -164,8 +164,11 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	oneToken := r.Audience.Kind == provider.AudienceTokens && len(r.Audience.Tokens) == 1
-	return &prepared{body: b, bytes: raw, ttl: ttl, oneToken: oneToken}, nil
+	var tokens []string
+	if r.Audience.Kind == provider.AudienceTokens {
+		tokens = r.Audience.Tokens
+	}
+	return &prepared{body: b, bytes: raw, ttl: ttl, tokens: tokens}, nil
 }
 
 // SendNo is the options.sendno sent for an idempotency key: the FNV-1a

@@ -35,7 +35,7 @@ type answer struct {
 // decodeAnswer turns an HTTP answer into an answer or a *provider.Error. A
 // body with an "error" member is a failure whatever else it carries,
 // msg_id included.
-func decodeAnswer(op string, status int, header http.Header, body []byte, oneToken bool, secrets ...string) (*answer, error) {
+func decodeAnswer(op string, status int, header http.Header, body []byte, tokens []string, secrets ...string) (*answer, error) {
 	body = scrubBytes(body, secrets...)
 	trimmed := bytes.TrimSpace(body)
 	var eb errorBody
@@ -56,7 +56,7 @@ func decodeAnswer(op string, status int, header http.Header, body []byte, oneTok
 		code, _ = strconv.Atoi(pe.Code)
 		pe.Message = truncate(scrubString(eb.Error.Message, secrets...), maxMessageBytes)
 	}
-	kind, known := kindOfCode(code, pe.Message, oneToken)
+	kind, known := kindOfCode(code, pe.Message, len(tokens) > 0)
 	switch {
 	case status == http.StatusTooManyRequests:
 		pe.Kind = provider.RateLimited
@@ -70,6 +70,12 @@ func decodeAnswer(op string, status int, header http.Header, body []byte, oneTok
 	}
 	if pe.Kind == provider.RateLimited {
 		pe.RetryAfter = ParseRateLimit(header).Reset
+	}
+	if pe.Kind == provider.InvalidToken && code == CodeNoTarget {
+		// JPush found none of the ids: each is unknown or dead.
+		for _, t := range tokens {
+			pe.Failures = append(pe.Failures, provider.TokenFailure{Token: t, Kind: provider.InvalidToken, Code: pe.Code, Message: pe.Message})
+		}
 	}
 	if pe.Message == "" && !parsed {
 		pe.Message = "unreadable answer"

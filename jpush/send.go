@@ -21,8 +21,10 @@ type pushAnswer struct {
 //
 // The receipt's ID is JPush's msg_id (a JSON string or number on the wire),
 // Pollable, because Status reads its delivery counts from the Report API;
-// Raw is JPush's answer. JPush reports nothing per registration id in the
-// answer, so Failures is always empty (MessageStatus asks afterwards).
+// Raw is JPush's answer. JPush reports nothing per registration id in an
+// accepted answer, so its Failures is always empty (MessageStatus asks
+// afterwards). A refusal with code 1011 for registration ids names every
+// one of them in the error's Failures: JPush knew none of them.
 func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
 	p, err := c.build(r)
 	if err != nil {
@@ -32,7 +34,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		return nil, err
 	}
 	a, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost,
-		url: c.baseURL + "/v3/push", path: "/v3/push", body: p.bytes, oneToken: p.oneToken})
+		url: c.baseURL + "/v3/push", path: "/v3/push", body: p.bytes, tokens: p.tokens})
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func (c *Client) ValidateRemote(ctx context.Context, r *provider.Request) error 
 		return err
 	}
 	_, err = c.do(ctx, call{op: opValidateRemote, platform: r.Platform, method: http.MethodPost,
-		url: c.baseURL + "/v3/push/validate", path: "/v3/push/validate", body: p.bytes, oneToken: p.oneToken})
+		url: c.baseURL + "/v3/push/validate", path: "/v3/push/validate", body: p.bytes, tokens: p.tokens})
 	return err
 }
 

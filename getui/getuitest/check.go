@@ -279,7 +279,9 @@ func (s *Server) checkCIDs(cids []string) *refusal {
 	}
 	for i, c := range cids {
 		if !wellFormedCID(c) {
-			return bad("cid[%d] %q is not a Getui cid", i, c)
+			// Getui's words for a cid it cannot use, which blames the
+			// target: the client's InvalidToken.
+			return bad("target user is invalid: cid[%d] %q is not a Getui cid", i, c)
 		}
 	}
 	return nil

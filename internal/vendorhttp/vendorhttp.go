@@ -20,11 +20,20 @@ const IdleConnsPerHost = 64
 // has none: a clone of http.DefaultTransport (proxy from the environment,
 // HTTP/2, its timeouts) keeping IdleConnsPerHost idle connections per
 // host for 90 seconds. A host's own Transport is kept as it is.
+//
+// Redirects are not followed unless hc has a CheckRedirect of its own: a
+// 3xx is the answer. No vendor API redirects; following one would send
+// the request's credentials (Getui's token header, which net/http does
+// not strip across hosts) to a host the client was not configured for,
+// take its answer for the vendor's, and turn a POST into a body-less GET.
 func Client(hc *http.Client) *http.Client {
 	c := &http.Client{}
 	if hc != nil {
 		cp := *hc
 		c = &cp
+	}
+	if c.CheckRedirect == nil {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	if c.Transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()

@@ -2,6 +2,9 @@ package vendorhttp
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,4 +34,31 @@ func TestClientKeepsTheHostsTransportAndCopies(t *testing.T) {
 	tr := c.Transport.(*http.Transport)
 	assert.Equal(t, IdleConnsPerHost, tr.MaxIdleConnsPerHost)
 	assert.Equal(t, 2*time.Second, c.Timeout)
+}
+
+// A redirect is the answer, not followed: the other host sees nothing. A
+// host's own redirect policy is kept.
+func TestClientFollowsNoRedirect(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	redirecting := httptest.NewServer(http.RedirectHandler(other.URL+"/elsewhere", http.StatusTemporaryRedirect))
+	defer redirecting.Close()
+
+	req, err := http.NewRequest(http.MethodPost, redirecting.URL+"/push", strings.NewReader("{}"))
+	require.NoError(t, err)
+	req.Header.Set("token", "secret-token")
+	resp, err := Client(nil).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	assert.Zero(t, elsewhere.Load(), "the other host got nothing")
+
+	follows := Client(&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }})
+	req, err = http.NewRequest(http.MethodGet, redirecting.URL+"/push", nil)
+	require.NoError(t, err)
+	resp, err = follows.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, int32(1), elsewhere.Load(), "the host's own policy is kept")
 }
