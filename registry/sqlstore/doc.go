@@ -170,7 +170,10 @@
 // MySQL under utf8mb4_bin, so rows that differ only in trailing spaces
 // ("abc", "abc ") are duplicates, and rows that differ only in case are
 // not. Duplicate links of a user to a device are legal:
-// RegisterDevice reuses the newest.
+// RegisterDevice reuses the newest. On PostgreSQL the brief's int(11) and
+// tinyint(1) columns of adopted tables must be integers (smallint,
+// integer or bigint): one another program made a boolean is refused by
+// name, before anything changes.
 //
 // Adopted rows are usable at once. A link's state is the product brief's tinyint:
 // 1 is active, anything else — 0, or NULL in rows other programs wrote —

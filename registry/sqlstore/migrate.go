@@ -112,6 +112,11 @@ func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migratio
 			return err
 		}
 	}
+	if s.dialect == DialectPostgres {
+		if err := s.checkPostgresIntegers(ctx, conn); err != nil {
+			return err
+		}
+	}
 	pending, err := s.pending(ctx, conn, ms)
 	if err != nil {
 		return err
@@ -204,6 +209,55 @@ func (s *Store) checkMySQLCharset(ctx context.Context, conn *sql.Conn) error {
 	if !strings.EqualFold(client, "utf8mb4") || !strings.EqualFold(connection, "utf8mb4") {
 		return fmt.Errorf("the connection's character set is %s/%s; 4-byte text such as emoji needs utf8mb4: "+
 			"remove charset= from the DSN (the driver's default is utf8mb4) or set charset=utf8mb4", client, connection)
+	}
+	return nil
+}
+
+// integerColumns are the product brief's integer columns (int(11) and
+// tinyint(1)) of the tables another program may have created: the Store
+// writes and reads them as integers.
+var integerColumns = [][2]string{
+	{"sys_devices", "id"},
+	{"sys_user_devices", "id"}, {"sys_user_devices", "device_id"}, {"sys_user_devices", "state"},
+	{"sys_user_devices", "screen_lock_state"},
+	{"sys_push_messages", "id"}, {"sys_push_messages", "is_send_ios"}, {"sys_push_messages", "is_send_android"},
+	{"sys_message_center", "id"}, {"sys_message_center", "notify_level"}, {"sys_message_center", "send_state"},
+}
+
+// checkPostgresIntegers refuses, before anything changes, tables another
+// program created on PostgreSQL whose integer columns have another type:
+// tinyint(1) is often made a boolean there, which the Store's 0 and 1
+// cannot be written to, so that Migrate would succeed and every push then
+// fail.
+func (s *Store) checkPostgresIntegers(ctx context.Context, conn *sql.Conn) error {
+	var pairs []string
+	var args []any
+	for i, c := range integerColumns {
+		pairs = append(pairs, fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2))
+		args = append(args, c[0], c[1])
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND (table_name, column_name) IN (`+strings.Join(pairs, ", ")+`)
+			AND data_type NOT IN ('smallint', 'integer', 'bigint')
+		ORDER BY table_name, column_name`, args...)
+	if err != nil {
+		return step("read column types", err)
+	}
+	defer rows.Close()
+	var bad []string
+	for rows.Next() {
+		var table, column, typ string
+		if err := rows.Scan(&table, &column, &typ); err != nil {
+			return step("read column types", err)
+		}
+		bad = append(bad, table+"."+column+" is "+typ)
+	}
+	if err := rows.Err(); err != nil {
+		return step("read column types", err)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("adopted columns are not integers: %s; the Store writes the product brief's int(11) and tinyint(1) "+
+			"as integers: alter them to smallint or integer and run Migrate again (nothing was changed)", strings.Join(bad, ", "))
 	}
 	return nil
 }
