@@ -125,6 +125,8 @@
 //   - Token codes are InvalidToken. Umeng does not say which token, so on a
 //     listcast the caller cannot tell which of its tokens is dead. No device
 //     bound to an alias (2010) is InvalidRequest: no token is at fault.
+//     4026 on a send (some tokens failed, the rest were sent) is not an
+//     error: the send happened, and Send returns its receipt.
 //   - HTTP 5xx, Umeng's busy codes and transport errors before the request
 //     was written are Temporary; a context that ended before sending is too.
 //   - A failure after the whole request was written (a timeout, a lost

@@ -111,8 +111,9 @@ func kindOfCode(code string) (kind provider.Kind, ok bool) {
 		"4014", // the device token does not belong to this appkey
 		"4020", // the device token is unknown
 		"4025", // every device token of the send failed
-		// Some device tokens failed: Umeng does not say which, and the
-		// others were sent, so a retry would show them twice.
+		// Some device tokens failed, the others were sent. Send takes
+		// this answer as accepted (codePartialSend); elsewhere it is a
+		// token error.
 		"4026",
 		"5000", // the device token is wrong
 		"5005": // the device token is malformed

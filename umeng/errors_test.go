@@ -159,6 +159,39 @@ func TestSendClassifiesAnswers(t *testing.T) {
 	}
 }
 
+// TestPartialSendIsAccepted: 4026 (sent to some tokens, not all) answers a
+// send that happened, so Send returns it as a receipt carrying Umeng's
+// answer, with the ids Umeng gave if any; on another call it stays an error.
+func TestPartialSendIsAccepted(t *testing.T) {
+	tests := []struct {
+		name, body, id string
+		pollable       bool
+	}{
+		{"no ids", `{"ret":"FAIL","data":{"error_code":"4026","error_msg":"device-token部分失败"}}`, "", false},
+		{"code as number with msg_id", `{"ret":"FAIL","data":{"error_code":4026,"msg_id":"uu7"}}`, "uu7", false},
+		{"with task_id", `{"ret":"FAIL","data":{"error_code":"4026","task_id":"us9"}}`, "us9", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.respond("/api/send", 400, tt.body)
+			rc, err := h.client.Send(context.Background(), request(provider.Android,
+				provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1", "t2", "t3"}}))
+			require.NoError(t, err)
+			assert.Equal(t, tt.id, rc.ID)
+			assert.Equal(t, tt.pollable, rc.Pollable)
+			assert.Empty(t, rc.Failures, "Umeng names no token")
+			assert.Contains(t, string(rc.Raw), "4026")
+		})
+	}
+	t.Run("status answered 4026 is an error", func(t *testing.T) {
+		h := newHarness(t)
+		h.respond("/api/status", 400, `{"ret":"FAIL","data":{"error_code":"4026"}}`)
+		_, err := h.client.Status(context.Background(), provider.Android, "us9")
+		requireKind(t, err, provider.InvalidToken)
+	})
+}
+
 func TestErrorMessagesAreScrubbedAndBounded(t *testing.T) {
 	h := newHarness(t)
 	long := make([]byte, 0, 600)

@@ -35,7 +35,17 @@ type failure struct {
 type answer struct {
 	data json.RawMessage
 	raw  json.RawMessage
+	// partial is a send Umeng answered with codePartialSend: it sent the
+	// push to some of the device tokens and refused the others.
+	partial bool
 }
+
+// codePartialSend is Umeng's "device-token部分失败": a listcast reached
+// some of its tokens, not all, and Umeng does not say which failed. The
+// send happened, so it is an answer, not an error: a retry, or a split to
+// find the dead tokens, would show the push twice on every device that
+// got it.
+const codePartialSend = "4026"
 
 // decodeAnswer turns an HTTP answer into data or a *provider.Error.
 // secrets are removed from everything it returns.
@@ -52,6 +62,9 @@ func decodeAnswer(op string, status int, header http.Header, body []byte, now ti
 	if parsed && len(env.Data) > 0 && json.Unmarshal(env.Data, &f) == nil {
 		pe.Code = codeString(f.ErrorCode)
 		pe.Message = truncate(scrubString(f.ErrorMsg, secrets...), maxMessageBytes)
+	}
+	if op == opSend && parsed && pe.Code == codePartialSend {
+		return &answer{data: env.Data, raw: body, partial: true}, nil
 	}
 	kind, known := kindOfCode(pe.Code)
 	switch {

@@ -95,7 +95,10 @@ type sendData struct {
 //
 // The receipt's ID is Umeng's task_id (Pollable) or msg_id (not pollable),
 // and Raw is Umeng's answer. Umeng reports nothing per token, so Failures is
-// always empty.
+// always empty. A listcast Umeng answers with 4026 (sent to some tokens, not
+// all, without saying which) is accepted: its receipt has Umeng's answer in
+// Raw and an ID only if Umeng gave one, and no token is disabled, because
+// resending any part of it would show the push twice.
 func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
 	app, body, tgt, err := c.prepare(opSend, r)
 	if err != nil {
@@ -122,6 +125,16 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		return nil, err
 	}
 	var d sendData
+	if a.partial {
+		// Sent to some tokens: an accepted push, final unless Umeng gave a
+		// task to poll. No token is named, so none is disabled.
+		_ = json.Unmarshal(a.data, &d)
+		rc := &provider.Receipt{Provider: Name, Platform: r.Platform, Raw: a.raw, ID: d.MsgID}
+		if d.TaskID != "" {
+			rc.ID, rc.Pollable = d.TaskID, true
+		}
+		return rc, nil
+	}
 	if err := json.Unmarshal(a.data, &d); err != nil || (d.TaskID == "" && d.MsgID == "") {
 		return nil, &provider.Error{
 			Provider:   Name,
