@@ -3,7 +3,6 @@ package getui
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptrace"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
@@ -191,16 +191,7 @@ func (c *Client) GoString() string {
 // Format makes every fmt verb print String (GoString for %#v, a quoted
 // String for %q), so no verb or flag reaches the credentials.
 func (c *Client) Format(f fmt.State, verb rune) {
-	var s string
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		s = c.GoString()
-	case verb == 'q':
-		s = strconv.Quote(c.String())
-	default:
-		s = c.String()
-	}
-	_, _ = io.WriteString(f, s)
+	redacted.Format(f, verb, c)
 }
 
 // LogValue makes slog record c without its secret or token.

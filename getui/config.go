@@ -2,16 +2,15 @@ package getui
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/provider"
 )
 
@@ -102,16 +101,7 @@ func (c Config) GoString() string { return "getui.Config" + c.String() }
 // Format prints String for every verb (GoString for %#v, a quoted String
 // for %q), so no verb or flag reaches the master secret.
 func (c Config) Format(f fmt.State, verb rune) {
-	var s string
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		s = c.GoString()
-	case verb == 'q':
-		s = strconv.Quote(c.String())
-	default:
-		s = c.String()
-	}
-	_, _ = io.WriteString(f, s)
+	redacted.Format(f, verb, c)
 }
 
 // LogValue makes slog record c without its master secret.

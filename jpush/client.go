@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptrace"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
@@ -202,16 +202,7 @@ func (c *Client) GoString() string {
 // Format makes every fmt verb print String (GoString for %#v, a quoted
 // String for %q), so no verb or flag can reach the credentials.
 func (c *Client) Format(f fmt.State, verb rune) {
-	var s string
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		s = c.GoString()
-	case verb == 'q':
-		s = strconv.Quote(c.String())
-	default:
-		s = c.String()
-	}
-	_, _ = io.WriteString(f, s)
+	redacted.Format(f, verb, c)
 }
 
 // LogValue makes slog record c without its master secret.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/provider"
 )
 
@@ -99,6 +100,10 @@ func (c Config) String() string {
 
 // GoString renders c for %#v with the master secret redacted.
 func (c Config) GoString() string { return "jpush.Config" + c.String() }
+
+// Format prints String for every verb (GoString for %#v, a quoted String
+// for %q), so no verb or flag reaches the master secret.
+func (c Config) Format(f fmt.State, verb rune) { redacted.Format(f, verb, c) }
 
 // LogValue makes slog record c without its master secret.
 func (c Config) LogValue() slog.Value {

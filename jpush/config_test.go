@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -96,7 +97,9 @@ func TestSecretsNeverShow(t *testing.T) {
 	require.NoError(t, err)
 
 	var out bytes.Buffer
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+	// %d, %x and %t make fmt print a struct's fields (the secret spelt
+	// out, or in hex) unless the type formats itself.
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%t"} {
 		fmt.Fprintf(&out, verb+"\n", c)
 		fmt.Fprintf(&out, verb+"\n", cfg)
 		fmt.Fprintf(&out, verb+"\n", &cfg)
@@ -126,6 +129,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	basic := base64.StdEncoding.EncodeToString([]byte(testAppKey + ":" + testSecret))
 	for _, text := range []string{out.String(), logs.String()} {
 		assert.NotContains(t, text, testSecret)
+		assert.NotContains(t, text, hex.EncodeToString([]byte(testSecret)), "the secret in hex")
 		assert.NotContains(t, text, basic, "the Basic credential is the secret too")
 	}
 	assert.Contains(t, out.String(), testAppKey, "the app key is not secret and helps debugging")

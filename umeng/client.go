@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -75,6 +76,18 @@ var (
 	_ provider.Validator     = (*Client)(nil)
 )
 
+// canonicalBaseURL returns a base URL validate accepted with its scheme and
+// host in lower case and no trailing slash. The sign covers the URL as
+// Umeng sees it, and Umeng sees the scheme and host in lower case: an
+// "HTTPS://MsgAPI.umeng.com" signed as written would be refused (2027).
+func canonicalBaseURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return strings.TrimRight(raw, "/")
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/")
+}
+
 // New returns a Client for cfg, after applying the documented defaults. It
 // fails, naming the field, when cfg is invalid.
 func New(cfg Config) (*Client, error) {
@@ -90,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 		SetRetryCount(0)
 	c := &Client{
 		creds:    &credentials{ios: seal(cfg.IOS), android: seal(cfg.Android)},
-		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
+		baseURL:  canonicalBaseURL(cfg.BaseURL),
 		timeout:  cfg.Timeout,
 		now:      cfg.Now,
 		testMode: cfg.TestMode,

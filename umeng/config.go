@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/provider"
 )
 
@@ -83,6 +84,10 @@ func (a App) String() string {
 
 // GoString renders a for %#v with its secret redacted.
 func (a App) GoString() string { return "umeng.App" + a.String() }
+
+// Format prints String for every verb (GoString for %#v, a quoted String
+// for %q), so no verb or flag reaches the secret.
+func (a App) Format(f fmt.State, verb rune) { redacted.Format(f, verb, a) }
 
 // LogValue makes slog print a without its secret.
 func (a App) LogValue() slog.Value {

@@ -3,6 +3,7 @@ package umeng
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -123,6 +124,15 @@ func TestAppNeverPrintsItsSecret(t *testing.T) {
 	} {
 		assert.NotContains(t, s, androidSecret, name)
 		assert.Contains(t, s, androidKey, name)
+	}
+	// %d, %x and %t make fmt print a struct's fields (the secret spelt out,
+	// or in hex) unless the type formats itself. The verbs are variables so
+	// that vet lets the test use them.
+	for _, verb := range []string{"%d", "%x", "%t"} {
+		for name, s := range map[string]string{"app": fmt.Sprintf(verb, app), "cfg": fmt.Sprintf(verb, cfg), "&cfg": fmt.Sprintf(verb, &cfg)} {
+			assert.NotContains(t, s, androidSecret, "%s %s", verb, name)
+			assert.NotContains(t, s, hex.EncodeToString([]byte(androidSecret)), "%s %s in hex", verb, name)
+		}
 	}
 	assert.Equal(t, "{AppKey: AppMasterSecret:}", App{}.String())
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 
+	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/provider"
 )
 
@@ -66,16 +66,7 @@ func (c *Client) GoString() string {
 // Format makes every fmt verb print String (GoString for %#v, a quoted
 // String for %q), so that no verb or flag can reach the credentials.
 func (c *Client) Format(f fmt.State, verb rune) {
-	var s string
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		s = c.GoString()
-	case verb == 'q':
-		s = strconv.Quote(c.String())
-	default:
-		s = c.String()
-	}
-	_, _ = io.WriteString(f, s)
+	redacted.Format(f, verb, c)
 }
 
 // LogValue makes slog record c as its base URL, the appkeys, the mode and

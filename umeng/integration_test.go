@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -334,4 +335,21 @@ func TestLimitsAgainstFake(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, 404, pe.HTTPStatus)
 	assert.Equal(t, umengtest.CodeNoSuchAPI, provider.CodeOf(err))
+}
+
+// TestBaseURLInCapitalsSignsWhatUmengSees: a base URL with its scheme and
+// host in capitals is valid, and the sign covers the URL in the lower case
+// Umeng sees it in, so the send is accepted rather than refused for its
+// sign (2027).
+func TestBaseURLInCapitalsSignsWhatUmengSees(t *testing.T) {
+	c, fake := newAgainstFake(t, umengtest.Config{}, func(cfg *umeng.Config) {
+		cfg.BaseURL = "HTTP://LOCALHOST" + strings.TrimPrefix(cfg.BaseURL, "http://127.0.0.1") + "/"
+	})
+	tok := token(provider.Android, 1)
+	_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{tok}},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, fake.DeliveryCount(tok))
+	assert.Contains(t, c.String(), "http://localhost:", "the Client shows the base URL it signs")
 }

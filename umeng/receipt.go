@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/provider"
 )
 
@@ -83,6 +84,28 @@ type ReceiptConfig struct {
 	// Logger receives a line per refused post and per unknown receipt.
 	// Default: slog.Default().
 	Logger *slog.Logger
+}
+
+// String renders c with its secret redacted.
+func (c ReceiptConfig) String() string {
+	secret := ""
+	if c.Secret != "" {
+		secret = "REDACTED"
+	}
+	return fmt.Sprintf("{AppKeys:%v Secret:%s MaxBodyBytes:%d}", c.AppKeys, secret, c.MaxBodyBytes)
+}
+
+// GoString renders c for %#v with its secret redacted.
+func (c ReceiptConfig) GoString() string { return "umeng.ReceiptConfig" + c.String() }
+
+// Format prints String for every verb (GoString for %#v, a quoted String
+// for %q), so no verb or flag reaches the secret.
+func (c ReceiptConfig) Format(f fmt.State, verb rune) { redacted.Format(f, verb, c) }
+
+// LogValue makes slog record c without its secret.
+func (c ReceiptConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("app_keys", c.AppKeys), slog.Bool("secret_set", c.Secret != ""),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes))
 }
 
 // ReceiptHandler returns an http.Handler for the receipts Umeng posts

@@ -1,7 +1,9 @@
 package umeng_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -200,4 +202,24 @@ func TestReceiptHandlerConfig(t *testing.T) {
 	assert.Equal(t, "record", provider.FieldOf(err))
 	_, err = umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"k"}, Record: rec.record, MaxBodyBytes: -1})
 	assert.Equal(t, "max_body_bytes", provider.FieldOf(err))
+}
+
+// TestReceiptConfigNeverPrintsItsSecret: the receipt URL's secret stays out
+// of every fmt verb and of slog.
+func TestReceiptConfigNeverPrintsItsSecret(t *testing.T) {
+	const secret = "receipt-s3cret"
+	cfg := umeng.ReceiptConfig{AppKeys: []string{"ak1"}, Secret: secret, MaxBodyBytes: 1024}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("receipts", "cfg", cfg)
+	out := []string{logs.String()}
+	// The verbs are variables so that vet lets the test use them.
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%t"} {
+		out = append(out, fmt.Sprintf(verb, cfg), fmt.Sprintf(verb, &cfg))
+	}
+	for _, s := range out {
+		assert.NotContains(t, s, secret)
+		assert.NotContains(t, s, hex.EncodeToString([]byte(secret)))
+	}
+	assert.Equal(t, "{AppKeys:[ak1] Secret:REDACTED MaxBodyBytes:1024}", cfg.String())
+	assert.Contains(t, logs.String(), `"secret_set":true`)
 }
