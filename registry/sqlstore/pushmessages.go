@@ -29,7 +29,7 @@ func (s *Store) messageDest(m *registry.PushMessage) []any {
 	}
 	for _, p := range []*registry.PlatformSummary{&m.IOS, &m.Android} {
 		dest = append(dest, zeroIfNull(&p.DeviceTokens), zeroIfNull(&p.TaskID), zeroIfNull(&p.Ret), zeroIfNull(&p.Status),
-			zeroIfNull(&p.Response), zeroIfNull(&p.Timestamp), zeroIfNull(&p.IsSend))
+			zeroIfNull(&p.Response), zeroIfNull(&p.Timestamp), lenientFlag{&p.IsSend})
 	}
 	return append(dest, s.wall("created_at", &m.CreatedAt, &bad), s.wall("updated_at", &m.UpdatedAt, &bad),
 		zeroIfNull(&m.Class), zeroIfNull(&m.Overrides), zeroIfNull(&m.TraceParent))

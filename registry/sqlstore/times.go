@@ -250,6 +250,40 @@ func (o orZero[T]) Scan(src any) error {
 
 func zeroIfNull[T any](dst *T) sql.Scanner { return orZero[T]{dst: dst} }
 
+// lenientFlag scans a 0/1 flag column (is_send_ios, is_send_android) of a
+// row another program may have written: any number but 0 reads as true,
+// as do text that is such a number and "true"; NULL, 0 and anything else
+// read as false. It never fails, so that a 2 or a -1 in a flag cannot fail
+// the read of the row, nor of a page of rows with it.
+type lenientFlag struct{ dst *bool }
+
+func (l lenientFlag) Scan(src any) error {
+	var text string
+	switch v := src.(type) {
+	case bool:
+		*l.dst = v
+		return nil
+	case int64:
+		*l.dst = v != 0
+		return nil
+	case float64:
+		*l.dst = v != 0
+		return nil
+	case []byte:
+		text = string(v)
+	case string:
+		text = v
+	}
+	text = strings.TrimSpace(text)
+	if n, err := strconv.ParseFloat(text, 64); err == nil {
+		*l.dst = n != 0
+		return nil
+	}
+	b, err := strconv.ParseBool(text)
+	*l.dst = err == nil && b
+	return nil
+}
+
 // lenientInt scans the integer column col into *dst for a row another
 // program may have written: NULL reads as 0, and a value that is no whole
 // number (text, or a fraction, which SQLite keeps in any column) reads as

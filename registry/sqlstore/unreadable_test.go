@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -267,5 +268,43 @@ func TestNullSendStateIsUnsent(t *testing.T) {
 			assert.Equal(t, registry.SendStateUnsent, m.SendState, "row %d", m.ID)
 		}
 		assert.Equal(t, []int64{ids[1], ids[3], ids[0], ids[2]}, order, "level 5 first, then by id; the sent row stays")
+	})
+}
+
+// TestOtherProgramsSendFlags: is_send_ios and is_send_android are 0/1 flags,
+// but another program may write any integer (or, on SQLite, text) there.
+// Any value reads (non-zero as sent), and neither a single read nor a page
+// of the listing fails for it.
+func TestOtherProgramsSendFlags(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		values := [][2]string{{"2", "-1"}, {"0", "NULL"}, {"127", "1"}}
+		want := [][2]bool{{true, true}, {false, false}, {true, true}}
+		if d == sqlstore.DialectSQLite {
+			values = append(values, [2]string{"'yes'", "'1'"})
+			want = append(want, [2]bool{false, true})
+		}
+		ids := make([]int64, len(values))
+		for i, v := range values {
+			m := &registry.PushMessage{Title: fmt.Sprint("flags ", i)}
+			require.NoError(t, s.CreatePushMessage(ctx, m, nil))
+			ids[i] = m.ID
+			_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_push_messages SET is_send_ios = "+v[0]+
+				", is_send_android = "+v[1]+" WHERE id = ?"), m.ID)
+			require.NoError(t, err)
+		}
+		for i, id := range ids {
+			got, err := s.GetPushMessage(ctx, id)
+			require.NoError(t, err, "row %d (%v)", i, values[i])
+			assert.Equal(t, want[i], [2]bool{got.IOS.IsSend, got.Android.IsSend}, "row %d (%v)", i, values[i])
+		}
+		list, err := s.ListPushMessages(ctx, registry.PushMessageQuery{})
+		require.NoError(t, err)
+		require.Len(t, list, len(ids))
+		for _, m := range list {
+			i := slices.Index(ids, m.ID)
+			assert.Equal(t, want[i], [2]bool{m.IOS.IsSend, m.Android.IsSend}, "listed row %d", i)
+		}
 	})
 }
