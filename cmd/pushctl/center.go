@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -72,6 +73,13 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 // tailPage is how many new rows one query of center tail reads.
 const tailPage = 500
 
+// tailWindow is how many ids below the highest one read each poll of
+// center tail reads again. An id is taken when a row is inserted but the
+// row is seen only when its transaction commits, so a row can appear
+// below ids already printed; one that commits within tailWindow ids is
+// still printed, once.
+const tailWindow = 1000
+
 // tailCmd polls sys_message_center and prints each row's state once per
 // change, until ctx ends.
 func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
@@ -92,7 +100,8 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
-		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, after: max(*since, 0), quietFinal: *since < 0}
+		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, read: map[int64]bool{}, floor: max(*since, 0),
+			after: max(*since, 0), quietFinal: *since < 0}
 		for {
 			if err := t.poll(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -116,15 +125,22 @@ type rowState struct {
 	result, remark string
 }
 
-// tailer follows sys_message_center: rows above after are new; watching
-// holds the rows seen that are not final yet, with their last printed
-// state. Final rows (sent, failed) are forgotten, so memory follows the
-// rows in flight, not the table.
+// tailer follows sys_message_center: rows above after are new, and so are
+// rows in the tailWindow ids below it that were not read before (they
+// committed late); watching holds the rows seen that are not final yet,
+// with their last printed state. Final rows (sent, failed) are forgotten,
+// and read keeps only the ids of the window, so memory follows the rows in
+// flight, not the table.
 type tailer struct {
-	e        *env
-	d        *database
+	e *env
+	d *database
+	// floor is --since-id: rows at or below it are never printed.
+	floor int64
+	// after is the highest id read.
 	after    int64
 	watching map[int64]rowState
+	// read holds the ids in (after-tailWindow, after] already read.
+	read map[int64]bool
 	// quietFinal skips the rows already final in the first pass of a
 	// tail without --since-id: history, not news.
 	quietFinal bool
@@ -134,27 +150,45 @@ type tailer struct {
 func (t *tailer) poll(ctx context.Context) error {
 	for id, last := range t.watching {
 		m, err := t.d.store.GetCenterMessage(ctx, id)
+		if errors.Is(err, registry.ErrNotFound) {
+			// Deleted by someone else: said once, then forgotten.
+			fmt.Fprintf(t.e.stdout, "id=%d deleted\n", id)
+			delete(t.watching, id)
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		t.see(m, last, true)
 	}
+	cursor := max(t.after-tailWindow, t.floor)
 	for {
-		page, err := t.d.store.ListCenterMessages(ctx, t.after, tailPage)
+		page, err := t.d.store.ListCenterMessages(ctx, cursor, tailPage)
 		if err != nil {
 			return err
 		}
 		for _, m := range page {
-			t.after = m.ID
+			cursor = m.ID
+			if t.read[m.ID] {
+				continue
+			}
+			t.read[m.ID] = true
+			t.after = max(t.after, m.ID)
 			if t.quietFinal && final(m.SendState) {
 				continue
 			}
 			t.see(m, rowState{}, false)
 		}
 		if len(page) < tailPage {
-			return nil
+			break
 		}
 	}
+	for id := range t.read {
+		if id <= t.after-tailWindow {
+			delete(t.read, id)
+		}
+	}
+	return nil
 }
 
 // see prints m unless its state is last, and watches or forgets it.

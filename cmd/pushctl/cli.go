@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"unicode"
 )
 
 // Exit statuses.
@@ -207,7 +208,8 @@ var details = map[string]string{
 		"of a running server handles; prints its id.",
 	"center tail": "Polls sys_message_center and prints a line (id, mode, state, result, remark)\n" +
 		"each time a row appears or changes, until interrupted. Without --since-id it\n" +
-		"starts with the rows not yet handled and follows the new ones.",
+		"starts with the rows not yet handled and follows the new ones; a row\n" +
+		"deleted while followed is printed as \"id=N deleted\".",
 }
 
 // help prints the list of commands.
@@ -233,7 +235,16 @@ func upperFirst(s string) string {
 // messages are joined with "; ".
 func oneLine(s string) string {
 	var parts []string
-	for _, l := range strings.Split(s, "\n") {
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		// A tab would shift a table's columns, an escape sequence could
+		// rewrite the operator's terminal: every control character is a
+		// space.
+		l = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, l)
 		if l = strings.TrimSpace(l); l != "" {
 			parts = append(parts, l)
 		}

@@ -274,6 +274,50 @@ func TestCenter(t *testing.T) {
 	assert.Equal(t, `id=2 mode=sms state=sent result="sms#1" remark=""`+"\n"+`id=3 mode=email state=sent result="email#7" remark=""`+"\n", out.String())
 }
 
+// TestCenterTailLateAndDeletedRows: a row that commits below ids already
+// printed (its id was taken before theirs) is printed once when it
+// appears, and a watched row someone deletes is reported once and
+// forgotten: the tail goes on.
+func TestCenterTailLateAndDeletedRows(t *testing.T) {
+	env := migrated(t)
+	ctx := context.Background()
+	st, db := openStore(t, env)
+	for i := range 3 {
+		require.NoError(t, st.EnqueueCenterMessage(ctx, &registry.CenterMessage{Title: fmt.Sprint("row ", i), Content: "c",
+			NotifyMode: "sms", Receivers: "u1"}))
+	}
+	// Ids 4 and 5 were taken by transactions that have not committed yet.
+	_, err := db.ExecContext(ctx, "UPDATE sys_message_center SET id = id + 3 WHERE id = 3")
+	require.NoError(t, err)
+
+	tctx, stop := context.WithCancel(ctx)
+	var out, errb syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(tctx, []string{"center", "tail", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
+	}()
+	waitFor(t, &out, `id=6 mode=sms state=unsent`)
+	_, err = db.ExecContext(ctx, `INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
+		VALUES (4, 'late', 'c', 'email', 'u2', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
+	require.NoError(t, err)
+	waitFor(t, &out, `id=4 mode=email state=unsent`)
+	_, err = db.ExecContext(ctx, "DELETE FROM sys_message_center WHERE id = 2")
+	require.NoError(t, err)
+	waitFor(t, &out, "id=2 deleted")
+	require.NoError(t, st.EnqueueCenterMessage(ctx, &registry.CenterMessage{Title: "after", Content: "c", NotifyMode: "push", Receivers: "u1"}))
+	waitFor(t, &out, `id=7 mode=push state=unsent`)
+	time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
+	stop()
+	assert.Equal(t, exitOK, <-code, errb.String())
+	assert.Equal(t, `id=1 mode=sms state=unsent result="" remark=""`+"\n"+
+		`id=2 mode=sms state=unsent result="" remark=""`+"\n"+
+		`id=6 mode=sms state=unsent result="" remark=""`+"\n"+
+		`id=4 mode=email state=unsent result="" remark=""`+"\n"+
+		"id=2 deleted\n"+
+		`id=7 mode=push state=unsent result="" remark=""`+"\n", out.String(), "each row once, the late one too")
+	assert.Empty(t, errb.String())
+}
+
 // finish claims the center row id and finishes it in state with result
 // and remark, as the Scanner would.
 func finish(t *testing.T, st *sqlstore.Store, id int64, state int, result, remark string) {
@@ -320,4 +364,52 @@ func TestPushEveryDeliveryFailedExits1(t *testing.T) {
 	assert.Contains(t, r.stdout, "failed=1", "the outcome is printed")
 	assert.Regexp(t, `(?m)^pushctl: push: every delivery failed \(push_message_id=2\): umeng send: auth`, r.stderr)
 	assert.NotContains(t, r.stderr, env["UMENG_ANDROID_APP_MASTER_SECRET"], "no secret in the error")
+}
+
+// TestStatusCountsEveryToken: a push's summary column is empty while its
+// audience is being recorded in stages, and clipped when its tokens
+// outgrow the column (MySQL's max_allowed_packet), but status counts the
+// tokens of its deliveries: all of them. A push another program recorded,
+// without deliveries, has the tokens of its summary counted, empty items
+// left out.
+func TestStatusCountsEveryToken(t *testing.T) {
+	env, _ := umengEnv(t, "sqlite", filepath.Join(t.TempDir(), "push.db"))
+	ctx := context.Background()
+	r := runCLI(t, ctx, env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, ctx, env, "devices", "import", writeCSV(t, 40, umengToken))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	users := make([]string, 20)
+	for i := range users {
+		users[i] = fmt.Sprint("u", i)
+	}
+	r = runCLI(t, ctx, env, append(append([]string{"push"}, users...), "--title", "t", "--content", "c")...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	st, db := openStore(t, env)
+	_, err := db.ExecContext(ctx, `UPDATE sys_push_messages SET android_device_tokens = NULL,
+		ios_device_tokens = substr(ios_device_tokens, 1, 100) WHERE id = 1`)
+	require.NoError(t, err)
+	other := &registry.PushMessage{Title: "other program"}
+	require.NoError(t, st.CreatePushMessage(ctx, other, nil))
+	_, err = db.ExecContext(ctx, `UPDATE sys_push_messages SET android_device_tokens = 'a,b,,c,', ios_device_tokens = ''
+		WHERE id = ?`, other.ID)
+	require.NoError(t, err)
+
+	for id, want := range map[int64][2]int{1: {20, 20}, other.ID: {3, 0}} {
+		r = runCLI(t, ctx, env, "status", fmt.Sprint(id), "--json")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		var view statusView
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &view))
+		assert.Equal(t, want, [2]int{view.Android.Tokens, view.IOS.Tokens}, "push %d", id)
+	}
+}
+
+// TestClipKeepsTablesAndTerminalsIntact: a vendor's response or a remark
+// another program wrote is printed on one line, without a tab (it would
+// shift the table's columns) or any other control character.
+func TestClipKeepsTablesAndTerminalsIntact(t *testing.T) {
+	assert.Equal(t, "a b; c   d; e", clip("a\tb\r\nc \x1b d\n\ne", 80))
+	assert.Equal(t, "abc…", clip("abcdef", 4))
+	assert.Equal(t, "x\ufffdy", clip("x\xffy", 80))
 }

@@ -129,9 +129,13 @@ func statusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err != nil {
 			return err
 		}
+		ds, err := d.store.ListDeliveries(ctx, id)
+		if err != nil {
+			return err
+		}
 		view := statusView{PushMessageID: st.PushMessageID,
-			IOS:     platformView(st.IOSStatus, st.IOS, st.Receipts.IOS),
-			Android: platformView(st.AndroidStatus, st.Android, st.Receipts.Android)}
+			IOS:     platformView(st.IOSStatus, st.IOS, st.Receipts.IOS, ds, registry.PlatformIOS),
+			Android: platformView(st.AndroidStatus, st.Android, st.Receipts.Android, ds, registry.PlatformAndroid)}
 		if *asJSON {
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")
@@ -178,10 +182,26 @@ type receiptCounts struct {
 	Dismissed int64 `json:"dismissed"`
 }
 
-func platformView(status string, s registry.PlatformSummary, r registry.ReceiptCounts) platformStatus {
-	n := 0
-	if s.DeviceTokens != "" {
-		n = strings.Count(s.DeviceTokens, ",") + 1
+// platformView is the status of platform. Its tokens are counted on the
+// deliveries (the summary column is clipped to its width on a large push);
+// a push another program recorded without deliveries has them counted in
+// its summary.
+func platformView(status string, s registry.PlatformSummary, r registry.ReceiptCounts, ds []registry.Delivery, platform string) platformStatus {
+	n, found := 0, false
+	for _, d := range ds {
+		if d.Platform == platform {
+			found = true
+			if d.State != registry.DeliverySplit {
+				n += len(d.Tokens)
+			}
+		}
+	}
+	if !found {
+		for _, t := range strings.Split(s.DeviceTokens, ",") {
+			if strings.TrimSpace(t) != "" {
+				n++
+			}
+		}
 	}
 	return platformStatus{Status: status, Ret: s.Ret, IsSend: s.IsSend, Tokens: n, TaskID: s.TaskID, Timestamp: s.Timestamp,
 		Response: s.Response, Receipts: receiptCounts{Arrived: r.Arrived, Opened: r.Opened, Dismissed: r.Dismissed}}
