@@ -245,7 +245,8 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	msg := msgOf(d.PushMessageID)
 	cctx, end := s.tel.startCall(cctx, OpSend, d, msg)
 	rc, err := p.Send(cctx, s.request(msg, d))
-	end(err)
+	// The span records the error's code, scrubbed like everything else.
+	end(s.scrubErr(err, d.Tokens))
 	return rc, err
 }
 

@@ -31,7 +31,8 @@ func (s *Service) scrubText(text string, tokens []string) string {
 // *provider.Error is copied with the message and the cause scrubbed, so
 // that Kind, Code, HTTPStatus and RetryAfter still drive the delivery and
 // errors.Is still finds the cause's sentinels; the unscrubbed cause is
-// not reachable through it.
+// not reachable through it. Code is scrubbed too: it is the vendor's, and
+// is stored and put on spans.
 func (s *Service) scrubErr(err error, tokens []string) error {
 	if err == nil {
 		return nil
@@ -46,6 +47,7 @@ func (s *Service) scrubErr(err error, tokens []string) error {
 	}
 	cp := *pe
 	cp.Message = s.scrubText(pe.Message, tokens)
+	cp.Code = s.scrubText(pe.Code, tokens)
 	if pe.Err != nil {
 		cp.Err = &scrubbedError{msg: s.scrubText(pe.Err.Error(), tokens), orig: pe.Err}
 	}

@@ -152,8 +152,8 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 		default:
 			sctx, end := s.tel.startCall(ctx, OpStatus, d, nil)
 			st, err = q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
-			end(err)
 			err = s.scrubErr(err, d.Tokens)
+			end(err)
 		}
 	}
 	now := s.now()

@@ -456,3 +456,26 @@ func TestTelemetryOfAPoll(t *testing.T) {
 	op, _ := spanAttr(polls[0], push.AttrOperation)
 	assert.Equal(t, "status", op.AsString())
 }
+
+// TestVendorCodeIsScrubbed: a vendor error code is the vendor's text, put
+// on the call's span and stored on the delivery: a token in it is masked
+// there like everywhere else.
+func TestVendorCodeIsScrubbed(t *testing.T) {
+	k := newOtelKit()
+	f := newFixture(t, providertest.MockConfig{}, k.with)
+	const token = "secret-android-token-in-a-code"
+	f.register(t, "u1", "d1", "android", token)
+	f.mock.FailNext(1, f.mock.Err(provider.InvalidRequest, "bad:"+token))
+
+	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	calls := k.spansNamed("umeng send")
+	require.Len(t, calls, 1)
+	code, ok := spanAttr(calls[0], "push.error_code")
+	require.True(t, ok)
+	assert.NotContains(t, code.AsString(), token)
+	assert.Contains(t, code.AsString(), "bad:", "the rest of the code stays")
+	d := onlyDelivery(t, f.store, res.PushMessageID)
+	assert.NotContains(t, d.ErrorCode, token)
+	assert.NotContains(t, d.Response, token)
+}
