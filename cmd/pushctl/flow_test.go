@@ -342,19 +342,27 @@ func waitFor(t *testing.T, out *syncBuffer, want string) {
 		"waiting for %q in %q", want, out.String())
 }
 
+// sqliteWithDevices is the environment of a pushctl on a fresh migrated
+// SQLite file and a fake Umeng, with n devices imported (writeCSV).
+func sqliteWithDevices(t *testing.T, n int) map[string]string {
+	t.Helper()
+	env, _ := umengEnv(t, "sqlite", filepath.Join(t.TempDir(), "push.db"))
+	r := runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, t.Context(), env, "devices", "import", writeCSV(t, n, umengToken))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	return env
+}
+
 // TestPushEveryDeliveryFailedExits1: a push the vendor refuses for every
 // delivery (here a wrong master secret) is recorded and printed, and
 // pushctl exits 1 naming the cause, so that an operator's test push or a
 // script sees the failure. A push with a delivery accepted exits 0.
 func TestPushEveryDeliveryFailedExits1(t *testing.T) {
-	env, _ := umengEnv(t, "sqlite", filepath.Join(t.TempDir(), "push.db"))
+	env := sqliteWithDevices(t, 2)
 	ctx := context.Background()
-	r := runCLI(t, ctx, env, "migrate")
-	require.Equal(t, exitOK, r.code, r.stderr)
-	r = runCLI(t, ctx, env, "devices", "import", writeCSV(t, 2, umengToken))
-	require.Equal(t, exitOK, r.code, r.stderr)
 
-	r = runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c")
+	r := runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c")
 	require.Equal(t, exitOK, r.code, r.stderr)
 
 	env["UMENG_ANDROID_APP_MASTER_SECRET"] += "wrong"
@@ -373,17 +381,13 @@ func TestPushEveryDeliveryFailedExits1(t *testing.T) {
 // without deliveries, has the tokens of its summary counted, empty items
 // left out.
 func TestStatusCountsEveryToken(t *testing.T) {
-	env, _ := umengEnv(t, "sqlite", filepath.Join(t.TempDir(), "push.db"))
+	env := sqliteWithDevices(t, 40)
 	ctx := context.Background()
-	r := runCLI(t, ctx, env, "migrate")
-	require.Equal(t, exitOK, r.code, r.stderr)
-	r = runCLI(t, ctx, env, "devices", "import", writeCSV(t, 40, umengToken))
-	require.Equal(t, exitOK, r.code, r.stderr)
 	users := make([]string, 20)
 	for i := range users {
 		users[i] = fmt.Sprint("u", i)
 	}
-	r = runCLI(t, ctx, env, append(append([]string{"push"}, users...), "--title", "t", "--content", "c")...)
+	r := runCLI(t, ctx, env, append(append([]string{"push"}, users...), "--title", "t", "--content", "c")...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 
 	st, db := openStore(t, env)
