@@ -114,10 +114,9 @@ func TestAppNeverPrintsItsSecret(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "app", app)
 
 	for name, s := range map[string]string{
-		"%v app":  fmt.Sprintf("%v", app),
-		"%+v app": fmt.Sprintf("%+v", app),
-		"%#v app": fmt.Sprintf("%#v", app),
-		//lint:ignore S1025 the test is of what fmt's %s verb prints
+		"%v app":    fmt.Sprintf("%v", app),
+		"%+v app":   fmt.Sprintf("%+v", app),
+		"%#v app":   fmt.Sprintf("%#v", app),
 		"%s app":    fmt.Sprintf("%s", app),
 		"%+v cfg":   fmt.Sprintf("%+v", cfg),
 		"slog attr": logs.String(),
