@@ -53,6 +53,13 @@
 // time. Keep Lease longer than two batches take: a pass claims the next
 // batch while it handles one.
 //
+// # Notify modes
+//
+// A row's notify_mode is matched without case and surrounding spaces:
+// "push", " PUSH " and "Push" are all pushed, as the brief's own
+// notify_mode = 'push' selects them on MySQL's default collations. The
+// keys of Config.Notifiers are matched the same way.
+//
 // # Scheduled delivery
 //
 // A row with send_at set waits until then; rows without it are due at

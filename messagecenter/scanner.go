@@ -34,8 +34,10 @@ type Config struct {
 	// Store holds sys_message_center. Default: Service.Store().
 	Store registry.Store
 	// Notifiers deliver the other notify modes, keyed by notify_mode
-	// ("sms", "email", …). A row whose mode has no notifier fails with the
-	// reason in remark. The key "push" is reserved.
+	// ("sms", "email", …). Modes are matched without case and surrounding
+	// spaces, in keys and in rows alike ("SMS " is "sms"), so two keys that
+	// differ only so are refused. A row whose mode has no notifier fails
+	// with the reason in remark. The key "push" is reserved.
 	Notifiers map[string]Notifier
 	// Interval between passes of Run. Default 1 minute, as in the product brief.
 	Interval time.Duration
@@ -178,14 +180,17 @@ func New(cfg Config) (*Scanner, error) {
 	if s.store == nil {
 		s.store = cfg.Service.Store()
 	}
-	for mode, n := range cfg.Notifiers {
+	for key, n := range cfg.Notifiers {
+		mode := normMode(key)
 		switch {
 		case mode == "":
 			return nil, fieldErr("notifiers", "a notifier has an empty mode")
 		case mode == ModePush:
-			return nil, fieldErr("notifiers", "mode %q is delivered by the Service", ModePush)
+			return nil, fieldErr("notifiers", "mode %q is delivered by the Service", key)
 		case n == nil:
-			return nil, fieldErr("notifiers", "notifier %q is nil", mode)
+			return nil, fieldErr("notifiers", "notifier %q is nil", key)
+		case s.notifiers[mode] != nil:
+			return nil, fieldErr("notifiers", "two notifiers for mode %q (modes are matched without case and surrounding spaces)", mode)
 		}
 		s.notifiers[mode] = n
 	}
@@ -352,7 +357,7 @@ func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, 
 	sem := s.notifying
 	var pushes []*registry.CenterMessage
 	for i := range rows {
-		if strings.TrimSpace(rows[i].NotifyMode) == ModePush {
+		if normMode(rows[i].NotifyMode) == ModePush {
 			pushes = append(pushes, &rows[i])
 			continue
 		}
@@ -440,6 +445,12 @@ func (r *Report) add(o Outcome) {
 	}
 }
 
+// normMode is the mode a notify_mode value names: without surrounding
+// spaces and in lower case, as MySQL's default collations compare it (the
+// brief's own SQL, notify_mode = 'push', matches " PUSH " there), so a
+// row another program wrote as "PUSH" or "Sms" reaches its notifier.
+func normMode(m string) string { return strings.ToLower(strings.TrimSpace(m)) }
+
 // handle delivers one claimed row of a notifier's mode (push rows go to
 // pushAll) and records the outcome under its claim. A notifier call is
 // never interrupted: it runs to its end.
@@ -449,7 +460,7 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	}
 	var result string
 	var err error
-	n, ok := s.notifiers[strings.TrimSpace(m.NotifyMode)]
+	n, ok := s.notifiers[normMode(m.NotifyMode)]
 	receivers := SplitReceivers(m.Receivers)
 	switch {
 	case !ok:

@@ -671,3 +671,52 @@ func TestPushRowsCarryTheirClass(t *testing.T) {
 	require.Len(t, reqs, 1)
 	assert.Equal(t, provider.ClassMarketing, reqs[0].Notification.Class)
 }
+
+// Other programs write notify_mode as they like: "PUSH", " Email ". The
+// brief's own SQL (notify_mode = 'push') matches those on MySQL's default
+// collations, so the Scanner does too, in rows and in Config keys.
+func TestModesIgnoreCaseAndSpaces(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var emailed []string
+	email := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+		mu.Lock()
+		emailed = append(emailed, m.Title)
+		mu.Unlock()
+		return "mail#" + rcv[0], nil
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{" Email ": email}
+	})
+	e.register(t, "u1", "d1", "ios", "itok")
+	var ids []int64
+	for _, mode := range []string{"PUSH", " Push\t", "EMAIL", "email "} {
+		ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: "t" + mode, Content: "c", NotifyMode: mode, Receivers: "u1"}))
+	}
+	fax := e.enqueue(t, registry.CenterMessage{Title: "fax", Content: "c", NotifyMode: "FAX", Receivers: "u1"})
+
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{Claimed: 5, Sent: 4, Failed: 1}, rep)
+	for _, id := range ids {
+		row := e.row(t, id)
+		assert.Equal(t, registry.SendStateSent, row.SendState, "row %d (%q): %s", id, row.NotifyMode, row.Remark)
+	}
+	assert.Regexp(t, `^push_message#\d+$`, e.row(t, ids[0]).SendResult)
+	assert.Equal(t, "mail#u1", e.row(t, ids[2]).SendResult)
+	assert.Len(t, e.mock.Requests(), 2, "the two push rows were pushed")
+	assert.ElementsMatch(t, []string{"tEMAIL", "temail "}, emailed)
+	assert.Contains(t, e.row(t, fax).Remark, `no notifier for notify_mode "FAX"`)
+
+	n := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) { return "", nil })
+	for _, keys := range [][]string{{"sms", "SMS"}, {"sms", " sms"}, {"PUSH"}, {" "}} {
+		cfg := messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{}}
+		for _, k := range keys {
+			cfg.Notifiers[k] = n
+		}
+		_, err := messagecenter.New(cfg)
+		var fe *messagecenter.FieldError
+		require.ErrorAs(t, err, &fe, "keys %q", keys)
+		assert.Equal(t, "notifiers", fe.Field, "keys %q", keys)
+	}
+}

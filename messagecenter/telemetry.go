@@ -2,7 +2,6 @@ package messagecenter
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -73,7 +72,7 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, modes map[st
 
 // mode is the AttrNotifyMode value of a row's notify_mode.
 func (t *telemetry) mode(m string) string {
-	if m = strings.TrimSpace(m); t.modes[m] {
+	if m = normMode(m); t.modes[m] {
 		return m
 	}
 	return otherMode
