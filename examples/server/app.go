@@ -55,9 +55,12 @@ type app struct {
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err error) {
 	log = slog.New(withTraceIDs(log.Handler())) // every line of a request carries its trace_id
 	a = &app{cfg: cfg, log: log}
+	// The error returns below set a to nil: close what was opened through
+	// opened, not a.
+	opened := a
 	defer func() {
 		if err != nil {
-			a.Close()
+			opened.Close()
 		}
 	}()
 	if a.tel, err = newTelemetry(); err != nil {

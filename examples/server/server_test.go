@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -310,6 +312,27 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	require.ErrorContains(t, err, "PUSH_DB_DRIVER")
 	err = run(context.Background(), envOf(map[string]string{"PUSH_ADDR": "256.0.0.1:1", "PUSH_DB_DSN": filepath.Join(t.TempDir(), "x.db")}), quiet())
 	require.ErrorContains(t, err, "PUSH_ADDR")
+}
+
+// A database that cannot be opened or migrated is an error naming it, not
+// a panic: newApp once closed its half-built app through the nil it
+// returned.
+func TestRunReportsDatabaseErrors(t *testing.T) {
+	notSQLite := filepath.Join(t.TempDir(), "notes.db")
+	require.NoError(t, os.WriteFile(notSQLite, bytes.Repeat([]byte("not a database\n"), 400), 0o600))
+	for name, env := range map[string]map[string]string{
+		"missing directory": {"PUSH_DB_DSN": filepath.Join(t.TempDir(), "no", "such", "dir", "push.db")},
+		"not a database":    {"PUSH_DB_DSN": notSQLite},
+		"no server":         {"PUSH_DB_DRIVER": "mysql", "PUSH_DB_DSN": "root@tcp(127.0.0.1:1)/push?timeout=2s"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env["PUSH_ADDR"] = "127.0.0.1:0"
+			var err error
+			require.NotPanics(t, func() { err = run(context.Background(), envOf(env), quiet()) })
+			require.Error(t, err)
+			t.Log(err)
+		})
+	}
 }
 
 // drainApps are the credentials of the external fake Umeng of the drain
