@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // TestUsageErrors: a command line pushctl cannot run exits 2 with one
@@ -124,6 +127,18 @@ func TestMigrate(t *testing.T) {
 		assert.Regexp(t, `^push: version (\d+) of \d+, up to date\nusers: version 1 of 1, up to date\n$`, r.stdout)
 	}
 	assert.Equal(t, r.stdout, runCLI(t, ctx, env, "migrate", "status").stdout)
+
+	// A later release's migration (rolling deploys run old builds on a
+	// newer schema): status says so instead of "up to date".
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(env["PUSH_DB_DSN"]))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `INSERT INTO push_schema_migrations (component, version, name, applied_at)
+		SELECT 'push', MAX(version) + 1, 'from_a_later_release', '2027-01-01 00:00:00' FROM push_schema_migrations WHERE component = 'push'`)
+	require.NoError(t, err)
+	r = runCLI(t, ctx, env, "migrate", "status")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^push: version (\d+) of \d+, newer than this build \(a later release migrated it\)\nusers: version 1 of 1, up to date\n$`, r.stdout)
 }
 
 // TestDocShowsEveryCommand: the operating guide shows each command.

@@ -45,7 +45,9 @@ func migrateStatusCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) e
 }
 
 // printStatus prints one line per migration component:
-// "push: version 6 of 6, up to date" or "push: version 0 of 6, pending: …".
+// "push: version 6 of 6, up to date", "push: version 0 of 6, pending: …",
+// or, when a later release migrated the database, "push: version 7 of 6,
+// newer than this build (a later release migrated it)".
 func printStatus(ctx context.Context, e *env, d *database) error {
 	st, err := d.store.MigrationStatus(ctx)
 	if err != nil {
@@ -53,8 +55,11 @@ func printStatus(ctx context.Context, e *env, d *database) error {
 	}
 	for _, s := range st {
 		state := "up to date"
-		if len(s.Pending) > 0 {
+		switch {
+		case len(s.Pending) > 0:
 			state = "pending: " + strings.Join(s.Pending, ", ")
+		case s.Current > s.Latest:
+			state = "newer than this build (a later release migrated it)"
 		}
 		fmt.Fprintf(e.stdout, "%s: version %d of %d, %s\n", s.Component, s.Current, s.Latest, state)
 	}
