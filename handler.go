@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -614,16 +616,22 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 	switch ct {
 	case "application/json":
 		var m map[string]json.RawMessage
-		dec := json.NewDecoder(r.Body)
+		var body []byte
+		if body, err = io.ReadAll(r.Body); err == nil && !utf8.Valid(body) {
+			// encoding/json would put U+FFFD in place of the bytes and
+			// push what the client did not write (RFC 8259 requires UTF-8).
+			writeError(w, http.StatusBadRequest, "invalid_body", "the JSON body is not valid UTF-8"+invalidUTF8Where(body))
+			return params{}, false
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
-		if err = dec.Decode(&m); err == nil {
+		if err == nil {
+			err = dec.Decode(&m)
+		}
+		if err == nil {
 			if _, terr := dec.Token(); terr != io.EOF {
-				if isTooLarge(terr) {
-					err = terr
-				} else {
-					writeError(w, http.StatusBadRequest, "invalid_body", "the body has data after its JSON object")
-					return params{}, false
-				}
+				writeError(w, http.StatusBadRequest, "invalid_body", "the body has data after its JSON object")
+				return params{}, false
 			}
 			p = jsonParams(m)
 		}
@@ -652,6 +660,31 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 		return params{}, false
 	}
 	return p, true
+}
+
+// invalidUTF8Where names the first member of a JSON object body whose
+// value or name holds bytes that are not UTF-8, as ": in \"title\"", or
+// returns "" when the body is no such object.
+func invalidUTF8Where(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		start := dec.InputOffset()
+		k, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return ""
+		}
+		if !utf8.Valid(body[start:dec.InputOffset()]) {
+			return fmt.Sprintf(": in %q", strings.ToValidUTF8(k.(string), "\uFFFD"))
+		}
+	}
+	return ""
 }
 
 func isTooLarge(err error) bool {

@@ -342,6 +342,37 @@ func TestHandlerStrictJSON(t *testing.T) {
 	assert.Equal(t, map[string]string{"order_id": "123", "vip": "true"}, reqs[0].Notification.Extras)
 }
 
+// A JSON body must be UTF-8 (RFC 8259). encoding/json would decode the
+// bytes as U+FFFD and push a title the client never wrote; the form path
+// already refused them.
+func TestHandlerJSONMustBeUTF8(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "d1", "ios", "t1")
+	for _, tt := range []struct{ path, body, where string }{
+		{push.PathPushMessage, "{\"user_num\":\"u1\",\"title\":\"\xff\xfe\",\"content\":\"c\"}", `in "title"`},
+		{push.PathPushMessage, "{\"user_num\":\"u1\",\"title\":\"t\",\"content\":\"c\",\"extra\":{\"k\":\"caf\xe9\"}}", `in "extra"`},
+		{push.PathPushMessage, "{\"user_num\":\"u1\",\"ti\xfftle\":\"t\",\"content\":\"c\"}", "in \"ti\uFFFDtle\""},
+		{push.PathDevice, "{\"user_num\":\"u\xc3\",\"uuid\":\"d9\",\"platform\":\"ios\",\"push_token\":\"t9\"}", `in "user_num"`},
+		{push.PathPushMessage, "[\"\xff\"]", ""},
+	} {
+		r := do(t, h, http.MethodPost, tt.path, "application/json", tt.body)
+		assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+		assert.Equal(t, "invalid_body", r.errCode())
+		e, _ := r.body["error"].(map[string]any)
+		assert.Equal(t, "the JSON body is not valid UTF-8"+strings.TrimSuffix(": "+tt.where, ": "), e["message"], "body %q", tt.body)
+	}
+	assert.Empty(t, f.mock.Requests(), "nothing was pushed")
+	// What encoding/json would have made of "u\xc3".
+	devs, err := f.svc.ListDevices(context.Background(), "u\uFFFD")
+	require.NoError(t, err)
+	assert.Empty(t, devs, "d9 was not registered")
+	// Escaped, the same characters are fine.
+	r := do(t, h, http.MethodPost, push.PathPushMessage, "application/json", `{"user_num":"u1","title":"caf\u00e9 \ufffd","content":"c"}`)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.Len(t, f.mock.Requests(), 1)
+	assert.Equal(t, "café \ufffd", f.mock.Requests()[0].Notification.Title)
+}
+
 func TestHandlerAuthorizesTheUsersItPushesTo(t *testing.T) {
 	var seen []string
 	auth := func(r *http.Request, a push.Action, user string) error {
