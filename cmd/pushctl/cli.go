@@ -187,7 +187,7 @@ var details = map[string]string{
 		"the latest version of this build and the migrations pending. Changes nothing.",
 	"devices list": "Prints every link of the user to a device (Service.ListDevices), active or\n" +
 		"not, with the device's platform, push_platform, name, masked token and token\n" +
-		"state (and why it is disabled). Needs a provider's credentials, as push does.",
+		"state (and why it is disabled). Reads only: needs no vendor credentials.",
 	"devices import": "The first row names the columns, in any order: uuid, platform, push_token\n" +
 		"and user_num are required; push_platform (empty: the default provider), name,\n" +
 		"os and os_version are optional, and any other column is refused. Each row is\n" +
@@ -203,7 +203,8 @@ var details = map[string]string{
 		"and prints the push message id and, per provider and platform, the tokens and\n" +
 		"the deliveries' outcome. Needs a provider's credentials (UMENG_*, JPUSH_*, GETUI_*).",
 	"status": "Prints the per-platform status, vendor task ids, receipt counts and latest\n" +
-		"vendor response of a push message; the device tokens are counted, never shown.",
+		"vendor response of a push message; the device tokens are counted, never shown.\n" +
+		"Reads only: needs no vendor credentials.",
 	"center enqueue": "Inserts an unsent sys_message_center row, which the message center Scanner\n" +
 		"of a running server handles; prints its id.",
 	"center tail": "Polls sys_message_center and prints a line (id, mode, state, result, remark)\n" +

@@ -94,7 +94,6 @@ func TestEnvironmentErrors(t *testing.T) {
 			"JPUSH_APPKEY and JPUSH_MASTER_SECRET must be set together"},
 		{"no provider for push", nil, []string{"push", "u1", "--title", "t", "--content", "c"},
 			"pushctl: push: no provider is configured: set UMENG_IOS_APPKEY and UMENG_IOS_APP_MASTER_SECRET"},
-		{"no provider for status", nil, []string{"status", "1"}, "pushctl: status: no provider is configured: set UMENG_IOS_APPKEY"},
 		{"unmigrated", map[string]string{"PUSH_DB_DSN": sqliteEnv(t)["PUSH_DB_DSN"]}, []string{"center", "enqueue", "--user", "u", "--title", "t", "--content", "c"},
 			"migrations pending, from 0001_brief_tables): run pushctl migrate first"},
 	} {
@@ -148,4 +147,29 @@ func TestDocShowsEveryCommand(t *testing.T) {
 	for _, c := range commands() {
 		assert.Contains(t, string(b), "pushctl "+c.name+" ", "the guide shows %q", c.name)
 	}
+}
+
+// TestReadsNeedNoVendor: status and devices list only read the database,
+// so they run where no vendor credentials are set (an operator's machine);
+// push still refuses to run without a provider.
+func TestReadsNeedNoVendor(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+	r := runCLI(t, ctx, env, "devices", "import", "--quiet", writeCSV(t, 2, plainToken))
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	r = runCLI(t, ctx, env, "devices", "list", "u0")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "dev-0")
+	assert.Contains(t, r.stdout, "dev-1")
+
+	r = runCLI(t, ctx, env, "status", "1")
+	assert.NotEqual(t, exitOK, r.code)
+	assert.Contains(t, r.stderr, "not found", "the read ran: push 1 does not exist")
+	assert.NotContains(t, r.stderr, "no provider")
+
+	r = runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c")
+	assert.NotEqual(t, exitOK, r.code)
+	assert.Contains(t, r.stderr, "pushctl: push: no provider is configured")
 }

@@ -17,7 +17,7 @@ func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) er
 		if err := wantArgs(args, 1, "USER"); err != nil {
 			return err
 		}
-		d, svc, err := e.openService(ctx)
+		d, svc, err := e.openReader(ctx)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,8 @@
 // the message center. It is configured by the same environment variables
 // as examples/server (PUSH_DB_DRIVER, PUSH_DB_DSN, UMENG_*, JPUSH_*,
 // GETUI_*; README.md has the table). Unlike the server it never starts
-// fakes: push and status need a provider's credentials.
+// fakes: push needs a provider's credentials; the commands that only read
+// (status, devices list) need none.
 //
 //	pushctl migrate                   apply the migrations
 //	pushctl migrate status            show the applied and latest versions

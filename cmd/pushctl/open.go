@@ -8,6 +8,8 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -65,6 +67,44 @@ func (e *env) openService(ctx context.Context) (*database, *push.Service, error)
 		return nil, nil, err
 	}
 	return d, svc, nil
+}
+
+// openReader opens the database and a Service for a command that only
+// reads it (status, devices list). Those need no vendor: without
+// credentials the Service gets a stand-in provider that refuses every send,
+// so that an operator can read a database from a machine that holds no
+// vendor secrets.
+func (e *env) openReader(ctx context.Context) (*database, *push.Service, error) {
+	d, err := e.openDB(ctx, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	var svc *push.Service
+	if d.cfg.Demo() {
+		svc, err = push.New(push.Config{Store: d.store, Providers: []provider.Provider{readOnly{}}, Logger: e.log})
+	} else {
+		svc, err = e.service(d)
+	}
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, svc, nil
+}
+
+// errReadOnly is what readOnly answers every send with.
+var errReadOnly = errors.New("pushctl: this command only reads; no provider is configured")
+
+// readOnly is the stand-in provider of openReader: it serves both
+// platforms as far as push.New checks, and sends nothing.
+type readOnly struct{}
+
+func (readOnly) Name() string { return registry.DefaultPushPlatform }
+func (readOnly) Capabilities(provider.Platform) provider.Capabilities {
+	return provider.Capabilities{MaxTokens: 1}
+}
+func (readOnly) Send(context.Context, *provider.Request) (*provider.Receipt, error) {
+	return nil, errReadOnly
 }
 
 func (e *env) service(d *database) (*push.Service, error) {

@@ -120,7 +120,7 @@ func statusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err != nil || id <= 0 {
 			return usagef("ID: %q is not a positive push message id", args[0])
 		}
-		d, svc, err := e.openService(ctx)
+		d, svc, err := e.openReader(ctx)
 		if err != nil {
 			return err
 		}
