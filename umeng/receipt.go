@@ -113,7 +113,8 @@ func (c ReceiptConfig) LogValue() slog.Value {
 // 405 to any method but POST, 401 to a missing or wrong secret, 415 to a
 // body that is neither JSON nor a form, 400 to a malformed receipt (no
 // msg_id, a msg_id that is not UTF-8 text of at most 255 characters
-// without NUL, no appkey, an unknown type, a ts that is no number), 403 to an
+// without NUL, a device_token that is not such text, no appkey, an unknown
+// type, a ts that is no number), 403 to an
 // appkey that is not ours, 413 to a body over MaxBodyBytes, and 200 with
 // {"ret":"SUCCESS"} once every receipt of the post is recorded or known to
 // be unknown (or some are recorded and the others failed: see
@@ -294,6 +295,14 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 	case utf8.RuneCountInString(rep.MsgID) > maxMsgID:
 		return rep, fmt.Errorf("msg_id is longer than %d characters", maxMsgID)
 	}
+	switch {
+	case !utf8.ValidString(rep.Token), strings.IndexByte(rep.Token, 0) >= 0:
+		return rep, errors.New("device_token is not text")
+	case utf8.RuneCountInString(rep.Token) > maxToken:
+		// No device of ours has such a token, and recording it would
+		// fail on every post: Umeng would post it again and again.
+		return rep, fmt.Errorf("device_token is longer than %d characters", maxToken)
+	}
 	if b.AppKey == "" {
 		return rep, errors.New("appkey is required")
 	}
@@ -322,8 +331,9 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 }
 
 // maxMsgID is the longest msg_id a receipt may name: the receipt_id
-// column's 255 characters.
-const maxMsgID = 255
+// column's 255 characters. maxToken is the longest device_token, the
+// push_device_token column's.
+const maxMsgID, maxToken = 255, 255
 
 // clip shortens vendor text for errors and logs, keeping it UTF-8.
 func clip(s string) string {
