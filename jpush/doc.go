@@ -76,8 +76,9 @@
 // # Delivery semantics
 //
 // Send, Status, Cancel, MessageStatus and ValidateRemote each make one call,
-// never retry and never sleep. JPush cannot deduplicate pushes, so a push
-// retried after an Indeterminate error may be shown twice. /v3/push sends at
+// never retry and never sleep. JPush deduplicates only by a cid taken
+// beforehand from GET /v3/push/cid, which this client does not use yet, so
+// a push retried after an Indeterminate error may be shown twice. /v3/push sends at
 // once: a StartTime in the future is refused ("start_time"), one already
 // past is ignored.
 //
