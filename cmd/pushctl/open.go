@@ -57,16 +57,7 @@ func (d *database) Close() { _ = d.db.Close() } // nothing more to do with a clo
 // Without any it fails naming the variables to set: pushctl never pushes
 // through a fake. The caller closes the database.
 func (e *env) openService(ctx context.Context) (*database, *push.Service, error) {
-	d, err := e.openDB(ctx, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	svc, err := e.service(d)
-	if err != nil {
-		d.Close()
-		return nil, nil, err
-	}
-	return d, svc, nil
+	return e.openWith(ctx, e.service)
 }
 
 // openReader opens the database and a Service for a command that only
@@ -75,16 +66,22 @@ func (e *env) openService(ctx context.Context) (*database, *push.Service, error)
 // so that an operator can read a database from a machine that holds no
 // vendor secrets.
 func (e *env) openReader(ctx context.Context) (*database, *push.Service, error) {
+	return e.openWith(ctx, func(d *database) (*push.Service, error) {
+		if !d.cfg.Demo() {
+			return e.service(d)
+		}
+		return push.New(push.Config{Store: d.store, Providers: []provider.Provider{readOnly{}}, Logger: e.log})
+	})
+}
+
+// openWith opens the database as openDB does and builds its Service with
+// build, closing the database when that fails.
+func (e *env) openWith(ctx context.Context, build func(*database) (*push.Service, error)) (*database, *push.Service, error) {
 	d, err := e.openDB(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	var svc *push.Service
-	if d.cfg.Demo() {
-		svc, err = push.New(push.Config{Store: d.store, Providers: []provider.Provider{readOnly{}}, Logger: e.log})
-	} else {
-		svc, err = e.service(d)
-	}
+	svc, err := build(d)
 	if err != nil {
 		d.Close()
 		return nil, nil, err
