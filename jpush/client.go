@@ -86,10 +86,11 @@ type Client struct {
 	http           *resty.Client
 	log            *slog.Logger
 
-	// sent remembers when each message this Client sent stops being
-	// delivered (send time + time_to_live), for Status.
+	// sent remembers when each message this Client sent was sent and stops
+	// being delivered (send time + time_to_live), for Status and
+	// MessageStatus.
 	mu   sync.Mutex
-	sent map[string]time.Time
+	sent map[string]sentMsg
 }
 
 var (
@@ -125,7 +126,7 @@ func New(cfg Config) (*Client, error) {
 		limit:          provider.NewLimiter(cfg.Quota),
 		http:           rc,
 		log:            cfg.Logger,
-		sent:           make(map[string]time.Time),
+		sent:           make(map[string]sentMsg),
 	}, nil
 }
 

@@ -67,7 +67,7 @@ func TestNewAppliesDefaults(t *testing.T) {
 		deadline, hasDeadline = req.Context().Deadline()
 		return httpmock.NewStringResponse(200, okPush), nil
 	})
-	mt.RegisterResponder(http.MethodGet, `=~^https://report\.jpush\.cn/v3/received/detail`, httpmock.NewStringResponder(200, `[{"msg_id":"1828256757","jpush_target":1,"jpush_received":1}]`))
+	mt.RegisterResponder(http.MethodGet, `=~^https://report\.jpush\.cn/v3/received/detail`, httpmock.NewStringResponder(200, `[{"msg_id":"1828256757","jpush_received":62,"android_pns_sent":12,"android_pns_received":12,"ios_apns_sent":11,"ios_apns_received":5,"ios_msg_received":3}]`))
 	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, HTTPClient: &http.Client{Transport: mt}})
 	require.NoError(t, err)
 	assert.Equal(t, "jpush", c.Name())
@@ -78,7 +78,8 @@ func TestNewAppliesDefaults(t *testing.T) {
 	assert.WithinDuration(t, before.Add(DefaultTimeout), deadline, 5*time.Second)
 	st, err := c.Status(context.Background(), provider.Android, rc.ID)
 	require.NoError(t, err)
-	assert.Equal(t, provider.StateDone, st.State)
+	assert.Equal(t, provider.StateSending, st.State, "done only once its time to live is over")
+	assert.Equal(t, 62+12, st.Sent, "received over JPush's connection plus handed to the phone makers'")
 }
 
 // TestSecretsNeverShow prints a Client and a Config with every verb, logs

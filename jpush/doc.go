@@ -84,8 +84,9 @@
 //
 // Receipts are pollable: [Client.Status] maps the counts of
 // GET /v3/received/detail to a state (see its documentation: JPush has no
-// final state, so done means "every target reached, or the time to live is
-// over"). Capabilities.Polling asks callers to poll every [PollInterval]
+// final state and reports no count of the devices targeted, so done means
+// "the time to live is over"; until then the counts of what was sent and
+// received grow). Capabilities.Polling asks callers to poll every [PollInterval]
 // for [PollHorizon] after the send, and Capabilities.MaxTimeToLive tells
 // them the ten days past which JPush keeps nothing.
 //

@@ -67,11 +67,12 @@ func ExampleClient_Send() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(st.State, st.Sent, "of", st.Total)
+	// JPush counts what reached devices; it reports no count of targets.
+	fmt.Println(st.State, "reached", st.Sent)
 	// Output:
 	// pollable: true
 	// alice: 1 bob: 1
-	// done 2 of 2
+	// sending reached 2
 }
 
 // A push refused for JPush's rate limit: the error says RateLimited and how

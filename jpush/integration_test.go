@@ -133,8 +133,9 @@ func TestEveryAudienceAcceptedByFake(t *testing.T) {
 
 					st, err := c.Status(ctx, p, rc.ID)
 					require.NoError(t, err)
-					assert.Equal(t, provider.StateDone, st.State, "every target reached")
-					assert.Positive(t, st.Total)
+					assert.Equal(t, provider.StateSending, st.State, "counted, within the TTL")
+					assert.Zero(t, st.Total, "JPush reports no count of targets")
+					assert.Positive(t, st.Sent, "reached over JPush's own connection or APNs")
 				})
 			}
 		}
@@ -157,7 +158,7 @@ func TestStatusCancelAndMessageStatusAgainstFake(t *testing.T) {
 	st, err := c.Status(ctx, provider.Android, rc.ID)
 	require.NoError(t, err)
 	assert.Equal(t, provider.StateSending, st.State, "one of two reached, within the TTL")
-	assert.Equal(t, 2, st.Total)
+	assert.Zero(t, st.Total, "JPush reports no count of targets")
 	assert.Equal(t, 1, st.Sent)
 
 	states, err := c.MessageStatus(ctx, rc.ID, []string{live, dead, rid(provider.Android, 9)})
@@ -265,4 +266,37 @@ func TestErrorsAgainstFake(t *testing.T) {
 		assert.Zero(t, fake.Arrived("/v3/push"), "validation sends nothing")
 		assert.Empty(t, fake.Deliveries())
 	})
+}
+
+// TestMessageStatusNamesTheSendDay: JPush looks a message up on one day,
+// today in Beijing time unless the body names another, so a message sent
+// before midnight there is asked about on the day it was sent.
+func TestMessageStatusNamesTheSendDay(t *testing.T) {
+	ctx := context.Background()
+	// 23:50 in Beijing (UTC+8).
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 15, 50, 0, 0, time.UTC)}
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
+	live := rid(provider.Android, 0)
+	rc, err := c.Send(ctx, &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{live}},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+
+	clk.t = clk.t.Add(20 * time.Minute) // 00:10 the next day in Beijing
+	states, err := c.MessageStatus(ctx, rc.ID, []string{live})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]jpush.DeliveryState{live: jpush.Delivered}, states)
+	reqs := fake.Requests()
+	last := reqs[len(reqs)-1]
+	require.Equal(t, "/v3/status/message", last.API)
+	assert.Contains(t, string(last.Body), `"date":"2026-11-28"`)
+
+	// A client that did not send it (a restart) asks about today, where
+	// JPush does not find it.
+	other, err := jpush.New(jpush.Config{AppKey: jpushtest.DefaultApps()[0].AppKey, MasterSecret: jpushtest.DefaultApps()[0].MasterSecret,
+		BaseURL: fake.URL, ReportBaseURL: fake.URL, Now: clk.Now})
+	require.NoError(t, err)
+	_, err = other.MessageStatus(ctx, rc.ID, []string{live})
+	assert.ErrorIs(t, err, provider.InvalidRequest)
+	assert.Equal(t, "1003", provider.CodeOf(err))
 }

@@ -46,7 +46,8 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if id == "" || id == "0" {
 		return nil, unexpected(opSend, a.status, "success answer without msg_id")
 	}
-	c.remember(id, c.now().Add(p.ttl))
+	now := c.now()
+	c.remember(id, now, now.Add(p.ttl))
 	return &provider.Receipt{Provider: Name, Platform: r.Platform, ID: id, Pollable: true, Raw: a.raw}, nil
 }
 
@@ -84,14 +85,19 @@ func (c *Client) ValidateRemote(ctx context.Context, r *provider.Request) error 
 // dropped first.
 const maxRemembered = 100_000
 
-// remember notes when msg id stops being delivered, for Status.
-func (c *Client) remember(id string, deadline time.Time) {
+// sentMsg is what a Client remembers of a message it sent: when, and when
+// JPush stops delivering it.
+type sentMsg struct{ at, deadline time.Time }
+
+// remember notes when msg id was sent and stops being delivered, for
+// Status and MessageStatus.
+func (c *Client) remember(id string, at, deadline time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.sent) >= maxRemembered {
 		now := c.now()
-		for k, d := range c.sent {
-			if now.After(d) {
+		for k, m := range c.sent {
+			if now.After(m.deadline) {
 				delete(c.sent, k)
 			}
 		}
@@ -99,15 +105,15 @@ func (c *Client) remember(id string, deadline time.Time) {
 			clear(c.sent)
 		}
 	}
-	c.sent[id] = deadline
+	c.sent[id] = sentMsg{at, deadline}
 }
 
-// deadline returns when msg id stops being delivered, if this Client sent it.
-func (c *Client) deadline(id string) (time.Time, bool) {
+// sentMessage returns what this Client remembers of msg id, if it sent it.
+func (c *Client) sentMessage(id string) (sentMsg, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, ok := c.sent[id]
-	return d, ok
+	m, ok := c.sent[id]
+	return m, ok
 }
 
 // takeQuota takes a token of Config.Quota for a push, or returns the

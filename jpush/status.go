@@ -8,23 +8,24 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/tuisong/push/provider"
 )
 
 // received is one entry of GET /v3/received/detail. JPush sends counts as
-// numbers or null (not yet counted); msg_id as a string or number.
+// numbers or null (not yet counted); msg_id as a string or number. The
+// entry counts what was sent and received per channel; it has no count of
+// the devices targeted (only the VIP-only /v3/messages/detail has one), and
+// the channels this Client does not push to (HarmonyOS, quick apps,
+// Windows Phone, live activities) are not read.
 type received struct {
 	MsgID              json.RawMessage `json:"msg_id"`
-	JPushTarget        *int            `json:"jpush_target"`
 	JPushReceived      *int            `json:"jpush_received"`
-	AndroidPNSTarget   *int            `json:"android_pns_target"`
 	AndroidPNSSent     *int            `json:"android_pns_sent"`
 	AndroidPNSReceived *int            `json:"android_pns_received"`
-	IOSAPNsTarget      *int            `json:"ios_apns_target"`
 	IOSAPNsSent        *int            `json:"ios_apns_sent"`
 	IOSAPNsReceived    *int            `json:"ios_apns_received"`
-	IOSMsgTarget       *int            `json:"ios_msg_target"`
 	IOSMsgReceived     *int            `json:"ios_msg_received"`
 }
 
@@ -38,27 +39,30 @@ func val(p *int) int {
 // Status reports the delivery of msg id on platform p from
 // GET /v3/received/detail?msg_ids=id on the Report API.
 //
-// JPush reports counts, never a final state, so the state is derived:
-//   - Total is what JPush targeted on p (Android: its own connection plus
-//     the phone makers' channels; iOS: APNs plus in-app messages) and Sent
-//     what reached devices (Android: received over either; iOS: handed to
-//     APNs plus in-app messages received). A device counted on two
-//     channels counts twice.
-//   - StateDone once every targeted device was reached (Total > 0 and
-//     Sent ≥ Total), or once the message's time_to_live has passed, after
-//     which JPush delivers nothing more; StateQueued while JPush has not
-//     counted anything yet; StateSending otherwise.
+// JPush reports counts of what was sent and received, never a final state
+// and never how many devices were targeted, so:
+//   - Total stays 0 (not reported). Sent is what reached a device or a
+//     channel that delivers to it: on Android, received over JPush's own
+//     connection plus handed to the phone makers' channels
+//     (android_pns_sent: their arrival receipts need set-up on the maker's
+//     side, so android_pns_received may stay 0); on iOS, handed to APNs
+//     plus in-app messages received. A device counted on two channels
+//     counts twice.
+//   - StateDone once the message's time_to_live has passed, after which
+//     JPush delivers nothing more; StateQueued while JPush has not counted
+//     anything on p yet; StateSending otherwise.
 //
 // The time_to_live is known for messages this Client sent (send time plus
 // the time_to_live it sent, or JPush's one-day default), kept in memory. For
-// an id it did not send (another process, a restart) the second rule
-// cannot apply and the state stays StateQueued or StateSending until every
-// target is reached, so a caller should bound its polling.
+// an id it did not send (another process, a restart) the state stays
+// StateQueued or StateSending: a caller bounds its polling, as
+// Capabilities.Polling.Horizon asks (push.Service does).
 //
 // An id that is not a JPush msg_id (digits) is an InvalidRequest error
 // without a network call. An id JPush reports nothing for is StateQueued
 // (StateDone after its time to live) when this Client sent it, since JPush
 // counts with a delay, and otherwise an InvalidRequest error naming "id".
+// JPush keeps these counts for 28 days.
 func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
 	if !p.Valid() {
 		return nil, invalid("platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, p))
@@ -83,19 +87,15 @@ func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*p
 		st := &provider.Status{ID: id, Raw: a.raw}
 		counted := false
 		if p == provider.Android {
-			st.Total = val(e.JPushTarget) + val(e.AndroidPNSTarget)
-			st.Sent = val(e.JPushReceived) + val(e.AndroidPNSReceived)
-			counted = e.JPushTarget != nil || e.AndroidPNSTarget != nil || e.JPushReceived != nil
+			st.Sent = val(e.JPushReceived) + val(e.AndroidPNSSent)
+			counted = st.Sent+val(e.AndroidPNSReceived) > 0
 		} else {
-			st.Total = val(e.IOSAPNsTarget) + val(e.IOSMsgTarget)
 			st.Sent = val(e.IOSAPNsSent) + val(e.IOSMsgReceived)
-			counted = e.IOSAPNsTarget != nil || e.IOSMsgTarget != nil || e.IOSAPNsSent != nil
+			counted = st.Sent+val(e.IOSAPNsReceived) > 0
 		}
-		deadline, known := c.deadline(id)
+		sent, known := c.sentMessage(id)
 		switch {
-		case st.Total > 0 && st.Sent >= st.Total:
-			st.State = provider.StateDone
-		case known && !c.now().Before(deadline):
+		case known && !c.now().Before(sent.deadline):
 			st.State = provider.StateDone
 		case !counted:
 			st.State = provider.StateQueued
@@ -105,11 +105,11 @@ func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*p
 		st.Code = string(st.State)
 		return st, nil
 	}
-	if deadline, known := c.deadline(id); known {
+	if sent, known := c.sentMessage(id); known {
 		// JPush counts with a delay: a message this Client sent is queued
 		// until it shows up, and done once its time to live is over.
 		st := &provider.Status{ID: id, State: provider.StateQueued, Raw: a.raw}
-		if !c.now().Before(deadline) {
+		if !c.now().Before(sent.deadline) {
 			st.State = provider.StateDone
 		}
 		st.Code = string(st.State)
@@ -139,6 +139,12 @@ const MaxStatusRegistrationIDs = 1000
 // of rids received msg id, and returns JPush's answer per registration id.
 // It makes one call; more than MaxStatusRegistrationIDs ids, none, or an
 // id that is not a msg_id is an InvalidRequest error without a call.
+//
+// JPush looks the message up on one day, today (Beijing time) unless the
+// body names another. For a message this Client sent, the body names the
+// day it was sent (its date in Beijing time, kept in memory like Status's
+// time to live), so that a message sent before midnight is still found
+// after it. For any other id JPush looks at today.
 func (c *Client) MessageStatus(ctx context.Context, id string, rids []string) (map[string]DeliveryState, error) {
 	if err := checkMsgID(id); err != nil {
 		return nil, err
@@ -155,10 +161,15 @@ func (c *Client) MessageStatus(ctx context.Context, id string, rids []string) (m
 		}
 	}
 	n, _ := strconv.ParseInt(id, 10, 64)
+	date := ""
+	if m, ok := c.sentMessage(id); ok {
+		date = m.at.In(beijing).Format(time.DateOnly)
+	}
 	body, err := marshal(struct {
 		MsgID           int64    `json:"msg_id"`
 		RegistrationIDs []string `json:"registration_ids"`
-	}{n, rids})
+		Date            string   `json:"date,omitempty"`
+	}{n, rids, date})
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +213,10 @@ func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) err
 		url: c.baseURL + "/v3/push/" + id, path: "/v3/push/{msg_id}"})
 	return err
 }
+
+// beijing is the time zone of JPush's days (China Standard Time, UTC+8,
+// without daylight saving time).
+var beijing = time.FixedZone("CST", 8*60*60)
 
 // checkMsgID accepts JPush msg_ids: positive decimal integers.
 func checkMsgID(id string) error {

@@ -95,18 +95,24 @@
 //
 // # Reports and withdraw
 //
-// /v3/received/detail lists, for each known msg_id of the app, jpush_target
-// and jpush_received (Android devices), ios_apns_target, ios_apns_sent and
-// ios_apns_received (iOS notifications), ios_msg_target and
-// ios_msg_received (iOS messages), android_pns_* as 0 for Android, and null
-// for counts that do not apply. Unknown msg_ids are left out* (JPush's
-// behaviour for them is unconfirmed); a msg_id that is not digits is 1003.
-// A device's platform is its registration's, or the push's first platform.
+// /v3/received/detail lists, for each known msg_id of the app, the fields
+// of JPush's documented answer: jpush_received (Android devices reached
+// over JPush's own connection), android_pns_sent and android_pns_received
+// (0: the fake reaches every Android device itself), ios_apns_sent and
+// ios_apns_received (iOS notifications), ios_msg_received (iOS messages),
+// null for counts that do not apply, and null for the channels the fake
+// does not model. Like JPush's, the answer has no count of the devices
+// targeted. Unknown msg_ids are left out* (JPush's behaviour for them is
+// unconfirmed); a msg_id that is not digits is 1003. A device's platform
+// is its registration's, or the push's first platform.
 //
-// /v3/status/message takes {"msg_id": integer, "registration_ids": [1–1000]}
-// and answers {rid: {"status": s}}: 0 delivered, 1 targeted but not
-// delivered (marked invalid), 2 not a well-formed id of the app, 3 not a
-// target. An unknown msg_id is 1003*.
+// /v3/status/message takes {"msg_id": integer, "registration_ids": [1–1000],
+// "date": "yyyy-mm-dd"} and answers {rid: {"status": s}}: 0 delivered, 1
+// targeted but not delivered (marked invalid), 2 not a well-formed id of
+// the app, 3 not a target. JPush looks the message up on date, today in
+// Beijing time (by Config.Now) when it is left out: a message sent on
+// another day, like an unknown msg_id, is 1003*. A date that is not a day
+// is 1003.
 //
 // Withdraw answers 200 {} and marks the message withdrawn (see Withdrawn);
 // an unknown msg_id, one already withdrawn or one past its time to live is

@@ -5,7 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
+
+// beijing is the time zone of JPush's days (UTC+8).
+var beijing = time.FixedZone("CST", 8*60*60)
 
 // withdraw answers DELETE /v3/push/{msg_id}.
 func (s *Server) withdraw(app App, id string, rec *Request) response {
@@ -55,11 +59,16 @@ func (s *Server) receivedDetail(app App, q url.Values, rec *Request) response {
 		if !ok || m.appKey != app.AppKey {
 			continue
 		}
+		// The fields of JPush's documented answer; those of channels the
+		// fake does not model (Windows Phone, quick apps, HarmonyOS, live
+		// activities) are always null. There is no count of targets.
 		e := map[string]any{
-			"msg_id": id, "jpush_target": nil, "jpush_received": nil,
-			"android_pns_target": nil, "android_pns_sent": nil, "android_pns_received": nil,
-			"ios_apns_target": nil, "ios_apns_sent": nil, "ios_apns_received": nil,
-			"ios_msg_target": nil, "ios_msg_received": nil,
+			"msg_id": id, "jpush_received": nil,
+			"android_pns_sent": nil, "android_pns_received": nil,
+			"ios_apns_sent": nil, "ios_apns_received": nil, "ios_msg_received": nil,
+			"live_acivity_sent": nil, "live_acivity_received": nil, "wp_mpns_sent": nil,
+			"quickapp_jpush_received": nil, "quickapp_pns_sent": nil,
+			"hmos_hmpns_sent": nil, "hmos_hmpns_received": nil,
 		}
 		var android, ios, androidGot, iosGot int
 		for _, rid := range m.targets {
@@ -78,15 +87,16 @@ func (s *Server) receivedDetail(app App, q url.Values, rec *Request) response {
 			}
 		}
 		if android > 0 {
-			e["jpush_target"], e["jpush_received"] = android, androidGot
-			e["android_pns_target"], e["android_pns_sent"], e["android_pns_received"] = 0, 0, 0
+			// Every Android device is reached over JPush's own connection.
+			e["jpush_received"] = androidGot
+			e["android_pns_sent"], e["android_pns_received"] = 0, 0
 		}
 		if ios > 0 {
 			if m.notif {
-				e["ios_apns_target"], e["ios_apns_sent"], e["ios_apns_received"] = ios, iosGot, iosGot
+				e["ios_apns_sent"], e["ios_apns_received"] = iosGot, iosGot
 			}
 			if m.message {
-				e["ios_msg_target"], e["ios_msg_received"] = ios, iosGot
+				e["ios_msg_received"] = iosGot
 			}
 		}
 		out = append(out, e)
@@ -118,6 +128,14 @@ func (s *Server) statusMessage(app App, body []byte, rec *Request) response {
 	if !ok || len(rids) == 0 || len(rids) > 1000 {
 		return failure(bad(CodeInvalid, "registration_ids: must be an array of 1 to 1000 strings"))
 	}
+	day := s.now().In(beijing).Format(time.DateOnly)
+	if rd, ok := obj["date"]; ok {
+		d, isString := rd.(string)
+		if _, err := time.Parse(time.DateOnly, d); !isString || err != nil {
+			return failure(bad(CodeInvalid, "date: must be a day as yyyy-mm-dd"))
+		}
+		day = d
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := string(n)
@@ -125,6 +143,9 @@ func (s *Server) statusMessage(app App, body []byte, rec *Request) response {
 	m, ok := s.messages[id]
 	if !ok || m.appKey != app.AppKey {
 		return failure(bad(CodeInvalid, "msg_id %s does not exist", id))
+	}
+	if sent := m.at.In(beijing).Format(time.DateOnly); sent != day {
+		return failure(bad(CodeInvalid, "msg_id %s does not exist on %s (it was sent on %s)", id, day, sent))
 	}
 	out := make(map[string]any, len(rids))
 	for _, rid := range rids {

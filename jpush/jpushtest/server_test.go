@@ -399,9 +399,13 @@ func TestReportsAndWithdraw(t *testing.T) {
 	var list []map[string]any
 	require.NoError(t, json.Unmarshal(a.raw, &list))
 	require.Len(t, list, 1, "unknown msg_ids are left out")
-	assert.EqualValues(t, 2, list[0]["jpush_target"])
 	assert.EqualValues(t, 1, list[0]["jpush_received"])
-	assert.Nil(t, list[0]["ios_apns_target"])
+	assert.EqualValues(t, 0, list[0]["android_pns_sent"])
+	assert.Nil(t, list[0]["ios_apns_sent"], "no iOS device")
+	assert.Contains(t, list[0], "hmos_hmpns_sent", "every documented field is present")
+	for k := range list[0] {
+		assert.NotContains(t, k, "target", "JPush's answer has no count of targets")
+	}
 	assert.Equal(t, CodeMissing, call(t, s, http.MethodGet, "/v3/received/detail", "").code())
 	assert.Equal(t, CodeInvalid, call(t, s, http.MethodGet, "/v3/received/detail?msg_ids=x", "").code())
 
@@ -413,6 +417,13 @@ func TestReportsAndWithdraw(t *testing.T) {
 	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/status/message", `{"msg_id":"`+id+`","registration_ids":["a"]}`).code())
 	assert.Equal(t, CodeMissing, call(t, s, http.MethodPost, "/v3/status/message", `{"msg_id":`+id+`}`).code())
 	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/status/message", `{"msg_id":1,"registration_ids":["a"]}`).code())
+	// Looked up on the day named, by default today in Beijing time
+	// (11:04 there).
+	day := `,"registration_ids":["` + rid1 + `"],"date":`
+	assert.Equal(t, 200, call(t, s, http.MethodPost, "/v3/status/message", `{"msg_id":`+id+day+`"2026-01-02"}`).status)
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/status/message", `{"msg_id":`+id+day+`"2026-01-01"}`).code(), "another day")
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/status/message", `{"msg_id":`+id+day+`"2026-1-2"}`).code(), "not a day")
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/status/message", `{"msg_id":`+id+day+`20260102}`).code(), "not a string")
 
 	assert.Equal(t, 200, call(t, s, http.MethodDelete, "/v3/push/"+id, "").status)
 	assert.True(t, s.Withdrawn(id))
