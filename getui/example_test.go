@@ -126,7 +126,7 @@ func ExampleClient_Status() {
 	}
 	st, _ := client.Status(context.Background(), provider.IOS, rc.ID)
 	fmt.Println(st.State, st.Total, st.Sent)
-	_ = srv.SetReport(rc.ID, getuitest.Report{TargetNum: 10, ReceiveNum: 4})
+	_ = srv.SetReport(rc.ID, getuitest.Report{MsgNum: 10, TargetNum: 10, ReceiveNum: 4})
 	st, _ = client.Status(context.Background(), provider.IOS, rc.ID)
 	fmt.Println(st.State, st.Total, st.Sent)
 	fmt.Println(client.Cancel(context.Background(), provider.IOS, rc.ID), srv.Stopped(rc.ID))

@@ -164,6 +164,12 @@ func TestStatusMapping(t *testing.T) {
 	st = state()
 	assert.Equal(t, provider.StateSending, st.State)
 	assert.Equal(t, 1, st.Opened)
+	// Dispatched to two of three deliverable devices, and both received
+	// it: not every device yet.
+	require.NoError(t, fake.SetReport(rc.ID, getuitest.Report{MsgNum: 3, TargetNum: 2, ReceiveNum: 2}))
+	st = state()
+	assert.Equal(t, provider.StateSending, st.State, "2 of 3 deliverable devices reached")
+	assert.Equal(t, 3, st.Total, "msg_num, the deliverable devices")
 	clk.Advance(time.Hour)
 	assert.Equal(t, provider.StateDone, state().State, "the time to live is over")
 

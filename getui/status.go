@@ -39,7 +39,8 @@ func val(p *int) int {
 //
 // Getui reports counts, not a state, so the state is derived from
 // data.{taskid}.total:
-//   - Total is target_num (devices the task targets), Sent is
+//   - Total is msg_num (devices the task can be delivered to: Getui's
+//     可下发数; target_num is how many it was dispatched to so far), Sent is
 //     receive_num (devices that received it), Opened is click_num;
 //   - StateCanceled for a task this Client cancelled; StateScheduled for
 //     a task it scheduled whose start time has not come;
@@ -76,8 +77,8 @@ func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*p
 	st := &provider.Status{ID: id, Raw: a.raw}
 	counted := false
 	if t := rep.Total; t != nil {
-		st.Total, st.Sent, st.Opened = val(t.TargetNum), val(t.ReceiveNum), val(t.ClickNum)
-		counted = val(t.MsgNum)+st.Total+st.Sent+val(t.DisplayNum)+st.Opened > 0
+		st.Total, st.Sent, st.Opened = val(t.MsgNum), val(t.ReceiveNum), val(t.ClickNum)
+		counted = st.Total+val(t.TargetNum)+st.Sent+val(t.DisplayNum)+st.Opened > 0
 	}
 	known, sent := c.task(id)
 	now := c.now()

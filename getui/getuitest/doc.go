@@ -34,9 +34,10 @@
 //
 // Every answer is the envelope {"code":N,"msg":"…","data":…}, data left
 // out when there is none. Codes marked * are invented (Getui documents no
-// code for the rule, or none we could confirm), and so are the HTTP
-// statuses the fake pairs with codes: 10001 401, 10002 403, 20001 400,
-// 404* 404, 405* 405, everything else 200.
+// code for the rule, or none we could confirm). The HTTP statuses the fake
+// pairs with codes: 10001, 10002, 10003 and 10005 401 (Getui's error-code
+// page gives 401 for 10001–10005); 20001 400*, 404* 404, 405* 405,
+// everything else 200*.
 //
 //	404*   unknown path (any base path before MoveHost)
 //	405*   wrong method for the path
@@ -115,8 +116,9 @@
 //
 // GET /report/push/task/{taskid} answers
 // {taskid: {"total": {msg_num, target_num, receive_num, display_num,
-// click_num}}}: targets and successful deliveries, 0 displays and clicks,
-// or what SetReport set. DELETE /task/{taskid} stops a list, all or tag
+// click_num}}}: msg_num the task's targets (deliverable), target_num and
+// receive_num its successful deliveries (dispatched, received), 0 displays
+// and clicks; or what SetReport set. DELETE /task/{taskid} stops a list, all or tag
 // task (see Stopped). For a single push's taskid, an unknown one, or
 // (stop) one already stopped the answer is 20001*.
 //

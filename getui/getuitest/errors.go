@@ -51,10 +51,9 @@ func bad(format string, args ...any) *refusal {
 // statusForCode is the HTTP status the fake pairs a code with.
 func statusForCode(code int) int {
 	switch code {
-	case CodeTokenExpired:
+	case CodeTokenExpired, CodeBlacklisted, CodeAuthRate, CodeCallRate:
+		// Getui's error-code page: the codes 10001–10005 come with 401.
 		return http.StatusUnauthorized
-	case CodeBlacklisted:
-		return http.StatusForbidden
 	case CodeInvalidParams:
 		return http.StatusBadRequest
 	case CodeNotFound:

@@ -268,7 +268,7 @@ func (s *Server) checkCallRate(appID string) *refusal {
 	if s.cfg.CallRateLimit <= 0 || s.countRate(s.callLog, appID, s.cfg.CallRateLimit) {
 		return nil
 	}
-	return refuse(http.StatusOK, CodeCallRate, "API call rate over %d a minute", s.cfg.CallRateLimit)
+	return refuse(statusForCode(CodeCallRate), CodeCallRate, "API call rate over %d a minute", s.cfg.CallRateLimit)
 }
 
 func (s *Server) logRequest(rec *Request) {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,11 +24,13 @@ type task struct {
 	report    *Report
 }
 
-// Report is what GET /report/push/task answers in data.{taskid}.total.
+// Report is what GET /report/push/task answers in data.{taskid}.total,
+// Getui's counts in the order its doc lists them: deliverable (可下发数),
+// dispatched (下发数), received, displayed, clicked.
 type Report struct {
-	MsgNum     int `json:"msg_num"`
-	TargetNum  int `json:"target_num"`
-	ReceiveNum int `json:"receive_num"`
+	MsgNum     int `json:"msg_num"`     // devices the task can be delivered to
+	TargetNum  int `json:"target_num"`  // devices it was dispatched to so far
+	ReceiveNum int `json:"receive_num"` // devices that received it
 	DisplayNum int `json:"display_num"`
 	ClickNum   int `json:"click_num"`
 }
@@ -50,7 +51,7 @@ func (s *Server) SetReport(taskID string, r Report) error {
 // auth checks {sign, timestamp, appkey} and issues a token.
 func (s *Server) auth(app App, body []byte, rec *Request) response {
 	if s.cfg.AuthRateLimit > 0 && !s.countRate(s.authLog, app.AppID, s.cfg.AuthRateLimit) {
-		return failure(refuse(http.StatusOK, CodeAuthRate, "auth over %d calls a minute", s.cfg.AuthRateLimit))
+		return failure(refuse(statusForCode(CodeAuthRate), CodeAuthRate, "auth over %d calls a minute", s.cfg.AuthRateLimit))
 	}
 	o, rf := decodeObject(body)
 	if rf != nil {
@@ -386,9 +387,12 @@ func (s *Server) report(app App, id string, rec *Request) response {
 	case t.prefix == prefixSingle:
 		return failure(bad("taskid %q is a single push; reports cover tasks only", id))
 	}
-	r := Report{MsgNum: t.targets, TargetNum: t.targets}
+	// Every target is deliverable; the fake dispatches to a device when
+	// it delivers to it, and a delivered device has received it.
+	r := Report{MsgNum: t.targets}
 	for _, st := range t.delivered {
 		if strings.HasPrefix(st, "successed") {
+			r.TargetNum++
 			r.ReceiveNum++
 		}
 	}
