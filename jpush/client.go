@@ -91,6 +91,11 @@ type Client struct {
 	// MessageStatus.
 	mu   sync.Mutex
 	sent map[string]sentMsg
+
+	// noCID is Config.DisableCID; cids hands out the cids of idempotency
+	// keys.
+	noCID bool
+	cids  cidBook
 }
 
 var (
@@ -127,6 +132,7 @@ func New(cfg Config) (*Client, error) {
 		http:           rc,
 		log:            cfg.Logger,
 		sent:           make(map[string]sentMsg),
+		noCID:          cfg.DisableCID,
 	}, nil
 }
 
@@ -138,7 +144,8 @@ func (c *Client) Name() string { return Name }
 // alias and filter (tags or a segment) audiences. JPush has no file
 // audience on /v3/push. An unknown platform gets the zero Capabilities.
 //
-// It also declares: one call per Send, bounded by Config.Timeout
+// It also declares: one call per Send (two with cids: a fetch of cids may
+// come first), each bounded by Config.Timeout
 // (SendTimeout); at most MaxTimeToLive (ten days) of offline retention;
 // receipts polled every PollInterval for PollHorizon; aliases without a
 // type (NeedsAliasType false); and no per-token failures, since JPush
@@ -157,10 +164,19 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 			provider.AudienceFilter,
 		},
 		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon},
-		CallsPerSend:  1,
+		CallsPerSend:  c.callsPerSend(),
 		SendTimeout:   c.timeout,
 		MaxTimeToLive: MaxTimeToLive,
 	}
+}
+
+// callsPerSend is Capabilities.CallsPerSend: the push, and before it, now
+// and then, the fetch of cids.
+func (c *Client) callsPerSend() int {
+	if c.noCID {
+		return 1
+	}
+	return 2
 }
 
 // credentials holds the app key and, inside a closure, the master secret

@@ -80,6 +80,12 @@ type Config struct {
 	// push. Default DefaultQuota; provider.Quota{Unlimited: true} switches
 	// it off, and a paid plan's higher limit is set here.
 	Quota provider.Quota
+	// DisableCID stops Send from giving pushes a cid. With it unset (the
+	// default), every request with an IdempotencyKey carries the key's cid,
+	// fetched from GET /v3/push/cid ten at a time, and JPush answers a
+	// retry of an accepted push with its first result instead of pushing
+	// again. Set it for an app whose credentials may not call that API.
+	DisableCID bool
 }
 
 // DefaultQuota returns JPush's documented limit of the free plan: 600

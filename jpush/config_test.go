@@ -67,6 +67,8 @@ func TestNewAppliesDefaults(t *testing.T) {
 		deadline, hasDeadline = req.Context().Deadline()
 		return httpmock.NewStringResponse(200, okPush), nil
 	})
+	mt.RegisterResponder(http.MethodGet, "https://api.jpush.cn/v3/push/cid?count=10&type=push",
+		httpmock.NewStringResponder(200, `{"cidlist":["`+testAppKey+`-711261d4-5f17-4d2f-a855-5e5a8909b26e"]}`))
 	mt.RegisterResponder(http.MethodGet, `=~^https://report\.jpush\.cn/v3/received/detail`, httpmock.NewStringResponder(200, `[{"msg_id":"1828256757","jpush_received":62,"android_pns_sent":12,"android_pns_received":12,"ios_apns_sent":11,"ios_apns_received":5,"ios_msg_received":3}]`))
 	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, HTTPClient: &http.Client{Transport: mt}})
 	require.NoError(t, err)
@@ -158,7 +160,7 @@ func TestWrittenRequestThatLosesItsAnswerIsIndeterminate(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL, Timeout: 200 * time.Millisecond})
+	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL, Timeout: 200 * time.Millisecond, DisableCID: true})
 	require.NoError(t, err)
 	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
 	pe := requireKind(t, err, provider.Indeterminate)
@@ -167,7 +169,7 @@ func TestWrittenRequestThatLosesItsAnswerIsIndeterminate(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-received; <-received; cancel() }()
-	c2, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL})
+	c2, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: srv.URL, DisableCID: true})
 	require.NoError(t, err)
 	_, err = c2.Send(ctx, request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
 	requireKind(t, err, provider.Indeterminate)
@@ -183,8 +185,10 @@ func TestCapabilities(t *testing.T) {
 		assert.Equal(t, []provider.AudienceKind{provider.AudienceTokens, provider.AudienceBroadcast,
 			provider.AudienceAliases, provider.AudienceFilter}, caps.Audiences)
 		assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, caps.Polling, "counts, not a final state")
-		assert.Equal(t, 1, caps.CallsPerSend)
-		assert.Equal(t, DefaultTimeout, caps.SendTimeout, "one call, bounded by Config.Timeout")
+		assert.Equal(t, 1, caps.CallsPerSend, "without cids")
+		assert.Equal(t, 2, newHarness(t, func(c *Config) { c.DisableCID = false }).client.Capabilities(p).CallsPerSend,
+			"with cids, a fetch of cids may come before the push")
+		assert.Equal(t, DefaultTimeout, caps.SendTimeout, "each call bounded by Config.Timeout")
 		assert.Equal(t, 10*24*time.Hour, caps.MaxTimeToLive)
 		assert.False(t, caps.NeedsAliasType, "JPush aliases have no type")
 		assert.False(t, caps.TokenFailures, "1003 does not say which registration id")

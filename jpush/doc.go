@@ -75,10 +75,15 @@
 //
 // # Delivery semantics
 //
-// Send, Status, Cancel, MessageStatus and ValidateRemote each make one call,
-// never retry and never sleep. JPush deduplicates only by a cid taken
-// beforehand from GET /v3/push/cid, which this client does not use yet, so
-// a push retried after an Indeterminate error may be shown twice. /v3/push sends at
+// Send, Status, Cancel, MessageStatus and ValidateRemote each make one call
+// (Send may fetch cids first), never retry and never sleep. JPush
+// deduplicates pushes by cid, an id taken beforehand from
+// GET /v3/push/cid and valid for a day: Send gives every idempotency key
+// a cid and sends it with each retry of the key, so a push retried after
+// an Indeterminate error is answered with its first result and shown once
+// (see [Client.Send]). The cids are kept in memory, so a retry by another
+// process, or after a restart, may still be shown twice; so may a request
+// without an IdempotencyKey, or any with Config.DisableCID. /v3/push sends at
 // once: a StartTime in the future is refused ("start_time"), one already
 // past is ignored.
 //

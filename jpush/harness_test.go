@@ -41,6 +41,9 @@ type harness struct {
 	calls []recorded
 }
 
+// newHarness's Client sends no cid (DisableCID), so that each Send is one
+// request and the tests of request building see the body alone; the cid
+// tests turn it back on.
 func newHarness(t *testing.T, mods ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{mt: httpmock.NewMockTransport()}
@@ -49,6 +52,7 @@ func newHarness(t *testing.T, mods ...func(*Config)) *harness {
 		MasterSecret: testSecret,
 		HTTPClient:   &http.Client{Transport: h.mt},
 		Now:          func() time.Time { return fixedNow },
+		DisableCID:   true,
 	}
 	for _, m := range mods {
 		m(&cfg)

@@ -19,6 +19,14 @@ type pushAnswer struct {
 // Send delivers r with one call to POST /v3/push. Every check runs before
 // the network: they are the checks of Validate, made by the same code.
 //
+// A request with an IdempotencyKey carries a cid (unless Config.DisableCID
+// is set): the same cid for every Send of that key within a day, so that
+// JPush answers a retry of an accepted push with its first result and
+// sends nothing again. cids are fetched from GET /v3/push/cid ten at a
+// time, before the push that first needs one; a failed fetch fails the
+// Send with nothing pushed (Temporary). The cids are kept in memory: a
+// retry by another process gets a new one, which JPush cannot match.
+//
 // The receipt's ID is JPush's msg_id (a JSON string or number on the wire),
 // Pollable, because Status reads its delivery counts from the Report API;
 // Raw is JPush's answer. JPush reports nothing per registration id in an
@@ -33,8 +41,16 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if err := c.takeQuota(opSend); err != nil {
 		return nil, err
 	}
+	body := p.bytes
+	if !c.noCID && r.IdempotencyKey != "" {
+		cid, err := c.cidFor(ctx, r.IdempotencyKey)
+		if err != nil {
+			return nil, err
+		}
+		body = withCID(body, cid)
+	}
 	a, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost,
-		url: c.baseURL + "/v3/push", path: "/v3/push", body: p.bytes, tokens: p.tokens})
+		url: c.baseURL + "/v3/push", path: "/v3/push", body: body, tokens: p.tokens})
 	if err != nil {
 		return nil, err
 	}

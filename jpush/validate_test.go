@@ -253,7 +253,7 @@ func TestRestyClient(t *testing.T) {
 		return httpmock.NewStringResponse(200, okPush), nil
 	})
 	rc := resty.New().SetTransport(mt)
-	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: "https://push.example", Resty: rc})
+	c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: "https://push.example", Resty: rc, DisableCID: true})
 	require.NoError(t, err)
 	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceBroadcast}))
 	require.NoError(t, err)

@@ -75,6 +75,13 @@ func (s *Server) checkPush(body []byte, rec *Request) (*parsed, *refusal) {
 	if aerr := checkOptions(obj, rec); aerr != nil {
 		return nil, aerr
 	}
+	if raw, ok := obj["cid"]; ok {
+		cid, isString := raw.(string)
+		if !isString || cid == "" {
+			return nil, bad(CodeInvalid, "cid: must be a non-empty string")
+		}
+		p.cid, rec.CID = cid, cid
+	}
 	for k := range obj {
 		switch k {
 		case "platform", "audience", "notification", "message", "options", "cid", "notification_3rd", "inapp_message", "sms_message", "callback":

@@ -25,6 +25,7 @@
 //	DELETE /v3/push/{msg_id}     withdraw
 //	GET    /v3/received/detail   delivery counts, ?msg_ids=a,b (at most 100)
 //	POST   /v3/status/message    per-registration-id status
+//	GET    /v3/push/cid          cids that deduplicate pushes, ?count=n&type=push
 //
 // Errors are {"error":{"code":N,"message":"…"}} with the HTTP status JPush
 // uses: 400 unless listed. Codes marked * are invented: JPush documents no
@@ -79,8 +80,10 @@
 //	      first_ospush or secondary_push, importance LOW, NORMAL or HIGH,
 //	      classification 0 or 1, channel_id and category strings
 //	1003* a top-level field other than platform, audience, notification,
-//	      message, options and the JPush fields the fake accepts unchecked
-//	      (cid, notification_3rd, inapp_message, sms_message, callback)
+//	      message, options, cid and the JPush fields the fake accepts
+//	      unchecked (notification_3rd, inapp_message, sms_message, callback)
+//	1003* a cid that is not a string, was not issued to the app by
+//	      GET /v3/push/cid, or was issued more than CIDLifetime (a day) ago
 //
 // Then, against the server's state: 1011 "cannot find user by this
 // audience" when a registration_id audience holds only ids marked with
@@ -88,6 +91,15 @@
 // intersected as JPush intersects audience types) matches no device
 // registered with AddDevice for the push's platforms. A registration_id
 // audience with some dead ids is accepted and the dead ones receive nothing.
+//
+// # Deduplication by cid
+//
+// GET /v3/push/cid answers {"cidlist": [...]}: count cids (default 1, at
+// most 10, JPush's limit without a VIP plan; a larger count gets 10) of
+// the form {appkey}-{uuid}; type is push (the default) or schedule. A push
+// whose cid made an accepted push before answers that push's sendno and
+// msg_id again and sends nothing (Request.Duplicate), as JPush documents;
+// CIDsIssued counts the cids issued.
 //
 // An accepted push answers 200 {"sendno":"N","msg_id":"M"} with strings, or
 // with JSON numbers when Config.NumericMsgID or a Fault's NumericMsgID asks.

@@ -11,8 +11,8 @@ import (
 // HTTPStatus, Code, Delay, Timeout and NumericMsgID is set.
 type Fault struct {
 	// Path limits the fault to one API: "/v3/push", "/v3/push/validate",
-	// "/v3/push/{msg_id}" (withdraw), "/v3/received/detail" or
-	// "/v3/status/message". Empty means any.
+	// "/v3/push/{msg_id}" (withdraw), "/v3/received/detail",
+	// "/v3/status/message" or "/v3/push/cid". Empty means any.
 	Path string
 	// HTTPStatus is the status to answer with. With Code 0 the body is
 	// plain text, like a gateway's error page; with Code set and HTTPStatus
@@ -51,7 +51,7 @@ type Fault struct {
 
 func (f Fault) validate() error {
 	switch f.Path {
-	case "", pathPush, pathValidate, pathWithdraw, pathReceived, pathStatusMessage:
+	case "", pathPush, pathValidate, pathWithdraw, pathReceived, pathStatusMessage, pathCID:
 	default:
 		return fmt.Errorf("%w: Fault.Path %q is not an API path of the server", ErrInvalidArgument, f.Path)
 	}

@@ -20,6 +20,7 @@ const (
 	pathWithdraw      = "/v3/push/{msg_id}"
 	pathReceived      = "/v3/received/detail"
 	pathStatusMessage = "/v3/status/message"
+	pathCID           = "/v3/push/cid"
 )
 
 // maxBody bounds what the fake reads.
@@ -85,7 +86,7 @@ func route(path string) (api, method string, ok bool) {
 	switch path {
 	case pathPush, pathValidate, pathStatusMessage:
 		return path, http.MethodPost, true
-	case pathReceived:
+	case pathReceived, pathCID:
 		return path, http.MethodGet, true
 	}
 	if id, found := strings.CutPrefix(path, "/v3/push/"); found && id != "" && allDigits(id) {
@@ -225,6 +226,8 @@ func (s *Server) process(r *http.Request, api string, body []byte, numeric bool,
 		return s.receivedDetail(app, r.URL.Query(), rec)
 	case pathStatusMessage:
 		return s.statusMessage(app, body, rec)
+	case pathCID:
+		return s.issueCIDs(app, r.URL.Query(), rec)
 	}
 	return failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s", r.URL.Path))
 }

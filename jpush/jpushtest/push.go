@@ -78,6 +78,7 @@ type pushed struct {
 
 // parsed is a checked push body.
 type parsed struct {
+	cid       string // "" when absent
 	platforms []string
 	aud       audience
 	notif     map[string]any
@@ -102,8 +103,21 @@ func (s *Server) push(app App, body []byte, validateOnly, numeric bool, rec *Req
 	sendno := rec.SendNo
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var use *cidUse
+	if p.cid != "" {
+		var aerr *refusal
+		if use, aerr = s.cidLocked(app.AppKey, p.cid, rec.At); aerr != nil {
+			return failure(aerr)
+		}
+	}
 	id := "0"
-	if !validateOnly {
+	switch {
+	case validateOnly:
+	case use != nil && use.msgID != "":
+		// The cid pushed already: the first answer again, nothing sent.
+		id, sendno = use.msgID, use.sendno
+		rec.MsgID, rec.Duplicate = id, true
+	default:
 		id = s.newMsgIDLocked()
 		ttl := DefaultTimeToLive
 		if rec.TimeToLive != nil {
@@ -120,6 +134,9 @@ func (s *Server) push(app App, body []byte, validateOnly, numeric bool, rec *Req
 		}
 		s.messages[id] = m
 		rec.MsgID = id
+		if use != nil {
+			use.msgID, use.sendno = id, sendno
+		}
 	}
 	rec.Accepted = true
 	var answer map[string]any

@@ -16,7 +16,7 @@ type Request struct {
 	At     time.Time // Config.Now on arrival
 	Method string
 	Path   string // the path as sent
-	API    string // "/v3/push", "/v3/push/validate", "/v3/push/{msg_id}", "/v3/received/detail", "/v3/status/message"; "" for an unknown path
+	API    string // "/v3/push", "/v3/push/validate", "/v3/push/{msg_id}", "/v3/received/detail", "/v3/status/message", "/v3/push/cid"; "" for an unknown path
 	Query  string // the raw query
 	Body   []byte // the raw body
 
@@ -42,6 +42,8 @@ type Request struct {
 	Code       int    // JPush error code answered; 0 on success
 	Message    string // error message, or why the request went unanswered
 	MsgID      string // msg_id issued (push), withdrawn (withdraw) or with an error body
+	CID        string // push: the cid sent; "" when absent
+	Duplicate  bool   // push: its cid had pushed already, so the first answer was repeated and nothing was sent
 	Accepted   bool   // the request did its work (a push was accepted), even if a fault replaced the answer
 	Fault      bool   // an injected fault applied
 }
@@ -98,7 +100,8 @@ func (s *Server) Reset() {
 func (s *Server) noteArrival(api string) { s.recorder.Arrive(api) }
 
 // Arrived returns how many requests for api ("/v3/push", "/v3/push/validate",
-// "/v3/push/{msg_id}", "/v3/received/detail", "/v3/status/message"; "" for
+// "/v3/push/{msg_id}", "/v3/received/detail", "/v3/status/message",
+// "/v3/push/cid"; "" for
 // unknown paths) have arrived, counted on arrival: it includes requests
 // still in flight. Reset does not clear it.
 func (s *Server) Arrived(api string) int { return s.recorder.Arrived(api) }

@@ -31,6 +31,7 @@ type Server struct {
 	mu         sync.Mutex
 	deliveries []Delivery
 	messages   map[string]*pushed // by msg_id
+	cids       map[string]*cidUse // issued by GET /v3/push/cid, by cid
 	devices    map[string][]Device
 	invalid    map[string]bool
 	seq        uint64
@@ -57,6 +58,7 @@ func New(cfg Config) (*Server, error) {
 		faults:   fakeserver.NewFaults(id, Fault.validate, Fault.matches),
 		recorder: fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }),
 		messages: make(map[string]*pushed),
+		cids:     make(map[string]*cidUse),
 		devices:  make(map[string][]Device),
 		invalid:  make(map[string]bool),
 		rateLog:  make(map[string][]time.Time),

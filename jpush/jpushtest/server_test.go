@@ -487,3 +487,48 @@ func TestClientGoldenBodiesAccepted(t *testing.T) {
 		})
 	}
 }
+
+func TestCIDs(t *testing.T) {
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	other := App{AppKey: "fedcba9876543210fedcba98", MasterSecret: "othermastersecret000000000000001"}
+	s := NewServer(t, Config{Now: func() time.Time { return clock }, Apps: append(DefaultApps(), other)})
+	cidList := func(a answer) []string {
+		t.Helper()
+		require.Equal(t, 200, a.status, "%s", a.raw)
+		var v struct{ Cidlist []string }
+		require.NoError(t, json.Unmarshal(a.raw, &v))
+		return v.Cidlist
+	}
+	assert.Len(t, cidList(call(t, s, http.MethodGet, "/v3/push/cid", "")), 1, "count defaults to 1")
+	assert.Len(t, cidList(call(t, s, http.MethodGet, "/v3/push/cid?count=50&type=push", "")), 10, "10 at most without VIP")
+	list := cidList(call(t, s, http.MethodGet, "/v3/push/cid?count=3", ""))
+	require.Len(t, list, 3)
+	assert.True(t, strings.HasPrefix(list[0], DefaultApps()[0].AppKey+"-"), "{appkey}-{uuid}: %s", list[0])
+	assert.Len(t, list[0], 24+1+36)
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodGet, "/v3/push/cid?count=0", "").code())
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodGet, "/v3/push/cid?type=x", "").code())
+	assert.Equal(t, 14, s.CIDsIssued())
+
+	withCID := func(cid string) string {
+		return `{"cid":"` + cid + `",` + strings.TrimPrefix(pushBody(`{"registration_id":["`+rid1+`"]}`), "{")
+	}
+	// Validating with a cid spends nothing.
+	assert.Equal(t, 200, call(t, s, http.MethodPost, "/v3/push/validate", withCID(list[0])).status)
+	a := call(t, s, http.MethodPost, "/v3/push", withCID(list[0]))
+	require.Equal(t, 200, a.status, "%s", a.raw)
+	b := call(t, s, http.MethodPost, "/v3/push", withCID(list[0]))
+	require.Equal(t, 200, b.status, "%s", b.raw)
+	assert.Equal(t, a.body, b.body, "the first answer again")
+	assert.Equal(t, 1, s.DeliveryCount(rid1), "nothing pushed twice")
+	pushes := s.Pushes()
+	assert.True(t, pushes[len(pushes)-1].Duplicate)
+	assert.Equal(t, list[0], pushes[len(pushes)-1].CID)
+
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/push", withCID("0123456789abcdef01234567-nope")).code(), "not issued")
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/push", `{"cid":7,`+strings.TrimPrefix(pushBody(`{"registration_id":["`+rid1+`"]}`), "{")).code(), "not a string")
+	theirs := cidList(call(t, s, http.MethodGet, "/v3/push/cid", "", basic(other.AppKey, other.MasterSecret)))
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/push", withCID(theirs[0])).code(), "another app's")
+	clock = clock.Add(CIDLifetime)
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/push", withCID(list[1])).code(), "a day old")
+	assert.Equal(t, 1, s.DeliveryCount(rid1))
+}

@@ -1,0 +1,126 @@
+package jpush_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/jpush/jpushtest"
+	"github.com/tuisong/push/provider"
+)
+
+func cidRequest(key string, rids ...string) *provider.Request {
+	return &provider.Request{Platform: provider.Android, IdempotencyKey: key,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: rids},
+		Notification: provider.Notification{Title: "t", Body: "b"}}
+}
+
+// TestCIDDeduplicatesARetry: a push whose answer was lost is sent again
+// with the same idempotency key, hence the same cid, and JPush answers it
+// with the first push's result without pushing again. Without cids the
+// device is shown the push twice.
+func TestCIDDeduplicatesARetry(t *testing.T) {
+	ctx := context.Background()
+	for _, withCID := range []bool{true, false} {
+		clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+		c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) {
+			cfg.Timeout = 300 * time.Millisecond
+			cfg.DisableCID = !withCID
+		})
+		live := rid(provider.Android, 0)
+		require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", AfterAccept: true, Timeout: true}))
+		_, err := c.Send(ctx, cidRequest("push-1-chunk-0", live))
+		require.ErrorIs(t, err, provider.Indeterminate, "pushed, answer lost")
+		require.Equal(t, 1, fake.DeliveryCount(live))
+		// The fake records the abandoned request once it sees the
+		// connection drop.
+		require.Eventually(t, func() bool { return len(fake.Pushes()) == 1 }, 5*time.Second, 5*time.Millisecond)
+		first := fake.Pushes()[0]
+
+		rc, err := c.Send(ctx, cidRequest("push-1-chunk-0", live))
+		require.NoError(t, err)
+		pushes := fake.Pushes()
+		require.Len(t, pushes, 2)
+		if !withCID {
+			assert.Empty(t, pushes[1].CID)
+			assert.Equal(t, 2, fake.DeliveryCount(live), "without a cid JPush pushes the retry again")
+			assert.Zero(t, fake.Arrived("/v3/push/cid"))
+			continue
+		}
+		assert.NotEmpty(t, first.CID)
+		assert.Equal(t, first.CID, pushes[1].CID, "the retry carries the key's cid")
+		assert.True(t, pushes[1].Duplicate)
+		assert.Equal(t, first.MsgID, rc.ID, "the first push's msg_id")
+		assert.Equal(t, 1, fake.DeliveryCount(live), "shown once")
+
+		// Another key gets another cid, from the same fetch.
+		_, err = c.Send(ctx, cidRequest("push-1-chunk-1", live))
+		require.NoError(t, err)
+		assert.NotEqual(t, first.CID, fake.Pushes()[2].CID)
+		assert.Equal(t, 2, fake.DeliveryCount(live))
+		assert.Equal(t, 1, fake.Arrived("/v3/push/cid"), "ten cids a fetch")
+	}
+}
+
+// TestCIDPool: cids are fetched ten at a time; a key keeps its cid for a
+// day less an hour; a pooled cid older than twelve hours is not handed to
+// a new key; a request without a key carries none.
+func TestCIDPool(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
+	live := rid(provider.Android, 0)
+	send := func(key string) jpushtest.Request {
+		t.Helper()
+		_, err := c.Send(ctx, cidRequest(key, live))
+		require.NoError(t, err)
+		pushes := fake.Pushes()
+		return pushes[len(pushes)-1]
+	}
+	cids := map[string]bool{}
+	for i := range 11 {
+		p := send("key-" + string(rune('a'+i)))
+		require.NotEmpty(t, p.CID)
+		assert.False(t, cids[p.CID], "a cid serves one key")
+		cids[p.CID] = true
+	}
+	assert.Equal(t, 2, fake.Arrived("/v3/push/cid"), "11 keys, 10 cids a fetch")
+
+	p := send("")
+	assert.Empty(t, p.CID, "no key, nothing to deduplicate")
+
+	clk.t = clk.t.Add(13 * time.Hour)
+	first := send("key-a")
+	assert.True(t, first.Duplicate, "within the day, key-a's cid answers its first push")
+	send("key-new")
+	assert.Equal(t, 3, fake.Arrived("/v3/push/cid"), "the 9 pooled cids are over twelve hours old")
+
+	clk.t = clk.t.Add(11 * time.Hour) // 24 h after the first fetch
+	again := send("key-a")
+	assert.False(t, again.Duplicate, "a day on, key-a gets a new cid and is pushed")
+	assert.NotEqual(t, first.CID, again.CID)
+}
+
+// TestCIDFetchFailsBeforeThePush: a failed fetch of cids is Temporary and
+// pushes nothing, even when its answer was lost.
+func TestCIDFetchFailsBeforeThePush(t *testing.T) {
+	ctx := context.Background()
+	for name, f := range map[string]jpushtest.Fault{
+		"500":         {Path: "/v3/push/cid", HTTPStatus: 500},
+		"answer lost": {Path: "/v3/push/cid", AfterAccept: true, Timeout: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, fake := newAgainstFake(t, jpushtest.Config{}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
+			require.NoError(t, fake.FailNext(1, f))
+			_, err := c.Send(ctx, cidRequest("k", rid(provider.Android, 0)))
+			require.ErrorIs(t, err, provider.Temporary)
+			assert.Zero(t, fake.Arrived("/v3/push"), "nothing pushed")
+			_, err = c.Send(ctx, cidRequest("k", rid(provider.Android, 0)))
+			require.NoError(t, err, "the next fetch succeeds")
+		})
+	}
+}
