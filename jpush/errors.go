@@ -31,6 +31,7 @@ const (
 	CodeTooLarge         = 1005 // the message is too long
 	CodeBadAppKey        = 1008 // the app_key is not valid
 	CodeNoTarget         = 1011 // "cannot find user by this audience"
+	CodeMakerQuota       = 1012 // a phone maker's quota is spent (distribution ospush: the maker's channel only)
 	CodeHTTPSOnly        = 1020 // only HTTPS is accepted
 	CodeInternalTimeout  = 1030 // JPush's own backend timed out (HTTP 503)
 	CodeRateLimited      = 2002 // the app's API rate limit is spent (HTTP 429)
@@ -76,7 +77,7 @@ func kindOfCode(code int, message string, byToken bool) (kind provider.Kind, ok 
 		return provider.InvalidRequest, true
 	case CodeRateLimited:
 		return provider.RateLimited, true
-	case CodeVolumeExceeded:
+	case CodeVolumeExceeded, CodeMakerQuota:
 		return provider.QuotaExceeded, true
 	case CodeAppRestricted, CodeNoPermission, CodeNotVIP, CodeForbiddenAPI:
 		return provider.Auth, true

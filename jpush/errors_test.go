@@ -40,6 +40,7 @@ func TestKindOfCode(t *testing.T) {
 		{CodeAppRestricted, "appkey restricted", false, provider.Auth},
 		{CodeNoPermission, "no permission", false, provider.Auth},
 		{CodeVolumeExceeded, "too many messages", false, provider.QuotaExceeded},
+		{CodeMakerQuota, "vendor quota is not enough", true, provider.QuotaExceeded},
 		{CodeNotVIP, "not VIP", false, provider.Auth},
 		{CodeForbiddenAPI, "no permission to call this API", false, provider.Auth},
 	}

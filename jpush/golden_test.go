@@ -29,6 +29,9 @@ type goldenCase struct {
 
 func intPtr(n int) *int { return &n }
 
+// skip is a SkipQuota value.
+var skip = true
+
 func goldenCases() []goldenCase {
 	return []goldenCase{
 		// One case per audience kind, on both platforms.
@@ -65,7 +68,9 @@ func goldenCases() []goldenCase {
 						ChannelXiaomi: {Distribution: DistributionSecondaryPush, ChannelID: "high_system"},
 						ChannelHuawei: {Distribution: DistributionOSPush, Importance: "NORMAL", Category: "EXPRESS"},
 						ChannelVivo:   {Distribution: DistributionFirstOSPush, Classification: intPtr(1), Category: "ORDER"},
-						ChannelOPPO:   {ChannelID: "orders"},
+						ChannelOPPO:   {ChannelID: "orders", Category: "ORDER", NotifyLevel: intPtr(OPPONotifyAll), SkipQuota: &skip},
+						ChannelFCM:    {DistributionFCM: DistributionFCMSecondaryFCM},
+						ChannelHMOS:   {Distribution: DistributionFirstOSPush},
 					},
 				}}
 			},

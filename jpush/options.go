@@ -21,13 +21,32 @@ const (
 // chooses between its own connection and the maker's push service.
 const (
 	DistributionJPush         = "jpush"          // JPush's own connection only
-	DistributionOSPush        = "ospush"         // the maker's channel only
+	DistributionOSPush        = "ospush"         // the maker's channel only; refused with 1012 (QuotaExceeded) when its quota is spent
 	DistributionFirstOSPush   = "first_ospush"   // the maker's channel first, JPush's if that fails
 	DistributionSecondaryPush = "secondary_push" // JPush's connection first, the maker's channel for offline devices
 )
 
+// DistributionFCM values of a third-party channel: how JPush delivers to
+// a device that has both an FCM token and a Chinese maker's token.
+const (
+	DistributionFCMJPush        = "jpush"              // JPush's own connection only
+	DistributionFCMFCM          = "fcm"                // FCM only
+	DistributionFCMPNS          = "pns"                // the Chinese maker's channel only
+	DistributionFCMSecondaryFCM = "secondary_fcm_push" // JPush's connection first, FCM for offline devices
+	DistributionFCMSecondaryPNS = "secondary_pns_push" // JPush's connection first, the maker's channel for offline devices
+)
+
+// OPPO notification levels (ThirdPartyChannel.NotifyLevel), as OPPO
+// defines them; each needs a Category.
+const (
+	OPPONotifyBar           = 1  // the notification bar only
+	OPPONotifyBarLockScreen = 2  // the notification bar and the lock screen
+	OPPONotifyAll           = 16 // bar, lock screen, banner, vibration and ringtone
+)
+
 // Phone-maker channels JPush forwards through, the keys of
-// Options.ThirdPartyChannel.
+// Options.ThirdPartyChannel (JPush's "notification delivery strategy"
+// lists these ten).
 const (
 	ChannelXiaomi = "xiaomi"
 	ChannelHuawei = "huawei"
@@ -36,6 +55,9 @@ const (
 	ChannelVivo   = "vivo"
 	ChannelMeizu  = "meizu"
 	ChannelFCM    = "fcm"
+	ChannelNIO    = "nio"
+	ChannelASUS   = "asus"
+	ChannelHMOS   = "hmos" // HarmonyOS NEXT
 )
 
 // ThirdPartyChannel is options.third_party_channel.<maker>: how a push goes
@@ -56,7 +78,19 @@ type ThirdPartyChannel struct {
 	// "IM" or "ACCOUNT"; it decides which quota the message counts against.
 	Category string `json:"category,omitempty"`
 	// Classification is Vivo's message class: 0 operational, 1 system.
+	// Options.Classification, when set, wins over it.
 	Classification *int `json:"classification,omitempty"`
+	// DistributionFCM is one of the DistributionFCM… constants: the
+	// strategy for devices with both an FCM token and a Chinese maker's
+	// token (Distribution covers those with one of them). Empty leaves
+	// JPush's default (secondary_fcm_push without a VIP plan).
+	DistributionFCM string `json:"distribution_fcm,omitempty"`
+	// SkipQuota (Xiaomi, OPPO) skips JPush's own check and count of the
+	// maker's quota; the maker's limits still apply.
+	SkipQuota *bool `json:"skip_quota,omitempty"`
+	// NotifyLevel is OPPO's notification level, one of the OPPONotify…
+	// constants; it needs Category.
+	NotifyLevel *int `json:"notify_level,omitempty"`
 }
 
 // Options carries JPush-specific settings for one Request. Put a *Options
@@ -167,7 +201,8 @@ func (o *Options) checkCommon() error {
 	if o.OverrideMsgID < 0 {
 		return invalid(optionsField+".override_msg_id", "must not be negative")
 	}
-	known := []string{ChannelXiaomi, ChannelHuawei, ChannelHonor, ChannelOPPO, ChannelVivo, ChannelMeizu, ChannelFCM}
+	known := []string{ChannelXiaomi, ChannelHuawei, ChannelHonor, ChannelOPPO, ChannelVivo, ChannelMeizu, ChannelFCM,
+		ChannelNIO, ChannelASUS, ChannelHMOS}
 	keys := make([]string, 0, len(o.ThirdPartyChannel))
 	for k := range o.ThirdPartyChannel {
 		keys = append(keys, k)
@@ -191,6 +226,19 @@ func (o *Options) checkCommon() error {
 		}
 		if ch.Classification != nil && *ch.Classification != 0 && *ch.Classification != 1 {
 			return invalid(field+".classification", "must be 0 (operational) or 1 (system)")
+		}
+		switch ch.DistributionFCM {
+		case "", DistributionFCMJPush, DistributionFCMFCM, DistributionFCMPNS, DistributionFCMSecondaryFCM, DistributionFCMSecondaryPNS:
+		default:
+			return invalid(field+".distribution_fcm", fmt.Sprintf("must be jpush, fcm, pns, secondary_fcm_push or secondary_pns_push, got %q", ch.DistributionFCM))
+		}
+		if n := ch.NotifyLevel; n != nil {
+			switch {
+			case *n != OPPONotifyBar && *n != OPPONotifyBarLockScreen && *n != OPPONotifyAll:
+				return invalid(field+".notify_level", fmt.Sprintf("must be 1, 2 or 16, got %d", *n))
+			case ch.Category == "":
+				return invalid(field+".notify_level", "needs category: OPPO reads the level only with a category")
+			}
 		}
 	}
 	return nil

@@ -389,7 +389,8 @@ func checkMessage(m map[string]any) *refusal {
 var (
 	distributions  = []string{"jpush", "ospush", "first_ospush", "secondary_push"}
 	importances    = []string{"LOW", "NORMAL", "HIGH"}
-	makersChannels = []string{"xiaomi", "huawei", "honor", "oppo", "vivo", "meizu", "fcm"}
+	makersChannels = []string{"xiaomi", "huawei", "honor", "oppo", "vivo", "meizu", "fcm", "nio", "asus", "hmos"}
+	fcmStrategies  = []string{"jpush", "fcm", "pns", "secondary_fcm_push", "secondary_pns_push"}
 )
 
 func checkOptions(obj map[string]any, rec *Request) *refusal {
@@ -474,6 +475,24 @@ func checkThirdParty(v any) *refusal {
 		}
 		if c, ok := ch["classification"]; ok && !intIn(c, 0, 1) {
 			return bad(CodeInvalid, "%s.classification: must be 0 or 1", w)
+		}
+		if d, ok := ch["distribution_fcm"]; ok {
+			if s, _ := d.(string); !slices.Contains(fcmStrategies, s) {
+				return bad(CodeInvalid, "%s.distribution_fcm: unknown distribution", w)
+			}
+		}
+		if sq, ok := ch["skip_quota"]; ok {
+			if _, isBool := sq.(bool); !isBool {
+				return bad(CodeInvalid, "%s.skip_quota: must be a boolean", w)
+			}
+		}
+		if nl, ok := ch["notify_level"]; ok {
+			if !intIn(nl, 1, 16) || !(intIn(nl, 1, 2) || intIn(nl, 16, 16)) {
+				return bad(CodeInvalid, "%s.notify_level: must be 1, 2 or 16", w)
+			}
+			if c, _ := ch["category"].(string); c == "" {
+				return bad(CodeInvalid, "%s.notify_level: needs a category", w)
+			}
 		}
 		if aerr := checkStrings(ch, w, "channel_id", "category"); aerr != nil {
 			return aerr

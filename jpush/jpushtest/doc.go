@@ -76,9 +76,12 @@
 //	      a boolean; apns_collapse_id not a string of ≤64 bytes;
 //	      classification not 0 or 1; big_push_duration outside 0..1400;
 //	      third_party_channel not an object of xiaomi, huawei, honor, oppo,
-//	      vivo, meizu, fcm objects whose distribution is jpush, ospush,
-//	      first_ospush or secondary_push, importance LOW, NORMAL or HIGH,
-//	      classification 0 or 1, channel_id and category strings
+//	      vivo, meizu, fcm, nio, asus, hmos objects whose distribution is
+//	      jpush, ospush, first_ospush or secondary_push, distribution_fcm
+//	      jpush, fcm, pns, secondary_fcm_push or secondary_pns_push,
+//	      importance LOW, NORMAL or HIGH, classification 0 or 1, skip_quota
+//	      a boolean, notify_level 1, 2 or 16 with a category, channel_id and
+//	      category strings
 //	1003* a top-level field other than platform, audience, notification,
 //	      message, options, cid and the JPush fields the fake accepts
 //	      unchecked (notification_3rd, inapp_message, sms_message, callback)

@@ -199,8 +199,22 @@ func TestPushValidation(t *testing.T) {
 			opts(m)["third_party_channel"] = map[string]any{"xiaomi": map[string]any{"distribution": "first"}}
 		}), CodeInvalid},
 		{"third party ok", ok(func(m map[string]any) {
-			opts(m)["third_party_channel"] = map[string]any{"huawei": map[string]any{"distribution": "ospush", "importance": "HIGH"}}
+			opts(m)["third_party_channel"] = map[string]any{"huawei": map[string]any{"distribution": "ospush", "importance": "HIGH"},
+				"oppo": map[string]any{"category": "IM", "notify_level": 16, "skip_quota": true},
+				"fcm":  map[string]any{"distribution_fcm": "secondary_fcm_push"}, "hmos": map[string]any{"distribution": "first_ospush"}}
 		}), 0},
+		{"third party distribution_fcm", ok(func(m map[string]any) {
+			opts(m)["third_party_channel"] = map[string]any{"fcm": map[string]any{"distribution_fcm": "first"}}
+		}), CodeInvalid},
+		{"third party notify_level", ok(func(m map[string]any) {
+			opts(m)["third_party_channel"] = map[string]any{"oppo": map[string]any{"category": "IM", "notify_level": 3}}
+		}), CodeInvalid},
+		{"third party notify_level without category", ok(func(m map[string]any) {
+			opts(m)["third_party_channel"] = map[string]any{"oppo": map[string]any{"notify_level": 1}}
+		}), CodeInvalid},
+		{"third party skip_quota", ok(func(m map[string]any) {
+			opts(m)["third_party_channel"] = map[string]any{"xiaomi": map[string]any{"skip_quota": "yes"}}
+		}), CodeInvalid},
 		{"unknown top-level", ok(func(m map[string]any) { m["priority"] = 1 }), CodeInvalid},
 	}
 	for _, tt := range tests {
