@@ -86,6 +86,9 @@ type Client struct {
 	// when Getui stops delivering them and whether Cancel stopped them.
 	mu   sync.Mutex
 	sent map[string]*sentTask
+	// lists holds the task each list push created, by idempotency key (see
+	// createdTask).
+	lists map[string]listTask
 }
 
 type sentTask struct {
@@ -127,6 +130,7 @@ func New(cfg Config) (*Client, error) {
 		authQuota:  cfg.AuthQuota,
 		authLimit:  provider.NewLimiter(cfg.AuthQuota),
 		sent:       make(map[string]*sentTask),
+		lists:      make(map[string]listTask),
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	c.base.Store(&base)

@@ -160,7 +160,15 @@ func TestGoldenRequestBodies(t *testing.T) {
 					var compact bytes.Buffer
 					require.NoError(t, json.Compact(&compact, rec.Body))
 					require.Equal(t, compact.String(), string(rec.Body), "bodies are sent compact")
-					calls = append(calls, recordedCall{Path: rec.API, Body: rec.Body})
+					body := rec.Body
+					if rec.API == "/push/list/message" {
+						// A list task's creating call has a new random
+						// request_id each time, never the key's.
+						require.Regexp(t, `^[0-9a-f]{32}$`, rec.RequestID)
+						require.NotEqual(t, getui.RequestID(r.IdempotencyKey), rec.RequestID)
+						body = bytes.Replace(body, []byte(rec.RequestID), []byte("(random)"), 1)
+					}
+					calls = append(calls, recordedCall{Path: rec.API, Body: body})
 				}
 				compareGolden(t, filepath.Join("testdata", name+".json"), calls)
 			})

@@ -26,6 +26,14 @@ import (
 // Each route makes one delivering call. A call Getui refuses with 10001
 // (token expired) is repeated once after a new auth call.
 //
+// Single, task and broadcast pushes carry request_id RequestID(key), so
+// that Getui drops a retry of a push it took. A list push's creating call
+// carries a new random request_id instead (it delivers nothing, and a
+// dropped repeat would lose the push); a retry of the key by this Client
+// reuses the task it created and makes only the delivering call, which a
+// list task answers without delivering twice. The tasks are kept in
+// memory: a retry by another process creates a new task.
+//
 // The receipt's ID is Getui's taskid. Single pushes are not pollable
 // (Getui reports tasks only); list, tag and broadcast pushes are. Raw is
 // the answer of the delivering call. Failures lists, in token order, the
@@ -39,12 +47,17 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	taskID := ""
 	switch p.route {
 	case routeList:
-		created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body})
-		if err != nil {
-			return nil, err
-		}
-		if taskID = stringField(created.data, "taskid"); taskID == "" {
-			return nil, unexpected(opSend, created.status, "task creation answered without a taskid")
+		key := r.IdempotencyKey
+		var ok bool
+		if taskID, ok = c.createdTask(key); !ok {
+			created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: freshRequestID(p.body)})
+			if err != nil {
+				return nil, err
+			}
+			if taskID = stringField(created.data, "taskid"); taskID == "" {
+				return nil, unexpected(opSend, created.status, "task creation answered without a taskid")
+			}
+			c.keepTask(key, taskID, c.now().Add(p.ttl))
 		}
 		lb := listBody{TaskID: taskID}
 		if p.byCID {
@@ -58,6 +71,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		}
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.listPath, body: body, byCID: p.byCID})
 		if err != nil {
+			c.forgetTask(key, err)
 			return nil, err
 		}
 	default:

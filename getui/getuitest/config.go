@@ -61,6 +61,12 @@ type Config struct {
 	// AcceptAnyCID turns off the cid format check (32 lowercase hex
 	// digits). Default false: a malformed cid is refused with 20001.
 	AcceptAnyCID bool
+	// DropRepeatedRequestID answers a request_id the app used before with
+	// 20001* and does nothing, one reading of Getui's push doc ("如果
+	// request_id重复,会导致消息丢失": a repeated request_id loses the
+	// message). Default false: the first answer is repeated. Getui's real
+	// answer is unconfirmed; tests of a client's retries run under both.
+	DropRepeatedRequestID bool
 }
 
 // ErrInvalidConfig is wrapped by the error New returns for a bad Config.

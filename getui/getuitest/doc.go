@@ -108,8 +108,9 @@
 // # Deduplication
 //
 // A request_id the app used before is not delivered again: the fake
-// answers its first answer again (what Getui answers is unconfirmed*) and
-// records the request as Duplicate. A list task delivers to each cid once,
+// answers its first answer again (what Getui answers is unconfirmed*), or
+// with Config.DropRepeatedRequestID refuses it with 20001*, and records the
+// request as Duplicate. A list task delivers to each cid once,
 // however often its cids are sent.
 //
 // # Reports and stop

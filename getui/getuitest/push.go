@@ -114,8 +114,13 @@ func (s *Server) push(app App, api string, body []byte, rec *Request) response {
 	key := app.AppID + "/" + d.requestID
 	if first, seen := s.requestIDs[key]; seen {
 		// Getui drops a repeated request_id: nothing is delivered again.
-		// What it answers is unconfirmed; the fake repeats its first answer.
-		rec.Duplicate, rec.Accepted = true, true
+		// What it answers is unconfirmed; the fake repeats its first
+		// answer, or refuses it (Config.DropRepeatedRequestID).
+		rec.Duplicate = true
+		if s.cfg.DropRepeatedRequestID {
+			return failure(bad("request_id %s was used before", d.requestID))
+		}
+		rec.Accepted = true
 		return first
 	}
 	var resp response

@@ -546,3 +546,23 @@ func TestCallRateAndIDs(t *testing.T) {
 	assert.Empty(t, f.srv.Requests())
 	assert.Empty(t, f.srv.Deliveries())
 }
+
+// TestDropRepeatedRequestID: with DropRepeatedRequestID a repeated
+// request_id is refused with 20001 and delivers nothing.
+func TestDropRepeatedRequestID(t *testing.T) {
+	f := newFixture(t, func(c *getuitest.Config) { c.DropRepeatedRequestID = true })
+	tok := f.token()
+	a := getuitest.CID("a")
+	body := notificationPush("request-drop-01", map[string]any{"cid": []string{a}})
+	_, first := f.call(http.MethodPost, "/push/single/cid", tok, body)
+	require.Zero(t, first.Code, first.Msg)
+	status, again := f.call(http.MethodPost, "/push/single/cid", tok, body)
+	assert.Equal(t, 400, status)
+	assert.Equal(t, 20001, again.Code)
+	assert.Contains(t, again.Msg, "used before")
+	assert.Equal(t, 1, f.srv.DeliveryCount(a))
+	reqs := f.srv.RequestsTo("/push/single/cid")
+	require.Len(t, reqs, 2)
+	assert.True(t, reqs[1].Duplicate)
+	assert.False(t, reqs[1].Accepted)
+}

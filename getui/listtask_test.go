@@ -1,0 +1,92 @@
+package getui_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/provider"
+)
+
+func listRequest(key string, cids ...string) *provider.Request {
+	return &provider.Request{Platform: provider.Android, IdempotencyKey: key,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: cids},
+		Notification: provider.Notification{Title: "t", Body: "b"}}
+}
+
+// TestListRetryReusesItsTask: a list push whose delivering call lost its
+// answer is sent again with the same key, and the Client makes only the
+// delivering call again, with the task it created: each device gets the
+// push once, whatever Getui answers to a repeated request_id.
+func TestListRetryReusesItsTask(t *testing.T) {
+	ctx := context.Background()
+	for _, drop := range []bool{false, true} {
+		c, fake := newAgainstFake(t, getuitest.Config{DropRepeatedRequestID: drop}, func(cfg *getui.Config) { cfg.Timeout = 300 * time.Millisecond })
+		a, b := getuitest.CID("a"), getuitest.CID("b")
+		require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+		_, err := c.Send(ctx, listRequest("push-1-chunk-0", a, b))
+		require.ErrorIs(t, err, provider.Indeterminate, "delivered, answer lost")
+		require.Equal(t, 1, fake.DeliveryCount(a))
+
+		rc, err := c.Send(ctx, listRequest("push-1-chunk-0", a, b))
+		require.NoError(t, err, "drop=%t", drop)
+		assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "no second task")
+		require.Eventually(t, func() bool { return len(fake.RequestsTo("/push/list/cid")) == 2 }, 5*time.Second, 5*time.Millisecond)
+		sends := fake.RequestsTo("/push/list/cid")
+		assert.Equal(t, sends[0].TaskID, sends[1].TaskID)
+		assert.Equal(t, sends[0].TaskID, rc.ID)
+		assert.Equal(t, 1, fake.DeliveryCount(a), "shown once")
+		assert.Equal(t, 1, fake.DeliveryCount(b))
+
+		// Another key is another task.
+		_, err = c.Send(ctx, listRequest("push-1-chunk-1", a, b))
+		require.NoError(t, err)
+		assert.Len(t, fake.RequestsTo("/push/list/message"), 2)
+		assert.Equal(t, 2, fake.DeliveryCount(a))
+	}
+}
+
+// TestListCreateRetryGetsAFreshRequestID: when the creating call's answer
+// is lost, the retry creates a task again with a new request_id, so a
+// Getui that drops repeated request_ids cannot lose the push. The first
+// task delivered nothing, so nobody gets it twice.
+func TestListCreateRetryGetsAFreshRequestID(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{DropRepeatedRequestID: true}, func(cfg *getui.Config) { cfg.Timeout = 300 * time.Millisecond })
+	a, b := getuitest.CID("a"), getuitest.CID("b")
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/message", AfterAccept: true, Timeout: true}))
+	_, err := c.Send(ctx, listRequest("push-2-chunk-0", a, b))
+	require.ErrorIs(t, err, provider.Indeterminate)
+	assert.Zero(t, fake.DeliveryCount(a), "creating a task delivers nothing")
+
+	_, err = c.Send(ctx, listRequest("push-2-chunk-0", a, b))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(fake.RequestsTo("/push/list/message")) == 2 }, 5*time.Second, 5*time.Millisecond)
+	creates := fake.RequestsTo("/push/list/message")
+	assert.NotEqual(t, creates[0].RequestID, creates[1].RequestID)
+	assert.NotEqual(t, getui.RequestID("push-2-chunk-0"), creates[1].RequestID)
+	assert.False(t, creates[1].Duplicate)
+	assert.Equal(t, 1, fake.DeliveryCount(a))
+	assert.Equal(t, 1, fake.DeliveryCount(b))
+}
+
+// TestListTaskForgottenAfterARefusal: a delivering call Getui refuses
+// drops the task, so that the next try creates a new one.
+func TestListTaskForgottenAfterARefusal(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{}, nil)
+	a, b := getuitest.CID("a"), getuitest.CID("b")
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: "taskid is invalid"}))
+	_, err := c.Send(ctx, listRequest("push-3-chunk-0", a, b))
+	require.ErrorIs(t, err, provider.InvalidRequest)
+	_, err = c.Send(ctx, listRequest("push-3-chunk-0", a, b))
+	require.NoError(t, err)
+	creates := fake.RequestsTo("/push/list/message")
+	require.Len(t, creates, 2, "a new task after the refusal")
+	assert.Equal(t, 1, fake.DeliveryCount(a))
+}
