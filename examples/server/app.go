@@ -291,6 +291,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	bound := a.drainTimeout()
 	a.log.Info("shutting down: draining requests and the Scanner", slog.Duration("within", bound))
+	began := time.Now()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
 	stopScanner()
@@ -312,6 +313,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		_ = srv.Close() // past the bound: drop what is left
 		a.log.Error("shutdown did not drain in time", slog.String("error", shutErr.Error()))
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", shutErr))
+	} else {
+		a.log.Info("drained: every request answered and the Scanner's pass recorded", slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	}
 	return err
 }

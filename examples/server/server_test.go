@@ -876,3 +876,18 @@ func TestShutdownStartsNoMoreVendorCalls(t *testing.T) {
 		require.Equal(t, 1, fake.DeliveryCount(tok), "every device shown the push once")
 	}
 }
+
+// TestShutdownLogsTheDrain: a shutdown that drains in time says so, so an
+// operator watching the log knows the process exits with nothing left.
+func TestShutdownLogsTheDrain(t *testing.T) {
+	a := newTestApp(t, map[string]string{"PUSH_SCAN_INTERVAL": "1h"})
+	var logs syncBuffer
+	a.log = slog.New(slog.NewTextHandler(&logs, nil))
+	_, cancel, done := startServing(t, a)
+	cancel()
+	require.NoError(t, <-done)
+	out := logs.String()
+	assert.Contains(t, out, "shutting down: draining requests and the Scanner")
+	assert.Contains(t, out, `msg="drained: every request answered and the Scanner's pass recorded" took=`)
+	assert.NotContains(t, out, "did not drain")
+}
