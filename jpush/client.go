@@ -145,8 +145,8 @@ func (c *Client) Name() string { return Name }
 // audience on /v3/push. An unknown platform gets the zero Capabilities.
 //
 // It also declares: one call per Send (two with cids: a fetch of cids may
-// come first), each bounded by Config.Timeout
-// (SendTimeout); at most MaxTimeToLive (ten days) of offline retention;
+// come first), each bounded by Config.Timeout, so SendTimeout is Timeout
+// times that; at most MaxTimeToLive (ten days) of offline retention;
 // receipts polled every PollInterval for PollHorizon; aliases without a
 // type (NeedsAliasType false); and no per-token failures, since JPush
 // refuses a batch with a bad registration id (1003) without saying which.
@@ -165,7 +165,7 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 		},
 		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon},
 		CallsPerSend:  c.callsPerSend(),
-		SendTimeout:   c.timeout,
+		SendTimeout:   time.Duration(c.callsPerSend()) * c.timeout,
 		MaxTimeToLive: MaxTimeToLive,
 	}
 }

@@ -186,9 +186,10 @@ func TestCapabilities(t *testing.T) {
 			provider.AudienceAliases, provider.AudienceFilter}, caps.Audiences)
 		assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, caps.Polling, "counts, not a final state")
 		assert.Equal(t, 1, caps.CallsPerSend, "without cids")
-		assert.Equal(t, 2, newHarness(t, func(c *Config) { c.DisableCID = false }).client.Capabilities(p).CallsPerSend,
-			"with cids, a fetch of cids may come before the push")
-		assert.Equal(t, DefaultTimeout, caps.SendTimeout, "each call bounded by Config.Timeout")
+		withCIDs := newHarness(t, func(c *Config) { c.DisableCID = false }).client.Capabilities(p)
+		assert.Equal(t, 2, withCIDs.CallsPerSend, "with cids, a fetch of cids may come before the push")
+		assert.Equal(t, 2*DefaultTimeout, withCIDs.SendTimeout, "two calls, each bounded by Config.Timeout")
+		assert.Equal(t, DefaultTimeout, caps.SendTimeout, "one call, bounded by Config.Timeout")
 		assert.Equal(t, 10*24*time.Hour, caps.MaxTimeToLive)
 		assert.False(t, caps.NeedsAliasType, "JPush aliases have no type")
 		assert.False(t, caps.TokenFailures, "1003 does not say which registration id")
