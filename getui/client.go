@@ -89,6 +89,11 @@ type Client struct {
 	// lists holds the task each list push created, by idempotency key (see
 	// createdTask).
 	lists map[string]listTask
+	// listOrder is the keys of lists in the order their tasks were
+	// created, for eviction (keepTask).
+	listOrder []keyTask
+	// keyLocks holds the list pushes of one key one at a time (lockKey).
+	keyLocks map[string]*keyLock
 }
 
 type sentTask struct {
@@ -131,6 +136,7 @@ func New(cfg Config) (*Client, error) {
 		authLimit:  provider.NewLimiter(cfg.AuthQuota),
 		sent:       make(map[string]*sentTask),
 		lists:      make(map[string]listTask),
+		keyLocks:   make(map[string]*keyLock),
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	c.base.Store(&base)

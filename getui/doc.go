@@ -85,9 +85,12 @@
 // (Capabilities.Polling), and per-cid failures make TokenFailures true.
 //
 // request_id is derived from Request.IdempotencyKey ([RequestID], 32 hex
-// digits): Getui drops a repeated request_id, so a send retried after an
-// Indeterminate error is not shown twice. A send without a key gets a
-// random request_id and cannot be deduplicated.
+// digits) on single, tag and broadcast pushes: Getui drops a repeated
+// request_id, so a send retried after an Indeterminate error is not shown
+// twice. A list push's task creation gets a random request_id instead; a
+// retry by the same Client reuses the key's task and repeats only the
+// delivering call (see [Client.Send]). A send without a key gets a random
+// request_id and cannot be deduplicated.
 //
 // settings.ttl is the time until ExpireTime in milliseconds, rounded up and
 // clamped to [MaxTimeToLive] (three days); or Config.DefaultTimeToLive;

@@ -3,6 +3,7 @@ package getui
 import (
 	"bytes"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/tuisong/push/provider"
@@ -43,38 +44,90 @@ func (c *Client) createdTask(key string) (string, bool) {
 }
 
 // keepTask remembers that the list push of key created task id, which
-// delivers until until. At most maxRemembered keys are kept: past that,
-// the expired go first, then all.
+// delivers until until. Tasks that can deliver no more are dropped, oldest
+// first, and past maxListKeys keys the oldest go whatever their age.
 func (c *Client) keepTask(key, id string, until time.Time) {
 	if key == "" {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.lists) >= maxRemembered {
-		now := c.now()
-		for k, t := range c.lists {
-			if !now.Before(t.until) {
-				delete(c.lists, k)
-			}
-		}
-		if len(c.lists) >= maxRemembered {
-			clear(c.lists)
+	now := c.now()
+	for len(c.listOrder) > 0 && (len(c.lists) >= maxListKeys || !now.Before(c.listOrder[0].until)) {
+		old := c.listOrder[0]
+		c.listOrder = c.listOrder[1:]
+		if t, ok := c.lists[old.key]; ok && t.id == old.id {
+			delete(c.lists, old.key)
 		}
 	}
 	c.lists[key] = listTask{id, until}
+	c.listOrder = append(c.listOrder, keyTask{key, listTask{id, until}})
 }
 
-// forgetTask drops the task of key after a delivering call Getui refused:
-// the next retry creates a new one.
-func (c *Client) forgetTask(key string, err error) {
+// maxListKeys bounds the keys a Client keeps list tasks for.
+const maxListKeys = 200_000
+
+// keyTask is an entry of Client.listOrder: a key and the task it created,
+// in the order the tasks were created.
+type keyTask struct {
+	key string
+	listTask
+}
+
+// listRefused is the error of a list push whose delivering call failed
+// with err. The key keeps its task unless Getui refused the call for what
+// was sent (InvalidRequest, InvalidToken): then the task goes, and when it
+// was a task an earlier try created (expired or stopped at Getui, say),
+// the error becomes Temporary, so that the next try creates a new task
+// and sends. That try may show the push a second time to the devices the
+// earlier one reached; it never loses it.
+func (c *Client) listRefused(key string, reused bool, err error) error {
 	var pe *provider.Error
-	if key == "" || !errors.As(err, &pe) || pe.Kind == provider.Indeterminate || pe.Kind == provider.Temporary {
-		return
+	if key == "" || !errors.As(err, &pe) || (pe.Kind != provider.InvalidRequest && pe.Kind != provider.InvalidToken) {
+		return err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.lists, key)
+	c.mu.Unlock()
+	if !reused || pe.Kind != provider.InvalidRequest {
+		return err
+	}
+	cp := *pe
+	cp.Kind = provider.Temporary
+	cp.Message = "the task an earlier try created was refused; the next try creates a new one: " + pe.Message
+	return &cp
+}
+
+// lockKey holds the list pushes of key one at a time and returns the
+// release. An empty key is not held.
+func (c *Client) lockKey(key string) (unlock func()) {
+	if key == "" {
+		return func() {}
+	}
+	c.mu.Lock()
+	l, ok := c.keyLocks[key]
+	if !ok {
+		l = &keyLock{}
+		c.keyLocks[key] = l
+	}
+	l.users++
+	c.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.keyLocks, key)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// keyLock serializes the list pushes of one key; users counts those
+// holding or waiting for it.
+type keyLock struct {
+	mu    sync.Mutex
+	users int
 }
 
 // freshRequestID returns body, a push body (marshal writes request_id

@@ -90,3 +90,69 @@ func TestListTaskForgottenAfterARefusal(t *testing.T) {
 	require.Len(t, creates, 2, "a new task after the refusal")
 	assert.Equal(t, 1, fake.DeliveryCount(a))
 }
+
+// TestListTaskKeptOnUnknown: a delivering call that fails with a kind the
+// caller retries (Unknown here: a code Getui's table lacks, after the push
+// was taken) keeps the task, so the retry delivers nothing twice.
+func TestListTaskKeptOnUnknown(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{}, nil)
+	a, b := getuitest.CID("a"), getuitest.CID("b")
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Code: 99999, Msg: "odd"}))
+	_, err := c.Send(ctx, listRequest("push-4-chunk-0", a, b))
+	require.ErrorIs(t, err, provider.Unknown)
+	require.Equal(t, 1, fake.DeliveryCount(a), "taken before the odd answer")
+	_, err = c.Send(ctx, listRequest("push-4-chunk-0", a, b))
+	require.NoError(t, err)
+	assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "the same task")
+	assert.Equal(t, 1, fake.DeliveryCount(a), "shown once")
+}
+
+// TestReusedTaskRefusedIsTemporary: when the task an earlier try created
+// is refused on a retry (Getui let it expire, say), the Send fails
+// Temporary and the next try creates a new task: the push may be shown a
+// second time, never lost.
+func TestReusedTaskRefusedIsTemporary(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{}, func(cfg *getui.Config) { cfg.Timeout = 300 * time.Millisecond })
+	a, b := getuitest.CID("a"), getuitest.CID("b")
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+	_, err := c.Send(ctx, listRequest("push-5-chunk-0", a, b))
+	require.ErrorIs(t, err, provider.Indeterminate)
+
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: "taskid is invalid"}))
+	_, err = c.Send(ctx, listRequest("push-5-chunk-0", a, b))
+	require.ErrorIs(t, err, provider.Temporary)
+	assert.Contains(t, err.Error(), "the next try creates a new one")
+
+	_, err = c.Send(ctx, listRequest("push-5-chunk-0", a, b))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(fake.RequestsTo("/push/list/message")) == 2 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, 2, fake.DeliveryCount(a), "at least once: the first try had reached it")
+}
+
+// TestConcurrentSendsOfOneKey: two Sends of one key at once make one
+// task, and each device gets the push once.
+func TestConcurrentSendsOfOneKey(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{}, nil)
+	a, b := getuitest.CID("a"), getuitest.CID("b")
+	release := fake.Stall()
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := c.Send(ctx, listRequest("push-6-chunk-0", a, b))
+			errs <- err
+		}()
+	}
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, fake.WaitStalled(wait, 1))
+	release()
+	release()
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "one task")
+	assert.Equal(t, 1, fake.DeliveryCount(a))
+	assert.Equal(t, 1, fake.DeliveryCount(b))
+}

@@ -48,8 +48,11 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	switch p.route {
 	case routeList:
 		key := r.IdempotencyKey
-		var ok bool
-		if taskID, ok = c.createdTask(key); !ok {
+		// One list push of a key at a time: a second Send of the key
+		// waits, then reuses the task the first created.
+		defer c.lockKey(key)()
+		taskID, reused := c.createdTask(key)
+		if !reused {
 			created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: freshRequestID(p.body)})
 			if err != nil {
 				return nil, err
@@ -71,8 +74,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		}
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.listPath, body: body, byCID: p.byCID})
 		if err != nil {
-			c.forgetTask(key, err)
-			return nil, err
+			return nil, c.listRefused(key, reused, err)
 		}
 	default:
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, byCID: p.oneToken})

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,17 +20,29 @@ import (
 // Send gives each idempotency key a cid and sends it again with every
 // retry of the key, so that a push whose answer was lost (Indeterminate)
 // and is sent again reaches nobody twice.
+//
+// A cid only spares a retry a second showing; it never stands in the way
+// of a push. When no cid can be had (the fetch failed, or JPush refused
+// one), the push goes without: it cannot be deduplicated, but it is sent.
 const (
 	// cidBatch is how many cids one GET /v3/push/cid asks for: the most
 	// JPush issues to an app without a VIP plan.
 	cidBatch = 10
-	// cidFresh is how old a fetched cid may be when a new key takes it,
-	// so that it stays valid for retries of that key for at least
-	// cidLifetime-cidFresh.
+	// cidFresh is how old a fetched cid may be when a new key takes it.
 	cidFresh = 12 * time.Hour
-	// cidKeep is how long a key keeps its cid: a little less than the
-	// day JPush keeps it valid. A key sent again later gets a new cid.
+	// cidKeep is how long after its fetch a key keeps its cid, a little
+	// less than the day JPush keeps it valid: a key's retries are
+	// deduplicated for at least cidKeep-cidFresh (11 hours) after the key
+	// took its cid. A key sent again later gets a new cid.
 	cidKeep = 23 * time.Hour
+	// cidBackoff is how long Send pushes without fetching cids after a
+	// fetch failed; cidBackoffRefused after JPush refused the fetch
+	// itself (an app whose credentials may not call the API).
+	cidBackoff        = time.Minute
+	cidBackoffRefused = time.Hour
+	// maxCIDKeys bounds the keys a Client keeps cids for; past it the
+	// oldest keys go first.
+	maxCIDKeys = 200_000
 )
 
 // issuedCID is a cid and when it was fetched.
@@ -37,95 +51,144 @@ type issuedCID struct {
 	at  time.Time
 }
 
+// keyCID is the cid a key holds, and when the key took it (the first
+// Send of the key, as near as this Client can tell).
+type keyCID struct {
+	issuedCID
+	since time.Time
+}
+
 // cidBook hands out cids: one per idempotency key, from a pool fetched
 // cidBatch at a time. It lives in memory: a retry in another process (or
 // after a restart) gets a new cid, and JPush cannot tell it is a retry.
 type cidBook struct {
-	mu    sync.Mutex
-	pool  []issuedCID // fetched and not handed out, oldest first
-	byKey map[string]issuedCID
+	mu     sync.Mutex
+	pool   []issuedCID // fetched and not handed out, oldest first
+	byKey  map[string]keyCID
+	order  []keyAt   // keys in the order they took their cids, for eviction
+	offTil time.Time // no fetch before this (a fetch failed)
 }
 
-// cidFor returns the cid of idempotency key key, fetching new cids when
-// the pool has none fresh enough.
-func (c *Client) cidFor(ctx context.Context, key string) (string, error) {
-	if cid, ok := c.cids.take(key, c.now()); ok {
-		return cid, nil
+// keyAt is a key and when it took a cid, an entry of cidBook.order.
+type keyAt struct {
+	key   string
+	since time.Time
+}
+
+// cidFor returns the cid of idempotency key key and when the key took it,
+// fetching new cids when the pool has none fresh enough. ok is false when
+// no cid can be had now: the push goes without one.
+func (c *Client) cidFor(ctx context.Context, key string) (cid string, since time.Time, ok bool) {
+	now := c.now()
+	if e, ok := c.cids.take(key, now); ok {
+		return e.cid, e.since, true
+	}
+	if !c.cids.mayFetch(now) {
+		return "", time.Time{}, false
 	}
 	fetched, err := c.fetchCIDs(ctx)
 	if err != nil {
-		return "", err
+		wait := cidBackoff
+		if k := provider.KindOf(err); k == provider.Auth || k == provider.InvalidRequest {
+			wait = cidBackoffRefused
+		}
+		c.cids.pause(c.now().Add(wait))
+		c.log.LogAttrs(ctx, slog.LevelWarn, "jpush: no cid for this push, it is sent without (a retry of it cannot be deduplicated)",
+			slog.String("error", err.Error()), slog.Duration("next_fetch_in", wait))
+		return "", time.Time{}, false
 	}
-	return c.cids.add(key, fetched, c.now()), nil
+	e := c.cids.add(key, fetched, c.now())
+	return e.cid, e.since, true
 }
 
 // take returns key's cid, or gives key the oldest fresh cid of the pool;
 // ok is false when the pool has none.
-func (b *cidBook) take(key string, now time.Time) (string, bool) {
+func (b *cidBook) take(key string, now time.Time) (keyCID, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if e, ok := b.byKey[key]; ok && now.Sub(e.at) < cidKeep {
-		return e.cid, true
+		return e, true
 	}
 	for len(b.pool) > 0 {
 		e := b.pool[0]
 		b.pool = b.pool[1:]
 		if now.Sub(e.at) < cidFresh {
-			b.keepLocked(key, e, now)
-			return e.cid, true
+			return b.keepLocked(key, e, now), true
 		}
 	}
-	return "", false
+	return keyCID{}, false
 }
 
 // add pools fetched and returns key's cid: the one key got meanwhile
 // (another Send of the same key fetched too), or the first of fetched.
-func (b *cidBook) add(key string, fetched []issuedCID, now time.Time) string {
+func (b *cidBook) add(key string, fetched []issuedCID, now time.Time) keyCID {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if e, ok := b.byKey[key]; ok && now.Sub(e.at) < cidKeep {
 		b.pool = append(b.pool, fetched...)
-		return e.cid
+		return e
 	}
-	b.keepLocked(key, fetched[0], now)
 	b.pool = append(b.pool, fetched[1:]...)
-	return fetched[0].cid
+	return b.keepLocked(key, fetched[0], now)
 }
 
-// keepLocked records e as key's cid. The book keeps at most
-// maxRemembered keys: past that, the keys whose cids are too old to reuse
-// go first, then all.
-func (b *cidBook) keepLocked(key string, e issuedCID, now time.Time) {
+// keepLocked records e as key's cid from now on. Keys whose cids are too
+// old to reuse are dropped, oldest first, and past maxCIDKeys keys the
+// oldest go whatever their age.
+func (b *cidBook) keepLocked(key string, e issuedCID, now time.Time) keyCID {
 	if b.byKey == nil {
-		b.byKey = make(map[string]issuedCID)
+		b.byKey = make(map[string]keyCID)
 	}
-	if len(b.byKey) >= maxRemembered {
-		for k, v := range b.byKey {
-			if now.Sub(v.at) >= cidKeep {
-				delete(b.byKey, k)
-			}
-		}
-		if len(b.byKey) >= maxRemembered {
-			clear(b.byKey)
+	for len(b.order) > 0 && (len(b.byKey) >= maxCIDKeys || now.Sub(b.order[0].since) >= cidKeep) {
+		old := b.order[0]
+		b.order = b.order[1:]
+		if held, ok := b.byKey[old.key]; ok && held.since.Equal(old.since) {
+			delete(b.byKey, old.key)
 		}
 	}
-	b.byKey[key] = e
+	k := keyCID{e, now}
+	b.byKey[key] = k
+	b.order = append(b.order, keyAt{key, now})
+	return k
+}
+
+// forget drops key's cid, which JPush refused: the key's next Send takes
+// another.
+func (b *cidBook) forget(key, cid string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if e, ok := b.byKey[key]; ok && e.cid == cid {
+		delete(b.byKey, key) // its entry of order is skipped when reached
+	}
+}
+
+// mayFetch reports whether a fetch may be made at now.
+func (b *cidBook) mayFetch(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !now.Before(b.offTil)
+}
+
+// pause holds fetches until until.
+func (b *cidBook) pause(until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.offTil = until
 }
 
 // maxCIDLen bounds a cid JPush hands out ({appkey}-{uuid} is 61 bytes).
 const maxCIDLen = 128
 
-// fetchCIDs asks GET /v3/push/cid for cidBatch cids. It pushes nothing, so
-// a failure of any kind, a lost answer included, is Temporary: the Send
-// that needed it stops before its push and can be made again.
+// fetchCIDs asks GET /v3/push/cid for cidBatch cids. Its errors say so
+// ("GET /v3/push/cid: …"); Send pushes without a cid after one.
 func (c *Client) fetchCIDs(ctx context.Context) ([]issuedCID, error) {
 	a, err := c.do(ctx, call{op: opSend, method: http.MethodGet,
 		url: c.baseURL + "/v3/push/cid?count=" + strconv.Itoa(cidBatch) + "&type=push", path: "/v3/push/cid"})
 	if err != nil {
 		var pe *provider.Error
-		if errors.As(err, &pe) && pe.Kind == provider.Indeterminate {
+		if errors.As(err, &pe) {
 			cp := *pe
-			cp.Kind, cp.Message = provider.Temporary, "cid request sent, answer lost; nothing was pushed"
+			cp.Message = "GET /v3/push/cid: " + pe.Message
 			return nil, &cp
 		}
 		return nil, err
@@ -133,10 +196,7 @@ func (c *Client) fetchCIDs(ctx context.Context) ([]issuedCID, error) {
 	var ans struct {
 		CIDList []string `json:"cidlist"`
 	}
-	if err := json.Unmarshal(a.raw, &ans); err != nil || len(ans.CIDList) == 0 {
-		return nil, &provider.Error{Provider: Name, Op: opSend, Kind: provider.Temporary, HTTPStatus: a.status,
-			Message: "GET /v3/push/cid answered without a cidlist; nothing was pushed"}
-	}
+	_ = json.Unmarshal(a.raw, &ans)
 	now := c.now()
 	out := make([]issuedCID, 0, len(ans.CIDList))
 	for _, cid := range ans.CIDList {
@@ -146,10 +206,17 @@ func (c *Client) fetchCIDs(ctx context.Context) ([]issuedCID, error) {
 		out = append(out, issuedCID{cid, now})
 	}
 	if len(out) == 0 {
-		return nil, &provider.Error{Provider: Name, Op: opSend, Kind: provider.Temporary, HTTPStatus: a.status,
-			Message: "GET /v3/push/cid answered without a usable cid; nothing was pushed"}
+		return nil, &provider.Error{Provider: Name, Op: opSend, Kind: provider.Unknown, HTTPStatus: a.status,
+			Message: "GET /v3/push/cid: the answer holds no usable cid"}
 	}
 	return out, nil
+}
+
+// refusesCID reports whether err is JPush refusing the push's cid (an
+// InvalidRequest whose message names it), rather than the push.
+func refusesCID(err error) bool {
+	var pe *provider.Error
+	return errors.As(err, &pe) && pe.Kind == provider.InvalidRequest && strings.Contains(strings.ToLower(pe.Message), "cid")
 }
 
 // withCID returns the push body b (a JSON object) with the member "cid"

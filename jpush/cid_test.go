@@ -105,22 +105,90 @@ func TestCIDPool(t *testing.T) {
 	assert.NotEqual(t, first.CID, again.CID)
 }
 
-// TestCIDFetchFailsBeforeThePush: a failed fetch of cids is Temporary and
-// pushes nothing, even when its answer was lost.
-func TestCIDFetchFailsBeforeThePush(t *testing.T) {
+// TestCIDFetchFailurePushesWithout: when no cid can be had, the push is
+// sent without one (it cannot be deduplicated, but it is not lost), and
+// the next fetch waits a minute, or an hour after JPush refused the fetch.
+func TestCIDFetchFailurePushesWithout(t *testing.T) {
 	ctx := context.Background()
-	for name, f := range map[string]jpushtest.Fault{
-		"500":         {Path: "/v3/push/cid", HTTPStatus: 500},
-		"answer lost": {Path: "/v3/push/cid", AfterAccept: true, Timeout: true},
+	for name, tc := range map[string]struct {
+		fault jpushtest.Fault
+		wait  time.Duration
+	}{
+		"500":              {jpushtest.Fault{Path: "/v3/push/cid", HTTPStatus: 500}, time.Minute},
+		"answer lost":      {jpushtest.Fault{Path: "/v3/push/cid", AfterAccept: true, Timeout: true}, time.Minute},
+		"1003":             {jpushtest.Fault{Path: "/v3/push/cid", Code: 1003}, time.Hour},
+		"2007 not allowed": {jpushtest.Fault{Path: "/v3/push/cid", Code: 2007}, time.Hour},
+		"1004 auth":        {jpushtest.Fault{Path: "/v3/push/cid", Code: 1004}, time.Hour},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, fake := newAgainstFake(t, jpushtest.Config{}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
-			require.NoError(t, fake.FailNext(1, f))
-			_, err := c.Send(ctx, cidRequest("k", rid(provider.Android, 0)))
-			require.ErrorIs(t, err, provider.Temporary)
-			assert.Zero(t, fake.Arrived("/v3/push"), "nothing pushed")
-			_, err = c.Send(ctx, cidRequest("k", rid(provider.Android, 0)))
-			require.NoError(t, err, "the next fetch succeeds")
+			clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
+			live := rid(provider.Android, 0)
+			require.NoError(t, fake.FailNext(1, tc.fault))
+			_, err := c.Send(ctx, cidRequest("k1", live))
+			require.NoError(t, err, "sent without a cid")
+			assert.Empty(t, fake.Pushes()[0].CID)
+			assert.Equal(t, 1, fake.DeliveryCount(live))
+
+			_, err = c.Send(ctx, cidRequest("k2", live))
+			require.NoError(t, err)
+			assert.Empty(t, fake.Pushes()[1].CID, "no fetch while it waits")
+			assert.Equal(t, 1, fake.Arrived("/v3/push/cid"))
+
+			clk.t = clk.t.Add(tc.wait)
+			_, err = c.Send(ctx, cidRequest("k3", live))
+			require.NoError(t, err)
+			assert.NotEmpty(t, fake.Pushes()[2].CID, "fetched again after %v", tc.wait)
+			assert.Equal(t, 2, fake.Arrived("/v3/push/cid"))
 		})
 	}
+}
+
+// TestCIDRefusedIsTemporary: a cid JPush refuses (expired by its clock)
+// fails the Send Temporary and is dropped, so the next try is sent with a
+// new cid rather than refused for a day.
+func TestCIDRefusedIsTemporary(t *testing.T) {
+	ctx := context.Background()
+	vendor := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	ours := &fakeClock{t: vendor.t}
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: vendor.Now}, func(cfg *jpush.Config) { cfg.Now = ours.Now })
+	live := rid(provider.Android, 0)
+	_, err := c.Send(ctx, cidRequest("k", live))
+	require.NoError(t, err)
+
+	// Our clock runs two hours behind JPush's: the key's cid is 22 hours
+	// old to us, expired to JPush.
+	vendor.t = vendor.t.Add(24 * time.Hour)
+	ours.t = ours.t.Add(22 * time.Hour)
+	_, err = c.Send(ctx, cidRequest("k", live))
+	require.ErrorIs(t, err, provider.Temporary)
+	assert.Contains(t, err.Error(), "refused the cid")
+
+	_, err = c.Send(ctx, cidRequest("k", live))
+	require.NoError(t, err)
+	pushes := fake.Pushes()
+	assert.NotEqual(t, pushes[0].CID, pushes[len(pushes)-1].CID, "a new cid")
+	assert.Equal(t, 2, fake.DeliveryCount(live))
+}
+
+// TestDuplicateKeepsTheSendDay: a push sent just before midnight in
+// Beijing whose answer was lost, retried just after, is answered with the
+// first push's msg_id; MessageStatus still asks about the day it was sent.
+func TestDuplicateKeepsTheSendDay(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 15, 59, 0, 0, time.UTC)} // 23:59 in Beijing
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
+	live := rid(provider.Android, 0)
+	require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", AfterAccept: true, Timeout: true}))
+	_, err := c.Send(ctx, cidRequest("k", live))
+	require.ErrorIs(t, err, provider.Indeterminate)
+
+	clk.t = clk.t.Add(2 * time.Minute) // 00:01 the next day
+	rc, err := c.Send(ctx, cidRequest("k", live))
+	require.NoError(t, err)
+	states, err := c.MessageStatus(ctx, rc.ID, []string{live})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]jpush.DeliveryState{live: jpush.Delivered}, states)
+	reqs := fake.Requests()
+	assert.Contains(t, string(reqs[len(reqs)-1].Body), `"date":"2026-11-28"`)
 }

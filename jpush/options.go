@@ -85,11 +85,12 @@ type ThirdPartyChannel struct {
 	// token (Distribution covers those with one of them). Empty leaves
 	// JPush's default (secondary_fcm_push without a VIP plan).
 	DistributionFCM string `json:"distribution_fcm,omitempty"`
-	// SkipQuota (Xiaomi, OPPO) skips JPush's own check and count of the
-	// maker's quota; the maker's limits still apply.
+	// SkipQuota (Xiaomi, OPPO; other makers ignore it) skips JPush's own
+	// check and count of the maker's quota; the maker's limits still
+	// apply.
 	SkipQuota *bool `json:"skip_quota,omitempty"`
 	// NotifyLevel is OPPO's notification level, one of the OPPONotify…
-	// constants; it needs Category.
+	// constants; it needs Category. Other makers ignore it.
 	NotifyLevel *int `json:"notify_level,omitempty"`
 }
 

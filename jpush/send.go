@@ -3,6 +3,7 @@ package jpush
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -20,12 +21,19 @@ type pushAnswer struct {
 // the network: they are the checks of Validate, made by the same code.
 //
 // A request with an IdempotencyKey carries a cid (unless Config.DisableCID
-// is set): the same cid for every Send of that key within a day, so that
-// JPush answers a retry of an accepted push with its first result and
-// sends nothing again. cids are fetched from GET /v3/push/cid ten at a
-// time, before the push that first needs one; a failed fetch fails the
-// Send with nothing pushed (Temporary). The cids are kept in memory: a
-// retry by another process gets a new one, which JPush cannot match.
+// is set): the same cid for every Send of that key for at least 11 hours
+// (up to 23), so that JPush answers a retry of an accepted push with its
+// first result and sends nothing again. cids are fetched from
+// GET /v3/push/cid ten at a time, before the push that first needs one.
+// A cid never stands in the way of a push: when the fetch fails (it is
+// tried again a minute later, or an hour after JPush refused it) the push
+// is sent without one, and when JPush refuses a push's cid the Send fails
+// Temporary and the next try takes another. The cids are kept in memory:
+// a retry by another process gets a new one, which JPush cannot match.
+//
+// The key must name one request: a key sent again with other content or
+// another audience is answered with the first push's result and sends
+// nothing, as JPush does for a cid.
 //
 // The receipt's ID is JPush's msg_id (a JSON string or number on the wire),
 // Pollable, because Status reads its delivery counts from the Report API;
@@ -42,16 +50,34 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		return nil, err
 	}
 	body := p.bytes
+	start := c.now()
+	cid := ""
 	if !c.noCID && r.IdempotencyKey != "" {
-		cid, err := c.cidFor(ctx, r.IdempotencyKey)
-		if err != nil {
-			return nil, err
+		var since time.Time
+		if cid, since, _ = c.cidFor(ctx, r.IdempotencyKey); cid != "" {
+			body = withCID(body, cid)
+			// The key's first Send (whose answer may have been lost):
+			// JPush files the push under the day of that one.
+			if since.Before(start) {
+				start = since
+			}
 		}
-		body = withCID(body, cid)
 	}
 	a, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost,
 		url: c.baseURL + "/v3/push", path: "/v3/push", body: body, tokens: p.tokens})
 	if err != nil {
+		if cid != "" && refusesCID(err) {
+			// JPush refused the cid (expired by its clock, say), not the
+			// push: the next try takes another cid and is sent. It may be
+			// shown twice, if an earlier try with this cid was delivered;
+			// never lost.
+			c.cids.forget(r.IdempotencyKey, cid)
+			var pe *provider.Error
+			errors.As(err, &pe)
+			cp := *pe
+			cp.Kind, cp.Message = provider.Temporary, "JPush refused the cid, not the push; the next try takes another: "+pe.Message
+			return nil, &cp
+		}
 		return nil, err
 	}
 	var pa pushAnswer
@@ -62,8 +88,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if id == "" || id == "0" {
 		return nil, unexpected(opSend, a.status, "success answer without msg_id")
 	}
-	now := c.now()
-	c.remember(id, now, now.Add(p.ttl))
+	c.remember(id, start, start.Add(p.ttl))
 	return &provider.Receipt{Provider: Name, Platform: r.Platform, ID: id, Pollable: true, Raw: a.raw}, nil
 }
 
@@ -120,6 +145,9 @@ func (c *Client) remember(id string, at, deadline time.Time) {
 		if len(c.sent) >= maxRemembered {
 			clear(c.sent)
 		}
+	}
+	if m, ok := c.sent[id]; ok && m.at.Before(at) {
+		return // a retry answered with the first push's msg_id: keep when that was sent
 	}
 	c.sent[id] = sentMsg{at, deadline}
 }

@@ -102,7 +102,9 @@
 // the form {appkey}-{uuid}; type is push (the default) or schedule. A push
 // whose cid made an accepted push before answers that push's sendno and
 // msg_id again and sends nothing (Request.Duplicate), as JPush documents;
-// CIDsIssued counts the cids issued.
+// CIDsIssued counts the cids issued. The cid is checked after the body,
+// the audience (1011) and the rate (2002), and before anything is sent;
+// JPush's own order is unconfirmed*.
 //
 // An accepted push answers 200 {"sendno":"N","msg_id":"M"} with strings, or
 // with JSON numbers when Config.NumericMsgID or a Fault's NumericMsgID asks.
