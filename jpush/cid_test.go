@@ -93,13 +93,13 @@ func TestCIDPool(t *testing.T) {
 	p := send("")
 	assert.Empty(t, p.CID, "no key, nothing to deduplicate")
 
-	clk.t = clk.t.Add(13 * time.Hour)
+	clk.Advance(13 * time.Hour)
 	first := send("key-a")
 	assert.True(t, first.Duplicate, "within the day, key-a's cid answers its first push")
 	send("key-new")
 	assert.Equal(t, 3, fake.Arrived("/v3/push/cid"), "the 9 pooled cids are over twelve hours old")
 
-	clk.t = clk.t.Add(11 * time.Hour) // 24 h after the first fetch
+	clk.Advance(11 * time.Hour) // 24 h after the first fetch
 	again := send("key-a")
 	assert.False(t, again.Duplicate, "a day on, key-a gets a new cid and is pushed")
 	assert.NotEqual(t, first.CID, again.CID)
@@ -135,7 +135,7 @@ func TestCIDFetchFailurePushesWithout(t *testing.T) {
 			assert.Empty(t, fake.Pushes()[1].CID, "no fetch while it waits")
 			assert.Equal(t, 1, fake.Arrived("/v3/push/cid"))
 
-			clk.t = clk.t.Add(tc.wait)
+			clk.Advance(tc.wait)
 			_, err = c.Send(ctx, cidRequest("k3", live))
 			require.NoError(t, err)
 			assert.NotEmpty(t, fake.Pushes()[2].CID, "fetched again after %v", tc.wait)
@@ -158,8 +158,8 @@ func TestCIDRefusedIsTemporary(t *testing.T) {
 
 	// Our clock runs two hours behind JPush's: the key's cid is 22 hours
 	// old to us, expired to JPush.
-	vendor.t = vendor.t.Add(24 * time.Hour)
-	ours.t = ours.t.Add(22 * time.Hour)
+	vendor.Advance(24 * time.Hour)
+	ours.Advance(22 * time.Hour)
 	_, err = c.Send(ctx, cidRequest("k", live))
 	require.ErrorIs(t, err, provider.Temporary)
 	assert.Contains(t, err.Error(), "refused the cid")
@@ -183,7 +183,7 @@ func TestDuplicateKeepsTheSendDay(t *testing.T) {
 	_, err := c.Send(ctx, cidRequest("k", live))
 	require.ErrorIs(t, err, provider.Indeterminate)
 
-	clk.t = clk.t.Add(2 * time.Minute) // 00:01 the next day
+	clk.Advance(2 * time.Minute) // 00:01 the next day
 	rc, err := c.Send(ctx, cidRequest("k", live))
 	require.NoError(t, err)
 	states, err := c.MessageStatus(ctx, rc.ID, []string{live})

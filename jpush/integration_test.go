@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,9 +19,25 @@ import (
 )
 
 // fakeClock drives time_to_live and the status mapping without sleeping.
-type fakeClock struct{ t time.Time }
+// fakeClock is a test clock; the fake's handlers read it while a test may
+// move it (a request a Timeout fault abandoned is still being answered).
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *fakeClock) Now() time.Time { return c.t }
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
 
 func newAgainstFake(t *testing.T, cfg jpushtest.Config, mod func(*jpush.Config)) (*jpush.Client, *jpushtest.Server) {
 	t.Helper()
@@ -166,7 +183,7 @@ func TestStatusCancelAndMessageStatusAgainstFake(t *testing.T) {
 	assert.Equal(t, map[string]jpush.DeliveryState{live: jpush.Delivered, dead: jpush.NotDelivered,
 		rid(provider.Android, 9): jpush.NotTarget}, states)
 
-	clk.t = clk.t.Add(time.Hour)
+	clk.Advance(time.Hour)
 	st, err = c.Status(ctx, provider.Android, rc.ID)
 	require.NoError(t, err)
 	assert.Equal(t, provider.StateDone, st.State, "the TTL is over")
@@ -175,7 +192,7 @@ func TestStatusCancelAndMessageStatusAgainstFake(t *testing.T) {
 	assert.ErrorIs(t, err, provider.InvalidRequest)
 	assert.Equal(t, "id", provider.FieldOf(err))
 
-	clk.t = clk.t.Add(-30 * time.Minute)
+	clk.Advance(-30 * time.Minute)
 	require.NoError(t, c.Cancel(ctx, provider.Android, rc.ID))
 	assert.True(t, fake.Withdrawn(rc.ID))
 	err = c.Cancel(ctx, provider.Android, rc.ID)
@@ -250,7 +267,7 @@ func TestErrorsAgainstFake(t *testing.T) {
 			c, _ := newAgainstFake(t, jpushtest.Config{Now: clk.Now, RateLimit: 1, RateWindow: 40 * time.Second, RateHeaders: fam}, nil)
 			_, err := c.Send(ctx, req(rid(provider.IOS, 0)))
 			require.NoError(t, err)
-			clk.t = clk.t.Add(10 * time.Second)
+			clk.Advance(10 * time.Second)
 			_, err = c.Send(ctx, req(rid(provider.IOS, 0)))
 			assert.ErrorIs(t, err, provider.RateLimited)
 			assert.Equal(t, "2002", provider.CodeOf(err))
@@ -282,7 +299,7 @@ func TestMessageStatusNamesTheSendDay(t *testing.T) {
 		Notification: provider.Notification{Title: "t", Body: "b"}})
 	require.NoError(t, err)
 
-	clk.t = clk.t.Add(20 * time.Minute) // 00:10 the next day in Beijing
+	clk.Advance(20 * time.Minute) // 00:10 the next day in Beijing
 	states, err := c.MessageStatus(ctx, rc.ID, []string{live})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]jpush.DeliveryState{live: jpush.Delivered}, states)

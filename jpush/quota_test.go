@@ -64,7 +64,7 @@ func TestQuotaDefault(t *testing.T) {
 	require.ErrorIs(t, err, provider.RateLimited)
 	assert.Zero(t, fake.Arrived("/v3/push/validate"))
 
-	clk.t = clk.t.Add(time.Minute)
+	clk.Advance(time.Minute)
 	_, err = c.Send(ctx, quotaPush(1001))
 	require.NoError(t, err)
 }
