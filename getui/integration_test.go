@@ -3,7 +3,6 @@ package getui_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,30 +10,15 @@ import (
 
 	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/internal/testclock"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 )
 
-// fakeClock drives timestamps, token expiry and ttl without sleeping; the
-// client and the fake share it.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock makes the clock that drives timestamps, token expiry and ttl
+// without sleeping; the client and the fake share it, and the fake's
+// handlers read it while a test moves it.
+var newClock = testclock.New
 
 func newAgainstFake(t *testing.T, cfg getuitest.Config, mod func(*getui.Config)) (*getui.Client, *getuitest.Server) {
 	t.Helper()

@@ -26,7 +26,7 @@ func cidRequest(key string, rids ...string) *provider.Request {
 func TestCIDDeduplicatesARetry(t *testing.T) {
 	ctx := context.Background()
 	for _, withCID := range []bool{true, false} {
-		clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+		clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 		c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) {
 			cfg.Timeout = 300 * time.Millisecond
 			cfg.DisableCID = !withCID
@@ -71,7 +71,7 @@ func TestCIDDeduplicatesARetry(t *testing.T) {
 // a new key; a request without a key carries none.
 func TestCIDPool(t *testing.T) {
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
 	live := rid(provider.Android, 0)
 	send := func(key string) jpushtest.Request {
@@ -121,7 +121,7 @@ func TestCIDFetchFailurePushesWithout(t *testing.T) {
 		"1004 auth":        {jpushtest.Fault{Path: "/v3/push/cid", Code: 1004}, time.Hour},
 	} {
 		t.Run(name, func(t *testing.T) {
-			clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 			c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
 			live := rid(provider.Android, 0)
 			require.NoError(t, fake.FailNext(1, tc.fault))
@@ -149,8 +149,8 @@ func TestCIDFetchFailurePushesWithout(t *testing.T) {
 // new cid rather than refused for a day.
 func TestCIDRefusedIsTemporary(t *testing.T) {
 	ctx := context.Background()
-	vendor := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-	ours := &fakeClock{t: vendor.t}
+	vendor := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	ours := newClock(vendor.Now())
 	c, fake := newAgainstFake(t, jpushtest.Config{Now: vendor.Now}, func(cfg *jpush.Config) { cfg.Now = ours.Now })
 	live := rid(provider.Android, 0)
 	_, err := c.Send(ctx, cidRequest("k", live))
@@ -176,7 +176,7 @@ func TestCIDRefusedIsTemporary(t *testing.T) {
 // first push's msg_id; MessageStatus still asks about the day it was sent.
 func TestDuplicateKeepsTheSendDay(t *testing.T) {
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Date(2026, 11, 28, 15, 59, 0, 0, time.UTC)} // 23:59 in Beijing
+	clk := newClock(time.Date(2026, 11, 28, 15, 59, 0, 0, time.UTC)) // 23:59 in Beijing
 	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
 	live := rid(provider.Android, 0)
 	require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", AfterAccept: true, Timeout: true}))

@@ -5,39 +5,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/testclock"
 	"github.com/tuisong/push/jpush"
 	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 )
 
-// fakeClock drives time_to_live and the status mapping without sleeping.
-// fakeClock is a test clock; the fake's handlers read it while a test may
-// move it (a request a Timeout fault abandoned is still being answered).
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock by d.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock makes the clock that drives time_to_live and the status
+// mapping without sleeping, safe for the fake's handlers to read while a
+// test moves it.
+var newClock = testclock.New
 
 func newAgainstFake(t *testing.T, cfg jpushtest.Config, mod func(*jpush.Config)) (*jpush.Client, *jpushtest.Server) {
 	t.Helper()
@@ -110,7 +94,7 @@ func TestConformance(t *testing.T) {
 // each request and delivers what the app should see.
 func TestEveryAudienceAcceptedByFake(t *testing.T) {
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	for _, p := range provider.Platforms() {
 		for _, tc := range []struct {
 			name string
@@ -133,7 +117,7 @@ func TestEveryAudienceAcceptedByFake(t *testing.T) {
 					rc, err := c.Send(ctx, &provider.Request{Platform: p, Audience: tc.aud, IdempotencyKey: "key-" + tc.name,
 						Notification: provider.Notification{Title: "到货提醒", Body: "您关注的商品已到货 🎉", Badge: &badge, Silent: silent,
 							Extras: map[string]string{"page": "goods"}},
-						ExpireTime: clk.t.Add(2 * time.Hour)})
+						ExpireTime: clk.Now().Add(2 * time.Hour)})
 					require.NoError(t, err)
 					assert.True(t, rc.Pollable)
 					pushes := fake.Pushes()
@@ -163,13 +147,13 @@ func TestEveryAudienceAcceptedByFake(t *testing.T) {
 // and withdraw.
 func TestStatusCancelAndMessageStatusAgainstFake(t *testing.T) {
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
 	live, dead := rid(provider.Android, 0), rid(provider.Android, 1)
 	fake.MarkInvalid(dead)
 	rc, err := c.Send(ctx, &provider.Request{Platform: provider.Android,
 		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{live, dead}},
-		Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.t.Add(time.Hour)})
+		Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.Now().Add(time.Hour)})
 	require.NoError(t, err)
 
 	st, err := c.Status(ctx, provider.Android, rc.ID)
@@ -263,7 +247,7 @@ func TestErrorsAgainstFake(t *testing.T) {
 	})
 	for _, fam := range []jpushtest.HeaderFamily{jpushtest.HeadersDocs, jpushtest.HeadersSDK} {
 		t.Run(fmt.Sprintf("rate limit headers %d", fam), func(t *testing.T) {
-			clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 			c, _ := newAgainstFake(t, jpushtest.Config{Now: clk.Now, RateLimit: 1, RateWindow: 40 * time.Second, RateHeaders: fam}, nil)
 			_, err := c.Send(ctx, req(rid(provider.IOS, 0)))
 			require.NoError(t, err)
@@ -291,7 +275,7 @@ func TestErrorsAgainstFake(t *testing.T) {
 func TestMessageStatusNamesTheSendDay(t *testing.T) {
 	ctx := context.Background()
 	// 23:50 in Beijing (UTC+8).
-	clk := &fakeClock{t: time.Date(2026, 11, 28, 15, 50, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 11, 28, 15, 50, 0, 0, time.UTC))
 	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
 	live := rid(provider.Android, 0)
 	rc, err := c.Send(ctx, &provider.Request{Platform: provider.Android,

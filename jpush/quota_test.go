@@ -28,7 +28,7 @@ func quotaPush(i int) *provider.Request {
 // draws on the same bucket; a minute later the bucket is full again.
 func TestQuotaDefault(t *testing.T) {
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
 	var ok, limited atomic.Int64
 	// 16 senders share the 640 pushes: concurrent, yet few enough HTTP
@@ -75,7 +75,7 @@ func TestQuotaConfigured(t *testing.T) {
 	ctx := context.Background()
 	for _, q := range []provider.Quota{{Calls: 1000, Per: time.Minute}, {Unlimited: true}} {
 		t.Run(q.String(), func(t *testing.T) {
-			clk := &fakeClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+			clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 			c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Quota = q })
 			for i := range 601 {
 				_, err := c.Send(ctx, quotaPush(i))

@@ -17,7 +17,7 @@ import (
 // independent fake JPush, which checks the payload itself, accepts the
 // request as Send builds it.
 func FuzzValidate(f *testing.F) {
-	clk := &fakeClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	fake := jpushtest.NewServer(f, jpushtest.Config{Now: clk.Now})
 	app := jpushtest.DefaultApps()[0]
 	// The clock stands still: the quota is off, so that every accepted
