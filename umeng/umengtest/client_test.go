@@ -9,35 +9,21 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/testclock"
 )
 
 // clock is an injected Config.Now that moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testclock.Clock
 
 // start is a whole second, so policy times (second precision) line up.
 var start = time.Date(2026, 3, 1, 10, 0, 0, 0, beijing())
 
-func newClock() *clock { return &clock{now: start} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *clock { return testclock.New(start) }
 
 // fixture is a started server on an injected clock plus a client that signs
 // like a real Umeng client.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/testclock"
 )
 
 func TestSignVectors(t *testing.T) {
@@ -106,7 +108,7 @@ func TestSignUnderStripPrefix(t *testing.T) {
 	t.Cleanup(hs.Close)
 
 	app := DefaultApps()[1]
-	f := &fixture{t: t, srv: srv, url: hs.URL + "/umeng", clock: &clock{now: time.Now()}, client: hs.Client()}
+	f := &fixture{t: t, srv: srv, url: hs.URL + "/umeng", clock: testclock.New(time.Now()), client: hs.Client()}
 	body := f.fields(app, unicast(app, AndroidToken("prefixed")))
 
 	r := f.post(app, pathSend, body)
