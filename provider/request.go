@@ -65,8 +65,12 @@ type Request struct {
 	// vendor's default.
 	ExpireTime time.Time
 	// IdempotencyKey identifies this send across retries. Vendors that can
-	// deduplicate (Umeng out_biz_no on task casts, Getui request_id) are given
-	// it, so a retried send is not shown twice.
+	// deduplicate (Umeng out_biz_no on task casts, Getui request_id and list
+	// tasks, JPush cid) are given it, so a retried send is not shown twice.
+	// A key names one request: sent again with other content or another
+	// audience, it may be answered with the first send's result and send
+	// nothing new (push.Service gives every delivery, and every part of a
+	// split one, a key of its own).
 	IdempotencyKey string
 	// Description is a free-text note shown in vendor consoles.
 	Description string
