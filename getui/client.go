@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tuisong/push/internal/expiring"
 	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
@@ -86,12 +87,9 @@ type Client struct {
 	// when Getui stops delivering them and whether Cancel stopped them.
 	mu   sync.Mutex
 	sent map[string]*sentTask
-	// lists holds the task each list push created, by idempotency key (see
-	// createdTask).
-	lists map[string]listTask
-	// listOrder is the keys of lists in the order their tasks were
-	// created, for eviction (keepTask).
-	listOrder []keyTask
+	// lists holds the task each list push created, by idempotency key,
+	// until the task's time to live (see createdTask).
+	lists *expiring.Map[string]
 	// keyLocks holds the list pushes of one key one at a time (lockKey).
 	keyLocks map[string]*keyLock
 }
@@ -135,7 +133,7 @@ func New(cfg Config) (*Client, error) {
 		authQuota:  cfg.AuthQuota,
 		authLimit:  provider.NewLimiter(cfg.AuthQuota),
 		sent:       make(map[string]*sentTask),
-		lists:      make(map[string]listTask),
+		lists:      expiring.New[string](maxListKeys),
 		keyLocks:   make(map[string]*keyLock),
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")

@@ -21,13 +21,6 @@ import (
 // request_id is one Getui may drop ("如果request_id重复,会导致消息丢失",
 // its push doc), which would lose the whole push on a retry.
 
-// listTask is the task a list push of one key created, and until when it
-// can still deliver (its time to live).
-type listTask struct {
-	id    string
-	until time.Time
-}
-
 // createdTask returns the task a list push of key created and that can
 // still deliver.
 func (c *Client) createdTask(key string) (string, bool) {
@@ -36,11 +29,7 @@ func (c *Client) createdTask(key string) (string, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t, ok := c.lists[key]
-	if !ok || !c.now().Before(t.until) {
-		return "", false
-	}
-	return t.id, true
+	return c.lists.Get(key, c.now())
 }
 
 // keepTask remembers that the list push of key created task id, which
@@ -52,27 +41,11 @@ func (c *Client) keepTask(key, id string, until time.Time) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
-	for len(c.listOrder) > 0 && (len(c.lists) >= maxListKeys || !now.Before(c.listOrder[0].until)) {
-		old := c.listOrder[0]
-		c.listOrder = c.listOrder[1:]
-		if t, ok := c.lists[old.key]; ok && t.id == old.id {
-			delete(c.lists, old.key)
-		}
-	}
-	c.lists[key] = listTask{id, until}
-	c.listOrder = append(c.listOrder, keyTask{key, listTask{id, until}})
+	c.lists.Put(key, id, until, c.now())
 }
 
 // maxListKeys bounds the keys a Client keeps list tasks for.
 const maxListKeys = 200_000
-
-// keyTask is an entry of Client.listOrder: a key and the task it created,
-// in the order the tasks were created.
-type keyTask struct {
-	key string
-	listTask
-}
 
 // listRefused is the error of a list push whose delivering call failed
 // with err. The key keeps its task unless Getui refused the call for what
@@ -87,7 +60,7 @@ func (c *Client) listRefused(key string, reused bool, err error) error {
 		return err
 	}
 	c.mu.Lock()
-	delete(c.lists, key)
+	c.lists.Delete(key)
 	c.mu.Unlock()
 	if !reused || pe.Kind != provider.InvalidRequest {
 		return err

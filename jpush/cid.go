@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tuisong/push/internal/expiring"
 	"github.com/tuisong/push/provider"
 )
 
@@ -63,16 +64,9 @@ type keyCID struct {
 // after a restart) gets a new cid, and JPush cannot tell it is a retry.
 type cidBook struct {
 	mu     sync.Mutex
-	pool   []issuedCID // fetched and not handed out, oldest first
-	byKey  map[string]keyCID
-	order  []keyAt   // keys in the order they took their cids, for eviction
-	offTil time.Time // no fetch before this (a fetch failed)
-}
-
-// keyAt is a key and when it took a cid, an entry of cidBook.order.
-type keyAt struct {
-	key   string
-	since time.Time
+	pool   []issuedCID           // fetched and not handed out, oldest first
+	byKey  *expiring.Map[keyCID] // each key's cid, until cidKeep after its fetch
+	offTil time.Time             // no fetch before this (a fetch failed)
 }
 
 // cidFor returns the cid of idempotency key key and when the key took it,
@@ -106,7 +100,7 @@ func (c *Client) cidFor(ctx context.Context, key string) (cid string, since time
 func (b *cidBook) take(key string, now time.Time) (keyCID, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if e, ok := b.byKey[key]; ok && now.Sub(e.at) < cidKeep {
+	if e, ok := b.keys().Get(key, now); ok {
 		return e, true
 	}
 	for len(b.pool) > 0 {
@@ -124,7 +118,7 @@ func (b *cidBook) take(key string, now time.Time) (keyCID, bool) {
 func (b *cidBook) add(key string, fetched []issuedCID, now time.Time) keyCID {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if e, ok := b.byKey[key]; ok && now.Sub(e.at) < cidKeep {
+	if e, ok := b.keys().Get(key, now); ok {
 		b.pool = append(b.pool, fetched...)
 		return e
 	}
@@ -132,23 +126,20 @@ func (b *cidBook) add(key string, fetched []issuedCID, now time.Time) keyCID {
 	return b.keepLocked(key, fetched[0], now)
 }
 
-// keepLocked records e as key's cid from now on. Keys whose cids are too
-// old to reuse are dropped, oldest first, and past maxCIDKeys keys the
-// oldest go whatever their age.
-func (b *cidBook) keepLocked(key string, e issuedCID, now time.Time) keyCID {
+// keys returns byKey, made on first use. Its keys whose cids are too old
+// to reuse are dropped, oldest first, and past maxCIDKeys keys the oldest
+// go whatever their age.
+func (b *cidBook) keys() *expiring.Map[keyCID] {
 	if b.byKey == nil {
-		b.byKey = make(map[string]keyCID)
+		b.byKey = expiring.New[keyCID](maxCIDKeys)
 	}
-	for len(b.order) > 0 && (len(b.byKey) >= maxCIDKeys || now.Sub(b.order[0].since) >= cidKeep) {
-		old := b.order[0]
-		b.order = b.order[1:]
-		if held, ok := b.byKey[old.key]; ok && held.since.Equal(old.since) {
-			delete(b.byKey, old.key)
-		}
-	}
+	return b.byKey
+}
+
+// keepLocked records e as key's cid from now on.
+func (b *cidBook) keepLocked(key string, e issuedCID, now time.Time) keyCID {
 	k := keyCID{e, now}
-	b.byKey[key] = k
-	b.order = append(b.order, keyAt{key, now})
+	b.keys().Put(key, k, e.at.Add(cidKeep), now)
 	return k
 }
 
@@ -157,8 +148,8 @@ func (b *cidBook) keepLocked(key string, e issuedCID, now time.Time) keyCID {
 func (b *cidBook) forget(key, cid string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if e, ok := b.byKey[key]; ok && e.cid == cid {
-		delete(b.byKey, key) // its entry of order is skipped when reached
+	if e, ok := b.keys().Get(key, time.Time{}); ok && e.cid == cid {
+		b.byKey.Delete(key)
 	}
 }
 

@@ -17,11 +17,11 @@ func TestCIDBookEvictsTheOldest(t *testing.T) {
 	for i := range maxCIDKeys {
 		b.keepLocked("k"+strconv.Itoa(i), issuedCID{"c" + strconv.Itoa(i), t0}, t0.Add(time.Duration(i)*time.Millisecond))
 	}
-	require.Len(t, b.byKey, maxCIDKeys)
+	require.Equal(t, maxCIDKeys, b.byKey.Len())
 	now := t0.Add(time.Hour)
 	b.keepLocked("new", issuedCID{"cnew", now}, now)
-	assert.Len(t, b.byKey, maxCIDKeys)
-	_, oldest := b.byKey["k0"]
+	assert.Equal(t, maxCIDKeys, b.byKey.Len())
+	_, oldest := b.byKey.Get("k0", now)
 	assert.False(t, oldest, "the oldest key made room")
 	e, ok := b.take("k1", now)
 	require.True(t, ok, "the others keep their cids")
@@ -38,7 +38,7 @@ func TestCIDBookEvictsTheOldest(t *testing.T) {
 	// A day on, the old keys are pruned as new ones come.
 	later := t0.Add(cidKeep + time.Hour)
 	b.keepLocked("late", issuedCID{"clate", later}, later)
-	assert.LessOrEqual(t, len(b.byKey), 5, "only the keys kept within cidKeep remain")
+	assert.LessOrEqual(t, b.byKey.Len(), 5, "only the keys kept within cidKeep remain")
 	_, ok = b.take("k3", later)
 	assert.False(t, ok)
 }
