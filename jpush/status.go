@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tuisong/push/internal/cst"
 	"github.com/tuisong/push/provider"
 )
 
@@ -163,7 +164,7 @@ func (c *Client) MessageStatus(ctx context.Context, id string, rids []string) (m
 	n, _ := strconv.ParseInt(id, 10, 64)
 	date := ""
 	if m, ok := c.sentMessage(id); ok {
-		date = m.at.In(beijing).Format(time.DateOnly)
+		date = m.at.In(cst.Location).Format(time.DateOnly)
 	}
 	body, err := marshal(struct {
 		MsgID           int64    `json:"msg_id"`
@@ -213,10 +214,6 @@ func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) err
 		url: c.baseURL + "/v3/push/" + id, path: "/v3/push/{msg_id}"})
 	return err
 }
-
-// beijing is the time zone of JPush's days (China Standard Time, UTC+8,
-// without daylight saving time).
-var beijing = time.FixedZone("CST", 8*60*60)
 
 // checkMsgID accepts JPush msg_ids: positive decimal integers.
 func checkMsgID(id string) error {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tuisong/push/internal/cst"
 	"github.com/tuisong/push/provider"
 )
 
@@ -121,10 +122,6 @@ func scheduledStart(start, now time.Time) (time.Time, bool) {
 	return t, t.Sub(now) >= minStartLead
 }
 
-// beijing is Umeng's time zone, built without tzdata so the client runs on
-// minimal images.
-func beijing() *time.Location { return time.FixedZone("CST", 8*3600) }
-
 // beijingTime formats t as Umeng's policy times: yyyy-MM-dd HH:mm:ss in
 // Beijing time.
-func beijingTime(t time.Time) string { return t.In(beijing()).Format(time.DateTime) }
+func beijingTime(t time.Time) string { return t.In(cst.Location).Format(time.DateTime) }

@@ -6,10 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
-)
 
-// beijing is the time zone of JPush's days (UTC+8).
-var beijing = time.FixedZone("CST", 8*60*60)
+	"github.com/tuisong/push/internal/cst"
+)
 
 // withdraw answers DELETE /v3/push/{msg_id}.
 func (s *Server) withdraw(app App, id string, rec *Request) response {
@@ -128,7 +127,7 @@ func (s *Server) statusMessage(app App, body []byte, rec *Request) response {
 	if !ok || len(rids) == 0 || len(rids) > 1000 {
 		return failure(bad(CodeInvalid, "registration_ids: must be an array of 1 to 1000 strings"))
 	}
-	day := s.now().In(beijing).Format(time.DateOnly)
+	day := s.now().In(cst.Location).Format(time.DateOnly)
 	if rd, ok := obj["date"]; ok {
 		d, isString := rd.(string)
 		if _, err := time.Parse(time.DateOnly, d); !isString || err != nil {
@@ -144,7 +143,7 @@ func (s *Server) statusMessage(app App, body []byte, rec *Request) response {
 	if !ok || m.appKey != app.AppKey {
 		return failure(bad(CodeInvalid, "msg_id %s does not exist", id))
 	}
-	if sent := m.at.In(beijing).Format(time.DateOnly); sent != day {
+	if sent := m.at.In(cst.Location).Format(time.DateOnly); sent != day {
 		return failure(bad(CodeInvalid, "msg_id %s does not exist on %s (it was sent on %s)", id, day, sent))
 	}
 	out := make(map[string]any, len(rids))

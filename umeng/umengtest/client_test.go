@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/cst"
 	"github.com/tuisong/push/internal/testclock"
 )
 
@@ -21,7 +22,7 @@ import (
 type clock = testclock.Clock
 
 // start is a whole second, so policy times (second precision) line up.
-var start = time.Date(2026, 3, 1, 10, 0, 0, 0, beijing())
+var start = time.Date(2026, 3, 1, 10, 0, 0, 0, cst.Location)
 
 func newClock() *clock { return testclock.New(start) }
 
@@ -217,4 +218,4 @@ func unicast(app App, token string) map[string]any {
 	return map[string]any{"type": castUnicast, "device_tokens": token, "payload": payloadFor(app)}
 }
 
-func policyTime(t time.Time) string { return t.In(beijing()).Format(policyTimeLayout) }
+func policyTime(t time.Time) string { return t.In(cst.Location).Format(policyTimeLayout) }

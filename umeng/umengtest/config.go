@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tuisong/push/internal/cst"
 )
 
 // Platforms an App can belong to. Umeng registers each platform of a product
@@ -96,9 +98,6 @@ type Config struct {
 // ErrInvalidConfig is wrapped by the error New returns for a bad Config.
 var ErrInvalidConfig = errors.New("umengtest: invalid config")
 
-// beijing is the zone the real service reads policy times in.
-func beijing() *time.Location { return time.FixedZone("CST", 8*60*60) }
-
 // withDefaults returns a copy of c with every zero field set to its default.
 // The Apps slice is copied so later changes by the caller do not reach the
 // server.
@@ -124,7 +123,7 @@ func (c Config) withDefaults() Config {
 		c.TimestampWindow = DefaultTimestampWindow
 	}
 	if c.Location == nil {
-		c.Location = beijing()
+		c.Location = cst.Location
 	}
 	return c
 }
