@@ -288,7 +288,7 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 		return rep, errors.New("msg_id is required")
 	}
 	switch {
-	case !utf8.ValidString(rep.MsgID), strings.IndexByte(rep.MsgID, 0) >= 0:
+	case !isText(rep.MsgID):
 		// No push of ours has such an id, and PostgreSQL refuses to
 		// compare one at all.
 		return rep, fmt.Errorf("msg_id %q is not text", clip(rep.MsgID))
@@ -296,7 +296,7 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 		return rep, fmt.Errorf("msg_id is longer than %d characters", maxMsgID)
 	}
 	switch {
-	case !utf8.ValidString(rep.Token), strings.IndexByte(rep.Token, 0) >= 0:
+	case !isText(rep.Token):
 		return rep, errors.New("device_token is not text")
 	case utf8.RuneCountInString(rep.Token) > maxToken:
 		// No device of ours has such a token, and recording it would
@@ -329,6 +329,10 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 	}
 	return rep, nil
 }
+
+// isText reports whether s is UTF-8 without NUL, as the store's text
+// columns take it.
+func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
 // maxMsgID is the longest msg_id a receipt may name: the receipt_id
 // column's 255 characters. maxToken is the longest device_token, the
