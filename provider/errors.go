@@ -104,6 +104,28 @@ type Error struct {
 	// the order the tokens were given. Empty when the vendor did not say
 	// which; see Capabilities.TokenFailures.
 	Failures []TokenFailure
+	// RetryToken is what a retry of the request needs to be deduplicated
+	// by the vendor (see Request.RetryToken): set by a provider whose
+	// sends carry a vendor-issued id, on every error of a Send that had
+	// one. The caller keeps it for the key's next try, in whatever process
+	// that runs; an error without one tells the caller to drop what it
+	// kept. It is an id, never a secret, and at most MaxRetryToken bytes.
+	RetryToken string
+}
+
+// MaxRetryToken bounds Error.RetryToken and Request.RetryToken.
+const MaxRetryToken = 255
+
+// RetryTokenOf returns the RetryToken of the first *Error in err's chain,
+// and whether there is one such *Error: an error of another type (a
+// cancelled context before the provider ran, say) says nothing of the
+// token.
+func RetryTokenOf(err error) (token string, ok bool) {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.RetryToken, true
+	}
+	return "", false
 }
 
 // Error renders the error for logs. It never contains credentials.

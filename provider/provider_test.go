@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -346,6 +347,19 @@ func TestFailuresOf(t *testing.T) {
 	assert.Nil(t, provider.FailuresOf(&provider.Error{Kind: provider.InvalidToken}), "the vendor did not say which")
 	assert.Nil(t, provider.FailuresOf(errors.New("plain")))
 	assert.Nil(t, provider.FailuresOf(nil))
+}
+
+func TestRetryTokenOf(t *testing.T) {
+	tok, ok := provider.RetryTokenOf(fmt.Errorf("wrapped: %w", &provider.Error{Kind: provider.Indeterminate, RetryToken: "cid1:1:2:c"}))
+	assert.True(t, ok)
+	assert.Equal(t, "cid1:1:2:c", tok)
+	tok, ok = provider.RetryTokenOf(&provider.Error{Kind: provider.Temporary})
+	assert.True(t, ok, "a provider error without a token says to drop the one kept")
+	assert.Empty(t, tok)
+	_, ok = provider.RetryTokenOf(context.Canceled)
+	assert.False(t, ok, "an error of another kind says nothing of the token")
+	_, ok = provider.RetryTokenOf(nil)
+	assert.False(t, ok)
 }
 
 func TestStateFinal(t *testing.T) {

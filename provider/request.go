@@ -72,6 +72,14 @@ type Request struct {
 	// nothing new (push.Service gives every delivery, and every part of a
 	// split one, a key of its own).
 	IdempotencyKey string
+	// RetryToken is what an earlier try of IdempotencyKey left in its
+	// error (Error.RetryToken), given back so that a retry made by another
+	// process, which never saw that try, is deduplicated as well as one
+	// made by the same Client: JPush's cid, a Getui list push's task. Empty
+	// on a first try. Its form is the provider's own; a provider ignores a
+	// token it cannot read (another program may have written it) and sends
+	// as on a first try. push.Service keeps it with the delivery.
+	RetryToken string
 	// Description is a free-text note shown in vendor consoles.
 	Description string
 	// Overrides holds vendor-specific options keyed by provider name, for

@@ -240,11 +240,16 @@ type Delivery struct {
 	Response      string // vendor response or error text, secrets removed
 	ErrorKind     string // provider.Kind name of the last error
 	ErrorCode     string // vendor code of the last error
-	SentAt        *time.Time
-	ClaimToken    string
-	LeaseUntil    *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RetryToken is what the provider asked to be given back with the next
+	// try of IdempotencyKey (provider.Error.RetryToken: JPush's cid, a Getui
+	// list push's task), so that a retry by any instance is deduplicated
+	// by the vendor. Empty when the last try left none.
+	RetryToken string
+	SentAt     *time.Time
+	ClaimToken string
+	LeaseUntil *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Center message send states (sys_message_center.send_state).

@@ -66,19 +66,19 @@ type PushMessages interface {
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Delivery, error)
 	// FinishDelivery writes d's outcome (State, Attempts, NextAttemptAt,
 	// ReceiptID, Pollable, VendorState, Ret, Response, ErrorKind, ErrorCode,
-	// SentAt), releases the claim, and refreshes the message's summary for
-	// d.Platform, all in one transaction and only while d.ClaimToken still
-	// holds the row; otherwise ErrClaimLost.
+	// RetryToken, SentAt), releases the claim, and refreshes the message's
+	// summary for d.Platform, all in one transaction and only while
+	// d.ClaimToken still holds the row; otherwise ErrClaimLost.
 	//
 	// The outcome is checked first with ValidateDeliveryOutcome: State must
 	// be pending, accepted, done or failed (a split goes through
 	// SplitDelivery), Attempts must fit an INT, the short text fields
-	// (ReceiptID, VendorState, Ret, ErrorKind, ErrorCode) must be UTF-8 of at
-	// most 255 characters and Response UTF-8 of at most MaxMediumText bytes.
-	// A value that does not fit is refused with ErrInvalid and nothing is
-	// written, never truncated: callers must sanitize vendor text first
-	// (SanitizeText), or the outcome is lost and the delivery is sent again
-	// once its lease runs out.
+	// (ReceiptID, VendorState, Ret, ErrorKind, ErrorCode, RetryToken) must
+	// be UTF-8 of at most 255 characters and Response UTF-8 of at most
+	// MaxMediumText bytes. A value that does not fit is refused with
+	// ErrInvalid and nothing is written, never truncated: callers must
+	// sanitize vendor text first (SanitizeText), or the outcome is lost and
+	// the delivery is sent again once its lease runs out.
 	FinishDelivery(ctx context.Context, d *Delivery) error
 	// RenewDelivery extends the lease of the delivery d claims to
 	// leaseUntil, only while d.ClaimToken still holds it (otherwise

@@ -185,8 +185,8 @@ func ValidateDelivery(d *Delivery) error {
 
 // ValidateDeliveryOutcome checks the columns a finishing write stores:
 // State is pending, accepted, done or failed; Attempts is within
-// 0..2^31-1; ReceiptID, VendorState, Ret, ErrorKind and ErrorCode are UTF-8
-// of at most 255 characters; Response is UTF-8 of at most MaxMediumText
+// 0..2^31-1; ReceiptID, VendorState, Ret, ErrorKind, ErrorCode and
+// RetryToken are UTF-8 of at most 255 characters; Response is UTF-8 of at most MaxMediumText
 // bytes. Vendor text must be made to fit before (SanitizeText): a store
 // refuses what does not fit rather than cut it.
 func ValidateDeliveryOutcome(d *Delivery) error {
@@ -206,7 +206,7 @@ func outcomeFields(d *Delivery) error {
 	}
 	for _, f := range []struct{ name, v string }{
 		{"delivery.receipt_id", d.ReceiptID}, {"delivery.vendor_state", d.VendorState}, {"delivery.ret", d.Ret},
-		{"delivery.error_kind", d.ErrorKind}, {"delivery.error_code", d.ErrorCode},
+		{"delivery.error_kind", d.ErrorKind}, {"delivery.error_code", d.ErrorCode}, {"delivery.retry_token", d.RetryToken},
 	} {
 		if err := varchar(f.name, f.v); err != nil {
 			return err

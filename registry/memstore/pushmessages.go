@@ -239,6 +239,7 @@ func finish(row, d *registry.Delivery, state registry.DeliveryState, now time.Ti
 	row.Response = d.Response
 	row.ErrorKind = d.ErrorKind
 	row.ErrorCode = d.ErrorCode
+	row.RetryToken = d.RetryToken
 	row.SentAt = cloneTime(d.SentAt)
 	row.ClaimToken = ""
 	row.LeaseUntil = nil

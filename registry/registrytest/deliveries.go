@@ -218,10 +218,12 @@ func testDeliveries(t *testing.T, f Factory) {
 		}, got.IOS)
 		assert.Equal(t, androidBefore, got.Android, "the other platform's summary is untouched")
 
-		// A rate-limited send gives its attempt back.
+		// A rate-limited send gives its attempt back, and keeps what its
+		// provider asked the next try to give back.
 		android := find(t, claimed, "finish-android")
 		android.Attempts, android.NextAttemptAt = 0, at(5*time.Minute)
 		android.ErrorKind, android.ErrorCode, android.Response = "RateLimited", "2050", "too many requests"
+		android.RetryToken = "cid1:1900000000:1900000001:appkey-4c1e 令牌"
 		require.NoError(t, s.FinishDelivery(t.Context(), &android))
 		list, err = s.ListDeliveries(t.Context(), m.ID)
 		require.NoError(t, err)
@@ -232,6 +234,7 @@ func testDeliveries(t *testing.T, f Factory) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"finish-android"}, keys(again))
 		assert.Equal(t, 1, again[0].Attempts)
+		assert.Equal(t, android.RetryToken, again[0].RetryToken, "the next try gets the retry token back")
 
 		unclaimed := find(t, list, "finish-ios")
 		unclaimed.ClaimToken = ""
@@ -273,6 +276,8 @@ func testDeliveries(t *testing.T, f Factory) {
 			{"vendor_state not UTF-8", func(d *registry.Delivery) *registry.Delivery { d.VendorState = "\xff"; return d }, "delivery.vendor_state"},
 			{"ret too long", func(d *registry.Delivery) *registry.Delivery { d.Ret = long; return d }, "delivery.ret"},
 			{"error_kind too long", func(d *registry.Delivery) *registry.Delivery { d.ErrorKind = long; return d }, "delivery.error_kind"},
+			{"retry_token too long", func(d *registry.Delivery) *registry.Delivery { d.RetryToken = long; return d }, "delivery.retry_token"},
+			{"retry_token with a NUL", func(d *registry.Delivery) *registry.Delivery { d.RetryToken = "cid\x00"; return d }, "delivery.retry_token"},
 			{"error_code of 256 emoji", func(d *registry.Delivery) *registry.Delivery {
 				d.ErrorCode = emojiChars(registry.MaxVarchar + 1)
 				return d

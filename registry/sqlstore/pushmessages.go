@@ -88,7 +88,7 @@ func encodeTally(t registry.Tally) (string, error) {
 
 const deliveryColumns = `id, push_message_id, provider, platform, seq, audience, tokens, idempotency_key, state,
 	attempts, next_attempt_at, expire_at, receipt_id, pollable, vendor_state, ret, response, error_kind, error_code,
-	sent_at, claim_token, lease_until, created_at, updated_at`
+	sent_at, claim_token, lease_until, created_at, updated_at, retry_token`
 
 // deliveriesOfMessage selects the deliveries of a push message.
 func (s *Store) deliveriesOfMessage() string {
@@ -111,7 +111,7 @@ func (s *Store) scanDelivery(row interface{ Scan(...any) error }) (registry.Deli
 		&d.IdempotencyKey, &state, &d.Attempts, s.wall("next_attempt_at", &d.NextAttemptAt, &bad), s.wallPtr("expire_at", &d.ExpireAt, &bad), zeroIfNull(&d.ReceiptID),
 		&d.Pollable, zeroIfNull(&d.VendorState), zeroIfNull(&d.Ret), zeroIfNull(&d.Response), zeroIfNull(&d.ErrorKind),
 		zeroIfNull(&d.ErrorCode), s.wallPtr("sent_at", &d.SentAt, &bad), zeroIfNull(&d.ClaimToken), s.wallPtr("lease_until", &d.LeaseUntil, &bad),
-		s.wall("created_at", &d.CreatedAt, &bad), s.wall("updated_at", &d.UpdatedAt, &bad))
+		s.wall("created_at", &d.CreatedAt, &bad), s.wall("updated_at", &d.UpdatedAt, &bad), zeroIfNull(&d.RetryToken))
 	if tokens != "" {
 		d.Tokens = strings.Split(tokens, ",")
 	}
@@ -521,11 +521,11 @@ func (s *Store) lockTally(ctx context.Context, q DBTX, msgID int64, platform str
 func (s *Store) writeOutcome(ctx context.Context, q DBTX, d *registry.Delivery, state registry.DeliveryState, now any) error {
 	res, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, receipt_id = ?,
 		pollable = ?, vendor_state = ?, ret = ?, response = ?, error_kind = ?, error_code = ?, sent_at = ?,
-		claim_token = NULL, lease_until = NULL, updated_at = ?
+		claim_token = NULL, lease_until = NULL, updated_at = ?, retry_token = ?
 		WHERE id = ? AND claim_token = ?`,
 		string(state), d.Attempts, s.timeArg(d.NextAttemptAt), nullIfEmpty(d.ReceiptID), boolInt(d.Pollable),
 		nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response), nullIfEmpty(d.ErrorKind),
-		nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), now, d.ID, d.ClaimToken)
+		nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), now, nullIfEmpty(d.RetryToken), d.ID, d.ClaimToken)
 	if err != nil {
 		return step("update delivery", err)
 	}

@@ -513,7 +513,7 @@ func TestFinishDeliveryBatchStatements(t *testing.T) {
 					WillReturnRows(sqlmock.NewRows([]string{"id", "android_tally"}).AddRow(3, `{"p":1}`))
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries SET state = ?")).WithArgs(sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
 					sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
-					sqlmock.AnyArg(), sqlmock.AnyArg(), 5, "tok.5").WillReturnResult(sqlmock.NewResult(0, 1))
+					sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 5, "tok.5").WillReturnResult(sqlmock.NewResult(0, 1))
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries SET state = ?")).WillReturnResult(sqlmock.NewResult(0, 0))
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_task_id = ?")).WithArgs(sqlmock.AnyArg(), sqlmock.AnyArg(),
 					sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 2).

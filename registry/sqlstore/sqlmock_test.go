@@ -47,7 +47,7 @@ var (
 	linkRow     = []string{"id", "user_num", "device_id", "state", "created_at", "updated_at"}
 	deliveryRow = []string{"id", "push_message_id", "provider", "platform", "seq", "audience", "tokens", "idempotency_key", "state",
 		"attempts", "next_attempt_at", "expire_at", "receipt_id", "pollable", "vendor_state", "ret", "response", "error_kind",
-		"error_code", "sent_at", "claim_token", "lease_until", "created_at", "updated_at"}
+		"error_code", "sent_at", "claim_token", "lease_until", "created_at", "updated_at", "retry_token"}
 )
 
 // errDeadlock is MySQL's answer to a transaction it rolled back to break
@@ -670,7 +670,7 @@ func TestSplitDeliveryErrors(t *testing.T) {
 		expectFinishUntilUpdate(m)
 		m.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries SET state = ?")).
 			WithArgs("split", sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
-				sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 5, "tok.5").
+				sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 5, "tok.5").
 			WillReturnResult(sqlmock.NewResult(0, 1))
 		m.ExpectQuery(sqlPrefix("SELECT MAX(seq) FROM sys_push_deliveries")).WithArgs(2, "umeng", "ios").
 			WillReturnRows(sqlmock.NewRows([]string{"max"}).AddRow(3))
@@ -762,7 +762,7 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				expectNoFanout(m)
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows(deliveryRow).
 					AddRow(11, 2, "umeng", "ios", 4, "tokens", strings.Repeat("t", registry.MaxTokensText+1), "k.0", "pending", 0,
-						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00", nil))
 				m.ExpectRollback()
 			},
 			want: "sqlstore: SplitDelivery: registry: ios_device_tokens: ",
@@ -779,7 +779,7 @@ func TestSplitDeliveryErrors(t *testing.T) {
 				expectNoFanout(m)
 				m.ExpectQuery(sqlPrefix("SELECT id, push_message_id")).WillReturnRows(sqlmock.NewRows(deliveryRow).
 					AddRow(11, 2, "umeng", "ios", 4, "tokens", strings.Repeat("t,", registry.MaxTokensText/2+1)+"t", "k.0", "pending", 0,
-						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00"))
+						"2030-06-15 08:00:00", nil, nil, 0, nil, nil, nil, nil, nil, nil, nil, nil, "2030-06-15 08:00:00", "2030-06-15 08:00:00", nil))
 				m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_device_tokens")).
 					WithArgs(sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(),
 						sqlmock.AnyArg(), sqlmock.AnyArg(), sqlmock.AnyArg(), 2).
