@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -238,7 +240,8 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	}
 	p, err := s.Provider(d.Provider)
 	if err != nil {
-		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err}
+		// No call was made: the token the last one left stays for the next.
+		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err, RetryToken: d.RetryToken}
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.sendTimeoutOf(d))
 	defer cancel()
@@ -311,6 +314,11 @@ func outcomeOf(d *registry.Delivery, err error) DeliveryOutcome {
 // the tokens to disable, and how d must be split (nil: it is not).
 func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err error, now time.Time) (disable []string, split *splitPlan) {
 	d.ErrorKind, d.ErrorCode = "", ""
+	if token, ok := provider.RetryTokenOf(err); ok {
+		d.RetryToken = keptRetryToken(token)
+	} else if err == nil {
+		d.RetryToken = ""
+	}
 	if err == nil {
 		d.ReceiptID = registry.SanitizeText(rc.ID, maxShortBytes)
 		d.Pollable = rc.Pollable
@@ -379,6 +387,18 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 	return nil, nil
 }
 
+// keptRetryToken is the provider's RetryToken as a delivery keeps it: ""
+// when it cannot be stored whole (longer than provider.MaxRetryToken
+// bytes, not UTF-8, or holding a NUL). A token is an id to give back
+// verbatim, so it is dropped rather than cut: the next try then goes
+// without, as a first try does.
+func keptRetryToken(token string) string {
+	if len(token) > provider.MaxRetryToken || !utf8.ValidString(token) || strings.IndexByte(token, 0) >= 0 {
+		return ""
+	}
+	return token
+}
+
 // request builds the vendor request of a delivery.
 func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *provider.Request {
 	r := &provider.Request{
@@ -386,6 +406,7 @@ func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *prov
 		Notification: provider.Notification{Title: msg.Title, Body: msg.Content, Extras: ParseExtra(msg.Extra),
 			Class: provider.Class(msg.Class)},
 		IdempotencyKey: d.IdempotencyKey,
+		RetryToken:     d.RetryToken,
 		Description:    fmt.Sprintf("push_message#%d", msg.ID),
 	}
 	if msg.Overrides != "" {

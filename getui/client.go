@@ -89,7 +89,7 @@ type Client struct {
 	sent map[string]*sentTask
 	// lists holds the task each list push created, by idempotency key,
 	// until the task's time to live (see createdTask).
-	lists *expiring.Map[string]
+	lists *expiring.Map[listTask]
 	// keyLocks holds the list pushes of one key one at a time (lockKey).
 	keyLocks map[string]*keyLock
 }
@@ -133,7 +133,7 @@ func New(cfg Config) (*Client, error) {
 		authQuota:  cfg.AuthQuota,
 		authLimit:  provider.NewLimiter(cfg.AuthQuota),
 		sent:       make(map[string]*sentTask),
-		lists:      expiring.New[string](maxListKeys),
+		lists:      expiring.New[listTask](maxListKeys),
 		keyLocks:   make(map[string]*keyLock),
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")

@@ -88,9 +88,12 @@
 // digits) on single, tag and broadcast pushes: Getui drops a repeated
 // request_id, so a send retried after an Indeterminate error is not shown
 // twice. A list push's task creation gets a random request_id instead; a
-// retry by the same Client reuses the key's task and repeats only the
-// delivering call (see [Client.Send]). A send without a key gets a random
-// request_id and cannot be deduplicated.
+// retry reuses the key's task and repeats only the delivering call (see
+// [Client.Send]): the Client keeps the task in memory, and a failed
+// Send's error carries it (provider.Error.RetryToken), which push.Service
+// stores with the delivery and gives back with the next try, in whatever
+// process that runs. A send without a key gets a random request_id and
+// cannot be deduplicated.
 //
 // settings.ttl is the time until ExpireTime in milliseconds, rounded up and
 // clamped to [MaxTimeToLive] (three days); or Config.DefaultTimeToLive;

@@ -3,6 +3,8 @@ package getui
 import (
 	"bytes"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,37 +13,109 @@ import (
 
 // A list push is two calls: /push/list/message creates a task and delivers
 // nothing, then /push/list/cid (or /push/list/alias) delivers the task to
-// its targets. A retry of the push (same IdempotencyKey) by this Client,
-// after the second call failed, makes only the second call again, with the
-// task it created: a list task delivers to each target once, so a retry of
-// a call whose answer was lost reaches nobody twice.
+// its targets. A retry of the push (same IdempotencyKey), after the second
+// call failed, makes only the second call again, with the task the first
+// try created: a list task delivers to each target once, so a retry of a
+// call whose answer was lost reaches nobody twice. The Client keeps each
+// key's task in memory, and a failed Send's error carries it
+// (provider.Error.RetryToken, "task1:…"): a retry that brings it back
+// (provider.Request.RetryToken) reuses the task in any process.
 //
 // The creating call gets a new random request_id each time. It delivers
 // nothing, so a second task cannot show the push twice; and a repeated
 // request_id is one Getui may drop ("如果request_id重复,会导致消息丢失",
 // its push doc), which would lose the whole push on a retry.
 
+// listTask is a task a list push created, and until when it delivers.
+type listTask struct {
+	id    string
+	until time.Time
+}
+
 // createdTask returns the task a list push of key created and that can
 // still deliver.
-func (c *Client) createdTask(key string) (string, bool) {
+func (c *Client) createdTask(key string) (listTask, bool) {
 	if key == "" {
-		return "", false
+		return listTask{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lists.Get(key, c.now())
 }
 
-// keepTask remembers that the list push of key created task id, which
-// delivers until until. Tasks that can deliver no more are dropped, oldest
-// first, and past maxListKeys keys the oldest go whatever their age.
-func (c *Client) keepTask(key, id string, until time.Time) {
+// keepTask remembers that the list push of key created t. Tasks that can
+// deliver no more are dropped, oldest first, and past maxListKeys keys the
+// oldest go whatever their age.
+func (c *Client) keepTask(key string, t listTask) {
 	if key == "" {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lists.Put(key, id, until, c.now())
+	c.lists.Put(key, t, t.until, c.now())
+}
+
+// adoptTask keeps t, the task of an earlier try of key (in this process or
+// another, see taskToken), unless key has a task already or t can deliver
+// no more.
+func (c *Client) adoptTask(key string, t listTask) {
+	if key == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if _, ok := c.lists.Get(key, now); ok || !now.Before(t.until) {
+		return
+	}
+	c.lists.Put(key, t, t.until, now)
+}
+
+// taskTokenPrefix starts a RetryToken that carries a list push's task:
+// "task1:<delivers until, Unix seconds>:<taskid>".
+const taskTokenPrefix = "task1:"
+
+// taskToken is the provider.Error.RetryToken that carries t.
+func taskToken(t listTask) string {
+	return taskTokenPrefix + strconv.FormatInt(t.until.Unix(), 10) + ":" + t.id
+}
+
+// maxTaskIDLen bounds a taskid read back from a RetryToken.
+const maxTaskIDLen = 128
+
+// parseTaskToken reads a taskToken; ok is false for anything else (a token
+// of another form, or one another program wrote), which Send ignores.
+func parseTaskToken(token string) (listTask, bool) {
+	rest, ok := strings.CutPrefix(token, taskTokenPrefix)
+	if !ok {
+		return listTask{}, false
+	}
+	until, id, ok := strings.Cut(rest, ":")
+	if !ok || id == "" || len(id) > maxTaskIDLen {
+		return listTask{}, false
+	}
+	sec, err := strconv.ParseInt(until, 10, 64)
+	if err != nil || sec <= 0 {
+		return listTask{}, false
+	}
+	return listTask{id, time.Unix(sec, 0)}, true
+}
+
+// withTaskToken returns err, a failed list push of key, carrying the
+// RetryToken of key's task while the Client keeps one, so that the key's
+// next try (in any process) delivers that task instead of creating
+// another. err is returned as it is when it is no *provider.Error.
+func (c *Client) withTaskToken(key string, err error) error {
+	var pe *provider.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	cp := *pe
+	cp.RetryToken = ""
+	if t, ok := c.createdTask(key); ok {
+		cp.RetryToken = taskToken(t)
+	}
+	return &cp
 }
 
 // maxListKeys bounds the keys a Client keeps list tasks for.

@@ -2,6 +2,7 @@ package getui_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +156,76 @@ func TestConcurrentSendsOfOneKey(t *testing.T) {
 	assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "one task")
 	assert.Equal(t, 1, fake.DeliveryCount(a))
 	assert.Equal(t, 1, fake.DeliveryCount(b))
+}
+
+// TestRetryTokenCarriesTheTaskAcrossProcesses: a list push whose
+// delivering call lost its answer fails with its task in the RetryToken;
+// another Client given that token delivers the same task and creates none,
+// so each device is shown the push once. Given no token, or one it cannot
+// read, the other Client creates a second task and shows the push twice.
+func TestRetryTokenCarriesTheTaskAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		token func(lost error) string
+		shown int
+	}{
+		{"the token given back", func(lost error) string { tok, _ := provider.RetryTokenOf(lost); return tok }, 1},
+		{"no token", func(error) string { return "" }, 2},
+		{"a token of another form", func(error) string { return "cid1:1:2:appkey-uuid" }, 2},
+		{"a task whose time is over", func(lost error) string {
+			tok, _ := provider.RetryTokenOf(lost)
+			return "task1:1000000000:" + tok[strings.LastIndex(tok, ":")+1:]
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, fake := newAgainstFake(t, getuitest.Config{}, func(cfg *getui.Config) { cfg.Timeout = 300 * time.Millisecond })
+			x, y := getuitest.CID("x"), getuitest.CID("y")
+			require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+			_, lost := a.Send(ctx, listRequest("push-9-chunk-0", x, y))
+			require.ErrorIs(t, lost, provider.Indeterminate)
+			tok, ok := provider.RetryTokenOf(lost)
+			require.True(t, ok)
+			require.True(t, strings.HasPrefix(tok, "task1:"), "token %q", tok)
+			require.Equal(t, 1, fake.DeliveryCount(x))
+
+			app := getuitest.DefaultApps()[0]
+			b, err := getui.New(getui.Config{AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL()})
+			require.NoError(t, err)
+			r := listRequest("push-9-chunk-0", x, y)
+			r.RetryToken = tc.token(lost)
+			rc, err := b.Send(ctx, r)
+			require.NoError(t, err)
+			assert.Equal(t, tc.shown, fake.DeliveryCount(x))
+			assert.Equal(t, tc.shown, fake.DeliveryCount(y))
+			assert.Len(t, fake.RequestsTo("/push/list/message"), tc.shown, "tasks created")
+			if tc.shown == 1 {
+				require.Eventually(t, func() bool { return len(fake.RequestsTo("/push/list/cid")) == 2 }, 5*time.Second, 5*time.Millisecond)
+				assert.Equal(t, fake.RequestsTo("/push/list/cid")[0].TaskID, rc.ID, "the first task")
+				assert.Contains(t, tok, rc.ID)
+			}
+		})
+	}
+}
+
+// TestRetryTokenDroppedWithTheTask: a delivering call Getui refuses drops
+// the task, and its error carries an empty token, so that no process
+// delivers that task again; a failed creating call has no task to give.
+func TestRetryTokenDroppedWithTheTask(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{}, nil)
+	a := getuitest.CID("a")
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: "taskid is invalid"}))
+	_, err := c.Send(ctx, listRequest("push-10-chunk-0", a, getuitest.CID("b")))
+	require.ErrorIs(t, err, provider.InvalidRequest)
+	tok, ok := provider.RetryTokenOf(err)
+	assert.True(t, ok)
+	assert.Empty(t, tok)
+
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/message", HTTPStatus: 500}))
+	_, err = c.Send(ctx, listRequest("push-11-chunk-0", a, getuitest.CID("b")))
+	require.Error(t, err)
+	tok, ok = provider.RetryTokenOf(err)
+	assert.True(t, ok)
+	assert.Empty(t, tok)
 }

@@ -31,8 +31,11 @@ import (
 // carries a new random request_id instead (it delivers nothing, and a
 // dropped repeat would lose the push); a retry of the key by this Client
 // reuses the task it created and makes only the delivering call, which a
-// list task answers without delivering twice. The tasks are kept in
-// memory: a retry by another process creates a new task.
+// list task answers without delivering twice. A failed list push's error
+// carries its task (provider.Error.RetryToken, "task1:…"), and a Request
+// that brings it back (RetryToken) reuses the task, so that a retry by
+// another process does not create a second one. A token of another form
+// is ignored.
 //
 // The receipt's ID is Getui's taskid. Single pushes are not pollable
 // (Getui reports tasks only); list, tag and broadcast pushes are. Raw is
@@ -51,7 +54,11 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		// One list push of a key at a time: a second Send of the key
 		// waits, then reuses the task the first created.
 		defer c.lockKey(key)()
-		taskID, reused := c.createdTask(key)
+		if t, ok := parseTaskToken(r.RetryToken); ok {
+			c.adoptTask(key, t)
+		}
+		task, reused := c.createdTask(key)
+		taskID = task.id
 		if !reused {
 			created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: freshRequestID(p.body)})
 			if err != nil {
@@ -60,7 +67,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 			if taskID = stringField(created.data, "taskid"); taskID == "" {
 				return nil, unexpected(opSend, created.status, "task creation answered without a taskid")
 			}
-			c.keepTask(key, taskID, c.now().Add(p.ttl))
+			c.keepTask(key, listTask{taskID, c.now().Add(p.ttl)})
 		}
 		lb := listBody{TaskID: taskID}
 		if p.byCID {
@@ -70,11 +77,11 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		}
 		body, err := marshal(lb)
 		if err != nil {
-			return nil, err
+			return nil, c.withTaskToken(key, err)
 		}
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.listPath, body: body, byCID: p.byCID})
 		if err != nil {
-			return nil, c.listRefused(key, reused, err)
+			return nil, c.withTaskToken(key, c.listRefused(key, reused, err))
 		}
 	default:
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, byCID: p.oneToken})

@@ -60,8 +60,10 @@ type keyCID struct {
 }
 
 // cidBook hands out cids: one per idempotency key, from a pool fetched
-// cidBatch at a time. It lives in memory: a retry in another process (or
-// after a restart) gets a new cid, and JPush cannot tell it is a retry.
+// cidBatch at a time. It lives in memory; a failed Send hands the key's
+// cid to its caller (provider.Error.RetryToken), and a retry that brings
+// it back (provider.Request.RetryToken) sends it again, in whatever
+// process it runs.
 type cidBook struct {
 	mu     sync.Mutex
 	pool   []issuedCID           // fetched and not handed out, oldest first
@@ -151,6 +153,73 @@ func (b *cidBook) forget(key, cid string) {
 	if e, ok := b.keys().Get(key, time.Time{}); ok && e.cid == cid {
 		b.byKey.Delete(key)
 	}
+}
+
+// peek returns key's cid without giving it one.
+func (b *cidBook) peek(key string, now time.Time) (keyCID, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.keys().Get(key, now)
+}
+
+// adopt gives key the cid of e, which an earlier try of key (in this
+// process or another) sent, unless key holds a cid already or e's is too
+// old to reuse.
+func (b *cidBook) adopt(key string, e keyCID, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.keys().Get(key, now); ok || !now.Before(e.at.Add(cidKeep)) {
+		return
+	}
+	b.keys().Put(key, e, e.at.Add(cidKeep), now)
+}
+
+// cidTokenPrefix starts a RetryToken that carries a cid:
+// "cid1:<fetched, Unix seconds>:<taken, Unix seconds>:<cid>".
+const cidTokenPrefix = "cid1:"
+
+// retryToken is the provider.Error.RetryToken that carries e: the cid,
+// when it was fetched and when the key took it.
+func retryToken(e keyCID) string {
+	return cidTokenPrefix + strconv.FormatInt(e.at.Unix(), 10) + ":" + strconv.FormatInt(e.since.Unix(), 10) + ":" + e.cid
+}
+
+// parseRetryToken reads a retryToken; ok is false for anything else (a
+// token of another form, or one another program wrote), which Send
+// ignores.
+func parseRetryToken(token string) (e keyCID, ok bool) {
+	rest, ok := strings.CutPrefix(token, cidTokenPrefix)
+	if !ok {
+		return keyCID{}, false
+	}
+	parts := strings.SplitN(rest, ":", 3)
+	if len(parts) != 3 || parts[2] == "" || len(parts[2]) > maxCIDLen {
+		return keyCID{}, false
+	}
+	at, err1 := strconv.ParseInt(parts[0], 10, 64)
+	since, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || at <= 0 || since < at {
+		return keyCID{}, false
+	}
+	return keyCID{issuedCID{parts[2], time.Unix(at, 0)}, time.Unix(since, 0)}, true
+}
+
+// withRetryToken returns err, a failed Send of key, carrying the
+// RetryToken of key's cid, so that the key's next try (in any process)
+// sends that cid again. err is returned as it is when it is no
+// *provider.Error or key holds no cid.
+func (c *Client) withRetryToken(key string, err error) error {
+	var pe *provider.Error
+	if key == "" || !errors.As(err, &pe) {
+		return err
+	}
+	e, ok := c.cids.peek(key, c.now())
+	if !ok {
+		return err
+	}
+	cp := *pe
+	cp.RetryToken = retryToken(e)
+	return &cp
 }
 
 // mayFetch reports whether a fetch may be made at now.

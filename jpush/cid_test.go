@@ -2,6 +2,7 @@ package jpush_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,4 +192,117 @@ func TestDuplicateKeepsTheSendDay(t *testing.T) {
 	assert.Equal(t, map[string]jpush.DeliveryState{live: jpush.Delivered}, states)
 	reqs := fake.Requests()
 	assert.Contains(t, string(reqs[len(reqs)-1].Body), `"date":"2026-11-28"`)
+}
+
+// secondClient is another Client of the fake's app: another process, whose
+// memory holds none of the first one's cids.
+func secondClient(t *testing.T, fake *jpushtest.Server, now func() time.Time) *jpush.Client {
+	t.Helper()
+	app := jpushtest.DefaultApps()[0]
+	c, err := jpush.New(jpush.Config{AppKey: app.AppKey, MasterSecret: app.MasterSecret, BaseURL: fake.URL, ReportBaseURL: fake.URL, Now: now})
+	require.NoError(t, err)
+	return c
+}
+
+// TestRetryTokenCarriesTheCIDAcrossProcesses: a push whose answer was lost
+// fails with the key's cid in its RetryToken; another Client given that
+// token sends the same cid, and JPush answers the first push again. Given
+// no token (or one it cannot read) the other Client takes a new cid and
+// the device is shown the push twice.
+func TestRetryTokenCarriesTheCIDAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		token  func(lost error) string
+		shownX int
+	}{
+		{"the token given back", func(lost error) string { tok, _ := provider.RetryTokenOf(lost); return tok }, 1},
+		{"no token", func(error) string { return "" }, 2},
+		{"a token of another form", func(error) string { return "task1:1900000000:RASL-1" }, 2},
+		{"a token with a cid but no times", func(lost error) string {
+			tok, _ := provider.RetryTokenOf(lost)
+			return "cid1:x:y:" + tok[strings.LastIndex(tok, ":")+1:]
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+			a, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
+			live := rid(provider.Android, 0)
+			require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", AfterAccept: true, Timeout: true}))
+			_, lost := a.Send(ctx, cidRequest("push-7-chunk-0", live))
+			require.ErrorIs(t, lost, provider.Indeterminate)
+			tok, ok := provider.RetryTokenOf(lost)
+			require.True(t, ok)
+			require.True(t, strings.HasPrefix(tok, "cid1:"), "token %q", tok)
+			require.LessOrEqual(t, len(tok), provider.MaxRetryToken)
+			require.Eventually(t, func() bool { return len(fake.Pushes()) == 1 }, 5*time.Second, 5*time.Millisecond)
+			first := fake.Pushes()[0]
+			assert.Contains(t, tok, first.CID)
+
+			clk.Advance(time.Hour)
+			b := secondClient(t, fake, clk.Now)
+			r := cidRequest("push-7-chunk-0", live)
+			r.RetryToken = tc.token(lost)
+			rc, err := b.Send(ctx, r)
+			require.NoError(t, err)
+			pushes := fake.Pushes()
+			require.Len(t, pushes, 2)
+			assert.Equal(t, tc.shownX, fake.DeliveryCount(live))
+			if tc.shownX == 1 {
+				assert.Equal(t, first.CID, pushes[1].CID)
+				assert.True(t, pushes[1].Duplicate)
+				assert.Equal(t, first.MsgID, rc.ID, "answered with the first push's msg_id")
+				assert.Equal(t, 1, fake.Arrived("/v3/push/cid"), "the second Client fetched no cid")
+			} else {
+				assert.NotEqual(t, first.CID, pushes[1].CID)
+			}
+		})
+	}
+}
+
+// TestRetryTokenOfEveryFailure: every failed Send of a key that holds a cid
+// carries its token, a refusal before the network (the quota) included; a
+// cid JPush refuses is dropped, and the error says so with an empty token.
+// A token older than a cid may be kept is not sent.
+func TestRetryTokenOfEveryFailure(t *testing.T) {
+	ctx := context.Background()
+	vendor := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	ours := newClock(vendor.Now())
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: vendor.Now}, func(cfg *jpush.Config) {
+		cfg.Now = ours.Now
+		cfg.Quota = provider.Quota{Calls: 2, Per: time.Hour}
+	})
+	live := rid(provider.Android, 0)
+	require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", HTTPStatus: 500}))
+	_, err := c.Send(ctx, cidRequest("k", live))
+	require.ErrorIs(t, err, provider.Temporary)
+	tok, _ := provider.RetryTokenOf(err)
+	require.True(t, strings.HasPrefix(tok, "cid1:"), "a server error: %q", tok)
+
+	_, err = c.Send(ctx, cidRequest("k", live))
+	require.NoError(t, err)
+	_, err = c.Send(ctx, cidRequest("k", live))
+	require.ErrorIs(t, err, provider.RateLimited)
+	quotaTok, _ := provider.RetryTokenOf(err)
+	assert.Equal(t, tok, quotaTok, "the quota's refusal keeps the key's cid")
+
+	// JPush's clock is two hours ahead: the cid is 24 hours old to it.
+	vendor.Advance(24 * time.Hour)
+	ours.Advance(22 * time.Hour)
+	_, err = c.Send(ctx, cidRequest("k", live))
+	require.ErrorIs(t, err, provider.Temporary)
+	refusedTok, ok := provider.RetryTokenOf(err)
+	assert.True(t, ok)
+	assert.Empty(t, refusedTok, "a refused cid is not to be sent again")
+
+	// Another Client given the old token after its keeping time takes a
+	// new cid instead of sending one JPush would refuse.
+	ours.Advance(2 * time.Hour)
+	b := secondClient(t, fake, ours.Now)
+	r := cidRequest("k2", live)
+	r.RetryToken = tok
+	_, err = b.Send(ctx, r)
+	require.NoError(t, err)
+	pushes := fake.Pushes()
+	assert.NotContains(t, tok, pushes[len(pushes)-1].CID)
 }

@@ -81,9 +81,12 @@
 // GET /v3/push/cid and valid for a day: Send gives every idempotency key
 // a cid and sends it with each retry of the key, so a push retried after
 // an Indeterminate error is answered with its first result and shown once
-// (see [Client.Send]). The cids are kept in memory, so a retry by another
-// process, or after a restart, may still be shown twice; so may a request
-// without an IdempotencyKey, or any with Config.DisableCID. /v3/push sends at
+// (see [Client.Send]). A failed Send's error carries the key's cid
+// (provider.Error.RetryToken), which push.Service stores with the delivery
+// and gives back with the next try (provider.Request.RetryToken), so that
+// a retry by another process, or after a restart, sends the same cid. A
+// request without an IdempotencyKey, or any with Config.DisableCID, may
+// be shown twice. /v3/push sends at
 // once: a StartTime in the future is refused ("start_time"), one already
 // past is ignored.
 //

@@ -28,8 +28,11 @@ type pushAnswer struct {
 // A cid never stands in the way of a push: when the fetch fails (it is
 // tried again a minute later, or an hour after JPush refused it) the push
 // is sent without one, and when JPush refuses a push's cid the Send fails
-// Temporary and the next try takes another. The cids are kept in memory:
-// a retry by another process gets a new one, which JPush cannot match.
+// Temporary and the next try takes another. A failed Send's error carries
+// the key's cid (provider.Error.RetryToken, "cid1:…"); a Request that
+// brings it back (RetryToken) sends that cid again, so that a retry made
+// by another process is deduplicated too. A token of another form is
+// ignored.
 //
 // The key must name one request: a key sent again with other content or
 // another audience is answered with the first push's result and sends
@@ -46,15 +49,22 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if err != nil {
 		return nil, err
 	}
+	key := ""
+	if !c.noCID && r.IdempotencyKey != "" {
+		key = r.IdempotencyKey
+		if e, ok := parseRetryToken(r.RetryToken); ok {
+			c.cids.adopt(key, e, c.now())
+		}
+	}
 	if err := c.takeQuota(opSend); err != nil {
-		return nil, err
+		return nil, c.withRetryToken(key, err)
 	}
 	body := p.bytes
 	start := c.now()
 	cid := ""
-	if !c.noCID && r.IdempotencyKey != "" {
+	if key != "" {
 		var since time.Time
-		if cid, since, _ = c.cidFor(ctx, r.IdempotencyKey); cid != "" {
+		if cid, since, _ = c.cidFor(ctx, key); cid != "" {
 			body = withCID(body, cid)
 			// The key's first Send (whose answer may have been lost):
 			// JPush files the push under the day of that one.
@@ -71,22 +81,23 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 			// push: the next try takes another cid and is sent. It may be
 			// shown twice, if an earlier try with this cid was delivered;
 			// never lost.
-			c.cids.forget(r.IdempotencyKey, cid)
+			c.cids.forget(key, cid)
 			var pe *provider.Error
 			errors.As(err, &pe)
 			cp := *pe
 			cp.Kind, cp.Message = provider.Temporary, "JPush refused the cid, not the push; the next try takes another: "+pe.Message
+			cp.RetryToken = ""
 			return nil, &cp
 		}
-		return nil, err
+		return nil, c.withRetryToken(key, err)
 	}
 	var pa pushAnswer
 	if err := json.Unmarshal(a.raw, &pa); err != nil {
-		return nil, unexpected(opSend, a.status, "unreadable success answer")
+		return nil, c.withRetryToken(key, unexpected(opSend, a.status, "unreadable success answer"))
 	}
 	id := flexString(pa.MsgID)
 	if id == "" || id == "0" {
-		return nil, unexpected(opSend, a.status, "success answer without msg_id")
+		return nil, c.withRetryToken(key, unexpected(opSend, a.status, "success answer without msg_id"))
 	}
 	c.remember(id, start, start.Add(p.ttl))
 	return &provider.Receipt{Provider: Name, Platform: r.Platform, ID: id, Pollable: true, Raw: a.raw}, nil

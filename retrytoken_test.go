@@ -1,0 +1,187 @@
+package push_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/jpush/jpushtest"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
+)
+
+// retryVendor is a fake vendor whose push can lose its answer after
+// delivering, and a factory of Clients of it: each Client is another
+// process's, with nothing in memory.
+type retryVendor struct {
+	name      string
+	tokens    []string // one user's devices: one delivery
+	newClient func(t *testing.T) provider.Provider
+	loseNext  func(t *testing.T)
+	shown     func(token string) int
+	prefix    string // of the vendor's RetryToken
+}
+
+func retryVendors(t *testing.T, clk *clock) []retryVendor {
+	jfake := jpushtest.NewServer(t, jpushtest.Config{Now: clk.Now})
+	japp := jpushtest.DefaultApps()[0]
+	gfake := getuitest.NewServer(t, getuitest.Config{Now: clk.Now})
+	gapp := getuitest.DefaultApps()[0]
+	return []retryVendor{
+		{
+			name:   jpush.Name,
+			tokens: []string{jpushtest.RegistrationID("mi-1")},
+			newClient: func(t *testing.T) provider.Provider {
+				c, err := jpush.New(jpush.Config{AppKey: japp.AppKey, MasterSecret: japp.MasterSecret, BaseURL: jfake.URL,
+					ReportBaseURL: jfake.URL, Now: clk.Now, Timeout: 300 * time.Millisecond})
+				require.NoError(t, err)
+				return c
+			},
+			loseNext: func(t *testing.T) {
+				require.NoError(t, jfake.FailNext(1, jpushtest.Fault{Path: "/v3/push", AfterAccept: true, Timeout: true}))
+			},
+			shown:  jfake.DeliveryCount,
+			prefix: "cid1:",
+		},
+		{
+			name:   getui.Name,
+			tokens: []string{getuitest.CID("huawei-1"), getuitest.CID("huawei-2")}, // a list push
+			newClient: func(t *testing.T) provider.Provider {
+				c, err := getui.New(getui.Config{AppID: gapp.AppID, AppKey: gapp.AppKey, MasterSecret: getui.NewSecret(gapp.MasterSecret),
+					BaseURL: gfake.BaseURL(), Now: clk.Now, Timeout: 300 * time.Millisecond})
+				require.NoError(t, err)
+				return c
+			},
+			loseNext: func(t *testing.T) {
+				require.NoError(t, gfake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+			},
+			shown:  gfake.DeliveryCount,
+			prefix: "task1:",
+		},
+	}
+}
+
+// TestRetryByAnotherInstanceIsDeduplicated: instance A pushes, the vendor
+// delivers and the answer is lost, so the delivery is pending again, with
+// the provider's RetryToken stored beside it. Instance B, another process
+// whose JPush or Getui Client never saw the first try, retries it: the
+// vendor recognises the retry (JPush by its cid, Getui by its list task)
+// and every device is shown the push once. On every database.
+func TestRetryByAnotherInstanceIsDeduplicated(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			clk := newClock()
+			st := dbtest.NewStore(t, d)
+			for i, v := range retryVendors(t, clk) {
+				t.Run(v.name, func(t *testing.T) {
+					ctx := t.Context()
+					instance := func() *push.Service {
+						svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{v.newClient(t)}, Now: clk.Now,
+							Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+						require.NoError(t, err)
+						return svc
+					}
+					a, b := instance(), instance()
+					user := fmt.Sprint("u-retry-", i)
+					for j, tok := range v.tokens {
+						_, err := a.RegisterDevice(ctx, push.Device{UserNum: user, UUID: fmt.Sprint(user, "-", j), Platform: "android",
+							PushPlatform: v.name, PushToken: tok})
+						require.NoError(t, err)
+					}
+
+					v.loseNext(t)
+					res, err := a.Push(ctx, push.Message{UserNums: []string{user}, Title: "到货提醒", Content: "您关注的商品已到货"})
+					require.NoError(t, err)
+					require.Equal(t, 1, res.Pending(), "the answer was lost: the delivery waits for a retry")
+					for _, tok := range v.tokens {
+						require.Equal(t, 1, v.shown(tok), "the vendor delivered before the answer was lost")
+					}
+					ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+					require.NoError(t, err)
+					require.Len(t, ds, 1)
+					assert.Equal(t, provider.Indeterminate, provider.ParseKind(ds[0].ErrorKind))
+					assert.True(t, strings.HasPrefix(ds[0].RetryToken, v.prefix), "the stored token %q", ds[0].RetryToken)
+
+					clk.Advance(time.Minute)
+					n, err := b.RetryPending(ctx, 10)
+					require.NoError(t, err)
+					assert.Equal(t, 1, n, "instance B retried the delivery")
+					for _, tok := range v.tokens {
+						assert.Equal(t, 1, v.shown(tok), "shown once, though another instance retried")
+					}
+					ds, err = st.ListDeliveries(ctx, res.PushMessageID)
+					require.NoError(t, err)
+					assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
+					assert.Empty(t, ds[0].RetryToken, "nothing is left to retry")
+				})
+			}
+		})
+	}
+}
+
+// TestRetryTokenKeptBetweenTries: the Service gives every try of a
+// delivery the RetryToken its provider's last error left; an accepted try
+// clears it; a
+// token the store could not keep whole (too long, not UTF-8, with a NUL) is
+// dropped, and the outcome is written all the same.
+func TestRetryTokenKeptBetweenTries(t *testing.T) {
+	tries := []struct {
+		err  error
+		want string // stored after the try
+	}{
+		{&provider.Error{Provider: "umeng", Op: "send", Kind: provider.Indeterminate, RetryToken: "v1:first"}, "v1:first"},
+		{&provider.Error{Provider: "umeng", Op: "send", Kind: provider.Temporary, RetryToken: strings.Repeat("x", provider.MaxRetryToken+1)}, ""},
+		{&provider.Error{Provider: "umeng", Op: "send", Kind: provider.Temporary, RetryToken: "v1:second"}, "v1:second"},
+		{&provider.Error{Provider: "umeng", Op: "send", Kind: provider.Temporary, RetryToken: "v1:\xff"}, ""},
+		{&provider.Error{Provider: "umeng", Op: "send", Kind: provider.Temporary, RetryToken: "v1:third"}, "v1:third"},
+		{&provider.Error{Provider: "umeng", Op: "send", Kind: provider.Temporary, RetryToken: "v1:\x00"}, ""},
+		{&provider.Error{Provider: "umeng", Op: "send", Kind: provider.Temporary, RetryToken: "v1:fourth"}, "v1:fourth"},
+		{nil, ""},
+	}
+	f := newFixture(t, providertest.MockConfig{}, func(cfg *push.Config) {
+		cfg.Retry = push.RetryPolicy{Base: time.Second, Jitter: -1, MaxAttempts: len(tries) + 1}
+	})
+	ctx := t.Context()
+	f.register(t, "u1", "d1", "android", "tok-1")
+	for _, try := range tries {
+		if try.err != nil {
+			f.mock.Enqueue(providertest.Result{Err: try.err})
+		} else {
+			f.mock.Enqueue(providertest.Result{Receipt: &provider.Receipt{ID: "task-1"}})
+		}
+	}
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	id := res.PushMessageID
+	given := []string{""}
+	for i, try := range tries {
+		ds, err := f.store.ListDeliveries(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		require.Equal(t, try.want, ds[0].RetryToken, "after try %d", i+1)
+		if i == len(tries)-1 {
+			break
+		}
+		require.Equal(t, registry.DeliveryPending, ds[0].State, "after try %d", i+1)
+		given = append(given, ds[0].RetryToken)
+		f.clk.Advance(time.Hour)
+		n, err := f.svc.RetryPending(ctx, 10)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	}
+	var sent []string
+	for _, r := range f.mock.Requests() {
+		sent = append(sent, r.RetryToken)
+	}
+	assert.Equal(t, given, sent, "each try is given what the one before left")
+}
