@@ -139,7 +139,8 @@
 // fanout columns of a push recorded in stages (fanout_after, fanout_claim,
 // fanout_until, with an index on fanout_until, and one on
 // sys_push_message_users.push_message_id: see registry.Fanouts), 10
-// fanout_claims, the takeovers of a fanout (registry.Fanout.Claims).
+// fanout_claims, the takeovers of a fanout (registry.Fanout.Claims), 11
+// a delivery's retry_token (registry.Delivery.RetryToken).
 // PendingMigrations lists what Migrate would apply, for a readiness check.
 //
 // # Adopting an existing database
