@@ -33,3 +33,17 @@ func TestValidationRefusesNUL(t *testing.T) {
 		assert.Equal(t, "uuid", ve.Field)
 	}
 }
+
+func TestFitVarchar(t *testing.T) {
+	fits := strings.Repeat("长", registry.MaxVarchar) // 255 characters, 765 bytes
+	assert.Equal(t, fits, registry.FitVarchar(fits), "what fits is kept, however many bytes")
+	assert.Equal(t, "", registry.FitVarchar(""))
+	for _, s := range []string{fits + "长", "a\xffb", "a\x00b", strings.Repeat("x", 1000)} {
+		got := registry.FitVarchar(s)
+		assert.True(t, utf8.ValidString(got), "%q", got)
+		assert.NotContains(t, got, "\x00")
+		assert.LessOrEqual(t, len(got), registry.MaxVarchar, "cut at 255 bytes")
+		assert.Equal(t, got, registry.FitVarchar(got), "fitting twice changes nothing")
+	}
+	assert.Equal(t, "a\uFFFDb", registry.FitVarchar("a\xffb"))
+}

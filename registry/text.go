@@ -1,6 +1,9 @@
 package registry
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // SanitizeText makes text that came from outside (a vendor's response, a
 // notifier's result, an error message) storable on every database: invalid
@@ -21,3 +24,14 @@ func SanitizeText(s string, maxBytes int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// FitVarchar returns s when a store keeps it in a VARCHAR(255) column as it
+// is (UTF-8, no NUL, at most MaxVarchar characters); otherwise s made to
+// fit by SanitizeText, cut at MaxVarchar bytes. Stores use it on values
+// another program wrote, so that a row read can always be written back.
+func FitVarchar(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 && utf8.RuneCountInString(s) <= MaxVarchar {
+		return s
+	}
+	return SanitizeText(s, MaxVarchar)
+}

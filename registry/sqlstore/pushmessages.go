@@ -116,7 +116,27 @@ func (s *Store) scanDelivery(row interface{ Scan(...any) error }) (registry.Deli
 		d.Tokens = strings.Split(tokens, ",")
 	}
 	d.State = registry.DeliveryState(state)
+	fitOutcome(&d)
 	return d, err
+}
+
+// fitOutcome makes the outcome columns of a delivery as read fit what
+// FinishDelivery stores (ValidateDeliveryOutcome), so that the outcome of
+// its next try can be written: another program may have written any value
+// there (SQLite does not enforce VARCHAR(255)), and a delivery whose
+// outcome cannot be written would stay claimed and be sent again at every
+// lease's end. Text is made to fit (registry.FitVarchar, SanitizeText), a
+// RetryToken that does not fit is dropped (a token is given back whole or
+// not at all), and negative attempts read as 0. What fits is read as it is.
+func fitOutcome(d *registry.Delivery) {
+	for _, f := range []*string{&d.ReceiptID, &d.VendorState, &d.Ret, &d.ErrorKind, &d.ErrorCode} {
+		*f = registry.FitVarchar(*f)
+	}
+	if registry.FitVarchar(d.RetryToken) != d.RetryToken {
+		d.RetryToken = ""
+	}
+	d.Response = registry.SanitizeText(d.Response, registry.MaxMediumText)
+	d.Attempts = max(d.Attempts, 0)
 }
 
 func (s *Store) scanDeliveries(rows *sql.Rows) ([]registry.Delivery, error) {
