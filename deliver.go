@@ -241,7 +241,7 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	p, err := s.Provider(d.Provider)
 	if err != nil {
 		// No call was made: the token the last one left stays for the next.
-		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err, RetryToken: d.RetryToken}
+		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Auth, Err: err, RetryToken: keptRetryToken(d.RetryToken)}
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.sendTimeoutOf(d))
 	defer cancel()
@@ -406,7 +406,7 @@ func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *prov
 		Notification: provider.Notification{Title: msg.Title, Body: msg.Content, Extras: ParseExtra(msg.Extra),
 			Class: provider.Class(msg.Class)},
 		IdempotencyKey: d.IdempotencyKey,
-		RetryToken:     d.RetryToken,
+		RetryToken:     keptRetryToken(d.RetryToken), // a Store may hold what another program wrote
 		Description:    fmt.Sprintf("push_message#%d", msg.ID),
 	}
 	if msg.Overrides != "" {

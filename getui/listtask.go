@@ -55,9 +55,11 @@ func (c *Client) keepTask(key string, t listTask) {
 	c.lists.Put(key, t, t.until, c.now())
 }
 
-// adoptTask keeps t, the task of an earlier try of key (in this process or
-// another, see taskToken), unless key has a task already or t can deliver
-// no more.
+// adoptTask keeps t, the task the latest try of key delivered (in this
+// process or another, see taskToken), unless t can deliver no more. It
+// replaces a different task this Client remembers for key: the latest
+// try, which may have been another process's, is the one that may have
+// reached the devices.
 func (c *Client) adoptTask(key string, t listTask) {
 	if key == "" {
 		return
@@ -65,7 +67,7 @@ func (c *Client) adoptTask(key string, t listTask) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	if _, ok := c.lists.Get(key, now); ok || !now.Before(t.until) {
+	if cur, ok := c.lists.Get(key, now); (ok && cur.id == t.id) || !now.Before(t.until) {
 		return
 	}
 	c.lists.Put(key, t, t.until, now)

@@ -189,9 +189,7 @@ func TestRetryTokenCarriesTheTaskAcrossProcesses(t *testing.T) {
 			require.True(t, strings.HasPrefix(tok, "task1:"), "token %q", tok)
 			require.Equal(t, 1, fake.DeliveryCount(x))
 
-			app := getuitest.DefaultApps()[0]
-			b, err := getui.New(getui.Config{AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL()})
-			require.NoError(t, err)
+			b := secondClient(t, fake)
 			r := listRequest("push-9-chunk-0", x, y)
 			r.RetryToken = tc.token(lost)
 			rc, err := b.Send(ctx, r)
@@ -228,4 +226,54 @@ func TestRetryTokenDroppedWithTheTask(t *testing.T) {
 	tok, ok = provider.RetryTokenOf(err)
 	assert.True(t, ok)
 	assert.Empty(t, tok)
+}
+
+// secondClient is another Client of the fake's app: another process, whose
+// memory holds none of the first one's tasks.
+func secondClient(t *testing.T, fake *getuitest.Server) *getui.Client {
+	t.Helper()
+	app := getuitest.DefaultApps()[0]
+	c, err := getui.New(getui.Config{AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret(app.MasterSecret),
+		BaseURL: fake.BaseURL(), Timeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	return c
+}
+
+// TestRetryTokenBeatsAStaleMemory: retries of one key move between two
+// Clients. B's first try failed and B still remembers its task T1; A's try
+// had T1 refused and created T2, delivered with the answer lost. B, given
+// T2 for the next try, delivers T2, not the T1 it remembers, and creates
+// no task: each device is shown the push once.
+func TestRetryTokenBeatsAStaleMemory(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newAgainstFake(t, getuitest.Config{}, func(cfg *getui.Config) { cfg.Timeout = 300 * time.Millisecond })
+	a := secondClient(t, fake)
+	x, y := getuitest.CID("x"), getuitest.CID("y")
+	send := func(c *getui.Client, token string) (string, error) {
+		r := listRequest("push-12-chunk-0", x, y)
+		r.RetryToken = token
+		_, err := c.Send(ctx, r)
+		tok, _ := provider.RetryTokenOf(err)
+		return tok, err
+	}
+
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", HTTPStatus: 500}))
+	t1, err := send(b, "")
+	require.Error(t, err)
+	require.NotEmpty(t, t1)
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: "taskid is invalid"}))
+	tok, err := send(a, t1)
+	require.ErrorIs(t, err, provider.Temporary)
+	require.Empty(t, tok, "T1 refused")
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+	t2, err := send(a, tok)
+	require.ErrorIs(t, err, provider.Indeterminate)
+	require.NotEqual(t, t1, t2)
+	require.Equal(t, 1, fake.DeliveryCount(x), "T2 delivered, its answer lost")
+
+	_, err = send(b, t2)
+	require.NoError(t, err)
+	assert.Equal(t, 1, fake.DeliveryCount(x), "B delivered T2 again, which Getui knew")
+	assert.Equal(t, 1, fake.DeliveryCount(y))
+	assert.Len(t, fake.RequestsTo("/push/list/message"), 2, "no third task")
 }

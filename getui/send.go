@@ -34,8 +34,11 @@ import (
 // list task answers without delivering twice. A failed list push's error
 // carries its task (provider.Error.RetryToken, "task1:…"), and a Request
 // that brings it back (RetryToken) reuses the task, so that a retry by
-// another process does not create a second one. A token of another form
-// is ignored.
+// another process does not create a second one: the token, which names
+// the latest try's task, wins over a different one this Client remembers
+// for the key. A token of another form, or of a task past its time to
+// live, is ignored, and so is an empty one (the Client then uses the task
+// it remembers, if any).
 //
 // The receipt's ID is Getui's taskid. Single pushes are not pollable
 // (Getui reports tasks only); list, tag and broadcast pushes are. Raw is

@@ -162,13 +162,15 @@ func (b *cidBook) peek(key string, now time.Time) (keyCID, bool) {
 	return b.keys().Get(key, now)
 }
 
-// adopt gives key the cid of e, which an earlier try of key (in this
-// process or another) sent, unless key holds a cid already or e's is too
-// old to reuse.
+// adopt gives key the cid of e, which the latest try of key (in this
+// process or another) sent, unless e's is too old to reuse. It replaces
+// a different cid this Client remembers for key: the latest try, which
+// may have been another process's, is the one whose push may have been
+// delivered.
 func (b *cidBook) adopt(key string, e keyCID, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.keys().Get(key, now); ok || !now.Before(e.at.Add(cidKeep)) {
+	if cur, ok := b.keys().Get(key, now); (ok && cur.cid == e.cid) || !now.Before(e.at.Add(cidKeep)) {
 		return
 	}
 	b.keys().Put(key, e, e.at.Add(cidKeep), now)

@@ -199,7 +199,8 @@ func TestDuplicateKeepsTheSendDay(t *testing.T) {
 func secondClient(t *testing.T, fake *jpushtest.Server, now func() time.Time) *jpush.Client {
 	t.Helper()
 	app := jpushtest.DefaultApps()[0]
-	c, err := jpush.New(jpush.Config{AppKey: app.AppKey, MasterSecret: app.MasterSecret, BaseURL: fake.URL, ReportBaseURL: fake.URL, Now: now})
+	c, err := jpush.New(jpush.Config{AppKey: app.AppKey, MasterSecret: app.MasterSecret, BaseURL: fake.URL, ReportBaseURL: fake.URL, Now: now,
+		Timeout: 300 * time.Millisecond})
 	require.NoError(t, err)
 	return c
 }
@@ -305,4 +306,46 @@ func TestRetryTokenOfEveryFailure(t *testing.T) {
 	require.NoError(t, err)
 	pushes := fake.Pushes()
 	assert.NotContains(t, tok, pushes[len(pushes)-1].CID)
+}
+
+// TestRetryTokenBeatsAStaleMemory: retries of one key move between two
+// Clients. B's first try failed and B still remembers its cid X; A's try
+// had X refused (expired at JPush) and took a new cid Y, delivered with
+// the answer lost. B, given Y for the next try, sends Y, not the X it
+// remembers, and JPush answers it as the push already made.
+func TestRetryTokenBeatsAStaleMemory(t *testing.T) {
+	ctx := context.Background()
+	vendor := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	ours := newClock(vendor.Now())
+	b, fake := newAgainstFake(t, jpushtest.Config{Now: vendor.Now}, func(cfg *jpush.Config) {
+		cfg.Now = ours.Now
+		cfg.Timeout = 300 * time.Millisecond
+	})
+	a := secondClient(t, fake, ours.Now)
+	live := rid(provider.Android, 0)
+	send := func(c *jpush.Client, token string) (string, error) {
+		r := cidRequest("push-1-chunk-0", live)
+		r.RetryToken = token
+		_, err := c.Send(ctx, r)
+		tok, _ := provider.RetryTokenOf(err)
+		return tok, err
+	}
+
+	require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", HTTPStatus: 500}))
+	x, err := send(b, "")
+	require.ErrorIs(t, err, provider.Temporary)
+	vendor.Advance(24 * time.Hour) // X has expired at JPush; B keeps it an hour more
+	ours.Advance(22 * time.Hour)
+	tok, err := send(a, x)
+	require.ErrorIs(t, err, provider.Temporary)
+	require.Empty(t, tok, "X refused")
+	require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", AfterAccept: true, Timeout: true}))
+	y, err := send(a, tok)
+	require.ErrorIs(t, err, provider.Indeterminate)
+	require.NotEqual(t, x, y)
+	require.Equal(t, 1, fake.DeliveryCount(live), "Y delivered, its answer lost")
+
+	_, err = send(b, y)
+	require.NoError(t, err)
+	assert.Equal(t, 1, fake.DeliveryCount(live), "B sent Y, which JPush knew")
 }

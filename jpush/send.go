@@ -31,8 +31,11 @@ type pushAnswer struct {
 // Temporary and the next try takes another. A failed Send's error carries
 // the key's cid (provider.Error.RetryToken, "cid1:…"); a Request that
 // brings it back (RetryToken) sends that cid again, so that a retry made
-// by another process is deduplicated too. A token of another form is
-// ignored.
+// by another process is deduplicated too: the token, which names the
+// latest try's cid, wins over a different one this Client remembers for
+// the key. A token of another form, or too old to reuse, is ignored, and
+// so is an empty one: the Client then sends the cid it remembers, if any
+// (one JPush refused to another process is refused again, and dropped).
 //
 // The key must name one request: a key sent again with other content or
 // another audience is answered with the first push's result and sends

@@ -445,8 +445,9 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 //
 // registry.ValidateDeliveryOutcome checks the outcome before anything is
 // written: State (pending, accepted, done or failed), Attempts (an INT),
-// ReceiptID, VendorState, Ret, ErrorKind and ErrorCode (UTF-8, at most 255
-// characters) and Response (UTF-8, at most registry.MaxMediumText bytes).
+// ReceiptID, VendorState, Ret, ErrorKind, ErrorCode and RetryToken (UTF-8,
+// at most 255 characters) and Response (UTF-8, at most
+// registry.MaxMediumText bytes).
 // Nothing is truncated: vendor text must be sanitized by the caller.
 func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
 	const op = "FinishDelivery"
