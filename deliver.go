@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -393,7 +391,7 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 // verbatim, so it is dropped rather than cut: the next try then goes
 // without, as a first try does.
 func keptRetryToken(token string) string {
-	if len(token) > provider.MaxRetryToken || !utf8.ValidString(token) || strings.IndexByte(token, 0) >= 0 {
+	if len(token) > provider.MaxRetryToken || registry.FitVarchar(token) != token {
 		return ""
 	}
 	return token
