@@ -81,3 +81,95 @@ func TestForeignDeliveryValuesDoNotStopTheOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignDeliveryValuesDoNotStopTheClaim: a pending delivery whose
+// numbers another program wrote out of range or as text (attempts at the
+// INT maximum, pollable 2, seq or push_message_id not a number) neither
+// fails the claim of the other deliveries nor stays claimed after its try;
+// the good push beside it is sent.
+func TestForeignDeliveryValuesDoNotStopTheClaim(t *testing.T) {
+	cases := []struct {
+		set        string
+		sqliteOnly bool
+	}{
+		{"attempts = 2147483647", false},
+		{"pollable = 2", false},
+		{"seq = 'x'", true},
+		{"push_message_id = 'x'", true},
+	}
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			st, db := dbtest.NewStoreDB(t, d)
+			for i, tc := range cases {
+				if tc.sqliteOnly && d != sqlstore.DialectSQLite {
+					continue
+				}
+				t.Run(tc.set[:strings.Index(tc.set, " ")], func(t *testing.T) {
+					clk := newClock()
+					m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+					require.NoError(t, err)
+					svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
+						Retry: push.RetryPolicy{Base: time.Second, Jitter: -1, MaxAttempts: 5}})
+					require.NoError(t, err)
+					ctx := t.Context()
+					ids := map[string]int64{}
+					for _, who := range []string{"bad", "good"} {
+						user := fmt.Sprint("claim-", i, "-", who)
+						_, err = svc.RegisterDevice(ctx, push.Device{UserNum: user, UUID: user, Platform: "android", PushPlatform: "umeng",
+							PushToken: "tok-" + user})
+						require.NoError(t, err)
+						m.Enqueue(providertest.Result{Err: &provider.Error{Kind: provider.Temporary}})
+						res, err := svc.Push(ctx, push.Message{UserNums: []string{user}, Title: "t", Content: "c"})
+						require.NoError(t, err)
+						ids[who] = res.PushMessageID
+					}
+					_, err = db.ExecContext(ctx, "UPDATE sys_push_deliveries SET "+tc.set+" WHERE push_message_id = "+fmt.Sprint(ids["bad"]))
+					require.NoError(t, err)
+
+					for range 3 {
+						clk.Advance(time.Hour)
+						_, err := svc.RetryPending(ctx, 10)
+						require.NoError(t, err, "one odd row does not fail the claim of the others")
+					}
+					good, err := st.ListDeliveries(ctx, ids["good"])
+					require.NoError(t, err)
+					require.Len(t, good, 1)
+					assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, good[0].State, "the good push is sent")
+					var claimed int
+					require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_push_deliveries WHERE claim_token IS NOT NULL").Scan(&claimed))
+					assert.Zero(t, claimed, "no delivery stays claimed")
+					assert.LessOrEqual(t, len(m.Requests()), 2+3, "at most one call a delivery a pass")
+				})
+			}
+		})
+	}
+}
+
+// TestPushSkipsATokenNoStoreKeeps: a device whose token another program
+// wrote as bytes that are not UTF-8, or with a NUL, is skipped; the push
+// to the other users is recorded and sent.
+func TestPushSkipsATokenNoStoreKeeps(t *testing.T) {
+	for _, bad := range []string{"CAST(X'61FF62' AS TEXT)", "'a' || char(0) || 'b'"} {
+		t.Run(bad, func(t *testing.T) {
+			clk := newClock()
+			st, db := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
+			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+			require.NoError(t, err)
+			ctx := t.Context()
+			for _, user := range []string{"good", "bad"} {
+				_, err := svc.RegisterDevice(ctx, push.Device{UserNum: user, UUID: user, Platform: "android", PushPlatform: "umeng", PushToken: "tok-" + user})
+				require.NoError(t, err)
+			}
+			_, err = db.ExecContext(ctx, "UPDATE sys_devices SET push_device_token = "+bad+" WHERE uuid = 'bad'")
+			require.NoError(t, err)
+			res, err := svc.Push(ctx, push.Message{UserNums: []string{"good", "bad"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Accepted())
+			assert.Equal(t, 1, res.Skipped)
+			require.Len(t, m.Requests(), 1)
+			assert.Equal(t, []string{"tok-good"}, m.Requests()[0].Audience.Tokens)
+		})
+	}
+}

@@ -189,7 +189,7 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 	switch p.Kind {
 	case registry.ClaimSend:
 		c.dueArgs = []any{string(registry.DeliveryPending), now, now}
-		c.extra = ", attempts = attempts + 1"
+		c.extra = ", attempts = " + claimedAttempts // within the INT column, whatever another program wrote
 	case registry.ClaimPoll:
 		c.due += " AND pollable = 1"
 		c.dueArgs = []any{string(registry.DeliveryAccepted), now, now}
@@ -259,7 +259,8 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 	}
 }
 
-// claimedAttempts is a center row's attempts after a claim: one more, kept
+// claimedAttempts is a center row's or a delivery's attempts after a
+// claim: one more, kept
 // inside 0..2147483647 (the INT column) whatever another program wrote
 // there. A negative count becomes 1; the maximum stays, where adding one
 // would fail the claim of the whole batch on MySQL and PostgreSQL and

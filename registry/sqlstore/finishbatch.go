@@ -265,11 +265,14 @@ func (s *Store) readFinishingSet(ctx context.Context, q DBTX, ids []int64) (map[
 	}, func(rows *sql.Rows) error {
 		old := &registry.Delivery{}
 		var state string
-		var unread readProblems // an unreadable sent_at reads as the zero time
-		if err := rows.Scan(&old.ID, &old.PushMessageID, &old.Provider, &old.Platform, &old.Seq, &state, zeroIfNull(&old.VendorState),
+		var msgID int
+		var unread readProblems // an unreadable sent_at reads as the zero time, odd numbers as 0
+		if err := rows.Scan(&old.ID, lenientInt{"push_message_id", &msgID, &unread}, &old.Provider, &old.Platform,
+			lenientInt{"seq", &old.Seq, &unread}, &state, zeroIfNull(&old.VendorState),
 			zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread)); err != nil {
 			return err
 		}
+		old.PushMessageID = int64(msgID)
 		old.State = registry.DeliveryState(state)
 		olds[old.ID] = old
 		return nil

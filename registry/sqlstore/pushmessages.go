@@ -106,12 +106,18 @@ func (s *Store) deliveriesOfPlatform() string {
 func (s *Store) scanDelivery(row interface{ Scan(...any) error }) (registry.Delivery, error) {
 	var d registry.Delivery
 	var tokens, state string
+	var msgID int
 	var bad readProblems
-	err := row.Scan(&d.ID, &d.PushMessageID, &d.Provider, &d.Platform, &d.Seq, &d.Audience, zeroIfNull(&tokens),
-		&d.IdempotencyKey, &state, &d.Attempts, s.wall("next_attempt_at", &d.NextAttemptAt, &bad), s.wallPtr("expire_at", &d.ExpireAt, &bad), zeroIfNull(&d.ReceiptID),
-		&d.Pollable, zeroIfNull(&d.VendorState), zeroIfNull(&d.Ret), zeroIfNull(&d.Response), zeroIfNull(&d.ErrorKind),
+	// Numbers and flags another program may have written are read
+	// leniently (lenientInt, lenientFlag): a value that fails a scan would
+	// fail the claim of every delivery with it.
+	err := row.Scan(&d.ID, lenientInt{"push_message_id", &msgID, &bad}, &d.Provider, &d.Platform, lenientInt{"seq", &d.Seq, &bad},
+		&d.Audience, zeroIfNull(&tokens), &d.IdempotencyKey, &state, lenientInt{"attempts", &d.Attempts, &bad},
+		s.wall("next_attempt_at", &d.NextAttemptAt, &bad), s.wallPtr("expire_at", &d.ExpireAt, &bad), zeroIfNull(&d.ReceiptID),
+		lenientFlag{&d.Pollable}, zeroIfNull(&d.VendorState), zeroIfNull(&d.Ret), zeroIfNull(&d.Response), zeroIfNull(&d.ErrorKind),
 		zeroIfNull(&d.ErrorCode), s.wallPtr("sent_at", &d.SentAt, &bad), zeroIfNull(&d.ClaimToken), s.wallPtr("lease_until", &d.LeaseUntil, &bad),
 		s.wall("created_at", &d.CreatedAt, &bad), s.wall("updated_at", &d.UpdatedAt, &bad), zeroIfNull(&d.RetryToken))
+	d.PushMessageID = int64(msgID)
 	if tokens != "" {
 		d.Tokens = strings.Split(tokens, ",")
 	}
@@ -508,12 +514,13 @@ func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery,
 func (s *Store) readFinishing(ctx context.Context, q DBTX, id int64) (registry.Delivery, error) {
 	var old registry.Delivery
 	var oldState string
-	var unread readProblems // an unreadable sent_at reads as the zero time
+	var msgID int
+	var unread readProblems // an unreadable sent_at reads as the zero time, odd numbers as 0
 	err := s.queryRow(ctx, q, "SELECT "+s.selectList("push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at")+
 		" FROM sys_push_deliveries WHERE id = ?", id).
-		Scan(&old.PushMessageID, &old.Provider, &old.Platform, &old.Seq, &oldState, zeroIfNull(&old.VendorState),
-			zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread))
-	old.ID, old.State = id, registry.DeliveryState(oldState)
+		Scan(lenientInt{"push_message_id", &msgID, &unread}, &old.Provider, &old.Platform, lenientInt{"seq", &old.Seq, &unread},
+			&oldState, zeroIfNull(&old.VendorState), zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread))
+	old.ID, old.State, old.PushMessageID = id, registry.DeliveryState(oldState), int64(msgID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return old, claimLost("delivery", id)
