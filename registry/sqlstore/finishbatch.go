@@ -260,20 +260,12 @@ func (s *Store) finishSet(ctx context.Context, q DBTX, batch []*groupReq[*regist
 func (s *Store) readFinishingSet(ctx context.Context, q DBTX, ids []int64) (map[int64]*registry.Delivery, error) {
 	olds := make(map[int64]*registry.Delivery, len(ids))
 	err := queryIn(ctx, s, q, chunked(s, ids), func(in string) string {
-		return "SELECT " + s.selectList("id, push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at") +
-			" FROM sys_push_deliveries WHERE id IN (" + in + ")"
+		return "SELECT " + s.selectList("id, "+finishingColumns) + " FROM sys_push_deliveries WHERE id IN (" + in + ")"
 	}, func(rows *sql.Rows) error {
 		old := &registry.Delivery{}
-		var state string
-		var msgID int
-		var unread readProblems // an unreadable sent_at reads as the zero time, odd numbers as 0
-		if err := rows.Scan(&old.ID, lenientInt{"push_message_id", &msgID, &unread}, &old.Provider, &old.Platform,
-			lenientInt{"seq", &old.Seq, &unread}, &state, zeroIfNull(&old.VendorState),
-			zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread)); err != nil {
+		if err := s.scanFinishing(rows, old, &old.ID); err != nil {
 			return err
 		}
-		old.PushMessageID = int64(msgID)
-		old.State = registry.DeliveryState(state)
 		olds[old.ID] = old
 		return nil
 	})

@@ -508,19 +508,32 @@ func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery,
 	return row, s.writeOutcome(ctx, q, d, state, now)
 }
 
+// finishingColumns are the columns of a delivery read before its outcome
+// is written (readFinishing, readFinishingSet).
+const finishingColumns = "push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at"
+
+// scanFinishing scans finishingColumns, after the destinations of lead,
+// into old. Numbers another program wrote as text read as 0 and an
+// unreadable sent_at as the zero time, so that such a row still gets its
+// outcome written.
+func (s *Store) scanFinishing(row interface{ Scan(...any) error }, old *registry.Delivery, lead ...any) error {
+	var state string
+	var msgID int
+	var unread readProblems
+	err := row.Scan(append(lead, lenientInt{"push_message_id", &msgID, &unread}, &old.Provider, &old.Platform,
+		lenientInt{"seq", &old.Seq, &unread}, &state, zeroIfNull(&old.VendorState), zeroIfNull(&old.ReceiptID),
+		s.wallPtr("sent_at", &old.SentAt, &unread))...)
+	old.PushMessageID, old.State = int64(msgID), registry.DeliveryState(state)
+	return err
+}
+
 // readFinishing reads what the summary needs of the delivery id before its
 // outcome is written: its identity, state, vendor state, receipt and send
 // time. An unknown id is ErrClaimLost.
 func (s *Store) readFinishing(ctx context.Context, q DBTX, id int64) (registry.Delivery, error) {
 	var old registry.Delivery
-	var oldState string
-	var msgID int
-	var unread readProblems // an unreadable sent_at reads as the zero time, odd numbers as 0
-	err := s.queryRow(ctx, q, "SELECT "+s.selectList("push_message_id, provider, platform, seq, state, vendor_state, receipt_id, sent_at")+
-		" FROM sys_push_deliveries WHERE id = ?", id).
-		Scan(lenientInt{"push_message_id", &msgID, &unread}, &old.Provider, &old.Platform, lenientInt{"seq", &old.Seq, &unread},
-			&oldState, zeroIfNull(&old.VendorState), zeroIfNull(&old.ReceiptID), s.wallPtr("sent_at", &old.SentAt, &unread))
-	old.ID, old.State, old.PushMessageID = id, registry.DeliveryState(oldState), int64(msgID)
+	err := s.scanFinishing(s.queryRow(ctx, q, "SELECT "+s.selectList(finishingColumns)+" FROM sys_push_deliveries WHERE id = ?", id), &old)
+	old.ID = id
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return old, claimLost("delivery", id)
