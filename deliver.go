@@ -2,12 +2,17 @@ package push
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -149,7 +154,9 @@ func (s *Service) abandon(ctx context.Context, d *registry.Delivery, why string)
 // vendor named the tokens it refused (provider.Error.Failures), those are
 // disabled and the rest make one part; when it did not, the delivery is
 // split in two halves, and a half refused again is halved again, so that
-// one dead token among n costs about 2·log2(n) calls rather than n.
+// one dead token among n costs about 2·log2(n) calls rather than n. A
+// delivery whose parts cannot be stored (failUnsplit) fails with the
+// vendor's refusal and the reason.
 //
 // The caller holds a slot of sem; send gives it back when the vendor call
 // returns.
@@ -174,12 +181,22 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		}
 	}
 	if split != nil {
-		groups := split.send
-		if len(split.refused) > 0 {
-			groups = append([][]string{split.refused}, groups...)
+		refused, send, dropped := storableGroups(split)
+		groups := send
+		if len(refused) > 0 {
+			groups = append([][]string{refused}, groups...)
+		}
+		if len(groups) == 0 {
+			return []DeliveryOutcome{s.failUnsplit(ctx, wctx, d, err, fmt.Sprintf("none of its %d tokens can be stored in a part", len(d.Tokens)))}
 		}
 		parts := s.splitParts(d, groups, now)
 		if serr := s.store.SplitDelivery(wctx, d, parts); serr != nil {
+			if !errors.Is(serr, registry.ErrClaimLost) && (errors.Is(serr, registry.ErrInvalid) || errors.Is(serr, registry.ErrConflict)) {
+				// The store will refuse these parts at every try: kept
+				// claimed, the delivery would be sent again at every
+				// lease's end, forever.
+				return []DeliveryOutcome{s.failUnsplit(ctx, wctx, d, err, "its parts cannot be stored: "+serr.Error())}
+			}
 			// The delivery stays claimed, and pending in the store, until
 			// its lease runs out; then it is sent again and split then.
 			s.log.LogAttrs(ctx, slog.LevelError, "splitting delivery failed", slog.Int64("delivery_id", d.ID),
@@ -189,22 +206,26 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 			o.Deferred = true
 			return []DeliveryOutcome{o}
 		}
+		if dropped > 0 {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "tokens no store keeps left out of the split", slog.Int64("delivery_id", d.ID),
+				slog.Int("tokens", dropped))
+		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "delivery split after an invalid-token answer",
-			slog.Int64("delivery_id", d.ID), slog.Int("parts", len(parts)), slog.Int("tokens_refused", len(split.refused)))
-		if len(split.refused) == 0 {
+			slog.Int64("delivery_id", d.ID), slog.Int("parts", len(parts)), slog.Int("tokens_refused", len(refused)))
+		if len(refused) == 0 {
 			return s.sendWith(ctx, sem, msgOf, parts)
 		}
 		// The tokens the vendor named keep their refusal in a part of
 		// their own, failed at once, so that the push's record lists every
 		// token once; the rest is sent again.
-		refused := parts[0]
-		refused.State, refused.Ret, refused.SentAt = registry.DeliveryFailed, registry.RetFail, &now
-		refused.ErrorKind, refused.ErrorCode, refused.Response = d.ErrorKind, d.ErrorCode, d.Response
-		if ferr := s.store.FinishDelivery(wctx, refused); ferr != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "recording refused tokens failed", slog.Int64("delivery_id", refused.ID),
+		named := parts[0]
+		named.State, named.Ret, named.SentAt = registry.DeliveryFailed, registry.RetFail, &now
+		named.ErrorKind, named.ErrorCode, named.Response = d.ErrorKind, d.ErrorCode, d.Response
+		if ferr := s.store.FinishDelivery(wctx, named); ferr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "recording refused tokens failed", slog.Int64("delivery_id", named.ID),
 				slog.String("error", ferr.Error()))
 		}
-		return append([]DeliveryOutcome{outcomeOf(refused, err)}, s.sendWith(ctx, sem, msgOf, parts[1:])...)
+		return append([]DeliveryOutcome{outcomeOf(named, err)}, s.sendWith(ctx, sem, msgOf, parts[1:])...)
 	}
 	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
 		// The outcome is lost only for this instance: the delivery stays
@@ -251,16 +272,75 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	return rc, err
 }
 
+// failUnsplit fails d, which the vendor refused for an invalid token and
+// which cannot be split (why), for good: its outcome keeps the vendor's
+// answer and why it was not split. Nothing was delivered by the refused
+// call, and no later try could split it either.
+func (s *Service) failUnsplit(ctx, wctx context.Context, d *registry.Delivery, err error, why string) DeliveryOutcome {
+	d.State, d.Ret = registry.DeliveryFailed, registry.RetFail
+	d.Response = registry.SanitizeText(fmt.Sprintf("not split to find the refused token: %s: %s", why, d.Response), maxResponseBytes)
+	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "recording delivery outcome failed", slog.Int64("delivery_id", d.ID),
+			slog.String("error", ferr.Error()))
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "delivery failed: it cannot be split", slog.Int64("delivery_id", d.ID),
+		slog.String("reason", why))
+	return outcomeOf(d, err)
+}
+
+// storableGroups is plan's refused tokens and groups to send without the
+// tokens no store keeps in a part (registry.UsableToken: another program
+// wrote them into the delivery), groups left empty dropped, and how many
+// tokens were left out.
+func storableGroups(plan *splitPlan) (refused []string, send [][]string, dropped int) {
+	keep := func(toks []string) []string {
+		out := toks[:0:0]
+		for _, t := range toks {
+			if registry.UsableToken(t) {
+				out = append(out, t)
+			} else {
+				dropped++
+			}
+		}
+		return out
+	}
+	refused = keep(plan.refused)
+	for _, g := range plan.send {
+		if g = keep(g); len(g) > 0 {
+			send = append(send, g)
+		}
+	}
+	return refused, send, dropped
+}
+
 // splitParts returns one claimed delivery per group of tokens, each with
-// an idempotency key derived from d's.
+// an idempotency key derived from d's (partKey).
 func (s *Service) splitParts(d *registry.Delivery, groups [][]string, now time.Time) []*registry.Delivery {
 	claim := newNonce()
 	parts := make([]*registry.Delivery, len(groups))
 	for i, toks := range groups {
 		parts[i] = s.newDelivery(d.Provider, d.Platform, 0, registry.AudienceTokens, toks,
-			fmt.Sprintf("%s.%d", d.IdempotencyKey, i), claim, now, d.ExpireAt)
+			partKey(d.IdempotencyKey, i), claim, now, d.ExpireAt)
 	}
 	return parts
+}
+
+// partKey is the idempotency key of part i of the delivery whose key is
+// key: key and ".i", which a store keeps whole as long as key leaves room
+// for the suffix. A longer key (another program's) gives up its tail for
+// a digest of the whole key, so that the part key still fits
+// registry.MaxVarchar characters and still differs from the parts' of
+// every other key.
+func partKey(key string, i int) string {
+	suffix := "." + strconv.Itoa(i)
+	if utf8.RuneCountInString(key)+len(suffix) <= registry.MaxVarchar {
+		return key + suffix
+	}
+	sum := sha256.Sum256([]byte(key))
+	digest := "~" + hex.EncodeToString(sum[:8])
+	keep := []rune(strings.ToValidUTF8(key, "\uFFFD"))
+	keep = keep[:min(len(keep), registry.MaxVarchar-len(digest)-len(suffix))]
+	return string(keep) + digest + suffix
 }
 
 // splitPlan is how a delivery refused for an invalid token is split.

@@ -77,6 +77,11 @@
 // recorded for operators. A batch refused for an invalid token is split:
 // the tokens the vendor named are disabled and the rest sent again, or,
 // when it named none, the batch is halved until the dead token is alone.
+// A batch whose parts no store can keep (rows another program wrote: a key
+// or tokens that cannot be stored, a part's key held by another delivery)
+// fails at once with that reason, rather than being sent again at every
+// lease's end; a delivery whose platform is neither ios nor android fails
+// without a call.
 //
 // The Service follows what each provider declares in its
 // provider.Capabilities rather than one rule for all vendors: how long a

@@ -4,3 +4,6 @@ package push
 // record a large push in stages of stageChunks chunks, so that tests
 // reach the staged path with a few hundred users instead of 10,000.
 func SetStages(s *Service, chunkUsers, stageChunks int) { s.chunk, s.stage = chunkUsers, stageChunks }
+
+// PartKey is partKey: the idempotency key of part i of a split delivery.
+var PartKey = partKey

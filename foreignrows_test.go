@@ -3,9 +3,11 @@ package push_test
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -186,5 +188,103 @@ func TestPushSkipsATokenNoStoreKeeps(t *testing.T) {
 			require.Len(t, r.m.Requests(), 1)
 			assert.Equal(t, []string{"tok-good"}, r.m.Requests()[0].Audience.Tokens)
 		})
+	}
+}
+
+// TestForeignDeliveryThatCannotBeSplitEnds: a multi-token delivery the
+// vendor refuses for a dead token is split to find it, even when another
+// program wrote an idempotency key too long for its parts' keys ".0", ".1"
+// or a token with a space, which no part can hold (it is left out). When
+// the parts cannot be stored at all (a part's key held by another
+// delivery), or the delivery's platform is neither ios nor android, it
+// fails with the reason. In no case is it claimed and sent again at every
+// lease's end.
+func TestForeignDeliveryThatCannotBeSplitEnds(t *testing.T) {
+	long := strings.Repeat("k", 254)
+	cases := []foreignCase{
+		{"tokens = 'ta,tb,tc', idempotency_key = '" + long + "'", false},
+		{"tokens = 'ta,t b,tb'", false},
+		{"tokens = 'ta,tb', idempotency_key = 'taken'", false},
+		{"platform = 'windows'", false},
+	}
+	type want struct {
+		calls     int    // Sends made, pendingPush's included
+		delivered string // the tokens of the accepted parts, in order
+		failed    string // what the failed delivery's response holds
+	}
+	wants := []want{
+		{calls: 6, delivered: "ta,tc"},
+		{calls: 4, delivered: "ta"},
+		{calls: 3, failed: "not split to find the refused token: its parts cannot be stored"},
+		{calls: 1, failed: `platform "windows"`},
+	}
+	eachForeignCase(t, cases, func(t *testing.T, i int, tc foreignCase, r *foreignRig) {
+		ctx := t.Context()
+		r.m.MarkInvalid("tb")
+		id := r.pendingPush(t, fmt.Sprint("split-", i))
+		r.setDeliveries(t, tc, id)
+		if strings.Contains(tc.set, "'taken'") {
+			other := r.pendingPush(t, fmt.Sprint("split-", i, "-other"))
+			r.setDeliveries(t, foreignCase{set: "idempotency_key = 'taken.0', state = 'failed'"}, other)
+		}
+		for range 4 {
+			r.clk.Advance(time.Hour)
+			_, err := r.svc.RetryPending(ctx, 10)
+			require.NoError(t, err)
+		}
+		w := wants[i]
+		var claimed int
+		require.NoError(t, r.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_push_deliveries WHERE claim_token IS NOT NULL").Scan(&claimed))
+		assert.Zero(t, claimed, "no delivery stays claimed")
+		assert.Len(t, r.m.Requests(), w.calls, "each part sent once, and nothing again after four passes")
+
+		ds, err := r.st.ListDeliveries(ctx, id)
+		require.NoError(t, err)
+		var delivered []string
+		for _, d := range ds {
+			if d.State == registry.DeliverySplit {
+				continue // another program's tokens, kept as they were
+			}
+			assert.NoError(t, registry.ValidateDelivery(&registry.Delivery{Platform: "ios", Provider: d.Provider, IdempotencyKey: d.IdempotencyKey,
+				Audience: d.Audience, Tokens: d.Tokens, State: registry.DeliveryPending}), "delivery %d can be written back", d.ID)
+			switch d.State {
+			case registry.DeliveryAccepted, registry.DeliveryDone:
+				delivered = append(delivered, d.Tokens...)
+			case registry.DeliveryFailed:
+				if w.failed != "" {
+					assert.Contains(t, d.Response, w.failed)
+				}
+			}
+		}
+		slices.Sort(delivered)
+		assert.Equal(t, w.delivered, strings.Join(delivered, ","))
+		if w.failed != "" {
+			require.NotEmpty(t, ds)
+			assert.Equal(t, registry.DeliveryFailed, ds[0].State, "the delivery ends, failed")
+		}
+	})
+}
+
+// TestPartKeyFitsTheColumn: a part's key is its delivery's key and ".i"
+// while that fits 255 characters; past that (keys of another program) it
+// still fits, stays a function of the whole key and of i, and differs
+// between keys that share their first 255 characters.
+func TestPartKeyFitsTheColumn(t *testing.T) {
+	assert.Equal(t, "abc.3", push.PartKey("abc", 3))
+	assert.Equal(t, strings.Repeat("k", 253)+".0", push.PartKey(strings.Repeat("k", 253), 0))
+	seen := map[string]string{}
+	for _, key := range []string{strings.Repeat("k", 254), strings.Repeat("k", 300), strings.Repeat("k", 300) + "x",
+		strings.Repeat("长", 300), strings.Repeat("\xff", 300), "abc\xff" + strings.Repeat("k", 260)} {
+		for _, i := range []int{0, 1, 123} {
+			p := push.PartKey(key, i)
+			assert.LessOrEqual(t, utf8.RuneCountInString(p), registry.MaxVarchar, "%q", p)
+			assert.True(t, utf8.ValidString(p))
+			assert.True(t, strings.HasSuffix(p, fmt.Sprint(".", i)))
+			assert.Equal(t, p, push.PartKey(key, i), "the same key, the same part key")
+			if other, ok := seen[p]; ok {
+				t.Errorf("part key %q of %q and of %q", p, key, other)
+			}
+			seen[p] = key
+		}
 	}
 }

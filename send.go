@@ -329,8 +329,7 @@ func (s *Service) targetOf(t registry.Target) (g target, token string, ok bool) 
 	token = strings.TrimSpace(t.Token)
 	// A token another program wrote that no store keeps (not UTF-8, a
 	// NUL) would fail the record of the whole push: it is skipped instead.
-	if !s.serves(name, provider.Platform(platform)) || token == "" || strings.ContainsAny(token, ", \t\r\n\x00") ||
-		!utf8.ValidString(token) {
+	if !s.serves(name, provider.Platform(platform)) || !registry.UsableToken(token) {
 		return g, "", false
 	}
 	return target{name, platform}, token, true

@@ -85,6 +85,12 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	var todo []*registry.Delivery
 	for i := range ds {
 		d := &ds[i]
+		if d.Platform != registry.PlatformIOS && d.Platform != registry.PlatformAndroid {
+			// Written by another program: no provider is asked to send
+			// to it, and it will not change.
+			s.abandon(ctx, d, fmt.Sprintf("its platform %q is neither ios nor android: not sent", d.Platform))
+			continue
+		}
 		if _, ok := msgs[d.PushMessageID]; !ok {
 			m, err := s.store.GetPushMessage(ctx, d.PushMessageID)
 			if errors.Is(err, registry.ErrNotFound) {

@@ -35,3 +35,12 @@ func FitVarchar(s string) string {
 	}
 	return SanitizeText(s, MaxVarchar)
 }
+
+// UsableToken reports whether t can be kept in a delivery's tokens column
+// as one token: not empty, UTF-8 without NUL, free of commas and white
+// space (the column keeps tokens comma-joined). ValidateDelivery refuses a
+// delivery holding any other; callers use it to leave out a token another
+// program wrote rather than fail the write of the rest.
+func UsableToken(t string) bool {
+	return t != "" && !strings.ContainsAny(t, ", \t\r\n\x00") && utf8.ValidString(t)
+}

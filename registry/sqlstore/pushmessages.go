@@ -436,8 +436,9 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // previous one wrote. The token alone guards the write: a lease that ran
 // out without anybody re-claiming the row still lets its holder finish it.
 // An unknown delivery or an empty token is ErrClaimLost. A delivery whose
-// push message another program deleted gets its outcome written all the
-// same, with no summary to keep, so that it does not stay claimed.
+// push message another program deleted, or whose platform another program
+// set to neither ios nor android, gets its outcome written all the same,
+// with no summary to keep, so that it does not stay claimed.
 //
 // Concurrent finishes on one Store are written together: a caller that
 // finds no write under way (on MySQL and PostgreSQL, fewer than four)
@@ -502,6 +503,9 @@ func (s *Store) finishClaimed(ctx context.Context, q DBTX, d *registry.Delivery,
 	if row.old, err = s.readFinishing(ctx, q, d.ID); err != nil {
 		return row, err
 	}
+	if !summarized(row.old.Platform) {
+		return row, invalid("delivery.platform", "delivery %d has platform %q, which no summary of its push keeps", d.ID, row.old.Platform)
+	}
 	if row.tally, err = s.lockTally(ctx, q, row.old.PushMessageID, row.old.Platform); err != nil {
 		return row, err
 	}
@@ -527,6 +531,13 @@ func (s *Store) scanFinishing(row interface{ Scan(...any) error }, old *registry
 	return err
 }
 
+// summarized reports whether a delivery of platform has a summary in its
+// push message's columns: ios or android. A platform another program wrote
+// has none; such a delivery's outcome is written all the same.
+func summarized(platform string) bool {
+	return platform == registry.PlatformIOS || platform == registry.PlatformAndroid
+}
+
 // readFinishing reads what the summary needs of the delivery id before its
 // outcome is written: its identity, state, vendor state, receipt and send
 // time. An unknown id is ErrClaimLost.
@@ -539,8 +550,6 @@ func (s *Store) readFinishing(ctx context.Context, q DBTX, id int64) (registry.D
 		return old, claimLost("delivery", id)
 	case err != nil:
 		return old, step("select delivery", err)
-	case old.Platform != registry.PlatformIOS && old.Platform != registry.PlatformAndroid:
-		return old, fmt.Errorf("delivery %d has platform %q", id, old.Platform)
 	}
 	return old, nil
 }

@@ -279,9 +279,9 @@ func readPush(t *testing.T, s *sqlstore.Store, db *sql.DB, d sqlstore.Dialect, m
 // summaries and tallies the same finishes write one call at a time, on
 // fresh stores holding the same pushes. An unknown delivery and a lost
 // claim fail alone with ErrClaimLost, a delivery twice in the batch fails
-// the second time, and a row the batch cannot write (a delivery whose
-// stored platform is neither ios nor android) fails alone, the others
-// written.
+// the second time, and a delivery whose stored platform is neither ios
+// nor android (another program's) gets its outcome written, with no
+// summary to keep.
 func TestFinishDeliveryBatch(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		batched, bdb := newStore(t, d)
@@ -365,28 +365,31 @@ func TestFinishDeliveryBatch(t *testing.T) {
 			compare(t)
 		})
 
-		t.Run("a bad row", func(t *testing.T) {
+		t.Run("another program's platform", func(t *testing.T) {
 			reclaim(t, bds[9].ID, bds[10].ID, bds[11].ID)
-			_, err := bdb.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), bds[10].ID)
-			require.NoError(t, err)
+			for _, db := range []*sql.DB{bdb, adb} {
+				_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), bds[10].ID)
+				require.NoError(t, err)
+			}
 			errs := batched.FinishDeliveryBatch([]*registry.Delivery{second(bds, 9), second(bds, 10), second(bds, 11)})
-			require.NoError(t, errs[0])
-			require.ErrorContains(t, errs[1], `has platform "web"`)
-			require.NoError(t, errs[2])
-			for _, i := range []int{9, 11} {
+			for i, err := range errs {
+				require.NoError(t, err, "delivery %d", 9+i)
+			}
+			for _, i := range []int{9, 10, 11} {
 				require.NoError(t, alone.FinishDelivery(t.Context(), second(ads, i)))
 			}
 			ds, err := batched.ListDeliveries(t.Context(), bds[10].PushMessageID)
 			require.NoError(t, err)
+			var found bool
 			for _, got := range ds {
 				if got.ID == bds[10].ID {
-					assert.Equal(t, "again", got.ClaimToken, "the bad row is not written")
+					found = true
+					assert.Empty(t, got.ClaimToken, "the outcome is written and the claim released")
+					assert.Equal(t, second(bds, 10).State, got.State)
 				}
 			}
-			got, want := readPush(t, batched, bdb, d, bds[8].PushMessageID), readPush(t, alone, adb, d, bds[8].PushMessageID)
-			assert.Equal(t, want.msg, got.msg)
-			assert.Equal(t, want.ios, got.ios)
-			assert.Equal(t, want.andro, got.andro)
+			assert.True(t, found)
+			compare(t)
 		})
 	})
 }
@@ -759,4 +762,29 @@ func TestCreateBatchStatements(t *testing.T) {
 			assert.Zero(t, ms[1].ID)
 		})
 	}
+}
+
+// TestSplitRefusesAnotherProgramsPlatform: a claimed delivery whose stored
+// platform another program set to neither ios nor android cannot be split
+// (its push keeps no summary of that platform): ErrInvalid naming
+// delivery.platform, and nothing is written.
+func TestSplitRefusesAnotherProgramsPlatform(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ds := claimedPush(t, s, "web")
+		_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), ds[1].ID)
+		require.NoError(t, err)
+		out := outcome(ds[1], 3)
+		part := delivery("web-1.0", registry.PlatformAndroid, base, "web-tok1")
+		err = s.SplitDelivery(t.Context(), out, []*registry.Delivery{part})
+		var verr *registry.ValidationError
+		require.ErrorAs(t, err, &verr)
+		assert.Equal(t, "delivery.platform", verr.Field)
+		assert.Zero(t, part.ID, "the part is unchanged")
+		got, err := s.ListDeliveries(t.Context(), ds[1].PushMessageID)
+		require.NoError(t, err)
+		require.Len(t, got, 4, "no part inserted")
+		assert.Equal(t, "claim", got[1].ClaimToken, "the delivery is not written")
+		assert.Equal(t, registry.DeliveryPending, got[1].State)
+	})
 }

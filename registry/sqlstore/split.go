@@ -23,6 +23,10 @@ import (
 // be, see AddDeliveries). A lost claim, a stored idempotency key
 // or any failed statement rolls everything back.
 //
+// A delivery whose stored platform is neither ios nor android (another
+// program's) cannot be split: its push keeps no summary of it; that is an
+// ErrInvalid for "delivery.platform".
+//
 // registry.ValidateSplit checks the call before any statement; then the
 // parts' idempotency keys, stored without trailing spaces, must differ
 // among themselves (ErrConflict without a query). On success each part's
