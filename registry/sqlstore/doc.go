@@ -89,7 +89,10 @@
 // database's write lock. Each claim walks an index over the due rows only
 // ((state, next_attempt_at) for deliveries, (send_state, notify_level,
 // id) for center messages), never a whole table. Every finishing write is
-// guarded by the row's claim token.
+// guarded by the row's claim token. Fanouts are claimed otherwise (see
+// ClaimFanouts): their rows are push messages, which finishes lock too, so
+// each due one is taken by an UPDATE guarded by its lease, in id order,
+// that waits for a lock rather than skip the row.
 //
 // RegisterDevice first locks the push token it registers, through its row
 // of sys_push_token_locks, so that registrations of one token on different

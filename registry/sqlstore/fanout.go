@@ -164,11 +164,15 @@ func (s *Store) stageTally(ctx context.Context, q DBTX, msgID int64, platform st
 	return t, nil
 }
 
-// ClaimFanouts implements registry.Fanouts. On MySQL and PostgreSQL it
-// selects the pushes whose fanout lease ran out FOR UPDATE SKIP LOCKED, so
-// that concurrent claimers skip each other's, through the index on
-// fanout_until; on SQLite the write lock makes the claim atomic. Each
-// claimed push gets its own new token. A read without a lock comes
+// ClaimFanouts implements registry.Fanouts. It selects the pushes whose
+// fanout lease ran out, through the index on fanout_until, and claims each
+// with an UPDATE guarded by that same condition, in id order: a row
+// another claimer took meanwhile no longer matches (on MySQL and
+// PostgreSQL the UPDATE waits for that claimer's commit and reads the row
+// again; on SQLite the write lock makes the claim atomic), and a row a
+// finish or a stage holds locked is waited for, not skipped, so that
+// deliveries finishing on the push do not hide its fanout from every
+// pass. Each claimed push gets its own new token. A read without a lock comes
 // first: when no fanout is due, as on almost every call, nothing is
 // locked. The claimed pushes and their users are read after the claim's
 // commit; a read that fails then returns those read before it with the
@@ -191,38 +195,46 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 	case err != nil:
 		return nil, wrap(op, step("select fanouts", err))
 	}
-	lock := " FOR UPDATE SKIP LOCKED"
-	if s.dialect == DialectSQLite {
-		lock = ""
-	}
 	var claimed []registry.Fanout
 	var ids []int64
 	err := s.inTx(ctx, func(q DBTX) error {
 		claimed, ids = nil, nil
-		rows, err := s.query(ctx, q, pick+lock, args...)
+		rows, err := s.query(ctx, q, pick, args...)
 		if err != nil {
 			return step("select fanouts", err)
 		}
+		var due []int64
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return step("select fanouts", err)
 			}
-			ids = append(ids, id)
+			due = append(due, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return step("select fanouts", err)
 		}
+		// In id order, the order in which finishes and stages lock
+		// message rows, so that a claim waiting for a row they hold never
+		// waits in a circle with them.
+		slices.Sort(due)
 		until := s.usec(p.Now.Add(p.Lease))
-		for _, id := range ids {
+		for _, id := range due {
 			f := registry.Fanout{ClaimToken: newClaimBatch(), LeaseUntil: until}
-			if _, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_claim = ?, fanout_until = ?, fanout_claims = COALESCE(fanout_claims, 0) + 1, updated_at = ? WHERE id = ?",
-				f.ClaimToken, s.timeArg(until), s.timeArg(s.stamp()), id); err != nil {
+			res, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_claim = ?, fanout_until = ?, fanout_claims = COALESCE(fanout_claims, 0) + 1, updated_at = ? WHERE id = ? AND fanout_until <= ?",
+				f.ClaimToken, s.timeArg(until), s.timeArg(s.stamp()), id, args[0])
+			if err != nil {
 				return step("claim fanout", err)
 			}
+			if n, err := res.RowsAffected(); err != nil {
+				return step("claim fanout", err)
+			} else if n == 0 {
+				continue // claimed by another instance meanwhile, or ended
+			}
 			claimed = append(claimed, f)
+			ids = append(ids, id)
 		}
 		return nil
 	})
