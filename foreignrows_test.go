@@ -288,3 +288,42 @@ func TestPartKeyFitsTheColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestForeignDeliveryTimeIsTriedAnyway: a delivery whose next_attempt_at
+// another program set to something the Store cannot compare as a time
+// (text that is no date on SQLite, infinity on PostgreSQL) is still
+// claimed: sent when it is pending, polled when it is accepted. (It was
+// never due, and waited forever without a reason.) MySQL's DATETIME holds
+// no such value.
+func TestForeignDeliveryTimeIsTriedAnyway(t *testing.T) {
+	never := map[sqlstore.Dialect]string{sqlstore.DialectSQLite: "'garbage'", sqlstore.DialectPostgres: "'infinity'"}
+	for _, d := range dbtest.Dialects() {
+		if never[d] == "" {
+			continue
+		}
+		t.Run(string(d), func(t *testing.T) {
+			st, db := dbtest.NewStoreDB(t, d)
+			r := newForeignRig(t, st, db, push.RetryPolicy{Base: time.Second, Jitter: -1, MaxAttempts: 5})
+			ctx := t.Context()
+			id := r.pendingPush(t, "never")
+			set := foreignCase{set: "next_attempt_at = " + never[d]}
+			r.setDeliveries(t, set, id)
+
+			r.clk.Advance(time.Hour)
+			n, err := r.svc.RetryPending(ctx, 10)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "the pending delivery is claimed")
+			require.Len(t, r.m.Requests(), 2, "and sent")
+			ds, err := r.st.ListDeliveries(ctx, id)
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			assert.Equal(t, registry.DeliveryDone, ds[0].State)
+
+			r.setDeliveries(t, foreignCase{set: "state = 'accepted', pollable = 1, " + set.set}, id)
+			r.clk.Advance(time.Hour)
+			n, err = r.svc.PollReceipts(ctx, 10)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "the accepted delivery is polled")
+		})
+	}
+}

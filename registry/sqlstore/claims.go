@@ -9,6 +9,9 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/tuisong/push/registry"
 )
@@ -150,6 +153,12 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 // pending deliveries, ClaimPoll accepted pollable ones; either only when
 // next_attempt_at <= p.Now and no lease is running (lease_until NULL,
 // <= p.Now, or a value the Store cannot read, which no claim of it wrote).
+// A next_attempt_at another program wrote that the Store cannot compare
+// as a time (PostgreSQL's infinity, text on SQLite that is no date) would
+// keep its row from ever being due: at most once a minute (by p.Now) for
+// each kind, the claim first sets such values of that kind's state to
+// p.Now (one UPDATE over the state's rows; none on MySQL, whose
+// DATETIME always compares), so that the row is tried and gets an outcome.
 // Rows come oldest next_attempt_at first, ties by id. The scan is an index
 // range scan of (state, next_attempt_at). Time values the Store cannot
 // read never fail the claim: they read as the zero time. Invalid params
@@ -164,6 +173,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]
 	if err != nil {
 		return nil, wrap(op, err)
 	}
+	s.sweepUnreadable(ctx, p)
 	out, err := runClaim(ctx, s, c, p, s.scanDelivery)
 	if err != nil {
 		return nil, wrap(op, err)
@@ -296,4 +306,60 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 		})
 	}
 	return out, nil
+}
+
+// sweepInterval is how often, in the claims' own time (ClaimParams.Now),
+// ClaimDeliveries makes due the deliveries of a kind whose next_attempt_at
+// it cannot compare as a time.
+const sweepInterval = time.Minute
+
+// sweeps is when each kind of delivery claim last swept.
+type sweeps struct {
+	mu   sync.Mutex
+	last map[registry.ClaimKind]time.Time
+}
+
+// due reports whether a sweep of kind is due at now, and if so records
+// now as its time. A now before the last sweep (another clock) is due.
+func (w *sweeps) due(kind registry.ClaimKind, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if last, ok := w.last[kind]; ok && !now.Before(last) && now.Sub(last) < sweepInterval {
+		return false
+	}
+	if w.last == nil {
+		w.last = map[registry.ClaimKind]time.Time{}
+	}
+	w.last[kind] = now
+	return true
+}
+
+// forget makes the next sweep of kind due at once.
+func (w *sweeps) forget(kind registry.ClaimKind) {
+	w.mu.Lock()
+	delete(w.last, kind)
+	w.mu.Unlock()
+}
+
+// sweepUnreadable sets to p.Now the next_attempt_at of the deliveries of
+// p.Kind's state that the claim cannot compare (orUnreadable), once every
+// sweepInterval (see ClaimDeliveries). Inside a host's transaction, and on
+// MySQL, it does nothing. A sweep that fails is not the claim's failure:
+// the next claim of the kind sweeps again.
+func (s *Store) sweepUnreadable(ctx context.Context, p registry.ClaimParams) {
+	unreadable := strings.TrimPrefix(s.orUnreadable("next_attempt_at"), " OR ")
+	if unreadable == "" || s.begin == nil || !s.swept.due(p.Kind, p.Now) {
+		return
+	}
+	state := registry.DeliveryPending
+	if p.Kind == registry.ClaimPoll {
+		state = registry.DeliveryAccepted
+	}
+	unlock := s.writing()
+	_, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET next_attempt_at = ? WHERE state = ? AND ("+unreadable+")",
+		s.timeArg(p.Now), string(state))
+	unlock()
+	if err != nil {
+		s.swept.forget(p.Kind)
+	}
 }

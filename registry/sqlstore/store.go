@@ -87,6 +87,10 @@ type Store struct {
 	// stmts keeps the statements of a SQLite Store prepared (see
 	// stmtCache); nil on other dialects and inside a host's transaction.
 	stmts *stmtCache
+	// swept is when ClaimDeliveries last made due the deliveries of each
+	// claim kind whose next_attempt_at it cannot compare (see
+	// sweepUnreadable); shared with WithTx copies, which do not sweep.
+	swept *sweeps
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -101,7 +105,8 @@ func New(db DBTX, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: newFinishQueue(opts.Dialect),
-		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect)}
+		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect),
+		swept: &sweeps{}}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 		if db, ok := db.(*sql.DB); ok {
