@@ -104,7 +104,11 @@ func (s *Service) sendEach(ctxs []context.Context, sem chan struct{}, msgOf func
 // the delivery over.
 func (s *Service) renew(ctx context.Context, d *registry.Delivery) error {
 	now := s.now()
-	if d.LeaseUntil != nil && d.LeaseUntil.Sub(now) >= s.sendTimeoutOf(d)+s.writeTO {
+	need := s.sendTimeoutOf(d) + s.writeTO
+	if _, ok := s.providers[d.Provider].(provider.RetryTokenIssuer); ok {
+		need += s.writeTO // the retry token is written before the call
+	}
+	if d.LeaseUntil != nil && d.LeaseUntil.Sub(now) >= need {
 		return nil
 	}
 	return s.store.RenewDelivery(ctx, d, now.Add(s.lease))
@@ -265,8 +269,14 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.sendTimeoutOf(d))
 	defer cancel()
 	msg := msgOf(d.PushMessageID)
+	req := s.request(msg, d)
+	if iss, ok := p.(provider.RetryTokenIssuer); ok && req.RetryToken == "" {
+		if err := s.issueRetryToken(ctx, cctx, iss, d, req); err != nil {
+			return nil, err
+		}
+	}
 	cctx, end := s.tel.startCall(cctx, OpSend, d, msg)
-	rc, err := p.Send(cctx, s.request(msg, d))
+	rc, err := p.Send(cctx, req)
 	// The span records the error's code, scrubbed like everything else.
 	end(s.scrubErr(err, d.Tokens))
 	return rc, err
@@ -311,6 +321,45 @@ func storableGroups(plan *splitPlan) (refused []string, send [][]string, dropped
 		}
 	}
 	return refused, send, dropped
+}
+
+// issueRetryToken takes the retry token of d's try before its call
+// (provider.RetryTokenIssuer), on cctx, the call's clock, and gives it to
+// req. A Store that implements registry.RetryTokens stores it with d
+// first, so that a retry after this instance died in the middle of the
+// call finds it. A token the provider cannot issue, or the Store cannot
+// write, is not worth a push: the call is made all the same. Only a claim
+// another instance took over stops it: the error says so, and nothing is
+// sent.
+func (s *Service) issueRetryToken(ctx, cctx context.Context, iss provider.RetryTokenIssuer, d *registry.Delivery, req *provider.Request) error {
+	token, err := iss.IssueRetryToken(cctx, req)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "no retry token before the call: it is made without", slog.Int64("delivery_id", d.ID),
+			slog.String("error", s.scrubErr(err, d.Tokens).Error()))
+		return nil
+	}
+	if token = keptRetryToken(token); token == "" {
+		return nil
+	}
+	req.RetryToken = token
+	w, ok := s.store.(registry.RetryTokens)
+	if !ok {
+		d.RetryToken = token
+		return nil
+	}
+	wctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	err = w.SetRetryToken(wctx, d, token)
+	switch {
+	case errors.Is(err, registry.ErrClaimLost):
+		return &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Temporary, Err: err,
+			Message: "the delivery was taken over before its call: not sent"}
+	case err != nil:
+		s.log.LogAttrs(ctx, slog.LevelError, "storing the retry token before the call failed: the call is made all the same",
+			slog.Int64("delivery_id", d.ID), slog.String("error", err.Error()))
+	}
+	d.RetryToken = token
+	return nil
 }
 
 // splitParts returns one claimed delivery per group of tokens, each with

@@ -1,8 +1,11 @@
 package push_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +21,8 @@ import (
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
+	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // retryVendor is a fake vendor whose push can lose its answer after
@@ -184,4 +189,152 @@ func TestRetryTokenKeptBetweenTries(t *testing.T) {
 		sent = append(sent, r.RetryToken)
 	}
 	assert.Equal(t, given, sent, "each try is given what the one before left")
+}
+
+// crashedStore is the Store of an instance that dies after its vendor
+// call and before the outcome is written: every FinishDelivery fails.
+type crashedStore struct{ *sqlstore.Store }
+
+func (crashedStore) FinishDelivery(context.Context, *registry.Delivery) error {
+	return errors.New("the instance died")
+}
+
+// TestCrashMidCallIsDeduplicated: instance A stores the delivery's JPush
+// cid before its call (provider.RetryTokenIssuer, registry.RetryTokens),
+// JPush delivers, and A dies before it writes the outcome. Once the
+// delivery's lease runs out, instance B, another process, retries it with
+// that cid: JPush answers with the first push's result and the device is
+// shown the push once. On every database.
+func TestCrashMidCallIsDeduplicated(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := t.Context()
+			clk := newClock()
+			st := dbtest.NewStore(t, d)
+			v := retryVendors(t, clk)[0]
+			require.Equal(t, jpush.Name, v.name)
+			instance := func(store registry.Store) *push.Service {
+				svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{v.newClient(t)}, Now: clk.Now,
+					Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+				require.NoError(t, err)
+				return svc
+			}
+			a, b := instance(crashedStore{st}), instance(st)
+			_, err := b.RegisterDevice(ctx, push.Device{UserNum: "u-crash", UUID: "u-crash-0", Platform: "android",
+				PushPlatform: v.name, PushToken: v.tokens[0]})
+			require.NoError(t, err)
+
+			res, err := a.Push(ctx, push.Message{UserNums: []string{"u-crash"}, Title: "到货提醒", Content: "您关注的商品已到货"})
+			require.NoError(t, err)
+			require.Equal(t, 1, v.shown(v.tokens[0]), "JPush delivered")
+			ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			require.NotEmpty(t, ds[0].ClaimToken, "A's outcome was never written")
+			assert.True(t, strings.HasPrefix(ds[0].RetryToken, v.prefix), "the cid was stored before the call: %q", ds[0].RetryToken)
+
+			clk.Advance(time.Hour)
+			n, err := b.RetryPending(ctx, 10)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "B took the delivery over once its lease ran out")
+			assert.Equal(t, 1, v.shown(v.tokens[0]), "shown once, though A died mid-call and B sent it again")
+			ds, err = st.ListDeliveries(ctx, res.PushMessageID)
+			require.NoError(t, err)
+			assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
+			assert.Empty(t, ds[0].RetryToken)
+		})
+	}
+}
+
+// lostClaimStore is a memstore whose claims are all taken over the moment
+// a retry token is written.
+type lostClaimStore struct{ *memstore.Store }
+
+func (lostClaimStore) SetRetryToken(context.Context, *registry.Delivery, string) error {
+	return fmt.Errorf("delivery 1: %w", registry.ErrClaimLost)
+}
+
+// TestRetryTokenIssuedBeforeTheCall: with a provider that issues retry
+// tokens (provider.RetryTokenIssuer), the Service stores a try's token
+// before the vendor call and sends it with the call; a try that brings a
+// token asks for none. A provider that cannot issue one is called all the
+// same, without; a delivery taken over before its call is not sent.
+func TestRetryTokenIssuedBeforeTheCall(t *testing.T) {
+	t.Run("stored, then sent", func(t *testing.T) {
+		var issued []string
+		var mu sync.Mutex
+		f := newFixture(t, providertest.MockConfig{IssueRetryToken: func(r *provider.Request) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			issued = append(issued, r.RetryToken)
+			return "v1:" + r.IdempotencyKey, nil
+		}}, func(cfg *push.Config) { cfg.Retry = push.RetryPolicy{Base: time.Second, Jitter: -1, MaxAttempts: 3} })
+		ctx := t.Context()
+		f.register(t, "u1", "d1", "android", "tok-1")
+		var stored []string
+		f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+			ms, err := f.store.ListPushMessages(ctx, registry.PushMessageQuery{})
+			require.NoError(t, err)
+			ds, err := f.store.ListDeliveries(ctx, ms[0].ID)
+			require.NoError(t, err)
+			stored = append(stored, ds[0].RetryToken)
+			if len(stored) == 1 {
+				return nil, &provider.Error{Kind: provider.Indeterminate, RetryToken: r.RetryToken}
+			}
+			return &provider.Receipt{ID: "task-1"}, nil
+		})
+		res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Pending())
+		f.clk.Advance(time.Hour)
+		_, err = f.svc.RetryPending(ctx, 10)
+		require.NoError(t, err)
+
+		reqs := f.mock.Requests()
+		require.Len(t, reqs, 2)
+		key := reqs[0].IdempotencyKey
+		assert.Equal(t, []string{""}, issued, "asked once: the retry brought the token")
+		assert.Equal(t, []string{"v1:" + key, "v1:" + key}, stored, "in the store before each call")
+		assert.Equal(t, "v1:"+key, reqs[0].RetryToken)
+		assert.Equal(t, "v1:"+key, reqs[1].RetryToken)
+		d := onlyDelivery(t, f.store, res.PushMessageID)
+		assert.Equal(t, registry.DeliveryDone, d.State)
+		assert.Empty(t, d.RetryToken, "cleared once accepted")
+	})
+
+	t.Run("none to be had", func(t *testing.T) {
+		for name, issue := range map[string]func(*provider.Request) (string, error){
+			"error":    func(*provider.Request) (string, error) { return "", errors.New("vendor down") },
+			"unusable": func(*provider.Request) (string, error) { return "v1:\x00", nil },
+			"too long": func(*provider.Request) (string, error) { return strings.Repeat("x", provider.MaxRetryToken+1), nil },
+			"no token": func(*provider.Request) (string, error) { return "", nil },
+		} {
+			t.Run(name, func(t *testing.T) {
+				f := newFixture(t, providertest.MockConfig{IssueRetryToken: issue}, nil)
+				f.register(t, "u1", "d1", "android", "tok-1")
+				res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+				require.NoError(t, err)
+				assert.Equal(t, 1, res.Accepted(), "sent all the same")
+				require.Len(t, f.mock.Requests(), 1)
+				assert.Empty(t, f.mock.Requests()[0].RetryToken)
+			})
+		}
+	})
+
+	t.Run("taken over before the call", func(t *testing.T) {
+		clk := newClock()
+		st, err := memstore.New(memstore.Config{Now: clk.Now})
+		require.NoError(t, err)
+		m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng",
+			IssueRetryToken: func(*provider.Request) (string, error) { return "v1:t", nil }})
+		require.NoError(t, err)
+		svc, err := push.New(push.Config{Store: lostClaimStore{st}, Providers: []provider.Provider{m}, Now: clk.Now})
+		require.NoError(t, err)
+		_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok-1"})
+		require.NoError(t, err)
+		res, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		assert.Zero(t, m.Calls(), "not sent: another instance holds it")
+		assert.Zero(t, res.Accepted())
+	})
 }

@@ -224,6 +224,33 @@ func (c *Client) withRetryToken(key string, err error) error {
 	return &cp
 }
 
+var _ provider.RetryTokenIssuer = (*Client)(nil)
+
+// IssueRetryToken implements provider.RetryTokenIssuer: the RetryToken
+// ("cid1:…") of the cid Send will give r, taken now for r's
+// IdempotencyKey as Send would take it (fetched when the pool has none
+// fresh), so that the caller can store it before the push is sent. A
+// readable r.RetryToken is adopted first, as Send adopts it. It is ""
+// when r has no key, Config.DisableCID is set or no cid can be had now
+// (the push then goes without, as Send's would); the error is always nil.
+func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (string, error) {
+	if c.noCID || r.IdempotencyKey == "" {
+		return "", nil
+	}
+	key := r.IdempotencyKey
+	if e, ok := parseRetryToken(r.RetryToken); ok {
+		c.cids.adopt(key, e, c.now())
+	}
+	if _, _, ok := c.cidFor(ctx, key); !ok {
+		return "", nil
+	}
+	e, ok := c.cids.peek(key, c.now())
+	if !ok {
+		return "", nil
+	}
+	return retryToken(e), nil
+}
+
 // mayFetch reports whether a fetch may be made at now.
 func (b *cidBook) mayFetch(now time.Time) bool {
 	b.mu.Lock()

@@ -349,3 +349,47 @@ func TestRetryTokenBeatsAStaleMemory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, fake.DeliveryCount(live), "B sent Y, which JPush knew")
 }
+
+// TestIssueRetryTokenBeforeTheSend: IssueRetryToken takes the key's cid
+// before any Send and names it in a token; the Send of the key carries
+// that cid, and so does another Client's Send given the token, which
+// JPush answers as the same push. Without a key, or with cids disabled,
+// there is no token.
+func TestIssueRetryTokenBeforeTheSend(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	a, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
+	live := rid(provider.Android, 0)
+	r := cidRequest("push-8-chunk-0", live)
+
+	tok, err := a.IssueRetryToken(ctx, r)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(tok, "cid1:"), "token %q", tok)
+	assert.Equal(t, 1, fake.Arrived("/v3/push/cid"), "the cid was fetched")
+	assert.Empty(t, fake.Pushes(), "nothing was pushed")
+	again, err := a.IssueRetryToken(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, tok, again, "the key keeps its cid")
+
+	r.RetryToken = tok
+	_, err = a.Send(ctx, r)
+	require.NoError(t, err)
+	require.Len(t, fake.Pushes(), 1)
+	assert.Contains(t, tok, fake.Pushes()[0].CID, "sent with the issued cid")
+
+	b := secondClient(t, fake, clk.Now)
+	_, err = b.Send(ctx, r)
+	require.NoError(t, err)
+	require.Len(t, fake.Pushes(), 2)
+	assert.True(t, fake.Pushes()[1].Duplicate, "another process's Send with the token is the same push")
+	assert.Equal(t, 1, fake.DeliveryCount(live))
+
+	noKey := cidRequest("", live)
+	tok, err = a.IssueRetryToken(ctx, noKey)
+	require.NoError(t, err)
+	assert.Empty(t, tok, "no key, no cid")
+	off, _ := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.DisableCID = true })
+	tok, err = off.IssueRetryToken(ctx, cidRequest("push-9-chunk-0", live))
+	require.NoError(t, err)
+	assert.Empty(t, tok, "cids disabled")
+}

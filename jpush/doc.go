@@ -84,7 +84,10 @@
 // (see [Client.Send]). A failed Send's error carries the key's cid
 // (provider.Error.RetryToken), which push.Service stores with the delivery
 // and gives back with the next try (provider.Request.RetryToken), so that
-// a retry by another process, or after a restart, sends the same cid. A
+// a retry by another process, or after a restart, sends the same cid.
+// [Client.IssueRetryToken] (provider.RetryTokenIssuer) names the cid
+// before the Send, so that push.Service stores it first: a retry after
+// the process died in the middle of the push sends it too. A
 // request without an IdempotencyKey, or any with Config.DisableCID, may
 // be shown twice. /v3/push sends at
 // once: a StartTime in the future is refused ("start_time"), one already

@@ -25,6 +25,23 @@ type StatusQuerier interface {
 	Status(ctx context.Context, p Platform, id string) (*Status, error)
 }
 
+// RetryTokenIssuer is implemented by providers whose retries are
+// deduplicated by an id taken before the first try (JPush's cid). The
+// push Service asks for the token before a try that brings none, stores it
+// with the delivery (when its Store implements registry.RetryTokens) and
+// only then sends, with the token in Request.RetryToken: a retry made
+// after the instance died in the middle of the call finds the token and
+// is deduplicated too, where the token an error carries
+// (Error.RetryToken) would have been lost with the instance.
+type RetryTokenIssuer interface {
+	// IssueRetryToken returns the RetryToken Send will use for r, taking
+	// it now if r's IdempotencyKey has none (a vendor call may fetch it),
+	// or "" when r will be sent without one. A token in r.RetryToken that
+	// the provider can read is the one it returns. An error means no
+	// token: Send is made all the same.
+	IssueRetryToken(ctx context.Context, r *Request) (string, error)
+}
+
 // Canceler is implemented by providers that can cancel a queued task.
 type Canceler interface {
 	// Cancel stops the task id on platform p if the vendor still can.

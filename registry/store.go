@@ -233,6 +233,19 @@ type Fanouts interface {
 	ClaimFanouts(ctx context.Context, p ClaimParams) ([]PushMessage, error)
 }
 
+// RetryTokens is implemented by stores that write a delivery's retry
+// token before its vendor call (see provider.RetryTokenIssuer), so that a
+// retry after the caller died mid-call finds it. It is optional: without
+// it a token is stored only with the outcome of a failed try.
+type RetryTokens interface {
+	// SetRetryToken writes token as d's RetryToken, and only that, only
+	// while d.ClaimToken holds d (otherwise ErrClaimLost, nothing
+	// written), and sets d.RetryToken. A token that is not UTF-8, holds a
+	// NUL or is longer than 255 characters is an ErrInvalid for
+	// "delivery.retry_token".
+	SetRetryToken(ctx context.Context, d *Delivery, token string) error
+}
+
 // DedupeKeyFinder is implemented by stores that look up many dedupe keys
 // in one query, for push.Service.PushMany. It is optional: without it
 // PushMany looks each key up with GetPushMessageByDedupeKey.

@@ -55,6 +55,12 @@ type MockConfig struct {
 	// error is wrapped in an InvalidRequest *provider.Error, which then
 	// names no field. Default nil: no further check.
 	Validate func(r *provider.Request) error
+	// IssueRetryToken, when set, answers the Mock's IssueRetryToken
+	// (provider.RetryTokenIssuer), to imitate a vendor whose retries are
+	// deduplicated by an id taken before the first try, as JPush's cid. It
+	// must be safe for concurrent use. Default nil: IssueRetryToken
+	// returns "", and the caller sends without a token.
+	IssueRetryToken func(r *provider.Request) (string, error)
 }
 
 // DefaultCapabilities returns the capabilities of a platform that

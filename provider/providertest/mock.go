@@ -13,10 +13,11 @@ import (
 
 // Compile-time checks that the Mock offers every optional capability.
 var (
-	_ provider.Provider      = (*Mock)(nil)
-	_ provider.StatusQuerier = (*Mock)(nil)
-	_ provider.Canceler      = (*Mock)(nil)
-	_ provider.Validator     = (*Mock)(nil)
+	_ provider.Provider         = (*Mock)(nil)
+	_ provider.StatusQuerier    = (*Mock)(nil)
+	_ provider.Canceler         = (*Mock)(nil)
+	_ provider.Validator        = (*Mock)(nil)
+	_ provider.RetryTokenIssuer = (*Mock)(nil)
 )
 
 // Result is one scripted answer to a Send. When Err is non-nil the Send
@@ -43,7 +44,8 @@ type Cancellation struct {
 // passes, and answers from a script: queued Results first, in order, then the
 // SendFunc if one is set, then a generated success with ids "mock-1",
 // "mock-2", …. It never retries and never sleeps. It also implements
-// provider.StatusQuerier, provider.Canceler and provider.Validator.
+// provider.StatusQuerier, provider.Canceler, provider.Validator and
+// provider.RetryTokenIssuer.
 //
 // Name a Mock after the provider it stands in for. The push Service routes
 // a device to the provider whose Name is the device's push_platform, which
@@ -59,6 +61,7 @@ type Mock struct {
 	caps     map[provider.Platform]provider.Capabilities
 	pollable []provider.AudienceKind
 	check    func(*provider.Request) error
+	issue    func(*provider.Request) (string, error)
 
 	mu       sync.Mutex
 	queue    []Result
@@ -90,6 +93,7 @@ func NewMock(cfg MockConfig) (*Mock, error) {
 		caps:     cfg.Capabilities,
 		pollable: cfg.Pollable,
 		check:    cfg.Validate,
+		issue:    cfg.IssueRetryToken,
 		tasks:    make(map[string]task),
 	}, nil
 }
@@ -141,6 +145,16 @@ func (m *Mock) Send(ctx context.Context, r *provider.Request) (*provider.Receipt
 		return nil, m.asProviderError("send", res.Err)
 	}
 	return m.receipt(r.Platform, r.Audience.Kind, res.Receipt), nil
+}
+
+// IssueRetryToken implements provider.RetryTokenIssuer with
+// MockConfig.IssueRetryToken; without one it returns "". It records
+// nothing and consumes no scripted result.
+func (m *Mock) IssueRetryToken(_ context.Context, r *provider.Request) (string, error) {
+	if m.issue == nil {
+		return "", nil
+	}
+	return m.issue(r)
 }
 
 // MarkInvalid marks tokens as dead at the "vendor", as after the app was

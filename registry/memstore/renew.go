@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -26,5 +27,31 @@ func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUn
 	row.LeaseUntil = &until
 	out := until
 	d.LeaseUntil = &out
+	return nil
+}
+
+var _ registry.RetryTokens = (*Store)(nil)
+
+// SetRetryToken implements registry.RetryTokens.
+func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token string) error {
+	const op = "SetRetryToken"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if d == nil {
+		return wrap(op, &registry.ValidationError{Field: "delivery", Reason: "is nil"})
+	}
+	if registry.FitVarchar(token) != token {
+		return wrap(op, &registry.ValidationError{Field: "delivery.retry_token",
+			Reason: fmt.Sprintf("must be UTF-8 without NUL, of at most %d characters", registry.MaxVarchar)})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, err := s.claimed(d)
+	if err != nil {
+		return wrap(op, err)
+	}
+	row.RetryToken = token
+	d.RetryToken = token
 	return nil
 }

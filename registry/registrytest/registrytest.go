@@ -56,6 +56,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("PushMessages", func(t *testing.T) { testPushMessages(t, f) })
 	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, f) })
 	t.Run("Renew", func(t *testing.T) { testRenew(t, f) })
+	t.Run("RetryTokens", func(t *testing.T) { testRetryTokens(t, f) })
 	t.Run("ConcurrentFinishes", func(t *testing.T) { testConcurrentFinishes(t, f) })
 	t.Run("ClassAndOverrides", func(t *testing.T) { testClassAndOverrides(t, f) })
 	t.Run("TraceParent", func(t *testing.T) { testTraceParent(t, f) })

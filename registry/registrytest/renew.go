@@ -2,6 +2,7 @@ package registrytest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,60 @@ func testRenew(t *testing.T, f Factory) {
 		assert.ErrorIs(t, s.RenewDelivery(t.Context(), &none, at(time.Hour)), registry.ErrClaimLost, "no token")
 		assert.ErrorIs(t, s.RenewDelivery(t.Context(), &second[0], time.Time{}), registry.ErrInvalid, "no lease")
 	})
+}
+
+// testRetryTokens covers registry.RetryTokens, for the stores that
+// implement it: the holder writes a token, which the delivery then holds
+// and nothing else changes; a stale holder, an empty claim and a token no
+// column keeps are refused with nothing written.
+func testRetryTokens(t *testing.T, f Factory) {
+	s := f.New(t)
+	w, ok := s.(registry.RetryTokens)
+	if !ok {
+		t.Skip("the store does not implement registry.RetryTokens")
+	}
+	ctx := t.Context()
+	m := pushMessage("retry token", "")
+	createPush(t, s, m, pending("rt", registry.PlatformAndroid, 0, at(0), "t"))
+	first, err := s.ClaimDeliveries(ctx, sendClaim(at(0), 1))
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	before, err := s.ListDeliveries(ctx, m.ID)
+	require.NoError(t, err)
+
+	d := first[0]
+	const token = "cid1:1900000000:1900000001:appkey-令牌"
+	require.NoError(t, w.SetRetryToken(ctx, &d, token))
+	assert.Equal(t, token, d.RetryToken)
+	after, err := s.ListDeliveries(ctx, m.ID)
+	require.NoError(t, err)
+	require.Len(t, after, 1)
+	assert.Equal(t, token, after[0].RetryToken, "stored")
+	after[0].RetryToken = ""
+	assertDeliveries(t, before, after, "nothing but the token changes")
+
+	for _, bad := range []string{strings.Repeat("x", registry.MaxVarchar+1), "cid\x00", "cid\xff"} {
+		c := d
+		err := w.SetRetryToken(ctx, &c, bad)
+		var verr *registry.ValidationError
+		require.ErrorAs(t, err, &verr, "%q", bad)
+		assert.Equal(t, "delivery.retry_token", verr.Field)
+	}
+	none := d
+	none.ClaimToken = ""
+	assert.ErrorIs(t, w.SetRetryToken(ctx, &none, "x"), registry.ErrClaimLost, "no claim")
+	second, err := s.ClaimDeliveries(ctx, sendClaim(at(lease+time.Second), 1))
+	require.NoError(t, err)
+	require.Len(t, second, 1)
+	stale := d
+	assert.ErrorIs(t, w.SetRetryToken(ctx, &stale, "stale"), registry.ErrClaimLost, "a stale holder")
+	list, err := s.ListDeliveries(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, token, list[0].RetryToken, "refused writes change nothing")
+	require.NoError(t, w.SetRetryToken(ctx, &second[0], ""), "the holder clears it")
+	list, err = s.ListDeliveries(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Empty(t, list[0].RetryToken)
 }
 
 // testConcurrentFinishes finishes the deliveries of one message from many

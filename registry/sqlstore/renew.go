@@ -38,3 +38,37 @@ func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUn
 	d.LeaseUntil = &until
 	return nil
 }
+
+var _ registry.RetryTokens = (*Store)(nil)
+
+// SetRetryToken implements registry.RetryTokens: one UPDATE of the
+// delivery's retry_token guarded by the claim token, as RenewDelivery's.
+// An unknown row or an empty claim token is ErrClaimLost.
+func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token string) error {
+	const op = "SetRetryToken"
+	if d == nil {
+		return wrap(op, invalid("delivery", "is nil"))
+	}
+	if registry.FitVarchar(token) != token {
+		return wrap(op, invalid("delivery.retry_token", "must be UTF-8 without NUL, of at most %d characters", registry.MaxVarchar))
+	}
+	if d.ClaimToken == "" || !s.intID(d.ID) {
+		return wrap(op, claimLost("delivery", d.ID))
+	}
+	unlock := s.writing()
+	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET retry_token = ? WHERE id = ? AND claim_token = ?",
+		nullIfEmpty(token), d.ID, d.ClaimToken)
+	unlock()
+	if err != nil {
+		return wrap(op, step("write retry token", err))
+	}
+	n, err := affected(res)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return wrap(op, claimLost("delivery", d.ID))
+	}
+	d.RetryToken = token
+	return nil
+}
