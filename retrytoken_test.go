@@ -199,49 +199,58 @@ func (crashedStore) FinishDelivery(context.Context, *registry.Delivery) error {
 	return errors.New("the instance died")
 }
 
-// TestCrashMidCallIsDeduplicated: instance A stores the delivery's JPush
-// cid before its call (provider.RetryTokenIssuer, registry.RetryTokens),
-// JPush delivers, and A dies before it writes the outcome. Once the
-// delivery's lease runs out, instance B, another process, retries it with
-// that cid: JPush answers with the first push's result and the device is
-// shown the push once. On every database.
+// TestCrashMidCallIsDeduplicated: instance A stores the delivery's retry
+// token before its call (provider.RetryTokenIssuer, registry.RetryTokens:
+// JPush's cid, Getui's list task), the vendor delivers, and A dies before
+// it writes the outcome. Once the delivery's lease runs out, instance B,
+// another process, retries it with that token: the vendor recognises the
+// retry and each device is shown the push once. On every database.
 func TestCrashMidCallIsDeduplicated(t *testing.T) {
 	for _, d := range dbtest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			ctx := t.Context()
 			clk := newClock()
 			st := dbtest.NewStore(t, d)
-			v := retryVendors(t, clk)[0]
-			require.Equal(t, jpush.Name, v.name)
-			instance := func(store registry.Store) *push.Service {
-				svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{v.newClient(t)}, Now: clk.Now,
-					Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
-				require.NoError(t, err)
-				return svc
+			for i, v := range retryVendors(t, clk) {
+				t.Run(v.name, func(t *testing.T) {
+					ctx := t.Context()
+					instance := func(store registry.Store) *push.Service {
+						svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{v.newClient(t)}, Now: clk.Now,
+							Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+						require.NoError(t, err)
+						return svc
+					}
+					a, b := instance(crashedStore{st}), instance(st)
+					user := fmt.Sprint("u-crash-", i)
+					for j, tok := range v.tokens {
+						_, err := b.RegisterDevice(ctx, push.Device{UserNum: user, UUID: fmt.Sprint(user, "-", j), Platform: "android",
+							PushPlatform: v.name, PushToken: tok})
+						require.NoError(t, err)
+					}
+
+					res, err := a.Push(ctx, push.Message{UserNums: []string{user}, Title: "到货提醒", Content: "您关注的商品已到货"})
+					require.NoError(t, err)
+					for _, tok := range v.tokens {
+						require.Equal(t, 1, v.shown(tok), "the vendor delivered")
+					}
+					ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+					require.NoError(t, err)
+					require.Len(t, ds, 1)
+					require.NotEmpty(t, ds[0].ClaimToken, "A's outcome was never written")
+					assert.True(t, strings.HasPrefix(ds[0].RetryToken, v.prefix), "the token was stored before the call: %q", ds[0].RetryToken)
+
+					clk.Advance(time.Hour)
+					n, err := b.RetryPending(ctx, 10)
+					require.NoError(t, err)
+					assert.Equal(t, 1, n, "B took the delivery over once its lease ran out")
+					for _, tok := range v.tokens {
+						assert.Equal(t, 1, v.shown(tok), "shown once, though A died mid-call and B sent it again")
+					}
+					ds, err = st.ListDeliveries(ctx, res.PushMessageID)
+					require.NoError(t, err)
+					assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
+					assert.Empty(t, ds[0].RetryToken)
+				})
 			}
-			a, b := instance(crashedStore{st}), instance(st)
-			_, err := b.RegisterDevice(ctx, push.Device{UserNum: "u-crash", UUID: "u-crash-0", Platform: "android",
-				PushPlatform: v.name, PushToken: v.tokens[0]})
-			require.NoError(t, err)
-
-			res, err := a.Push(ctx, push.Message{UserNums: []string{"u-crash"}, Title: "到货提醒", Content: "您关注的商品已到货"})
-			require.NoError(t, err)
-			require.Equal(t, 1, v.shown(v.tokens[0]), "JPush delivered")
-			ds, err := st.ListDeliveries(ctx, res.PushMessageID)
-			require.NoError(t, err)
-			require.Len(t, ds, 1)
-			require.NotEmpty(t, ds[0].ClaimToken, "A's outcome was never written")
-			assert.True(t, strings.HasPrefix(ds[0].RetryToken, v.prefix), "the cid was stored before the call: %q", ds[0].RetryToken)
-
-			clk.Advance(time.Hour)
-			n, err := b.RetryPending(ctx, 10)
-			require.NoError(t, err)
-			assert.Equal(t, 1, n, "B took the delivery over once its lease ran out")
-			assert.Equal(t, 1, v.shown(v.tokens[0]), "shown once, though A died mid-call and B sent it again")
-			ds, err = st.ListDeliveries(ctx, res.PushMessageID)
-			require.NoError(t, err)
-			assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
-			assert.Empty(t, ds[0].RetryToken)
 		})
 	}
 }

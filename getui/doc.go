@@ -92,8 +92,11 @@
 // [Client.Send]): the Client keeps the task in memory, and a failed
 // Send's error carries it (provider.Error.RetryToken), which push.Service
 // stores with the delivery and gives back with the next try, in whatever
-// process that runs. A send without a key gets a random request_id and
-// cannot be deduplicated.
+// process that runs. [Client.IssueRetryToken] (provider.RetryTokenIssuer)
+// creates the task before the Send, so that push.Service stores its token
+// first: a retry after the process died in the middle of the push
+// delivers the same task. A send without a key gets a random request_id
+// and cannot be deduplicated.
 //
 // settings.ttl is the time until ExpireTime in milliseconds, rounded up and
 // clamped to [MaxTimeToLive] (three days); or Config.DefaultTimeToLive;

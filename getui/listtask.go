@@ -2,7 +2,9 @@ package getui
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,70 @@ import (
 type listTask struct {
 	id    string
 	until time.Time
+	// issued is set on a task IssueRetryToken created for the key's next
+	// Send, which takes it as its own (not an earlier try's: see
+	// listRefused) and clears it.
+	issued bool
+}
+
+// listTask returns the task the list push r of key delivers, and whether
+// an earlier try of key created it: the one this Client keeps for key (a
+// task IssueRetryToken created for this Send is not an earlier try's), or
+// one it creates now with p's creating call. The caller holds key's lock
+// (lockKey).
+func (c *Client) listTask(ctx context.Context, r *provider.Request, p *prepared, key string) (listTask, bool, error) {
+	if task, ok := c.createdTask(key); ok {
+		if task.issued {
+			task.issued = false
+			c.keepTask(key, task)
+			return task, false, nil
+		}
+		return task, true, nil
+	}
+	created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: freshRequestID(p.body)})
+	if err != nil {
+		return listTask{}, false, err
+	}
+	id := stringField(created.data, "taskid")
+	if id == "" {
+		return listTask{}, false, unexpected(opSend, created.status, "task creation answered without a taskid")
+	}
+	task := listTask{id: id, until: c.now().Add(p.ttl)}
+	c.keepTask(key, task)
+	return task, false, nil
+}
+
+var _ provider.RetryTokenIssuer = (*Client)(nil)
+
+// IssueRetryToken implements provider.RetryTokenIssuer for list pushes
+// (token audiences of more than one cid or alias): it creates the key's
+// task now, with the creating call Send would make (it delivers nothing),
+// unless the Client keeps one or r.RetryToken names one it can still
+// deliver, and returns its token ("task1:…"). The key's next Send then
+// makes only the delivering call with that task, so that a retry in any
+// process given the token delivers the same task. Other pushes, and a
+// request without an IdempotencyKey, have no token (""); a request Send
+// would refuse, or a creating call that fails, is the error.
+func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (string, error) {
+	p, err := c.build(r)
+	if err != nil || p.route != routeList || r.IdempotencyKey == "" {
+		return "", err
+	}
+	key := r.IdempotencyKey
+	defer c.lockKey(key)()
+	if t, ok := parseTaskToken(r.RetryToken); ok {
+		c.adoptTask(key, t)
+	}
+	if t, ok := c.createdTask(key); ok {
+		return taskToken(t), nil
+	}
+	task, _, err := c.listTask(ctx, r, p, key)
+	if err != nil {
+		return "", err
+	}
+	task.issued = true
+	c.keepTask(key, task)
+	return taskToken(task), nil
 }
 
 // createdTask returns the task a list push of key created and that can
@@ -100,7 +166,7 @@ func parseTaskToken(token string) (listTask, bool) {
 	if err != nil || sec <= 0 {
 		return listTask{}, false
 	}
-	return listTask{id, time.Unix(sec, 0)}, true
+	return listTask{id: id, until: time.Unix(sec, 0)}, true
 }
 
 // withTaskToken returns err, a failed list push of key, carrying the

@@ -277,3 +277,59 @@ func TestRetryTokenBeatsAStaleMemory(t *testing.T) {
 	assert.Equal(t, 1, fake.DeliveryCount(y))
 	assert.Len(t, fake.RequestsTo("/push/list/message"), 2, "no third task")
 }
+
+// TestIssueRetryTokenCreatesTheTask: IssueRetryToken creates a list
+// push's task before the Send (a call that delivers nothing) and names it
+// in a token; the Send given the token makes only the delivering call,
+// and another process given it delivers the same task, which reaches each
+// device once. A refusal of that first delivery is the Send's own
+// (InvalidRequest), not an earlier try's stale task. Single pushes and
+// keyless requests get no token and no call; a request Send would refuse
+// is the error.
+func TestIssueRetryTokenCreatesTheTask(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{}, nil)
+	x, y := getuitest.CID("x"), getuitest.CID("y")
+	r := listRequest("push-12-chunk-0", x, y)
+
+	tok, err := c.IssueRetryToken(ctx, r)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(tok, "task1:"), "token %q", tok)
+	assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "the task was created")
+	assert.Zero(t, fake.DeliveryCount(x), "nothing was delivered")
+	again, err := c.IssueRetryToken(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, tok, again, "the key keeps its task")
+
+	r.RetryToken = tok
+	rc, err := c.Send(ctx, r)
+	require.NoError(t, err)
+	assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "the Send created no other task")
+	assert.Contains(t, tok, rc.ID)
+	assert.Equal(t, 1, fake.DeliveryCount(x))
+
+	_, err = secondClient(t, fake).Send(ctx, r)
+	require.NoError(t, err)
+	assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "another process delivered the same task")
+	assert.Equal(t, 1, fake.DeliveryCount(x), "shown once")
+	assert.Equal(t, 1, fake.DeliveryCount(y), "shown once")
+
+	refused := listRequest("push-13-chunk-0", x, y)
+	refused.RetryToken, err = c.IssueRetryToken(ctx, refused)
+	require.NoError(t, err)
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: "bad audience"}))
+	_, err = c.Send(ctx, refused)
+	assert.ErrorIs(t, err, provider.InvalidRequest, "the task was this Send's: the refusal is not made Temporary")
+
+	created := len(fake.RequestsTo("/push/list/message"))
+	single := listRequest("push-14-chunk-0", x)
+	tok, err = c.IssueRetryToken(ctx, single)
+	require.NoError(t, err)
+	assert.Empty(t, tok, "a single push has no task to issue")
+	tok, err = c.IssueRetryToken(ctx, listRequest("", x, y))
+	require.NoError(t, err)
+	assert.Empty(t, tok, "no key")
+	assert.Len(t, fake.RequestsTo("/push/list/message"), created, "no call for either")
+	_, err = c.IssueRetryToken(ctx, listRequest("push-15-chunk-0"))
+	assert.ErrorIs(t, err, provider.InvalidRequest, "what Send would refuse")
+}

@@ -60,18 +60,11 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		if t, ok := parseTaskToken(r.RetryToken); ok {
 			c.adoptTask(key, t)
 		}
-		task, reused := c.createdTask(key)
-		taskID = task.id
-		if !reused {
-			created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: freshRequestID(p.body)})
-			if err != nil {
-				return nil, err
-			}
-			if taskID = stringField(created.data, "taskid"); taskID == "" {
-				return nil, unexpected(opSend, created.status, "task creation answered without a taskid")
-			}
-			c.keepTask(key, listTask{taskID, c.now().Add(p.ttl)})
+		task, reused, err := c.listTask(ctx, r, p, key)
+		if err != nil {
+			return nil, err
 		}
+		taskID = task.id
 		lb := listBody{TaskID: taskID}
 		if p.byCID {
 			lb.Audience.CID = p.targets
