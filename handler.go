@@ -623,10 +623,20 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 			writeError(w, http.StatusBadRequest, "invalid_body", "the JSON body is not valid UTF-8"+invalidUTF8Where(body))
 			return params{}, false
 		}
+		if err == nil && loneSurrogate(body) {
+			// encoding/json would put U+FFFD in its place, as for bytes
+			// that are not UTF-8.
+			writeError(w, http.StatusBadRequest, "invalid_body", `the JSON body holds a \u escape of half a surrogate pair, which is no character`)
+			return params{}, false
+		}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		if err == nil {
 			err = dec.Decode(&m)
+		}
+		if err == nil && m == nil {
+			writeError(w, http.StatusBadRequest, "invalid_body", "the body is null, not a JSON object")
+			return params{}, false
 		}
 		if err == nil {
 			if _, terr := dec.Token(); terr != io.EOF {
@@ -685,6 +695,45 @@ func invalidUTF8Where(body []byte) string {
 		}
 	}
 	return ""
+}
+
+// loneSurrogate reports whether a JSON string in body holds a \u escape
+// of a UTF-16 surrogate that is not one half of a pair (a high one
+// followed at once by an escaped low one).
+func loneSurrogate(body []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString:
+			r, ok := hex4(i)
+			if !ok {
+				i++ // another escape: skip the escaped character
+				continue
+			}
+			switch {
+			case r >= 0xD800 && r <= 0xDBFF:
+				low, ok := hex4(i + 6)
+				if !ok || low < 0xDC00 || low > 0xDFFF {
+					return true
+				}
+				i += 11
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return true
+			default:
+				i += 5
+			}
+		}
+	}
+	return false
 }
 
 func isTooLarge(err error) bool {

@@ -241,7 +241,7 @@ func TestIdempotencyKeyOnEveryStore(t *testing.T) {
 				k := key("Replay-Key-8f3a2c91")
 				body := map[string]any{"user_nums": []string{"u1", "u2"}, "title": "到货提醒 ", "content": "您关注的商品已到货 🎉\r\n第二行",
 					"extra": map[string]any{"page": "goods", "id": 42}, "class": "service",
-					"overrides": map[string]any{"umeng": map[string]any{"channel_properties": map[string]string{"channel_activity": "x"}}}}
+					"overrides": map[string]any{"umeng": map[string]any{"channel_properties": map[string]string{"channel_activity": "x", "oppo_channel_id": "orders"}}}}
 				calls, before := e.mock.Calls(), e.rows(t)
 				first, _ := e.send(t, withKey(k, body))
 				id := idOf(t, first)
@@ -251,10 +251,11 @@ func TestIdempotencyKeyOnEveryStore(t *testing.T) {
 				assert.Equal(t, before["sys_push_messages"]+1, after["sys_push_messages"])
 
 				// The same users in another order, with repeats and white
-				// space, and extra's keys in another order, are the same
-				// request.
+				// space, and extra's and the overrides' keys in another
+				// order, spaced otherwise, are the same request.
 				again := map[string]any{"user_nums": []string{"u2", " u1", "u2"}, "title": "到货提醒 ", "content": "您关注的商品已到货 🎉\r\n第二行",
-					"extra": `{"id":42,"page":"goods"}`, "class": "service", "overrides": body["overrides"]}
+					"extra": `{"id":42,"page":"goods"}`, "class": "service",
+					"overrides": json.RawMessage(`{ "umeng" : {"channel_properties": {"oppo_channel_id":"orders", "channel_activity":"\u0078"}}}`)}
 				for _, b := range []map[string]any{body, again} {
 					r, raw := e.send(t, withKey(k, b))
 					assert.Equal(t, id, idOf(t, r), raw)

@@ -724,3 +724,40 @@ func TestHandlerListPushes(t *testing.T) {
 	r = do(t, h, http.MethodPost, push.PathQueryPushes, "application/json", "{}")
 	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
 }
+
+// A \u escape of half a surrogate pair is no character: encoding/json
+// would push U+FFFD in its place, as for bytes that are not UTF-8. Whole
+// pairs, escaped backslashes before a "u" and \ufffd itself are fine. A
+// body of null is not a JSON object.
+func TestHandlerJSONRefusesLoneSurrogatesAndNull(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "d1", "ios", "t1")
+	for _, body := range []string{
+		`{"user_num":"u1","title":"\ud83d","content":"c"}`,
+		`{"user_num":"u1","title":"\ud83dx","content":"c"}`,
+		`{"user_num":"u1","title":"\ude00","content":"c"}`,
+		`{"user_num":"u1","title":"\ud83d\u0041","content":"c"}`,
+		`{"user_num":"u1","title":"t","content":"c","extra":{"k":"\uDBFF"}}`,
+	} {
+		r := do(t, h, http.MethodPost, push.PathPushMessage, "application/json", body)
+		assert.Equal(t, http.StatusBadRequest, r.status, body)
+		assert.Equal(t, "invalid_body", r.errCode(), body)
+	}
+	for _, path := range []string{push.PathPushMessage, push.PathDevice, push.PathLogout} {
+		r := do(t, h, http.MethodPost, path, "application/json", "null")
+		assert.Equal(t, http.StatusBadRequest, r.status, path)
+		assert.Equal(t, "invalid_body", r.errCode(), path)
+	}
+	assert.Empty(t, f.mock.Requests(), "nothing was pushed")
+
+	for _, tt := range []struct{ body, title string }{
+		{`{"user_num":"u1","title":"\ud83d\ude00 ok","content":"c"}`, "😀 ok"},
+		{`{"user_num":"u1","title":"a\\ud83d","content":"c"}`, `a\ud83d`},
+		{`{"user_num":"u1","title":"\\\ud83d\ude00\"\\","content":"c"}`, `\😀"\`},
+	} {
+		r := do(t, h, http.MethodPost, push.PathPushMessage, "application/json", tt.body)
+		require.Equal(t, http.StatusOK, r.status, tt.body)
+		reqs := f.mock.Requests()
+		assert.Equal(t, tt.title, reqs[len(reqs)-1].Notification.Title)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/jpush"
 	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/umeng"
 	"github.com/tuisong/push/umeng/umengtest"
@@ -94,6 +95,7 @@ func TestClassAndOverridesAreCheckedBeforeAnyWrite(t *testing.T) {
 		{"options Umeng refuses", push.Message{Overrides: map[string]any{"umeng": &umeng.Options{
 			ChannelProperties: umeng.ChannelProperties{HuaweiChannelImportance: "LOUD"}}}}, "overrides"},
 		{"not JSON", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":`)}}, "overrides"},
+		{"two JSON values", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{} {}`)}}, "overrides"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.msg
@@ -154,4 +156,28 @@ func TestHTTPPushTakesClassAndOverrides(t *testing.T) {
 	assert.Equal(t, 1, *reqs[0].Category, "service is category 1")
 	assert.Equal(t, "NORMAL", reqs[0].ChannelProperties["huawei_channel_importance"])
 	assert.Equal(t, "com.example.A", reqs[0].ChannelProperties["channel_activity"])
+}
+
+// TestOverridesStoredInOneSpelling: a push's overrides are stored in one
+// spelling whatever the caller's (members in key order, no white space,
+// escapes alike, HTML's characters escaped, numbers as written), and a provider's null is none, so
+// that a replay spelled otherwise is the same request.
+func TestOverridesStoredInOneSpelling(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	for _, tt := range []struct {
+		overrides map[string]any
+		stored    string
+	}{
+		{map[string]any{"umeng": json.RawMessage(` {"b" : 1.50, "a":"<\u0078>", "c": {"z":null,"y":[2, 1]}} `)},
+			`{"umeng":{"a":"\u003cx\u003e","b":1.50,"c":{"y":[2,1],"z":null}}}`},
+		{map[string]any{"umeng": json.RawMessage(`null`)}, ""},
+		{map[string]any{"umeng": map[string]any{"b": 1, "a": "x"}}, `{"umeng":{"a":"x","b":1}}`},
+	} {
+		res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", Overrides: tt.overrides})
+		require.NoError(t, err)
+		m, err := f.store.GetPushMessage(t.Context(), res.PushMessageID)
+		require.NoError(t, err)
+		assert.Equal(t, tt.stored, m.Overrides)
+	}
 }

@@ -1,12 +1,14 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -577,6 +579,28 @@ func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) erro
 // its provider's entry, as the JSON of what the caller gave (a
 // json.RawMessage is taken as it is). Whether the provider accepts it is
 // for check to ask, with the rest of the request.
+// canonicalJSON is the JSON value raw in one spelling: objects' members
+// in key order (the last of a repeated key kept, as decoders keep it),
+// no white space, strings escaped alike (as json.Marshal escapes them,
+// HTML's characters included), numbers as written. It is nil
+// for null. So overrides that say the same thing are stored alike, and a
+// replay that spells them otherwise is the same push (see Idempotency).
+func canonicalJSON(raw []byte) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON value")
+	}
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
 func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (string, error) {
 	if err := checkClass(class); err != nil {
 		return "", err
@@ -599,10 +623,13 @@ func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (
 				return "", invalid("overrides", "%s: %v", name, err)
 			}
 		}
-		if !json.Valid(raw) {
+		canon, err := canonicalJSON(raw)
+		if err != nil {
 			return "", invalid("overrides", "%s: is not valid JSON", name)
 		}
-		out[name] = raw
+		if canon != nil {
+			out[name] = canon
+		}
 	}
 	if len(out) == 0 {
 		return "", nil

@@ -84,6 +84,15 @@ func TestTimeArg(t *testing.T) {
 		assert.Equal(t, tt.want, s.timeArg(in), string(tt.dialect))
 		assert.Equal(t, "2030-06-15 16:00:00", (&Store{dialect: DialectSQLite, loc: cst}).timeArg(in.Truncate(time.Second)))
 	}
+	// Four digits of year, whatever the time: past them, the end of the
+	// range, so that the text still sorts in time order.
+	for _, d := range []Dialect{DialectMySQL, DialectSQLite} {
+		s := &Store{dialect: d, loc: cst}
+		assert.Equal(t, "9999-12-31 23:59:59.999999", s.timeArg(time.Date(9999, 12, 31, 16, 0, 0, 0, time.UTC)), "year 10000 in CST")
+		assert.Equal(t, "9999-12-31 23:59:59", s.timeArg(time.Date(9999, 12, 31, 15, 59, 59, 0, time.UTC)))
+		assert.Equal(t, "0001-01-01 00:00:00", s.timeArg(time.Date(0, 12, 31, 12, 0, 0, 0, time.UTC)))
+		assert.Equal(t, "0001-01-01 00:00:00", (&Store{dialect: d, loc: time.UTC}).timeArg(time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC)))
+	}
 }
 
 // fakeErrors stand for the drivers' error types, which the store never

@@ -150,3 +150,22 @@ func TestMySQLConnectionMustBeUTF8MB4(t *testing.T) {
 	assert.Contains(t, err.Error(), "sqlstore: Migrate: the connection's character set is utf8mb3/utf8mb3")
 	assert.Contains(t, err.Error(), "charset=utf8mb4")
 }
+
+// TestQueryBoundsBeyondYear9999: a since or until whose wall clock in the
+// Store's Location is past the year 9999 (valid RFC 3339 in another zone)
+// bounds the pushes as any later time would: since matches none, until
+// all. (On SQLite and MySQL the text "10000-…" sorted before every date.)
+func TestQueryBoundsBeyondYear9999(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, _ := newStore(t, d)
+		ds := claimedPush(t, s, "bounds")
+		require.NotEmpty(t, ds)
+		late := time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -60)) // 10000-01-01T00:00:59Z
+		got, err := s.ListPushMessages(t.Context(), registry.PushMessageQuery{Since: late})
+		require.NoError(t, err)
+		assert.Empty(t, got, "nothing was created after the year 9999")
+		got, err = s.ListPushMessages(t.Context(), registry.PushMessageQuery{Until: late})
+		require.NoError(t, err)
+		assert.Len(t, got, 1, "everything was created before it")
+	})
+}

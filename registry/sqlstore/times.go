@@ -22,11 +22,20 @@ const wallLayout = "2006-01-02 15:04:05.999999"
 // the result depends neither on the driver's own time settings (the
 // mysql DSN's loc and parseTime, modernc's _time_format) nor on the
 // session time zone; pgx writes a time.Time's wall clock to a timestamp
-// column as it is.
+// column as it is. A time whose wall clock falls outside the years 1 to
+// 9999, which four digits cannot write (a query's bound a second after
+// 9999-12-31T23:59:59Z, or in another zone), is held to the nearest end
+// of that range, so that it still compares as text in time order.
 func (s *Store) timeArg(t time.Time) any {
 	w := t.In(s.loc).Truncate(time.Microsecond)
 	if s.dialect == DialectPostgres {
 		return w
+	}
+	switch {
+	case w.Year() > 9999:
+		return "9999-12-31 23:59:59.999999"
+	case w.Year() < 1:
+		return "0001-01-01 00:00:00"
 	}
 	return w.Format(wallLayout)
 }
