@@ -76,6 +76,70 @@ func retryVendors(t *testing.T, clk *clock) []retryVendor {
 	}
 }
 
+// eachRetryVendor runs test on every database, for each vendor of
+// retryVendors, with a user whose devices are the vendor's tokens and
+// instance, which makes a Service of its own Client (another process) on
+// the store given.
+func eachRetryVendor(t *testing.T, test func(t *testing.T, st *sqlstore.Store, clk *clock, v retryVendor, user string,
+	instance func(registry.Store) *push.Service)) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			clk := newClock()
+			st := dbtest.NewStore(t, d)
+			for i, v := range retryVendors(t, clk) {
+				t.Run(v.name, func(t *testing.T) {
+					instance := func(store registry.Store) *push.Service {
+						svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{v.newClient(t)}, Now: clk.Now,
+							Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+						require.NoError(t, err)
+						return svc
+					}
+					user := fmt.Sprint("u-", t.Name()[:strings.Index(t.Name(), "/")], "-", i)
+					for j, tok := range v.tokens {
+						_, err := instance(st).RegisterDevice(t.Context(), push.Device{UserNum: user, UUID: fmt.Sprint(user, "-", j),
+							Platform: "android", PushPlatform: v.name, PushToken: tok})
+						require.NoError(t, err)
+					}
+					test(t, st, clk, v, user, instance)
+				})
+			}
+		})
+	}
+}
+
+// pushedOnceBy pushes to user through a, checks the vendor delivered it
+// and the token stored with the delivery, and returns the delivery.
+func pushedOnceBy(t *testing.T, a *push.Service, st *sqlstore.Store, v retryVendor, user string) registry.Delivery {
+	t.Helper()
+	res, err := a.Push(t.Context(), push.Message{UserNums: []string{user}, Title: "到货提醒", Content: "您关注的商品已到货"})
+	require.NoError(t, err)
+	for _, tok := range v.tokens {
+		require.Equal(t, 1, v.shown(tok), "the vendor delivered")
+	}
+	ds, err := st.ListDeliveries(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.True(t, strings.HasPrefix(ds[0].RetryToken, v.prefix), "the stored token %q", ds[0].RetryToken)
+	return ds[0]
+}
+
+// retriedOnceBy has b retry the delivery d after a while, and checks that
+// each device was shown the push once and that the delivery ended.
+func retriedOnceBy(t *testing.T, b *push.Service, st *sqlstore.Store, clk *clock, v retryVendor, d registry.Delivery, wait time.Duration) {
+	t.Helper()
+	clk.Advance(wait)
+	n, err := b.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "instance B retried the delivery")
+	for _, tok := range v.tokens {
+		assert.Equal(t, 1, v.shown(tok), "shown once, though another instance sent it again")
+	}
+	ds, err := st.ListDeliveries(t.Context(), d.PushMessageID)
+	require.NoError(t, err)
+	assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
+	assert.Empty(t, ds[0].RetryToken, "nothing is left to retry")
+}
+
 // TestRetryByAnotherInstanceIsDeduplicated: instance A pushes, the vendor
 // delivers and the answer is lost, so the delivery is pending again, with
 // the provider's RetryToken stored beside it. Instance B, another process
@@ -83,55 +147,14 @@ func retryVendors(t *testing.T, clk *clock) []retryVendor {
 // vendor recognises the retry (JPush by its cid, Getui by its list task)
 // and every device is shown the push once. On every database.
 func TestRetryByAnotherInstanceIsDeduplicated(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			clk := newClock()
-			st := dbtest.NewStore(t, d)
-			for i, v := range retryVendors(t, clk) {
-				t.Run(v.name, func(t *testing.T) {
-					ctx := t.Context()
-					instance := func() *push.Service {
-						svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{v.newClient(t)}, Now: clk.Now,
-							Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
-						require.NoError(t, err)
-						return svc
-					}
-					a, b := instance(), instance()
-					user := fmt.Sprint("u-retry-", i)
-					for j, tok := range v.tokens {
-						_, err := a.RegisterDevice(ctx, push.Device{UserNum: user, UUID: fmt.Sprint(user, "-", j), Platform: "android",
-							PushPlatform: v.name, PushToken: tok})
-						require.NoError(t, err)
-					}
-
-					v.loseNext(t)
-					res, err := a.Push(ctx, push.Message{UserNums: []string{user}, Title: "到货提醒", Content: "您关注的商品已到货"})
-					require.NoError(t, err)
-					require.Equal(t, 1, res.Pending(), "the answer was lost: the delivery waits for a retry")
-					for _, tok := range v.tokens {
-						require.Equal(t, 1, v.shown(tok), "the vendor delivered before the answer was lost")
-					}
-					ds, err := st.ListDeliveries(ctx, res.PushMessageID)
-					require.NoError(t, err)
-					require.Len(t, ds, 1)
-					assert.Equal(t, provider.Indeterminate, provider.ParseKind(ds[0].ErrorKind))
-					assert.True(t, strings.HasPrefix(ds[0].RetryToken, v.prefix), "the stored token %q", ds[0].RetryToken)
-
-					clk.Advance(time.Minute)
-					n, err := b.RetryPending(ctx, 10)
-					require.NoError(t, err)
-					assert.Equal(t, 1, n, "instance B retried the delivery")
-					for _, tok := range v.tokens {
-						assert.Equal(t, 1, v.shown(tok), "shown once, though another instance retried")
-					}
-					ds, err = st.ListDeliveries(ctx, res.PushMessageID)
-					require.NoError(t, err)
-					assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
-					assert.Empty(t, ds[0].RetryToken, "nothing is left to retry")
-				})
-			}
-		})
-	}
+	eachRetryVendor(t, func(t *testing.T, st *sqlstore.Store, clk *clock, v retryVendor, user string, instance func(registry.Store) *push.Service) {
+		a, b := instance(st), instance(st)
+		v.loseNext(t)
+		d := pushedOnceBy(t, a, st, v, user)
+		assert.Equal(t, registry.DeliveryPending, d.State, "the answer was lost: the delivery waits for a retry")
+		assert.Equal(t, provider.Indeterminate, provider.ParseKind(d.ErrorKind))
+		retriedOnceBy(t, b, st, clk, v, d, time.Minute)
+	})
 }
 
 // TestRetryTokenKeptBetweenTries: the Service gives every try of a
@@ -206,53 +229,12 @@ func (crashedStore) FinishDelivery(context.Context, *registry.Delivery) error {
 // another process, retries it with that token: the vendor recognises the
 // retry and each device is shown the push once. On every database.
 func TestCrashMidCallIsDeduplicated(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			clk := newClock()
-			st := dbtest.NewStore(t, d)
-			for i, v := range retryVendors(t, clk) {
-				t.Run(v.name, func(t *testing.T) {
-					ctx := t.Context()
-					instance := func(store registry.Store) *push.Service {
-						svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{v.newClient(t)}, Now: clk.Now,
-							Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
-						require.NoError(t, err)
-						return svc
-					}
-					a, b := instance(crashedStore{st}), instance(st)
-					user := fmt.Sprint("u-crash-", i)
-					for j, tok := range v.tokens {
-						_, err := b.RegisterDevice(ctx, push.Device{UserNum: user, UUID: fmt.Sprint(user, "-", j), Platform: "android",
-							PushPlatform: v.name, PushToken: tok})
-						require.NoError(t, err)
-					}
-
-					res, err := a.Push(ctx, push.Message{UserNums: []string{user}, Title: "到货提醒", Content: "您关注的商品已到货"})
-					require.NoError(t, err)
-					for _, tok := range v.tokens {
-						require.Equal(t, 1, v.shown(tok), "the vendor delivered")
-					}
-					ds, err := st.ListDeliveries(ctx, res.PushMessageID)
-					require.NoError(t, err)
-					require.Len(t, ds, 1)
-					require.NotEmpty(t, ds[0].ClaimToken, "A's outcome was never written")
-					assert.True(t, strings.HasPrefix(ds[0].RetryToken, v.prefix), "the token was stored before the call: %q", ds[0].RetryToken)
-
-					clk.Advance(time.Hour)
-					n, err := b.RetryPending(ctx, 10)
-					require.NoError(t, err)
-					assert.Equal(t, 1, n, "B took the delivery over once its lease ran out")
-					for _, tok := range v.tokens {
-						assert.Equal(t, 1, v.shown(tok), "shown once, though A died mid-call and B sent it again")
-					}
-					ds, err = st.ListDeliveries(ctx, res.PushMessageID)
-					require.NoError(t, err)
-					assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
-					assert.Empty(t, ds[0].RetryToken)
-				})
-			}
-		})
-	}
+	eachRetryVendor(t, func(t *testing.T, st *sqlstore.Store, clk *clock, v retryVendor, user string, instance func(registry.Store) *push.Service) {
+		a, b := instance(crashedStore{st}), instance(st)
+		d := pushedOnceBy(t, a, st, v, user)
+		require.NotEmpty(t, d.ClaimToken, "A's outcome was never written")
+		retriedOnceBy(t, b, st, clk, v, d, time.Hour)
+	})
 }
 
 // lostClaimStore is a memstore whose claims are all taken over the moment

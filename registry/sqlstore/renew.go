@@ -20,19 +20,8 @@ func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUn
 	if d.ClaimToken == "" || !s.intID(d.ID) {
 		return wrap(op, claimLost("delivery", d.ID))
 	}
-	unlock := s.writing()
-	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET lease_until = ? WHERE id = ? AND claim_token = ?",
-		s.timeArg(leaseUntil), d.ID, d.ClaimToken)
-	unlock()
-	if err != nil {
+	if err := s.setClaimedColumn(ctx, d, "lease_until", s.timeArg(leaseUntil)); err != nil {
 		return wrap(op, step("renew claim", err))
-	}
-	n, err := affected(res)
-	if err != nil {
-		return wrap(op, err)
-	}
-	if n == 0 {
-		return wrap(op, claimLost("delivery", d.ID))
 	}
 	until := s.usec(leaseUntil)
 	d.LeaseUntil = &until
@@ -55,20 +44,29 @@ func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token s
 	if d.ClaimToken == "" || !s.intID(d.ID) {
 		return wrap(op, claimLost("delivery", d.ID))
 	}
+	if err := s.setClaimedColumn(ctx, d, "retry_token", nullIfEmpty(token)); err != nil {
+		return wrap(op, step("write retry token", err))
+	}
+	d.RetryToken = token
+	return nil
+}
+
+// setClaimedColumn sets column col of the delivery d claims to v, in one
+// UPDATE guarded by d.ClaimToken: ErrClaimLost when the token no longer
+// holds the row (or it is gone).
+func (s *Store) setClaimedColumn(ctx context.Context, d *registry.Delivery, col string, v any) error {
 	unlock := s.writing()
-	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET retry_token = ? WHERE id = ? AND claim_token = ?",
-		nullIfEmpty(token), d.ID, d.ClaimToken)
+	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET "+col+" = ? WHERE id = ? AND claim_token = ?", v, d.ID, d.ClaimToken)
 	unlock()
 	if err != nil {
-		return wrap(op, step("write retry token", err))
+		return err
 	}
 	n, err := affected(res)
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	if n == 0 {
-		return wrap(op, claimLost("delivery", d.ID))
+		return claimLost("delivery", d.ID)
 	}
-	d.RetryToken = token
 	return nil
 }
