@@ -157,8 +157,9 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 // as a time (PostgreSQL's infinity, text on SQLite that is no date) would
 // keep its row from ever being due: at most once a minute (by p.Now) for
 // each kind, the claim first sets such values of that kind's state to
-// p.Now (one UPDATE over the state's rows; none on MySQL, whose
-// DATETIME always compares), so that the row is tried and gets an outcome.
+// p.Now (one UPDATE: on PostgreSQL an index lookup of infinity, on
+// SQLite a pass over the state's rows; none on MySQL, whose DATETIME
+// always compares), so that the row is tried and gets an outcome.
 // Rows come oldest next_attempt_at first, ties by id. The scan is an index
 // range scan of (state, next_attempt_at). Time values the Store cannot
 // read never fail the claim: they read as the zero time. Invalid params
@@ -347,7 +348,15 @@ func (w *sweeps) forget(kind registry.ClaimKind) {
 // MySQL, it does nothing. A sweep that fails is not the claim's failure:
 // the next claim of the kind sweeps again.
 func (s *Store) sweepUnreadable(ctx context.Context, p registry.ClaimParams) {
-	unreadable := strings.TrimPrefix(s.orUnreadable("next_attempt_at"), " OR ")
+	var unreadable string
+	switch s.dialect {
+	case DialectPostgres:
+		// -infinity is due already; infinity is found through the index
+		// on (state, next_attempt_at), however long the backlog.
+		unreadable = "next_attempt_at = 'infinity'"
+	case DialectSQLite:
+		unreadable = strings.TrimPrefix(s.orUnreadable("next_attempt_at"), " OR ")
+	}
 	if unreadable == "" || s.begin == nil || !s.swept.due(p.Kind, p.Now) {
 		return
 	}
