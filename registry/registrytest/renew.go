@@ -27,6 +27,7 @@ func testRenew(t *testing.T, f Factory) {
 		d := claimed[0]
 
 		require.NoError(t, s.RenewDelivery(t.Context(), &d, at(lease+time.Hour)))
+		require.NoError(t, s.RenewDelivery(t.Context(), &d, at(lease+time.Hour)), "the same lease again (MySQL changes no row)")
 
 		require.NotNil(t, d.LeaseUntil)
 		assert.True(t, d.LeaseUntil.Equal(at(lease+time.Hour)), "LeaseUntil set: %v", d.LeaseUntil)
@@ -94,6 +95,7 @@ func testRetryTokens(t *testing.T, f Factory) {
 	const token = "cid1:1900000000:1900000001:appkey-令牌"
 	require.NoError(t, w.SetRetryToken(ctx, &d, token))
 	assert.Equal(t, token, d.RetryToken)
+	require.NoError(t, w.SetRetryToken(ctx, &d, token), "the same token again (MySQL changes no row)")
 	after, err := s.ListDeliveries(ctx, m.ID)
 	require.NoError(t, err)
 	require.Len(t, after, 1)

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -53,7 +55,8 @@ func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token s
 
 // setClaimedColumn sets column col of the delivery d claims to v, in one
 // UPDATE guarded by d.ClaimToken: ErrClaimLost when the token no longer
-// holds the row (or it is gone).
+// holds the row (or it is gone). Writing the value the column holds is no
+// error.
 func (s *Store) setClaimedColumn(ctx context.Context, d *registry.Delivery, col string, v any) error {
 	unlock := s.writing()
 	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET "+col+" = ? WHERE id = ? AND claim_token = ?", v, d.ID, d.ClaimToken)
@@ -65,8 +68,17 @@ func (s *Store) setClaimedColumn(ctx context.Context, d *registry.Delivery, col 
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if n > 0 {
+		return nil
+	}
+	// MySQL counts a row whose value was already v as not changed: the
+	// claim may still hold it.
+	var one int
+	switch err := s.queryRow(ctx, s.q, "SELECT 1 FROM sys_push_deliveries WHERE id = ? AND claim_token = ?", d.ID, d.ClaimToken).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
 		return claimLost("delivery", d.ID)
+	case err != nil:
+		return err
 	}
 	return nil
 }

@@ -142,10 +142,10 @@ func (s *Store) insert(ctx context.Context, q DBTX, query string, args ...any) (
 	return id, nil
 }
 
-// affected returns how many rows a write changed. Every guarded write of
-// the Store changes a column it matched on (a claim token, a NULL
-// token_disabled_at), so MySQL's "changed rows" and "found rows" (the
-// DSN's clientFoundRows) agree.
+// affected returns how many rows a write changed. On MySQL, without the
+// DSN's clientFoundRows, a row matched whose values the write leaves as
+// they were is not counted: a guarded write that may set a column to the
+// value it holds (setClaimedColumn) must not take 0 for a lost claim.
 func affected(res sql.Result) (int64, error) {
 	n, err := res.RowsAffected()
 	if err != nil {
