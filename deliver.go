@@ -104,11 +104,7 @@ func (s *Service) sendEach(ctxs []context.Context, sem chan struct{}, msgOf func
 // the delivery over.
 func (s *Service) renew(ctx context.Context, d *registry.Delivery) error {
 	now := s.now()
-	need := s.sendTimeoutOf(d) + s.writeTO
-	if _, ok := s.providers[d.Provider].(provider.RetryTokenIssuer); ok {
-		need += s.writeTO // the retry token is written before the call
-	}
-	if d.LeaseUntil != nil && d.LeaseUntil.Sub(now) >= need {
+	if d.LeaseUntil != nil && d.LeaseUntil.Sub(now) >= s.sendTimeoutOf(d)+s.writeTO {
 		return nil
 	}
 	return s.store.RenewDelivery(ctx, d, now.Add(s.lease))
@@ -167,6 +163,12 @@ func (s *Service) abandon(ctx context.Context, d *registry.Delivery, why string)
 func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) []DeliveryOutcome {
 	rc, err := s.call(ctx, msgOf, d)
 	<-sem
+	if errors.Is(err, errTakenOver) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "delivery not sent: another instance took it over", slog.Int64("delivery_id", d.ID))
+		o := outcomeOf(d, nil)
+		o.Deferred = true
+		return []DeliveryOutcome{o}
+	}
 	rc, err = s.scrubReceipt(rc, d.Tokens), s.scrubErr(err, d.Tokens)
 	now := s.now()
 	d.SentAt = &now
@@ -270,7 +272,7 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	defer cancel()
 	msg := msgOf(d.PushMessageID)
 	req := s.request(msg, d)
-	if iss, ok := p.(provider.RetryTokenIssuer); ok && req.RetryToken == "" {
+	if iss, ok := p.(provider.RetryTokenIssuer); ok {
 		if err := s.issueRetryToken(ctx, cctx, iss, d, req); err != nil {
 			return nil, err
 		}
@@ -323,14 +325,23 @@ func storableGroups(plan *splitPlan) (refused []string, send [][]string, dropped
 	return refused, send, dropped
 }
 
-// issueRetryToken takes the retry token of d's try before its call
-// (provider.RetryTokenIssuer), on cctx, the call's clock, and gives it to
-// req. A Store that implements registry.RetryTokens stores it with d
-// first, so that a retry after this instance died in the middle of the
-// call finds it. A token the provider cannot issue, or the Store cannot
-// write, is not worth a push: the call is made all the same. Only a claim
-// another instance took over stops it: the error says so, and nothing is
-// sent.
+// errTakenOver is call's error when another instance took the delivery
+// over before its vendor call: nothing was sent, and the outcome is the
+// other instance's to write.
+var errTakenOver = fmt.Errorf("push: the delivery was taken over before its call: %w", registry.ErrClaimLost)
+
+// issueRetryToken asks the provider for the retry token of d's try before
+// its call (provider.RetryTokenIssuer), on cctx, the call's clock, and
+// gives it to req; the store write is on that clock too, so that the
+// lease renew took for the call covers it. It asks whether or not the try
+// brings a token: a provider that can no longer use the one stored (a
+// JPush cid too old) takes another, and that one must be stored too. A
+// Store that implements registry.RetryTokens stores a token that differs
+// from the one d holds, so that a retry after this instance died in the
+// middle of the call finds it. A token the provider cannot issue, or the
+// Store cannot write, is not worth a push: the call is made all the same.
+// Only a claim another instance took over stops it (errTakenOver):
+// nothing is sent.
 func (s *Service) issueRetryToken(ctx, cctx context.Context, iss provider.RetryTokenIssuer, d *registry.Delivery, req *provider.Request) error {
 	token, err := iss.IssueRetryToken(cctx, req)
 	if err != nil {
@@ -342,18 +353,22 @@ func (s *Service) issueRetryToken(ctx, cctx context.Context, iss provider.RetryT
 		return nil
 	}
 	req.RetryToken = token
+	if token == d.RetryToken {
+		return nil // stored already
+	}
 	w, ok := s.store.(registry.RetryTokens)
 	if !ok {
 		d.RetryToken = token
 		return nil
 	}
-	wctx, cancel := s.writeCtx(ctx)
+	// On the call's clock too: what comes before the outcome's write
+	// stays within the send timeout the lease was renewed for (renew).
+	wctx, cancel := context.WithTimeout(cctx, s.writeTO)
 	defer cancel()
 	err = w.SetRetryToken(wctx, d, token)
 	switch {
 	case errors.Is(err, registry.ErrClaimLost):
-		return &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.Temporary, Err: err,
-			Message: "the delivery was taken over before its call: not sent"}
+		return errTakenOver
 	case err != nil:
 		s.log.LogAttrs(ctx, slog.LevelError, "storing the retry token before the call failed: the call is made all the same",
 			slog.Int64("delivery_id", d.ID), slog.String("error", err.Error()))

@@ -246,10 +246,12 @@ func (lostClaimStore) SetRetryToken(context.Context, *registry.Delivery, string)
 }
 
 // TestRetryTokenIssuedBeforeTheCall: with a provider that issues retry
-// tokens (provider.RetryTokenIssuer), the Service stores a try's token
-// before the vendor call and sends it with the call; a try that brings a
-// token asks for none. A provider that cannot issue one is called all the
-// same, without; a delivery taken over before its call is not sent.
+// tokens (provider.RetryTokenIssuer), the Service asks before every try,
+// giving the token the last try left, stores a token that differs from
+// the stored one before the vendor call and sends it with the call. A
+// provider that cannot issue one is called all the same, without; a
+// delivery taken over before its call is not sent, and its outcome is
+// left to the instance that holds it (Deferred).
 func TestRetryTokenIssuedBeforeTheCall(t *testing.T) {
 	t.Run("stored, then sent", func(t *testing.T) {
 		var issued []string
@@ -258,6 +260,9 @@ func TestRetryTokenIssuedBeforeTheCall(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			issued = append(issued, r.RetryToken)
+			if r.RetryToken != "" {
+				return "v2:" + r.IdempotencyKey, nil // the one brought can no longer be used
+			}
 			return "v1:" + r.IdempotencyKey, nil
 		}}, func(cfg *push.Config) { cfg.Retry = push.RetryPolicy{Base: time.Second, Jitter: -1, MaxAttempts: 3} })
 		ctx := t.Context()
@@ -284,10 +289,10 @@ func TestRetryTokenIssuedBeforeTheCall(t *testing.T) {
 		reqs := f.mock.Requests()
 		require.Len(t, reqs, 2)
 		key := reqs[0].IdempotencyKey
-		assert.Equal(t, []string{""}, issued, "asked once: the retry brought the token")
-		assert.Equal(t, []string{"v1:" + key, "v1:" + key}, stored, "in the store before each call")
+		assert.Equal(t, []string{"", "v1:" + key}, issued, "asked before each try, given the token the last one left")
+		assert.Equal(t, []string{"v1:" + key, "v2:" + key}, stored, "in the store before each call, the replacement included")
 		assert.Equal(t, "v1:"+key, reqs[0].RetryToken)
-		assert.Equal(t, "v1:"+key, reqs[1].RetryToken)
+		assert.Equal(t, "v2:"+key, reqs[1].RetryToken)
 		d := onlyDelivery(t, f.store, res.PushMessageID)
 		assert.Equal(t, registry.DeliveryDone, d.State)
 		assert.Empty(t, d.RetryToken, "cleared once accepted")
@@ -326,6 +331,41 @@ func TestRetryTokenIssuedBeforeTheCall(t *testing.T) {
 		res, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 		require.NoError(t, err)
 		assert.Zero(t, m.Calls(), "not sent: another instance holds it")
+		require.Len(t, res.Deliveries, 1)
+		assert.True(t, res.Deliveries[0].Deferred, "its outcome is the other instance's")
 		assert.Zero(t, res.Accepted())
+		assert.Zero(t, res.Failed())
+	})
+}
+
+// TestCrashAfterAStaleTokenIsDeduplicated: a JPush retry a day after the
+// first try brings a cid JPush no longer keeps; the Client takes another,
+// and the Service stores that one before the call too. Instance B dies
+// mid-call after JPush delivered with the new cid; instance C's retry
+// sends that cid and JPush shows the push no third time.
+func TestCrashAfterAStaleTokenIsDeduplicated(t *testing.T) {
+	eachRetryVendor(t, func(t *testing.T, st *sqlstore.Store, clk *clock, v retryVendor, user string, instance func(registry.Store) *push.Service) {
+		if v.name != jpush.Name {
+			t.Skip("only a JPush cid is kept for less than the push lives")
+		}
+		a, b, c := instance(st), instance(crashedStore{st}), instance(st)
+		v.loseNext(t)
+		first := pushedOnceBy(t, a, st, v, user)
+		require.Equal(t, registry.DeliveryPending, first.State)
+
+		clk.Advance(24 * time.Hour)
+		n, err := b.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.Equal(t, 2, v.shown(v.tokens[0]), "the old cid could not be reused: shown again")
+		ds, err := st.ListDeliveries(t.Context(), first.PushMessageID)
+		require.NoError(t, err)
+		require.NotEqual(t, first.RetryToken, ds[0].RetryToken, "the new cid was stored before B's call")
+
+		clk.Advance(time.Hour)
+		n, err = c.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		assert.Equal(t, 2, v.shown(v.tokens[0]), "C's retry of B's try is deduplicated")
 	})
 }

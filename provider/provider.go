@@ -27,9 +27,9 @@ type StatusQuerier interface {
 
 // RetryTokenIssuer is implemented by providers whose retries are
 // deduplicated by an id taken before the first try (JPush's cid). The
-// push Service asks for the token before a try that brings none, stores it
-// with the delivery (when its Store implements registry.RetryTokens) and
-// only then sends, with the token in Request.RetryToken: a retry made
+// push Service asks for the token before every try, stores it with the
+// delivery when it changed (and its Store implements registry.RetryTokens)
+// and only then sends, with the token in Request.RetryToken: a retry made
 // after the instance died in the middle of the call finds the token and
 // is deduplicated too, where the token an error carries
 // (Error.RetryToken) would have been lost with the instance.
