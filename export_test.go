@@ -7,3 +7,6 @@ func SetStages(s *Service, chunkUsers, stageChunks int) { s.chunk, s.stage = chu
 
 // PartKey is partKey: the idempotency key of part i of a split delivery.
 var PartKey = partKey
+
+// SameOverrides is sameOverrides: stored overrides against canonical ones.
+var SameOverrides = sameOverrides

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -190,5 +191,34 @@ func (h *Handler) samePush(ctx context.Context, id int64, m Message) (bool, erro
 		return false, err
 	}
 	return stored.PushType == registry.PushTypeUsers && stored.Title == m.Title && stored.Content == m.Content &&
-		stored.Extra == extra && stored.Class == string(m.Class) && stored.Overrides == overrides, nil
+		stored.Extra == extra && stored.Class == string(m.Class) && sameOverrides(stored.Overrides, overrides), nil
+}
+
+// sameOverrides reports whether the overrides stored with a push are
+// overrides, stored in canonical form (checkOptions). A push stored before
+// overrides were kept that way holds its caller's spelling: that one is
+// made canonical to compare.
+func sameOverrides(stored, overrides string) bool {
+	if stored == overrides {
+		return true
+	}
+	var byProvider map[string]json.RawMessage
+	if json.Unmarshal([]byte(stored), &byProvider) != nil {
+		return false
+	}
+	out := make(map[string]json.RawMessage, len(byProvider))
+	for name, raw := range byProvider {
+		canon, err := canonicalJSON(raw)
+		if err != nil {
+			return false
+		}
+		if canon != nil {
+			out[name] = canon
+		}
+	}
+	if len(out) == 0 {
+		return overrides == ""
+	}
+	b, err := json.Marshal(out)
+	return err == nil && string(b) == overrides
 }

@@ -96,6 +96,8 @@ func TestClassAndOverridesAreCheckedBeforeAnyWrite(t *testing.T) {
 			ChannelProperties: umeng.ChannelProperties{HuaweiChannelImportance: "LOUD"}}}}, "overrides"},
 		{"not JSON", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":`)}}, "overrides"},
 		{"two JSON values", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{} {}`)}}, "overrides"},
+		{"keys that differ in case", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channelid":"b","ChannelID":"a"}`)}}, "overrides"},
+		{"a key twice, deeper", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":{"a":1,"a":2}}`)}}, "overrides"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.msg
@@ -180,4 +182,24 @@ func TestOverridesStoredInOneSpelling(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, tt.stored, m.Overrides)
 	}
+}
+
+// TestStoredOverridesComparedAsCanonical: overrides stored in their
+// caller's spelling (before they were kept canonical) still match the
+// same overrides made canonical, so that a replay across the upgrade is
+// the same push; different values do not.
+func TestStoredOverridesComparedAsCanonical(t *testing.T) {
+	canon := `{"umeng":{"a":"x","b":1}}`
+	for stored, same := range map[string]bool{
+		canon:                                    true,
+		`{"umeng": {"b":1, "a":"\u0078"}}`:       true,
+		`{"jpush":null,"umeng":{"b":1,"a":"x"}}`: true,
+		`{"umeng":{"a":"x","b":2}}`:              false,
+		`{"umeng":{"a":"x"}}`:                    false,
+		`not json`:                               false,
+		"":                                       false,
+	} {
+		assert.Equal(t, same, push.SameOverrides(stored, canon), "%s", stored)
+	}
+	assert.True(t, push.SameOverrides(`{"umeng":null}`, ""), "a provider's null is none")
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -574,33 +575,110 @@ func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) erro
 	return nil
 }
 
-// checkOptions validates a push's class and overrides, and returns the
-// overrides as the JSON object to store ("" for none): each value becomes
-// its provider's entry, as the JSON of what the caller gave (a
-// json.RawMessage is taken as it is). Whether the provider accepts it is
-// for check to ask, with the rest of the request.
 // canonicalJSON is the JSON value raw in one spelling: objects' members
-// in key order (the last of a repeated key kept, as decoders keep it),
-// no white space, strings escaped alike (as json.Marshal escapes them,
-// HTML's characters included), numbers as written. It is nil
-// for null. So overrides that say the same thing are stored alike, and a
-// replay that spells them otherwise is the same push (see Idempotency).
+// in key order, no white space, strings escaped alike (as json.Marshal
+// escapes them, HTML's characters included), numbers as written. It is
+// nil for null. So overrides that say the same thing are stored alike,
+// and a replay that spells them otherwise is the same push (see
+// Idempotency). An object with two keys that differ only in case (or not
+// at all) is an error: a provider decodes its options matching keys
+// without regard to case, the last one winning, so reordering them would
+// change what the vendor receives.
 func canonicalJSON(raw []byte) (json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	var b bytes.Buffer
+	if err := canonicalValue(dec, &b); err != nil {
 		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("data after the JSON value")
 	}
-	if v == nil {
+	if b.String() == "null" {
 		return nil, nil
 	}
-	return json.Marshal(v)
+	return b.Bytes(), nil
 }
 
+// canonicalValue writes the next JSON value of dec to b as canonicalJSON
+// spells it.
+func canonicalValue(dec *json.Decoder, b *bytes.Buffer) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '[' {
+			b.WriteByte('[')
+			for n := 0; dec.More(); n++ {
+				if n > 0 {
+					b.WriteByte(',')
+				}
+				if err := canonicalValue(dec, b); err != nil {
+					return err
+				}
+			}
+			_, err := dec.Token() // ]
+			b.WriteByte(']')
+			return err
+		}
+		type member struct {
+			key string
+			val []byte
+		}
+		var ms []member
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := kt.(string)
+			for _, m := range ms {
+				if strings.EqualFold(m.key, key) {
+					return fmt.Errorf("member %q and %q: keys are matched without regard to case", registry.Clip(m.key, 32), registry.Clip(key, 32))
+				}
+			}
+			var vb bytes.Buffer
+			if err := canonicalValue(dec, &vb); err != nil {
+				return err
+			}
+			ms = append(ms, member{key, vb.Bytes()})
+		}
+		if _, err := dec.Token(); err != nil { // }
+			return err
+		}
+		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
+		b.WriteByte('{')
+		for n, m := range ms {
+			if n > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(m.key)
+			b.Write(k)
+			b.WriteByte(':')
+			b.Write(m.val)
+		}
+		b.WriteByte('}')
+	case string:
+		q, _ := json.Marshal(t)
+		b.Write(q)
+	case json.Number:
+		b.WriteString(t.String())
+	case bool:
+		b.WriteString(strconv.FormatBool(t))
+	case nil:
+		b.WriteString("null")
+	}
+	return nil
+}
+
+// checkOptions validates a push's class and overrides, and returns the
+// overrides as the JSON object to store ("" for none): each value becomes
+// its provider's entry, as the canonical JSON (canonicalJSON) of what the
+// caller gave (a json.RawMessage is taken as the JSON it holds; a null is
+// none). Whether the provider accepts it is for check to ask, with the
+// rest of the request.
 func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (string, error) {
 	if err := checkClass(class); err != nil {
 		return "", err
@@ -625,7 +703,7 @@ func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (
 		}
 		canon, err := canonicalJSON(raw)
 		if err != nil {
-			return "", invalid("overrides", "%s: is not valid JSON", name)
+			return "", invalid("overrides", "%s: is not valid JSON: %v", name, err)
 		}
 		if canon != nil {
 			out[name] = canon
