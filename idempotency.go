@@ -197,7 +197,7 @@ func (h *Handler) samePush(ctx context.Context, id int64, m Message) (bool, erro
 // sameOverrides reports whether the overrides stored with a push are
 // overrides, stored in canonical form (checkOptions). A push stored before
 // overrides were kept that way holds its caller's spelling: that one is
-// made canonical to compare.
+// made canonical (storedOverrides) to compare.
 func sameOverrides(stored, overrides string) bool {
 	if stored == overrides {
 		return true
@@ -206,19 +206,6 @@ func sameOverrides(stored, overrides string) bool {
 	if json.Unmarshal([]byte(stored), &byProvider) != nil {
 		return false
 	}
-	out := make(map[string]json.RawMessage, len(byProvider))
-	for name, raw := range byProvider {
-		canon, err := canonicalJSON(raw)
-		if err != nil {
-			return false
-		}
-		if canon != nil {
-			out[name] = canon
-		}
-	}
-	if len(out) == 0 {
-		return overrides == ""
-	}
-	b, err := json.Marshal(out)
-	return err == nil && string(b) == overrides
+	canon, err := storedOverrides(byProvider)
+	return err == nil && canon == overrides
 }

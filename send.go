@@ -686,7 +686,7 @@ func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (
 	if len(overrides) == 0 {
 		return "", nil
 	}
-	out := make(map[string]json.RawMessage, len(overrides))
+	raws := make(map[string]json.RawMessage, len(overrides))
 	for name, v := range overrides {
 		if _, ok := s.providers[name]; !ok {
 			return "", invalid("overrides", "%q is not a configured provider (configured: %v)", registry.Clip(name, 32), s.names)
@@ -701,9 +701,27 @@ func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (
 				return "", invalid("overrides", "%s: %v", name, err)
 			}
 		}
+		raws[name] = raw
+	}
+	stored, err := storedOverrides(raws)
+	if err != nil {
+		return "", invalid("overrides", "%v", err)
+	}
+	if len(stored) > registry.MaxText {
+		return "", invalid("overrides", "are %d bytes as JSON, more than %d", len(stored), registry.MaxText)
+	}
+	return stored, nil
+}
+
+// storedOverrides is what a push stores of overrides given as each
+// provider's JSON: one object of each provider's canonical JSON
+// (canonicalJSON), a null left out; "" for none.
+func storedOverrides(byProvider map[string]json.RawMessage) (string, error) {
+	out := make(map[string]json.RawMessage, len(byProvider))
+	for name, raw := range byProvider {
 		canon, err := canonicalJSON(raw)
 		if err != nil {
-			return "", invalid("overrides", "%s: is not valid JSON: %v", name, err)
+			return "", fmt.Errorf("%s: is not valid JSON: %w", name, err)
 		}
 		if canon != nil {
 			out[name] = canon
@@ -713,13 +731,7 @@ func (s *Service) checkOptions(class provider.Class, overrides map[string]any) (
 		return "", nil
 	}
 	b, err := json.Marshal(out)
-	if err != nil {
-		return "", invalid("overrides", "%v", err)
-	}
-	if len(b) > registry.MaxText {
-		return "", invalid("overrides", "are %d bytes as JSON, more than %d", len(b), registry.MaxText)
-	}
-	return string(b), nil
+	return string(b), err
 }
 
 // checkClass refuses a message class other than marketing, service or

@@ -85,7 +85,7 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	var todo []*registry.Delivery
 	for i := range ds {
 		d := &ds[i]
-		if d.Platform != registry.PlatformIOS && d.Platform != registry.PlatformAndroid {
+		if !provider.Platform(d.Platform).Valid() {
 			// Written by another program: no provider is asked to send
 			// to it, and it will not change.
 			s.abandon(ctx, d, fmt.Sprintf("its platform %q is neither ios nor android: not sent", d.Platform))

@@ -41,8 +41,7 @@ type listTask struct {
 // listTask returns the task the list push r of key delivers, and whether
 // an earlier try of key created it: the one this Client keeps for key (a
 // task IssueRetryToken created for this Send is not an earlier try's), or
-// one it creates now with p's creating call. The caller holds key's lock
-// (lockKey).
+// one it creates now (newTask). The caller holds key's lock (lockKey).
 func (c *Client) listTask(ctx context.Context, r *provider.Request, p *prepared, key string) (listTask, bool, error) {
 	if task, ok := c.createdTask(key); ok {
 		if task.issued {
@@ -52,17 +51,24 @@ func (c *Client) listTask(ctx context.Context, r *provider.Request, p *prepared,
 		}
 		return task, true, nil
 	}
+	task, err := c.newTask(ctx, r, p, key, false)
+	return task, false, err
+}
+
+// newTask makes p's creating call for the list push r of key and keeps
+// the task it created, marked issued when IssueRetryToken created it.
+func (c *Client) newTask(ctx context.Context, r *provider.Request, p *prepared, key string, issued bool) (listTask, error) {
 	created, err := c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: freshRequestID(p.body)})
 	if err != nil {
-		return listTask{}, false, err
+		return listTask{}, err
 	}
 	id := stringField(created.data, "taskid")
 	if id == "" {
-		return listTask{}, false, unexpected(opSend, created.status, "task creation answered without a taskid")
+		return listTask{}, unexpected(opSend, created.status, "task creation answered without a taskid")
 	}
-	task := listTask{id: id, until: c.now().Add(p.ttl)}
+	task := listTask{id: id, until: c.now().Add(p.ttl), issued: issued}
 	c.keepTask(key, task)
-	return task, false, nil
+	return task, nil
 }
 
 var _ provider.RetryTokenIssuer = (*Client)(nil)
@@ -89,12 +95,10 @@ func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (stri
 	if t, ok := c.createdTask(key); ok {
 		return taskToken(t), nil
 	}
-	task, _, err := c.listTask(ctx, r, p, key)
+	task, err := c.newTask(ctx, r, p, key, true)
 	if err != nil {
 		return "", err
 	}
-	task.issued = true
-	c.keepTask(key, task)
 	return taskToken(task), nil
 }
 

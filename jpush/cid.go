@@ -71,16 +71,17 @@ type cidBook struct {
 	offTil time.Time             // no fetch before this (a fetch failed)
 }
 
-// cidFor returns the cid of idempotency key key and when the key took it,
-// fetching new cids when the pool has none fresh enough. ok is false when
-// no cid can be had now: the push goes without one.
-func (c *Client) cidFor(ctx context.Context, key string) (cid string, since time.Time, ok bool) {
+// cidFor returns the cid of idempotency key key, when it was fetched and
+// when the key took it, fetching new cids when the pool has none fresh
+// enough. ok is false when no cid can be had now: the push goes without
+// one.
+func (c *Client) cidFor(ctx context.Context, key string) (keyCID, bool) {
 	now := c.now()
 	if e, ok := c.cids.take(key, now); ok {
-		return e.cid, e.since, true
+		return e, true
 	}
 	if !c.cids.mayFetch(now) {
-		return "", time.Time{}, false
+		return keyCID{}, false
 	}
 	fetched, err := c.fetchCIDs(ctx)
 	if err != nil {
@@ -91,10 +92,9 @@ func (c *Client) cidFor(ctx context.Context, key string) (cid string, since time
 		c.cids.pause(c.now().Add(wait))
 		c.log.LogAttrs(ctx, slog.LevelWarn, "jpush: no cid for this push, it is sent without (a retry of it cannot be deduplicated)",
 			slog.String("error", err.Error()), slog.Duration("next_fetch_in", wait))
-		return "", time.Time{}, false
+		return keyCID{}, false
 	}
-	e := c.cids.add(key, fetched, c.now())
-	return e.cid, e.since, true
+	return c.cids.add(key, fetched, c.now()), true
 }
 
 // take returns key's cid, or gives key the oldest fresh cid of the pool;
@@ -241,10 +241,7 @@ func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (stri
 	if e, ok := parseRetryToken(r.RetryToken); ok {
 		c.cids.adopt(key, e, c.now())
 	}
-	if _, _, ok := c.cidFor(ctx, key); !ok {
-		return "", nil
-	}
-	e, ok := c.cids.peek(key, c.now())
+	e, ok := c.cidFor(ctx, key)
 	if !ok {
 		return "", nil
 	}

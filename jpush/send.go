@@ -66,13 +66,13 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	start := c.now()
 	cid := ""
 	if key != "" {
-		var since time.Time
-		if cid, since, _ = c.cidFor(ctx, key); cid != "" {
+		if e, ok := c.cidFor(ctx, key); ok {
+			cid = e.cid
 			body = withCID(body, cid)
 			// The key's first Send (whose answer may have been lost):
 			// JPush files the push under the day of that one.
-			if since.Before(start) {
-				start = since
+			if e.since.Before(start) {
+				start = e.since
 			}
 		}
 	}

@@ -215,6 +215,17 @@ func outcomeFields(d *Delivery) error {
 	return text("delivery.response", d.Response, MaxMediumText)
 }
 
+// ValidateRetryToken checks a SetRetryToken call (RetryTokens) before
+// anything is written: d is set, and token fits the retry_token column as
+// ValidateDeliveryOutcome checks it (UTF-8 without NUL, at most 255
+// characters).
+func ValidateRetryToken(d *Delivery, token string) error {
+	if d == nil {
+		return invalid("delivery", "is nil")
+	}
+	return varchar("delivery.retry_token", token)
+}
+
 // ValidateFanout checks a push's fanout against its columns: After is
 // UTF-8 of at most 255 characters, ClaimToken is non-blank, of at most 64,
 // and LeaseUntil is set.

@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -38,12 +37,8 @@ func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token s
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	if d == nil {
-		return wrap(op, &registry.ValidationError{Field: "delivery", Reason: "is nil"})
-	}
-	if registry.FitVarchar(token) != token {
-		return wrap(op, &registry.ValidationError{Field: "delivery.retry_token",
-			Reason: fmt.Sprintf("must be UTF-8 without NUL, of at most %d characters", registry.MaxVarchar)})
+	if err := registry.ValidateRetryToken(d, token); err != nil {
+		return wrap(op, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

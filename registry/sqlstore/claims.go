@@ -9,7 +9,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -343,7 +342,7 @@ func (w *sweeps) forget(kind registry.ClaimKind) {
 }
 
 // sweepUnreadable sets to p.Now the next_attempt_at of the deliveries of
-// p.Kind's state that the claim cannot compare (orUnreadable), once every
+// p.Kind's state that the claim cannot compare (unreadableTime), once every
 // sweepInterval (see ClaimDeliveries). Inside a host's transaction, and on
 // MySQL, it does nothing. A sweep that fails is not the claim's failure:
 // the next claim of the kind sweeps again.
@@ -355,7 +354,7 @@ func (s *Store) sweepUnreadable(ctx context.Context, p registry.ClaimParams) {
 		// on (state, next_attempt_at), however long the backlog.
 		unreadable = "next_attempt_at = 'infinity'"
 	case DialectSQLite:
-		unreadable = strings.TrimPrefix(s.orUnreadable("next_attempt_at"), " OR ")
+		unreadable = s.unreadableTime("next_attempt_at")
 	}
 	if unreadable == "" || s.begin == nil || !s.swept.due(p.Kind, p.Now) {
 		return

@@ -228,7 +228,7 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 			if err != nil {
 				return step("claim fanout", err)
 			}
-			if n, err := res.RowsAffected(); err != nil {
+			if n, err := affected(res); err != nil {
 				return step("claim fanout", err)
 			} else if n == 0 {
 				continue // claimed by another instance meanwhile, or ended

@@ -37,11 +37,8 @@ var _ registry.RetryTokens = (*Store)(nil)
 // An unknown row or an empty claim token is ErrClaimLost.
 func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token string) error {
 	const op = "SetRetryToken"
-	if d == nil {
-		return wrap(op, invalid("delivery", "is nil"))
-	}
-	if registry.FitVarchar(token) != token {
-		return wrap(op, invalid("delivery.retry_token", "must be UTF-8 without NUL, of at most %d characters", registry.MaxVarchar))
+	if err := registry.ValidateRetryToken(d, token); err != nil {
+		return wrap(op, err)
 	}
 	if d.ClaimToken == "" || !s.intID(d.ID) {
 		return wrap(op, claimLost("delivery", d.ID))

@@ -177,11 +177,20 @@ func (s *Store) timeText(col string) string {
 // is claimed and fails with its reason rather than sit unsent forever.
 // MySQL compares every DATETIME it holds, zero months included, as a date.
 func (s *Store) orUnreadable(col string) string {
+	if c := s.unreadableTime(col); c != "" {
+		return " OR " + c
+	}
+	return ""
+}
+
+// unreadableTime is the condition of orUnreadable, on its own: "" on
+// MySQL.
+func (s *Store) unreadableTime(col string) string {
 	switch s.dialect {
 	case DialectPostgres:
-		return " OR NOT isfinite(" + col + ")"
+		return "NOT isfinite(" + col + ")"
 	case DialectSQLite:
-		return " OR " + col + " NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+		return col + " NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
 	}
 	return ""
 }
