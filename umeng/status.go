@@ -54,6 +54,10 @@ func stateOf(status int) (provider.State, bool) {
 // (from broadcast, groupcast, filecast and customizedcast by file) can be
 // queried: a msg_id (prefix "uu", "ul" or "ua") is an InvalidRequest error
 // without a network call. Status.Code is Umeng's raw status number.
+// Status.Total is the iOS answer's total_count (devices handed to APNs);
+// Umeng's Android answer has no such count, so it is 0 there, and an
+// Android Sent (devices reached) keeps rising after done (2) until the
+// push expires, as devices come online.
 func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
 	app, err := c.appFor(opStatus, p)
 	if err != nil {

@@ -201,8 +201,13 @@
 // broadcast or groupcast matches no device, and AdvanceTask moves it at
 // once (also to failed, 3). Tasks progress lazily whenever the server is
 // observed, so an injected clock drives them with no goroutine and no
-// sleeping. /api/status answers task_id, status, total_count, sent_count,
-// open_count and dismiss_count; a msg_id is not a task there (1014).
+// sleeping. /api/status answers task_id, status and the counts Umeng
+// documents for the task's platform: sent_count, open_count and
+// dismiss_count for Android (no total_count: Umeng counts no audience
+// there), total_count (devices handed to APNs), sent_count and open_count
+// for iOS; a msg_id is not a task there (1014). The fake counts a device
+// sent when the task is done; the real service's Android sent_count keeps
+// rising until the push expires, as devices come online.
 // /api/cancel sets cancelled (4) for a scheduled or queued task, or a
 // sending Android one; otherwise 1028; 2053* without task_id.
 //

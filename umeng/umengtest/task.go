@@ -205,14 +205,25 @@ func (s *Server) Tasks() []Task {
 	return out
 }
 
-// statusData is the data of a successful /api/status answer.
-type statusData struct {
+// androidStatus and iosStatus are the data of a successful /api/status
+// answer for a task of each platform. As Umeng documents them, an Android
+// answer counts the devices reached, opened and dismissed, with no count
+// of the audience; an iOS answer counts the devices handed to APNs
+// (total_count), those APNs accepted and those opened.
+type androidStatus struct {
 	TaskID       string     `json:"task_id"`
 	Status       TaskStatus `json:"status"`
-	TotalCount   int        `json:"total_count"`
 	SentCount    int        `json:"sent_count"`
 	OpenCount    int        `json:"open_count"`
 	DismissCount int        `json:"dismiss_count"`
+}
+
+type iosStatus struct {
+	TaskID     string     `json:"task_id"`
+	Status     TaskStatus `json:"status"`
+	TotalCount int        `json:"total_count"`
+	SentCount  int        `json:"sent_count"`
+	OpenCount  int        `json:"open_count"`
 }
 
 // taskOfLocked finds the task named by the request's task_id. A msg_id, a
@@ -242,7 +253,10 @@ func (s *Server) status(app App, m message, now time.Time, rec *Request) (any, *
 		return nil, aerr
 	}
 	rec.ID, rec.Accepted = t.id, true
-	return statusData{TaskID: t.id, Status: t.status, TotalCount: len(t.targets), SentCount: t.sent}, nil
+	if app.Platform == PlatformAndroid {
+		return androidStatus{TaskID: t.id, Status: t.status, SentCount: t.sent}, nil
+	}
+	return iosStatus{TaskID: t.id, Status: t.status, TotalCount: len(t.targets), SentCount: t.sent}, nil
 }
 
 // cancel answers /api/cancel. Like the real service, an Android task can be

@@ -39,7 +39,7 @@ func TestTaskLifecycle(t *testing.T) {
 		assert.Equal(t, "SUCCESS", r.Ret)
 		assert.Equal(t, id, r.str("task_id"))
 		assert.Equal(t, int(st.want), r.num("status"), "at %v", f.clock.Now().Sub(start))
-		assert.Equal(t, 2, r.num("total_count"))
+		assert.NotContains(t, r.Data, "total_count", "Umeng counts no audience for Android")
 		assert.Equal(t, st.sent, r.num("sent_count"))
 		for _, k := range []string{"open_count", "dismiss_count"} {
 			assert.Contains(t, r.Data, k)
@@ -64,7 +64,12 @@ func TestTaskScheduled(t *testing.T) {
 	f.clock.Advance(time.Second)
 	assert.Equal(t, int(StatusQueued), f.status(f.ios, id).num("status"))
 	f.clock.Advance(2 * time.Second)
-	assert.Equal(t, int(StatusDone), f.status(f.ios, id).num("status"))
+	r := f.status(f.ios, id)
+	assert.Equal(t, int(StatusDone), r.num("status"))
+	assert.Equal(t, 1, r.num("total_count"), "iOS counts the devices handed to APNs")
+	assert.Equal(t, 1, r.num("sent_count"))
+	assert.Contains(t, r.Data, "open_count")
+	assert.NotContains(t, r.Data, "dismiss_count", "Umeng counts no dismissals for iOS")
 	task, ok := f.srv.Task(id)
 	require.True(t, ok)
 	assert.Equal(t, start.Add(time.Hour), task.StartAt)
@@ -95,7 +100,7 @@ func TestTaskEmptyAudience(t *testing.T) {
 	f.clock.Advance(time.Second)
 	r := f.status(f.android, id)
 	assert.Equal(t, int(StatusEmpty), r.num("status"))
-	assert.Zero(t, r.num("total_count"))
+	assert.Zero(t, r.num("sent_count"))
 }
 
 func TestAdvanceTask(t *testing.T) {
