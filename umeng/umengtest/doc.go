@@ -53,7 +53,7 @@
 //
 // A send is then checked for:
 //
-//	1016  type absent or empty            2048* type not one of the six casts
+//	1016  type absent or empty            2048  type not one of the six casts
 //	1017  production_mode not the string "true" or "false" (a JSON boolean too)
 //	1001  payload absent or not a JSON object (a JSON string of an object too)
 //	1015  unicast/listcast without device_tokens (a comma-separated string)
@@ -61,8 +61,8 @@
 //	4020  unicast token malformed: Android 44 characters of [A-Za-z0-9_-],
 //	      iOS 64 hex digits (off with Config.AcceptAnyToken)
 //	2018  filecast without file_id
-//	2047* customizedcast without alias_type
-//	2049* customizedcast with both alias and file_id
+//	2047  customizedcast without alias_type
+//	2049  customizedcast with both alias and file_id
 //	2009  customizedcast with neither     2011  more than 500 aliases
 //	2016  groupcast with neither a filter object nor a group_id; a group_id
 //	      that is not a string. A non-empty group_id wins over a filter,
@@ -79,12 +79,13 @@
 //	1011, 1012, 1013  play_vibrate, play_lights, play_sound not the string
 //	      "true" or "false"
 //	1005  img not an http(s) URL
-//	1026* extra (at payload level) not an object of string values
+//	1026  extra (at payload level) not an object; also, by the fake's own
+//	      rule, an object with a value that is not a string
 //	1003  message without body.custom, or after_open go_custom without it
 //	1009, 1010  notification without body.title, body.text
 //	1021* after_open not go_app, go_url, go_activity or go_custom
-//	1022* go_url without url              1007  url not http(s)
-//	1024* go_activity without activity
+//	1022  go_url without url              1007  url not http(s)
+//	1024  go_activity without activity
 //
 // iOS payloads:
 //
@@ -127,9 +128,10 @@
 //
 // Policies (times "yyyy-MM-dd HH:mm:ss" in Config.Location, UTC+8):
 //
-//	1027* policy not an object, or out_biz_no not a string
+//	1027  policy not an object; also, by the fake's own rule, out_biz_no
+//	      not a string
 //	2039  start_time or expire_time in another format
-//	2002  start_time not after now        2046* start_time over 7 days ahead
+//	2002  start_time not after now        2046  start_time over 7 days ahead
 //	      (start_time applies to task casts only; on others it is ignored)
 //	2003  expire_time not after start_time and now
 //	2040  expire_time over 7 days after the send time
@@ -209,7 +211,7 @@
 // sent when the task is done; the real service's Android sent_count keeps
 // rising until the push expires, as devices come online.
 // /api/cancel sets cancelled (4) for a scheduled or queued task, or a
-// sending Android one; otherwise 1028; 2053* without task_id.
+// sending Android one; otherwise 1028; 2053 without task_id.
 //
 // # Delivery semantics
 //
