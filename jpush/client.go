@@ -32,17 +32,25 @@ const (
 	// MaxTags is the most tags in each of tag, tag_and and tag_not.
 	MaxTags = 20
 	// MaxPayloadBytes bounds the encoded notification and message objects
-	// together. JPush documents about 4000 bytes for Android and iOS
-	// notification plus message; the exact accounting (which bytes count,
-	// and whether iOS is held to a smaller APNs share) is unsure, so the
-	// client counts the compact JSON of both objects, which is at least
-	// what JPush counts.
+	// together: JPush refuses more than 4000 bytes of an Android
+	// notification and message, or of an iOS message, with 1005. The
+	// client counts the compact JSON of both objects in UTF-8, which is at
+	// least what JPush counts.
 	MaxPayloadBytes = 4000
-	// MaxTimeToLive is the longest offline retention JPush accepts in
-	// options.time_to_live: ten days (accounts below JPush's VIP level get
-	// three days, and JPush clamps for them). Longer ExpireTimes are
-	// clamped to it rather than refused.
+	// MaxIOSNotificationBytes bounds an iOS notification: JPush counts
+	// "ios":{…}, its key and braces included, in UTF-8, and refuses more
+	// than 2000 bytes with 1005 (its Push API v3 documentation and its
+	// official Java client's MAX_IOS_PAYLOAD_LENGTH).
+	MaxIOSNotificationBytes = 2000
+	// MaxTimeToLive is the longest offline retention JPush gives an app
+	// with its VIP service (Config.VIP): options.time_to_live of ten days.
 	MaxTimeToLive = 10 * 24 * time.Hour
+	// MaxTimeToLiveOrdinary is the longest an app without it gets: three
+	// days (JPush's official Java SDK documents both). Whether JPush
+	// clamps a longer value or refuses it is not documented, so the client
+	// never sends more than its app's limit: longer ExpireTimes are
+	// clamped to it rather than refused.
+	MaxTimeToLiveOrdinary = 3 * 24 * time.Hour
 	// MaxBadge is the largest iOS badge JPush takes (notification.ios.badge,
 	// 0 to 99999).
 	MaxBadge = 99999
@@ -81,6 +89,7 @@ type Client struct {
 	now            func() time.Time
 	apnsProduction bool
 	defaultTTL     time.Duration
+	maxTTL         time.Duration
 	quota          provider.Quota
 	limit          *provider.Limiter
 	http           *resty.Client
@@ -127,6 +136,7 @@ func New(cfg Config) (*Client, error) {
 		now:            cfg.Now,
 		apnsProduction: cfg.APNsProduction,
 		defaultTTL:     cfg.DefaultTimeToLive,
+		maxTTL:         cfg.maxTimeToLive(),
 		quota:          cfg.Quota,
 		limit:          provider.NewLimiter(cfg.Quota),
 		http:           rc,
@@ -140,13 +150,15 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) Name() string { return Name }
 
 // Capabilities describes what Send accepts for p: up to 1000 registration
-// ids, MaxPayloadBytes of notification and message, and token, broadcast,
+// ids, MaxIOSNotificationBytes of an iOS notification or MaxPayloadBytes of
+// an Android notification and message, and token, broadcast,
 // alias and filter (tags or a segment) audiences. JPush has no file
 // audience on /v3/push. An unknown platform gets the zero Capabilities.
 //
 // It also declares: one call per Send (two with cids: a fetch of cids may
 // come first), each bounded by Config.Timeout, so SendTimeout is Timeout
-// times that; at most MaxTimeToLive (ten days) of offline retention;
+// times that; at most MaxTimeToLiveOrdinary (three days) of offline
+// retention, or MaxTimeToLive (ten days) with Config.VIP;
 // receipts polled every PollInterval for PollHorizon; aliases without a
 // type (NeedsAliasType false); and no per-token failures, since JPush
 // refuses a batch with a bad registration id (1003) without saying which.
@@ -156,7 +168,7 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	}
 	return provider.Capabilities{
 		MaxTokens:       MaxRegistrationIDs,
-		MaxPayloadBytes: MaxPayloadBytes,
+		MaxPayloadBytes: maxPayloadBytes(p),
 		Audiences: []provider.AudienceKind{
 			provider.AudienceTokens,
 			provider.AudienceBroadcast,
@@ -166,8 +178,17 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon},
 		CallsPerSend:  c.callsPerSend(),
 		SendTimeout:   time.Duration(c.callsPerSend()) * c.timeout,
-		MaxTimeToLive: MaxTimeToLive,
+		MaxTimeToLive: c.maxTTL,
 	}
+}
+
+// maxPayloadBytes is the payload limit JPush holds a push on p to: an iOS
+// notification's, or an Android notification and message's.
+func maxPayloadBytes(p provider.Platform) int {
+	if p == provider.IOS {
+		return MaxIOSNotificationBytes
+	}
+	return MaxPayloadBytes
 }
 
 // callsPerSend is Capabilities.CallsPerSend: the push, and before it, now

@@ -72,8 +72,14 @@ type Config struct {
 	// ExpireTime, and the lifetime Status assumes for the messages it sent.
 	// Zero leaves time_to_live out, and JPush keeps offline messages for
 	// its own default, one day, which Status then assumes. It must lie in
-	// [0, MaxTimeToLive].
+	// [0, MaxTimeToLiveOrdinary], or [0, MaxTimeToLive] with VIP.
 	DefaultTimeToLive time.Duration
+	// VIP says the app has JPush's VIP service, which keeps offline
+	// messages for up to MaxTimeToLive (ten days) instead of
+	// MaxTimeToLiveOrdinary (three). It raises the longest time_to_live the
+	// client sends (ExpireTimes further off are clamped to it) and the
+	// Capabilities.MaxTimeToLive it declares.
+	VIP bool
 	// Quota limits the pushes of the app (Send and ValidateRemote, which
 	// JPush counts alike): a push over it makes no call and fails with a
 	// RateLimited error whose RetryAfter is the wait for the next allowed
@@ -165,8 +171,12 @@ func (c Config) validate() error {
 	if c.Timeout < 0 {
 		return configError("timeout", "must not be negative")
 	}
-	if c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > MaxTimeToLive {
-		return configError("default_time_to_live", fmt.Sprintf("must lie within [0, %v]", MaxTimeToLive))
+	if limit := c.maxTimeToLive(); c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > limit {
+		why := fmt.Sprintf("must lie within [0, %v]", limit)
+		if !c.VIP && c.DefaultTimeToLive > limit && c.DefaultTimeToLive <= MaxTimeToLive {
+			why += " (JPush keeps offline messages longer only for VIP apps: see vip)"
+		}
+		return configError("default_time_to_live", why)
 	}
 	if err := c.Quota.Check("quota"); err != nil {
 		return fmt.Errorf("jpush: invalid config: %w", err)
@@ -194,4 +204,12 @@ func checkBaseURL(field, raw string) error {
 // callers can find the field with provider.FieldOf.
 func configError(field, reason string) error {
 	return fmt.Errorf("jpush: invalid config: %w", &provider.FieldError{Field: field, Reason: reason})
+}
+
+// maxTimeToLive is the longest time_to_live JPush gives the app.
+func (c Config) maxTimeToLive() time.Duration {
+	if c.VIP {
+		return MaxTimeToLive
+	}
+	return MaxTimeToLiveOrdinary
 }

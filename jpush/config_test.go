@@ -42,7 +42,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"report url", edit(func(c *Config) { c.ReportBaseURL = "report.jpush.cn" }), "report_base_url"},
 		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
 		{"negative ttl", edit(func(c *Config) { c.DefaultTimeToLive = -time.Second }), "default_time_to_live"},
-		{"ttl over ten days", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLive + time.Second }), "default_time_to_live"},
+		{"ttl over ten days", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLive + time.Second; c.VIP = true }), "default_time_to_live"},
+		{"ttl over three days without vip", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLiveOrdinary + time.Second }), "default_time_to_live"},
 		{"negative quota", edit(func(c *Config) { c.Quota = provider.Quota{Calls: -1, Per: time.Minute} }), "quota.calls"},
 		{"quota without per", edit(func(c *Config) { c.Quota = provider.Quota{Calls: 600} }), "quota.per"},
 	}
@@ -181,7 +182,11 @@ func TestCapabilities(t *testing.T) {
 	for _, p := range provider.Platforms() {
 		caps := c.Capabilities(p)
 		assert.Equal(t, 1000, caps.MaxTokens)
-		assert.Equal(t, 4000, caps.MaxPayloadBytes)
+		if p == provider.IOS {
+			assert.Equal(t, 2000, caps.MaxPayloadBytes, "JPush holds \"ios\":{…} to 2000 bytes")
+		} else {
+			assert.Equal(t, 4000, caps.MaxPayloadBytes)
+		}
 		assert.Equal(t, []provider.AudienceKind{provider.AudienceTokens, provider.AudienceBroadcast,
 			provider.AudienceAliases, provider.AudienceFilter}, caps.Audiences)
 		assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, caps.Polling, "counts, not a final state")
@@ -190,7 +195,9 @@ func TestCapabilities(t *testing.T) {
 		assert.Equal(t, 2, withCIDs.CallsPerSend, "with cids, a fetch of cids may come before the push")
 		assert.Equal(t, 2*DefaultTimeout, withCIDs.SendTimeout, "two calls, each bounded by Config.Timeout")
 		assert.Equal(t, DefaultTimeout, caps.SendTimeout, "one call, bounded by Config.Timeout")
-		assert.Equal(t, 10*24*time.Hour, caps.MaxTimeToLive)
+		assert.Equal(t, 3*24*time.Hour, caps.MaxTimeToLive, "an app without JPush's VIP service")
+		vip := newHarness(t, func(c *Config) { c.VIP = true }).client.Capabilities(p)
+		assert.Equal(t, 10*24*time.Hour, vip.MaxTimeToLive, "a VIP app")
 		assert.False(t, caps.NeedsAliasType, "JPush aliases have no type")
 		assert.False(t, caps.TokenFailures, "1003 does not say which registration id")
 		assert.NoError(t, caps.Validate())

@@ -52,8 +52,9 @@
 //
 // options carries sendno (see [SendNo]: a positive int32 hashed from the
 // idempotency key; JPush echoes it but does not deduplicate by it),
-// time_to_live (seconds until ExpireTime, rounded up and clamped to
-// [MaxTimeToLive], ten days; or Config.DefaultTimeToLive; or left out for
+// time_to_live (seconds until ExpireTime, rounded up and clamped to the
+// app's limit: [MaxTimeToLiveOrdinary], three days, or [MaxTimeToLive],
+// ten days, with Config.VIP; or Config.DefaultTimeToLive; or left out for
 // JPush's default of one day), apns_production (Config.APNsProduction,
 // always sent) and whatever [Options] in Request.Overrides["jpush"] sets:
 // third_party_channel per phone maker (xiaomi, huawei, honor, oppo, vivo,
@@ -64,10 +65,11 @@
 // Android-only (the big-picture style) and ignored on iOS, where a picture
 // needs the app's notification service extension.
 //
-// The notification and message objects together may take
-// [MaxPayloadBytes] (4000) bytes of compact JSON. JPush documents about
-// 4000 bytes for Android and iOS; how it counts exactly is unsure, so the
-// client counts at least as much as JPush does. A push over the limit is
+// An iOS notification may take [MaxIOSNotificationBytes] (2000) bytes,
+// counted as JPush documents it: "ios":{…} in UTF-8, its key and braces
+// included. The notification and message objects together may take
+// [MaxPayloadBytes] (4000) bytes of compact JSON, which is what JPush
+// allows an Android notification and message. A push over a limit is
 // refused before any call, naming the largest part of the caller's
 // content: "notification.body", "notification.title",
 // "notification.subtitle", "notification.extras" or

@@ -55,10 +55,10 @@ func goldenCases() []goldenCase {
 			name:      "android_full",
 			platforms: []provider.Platform{provider.Android},
 			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
-			config:    func(c *Config) { c.APNsProduction = true },
+			config:    func(c *Config) { c.APNsProduction = true; c.VIP = true },
 			edit: func(r *provider.Request) {
 				r.Notification.Sound = "ding"
-				r.ExpireTime = fixedNow.Add(30 * 24 * time.Hour) // clamped to ten days
+				r.ExpireTime = fixedNow.Add(30 * 24 * time.Hour) // clamped to a VIP app's ten days
 				r.Overrides = map[string]any{Name: &Options{
 					BuilderID: intPtr(2), ChannelID: "orders", Category: "msg", Priority: intPtr(1),
 					Style: StyleBigText, BigText: "Your order 42 left the warehouse & is on its way",

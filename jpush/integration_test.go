@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -300,4 +301,69 @@ func TestMessageStatusNamesTheSendDay(t *testing.T) {
 	_, err = other.MessageStatus(ctx, rc.ID, []string{live})
 	assert.ErrorIs(t, err, provider.InvalidRequest)
 	assert.Equal(t, "1003", provider.CodeOf(err))
+}
+
+// TestIOSNotificationLimit: JPush holds "ios":{…} to 2000 bytes. The
+// largest body the client accepts is accepted by the fake too, and one
+// byte more is refused by the client before any call, naming the body;
+// an Android notification keeps the 4000 bytes of notification and
+// message.
+func TestIOSNotificationLimit(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, jpushtest.Config{}, func(c *jpush.Config) { c.DisableCID = true })
+	req := func(p provider.Platform, n int) *provider.Request {
+		return &provider.Request{Platform: p, IdempotencyKey: fmt.Sprint("size-", p, n),
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{rid(p, 0)}},
+			Notification: provider.Notification{Title: "t", Body: strings.Repeat("a", n)}}
+	}
+	largest := 0
+	for n := 1500; n <= 2100; n++ {
+		if c.Validate(req(provider.IOS, n)) != nil {
+			break
+		}
+		largest = n
+	}
+	require.Greater(t, largest, 1900, "a body near the limit is accepted")
+	require.Less(t, largest, 2000, "the ios object's other bytes count too")
+
+	_, err := c.Send(ctx, req(provider.IOS, largest))
+	require.NoError(t, err, "the fake accepts what the client accepts")
+
+	before := fake.Arrived("/v3/push")
+	_, err = c.Send(ctx, req(provider.IOS, largest+1))
+	require.Equal(t, provider.InvalidRequest, provider.KindOf(err), "%v", err)
+	assert.Equal(t, "notification.body", provider.FieldOf(err))
+	assert.Contains(t, err.Error(), "at most 2000")
+	assert.Equal(t, before, fake.Arrived("/v3/push"), "refused before any call")
+
+	_, err = c.Send(ctx, req(provider.Android, 3000))
+	require.NoError(t, err, "Android keeps 4000 bytes of notification and message")
+}
+
+// TestTimeToLiveClampedToTheAppsLimit: an ExpireTime further off than the
+// app's longest time_to_live is sent as that limit: three days, or ten
+// for a VIP app.
+func TestTimeToLiveClampedToTheAppsLimit(t *testing.T) {
+	clk := newClock(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+	for _, tc := range []struct {
+		vip  bool
+		want int64
+	}{{false, 3 * 24 * 3600}, {true, 10 * 24 * 3600}} {
+		t.Run(fmt.Sprint("vip=", tc.vip), func(t *testing.T) {
+			c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(c *jpush.Config) { c.DisableCID = true; c.VIP = tc.vip })
+			for _, days := range []int{2, 30} {
+				_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: fmt.Sprint("ttl-", days),
+					Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{rid(provider.Android, 0)}},
+					Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.Now().Add(time.Duration(days) * 24 * time.Hour)})
+				require.NoError(t, err)
+			}
+			pushes := fake.Pushes()
+			require.Len(t, pushes, 2)
+			require.NotNil(t, pushes[0].TimeToLive)
+			assert.EqualValues(t, 2*24*3600, *pushes[0].TimeToLive, "within the limit: sent as asked")
+			require.NotNil(t, pushes[1].TimeToLive)
+			assert.Equal(t, tc.want, *pushes[1].TimeToLive)
+			assert.Equal(t, time.Duration(tc.want)*time.Second, c.Capabilities(provider.Android).MaxTimeToLive)
+		})
+	}
 }

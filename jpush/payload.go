@@ -194,7 +194,8 @@ func SendNo(key string) int {
 // StartTime in the future is refused: /v3/push sends at once and
 // scheduling goes through JPush's Schedule API, which this client does not
 // wrap; a StartTime already past is ignored. ExpireTime must be in the
-// future; it is rounded up to whole seconds and clamped to MaxTimeToLive.
+// future; it is rounded up to whole seconds and clamped to the app's
+// longest (MaxTimeToLiveOrdinary, or MaxTimeToLive with Config.VIP).
 func (c *Client) timeToLive(r *provider.Request) (time.Duration, bool, error) {
 	now := c.now()
 	if !r.StartTime.IsZero() && r.StartTime.After(now) {
@@ -213,7 +214,7 @@ func (c *Client) timeToLive(r *provider.Request) (time.Duration, bool, error) {
 	if rem := d % time.Second; rem != 0 {
 		d += time.Second - rem
 	}
-	return min(d, MaxTimeToLive), true, nil
+	return min(d, c.maxTTL), true, nil
 }
 
 // buildAudience maps r's audience to JPush's: "all" for a broadcast, or an
@@ -420,8 +421,13 @@ func iosNotif(n *provider.Notification, o *Options) (*iosNotification, error) {
 	return in, nil
 }
 
-// checkSize refuses a notification and message over MaxPayloadBytes,
-// naming the largest part of the caller's content.
+// iosKeyBytes is what the key of "ios":{…} adds to the object's own JSON
+// in JPush's count of an iOS notification.
+const iosKeyBytes = len(`"ios":`)
+
+// checkSize refuses an iOS notification over MaxIOSNotificationBytes, and
+// a notification and message over MaxPayloadBytes, naming the largest part
+// of the caller's content.
 func checkSize(r *provider.Request, b *pushBody, o *Options) error {
 	size := 0
 	if b.Notification != nil {
@@ -430,6 +436,17 @@ func checkSize(r *provider.Request, b *pushBody, o *Options) error {
 			return err
 		}
 		size += len(raw)
+		if b.Notification.IOS != nil {
+			in, err := marshal(b.Notification.IOS)
+			if err != nil {
+				return err
+			}
+			if n := iosKeyBytes + len(in); n > MaxIOSNotificationBytes {
+				field, part := largestPart(r.Platform, &r.Notification, o)
+				return invalid(field, fmt.Sprintf("takes %d bytes of an iOS notification of %d; JPush accepts at most %d",
+					part, n, MaxIOSNotificationBytes))
+			}
+		}
 	}
 	if b.Message != nil {
 		raw, err := marshal(b.Message)

@@ -17,6 +17,7 @@
 //	JPUSH_APPKEY, JPUSH_MASTER_SECRET                       JPush's app (both platforms)
 //	JPUSH_BASE_URL                                          default https://api.jpush.cn
 //	JPUSH_APNS_PRODUCTION                                   default true
+//	JPUSH_VIP                                               true for an app with JPush's VIP service (offline messages kept up to 10 days, not 3); default false
 //	GETUI_APPID, GETUI_APPKEY, GETUI_MASTER_SECRET          Getui's app (both platforms)
 //	GETUI_BASE_URL                                          default https://restapi.getui.com/v2
 //

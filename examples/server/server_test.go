@@ -219,6 +219,7 @@ func TestLoadConfig(t *testing.T) {
 		"UMENG_ANDROID_APPKEY":     {"UMENG_ANDROID_APPKEY": "k"},
 		"UMENG_IOS_APPKEY":         {"UMENG_IOS_APP_MASTER_SECRET": "s"},
 		"JPUSH_APNS_PRODUCTION":    {"JPUSH_APNS_PRODUCTION": "yes please"},
+		"JPUSH_VIP":                {"JPUSH_VIP": "gold"},
 	} {
 		_, err := loadConfig(envOf(env))
 		require.Error(t, err, name)

@@ -50,6 +50,9 @@ type Config struct {
 	JPushBaseURL      string
 	// JPushAPNsProduction is the JPush client's APNsProduction.
 	JPushAPNsProduction bool
+	// JPushVIP is the JPush client's VIP: the app keeps offline messages
+	// for up to ten days instead of three.
+	JPushVIP bool
 
 	// Getui: one app for both platforms.
 	GetuiAppID        string
@@ -211,6 +214,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.JPushAPNsProduction, err = strconv.ParseBool(get("JPUSH_APNS_PRODUCTION", "true")); err != nil {
 		return c, fmt.Errorf("JPUSH_APNS_PRODUCTION: %q is not true or false", getenv("JPUSH_APNS_PRODUCTION"))
+	}
+	if c.JPushVIP, err = strconv.ParseBool(get("JPUSH_VIP", "false")); err != nil {
+		return c, fmt.Errorf("JPUSH_VIP: %q is not true or false", getenv("JPUSH_VIP"))
 	}
 	for _, set := range [][]string{
 		{"UMENG_ANDROID_APPKEY", "UMENG_ANDROID_APP_MASTER_SECRET"},

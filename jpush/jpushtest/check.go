@@ -29,6 +29,25 @@ func payloadSize(body []byte) int {
 	return size
 }
 
+// iosNotificationSize is the size JPush holds an iOS notification to:
+// "ios":{…} as the client wrote it, compacted, its key and braces
+// included. It is 0 when the body has no notification.ios.
+func iosNotificationSize(body []byte) int {
+	var top struct {
+		Notification struct {
+			IOS json.RawMessage `json:"ios"`
+		} `json:"notification"`
+	}
+	if json.Unmarshal(body, &top) != nil || len(top.Notification.IOS) == 0 {
+		return 0
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, top.Notification.IOS) != nil {
+		return 0
+	}
+	return len(`"ios":`) + buf.Len()
+}
+
 // checkPush applies the body rules of the package documentation, in order,
 // and fills rec with what it parsed.
 func (s *Server) checkPush(body []byte, rec *Request) (*parsed, *refusal) {
@@ -68,6 +87,9 @@ func (s *Server) checkPush(body []byte, rec *Request) (*parsed, *refusal) {
 			return nil, aerr
 		}
 		p.msg, rec.PushMessage = m, cloneObject(m)
+	}
+	if size := iosNotificationSize(body); size > maxIOSNotificationBytes {
+		return nil, bad(CodeTooLarge, "notification.ios takes %d bytes; at most %d", size, maxIOSNotificationBytes)
 	}
 	if size := payloadSize(body); size > maxPayloadBytes {
 		return nil, bad(CodeTooLarge, "notification and message take %d bytes; at most %d", size, maxPayloadBytes)

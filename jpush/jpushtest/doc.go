@@ -69,7 +69,9 @@
 //	      interruption-level; extras as on Android
 //	1002  message without msg_content  1003 msg_content empty or not a
 //	      string; title, content_type not strings; extras as above
-//	1005  compact JSON of notification plus message over 4000 bytes
+//	1005  "ios":{…} of notification.ios over 2000 bytes (compact JSON, its
+//	      key and braces counted); compact JSON of notification plus message
+//	      over 4000 bytes
 //	1003  options not an object, or an unknown option; sendno not an integer
 //	      in [0, 2³¹-1]; time_to_live not an integer in [0, 864000] (ten
 //	      days); override_msg_id not a positive integer; apns_production not

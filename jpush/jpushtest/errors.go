@@ -14,7 +14,7 @@ const (
 	CodeMissing         = 1002 // a required field is missing
 	CodeInvalid         = 1003 // a field has a bad value, a bad registration_id included
 	CodeAuth            = 1004 // Basic authentication failed (HTTP 401)
-	CodeTooLarge        = 1005 // notification and message over 4000 bytes
+	CodeTooLarge        = 1005 // an iOS notification over 2000 bytes, or notification and message over 4000
 	CodeBadAppKey       = 1008 // the app key is not 24 lowercase hex digits
 	CodeNoTarget        = 1011 // "cannot find user by this audience"
 	CodeInternalTimeout = 1030 // internal timeout (faults only, HTTP 503)

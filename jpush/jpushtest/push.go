@@ -12,12 +12,13 @@ import (
 
 // Limits the fake enforces, from JPush's documentation.
 const (
-	maxRegistrationIDs = 1000
-	maxAliases         = 1000
-	maxTags            = 20
-	maxPayloadBytes    = 4000
-	maxTimeToLive      = 10 * 24 * 60 * 60 // ten days, in seconds
-	maxSendNo          = 1<<31 - 1
+	maxRegistrationIDs      = 1000
+	maxAliases              = 1000
+	maxTags                 = 20
+	maxPayloadBytes         = 4000
+	maxIOSNotificationBytes = 2000
+	maxTimeToLive           = 10 * 24 * 60 * 60 // ten days, in seconds
+	maxSendNo               = 1<<31 - 1
 )
 
 // Device is a device registered with the fake, the audience of broadcast,

@@ -187,6 +187,8 @@ func TestPushValidation(t *testing.T) {
 		{"message empty content", ok(func(m map[string]any) { m["message"] = map[string]any{"msg_content": ""} }), CodeInvalid},
 		{"message only", ok(func(m map[string]any) { delete(m, "notification"); m["message"] = map[string]any{"msg_content": "x"} }), 0},
 		{"too large", ok(func(m map[string]any) { android(m)["alert"] = strings.Repeat("x", 4000) }), CodeTooLarge},
+		{"ios notification over 2000 bytes", ok(func(m map[string]any) { ios(m)["alert"] = strings.Repeat("x", 2000) }), CodeTooLarge},
+		{"android notification of 3000 bytes", ok(func(m map[string]any) { android(m)["alert"] = strings.Repeat("x", 3000) }), 0},
 		{"sendno string", ok(func(m map[string]any) { opts(m)["sendno"] = "1" }), CodeInvalid},
 		{"ttl over ten days", ok(func(m map[string]any) { opts(m)["time_to_live"] = 864001 }), CodeInvalid},
 		{"ttl ten days", ok(func(m map[string]any) { opts(m)["time_to_live"] = 864000 }), 0},
