@@ -418,8 +418,8 @@ func extrasJSON(extras map[string]string) (string, error) {
 
 // timeToLive sets st.TTL from ExpireTime (milliseconds from now, rounded
 // up, clamped to MaxTimeToLive) or Config.DefaultTimeToLive, and returns
-// how long Getui keeps the message (its default of one hour when nothing
-// is sent; unsure).
+// how long Getui keeps the message (its default of two hours when nothing
+// is sent, as its push API page gives it).
 func (c *Client) timeToLive(r *provider.Request, st *settings) (time.Duration, error) {
 	var d time.Duration
 	switch {
@@ -446,8 +446,9 @@ func (c *Client) timeToLive(r *provider.Request, st *settings) (time.Duration, e
 	return d, nil
 }
 
-// getuiDefaultTTL is what Getui keeps a message for without settings.ttl.
-const getuiDefaultTTL = time.Hour
+// getuiDefaultTTL is what Getui keeps a message for without settings.ttl:
+// two hours, by Getui's push API page (an older copy said one hour).
+const getuiDefaultTTL = 2 * time.Hour
 
 // RequestID returns the request_id sent for an idempotency key: the first
 // 32 hex digits of the key's SHA-256, so the same key always gives the same

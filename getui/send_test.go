@@ -181,6 +181,27 @@ func TestStatusMapping(t *testing.T) {
 	assert.Equal(t, "20001", provider.CodeOf(err))
 }
 
+// TestStatusAssumesGetuisDefaultTTL: a push sent without settings.ttl is
+// kept by Getui for its default of two hours, so a task short of its
+// devices is still sending after one and a half, and done after two.
+func TestStatusAssumesGetuisDefaultTTL(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	rc, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: manyCIDs(3)},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	require.NoError(t, fake.SetReport(rc.ID, getuitest.Report{MsgNum: 3, TargetNum: 2, ReceiveNum: 2}))
+	clk.Advance(90 * time.Minute)
+	st, err := c.Status(context.Background(), provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateSending, st.State, "within Getui's default two hours")
+	clk.Advance(30 * time.Minute)
+	st, err = c.Status(context.Background(), provider.Android, rc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateDone, st.State, "Getui's default two hours are over")
+}
+
 // TestStatusOfScheduledAndUnknownTasks.
 func TestStatusOfScheduledAndUnknownTasks(t *testing.T) {
 	clk := newClock(start)
