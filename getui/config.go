@@ -114,6 +114,11 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// MarshalJSON encodes LogValue's attributes, so that c nested where slog
+// does not call LogValue (a slice, a field of the host's config) is
+// logged by slog's JSON handler without its master secret.
+func (c Config) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
+
 // withDefaults returns c with every unset field given its documented default.
 func (c Config) withDefaults() Config {
 	if c.BaseURL == "" {

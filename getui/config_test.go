@@ -166,6 +166,11 @@ func TestSecretsNeverShow(t *testing.T) {
 	require.NoError(t, err)
 	out.Write(js)
 	slog.New(slog.NewJSONHandler(&out, nil)).Info("x", "client", c, "config", cfg)
+	// Nested, slog's JSON handler encodes the value with encoding/json.
+	var nested bytes.Buffer
+	slog.New(slog.NewJSONHandler(&nested, nil)).Info("x", "configs", []Config{cfg}, "host", struct{ Getui Config }{cfg})
+	require.Equal(t, 2, strings.Count(nested.String(), `"master_secret_set":true`), nested.String())
+	out.Write(nested.Bytes())
 	out.Write(logs.Bytes())
 
 	mu.Lock()

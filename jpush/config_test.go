@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,11 @@ func TestSecretsNeverShow(t *testing.T) {
 		fmt.Fprintf(&out, verb+"\n", &cfg)
 	}
 	slog.New(slog.NewJSONHandler(&out, nil)).Info("x", "client", c, "config", cfg)
+	// Nested, slog's JSON handler encodes the value with encoding/json.
+	var nested bytes.Buffer
+	slog.New(slog.NewJSONHandler(&nested, nil)).Info("x", "configs", []Config{cfg}, "host", struct{ JPush Config }{cfg})
+	require.Equal(t, 2, strings.Count(nested.String(), `"app_key":"`+testAppKey+`","master_secret_set":true`), nested.String())
+	out.Write(nested.Bytes())
 	_, err = c.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
 	require.Error(t, err)
 	out.WriteString(err.Error())

@@ -94,6 +94,11 @@ func (a App) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("app_key", a.AppKey), slog.Bool("secret_set", a.AppMasterSecret != ""))
 }
 
+// MarshalJSON encodes LogValue's attributes, so that an App nested where
+// slog does not call LogValue (a slice, a field of the host's config) is
+// logged by slog's JSON handler without its secret.
+func (a App) MarshalJSON() ([]byte, error) { return redacted.JSON(a.LogValue()) }
+
 func (a App) validate(prefix string) error {
 	switch {
 	case a.AppKey == "" && a.AppMasterSecret == "":

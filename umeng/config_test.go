@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,14 +113,20 @@ func TestAppNeverPrintsItsSecret(t *testing.T) {
 
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "app", app)
+	// Nested, slog's JSON handler encodes the value with encoding/json.
+	var nested bytes.Buffer
+	slog.New(slog.NewJSONHandler(&nested, nil)).Info("config", "apps", []App{app},
+		"vendors", struct{ Umeng App }{app}, "umeng", map[string]App{"android": app})
+	require.Equal(t, 3, strings.Count(nested.String(), `{"app_key":"`+androidKey+`","secret_set":true}`), nested.String())
 
 	for name, s := range map[string]string{
-		"%v app":    fmt.Sprintf("%v", app),
-		"%+v app":   fmt.Sprintf("%+v", app),
-		"%#v app":   fmt.Sprintf("%#v", app),
-		"%s app":    fmt.Sprintf("%s", app),
-		"%+v cfg":   fmt.Sprintf("%+v", cfg),
-		"slog attr": logs.String(),
+		"%v app":                     fmt.Sprintf("%v", app),
+		"%+v app":                    fmt.Sprintf("%+v", app),
+		"%#v app":                    fmt.Sprintf("%#v", app),
+		"%s app":                     fmt.Sprintf("%s", app),
+		"%+v cfg":                    fmt.Sprintf("%+v", cfg),
+		"slog attr":                  logs.String(),
+		"slog JSON of nested values": nested.String(),
 	} {
 		assert.NotContains(t, s, androidSecret, name)
 		assert.Contains(t, s, androidKey, name)

@@ -108,6 +108,10 @@ func (c ReceiptConfig) LogValue() slog.Value {
 		slog.Int64("max_body_bytes", c.MaxBodyBytes))
 }
 
+// MarshalJSON encodes LogValue's attributes, so that c nested where slog
+// does not call LogValue is logged without its secret.
+func (c ReceiptConfig) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
+
 // ReceiptHandler returns an http.Handler for the receipts Umeng posts
 // (see the comment on the receipt body above ReceiptConfig). It answers
 // 405 to any method but POST, 401 to a missing or wrong secret, 415 to a

@@ -214,7 +214,10 @@ func TestReceiptConfigNeverPrintsItsSecret(t *testing.T) {
 	cfg := umeng.ReceiptConfig{AppKeys: []string{"ak1"}, Secret: secret, MaxBodyBytes: 1024}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("receipts", "cfg", cfg)
-	out := []string{logs.String()}
+	var nested bytes.Buffer
+	slog.New(slog.NewJSONHandler(&nested, nil)).Info("receipts", "cfgs", []umeng.ReceiptConfig{cfg}, "host", struct{ R umeng.ReceiptConfig }{cfg})
+	require.Equal(t, 2, strings.Count(nested.String(), `{"app_keys":["ak1"],"secret_set":true,"max_body_bytes":1024}`), nested.String())
+	out := []string{logs.String(), nested.String()}
 	// The verbs are variables so that vet lets the test use them.
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%t"} {
 		out = append(out, fmt.Sprintf(verb, cfg), fmt.Sprintf(verb, &cfg))

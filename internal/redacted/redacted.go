@@ -1,10 +1,14 @@
 // Package redacted prints values that hold secrets through their own
-// String and GoString only, whatever the fmt verb.
+// String and GoString only, whatever the fmt verb, and encodes them as
+// JSON through their LogValue.
 package redacted
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 )
 
@@ -28,4 +32,33 @@ func Format(f fmt.State, verb rune, v Value) {
 		s = v.String()
 	}
 	_, _ = io.WriteString(f, s)
+}
+
+// JSON encodes the attributes of v, a group such as a LogValue method
+// returns, as a JSON object with the attributes in order. It is the
+// MarshalJSON of the types that keep secrets: slog calls LogValue only on
+// an attribute's own value, and its JSON handler encodes a value nested in
+// a slice, map or struct with encoding/json, which would otherwise write
+// every field, the secret included.
+func JSON(v slog.Value) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, a := range v.Resolve().Group() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(a.Key)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		val, err := json.Marshal(a.Value.Resolve().Any())
+		if err != nil {
+			return nil, err
+		}
+		b.Write(val)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
