@@ -54,7 +54,9 @@ func NewCallLimit(n int) *CallLimit { return &CallLimit{sem: make(chan struct{},
 const manyCallsPerMessage = 16
 
 // PushMany pushes each message of reqs as Push would, and returns their
-// outcomes in the order of reqs; each message succeeds or fails alone. It
+// outcomes in the order of reqs; each message succeeds or fails alone. A
+// DedupeKey that two messages share is the earlier one's, as with two
+// Push calls in that order: the later is answered as its duplicate. It
 // does the work of many small pushes together: it looks their dedupe keys
 // up in one query (when the Store implements registry.DedupeKeyFinder),
 // lists the targets of all their users at once, and records them and
@@ -77,6 +79,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 		i    int
 		ctx  context.Context
 		span trace.Span
+		m    Message
 		p    *preparedPush
 	}
 	var small []*item
@@ -101,7 +104,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 			pctx = trace.ContextWithSpan(ctx, trace.SpanFromContext(req.Ctx))
 		}
 		pctx, span := s.tel.startPush(pctx, "push.Push", pushAttrs(len(req.Message.UserNums))...)
-		it := &item{i: i, ctx: pctx, span: span}
+		it := &item{i: i, ctx: pctx, span: span, m: req.Message}
 		if len(req.Message.UserNums) > targetChunk {
 			// A large audience: pushed on its own, as by Push.
 			large.Add(1)
@@ -135,17 +138,33 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 		}
 		return out
 	}
-	var fresh []*item
+	// A key repeated within reqs is the first one's: the repeats wait for
+	// it, as a second Push would, and are pushed (found a duplicate,
+	// unless the first failed to be recorded) once the others are.
+	var fresh, repeats []*item
+	taken := map[string]bool{}
 	for _, it := range small {
-		if k := it.p.m.DedupeKey; k != "" && (found == nil || found[k]) {
+		k := it.p.m.DedupeKey
+		if k != "" && (found == nil || found[k]) {
 			r, ok, err := s.existing(it.ctx, k)
 			if ok || err != nil {
 				finish(it, r, err)
 				continue
 			}
 		}
+		if k != "" && taken[k] {
+			repeats = append(repeats, it)
+			continue
+		}
+		taken[k] = k != ""
 		fresh = append(fresh, it)
 	}
+	defer func() {
+		for _, it := range repeats {
+			r, err := s.pushUsers(it.ctx, sem, it.m)
+			finish(it, r, err)
+		}
+	}()
 
 	// The targets of all their users, listed at once.
 	var users []string

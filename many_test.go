@@ -84,17 +84,25 @@ func containsDelivery(ds []registry.Delivery, id int64) bool {
 	return false
 }
 
-// Two messages of one PushMany with the same dedupe key make one push.
+// Two messages of one PushMany with the same dedupe key make one push:
+// the earlier one's, as two Push calls in that order would, whatever the
+// timing of the batch's concurrent creates.
 func TestPushManySameKeyTwice(t *testing.T) {
-	f := newFixture(t, providertest.MockConfig{}, nil)
-	f.register(t, "u1", "d1", "android", "tok1")
-	m := push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: "same"}
-	outs := f.svc.PushMany(t.Context(), []push.PushRequest{{Message: m}, {Message: m}}, nil)
-	require.NoError(t, outs[0].Err)
-	require.NoError(t, outs[1].Err)
-	assert.Equal(t, outs[0].Result.PushMessageID, outs[1].Result.PushMessageID)
-	assert.True(t, outs[0].Result.Duplicate != outs[1].Result.Duplicate, "one recorded, the other its duplicate")
-	assert.Equal(t, 1, f.mock.Calls())
+	for i := range 20 {
+		f := newFixture(t, providertest.MockConfig{}, nil)
+		f.register(t, "u1", "d1", "android", "tok1")
+		m := push.Message{UserNums: []string{"u1"}, Title: "first", Content: "c", DedupeKey: "same"}
+		later := m
+		later.Title = "second"
+		outs := f.svc.PushMany(t.Context(), []push.PushRequest{{Message: m}, {Message: later}}, nil)
+		require.NoError(t, outs[0].Err)
+		require.NoError(t, outs[1].Err)
+		assert.Equal(t, outs[0].Result.PushMessageID, outs[1].Result.PushMessageID)
+		require.False(t, outs[0].Result.Duplicate, "run %d: the first message is the push", i)
+		require.True(t, outs[1].Result.Duplicate, "run %d: the later one is its duplicate", i)
+		require.Equal(t, 1, f.mock.Calls())
+		assert.Equal(t, "first", f.mock.Requests()[0].Notification.Title)
+	}
 }
 
 // noFinder hides the Store's registry.DedupeKeyFinder: PushMany then looks
