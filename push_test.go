@@ -408,6 +408,9 @@ func TestPushValidation(t *testing.T) {
 		{"long title", push.Message{UserNums: []string{"u"}, Title: string(long), Content: "c"}, "title"},
 		{"long extra", push.Message{UserNums: []string{"u"}, Title: "t", Content: "c", Extra: map[string]string{"k": string(long)}}, "extra"},
 		{"empty extra key", push.Message{UserNums: []string{"u"}, Title: "t", Content: "c", Extra: map[string]string{"": "v"}}, "extra"},
+		// Encoded, both keys would become "k\uFFFD": one value lost.
+		{"extra keys not UTF-8", push.Message{UserNums: []string{"u"}, Title: "t", Content: "c", Extra: map[string]string{"k\xff": "1", "k\xfe": "2"}}, "extra"},
+		{"extra value not UTF-8", push.Message{UserNums: []string{"u"}, Title: "t", Content: "c", Extra: map[string]string{"k": "v\xff"}}, "extra"},
 	}
 	f.register(t, "u", "d", "ios", "tok")
 	for _, tt := range tests {

@@ -932,9 +932,16 @@ func messageExtra(extra map[string]string, raw string) (string, error) {
 	if len(extra) == 0 {
 		return "", nil
 	}
-	for k := range extra {
-		if k == "" {
+	for k, v := range extra {
+		switch {
+		case k == "":
 			return "", invalid("extra", "has an empty key")
+		case !utf8.ValidString(k):
+			// Encoded, it would turn into U+FFFD, and two keys could
+			// become one, a value lost.
+			return "", invalid("extra", "key %q is not valid UTF-8", registry.Clip(k, 20))
+		case !utf8.ValidString(v):
+			return "", invalid("extra", "the value of %q is not valid UTF-8", registry.Clip(k, 20))
 		}
 	}
 	var b strings.Builder
