@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -81,7 +84,9 @@ type Config struct {
 	// Service's own policy.
 	Retry push.RetryPolicy
 	// DefaultTitle is the push title for rows whose title is empty.
-	// Default "": such push rows fail with "title is required".
+	// Default "": such push rows fail with "title is required". New
+	// refuses one no push can carry: blank, not UTF-8, holding NUL or
+	// longer than the title column's 255 characters.
 	DefaultTitle string
 	// Logger receives structured logs. Default: discard.
 	Logger *slog.Logger
@@ -187,12 +192,24 @@ func New(cfg Config) (*Scanner, error) {
 			return nil, fieldErr("notifiers", "a notifier has an empty mode")
 		case mode == ModePush:
 			return nil, fieldErr("notifiers", "mode %q is delivered by the Service", key)
-		case n == nil:
+		case isNil(n):
 			return nil, fieldErr("notifiers", "notifier %q is nil", key)
 		case s.notifiers[mode] != nil:
 			return nil, fieldErr("notifiers", "two notifiers for mode %q (modes are matched without case and surrounding spaces)", mode)
 		}
 		s.notifiers[mode] = n
+	}
+	if t := s.title; t != "" {
+		switch {
+		case strings.TrimSpace(t) == "":
+			return nil, fieldErr("default_title", "is blank; leave it empty for none")
+		case !utf8.ValidString(t):
+			return nil, fieldErr("default_title", "is not valid UTF-8")
+		case strings.IndexByte(t, 0) >= 0:
+			return nil, fieldErr("default_title", "holds a NUL character")
+		case utf8.RuneCountInString(t) > registry.MaxVarchar:
+			return nil, fieldErr("default_title", "is %d characters, longer than the title column's %d", utf8.RuneCountInString(t), registry.MaxVarchar)
+		}
 	}
 	switch {
 	case s.interval < 0:
@@ -554,10 +571,35 @@ func (s *Scanner) finishMargin() time.Duration { return min(finishTimeout, (s.le
 // notify calls n on its own clock: bounded by NotifyTimeout and detached
 // from ctx's cancellation, so that a stopping Scanner lets a message that
 // may be on its way finish and records what became of it.
-func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMessage, receivers []string) (string, error) {
+// A Notifier that panics fails the row for good, with the panic as its
+// reason: it runs in a goroutine of the Scanner, where the panic would
+// end the host's process, and, the row still claimed, the process of
+// every instance that claims it next.
+func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMessage, receivers []string) (result string, err error) {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.notifyTO)
 	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "notifier panicked", slog.Int64("center_message_id", m.ID),
+				slog.String("notify_mode", m.NotifyMode), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			result, err = "", Permanent(fmt.Errorf("notifier panicked: %v", p))
+		}
+	}()
 	return n.Notify(nctx, *m, receivers)
+}
+
+// isNil reports whether n is nil, or an interface holding a nil func,
+// pointer, map, channel or slice (a NotifierFunc left unset, say), on
+// which Notify would panic.
+func isNil(n Notifier) bool {
+	if n == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(n); v.Kind() {
+	case reflect.Func, reflect.Pointer, reflect.Map, reflect.Chan, reflect.Slice, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // DedupeKey is the dedupe key of the push a center row becomes:

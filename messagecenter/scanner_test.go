@@ -419,6 +419,12 @@ func TestNewValidates(t *testing.T) {
 		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"push": n}}},
 		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"": n}}},
 		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": nil}}},
+		// A NotifierFunc left unset is a nil func in a non-nil interface.
+		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": messagecenter.NotifierFunc(nil)}}},
+		{"default_title", messagecenter.Config{Service: e.svc, DefaultTitle: strings.Repeat("标", 256)}},
+		{"default_title", messagecenter.Config{Service: e.svc, DefaultTitle: "通知\xff"}},
+		{"default_title", messagecenter.Config{Service: e.svc, DefaultTitle: "a\x00b"}},
+		{"default_title", messagecenter.Config{Service: e.svc, DefaultTitle: " \t"}},
 		{"interval", messagecenter.Config{Service: e.svc, Interval: -1}},
 		{"batch_size", messagecenter.Config{Service: e.svc, BatchSize: -1}},
 		{"concurrency", messagecenter.Config{Service: e.svc, Concurrency: -1}},
@@ -434,6 +440,36 @@ func TestNewValidates(t *testing.T) {
 	}
 	_, err := messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Jitter: 3}})
 	assert.ErrorIs(t, err, push.ErrInvalid)
+	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, DefaultTitle: strings.Repeat("标", 255)})
+	assert.NoError(t, err, "255 characters fit the title column")
+}
+
+// A Notifier that panics fails its row for good, with the panic as the
+// reason; the panic does not reach the host (it would end the process,
+// and the next instance's after the lease), and the other rows go on.
+func TestNotifierThatPanicsFailsItsRow(t *testing.T) {
+	ctx := context.Background()
+	notifier := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+		if m.Title == "boom" {
+			var counts map[string]int
+			counts[rcv[0]]++ // a host's bug: assignment to a nil map
+		}
+		return "sms#" + rcv[0], nil
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": notifier}
+	})
+	boom := e.enqueue(t, registry.CenterMessage{Title: "boom", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	ok := e.enqueue(t, registry.CenterMessage{Title: "ok", Content: "c", NotifyMode: "sms", Receivers: "139"})
+
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{Claimed: 2, Sent: 1, Failed: 1}, rep)
+	b := e.row(t, boom)
+	assert.Equal(t, registry.SendStateFailed, b.SendState)
+	assert.Contains(t, b.Remark, "notifier panicked: assignment to entry in nil map")
+	assert.Empty(t, b.ClaimToken, "released, not left claimed")
+	assert.Equal(t, "sms#139", e.row(t, ok).SendResult)
 }
 
 func TestSplitReceivers(t *testing.T) {
