@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tuisong/push/internal/isnil"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -124,7 +125,7 @@ type Service struct {
 
 // New validates cfg and returns a Service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Store == nil {
+	if isnil.Value(cfg.Store) {
 		return nil, invalid("store", "is required")
 	}
 	if len(cfg.Providers) == 0 {
@@ -149,7 +150,7 @@ func New(cfg Config) (*Service, error) {
 		writeTO:     cfg.WriteTimeout,
 	}
 	for i, p := range cfg.Providers {
-		if p == nil {
+		if isnil.Value(p) {
 			return nil, invalid("providers", "provider %d is nil", i)
 		}
 		name := p.Name()

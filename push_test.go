@@ -84,6 +84,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"no store", push.Config{Providers: []provider.Provider{m}}, "store"},
 		{"no providers", push.Config{Store: st}, "providers"},
 		{"nil provider", push.Config{Store: st, Providers: []provider.Provider{nil}}, "providers"},
+		// A constructor's error dropped: a nil pointer in a non-nil interface.
+		{"typed nil store", push.Config{Store: (*memstore.Store)(nil), Providers: []provider.Provider{m}}, "store"},
+		{"typed nil provider", push.Config{Store: st, Providers: []provider.Provider{(*umeng.Client)(nil)}}, "providers"},
 		{"duplicate names", push.Config{Store: st, Providers: []provider.Provider{m, m2}}, "providers"},
 		{"unknown default", push.Config{Store: st, Providers: []provider.Provider{m}, DefaultProvider: "jpush"}, "default_provider"},
 		{"negative lease", push.Config{Store: st, Providers: []provider.Provider{m}, Lease: -1}, "lease"},

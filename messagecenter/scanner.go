@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"reflect"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/isnil"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -192,7 +192,7 @@ func New(cfg Config) (*Scanner, error) {
 			return nil, fieldErr("notifiers", "a notifier has an empty mode")
 		case mode == ModePush:
 			return nil, fieldErr("notifiers", "mode %q is delivered by the Service", key)
-		case isNil(n):
+		case isnil.Value(n):
 			return nil, fieldErr("notifiers", "notifier %q is nil", key)
 		case s.notifiers[mode] != nil:
 			return nil, fieldErr("notifiers", "two notifiers for mode %q (modes are matched without case and surrounding spaces)", mode)
@@ -586,20 +586,6 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 		}
 	}()
 	return n.Notify(nctx, *m, receivers)
-}
-
-// isNil reports whether n is nil, or an interface holding a nil func,
-// pointer, map, channel or slice (a NotifierFunc left unset, say), on
-// which Notify would panic.
-func isNil(n Notifier) bool {
-	if n == nil {
-		return true
-	}
-	switch v := reflect.ValueOf(n); v.Kind() {
-	case reflect.Func, reflect.Pointer, reflect.Map, reflect.Chan, reflect.Slice, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
 }
 
 // DedupeKey is the dedupe key of the push a center row becomes:

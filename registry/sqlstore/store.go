@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync"
 	"time"
 
+	"github.com/tuisong/push/internal/isnil"
 	"github.com/tuisong/push/registry"
 )
 
@@ -98,7 +98,7 @@ var _ registry.Store = (*Store)(nil)
 // New returns a Store that runs its statements on db. It neither connects
 // nor checks the schema: call Migrate once at start-up for that.
 func New(db DBTX, opts Options) (*Store, error) {
-	if isNil(db) {
+	if isnil.Value(db) {
 		return nil, errors.New("sqlstore: db is nil")
 	}
 	if err := opts.validate(); err != nil {
@@ -126,16 +126,6 @@ func New(db DBTX, opts Options) (*Store, error) {
 		s.conns = c
 	}
 	return s, nil
-}
-
-// isNil reports whether db is nil or a nil pointer (a nil *sql.DB in the
-// interface).
-func isNil(db DBTX) bool {
-	if db == nil {
-		return true
-	}
-	v := reflect.ValueOf(db)
-	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // WithTx returns a Store whose operations run inside the host's
