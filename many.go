@@ -82,9 +82,8 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 		m    Message
 		p    *preparedPush
 	}
-	var small []*item
+	var small, repeats []*item
 	var wg, large sync.WaitGroup
-	defer large.Wait()
 	var sem chan struct{}
 	switch {
 	case opts != nil && opts.Calls != nil && opts.Calls.sem != nil:
@@ -98,6 +97,11 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 		out[it.i] = PushOutcome{Result: r, Err: err}
 		endPush(it.span, r, err)
 	}
+	// A DedupeKey repeated within reqs is the first one's: the repeats
+	// (large or small) wait for the rest of the batch, as a second Push
+	// would for the first, and are then pushed: answered as its duplicate,
+	// unless it failed before it was recorded.
+	taken := map[string]bool{}
 	for i, req := range reqs {
 		pctx := ctx
 		if req.Ctx != nil {
@@ -105,6 +109,13 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 		}
 		pctx, span := s.tel.startPush(pctx, "push.Push", pushAttrs(len(req.Message.UserNums))...)
 		it := &item{i: i, ctx: pctx, span: span, m: req.Message}
+		if k := req.Message.DedupeKey; k != "" {
+			if taken[k] {
+				repeats = append(repeats, it)
+				continue
+			}
+			taken[k] = true
+		}
 		if len(req.Message.UserNums) > targetChunk {
 			// A large audience: pushed on its own, as by Push.
 			large.Add(1)
@@ -124,134 +135,126 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 		small = append(small, it)
 	}
 
-	// The dedupe keys: a push recorded already is returned, not sent.
-	var keys []string
-	for _, it := range small {
-		if k := it.p.m.DedupeKey; k != "" {
-			keys = append(keys, k)
-		}
-	}
-	found, err := s.findDedupeKeys(ctx, keys)
-	if err != nil {
+	// The small messages, together (a return below ends only this part).
+	func() {
+		// The dedupe keys: a push recorded already is returned, not sent.
+		var keys []string
 		for _, it := range small {
-			finish(it, nil, err)
-		}
-		return out
-	}
-	// A key repeated within reqs is the first one's: the repeats wait for
-	// it, as a second Push would, and are pushed (found a duplicate,
-	// unless the first failed to be recorded) once the others are.
-	var fresh, repeats []*item
-	taken := map[string]bool{}
-	for _, it := range small {
-		k := it.p.m.DedupeKey
-		if k != "" && (found == nil || found[k]) {
-			r, ok, err := s.existing(it.ctx, k)
-			if ok || err != nil {
-				finish(it, r, err)
-				continue
+			if k := it.p.m.DedupeKey; k != "" {
+				keys = append(keys, k)
 			}
 		}
-		if k != "" && taken[k] {
-			repeats = append(repeats, it)
-			continue
-		}
-		taken[k] = k != ""
-		fresh = append(fresh, it)
-	}
-	defer func() {
-		for _, it := range repeats {
-			r, err := s.pushUsers(it.ctx, sem, it.m)
-			finish(it, r, err)
-		}
-	}()
-
-	// The targets of all their users, listed at once.
-	var users []string
-	seen := map[string]bool{}
-	for _, it := range fresh {
-		for _, u := range it.p.users {
-			if !seen[u] {
-				seen[u] = true
-				users = append(users, u)
-			}
-		}
-	}
-	byUser := map[string][]registry.Target{}
-	if err := s.eachTarget(ctx, users, func(t registry.Target) { byUser[t.UserNum] = append(byUser[t.UserNum], t) }); err != nil {
-		for _, it := range fresh {
-			finish(it, nil, err)
-		}
-		return out
-	}
-
-	// Each message built, then all of them recorded at once: their
-	// creates share the Store's transactions.
-	type built struct {
-		*item
-		msg *registry.PushMessage
-		ds  []*registry.Delivery
-		r   *Result
-	}
-	var recs []*built
-	for _, it := range fresh {
-		// In UserDeviceID order, as Push lists them.
-		var ts []registry.Target
-		for _, u := range it.p.users {
-			ts = append(ts, byUser[u]...)
-		}
-		slices.SortFunc(ts, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
-		tokens := newTokenSet()
-		for _, t := range ts {
-			tokens.add(s, t)
-		}
-		tokens.distinct()
-		msg, ds, err := s.build(it.ctx, it.p, tokens)
+		found, err := s.findDedupeKeys(ctx, keys)
 		if err != nil {
-			finish(it, nil, err)
-			continue
-		}
-		b := &built{item: it, msg: msg, ds: ds}
-		recs = append(recs, b)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var err error
-			if b.r, err = s.create(it.ctx, msg, ds, tokens.devices(), tokens.skipped); err != nil {
+			for _, it := range small {
 				finish(it, nil, err)
 			}
-		}()
-	}
-	wg.Wait()
+			return
+		}
+		var fresh []*item
+		for _, it := range small {
+			if k := it.p.m.DedupeKey; k != "" && (found == nil || found[k]) {
+				r, ok, err := s.existing(it.ctx, k)
+				if ok || err != nil {
+					finish(it, r, err)
+					continue
+				}
+			}
+			fresh = append(fresh, it)
+		}
 
-	// Then their deliveries sent, in the order of reqs, sharing the bound
-	// of vendor calls.
-	var ctxs []context.Context
-	var ds []*registry.Delivery
-	msgs := map[int64]*registry.PushMessage{}
-	var sending []*built
-	for _, b := range recs {
-		switch {
-		case b.r == nil: // not recorded: finished above
-			continue
-		case b.r.Duplicate:
+		// The targets of all their users, listed at once.
+		var users []string
+		seen := map[string]bool{}
+		for _, it := range fresh {
+			for _, u := range it.p.users {
+				if !seen[u] {
+					seen[u] = true
+					users = append(users, u)
+				}
+			}
+		}
+		byUser := map[string][]registry.Target{}
+		if err := s.eachTarget(ctx, users, func(t registry.Target) { byUser[t.UserNum] = append(byUser[t.UserNum], t) }); err != nil {
+			for _, it := range fresh {
+				finish(it, nil, err)
+			}
+			return
+		}
+
+		// Each message built, then all of them recorded at once: their
+		// creates share the Store's transactions.
+		type built struct {
+			*item
+			msg *registry.PushMessage
+			ds  []*registry.Delivery
+			r   *Result
+		}
+		var recs []*built
+		for _, it := range fresh {
+			// In UserDeviceID order, as Push lists them.
+			var ts []registry.Target
+			for _, u := range it.p.users {
+				ts = append(ts, byUser[u]...)
+			}
+			slices.SortFunc(ts, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
+			tokens := newTokenSet()
+			for _, t := range ts {
+				tokens.add(s, t)
+			}
+			tokens.distinct()
+			msg, ds, err := s.build(it.ctx, it.p, tokens)
+			if err != nil {
+				finish(it, nil, err)
+				continue
+			}
+			b := &built{item: it, msg: msg, ds: ds}
+			recs = append(recs, b)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if b.r, err = s.create(it.ctx, msg, ds, tokens.devices(), tokens.skipped); err != nil {
+					finish(it, nil, err)
+				}
+			}()
+		}
+		wg.Wait()
+
+		// Then their deliveries sent, in the order of reqs, sharing the bound
+		// of vendor calls.
+		var ctxs []context.Context
+		var ds []*registry.Delivery
+		msgs := map[int64]*registry.PushMessage{}
+		var sending []*built
+		for _, b := range recs {
+			switch {
+			case b.r == nil: // not recorded: finished above
+				continue
+			case b.r.Duplicate:
+				finish(b.item, b.r, nil)
+				continue
+			}
+			sending = append(sending, b)
+			msgs[b.msg.ID] = sendable(b.msg)
+			for _, d := range b.ds {
+				ctxs = append(ctxs, b.ctx)
+				ds = append(ds, d)
+			}
+		}
+		outs := s.sendEach(ctxs, sem, func(id int64) *registry.PushMessage { return msgs[id] }, ds)
+		for _, b := range sending {
+			for _, o := range outs[:len(b.ds)] {
+				b.r.Deliveries = append(b.r.Deliveries, o...)
+			}
+			outs = outs[len(b.ds):]
 			finish(b.item, b.r, nil)
-			continue
 		}
-		sending = append(sending, b)
-		msgs[b.msg.ID] = sendable(b.msg)
-		for _, d := range b.ds {
-			ctxs = append(ctxs, b.ctx)
-			ds = append(ds, d)
-		}
-	}
-	outs := s.sendEach(ctxs, sem, func(id int64) *registry.PushMessage { return msgs[id] }, ds)
-	for _, b := range sending {
-		for _, o := range outs[:len(b.ds)] {
-			b.r.Deliveries = append(b.r.Deliveries, o...)
-		}
-		outs = outs[len(b.ds):]
-		finish(b.item, b.r, nil)
+	}()
+	large.Wait()
+	for _, it := range repeats {
+		r, err := s.pushUsers(it.ctx, sem, it.m)
+		finish(it, r, err)
 	}
 	return out
 }

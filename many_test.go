@@ -86,22 +86,38 @@ func containsDelivery(ds []registry.Delivery, id int64) bool {
 
 // Two messages of one PushMany with the same dedupe key make one push:
 // the earlier one's, as two Push calls in that order would, whatever the
-// timing of the batch's concurrent creates.
+// timing of the batch's concurrent creates, and whether either goes to
+// more than 500 users (pushed on its own, as by Push).
 func TestPushManySameKeyTwice(t *testing.T) {
-	for i := range 20 {
-		f := newFixture(t, providertest.MockConfig{}, nil)
-		f.register(t, "u1", "d1", "android", "tok1")
-		m := push.Message{UserNums: []string{"u1"}, Title: "first", Content: "c", DedupeKey: "same"}
-		later := m
-		later.Title = "second"
-		outs := f.svc.PushMany(t.Context(), []push.PushRequest{{Message: m}, {Message: later}}, nil)
-		require.NoError(t, outs[0].Err)
-		require.NoError(t, outs[1].Err)
-		assert.Equal(t, outs[0].Result.PushMessageID, outs[1].Result.PushMessageID)
-		require.False(t, outs[0].Result.Duplicate, "run %d: the first message is the push", i)
-		require.True(t, outs[1].Result.Duplicate, "run %d: the later one is its duplicate", i)
-		require.Equal(t, 1, f.mock.Calls())
-		assert.Equal(t, "first", f.mock.Requests()[0].Notification.Title)
+	many := []string{"u1"}
+	for i := range 500 {
+		many = append(many, fmt.Sprint("x", i))
+	}
+	for _, tc := range []struct {
+		name          string
+		first, second []string
+	}{
+		{"small then small", []string{"u1"}, []string{"u1"}},
+		{"small then large", []string{"u1"}, many},
+		{"large then small", many, []string{"u1"}},
+		{"large then large", many, many},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range 10 {
+				f := newFixture(t, providertest.MockConfig{}, nil)
+				f.register(t, "u1", "d1", "android", "tok1")
+				m := push.Message{UserNums: tc.first, Title: "first", Content: "c", DedupeKey: "same"}
+				later := push.Message{UserNums: tc.second, Title: "second", Content: "c", DedupeKey: "same"}
+				outs := f.svc.PushMany(t.Context(), []push.PushRequest{{Message: m}, {Message: later}}, nil)
+				require.NoError(t, outs[0].Err)
+				require.NoError(t, outs[1].Err)
+				assert.Equal(t, outs[0].Result.PushMessageID, outs[1].Result.PushMessageID)
+				require.False(t, outs[0].Result.Duplicate, "run %d: the first message is the push", i)
+				require.True(t, outs[1].Result.Duplicate, "run %d: the later one is its duplicate", i)
+				require.Equal(t, 1, f.mock.Calls())
+				assert.Equal(t, "first", f.mock.Requests()[0].Notification.Title)
+			}
+		})
 	}
 }
 
