@@ -18,9 +18,10 @@ import (
 // or return a *provider.Error whose Kind is not retryable, to fail the row
 // at once; a RateLimited or QuotaExceeded provider.Error reschedules it
 // without spending an attempt; any other error is retried with backoff.
-// A Notify that panics fails its row for good, the panic in its remark
-// (and logged, with its stack): the Scanner recovers it, since it runs
-// in a goroutine of its own, where it would end the process.
+// A Notify that panics fails its row for good (it may have delivered),
+// the remark naming the panic's type, its value and stack in the log:
+// the Scanner recovers it, since it runs in a goroutine of its own,
+// where it would end the process.
 // Notify may be called concurrently by several Scanners and must honour ctx.
 type Notifier interface {
 	Notify(ctx context.Context, m registry.CenterMessage, receivers []string) (result string, err error)

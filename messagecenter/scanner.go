@@ -93,7 +93,8 @@ type Config struct {
 	// Now is the clock that decides what is due. Default: Service.Now.
 	Now func() time.Time
 	// OnResult, when set, is called after every row is handled, for metrics.
-	// It must be quick and safe for concurrent use.
+	// It must be quick and safe for concurrent use. A panic in it is
+	// logged and goes no further (the row is recorded already).
 	OnResult func(Result)
 	// MeterProvider receives the Scanner's metrics, under the scope
 	// InstrumentationName: push.center.rows (by push.notify_mode and
@@ -176,6 +177,9 @@ type Scanner struct {
 func New(cfg Config) (*Scanner, error) {
 	if cfg.Service == nil {
 		return nil, fieldErr("service", "is required")
+	}
+	if cfg.Store != nil && isnil.Value(cfg.Store) {
+		return nil, fieldErr("store", "is a nil %T", cfg.Store)
 	}
 	s := &Scanner{
 		svc: cfg.Service, store: cfg.Store, notifiers: map[string]Notifier{},
@@ -365,7 +369,7 @@ func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, 
 	var wg sync.WaitGroup
 	done := func(r Result) {
 		if s.onResult != nil {
-			s.onResult(r)
+			s.report(ctx, r)
 		}
 		mu.Lock()
 		rep.add(r.Outcome)
@@ -571,10 +575,12 @@ func (s *Scanner) finishMargin() time.Duration { return min(finishTimeout, (s.le
 // notify calls n on its own clock: bounded by NotifyTimeout and detached
 // from ctx's cancellation, so that a stopping Scanner lets a message that
 // may be on its way finish and records what became of it.
-// A Notifier that panics fails the row for good, with the panic as its
-// reason: it runs in a goroutine of the Scanner, where the panic would
-// end the host's process, and, the row still claimed, the process of
-// every instance that claims it next.
+// A Notifier that panics fails the row for good: it runs in a goroutine
+// of the Scanner, where the panic would end the host's process, and, the
+// row still claimed, the process of every instance that claims it next.
+// Failed rather than retried, since it may have delivered before it
+// panicked. The remark names the panic's type only (its value, which may
+// hold what the host's code held, goes to the log with the stack).
 func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMessage, receivers []string) (result string, err error) {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.notifyTO)
 	defer cancel()
@@ -582,10 +588,22 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 		if p := recover(); p != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "notifier panicked", slog.Int64("center_message_id", m.ID),
 				slog.String("notify_mode", m.NotifyMode), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			result, err = "", Permanent(fmt.Errorf("notifier panicked: %v", p))
+			result, err = "", Permanent(fmt.Errorf("notifier panicked (%T), its outcome unknown: it may have delivered; see the log", p))
 		}
 	}()
 	return n.Notify(nctx, *m, receivers)
+}
+
+// report calls OnResult with r, a panic in it logged: the row is
+// recorded already, and the panic would end the host's process.
+func (s *Scanner) report(ctx context.Context, r Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "OnResult panicked", slog.Int64("center_message_id", r.ID),
+				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	s.onResult(r)
 }
 
 // DedupeKey is the dedupe key of the push a center row becomes:

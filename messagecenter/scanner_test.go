@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
@@ -416,6 +418,7 @@ func TestNewValidates(t *testing.T) {
 		cfg   messagecenter.Config
 	}{
 		{"service", messagecenter.Config{}},
+		{"store", messagecenter.Config{Service: e.svc, Store: (*memstore.Store)(nil)}},
 		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"push": n}}},
 		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"": n}}},
 		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": nil}}},
@@ -451,12 +454,19 @@ func TestNotifierThatPanicsFailsItsRow(t *testing.T) {
 	ctx := context.Background()
 	notifier := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, rcv []string) (string, error) {
 		if m.Title == "boom" {
-			panic("sms client is nil") // a host's bug
+			panic("sms gateway https://sms.example.com/send?apikey=SMS-SECRET: client is nil") // a host's bug
 		}
 		return "sms#" + rcv[0], nil
 	})
+	var logs syncbuf.Buffer
 	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
 		c.Notifiers = map[string]messagecenter.Notifier{"sms": notifier}
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		inner := c.OnResult
+		c.OnResult = func(r messagecenter.Result) {
+			inner(r)
+			panic("a host's metrics bug") // logged, goes no further
+		}
 	})
 	boom := e.enqueue(t, registry.CenterMessage{Title: "boom", Content: "c", NotifyMode: "sms", Receivers: "138"})
 	ok := e.enqueue(t, registry.CenterMessage{Title: "ok", Content: "c", NotifyMode: "sms", Receivers: "139"})
@@ -466,7 +476,10 @@ func TestNotifierThatPanicsFailsItsRow(t *testing.T) {
 	assert.Equal(t, messagecenter.Report{Claimed: 2, Sent: 1, Failed: 1}, rep)
 	b := e.row(t, boom)
 	assert.Equal(t, registry.SendStateFailed, b.SendState)
-	assert.Contains(t, b.Remark, "notifier panicked: sms client is nil")
+	assert.Contains(t, b.Remark, "notifier panicked (string), its outcome unknown")
+	assert.NotContains(t, b.Remark, "SMS-SECRET", "the panic's value stays out of the row")
+	assert.Contains(t, logs.String(), "client is nil", "it is logged")
+	assert.Contains(t, logs.String(), "OnResult panicked")
 	assert.Empty(t, b.ClaimToken, "released, not left claimed")
 	assert.Equal(t, "sms#139", e.row(t, ok).SendResult)
 }
