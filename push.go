@@ -62,8 +62,8 @@ type Config struct {
 	PollInterval time.Duration
 	// Expiry is how long the vendor keeps trying a push, and how long it is
 	// polled. Each provider gets at most its own maximum
-	// (provider.Capabilities.MaxTimeToLive: Umeng 7 days, JPush 10,
-	// Getui 3) from the moment of the send; the push's stored expire_at
+	// (provider.Capabilities.MaxTimeToLive: Umeng 7 days, JPush 3, or 10
+	// for a VIP app, Getui 3) from the moment of the send; the push's stored expire_at
 	// stays what the caller asked. Default 72 hours.
 	Expiry time.Duration
 	// SendConcurrency bounds the vendor calls one Push makes at once.

@@ -131,7 +131,8 @@ func (c Config) LogValue() slog.Value {
 
 // MarshalJSON encodes LogValue's attributes, so that c nested where slog
 // does not call LogValue (a slice, a field of the host's config) is
-// logged by slog's JSON handler without its master secret.
+// logged by slog's JSON handler without its master secret. The encoding
+// is for logs: it does not decode back into a Config.
 func (c Config) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
 
 // withDefaults returns c with every unset field given its documented default.

@@ -101,7 +101,8 @@
 // "the time to live is over"; until then the counts of what was sent and
 // received grow). Capabilities.Polling asks callers to poll every [PollInterval]
 // for [PollHorizon] after the send, and Capabilities.MaxTimeToLive tells
-// them the ten days past which JPush keeps nothing.
+// them the time past which JPush keeps nothing: three days, or ten with
+// Config.VIP.
 //
 // # Errors
 //

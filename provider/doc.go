@@ -65,7 +65,7 @@
 //     how long they may take together, so that a caller bounds each Send
 //     by its provider's time rather than one figure for all.
 //   - MaxTimeToLive: the longest the vendor keeps a push (Umeng 7 days,
-//     JPush 10, Getui 3). A caller clamps ExpireTime to the send time plus
+//     JPush 3, or 10 for a VIP app, Getui 3). A caller clamps ExpireTime to the send time plus
 //     it; a provider may refuse or clamp a longer one itself.
 //
 // The zero value of each keeps the behaviour the contract had before it:

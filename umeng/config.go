@@ -96,7 +96,8 @@ func (a App) LogValue() slog.Value {
 
 // MarshalJSON encodes LogValue's attributes, so that an App nested where
 // slog does not call LogValue (a slice, a field of the host's config) is
-// logged by slog's JSON handler without its secret.
+// logged by slog's JSON handler without its secret. The encoding is for
+// logs: it does not decode back into an App.
 func (a App) MarshalJSON() ([]byte, error) { return redacted.JSON(a.LogValue()) }
 
 func (a App) validate(prefix string) error {

@@ -109,7 +109,8 @@ func (c ReceiptConfig) LogValue() slog.Value {
 }
 
 // MarshalJSON encodes LogValue's attributes, so that c nested where slog
-// does not call LogValue is logged without its secret.
+// does not call LogValue is logged without its secret. The encoding is
+// for logs: it does not decode back into a ReceiptConfig.
 func (c ReceiptConfig) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
 
 // ReceiptHandler returns an http.Handler for the receipts Umeng posts

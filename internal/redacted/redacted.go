@@ -41,9 +41,13 @@ func Format(f fmt.State, verb rune, v Value) {
 // a slice, map or struct with encoding/json, which would otherwise write
 // every field, the secret included.
 func JSON(v slog.Value) ([]byte, error) {
+	v = v.Resolve()
+	if v.Kind() != slog.KindGroup {
+		return json.Marshal(v.Any())
+	}
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for i, a := range v.Resolve().Group() {
+	for i, a := range v.Group() {
 		if i > 0 {
 			b.WriteByte(',')
 		}

@@ -2,6 +2,7 @@ package redacted
 
 import (
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,4 +29,13 @@ func TestFormatPrintsOnlyStringAndGoString(t *testing.T) {
 		assert.NotContains(t, fmt.Sprintf(verb, outer{h}), "s3cr3t", "nested, "+verb)
 		assert.NotContains(t, fmt.Sprintf(verb, &outer{h}), "s3cr3t", "nested pointer, "+verb)
 	}
+}
+
+func TestJSONWritesAGroupInOrder(t *testing.T) {
+	b, err := JSON(slog.GroupValue(slog.String("key", "k1"), slog.Bool("secret_set", true), slog.Any("list", []string{"a"})))
+	assert.NoError(t, err)
+	assert.Equal(t, `{"key":"k1","secret_set":true,"list":["a"]}`, string(b))
+	b, err = JSON(slog.StringValue("not a group"))
+	assert.NoError(t, err)
+	assert.Equal(t, `"not a group"`, string(b))
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
 	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -67,5 +69,18 @@ func TestProviders(t *testing.T) {
 			}
 			assert.Equal(t, tt.want, names)
 		})
+	}
+}
+
+// TestJPushVIP: JPUSH_VIP reaches the JPush client, which then keeps a
+// push ten days instead of three.
+func TestJPushVIP(t *testing.T) {
+	for env, want := range map[string]time.Duration{"": 3 * 24 * time.Hour, "false": 3 * 24 * time.Hour, "true": 10 * 24 * time.Hour} {
+		c, err := serverenv.Load(envOf(map[string]string{"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "s", "JPUSH_VIP": env}))
+		require.NoError(t, err)
+		ps, err := serverenv.Providers(c, nil)
+		require.NoError(t, err)
+		require.Len(t, ps, 1)
+		assert.Equal(t, want, ps[0].Capabilities(provider.Android).MaxTimeToLive, "JPUSH_VIP=%q", env)
 	}
 }
