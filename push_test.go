@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"runtime"
 	"slices"
@@ -447,6 +448,11 @@ func TestBackoff(t *testing.T) {
 	assert.Equal(t, time.Minute, p.Backoff(1, time.Minute), "Retry-After wins when longer")
 	j := push.RetryPolicy{Base: 10 * time.Second, Jitter: 0.5, Rand: func() float64 { return 1 }}
 	assert.Equal(t, 5*time.Second, j.Backoff(1, 0), "jitter takes up to half off")
+	for _, r := range []float64{7, -3, math.NaN(), math.Inf(1)} {
+		bad := push.RetryPolicy{Base: 10 * time.Second, Jitter: 0.5, Rand: func() float64 { return r }}
+		got := bad.Backoff(1, 0)
+		assert.True(t, got >= 5*time.Second && got <= 10*time.Second, "Rand %v: a faulty Rand stays within the jitter, got %v", r, got)
+	}
 	assert.Equal(t, 2*time.Hour, push.RetryPolicy{Base: 2 * time.Hour, Jitter: -1}.Backoff(1, 0), "the default cap never undercuts Base")
 	assert.True(t, push.RetryPolicy{MaxAttempts: 2}.Exhausted(2))
 	assert.False(t, push.RetryPolicy{MaxAttempts: 2}.Exhausted(1))

@@ -29,7 +29,9 @@ type RetryPolicy struct {
 	// no Retry-After. Default: Base.
 	RateLimitDelay time.Duration
 	// Rand returns a number in [0, 1) for the jitter. Default math/rand/v2.
-	// Tests inject a fixed value.
+	// Tests inject a fixed value. A value outside [0, 1] (or NaN) is
+	// clamped into it, so that a faulty Rand cannot make a backoff
+	// shorter than Base·(1-Jitter), or negative, and retry at once.
 	Rand func() float64
 }
 
@@ -92,7 +94,14 @@ func (p RetryPolicy) Backoff(attempt int, retryAfter time.Duration) time.Duratio
 	d = min(d, p.Max)
 	if p.Jitter > 0 { // negative: no jitter
 		// Spread over [d·(1-Jitter), d]: never later than the cap.
-		d -= time.Duration(p.Jitter * p.Rand() * float64(d))
+		r := p.Rand()
+		switch {
+		case !(r >= 0): // negative or NaN
+			r = 0
+		case r > 1:
+			r = 1
+		}
+		d -= time.Duration(p.Jitter * r * float64(d))
 	}
 	return max(d, retryAfter)
 }
