@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -204,15 +203,13 @@ func New(cfg Config) (*Scanner, error) {
 		s.notifiers[mode] = n
 	}
 	if t := s.title; t != "" {
-		switch {
-		case strings.TrimSpace(t) == "":
+		if strings.TrimSpace(t) == "" {
 			return nil, fieldErr("default_title", "is blank; leave it empty for none")
-		case !utf8.ValidString(t):
-			return nil, fieldErr("default_title", "is not valid UTF-8")
-		case strings.IndexByte(t, 0) >= 0:
-			return nil, fieldErr("default_title", "holds a NUL character")
-		case utf8.RuneCountInString(t) > registry.MaxVarchar:
-			return nil, fieldErr("default_title", "is %d characters, longer than the title column's %d", utf8.RuneCountInString(t), registry.MaxVarchar)
+		}
+		// What the title column takes.
+		var ve *registry.ValidationError
+		if errors.As(registry.ValidateVarchar("default_title", t), &ve) {
+			return nil, fieldErr(ve.Field, "%s", ve.Reason)
 		}
 	}
 	switch {

@@ -399,6 +399,11 @@ func required(field, v string) error {
 	return nil
 }
 
+// ValidateVarchar checks v as every VARCHAR(255) column of the schema is
+// checked: valid UTF-8, no NUL, at most MaxVarchar characters. The error
+// is a *ValidationError naming field.
+func ValidateVarchar(field, v string) error { return varchar(field, v) }
+
 func varchar(field, v string) error {
 	if !utf8.ValidString(v) {
 		return invalid(field, "is not valid UTF-8")
