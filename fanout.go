@@ -312,11 +312,17 @@ func (r *fanoutRun) waitFlight(ctx context.Context) error {
 // lease sets the fanout's lease, at its recorded place, to until: later
 // to keep the listing, now to give it back.
 func (r *fanoutRun) lease(ctx context.Context, until time.Time) error {
-	next := *r.msg.Fanout
-	next.After, next.LeaseUntil = r.after, until
-	wctx, cancel := r.s.writeCtx(ctx)
+	return r.s.leaseFanout(ctx, r.fo, r.msg, r.after, until)
+}
+
+// leaseFanout sets the lease of m's fanout, claimed, to until, its place
+// to after.
+func (s *Service) leaseFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage, after string, until time.Time) error {
+	next := *m.Fanout
+	next.After, next.LeaseUntil = after, until
+	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
-	return r.fo.AddDeliveries(wctx, r.msg, nil, &next)
+	return fo.AddDeliveries(wctx, m, nil, &next)
 }
 
 // record writes a stage's deliveries: with the message when it is not
@@ -413,10 +419,7 @@ func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
 		if c := r.msg.Fanout.Claims; c > 0 && !cancelled {
 			due = due.Add(r.s.retry.Backoff(c, 0))
 		}
-		if ferr := r.lease(ctx, due); ferr != nil && !errors.Is(ferr, registry.ErrClaimLost) {
-			r.s.log.LogAttrs(ctx, slog.LevelError, "giving back the fanout of a push failed: another instance goes on once its lease runs out",
-				slog.Int64("push_message_id", r.msg.ID), slog.String("error", ferr.Error()))
-		}
+		r.s.giveBackFanout(ctx, r.fo, r.msg, r.after, due)
 	}
 	lvl := slog.LevelWarn
 	if cancelled {
@@ -473,13 +476,19 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 	}
 	// A read that failed after the claim returns the pushes read before
 	// it with the error: those are ours, and go on.
-	ms, err := fo.ClaimFanouts(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease})
+	ms, err := claimDetached(ctx, s, func(ctx context.Context) ([]registry.PushMessage, error) {
+		return fo.ClaimFanouts(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease})
+	})
 	if err != nil {
 		err = fmt.Errorf("push: claim fanouts: %w", err)
 	}
 	for i := range ms {
 		if ctx.Err() != nil {
-			break // the claims run out, and the next pass takes them
+			// Stopped before this one started: given back due at once,
+			// so that the next pass goes on with it. (The claim still
+			// counts as a takeover: the store keeps the count.)
+			s.giveBackFanout(ctx, fo, &ms[i], ms[i].Fanout.After, s.now())
+			continue
 		}
 		rctx, span := s.tel.startPush(ctx, "push.ResumeFanout", pushAttrs(len(ms[i].UserNums))...)
 		res, err := s.resumeFanout(rctx, fo, &ms[i])
@@ -490,6 +499,16 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	return len(ms), err
+}
+
+// giveBackFanout gives the claimed fanout of m back, at place after, due
+// at due.
+func (s *Service) giveBackFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage, after string, due time.Time) {
+	err := s.leaseFanout(ctx, fo, m, after, due)
+	if err != nil && !errors.Is(err, registry.ErrClaimLost) {
+		s.log.LogAttrs(ctx, slog.LevelError, "giving back the fanout of a push failed: another instance goes on once its lease runs out",
+			slog.Int64("push_message_id", m.ID), slog.String("error", err.Error()))
+	}
 }
 
 // resumeFanout goes on with the fanout of m, claimed, and returns what

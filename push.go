@@ -305,6 +305,22 @@ func (s *Service) serves(name string, pl provider.Platform) bool {
 	return s.served[target{name, string(pl)}]
 }
 
+// claimDetached runs claim, a store's claim of due work, unless ctx has
+// ended already. Once started, the claim runs to its end under
+// WriteTimeout even when ctx ends meanwhile: a claim that committed and
+// then lost its answer to the caller's cancel would leave its rows held
+// by nobody until their lease ran out, and a pass at the same moment
+// would not see them. The caller gives back what it claimed and did not
+// start.
+func claimDetached[T any](ctx context.Context, s *Service, claim func(context.Context) ([]T, error)) ([]T, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	return claim(cctx)
+}
+
 // writeCtx returns a context for bookkeeping after a vendor call: it keeps
 // ctx's values but not its cancellation, so an outcome is recorded even when
 // the caller has gone away.

@@ -50,7 +50,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // original idempotency keys, renewing each claim before its call when the
 // rest of the lease would not cover it. It returns how many it claimed;
 // those it did not send (ctx ended first) are released, due at once, and
-// any another instance took over meanwhile are left to it.
+// any another instance took over meanwhile are left to it. A claim under
+// way when ctx ends finishes (at most WriteTimeout), so that what it took
+// is released rather than held by nobody for a whole Lease; once ctx has
+// ended, nothing more is claimed.
 //
 // Beside them, on a store that implements registry.Fanouts, it claims
 // one push recorded in stages whose listing was left (its caller stopped
@@ -76,7 +79,9 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 			s.log.LogAttrs(ctx, slog.LevelError, "claiming fanouts failed", slog.String("error", err.Error()))
 		}
 	})
-	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
+	ds, err := claimDetached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
+		return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
+	})
 	claimed(len(ds), err)
 	if err != nil {
 		return 0, fmt.Errorf("push: claim pending deliveries: %w", err)
@@ -85,6 +90,11 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	var todo []*registry.Delivery
 	for i := range ds {
 		d := &ds[i]
+		if ctx.Err() != nil {
+			// Stopped while the claim ran: given back untried, due at once.
+			s.release(ctx, d, "stopping")
+			continue
+		}
 		if !provider.Platform(d.Platform).Valid() {
 			// Written by another program: no provider is asked to send
 			// to it, and it will not change.

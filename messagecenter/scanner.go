@@ -272,8 +272,9 @@ func New(cfg Config) (*Scanner, error) {
 }
 
 // Run makes a pass at once and then every Interval until ctx ends. When
-// ctx ends it drains: it claims nothing more, gives back the rows and
-// deliveries it claimed but has not started, lets the vendor and notifier
+// ctx ends it drains: it claims nothing more (a claim under way finishes,
+// so that what it took is not held for a whole Lease), gives back the rows
+// and deliveries it claimed but has not started, lets the vendor and notifier
 // calls in flight finish on their own clocks (at most the Service's
 // SendTimeout, or NotifyTimeout) and records their outcomes (at most the
 // Service's WriteTimeout more). Then it returns nil, with no goroutine
@@ -560,7 +561,8 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 	return s.finish(ctx, m, res)
 }
 
-// finishTimeout bounds the write of a row's outcome.
+// finishTimeout bounds the write of a row's outcome, and a claim of rows
+// (both run on when the Scanner's ctx ends).
 const finishTimeout = 10 * time.Second
 
 // finishMargin is the lease a notifier's row must have left beyond

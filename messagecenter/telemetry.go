@@ -84,7 +84,13 @@ func (t *telemetry) mode(m string) string {
 func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (rows []registry.CenterMessage, handle func(*Report), err error) {
 	ctx, span := s.tel.tracer.Start(ctx, "push.claim", trace.WithAttributes(push.AttrClaimKind.String(push.ClaimKindCenter)))
 	start := time.Now()
-	rows, err = s.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
+	// Once started, the claim runs to its end even when ctx ends
+	// meanwhile: one that committed and lost its answer to the cancel
+	// would hold its rows, handled by nobody, for a whole lease. Rows
+	// claimed as the Scanner stops are given back untried (settle).
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	rows, err = s.store.ClaimCenterMessages(cctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
+	cancel()
 	outcome := push.OutcomeOK
 	if err != nil {
 		outcome = push.OutcomeError
