@@ -70,8 +70,10 @@ type Config struct {
 	// Default 4.
 	SendConcurrency int
 	// WriteTimeout bounds the bookkeeping writes made after a vendor call,
-	// which run even when the caller's ctx has ended so that no outcome is
-	// lost. Default 10 seconds.
+	// and the claims of due work, which run even when the caller's ctx has
+	// ended so that no outcome is lost. The commit of a push, once
+	// started, runs on too, for WriteTimeout or until the caller's
+	// deadline, whichever is later. Default 10 seconds.
 	WriteTimeout time.Duration
 	// MeterProvider receives the Service's metrics, under the scope
 	// InstrumentationName: push.messages.recorded (by push.type),
@@ -319,6 +321,16 @@ func claimDetached[T any](ctx context.Context, s *Service, claim func(context.Co
 	cctx, cancel := s.writeCtx(ctx)
 	defer cancel()
 	return claim(cctx)
+}
+
+// commitCtx is writeCtx for the commit of a push, which may be large: it
+// lasts WriteTimeout, or until ctx's deadline when that comes later.
+func (s *Service) commitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	to := s.writeTO
+	if dl, ok := ctx.Deadline(); ok {
+		to = max(to, time.Until(dl))
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), to)
 }
 
 // writeCtx returns a context for bookkeeping after a vendor call: it keeps

@@ -815,9 +815,22 @@ func sendable(msg *registry.PushMessage) *registry.PushMessage {
 // and returns the Result to fill with their outcomes. When another caller
 // recorded the same dedupe key between the look-up and the insert, theirs
 // is the push: its Result is returned, Duplicate set.
+//
+// Once started, the commit runs to its end even when ctx ends meanwhile
+// (see commitCtx): a commit whose answer the caller's cancel took would
+// leave a push recorded that its caller was told failed (one who tried
+// again without a DedupeKey recorded and sent it twice), its deliveries
+// held by nobody for a whole Lease. The deliveries of a push committed
+// after ctx ended are released, due at once, by the sends that follow.
 func (s *Service) create(ctx context.Context, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
 	msg.TraceParent = traceParent(ctx) // for the retries, by any instance
-	if err := s.store.CreatePushMessage(ctx, msg, ds); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("push: record push message: %w", err)
+	}
+	wctx, cancel := s.commitCtx(ctx)
+	err := s.store.CreatePushMessage(wctx, msg, ds)
+	cancel()
+	if err != nil {
 		if errors.Is(err, registry.ErrConflict) && msg.DedupeKey != "" {
 			if r, ok, err2 := s.existing(ctx, msg.DedupeKey); ok && err2 == nil {
 				return r, nil

@@ -137,3 +137,66 @@ func TestFanoutTakeoverStoppedDuringItsClaimGivesItBack(t *testing.T) {
 		assert.Equal(t, 1, sent[tok], "token %s sent once", tok)
 	}
 }
+
+// commitLostStore, armed with its caller's cancel, cancels it while a
+// push is committed; the commit lands, and its answer is lost to the
+// cancel as a driver loses it.
+type commitLostStore struct {
+	fanoutStore
+	cancel context.CancelFunc
+}
+
+func (s *commitLostStore) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	err := s.fanoutStore.CreatePushMessage(context.WithoutCancel(ctx), m, ds)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// A Push whose caller gives up while the push is committed answers with
+// the push it recorded, not with an error a caller would try again on (a
+// second push, shown twice without a DedupeKey): its deliveries are given
+// back unsent, due at once, and the next pass, the clock unmoved, sends
+// each once. A Push whose ctx has ended before the commit records nothing.
+func TestPushWhoseCallerStopsDuringTheCommitAnswersWithIt(t *testing.T) {
+	clk, st, m := memAndMock(t)
+	cs := &commitLostStore{fanoutStore: st}
+	svc, err := push.New(push.Config{Store: cs, Providers: []provider.Provider{m}, Now: clk.Now})
+	require.NoError(t, err)
+	for _, d := range []push.Device{
+		{UserNum: "u1", UUID: "a1", Platform: "android", PushToken: "tok-a"},
+		{UserNum: "u1", UUID: "i1", Platform: "ios", PushToken: "tok-i"},
+	} {
+		_, err := svc.RegisterDevice(t.Context(), d)
+		require.NoError(t, err)
+	}
+
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = svc.Push(done, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, context.Canceled)
+	ms, err := st.ListPushMessages(t.Context(), registry.PushMessageQuery{})
+	require.NoError(t, err)
+	assert.Empty(t, ms, "nothing recorded")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	cs.cancel = cancel
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err, "the push was recorded: that is the answer")
+	require.Positive(t, res.PushMessageID)
+	require.Len(t, res.Deliveries, 2)
+	for _, d := range res.Deliveries {
+		assert.True(t, d.Deferred, "not sent by the stopped call")
+	}
+	assert.Zero(t, m.Calls())
+
+	n, err := svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "given back due at once")
+	assert.Equal(t, map[string]int{"tok-a": 1, "tok-i": 1}, sentTokens(m))
+}
