@@ -312,14 +312,15 @@ func (r *fanoutRun) waitFlight(ctx context.Context) error {
 // lease sets the fanout's lease, at its recorded place, to until: later
 // to keep the listing, now to give it back.
 func (r *fanoutRun) lease(ctx context.Context, until time.Time) error {
-	return r.s.leaseFanout(ctx, r.fo, r.msg, r.after, until)
+	return r.s.leaseFanout(ctx, r.fo, r.msg, r.after, until, false)
 }
 
 // leaseFanout sets the lease of m's fanout, claimed, to until, its place
-// to after.
-func (s *Service) leaseFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage, after string, until time.Time) error {
+// to after; with refund, the claim is given back as untried
+// (registry.Fanout.Refund).
+func (s *Service) leaseFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage, after string, until time.Time, refund bool) error {
 	next := *m.Fanout
-	next.After, next.LeaseUntil = after, until
+	next.After, next.LeaseUntil, next.Refund = after, until, refund
 	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
 	return fo.AddDeliveries(wctx, m, nil, &next)
@@ -419,7 +420,10 @@ func (r *fanoutRun) end(ctx context.Context, err error) (*Result, error) {
 		if c := r.msg.Fanout.Claims; c > 0 && !cancelled {
 			due = due.Add(r.s.retry.Backoff(c, 0))
 		}
-		r.s.giveBackFanout(ctx, r.fo, r.msg, r.after, due)
+		// A takeover its caller stopped (a shutdown) counts none: a
+		// fanout taken over by every instance of a rolling restart, each
+		// stopped before its first stage, is not abandoned for it.
+		r.s.giveBackFanout(ctx, r.fo, r.msg, r.after, due, errors.Is(ctx.Err(), context.Canceled))
 	}
 	lvl := slog.LevelWarn
 	if cancelled {
@@ -485,9 +489,9 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 	for i := range ms {
 		if ctx.Err() != nil {
 			// Stopped before this one started: given back due at once,
-			// so that the next pass goes on with it. (The claim still
-			// counts as a takeover: the store keeps the count.)
-			s.giveBackFanout(ctx, fo, &ms[i], ms[i].Fanout.After, s.now())
+			// so that the next pass goes on with it, and counted as no
+			// takeover.
+			s.giveBackFanout(ctx, fo, &ms[i], ms[i].Fanout.After, s.now(), true)
 			continue
 		}
 		rctx, span := s.tel.startPush(ctx, "push.ResumeFanout", pushAttrs(len(ms[i].UserNums))...)
@@ -502,9 +506,9 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 }
 
 // giveBackFanout gives the claimed fanout of m back, at place after, due
-// at due.
-func (s *Service) giveBackFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage, after string, due time.Time) {
-	err := s.leaseFanout(ctx, fo, m, after, due)
+// at due; with refund, as untried.
+func (s *Service) giveBackFanout(ctx context.Context, fo registry.Fanouts, m *registry.PushMessage, after string, due time.Time, refund bool) {
+	err := s.leaseFanout(ctx, fo, m, after, due, refund)
 	if err != nil && !errors.Is(err, registry.ErrClaimLost) {
 		s.log.LogAttrs(ctx, slog.LevelError, "giving back the fanout of a push failed: another instance goes on once its lease runs out",
 			slog.Int64("push_message_id", m.ID), slog.String("error", err.Error()))

@@ -2,6 +2,9 @@ package push_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,20 +14,31 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
 )
 
-// lateAnswerStore stops its caller while a claim runs: armed with the
-// caller's cancel, a claim of deliveries (of fanouts, with fanouts set)
-// cancels it, commits, and then, if the ctx it was given has ended, loses
-// its answer to the cancel as a database driver does (the rows are
-// claimed; the caller sees only an error).
+// The calls a lateAnswerStore stops its caller in.
+const (
+	stopSendClaim   = iota + 1 // ClaimDeliveries of kind ClaimSend
+	stopPollClaim              // ClaimDeliveries of kind ClaimPoll
+	stopFanoutClaim            // ClaimFanouts
+	stopCreate                 // CreatePushMessage
+)
+
+// lateAnswerStore stops its caller in the middle of one kind of write
+// (stopOn): armed with the caller's cancel, the call cancels it, once,
+// writes on a ctx without the cancel, and then, if the ctx it was given
+// has ended, loses its answer to the cancel as a database driver does (the
+// write is done; the caller sees only ctx's error). It counts the claims
+// it is asked for.
 type lateAnswerStore struct {
 	fanoutStore
-	fanouts bool
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	calls   int
+	stopOn int
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	calls  int
 }
 
 func (s *lateAnswerStore) arm(cancel context.CancelFunc) {
@@ -33,39 +47,56 @@ func (s *lateAnswerStore) arm(cancel context.CancelFunc) {
 	s.mu.Unlock()
 }
 
-// stop counts a claim and, when it is of the kind the store stops,
-// cancels the armed caller, once.
-func (s *lateAnswerStore) stop(fanouts bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	if s.cancel != nil && fanouts == s.fanouts {
-		s.cancel()
-		s.cancel = nil
-	}
-}
-
 func (s *lateAnswerStore) claims() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls
 }
 
-func lateAnswer[T any](ctx context.Context, s *lateAnswerStore, fanouts bool, claim func(context.Context) ([]T, error)) ([]T, error) {
-	s.stop(fanouts)
-	got, err := claim(context.WithoutCancel(ctx))
+// late makes call, a write of kind kind, on ctx without its cancel; when
+// kind is the one it stops, it cancels the armed caller first and loses
+// the answer if ctx has ended.
+func late[T any](ctx context.Context, s *lateAnswerStore, kind int, claim bool, call func(context.Context) (T, error)) (T, error) {
+	s.mu.Lock()
+	if claim {
+		s.calls++
+	}
+	stop := kind == s.stopOn && s.cancel != nil
+	if stop {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.mu.Unlock()
+	if !stop {
+		return call(ctx)
+	}
+	got, err := call(context.WithoutCancel(ctx))
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
 	return got, err
 }
 
 func (s *lateAnswerStore) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]registry.Delivery, error) {
-	return lateAnswer(ctx, s, false, func(ctx context.Context) ([]registry.Delivery, error) { return s.fanoutStore.ClaimDeliveries(ctx, p) })
+	kind := stopSendClaim
+	if p.Kind == registry.ClaimPoll {
+		kind = stopPollClaim
+	}
+	return late(ctx, s, kind, true, func(ctx context.Context) ([]registry.Delivery, error) { return s.fanoutStore.ClaimDeliveries(ctx, p) })
 }
 
 func (s *lateAnswerStore) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]registry.PushMessage, error) {
-	return lateAnswer(ctx, s, true, func(ctx context.Context) ([]registry.PushMessage, error) { return s.fanoutStore.ClaimFanouts(ctx, p) })
+	return late(ctx, s, stopFanoutClaim, true, func(ctx context.Context) ([]registry.PushMessage, error) {
+		return s.fanoutStore.ClaimFanouts(ctx, p)
+	})
+}
+
+func (s *lateAnswerStore) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
+	_, err := late(ctx, s, stopCreate, false, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.fanoutStore.CreatePushMessage(ctx, m, ds)
+	})
+	return err
 }
 
 // A pass stopped while its claim of due retries runs gives what the claim
@@ -75,7 +106,7 @@ func (s *lateAnswerStore) ClaimFanouts(ctx context.Context, p registry.ClaimPara
 // ended before it starts claims nothing.
 func TestRetryPassStoppedDuringItsClaimGivesTheClaimBack(t *testing.T) {
 	clk, st, m := memAndMock(t)
-	ls := &lateAnswerStore{fanoutStore: st}
+	ls := &lateAnswerStore{fanoutStore: st, stopOn: stopSendClaim}
 	svc, err := push.New(push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now,
 		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
 	require.NoError(t, err)
@@ -116,7 +147,7 @@ func TestRetryPassStoppedDuringItsClaimGivesTheClaimBack(t *testing.T) {
 // rest, every token once.
 func TestFanoutTakeoverStoppedDuringItsClaimGivesItBack(t *testing.T) {
 	clk, st, m := memAndMock(t)
-	las := &lateAnswerStore{fanoutStore: st, fanouts: true}
+	las := &lateAnswerStore{fanoutStore: st, stopOn: stopFanoutClaim}
 	ls := &listingStore{fanoutStore: las, at: "u100"}
 	svc, users, tokens := stagedFixture(t, ls, clk, m)
 	res := leaveUnlisted(t, svc, ls, push.Message{UserNums: users, Title: "t", Content: "c"})
@@ -138,25 +169,6 @@ func TestFanoutTakeoverStoppedDuringItsClaimGivesItBack(t *testing.T) {
 	}
 }
 
-// commitLostStore, armed with its caller's cancel, cancels it while a
-// push is committed; the commit lands, and its answer is lost to the
-// cancel as a driver loses it.
-type commitLostStore struct {
-	fanoutStore
-	cancel context.CancelFunc
-}
-
-func (s *commitLostStore) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	err := s.fanoutStore.CreatePushMessage(context.WithoutCancel(ctx), m, ds)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
-}
-
 // A Push whose caller gives up while the push is committed answers with
 // the push it recorded, not with an error a caller would try again on (a
 // second push, shown twice without a DedupeKey): its deliveries are given
@@ -164,7 +176,7 @@ func (s *commitLostStore) CreatePushMessage(ctx context.Context, m *registry.Pus
 // each once. A Push whose ctx has ended before the commit records nothing.
 func TestPushWhoseCallerStopsDuringTheCommitAnswersWithIt(t *testing.T) {
 	clk, st, m := memAndMock(t)
-	cs := &commitLostStore{fanoutStore: st}
+	cs := &lateAnswerStore{fanoutStore: st, stopOn: stopCreate}
 	svc, err := push.New(push.Config{Store: cs, Providers: []provider.Provider{m}, Now: clk.Now})
 	require.NoError(t, err)
 	for _, d := range []push.Device{
@@ -185,7 +197,7 @@ func TestPushWhoseCallerStopsDuringTheCommitAnswersWithIt(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	cs.cancel = cancel
+	cs.arm(cancel)
 	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 	require.NoError(t, err, "the push was recorded: that is the answer")
 	require.Positive(t, res.PushMessageID)
@@ -199,4 +211,175 @@ func TestPushWhoseCallerStopsDuringTheCommitAnswersWithIt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, n, "given back due at once")
 	assert.Equal(t, map[string]int{"tok-a": 1, "tok-i": 1}, sentTokens(m))
+}
+
+// pollFixture is a Service on a lateAnswerStore with a Mock whose token sends
+// are pollable tasks, one device per user u1..un, each pushed once and
+// accepted; the clock is then moved to when their first poll is due.
+func pollFixture(t *testing.T, n int) (*clock, *lateAnswerStore, *providertest.Mock, *push.Service) {
+	t.Helper()
+	clk := newClock()
+	mem, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	ls := &lateAnswerStore{fanoutStore: mem}
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceTokens}})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now, PollInterval: time.Minute})
+	require.NoError(t, err)
+	for i := range n {
+		u := "u" + string(rune('1'+i))
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "d-" + u, Platform: "android", PushToken: "tok-" + u})
+		require.NoError(t, err)
+		res, err := svc.Push(t.Context(), push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		require.Equal(t, registry.DeliveryAccepted, res.Deliveries[0].State, "a pollable task")
+	}
+	clk.Advance(time.Minute)
+	return clk, ls, m, svc
+}
+
+// A poll pass stopped while its claim runs gives the claimed receipts back:
+// the next pass, the clock unmoved, polls them. (Its answer lost to the
+// cancel, they were held by nobody for a whole lease, 2 minutes by
+// default against a 1-minute poll interval.)
+func TestPollPassStoppedDuringItsClaimGivesTheClaimBack(t *testing.T) {
+	_, ls, _, svc := pollFixture(t, 1)
+	ls.stopOn = stopPollClaim
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ls.arm(cancel)
+	_, _ = svc.PollReceipts(ctx, 10)
+	require.Error(t, ctx.Err(), "the claim stopped the pass")
+
+	n, err := svc.PollReceipts(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the receipt claimed by the stopped pass is polled by the next one, the clock unmoved (it is held by nobody for a whole lease)")
+}
+
+// cancelOnStatus is the Mock whose first Status call stops the poll pass
+// that made it (a Scanner told to stop while it polls).
+type cancelOnStatus struct {
+	*providertest.Mock
+	mu     sync.Mutex
+	cancel context.CancelFunc
+}
+
+func (p *cancelOnStatus) Status(ctx context.Context, pl provider.Platform, id string) (*provider.Status, error) {
+	p.mu.Lock()
+	if p.cancel != nil {
+		p.cancel()
+		p.cancel = nil
+	}
+	p.mu.Unlock()
+	return p.Mock.Status(context.WithoutCancel(ctx), pl, id)
+}
+
+// A poll pass stopped after its claim gives back the receipts it claimed
+// and did not poll, due at once, as RetryPending gives back its sends.
+// (They were kept under lease: a Scanner's shutdown left up to BatchSize-1
+// receipts unpolled for a whole lease.)
+func TestPollPassStoppedAfterItsClaimGivesTheRestBack(t *testing.T) {
+	clk := newClock()
+	mem, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceTokens}})
+	require.NoError(t, err)
+	p := &cancelOnStatus{Mock: m}
+	svc, err := push.New(push.Config{Store: mem, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Minute})
+	require.NoError(t, err)
+	for _, u := range []string{"u1", "u2", "u3"} {
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "d-" + u, Platform: "android", PushToken: "tok-" + u})
+		require.NoError(t, err)
+		_, err = svc.Push(t.Context(), push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+	}
+	clk.Advance(time.Minute)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	p.mu.Lock()
+	p.cancel = cancel
+	p.mu.Unlock()
+	n, err := svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "three claimed, one polled, then stopped")
+
+	n, err = svc.PollReceipts(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the two claimed and not polled are given back due at once, the clock unmoved (they are held for a whole lease)")
+}
+
+// A push request stopped while its record commits (the Store loses the
+// commit's answer to the cancel, as a plain driver does) is answered with
+// the push, its delivery pending, not 503 "retry": a client that tried
+// again without an Idempotency-Key recorded a second push, and the phone
+// showed it twice. The delivery is given back due at once, and the next
+// pass, the clock unmoved, sends it once.
+func TestPushRequestStoppedWhileItsRecordCommitsIsAnsweredWithIt(t *testing.T) {
+	clk := newClock()
+	mem, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	ls := &lateAnswerStore{fanoutStore: mem, stopOn: stopCreate}
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now})
+	require.NoError(t, err)
+	_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok-1"})
+	require.NoError(t, err)
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ls.arm(cancel)
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, push.PathPushMessage,
+		strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.JSONEq(t, `{"accepted":0,"devices":1,"failed":0,"pending":1,"push_message_id":1}`, rec.Body.String())
+	assert.Zero(t, m.Calls(), "stopped: not sent by the request")
+
+	n, err := svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "given back due at once")
+	clk.Advance(time.Hour)
+	_, err = svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"tok-1": 1}, sentTokens(m))
+}
+
+// Passes stopped while they claim a fanout give it back counting no
+// takeover: after more such stops in a row than RetryPolicy.MaxAttempts
+// (an instance stopped as it took the listing over, on each of a series of
+// restarts) the fanout goes on to the end. (Each stop counted as a
+// takeover without progress, and the ninth pass abandoned the fanout: the
+// users after the recorded place were never pushed.)
+func TestFanoutGivenBackByStoppedPassesIsNotAbandoned(t *testing.T) {
+	clk, st, m := memAndMock(t)
+	las := &lateAnswerStore{fanoutStore: st, stopOn: stopFanoutClaim}
+	ls := &listingStore{fanoutStore: las, at: "u100"}
+	svc, users, tokens := stagedFixture(t, ls, clk, m)
+	res := leaveUnlisted(t, svc, ls, push.Message{UserNums: users, Title: "t", Content: "c"})
+
+	for range 8 { // a graceful stop each, the clock unmoved
+		ctx, cancel := context.WithCancel(t.Context())
+		las.arm(cancel)
+		_, _ = svc.RetryPending(ctx, 10)
+		require.Error(t, ctx.Err())
+		cancel()
+	}
+	_, err := svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	sent := sentTokens(m)
+	missing := 0
+	for _, tok := range tokens {
+		if sent[tok] == 0 {
+			missing++
+		}
+	}
+	assert.Zero(t, missing, "%d of %d tokens never pushed: the fanout was abandoned after stops that were no failures", missing, len(tokens))
+	requireRecordedOnce(t, ls, res.PushMessageID, tokens)
 }

@@ -62,7 +62,8 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // a token recorded already. Those deliveries are not counted in the
 // result. A takeover that fails gives the push back after the retry
 // policy's backoff for its count of takeovers (since its listing last
-// moved on); a push taken over more times than RetryPolicy.MaxAttempts
+// moved on); one stopped by ctx's cancel gives it back at once, counting
+// no takeover; a push taken over more times than RetryPolicy.MaxAttempts
 // without progress is ended without listing, and the error that says
 // which users were not pushed is logged.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
@@ -134,23 +135,38 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 // expired) and the send time plus its Horizon (done, with the last state
 // and counts the vendor reported). A provider that declares polling
 // Disabled is not asked: its deliveries are done, accepted. It returns
-// how many it claimed; those left when ctx ends are polled again once
-// their lease runs out.
+// how many it claimed; those left when ctx ends are given back unpolled,
+// due at once (a claim under way when ctx ends finishes first, as
+// RetryPending's does).
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
 	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindPoll)
 	defer span.End()
-	ds, err := s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
+	ds, err := claimDetached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
+		return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
+	})
 	claimed(len(ds), err)
 	if err != nil {
 		return 0, fmt.Errorf("push: claim receipts to poll: %w", err)
 	}
 	for i := range ds {
 		if ctx.Err() != nil {
-			break
+			s.releasePoll(ctx, &ds[i])
+			continue
 		}
 		s.poll1(ctx, &ds[i])
 	}
 	return len(ds), nil
+}
+
+// releasePoll gives a claimed receipt back unpolled, due at once.
+func (s *Service) releasePoll(ctx context.Context, d *registry.Delivery) {
+	d.NextAttemptAt = s.now()
+	wctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	if err := s.store.FinishDelivery(wctx, d); err != nil && !errors.Is(err, registry.ErrClaimLost) {
+		s.log.LogAttrs(ctx, slog.LevelError, "giving back a receipt to poll failed: it is polled once its lease runs out",
+			slog.Int64("delivery_id", d.ID), slog.String("error", err.Error()))
+	}
 }
 
 func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {

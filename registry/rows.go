@@ -147,8 +147,15 @@ type Fanout struct {
 	// times than its retry policy allows (push.RetryPolicy.MaxAttempts)
 	// without progress, so that a listing that fails, or kills its
 	// instance, every time is not taken over forever, while one stopped
-	// now and then (a rolling restart) goes on to the end.
+	// now and then (a rolling restart) goes on to the end. A takeover
+	// stopped before it tried gives its claim back with Refund.
 	Claims int
+	// Refund, given to AddDeliveries with no deliveries and After
+	// unchanged (a claim given back), lowers the stored Claims by one, not
+	// below 0: the instance that claimed the push was stopped (a
+	// shutdown) before it tried, which counts no takeover. Otherwise it
+	// is ignored. The store never sets it.
+	Refund bool
 }
 
 // MaxTraceParent is the length of the trace_parent column.

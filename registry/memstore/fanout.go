@@ -89,11 +89,14 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 		s.fanoutSummaries(m.ID)
 		s.messages[m.ID].UpdatedAt = now
 		claims := fo.f.Claims
-		if registry.FanoutMovesOn(m, ds, next) {
+		switch {
+		case registry.FanoutMovesOn(m, ds, next):
 			claims = 0 // the takeovers count from the last progress
+		case next.Refund:
+			claims = max(claims-1, 0)
 		}
 		fo.f = *next
-		fo.f.Claims = claims
+		fo.f.Claims, fo.f.Refund = claims, false
 		f := fo.f
 		m.Fanout = &f
 	}

@@ -203,6 +203,48 @@ func testFanouts(t *testing.T, f Factory) {
 		assert.Empty(t, none, "ended")
 	})
 
+	t.Run("RefundsAClaimGivenBackUntried", func(t *testing.T) {
+		s := f.New(t)
+		fo := fanouts(t, s)
+		ctx := t.Context()
+		m := fanoutPush(t, s, "refunded", "claim-r", time.Minute, []string{"a", "b"},
+			pending("refunded-1", registry.PlatformIOS, 0, at(0), "i1"))
+		// giveBack gives c's claim back due at due, with refund or not, and
+		// returns the count the store reports.
+		giveBack := func(c *registry.PushMessage, due time.Time, refund bool) int {
+			t.Helper()
+			require.NoError(t, fo.AddDeliveries(ctx, c, nil, &registry.Fanout{After: c.Fanout.After, ClaimToken: c.Fanout.ClaimToken,
+				LeaseUntil: due, Refund: refund}))
+			assert.False(t, c.Fanout.Refund, "the store never sets Refund")
+			return c.Fanout.Claims
+		}
+		claim := func(now time.Time) *registry.PushMessage {
+			t.Helper()
+			got, err := fo.ClaimFanouts(ctx, fanoutClaim(now, 10))
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			return &got[0]
+		}
+		assert.Zero(t, giveBack(m, at(time.Minute), true), "never below 0")
+		assert.Equal(t, 1, claim(at(time.Minute)).Fanout.Claims)
+
+		now := at(time.Minute + lease) // the first claim's lease ran out
+		c := claim(now)
+		assert.Equal(t, 2, c.Fanout.Claims, "a takeover")
+		assert.Equal(t, 1, giveBack(c, now, true), "the stopped takeover counts none")
+		c = claim(now)
+		assert.Equal(t, 2, c.Fanout.Claims, "counted from the refunded count")
+		assert.Equal(t, 2, giveBack(c, now, false), "a give-back without refund keeps the count")
+		c = claim(now)
+		assert.Equal(t, 3, c.Fanout.Claims)
+
+		// A refund with progress is the progress's: 0.
+		require.NoError(t, fo.AddDeliveries(ctx, c, []*registry.Delivery{pending("refunded-2", registry.PlatformIOS, 1, at(0), "i2")},
+			&registry.Fanout{After: "a", ClaimToken: c.Fanout.ClaimToken, LeaseUntil: at(0), Refund: true}))
+		assert.Zero(t, c.Fanout.Claims)
+		assert.Equal(t, 1, claim(at(time.Hour)).Fanout.Claims, "counted from the progress")
+	})
+
 	t.Run("RefusesBadCallsWritingNothing", func(t *testing.T) {
 		s := f.New(t)
 		fo := fanouts(t, s)

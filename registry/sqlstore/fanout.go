@@ -116,8 +116,11 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 			set += outcomeSet(p.name) + ", "
 			args = append(append(args, outcomeArgs(t.Summary(""))...), enc)
 		}
-		if movesOn {
+		switch {
+		case movesOn:
 			set += "fanout_claims = NULL, " // the takeovers count from the last progress
+		case next.Refund:
+			set += "fanout_claims = CASE WHEN fanout_claims > 1 THEN fanout_claims - 1 END, "
 		}
 		args = append(args, next.After, next.ClaimToken, s.timeArg(next.LeaseUntil), nowArg, m.ID)
 		_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+set+"fanout_after = ?, fanout_claim = ?, fanout_until = ?, updated_at = ? WHERE id = ?", args...)
@@ -131,8 +134,12 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 	}
 	if next != nil {
 		f := *next
-		f.Claims = 0
-		if !movesOn {
+		f.Claims, f.Refund = 0, false
+		switch {
+		case movesOn:
+		case next.Refund:
+			f.Claims = max(m.Fanout.Claims-1, 0)
+		default:
 			f.Claims = m.Fanout.Claims // the store's count, which a lease's renewal keeps
 		}
 		m.Fanout = &f
