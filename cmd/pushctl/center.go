@@ -62,7 +62,15 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 			return err
 		}
 		defer d.Close()
-		if err := d.store.EnqueueCenterMessage(ctx, m); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Once started, the insert finishes even when interrupted: one
+		// that committed and lost its answer would be reported failed,
+		// and run again, the notification queued (and sent) twice.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+		defer cancel()
+		if err := d.store.EnqueueCenterMessage(wctx, m); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "id=%d\n", m.ID)
