@@ -32,6 +32,11 @@ func step(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
+// errCommit marks a transaction whose commit failed: unlike a statement's
+// failure, it may have committed all the same (the connection was lost
+// while the server committed).
+var errCommit = errors.New("commit")
+
 // errClass sorts driver errors into what the Store reacts to.
 type errClass int
 

@@ -176,6 +176,9 @@ func (s *Store) scanDeliveries(rows *sql.Rows) ([]registry.Delivery, error) {
 // written with statements for the whole batch (see createSet); a batch
 // whose transaction fails (a duplicate key among others) is written again
 // one create per transaction, so that a conflict fails its own call only.
+// A create whose transaction failed at its commit, which may have
+// committed all the same, is first looked for by its deliveries'
+// idempotency keys: found, it is answered as written.
 // Inside WithTx each create is written at once, in the host's
 // transaction.
 func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
@@ -225,8 +228,68 @@ func (c *createReq) apply(ds []*registry.Delivery) {
 }
 
 // writeCreates writes a batch of creates: see writeBatch and createSet.
+// A create whose statements all ran in a transaction that then failed to
+// commit may be written all the same: it is looked for (landed) before it
+// is written again, or answered with the commit's error.
 func (s *Store) writeCreates(ctx context.Context, batch []*groupReq[*createReq]) {
-	writeBatch(ctx, s, batch, s.createSet, s.createOne, func(error) bool { return false }, func(*createReq) {})
+	set := func(ctx context.Context, q DBTX, cs []*createReq) error {
+		err := s.createSet(ctx, q, cs)
+		if err == nil {
+			for _, c := range cs {
+				c.ran = true
+			}
+		}
+		return err
+	}
+	writeBatch(ctx, s, batch, set, s.createOne, func(error) bool { return false }, func(*createReq) {})
+	for _, r := range batch {
+		if errors.Is(r.err, errCommit) && r.v.ran && s.landed(ctx, s.q, r.v) {
+			r.err = nil
+		}
+	}
+}
+
+// landed reports whether c is written: every one of its deliveries'
+// idempotency keys is stored, on one push message (the keys a create
+// writes are its own: see ValidatePushMessage). It then sets c's ids as
+// a create does. A read that fails answers false.
+func (s *Store) landed(ctx context.Context, q DBTX, c *createReq) bool {
+	if len(c.stored) == 0 {
+		return false
+	}
+	keys := make([]any, len(c.stored))
+	at := make(map[string]int, len(c.stored))
+	for i := range c.stored {
+		keys[i] = c.stored[i].IdempotencyKey
+		at[c.stored[i].IdempotencyKey] = i
+	}
+	rows, err := s.query(ctx, q, "SELECT id, push_message_id, idempotency_key FROM sys_push_deliveries WHERE idempotency_key IN ("+
+		placeholders(len(keys))+")", keys...)
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	ids := make([]int64, len(c.stored))
+	var msgID int64
+	found := 0
+	for rows.Next() {
+		var id, mid int64
+		var key string
+		if rows.Scan(&id, &mid, &key) != nil {
+			return false
+		}
+		i, ok := at[key]
+		if !ok || (msgID != 0 && mid != msgID) || ids[i] != 0 {
+			return false
+		}
+		ids[i], msgID = id, mid
+		found++
+	}
+	if rows.Err() != nil || found != len(c.stored) {
+		return false
+	}
+	c.msgID, c.ids = msgID, ids
+	return true
 }
 
 // createReq is one CreatePushMessage call: what it writes, and the ids
@@ -239,12 +302,28 @@ type createReq struct {
 	now          time.Time
 	msgID        int64
 	ids          []int64
+	// ran is set once every statement of the create ran in a
+	// transaction: when that transaction's commit fails, the create may
+	// be written all the same (see landed).
+	ran bool
 }
 
 // createOne writes c's message, deliveries and tallies on q and sets c's
 // ids. It may run more than once for one call (a retried or split batch):
 // each run sets them anew.
 func (s *Store) createOne(ctx context.Context, q DBTX, c *createReq) error {
+	if c.ran && s.landed(ctx, q, c) {
+		return nil // written by a transaction whose commit failed all the same
+	}
+	err := s.createStatements(ctx, q, c)
+	if err == nil {
+		c.ran = true
+	}
+	return err
+}
+
+// createStatements runs createOne's statements.
+func (s *Store) createStatements(ctx context.Context, q DBTX, c *createReq) error {
 	c.ids = make([]int64, len(c.stored))
 	var err error
 	c.msgID, err = s.insert(ctx, q, "INSERT INTO sys_push_messages ("+messageInsertColumns+") VALUES ("+

@@ -982,3 +982,61 @@ func TestAddDeliveriesErrors(t *testing.T) {
 		})
 	}
 }
+
+// A create whose commit fails may have committed all the same (the
+// connection lost while the server committed): it is looked for by its
+// deliveries' idempotency keys, and answered as written when every key
+// is stored on one message, with that message's ids; otherwise with the
+// commit's error. (A failed commit was an error, and a caller that tried
+// again wrote the push twice.)
+func TestCreateWhoseCommitFailedIsLookedFor(t *testing.T) {
+	expectCreate := func(m sqlmock.Sqlmock) {
+		m.ExpectBegin()
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_messages")).WillReturnResult(sqlmock.NewResult(2, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(10, 1))
+		m.ExpectExec(sqlPrefix("INSERT INTO sys_push_deliveries")).WillReturnResult(sqlmock.NewResult(11, 1))
+		m.ExpectExec(sqlPrefix("UPDATE sys_push_messages SET ios_tally")).WillReturnResult(sqlmock.NewResult(0, 1))
+		m.ExpectCommit().WillReturnError(errDriver)
+	}
+	const lookup = "SELECT id, push_message_id, idempotency_key FROM sys_push_deliveries WHERE idempotency_key IN (?, ?)"
+	create := func(s *sqlstore.Store) (*registry.PushMessage, []*registry.Delivery, error) {
+		m := &registry.PushMessage{Title: "t"}
+		ds := []*registry.Delivery{delivery("k1", "ios", base, "a"), delivery("k2", "android", base, "b")}
+		return m, ds, s.CreatePushMessage(t.Context(), m, ds)
+	}
+	t.Run("written", func(t *testing.T) {
+		s, mock, _ := mockStore(t)
+		expectCreate(mock)
+		mock.ExpectQuery(sqlPrefix(lookup)).WithArgs("k1", "k2").WillReturnRows(
+			sqlmock.NewRows([]string{"id", "push_message_id", "idempotency_key"}).AddRow(11, 2, "k2").AddRow(10, 2, "k1"))
+		m, ds, err := create(s)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), m.ID)
+		assert.Equal(t, []int64{10, 11}, []int64{ds[0].ID, ds[1].ID})
+		assert.Equal(t, int64(2), ds[1].PushMessageID)
+	})
+	for name, rows := range map[string]*sqlmock.Rows{
+		"not written": sqlmock.NewRows([]string{"id", "push_message_id", "idempotency_key"}),
+		"one key on another message": sqlmock.NewRows([]string{"id", "push_message_id", "idempotency_key"}).
+			AddRow(10, 2, "k1").AddRow(40, 9, "k2"),
+		"one key missing": sqlmock.NewRows([]string{"id", "push_message_id", "idempotency_key"}).AddRow(10, 2, "k1"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, mock, _ := mockStore(t)
+			expectCreate(mock)
+			mock.ExpectQuery(sqlPrefix(lookup)).WithArgs("k1", "k2").WillReturnRows(rows)
+			m, ds, err := create(s)
+			require.ErrorIs(t, err, errDriver)
+			assert.ErrorContains(t, err, "sqlstore: CreatePushMessage: commit: driver: connection reset")
+			assert.Zero(t, m.ID)
+			assert.Zero(t, ds[0].ID)
+		})
+	}
+	t.Run("the look-up fails", func(t *testing.T) {
+		s, mock, _ := mockStore(t)
+		expectCreate(mock)
+		mock.ExpectQuery(sqlPrefix(lookup)).WillReturnError(errDriver)
+		_, _, err := create(s)
+		require.ErrorIs(t, err, errDriver, "the commit's error: the outcome is unknown")
+	})
+}

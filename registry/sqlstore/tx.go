@@ -81,7 +81,7 @@ func (s *Store) runTx(ctx context.Context, fn func(q DBTX) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return step("commit", err)
+		return fmt.Errorf("%w: %w", errCommit, err)
 	}
 	return nil
 }
