@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -37,8 +38,15 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 		if len(users) == 0 {
 			return usagef("--user is required")
 		}
-		if *title == "" || *content == "" {
-			return usagef("--title and --content are required")
+		// Refused here rather than by the Scanner, which would fail the
+		// row for good.
+		for _, u := range users {
+			if len(messagecenter.SplitReceivers(u)) == 0 {
+				return usagef("--user: %q names no user", u)
+			}
+		}
+		if strings.TrimSpace(*title) == "" || strings.TrimSpace(*content) == "" {
+			return usagef("--title and --content are required, and not blank")
 		}
 		switch *mode {
 		case "push", "sms", "email":
@@ -203,7 +211,7 @@ func (t *tailer) poll(ctx context.Context) error {
 func (t *tailer) see(m registry.CenterMessage, last rowState, seen bool) {
 	now := rowState{state: m.SendState, result: m.SendResult, remark: m.Remark}
 	if !seen || now != last {
-		fmt.Fprintf(t.e.stdout, "id=%d mode=%s state=%s result=%s remark=%s\n", m.ID, m.NotifyMode, stateName(m.SendState),
+		fmt.Fprintf(t.e.stdout, "id=%d mode=%s state=%s result=%s remark=%s\n", m.ID, dash(clip(m.NotifyMode, 40)), stateName(m.SendState),
 			strconv.Quote(m.SendResult), strconv.Quote(clip(m.Remark, 200)))
 	}
 	if final(m.SendState) {

@@ -76,6 +76,13 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err != nil {
 			return err
 		}
+		if *rejects != "" {
+			// Created before the input is read: naming the input would
+			// empty it.
+			if ri, err := os.Stat(*rejects); err == nil && os.SameFile(info, ri) {
+				return usagef("--rejects: %q is the input file", *rejects)
+			}
+		}
 		d, err := e.openDB(ctx, false)
 		if err != nil {
 			return err

@@ -208,7 +208,9 @@ func platformView(status string, s registry.PlatformSummary, r registry.ReceiptC
 }
 
 func dash(s string) string {
-	if s == "" {
+	// Values other programs wrote reach the terminal here: on one line,
+	// without control characters (see oneLine).
+	if s = oneLine(s); s == "" {
 		return "-"
 	}
 	return s

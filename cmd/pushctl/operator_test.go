@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// --rejects naming the input file is refused, the input left whole. (The
+// rejects file was created before the input was read: the input was
+// emptied, and the import found "the file is empty".)
+func TestImportRejectsNamingTheInputIsRefused(t *testing.T) {
+	env := migrated(t)
+	in := file(t, "uuid,platform,push_token,user_num\nd1,ios,tokAAAAAAAAAAAAAAAAAAAAAA,u1\n")
+	before, err := os.ReadFile(in)
+	require.NoError(t, err)
+	r := runCLI(t, t.Context(), env, "devices", "import", "--rejects", in, in)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--rejects")
+	after, err := os.ReadFile(in)
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "the input is left whole")
+}
+
+// Values other programs wrote reach the operator's terminal without
+// control characters: no escape sequence rewrites the screen, no
+// carriage return overwrites a line. (notify_mode, the summaries' status,
+// ret and task id, and a device's uuid, push_platform and reason were
+// printed raw.)
+func TestForeignValuesReachTheTerminalWithoutControlCharacters(t *testing.T) {
+	env := migrated(t)
+	_, db := openStore(t, env)
+	esc := "\x1b]0;pwn\x07\x1b[2J"
+	_, err := db.Exec(`INSERT INTO sys_message_center (title, content, notify_mode, receivers, send_state, created_at, updated_at)
+		VALUES ('t', 'c', ?, 'u1', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`, "push"+esc)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO sys_push_messages (id, title, content, ios_status, ios_ret, ios_task_id, created_at, updated_at)
+		VALUES (7, 't', 'c', ?, ?, ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`, "st"+esc, "ret\r", "task"+esc)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO sys_devices (id, platform, uuid, push_device_token, push_platform, token_disabled_at, token_disabled_reason, created_at, updated_at)
+		VALUES (9, 'ios', ?, 'tokBBBBBBBBBBBBBBBBBBBB', ?, '2026-01-01 00:00:00', ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
+		"uu"+esc, "umeng"+esc, "why"+esc)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at) VALUES ('u9', 9, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
+	require.NoError(t, err)
+
+	for _, args := range [][]string{{"center", "tail", "--since-id", "0"}, {"status", "7"}, {"devices", "list", "u9"}} {
+		ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond) // tail runs until stopped
+		r := runCLI(t, ctx, env, args...)
+		cancel()
+		require.NotEmpty(t, r.stdout, "%v: %s", args, r.stderr)
+		assert.False(t, strings.ContainsAny(r.stdout, "\x1b\x07\r"), "%v printed a control character: %q", args, r.stdout)
+		assert.Contains(t, r.stdout, "pwn", "%v: the value is shown, its control characters as spaces", args)
+	}
+}
+
+// center enqueue refuses a row the Scanner would fail for good: a blank
+// title or content, a --user naming nobody. Nothing is queued.
+func TestCenterEnqueueRefusesBlankInput(t *testing.T) {
+	env := migrated(t)
+	_, db := openStore(t, env)
+	for _, args := range [][]string{
+		{"--user", "u1", "--title", " ", "--content", "c"},
+		{"--user", "u1", "--title", "t", "--content", "\t"},
+		{"--user", " , ", "--title", "t", "--content", "c"},
+		{"--user", "u1", "--user", "", "--title", "t", "--content", "c"},
+	} {
+		r := runCLI(t, t.Context(), env, append([]string{"center", "enqueue"}, args...)...)
+		assert.Equal(t, exitUsage, r.code, "%q: %s", args, r.stderr)
+	}
+	var n int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_message_center").Scan(&n))
+	assert.Zero(t, n, "nothing queued")
+	r := runCLI(t, t.Context(), env, "center", "enqueue", "--user", "u1，u2", "--title", "t", "--content", "c")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+}
