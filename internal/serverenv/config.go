@@ -177,9 +177,17 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s: %q is not a class name: it contains white space", name, v)
 		}
 	}
+	// A token HTTP cannot carry whole (a header's value loses its
+	// surrounding white space, as a token file's last newline) would
+	// refuse every request: refused at start, its value not shown.
+	if t := c.APIToken; t != "" && (strings.TrimSpace(t) != t ||
+		strings.ContainsFunc(t, func(r rune) bool { return r < 0x20 || r > 0x7e })) {
+		return c, fmt.Errorf("PUSH_API_TOKEN: must be printable ASCII without surrounding white space (a trailing newline?), or no client can send it")
+	}
 	if c.ReceiptURL != "" {
+		// Not shown: the URL may carry a secret of its own.
 		if u, err := url.Parse(c.ReceiptURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return c, fmt.Errorf("UMENG_RECEIPT_URL: %q is not an http(s) URL", c.ReceiptURL)
+			return c, fmt.Errorf("UMENG_RECEIPT_URL: is not an http(s) URL with a host")
 		}
 		if c.ReceiptSecret == "" && c.APIToken != "" {
 			return c, fmt.Errorf("UMENG_RECEIPT_SECRET: required with UMENG_RECEIPT_URL when PUSH_API_TOKEN is set, since Umeng cannot send the token")

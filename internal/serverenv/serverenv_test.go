@@ -84,3 +84,24 @@ func TestJPushVIP(t *testing.T) {
 		assert.Equal(t, want, ps[0].Capabilities(provider.Android).MaxTimeToLive, "JPUSH_VIP=%q", env)
 	}
 }
+
+// A PUSH_API_TOKEN no client can send whole (HTTP drops a header value's
+// surrounding white space; a token file keeps its last newline) is refused
+// at start, naming the variable, not showing the value. (It was accepted,
+// and every request was refused.) So is a UMENG_RECEIPT_URL that is not
+// one, without showing it: it may carry a secret.
+func TestTokensNoClientCanSendAreRefused(t *testing.T) {
+	for _, tok := range []string{"s3cret-tok\n", "s3cret-tok ", " ", "s3cret\x01tok", "s3cret-tök"} {
+		_, err := serverenv.Load(envOf(map[string]string{"PUSH_API_TOKEN": tok}))
+		require.Error(t, err, "%q accepted", tok)
+		assert.Contains(t, err.Error(), "PUSH_API_TOKEN")
+		assert.NotContains(t, err.Error(), "s3cret")
+	}
+	_, err := serverenv.Load(envOf(map[string]string{"PUSH_API_TOKEN": "s3cret-Tok_1.~+/="}))
+	require.NoError(t, err)
+
+	_, err = serverenv.Load(envOf(map[string]string{"UMENG_RECEIPT_URL": "ftp://user:s3cret@example.com/r?secret=s3cret"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UMENG_RECEIPT_URL")
+	assert.NotContains(t, err.Error(), "s3cret")
+}
