@@ -79,3 +79,22 @@ func TestCenterEnqueueRefusesBlankInput(t *testing.T) {
 	r := runCLI(t, t.Context(), env, "center", "enqueue", "--user", "u1，u2", "--title", "t", "--content", "c")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 }
+
+// With PUSH_DB_TIMEZONE, the times pushctl writes are wall-clock times of
+// that zone, as the other programs' NOW() writes them: --send-at
+// 22:00+08:00 is stored 22:00 on China time, 14:00 without it. (No
+// variable set the zone: every time was written in UTC, and rows other
+// programs scheduled ran 8 hours late.)
+func TestSendAtIsWrittenInTheDatabasesZone(t *testing.T) {
+	for zone, want := range map[string]string{"": "2026-12-24T14:00:00", "Asia/Shanghai": "2026-12-24T22:00:00"} {
+		env := migrated(t)
+		env["PUSH_DB_TIMEZONE"] = zone
+		_, db := openStore(t, env)
+		r := runCLI(t, t.Context(), env, "center", "enqueue", "--user", "u1", "--title", "t", "--content", "c",
+			"--send-at", "2026-12-24T22:00:00+08:00")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		var got string
+		require.NoError(t, db.QueryRow("SELECT send_at FROM sys_message_center").Scan(&got))
+		assert.Contains(t, got, want, "PUSH_DB_TIMEZONE=%q", zone)
+	}
+}

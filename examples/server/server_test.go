@@ -204,7 +204,7 @@ func TestExternalUmeng(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	c, err := loadConfig(envOf(nil))
 	require.NoError(t, err)
-	assert.Equal(t, config{Addr: "127.0.0.1:8080", DBDriver: "sqlite", DBDSN: "push.db", ScanInterval: time.Minute,
+	assert.Equal(t, config{Addr: "127.0.0.1:8080", DBDriver: "sqlite", DBDSN: "push.db", DBLocation: time.UTC, ScanInterval: time.Minute,
 		RetryBase: 30 * time.Second, UmengBaseURL: "https://msgapi.umeng.com", ProductionMode: true,
 		JPushBaseURL: "https://api.jpush.cn", JPushAPNsProduction: true, GetuiBaseURL: "https://restapi.getui.com/v2"}, c)
 	assert.True(t, c.Demo())

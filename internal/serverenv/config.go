@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // PUSH_DB_TIMEZONE on hosts without a zone database
 	"unicode"
 
 	"github.com/tuisong/push/getui"
@@ -16,9 +17,13 @@ import (
 // Config is the configuration of examples/server and cmd/pushctl, read
 // from the environment variables of the README's table.
 type Config struct {
-	Addr           string
-	DBDriver       string
-	DBDSN          string
+	Addr     string
+	DBDriver string
+	DBDSN    string
+	// DBLocation is sqlstore.Options.Location (PUSH_DB_TIMEZONE): the
+	// zone of the wall-clock times the tables hold, the zone of the NOW()
+	// of the other programs that write them. Default UTC.
+	DBLocation     *time.Location
 	ScanInterval   time.Duration
 	RetryBase      time.Duration
 	APIToken       string
@@ -209,6 +214,11 @@ func Load(getenv func(string) string) (Config, error) {
 		if *d.dst, err = time.ParseDuration(get(d.name, d.def)); err != nil || *d.dst <= 0 {
 			return c, fmt.Errorf("%s: %q is not a positive Go duration such as %s", d.name, get(d.name, d.def), d.def)
 		}
+	}
+	// The zone database is embedded (time/tzdata): a container without
+	// one still knows Asia/Shanghai.
+	if c.DBLocation, err = time.LoadLocation(get("PUSH_DB_TIMEZONE", "UTC")); err != nil {
+		return c, fmt.Errorf("PUSH_DB_TIMEZONE: %q is not an IANA time zone such as Asia/Shanghai", getenv("PUSH_DB_TIMEZONE"))
 	}
 	if c.ProductionMode, err = strconv.ParseBool(get("UMENG_PRODUCTION_MODE", "true")); err != nil {
 		return c, fmt.Errorf("UMENG_PRODUCTION_MODE: %q is not true or false", getenv("UMENG_PRODUCTION_MODE"))

@@ -56,7 +56,7 @@ func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 		_ = db.Close() // the ping's error is the one to report
 		return nil, nil, fmt.Errorf("connect to the %s database: %w", c.DBDriver, err)
 	}
-	store, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Dialect(c.DBDriver)})
+	store, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Dialect(c.DBDriver), Location: c.DBLocation})
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, err

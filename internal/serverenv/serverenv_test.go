@@ -105,3 +105,19 @@ func TestTokensNoClientCanSendAreRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "UMENG_RECEIPT_URL")
 	assert.NotContains(t, err.Error(), "s3cret")
 }
+
+// PUSH_DB_TIMEZONE is the Store's Location, UTC when unset; a name that
+// is no zone is refused, naming the variable.
+func TestDBTimezone(t *testing.T) {
+	c, err := serverenv.Load(envOf(nil))
+	require.NoError(t, err)
+	assert.Equal(t, time.UTC, c.DBLocation)
+	c, err = serverenv.Load(envOf(map[string]string{"PUSH_DB_TIMEZONE": "Asia/Shanghai"}))
+	require.NoError(t, err)
+	assert.Equal(t, "Asia/Shanghai", c.DBLocation.String())
+	_, off := time.Date(2026, 12, 24, 0, 0, 0, 0, c.DBLocation).Zone()
+	assert.Equal(t, 8*3600, off, "from the embedded zone database")
+	_, err = serverenv.Load(envOf(map[string]string{"PUSH_DB_TIMEZONE": "Mars/Olympus"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PUSH_DB_TIMEZONE")
+}
