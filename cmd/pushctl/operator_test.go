@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // --rejects naming the input file is refused, the input left whole. (The
@@ -97,4 +100,26 @@ func TestSendAtIsWrittenInTheDatabasesZone(t *testing.T) {
 		require.NoError(t, db.QueryRow("SELECT send_at FROM sys_message_center").Scan(&got))
 		assert.Contains(t, got, want, "PUSH_DB_TIMEZONE=%q", zone)
 	}
+}
+
+// On MySQL, a DSN whose character set cannot carry Chinese text and emoji
+// intact is refused before pushctl writes anything: center enqueue wrote
+// "停机🎉" as "åœæœºðŸŽ‰" through charset=latin1 and exited 0 (only migrate
+// checked the character set).
+func TestMySQLCharsetIsCheckedBeforeWriting(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectMySQL)
+	db, dsn := dbtest.Open(t, sqlstore.DialectMySQL)
+	env := map[string]string{"PUSH_DB_DRIVER": "mysql", "PUSH_DB_DSN": dsn}
+	require.Equal(t, exitOK, runCLI(t, t.Context(), env, "migrate").code)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	env["PUSH_DB_DSN"] = dsn + sep + "charset=latin1"
+	r := runCLI(t, t.Context(), env, "center", "enqueue", "--user", "u1", "--title", "停机🎉", "--content", "c")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "character set")
+	var n int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_message_center").Scan(&n))
+	assert.Zero(t, n, "nothing written")
 }

@@ -57,6 +57,11 @@ func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 		return nil, nil, fmt.Errorf("connect to the %s database: %w", c.DBDriver, err)
 	}
 	store, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Dialect(c.DBDriver), Location: c.DBLocation})
+	if err == nil {
+		// Before anything is written: a command that does not migrate
+		// would otherwise write Chinese text garbled (charset=latin1).
+		err = store.CheckConnection(ctx)
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, err

@@ -197,6 +197,28 @@ func (s *Store) lock(ctx context.Context, conn *sql.Conn) (func() error, error) 
 	}, nil
 }
 
+// CheckConnection reports a connection the Store cannot write text
+// through intact: on MySQL, a character set other than utf8mb4 (the DSN's
+// charset=), which turns 4-byte text such as emoji into "?" or fails it.
+// Migrate checks it too; a program that writes without migrating (a
+// command-line tool) checks it when it opens the Store. nil on the other
+// dialects, and inside WithTx.
+func (s *Store) CheckConnection(ctx context.Context) error {
+	const op = "CheckConnection"
+	if s.dialect != DialectMySQL || s.conns == nil {
+		return nil
+	}
+	conn, err := s.conns.Conn(ctx)
+	if err != nil {
+		return wrap(op, step("connect", err))
+	}
+	defer conn.Close()
+	if err := s.checkMySQLCharset(ctx, conn); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
 // checkMySQLCharset refuses a connection whose character set cannot carry
 // 4-byte UTF-8: emoji would fail in strict mode, or turn into "?"
 // otherwise. go-sql-driver/mysql uses utf8mb4 unless the DSN says

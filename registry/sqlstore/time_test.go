@@ -149,6 +149,15 @@ func TestMySQLConnectionMustBeUTF8MB4(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "sqlstore: Migrate: the connection's character set is utf8mb3/utf8mb3")
 	assert.Contains(t, err.Error(), "charset=utf8mb4")
+	// And for a program that writes without migrating (pushctl, which
+	// wrote garbled text through charset=latin1 and exited 0).
+	err = s.CheckConnection(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sqlstore: CheckConnection: the connection's character set is utf8mb3/utf8mb3")
+
+	good, err := sqlstore.New(dbtest.OpenPool(t, sqlstore.DialectMySQL, dsn), sqlstore.Options{Dialect: sqlstore.DialectMySQL})
+	require.NoError(t, err)
+	require.NoError(t, good.CheckConnection(t.Context()))
 }
 
 // TestQueryBoundsBeyondYear9999: a since or until whose wall clock in the
