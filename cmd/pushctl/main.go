@@ -23,6 +23,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,7 +35,20 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			// The first signal stops the command, which lets the vendor
+			// calls and writes in flight finish (a minute at most); a
+			// second one, no longer caught, ends the process at once.
+			stop()
+			fmt.Fprintln(os.Stderr, "pushctl: interrupted: finishing the calls and writes in flight; interrupt again to quit at once")
+		case <-done:
+		}
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	close(done)
 	stop()
 	os.Exit(code)
 }

@@ -290,7 +290,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	bound := a.drainTimeout()
-	a.log.Info("shutting down: draining requests and the Scanner", slog.Duration("within", bound))
+	a.log.Info("shutting down: draining requests and the Scanner (a second signal quits at once)", slog.Duration("within", bound))
 	began := time.Now()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()

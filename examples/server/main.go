@@ -61,6 +61,12 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first signal drains (see run); a second one, no longer
+		// caught, ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	if err := run(ctx, os.Getenv, log); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
