@@ -65,7 +65,7 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 			}
 			m.SendAt = &t
 		}
-		d, err := e.openDB(ctx, false)
+		d, err := e.openDB(ctx, false, false)
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if *since < -1 {
 			return usagef("--since-id: must be an id (0 or more), got %d", *since)
 		}
-		d, err := e.openDB(ctx, false)
+		d, err := e.openDB(ctx, false, false)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -94,7 +95,7 @@ func TestEnvironmentErrors(t *testing.T) {
 			"JPUSH_APPKEY and JPUSH_MASTER_SECRET must be set together"},
 		{"no provider for push", nil, []string{"push", "u1", "--title", "t", "--content", "c"},
 			"pushctl: push: no provider is configured: set UMENG_IOS_APPKEY and UMENG_IOS_APP_MASTER_SECRET"},
-		{"unmigrated", map[string]string{"PUSH_DB_DSN": sqliteEnv(t)["PUSH_DB_DSN"]}, []string{"center", "enqueue", "--user", "u", "--title", "t", "--content", "c"},
+		{"unmigrated", map[string]string{"PUSH_DB_DSN": emptySQLite(t)}, []string{"center", "enqueue", "--user", "u", "--title", "t", "--content", "c"},
 			"migrations pending, from 0001_brief_tables): run pushctl migrate first"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +117,7 @@ func TestEnvironmentErrors(t *testing.T) {
 func TestMigrate(t *testing.T) {
 	ctx := context.Background()
 	env := sqliteEnv(t)
+	env["PUSH_DB_DSN"] = emptySQLite(t) // an empty file: a database with no table yet
 	r := runCLI(t, ctx, env, "migrate", "status")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Regexp(t, `^push: version 0 of \d+, pending: 0001_brief_tables, 0002_push_additions, .*\nusers: version 0 of 1, pending: 0001_sys_users\n$`, r.stdout)
@@ -172,4 +174,13 @@ func TestReadsNeedNoVendor(t *testing.T) {
 	r = runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c")
 	assert.NotEqual(t, exitOK, r.code)
 	assert.Contains(t, r.stderr, "pushctl: push: no provider is configured")
+}
+
+// emptySQLite returns the path of an empty file, which SQLite opens as a
+// database with no table.
+func emptySQLite(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "empty.db")
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	return path
 }

@@ -83,7 +83,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 				return usagef("--rejects: %q is the input file", *rejects)
 			}
 		}
-		d, err := e.openDB(ctx, false)
+		d, err := e.openDB(ctx, false, false)
 		if err != nil {
 			return err
 		}

@@ -193,7 +193,7 @@ func TestImportResumes(t *testing.T) {
 	vars := migrated(t)
 	in := writeCSV(t, 10, plainToken)
 	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, log: slog.New(slog.DiscardHandler)}
-	d, err := e.openDB(t.Context(), false)
+	d, err := e.openDB(t.Context(), false, false)
 	require.NoError(t, err)
 	defer d.Close()
 	f, err := os.Open(in)

@@ -13,7 +13,7 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err := wantArgs(args, 0, ""); err != nil {
 			return err
 		}
-		d, err := e.openDB(ctx, true)
+		d, err := e.openDB(ctx, true, true)
 		if err != nil {
 			return err
 		}
@@ -35,7 +35,7 @@ func migrateStatusCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) e
 		if err := wantArgs(args, 0, ""); err != nil {
 			return err
 		}
-		d, err := e.openDB(ctx, true)
+		d, err := e.openDB(ctx, true, false)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/serverenv"
@@ -22,11 +25,18 @@ type database struct {
 
 // openDB reads the configuration and opens its database. Unless
 // migrating, it refuses a database with pending migrations of the push
-// tables, naming the command that applies them. The caller closes it.
-func (e *env) openDB(ctx context.Context, migrating bool) (*database, error) {
+// tables, naming the command that applies them. Unless create, a SQLite
+// database whose file does not exist is refused, not created (a mistyped
+// path would read as a database not migrated). The caller closes it.
+func (e *env) openDB(ctx context.Context, migrating, create bool) (*database, error) {
 	cfg, err := serverenv.Load(e.getenv)
 	if err != nil {
 		return nil, err
+	}
+	if path, plain := sqlitePath(cfg); plain && !create {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("PUSH_DB_DSN: no SQLite database at %q (pushctl migrate creates one)", path)
+		}
 	}
 	db, store, err := serverenv.Open(ctx, cfg)
 	if err != nil {
@@ -77,7 +87,7 @@ func (e *env) openReader(ctx context.Context) (*database, *push.Service, error) 
 // openWith opens the database as openDB does and builds its Service with
 // build, closing the database when that fails.
 func (e *env) openWith(ctx context.Context, build func(*database) (*push.Service, error)) (*database, *push.Service, error) {
-	d, err := e.openDB(ctx, false)
+	d, err := e.openDB(ctx, false, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,4 +124,15 @@ func (e *env) service(d *database) (*push.Service, error) {
 	}
 	return push.New(push.Config{Store: d.store, Providers: ps, DefaultProvider: d.cfg.DefaultProvider(), Logger: e.log,
 		Retry: push.RetryPolicy{Base: d.cfg.RetryBase}})
+}
+
+// sqlitePath returns the file of cfg's database when it is SQLite named
+// by a plain path (which serverenv.Open turns into a DSN, creating the
+// file when it is missing).
+func sqlitePath(cfg serverenv.Config) (string, bool) {
+	dsn := cfg.DBDSN
+	if cfg.DBDriver != "sqlite" || strings.HasPrefix(dsn, "file:") || strings.Contains(dsn, "?") || dsn == ":memory:" {
+		return "", false
+	}
+	return dsn, true
 }

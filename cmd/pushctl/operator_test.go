@@ -123,3 +123,24 @@ func TestMySQLCharsetIsCheckedBeforeWriting(t *testing.T) {
 	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_message_center").Scan(&n))
 	assert.Zero(t, n, "nothing written")
 }
+
+// A command other than migrate refuses a SQLite path where no database
+// is, creating nothing: a mistyped path read as a database "not migrated",
+// and left an empty database file behind (migrate status, which says it
+// changes nothing, included).
+func TestMissingSQLiteDatabaseIsNotCreated(t *testing.T) {
+	path := t.TempDir() + "/typo.db"
+	env := map[string]string{"PUSH_DB_DRIVER": "sqlite", "PUSH_DB_DSN": path}
+	for _, args := range [][]string{{"migrate", "status"}, {"status", "1"}, {"devices", "list", "u1"},
+		{"center", "enqueue", "--user", "u1", "--title", "t", "--content", "c"}} {
+		r := runCLI(t, t.Context(), env, args...)
+		assert.Equal(t, exitFailure, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, "no SQLite database at", "%v", args)
+		_, err := os.Stat(path)
+		assert.ErrorIs(t, err, os.ErrNotExist, "%v created the file", args)
+	}
+	r := runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, t.Context(), env, "migrate", "status")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+}
