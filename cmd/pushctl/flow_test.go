@@ -417,3 +417,38 @@ func TestClipKeepsTablesAndTerminalsIntact(t *testing.T) {
 	assert.Equal(t, "abc…", clip("abcdef", 4))
 	assert.Equal(t, "x\ufffdy", clip("x\xffy", 80))
 }
+
+// TestCenterTailFollowsABacklogInPages: the watched rows of a backlog
+// larger than a page are read again page by page (one query per row made
+// a tail of a 20,000-row backlog a load on the database); a change on the
+// third page and a deletion on the second are each printed once.
+func TestCenterTailFollowsABacklogInPages(t *testing.T) {
+	env := migrated(t)
+	ctx := context.Background()
+	_, db := openStore(t, env)
+	_, err := db.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+		INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
+		SELECT i, 't', 'c', 'sms', 'u1', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM n`)
+	require.NoError(t, err)
+
+	tctx, stop := context.WithCancel(ctx)
+	var out, errb syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(tctx, []string{"center", "tail", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
+	}()
+	waitFor(t, &out, `id=1200 mode=sms state=unsent`)
+	_, err = db.ExecContext(ctx, "UPDATE sys_message_center SET send_state = 1, send_result = 'sms#9' WHERE id = 1100")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "DELETE FROM sys_message_center WHERE id = 600")
+	require.NoError(t, err)
+	waitFor(t, &out, `id=1100 mode=sms state=sent result="sms#9"`)
+	waitFor(t, &out, "id=600 deleted")
+	time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
+	stop()
+	assert.Equal(t, exitOK, <-code, errb.String())
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	assert.Len(t, lines, 1202, "each row once, then the change and the deletion")
+	assert.Equal(t, 1, strings.Count(out.String(), "id=1100 mode=sms state=sent"))
+	assert.Equal(t, 1, strings.Count(out.String(), "id=600 deleted"))
+}
