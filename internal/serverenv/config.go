@@ -2,6 +2,7 @@ package serverenv
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -200,6 +201,11 @@ func Load(getenv func(string) string) (Config, error) {
 	} else if c.ReceiptSecret != "" {
 		return c, fmt.Errorf("UMENG_RECEIPT_SECRET: set without UMENG_RECEIPT_URL")
 	}
+	// Checked before anything starts (migrations, fakes), not when the
+	// listener is opened.
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) {
+		return c, fmt.Errorf("PUSH_ADDR: %q is not a host:port to listen on, such as 127.0.0.1:8080 or :8080", c.Addr)
+	}
 	switch c.DBDriver {
 	case "sqlite", "mysql", "postgres":
 	default:
@@ -247,4 +253,13 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// validPort reports whether p is a port number or a service name a
+// listener accepts ("0" picks a free one).
+func validPort(p string) bool {
+	if n, err := strconv.Atoi(p); err == nil {
+		return n >= 0 && n <= 65535
+	}
+	return p != "" && !strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' })
 }

@@ -121,3 +121,18 @@ func TestDBTimezone(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PUSH_DB_TIMEZONE")
 }
+
+// A PUSH_ADDR no listener takes is refused by Load, before anything
+// starts (it was found only after the migrations ran and the fakes
+// started).
+func TestAddrIsChecked(t *testing.T) {
+	for _, addr := range []string{"8080", "localhost", "127.0.0.1:99999", "127.0.0.1:", "[::1:8080"} {
+		_, err := serverenv.Load(envOf(map[string]string{"PUSH_ADDR": addr}))
+		require.Error(t, err, "%q accepted", addr)
+		assert.Contains(t, err.Error(), "PUSH_ADDR")
+	}
+	for _, addr := range []string{":8080", "127.0.0.1:0", "[::1]:8080", "localhost:http"} {
+		_, err := serverenv.Load(envOf(map[string]string{"PUSH_ADDR": addr}))
+		assert.NoError(t, err, "%q refused", addr)
+	}
+}
