@@ -239,23 +239,17 @@ func TestCenter(t *testing.T) {
 	require.NoError(t, st.EnqueueCenterMessage(ctx, done))
 	finish(t, st, done.ID, registry.SendStateSent, "sms#1", "")
 
-	tctx, stop := context.WithCancel(ctx)
-	var out, errb syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run(tctx, []string{"center", "tail", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
-	}()
-	waitFor(t, &out, `id=1 mode=push state=unsent result="" remark=""`)
+	out, errb, stop := startTail(t, env)
+	waitFor(t, out, `id=1 mode=push state=unsent result="" remark=""`)
 	r = runCLI(t, ctx, env, "center", "enqueue", "--user", "u9", "--mode", "email", "--title", "t", "--content", "c")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	waitFor(t, &out, `id=3 mode=email state=unsent`)
+	waitFor(t, out, `id=3 mode=email state=unsent`)
 	finish(t, st, 1, registry.SendStateFailed, "", "no device")
-	waitFor(t, &out, `id=1 mode=push state=failed result="" remark="no device"`)
+	waitFor(t, out, `id=1 mode=push state=failed result="" remark="no device"`)
 	finish(t, st, 3, registry.SendStateSent, "email#7", "")
-	waitFor(t, &out, `id=3 mode=email state=sent result="email#7" remark=""`)
+	waitFor(t, out, `id=3 mode=email state=sent result="email#7" remark=""`)
 	time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
-	stop()
-	assert.Equal(t, exitOK, <-code)
+	assert.Equal(t, exitOK, stop())
 	assert.Equal(t, `id=1 mode=push state=unsent result="" remark=""`+"\n"+
 		`id=3 mode=email state=unsent result="" remark=""`+"\n"+
 		`id=1 mode=push state=failed result="" remark="no device"`+"\n"+
@@ -263,14 +257,9 @@ func TestCenter(t *testing.T) {
 	assert.Empty(t, errb.String())
 
 	// --since-id 0 prints every row, handled or not, once.
-	tctx, stop = context.WithCancel(ctx)
-	out = syncBuffer{}
-	go func() {
-		code <- run(tctx, []string{"center", "tail", "--since-id", "1", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
-	}()
-	waitFor(t, &out, `id=3 mode=email state=sent`)
-	stop()
-	assert.Equal(t, exitOK, <-code)
+	out, _, stop = startTail(t, env, "--since-id", "1")
+	waitFor(t, out, `id=3 mode=email state=sent`)
+	assert.Equal(t, exitOK, stop())
 	assert.Equal(t, `id=2 mode=sms state=sent result="sms#1" remark=""`+"\n"+`id=3 mode=email state=sent result="email#7" remark=""`+"\n", out.String())
 }
 
@@ -290,25 +279,19 @@ func TestCenterTailLateAndDeletedRows(t *testing.T) {
 	_, err := db.ExecContext(ctx, "UPDATE sys_message_center SET id = id + 3 WHERE id = 3")
 	require.NoError(t, err)
 
-	tctx, stop := context.WithCancel(ctx)
-	var out, errb syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run(tctx, []string{"center", "tail", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
-	}()
-	waitFor(t, &out, `id=6 mode=sms state=unsent`)
+	out, errb, stop := startTail(t, env)
+	waitFor(t, out, `id=6 mode=sms state=unsent`)
 	_, err = db.ExecContext(ctx, `INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
 		VALUES (4, 'late', 'c', 'email', 'u2', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
 	require.NoError(t, err)
-	waitFor(t, &out, `id=4 mode=email state=unsent`)
+	waitFor(t, out, `id=4 mode=email state=unsent`)
 	_, err = db.ExecContext(ctx, "DELETE FROM sys_message_center WHERE id = 2")
 	require.NoError(t, err)
-	waitFor(t, &out, "id=2 deleted")
+	waitFor(t, out, "id=2 deleted")
 	require.NoError(t, st.EnqueueCenterMessage(ctx, &registry.CenterMessage{Title: "after", Content: "c", NotifyMode: "push", Receivers: "u1"}))
-	waitFor(t, &out, `id=7 mode=push state=unsent`)
+	waitFor(t, out, `id=7 mode=push state=unsent`)
 	time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
-	stop()
-	assert.Equal(t, exitOK, <-code, errb.String())
+	assert.Equal(t, exitOK, stop(), errb.String())
 	assert.Equal(t, `id=1 mode=sms state=unsent result="" remark=""`+"\n"+
 		`id=2 mode=sms state=unsent result="" remark=""`+"\n"+
 		`id=6 mode=sms state=unsent result="" remark=""`+"\n"+
@@ -431,24 +414,31 @@ func TestCenterTailFollowsABacklogInPages(t *testing.T) {
 		SELECT i, 't', 'c', 'sms', 'u1', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM n`)
 	require.NoError(t, err)
 
-	tctx, stop := context.WithCancel(ctx)
-	var out, errb syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run(tctx, []string{"center", "tail", "--interval", "10ms"}, &out, &errb, func(k string) string { return env[k] })
-	}()
-	waitFor(t, &out, `id=1200 mode=sms state=unsent`)
+	out, errb, stop := startTail(t, env)
+	waitFor(t, out, `id=1200 mode=sms state=unsent`)
 	_, err = db.ExecContext(ctx, "UPDATE sys_message_center SET send_state = 1, send_result = 'sms#9' WHERE id = 1100")
 	require.NoError(t, err)
 	_, err = db.ExecContext(ctx, "DELETE FROM sys_message_center WHERE id = 600")
 	require.NoError(t, err)
-	waitFor(t, &out, `id=1100 mode=sms state=sent result="sms#9"`)
-	waitFor(t, &out, "id=600 deleted")
+	waitFor(t, out, `id=1100 mode=sms state=sent result="sms#9"`)
+	waitFor(t, out, "id=600 deleted")
 	time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
-	stop()
-	assert.Equal(t, exitOK, <-code, errb.String())
+	assert.Equal(t, exitOK, stop(), errb.String())
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	assert.Len(t, lines, 1202, "each row once, then the change and the deletion")
 	assert.Equal(t, 1, strings.Count(out.String(), "id=1100 mode=sms state=sent"))
 	assert.Equal(t, 1, strings.Count(out.String(), "id=600 deleted"))
+}
+
+// startTail runs center tail (every 10 ms, with more args) on env until
+// the returned stop, which gives its exit status.
+func startTail(t *testing.T, env map[string]string, args ...string) (out, errb *syncBuffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	out, errb = new(syncBuffer), new(syncBuffer)
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, append([]string{"center", "tail", "--interval", "10ms"}, args...), out, errb, func(k string) string { return env[k] })
+	}()
+	return out, errb, func() int { cancel(); return <-code }
 }
