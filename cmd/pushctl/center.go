@@ -101,7 +101,7 @@ const tailWindow = 1000
 // tailCmd polls sys_message_center and prints each row's state once per
 // change, until ctx ends.
 func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
-	since := fs.Int64("since-id", -1, "print every row with a larger id, handled or not (default: only rows not yet handled and new ones)")
+	since := fs.Int64("since-id", -1, "print every row with a larger id, handled or not; -1: only the rows not yet handled, and new ones")
 	interval := fs.Duration("interval", time.Second, "how often to poll")
 	return func(ctx context.Context, args []string) error {
 		if err := wantArgs(args, 0, ""); err != nil {
