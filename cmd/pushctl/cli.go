@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 				fs.Usage()
 				return exitOK
 			}
-			fmt.Fprintf(stderr, "pushctl: help: unknown command %q (run pushctl help)\n", strings.Join(args[1:], " "))
+			fmt.Fprintf(stderr, "pushctl: help: %s\n", unknown(args[1:]))
 			return exitUsage
 		}
 		help(stdout)
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	c, rest := find(args)
 	if c == nil {
-		fmt.Fprintf(stderr, "pushctl: unknown command %q (run pushctl help)\n", strings.Join(args, " "))
+		fmt.Fprintf(stderr, "pushctl: %s\n", unknown(args))
 		return exitUsage
 	}
 	fs := newFlagSet(c, e)
@@ -124,6 +124,21 @@ func find(args []string) (*command, []string) {
 		return nil, nil
 	}
 	return best, args[n:]
+}
+
+// unknown says that args name no command, and lists the commands that
+// begin with its first word ("center": center enqueue, center tail).
+func unknown(args []string) string {
+	var near []string
+	for _, c := range commands() {
+		if strings.Fields(c.name)[0] == args[0] {
+			near = append(near, c.name)
+		}
+	}
+	if len(near) > 0 {
+		return fmt.Sprintf("unknown command %q: %s (run pushctl help)", strings.Join(args, " "), strings.Join(near, ", "))
+	}
+	return fmt.Sprintf("unknown command %q (run pushctl help)", strings.Join(args, " "))
 }
 
 // flagError marks an error of flag parsing: exit status 2.

@@ -23,7 +23,8 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"bogus"}, `pushctl: unknown command "bogus"`},
-		{[]string{"devices"}, `pushctl: unknown command "devices"`},
+		{[]string{"devices"}, `pushctl: unknown command "devices": devices list, devices import (run pushctl help)`},
+		{[]string{"help", "center"}, `pushctl: help: unknown command "center": center enqueue, center tail`},
 		{[]string{"help", "nope"}, `pushctl: help: unknown command "nope"`},
 		{[]string{"push", "--nope", "u1"}, "pushctl: push: flag provided but not defined: -nope"},
 		{[]string{"push", "u1", "--title"}, "pushctl: push: flag needs an argument: -title"},
