@@ -442,3 +442,37 @@ func startTail(t *testing.T, env map[string]string, args ...string) (out, errb *
 	}()
 	return out, errb, func() int { cancel(); return <-code }
 }
+
+// TestPushInterruptedExits1: a push interrupted while its vendor calls
+// are under way lets the calls in flight finish, records the rest for a
+// Scanner and exits 1 saying how many deliveries were not sent (it exited
+// 0, and a script read the push as done).
+func TestPushInterruptedExits1(t *testing.T) {
+	env, fake := umengEnv(t, "sqlite", filepath.Join(t.TempDir(), "push.db"))
+	r := runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, t.Context(), env, "devices", "import", writeCSV(t, 2400, umengToken)) // 1,200 users: 6 deliveries of 500 or fewer
+	require.Equal(t, exitOK, r.code, r.stderr)
+	users := make([]string, 1200)
+	for i := range users {
+		users[i] = fmt.Sprint("u", i)
+	}
+
+	release := fake.Stall()
+	defer release()
+	ctx, interrupt := context.WithCancel(t.Context())
+	defer interrupt()
+	done := make(chan result, 1)
+	go func() {
+		done <- runCLI(t, ctx, env, append(append([]string{"push"}, users...), "--title", "t", "--content", "c")...)
+	}()
+	wctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, fake.WaitStalled(wctx, 4), "the first four calls reached Umeng")
+	interrupt()
+	release()
+	r = <-done
+	assert.Equal(t, exitFailure, r.code, r.stdout)
+	assert.Contains(t, r.stderr, "interrupted: 2 deliveries of push_message_id=1 were not sent")
+	assert.Contains(t, r.stdout, "push_message_id=1", "the push is printed")
+}

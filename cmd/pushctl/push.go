@@ -61,8 +61,25 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			// script) must see that as a failure, not only read it.
 			return fmt.Errorf("every delivery failed (push_message_id=%d): %w", res.PushMessageID, res.FirstError())
 		}
+		if deferred := deferredOf(res); deferred > 0 && ctx.Err() != nil {
+			// Recorded, not all sent: a script must not read that as done.
+			return fmt.Errorf("interrupted: %d deliveries of push_message_id=%d were not sent; a Scanner (examples/server) sends them",
+				deferred, res.PushMessageID)
+		}
 		return nil
 	}
+}
+
+// deferredOf counts the deliveries of res that the call left to a later
+// pass.
+func deferredOf(res *push.Result) int {
+	n := 0
+	for _, d := range res.Deliveries {
+		if d.Deferred {
+			n++
+		}
+	}
+	return n
 }
 
 // printResult prints the push id and one line per provider and platform.
