@@ -562,8 +562,15 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 }
 
 // finishTimeout bounds the write of a row's outcome, and a claim of rows
-// (both run on when the Scanner's ctx ends).
+// (both run on when the Scanner's ctx ends: see writeCtx).
 const finishTimeout = 10 * time.Second
+
+// writeCtx is the context of a store write that runs to its end when ctx
+// ends (a claim under way, a row's outcome): ctx's values, not its
+// cancellation, and finishTimeout.
+func writeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+}
 
 // finishMargin is the lease a notifier's row must have left beyond
 // NotifyTimeout to be tried: room for the write of its outcome,
@@ -654,7 +661,7 @@ func pushResult(res *push.Result, err error) (string, int64, error) {
 // ctx has ended, so that a stopping Scanner leaves no row it has handled
 // unrecorded.
 func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result) Result {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	wctx, cancel := writeCtx(ctx)
 	defer cancel()
 	// The result and remark come from notifiers and vendors: make them
 	// storable rather than lose the outcome to a refused write.

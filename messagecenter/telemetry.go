@@ -88,7 +88,7 @@ func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (rows []registry.
 	// meanwhile: one that committed and lost its answer to the cancel
 	// would hold its rows, handled by nobody, for a whole lease. Rows
 	// claimed as the Scanner stops are given back untried (settle).
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	cctx, cancel := writeCtx(ctx)
 	rows, err = s.store.ClaimCenterMessages(cctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
 	cancel()
 	outcome := push.OutcomeOK

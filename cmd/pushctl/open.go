@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/serverenv"
@@ -33,7 +32,7 @@ func (e *env) openDB(ctx context.Context, migrating, create bool) (*database, er
 	if err != nil {
 		return nil, err
 	}
-	if path, plain := sqlitePath(cfg); plain && !create {
+	if path, plain := serverenv.SQLitePath(cfg); plain && path != ":memory:" && !create {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("PUSH_DB_DSN: no SQLite database at %q (pushctl migrate creates one)", path)
 		}
@@ -124,15 +123,4 @@ func (e *env) service(d *database) (*push.Service, error) {
 	}
 	return push.New(push.Config{Store: d.store, Providers: ps, DefaultProvider: d.cfg.DefaultProvider(), Logger: e.log,
 		Retry: push.RetryPolicy{Base: d.cfg.RetryBase}})
-}
-
-// sqlitePath returns the file of cfg's database when it is SQLite named
-// by a plain path (which serverenv.Open turns into a DSN, creating the
-// file when it is missing).
-func sqlitePath(cfg serverenv.Config) (string, bool) {
-	dsn := cfg.DBDSN
-	if cfg.DBDriver != "sqlite" || strings.HasPrefix(dsn, "file:") || strings.Contains(dsn, "?") || dsn == ":memory:" {
-		return "", false
-	}
-	return dsn, true
 }

@@ -34,6 +34,16 @@ func MySQLDSN(dsn string) string {
 	return dsn + "?interpolateParams=true"
 }
 
+// SQLitePath returns the file of c's database when it is SQLite named by a
+// plain path, not a DSN: Open gives it sqlstore.SQLiteDSN's settings, and
+// SQLite creates the file when it is missing.
+func SQLitePath(c Config) (string, bool) {
+	if c.DBDriver != "sqlite" || strings.HasPrefix(c.DBDSN, "file:") || strings.Contains(c.DBDSN, "?") {
+		return "", false
+	}
+	return c.DBDSN, true
+}
+
 // Open opens and pings the database of c (PUSH_DB_DRIVER, PUSH_DB_DSN) and
 // returns it with a Store on it. A SQLite DSN that is a plain path gets
 // sqlstore.SQLiteDSN's settings, a MySQL DSN MySQLDSN's; the pool gets
@@ -41,8 +51,8 @@ func MySQLDSN(dsn string) string {
 // closes the *sql.DB; on error nothing is left open.
 func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 	dsn := c.DBDSN
-	if c.DBDriver == "sqlite" && !strings.HasPrefix(dsn, "file:") && !strings.Contains(dsn, "?") {
-		dsn = sqlstore.SQLiteDSN(dsn)
+	if path, ok := SQLitePath(c); ok {
+		dsn = sqlstore.SQLiteDSN(path)
 	}
 	if c.DBDriver == "mysql" {
 		dsn = MySQLDSN(dsn)

@@ -18,7 +18,7 @@ import (
 //
 // Any error fails the batch as a whole (writeBatch writes each create
 // again alone, which tells a duplicate dedupe or idempotency key from the
-// others).
+// others). On success every create is marked ran (see landed).
 func (s *Store) createSet(ctx context.Context, q DBTX, cs []*createReq) error {
 	reserve := s.dialect != DialectMySQL
 	total := 0
@@ -65,10 +65,15 @@ func (s *Store) createSet(ctx context.Context, q DBTX, cs []*createReq) error {
 			}
 		}
 	}
-	if reserve {
-		return nil
+	if !reserve {
+		if err := s.writeTallies(ctx, q, cs); err != nil {
+			return err
+		}
 	}
-	return s.writeTallies(ctx, q, cs)
+	for _, c := range cs {
+		c.ran = true
+	}
+	return nil
 }
 
 // reserveIDs draws n ids of table's id column, increasing, for rows the

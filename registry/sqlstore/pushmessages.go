@@ -232,16 +232,7 @@ func (c *createReq) apply(ds []*registry.Delivery) {
 // commit may be written all the same: it is looked for (landed) before it
 // is written again, or answered with the commit's error.
 func (s *Store) writeCreates(ctx context.Context, batch []*groupReq[*createReq]) {
-	set := func(ctx context.Context, q DBTX, cs []*createReq) error {
-		err := s.createSet(ctx, q, cs)
-		if err == nil {
-			for _, c := range cs {
-				c.ran = true
-			}
-		}
-		return err
-	}
-	writeBatch(ctx, s, batch, set, s.createOne, func(error) bool { return false }, func(*createReq) {})
+	writeBatch(ctx, s, batch, s.createSet, s.createOne, func(error) bool { return false }, func(*createReq) {})
 	for _, r := range batch {
 		if errors.Is(r.err, errCommit) && r.v.ran && s.landed(ctx, s.q, r.v) {
 			r.err = nil
