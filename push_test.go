@@ -482,15 +482,26 @@ func TestRetryPendingLeavesDeliveriesAnotherInstanceTook(t *testing.T) {
 		f.register(t, u, "d"+u, "ios", "tok"+u)
 	}
 	f.mock.FailNext(3, f.mock.Err(provider.Temporary, ""))
+	var first int64
 	for _, u := range []string{"u1", "u2", "u3"} {
-		_, err := f.svc.Push(ctx, push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		res, err := f.svc.Push(ctx, push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
 		require.NoError(t, err)
+		if first == 0 {
+			first = res.PushMessageID
+		}
 	}
 	f.clk.Advance(time.Hour)
 	var taken []registry.Delivery
 	calls := 0
 	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
 		calls++
+		if calls == 2 {
+			// The first call's slot is given back when it returns, before
+			// its outcome is written: wait for that write, which lands
+			// within WriteTimeout, before the clock jumps a whole
+			// SendTimeout past the first lease.
+			waitSent(t, f.store, first)
+		}
 		f.clk.Advance(30 * time.Second) // a whole SendTimeout
 		if calls == 2 {
 			var err error
@@ -511,6 +522,22 @@ func TestRetryPendingLeavesDeliveriesAnotherInstanceTook(t *testing.T) {
 	require.Len(t, ds, 1)
 	assert.Equal(t, taken[0].ClaimToken, ds[0].ClaimToken, "left untouched for its new holder")
 	assert.Equal(t, registry.DeliveryPending, ds[0].State)
+}
+
+// waitSent waits, in real time, for the outcome of the one delivery of
+// the push id to be recorded.
+func waitSent(t *testing.T, st registry.Store, id int64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		ds, err := st.ListDeliveries(context.Background(), id)
+		if err == nil && len(ds) == 1 && ds[0].State != registry.DeliveryPending {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the outcome of push %d's delivery was not recorded: %v %v", id, ds, err)
+			return
+		}
+	}
 }
 
 // TestRetryPendingRenewsAnExpiredLeaseNobodyTook: a batch outlives its
