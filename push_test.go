@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"regexp"
 	"runtime"
@@ -19,6 +20,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
@@ -522,6 +524,32 @@ func TestRetryPendingLeavesDeliveriesAnotherInstanceTook(t *testing.T) {
 	require.Len(t, ds, 1)
 	assert.Equal(t, taken[0].ClaimToken, ds[0].ClaimToken, "left untouched for its new holder")
 	assert.Equal(t, registry.DeliveryPending, ds[0].State)
+}
+
+// TestRetryPendingStoppedBeforeItsClaimsLogsNoFailure: a pass whose ctx
+// ended before it started claims nothing, and says so as a stop (its
+// error is the ctx's), not as a failure in the log.
+func TestRetryPendingStoppedBeforeItsClaimsLogsNoFailure(t *testing.T) {
+	logs := &syncbuf.Buffer{}
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	f.register(t, "u1", "d1", "ios", "tok1")
+	f.mock.FailNext(1, f.mock.Err(provider.Temporary, ""))
+	_, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	f.clk.Advance(time.Hour)
+	before := len(logs.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n, err := f.svc.RetryPending(ctx, 10)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, n)
+	assert.Empty(t, logs.String()[before:], "a stop is not logged as a failure")
+	assert.Equal(t, 1, f.mock.Calls(), "nothing sent")
+	n, err = f.svc.RetryPending(context.Background(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the next pass claims it")
 }
 
 // waitSent waits, in real time, for the outcome of the one delivery of

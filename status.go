@@ -76,7 +76,9 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	var resume sync.WaitGroup
 	defer resume.Wait()
 	resume.Go(func() {
-		if _, err := s.resumeFanouts(ctx, 1); err != nil {
+		// A pass stopped before its claim started claimed nothing: that
+		// is a stop, not a failure.
+		if _, err := s.resumeFanouts(ctx, 1); err != nil && !(ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 			s.log.LogAttrs(ctx, slog.LevelError, "claiming fanouts failed", slog.String("error", err.Error()))
 		}
 	})
