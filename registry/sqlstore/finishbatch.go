@@ -11,9 +11,9 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// Concurrent FinishDelivery calls on one Store are written together: the
-// first caller writes every outcome queued while it works, in one
-// transaction per batch, with statements for the whole batch (see
+// Concurrent FinishDelivery calls on one Store are written together (see
+// groupQueue): the outcomes queued while a batch is written go in the
+// next one, in one transaction per batch, with statements for the whole batch (see
 // finishSet): one summary write per platform.
 // A push's sends finish at once, and each finish would otherwise lock and
 // rewrite the same sys_push_messages row — on SQLite, a row that holds

@@ -9,9 +9,13 @@ import (
 
 // A groupQueue writes concurrent calls of one kind (FinishDelivery,
 // FinishCenterMessage, CreatePushMessage) together, one transaction per
-// batch: a caller that finds fewer than writers callers
-// writing writes batches of everything queued until the queue is empty;
-// the others wait. A Scanner handles rows Concurrency at a time, and each row's
+// batch: a caller that finds fewer than writers writing writes batches,
+// oldest calls first, until its own call is written or its ctx ends; the
+// others wait. What is still queued then is written by a goroutine that
+// takes its place, until the queue is empty, so that under a steady
+// stream of calls no caller is kept writing the others' batches, its own
+// long done.
+// A Scanner handles rows Concurrency at a time, and each row's
 // writes would otherwise cost a commit of their own — on PostgreSQL and
 // MariaDB a WAL flush each, on SQLite a turn of the one writer (issue #9).
 //
@@ -76,6 +80,16 @@ type groupReq[T any] struct {
 	done  chan struct{}
 }
 
+// written reports whether r's batch has been written.
+func (r *groupReq[T]) written() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // maxGroupBatch bounds the calls of one transaction of a groupQueue.
 const maxGroupBatch = 64
 
@@ -94,7 +108,7 @@ func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Cont
 	}
 	g.mu.Unlock()
 	if lead {
-		g.writeAll(write)
+		g.writeAll(ctx, r, write)
 	}
 	select {
 	case <-r.done:
@@ -121,14 +135,21 @@ func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Cont
 	return r.err
 }
 
-// writeAll writes batches of the queue until it is empty.
-func (g *groupQueue[T]) writeAll(write func(ctx context.Context, batch []*groupReq[T])) {
+// writeAll writes batches of the queue until it is empty, or, for a
+// caller (own set), until own is written or ctx ends: then, if calls are
+// still queued, a goroutine takes the caller's place and writes them.
+func (g *groupQueue[T]) writeAll(ctx context.Context, own *groupReq[T], write func(ctx context.Context, batch []*groupReq[T])) {
 	for {
 		g.mu.Lock()
 		n := min(len(g.pending), g.batchCap())
 		if n == 0 {
 			g.writing--
 			g.mu.Unlock()
+			return
+		}
+		if own != nil && (own.written() || ctx.Err() != nil) {
+			g.mu.Unlock()
+			go g.writeAll(context.Background(), nil, write)
 			return
 		}
 		batch := g.pending[:n:n]

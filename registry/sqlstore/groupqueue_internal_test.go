@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,7 +67,11 @@ func TestGroupQueue(t *testing.T) {
 	require.Len(t, batches, 2)
 	assert.Equal(t, []int{1}, batches[0])
 	assert.ElementsMatch(t, []int{10, 11, 12}, batches[1], "queued calls share one batch; 99 never written")
-	assert.Zero(t, g.writing)
+	require.Eventually(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.writing == 0
+	}, 5e9, 1e6, "no writer left once the queue is empty")
 }
 
 // TestGroupQueueKeep: with keep set, a call whose ctx ends while it is
@@ -103,5 +108,130 @@ func TestGroupQueueKeep(t *testing.T) {
 	assert.ErrorIs(t, <-late, context.Canceled)
 	close(release)
 	require.NoError(t, <-lead)
+	require.Eventually(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.writing == 0
+	}, 5e9, 1e6)
+	mu.Lock()
 	assert.Equal(t, []int{1, 2}, written, "the cancelled call is written anyway")
+	mu.Unlock()
+}
+
+// TestGroupQueueLeaderLeavesOnceWritten: a caller that writes the batches
+// stops once its own call is written; the calls queued behind it are
+// written by the one that takes its place, not by that caller, however
+// long they take.
+func TestGroupQueueLeaderLeavesOnceWritten(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		g := newGroupQueue[int](DialectSQLite)
+		g.keep = keep
+		var mu sync.Mutex
+		var written []int
+		inFirst, releaseFirst := make(chan struct{}), make(chan struct{})
+		inSecond, releaseSecond := make(chan struct{}), make(chan struct{})
+		write := func(_ context.Context, batch []*groupReq[int]) {
+			mu.Lock()
+			for _, r := range batch {
+				written = append(written, r.v)
+			}
+			mu.Unlock()
+			switch batch[0].v {
+			case 1:
+				close(inFirst)
+				<-releaseFirst
+			case 2:
+				close(inSecond)
+				<-releaseSecond
+			}
+		}
+		lead := make(chan error, 1)
+		go func() { lead <- g.do(t.Context(), 1, write) }()
+		<-inFirst
+		follower := make(chan error, 1)
+		go func() { follower <- g.do(t.Context(), 2, write) }()
+		require.Eventually(t, func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return len(g.pending) == 1
+		}, 5e9, 1e6)
+		close(releaseFirst)
+		require.NoError(t, within(t, lead), "the caller whose call was written returns while the next batch is written")
+		<-inSecond
+		select {
+		case err := <-follower:
+			t.Fatalf("the follower returned before its batch was written: %v", err)
+		default:
+		}
+		close(releaseSecond)
+		require.NoError(t, <-follower)
+		require.Eventually(t, func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return g.writing == 0
+		}, 5e9, 1e6, "the writer that took the caller's place left once the queue was empty")
+		mu.Lock()
+		assert.Equal(t, []int{1, 2}, written, "keep=%v", keep)
+		mu.Unlock()
+	}
+}
+
+// TestGroupQueueLeaderWhoseCtxEndsLeaves: a caller writing the others'
+// batches when its ctx ends stops there and returns; its own call, kept,
+// and the rest are written by the writer that takes its place.
+func TestGroupQueueLeaderWhoseCtxEndsLeaves(t *testing.T) {
+	g := newGroupQueue[int](DialectSQLite).keepOnCancel()
+	g.maxBatch = 1
+	inFirst, releaseFirst := make(chan struct{}), make(chan struct{})
+	inOwn, releaseOwn := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var written []int
+	write := func(_ context.Context, batch []*groupReq[int]) {
+		mu.Lock()
+		written = append(written, batch[0].v)
+		mu.Unlock()
+		switch batch[0].v {
+		case 0:
+			close(inFirst)
+			<-releaseFirst
+		case 1:
+			close(inOwn)
+			<-releaseOwn
+		}
+	}
+	// Call 0 is queued, nobody writing it yet: the caller of 1 leads and
+	// writes 0 first.
+	first := &groupReq[int]{v: 0, done: make(chan struct{})}
+	g.pending = append(g.pending, first)
+	ctx, cancel := context.WithCancel(t.Context())
+	lead := make(chan error, 1)
+	go func() { lead <- g.do(ctx, 1, write) }()
+	<-inFirst
+	cancel()
+	close(releaseFirst)
+	<-inOwn
+	assert.ErrorIs(t, within(t, lead), context.Canceled, "the caller returned while its own call was still being written")
+	close(releaseOwn)
+	<-first.done
+	require.Eventually(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.writing == 0
+	}, 5e9, 1e6)
+	mu.Lock()
+	assert.Equal(t, []int{0, 1}, written, "the kept call is written anyway")
+	mu.Unlock()
+}
+
+// within returns what ch gives, failing t if it gives nothing within 10
+// seconds (a caller kept writing batches that are not its own).
+func within(t *testing.T, ch <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the caller did not return")
+		return nil
+	}
 }

@@ -512,10 +512,11 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 //
 // Concurrent finishes on one Store are written together: a caller that
 // finds no write under way (on MySQL and PostgreSQL, fewer than four)
-// writes every outcome queued meanwhile, up to 64
-// a transaction, with statements for the whole batch (see finishSet), on
-// the batch's own 30-second clock; the others wait for their result or their
-// ctx, and an outcome whose caller gave up is still written. A batch whose
+// writes the outcomes queued, up to 512 a transaction, with statements
+// for the whole batch (see finishSet), on the batch's own 30-second clock,
+// until its own is written, and leaves the rest queued to a writer that
+// takes its place; the others wait for their result or their ctx, and an
+// outcome whose caller gave up is still written. A batch whose
 // transaction fails is written again one outcome per transaction, so that
 // one bad row fails alone. Inside WithTx each finish is written at once,
 // in the host's transaction.
