@@ -25,6 +25,7 @@ const (
 	stopPollClaim              // ClaimDeliveries of kind ClaimPoll
 	stopFanoutClaim            // ClaimFanouts
 	stopCreate                 // CreatePushMessage
+	stopReceipts               // RecordReceipts
 )
 
 // lateAnswerStore stops its caller in the middle of one kind of write
@@ -97,6 +98,46 @@ func (s *lateAnswerStore) CreatePushMessage(ctx context.Context, m *registry.Pus
 		return struct{}{}, s.fanoutStore.CreatePushMessage(ctx, m, ds)
 	})
 	return err
+}
+
+func (s *lateAnswerStore) RecordReceipts(ctx context.Context, prov, msgID, token string, c registry.ReceiptCounts) error {
+	_, err := late(ctx, s, stopReceipts, false, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.fanoutStore.RecordReceipts(ctx, prov, msgID, token, c)
+	})
+	return err
+}
+
+// A receipt whose caller (a host's receipt endpoint, on its request's
+// ctx) hangs up while it is counted is counted once and answered as
+// counted: answered with the cancel's error, the post would be made again
+// and counted twice. One whose ctx has ended before counts nothing.
+func TestRecordReportWhoseCallerStopsIsAnsweredWithItsCount(t *testing.T) {
+	clk, st, m := memAndMock(t)
+	ls := &lateAnswerStore{fanoutStore: st, stopOn: stopReceipts}
+	svc, err := push.New(push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now})
+	require.NoError(t, err)
+	_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok-1"})
+	require.NoError(t, err)
+	res, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	ds, err := st.ListDeliveries(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	require.NotEmpty(t, ds[0].ReceiptID)
+	report := provider.Report{Provider: m.Name(), MsgID: ds[0].ReceiptID, Token: "tok-1", Event: provider.EventArrived}
+
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.ErrorIs(t, svc.RecordReport(done, report), context.Canceled)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ls.arm(cancel)
+	require.NoError(t, svc.RecordReport(ctx, report), "counted, and answered so")
+	require.Error(t, ctx.Err(), "the caller stopped during the count")
+	status, err := svc.PushStatus(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), status.Receipts.Android.Arrived, "counted once")
 }
 
 // A pass stopped while its claim of due retries runs gives what the claim

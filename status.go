@@ -293,6 +293,13 @@ type Receipts struct {
 // provider, no msg id, an unknown event, a provider, msg id or token that
 // is not UTF-8 of at most 255 characters without NUL) is a *FieldError,
 // and nothing is asked of the store.
+//
+// A count is not idempotent: a vendor posts again a receipt it was not
+// answered for. So once started the count is written on its own clock
+// (WriteTimeout), detached from ctx's cancellation, and its result
+// returned; a count cancelled after it was written would be answered as
+// failed, posted again and counted twice. A ctx that has ended before
+// the count starts counts nothing and returns ctx's error.
 func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 	var c registry.ReceiptCounts
 	switch r.Event {
@@ -317,7 +324,12 @@ func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 			return err
 		}
 	}
-	err := s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	wctx, cancel := s.writeCtx(ctx)
+	defer cancel()
+	err := s.store.RecordReceipts(wctx, r.Provider, r.MsgID, r.Token, c)
 	if errors.Is(err, registry.ErrNotFound) {
 		return fmt.Errorf("push: record receipt %q of %s: %w (%w)", registry.Clip(r.MsgID, 64), r.Provider, provider.ErrUnknownReport, err)
 	}
