@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"strings"
 	"unicode"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/registry"
 )
 
 // Exit statuses.
@@ -102,7 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	fmt.Fprintf(stderr, "pushctl: %s: %s\n", c.name, oneLine(err.Error()))
 	var ue *usageError
-	if errors.As(err, &ue) || isFlagError(err) {
+	if errors.As(err, &ue) || isFlagError(err) || errors.Is(err, push.ErrInvalid) || errors.Is(err, registry.ErrInvalid) {
+		// A value the library refused before it wrote anything (a
+		// user_num, a title too long) is the command line's, as a flag's.
 		return exitUsage
 	}
 	return exitFailure
@@ -237,7 +242,7 @@ func help(w io.Writer) {
 		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'pushctl help COMMAND' or 'pushctl COMMAND -h' for a command's flags.")
-	fmt.Fprintln(w, "Exit status: 0 ok, 1 failure, 2 usage error.")
+	fmt.Fprintln(w, "Exit status: 0 ok, 1 failure, 2 usage error (a flag or argument, or a value refused before anything was written).")
 }
 
 func upperFirst(s string) string {

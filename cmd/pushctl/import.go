@@ -291,22 +291,29 @@ func (im *importer) hasColumn(name string) bool { _, ok := im.col[name]; return 
 // flight. It stops at the end of the file, when ctx ends, or after a
 // worker failed.
 func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- row) error {
-	n := 0
+	n, last, reached := 0, 1, false
 	for {
 		rec, err := cr.Read()
 		line, _ := cr.FieldPos(0)
 		if errors.Is(err, io.EOF) {
+			if im.from > 2 && !reached {
+				// A --from-line no row of the file starts at or after:
+				// a typo, or the resume line of another file.
+				return usagef("--from-line %d: the file's last row starts on line %d; nothing was imported", im.from, last)
+			}
 			return nil
 		}
 		if n++; im.bar != nil && n%1000 == 0 {
 			im.bar.Describe(fmt.Sprintf("importing: %d rows", n))
 		}
+		last = line
 		if line < im.from {
 			im.mu.Lock()
 			im.skipped++
 			im.mu.Unlock()
 			continue
 		}
+		reached = true
 		if errors.Is(err, csv.ErrFieldCount) {
 			im.reject(line, rec, "", fmt.Sprintf("has %d fields, the header %d", len(rec), len(im.col)))
 			continue

@@ -17,8 +17,9 @@
 //	pushctl center tail [--since-id N] [--interval 1s]
 //
 // "pushctl help COMMAND" and "pushctl COMMAND -h" describe each command.
-// Exit status: 0 ok, 1 failure, 2 usage error; an error is one line on
-// standard error, "pushctl: COMMAND: what went wrong".
+// Exit status: 0 ok, 1 failure, 2 usage error (a flag or argument, or a
+// value the library refused before it wrote anything); an error is one
+// line on standard error, "pushctl: COMMAND: what went wrong".
 package main
 
 import (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"strings"
 	"testing"
@@ -143,4 +144,46 @@ func TestMissingSQLiteDatabaseIsNotCreated(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	r = runCLI(t, t.Context(), env, "migrate", "status")
 	assert.Equal(t, exitOK, r.code, r.stderr)
+}
+
+// A value the library refuses before it writes anything is a usage error
+// (exit 2), as a bad flag is: it exited 1, which scripts read as a
+// failure worth trying again.
+func TestRefusedValuesAreUsageErrors(t *testing.T) {
+	env := migrated(t)
+	long := strings.Repeat("x", 300)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"center", "enqueue", "--user", "u1", "--title", long, "--content", "c"}, "title"},
+		{[]string{"devices", "list", long}, "user_num"},
+	} {
+		r := runCLI(t, t.Context(), env, tt.args...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", tt.args[:2], r.stderr)
+		assert.Contains(t, r.stderr, tt.want)
+	}
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(env["PUSH_DB_DSN"]))
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_message_center").Scan(&n))
+	assert.Zero(t, n, "nothing was queued")
+}
+
+// A --from-line no row of the file starts at or after (a typo, or the
+// resume line of another file) is refused, exit 2: it exited 0 having
+// skipped every row, and the operator read the file as imported.
+func TestImportFromLinePastTheEndIsRefused(t *testing.T) {
+	env := migrated(t)
+	in := file(t, "uuid,platform,push_token,user_num\nd1,ios,tokAAAAAAAAAAAAAAAAAAAAAA,u1\nd2,ios,tokBBBBBBBBBBBBBBBBBBBBBB,u2\n")
+	r := runCLI(t, t.Context(), env, "devices", "import", "--from-line", "30", in)
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--from-line 30: the file's last row starts on line 3")
+	assert.Contains(t, r.stdout, "imported=0")
+
+	r = runCLI(t, t.Context(), env, "devices", "import", "--from-line", "3", in)
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "imported=1 ")
+	assert.Contains(t, r.stdout, "skipped 1 rows before line 3")
 }
