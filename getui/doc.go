@@ -145,9 +145,18 @@
 //	10002  Auth (blacklisted)
 //	10003  RateLimited (auth rate, 100 a minute)
 //	10005  RateLimited (call rate)
+//	10004  Auth (no permission to query message details)
 //	20001  InvalidToken for a send by cid (one, or a list's cids) whose
 //	       msg blames the target ("target user is invalid": the Service
 //	       halves a list to find the cid); InvalidRequest otherwise
+//	22001, 22002, 23001  InvalidRequest (a task already run or invalid,
+//	       a tag operation refused)
+//	30000–30019  the plan's limits, with HTTP 403: a day's total spent
+//	       (30004, 30006–30011: /push/all and /push/tag 100 a day, list
+//	       pushes 2,000,000) QuotaExceeded; a minute's rate (30012–30015,
+//	       30018: /push/all and /push/tag 5 a minute) RateLimited; 30019
+//	       (busy) Temporary; 30005, 30016 (tags) InvalidRequest; an API the
+//	       plan lacks (30000–30003, 30017) Auth
 //
 // Codes the table does not list are judged by the HTTP status: 429
 // RateLimited, 401/403 Auth, 5xx Temporary, 400/404/405/413

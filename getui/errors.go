@@ -33,6 +33,17 @@ const (
 	CodeInvalidParams = 20001 // a parameter is wrong (a dead cid too)
 )
 
+// Getui's plan codes (30000–30019, all answered with HTTP 403) the
+// client names; kindOfPlanCode classifies the whole range.
+const (
+	CodeAllDailyQuota  = 30007 // /push/all over 100 a day
+	CodeListDailyQuota = 30008 // list pushes over 2,000,000 a day
+	CodeTagDailyQuota  = 30010 // /push/tag over 100 a day, shared with /push/all
+	CodeAppMinuteRate  = 30014 // /push/all and /push/tag over 5 a minute
+	CodeListMinuteRate = 30015 // list pushes over the minute's rate
+	CodeBusy           = 30019 // the system is busy: try again later
+)
+
 // kindOfCode is the one table from Getui's codes to what the caller should
 // do. message is Getui's msg and byCID whether the request named its
 // targets by cid: 20001 "target user is invalid" then blames a cid and is
@@ -57,8 +68,41 @@ func kindOfCode(code int, message string, byCID bool) (kind provider.Kind, ok bo
 			return provider.InvalidToken, true
 		}
 		return provider.InvalidRequest, true
+	case 10004:
+		// No permission to query message details.
+		return provider.Auth, true
+	case 22001, 22002, 23001:
+		// A scheduled task already run or invalid, a tag operation
+		// refused.
+		return provider.InvalidRequest, true
+	}
+	if code >= 30000 && code <= 30019 {
+		return kindOfPlanCode(code), true
 	}
 	return provider.Unknown, false
+}
+
+// kindOfPlanCode classifies Getui's plan codes, 30000–30019. Answered
+// with HTTP 403, they would otherwise all read as Auth, and a push refused
+// for today's or this minute's allowance would fail for good:
+//
+//	30004 30006 30007 30008 30009 30010 30011  a day's total spent: QuotaExceeded
+//	30012 30013 30014 30015 30018              a minute's rate: RateLimited
+//	30019                                      busy: Temporary
+//	30005 30016                                a tag too long, too many tags: InvalidRequest
+//	30000–30003 30017                          an API the plan lacks: Auth
+func kindOfPlanCode(code int) provider.Kind {
+	switch code {
+	case 30004, 30006, CodeAllDailyQuota, CodeListDailyQuota, 30009, CodeTagDailyQuota, 30011:
+		return provider.QuotaExceeded
+	case 30012, 30013, CodeAppMinuteRate, CodeListMinuteRate, 30018:
+		return provider.RateLimited
+	case CodeBusy:
+		return provider.Temporary
+	case 30005, 30016:
+		return provider.InvalidRequest
+	}
+	return provider.Auth
 }
 
 // blamesTarget reports whether a message says the target cid is dead or

@@ -2,6 +2,7 @@ package getui_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -332,4 +333,38 @@ func TestIssueRetryTokenCreatesTheTask(t *testing.T) {
 	assert.Len(t, fake.RequestsTo("/push/list/message"), created, "no call for either")
 	_, err = c.IssueRetryToken(ctx, listRequest("push-15-chunk-0"))
 	assert.ErrorIs(t, err, provider.InvalidRequest, "what Send would refuse")
+}
+
+// TestPlanRefusalsAreRetriedLater: Getui's plan codes come with HTTP 403,
+// which alone reads as Auth (failed for good). A push over the minute's
+// rate or the day's total, or refused as "busy", is retried later instead,
+// its list task kept, so the retry delivers each cid once.
+func TestPlanRefusalsAreRetriedLater(t *testing.T) {
+	for _, tt := range []struct {
+		code int
+		kind provider.Kind
+	}{
+		{getui.CodeListMinuteRate, provider.RateLimited},
+		{getui.CodeListDailyQuota, provider.QuotaExceeded},
+		{getui.CodeBusy, provider.Temporary},
+		{30002, provider.Auth},
+	} {
+		t.Run(strconv.Itoa(tt.code), func(t *testing.T) {
+			ctx := context.Background()
+			c, fake := newAgainstFake(t, getuitest.Config{}, nil)
+			a, b := getuitest.CID("a"), getuitest.CID("b")
+			require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: tt.code, Msg: "plan"}))
+			_, err := c.Send(ctx, listRequest("push-4-chunk-0", a, b))
+			require.ErrorIs(t, err, tt.kind)
+			var pe *provider.Error
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, strconv.Itoa(tt.code), pe.Code)
+			_, err = c.Send(ctx, listRequest("push-4-chunk-0", a, b))
+			require.NoError(t, err)
+			assert.Equal(t, 1, fake.DeliveryCount(a))
+			if tt.kind.Retryable() {
+				assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "the task kept for the retry")
+			}
+		})
+	}
 }

@@ -60,6 +60,14 @@ func statusForCode(code int) int {
 		return http.StatusNotFound
 	case CodeMethod:
 		return http.StatusMethodNotAllowed
+	case 10004:
+		return http.StatusUnauthorized
+	case 22001, 22002, 23001:
+		return http.StatusBadRequest
+	}
+	if code >= 30000 && code <= 30019 {
+		// Getui's plan codes ("套餐相关") come with 403.
+		return http.StatusForbidden
 	}
 	return http.StatusOK
 }
