@@ -475,10 +475,21 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 			d.State = registry.DeliveryDone
 			d.VendorState = string(provider.StateAccepted)
 		}
+		failed := map[string]provider.Kind{}
 		for _, f := range rc.Failures {
+			failed[f.Token] = f.Kind
 			if f.Kind == provider.InvalidToken {
 				disable = append(disable, f.Token)
 			}
+		}
+		if len(d.Tokens) > 0 && len(failed) > 0 && allFailed(d.Tokens, failed) {
+			// The vendor took the request but sent it to none of its
+			// tokens (Getui's successed_ignore: devices inactive for 90
+			// days): nothing was delivered, and the record says so.
+			kind := failed[d.Tokens[0]]
+			d.State, d.Ret = registry.DeliveryFailed, registry.RetFail
+			d.VendorState, d.Pollable = string(provider.StateFailed), false
+			d.ErrorKind = kind.String()
 		}
 		return disable, nil
 	}
@@ -527,6 +538,16 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 			d.ExpireAt.Format(time.RFC3339), err), maxResponseBytes)
 	}
 	return nil, nil
+}
+
+// allFailed reports whether every token of tokens is in failed.
+func allFailed(tokens []string, failed map[string]provider.Kind) bool {
+	for _, t := range tokens {
+		if _, ok := failed[t]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // keptRetryToken is the provider's RetryToken as a delivery keeps it: ""

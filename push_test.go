@@ -1187,3 +1187,49 @@ func TestPushFailsWhenALaterChunkCannotBeRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, msgs)
 }
+
+// TestReceiptFailingEveryTokenFailsTheDelivery: a vendor that takes a
+// request and reports that it sent it to none of its tokens (Getui's
+// successed_ignore for devices inactive for 90 days) leaves a failed
+// delivery, its tokens disabled; one that sent it to some of them leaves
+// it accepted, the others disabled.
+func TestReceiptFailingEveryTokenFailsTheDelivery(t *testing.T) {
+	ctx := context.Background()
+	caps := provider.Capabilities{MaxTokens: 10, Audiences: []provider.AudienceKind{provider.AudienceTokens}}
+	f := newFixture(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{provider.IOS: caps, provider.Android: caps}}, nil)
+	f.register(t, "u1", "d1", "android", "tok1")
+	f.register(t, "u2", "d2", "android", "tok2")
+	f.register(t, "u3", "d3", "android", "tok3")
+	inactive := map[string]bool{"tok1": true, "tok2": true}
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		rc := &provider.Receipt{ID: "task-" + r.IdempotencyKey, Provider: "umeng", Platform: r.Platform}
+		for _, tok := range r.Audience.Tokens {
+			if inactive[tok] {
+				rc.Failures = append(rc.Failures, provider.TokenFailure{Token: tok, Kind: provider.InvalidToken, Message: "successed_ignore"})
+			}
+		}
+		return rc, nil
+	})
+
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1", "u3"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	assert.Equal(t, 1, res.Accepted(), "sent to tok3")
+
+	res, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u2"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	assert.Equal(t, registry.DeliveryFailed, res.Deliveries[0].State, "sent to none of its tokens")
+	assert.Equal(t, 1, res.Failed())
+	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, registry.RetFail, ds[0].Ret)
+	assert.Equal(t, provider.InvalidToken.String(), ds[0].ErrorKind)
+	st, err := f.svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.RetFail, st.Android.Ret)
+
+	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u1", "u2"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices, "the inactive tokens were disabled")
+}

@@ -127,9 +127,10 @@
 // # Results
 //
 // Single and list pushes answer data {taskid: {cid: status}}. Statuses
-// starting with "successed" (successed_online, successed_offline,
-// successed_ignore) are successes; any other is reported in
-// Receipt.Failures for that cid: InvalidToken when it says the target is
+// "successed_online" and "successed_offline" are successes; any other is
+// reported in Receipt.Failures for that cid: InvalidToken for
+// "successed_ignore" (the device has not been active for 90 days, and
+// nothing was sent to it) and for a status that says the target is
 // invalid or unknown, Unknown otherwise. The receipt ID is the taskid.
 //
 // # Errors

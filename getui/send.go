@@ -96,11 +96,15 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if r.Audience.Kind == provider.AudienceTokens {
 		for _, cid := range r.Audience.Tokens {
 			st, ok := results[cid]
-			if !ok || strings.HasPrefix(st, "successed") {
+			if !ok || (strings.HasPrefix(st, "successed") && st != statusIgnored) {
 				continue
 			}
 			kind := provider.Unknown
-			if blamesTarget(st) {
+			if st == statusIgnored || blamesTarget(st) {
+				// successed_ignore: the device has not been active for 90
+				// days, and Getui sent nothing (its cid lapses after three
+				// months without use), as JPush's 1011 for a device inactive
+				// for 255 days.
 				kind = provider.InvalidToken
 			}
 			rc.Failures = append(rc.Failures, provider.TokenFailure{Token: cid, Kind: kind, Message: st})
@@ -127,6 +131,10 @@ func (c *Client) Validate(r *provider.Request) error {
 	_, err := c.build(r)
 	return err
 }
+
+// statusIgnored is Getui's per-cid status for a device inactive for 90
+// days: a success answer, but nothing was sent to it.
+const statusIgnored = "successed_ignore"
 
 // readResults reads a push answer's data: {taskid: {cid: status}} for
 // single and list pushes, {"taskid": id} for task pushes.

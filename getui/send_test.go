@@ -101,6 +101,31 @@ func TestPerCIDFailures(t *testing.T) {
 	assert.Equal(t, "20001", provider.CodeOf(err))
 }
 
+// TestInactiveCIDsAreFailures: Getui answers "successed_ignore" for a
+// device inactive for 90 days and sends it nothing; the receipt reports
+// it as an InvalidToken failure (it read as delivered, and the dead cid
+// was pushed to forever), in a list push and a single one.
+func TestInactiveCIDsAreFailures(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	toks := []string{cid(provider.Android, 0), cid(provider.Android, 1), cid(provider.Android, 2)}
+	fake.MarkInactive(toks[1])
+	rc, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: toks},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	require.Len(t, rc.Failures, 1)
+	assert.Equal(t, provider.TokenFailure{Token: toks[1], Kind: provider.InvalidToken, Message: "successed_ignore"}, rc.Failures[0])
+	assert.Zero(t, fake.DeliveryCount(toks[1]))
+	assert.Equal(t, 1, fake.DeliveryCount(toks[2]))
+
+	rc, err = c.Send(context.Background(), single(provider.Android, toks[1]))
+	require.NoError(t, err)
+	require.Len(t, rc.Failures, 1)
+	assert.Equal(t, provider.InvalidToken, rc.Failures[0].Kind)
+	assert.Zero(t, fake.DeliveryCount(toks[1]))
+}
+
 // TestIdempotencyKeyDedupes: a send retried with the same key (after an
 // answer was lost) is not delivered twice, single or list.
 func TestIdempotencyKeyDedupes(t *testing.T) {

@@ -18,7 +18,9 @@ type Receipt struct {
 	// Raw is the vendor's response body, with any secret removed.
 	Raw json.RawMessage
 	// Failures lists tokens the vendor refused inside an accepted request,
-	// in the order the tokens were given.
+	// in the order the tokens were given. The push Service disables those
+	// of kind InvalidToken, and records a delivery whose every token is
+	// listed as failed: the request was taken, but nothing was sent.
 	Failures []TokenFailure
 }
 

@@ -90,9 +90,10 @@
 // "target user is invalid"; a single alias push to an alias no device of
 // AddDevice holds is refused the same way*. Otherwise the answer is
 // {taskid: {cid: status}}, status "successed_online" for devices added
-// with AddDevice, "successed_offline" for other well-formed cids, and
-// (list and batch pushes) "target user is invalid" for cids marked
-// invalid, which receive nothing.
+// with AddDevice, "successed_offline" for other well-formed cids,
+// "successed_ignore" for cids marked with MarkInactive (inactive for 90
+// days), and (list and batch pushes) "target user is invalid" for cids
+// marked invalid; the last two receive nothing.
 //
 // /push/list/message answers {taskid} and delivers nothing; /push/list/cid
 // and /push/list/alias deliver the task's message to their audience and

@@ -279,6 +279,10 @@ func (s *Server) batchPush(app App, o object, rec *Request) response {
 	return success(out)
 }
 
+// statusIgnored is Getui's per-cid status for a device inactive for 90
+// days: not sent.
+const statusIgnored = "successed_ignore"
+
 func (s *Server) newTaskLocked(app App, prefix string, d *pushDTO) *task {
 	t := &task{id: s.newIDLocked(prefix), appID: app.AppID, prefix: prefix, dto: d, created: s.now(), delivered: map[string]string{}}
 	s.tasks[t.id] = t
@@ -287,11 +291,16 @@ func (s *Server) newTaskLocked(app App, prefix string, d *pushDTO) *task {
 
 // deliverLocked delivers t's message to cid and returns the per-cid
 // status: "target user is invalid" for a cid marked invalid,
+// "successed_ignore" for a cid marked inactive (nothing delivered),
 // "successed_online" for a cid added with AddDevice, "successed_offline"
 // for any other.
 func (s *Server) deliverLocked(t *task, cid, platform string) string {
 	if s.invalid[cid] {
 		t.delivered[cid] = "target user is invalid"
+		return t.delivered[cid]
+	}
+	if s.inactive[cid] {
+		t.delivered[cid] = statusIgnored
 		return t.delivered[cid]
 	}
 	status := "successed_offline"
@@ -396,7 +405,7 @@ func (s *Server) report(app App, id string, rec *Request) response {
 	// it delivers to it, and a delivered device has received it.
 	r := Report{MsgNum: t.targets}
 	for _, st := range t.delivered {
-		if strings.HasPrefix(st, "successed") {
+		if strings.HasPrefix(st, "successed") && st != statusIgnored {
 			r.TargetNum++
 			r.ReceiveNum++
 		}

@@ -39,6 +39,7 @@ type Server struct {
 	tasks      map[string]*task
 	devices    map[string]map[string]Device // app id → cid → device
 	invalid    map[string]bool
+	inactive   map[string]bool
 	seq        uint64
 }
 
@@ -77,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		tasks:      make(map[string]*task),
 		devices:    make(map[string]map[string]Device),
 		invalid:    make(map[string]bool),
+		inactive:   make(map[string]bool),
 	}
 	for _, a := range cfg.Apps {
 		s.apps[a.AppID] = a
@@ -156,6 +158,17 @@ func (s *Server) MarkInvalid(cids ...string) {
 	defer s.mu.Unlock()
 	for _, c := range cids {
 		s.invalid[c] = true
+	}
+}
+
+// MarkInactive makes cids inactive for Getui's 90 days: a push to one is
+// answered with the status "successed_ignore" for it, and nothing is
+// delivered to it.
+func (s *Server) MarkInactive(cids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range cids {
+		s.inactive[c] = true
 	}
 }
 
