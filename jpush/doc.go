@@ -60,6 +60,10 @@
 // third_party_channel per phone maker (xiaomi, huawei, honor, oppo, vivo,
 // meizu, fcm: distribution, channel_id, importance, category,
 // classification), classification, apns_collapse_id, override_msg_id.
+// An Android request whose Notification.Class is set, without an explicit
+// Options.Classification, gets classification 0 (marketing) or 1
+// (service): the message class JPush passes to the phone makers'
+// channels, which cap marketing messages a day.
 //
 // Subtitle, Category, ThreadID and MutableContent are iOS-only; Image is
 // Android-only (the big-picture style) and ignored on iOS, where a picture

@@ -44,6 +44,18 @@ func goldenCases() []goldenCase {
 			Filter: json.RawMessage(`{"tag": ["shenzhen"], "tag_and": ["vip"], "tag_not": ["muted"]}`), Tags: []string{"beijing"}}},
 		{name: "filter_segment", audience: provider.Audience{Kind: provider.AudienceFilter, GroupID: "seg-0001"}},
 
+		// The message class: options.classification on Android only, an
+		// explicit Options.Classification winning.
+		{name: "class_service", audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
+			edit: func(r *provider.Request) { r.Notification.Class = provider.ClassService }},
+		{name: "class_marketing", platforms: []provider.Platform{provider.Android}, audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
+			edit: func(r *provider.Request) { r.Notification.Class = provider.ClassMarketing }},
+		{name: "class_overridden", platforms: []provider.Platform{provider.Android}, audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
+			edit: func(r *provider.Request) {
+				r.Notification.Class = provider.ClassMarketing
+				r.Overrides = map[string]any{Name: &Options{Classification: intPtr(1)}}
+			}},
+
 		// Payload and options variants.
 		{name: "silent", audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(2)},
 			edit: func(r *provider.Request) {

@@ -153,7 +153,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 		OverrideMsgID:     o.OverrideMsgID,
 		APNsProduction:    c.apnsProduction,
 		APNsCollapseID:    o.APNsCollapseID,
-		Classification:    o.Classification,
+		Classification:    classification(r, o),
 		ThirdPartyChannel: o.ThirdPartyChannel,
 	}
 	if sent {
@@ -169,6 +169,27 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 		tokens = r.Audience.Tokens
 	}
 	return &prepared{body: b, bytes: raw, ttl: ttl, tokens: tokens}, nil
+}
+
+// classification is options.classification: Options.Classification
+// when set, else, for an Android request whose notification has a class,
+// 0 for marketing and 1 for service, the message class JPush passes to the
+// phone makers' channels (vivo's and the others' quotas for marketing
+// messages). JPush documents it for Android only.
+func classification(r *provider.Request, o *Options) *int {
+	if o.Classification != nil || r.Platform != provider.Android {
+		return o.Classification
+	}
+	var v int
+	switch r.Notification.Class {
+	case provider.ClassMarketing:
+		v = 0
+	case provider.ClassService:
+		v = 1
+	default:
+		return nil
+	}
+	return &v
 }
 
 // SendNo is the options.sendno sent for an idempotency key: the FNV-1a

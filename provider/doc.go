@@ -125,10 +125,11 @@
 //     classes, and channel_properties.huawei_channel_importance ("LOW"
 //     marketing, "NORMAL" service) for Huawei and Honor. Umeng documents
 //     "category" for Android only, so iOS sends carry neither field.
-//   - JPush (planned): options.classification (0 marketing, 1 service),
-//     and per phone maker under options.third_party_channel the importance
-//     or category each one takes (Huawei/Honor importance, vivo and OPPO
-//     category, Xiaomi channel id).
+//   - JPush: Android bodies get options.classification (0 marketing,
+//     1 service), which JPush passes to the phone makers' channels. The
+//     per-maker settings under options.third_party_channel (Huawei/Honor
+//     importance, vivo and OPPO category, Xiaomi channel id) are not
+//     derived from the class (planned); set them in jpush.Options.
 //   - Getui (planned): the Android vendor-channel options under
 //     push_channel.android.ups.options, such as the Huawei "/category" and
 //     importance, the vivo and OPPO categories and the Xiaomi channel id.
