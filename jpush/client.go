@@ -134,7 +134,7 @@ func New(cfg Config) (*Client, error) {
 		reportURL:      strings.TrimRight(cfg.ReportBaseURL, "/"),
 		timeout:        cfg.Timeout,
 		now:            cfg.Now,
-		apnsProduction: cfg.APNsProduction,
+		apnsProduction: !cfg.APNsSandbox,
 		defaultTTL:     cfg.DefaultTimeToLive,
 		maxTTL:         cfg.maxTimeToLive(),
 		quota:          cfg.Quota,
@@ -225,8 +225,8 @@ func (c *Client) String() string {
 	if c == nil {
 		return "jpush.Client(nil)"
 	}
-	return fmt.Sprintf("jpush.Client{BaseURL:%s ReportBaseURL:%s AppKey:%s APNsProduction:%t}",
-		c.baseURL, c.reportURL, c.creds.appKey, c.apnsProduction)
+	return fmt.Sprintf("jpush.Client{BaseURL:%s ReportBaseURL:%s AppKey:%s APNsSandbox:%t}",
+		c.baseURL, c.reportURL, c.creds.appKey, !c.apnsProduction)
 }
 
 // GoString is String for %#v.
@@ -252,7 +252,7 @@ func (c *Client) LogValue() slog.Value {
 		slog.String("base_url", c.baseURL),
 		slog.String("report_base_url", c.reportURL),
 		slog.String("app_key", c.creds.appKey),
-		slog.Bool("apns_production", c.apnsProduction),
+		slog.Bool("apns_sandbox", !c.apnsProduction),
 	)
 }
 

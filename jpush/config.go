@@ -63,11 +63,14 @@ type Config struct {
 	// HTTP status, error kind and code), never credentials or bodies.
 	// Default: discard.
 	Logger *slog.Logger
-	// APNsProduction is sent as options.apns_production on every push:
-	// true sends iOS notifications through production APNs, false through
-	// the sandbox. Default false (sandbox), the value JPush's own server
-	// SDKs default to; set it to true in production.
-	APNsProduction bool
+	// APNsSandbox sends iOS notifications through the APNs sandbox
+	// (options.apns_production false, sent on every push), for development
+	// builds of the app. Default false: production APNs, which is also what
+	// JPush does when the field is left out. (JPush's own server SDKs
+	// default to the sandbox, so App Store builds received nothing from a
+	// host that forgot the setting while every push was answered
+	// success.)
+	APNsSandbox bool
 	// DefaultTimeToLive is options.time_to_live for a request without an
 	// ExpireTime, and the lifetime Status assumes for the messages it sent.
 	// Zero leaves time_to_live out, and JPush keeps offline messages for
@@ -106,8 +109,8 @@ func (c Config) String() string {
 	if c.MasterSecret != "" {
 		secret = "REDACTED"
 	}
-	return fmt.Sprintf("{AppKey:%s MasterSecret:%s BaseURL:%s ReportBaseURL:%s APNsProduction:%t}",
-		c.AppKey, secret, c.BaseURL, c.ReportBaseURL, c.APNsProduction)
+	return fmt.Sprintf("{AppKey:%s MasterSecret:%s BaseURL:%s ReportBaseURL:%s APNsSandbox:%t}",
+		c.AppKey, secret, c.BaseURL, c.ReportBaseURL, c.APNsSandbox)
 }
 
 // GoString renders c for %#v with the master secret redacted.
@@ -124,7 +127,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("master_secret_set", c.MasterSecret != ""),
 		slog.String("base_url", c.BaseURL),
 		slog.String("report_base_url", c.ReportBaseURL),
-		slog.Bool("apns_production", c.APNsProduction),
+		slog.Bool("apns_sandbox", c.APNsSandbox),
 		slog.Bool("vip", c.VIP),
 	)
 }

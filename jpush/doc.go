@@ -55,7 +55,7 @@
 // time_to_live (seconds until ExpireTime, rounded up and clamped to the
 // app's limit: [MaxTimeToLiveOrdinary], three days, or [MaxTimeToLive],
 // ten days, with Config.VIP; or Config.DefaultTimeToLive; or left out for
-// JPush's default of one day), apns_production (Config.APNsProduction,
+// JPush's default of one day), apns_production (true unless Config.APNsSandbox,
 // always sent) and whatever [Options] in Request.Overrides["jpush"] sets:
 // third_party_channel per phone maker (xiaomi, huawei, honor, oppo, vivo,
 // meizu, fcm: distribution, channel_id, importance, category,

@@ -67,7 +67,7 @@ func goldenCases() []goldenCase {
 			name:      "android_full",
 			platforms: []provider.Platform{provider.Android},
 			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
-			config:    func(c *Config) { c.APNsProduction = true; c.VIP = true },
+			config:    func(c *Config) { c.VIP = true },
 			edit: func(r *provider.Request) {
 				r.Notification.Sound = "ding"
 				r.ExpireTime = fixedNow.Add(30 * 24 * time.Hour) // clamped to a VIP app's ten days
@@ -100,7 +100,7 @@ func goldenCases() []goldenCase {
 			name:      "ios_full",
 			platforms: []provider.Platform{provider.IOS},
 			audience:  provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)},
-			config:    func(c *Config) { c.APNsProduction = true; c.DefaultTimeToLive = 3 * time.Hour },
+			config:    func(c *Config) { c.APNsSandbox = true; c.DefaultTimeToLive = 3 * time.Hour },
 			edit: func(r *provider.Request) {
 				r.Notification.Subtitle = "Tracking number ready"
 				r.Notification.Badge = intPtr(0)

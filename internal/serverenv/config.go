@@ -54,7 +54,8 @@ type Config struct {
 	JPushAppKey       string
 	JPushMasterSecret string
 	JPushBaseURL      string
-	// JPushAPNsProduction is the JPush client's APNsProduction.
+	// JPushAPNsProduction is the negation of the JPush client's
+	// APNsSandbox.
 	JPushAPNsProduction bool
 	// JPushVIP is the JPush client's VIP: the app keeps offline messages
 	// for up to ten days instead of three.

@@ -41,7 +41,7 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 	}
 	if c.JPush() {
 		jcfg := jpush.Config{AppKey: c.JPushAppKey, MasterSecret: c.JPushMasterSecret, BaseURL: c.JPushBaseURL,
-			APNsProduction: c.JPushAPNsProduction, VIP: c.JPushVIP, Logger: log}
+			APNsSandbox: !c.JPushAPNsProduction, VIP: c.JPushVIP, Logger: log}
 		if c.JPushBaseURL != jpush.DefaultBaseURL {
 			// A fake, or a gateway: it serves the Report API too.
 			jcfg.ReportBaseURL = c.JPushBaseURL
