@@ -67,11 +67,7 @@ func TestGroupQueue(t *testing.T) {
 	require.Len(t, batches, 2)
 	assert.Equal(t, []int{1}, batches[0])
 	assert.ElementsMatch(t, []int{10, 11, 12}, batches[1], "queued calls share one batch; 99 never written")
-	require.Eventually(t, func() bool {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return g.writing == 0
-	}, 5e9, 1e6, "no writer left once the queue is empty")
+	waitIdle(t, g)
 }
 
 // TestGroupQueueKeep: with keep set, a call whose ctx ends while it is
@@ -108,11 +104,7 @@ func TestGroupQueueKeep(t *testing.T) {
 	assert.ErrorIs(t, <-late, context.Canceled)
 	close(release)
 	require.NoError(t, <-lead)
-	require.Eventually(t, func() bool {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return g.writing == 0
-	}, 5e9, 1e6)
+	waitIdle(t, g)
 	mu.Lock()
 	assert.Equal(t, []int{1, 2}, written, "the cancelled call is written anyway")
 	mu.Unlock()
@@ -165,11 +157,7 @@ func TestGroupQueueLeaderLeavesOnceWritten(t *testing.T) {
 		}
 		close(releaseSecond)
 		require.NoError(t, <-follower)
-		require.Eventually(t, func() bool {
-			g.mu.Lock()
-			defer g.mu.Unlock()
-			return g.writing == 0
-		}, 5e9, 1e6, "the writer that took the caller's place left once the queue was empty")
+		waitIdle(t, g)
 		mu.Lock()
 		assert.Equal(t, []int{1, 2}, written, "keep=%v", keep)
 		mu.Unlock()
@@ -213,11 +201,7 @@ func TestGroupQueueLeaderWhoseCtxEndsLeaves(t *testing.T) {
 	assert.ErrorIs(t, within(t, lead), context.Canceled, "the caller returned while its own call was still being written")
 	close(releaseOwn)
 	<-first.done
-	require.Eventually(t, func() bool {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return g.writing == 0
-	}, 5e9, 1e6)
+	waitIdle(t, g)
 	mu.Lock()
 	assert.Equal(t, []int{0, 1}, written, "the kept call is written anyway")
 	mu.Unlock()
@@ -234,4 +218,15 @@ func within(t *testing.T, ch <-chan error) error {
 		t.Fatal("the caller did not return")
 		return nil
 	}
+}
+
+// waitIdle waits for the writers of g to leave: the one that took a
+// caller's place leaves once the queue is empty.
+func waitIdle[T any](t *testing.T, g *groupQueue[T]) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.writing == 0
+	}, 5e9, 1e6, "a writer was left once the queue was empty")
 }
