@@ -88,16 +88,20 @@ func TestClassAndOverridesAreCheckedBeforeAnyWrite(t *testing.T) {
 		name  string
 		msg   push.Message
 		field string
+		says  string
 	}{
-		{"unknown class", push.Message{Class: "urgent"}, "class"},
-		{"unconfigured provider", push.Message{Overrides: map[string]any{"getui": map[string]any{"x": 1}}}, "overrides"},
-		{"another vendor's options", push.Message{Overrides: map[string]any{"umeng": &jpush.Options{ChannelID: "c"}}}, "overrides"},
+		{"unknown class", push.Message{Class: "urgent"}, "class", ""},
+		{"unconfigured provider", push.Message{Overrides: map[string]any{"getui": map[string]any{"x": 1}}}, "overrides", ""},
+		{"another vendor's options", push.Message{Overrides: map[string]any{"umeng": &jpush.Options{ChannelID: "c"}}}, "overrides", ""},
 		{"options Umeng refuses", push.Message{Overrides: map[string]any{"umeng": &umeng.Options{
-			ChannelProperties: umeng.ChannelProperties{HuaweiChannelImportance: "LOUD"}}}}, "overrides"},
-		{"not JSON", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":`)}}, "overrides"},
-		{"two JSON values", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{} {}`)}}, "overrides"},
-		{"keys that differ in case", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channelid":"b","ChannelID":"a"}`)}}, "overrides"},
-		{"a key twice, deeper", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":{"a":1,"a":2}}`)}}, "overrides"},
+			ChannelProperties: umeng.ChannelProperties{HuaweiChannelImportance: "LOUD"}}}}, "overrides", ""},
+		{"not JSON", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":`)}}, "overrides", ""},
+		{"two JSON values", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{} {}`)}}, "overrides", ""},
+		{"keys that differ in case", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channelid":"b","ChannelID":"a"}`)}}, "overrides", ""},
+		{"a key twice, deeper", push.Message{Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":{"a":1,"a":2}}`)}}, "overrides", ""},
+		// The vendor's option at fault is named in the reason.
+		{"an option another one needs", push.Message{Overrides: map[string]any{"umeng": &umeng.Options{AfterOpen: umeng.AfterOpenURL}}},
+			"overrides", "umeng refuses overrides.umeng.url for android: is required when after_open is go_url"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.msg
@@ -106,6 +110,9 @@ func TestClassAndOverridesAreCheckedBeforeAnyWrite(t *testing.T) {
 			var fe *push.FieldError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tt.field, fe.Field, "%v", err)
+			if tt.says != "" {
+				assert.Equal(t, tt.says, fe.Reason)
+			}
 		})
 	}
 	_, err = svc.PushStatus(t.Context(), 1)

@@ -570,6 +570,11 @@ func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) erro
 		if provider.KindOf(err) != provider.InvalidRequest || !errors.As(err, &fe) || strings.HasPrefix(fe.Field, "audience") {
 			continue // accepted, or not the message's fault: Send will tell
 		}
+		if strings.HasPrefix(fe.Field, "overrides.") {
+			// The field is "overrides", as the product brief names it;
+			// the reason says which of the vendor's options is wrong.
+			return invalid("overrides", "%s refuses %s for %s: %s", d.Provider, fe.Field, d.Platform, fe.Reason)
+		}
 		return invalid(inputField(fe.Field), "%s refuses it for %s: %s", d.Provider, d.Platform, fe.Reason)
 	}
 	return nil
