@@ -9,7 +9,11 @@ var (
 	// ErrInvalid is matched (errors.Is) by every *FieldError.
 	ErrInvalid = errors.New("push: invalid input")
 	// ErrNoDevices means none of the users has an active device with a
-	// usable token. Nothing was recorded and nothing was sent.
+	// usable token that a configured provider serves. Nothing was recorded
+	// and nothing was sent. When the users do have active devices, the
+	// error wrapping it says how many were skipped (their push_platform,
+	// "umeng" when the row has none, names no configured provider; or that
+	// provider does not serve their platform; or their token is unusable).
 	ErrNoDevices = errors.New("push: no active device for the users")
 	// ErrUnknownProvider means a name matched no configured provider.
 	ErrUnknownProvider = errors.New("push: unknown provider")

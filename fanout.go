@@ -186,7 +186,7 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 		return r.end(ctx, err)
 	}
 	if r.res == nil {
-		return nil, ErrNoDevices
+		return nil, r.s.noDevices(skipped)
 	}
 	if skipped > 0 {
 		r.s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",

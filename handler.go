@@ -552,7 +552,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &pe):
 		writeError(w, http.StatusBadRequest, "invalid_"+pe.Field, pe.Error())
 	case errors.Is(err, ErrNoDevices):
-		writeError(w, http.StatusNotFound, "no_active_device", "no active device for the user(s)")
+		msg := "no active device for the user(s)"
+		if err != ErrNoDevices {
+			msg = strings.TrimPrefix(err.Error(), "push: ") // how many were skipped, and why
+		}
+		writeError(w, http.StatusNotFound, "no_active_device", msg)
 	case errors.Is(err, registry.ErrNotOwner):
 		writeError(w, http.StatusForbidden, "not_owner", "the user_device_id belongs to another user")
 	case errors.Is(err, registry.ErrNotFound):

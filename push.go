@@ -30,9 +30,12 @@ type Config struct {
 	// platform. New reads which platforms a provider serves once: a
 	// provider's Capabilities must not change afterwards.
 	Providers []provider.Provider
-	// DefaultProvider is used for devices whose push_platform is empty and
-	// by Broadcast when no provider is named. Default "umeng", or the only
-	// provider when there is one.
+	// DefaultProvider is the push_platform RegisterDevice stores for a
+	// device registered without one, and the provider Broadcast uses when
+	// none is named. Default "umeng", or the only provider when there is
+	// one. A device row another program wrote without a push_platform is
+	// read as "umeng" (registry.DefaultPushPlatform, the product brief's
+	// column default), whatever DefaultProvider says.
 	DefaultProvider string
 	// Logger receives structured logs. Default: discard.
 	Logger *slog.Logger

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"runtime"
 	"slices"
@@ -1232,4 +1234,37 @@ func TestReceiptFailingEveryTokenFailsTheDelivery(t *testing.T) {
 
 	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u1", "u2"}, Title: "t", Content: "c"})
 	require.ErrorIs(t, err, push.ErrNoDevices, "the inactive tokens were disabled")
+}
+
+// TestNoDevicesSaysWhatWasSkipped: users whose active devices no
+// configured provider serves get ErrNoDevices saying how many were
+// skipped and why (it read as if they had no device), in Go and over HTTP;
+// users with no device at all get ErrNoDevices alone.
+func TestNoDevicesSaysWhatWasSkipped(t *testing.T) {
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	// A row another program wrote without a push_platform: "umeng".
+	_, _, err = st.RegisterDevice(t.Context(), &registry.Device{UUID: "legacy-1", Platform: "android", PushToken: "legacytoken1"}, "legacy-user")
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "jpush"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
+	require.NoError(t, err)
+
+	_, err = svc.Push(t.Context(), push.Message{UserNums: []string{"legacy-user"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices)
+	assert.Equal(t, `push: no active device for the users: 1 active devices skipped: no configured provider (jpush) serves their push_platform ("umeng" when the row has none) and platform, or their token is unusable`, err.Error())
+	_, err = svc.Push(t.Context(), push.Message{UserNums: []string{"nobody"}, Title: "t", Content: "c"})
+	assert.Equal(t, push.ErrNoDevices, err, "no device at all")
+
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"legacy-user","title":"t","content":"c"}`))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"code":"no_active_device"`)
+	assert.Contains(t, rec.Body.String(), "1 active devices skipped")
+	assert.Zero(t, m.Calls())
 }

@@ -265,7 +265,7 @@ func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) 
 		}
 	}
 	if len(ds) == 0 {
-		return nil, nil, ErrNoDevices
+		return nil, nil, s.noDevices(tokens.skipped)
 	}
 	if err := s.check(msg, ds); err != nil {
 		return nil, nil, err
@@ -318,6 +318,17 @@ func (ts *tokenSet) add(s *Service, t registry.Target) {
 		return
 	}
 	ts.tokens[g] = append(ts.tokens[g], token)
+}
+
+// noDevices is ErrNoDevices, saying how many active devices were
+// skipped, and why, when there were some: the users have devices, but none
+// this Service can push to.
+func (s *Service) noDevices(skipped int) error {
+	if skipped == 0 {
+		return ErrNoDevices
+	}
+	return fmt.Errorf("%w: %d active devices skipped: no configured provider (%s) serves their push_platform (%q when the row has none) and platform, or their token is unusable",
+		ErrNoDevices, skipped, strings.Join(s.names, ", "), registry.DefaultPushPlatform)
 }
 
 // targetOf is the provider and platform t is pushed through, and its
