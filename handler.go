@@ -97,7 +97,10 @@ type HandlerConfig struct {
 	Identify func(r *http.Request) (userNum string, ok bool, err error)
 	// MaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
-	// Logger receives a line per failed request. Default: the Service's.
+	// Logger receives a line, at error level, per request answered 500
+	// (the answer says only "internal error"; the cause is in the line).
+	// Default: the Service's Logger, or slog.Default() when the Service
+	// was given none, so that a 500's cause is never thrown away.
 	Logger *slog.Logger
 }
 
@@ -132,6 +135,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	}
 	if h.log == nil {
 		h.log = cfg.Service.log
+		if !cfg.Service.logGiven {
+			h.log = slog.Default()
+		}
 	}
 	h.routes = map[string]http.HandlerFunc{
 		PathDevice:      h.RegisterDevice,

@@ -19,9 +19,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
 )
 
 func newHandler(t *testing.T, auth push.Authorizer) (*fixture, http.Handler) {
@@ -760,4 +762,52 @@ func TestHandlerJSONRefusesLoneSurrogatesAndNull(t *testing.T) {
 		reqs := f.mock.Requests()
 		assert.Equal(t, tt.title, reqs[len(reqs)-1].Notification.Title)
 	}
+}
+
+// brokenDevices is a Store whose device registration fails for a reason
+// the handler answers 500.
+type brokenDevices struct{ registry.Store }
+
+func (brokenDevices) RegisterDevice(context.Context, *registry.Device, string) (registry.Device, registry.UserDevice, error) {
+	return registry.Device{}, registry.UserDevice{}, errors.New(`relation "sys_devices" does not exist`)
+}
+
+// TestHandler500IsLoggedByDefault: a request answered 500 says only
+// "internal error"; its cause goes to slog.Default() when neither the
+// handler nor the Service was given a Logger (it went nowhere), and to the
+// Service's Logger when it was given one.
+func TestHandler500IsLoggedByDefault(t *testing.T) {
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	register := func(h http.Handler) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, push.PathDevice, strings.NewReader(`{"user_num":"u1","uuid":"d1","platform":"ios","push_token":"tok"}`))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+
+	var global syncbuf.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&global, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	svc, err := push.New(push.Config{Store: brokenDevices{st}, Providers: []provider.Provider{m}})
+	require.NoError(t, err)
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusInternalServerError, register(h))
+	assert.Contains(t, global.String(), `relation \"sys_devices\" does not exist`)
+
+	var own syncbuf.Buffer
+	svc, err = push.New(push.Config{Store: brokenDevices{st}, Providers: []provider.Provider{m},
+		Logger: slog.New(slog.NewTextHandler(&own, nil))})
+	require.NoError(t, err)
+	h, err = push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+	before := len(global.String())
+	require.Equal(t, http.StatusInternalServerError, register(h))
+	assert.Contains(t, own.String(), "sys_devices")
+	assert.Len(t, global.String(), before, "the Service's Logger, not the default")
 }

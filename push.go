@@ -115,6 +115,7 @@ type Service struct {
 	names      []string
 	def        string
 	log        *slog.Logger
+	logGiven   bool // Config.Logger was set (see HandlerConfig.Logger)
 	now        func() time.Time
 	retry      RetryPolicy
 	lease      time.Duration
@@ -249,6 +250,7 @@ func New(cfg Config) (*Service, error) {
 	if s.conc == 0 {
 		s.conc = 4
 	}
+	s.logGiven = s.log != nil
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
