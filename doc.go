@@ -1,5 +1,5 @@
 // Package push delivers mobile push notifications through Chinese vendor
-// push services (Umeng, with JPush and Getui to follow) and keeps every push
+// push services (Umeng, JPush and Getui) and keeps every push
 // accounted for.
 //
 // # Overview

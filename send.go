@@ -160,6 +160,14 @@ func (r *Result) FirstError() error {
 // Push returns ErrNoDevices (and records nothing) when no user has an
 // active device, and a *FieldError for bad input. Vendor failures do not
 // fail the call; see Result.
+//
+// ctx's end stops what has not started: no vendor call begins after it,
+// and the deliveries not sent are left pending for the Scanner
+// (Result.Deliveries' Deferred). It does not cut a vendor call short: a
+// call under way runs to its answer, bounded by its provider's send
+// timeout (Config.SendTimeout), so that its outcome is recorded and not
+// sent twice. A Push can so outlast ctx's deadline by up to that timeout
+// plus WriteTimeout (see DrainTimeout).
 func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
 	ctx, span := s.tel.startPush(ctx, "push.Push", pushAttrs(len(m.UserNums))...)
 	r, err := s.pushUsers(ctx, s.newSem(), m)

@@ -7,7 +7,8 @@ import (
 )
 
 // SplitReceivers splits sys_message_center.receivers into user_nums. The
-// separators are commas (",", "，"), semicolons (";", "；"), "|", and
+// separators are commas (",", "，"), semicolons (";", "；"), "|", the
+// enumeration comma "、", and
 // white space including newlines; empty items and duplicates are dropped,
 // order is kept. A JSON array is accepted too, of strings (["u1","u2"]) or
 // numbers ([1001, 1002], taken as written); its other elements (null,

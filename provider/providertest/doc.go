@@ -62,10 +62,12 @@
 //
 // Name the Mock after the vendor it stands in for. The push Service sends a
 // device's pushes through the provider whose Name is the device's
-// push_platform, and a device registered without one belongs to "umeng".
-// A host test that keeps the Mock's default name, "mock", and registers
-// such devices fails with `"umeng" is not a configured provider`; give it
-// the vendor's name instead:
+// push_platform. A device the Service registers without one gets its
+// DefaultProvider (the only provider, when there is one: a Mock named
+// "mock" works there), but a device row written to the store directly or
+// by another program without one is read as "umeng", and a Service whose
+// Mock keeps the default name skips it: Push answers ErrNoDevices, saying
+// the device was skipped. Give it the vendor's name instead:
 //
 //	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
 //

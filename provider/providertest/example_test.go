@@ -119,9 +119,9 @@ func ExampleMock_Enqueue() {
 
 // A host test stands the Mock in for Umeng by naming it "umeng". The push
 // Service sends a device's pushes through the provider whose Name is the
-// device's push_platform, which defaults to "umeng"; with the Mock's
-// default name, "mock", registering such a device fails with
-// `push_platform: "umeng" is not a configured provider`.
+// device's push_platform, and device rows written without one (by other
+// programs, or to the store directly) are read as "umeng"; a Service whose
+// Mock keeps the default name, "mock", skips them (ErrNoDevices).
 func ExampleMock_umeng() {
 	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
 	if err != nil {

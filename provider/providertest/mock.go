@@ -48,11 +48,13 @@ type Cancellation struct {
 // provider.RetryTokenIssuer.
 //
 // Name a Mock after the provider it stands in for. The push Service routes
-// a device to the provider whose Name is the device's push_platform, which
-// defaults to "umeng"; a host test that registers devices without naming
-// another push_platform therefore needs MockConfig{Name: "umeng"}, and
-// fails with `"umeng" is not a configured provider` while the Mock keeps
-// its default name "mock" (see the Mock_umeng example).
+// a device to the provider whose Name is the device's push_platform, and
+// device rows written without one (by other programs, or to the store
+// directly) are read as "umeng"; a host test with such rows therefore
+// needs MockConfig{Name: "umeng"}, and its pushes to them fail with
+// ErrNoDevices while the Mock keeps its default name "mock" (see the
+// Mock_umeng example). Devices the Service registers without one get its
+// DefaultProvider, the only provider when there is one.
 //
 // A Mock is safe for concurrent use. Its methods never block, except Send
 // while a SendFunc blocks.
