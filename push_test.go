@@ -1268,3 +1268,16 @@ func TestNoDevicesSaysWhatWasSkipped(t *testing.T) {
 	assert.Contains(t, rec.Body.String(), "1 active devices skipped")
 	assert.Zero(t, m.Calls())
 }
+
+// TestBroadcastUnknownProviderSaysItOnce: a Broadcast naming a provider
+// that is not configured is a *FieldError for "provider" whose message
+// says what is wrong once ("push: provider: push: unknown provider" said
+// it twice).
+func TestBroadcastUnknownProviderSaysItOnce(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	_, err := f.svc.Broadcast(context.Background(), push.Broadcast{Platform: "ios", Provider: "Umeng", Title: "t", Content: "c"})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "provider", fe.Field)
+	assert.Equal(t, `push: provider: unknown provider "Umeng" (configured: [umeng])`, err.Error())
+}

@@ -532,7 +532,7 @@ func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	}
 	p, err := s.Provider(b.Provider)
 	if err != nil {
-		return nil, invalid("provider", "%v", err)
+		return nil, invalid("provider", "%s", strings.TrimPrefix(err.Error(), "push: "))
 	}
 	if !s.serves(p.Name(), pl) {
 		return nil, invalid("platform", "provider %q is not configured for %s", p.Name(), pl)

@@ -297,6 +297,10 @@ func (s *Scanner) Run(ctx context.Context) error {
 // RunOnce makes one pass: it delivers every due center row (claiming
 // batches until none is left), re-sends pending deliveries, and polls due
 // receipts. It returns what it did and the first store error, if any.
+// ctx's end is a stop, not an error: the pass claims nothing more, the
+// rows it holds finish, and it returns what it did with a nil error (a
+// ctx that has ended before the pass starts: an empty Report); check
+// ctx.Err() to tell a stopped pass from a complete one.
 func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 	var rep Report
 	var firstErr error
