@@ -10,7 +10,33 @@ import (
 )
 
 // wrap names the operation in err, keeping err matchable with errors.Is/As.
-func wrap(op string, err error) error { return fmt.Errorf("sqlstore: %s: %w", op, err) }
+// An error that says a table is missing gets a hint: it is what a Store
+// on a database Migrate has not run on answers, at its first call.
+func wrap(op string, err error) error {
+	if missingTable(err) {
+		return fmt.Errorf("sqlstore: %s: %w (a table is missing: has Store.Migrate run on this database?)", op, err)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// missingTable reports whether err is a driver's "no such table": SQLSTATE
+// 42P01 on PostgreSQL, error 1146 on MySQL and MariaDB, "no such table" on
+// SQLite.
+func missingTable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se interface{ SQLState() string }
+	if errors.As(err, &se) && se.SQLState() == "42P01" {
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if m := mysqlErrorNumber.FindStringSubmatch(e.Error()); m != nil {
+			return m[1] == "1146"
+		}
+	}
+	return strings.Contains(err.Error(), "no such table")
+}
 
 // notFound is the error of a lookup that found no row.
 func notFound(what string, key any) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -187,4 +188,23 @@ func TestMigrateRefusesBooleanFlagsOnPostgreSQL(t *testing.T) {
 		ALTER COLUMN is_send_android DROP DEFAULT, ALTER COLUMN is_send_android TYPE smallint USING is_send_android::int`)
 	require.NoError(t, err)
 	require.NoError(t, s.Migrate(ctx), "altered as the error says, the tables are adopted")
+}
+
+// TestUnmigratedDatabaseSaysSo: a Store on a database Migrate has not run
+// on fails its first call with the driver's "no such table" and a hint to
+// migrate, on every dialect (the driver's words alone left a new user
+// guessing).
+func TestUnmigratedDatabaseSaysSo(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		db, _ := dbtest.Open(t, d)
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+		require.NoError(t, err)
+		_, _, err = s.RegisterDevice(t.Context(), &registry.Device{UUID: "d1", Platform: "ios", PushToken: "tok"}, "u1")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "(a table is missing: has Store.Migrate run on this database?)")
+		_, err = s.GetPushMessage(t.Context(), 1)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "has Store.Migrate run")
+		assert.NotErrorIs(t, err, registry.ErrNotFound, "a missing table is not a missing row")
+	})
 }
