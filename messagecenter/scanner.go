@@ -62,7 +62,9 @@ type Config struct {
 	// Lease is how long a claimed row stays reserved for this instance. A
 	// row whose lease runs out (its instance died) is claimed by another.
 	// It must cover the processing of two batches (a pass claims the next
-	// while it handles one). Default 5 minutes.
+	// while it handles one), and be longer than the Service's
+	// DrainTimeout (its longest vendor call and the write of its outcome).
+	// Default 5 minutes.
 	Lease time.Duration
 	// NotifyTimeout bounds each Notifier call. The call runs on its own
 	// clock, detached from the cancellation of Run's or RunOnce's ctx: a
@@ -247,6 +249,12 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	if s.notifyTO >= s.lease {
 		return nil, fieldErr("notify_timeout", "%v must be shorter than lease %v", s.notifyTO, s.lease)
+	}
+	if d := cfg.Service.DrainTimeout(); s.lease <= d {
+		// A push row's vendor calls run to their answer (push.Service's
+		// send timeouts) and then record it: a shorter lease lets another
+		// instance claim the row while its push is under way.
+		return nil, fieldErr("lease", "%v must be longer than a push's vendor call and the write of its outcome (%v: push.Service.DrainTimeout)", s.lease, d)
 	}
 	if s.maxTries == 0 {
 		s.maxTries = s.retry.MaxAttempts

@@ -280,10 +280,10 @@ func TestRowHandledTwiceFindsItsPush(t *testing.T) {
 	// A Scanner that recorded the push but died before finishing the row:
 	// the next one finds the push by dedupe key and sends nothing again.
 	ctx := context.Background()
-	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Lease = time.Minute })
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Lease = 2 * time.Minute })
 	e.register(t, "u1", "d1", "android", "atok")
 	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
-	rows, err := e.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: e.clk.Now(), Limit: 1, Lease: time.Minute})
+	rows, err := e.store.ClaimCenterMessages(ctx, registry.ClaimParams{Now: e.clk.Now(), Limit: 1, Lease: 2 * time.Minute})
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	first, err := e.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: messagecenter.DedupeKey(&rows[0])})
@@ -292,7 +292,7 @@ func TestRowHandledTwiceFindsItsPush(t *testing.T) {
 	rep, err := e.scanner.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, rep.Claimed, "still leased")
-	e.clk.Advance(time.Minute)
+	e.clk.Advance(2 * time.Minute)
 	rep, err = e.scanner.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Sent)
@@ -434,6 +434,9 @@ func TestNewValidates(t *testing.T) {
 		{"notify_timeout", messagecenter.Config{Service: e.svc, NotifyTimeout: -1}},
 		{"notify_timeout", messagecenter.Config{Service: e.svc, Lease: time.Minute, NotifyTimeout: time.Minute}},
 		{"lease", messagecenter.Config{Service: e.svc, Lease: -time.Second}},
+		// Shorter than the Service's DrainTimeout: another instance would
+		// claim a push row while its vendor call is under way.
+		{"lease", messagecenter.Config{Service: e.svc, Lease: e.svc.DrainTimeout(), NotifyTimeout: time.Second}},
 		{"max_attempts", messagecenter.Config{Service: e.svc, MaxAttempts: -1}},
 	} {
 		_, err := messagecenter.New(tt.cfg)
