@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tuisong/push/registry"
 )
 
 // Migrate brings the library's tables up to date: sys_devices,
@@ -47,6 +49,9 @@ func (s *Store) migrate(ctx context.Context, op, component string) error {
 		return wrap(op, step("connect", err))
 	}
 	defer conn.Close()
+	if err := s.checkDialect(ctx, conn); err != nil {
+		return wrap(op, err)
+	}
 	if s.dialect == DialectSQLite {
 		err = s.migrateSQLite(ctx, conn, ms)
 	} else {
@@ -54,6 +59,30 @@ func (s *Store) migrate(ctx context.Context, op, component string) error {
 	}
 	if err != nil {
 		return wrap(op, err)
+	}
+	return nil
+}
+
+// checkDialect makes sure the database on conn is of the Store's dialect:
+// a Store built with another one fails its first statement with an error
+// about a function or syntax it does not know, which does not say that
+// Options.Dialect is wrong.
+func (s *Store) checkDialect(ctx context.Context, conn *sql.Conn) error {
+	var version string
+	if s.dialect == DialectSQLite {
+		if conn.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&version) != nil {
+			return fmt.Errorf("the database is not SQLite: is Options.Dialect %q the database's?", s.dialect)
+		}
+		return nil
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT version()").Scan(&version); err != nil {
+		if ctx.Err() != nil {
+			return step("read the server's version", err)
+		}
+		return fmt.Errorf("the database answers no version(), as MySQL, MariaDB and PostgreSQL do: is Options.Dialect %q the database's? (%w)", s.dialect, err)
+	}
+	if isPG := strings.HasPrefix(version, "PostgreSQL"); isPG != (s.dialect == DialectPostgres) {
+		return fmt.Errorf("the database is %s: is Options.Dialect %q the database's?", registry.Clip(version, 40), s.dialect)
 	}
 	return nil
 }

@@ -208,3 +208,26 @@ func TestUnmigratedDatabaseSaysSo(t *testing.T) {
 		assert.NotErrorIs(t, err, registry.ErrNotFound, "a missing table is not a missing row")
 	})
 }
+
+// TestMigrateWithAnotherDialectSaysSo: a Store built with a dialect that is
+// not the database's fails Migrate saying so, before any statement of the
+// wrong dialect runs (it failed with the database's words for a function
+// or syntax it did not know, "function database() does not exist").
+func TestMigrateWithAnotherDialectSaysSo(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		db, _ := dbtest.Open(t, d)
+		for _, other := range dbtest.Dialects() {
+			if other == d {
+				continue
+			}
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: other})
+			require.NoError(t, err)
+			err = s.Migrate(t.Context())
+			require.Error(t, err, "%s store on a %s database", other, d)
+			assert.Contains(t, err.Error(), `is Options.Dialect "`+string(other)+`" the database's?`)
+		}
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(t.Context()), "the right dialect migrates")
+	})
+}

@@ -562,11 +562,30 @@ func TestWithTxLeavesTheTransactionToTheHost(t *testing.T) {
 func TestMigrateErrors(t *testing.T) {
 	lockName := sqlmock.AnyArg()
 	tests := []struct {
-		name    string
-		dialect sqlstore.Dialect
-		expect  func(m sqlmock.Sqlmock)
-		want    string
+		name      string
+		dialect   sqlstore.Dialect
+		expect    func(m sqlmock.Sqlmock)
+		want      string
+		noVersion bool // expect leaves out the check of the dialect
 	}{
+		{
+			name:    "the database is PostgreSQL, the Store MySQL's",
+			dialect: sqlstore.DialectMySQL,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("PostgreSQL 15.20"))
+			},
+			want:      `sqlstore: Migrate: the database is PostgreSQL 15.20: is Options.Dialect "mysql" the database's?`,
+			noVersion: true,
+		},
+		{
+			name:    "the version unreadable",
+			dialect: sqlstore.DialectPostgres,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT version()")).WillReturnError(errDriver)
+			},
+			want:      `sqlstore: Migrate: the database answers no version(), as MySQL, MariaDB and PostgreSQL do: is Options.Dialect "postgres" the database's? (driver: connection reset`,
+			noVersion: true,
+		},
 		{
 			name:    "database name unreadable",
 			dialect: sqlstore.DialectMySQL,
@@ -637,12 +656,28 @@ func TestMigrateErrors(t *testing.T) {
 			t.Cleanup(func() { _ = db.Close() })
 			s, err := sqlstore.New(db, sqlstore.Options{Dialect: tt.dialect})
 			require.NoError(t, err)
+			if !tt.noVersion {
+				expectVersion(mock, tt.dialect)
+			}
 			tt.expect(mock)
 			err = s.Migrate(t.Context())
 			require.Error(t, err)
 			assert.Regexp(t, "^"+regexp.QuoteMeta(tt.want), err.Error())
 			assert.NoError(t, mock.ExpectationsWereMet())
 		})
+	}
+}
+
+// expectVersion expects Migrate's check of the database's dialect, and
+// answers it as a database of dialect d.
+func expectVersion(m sqlmock.Sqlmock, d sqlstore.Dialect) {
+	switch d {
+	case sqlstore.DialectSQLite:
+		m.ExpectQuery(sqlPrefix("SELECT sqlite_version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("3.46.0"))
+	case sqlstore.DialectPostgres:
+		m.ExpectQuery(sqlPrefix("SELECT version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("PostgreSQL 15.20"))
+	default:
+		m.ExpectQuery(sqlPrefix("SELECT version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("10.11.19-MariaDB"))
 	}
 }
 
