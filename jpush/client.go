@@ -31,6 +31,9 @@ const (
 	MaxAliases = 1000
 	// MaxTags is the most tags in each of tag, tag_and and tag_not.
 	MaxTags = 20
+	// MaxTagBytes and MaxAliasBytes bound each tag and alias, in UTF-8
+	// bytes, as JPush documents them.
+	MaxTagBytes, MaxAliasBytes = 40, 40
 	// MaxPayloadBytes bounds the encoded notification and message objects
 	// together: JPush refuses more than 4000 bytes of an Android
 	// notification and message, or of an iOS message, with 1005. The

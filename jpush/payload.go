@@ -264,6 +264,9 @@ func buildAudience(a *provider.Audience) (any, error) {
 			if strings.TrimSpace(s) == "" {
 				return nil, invalid(fmt.Sprintf("audience.aliases[%d]", i), "is empty")
 			}
+			if len(s) > MaxAliasBytes {
+				return nil, invalid(fmt.Sprintf("audience.aliases[%d]", i), fmt.Sprintf("is %d bytes; JPush takes at most %d", len(s), MaxAliasBytes))
+			}
 		}
 		return &audience{Alias: a.Aliases}, nil
 	case provider.AudienceFilter:
@@ -317,6 +320,9 @@ func filterAudience(a *provider.Audience) (any, error) {
 		for _, t := range g.tags {
 			if strings.TrimSpace(t) == "" {
 				return nil, invalid(field, g.field+" has an empty tag")
+			}
+			if len(t) > MaxTagBytes {
+				return nil, invalid(field, fmt.Sprintf("%s has a tag of %d bytes; JPush takes at most %d", g.field, len(t), MaxTagBytes))
 			}
 		}
 	}

@@ -56,6 +56,12 @@ func TestRefusedBeforeNetwork(t *testing.T) {
 		{"filter empty", with(provider.Android, provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{}`)}, nil), "audience.filter"},
 		{"tag_not alone", with(provider.Android, provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{"tag_not":["muted"]}`)}, nil), "audience.filter"},
 		{"empty tag", with(provider.Android, provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip", ""}}, nil), "audience.tags"},
+		// JPush bounds each tag and alias to 40 bytes of UTF-8: 14 CJK
+		// characters are 42.
+		{"tag of 41 bytes", with(provider.Android, provider.Audience{Kind: provider.AudienceFilter, Tags: []string{strings.Repeat("t", 41)}}, nil), "audience.tags"},
+		{"tag_not of 42 bytes", with(provider.Android, provider.Audience{Kind: provider.AudienceFilter,
+			Filter: json.RawMessage(`{"tag":["vip"],"tag_not":["` + strings.Repeat("标", 14) + `"]}`)}, nil), "audience.filter"},
+		{"alias of 42 bytes", with(provider.Android, provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{"u1", strings.Repeat("用", 14)}}, nil), "audience.aliases[1]"},
 		{"file audience", with(provider.Android, provider.Audience{Kind: provider.AudienceFile, FileID: "f1"}, nil), "audience.kind"},
 		{"overrides wrong type", with(provider.Android, tok, func(r *provider.Request) { r.Overrides = map[string]any{Name: "x"} }), "overrides.jpush"},
 		{"classification", with(provider.IOS, tok, opts(&Options{Classification: intPtr(2)})), "overrides.jpush.classification"},

@@ -190,6 +190,10 @@ func (s *Server) checkAudience(obj map[string]any, p *parsed, rec *Request) *ref
 			if e == "" {
 				return bad(CodeInvalid, "audience.%s: has an empty value", k)
 			}
+			if k != "registration_id" && k != "segment" && len(e) > maxNameBytes {
+				// JPush: each tag and alias at most 40 bytes of UTF-8.
+				return bad(CodeInvalid, "audience.%s: %q is %d bytes; at most %d", k, e, len(e), maxNameBytes)
+			}
 			if k == "registration_id" && !s.cfg.AcceptAnyRegistrationID && !wellFormedRegistrationID(e) {
 				return bad(CodeInvalid, "registration_id is invalid: %q", e)
 			}

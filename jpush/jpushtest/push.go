@@ -15,6 +15,7 @@ const (
 	maxRegistrationIDs      = 1000
 	maxAliases              = 1000
 	maxTags                 = 20
+	maxNameBytes            = 40 // each tag and alias, in UTF-8 bytes
 	maxPayloadBytes         = 4000
 	maxIOSNotificationBytes = 2000
 	maxTimeToLive           = 10 * 24 * 60 * 60 // ten days, in seconds

@@ -158,6 +158,9 @@ func TestPushValidation(t *testing.T) {
 		{"audience empty", ok(func(m map[string]any) { m["audience"] = map[string]any{} }), CodeInvalid},
 		{"audience unknown type", ok(func(m map[string]any) { m["audience"] = map[string]any{"user": []any{"x"}} }), CodeInvalid},
 		{"audience not array", ok(func(m map[string]any) { m["audience"] = map[string]any{"alias": "x"} }), CodeInvalid},
+		{"alias of 40 bytes", ok(func(m map[string]any) { m["audience"] = map[string]any{"alias": []any{strings.Repeat("a", 40)}} }), CodeNoTarget}, // valid; nobody has it
+		{"alias of 41 bytes", ok(func(m map[string]any) { m["audience"] = map[string]any{"alias": []any{strings.Repeat("a", 41)}} }), CodeInvalid},
+		{"tag of 42 bytes", ok(func(m map[string]any) { m["audience"] = map[string]any{"tag": []any{strings.Repeat("标", 14)}} }), CodeInvalid},
 		{"malformed rid", ok(func(m map[string]any) { m["audience"] = map[string]any{"registration_id": []any{"short"}} }), CodeInvalid},
 		{"21 tags", ok(func(m map[string]any) {
 			tags := make([]any, 21)
