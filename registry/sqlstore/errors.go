@@ -26,16 +26,27 @@ func missingTable(err error) bool {
 	if err == nil {
 		return false
 	}
+	return sqlState(err) == "42P01" || mysqlNumber(err) == "1146" || strings.Contains(err.Error(), "no such table")
+}
+
+// sqlState is the SQLSTATE of a pgx error in err's chain, or "".
+func sqlState(err error) string {
 	var se interface{ SQLState() string }
-	if errors.As(err, &se) && se.SQLState() == "42P01" {
-		return true
+	if errors.As(err, &se) {
+		return se.SQLState()
 	}
+	return ""
+}
+
+// mysqlNumber is the server error number of the first go-sql-driver/mysql
+// error in err's chain (see mysqlErrorNumber), or "".
+func mysqlNumber(err error) string {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if m := mysqlErrorNumber.FindStringSubmatch(e.Error()); m != nil {
-			return m[1] == "1146"
+			return m[1]
 		}
 	}
-	return strings.Contains(err.Error(), "no such table")
+	return ""
 }
 
 // notFound is the error of a lookup that found no row.
@@ -94,14 +105,11 @@ func (d Dialect) classify(err error) errClass {
 	}
 	switch d {
 	case DialectPostgres:
-		var se interface{ SQLState() string }
-		if errors.As(err, &se) {
-			switch se.SQLState() {
-			case "23505":
-				return classDuplicate
-			case "40001", "40P01":
-				return classRetry
-			}
+		switch sqlState(err) {
+		case "23505":
+			return classDuplicate
+		case "40001", "40P01":
+			return classRetry
 		}
 	case DialectSQLite:
 		var ce interface{ Code() int }
@@ -118,18 +126,11 @@ func (d Dialect) classify(err error) errClass {
 			return classDuplicate
 		}
 	case DialectMySQL:
-		for e := err; e != nil; e = errors.Unwrap(e) {
-			m := mysqlErrorNumber.FindStringSubmatch(e.Error())
-			if m == nil {
-				continue
-			}
-			switch m[1] {
-			case "1062":
-				return classDuplicate
-			case "1213":
-				return classRetry
-			}
-			return classOther
+		switch mysqlNumber(err) {
+		case "1062":
+			return classDuplicate
+		case "1213":
+			return classRetry
 		}
 	}
 	return classOther
