@@ -480,7 +480,7 @@ func (s *Service) resumeFanouts(ctx context.Context, limit int) (int, error) {
 	}
 	// A read that failed after the claim returns the pushes read before
 	// it with the error: those are ours, and go on.
-	ms, err := claimDetached(ctx, s, func(ctx context.Context) ([]registry.PushMessage, error) {
+	ms, err := detached(ctx, s, func(ctx context.Context) ([]registry.PushMessage, error) {
 		return fo.ClaimFanouts(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease})
 	})
 	if err != nil {

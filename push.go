@@ -312,20 +312,21 @@ func (s *Service) serves(name string, pl provider.Platform) bool {
 	return s.served[target{name, string(pl)}]
 }
 
-// claimDetached runs claim, a store's claim of due work, unless ctx has
-// ended already. Once started, the claim runs to its end under
-// WriteTimeout even when ctx ends meanwhile: a claim that committed and
-// then lost its answer to the caller's cancel would leave its rows held
-// by nobody until their lease ran out, and a pass at the same moment
-// would not see them. The caller gives back what it claimed and did not
-// start.
-func claimDetached[T any](ctx context.Context, s *Service, claim func(context.Context) ([]T, error)) ([]T, error) {
+// detached runs write, a store write whose answer must not be lost,
+// unless ctx has ended already (then it returns ctx's error). Once
+// started, the write runs to its end under WriteTimeout even when ctx ends
+// meanwhile: a claim of due work that committed and then lost its answer
+// to the caller's cancel would leave its rows held by nobody until their
+// lease ran out (the caller gives back what it claimed and did not
+// start); a receipt counted so would be posted again and counted twice.
+func detached[T any](ctx context.Context, s *Service, write func(context.Context) (T, error)) (T, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	cctx, cancel := s.writeCtx(ctx)
+	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
-	return claim(cctx)
+	return write(wctx)
 }
 
 // commitCtx is writeCtx for the commit of a push, which may be large: it

@@ -78,11 +78,11 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	resume.Go(func() {
 		// A pass stopped before its claim started claimed nothing: that
 		// is a stop, not a failure.
-		if _, err := s.resumeFanouts(ctx, 1); err != nil && !(ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		if _, err := s.resumeFanouts(ctx, 1); err != nil && (ctx.Err() == nil || !errors.Is(err, ctx.Err())) {
 			s.log.LogAttrs(ctx, slog.LevelError, "claiming fanouts failed", slog.String("error", err.Error()))
 		}
 	})
-	ds, err := claimDetached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
+	ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
 		return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
 	})
 	claimed(len(ds), err)
@@ -143,7 +143,7 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
 	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindPoll)
 	defer span.End()
-	ds, err := claimDetached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
+	ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
 		return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
 	})
 	claimed(len(ds), err)
@@ -299,7 +299,7 @@ type Receipts struct {
 // (WriteTimeout), detached from ctx's cancellation, and its result
 // returned; a count cancelled after it was written would be answered as
 // failed, posted again and counted twice. A ctx that has ended before
-// the count starts counts nothing and returns ctx's error.
+// the count starts counts nothing, and the error wraps ctx's.
 func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 	var c registry.ReceiptCounts
 	switch r.Event {
@@ -324,12 +324,9 @@ func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 			return err
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	wctx, cancel := s.writeCtx(ctx)
-	defer cancel()
-	err := s.store.RecordReceipts(wctx, r.Provider, r.MsgID, r.Token, c)
+	_, err := detached(ctx, s, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
+	})
 	if errors.Is(err, registry.ErrNotFound) {
 		return fmt.Errorf("push: record receipt %q of %s: %w (%w)", registry.Clip(r.MsgID, 64), r.Provider, provider.ErrUnknownReport, err)
 	}
