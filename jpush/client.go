@@ -85,18 +85,18 @@ const (
 // fmt.Formatter and slog.LogValuer, and the credentials sit behind a
 // pointer whose Format prints nothing of them.
 type Client struct {
-	creds          *credentials
-	baseURL        string
-	reportURL      string
-	timeout        time.Duration
-	now            func() time.Time
-	apnsProduction bool
-	defaultTTL     time.Duration
-	maxTTL         time.Duration
-	quota          provider.Quota
-	limit          *provider.Limiter
-	http           *resty.Client
-	log            *slog.Logger
+	creds       *credentials
+	baseURL     string
+	reportURL   string
+	timeout     time.Duration
+	now         func() time.Time
+	apnsSandbox bool
+	defaultTTL  time.Duration
+	maxTTL      time.Duration
+	quota       provider.Quota
+	limit       *provider.Limiter
+	http        *resty.Client
+	log         *slog.Logger
 
 	// sent remembers when each message this Client sent was sent and stops
 	// being delivered (send time + time_to_live), for Status and
@@ -132,20 +132,20 @@ func New(cfg Config) (*Client, error) {
 			SetRetryCount(0)
 	}
 	return &Client{
-		creds:          newCredentials(cfg.AppKey, cfg.MasterSecret),
-		baseURL:        strings.TrimRight(cfg.BaseURL, "/"),
-		reportURL:      strings.TrimRight(cfg.ReportBaseURL, "/"),
-		timeout:        cfg.Timeout,
-		now:            cfg.Now,
-		apnsProduction: !cfg.APNsSandbox,
-		defaultTTL:     cfg.DefaultTimeToLive,
-		maxTTL:         cfg.maxTimeToLive(),
-		quota:          cfg.Quota,
-		limit:          provider.NewLimiter(cfg.Quota),
-		http:           rc,
-		log:            cfg.Logger,
-		sent:           make(map[string]sentMsg),
-		noCID:          cfg.DisableCID,
+		creds:       newCredentials(cfg.AppKey, cfg.MasterSecret),
+		baseURL:     strings.TrimRight(cfg.BaseURL, "/"),
+		reportURL:   strings.TrimRight(cfg.ReportBaseURL, "/"),
+		timeout:     cfg.Timeout,
+		now:         cfg.Now,
+		apnsSandbox: cfg.APNsSandbox,
+		defaultTTL:  cfg.DefaultTimeToLive,
+		maxTTL:      cfg.maxTimeToLive(),
+		quota:       cfg.Quota,
+		limit:       provider.NewLimiter(cfg.Quota),
+		http:        rc,
+		log:         cfg.Logger,
+		sent:        make(map[string]sentMsg),
+		noCID:       cfg.DisableCID,
 	}, nil
 }
 
@@ -229,7 +229,7 @@ func (c *Client) String() string {
 		return "jpush.Client(nil)"
 	}
 	return fmt.Sprintf("jpush.Client{BaseURL:%s ReportBaseURL:%s AppKey:%s APNsSandbox:%t}",
-		c.baseURL, c.reportURL, c.creds.appKey, !c.apnsProduction)
+		c.baseURL, c.reportURL, c.creds.appKey, c.apnsSandbox)
 }
 
 // GoString is String for %#v.
@@ -255,7 +255,7 @@ func (c *Client) LogValue() slog.Value {
 		slog.String("base_url", c.baseURL),
 		slog.String("report_base_url", c.reportURL),
 		slog.String("app_key", c.creds.appKey),
-		slog.Bool("apns_sandbox", !c.apnsProduction),
+		slog.Bool("apns_sandbox", c.apnsSandbox),
 	)
 }
 

@@ -151,7 +151,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	b.Options = pushOptions{
 		SendNo:            SendNo(r.IdempotencyKey),
 		OverrideMsgID:     o.OverrideMsgID,
-		APNsProduction:    c.apnsProduction,
+		APNsProduction:    !c.apnsSandbox,
 		APNsCollapseID:    o.APNsCollapseID,
 		Classification:    classification(r, o),
 		ThirdPartyChannel: o.ThirdPartyChannel,
