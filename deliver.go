@@ -475,18 +475,15 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 			d.State = registry.DeliveryDone
 			d.VendorState = string(provider.StateAccepted)
 		}
-		failed := map[string]provider.Kind{}
 		for _, f := range rc.Failures {
-			failed[f.Token] = f.Kind
 			if f.Kind == provider.InvalidToken {
 				disable = append(disable, f.Token)
 			}
 		}
-		if len(d.Tokens) > 0 && len(failed) > 0 && allFailed(d.Tokens, failed) {
+		if kind, all := everyTokenFailed(d.Tokens, rc.Failures); all {
 			// The vendor took the request but sent it to none of its
 			// tokens (Getui's successed_ignore: devices inactive for 90
 			// days): nothing was delivered, and the record says so.
-			kind := failed[d.Tokens[0]]
 			d.State, d.Ret = registry.DeliveryFailed, registry.RetFail
 			d.VendorState, d.Pollable = string(provider.StateFailed), false
 			d.ErrorKind = kind.String()
@@ -540,14 +537,22 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 	return nil, nil
 }
 
-// allFailed reports whether every token of tokens is in failed.
-func allFailed(tokens []string, failed map[string]provider.Kind) bool {
+// everyTokenFailed reports whether failures name every one of tokens
+// (at least one), and the kind of the first token's failure.
+func everyTokenFailed(tokens []string, failures []provider.TokenFailure) (provider.Kind, bool) {
+	if len(tokens) == 0 || len(failures) == 0 {
+		return provider.Unknown, false // the usual case: no map
+	}
+	failed := make(map[string]provider.Kind, len(failures))
+	for _, f := range failures {
+		failed[f.Token] = f.Kind
+	}
 	for _, t := range tokens {
 		if _, ok := failed[t]; !ok {
-			return false
+			return provider.Unknown, false
 		}
 	}
-	return true
+	return failed[tokens[0]], true
 }
 
 // keptRetryToken is the provider's RetryToken as a delivery keeps it: ""
