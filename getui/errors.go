@@ -3,10 +3,10 @@ package getui
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -179,61 +179,31 @@ func withKind(err error, kind provider.Kind, message string) error {
 	return &cp
 }
 
-// transportError classifies a failed HTTP exchange. written says whether
-// the request had been written in full: after that, Getui may have acted
-// on it.
+// transportError classifies a failed HTTP exchange (see
+// vendorhttp.TransportError).
 func transportError(op string, err error, written bool, secrets ...string) error {
-	kind, msg := provider.Temporary, "request not sent"
-	if written {
-		kind, msg = provider.Indeterminate, "request sent, answer lost"
-	}
-	return &provider.Error{Provider: Name, Op: op, Kind: kind, Message: msg, Err: scrubError(err, secrets...)}
+	return vendorhttp.TransportError(Name, op, err, written, longSecrets(secrets)...)
 }
-
-// scrubError removes user info from the URL net/http puts in its errors,
-// and any secret that still shows in the text.
-func scrubError(err error, secrets ...string) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		cp := *ue
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			u.User = nil
-			cp.URL = u.String()
-		} else {
-			cp.URL = "(url redacted)"
-		}
-		err = &cp
-	}
-	text := err.Error()
-	if s := scrubString(text, secrets...); s != text {
-		return &redactedError{msg: s, orig: err}
-	}
-	return err
-}
-
-// redactedError stands in for an error whose text held a secret. It keeps
-// errors.Is working against the original without exposing its text.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string        { return e.msg }
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
 
 // minSecretLen is the shortest secret scrubbed from answers and errors:
 // Getui's tokens, signs and secrets are far longer, and replacing a short
 // string would mangle the JSON around it.
 const minSecretLen = 8
 
-// scrubString replaces every secret in s.
-func scrubString(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= minSecretLen {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
+// longSecrets returns the secrets of at least minSecretLen bytes.
+func longSecrets(secrets []string) []string {
+	out := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		if len(s) >= minSecretLen {
+			out = append(out, s)
 		}
 	}
-	return s
+	return out
+}
+
+// scrubString replaces every secret of at least minSecretLen bytes in s.
+func scrubString(s string, secrets ...string) string {
+	return provider.RedactAll(s, longSecrets(secrets)...)
 }
 
 // unexpected is the error for a success answer that lacks what it must

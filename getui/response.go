@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -35,7 +35,7 @@ type answer struct {
 // no code the table knows. Code 301 also moves the Client to the host the
 // answer names.
 func (c *Client) decode(x call, status int, body []byte, secrets ...string) (*answer, error) {
-	body = scrubBytes(body, secrets...)
+	body = vendorhttp.ScrubBytes(body, longSecrets(secrets)...)
 	trimmed := bytes.TrimSpace(body)
 	var env envelope
 	code, parsed := 0, false
@@ -54,7 +54,7 @@ func (c *Client) decode(x call, status int, body []byte, secrets ...string) (*an
 		return nil, pe
 	}
 	pe.Code = strconv.Itoa(code)
-	pe.Message = truncate(scrubString(env.Msg, secrets...), maxMessageBytes)
+	pe.Message = vendorhttp.Truncate(scrubString(env.Msg, secrets...), maxMessageBytes)
 	if code == CodeWrongHost {
 		if host, ok := c.switchHost(env.Data); ok {
 			pe.Message = strings.TrimPrefix(pe.Message+"; now calling "+host, "; ")
@@ -126,26 +126,4 @@ func flexString(raw json.RawMessage) string {
 		return n.String()
 	}
 	return ""
-}
-
-// scrubBytes removes secrets from a body.
-func scrubBytes(b []byte, secrets ...string) []byte {
-	for _, s := range secrets {
-		if len(s) >= minSecretLen && bytes.Contains(b, []byte(s)) {
-			b = bytes.ReplaceAll(b, []byte(s), []byte("REDACTED"))
-		}
-	}
-	return b
-}
-
-// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 
 	"github.com/tuisong/push/internal/redacted"
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -194,18 +194,11 @@ func (c Config) validate() error {
 	return nil
 }
 
+// checkBaseURL reports a base URL field that vendorhttp.BaseURLProblem
+// refuses.
 func checkBaseURL(field, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return configError(field, "is not a URL")
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return configError(field, fmt.Sprintf("scheme must be http or https, got %q", u.Scheme))
-	case u.Host == "":
-		return configError(field, "has no host")
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return configError(field, "must not carry user info, a query or a fragment")
+	if p := vendorhttp.BaseURLProblem(raw); p != "" {
+		return configError(field, p)
 	}
 	return nil
 }

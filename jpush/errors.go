@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -147,55 +147,10 @@ func withProvider(err error) error {
 	return err
 }
 
-// transportError classifies a failed HTTP exchange. written says whether the
-// request had been written in full: after that, JPush may have acted on it.
+// transportError classifies a failed HTTP exchange (see
+// vendorhttp.TransportError).
 func transportError(op string, err error, written bool, secrets ...string) error {
-	kind, msg := provider.Temporary, "request not sent"
-	if written {
-		kind, msg = provider.Indeterminate, "request sent, answer lost"
-	}
-	return &provider.Error{Provider: Name, Op: op, Kind: kind, Message: msg, Err: scrubError(err, secrets...)}
-}
-
-// scrubError removes user info from the URL net/http puts in its errors,
-// and any secret that still shows in the text.
-func scrubError(err error, secrets ...string) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		cp := *ue
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			u.User = nil
-			cp.URL = u.String()
-		} else {
-			cp.URL = "(url redacted)"
-		}
-		err = &cp
-	}
-	text := err.Error()
-	if s := scrubString(text, secrets...); s != text {
-		return &redactedError{msg: s, orig: err}
-	}
-	return err
-}
-
-// redactedError stands in for an error whose text contained a secret. It
-// keeps errors.Is working against the original without exposing its text.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string        { return e.msg }
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
-
-// scrubString replaces every non-empty secret in s.
-func scrubString(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-		}
-	}
-	return s
+	return vendorhttp.TransportError(Name, op, err, written, secrets...)
 }
 
 // unexpected is the error for a 2xx answer that lacks what it must carry.

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -36,7 +36,7 @@ type answer struct {
 // body with an "error" member is a failure whatever else it carries,
 // msg_id included.
 func decodeAnswer(op string, status int, header http.Header, body []byte, tokens []string, secrets ...string) (*answer, error) {
-	body = scrubBytes(body, secrets...)
+	body = vendorhttp.ScrubBytes(body, secrets...)
 	trimmed := bytes.TrimSpace(body)
 	var eb errorBody
 	parsed := len(trimmed) > 0 && json.Valid(trimmed)
@@ -54,7 +54,7 @@ func decodeAnswer(op string, status int, header http.Header, body []byte, tokens
 	if hasError {
 		pe.Code = flexString(eb.Error.Code)
 		code, _ = strconv.Atoi(pe.Code)
-		pe.Message = truncate(scrubString(eb.Error.Message, secrets...), maxMessageBytes)
+		pe.Message = vendorhttp.Truncate(provider.RedactAll(eb.Error.Message, secrets...), maxMessageBytes)
 	}
 	kind, known := kindOfCode(code, pe.Message, len(tokens) > 0)
 	switch {
@@ -139,26 +139,4 @@ func flexString(raw json.RawMessage) string {
 		return n.String()
 	}
 	return ""
-}
-
-// scrubBytes removes secrets from a body.
-func scrubBytes(b []byte, secrets ...string) []byte {
-	for _, s := range secrets {
-		if s != "" && bytes.Contains(b, []byte(s)) {
-			b = bytes.ReplaceAll(b, []byte(s), []byte("REDACTED"))
-		}
-	}
-	return b
-}
-
-// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

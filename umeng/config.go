@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/tuisong/push/internal/redacted"
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -258,17 +258,8 @@ func (c Config) withDefaults() Config {
 
 // validate checks a Config that has been through withDefaults.
 func (c Config) validate() error {
-	u, err := url.Parse(c.BaseURL)
-	if err != nil {
-		return configError("base_url", "is not a URL")
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return configError("base_url", fmt.Sprintf("scheme must be http or https, got %q", u.Scheme))
-	case u.Host == "":
-		return configError("base_url", "has no host")
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return configError("base_url", "must not carry user info, a query or a fragment")
+	if p := vendorhttp.BaseURLProblem(c.BaseURL); p != "" {
+		return configError("base_url", p)
 	}
 	if err := c.IOS.validate("ios"); err != nil {
 		return err

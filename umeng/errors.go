@@ -3,10 +3,9 @@ package umeng
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
-	"strings"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -221,64 +220,9 @@ func kindOfHTTPStatus(status int) provider.Kind {
 	return provider.Unknown
 }
 
-// transportError classifies a failed HTTP exchange. written says whether the
-// request had been written in full: after that, Umeng may have acted on it.
+// transportError classifies a failed HTTP exchange (see
+// vendorhttp.TransportError): the URL in err loses its query, and so the
+// sign.
 func transportError(op string, err error, written bool, secrets ...string) error {
-	kind, msg := provider.Temporary, "request not sent"
-	if written {
-		kind, msg = provider.Indeterminate, "request sent, answer lost"
-	}
-	return &provider.Error{Provider: Name, Op: op, Kind: kind, Message: msg, Err: scrubError(err, secrets...)}
-}
-
-// scrubError removes the query (and so the sign) from the URL that net/http
-// puts in its errors, and any secret that still shows in the text.
-func scrubError(err error, secrets ...string) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		cp := *ue
-		cp.URL = redactURL(ue.URL)
-		err = &cp
-	}
-	text := err.Error()
-	if scrubbed := scrubString(text, secrets...); scrubbed != text {
-		return &redactedError{msg: scrubbed, orig: err}
-	}
-	return err
-}
-
-// redactedError stands in for an error whose text contained a secret. It
-// keeps errors.Is working against the original without exposing its text
-// through Unwrap.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// Is reports whether the original error matches target, so that
-// errors.Is(err, context.DeadlineExceeded) still works.
-func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
-
-// redactURL drops the query and user info of raw.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(url redacted)"
-	}
-	u.RawQuery = ""
-	u.ForceQuery = false
-	u.User = nil
-	return u.String()
-}
-
-// scrubString replaces every non-empty secret in s.
-func scrubString(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-		}
-	}
-	return s
+	return vendorhttp.TransportError(Name, op, err, written, secrets...)
 }

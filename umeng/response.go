@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -50,7 +50,7 @@ const codePartialSend = "4026"
 // decodeAnswer turns an HTTP answer into data or a *provider.Error.
 // secrets are removed from everything it returns.
 func decodeAnswer(op string, status int, header http.Header, body []byte, now time.Time, secrets ...string) (*answer, error) {
-	body = scrubBytes(body, secrets...)
+	body = vendorhttp.ScrubBytes(body, secrets...)
 	var env envelope
 	parsed := json.Unmarshal(body, &env) == nil && env.Ret != ""
 	if parsed && status >= 200 && status < 300 && env.Ret == "SUCCESS" {
@@ -61,7 +61,7 @@ func decodeAnswer(op string, status int, header http.Header, body []byte, now ti
 	var f failure
 	if parsed && len(env.Data) > 0 && json.Unmarshal(env.Data, &f) == nil {
 		pe.Code = codeString(f.ErrorCode)
-		pe.Message = truncate(scrubString(f.ErrorMsg, secrets...), maxMessageBytes)
+		pe.Message = vendorhttp.Truncate(provider.RedactAll(f.ErrorMsg, secrets...), maxMessageBytes)
 	}
 	if op == opSend && parsed && pe.Code == codePartialSend {
 		return &answer{data: env.Data, raw: body, partial: true}, nil
@@ -121,29 +121,6 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
-}
-
-// scrubBytes removes secrets from a body. Secrets are hex or alphanumeric,
-// so replacing them inside JSON strings keeps the JSON valid.
-func scrubBytes(b []byte, secrets ...string) []byte {
-	for _, s := range secrets {
-		if s != "" && bytes.Contains(b, []byte(s)) {
-			b = bytes.ReplaceAll(b, []byte(s), []byte("REDACTED"))
-		}
-	}
-	return b
-}
-
-// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // flexInt decodes a JSON number or a string holding one, as Umeng sends

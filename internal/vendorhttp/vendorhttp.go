@@ -1,5 +1,7 @@
-// Package vendorhttp builds the HTTP clients the vendor providers use
-// when the host gives them none.
+// Package vendorhttp is what the vendor clients (umeng, jpush, getui)
+// share about HTTP: the client they use when the host gives them none,
+// the check of a configured base URL, and the scrubbing that keeps
+// secrets, signs and tokens out of the errors and answers they return.
 package vendorhttp
 
 import (

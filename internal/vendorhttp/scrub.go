@@ -1,0 +1,113 @@
+package vendorhttp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"unicode/utf8"
+
+	"github.com/tuisong/push/provider"
+)
+
+// BaseURLProblem says why raw cannot be the base URL of a vendor API, or
+// returns "" when it can: an http or https URL with a host and an
+// optional path, and no user info, query or fragment (the clients append
+// paths and, for Umeng, a signed query to it).
+func BaseURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "is not a URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("scheme must be http or https, got %q", u.Scheme)
+	case u.Host == "":
+		return "has no host"
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "must not carry user info, a query or a fragment"
+	}
+	return ""
+}
+
+// TransportError is the error of a failed HTTP exchange with the vendor
+// named provider. written says whether the request had been written in
+// full: after that, the vendor may have acted on it, so the failure is
+// Indeterminate; before, Temporary. err is scrubbed as ScrubError does.
+func TransportError(providerName, op string, err error, written bool, secrets ...string) error {
+	kind, msg := provider.Temporary, "request not sent"
+	if written {
+		kind, msg = provider.Indeterminate, "request sent, answer lost"
+	}
+	return &provider.Error{Provider: providerName, Op: op, Kind: kind, Message: msg, Err: ScrubError(err, secrets...)}
+}
+
+// ScrubError returns err without the secrets its text may hold. The URL
+// that net/http puts in its errors keeps its scheme, host and path only
+// (a query may carry a sign, user info a password), and every non-empty
+// secret left in the text is replaced by "REDACTED". An error whose text
+// changed is replaced by one that has the scrubbed text and still matches
+// the original with errors.Is (context.DeadlineExceeded, say), without
+// handing the original out through Unwrap.
+func ScrubError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cp := *ue
+		cp.URL = redactURL(ue.URL)
+		err = &cp
+	}
+	text := err.Error()
+	if s := provider.RedactAll(text, secrets...); s != text {
+		return &redactedError{msg: s, orig: err}
+	}
+	return err
+}
+
+// redactedError stands in for an error whose text held a secret.
+type redactedError struct {
+	msg  string
+	orig error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.orig, target) }
+
+// redactURL drops the query and user info of raw.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(url redacted)"
+	}
+	u.RawQuery = ""
+	u.ForceQuery = false
+	u.User = nil
+	return u.String()
+}
+
+// ScrubBytes returns b with every non-empty secret replaced by
+// "REDACTED"; b itself is not changed. The vendors' secrets, tokens and
+// signs are letters, digits and a few marks, so a JSON body stays JSON.
+func ScrubBytes(b []byte, secrets ...string) []byte {
+	for _, s := range secrets {
+		if s != "" && bytes.Contains(b, []byte(s)) {
+			b = bytes.ReplaceAll(b, []byte(s), []byte("REDACTED"))
+		}
+	}
+	return b
+}
+
+// Truncate shortens s to at most n bytes, and "…", without splitting a
+// UTF-8 sequence: a vendor's message kept in an error stays readable and
+// bounded.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
