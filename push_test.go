@@ -98,6 +98,8 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"negative concurrency", push.Config{Store: st, Providers: []provider.Provider{m}, SendConcurrency: -1}, "send_concurrency"},
 		{"jitter above one", push.Config{Store: st, Providers: []provider.Provider{m}, Retry: push.RetryPolicy{Jitter: 2}}, "retry.jitter"},
 		{"base above max", push.Config{Store: st, Providers: []provider.Provider{m}, Retry: push.RetryPolicy{Base: time.Hour, Max: time.Minute}}, "retry.base"},
+		// Base left to its default of 30s would exceed Max.
+		{"max below default base", push.Config{Store: st, Providers: []provider.Provider{m}, Retry: push.RetryPolicy{Max: 10 * time.Second}}, "retry.max"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

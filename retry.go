@@ -63,7 +63,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-// Validate reports the first invalid field of p (after defaults).
+// Validate reports the first invalid field of p. A zero field stands for
+// its default, so a Max below the default Base is refused unless Base is
+// set too.
 func (p RetryPolicy) Validate() error {
 	switch {
 	case p.MaxAttempts < 0:
@@ -74,6 +76,8 @@ func (p RetryPolicy) Validate() error {
 		return invalid("retry.max", "must not be negative")
 	case p.Max != 0 && p.Base > p.Max:
 		return invalid("retry.base", "%v is more than retry.max %v", p.Base, p.Max)
+	case p.Max != 0 && p.Base == 0 && defaultRetry.Base > p.Max:
+		return invalid("retry.max", "%v is less than retry.base's default %v: set retry.base too", p.Max, defaultRetry.Base)
 	case p.Jitter > 1:
 		return invalid("retry.jitter", "must be at most 1")
 	case p.RateLimitDelay < 0:
