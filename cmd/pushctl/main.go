@@ -3,9 +3,10 @@
 // sends a push, shows a push's status, and enqueues and follows rows of
 // the message center. It is configured by the same environment variables
 // as examples/server (PUSH_DB_DRIVER, PUSH_DB_DSN, UMENG_*, JPUSH_*,
-// GETUI_*; README.md has the table). Unlike the server it never starts
-// fakes: push needs a provider's credentials; the commands that only read
-// (status, devices list) need none.
+// GETUI_*; README.md has the table), except the server's own PUSH_ADDR,
+// PUSH_API_TOKEN and PUSH_SCAN_INTERVAL, which it ignores. Unlike the
+// server it never starts fakes: push needs a provider's credentials; the
+// commands that only read (status, devices list) need none.
 //
 //	pushctl migrate                   apply the migrations
 //	pushctl migrate status            show the applied and latest versions
@@ -49,7 +50,8 @@ func main() {
 		}
 	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	// Not stop(): that would end ctx too, and the goroutine, finding both
+	// cases ready, could report an interruption that never happened.
 	close(done)
-	stop()
 	os.Exit(code)
 }
