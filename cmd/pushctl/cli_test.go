@@ -113,6 +113,22 @@ func TestEnvironmentErrors(t *testing.T) {
 	}
 }
 
+// TestServerOnlyVariablesIgnored: pushctl serves nothing, so the server's
+// own settings, even bad ones, do not stop it.
+func TestServerOnlyVariablesIgnored(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	env["PUSH_ADDR"] = "nohost"
+	env["PUSH_API_TOKEN"] = " token with spaces "
+	env["PUSH_SCAN_INTERVAL"] = "soon"
+	r := runCLI(t, ctx, env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+	r = runCLI(t, ctx, env, "migrate", "status")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "up to date")
+}
+
 // TestMigrate: migrate status reads without changing anything, migrate
 // applies everything, and again changes nothing.
 func TestMigrate(t *testing.T) {

@@ -28,7 +28,7 @@ type database struct {
 // database whose file does not exist is refused, not created (a mistyped
 // path would read as a database not migrated). The caller closes it.
 func (e *env) openDB(ctx context.Context, migrating, create bool) (*database, error) {
-	cfg, err := serverenv.Load(e.getenv)
+	cfg, err := serverenv.Load(serverenv.ToolEnv(e.getenv))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -141,6 +142,24 @@ func together(getenv func(string) string, names ...string) error {
 		verb = "are"
 	}
 	return fmt.Errorf("%s must be set together: %s %s not set", all, strings.Join(missing, ", "), verb)
+}
+
+// ServerOnly are the variables only the server reads: its listener, its
+// bearer token and its Scanner's interval. ToolEnv hides them from a
+// command such as pushctl.
+var ServerOnly = []string{"PUSH_ADDR", "PUSH_API_TOKEN", "PUSH_SCAN_INTERVAL"}
+
+// ToolEnv returns getenv with the ServerOnly variables unset, so that a
+// command that serves nothing runs whatever the server's own settings
+// say: an operator can still migrate or inspect the database while the
+// server refuses to start over a bad PUSH_ADDR.
+func ToolEnv(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		if slices.Contains(ServerOnly, name) {
+			return ""
+		}
+		return getenv(name)
+	}
 }
 
 // Load reads the configuration through getenv, applying defaults and

@@ -136,3 +136,21 @@ func TestAddrIsChecked(t *testing.T) {
 		assert.NoError(t, err, "%q refused", addr)
 	}
 }
+
+// ToolEnv hides the server's own variables, and only those.
+func TestToolEnv(t *testing.T) {
+	vars := map[string]string{"PUSH_ADDR": "nohost", "PUSH_API_TOKEN": " bad ", "PUSH_SCAN_INTERVAL": "soon",
+		"PUSH_DB_DSN": "x.db", "UMENG_IOS_APPKEY": "k"}
+	_, err := serverenv.Load(envOf(vars))
+	require.Error(t, err, "the server refuses its own bad settings")
+	get := serverenv.ToolEnv(envOf(vars))
+	for _, name := range serverenv.ServerOnly {
+		assert.Empty(t, get(name), name)
+	}
+	assert.Equal(t, "x.db", get("PUSH_DB_DSN"))
+	assert.Equal(t, "k", get("UMENG_IOS_APPKEY"))
+	delete(vars, "UMENG_IOS_APPKEY")
+	cfg, err := serverenv.Load(serverenv.ToolEnv(envOf(vars)))
+	require.NoError(t, err)
+	assert.Equal(t, "x.db", cfg.DBDSN)
+}
