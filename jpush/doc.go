@@ -126,6 +126,8 @@
 //	                    every one named in Failures (JPush answers 1011 only
 //	                    when it knows none of them); InvalidRequest for any
 //	                    other audience, which then matched no device
+//	1012                QuotaExceeded (a phone maker's quota is spent, with
+//	                    distribution ospush: the maker's channel only)
 //	2002                RateLimited, RetryAfter from X-Rate-Limit-Reset
 //	2003, 2004, 2006,   Auth (app restricted, no permission, paid feature,
 //	2007                API forbidden)

@@ -27,15 +27,15 @@
 // Delivery is at-least-once. A row is claimed with a lease and a claim
 // token; every write that finishes it names the token, so a Scanner whose
 // lease ran out cannot overwrite the work of the one that took over. A push
-// row's id is the dedupe key of the push it creates, so a row handled
-// twice (its first Scanner died after the push was recorded) finds the
-// first push instead of sending again. Vendor retries carry the delivery's
-// idempotency key; Umeng drops a repeated out_biz_no on task casts. A
-// notifier's row (sms, email) has no such key, so its call is made only
-// while its claim will outlast it and the write of its outcome: a row
-// whose turn comes with no more than NotifyTimeout (and a margin for the
-// write) of its lease left is given back untried (OutcomeReleased) and
-// claimed afresh.
+// row's id and creation time make the dedupe key of the push it creates
+// (DedupeKey), so a row handled twice (its first Scanner died after the
+// push was recorded) finds the first push instead of sending again. Vendor
+// retries carry the delivery's idempotency key; Umeng drops a repeated
+// out_biz_no on task casts. A notifier's row (sms, email) has no such key,
+// so its call is made only while its claim will outlast it and the write of
+// its outcome: a row whose turn comes with no more than NotifyTimeout (and
+// a margin for the write) of its lease left is given back untried
+// (OutcomeReleased) and claimed afresh.
 //
 // A row fails (send_state 2, reason in remark) when the store could not
 // read one of its values (registry.CenterMessage.Unreadable; the remark is
