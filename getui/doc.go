@@ -172,6 +172,16 @@
 // The master secret, the sign and the token never appear in errors, logs,
 // receipts or the formatting of a Client or Config.
 //
+// # Receipts
+//
+// Getui posts receipts to the callback URL set in its console: text, one
+// JSON receipt a line, each signed with the MD5 of appid, cid, taskid,
+// msgid and the master secret ([ReceiptSign]). [ReceiptHandler] checks
+// each line alone and hands the arrivals and clicks of successful pushes
+// to a callback as provider.Reports (MsgID the taskid, Token the cid):
+// wire it to push.Service.RecordReport. receipt.go lists the actions
+// counted.
+//
 // # Testing
 //
 // Point Config.BaseURL at package getuitest, a strict fake of the RestAPI.

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tuisong/push/internal/redacted"
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 )
 
@@ -202,16 +203,16 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			counted++
 		case errors.Is(err, provider.ErrUnknownReport):
 			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "umeng receipt of an unknown push ignored",
-				slog.String("msg_id", clip(rep.MsgID)), slog.String("event", string(rep.Event)))
+				slog.String("msg_id", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)))
 		default:
 			failed++
 			h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "recording umeng receipt failed",
-				slog.String("msg_id", clip(rep.MsgID)), slog.String("event", string(rep.Event)), slog.String("error", err.Error()))
+				slog.String("msg_id", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)), slog.String("error", err.Error()))
 		}
 	}
 	if failed > 0 && counted == 0 {
 		// Nothing of the post was counted: Umeng may post it again safely.
-		writeReceiptJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})
+		vendorhttp.WriteJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})
 		return
 	}
 	if failed > 0 {
@@ -220,7 +221,7 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "umeng receipts not counted, answered SUCCESS so that the counted ones are not posted again",
 			slog.Int("failed", failed), slog.Int("counted", counted))
 	}
-	writeReceiptJSON(w, http.StatusOK, map[string]string{"ret": "SUCCESS"})
+	vendorhttp.WriteJSON(w, http.StatusOK, map[string]string{"ret": "SUCCESS"})
 }
 
 // recordTimeout bounds the recording of one post's receipts, which runs
@@ -296,7 +297,7 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 	case !isText(rep.MsgID):
 		// No push of ours has such an id, and PostgreSQL refuses to
 		// compare one at all.
-		return rep, fmt.Errorf("msg_id %q is not text", clip(rep.MsgID))
+		return rep, fmt.Errorf("msg_id %q is not text", vendorhttp.Clip(rep.MsgID))
 	case utf8.RuneCountInString(rep.MsgID) > maxMsgID:
 		return rep, fmt.Errorf("msg_id is longer than %d characters", maxMsgID)
 	}
@@ -319,7 +320,7 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 	case "dismiss", "dismissed", "ignore", "ignored":
 		rep.Event = provider.EventDismissed
 	default:
-		return rep, fmt.Errorf("type must be arrival, click or dismiss, got %q", clip(b.Type))
+		return rep, fmt.Errorf("type must be arrival, click or dismiss, got %q", vendorhttp.Clip(b.Type))
 	}
 	if len(b.TS) > 0 && string(b.TS) != "null" {
 		var s string
@@ -328,7 +329,7 @@ func parseReceipt(b receiptBody) (provider.Report, error) {
 		}
 		ms, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil || ms < 0 {
-			return rep, fmt.Errorf("ts must be unix milliseconds, got %q", clip(s))
+			return rep, fmt.Errorf("ts must be unix milliseconds, got %q", vendorhttp.Clip(s))
 		}
 		rep.At = time.UnixMilli(ms)
 	}
@@ -344,24 +345,9 @@ func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 
 // push_device_token column's.
 const maxMsgID, maxToken = 255, 255
 
-// clip shortens vendor text for errors and logs, keeping it UTF-8.
-func clip(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if r := []rune(s); len(r) > 64 {
-		return string(r[:64]) + "…"
-	}
-	return s
-}
-
 func (h *receiptHandler) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	h.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "umeng receipt refused", slog.Int("status", status), slog.String("reason", msg))
-	writeReceiptJSON(w, status, map[string]string{"ret": "FAIL", "error": msg})
-}
-
-func writeReceiptJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+	vendorhttp.WriteJSON(w, status, map[string]string{"ret": "FAIL", "error": msg})
 }
 
 // ReceiptURLWithSecret returns base with the query parameter "secret" set

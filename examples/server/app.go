@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/getui/getuitest"
 	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/jpush/jpushtest"
@@ -115,9 +116,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, err
 	}
 	a.handler = api
+	// The vendors' receipt callbacks are outside Authenticate: they cannot
+	// send our bearer token. Each is guarded in its own way.
+	mux := http.NewServeMux()
 	if a.cfg.Umeng() && a.cfg.ReceiptURL != "" { // a.cfg: in demo mode, the fake's apps
-		// Outside Authenticate: Umeng posts receipts without our bearer
-		// token; the shared secret in the receipt_url stands in for it.
+		// The shared secret in the receipt_url stands in for the token.
 		var keys []string
 		for _, k := range []string{a.cfg.IOSKey, a.cfg.AndroidKey} {
 			if k != "" {
@@ -129,11 +132,19 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		if err != nil {
 			return nil, err
 		}
-		mux := http.NewServeMux()
 		mux.Handle(PathUmengReceipt, receipts)
-		mux.Handle("/", api)
-		a.handler = mux
 	}
+	if a.cfg.Getui() {
+		// Getui signs every receipt with the app's master secret.
+		receipts, err := getui.ReceiptHandler(getui.ReceiptConfig{AppID: a.cfg.GetuiAppID, MasterSecret: a.cfg.GetuiMasterSecret,
+			Record: a.svc.RecordReport, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(PathGetuiReceipt, receipts)
+	}
+	mux.Handle("/", api)
+	a.handler = mux
 	a.handler = a.operational(a.handler)
 	return a, nil
 }
@@ -141,6 +152,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 // PathUmengReceipt is where the server takes the receipts Umeng posts
 // (mounted when UMENG_RECEIPT_URL is set; that URL must lead here).
 const PathUmengReceipt = "/api/v1.1/umeng/receipt"
+
+// PathGetuiReceipt is where the server takes the receipts Getui posts
+// (mounted when Getui is configured; set the callback URL in Getui's
+// console to lead here).
+const PathGetuiReceipt = "/api/v1.1/getui/receipt"
 
 // startFakes starts the built-in fake Umeng, JPush and Getui with their
 // default apps, and points the configuration at them.

@@ -31,6 +31,9 @@
 // PUSH_API_TOKEN is), every Umeng push asks for receipts at that URL, and
 // the server takes them at /api/v1.1/umeng/receipt, outside the bearer
 // token, which Umeng cannot send; the query API reports their counts.
+// With Getui configured the server takes Getui's signed receipts at
+// /api/v1.1/getui/receipt, also outside the token: set the callback URL
+// in Getui's console to lead there.
 //
 // With no credentials set for any provider it starts built-in fakes of all
 // three (umengtest, jpushtest and getuitest, with their default apps) and

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/getui"
+	"github.com/tuisong/push/getui/getuitest"
 )
 
 // TestUmengReceipts runs the receipt loop through the server's wiring: a
@@ -77,6 +79,53 @@ func TestUmengReceipts(t *testing.T) {
 	// The API itself still wants the token.
 	code, _ := client{t, srv.URL}.call("GET", fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, id), "")
 	assert.Equal(t, http.StatusUnauthorized, code)
+}
+
+// TestGetuiReceipts runs Getui's receipt callback through the server's
+// wiring: a push to a user's two Getui phones, the fake Getui posts an
+// arrival per phone (signed with the app's master secret) and a click to
+// PathGetuiReceipt, outside PUSH_API_TOKEN, and the query API reports
+// android_arrived 2 and android_opened 1. A receipt signed with another
+// secret is refused.
+func TestGetuiReceipts(t *testing.T) {
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	defer srv.Close()
+	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "tok"})
+	require.NotNil(t, a.gfake)
+	h = a.handler
+	c := authClient{t: t, url: srv.URL, token: "tok"}
+	cids := []string{getuitest.CID("receipt-phone-0"), getuitest.CID("receipt-phone-1")}
+	for i, cid := range cids {
+		c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"g-phone-%d","platform":"android","push_platform":"getui","push_token":%q}`,
+			i, cid))
+	}
+	m := c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"到货提醒","content":"您关注的商品已到货"}`)
+	id := int64(m["push_message_id"].(float64))
+
+	ctx := context.Background()
+	post, err := a.gfake.PostReceipts(ctx, srv.URL+PathGetuiReceipt)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, post.Status, post.Err)
+	assert.Equal(t, 2, post.Lines)
+	click, err := a.gfake.Receipt(ctx, srv.URL+PathGetuiReceipt, cids[1], getuitest.ActionClicked)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, click.Status)
+
+	q := c.ok("GET", fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, id), "")
+	assert.Equal(t, float64(2), q["android_arrived"])
+	assert.Equal(t, float64(1), q["android_opened"])
+
+	// A receipt signed with another secret counts nothing.
+	gapp := getuitest.DefaultApps()[0]
+	line := fmt.Sprintf(`{"appid":%q,"cid":%q,"taskid":"t","msgid":"m","code":"200","actionId":"0","sign":%q}`,
+		gapp.AppID, cids[0], getui.ReceiptSign(gapp.AppID, cids[0], "t", "m", "another-secret"))
+	resp, err := http.Post(srv.URL+PathGetuiReceipt, "text/plain", strings.NewReader(line))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	q = c.ok("GET", fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, id), "")
+	assert.Equal(t, float64(2), q["android_arrived"])
 }
 
 func TestReceiptConfig(t *testing.T) {

@@ -140,8 +140,17 @@
 // Requests returns every request with its raw body and parsed fields;
 // Deliveries and DeliveryCount what devices received; Arrived counts
 // requests per API on arrival, DeliveringCalls those of the delivering
-// APIs. Everything returned is a copy; Reset forgets requests and
-// deliveries.
+// APIs. Everything returned is a copy; Reset forgets requests,
+// deliveries and receipt posts.
+//
+// # Receipts
+//
+// PostReceipts posts Getui's receipt callback to a URL (the one an app
+// sets in Getui's console): one line per delivery since the last post,
+// code "200" and actionId ActionArrived, signed as Getui signs them
+// (getui.ReceiptSign). Receipt posts one receipt of any action (such as
+// ActionClicked) for each delivery to a cid. ReceiptPosts returns the
+// posts made, with the status each was answered.
 //
 // # Errors
 //

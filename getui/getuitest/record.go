@@ -52,13 +52,13 @@ func (s *Server) RequestsTo(api string) []Request {
 	return s.recorder.Filter(func(r Request) bool { return r.API == api })
 }
 
-// Reset forgets recorded requests and deliveries. Tokens, tasks, devices,
-// invalid cids, seen request_ids and faults stay.
+// Reset forgets recorded requests, deliveries and receipt posts. Tokens,
+// tasks, devices, invalid cids, seen request_ids and faults stay.
 func (s *Server) Reset() {
 	s.recorder.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.deliveries = nil
+	s.deliveries, s.receipted, s.receiptPosts = nil, 0, nil
 }
 
 func (s *Server) noteArrival(api string) { s.recorder.Arrive(api) }

@@ -28,19 +28,21 @@ type Server struct {
 	faults   *fakeserver.Faults[Fault]
 	recorder *fakeserver.Recorder[Request]
 
-	mu         sync.Mutex
-	basePath   string // the prefix the apps live under; MoveHost changes it
-	moved      bool
-	deliveries []Delivery
-	tokens     map[string]issuedToken
-	authLog    map[string][]time.Time
-	callLog    map[string][]time.Time
-	requestIDs map[string]response // app id + "/" + request_id → first answer
-	tasks      map[string]*task
-	devices    map[string]map[string]Device // app id → cid → device
-	invalid    map[string]bool
-	inactive   map[string]bool
-	seq        uint64
+	mu           sync.Mutex
+	basePath     string // the prefix the apps live under; MoveHost changes it
+	moved        bool
+	deliveries   []Delivery
+	receipted    int // deliveries[:receipted] had their arrival posted
+	receiptPosts []ReceiptPost
+	tokens       map[string]issuedToken
+	authLog      map[string][]time.Time
+	callLog      map[string][]time.Time
+	requestIDs   map[string]response // app id + "/" + request_id → first answer
+	tasks        map[string]*task
+	devices      map[string]map[string]Device // app id → cid → device
+	invalid      map[string]bool
+	inactive     map[string]bool
+	seq          uint64
 }
 
 type issuedToken struct {

@@ -2,9 +2,12 @@ package vendorhttp
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
@@ -110,4 +113,22 @@ func Truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// Clip shortens vendor text for an error or a log line: valid UTF-8 (bad
+// bytes become U+FFFD), at most 64 characters and "…".
+func Clip(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return s
+}
+
+// WriteJSON answers a vendor's callback (a receipt post) with status and
+// v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -73,4 +76,19 @@ func TestTruncate(t *testing.T) {
 	// "推送" is two 3-byte runes: a cut inside the second keeps the first whole.
 	assert.Equal(t, "推…", Truncate("推送", 4))
 	assert.Equal(t, "…", Truncate("推送", 2))
+}
+
+func TestClip(t *testing.T) {
+	assert.Equal(t, "short", Clip("short"))
+	assert.Equal(t, "a\uFFFDb", Clip("a\xffb"), "bytes that are not UTF-8 are replaced")
+	long := strings.Repeat("推", 70)
+	assert.Equal(t, strings.Repeat("推", 64)+"…", Clip(long))
+}
+
+func TestWriteJSON(t *testing.T) {
+	w := httptest.NewRecorder()
+	WriteJSON(w, http.StatusForbidden, map[string]string{"ret": "FAIL"})
+	assert.Equal(t, http.StatusForbidden, w.Code)
+	assert.Equal(t, "application/json; charset=utf-8", w.Header().Get("Content-Type"))
+	assert.JSONEq(t, `{"ret":"FAIL"}`, w.Body.String())
 }
