@@ -110,7 +110,10 @@
 // characters, required), body (≤256, required), click_type, intent, url,
 // payload, channel_id} plus the same notification for the phone makers'
 // channels in push_channel.android.ups, with Options.UpsOptions as
-// ups.options. Extras become the click payload (click_type payload, a JSON
+// ups.options. Notification.Class adds vivo's "/classification" (0
+// marketing, 1 service) and Huawei's
+// "/message/android/notification/importance" ("LOW", "NORMAL") to those
+// options, unless UpsOptions sets them. Extras become the click payload (click_type payload, a JSON
 // object); another click type with extras is refused. A Silent push is a
 // transmission (push_message.transmission and ups.transmission), a JSON
 // object of title, subtitle, body and extras, at most 3072 bytes.

@@ -85,6 +85,20 @@ func goldenCases() []goldenCase {
 				}}
 			},
 		},
+		// A message class sets vivo's classification and Huawei's
+		// importance; an explicit maker option wins over the class.
+		{name: "class_marketing", platforms: []provider.Platform{provider.Android, provider.IOS},
+			audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: cids(1)},
+			edit:     func(r *provider.Request) { r.Notification.Class = provider.ClassMarketing }},
+		{name: "class_service", platforms: []provider.Platform{provider.Android},
+			audience: provider.Audience{Kind: provider.AudienceTokens, Tokens: cids(1)},
+			edit: func(r *provider.Request) {
+				r.Notification.Class = provider.ClassService
+				r.Overrides = map[string]any{getui.Name: &getui.Options{UpsOptions: map[string]map[string]any{
+					getui.MakerHuawei: {"/message/android/notification/importance": "LOW", "/message/android/category": "MARKETING"},
+					getui.MakerXiaomi: {"/extra.channel_id": "orders"},
+				}}}
+			}},
 		{
 			name:      "android_url",
 			platforms: []provider.Platform{provider.Android},

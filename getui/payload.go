@@ -321,9 +321,55 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options) error {
 	third := nt
 	nt.ChannelID = o.ChannelID
 	b.PushMessage = &pushMessage{Notification: &nt}
-	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: o.UpsOptions}}}
+	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: classOptions(n.Class, o.UpsOptions)}}}
 	return nil
 }
+
+// classOptions returns the makers' options of an Android notification of
+// class c: opts with vivo's "/classification" (0 marketing, 1 system) and
+// Huawei's "/message/android/notification/importance" ("LOW" marketing,
+// "NORMAL" service and communication) added, the keys Getui's makers'
+// options take for the two classes that need no registration of their
+// own (Xiaomi's and OPPO's take a channel id the app registers). A key
+// opts sets already wins; opts itself is not changed. An unset class
+// returns opts as it is.
+func classOptions(c provider.Class, opts map[string]map[string]any) map[string]map[string]any {
+	var vivo int
+	var huawei string
+	switch c {
+	case provider.ClassMarketing:
+		vivo, huawei = 0, "LOW"
+	case provider.ClassService:
+		vivo, huawei = 1, "NORMAL"
+	default:
+		return opts
+	}
+	out := make(map[string]map[string]any, len(opts)+2)
+	for maker, kv := range opts {
+		out[maker] = kv
+	}
+	for _, d := range []struct {
+		maker, key string
+		v          any
+	}{{MakerVivo, vivoClassification, vivo}, {MakerHuawei, huaweiImportance, huawei}} {
+		if _, set := out[d.maker][d.key]; set {
+			continue
+		}
+		kv := make(map[string]any, len(out[d.maker])+1)
+		for k, v := range out[d.maker] {
+			kv[k] = v
+		}
+		kv[d.key] = d.v
+		out[d.maker] = kv
+	}
+	return out
+}
+
+// The makers' option keys a message class sets (see classOptions).
+const (
+	vivoClassification = "/classification"
+	huaweiImportance   = "/message/android/notification/importance"
+)
 
 // iosContent fills an iOS push: APNs carries the notification
 // (push_channel.ios); Getui's own connection, used while the app runs,

@@ -258,3 +258,36 @@ func TestStatusOfScheduledAndUnknownTasks(t *testing.T) {
 	require.ErrorIs(t, err, provider.InvalidRequest)
 	assert.Equal(t, "20001", provider.CodeOf(err))
 }
+
+// TestClassLeavesTheCallersOptionsAlone: the class's maker options are
+// added to a copy; the map the caller passed is not changed, and its own
+// keys reach Getui.
+func TestClassLeavesTheCallersOptionsAlone(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	mine := map[string]map[string]any{getui.MakerHuawei: {"/message/android/category": "EXPRESS"}}
+	_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "class",
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+		Notification: provider.Notification{Title: "订单已发货", Body: "您的订单已发货", Class: provider.ClassService},
+		Overrides:    map[string]any{getui.Name: &getui.Options{UpsOptions: mine}},
+		ExpireTime:   clk.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]map[string]any{getui.MakerHuawei: {"/message/android/category": "EXPRESS"}}, mine)
+
+	reqs := fake.RequestsTo("/push/single/cid")
+	require.Len(t, reqs, 1)
+	var body struct {
+		PushChannel struct {
+			Android struct {
+				Ups struct {
+					Options map[string]map[string]any `json:"options"`
+				} `json:"ups"`
+			} `json:"android"`
+		} `json:"push_channel"`
+	}
+	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+	assert.Equal(t, map[string]map[string]any{
+		getui.MakerHuawei: {"/message/android/category": "EXPRESS", "/message/android/notification/importance": "NORMAL"},
+		getui.MakerVivo:   {"/classification": float64(1)},
+	}, body.PushChannel.Android.Ups.Options)
+}

@@ -130,9 +130,14 @@
 //     per-maker settings under options.third_party_channel (Huawei/Honor
 //     importance, vivo and OPPO category, Xiaomi channel id) are not
 //     derived from the class (planned); set them in jpush.Options.
-//   - Getui (planned): the Android vendor-channel options under
-//     push_channel.android.ups.options, such as the Huawei "/category" and
-//     importance, the vivo and OPPO categories and the Xiaomi channel id.
+//   - Getui: Android notifications get, under
+//     push_channel.android.ups.options, vivo's "/classification" (0
+//     marketing, 1 service) and Huawei's
+//     "/message/android/notification/importance" ("LOW" marketing,
+//     "NORMAL" service); a key getui.Options.UpsOptions sets wins. The
+//     Xiaomi and OPPO options take a channel id the app registers with
+//     the maker, so they are not derived from the class; set them in
+//     UpsOptions.
 //
 // # Testing
 //
