@@ -227,13 +227,13 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		named := parts[0]
 		named.State, named.Ret, named.SentAt = registry.DeliveryFailed, registry.RetFail, &now
 		named.ErrorKind, named.ErrorCode, named.Response = d.ErrorKind, d.ErrorCode, d.Response
-		if ferr := s.store.FinishDelivery(wctx, named); ferr != nil {
+		if ferr := s.recordSent(ctx, named); ferr != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "recording refused tokens failed", slog.Int64("delivery_id", named.ID),
 				slog.String("error", ferr.Error()))
 		}
 		return append([]DeliveryOutcome{outcomeOf(named, err)}, s.sendWith(ctx, sem, msgOf, parts[1:])...)
 	}
-	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
+	if ferr := s.recordSent(ctx, d); ferr != nil {
 		// The outcome is lost only for this instance: the delivery stays
 		// claimed until its lease runs out, then it is sent again with the
 		// same idempotency key.

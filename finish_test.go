@@ -1,0 +1,142 @@
+package push_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/syncbuf"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
+)
+
+// flakyFinishStore fails the first fail FinishDelivery calls with err;
+// with writeFirst, each failing call writes the outcome before it fails
+// (a commit whose answer was lost).
+type flakyFinishStore struct {
+	registry.Store
+	mu         sync.Mutex
+	fail       int
+	err        error
+	writeFirst bool
+	calls      int
+}
+
+func (s *flakyFinishStore) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
+	s.mu.Lock()
+	s.calls++
+	failing := s.calls <= s.fail
+	s.mu.Unlock()
+	if !failing {
+		return s.Store.FinishDelivery(ctx, d)
+	}
+	if s.writeFirst {
+		cp := *d
+		if err := s.Store.FinishDelivery(ctx, &cp); err != nil {
+			return err
+		}
+	}
+	return s.err
+}
+
+func (s *flakyFinishStore) finishCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+var refused = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+
+// newFlakyFixture is a fixture whose store is wrapped by fs, with its
+// log in logs.
+func newFlakyFixture(t *testing.T, fs *flakyFinishStore, logs *syncbuf.Buffer) *fixture {
+	t.Helper()
+	return newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		fs.Store = c.Store
+		c.Store = fs
+		c.WriteTimeout = 2 * time.Second
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+}
+
+// TestSentOutcomeWriteIsRetried: the vendor accepted the push and the
+// database refused the outcome's write twice (restarting, say). The write
+// is tried again until it lands, so the delivery is not left pending to
+// be sent again once its lease runs out.
+func TestSentOutcomeWriteIsRetried(t *testing.T) {
+	fs, logs := &flakyFinishStore{fail: 2, err: refused}, &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Accepted())
+	assert.Equal(t, 3, fs.finishCalls())
+	ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, registry.DeliveryDone, ds[0].State, "the outcome is stored")
+	assert.Contains(t, logs.String(), "delivery outcome recorded after a retry")
+
+	f.clk.Advance(time.Hour)
+	n, err := f.svc.RetryPending(context.Background(), 10)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing left to send again")
+	assert.Equal(t, 1, f.mock.Calls(), "the device was sent the push once")
+}
+
+// TestSentOutcomeWriteNotRetriedOnAPermanentError: an error that will not
+// pass is not tried again.
+func TestSentOutcomeWriteNotRetriedOnAPermanentError(t *testing.T) {
+	fs, logs := &flakyFinishStore{fail: 1, err: errors.New("constraint violated")}, &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	_, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, fs.finishCalls())
+	assert.Contains(t, logs.String(), "recording delivery outcome failed")
+	assert.NotContains(t, logs.String(), "trying again")
+}
+
+// TestSentOutcomeWriteTimedOutButLanded: a write that timed out after its
+// commit landed is retried, finds the claim released, and is taken as
+// recorded, not as lost.
+func TestSentOutcomeWriteTimedOutButLanded(t *testing.T) {
+	fs, logs := &flakyFinishStore{fail: 1, err: context.DeadlineExceeded, writeFirst: true}, &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, fs.finishCalls())
+	assert.Contains(t, logs.String(), "delivery outcome taken as recorded")
+	assert.NotContains(t, logs.String(), "level=ERROR")
+	ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.DeliveryDone, ds[0].State)
+}
+
+// TestSentOutcomeRetriesEndWithTheCaller: once the caller's ctx is done
+// (a drain), the retries stop WriteTimeout after the first try, however
+// long the lease lasts: the push returns, the outcome logged as lost.
+func TestSentOutcomeRetriesEndWithTheCaller(t *testing.T) {
+	fs, logs := &flakyFinishStore{fail: 1 << 30, err: refused}, &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	f.mock.SetSendFunc(func(context.Context, *provider.Request) (*provider.Receipt, error) {
+		cancel() // the caller leaves during the vendor call
+		return &provider.Receipt{Provider: "umeng", Platform: provider.Android, ID: "msg-1"}, nil
+	})
+	_, _ = f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	assert.Contains(t, logs.String(), "recording delivery outcome failed")
+	assert.Greater(t, fs.finishCalls(), 1, "retried within the drain's budget")
+}
