@@ -65,7 +65,14 @@ func (s *Service) sendEach(ctxs []context.Context, sem chan struct{}, msgOf func
 	var wg sync.WaitGroup
 	for i, d := range ds {
 		ctx := ctxs[i]
-		sem <- struct{}{}
+		if !s.slotWithinLease(sem, d) {
+			// Kept waiting, the claim would run out and another
+			// instance take the delivery over, its attempt spent though
+			// it was never tried. Given back now, any instance may send
+			// it at once.
+			out[i] = []DeliveryOutcome{s.release(ctx, d, "no send slot freed before its lease would end")}
+			continue
+		}
 		if ctx.Err() != nil {
 			<-sem
 			out[i] = []DeliveryOutcome{s.release(ctx, d, "stopping")}
@@ -92,6 +99,38 @@ func (s *Service) sendEach(ctxs []context.Context, sem chan struct{}, msgOf func
 	}
 	wg.Wait()
 	return out
+}
+
+// slotWaitStep bounds one wait of slotWithinLease before it reads the
+// clock again.
+const slotWaitStep = 250 * time.Millisecond
+
+// slotWithinLease takes a slot of sem for d, waiting no later than
+// WriteTimeout before d's lease ends (the time its release needs), and
+// reports whether it got one.
+func (s *Service) slotWithinLease(sem chan struct{}, d *registry.Delivery) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	if d.LeaseUntil == nil {
+		sem <- struct{}{}
+		return true
+	}
+	for {
+		left := d.LeaseUntil.Sub(s.now()) - s.writeTO
+		if left <= 0 {
+			return false
+		}
+		t := time.NewTimer(min(left, slotWaitStep))
+		select {
+		case sem <- struct{}{}:
+			t.Stop()
+			return true
+		case <-t.C:
+		}
+	}
 }
 
 // renew takes the claim of d for its vendor call: when less of its lease

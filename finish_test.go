@@ -140,3 +140,70 @@ func TestSentOutcomeRetriesEndWithTheCaller(t *testing.T) {
 	assert.Contains(t, logs.String(), "recording delivery outcome failed")
 	assert.Greater(t, fs.finishCalls(), 1, "retried within the drain's budget")
 }
+
+// TestDeliveriesWaitingPastTheirLeaseAreGivenBack: deliveries that wait
+// for a send slot until their lease is about to end are given back
+// untried, their attempt refunded and due at once, instead of being left
+// for another instance to take over with an attempt spent on a send that
+// never happened (enough of those failed deliveries nobody had sent). The
+// next pass sends each once, as its first attempt.
+func TestDeliveriesWaitingPastTheirLeaseAreGivenBack(t *testing.T) {
+	caps := providertest.DefaultCapabilities()
+	caps.MaxTokens = 1 // a delivery per device
+	f := newFixture(t, providertest.MockConfig{Capabilities: map[provider.Platform]provider.Capabilities{provider.Android: caps}},
+		func(c *push.Config) {
+			c.SendConcurrency = 1
+			c.Lease = 2 * time.Minute
+			c.SendTimeout = 10 * time.Second
+			c.WriteTimeout = time.Second
+		})
+	for _, d := range []string{"d1", "d2", "d3"} {
+		f.register(t, "u1", d, "android", "tok-"+d)
+	}
+	entered, answer := make(chan struct{}, 3), make(chan struct{})
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		entered <- struct{}{}
+		<-answer
+		return &provider.Receipt{Provider: "umeng", Platform: r.Platform, ID: "msg-" + r.Audience.Tokens[0]}, nil
+	})
+	done := make(chan *push.Result, 1)
+	go func() {
+		res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+		assert.NoError(t, err)
+		done <- res
+	}()
+	<-entered                      // the first call hangs; the other two wait for its slot
+	f.clk.Advance(3 * time.Minute) // past every lease
+	time.Sleep(600 * time.Millisecond)
+	close(answer)
+	res := <-done
+	assert.Equal(t, 1, f.mock.Calls(), "the waiting deliveries were not sent")
+	assert.Equal(t, 2, res.Pending())
+	ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
+	require.NoError(t, err)
+	pending := 0
+	for _, d := range ds {
+		if d.State == registry.DeliveryPending {
+			pending++
+			assert.Zero(t, d.Attempts, "delivery %d: its attempt refunded", d.ID)
+			assert.Empty(t, d.ClaimToken, "delivery %d: given back", d.ID)
+			require.NotNil(t, d.NextAttemptAt)
+			assert.False(t, d.NextAttemptAt.After(f.clk.Now()), "delivery %d: due at once", d.ID)
+		}
+	}
+	assert.Equal(t, 2, pending)
+
+	n, err := f.svc.RetryPending(context.Background(), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	sent := map[string]int{}
+	for _, r := range f.mock.Requests() {
+		sent[r.Audience.Tokens[0]]++
+	}
+	assert.Equal(t, map[string]int{"tok-d1": 1, "tok-d2": 1, "tok-d3": 1}, sent)
+	ds, err = f.store.ListDeliveries(context.Background(), res.PushMessageID)
+	require.NoError(t, err)
+	for _, d := range ds {
+		assert.Equal(t, 1, d.Attempts, "delivery %d: one attempt, one send", d.ID)
+	}
+}

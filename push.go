@@ -46,7 +46,9 @@ type Config struct {
 	// Lease is how long a send or poll claim lasts before another instance
 	// may take the delivery over. It must exceed the longest send timeout
 	// of a provider (see SendTimeout) plus WriteTimeout. Default 2
-	// minutes, or that sum plus a minute when it is longer.
+	// minutes, or that sum plus a minute when it is longer. A delivery
+	// that waits for a send slot (SendConcurrency) until WriteTimeout
+	// before its lease ends is given back untried, its attempt refunded.
 	Lease time.Duration
 	// SendTimeout bounds each vendor call of a provider that declares no
 	// SendTimeout of its own (provider.Capabilities.SendTimeout): a Send
