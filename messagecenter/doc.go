@@ -72,7 +72,8 @@
 // # Message class
 //
 // A push row whose push_class column (our additive, nullable column) is
-// "marketing" or "service" is pushed with that class (provider.Class),
+// "marketing" or "service" (without case or surrounding spaces, as
+// notify_mode) is pushed with that class (provider.Class),
 // which phone makers' channels throttle by; NULL or empty leaves it unset,
 // and any other value fails the row with the reason in remark:
 //

@@ -646,7 +646,8 @@ func (s *Scanner) message(m *registry.CenterMessage) (push.Message, error) {
 	}
 	return push.Message{
 		UserNums: users, Title: title, Content: m.Content, RawExtra: m.Extra, DedupeKey: DedupeKey(m),
-		Class: provider.Class(strings.TrimSpace(m.Class)),
+		// Without case, as notify_mode: "Service" means what it says.
+		Class: provider.Class(strings.ToLower(strings.TrimSpace(m.Class))),
 	}, nil
 }
 

@@ -710,17 +710,22 @@ func TestPushRowsCarryTheirClass(t *testing.T) {
 	e.register(t, "u1", "d1", "android", "atok")
 	marketing := e.enqueue(t, registry.CenterMessage{Title: "sale", Content: "c", NotifyMode: "push", Receivers: "u1", Class: "marketing"})
 	bogus := e.enqueue(t, registry.CenterMessage{Title: "bogus", Content: "c", NotifyMode: "push", Receivers: "u1", Class: "urgent"})
+	// Matched without case or surrounding spaces, as notify_mode is.
+	service := e.enqueue(t, registry.CenterMessage{Title: "order", Content: "c", NotifyMode: "push", Receivers: "u1", Class: " Service "})
 	rep, err := e.scanner.RunOnce(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Sent)
+	assert.Equal(t, 2, rep.Sent)
 	assert.Equal(t, 1, rep.Failed)
 	assert.Equal(t, registry.SendStateSent, e.row(t, marketing).SendState)
+	assert.Equal(t, registry.SendStateSent, e.row(t, service).SendState)
 	failed := e.row(t, bogus)
 	assert.Equal(t, registry.SendStateFailed, failed.SendState)
 	assert.Contains(t, failed.Remark, "class")
-	reqs := e.mock.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, provider.ClassMarketing, reqs[0].Notification.Class)
+	classes := map[string]provider.Class{}
+	for _, r := range e.mock.Requests() {
+		classes[r.Notification.Title] = r.Notification.Class
+	}
+	assert.Equal(t, map[string]provider.Class{"sale": provider.ClassMarketing, "order": provider.ClassService}, classes)
 }
 
 // Other programs write notify_mode as they like: "PUSH", " Email ". The

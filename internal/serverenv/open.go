@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -44,10 +45,15 @@ func SQLitePath(c Config) (string, bool) {
 	return c.DBDSN, true
 }
 
+// ConnectTimeout bounds Open's first exchange with the database.
+var ConnectTimeout = 30 * time.Second
+
 // Open opens and pings the database of c (PUSH_DB_DRIVER, PUSH_DB_DSN) and
 // returns it with a Store on it. A SQLite DSN that is a plain path gets
 // sqlstore.SQLiteDSN's settings, a MySQL DSN MySQLDSN's; the pool gets
-// sqlstore.TunePool's settings. It applies no migration. The caller
+// sqlstore.TunePool's settings. Its errors name PUSH_DB_DSN; a database
+// that does not answer within ConnectTimeout is one. It applies no
+// migration. The caller
 // closes the *sql.DB; on error nothing is left open.
 func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 	dsn := c.DBDSN
@@ -59,18 +65,25 @@ func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 	}
 	db, err := sql.Open(DriverName(c.DBDriver), dsn)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s database: %w", c.DBDriver, err)
+		return nil, nil, fmt.Errorf("PUSH_DB_DSN: open the %s database: %w", c.DBDriver, err)
 	}
 	sqlstore.TunePool(db)
-	if err = db.PingContext(ctx); err != nil {
+	// A database that accepts the connection and never answers must not
+	// hang the start without a word.
+	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	if err = db.PingContext(cctx); err != nil {
 		_ = db.Close() // the ping's error is the one to report
-		return nil, nil, fmt.Errorf("connect to the %s database: %w", c.DBDriver, err)
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return nil, nil, fmt.Errorf("PUSH_DB_DSN: the %s database did not answer within %v", c.DBDriver, ConnectTimeout)
+		}
+		return nil, nil, fmt.Errorf("PUSH_DB_DSN: connect to the %s database: %w", c.DBDriver, err)
 	}
 	store, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Dialect(c.DBDriver), Location: c.DBLocation})
 	if err == nil {
 		// Before anything is written: a command that does not migrate
 		// would otherwise write Chinese text garbled (charset=latin1).
-		err = store.CheckConnection(ctx)
+		err = store.CheckConnection(cctx)
 	}
 	if err != nil {
 		_ = db.Close()

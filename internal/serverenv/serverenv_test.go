@@ -2,10 +2,12 @@ package serverenv_test
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
@@ -34,7 +36,34 @@ func TestOpen(t *testing.T) {
 	c.DBDSN = filepath.Join(t.TempDir(), "missing", "dir", "push.db")
 	_, _, err = serverenv.Open(context.Background(), c)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "connect to the sqlite database")
+	assert.Contains(t, err.Error(), "PUSH_DB_DSN: connect to the sqlite database")
+}
+
+// TestOpenGivesUpOnASilentDatabase: a server that accepts the connection
+// and never answers stops Open after ConnectTimeout, with an error naming
+// PUSH_DB_DSN, instead of hanging the start.
+func TestOpenGivesUpOnASilentDatabase(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	old := serverenv.ConnectTimeout
+	serverenv.ConnectTimeout = 300 * time.Millisecond
+	defer func() { serverenv.ConnectTimeout = old }()
+	c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres",
+		"PUSH_DB_DSN": "postgres://push:s3cret@" + ln.Addr().String() + "/push?sslmode=disable"}))
+	require.NoError(t, err)
+	_, _, err = serverenv.Open(context.Background(), c)
+	require.Error(t, err)
+	assert.Equal(t, "PUSH_DB_DSN: the postgres database did not answer within 300ms", err.Error())
 }
 
 // TestDriverName maps PUSH_DB_DRIVER to database/sql driver names.

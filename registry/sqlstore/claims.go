@@ -239,11 +239,13 @@ func (s *Store) unsentNullStates(ctx context.Context) error {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
 	case err != nil:
-		return err
+		// The pass's first statement: a database that cannot be reached
+		// fails here, and the step says so plainly.
+		return step("look for rows", err)
 	}
 	defer s.writing()()
 	_, err = s.exec(ctx, s.q, unsentNullState, registry.SendStateUnsent, s.timeArg(s.stamp()))
-	return err
+	return step("read a NULL send_state as unsent", err)
 }
 
 // The statements of unsentNullStates.
@@ -292,7 +294,7 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 		return nil, wrap(op, err)
 	}
 	if err := s.unsentNullStates(ctx); err != nil {
-		return nil, wrap(op, step("read a NULL send_state as unsent", err))
+		return nil, wrap(op, err)
 	}
 	c := s.centerClaim(p)
 	out, err := runClaim(ctx, s, c, p, s.scanCenter)

@@ -359,6 +359,17 @@ func TestDriverErrors(t *testing.T) {
 			want: "sqlstore: ClaimDeliveries: select due rows: ",
 		},
 		{
+			name: "the pass's first read fails: the step says so, not the NULL fix-up",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1")).WillReturnError(errDriver)
+			},
+			run: func(s *sqlstore.Store) error {
+				_, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: base, Limit: 5, Lease: time.Minute})
+				return err
+			},
+			want: "sqlstore: ClaimCenterMessages: look for rows: ",
+		},
+		{
 			name: "reading NULL send_state as unsent fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1")).
