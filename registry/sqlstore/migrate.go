@@ -113,6 +113,11 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migratio
 	if err != nil {
 		return err
 	}
+	if len(pending) > 0 && ms[0].component == componentPush {
+		if err := s.checkAdoptedColumns(ctx, conn); err != nil {
+			return err
+		}
+	}
 	for _, m := range pending {
 		if err := s.apply(ctx, conn, m); err != nil {
 			return err
@@ -149,6 +154,11 @@ func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migratio
 	pending, err := s.pending(ctx, conn, ms)
 	if err != nil {
 		return err
+	}
+	if len(pending) > 0 && ms[0].component == componentPush {
+		if err := s.checkAdoptedColumns(ctx, conn); err != nil {
+			return err
+		}
 	}
 	for _, m := range pending {
 		if s.dialect == DialectMySQL {
