@@ -174,7 +174,7 @@ func TestWrongSecretIsAuth(t *testing.T) {
 	_, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
 	app := getuitest.DefaultApps()[0]
 	for name, cfg := range map[string]getui.Config{
-		"secret":  {AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret("wrong"), BaseURL: fake.BaseURL(), Now: clk.Now},
+		"secret":  {AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret("wrong-master-secret"), BaseURL: fake.BaseURL(), Now: clk.Now},
 		"app key": {AppID: app.AppID, AppKey: "wrong", MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL(), Now: clk.Now},
 		"clock": {AppID: app.AppID, AppKey: app.AppKey, MasterSecret: getui.NewSecret(app.MasterSecret), BaseURL: fake.BaseURL(),
 			Now: func() time.Time { return clk.Now().Add(time.Hour) }},

@@ -152,6 +152,11 @@ func (c Config) validate() error {
 			return configError(f.name, "has white space or a URL delimiter")
 		}
 	}
+	if len(c.MasterSecret.value()) < minSecretLen {
+		// Getui issues longer ones; one this short could not be scrubbed
+		// from answers and errors without mangling them (see minSecretLen).
+		return configError("master_secret", fmt.Sprintf("is shorter than %d characters: not a Getui master secret", minSecretLen))
+	}
 	if err := checkBaseURL("base_url", c.BaseURL); err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"app key with space", edit(func(c *Config) { c.AppKey = " k" }), "app_key"},
 		{"no secret", edit(func(c *Config) { c.MasterSecret = Secret{} }), "master_secret"},
 		{"secret with newline", edit(func(c *Config) { c.MasterSecret = NewSecret(testSecret + "\n") }), "master_secret"},
+		{"secret too short to scrub", edit(func(c *Config) { c.MasterSecret = NewSecret("short") }), "master_secret"},
 		{"base url scheme", edit(func(c *Config) { c.BaseURL = "ftp://restapi.getui.com/v2" }), "base_url"},
 		{"base url host", edit(func(c *Config) { c.BaseURL = "https://" }), "base_url"},
 		{"base url user", edit(func(c *Config) { c.BaseURL = "https://u:p@restapi.getui.com/v2" }), "base_url"},

@@ -74,7 +74,7 @@ func ExampleClient_Send() {
 // Validate refuses, without any call, what Getui would refuse, naming the
 // field.
 func ExampleClient_Validate() {
-	client, err := getui.New(getui.Config{AppID: "appid", AppKey: "appkey", MasterSecret: getui.NewSecret("secret")})
+	client, err := getui.New(getui.Config{AppID: "appid", AppKey: "appkey", MasterSecret: getui.NewSecret("mastersecret")})
 	if err != nil {
 		fmt.Println(err)
 		return

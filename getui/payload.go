@@ -328,11 +328,13 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options) error {
 // classOptions returns the makers' options of an Android notification of
 // class c: opts with vivo's "/classification" (0 marketing, 1 system) and
 // Huawei's "/message/android/notification/importance" ("LOW" marketing,
-// "NORMAL" service and communication) added, the keys Getui's makers'
-// options take for the two classes that need no registration of their
-// own (Xiaomi's and OPPO's take a channel id the app registers). A key
-// opts sets already wins; opts itself is not changed. An unset class
-// returns opts as it is.
+// "NORMAL" service and communication) added: the makers' keys a class
+// maps to without a channel of the app's own (Xiaomi's and OPPO's name a
+// channel id the app registers). vivo's system class needs no
+// application; Huawei honours the importance only for an app it granted
+// self-classification (自分类权益), and classifies the others' messages
+// itself. A key opts sets already wins; opts itself is not changed. An
+// unset class returns opts as it is.
 func classOptions(c provider.Class, opts map[string]map[string]any) map[string]map[string]any {
 	var vivo int
 	var huawei string

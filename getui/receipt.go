@@ -1,7 +1,6 @@
 package getui
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -35,9 +34,18 @@ import (
 //
 // code is the push's result ("200" success; Getui lists 400 APNs failure,
 // 401 unknown user, 402 inactive user, 500 internal error); actionId says
-// what happened. Getui answers nothing to the response, and posts again
-// only when the post itself fails (three tries); a post answered with any
-// status is never posted again.
+// what happened. Getui posts again only when a post fails or gets no
+// answer (three tries); a post answered with any status is never posted
+// again. Its wait for the answer is not documented: a post recorded more
+// slowly than Getui waits would be posted again and counted twice, so
+// keep the store fast for the receipt endpoint.
+//
+// The sign covers appid, cid, taskid and msgid only: code, actionId and
+// recvtime are not signed, and a receipt seen once can be posted again by
+// anybody who saw it, or with another action. The handler counts each
+// event of a device and push once per post; across posts, counts are
+// receipts received (push.Service.RecordReport is not idempotent). Serve
+// the endpoint over HTTPS only.
 //
 // ReceiptHandler counts, of the receipts whose code is "200", these
 // actionIds (the others, such as 10000 "notification shown" or the custom
@@ -113,10 +121,11 @@ func (c ReceiptConfig) MarshalJSON() ([]byte, error) { return redacted.JSON(c.Lo
 // msgid, or holds one that is not UTF-8 text of at most 255 characters
 // without NUL, is malformed; one naming another app id or with a wrong
 // sign is forged. Neither is counted, and each is logged with its line
-// number. The post is answered 200 {"ret":"SUCCESS"} when any line was
-// good, 403 when every line was forged or malformed and some forged, 400
-// when every line was malformed, and 500 when recording failed for every
-// good line and none was counted.
+// number. A counted event repeated in the post is counted once. The post
+// is answered 200 {"ret":"SUCCESS"} when any line was handled (counted,
+// acknowledged as not counted, or of an unknown push), 403 when every
+// line was forged or malformed and some forged, 400 when every line was
+// malformed, and 500 when recording failed and no line was handled.
 func ReceiptHandler(cfg ReceiptConfig) (http.Handler, error) {
 	switch {
 	case strings.TrimSpace(cfg.AppID) == "":
@@ -180,16 +189,16 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// hangs up halfway must not leave half of it counted.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
 	defer cancel()
-	var lines, malformed, forged, counted, failed int
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 0, 4096), int(h.cfg.MaxBodyBytes)+1)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
+	var lines, malformed, forged, handled, counted, failed int
+	seen := map[string]bool{}
+	for i, raw := range bytes.Split(body, []byte("\n")) {
+		n := i + 1
+		line := bytes.TrimSpace(raw)
 		if len(line) == 0 {
 			continue
 		}
 		lines++
-		rep, count, err := h.parse(line)
+		rep, count, key, err := h.parse(line)
 		switch {
 		case errors.Is(err, errForged):
 			forged++
@@ -200,12 +209,23 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "getui receipt refused", slog.Int("line", n), slog.String("reason", err.Error()))
 			continue
 		case !count:
+			handled++
+			continue
+		case seen[key]:
+			// The same event of the same device and push twice in one
+			// post (a replayed line, or two channels reporting one
+			// arrival): counted once.
+			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "getui receipt repeated in its post, counted once", slog.Int("line", n))
+			handled++
 			continue
 		}
+		seen[key] = true
 		switch err := h.cfg.Record(ctx, rep); {
 		case err == nil:
 			counted++
+			handled++
 		case errors.Is(err, provider.ErrUnknownReport):
+			handled++
 			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "getui receipt of an unknown push ignored",
 				slog.String("taskid", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)))
 		default:
@@ -221,7 +241,7 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		vendorhttp.WriteJSON(w, http.StatusForbidden, map[string]string{"ret": "FAIL", "error": "no receipt of ours with a valid sign"})
 	case malformed == lines:
 		vendorhttp.WriteJSON(w, http.StatusBadRequest, map[string]string{"ret": "FAIL", "error": "no receipt could be read"})
-	case failed > 0 && counted == 0:
+	case failed > 0 && handled == 0:
 		vendorhttp.WriteJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})
 	default:
 		vendorhttp.WriteJSON(w, http.StatusOK, map[string]string{"ret": "SUCCESS"})
@@ -233,8 +253,14 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 var errForged = errors.New("forged")
 
 // parse checks one line and turns it into a Report; count says whether
-// the receipt is one ReceiptHandler counts.
-func (h *receiptHandler) parse(line []byte) (provider.Report, bool, error) {
+// the receipt is one ReceiptHandler counts, key what tells it from the
+// post's other receipts.
+func (h *receiptHandler) parse(line []byte) (rep provider.Report, count bool, key string, err error) {
+	rep, count, err = h.parseLine(line)
+	return rep, count, rep.MsgID + "\x00" + rep.Token + "\x00" + string(rep.Event), err
+}
+
+func (h *receiptHandler) parseLine(line []byte) (provider.Report, bool, error) {
 	var b receiptLine
 	if err := json.Unmarshal(line, &b); err != nil {
 		return provider.Report{}, false, errors.New("not a JSON receipt object")

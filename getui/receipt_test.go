@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -159,6 +160,15 @@ func TestReceiptLinesAreJudgedAlone(t *testing.T) {
 		{"all malformed", "{not json\n" + noCID, http.StatusBadRequest, nil, []string{"line=1", "line=2", "cid is required"}},
 		{"a failed push and a custom action are acknowledged", failedPush + "\n" + custom, http.StatusOK, nil, nil},
 		{"empty", " \n\n", http.StatusBadRequest, nil, []string{"the body holds no receipt"}},
+		{"a line replayed in its post counts once", good + "\n" + good + "\n" + good, http.StatusOK,
+			[]provider.Event{provider.EventArrived}, []string{"line=2", "line=3", "repeated in its post"}},
+		{"a long line does not hide the ones after it", strings.Repeat(" ", 8000) + good + "\n" + click, http.StatusOK,
+			[]provider.Event{provider.EventArrived, provider.EventOpened}, nil},
+		{"numbers for code and action", strings.Replace(strings.Replace(good, `"code":"200"`, `"code":200`, 1), `"actionId":"0"`, `"actionId":0`, 1),
+			http.StatusOK, []provider.Event{provider.EventArrived}, nil},
+		{"fields that are no text", receiptLine(demoApp.AppID, "cid\u0000x", "task-1", "m1", "200", "0", demoApp.MasterSecret) + "\n" +
+			receiptLine(demoApp.AppID, strings.Repeat("c", 256), "task-1", "m1", "200", "0", demoApp.MasterSecret),
+			http.StatusBadRequest, nil, []string{"cid", "is not text of at most 255 characters"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sink, logs := &reportSink{}, &syncbuf.Buffer{}
@@ -193,6 +203,16 @@ func TestReceiptPostRefusals(t *testing.T) {
 	w = postText(small, http.MethodPost, receiptLine(demoApp.AppID, "cid-1", "task-1", "m1", "200", "0", demoApp.MasterSecret))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
 	assert.Empty(t, sink.reports())
+
+	// No limit at all: a long line is read whole, and the lines after it.
+	unlimited, err := getui.ReceiptHandler(getui.ReceiptConfig{AppID: demoApp.AppID, MasterSecret: demoApp.MasterSecret,
+		Record: sink.record, MaxBodyBytes: math.MaxInt64, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	w = postText(unlimited, http.MethodPost, strings.Repeat(" ", 8000)+
+		receiptLine(demoApp.AppID, "cid-1", "task-1", "m1", "200", "0", demoApp.MasterSecret)+"\n"+
+		receiptLine(demoApp.AppID, "cid-2", "task-1", "m2", "200", "0", demoApp.MasterSecret))
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Len(t, sink.reports(), 2)
 }
 
 // TestReceiptRecordErrors: an unknown push is acknowledged; a store that
@@ -205,12 +225,19 @@ func TestReceiptRecordErrors(t *testing.T) {
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Contains(t, logs.String(), "getui receipt of an unknown push ignored")
 
+	click := receiptLine(demoApp.AppID, "cid-1", "task-1", "m1", "200", "10010", demoApp.MasterSecret)
 	down := &reportSink{err: errors.New("database is down")}
 	logs = &syncbuf.Buffer{}
-	w = postText(newReceiptHandler(t, down, logs), http.MethodPost, line+"\n"+line)
+	w = postText(newReceiptHandler(t, down, logs), http.MethodPost, line+"\n"+click)
 	assert.Equal(t, http.StatusInternalServerError, w.Code)
 	assert.Len(t, down.reports(), 2)
 	assert.Contains(t, logs.String(), "recording getui receipt failed")
+
+	// A line handled beside the failures (here one acknowledged and not
+	// counted) makes the post a success: Getui would not post it again.
+	shown := receiptLine(demoApp.AppID, "cid-1", "task-1", "m1", "200", "10000", demoApp.MasterSecret)
+	w = postText(newReceiptHandler(t, down, &syncbuf.Buffer{}), http.MethodPost, line+"\n"+shown)
+	assert.Equal(t, http.StatusOK, w.Code)
 }
 
 // TestReceiptRecordOutlivesTheRequest: a post whose client has hung up is

@@ -134,10 +134,11 @@
 //     push_channel.android.ups.options, vivo's "/classification" (0
 //     marketing, 1 service) and Huawei's
 //     "/message/android/notification/importance" ("LOW" marketing,
-//     "NORMAL" service); a key getui.Options.UpsOptions sets wins. The
-//     Xiaomi and OPPO options take a channel id the app registers with
-//     the maker, so they are not derived from the class; set them in
-//     UpsOptions.
+//     "NORMAL" service; Huawei honours it only for an app it granted
+//     self-classification, and classifies other apps' messages itself);
+//     a key getui.Options.UpsOptions sets wins. The Xiaomi and OPPO
+//     options take a channel id the app registers with the maker, so
+//     they are not derived from the class; set them in UpsOptions.
 //
 // # Testing
 //

@@ -83,7 +83,7 @@ func TestProviders(t *testing.T) {
 	}{
 		{"none", nil, nil},
 		{"umeng android", map[string]string{"UMENG_ANDROID_APPKEY": "k", "UMENG_ANDROID_APP_MASTER_SECRET": "s"}, []string{"umeng"}},
-		{"getui and jpush", map[string]string{"GETUI_APPID": "i", "GETUI_APPKEY": "k", "GETUI_MASTER_SECRET": "s",
+		{"getui and jpush", map[string]string{"GETUI_APPID": "i", "GETUI_APPKEY": "k", "GETUI_MASTER_SECRET": "getui-secret",
 			"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "s"}, []string{"jpush", "getui"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
