@@ -446,6 +446,11 @@ func TestNewValidates(t *testing.T) {
 	}
 	_, err := messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Jitter: 3}})
 	assert.ErrorIs(t, err, push.ErrInvalid)
+	// A Max below the default Base, which a zero Base stands for.
+	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Max: 10 * time.Second}})
+	var pfe *push.FieldError
+	require.ErrorAs(t, err, &pfe)
+	assert.Equal(t, "retry.max", pfe.Field)
 	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, DefaultTitle: strings.Repeat("标", 255)})
 	assert.NoError(t, err, "255 characters fit the title column")
 }

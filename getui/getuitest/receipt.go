@@ -41,7 +41,10 @@ var receiptClient = &http.Client{Timeout: 10 * time.Second}
 // ActionArrived) for every delivery made since the last PostReceipts or
 // Reset, signed with its app's master secret as Getui signs them. It
 // returns the post, or a zero ReceiptPost and no error when there was
-// nothing to post.
+// nothing to post. A post that got no answer is returned with its Err set
+// and no error, and is made once: its receipts are not posted again (Getui
+// tries three times, then drops them). A callbackURL that is no http(s)
+// URL is an ErrInvalidArgument, and takes nothing from the queue.
 func (s *Server) PostReceipts(ctx context.Context, callbackURL string) (ReceiptPost, error) {
 	if err := checkCallbackURL(callbackURL); err != nil {
 		return ReceiptPost{}, err
