@@ -98,9 +98,11 @@ type HandlerConfig struct {
 	// MaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 	// Logger receives a line, at error level, per request answered 500
-	// (the answer says only "internal error"; the cause is in the line).
-	// Default: the Service's Logger, or slog.Default() when the Service
-	// was given none, so that a 500's cause is never thrown away.
+	// (the answer says only "internal error"; the cause is in the line),
+	// and one at warn level per request answered 503 because the store
+	// could not be reached or did not answer in time. Default: the
+	// Service's Logger, or slog.Default() when the Service was given
+	// none, so that a 500's cause is never thrown away.
 	Logger *slog.Logger
 }
 
@@ -574,6 +576,14 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// that it may be sent again.
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the request was stopped before it was done; retry")
+	case transientWrite(err):
+		// The store could not be reached or did not answer in time: an
+		// outage that passes, which clients and load balancers should
+		// tell from a bug. Logged all the same: operators need to see it.
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "request failed: the store is unavailable", slog.String("path", r.URL.Path),
+			slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry")
 	default:
 		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")

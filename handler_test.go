@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,6 +283,34 @@ func TestHandlerInternalErrorHidesDetails(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, rec.Body.String())
+	assert.Contains(t, logs.String(), "connection refused", "the cause is logged, not answered")
+	assert.Zero(t, f.mock.Calls())
+}
+
+// unreachableStore is a store whose database refuses connections.
+type unreachableStore struct{ registry.Store }
+
+func (unreachableStore) ListTargets(context.Context, registry.TargetQuery) ([]registry.Target, error) {
+	return nil, fmt.Errorf("sqlstore: ListTargets: select targets: %w",
+		&net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 3306}, Err: syscall.ECONNREFUSED})
+}
+
+// TestHandlerStoreOutageIs503: a store that cannot be reached answers 503
+// with Retry-After, which clients and load balancers tell from a bug's
+// 500; the cause is logged, not answered.
+func TestHandlerStoreOutageIs503(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Store = unreachableStore{c.Store} })
+	f.register(t, "u1", "d1", "ios", "t1")
+	var logs bytes.Buffer
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Equal(t, "5", rec.Header().Get("Retry-After"))
+	assert.JSONEq(t, `{"error":{"code":"unavailable","message":"the database is unavailable; retry"}}`, rec.Body.String())
 	assert.Contains(t, logs.String(), "connection refused", "the cause is logged, not answered")
 	assert.Zero(t, f.mock.Calls())
 }
