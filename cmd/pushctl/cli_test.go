@@ -159,6 +159,21 @@ func TestMigrate(t *testing.T) {
 	assert.Regexp(t, `^push: version (\d+) of \d+, newer than this build \(a later release migrated it\)\nusers: version 1 of 1, up to date\n$`, r.stdout)
 }
 
+// TestReadsKeepQuietAboutSending: with one Umeng platform configured, a
+// command that only reads says nothing of the platform it lacks (that
+// warning is about pushes); push still warns.
+func TestReadsKeepQuietAboutSending(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+	env["UMENG_ANDROID_APPKEY"], env["UMENG_ANDROID_APP_MASTER_SECRET"] = "androidkey", "android-master-secret"
+	r := runCLI(t, ctx, env, "devices", "list", "u0")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+	r = runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c")
+	assert.Contains(t, r.stderr, "no Umeng app for this platform")
+}
+
 // TestDocShowsEveryCommand: the operating guide shows each command.
 func TestDocShowsEveryCommand(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 
 	push "github.com/tuisong/push"
@@ -77,7 +78,10 @@ func (e *env) openService(ctx context.Context) (*database, *push.Service, error)
 func (e *env) openReader(ctx context.Context) (*database, *push.Service, error) {
 	return e.openWith(ctx, func(d *database) (*push.Service, error) {
 		if !d.cfg.Demo() {
-			return e.service(d)
+			// The providers' warnings (an Umeng platform without its
+			// app) are about sending; a command that only reads keeps
+			// quiet about them.
+			return e.serviceLogging(d, slog.New(slog.DiscardHandler))
 		}
 		return push.New(push.Config{Store: d.store, Providers: []provider.Provider{readOnly{}}, Logger: e.log})
 	})
@@ -113,11 +117,14 @@ func (readOnly) Send(context.Context, *provider.Request) (*provider.Receipt, err
 	return nil, errReadOnly
 }
 
-func (e *env) service(d *database) (*push.Service, error) {
+func (e *env) service(d *database) (*push.Service, error) { return e.serviceLogging(d, e.log) }
+
+// serviceLogging is service with the providers logging to plog.
+func (e *env) serviceLogging(d *database, plog *slog.Logger) (*push.Service, error) {
 	if d.cfg.Demo() {
 		return nil, errors.New("no provider is configured: set " + serverenv.CredentialVariables)
 	}
-	ps, err := serverenv.Providers(d.cfg, e.log)
+	ps, err := serverenv.Providers(d.cfg, plog)
 	if err != nil {
 		return nil, err
 	}
