@@ -35,7 +35,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"migrate", "", "apply the migrations (the push tables and sys_users)", migrateCmd},
-		{"migrate status", "", "print the applied and the latest migration versions", migrateStatusCmd},
+		{"migrate status", "[--check]", "print the applied and the latest migration versions", migrateStatusCmd},
 		{"devices list", "USER", "list a user's devices: every login, active or not, with its token state", devicesListCmd},
 		{"devices import", "FILE.csv", "register the devices of a CSV file (uuid, platform, push_platform, push_token, user_num)", importCmd},
 		{"push", "USER... --title T --content C", "push a notification to the users' devices", pushCmd},
@@ -204,7 +204,8 @@ var details = map[string]string{
 	"migrate": "Applies the migrations examples/server applies at start-up, then prints\n" +
 		"what \"migrate status\" prints. Running it again changes nothing.",
 	"migrate status": "Prints, for the push tables and sys_users, the highest applied version,\n" +
-		"the latest version of this build and the migrations pending. Changes nothing.",
+		"the latest version of this build and the migrations pending. Changes nothing.\n" +
+		"With --check it exits 1 when a migration is pending, for a deploy to wait on.",
 	"devices list": "Prints every link of the user to a device (Service.ListDevices), active or\n" +
 		"not, with the device's platform, push_platform, name, masked token and token\n" +
 		"state (and why it is disabled). Reads only: needs no vendor credentials.",

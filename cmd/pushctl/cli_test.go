@@ -139,11 +139,17 @@ func TestMigrate(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Regexp(t, `^push: version 0 of \d+, pending: 0001_brief_tables, 0002_push_additions, .*\nusers: version 0 of 1, pending: 0001_sys_users\n$`, r.stdout)
 	assert.Equal(t, r.stdout, runCLI(t, ctx, env, "migrate", "status").stdout, "status changed nothing")
+	// --check fails while a migration is pending, for a deploy to wait on.
+	r = runCLI(t, ctx, env, "migrate", "status", "--check")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Regexp(t, `^pushctl: migrate status: migrations pending \(\d+ of push, 1 of users\): run pushctl migrate\n$`, r.stderr)
 	for range 2 {
 		r = runCLI(t, ctx, env, "migrate")
 		require.Equal(t, exitOK, r.code, r.stderr)
 		assert.Regexp(t, `^push: version (\d+) of \d+, up to date\nusers: version 1 of 1, up to date\n$`, r.stdout)
 	}
+	r = runCLI(t, ctx, env, "migrate", "status", "--check")
+	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, r.stdout, runCLI(t, ctx, env, "migrate", "status").stdout)
 
 	// A later release's migration (rolling deploys run old builds on a

@@ -9,7 +9,7 @@
 // commands that only read (status, devices list) need none.
 //
 //	pushctl migrate                   apply the migrations
-//	pushctl migrate status            show the applied and latest versions
+//	pushctl migrate status [--check]  show the applied and latest versions (--check: exit 1 if any is pending)
 //	pushctl devices list USER [--json] list a user's devices
 //	pushctl devices import FILE.csv   register the devices of a CSV file
 //	pushctl push USER... --title T --content C [--class marketing|service] [--extra k=v]...

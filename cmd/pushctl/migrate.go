@@ -29,8 +29,10 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 }
 
 // migrateStatusCmd prints the migration versions without changing
-// anything.
-func migrateStatusCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
+// anything; with --check it fails when a migration is pending, so that a
+// deploy can wait for one.
+func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+	check := fs.Bool("check", false, "exit 1 when a migration is pending")
 	return func(ctx context.Context, args []string) error {
 		if err := wantArgs(args, 0, ""); err != nil {
 			return err
@@ -40,7 +42,26 @@ func migrateStatusCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) e
 			return err
 		}
 		defer d.Close()
-		return printStatus(ctx, e, d)
+		if err := printStatus(ctx, e, d); err != nil {
+			return err
+		}
+		if !*check {
+			return nil
+		}
+		st, err := d.store.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		var pending []string
+		for _, s := range st {
+			if len(s.Pending) > 0 {
+				pending = append(pending, fmt.Sprintf("%d of %s", len(s.Pending), s.Component))
+			}
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("migrations pending (%s): run pushctl migrate", strings.Join(pending, ", "))
+		}
+		return nil
 	}
 }
 
