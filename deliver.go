@@ -216,7 +216,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
 	if len(disable) > 0 {
-		n, derr := s.store.DisableTokens(wctx, d.Provider, d.Platform, disable, "invalid token reported by "+d.Provider)
+		n, derr := s.disableSent(ctx, d, disable)
 		if derr != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "disable tokens failed", slog.Int64("delivery_id", d.ID),
 				slog.String("error", derr.Error()))

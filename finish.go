@@ -29,31 +29,61 @@ const (
 // drain keeps to DrainTimeout. A retry that finds the claim released
 // after a try that timed out reports success: that try's commit landed.
 func (s *Service) recordSent(ctx context.Context, d *registry.Delivery) error {
+	return s.retryWrite(ctx, d, "recording delivery outcome", func(wctx context.Context) error {
+		return s.store.FinishDelivery(wctx, d)
+	}, func(err error, timedOut bool) bool {
+		if timedOut && errors.Is(err, registry.ErrClaimLost) {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "delivery outcome taken as recorded: a try that timed out had released the claim",
+				slog.Int64("delivery_id", d.ID))
+			return true
+		}
+		return false
+	})
+}
+
+// disableSent disables the tokens the vendor reported invalid for d,
+// retried as recordSent retries its write: a token left enabled is sent
+// to again. Disabling is idempotent, so a try after one that timed out is
+// safe.
+func (s *Service) disableSent(ctx context.Context, d *registry.Delivery, tokens []string) (int64, error) {
+	var n int64
+	err := s.retryWrite(ctx, d, "disabling tokens", func(wctx context.Context) error {
+		var err error
+		n, err = s.store.DisableTokens(wctx, d.Provider, d.Platform, tokens, "invalid token reported by "+d.Provider)
+		return err
+	}, nil)
+	return n, err
+}
+
+// retryWrite runs write, each try on its own WriteTimeout, until it
+// succeeds, fails for a reason that will not pass, or the budget of
+// recordSent ends, and returns its last error. settled, when set, may
+// take a failed retry as success (timedOut: an earlier try timed out).
+func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what string, write func(context.Context) error,
+	settled func(err error, timedOut bool) bool) error {
 	start := time.Now()
 	leaseLeft := s.writeTO
 	if d.LeaseUntil != nil {
 		leaseLeft = max(d.LeaseUntil.Sub(s.now())-s.writeTO, s.writeTO)
 	}
-	wait, ambiguous := finishRetryFirst, false
+	wait, timedOut := finishRetryFirst, false
 	for try := 1; ; try++ {
 		wctx, cancel := s.writeCtx(ctx)
-		err := s.store.FinishDelivery(wctx, d)
+		err := write(wctx)
 		cancel()
 		switch {
 		case err == nil:
 			if try > 1 {
-				s.log.LogAttrs(ctx, slog.LevelInfo, "delivery outcome recorded after a retry", slog.Int64("delivery_id", d.ID),
+				s.log.LogAttrs(ctx, slog.LevelInfo, what+": done after a retry", slog.Int64("delivery_id", d.ID),
 					slog.Int("tries", try))
 			}
 			return nil
-		case ambiguous && errors.Is(err, registry.ErrClaimLost):
-			s.log.LogAttrs(ctx, slog.LevelWarn, "delivery outcome taken as recorded: a try that timed out had released the claim",
-				slog.Int64("delivery_id", d.ID), slog.Int("tries", try))
+		case settled != nil && settled(err, timedOut):
 			return nil
 		case !transientWrite(err):
 			return err
 		}
-		ambiguous = ambiguous || errors.Is(err, context.DeadlineExceeded)
+		timedOut = timedOut || errors.Is(err, context.DeadlineExceeded)
 		budget := leaseLeft
 		if ctx.Err() != nil {
 			budget = s.writeTO
@@ -61,7 +91,7 @@ func (s *Service) recordSent(ctx context.Context, d *registry.Delivery) error {
 		if time.Since(start)+wait > budget {
 			return err
 		}
-		s.log.LogAttrs(ctx, slog.LevelWarn, "recording delivery outcome failed, trying again", slog.Int64("delivery_id", d.ID),
+		s.log.LogAttrs(ctx, slog.LevelWarn, what+" failed, trying again", slog.Int64("delivery_id", d.ID),
 			slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
 		t := time.NewTimer(wait)
 		<-t.C // not cut short by ctx: the budget above already is

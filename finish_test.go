@@ -85,7 +85,7 @@ func TestSentOutcomeWriteIsRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ds, 1)
 	assert.Equal(t, registry.DeliveryDone, ds[0].State, "the outcome is stored")
-	assert.Contains(t, logs.String(), "delivery outcome recorded after a retry")
+	assert.Contains(t, logs.String(), "recording delivery outcome: done after a retry")
 
 	f.clk.Advance(time.Hour)
 	n, err := f.svc.RetryPending(context.Background(), 10)
@@ -206,4 +206,46 @@ func TestDeliveriesWaitingPastTheirLeaseAreGivenBack(t *testing.T) {
 	for _, d := range ds {
 		assert.Equal(t, 1, d.Attempts, "delivery %d: one attempt, one send", d.ID)
 	}
+}
+
+// flakyDisableStore fails the first fail DisableTokens calls with err.
+type flakyDisableStore struct {
+	registry.Store
+	mu    sync.Mutex
+	fail  int
+	calls int
+}
+
+func (s *flakyDisableStore) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
+	s.mu.Lock()
+	s.calls++
+	failing := s.calls <= s.fail
+	s.mu.Unlock()
+	if failing {
+		return 0, refused
+	}
+	return s.Store.DisableTokens(ctx, pushPlatform, platform, tokens, reason)
+}
+
+// TestInvalidTokenDisabledAfterABlip: the vendor reports the token dead
+// and the database refuses the first write that disables it; the write
+// is tried again, so the dead token is not sent to again.
+func TestInvalidTokenDisabledAfterABlip(t *testing.T) {
+	ds := &flakyDisableStore{fail: 2}
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		ds.Store = c.Store
+		c.Store = ds
+		c.WriteTimeout = 2 * time.Second
+	})
+	f.register(t, "u1", "d1", "android", "tok-dead")
+	f.mock.SetSendFunc(func(context.Context, *provider.Request) (*provider.Receipt, error) {
+		return nil, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.InvalidToken, Code: "4020"}
+	})
+	_, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 3, ds.calls)
+	links, err := f.store.ListUserDevices(context.Background(), "u1")
+	require.NoError(t, err)
+	require.Len(t, links, 1)
+	assert.NotNil(t, links[0].Device.TokenDisabledAt, "the dead token is disabled")
 }
