@@ -189,8 +189,8 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// hangs up halfway must not leave half of it counted.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
 	defer cancel()
-	var lines, malformed, forged, handled, counted, failed int
-	seen := map[string]bool{}
+	var lines, malformed, forged, handled, failed int
+	seen := map[[3]string]bool{} // taskid, cid and event of the receipts counted
 	for i, raw := range bytes.Split(body, []byte("\n")) {
 		n := i + 1
 		line := bytes.TrimSpace(raw)
@@ -198,7 +198,8 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		lines++
-		rep, count, key, err := h.parse(line)
+		rep, count, err := h.parse(line)
+		key := [3]string{rep.MsgID, rep.Token, string(rep.Event)}
 		switch {
 		case errors.Is(err, errForged):
 			forged++
@@ -222,7 +223,6 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		seen[key] = true
 		switch err := h.cfg.Record(ctx, rep); {
 		case err == nil:
-			counted++
 			handled++
 		case errors.Is(err, provider.ErrUnknownReport):
 			handled++
@@ -253,14 +253,8 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 var errForged = errors.New("forged")
 
 // parse checks one line and turns it into a Report; count says whether
-// the receipt is one ReceiptHandler counts, key what tells it from the
-// post's other receipts.
-func (h *receiptHandler) parse(line []byte) (rep provider.Report, count bool, key string, err error) {
-	rep, count, err = h.parseLine(line)
-	return rep, count, rep.MsgID + "\x00" + rep.Token + "\x00" + string(rep.Event), err
-}
-
-func (h *receiptHandler) parseLine(line []byte) (provider.Report, bool, error) {
+// the receipt is one ReceiptHandler counts.
+func (h *receiptHandler) parse(line []byte) (provider.Report, bool, error) {
 	var b receiptLine
 	if err := json.Unmarshal(line, &b); err != nil {
 		return provider.Report{}, false, errors.New("not a JSON receipt object")
