@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // migrateCmd applies the migrations, as examples/server does at start-up.
@@ -24,7 +26,8 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err := d.store.MigrateUsers(ctx); err != nil {
 			return err
 		}
-		return printStatus(ctx, e, d)
+		_, err = printStatus(ctx, e, d)
+		return err
 	}
 }
 
@@ -42,14 +45,8 @@ func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) 
 			return err
 		}
 		defer d.Close()
-		if err := printStatus(ctx, e, d); err != nil {
-			return err
-		}
-		if !*check {
-			return nil
-		}
-		st, err := d.store.MigrationStatus(ctx)
-		if err != nil {
+		st, err := printStatus(ctx, e, d)
+		if err != nil || !*check {
 			return err
 		}
 		var pending []string
@@ -68,11 +65,12 @@ func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) 
 // printStatus prints one line per migration component:
 // "push: version 6 of 6, up to date", "push: version 0 of 6, pending: …",
 // or, when a later release migrated the database, "push: version 7 of 6,
-// newer than this build (a later release migrated it)".
-func printStatus(ctx context.Context, e *env, d *database) error {
+// newer than this build (a later release migrated it)". It returns the
+// status it printed.
+func printStatus(ctx context.Context, e *env, d *database) ([]sqlstore.MigrationStatus, error) {
 	st, err := d.store.MigrationStatus(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, s := range st {
 		state := "up to date"
@@ -84,5 +82,5 @@ func printStatus(ctx context.Context, e *env, d *database) error {
 		}
 		fmt.Fprintf(e.stdout, "%s: version %d of %d, %s\n", s.Component, s.Current, s.Latest, state)
 	}
-	return nil
+	return st, nil
 }
