@@ -22,8 +22,8 @@ const (
 // has done its work; if the outcome is not written, the delivery is sent
 // again when its lease runs out and the devices are shown the push twice.
 // So a write that failed for a reason that may pass (the database
-// unreachable or hung for a moment: transientWrite) is tried again, with
-// backoff, while the claim still holds: until WriteTimeout before the
+// unreachable or hung for a moment: transientStoreError) is tried again,
+// with backoff, while the claim still holds: until WriteTimeout before the
 // lease's end. Once ctx is done (the caller left, or the host is
 // shutting down) it stops WriteTimeout after its first try, so that a
 // drain keeps to DrainTimeout. A retry that finds the claim released
@@ -80,7 +80,7 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 			return nil
 		case settled != nil && settled(err, timedOut):
 			return nil
-		case !transientWrite(err):
+		case !transientStoreError(err):
 			return err
 		}
 		timedOut = timedOut || errors.Is(err, context.DeadlineExceeded)
@@ -99,11 +99,12 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 	}
 }
 
-// transientWrite reports whether a store write failed for a reason that
-// may pass: the connection was refused, reset or lost (a database
-// restarting, a network blip, a failover), or the write timed out (a
-// database hung for a moment).
-func transientWrite(err error) bool {
+// transientStoreError reports whether a store call failed for a reason
+// that may pass: the connection was refused, reset or lost (a database
+// restarting, a network blip, a failover), or the call timed out (a
+// database hung for a moment). Writes are retried on it (retryWrite);
+// the Handler answers it 503.
+func transientStoreError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)

@@ -576,7 +576,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// that it may be sent again.
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the request was stopped before it was done; retry")
-	case transientWrite(err):
+	case transientStoreError(err):
 		// The store could not be reached or did not answer in time: an
 		// outage that passes, which clients and load balancers should
 		// tell from a bug. Logged all the same: operators need to see it.
