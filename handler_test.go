@@ -271,8 +271,12 @@ func (brokenListing) ListTargets(context.Context, registry.TargetQuery) ([]regis
 	return nil, errors.New("dial tcp 10.0.0.7:3306: connection refused")
 }
 
-func TestHandlerInternalErrorHidesDetails(t *testing.T) {
-	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Store = brokenListing{c.Store} })
+// pushOnStore posts a push for a user with one device through a Handler
+// whose Service's store is wrap's, and returns the answer, the Handler's
+// log and the fixture.
+func pushOnStore(t *testing.T, wrap func(registry.Store) registry.Store) (*httptest.ResponseRecorder, *bytes.Buffer, *fixture) {
+	t.Helper()
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Store = wrap(c.Store) })
 	f.register(t, "u1", "d1", "ios", "t1")
 	var logs bytes.Buffer
 	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -281,6 +285,11 @@ func TestHandlerInternalErrorHidesDetails(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	return rec, &logs, f
+}
+
+func TestHandlerInternalErrorHidesDetails(t *testing.T) {
+	rec, logs, f := pushOnStore(t, func(s registry.Store) registry.Store { return brokenListing{s} })
 	require.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, rec.Body.String())
 	assert.Contains(t, logs.String(), "connection refused", "the cause is logged, not answered")
@@ -299,15 +308,7 @@ func (unreachableStore) ListTargets(context.Context, registry.TargetQuery) ([]re
 // with Retry-After, which clients and load balancers tell from a bug's
 // 500; the cause is logged, not answered.
 func TestHandlerStoreOutageIs503(t *testing.T) {
-	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Store = unreachableStore{c.Store} })
-	f.register(t, "u1", "d1", "ios", "t1")
-	var logs bytes.Buffer
-	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec, logs, f := pushOnStore(t, func(s registry.Store) registry.Store { return unreachableStore{s} })
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Equal(t, "5", rec.Header().Get("Retry-After"))
 	assert.JSONEq(t, `{"error":{"code":"unavailable","message":"the database is unavailable; retry"}}`, rec.Body.String())
