@@ -24,26 +24,21 @@ const (
 	maxShortBytes    = 255
 )
 
-// sendClaimed sends deliveries this instance has claimed, at most
-// SendConcurrency vendor calls at a time, and returns their outcomes in the
-// order given (a delivery split into parts is replaced by its parts'
-// outcomes). A delivery is sent only while ctx is live, and only once its
+// newSem returns a semaphore of SendConcurrency vendor calls.
+func (s *Service) newSem() chan struct{} { return make(chan struct{}, s.conc) }
+
+// sendWith sends deliveries this instance has claimed, at most one vendor
+// call per slot of sem at a time (the parts of a split delivery share it
+// with the rest of the push), and returns their outcomes in the order
+// given (a delivery split into parts is replaced by its parts' outcomes).
+// A slot is taken before a vendor call and given back as soon as it
+// returns. A delivery is sent only while ctx is live, and only once its
 // lease covers a whole Send of its provider (its send timeout, enforced;
 // see Config.SendTimeout) and the writing of its outcome (WriteTimeout),
 // renewing it when it does not (see renew).
 // A delivery not sent is released at once, without spending the attempt,
 // so that this or another instance sends it in the next pass rather than
 // after the lease runs out, and never at the same time.
-func (s *Service) sendClaimed(ctx context.Context, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
-	return s.sendWith(ctx, s.newSem(), msgOf, ds)
-}
-
-// newSem returns a semaphore of SendConcurrency vendor calls.
-func (s *Service) newSem() chan struct{} { return make(chan struct{}, s.conc) }
-
-// sendWith is sendClaimed with the semaphore of vendor calls given, so that
-// the parts of a split delivery share it with the rest of the push. A
-// slot is taken before a vendor call and given back as soon as it returns.
 func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) []DeliveryOutcome {
 	ctxs := make([]context.Context, len(ds))
 	for i := range ctxs {
@@ -61,6 +56,13 @@ func (s *Service) sendWith(ctx context.Context, sem chan struct{}, msgOf func(in
 // returns each delivery's outcomes (its parts', when it was split). The
 // deliveries take their slots of sem in order.
 func (s *Service) sendEach(ctxs []context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) [][]DeliveryOutcome {
+	return s.startEach(ctxs, sem, msgOf, ds)()
+}
+
+// startEach is sendEach in two steps: it returns once every delivery has
+// taken its slot of sem (its call is under way) or was given back, and
+// the function it returns waits for the calls and returns the outcomes.
+func (s *Service) startEach(ctxs []context.Context, sem chan struct{}, msgOf func(int64) *registry.PushMessage, ds []*registry.Delivery) func() [][]DeliveryOutcome {
 	out := make([][]DeliveryOutcome, len(ds))
 	var wg sync.WaitGroup
 	for i, d := range ds {
@@ -97,8 +99,10 @@ func (s *Service) sendEach(ctxs []context.Context, sem chan struct{}, msgOf func
 			out[i] = s.send(ctx, sem, msgOf, d)
 		}()
 	}
-	wg.Wait()
-	return out
+	return func() [][]DeliveryOutcome {
+		wg.Wait()
+		return out
+	}
 }
 
 // slotWaitStep bounds one wait of slotWithinLease before it reads the

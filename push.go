@@ -71,8 +71,9 @@ type Config struct {
 	// for a VIP app, Getui 3) from the moment of the send; the push's stored expire_at
 	// stays what the caller asked. Default 72 hours.
 	Expiry time.Duration
-	// SendConcurrency bounds the vendor calls one Push makes at once.
-	// Default 4.
+	// SendConcurrency bounds the vendor calls one Push makes at once, and
+	// those of one RetryPending pass, which claims twice as many due
+	// deliveries at a time (see RetryPending). Default 4.
 	SendConcurrency int
 	// WriteTimeout bounds the bookkeeping writes made after a vendor call,
 	// and the claims of due work, which run even when the caller's ctx has

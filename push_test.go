@@ -471,12 +471,14 @@ func TestParseExtra(t *testing.T) {
 	assert.Equal(t, map[string]string{"extra": "[1]"}, push.ParseExtra("[1]"))
 }
 
-// TestRetryPendingLeavesDeliveriesAnotherInstanceTook: a batch of three
-// outlives its lease (each call takes a whole SendTimeout). The second
-// delivery's lease is renewed before its call; while that call is in
-// flight, the third's original lease runs out and another instance claims
-// it. The first instance's renewal then fails on the new claim, so it leaves
-// that delivery to its new holder instead of sending it too.
+// TestRetryPendingLeavesDeliveriesAnotherInstanceTook: four deliveries
+// are due and each call takes a whole SendTimeout; with one send slot the
+// pass claims them two at a time (the second pair once the second
+// delivery has its slot). The second pair's lease runs out while the
+// third call is in flight, and another instance claims what is due then:
+// only the fourth, the third's lease having been renewed before its call.
+// The first instance then leaves the fourth to its new holder instead of
+// sending it too.
 func TestRetryPendingLeavesDeliveriesAnotherInstanceTook(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
@@ -484,32 +486,35 @@ func TestRetryPendingLeavesDeliveriesAnotherInstanceTook(t *testing.T) {
 		c.Lease = time.Minute
 		c.SendTimeout = 30 * time.Second
 	})
-	for _, u := range []string{"u1", "u2", "u3"} {
+	users := []string{"u1", "u2", "u3", "u4"}
+	for _, u := range users {
 		f.register(t, u, "d"+u, "ios", "tok"+u)
 	}
-	f.mock.FailNext(3, f.mock.Err(provider.Temporary, ""))
-	var first int64
-	for _, u := range []string{"u1", "u2", "u3"} {
+	f.mock.FailNext(len(users), f.mock.Err(provider.Temporary, ""))
+	var ids []int64
+	for _, u := range users {
 		res, err := f.svc.Push(ctx, push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
 		require.NoError(t, err)
-		if first == 0 {
-			first = res.PushMessageID
-		}
+		ids = append(ids, res.PushMessageID)
 	}
 	f.clk.Advance(time.Hour)
 	var taken []registry.Delivery
 	calls := 0
 	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
 		calls++
-		if calls == 2 {
-			// The first call's slot is given back when it returns, before
-			// its outcome is written: wait for that write, which lands
-			// within WriteTimeout, before the clock jumps a whole
-			// SendTimeout past the first lease.
-			waitSent(t, f.store, first)
+		switch calls {
+		case 2:
+			// A call's slot is given back when it returns, before its
+			// outcome is written: wait for that write (it lands within
+			// WriteTimeout) and for the second claim before the clock
+			// moves on.
+			waitSent(t, f.store, ids[0])
+			waitClaimed(t, f.store, ids[3])
+		case 3:
+			waitSent(t, f.store, ids[1])
 		}
 		f.clk.Advance(30 * time.Second) // a whole SendTimeout
-		if calls == 2 {
+		if calls == 3 {
 			var err error
 			taken, err = f.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: f.clk.Now(), Limit: 10, Lease: time.Minute, Kind: registry.ClaimSend})
 			if err != nil {
@@ -520,14 +525,30 @@ func TestRetryPendingLeavesDeliveriesAnotherInstanceTook(t *testing.T) {
 	})
 	n, err := f.svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
-	assert.Equal(t, 3, n, "all three claimed")
+	assert.Equal(t, 4, n, "all four claimed")
 	require.Len(t, taken, 1, "the other instance took only the one not yet sent")
-	assert.Equal(t, 2, calls, "the first instance sent two; the third is the new holder's")
+	assert.Equal(t, ids[3], taken[0].PushMessageID)
+	assert.Equal(t, 3, calls, "the first instance sent three; the fourth is the new holder's")
 	ds, err := f.store.ListDeliveries(ctx, taken[0].PushMessageID)
 	require.NoError(t, err)
 	require.Len(t, ds, 1)
 	assert.Equal(t, taken[0].ClaimToken, ds[0].ClaimToken, "left untouched for its new holder")
 	assert.Equal(t, registry.DeliveryPending, ds[0].State)
+}
+
+// waitClaimed waits until push id's one delivery is claimed.
+func waitClaimed(t *testing.T, st registry.Store, id int64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		ds, err := st.ListDeliveries(context.Background(), id)
+		if err == nil && len(ds) == 1 && ds[0].ClaimToken != "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("push %d's delivery was not claimed: %v %v", id, ds, err)
+			return
+		}
+	}
 }
 
 // TestRetryPendingStoppedBeforeItsClaimsLogsNoFailure: a pass whose ctx
@@ -1282,4 +1303,28 @@ func TestBroadcastUnknownProviderSaysItOnce(t *testing.T) {
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "provider", fe.Field)
 	assert.Equal(t, `push: provider: unknown provider "Umeng" (configured: [umeng])`, err.Error())
+}
+
+// A pass asked to claim nothing is refused, naming the limit, and claims
+// nothing.
+func TestRetryPendingRefusesALimitBelowOne(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "tok1")
+	f.mock.FailNext(1, f.mock.Err(provider.Temporary, ""))
+	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	f.clk.Advance(time.Hour)
+	for _, limit := range []int{0, -1} {
+		n, err := f.svc.RetryPending(context.Background(), limit)
+		require.ErrorIs(t, err, push.ErrInvalid)
+		var fe *push.FieldError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, "limit", fe.Field)
+		assert.Zero(t, n)
+	}
+	ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Empty(t, ds[0].ClaimToken, "nothing claimed")
+	assert.Equal(t, 1, f.mock.Calls(), "nothing sent")
 }

@@ -55,6 +55,13 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // is released rather than held by nobody for a whole Lease; once ctx has
 // ended, nothing more is claimed.
 //
+// It claims in rounds of twice SendConcurrency (retryRound), the next
+// round once every delivery of the one before has its send slot, until
+// limit is reached or a round comes up short (none is due any more). So
+// an instance holds no more than it is about to send: when the vendor is
+// slow, the other instances' passes claim the rest and send it beside
+// this one, instead of waiting for this instance's lease to run out.
+//
 // Beside them, on a store that implements registry.Fanouts, it claims
 // one push recorded in stages whose listing was left (its caller stopped
 // early, or its instance died and the claim ran out) and goes on from
@@ -67,7 +74,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // without progress is ended without listing, and the error that says
 // which users were not pushed is logged.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
-	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindSend)
+	if limit <= 0 {
+		return 0, invalid("limit", "must be > 0, got %d", limit)
+	}
+	ctx, span, claims := s.tel.startClaim(ctx, ClaimKindSend)
 	defer span.End()
 	// The fanout goes on beside the retries, not before them: listing a
 	// large audience takes a while, and the retries due must not wait for
@@ -82,14 +92,62 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 			s.log.LogAttrs(ctx, slog.LevelError, "claiming fanouts failed", slog.String("error", err.Error()))
 		}
 	})
-	ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
-		return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimSend})
-	})
-	claimed(len(ds), err)
-	if err != nil {
-		return 0, fmt.Errorf("push: claim pending deliveries: %w", err)
+	msgs := &retryMessages{byID: map[int64]*registry.PushMessage{}}
+	sem := s.newSem()
+	var sends sync.WaitGroup
+	defer sends.Wait()
+	total := 0
+	for total < limit {
+		if total > 0 && ctx.Err() != nil {
+			break // stopped between rounds: what was claimed is handled
+		}
+		want := min(limit-total, s.retryRound())
+		claims.begin()
+		ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
+			return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: want, Lease: s.lease, Kind: registry.ClaimSend})
+		})
+		claims.done(len(ds), err)
+		if err != nil {
+			return total, fmt.Errorf("push: claim pending deliveries: %w", err)
+		}
+		total += len(ds)
+		todo := s.retryable(ctx, ds, msgs)
+		ctxs := make([]context.Context, len(todo))
+		for i := range ctxs {
+			ctxs[i] = ctx
+		}
+		// Returns once every delivery of the round has its slot: the next
+		// round is claimed only then.
+		wait := s.startEach(ctxs, sem, msgs.get, todo)
+		sends.Go(func() { wait() })
+		if len(ds) < want {
+			break
+		}
 	}
-	msgs := map[int64]*registry.PushMessage{}
+	return total, nil
+}
+
+// retryRound is how many deliveries one claim of RetryPending takes.
+func (s *Service) retryRound() int { return 2 * s.conc }
+
+// retryMessages caches the push messages of the deliveries RetryPending
+// sends: read by their sends while the next round adds to it.
+type retryMessages struct {
+	mu   sync.Mutex
+	byID map[int64]*registry.PushMessage
+}
+
+func (m *retryMessages) get(id int64) *registry.PushMessage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.byID[id]
+}
+
+// retryable returns the claimed deliveries that are to be sent, with
+// their push messages in msgs. The others are given back (ctx ended, or
+// their message could not be read) or failed for good (a platform no
+// provider sends to, a message deleted by another program).
+func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *retryMessages) []*registry.Delivery {
 	var todo []*registry.Delivery
 	for i := range ds {
 		d := &ds[i]
@@ -104,7 +162,7 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 			s.abandon(ctx, d, fmt.Sprintf("its platform %q is neither ios nor android: not sent", d.Platform))
 			continue
 		}
-		if _, ok := msgs[d.PushMessageID]; !ok {
+		if msgs.get(d.PushMessageID) == nil {
 			m, err := s.store.GetPushMessage(ctx, d.PushMessageID)
 			if errors.Is(err, registry.ErrNotFound) {
 				// Deleted by another program: there is nothing to send,
@@ -119,12 +177,13 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 				s.release(ctx, d, "its push message could not be read")
 				continue
 			}
-			msgs[d.PushMessageID] = &m
+			msgs.mu.Lock()
+			msgs.byID[d.PushMessageID] = &m
+			msgs.mu.Unlock()
 		}
 		todo = append(todo, d)
 	}
-	s.sendClaimed(ctx, func(id int64) *registry.PushMessage { return msgs[id] }, todo)
-	return len(ds), nil
+	return todo
 }
 
 // PollReceipts claims up to limit accepted, pollable deliveries that are
@@ -141,12 +200,12 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 // due at once (a claim under way when ctx ends finishes first, as
 // RetryPending's does).
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
-	ctx, span, claimed := s.tel.startClaim(ctx, ClaimKindPoll)
+	ctx, span, claims := s.tel.startClaim(ctx, ClaimKindPoll)
 	defer span.End()
 	ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
 		return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
 	})
-	claimed(len(ds), err)
+	claims.done(len(ds), err)
 	if err != nil {
 		return 0, fmt.Errorf("push: claim receipts to poll: %w", err)
 	}

@@ -247,20 +247,39 @@ func (t *telemetry) startCall(ctx context.Context, op string, d *registry.Delive
 // startClaim starts the span of a claim of kind, which also covers the
 // handling of what the claim took (the vendor calls of RetryPending and
 // PollReceipts are its children); the caller ends it. The returned
-// function records the claim's duration and how many rows it took: call
-// it when the store's claim returns.
-func (t *telemetry) startClaim(ctx context.Context, kind string) (context.Context, trace.Span, func(n int, err error)) {
+// claimTrace times each store claim made under the span (begin, then
+// done when the store's claim returns).
+func (t *telemetry) startClaim(ctx context.Context, kind string) (context.Context, trace.Span, *claimTrace) {
 	ctx, span := t.tracer.Start(ctx, "push.claim", trace.WithAttributes(AttrClaimKind.String(kind)))
-	start := time.Now()
-	return ctx, span, func(n int, err error) {
-		outcome := OutcomeOK
-		if err != nil {
-			outcome = OutcomeError
-			span.SetStatus(codes.Error, "claim failed")
-		}
-		t.claim.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(AttrClaimKind.String(kind), AttrOutcome.String(outcome)))
-		span.SetAttributes(AttrClaimed.Int(n))
+	return ctx, span, &claimTrace{t: t, ctx: ctx, span: span, kind: kind, start: time.Now()}
+}
+
+// claimTrace records the store claims of one claim span: each one's
+// duration in the claim histogram, and the rows they took together in
+// the span's AttrClaimed. It is used by one goroutine.
+type claimTrace struct {
+	t     *telemetry
+	ctx   context.Context
+	span  trace.Span
+	kind  string
+	start time.Time
+	total int
+}
+
+// begin marks the start of a store claim after the first (whose start is
+// startClaim's).
+func (c *claimTrace) begin() { c.start = time.Now() }
+
+// done records a store claim that returned n rows, or err.
+func (c *claimTrace) done(n int, err error) {
+	outcome := OutcomeOK
+	if err != nil {
+		outcome = OutcomeError
+		c.span.SetStatus(codes.Error, "claim failed")
 	}
+	c.t.claim.Record(c.ctx, time.Since(c.start).Seconds(), metric.WithAttributes(AttrClaimKind.String(c.kind), AttrOutcome.String(outcome)))
+	c.total += n
+	c.span.SetAttributes(AttrClaimed.Int(c.total))
 }
 
 // traceParent returns the W3C traceparent of the span in ctx, or "" when

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -498,4 +499,71 @@ func TestInvalidTokenLifecycle(t *testing.T) {
 	assert.Equal(t, registry.SendStateSent, row.SendState)
 	assert.Equal(t, 1, c.fake.DeliveryCount(newTok), "pushed again after re-registering")
 	assert.Len(t, c.fake.Sends(), sendsBefore+1)
+}
+
+// TestSlowVendorRetriesAreShared: 40 deliveries are due for a retry and
+// the vendor stalls. An instance's pass holds only what it is about to
+// send: its calls in flight and one round waiting for their slots. So a
+// second instance's pass claims and sends deliveries of its own beside it,
+// rather than waiting for the first one's leases to run out, and every
+// device still gets the push once.
+func TestSlowVendorRetriesAreShared(t *testing.T) {
+	for _, d := range serverDialects() {
+		t.Run(string(d), func(t *testing.T) {
+			const (
+				pushes = 40
+				conc   = 4 // the Service's default SendConcurrency
+			)
+			c := newCluster(t, d, clusterOpts{n: 2, lease: time.Minute})
+			a, b := c.instances[0], c.instances[1]
+			ctx := context.Background()
+			require.NoError(t, c.fake.FailNext(pushes, umengtest.Fault{Path: "/api/send", HTTPStatus: http.StatusServiceUnavailable}))
+			for i := range pushes {
+				u, tok := userToken(i)
+				_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: u, UUID: "dev-" + u, Platform: "android", PushToken: tok})
+				require.NoError(t, err)
+				res, err := a.svc.Push(ctx, push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+				require.NoError(t, err)
+				require.Equal(t, 1, res.Pending(), "the vendor's 503 leaves the delivery due for a retry")
+			}
+			c.clk.Advance(2 * time.Minute) // past the first backoff
+			claimed := "SELECT COUNT(*) FROM sys_push_deliveries WHERE state = 'pending' AND claim_token IS NOT NULL AND claim_token <> ''"
+
+			release := c.fake.Stall()
+			var na, nb int
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				var err error
+				na, err = a.svc.RetryPending(ctx, 500)
+				assert.NoError(t, err)
+			})
+			// Released however the test ends, so that no pass is left
+			// waiting for the vendor.
+			defer func() { release(); wg.Wait() }()
+			wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			require.NoError(t, c.fake.WaitStalled(wait, conc))
+			assert.Equal(t, 2*conc, c.count(t, claimed), "A holds its calls in flight and one round waiting for their slots")
+			wg.Go(func() {
+				var err error
+				nb, err = b.svc.RetryPending(ctx, 500)
+				assert.NoError(t, err)
+			})
+			require.NoError(t, c.fake.WaitStalled(wait, 2*conc), "B sends beside A")
+			assert.Equal(t, 4*conc, c.count(t, claimed))
+			release()
+			wg.Wait()
+
+			assert.Equal(t, pushes, na+nb, "every delivery claimed once")
+			assert.GreaterOrEqual(t, nb, 2*conc)
+			assert.Zero(t, c.count(t, "SELECT COUNT(*) FROM sys_push_deliveries WHERE state <> 'done'"))
+			for i := range pushes {
+				_, tok := userToken(i)
+				require.Equal(t, 1, c.fake.DeliveryCount(tok), "device %d received once", i)
+			}
+			for k, n := range c.keys {
+				require.Equal(t, 2, n, "key %s: the refused call and its one retry", k)
+			}
+		})
+	}
 }
