@@ -304,10 +304,12 @@ type cancelOnStatus struct {
 	*providertest.Mock
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	calls  int
 }
 
 func (p *cancelOnStatus) Status(ctx context.Context, pl provider.Platform, id string) (*provider.Status, error) {
 	p.mu.Lock()
+	p.calls++
 	if p.cancel != nil {
 		p.cancel()
 		p.cancel = nil
@@ -327,7 +329,9 @@ func TestPollPassStoppedAfterItsClaimGivesTheRestBack(t *testing.T) {
 	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceTokens}})
 	require.NoError(t, err)
 	p := &cancelOnStatus{Mock: m}
-	svc, err := push.New(push.Config{Store: mem, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Minute})
+	// One poll at a time: the pass claims two, and the second waits for
+	// the first's slot.
+	svc, err := push.New(push.Config{Store: mem, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Minute, SendConcurrency: 1})
 	require.NoError(t, err)
 	for _, u := range []string{"u1", "u2", "u3"} {
 		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "d-" + u, Platform: "android", PushToken: "tok-" + u})
@@ -344,11 +348,14 @@ func TestPollPassStoppedAfterItsClaimGivesTheRestBack(t *testing.T) {
 	p.mu.Unlock()
 	n, err := svc.PollReceipts(ctx, 10)
 	require.NoError(t, err)
-	require.Equal(t, 3, n, "three claimed, one polled, then stopped")
+	require.Equal(t, 2, n, "a round of two claimed, one polled, then stopped: nothing more claimed")
+	p.mu.Lock()
+	assert.Equal(t, 1, p.calls)
+	p.mu.Unlock()
 
 	n, err = svc.PollReceipts(t.Context(), 10)
 	require.NoError(t, err)
-	assert.Equal(t, 2, n, "the two claimed and not polled are given back due at once, the clock unmoved (they are held for a whole lease)")
+	assert.Equal(t, 2, n, "the one claimed and not polled is given back due at once, the clock unmoved (it is held for a whole lease), and the third was never claimed")
 }
 
 // A push request stopped while its record commits (the Store loses the

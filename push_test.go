@@ -1328,3 +1328,76 @@ func TestRetryPendingRefusesALimitBelowOne(t *testing.T) {
 	assert.Empty(t, ds[0].ClaimToken, "nothing claimed")
 	assert.Equal(t, 1, f.mock.Calls(), "nothing sent")
 }
+
+// blockingStatus holds every Status call until release is closed, and
+// reports each call's arrival on in.
+type blockingStatus struct {
+	*providertest.Mock
+	release chan struct{}
+	in      chan struct{}
+}
+
+func (p *blockingStatus) Status(ctx context.Context, pl provider.Platform, id string) (*provider.Status, error) {
+	p.in <- struct{}{}
+	<-p.release
+	return p.Mock.Status(ctx, pl, id)
+}
+
+// A poll pass polls SendConcurrency receipts at once and holds only a
+// round of twice that: while the vendor is slow, the rest stay unclaimed
+// for the other instances' passes.
+func TestPollPassHoldsOnlyWhatItPolls(t *testing.T) {
+	clk := newClock()
+	mem, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceTokens}})
+	require.NoError(t, err)
+	p := &blockingStatus{Mock: m, release: make(chan struct{}), in: make(chan struct{}, 10)}
+	svc, err := push.New(push.Config{Store: mem, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Minute, SendConcurrency: 2})
+	require.NoError(t, err)
+	var ids []int64
+	for i := range 10 {
+		u := fmt.Sprintf("u%d", i)
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "d-" + u, Platform: "android", PushToken: "tok-" + u})
+		require.NoError(t, err)
+		res, err := svc.Push(t.Context(), push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		ids = append(ids, res.PushMessageID)
+	}
+	clk.Advance(time.Minute)
+
+	done := make(chan int, 1)
+	go func() {
+		n, err := svc.PollReceipts(context.Background(), 100)
+		assert.NoError(t, err)
+		done <- n
+	}()
+	// Released however the test ends, so that no poll is left waiting.
+	defer func() {
+		select {
+		case <-p.release:
+		default:
+			close(p.release)
+		}
+	}()
+	for range 2 {
+		select {
+		case <-p.in:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the pass did not poll two receipts at once")
+		}
+	}
+	claimed := 0
+	for _, id := range ids {
+		ds, err := mem.ListDeliveries(t.Context(), id)
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		if ds[0].ClaimToken != "" {
+			claimed++
+		}
+	}
+	assert.Equal(t, 4, claimed, "two polls in flight and two waiting for their slots")
+	close(p.release)
+	assert.Equal(t, 10, <-done)
+	assert.Len(t, p.in, 8, "every other receipt polled once")
+}

@@ -199,24 +199,53 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 // how many it claimed; those left when ctx ends are given back unpolled,
 // due at once (a claim under way when ctx ends finishes first, as
 // RetryPending's does).
+//
+// It polls SendConcurrency receipts at once, and claims them as
+// RetryPending claims sends: in rounds of twice SendConcurrency, the next
+// once every receipt of the one before is being polled, so that the
+// other instances poll the rest beside it.
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, invalid("limit", "must be > 0, got %d", limit)
+	}
 	ctx, span, claims := s.tel.startClaim(ctx, ClaimKindPoll)
 	defer span.End()
-	ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
-		return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: limit, Lease: s.lease, Kind: registry.ClaimPoll})
-	})
-	claims.done(len(ds), err)
-	if err != nil {
-		return 0, fmt.Errorf("push: claim receipts to poll: %w", err)
-	}
-	for i := range ds {
-		if ctx.Err() != nil {
-			s.releasePoll(ctx, &ds[i])
-			continue
+	sem := s.newSem()
+	var polls sync.WaitGroup
+	defer polls.Wait()
+	total := 0
+	for total < limit {
+		if total > 0 && ctx.Err() != nil {
+			break // stopped between rounds: what was claimed is handled
 		}
-		s.poll1(ctx, &ds[i])
+		want := min(limit-total, s.retryRound())
+		claims.begin()
+		ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
+			return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: want, Lease: s.lease, Kind: registry.ClaimPoll})
+		})
+		claims.done(len(ds), err)
+		if err != nil {
+			return total, fmt.Errorf("push: claim receipts to poll: %w", err)
+		}
+		total += len(ds)
+		for i := range ds {
+			d := &ds[i]
+			sem <- struct{}{}
+			if ctx.Err() != nil {
+				<-sem
+				s.releasePoll(ctx, d)
+				continue
+			}
+			polls.Go(func() {
+				defer func() { <-sem }()
+				s.poll1(ctx, d)
+			})
+		}
+		if len(ds) < want {
+			break
+		}
 	}
-	return len(ds), nil
+	return total, nil
 }
 
 // releasePoll gives a claimed receipt back unpolled, due at once.
