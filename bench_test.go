@@ -3,9 +3,11 @@ package push_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/dbtest"
@@ -107,6 +109,57 @@ func BenchmarkPushOneUser(b *testing.B) {
 				})
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pushes/s")
 			})
+		})
+	}
+}
+
+// BenchmarkRetryPending measures a pass over a wave of due retries: 500
+// deliveries (one per push) that the Mock refuses again, so that each
+// round of b.N claims, sends and reschedules the same 500. It reports the
+// pass's cost per delivery on each SQL store (MySQL and PostgreSQL when
+// their DSN variables are set): the claims (rounds of twice
+// SendConcurrency), the message reads, the calls and the finishes.
+func BenchmarkRetryPending(b *testing.B) {
+	const due = 500
+	for _, d := range dbtest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			ctx := context.Background()
+			st, _ := dbtest.NewStoreDB(b, d)
+			m, _ := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			var now atomic.Int64
+			now.Store(time.Now().Truncate(time.Second).UnixNano())
+			clock := func() time.Time { return time.Unix(0, now.Load()) }
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clock,
+				Retry: push.RetryPolicy{MaxAttempts: math.MaxInt32, Jitter: -1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			refused := m.Err(provider.Temporary, "503")
+			m.FailNext(due, refused)
+			for i := range due {
+				num := fmt.Sprint("u", i)
+				if _, err := svc.RegisterDevice(ctx, push.Device{UserNum: num, UUID: "d" + num, Platform: "android",
+					PushToken: fmt.Sprintf("tok%040d", i)}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := svc.Push(ctx, push.Message{UserNums: []string{num}, Title: "到货提醒", Content: "您关注的商品已到货"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				now.Add(int64(2 * time.Hour)) // past every backoff
+				m.FailNext(due, refused)
+				n, err := svc.RetryPending(ctx, 10*due)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != due {
+					b.Fatalf("claimed %d, want %d", n, due)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*due), "ns/delivery")
 		})
 	}
 }

@@ -321,7 +321,9 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 		}
 	}
 	cctx, end := s.tel.startCall(cctx, OpSend, d, msg)
+	start := time.Now()
 	rc, err := p.Send(cctx, req)
+	s.sendPace.observe(time.Since(start))
 	// The span records the error's code, scrubbed like everything else.
 	end(s.scrubErr(err, d.Tokens))
 	return rc, err

@@ -72,8 +72,9 @@ type Config struct {
 	// stays what the caller asked. Default 72 hours.
 	Expiry time.Duration
 	// SendConcurrency bounds the vendor calls one Push makes at once, and
-	// those of one RetryPending or PollReceipts pass, which claims twice
-	// as many due deliveries at a time (see RetryPending). Default 4.
+	// those of one RetryPending or PollReceipts pass, which claims due
+	// deliveries in rounds sized by it and the vendor's pace (see
+	// RetryPending). Default 4.
 	SendConcurrency int
 	// WriteTimeout bounds the bookkeeping writes made after a vendor call,
 	// and the claims of due work, which run even when the caller's ctx has
@@ -130,6 +131,9 @@ type Service struct {
 	conc         int
 	writeTO      time.Duration
 	tel          telemetry
+	// sendPace and pollPace time the vendor's send and status calls, to
+	// size the claims of RetryPending and PollReceipts (claimRound).
+	sendPace, pollPace callPace
 }
 
 // New validates cfg and returns a Service.

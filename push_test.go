@@ -473,8 +473,8 @@ func TestParseExtra(t *testing.T) {
 
 // TestRetryPendingLeavesDeliveriesAnotherInstanceTook: four deliveries
 // are due and each call takes a whole SendTimeout; with one send slot the
-// pass claims them two at a time (the second pair once the second
-// delivery has its slot). The second pair's lease runs out while the
+// pass claims two first, and the other two once the second delivery has
+// its slot. The second pair's lease runs out while the
 // third call is in flight, and another instance claims what is due then:
 // only the fourth, the third's lease having been renewed before its call.
 // The first instance then leaves the fourth to its new holder instead of
@@ -595,7 +595,9 @@ func waitSent(t *testing.T, st registry.Store, id int64) {
 
 // TestRetryPendingRenewsAnExpiredLeaseNobodyTook: a batch outlives its
 // lease, but no other instance claimed the rest: the renewal proves it, and
-// the pass sends them all.
+// the pass sends them all. (The pass is limited to the two, so that it
+// makes no second claim while the calls jump the clock further than any
+// call bounded by SendTimeout could.)
 func TestRetryPendingRenewsAnExpiredLeaseNobodyTook(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
@@ -615,7 +617,7 @@ func TestRetryPendingRenewsAnExpiredLeaseNobodyTook(t *testing.T) {
 		f.clk.Advance(2 * time.Minute) // longer than the lease
 		return &provider.Receipt{ID: "x", Provider: "umeng", Platform: r.Platform}, nil
 	})
-	n, err := f.svc.RetryPending(ctx, 10)
+	n, err := f.svc.RetryPending(ctx, 2)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	assert.Equal(t, 4, f.mock.Calls(), "both retried in this pass")

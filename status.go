@@ -55,12 +55,16 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // is released rather than held by nobody for a whole Lease; once ctx has
 // ended, nothing more is claimed.
 //
-// It claims in rounds of twice SendConcurrency (retryRound), the next
-// round once every delivery of the one before has its send slot, until
-// limit is reached or a round comes up short (none is due any more). So
-// an instance holds no more than it is about to send: when the vendor is
-// slow, the other instances' passes claim the rest and send it beside
-// this one, instead of waiting for this instance's lease to run out.
+// It claims in rounds, the next once every delivery of the one before
+// has its send slot, until limit is reached or a round comes up short
+// (none is due any more). The first round is twice SendConcurrency; the
+// others are what SendConcurrency calls start within an eighth of the
+// Lease at the pace of this Service's recent vendor calls, and at least
+// twice SendConcurrency. So an instance holds about what it is about to
+// send: when the vendor is slow, the other instances' passes claim the
+// rest and send it beside this one, instead of waiting for this
+// instance's lease to run out; when it is fast, the second round takes
+// the rest of limit.
 //
 // Beside them, on a store that implements registry.Fanouts, it claims
 // one push recorded in stages whose listing was left (its caller stopped
@@ -101,7 +105,7 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 		if total > 0 && ctx.Err() != nil {
 			break // stopped between rounds: what was claimed is handled
 		}
-		want := min(limit-total, s.retryRound())
+		want := s.claimRound(&s.sendPace, limit-total, total == 0)
 		claims.begin()
 		ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
 			return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: want, Lease: s.lease, Kind: registry.ClaimSend})
@@ -127,8 +131,19 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 	return total, nil
 }
 
-// retryRound is how many deliveries one claim of RetryPending takes.
-func (s *Service) retryRound() int { return 2 * s.conc }
+// claimRound is how many due deliveries one claim of RetryPending or
+// PollReceipts takes, at most left. A pass's first claim takes twice
+// SendConcurrency: the vendor may have slowed down since the calls that
+// set the pace, and those calls time it again before the next claim.
+// Later claims take what SendConcurrency calls at pace start within an
+// eighth of the Lease (15 s by default), and never fewer than twice
+// SendConcurrency (see callPace.round).
+func (s *Service) claimRound(pace *callPace, left int, first bool) int {
+	if first {
+		return min(2*s.conc, left)
+	}
+	return pace.round(s.conc, s.lease/8, left)
+}
 
 // retryMessages caches the push messages of the deliveries RetryPending
 // sends: read by their sends while the next round adds to it.
@@ -201,9 +216,10 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 // RetryPending's does).
 //
 // It polls SendConcurrency receipts at once, and claims them as
-// RetryPending claims sends: in rounds of twice SendConcurrency, the next
-// once every receipt of the one before is being polled, so that the
-// other instances poll the rest beside it.
+// RetryPending claims sends: in rounds sized by the pace of recent status
+// calls, the next once every receipt of the one before is being polled,
+// so that when the vendor is slow the other instances poll the rest
+// beside it.
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, invalid("limit", "must be > 0, got %d", limit)
@@ -218,7 +234,7 @@ func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
 		if total > 0 && ctx.Err() != nil {
 			break // stopped between rounds: what was claimed is handled
 		}
-		want := min(limit-total, s.retryRound())
+		want := s.claimRound(&s.pollPace, limit-total, total == 0)
 		claims.begin()
 		ds, err := detached(ctx, s, func(ctx context.Context) ([]registry.Delivery, error) {
 			return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: want, Lease: s.lease, Kind: registry.ClaimPoll})
@@ -273,7 +289,9 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 			st = &provider.Status{ID: d.ReceiptID, State: provider.StateAccepted}
 		default:
 			sctx, end := s.tel.startCall(ctx, OpStatus, d, nil)
+			start := time.Now()
 			st, err = q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
+			s.pollPace.observe(time.Since(start))
 			err = s.scrubErr(err, d.Tokens)
 			end(err)
 		}
