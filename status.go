@@ -58,9 +58,9 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // It claims in rounds, the next once every delivery of the one before
 // has its send slot, until limit is reached or a round comes up short
 // (none is due any more). The first round is twice SendConcurrency; the
-// others are what SendConcurrency calls start within an eighth of the
-// Lease at the pace of this Service's recent vendor calls, and at least
-// twice SendConcurrency. So an instance holds about what it is about to
+// others are what SendConcurrency calls start within a second at the
+// pace of this Service's recent vendor calls, and at least twice
+// SendConcurrency. So an instance holds about what it is about to
 // send: when the vendor is slow, the other instances' passes claim the
 // rest and send it beside this one, instead of waiting for this
 // instance's lease to run out; when it is fast, the second round takes
@@ -135,15 +135,21 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 // PollReceipts takes, at most left. A pass's first claim takes twice
 // SendConcurrency: the vendor may have slowed down since the calls that
 // set the pace, and those calls time it again before the next claim.
-// Later claims take what SendConcurrency calls at pace start within an
-// eighth of the Lease (15 s by default), and never fewer than twice
-// SendConcurrency (see callPace.round).
+// Later claims take what SendConcurrency calls at pace start within
+// roundHold, and never fewer than twice SendConcurrency (see
+// callPace.round).
 func (s *Service) claimRound(pace *callPace, left int, first bool) int {
 	if first {
 		return min(2*s.conc, left)
 	}
-	return pace.round(s.conc, s.lease/8, left)
+	return pace.round(s.conc, roundHold, left)
 }
+
+// roundHold is how far ahead of its calls a pass claims: a second's worth
+// of calls. Every instance's pass then works on a backlog beside the
+// others once it is more than a second's work for one, and a pass makes
+// at most about one claim a second beyond its first.
+const roundHold = time.Second
 
 // retryMessages caches the push messages of the deliveries RetryPending
 // sends: read by their sends while the next round adds to it.
