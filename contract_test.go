@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/bits"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -613,4 +614,51 @@ func TestNamedFailuresAgainstGetui(t *testing.T) {
 		live = append(live, tg.Token)
 	}
 	assert.ElementsMatch(t, []string{cidOf("g0"), cidOf("g2")}, live, "the named cid alone is disabled")
+}
+
+// TestJPushReceiptsArePolledTogether: JPush's received/detail takes 100
+// msg_ids, and the Service asks about the due receipts of a pass in one
+// call; each delivery records its own message's state and entry.
+func TestJPushReceiptsArePolledTogether(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, st, fakes := mixedService(t, clk)
+	ctx := t.Context()
+	const users = 6
+	var ids []int64
+	for i := range users {
+		u := fmt.Sprint("u", i)
+		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: u, UUID: "j" + u, Platform: "android", PushPlatform: "jpush",
+			PushToken: jpushtest.RegistrationID("j" + u)})
+		require.NoError(t, err)
+		res, err := svc.Push(ctx, push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		require.NoError(t, res.FirstError())
+		ids = append(ids, res.PushMessageID)
+	}
+	clk.Advance(10 * time.Minute)
+	before := len(fakes.jpush.Requests())
+	n, err := svc.PollReceipts(ctx, 100)
+	require.NoError(t, err)
+	assert.Equal(t, users, n)
+	var polls []jpushtest.Request
+	for _, r := range fakes.jpush.Requests()[before:] {
+		if r.API == "/v3/received/detail" {
+			polls = append(polls, r)
+		}
+	}
+	require.Len(t, polls, 1, "one call for the pass's %d receipts", users)
+	q, err := url.ParseQuery(polls[0].Query)
+	require.NoError(t, err)
+	assert.Len(t, strings.Split(q.Get("msg_ids"), ","), users)
+	for _, id := range ids {
+		ds, err := st.ListDeliveries(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		d := ds[0]
+		assert.Equal(t, registry.DeliveryAccepted, d.State, "polled again until its horizon")
+		assert.Equal(t, string(provider.StateSending), d.VendorState, "the fake counted its one device")
+		assert.Contains(t, d.Response, d.ReceiptID, "its own entry")
+		assert.Equal(t, 1, strings.Count(d.Response, `"msg_id"`), "and no other")
+		assert.WithinDuration(t, clk.Now().Add(10*time.Minute), d.NextAttemptAt, 0)
+	}
 }

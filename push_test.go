@@ -1403,3 +1403,114 @@ func TestPollPassHoldsOnlyWhatItPolls(t *testing.T) {
 	assert.Equal(t, 10, <-done)
 	assert.Len(t, p.in, 8, "every other receipt polled once")
 }
+
+// batchStatus is the Mock answering status calls many ids at a time
+// (provider.BatchStatusQuerier), at most max an answer; fail, when set,
+// fails the next call whole.
+type batchStatus struct {
+	*providertest.Mock
+	max int
+
+	mu      sync.Mutex
+	batches [][]string
+	single  int
+	fail    error
+}
+
+func (p *batchStatus) MaxStatusIDs() int { return p.max }
+
+func (p *batchStatus) Status(ctx context.Context, pl provider.Platform, id string) (*provider.Status, error) {
+	p.mu.Lock()
+	p.single++
+	p.mu.Unlock()
+	return p.Mock.Status(ctx, pl, id)
+}
+
+func (p *batchStatus) Statuses(ctx context.Context, pl provider.Platform, ids []string) ([]provider.StatusResult, error) {
+	p.mu.Lock()
+	p.batches = append(p.batches, slices.Clone(ids))
+	fail := p.fail
+	p.fail = nil
+	p.mu.Unlock()
+	if len(ids) > p.max {
+		return nil, p.Err(provider.InvalidRequest, "too many ids")
+	}
+	if fail != nil {
+		return nil, fail
+	}
+	out := make([]provider.StatusResult, len(ids))
+	for i, id := range ids {
+		out[i].Status, out[i].Err = p.Mock.Status(ctx, pl, id)
+	}
+	return out, nil
+}
+
+// A provider that answers many receipts a call is polled a round at a
+// time: one call for the due receipts of a platform, at most its
+// MaxStatusIDs each; each receipt's answer is recorded on it alone, and a
+// failed call reschedules every receipt it asked about.
+func TestPollPassBatchesStatusCalls(t *testing.T) {
+	clk := newClock()
+	mem, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceTokens}})
+	require.NoError(t, err)
+	p := &batchStatus{Mock: m, max: 3}
+	svc, err := push.New(push.Config{Store: mem, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Minute, SendConcurrency: 2})
+	require.NoError(t, err)
+	var ids []int64
+	for i := range 5 {
+		u := fmt.Sprintf("u%d", i)
+		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "d-" + u, Platform: "android", PushToken: "tok-" + u})
+		require.NoError(t, err)
+		res, err := svc.Push(t.Context(), push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		ids = append(ids, res.PushMessageID)
+	}
+	delivery := func(id int64) registry.Delivery {
+		ds, err := mem.ListDeliveries(t.Context(), id)
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		return ds[0]
+	}
+	// The first receipt's task is done; the others still queued.
+	m.SetStatus(delivery(ids[0]).ReceiptID, provider.Status{State: provider.StateDone, Sent: 1})
+	clk.Advance(time.Minute)
+
+	n, err := svc.PollReceipts(t.Context(), 100)
+	require.NoError(t, err)
+	assert.Equal(t, 5, n)
+	// The first round (twice SendConcurrency: 4) makes a call of 3 (the
+	// most a call takes) and polls the fourth alone; the second round
+	// takes the last one, alone too.
+	require.Len(t, p.batches, 1, "%v", p.batches)
+	assert.Len(t, p.batches[0], 3)
+	assert.Equal(t, 2, p.single, "a receipt left alone is polled with Status")
+	assert.Equal(t, registry.DeliveryDone, delivery(ids[0]).State, "its own answer: done")
+	for _, id := range ids[1:] {
+		d := delivery(id)
+		assert.Equal(t, registry.DeliveryAccepted, d.State)
+		assert.Equal(t, string(provider.StateQueued), d.VendorState)
+		assert.Equal(t, clk.Now().Add(time.Minute), d.NextAttemptAt, "polled again after the interval")
+	}
+
+	// A call that fails whole reschedules what it asked about, with the
+	// error's kind; nothing ends.
+	p.batches, p.single = nil, 0
+	p.fail = m.Err(provider.Temporary, "503")
+	clk.Advance(time.Minute)
+	n, err = svc.PollReceipts(t.Context(), 100)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n)
+	failed := 0
+	for _, id := range ids[1:] {
+		d := delivery(id)
+		assert.Equal(t, registry.DeliveryAccepted, d.State)
+		if d.ErrorKind == provider.Temporary.String() {
+			failed++
+			assert.Equal(t, clk.Now().Add(time.Minute), d.NextAttemptAt)
+		}
+	}
+	require.Len(t, p.batches, 1, "the 4 due: a call of 3, and one alone")
+	assert.Equal(t, 3, failed, "each receipt of the failed call carries its error, the one polled alone none")
+}

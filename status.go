@@ -250,17 +250,18 @@ func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
 			return total, fmt.Errorf("push: claim receipts to poll: %w", err)
 		}
 		total += len(ds)
-		for i := range ds {
-			d := &ds[i]
+		for _, g := range s.pollGroups(ds) {
 			sem <- struct{}{}
 			if ctx.Err() != nil {
 				<-sem
-				s.releasePoll(ctx, d)
+				for _, d := range g.ds {
+					s.releasePoll(ctx, d)
+				}
 				continue
 			}
 			polls.Go(func() {
 				defer func() { <-sem }()
-				s.poll1(ctx, d)
+				s.pollGroup(ctx, g)
 			})
 		}
 		if len(ds) < want {
@@ -281,6 +282,75 @@ func (s *Service) releasePoll(ctx context.Context, d *registry.Delivery) {
 	}
 }
 
+// pollGroup is the receipts one status call asks about: one receipt, or
+// several of one provider and platform that batch answers at once.
+type pollGroup struct {
+	batch provider.BatchStatusQuerier // nil: ds holds one receipt
+	ds    []*registry.Delivery
+}
+
+// pollGroups groups claimed receipts for their status calls: those of a
+// provider that answers many at once (provider.BatchStatusQuerier), and
+// polls, by provider and platform, at most its MaxStatusIDs a group; each
+// other receipt alone.
+func (s *Service) pollGroups(ds []registry.Delivery) []pollGroup {
+	var out []pollGroup
+	open := map[target]int{} // the group of a pair still taking receipts
+	for i := range ds {
+		d := &ds[i]
+		p, err := s.Provider(d.Provider)
+		bq, ok := p.(provider.BatchStatusQuerier)
+		if err != nil || !ok || s.capsOf(d).Polling.Disabled || bq.MaxStatusIDs() < 2 {
+			out = append(out, pollGroup{ds: []*registry.Delivery{d}})
+			continue
+		}
+		k := target{provider: d.Provider, platform: d.Platform}
+		if j, ok := open[k]; ok && len(out[j].ds) < bq.MaxStatusIDs() {
+			out[j].ds = append(out[j].ds, d)
+			continue
+		}
+		open[k] = len(out)
+		out = append(out, pollGroup{batch: bq, ds: []*registry.Delivery{d}})
+	}
+	return out
+}
+
+// pollGroup polls g's receipts with one status call and records each
+// one's outcome (see applyPoll).
+func (s *Service) pollGroup(ctx context.Context, g pollGroup) {
+	if g.batch == nil || len(g.ds) == 1 {
+		s.poll1(ctx, g.ds[0])
+		return
+	}
+	first := g.ds[0]
+	ids := make([]string, len(g.ds))
+	for i, d := range g.ds {
+		ids[i] = d.ReceiptID
+	}
+	sctx, end := s.tel.startBatchStatus(ctx, first.Provider, first.Platform, len(ids))
+	start := time.Now()
+	rs, err := g.batch.Statuses(sctx, provider.Platform(first.Platform), ids)
+	s.pollPace.observe(time.Since(start))
+	if err == nil && len(rs) != len(ids) {
+		err = &provider.Error{Provider: first.Provider, Op: OpStatus, Kind: provider.Unknown,
+			Message: fmt.Sprintf("answered %d results for %d ids", len(rs), len(ids))}
+	}
+	end(err) // its kind and code only: no text of the error is kept
+	for i, d := range g.ds {
+		var st *provider.Status
+		derr := err
+		if err == nil {
+			st, derr = rs[i].Status, rs[i].Err
+			if st == nil && derr == nil {
+				derr = &provider.Error{Provider: d.Provider, Op: OpStatus, Kind: provider.Unknown, Message: "no status and no error for the id"}
+			}
+		}
+		s.applyPoll(ctx, d, st, s.scrubErr(derr, d.Tokens))
+	}
+}
+
+// poll1 polls one receipt with its provider's Status and records the
+// outcome (see applyPoll).
 func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 	var st *provider.Status
 	p, err := s.Provider(d.Provider)
@@ -302,6 +372,13 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 			end(err)
 		}
 	}
+	s.applyPoll(ctx, d, st, err)
+}
+
+// applyPoll records what a status call answered for d: its state (err
+// nil), a retryable error (polled again later), or an error the vendor
+// will answer again (polling ends, the push stays accepted).
+func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provider.Status, err error) {
 	now := s.now()
 	stop, expires := s.pollStop(d)
 	expired := !stop.IsZero() && !now.Before(stop)

@@ -39,6 +39,7 @@ const (
 	AttrAttempt    = attribute.Key("push.attempt")     // the delivery's attempt (spans only)
 	AttrClaimed    = attribute.Key("push.claimed")     // how many rows a claim took (spans only)
 	AttrUsers      = attribute.Key("push.users")       // how many user_nums a Push names (spans only)
+	AttrReceipts   = attribute.Key("push.receipts")    // how many receipts one status call asks about (spans only)
 )
 
 // Values of AttrOperation and AttrClaimKind.
@@ -237,6 +238,31 @@ func (t *telemetry) startCall(ctx context.Context, op string, d *registry.Delive
 		if err != nil {
 			// The kind and code, never the error's text: a vendor's
 			// message may quote the request.
+			span.SetAttributes(AttrErrorKind.String(outcome), attribute.String("push.error_code", registry.Clip(provider.CodeOf(err), 64)))
+			span.SetStatus(codes.Error, outcome)
+		}
+		span.End()
+	}
+}
+
+// startBatchStatus starts the client span of a status call that asks
+// about the n receipts of provider on platform at once
+// (provider.BatchStatusQuerier), a child of the span in ctx. The returned
+// function ends the span and records the call's duration; it is given
+// the call's error.
+func (t *telemetry) startBatchStatus(ctx context.Context, prov, platform string, n int) (context.Context, func(error)) {
+	attrs := []attribute.KeyValue{AttrProvider.String(prov), AttrPlatform.String(platform), AttrOperation.String(OpStatus)}
+	ctx, span := t.tracer.Start(ctx, prov+" "+OpStatus, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...),
+		trace.WithAttributes(AttrReceipts.Int(n)))
+	start := time.Now()
+	return ctx, func(err error) {
+		outcome := OutcomeOK
+		if err != nil {
+			outcome = provider.KindOf(err).String()
+		}
+		t.vendorCall.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(append(attrs, AttrOutcome.String(outcome))...))
+		span.SetAttributes(AttrOutcome.String(outcome))
+		if err != nil {
 			span.SetAttributes(AttrErrorKind.String(outcome), attribute.String("push.error_code", registry.Clip(provider.CodeOf(err), 64)))
 			span.SetStatus(codes.Error, outcome)
 		}

@@ -103,7 +103,9 @@
 // GET /v3/received/detail to a state (see its documentation: JPush has no
 // final state and reports no count of the devices targeted, so done means
 // "the time to live is over"; until then the counts of what was sent and
-// received grow). Capabilities.Polling asks callers to poll every [PollInterval]
+// received grow). [Client.Statuses] asks about up to [MaxReceivedIDs]
+// messages in one call (provider.BatchStatusQuerier), and push.Service
+// polls through it. Capabilities.Polling asks callers to poll every [PollInterval]
 // for [PollHorizon] after the send, and Capabilities.MaxTimeToLive tells
 // them the time past which JPush keeps nothing: three days, or ten with
 // Config.VIP.

@@ -367,3 +367,79 @@ func TestTimeToLiveClampedToTheAppsLimit(t *testing.T) {
 		})
 	}
 }
+
+// Statuses asks about several messages in one received/detail call and
+// answers each as Status would: counted, not yet counted, unknown to
+// JPush, not a msg_id, and an id asked twice.
+func TestStatusesAgainstFake(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
+	send := func(i int) string {
+		rc, err := c.Send(ctx, &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{rid(provider.Android, i)}},
+			Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.Now().Add(time.Hour)})
+		require.NoError(t, err)
+		return rc.ID
+	}
+	a, b := send(0), send(1)
+	before := len(fake.Requests())
+	ids := []string{a, "9999999999", "not-a-msg-id", b, a}
+	rs, err := c.Statuses(ctx, provider.Android, ids)
+	require.NoError(t, err)
+	require.Len(t, rs, len(ids))
+	calls := fake.Requests()[before:]
+	require.Len(t, calls, 1, "one call for every id")
+	assert.Equal(t, "/v3/received/detail", calls[0].Path)
+
+	for _, i := range []int{0, 3, 4} {
+		require.NoError(t, rs[i].Err, "ids[%d]", i)
+		assert.Equal(t, ids[i], rs[i].Status.ID)
+		assert.Equal(t, provider.StateSending, rs[i].Status.State)
+		assert.Equal(t, 1, rs[i].Status.Sent)
+		assert.Contains(t, string(rs[i].Status.Raw), ids[i], "its own entry")
+		other := b
+		if ids[i] == b {
+			other = a
+		}
+		assert.NotContains(t, string(rs[i].Status.Raw), other, "not the other's")
+		one, err := c.Status(ctx, provider.Android, ids[i])
+		require.NoError(t, err)
+		assert.Equal(t, one.State, rs[i].Status.State, "as Status answers")
+		assert.Equal(t, one.Sent, rs[i].Status.Sent)
+	}
+	assert.ErrorIs(t, rs[1].Err, provider.InvalidRequest, "JPush reports nothing for an id this client did not send")
+	assert.Equal(t, "id", provider.FieldOf(rs[1].Err))
+	assert.ErrorIs(t, rs[2].Err, provider.InvalidRequest, "not a msg_id: refused without asking")
+	assert.Equal(t, "id", provider.FieldOf(rs[2].Err))
+
+	clk.Advance(time.Hour)
+	rs, err = c.Statuses(ctx, provider.Android, []string{a, b})
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateDone, rs[0].Status.State, "the TTL is over")
+	assert.Equal(t, provider.StateDone, rs[1].Status.State)
+}
+
+// Statuses refuses more ids than one received/detail takes, and a bad
+// platform, without a call; ids that are none of them msg_ids make no call.
+func TestStatusesRefusesWithoutACall(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, jpushtest.Config{}, nil)
+	ids := make([]string, jpush.MaxReceivedIDs+1)
+	for i := range ids {
+		ids[i] = fmt.Sprint(1000000000 + i)
+	}
+	_, err := c.Statuses(ctx, provider.Android, ids)
+	assert.ErrorIs(t, err, provider.InvalidRequest)
+	assert.Equal(t, "ids", provider.FieldOf(err))
+	_, err = c.Statuses(ctx, "web", ids[:1])
+	assert.ErrorIs(t, err, provider.InvalidRequest)
+	assert.Equal(t, "platform", provider.FieldOf(err))
+	rs, err := c.Statuses(ctx, provider.IOS, []string{"", "x"})
+	require.NoError(t, err)
+	for _, r := range rs {
+		assert.ErrorIs(t, r.Err, provider.InvalidRequest)
+	}
+	assert.Empty(t, fake.Requests())
+	assert.Equal(t, jpush.MaxReceivedIDs, c.MaxStatusIDs())
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tuisong/push/internal/cst"
@@ -65,27 +67,92 @@ func val(p *int) int {
 // counts with a delay, and otherwise an InvalidRequest error naming "id".
 // JPush keeps these counts for 28 days.
 func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
+	rs, err := c.Statuses(ctx, p, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0].Status, rs[0].Err
+}
+
+// MaxReceivedIDs is the most msg_ids one GET /v3/received/detail (and so
+// one Statuses call) asks about.
+const MaxReceivedIDs = 100
+
+// MaxStatusIDs implements provider.BatchStatusQuerier: MaxReceivedIDs.
+func (c *Client) MaxStatusIDs() int { return MaxReceivedIDs }
+
+// Statuses implements provider.BatchStatusQuerier: it reports each of ids
+// on platform p as Status would, from one GET /v3/received/detail that
+// names every distinct msg_id among them. An id that is not a msg_id gets
+// Status's InvalidRequest error, and is left out of the call; the call is
+// not made when no id is left. Each Status's Raw is the entry JPush
+// answered for its id, as a list of one (the answer Status gets), or the
+// empty list when JPush answered nothing for it.
+func (c *Client) Statuses(ctx context.Context, p provider.Platform, ids []string) ([]provider.StatusResult, error) {
 	if !p.Valid() {
 		return nil, invalid("platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, p))
 	}
-	if err := checkMsgID(id); err != nil {
-		return nil, err
+	if len(ids) > MaxReceivedIDs {
+		return nil, invalid("ids", fmt.Sprintf("has %d ids; received/detail takes at most %d", len(ids), MaxReceivedIDs))
 	}
-	u := c.reportURL + "/v3/received/detail?msg_ids=" + url.QueryEscape(id)
+	out := make([]provider.StatusResult, len(ids))
+	var ask []string
+	asked := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if err := checkMsgID(id); err != nil {
+			out[i].Err = err
+			continue
+		}
+		if !asked[id] {
+			asked[id] = true
+			ask = append(ask, id)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	u := c.reportURL + "/v3/received/detail?msg_ids=" + url.QueryEscape(strings.Join(ask, ","))
 	a, err := c.do(ctx, call{op: opStatus, platform: p, method: http.MethodGet, url: u, path: "/v3/received/detail"})
 	if err != nil {
 		return nil, err
 	}
-	var list []received
+	var list []json.RawMessage
 	if err := json.Unmarshal(a.raw, &list); err != nil {
-		return nil, &provider.Error{Provider: Name, Op: opStatus, Kind: provider.Unknown, HTTPStatus: a.status,
-			Message: "unreadable received/detail answer"}
+		return nil, unreadableReceived(a.status)
 	}
-	for _, e := range list {
-		if flexString(e.MsgID) != id {
+	type entry struct {
+		received
+		raw json.RawMessage
+	}
+	entries := make(map[string]entry, len(list))
+	for _, raw := range list {
+		var e received
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, unreadableReceived(a.status)
+		}
+		if id := flexString(e.MsgID); !asked[id] {
+			continue // not asked about
+		} else if _, ok := entries[id]; !ok {
+			entries[id] = entry{e, raw}
+		}
+	}
+	for i, id := range ids {
+		if out[i].Err != nil {
 			continue
 		}
-		st := &provider.Status{ID: id, Raw: a.raw}
+		e, ok := entries[id]
+		raw := json.RawMessage("[]")
+		if ok {
+			raw = slices.Concat([]byte("["), e.raw, []byte("]"))
+		}
+		if len(ask) == 1 {
+			raw = a.raw // the whole answer, as JPush gave it
+		}
+		if !ok {
+			out[i].Status, out[i].Err = c.unreported(id, raw, a.status)
+			continue
+		}
+		st := &provider.Status{ID: id, Raw: raw}
 		counted := false
 		if p == provider.Android {
 			st.Sent = val(e.JPushReceived) + val(e.AndroidPNSSent)
@@ -104,20 +171,33 @@ func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*p
 			st.State = provider.StateSending
 		}
 		st.Code = string(st.State)
-		return st, nil
+		out[i].Status = st
 	}
+	return out, nil
+}
+
+// unreported is the Status of msg id when JPush reported nothing for it:
+// queued (done after its time to live) when this Client sent it, since
+// JPush counts with a delay; otherwise an InvalidRequest error naming
+// "id".
+func (c *Client) unreported(id string, raw json.RawMessage, status int) (*provider.Status, error) {
 	if sent, known := c.sentMessage(id); known {
-		// JPush counts with a delay: a message this Client sent is queued
-		// until it shows up, and done once its time to live is over.
-		st := &provider.Status{ID: id, State: provider.StateQueued, Raw: a.raw}
+		st := &provider.Status{ID: id, State: provider.StateQueued, Raw: raw}
 		if !c.now().Before(sent.deadline) {
 			st.State = provider.StateDone
 		}
 		st.Code = string(st.State)
 		return st, nil
 	}
-	return nil, &provider.Error{Provider: Name, Op: opStatus, Kind: provider.InvalidRequest, HTTPStatus: a.status,
+	return nil, &provider.Error{Provider: Name, Op: opStatus, Kind: provider.InvalidRequest, HTTPStatus: status,
 		Err: &provider.FieldError{Field: "id", Reason: fmt.Sprintf("JPush reports nothing for msg_id %q", id)}}
+}
+
+// unreadableReceived is the error of a received/detail answer that is not
+// a list of entries.
+func unreadableReceived(status int) error {
+	return &provider.Error{Provider: Name, Op: opStatus, Kind: provider.Unknown, HTTPStatus: status,
+		Message: "unreadable received/detail answer"}
 }
 
 // DeliveryState is the per-registration-id state of POST /v3/status/message.
@@ -226,3 +306,5 @@ func checkMsgID(id string) error {
 	}
 	return nil
 }
+
+var _ provider.BatchStatusQuerier = (*Client)(nil)

@@ -7,7 +7,8 @@
 // one call to the vendor and reports what the vendor said as a [Receipt] or an
 // [*Error]. Optional capabilities are separate interfaces discovered by type
 // assertion, in the manner of database/sql/driver: [StatusQuerier] polls a
-// task, [Canceler] cancels one, [Validator] checks a request without
+// task ([BatchStatusQuerier] many in one call), [Canceler] cancels one,
+// [Validator] checks a request without
 // sending it, so that a caller can refuse what the vendor would refuse
 // before it stores anything.
 //

@@ -25,6 +25,30 @@ type StatusQuerier interface {
 	Status(ctx context.Context, p Platform, id string) (*Status, error)
 }
 
+// BatchStatusQuerier is implemented by providers whose status call can
+// report many receipts at once (JPush's received/detail takes 100
+// msg_ids). The push Service polls the due receipts of one provider and
+// platform together through it, at most MaxStatusIDs a call.
+type BatchStatusQuerier interface {
+	StatusQuerier
+	// MaxStatusIDs is the most ids one Statuses call takes (at least 1).
+	MaxStatusIDs() int
+	// Statuses reports each of ids on platform p with at most one vendor
+	// call: the i-th result is what Status(ctx, p, ids[i]) would return,
+	// its Status or its Err. An error is the call's own (the vendor could
+	// not be reached, or refused the call): it applies to every id, and the
+	// results are nil. More ids than MaxStatusIDs is an InvalidRequest
+	// error without a call.
+	Statuses(ctx context.Context, p Platform, ids []string) ([]StatusResult, error)
+}
+
+// StatusResult is one id's answer of BatchStatusQuerier.Statuses: its
+// Status, or the error Status would return for it alone.
+type StatusResult struct {
+	Status *Status
+	Err    error
+}
+
 // RetryTokenIssuer is implemented by providers whose retries are
 // deduplicated by an id taken before the first try (JPush's cid). The
 // push Service asks for the token before every try, stores it with the

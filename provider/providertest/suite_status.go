@@ -75,6 +75,43 @@ func (s *suite) testStatus(t *testing.T) {
 			requireProviderError(t, err)
 			require.Truef(t, provider.IsRetryable(err), "Status whose ctx is done must fail with a retryable error, got %q", err)
 		})
+		t.Run("Batch", func(t *testing.T) {
+			bq, ok := h.Provider.(provider.BatchStatusQuerier)
+			if !ok {
+				t.Skipf("%s does not implement provider.BatchStatusQuerier", h.Provider.Name())
+			}
+			max := bq.MaxStatusIDs()
+			require.Positivef(t, max, "MaxStatusIDs = %d: must be at least 1", max)
+			ids := make([]string, 0, 2)
+			for _, rc := range []*provider.Receipt{pollable, plain} {
+				if rc != nil {
+					ids = append(ids, rc.ID)
+				}
+			}
+			ids = ids[:min(len(ids), max)]
+			rs, err := bq.Statuses(t.Context(), p, ids)
+			require.NoError(t, err, "Statuses of the receipts the suite got")
+			require.Lenf(t, rs, len(ids), "Statuses must answer one result per id")
+			for i, id := range ids {
+				one, oneErr := sq.Status(t.Context(), p, id)
+				if oneErr != nil {
+					require.Nil(t, rs[i].Status, "Statuses answered a status for %q, where Status fails", id)
+					requireKind(t, rs[i].Err, provider.KindOf(oneErr))
+					continue
+				}
+				require.NoErrorf(t, rs[i].Err, "Statuses failed for %q, where Status answers", id)
+				require.NotNil(t, rs[i].Status, "Statuses answered neither a status nor an error for %q", id)
+				require.Equal(t, id, rs[i].Status.ID, "a result's Status.ID must be its id")
+				require.Equal(t, one.State, rs[i].Status.State, "Statuses and Status must agree on %q", id)
+			}
+			many := make([]string, max+1)
+			for i := range many {
+				many[i] = anyID(pollable, plain)
+			}
+			rs, err = bq.Statuses(t.Context(), p, many)
+			require.Nil(t, rs, "more ids than MaxStatusIDs must fail")
+			requireKind(t, err, provider.InvalidRequest)
+		})
 	})
 }
 
