@@ -243,7 +243,7 @@ func TestStatusOfScheduledAndUnknownTasks(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, single.Pollable)
 	before := len(fake.Requests())
-	for _, id := range []string{single.ID, "", "a/b"} {
+	for _, id := range []string{single.ID, "", "a/b", rc.ID + "," + rc.ID} {
 		_, err = c.Status(context.Background(), provider.IOS, id)
 		require.ErrorIs(t, err, provider.InvalidRequest)
 		assert.Equal(t, "id", provider.FieldOf(err))

@@ -129,7 +129,8 @@ func checkTaskArgs(p provider.Platform, id string) error {
 		return invalid("id", "is required")
 	case strings.HasPrefix(id, singlePrefix):
 		return invalid("id", fmt.Sprintf("%q is a single push; Getui reports and stops tasks only", id))
-	case strings.ContainsAny(id, "/?# \t\r\n") || len(id) > 128:
+	case strings.ContainsAny(id, ",/?# \t\r\n") || len(id) > 128:
+		// A comma would make the report name several tasks.
 		return invalid("id", fmt.Sprintf("%q is not a Getui taskid", id))
 	}
 	return nil
