@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -1513,4 +1514,42 @@ func TestPollPassBatchesStatusCalls(t *testing.T) {
 	}
 	require.Len(t, p.batches, 1, "the 4 due: a call of 3, and one alone")
 	assert.Equal(t, 3, failed, "each receipt of the failed call carries its error, the one polled alone none")
+}
+
+// unreadableMessages is a memstore whose push messages cannot be read (a
+// lock wait timeout): not ErrNotFound, so RetryPending gives the delivery
+// back, due at once.
+type unreadableMessages struct {
+	*memstore.Store
+	reads atomic.Int64
+}
+
+func (s *unreadableMessages) GetPushMessage(ctx context.Context, id int64) (registry.PushMessage, error) {
+	s.reads.Add(1)
+	return registry.PushMessage{}, errors.New("lock wait timeout exceeded")
+}
+
+// A pass claims each due delivery at most once: one it gives back (due at
+// once) is the next pass's, not its own next round's. (With rounds it was
+// claimed again round after round up to limit, and the Scanner, seeing its
+// limit reached, called RetryPending again forever.)
+func TestRetryPendingDoesNotReclaimWhatItGaveBack(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil) // SendConcurrency 4: a first round of 8
+	users := []string{"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"}
+	for _, u := range users {
+		f.register(t, u, "d"+u, "ios", "tok"+u)
+	}
+	f.mock.FailNext(len(users), f.mock.Err(provider.Temporary, ""))
+	for _, u := range users {
+		_, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{u}, Title: "t", Content: "c"})
+		require.NoError(t, err)
+	}
+	f.clk.Advance(time.Hour)
+	st := &unreadableMessages{Store: f.store}
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	n, err := svc.RetryPending(context.Background(), 500)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, n, len(users), "none claimed twice in a pass")
+	assert.LessOrEqual(t, st.reads.Load(), int64(len(users)), "each message read once")
 }

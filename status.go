@@ -111,11 +111,14 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 			return s.store.ClaimDeliveries(ctx, registry.ClaimParams{Now: s.now(), Limit: want, Lease: s.lease, Kind: registry.ClaimSend})
 		})
 		claims.done(len(ds), err)
+		if err != nil && total > 0 && ctx.Err() != nil {
+			break // stopped between rounds: a stop, not a failure
+		}
 		if err != nil {
 			return total, fmt.Errorf("push: claim pending deliveries: %w", err)
 		}
 		total += len(ds)
-		todo := s.retryable(ctx, ds, msgs)
+		todo, gaveBack := s.retryable(ctx, ds, msgs)
 		ctxs := make([]context.Context, len(todo))
 		for i := range ctxs {
 			ctxs[i] = ctx
@@ -124,7 +127,9 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 		// round is claimed only then.
 		wait := s.startEach(ctxs, sem, msgs.get, todo)
 		sends.Go(func() { wait() })
-		if len(ds) < want {
+		// What this round gave back is due at once: the next round would
+		// claim it again, and every round after it, up to limit.
+		if len(ds) < want || gaveBack {
 			break
 		}
 	}
@@ -168,8 +173,7 @@ func (m *retryMessages) get(id int64) *registry.PushMessage {
 // their push messages in msgs. The others are given back (ctx ended, or
 // their message could not be read) or failed for good (a platform no
 // provider sends to, a message deleted by another program).
-func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *retryMessages) []*registry.Delivery {
-	var todo []*registry.Delivery
+func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *retryMessages) (todo []*registry.Delivery, gaveBack bool) {
 	for i := range ds {
 		d := &ds[i]
 		if ctx.Err() != nil {
@@ -196,6 +200,7 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 				s.log.LogAttrs(ctx, slog.LevelError, "load push message failed", slog.Int64("push_message_id", d.PushMessageID),
 					slog.String("error", err.Error()))
 				s.release(ctx, d, "its push message could not be read")
+				gaveBack = true
 				continue
 			}
 			msgs.mu.Lock()
@@ -204,7 +209,7 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 		}
 		todo = append(todo, d)
 	}
-	return todo
+	return todo, gaveBack
 }
 
 // PollReceipts claims up to limit accepted, pollable deliveries that are
