@@ -227,8 +227,14 @@ func (t *telemetry) startCall(ctx context.Context, op string, d *registry.Delive
 		}
 	}
 	ctx, span := t.tracer.Start(ctx, d.Provider+" "+op, opts...)
+	return ctx, t.endCall(ctx, span, attrs)
+}
+
+// endCall returns the function that ends the client span of a vendor
+// call started now and records its duration under attrs and its outcome.
+func (t *telemetry) endCall(ctx context.Context, span trace.Span, attrs []attribute.KeyValue) func(error) {
 	start := time.Now()
-	return ctx, func(err error) {
+	return func(err error) {
 		outcome := OutcomeOK
 		if err != nil {
 			outcome = provider.KindOf(err).String()
@@ -254,20 +260,7 @@ func (t *telemetry) startBatchStatus(ctx context.Context, prov, platform string,
 	attrs := []attribute.KeyValue{AttrProvider.String(prov), AttrPlatform.String(platform), AttrOperation.String(OpStatus)}
 	ctx, span := t.tracer.Start(ctx, prov+" "+OpStatus, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...),
 		trace.WithAttributes(AttrReceipts.Int(n)))
-	start := time.Now()
-	return ctx, func(err error) {
-		outcome := OutcomeOK
-		if err != nil {
-			outcome = provider.KindOf(err).String()
-		}
-		t.vendorCall.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(append(attrs, AttrOutcome.String(outcome))...))
-		span.SetAttributes(AttrOutcome.String(outcome))
-		if err != nil {
-			span.SetAttributes(AttrErrorKind.String(outcome), attribute.String("push.error_code", registry.Clip(provider.CodeOf(err), 64)))
-			span.SetStatus(codes.Error, outcome)
-		}
-		span.End()
-	}
+	return ctx, t.endCall(ctx, span, attrs)
 }
 
 // startClaim starts the span of a claim of kind, which also covers the
