@@ -352,6 +352,10 @@ func (h *receiptHandler) refuse(w http.ResponseWriter, r *http.Request, status i
 
 // ReceiptURLWithSecret returns base with the query parameter "secret" set
 // to secret, for Options.ReceiptURL when ReceiptConfig.Secret is used.
+// A Client removes the value of a "secret" query parameter from every
+// answer and error it returns, and, when it is at least 8 bytes long, a
+// Defaults receipt secret wherever it appears (see Client.Redact), in
+// case Umeng echoes the receipt_url of a send it refuses.
 func ReceiptURLWithSecret(base, secret string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {

@@ -1,16 +1,84 @@
 package umeng
 
-import "github.com/tuisong/push/provider"
+import (
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/tuisong/push/provider"
+)
 
 var _ provider.Redactor = (*Client)(nil)
 
-// Redact returns s with the App Master Secret of both apps replaced by
-// "REDACTED".
-func (c *Client) Redact(s string) string { return provider.RedactAll(s, c.otherSecrets()...) }
+// Redact returns s with the App Master Secret of both apps, and the
+// receipt secret of any receipt_url (the value of its query parameter
+// "secret", see ReceiptURLWithSecret), replaced by "REDACTED".
+func (c *Client) Redact(s string) string {
+	return redactReceiptSecrets(provider.RedactAll(s, c.otherSecrets()...))
+}
 
-// otherSecrets returns the App Master Secrets of both apps: a call made
-// for one app scrubs the other's from the answer too, in case Umeng
-// echoes it.
+// otherSecrets returns the secrets every call scrubs from what it returns:
+// the App Master Secrets of both apps (a call made for one app scrubs the
+// other's from the answer too, in case Umeng echoes it), and the receipt
+// secrets the apps' Defaults carry in their receipt_url, decoded and as
+// written, when they are long enough to be replaced wherever they appear
+// (redactReceiptSecrets catches them, however short, after "secret=").
 func (c *Client) otherSecrets() []string {
-	return []string{c.creds.app(provider.IOS).AppMasterSecret, c.creds.app(provider.Android).AppMasterSecret}
+	ios, android := c.creds.app(provider.IOS), c.creds.app(provider.Android)
+	out := []string{ios.AppMasterSecret, android.AppMasterSecret}
+	for _, a := range []App{ios, android} {
+		out = append(out, receiptSecrets(a.Defaults.ReceiptURL)...)
+	}
+	return out
+}
+
+// minBareSecret is the shortest receipt secret that is replaced wherever
+// it appears: a shorter one could be a piece of any word.
+const minBareSecret = 8
+
+// receiptSecrets returns the values of the query parameter "secret" of
+// the URL raw, decoded and as written, that are at least minBareSecret
+// bytes long.
+func receiptSecrets(raw string) []string {
+	_, query, ok := strings.Cut(raw, "?")
+	if !ok {
+		return nil
+	}
+	query, _, _ = strings.Cut(query, "#")
+	var out []string
+	for part := range strings.SplitSeq(query, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		if key, err := url.QueryUnescape(k); err != nil || key != "secret" {
+			continue
+		}
+		if len(v) >= minBareSecret {
+			out = append(out, v)
+		}
+		if d, err := url.QueryUnescape(v); err == nil && d != v && len(d) >= minBareSecret {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// receiptSecretParam matches the value of a query parameter named
+// "secret" (or ending in "secret", such as an app_master_secret) in text:
+// a receipt_url that Umeng echoes in an answer or an error message.
+var receiptSecretParam = regexp.MustCompile(`(?i)(secret=)[^&"'\s\\<>#]+`)
+
+// redactReceiptSecrets replaces the value of every "secret=" query
+// parameter in s by "REDACTED".
+func redactReceiptSecrets(s string) string {
+	if !strings.Contains(strings.ToLower(s), "secret=") {
+		return s
+	}
+	return receiptSecretParam.ReplaceAllString(s, "${1}REDACTED")
+}
+
+// redactReceiptSecretBytes is redactReceiptSecrets for an answer's body.
+func redactReceiptSecretBytes(b []byte) []byte {
+	if !receiptSecretParam.Match(b) {
+		return b
+	}
+	return receiptSecretParam.ReplaceAll(b, []byte("${1}REDACTED"))
 }

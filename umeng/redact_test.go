@@ -2,6 +2,7 @@ package umeng_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/umeng"
 	"github.com/tuisong/push/umeng/umengtest"
 )
 
@@ -28,4 +30,41 @@ func TestOtherAppSecretIsScrubbed(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "echo REDACTED REDACTED")
 	assert.Equal(t, "echo REDACTED REDACTED", c.Redact(echo))
+}
+
+// TestReceiptSecretIsScrubbed: the receipt secret an app's Defaults carry
+// in their receipt_url never comes back from the client: not in the error
+// of a send whose answer echoes the URL, nor in what Redact returns. A
+// short secret is caught after "secret=", a long one wherever it appears,
+// decoded or as written.
+func TestReceiptSecretIsScrubbed(t *testing.T) {
+	for _, tc := range []struct{ name, secret string }{
+		{"long", "rcpt-s3cret/with+marks"},
+		{"short", "k9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := umeng.ReceiptURLWithSecret("https://push.example.com/api/v1.1/umeng/receipt", tc.secret)
+			require.NoError(t, err)
+			c, fake := newAgainstFake(t, umengtest.Config{}, func(cfg *umeng.Config) {
+				cfg.Android.Defaults = umeng.Options{ReceiptURL: u, ReceiptType: umeng.ReceiptArrivalAndClick}
+			})
+			written := u[strings.Index(u, "secret=")+len("secret="):]
+			echo := "bad receipt_url " + u
+			if len(tc.secret) >= 8 {
+				echo += " (" + url.QueryEscape(tc.secret) + ", " + tc.secret + ")"
+			}
+			require.NoError(t, fake.FailNext(1, umengtest.Fault{Path: "/api/send", HTTPStatus: 400, Code: "2000", Message: echo}))
+			_, err = c.Send(context.Background(), quotaRequest(provider.Android, provider.Audience{Kind: provider.AudienceTokens,
+				Tokens: []string{umengtest.AndroidToken("1")}}, 1))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "receipt?secret=REDACTED")
+			for _, text := range []string{err.Error(), c.Redact(echo), c.Redact("x&secret=" + written + "&y=1")} {
+				assert.NotContains(t, text, written)
+				if len(tc.secret) >= 8 {
+					assert.NotContains(t, text, tc.secret)
+				}
+			}
+			assert.Equal(t, "x&secret=REDACTED&y=1", c.Redact("x&secret="+written+"&y=1"))
+		})
+	}
 }

@@ -48,9 +48,10 @@ type answer struct {
 const codePartialSend = "4026"
 
 // decodeAnswer turns an HTTP answer into data or a *provider.Error.
-// secrets are removed from everything it returns.
+// secrets, and the value of any "secret=" query parameter (a receipt_url
+// echoed), are removed from everything it returns.
 func decodeAnswer(op string, status int, header http.Header, body []byte, now time.Time, secrets ...string) (*answer, error) {
-	body = vendorhttp.ScrubBytes(body, secrets...)
+	body = redactReceiptSecretBytes(vendorhttp.ScrubBytes(body, secrets...))
 	var env envelope
 	parsed := json.Unmarshal(body, &env) == nil && env.Ret != ""
 	if parsed && status >= 200 && status < 300 && env.Ret == "SUCCESS" {
