@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tuisong/push/internal/sqlerr"
 	"github.com/tuisong/push/registry"
 )
 
@@ -101,11 +102,13 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 
 // transientStoreError reports whether a store call failed for a reason
 // that may pass: the connection was refused, reset or lost (a database
-// restarting, a network blip, a failover), or the call timed out (a
-// database hung for a moment). Writes are retried on it (retryWrite);
-// the Handler answers it 503.
+// restarting, a network blip, a failover), the call timed out (a database
+// hung for a moment), or the database said it cannot take calls for now
+// (shutting down, starting up, out of connections: sqlerr.Unavailable).
+// Writes are retried on it (retryWrite); the Handler answers it 503.
 func transientStoreError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		sqlerr.Unavailable(err)
 }

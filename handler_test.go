@@ -296,24 +296,51 @@ func TestHandlerInternalErrorHidesDetails(t *testing.T) {
 	assert.Zero(t, f.mock.Calls())
 }
 
-// unreachableStore is a store whose database refuses connections.
-type unreachableStore struct{ registry.Store }
-
-func (unreachableStore) ListTargets(context.Context, registry.TargetQuery) ([]registry.Target, error) {
-	return nil, fmt.Errorf("sqlstore: ListTargets: select targets: %w",
-		&net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 3306}, Err: syscall.ECONNREFUSED})
+// unreachableStore is a store whose database cannot take calls: its
+// ListTargets fails with err.
+type unreachableStore struct {
+	registry.Store
+	err error
 }
 
-// TestHandlerStoreOutageIs503: a store that cannot be reached answers 503
+func (s unreachableStore) ListTargets(context.Context, registry.TargetQuery) ([]registry.Target, error) {
+	return nil, fmt.Errorf("sqlstore: ListTargets: select targets: %w", s.err)
+}
+
+// sqlStateError stands in for pgconn.PgError, which the library reads by
+// its SQLState method.
+type sqlStateError struct{ state, msg string }
+
+func (e *sqlStateError) Error() string    { return "FATAL: " + e.msg + " (SQLSTATE " + e.state + ")" }
+func (e *sqlStateError) SQLState() string { return e.state }
+
+// TestHandlerStoreOutageIs503: a store that cannot be reached, or whose
+// database says it cannot take calls for now (PostgreSQL shutting down or
+// starting, MariaDB shutting down or out of connections), answers 503
 // with Retry-After, which clients and load balancers tell from a bug's
 // 500; the cause is logged, not answered.
 func TestHandlerStoreOutageIs503(t *testing.T) {
-	rec, logs, f := pushOnStore(t, func(s registry.Store) registry.Store { return unreachableStore{s} })
-	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.Equal(t, "5", rec.Header().Get("Retry-After"))
-	assert.JSONEq(t, `{"error":{"code":"unavailable","message":"the database is unavailable; retry"}}`, rec.Body.String())
-	assert.Contains(t, logs.String(), "connection refused", "the cause is logged, not answered")
-	assert.Zero(t, f.mock.Calls())
+	for _, tc := range []struct {
+		name string
+		err  error
+		log  string
+	}{
+		{"refused", &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 3306}, Err: syscall.ECONNREFUSED}, "connection refused"},
+		{"postgres shutting down", &sqlStateError{"57P01", "terminating connection due to administrator command"}, "57P01"},
+		{"postgres starting", &sqlStateError{"57P03", "the database system is starting up"}, "57P03"},
+		{"postgres connection lost", &sqlStateError{"08006", "connection failure"}, "08006"},
+		{"mariadb shutting down", errors.New("Error 1053 (08S01): Server shutdown in progress"), "1053"},
+		{"mariadb out of connections", errors.New("Error 1040 (08004): Too many connections"), "1040"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, logs, f := pushOnStore(t, func(s registry.Store) registry.Store { return unreachableStore{s, tc.err} })
+			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			assert.Equal(t, "5", rec.Header().Get("Retry-After"))
+			assert.JSONEq(t, `{"error":{"code":"unavailable","message":"the database is unavailable; retry"}}`, rec.Body.String())
+			assert.Contains(t, logs.String(), tc.log, "the cause is logged, not answered")
+			assert.Zero(t, f.mock.Calls())
+		})
+	}
 }
 
 // A request stopped before it was done (the server shutting down cancels

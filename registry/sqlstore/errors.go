@@ -3,9 +3,9 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/tuisong/push/internal/sqlerr"
 	"github.com/tuisong/push/registry"
 )
 
@@ -30,24 +30,11 @@ func missingTable(err error) bool {
 }
 
 // sqlState is the SQLSTATE of a pgx error in err's chain, or "".
-func sqlState(err error) string {
-	var se interface{ SQLState() string }
-	if errors.As(err, &se) {
-		return se.SQLState()
-	}
-	return ""
-}
+func sqlState(err error) string { return sqlerr.State(err) }
 
 // mysqlNumber is the server error number of the first go-sql-driver/mysql
-// error in err's chain (see mysqlErrorNumber), or "".
-func mysqlNumber(err error) string {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if m := mysqlErrorNumber.FindStringSubmatch(e.Error()); m != nil {
-			return m[1]
-		}
-	}
-	return ""
-}
+// error in err's chain, or "".
+func mysqlNumber(err error) string { return sqlerr.MySQLNumber(err) }
 
 // notFound is the error of a lookup that found no row.
 func notFound(what string, key any) error {
@@ -82,11 +69,6 @@ const (
 	classDuplicate          // a unique key was violated
 	classRetry              // a deadlock or serialization failure: the transaction may be run again
 )
-
-// mysqlErrorNumber reads the server error number from the text of a
-// go-sql-driver/mysql error ("Error 1062 (23000): …"): the driver's error
-// type has the number only as a field, and the Store imports no driver.
-var mysqlErrorNumber = regexp.MustCompile(`^Error (\d{4,5})\b`)
 
 // SQLite result codes (https://sqlite.org/rescode.html).
 const (

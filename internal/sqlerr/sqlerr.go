@@ -1,0 +1,77 @@
+// Package sqlerr reads what a database driver's error means without
+// importing the driver: pgx errors have a SQLState method, and
+// go-sql-driver/mysql errors say their number and SQLSTATE in their text
+// ("Error 1053 (08S01): Server shutdown in progress"), the driver's error
+// type having them only as fields.
+package sqlerr
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+)
+
+// State is the SQLSTATE of the first error in err's chain that reports
+// one: a pgx error's SQLState(), or the state in a go-sql-driver/mysql
+// error's text; "" when none does.
+func State(err error) string {
+	var se interface{ SQLState() string }
+	if errors.As(err, &se) {
+		return se.SQLState()
+	}
+	if m := mysqlError(err); m != nil {
+		return m[2]
+	}
+	return ""
+}
+
+// MySQLNumber is the server error number of the first go-sql-driver/mysql
+// error in err's chain, or "".
+func MySQLNumber(err error) string {
+	if m := mysqlError(err); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// mysqlErrorText matches the text of a go-sql-driver/mysql server error:
+// its number, then its SQLSTATE when the server sent one.
+var mysqlErrorText = regexp.MustCompile(`^Error (\d{4,5})\b(?: \(([0-9A-Z]{5})\))?`)
+
+// mysqlError returns the submatches of mysqlErrorText for the first error
+// in err's chain whose text matches.
+func mysqlError(err error) []string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if m := mysqlErrorText.FindStringSubmatch(e.Error()); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// Unavailable reports whether err says the database could not take the
+// call for now, though it may in a moment: the connection failed or was
+// lost (SQLSTATE class 08), the server is shutting down, restarting or
+// not yet accepting connections (57P01–57P03 on PostgreSQL; 1053 on MySQL
+// and MariaDB), has no connection to spare (53300; 1040), or killed the
+// connection (1927, 4031), or go-sql-driver/mysql found its connection
+// broken mid-call ("invalid connection").
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch s := State(err); {
+	case strings.HasPrefix(s, "08"), s == "57P01", s == "57P02", s == "57P03", s == "53300":
+		return true
+	}
+	switch MySQLNumber(err) {
+	case "1040", "1053", "1927", "4031":
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == "invalid connection" {
+			return true
+		}
+	}
+	return false
+}

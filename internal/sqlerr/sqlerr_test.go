@@ -1,0 +1,59 @@
+package sqlerr
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// pgError stands in for pgconn.PgError, which reports its SQLSTATE by a
+// method.
+type pgError struct{ state string }
+
+func (e *pgError) Error() string    { return "ERROR: something (SQLSTATE " + e.state + ")" }
+func (e *pgError) SQLState() string { return e.state }
+
+// TestStateAndNumber reads the SQLSTATE of pgx errors by their method and
+// of go-sql-driver/mysql errors by their text, anywhere in the chain.
+func TestStateAndNumber(t *testing.T) {
+	wrapped := fmt.Errorf("sqlstore: claim: %w", &pgError{"57P01"})
+	assert.Equal(t, "57P01", State(wrapped))
+	assert.Equal(t, "", MySQLNumber(wrapped))
+
+	my := fmt.Errorf("sqlstore: finish: %w", errors.New("Error 1053 (08S01): Server shutdown in progress"))
+	assert.Equal(t, "08S01", State(my))
+	assert.Equal(t, "1053", MySQLNumber(my))
+
+	noState := errors.New("Error 1927: Connection was killed")
+	assert.Equal(t, "", State(noState))
+	assert.Equal(t, "1927", MySQLNumber(noState))
+
+	assert.Equal(t, "", State(errors.New("no such table: x")))
+	assert.Equal(t, "", MySQLNumber(errors.New("sqlstore: Error 1053 in text, not at its start")))
+}
+
+// TestUnavailable: a database shutting down, starting, out of connections
+// or cut off is unavailable; a refused statement is not.
+func TestUnavailable(t *testing.T) {
+	for _, err := range []error{
+		&pgError{"57P01"}, &pgError{"57P02"}, &pgError{"57P03"}, &pgError{"08006"}, &pgError{"08001"}, &pgError{"53300"},
+		fmt.Errorf("x: %w", &pgError{"57P01"}),
+		errors.New("Error 1053 (08S01): Server shutdown in progress"),
+		errors.New("Error 1040 (08004): Too many connections"),
+		errors.New("Error 1927 (70100): Connection was killed"),
+		errors.New("Error 4031 (HY000): The client was disconnected by the server because of inactivity"),
+		errors.New("Error 2013 (08S01): Lost connection"),
+		fmt.Errorf("sqlstore: create: %w", errors.New("invalid connection")),
+	} {
+		assert.True(t, Unavailable(err), "%v", err)
+	}
+	for _, err := range []error{
+		nil, errors.New("boom"), &pgError{"23505"}, &pgError{"40P01"}, &pgError{"57014"}, &pgError{"42P01"},
+		errors.New("Error 1062 (23000): Duplicate entry"), errors.New("Error 1213 (40001): Deadlock found"),
+		errors.New("sqlstore: invalid connection string"),
+	} {
+		assert.False(t, Unavailable(err), "%v", err)
+	}
+}
