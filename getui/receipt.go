@@ -83,7 +83,9 @@ type ReceiptConfig struct {
 	// MaxBodyBytes limits a post's body; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 	// Logger receives a line per refused post or receipt and per unknown
-	// receipt. Default: slog.Default().
+	// receipt: for the receipts of one post, the first ten lines, then one
+	// line counting the rest, so that a post of many bad lines cannot
+	// flood the log. Default: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -190,6 +192,7 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
 	defer cancel()
 	var lines, malformed, forged, handled, failed int
+	plog := vendorhttp.NewPostLog(ctx, h.cfg.Logger)
 	seen := map[[3]string]bool{} // taskid, cid and event of the receipts counted
 	for i, raw := range bytes.Split(body, []byte("\n")) {
 		n := i + 1
@@ -203,11 +206,11 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errForged):
 			forged++
-			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "getui receipt refused", slog.Int("line", n), slog.String("reason", err.Error()))
+			plog.Log(slog.LevelWarn, "getui receipt refused", slog.Int("line", n), slog.String("reason", err.Error()))
 			continue
 		case err != nil:
 			malformed++
-			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "getui receipt refused", slog.Int("line", n), slog.String("reason", err.Error()))
+			plog.Log(slog.LevelWarn, "getui receipt refused", slog.Int("line", n), slog.String("reason", err.Error()))
 			continue
 		case !count:
 			handled++
@@ -216,7 +219,7 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The same event of the same device and push twice in one
 			// post (a replayed line, or two channels reporting one
 			// arrival): counted once.
-			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "getui receipt repeated in its post, counted once", slog.Int("line", n))
+			plog.Log(slog.LevelWarn, "getui receipt repeated in its post, counted once", slog.Int("line", n))
 			handled++
 			continue
 		}
@@ -226,14 +229,16 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			handled++
 		case errors.Is(err, provider.ErrUnknownReport):
 			handled++
-			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "getui receipt of an unknown push ignored",
+			plog.Log(slog.LevelWarn, "getui receipt of an unknown push ignored",
 				slog.String("taskid", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)))
 		default:
 			failed++
-			h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "recording getui receipt failed",
+			plog.Log(slog.LevelError, "recording getui receipt failed",
 				slog.String("taskid", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)), slog.String("error", err.Error()))
 		}
 	}
+	plog.Close("getui receipts of the post not logged one by one", slog.Int("lines", lines), slog.Int("malformed", malformed),
+		slog.Int("forged", forged), slog.Int("failed", failed))
 	switch {
 	case lines == 0:
 		h.refuse(w, r, http.StatusBadRequest, "the body holds no receipt")

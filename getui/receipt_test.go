@@ -291,3 +291,22 @@ func TestReceiptSign(t *testing.T) {
 	// printf 'appcidtaskmsgsecret' | md5sum
 	assert.Equal(t, "fcb41818a498f00867e7b2a0529e3390", getui.ReceiptSign("app", "cid", "task", "msg", "secret"))
 }
+
+// TestReceiptPostLogsAreBounded: a post of many bad lines (anybody may
+// post one: the endpoint cannot ask for a token) logs the first lines one
+// by one and then a single line counting the rest, not a line each.
+func TestReceiptPostLogsAreBounded(t *testing.T) {
+	sink, logs := &reportSink{}, &syncbuf.Buffer{}
+	h := newReceiptHandler(t, sink, logs)
+	good := receiptLine(demoApp.AppID, "cid-1", "task-1", "m1", "200", "0", demoApp.MasterSecret)
+	body := strings.Repeat("{not json\n", 5000) + good
+	w := postText(h, http.MethodPost, body)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Len(t, sink.reports(), 1, "the good line is counted")
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	assert.Len(t, lines, 11, "ten lines one by one, then one count")
+	assert.Contains(t, lines[0], "line=1")
+	assert.Contains(t, lines[9], "line=10")
+	assert.Contains(t, lines[10], "not_logged=4990")
+	assert.Contains(t, lines[10], "malformed=5000")
+}

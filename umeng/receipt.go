@@ -82,8 +82,10 @@ type ReceiptConfig struct {
 	Secret string
 	// MaxBodyBytes limits a post's body; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
-	// Logger receives a line per refused post and per unknown receipt.
-	// Default: slog.Default().
+	// Logger receives a line per refused post and per unknown receipt:
+	// for the receipts of one post, the first ten lines, then one line
+	// counting the rest, so that a post of many receipts cannot flood the
+	// log. Default: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -196,20 +198,23 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
 	defer cancel()
 	counted, failed := 0, 0
+	plog := vendorhttp.NewPostLog(ctx, h.cfg.Logger)
 	for _, rep := range reports {
 		err := h.cfg.Record(ctx, rep)
 		switch {
 		case err == nil:
 			counted++
 		case errors.Is(err, provider.ErrUnknownReport):
-			h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "umeng receipt of an unknown push ignored",
+			plog.Log(slog.LevelWarn, "umeng receipt of an unknown push ignored",
 				slog.String("msg_id", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)))
 		default:
 			failed++
-			h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "recording umeng receipt failed",
+			plog.Log(slog.LevelError, "recording umeng receipt failed",
 				slog.String("msg_id", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)), slog.String("error", err.Error()))
 		}
 	}
+	plog.Close("umeng receipts of the post not logged one by one", slog.Int("receipts", len(reports)), slog.Int("counted", counted),
+		slog.Int("failed", failed))
 	if failed > 0 && counted == 0 {
 		// Nothing of the post was counted: Umeng may post it again safely.
 		vendorhttp.WriteJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})

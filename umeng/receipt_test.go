@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/umeng"
 )
@@ -228,4 +229,26 @@ func TestReceiptConfigNeverPrintsItsSecret(t *testing.T) {
 	}
 	assert.Equal(t, "{AppKeys:[ak1] Secret:REDACTED MaxBodyBytes:1024}", cfg.String())
 	assert.Contains(t, logs.String(), `"secret_set":true`)
+}
+
+// TestReceiptPostLogsAreBounded: a post of many receipts of unknown
+// pushes logs the first ones one by one and then a single line counting
+// the rest, not a line each.
+func TestReceiptPostLogsAreBounded(t *testing.T) {
+	var logs syncbuf.Buffer
+	rec := &receiptRecorder{}
+	h, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"ourkey"}, Record: rec.record,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	items := make([]string, 0, 300)
+	for i := range 300 {
+		items = append(items, fmt.Sprintf(`{"appkey":"ourkey","msg_id":"unknown-%d","type":"arrival"}`, i))
+	}
+	w := postReceipt(h, http.MethodPost, "/r", "application/json", "["+strings.Join(items, ",")+"]")
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Len(t, lines, 11, "ten lines one by one, then one count")
+	assert.Contains(t, lines[9], "unknown-9")
+	assert.Contains(t, lines[10], "not_logged=290")
+	assert.Contains(t, lines[10], "receipts=300")
 }
