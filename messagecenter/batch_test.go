@@ -50,7 +50,9 @@ func TestPushRowsOfABatchShareTheirReads(t *testing.T) {
 	ms, err := memstore.New(memstore.Config{})
 	require.NoError(t, err)
 	rc := &readCounter{Store: ms}
-	e := newEnv(t, rc, nil, func(c *messagecenter.Config) { c.BatchSize = 50 })
+	// One claim of the 50 rows: the first claim of a pass takes twice the
+	// Concurrency.
+	e := newEnv(t, rc, nil, func(c *messagecenter.Config) { c.BatchSize, c.Concurrency = 50, 25 })
 	var ids []int64
 	for i := range 50 {
 		u := fmt.Sprintf("u%d", i)

@@ -68,6 +68,7 @@ type clusterOpts struct {
 	lease       time.Duration
 	maxAttempts int
 	timeout     time.Duration
+	batch       int // the Scanners' BatchSize; default 25
 }
 
 func newCluster(t *testing.T, d sqlstore.Dialect, o clusterOpts) *cluster {
@@ -84,6 +85,9 @@ func newCluster(t *testing.T, d sqlstore.Dialect, o clusterOpts) *cluster {
 	}
 	if o.timeout == 0 {
 		o.timeout = 5 * time.Second
+	}
+	if o.batch == 0 {
+		o.batch = 25
 	}
 	st, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Location: o.loc})
 	require.NoError(t, err)
@@ -103,7 +107,7 @@ func newCluster(t *testing.T, d sqlstore.Dialect, o clusterOpts) *cluster {
 		svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{keyRecorder{um, &c.mu, c.keys}},
 			Now: c.clk.Now, Lease: o.lease, SendTimeout: o.lease / 2, Retry: retry, Logger: quiet})
 		require.NoError(t, err)
-		sc, err := messagecenter.New(messagecenter.Config{Service: svc, BatchSize: 25, Lease: o.lease, Retry: retry, Logger: quiet})
+		sc, err := messagecenter.New(messagecenter.Config{Service: svc, BatchSize: o.batch, Lease: o.lease, Retry: retry, Logger: quiet})
 		require.NoError(t, err)
 		c.instances = append(c.instances, &instance{db: pool, store: store, svc: svc, scanner: sc})
 	}
@@ -563,6 +567,61 @@ func TestSlowVendorRetriesAreShared(t *testing.T) {
 			}
 			for k, n := range c.keys {
 				require.Equal(t, 2, n, "key %s: the refused call and its one retry", k)
+			}
+		})
+	}
+}
+
+// TestSlowVendorCenterRowsAreShared: with the vendor stalled, a Scanner's
+// pass holds only the center rows it is about to push (two rounds of
+// twice its Concurrency), not a whole BatchSize; so a second instance's
+// pass claims rows of its own and pushes them beside it, rather than
+// finding nothing due until the first one's leases run out. Every device
+// still gets its push once.
+func TestSlowVendorCenterRowsAreShared(t *testing.T) {
+	for _, d := range serverDialects() {
+		t.Run(string(d), func(t *testing.T) {
+			const (
+				rows = 100
+				conc = 8 // the Scanner's default Concurrency
+			)
+			c := newCluster(t, d, clusterOpts{n: 2, batch: 500})
+			a, b := c.instances[0], c.instances[1]
+			ctx := context.Background()
+			c.seed(t, rows)
+			held := "SELECT COUNT(*) FROM sys_message_center WHERE claim_token IS NOT NULL AND claim_token <> ''"
+
+			release := c.fake.Stall()
+			var ra, rb messagecenter.Report
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				var err error
+				ra, err = a.scanner.RunOnce(ctx)
+				assert.NoError(t, err)
+			})
+			// Released however the test ends, so that no pass is left
+			// waiting for the vendor.
+			defer func() { release(); wg.Wait() }()
+			wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			require.NoError(t, c.fake.WaitStalled(wait, conc))
+			require.Eventually(t, func() bool { return c.count(t, held) == 2*2*conc }, 5*time.Second, 10*time.Millisecond,
+				"A holds two rounds of 2·Concurrency rows, not its BatchSize of 500")
+			wg.Go(func() {
+				var err error
+				rb, err = b.scanner.RunOnce(ctx)
+				assert.NoError(t, err)
+			})
+			require.NoError(t, c.fake.WaitStalled(wait, 2*conc), "B pushes beside A")
+			release()
+			wg.Wait()
+
+			assert.Equal(t, rows, ra.Sent+rb.Sent, "every row sent once")
+			assert.GreaterOrEqual(t, rb.Sent, 2*conc)
+			assert.Zero(t, c.count(t, "SELECT COUNT(*) FROM sys_message_center WHERE send_state <> 1"), "every row sent")
+			for i := range rows {
+				_, tok := userToken(i)
+				require.Equal(t, 1, c.fake.DeliveryCount(tok), "device %d received once", i)
 			}
 		})
 	}

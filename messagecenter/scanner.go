@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -43,13 +44,19 @@ type Config struct {
 	Notifiers map[string]Notifier
 	// Interval between passes of Run. Default 1 minute, as in the product brief.
 	Interval time.Duration
-	// BatchSize is how many rows one claim takes. The push rows of a batch
-	// are pushed together (see Concurrency), so that a larger batch shares
-	// more of the store's work: on the bench's 2-core machine, batches of
-	// 500 drained SQLite at about 2,350 rows/s and PostgreSQL at about
-	// 1,600; batches of 100, at about 1,900 and 1,000 (bench/RESULTS.md).
-	// Keep Lease longer than two batches take: a pass claims the next
-	// batch while it handles one. Default 500.
+	// BatchSize is the most rows one claim takes. Until the Scanner has
+	// timed a batch, a claim takes twice Concurrency rows (at least 16);
+	// then as many rows as its passes handle in a second at the pace of
+	// its recent batches, up to BatchSize. So with a fast vendor the
+	// claims are whole batches, and with a slow one an instance holds only
+	// the rows it is about to handle, leaving the rest to the other
+	// instances. The push rows of a batch are pushed together (see
+	// Concurrency), so that a larger batch shares more of the store's
+	// work: on the bench's 2-core machine, batches of 500 drained SQLite
+	// at about 2,350 rows/s and PostgreSQL at about 1,600; batches of 100,
+	// at about 1,900 and 1,000 (bench/RESULTS.md). Keep Lease longer than
+	// two batches take: a pass claims the next batch while it handles one.
+	// Default 500.
 	BatchSize int
 	// Concurrency is how many rows are handled at once: notifier calls for
 	// the rows of other modes; for the push rows, which are recorded
@@ -151,6 +158,57 @@ type Report struct {
 // Concurrency vendor calls (Scanner.calls).
 const batchesInFlight = 2
 
+// roundHold is how long the rows of one claim should keep a pass busy at
+// its recent pace (see rowPace): with a slow vendor, a claim of a whole
+// BatchSize would hold rows that this instance reaches only minutes
+// later, while other instances find nothing to claim.
+const roundHold = time.Second
+
+// rowPace estimates how long a pass takes a row, from the batches it
+// handled: an exponentially weighted mean (each batch weighs 1/4) of a
+// batch's duration divided by its rows. Batches share the Concurrency
+// slots, so it is the time a row adds to a pass, not a row's own. The
+// zero value knows no batch yet.
+type rowPace struct {
+	perRow atomic.Int64 // nanoseconds; 0 until a batch was timed
+}
+
+// observe adds a batch of rows that took d.
+func (p *rowPace) observe(rows int, d time.Duration) {
+	if rows <= 0 {
+		return
+	}
+	n := int64(d) / int64(rows)
+	for {
+		old := p.perRow.Load()
+		v := n
+		if old != 0 {
+			v = old + (n-old)/4
+		}
+		if p.perRow.CompareAndSwap(old, max(v, 1)) {
+			return
+		}
+	}
+}
+
+// minRound is the fewest rows a claim takes (when the batch allows): with
+// a Concurrency of 1 or 2, rounds of twice that would make a pass's two
+// batches in flight take turns row by row, and share less of the store's
+// work.
+const minRound = 16
+
+// round returns how many rows the next claim takes: as many as the pass
+// handles within roundHold at its pace, at least 2·conc and minRound (also
+// before any batch was timed: a slow vendor must not find a whole batch
+// held by one instance), at most batch.
+func (p *rowPace) round(conc, batch int) int {
+	r := max(2*conc, minRound)
+	if m := p.perRow.Load(); m > 0 {
+		r = max(r, int(min(int64(roundHold)/m, int64(batch))))
+	}
+	return min(r, batch)
+}
+
 // Scanner delivers the rows of sys_message_center. Any number of Scanners,
 // in any number of processes, may run against one database: rows are
 // claimed with a lease, so each is handled by one Scanner at a time.
@@ -172,6 +230,7 @@ type Scanner struct {
 	now       func() time.Time
 	onResult  func(Result)
 	tel       telemetry
+	pace      rowPace // of the center rows' batches: sizes the claims
 }
 
 // New validates cfg and returns a Scanner.
@@ -330,8 +389,9 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 			// more is claimed, and that is no error.
 			break
 		}
+		size := s.pace.round(s.conc, s.batch)
 		mu.Lock()
-		rows, handle, err := s.claimBatch(ctx, &rep)
+		rows, handle, err := s.claimBatch(ctx, &rep, size)
 		mu.Unlock()
 		if err != nil {
 			<-inFlight
@@ -342,12 +402,16 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 		go func() {
 			defer func() { <-inFlight; wg.Done() }()
 			var got Report
+			start := time.Now() // the real clock: cfg.Now may be a test's
 			handle(&got)
+			if ctx.Err() == nil {
+				s.pace.observe(len(rows), time.Since(start))
+			}
 			mu.Lock()
 			rep.merge(got)
 			mu.Unlock()
 		}()
-		if len(rows) < s.batch {
+		if len(rows) < size {
 			break
 		}
 	}

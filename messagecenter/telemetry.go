@@ -78,10 +78,10 @@ func (t *telemetry) mode(m string) string {
 	return otherMode
 }
 
-// claimBatch claims one batch of due rows under a "push.claim" span (kind
+// claimBatch claims a batch of at most size due rows under a "push.claim" span (kind
 // center) and records the claim's duration. The span is ended by handle,
 // which handles the rows as its children.
-func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (rows []registry.CenterMessage, handle func(*Report), err error) {
+func (s *Scanner) claimBatch(ctx context.Context, rep *Report, size int) (rows []registry.CenterMessage, handle func(*Report), err error) {
 	ctx, span := s.tel.tracer.Start(ctx, "push.claim", trace.WithAttributes(push.AttrClaimKind.String(push.ClaimKindCenter)))
 	start := time.Now()
 	// Once started, the claim runs to its end even when ctx ends
@@ -89,7 +89,7 @@ func (s *Scanner) claimBatch(ctx context.Context, rep *Report) (rows []registry.
 	// would hold its rows, handled by nobody, for a whole lease. Rows
 	// claimed as the Scanner stops are given back untried (settle).
 	cctx, cancel := writeCtx(ctx)
-	rows, err = s.store.ClaimCenterMessages(cctx, registry.ClaimParams{Now: s.now(), Limit: s.batch, Lease: s.lease})
+	rows, err = s.store.ClaimCenterMessages(cctx, registry.ClaimParams{Now: s.now(), Limit: size, Lease: s.lease})
 	cancel()
 	outcome := push.OutcomeOK
 	if err != nil {
