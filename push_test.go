@@ -1308,22 +1308,24 @@ func TestBroadcastUnknownProviderSaysItOnce(t *testing.T) {
 	assert.Equal(t, `push: provider: unknown provider "Umeng" (configured: [umeng])`, err.Error())
 }
 
-// A pass asked to claim nothing is refused, naming the limit, and claims
-// nothing.
-func TestRetryPendingRefusesALimitBelowOne(t *testing.T) {
+// A retry or poll pass asked to claim nothing is refused, naming the
+// limit, and claims nothing.
+func TestPassesRefuseALimitBelowOne(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	f.register(t, "u1", "d1", "ios", "tok1")
 	f.mock.FailNext(1, f.mock.Err(provider.Temporary, ""))
 	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 	require.NoError(t, err)
 	f.clk.Advance(time.Hour)
-	for _, limit := range []int{0, -1} {
-		n, err := f.svc.RetryPending(context.Background(), limit)
-		require.ErrorIs(t, err, push.ErrInvalid)
-		var fe *push.FieldError
-		require.ErrorAs(t, err, &fe)
-		assert.Equal(t, "limit", fe.Field)
-		assert.Zero(t, n)
+	for _, pass := range []func(context.Context, int) (int, error){f.svc.RetryPending, f.svc.PollReceipts} {
+		for _, limit := range []int{0, -1} {
+			n, err := pass(context.Background(), limit)
+			require.ErrorIs(t, err, push.ErrInvalid)
+			var fe *push.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "limit", fe.Field)
+			assert.Zero(t, n)
+		}
 	}
 	ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
 	require.NoError(t, err)
@@ -1355,7 +1357,9 @@ func TestPollPassHoldsOnlyWhatItPolls(t *testing.T) {
 	require.NoError(t, err)
 	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceTokens}})
 	require.NoError(t, err)
-	p := &blockingStatus{Mock: m, release: make(chan struct{}), in: make(chan struct{}, 10)}
+	// Room for more calls than receipts, so that a receipt polled twice
+	// fails the count below instead of hanging its Status call.
+	p := &blockingStatus{Mock: m, release: make(chan struct{}), in: make(chan struct{}, 100)}
 	svc, err := push.New(push.Config{Store: mem, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Minute, SendConcurrency: 2})
 	require.NoError(t, err)
 	var ids []int64
