@@ -74,7 +74,9 @@ type Config struct {
 	// SendConcurrency bounds the vendor calls one Push makes at once, and
 	// those of one RetryPending or PollReceipts pass, which claims due
 	// deliveries in rounds sized by it and the vendor's pace (see
-	// RetryPending). Default 4.
+	// RetryPending). A large push's fanout that a RetryPending pass
+	// resumes (its Push was stopped halfway) goes on beside the pass's
+	// retries with a bound of its own, as that Push had. Default 4.
 	SendConcurrency int
 	// WriteTimeout bounds the bookkeeping writes made after a vendor call,
 	// and the claims of due work, which run even when the caller's ctx has
