@@ -9,13 +9,16 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
+	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -163,6 +166,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authenticated(w, r) {
 		return
 	}
+	vendorhttp.CloseUnread(w, r)
 	writeError(w, http.StatusNotFound, "not_found", "no endpoint at this path")
 }
 
@@ -521,6 +525,7 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) (string, bool
 	user, ok, err := h.ident(r)
 	user = strings.TrimSpace(user)
 	if err != nil || (ok && user == "") {
+		vendorhttp.CloseUnread(w, r)
 		writeError(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid credentials")
 		return "", false, false
 	}
@@ -597,6 +602,7 @@ func (h *Handler) authenticated(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if err := h.authn(r); err != nil {
+		vendorhttp.CloseUnread(w, r)
 		writeError(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid credentials")
 		return false
 	}
@@ -611,6 +617,7 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) 
 		return params{}, false
 	}
 	if r.Method != method {
+		vendorhttp.CloseUnread(w, r)
 		w.Header().Set("Allow", method)
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+method)
 		return params{}, false
@@ -637,7 +644,11 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 	case "application/json":
 		var m map[string]json.RawMessage
 		var body []byte
-		if body, err = io.ReadAll(r.Body); err == nil && !utf8.Valid(body) {
+		if body, err = io.ReadAll(r.Body); err != nil && !isTooLarge(err) {
+			unreadable(w, err)
+			return params{}, false
+		}
+		if err == nil && !utf8.Valid(body) {
 			// encoding/json would put U+FFFD in place of the bytes and
 			// push what the client did not write (RFC 8259 requires UTF-8).
 			writeError(w, http.StatusBadRequest, "invalid_body", "the JSON body is not valid UTF-8"+invalidUTF8Where(body))
@@ -675,13 +686,19 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 		} else {
 			err = r.ParseForm()
 		}
-		if err == nil {
+		switch {
+		case err == nil:
 			p = formParams(r.PostForm)
-		} else if !isTooLarge(err) {
+		case isTooLarge(err):
+		case readFailed(err):
+			unreadable(w, err)
+			return params{}, false
+		default:
 			writeError(w, http.StatusBadRequest, "invalid_body", "the form cannot be parsed")
 			return params{}, false
 		}
 	default:
+		vendorhttp.CloseUnread(w, r)
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json or a form")
 		return params{}, false
 	}
@@ -690,6 +707,43 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 		return params{}, false
 	}
 	return p, true
+}
+
+// jsonKind names the kind of the JSON value v for an error: "a JSON
+// object", "a JSON array", "a JSON boolean" (or "a JSON value").
+func jsonKind(v json.RawMessage) string {
+	switch b := bytes.TrimSpace(v); {
+	case len(b) == 0:
+		return "a JSON value"
+	case b[0] == '{':
+		return "a JSON object"
+	case b[0] == '[':
+		return "a JSON array"
+	case b[0] == 't' || b[0] == 'f':
+		return "a JSON boolean"
+	}
+	return "a JSON value"
+}
+
+// readFailed reports whether err is a failure to read a request's body
+// (the client was too slow, or went away), not a body that cannot be
+// parsed.
+func readFailed(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// unreadable answers a request whose body could not be read: 408 when the
+// server's read deadline passed, 400 otherwise. The error's text is not
+// answered: it names the server's and the client's socket addresses.
+func unreadable(w http.ResponseWriter, err error) {
+	w.Header().Set("Connection", "close")
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		writeError(w, http.StatusRequestTimeout, "request_timeout", "the body did not arrive in time")
+		return
+	}
+	writeError(w, http.StatusBadRequest, "invalid_body", "the body could not be read")
 }
 
 // invalidUTF8Where names the first member of a JSON object body whose
@@ -823,6 +877,10 @@ func (p params) raw(name string) (json.RawMessage, bool) {
 
 // id returns a required positive integer parameter.
 func (p params) id(name string) (int64, error) {
+	if err := p.strings(name); err != nil {
+		// true, an object or an array: sent, but no id.
+		return 0, invalid(name, "must be a positive integer, got %s", jsonKind(p.json[name]))
+	}
 	v := strings.TrimSpace(p.str(name))
 	if v == "" {
 		return 0, invalid(name, "is required")

@@ -869,3 +869,19 @@ func TestHandler500IsLoggedByDefault(t *testing.T) {
 	assert.Contains(t, own.String(), "sys_devices")
 	assert.Len(t, global.String(), before, "the Service's Logger, not the default")
 }
+
+// TestAnIDOfTheWrongTypeIsNotMissing: a user_device_id that is sent but
+// is no number or string (true, an object, an array) is named as the
+// wrong type, not as missing.
+func TestAnIDOfTheWrongTypeIsNotMissing(t *testing.T) {
+	_, h := newHandler(t, nil)
+	for v, got := range map[string]string{`true`: "a JSON boolean", `{}`: "a JSON object", `[1]`: "a JSON array",
+		`1.5`: `"1.5"`, `0`: `"0"`} {
+		r := doRaw(t, h, http.MethodPost, push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":`+v+`}`)
+		require.Equal(t, http.StatusBadRequest, r.status, v)
+		assert.Equal(t, "invalid_user_device_id", r.errCode())
+		assert.Equal(t, "push: user_device_id: must be a positive integer, got "+got, r.body["error"].(map[string]any)["message"], v)
+	}
+	r := doRaw(t, h, http.MethodPost, push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":null}`)
+	assert.Contains(t, r.body["error"].(map[string]any)["message"], "is required", "null is not sent")
+}

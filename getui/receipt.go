@@ -173,6 +173,7 @@ const maxReceiptField = 255
 
 func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
+		vendorhttp.CloseUnread(w, r)
 		w.Header().Set("Allow", http.MethodPost)
 		h.refuse(w, r, http.StatusMethodNotAllowed, "use POST")
 		return

@@ -196,6 +196,9 @@ func TestReceiptPostRefusals(t *testing.T) {
 	w := postText(h, http.MethodGet, "")
 	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
 	assert.Equal(t, http.MethodPost, w.Header().Get("Allow"))
+	w = postText(h, http.MethodPut, "x")
+	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
+	assert.Equal(t, "close", w.Header().Get("Connection"), "refused unread: the body is not waited for")
 
 	small, err := getui.ReceiptHandler(getui.ReceiptConfig{AppID: demoApp.AppID, MasterSecret: demoApp.MasterSecret,
 		Record: sink.record, MaxBodyBytes: 64, Logger: slog.New(slog.DiscardHandler)})

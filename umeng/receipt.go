@@ -162,6 +162,7 @@ type receiptBody struct {
 
 func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
+		vendorhttp.CloseUnread(w, r)
 		w.Header().Set("Allow", http.MethodPost)
 		h.refuse(w, r, http.StatusMethodNotAllowed, "use POST")
 		return
@@ -169,6 +170,7 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Secret != "" {
 		got := r.URL.Query().Get("secret")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Secret)) != 1 {
+			vendorhttp.CloseUnread(w, r)
 			h.refuse(w, r, http.StatusUnauthorized, "missing or wrong secret")
 			return
 		}
@@ -176,6 +178,7 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
 	bodies, status, err := readReceipts(r)
 	if err != nil {
+		vendorhttp.CloseUnread(w, r) // a 415 has not read it
 		h.refuse(w, r, status, err.Error())
 		return
 	}

@@ -188,6 +188,7 @@ func TestReceiptHandlerSecret(t *testing.T) {
 	for _, target := range []string{"/r", "/r?secret=", "/r?secret=wrong", "/r?secret=s3cre", "/r?Secret=s3cret"} {
 		w := postReceipt(h, http.MethodPost, target, "application/json", goodReceipt)
 		assert.Equal(t, http.StatusUnauthorized, w.Code, target)
+		assert.Equal(t, "close", w.Header().Get("Connection"), "refused unread: the body is not waited for")
 	}
 	assert.Empty(t, rec.got)
 	u, err := umeng.ReceiptURLWithSecret("https://hooks.example.com/r?x=1", "s3cret")

@@ -46,3 +46,19 @@ func Client(hc *http.Client) *http.Client {
 	}
 	return c
 }
+
+// CloseUnread makes the answer to r, written before r's body was read,
+// the connection's last, and ends the reading of that body. Otherwise
+// net/http reads up to 256 KB of the unread body once the handler
+// returns (even when the answer closes the connection), and a client
+// that trickles its body, with no credentials even, holds the connection
+// (and the server's shutdown) until the server's ReadTimeout. Call it
+// before writing the header, and read nothing of r's body after it.
+func CloseUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	// A writer that cannot (a test's recorder) has no connection to hold.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}

@@ -1,0 +1,146 @@
+package push_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider/providertest"
+)
+
+// slowBodyServer serves a Handler that refuses every request without the
+// token "t", on a server whose ReadTimeout is readTimeout.
+func slowBodyServer(t *testing.T, readTimeout time.Duration) string {
+	t.Helper()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.DiscardHandler),
+		Authenticate: func(r *http.Request) error {
+			if r.Header.Get("Authorization") != "Bearer t" {
+				return errors.New("no token")
+			}
+			return nil
+		}})
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ReadTimeout = readTimeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+// sendPart writes a request's header and the first bytes of a body of
+// 100 bytes, and returns the connection.
+func sendPart(t *testing.T, addr, method, path, header string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	_, err = io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+header+
+		"Content-Length: 100\r\n\r\n{\"user_num\":")
+	require.NoError(t, err)
+	return c
+}
+
+// TestRefusalBeforeTheBodyClosesTheConnection: a request refused before
+// its body is read (no credentials, the wrong method, no such endpoint,
+// a media type not taken) is answered at once and its connection closed,
+// though the client has sent only part of its body: the server does not
+// wait a whole ReadTimeout for the rest, to keep the connection.
+func TestRefusalBeforeTheBodyClosesTheConnection(t *testing.T) {
+	addr := slowBodyServer(t, time.Minute)
+	for _, tc := range []struct {
+		name, method, path, header string
+		status                     int
+	}{
+		{"no token", http.MethodPost, push.PathPushMessage, "", http.StatusUnauthorized},
+		{"wrong method", http.MethodPut, push.PathPushMessage, "Authorization: Bearer t\r\n", http.StatusMethodNotAllowed},
+		{"no endpoint", http.MethodPost, "/nowhere", "Authorization: Bearer t\r\n", http.StatusNotFound},
+		{"no such endpoint, no token", http.MethodPost, "/nowhere", "", http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := sendPart(t, addr, tc.method, tc.path, tc.header)
+			// Far below the server's ReadTimeout: the old code held the
+			// answer until then, reading for the rest of the body.
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			require.NoError(t, err, "answered before the body is complete")
+			assert.Equal(t, tc.status, resp.StatusCode)
+			assert.True(t, resp.Close, "the answer says the connection ends")
+			_, err = io.Copy(io.Discard, resp.Body)
+			require.NoError(t, err)
+			_, err = c.Read(make([]byte, 1))
+			assert.ErrorIs(t, err, io.EOF, "the server closed the connection")
+		})
+	}
+}
+
+// TestASlowBodyIsA408WithoutAddresses: a body that does not arrive within
+// the server's ReadTimeout is answered 408, and the answer names no
+// socket address.
+func TestASlowBodyIsA408WithoutAddresses(t *testing.T) {
+	addr := slowBodyServer(t, 300*time.Millisecond)
+	c := sendPart(t, addr, http.MethodPost, push.PathPushMessage, "Authorization: Bearer t\r\n")
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, string(body))
+	assert.JSONEq(t, `{"error":{"code":"request_timeout","message":"the body did not arrive in time"}}`, string(body))
+	assert.NotContains(t, string(body), "127.0.0.1")
+}
+
+// failingBody fails its first Read with err.
+type failingBody struct{ err error }
+
+func (b failingBody) Read([]byte) (int, error) { return 0, b.err }
+
+// timeoutErr is a net.Error that timed out.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "read tcp 127.0.0.1:8080->127.0.0.1:40000: i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// TestAnUnreadableBodyIsNotAnInvalidOne: a body whose reading failed is
+// answered as such, for JSON and forms alike, without the error's text
+// (it names socket addresses): 408 when the read timed out, 400 when the
+// client went away.
+func TestAnUnreadableBodyIsNotAnInvalidOne(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	for _, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
+		for _, tc := range []struct {
+			err    error
+			status int
+			want   string
+		}{
+			{timeoutErr{}, http.StatusRequestTimeout, `{"error":{"code":"request_timeout","message":"the body did not arrive in time"}}`},
+			{io.ErrUnexpectedEOF, http.StatusBadRequest, `{"error":{"code":"invalid_body","message":"the body could not be read"}}`},
+		} {
+			req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, io.NopCloser(failingBody{tc.err}))
+			req.Header.Set("Content-Type", ct)
+			req = req.WithContext(context.Background())
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, tc.status, rec.Code, "%s %v", ct, tc.err)
+			assert.JSONEq(t, tc.want, rec.Body.String())
+			assert.False(t, strings.Contains(rec.Body.String(), "127.0.0.1"))
+		}
+	}
+	assert.Zero(t, f.mock.Calls())
+}
