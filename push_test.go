@@ -1557,3 +1557,55 @@ func TestRetryPendingDoesNotReclaimWhatItGaveBack(t *testing.T) {
 	assert.LessOrEqual(t, n, len(users), "none claimed twice in a pass")
 	assert.LessOrEqual(t, st.reads.Load(), int64(len(users)), "each message read once")
 }
+
+// ctxStatus answers Status only when its ctx ends, with ctx's error, and
+// reports each call's arrival on in.
+type ctxStatus struct {
+	*providertest.Mock
+	in chan struct{}
+}
+
+func (p *ctxStatus) Status(ctx context.Context, _ provider.Platform, _ string) (*provider.Status, error) {
+	p.in <- struct{}{}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A poll stopped mid-call (its pass's ctx ended: the instance shuts down)
+// is due again at once, for the next pass of any instance, not a whole
+// PollInterval later: the poll changed nothing.
+func TestAStoppedPollIsDueAgainAtOnce(t *testing.T) {
+	clk := newClock()
+	mem, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceTokens}})
+	require.NoError(t, err)
+	p := &ctxStatus{Mock: m, in: make(chan struct{}, 10)}
+	svc, err := push.New(push.Config{Store: mem, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Hour})
+	require.NoError(t, err)
+	_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok-1"})
+	require.NoError(t, err)
+	res, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	clk.Advance(time.Hour)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = svc.PollReceipts(ctx, 10)
+	}()
+	select {
+	case <-p.in:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no poll started")
+	}
+	cancel()
+	<-done
+	ds, err := mem.ListDeliveries(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, registry.DeliveryAccepted, ds[0].State, "still polled")
+	assert.Empty(t, ds[0].ClaimToken, "given back")
+	assert.False(t, ds[0].NextAttemptAt.After(clk.Now()), "due at once, not at %v", ds[0].NextAttemptAt)
+}

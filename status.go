@@ -419,6 +419,11 @@ func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provi
 			// The horizon: the vendor may still count, but polling ends
 			// with the last state and counts it reported.
 			d.State = registry.DeliveryDone
+		case errors.Is(err, context.Canceled) && wait == 0:
+			// Stopped mid-call (the instance shuts down): a poll asks and
+			// changes nothing, so it is due again at once, for the next
+			// pass of any instance, not a whole interval later.
+			d.NextAttemptAt = now
 		default:
 			d.NextAttemptAt = now.Add(max(s.pollInterval(d), wait))
 			if !stop.IsZero() && d.NextAttemptAt.After(stop) {
