@@ -82,6 +82,8 @@ type Client struct {
 	tokens     tokenCache
 	authQuota  provider.Quota
 	authLimit  *provider.Limiter
+	taskQuota  provider.Quota
+	taskLimit  *provider.Limiter // /push/all and /push/tag together
 
 	// sent remembers what Status needs about tasks this Client created:
 	// when Getui stops delivering them and whether Cancel stopped them.
@@ -132,6 +134,8 @@ func New(cfg Config) (*Client, error) {
 		log:        cfg.Logger,
 		authQuota:  cfg.AuthQuota,
 		authLimit:  provider.NewLimiter(cfg.AuthQuota),
+		taskQuota:  cfg.TaskQuota,
+		taskLimit:  provider.NewLimiter(cfg.TaskQuota),
 		sent:       make(map[string]*sentTask),
 		lists:      expiring.New[listTask](maxListKeys),
 		keyLocks:   make(map[string]*keyLock),

@@ -82,12 +82,25 @@ type Config struct {
 	// the wait for the next allowed auth. Default DefaultAuthQuota;
 	// provider.Quota{Unlimited: true} switches it off.
 	AuthQuota provider.Quota
+	// TaskQuota limits the pushes to every device or to a tag (/push/all
+	// and /push/tag: broadcasts and filters), which share one limit at
+	// Getui: 100 a day per app, over which it answers 30007 or 30010. A
+	// push over it makes no call and fails with a RateLimited error whose
+	// RetryAfter is the wait for the next allowed push. Default
+	// DefaultTaskQuota; provider.Quota{Unlimited: true} switches it off
+	// (for an app whose limit Getui raised, set its own).
+	TaskQuota provider.Quota
 }
 
 // DefaultAuthQuota returns Getui's documented limit on auth: 100 calls a
 // minute per app (RestAPI v2, "鉴权" — auth is limited to 100/min, and
 // over it Getui answers code 10003).
 func DefaultAuthQuota() provider.Quota { return provider.Quota{Calls: 100, Per: time.Minute} }
+
+// DefaultTaskQuota returns Getui's documented limit on the pushes to
+// every device and to a tag together: 100 a day per app (codes 30007 and
+// 30010).
+func DefaultTaskQuota() provider.Quota { return provider.Quota{Calls: 100, Per: 24 * time.Hour} }
 
 // String renders c with the master secret redacted.
 func (c Config) String() string {
@@ -138,6 +151,7 @@ func (c Config) withDefaults() Config {
 		c.TokenRefreshAhead = DefaultTokenRefreshAhead
 	}
 	c.AuthQuota = c.AuthQuota.Or(DefaultAuthQuota())
+	c.TaskQuota = c.TaskQuota.Or(DefaultTaskQuota())
 	return c
 }
 
@@ -169,6 +183,9 @@ func (c Config) validate() error {
 		return configError("default_time_to_live", fmt.Sprintf("must lie within [0, %v]", MaxTimeToLive))
 	}
 	if err := c.AuthQuota.Check("auth_quota"); err != nil {
+		return fmt.Errorf("getui: invalid config: %w", err)
+	}
+	if err := c.TaskQuota.Check("task_quota"); err != nil {
 		return fmt.Errorf("getui: invalid config: %w", err)
 	}
 	return nil

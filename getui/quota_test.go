@@ -85,3 +85,47 @@ func TestAuthQuotaUnlimited(t *testing.T) {
 	}
 	assert.Equal(t, 101, fake.Arrived("/auth"))
 }
+
+// TestTaskQuota: the pushes to all and to a tag share one bucket (Getui's
+// 100 a day per app by default); over it a broadcast or filter push makes
+// no call and is RateLimited with the wait for the next token, while
+// pushes to cids go on.
+func TestTaskQuota(t *testing.T) {
+	assert.Equal(t, provider.Quota{Calls: 100, Per: 24 * time.Hour}, getui.DefaultTaskQuota())
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) {
+		cfg.TaskQuota = provider.Quota{Calls: 2, Per: 24 * time.Hour}
+	})
+	broadcast := func(i int, all bool) *provider.Request {
+		r := &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
+			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprintf("task-%010d", i)}
+		if all {
+			r.Overrides = map[string]any{getui.Name: &getui.Options{AllDevices: true}}
+		}
+		return r
+	}
+	_, err := c.Send(ctx, broadcast(1, false))
+	require.NoError(t, err)
+	_, err = c.Send(ctx, broadcast(2, true))
+	require.NoError(t, err)
+	_, err = c.Send(ctx, broadcast(3, false))
+	require.ErrorIs(t, err, provider.RateLimited)
+	var pe *provider.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 12*time.Hour, pe.RetryAfter.Round(time.Second))
+	assert.Contains(t, err.Error(), "nothing was sent")
+	assert.Equal(t, 1, fake.Arrived("/push/tag"), "no call over the quota")
+	assert.Equal(t, 1, fake.Arrived("/push/all"))
+
+	_, err = c.Send(ctx, quotaPush(1))
+	require.NoError(t, err, "a push to a cid takes no task token")
+
+	clk.Advance(pe.RetryAfter)
+	_, err = c.Send(ctx, broadcast(4, false))
+	require.NoError(t, err)
+	assert.Equal(t, 2, fake.Arrived("/push/tag"))
+
+	_, err = getui.New(getui.Config{AppID: "a", AppKey: "k", MasterSecret: getui.NewSecret("s3cret-of-the-app"), TaskQuota: provider.Quota{Calls: -1}})
+	require.ErrorContains(t, err, "task_quota")
+}

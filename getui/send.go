@@ -23,7 +23,9 @@ import (
 //	                  (POST /push/all with Options.AllDevices)
 //	filter            POST /push/tag
 //
-// Each route makes one delivering call. A call Getui refuses with 10001
+// Each route makes one delivering call. The pushes to all and to a tag
+// take a token of Config.TaskQuota first; with none left, Send makes no
+// call and returns a RateLimited error. A call Getui refuses with 10001
 // (token expired) is repeated once after a new auth call.
 //
 // Single, task and broadcast pushes carry request_id RequestID(key), so
@@ -80,6 +82,11 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 			return nil, c.withTaskToken(key, c.listRefused(key, reused, err))
 		}
 	default:
+		if p.route == routeTask {
+			if wait, ok := c.taskLimit.Take(c.now()); !ok {
+				return nil, provider.QuotaError(Name, opSend, "push to all or a tag", c.taskQuota, wait)
+			}
+		}
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, byCID: p.oneToken})
 		if err != nil {
 			return nil, err
