@@ -30,7 +30,7 @@ func TestUmengReceipts(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer srv.Close()
 	a := newTestApp(t, map[string]string{"PUSH_API_TOKEN": "tok", "UMENG_RECEIPT_URL": srv.URL + PathUmengReceipt,
-		"UMENG_RECEIPT_SECRET": "rs3cret"})
+		"UMENG_RECEIPT_SECRET": "rs3cret-0123456789"})
 	require.NotNil(t, a.fake)
 	h = a.handler
 	c := authClient{t: t, url: srv.URL, token: "tok"}
@@ -51,7 +51,7 @@ func TestUmengReceipts(t *testing.T) {
 	for _, p := range posts {
 		assert.Equal(t, http.StatusOK, p.Status, p.Err)
 		assert.True(t, strings.HasPrefix(p.URL, srv.URL+PathUmengReceipt+"?"), p.URL)
-		assert.Contains(t, p.URL, "secret=rs3cret")
+		assert.Contains(t, p.URL, "secret=rs3cret-0123456789")
 	}
 	clicks := a.fake.Click(context.Background(), androidToken("receipt-phone-1"))
 	require.Len(t, clicks, 1)
@@ -136,15 +136,16 @@ func TestReceiptConfig(t *testing.T) {
 		{map[string]string{"UMENG_RECEIPT_URL": "ftp://x/r"}, "UMENG_RECEIPT_URL"},
 		{map[string]string{"UMENG_RECEIPT_URL": "https://x/r", "PUSH_API_TOKEN": "t"}, "UMENG_RECEIPT_SECRET"},
 		{map[string]string{"UMENG_RECEIPT_SECRET": "s"}, "UMENG_RECEIPT_SECRET"},
+		{map[string]string{"UMENG_RECEIPT_URL": "https://x/r", "UMENG_RECEIPT_SECRET": "short-secret"}, "UMENG_RECEIPT_SECRET: must be at least 16 characters"},
 	} {
 		_, err := loadConfig(envOf(tc.env))
 		require.Error(t, err, tc.env)
 		assert.Contains(t, err.Error(), tc.want)
 	}
 	cfg, err := loadConfig(envOf(map[string]string{"UMENG_RECEIPT_URL": "https://push.example.com" + PathUmengReceipt,
-		"UMENG_RECEIPT_SECRET": "a b"}))
+		"UMENG_RECEIPT_SECRET": "a b c d e f g h i"}))
 	require.NoError(t, err)
-	assert.Equal(t, "https://push.example.com/api/v1.1/umeng/receipt?secret=a+b", cfg.AndroidDefaults().ReceiptURL)
+	assert.Equal(t, "https://push.example.com/api/v1.1/umeng/receipt?secret=a+b+c+d+e+f+g+h+i", cfg.AndroidDefaults().ReceiptURL)
 	assert.Equal(t, cfg.AndroidDefaults().ReceiptURL, cfg.IOSDefaults().ReceiptURL)
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // PUSH_DB_TIMEZONE on hosts without a zone database
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/jpush"
@@ -68,6 +69,9 @@ type Config struct {
 	GetuiMasterSecret string
 	GetuiBaseURL      string
 }
+
+// minReceiptSecret is the fewest characters UMENG_RECEIPT_SECRET may have.
+const minReceiptSecret = 16
 
 // AndroidDefaults are the Options every Android push starts from.
 func (c Config) AndroidDefaults() umeng.Options {
@@ -220,6 +224,12 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	} else if c.ReceiptSecret != "" {
 		return c, fmt.Errorf("UMENG_RECEIPT_SECRET: set without UMENG_RECEIPT_URL")
+	}
+	// The receipt endpoint takes no other credential, and a short secret
+	// can be guessed, or scrubbed from Umeng's answers only where it
+	// follows "secret=" (umeng.Client.Redact). Not shown.
+	if n := utf8.RuneCountInString(c.ReceiptSecret); c.ReceiptSecret != "" && n < minReceiptSecret {
+		return c, fmt.Errorf("UMENG_RECEIPT_SECRET: must be at least %d characters (a random one: openssl rand -hex 16), has %d", minReceiptSecret, n)
 	}
 	// Checked before anything starts (migrations, fakes), not when the
 	// listener is opened.
