@@ -83,7 +83,9 @@ type Client struct {
 	authQuota  provider.Quota
 	authLimit  *provider.Limiter
 	taskQuota  provider.Quota
-	taskLimit  *provider.Limiter // /push/all and /push/tag together
+	taskLimit  *provider.Limiter // /push/all and /push/tag together, a day
+	taskRate   provider.Quota
+	rateLimit  *provider.Limiter // the same, a minute
 
 	// sent remembers what Status needs about tasks this Client created:
 	// when Getui stops delivering them and whether Cancel stopped them.
@@ -136,6 +138,8 @@ func New(cfg Config) (*Client, error) {
 		authLimit:  provider.NewLimiter(cfg.AuthQuota),
 		taskQuota:  cfg.TaskQuota,
 		taskLimit:  provider.NewLimiter(cfg.TaskQuota),
+		taskRate:   cfg.TaskRate,
+		rateLimit:  provider.NewLimiter(cfg.TaskRate),
 		sent:       make(map[string]*sentTask),
 		lists:      expiring.New[listTask](maxListKeys),
 		keyLocks:   make(map[string]*keyLock),

@@ -90,6 +90,11 @@ type Config struct {
 	// DefaultTaskQuota; provider.Quota{Unlimited: true} switches it off
 	// (for an app whose limit Getui raised, set its own).
 	TaskQuota provider.Quota
+	// TaskRate limits the same pushes by the minute: Getui takes 5 a
+	// minute per app (over it, codes 30012–30015). A push takes a token of
+	// both or of neither. Default DefaultTaskRate; provider.Quota{Unlimited:
+	// true} switches it off.
+	TaskRate provider.Quota
 }
 
 // DefaultAuthQuota returns Getui's documented limit on auth: 100 calls a
@@ -101,6 +106,10 @@ func DefaultAuthQuota() provider.Quota { return provider.Quota{Calls: 100, Per: 
 // every device and to a tag together: 100 a day per app (codes 30007 and
 // 30010).
 func DefaultTaskQuota() provider.Quota { return provider.Quota{Calls: 100, Per: 24 * time.Hour} }
+
+// DefaultTaskRate returns Getui's documented rate for the pushes to every
+// device and to a tag together: 5 a minute per app.
+func DefaultTaskRate() provider.Quota { return provider.Quota{Calls: 5, Per: time.Minute} }
 
 // String renders c with the master secret redacted.
 func (c Config) String() string {
@@ -152,6 +161,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.AuthQuota = c.AuthQuota.Or(DefaultAuthQuota())
 	c.TaskQuota = c.TaskQuota.Or(DefaultTaskQuota())
+	c.TaskRate = c.TaskRate.Or(DefaultTaskRate())
 	return c
 }
 
@@ -186,6 +196,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("getui: invalid config: %w", err)
 	}
 	if err := c.TaskQuota.Check("task_quota"); err != nil {
+		return fmt.Errorf("getui: invalid config: %w", err)
+	}
+	if err := c.TaskRate.Check("task_rate"); err != nil {
 		return fmt.Errorf("getui: invalid config: %w", err)
 	}
 	return nil

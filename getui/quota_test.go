@@ -128,4 +128,34 @@ func TestTaskQuota(t *testing.T) {
 
 	_, err = getui.New(getui.Config{AppID: "a", AppKey: "k", MasterSecret: getui.NewSecret("s3cret-of-the-app"), TaskQuota: provider.Quota{Calls: -1}})
 	require.ErrorContains(t, err, "task_quota")
+	_, err = getui.New(getui.Config{AppID: "a", AppKey: "k", MasterSecret: getui.NewSecret("s3cret-of-the-app"), TaskRate: provider.Quota{Calls: -1}})
+	require.ErrorContains(t, err, "task_rate")
+}
+
+// TestTaskRate: by default the pushes to all and to a tag also keep
+// Getui's 5 a minute: the sixth of a minute makes no call and waits 12 s.
+func TestTaskRate(t *testing.T) {
+	assert.Equal(t, provider.Quota{Calls: 5, Per: time.Minute}, getui.DefaultTaskRate())
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	tag := func(i int) *provider.Request {
+		return &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
+			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprintf("rate-%010d", i)}
+	}
+	for i := range 5 {
+		_, err := c.Send(ctx, tag(i))
+		require.NoError(t, err)
+	}
+	_, err := c.Send(ctx, tag(5))
+	require.ErrorIs(t, err, provider.RateLimited)
+	var pe *provider.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 12*time.Second, pe.RetryAfter.Round(time.Millisecond))
+	assert.Contains(t, err.Error(), provider.Quota{Calls: 5, Per: time.Minute}.String())
+	assert.Equal(t, 5, fake.Arrived("/push/tag"))
+	clk.Advance(pe.RetryAfter)
+	_, err = c.Send(ctx, tag(6))
+	require.NoError(t, err)
+	assert.Equal(t, 6, fake.Arrived("/push/tag"))
 }

@@ -24,8 +24,8 @@ import (
 //	filter            POST /push/tag
 //
 // Each route makes one delivering call. The pushes to all and to a tag
-// take a token of Config.TaskQuota first; with none left, Send makes no
-// call and returns a RateLimited error. A call Getui refuses with 10001
+// take a token of Config.TaskQuota and of Config.TaskRate first; with
+// none left, Send makes no call and returns a RateLimited error. A call Getui refuses with 10001
 // (token expired) is repeated once after a new auth call.
 //
 // Single, task and broadcast pushes carry request_id RequestID(key), so
@@ -83,8 +83,8 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		}
 	default:
 		if p.route == routeTask {
-			if wait, ok := c.taskLimit.Take(c.now()); !ok {
-				return nil, provider.QuotaError(Name, opSend, "push to all or a tag", c.taskQuota, wait)
+			if wait, ok := provider.TakeAll(c.now(), c.taskLimit, c.rateLimit); !ok {
+				return nil, provider.QuotaError(Name, opSend, "push to all or a tag", c.spentTaskQuota(wait), wait)
 			}
 		}
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, byCID: p.oneToken})
@@ -125,6 +125,16 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		c.remember(id, p.start, start.Add(p.ttl))
 	}
 	return rc, nil
+}
+
+// spentTaskQuota names the quota a push to all or a tag waits wait for:
+// the minute's bucket refills a token within TaskRate.Per/Calls, so a
+// longer wait is the day's.
+func (c *Client) spentTaskQuota(wait time.Duration) provider.Quota {
+	if r := c.taskRate; r.Unlimited || r.Calls <= 0 || wait > r.Per/time.Duration(r.Calls) {
+		return c.taskQuota
+	}
+	return c.taskRate
 }
 
 // Validate returns the error Send would return for r before any network

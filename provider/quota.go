@@ -113,6 +113,36 @@ func (l *Limiter) Take(now time.Time) (wait time.Duration, ok bool) {
 	return wait, false
 }
 
+// TakeAll takes one token from each of ls at now, or none: when a bucket
+// is empty it takes nothing from any and returns false and the longest
+// wait until every bucket has a token. For a call that counts against
+// several quotas at once (a day's and a minute's). Callers must pass
+// shared Limiters in the same order, since each is locked in turn.
+func TakeAll(now time.Time, ls ...*Limiter) (wait time.Duration, ok bool) {
+	var held []*Limiter
+	for _, l := range ls {
+		if l == nil || l.lim == nil {
+			continue
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		held = append(held, l)
+	}
+	for _, l := range held {
+		if missing := 1 - l.lim.TokensAt(now); missing > 0 {
+			w := time.Duration(missing * float64(time.Second) / float64(l.lim.Limit()))
+			wait = max(wait, w, time.Nanosecond)
+		}
+	}
+	if wait > 0 {
+		return wait, false
+	}
+	for _, l := range held {
+		l.lim.AllowN(now, 1)
+	}
+	return 0, true
+}
+
 // Limiters holds one Limiter per key, each made from the Quota its key
 // maps to, created on first use. It is safe for concurrent use.
 type Limiters[K comparable] struct {

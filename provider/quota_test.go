@@ -112,3 +112,31 @@ func TestQuotaError(t *testing.T) {
 	assert.False(t, provider.KindOf(err).SpendsAttempt())
 	assert.Contains(t, err.Error(), "android broadcast quota 10/24h0m0s")
 }
+
+// TestTakeAll: a token is taken from every bucket or from none; the wait
+// is the longest of the empty buckets'.
+func TestTakeAll(t *testing.T) {
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	day := provider.NewLimiter(provider.Quota{Calls: 3, Per: 24 * time.Hour})
+	minute := provider.NewLimiter(provider.Quota{Calls: 2, Per: time.Minute})
+	for range 2 {
+		_, ok := provider.TakeAll(now, day, minute, nil, provider.NewLimiter(provider.Quota{Unlimited: true}))
+		require.True(t, ok)
+	}
+	wait, ok := provider.TakeAll(now, day, minute)
+	require.False(t, ok)
+	assert.Equal(t, 30*time.Second, wait, "the minute's bucket refills a token in 30 s")
+	// Nothing was taken from the day's bucket by the refused call: its
+	// last token is still there once the minute's refills.
+	now = now.Add(wait)
+	_, ok = provider.TakeAll(now, day, minute)
+	require.True(t, ok)
+	now = now.Add(time.Minute)
+	wait, ok = provider.TakeAll(now, day, minute)
+	require.False(t, ok)
+	assert.InDelta(t, float64(8*time.Hour-90*time.Second), float64(wait), float64(time.Second), "the day's bucket is the longer wait")
+	_, ok = day.Take(now)
+	assert.False(t, ok)
+	_, ok = minute.Take(now)
+	assert.True(t, ok, "the refused call took nothing from the minute's bucket")
+}
