@@ -159,3 +159,43 @@ func TestTaskRate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 6, fake.Arrived("/push/tag"))
 }
+
+// TestFakeKeepsTheTaskDailyLimit: with the client's bucket switched off,
+// the fake refuses the pushes to all and to a tag over its daily limit
+// (30007 and 30010, HTTP 403), which the client reports as
+// QuotaExceeded; a retry of a push it took is answered as before and not
+// counted; the next day (China Standard Time) the count starts again.
+func TestFakeKeepsTheTaskDailyLimit(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)) // 16:00 in Beijing
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now, TaskDailyLimit: 2}, func(cfg *getui.Config) {
+		cfg.TaskQuota, cfg.TaskRate = provider.Quota{Unlimited: true}, provider.Quota{Unlimited: true}
+	})
+	push := func(key string, all bool) error {
+		r := &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
+			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: key}
+		if all {
+			r.Overrides = map[string]any{getui.Name: &getui.Options{AllDevices: true}}
+		}
+		_, err := c.Send(ctx, r)
+		return err
+	}
+	require.NoError(t, push("day-0000000001", false))
+	require.NoError(t, push("day-0000000002", true))
+	require.NoError(t, push("day-0000000001", false), "a retry of a push taken is not counted")
+	for _, tc := range []struct {
+		all  bool
+		code string
+	}{{false, "30010"}, {true, "30007"}} {
+		err := push("day-0000000003", tc.all)
+		require.ErrorIs(t, err, provider.QuotaExceeded)
+		var pe *provider.Error
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, tc.code, pe.Code)
+		assert.Equal(t, 403, pe.HTTPStatus)
+	}
+	assert.Equal(t, 3, fake.Arrived("/push/tag"))
+	assert.Equal(t, 2, fake.Arrived("/push/all"))
+	clk.Advance(8 * time.Hour) // past midnight in Beijing
+	require.NoError(t, push("day-0000000004", false))
+}

@@ -30,6 +30,9 @@ const (
 	DefaultTimestampWindow = 10 * time.Minute
 	// DefaultAuthRateLimit is how many auth calls an app may make a minute.
 	DefaultAuthRateLimit = 100
+	// DefaultTaskDailyLimit is how many pushes to all and to a tag
+	// together an app may make a day.
+	DefaultTaskDailyLimit = 100
 	// BasePath is the path of the API root: the client's BaseURL is
 	// URL + BasePath until MoveHost says otherwise.
 	BasePath = "/v2"
@@ -55,6 +58,12 @@ type Config struct {
 	// AuthRateLimit is how many auth calls an app may make per minute
 	// before 10003. Default DefaultAuthRateLimit; negative turns it off.
 	AuthRateLimit int
+	// TaskDailyLimit is how many pushes to all and to a tag, together, an
+	// app may make in a day (China Standard Time, by Now) before 30007
+	// (/push/all) or 30010 (/push/tag), HTTP 403. Default
+	// DefaultTaskDailyLimit; negative turns it off. A request_id repeated
+	// is answered as before and not counted again.
+	TaskDailyLimit int
 	// CallRateLimit, when positive, is how many API calls (auth excluded)
 	// an app may make per minute before 10005. Default 0: no limit.
 	CallRateLimit int
@@ -92,6 +101,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AuthRateLimit == 0 {
 		c.AuthRateLimit = DefaultAuthRateLimit
+	}
+	if c.TaskDailyLimit == 0 {
+		c.TaskDailyLimit = DefaultTaskDailyLimit
 	}
 	return c
 }

@@ -37,7 +37,7 @@
 // code for the rule, or none we could confirm). The HTTP statuses the fake
 // pairs with codes: 10001, 10002, 10003 and 10005 401 (Getui's error-code
 // page gives 401 for 10001–10005); 20001 400*, 404* 404, 405* 405,
-// everything else 200*.
+// 30000–30019 403, everything else 200*.
 //
 //	404*   unknown path (any base path before MoveHost)
 //	405*   wrong method for the path
@@ -101,7 +101,11 @@
 // stopped, is 20001*. /push/all and /push/tag answer {taskid} and deliver
 // at once (a schedule_time is checked, not waited for*) to the devices of
 // AddDevice they match: phone_type against the device's platform,
-// custom_tag against its tags; other keys match nothing*.
+// custom_tag against its tags; other keys match nothing*. An app's pushes
+// to all and to a tag together beyond TaskDailyLimit a day (100 by
+// default; the day is China Standard Time's) are refused with 30007
+// (/push/all) or 30010 (/push/tag), HTTP 403; a repeated request_id is
+// not counted again.
 //
 // Taskids start RASS_ (single pushes), RASL_ (list tasks) or RASA_ (all and
 // tag tasks), then the date (MMdd) and 24 hex digits.

@@ -19,6 +19,8 @@ const (
 	CodeAuthRate      = 10003 // auth over AuthRateLimit a minute
 	CodeCallRate      = 10005 // calls over CallRateLimit a minute
 	CodeInvalidParams = 20001 // a parameter is wrong, a dead cid included
+	CodeAllDailyQuota = 30007 // /push/all over TaskDailyLimit a day
+	CodeTagDailyQuota = 30010 // /push/tag over TaskDailyLimit a day, shared with /push/all
 	CodeNotFound      = 404   // no API at this path (invented)
 	CodeMethod        = 405   // wrong HTTP method for the path (invented)
 )

@@ -152,6 +152,9 @@ func (s *Server) push(app App, api string, body []byte, rec *Request) response {
 		resp = success(map[string]string{"taskid": t.id})
 		rec.TaskID = t.id
 	default:
+		if rf := s.countTaskLocked(app.AppID, api); rf != nil {
+			return failure(rf)
+		}
 		t := s.newTaskLocked(app, prefixApp, d)
 		for _, dev := range s.matchLocked(app.AppID, d) {
 			t.targets++
@@ -441,4 +444,36 @@ func (s *Server) Stopped(taskID string) bool {
 	defer s.mu.Unlock()
 	t, ok := s.tasks[taskID]
 	return ok && t.stopped
+}
+
+// taskDay counts an app's pushes to all and to a tag on one day.
+type taskDay struct {
+	day string // YYYY-MM-DD in China Standard Time
+	n   int
+}
+
+// cst is China Standard Time, the zone of Getui's days.
+var cst = time.FixedZone("CST", 8*3600)
+
+// countTaskLocked counts a push to all or to a tag of appID, or returns
+// the refusal of one over Config.TaskDailyLimit. s.mu is held.
+func (s *Server) countTaskLocked(appID, api string) *refusal {
+	if s.cfg.TaskDailyLimit < 0 {
+		return nil
+	}
+	day := s.now().In(cst).Format(time.DateOnly)
+	c := s.taskDays[appID]
+	if c.day != day {
+		c = taskDay{day: day}
+	}
+	if c.n >= s.cfg.TaskDailyLimit {
+		code := CodeTagDailyQuota
+		if api == apiAll {
+			code = CodeAllDailyQuota
+		}
+		return refuse(statusForCode(code), code, "pushes to all and to a tag over %d today", s.cfg.TaskDailyLimit)
+	}
+	c.n++
+	s.taskDays[appID] = c
+	return nil
 }

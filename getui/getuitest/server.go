@@ -37,6 +37,7 @@ type Server struct {
 	tokens       map[string]issuedToken
 	authLog      map[string][]time.Time
 	callLog      map[string][]time.Time
+	taskDays     map[string]taskDay  // by app id: the pushes to all and to a tag of a day
 	requestIDs   map[string]response // app id + "/" + request_id → first answer
 	tasks        map[string]*task
 	devices      map[string]map[string]Device // app id → cid → device
@@ -76,6 +77,7 @@ func New(cfg Config) (*Server, error) {
 		tokens:     make(map[string]issuedToken),
 		authLog:    make(map[string][]time.Time),
 		callLog:    make(map[string][]time.Time),
+		taskDays:   make(map[string]taskDay),
 		requestIDs: make(map[string]response),
 		tasks:      make(map[string]*task),
 		devices:    make(map[string]map[string]Device),
