@@ -21,6 +21,17 @@ func quotaPush(i int) *provider.Request {
 		Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprintf("quota-%010d", i)}
 }
 
+// taskPush is a broadcast push (/push/tag), or with all a push to every
+// device (/push/all), under idempotency key key.
+func taskPush(key string, all bool) *provider.Request {
+	r := &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
+		Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: key}
+	if all {
+		r.Overrides = map[string]any{getui.Name: &getui.Options{AllDevices: true}}
+	}
+	return r
+}
+
 // TestAuthQuotaDefault: auth calls that keep failing spend the default
 // bucket of 100 a minute; the next send then makes no call at all and is
 // RateLimited (Op auth) with the wait for the next token (600ms), which a
@@ -97,14 +108,7 @@ func TestTaskQuota(t *testing.T) {
 	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) {
 		cfg.TaskQuota = provider.Quota{Calls: 2, Per: 24 * time.Hour}
 	})
-	broadcast := func(i int, all bool) *provider.Request {
-		r := &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
-			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprintf("task-%010d", i)}
-		if all {
-			r.Overrides = map[string]any{getui.Name: &getui.Options{AllDevices: true}}
-		}
-		return r
-	}
+	broadcast := func(i int, all bool) *provider.Request { return taskPush(fmt.Sprintf("task-%010d", i), all) }
 	_, err := c.Send(ctx, broadcast(1, false))
 	require.NoError(t, err)
 	_, err = c.Send(ctx, broadcast(2, true))
@@ -139,10 +143,7 @@ func TestTaskRate(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
-	tag := func(i int) *provider.Request {
-		return &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
-			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: fmt.Sprintf("rate-%010d", i)}
-	}
+	tag := func(i int) *provider.Request { return taskPush(fmt.Sprintf("rate-%010d", i), false) }
 	for i := range 5 {
 		_, err := c.Send(ctx, tag(i))
 		require.NoError(t, err)
@@ -172,12 +173,7 @@ func TestFakeKeepsTheTaskDailyLimit(t *testing.T) {
 		cfg.TaskQuota, cfg.TaskRate = provider.Quota{Unlimited: true}, provider.Quota{Unlimited: true}
 	})
 	push := func(key string, all bool) error {
-		r := &provider.Request{Platform: provider.Android, Audience: provider.Audience{Kind: provider.AudienceBroadcast},
-			Notification: provider.Notification{Title: "t", Body: "b"}, IdempotencyKey: key}
-		if all {
-			r.Overrides = map[string]any{getui.Name: &getui.Options{AllDevices: true}}
-		}
-		_, err := c.Send(ctx, r)
+		_, err := c.Send(ctx, taskPush(key, all))
 		return err
 	}
 	require.NoError(t, push("day-0000000001", false))
