@@ -634,6 +634,9 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) 
 // read reads the parameters of a request whose method is method.
 func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (params, bool) {
 	if method == http.MethodGet {
+		// A GET's parameters are in its query, and a body sent with it
+		// is never read: its answer must not wait for that body.
+		vendorhttp.CloseUnread(w, r)
 		return formParams(r.URL.Query()), true
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.limit)
@@ -694,6 +697,9 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 			unreadable(w, err)
 			return params{}, false
 		default:
+			// A multipart form is read part by part, so one that cannot be
+			// parsed may have left the rest of its body unread.
+			vendorhttp.CloseUnread(w, r)
 			writeError(w, http.StatusBadRequest, "invalid_body", "the form cannot be parsed")
 			return params{}, false
 		}

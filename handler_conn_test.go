@@ -21,7 +21,8 @@ import (
 )
 
 // slowBodyServer serves a Handler that refuses every request without the
-// token "t", on a server whose ReadTimeout is readTimeout.
+// token "t", and whose Identify fails for every request with an
+// X-Session header, on a server whose ReadTimeout is readTimeout.
 func slowBodyServer(t *testing.T, readTimeout time.Duration) string {
 	t.Helper()
 	f := newFixture(t, providertest.MockConfig{}, nil)
@@ -31,6 +32,12 @@ func slowBodyServer(t *testing.T, readTimeout time.Duration) string {
 				return errors.New("no token")
 			}
 			return nil
+		},
+		Identify: func(r *http.Request) (string, bool, error) {
+			if r.Header.Get("X-Session") != "" {
+				return "", false, errors.New("the session expired")
+			}
+			return "", false, nil
 		}})
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
@@ -40,17 +47,41 @@ func slowBodyServer(t *testing.T, readTimeout time.Duration) string {
 	return srv.Listener.Addr().String()
 }
 
-// sendPart writes a request's header and the first bytes of a body of
-// 100 bytes, and returns the connection.
+// sendPart writes a request's header and the first bytes of a JSON body
+// of 100 bytes, and returns the connection.
 func sendPart(t *testing.T, addr, method, path, header string) net.Conn {
+	t.Helper()
+	return sendPartOf(t, addr, method, path, header+"Content-Type: application/json\r\n", `{"user_num":`)
+}
+
+// sendPartOf writes a request's header and part, the first bytes of a
+// body of 100 bytes, and returns the connection.
+func sendPartOf(t *testing.T, addr, method, path, header, part string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	_, err = io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+header+
-		"Content-Length: 100\r\n\r\n{\"user_num\":")
+	_, err = io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: x\r\n"+header+"Content-Length: 100\r\n\r\n"+part)
 	require.NoError(t, err)
 	return c
+}
+
+// assertAnsweredAndClosed reads the answer on c, which must come with
+// status though the client has not sent the whole body, and then the end
+// of the connection. The read deadline is far below the server's
+// ReadTimeout: a server that reads for the rest of the body holds the
+// answer until then.
+func assertAnsweredAndClosed(t *testing.T, c net.Conn, status int) {
+	t.Helper()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err, "answered before the body is complete")
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, status, resp.StatusCode, string(body))
+	assert.True(t, resp.Close, "the answer says the connection ends")
+	_, err = c.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the server closed the connection")
 }
 
 // TestRefusalBeforeTheBodyClosesTheConnection: a request refused before
@@ -68,20 +99,37 @@ func TestRefusalBeforeTheBodyClosesTheConnection(t *testing.T) {
 		{"wrong method", http.MethodPut, push.PathPushMessage, "Authorization: Bearer t\r\n", http.StatusMethodNotAllowed},
 		{"no endpoint", http.MethodPost, "/nowhere", "Authorization: Bearer t\r\n", http.StatusNotFound},
 		{"no such endpoint, no token", http.MethodPost, "/nowhere", "", http.StatusUnauthorized},
+		{"identify fails", http.MethodPost, push.PathPushMessage, "Authorization: Bearer t\r\nX-Session: old\r\n", http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := sendPart(t, addr, tc.method, tc.path, tc.header)
-			// Far below the server's ReadTimeout: the old code held the
-			// answer until then, reading for the rest of the body.
-			require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-			require.NoError(t, err, "answered before the body is complete")
-			assert.Equal(t, tc.status, resp.StatusCode)
-			assert.True(t, resp.Close, "the answer says the connection ends")
-			_, err = io.Copy(io.Discard, resp.Body)
-			require.NoError(t, err)
-			_, err = c.Read(make([]byte, 1))
-			assert.ErrorIs(t, err, io.EOF, "the server closed the connection")
+			assertAnsweredAndClosed(t, sendPart(t, addr, tc.method, tc.path, tc.header), tc.status)
+		})
+	}
+}
+
+// TestAnAnswerThatLeavesTheBodyUnreadClosesTheConnection: a request
+// answered without its body read in full (a GET, whose body is never
+// read; a multipart form that fails to parse before its end; a media type
+// not taken) is answered at once and its connection closed, as a refusal
+// before the body is.
+func TestAnAnswerThatLeavesTheBodyUnreadClosesTheConnection(t *testing.T) {
+	addr := slowBodyServer(t, time.Minute)
+	const token = "Authorization: Bearer t\r\n"
+	for _, tc := range []struct {
+		name, method, path, header, part string
+		status                           int
+	}{
+		{"a GET with a body", http.MethodGet, push.PathUserDevices + "?user_num=u1", token + "Content-Type: text/plain\r\n", "abc",
+			http.StatusOK},
+		{"a GET with a body, refused", http.MethodGet, push.PathQueryPush + "?push_message_id=x", token + "Content-Type: text/plain\r\n",
+			"abc", http.StatusBadRequest},
+		{"a malformed multipart form", http.MethodPost, push.PathPushMessage,
+			token + "Content-Type: multipart/form-data; boundary=b\r\n", "--b\r\nno colon here\r\n\r\nx", http.StatusBadRequest},
+		{"a media type not taken", http.MethodPost, push.PathPushMessage, token + "Content-Type: text/plain\r\n", "abc",
+			http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assertAnsweredAndClosed(t, sendPartOf(t, addr, tc.method, tc.path, tc.header, tc.part), tc.status)
 		})
 	}
 }
