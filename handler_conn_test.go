@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,21 +136,28 @@ func TestAnAnswerThatLeavesTheBodyUnreadClosesTheConnection(t *testing.T) {
 	}
 }
 
-// TestASlowBodyIsA408WithoutAddresses: a body that does not arrive within
-// the server's ReadTimeout is answered 408, and the answer names no
-// socket address.
+// TestASlowBodyIsA408WithoutAddresses: a body, JSON or a form, that does
+// not arrive within the server's ReadTimeout is answered 408, and the
+// answer names no socket address.
 func TestASlowBodyIsA408WithoutAddresses(t *testing.T) {
 	addr := slowBodyServer(t, 300*time.Millisecond)
-	c := sendPart(t, addr, http.MethodPost, push.PathPushMessage, "Authorization: Bearer t\r\n")
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, string(body))
-	assert.JSONEq(t, `{"error":{"code":"request_timeout","message":"the body did not arrive in time"}}`, string(body))
-	assert.NotContains(t, string(body), "127.0.0.1")
+	for _, tc := range []struct{ contentType, part string }{
+		{"application/json", `{"user_num":`},
+		{"application/x-www-form-urlencoded", "user_num=u1&title="},
+		{"multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"user_num\"\r\n\r\nu"},
+	} {
+		c := sendPartOf(t, addr, http.MethodPost, push.PathPushMessage,
+			"Authorization: Bearer t\r\nContent-Type: "+tc.contentType+"\r\n", tc.part)
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err, tc.contentType)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "%s: %s", tc.contentType, body)
+		assert.JSONEq(t, `{"error":{"code":"request_timeout","message":"the body did not arrive in time"}}`, string(body))
+		assert.NotContains(t, string(body), "127.0.0.1")
+	}
 }
 
 // failingBody fails its first Read with err.
@@ -171,7 +180,10 @@ func TestAnUnreadableBodyIsNotAnInvalidOne(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	for _, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
+	// What a read of a TCP connection reset by the client returns.
+	reset := &net.OpError{Op: "read", Net: "tcp", Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080},
+		Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	for _, ct := range []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b"} {
 		for _, tc := range []struct {
 			err    error
 			status int
@@ -179,6 +191,7 @@ func TestAnUnreadableBodyIsNotAnInvalidOne(t *testing.T) {
 		}{
 			{timeoutErr{}, http.StatusRequestTimeout, `{"error":{"code":"request_timeout","message":"the body did not arrive in time"}}`},
 			{io.ErrUnexpectedEOF, http.StatusBadRequest, `{"error":{"code":"invalid_body","message":"the body could not be read"}}`},
+			{reset, http.StatusBadRequest, `{"error":{"code":"invalid_body","message":"the body could not be read"}}`},
 		} {
 			req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, io.NopCloser(failingBody{tc.err}))
 			req.Header.Set("Content-Type", ct)
