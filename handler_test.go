@@ -885,3 +885,58 @@ func TestAnIDOfTheWrongTypeIsNotMissing(t *testing.T) {
 	r := doRaw(t, h, http.MethodPost, push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":null}`)
 	assert.Contains(t, r.body["error"].(map[string]any)["message"], "is required", "null is not sent")
 }
+
+// TestAParameterOfTheWrongTypeIsNotMissing: every member of a JSON body
+// that is sent with a value of the wrong JSON type (a boolean, an object
+// or an array where a string or a number is read; a scalar where an
+// array or an object is) is named as the wrong type, never as missing
+// and never dropped as if it were absent. Each request is valid but for
+// that member.
+func TestAParameterOfTheWrongTypeIsNotMissing(t *testing.T) {
+	_, h := newHandler(t, nil)
+	scalars := []string{`true`, `false`, `{}`, `{"a":"b"}`, `[]`, `["x"]`}
+	valid := map[string]map[string]any{
+		push.PathDevice:      {"user_num": "u1", "uuid": "d1", "push_token": "tok", "platform": "ios"},
+		push.PathPushMessage: {"user_num": "u1", "title": "t", "content": "c"},
+		push.PathLogout:      {"user_num": "u1", "user_device_id": 1},
+	}
+	for _, tc := range []struct {
+		path, field string
+		values      []string
+		want        string
+	}{
+		{push.PathDevice, "user_num", scalars, "must be a string"},
+		{push.PathDevice, "uuid", scalars, "must be a string"},
+		{push.PathDevice, "push_token", scalars, "must be a string"},
+		{push.PathDevice, "push_platform", scalars, "must be a string"},
+		{push.PathDevice, "name", scalars, "must be a string"},
+		{push.PathDevice, "platform", scalars, "must be a string"},
+		{push.PathDevice, "os", scalars, "must be a string"},
+		{push.PathDevice, "os_version", scalars, "must be a string"},
+		{push.PathPushMessage, "user_num", scalars, "must be a string"},
+		{push.PathPushMessage, "title", scalars, "must be a string"},
+		{push.PathPushMessage, "content", scalars, "must be a string"},
+		{push.PathPushMessage, "class", scalars, "must be a string"},
+		{push.PathPushMessage, "idempotency_key", scalars, "must be a string"},
+		{push.PathPushMessage, "user_nums", []string{`true`, `{}`, `"u2"`, `7`, `[true]`, `[{}]`}, "must be an array of strings"},
+		{push.PathPushMessage, "extra", []string{`true`, `[]`, `"x"`, `7`}, "must be a JSON object"},
+		{push.PathPushMessage, "overrides", []string{`true`, `[]`, `"x"`, `7`}, "must be a JSON object"},
+		{push.PathLogout, "user_num", scalars, "must be a string"},
+		{push.PathLogout, "user_device_id", scalars, "must be a positive integer, got a JSON "},
+	} {
+		for _, v := range tc.values {
+			body := map[string]json.RawMessage{tc.field: json.RawMessage(v)}
+			for k, x := range valid[tc.path] {
+				if k != tc.field {
+					body[k] = json.RawMessage(mustJSON(x))
+				}
+			}
+			r := doRaw(t, h, http.MethodPost, tc.path, "application/json", mustJSON(body))
+			require.Equal(t, http.StatusBadRequest, r.status, "%s %s=%s: %v", tc.path, tc.field, v, r.body)
+			assert.Equal(t, "invalid_"+tc.field, r.errCode(), "%s %s=%s", tc.path, tc.field, v)
+			msg, _ := r.body["error"].(map[string]any)["message"].(string)
+			assert.Contains(t, msg, tc.want, "%s %s=%s", tc.path, tc.field, v)
+			assert.NotContains(t, msg, "required", "%s %s=%s", tc.path, tc.field, v)
+		}
+	}
+}
