@@ -243,7 +243,7 @@ func (t *tailer) see(m registry.CenterMessage, last rowState, seen bool) {
 	now := rowState{state: m.SendState, result: m.SendResult, remark: m.Remark}
 	if !seen || now != last {
 		fmt.Fprintf(t.e.stdout, "id=%d mode=%s state=%s result=%s remark=%s\n", m.ID, dash(clip(m.NotifyMode, 40)), stateName(m.SendState),
-			strconv.Quote(m.SendResult), strconv.Quote(clip(m.Remark, 200)))
+			strconv.Quote(clip(m.SendResult, 200)), strconv.Quote(clip(m.Remark, 200)))
 	}
 	if final(m.SendState) {
 		delete(t.watching, m.ID)
