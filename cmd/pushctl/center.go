@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -91,12 +92,16 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 // tailPage is how many new rows one query of center tail reads.
 const tailPage = 500
 
-// tailWindow is how many ids below the highest one read each poll of
-// center tail reads again. An id is taken when a row is inserted but the
-// row is seen only when its transaction commits, so a row can appear
-// below ids already printed; one that commits within tailWindow ids is
-// still printed, once.
+// tailWindow is how many ids below the highest one of a run read each
+// poll of center tail reads again. An id is taken when a row is inserted
+// but the row is seen only when its transaction commits, so a row can
+// appear below ids already printed; one that commits within tailWindow ids
+// is still printed, once.
 const tailWindow = 1000
+
+// maxSpans bounds the runs of ids center tail follows, and so its queries
+// a poll.
+const maxSpans = 16
 
 // tailCmd polls sys_message_center and prints each row's state once per
 // change, until ctx ends.
@@ -118,8 +123,13 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
-		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, read: map[int64]bool{}, floor: max(*since, 0),
-			after: max(*since, 0), quietFinal: *since < 0}
+		// Without --since-id every row is followed, those another program
+		// gave an id of 0 or below too.
+		floor := int64(math.MinInt64)
+		if *since >= 0 {
+			floor = *since
+		}
+		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, read: map[int64]bool{}, floor: floor, quietFinal: *since < 0}
 		for {
 			if err := t.poll(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -143,25 +153,72 @@ type rowState struct {
 	result, remark string
 }
 
-// tailer follows sys_message_center: rows above after are new, and so are
-// rows in the tailWindow ids below it that were not read before (they
-// committed late); watching holds the rows seen that are not final yet,
-// with their last printed state. Final rows (sent, failed) are forgotten,
-// and read keeps only the ids of the window, so memory follows the rows in
+// span is a run of ids read, lo to hi, with no gap wider than tailWindow
+// between them; grew is the poll that last raised hi.
+type span struct {
+	lo, hi int64
+	grew   uint64
+}
+
+// tailer follows sys_message_center. New rows appear above the highest id
+// of the run a sequence is filling, or within tailWindow below it (they
+// committed late). A table's ids usually form one run, but not always: a
+// row another program inserts with an id of its own far above the rest
+// does not move a PostgreSQL sequence, whose next rows still come below
+// it. So the tailer follows each run of ids (spans): each poll reads,
+// for every span, the ids from tailWindow below its highest up to the
+// next span. Rows read and not seen before are new.
+//
+// watching holds the rows seen that are not final yet, with their last
+// printed state. Final rows (sent, failed) are forgotten, and read keeps
+// only the ids the next poll reads again, so memory follows the rows in
 // flight, not the table.
 type tailer struct {
 	e *env
 	d *database
 	// floor is --since-id: rows at or below it are never printed.
 	floor int64
-	// after is the highest id read.
-	after    int64
+	// spans are the runs followed, lowest first, more than tailWindow
+	// apart.
+	spans    []span
+	polls    uint64
 	watching map[int64]rowState
-	// read holds the ids in (after-tailWindow, after] already read.
+	// read holds the ids read that the next poll reads again.
 	read map[int64]bool
 	// quietFinal skips the rows already final in the first pass of a
 	// tail without --since-id: history, not news.
 	quietFinal bool
+	// capped is set once the spans outgrew maxSpans (said once).
+	capped bool
+}
+
+// region is a range of ids a poll reads: above after, below before.
+type region struct{ after, before int64 }
+
+// regions are the ranges the next poll reads: everything above the floor
+// until a row is read, then from tailWindow below the top of each span to
+// the next span.
+func (t *tailer) regions() []region {
+	if len(t.spans) == 0 {
+		return []region{{t.floor, math.MaxInt64}}
+	}
+	out := make([]region, len(t.spans))
+	for i, s := range t.spans {
+		from := int64(math.MinInt64) // a run that low is read whole
+		if s.hi > math.MinInt64+tailWindow {
+			from = s.hi - tailWindow
+		}
+		out[i] = region{max(from, t.floor), math.MaxInt64}
+		if i+1 < len(t.spans) {
+			out[i].before = t.spans[i+1].lo
+		}
+	}
+	return out
+}
+
+// near reports whether b is at most tailWindow above a (or below it).
+func near(a, b int64) bool {
+	return b <= a || uint64(b)-uint64(a) <= tailWindow
 }
 
 // poll reads the watched rows and the new ones, printing each change.
@@ -169,34 +226,81 @@ func (t *tailer) poll(ctx context.Context) error {
 	if err := t.reread(ctx); err != nil {
 		return err
 	}
-	cursor := max(t.after-tailWindow, t.floor)
-	for {
-		page, err := t.d.store.ListCenterMessages(ctx, cursor, tailPage)
-		if err != nil {
-			return err
+	t.polls++
+	var spans []span
+	for i, r := range t.regions() {
+		if i < len(t.spans) {
+			spans = append(spans, t.spans[i])
 		}
-		for _, m := range page {
-			cursor = m.ID
-			if t.read[m.ID] {
-				continue
+		cursor := r.after
+		for {
+			page, err := t.d.store.ListCenterMessagesBetween(ctx, cursor, r.before, tailPage)
+			if err != nil {
+				return err
 			}
-			t.read[m.ID] = true
-			t.after = max(t.after, m.ID)
-			if t.quietFinal && final(m.SendState) {
-				continue
+			for _, m := range page {
+				cursor = m.ID
+				switch last := len(spans) - 1; {
+				case last < 0 || !near(spans[last].hi, m.ID):
+					spans = append(spans, span{lo: m.ID, hi: m.ID, grew: t.polls})
+				case m.ID > spans[last].hi:
+					spans[last].hi, spans[last].grew = m.ID, t.polls
+				default:
+					spans[last].lo = min(spans[last].lo, m.ID)
+				}
+				if t.read[m.ID] {
+					continue
+				}
+				t.read[m.ID] = true
+				if t.quietFinal && final(m.SendState) {
+					continue
+				}
+				t.see(m, rowState{}, false)
 			}
-			t.see(m, rowState{}, false)
-		}
-		if len(page) < tailPage {
-			break
+			if len(page) < tailPage {
+				break
+			}
 		}
 	}
+	t.spans = t.join(spans)
+	regions := t.regions()
 	for id := range t.read {
-		if id <= t.after-tailWindow {
+		if !slices.ContainsFunc(regions, func(r region) bool { return id > r.after && id < r.before }) {
 			delete(t.read, id)
 		}
 	}
 	return nil
+}
+
+// join merges spans that came within tailWindow of each other, then, past
+// maxSpans, the span that grew least recently into the one above it: the
+// ids between them are no longer read, which stderr says once.
+func (t *tailer) join(spans []span) []span {
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	out := spans[:0]
+	for _, s := range spans {
+		if n := len(out) - 1; n >= 0 && near(out[n].hi, s.lo) {
+			out[n].hi, out[n].grew = max(out[n].hi, s.hi), max(out[n].grew, s.grew)
+			continue
+		}
+		out = append(out, s)
+	}
+	for len(out) > maxSpans {
+		j := 0
+		for i := range len(out) - 1 {
+			if out[i].grew < out[j].grew {
+				j = i
+			}
+		}
+		if !t.capped {
+			t.capped = true
+			fmt.Fprintf(t.e.stderr, "pushctl: center tail: the ids of sys_message_center lie in more than %d runs far apart; "+
+				"rows inserted between id %d and %d are no longer shown\n", maxSpans, out[j].hi, out[j+1].lo)
+		}
+		out[j] = span{lo: out[j].lo, hi: out[j+1].hi, grew: max(out[j].grew, out[j+1].grew)}
+		out = slices.Delete(out, j+1, j+2)
+	}
+	return out
 }
 
 // reread reads the watched rows again in keyset pages, each starting at

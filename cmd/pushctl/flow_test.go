@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,6 +300,95 @@ func TestCenterTailLateAndDeletedRows(t *testing.T) {
 		"id=2 deleted\n"+
 		`id=7 mode=push state=unsent result="" remark=""`+"\n", out.String(), "each row once, the late one too")
 	assert.Empty(t, errb.String())
+}
+
+// TestCenterTailFollowsRowsBelowAForeignHighID: a row another program
+// inserts with an id of its own far above the rest does not move a
+// PostgreSQL sequence, so the rows enqueued next come below it; the tail
+// read only from just below the highest id and never showed them. Rows
+// with an id of 0 or below are shown too. On every database.
+func TestCenterTailFollowsRowsBelowAForeignHighID(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			_, dsn := dbtest.Open(t, d)
+			env, _ := umengEnv(t, string(d), dsn)
+			ctx := t.Context()
+			r := runCLI(t, ctx, env, "migrate")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			st, db := openStore(t, env)
+			enqueue := func(mode string) int64 {
+				m := &registry.CenterMessage{Title: "t", Content: "c", NotifyMode: mode, Receivers: "u1"}
+				require.NoError(t, st.EnqueueCenterMessage(ctx, m))
+				return m.ID
+			}
+			foreign := func(id int64, mode string) {
+				_, err := db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO sys_message_center
+					(id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
+					VALUES (%d, 'other', 'c', '%s', 'u2', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`, id, mode))
+				require.NoError(t, err)
+			}
+			for range 3 {
+				enqueue("sms")
+			}
+			foreign(-5, "email")
+			foreign(1000000, "email")
+
+			out, errb, stop := startTail(t, env)
+			waitFor(t, out, `id=1000000 mode=email state=unsent`)
+			waitFor(t, out, `id=-5 mode=email state=unsent`)
+			next := enqueue("push") // 4 on PostgreSQL, 1000001 elsewhere
+			waitFor(t, out, fmt.Sprintf(`id=%d mode=push state=unsent`, next))
+			foreign(500, "sms") // between the runs of ids, near the first
+			waitFor(t, out, `id=500 mode=sms state=unsent`)
+			foreign(200000, "sms") // a third run
+			waitFor(t, out, `id=200000 mode=sms state=unsent`)
+			last := enqueue("push")
+			waitFor(t, out, fmt.Sprintf(`id=%d mode=push state=unsent`, last))
+			foreign(200001, "email")
+			waitFor(t, out, `id=200001 mode=email state=unsent`)
+			time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
+			assert.Equal(t, exitOK, stop(), errb.String())
+			assert.Empty(t, errb.String())
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			assert.Len(t, lines, 10, "each row once: %s", out.String())
+		})
+	}
+}
+
+// TestTailerSpans: the runs of ids a tail follows join when they come
+// within tailWindow of each other, and past maxSpans the one that grew
+// least recently joins the run above it, said once on stderr.
+func TestTailerSpans(t *testing.T) {
+	var errb strings.Builder
+	tl := &tailer{e: &env{stderr: &errb}, floor: math.MinInt64}
+	assert.Equal(t, []region{{math.MinInt64, math.MaxInt64}}, tl.regions(), "all of the table until a row is read")
+
+	got := tl.join([]span{{lo: 5000, hi: 5000, grew: 1}, {lo: 1, hi: 10, grew: 1}, {lo: 900, hi: 2000, grew: 2}})
+	assert.Equal(t, []span{{lo: 1, hi: 2000, grew: 2}, {lo: 5000, hi: 5000, grew: 1}}, got)
+	tl.spans = got
+	assert.Equal(t, []region{{1000, 5000}, {4000, math.MaxInt64}}, tl.regions())
+	tl.floor = 4500
+	assert.Equal(t, []region{{4500, 5000}, {4500, math.MaxInt64}}, tl.regions(), "never below --since-id")
+
+	tl.spans = []span{{lo: math.MinInt64 + 3, hi: math.MinInt64 + 3}, {lo: math.MaxInt64, hi: math.MaxInt64}}
+	tl.floor = math.MinInt64
+	assert.Equal(t, []region{{math.MinInt64, math.MaxInt64}, {math.MaxInt64 - tailWindow, math.MaxInt64}}, tl.regions(), "no overflow")
+	assert.Len(t, tl.join(tl.spans), 2, "no overflow: the ends of int64 are far apart")
+
+	var many []span
+	for i := range maxSpans + 2 {
+		many = append(many, span{lo: int64(i) * 10000, hi: int64(i) * 10000, grew: uint64(100 - i)})
+	}
+	many[3].grew = 0 // grew least recently
+	many[9].grew = 1
+	got = tl.join(many)
+	require.Len(t, got, maxSpans)
+	assert.Equal(t, span{lo: 30000, hi: 40000, grew: 96}, got[3])
+	assert.Equal(t, span{lo: 90000, hi: 100000, grew: 90}, got[8], "9 joined 10 after 3 joined 4")
+	assert.Equal(t, "pushctl: center tail: the ids of sys_message_center lie in more than 16 runs far apart; "+
+		"rows inserted between id 30000 and 40000 are no longer shown\n", errb.String(), "said once")
 }
 
 // finish claims the center row id and finishes it in state with result

@@ -46,12 +46,33 @@ func (s *Store) DeviceByUUID(ctx context.Context, platform, uuid string) (regist
 // id is above afterID, lowest id first: a keyset page, for following the
 // queue. limit must be positive.
 func (s *Store) ListCenterMessages(ctx context.Context, afterID int64, limit int) ([]registry.CenterMessage, error) {
-	const op = "ListCenterMessages"
+	return s.listCenter(ctx, "ListCenterMessages", afterID, nil, limit)
+}
+
+// ListCenterMessagesBetween is ListCenterMessages of the rows whose id is
+// also below beforeID: a page of one range of ids, so that a reader
+// following several ranges (ids another program chose far above the
+// table's sequence split it) does not read into the next.
+func (s *Store) ListCenterMessagesBetween(ctx context.Context, afterID, beforeID int64, limit int) ([]registry.CenterMessage, error) {
+	return s.listCenter(ctx, "ListCenterMessagesBetween", afterID, &beforeID, limit)
+}
+
+func (s *Store) listCenter(ctx context.Context, op string, afterID int64, beforeID *int64, limit int) ([]registry.CenterMessage, error) {
 	if limit <= 0 {
 		return nil, wrap(op, &registry.ValidationError{Field: "limit", Reason: "must be positive"})
 	}
-	rows, err := s.query(ctx, s.q, "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE id > ? ORDER BY id LIMIT ?",
-		afterID, limit)
+	// PostgreSQL would type the bounds as the column, an integer of 32
+	// bits, and refuse any beyond it; the bounds are of 64.
+	bound := "?"
+	if s.dialect == DialectPostgres {
+		bound = "CAST(? AS bigint)"
+	}
+	q, args := "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE id > "+bound+" ORDER BY id LIMIT ?", []any{afterID, limit}
+	if beforeID != nil {
+		q, args = "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE id > "+bound+" AND id < "+bound+" ORDER BY id LIMIT ?",
+			[]any{afterID, *beforeID, limit}
+	}
+	rows, err := s.query(ctx, s.q, q, args...)
 	if err != nil {
 		return nil, wrap(op, step("select center messages", err))
 	}

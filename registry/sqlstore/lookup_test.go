@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,6 +64,17 @@ func TestListCenterMessages(t *testing.T) {
 		assert.Equal(t, ids[3:], []int64{page[0].ID, page[1].ID})
 
 		_, err = s.ListCenterMessages(ctx, 0, 0)
+		require.ErrorIs(t, err, registry.ErrInvalid)
+
+		page, err = s.ListCenterMessagesBetween(ctx, ids[0], ids[3], 10)
+		require.NoError(t, err)
+		require.Len(t, page, 2, "the bounds are exclusive")
+		assert.Equal(t, ids[1:3], []int64{page[0].ID, page[1].ID})
+		page, err = s.ListCenterMessagesBetween(ctx, math.MinInt64, math.MaxInt64, 1)
+		require.NoError(t, err)
+		require.Len(t, page, 1)
+		assert.Equal(t, ids[0], page[0].ID)
+		_, err = s.ListCenterMessagesBetween(ctx, 0, 10, -1)
 		require.ErrorIs(t, err, registry.ErrInvalid)
 	})
 }
