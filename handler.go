@@ -684,13 +684,22 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 			return params{}, false
 		}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
+		var body *readCount
 		if ct == "multipart/form-data" {
+			body = &readCount{ReadCloser: r.Body}
+			r.Body = body
 			err = r.ParseMultipartForm(h.limit)
 		} else {
 			err = r.ParseForm()
 		}
 		switch {
 		case err == nil:
+			if body != nil && !body.atEnd(r.ContentLength) {
+				// A multipart form ends at its final boundary: bytes
+				// announced after it are never read, and net/http would
+				// wait for them before it answers.
+				vendorhttp.CloseUnread(w, r)
+			}
 			p = formParams(r.PostForm)
 		case isTooLarge(err):
 		case readFailed(err):
@@ -729,6 +738,27 @@ func jsonKind(v json.RawMessage) string {
 		return "a JSON boolean"
 	}
 	return "a JSON value"
+}
+
+// readCount is a request body that counts the bytes read from it and
+// notes its end.
+type readCount struct {
+	io.ReadCloser
+	n   int64
+	eof bool
+}
+
+func (b *readCount) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	b.eof = b.eof || err == io.EOF
+	return n, err
+}
+
+// atEnd reports whether nothing of the body is left to read: its end was
+// read, or all of the contentLength bytes it announced.
+func (b *readCount) atEnd(contentLength int64) bool {
+	return b.eof || (contentLength >= 0 && b.n >= contentLength)
 }
 
 // readFailed reports whether err is a failure to read a request's body

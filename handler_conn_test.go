@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -204,4 +205,34 @@ func TestAnUnreadableBodyIsNotAnInvalidOne(t *testing.T) {
 		}
 	}
 	assert.Zero(t, f.mock.Calls())
+}
+
+// TestATrickleAfterAMultipartFormHoldsNoConnection: a multipart form whose
+// final boundary has arrived is answered at once, and its connection
+// closed, though the client announced more bytes after it and sends them
+// slowly, if at all: the server does not wait a whole ReadTimeout for
+// them before it answers. A form sent whole keeps its connection.
+func TestATrickleAfterAMultipartFormHoldsNoConnection(t *testing.T) {
+	addr := slowBodyServer(t, time.Minute)
+	const header = "Authorization: Bearer t\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+	form := "--b\r\nContent-Disposition: form-data; name=\"user_num\"\r\n\r\nu1\r\n--b--\r\n"
+	c := sendPartOf(t, addr, http.MethodPost, push.PathPushMessage, header, form+"x")
+	assertAnsweredAndClosed(t, c, http.StatusBadRequest)
+
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer func() { _ = c.Close() }()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	br := bufio.NewReader(c)
+	for range 2 {
+		_, err = io.WriteString(c, "POST "+push.PathPushMessage+" HTTP/1.1\r\nHost: x\r\n"+header+
+			"Content-Length: "+strconv.Itoa(len(form))+"\r\n\r\n"+form)
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.False(t, resp.Close, "a form sent whole keeps the connection")
+	}
 }
