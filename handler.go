@@ -774,9 +774,8 @@ func readFailed(err error) bool {
 // answered: it names the server's and the client's socket addresses.
 func unreadable(w http.ResponseWriter, err error) {
 	w.Header().Set("Connection", "close")
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		writeError(w, http.StatusRequestTimeout, "request_timeout", "the body did not arrive in time")
+	if vendorhttp.ReadStatus(err) == http.StatusRequestTimeout {
+		writeError(w, http.StatusRequestTimeout, "request_timeout", vendorhttp.ReadTimeoutReason)
 		return
 	}
 	writeError(w, http.StatusBadRequest, "invalid_body", "the body could not be read")

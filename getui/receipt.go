@@ -118,7 +118,8 @@ func (c ReceiptConfig) MarshalJSON() ([]byte, error) { return redacted.JSON(c.Lo
 
 // ReceiptHandler returns an http.Handler for the receipts Getui posts (see
 // the comment above ReceiptConfig). It answers 405 to any method but
-// POST, 413 to a body over MaxBodyBytes and 400 to an empty one. Each line
+// POST, 413 to a body over MaxBodyBytes, 408 to a body that did not
+// arrive within the server's ReadTimeout and 400 to an empty one. Each line
 // is judged alone: one that is not a JSON object, lacks its cid, taskid or
 // msgid, or holds one that is not UTF-8 text of at most 255 characters
 // without NUL, is malformed; one naming another app id or with a wrong
@@ -180,11 +181,14 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			h.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body exceeds %d bytes", h.cfg.MaxBodyBytes))
-		} else {
-			h.refuse(w, r, http.StatusBadRequest, "the body cannot be read")
+		// The error's text is not answered: it names socket addresses.
+		switch status := vendorhttp.ReadStatus(err); status {
+		case http.StatusRequestEntityTooLarge:
+			h.refuse(w, r, status, fmt.Sprintf("the body exceeds %d bytes", h.cfg.MaxBodyBytes))
+		case http.StatusRequestTimeout:
+			h.refuse(w, r, status, vendorhttp.ReadTimeoutReason)
+		default:
+			h.refuse(w, r, status, "the body cannot be read")
 		}
 		return
 	}

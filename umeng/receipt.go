@@ -123,7 +123,8 @@ func (c ReceiptConfig) MarshalJSON() ([]byte, error) { return redacted.JSON(c.Lo
 // msg_id, a msg_id that is not UTF-8 text of at most 255 characters
 // without NUL, a device_token that is not such text, no appkey, an unknown
 // type, a ts that is no number), 403 to an
-// appkey that is not ours, 413 to a body over MaxBodyBytes, and 200 with
+// appkey that is not ours, 413 to a body over MaxBodyBytes, 408 to a body
+// that did not arrive within the server's ReadTimeout, and 200 with
 // {"ret":"SUCCESS"} once every receipt of the post is recorded or known to
 // be unknown (or some are recorded and the others failed: see
 // ReceiptConfig.Record), 500 when recording failed for every one. Nothing
@@ -244,7 +245,8 @@ func readReceipts(r *http.Request) ([]receiptBody, int, error) {
 	case "application/json", "text/json", "":
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
-			return nil, statusOfRead(err), errors.New("the body cannot be read")
+			status, err := readFailure(err, "the body cannot be read")
+			return nil, status, err
 		}
 		raw = bytes.TrimSpace(raw)
 		dec := func(v any) error {
@@ -271,7 +273,8 @@ func readReceipts(r *http.Request) ([]receiptBody, int, error) {
 		return []receiptBody{one}, 0, nil
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
-			return nil, statusOfRead(err), errors.New("the form cannot be parsed")
+			status, err := readFailure(err, "the form cannot be parsed")
+			return nil, status, err
 		}
 		f := r.PostForm
 		b := receiptBody{AppKey: f.Get("appkey"), MsgID: f.Get("msg_id"), TaskID: f.Get("task_id"),
@@ -284,12 +287,16 @@ func readReceipts(r *http.Request) ([]receiptBody, int, error) {
 	return nil, http.StatusUnsupportedMediaType, errors.New("send application/json or a form")
 }
 
-func statusOfRead(err error) int {
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return http.StatusRequestEntityTooLarge
+// readFailure is the status and the error to answer when reading the body
+// failed with err: a body that did not arrive in time is 408, as the
+// Handler answers it; otherwise the error says what, never err's text,
+// which names socket addresses.
+func readFailure(err error, what string) (int, error) {
+	status := vendorhttp.ReadStatus(err)
+	if status == http.StatusRequestTimeout {
+		return status, errors.New(vendorhttp.ReadTimeoutReason)
 	}
-	return http.StatusBadRequest
+	return status, errors.New(what)
 }
 
 // parseReceipt checks one receipt and turns it into a Report.

@@ -2,11 +2,13 @@ package vendorhttp
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,4 +49,29 @@ func TestCloseUnread(t *testing.T) {
 	rec = httptest.NewRecorder()
 	CloseUnread(rec, httptest.NewRequest(http.MethodPost, "/r", strings.NewReader("x")))
 	assert.Equal(t, "close", rec.Header().Get("Connection"), "a recorder, which cannot take a deadline, gets the header")
+}
+
+// timeoutErr is a net.Error that timed out, as a read past the server's
+// ReadTimeout returns.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "read tcp 127.0.0.1:8080->127.0.0.1:40000: i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// TestReadStatus: a body over its limit is 413, one that did not arrive
+// in time 408, wrapped or not, and any other failed read 400.
+func TestReadStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{&http.MaxBytesError{Limit: 10}, http.StatusRequestEntityTooLarge},
+		{timeoutErr{}, http.StatusRequestTimeout},
+		{fmt.Errorf("read body: %w", timeoutErr{}), http.StatusRequestTimeout},
+		{&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, http.StatusBadRequest},
+		{io.ErrUnexpectedEOF, http.StatusBadRequest},
+	} {
+		assert.Equal(t, tc.want, ReadStatus(tc.err), "%v", tc.err)
+	}
 }

@@ -5,6 +5,8 @@
 package vendorhttp
 
 import (
+	"errors"
+	"net"
 	"net/http"
 	"time"
 )
@@ -61,4 +63,25 @@ func CloseUnread(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
 	// A writer that cannot (a test's recorder) has no connection to hold.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// ReadTimeoutReason is what an answer of ReadStatus's 408 says.
+const ReadTimeoutReason = "the body did not arrive in time"
+
+// ReadStatus is the status of the answer to a request whose body could
+// not be read for err: 413 past an http.MaxBytesReader's limit, 408 when
+// the server's read deadline (its ReadTimeout) passed, 400 otherwise (the
+// client went away, or sent less than it announced). err's text is for
+// the log, never the answer: a failed read of a connection names the
+// server's and the client's socket addresses.
+func ReadStatus(err error) int {
+	var mb *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mb):
+		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &ne) && ne.Timeout():
+		return http.StatusRequestTimeout
+	}
+	return http.StatusBadRequest
 }
