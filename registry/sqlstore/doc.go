@@ -215,9 +215,15 @@
 // the text. Such a value reads as the zero time (in a nullable column, a
 // non-nil pointer to the zero time: the column is set, so a device's
 // token stays disabled) and, on a center message, is named in
-// registry.CenterMessage.Unreadable; a claim treats an
-// unreadable send_at, next_attempt_at or lease_until as due, so that the
-// row is handed out and can fail with its reason. RegisterDevice and
+// registry.CenterMessage.Unreadable. MySQL's zero date ("0000-00-00
+// 00:00:00"), and empty text, read as the zero time in the product
+// brief's created_at and updated_at, which may hold them for no time, but
+// as such a value in the Store's nullable columns, whose NULL alone is no
+// time and whose queries take any other value as set (token_disabled_at
+// IS NULL): a token_disabled_at another program set to the zero date
+// disables the token and is named in registry.DeviceLink.Unreadable. A
+// claim treats an unreadable send_at, next_attempt_at or lease_until as
+// due, so that the row is handed out and can fail with its reason. RegisterDevice and
 // DeactivateLink replace an unreadable created_at of the rows they write
 // with their own stamp, as they replace updated_at.
 //

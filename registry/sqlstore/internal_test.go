@@ -69,6 +69,41 @@ func TestParseWall(t *testing.T) {
 	}
 }
 
+// TestAZeroDateIsUnreadableWhereNullIsNoTime: MySQL's zero date, as text
+// or as go-sql-driver/mysql's parseTime makes it, and empty text read as
+// the zero time in a column read into a time, and as set but unreadable
+// in one read into a pointer, whose NULL alone is no time.
+func TestAZeroDateIsUnreadableWhereNullIsNoTime(t *testing.T) {
+	s := &Store{loc: time.UTC}
+	for _, tc := range []struct {
+		src  any
+		want string
+	}{
+		{[]byte("0000-00-00 00:00:00"), `token_disabled_at: cannot read "0000-00-00 00:00:00" as a date-time`},
+		{"0000-00-00 00:00:00.000000", `token_disabled_at: cannot read "0000-00-00 00:00:00.000000" as a date-time`},
+		{time.Time{}, "token_disabled_at: cannot read the zero date as a date-time"},
+		{"", `token_disabled_at: cannot read "" as a date-time`},
+	} {
+		var bad readProblems
+		var ptr *time.Time
+		require.NoError(t, s.wallPtr("token_disabled_at", &ptr, &bad).Scan(tc.src))
+		require.NotNil(t, ptr, "%q is not NULL", tc.src)
+		assert.True(t, ptr.IsZero())
+		assert.Equal(t, tc.want, bad.String())
+
+		bad = readProblems{}
+		at := time.Now()
+		require.NoError(t, s.wall("created_at", &at, &bad).Scan(tc.src))
+		assert.True(t, at.IsZero())
+		assert.Empty(t, bad.String(), "%q in a time column is no time", tc.src)
+	}
+	var bad readProblems
+	ptr := new(time.Time)
+	require.NoError(t, s.wallPtr("token_disabled_at", &ptr, &bad).Scan(nil))
+	assert.Nil(t, ptr, "NULL is no time")
+	assert.Empty(t, bad.String())
+}
+
 func TestTimeArg(t *testing.T) {
 	cst := time.FixedZone("CST", 8*3600)
 	in := time.Date(2030, 6, 15, 8, 0, 0, 123456789, time.UTC)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -62,7 +63,11 @@ func (s *Store) usec(t time.Time) time.Time { return t.In(s.loc).Truncate(time.M
 // form the driver delivers it in. A value it cannot read (text that is no
 // date-time, PostgreSQL's infinity, MySQL's 2024-00-00) never fails the
 // scan: it reads as the zero time (a non-nil pointer to it for ptr, since
-// the column is not NULL) and is noted in problems under col.
+// the column is not NULL) and is noted in problems under col. MySQL's
+// zero date (or empty text) reads as the zero time in dst, as the product
+// brief's created_at and updated_at may hold it for no time; in ptr, a
+// column whose NULL is no time and that the Store's queries take as set
+// when it is not NULL (token_disabled_at IS NULL), it is such a value.
 type wallTime struct {
 	loc      *time.Location
 	dst      *time.Time
@@ -101,6 +106,9 @@ func (s *Store) wallPtr(col string, ptr **time.Time, problems *readProblems) sql
 
 func (w wallTime) Scan(src any) error {
 	t, ok, err := parseWall(src, w.loc)
+	if err == nil && !ok && src != nil && w.ptr != nil {
+		err = errNoTime
+	}
 	if err != nil {
 		w.problems.add(w.col, unreadableReason(src))
 		t, ok = time.Time{}, true
@@ -116,6 +124,10 @@ func (w wallTime) Scan(src any) error {
 	return nil
 }
 
+// errNoTime is a value that is not NULL but holds no time: MySQL's zero
+// date, or empty text.
+var errNoTime = errors.New("sqlstore: a value that is not NULL holds no time")
+
 // unreadableReason says which value could not be read as a date-time.
 func unreadableReason(src any) string { return unreadableAs(src, "a date-time") }
 
@@ -126,6 +138,12 @@ func unreadableAs(src any, what string) string {
 		return fmt.Sprintf("cannot read %q as %s", v, what)
 	case string:
 		return fmt.Sprintf("cannot read %q as %s", v, what)
+	case time.Time:
+		if v.IsZero() {
+			// What go-sql-driver/mysql with parseTime makes of the zero date.
+			return "cannot read the zero date as " + what
+		}
+		return fmt.Sprintf("cannot read %v (%T) as %s", v, v, what)
 	default:
 		return fmt.Sprintf("cannot read %v (%T) as %s", v, v, what)
 	}

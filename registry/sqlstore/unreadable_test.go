@@ -40,6 +40,12 @@ func unreadableReason(col, bad string) string {
 // months in.
 func spoil(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column string, id int64) {
 	t.Helper()
+	spoilWith(t, db, d, table, column, id, unreadableValue(d))
+}
+
+// spoilWith is spoil writing value.
+func spoilWith(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column string, id int64, value string) {
+	t.Helper()
 	ctx := t.Context()
 	conn, err := db.Conn(ctx)
 	require.NoError(t, err)
@@ -50,7 +56,7 @@ func spoil(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column string, i
 		// The pool may hand this connection out again: put the mode back.
 		defer func() { _, _ = conn.ExecContext(ctx, "SET SESSION sql_mode = DEFAULT") }()
 	}
-	_, err = conn.ExecContext(ctx, rebindTest(d, "UPDATE "+table+" SET "+column+" = ? WHERE id = ?"), unreadableValue(d), id)
+	_, err = conn.ExecContext(ctx, rebindTest(d, "UPDATE "+table+" SET "+column+" = ? WHERE id = ?"), value, id)
 	require.NoError(t, err)
 }
 
@@ -187,6 +193,50 @@ func TestUnreadableDeviceRowsAreRepaired(t *testing.T) {
 		assert.False(t, out.Active)
 		assert.True(t, later.Equal(out.CreatedAt), "link created_at replaced: %v", out.CreatedAt)
 		assert.True(t, later.Equal(out.UpdatedAt))
+	})
+}
+
+// TestAZeroDateTokenDisabledAtDisablesAndIsUnreadable: a token_disabled_at
+// that another program set to MySQL's zero date (or, on SQLite, to its
+// text) is not NULL: it disables the token, as the Store's own queries
+// take it, and reads as set but unreadable, named in the listing's
+// Unreadable, never as an enabled token. PostgreSQL's timestamp holds no
+// zero date.
+func TestAZeroDateTokenDisabledAtDisablesAndIsUnreadable(t *testing.T) {
+	unreadableStores(t, func(t *testing.T, d sqlstore.Dialect, s *sqlstore.Store, db *sql.DB) {
+		if d == sqlstore.DialectPostgres {
+			t.Skip("PostgreSQL's timestamp holds no zero date")
+		}
+		ctx := t.Context()
+		const zero = "0000-00-00 00:00:00"
+		dev, _, err := s.RegisterDevice(ctx, device("zero", registry.PlatformIOS, "tok-zero"), "A01")
+		require.NoError(t, err)
+		_, _, err = s.RegisterDevice(ctx, device("fine", registry.PlatformAndroid, "tok-fine"), "A01")
+		require.NoError(t, err)
+		spoilWith(t, db, d, "sys_devices", "token_disabled_at", dev.ID, zero)
+
+		got, err := s.GetDevice(ctx, dev.ID)
+		require.NoError(t, err)
+		assert.NotNil(t, got.TokenDisabledAt, "a zero date is set, not NULL: the token is disabled")
+		byUUID, _, err := s.DeviceByUUID(ctx, registry.PlatformIOS, "zero")
+		require.NoError(t, err)
+		assert.NotNil(t, byUUID.TokenDisabledAt)
+		links, err := s.ListUserDevices(ctx, "A01")
+		require.NoError(t, err)
+		require.Len(t, links, 2)
+		for _, l := range links {
+			if l.Device.ID != dev.ID {
+				assert.Nil(t, l.Device.TokenDisabledAt)
+				assert.Empty(t, l.Unreadable)
+				continue
+			}
+			assert.NotNil(t, l.Device.TokenDisabledAt)
+			assert.Regexp(t, "^device."+unreadableReason("token_disabled_at", zero)[1:], l.Unreadable)
+		}
+		targets, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"A01"}})
+		require.NoError(t, err)
+		require.Len(t, targets, 1, "the device whose token is disabled is no target")
+		assert.NotEqual(t, dev.ID, targets[0].DeviceID)
 	})
 }
 
