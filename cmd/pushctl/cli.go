@@ -217,9 +217,10 @@ var details = map[string]string{
 		"the user made its only active user). A row the database holds already is\n" +
 		"counted unchanged and not written, so running a file again is cheap and\n" +
 		"imports nothing new; a column the file lacks keeps its stored value.\n" +
-		"Prints imported=N updated=N unchanged=N rejected=N and the first rejections;\n" +
-		"exits 1 when a row was rejected. Interrupted (Ctrl-C), it finishes the rows in\n" +
-		"flight and prints the --from-line to go on from.",
+		"Prints imported=N updated=N unchanged=N rejected=N (imported: the devices this\n" +
+		"run inserted) and the first rejections; exits 1 when a row was rejected.\n" +
+		"Interrupted (Ctrl-C), it finishes the rows in flight and prints the\n" +
+		"--from-line to go on from.",
 	"push": "Pushes to the active devices of the users through the configured providers\n" +
 		"and prints the push message id and, per provider and platform, the tokens and\n" +
 		"the deliveries' outcome. Needs a provider's credentials (UMENG_*, JPUSH_*, GETUI_*).",

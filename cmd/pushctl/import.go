@@ -507,12 +507,17 @@ func (im *importer) inTx(ctx context.Context, batch []row) ([]outcome, error) {
 }
 
 // write registers rw unless it is stored already, and returns the counter
-// of its outcome.
+// of its outcome. A device is counted imported only when this write
+// inserted it: one that another import (or registration) running at the
+// same time inserted after it was looked for is counted updated.
 func (im *importer) write(ctx context.Context, st *sqlstore.Store, rw row) (*int, error) {
 	stored, users, err := st.DeviceByUUID(ctx, rw.dev.Platform, rw.dev.UUID)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
-		_, _, err = st.RegisterDevice(ctx, &rw.dev, rw.user)
+		_, _, inserted, err := st.RegisterDeviceInserted(ctx, &rw.dev, rw.user)
+		if !inserted {
+			return &im.updated, err
+		}
 		return &im.imported, err
 	case err != nil:
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,9 +62,22 @@ func (s *Store) scanLink(row interface{ Scan(...any) error }, bad *readProblems)
 // and, for the default push platform, rows whose push_platform is NULL or
 // empty. d is not modified.
 func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, error) {
-	const op = "RegisterDevice"
+	dev, link, _, err := s.registerDevice(ctx, "RegisterDevice", d, userNum)
+	return dev, link, err
+}
+
+// RegisterDeviceInserted is RegisterDevice that also reports whether this
+// call inserted the device: false when it was stored already, also when a
+// concurrent registration inserted it after this one had looked for it.
+// pushctl's import counts with it the devices it imported, so that two
+// imports of one file at once do not both count a device.
+func (s *Store) RegisterDeviceInserted(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, bool, error) {
+	return s.registerDevice(ctx, "RegisterDeviceInserted", d, userNum)
+}
+
+func (s *Store) registerDevice(ctx context.Context, op string, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, bool, error) {
 	if err := registry.ValidateDevice(d, userNum); err != nil {
-		return registry.Device{}, registry.UserDevice{}, wrap(op, err)
+		return registry.Device{}, registry.UserDevice{}, false, wrap(op, err)
 	}
 	in := *d
 	in.UUID, in.PushPlatform, userNum = unpad(in.UUID), unpad(in.PushPlatform), unpad(userNum)
@@ -72,12 +86,14 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 	}
 	var dev registry.Device
 	var link registry.UserDevice
+	var inserted bool
 	err := s.inTx(ctx, func(q DBTX) error {
 		if err := s.lockToken(ctx, q, in.PushPlatform, in.Platform, in.PushToken); err != nil {
 			return err
 		}
 		now := s.stamp()
-		id, err := s.saveDevice(ctx, q, &in, s.timeArg(now))
+		id, ins, err := s.saveDevice(ctx, q, &in, s.timeArg(now))
+		inserted = ins
 		if err != nil {
 			return err
 		}
@@ -102,9 +118,9 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 		return err
 	})
 	if err != nil {
-		return registry.Device{}, registry.UserDevice{}, wrap(op, err)
+		return registry.Device{}, registry.UserDevice{}, false, wrap(op, err)
 	}
-	return dev, link, nil
+	return dev, link, inserted, nil
 }
 
 // findDevice selects the id of the device (platform, uuid), through the
@@ -112,43 +128,66 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 const findDevice = "SELECT id FROM sys_devices WHERE platform = ? AND uuid = ?"
 
 // saveDevice updates the device (platform, uuid) or inserts it, and returns
-// its id. alias is set on insert only: the registration API does not carry
-// it, and a host may have set it by other means.
+// its id and whether it inserted it. alias is set on insert only: the
+// registration API does not carry it, and a host may have set it by other
+// means.
 //
 // The row is looked up first, locked, and updated by id, so that a known
 // device draws no id: INSERT … ON DUPLICATE KEY UPDATE (MySQL) and INSERT
-// … ON CONFLICT (PostgreSQL) each draw one even when they update. Only a
-// device that was not found is upserted. When two first registrations of
-// one device race, both find nothing and both upsert: the unique key makes
-// the second wait for the first and then update the first's row in the
-// same statement, which costs one id (for a lost race, not for every
-// registration). A plain INSERT would fail there instead, and on InnoDB
-// the loser, holding the shared lock of its duplicate-key check, would
-// deadlock with the other losers when it went on to lock the row.
-func (s *Store) saveDevice(ctx context.Context, q DBTX, d *registry.Device, now any) (int64, error) {
-	var id int64
-	err := s.queryRow(ctx, q, findDevice+s.dialect.forUpdate(), d.Platform, d.UUID).Scan(&id)
-	switch {
-	case err == nil:
-		_, err = s.exec(ctx, q, "UPDATE sys_devices SET "+deviceSet+" WHERE id = ?",
-			d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, now, id)
-		return id, step("update device", err)
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, step("find device", err)
-	}
+// … ON CONFLICT (PostgreSQL) each draw one even when they do not insert.
+// Only a device that was not found is inserted. When two first
+// registrations of one device race, both find nothing and both insert:
+// the unique key makes the second wait for the first, which costs one id
+// (for a lost race, not for every registration). On MySQL the second's
+// upsert then updates the first's row in the same statement (a plain
+// INSERT would fail there instead, and on InnoDB the loser, holding the
+// shared lock of its duplicate-key check, would deadlock with the other
+// losers when it went on to lock the row); its update sets LAST_INSERT_ID
+// to the id plus dupMark, which tells it from an insert whatever the
+// DSN's clientFoundRows. On PostgreSQL and SQLite the second's ON
+// CONFLICT DO NOTHING inserts nothing, and it finds the first's row,
+// committed by then, and updates it.
+func (s *Store) saveDevice(ctx context.Context, q DBTX, d *registry.Device, now any) (int64, bool, error) {
 	insert := `INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform, name, os, os_version, alias, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	args := []any{d.UUID, d.Platform, d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, nullIfEmpty(d.Alias), now, now,
-		d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, now}
-	if s.dialect == DialectMySQL {
-		// LAST_INSERT_ID(id) makes the driver's insert id the updated
-		// row's when the statement updates.
-		id, err = s.insert(ctx, q, insert+" ON DUPLICATE KEY UPDATE "+deviceSet+", id = LAST_INSERT_ID(id)", args...)
-		return id, step("insert device", err)
+	args := []any{d.UUID, d.Platform, d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, nullIfEmpty(d.Alias), now, now}
+	for range 3 {
+		var id int64
+		err := s.queryRow(ctx, q, findDevice+s.dialect.forUpdate(), d.Platform, d.UUID).Scan(&id)
+		switch {
+		case err == nil:
+			_, err = s.exec(ctx, q, "UPDATE sys_devices SET "+deviceSet+" WHERE id = ?",
+				d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, now, id)
+			return id, false, step("update device", err)
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, false, step("find device", err)
+		}
+		if s.dialect == DialectMySQL {
+			mark := strconv.FormatInt(dupMark, 10)
+			id, err = s.insert(ctx, q, insert+" ON DUPLICATE KEY UPDATE "+deviceSet+", id = LAST_INSERT_ID(id + "+mark+") - "+mark,
+				append(args, d.PushToken, d.PushPlatform, d.Name, d.OS, d.OSVersion, now)...)
+			if err != nil {
+				return 0, false, step("insert device", err)
+			}
+			if id >= dupMark {
+				return id - dupMark, false, nil
+			}
+			return id, true, nil
+		}
+		err = s.queryRow(ctx, q, insert+" ON CONFLICT (platform, uuid) DO NOTHING RETURNING id", args...).Scan(&id)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return id, err == nil, step("insert device", err)
+		}
+		// A concurrent registration inserted the device after the find;
+		// it has committed, so the next find sees it.
 	}
-	err = s.queryRow(ctx, q, insert+" ON CONFLICT (platform, uuid) DO UPDATE SET "+deviceSet+" RETURNING id", args...).Scan(&id)
-	return id, step("insert device", err)
+	return 0, false, step("insert device", errors.New("the device was inserted by another registration and is gone again"))
 }
+
+// dupMark is what saveDevice's upsert adds to the id it gives
+// LAST_INSERT_ID when it updates: more than any id of the product brief's
+// int(11), or of a BIGINT column short of 2^62 rows.
+const dupMark = 1 << 62
 
 // deviceSet is the SET list of a registration: what a device registers
 // anew, and a token enabled again.

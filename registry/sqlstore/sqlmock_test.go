@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -195,12 +196,20 @@ func TestDriverErrors(t *testing.T) {
 			expect: func(m sqlmock.Sqlmock) {
 				expectBeginRegister(m)
 				expectFindDevice(m)
-				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices") + ".*ON DUPLICATE KEY UPDATE .*id = LAST_INSERT_ID\\(id\\)$").
-					WillReturnResult(sqlmock.NewResult(7, 2))
+				// The update gives LAST_INSERT_ID the row's id plus 2^62,
+				// which tells it from an insert.
+				m.ExpectExec(sqlPrefix("INSERT INTO sys_devices") + ".*ON DUPLICATE KEY UPDATE .*id = LAST_INSERT_ID\\(id \\+ 4611686018427387904\\) - 4611686018427387904$").
+					WillReturnResult(sqlmock.NewResult(7+1<<62, 2))
 				expectRegisterAfterSave(m)
 				m.ExpectCommit()
 			},
-			run: func(s *sqlstore.Store) error { _, _, err := s.RegisterDevice(ctx, dev, "A01"); return err },
+			run: func(s *sqlstore.Store) error {
+				dev, _, inserted, err := s.RegisterDeviceInserted(ctx, dev, "A01")
+				if err == nil && (inserted || dev.ID != 7) {
+					return fmt.Errorf("device %d, inserted %v: want 7, updated", dev.ID, inserted)
+				}
+				return err
+			},
 		},
 		{
 			name: "statement fails mid-transaction",
