@@ -17,7 +17,7 @@
 // A [Service] registers devices and the vendor token each got from its SDK,
 // links users (by user_num) to devices with one active user per device,
 // pushes to users through pluggable providers (package provider; Umeng in
-// package umeng), and records every push in sys_push_messages with one
+// package umeng, JPush in package jpush, Getui in package getui), and records every push in sys_push_messages with one
 // delivery row per vendor call. A [Handler] serves the product brief's four HTTP
 // endpoints on any router. Package messagecenter's Scanner delivers the
 // notifications other programs queue in sys_message_center and finishes
@@ -106,7 +106,7 @@
 //
 // # Testing
 //
-// Package umeng/umengtest runs a faithful fake Umeng server for tests;
-// provider/providertest has an in-memory Mock provider; registry/memstore
-// is an in-memory store.
+// Packages umeng/umengtest, jpush/jpushtest and getui/getuitest run fake
+// Umeng, JPush and Getui servers for tests; provider/providertest has an
+// in-memory Mock provider; registry/memstore is an in-memory store.
 package push
