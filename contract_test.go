@@ -55,7 +55,8 @@ func onlyDelivery(t *testing.T, st registry.Store, id int64) registry.Delivery {
 // TestPollFollowsTheProviderPolicy: a provider that reports counts
 // declares a poll interval and a horizon; the Service polls at that
 // interval, not Config.PollInterval, and at the horizon finishes the
-// delivery as done with the last state and counts the vendor reported.
+// delivery as done with the last counts the vendor reported, a state not
+// final (sending) ending as accepted: it showed sending for good.
 func TestPollFollowsTheProviderPolicy(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, declared(provider.Capabilities{Polling: provider.Polling{Interval: 10 * time.Minute, Horizon: 45 * time.Minute}},
@@ -92,11 +93,13 @@ func TestPollFollowsTheProviderPolicy(t *testing.T) {
 	}
 	d = onlyDelivery(t, f.store, res.PushMessageID)
 	assert.Equal(t, registry.DeliveryDone, d.State, "the horizon ends polling")
-	assert.Equal(t, string(provider.StateSending), d.VendorState, "with the last state the vendor reported")
-	assert.JSONEq(t, `{"total":3,"sent":1}`, d.Response, "and its counts")
+	assert.Equal(t, string(provider.StateAccepted), d.VendorState, "sending, not final, ends accepted")
+	assert.JSONEq(t, `{"total":3,"sent":1}`, d.Response, "with the last counts the vendor reported")
 	st, err := f.svc.PushStatus(ctx, res.PushMessageID)
 	require.NoError(t, err)
 	assert.Equal(t, registry.RetSuccess, st.Android.Ret)
+	assert.Equal(t, string(provider.StateAccepted), st.Android.Status, "not sending for good")
+	assert.Equal(t, string(provider.StateAccepted), st.AndroidStatus, "the status column too")
 }
 
 // TestPollStopsAtTheHorizonNotAfterIt: the last poll is due at the
@@ -127,7 +130,7 @@ func TestPollStopsAtTheHorizonNotAfterIt(t *testing.T) {
 	require.Equal(t, 1, n)
 	d := onlyDelivery(t, f.store, res.PushMessageID)
 	assert.Equal(t, registry.DeliveryDone, d.State)
-	assert.Equal(t, string(provider.StateQueued), d.VendorState, "the last state the vendor reported")
+	assert.Equal(t, string(provider.StateAccepted), d.VendorState, "queued, not final, ends accepted")
 }
 
 // TestPollDisabled: a provider that declares its receipts not worth

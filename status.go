@@ -417,8 +417,13 @@ func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provi
 			d.VendorState = string(provider.StateExpired)
 		case expired:
 			// The horizon: the vendor may still count, but polling ends
-			// with the last state and counts it reported.
+			// with the last counts it reported. A state that is not final
+			// (sending) would read as still in flight for good: it ends
+			// accepted, as when the vendor cannot tell us more.
 			d.State = registry.DeliveryDone
+			if !provider.State(d.VendorState).Final() {
+				d.VendorState = string(provider.StateAccepted)
+			}
 		case errors.Is(err, context.Canceled) && wait == 0:
 			// Stopped mid-call (the instance shuts down): a poll asks and
 			// changes nothing, so it is due again at once, for the next

@@ -107,8 +107,9 @@ type Polling struct {
 	Interval time.Duration
 	// Horizon bounds how long after the send a receipt is worth polling:
 	// a caller stops at the earlier of the push's expiry and the send
-	// time plus Horizon, and keeps the last state and counts it got. 0
-	// means until the push's expiry.
+	// time plus Horizon, and keeps the last counts it got; a state not
+	// final by then (sending) ends as StateAccepted. 0 means until the
+	// push's expiry.
 	Horizon time.Duration
 	// Disabled reports that receipts are not worth polling at all: a
 	// caller treats a Pollable receipt as final once accepted, as it does

@@ -524,6 +524,10 @@ func TestSummarize(t *testing.T) {
 		{name: "done without vendor state is accepted", ds: []d{
 			{Platform: ios, State: registry.DeliveryDone, Tokens: []string{"a"}, ReceiptID: "ul1", Response: "ok", SentAt: sent(1)},
 		}, want: registry.PlatformSummary{DeviceTokens: "a", TaskID: "ul1", Ret: registry.RetSuccess, Status: "accepted", Response: "ok", Timestamp: ms(1), IsSend: true}},
+		{name: "done while still sending is accepted", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "sending", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "accepted", Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: "accepted", IsSend: true}},
 		{name: "done with one vendor state", ds: []d{
 			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}},
 			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"b"}},

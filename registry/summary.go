@@ -68,11 +68,7 @@ func Summarize(platform string, ds []Delivery) PlatformSummary {
 			polling = lessAdvanced(polling, d.VendorState)
 		default:
 			accepted++
-			vs := d.VendorState
-			if vs == "" {
-				vs = "accepted"
-			}
-			finals[vs] = true
+			finals[finalState(d.VendorState)] = true
 		}
 		if d.SentAt != nil {
 			if ms := d.SentAt.UnixMilli(); ms >= latestSent {

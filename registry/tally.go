@@ -31,7 +31,7 @@ type Tally struct {
 	Polling map[string]*TallyPoll `json:"q,omitempty"`
 	// Finals counts the final deliveries by the state Summarize reports
 	// for them: "failed" for a failed delivery, the vendor state of a done
-	// one ("accepted" when it has none).
+	// one ("accepted" when it has none or one that is not final).
 	Finals map[string]int `json:"d,omitempty"`
 	// Latest is the sent delivery Summarize takes Response and Timestamp
 	// from; nil when none was sent.
@@ -126,7 +126,9 @@ func (t *Tally) Update(old, new *Delivery) bool {
 			t.Pending--
 		case DeliveryFailed:
 			t.Failed--
-			t.finalDone("failed")
+			if !t.finalDone("failed") {
+				return false
+			}
 		case DeliveryAccepted:
 			t.Accepted--
 			if !samePoll {
@@ -144,7 +146,11 @@ func (t *Tally) Update(old, new *Delivery) bool {
 			}
 		default:
 			t.Accepted--
-			t.finalDone(finalState(old.VendorState))
+			// A tally an earlier release kept may count old under another
+			// final state (it took a done delivery's sending as final).
+			if !t.finalDone(finalState(old.VendorState)) {
+				return false
+			}
 		}
 		if t.Pending < 0 || t.Failed < 0 || t.Accepted < 0 {
 			return false
@@ -227,10 +233,16 @@ func (t *Tally) final(s string) {
 	t.Finals[s]++
 }
 
-func (t *Tally) finalDone(s string) {
-	if t.Finals[s]--; t.Finals[s] <= 0 {
+// finalDone takes a delivery away from the count of s, reporting false
+// when s counted none.
+func (t *Tally) finalDone(s string) bool {
+	if t.Finals[s] <= 0 {
+		return false
+	}
+	if t.Finals[s]--; t.Finals[s] == 0 {
 		delete(t.Finals, s)
 	}
+	return true
 }
 
 // pollState is the vendor state Summarize reports for a polled delivery.
@@ -241,9 +253,12 @@ func pollState(s string) string {
 	return s
 }
 
-// finalState is the vendor state Summarize reports for a done delivery.
+// finalState is the vendor state Summarize reports for a done delivery:
+// its vendor state when final, otherwise (none, or one of a poll that
+// ended before the vendor's was final) "accepted": nothing follows it any
+// more.
 func finalState(s string) string {
-	if s == "" {
+	if _, inFlight := progress[s]; inFlight {
 		return "accepted"
 	}
 	return s

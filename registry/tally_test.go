@@ -216,3 +216,21 @@ func TestTallyUpdateRefusesAnotherDelivery(t *testing.T) {
 	assert.False(t, tally.Update(nil, &a))
 	assert.False(t, tally.Update(&a, nil))
 }
+
+// TestTallyOfAnEarlierReleaseIsRebuilt: a tally kept before a done
+// delivery's sending was reported as accepted counts it under "sending";
+// an update of that delivery reports the tally out of step, so that the
+// caller computes it anew, rather than drop a count it does not hold.
+func TestTallyOfAnEarlierReleaseIsRebuilt(t *testing.T) {
+	old := registry.Delivery{ID: 1, Provider: "jpush", Platform: registry.PlatformIOS, State: registry.DeliveryDone,
+		VendorState: "sending", Tokens: []string{"a"}}
+	tally := registry.Tally{Accepted: 1, Finals: map[string]int{"sending": 1}}
+	next := old
+	next.Response = "counts"
+	assert.False(t, tally.Update(&old, &next), "accepted was never counted")
+
+	tally = registry.NewTally(registry.PlatformIOS, []registry.Delivery{old})
+	assert.Equal(t, map[string]int{"accepted": 1}, tally.Finals)
+	assert.True(t, tally.Update(&old, &next))
+	assert.Equal(t, map[string]int{"accepted": 1}, tally.Finals)
+}
