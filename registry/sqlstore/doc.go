@@ -81,6 +81,8 @@
 //   - DialectSQLite: SQLite 3.35+ (modernc.org/sqlite). A database/sql pool
 //     holds several connections to the file, so the DSN must set a busy
 //     timeout, WAL and immediate transactions; SQLiteDSN builds such a DSN.
+//     Migrate refuses a pool of more than one connection whose busy timeout
+//     is 0 (a bare path): there concurrent calls fail with SQLITE_BUSY.
 //
 // Claims take due rows with a lease: on MySQL and PostgreSQL a transaction
 // selects them FOR UPDATE SKIP LOCKED (concurrent claimers skip each

@@ -52,6 +52,9 @@ func (s *Store) migrate(ctx context.Context, op, component string) error {
 	if err := s.checkDialect(ctx, conn); err != nil {
 		return wrap(op, err)
 	}
+	if err := s.checkSQLiteWaits(ctx, conn); err != nil {
+		return wrap(op, err)
+	}
 	if s.dialect == DialectSQLite {
 		err = s.migrateSQLite(ctx, conn, ms)
 	} else {
@@ -61,6 +64,31 @@ func (s *Store) migrate(ctx context.Context, op, component string) error {
 		return wrap(op, err)
 	}
 	return nil
+}
+
+// checkSQLiteWaits refuses a SQLite database opened without a busy
+// timeout by a pool of more than one connection: there a read that meets
+// another connection's write fails at once with SQLITE_BUSY ("database is
+// locked"), and pushes fail under load, not in a test. SQLiteDSN sets it
+// (and the other settings a pool needs). A pool of one connection never
+// meets another.
+func (s *Store) checkSQLiteWaits(ctx context.Context, conn *sql.Conn) error {
+	if s.dialect != DialectSQLite {
+		return nil
+	}
+	if db, ok := s.q.(*sql.DB); ok && db.Stats().MaxOpenConnections == 1 {
+		return nil
+	}
+	var ms int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+		return step("read busy_timeout", err)
+	}
+	if ms > 0 {
+		return nil
+	}
+	return errors.New("the SQLite database was opened with no busy timeout (PRAGMA busy_timeout is 0), so concurrent " +
+		`calls fail with SQLITE_BUSY ("database is locked"): open it with sqlstore.SQLiteDSN(path), or put ` +
+		"_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate in the DSN (or set the pool to one connection)")
 }
 
 // checkDialect makes sure the database on conn is of the Store's dialect:

@@ -653,6 +653,26 @@ func TestMigrateErrors(t *testing.T) {
 			want: "sqlstore: Migrate: lock: driver: connection reset",
 		},
 		{
+			name:    "sqlite without a busy timeout",
+			dialect: sqlstore.DialectSQLite,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT sqlite_version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("3.46.0"))
+				m.ExpectQuery(sqlPrefix("PRAGMA busy_timeout")).WillReturnRows(sqlmock.NewRows([]string{"timeout"}).AddRow(0))
+			},
+			want:      "sqlstore: Migrate: the SQLite database was opened with no busy timeout (PRAGMA busy_timeout is 0)",
+			noVersion: true,
+		},
+		{
+			name:    "sqlite busy timeout unreadable",
+			dialect: sqlstore.DialectSQLite,
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT sqlite_version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("3.46.0"))
+				m.ExpectQuery(sqlPrefix("PRAGMA busy_timeout")).WillReturnError(errDriver)
+			},
+			want:      "sqlstore: Migrate: read busy_timeout: driver: connection reset",
+			noVersion: true,
+		},
+		{
 			name:    "sqlite write lock fails",
 			dialect: sqlstore.DialectSQLite,
 			expect:  func(m sqlmock.Sqlmock) { m.ExpectExec(sqlPrefix("BEGIN IMMEDIATE")).WillReturnError(errDriver) },
@@ -694,6 +714,7 @@ func expectVersion(m sqlmock.Sqlmock, d sqlstore.Dialect) {
 	switch d {
 	case sqlstore.DialectSQLite:
 		m.ExpectQuery(sqlPrefix("SELECT sqlite_version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("3.46.0"))
+		m.ExpectQuery(sqlPrefix("PRAGMA busy_timeout")).WillReturnRows(sqlmock.NewRows([]string{"timeout"}).AddRow(10000))
 	case sqlstore.DialectPostgres:
 		m.ExpectQuery(sqlPrefix("SELECT version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("PostgreSQL 15.20"))
 	default:
