@@ -229,16 +229,28 @@ func (a *app) Close() {
 }
 
 // bearer authenticates requests carrying "Authorization: Bearer <token>",
-// comparing in constant time so that the answer's timing does not reveal
-// how much of a guess was right.
+// comparing the token in constant time so that the answer's timing does
+// not reveal how much of a guess was right.
 func bearer(token string) func(*http.Request) error {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return func(r *http.Request) error {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		if subtle.ConstantTimeCompare([]byte(bearerCredentials(r.Header.Get("Authorization"))), want) != 1 {
 			return push.ErrUnauthenticated
 		}
 		return nil
 	}
+}
+
+// bearerCredentials is what follows the Bearer scheme of an Authorization
+// header, the scheme matched in any case and followed by one or more
+// spaces (RFC 9110, section 11.1: "bearer" is the same scheme), or "" for
+// another scheme or none.
+func bearerCredentials(h string) string {
+	scheme, rest, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimLeft(rest, " ")
 }
 
 // run serves until ctx ends, then shuts down the HTTP server and the

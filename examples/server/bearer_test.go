@@ -17,8 +17,10 @@ import (
 	push "github.com/tuisong/push"
 )
 
-// TestBearer checks bearer's answers: only the exact header passes, and
-// every refusal is push.ErrUnauthenticated, which the handler answers 401.
+// TestBearer checks bearer's answers: only the token passes, after the
+// Bearer scheme in any case (RFC 9110 makes schemes case-insensitive; a
+// client sending "bearer" was refused), and every refusal is
+// push.ErrUnauthenticated, which the handler answers 401.
 func TestBearer(t *testing.T) {
 	check := bearer("s3cret")
 	for header, ok := range map[string]bool{
@@ -28,7 +30,12 @@ func TestBearer(t *testing.T) {
 		"Bearer ":        false,
 		"Bearer s3cre":   false,
 		"Bearer s3cretx": false,
-		"bearer s3cret":  false,
+		"bearer s3cret":  true,
+		"BEARER s3cret":  true,
+		"Bearer  s3cret": true,
+		"Bearer s3cret ": false,
+		"Bearers3cret":   false,
+		"Bearer\ts3cret": false,
 		"Bearer S3CRET":  false,
 		"s3cret":         false,
 		"Basic s3cret":   false,
