@@ -203,6 +203,10 @@ func New(cfg Config) (*Service, error) {
 		}
 	}
 	if _, ok := s.providers[s.def]; !ok {
+		if cfg.DefaultProvider == "" {
+			return nil, invalid("default_provider", "unset, so %q, which is not among the providers %v: set DefaultProvider to one of them",
+				s.def, s.names)
+		}
 		return nil, invalid("default_provider", "%q is not among the providers %v", s.def, s.names)
 	}
 	if err := s.retry.Validate(); err != nil {

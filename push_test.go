@@ -113,6 +113,21 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 }
 
+// TestNewNamesAnUnsetDefaultProvider: with two providers and neither of
+// them Umeng, the error says that DefaultProvider is unset and what it
+// fell back to (a new user read about a field never set).
+func TestNewNamesAnUnsetDefaultProvider(t *testing.T) {
+	st, _ := memstore.New(memstore.Config{})
+	jp, _ := providertest.NewMock(providertest.MockConfig{Name: "jpush"})
+	gt, _ := providertest.NewMock(providertest.MockConfig{Name: "getui"})
+	_, err := push.New(push.Config{Store: st, Providers: []provider.Provider{jp, gt}})
+	require.ErrorIs(t, err, push.ErrInvalid)
+	assert.EqualError(t, err, `push: default_provider: unset, so "umeng", which is not among the providers [getui jpush]: `+
+		`set DefaultProvider to one of them`)
+	_, err = push.New(push.Config{Store: st, Providers: []provider.Provider{jp, gt}, DefaultProvider: "getui"})
+	require.NoError(t, err)
+}
+
 func TestRegisterDeviceValidation(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	ok := push.Device{UserNum: "u1", UUID: "d1", Platform: "ios", PushToken: "tok"}

@@ -36,7 +36,12 @@ type Message struct {
 	// characters.
 	RawExtra string
 	// DedupeKey makes Push idempotent: a second Push with the same key
-	// returns the first push message and sends nothing.
+	// returns the first push message and sends nothing. The key names the
+	// push, not its content: a second Push with the same key and another
+	// title, content or users gets the first push too (Duplicate true), so
+	// derive keys from what makes a push unique (an order's id and the
+	// event). The HTTP Handler scopes its idempotency keys by caller and
+	// users, and answers 409 to a key reused with other content.
 	DedupeKey string
 	// ExpireAt is when vendors stop trying; zero means now + Config.Expiry.
 	ExpireAt time.Time
