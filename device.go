@@ -36,7 +36,9 @@ type Registration struct {
 // white space is trimmed from every field, as Push and the Scanner trim
 // user_nums.
 // Re-registering re-enables a token the vendor had reported invalid. The
-// push_platform must name a configured provider.
+// push_platform must name a configured provider that serves the platform
+// (a Umeng client with only its iOS app configured takes no Android
+// device): a device no push could reach is refused, not stored.
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
 	for _, f := range []*string{&d.UserNum, &d.UUID, &d.PushToken, &d.PushPlatform, &d.Name, &d.Platform, &d.OS, &d.OSVersion} {
 		*f = strings.TrimSpace(*f)
@@ -50,6 +52,10 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 	}
 	if _, ok := s.providers[pp]; !ok {
 		return Registration{}, invalid("push_platform", "%q is not a configured provider (configured: %v)", d.PushPlatform, s.names)
+	}
+	if !s.serves(pp, provider.Platform(d.Platform)) {
+		// Stored, the device would be skipped by every push.
+		return Registration{}, invalid("platform", "provider %q does not serve %q devices here (it serves %v)", pp, d.Platform, s.platformsOf(pp))
 	}
 	row := &registry.Device{
 		UUID: d.UUID, Platform: d.Platform, PushToken: d.PushToken, PushPlatform: pp,

@@ -159,13 +159,13 @@ func (r *fanoutRun) see(g target, token string) bool {
 // run lists the users, records and sends each stage, and returns the
 // push's Result once every stage sent is done.
 func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
-	skipped := 0
+	var skipped skips
 	last := (len(r.users) - 1) / r.s.chunk
 	err := r.s.eachChunk(ctx, r.users, func(i int, ts []registry.Target) error {
 		for _, t := range ts {
 			g, token, ok := r.s.targetOf(t)
 			if !ok {
-				skipped++
+				skipped.add(r.s, t)
 				continue
 			}
 			if !r.see(g, token) {
@@ -180,7 +180,7 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 		return nil
 	})
 	if r.res != nil && !r.res.Duplicate {
-		r.res.Skipped += skipped
+		r.res.Skipped += skipped.n
 	}
 	if err != nil {
 		return r.end(ctx, err)
@@ -188,9 +188,9 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 	if r.res == nil {
 		return nil, r.s.noDevices(skipped)
 	}
-	if skipped > 0 {
-		r.s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",
-			slog.Int64("push_message_id", r.msg.ID), slog.Int("devices", skipped))
+	if skipped.n > 0 {
+		r.s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped", slog.Int64("push_message_id", r.msg.ID),
+			slog.Int("devices", skipped.n), slog.String("why", skipped.String()))
 	}
 	return r.end(ctx, nil)
 }

@@ -389,8 +389,10 @@ func TestStagedPushIsCheckedFirst(t *testing.T) {
 // platform are skipped, as when the push is recorded whole.
 func TestStagedPushOnAProviderOfOnePlatform(t *testing.T) {
 	clk, st, m := memAndMock(t)
+	// The iPhones were registered while the iOS app was configured.
+	both := newStaged(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+	users, _ := registerStaged(t, both, 100, func(int) bool { return true })
 	svc := newStaged(t, push.Config{Store: st, Providers: []provider.Provider{androidOnly{m}}, Now: clk.Now})
-	users, _ := registerStaged(t, svc, 100, func(int) bool { return true })
 	res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
 	require.NoError(t, err)
 	assert.Equal(t, 100, res.Devices)

@@ -214,7 +214,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 			go func() {
 				defer wg.Done()
 				var err error
-				if b.r, err = s.create(it.ctx, msg, ds, tokens.devices(), tokens.skipped); err != nil {
+				if b.r, err = s.create(it.ctx, msg, ds, tokens.devices(), tokens.skipped.n); err != nil {
 					finish(it, nil, err)
 				}
 			}()

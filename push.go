@@ -325,6 +325,17 @@ func (s *Service) serves(name string, pl provider.Platform) bool {
 	return s.served[target{name, string(pl)}]
 }
 
+// platformsOf lists the platforms provider name serves.
+func (s *Service) platformsOf(name string) []provider.Platform {
+	var out []provider.Platform
+	for _, pl := range provider.Platforms() {
+		if s.serves(name, pl) {
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
 // detached runs write, a store write whose answer must not be lost,
 // unless ctx has ended already (then it returns ctx's error). Once
 // started, the write runs to its end under WriteTimeout even when ctx ends

@@ -957,7 +957,17 @@ func TestProviderServingOnePlatform(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
 		c.Providers = []provider.Provider{onePlatform{c.Providers[0].(*providertest.Mock), provider.Android}}
 	})
-	f.register(t, "u1", "iphone", "ios", "itok")
+	// Registering an iPhone is refused: no push could reach it.
+	_, err = f.svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "iphone", Platform: "ios", PushToken: "itok"})
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "platform", fe.Field)
+	assert.EqualError(t, err, `push: platform: provider "umeng" does not serve "ios" devices here (it serves [android])`)
+	// One registered before (the iOS app was configured then) is skipped.
+	iphone := func(user, uuid, token string) {
+		_, _, err := f.store.RegisterDevice(t.Context(), &registry.Device{UUID: uuid, Platform: "ios", PushToken: token, PushPlatform: "umeng"}, user)
+		require.NoError(t, err)
+	}
+	iphone("u1", "iphone", "itok")
 	f.register(t, "u1", "mate", "android", "atok")
 	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 	require.NoError(t, err)
@@ -968,9 +978,11 @@ func TestProviderServingOnePlatform(t *testing.T) {
 	require.Len(t, reqs, 1)
 	assert.Equal(t, provider.Android, reqs[0].Platform)
 
-	f.register(t, "u2", "ipad", "ios", "itok2")
+	iphone("u2", "ipad", "itok2")
 	_, err = f.svc.Push(t.Context(), push.Message{UserNums: []string{"u2"}, Title: "t", Content: "c"})
 	assert.ErrorIs(t, err, push.ErrNoDevices, "u2 has only an iOS device")
+	assert.EqualError(t, err, `push: no active device for the users: 1 active device skipped: 1 on "ios" through "umeng", `+
+		`which does not serve "ios" here (configured providers: umeng; a device row without a push_platform is "umeng")`)
 	_, err = f.svc.Broadcast(t.Context(), push.Broadcast{Platform: "ios", Title: "t", Content: "c"})
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "platform", fe.Field)
@@ -1294,7 +1306,8 @@ func TestNoDevicesSaysWhatWasSkipped(t *testing.T) {
 
 	_, err = svc.Push(t.Context(), push.Message{UserNums: []string{"legacy-user"}, Title: "t", Content: "c"})
 	require.ErrorIs(t, err, push.ErrNoDevices)
-	assert.Equal(t, `push: no active device for the users: 1 active devices skipped: no configured provider (jpush) serves their push_platform ("umeng" when the row has none) and platform, or their token is unusable`, err.Error())
+	assert.Equal(t, `push: no active device for the users: 1 active device skipped: 1 on "android" through "umeng", which is not configured `+
+		`(configured providers: jpush; a device row without a push_platform is "umeng")`, err.Error())
 	_, err = svc.Push(t.Context(), push.Message{UserNums: []string{"nobody"}, Title: "t", Content: "c"})
 	assert.Equal(t, push.ErrNoDevices, err, "no device at all")
 
@@ -1306,7 +1319,7 @@ func TestNoDevicesSaysWhatWasSkipped(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusNotFound, rec.Code)
 	assert.Contains(t, rec.Body.String(), `"code":"no_active_device"`)
-	assert.Contains(t, rec.Body.String(), "1 active devices skipped")
+	assert.Contains(t, rec.Body.String(), "1 active device skipped")
 	assert.Zero(t, m.Calls())
 }
 

@@ -2,6 +2,7 @@ package push
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,7 +203,7 @@ func (s *Service) pushUsers(ctx context.Context, sem chan struct{}, m Message) (
 	if err != nil {
 		return nil, err
 	}
-	return s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped)
+	return s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped.n)
 }
 
 // preparedPush is a Message checked and normalized, before its targets
@@ -247,9 +249,9 @@ func (s *Service) messageOf(p *preparedPush) *registry.PushMessage {
 // nobody has a usable device, a *FieldError when a provider refuses the
 // message.
 func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) (*registry.PushMessage, []*registry.Delivery, error) {
-	if tokens.skipped > 0 {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped: no configured provider serves their push_platform and platform, or their token is unusable",
-			slog.Int("devices", tokens.skipped))
+	if tokens.skipped.n > 0 {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "devices skipped", slog.Int("devices", tokens.skipped.n),
+			slog.String("why", tokens.skipped.String()))
 	}
 	msg := s.messageOf(p)
 	nonce := newNonce()
@@ -318,7 +320,7 @@ const targetChunk = 500
 // unusable. distinct drops the repeats.
 type tokenSet struct {
 	tokens  map[target][]string
-	skipped int
+	skipped skips
 }
 
 func newTokenSet() *tokenSet { return &tokenSet{tokens: map[target][]string{}} }
@@ -327,20 +329,84 @@ func newTokenSet() *tokenSet { return &tokenSet{tokens: map[target][]string{}} }
 func (ts *tokenSet) add(s *Service, t registry.Target) {
 	g, token, ok := s.targetOf(t)
 	if !ok {
-		ts.skipped++ // a row no configured vendor takes: never fail the push for it
+		ts.skipped.add(s, t) // a row no configured vendor takes: never fail the push for it
 		return
 	}
 	ts.tokens[g] = append(ts.tokens[g], token)
 }
 
+// skips counts the active devices of a push that were skipped, by why:
+// the (push_platform, platform) pairs no configured provider serves, and
+// tokens no store keeps.
+type skips struct {
+	n        int
+	unserved map[unservedPair]int
+	unusable int
+}
+
+// unservedPair is a (push_platform, platform) pair no configured provider
+// serves; configured says that the provider is configured, for the other
+// platform only.
+type unservedPair struct {
+	target
+	configured bool
+}
+
+// add counts t, which targetOf refused.
+func (k *skips) add(s *Service, t registry.Target) {
+	k.n++
+	name := t.PushPlatform
+	if name == "" {
+		name = s.def
+	}
+	g := target{name, strings.ToLower(strings.TrimSpace(t.Platform))}
+	if s.serves(g.provider, provider.Platform(g.platform)) {
+		k.unusable++
+		return
+	}
+	if k.unserved == nil {
+		k.unserved = map[unservedPair]int{}
+	}
+	_, configured := s.providers[name]
+	k.unserved[unservedPair{g, configured}]++
+}
+
+// String says how many devices were skipped and why, for an error or a
+// log: "2 active devices skipped: 1 on \"android\" through \"umeng\",
+// which does not serve \"android\" here; 1 with a token no vendor takes
+// (…)".
+func (k skips) String() string {
+	var why []string
+	for _, g := range slices.SortedFunc(maps.Keys(k.unserved), func(a, b unservedPair) int {
+		return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.platform, b.platform))
+	}) {
+		if g.configured {
+			why = append(why, fmt.Sprintf("%d on %q through %q, which does not serve %q here", k.unserved[g], g.platform, g.provider, g.platform))
+		} else {
+			why = append(why, fmt.Sprintf("%d on %q through %q, which is not configured", k.unserved[g], g.platform, g.provider))
+		}
+	}
+	if k.unusable > 0 {
+		why = append(why, fmt.Sprintf("%d with a token no vendor takes (blank, not UTF-8 or holding a NUL)", k.unusable))
+	}
+	return fmt.Sprintf("%d active %s skipped: %s", k.n, plural(k.n, "device", "devices"), strings.Join(why, "; "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // noDevices is ErrNoDevices, saying how many active devices were
 // skipped, and why, when there were some: the users have devices, but none
 // this Service can push to.
-func (s *Service) noDevices(skipped int) error {
-	if skipped == 0 {
+func (s *Service) noDevices(skipped skips) error {
+	if skipped.n == 0 {
 		return ErrNoDevices
 	}
-	return fmt.Errorf("%w: %d active devices skipped: no configured provider (%s) serves their push_platform (%q when the row has none) and platform, or their token is unusable",
+	return fmt.Errorf("%w: %s (configured providers: %s; a device row without a push_platform is %q)",
 		ErrNoDevices, skipped, strings.Join(s.names, ", "), registry.DefaultPushPlatform)
 }
 

@@ -562,11 +562,16 @@ func TestOnePlatform(t *testing.T) {
 			}()
 			c := client{t, "http://" + ln.Addr().String()}
 			token := map[string]string{"ios": iosToken("i"), "android": androidToken("a")}
-			for _, pl := range []string{"ios", "android"} {
-				c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"%s-1","platform":%q,"push_token":%q}`, pl, pl, token[pl]))
-			}
-			m := c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`)
-			assert.Equal(t, float64(1), m["devices"], "the %s device is skipped", tt.unserved)
+			c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"%s-1","platform":%q,"push_token":%q}`,
+				tt.served, tt.served, token[tt.served]))
+			// A device of the unserved platform is refused: no push could
+			// reach it.
+			code, m := c.call("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"%s-1","platform":%q,"push_token":%q}`,
+				tt.unserved, tt.unserved, token[tt.unserved]))
+			assert.Equal(t, http.StatusBadRequest, code, m)
+			assert.Equal(t, "invalid_platform", m["error"].(map[string]any)["code"])
+			m = c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`)
+			assert.Equal(t, float64(1), m["devices"])
 			assert.Equal(t, float64(1), m["accepted"])
 			sends := fake.Sends()
 			require.Len(t, sends, 1)
@@ -576,10 +581,7 @@ func TestOnePlatform(t *testing.T) {
 
 			// A user with only a device of the unserved platform has nothing
 			// to push to.
-			other := map[string]string{"ios": iosToken("i2"), "android": androidToken("a2")}[tt.unserved]
-			c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u2","uuid":"%s-2","platform":%q,"push_token":%q}`,
-				tt.unserved, tt.unserved, other))
-			code, m := c.call("POST", push.PathPushMessage, `{"user_num":"u2","title":"t","content":"c"}`)
+			code, m = c.call("POST", push.PathPushMessage, `{"user_num":"u2","title":"t","content":"c"}`)
 			assert.Equal(t, http.StatusNotFound, code, m)
 
 			out := logs.String()
