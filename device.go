@@ -36,12 +36,23 @@ type Registration struct {
 // white space is trimmed from every field, as Push and the Scanner trim
 // user_nums.
 // Re-registering re-enables a token the vendor had reported invalid. The
-// push_platform must name a configured provider that serves the platform
+// platform ("ios", "android") and the push_platform are matched in any
+// case. The push_platform must name a configured provider that serves the platform
 // (a Umeng client with only its iOS app configured takes no Android
 // device): a device no push could reach is refused, not stored.
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
 	for _, f := range []*string{&d.UserNum, &d.UUID, &d.PushToken, &d.PushPlatform, &d.Name, &d.Platform, &d.OS, &d.OSVersion} {
 		*f = strings.TrimSpace(*f)
+	}
+	// "iOS" and "Umeng" are what clients send, and rows other programs
+	// wrote say; they are stored as the providers spell them.
+	d.Platform = strings.ToLower(d.Platform)
+	if _, ok := s.providers[d.PushPlatform]; !ok {
+		for _, name := range s.names {
+			if strings.EqualFold(name, d.PushPlatform) {
+				d.PushPlatform = name
+			}
+		}
 	}
 	if _, err := provider.ParsePlatform(d.Platform); err != nil {
 		return Registration{}, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)

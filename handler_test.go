@@ -138,7 +138,7 @@ func TestHandlerErrors(t *testing.T) {
 		{"device missing uuid", "POST", push.PathDevice, "application/json", mustJSON(without("uuid")), 400, "invalid_uuid"},
 		{"device missing token", "POST", push.PathDevice, "application/json", mustJSON(without("push_token")), 400, "invalid_push_token"},
 		{"device missing platform", "POST", push.PathDevice, "application/json", mustJSON(without("platform")), 400, "invalid_platform"},
-		{"device bad platform", "POST", push.PathDevice, "application/json", mustJSON(with("platform", "IOS")), 400, "invalid_platform"},
+		{"device bad platform", "POST", push.PathDevice, "application/json", mustJSON(with("platform", "iPadOS")), 400, "invalid_platform"},
 		{"device unknown vendor", "POST", push.PathDevice, "application/json", mustJSON(with("push_platform", "jpush")), 400, "invalid_push_platform"},
 		{"device long name", "POST", push.PathDevice, "application/json", mustJSON(with("name", strings.Repeat("名", 256))), 400, "invalid_name"},
 		{"device wrong method", "GET", push.PathDevice, "", "", 405, "method_not_allowed"},

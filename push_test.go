@@ -159,6 +159,22 @@ func TestRegisterDeviceValidation(t *testing.T) {
 	assert.Empty(t, page, "a refused registration must write nothing")
 }
 
+// TestRegisterMatchesPlatformsInAnyCase: "iOS" and "Umeng", as clients
+// send them, were refused 400; they are stored as the providers spell
+// them, and the device is pushed to.
+func TestRegisterMatchesPlatformsInAnyCase(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	reg, err := f.svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "iOS", PushPlatform: " Umeng ", PushToken: "tok"})
+	require.NoError(t, err)
+	d, err := f.store.GetDevice(t.Context(), reg.DeviceID)
+	require.NoError(t, err)
+	assert.Equal(t, "ios", d.Platform)
+	assert.Equal(t, "umeng", d.PushPlatform)
+	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Accepted())
+}
+
 func TestRegisterMovesDeviceToNewUserAndLogout(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, providertest.MockConfig{}, nil)

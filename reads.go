@@ -127,7 +127,8 @@ type PushMessageFilter struct {
 	// before it.
 	Since, Until time.Time
 	// Status keeps the pushes whose overall status (PushMessageSummary's
-	// Status) is this one: "pending", "success", "partial" or "failed".
+	// Status) is this one: "pending", "success", "partial" or "failed", in
+	// any case; "fail" (the brief's FAIL) is "failed".
 	Status string
 	// After is the Next of the previous page; "" starts from the newest.
 	After string
@@ -197,16 +198,27 @@ func (s *Service) ListPushMessages(ctx context.Context, f PushMessageFilter) (Pu
 	return page, nil
 }
 
+// pushState is a filter's status as registry.PushStates spells it: in
+// any case, and FAIL, the brief's ios_ret/android_ret spelling, for
+// failed.
+func pushState(status string) string {
+	s := strings.ToLower(strings.TrimSpace(status))
+	if s == "fail" {
+		return registry.PushStateFailed
+	}
+	return s
+}
+
 // filterQuery checks f and returns the store query of its page, and the
 // page size.
 func filterQuery(f PushMessageFilter) (registry.PushMessageQuery, int, error) {
-	q := registry.PushMessageQuery{UserNum: strings.TrimSpace(f.UserNum), Since: f.Since, Until: f.Until, State: f.Status}
+	q := registry.PushMessageQuery{UserNum: strings.TrimSpace(f.UserNum), Since: f.Since, Until: f.Until, State: pushState(f.Status)}
 	if q.UserNum != "" {
 		if err := checkUserNum(q.UserNum); err != nil {
 			return q, 0, err
 		}
 	}
-	if f.Status != "" && registry.PushStateIndex(f.Status) < 0 {
+	if q.State != "" && registry.PushStateIndex(q.State) < 0 {
 		return q, 0, invalid("status", "must be one of %s, got %q", strings.Join(registry.PushStates(), ", "),
 			registry.Clip(f.Status, 32))
 	}

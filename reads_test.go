@@ -125,6 +125,17 @@ func TestListPushMessages(t *testing.T) {
 	assert.Equal(t, "failed", page.Messages[0].AndroidStatus)
 	assert.Empty(t, page.Next)
 
+	// The brief's ios_ret/android_ret spell them PENDING, SUCCESS,
+	// PARTIAL and FAIL: a filter takes those too (it refused them).
+	for _, status := range []string{"FAIL", " Failed ", "fail"} {
+		page, err = f.svc.ListPushMessages(ctx, push.PushMessageFilter{UserNum: "u1", Status: status})
+		require.NoError(t, err, status)
+		assert.Equal(t, []int64{ids[3]}, summaryIDs(page), status)
+	}
+	page, err = f.svc.ListPushMessages(ctx, push.PushMessageFilter{UserNum: "u1", Status: "SUCCESS"})
+	require.NoError(t, err)
+	assert.Len(t, page.Messages, 4)
+
 	page, err = f.svc.ListPushMessages(ctx, push.PushMessageFilter{UserNum: "u1", Since: start.Add(time.Hour), Until: start.Add(3 * time.Hour)})
 	require.NoError(t, err)
 	assert.Equal(t, []int64{ids[2], ids[1]}, summaryIDs(page), "created in [since, until)")
@@ -159,7 +170,7 @@ func TestListPushMessagesErrors(t *testing.T) {
 		field string
 	}{
 		{"unknown status", push.PushMessageFilter{Status: "done"}, "status"},
-		{"status in upper case", push.PushMessageFilter{Status: "SUCCESS"}, "status"},
+		{"status of the ret columns' other spelling", push.PushMessageFilter{Status: "PARTIALLY"}, "status"},
 		{"negative limit", push.PushMessageFilter{Limit: -1}, "limit"},
 		{"limit over the maximum", push.PushMessageFilter{Limit: push.MaxPushMessagesLimit + 1}, "limit"},
 		{"until before since", push.PushMessageFilter{Since: now, Until: now.Add(-time.Second)}, "until"},
