@@ -159,6 +159,25 @@ func TestRegisterDeviceValidation(t *testing.T) {
 	assert.Empty(t, page, "a refused registration must write nothing")
 }
 
+// TestAFieldTheStoreRefusesIsNamedOnce: a title or content longer than
+// its column is a *FieldError saying so once ("push: record push message:
+// push: title: …" said push twice), and nothing is recorded.
+func TestAFieldTheStoreRefusesIsNamedOnce(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "tok")
+	_, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: strings.Repeat("标", 300), Content: "c"})
+	assert.EqualError(t, err, "push: title: is 300 characters, longer than 255")
+	_, err = f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: strings.Repeat("x", 70000)})
+	assert.EqualError(t, err, "push: content: is 70000 bytes, longer than 65535")
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "content", fe.Field)
+	assert.Zero(t, f.mock.Calls())
+	page, err := f.svc.ListPushMessages(t.Context(), push.PushMessageFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, page.Messages, "nothing recorded")
+}
+
 // TestRegisterMatchesPlatformsInAnyCase: "iOS" and "Umeng", as clients
 // send them, were refused 400; they are stored as the providers spell
 // them, and the device is pushed to.

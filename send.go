@@ -30,7 +30,8 @@ type Message struct {
 	Title    string
 	Content  string
 	// Extra is delivered to the app with the notification, for the action
-	// on tap. Stored as a JSON object in extra_params_string.
+	// on tap. Stored as a JSON object in extra_params_string, of at most
+	// 255 characters (a longer one is refused, naming extra).
 	Extra map[string]string
 	// RawExtra, instead of Extra, is stored in extra_params_string as it
 	// is and delivered as ParseExtra reads it: for text another program
@@ -109,8 +110,13 @@ type DeliveryOutcome struct {
 	Provider   string
 	Platform   string
 	Tokens     int
-	State      registry.DeliveryState
-	ReceiptID  string
+	// State is the delivery's state after this call: pending, failed,
+	// accepted (taken by the vendor and being polled, not final) or done
+	// (final). The push's ios_status and android_status name the vendor's
+	// own states instead (PushStatus, and the README's table): a Umeng
+	// unicast is done here and "accepted" there.
+	State     registry.DeliveryState
+	ReceiptID string
 	// Deferred is true when the delivery was not sent by this call (the
 	// caller's ctx ended, or too little of its lease was left): it is
 	// pending and due at once, for the Scanner's next pass.
@@ -931,7 +937,11 @@ func (s *Service) create(ctx context.Context, msg *registry.PushMessage, ds []*r
 				return r, nil
 			}
 		}
-		return nil, fmt.Errorf("push: record push message: %w", fromRegistry(err))
+		err = fromRegistry(err)
+		if fe := (*FieldError)(nil); errors.As(err, &fe) {
+			return nil, err // "push: title: …" says it all
+		}
+		return nil, fmt.Errorf("push: record push message: %w", err)
 	}
 	s.tel.recordedMessage(ctx, msg)
 	s.log.LogAttrs(ctx, slog.LevelInfo, "push recorded", slog.Int64("push_message_id", msg.ID),

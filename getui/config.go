@@ -42,7 +42,9 @@ type Config struct {
 	AppKey string
 	// MasterSecret is the app's server secret, wrapped by NewSecret so that
 	// no printer reaches it. It is only ever hashed into the auth sign: it
-	// is never sent, logged or put in an error. Required.
+	// is never sent, logged or put in an error. Required, of at least 8
+	// characters: New refuses a shorter one, which could not be scrubbed
+	// from answers without mangling them, and is no Getui master secret.
 	MasterSecret Secret
 	// BaseURL is scheme, host and path prefix of the API. Default
 	// DefaultBaseURL. Tests point it at package getuitest. Getui may move
