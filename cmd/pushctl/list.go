@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"text/tabwriter"
 	"time"
 )
 
@@ -31,7 +30,7 @@ func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) er
 			enc.SetIndent("", "  ")
 			return enc.Encode(devs)
 		}
-		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		w := newTable(e.stdout)
 		fmt.Fprintln(w, "USER_DEVICE_ID\tACTIVE\tUUID\tPLATFORM\tPUSH_PLATFORM\tNAME\tTOKEN\tTOKEN_STATE\tREASON\tLINKED_AT")
 		for _, dv := range devs {
 			fmt.Fprintf(w, "%d\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dv.UserDeviceID, dv.Active, dash(dv.DeviceUUID), dash(dv.Platform),

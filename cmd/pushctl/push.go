@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider"
@@ -107,7 +106,7 @@ func printResult(e *env, res *push.Result) {
 			t.err = d.Err
 		}
 	}
-	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	w := newTable(e.stdout)
 	fmt.Fprintln(w, "PROVIDER\tPLATFORM\tTOKENS\tOUTCOME\tERROR")
 	for _, k := range order {
 		t := per[k]
@@ -158,7 +157,7 @@ func statusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			enc.SetIndent("", "  ")
 			return enc.Encode(view)
 		}
-		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		w := newTable(e.stdout)
 		fmt.Fprintf(w, "push_message_id=%d\n", view.PushMessageID)
 		fmt.Fprintln(w, "PLATFORM\tSTATUS\tRET\tTOKENS\tTASK_IDS\tARRIVED\tOPENED\tDISMISSED\tRESPONSE")
 		for _, p := range []struct {
