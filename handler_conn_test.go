@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/rawhttp"
 	"github.com/tuisong/push/provider/providertest"
 )
 
@@ -61,12 +62,7 @@ func sendPart(t *testing.T, addr, method, path, header string) net.Conn {
 // body of 100 bytes, and returns the connection.
 func sendPartOf(t *testing.T, addr, method, path, header, part string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	_, err = io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: x\r\n"+header+"Content-Length: 100\r\n\r\n"+part)
-	require.NoError(t, err)
-	return c
+	return rawhttp.SendPart(t, addr, method, path, header, part)
 }
 
 // assertAnsweredAndClosed reads the answer on c, which must come with
@@ -76,14 +72,10 @@ func sendPartOf(t *testing.T, addr, method, path, header, part string) net.Conn 
 // answer until then.
 func assertAnsweredAndClosed(t *testing.T, c net.Conn, status int) {
 	t.Helper()
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	require.NoError(t, err, "answered before the body is complete")
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	assert.Equal(t, status, resp.StatusCode, string(body))
+	resp, body := rawhttp.ReadAnswer(t, c)
+	assert.Equal(t, status, resp.StatusCode, body)
 	assert.True(t, resp.Close, "the answer says the connection ends")
-	_, err = c.Read(make([]byte, 1))
+	_, err := c.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "the server closed the connection")
 }
 
@@ -149,15 +141,10 @@ func TestASlowBodyIsA408WithoutAddresses(t *testing.T) {
 	} {
 		c := sendPartOf(t, addr, http.MethodPost, push.PathPushMessage,
 			"Authorization: Bearer t\r\nContent-Type: "+tc.contentType+"\r\n", tc.part)
-		require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		require.NoError(t, err, tc.contentType)
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		_ = resp.Body.Close()
+		resp, body := rawhttp.ReadAnswer(t, c)
 		assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "%s: %s", tc.contentType, body)
-		assert.JSONEq(t, `{"error":{"code":"request_timeout","message":"the body did not arrive in time"}}`, string(body))
-		assert.NotContains(t, string(body), "127.0.0.1")
+		assert.JSONEq(t, `{"error":{"code":"request_timeout","message":"the body did not arrive in time"}}`, body)
+		assert.NotContains(t, body, "127.0.0.1")
 	}
 }
 

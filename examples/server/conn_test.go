@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/rawhttp"
 )
 
 // TestARefusedTrickleHoldsNoConnection runs the server's own wiring (its
@@ -26,34 +24,22 @@ func TestARefusedTrickleHoldsNoConnection(t *testing.T) {
 	addr, cancel, done := startServing(t, a)
 	defer cancel()
 	for _, tc := range []struct {
-		name, request string
-		status        int
+		name, method, path, header string
+		status                     int
 	}{
-		{"no token", "POST " + push.PathPushMessage + " HTTP/1.1\r\nContent-Type: application/json\r\n", http.StatusUnauthorized},
-		{"a wrong token", "POST " + push.PathDevice + " HTTP/1.1\r\nAuthorization: Bearer wrong\r\nContent-Type: application/json\r\n",
+		{"no token", "POST", push.PathPushMessage, "Content-Type: application/json\r\n", http.StatusUnauthorized},
+		{"a wrong token", "POST", push.PathDevice, "Authorization: Bearer wrong\r\nContent-Type: application/json\r\n",
 			http.StatusUnauthorized},
-		{"no such path", "POST /api/v1.1/nope HTTP/1.1\r\nAuthorization: Bearer tok\r\n", http.StatusNotFound},
-		{"umeng receipt without the secret", "POST " + PathUmengReceipt + " HTTP/1.1\r\nContent-Type: application/json\r\n",
-			http.StatusUnauthorized},
-		{"getui receipt, wrong method", "PUT " + PathGetuiReceipt + " HTTP/1.1\r\n", http.StatusMethodNotAllowed},
+		{"no such path", "POST", "/api/v1.1/nope", "Authorization: Bearer tok\r\n", http.StatusNotFound},
+		{"umeng receipt without the secret", "POST", PathUmengReceipt, "Content-Type: application/json\r\n", http.StatusUnauthorized},
+		{"getui receipt, wrong method", "PUT", PathGetuiReceipt, "", http.StatusMethodNotAllowed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := net.Dial("tcp", addr)
-			require.NoError(t, err)
-			defer func() { _ = c.Close() }()
-			_, err = io.WriteString(c, tc.request+"Host: x\r\nContent-Length: 100\r\n\r\n{\"user_num\":")
-			require.NoError(t, err)
-			// Far below the server's ReadTimeout, which a server reading
-			// for the rest of the body would wait out before answering.
-			require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-			br := bufio.NewReader(c)
-			resp, err := http.ReadResponse(br, nil)
-			require.NoError(t, err, "answered before the body is complete")
-			body, err := io.ReadAll(resp.Body)
-			require.NoError(t, err)
-			assert.Equal(t, tc.status, resp.StatusCode, string(body))
-			assert.NotContains(t, string(body), "127.0.0.1")
-			_, err = br.ReadByte()
+			c := rawhttp.SendPart(t, addr, tc.method, tc.path, tc.header, `{"user_num":`)
+			resp, body := rawhttp.ReadAnswer(t, c)
+			assert.Equal(t, tc.status, resp.StatusCode, body)
+			assert.NotContains(t, body, "127.0.0.1")
+			_, err := c.Read(make([]byte, 1))
 			assert.ErrorIs(t, err, io.EOF, "the server closed the connection")
 		})
 	}

@@ -1,7 +1,6 @@
 package vendorhttp
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -13,7 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/rawhttp"
 )
 
 // TestCloseUnread: a refusal written before the body is read ends the
@@ -29,18 +29,11 @@ func TestCloseUnread(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 
-	c, err := net.Dial("tcp", srv.Listener.Addr().String())
-	require.NoError(t, err)
-	defer func() { _ = c.Close() }()
-	_, err = io.WriteString(c, "POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
-	require.NoError(t, err)
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
+	c := rawhttp.SendPart(t, srv.Listener.Addr().String(), http.MethodPost, "/r", "", "abc")
+	resp, _ := rawhttp.ReadAnswer(t, c)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	assert.True(t, resp.Close)
-	_, err = br.ReadByte()
+	_, err := c.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "closed well before the server's ReadTimeout")
 
 	rec := httptest.NewRecorder()
