@@ -39,12 +39,12 @@ func TestReceiptsEndToEnd(t *testing.T) {
 	for _, a := range umengtest.DefaultApps() {
 		appKeys = append(appKeys, a.AppKey)
 	}
-	receipts, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: appKeys, Secret: "s3cret", Logger: slog.New(slog.DiscardHandler),
+	receipts, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: appKeys, Secret: "s3cret-0123456789", Logger: slog.New(slog.DiscardHandler),
 		Record: func(ctx context.Context, r provider.Report) error { return svc.RecordReport(ctx, r) }})
 	require.NoError(t, err)
 	hook := httptest.NewServer(receipts)
 	t.Cleanup(hook.Close)
-	receiptURL, err := umeng.ReceiptURLWithSecret(hook.URL+"/umeng/receipt", "s3cret")
+	receiptURL, err := umeng.ReceiptURLWithSecret(hook.URL+"/umeng/receipt", "s3cret-0123456789")
 	require.NoError(t, err)
 
 	ucfg := umeng.Config{BaseURL: fake.URL}

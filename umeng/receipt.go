@@ -78,7 +78,9 @@ type ReceiptConfig struct {
 	// Required.
 	Record func(ctx context.Context, r provider.Report) error
 	// Secret, when set, must be the value of the query parameter "secret"
-	// of every receipt's URL; otherwise the post is answered 401.
+	// of every receipt's URL; otherwise the post is answered 401. It is the
+	// endpoint's only credential, so it must have at least
+	// MinReceiptSecret characters (a random one: openssl rand -hex 16).
 	Secret string
 	// MaxBodyBytes limits a post's body; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
@@ -116,6 +118,10 @@ func (c ReceiptConfig) LogValue() slog.Value {
 // for logs: it does not decode back into a ReceiptConfig.
 func (c ReceiptConfig) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
 
+// MinReceiptSecret is the fewest characters ReceiptConfig.Secret may have:
+// anyone who guesses it can post receipts.
+const MinReceiptSecret = 16
+
 // ReceiptHandler returns an http.Handler for the receipts Umeng posts
 // (see the comment on the receipt body above ReceiptConfig). It answers
 // 405 to any method but POST, 401 to a missing or wrong secret, 415 to a
@@ -138,6 +144,10 @@ func ReceiptHandler(cfg ReceiptConfig) (http.Handler, error) {
 	}
 	if cfg.MaxBodyBytes < 0 {
 		return nil, provider.Invalid("max_body_bytes", "must not be negative")
+	}
+	if n := utf8.RuneCountInString(cfg.Secret); cfg.Secret != "" && n < MinReceiptSecret {
+		return nil, provider.Invalid("secret", fmt.Sprintf("must have at least %d characters (a random one: openssl rand -hex 16), has %d",
+			MinReceiptSecret, n))
 	}
 	h := &receiptHandler{cfg: cfg}
 	if h.cfg.MaxBodyBytes == 0 {

@@ -184,17 +184,17 @@ func TestReceiptHandlerRecordsOnItsOwnClock(t *testing.T) {
 }
 
 func TestReceiptHandlerSecret(t *testing.T) {
-	h, rec := newReceiptHandler(t, "s3cret")
-	for _, target := range []string{"/r", "/r?secret=", "/r?secret=wrong", "/r?secret=s3cre", "/r?Secret=s3cret"} {
+	h, rec := newReceiptHandler(t, "s3cret-0123456789")
+	for _, target := range []string{"/r", "/r?secret=", "/r?secret=wrong", "/r?secret=s3cret-012345678", "/r?Secret=s3cret-0123456789"} {
 		w := postReceipt(h, http.MethodPost, target, "application/json", goodReceipt)
 		assert.Equal(t, http.StatusUnauthorized, w.Code, target)
 		assert.Equal(t, "close", w.Header().Get("Connection"), "refused unread: the body is not waited for")
 	}
 	assert.Empty(t, rec.got)
-	u, err := umeng.ReceiptURLWithSecret("https://hooks.example.com/r?x=1", "s3cret")
+	u, err := umeng.ReceiptURLWithSecret("https://hooks.example.com/r?x=1", "s3cret-0123456789")
 	require.NoError(t, err)
-	assert.Equal(t, "https://hooks.example.com/r?secret=s3cret&x=1", u)
-	w := postReceipt(h, http.MethodPost, "/r?secret=s3cret&x=1", "application/json", goodReceipt)
+	assert.Equal(t, "https://hooks.example.com/r?secret=s3cret-0123456789&x=1", u)
+	w := postReceipt(h, http.MethodPost, "/r?secret=s3cret-0123456789&x=1", "application/json", goodReceipt)
 	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Len(t, rec.got, 1)
 }
@@ -207,6 +207,13 @@ func TestReceiptHandlerConfig(t *testing.T) {
 	assert.Equal(t, "record", provider.FieldOf(err))
 	_, err = umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"k"}, Record: rec.record, MaxBodyBytes: -1})
 	assert.Equal(t, "max_body_bytes", provider.FieldOf(err))
+	// The endpoint's only credential: a short one is guessed.
+	_, err = umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"k"}, Record: rec.record, Secret: "s3cret"})
+	assert.Equal(t, "secret", provider.FieldOf(err))
+	assert.ErrorContains(t, err, "must have at least 16 characters (a random one: openssl rand -hex 16), has 6")
+	assert.NotContains(t, err.Error(), "s3cret")
+	_, err = umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"k"}, Record: rec.record, Secret: strings.Repeat("密", umeng.MinReceiptSecret)})
+	assert.NoError(t, err, "characters, not bytes")
 }
 
 // TestReceiptConfigNeverPrintsItsSecret: the receipt URL's secret stays out

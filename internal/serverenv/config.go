@@ -70,8 +70,9 @@ type Config struct {
 	GetuiBaseURL      string
 }
 
-// minReceiptSecret is the fewest characters UMENG_RECEIPT_SECRET may have.
-const minReceiptSecret = 16
+// minReceiptSecret is the fewest characters UMENG_RECEIPT_SECRET may have:
+// umeng.ReceiptHandler's.
+const minReceiptSecret = umeng.MinReceiptSecret
 
 // AndroidDefaults are the Options every Android push starts from.
 func (c Config) AndroidDefaults() umeng.Options {
