@@ -165,7 +165,7 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 		for _, t := range ts {
 			g, token, ok := r.s.targetOf(t)
 			if !ok {
-				skipped.add(r.s, t)
+				skipped.add(r.s, g)
 				continue
 			}
 			if !r.see(g, token) {

@@ -335,7 +335,7 @@ func newTokenSet() *tokenSet { return &tokenSet{tokens: map[target][]string{}} }
 func (ts *tokenSet) add(s *Service, t registry.Target) {
 	g, token, ok := s.targetOf(t)
 	if !ok {
-		ts.skipped.add(s, t) // a row no configured vendor takes: never fail the push for it
+		ts.skipped.add(s, g) // a row no configured vendor takes: never fail the push for it
 		return
 	}
 	ts.tokens[g] = append(ts.tokens[g], token)
@@ -358,14 +358,10 @@ type unservedPair struct {
 	configured bool
 }
 
-// add counts t, which targetOf refused.
-func (k *skips) add(s *Service, t registry.Target) {
+// add counts a device targetOf refused, g being the pair it named: the
+// pair is not served, or else the token was unusable.
+func (k *skips) add(s *Service, g target) {
 	k.n++
-	name := t.PushPlatform
-	if name == "" {
-		name = s.def
-	}
-	g := target{name, strings.ToLower(strings.TrimSpace(t.Platform))}
 	if s.serves(g.provider, provider.Platform(g.platform)) {
 		k.unusable++
 		return
@@ -373,7 +369,7 @@ func (k *skips) add(s *Service, t registry.Target) {
 	if k.unserved == nil {
 		k.unserved = map[unservedPair]int{}
 	}
-	_, configured := s.providers[name]
+	_, configured := s.providers[g.provider]
 	k.unserved[unservedPair{g, configured}]++
 }
 
@@ -418,20 +414,20 @@ func (s *Service) noDevices(skipped skips) error {
 
 // targetOf is the provider and platform t is pushed through, and its
 // token; ok is false when no configured provider serves t's push_platform
-// and platform, or its token is unusable.
+// and platform, or its token is unusable (g is then the pair t names, for
+// skips.add).
 func (s *Service) targetOf(t registry.Target) (g target, token string, ok bool) {
-	name := t.PushPlatform
-	if name == "" {
-		name = s.def
+	g = target{t.PushPlatform, strings.ToLower(strings.TrimSpace(t.Platform))}
+	if g.provider == "" {
+		g.provider = s.def
 	}
-	platform := strings.ToLower(strings.TrimSpace(t.Platform))
 	token = strings.TrimSpace(t.Token)
 	// A token another program wrote that no store keeps (not UTF-8, a
 	// NUL) would fail the record of the whole push: it is skipped instead.
-	if !s.serves(name, provider.Platform(platform)) || !registry.UsableToken(token) {
+	if !s.serves(g.provider, provider.Platform(g.platform)) || !registry.UsableToken(token) {
 		return g, "", false
 	}
-	return target{name, platform}, token, true
+	return g, token, true
 }
 
 // distinct drops the repeated tokens of each group, keeping each token's

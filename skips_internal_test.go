@@ -20,10 +20,11 @@ func TestSkipsSayWhy(t *testing.T) {
 		{Platform: "android", Token: "t3", PushPlatform: "getui"},
 		{Platform: "android", Token: "bad\x00", PushPlatform: "jpush"},
 	} {
-		if _, _, ok := s.targetOf(tg); ok {
+		g, _, ok := s.targetOf(tg)
+		if ok {
 			t.Fatalf("%+v: served", tg)
 		}
-		k.add(s, tg)
+		k.add(s, g)
 	}
 	want := `4 active devices skipped: 1 on "android" through "getui", which is not configured; ` +
 		`2 on "ios" through "umeng", which does not serve "ios" here; ` +
@@ -32,7 +33,11 @@ func TestSkipsSayWhy(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 	var one skips
-	one.add(s, registry.Target{Platform: "android", Token: "   ", PushPlatform: "jpush"})
+	g, _, ok := s.targetOf(registry.Target{Platform: "android", Token: "   ", PushPlatform: "jpush"})
+	if ok {
+		t.Fatal("a blank token: served")
+	}
+	one.add(s, g)
 	if got, want := one.String(), "1 active device skipped: 1 with a token no vendor takes (blank, not UTF-8 or holding a NUL)"; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}
