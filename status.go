@@ -405,10 +405,7 @@ func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provi
 		// The vendor cannot tell us more (unknown task, no poll support):
 		// the push stays accepted, and polling ends.
 		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), registry.SanitizeText(provider.CodeOf(err), 64)
-		d.State = registry.DeliveryDone
-		if d.VendorState == "" || !provider.State(d.VendorState).Final() {
-			d.VendorState = string(provider.StateAccepted)
-		}
+		endPoll(d)
 	}
 	if d.State == registry.DeliveryAccepted {
 		switch {
@@ -420,10 +417,7 @@ func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provi
 			// with the last counts it reported. A state that is not final
 			// (sending) would read as still in flight for good: it ends
 			// accepted, as when the vendor cannot tell us more.
-			d.State = registry.DeliveryDone
-			if !provider.State(d.VendorState).Final() {
-				d.VendorState = string(provider.StateAccepted)
-			}
+			endPoll(d)
 		case errors.Is(err, context.Canceled) && wait == 0:
 			// Stopped mid-call (the instance shuts down): a poll asks and
 			// changes nothing, so it is due again at once, for the next
@@ -445,6 +439,16 @@ func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provi
 	}
 	s.log.LogAttrs(ctx, slog.LevelDebug, "receipt polled", slog.Int64("delivery_id", d.ID),
 		slog.String("vendor_state", d.VendorState), slog.String("state", string(d.State)))
+}
+
+// endPoll ends the polling of d before its vendor state is final: d is
+// done, its vendor state accepted unless it is final already (nothing
+// follows it any more).
+func endPoll(d *registry.Delivery) {
+	d.State = registry.DeliveryDone
+	if !provider.State(d.VendorState).Final() {
+		d.VendorState = string(provider.StateAccepted)
+	}
 }
 
 // pollInterval is the wait between polls of d: its provider's

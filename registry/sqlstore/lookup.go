@@ -67,12 +67,12 @@ func (s *Store) listCenter(ctx context.Context, op string, afterID int64, before
 	if s.dialect == DialectPostgres {
 		bound = "CAST(? AS bigint)"
 	}
-	q, args := "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE id > "+bound+" ORDER BY id LIMIT ?", []any{afterID, limit}
+	where, args := "id > "+bound, []any{afterID}
 	if beforeID != nil {
-		q, args = "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE id > "+bound+" AND id < "+bound+" ORDER BY id LIMIT ?",
-			[]any{afterID, *beforeID, limit}
+		where, args = where+" AND id < "+bound, append(args, *beforeID)
 	}
-	rows, err := s.query(ctx, s.q, q, args...)
+	rows, err := s.query(ctx, s.q, "SELECT "+s.selectList(centerColumns)+" FROM sys_message_center WHERE "+where+" ORDER BY id LIMIT ?",
+		append(args, limit)...)
 	if err != nil {
 		return nil, wrap(op, step("select center messages", err))
 	}

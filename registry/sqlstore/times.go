@@ -143,10 +143,8 @@ func unreadableAs(src any, what string) string {
 			// What go-sql-driver/mysql with parseTime makes of the zero date.
 			return "cannot read the zero date as " + what
 		}
-		return fmt.Sprintf("cannot read %v (%T) as %s", v, v, what)
-	default:
-		return fmt.Sprintf("cannot read %v (%T) as %s", v, v, what)
 	}
+	return fmt.Sprintf("cannot read %v (%T) as %s", src, src, what)
 }
 
 // timeColumns are the time columns the Store reads, in every table.
