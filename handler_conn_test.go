@@ -44,11 +44,7 @@ func slowBodyServer(t *testing.T, readTimeout time.Duration) string {
 			return "", false, nil
 		}})
 	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ReadTimeout = readTimeout
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv.Listener.Addr().String()
+	return rawhttp.Serve(t, h, readTimeout)
 }
 
 // sendPart writes a request's header and the first bytes of a JSON body

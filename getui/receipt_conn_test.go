@@ -2,7 +2,6 @@ package getui_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -16,11 +15,8 @@ import (
 // Handler answers such a body, and the answer names no socket address.
 func TestASlowReceiptBodyIsA408WithoutAddresses(t *testing.T) {
 	sink := &reportSink{}
-	srv := httptest.NewUnstartedServer(newReceiptHandler(t, sink, nil))
-	srv.Config.ReadTimeout = 300 * time.Millisecond
-	srv.Start()
-	defer srv.Close()
-	c := rawhttp.SendPart(t, srv.Listener.Addr().String(), http.MethodPost, "/r", "Content-Type: text/plain\r\n", `{"appid":`)
+	addr := rawhttp.Serve(t, newReceiptHandler(t, sink, nil), 300*time.Millisecond)
+	c := rawhttp.SendPart(t, addr, http.MethodPost, "/r", "Content-Type: text/plain\r\n", `{"appid":`)
 	resp, body := rawhttp.ReadAnswer(t, c)
 	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, body)
 	assert.JSONEq(t, `{"ret":"FAIL","error":"the body did not arrive in time"}`, body)

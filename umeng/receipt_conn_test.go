@@ -2,7 +2,6 @@ package umeng_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -17,15 +16,12 @@ import (
 // no socket address.
 func TestASlowReceiptBodyIsA408WithoutAddresses(t *testing.T) {
 	h, rec := newReceiptHandler(t, "")
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ReadTimeout = 300 * time.Millisecond
-	srv.Start()
-	defer srv.Close()
+	addr := rawhttp.Serve(t, h, 300*time.Millisecond)
 	for _, tc := range []struct{ contentType, part string }{
 		{"application/json", `{"appkey":"ourkey",`},
 		{"application/x-www-form-urlencoded", "appkey=ourkey&msg_id="},
 	} {
-		c := rawhttp.SendPart(t, srv.Listener.Addr().String(), http.MethodPost, "/r", "Content-Type: "+tc.contentType+"\r\n", tc.part)
+		c := rawhttp.SendPart(t, addr, http.MethodPost, "/r", "Content-Type: "+tc.contentType+"\r\n", tc.part)
 		resp, body := rawhttp.ReadAnswer(t, c)
 		assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "%s: %s", tc.contentType, body)
 		assert.JSONEq(t, `{"ret":"FAIL","error":"the body did not arrive in time"}`, body, tc.contentType)

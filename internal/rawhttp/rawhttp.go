@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -16,6 +17,18 @@ import (
 // AnnouncedLength is the Content-Length SendPart announces: more than any
 // part a test sends.
 const AnnouncedLength = 100
+
+// Serve serves h on a loopback port with readTimeout as the server's
+// ReadTimeout until the test ends, and returns the address. The
+// connections of SendPart, closed first, do not hold the server's close.
+func Serve(t testing.TB, h http.Handler, readTimeout time.Duration) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ReadTimeout = readTimeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
 
 // SendPart dials addr and sends a request of method to path with header
 // (lines ending in "\r\n"), announcing a body of AnnouncedLength bytes

@@ -21,15 +21,11 @@ import (
 // and the server would wait a minute for the rest; a request without a
 // body keeps its connection.
 func TestCloseUnread(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr := rawhttp.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		CloseUnread(w, r)
 		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	srv.Config.ReadTimeout = time.Minute
-	srv.Start()
-	defer srv.Close()
-
-	c := rawhttp.SendPart(t, srv.Listener.Addr().String(), http.MethodPost, "/r", "", "abc")
+	}), time.Minute)
+	c := rawhttp.SendPart(t, addr, http.MethodPost, "/r", "", "abc")
 	resp, _ := rawhttp.ReadAnswer(t, c)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	assert.True(t, resp.Close)
