@@ -342,7 +342,8 @@ func (s *Service) platformsOf(name string) []provider.Platform {
 // meanwhile: a claim of due work that committed and then lost its answer
 // to the caller's cancel would leave its rows held by nobody until their
 // lease ran out (the caller gives back what it claimed and did not
-// start); a receipt counted so would be posted again and counted twice.
+// start); a receipt without a device token counted so would be posted
+// again and counted twice.
 func detached[T any](ctx context.Context, s *Service, write func(context.Context) (T, error)) (T, error) {
 	if err := ctx.Err(); err != nil {
 		var zero T

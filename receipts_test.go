@@ -102,6 +102,18 @@ func TestReceiptsEndToEnd(t *testing.T) {
 	assert.Equal(t, registry.ReceiptCounts{Arrived: 3, Opened: 1}, status.Receipts.Android)
 	assert.True(t, status.Receipts.IOS.IsZero())
 
+	// Umeng posting a receipt again (it was not answered in time, or two
+	// posts of it raced) counts nothing more: a device's event counts once.
+	for _, p := range append(posts[:1:1], clicks[0]) {
+		resp, err := http.Post(p.URL, "application/json", strings.NewReader(string(p.Body)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "posted again")
+	}
+	status, err = svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.ReceiptCounts{Arrived: 3, Opened: 1}, status.Receipts.Android, "the receipts posted again counted once")
+
 	// The query API reports them.
 	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
 	require.NoError(t, err)

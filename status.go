@@ -495,19 +495,22 @@ type Receipts struct {
 // RecordReport counts a receipt a vendor posted (see umeng.ReceiptHandler)
 // on the delivery it names, found by (r.Provider, r.MsgID): Event arrived
 // adds to its arrived count, opened to opened, dismissed to dismissed.
-// When r.Token is set, the delivery must have gone to that token. A
+// When r.Token is set, the delivery must have gone to that token, and
+// the device's event counts once: a receipt recorded again (the vendor
+// posting it again, or two posts of it at once) adds nothing. A
 // receipt that names no delivery is an error wrapping
 // provider.ErrUnknownReport (and registry.ErrNotFound); an invalid one (no
 // provider, no msg id, an unknown event, a provider, msg id or token that
 // is not UTF-8 of at most 255 characters without NUL) is a *FieldError,
 // and nothing is asked of the store.
 //
-// A count is not idempotent: a vendor posts again a receipt it was not
-// answered for. So once started the count is written on its own clock
-// (WriteTimeout), detached from ctx's cancellation, and its result
-// returned; a count cancelled after it was written would be answered as
-// failed, posted again and counted twice. A ctx that has ended before
-// the count starts counts nothing, and the error wraps ctx's.
+// A count without a token is not idempotent, and a vendor posts again a
+// receipt it was not answered for. So once started the count is written
+// on its own clock (WriteTimeout), detached from ctx's cancellation, and
+// its result returned; a count cancelled after it was written would be
+// answered as failed, posted again and counted twice. A ctx that has
+// ended before the count starts counts nothing, and the error wraps
+// ctx's.
 func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 	var c registry.ReceiptCounts
 	switch r.Event {

@@ -37,15 +37,16 @@ import (
 // what happened. Getui posts again only when a post fails or gets no
 // answer (three tries); a post answered with any status is never posted
 // again. Its wait for the answer is not documented: a post recorded more
-// slowly than Getui waits would be posted again and counted twice, so
-// keep the store fast for the receipt endpoint.
+// slowly than Getui waits is posted again, and its receipts, which name
+// their cid, count once (push.Service.RecordReport counts a device's event
+// once per delivery).
 //
 // The sign covers appid, cid, taskid and msgid only: code, actionId and
 // recvtime are not signed, and a receipt seen once can be posted again by
 // anybody who saw it, or with another action. The handler counts each
-// event of a device and push once per post; across posts, counts are
-// receipts received (push.Service.RecordReport is not idempotent). Serve
-// the endpoint over HTTPS only.
+// event of a device and push once per post, and push.Service.RecordReport
+// once across posts: a replay adds nothing, another action of the same
+// device adds that action once. Serve the endpoint over HTTPS only.
 //
 // ReceiptHandler counts, of the receipts whose code is "200", these
 // actionIds (the others, such as 10000 "notification shown" or the custom

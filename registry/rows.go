@@ -320,8 +320,9 @@ type ClaimParams struct {
 
 // ReceiptCounts counts the receipts a vendor posted about deliveries: how
 // many devices reported the push arrived, how many opened it (a click on
-// the notification) and how many dismissed it. They are receipts received,
-// not distinct devices: a vendor that posts a receipt twice counts twice.
+// the notification) and how many dismissed it. A receipt that names its
+// device counts once per delivery however often it is posted (see
+// PushMessages.RecordReceipts); one that names none counts each time.
 type ReceiptCounts struct {
 	Arrived   int64
 	Opened    int64

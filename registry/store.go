@@ -115,6 +115,12 @@ type PushMessages interface {
 	// The counters of a delivery only grow: each call adds in one
 	// statement, so concurrent calls do not lose counts. When several
 	// deliveries of provider share receiptID, every one of them counts.
+	//
+	// With a token, each event is a device's and counts once per delivery,
+	// however often and however concurrently it is recorded: a counter of
+	// c above 0 adds 1 the first time and nothing after, so a receipt the
+	// vendor posts again is not counted twice (sqlstore keeps the events
+	// counted in sys_push_receipts). Without a token c is added as it is.
 	RecordReceipts(ctx context.Context, provider, receiptID, token string, c ReceiptCounts) error
 	// ReceiptTotals returns the sums of the receipt counters of the
 	// deliveries of push message pushMessageID, per platform ("ios",

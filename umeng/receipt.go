@@ -69,13 +69,15 @@ type ReceiptConfig struct {
 	// (Umeng's click) or dismissed, At the ts (zero when absent). Wire it to
 	// push.Service.RecordReport. An error wrapping provider.ErrUnknownReport
 	// (a receipt of a push we did not send) is logged and answered 200, as
-	// Umeng would only post it again. Any other error is logged; the post
-	// is answered 500, so that Umeng posts it again, when no receipt of it
-	// was counted, and 200 when some were (posted again, they would be
-	// counted twice; the ones that failed are lost). Record runs detached
-	// from the request's cancellation, 30 seconds at most for a post, so
-	// that a client hanging up does not leave a post half counted.
-	// Required.
+	// Umeng would only post it again. Any other error is logged, and the
+	// post is answered 500 so that Umeng posts it again, unless a receipt
+	// of it without a device_token was counted: posted again, that one
+	// would be counted twice, so the post is answered 200 and the ones that
+	// failed are lost. Record must therefore count a receipt with a
+	// device_token once however often it is given it, as RecordReport
+	// does. Record runs detached from the request's cancellation, 30
+	// seconds at most for a post, so that a client hanging up does not
+	// leave a post half counted. Required.
 	Record func(ctx context.Context, r provider.Report) error
 	// Secret, when set, must be the value of the query parameter "secret"
 	// of every receipt's URL; otherwise the post is answered 401. It is the
@@ -132,9 +134,9 @@ const MinReceiptSecret = 16
 // appkey that is not ours, 413 to a body over MaxBodyBytes, 408 to a body
 // that did not arrive within the server's ReadTimeout, and 200 with
 // {"ret":"SUCCESS"} once every receipt of the post is recorded or known to
-// be unknown (or some are recorded and the others failed: see
-// ReceiptConfig.Record), 500 when recording failed for every one. Nothing
-// of a post is recorded unless every receipt in it parses.
+// be unknown, 500 when recording failed for any (unless a receipt without a
+// device_token was counted: see ReceiptConfig.Record). Nothing of a post
+// is recorded unless every receipt in it parses.
 func ReceiptHandler(cfg ReceiptConfig) (http.Handler, error) {
 	if len(cfg.AppKeys) == 0 {
 		return nil, provider.Invalid("app_keys", "at least one app key is required")
@@ -211,13 +213,16 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// again when Umeng posts it anew.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
 	defer cancel()
-	counted, failed := 0, 0
+	counted, failed, tokenless := 0, 0, 0
 	plog := vendorhttp.NewPostLog(ctx, h.cfg.Logger)
 	for _, rep := range reports {
 		err := h.cfg.Record(ctx, rep)
 		switch {
 		case err == nil:
 			counted++
+			if rep.Token == "" {
+				tokenless++
+			}
 		case errors.Is(err, provider.ErrUnknownReport):
 			plog.Log(slog.LevelWarn, "umeng receipt of an unknown push ignored",
 				slog.String("msg_id", vendorhttp.Clip(rep.MsgID)), slog.String("event", string(rep.Event)))
@@ -229,16 +234,18 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	plog.Close("umeng receipts of the post not logged one by one", slog.Int("receipts", len(reports)), slog.Int("counted", counted),
 		slog.Int("failed", failed))
-	if failed > 0 && counted == 0 {
-		// Nothing of the post was counted: Umeng may post it again safely.
+	if failed > 0 && tokenless == 0 {
+		// What was counted of the post counts once (a device's receipt is
+		// not counted again): Umeng may post it again safely.
 		vendorhttp.WriteJSON(w, http.StatusInternalServerError, map[string]string{"ret": "FAIL", "error": "internal error"})
 		return
 	}
 	if failed > 0 {
-		// Part of the post was counted: posted again, it would be counted
-		// twice. The receipts that failed are lost, and logged above.
-		h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "umeng receipts not counted, answered SUCCESS so that the counted ones are not posted again",
-			slog.Int("failed", failed), slog.Int("counted", counted))
+		// A receipt without a device_token was counted: posted again, it
+		// would be counted twice. The receipts that failed are lost, and
+		// logged above.
+		h.cfg.Logger.LogAttrs(ctx, slog.LevelError, "umeng receipts not counted, answered SUCCESS so that the counted ones without a device_token are not posted again",
+			slog.Int("failed", failed), slog.Int("counted", counted), slog.Int("counted_without_token", tokenless))
 	}
 	vendorhttp.WriteJSON(w, http.StatusOK, map[string]string{"ret": "SUCCESS"})
 }

@@ -138,10 +138,11 @@ func TestReceiptHandlerStoreFailureIs500(t *testing.T) {
 	assert.NotContains(t, w.Body.String(), "database")
 }
 
-// A post part of which was counted before recording failed is answered
-// 200: posted again, the counted receipts would be counted twice. One of
-// which nothing was counted is answered 500, so that Umeng posts it again.
-func TestReceiptHandlerPartFailureIsNotPostedAgain(t *testing.T) {
+// A post part of which failed is answered 500, so that Umeng posts it
+// again, when every receipt counted had a device_token (the Service counts
+// a device's receipt once). When one without a token was counted, posted
+// again it would be counted twice: 200, and the failed ones are lost.
+func TestReceiptHandlerPartFailure(t *testing.T) {
 	var got []string
 	record := func(_ context.Context, rep provider.Report) error {
 		if strings.HasPrefix(rep.MsgID, "down") {
@@ -153,9 +154,15 @@ func TestReceiptHandlerPartFailureIsNotPostedAgain(t *testing.T) {
 	h, err := umeng.ReceiptHandler(umeng.ReceiptConfig{AppKeys: []string{"ourkey"}, Record: record, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	w := postReceipt(h, http.MethodPost, "/r", "application/json",
-		`[{"appkey":"ourkey","msg_id":"ul-1","type":"arrival"},{"appkey":"ourkey","msg_id":"down-1","type":"arrival"},{"appkey":"ourkey","msg_id":"ul-2","type":"click"}]`)
-	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		`[{"appkey":"ourkey","msg_id":"ul-1","type":"arrival"},{"appkey":"ourkey","msg_id":"down-1","type":"arrival","device_token":"t1"},{"appkey":"ourkey","msg_id":"ul-2","type":"click","device_token":"t2"}]`)
+	assert.Equal(t, http.StatusOK, w.Code, "a receipt without a token was counted: %s", w.Body.String())
 	assert.Equal(t, []string{"ul-1", "ul-2"}, got, "the receipts after the failed one are counted too")
+
+	got = nil
+	w = postReceipt(h, http.MethodPost, "/r", "application/json",
+		`[{"appkey":"ourkey","msg_id":"ul-3","type":"arrival","device_token":"t3"},{"appkey":"ourkey","msg_id":"down-2","type":"arrival","device_token":"t1"},{"appkey":"ourkey","msg_id":"ul-4","type":"click","device_token":"t4"}]`)
+	assert.Equal(t, http.StatusInternalServerError, w.Code, "every receipt counted had a token: Umeng may post it again")
+	assert.Equal(t, []string{"ul-3", "ul-4"}, got)
 
 	w = postReceipt(h, http.MethodPost, "/r", "application/json",
 		`[{"appkey":"ourkey","msg_id":"down-2","type":"arrival"},{"appkey":"ourkey","msg_id":"down-3","type":"arrival"}]`)

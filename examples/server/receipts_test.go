@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -115,6 +116,19 @@ func TestGetuiReceipts(t *testing.T) {
 	q := c.ok("GET", fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, id), "")
 	assert.Equal(t, float64(2), q["android_arrived"])
 	assert.Equal(t, float64(1), q["android_opened"])
+
+	// Getui posting them all again (its answer was lost) counts nothing
+	// more: each phone's arrival and click count once.
+	again, err := http.Post(srv.URL+PathGetuiReceipt, "text/plain", bytes.NewReader(post.Body))
+	require.NoError(t, err)
+	again.Body.Close()
+	assert.Equal(t, http.StatusOK, again.StatusCode)
+	click, err = a.gfake.Receipt(ctx, srv.URL+PathGetuiReceipt, cids[1], getuitest.ActionClicked)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, click.Status)
+	q = c.ok("GET", fmt.Sprintf("%s?push_message_id=%d", push.PathQueryPush, id), "")
+	assert.Equal(t, float64(2), q["android_arrived"], "posted again")
+	assert.Equal(t, float64(1), q["android_opened"], "posted again")
 
 	// A receipt signed with another secret counts nothing.
 	gapp := getuitest.DefaultApps()[0]

@@ -34,9 +34,33 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 		return wrap(op, fmt.Errorf("receipt %q of %s: %w", receiptID, provider, registry.ErrNotFound))
 	}
 	for _, id := range hit {
-		s.receipts[id] = s.receipts[id].Add(c)
+		add := c
+		if token != "" {
+			// A device's event counts once per delivery, as on sqlstore.
+			add = registry.ReceiptCounts{}
+			for _, e := range []struct {
+				event string
+				n     int64
+				to    *int64
+			}{{"arrived", c.Arrived, &add.Arrived}, {"opened", c.Opened, &add.Opened}, {"dismissed", c.Dismissed, &add.Dismissed}} {
+				k := receiptEvent{id, e.event, token}
+				if e.n == 0 || s.receiptEvents[k] {
+					continue
+				}
+				s.receiptEvents[k] = true
+				*e.to = 1
+			}
+		}
+		s.receipts[id] = s.receipts[id].Add(add)
 	}
 	return nil
+}
+
+// receiptEvent is a device's receipt of one event about a delivery.
+type receiptEvent struct {
+	delivery int64
+	event    string
+	token    string
 }
 
 // ReceiptTotals implements registry.PushMessages.

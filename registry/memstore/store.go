@@ -56,6 +56,9 @@ type Store struct {
 	tallies map[tallyKey]*registry.Tally
 	// receipts holds the receipt counters of deliveries, by delivery id.
 	receipts map[int64]registry.ReceiptCounts
+	// receiptEvents holds the receipts of devices counted (RecordReceipts
+	// with a token), so that one posted again is not counted again.
+	receiptEvents map[receiptEvent]bool
 	// fanouts holds the pushes whose deliveries are still being recorded
 	// in stages (registry.Fanouts), by message id.
 	fanouts map[int64]*fanout
@@ -104,6 +107,7 @@ func New(cfg Config) (*Store, error) {
 		idempotencyKeys:     map[string]bool{},
 		tallies:             map[tallyKey]*registry.Tally{},
 		receipts:            map[int64]registry.ReceiptCounts{},
+		receiptEvents:       map[receiptEvent]bool{},
 		fanouts:             map[int64]*fanout{},
 		centerByID:          map[int64]*registry.CenterMessage{},
 	}, nil

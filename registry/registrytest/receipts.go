@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,8 +27,9 @@ func testReceipts(t *testing.T, f Factory) {
 		and1 := accepted("r-and1", "umeng", registry.PlatformAndroid, 1, "ul-and1", "a4")
 		m := pushMessage("receipts", "")
 		createPush(t, s, m, ios, and0, and1)
-		other := accepted("r-other", "umeng", registry.PlatformAndroid, 0, "ul-other", "a9")
-		createPush(t, s, pushMessage("other", ""), other)
+		other := accepted("r-other", "umeng", registry.PlatformAndroid, 0, "ul-other", "a9", "a1")
+		om := pushMessage("other", "")
+		createPush(t, s, om, other)
 
 		gi, ga, err := s.ReceiptTotals(t.Context(), m.ID)
 		require.NoError(t, err)
@@ -40,12 +42,31 @@ func testReceipts(t *testing.T, f Factory) {
 		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and0", "a2", registry.ReceiptCounts{Opened: 1}))
 		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and1", "", registry.ReceiptCounts{Arrived: 1, Dismissed: 1}))
 		require.NoError(t, s.RecordReceipts(ctx, "umeng", "uu-ios", "i1", registry.ReceiptCounts{Arrived: 2, Opened: 1}))
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "uu-ios", "i2", registry.ReceiptCounts{Arrived: 1}))
 		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-other", "a9", registry.ReceiptCounts{Arrived: 1}))
 
+		// With a token, a device's event counts once per delivery: an event
+		// counted above 1 adds 1, and a receipt posted again adds nothing.
 		gi, ga, err = s.ReceiptTotals(ctx, m.ID)
 		require.NoError(t, err)
 		assert.Equal(t, registry.ReceiptCounts{Arrived: 2, Opened: 1}, gi, "ios")
 		assert.Equal(t, registry.ReceiptCounts{Arrived: 4, Opened: 1, Dismissed: 1}, ga, "android")
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and0", "a1", registry.ReceiptCounts{Arrived: 1}), "posted again")
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and0", "a2", registry.ReceiptCounts{Arrived: 1, Opened: 1, Dismissed: 1}),
+			"one new event among two counted ones")
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "uu-ios", "i1", registry.ReceiptCounts{Arrived: 1, Opened: 1}), "posted again")
+		// Without a token there is nothing to tell a repeat by: it counts.
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-and1", "", registry.ReceiptCounts{Arrived: 1}))
+		gi, ga, err = s.ReceiptTotals(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.ReceiptCounts{Arrived: 2, Opened: 1}, gi, "ios, after the repeats")
+		assert.Equal(t, registry.ReceiptCounts{Arrived: 5, Opened: 1, Dismissed: 2}, ga, "android, after the repeats")
+		// A token's events are its own per delivery: the same token's
+		// arrival counts on another push.
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-other", "a1", registry.ReceiptCounts{Arrived: 1}))
+		_, ga, err = s.ReceiptTotals(ctx, om.ID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.ReceiptCounts{Arrived: 2}, ga, "the other push: a9 and a1")
 
 		// The summary and the deliveries are as they were.
 		got, err := s.GetPushMessage(ctx, m.ID)
@@ -90,19 +111,26 @@ func testReceipts(t *testing.T, f Factory) {
 		assert.True(t, gi.IsZero() && ga.IsZero(), "nothing counted: %+v %+v", gi, ga)
 	})
 
-	t.Run("ConcurrentReceiptsAllCount", func(t *testing.T) {
+	t.Run("ConcurrentReceiptsCountEachDeviceOnce", func(t *testing.T) {
+		// Four stores (instances) record at once every device's arrival,
+		// each device's posted by every store: the distinct devices all
+		// count, and each once, however the inserts of one receipt race.
 		stores := f.shared(t, 4)
+		const devices = 10
+		tokens := make([]string, devices)
+		for i := range tokens {
+			tokens[i] = "i" + strconv.Itoa(i)
+		}
 		m := pushMessage("concurrent receipts", "")
-		createPush(t, stores[0], m, accepted("r1", "umeng", registry.PlatformIOS, 0, "uu-1", "i1"))
-		const each = 10
+		createPush(t, stores[0], m, accepted("r1", "umeng", registry.PlatformIOS, 0, "uu-1", tokens...))
 		var wg sync.WaitGroup
-		errs := make(chan error, len(stores)*each)
+		errs := make(chan error, len(stores)*devices)
 		for _, s := range stores {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for range each {
-					errs <- s.RecordReceipts(t.Context(), "umeng", "uu-1", "i1", registry.ReceiptCounts{Arrived: 1})
+				for _, tok := range tokens {
+					errs <- s.RecordReceipts(t.Context(), "umeng", "uu-1", tok, registry.ReceiptCounts{Arrived: 1})
 				}
 			}()
 		}
@@ -113,6 +141,6 @@ func testReceipts(t *testing.T, f Factory) {
 		}
 		gi, _, err := stores[0].ReceiptTotals(t.Context(), m.ID)
 		require.NoError(t, err)
-		assert.Equal(t, int64(len(stores)*each), gi.Arrived)
+		assert.Equal(t, int64(devices), gi.Arrived)
 	})
 }

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,10 +13,16 @@ import (
 
 // RecordReceipts implements registry.PushMessages. In one transaction it
 // finds the deliveries of provider with receiptID through the index of
-// migration 0006 (reading their tokens only to check token), and adds c to
+// migration 0006 (reading their tokens only to check token), and adds to
 // their counters with one UPDATE each (col = col + ?), so concurrent calls
 // add up. Deliveries whose counters are NULL (rows written by other
 // programs) count from 0.
+//
+// With a token, each event of c is first inserted into sys_push_receipts
+// (migration 0012) as (delivery, event, SHA-256 of the token), ignoring a
+// row that is there; only an event whose row this call inserted adds 1.
+// A receipt posted again, or by two posts at once, so counts once: the
+// second insert waits for the first's transaction and then finds its row.
 func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token string, c registry.ReceiptCounts) error {
 	const op = "RecordReceipts"
 	if err := registry.ValidateReceipts(provider, receiptID, c); err != nil {
@@ -52,9 +60,18 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 			return nil
 		}
 		for _, id := range hit {
+			add := c
+			if token != "" {
+				if add, err = s.firstReceipts(ctx, q, id, token, c); err != nil {
+					return step("record receipt events", err)
+				}
+				if add.IsZero() {
+					continue
+				}
+			}
 			if _, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET arrived = COALESCE(arrived, 0) + ?,
 				opened = COALESCE(opened, 0) + ?, dismissed = COALESCE(dismissed, 0) + ? WHERE id = ?`,
-				c.Arrived, c.Opened, c.Dismissed, id); err != nil {
+				add.Arrived, add.Opened, add.Dismissed, id); err != nil {
 				return step("update receipts", err)
 			}
 		}
@@ -64,6 +81,55 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 		return wrap(op, err)
 	}
 	return nil
+}
+
+// Receipt events, as sys_push_receipts.event numbers them.
+const (
+	receiptArrived   = 1
+	receiptOpened    = 2
+	receiptDismissed = 3
+)
+
+// firstReceipts records, for each event c counts, that token's receipt of
+// it about delivery id, and returns the counts to add: 1 for each event
+// recorded now, 0 for one recorded before.
+func (s *Store) firstReceipts(ctx context.Context, q DBTX, id int64, token string, c registry.ReceiptCounts) (registry.ReceiptCounts, error) {
+	query := "INSERT INTO sys_push_receipts (delivery_id, event, token_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+	if s.dialect == DialectMySQL {
+		// INSERT IGNORE affects 0 rows on a duplicate key whatever the
+		// connection's clientFoundRows; the values cannot be truncated.
+		query = "INSERT IGNORE INTO sys_push_receipts (delivery_id, event, token_key) VALUES (?, ?, ?)"
+	}
+	key := receiptKey(token)
+	var add registry.ReceiptCounts
+	for _, e := range []struct {
+		event int
+		n     int64
+		to    *int64
+	}{{receiptArrived, c.Arrived, &add.Arrived}, {receiptOpened, c.Opened, &add.Opened}, {receiptDismissed, c.Dismissed, &add.Dismissed}} {
+		if e.n == 0 {
+			continue
+		}
+		res, err := s.exec(ctx, q, query, id, e.event, key)
+		if err != nil {
+			return add, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return add, err
+		}
+		if n > 0 {
+			*e.to = 1
+		}
+	}
+	return add, nil
+}
+
+// receiptKey is the sys_push_receipts key of a device token: its SHA-256
+// in hex.
+func receiptKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // ReceiptTotals implements registry.PushMessages: a SUM over the
