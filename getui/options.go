@@ -75,7 +75,8 @@ type Options struct {
 	// Strategy is settings.strategy: per channel ("default", "ios", "st",
 	// "hw", "xm", "vv", "mz", "op", "ho", …) 1 (Getui's connection first,
 	// the maker's when offline), 2 (the maker's only), 3 (Getui's only) or
-	// 4 (the maker's first).
+	// 4 (the maker's first). A push that reaches iOS devices gets "ios":
+	// IOSStrategy (APNs first) unless Strategy names "ios" or "default".
 	Strategy map[string]int `json:"strategy,omitempty"`
 	// AllDevices sends a broadcast with /push/all to every device of the
 	// app, iOS and Android alike, instead of /push/tag restricted to the

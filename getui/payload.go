@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &settings{Strategy: o.Strategy}
+	st := &settings{Strategy: strategyOf(r, o)}
 	if p.ttl, err = c.timeToLive(r, st); err != nil {
 		return nil, err
 	}
@@ -174,6 +175,34 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// IOSStrategy is the settings.strategy an iOS push gets for the "ios"
+// channel when its Options name neither "ios" nor "default": 4, APNs
+// first and Getui's own connection only when APNs fails. Getui's default,
+// 1, sends through its connection while it counts the app as online, and
+// an app just sent to the background, still counted online, is shown
+// nothing: Getui advises 2 or 4 for iOS.
+const IOSStrategy = 4
+
+// strategyOf is the settings.strategy of r: o's, with "ios" set to
+// IOSStrategy on a push that reaches iOS devices (an iOS one, or one to
+// all devices) unless o sets "ios" or "default". o is not
+// changed.
+func strategyOf(r *provider.Request, o *Options) map[string]int {
+	if r.Platform != provider.IOS && !o.AllDevices {
+		return o.Strategy
+	}
+	if _, ok := o.Strategy["ios"]; ok {
+		return o.Strategy
+	}
+	if _, ok := o.Strategy["default"]; ok {
+		return o.Strategy
+	}
+	st := make(map[string]int, len(o.Strategy)+1)
+	maps.Copy(st, o.Strategy)
+	st["ios"] = IOSStrategy
+	return st
 }
 
 // buildAudience picks the route and the audience for r.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -290,4 +291,62 @@ func TestClassLeavesTheCallersOptionsAlone(t *testing.T) {
 		getui.MakerHuawei: {"/message/android/category": "EXPRESS", "/message/android/notification/importance": "NORMAL"},
 		getui.MakerVivo:   {"/classification": float64(1)},
 	}, body.PushChannel.Android.Ups.Options)
+}
+
+// TestIOSStrategy: a push that reaches iOS devices asks for APNs first
+// (settings.strategy.ios = IOSStrategy) unless the caller's Strategy names
+// "ios" or "default"; an Android push carries only the caller's; the
+// caller's map is left alone.
+func TestIOSStrategy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		platform provider.Platform
+		aud      provider.Audience
+		opts     *getui.Options
+		want     map[string]int
+	}{
+		{"ios, no options", provider.IOS, provider.Audience{}, nil, map[string]int{"ios": getui.IOSStrategy}},
+		{"ios, a maker's only", provider.IOS, provider.Audience{}, &getui.Options{Strategy: map[string]int{"hw": 2}},
+			map[string]int{"hw": 2, "ios": getui.IOSStrategy}},
+		{"ios, the caller's ios", provider.IOS, provider.Audience{}, &getui.Options{Strategy: map[string]int{"ios": 1}}, map[string]int{"ios": 1}},
+		{"ios, the caller's default", provider.IOS, provider.Audience{}, &getui.Options{Strategy: map[string]int{"default": 3}},
+			map[string]int{"default": 3}},
+		{"android", provider.Android, provider.Audience{}, nil, nil},
+		{"android, the caller's", provider.Android, provider.Audience{}, &getui.Options{Strategy: map[string]int{"hw": 4}}, map[string]int{"hw": 4}},
+		{"all devices", provider.Android, provider.Audience{Kind: provider.AudienceBroadcast}, &getui.Options{AllDevices: true},
+			map[string]int{"ios": getui.IOSStrategy}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock(start)
+			c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+			aud, path := tc.aud, "/push/all"
+			if aud.Kind == "" {
+				aud, path = provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(tc.platform, 0)}}, "/push/single/cid"
+			}
+			var before map[string]int
+			overrides := map[string]any{}
+			if tc.opts != nil {
+				overrides[getui.Name] = tc.opts
+				if tc.opts.Strategy != nil {
+					before = maps.Clone(tc.opts.Strategy)
+				}
+			}
+			_, err := c.Send(context.Background(), &provider.Request{Platform: tc.platform, IdempotencyKey: "strategy",
+				Audience: aud, Notification: provider.Notification{Title: "订单已发货", Body: "您的订单已发货"},
+				Overrides: overrides, ExpireTime: clk.Now().Add(time.Hour)})
+			require.NoError(t, err)
+			reqs := fake.RequestsTo(path)
+			require.Len(t, reqs, 1)
+			var body struct {
+				Settings struct {
+					Strategy map[string]int `json:"strategy"`
+				} `json:"settings"`
+			}
+			require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+			assert.Equal(t, tc.want, body.Settings.Strategy)
+			if tc.opts != nil {
+				assert.Equal(t, before, tc.opts.Strategy, "the caller's Strategy is unchanged")
+			}
+		})
+	}
 }
