@@ -53,6 +53,27 @@ func testTargets(t *testing.T, f Factory) {
 		}
 	})
 
+	t.Run("InLinkOrderWhateverTheUsersOrder", func(t *testing.T) {
+		// Users registered in the reverse of their names' order, two
+		// devices each, interleaved: a query driven by the user index
+		// reads them by name, and the page must still be by link id.
+		var want []int64
+		for i, u := range []string{"order-z", "order-m", "order-a", "order-z", "order-m", "order-a"} {
+			_, l := register(t, s, newDevice(fmt.Sprintf("order-%d", i), registry.PlatformIOS, fmt.Sprintf("order-t%d", i)), u)
+			want = append(want, l.ID)
+		}
+		users := []string{"order-a", "order-m", "order-z"}
+		for _, limit := range []int{10, 6, 4} {
+			page, err := s.ListTargets(t.Context(), registry.TargetQuery{UserNums: users, Limit: limit})
+			require.NoError(t, err)
+			var got []int64
+			for _, tg := range page {
+				got = append(got, tg.UserDeviceID)
+			}
+			assert.Equal(t, want[:min(limit, len(want))], got, "limit %d", limit)
+		}
+	})
+
 	t.Run("EmptyUserNums", func(t *testing.T) {
 		register(t, s, newDevice("empty-1", registry.PlatformIOS, "empty-t1"), "empty-user")
 		for _, users := range [][]string{nil, {}} {

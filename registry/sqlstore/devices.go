@@ -414,7 +414,11 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 // platform is checked in Go (targetPlatform), not here: a condition on
 // LOWER(TRIM(d.platform)) gets a planner's default selectivity of about
 // 1%, which makes PostgreSQL start from the devices table instead.
-func targetsQuery(users []string, after int64, limit int) (string, []any) {
+func targetsQuery(users []string, after int64, limit int, ordered bool) (string, []any) {
+	order := ""
+	if ordered {
+		order = " ORDER BY ud.id"
+	}
 	query := `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 		FROM sys_user_devices ud
 		JOIN sys_devices d ON d.id = ud.device_id
@@ -422,8 +426,7 @@ func targetsQuery(users []string, after int64, limit int) (string, []any) {
 			AND ud.state = 1 AND ud.id > ?
 			AND d.push_device_token IS NOT NULL AND d.push_device_token <> '' AND d.token_disabled_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM sys_user_devices newer
-				WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)
-		ORDER BY ud.id` + limitClause(limit)
+				WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)` + order + limitClause(limit)
 	args := make([]any, 0, len(users)+1)
 	for _, u := range users {
 		args = append(args, u)
@@ -442,11 +445,27 @@ func targetPlatform(p string) (string, bool) {
 // after. Rows whose platform is no push platform are skipped, and the
 // query runs again after the last row it read until the page is full or
 // the rows run out: a page is never empty while targets remain.
+//
+// It first asks for limit+1 rows in no order: when no more than limit
+// come, they are every target after after, and are sorted here. Sorting a
+// page in Go costs a fraction of what the database's sort of the rows
+// costs (on SQLite a third of the query); only a chunk of users with more
+// targets than a page runs the ordered query as well.
 func (s *Store) listTargets(ctx context.Context, users []string, after int64, limit int) ([]registry.Target, error) {
+	if limit < math.MaxInt {
+		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false)
+		if err != nil {
+			return nil, err
+		}
+		if read <= limit {
+			slices.SortFunc(page, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
+			return page, nil
+		}
+	}
 	var out []registry.Target
 	for {
 		want := limit - len(out)
-		page, read, last, err := s.readTargets(ctx, users, after, want)
+		page, read, last, err := s.readTargets(ctx, users, after, want, true)
 		if err != nil {
 			return nil, err
 		}
@@ -463,9 +482,10 @@ func (s *Store) listTargets(ctx context.Context, users []string, after int64, li
 }
 
 // readTargets runs targetsQuery once. It returns the targets among the
-// rows, how many rows it read and the link id of the last one.
-func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int) ([]registry.Target, int, int64, error) {
-	query, args := targetsQuery(users, after, limit)
+// rows, how many rows it read and the link id of the last one (the
+// highest when ordered).
+func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int, ordered bool) ([]registry.Target, int, int64, error) {
+	query, args := targetsQuery(users, after, limit, ordered)
 	rows, err := s.query(ctx, s.q, query, args...)
 	if err != nil {
 		return nil, 0, 0, step("select targets", err)
