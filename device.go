@@ -41,6 +41,9 @@ type Registration struct {
 // (a Umeng client with only its iOS app configured takes no Android
 // device): a device no push could reach is refused, not stored.
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
+	if s.unbuilt() {
+		return Registration{}, notBuilt("Service.RegisterDevice", "push.New")
+	}
 	for _, f := range []*string{&d.UserNum, &d.UUID, &d.PushToken, &d.PushPlatform, &d.Name, &d.Platform, &d.OS, &d.OSVersion} {
 		*f = strings.TrimSpace(*f)
 	}
@@ -90,6 +93,9 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 // registry.ErrNotOwner when it belongs to another user; logging out twice
 // succeeds.
 func (s *Service) Logout(ctx context.Context, userNum string, userDeviceID int64) error {
+	if s.unbuilt() {
+		return notBuilt("Service.Logout", "push.New")
+	}
 	userNum = strings.TrimSpace(userNum)
 	if userNum == "" {
 		return invalid("user_num", "is required")

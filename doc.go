@@ -102,7 +102,10 @@
 // (errors.Is(err, [ErrInvalid])) and changes nothing. [ErrNoDevices] means
 // no user had a pushable device. Store errors wrap registry.ErrNotFound,
 // registry.ErrNotOwner and friends. Vendor failures are reported per
-// delivery in [Result], not as the error of Push.
+// delivery in [Result], not as the error of Push. A [Service] or
+// [Handler] used without New or NewHandler (a zero value, or nil) fails
+// every call with an error matching [ErrNotBuilt] (a Handler answers
+// 500) rather than panicking.
 //
 // # Testing
 //

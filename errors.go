@@ -17,6 +17,12 @@ var (
 	ErrNoDevices = errors.New("push: no active device for the users")
 	// ErrUnknownProvider means a name matched no configured provider.
 	ErrUnknownProvider = errors.New("push: unknown provider")
+	// ErrNotBuilt is matched (errors.Is) by the error of every method of a
+	// Service that New did not make: a zero Service{} or a nil *Service.
+	// Such a Service has no store and no provider, so the method does
+	// nothing else. A Handler that NewHandler did not make answers 500 and
+	// logs an error wrapping it.
+	ErrNotBuilt = errors.New("push: not built by its constructor")
 )
 
 // FieldError names an input field that failed validation. Nothing was
@@ -33,4 +39,10 @@ func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 
 func invalid(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// notBuilt is the error of method (such as "Service.Push") called on a
+// value its constructor, ctor, did not make.
+func notBuilt(method, ctor string) error {
+	return fmt.Errorf("%w: %s needs a value made by %s, not a zero value or nil", ErrNotBuilt, method, ctor)
 }

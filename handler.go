@@ -116,6 +116,10 @@ type HandlerConfig struct {
 // by one on any router. Every endpoint runs Authenticate, then Identify,
 // then reads and checks its parameters, then asks Authorize, before it
 // acts; see HandlerConfig.Identify for what an identified caller may do.
+//
+// Make one with NewHandler. A Handler it did not make (a zero Handler{}
+// or a nil *Handler) answers every request 500 "internal", reading none
+// of its body, and logs an error wrapping ErrNotBuilt to slog.Default().
 type Handler struct {
 	svc    *Service
 	authn  func(*http.Request) error
@@ -159,6 +163,10 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 // answered 404 with the error code "not_found" (401 first when Authenticate
 // refuses the request).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.unbuilt() {
+		h.refuseUnbuilt(w, r)
+		return
+	}
 	if serve, ok := h.routes[r.URL.Path]; ok {
 		serve(w, r)
 		return
@@ -595,6 +603,20 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// unbuilt reports whether NewHandler did not make h (see ErrNotBuilt):
+// every Handler it makes has a Service.
+func (h *Handler) unbuilt() bool { return h == nil || h.svc == nil }
+
+// refuseUnbuilt answers a request to a Handler NewHandler did not make:
+// 500, as for any bug of the host's, with the cause logged to
+// slog.Default(), the only logger such a Handler has.
+func (h *Handler) refuseUnbuilt(w http.ResponseWriter, r *http.Request) {
+	slog.Default().LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("path", r.URL.Path),
+		slog.String("error", notBuilt("Handler", "push.NewHandler").Error()))
+	vendorhttp.CloseUnread(w, r)
+	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+}
+
 // authenticated runs the Authenticate hook, answering 401 itself when it
 // refuses the request.
 func (h *Handler) authenticated(w http.ResponseWriter, r *http.Request) bool {
@@ -613,6 +635,10 @@ func (h *Handler) authenticated(w http.ResponseWriter, r *http.Request) bool {
 // query (GET) or from a JSON or form body (POST), answering the error
 // itself when it cannot.
 func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) (params, bool) {
+	if h.unbuilt() {
+		h.refuseUnbuilt(w, r)
+		return params{}, false
+	}
 	if !h.authenticated(w, r) {
 		return params{}, false
 	}

@@ -75,6 +75,13 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 	if len(reqs) == 0 {
 		return out
 	}
+	if s.unbuilt() {
+		err := notBuilt("Service.PushMany", "push.New")
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
 	type item struct {
 		i    int
 		ctx  context.Context

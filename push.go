@@ -109,6 +109,12 @@ type Config struct {
 
 // Service is the facade of the library: it registers devices, pushes to
 // users and records every push. It is safe for concurrent use.
+//
+// Make one with New. A Service that New did not make (a zero Service{}
+// or a nil *Service) has no store and no provider: its methods that
+// return an error return one matching ErrNotBuilt and do nothing else,
+// PushMany gives every message that error, Store returns nil,
+// DrainTimeout 0 and Now the time.Now reading.
 type Service struct {
 	store     registry.Store
 	providers map[string]provider.Provider
@@ -277,11 +283,26 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Store returns the Service's store.
-func (s *Service) Store() registry.Store { return s.store }
+// unbuilt reports whether New did not make s (see ErrNotBuilt): every
+// Service New makes has a store.
+func (s *Service) unbuilt() bool { return s == nil || s.store == nil }
 
-// Now returns the Service's clock reading.
-func (s *Service) Now() time.Time { return s.now() }
+// Store returns the Service's store; nil for a Service New did not make.
+func (s *Service) Store() registry.Store {
+	if s == nil {
+		return nil
+	}
+	return s.store
+}
+
+// Now returns the Service's clock reading: Config.Now's, or time.Now's
+// for a Service New did not make.
+func (s *Service) Now() time.Time {
+	if s.unbuilt() {
+		return time.Now()
+	}
+	return s.now()
+}
 
 // DrainTimeout is how long the work started before a shutdown may go on
 // after it: a Send in flight (the longest send timeout of the providers;
@@ -289,8 +310,14 @@ func (s *Service) Now() time.Time { return s.now() }
 // (WriteTimeout). Neither is cut short by the caller's
 // cancellation, so a host that waits this long (plus a margin for its own
 // store round trips) after cancelling its requests and its Scanner loses
-// no outcome.
-func (s *Service) DrainTimeout() time.Duration { return s.maxTimeout + s.writeTO }
+// no outcome. It is 0 for a Service New did not make, which starts no
+// work.
+func (s *Service) DrainTimeout() time.Duration {
+	if s.unbuilt() {
+		return 0
+	}
+	return s.maxTimeout + s.writeTO
+}
 
 // sendTimeoutOf is how long a Send of d may take: its provider's declared
 // SendTimeout, or CallsPerSend times Config.SendTimeout.
@@ -309,6 +336,9 @@ func (s *Service) capsOf(d *registry.Delivery) provider.Capabilities {
 
 // Provider returns the provider named name, or ErrUnknownProvider.
 func (s *Service) Provider(name string) (provider.Provider, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Service.Provider", "push.New")
+	}
 	if name == "" {
 		name = s.def
 	}

@@ -70,6 +70,9 @@ type UserDeviceInfo struct {
 // blank one is a *FieldError. An unknown user has no devices: an empty
 // list, no error.
 func (s *Service) ListDevices(ctx context.Context, userNum string) ([]UserDeviceInfo, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Service.ListDevices", "push.New")
+	}
 	userNum = strings.TrimSpace(userNum)
 	if userNum == "" {
 		return nil, invalid("user_num", "is required")
@@ -174,6 +177,9 @@ type PushMessageSummary struct {
 // ListPushMessages), limit (negative or above MaxPushMessagesLimit), until
 // (not after since), user_num (too long).
 func (s *Service) ListPushMessages(ctx context.Context, f PushMessageFilter) (PushMessagePage, error) {
+	if s.unbuilt() {
+		return PushMessagePage{}, notBuilt("Service.ListPushMessages", "push.New")
+	}
 	q, limit, err := filterQuery(f)
 	if err != nil {
 		return PushMessagePage{}, err
@@ -289,6 +295,9 @@ func checkUserNum(userNum string) error {
 // registry.ErrNotFound), as an unknown one is, so that its existence is
 // not revealed to another user.
 func (s *Service) PushStatusFor(ctx context.Context, userNum string, pushMessageID int64) (Status, error) {
+	if s.unbuilt() {
+		return Status{}, notBuilt("Service.PushStatusFor", "push.New")
+	}
 	if pushMessageID <= 0 {
 		return Status{}, invalid("push_message_id", "must be a positive id")
 	}

@@ -182,6 +182,9 @@ func (r *Result) FirstError() error {
 // sent twice. A Push can so outlast ctx's deadline by up to that timeout
 // plus WriteTimeout (see DrainTimeout).
 func (s *Service) Push(ctx context.Context, m Message) (*Result, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Service.Push", "push.New")
+	}
 	ctx, span := s.tel.startPush(ctx, "push.Push", pushAttrs(len(m.UserNums))...)
 	r, err := s.pushUsers(ctx, s.newSem(), m)
 	endPush(span, r, err)
@@ -591,6 +594,9 @@ func (s *Service) listChunk(ctx context.Context, chunk []string) ([]registry.Tar
 // Broadcast records and sends a push to every device of b.Platform through
 // the provider's broadcast cast. It needs no tokens.
 func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Service.Broadcast", "push.New")
+	}
 	ctx, span := s.tel.startPush(ctx, "push.Broadcast", broadcastAttrs(b)...)
 	r, err := s.broadcast(ctx, b)
 	endPush(span, r, err)

@@ -29,6 +29,9 @@ type Status struct {
 // PushStatus returns the iOS and Android status of a push message, or an
 // error wrapping registry.ErrNotFound.
 func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, error) {
+	if s.unbuilt() {
+		return Status{}, notBuilt("Service.PushStatus", "push.New")
+	}
 	if pushMessageID <= 0 {
 		return Status{}, invalid("push_message_id", "must be a positive id")
 	}
@@ -78,6 +81,9 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // without progress is ended without listing, and the error that says
 // which users were not pushed is logged.
 func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Service.RetryPending", "push.New")
+	}
 	if limit <= 0 {
 		return 0, invalid("limit", "must be > 0, got %d", limit)
 	}
@@ -232,6 +238,9 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 // so that when the vendor is slow the other instances poll the rest
 // beside it.
 func (s *Service) PollReceipts(ctx context.Context, limit int) (int, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Service.PollReceipts", "push.New")
+	}
 	if limit <= 0 {
 		return 0, invalid("limit", "must be > 0, got %d", limit)
 	}
@@ -512,6 +521,9 @@ type Receipts struct {
 // ended before the count starts counts nothing, and the error wraps
 // ctx's.
 func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
+	if s.unbuilt() {
+		return notBuilt("Service.RecordReport", "push.New")
+	}
 	var c registry.ReceiptCounts
 	switch r.Event {
 	case provider.EventArrived:

@@ -212,6 +212,10 @@ func (p *rowPace) round(conc, batch int) int {
 // Scanner delivers the rows of sys_message_center. Any number of Scanners,
 // in any number of processes, may run against one database: rows are
 // claimed with a lease, so each is handled by one Scanner at a time.
+//
+// Make one with New. A Scanner New did not make (a zero Scanner{} or a
+// nil *Scanner) claims and sends nothing: Run and RunOnce return an error
+// matching ErrNotBuilt at once.
 type Scanner struct {
 	svc       *push.Service
 	store     registry.Store
@@ -237,6 +241,9 @@ type Scanner struct {
 func New(cfg Config) (*Scanner, error) {
 	if cfg.Service == nil {
 		return nil, fieldErr("service", "is required")
+	}
+	if _, err := cfg.Service.Provider(""); errors.Is(err, push.ErrNotBuilt) {
+		return nil, fieldErr("service", "is a zero push.Service; make it with push.New")
 	}
 	if cfg.Store != nil && isnil.Value(cfg.Store) {
 		return nil, fieldErr("store", "is a nil %T", cfg.Store)
@@ -345,8 +352,12 @@ func New(cfg Config) (*Scanner, error) {
 // calls in flight finish on their own clocks (at most the Service's
 // SendTimeout, or NotifyTimeout) and records their outcomes (at most the
 // Service's WriteTimeout more). Then it returns nil, with no goroutine
-// left behind.
+// left behind. On a Scanner New did not make it returns an error matching
+// ErrNotBuilt at once.
 func (s *Scanner) Run(ctx context.Context) error {
+	if s.unbuilt() {
+		return notBuilt("Scanner.Run")
+	}
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	for {
@@ -367,8 +378,12 @@ func (s *Scanner) Run(ctx context.Context) error {
 // ctx's end is a stop, not an error: the pass claims nothing more, the
 // rows it holds finish, and it returns what it did with a nil error (a
 // ctx that has ended before the pass starts: an empty Report); check
-// ctx.Err() to tell a stopped pass from a complete one.
+// ctx.Err() to tell a stopped pass from a complete one. On a Scanner New
+// did not make it returns an error matching ErrNotBuilt and does nothing.
 func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
+	if s.unbuilt() {
+		return Report{}, notBuilt("Scanner.RunOnce")
+	}
 	var rep Report
 	var firstErr error
 	keep := func(err error) {
@@ -762,6 +777,21 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 	s.log.LogAttrs(ctx, lvl, "center row handled", slog.Int64("id", m.ID), slog.String("mode", m.NotifyMode),
 		slog.String("outcome", string(res.Outcome)), slog.Int("attempts", m.Attempts), slog.String("remark", m.Remark))
 	return res
+}
+
+// ErrNotBuilt is matched (errors.Is) by the error of Run and RunOnce on a
+// Scanner that New did not make: a zero Scanner{} or a nil *Scanner,
+// which has no Service, store or settings to work with.
+var ErrNotBuilt = errors.New("messagecenter: not built by its constructor")
+
+// unbuilt reports whether New did not make s: every Scanner it makes has
+// a Service.
+func (s *Scanner) unbuilt() bool { return s == nil || s.svc == nil }
+
+// notBuilt is the error of method (such as "Scanner.Run") called on a
+// Scanner New did not make.
+func notBuilt(method string) error {
+	return fmt.Errorf("%w: %s needs a Scanner made by messagecenter.New, not a zero value or nil", ErrNotBuilt, method)
 }
 
 // FieldError names an invalid Config field.
