@@ -102,8 +102,10 @@ type HandlerConfig struct {
 	MaxBodyBytes int64
 	// Logger receives a line, at error level, per request answered 500
 	// (the answer says only "internal error"; the cause is in the line),
-	// and one at warn level per request answered 503 because the store
-	// could not be reached or did not answer in time. Default: the
+	// one at warn level per request answered 503 because the store
+	// could not be reached or did not answer in time, and one at warn
+	// level per POST whose body holds parameters its endpoint does not
+	// take (see Handler). Default: the
 	// Service's Logger, or slog.Default() when the Service was given
 	// none, so that a 500's cause is never thrown away.
 	Logger *slog.Logger
@@ -116,6 +118,15 @@ type HandlerConfig struct {
 // by one on any router. Every endpoint runs Authenticate, then Identify,
 // then reads and checks its parameters, then asks Authorize, before it
 // acts; see HandlerConfig.Identify for what an identified caller may do.
+//
+// A POST body's members (JSON) or fields (form) that its endpoint does not
+// take are ignored, not refused: apps send parameters of their own. Each
+// such request is logged once at warn level to HandlerConfig.Logger,
+// naming the unknown parameters (names only, never values; the first 8
+// in byte order and a count of the rest, each cut to 64 bytes and quoted
+// as by %q), so that a misspelled one ("extras" for "extra") is noticed.
+// A multipart form's file parts count as unknown. The GET endpoints'
+// queries are not checked.
 //
 // Make one with NewHandler. A Handler it did not make (a zero Handler{}
 // or a nil *Handler) answers every request 500 "internal", reading none
@@ -180,7 +191,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // RegisterDevice serves POST /api/v1.1/app/device.
 func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.params(w, r, http.MethodPost)
+	p, ok := h.params(w, r, http.MethodPost, "user_num", "uuid", "push_token", "push_platform", "name", "platform", "os", "os_version")
 	if !ok {
 		return
 	}
@@ -259,7 +270,7 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 // its key stays free. A key stays bound to its push as long as the push's
 // row exists.
 func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.params(w, r, http.MethodPost)
+	p, ok := h.params(w, r, http.MethodPost, "user_num", "user_nums", "title", "content", "extra", "class", "overrides", "idempotency_key")
 	if !ok {
 		return
 	}
@@ -393,7 +404,7 @@ func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
 
 // Logout serves POST /api/v1.1/user/logout.
 func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.params(w, r, http.MethodPost)
+	p, ok := h.params(w, r, http.MethodPost, "user_num", "user_device_id")
 	if !ok {
 		return
 	}
@@ -633,8 +644,9 @@ func (h *Handler) authenticated(w http.ResponseWriter, r *http.Request) bool {
 
 // params authenticates the request, then reads its parameters from the
 // query (GET) or from a JSON or form body (POST), answering the error
-// itself when it cannot.
-func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) (params, bool) {
+// itself when it cannot. known names the parameters a POST endpoint
+// takes: the body's others are logged (warnUnknown) and ignored.
+func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string, known ...string) (params, bool) {
 	if h.unbuilt() {
 		h.refuseUnbuilt(w, r)
 		return params{}, false
@@ -652,13 +664,14 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string) 
 	if !ok {
 		return params{}, false
 	}
-	p, ok := h.read(w, r, method)
+	p, ok := h.read(w, r, method, known)
 	p.caller, p.identified = caller, identified
 	return p, ok
 }
 
-// read reads the parameters of a request whose method is method.
-func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (params, bool) {
+// read reads the parameters of a request whose method is method, and
+// warns of the body's parameters that are not known.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, known []string) (params, bool) {
 	if method == http.MethodGet {
 		// A GET's parameters are in its query, and a body sent with it
 		// is never read: its answer must not wait for that body.
@@ -747,6 +760,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string) (p
 		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", h.limit))
 		return params{}, false
 	}
+	h.warnUnknown(r, p, known)
 	return p, true
 }
 
