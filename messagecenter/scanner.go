@@ -51,12 +51,16 @@ type Config struct {
 	// claims are whole batches, and with a slow one an instance holds only
 	// the rows it is about to handle, leaving the rest to the other
 	// instances. The push rows of a batch are pushed together (see
-	// Concurrency), so that a larger batch shares more of the store's
-	// work: on the bench's 2-core machine, batches of 500 drained SQLite
-	// at about 2,350 rows/s and PostgreSQL at about 1,600; batches of 100,
-	// at about 1,900 and 1,000 (bench/RESULTS.md). Keep Lease longer than
-	// two batches take: a pass claims the next batch while it handles one.
-	// Default 500.
+	// Concurrency), sharing the store's queries and transactions. So a
+	// larger BatchSize makes fewer store round trips per row, and drains
+	// a backlog faster when the vendor answers quickly, at the cost of
+	// more rows (and memory) held by one instance at once and of longer
+	// batches, which Lease must cover; a smaller one spreads a backlog
+	// more evenly over instances. How the drain rate varies with it on
+	// each database is measured in the repository's bench/RESULTS.md;
+	// run the bench on your own hardware to choose. Keep Lease longer
+	// than two batches take: a pass claims the next batch while it
+	// handles one. Default 500.
 	BatchSize int
 	// Concurrency is how many rows are handled at once: notifier calls for
 	// the rows of other modes; for the push rows, which are recorded
