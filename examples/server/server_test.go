@@ -694,17 +694,25 @@ func TestLoadConfigHalfSetCredentials(t *testing.T) {
 	}
 }
 
+// newLoggedDemoApp builds the app in demo mode on a fresh SQLite file,
+// its Scanner idle, logging as text into the buffer it returns.
+func newLoggedDemoApp(t *testing.T) (*app, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}))
+	require.NoError(t, err)
+	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	require.NoError(t, err)
+	t.Cleanup(a.Close)
+	return a, logs
+}
+
 // TestDemoAllProviders runs demo mode with the three built-in fakes: one
 // user with an iOS device on Umeng, an Android device on Getui and one on
 // JPush gets one push through the HTTP API, which each fake delivers, and
 // the query API shows that one push message.
 func TestDemoAllProviders(t *testing.T) {
-	var logs syncBuffer
-	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}))
-	require.NoError(t, err)
-	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
-	require.NoError(t, err)
-	t.Cleanup(a.Close)
+	a, logs := newLoggedDemoApp(t)
 	require.NotNil(t, a.fake, "demo mode: the fake Umeng serves")
 	require.NotNil(t, a.jfake, "demo mode: the fake JPush serves")
 	require.NotNil(t, a.gfake, "demo mode: the fake Getui serves")

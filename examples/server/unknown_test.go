@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,12 +17,7 @@ import (
 // apps in the field send members of their own, and its log says so once,
 // naming the member, not its value.
 func TestUnknownMembersAreLogged(t *testing.T) {
-	var logs syncBuffer
-	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}))
-	require.NoError(t, err)
-	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
-	require.NoError(t, err)
-	t.Cleanup(a.Close)
+	a, logs := newLoggedDemoApp(t)
 	srv := httptest.NewServer(a.handler)
 	defer srv.Close()
 	c := client{t, srv.URL}
