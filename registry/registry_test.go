@@ -613,3 +613,25 @@ func TestSummarizeDoesNotReorderItsInput(t *testing.T) {
 	assert.Equal(t, 1, ds[0].Seq)
 	assert.Equal(t, 0, ds[1].Seq)
 }
+
+// TestReceiptCountsOnce: Once asks about each event counted, in order,
+// adds 1 for each new one whatever its count, and stops at an error.
+func TestReceiptCountsOnce(t *testing.T) {
+	var asked []registry.ReceiptEvent
+	add, err := registry.ReceiptCounts{Arrived: 2, Dismissed: 1}.Once(func(e registry.ReceiptEvent) (bool, error) {
+		asked = append(asked, e)
+		return e == registry.ReceiptArrived, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []registry.ReceiptEvent{registry.ReceiptArrived, registry.ReceiptDismissed}, asked)
+	assert.Equal(t, registry.ReceiptCounts{Arrived: 1}, add)
+
+	boom := errors.New("boom")
+	asked = nil
+	_, err = registry.ReceiptCounts{Arrived: 1, Opened: 1}.Once(func(e registry.ReceiptEvent) (bool, error) {
+		asked = append(asked, e)
+		return false, boom
+	})
+	require.ErrorIs(t, err, boom)
+	assert.Equal(t, []registry.ReceiptEvent{registry.ReceiptArrived}, asked, "stopped at the first error")
+}

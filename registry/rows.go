@@ -337,6 +337,43 @@ func (c ReceiptCounts) Add(o ReceiptCounts) ReceiptCounts {
 // IsZero reports whether c counts nothing.
 func (c ReceiptCounts) IsZero() bool { return c == ReceiptCounts{} }
 
+// ReceiptEvent names one counter of ReceiptCounts. The numbers are
+// sqlstore's sys_push_receipts.event.
+type ReceiptEvent int
+
+// The receipt events.
+const (
+	ReceiptArrived   ReceiptEvent = 1
+	ReceiptOpened    ReceiptEvent = 2
+	ReceiptDismissed ReceiptEvent = 3
+)
+
+// Once returns what a device's receipts c add when each event of a
+// device counts once (see PushMessages.RecordReceipts): it calls first
+// with each event c counts, in the order arrived, opened, dismissed, and
+// the result counts 1 for each event first reports as new. An error of
+// first stops it and is returned.
+func (c ReceiptCounts) Once(first func(ReceiptEvent) (bool, error)) (ReceiptCounts, error) {
+	var add ReceiptCounts
+	for _, e := range []struct {
+		event ReceiptEvent
+		n     int64
+		to    *int64
+	}{{ReceiptArrived, c.Arrived, &add.Arrived}, {ReceiptOpened, c.Opened, &add.Opened}, {ReceiptDismissed, c.Dismissed, &add.Dismissed}} {
+		if e.n == 0 {
+			continue
+		}
+		isNew, err := first(e.event)
+		if err != nil {
+			return add, err
+		}
+		if isNew {
+			*e.to = 1
+		}
+	}
+	return add, nil
+}
+
 // FanoutMovesOn reports whether Fanouts.AddDeliveries(m, ds, next), next
 // not nil, moves the fanout of m on: it records deliveries or moves After
 // past m.Fanout.After. A call that does neither only renews or gives back

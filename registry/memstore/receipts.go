@@ -37,19 +37,14 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 		add := c
 		if token != "" {
 			// A device's event counts once per delivery, as on sqlstore.
-			add = registry.ReceiptCounts{}
-			for _, e := range []struct {
-				event string
-				n     int64
-				to    *int64
-			}{{"arrived", c.Arrived, &add.Arrived}, {"opened", c.Opened, &add.Opened}, {"dismissed", c.Dismissed, &add.Dismissed}} {
-				k := receiptEvent{id, e.event, token}
-				if e.n == 0 || s.receiptEvents[k] {
-					continue
+			add, _ = c.Once(func(e registry.ReceiptEvent) (bool, error) {
+				k := receiptEvent{id, e, token}
+				if s.receiptEvents[k] {
+					return false, nil
 				}
 				s.receiptEvents[k] = true
-				*e.to = 1
-			}
+				return true, nil
+			})
 		}
 		s.receipts[id] = s.receipts[id].Add(add)
 	}
@@ -59,7 +54,7 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 // receiptEvent is a device's receipt of one event about a delivery.
 type receiptEvent struct {
 	delivery int64
-	event    string
+	event    registry.ReceiptEvent
 	token    string
 }
 

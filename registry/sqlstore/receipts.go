@@ -83,15 +83,9 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 	return nil
 }
 
-// Receipt events, as sys_push_receipts.event numbers them.
-const (
-	receiptArrived   = 1
-	receiptOpened    = 2
-	receiptDismissed = 3
-)
-
 // firstReceipts records, for each event c counts, that token's receipt of
-// it about delivery id, and returns the counts to add: 1 for each event
+// it about delivery id (sys_push_receipts.event is the
+// registry.ReceiptEvent), and returns the counts to add: 1 for each event
 // recorded now, 0 for one recorded before.
 func (s *Store) firstReceipts(ctx context.Context, q DBTX, id int64, token string, c registry.ReceiptCounts) (registry.ReceiptCounts, error) {
 	query := "INSERT INTO sys_push_receipts (delivery_id, event, token_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
@@ -101,28 +95,14 @@ func (s *Store) firstReceipts(ctx context.Context, q DBTX, id int64, token strin
 		query = "INSERT IGNORE INTO sys_push_receipts (delivery_id, event, token_key) VALUES (?, ?, ?)"
 	}
 	key := receiptKey(token)
-	var add registry.ReceiptCounts
-	for _, e := range []struct {
-		event int
-		n     int64
-		to    *int64
-	}{{receiptArrived, c.Arrived, &add.Arrived}, {receiptOpened, c.Opened, &add.Opened}, {receiptDismissed, c.Dismissed, &add.Dismissed}} {
-		if e.n == 0 {
-			continue
-		}
-		res, err := s.exec(ctx, q, query, id, e.event, key)
+	return c.Once(func(e registry.ReceiptEvent) (bool, error) {
+		res, err := s.exec(ctx, q, query, id, int(e), key)
 		if err != nil {
-			return add, err
+			return false, err
 		}
 		n, err := res.RowsAffected()
-		if err != nil {
-			return add, err
-		}
-		if n > 0 {
-			*e.to = 1
-		}
-	}
-	return add, nil
+		return n > 0, err
+	})
 }
 
 // receiptKey is the sys_push_receipts key of a device token: its SHA-256
