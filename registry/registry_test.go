@@ -539,6 +539,19 @@ func TestSummarize(t *testing.T) {
 			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}},
 			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"b"}},
 		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetPartial, Status: registry.StatusPartial, IsSend: true}},
+		{name: "done and accepted is accepted", ds: []d{
+			{Platform: ios, Provider: "getui", State: registry.DeliveryDone, VendorState: "accepted", Tokens: []string{"a"}},
+			{Platform: ios, Provider: "getui", Seq: 1, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"b"}},
+			{Platform: ios, Provider: "jpush", State: registry.DeliveryDone, Tokens: []string{"c"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b,c", Ret: registry.RetSuccess, Status: "accepted", IsSend: true}},
+		{name: "done and expired is partial", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryDone, VendorState: "expired", Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetSuccess, Status: registry.StatusPartial, IsSend: true}},
+		{name: "accepted and failed is partial", ds: []d{
+			{Platform: ios, State: registry.DeliveryDone, VendorState: "accepted", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetPartial, Status: registry.StatusPartial, IsSend: true}},
 		{name: "polling and failed shows the polling state", ds: []d{
 			{Platform: ios, State: registry.DeliveryAccepted, VendorState: "sending", Tokens: []string{"a"}},
 			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"b"}},

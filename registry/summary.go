@@ -19,8 +19,9 @@ import (
 // Ret is SUCCESS when every delivery was accepted, FAIL when every one
 // failed, PENDING while any is unsent and PARTIAL for a mix. Status is
 // "pending" while any is unsent, the least advanced vendor state while any
-// is being polled, and once all are final the common final state, or
-// "partial" when they differ. TaskID and Response are clipped to the
+// is being polled, and once all are final the common final state,
+// "accepted" when they differ only between "accepted" and "done", or
+// "partial" for any other mix. TaskID and Response are clipped to the
 // brief's VARCHAR(255) with a visible "…"; the whole values stay on the
 // deliveries.
 func Summarize(platform string, ds []Delivery) PlatformSummary {
@@ -94,18 +95,46 @@ func Summarize(platform string, ds []Delivery) PlatformSummary {
 		s.Status = StatusPending
 	case polling != "":
 		s.Status = polling
-	case len(finals) == 1:
-		for k := range finals {
-			s.Status = k
-		}
 	default:
-		s.Status = StatusPartial
+		s.Status = commonFinal(finals)
 	}
 	if latest != nil {
 		s.Response = Clip(latest.Response, MaxVarchar)
 		s.Timestamp = strconv.FormatInt(latestSent, 10)
 	}
 	return s
+}
+
+// commonFinal is the Status of a platform whose deliveries are all final,
+// given the final states they report (keys with a true or non-zero value):
+// the one state they share; "accepted" when they differ only between
+// "accepted" and "done", because every part reached the vendor and
+// "accepted" is what holds for all of them (a Getui single push stays
+// accepted beside its list task that is polled to done); otherwise
+// "partial".
+func commonFinal[V comparable](finals map[string]V) string {
+	var zero V
+	common, success := "", true
+	for k, v := range finals {
+		if v == zero {
+			continue
+		}
+		if common == "" {
+			common = k
+		} else if common != k {
+			common = StatusPartial
+		}
+		if k != "done" && k != "accepted" {
+			success = false
+		}
+	}
+	if common == StatusPartial && success {
+		return "accepted"
+	}
+	if common == "" {
+		return StatusPartial
+	}
+	return common
 }
 
 // progress orders the non-final vendor states from least to most advanced.

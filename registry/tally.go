@@ -398,12 +398,8 @@ func (t Tally) Summary(deviceTokens string) PlatformSummary {
 				s.Status, first = st, k
 			}
 		}
-	case len(t.Finals) == 1:
-		for k := range t.Finals {
-			s.Status = k
-		}
 	default:
-		s.Status = StatusPartial
+		s.Status = commonFinal(t.Finals)
 	}
 	if t.Latest != nil {
 		s.Response = t.Latest.Response

@@ -401,7 +401,7 @@ func testDeliveries(t *testing.T, f Factory) {
 				d.State, d.VendorState = registry.DeliveryDone, "done"
 				return d
 			}, registry.PlatformIOS, registry.PlatformSummary{
-				DeviceTokens: "a,b,c", TaskID: "uf-1,ul-2", Ret: registry.RetSuccess, Status: registry.StatusPartial,
+				DeviceTokens: "a,b,c", TaskID: "uf-1,ul-2", Ret: registry.RetSuccess, Status: "accepted",
 				Response: registry.Clip(long, registry.MaxVarchar), Timestamp: ms(2 * time.Second), IsSend: true,
 			}},
 		}
