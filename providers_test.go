@@ -32,10 +32,18 @@ type mixedFakes struct {
 // default apps.
 func mixedService(t *testing.T, clk *clock) (*push.Service, registry.Store, mixedFakes) {
 	t.Helper()
+	return mixedServiceWith(t, clk, getuitest.Config{}, 0)
+}
+
+// mixedServiceWith is mixedService with the fake Getui's config (its Now
+// is clk's) and, when positive, the Getui client's Timeout.
+func mixedServiceWith(t *testing.T, clk *clock, gcfg getuitest.Config, getuiTimeout time.Duration) (*push.Service, registry.Store, mixedFakes) {
+	t.Helper()
+	gcfg.Now = clk.Now
 	f := mixedFakes{
 		umeng: umengtest.NewServer(t, umengtest.Config{NoRateLimits: true}),
 		jpush: jpushtest.NewServer(t, jpushtest.Config{Now: clk.Now}),
-		getui: getuitest.NewServer(t, getuitest.Config{Now: clk.Now}),
+		getui: getuitest.NewServer(t, gcfg),
 	}
 	um, err := umeng.New(f.umeng.ClientConfig())
 	require.NoError(t, err)
@@ -45,7 +53,7 @@ func mixedService(t *testing.T, clk *clock) (*push.Service, registry.Store, mixe
 	require.NoError(t, err)
 	gapp := getuitest.DefaultApps()[0]
 	gt, err := getui.New(getui.Config{AppID: gapp.AppID, AppKey: gapp.AppKey, MasterSecret: getui.NewSecret(gapp.MasterSecret),
-		BaseURL: f.getui.BaseURL(), Now: clk.Now})
+		BaseURL: f.getui.BaseURL(), Now: clk.Now, Timeout: getuiTimeout})
 	require.NoError(t, err)
 
 	st, err := memstore.New(memstore.Config{Now: clk.Now})
@@ -189,4 +197,89 @@ func TestDeadTokensAmongSeveralAreDisabled(t *testing.T) {
 	assert.Equal(t, 2, res.Devices, "the disabled tokens are no longer targeted")
 	assert.Equal(t, 2, f.getui.DeliveryCount(goodA))
 	assert.Equal(t, 2, f.getui.DeliveryCount(goodB))
+}
+
+// TestSuccessStatesMergeToAccepted: a user's Android devices on JPush and
+// Getui. The Getui single push is final as accepted at once, the JPush
+// push is polled until it is done; the platform's status is then
+// "accepted", not "partial": every device was reached.
+func TestSuccessStatesMergeToAccepted(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, st, _ := mixedService(t, clk)
+	ctx := t.Context()
+	for _, d := range []push.Device{
+		{UserNum: "u1", UUID: "huawei-1", Platform: "android", PushPlatform: "getui", PushToken: getuitest.CID("huawei")},
+		{UserNum: "u1", UUID: "xiaomi-1", Platform: "android", PushPlatform: "jpush", PushToken: jpushtest.RegistrationID("xiaomi")},
+	} {
+		_, err := svc.RegisterDevice(ctx, d)
+		require.NoError(t, err)
+	}
+	// JPush reports a push done once its time to live has passed.
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", ExpireAt: clk.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	require.NoError(t, res.FirstError())
+	for range 50 {
+		ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+		require.NoError(t, err)
+		if ds[0].State.Final() && ds[1].State.Final() {
+			break
+		}
+		clk.Advance(20 * time.Minute)
+		_, err = svc.PollReceipts(ctx, 10)
+		require.NoError(t, err)
+	}
+	ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, d := range ds {
+		require.Equal(t, registry.DeliveryDone, d.State, d.Provider)
+		got[d.Provider] = d.VendorState
+	}
+	require.Equal(t, map[string]string{"getui": "accepted", "jpush": "done"}, got, "two success states")
+	status, err := svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.RetSuccess, status.Android.Ret)
+	assert.Equal(t, "accepted", status.Android.Status)
+	m, err := st.GetPushMessage(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, "accepted", m.Android.Status, "the stored column too")
+}
+
+// TestGetuiRetryOfATakenPushIsSent: Getui took a single push whose answer
+// was lost, and refuses the retry's repeated request_id (one reading of
+// its docs). The retry records the delivery sent, as accepted: the device
+// has it once, and nothing reports it failed.
+func TestGetuiRetryOfATakenPushIsSent(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, st, f := mixedServiceWith(t, clk, getuitest.Config{DropRepeatedRequestID: true}, 300*time.Millisecond)
+	ctx := t.Context()
+	huawei := getuitest.CID("huawei")
+	_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "huawei-1", Platform: "android", PushPlatform: "getui", PushToken: huawei})
+	require.NoError(t, err)
+	require.NoError(t, f.getui.FailNext(1, getuitest.Fault{API: "/push/single/cid", AfterAccept: true, Timeout: true}))
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	require.Equal(t, registry.DeliveryPending, res.Deliveries[0].State, "to be sent again")
+	require.ErrorIs(t, res.Deliveries[0].Err, provider.Indeterminate)
+	require.Equal(t, 1, f.getui.DeliveryCount(huawei))
+
+	clk.Advance(time.Hour)
+	n, err := svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	sends := f.getui.RequestsTo("/push/single/cid")
+	require.Len(t, sends, 2)
+	require.True(t, sends[1].Duplicate, "the retry repeated the request_id")
+	assert.Equal(t, 1, f.getui.DeliveryCount(huawei), "shown once")
+	ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, registry.DeliveryDone, ds[0].State)
+	assert.Equal(t, string(provider.StateAccepted), ds[0].VendorState)
+	assert.Contains(t, ds[0].Response, "was used before")
+	status, err := svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.RetSuccess, status.Android.Ret)
+	assert.Equal(t, "accepted", status.Android.Status)
 }

@@ -87,7 +87,9 @@
 // request_id is derived from Request.IdempotencyKey ([RequestID], 32 hex
 // digits) on single, tag and broadcast pushes: Getui drops a repeated
 // request_id, so a send retried after an Indeterminate error is not shown
-// twice. A list push's task creation gets a random request_id instead; a
+// twice. Whether Getui then repeats its first answer or refuses the
+// request_id as used is unconfirmed; Send takes either as the push sent
+// (see the 20001 entry below). A list push's task creation gets a random request_id instead; a
 // retry reuses the key's task and repeats only the delivering call (see
 // [Client.Send]): the Client keeps the task in memory, and a failed
 // Send's error carries it (provider.Error.RetryToken), which push.Service
@@ -152,7 +154,13 @@
 //	10004  Auth (no permission to query message details)
 //	20001  InvalidToken for a send by cid (one, or a list's cids) whose
 //	       msg blames the target ("target user is invalid": the Service
-//	       halves a list to find the cid); InvalidRequest otherwise
+//	       halves a list to find the cid); no error at all for a single,
+//	       tag or broadcast push whose msg names its request_id as used
+//	       or repeated ("request_id重复"): that request_id came from the
+//	       Request's IdempotencyKey, so an earlier try of the push reached
+//	       Getui, and Send returns a receipt without ID, not pollable
+//	       (final as accepted), whose Raw is the refusal; InvalidRequest
+//	       otherwise
 //	22001, 22002, 23001  InvalidRequest (a task already run or invalid,
 //	       a tag operation refused)
 //	30000–30019  the plan's limits, with HTTP 403: a day's total spent

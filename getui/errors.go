@@ -120,6 +120,27 @@ func blamesTarget(message string) bool {
 	return false
 }
 
+// repeatsRequestID reports whether err is Getui's refusal of a request_id
+// it has seen before (20001 with a message naming the request_id as used,
+// repeated or existing), as opposed to one it finds malformed ("request_id
+// is too long").
+func repeatsRequestID(err error) bool {
+	var pe *provider.Error
+	if !errors.As(err, &pe) || pe.Code != strconv.Itoa(CodeInvalidParams) {
+		return false
+	}
+	m := strings.ToLower(pe.Message)
+	if !strings.Contains(m, "request_id") && !strings.Contains(m, "requestid") {
+		return false
+	}
+	for _, w := range []string{"used", "repeat", "重复", "duplicat", "exist", "already"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // kindOfHTTPStatus classifies an answer without a code the table knows.
 func kindOfHTTPStatus(status int) provider.Kind {
 	switch {

@@ -3,6 +3,7 @@ package getui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -29,7 +30,9 @@ import (
 // (token expired) is repeated once after a new auth call.
 //
 // Single, task and broadcast pushes carry request_id RequestID(key), so
-// that Getui drops a retry of a push it took. A list push's creating call
+// that Getui drops a retry of a push it took; a retry Getui refuses
+// because it saw the request_id before returns a receipt without ID (see
+// repeatedReceipt). A list push's creating call
 // carries a new random request_id instead (it delivers nothing, and a
 // dropped repeat would lose the push); a retry of the key by this Client
 // reuses the task it created and makes only the delivering call, which a
@@ -89,6 +92,9 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		}
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, byCID: p.oneToken})
 		if err != nil {
+			if r.IdempotencyKey != "" && repeatsRequestID(err) {
+				return repeatedReceipt(r, err), nil
+			}
 			return nil, err
 		}
 	}
@@ -125,6 +131,23 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 		c.remember(id, p.start, start.Add(p.ttl))
 	}
 	return rc, nil
+}
+
+// repeatedReceipt is the receipt of a push Getui refused because its
+// request_id, derived from r's IdempotencyKey, was used before: an earlier
+// try of the key reached Getui, which took it (its answer was lost, or
+// this is a retry after the process died), so the push is sent and a
+// retry could only fail the same way. Getui's answer names no task, so
+// the receipt has no ID and cannot be polled, even for a tag or broadcast
+// push: it is final as accepted. Raw is Getui's refusal.
+func repeatedReceipt(r *provider.Request, err error) *provider.Receipt {
+	var pe *provider.Error
+	errors.As(err, &pe)
+	raw, _ := json.Marshal(struct {
+		Code    json.Number `json:"code"`
+		Message string      `json:"msg"`
+	}{json.Number(pe.Code), pe.Message})
+	return &provider.Receipt{Provider: Name, Platform: r.Platform, Raw: raw}
 }
 
 // spentTaskQuota names the quota a push to all or a tag waits wait for:
