@@ -74,14 +74,15 @@ type cidBook struct {
 // cidFor returns the cid of idempotency key key, when it was fetched and
 // when the key took it, fetching new cids when the pool has none fresh
 // enough. ok is false when no cid can be had now: the push goes without
-// one.
-func (c *Client) cidFor(ctx context.Context, key string) (keyCID, bool) {
+// one. err is the fetch's error when this call's fetch failed (none is
+// made for a while after one failed: ok is then false with no error).
+func (c *Client) cidFor(ctx context.Context, key string) (_ keyCID, ok bool, err error) {
 	now := c.now()
 	if e, ok := c.cids.take(key, now); ok {
-		return e, true
+		return e, true, nil
 	}
 	if !c.cids.mayFetch(now) {
-		return keyCID{}, false
+		return keyCID{}, false, nil
 	}
 	fetched, err := c.fetchCIDs(ctx)
 	if err != nil {
@@ -92,9 +93,9 @@ func (c *Client) cidFor(ctx context.Context, key string) (keyCID, bool) {
 		c.cids.pause(c.now().Add(wait))
 		c.log.LogAttrs(ctx, slog.LevelWarn, "jpush: no cid for this push, it is sent without (a retry of it cannot be deduplicated)",
 			slog.String("error", err.Error()), slog.Duration("next_fetch_in", wait))
-		return keyCID{}, false
+		return keyCID{}, false, err
 	}
-	return c.cids.add(key, fetched, c.now()), true
+	return c.cids.add(key, fetched, c.now()), true, nil
 }
 
 // take returns key's cid, or gives key the oldest fresh cid of the pool;
@@ -232,7 +233,10 @@ var _ provider.RetryTokenIssuer = (*Client)(nil)
 // fresh), so that the caller can store it before the push is sent. A
 // readable r.RetryToken is adopted first, as Send adopts it. It is ""
 // when r has no key, Config.DisableCID is set or no cid can be had now
-// (the push then goes without, as Send's would); the error is always nil.
+// (the push then goes without, as Send's would). The error is the cid
+// fetch's, when it failed: the push goes without a cid, and the caller
+// (push.Service logs a warning naming the delivery) learns why; fetches
+// then pause for a while, during which the token is "" with no error.
 func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (string, error) {
 	if c.noCID || r.IdempotencyKey == "" {
 		return "", nil
@@ -241,9 +245,9 @@ func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (stri
 	if e, ok := parseRetryToken(r.RetryToken); ok {
 		c.cids.adopt(key, e, c.now())
 	}
-	e, ok := c.cidFor(ctx, key)
+	e, ok, err := c.cidFor(ctx, key)
 	if !ok {
-		return "", nil
+		return "", err
 	}
 	return retryToken(e), nil
 }

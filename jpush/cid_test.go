@@ -145,6 +145,30 @@ func TestCIDFetchFailurePushesWithout(t *testing.T) {
 	}
 }
 
+// TestIssueRetryTokenReportsAFailedFetch: IssueRetryToken returns the
+// failed fetch's error, so that the caller can say the push goes without
+// a cid; while fetches pause, it returns no token and no error, and makes
+// no call.
+func TestIssueRetryTokenReportsAFailedFetch(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, func(cfg *jpush.Config) { cfg.Timeout = 300 * time.Millisecond })
+	live := rid(provider.Android, 0)
+	require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push/cid", AfterAccept: true, Timeout: true}))
+	tok, err := c.IssueRetryToken(ctx, cidRequest("k1", live))
+	require.ErrorIs(t, err, provider.Indeterminate)
+	assert.Contains(t, err.Error(), "/v3/push/cid")
+	assert.Empty(t, tok)
+
+	tok, err = c.IssueRetryToken(ctx, cidRequest("k2", live))
+	require.NoError(t, err, "fetches pause: nothing was tried")
+	assert.Empty(t, tok)
+	assert.Equal(t, 1, fake.Arrived("/v3/push/cid"))
+	_, err = c.Send(ctx, cidRequest("k1", live))
+	require.NoError(t, err)
+	assert.Empty(t, fake.Pushes()[0].CID, "sent without a cid")
+}
+
 // TestCIDRefusedIsTemporary: a cid JPush refuses (expired by its clock)
 // fails the Send Temporary and is dropped, so the next try is sent with a
 // new cid rather than refused for a day.

@@ -66,7 +66,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	start := c.now()
 	cid := ""
 	if key != "" {
-		if e, ok := c.cidFor(ctx, key); ok {
+		if e, ok, _ := c.cidFor(ctx, key); ok {
 			cid = e.cid
 			body = withCID(body, cid)
 			// The key's first Send (whose answer may have been lost):
