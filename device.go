@@ -39,7 +39,9 @@ type Registration struct {
 // platform ("ios", "android") and the push_platform are matched in any
 // case. The push_platform must name a configured provider that serves the platform
 // (a Umeng client with only its iOS app configured takes no Android
-// device): a device no push could reach is refused, not stored.
+// device), and the push_token must be made of the characters vendors'
+// tokens are (registry.ValidatePushToken): a device no push could reach
+// is refused, not stored.
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
 	if s.unbuilt() {
 		return Registration{}, notBuilt("Service.RegisterDevice", "push.New")
@@ -76,6 +78,9 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 		Name: d.Name, OS: d.OS, OSVersion: d.OSVersion,
 	}
 	if err := registry.ValidateDevice(row, d.UserNum); err != nil {
+		return Registration{}, fromRegistry(err)
+	}
+	if err := registry.ValidatePushToken(row.PushToken); err != nil {
 		return Registration{}, fromRegistry(err)
 	}
 	dev, link, err := s.store.RegisterDevice(ctx, row, d.UserNum)

@@ -128,7 +128,7 @@ func bytesOf(n int) string { return strings.Repeat("😀", n/4) + strings.Repeat
 type limitCase struct {
 	input  string // the input field, as the 400 names it
 	column string // table.column
-	unit   string // "chars" or "bytes"
+	unit   string // "chars", "bytes" or "ascii" (chars, ASCII only)
 	max    int
 	via    string // HTTP endpoint, Service method or Scanner
 	// value builds the input value that stores a column value of size n
@@ -137,6 +137,13 @@ type limitCase struct {
 	// write makes the write and returns what the column holds, or the
 	// error naming the refused field.
 	write func(t *testing.T, e *limitEnv, i int, input any) (string, error)
+}
+
+// asciiOnly is c for a column whose input may hold ASCII characters only
+// (a push token): its longest value is max of them.
+func asciiOnly(c limitCase) limitCase {
+	c.unit = "ascii"
+	return c
 }
 
 // registerCase writes a device field through POST /api/v1.1/app/device.
@@ -223,7 +230,7 @@ func limitCases() []limitCase {
 	return []limitCase{
 		registerCase("user_num", "sys_user_devices.user_num", func(_ registry.Device, l registry.UserDevice) string { return l.UserNum }),
 		registerCase("uuid", "sys_devices.uuid", func(d registry.Device, _ registry.UserDevice) string { return d.UUID }),
-		registerCase("push_token", "sys_devices.push_device_token", func(d registry.Device, _ registry.UserDevice) string { return d.PushToken }),
+		asciiOnly(registerCase("push_token", "sys_devices.push_device_token", func(d registry.Device, _ registry.UserDevice) string { return d.PushToken })),
 		registerCase("name", "sys_devices.name", func(d registry.Device, _ registry.UserDevice) string { return d.Name }),
 		registerCase("os", "sys_devices.os", func(d registry.Device, _ registry.UserDevice) string { return d.OS }),
 		registerCase("os_version", "sys_devices.os_version", func(d registry.Device, _ registry.UserDevice) string { return d.OSVersion }),
@@ -269,8 +276,11 @@ func TestInputLimits(t *testing.T) {
 			for i, c := range limitCases() {
 				t.Run(c.via+" "+c.input, func(t *testing.T) {
 					longest := charsOf(c.max)
-					if c.unit == "bytes" {
+					switch c.unit {
+					case "bytes":
 						longest = bytesOf(c.max)
+					case "ascii":
+						longest = strings.Repeat("t", c.max)
 					}
 					input, want := c.value(longest)
 					if c.unit == "chars" {

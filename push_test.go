@@ -142,6 +142,9 @@ func TestRegisterDeviceValidation(t *testing.T) {
 		{"no uuid", func(d *push.Device) { d.UUID = " " }, "uuid"},
 		{"no token", func(d *push.Device) { d.PushToken = "" }, "push_token"},
 		{"comma in token", func(d *push.Device) { d.PushToken = "a,b" }, "push_token"},
+		{"punctuation no vendor uses in token", func(d *push.Device) { d.PushToken = "bad-token!" }, "push_token"},
+		{"non-ASCII token", func(d *push.Device) { d.PushToken = "tok推" }, "push_token"},
+		{"quote in token", func(d *push.Device) { d.PushToken = `tok"` }, "push_token"},
 		{"long name", func(d *push.Device) { d.Name = string(make([]rune, 256)) }, "name"},
 	}
 	for _, tt := range tests {

@@ -101,6 +101,26 @@ func validDelivery(platform string, tokens ...string) *registry.Delivery {
 	}
 }
 
+func TestValidatePushToken(t *testing.T) {
+	for _, ok := range []string{
+		"0123456789abcdef0123456789abcdef", "Aj6vKcUq-RuhB_Xlz", "1104a8979214f00f7d3", "a+b/c==", "fcm:APA91b.x",
+	} {
+		assert.NoError(t, registry.ValidatePushToken(ok), ok)
+	}
+	for tok, want := range map[string]string{
+		"bad-token!": `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '!' at byte 9`,
+		"tok推":       `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '推' at byte 3`,
+		"a'b":        `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '\'' at byte 1`,
+		"a\x00b":     `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '\x00' at byte 1`,
+	} {
+		err := registry.ValidatePushToken(tok)
+		var ve *registry.ValidationError
+		require.ErrorAs(t, err, &ve, tok)
+		assert.Equal(t, "push_token", ve.Field)
+		assert.Contains(t, err.Error(), want, tok)
+	}
+}
+
 func TestValidatePushMessage(t *testing.T) {
 	long := strings.Repeat("x", registry.MaxVarchar+1)
 	// Two tokens whose comma-joined form takes exactly size bytes.

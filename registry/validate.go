@@ -63,6 +63,7 @@ func ValidateDevice(d *Device, userNum string) error {
 	if strings.ContainsAny(d.PushToken, ", \t\r\n") {
 		return invalid("push_token", "must not contain commas or white space")
 	}
+
 	for _, f := range []struct{ name, v string }{
 		{"uuid", d.UUID}, {"push_token", d.PushToken}, {"push_platform", d.PushPlatform},
 		{"name", d.Name}, {"os", d.OS}, {"os_version", d.OSVersion}, {"alias", d.Alias},
@@ -465,4 +466,28 @@ func ValidateReceipts(provider, receiptID string, c ReceiptCounts) error {
 		return err
 	}
 	return varchar("receipt_id", receiptID)
+}
+
+// ValidatePushToken checks that token, a device token an app registers,
+// has only the characters vendors' tokens are made of: ASCII letters and
+// digits and the punctuation of TokenPunct (hex for APNs and Getui,
+// base64 and its URL form for Umeng Android and Xiaomi, the ':' and '.' of
+// other vendors' ids). Every vendor refuses a token with anything else, so
+// push.Service.RegisterDevice refuses it before it is stored, naming
+// "push_token". ValidateDevice does not check it: a store keeps the rows
+// other programs wrote as they are.
+func ValidatePushToken(token string) error {
+	if i := strings.IndexFunc(token, func(r rune) bool { return !tokenRune(r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(token[i:])
+		return invalid("push_token", "must hold only ASCII letters, digits and %s, as vendors' tokens do; got %q at byte %d", TokenPunct, r, i)
+	}
+	return nil
+}
+
+// TokenPunct is the punctuation ValidatePushToken allows in a device
+// token besides ASCII letters and digits.
+const TokenPunct = "-_.:=+/"
+
+func tokenRune(r rune) bool {
+	return r < utf8.RuneSelf && ('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(TokenPunct, r))
 }

@@ -377,7 +377,11 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 	if !slices.Contains(im.allowed, d.PushPlatform) {
 		return row{}, "push_platform", fmt.Sprintf("%q is not a configured provider (configured: %s)", d.PushPlatform, strings.Join(im.allowed, ", "))
 	}
-	if err := registry.ValidateDevice(&d, user); err != nil {
+	err := registry.ValidateDevice(&d, user)
+	if err == nil {
+		err = registry.ValidatePushToken(d.PushToken)
+	}
+	if err != nil {
 		var ve *registry.ValidationError
 		if errors.As(err, &ve) {
 			return row{}, ve.Field, ve.Reason

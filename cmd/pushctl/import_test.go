@@ -63,17 +63,19 @@ func TestImport(t *testing.T) {
 		"bob,b-4,android,\"tok,b4\",umeng,\n"+
 		"bob,b-5,android\n"+
 		"bob,b-6,ios,tok-b6,jpush,\"multi\nline\"\n"+
-		"  carol , c-1 , android , tok-c1 , getui , \n")
+		"  carol , c-1 , android , tok-c1 , getui , \n"+
+		"bob,b-7,android,tok!b7,umeng,\n")
 	rej := filepath.Join(t.TempDir(), "rejects.csv")
 	r := runCLI(t, ctx, env, "devices", "import", "--rejects", rej, in)
 	assert.Equal(t, exitFailure, r.code)
-	assert.Equal(t, "imported=4 updated=0 unchanged=0 rejected=5\n"+
+	assert.Equal(t, "imported=4 updated=0 unchanged=0 rejected=6\n"+
 		`line 4: platform: must be "ios" or "android", got "windows"`+"\n"+
 		"line 5: user_num: is required\n"+
 		`line 6: push_platform: "apns" is not a configured provider (configured: umeng, jpush, getui)`+"\n"+
 		"line 7: push_token: must not contain commas or white space\n"+
-		"line 8: has 3 fields, the header 6\n", r.stdout)
-	assert.Equal(t, "pushctl: devices import: 5 rows rejected\n", lastLine(r.stderr))
+		"line 8: has 3 fields, the header 6\n"+
+		"line 12: push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '!' at byte 3\n", r.stdout)
+	assert.Equal(t, "pushctl: devices import: 6 rows rejected\n", lastLine(r.stderr))
 	assert.NotContains(t, r.stdout+r.stderr, "tok,b4", "no token in the summary")
 
 	f, err := os.Open(rej)
@@ -83,7 +85,7 @@ func TestImport(t *testing.T) {
 	cr.FieldsPerRecord = -1
 	recs, err := cr.ReadAll()
 	require.NoError(t, err)
-	require.Len(t, recs, 6)
+	require.Len(t, recs, 7)
 	assert.Equal(t, []string{"line", "field", "reason", "\ufeffUser_Num", "uuid", "Platform", "push_token", "push_platform", "name"}, recs[0])
 	assert.Equal(t, []string{"4", "platform", `must be "ios" or "android", got "windows"`, "bob", "b-1", "windows", "tok-b1", "umeng", "PC"}, recs[1])
 	assert.Equal(t, []string{"8", "", "has 3 fields, the header 6", "bob", "b-5", "android"}, recs[5])
