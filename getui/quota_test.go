@@ -195,3 +195,37 @@ func TestFakeKeepsTheTaskDailyLimit(t *testing.T) {
 	clk.Advance(8 * time.Hour) // past midnight in Beijing
 	require.NoError(t, push("day-0000000004", false))
 }
+
+// TestFakeKeepsTheTaskMinuteLimit: with TaskMinuteLimit set and the
+// client's buckets off, the fake refuses the pushes to all and to a tag
+// beyond it in any 60 seconds with 30014 (HTTP 403), which the client
+// reports as RateLimited; a refused push is not counted, nor is a retry
+// of one taken; 60 seconds after the first, the next is taken.
+func TestFakeKeepsTheTaskMinuteLimit(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now, TaskMinuteLimit: 2}, func(cfg *getui.Config) {
+		cfg.TaskQuota, cfg.TaskRate = provider.Quota{Unlimited: true}, provider.Quota{Unlimited: true}
+	})
+	push := func(key string, all bool) error {
+		_, err := c.Send(ctx, taskPush(key, all))
+		return err
+	}
+	require.NoError(t, push("min-0000000001", false))
+	clk.Advance(30 * time.Second)
+	require.NoError(t, push("min-0000000002", true))
+	require.NoError(t, push("min-0000000001", false), "a retry of a push taken is not counted")
+	for _, all := range []bool{false, true} {
+		err := push("min-0000000003", all)
+		require.ErrorIs(t, err, provider.RateLimited)
+		var pe *provider.Error
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, "30014", pe.Code)
+		assert.Equal(t, 403, pe.HTTPStatus)
+	}
+	clk.Advance(30 * time.Second) // the first is a minute old
+	require.NoError(t, push("min-0000000003", false))
+	require.ErrorIs(t, push("min-0000000004", false), provider.RateLimited, "the second and third are within the minute")
+	assert.Equal(t, 5, fake.Arrived("/push/tag"))
+	assert.Equal(t, 2, fake.Arrived("/push/all"))
+}

@@ -64,6 +64,15 @@ type Config struct {
 	// DefaultTaskDailyLimit; negative turns it off. A request_id repeated
 	// is answered as before and not counted again.
 	TaskDailyLimit int
+	// TaskMinuteLimit, when positive, is how many pushes to all and to a
+	// tag, together, an app may make in any 60 seconds (by Now) before
+	// 30014, HTTP 403 (Getui documents 5 a minute; whether it counts
+	// natural minutes or any 60 seconds is unconfirmed). Default 0: no
+	// limit, because the client's own TaskRate is a token bucket, which
+	// after a burst lets one more through every 12 s. A request_id
+	// repeated is answered as before and not counted again; a push
+	// refused here counts for neither limit.
+	TaskMinuteLimit int
 	// CallRateLimit, when positive, is how many API calls (auth excluded)
 	// an app may make per minute before 10005. Default 0: no limit.
 	CallRateLimit int

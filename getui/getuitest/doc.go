@@ -104,8 +104,9 @@
 // custom_tag against its tags; other keys match nothing*. An app's pushes
 // to all and to a tag together beyond TaskDailyLimit a day (100 by
 // default; the day is China Standard Time's) are refused with 30007
-// (/push/all) or 30010 (/push/tag), HTTP 403; a repeated request_id is
-// not counted again.
+// (/push/all) or 30010 (/push/tag), HTTP 403, and, when TaskMinuteLimit
+// is set, beyond it in any 60 seconds with 30014, HTTP 403; a repeated
+// request_id is not counted again.
 //
 // Taskids start RASS_ (single pushes), RASL_ (list tasks) or RASA_ (all and
 // tag tasks), then the date (MMdd) and 24 hex digits.

@@ -21,6 +21,7 @@ const (
 	CodeInvalidParams = 20001 // a parameter is wrong, a dead cid included
 	CodeAllDailyQuota = 30007 // /push/all over TaskDailyLimit a day
 	CodeTagDailyQuota = 30010 // /push/tag over TaskDailyLimit a day, shared with /push/all
+	CodeTaskMinute    = 30014 // /push/all and /push/tag over TaskMinuteLimit a minute
 	CodeNotFound      = 404   // no API at this path (invented)
 	CodeMethod        = 405   // wrong HTTP method for the path (invented)
 )

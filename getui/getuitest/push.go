@@ -456,24 +456,40 @@ type taskDay struct {
 var cst = time.FixedZone("CST", 8*3600)
 
 // countTaskLocked counts a push to all or to a tag of appID, or returns
-// the refusal of one over Config.TaskDailyLimit. s.mu is held.
+// the refusal of one over Config.TaskMinuteLimit or Config.TaskDailyLimit.
+// s.mu is held.
 func (s *Server) countTaskLocked(appID, api string) *refusal {
-	if s.cfg.TaskDailyLimit < 0 {
-		return nil
-	}
-	day := s.now().In(cst).Format(time.DateOnly)
-	c := s.taskDays[appID]
-	if c.day != day {
-		c = taskDay{day: day}
-	}
-	if c.n >= s.cfg.TaskDailyLimit {
-		code := CodeTagDailyQuota
-		if api == apiAll {
-			code = CodeAllDailyQuota
+	now := s.now()
+	var recent []time.Time
+	if s.cfg.TaskMinuteLimit > 0 {
+		for _, at := range s.taskTimes[appID] {
+			if now.Sub(at) < time.Minute {
+				recent = append(recent, at)
+			}
 		}
-		return refuse(statusForCode(code), code, "pushes to all and to a tag over %d today", s.cfg.TaskDailyLimit)
+		s.taskTimes[appID] = recent
+		if len(recent) >= s.cfg.TaskMinuteLimit {
+			return refuse(statusForCode(CodeTaskMinute), CodeTaskMinute, "pushes to all and to a tag over %d a minute", s.cfg.TaskMinuteLimit)
+		}
 	}
-	c.n++
-	s.taskDays[appID] = c
+	if s.cfg.TaskDailyLimit >= 0 {
+		day := now.In(cst).Format(time.DateOnly)
+		c := s.taskDays[appID]
+		if c.day != day {
+			c = taskDay{day: day}
+		}
+		if c.n >= s.cfg.TaskDailyLimit {
+			code := CodeTagDailyQuota
+			if api == apiAll {
+				code = CodeAllDailyQuota
+			}
+			return refuse(statusForCode(code), code, "pushes to all and to a tag over %d today", s.cfg.TaskDailyLimit)
+		}
+		c.n++
+		s.taskDays[appID] = c
+	}
+	if s.cfg.TaskMinuteLimit > 0 {
+		s.taskTimes[appID] = append(recent, now)
+	}
 	return nil
 }

@@ -37,8 +37,9 @@ type Server struct {
 	tokens       map[string]issuedToken
 	authLog      map[string][]time.Time
 	callLog      map[string][]time.Time
-	taskDays     map[string]taskDay  // by app id: the pushes to all and to a tag of a day
-	requestIDs   map[string]response // app id + "/" + request_id → first answer
+	taskDays     map[string]taskDay     // by app id: the pushes to all and to a tag of a day
+	taskTimes    map[string][]time.Time // by app id: when its pushes to all and to a tag of the last minute came
+	requestIDs   map[string]response    // app id + "/" + request_id → first answer
 	tasks        map[string]*task
 	devices      map[string]map[string]Device // app id → cid → device
 	invalid      map[string]bool
@@ -78,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 		authLog:    make(map[string][]time.Time),
 		callLog:    make(map[string][]time.Time),
 		taskDays:   make(map[string]taskDay),
+		taskTimes:  make(map[string][]time.Time),
 		requestIDs: make(map[string]response),
 		tasks:      make(map[string]*task),
 		devices:    make(map[string]map[string]Device),
