@@ -454,6 +454,28 @@ func TestPushDedupeKey(t *testing.T) {
 	assert.Equal(t, 1, f.mock.Calls())
 }
 
+// TestPushDedupeKeyOfAFailedPushSaysWhy: the Result of a push found by its
+// dedupe key carries each failed delivery's recorded error, as the call
+// that sent it did.
+func TestPushDedupeKeyOfAFailedPushSaysWhy(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "tok1")
+	f.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.Auth, Code: "2015", Message: "bad_app_key"})
+	m := push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: "order#8"}
+	r1, err := f.svc.Push(ctx, m)
+	require.NoError(t, err)
+	require.ErrorIs(t, r1.FirstError(), provider.Auth)
+	r2, err := f.svc.Push(ctx, m)
+	require.NoError(t, err)
+	require.True(t, r2.Duplicate)
+	err = r2.FirstError()
+	require.ErrorIs(t, err, provider.Auth)
+	assert.Equal(t, "2015", provider.CodeOf(err))
+	assert.Contains(t, err.Error(), "bad_app_key")
+	assert.Equal(t, 1, f.mock.Calls())
+}
+
 func TestPushValidation(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	long := make([]byte, 300)

@@ -887,9 +887,28 @@ func (s *Service) existing(ctx context.Context, key string) (*Result, bool, erro
 			continue // its parts follow
 		}
 		r.Devices += len(ds[i].Tokens)
-		r.Deliveries = append(r.Deliveries, outcomeOf(&ds[i], nil))
+		r.Deliveries = append(r.Deliveries, outcomeOf(&ds[i], recordedError(&ds[i])))
 	}
 	return r, true, nil
+}
+
+// recordedError is the error a failed delivery recorded (its error kind,
+// the vendor's code and response), so that the Result of a push found by
+// its dedupe key says why, as the call that sent it did; nil for a
+// delivery that did not fail.
+func recordedError(d *registry.Delivery) error {
+	if d.State != registry.DeliveryFailed {
+		return nil
+	}
+	kind := provider.Unknown
+	if d.ErrorKind != "" {
+		kind = provider.ParseKind(d.ErrorKind)
+	}
+	msg := d.Response
+	if msg == "" {
+		msg = "failed, as recorded"
+	}
+	return &provider.Error{Provider: d.Provider, Op: OpSend, Kind: kind, Code: d.ErrorCode, Message: msg}
 }
 
 // record commits the message and its deliveries (claimed by this call),
