@@ -27,9 +27,12 @@
 // Delivery is at-least-once. A row is claimed with a lease and a claim
 // token; every write that finishes it names the token, so a Scanner whose
 // lease ran out cannot overwrite the work of the one that took over. A push
-// row's id and creation time make the dedupe key of the push it creates
-// (DedupeKey), so a row handled twice (its first Scanner died after the
-// push was recorded) finds the first push instead of sending again. Vendor
+// row's id, creation time and content make the dedupe key of the push it
+// creates (DedupeKey), so a row handled twice (its first Scanner died
+// after the push was recorded, or another program set it back to pending
+// unchanged) finds the first push instead of sending again; a row that
+// reuses an id, or one changed before it was set back, is a push of its
+// own. Vendor
 // retries carry the delivery's idempotency key; Umeng drops a repeated
 // out_biz_no on task casts. A notifier's row (sms, email) has no such key,
 // so its call is made only while its claim will outlast it and the write of

@@ -2,6 +2,7 @@ package messagecenter
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -708,13 +709,29 @@ func (s *Scanner) report(ctx context.Context, r Result) {
 }
 
 // DedupeKey is the dedupe key of the push a center row becomes:
-// "message_center#<id>@<created_at>". A row handled again after its push
-// was recorded (its Scanner died before finishing it) finds that push
-// instead of sending again. created_at is part of it because ids come back
-// after a TRUNCATE or an AUTO_INCREMENT reset, and a new row must not be
-// mistaken for an old one.
+// "message_center#<id>@<created_at>#<fingerprint>". A row handled again
+// after its push was recorded (its Scanner died before finishing it)
+// finds that push instead of sending again. created_at and the
+// fingerprint are part of it because ids come back after a TRUNCATE or an
+// AUTO_INCREMENT reset, and a new row must not be mistaken for an old one:
+// created_at alone does not tell them apart when the other program writes
+// the same one on every row (a MySQL zero date, a constant) or reuses the
+// id within the second. The fingerprint is the first 8 bytes, in hex, of
+// the SHA-256 of the row's title, content, receivers, extra_params_string
+// and message class, as read: a row re-queued after a change of any of
+// them is a new push; one re-queued unchanged finds its push.
+//
+// Keys of releases before the fingerprint ("message_center#<id>@<created_at>")
+// are not looked up: a row whose push an earlier release recorded, and
+// which that release did not finish (it crashed, rather than drained,
+// during the upgrade), is pushed again.
 func DedupeKey(m *registry.CenterMessage) string {
-	return fmt.Sprintf("message_center#%d@%s", m.ID, m.CreatedAt.Format("20060102150405"))
+	h := sha256.New()
+	for _, f := range []string{m.Title, m.Content, m.Receivers, m.Extra, m.Class} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("message_center#%d@%s#%x", m.ID, m.CreatedAt.Format("20060102150405"), h.Sum(nil)[:8])
 }
 
 // message is the push a push row asks for.

@@ -110,7 +110,7 @@ func TestPushRowIsSentAndLinked(t *testing.T) {
 	assert.Equal(t, "itok", pm.IOS.DeviceTokens)
 	assert.Equal(t, "atok", pm.Android.DeviceTokens)
 	assert.Equal(t, messagecenter.DedupeKey(&row), pm.DedupeKey)
-	assert.Regexp(t, fmt.Sprintf(`^message_center#%d@\d{14}$`, id), pm.DedupeKey)
+	assert.Regexp(t, fmt.Sprintf(`^message_center#%d@\d{14}#[0-9a-f]{16}$`, id), pm.DedupeKey)
 	reqs := e.mock.Requests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "42", reqs[0].Notification.Extras["sku"])
@@ -639,11 +639,30 @@ func TestCenterExtraKeptAsWritten(t *testing.T) {
 }
 
 func TestDedupeKeyTellsReusedIDsApart(t *testing.T) {
-	a := registry.CenterMessage{ID: 1, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	b := registry.CenterMessage{ID: 1, CreatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
-	assert.Equal(t, "message_center#1@20260102030405", messagecenter.DedupeKey(&a))
-	assert.NotEqual(t, messagecenter.DedupeKey(&a), messagecenter.DedupeKey(&b),
-		"a row that reuses an id after a TRUNCATE is not mistaken for the old one")
+	a := registry.CenterMessage{ID: 1, Title: "t", Content: "c", Receivers: "u1", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	assert.Regexp(t, `^message_center#1@20260102030405#[0-9a-f]{16}$`, messagecenter.DedupeKey(&a))
+	same := a
+	same.NotifyMode, same.NotifyLevel, same.Attempts, same.Remark = "PUSH", 3, 2, "retried"
+	assert.Equal(t, messagecenter.DedupeKey(&a), messagecenter.DedupeKey(&same), "the same row handled again")
+	for name, edit := range map[string]func(*registry.CenterMessage){
+		"created_at": func(m *registry.CenterMessage) { m.CreatedAt = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC) },
+		"title":      func(m *registry.CenterMessage) { m.Title = "t2" },
+		"content":    func(m *registry.CenterMessage) { m.Content = "c2" },
+		"receivers":  func(m *registry.CenterMessage) { m.Receivers = "u2" },
+		"extra":      func(m *registry.CenterMessage) { m.Extra = `{"k":"v"}` },
+		"class":      func(m *registry.CenterMessage) { m.Class = "service" },
+		"field edge": func(m *registry.CenterMessage) { m.Title, m.Content = "tc", "" },
+	} {
+		b := a
+		edit(&b)
+		assert.NotEqual(t, messagecenter.DedupeKey(&a), messagecenter.DedupeKey(&b),
+			"a row that reuses the id (%s differs) is not mistaken for the old one", name)
+	}
+	zero := registry.CenterMessage{ID: 7, Title: "first message", Content: "c", Receivers: "u1"}
+	next := zero
+	next.Title = "SECOND message"
+	assert.NotEqual(t, messagecenter.DedupeKey(&zero), messagecenter.DedupeKey(&next),
+		"created_at a zero date on every row: the content tells them apart")
 }
 
 func TestNotifierResultIsStoredSafely(t *testing.T) {

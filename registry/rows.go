@@ -90,7 +90,7 @@ type PushMessage struct {
 	PushType string // PushTypeUsers or PushTypeBroadcast
 	// DedupeKey makes creation idempotent: a second CreatePushMessage with the
 	// same non-empty key fails with ErrConflict. The Scanner uses
-	// "message_center#<id>".
+	// "message_center#<id>@<created_at>#<fingerprint>" (messagecenter.DedupeKey).
 	DedupeKey string
 	// ExpireAt is when the vendor stops trying; polling stops then too.
 	ExpireAt *time.Time

@@ -1,0 +1,106 @@
+package messagecenter_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// sqlEnv is a Scanner with the Mock provider on a migrated store of a
+// fresh database of dialect d, and that database.
+func sqlEnv(t *testing.T, d sqlstore.Dialect) (*env, func(query string, args ...any)) {
+	t.Helper()
+	db, _ := dbtest.Open(t, d)
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	store, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: clk.Now})
+	require.NoError(t, err)
+	require.NoError(t, store.Migrate(t.Context()))
+	e := newEnv(t, store, clk, nil)
+	exec := func(query string, args ...any) {
+		t.Helper()
+		_, err := db.ExecContext(context.Background(), query, args...)
+		require.NoError(t, err, query)
+	}
+	return e, exec
+}
+
+// TestReusedIDWithTheSameCreatedAtIsANewPush: another program writes the
+// same created_at on every row (a constant, or MySQL's zero date read as
+// no time) and reuses an id after deleting the row. The new row is pushed,
+// not taken for the old one and marked sent with the old push.
+func TestReusedIDWithTheSameCreatedAtIsANewPush(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			ctx := context.Background()
+			e, exec := sqlEnv(t, d)
+			e.register(t, "u1", "d1", "android", "tok-1")
+			insert := func(title string) {
+				exec(fmt.Sprintf(`INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
+					VALUES (7, '%s', 'c', 'push', 'u1', 0, '2001-01-01 00:00:00', '2001-01-01 00:00:00')`, title))
+			}
+			insert("first message")
+			rep, err := e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, rep.Sent)
+			first := e.row(t, 7).SendResult
+
+			exec("DELETE FROM sys_message_center WHERE id = 7")
+			insert("SECOND message")
+			rep, err = e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, rep.Sent)
+			row := e.row(t, 7)
+			assert.Equal(t, registry.SendStateSent, row.SendState)
+			assert.NotEqual(t, first, row.SendResult, "a push of its own")
+			reqs := e.mock.Requests()
+			require.Len(t, reqs, 2, "the second message reached the vendor")
+			assert.Equal(t, "SECOND message", reqs[1].Notification.Title)
+		})
+	}
+}
+
+// TestRequeuedRowOfAFailedPushSaysWhy: a push row whose every delivery
+// failed for good fails with the vendor's reason. Re-queued unchanged by
+// another program, it finds its push (no second send) and fails again
+// with the same reason, read from the push's record.
+func TestRequeuedRowOfAFailedPushSaysWhy(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			ctx := context.Background()
+			e, exec := sqlEnv(t, d)
+			e.register(t, "u1", "d1", "android", "tok-1")
+			id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+			e.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.Auth, Code: "2015", Message: "bad_app_key"})
+			_, err := e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			row := e.row(t, id)
+			require.Equal(t, registry.SendStateFailed, row.SendState)
+			require.Contains(t, row.Remark, "bad_app_key")
+
+			exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 0, remark = NULL, send_result = NULL WHERE id = %d", id))
+			_, err = e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			again := e.row(t, id)
+			assert.Equal(t, registry.SendStateFailed, again.SendState)
+			assert.NotContains(t, again.Remark, "%!")
+			assert.Contains(t, again.Remark, "every delivery failed")
+			assert.Contains(t, again.Remark, "auth")
+			assert.Contains(t, again.Remark, "2015")
+			assert.Equal(t, row.SendResult, again.SendResult, "the same push")
+			assert.Equal(t, 1, e.mock.Calls(), "not sent again")
+		})
+	}
+}
