@@ -10,21 +10,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
 // sqlEnv is a Scanner with the Mock provider on a migrated store of a
-// fresh database of dialect d, and that database.
-func sqlEnv(t *testing.T, d sqlstore.Dialect) (*env, func(query string, args ...any)) {
+// fresh database of dialect d (its Config changed by mod, when set), and a
+// function that runs a statement on that database.
+func sqlEnv(t *testing.T, d sqlstore.Dialect, mod func(*messagecenter.Config)) (*env, func(query string, args ...any)) {
 	t.Helper()
 	db, _ := dbtest.Open(t, d)
 	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
 	store, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: clk.Now})
 	require.NoError(t, err)
 	require.NoError(t, store.Migrate(t.Context()))
-	e := newEnv(t, store, clk, nil)
+	e := newEnv(t, store, clk, mod)
 	exec := func(query string, args ...any) {
 		t.Helper()
 		_, err := db.ExecContext(context.Background(), query, args...)
@@ -43,7 +45,7 @@ func TestReusedIDWithTheSameCreatedAtIsANewPush(t *testing.T) {
 			dbtest.SkipUnlessAvailable(t, d)
 			t.Parallel()
 			ctx := context.Background()
-			e, exec := sqlEnv(t, d)
+			e, exec := sqlEnv(t, d, nil)
 			e.register(t, "u1", "d1", "android", "tok-1")
 			insert := func(title string) {
 				exec(fmt.Sprintf(`INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
@@ -80,7 +82,7 @@ func TestRequeuedRowOfAFailedPushSaysWhy(t *testing.T) {
 			dbtest.SkipUnlessAvailable(t, d)
 			t.Parallel()
 			ctx := context.Background()
-			e, exec := sqlEnv(t, d)
+			e, exec := sqlEnv(t, d, nil)
 			e.register(t, "u1", "d1", "android", "tok-1")
 			id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
 			e.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.Auth, Code: "2015", Message: "bad_app_key"})
@@ -101,6 +103,53 @@ func TestRequeuedRowOfAFailedPushSaysWhy(t *testing.T) {
 			assert.Contains(t, again.Remark, "2015")
 			assert.Equal(t, row.SendResult, again.SendResult, "the same push")
 			assert.Equal(t, 1, e.mock.Calls(), "not sent again")
+		})
+	}
+}
+
+// TestRowFinishedByAnotherProgramMeanwhileKeepsItsState: while a Scanner
+// holds a row, another program cancels it (send_state 2 and its remark).
+// The Scanner's finish does not overwrite what that program wrote; the
+// row counts as lost to the Scanner, and the other rows are finished.
+func TestRowFinishedByAnotherProgramMeanwhileKeepsItsState(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			ctx := context.Background()
+			var exec func(string, ...any)
+			var cancelled int64
+			sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+				if m.ID == cancelled {
+					exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 2, remark = 'cancelled by ops' WHERE id = %d", m.ID))
+				}
+				return "sms#ok", nil
+			})
+			e, ex := sqlEnv(t, d, func(c *messagecenter.Config) {
+				c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+				c.Concurrency = 1
+			})
+			exec = ex
+			var ids []int64
+			for i := range 5 {
+				ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
+			}
+			cancelled = ids[2]
+			rep, err := e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 4, rep.Sent)
+			assert.Equal(t, 1, rep.Lost)
+			for _, id := range ids {
+				row := e.row(t, id)
+				assert.Empty(t, row.ClaimToken, "row %d", id)
+				if id == cancelled {
+					assert.Equal(t, registry.SendStateFailed, row.SendState, "the other program's state stays")
+					assert.Equal(t, "cancelled by ops", row.Remark)
+					assert.Empty(t, row.SendResult)
+					continue
+				}
+				assert.Equal(t, registry.SendStateSent, row.SendState, "row %d", id)
+			}
 		})
 	}
 }

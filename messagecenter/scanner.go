@@ -131,7 +131,7 @@ const (
 	OutcomeFailed      Outcome = "failed"      // send_state 2, reason in remark
 	OutcomeRescheduled Outcome = "rescheduled" // tried again after a backoff
 	OutcomeReleased    Outcome = "released"    // not tried: the Scanner was stopping, or the claim had too little lease left
-	OutcomeLost        Outcome = "lost"        // the lease ran out; another instance owns the row
+	OutcomeLost        Outcome = "lost"        // not written: the lease ran out and another instance owns the row, or another program finished the row meanwhile (what it wrote stays)
 )
 
 // Result describes one handled center row.

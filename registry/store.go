@@ -145,7 +145,10 @@ type CenterMessages interface {
 	ClaimCenterMessages(ctx context.Context, p ClaimParams) ([]CenterMessage, error)
 	// FinishCenterMessage writes m's SendState, SendResult, Remark,
 	// Attempts and NextAttemptAt and releases the claim, only while
-	// m.ClaimToken still holds the row; otherwise ErrClaimLost.
+	// m.ClaimToken still holds the row and the row is still pending
+	// (send_state 0: another program may have finished or cancelled it
+	// meanwhile, and what it wrote stays, the claim alone released);
+	// otherwise ErrClaimLost.
 	//
 	// ValidateCenterOutcome checks m first: SendResult and Remark must be
 	// UTF-8 of at most MaxText bytes, SendState must fit a TINYINT and

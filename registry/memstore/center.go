@@ -115,6 +115,11 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	if !ok || m.ClaimToken == "" || row.ClaimToken != m.ClaimToken {
 		return wrap(op, fmt.Errorf("center message %d: %w", m.ID, registry.ErrClaimLost))
 	}
+	if row.SendState != registry.SendStateUnsent {
+		// Finished by another program: its state stays, the claim goes.
+		row.ClaimToken, row.LeaseUntil = "", nil
+		return wrap(op, fmt.Errorf("center message %d: %w", m.ID, registry.ErrClaimLost))
+	}
 	row.SendState = m.SendState
 	row.SendResult = m.SendResult
 	row.Remark = m.Remark

@@ -110,12 +110,19 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	return nil
 }
 
+// centerStillPending guards every finish of a center row: a row another
+// program finished or cancelled while a Scanner held it (send_state no
+// longer 0) keeps what that program wrote, and the finish reports the
+// claim lost.
+const centerStillPending = "send_state = 0"
+
 // finishCenter writes m's outcome on q under its claim: ErrClaimLost when
-// the claim no longer holds (nothing is written).
+// the claim no longer holds, or the row is no longer pending (its claim is
+// then released, and nothing else written).
 func (s *Store) finishCenter(ctx context.Context, q DBTX, m *registry.CenterMessage) error {
 	res, err := s.exec(ctx, q, `UPDATE sys_message_center SET send_state = ?, send_result = ?, remark = ?, attempts = ?,
 		next_attempt_at = ?, claim_token = NULL, lease_until = NULL, updated_at = ?
-		WHERE id = ? AND claim_token = ?`,
+		WHERE id = ? AND claim_token = ? AND `+centerStillPending,
 		m.SendState, nullIfEmpty(m.SendResult), nullIfEmpty(m.Remark), m.Attempts, s.nullTimeArg(m.NextAttemptAt),
 		s.timeArg(s.stamp()), m.ID, m.ClaimToken)
 	if err != nil {
@@ -126,6 +133,12 @@ func (s *Store) finishCenter(ctx context.Context, q DBTX, m *registry.CenterMess
 		return err
 	}
 	if n == 0 {
+		// Not ours any more, or finished by another program: a claim
+		// still ours is released, and nothing else is touched.
+		if _, err := s.exec(ctx, q, `UPDATE sys_message_center SET claim_token = NULL, lease_until = NULL
+			WHERE id = ? AND claim_token = ?`, m.ID, m.ClaimToken); err != nil {
+			return step("release center message", err)
+		}
 		return claimLost("center message", m.ID)
 	}
 	return nil
@@ -143,7 +156,7 @@ func (s *Store) finishCenters(ctx context.Context, q DBTX, ms []*registry.Center
 			rows[j] = guardedRow{id: m.ID, claim: m.ClaimToken, values: []any{m.SendState, nullIfEmpty(m.SendResult),
 				nullIfEmpty(m.Remark), m.Attempts, s.nullTimeArg(m.NextAttemptAt)}}
 		}
-		if err := s.updateClaimed(ctx, q, "sys_message_center", "update center messages",
+		if err := s.updateClaimed(ctx, q, "sys_message_center", "update center messages", centerStillPending,
 			[]string{"send_state", "send_result", "remark", "attempts", "next_attempt_at"}, rows, now); err != nil {
 			return err
 		}

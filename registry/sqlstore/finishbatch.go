@@ -314,7 +314,7 @@ func (s *Store) writeOutcomes(ctx context.Context, q DBTX, ds []*registry.Delive
 			nullIfEmpty(d.ReceiptID), boolInt(d.Pollable), nullIfEmpty(d.VendorState), nullIfEmpty(d.Ret), nullIfEmpty(d.Response),
 			nullIfEmpty(d.ErrorKind), nullIfEmpty(d.ErrorCode), s.nullTimeArg(d.SentAt), nullIfEmpty(d.RetryToken)}}
 	}
-	return s.updateClaimed(ctx, q, "sys_push_deliveries", "update deliveries", []string{"state", "attempts", "next_attempt_at",
+	return s.updateClaimed(ctx, q, "sys_push_deliveries", "update deliveries", "", []string{"state", "attempts", "next_attempt_at",
 		"receipt_id", "pollable", "vendor_state", "ret", "response", "error_kind", "error_code", "sent_at", "retry_token"}, rows, now)
 }
 

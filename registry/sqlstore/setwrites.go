@@ -143,10 +143,11 @@ type guardedRow struct {
 
 // updateClaimed sets the columns names of each of rows of table (by id),
 // releases each row's claim and stamps updated_at with now, in one UPDATE
-// guarded by each row's claim token. It returns errSetShort when it
-// changes fewer rows than rows holds (a claim lost); what names a failed
-// statement in its error.
-func (s *Store) updateClaimed(ctx context.Context, q DBTX, table, what string, names []string, rows []guardedRow, now any) error {
+// guarded by each row's claim token and, when guard is not empty, by
+// guard too (a condition every row must meet). It returns errSetShort when
+// it changes fewer rows than rows holds (a claim lost); what names a
+// failed statement in its error.
+func (s *Store) updateClaimed(ctx context.Context, q DBTX, table, what, guard string, names []string, rows []guardedRow, now any) error {
 	cols := make([]setColumn, len(names))
 	for i, name := range names {
 		cols[i] = setColumn{name: name, values: make([]any, len(rows))}
@@ -160,8 +161,12 @@ func (s *Store) updateClaimed(ctx context.Context, q DBTX, table, what string, n
 		}
 		where = append(where, r.id, r.claim)
 	}
+	cond := claimedWhere(len(rows))
+	if guard != "" {
+		cond = "(" + cond + ") AND " + guard
+	}
 	query, args := caseUpdate(table, ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?", []any{now},
-		claimedWhere(len(rows)), where)
+		cond, where)
 	res, err := s.exec(ctx, q, query, args...)
 	if err != nil {
 		return step(what, err)

@@ -158,7 +158,7 @@ func TestFinishCenterBatchStatements(t *testing.T) {
 			require.NoError(t, err)
 		}
 		assert.Len(t, statements(), 1)
-		assert.Contains(t, statements()[0], "WHERE (id = ? AND claim_token = ?) OR (id = ? AND claim_token = ?) OR (id = ? AND claim_token = ?)")
+		assert.Contains(t, statements()[0], "WHERE ((id = ? AND claim_token = ?) OR (id = ? AND claim_token = ?) OR (id = ? AND claim_token = ?)) AND send_state = 0")
 	})
 	t.Run("a lost claim: row by row", func(t *testing.T) {
 		s, m, _ := recordingStore(t)
@@ -168,6 +168,10 @@ func TestFinishCenterBatchStatements(t *testing.T) {
 		m.ExpectBegin()
 		m.ExpectExec(sqlPrefix(onePrefix)).WithArgs(1, nil, nil, 0, nil, sqlmock.AnyArg(), 1, "x.1").WillReturnResult(sqlmock.NewResult(0, 1))
 		m.ExpectExec(sqlPrefix(onePrefix)).WithArgs(1, nil, nil, 0, nil, sqlmock.AnyArg(), 2, "x.2").WillReturnResult(sqlmock.NewResult(0, 0))
+		// Not written: a claim still its own (a row another program
+		// finished) is released, nothing else.
+		m.ExpectExec(`^\s*UPDATE sys_message_center SET claim_token = NULL, lease_until = NULL\s+WHERE id = \? AND claim_token = \?$`).
+			WithArgs(2, "x.2").WillReturnResult(sqlmock.NewResult(0, 0))
 		m.ExpectExec(sqlPrefix(onePrefix)).WithArgs(2, "r", nil, 0, nil, sqlmock.AnyArg(), 3, "x.3").WillReturnResult(sqlmock.NewResult(0, 1))
 		m.ExpectCommit()
 		errs := s.FinishCenterBatch(batch())
