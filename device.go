@@ -52,13 +52,7 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 	// "iOS" and "Umeng" are what clients send, and rows other programs
 	// wrote say; they are stored as the providers spell them.
 	d.Platform = strings.ToLower(d.Platform)
-	if _, ok := s.providers[d.PushPlatform]; !ok {
-		for _, name := range s.names {
-			if strings.EqualFold(name, d.PushPlatform) {
-				d.PushPlatform = name
-			}
-		}
-	}
+	d.PushPlatform = s.providerName(d.PushPlatform)
 	if _, err := provider.ParsePlatform(d.Platform); err != nil {
 		return Registration{}, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)
 	}
@@ -122,4 +116,22 @@ func fromRegistry(err error) error {
 		return &FieldError{Field: ve.Field, Reason: ve.Reason}
 	}
 	return err
+}
+
+// providerName is the configured provider that name, a push_platform a
+// client sent or a row holds, names: the provider of that exact name, or
+// else the one whose name it matches in any case without surrounding
+// spaces ("Umeng", which clients send and rows other programs wrote say);
+// otherwise name as it is.
+func (s *Service) providerName(name string) string {
+	if _, ok := s.providers[name]; ok {
+		return name
+	}
+	trimmed := strings.TrimSpace(name)
+	for _, n := range s.names {
+		if strings.EqualFold(n, trimmed) {
+			return n
+		}
+	}
+	return name
 }

@@ -327,3 +327,34 @@ func TestForeignDeliveryTimeIsTriedAnyway(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignPushPlatformInAnyCase: a device row another program wrote
+// with push_platform "Umeng" is umeng's: it is pushed, and disabled when
+// the vendor reports its token dead.
+func TestForeignPushPlatformInAnyCase(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			st, db := dbtest.NewStoreDB(t, d)
+			r := newForeignRig(t, st, db, push.RetryPolicy{})
+			ctx := t.Context()
+			r.register(t, "u1")
+			_, err := db.ExecContext(ctx, "UPDATE sys_devices SET push_platform = 'Umeng', platform = 'Android' WHERE uuid = 'u1'")
+			require.NoError(t, err)
+			res, err := r.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Accepted())
+			assert.Zero(t, res.Skipped)
+			require.Len(t, r.m.Requests(), 1)
+			assert.Equal(t, []string{"tok-u1"}, r.m.Requests()[0].Audience.Tokens)
+
+			r.m.Enqueue(providertest.Result{Err: &provider.Error{Kind: provider.InvalidToken, Message: "uninstalled"}})
+			res, err = r.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Failed())
+			var disabled int
+			require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_devices WHERE uuid = 'u1' AND token_disabled_at IS NOT NULL").Scan(&disabled))
+			assert.Equal(t, 1, disabled, "the dead token is disabled")
+		})
+	}
+}

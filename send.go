@@ -420,7 +420,7 @@ func (s *Service) noDevices(skipped skips) error {
 // and platform, or its token is unusable (g is then the pair t names, for
 // skips.add).
 func (s *Service) targetOf(t registry.Target) (g target, token string, ok bool) {
-	g = target{t.PushPlatform, strings.ToLower(strings.TrimSpace(t.Platform))}
+	g = target{s.providerName(t.PushPlatform), strings.ToLower(strings.TrimSpace(t.Platform))}
 	if g.provider == "" {
 		g.provider = s.def
 	}

@@ -206,15 +206,17 @@ func takeoverQuery(dev *registry.Device, now any) (string, []any) {
 
 // tokenHolders is the condition, and its arguments, of the enabled devices
 // of (pushPlatform, platform) that DisableTokens and the token takeover
-// reach: the platform as platformExpr reads it, and for the default push
-// platform also rows whose push_platform is NULL or empty, as ListTargets
-// reads them.
+// reach: the platform as platformExpr reads it, the push platform as
+// pushPlatformExpr reads it ("Umeng" in rows other programs wrote is
+// umeng's, as push.Service targets it), and for the default push platform
+// also rows whose push_platform is NULL or empty, as ListTargets reads
+// them.
 func tokenHolders(pushPlatform, platform string) (string, []any) {
-	pp := "push_platform = ?"
-	if pushPlatform == registry.DefaultPushPlatform {
-		pp = "(push_platform = ? OR push_platform IS NULL OR push_platform = '')"
+	pp := pushPlatformExpr + " = ?"
+	if normPlatform(pushPlatform) == registry.DefaultPushPlatform {
+		pp = "(" + pushPlatformExpr + " = ? OR push_platform IS NULL OR push_platform = '')"
 	}
-	return platformExpr + " = ? AND " + pp + " AND token_disabled_at IS NULL", []any{normPlatform(platform), pushPlatform}
+	return platformExpr + " = ? AND " + pp + " AND token_disabled_at IS NULL", []any{normPlatform(platform), normPlatform(pushPlatform)}
 }
 
 // activateLink makes userNum the only active user of device deviceID and

@@ -190,7 +190,9 @@
 // implicitly, so a device may have several active links: only its newest
 // (highest id) is a target, and a push never reaches a previous user. A
 // device whose push_platform is NULL or empty is on
-// registry.DefaultPushPlatform. Center rows other programs insert (with
+// registry.DefaultPushPlatform; DisableTokens and the token takeover
+// compare push_platform in any ASCII case without surrounding spaces
+// ("Umeng" is umeng's), as push.Service targets it. Center rows other programs insert (with
 // send_state 0 and none of the new columns set) are due at once, most
 // urgent notify_level first; a NULL notify_level comes last. A NULL
 // send_state is the product brief's default, unsent: ClaimCenterMessages first

@@ -22,6 +22,12 @@ func unpad(s string) string { return strings.TrimRight(s, " ") }
 // included), which is all "ios" and "android" need.
 const platformExpr = "LOWER(TRIM(platform))"
 
+// pushPlatformExpr is the SQL expression of a device's push_platform as
+// DisableTokens and the token takeover compare it, with normPlatform's
+// folding of the name they are given: rows other programs wrote may say
+// "Umeng" or "umeng ".
+const pushPlatformExpr = "LOWER(TRIM(push_platform))"
+
 // normPlatform is platformExpr in Go, for a platform the caller passes or
 // a row holds. Only ASCII letters are folded, as SQLite's LOWER folds
 // them: strings.ToLower would make "İOS" an "ios" that SQLite's
