@@ -66,7 +66,7 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 	defer s.mu.Unlock()
 	var picked []*registry.CenterMessage
 	for _, m := range s.center {
-		if m.SendState != registry.SendStateUnsent || !due(m.SendAt, now) || !due(m.NextAttemptAt, now) || !free(m.LeaseUntil, now) {
+		if m.SendState != registry.SendStateUnsent || !due(m.SendAt, now) || !due(m.NextAttemptAt, now) || (m.ClaimToken != "" && !free(m.LeaseUntil, now)) {
 			continue
 		}
 		picked = append(picked, m)

@@ -153,3 +153,32 @@ func TestRowFinishedByAnotherProgramMeanwhileKeepsItsState(t *testing.T) {
 		})
 	}
 }
+
+// TestLeaseWithoutAClaimHoldsNothing: another program wrote a lease_until
+// far ahead on rows no Scanner claimed (claim_token NULL or empty). No
+// Scanner would ever finish them, so they are due like any unsent row.
+func TestLeaseWithoutAClaimHoldsNothing(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			ctx := context.Background()
+			e, exec := sqlEnv(t, d, func(c *messagecenter.Config) {
+				c.Notifiers = map[string]messagecenter.Notifier{"sms": messagecenter.NotifierFunc(
+					func(context.Context, registry.CenterMessage, []string) (string, error) { return "sms#ok", nil })}
+			})
+			a := e.enqueue(t, registry.CenterMessage{Title: "a", Content: "c", NotifyMode: "sms", Receivers: "138"})
+			b := e.enqueue(t, registry.CenterMessage{Title: "b", Content: "c", NotifyMode: "sms", Receivers: "138"})
+			held := e.enqueue(t, registry.CenterMessage{Title: "held", Content: "c", NotifyMode: "sms", Receivers: "138"})
+			exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = NULL WHERE id = %d", a))
+			exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = '' WHERE id = %d", b))
+			exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = 'someone' WHERE id = %d", held))
+			rep, err := e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 2, rep.Sent)
+			assert.Equal(t, registry.SendStateSent, e.row(t, a).SendState)
+			assert.Equal(t, registry.SendStateSent, e.row(t, b).SendState)
+			assert.Equal(t, registry.SendStateUnsent, e.row(t, held).SendState, "a claim's lease holds")
+		})
+	}
+}
