@@ -178,3 +178,45 @@ func TestQueryBoundsBeyondYear9999(t *testing.T) {
 		assert.Len(t, got, 1, "everything was created before it")
 	})
 }
+
+// TestSQLiteISOTimesAreDueOnTime: on SQLite, a send_at another program
+// wrote in ISO 8601 ("T" between date and time, with or without a zone)
+// is due at its time, not a day late as text comparison would make it.
+func TestSQLiteISOTimesAreDueOnTime(t *testing.T) {
+	ctx := t.Context()
+	db, _ := dbtest.Open(t, sqlstore.DialectSQLite)
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Now: fixedClock(base)})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	due := at(30 * time.Minute).UTC()
+	forms := []string{
+		due.Format("2006-01-02T15:04:05"),
+		due.Format("2006-01-02T15:04:05Z"),
+		due.Format("2006-01-02T15:04:05.000Z"),
+		due.Format("2006-01-02T15:04:05+00:00"),
+		due.Add(8 * time.Hour).Format("2006-01-02T15:04:05+08:00"),
+		due.Format("2006-01-02 15:04"),
+	}
+	for _, f := range forms {
+		_, err = db.ExecContext(ctx, `INSERT INTO sys_message_center (content, receivers, notify_mode, send_state, send_at, created_at, updated_at)
+			VALUES (?, 'A02', 'push', 0, ?, '2030-06-15 00:00:00', '2030-06-15 00:00:00')`, f, f)
+		require.NoError(t, err)
+	}
+	claim := func(now time.Time) []string {
+		cs, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: 10, Lease: time.Nanosecond})
+		require.NoError(t, err)
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Content)
+		}
+		return out
+	}
+	assert.Empty(t, claim(due.Add(-time.Millisecond)), "not due a millisecond early")
+	assert.ElementsMatch(t, forms, claim(due), "due on the second")
+	_, early, err := s.Backlog(ctx, due.Add(-time.Millisecond))
+	require.NoError(t, err)
+	assert.Zero(t, early)
+	_, center, err := s.Backlog(ctx, due)
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(forms)), center, "counted as due with the claim")
+}

@@ -185,6 +185,21 @@ func (s *Store) timeText(col string) string {
 	return col
 }
 
+// foreignDue is the condition that the time column col, of a table other
+// programs write (sys_message_center), is at or before its argument. On
+// SQLite, where a DATETIME is text, both sides are first put in one form
+// ("2006-01-02 15:04:05.000") when SQLite reads them as times: other
+// programs write ISO 8601 ("…T…", "…Z", "…+08:00"), which compared as
+// text would sort a whole day late. A zoned value is read in UTC, so it is
+// exact with the default UTC Location; a value SQLite cannot read is
+// compared as it is. Elsewhere it is "col <= ?".
+func (s *Store) foreignDue(col string) string {
+	if s.dialect == DialectSQLite {
+		return "COALESCE(strftime('%Y-%m-%d %H:%M:%f', " + col + "), " + col + ") <= strftime('%Y-%m-%d %H:%M:%f', ?)"
+	}
+	return col + " <= ?"
+}
+
 // orUnreadable is the condition, to be ORed to a comparison of the time
 // column col, that holds for a value the Store cannot compare as a time:
 // PostgreSQL's infinities, and on SQLite text that does not start with a
