@@ -137,7 +137,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 // newImporter returns an importer into d: workers 0 means 1 on SQLite
 // (one writer: more would only wait for its lock) and 4 elsewhere.
 func newImporter(d *database, workers, batch, from int) *importer {
-	im := &importer{db: d.db, store: d.store, def: d.cfg.DefaultProvider(), allowed: pushPlatforms(d.cfg), workers: workers,
+	im := &importer{db: d.db, store: d.store, cfg: d.cfg, def: d.cfg.DefaultProvider(), allowed: pushPlatforms(d.cfg), workers: workers,
 		batch: batch, from: from, busy: map[string]bool{}}
 	im.cond = sync.NewCond(&im.mu)
 	if im.workers == 0 {
@@ -170,6 +170,28 @@ func pushPlatforms(c serverenv.Config) []string {
 	return out
 }
 
+// serves reports whether the configuration lets provider pushPlatform
+// reach devices of platform, as push.Service checks a registration: a Umeng
+// with only one platform's app configured serves that platform only; the
+// others, and every provider in demo mode, serve both.
+func (im *importer) serves(pushPlatform, platform string) bool {
+	if pushPlatform != umeng.Name || im.cfg.Demo() {
+		return true
+	}
+	if platform == string(provider.IOS) {
+		return im.cfg.IOSKey != ""
+	}
+	return im.cfg.AndroidKey != ""
+}
+
+// otherPlatform is the platform that is not p.
+func otherPlatform(p string) string {
+	if p == string(provider.IOS) {
+		return string(provider.Android)
+	}
+	return string(provider.IOS)
+}
+
 // isTerminal reports whether w is a terminal (a character device).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -194,6 +216,7 @@ type importer struct {
 	batch   int      // rows per transaction
 	def     string   // the default push_platform
 	allowed []string // the push_platform values accepted
+	cfg     serverenv.Config
 	workers int
 	from    int
 	bar     *progressbar.ProgressBar
@@ -368,14 +391,23 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 	d := registry.Device{UUID: get("uuid"), Platform: get("platform"), PushToken: get("push_token"),
 		PushPlatform: get("push_platform"), Name: get("name"), OS: get("os"), OSVersion: get("os_version")}
 	user := get("user_num")
+	// In any case, as RegisterDevice matches them ("iOS", "Umeng").
+	d.Platform = strings.ToLower(d.Platform)
 	if _, err := provider.ParsePlatform(d.Platform); err != nil {
 		return row{}, "platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)
 	}
 	if d.PushPlatform == "" {
 		d.PushPlatform = im.def
 	}
-	if !slices.Contains(im.allowed, d.PushPlatform) {
+	if i := slices.IndexFunc(im.allowed, func(p string) bool { return strings.EqualFold(p, d.PushPlatform) }); i >= 0 {
+		d.PushPlatform = im.allowed[i]
+	} else {
 		return row{}, "push_platform", fmt.Sprintf("%q is not a configured provider (configured: %s)", d.PushPlatform, strings.Join(im.allowed, ", "))
+	}
+	if !im.serves(d.PushPlatform, d.Platform) {
+		// Stored, the device would be skipped by every push.
+		return row{}, "platform", fmt.Sprintf("provider %q does not serve %q devices here (only its %s app is configured)",
+			d.PushPlatform, d.Platform, otherPlatform(d.Platform))
 	}
 	err := registry.ValidateDevice(&d, user)
 	if err == nil {

@@ -110,6 +110,31 @@ func TestImport(t *testing.T) {
 	assert.ErrorIs(t, err, registry.ErrNotFound, "a rejected row is not written")
 }
 
+// TestImportMatchesAsRegistrationDoes: platform and push_platform match
+// in any case, as POST /api/v1.1/app/device matches them, and are stored
+// as the providers spell them; a row for a platform its provider has no
+// app for here is refused, as the registration refuses it.
+func TestImportMatchesAsRegistrationDoes(t *testing.T) {
+	ctx := context.Background()
+	env := migrated(t)
+	env["UMENG_IOS_APPKEY"], env["UMENG_IOS_APP_MASTER_SECRET"] = "ioskey", "ios-master-secret"
+	in := file(t, "uuid,platform,push_platform,push_token,user_num\n"+
+		"y1,iOS,Umeng,tok-y1,u1\n"+
+		"y2,IOS,,tok-y2,u1\n"+
+		"y3,Android,umeng,tok-y3,u1\n")
+	r := runCLI(t, ctx, env, "devices", "import", in)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "imported=2 updated=0 unchanged=0 rejected=1\n"+
+		`line 4: platform: provider "umeng" does not serve "android" devices here (only its ios app is configured)`+"\n", r.stdout)
+	st, _ := openStore(t, env)
+	for _, uuid := range []string{"y1", "y2"} {
+		d, _, err := st.DeviceByUUID(ctx, "ios", uuid)
+		require.NoError(t, err, uuid)
+		assert.Equal(t, "ios", d.Platform)
+		assert.Equal(t, "umeng", d.PushPlatform)
+	}
+}
+
 func lastLine(s string) string {
 	lines := strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n")
 	return strings.TrimSuffix(lines[len(lines)-1], "\n") + "\n"
