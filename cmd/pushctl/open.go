@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/serverenv"
@@ -33,7 +35,7 @@ func (e *env) openDB(ctx context.Context, migrating, create bool) (*database, er
 	if err != nil {
 		return nil, err
 	}
-	if path, plain := serverenv.SQLitePath(cfg); plain && path != ":memory:" && !create {
+	if path, ok := sqliteFile(cfg); ok && !create {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("PUSH_DB_DSN: no SQLite database at %q (pushctl migrate creates one)", path)
 		}
@@ -130,4 +132,36 @@ func (e *env) serviceLogging(d *database, plog *slog.Logger) (*push.Service, err
 	}
 	return push.New(push.Config{Store: d.store, Providers: ps, DefaultProvider: d.cfg.DefaultProvider(), Logger: e.log,
 		Retry: push.RetryPolicy{Base: d.cfg.RetryBase}})
+}
+
+// sqliteFile returns the file of c's database when it is SQLite on a
+// file: a plain path, or a URI ("file:push.db?_pragma=…", "push.db?…"),
+// whose file part is unescaped. ok is false for another driver and for an
+// in-memory database (":memory:", mode=memory, an empty name).
+func sqliteFile(c serverenv.Config) (string, bool) {
+	if c.DBDriver != "sqlite" {
+		return "", false
+	}
+	name, query, _ := strings.Cut(c.DBDSN, "?")
+	if rest, ok := strings.CutPrefix(name, "file:"); ok {
+		name = rest
+		if after, ok := strings.CutPrefix(name, "//"); ok {
+			// file://host/path: only an empty or local host names a file.
+			host, path, _ := strings.Cut(after, "/")
+			if host != "" && host != "localhost" {
+				return "", false
+			}
+			name = "/" + path
+		}
+		if u, err := url.PathUnescape(name); err == nil {
+			name = u
+		}
+	}
+	if q, err := url.ParseQuery(query); err == nil && q.Get("mode") == "memory" {
+		return "", false
+	}
+	if name == "" || name == ":memory:" {
+		return "", false
+	}
+	return name, true
 }

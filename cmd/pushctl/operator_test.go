@@ -130,20 +130,34 @@ func TestMySQLCharsetIsCheckedBeforeWriting(t *testing.T) {
 // and left an empty database file behind (migrate status, which says it
 // changes nothing, included).
 func TestMissingSQLiteDatabaseIsNotCreated(t *testing.T) {
-	path := t.TempDir() + "/typo.db"
-	env := map[string]string{"PUSH_DB_DRIVER": "sqlite", "PUSH_DB_DSN": path}
-	for _, args := range [][]string{{"migrate", "status"}, {"status", "1"}, {"devices", "list", "u1"},
-		{"center", "enqueue", "--user", "u1", "--title", "t", "--content", "c"}} {
-		r := runCLI(t, t.Context(), env, args...)
-		assert.Equal(t, exitFailure, r.code, "%v: %s", args, r.stderr)
-		assert.Contains(t, r.stderr, "no SQLite database at", "%v", args)
-		_, err := os.Stat(path)
-		assert.ErrorIs(t, err, os.ErrNotExist, "%v created the file", args)
+	dir := t.TempDir()
+	for _, tc := range []struct{ dsn, path string }{
+		{dir + "/typo.db", dir + "/typo.db"},
+		{"file:" + dir + "/uri.db?_pragma=busy_timeout(1000)", dir + "/uri.db"},
+		{"file://" + dir + "/host.db?_pragma=busy_timeout(1000)", dir + "/host.db"},
+		{dir + "/query.db?_pragma=busy_timeout(1000)", dir + "/query.db"},
+		{"file:" + dir + "/esc%20aped.db?_pragma=busy_timeout(1000)", dir + "/esc aped.db"},
+	} {
+		t.Run(tc.dsn, func(t *testing.T) {
+			env := map[string]string{"PUSH_DB_DRIVER": "sqlite", "PUSH_DB_DSN": tc.dsn}
+			for _, args := range [][]string{{"migrate", "status"}, {"status", "1"}, {"devices", "list", "u1"},
+				{"center", "enqueue", "--user", "u1", "--title", "t", "--content", "c"}} {
+				r := runCLI(t, t.Context(), env, args...)
+				assert.Equal(t, exitFailure, r.code, "%v: %s", args, r.stderr)
+				assert.Contains(t, r.stderr, "no SQLite database at", "%v", args)
+				_, err := os.Stat(tc.path)
+				assert.ErrorIs(t, err, os.ErrNotExist, "%v created the file", args)
+			}
+			r := runCLI(t, t.Context(), env, "migrate")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			_, err := os.Stat(tc.path)
+			require.NoError(t, err, "migrate creates it")
+			r = runCLI(t, t.Context(), env, "migrate", "status")
+			assert.Equal(t, exitOK, r.code, r.stderr)
+		})
 	}
-	r := runCLI(t, t.Context(), env, "migrate")
-	require.Equal(t, exitOK, r.code, r.stderr)
-	r = runCLI(t, t.Context(), env, "migrate", "status")
-	assert.Equal(t, exitOK, r.code, r.stderr)
+	r := runCLI(t, t.Context(), map[string]string{"PUSH_DB_DRIVER": "sqlite", "PUSH_DB_DSN": "file:mem?mode=memory&cache=shared"}, "migrate", "status")
+	assert.NotContains(t, r.stderr, "no SQLite database at", "an in-memory database has no file")
 }
 
 // A value the library refuses before it writes anything is a usage error
