@@ -295,6 +295,8 @@ func TestPushErrorKindsDriveBehaviour(t *testing.T) {
 	assert.ErrorIs(t, res.FirstError(), provider.InvalidToken)
 	_, err = f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 	require.ErrorIs(t, err, push.ErrNoDevices)
+	assert.EqualError(t, err, "push: no active device for the users: 1 active device(s) with a disabled token "+
+		"(0 registered by another device since, 1 reported invalid by the vendor; registering the device again enables its token)")
 	f.register(t, "u1", "d1", "android", "tok2")
 
 	// Auth: failed at once with the code recorded.
@@ -457,6 +459,18 @@ func TestPushDedupeKey(t *testing.T) {
 // TestPushDedupeKeyOfAFailedPushSaysWhy: the Result of a push found by its
 // dedupe key carries each failed delivery's recorded error, as the call
 // that sent it did.
+// TestNoDeviceSaysATokenWasTakenOver: a user whose only phone's token
+// another device registered since has no target, and the error says so.
+func TestNoDeviceSaysATokenWasTakenOver(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "r1", "old-phone", "android", "shared-token")
+	f.register(t, "r2", "new-phone", "android", "shared-token")
+	_, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"r1"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices)
+	assert.Contains(t, err.Error(), "1 active device(s) with a disabled token (1 registered by another device since, 0 reported invalid")
+	assert.Zero(t, f.mock.Calls())
+}
+
 func TestPushDedupeKeyOfAFailedPushSaysWhy(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, providertest.MockConfig{}, nil)

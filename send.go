@@ -289,7 +289,7 @@ func (s *Service) build(ctx context.Context, p *preparedPush, tokens *tokenSet) 
 		}
 	}
 	if len(ds) == 0 {
-		return nil, nil, s.noDevices(tokens.skipped)
+		return nil, nil, s.noDevicesOf(ctx, p.users, tokens.skipped)
 	}
 	if err := s.check(msg, ds); err != nil {
 		return nil, nil, err
@@ -413,6 +413,46 @@ func (s *Service) noDevices(skipped skips) error {
 	}
 	return fmt.Errorf("%w: %s (configured providers: %s; a device row without a push_platform is %q)",
 		ErrNoDevices, skipped, strings.Join(s.names, ", "), registry.DefaultPushPlatform)
+}
+
+// maxExplained bounds the users noDevicesOf looks up to say why a push
+// found no device.
+const maxExplained = 10
+
+// noDevicesOf is noDevices for a push to users (at most maxExplained of
+// them, and a store that answers Reads), which also counts their active
+// devices whose token is disabled: the targets never list those, and
+// without them the error said no more than "no active device".
+func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips) error {
+	err := s.noDevices(skipped)
+	rd, ok := s.store.(registry.Reads)
+	if !ok || len(users) > maxExplained {
+		return err
+	}
+	disabled, takenOver := 0, 0
+	for _, u := range users {
+		links, lerr := rd.ListUserDevices(ctx, u)
+		if lerr != nil {
+			return err // the explanation is a courtesy; the push found nothing
+		}
+		for _, l := range links {
+			if l.Link.Active && l.Device.ID != 0 && l.Device.TokenDisabledAt != nil {
+				disabled++
+				if l.Device.TokenDisabledReason == registry.TokenTakenOver {
+					takenOver++
+				}
+			}
+		}
+	}
+	if disabled == 0 {
+		return err
+	}
+	why := fmt.Sprintf("%d active device(s) with a disabled token (%d registered by another device since, %d reported invalid by the vendor; registering the device again enables its token)",
+		disabled, takenOver, disabled-takenOver)
+	if skipped.n == 0 {
+		return fmt.Errorf("%w: %s", ErrNoDevices, why)
+	}
+	return fmt.Errorf("%w; %s", err, why)
 }
 
 // targetOf is the provider and platform t is pushed through, and its
