@@ -58,10 +58,14 @@
 //
 // # Notify modes
 //
-// A row's notify_mode is matched without case and surrounding spaces:
-// "push", " PUSH " and "Push" are all pushed, as the brief's own
-// notify_mode = 'push' selects them on MySQL's default collations. The
-// keys of Config.Notifiers are matched the same way.
+// A row's notify_mode is matched without case and surrounding white
+// space: "push", " PUSH " and "Push" are all pushed. The keys of
+// Config.Notifiers are matched the same way. This is the Scanner's own
+// rule, close to but not the same as MySQL's default collations, on which
+// the brief's ops SQL (notify_mode = 'push') relies: those ignore case and
+// trailing spaces but not leading ones or tabs, and take full-width and
+// accented letters ("ＰＵＳＨ", "Púsh") for plain ones, which the Scanner
+// does not (such a row fails with "no notifier for notify_mode").
 //
 // # Scheduled delivery
 //

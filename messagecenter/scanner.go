@@ -561,9 +561,9 @@ func (r *Report) add(o Outcome) {
 }
 
 // normMode is the mode a notify_mode value names: without surrounding
-// spaces and in lower case, as MySQL's default collations compare it (the
-// brief's own SQL, notify_mode = 'push', matches " PUSH " there), so a
-// row another program wrote as "PUSH" or "Sms" reaches its notifier.
+// white space and in lower case, so that a row another program wrote as
+// "PUSH" or "Sms " reaches its notifier (see the package doc for how this
+// differs from MySQL's collations).
 func normMode(m string) string { return strings.ToLower(strings.TrimSpace(m)) }
 
 // handle delivers one claimed row of a notifier's mode (push rows go to
