@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -192,8 +193,15 @@ type tailer struct {
 	capped bool
 }
 
-// region is a range of ids a poll reads: above after, below before.
+// region is a range of ids a poll reads: above after, below before, and
+// math.MinInt64 or math.MaxInt64 when a bound is that id (see edges).
 type region struct{ after, before int64 }
+
+// holds reports whether a poll of r reads id.
+func (r region) holds(id int64) bool {
+	return (id > r.after || id == math.MinInt64 && r.after == math.MinInt64) &&
+		(id < r.before || id == math.MaxInt64 && r.before == math.MaxInt64)
+}
 
 // regions are the ranges the next poll reads: everything above the floor
 // until a row is read, then from tailWindow below the top of each span to
@@ -216,6 +224,34 @@ func (t *tailer) regions() []region {
 	return out
 }
 
+// edges returns the rows at the ids region r bounds but its exclusive
+// range query cannot reach: math.MinInt64 when r starts there, and
+// math.MaxInt64 when it ends there (ids another program may give rows on
+// SQLite).
+func (t *tailer) edges(ctx context.Context, r region) (low, high []registry.CenterMessage, err error) {
+	get := func(id int64) ([]registry.CenterMessage, error) {
+		m, err := t.d.store.GetCenterMessage(ctx, id)
+		switch {
+		case errors.Is(err, registry.ErrNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
+		return []registry.CenterMessage{m}, nil
+	}
+	if r.after == math.MinInt64 {
+		if low, err = get(math.MinInt64); err != nil {
+			return nil, nil, err
+		}
+	}
+	if r.before == math.MaxInt64 {
+		if high, err = get(math.MaxInt64); err != nil {
+			return nil, nil, err
+		}
+	}
+	return low, high, nil
+}
+
 // near reports whether b is at most tailWindow above a (or below it).
 func near(a, b int64) bool {
 	return b <= a || uint64(b)-uint64(a) <= tailWindow
@@ -233,10 +269,21 @@ func (t *tailer) poll(ctx context.Context) error {
 			spans = append(spans, t.spans[i])
 		}
 		cursor := r.after
-		for {
+		low, high, err := t.edges(ctx, r)
+		if err != nil {
+			return err
+		}
+		for first := true; ; first = false {
 			page, err := t.d.store.ListCenterMessagesBetween(ctx, cursor, r.before, tailPage)
 			if err != nil {
 				return err
+			}
+			full := len(page) == tailPage
+			if first {
+				page = append(low, page...)
+			}
+			if !full {
+				page = append(page, high...)
 			}
 			for _, m := range page {
 				cursor = m.ID
@@ -257,7 +304,7 @@ func (t *tailer) poll(ctx context.Context) error {
 				}
 				t.see(m, rowState{}, false)
 			}
-			if len(page) < tailPage {
+			if !full {
 				break
 			}
 		}
@@ -265,7 +312,7 @@ func (t *tailer) poll(ctx context.Context) error {
 	t.spans = t.join(spans)
 	regions := t.regions()
 	for id := range t.read {
-		if !slices.ContainsFunc(regions, func(r region) bool { return id > r.after && id < r.before }) {
+		if !slices.ContainsFunc(regions, func(r region) bool { return r.holds(id) }) {
 			delete(t.read, id)
 		}
 	}
@@ -310,6 +357,20 @@ func (t *tailer) join(spans []span) []span {
 // a load on the database.)
 func (t *tailer) reread(ctx context.Context) error {
 	ids := slices.Sorted(maps.Keys(t.watching))
+	if len(ids) > 0 && ids[0] == math.MinInt64 {
+		// The keyset page below would start at ids[0]-1, which wraps
+		// around: that row is read alone.
+		low, _, err := t.edges(ctx, region{after: math.MinInt64})
+		if err != nil {
+			return err
+		}
+		var m *registry.CenterMessage
+		if len(low) == 1 {
+			m = &low[0]
+		}
+		t.reseen(math.MinInt64, m)
+		ids = ids[1:]
+	}
 	for len(ids) > 0 {
 		page, err := t.d.store.ListCenterMessages(ctx, ids[0]-1, tailPage)
 		if err != nil {
@@ -329,17 +390,25 @@ func (t *tailer) reread(ctx context.Context) error {
 		for len(ids) > 0 && ids[0] <= end {
 			id := ids[0]
 			ids = ids[1:]
-			i, ok := got[id]
-			if !ok {
-				// Deleted by someone else: said once, then forgotten.
-				fmt.Fprintf(t.e.stdout, "id=%d deleted\n", id)
-				delete(t.watching, id)
-				continue
+			var m *registry.CenterMessage
+			if i, ok := got[id]; ok {
+				m = &page[i]
 			}
-			t.see(page[i], t.watching[id], true)
+			t.reseen(id, m)
 		}
 	}
 	return nil
+}
+
+// reseen shows watched row id as read again, m, or that it was deleted
+// when m is nil (said once, then forgotten).
+func (t *tailer) reseen(id int64, m *registry.CenterMessage) {
+	if m == nil {
+		fmt.Fprintf(t.e.stdout, "id=%d deleted\n", id)
+		delete(t.watching, id)
+		return
+	}
+	t.see(*m, t.watching[id], true)
 }
 
 // see prints m unless its state is last, and watches or forgets it.

@@ -407,6 +407,36 @@ func TestCenterTailFollowsRowsBelowAForeignHighID(t *testing.T) {
 	}
 }
 
+// TestCenterTailShowsTheExtremeIDs: on SQLite another program may give a
+// row the lowest or the highest 64-bit id; the tail's ranges, which
+// exclude their bounds, left both out. They are shown, followed and
+// reported deleted like any row.
+func TestCenterTailShowsTheExtremeIDs(t *testing.T) {
+	env := migrated(t)
+	ctx := context.Background()
+	st, db := openStore(t, env)
+	require.NoError(t, st.EnqueueCenterMessage(ctx, &registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "u1"}))
+	for _, id := range []string{"-9223372036854775808", "9223372036854775807"} {
+		_, err := db.ExecContext(ctx, `INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
+			VALUES (`+id+`, 'edge', 'c', 'email', 'u2', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
+		require.NoError(t, err)
+	}
+	out, errb, stop := startTail(t, env)
+	waitFor(t, out, `id=-9223372036854775808 mode=email state=unsent`)
+	waitFor(t, out, `id=9223372036854775807 mode=email state=unsent`)
+	waitFor(t, out, `id=1 mode=sms state=unsent`)
+	_, err := db.ExecContext(ctx, "UPDATE sys_message_center SET send_state = 1 WHERE id = 9223372036854775807")
+	require.NoError(t, err)
+	waitFor(t, out, `id=9223372036854775807 mode=email state=sent`)
+	_, err = db.ExecContext(ctx, "DELETE FROM sys_message_center WHERE id = -9223372036854775808")
+	require.NoError(t, err)
+	waitFor(t, out, "id=-9223372036854775808 deleted")
+	time.Sleep(50 * time.Millisecond) // a few more polls: nothing new to print
+	assert.Equal(t, exitOK, stop(), errb.String())
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	assert.Len(t, lines, 5, "each change once: %s", out.String())
+}
+
 // TestTailerSpans: the runs of ids a tail follows join when they come
 // within tailWindow of each other, and past maxSpans the one that grew
 // least recently joins the run above it, said once on stderr.
