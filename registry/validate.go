@@ -410,7 +410,7 @@ func varchar(field, v string) error {
 		return invalid(field, "is not valid UTF-8")
 	}
 	if strings.IndexByte(v, 0) >= 0 {
-		return invalid(field, "holds a NUL character, which PostgreSQL cannot store")
+		return invalid(field, "holds a NUL character, which not every supported database can store (PostgreSQL cannot), so none takes it")
 	}
 	if n := utf8.RuneCountInString(v); n > MaxVarchar {
 		return invalid(field, "is %d characters, longer than %d", n, MaxVarchar)
@@ -430,7 +430,7 @@ func text(field, v string, max int) error {
 		return invalid(field, "is not valid UTF-8")
 	}
 	if strings.IndexByte(v, 0) >= 0 {
-		return invalid(field, "holds a NUL character, which PostgreSQL cannot store")
+		return invalid(field, "holds a NUL character, which not every supported database can store (PostgreSQL cannot), so none takes it")
 	}
 	if len(v) > max {
 		return invalid(field, "is %d bytes, longer than %d", len(v), max)
