@@ -68,8 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		help(stderr)
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
+	if isHelp(args[0]) {
 		if len(args) > 1 {
 			if c, _ := find(args[1:]); c != nil {
 				fs := newFlagSet(c, e)
@@ -85,6 +84,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitOK
 	}
 	c, rest := find(args)
+	if c == nil && len(args) == 2 && isHelp(args[1]) && group(args[0]) != nil {
+		// "devices -h": the group's commands, as help.
+		fmt.Fprintf(stdout, "%s commands: %s (pushctl help COMMAND for one)\n", args[0], strings.Join(group(args[0]), ", "))
+		return exitOK
+	}
 	if c == nil {
 		fmt.Fprintf(stderr, "pushctl: %s\n", unknown(args))
 		return exitUsage
@@ -103,7 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "pushctl: %s: %s\n", c.name, oneLine(err.Error()))
+	// The library's errors start with its package name: "push: push:
+	// title: …" said it twice.
+	fmt.Fprintf(stderr, "pushctl: %s: %s\n", c.name, strings.TrimPrefix(oneLine(err.Error()), c.name+": "))
 	var ue *usageError
 	if errors.As(err, &ue) || isFlagError(err) || errors.Is(err, push.ErrInvalid) || errors.Is(err, registry.ErrInvalid) {
 		// A value the library refused before it wrote anything (a
@@ -131,16 +137,31 @@ func find(args []string) (*command, []string) {
 	return best, args[n:]
 }
 
-// unknown says that args name no command, and lists the commands that
-// begin with its first word ("center": center enqueue, center tail).
-func unknown(args []string) string {
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// group lists the commands whose first word is word ("center": center
+// enqueue, center tail).
+func group(word string) []string {
 	var near []string
 	for _, c := range commands() {
-		if strings.Fields(c.name)[0] == args[0] {
+		if strings.Fields(c.name)[0] == word {
 			near = append(near, c.name)
 		}
 	}
-	if len(near) > 0 {
+	return near
+}
+
+// unknown says that args name no command, and lists the commands that
+// begin with its first word ("center": center enqueue, center tail).
+func unknown(args []string) string {
+	if near := group(args[0]); len(near) > 0 {
 		return fmt.Sprintf("unknown command %q: %s (run pushctl help)", strings.Join(args, " "), strings.Join(near, ", "))
 	}
 	return fmt.Sprintf("unknown command %q (run pushctl help)", strings.Join(args, " "))

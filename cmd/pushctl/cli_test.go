@@ -32,6 +32,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"push", "u1", "--content", "c"}, "pushctl: push: --title and --content are required"},
 		{[]string{"push", "u1", "--title", "t", "--content", "c", "--class", "spam"}, `pushctl: push: --class: "spam" is not marketing or service`},
 		{[]string{"push", "u1", "--title", "t", "--content", "c", "--extra", "novalue"}, `pushctl: push: invalid value "novalue" for flag -extra: "novalue" is not key=value`},
+		{[]string{"push", "u1", "--title", "t", "--content", "c", "--extra", "a=1", "--extra", "a=2"}, `pushctl: push: invalid value "a=2" for flag -extra: key "a" given twice ("1" and "2")`},
 		{[]string{"status"}, "pushctl: status: the push message ID is required"},
 		{[]string{"status", "abc"}, `pushctl: status: ID: "abc" is not a positive push message id`},
 		{[]string{"status", "1", "2"}, `pushctl: status: unexpected argument "2"`},
@@ -72,6 +73,11 @@ func TestHelp(t *testing.T) {
 	assert.Contains(t, runCLI(t, ctx, nil, "devices", "import", "-h").stdout, "-rejects")
 	assert.Contains(t, runCLI(t, ctx, nil, "help", "devices", "import").stdout, "-rejects")
 	assert.Contains(t, runCLI(t, ctx, nil, "help", "center", "tail").stdout, "-since-id")
+	for _, h := range []string{"-h", "--help", "help"} {
+		g := runCLI(t, ctx, nil, "devices", h)
+		assert.Equal(t, exitOK, g.code, h)
+		assert.Equal(t, "devices commands: devices list, devices import (pushctl help COMMAND for one)\n", g.stdout, h)
+	}
 	r = runCLI(t, ctx, nil)
 	assert.Equal(t, exitUsage, r.code, "no command")
 	assert.Contains(t, r.stderr, "usage: pushctl COMMAND")

@@ -138,7 +138,7 @@ func TestFlow(t *testing.T) {
 			assert.Contains(t, r.stderr, "not found")
 			r = runCLI(t, ctx, env, "push", "nobody", "--title", "t", "--content", "c")
 			assert.Equal(t, exitFailure, r.code)
-			assert.Equal(t, "pushctl: push: push: no active device for the users\n", r.stderr)
+			assert.Equal(t, "pushctl: push: no active device for the users\n", r.stderr)
 		})
 	}
 }

@@ -128,7 +128,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return runErr
 		}
 		if im.rejected > 0 {
-			return fmt.Errorf("%d rows rejected", im.rejected)
+			return fmt.Errorf("%d %s rejected", im.rejected, plural(im.rejected, "row", "rows"))
 		}
 		return nil
 	}
@@ -612,4 +612,12 @@ func (im *importer) summary(w io.Writer, rejectsPath string) {
 			fmt.Fprintf(w, "… and %d more rejections; --rejects FILE.csv writes them all\n", more)
 		}
 	}
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

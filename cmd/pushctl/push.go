@@ -23,7 +23,12 @@ func (f extraFlag) Set(v string) error {
 	if !ok || strings.TrimSpace(k) == "" {
 		return fmt.Errorf("%q is not key=value", v)
 	}
-	f[strings.TrimSpace(k)] = val
+	k = strings.TrimSpace(k)
+	if old, dup := f[k]; dup {
+		// The first value would be dropped without a word.
+		return fmt.Errorf("key %q given twice (%q and %q)", k, old, val)
+	}
+	f[k] = val
 	return nil
 }
 
