@@ -196,6 +196,13 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v) // the client has gone if this fails
 }
 
+// getOnly answers a method other than GET or HEAD on an operational path:
+// 405, naming the methods allowed.
+func getOnly(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed: GET or HEAD", http.StatusMethodNotAllowed)
+}
+
 // operational returns the mux of the endpoints that need no token, with
 // api at "/".
 func (a *app) operational(api http.Handler) http.Handler {
@@ -203,6 +210,11 @@ func (a *app) operational(api http.Handler) http.Handler {
 	mux.Handle("GET "+PathMetrics, a.tel.metrics())
 	mux.HandleFunc("GET "+PathHealthz, healthz)
 	mux.HandleFunc("GET "+PathReadyz, a.readyz)
+	for _, p := range []string{PathMetrics, PathHealthz, PathReadyz} {
+		// Another method would fall through to the API, whose 404 (or
+		// 401 with PUSH_API_TOKEN) hid that the path exists.
+		mux.HandleFunc(p, getOnly)
+	}
 	mux.Handle("/", api)
 	return traced(a.tel.tracers.Tracer("github.com/tuisong/push/examples/server"), a.log, mux)
 }

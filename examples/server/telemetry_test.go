@@ -89,6 +89,18 @@ func TestHealthAndReadiness(t *testing.T) {
 	code, _ = get(t, srv.URL+push.PathQueryPush+"?push_message_id=1")
 	assert.Equal(t, http.StatusUnauthorized, code, "the API itself still needs the token")
 
+	for _, p := range []string{PathHealthz, PathReadyz, PathMetrics} {
+		res, err := http.Post(srv.URL+p, "text/plain", nil)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode, "POST %s", p)
+		assert.Equal(t, "GET, HEAD", res.Header.Get("Allow"), p)
+		head, err := http.Head(srv.URL + p)
+		require.NoError(t, err)
+		_ = head.Body.Close()
+		assert.Equal(t, http.StatusOK, head.StatusCode, "HEAD %s", p)
+	}
+
 	require.NoError(t, a.db.Close())
 	code, body = get(t, srv.URL+PathReadyz)
 	assert.Equal(t, http.StatusServiceUnavailable, code, body)
