@@ -19,7 +19,8 @@
 // ends; a bad Config fails the test. Outside a test, New returns an
 // unstarted *Server (or an error naming the bad Config field) to Start or to
 // mount through Handler on a listener of the program's own, as the demo
-// server does. Close waits for in-flight requests, like httptest.Server.
+// server does (its client's config is then ClientConfigAt the URL of that
+// listener). Close waits for in-flight requests, like httptest.Server.
 //
 // A Config needs no fields: DefaultApps supplies one iOS and one Android
 // demo app with fake keys and secrets. AndroidToken and IOSToken make

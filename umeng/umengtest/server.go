@@ -118,9 +118,25 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 // ClientConfig returns the umeng.Config of a client of s: its URL as the
 // BaseURL and, for each platform, the credentials of the first of s's apps
 // on it (DefaultApps unless Config.Apps says otherwise). Call it after s
-// started; set the other fields on the copy it returns.
+// started; set the other fields on the copy it returns. On a server not
+// started (one mounted with Handler, whose address only its host knows)
+// it panics: the empty BaseURL would make the client call the real Umeng.
+// Use ClientConfigAt there.
 func (s *Server) ClientConfig() umeng.Config {
-	cfg := umeng.Config{BaseURL: s.URL}
+	if s.URL == "" {
+		panic("umengtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real Umeng; use ClientConfigAt(the URL where Handler is mounted)")
+	}
+	return s.ClientConfigAt(s.URL)
+}
+
+// ClientConfigAt is ClientConfig for a server reached at baseURL: one
+// mounted with Handler on a host's own http.Server. It panics on an empty
+// baseURL, which would make the client call the real Umeng.
+func (s *Server) ClientConfigAt(baseURL string) umeng.Config {
+	if baseURL == "" {
+		panic("umengtest: ClientConfigAt with an empty base URL, which means the real Umeng")
+	}
+	cfg := umeng.Config{BaseURL: baseURL}
 	for _, a := range s.cfg.Apps {
 		app := umeng.App{AppKey: a.AppKey, AppMasterSecret: a.AppMasterSecret}
 		switch {

@@ -118,6 +118,28 @@ func TestClientConfig(t *testing.T) {
 	assert.Empty(t, cfg2.IOS.AppKey, "no iOS app")
 }
 
+// A server not started (mounted with Handler) has no URL: ClientConfig
+// panics rather than give an empty BaseURL, which a client takes as the
+// real Umeng; ClientConfigAt names where the host mounted it.
+func TestClientConfigOfAMountedServer(t *testing.T) {
+	s, err := New(Config{})
+	require.NoError(t, err)
+	assert.PanicsWithValue(t, "umengtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real Umeng; use ClientConfigAt(the URL where Handler is mounted)",
+		func() { s.ClientConfig() })
+	assert.Panics(t, func() { s.ClientConfigAt("") })
+	host := httptest.NewServer(s.Handler())
+	defer host.Close()
+	cfg := s.ClientConfigAt(host.URL)
+	assert.Equal(t, host.URL, cfg.BaseURL)
+	c, err := umeng.New(cfg)
+	require.NoError(t, err)
+	_, err = c.Send(t.Context(), &provider.Request{Platform: provider.IOS,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{IOSToken("d1")}},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	assert.Len(t, s.Sends(), 1)
+}
+
 func TestServerLifecycle(t *testing.T) {
 	s, err := New(Config{})
 	require.NoError(t, err)
