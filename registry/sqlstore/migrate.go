@@ -99,7 +99,7 @@ func (s *Store) checkDialect(ctx context.Context, conn *sql.Conn) error {
 	var version string
 	if s.dialect == DialectSQLite {
 		if conn.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&version) != nil {
-			return fmt.Errorf("the database is not SQLite: is Options.Dialect %q the database's?", s.dialect)
+			return fmt.Errorf("the database is not SQLite: Options.Dialect is %q, which is not the database's", s.dialect)
 		}
 		return nil
 	}
@@ -107,10 +107,18 @@ func (s *Store) checkDialect(ctx context.Context, conn *sql.Conn) error {
 		if ctx.Err() != nil {
 			return step("read the server's version", err)
 		}
-		return fmt.Errorf("the database answers no version(), as MySQL, MariaDB and PostgreSQL do: is Options.Dialect %q the database's? (%w)", s.dialect, err)
+		return fmt.Errorf("the database answers no version(), as MySQL, MariaDB and PostgreSQL do: Options.Dialect is %q, which is not the database's (%w)", s.dialect, err)
 	}
 	if isPG := strings.HasPrefix(version, "PostgreSQL"); isPG != (s.dialect == DialectPostgres) {
-		return fmt.Errorf("the database is %s: is Options.Dialect %q the database's?", registry.Clip(version, 40), s.dialect)
+		// The product and its version number only: PostgreSQL's
+		// version() goes on with the build's platform and compiler.
+		f := strings.Fields(version)
+		f = f[:min(2, len(f))]
+		name, want := registry.Clip(strings.Join(f, " "), 60), DialectMySQL
+		if isPG {
+			want = DialectPostgres
+		}
+		return fmt.Errorf("the database is %s: Options.Dialect is %q, and this database needs %q", name, s.dialect, want)
 	}
 	return nil
 }

@@ -263,7 +263,7 @@ func TestMigrateWithAnotherDialectSaysSo(t *testing.T) {
 			require.NoError(t, err)
 			err = s.Migrate(t.Context())
 			require.Error(t, err, "%s store on a %s database", other, d)
-			assert.Contains(t, err.Error(), `is Options.Dialect "`+string(other)+`" the database's?`)
+			assert.Contains(t, err.Error(), `Options.Dialect is "`+string(other)+`"`)
 		}
 		s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
 		require.NoError(t, err)

@@ -594,7 +594,7 @@ func TestMigrateErrors(t *testing.T) {
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectQuery(sqlPrefix("SELECT version()")).WillReturnRows(sqlmock.NewRows([]string{"v"}).AddRow("PostgreSQL 15.20"))
 			},
-			want:      `sqlstore: Migrate: the database is PostgreSQL 15.20: is Options.Dialect "mysql" the database's?`,
+			want:      `sqlstore: Migrate: the database is PostgreSQL 15.20: Options.Dialect is "mysql", and this database needs "postgres"`,
 			noVersion: true,
 		},
 		{
@@ -603,7 +603,7 @@ func TestMigrateErrors(t *testing.T) {
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectQuery(sqlPrefix("SELECT version()")).WillReturnError(errDriver)
 			},
-			want:      `sqlstore: Migrate: the database answers no version(), as MySQL, MariaDB and PostgreSQL do: is Options.Dialect "postgres" the database's? (driver: connection reset`,
+			want:      `sqlstore: Migrate: the database answers no version(), as MySQL, MariaDB and PostgreSQL do: Options.Dialect is "postgres", which is not the database's (driver: connection reset`,
 			noVersion: true,
 		},
 		{
