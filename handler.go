@@ -311,7 +311,8 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	class := provider.Class(p.trimmed("class"))
+	// In any case, as a center row's push_class is read.
+	class := provider.Class(strings.ToLower(p.trimmed("class")))
 	if err := checkClass(class); err != nil {
 		h.fail(w, r, err)
 		return

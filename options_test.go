@@ -121,8 +121,8 @@ func TestClassAndOverridesAreCheckedBeforeAnyWrite(t *testing.T) {
 }
 
 // TestHTTPPushTakesClassAndOverrides: the push_message API takes an
-// optional class ("marketing" or "service", 400 for anything else) and
-// per-provider overrides.
+// optional class ("marketing" or "service" in any case, 400 for anything
+// else) and per-provider overrides.
 func TestHTTPPushTakesClassAndOverrides(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	svc, fake := umengService(t, clk)
@@ -156,7 +156,7 @@ func TestHTTPPushTakesClassAndOverrides(t *testing.T) {
 	assert.Equal(t, "invalid_overrides", code)
 	assert.Empty(t, fake.Requests())
 
-	status, _ = post(`{"user_num":"u1","title":"t","content":"c","class":"service",
+	status, _ = post(`{"user_num":"u1","title":"t","content":"c","class":" Service ",
 		"overrides":{"umeng":{"channel_properties":{"channel_activity":"com.example.A"}}}}`)
 	require.Equal(t, http.StatusOK, status)
 	reqs := sends(fake)
