@@ -229,7 +229,10 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 
 // PushMessage serves POST /api/v1.1/user/push_message. Besides the product
 // brief's user_num, title and content it takes user_nums (several users),
-// extra (a JSON object of strings), class ("marketing" or "service") and
+// extra (a JSON object; a value that is not a string is delivered as its
+// JSON text, 1 as "1" and {"x":1} as `{"x":1}`, and null as "", as
+// ParseExtra reads it),
+// class ("marketing" or "service", in any case) and
 // overrides (a JSON object of per-provider options, such as
 // {"umeng":{"channel_properties":{"channel_activity":"…"}}}).
 //
