@@ -469,6 +469,12 @@ func TestNoDeviceSaysATokenWasTakenOver(t *testing.T) {
 	require.ErrorIs(t, err, push.ErrNoDevices)
 	assert.Contains(t, err.Error(), "1 active device(s) with a disabled token (1 registered by another device since, 0 reported invalid")
 	assert.Zero(t, f.mock.Calls())
+
+	// r3 registers r2's phone: r2 is logged out of it.
+	f.register(t, "r3", "new-phone", "android", "shared-token")
+	_, err = f.svc.Push(t.Context(), push.Message{UserNums: []string{"r2"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices)
+	assert.EqualError(t, err, "push: no active device for the users: 1 device(s) the user(s) are logged out of (a logout, or another user registered the device since)")
 }
 
 func TestPushDedupeKeyOfAFailedPushSaysWhy(t *testing.T) {

@@ -421,22 +421,27 @@ const maxExplained = 10
 
 // noDevicesOf is noDevices for a push to users (at most maxExplained of
 // them, and a store that answers Reads), which also counts their active
-// devices whose token is disabled: the targets never list those, and
-// without them the error said no more than "no active device".
+// devices whose token is disabled and the devices they are logged out of:
+// the targets never list those, and without them the error said no more
+// than "no active device".
 func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips) error {
 	err := s.noDevices(skipped)
 	rd, ok := s.store.(registry.Reads)
 	if !ok || len(users) > maxExplained {
 		return err
 	}
-	disabled, takenOver := 0, 0
+	disabled, takenOver, loggedOut := 0, 0, 0
 	for _, u := range users {
 		links, lerr := rd.ListUserDevices(ctx, u)
 		if lerr != nil {
 			return err // the explanation is a courtesy; the push found nothing
 		}
 		for _, l := range links {
-			if l.Link.Active && l.Device.ID != 0 && l.Device.TokenDisabledAt != nil {
+			switch {
+			case l.Device.ID == 0:
+			case !l.Link.Active:
+				loggedOut++
+			case l.Device.TokenDisabledAt != nil:
 				disabled++
 				if l.Device.TokenDisabledReason == registry.TokenTakenOver {
 					takenOver++
@@ -444,15 +449,21 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 			}
 		}
 	}
-	if disabled == 0 {
+	var why []string
+	if disabled > 0 {
+		why = append(why, fmt.Sprintf("%d active device(s) with a disabled token (%d registered by another device since, %d reported invalid by the vendor; registering the device again enables its token)",
+			disabled, takenOver, disabled-takenOver))
+	}
+	if loggedOut > 0 {
+		why = append(why, fmt.Sprintf("%d device(s) the user(s) are logged out of (a logout, or another user registered the device since)", loggedOut))
+	}
+	if len(why) == 0 {
 		return err
 	}
-	why := fmt.Sprintf("%d active device(s) with a disabled token (%d registered by another device since, %d reported invalid by the vendor; registering the device again enables its token)",
-		disabled, takenOver, disabled-takenOver)
 	if skipped.n == 0 {
-		return fmt.Errorf("%w: %s", ErrNoDevices, why)
+		return fmt.Errorf("%w: %s", ErrNoDevices, strings.Join(why, "; "))
 	}
-	return fmt.Errorf("%w; %s", err, why)
+	return fmt.Errorf("%w; %s", err, strings.Join(why, "; "))
 }
 
 // targetOf is the provider and platform t is pushed through, and its
