@@ -51,7 +51,7 @@ func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) 
 		}
 		var pending []string
 		for _, s := range st {
-			if len(s.Pending) > 0 {
+			if len(s.Pending) > 0 && !optionalUnused(s) {
 				pending = append(pending, fmt.Sprintf("%d of %s", len(s.Pending), s.Component))
 			}
 		}
@@ -75,6 +75,8 @@ func printStatus(ctx context.Context, e *env, d *database) ([]sqlstore.Migration
 	for _, s := range st {
 		state := "up to date"
 		switch {
+		case optionalUnused(s):
+			state = "not applied (optional: the brief's sys_users, which pushctl migrate creates; --check ignores it)"
 		case len(s.Pending) > 0:
 			state = "pending: " + strings.Join(s.Pending, ", ")
 		case s.Current > s.Latest:
@@ -83,4 +85,12 @@ func printStatus(ctx context.Context, e *env, d *database) ([]sqlstore.Migration
 		fmt.Fprintf(e.stdout, "%s: version %d of %d, %s\n", s.Component, s.Current, s.Latest, state)
 	}
 	return st, nil
+}
+
+// optionalUnused reports whether s is the users component (the brief's
+// sys_users, which belongs to the host) never applied: a host that
+// migrates with Store.Migrate alone has none, and a deploy's --check
+// must not wait for it forever. Once applied, its later migrations count.
+func optionalUnused(s sqlstore.MigrationStatus) bool {
+	return s.Component == "users" && s.Current == 0
 }
