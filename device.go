@@ -77,6 +77,9 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 	if err := registry.ValidatePushToken(row.PushToken); err != nil {
 		return Registration{}, fromRegistry(err)
 	}
+	if err := registry.ValidateRegisteredUserNum(d.UserNum); err != nil {
+		return Registration{}, fromRegistry(err)
+	}
 	dev, link, err := s.store.RegisterDevice(ctx, row, d.UserNum)
 	if err != nil {
 		return Registration{}, fmt.Errorf("push: register device: %w", fromRegistry(err))

@@ -145,6 +145,9 @@ func TestRegisterDeviceValidation(t *testing.T) {
 		{"punctuation no vendor uses in token", func(d *push.Device) { d.PushToken = "bad-token!" }, "push_token"},
 		{"non-ASCII token", func(d *push.Device) { d.PushToken = "tok推" }, "push_token"},
 		{"quote in token", func(d *push.Device) { d.PushToken = `tok"` }, "push_token"},
+		{"comma in user_num", func(d *push.Device) { d.UserNum = "a,b" }, "user_num"},
+		{"space in user_num", func(d *push.Device) { d.UserNum = "a b" }, "user_num"},
+		{"full-width comma in user_num", func(d *push.Device) { d.UserNum = "a，b" }, "user_num"},
 		{"long name", func(d *push.Device) { d.Name = string(make([]rune, 256)) }, "name"},
 	}
 	for _, tt := range tests {

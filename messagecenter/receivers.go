@@ -3,7 +3,8 @@ package messagecenter
 import (
 	"encoding/json"
 	"strings"
-	"unicode"
+
+	"github.com/tuisong/push/registry"
 )
 
 // SplitReceivers splits sys_message_center.receivers into user_nums. The
@@ -30,13 +31,7 @@ func SplitReceivers(s string) []string {
 		}
 		return dedupe(list, strings.TrimSpace)
 	}
-	fields := strings.FieldsFunc(s, func(r rune) bool {
-		switch r {
-		case ',', '，', ';', '；', '|', '、':
-			return true
-		}
-		return unicode.IsSpace(r)
-	})
+	fields := strings.FieldsFunc(s, registry.IsReceiverSeparator)
 	return dedupe(fields, nil)
 }
 

@@ -3,6 +3,7 @@ package registry
 import (
 	"math"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -490,4 +491,30 @@ const TokenPunct = "-_.:=+/"
 
 func tokenRune(r rune) bool {
 	return r < utf8.RuneSelf && ('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(TokenPunct, r))
+}
+
+// IsReceiverSeparator reports whether r separates the user_nums of a
+// sys_message_center receivers list (see messagecenter.SplitReceivers):
+// commas (",", "，"), semicolons (";", "；"), "|", the enumeration comma
+// "、" and white space.
+func IsReceiverSeparator(r rune) bool {
+	switch r {
+	case ',', '，', ';', '；', '|', '、':
+		return true
+	}
+	return unicode.IsSpace(r)
+}
+
+// ValidateRegisteredUserNum checks a user_num a device is registered
+// for, beyond ValidateUserNum: it must hold no receiver separator
+// (IsReceiverSeparator), or a message-center row naming the user would
+// push to the parts of its name, other users, instead. push.Service's
+// RegisterDevice refuses such a user_num naming "user_num"; stores keep
+// the rows other programs wrote as they are.
+func ValidateRegisteredUserNum(userNum string) error {
+	if i := strings.IndexFunc(userNum, IsReceiverSeparator); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(userNum[i:])
+		return invalid("user_num", "must not hold %q: a message-center receivers list splits user_nums on it", r)
+	}
+	return nil
 }

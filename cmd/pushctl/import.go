@@ -413,6 +413,9 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 	if err == nil {
 		err = registry.ValidatePushToken(d.PushToken)
 	}
+	if err == nil {
+		err = registry.ValidateRegisteredUserNum(user)
+	}
 	if err != nil {
 		var ve *registry.ValidationError
 		if errors.As(err, &ve) {
