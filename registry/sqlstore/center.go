@@ -113,8 +113,11 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 // centerStillPending guards every finish of a center row: a row another
 // program finished or cancelled while a Scanner held it (send_state no
 // longer 0) keeps what that program wrote, and the finish reports the
-// claim lost.
-const centerStillPending = "send_state = 0"
+// claim lost. It is written "send_state + 0" so that no planner walks the
+// index that starts with send_state (every unsent row) for it instead of
+// looking the rows up by id: PostgreSQL's generic plans did, and the
+// Scanner drained 15% fewer rows a second.
+const centerStillPending = "send_state + 0 = 0"
 
 // finishCenter writes m's outcome on q under its claim: ErrClaimLost when
 // the claim no longer holds, or the row is no longer pending (its claim is

@@ -213,14 +213,14 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 // (send_state 0, the product brief's default, so rows other programs insert
 // qualify), past its send_at and next_attempt_at when set, and not leased.
 // A lease_until without a claim_token is no lease (another program wrote
-// it; nobody would ever finish the row). Times are compared as
-// foreignDue compares them. A time the Store cannot read
+// it; nobody would ever finish the row). send_at, which other programs
+// write, is compared as foreignDue compares it. A time the Store cannot read
 // counts as past (see orUnreadable): the Scanner fails such a row with its
 // reason.
 func (s *Store) centerDue() string {
 	return "send_state = 0 AND (send_at IS NULL OR " + s.foreignDue("send_at") + s.orUnreadable("send_at") + ")" +
-		" AND (next_attempt_at IS NULL OR " + s.foreignDue("next_attempt_at") + s.orUnreadable("next_attempt_at") + ")" +
-		" AND (lease_until IS NULL OR claim_token IS NULL OR claim_token = '' OR " + s.foreignDue("lease_until") + s.orUnreadable("lease_until") + ")"
+		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?" + s.orUnreadable("next_attempt_at") + ")" +
+		" AND (lease_until IS NULL OR claim_token IS NULL OR claim_token = '' OR lease_until <= ?" + s.orUnreadable("lease_until") + ")"
 }
 
 // unsentNullStates gives rows another program wrote with a NULL
@@ -268,7 +268,7 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 		table:   "sys_message_center",
 		columns: centerColumns,
 		due:     s.centerDue(),
-		dueArgs: []any{now, now, now},
+		dueArgs: []any{s.foreignArg(p.Now), now, now},
 		order:   order,
 		extra:   ", attempts = " + claimedAttempts,
 	}

@@ -121,10 +121,18 @@ func caseArgs(args []any, keys []any, values []any) []any {
 }
 
 // claimedWhere is the WHERE condition of a guarded set write of n rows:
-// "(id = ? AND claim_token = ?) OR …", its arguments each row's id and
-// claim token.
-func claimedWhere(n int) string {
-	return strings.TrimSuffix(strings.Repeat("(id = ? AND claim_token = ?) OR ", n), " OR ")
+// "(id = ? AND claim_token = ? [AND guard]) OR …", its arguments each
+// row's id and claim token.
+func claimedWhere(n int, guard string) string {
+	term := "(id = ? AND claim_token = ?) OR "
+	if guard != "" {
+		// In each term, not around them all: the planners then look every
+		// row up by id, as without the guard (SQLite walked the index of
+		// the guard's column instead, every unsent row of the table, and
+		// the Scanner drained half as many rows a second).
+		term = "(id = ? AND claim_token = ? AND " + guard + ") OR "
+	}
+	return strings.TrimSuffix(strings.Repeat(term, n), " OR ")
 }
 
 // rowsValues is "(?, …, ?), …" for n rows of cols columns.
@@ -161,10 +169,7 @@ func (s *Store) updateClaimed(ctx context.Context, q DBTX, table, what, guard st
 		}
 		where = append(where, r.id, r.claim)
 	}
-	cond := claimedWhere(len(rows))
-	if guard != "" {
-		cond = "(" + cond + ") AND " + guard
-	}
+	cond := claimedWhere(len(rows), guard)
 	query, args := caseUpdate(table, ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?", []any{now},
 		cond, where)
 	res, err := s.exec(ctx, q, query, args...)

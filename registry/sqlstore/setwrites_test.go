@@ -158,7 +158,7 @@ func TestFinishCenterBatchStatements(t *testing.T) {
 			require.NoError(t, err)
 		}
 		assert.Len(t, statements(), 1)
-		assert.Contains(t, statements()[0], "WHERE ((id = ? AND claim_token = ?) OR (id = ? AND claim_token = ?) OR (id = ? AND claim_token = ?)) AND send_state = 0")
+		assert.Contains(t, statements()[0], "WHERE (id = ? AND claim_token = ? AND send_state + 0 = 0) OR (id = ? AND claim_token = ? AND send_state + 0 = 0) OR (id = ? AND claim_token = ? AND send_state + 0 = 0)")
 	})
 	t.Run("a lost claim: row by row", func(t *testing.T) {
 		s, m, _ := recordingStore(t)

@@ -185,19 +185,34 @@ func (s *Store) timeText(col string) string {
 	return col
 }
 
-// foreignDue is the condition that the time column col, of a table other
-// programs write (sys_message_center), is at or before its argument. On
-// SQLite, where a DATETIME is text, both sides are first put in one form
-// ("2006-01-02 15:04:05.000") when SQLite reads them as times: other
-// programs write ISO 8601 ("…T…", "…Z", "…+08:00"), which compared as
-// text would sort a whole day late. A zoned value is read in UTC, so it is
-// exact with the default UTC Location; a value SQLite cannot read is
-// compared as it is. Elsewhere it is "col <= ?".
+// foreignDue is the condition that the time column col, which other
+// programs write (sys_message_center.send_at), is at or before the
+// argument foreignArg makes. On SQLite, where a DATETIME is text, the
+// value is first put in foreignArg's form ("2006-01-02 15:04:05.000") when
+// SQLite reads it as a time: other programs write ISO 8601 ("…T…", "…Z",
+// "…+08:00"), which compared as text would sort a whole day late. A zoned
+// value is read in UTC, so it is exact with the default UTC Location; a
+// value SQLite cannot read is compared as it is. Elsewhere it is
+// "col <= ?". Only send_at gets it: the claims walk leased rows too, and
+// next_attempt_at and lease_until are the Store's own writes.
 func (s *Store) foreignDue(col string) string {
 	if s.dialect == DialectSQLite {
-		return "COALESCE(strftime('%Y-%m-%d %H:%M:%f', " + col + "), " + col + ") <= strftime('%Y-%m-%d %H:%M:%f', ?)"
+		return "COALESCE(strftime('%Y-%m-%d %H:%M:%f', " + col + "), " + col + ") <= ?"
 	}
 	return col + " <= ?"
+}
+
+// foreignArg is the argument of a foreignDue condition: t as timeArg
+// writes it, and on SQLite in strftime's form, to the millisecond.
+func (s *Store) foreignArg(t time.Time) any {
+	if s.dialect == DialectSQLite {
+		w := t.In(s.loc)
+		if w.Year() < 1 || w.Year() > 9999 {
+			return s.timeArg(t)
+		}
+		return w.Format("2006-01-02 15:04:05.000")
+	}
+	return s.timeArg(t)
 }
 
 // orUnreadable is the condition, to be ORed to a comparison of the time
