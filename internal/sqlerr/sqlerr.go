@@ -52,20 +52,26 @@ func mysqlError(err error) []string {
 // Unavailable reports whether err says the database could not take the
 // call for now, though it may in a moment: the connection failed or was
 // lost (SQLSTATE class 08), the server is shutting down, restarting or
-// not yet accepting connections (57P01–57P03 on PostgreSQL; 1053 on MySQL
-// and MariaDB), has no connection to spare (53300; 1040), or killed the
-// connection (1927, 4031), or go-sql-driver/mysql found its connection
-// broken mid-call ("invalid connection").
+// not yet accepting connections (57P01–57P03 on PostgreSQL, and 55000
+// for a database not accepting connections; 1053 on MySQL and MariaDB),
+// has no connection to spare (53300; 1040, and for the user 1203 and
+// 1226), or killed the connection (1927, 4031), a lock was not granted in
+// time (55P03; 1205), or go-sql-driver/mysql found its connection broken
+// mid-call ("invalid connection").
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
 	switch s := State(err); {
-	case strings.HasPrefix(s, "08"), s == "57P01", s == "57P02", s == "57P03", s == "53300":
+	case strings.HasPrefix(s, "08"), s == "57P01", s == "57P02", s == "57P03", s == "53300", s == "55P03":
+		return true
+	case s == "55000" && strings.Contains(err.Error(), "not currently accepting connections"):
+		// 55000 is any object not in the state a statement needs;
+		// only this one passes.
 		return true
 	}
 	switch MySQLNumber(err) {
-	case "1040", "1053", "1927", "4031":
+	case "1040", "1053", "1203", "1205", "1226", "1927", "4031":
 		return true
 	}
 	for e := err; e != nil; e = errors.Unwrap(e) {

@@ -15,6 +15,14 @@ type pgError struct{ state string }
 func (e *pgError) Error() string    { return "ERROR: something (SQLSTATE " + e.state + ")" }
 func (e *pgError) SQLState() string { return e.state }
 
+// pgMsgError is a pgError with its server message.
+type pgMsgError struct {
+	pgError
+	msg string
+}
+
+func (e *pgMsgError) Error() string { return "ERROR: " + e.msg + " (SQLSTATE " + e.state + ")" }
+
 // TestStateAndNumber reads the SQLSTATE of pgx errors by their method and
 // of go-sql-driver/mysql errors by their text, anywhere in the chain.
 func TestStateAndNumber(t *testing.T) {
@@ -46,6 +54,11 @@ func TestUnavailable(t *testing.T) {
 		errors.New("Error 4031 (HY000): The client was disconnected by the server because of inactivity"),
 		errors.New("Error 2013 (08S01): Lost connection"),
 		fmt.Errorf("sqlstore: create: %w", errors.New("invalid connection")),
+		&pgError{"55P03"},
+		&pgMsgError{pgError{"55000"}, `database "h73_x" is not currently accepting connections`},
+		errors.New("Error 1203 (42000): User push already has more than 'max_user_connections' active connections"),
+		errors.New("Error 1205 (HY000): Lock wait timeout exceeded; try restarting transaction"),
+		errors.New("Error 1226 (42000): User 'push' has exceeded the 'max_user_connections' resource"),
 	} {
 		assert.True(t, Unavailable(err), "%v", err)
 	}
@@ -53,6 +66,7 @@ func TestUnavailable(t *testing.T) {
 		nil, errors.New("boom"), &pgError{"23505"}, &pgError{"40P01"}, &pgError{"57014"}, &pgError{"42P01"},
 		errors.New("Error 1062 (23000): Duplicate entry"), errors.New("Error 1213 (40001): Deadlock found"),
 		errors.New("sqlstore: invalid connection string"),
+		&pgMsgError{pgError{"55000"}, "cannot refresh materialized view concurrently"},
 	} {
 		assert.False(t, Unavailable(err), "%v", err)
 	}
