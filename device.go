@@ -54,14 +54,14 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 	d.Platform = strings.ToLower(d.Platform)
 	d.PushPlatform = s.providerName(d.PushPlatform)
 	if _, err := provider.ParsePlatform(d.Platform); err != nil {
-		return Registration{}, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)
+		return Registration{}, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, registry.Clip(d.Platform, 32))
 	}
 	pp := d.PushPlatform
 	if pp == "" {
 		pp = s.def
 	}
 	if _, ok := s.providers[pp]; !ok {
-		return Registration{}, invalid("push_platform", "%q is not a configured provider (configured: %v)", d.PushPlatform, s.names)
+		return Registration{}, invalid("push_platform", "%q is not a configured provider (configured: %v)", registry.Clip(d.PushPlatform, 32), s.names)
 	}
 	if !s.serves(pp, provider.Platform(d.Platform)) {
 		// Stored, the device would be skipped by every push.

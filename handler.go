@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -658,9 +659,13 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string, 
 	if !h.authenticated(w, r) {
 		return params{}, false
 	}
-	if r.Method != method {
+	if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
 		vendorhttp.CloseUnread(w, r)
-		w.Header().Set("Allow", method)
+		allow := method
+		if method == http.MethodGet {
+			allow = "GET, HEAD" // HEAD is GET without the body, as net/http serves it
+		}
+		w.Header().Set("Allow", allow)
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+method)
 		return params{}, false
 	}
@@ -680,10 +685,26 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 		// A GET's parameters are in its query, and a body sent with it
 		// is never read: its answer must not wait for that body.
 		vendorhttp.CloseUnread(w, r)
-		return formParams(r.URL.Query()), true
+		q := r.URL.Query()
+		if k, dup := repeatedValue(q); dup {
+			writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
+			return params{}, false
+		}
+		return formParams(q), true
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.limit)
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct, ctParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if enc := r.Header.Values("Content-Encoding"); len(enc) > 0 && !(len(enc) == 1 && strings.EqualFold(strings.TrimSpace(enc[0]), "identity")) {
+		// The body would be read as it came: compressed bytes as text.
+		vendorhttp.CloseUnread(w, r)
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body without a Content-Encoding")
+		return params{}, false
+	}
+	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		vendorhttp.CloseUnread(w, r)
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", fmt.Sprintf("send UTF-8, not charset %q", registry.Clip(cs, 32)))
+		return params{}, false
+	}
 	var err error
 	var p params
 	switch ct {
@@ -720,6 +741,12 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 				writeError(w, http.StatusBadRequest, "invalid_body", "the body has data after its JSON object")
 				return params{}, false
 			}
+			if k, dup := repeatedMember(body); dup {
+				// encoding/json keeps the last, a form's reader the first:
+				// a proxy that checked the other one would be fooled.
+				writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
+				return params{}, false
+			}
 			p = jsonParams(m)
 		}
 		if err != nil && !isTooLarge(err) {
@@ -742,6 +769,10 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 				// announced after it are never read, and net/http would
 				// wait for them before it answers.
 				vendorhttp.CloseUnread(w, r)
+			}
+			if k, dup := repeatedValue(r.PostForm); dup {
+				writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
+				return params{}, false
 			}
 			p = formParams(r.PostForm)
 		case isTooLarge(err):
@@ -766,6 +797,58 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 	}
 	h.warnUnknown(r, p, known)
 	return p, true
+}
+
+// listParams are the parameters a form may repeat: one value each.
+var listParams = map[string]bool{"user_nums": true}
+
+// repeatedValue returns a parameter of v given more than once, other than
+// a list's, if any.
+func repeatedValue(v url.Values) (string, bool) {
+	for k, vals := range v {
+		if len(vals) > 1 && !listParams[k] {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// repeatedMember returns a member name the JSON object body holds twice,
+// if any. body is a valid JSON object.
+func repeatedMember(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// paramCode is the field of an error code about parameter k: k when it is
+// one of the endpoint's known parameters (a GET names none: then any name
+// of lowercase letters and underscores, as every parameter's is), else
+// "body", so that no odd name is echoed into a code.
+func paramCode(k string, known []string) string {
+	plain := len(k) > 0 && len(k) <= 32 && strings.Trim(k, "abcdefghijklmnopqrstuvwxyz_") == ""
+	if slices.Contains(known, k) || len(known) == 0 && plain {
+		return k
+	}
+	return "body"
 }
 
 // jsonKind names the kind of the JSON value v for an error: "a JSON
@@ -931,27 +1014,35 @@ func (p params) trimmed(name string) string { return strings.TrimSpace(p.str(nam
 
 // raw returns a parameter as JSON: a JSON body's value as sent (a string
 // holding JSON is unwrapped, as form-minded clients send objects that
-// way), or a form value parsed as JSON.
-func (p params) raw(name string) (json.RawMessage, bool) {
+// way), or a form value parsed as JSON. JSON text from a string or a
+// form, which the body's checks did not see, is refused as they refuse a
+// body: bytes that are not UTF-8, or a \u escape of half a surrogate
+// pair, which encoding/json would turn into U+FFFD unseen.
+func (p params) raw(name string) (json.RawMessage, bool, error) {
+	var text string
 	if p.json == nil {
-		v := p.form.Get(name)
-		if v == "" {
-			return nil, false
+		if text = p.form.Get(name); text == "" {
+			return nil, false, nil
 		}
-		return json.RawMessage(v), true
-	}
-	v, ok := p.json[name]
-	if !ok || string(v) == "null" {
-		return nil, false
-	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		if s == "" {
-			return nil, false
+	} else {
+		v, ok := p.json[name]
+		if !ok || string(v) == "null" {
+			return nil, false, nil
 		}
-		return json.RawMessage(s), true
+		if json.Unmarshal(v, &text) != nil {
+			return v, true, nil // the body's own JSON, checked whole
+		}
+		if text == "" {
+			return nil, false, nil
+		}
 	}
-	return v, true
+	switch {
+	case !utf8.ValidString(text):
+		return nil, false, invalid(name, "is not valid UTF-8")
+	case loneSurrogate([]byte(text)):
+		return nil, false, invalid(name, `holds a \u escape of half a surrogate pair, which is no character`)
+	}
+	return json.RawMessage(text), true, nil
 }
 
 // id returns a required positive integer parameter.
@@ -1007,9 +1098,9 @@ func (p params) list(name string) ([]string, error) {
 // extra returns an optional JSON object; values that are not strings are
 // delivered as their JSON text, as ParseExtra does.
 func (p params) extra(name string) (map[string]string, error) {
-	v, ok := p.raw(name)
+	v, ok, err := p.raw(name)
 	if !ok {
-		return nil, nil
+		return nil, err
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(v, &m); err != nil || m == nil {
@@ -1021,9 +1112,9 @@ func (p params) extra(name string) (map[string]string, error) {
 // overrides returns an optional JSON object of per-provider options, each
 // value kept as its JSON for the provider to read.
 func (p params) overrides(name string) (map[string]any, error) {
-	v, ok := p.raw(name)
+	v, ok, err := p.raw(name)
 	if !ok {
-		return nil, nil
+		return nil, err
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(v, &m); err != nil || m == nil {

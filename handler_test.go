@@ -166,6 +166,16 @@ func TestHandlerErrors(t *testing.T) {
 		{"logout bad id", "POST", push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":"x"}`, 400, "invalid_user_device_id"},
 		{"logout unknown link", "POST", push.PathLogout, "application/json", `{"user_num":"u1","user_device_id":999}`, 404, "not_found"},
 		{"unknown path", "GET", "/api/v1.1/nothing", "", "", 404, "not_found"},
+		{"push title twice in JSON", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"safe","title":"EVIL","content":"c"}`, 400, "invalid_title"},
+		{"push key twice in JSON", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","idempotency_key":"k3","idempotency_key":"k4"}`, 400, "invalid_idempotency_key"},
+		{"push unknown member twice in JSON", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","x":1,"x":2}`, 400, "invalid_body"},
+		{"device user_num twice in a form", "POST", push.PathDevice, "application/x-www-form-urlencoded", "user_num=u1&user_num=u2&uuid=d1&platform=ios&push_token=abc", 400, "invalid_user_num"},
+		{"query id twice", "GET", push.PathQueryPush + "?push_message_id=1&push_message_id=2", "", "", 400, "invalid_push_message_id"},
+		{"push extra wrapped with a lone surrogate", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","extra":"{\"a\":\"\\udc00\"}"}`, 400, "invalid_extra"},
+		{"push extra in a form with a lone surrogate", "POST", push.PathPushMessage, "application/x-www-form-urlencoded", `user_num=u1&title=t&content=c&extra=%7B%22a%22%3A%22%5Cudc00%22%7D`, 400, "invalid_extra"},
+		{"push extra in a form not UTF-8", "POST", push.PathPushMessage, "application/x-www-form-urlencoded", `user_num=u1&title=t&content=c&extra=%7B%22a%22%3A%22%FF%22%7D`, 400, "invalid_extra"},
+		{"push overrides wrapped not UTF-8", "POST", push.PathPushMessage, "application/x-www-form-urlencoded", `user_num=u1&title=t&content=c&overrides=%7B%22umeng%22%3A%7B%22k%22%3A%22%FF%22%7D%7D`, 400, "invalid_overrides"},
+		{"push charset latin1", "POST", push.PathPushMessage, "application/json; charset=latin1", `{"user_num":"u1","title":"t","content":"c"}`, 415, "unsupported_media_type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,6 +189,44 @@ func TestHandlerErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHandlerRefusesAnEncodedBody: a body with a Content-Encoding (gzip,
+// or any but identity) is refused 415, not read as text, and nothing is
+// written.
+func TestHandlerRefusesAnEncodedBody(t *testing.T) {
+	f, h := newHandler(t, nil)
+	for _, enc := range []string{"gzip", "br", "identity, gzip"} {
+		req := httptest.NewRequest(http.MethodPost, push.PathDevice, strings.NewReader(`{"user_num":"u1","uuid":"d1","push_token":"t1","platform":"ios"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", enc)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusUnsupportedMediaType, rec.Code, enc)
+		assert.Contains(t, rec.Body.String(), "unsupported_media_type", enc)
+	}
+	links, err := f.store.ListUserDevices(t.Context(), "u1")
+	require.NoError(t, err)
+	assert.Empty(t, links, "nothing registered")
+	req := httptest.NewRequest(http.MethodPost, push.PathDevice, strings.NewReader(`{"user_num":"u1","uuid":"d1","push_token":"t1","platform":"ios"}`))
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	req.Header.Set("Content-Encoding", "identity")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+}
+
+// TestHandlerHeadIsGet: HEAD is served wherever GET is (net/http drops
+// the body), and a 405 of a GET endpoint allows both.
+func TestHandlerHeadIsGet(t *testing.T) {
+	_, h := newHandler(t, nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, push.PathQueryPush+"?push_message_id=999", nil))
+	assert.Equal(t, http.StatusNotFound, rec.Code, "answered as the GET is")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, push.PathQueryPush+"?push_message_id=999", nil))
+	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	assert.Equal(t, "GET, HEAD", rec.Header().Get("Allow"))
 }
 
 type rawReply struct {

@@ -160,6 +160,16 @@ func TestRegisterDeviceValidation(t *testing.T) {
 			assert.Equal(t, tt.field, fe.Field)
 		})
 	}
+	for _, mod := range []func(*push.Device){
+		func(d *push.Device) { d.Platform = strings.Repeat("x", 100000) },
+		func(d *push.Device) { d.PushPlatform = strings.Repeat("x", 100000) },
+	} {
+		d := ok
+		mod(&d)
+		_, err := f.svc.RegisterDevice(context.Background(), d)
+		require.Error(t, err)
+		assert.Less(t, len(err.Error()), 300, "a huge value is not echoed whole")
+	}
 	page, err := f.store.ListTargets(context.Background(), registry.TargetQuery{UserNums: []string{"u1"}})
 	require.NoError(t, err)
 	assert.Empty(t, page, "a refused registration must write nothing")

@@ -200,7 +200,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // 405, naming the methods allowed.
 func getOnly(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Allow", "GET, HEAD")
-	http.Error(w, "method not allowed: GET or HEAD", http.StatusMethodNotAllowed)
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": map[string]string{"code": "method_not_allowed", "message": "use GET"}})
 }
 
 // operational returns the mux of the endpoints that need no token, with

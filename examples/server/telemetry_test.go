@@ -95,6 +95,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		_ = res.Body.Close()
 		assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode, "POST %s", p)
 		assert.Equal(t, "GET, HEAD", res.Header.Get("Allow"), p)
+		assert.Contains(t, res.Header.Get("Content-Type"), "application/json", p)
 		head, err := http.Head(srv.URL + p)
 		require.NoError(t, err)
 		_ = head.Body.Close()
