@@ -310,8 +310,12 @@ func readReceipts(r *http.Request) ([]receiptBody, int, error) {
 // which names socket addresses.
 func readFailure(err error, what string) (int, error) {
 	status := vendorhttp.ReadStatus(err)
-	if status == http.StatusRequestTimeout {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case status == http.StatusRequestTimeout:
 		return status, errors.New(vendorhttp.ReadTimeoutReason)
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, fmt.Errorf("the body exceeds %d bytes", tooLarge.Limit)
 	}
 	return status, errors.New(what)
 }

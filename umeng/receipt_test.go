@@ -110,6 +110,7 @@ func TestReceiptHandlerRefusals(t *testing.T) {
 		{"ForeignAppKeyIs403", http.MethodPost, "/r", "application/json", `{"appkey":"theirs","msg_id":"ul-1","type":"click"}`, http.StatusForbidden},
 		{"XMLIs415", http.MethodPost, "/r", "application/xml", `<r/>`, http.StatusUnsupportedMediaType},
 		{"TooLargeIs413", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"` + strings.Repeat("x", 2000) + `"}`, http.StatusRequestEntityTooLarge},
+		{"TooLargeFormIs413", http.MethodPost, "/r", "application/x-www-form-urlencoded", "appkey=ourkey&msg_id=" + strings.Repeat("x", 2000), http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, rec := newReceiptHandler(t, "")
@@ -118,6 +119,9 @@ func TestReceiptHandlerRefusals(t *testing.T) {
 			assert.Empty(t, rec.got, "nothing of a refused post is recorded")
 			if tc.want == http.StatusMethodNotAllowed {
 				assert.Equal(t, http.MethodPost, w.Header().Get("Allow"))
+			}
+			if tc.want == http.StatusRequestEntityTooLarge {
+				assert.Contains(t, w.Body.String(), "the body exceeds", "says why")
 			}
 		})
 	}
