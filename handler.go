@@ -160,6 +160,13 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 			h.log = slog.Default()
 		}
 	}
+	if cfg.Authenticate == nil && cfg.Authorize == nil {
+		// The brief's API has no authentication of its own: said once, so
+		// that a host that forgot its hooks sees it.
+		h.log.LogAttrs(context.Background(), slog.LevelWarn, "push.Handler has neither Authenticate nor Authorize: every endpoint is open to anyone who reaches it")
+	} else if cfg.Identify != nil && cfg.Authenticate == nil {
+		h.log.LogAttrs(context.Background(), slog.LevelWarn, "push.Handler has Identify but no Authenticate: a request Identify does not identify acts for every user unless Authorize refuses it")
+	}
 	h.routes = map[string]http.HandlerFunc{
 		PathDevice:      h.RegisterDevice,
 		PathPushMessage: h.PushMessage,

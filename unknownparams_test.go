@@ -22,6 +22,35 @@ import (
 // handlerWithLog returns a Handler whose log is read back by the returned
 // func: the records at warn level since the last call, each as its JSON
 // attributes.
+// TestOpenHandlerWarnsOnce: a Handler without Authenticate or Authorize
+// says once, when built, that every endpoint is open; one with Identify
+// but no Authenticate says an unidentified request acts for every user;
+// one with Authenticate says nothing.
+func TestOpenHandlerWarnsOnce(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	for _, tc := range []struct {
+		cfg  push.HandlerConfig
+		want string
+	}{
+		{push.HandlerConfig{}, "every endpoint is open"},
+		{push.HandlerConfig{Identify: func(*http.Request) (string, bool, error) { return "", false, nil },
+			Authorize: func(*http.Request, push.Action, string) error { return nil }}, "acts for every user"},
+		{push.HandlerConfig{Authenticate: func(*http.Request) error { return nil }}, ""},
+	} {
+		var logs syncbuf.Buffer
+		cfg := tc.cfg
+		cfg.Service, cfg.Logger = f.svc, slog.New(slog.NewTextHandler(&logs, nil))
+		_, err := push.NewHandler(cfg)
+		require.NoError(t, err)
+		if tc.want == "" {
+			assert.Empty(t, logs.String())
+			continue
+		}
+		assert.Equal(t, 1, strings.Count(logs.String(), "level=WARN"), logs.String())
+		assert.Contains(t, logs.String(), tc.want)
+	}
+}
+
 func handlerWithLog(t *testing.T) (*fixture, http.Handler, func() []map[string]any) {
 	t.Helper()
 	f := newFixture(t, providertest.MockConfig{}, nil)
@@ -29,7 +58,7 @@ func handlerWithLog(t *testing.T) (*fixture, http.Handler, func() []map[string]a
 	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc,
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(t, err)
-	seen := 0 // bytes of the log read before
+	seen := len(logs.String()) // bytes of the log read before: NewHandler's warning of an open API
 	read := func() []map[string]any {
 		all := logs.String()
 		fresh := all[seen:]
@@ -169,9 +198,10 @@ func TestUnknownMemberNamesAreCappedAndQuoted(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	th, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Logger: slog.New(slog.NewTextHandler(&text, nil))})
 	require.NoError(t, err)
+	built := len(text.String()) // NewHandler's warning of an open API
 	r = do(t, th, http.MethodPost, push.PathPushMessage, "application/json", string(body))
 	require.Equal(t, http.StatusNotFound, r.status, r.body)
-	out := text.String()
+	out := text.String()[built:]
 	assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %s", out)
 	assert.NotContains(t, out, "\nlevel=ERROR")
 	assert.Contains(t, out, `unknown_count=2`)
