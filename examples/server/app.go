@@ -76,6 +76,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if err = a.store.MigrateUsers(ctx); err != nil {
 		return nil, fmt.Errorf("migrate sys_users: %w", err)
 	}
+	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
 
 	if cfg.Demo() {
 		if err = a.startFakes(); err != nil {
@@ -345,4 +346,23 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		a.log.Info("drained: every request answered and the Scanner's pass recorded", slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	}
 	return err
+}
+
+// maxClockSkew is how far the database's NOW() may read from this
+// process's clock, in PUSH_DB_TIMEZONE, before start-up warns.
+const maxClockSkew = 2 * time.Minute
+
+// warnClockSkew logs a warning when the database's clock, read as its
+// other programs' NOW() writes it, lies more than maxClockSkew from ours
+// in loc: PUSH_DB_TIMEZONE is then likely another zone than theirs, and
+// their scheduled rows would run early or late by that much.
+func warnClockSkew(ctx context.Context, log *slog.Logger, st *sqlstore.Store, loc *time.Location) {
+	skew, err := st.ClockSkew(ctx)
+	switch {
+	case err != nil:
+		log.Warn("could not read the database's clock", slog.String("error", err.Error()))
+	case skew > maxClockSkew || skew < -maxClockSkew:
+		log.Warn("the database's NOW() is far from this clock in PUSH_DB_TIMEZONE: set PUSH_DB_TIMEZONE to the zone of the programs that write its tables, or their scheduled rows run early or late by the skew",
+			slog.String("skew", skew.Round(time.Second).String()), slog.String("db_timezone", loc.String()))
+	}
 }

@@ -698,13 +698,35 @@ func TestLoadConfigHalfSetCredentials(t *testing.T) {
 // its Scanner idle, logging as text into the buffer it returns.
 func newLoggedDemoApp(t *testing.T) (*app, *syncBuffer) {
 	t.Helper()
+	return newLoggedDemoAppWith(t, nil)
+}
+
+// newLoggedDemoAppWith is newLoggedDemoApp with more environment.
+func newLoggedDemoAppWith(t *testing.T, more map[string]string) (*app, *syncBuffer) {
+	t.Helper()
 	logs := &syncBuffer{}
-	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}))
+	env := map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}
+	for k, v := range more {
+		env[k] = v
+	}
+	cfg, err := loadConfig(envOf(env))
 	require.NoError(t, err)
 	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
 	return a, logs
+}
+
+// TestStartWarnsOfAClockInAnotherZone: SQLite's CURRENT_TIMESTAMP is UTC;
+// with PUSH_DB_TIMEZONE eight hours east, start-up warns that the
+// database's NOW() is far from this clock, and with the default UTC it
+// does not.
+func TestStartWarnsOfAClockInAnotherZone(t *testing.T) {
+	_, logs := newLoggedDemoAppWith(t, map[string]string{"PUSH_DB_TIMEZONE": "Asia/Shanghai"})
+	assert.Contains(t, logs.String(), "the database's NOW() is far from this clock")
+	assert.Contains(t, logs.String(), "skew=-8h0m0s")
+	_, logs = newLoggedDemoApp(t)
+	assert.NotContains(t, logs.String(), "NOW() is far")
 }
 
 // TestDemoAllProviders runs demo mode with the three built-in fakes: one

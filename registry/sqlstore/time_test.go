@@ -220,3 +220,28 @@ func TestSQLiteISOTimesAreDueOnTime(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(len(forms)), center, "counted as due with the claim")
 }
+
+// TestClockSkew: the database's clock read in Location is about the
+// Store's clock when Location is the database's zone, and a Location
+// eight hours east reads it eight hours earlier; a Store whose clock is
+// an hour ahead reads an hour's skew.
+func TestClockSkew(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		db, _ := dbtest.Open(t, d)
+		skew := func(loc *time.Location, now func() time.Time) time.Duration {
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Location: loc, Now: now})
+			require.NoError(t, err)
+			got, err := s.ClockSkew(t.Context())
+			require.NoError(t, err)
+			return got
+		}
+		utc := skew(time.UTC, time.Now)
+		cst := skew(time.FixedZone("CST", 8*3600), time.Now)
+		assert.InDelta(t, float64(-8*time.Hour), float64(cst-utc), float64(time.Minute), "a zone 8 h east reads the same clock 8 h earlier")
+		ahead := skew(time.UTC, func() time.Time { return time.Now().Add(time.Hour) })
+		assert.InDelta(t, float64(-time.Hour), float64(ahead-utc), float64(time.Minute))
+		if d == sqlstore.DialectSQLite {
+			assert.InDelta(t, 0, float64(utc), float64(time.Minute), "SQLite's clock is UTC")
+		}
+	})
+}

@@ -1,0 +1,39 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ClockSkew reports how far the database's own clock, read as the
+// programs that share its tables write it (MySQL's NOW() and
+// PostgreSQL's LOCALTIMESTAMP in the session's zone, SQLite's
+// CURRENT_TIMESTAMP in UTC) and taken as a wall-clock time in
+// Options.Location, lies from the Store's clock (Options.Now): about
+// zero when Location is the zone of those programs' NOW(). A skew of
+// hours means Location is another zone, and a row another program
+// schedules with NOW() + INTERVAL … is due that much early or late; a
+// host can log it at start-up (examples/server does, over 2 minutes).
+func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
+	const op = "ClockSkew"
+	query := "SELECT CAST(NOW(6) AS CHAR)"
+	switch s.dialect {
+	case DialectPostgres:
+		query = "SELECT to_char(LOCALTIMESTAMP, 'YYYY-MM-DD HH24:MI:SS.US')"
+	case DialectSQLite:
+		query = "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
+	}
+	var text string
+	if err := s.queryRow(ctx, s.q, query).Scan(&text); err != nil {
+		return 0, wrap(op, step("read the database's clock", err))
+	}
+	at, ok, err := parseWallText(text, s.loc)
+	if err == nil && !ok {
+		err = fmt.Errorf("no time in %q", text)
+	}
+	if err != nil {
+		return 0, wrap(op, step("read the database's clock", err))
+	}
+	return at.Sub(s.now()), nil
+}
