@@ -16,6 +16,18 @@ import (
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
+// eachDialect runs test, in parallel, on each dialect whose database
+// this run has.
+func eachDialect(t *testing.T, test func(t *testing.T, d sqlstore.Dialect)) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			test(t, d)
+		})
+	}
+}
+
 // sqlEnv is a Scanner with the Mock provider on a migrated store of a
 // fresh database of dialect d (its Config changed by mod, when set), and a
 // function that runs a statement on that database.
@@ -40,36 +52,32 @@ func sqlEnv(t *testing.T, d sqlstore.Dialect, mod func(*messagecenter.Config)) (
 // no time) and reuses an id after deleting the row. The new row is pushed,
 // not taken for the old one and marked sent with the old push.
 func TestReusedIDWithTheSameCreatedAtIsANewPush(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			t.Parallel()
-			ctx := context.Background()
-			e, exec := sqlEnv(t, d, nil)
-			e.register(t, "u1", "d1", "android", "tok-1")
-			insert := func(title string) {
-				exec(fmt.Sprintf(`INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
-					VALUES (7, '%s', 'c', 'push', 'u1', 0, '2001-01-01 00:00:00', '2001-01-01 00:00:00')`, title))
-			}
-			insert("first message")
-			rep, err := e.scanner.RunOnce(ctx)
-			require.NoError(t, err)
-			require.Equal(t, 1, rep.Sent)
-			first := e.row(t, 7).SendResult
+	eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		e, exec := sqlEnv(t, d, nil)
+		e.register(t, "u1", "d1", "android", "tok-1")
+		insert := func(title string) {
+			exec(fmt.Sprintf(`INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at)
+				VALUES (7, '%s', 'c', 'push', 'u1', 0, '2001-01-01 00:00:00', '2001-01-01 00:00:00')`, title))
+		}
+		insert("first message")
+		rep, err := e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, rep.Sent)
+		first := e.row(t, 7).SendResult
 
-			exec("DELETE FROM sys_message_center WHERE id = 7")
-			insert("SECOND message")
-			rep, err = e.scanner.RunOnce(ctx)
-			require.NoError(t, err)
-			require.Equal(t, 1, rep.Sent)
-			row := e.row(t, 7)
-			assert.Equal(t, registry.SendStateSent, row.SendState)
-			assert.NotEqual(t, first, row.SendResult, "a push of its own")
-			reqs := e.mock.Requests()
-			require.Len(t, reqs, 2, "the second message reached the vendor")
-			assert.Equal(t, "SECOND message", reqs[1].Notification.Title)
-		})
-	}
+		exec("DELETE FROM sys_message_center WHERE id = 7")
+		insert("SECOND message")
+		rep, err = e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, rep.Sent)
+		row := e.row(t, 7)
+		assert.Equal(t, registry.SendStateSent, row.SendState)
+		assert.NotEqual(t, first, row.SendResult, "a push of its own")
+		reqs := e.mock.Requests()
+		require.Len(t, reqs, 2, "the second message reached the vendor")
+		assert.Equal(t, "SECOND message", reqs[1].Notification.Title)
+	})
 }
 
 // TestRequeuedRowOfAFailedPushSaysWhy: a push row whose every delivery
@@ -77,34 +85,30 @@ func TestReusedIDWithTheSameCreatedAtIsANewPush(t *testing.T) {
 // another program, it finds its push (no second send) and fails again
 // with the same reason, read from the push's record.
 func TestRequeuedRowOfAFailedPushSaysWhy(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			t.Parallel()
-			ctx := context.Background()
-			e, exec := sqlEnv(t, d, nil)
-			e.register(t, "u1", "d1", "android", "tok-1")
-			id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
-			e.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.Auth, Code: "2015", Message: "bad_app_key"})
-			_, err := e.scanner.RunOnce(ctx)
-			require.NoError(t, err)
-			row := e.row(t, id)
-			require.Equal(t, registry.SendStateFailed, row.SendState)
-			require.Contains(t, row.Remark, "bad_app_key")
+	eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		e, exec := sqlEnv(t, d, nil)
+		e.register(t, "u1", "d1", "android", "tok-1")
+		id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+		e.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.Auth, Code: "2015", Message: "bad_app_key"})
+		_, err := e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		row := e.row(t, id)
+		require.Equal(t, registry.SendStateFailed, row.SendState)
+		require.Contains(t, row.Remark, "bad_app_key")
 
-			exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 0, remark = NULL, send_result = NULL WHERE id = %d", id))
-			_, err = e.scanner.RunOnce(ctx)
-			require.NoError(t, err)
-			again := e.row(t, id)
-			assert.Equal(t, registry.SendStateFailed, again.SendState)
-			assert.NotContains(t, again.Remark, "%!")
-			assert.Contains(t, again.Remark, "every delivery failed")
-			assert.Contains(t, again.Remark, "auth")
-			assert.Contains(t, again.Remark, "2015")
-			assert.Equal(t, row.SendResult, again.SendResult, "the same push")
-			assert.Equal(t, 1, e.mock.Calls(), "not sent again")
-		})
-	}
+		exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 0, remark = NULL, send_result = NULL WHERE id = %d", id))
+		_, err = e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		again := e.row(t, id)
+		assert.Equal(t, registry.SendStateFailed, again.SendState)
+		assert.NotContains(t, again.Remark, "%!")
+		assert.Contains(t, again.Remark, "every delivery failed")
+		assert.Contains(t, again.Remark, "auth")
+		assert.Contains(t, again.Remark, "2015")
+		assert.Equal(t, row.SendResult, again.SendResult, "the same push")
+		assert.Equal(t, 1, e.mock.Calls(), "not sent again")
+	})
 }
 
 // TestRowFinishedByAnotherProgramMeanwhileKeepsItsState: while a Scanner
@@ -112,73 +116,65 @@ func TestRequeuedRowOfAFailedPushSaysWhy(t *testing.T) {
 // The Scanner's finish does not overwrite what that program wrote; the
 // row counts as lost to the Scanner, and the other rows are finished.
 func TestRowFinishedByAnotherProgramMeanwhileKeepsItsState(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			t.Parallel()
-			ctx := context.Background()
-			var exec func(string, ...any)
-			var cancelled int64
-			sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
-				if m.ID == cancelled {
-					exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 2, remark = 'cancelled by ops' WHERE id = %d", m.ID))
-				}
-				return "sms#ok", nil
-			})
-			e, ex := sqlEnv(t, d, func(c *messagecenter.Config) {
-				c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
-				c.Concurrency = 1
-			})
-			exec = ex
-			var ids []int64
-			for i := range 5 {
-				ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
+	eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		var exec func(string, ...any)
+		var cancelled int64
+		sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+			if m.ID == cancelled {
+				exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 2, remark = 'cancelled by ops' WHERE id = %d", m.ID))
 			}
-			cancelled = ids[2]
-			rep, err := e.scanner.RunOnce(ctx)
-			require.NoError(t, err)
-			assert.Equal(t, 4, rep.Sent)
-			assert.Equal(t, 1, rep.Lost)
-			for _, id := range ids {
-				row := e.row(t, id)
-				assert.Empty(t, row.ClaimToken, "row %d", id)
-				if id == cancelled {
-					assert.Equal(t, registry.SendStateFailed, row.SendState, "the other program's state stays")
-					assert.Equal(t, "cancelled by ops", row.Remark)
-					assert.Empty(t, row.SendResult)
-					continue
-				}
-				assert.Equal(t, registry.SendStateSent, row.SendState, "row %d", id)
-			}
+			return "sms#ok", nil
 		})
-	}
+		e, ex := sqlEnv(t, d, func(c *messagecenter.Config) {
+			c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+			c.Concurrency = 1
+		})
+		exec = ex
+		var ids []int64
+		for i := range 5 {
+			ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
+		}
+		cancelled = ids[2]
+		rep, err := e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 4, rep.Sent)
+		assert.Equal(t, 1, rep.Lost)
+		for _, id := range ids {
+			row := e.row(t, id)
+			assert.Empty(t, row.ClaimToken, "row %d", id)
+			if id == cancelled {
+				assert.Equal(t, registry.SendStateFailed, row.SendState, "the other program's state stays")
+				assert.Equal(t, "cancelled by ops", row.Remark)
+				assert.Empty(t, row.SendResult)
+				continue
+			}
+			assert.Equal(t, registry.SendStateSent, row.SendState, "row %d", id)
+		}
+	})
 }
 
 // TestLeaseWithoutAClaimHoldsNothing: another program wrote a lease_until
 // far ahead on rows no Scanner claimed (claim_token NULL or empty). No
 // Scanner would ever finish them, so they are due like any unsent row.
 func TestLeaseWithoutAClaimHoldsNothing(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			t.Parallel()
-			ctx := context.Background()
-			e, exec := sqlEnv(t, d, func(c *messagecenter.Config) {
-				c.Notifiers = map[string]messagecenter.Notifier{"sms": messagecenter.NotifierFunc(
-					func(context.Context, registry.CenterMessage, []string) (string, error) { return "sms#ok", nil })}
-			})
-			a := e.enqueue(t, registry.CenterMessage{Title: "a", Content: "c", NotifyMode: "sms", Receivers: "138"})
-			b := e.enqueue(t, registry.CenterMessage{Title: "b", Content: "c", NotifyMode: "sms", Receivers: "138"})
-			held := e.enqueue(t, registry.CenterMessage{Title: "held", Content: "c", NotifyMode: "sms", Receivers: "138"})
-			exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = NULL WHERE id = %d", a))
-			exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = '' WHERE id = %d", b))
-			exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = 'someone' WHERE id = %d", held))
-			rep, err := e.scanner.RunOnce(ctx)
-			require.NoError(t, err)
-			assert.Equal(t, 2, rep.Sent)
-			assert.Equal(t, registry.SendStateSent, e.row(t, a).SendState)
-			assert.Equal(t, registry.SendStateSent, e.row(t, b).SendState)
-			assert.Equal(t, registry.SendStateUnsent, e.row(t, held).SendState, "a claim's lease holds")
+	eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		e, exec := sqlEnv(t, d, func(c *messagecenter.Config) {
+			c.Notifiers = map[string]messagecenter.Notifier{"sms": messagecenter.NotifierFunc(
+				func(context.Context, registry.CenterMessage, []string) (string, error) { return "sms#ok", nil })}
 		})
-	}
+		a := e.enqueue(t, registry.CenterMessage{Title: "a", Content: "c", NotifyMode: "sms", Receivers: "138"})
+		b := e.enqueue(t, registry.CenterMessage{Title: "b", Content: "c", NotifyMode: "sms", Receivers: "138"})
+		held := e.enqueue(t, registry.CenterMessage{Title: "held", Content: "c", NotifyMode: "sms", Receivers: "138"})
+		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = NULL WHERE id = %d", a))
+		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = '' WHERE id = %d", b))
+		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = 'someone' WHERE id = %d", held))
+		rep, err := e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 2, rep.Sent)
+		assert.Equal(t, registry.SendStateSent, e.row(t, a).SendState)
+		assert.Equal(t, registry.SendStateSent, e.row(t, b).SendState)
+		assert.Equal(t, registry.SendStateUnsent, e.row(t, held).SendState, "a claim's lease holds")
+	})
 }

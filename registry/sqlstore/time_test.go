@@ -33,6 +33,19 @@ func rawTime(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column string,
 	return v
 }
 
+// claimedContents claims up to 10 center rows due at now, with a lease of
+// a nanosecond, and returns their contents.
+func claimedContents(t *testing.T, s *sqlstore.Store, now time.Time) []string {
+	t.Helper()
+	cs, err := s.ClaimCenterMessages(t.Context(), registry.ClaimParams{Now: now, Limit: 10, Lease: time.Nanosecond})
+	require.NoError(t, err)
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Content)
+	}
+	return out
+}
+
 // TestLocation: DATETIME values are written and compared as wall-clock
 // times in Options.Location, so they agree with rows other programs write
 // with their own NOW(); second-precision values they write compare
@@ -60,15 +73,7 @@ func TestLocation(t *testing.T) {
 		_, err = db.ExecContext(ctx, `INSERT INTO sys_message_center (content, receivers, notify_mode, send_state, send_at, created_at, updated_at)
 			VALUES ('theirs', 'A02', 'push', 0, '2030-06-15 16:30:00', '2030-06-15 16:00:00', '2030-06-15 16:00:00')`)
 		require.NoError(t, err)
-		claim := func(now time.Time) []string {
-			cs, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: 10, Lease: time.Nanosecond})
-			require.NoError(t, err)
-			var out []string
-			for _, c := range cs {
-				out = append(out, c.Content)
-			}
-			return out
-		}
+		claim := func(now time.Time) []string { return claimedContents(t, s, now) }
 		assert.Empty(t, claim(at(30*time.Minute-time.Millisecond)), "not due a millisecond early")
 		assert.Equal(t, []string{"theirs"}, claim(at(30*time.Minute)), "due on the second")
 		assert.Equal(t, []string{"theirs"}, claim(at(30*time.Minute+500*time.Millisecond)), "a lease of 1ns has run out")
@@ -202,15 +207,7 @@ func TestSQLiteISOTimesAreDueOnTime(t *testing.T) {
 			VALUES (?, 'A02', 'push', 0, ?, '2030-06-15 00:00:00', '2030-06-15 00:00:00')`, f, f)
 		require.NoError(t, err)
 	}
-	claim := func(now time.Time) []string {
-		cs, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: 10, Lease: time.Nanosecond})
-		require.NoError(t, err)
-		var out []string
-		for _, c := range cs {
-			out = append(out, c.Content)
-		}
-		return out
-	}
+	claim := func(now time.Time) []string { return claimedContents(t, s, now) }
 	assert.Empty(t, claim(due.Add(-time.Millisecond)), "not due a millisecond early")
 	assert.ElementsMatch(t, forms, claim(due), "due on the second")
 	_, early, err := s.Backlog(ctx, due.Add(-time.Millisecond))
