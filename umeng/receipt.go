@@ -181,8 +181,10 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.cfg.Secret != "" {
-		got := r.URL.Query().Get("secret")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Secret)) != 1 {
+		// One secret: with two, a proxy checking the other one than
+		// this handler reads could be fooled.
+		got := r.URL.Query()["secret"]
+		if len(got) != 1 || subtle.ConstantTimeCompare([]byte(got[0]), []byte(h.cfg.Secret)) != 1 {
 			vendorhttp.CloseUnread(w, r)
 			h.refuse(w, r, http.StatusUnauthorized, "missing or wrong secret")
 			return
@@ -266,6 +268,11 @@ func readReceipts(r *http.Request) ([]receiptBody, int, error) {
 			return nil, status, err
 		}
 		raw = bytes.TrimSpace(raw)
+		if !utf8.Valid(raw) {
+			// encoding/json would read the bytes as U+FFFD: a msg_id or
+			// token that was never sent.
+			return nil, http.StatusBadRequest, errors.New("the body is not valid UTF-8")
+		}
 		dec := func(v any) error {
 			d := json.NewDecoder(bytes.NewReader(raw))
 			if err := d.Decode(v); err != nil {

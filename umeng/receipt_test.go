@@ -102,6 +102,7 @@ func TestReceiptHandlerRefusals(t *testing.T) {
 		{"OneBadInBatchIs400", http.MethodPost, "/r", "application/json", `[` + goodReceipt + `,{"appkey":"ourkey"}]`, http.StatusBadRequest},
 		{"NULInMsgIDIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"x\u0000y","type":"arrival"}`, http.StatusBadRequest},
 		{"NotUTF8MsgIDIs400", http.MethodPost, "/r", "application/x-www-form-urlencoded", "appkey=ourkey&msg_id=%FF%FE&type=arrival", http.StatusBadRequest},
+		{"NotUTF8JSONIs400", http.MethodPost, "/r", "application/json", "{\"appkey\":\"ourkey\",\"msg_id\":\"ul-\xff\",\"type\":\"arrival\"}", http.StatusBadRequest},
 		{"LongMsgIDIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"` + strings.Repeat("x", 256) + `","type":"click"}`, http.StatusBadRequest},
 		{"LongTokenIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"click","device_token":"` + strings.Repeat("z", 256) + `"}`, http.StatusBadRequest},
 		{"NULInTokenIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"click","device_token":"t\u0000"}`, http.StatusBadRequest},
@@ -196,7 +197,7 @@ func TestReceiptHandlerRecordsOnItsOwnClock(t *testing.T) {
 
 func TestReceiptHandlerSecret(t *testing.T) {
 	h, rec := newReceiptHandler(t, "s3cret-0123456789")
-	for _, target := range []string{"/r", "/r?secret=", "/r?secret=wrong", "/r?secret=s3cret-012345678", "/r?Secret=s3cret-0123456789"} {
+	for _, target := range []string{"/r", "/r?secret=", "/r?secret=wrong", "/r?secret=s3cret-012345678", "/r?Secret=s3cret-0123456789", "/r?secret=s3cret-0123456789&secret=x", "/r?secret=x&secret=s3cret-0123456789"} {
 		w := postReceipt(h, http.MethodPost, target, "application/json", goodReceipt)
 		assert.Equal(t, http.StatusUnauthorized, w.Code, target)
 		assert.Equal(t, "close", w.Header().Get("Connection"), "refused unread: the body is not waited for")
