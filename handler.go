@@ -693,25 +693,24 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 		// is never read: its answer must not wait for that body.
 		vendorhttp.CloseUnread(w, r)
 		q := r.URL.Query()
-		if k, dup := repeatedValue(q); dup {
+		if k, dup := repeatedValue(q, plainName); dup {
 			writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
 			return params{}, false
 		}
 		return formParams(q), true
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.limit)
-	ct, ctParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	// A charset is not refused: clients label ASCII bodies ISO-8859-1 or
+	// US-ASCII, and whatever bytes are not UTF-8 the checks below and the
+	// fields' refuse.
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if enc := r.Header.Values("Content-Encoding"); len(enc) > 0 && !(len(enc) == 1 && strings.EqualFold(strings.TrimSpace(enc[0]), "identity")) {
 		// The body would be read as it came: compressed bytes as text.
 		vendorhttp.CloseUnread(w, r)
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body without a Content-Encoding")
 		return params{}, false
 	}
-	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		vendorhttp.CloseUnread(w, r)
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", fmt.Sprintf("send UTF-8, not charset %q", registry.Clip(cs, 32)))
-		return params{}, false
-	}
+
 	var err error
 	var p params
 	switch ct {
@@ -777,7 +776,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 				// wait for them before it answers.
 				vendorhttp.CloseUnread(w, r)
 			}
-			if k, dup := repeatedValue(r.PostForm); dup {
+			if k, dup := repeatedValue(r.PostForm, nil); dup {
 				writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
 				return params{}, false
 			}
@@ -810,40 +809,60 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 var listParams = map[string]bool{"user_nums": true}
 
 // repeatedValue returns a parameter of v given more than once, other than
-// a list's, if any.
-func repeatedValue(v url.Values) (string, bool) {
+// a list's, if any; with only, among the names only accepts. (A query's
+// other names, such as a cache buster "_", are no parameter of ours.)
+func repeatedValue(v url.Values, only func(string) bool) (string, bool) {
 	for k, vals := range v {
-		if len(vals) > 1 && !listParams[k] {
+		if len(vals) > 1 && !listParams[k] && (only == nil || only(k)) {
 			return k, true
 		}
 	}
 	return "", false
 }
 
-// repeatedMember returns a member name the JSON object body holds twice,
-// if any. body is a valid JSON object.
-func repeatedMember(body []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if _, err := dec.Token(); err != nil { // {
-		return "", false
+// repeatedMember returns a member name that some object of the JSON text
+// data holds twice, at any depth ("extra":{"a":1,"a":2} included), if
+// any. data must be valid JSON of bounded depth (decode it first).
+func repeatedMember(data []byte) (string, bool) {
+	type frame struct {
+		keys      map[string]bool // nil for an array
+		expectKey bool
 	}
-	seen := map[string]bool{}
-	for dec.More() {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var stack []*frame
+	for {
 		t, err := dec.Token()
 		if err != nil {
 			return "", false
 		}
-		k, _ := t.(string)
-		if seen[k] {
-			return k, true
+		top := len(stack) - 1
+		switch v := t.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, &frame{keys: map[string]bool{}, expectKey: true})
+				continue
+			case '[':
+				stack = append(stack, &frame{})
+				continue
+			}
+			stack = stack[:top] // the end of an object or array: a value of its parent ended
+		case string:
+			if top >= 0 && stack[top].keys != nil && stack[top].expectKey {
+				if stack[top].keys[v] {
+					return v, true
+				}
+				stack[top].keys[v], stack[top].expectKey = true, false
+				continue
+			}
 		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		if len(stack) == 0 {
 			return "", false
 		}
+		if f := stack[len(stack)-1]; f.keys != nil {
+			f.expectKey = true // a member's value ended
+		}
 	}
-	return "", false
 }
 
 // paramCode is the field of an error code about parameter k: k when it is
@@ -851,11 +870,16 @@ func repeatedMember(body []byte) (string, bool) {
 // of lowercase letters and underscores, as every parameter's is), else
 // "body", so that no odd name is echoed into a code.
 func paramCode(k string, known []string) string {
-	plain := len(k) > 0 && len(k) <= 32 && strings.Trim(k, "abcdefghijklmnopqrstuvwxyz_") == ""
-	if slices.Contains(known, k) || len(known) == 0 && plain {
+	if slices.Contains(known, k) || len(known) == 0 && plainName(k) {
 		return k
 	}
 	return "body"
+}
+
+// plainName reports whether k is named as every parameter of the API is:
+// a lowercase letter, then lowercase letters and underscores, at most 32.
+func plainName(k string) bool {
+	return len(k) > 0 && len(k) <= 32 && k[0] >= 'a' && k[0] <= 'z' && strings.Trim(k, "abcdefghijklmnopqrstuvwxyz_") == ""
 }
 
 // jsonKind names the kind of the JSON value v for an error: "a JSON
@@ -1113,6 +1137,9 @@ func (p params) extra(name string) (map[string]string, error) {
 	if err := json.Unmarshal(v, &m); err != nil || m == nil {
 		return nil, invalid(name, "must be a JSON object")
 	}
+	if k, dup := repeatedMember(v); dup {
+		return nil, invalid(name, "member %q is given twice", registry.Clip(k, 32))
+	}
 	return stringValues(m), nil
 }
 
@@ -1126,6 +1153,9 @@ func (p params) overrides(name string) (map[string]any, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(v, &m); err != nil || m == nil {
 		return nil, invalid(name, "must be a JSON object keyed by provider name")
+	}
+	if k, dup := repeatedMember(v); dup {
+		return nil, invalid(name, "member %q is given twice", registry.Clip(k, 32))
 	}
 	out := make(map[string]any, len(m))
 	for k, raw := range m {
