@@ -268,7 +268,7 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 		table:   "sys_message_center",
 		columns: centerColumns,
 		due:     s.centerDue(),
-		dueArgs: []any{s.foreignArg(p.Now), now, now},
+		dueArgs: append(s.foreignArgs(p.Now), now, now),
 		order:   order,
 		extra:   ", attempts = " + claimedAttempts,
 	}

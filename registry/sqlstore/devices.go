@@ -214,7 +214,7 @@ func takeoverQuery(dev *registry.Device, now any) (string, []any) {
 func tokenHolders(pushPlatform, platform string) (string, []any) {
 	pp := pushPlatformExpr + " = ?"
 	if normPlatform(pushPlatform) == registry.DefaultPushPlatform {
-		pp = "(" + pushPlatformExpr + " = ? OR push_platform IS NULL OR push_platform = '')"
+		pp = "(" + pushPlatformExpr + " = ? OR push_platform IS NULL OR " + pushPlatformExpr + " = '')"
 	}
 	return platformExpr + " = ? AND " + pp + " AND token_disabled_at IS NULL", []any{normPlatform(platform), normPlatform(pushPlatform)}
 }

@@ -213,11 +213,10 @@
 // microseconds, and compare correctly with second-precision values other
 // programs write. On SQLite the text sorts in time order in the Store's
 // layout (CURRENT_TIMESTAMP writes it, in UTC); the claim and the backlog
-// of sys_message_center, whose rows other programs write, compare send_at,
-// next_attempt_at and lease_until as SQLite's strftime reads them, so ISO
-// 8601 text ("2006-01-02T15:04:05", with "Z" or an offset) is due on time
-// too. A zoned value is read in UTC there: exact with the default UTC
-// Location, off by the Location's offset otherwise.
+// of sys_message_center, whose rows other programs write, compare send_at
+// as SQLite's strftime reads it, so ISO 8601 text ("2006-01-02T15:04:05",
+// with "Z" or an offset) is due on time too: a value with a zone against
+// the time in UTC, one without against the wall clock in Location.
 //
 // A time value the Store cannot read never fails a query: text that is no
 // date-time (SQLite), PostgreSQL's infinity, MySQL's zero months

@@ -132,6 +132,25 @@ func TestLegacyPlatformSpellings(t *testing.T) {
 	})
 }
 
+// TestDisableTokensReachesBlankAndCasedPushPlatforms: rows other programs
+// wrote with a push_platform of spaces only (the default, as ListTargets
+// reads it) or "Umeng " are umeng's for DisableTokens too, on every
+// dialect (only MySQL compared '  ' equal to ”).
+func TestDisableTokensReachesBlankAndCasedPushPlatforms(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		insertLegacy(t, db, d, "B01", []legacyDevice{
+			{"B-1", "android", "  ", "tok-b1"},
+			{"B-2", "android", "Umeng ", "tok-b2"},
+			{"B-3", "android", "jpush", "tok-b3"},
+		})
+		n, err := s.DisableTokens(ctx, "umeng", "android", []string{"tok-b1", "tok-b2", "tok-b3"}, "gone")
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), n, "the blank and the cased rows, not jpush's")
+	})
+}
+
 // TestTokenTakeoverReachesLegacyRows: registering a token takes it over
 // from legacy rows with any spelling of the platform, and from rows whose
 // push_platform is NULL or empty, which are on the default push platform;

@@ -210,6 +210,28 @@ func TestSQLiteISOTimesAreDueOnTime(t *testing.T) {
 	claim := func(now time.Time) []string { return claimedContents(t, s, now) }
 	assert.Empty(t, claim(due.Add(-time.Millisecond)), "not due a millisecond early")
 	assert.ElementsMatch(t, forms, claim(due), "due on the second")
+
+	// With a Location eight hours east, a value with a zone is the same
+	// instant, and one without is a wall clock there.
+	db2, _ := dbtest.Open(t, sqlstore.DialectSQLite)
+	cst := time.FixedZone("CST", 8*3600)
+	s2, err := sqlstore.New(db2, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Location: cst, Now: fixedClock(base)})
+	require.NoError(t, err)
+	require.NoError(t, s2.Migrate(ctx))
+	cstForms := []string{
+		due.Format("2006-01-02T15:04:05Z"),
+		due.In(cst).Format("2006-01-02T15:04:05+08:00"),
+		due.In(time.FixedZone("", -3600)).Format(time.RFC3339),
+		due.In(cst).Format("2006-01-02T15:04:05"),
+		due.In(cst).Format("2006-01-02 15:04:05"),
+	}
+	for _, f := range cstForms {
+		_, err = db2.ExecContext(ctx, `INSERT INTO sys_message_center (content, receivers, notify_mode, send_state, send_at, created_at, updated_at)
+			VALUES (?, 'A02', 'push', 0, ?, '2030-06-15 00:00:00', '2030-06-15 00:00:00')`, f, f)
+		require.NoError(t, err)
+	}
+	assert.Empty(t, claimedContents(t, s2, due.Add(-time.Millisecond)), "not due early in another Location")
+	assert.ElementsMatch(t, cstForms, claimedContents(t, s2, due))
 	_, early, err := s.Backlog(ctx, due.Add(-time.Millisecond))
 	require.NoError(t, err)
 	assert.Zero(t, early)

@@ -187,32 +187,39 @@ func (s *Store) timeText(col string) string {
 
 // foreignDue is the condition that the time column col, which other
 // programs write (sys_message_center.send_at), is at or before the
-// argument foreignArg makes. On SQLite, where a DATETIME is text, the
-// value is first put in foreignArg's form ("2006-01-02 15:04:05.000") when
-// SQLite reads it as a time: other programs write ISO 8601 ("…T…", "…Z",
-// "…+08:00"), which compared as text would sort a whole day late. A zoned
-// value is read in UTC, so it is exact with the default UTC Location; a
-// value SQLite cannot read is compared as it is. Elsewhere it is
-// "col <= ?". Only send_at gets it: the claims walk leased rows too, and
-// next_attempt_at and lease_until are the Store's own writes.
+// arguments foreignArgs makes. On SQLite, where a DATETIME is text, the
+// value is first put in the form of those arguments ("2006-01-02
+// 15:04:05.000") when SQLite reads it as a time: other programs write ISO
+// 8601 ("…T…", "…Z", "…+08:00"), which compared as text would sort a
+// whole day late. SQLite reads a value with a zone ("Z" or an offset) in
+// UTC, so it is compared with the time in UTC (the first argument), any
+// other with the wall clock in Location (the second); a value SQLite
+// cannot read is compared as it is. Elsewhere it is "col <= ?", and
+// foreignArgs gives one argument. Only send_at gets it: the claims walk
+// leased rows too, and next_attempt_at and lease_until are the Store's own
+// writes.
 func (s *Store) foreignDue(col string) string {
 	if s.dialect == DialectSQLite {
-		return "COALESCE(strftime('%Y-%m-%d %H:%M:%f', " + col + "), " + col + ") <= ?"
+		v := "COALESCE(strftime('%Y-%m-%d %H:%M:%f', " + col + "), " + col + ")"
+		return "CASE WHEN " + col + " GLOB '*[Zz]' OR " + col + " GLOB '*[+-][0-9][0-9]:[0-9][0-9]' THEN " + v + " <= ? ELSE " + v + " <= ? END"
 	}
 	return col + " <= ?"
 }
 
-// foreignArg is the argument of a foreignDue condition: t as timeArg
-// writes it, and on SQLite in strftime's form, to the millisecond.
-func (s *Store) foreignArg(t time.Time) any {
-	if s.dialect == DialectSQLite {
-		w := t.In(s.loc)
+// foreignArgs are the arguments of a foreignDue condition at t: t as
+// timeArg writes it; on SQLite, t in UTC and t in Location, both in
+// strftime's form to the millisecond.
+func (s *Store) foreignArgs(t time.Time) []any {
+	if s.dialect != DialectSQLite {
+		return []any{s.timeArg(t)}
+	}
+	form := func(w time.Time) any {
 		if w.Year() < 1 || w.Year() > 9999 {
 			return s.timeArg(t)
 		}
 		return w.Format("2006-01-02 15:04:05.000")
 	}
-	return s.timeArg(t)
+	return []any{form(t.UTC()), form(t.In(s.loc))}
 }
 
 // orUnreadable is the condition, to be ORed to a comparison of the time
