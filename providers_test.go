@@ -262,6 +262,9 @@ func TestGetuiRetryOfATakenPushIsSent(t *testing.T) {
 	require.Len(t, res.Deliveries, 1)
 	require.Equal(t, registry.DeliveryPending, res.Deliveries[0].State, "to be sent again")
 	require.ErrorIs(t, res.Deliveries[0].Err, provider.Indeterminate)
+	// The client gave up after its timeout; under load the fake may take
+	// the push only then.
+	require.Eventually(t, func() bool { return len(f.getui.RequestsTo("/push/single/cid")) == 1 }, 5*time.Second, 5*time.Millisecond)
 	require.Equal(t, 1, f.getui.DeliveryCount(huawei))
 
 	clk.Advance(time.Hour)

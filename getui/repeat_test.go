@@ -38,6 +38,9 @@ func TestRetryOfATakenPushIsSent(t *testing.T) {
 				require.NoError(t, fake.FailNext(1, getuitest.Fault{API: rt.api, AfterAccept: true, Timeout: true}))
 				_, err := c.Send(ctx, rt.req("push-7-chunk-0"))
 				require.ErrorIs(t, err, provider.Indeterminate, "taken, answer lost")
+				// The client gave up after its timeout; under load the fake
+				// may take the request only then.
+				require.Eventually(t, func() bool { return len(fake.RequestsTo(rt.api)) == 1 }, 5*time.Second, 5*time.Millisecond)
 
 				rc, err := c.Send(ctx, rt.req("push-7-chunk-0"))
 				require.NoError(t, err, "drop=%t", drop)
