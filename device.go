@@ -71,13 +71,7 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 		UUID: d.UUID, Platform: d.Platform, PushToken: d.PushToken, PushPlatform: pp,
 		Name: d.Name, OS: d.OS, OSVersion: d.OSVersion,
 	}
-	if err := registry.ValidateDevice(row, d.UserNum); err != nil {
-		return Registration{}, fromRegistry(err)
-	}
-	if err := registry.ValidatePushToken(row.PushToken); err != nil {
-		return Registration{}, fromRegistry(err)
-	}
-	if err := registry.ValidateRegisteredUserNum(d.UserNum); err != nil {
+	if err := registry.ValidateRegistration(row, d.UserNum); err != nil {
 		return Registration{}, fromRegistry(err)
 	}
 	dev, link, err := s.store.RegisterDevice(ctx, row, d.UserNum)

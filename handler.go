@@ -694,7 +694,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 		vendorhttp.CloseUnread(w, r)
 		q := r.URL.Query()
 		if k, dup := repeatedValue(q, plainName); dup {
-			writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
+			refuseRepeated(w, k, known)
 			return params{}, false
 		}
 		return formParams(q), true
@@ -748,9 +748,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 				return params{}, false
 			}
 			if k, dup := repeatedMember(body); dup {
-				// encoding/json keeps the last, a form's reader the first:
-				// a proxy that checked the other one would be fooled.
-				writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
+				refuseRepeated(w, k, known)
 				return params{}, false
 			}
 			p = jsonParams(m)
@@ -777,7 +775,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 				vendorhttp.CloseUnread(w, r)
 			}
 			if k, dup := repeatedValue(r.PostForm, nil); dup {
-				writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
+				refuseRepeated(w, k, known)
 				return params{}, false
 			}
 			p = formParams(r.PostForm)
@@ -803,6 +801,13 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 	}
 	h.warnUnknown(r, p, known)
 	return p, true
+}
+
+// refuseRepeated answers 400 for parameter k given twice. encoding/json
+// keeps a repeated member's last copy and a form's reader the first: a
+// proxy that checked the other copy would be fooled.
+func refuseRepeated(w http.ResponseWriter, k string, known []string) {
+	writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
 }
 
 // listParams are the parameters a form may repeat: one value each.

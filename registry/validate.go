@@ -505,6 +505,20 @@ func IsReceiverSeparator(r rune) bool {
 	return unicode.IsSpace(r)
 }
 
+// ValidateRegistration checks a device a host registers for userNum, as
+// push.Service.RegisterDevice and pushctl's import do before any write:
+// ValidateDevice, then ValidatePushToken and ValidateRegisteredUserNum,
+// which a store does not apply to the rows other programs wrote.
+func ValidateRegistration(d *Device, userNum string) error {
+	if err := ValidateDevice(d, userNum); err != nil {
+		return err
+	}
+	if err := ValidatePushToken(d.PushToken); err != nil {
+		return err
+	}
+	return ValidateRegisteredUserNum(userNum)
+}
+
 // ValidateRegisteredUserNum checks a user_num a device is registered
 // for, beyond ValidateUserNum: it must hold no receiver separator
 // (IsReceiverSeparator), or a message-center row naming the user would

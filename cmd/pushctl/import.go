@@ -409,14 +409,7 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 		return row{}, "platform", fmt.Sprintf("provider %q does not serve %q devices here (only its %s app is configured)",
 			d.PushPlatform, d.Platform, otherPlatform(d.Platform))
 	}
-	err := registry.ValidateDevice(&d, user)
-	if err == nil {
-		err = registry.ValidatePushToken(d.PushToken)
-	}
-	if err == nil {
-		err = registry.ValidateRegisteredUserNum(user)
-	}
-	if err != nil {
+	if err := registry.ValidateRegistration(&d, user); err != nil {
 		var ve *registry.ValidationError
 		if errors.As(err, &ve) {
 			return row{}, ve.Field, ve.Reason
