@@ -240,9 +240,14 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 // extra (a JSON object; a value that is not a string is delivered as its
 // JSON text, 1 as "1" and {"x":1} as `{"x":1}`, and null as "", as
 // ParseExtra reads it),
-// class ("marketing" or "service", in any case) and
+// class ("marketing" or "service", in any case),
 // overrides (a JSON object of per-provider options, such as
-// {"umeng":{"channel_properties":{"channel_activity":"…"}}}).
+// {"umeng":{"channel_properties":{"channel_activity":"…"}}}) and
+// expire_at (Message.ExpireAt: an RFC 3339 time with its offset, or Unix
+// seconds; it must be in the future, and a vendor keeps the push at most
+// its own limit, 7 days for Umeng). A replay of an idempotency key
+// compares no expire_at: the first push's stands, so a client may compute
+// it anew for each try.
 //
 // A client that may send a push twice, such as a retry after a timeout or
 // a reset connection, sends an idempotency key: the Idempotency-Key header
@@ -281,7 +286,7 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 // its key stays free. A key stays bound to its push as long as the push's
 // row exists.
 func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.params(w, r, http.MethodPost, "user_num", "user_nums", "title", "content", "extra", "class", "overrides", "idempotency_key")
+	p, ok := h.params(w, r, http.MethodPost, "user_num", "user_nums", "title", "content", "extra", "class", "overrides", "expire_at", "idempotency_key")
 	if !ok {
 		return
 	}
@@ -333,6 +338,15 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := p.strings("expire_at"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	expire, err := p.time("expire_at")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	key, err := idempotencyKey(r, p)
 	if err != nil {
 		h.fail(w, r, err)
@@ -344,7 +358,7 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	m := Message{UserNums: users, Title: p.str("title"), Content: p.str("content"), Extra: extra,
-		Class: class, Overrides: overrides}
+		Class: class, Overrides: overrides, ExpireAt: expire}
 	if key != "" {
 		m.DedupeKey = dedupeKeyOf(idempotencyScope(p, users), key)
 	}

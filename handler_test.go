@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -995,4 +996,48 @@ func TestAParameterOfTheWrongTypeIsNotMissing(t *testing.T) {
 			assert.NotContains(t, msg, "required", "%s %s=%s", tc.path, tc.field, v)
 		}
 	}
+}
+
+// TestHandlerPushExpireAt: expire_at reaches the vendor as the push's
+// expiry, in RFC 3339 or Unix seconds; one that is past or malformed is a
+// 400 on expire_at that records and sends nothing; a replay of a key with
+// another expire_at is the first push.
+func TestHandlerPushExpireAt(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "d1", "android", "t1")
+	now := f.clk.Now()
+	at := now.Add(2 * time.Hour).Truncate(time.Second)
+
+	r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c",
+		"expire_at": at.In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339), "idempotency_key": "k1"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	first := r.body["push_message_id"]
+	reqs := f.mock.Requests()
+	require.Len(t, reqs, 1)
+	assert.True(t, reqs[0].ExpireTime.Equal(at), "sent with %v, want %v", reqs[0].ExpireTime, at)
+
+	form := url.Values{"user_num": {"u1"}, "title": {"t2"}, "content": {"c"}, "expire_at": {strconv.FormatInt(at.Unix(), 10)}}
+	r = do(t, h, http.MethodPost, push.PathPushMessage, "application/x-www-form-urlencoded", form.Encode())
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	reqs = f.mock.Requests()
+	require.Len(t, reqs, 2)
+	assert.True(t, reqs[1].ExpireTime.Equal(at), "sent with %v, want %v", reqs[1].ExpireTime, at)
+
+	// A retry that computed its expiry anew answers the first push.
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c",
+		"expire_at": at.Add(time.Minute).Format(time.RFC3339), "idempotency_key": "k1"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, true, r.body["duplicate"])
+	assert.Equal(t, first, r.body["push_message_id"])
+
+	for _, bad := range []any{now.Add(-time.Minute).Format(time.RFC3339), "tomorrow", "2030-06-15 08:00:00", -5, true} {
+		r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t3", "content": "c", "expire_at": bad})
+		require.Equal(t, http.StatusBadRequest, r.status, "%v: %v", bad, r.body)
+		msg, _ := r.body["error"].(map[string]any)["message"].(string)
+		assert.Contains(t, msg, "expire_at", "%v", bad)
+	}
+	assert.Len(t, f.mock.Requests(), 2, "nothing sent for a bad expire_at")
+	list, err := f.store.ListPushMessages(context.Background(), registry.PushMessageQuery{Limit: 10})
+	require.NoError(t, err)
+	assert.Len(t, list, 2, "nothing recorded for a bad expire_at")
 }

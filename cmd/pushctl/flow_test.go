@@ -646,3 +646,24 @@ func TestPushInterruptedExits1(t *testing.T) {
 	assert.Contains(t, r.stderr, "interrupted: 2 deliveries of push_message_id=1 were not sent")
 	assert.Contains(t, r.stdout, "push_message_id=1", "the push is printed")
 }
+
+// TestPushExpireIn: --expire-in sets the push's expiry from now; a
+// negative one is a usage error that records nothing.
+func TestPushExpireIn(t *testing.T) {
+	env := sqliteWithDevices(t, 1)
+	ctx := context.Background()
+	before := time.Now()
+	r := runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c", "--expire-in", "10m")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	st, _ := openStore(t, env)
+	m, err := st.GetPushMessage(ctx, 1)
+	require.NoError(t, err)
+	require.NotNil(t, m.ExpireAt)
+	assert.WithinRange(t, *m.ExpireAt, before.Add(10*time.Minute-time.Second), time.Now().Add(10*time.Minute+time.Second))
+
+	r = runCLI(t, ctx, env, "push", "u0", "--title", "t", "--content", "c", "--expire-in", "-1m")
+	assert.Equal(t, exitUsage, r.code, r.stdout)
+	assert.Contains(t, r.stderr, "--expire-in")
+	_, err = st.GetPushMessage(ctx, 2)
+	assert.ErrorIs(t, err, registry.ErrNotFound, "nothing recorded")
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider"
@@ -37,6 +38,7 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	title := fs.String("title", "", "the notification's title (required)")
 	content := fs.String("content", "", "the notification's text (required)")
 	class := fs.String("class", "", "the message class: marketing or service (default: unset)")
+	expireIn := fs.Duration("expire-in", 0, "how long vendors keep trying, such as 5m or 2h (default: the Service's Expiry, 3 days)")
 	extra := extraFlag{}
 	fs.Var(extra, "extra", "an extra key=value for the app, repeatable")
 	return func(ctx context.Context, users []string) error {
@@ -49,13 +51,19 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if c := provider.Class(*class); !c.Valid() {
 			return usagef("--class: %q is not marketing or service", *class)
 		}
+		if *expireIn < 0 {
+			return usagef("--expire-in: %v is negative", *expireIn)
+		}
 		d, svc, err := e.openService(ctx)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		res, err := svc.Push(ctx, push.Message{UserNums: users, Title: *title, Content: *content,
-			Class: provider.Class(*class), Extra: extra})
+		m := push.Message{UserNums: users, Title: *title, Content: *content, Class: provider.Class(*class), Extra: extra}
+		if *expireIn > 0 {
+			m.ExpireAt = time.Now().Add(*expireIn)
+		}
+		res, err := svc.Push(ctx, m)
 		if err != nil {
 			return err
 		}
