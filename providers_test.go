@@ -47,13 +47,13 @@ func mixedServiceWith(t *testing.T, clk *clock, gcfg getuitest.Config, getuiTime
 	}
 	um, err := umeng.New(f.umeng.ClientConfig())
 	require.NoError(t, err)
-	japp := jpushtest.DefaultApps()[0]
-	jp, err := jpush.New(jpush.Config{AppKey: japp.AppKey, MasterSecret: japp.MasterSecret,
-		BaseURL: f.jpush.URL, ReportBaseURL: f.jpush.URL, Now: clk.Now})
+	jcfg := f.jpush.ClientConfig()
+	jcfg.Now = clk.Now
+	jp, err := jpush.New(jcfg)
 	require.NoError(t, err)
-	gapp := getuitest.DefaultApps()[0]
-	gt, err := getui.New(getui.Config{AppID: gapp.AppID, AppKey: gapp.AppKey, MasterSecret: getui.NewSecret(gapp.MasterSecret),
-		BaseURL: f.getui.BaseURL(), Now: clk.Now, Timeout: getuiTimeout})
+	gtcfg := f.getui.ClientConfig()
+	gtcfg.Now, gtcfg.Timeout = clk.Now, getuiTimeout
+	gt, err := getui.New(gtcfg)
 	require.NoError(t, err)
 
 	st, err := memstore.New(memstore.Config{Now: clk.Now})

@@ -195,7 +195,8 @@
 //
 // # Testing
 //
-// Point Config.BaseURL at package getuitest, a strict fake of the RestAPI.
+// Point Config.BaseURL at package getuitest, a strict fake of the RestAPI
+// (its ClientConfig gives the whole Config; the BaseURL includes /v2).
 // Config.Now fixes the clock; this package's tests compare request bodies
 // with golden files under testdata/, rewritten by go test ./getui -update.
 package getui

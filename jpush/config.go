@@ -40,8 +40,10 @@ type Config struct {
 	// API. Default DefaultBaseURL. Tests point it at jpushtest.
 	BaseURL string
 	// ReportBaseURL is scheme and host of the Report API that Status and
-	// MessageStatus call. Default DefaultReportBaseURL. The fake serves both
-	// APIs on one URL, so tests set both fields to it.
+	// MessageStatus call. Default: DefaultReportBaseURL when BaseURL is
+	// unset or DefaultBaseURL, else BaseURL, so that a client pointed at
+	// jpushtest (which serves both APIs on one URL) or at a gateway never
+	// polls the real Report API unless told to.
 	ReportBaseURL string
 	// HTTPClient carries the requests. Default: a new client with its own
 	// transport, which keeps up to 64 idle connections to the vendor (so that
@@ -145,6 +147,11 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReportBaseURL == "" {
 		c.ReportBaseURL = DefaultReportBaseURL
+		if strings.TrimRight(c.BaseURL, "/") != DefaultBaseURL {
+			// A fake or a gateway: polls go where the pushes go, never
+			// to the real Report API with a test's credentials.
+			c.ReportBaseURL = c.BaseURL
+		}
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout

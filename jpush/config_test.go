@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -209,4 +210,27 @@ func TestCapabilities(t *testing.T) {
 		assert.NoError(t, caps.Validate())
 	}
 	assert.Equal(t, provider.Capabilities{}, c.Capabilities("web"))
+}
+
+// TestReportBaseURLFollowsACustomBaseURL: a client whose BaseURL is not
+// JPush's (a fake, a gateway) polls the Report API there, never the real
+// report host with the same credentials; an explicit ReportBaseURL wins.
+func TestReportBaseURLFollowsACustomBaseURL(t *testing.T) {
+	const detail = `[{"msg_id":"1828256757","jpush_received":1}]`
+	for _, tc := range []struct{ base, report, want string }{
+		{"https://gw.example.com/jpush/", "", "https://gw.example.com/jpush/v3/received/detail"},
+		{DefaultBaseURL + "/", "", DefaultReportBaseURL + "/v3/received/detail"},
+		{"", "", DefaultReportBaseURL + "/v3/received/detail"},
+		{"https://gw.example.com", "https://report.example.com", "https://report.example.com/v3/received/detail"},
+	} {
+		mt := httpmock.NewMockTransport()
+		mt.RegisterRegexpResponder(http.MethodGet, regexp.MustCompile(`^`+regexp.QuoteMeta(tc.want)),
+			httpmock.NewStringResponder(200, detail))
+		c, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, BaseURL: tc.base, ReportBaseURL: tc.report,
+			HTTPClient: &http.Client{Transport: mt}})
+		require.NoError(t, err)
+		_, err = c.Status(context.Background(), provider.Android, "1828256757")
+		require.NoError(t, err, "base %q report %q: want a poll of %s", tc.base, tc.report, tc.want)
+		assert.Equal(t, 1, mt.GetTotalCallCount(), tc.want)
+	}
 }

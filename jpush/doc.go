@@ -150,8 +150,8 @@
 //
 // # Testing
 //
-// Point Config.BaseURL and Config.ReportBaseURL at package jpushtest, a
-// strict fake of the JPush APIs. Config.Now fixes the clock; this package's
+// Point Config.BaseURL at package jpushtest, a strict fake of the JPush
+// APIs (ReportBaseURL follows it; jpushtest's ClientConfig sets both). Config.Now fixes the clock; this package's
 // own tests compare request bodies with golden files under testdata/,
 // rewritten by go test ./jpush -update.
 package jpush

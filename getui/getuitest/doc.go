@@ -6,9 +6,8 @@
 // # Overview
 //
 //	srv := getuitest.NewServer(t, getuitest.Config{Now: clock.Now})
-//	app := getuitest.DefaultApps()[0] // AppID, AppKey, MasterSecret
-//	// point the client's BaseURL at srv.BaseURL(), then push to
-//	// getuitest.CID("phone") …
+//	c, err := getui.New(srv.ClientConfig()) // BaseURL srv.BaseURL(), the demo app
+//	// push to getuitest.CID("phone") …
 //	require.Equal(t, 1, srv.DeliveryCount(getuitest.CID("phone")))
 //
 // NewServer starts the fake on a loopback port and closes it when the test

@@ -114,7 +114,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.API, rec.AppID, rec.TaskID = api, appID, id
 	s.noteArrival(api)
 	if api == "" {
-		x.answer(failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s", r.URL.Path)))
+		x.answer(failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s: the client's BaseURL must be the server's URL + %s (Server.BaseURL, or ClientConfig)", r.URL.Path, s.currentBasePath())))
 		return
 	}
 	if r.Method != method {
@@ -206,7 +206,7 @@ func (s *Server) process(r *http.Request, base, appID, api, id string, body []by
 		if moved {
 			return envelopeResponse(http.StatusOK, CodeWrongHost, "the app is served by another host", s.hostListData())
 		}
-		return failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s", r.URL.Path))
+		return failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s: the client's BaseURL must be the server's URL + %s (Server.BaseURL, or ClientConfig)", r.URL.Path, s.currentBasePath()))
 	}
 	app, ok := s.apps[appID]
 	if !ok {

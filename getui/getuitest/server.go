@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/internal/fakeserver"
 )
 
@@ -110,6 +112,39 @@ func (s *Server) BaseURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.life.URL() + s.basePath
+}
+
+func (s *Server) currentBasePath() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.basePath
+}
+
+// ClientConfig returns the getui.Config of a client of s: BaseURL() as its
+// BaseURL and the credentials of s's first app (DefaultApps unless
+// Config.Apps says otherwise). Call it after s started; set the other
+// fields on the copy it returns. On a server not started (one mounted
+// with Handler, whose address only its host knows) it panics: the
+// BaseURL would be a bare path. Use ClientConfigAt there.
+func (s *Server) ClientConfig() getui.Config {
+	if s.life.URL() == "" {
+		panic("getuitest: ClientConfig of a Server not started: its URL is unknown; use ClientConfigAt(the URL where Handler is mounted)")
+	}
+	return s.ClientConfigAt(s.life.URL())
+}
+
+// ClientConfigAt is ClientConfig for a server reached at url (scheme and
+// host, and the prefix Handler is mounted under, if any): one mounted with
+// Handler on a host's own http.Server. The BaseURL it returns is url +
+// the base path the apps live under. It panics on an empty url, which
+// would make the client call the real Getui.
+func (s *Server) ClientConfigAt(url string) getui.Config {
+	if url == "" {
+		panic("getuitest: ClientConfigAt with an empty URL, which means the real Getui")
+	}
+	a := s.cfg.Apps[0]
+	return getui.Config{AppID: a.AppID, AppKey: a.AppKey, MasterSecret: getui.NewSecret(a.MasterSecret),
+		BaseURL: strings.TrimRight(url, "/") + s.currentBasePath()}
 }
 
 // Close stops s: stalled and held requests are released (their clients see

@@ -40,12 +40,10 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 		ps = append(ps, um)
 	}
 	if c.JPush() {
+		// A JPUSH_BASE_URL other than the default (a fake, or a gateway)
+		// serves the Report API too: jpush.Config's default.
 		jcfg := jpush.Config{AppKey: c.JPushAppKey, MasterSecret: c.JPushMasterSecret, BaseURL: c.JPushBaseURL,
 			APNsSandbox: !c.JPushAPNsProduction, VIP: c.JPushVIP, Logger: log}
-		if c.JPushBaseURL != jpush.DefaultBaseURL {
-			// A fake, or a gateway: it serves the Report API too.
-			jcfg.ReportBaseURL = c.JPushBaseURL
-		}
 		jp, err := jpush.New(jcfg)
 		if err != nil {
 			return nil, fmt.Errorf("jpush (JPUSH_*): %w", err)

@@ -6,9 +6,8 @@
 // # Overview
 //
 //	srv := jpushtest.NewServer(t, jpushtest.Config{Now: clock.Now})
-//	app := jpushtest.DefaultApps()[0] // AppKey, MasterSecret
-//	// point the client's BaseURL and ReportBaseURL at srv.URL, then push
-//	// to jpushtest.RegistrationID("phone") …
+//	c, err := jpush.New(srv.ClientConfig()) // srv.URL for both APIs, the demo app
+//	// push to jpushtest.RegistrationID("phone") …
 //	require.Equal(t, 1, srv.DeliveryCount(jpushtest.RegistrationID("phone")))
 //
 // NewServer starts the fake on a loopback port and closes it when the test

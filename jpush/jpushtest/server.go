@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tuisong/push/internal/fakeserver"
+	"github.com/tuisong/push/jpush"
 )
 
 // Server is a fake JPush service: Push API v3 and the Report API on one
@@ -74,6 +75,31 @@ func New(cfg Config) (*Server, error) {
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
 	return fakeserver.Started(tb, "jpushtest.NewServer", func() (*Server, error) { return New(cfg) })
+}
+
+// ClientConfig returns the jpush.Config of a client of s: its URL as both
+// the BaseURL and the ReportBaseURL, and the credentials of s's first app
+// (DefaultApps unless Config.Apps says otherwise). Call it after s
+// started; set the other fields on the copy it returns. On a server not
+// started (one mounted with Handler, whose address only its host knows)
+// it panics: an empty BaseURL would make the client call the real JPush.
+// Use ClientConfigAt there.
+func (s *Server) ClientConfig() jpush.Config {
+	if s.URL == "" {
+		panic("jpushtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real JPush; use ClientConfigAt(the URL where Handler is mounted)")
+	}
+	return s.ClientConfigAt(s.URL)
+}
+
+// ClientConfigAt is ClientConfig for a server reached at baseURL: one
+// mounted with Handler on a host's own http.Server. It panics on an empty
+// baseURL, which would make the client call the real JPush.
+func (s *Server) ClientConfigAt(baseURL string) jpush.Config {
+	if baseURL == "" {
+		panic("jpushtest: ClientConfigAt with an empty base URL, which means the real JPush")
+	}
+	a := s.cfg.Apps[0]
+	return jpush.Config{AppKey: a.AppKey, MasterSecret: a.MasterSecret, BaseURL: baseURL, ReportBaseURL: baseURL}
 }
 
 // Start serves s on a free loopback port and sets URL.
