@@ -138,3 +138,13 @@ func TestErrNotBuiltIsNotAnotherError(t *testing.T) {
 		assert.False(t, errors.Is(err, other), "%v", other)
 	}
 }
+
+// TestNilResultCountsNothing: Push returns a nil *Result with its error;
+// the counts of one read as none instead of panicking.
+func TestNilResultCountsNothing(t *testing.T) {
+	var r *push.Result
+	assert.Zero(t, r.Accepted())
+	assert.Zero(t, r.Pending())
+	assert.Zero(t, r.Failed())
+	assert.NoError(t, r.FirstError())
+}

@@ -48,7 +48,7 @@ type UserDeviceInfo struct {
 	Name         string `json:"name"`
 	OS           string `json:"os"`
 	OSVersion    string `json:"os_version"`
-	// PushToken is the device's token masked by MaskToken: enough to tell
+	// PushToken is the device's token masked by provider.MaskToken: enough to tell
 	// two devices apart, never enough to push to one.
 	PushToken string `json:"push_token"`
 	// TokenState is TokenEnabled, TokenDisabled or TokenMissing.

@@ -125,7 +125,10 @@ type DeliveryOutcome struct {
 	Err error
 }
 
-// Accepted, Pending and Failed count deliveries by state.
+// Accepted counts the deliveries the vendor took: those in state accepted
+// (a task it still reports on, polled until final) and those done (final
+// at once, such as Umeng's unicasts and listcasts). A nil Result has none,
+// as with Pending, Failed and FirstError.
 func (r *Result) Accepted() int { return r.count(registry.DeliveryAccepted, registry.DeliveryDone) }
 
 // Pending counts deliveries left for a retry.
@@ -135,6 +138,9 @@ func (r *Result) Pending() int { return r.count(registry.DeliveryPending) }
 func (r *Result) Failed() int { return r.count(registry.DeliveryFailed) }
 
 func (r *Result) count(states ...registry.DeliveryState) int {
+	if r == nil {
+		return 0
+	}
 	n := 0
 	for _, d := range r.Deliveries {
 		for _, s := range states {
@@ -148,6 +154,9 @@ func (r *Result) count(states ...registry.DeliveryState) int {
 
 // FirstError returns the error of the first failed delivery, or nil.
 func (r *Result) FirstError() error {
+	if r == nil {
+		return nil
+	}
 	for _, d := range r.Deliveries {
 		if d.State == registry.DeliveryFailed && d.Err != nil {
 			return d.Err

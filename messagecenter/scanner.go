@@ -815,10 +815,15 @@ func notBuilt(method string) error {
 	return fmt.Errorf("%w: %s needs a Scanner made by messagecenter.New, not a zero value or nil", ErrNotBuilt, method)
 }
 
-// FieldError names an invalid Config field.
+// FieldError names an invalid Config field. It matches push.ErrInvalid
+// (errors.Is), as the push package's own FieldError does, so a host checks
+// both packages' configuration errors one way.
 type FieldError struct{ Field, Reason string }
 
 func (e *FieldError) Error() string { return "messagecenter: " + e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, push.ErrInvalid) true.
+func (e *FieldError) Is(target error) bool { return target == push.ErrInvalid }
 
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}

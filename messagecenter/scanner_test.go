@@ -443,6 +443,7 @@ func TestNewValidates(t *testing.T) {
 		var fe *messagecenter.FieldError
 		require.ErrorAs(t, err, &fe, tt.field)
 		assert.Equal(t, tt.field, fe.Field)
+		assert.ErrorIs(t, err, push.ErrInvalid, "one check for the push and messagecenter configs")
 	}
 	_, err := messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Jitter: 3}})
 	assert.ErrorIs(t, err, push.ErrInvalid)

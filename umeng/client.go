@@ -44,7 +44,7 @@ const MaxFileTokens = 40000
 
 // MaxTimeToLive is the longest Umeng keeps a push: policy.expire_time may
 // be at most seven days after the start (or now).
-const MaxTimeToLive = maxExpiry
+const MaxTimeToLive = 7 * 24 * time.Hour
 
 // Client is an Umeng U-Push server API client. It implements
 // provider.Provider, provider.StatusQuerier, provider.Canceler and

@@ -13,7 +13,7 @@ import (
 const (
 	// maxExpiry is how far after the start (or now) Umeng accepts
 	// expire_time.
-	maxExpiry = 7 * 24 * time.Hour
+	maxExpiry = MaxTimeToLive
 	// maxStartAhead is how far ahead a start_time may be.
 	maxStartAhead = 7 * 24 * time.Hour
 	// minStartLead is how far ahead a start_time must be, after truncation
