@@ -386,6 +386,9 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	if res.Duplicate {
 		out["duplicate"] = true
 	}
+	if len(res.Unreached) > 0 {
+		out["unreached"] = res.Unreached // users with no device reached: see Result.Unreached
+	}
 	if res.Unlisted {
 		out["unlisted"] = true // the Scanner lists and sends the rest: see Result.Unlisted
 	}

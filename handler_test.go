@@ -1041,3 +1041,16 @@ func TestHandlerPushExpireAt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 2, "nothing recorded for a bad expire_at")
 }
+
+// TestHandlerPushNamesUnreachedUsers: the answer lists the users the push
+// reached no device of, and has no "unreached" when it reached them all.
+func TestHandlerPushNamesUnreachedUsers(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "d1", "android", "t1")
+	r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_nums": []string{"u1", "ghost"}, "title": "t", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, []any{"ghost"}, r.body["unreached"])
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.NotContains(t, r.body, "unreached")
+}

@@ -205,7 +205,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 				ts = append(ts, byUser[u]...)
 			}
 			slices.SortFunc(ts, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
-			tokens := newTokenSet()
+			tokens := newTokenSet(it.p.users)
 			for _, t := range ts {
 				tokens.add(s, t)
 			}
@@ -223,6 +223,8 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 				var err error
 				if b.r, err = s.create(it.ctx, msg, ds, tokens.devices(), tokens.skipped.n); err != nil {
 					finish(it, nil, err)
+				} else if !b.r.Duplicate {
+					b.r.Unreached = tokens.unreached(it.p.users)
 				}
 			}()
 		}

@@ -90,6 +90,12 @@ type Result struct {
 	// names no configured provider, that provider does not serve their
 	// platform, or their row holds no usable platform or token.
 	Skipped int
+	// Unreached names the users of a push to at most MaxUnreachedUsers
+	// users that it reached no device of: none active with a usable token
+	// that a configured provider serves (ErrNoDevices when that is every
+	// user). It is nil for a larger push, whose check would keep a set of
+	// its whole audience, and for a Duplicate.
+	Unreached []string
 	// Unlisted is true when a push recorded in stages (a large audience:
 	// see Push) stopped listing its audience before the end, because the
 	// caller's ctx ended or a read of the store failed: the push is
@@ -221,7 +227,8 @@ func (s *Service) pushUsers(ctx context.Context, sem chan struct{}, m Message) (
 	if err != nil {
 		return nil, err
 	}
-	return s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped.n)
+	unreached := tokens.unreached(p.users)
+	return s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped.n, unreached)
 }
 
 // preparedPush is a Message checked and normalized, before its targets
@@ -339,9 +346,24 @@ const targetChunk = 500
 type tokenSet struct {
 	tokens  map[target][]string
 	skipped skips
+	// reached holds the users with a token added, for a push to at most
+	// MaxUnreachedUsers users (see newTokenSet); nil otherwise.
+	reached map[string]bool
 }
 
-func newTokenSet() *tokenSet { return &tokenSet{tokens: map[target][]string{}} }
+// MaxUnreachedUsers is the most users a push may name for its Result to
+// list those it reached no device of (Result.Unreached).
+const MaxUnreachedUsers = 100
+
+// newTokenSet returns an empty tokenSet for a push to users; it notes the
+// users reached when they are few enough (MaxUnreachedUsers).
+func newTokenSet(users []string) *tokenSet {
+	ts := &tokenSet{tokens: map[target][]string{}}
+	if len(users) <= MaxUnreachedUsers {
+		ts.reached = make(map[string]bool, len(users))
+	}
+	return ts
+}
 
 // add adds t's token, or counts t as skipped.
 func (ts *tokenSet) add(s *Service, t registry.Target) {
@@ -351,6 +373,26 @@ func (ts *tokenSet) add(s *Service, t registry.Target) {
 		return
 	}
 	ts.tokens[g] = append(ts.tokens[g], token)
+	if ts.reached != nil {
+		// As the stores match a user_num: without trailing spaces.
+		ts.reached[strings.TrimRight(t.UserNum, " ")] = true
+	}
+}
+
+// unreached returns the users (normalized, as Push lists them) that ts
+// added no token of, in their order; nil when ts did not note them or
+// every user was reached.
+func (ts *tokenSet) unreached(users []string) []string {
+	if ts.reached == nil {
+		return nil
+	}
+	var out []string
+	for _, u := range users {
+		if !ts.reached[u] {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // skips counts the active devices of a push that were skipped, by why:
@@ -551,7 +593,7 @@ func (ts *tokenSet) devices() int {
 // chunk after chunk, and counts the devices skipped because no configured
 // provider serves them or their token is unusable.
 func (s *Service) targets(ctx context.Context, users []string) (*tokenSet, error) {
-	ts := newTokenSet()
+	ts := newTokenSet(users)
 	err := s.eachTarget(ctx, users, func(t registry.Target) { ts.add(s, t) })
 	return ts.distinct(), err
 }
@@ -699,7 +741,7 @@ func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	if err := s.check(msg, []*registry.Delivery{d}); err != nil {
 		return nil, err
 	}
-	return s.record(ctx, s.newSem(), msg, []*registry.Delivery{d}, 0, 0)
+	return s.record(ctx, s.newSem(), msg, []*registry.Delivery{d}, 0, 0, nil)
 }
 
 // check asks each provider that can check a request without sending it
@@ -973,11 +1015,12 @@ func recordedError(d *registry.Delivery) error {
 
 // record commits the message and its deliveries (claimed by this call),
 // then sends them, their vendor calls bounded by sem.
-func (s *Service) record(ctx context.Context, sem chan struct{}, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
+func (s *Service) record(ctx context.Context, sem chan struct{}, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int, unreached []string) (*Result, error) {
 	r, err := s.create(ctx, msg, ds, devices, skipped)
 	if err != nil || r.Duplicate {
 		return r, err
 	}
+	r.Unreached = unreached
 	content := sendable(msg)
 	r.Deliveries = s.sendWith(ctx, sem, func(int64) *registry.PushMessage { return content }, ds)
 	return r, nil

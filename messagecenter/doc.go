@@ -46,7 +46,10 @@
 // receivers have no active device, the input is invalid,
 // every vendor call failed permanently, or MaxAttempts temporary failures
 // in a row ran out. Rate-limit refusals reschedule without spending an
-// attempt.
+// attempt. A push row sent to some of its receivers only (the others have
+// no device the push could reach) is sent, and its remark names the
+// others, for rows of at most push.MaxUnreachedUsers receivers:
+// "1 receiver(s) without a device the push could reach: u2".
 //
 // # Many instances
 //

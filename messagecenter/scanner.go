@@ -500,11 +500,11 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 	var wg sync.WaitGroup
 	var sent []row
 	var reqs []push.PushRequest
-	conclude := func(r row, res Result, result string, err error, interrupted bool) {
+	conclude := func(r row, res Result, result, note string, err error, interrupted bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := s.conclude(r.ctx, r.m, res, result, err, interrupted)
+			res := s.conclude(r.ctx, r.m, res, result, note, err, interrupted)
 			s.tel.endRow(r.ctx, r.span, r.m, res)
 			done(res)
 		}()
@@ -519,7 +519,7 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		}
 		msg, err := s.message(m)
 		if err != nil {
-			conclude(r, Result{ID: m.ID, Mode: m.NotifyMode}, "", err, false)
+			conclude(r, Result{ID: m.ID, Mode: m.NotifyMode}, "", "", err, false)
 			continue
 		}
 		sent = append(sent, r)
@@ -531,7 +531,7 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		var result string
 		var err error
 		result, res.PushMessageID, err = pushResult(outs[i].Result, outs[i].Err)
-		conclude(r, res, result, err, err != nil && ctx.Err() != nil && res.PushMessageID == 0)
+		conclude(r, res, result, unreachedNote(outs[i].Result), err, err != nil && ctx.Err() != nil && res.PushMessageID == 0)
 	}
 	wg.Wait()
 }
@@ -592,7 +592,7 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	default:
 		result, err = s.notify(ctx, n, m, receivers)
 	}
-	return s.conclude(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode}, result, err, false)
+	return s.conclude(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode}, result, "", err, false)
 }
 
 // settle handles a claimed row that is not to be tried: its lease ran
@@ -625,12 +625,12 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 // of its delivery, and records it under the row's claim. interrupted
 // marks a push row whose push was not recorded because ctx ended: it is
 // given back without spending the attempt.
-func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res Result, result string, err error, interrupted bool) Result {
+func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res Result, result, note string, err error, interrupted bool) Result {
 	res.Err = err
 	now := s.now()
 	switch d := classify(err); {
 	case err == nil:
-		m.SendState, m.SendResult, m.Remark = registry.SendStateSent, result, ""
+		m.SendState, m.SendResult, m.Remark = registry.SendStateSent, result, note
 		res.Outcome = OutcomeSent
 	case interrupted:
 		m.Attempts--
@@ -768,6 +768,17 @@ func pushResult(res *push.Result, err error) (string, int64, error) {
 		return result, res.PushMessageID, Permanent(fmt.Errorf("every delivery failed: %w", ferr))
 	}
 	return result, res.PushMessageID, nil
+}
+
+// unreachedNote is the remark of a push row sent to some of its receivers
+// only: those it reached no device of (push.Result.Unreached), so that an
+// operator sees why they got nothing. "" when it reached them all.
+func unreachedNote(res *push.Result) string {
+	if res == nil || len(res.Unreached) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d receiver(s) without a device the push could reach: %s",
+		len(res.Unreached), strings.Join(res.Unreached, "、"))
 }
 
 // finish records the row's outcome under its claim. It writes even when

@@ -115,10 +115,26 @@ func TestPushRowIsSentAndLinked(t *testing.T) {
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "42", reqs[0].Notification.Extras["sku"])
 
+	assert.Empty(t, row.Remark, "every receiver reached")
+
 	rep, err = e.scanner.RunOnce(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, rep.Claimed, "a sent row is never claimed again")
 	assert.Len(t, e.mock.Requests(), 2)
+}
+
+// TestPushRowNamesUnreachedReceivers: a push row sent to some of its
+// receivers only says in its remark which ones had no device to reach.
+func TestPushRowNamesUnreachedReceivers(t *testing.T) {
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "android", "atok")
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1、ghost,nobody"})
+	rep, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	row := e.row(t, id)
+	assert.Equal(t, registry.SendStateSent, row.SendState)
+	assert.Equal(t, "2 receiver(s) without a device the push could reach: ghost、nobody", row.Remark)
 }
 
 func TestOrderLevelThenAge(t *testing.T) {

@@ -97,6 +97,9 @@ func deferredOf(res *push.Result) int {
 // printResult prints the push id and one line per provider and platform.
 func printResult(e *env, res *push.Result) {
 	fmt.Fprintf(e.stdout, "push_message_id=%d devices=%d skipped=%d\n", res.PushMessageID, res.Devices, res.Skipped)
+	if len(res.Unreached) > 0 {
+		fmt.Fprintf(e.stdout, "no device reached for: %s\n", strings.Join(res.Unreached, " "))
+	}
 	type key struct{ provider, platform string }
 	type tally struct {
 		tokens int
