@@ -28,13 +28,14 @@ const (
 // lease's end. Once ctx is done (the caller left, or the host is
 // shutting down) it stops WriteTimeout after its first try, so that a
 // drain keeps to DrainTimeout. A retry that finds the claim released
-// after a try that timed out reports success: that try's commit landed.
+// after a try whose fate is unknown (it timed out, or its connection broke
+// mid-call) reports success: that try's commit landed.
 func (s *Service) recordSent(ctx context.Context, d *registry.Delivery) error {
 	return s.retryWrite(ctx, d, "recording delivery outcome", func(wctx context.Context) error {
 		return s.store.FinishDelivery(wctx, d)
 	}, func(err error, timedOut bool) bool {
 		if timedOut && errors.Is(err, registry.ErrClaimLost) {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "delivery outcome taken as recorded: a try that timed out had released the claim",
+			s.log.LogAttrs(ctx, slog.LevelWarn, "delivery outcome taken as recorded: a try that timed out or lost its connection had released the claim",
 				slog.Int64("delivery_id", d.ID))
 			return true
 		}
@@ -84,7 +85,7 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 		case !transientStoreError(err):
 			return err
 		}
-		timedOut = timedOut || errors.Is(err, context.DeadlineExceeded)
+		timedOut = timedOut || errors.Is(err, context.DeadlineExceeded) || sqlerr.ConnectionLost(err)
 		budget := leaseLeft
 		if ctx.Err() != nil {
 			budget = s.writeTO

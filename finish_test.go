@@ -3,6 +3,8 @@ package push_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -69,29 +71,40 @@ func newFlakyFixture(t *testing.T, fs *flakyFinishStore, logs *syncbuf.Buffer) *
 	})
 }
 
-// TestSentOutcomeWriteIsRetried: the vendor accepted the push and the
-// database refused the outcome's write twice (restarting, say). The write
-// is tried again until it lands, so the delivery is not left pending to
-// be sent again once its lease runs out.
-func TestSentOutcomeWriteIsRetried(t *testing.T) {
-	fs, logs := &flakyFinishStore{fail: 2, err: refused}, &syncbuf.Buffer{}
-	f := newFlakyFixture(t, fs, logs)
-	f.register(t, "u1", "d1", "android", "tok-1")
-	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
-	require.NoError(t, err)
-	assert.Equal(t, 1, res.Accepted())
-	assert.Equal(t, 3, fs.finishCalls())
-	ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
-	require.NoError(t, err)
-	require.Len(t, ds, 1)
-	assert.Equal(t, registry.DeliveryDone, ds[0].State, "the outcome is stored")
-	assert.Contains(t, logs.String(), "recording delivery outcome: done after a retry")
+// Errors of a connection cut mid-statement, as the stores report them:
+// the statement's error joined with the rollback's.
+var (
+	errPGCut    = fmt.Errorf("sqlstore: FinishDelivery: %w", errors.Join(fmt.Errorf("update delivery: %w", io.ErrUnexpectedEOF), fmt.Errorf("rollback: %w", errors.New("conn closed"))))
+	errMySQLCut = fmt.Errorf("sqlstore: FinishDelivery: %w", errors.Join(fmt.Errorf("update delivery: %w", errors.New("invalid connection")), fmt.Errorf("rollback: %w", errors.New("invalid connection"))))
+)
 
-	f.clk.Advance(time.Hour)
-	n, err := f.svc.RetryPending(context.Background(), 10)
-	require.NoError(t, err)
-	assert.Zero(t, n, "nothing left to send again")
-	assert.Equal(t, 1, f.mock.Calls(), "the device was sent the push once")
+// TestSentOutcomeWriteIsRetried: the vendor accepted the push and the
+// database refused the outcome's write twice (restarting, say, or cut off
+// mid-statement). The write is tried again until it lands, so the delivery
+// is not left pending to be sent again once its lease runs out.
+func TestSentOutcomeWriteIsRetried(t *testing.T) {
+	for name, failure := range map[string]error{"refused": refused, "pg cut": errPGCut, "mysql cut": errMySQLCut} {
+		t.Run(name, func(t *testing.T) {
+			fs, logs := &flakyFinishStore{fail: 2, err: failure}, &syncbuf.Buffer{}
+			f := newFlakyFixture(t, fs, logs)
+			f.register(t, "u1", "d1", "android", "tok-1")
+			res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Accepted())
+			assert.Equal(t, 3, fs.finishCalls())
+			ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			assert.Equal(t, registry.DeliveryDone, ds[0].State, "the outcome is stored")
+			assert.Contains(t, logs.String(), "recording delivery outcome: done after a retry")
+
+			f.clk.Advance(time.Hour)
+			n, err := f.svc.RetryPending(context.Background(), 10)
+			require.NoError(t, err)
+			assert.Zero(t, n, "nothing left to send again")
+			assert.Equal(t, 1, f.mock.Calls(), "the device was sent the push once")
+		})
+	}
 }
 
 // TestSentOutcomeWriteNotRetriedOnAPermanentError: an error that will not
@@ -107,21 +120,25 @@ func TestSentOutcomeWriteNotRetriedOnAPermanentError(t *testing.T) {
 	assert.NotContains(t, logs.String(), "trying again")
 }
 
-// TestSentOutcomeWriteTimedOutButLanded: a write that timed out after its
-// commit landed is retried, finds the claim released, and is taken as
-// recorded, not as lost.
+// TestSentOutcomeWriteTimedOutButLanded: a write that timed out, or lost
+// its connection, after its commit landed is retried, finds the claim
+// released, and is taken as recorded, not as lost.
 func TestSentOutcomeWriteTimedOutButLanded(t *testing.T) {
-	fs, logs := &flakyFinishStore{fail: 1, err: context.DeadlineExceeded, writeFirst: true}, &syncbuf.Buffer{}
-	f := newFlakyFixture(t, fs, logs)
-	f.register(t, "u1", "d1", "android", "tok-1")
-	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
-	require.NoError(t, err)
-	assert.Equal(t, 2, fs.finishCalls())
-	assert.Contains(t, logs.String(), "delivery outcome taken as recorded")
-	assert.NotContains(t, logs.String(), "level=ERROR")
-	ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
-	require.NoError(t, err)
-	assert.Equal(t, registry.DeliveryDone, ds[0].State)
+	for name, failure := range map[string]error{"timeout": context.DeadlineExceeded, "pg cut": errPGCut, "mysql cut": errMySQLCut} {
+		t.Run(name, func(t *testing.T) {
+			fs, logs := &flakyFinishStore{fail: 1, err: failure, writeFirst: true}, &syncbuf.Buffer{}
+			f := newFlakyFixture(t, fs, logs)
+			f.register(t, "u1", "d1", "android", "tok-1")
+			res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			assert.Equal(t, 2, fs.finishCalls())
+			assert.Contains(t, logs.String(), "delivery outcome taken as recorded")
+			assert.NotContains(t, logs.String(), "level=ERROR")
+			ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
+			require.NoError(t, err)
+			assert.Equal(t, registry.DeliveryDone, ds[0].State)
+		})
+	}
 }
 
 // TestSentOutcomeRetriesEndWithTheCaller: once the caller's ctx is done

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime/multipart"
 	"net"
@@ -388,6 +389,10 @@ func TestHandlerStoreOutageIs503(t *testing.T) {
 		{"postgres connection lost", &sqlStateError{"08006", "connection failure"}, "08006"},
 		{"mariadb shutting down", errors.New("Error 1053 (08S01): Server shutdown in progress"), "1053"},
 		{"mariadb out of connections", errors.New("Error 1040 (08004): Too many connections"), "1040"},
+		// Cut mid-statement: the statement's error joined with the
+		// rollback's, as the stores return them.
+		{"mariadb cut mid-statement", errors.Join(fmt.Errorf("insert push message: %w", errors.New("invalid connection")), fmt.Errorf("rollback: %w", errors.New("invalid connection"))), "invalid connection"},
+		{"postgres cut mid-statement", errors.Join(fmt.Errorf("select targets: %w", io.ErrUnexpectedEOF), fmt.Errorf("rollback: %w", errors.New("conn closed"))), "unexpected EOF"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, logs, f := pushOnStore(t, func(s registry.Store) registry.Store { return unreachableStore{s, tc.err} })

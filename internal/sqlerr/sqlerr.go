@@ -7,6 +7,7 @@ package sqlerr
 
 import (
 	"errors"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -39,14 +40,40 @@ func MySQLNumber(err error) string {
 var mysqlErrorText = regexp.MustCompile(`^Error (\d{4,5})\b(?: \(([0-9A-Z]{5})\))?`)
 
 // mysqlError returns the submatches of mysqlErrorText for the first error
-// in err's chain whose text matches.
+// in err's tree whose text matches.
 func mysqlError(err error) []string {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if m := mysqlErrorText.FindStringSubmatch(e.Error()); m != nil {
-			return m
+	var m []string
+	walk(err, func(e error) bool {
+		m = mysqlErrorText.FindStringSubmatch(e.Error())
+		return m != nil
+	})
+	return m
+}
+
+// walk calls found with each error of err's tree, depth first as errors.Is
+// visits them (through Unwrap() error and Unwrap() []error: the stores
+// join a statement's error with its rollback's), until found returns true;
+// it reports whether one did.
+func walk(err error, found func(error) bool) bool {
+	for err != nil {
+		if found(err) {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if walk(e, found) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
 		}
 	}
-	return nil
+	return false
 }
 
 // Unavailable reports whether err says the database could not take the
@@ -56,8 +83,10 @@ func mysqlError(err error) []string {
 // for a database not accepting connections; 1053 on MySQL and MariaDB),
 // has no connection to spare (53300; 1040, and for the user 1203 and
 // 1226), or killed the connection (1927, 4031), a lock was not granted in
-// time (55P03; 1205), or go-sql-driver/mysql found its connection broken
-// mid-call ("invalid connection").
+// time (55P03; 1205), or the connection broke mid-call: go-sql-driver/mysql's
+// "invalid connection", pgx's "conn closed", or a read that met the end of
+// the stream (io.EOF, io.ErrUnexpectedEOF). Errors joined with others (a
+// statement's and its rollback's) are looked into.
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
@@ -74,10 +103,26 @@ func Unavailable(err error) bool {
 	case "1040", "1053", "1203", "1205", "1226", "1927", "4031":
 		return true
 	}
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if e.Error() == "invalid connection" {
+	return ConnectionLost(err)
+}
+
+// ConnectionLost reports whether err says the connection broke during the
+// call: go-sql-driver/mysql's "invalid connection", pgx's "conn closed", or
+// a read that met the end of the stream (io.EOF, io.ErrUnexpectedEOF).
+// What the call did is then unknown: a commit may have landed before the
+// answer was lost.
+func ConnectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	return walk(err, func(e error) bool {
+		switch e.Error() {
+		case "invalid connection", "conn closed":
 			return true
 		}
-	}
-	return false
+		return false
+	})
 }

@@ -3,6 +3,7 @@ package sqlerr
 import (
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,6 +23,11 @@ type pgMsgError struct {
 }
 
 func (e *pgMsgError) Error() string { return "ERROR: " + e.msg + " (SQLSTATE " + e.state + ")" }
+
+// wrapped is an error whose text is its own, as pgconn's lock error.
+type wrapped struct{ msg string }
+
+func (e *wrapped) Error() string { return e.msg }
 
 // TestStateAndNumber reads the SQLSTATE of pgx errors by their method and
 // of go-sql-driver/mysql errors by their text, anywhere in the chain.
@@ -59,6 +65,14 @@ func TestUnavailable(t *testing.T) {
 		errors.New("Error 1203 (42000): User push already has more than 'max_user_connections' active connections"),
 		errors.New("Error 1205 (HY000): Lock wait timeout exceeded; try restarting transaction"),
 		errors.New("Error 1226 (42000): User 'push' has exceeded the 'max_user_connections' resource"),
+		// A cut mid-statement, joined with the rollback's error as the
+		// stores report it: the outage is inside the join.
+		fmt.Errorf("sqlstore: FinishDelivery: %w", errors.Join(fmt.Errorf("update delivery: %w", io.ErrUnexpectedEOF), errors.New("rollback: conn closed"))),
+		fmt.Errorf("sqlstore: CreatePushMessage: %w", errors.Join(fmt.Errorf("insert push message: %w", errors.New("invalid connection")), fmt.Errorf("rollback: %w", errors.New("invalid connection")))),
+		errors.Join(errors.New("rollback failed"), errors.New("Error 1053 (08S01): Server shutdown in progress")),
+		errors.Join(errors.New("x"), &pgError{"57P01"}),
+		fmt.Errorf("commit: %w", &wrapped{"conn closed"}),
+		fmt.Errorf("select targets: %w", io.EOF),
 	} {
 		assert.True(t, Unavailable(err), "%v", err)
 	}
@@ -67,6 +81,8 @@ func TestUnavailable(t *testing.T) {
 		errors.New("Error 1062 (23000): Duplicate entry"), errors.New("Error 1213 (40001): Deadlock found"),
 		errors.New("sqlstore: invalid connection string"),
 		&pgMsgError{pgError{"55000"}, "cannot refresh materialized view concurrently"},
+		errors.Join(errors.New("boom"), errors.New("rollback: sql: transaction has already been committed or rolled back")),
+		errors.New("sqlstore: conn closed in the text, not the whole of it"),
 	} {
 		assert.False(t, Unavailable(err), "%v", err)
 	}
