@@ -101,6 +101,18 @@ type HandlerConfig struct {
 	Identify func(r *http.Request) (userNum string, ok bool, err error)
 	// MaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
+	// Timeout bounds the work of each request against the store: a
+	// database that stops answering (hung, or cut off behind a proxy that
+	// keeps the connection open) makes the request answer 503
+	// "unavailable" with Retry-After at this deadline, instead of holding
+	// it and a connection until the client leaves. A push's vendor calls
+	// are never cut by it (they finish on their own clock and are
+	// recorded; what was not sent is pending for the Scanner), nor is the
+	// commit of a push once started (see Config.WriteTimeout). A push whose
+	// audience is still being listed at the deadline answers 200 with
+	// "unlisted", the Scanner finishing it. Default 30 seconds; negative:
+	// no bound but the client's.
+	Timeout time.Duration
 	// Logger receives a line, at error level, per request answered 500
 	// (the answer says only "internal error"; the cause is in the line),
 	// one at warn level per request answered 503 because the store
@@ -133,13 +145,27 @@ type HandlerConfig struct {
 // or a nil *Handler) answers every request 500 "internal", reading none
 // of its body, and logs an error wrapping ErrNotBuilt to slog.Default().
 type Handler struct {
-	svc    *Service
-	authn  func(*http.Request) error
-	ident  func(*http.Request) (string, bool, error)
-	auth   Authorizer
-	limit  int64
-	log    *slog.Logger
-	routes map[string]http.HandlerFunc
+	svc     *Service
+	authn   func(*http.Request) error
+	ident   func(*http.Request) (string, bool, error)
+	auth    Authorizer
+	limit   int64
+	timeout time.Duration // <= 0: none
+	log     *slog.Logger
+	routes  map[string]http.HandlerFunc
+}
+
+// DefaultHandlerTimeout is HandlerConfig.Timeout's default.
+const DefaultHandlerTimeout = 30 * time.Second
+
+// bound returns r with its context bounded by h's Timeout, and the cancel
+// to defer.
+func (h *Handler) bound(r *http.Request) (*http.Request, context.CancelFunc) {
+	if h == nil || h.timeout <= 0 {
+		return r, func() {}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	return r.WithContext(ctx), cancel
 }
 
 // NewHandler validates cfg and returns a Handler.
@@ -150,9 +176,13 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.MaxBodyBytes < 0 {
 		return nil, invalid("max_body_bytes", "must not be negative")
 	}
-	h := &Handler{svc: cfg.Service, authn: cfg.Authenticate, ident: cfg.Identify, auth: cfg.Authorize, limit: cfg.MaxBodyBytes, log: cfg.Logger}
+	h := &Handler{svc: cfg.Service, authn: cfg.Authenticate, ident: cfg.Identify, auth: cfg.Authorize, limit: cfg.MaxBodyBytes,
+		timeout: cfg.Timeout, log: cfg.Logger}
 	if h.limit == 0 {
 		h.limit = 1 << 20
+	}
+	if h.timeout == 0 {
+		h.timeout = DefaultHandlerTimeout
 	}
 	if h.log == nil {
 		h.log = cfg.Service.log
@@ -199,6 +229,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // RegisterDevice serves POST /api/v1.1/app/device.
 func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
+	r, cancel := h.bound(r)
+	defer cancel()
 	p, ok := h.params(w, r, http.MethodPost, "user_num", "uuid", "push_token", "push_platform", "name", "platform", "os", "os_version")
 	if !ok {
 		return
@@ -286,6 +318,8 @@ func (h *Handler) RegisterDevice(w http.ResponseWriter, r *http.Request) {
 // its key stays free. A key stays bound to its push as long as the push's
 // row exists.
 func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
+	r, cancel := h.bound(r)
+	defer cancel()
 	p, ok := h.params(w, r, http.MethodPost, "user_num", "user_nums", "title", "content", "extra", "class", "overrides", "expire_at", "idempotency_key")
 	if !ok {
 		return
@@ -403,6 +437,8 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 // receipt counts of the push per platform: ios_arrived, ios_opened,
 // ios_dismissed, android_arrived, android_opened and android_dismissed.
 func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
+	r, cancel := h.bound(r)
+	defer cancel()
 	p, ok := h.params(w, r, http.MethodGet)
 	if !ok {
 		return
@@ -433,6 +469,8 @@ func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
 
 // Logout serves POST /api/v1.1/user/logout.
 func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
+	r, cancel := h.bound(r)
+	defer cancel()
 	p, ok := h.params(w, r, http.MethodPost, "user_num", "user_device_id")
 	if !ok {
 		return
@@ -465,6 +503,8 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 // them (tokens masked), in {"user_num": …, "devices": […]}. user_num is
 // required unless Identify identified the caller.
 func (h *Handler) ListDevices(w http.ResponseWriter, r *http.Request) {
+	r, cancel := h.bound(r)
+	defer cancel()
 	p, ok := h.params(w, r, http.MethodGet)
 	if !ok {
 		return
@@ -494,6 +534,8 @@ func (h *Handler) ListDevices(w http.ResponseWriter, r *http.Request) {
 // (the Authorizer is asked with an empty user) unless Identify
 // identified the caller, whose pushes alone are listed.
 func (h *Handler) ListPushes(w http.ResponseWriter, r *http.Request) {
+	r, cancel := h.bound(r)
+	defer cancel()
 	p, ok := h.params(w, r, http.MethodGet)
 	if !ok {
 		return

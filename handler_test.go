@@ -1059,3 +1059,47 @@ func TestHandlerPushNamesUnreachedUsers(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.NotContains(t, r.body, "unreached")
 }
+
+// stalledStore is a store whose database stopped answering: its reads
+// wait until their ctx ends.
+type stalledStore struct{ registry.Store }
+
+func (stalledStore) ListTargets(ctx context.Context, _ registry.TargetQuery) ([]registry.Target, error) {
+	<-ctx.Done()
+	return nil, fmt.Errorf("sqlstore: ListTargets: select targets: %w", ctx.Err())
+}
+
+func (stalledStore) GetPushMessage(ctx context.Context, _ int64) (registry.PushMessage, error) {
+	<-ctx.Done()
+	return registry.PushMessage{}, fmt.Errorf("sqlstore: GetPushMessage: %w", ctx.Err())
+}
+
+// TestHandlerTimeoutBoundsAStalledStore: a database that stops answering
+// makes a request answer 503 with Retry-After at HandlerConfig.Timeout,
+// instead of holding it until the client leaves; nothing is sent.
+func TestHandlerTimeoutBoundsAStalledStore(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "t1")
+	svc, err := push.New(push.Config{Store: stalledStore{f.store}, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
+	require.NoError(t, err)
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc, Timeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	for _, req := range []struct{ method, target, body string }{
+		{http.MethodPost, push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`},
+		{http.MethodGet, push.PathQueryPush + "?push_message_id=1", ""},
+	} {
+		done := make(chan reply, 1)
+		go func() { done <- do(t, h, req.method, req.target, "application/json", req.body) }()
+		select {
+		case r := <-done:
+			assert.Equal(t, http.StatusServiceUnavailable, r.status, "%s: %v", req.target, r.body)
+			assert.Equal(t, "unavailable", r.errCode())
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: still waiting for the stalled store after 10s", req.target)
+		}
+	}
+	assert.Zero(t, f.mock.Calls())
+
+	_, err = push.NewHandler(push.HandlerConfig{Service: svc, Timeout: -1})
+	require.NoError(t, err, "a negative Timeout means no bound")
+}
