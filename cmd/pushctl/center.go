@@ -132,9 +132,15 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, read: map[int64]bool{}, floor: floor, quietFinal: *since < 0}
 		for {
-			if err := t.poll(ctx); err != nil {
+			pctx, cancel := context.WithTimeout(ctx, tailPollTimeout)
+			err := t.poll(pctx)
+			cancel()
+			if err != nil {
 				if ctx.Err() != nil {
 					return nil // interrupted: the normal end of a tail
+				}
+				if errors.Is(err, context.DeadlineExceeded) {
+					return fmt.Errorf("the database did not answer within %v: %w", tailPollTimeout, err)
 				}
 				return err
 			}
@@ -147,6 +153,10 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 	}
 }
+
+// tailPollTimeout bounds one poll of center tail: a database that stops
+// answering ends the tail with an error rather than a silence.
+var tailPollTimeout = 30 * time.Second
 
 // rowState is what center tail prints of a row.
 type rowState struct {

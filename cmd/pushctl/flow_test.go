@@ -667,3 +667,17 @@ func TestPushExpireIn(t *testing.T) {
 	_, err = st.GetPushMessage(ctx, 2)
 	assert.ErrorIs(t, err, registry.ErrNotFound, "nothing recorded")
 }
+
+// TestCenterTailEndsWhenThePollDoesNotAnswer: a poll the database does not
+// answer within tailPollTimeout ends the tail with an error naming the
+// bound, not a silence. (A bound too short for any answer stands in for a
+// database that stopped answering.)
+func TestCenterTailEndsWhenThePollDoesNotAnswer(t *testing.T) {
+	env := migrated(t)
+	old := tailPollTimeout
+	tailPollTimeout = time.Nanosecond
+	t.Cleanup(func() { tailPollTimeout = old })
+	r := runCLI(t, t.Context(), env, "center", "tail")
+	assert.Equal(t, exitFailure, r.code, r.stdout)
+	assert.Contains(t, r.stderr, "the database did not answer within 1ns")
+}
