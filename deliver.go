@@ -153,6 +153,21 @@ func (s *Service) renew(ctx context.Context, d *registry.Delivery) error {
 	return s.store.RenewDelivery(ctx, d, now.Add(s.lease))
 }
 
+// unrecordedOutcome notes a delivery sent whose outcome was not recorded
+// (err is why): counted, and logged at error level when the store failed,
+// at warn level when another instance holds the claim (a lease that ran
+// out during a pause: the other's record stands).
+func (s *Service) unrecordedOutcome(ctx context.Context, d *registry.Delivery, msg string, err error) {
+	s.unrecorded.Add(1)
+	lvl, reason := slog.LevelError, "store_error"
+	if errors.Is(err, registry.ErrClaimLost) {
+		lvl, reason = slog.LevelWarn, "claim_lost"
+		msg += ": another instance holds the delivery's claim (its lease ran out), and its record stands"
+	}
+	s.tel.unrecordedOutcome(ctx, d, reason)
+	s.log.LogAttrs(ctx, lvl, msg, slog.Int64("delivery_id", d.ID), slog.String("error", err.Error()))
+}
+
 // release gives a claimed delivery back untried: due at once, the claim's
 // attempt refunded.
 func (s *Service) release(ctx context.Context, d *registry.Delivery, why string) DeliveryOutcome {
@@ -162,7 +177,11 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
 	if err := s.store.FinishDelivery(wctx, d); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "releasing delivery failed", slog.Int64("delivery_id", d.ID),
+		lvl := slog.LevelError
+		if errors.Is(err, registry.ErrClaimLost) {
+			lvl = slog.LevelWarn // another instance took it over: nothing to give back
+		}
+		s.log.LogAttrs(ctx, lvl, "releasing delivery failed", slog.Int64("delivery_id", d.ID),
 			slog.String("error", err.Error()))
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "delivery released for a later pass", slog.Int64("delivery_id", d.ID),
@@ -271,17 +290,17 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		named.State, named.Ret, named.SentAt = registry.DeliveryFailed, registry.RetFail, &now
 		named.ErrorKind, named.ErrorCode, named.Response = d.ErrorKind, d.ErrorCode, d.Response
 		if ferr := s.recordSent(ctx, named); ferr != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "recording refused tokens failed", slog.Int64("delivery_id", named.ID),
-				slog.String("error", ferr.Error()))
+			s.unrecordedOutcome(ctx, named, "recording refused tokens failed", ferr)
 		}
 		return append([]DeliveryOutcome{outcomeOf(named, err)}, s.sendWith(ctx, sem, msgOf, parts[1:])...)
 	}
+	recorded := true
 	if ferr := s.recordSent(ctx, d); ferr != nil {
 		// The outcome is lost only for this instance: the delivery stays
 		// claimed until its lease runs out, then it is sent again with the
 		// same idempotency key.
-		s.log.LogAttrs(ctx, slog.LevelError, "recording delivery outcome failed", slog.Int64("delivery_id", d.ID),
-			slog.String("error", ferr.Error()))
+		recorded = false
+		s.unrecordedOutcome(ctx, d, "recording delivery outcome failed", ferr)
 	}
 	lvl := slog.LevelInfo
 	if err != nil {
@@ -290,7 +309,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	s.log.LogAttrs(ctx, lvl, "delivery sent", slog.Int64("push_message_id", d.PushMessageID), slog.Int64("delivery_id", d.ID),
 		slog.String("provider", d.Provider), slog.String("platform", d.Platform), slog.Int("tokens", len(d.Tokens)),
 		slog.Int("attempt", d.Attempts), slog.String("state", string(d.State)), slog.String("error_kind", d.ErrorKind),
-		slog.String("error_code", d.ErrorCode))
+		slog.String("error_code", d.ErrorCode), slog.Bool("recorded", recorded))
 	return []DeliveryOutcome{outcomeOf(d, err)}
 }
 

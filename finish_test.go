@@ -118,6 +118,32 @@ func TestSentOutcomeWriteNotRetriedOnAPermanentError(t *testing.T) {
 	assert.Equal(t, 1, fs.finishCalls())
 	assert.Contains(t, logs.String(), "recording delivery outcome failed")
 	assert.NotContains(t, logs.String(), "trying again")
+	assert.Contains(t, logs.String(), "recorded=false", "the line of the send says so")
+	assert.EqualValues(t, 1, f.svc.UnrecordedOutcomes())
+}
+
+// TestSentOutcomeOfALostClaim: an instance whose claim was taken over
+// while it sent (its lease ran out during a pause) cannot record the
+// outcome; that is counted and logged at warn level, not as a store
+// failure, and the metric says why.
+func TestSentOutcomeOfALostClaim(t *testing.T) {
+	kit := newOtelKit()
+	fs, logs := &flakyFinishStore{fail: 1, err: fmt.Errorf("sqlstore: FinishDelivery: %w", registry.ErrClaimLost)}, &syncbuf.Buffer{}
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		fs.Store = c.Store
+		c.Store = fs
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		kit.with(c)
+	})
+	f.register(t, "u1", "d1", "android", "tok-1")
+	_, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, f.svc.UnrecordedOutcomes())
+	assert.Contains(t, logs.String(), "another instance holds the delivery's claim")
+	assert.NotContains(t, logs.String(), "level=ERROR")
+	assert.EqualValues(t, 1, sum(t, kit.collect(t), "push.deliveries.unrecorded",
+		map[string]string{"push.reason": "claim_lost", "push.provider": "umeng", "push.platform": "android"}))
+	assert.Zero(t, (*push.Service)(nil).UnrecordedOutcomes())
 }
 
 // TestSentOutcomeWriteTimedOutButLanded: a write that timed out, or lost

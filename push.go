@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -91,6 +92,8 @@ type Config struct {
 	// push.error_kind),
 	// push.vendor.call.duration (seconds, by provider, platform,
 	// push.operation and push.outcome), push.tokens.disabled,
+	// push.deliveries.unrecorded (by provider, platform and push.reason:
+	// see UnrecordedOutcomes),
 	// push.claim.duration (seconds, by push.claim.kind and outcome) and,
 	// when Store is a registry.BacklogCounter, the gauges
 	// push.deliveries.backlog and push.center.backlog. Default:
@@ -142,6 +145,25 @@ type Service struct {
 	// sendPace and pollPace time the vendor's send and status calls, to
 	// size the claims of RetryPending and PollReceipts (claimRound).
 	sendPace, pollPace callPace
+	// unrecorded counts the deliveries sent whose outcome this Service
+	// could not record (UnrecordedOutcomes).
+	unrecorded atomic.Int64
+}
+
+// UnrecordedOutcomes returns how many deliveries this Service sent whose
+// outcome it could not record: the database failed past the write's
+// retries (see Config.WriteTimeout), or another instance had taken the
+// delivery's claim (the lease ran out during a pause). Each such delivery
+// is sent again once its lease runs out, so its devices may show the push
+// twice (see the README's "Delivery semantics"). A host compares it before
+// and after a drain to tell whether everything sent was recorded; the
+// metric push.deliveries.unrecorded counts the same. A Service New did not
+// make has none.
+func (s *Service) UnrecordedOutcomes() int64 {
+	if s == nil {
+		return 0
+	}
+	return s.unrecorded.Load()
 }
 
 // New validates cfg and returns a Service.

@@ -35,6 +35,7 @@ const (
 	AttrClaimKind  = attribute.Key("push.claim.kind")  // ClaimKindSend, ClaimKindPoll or ClaimKindCenter
 	AttrMessageID  = attribute.Key("push.message_id")  // the push message's id (spans only)
 	AttrDeliveryID = attribute.Key("push.delivery_id") // the delivery's id (spans only)
+	AttrReason     = attribute.Key("push.reason")      // why an outcome went unrecorded: "claim_lost" or "store_error"
 	AttrTokens     = attribute.Key("push.tokens")      // how many tokens a call carries (spans only)
 	AttrAttempt    = attribute.Key("push.attempt")     // the delivery's attempt (spans only)
 	AttrClaimed    = attribute.Key("push.claimed")     // how many rows a claim took (spans only)
@@ -70,6 +71,7 @@ type telemetry struct {
 	vendorCall metric.Float64Histogram
 	disabled   metric.Int64Counter
 	claim      metric.Float64Histogram
+	unrecorded metric.Int64Counter
 }
 
 // newTelemetry creates the instruments on mp and the tracer on tp (the
@@ -103,6 +105,10 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, store regist
 	if t.disabled, err = m.Int64Counter("push.tokens.disabled", metric.WithUnit("{device}"),
 		metric.WithDescription("Devices whose token was disabled after a vendor reported it invalid, by provider and platform.")); err != nil {
 		return t, invalid("meter_provider", "push.tokens.disabled: %v", err)
+	}
+	if t.unrecorded, err = m.Int64Counter("push.deliveries.unrecorded", metric.WithUnit("{delivery}"),
+		metric.WithDescription("Deliveries sent whose outcome could not be recorded (the database failed past the retries, or another instance held the claim), by provider, platform and push.reason: they are sent again once their lease runs out.")); err != nil {
+		return t, invalid("meter_provider", "push.deliveries.unrecorded: %v", err)
 	}
 	if t.claim, err = m.Float64Histogram("push.claim.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of the store claims of due work, by claim kind and outcome."),
@@ -201,6 +207,13 @@ func sendOutcome(st registry.DeliveryState) string {
 		return string(registry.DeliveryAccepted)
 	}
 	return string(st)
+}
+
+// unrecordedOutcome counts a delivery sent whose outcome was not recorded,
+// by why: "claim_lost" or "store_error".
+func (t *telemetry) unrecordedOutcome(ctx context.Context, d *registry.Delivery, reason string) {
+	t.unrecorded.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(d.Provider), AttrPlatform.String(d.Platform),
+		AttrReason.String(reason)))
 }
 
 // disabledTokens counts the devices whose token a send of d disabled.

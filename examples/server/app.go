@@ -319,6 +319,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	bound := a.drainTimeout()
+	unrecorded := a.svc.UnrecordedOutcomes()
 	a.log.Info("shutting down: draining requests and the Scanner (a second signal quits at once)", slog.Duration("within", bound))
 	began := time.Now()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
@@ -342,6 +343,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		_ = srv.Close() // past the bound: drop what is left
 		a.log.Error("shutdown did not drain in time", slog.String("error", shutErr.Error()))
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", shutErr))
+	} else if n := a.svc.UnrecordedOutcomes() - unrecorded; n > 0 {
+		// The drain ended in time, but the database did not take every
+		// outcome: say so rather than claim all was recorded.
+		a.log.Error("drained, but the outcomes of deliveries sent during the drain could not be recorded: they are sent again when their lease runs out (see the lines \"recording delivery outcome failed\" above)",
+			slog.Int64("deliveries", n), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	} else {
 		a.log.Info("drained: every request answered and the Scanner's pass recorded", slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	}
