@@ -17,6 +17,7 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -28,6 +29,9 @@ const (
 	PathHealthz = "/healthz" // the process is alive
 	PathReadyz  = "/readyz"  // the server can do its work
 )
+
+// serviceName is the server's OpenTelemetry service.name by default.
+const serviceName = "push-server"
 
 // readyTimeout bounds the database round trips of one readiness check.
 const readyTimeout = 2 * time.Second
@@ -50,8 +54,15 @@ func newTelemetry() (*telemetry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prometheus exporter: %w", err)
 	}
-	t.meters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
-	t.tracers = sdktrace.NewTracerProvider()
+	// service.name push-server unless OTEL_SERVICE_NAME or
+	// OTEL_RESOURCE_ATTRIBUTES say otherwise (WithFromEnv comes last).
+	res, err := resource.New(context.Background(), resource.WithAttributes(attribute.String("service.name", serviceName)),
+		resource.WithTelemetrySDK(), resource.WithFromEnv())
+	if err != nil {
+		return nil, fmt.Errorf("telemetry resource: %w", err)
+	}
+	t.meters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(res))
+	t.tracers = sdktrace.NewTracerProvider(sdktrace.WithResource(res))
 	return t, nil
 }
 

@@ -68,6 +68,7 @@ func TestMetricsCountAPush(t *testing.T) {
 	assert.Regexp(t, `(?m)^push_vendor_call_duration_seconds_count\{[^}]*push_operation="send"[^}]*\} 1$`, body)
 	assert.Regexp(t, `(?m)^push_deliveries_backlog\{[^}]*\} 0$`, body)
 	assert.NotContains(t, body, iosToken("metrics"))
+	assert.Regexp(t, `(?m)^target_info\{[^}]*service_name="push-server"`, body, "named, not unknown_service")
 }
 
 // TestHealthAndReadiness: /healthz and /readyz answer without the API
