@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
@@ -66,6 +66,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	}()
 	if a.tel, err = newTelemetry(); err != nil {
 		return nil, err
+	}
+	if cfg.DBDriver == "mysql" {
+		// The driver's own notes ("closing bad idle connection: EOF") go
+		// to the structured log, not to stderr as bare text.
+		_ = mysql.SetLogger(mysqlLog{log})
 	}
 	if a.db, a.store, err = serverenv.Open(ctx, cfg); err != nil {
 		return nil, err
@@ -371,4 +376,11 @@ func warnClockSkew(ctx context.Context, log *slog.Logger, st *sqlstore.Store, lo
 		log.Warn("the database's NOW() is far from this clock in PUSH_DB_TIMEZONE: set PUSH_DB_TIMEZONE to the zone of the programs that write its tables, or their scheduled rows run early or late by the skew",
 			slog.String("skew", skew.Round(time.Second).String()), slog.String("db_timezone", loc.String()))
 	}
+}
+
+// mysqlLog writes go-sql-driver/mysql's notes to the server's log.
+type mysqlLog struct{ log *slog.Logger }
+
+func (m mysqlLog) Print(v ...any) {
+	m.log.Warn("mysql driver", slog.String("message", strings.TrimSpace(fmt.Sprint(v...))))
 }

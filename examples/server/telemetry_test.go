@@ -181,3 +181,11 @@ func TestRequestLogsCarryTheTraceID(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, m.TraceParent, "00-"+traceID+"-", "the push keeps the request's trace")
 }
+
+// TestMySQLDriverNotesAreLogged: go-sql-driver/mysql's notes reach the
+// structured log as one line each.
+func TestMySQLDriverNotesAreLogged(t *testing.T) {
+	var buf strings.Builder
+	mysqlLog{slog.New(slog.NewTextHandler(&buf, nil))}.Print("closing bad idle connection: ", io.EOF)
+	assert.Contains(t, buf.String(), `level=WARN msg="mysql driver" message="closing bad idle connection: EOF"`)
+}
