@@ -76,6 +76,8 @@ func ExampleHandler_chi() {
 	r.Post(push.PathPushMessage, h.PushMessage)
 	r.Get(push.PathQueryPush, h.QueryPushMessage)
 	r.Post(push.PathLogout, h.Logout)
+	r.Get(push.PathUserDevices, h.ListDevices)
+	r.Get(push.PathQueryPushes, h.ListPushes)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 
