@@ -29,7 +29,8 @@ const (
 // shutting down) it stops WriteTimeout after its first try, so that a
 // drain keeps to DrainTimeout. A retry that finds the claim released
 // after a try whose fate is unknown (it timed out, or its connection broke
-// mid-call) reports success: that try's commit landed.
+// during the commit: registry.ErrCommit) reports success: that try's
+// commit landed.
 func (s *Service) recordSent(ctx context.Context, d *registry.Delivery) error {
 	return s.retryWrite(ctx, d, "recording delivery outcome", func(wctx context.Context) error {
 		return s.store.FinishDelivery(wctx, d)
@@ -85,9 +86,13 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 		case !transientStoreError(err):
 			return err
 		}
-		timedOut = timedOut || errors.Is(err, context.DeadlineExceeded) || sqlerr.ConnectionLost(err)
+		timedOut = timedOut || errors.Is(err, context.DeadlineExceeded) ||
+			(errors.Is(err, registry.ErrCommit) && sqlerr.ConnectionLost(err)) // cut while committing
 		budget := leaseLeft
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && !requestTimedOut(ctx) {
+			// Stopped (a drain, or the caller left): keep to the drain's
+			// bound. A Handler's own Timeout is no stop: the outcome is
+			// worth the lease.
 			budget = s.writeTO
 		}
 		if time.Since(start)+wait > budget {

@@ -32,6 +32,8 @@ type flakyFinishStore struct {
 	err        error
 	writeFirst bool
 	calls      int
+	// after, when set, is the error of every call after the failing ones.
+	after error
 }
 
 func (s *flakyFinishStore) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
@@ -40,6 +42,9 @@ func (s *flakyFinishStore) FinishDelivery(ctx context.Context, d *registry.Deliv
 	failing := s.calls <= s.fail
 	s.mu.Unlock()
 	if !failing {
+		if s.after != nil {
+			return s.after
+		}
 		return s.Store.FinishDelivery(ctx, d)
 	}
 	if s.writeFirst {
@@ -76,6 +81,9 @@ func newFlakyFixture(t *testing.T, fs *flakyFinishStore, logs *syncbuf.Buffer) *
 var (
 	errPGCut    = fmt.Errorf("sqlstore: FinishDelivery: %w", errors.Join(fmt.Errorf("update delivery: %w", io.ErrUnexpectedEOF), fmt.Errorf("rollback: %w", errors.New("conn closed"))))
 	errMySQLCut = fmt.Errorf("sqlstore: FinishDelivery: %w", errors.Join(fmt.Errorf("update delivery: %w", errors.New("invalid connection")), fmt.Errorf("rollback: %w", errors.New("invalid connection"))))
+	// Cut while committing: the commit may have landed.
+	errPGCommitCut    = fmt.Errorf("sqlstore: FinishDelivery: %w: %w", registry.ErrCommit, io.ErrUnexpectedEOF)
+	errMySQLCommitCut = fmt.Errorf("sqlstore: FinishDelivery: %w: %w", registry.ErrCommit, errors.New("invalid connection"))
 )
 
 // TestSentOutcomeWriteIsRetried: the vendor accepted the push and the
@@ -147,10 +155,10 @@ func TestSentOutcomeOfALostClaim(t *testing.T) {
 }
 
 // TestSentOutcomeWriteTimedOutButLanded: a write that timed out, or lost
-// its connection, after its commit landed is retried, finds the claim
-// released, and is taken as recorded, not as lost.
+// its connection while committing, after its commit landed is retried,
+// finds the claim released, and is taken as recorded, not as lost.
 func TestSentOutcomeWriteTimedOutButLanded(t *testing.T) {
-	for name, failure := range map[string]error{"timeout": context.DeadlineExceeded, "pg cut": errPGCut, "mysql cut": errMySQLCut} {
+	for name, failure := range map[string]error{"timeout": context.DeadlineExceeded, "pg commit cut": errPGCommitCut, "mysql commit cut": errMySQLCommitCut} {
 		t.Run(name, func(t *testing.T) {
 			fs, logs := &flakyFinishStore{fail: 1, err: failure, writeFirst: true}, &syncbuf.Buffer{}
 			f := newFlakyFixture(t, fs, logs)
@@ -163,8 +171,26 @@ func TestSentOutcomeWriteTimedOutButLanded(t *testing.T) {
 			ds, err := f.store.ListDeliveries(context.Background(), res.PushMessageID)
 			require.NoError(t, err)
 			assert.Equal(t, registry.DeliveryDone, ds[0].State)
+			assert.Zero(t, f.svc.UnrecordedOutcomes())
 		})
 	}
+}
+
+// TestSentOutcomeStatementCutThenClaimLost: a statement cut before the
+// commit wrote nothing, so a retry that then finds the claim gone (another
+// instance took the delivery over) is an outcome not recorded, not one
+// taken as recorded.
+func TestSentOutcomeStatementCutThenClaimLost(t *testing.T) {
+	fs := &flakyFinishStore{fail: 2, err: errPGCut}
+	fs.after = fmt.Errorf("sqlstore: FinishDelivery: %w", registry.ErrClaimLost)
+	logs := &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	_, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.NotContains(t, logs.String(), "taken as recorded")
+	assert.Contains(t, logs.String(), "another instance holds the delivery's claim")
+	assert.EqualValues(t, 1, f.svc.UnrecordedOutcomes())
 }
 
 // TestSentOutcomeRetriesEndWithTheCaller: once the caller's ctx is done

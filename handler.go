@@ -164,8 +164,19 @@ func (h *Handler) bound(r *http.Request) (*http.Request, context.CancelFunc) {
 	if h == nil || h.timeout <= 0 {
 		return r, func() {}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	ctx, cancel := context.WithTimeoutCause(r.Context(), h.timeout, errRequestTimeout)
 	return r.WithContext(ctx), cancel
+}
+
+// errRequestTimeout is the cause of a request context that reached
+// HandlerConfig.Timeout: the store did not answer in time. It is not a
+// stop: the outcomes of a push's vendor calls are still recorded on their
+// full budget (see retryWrite).
+var errRequestTimeout = errors.New("push: the request's Timeout passed")
+
+// requestTimedOut reports whether ctx ended at HandlerConfig.Timeout.
+func requestTimedOut(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), errRequestTimeout)
 }
 
 // NewHandler validates cfg and returns a Handler.
@@ -664,6 +675,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusForbidden, "not_owner", "the user_device_id belongs to another user")
 	case errors.Is(err, registry.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no such record")
+	case requestTimedOut(r.Context()) && (errors.Is(err, context.DeadlineExceeded) || transientStoreError(err)):
+		// The store did not answer within Timeout: a database hung or
+		// cut off behind a proxy. An outage, said as the one below.
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "request failed: the store did not answer within the handler's Timeout",
+			slog.String("path", r.URL.Path), slog.Duration("timeout", h.timeout), slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the database did not answer in time; retry")
 	case r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
 		// The request was stopped (the server is shutting down, or the
 		// client left) before it was done. A push stopped so has recorded

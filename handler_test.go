@@ -1082,24 +1082,63 @@ func TestHandlerTimeoutBoundsAStalledStore(t *testing.T) {
 	f.register(t, "u1", "d1", "ios", "t1")
 	svc, err := push.New(push.Config{Store: stalledStore{f.store}, Providers: []provider.Provider{f.mock}, Now: f.clk.Now})
 	require.NoError(t, err)
-	h, err := push.NewHandler(push.HandlerConfig{Service: svc, Timeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	logs := &syncbuf.Buffer{}
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc, Timeout: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	require.NoError(t, err)
 	for _, req := range []struct{ method, target, body string }{
 		{http.MethodPost, push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`},
 		{http.MethodGet, push.PathQueryPush + "?push_message_id=1", ""},
 	} {
-		done := make(chan reply, 1)
-		go func() { done <- do(t, h, req.method, req.target, "application/json", req.body) }()
+		type answer struct {
+			code        int
+			retry, body string
+		}
+		done := make(chan answer, 1)
+		go func() {
+			rq := httptest.NewRequest(req.method, req.target, strings.NewReader(req.body))
+			rq.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, rq)
+			done <- answer{rec.Code, rec.Header().Get("Retry-After"), rec.Body.String()}
+		}()
 		select {
-		case r := <-done:
-			assert.Equal(t, http.StatusServiceUnavailable, r.status, "%s: %v", req.target, r.body)
-			assert.Equal(t, "unavailable", r.errCode())
+		case a := <-done:
+			assert.Equal(t, http.StatusServiceUnavailable, a.code, "%s: %s", req.target, a.body)
+			assert.Equal(t, "5", a.retry, "an outage, not a stop")
+			assert.JSONEq(t, `{"error":{"code":"unavailable","message":"the database did not answer in time; retry"}}`, a.body)
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: still waiting for the stalled store after 10s", req.target)
 		}
 	}
 	assert.Zero(t, f.mock.Calls())
+	assert.Equal(t, 2, strings.Count(logs.String(), "the store did not answer within the handler's Timeout"), logs.String())
 
 	_, err = push.NewHandler(push.HandlerConfig{Service: svc, Timeout: -1})
 	require.NoError(t, err, "a negative Timeout means no bound")
+}
+
+// TestHandlerTimeoutDoesNotCutAVendorCall: a vendor call still under way at
+// the handler's Timeout runs to its end and its outcome is recorded; the
+// request answers with it.
+func TestHandlerTimeoutDoesNotCutAVendorCall(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "ios", "t1")
+	f.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		time.Sleep(200 * time.Millisecond) // past the Timeout below
+		return nil, ctx.Err()
+	})
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Timeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	id := int64(r.body["push_message_id"].(float64))
+	assert.EqualValues(t, 1, r.body["accepted"].(float64)+r.body["pending"].(float64), "answered with the delivery")
+	require.Eventually(t, func() bool {
+		ds, err := f.store.ListDeliveries(context.Background(), id)
+		return err == nil && len(ds) == 1 && ds[0].State != registry.DeliveryPending
+	}, 5*time.Second, 10*time.Millisecond, "the call's outcome is recorded")
+	ds, err := f.store.ListDeliveries(context.Background(), id)
+	require.NoError(t, err)
+	assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
+	assert.Equal(t, 1, f.mock.Calls())
 }

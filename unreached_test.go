@@ -10,11 +10,12 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry"
 )
 
 // TestResultNamesUnreachedUsers: a push to a few users names those it
-// reached no device of (none registered, logged out), through Push and
-// PushMany alike; a push that reached everyone,
+// reached no device of (none registered, logged out, only a device no
+// configured provider serves), through Push and PushMany alike; a push that reached everyone,
 // a duplicate and a push to more than MaxUnreachedUsers name nobody.
 func TestResultNamesUnreachedUsers(t *testing.T) {
 	ctx := context.Background()
@@ -22,11 +23,15 @@ func TestResultNamesUnreachedUsers(t *testing.T) {
 	f.register(t, "u1", "d1", "android", "tok1")
 	gone := f.register(t, "u2", "d2", "ios", "tok2")
 	require.NoError(t, f.svc.Logout(ctx, "u2", gone.UserDeviceID))
+	// Written by another program: a device on a vendor not configured here.
+	_, _, err := f.store.RegisterDevice(ctx, &registry.Device{UUID: "d3", Platform: "android", PushToken: "tok3", PushPlatform: "jpush"}, "u3")
+	require.NoError(t, err)
 
-	m := push.Message{UserNums: []string{"ghost", "u1", " u2 ", "u1"}, Title: "t", Content: "c", DedupeKey: "k"}
+	m := push.Message{UserNums: []string{"ghost", "u1", " u2 ", "u3", "u1"}, Title: "t", Content: "c", DedupeKey: "k"}
 	res, err := f.svc.Push(ctx, m)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"ghost", "u2"}, res.Unreached, "in the order named, trimmed, once each")
+	assert.Equal(t, []string{"ghost", "u2", "u3"}, res.Unreached, "in the order named, trimmed, once each")
+	assert.Equal(t, 1, res.Skipped, "u3's device")
 
 	again, err := f.svc.Push(ctx, m)
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -41,9 +42,11 @@ type Config struct {
 	BaseURL string
 	// ReportBaseURL is scheme and host of the Report API that Status and
 	// MessageStatus call. Default: DefaultReportBaseURL when BaseURL is
-	// unset or DefaultBaseURL, else BaseURL, so that a client pointed at
-	// jpushtest (which serves both APIs on one URL) or at a gateway never
-	// polls the real Report API unless told to.
+	// unset or one of JPush's hosts (under jpush.cn or jiguang.cn), else
+	// BaseURL, so that a client pointed at jpushtest (which serves both
+	// APIs on one URL) or at a gateway of the host's never polls the real
+	// Report API with its credentials unless told to. A gateway that
+	// forwards only the Push API needs ReportBaseURL set.
 	ReportBaseURL string
 	// HTTPClient carries the requests. Default: a new client with its own
 	// transport, which keeps up to 64 idle connections to the vendor (so that
@@ -140,6 +143,24 @@ func (c Config) LogValue() slog.Value {
 // is for logs: it does not decode back into a Config.
 func (c Config) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
 
+// jpushHost reports whether base is one of JPush's own hosts (under
+// jpush.cn or jiguang.cn, such as api.jpush.cn or a data centre's
+// bjapi.push.jiguang.cn), whose Report API is DefaultReportBaseURL; an
+// unparsable base is left to validate.
+func jpushHost(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return true
+	}
+	h := strings.ToLower(u.Hostname())
+	for _, d := range []string{"jpush.cn", "jiguang.cn"} {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
 // withDefaults returns c with every unset field given its documented default.
 func (c Config) withDefaults() Config {
 	if c.BaseURL == "" {
@@ -147,7 +168,7 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReportBaseURL == "" {
 		c.ReportBaseURL = DefaultReportBaseURL
-		if strings.TrimRight(c.BaseURL, "/") != DefaultBaseURL {
+		if !jpushHost(c.BaseURL) {
 			// A fake or a gateway: polls go where the pushes go, never
 			// to the real Report API with a test's credentials.
 			c.ReportBaseURL = c.BaseURL

@@ -219,7 +219,10 @@ func TestReportBaseURLFollowsACustomBaseURL(t *testing.T) {
 	const detail = `[{"msg_id":"1828256757","jpush_received":1}]`
 	for _, tc := range []struct{ base, report, want string }{
 		{"https://gw.example.com/jpush/", "", "https://gw.example.com/jpush/v3/received/detail"},
+		{"http://127.0.0.1:8080", "", "http://127.0.0.1:8080/v3/received/detail"},
 		{DefaultBaseURL + "/", "", DefaultReportBaseURL + "/v3/received/detail"},
+		{"https://api.jpush.cn:443", "", DefaultReportBaseURL + "/v3/received/detail"},
+		{"https://bjapi.push.jiguang.cn", "", DefaultReportBaseURL + "/v3/received/detail"},
 		{"", "", DefaultReportBaseURL + "/v3/received/detail"},
 		{"https://gw.example.com", "https://report.example.com", "https://report.example.com/v3/received/detail"},
 	} {

@@ -18,6 +18,12 @@ var (
 	ErrNotOwner = errors.New("registry: user-device link belongs to another user")
 	// ErrInvalid is matched by every *ValidationError.
 	ErrInvalid = errors.New("registry: invalid value")
+	// ErrCommit marks the error of a write whose transaction failed at
+	// its commit, after every statement ran: unlike a statement's failure,
+	// it may have committed all the same when the connection broke while
+	// the server committed. Stores wrap the commit's error with it; its
+	// text is the step's name, "commit".
+	ErrCommit = errors.New("commit")
 )
 
 // ValidationError names a field whose value cannot be stored. Stores return

@@ -132,10 +132,7 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, read: map[int64]bool{}, floor: floor, quietFinal: *since < 0}
 		for {
-			pctx, cancel := context.WithTimeout(ctx, tailPollTimeout)
-			err := t.poll(pctx)
-			cancel()
-			if err != nil {
+			if err := t.poll(ctx); err != nil {
 				if ctx.Err() != nil {
 					return nil // interrupted: the normal end of a tail
 				}
@@ -154,9 +151,16 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	}
 }
 
-// tailPollTimeout bounds one poll of center tail: a database that stops
-// answering ends the tail with an error rather than a silence.
+// tailPollTimeout bounds each read of center tail: a database that stops
+// answering ends the tail with an error rather than a silence. (Each read,
+// not a whole poll: a poll pages through a backlog, and prints as it goes
+// to a terminal or a pager that may hold it.)
 var tailPollTimeout = 30 * time.Second
+
+// bounded returns ctx bounded by tailPollTimeout for one read.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, tailPollTimeout)
+}
 
 // rowState is what center tail prints of a row.
 type rowState struct {
@@ -240,7 +244,9 @@ func (t *tailer) regions() []region {
 // SQLite).
 func (t *tailer) edges(ctx context.Context, r region) (low, high []registry.CenterMessage, err error) {
 	get := func(id int64) ([]registry.CenterMessage, error) {
-		m, err := t.d.store.GetCenterMessage(ctx, id)
+		rctx, cancel := bounded(ctx)
+		m, err := t.d.store.GetCenterMessage(rctx, id)
+		cancel()
 		switch {
 		case errors.Is(err, registry.ErrNotFound):
 			return nil, nil
@@ -284,7 +290,9 @@ func (t *tailer) poll(ctx context.Context) error {
 			return err
 		}
 		for first := true; ; first = false {
-			page, err := t.d.store.ListCenterMessagesBetween(ctx, cursor, r.before, tailPage)
+			rctx, cancel := bounded(ctx)
+			page, err := t.d.store.ListCenterMessagesBetween(rctx, cursor, r.before, tailPage)
+			cancel()
 			if err != nil {
 				return err
 			}
@@ -382,7 +390,9 @@ func (t *tailer) reread(ctx context.Context) error {
 		ids = ids[1:]
 	}
 	for len(ids) > 0 {
-		page, err := t.d.store.ListCenterMessages(ctx, ids[0]-1, tailPage)
+		rctx, cancel := bounded(ctx)
+		page, err := t.d.store.ListCenterMessages(rctx, ids[0]-1, tailPage)
+		cancel()
 		if err != nil {
 			return err
 		}

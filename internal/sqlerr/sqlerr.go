@@ -84,8 +84,8 @@ func walk(err error, found func(error) bool) bool {
 // has no connection to spare (53300; 1040, and for the user 1203 and
 // 1226), or killed the connection (1927, 4031), a lock was not granted in
 // time (55P03; 1205), or the connection broke mid-call: go-sql-driver/mysql's
-// "invalid connection", pgx's "conn closed", or a read that met the end of
-// the stream (io.EOF, io.ErrUnexpectedEOF). Errors joined with others (a
+// "invalid connection", pgx's "conn closed", or a read cut short
+// (io.ErrUnexpectedEOF). Errors joined with others (a
 // statement's and its rollback's) are looked into.
 func Unavailable(err error) bool {
 	if err == nil {
@@ -108,14 +108,15 @@ func Unavailable(err error) bool {
 
 // ConnectionLost reports whether err says the connection broke during the
 // call: go-sql-driver/mysql's "invalid connection", pgx's "conn closed", or
-// a read that met the end of the stream (io.EOF, io.ErrUnexpectedEOF).
-// What the call did is then unknown: a commit may have landed before the
-// answer was lost.
+// a read cut short (io.ErrUnexpectedEOF, as pgx reports a connection the
+// server closed). A bare io.EOF is not taken as one: a store of the host's
+// own may use it for the end of something else. If the call was a commit,
+// what it did is unknown: it may have landed before the answer was lost.
 func ConnectionLost(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	return walk(err, func(e error) bool {

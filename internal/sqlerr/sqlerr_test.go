@@ -72,7 +72,7 @@ func TestUnavailable(t *testing.T) {
 		errors.Join(errors.New("rollback failed"), errors.New("Error 1053 (08S01): Server shutdown in progress")),
 		errors.Join(errors.New("x"), &pgError{"57P01"}),
 		fmt.Errorf("commit: %w", &wrapped{"conn closed"}),
-		fmt.Errorf("select targets: %w", io.EOF),
+		fmt.Errorf("select targets: %w", io.ErrUnexpectedEOF),
 	} {
 		assert.True(t, Unavailable(err), "%v", err)
 	}
@@ -83,6 +83,7 @@ func TestUnavailable(t *testing.T) {
 		&pgMsgError{pgError{"55000"}, "cannot refresh materialized view concurrently"},
 		errors.Join(errors.New("boom"), errors.New("rollback: sql: transaction has already been committed or rolled back")),
 		errors.New("sqlstore: conn closed in the text, not the whole of it"),
+		fmt.Errorf("a custom store's iterator: %w", io.EOF), // not a driver's lost connection
 	} {
 		assert.False(t, Unavailable(err), "%v", err)
 	}

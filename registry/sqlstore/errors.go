@@ -58,8 +58,8 @@ func step(name string, err error) error {
 
 // errCommit marks a transaction whose commit failed: unlike a statement's
 // failure, it may have committed all the same (the connection was lost
-// while the server committed).
-var errCommit = errors.New("commit")
+// while the server committed). It is registry.ErrCommit, for callers.
+var errCommit = registry.ErrCommit
 
 // errClass sorts driver errors into what the Store reacts to.
 type errClass int
