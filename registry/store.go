@@ -33,7 +33,10 @@ type Devices interface {
 	// one, ends the listing. Each
 	// Target.Platform is PlatformIOS or PlatformAndroid: a row's platform is
 	// compared in lower case without surrounding spaces, and a device whose
-	// platform is neither (NULL, "windows") is not a target.
+	// platform is neither (NULL, "windows") is not a target. Nor is a
+	// device whose token a newer device (a higher ID) of the same platform
+	// and push platform also holds with the token enabled, as rows other
+	// programs wrote may: the phone with the token is the newer device's.
 	ListTargets(ctx context.Context, q TargetQuery) ([]Target, error)
 	// DisableTokens marks the listed tokens of (pushPlatform, platform)
 	// invalid and returns how many devices were changed. platform is

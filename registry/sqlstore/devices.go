@@ -411,8 +411,20 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 	return page, nil
 }
 
+// samePushPlatform compares the push platforms of the devices holder and d
+// as tokenHolders does: without case or surrounding spaces, NULL and empty
+// as the default.
+const samePushPlatform = `COALESCE(NULLIF(LOWER(TRIM(holder.push_platform)), ''), '` + registry.DefaultPushPlatform + `') =
+	COALESCE(NULLIF(LOWER(TRIM(d.push_platform)), ''), '` + registry.DefaultPushPlatform + `')`
+
 // targetsQuery is the statement of one page of targets of users. It is
-// driven by the index on (user_num, state) and joins devices by id. The
+// driven by the index on (user_num, state) and joins devices by id. A
+// device whose token a newer device row of the same platform and push
+// platform also holds, enabled, is no target (the takeover's scope):
+// the phone with that token is the newer row's (rows other programs wrote
+// never had the token taken over as RegisterDevice takes it), and its old
+// user must not be shown another user's pushes; the index on
+// push_device_token finds the newer holder. The
 // platform is checked in Go (targetPlatform), not here: a condition on
 // LOWER(TRIM(d.platform)) gets a planner's default selectivity of about
 // 1%, which makes PostgreSQL start from the devices table instead.
@@ -428,7 +440,11 @@ func targetsQuery(users []string, after int64, limit int, ordered bool) (string,
 			AND ud.state = 1 AND ud.id > ?
 			AND d.push_device_token IS NOT NULL AND d.push_device_token <> '' AND d.token_disabled_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM sys_user_devices newer
-				WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)` + order + limitClause(limit)
+				WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)
+			AND NOT EXISTS (SELECT 1 FROM sys_devices holder
+				WHERE holder.push_device_token = d.push_device_token AND holder.id > d.id AND holder.token_disabled_at IS NULL
+					AND LOWER(TRIM(holder.platform)) = LOWER(TRIM(d.platform))
+					AND ` + samePushPlatform + `)` + order + limitClause(limit)
 	args := make([]any, 0, len(users)+1)
 	for _, u := range users {
 		args = append(args, u)

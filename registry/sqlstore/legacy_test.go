@@ -338,3 +338,37 @@ func TestSQLiteIDsBeyondInt32(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, registry.SendStateSent, got.SendState)
 }
+
+// TestSharedLegacyTokenGoesToItsNewestHolder: rows another program wrote
+// may give one token to two devices of two users (it never took a token
+// away from a device). Only the newest device is a target: the older
+// one's user must not be shown the newer user's pushes, nor the newer
+// user miss them. A token the newer row has disabled leaves the older
+// one its holder (it registered the token again since).
+func TestSharedLegacyTokenGoesToItsNewestHolder(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		shared := strings.Repeat("ab", 32)
+		insertLegacy(t, db, d, "SA", []legacyDevice{{"OLD-PHONE", "ios", "umeng", shared}})
+		ids := insertLegacy(t, db, d, "SB", []legacyDevice{{"NEW-PHONE", "ios", "umeng", shared}})
+		insertLegacy(t, db, d, "SA", []legacyDevice{{"SA-OWN", "android", "umeng", "own-token"}})
+
+		targets := func(user string) []string {
+			ts, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{user}})
+			require.NoError(t, err)
+			var out []string
+			for _, tg := range ts {
+				out = append(out, tg.UserNum+":"+tg.Token)
+			}
+			return out
+		}
+		assert.Equal(t, []string{"SA:own-token"}, targets("SA"), "the older device's user does not get the shared token")
+		assert.Equal(t, []string{"SB:" + shared}, targets("SB"))
+
+		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_devices SET token_disabled_at = CURRENT_TIMESTAMP WHERE id = ?"), ids["NEW-PHONE"])
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []string{"SA:" + shared, "SA:own-token"}, targets("SA"), "the newer holder's token is disabled")
+		assert.Empty(t, targets("SB"))
+	})
+}
