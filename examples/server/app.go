@@ -109,8 +109,13 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, err
 	}
 	a.scanner, err = messagecenter.New(messagecenter.Config{Service: a.svc, Interval: cfg.ScanInterval,
-		Retry: push.RetryPolicy{Base: cfg.RetryBase}, Logger: log, MeterProvider: a.tel.meters, TracerProvider: a.tel.tracers})
+		Retry: push.RetryPolicy{Base: cfg.RetryBase}, DefaultTitle: cfg.CenterDefaultTitle,
+		Logger: log, MeterProvider: a.tel.meters, TracerProvider: a.tel.tracers})
 	if err != nil {
+		var fe *messagecenter.FieldError
+		if errors.As(err, &fe) && fe.Field == "default_title" {
+			return nil, fmt.Errorf("PUSH_CENTER_DEFAULT_TITLE: %s", fe.Reason)
+		}
 		return nil, err
 	}
 	var authn func(*http.Request) error

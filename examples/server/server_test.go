@@ -924,3 +924,29 @@ func TestShutdownLogsTheDrain(t *testing.T) {
 	assert.Contains(t, out, `msg="drained: every request answered and the Scanner's pass recorded" took=`)
 	assert.NotContains(t, out, "did not drain")
 }
+
+// TestCenterDefaultTitle: PUSH_CENTER_DEFAULT_TITLE titles the push rows
+// an older system wrote without a title, as the brief's table allows; a
+// value the Scanner refuses stops the start, naming the variable.
+func TestCenterDefaultTitle(t *testing.T) {
+	a := newTestApp(t, map[string]string{"PUSH_CENTER_DEFAULT_TITLE": "系统通知"})
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	aTok := androidToken("untitled")
+	client{t, srv.URL}.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"a1","platform":"android","push_token":%q}`, aTok))
+	_, err := a.db.Exec(`INSERT INTO sys_message_center (content, notify_mode, receivers, created_at, updated_at)
+		VALUES ('您的订单已发货', 'push', 'u1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
+	require.NoError(t, err)
+	rep, err := a.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	require.Equal(t, 1, a.fake.DeliveryCount(aTok))
+	assert.Equal(t, "系统通知", a.fake.Deliveries()[0].Title)
+
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"),
+		"PUSH_CENTER_DEFAULT_TITLE": strings.Repeat("长", 300)}))
+	require.NoError(t, err)
+	_, err = newApp(context.Background(), cfg, quiet())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PUSH_CENTER_DEFAULT_TITLE: ")
+}

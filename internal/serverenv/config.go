@@ -26,16 +26,21 @@ type Config struct {
 	// DBLocation is sqlstore.Options.Location (PUSH_DB_TIMEZONE): the
 	// zone of the wall-clock times the tables hold, the zone of the NOW()
 	// of the other programs that write them. Default UTC.
-	DBLocation     *time.Location
-	ScanInterval   time.Duration
-	RetryBase      time.Duration
-	APIToken       string
-	UmengBaseURL   string
-	AndroidKey     string
-	AndroidSecret  string
-	IOSKey         string
-	IOSSecret      string
-	ProductionMode bool
+	DBLocation   *time.Location
+	ScanInterval time.Duration
+	RetryBase    time.Duration
+	// CenterDefaultTitle is messagecenter.Config.DefaultTitle
+	// (PUSH_CENTER_DEFAULT_TITLE): the title of a push row whose title is
+	// NULL or blank, as the product brief's table allows; empty fails such
+	// rows.
+	CenterDefaultTitle string
+	APIToken           string
+	UmengBaseURL       string
+	AndroidKey         string
+	AndroidSecret      string
+	IOSKey             string
+	IOSSecret          string
+	ProductionMode     bool
 	// FilecastThreshold is umeng.Config.FilecastThreshold: audiences of
 	// at least this many tokens on a platform go by file; 0 never.
 	FilecastThreshold int
@@ -177,10 +182,13 @@ func Load(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		Addr:          get("PUSH_ADDR", "127.0.0.1:8080"),
-		DBDriver:      get("PUSH_DB_DRIVER", "sqlite"),
-		DBDSN:         get("PUSH_DB_DSN", "push.db"),
-		APIToken:      getenv("PUSH_API_TOKEN"),
+		Addr:     get("PUSH_ADDR", "127.0.0.1:8080"),
+		DBDriver: get("PUSH_DB_DRIVER", "sqlite"),
+		DBDSN:    get("PUSH_DB_DSN", "push.db"),
+		APIToken: getenv("PUSH_API_TOKEN"),
+
+		CenterDefaultTitle: getenv("PUSH_CENTER_DEFAULT_TITLE"),
+
 		UmengBaseURL:  get("UMENG_BASE_URL", "https://msgapi.umeng.com"),
 		AndroidKey:    getenv("UMENG_ANDROID_APPKEY"),
 		AndroidSecret: getenv("UMENG_ANDROID_APP_MASTER_SECRET"),

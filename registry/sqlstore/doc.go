@@ -175,7 +175,10 @@
 // they are. The unique (platform, uuid) cannot be added while two rows
 // share a pair: Migrate then fails with a *DuplicatesError listing the
 // pairs, before changing anything (on MySQL too), and succeeds once they
-// are merged or deleted. The check compares as the unique index will: on
+// are merged or deleted. (A pair another program inserts while Migrate
+// runs is found only when the index is added: on MySQL the tables are
+// converted by then, and the migration is not recorded as applied; a
+// re-run names the pair, and completes once it is merged.) The check compares as the unique index will: on
 // MySQL under utf8mb4_bin, so rows that differ only in trailing spaces
 // ("abc", "abc ") are duplicates, and rows that differ only in case are
 // not. Duplicate links of a user to a device are legal:
