@@ -1730,3 +1730,60 @@ func TestAStoppedPollIsDueAgainAtOnce(t *testing.T) {
 	assert.Empty(t, ds[0].ClaimToken, "given back")
 	assert.False(t, ds[0].NextAttemptAt.After(clk.Now()), "due at once, not at %v", ds[0].NextAttemptAt)
 }
+
+// authRefusingStatus answers the first refuse status calls with an auth
+// error, as a vendor does after its credentials were rotated.
+type authRefusingStatus struct {
+	*providertest.Mock
+	mu     sync.Mutex
+	refuse int
+}
+
+func (a *authRefusingStatus) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
+	a.mu.Lock()
+	refuse := a.refuse > 0
+	a.refuse--
+	a.mu.Unlock()
+	if refuse {
+		return nil, &provider.Error{Provider: a.Name(), Op: "status", Kind: provider.Auth, Code: "2027", Message: "signature mismatch"}
+	}
+	return a.Mock.Status(ctx, p, id)
+}
+
+// TestPollingGoesOnAfterAnAuthRefusal: a status call refused for auth
+// says nothing of the task; polling goes on at its interval (the error
+// kept on the delivery) and reaches the task's final state once the
+// credentials work again, instead of ending with the push "accepted".
+func TestPollingGoesOnAfterAnAuthRefusal(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	st, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng", Pollable: []provider.AudienceKind{provider.AudienceBroadcast}})
+	require.NoError(t, err)
+	p := &authRefusingStatus{Mock: m, refuse: 2}
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{p}, Now: clk.Now, PollInterval: time.Minute})
+	require.NoError(t, err)
+	res, err := svc.Broadcast(ctx, push.Broadcast{Platform: "android", Title: "t", Content: "c"})
+	require.NoError(t, err)
+	id := res.Deliveries[0].ReceiptID
+	m.SetStatus(id, provider.Status{State: provider.StateDone})
+
+	for range 2 {
+		clk.Advance(time.Minute)
+		n, err := svc.PollReceipts(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.DeliveryAccepted, ds[0].State)
+		assert.Equal(t, provider.Auth.String(), ds[0].ErrorKind)
+		assert.Equal(t, clk.Now().Add(time.Minute), ds[0].NextAttemptAt, "polled again at the interval")
+	}
+	clk.Advance(time.Minute)
+	_, err = svc.PollReceipts(ctx, 10)
+	require.NoError(t, err)
+	status, err := svc.PushStatus(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, "done", status.AndroidStatus)
+}
