@@ -1787,3 +1787,28 @@ func TestPollingGoesOnAfterAnAuthRefusal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "done", status.AndroidStatus)
 }
+
+// TestARateLimitWaitsAsTheVendorSays: a rate or quota refusal with a
+// Retry-After is tried again after it, shorter or longer than
+// RateLimitDelay; without one, after RateLimitDelay. No attempt is spent.
+func TestARateLimitWaitsAsTheVendorSays(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after time.Duration
+		want  time.Duration
+	}{{"shorter", 5 * time.Second, 5 * time.Second}, {"longer", time.Hour, time.Hour}, {"none", 0, 30 * time.Second}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, providertest.MockConfig{}, nil) // Retry.Base 30 s: RateLimitDelay's default
+			f.register(t, "u1", "d1", "android", "atok")
+			f.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.RateLimited, RetryAfter: tc.after})
+			res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			assert.Equal(t, registry.DeliveryPending, ds[0].State)
+			assert.Equal(t, f.clk.Now().Add(tc.want), ds[0].NextAttemptAt)
+			assert.Zero(t, ds[0].Attempts, "no attempt spent")
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"time"
+
+	"github.com/tuisong/push/provider"
 )
 
 // RetryPolicy decides when a failed send is tried again. The zero value of
@@ -116,3 +118,12 @@ func (p RetryPolicy) Exhausted(attempts int) bool {
 }
 
 var errExhausted = errors.New("attempts exhausted")
+
+// rateLimitWait is the wait after a rate or quota refusal err: the
+// vendor's Retry-After when it sent one, else RateLimitDelay.
+func (p RetryPolicy) rateLimitWait(err error) time.Duration {
+	if ra := provider.RetryAfterOf(err); ra > 0 {
+		return ra
+	}
+	return p.RateLimitDelay
+}

@@ -46,7 +46,19 @@
 // receivers have no active device, the input is invalid,
 // every vendor call failed permanently, or MaxAttempts temporary failures
 // in a row ran out. Rate-limit refusals reschedule without spending an
-// attempt. A push row sent to some of its receivers only (the others have
+// attempt, after the notifier's or vendor's Retry-After when it gave one.
+// A claim counts as an attempt (attempts goes up when the row is claimed,
+// and is given back when the row is released untried): an instance that
+// dies holding a row may have made its call, so the attempt stays spent.
+// To queue a failed row again, set send_state to 0 and attempts to 0; a
+// row set back with its attempts left as they were has only the attempts
+// MaxAttempts leaves it.
+//
+// A row that waited more than a second for its turn after its claim (a
+// pass behind a slow vendor or notifier) is read again before it is
+// handled: one another program finished, cancelled or deleted meanwhile is
+// left alone, and one it postponed (send_at) or edited is given back
+// untried, to be handled as it now reads when it is due. A push row sent to some of its receivers only (the others have
 // no device the push could reach) is sent, and its remark names the
 // others, for rows of at most push.MaxUnreachedUsers receivers:
 // "1 receiver(s) without a device the push could reach: u2".

@@ -3,6 +3,7 @@ package messagecenter_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,5 +177,65 @@ func TestLeaseWithoutAClaimHoldsNothing(t *testing.T) {
 		assert.Equal(t, registry.SendStateSent, e.row(t, a).SendState)
 		assert.Equal(t, registry.SendStateSent, e.row(t, b).SendState)
 		assert.Equal(t, registry.SendStateUnsent, e.row(t, held).SendState, "a claim's lease holds")
+	})
+}
+
+// TestRowChangedWhileItWaitedIsReadAgain: rows wait for their turn behind
+// a slow notifier after their claim; meanwhile another program cancels
+// one, postpones one and edits one. The cancelled row is not sent and
+// keeps its state; the postponed one is given back and sent when due; the
+// edited one is given back and sent as it now reads. A row whose turn
+// comes at once is not read again.
+func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		var e *env
+		var exec func(string, ...any)
+		var ids []int64
+		var mu sync.Mutex
+		var sent []string
+		sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+			mu.Lock()
+			sent = append(sent, m.Title)
+			mu.Unlock()
+			if m.ID == ids[0] {
+				e.clk.Advance(2 * time.Second) // a slow call: the others wait past recheckAfter
+				exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 2, remark = 'cancelled by ops' WHERE id = %d", ids[1]))
+				exec(fmt.Sprintf("UPDATE sys_message_center SET send_at = '2026-11-29 10:00:00' WHERE id = %d", ids[2]))
+				exec(fmt.Sprintf("UPDATE sys_message_center SET title = 'edited' WHERE id = %d", ids[3]))
+			}
+			return "sms#ok", nil
+		})
+		e, exec = sqlEnv(t, d, func(c *messagecenter.Config) {
+			c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+			c.Concurrency = 1
+		})
+		for i := range 4 {
+			ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
+		}
+		rep, err := e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"t0"}, sent, "nothing changed was sent from its old copy")
+		assert.Equal(t, 1, rep.Sent)
+		assert.Equal(t, 1, rep.Lost)
+		assert.Equal(t, 2, rep.Released)
+
+		cancelled := e.row(t, ids[1])
+		assert.Equal(t, registry.SendStateFailed, cancelled.SendState)
+		assert.Equal(t, "cancelled by ops", cancelled.Remark)
+		for _, id := range ids[2:] {
+			row := e.row(t, id)
+			assert.Equal(t, registry.SendStateUnsent, row.SendState)
+			assert.Zero(t, row.Attempts, "the attempt is refunded")
+			assert.Empty(t, row.ClaimToken)
+		}
+
+		_, err = e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"t0", "edited"}, sent, "the edited row as it now reads; the postponed one waits")
+		e.clk.Advance(24 * time.Hour)
+		_, err = e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"t0", "edited", "t2"}, sent)
 	})
 }

@@ -379,7 +379,11 @@ func (s *Scanner) Run(ctx context.Context) error {
 
 // RunOnce makes one pass: it delivers every due center row (claiming
 // batches until none is left), re-sends pending deliveries, and polls due
-// receipts. It returns what it did and the first store error, if any.
+// receipts. Each of the three phases stops taking new work once it has
+// run for Interval (by the real clock), so that a backlog of one never
+// holds back the others for longer than that: the rest is the next
+// pass's, which Run starts at once after a pass that outran its interval.
+// It returns what it did and the first store error, if any.
 // ctx's end is a stop, not an error: the pass claims nothing more, the
 // rows it holds finish, and it returns what it did with a nil error (a
 // ctx that has ended before the pass starts: an empty Report); check
@@ -399,7 +403,8 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 	var mu sync.Mutex // guards rep while batches are handled
 	var wg sync.WaitGroup
 	inFlight := make(chan struct{}, batchesInFlight)
-	for ctx.Err() == nil {
+	phase := time.Now() // the real clock, as Run's ticker
+	for ctx.Err() == nil && time.Since(phase) < s.interval {
 		select {
 		case inFlight <- struct{}{}:
 		case <-ctx.Done():
@@ -436,7 +441,7 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}
 	wg.Wait()
-	for ctx.Err() == nil {
+	for phase = time.Now(); ctx.Err() == nil && time.Since(phase) < s.interval; {
 		n, err := s.svc.RetryPending(ctx, s.batch)
 		keep(err)
 		rep.Retried += n
@@ -444,7 +449,7 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 			break
 		}
 	}
-	for ctx.Err() == nil {
+	for phase = time.Now(); ctx.Err() == nil && time.Since(phase) < s.interval; {
 		n, err := s.svc.PollReceipts(ctx, s.batch)
 		keep(err)
 		rep.Polled += n
@@ -618,6 +623,49 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 		res.Outcome = OutcomeReleased
 		return s.finish(ctx, m, res), true
 	}
+	if m.LeaseUntil != nil && s.now().Sub(m.LeaseUntil.Add(-s.lease)) >= recheckAfter {
+		return s.recheck(ctx, m, res)
+	}
+	return res, false
+}
+
+// recheckAfter is how long after its claim a row waits for its turn
+// before it is read again (recheck); a row handled at once is not, so the
+// usual pass costs no read.
+const recheckAfter = time.Second
+
+// recheck reads again a row that waited for its turn since its claim (a
+// pass behind a slow vendor or notifier), as another program may have
+// changed it meanwhile. A row deleted, finished or cancelled (send_state
+// not 0), or claimed by another, is left alone (OutcomeLost: what was
+// written stays); one postponed (send_at now in the future) or edited
+// (its title, content, extra, mode, receivers or class) is given back
+// untried, its attempt refunded, to be claimed afresh when due, as it
+// now reads. It reports whether it settled the row; a failed read does
+// not: the row is handled as claimed.
+func (s *Scanner) recheck(ctx context.Context, m *registry.CenterMessage, res Result) (Result, bool) {
+	rctx, cancel := writeCtx(ctx)
+	cur, err := s.store.GetCenterMessage(rctx, m.ID)
+	cancel()
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		res.Outcome = OutcomeLost
+		return res, true
+	case err != nil:
+		return res, false
+	case cur.ClaimToken != m.ClaimToken || cur.SendState != registry.SendStateUnsent:
+		s.log.LogAttrs(ctx, slog.LevelInfo, "center row left alone: changed by another program since its claim",
+			slog.Int64("id", m.ID), slog.Int("send_state", cur.SendState))
+		res.Outcome = OutcomeLost
+		return res, true
+	case cur.SendAt != nil && s.now().Before(*cur.SendAt),
+		cur.Title != m.Title, cur.Content != m.Content, cur.Extra != m.Extra, cur.NotifyMode != m.NotifyMode,
+		cur.Receivers != m.Receivers, cur.Class != m.Class:
+		s.log.LogAttrs(ctx, slog.LevelInfo, "center row given back: postponed or edited since its claim", slog.Int64("id", m.ID))
+		m.Attempts--
+		res.Outcome = OutcomeReleased
+		return s.finish(ctx, m, res), true
+	}
 	return res, false
 }
 
@@ -647,7 +695,10 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 		delay := s.retry.Backoff(m.Attempts, provider.RetryAfterOf(err))
 		if d == retryFree {
 			m.Attempts--
-			delay = max(provider.RetryAfterOf(err), s.retry.Defaults().RateLimitDelay)
+			delay = s.retry.Defaults().RateLimitDelay
+			if ra := provider.RetryAfterOf(err); ra > 0 {
+				delay = ra // the vendor's word, as RateLimitDelay's doc says
+			}
 		}
 		next := now.Add(delay)
 		m.NextAttemptAt = &next

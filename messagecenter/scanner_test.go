@@ -817,3 +817,60 @@ func TestModesIgnoreCaseAndSpaces(t *testing.T) {
 		assert.Equal(t, "notifiers", fe.Field, "keys %q", keys)
 	}
 }
+
+// TestABacklogDoesNotHoldBackRetries: a pass stops claiming center rows
+// once it has run for Interval, so a backlog behind a slow notifier does
+// not hold back the retry of a failed push for longer than that; the rest
+// of the backlog is the next passes'.
+func TestABacklogDoesNotHoldBackRetries(t *testing.T) {
+	ctx := context.Background()
+	slow := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) {
+		time.Sleep(5 * time.Millisecond)
+		return "ok", nil
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": slow}
+		c.Interval = 50 * time.Millisecond
+		c.Concurrency = 1
+	})
+	e.register(t, "u1", "d1", "android", "atok")
+	e.mock.FailNext(1, e.mock.Err(provider.Temporary, "503"))
+	res, err := e.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Pending())
+	const rows = 200
+	for i := range rows {
+		e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"})
+	}
+	e.clk.Advance(time.Hour) // the retry is due
+
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Retried, "the retry went out in the first pass")
+	assert.Less(t, rep.Sent, rows, "the backlog was left to the next passes")
+	sent := rep.Sent
+	for sent < rows {
+		rep, err = e.scanner.RunOnce(ctx)
+		require.NoError(t, err)
+		require.Positive(t, rep.Sent)
+		sent += rep.Sent
+	}
+	assert.Equal(t, rows, sent)
+}
+
+// TestARateLimitedRowWaitsAsTheNotifierSays: a rate refusal with a
+// Retry-After shorter than RateLimitDelay is tried again after it, not
+// after RateLimitDelay, and spends no attempt.
+func TestARateLimitedRowWaitsAsTheNotifierSays(t *testing.T) {
+	sms := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) {
+		return "", &provider.Error{Kind: provider.RateLimited, RetryAfter: 5 * time.Second}
+	})
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Notifiers = map[string]messagecenter.Notifier{"sms": sms} })
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	_, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	row := e.row(t, id)
+	require.NotNil(t, row.NextAttemptAt)
+	assert.Equal(t, e.clk.Now().Add(5*time.Second), *row.NextAttemptAt)
+	assert.Zero(t, row.Attempts)
+}
