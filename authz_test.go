@@ -355,7 +355,8 @@ func TestIdentityMatrix(t *testing.T) {
 		{"query an unknown push", u1, query(func(w *authzWorld) int64 { return w.pushID2 + 100 }), 404, "not_found", nil},
 		{"query the caller's push", u1, query(pushID1), 200, "", nil},
 		{"logout another user", u1, logout(map[string]any{"user_num": "u2"}, link2), 403, "forbidden", nil},
-		{"logout another user's link", u1, logout(map[string]any{}, link2), 403, "not_owner", nil},
+		{"logout another user's link", u1, logout(map[string]any{}, link2), 404, "not_found", nil},
+		{"logout an unknown link", u1, logout(map[string]any{}, func(w *authzWorld) int64 { return w.link2 + 100 }), 404, "not_found", nil},
 		{"logout without user_num", u1, logout(map[string]any{}, link1), 200, "",
 			func(t *testing.T, w *authzWorld, _ map[string]any) {
 				l, err := w.f.store.GetUserDevice(t.Context(), w.link1)

@@ -478,7 +478,10 @@ func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
 		"android_dismissed": st.Receipts.Android.Dismissed})
 }
 
-// Logout serves POST /api/v1.1/user/logout.
+// Logout serves POST /api/v1.1/user/logout. A user_device_id of another
+// user's link answers 403 "not_owner", or, for a caller Identify
+// identified, 404 "not_found" as an unknown id does, so that no user can
+// tell which ids other users' links have.
 func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 	r, cancel := h.bound(r)
 	defer cancel()
@@ -503,6 +506,12 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.Logout(r.Context(), user, id); err != nil {
+		if p.identified && errors.Is(err, registry.ErrNotOwner) {
+			// An identified caller learns nothing of other users' links:
+			// theirs and none answer alike, as query/push_message does.
+			writeError(w, http.StatusNotFound, "not_found", "no such record")
+			return
+		}
 		h.fail(w, r, err)
 		return
 	}

@@ -240,6 +240,23 @@ func TestHostSwitch(t *testing.T) {
 		requireKind(t, err, provider.Temporary)
 		assert.Equal(t, s.srv.URL+"/v2", c.BaseURL())
 	})
+	t.Run("an https root is never moved to http", func(t *testing.T) {
+		s := &scripted{}
+		s.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/auth") {
+				fmt.Fprintf(w, `{"code":0,"msg":"success","data":{"expire_time":"%d","token":"tok"}}`, fixedNow.Add(24*time.Hour).UnixMilli())
+				return
+			}
+			fmt.Fprint(w, `{"code":301,"msg":"moved","data":{"host_list":[{"domain_list":["http://evil.example/v2"]}]}}`)
+		}))
+		t.Cleanup(s.srv.Close)
+		c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(testSecret), BaseURL: s.srv.URL + "/v2",
+			HTTPClient: s.srv.Client(), Now: func() time.Time { return fixedNow }})
+		require.NoError(t, err)
+		_, err = c.Send(context.Background(), oneCID())
+		requireKind(t, err, provider.Temporary)
+		assert.Equal(t, s.srv.URL+"/v2", c.BaseURL(), "the token does not go to a plain-text host")
+	})
 }
 
 // TestTransportKinds: a call that never reached the server is Temporary,

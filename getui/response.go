@@ -85,7 +85,8 @@ type hostList struct {
 // switchHost makes data.host_list[0].domain_list[0] the Client's API root
 // and returns it. A domain without a scheme gets https://; one without a
 // path keeps the current root's path (/v2). An unusable answer changes
-// nothing.
+// nothing, nor does one that would move an https root to http: the calls
+// carry the auth token, which one forged answer must not expose.
 func (c *Client) switchHost(data json.RawMessage) (string, bool) {
 	var hl hostList
 	if json.Unmarshal(data, &hl) != nil || len(hl.HostList) == 0 || len(hl.HostList[0].DomainList) == 0 {
@@ -102,10 +103,12 @@ func (c *Client) switchHost(data json.RawMessage) (string, bool) {
 	if err != nil || checkBaseURL("host", domain) != nil {
 		return "", false
 	}
+	cur, err := url.Parse(c.BaseURL())
+	if err != nil || (strings.EqualFold(cur.Scheme, "https") && !strings.EqualFold(u.Scheme, "https")) {
+		return "", false
+	}
 	if u.Path == "" {
-		if cur, err := url.Parse(c.BaseURL()); err == nil {
-			domain += strings.TrimRight(cur.Path, "/")
-		}
+		domain += strings.TrimRight(cur.Path, "/")
 	}
 	c.base.Store(&domain)
 	return domain, true

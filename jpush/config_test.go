@@ -92,10 +92,17 @@ func TestNewAppliesDefaults(t *testing.T) {
 func TestSecretsNeverShow(t *testing.T) {
 	var logs bytes.Buffer
 	cfg := Config{AppKey: testAppKey, MasterSecret: testSecret, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	// A server that echoes the Authorization header and the secret back.
+	// A server that echoes the Authorization header and the secret back,
+	// also spelt with JSON escapes (in the code, and the credential's "/"
+	// as "\/").
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(400)
-		fmt.Fprintf(w, `{"error":{"code":1003,"message":"bad %s %s"}}`, r.Header.Get("Authorization"), testSecret)
+		var esc strings.Builder
+		for _, r := range testSecret {
+			fmt.Fprintf(&esc, `\u%04x`, r)
+		}
+		fmt.Fprintf(w, `{"error":{"code":"%s","message":"bad %s %s %s"}}`, esc.String(), r.Header.Get("Authorization"),
+			strings.ReplaceAll(r.Header.Get("Authorization"), "/", `\/`), testSecret)
 	}))
 	defer srv.Close()
 	cfg.BaseURL, cfg.ReportBaseURL = srv.URL, srv.URL

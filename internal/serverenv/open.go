@@ -55,7 +55,9 @@ var ConnectTimeout = 30 * time.Second
 // that does not answer within ConnectTimeout is one. It applies no
 // migration. The caller
 // closes the *sql.DB; on error nothing is left open.
-func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
+func Open(ctx context.Context, c Config) (db *sql.DB, store *sqlstore.Store, err error) {
+	// A driver may print the DSN it could not read, password and all.
+	defer func() { err = redactDSN(err, c.DBDSN) }()
 	dsn := c.DBDSN
 	if path, ok := SQLitePath(c); ok {
 		dsn = sqlstore.SQLiteDSN(path)
@@ -63,7 +65,7 @@ func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 	if c.DBDriver == "mysql" {
 		dsn = MySQLDSN(dsn)
 	}
-	db, err := sql.Open(DriverName(c.DBDriver), dsn)
+	db, err = sql.Open(DriverName(c.DBDriver), dsn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("PUSH_DB_DSN: open the %s database: %w", c.DBDriver, err)
 	}
@@ -79,7 +81,7 @@ func Open(ctx context.Context, c Config) (*sql.DB, *sqlstore.Store, error) {
 		}
 		return nil, nil, fmt.Errorf("PUSH_DB_DSN: connect to the %s database: %w", c.DBDriver, err)
 	}
-	store, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Dialect(c.DBDriver), Location: c.DBLocation})
+	store, err = sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Dialect(c.DBDriver), Location: c.DBLocation})
 	if err == nil {
 		// Before anything is written: a command that does not migrate
 		// would otherwise write Chinese text garbled (charset=latin1).

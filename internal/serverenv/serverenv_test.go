@@ -183,3 +183,25 @@ func TestToolEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "x.db", cfg.DBDSN)
 }
+
+// TestOpenNeverPrintsTheDSNPassword: a DSN the driver cannot read (pgx
+// prints it in its error) or whose server refuses it never shows its
+// password, in any of the DSN's forms.
+func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
+	for dsn, secrets := range map[string][]string{
+		"host=127.0.0.1 port=99999 password = SuperSecretPW1":        {"SuperSecretPW1"},
+		"host=127.0.0.1 port=99999 password='Quoted Secret PW2'":     {"Quoted Secret PW2", "Secret PW2"},
+		"postgres://postgres:Super@SecretPW3@127.0.0.1:99999/db":     {"Super@SecretPW3", "SecretPW3"},
+		"postgres://postgres:Plain%2FSecretPW4@127.0.0.1:99999/db":   {"Plain/SecretPW4", "Plain%2FSecretPW4"},
+		"postgres://postgres:SecretPW5@127.0.0.1:1/db?sslmode=bogus": {"SecretPW5"},
+	} {
+		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": dsn}))
+		require.NoError(t, err)
+		_, _, err = serverenv.Open(context.Background(), c)
+		require.Error(t, err, dsn)
+		for _, s := range secrets {
+			assert.NotContains(t, err.Error(), s, dsn)
+		}
+		assert.Contains(t, err.Error(), "PUSH_DB_DSN", dsn)
+	}
+}

@@ -91,14 +91,79 @@ func redactURL(raw string) string {
 
 // ScrubBytes returns b with every non-empty secret replaced by
 // "REDACTED"; b itself is not changed. The vendors' secrets, tokens and
-// signs are letters, digits and a few marks, so a JSON body stays JSON.
+// signs are letters, digits and a few marks, so a JSON body stays JSON. A
+// JSON body may also spell a secret with escapes ("\u0064…", "\/" in a
+// base64 credential): when one of its decoded strings holds a secret, the
+// body is re-encoded with it replaced (its members then in key order).
 func ScrubBytes(b []byte, secrets ...string) []byte {
+	some := false
 	for _, s := range secrets {
-		if s != "" && bytes.Contains(b, []byte(s)) {
+		if s == "" {
+			continue
+		}
+		some = true
+		if bytes.Contains(b, []byte(s)) {
 			b = bytes.ReplaceAll(b, []byte(s), []byte("REDACTED"))
 		}
 	}
+	if some && bytes.IndexByte(b, '\\') >= 0 {
+		b = scrubEscaped(b, secrets)
+	}
 	return b
+}
+
+// scrubEscaped is ScrubBytes for secrets that a JSON body spells with
+// escapes: it decodes b, and when a string (a member's name or a value)
+// holds a secret, re-encodes it with every secret replaced. b that is not
+// one JSON value, or holds no secret so spelled, is returned as it is.
+func scrubEscaped(b []byte, secrets []string) []byte {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // numbers as written
+	var v any
+	if dec.Decode(&v) != nil || dec.More() {
+		return b
+	}
+	found := false
+	redact := func(s string) string {
+		for _, sec := range secrets {
+			if sec != "" && strings.Contains(s, sec) {
+				s, found = strings.ReplaceAll(s, sec, "REDACTED"), true
+			}
+		}
+		return s
+	}
+	v = redactStrings(v, redact)
+	if !found {
+		return b
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return []byte(`"REDACTED"`)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// redactStrings applies redact to every string of a decoded JSON value,
+// member names included.
+func redactStrings(v any, redact func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return redact(x)
+	case []any:
+		for i := range x {
+			x[i] = redactStrings(x[i], redact)
+		}
+		return x
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[redact(k)] = redactStrings(e, redact)
+		}
+		return out
+	}
+	return v
 }
 
 // Truncate shortens s to at most n bytes, and "…", without splitting a

@@ -68,6 +68,20 @@ func TestScrubBytes(t *testing.T) {
 	assert.Equal(t, `{"msg":"bad sign REDACTED for REDACTED","ok":false}`, string(ScrubBytes(body, "", "abc123")))
 	assert.Equal(t, `{"msg":"bad sign abc123 for abc123","ok":false}`, string(body), "the input is not changed")
 	assert.Equal(t, string(body), string(ScrubBytes(body)))
+
+	// A secret spelled with JSON escapes, in a value, a name or a base64
+	// credential's "\/", is found in the decoded body.
+	const secret, basic = "demojpushmastersecret00000000001", "YWJj/ZGVm+Z2hp"
+	escaped := `{"error":{"code":"\u0064\u0065mojpushmastersecret00000000001","message":"auth ` +
+		`YWJj\/ZGVm+Z2hp","n":1.50},"demo\u006apushmastersecret00000000001":true}`
+	got := string(ScrubBytes([]byte(escaped), secret, basic))
+	assert.JSONEq(t, `{"error":{"code":"REDACTED","message":"auth REDACTED","n":1.50},"REDACTED":true}`, got)
+	assert.NotContains(t, got, "mastersecret")
+	assert.Contains(t, got, "1.50", "numbers as written")
+	// Escapes without a secret, or a body that is not JSON, stay as they are.
+	plain := `{"msg":"line\nbreak \u4f60\u597d"}`
+	assert.Equal(t, plain, string(ScrubBytes([]byte(plain), secret)))
+	assert.Equal(t, `not json \u0064`, string(ScrubBytes([]byte(`not json \u0064`), secret)))
 }
 
 func TestTruncate(t *testing.T) {

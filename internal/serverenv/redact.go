@@ -1,0 +1,89 @@
+package serverenv
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// dsnPasswords returns the password a DSN holds, in any of the forms
+// PUSH_DB_DSN takes (postgres://user:pass@host/db, key=value with
+// password=…, MySQL's user:pass@tcp(host)/db), and each of its parts
+// around an "@" that a driver reading the DSN differently may print alone.
+func dsnPasswords(dsn string) []string {
+	var pw string
+	switch {
+	case strings.Contains(dsn, "://"):
+		rest := dsn[strings.Index(dsn, "://")+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			userinfo := rest[:at]
+			if u, err := url.Parse("x://" + userinfo + "@h"); err == nil && u.User != nil {
+				pw, _ = u.User.Password()
+			}
+			if _, p, ok := strings.Cut(userinfo, ":"); ok && p != pw {
+				return withParts([]string{pw, p})
+			}
+		}
+	case keywordPassword.MatchString(dsn):
+		m := keywordPassword.FindStringSubmatch(dsn)
+		pw = strings.Trim(m[1], "'")
+	default: // MySQL: user:pass@protocol(address)/db
+		if at := strings.LastIndex(dsn, "@"); at >= 0 {
+			if _, p, ok := strings.Cut(dsn[:at], ":"); ok {
+				pw = p
+			}
+		}
+	}
+	return withParts([]string{pw})
+}
+
+// keywordPassword finds password=… in a key=value DSN, quoted or not, with
+// spaces around the "=".
+var keywordPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
+
+// withParts adds to pws the parts of each around "@" (of 4 bytes or more:
+// shorter ones would redact ordinary words), without empties.
+func withParts(pws []string) []string {
+	var out []string
+	for _, pw := range pws {
+		if pw == "" {
+			continue
+		}
+		out = append(out, pw)
+		if strings.Contains(pw, "@") {
+			for _, part := range strings.Split(pw, "@") {
+				if len(part) >= 4 {
+					out = append(out, part)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// dsnError is an error of opening PUSH_DB_DSN's database whose text has
+// the DSN's password taken out (a driver may print the DSN it could not
+// parse); errors.Is and As still see the driver's error.
+type dsnError struct {
+	text string
+	err  error
+}
+
+func (e *dsnError) Error() string { return e.text }
+func (e *dsnError) Unwrap() error { return e.err }
+
+// redactDSN returns err with every password of dsn in its text replaced
+// by "xxxxx"; nil for nil.
+func redactDSN(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	for _, pw := range dsnPasswords(dsn) {
+		text = strings.ReplaceAll(text, pw, "xxxxx")
+	}
+	if text == err.Error() {
+		return err
+	}
+	return &dsnError{text: text, err: err}
+}
