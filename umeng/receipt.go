@@ -136,7 +136,9 @@ const MinReceiptSecret = 16
 // {"ret":"SUCCESS"} once every receipt of the post is recorded or known to
 // be unknown, 500 when recording failed for any (unless a receipt without a
 // device_token was counted: see ReceiptConfig.Record). Nothing of a post
-// is recorded unless every receipt in it parses.
+// is recorded unless every receipt in it parses. A receipt the post holds
+// more than once (the same msg_id, device_token, type and ts) is recorded
+// once.
 func ReceiptHandler(cfg ReceiptConfig) (http.Handler, error) {
 	if len(cfg.AppKeys) == 0 {
 		return nil, provider.Invalid("app_keys", "at least one app key is required")
@@ -217,7 +219,21 @@ func (h *receiptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	counted, failed, tokenless := 0, 0, 0
 	plog := vendorhttp.NewPostLog(ctx, h.cfg.Logger)
+	// A receipt the post holds twice (the same msg_id, device_token, type
+	// and time) is counted once, as Getui's handler does: one without a
+	// device_token would otherwise count as two devices.
+	type key struct {
+		msgID, token string
+		event        provider.Event
+		at           int64
+	}
+	seen := make(map[key]bool, len(reports))
 	for _, rep := range reports {
+		k := key{rep.MsgID, rep.Token, rep.Event, rep.At.UnixMilli()}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		err := h.cfg.Record(ctx, rep)
 		switch {
 		case err == nil:

@@ -272,3 +272,19 @@ func TestReceiptPostLogsAreBounded(t *testing.T) {
 	assert.Contains(t, lines[10], "not_logged=290")
 	assert.Contains(t, lines[10], "receipts=300")
 }
+
+// TestReceiptHandlerCountsARepeatOnce: a receipt a post holds twice (the
+// same msg_id, device_token, type and ts) is recorded once, so that one
+// without a device_token does not count as several devices; receipts that
+// differ in any of those are each recorded.
+func TestReceiptHandlerCountsARepeatOnce(t *testing.T) {
+	h, rec := newReceiptHandler(t, "")
+	same := `{"appkey":"ourkey","task_id":"us-9","type":"arrival","ts":5}`
+	w := postReceipt(h, http.MethodPost, "/r", "application/json",
+		`[`+same+`,`+same+`,`+same+`,{"appkey":"ourkey","task_id":"us-9","type":"arrival","ts":6},{"appkey":"ourkey","task_id":"us-9","type":"click","ts":5}]`)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Len(t, rec.got, 3)
+	assert.Equal(t, time.UnixMilli(5), rec.got[0].At)
+	assert.Equal(t, time.UnixMilli(6), rec.got[1].At)
+	assert.Equal(t, provider.EventOpened, rec.got[2].Event)
+}
