@@ -213,16 +213,23 @@ func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
 		for i := range 4 {
 			ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
 		}
+		// Written by another program with NULLs and spaces, and not
+		// changed while it waits: read again, it is sent, not taken for
+		// an edited row.
+		exec(`INSERT INTO sys_message_center (title, content, notify_mode, receivers, extra_params_string, push_class, send_state, created_at, updated_at)
+			VALUES ('t4', 'c', ' SMS ', '138 ', NULL, NULL, 0, '2026-11-28 09:00:00', '2026-11-28 09:00:00')`)
 		rep, err := e.scanner.RunOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t0"}, sent, "nothing changed was sent from its old copy")
-		assert.Equal(t, 1, rep.Sent)
+		assert.Equal(t, []string{"t0", "t4"}, sent, "nothing changed was sent from its old copy; the unchanged row was")
+		assert.Equal(t, 2, rep.Sent)
 		assert.Equal(t, 1, rep.Lost)
 		assert.Equal(t, 2, rep.Released)
 
 		cancelled := e.row(t, ids[1])
 		assert.Equal(t, registry.SendStateFailed, cancelled.SendState)
 		assert.Equal(t, "cancelled by ops", cancelled.Remark)
+		assert.Empty(t, cancelled.ClaimToken, "the claim is given back")
+		assert.Nil(t, cancelled.LeaseUntil)
 		for _, id := range ids[2:] {
 			row := e.row(t, id)
 			assert.Equal(t, registry.SendStateUnsent, row.SendState)
@@ -232,10 +239,10 @@ func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
 
 		_, err = e.scanner.RunOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t0", "edited"}, sent, "the edited row as it now reads; the postponed one waits")
+		assert.Equal(t, []string{"t0", "t4", "edited"}, sent, "the edited row as it now reads; the postponed one waits")
 		e.clk.Advance(24 * time.Hour)
 		_, err = e.scanner.RunOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t0", "edited", "t2"}, sent)
+		assert.Equal(t, []string{"t0", "t4", "edited", "t2"}, sent)
 	})
 }

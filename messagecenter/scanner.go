@@ -377,12 +377,14 @@ func (s *Scanner) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce makes one pass: it delivers every due center row (claiming
+// RunOnce makes one pass: it delivers the due center rows (claiming
 // batches until none is left), re-sends pending deliveries, and polls due
-// receipts. Each of the three phases stops taking new work once it has
-// run for Interval (by the real clock), so that a backlog of one never
-// holds back the others for longer than that: the rest is the next
-// pass's, which Run starts at once after a pass that outran its interval.
+// receipts. Each of the three phases does at least one round (a claim of
+// rows, a RetryPending or a PollReceipts call), then stops taking new work
+// once it has run for Interval (by the real clock), so that a backlog of
+// one holds back the others for about that long (plus the round under
+// way): the rest is the next pass's, which Run starts at once after a pass
+// that outran its interval.
 // It returns what it did and the first store error, if any.
 // ctx's end is a stop, not an error: the pass claims nothing more, the
 // rows it holds finish, and it returns what it did with a nil error (a
@@ -403,8 +405,11 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 	var mu sync.Mutex // guards rep while batches are handled
 	var wg sync.WaitGroup
 	inFlight := make(chan struct{}, batchesInFlight)
-	phase := time.Now() // the real clock, as Run's ticker
-	for ctx.Err() == nil && time.Since(phase) < s.interval {
+	// Each phase does at least one round of work, then goes on while it
+	// has run for less than Interval (the real clock, as Run's ticker).
+	phase := time.Now()
+	within := func(first bool) bool { return first || time.Since(phase) < s.interval }
+	for first := true; ctx.Err() == nil && within(first); first = false {
 		select {
 		case inFlight <- struct{}{}:
 		case <-ctx.Done():
@@ -412,6 +417,11 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 		if ctx.Err() != nil {
 			// Stopped while the batches in flight were handled: nothing
 			// more is claimed, and that is no error.
+			break
+		}
+		if !within(first) {
+			// The wait for a slot ran past Interval.
+			<-inFlight
 			break
 		}
 		size := s.pace.round(s.conc, s.batch)
@@ -441,7 +451,8 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 		}
 	}
 	wg.Wait()
-	for phase = time.Now(); ctx.Err() == nil && time.Since(phase) < s.interval; {
+	phase = time.Now()
+	for first := true; ctx.Err() == nil && within(first); first = false {
 		n, err := s.svc.RetryPending(ctx, s.batch)
 		keep(err)
 		rep.Retried += n
@@ -449,7 +460,8 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 			break
 		}
 	}
-	for phase = time.Now(); ctx.Err() == nil && time.Since(phase) < s.interval; {
+	phase = time.Now()
+	for first := true; ctx.Err() == nil && within(first); first = false {
 		n, err := s.svc.PollReceipts(ctx, s.batch)
 		keep(err)
 		rep.Polled += n
@@ -644,7 +656,9 @@ const recheckAfter = time.Second
 // now reads. It reports whether it settled the row; a failed read does
 // not: the row is handled as claimed.
 func (s *Scanner) recheck(ctx context.Context, m *registry.CenterMessage, res Result) (Result, bool) {
-	rctx, cancel := writeCtx(ctx)
+	// Bounded by ctx (a stop ends the read, and the row is then handled
+	// as a stopping pass handles it) and by the finish's bound.
+	rctx, cancel := context.WithTimeout(ctx, finishTimeout)
 	cur, err := s.store.GetCenterMessage(rctx, m.ID)
 	cancel()
 	switch {
@@ -653,11 +667,19 @@ func (s *Scanner) recheck(ctx context.Context, m *registry.CenterMessage, res Re
 		return res, true
 	case err != nil:
 		return res, false
-	case cur.ClaimToken != m.ClaimToken || cur.SendState != registry.SendStateUnsent:
-		s.log.LogAttrs(ctx, slog.LevelInfo, "center row left alone: changed by another program since its claim",
-			slog.Int64("id", m.ID), slog.Int("send_state", cur.SendState))
-		res.Outcome = OutcomeLost
+	case cur.ClaimToken != m.ClaimToken:
+		res.Outcome = OutcomeLost // another instance's now
 		return res, true
+	case cur.SendState != registry.SendStateUnsent:
+		// Finished or cancelled by another program under our claim: the
+		// finish's guard keeps what it wrote and gives the claim back
+		// (OutcomeLost), so that the row is free at once if it is queued
+		// again.
+		s.log.LogAttrs(ctx, slog.LevelInfo, "center row left alone: finished or cancelled by another program since its claim",
+			slog.Int64("id", m.ID), slog.Int("send_state", cur.SendState))
+		m.Attempts--
+		res.Outcome = OutcomeReleased
+		return s.finish(ctx, m, res), true
 	case cur.SendAt != nil && s.now().Before(*cur.SendAt),
 		cur.Title != m.Title, cur.Content != m.Content, cur.Extra != m.Extra, cur.NotifyMode != m.NotifyMode,
 		cur.Receivers != m.Receivers, cur.Class != m.Class:

@@ -874,3 +874,21 @@ func TestARateLimitedRowWaitsAsTheNotifierSays(t *testing.T) {
 	assert.Equal(t, e.clk.Now().Add(5*time.Second), *row.NextAttemptAt)
 	assert.Zero(t, row.Attempts)
 }
+
+// TestATinyIntervalStillDoesWork: each phase of a pass does one round
+// before its bound applies, so an Interval shorter than any round still
+// sends due rows, retries and polls instead of passing idle.
+func TestATinyIntervalStillDoesWork(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = time.Nanosecond })
+	e.register(t, "u1", "d1", "android", "atok")
+	e.mock.FailNext(1, e.mock.Err(provider.Temporary, "503"))
+	_, err := e.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+	e.clk.Advance(time.Hour)
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	assert.Equal(t, 1, rep.Retried)
+}

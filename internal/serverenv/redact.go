@@ -7,11 +7,22 @@ import (
 )
 
 // dsnPasswords returns the password a DSN holds, in any of the forms
-// PUSH_DB_DSN takes (postgres://user:pass@host/db, key=value with
-// password=…, MySQL's user:pass@tcp(host)/db), and each of its parts
-// around an "@" that a driver reading the DSN differently may print alone.
-func dsnPasswords(dsn string) []string {
+// PUSH_DB_DSN takes (postgres://user:pass@host/db, a password= in its
+// query, key=value with password=…, MySQL's user:pass@tcp(host)/db), and
+// each of its parts around an "@" that a driver reading the DSN
+// differently may print alone.
+func dsnPasswords(dsn string) (out []string) {
 	var pw string
+	var inQuery []string // postgres://host/db?password=…
+	if _, q, ok := strings.Cut(dsn, "?"); ok {
+		if v, err := url.ParseQuery(q); err == nil {
+			inQuery = v["password"]
+		}
+		if m := keywordPassword.FindStringSubmatch(q); m != nil {
+			inQuery = append(inQuery, strings.Trim(m[1], "'"))
+		}
+	}
+	defer func() { out = append(out, withParts(inQuery)...) }()
 	switch {
 	case strings.Contains(dsn, "://"):
 		rest := dsn[strings.Index(dsn, "://")+3:]
@@ -21,7 +32,8 @@ func dsnPasswords(dsn string) []string {
 				pw, _ = u.User.Password()
 			}
 			if _, p, ok := strings.Cut(userinfo, ":"); ok && p != pw {
-				return withParts([]string{pw, p})
+				out = withParts([]string{pw, p})
+				return out
 			}
 		}
 	case keywordPassword.MatchString(dsn):
@@ -34,7 +46,8 @@ func dsnPasswords(dsn string) []string {
 			}
 		}
 	}
-	return withParts([]string{pw})
+	out = withParts([]string{pw})
+	return out
 }
 
 // keywordPassword finds password=… in a key=value DSN, quoted or not, with

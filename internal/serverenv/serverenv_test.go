@@ -194,6 +194,7 @@ func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
 		"postgres://postgres:Super@SecretPW3@127.0.0.1:99999/db":     {"Super@SecretPW3", "SecretPW3"},
 		"postgres://postgres:Plain%2FSecretPW4@127.0.0.1:99999/db":   {"Plain/SecretPW4", "Plain%2FSecretPW4"},
 		"postgres://postgres:SecretPW5@127.0.0.1:1/db?sslmode=bogus": {"SecretPW5"},
+		"postgres://postgres@127.0.0.1:99999/db?password=SecretPW6":  {"SecretPW6"},
 	} {
 		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": dsn}))
 		require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -114,16 +115,26 @@ func ScrubBytes(b []byte, secrets ...string) []byte {
 
 // scrubEscaped is ScrubBytes for secrets that a JSON body spells with
 // escapes: it decodes b, and when a string (a member's name or a value)
-// holds a secret, re-encodes it with every secret replaced. b that is not
-// one JSON value, or holds no secret so spelled, is returned as it is.
+// holds a secret, re-encodes it with every secret replaced. A body that
+// is not exactly one JSON value, or whose objects hold names that only
+// case tells apart (which the clients' decoding reads by document order,
+// lost in re-encoding), is replaced whole by RedactedBody when it may
+// spell a secret: what it meant cannot be kept safely. A body that holds
+// no secret so spelled is returned as it is.
 func scrubEscaped(b []byte, secrets []string) []byte {
+	if !json.Valid(b) {
+		if mayHold(b, secrets) {
+			return []byte(RedactedBody)
+		}
+		return b
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber() // numbers as written
 	var v any
-	if dec.Decode(&v) != nil || dec.More() {
+	if dec.Decode(&v) != nil {
 		return b
 	}
-	found := false
+	found, folded := false, false
 	redact := func(s string) string {
 		for _, sec := range secrets {
 			if sec != "" && strings.Contains(s, sec) {
@@ -132,9 +143,12 @@ func scrubEscaped(b []byte, secrets []string) []byte {
 		}
 		return s
 	}
-	v = redactStrings(v, redact)
+	v = redactStrings(v, redact, &folded)
 	if !found {
 		return b
+	}
+	if folded {
+		return []byte(RedactedBody)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -145,26 +159,58 @@ func scrubEscaped(b []byte, secrets []string) []byte {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
+// RedactedBody replaces a vendor's answer that spelled a secret in a way
+// that cannot be redacted in place (see ScrubBytes). It is not JSON, so a
+// client reads the answer as unreadable.
+const RedactedBody = "(answer withheld: it held a secret)"
+
 // redactStrings applies redact to every string of a decoded JSON value,
-// member names included.
-func redactStrings(v any, redact func(string) string) any {
+// member names included, and sets *folded when an object holds two names
+// that differ only in case.
+func redactStrings(v any, redact func(string) string, folded *bool) any {
 	switch x := v.(type) {
 	case string:
 		return redact(x)
 	case []any:
 		for i := range x {
-			x[i] = redactStrings(x[i], redact)
+			x[i] = redactStrings(x[i], redact, folded)
 		}
 		return x
 	case map[string]any:
 		out := make(map[string]any, len(x))
+		lower := make(map[string]bool, len(x))
 		for k, e := range x {
-			out[redact(k)] = redactStrings(e, redact)
+			if l := strings.ToLower(k); lower[l] {
+				*folded = true
+			} else {
+				lower[l] = true
+			}
+			out[redact(k)] = redactStrings(e, redact, folded)
 		}
 		return out
 	}
 	return v
 }
+
+// mayHold reports whether b, not valid JSON, may spell a secret with JSON
+// escapes: each JSON string in it is decoded on its own.
+func mayHold(b []byte, secrets []string) bool {
+	for _, m := range jsonString.FindAll(b, -1) {
+		var s string
+		if json.Unmarshal(m, &s) != nil {
+			continue
+		}
+		for _, sec := range secrets {
+			if sec != "" && strings.Contains(s, sec) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// jsonString matches a JSON string literal.
+var jsonString = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // Truncate shortens s to at most n bytes, and "…", without splitting a
 // UTF-8 sequence: a vendor's message kept in an error stays readable and

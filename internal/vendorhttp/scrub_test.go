@@ -82,6 +82,19 @@ func TestScrubBytes(t *testing.T) {
 	plain := `{"msg":"line\nbreak \u4f60\u597d"}`
 	assert.Equal(t, plain, string(ScrubBytes([]byte(plain), secret)))
 	assert.Equal(t, `not json \u0064`, string(ScrubBytes([]byte(`not json \u0064`), secret)))
+
+	// What re-encoding would change is withheld whole: trailing data,
+	// two values, names that only case tells apart.
+	for _, body := range []string{
+		`{"code":"\u0064emojpushmastersecret00000000001"}}`,
+		`{"a":1}{"code":"\u0064emojpushmastersecret00000000001"}`,
+		`{"code":0,"Code":1,"msg":"\u0064emojpushmastersecret00000000001"}`,
+	} {
+		assert.Equal(t, RedactedBody, string(ScrubBytes([]byte(body), secret)), body)
+	}
+	// Without a secret so spelled, such a body is left alone.
+	odd := `{"code":0,"Code":1,"msg":"\u00e9"}`
+	assert.Equal(t, odd, string(ScrubBytes([]byte(odd), secret)))
 }
 
 func TestTruncate(t *testing.T) {
