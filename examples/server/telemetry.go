@@ -15,11 +15,14 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	push "github.com/tuisong/push"
 )
 
 // Paths of the operational endpoints. They answer without the API token:
@@ -79,7 +82,7 @@ func (t *telemetry) Shutdown(ctx context.Context) error {
 // traced starts a server span for every request, continuing the trace of
 // an incoming W3C traceparent header, and logs the request with its
 // status and duration under that span's trace id.
-func traced(tracer trace.Tracer, log *slog.Logger, next http.Handler) http.Handler {
+func traced(tracer trace.Tracer, dur metric.Float64Histogram, log *slog.Logger, next http.Handler) http.Handler {
 	prop := propagation.TraceContext{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
@@ -90,6 +93,10 @@ func traced(tracer trace.Tracer, log *slog.Logger, next http.Handler) http.Handl
 		start := time.Now()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
+		if dur != nil {
+			dur.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("http.request.method", methodOf(r)),
+				attribute.String("http.route", routeOf(r)), attribute.Int("http.response.status_code", rec.status)))
+		}
 		if rec.status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(rec.status))
 		}
@@ -227,5 +234,38 @@ func (a *app) operational(api http.Handler) http.Handler {
 		mux.HandleFunc(p, getOnly)
 	}
 	mux.Handle("/", api)
-	return traced(a.tel.tracers.Tracer("github.com/tuisong/push/examples/server"), a.log, mux)
+	const scope = "github.com/tuisong/push/examples/server"
+	// One record a request, by method, route and status: the 5xx and 503
+	// rates an operator alerts on (a database outage answers 503).
+	dur, err := a.tel.meters.Meter(scope).Float64Histogram("http.server.request.duration", metric.WithUnit("s"),
+		metric.WithDescription("Duration of HTTP server requests, by http.request.method, http.route and http.response.status_code."))
+	if err != nil {
+		a.log.Warn("http.server.request.duration not recorded", slog.String("error", err.Error()))
+	}
+	return traced(a.tel.tracers.Tracer(scope), dur, a.log, mux)
+}
+
+// routes are the http.route values of the server's requests; any other
+// path is "other", so that a scan of random paths adds no series.
+var routes = map[string]bool{push.PathDevice: true, push.PathPushMessage: true, push.PathQueryPush: true, push.PathLogout: true,
+	push.PathUserDevices: true, push.PathQueryPushes: true, PathMetrics: true, PathHealthz: true, PathReadyz: true,
+	PathUmengReceipt: true, PathGetuiReceipt: true}
+
+// routeOf is r's http.route attribute.
+func routeOf(r *http.Request) string {
+	if routes[r.URL.Path] {
+		return r.URL.Path
+	}
+	return "other"
+}
+
+// methodOf is r's http.request.method attribute: a standard method, or
+// "_OTHER" as the semantic conventions say.
+func methodOf(r *http.Request) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return r.Method
+	}
+	return "_OTHER"
 }

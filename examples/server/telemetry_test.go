@@ -69,6 +69,12 @@ func TestMetricsCountAPush(t *testing.T) {
 	assert.Regexp(t, `(?m)^push_deliveries_backlog\{[^}]*\} 0$`, body)
 	assert.NotContains(t, body, iosToken("metrics"))
 	assert.Regexp(t, `(?m)^target_info\{[^}]*service_name="push-server"`, body, "named, not unknown_service")
+	assert.Regexp(t, `(?m)^http_server_request_duration_seconds_count\{[^}]*http_response_status_code="200"[^}]*http_route="/api/v1.1/user/push_message"[^}]*\} 1$`, body)
+	code, _ = get(t, srv.URL+"/no/such/path/"+iosToken("x"))
+	require.Equal(t, http.StatusUnauthorized, code)
+	_, body = get(t, srv.URL+PathMetrics)
+	assert.Regexp(t, `(?m)^http_server_request_duration_seconds_count\{[^}]*http_response_status_code="401"[^}]*http_route="other"[^}]*\} 1$`, body)
+	assert.NotContains(t, body, iosToken("x"), "a path is no label")
 }
 
 // TestHealthAndReadiness: /healthz and /readyz answer without the API
