@@ -563,7 +563,7 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 		// Not the delivery's fault: try again without spending an attempt.
 		d.Attempts = max(d.Attempts-1, 0)
 		d.State = registry.DeliveryPending
-		d.NextAttemptAt = now.Add(s.retry.rateLimitWait(err))
+		d.NextAttemptAt = now.Add(s.retry.RateLimitWait(provider.RetryAfterOf(err)))
 	case kind.Retryable() && !s.retry.Exhausted(d.Attempts):
 		d.State = registry.DeliveryPending
 		d.NextAttemptAt = now.Add(s.retry.Backoff(d.Attempts, provider.RetryAfterOf(err)))

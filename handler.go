@@ -684,7 +684,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusForbidden, "not_owner", "the user_device_id belongs to another user")
 	case errors.Is(err, registry.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no such record")
-	case requestTimedOut(r.Context()) && (errors.Is(err, context.DeadlineExceeded) || transientStoreError(err)):
+	case requestTimedOut(r.Context()) && transientStoreError(err): // a deadline is one
 		// The store did not answer within Timeout: a database hung or
 		// cut off behind a proxy. An outage, said as the one below.
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "request failed: the store did not answer within the handler's Timeout",

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"time"
-
-	"github.com/tuisong/push/provider"
 )
 
 // RetryPolicy decides when a failed send is tried again. The zero value of
@@ -119,11 +117,12 @@ func (p RetryPolicy) Exhausted(attempts int) bool {
 
 var errExhausted = errors.New("attempts exhausted")
 
-// rateLimitWait is the wait after a rate or quota refusal err: the
-// vendor's Retry-After when it sent one, else RateLimitDelay.
-func (p RetryPolicy) rateLimitWait(err error) time.Duration {
-	if ra := provider.RetryAfterOf(err); ra > 0 {
-		return ra
+// RateLimitWait is the wait after a rate or quota refusal that asked for
+// retryAfter: that, when it is positive (the vendor's or notifier's word),
+// else RateLimitDelay.
+func (p RetryPolicy) RateLimitWait(retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter
 	}
-	return p.RateLimitDelay
+	return p.withDefaults().RateLimitDelay
 }

@@ -227,8 +227,11 @@ func (s *Service) pushUsers(ctx context.Context, sem chan struct{}, m Message) (
 	if err != nil {
 		return nil, err
 	}
-	unreached := tokens.unreached(p.users)
-	return s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped.n, unreached)
+	r, err := s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped.n)
+	if err == nil && !r.Duplicate {
+		r.Unreached = tokens.unreached(p.users)
+	}
+	return r, err
 }
 
 // preparedPush is a Message checked and normalized, before its targets
@@ -741,7 +744,7 @@ func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	if err := s.check(msg, []*registry.Delivery{d}); err != nil {
 		return nil, err
 	}
-	return s.record(ctx, s.newSem(), msg, []*registry.Delivery{d}, 0, 0, nil)
+	return s.record(ctx, s.newSem(), msg, []*registry.Delivery{d}, 0, 0)
 }
 
 // check asks each provider that can check a request without sending it
@@ -1015,12 +1018,11 @@ func recordedError(d *registry.Delivery) error {
 
 // record commits the message and its deliveries (claimed by this call),
 // then sends them, their vendor calls bounded by sem.
-func (s *Service) record(ctx context.Context, sem chan struct{}, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int, unreached []string) (*Result, error) {
+func (s *Service) record(ctx context.Context, sem chan struct{}, msg *registry.PushMessage, ds []*registry.Delivery, devices, skipped int) (*Result, error) {
 	r, err := s.create(ctx, msg, ds, devices, skipped)
 	if err != nil || r.Duplicate {
 		return r, err
 	}
-	r.Unreached = unreached
 	content := sendable(msg)
 	r.Deliveries = s.sendWith(ctx, sem, func(int64) *registry.PushMessage { return content }, ds)
 	return r, nil

@@ -604,8 +604,7 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		// its outcome) could outlast its claim, and another instance
 		// would then claim it and send it again: give it back untried,
 		// to be claimed afresh at once.
-		m.Attempts--
-		return s.finish(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeReleased})
+		return s.release(ctx, m)
 	default:
 		result, err = s.notify(ctx, n, m, receivers)
 	}
@@ -631,9 +630,7 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 		return s.finish(ctx, m, res), true
 	case ctx.Err() != nil:
 		// Stopping: give the row back untried, without spending an attempt.
-		m.Attempts--
-		res.Outcome = OutcomeReleased
-		return s.finish(ctx, m, res), true
+		return s.release(ctx, m), true
 	}
 	if m.LeaseUntil != nil && s.now().Sub(m.LeaseUntil.Add(-s.lease)) >= recheckAfter {
 		return s.recheck(ctx, m, res)
@@ -677,18 +674,22 @@ func (s *Scanner) recheck(ctx context.Context, m *registry.CenterMessage, res Re
 		// again.
 		s.log.LogAttrs(ctx, slog.LevelInfo, "center row left alone: finished or cancelled by another program since its claim",
 			slog.Int64("id", m.ID), slog.Int("send_state", cur.SendState))
-		m.Attempts--
-		res.Outcome = OutcomeReleased
-		return s.finish(ctx, m, res), true
+		return s.release(ctx, m), true
 	case cur.SendAt != nil && s.now().Before(*cur.SendAt),
 		cur.Title != m.Title, cur.Content != m.Content, cur.Extra != m.Extra, cur.NotifyMode != m.NotifyMode,
 		cur.Receivers != m.Receivers, cur.Class != m.Class:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "center row given back: postponed or edited since its claim", slog.Int64("id", m.ID))
-		m.Attempts--
-		res.Outcome = OutcomeReleased
-		return s.finish(ctx, m, res), true
+		return s.release(ctx, m), true
 	}
 	return res, false
+}
+
+// release gives a claimed row back untried, its attempt refunded
+// (OutcomeReleased), or reports it lost when the finish finds the claim
+// gone or the row finished meanwhile (see finish).
+func (s *Scanner) release(ctx context.Context, m *registry.CenterMessage) Result {
+	m.Attempts--
+	return s.finish(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeReleased})
 }
 
 // conclude decides what becomes of a tried row from the result and error
@@ -717,10 +718,7 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 		delay := s.retry.Backoff(m.Attempts, provider.RetryAfterOf(err))
 		if d == retryFree {
 			m.Attempts--
-			delay = s.retry.Defaults().RateLimitDelay
-			if ra := provider.RetryAfterOf(err); ra > 0 {
-				delay = ra // the vendor's word, as RateLimitDelay's doc says
-			}
+			delay = s.retry.RateLimitWait(provider.RetryAfterOf(err))
 		}
 		next := now.Add(delay)
 		m.NextAttemptAt = &next

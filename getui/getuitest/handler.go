@@ -99,6 +99,13 @@ func route(path string) (base, appID, api, method, id string) {
 	return base, appID, "", "", ""
 }
 
+// noAPI is the answer to a path the fake serves no API at, naming the
+// BaseURL a client needs.
+func (s *Server) noAPI(path string) response {
+	return failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s: the client's BaseURL must be the server's URL + %s (Server.BaseURL, or ClientConfig)",
+		path, s.currentBasePath()))
+}
+
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{s: s, w: w, rec: Request{At: s.now(), Method: r.Method, Path: r.URL.Path}}
 	rec := &x.rec
@@ -114,7 +121,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.API, rec.AppID, rec.TaskID = api, appID, id
 	s.noteArrival(api)
 	if api == "" {
-		x.answer(failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s: the client's BaseURL must be the server's URL + %s (Server.BaseURL, or ClientConfig)", r.URL.Path, s.currentBasePath())))
+		x.answer(s.noAPI(r.URL.Path))
 		return
 	}
 	if r.Method != method {
@@ -206,7 +213,7 @@ func (s *Server) process(r *http.Request, base, appID, api, id string, body []by
 		if moved {
 			return envelopeResponse(http.StatusOK, CodeWrongHost, "the app is served by another host", s.hostListData())
 		}
-		return failure(refuse(http.StatusNotFound, CodeNotFound, "no API at %s: the client's BaseURL must be the server's URL + %s (Server.BaseURL, or ClientConfig)", r.URL.Path, s.currentBasePath()))
+		return s.noAPI(r.URL.Path)
 	}
 	app, ok := s.apps[appID]
 	if !ok {

@@ -108,12 +108,9 @@ func (s *Server) Start() error { return s.life.Start(s.Handler(), &s.URL) }
 // path the apps live under now (BasePath until MoveHost). A server mounted
 // through Handler has no URL, so BaseURL is the path alone and a 301's
 // host list names no host; MoveHost is for started servers.
-func (s *Server) BaseURL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.life.URL() + s.basePath
-}
+func (s *Server) BaseURL() string { return s.life.URL() + s.currentBasePath() }
 
+// currentBasePath is the path the apps live under now.
 func (s *Server) currentBasePath() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -11,43 +11,40 @@ import (
 // query, key=value with password=…, MySQL's user:pass@tcp(host)/db), and
 // each of its parts around an "@" that a driver reading the DSN
 // differently may print alone.
-func dsnPasswords(dsn string) (out []string) {
-	var pw string
-	var inQuery []string // postgres://host/db?password=…
-	if _, q, ok := strings.Cut(dsn, "?"); ok {
+func dsnPasswords(dsn string) []string {
+	var pws []string
+	if _, q, ok := strings.Cut(dsn, "?"); ok { // postgres://host/db?password=…
 		if v, err := url.ParseQuery(q); err == nil {
-			inQuery = v["password"]
+			pws = append(pws, v["password"]...)
 		}
 		if m := keywordPassword.FindStringSubmatch(q); m != nil {
-			inQuery = append(inQuery, strings.Trim(m[1], "'"))
+			pws = append(pws, strings.Trim(m[1], "'"))
 		}
 	}
-	defer func() { out = append(out, withParts(inQuery)...) }()
+	m := keywordPassword.FindStringSubmatch(dsn)
 	switch {
 	case strings.Contains(dsn, "://"):
 		rest := dsn[strings.Index(dsn, "://")+3:]
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			userinfo := rest[:at]
 			if u, err := url.Parse("x://" + userinfo + "@h"); err == nil && u.User != nil {
-				pw, _ = u.User.Password()
+				pw, _ := u.User.Password()
+				pws = append(pws, pw) // decoded
 			}
-			if _, p, ok := strings.Cut(userinfo, ":"); ok && p != pw {
-				out = withParts([]string{pw, p})
-				return out
+			if _, pw, ok := strings.Cut(userinfo, ":"); ok {
+				pws = append(pws, pw) // as written
 			}
 		}
-	case keywordPassword.MatchString(dsn):
-		m := keywordPassword.FindStringSubmatch(dsn)
-		pw = strings.Trim(m[1], "'")
+	case m != nil:
+		pws = append(pws, strings.Trim(m[1], "'"))
 	default: // MySQL: user:pass@protocol(address)/db
 		if at := strings.LastIndex(dsn, "@"); at >= 0 {
-			if _, p, ok := strings.Cut(dsn[:at], ":"); ok {
-				pw = p
+			if _, pw, ok := strings.Cut(dsn[:at], ":"); ok {
+				pws = append(pws, pw)
 			}
 		}
 	}
-	out = withParts([]string{pw})
-	return out
+	return withParts(pws)
 }
 
 // keywordPassword finds password=… in a key=value DSN, quoted or not, with

@@ -136,12 +136,9 @@ func scrubEscaped(b []byte, secrets []string) []byte {
 	}
 	found, folded := false, false
 	redact := func(s string) string {
-		for _, sec := range secrets {
-			if sec != "" && strings.Contains(s, sec) {
-				s, found = strings.ReplaceAll(s, sec, "REDACTED"), true
-			}
-		}
-		return s
+		r := provider.RedactAll(s, secrets...)
+		found = found || r != s
+		return r
 	}
 	v = redactStrings(v, redact, &folded)
 	if !found {
@@ -154,7 +151,7 @@ func scrubEscaped(b []byte, secrets []string) []byte {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if enc.Encode(v) != nil {
-		return []byte(`"REDACTED"`)
+		return []byte(RedactedBody)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
@@ -197,13 +194,8 @@ func redactStrings(v any, redact func(string) string, folded *bool) any {
 func mayHold(b []byte, secrets []string) bool {
 	for _, m := range jsonString.FindAll(b, -1) {
 		var s string
-		if json.Unmarshal(m, &s) != nil {
-			continue
-		}
-		for _, sec := range secrets {
-			if sec != "" && strings.Contains(s, sec) {
-				return true
-			}
+		if json.Unmarshal(m, &s) == nil && provider.RedactAll(s, secrets...) != s {
+			return true
 		}
 	}
 	return false
