@@ -85,6 +85,15 @@ type Config struct {
 	// started, runs on too, for WriteTimeout or until the caller's
 	// deadline, whichever is later. Default 10 seconds.
 	WriteTimeout time.Duration
+	// ReceiptHold is how long RecordReport keeps a receipt that names no
+	// delivery yet, when Store is a registry.ReceiptHolder: a vendor may
+	// post a device's receipt before the outcome of the send it is about
+	// is recorded (a slow write, or one that waits out a database outage).
+	// AdoptReceipts (each Scanner pass) counts it once that outcome is
+	// recorded, and drops it after ReceiptHold (a receipt of a push some
+	// other system sent with the same app, or of a send whose answer was
+	// lost). Default 1 hour.
+	ReceiptHold time.Duration
 	// MeterProvider receives the Service's metrics, under the scope
 	// InstrumentationName: push.messages.recorded (by push.type),
 	// push.deliveries (the outcome of every send, by push.provider,
@@ -93,7 +102,8 @@ type Config struct {
 	// push.vendor.call.duration (seconds, by provider, platform,
 	// push.operation and push.outcome), push.tokens.disabled,
 	// push.deliveries.unrecorded (by provider, platform and push.reason:
-	// see UnrecordedOutcomes),
+	// see UnrecordedOutcomes), push.receipts.held (by provider: see
+	// ReceiptHold), push.receipts.adopted, push.receipts.dropped,
 	// push.claim.duration (seconds, by push.claim.kind and outcome) and,
 	// when Store is a registry.BacklogCounter, the gauges
 	// push.deliveries.backlog and push.center.backlog. Default:
@@ -141,6 +151,7 @@ type Service struct {
 	expiry       time.Duration
 	conc         int
 	writeTO      time.Duration
+	receiptHold  time.Duration
 	tel          telemetry
 	// sendPace and pollPace time the vendor's send and status calls, to
 	// size the claims of RetryPending and PollReceipts (claimRound).
@@ -191,6 +202,7 @@ func New(cfg Config) (*Service, error) {
 		expiry:      cfg.Expiry,
 		conc:        cfg.SendConcurrency,
 		writeTO:     cfg.WriteTimeout,
+		receiptHold: cfg.ReceiptHold,
 	}
 	for i, p := range cfg.Providers {
 		if isnil.Value(p) {
@@ -250,6 +262,7 @@ func New(cfg Config) (*Service, error) {
 		{"poll_interval", &s.poll, time.Minute},
 		{"expiry", &s.expiry, 72 * time.Hour},
 		{"write_timeout", &s.writeTO, 10 * time.Second},
+		{"receipt_hold", &s.receiptHold, time.Hour},
 	} {
 		if *d.v < 0 {
 			return nil, invalid(d.name, "must not be negative")

@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -153,8 +155,9 @@ func jsonInt(n int64) string { return strconv.FormatInt(n, 10) }
 // the field, on every store (a msg id PostgreSQL cannot compare, with a NUL
 // or not UTF-8, included: it used to be a store error there, which the
 // receipt handler answers 500, so that Umeng posted it forever); one that
-// names no delivery wraps provider.ErrUnknownReport and
-// registry.ErrNotFound, and counts nothing.
+// names a delivery it cannot be about wraps provider.ErrUnknownReport and
+// registry.ErrNotFound, and counts nothing. (One that names no delivery
+// at all is held: TestReceiptBeforeItsOutcome.)
 func TestRecordReportErrors(t *testing.T) {
 	stores := map[string]func(t *testing.T) registry.Store{"memstore": func(t *testing.T) registry.Store {
 		st, err := memstore.New(memstore.Config{})
@@ -192,9 +195,106 @@ func TestRecordReportErrors(t *testing.T) {
 				require.ErrorAs(t, err, &fe, "%+v", tc.r)
 				assert.Equal(t, tc.field, fe.Field)
 			}
-			err = svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "uu-unknown", Event: provider.EventDismissed})
+			// A known msg id with a token its push did not go to.
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "phone-1", Platform: "android", PushToken: "tok1"})
+			require.NoError(t, err)
+			res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			require.NoError(t, res.FirstError())
+			err = svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "mock-1", Token: "tok2", Event: provider.EventArrived})
 			assert.ErrorIs(t, err, provider.ErrUnknownReport)
 			assert.ErrorIs(t, err, registry.ErrNotFound)
+			status, err := svc.PushStatus(ctx, res.PushMessageID)
+			require.NoError(t, err)
+			assert.True(t, status.Receipts.Android.IsZero(), "nothing counted: %+v", status.Receipts.Android)
+		})
+	}
+}
+
+// TestReceiptBeforeItsOutcome: a vendor posts a device's receipt while
+// the send it is about is still in flight (its outcome, and so its msg id,
+// not recorded yet). RecordReport holds it; the next AdoptReceipts counts
+// it on the delivery once, however often the vendor posted it. A held
+// receipt that no delivery claims within ReceiptHold is dropped.
+func TestReceiptBeforeItsOutcome(t *testing.T) {
+	stores := map[string]func(t *testing.T) registry.Store{"memstore": func(t *testing.T) registry.Store {
+		st, err := memstore.New(memstore.Config{})
+		require.NoError(t, err)
+		return st
+	}}
+	for _, d := range dbtest.Dialects() {
+		stores[string(d)] = func(t *testing.T) registry.Store {
+			dbtest.SkipUnlessAvailable(t, d)
+			return dbtest.NewStore(t, d)
+		}
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+			var clock sync.Mutex
+			svc, err := push.New(push.Config{Store: open(t), Providers: []provider.Provider{mock}, ReceiptHold: 10 * time.Minute,
+				Now: func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
+			require.NoError(t, err)
+			ctx := t.Context()
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "phone-1", Platform: "android", PushToken: "tok1"})
+			require.NoError(t, err)
+
+			arrived := provider.Report{Provider: "umeng", MsgID: "early-1", Token: "tok1", Event: provider.EventArrived}
+			mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+				// The device's receipts come while the call is answered.
+				for _, r := range []provider.Report{arrived, arrived, {Provider: "umeng", MsgID: "early-1", Event: provider.EventOpened}} {
+					if err := svc.RecordReport(ctx, r); err != nil {
+						return nil, err
+					}
+				}
+				return &provider.Receipt{ID: "early-1"}, nil
+			})
+			res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			require.NoError(t, res.FirstError())
+			status, err := svc.PushStatus(ctx, res.PushMessageID)
+			require.NoError(t, err)
+			assert.True(t, status.Receipts.Android.IsZero(), "held, not counted yet: %+v", status.Receipts.Android)
+
+			n, err := svc.AdoptReceipts(ctx, 100)
+			require.NoError(t, err)
+			assert.Equal(t, 3, n, "the three held receipts")
+			status, err = svc.PushStatus(ctx, res.PushMessageID)
+			require.NoError(t, err)
+			assert.Equal(t, registry.ReceiptCounts{Arrived: 1, Opened: 1}, status.Receipts.Android,
+				"the device's arrival posted twice counts once")
+			n, err = svc.AdoptReceipts(ctx, 100)
+			require.NoError(t, err)
+			assert.Zero(t, n, "each held receipt is counted once")
+
+			// A receipt of a push no delivery ever gets (another system's,
+			// or a send whose answer was lost) is dropped after ReceiptHold.
+			require.NoError(t, svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "early-2", Token: "tok1", Event: provider.EventArrived}))
+			clock.Lock()
+			now = now.Add(10*time.Minute + time.Second)
+			clock.Unlock()
+			n, err = svc.AdoptReceipts(ctx, 100)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			mock.SetSendFunc(func(context.Context, *provider.Request) (*provider.Receipt, error) {
+				return &provider.Receipt{ID: "early-2"}, nil
+			})
+			res, err = svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t2", Content: "c"})
+			require.NoError(t, err)
+			require.NoError(t, res.FirstError())
+			n, err = svc.AdoptReceipts(ctx, 100)
+			require.NoError(t, err)
+			assert.Zero(t, n, "dropped at ReceiptHold, before its delivery came")
+			status, err = svc.PushStatus(ctx, res.PushMessageID)
+			require.NoError(t, err)
+			assert.True(t, status.Receipts.Android.IsZero())
+
+			_, err = svc.AdoptReceipts(ctx, 0)
+			var fe *push.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "limit", fe.Field)
 		})
 	}
 }

@@ -509,8 +509,15 @@ type Receipts struct {
 // adds to its arrived count, opened to opened, dismissed to dismissed.
 // When r.Token is set, the delivery must have gone to that token, and
 // the device's event counts once: a receipt recorded again (the vendor
-// posting it again, or two posts of it at once) adds nothing. A
-// receipt that names no delivery is an error wrapping
+// posting it again, or two posts of it at once) adds nothing.
+//
+// A receipt whose msg id no delivery has yet may be about a send whose
+// outcome is still being recorded: on a store that is a
+// registry.ReceiptHolder it is held (nil is returned) and counted by
+// AdoptReceipts once that outcome is recorded, or dropped after
+// Config.ReceiptHold. A receipt that names a delivery it cannot be about
+// (a token the delivery did not go to), or no delivery on a store that
+// cannot hold it, is an error wrapping
 // provider.ErrUnknownReport (and registry.ErrNotFound); an invalid one (no
 // provider, no msg id, an unknown event, a provider, msg id or token that
 // is not UTF-8 of at most 255 characters without NUL) is a *FieldError,
@@ -551,7 +558,7 @@ func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 		}
 	}
 	_, err := detached(ctx, s, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
+		return struct{}{}, s.recordOrHold(ctx, r, c)
 	})
 	if errors.Is(err, registry.ErrNotFound) {
 		return fmt.Errorf("push: record receipt %q of %s: %w (%w)", registry.Clip(r.MsgID, 64), r.Provider, provider.ErrUnknownReport, err)
@@ -560,4 +567,59 @@ func (s *Service) RecordReport(ctx context.Context, r provider.Report) error {
 		return fmt.Errorf("push: record receipt: %w", err)
 	}
 	return nil
+}
+
+// recordOrHold records r's counts c, or holds them when no delivery has
+// r.MsgID yet and the store can hold a receipt (see RecordReport).
+func (s *Service) recordOrHold(ctx context.Context, r provider.Report, c registry.ReceiptCounts) error {
+	err := s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
+	h, ok := s.store.(registry.ReceiptHolder)
+	if !ok || !errors.Is(err, registry.ErrNotFound) {
+		return err
+	}
+	held, err := h.HoldReceipt(ctx, r.Provider, r.MsgID, r.Token, c, s.now())
+	switch {
+	case err != nil:
+		return err
+	case held:
+		s.tel.heldReceipt(ctx, r.Provider)
+		s.log.DebugContext(ctx, "receipt held until its delivery is recorded", "provider", r.Provider,
+			"msg_id", registry.Clip(r.MsgID, 64))
+		return nil
+	}
+	// A delivery has the id: its outcome was recorded in the meantime,
+	// or it did not go to r.Token.
+	return s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
+}
+
+// AdoptReceipts counts up to limit of the receipts RecordReport held
+// whose delivery's outcome has since been recorded, and drops the held
+// receipts older than Config.ReceiptHold whose delivery is still unknown
+// (see registry.ReceiptHolder). It returns how many it counted. The
+// Scanner calls it each pass; on a store that cannot hold receipts it
+// does nothing. A limit below 1 is a *FieldError naming "limit".
+func (s *Service) AdoptReceipts(ctx context.Context, limit int) (int, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Service.AdoptReceipts", "push.New")
+	}
+	if limit < 1 {
+		return 0, invalid("limit", "must be at least 1, got %d", limit)
+	}
+	h, ok := s.store.(registry.ReceiptHolder)
+	if !ok {
+		return 0, nil
+	}
+	type counts struct{ adopted, dropped int }
+	n, err := detached(ctx, s, func(ctx context.Context) (counts, error) {
+		a, d, err := h.AdoptReceipts(ctx, limit, s.now().Add(-s.receiptHold))
+		return counts{a, d}, err
+	})
+	s.tel.adoptedReceipts(ctx, n.adopted, n.dropped)
+	if n.dropped > 0 {
+		s.log.InfoContext(ctx, "held receipts dropped", "count", n.dropped, "receipt_hold", s.receiptHold)
+	}
+	if err != nil {
+		return n.adopted, fmt.Errorf("push: adopt held receipts: %w", err)
+	}
+	return n.adopted, nil
 }

@@ -72,6 +72,9 @@ type telemetry struct {
 	disabled   metric.Int64Counter
 	claim      metric.Float64Histogram
 	unrecorded metric.Int64Counter
+	// held, adopted and dropped count the receipts kept until their
+	// delivery is known (Config.ReceiptHold).
+	held, adopted, dropped metric.Int64Counter
 }
 
 // newTelemetry creates the instruments on mp and the tracer on tp (the
@@ -109,6 +112,18 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, store regist
 	if t.unrecorded, err = m.Int64Counter("push.deliveries.unrecorded", metric.WithUnit("{delivery}"),
 		metric.WithDescription("Deliveries sent whose outcome could not be recorded (the database failed past the retries, or another instance held the claim), by provider, platform and push.reason: they are sent again once their lease runs out.")); err != nil {
 		return t, invalid("meter_provider", "push.deliveries.unrecorded: %v", err)
+	}
+	for _, c := range []struct {
+		v          *metric.Int64Counter
+		name, desc string
+	}{
+		{&t.held, "push.receipts.held", "Receipts kept because no delivery had their id yet (its send's outcome was not recorded)."},
+		{&t.adopted, "push.receipts.adopted", "Held receipts counted once their delivery's outcome was recorded."},
+		{&t.dropped, "push.receipts.dropped", "Held receipts dropped: no delivery had their id within Config.ReceiptHold, or their delivery did not go to their token."},
+	} {
+		if *c.v, err = m.Int64Counter(c.name, metric.WithUnit("{receipt}"), metric.WithDescription(c.desc)); err != nil {
+			return t, invalid("meter_provider", "%s: %v", c.name, err)
+		}
 	}
 	if t.claim, err = m.Float64Histogram("push.claim.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of the store claims of due work, by claim kind and outcome."),
@@ -214,6 +229,23 @@ func sendOutcome(st registry.DeliveryState) string {
 func (t *telemetry) unrecordedOutcome(ctx context.Context, d *registry.Delivery, reason string) {
 	t.unrecorded.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(d.Provider), AttrPlatform.String(d.Platform),
 		AttrReason.String(reason)))
+}
+
+// heldReceipt counts a receipt of provider held until its delivery is
+// known.
+func (t *telemetry) heldReceipt(ctx context.Context, provider string) {
+	t.held.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(provider)))
+}
+
+// adoptedReceipts counts the held receipts an adoption counted and
+// dropped.
+func (t *telemetry) adoptedReceipts(ctx context.Context, adopted, dropped int) {
+	if adopted > 0 {
+		t.adopted.Add(ctx, int64(adopted))
+	}
+	if dropped > 0 {
+		t.dropped.Add(ctx, int64(dropped))
+	}
 }
 
 // disabledTokens counts the devices whose token a send of d disabled.

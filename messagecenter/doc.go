@@ -21,6 +21,8 @@
 //     outcome was lost in a crash) with their original idempotency keys;
 //   - polls pollable receipts (vendor task ids) until a final state or the
 //     push's expiry, updating the ios_status/android_status columns.
+//   - counts the vendor receipts that came before their send's outcome was
+//     recorded, once it is (push.Service.AdoptReceipts).
 //
 // # Delivery semantics
 //

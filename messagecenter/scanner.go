@@ -155,6 +155,7 @@ type Report struct {
 	Lost        int
 	Retried     int // pending deliveries re-sent
 	Polled      int // receipts polled
+	Adopted     int // held vendor receipts counted (push.Service.AdoptReceipts)
 }
 
 // batchesInFlight is how many claimed batches a pass handles at once: the
@@ -378,9 +379,10 @@ func (s *Scanner) Run(ctx context.Context) error {
 }
 
 // RunOnce makes one pass: it delivers the due center rows (claiming
-// batches until none is left), re-sends pending deliveries, and polls due
-// receipts. Each of the three phases does at least one round (a claim of
-// rows, a RetryPending or a PollReceipts call), then stops taking new work
+// batches until none is left), re-sends pending deliveries, polls due
+// receipts, and counts the vendor receipts held until their delivery was
+// recorded. Each of the four phases does at least one round (a claim of
+// rows, a RetryPending, PollReceipts or AdoptReceipts call), then stops taking new work
 // once it has run for Interval (by the real clock), so that a backlog of
 // one holds back the others for about that long (plus the round under
 // way): the rest is the next pass's, which Run starts at once after a pass
@@ -465,6 +467,15 @@ func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 		n, err := s.svc.PollReceipts(ctx, s.batch)
 		keep(err)
 		rep.Polled += n
+		if err != nil || n < s.batch {
+			break
+		}
+	}
+	phase = time.Now()
+	for first := true; ctx.Err() == nil && within(first); first = false {
+		n, err := s.svc.AdoptReceipts(ctx, s.batch)
+		keep(err)
+		rep.Adopted += n
 		if err != nil || n < s.batch {
 			break
 		}

@@ -892,3 +892,27 @@ func TestATinyIntervalStillDoesWork(t *testing.T) {
 	assert.Equal(t, 1, rep.Sent)
 	assert.Equal(t, 1, rep.Retried)
 }
+
+// TestPassCountsReceiptsThatCameEarly: a receipt posted while its push row's
+// send was in flight (no delivery had its msg id yet) is held, and the
+// Scanner's next pass counts it on the push.
+func TestPassCountsReceiptsThatCameEarly(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, nil, nil)
+	e.register(t, "u1", "d1", "android", "atok")
+	e.mock.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		err := e.svc.RecordReport(ctx, provider.Report{Provider: "umeng", MsgID: "early", Token: "atok", Event: provider.EventArrived})
+		return &provider.Receipt{ID: "early"}, err
+	})
+	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	assert.Equal(t, 1, rep.Adopted, "the pass after the sends counts the held receipt")
+	st, err := e.svc.PushStatus(ctx, pushID(t, e.row(t, id).SendResult))
+	require.NoError(t, err)
+	assert.Equal(t, registry.ReceiptCounts{Arrived: 1}, st.Receipts.Android)
+	rep, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, rep.Adopted)
+}

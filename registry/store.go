@@ -207,6 +207,30 @@ type BacklogCounter interface {
 	Backlog(ctx context.Context, now time.Time) (deliveries, center int64, err error)
 }
 
+// ReceiptHolder is implemented by stores that can keep a receipt that
+// names no delivery yet, for push.Service.RecordReport: a vendor may post
+// a device's receipt before the outcome of the send it is about (its
+// ReceiptID) is recorded, when that write is slow or waits out a database
+// outage. It is optional: on a store without it such a receipt is
+// dropped (answered as naming no push we sent).
+type ReceiptHolder interface {
+	// HoldReceipt keeps the receipt (provider, receiptID, token, c) at
+	// time at, unless a delivery of provider has receiptID: then it keeps
+	// nothing and returns false, and the receipt is for RecordReceipts.
+	// Arguments are validated as RecordReceipts validates them (ErrInvalid;
+	// a zero at is an ErrInvalid naming "at"); a zero c keeps nothing.
+	HoldReceipt(ctx context.Context, provider, receiptID, token string, c ReceiptCounts, at time.Time) (held bool, err error)
+	// AdoptReceipts records, as RecordReceipts would, up to limit of the
+	// held receipts whose receiptID a delivery of their provider now has,
+	// and removes each in the transaction that records it, so that one is
+	// recorded once however many callers adopt at once. A held receipt
+	// that RecordReceipts would refuse (ErrNotFound: a token the delivery
+	// did not go to) is removed and counted as dropped, and so is every
+	// receipt held at or before heldBefore that no delivery has claimed.
+	// A limit below 1 is ErrInvalid.
+	AdoptReceipts(ctx context.Context, limit int, heldBefore time.Time) (adopted, dropped int, err error)
+}
+
 // Fanouts is implemented by stores that record the deliveries of a large
 // push in stages, so that a push to many users is sent while the rest of
 // its audience is still being listed, and a crash in the middle loses

@@ -59,6 +59,9 @@ type Store struct {
 	// receiptEvents holds the receipts of devices counted (RecordReceipts
 	// with a token), so that one posted again is not counted again.
 	receiptEvents map[receiptEvent]bool
+	// held holds the receipts kept until their delivery is known
+	// (registry.ReceiptHolder), oldest first.
+	held []heldReceipt
 	// fanouts holds the pushes whose deliveries are still being recorded
 	// in stages (registry.Fanouts), by message id.
 	fanouts map[int64]*fanout

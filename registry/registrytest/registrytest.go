@@ -64,6 +64,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Splits", func(t *testing.T) { testSplits(t, f) })
 	t.Run("Fanouts", func(t *testing.T) { testFanouts(t, f) })
 	t.Run("Receipts", func(t *testing.T) { testReceipts(t, f) })
+	t.Run("HeldReceipts", func(t *testing.T) { testHeldReceipts(t, f) })
 	t.Run("Summaries", func(t *testing.T) { testSummaries(t, f) })
 	t.Run("Identifiers", func(t *testing.T) { testIdentifiers(t, f) })
 	t.Run("Reads", func(t *testing.T) { testReads(t, f) })

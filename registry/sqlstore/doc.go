@@ -34,8 +34,9 @@
 // tokens), the lock table sys_push_token_locks (one row per registered
 // push token, see RegisterDevice), sys_push_message_users (the users each
 // push was addressed to, for ListPushMessages), sys_push_receipts (the
-// devices' receipts counted, so that one posted again counts once), and
-// indexes. The product brief's two ops
+// devices' receipts counted, so that one posted again counts once),
+// sys_push_receipts_held (receipts that came before their delivery's
+// outcome, see registry.ReceiptHolder), and indexes. The product brief's two ops
 // queries run unchanged on MySQL/MariaDB and SQLite. sys_users belongs to
 // the host: MigrateUsers creates the product brief's version for hosts that want
 // it, and push never reads it.
@@ -148,7 +149,8 @@
 // sys_push_message_users.push_message_id: see registry.Fanouts), 10
 // fanout_claims, the takeovers of a fanout (registry.Fanout.Claims), 11
 // a delivery's retry_token (registry.Delivery.RetryToken), 12
-// sys_push_receipts, the devices' receipts counted (RecordReceipts).
+// sys_push_receipts, the devices' receipts counted (RecordReceipts), 13
+// sys_push_receipts_held (HoldReceipt and AdoptReceipts).
 // PendingMigrations lists what Migrate would apply, for a readiness check.
 //
 // # Adopting an existing database
@@ -169,7 +171,8 @@
 //   - widens sys_push_messages.ios_device_tokens/android_device_tokens to
 //     MEDIUMTEXT (registry.MaxTokensText);
 //   - adds the library's columns, indexes, sys_push_deliveries,
-//     sys_push_token_locks, sys_push_message_users and sys_push_receipts.
+//     sys_push_token_locks, sys_push_message_users, sys_push_receipts and
+//     sys_push_receipts_held.
 //
 // The product brief's AUTO_INCREMENT, charset and ON UPDATE clauses are left as
 // they are. The unique (platform, uuid) cannot be added while two rows

@@ -28,57 +28,59 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 	if err := registry.ValidateReceipts(provider, receiptID, c); err != nil {
 		return wrap(op, err)
 	}
-	err := s.inTx(ctx, func(q DBTX) error {
-		rows, err := s.query(ctx, q, "SELECT id, audience, tokens FROM sys_push_deliveries WHERE receipt_id = ? AND provider = ? ORDER BY id",
-			receiptID, provider)
-		if err != nil {
-			return step("select deliveries", err)
-		}
-		var hit []int64
-		err = func() error {
-			defer rows.Close()
-			for rows.Next() {
-				var id int64
-				var audience, tokens string
-				if err := rows.Scan(&id, zeroIfNull(&audience), zeroIfNull(&tokens)); err != nil {
-					return err
-				}
-				if token != "" && audience == registry.AudienceTokens && !slices.Contains(strings.Split(tokens, ","), token) {
-					continue
-				}
-				hit = append(hit, id)
-			}
-			return rows.Err()
-		}()
-		if err != nil {
-			return step("select deliveries", err)
-		}
-		if len(hit) == 0 {
-			return notFound("receipt", fmt.Sprintf("%q of %s", receiptID, provider))
-		}
-		if c.IsZero() {
-			return nil
-		}
-		for _, id := range hit {
-			add := c
-			if token != "" {
-				if add, err = s.firstReceipts(ctx, q, id, token, c); err != nil {
-					return step("record receipt events", err)
-				}
-				if add.IsZero() {
-					continue
-				}
-			}
-			if _, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET arrived = COALESCE(arrived, 0) + ?,
-				opened = COALESCE(opened, 0) + ?, dismissed = COALESCE(dismissed, 0) + ? WHERE id = ?`,
-				add.Arrived, add.Opened, add.Dismissed, id); err != nil {
-				return step("update receipts", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.inTx(ctx, func(q DBTX) error { return s.recordReceipts(ctx, q, provider, receiptID, token, c) }); err != nil {
 		return wrap(op, err)
+	}
+	return nil
+}
+
+// recordReceipts is RecordReceipts's work, in q (a transaction).
+func (s *Store) recordReceipts(ctx context.Context, q DBTX, provider, receiptID, token string, c registry.ReceiptCounts) error {
+	rows, err := s.query(ctx, q, "SELECT id, audience, tokens FROM sys_push_deliveries WHERE receipt_id = ? AND provider = ? ORDER BY id",
+		receiptID, provider)
+	if err != nil {
+		return step("select deliveries", err)
+	}
+	var hit []int64
+	err = func() error {
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var audience, tokens string
+			if err := rows.Scan(&id, zeroIfNull(&audience), zeroIfNull(&tokens)); err != nil {
+				return err
+			}
+			if token != "" && audience == registry.AudienceTokens && !slices.Contains(strings.Split(tokens, ","), token) {
+				continue
+			}
+			hit = append(hit, id)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return step("select deliveries", err)
+	}
+	if len(hit) == 0 {
+		return notFound("receipt", fmt.Sprintf("%q of %s", receiptID, provider))
+	}
+	if c.IsZero() {
+		return nil
+	}
+	for _, id := range hit {
+		add := c
+		if token != "" {
+			if add, err = s.firstReceipts(ctx, q, id, token, c); err != nil {
+				return step("record receipt events", err)
+			}
+			if add.IsZero() {
+				continue
+			}
+		}
+		if _, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET arrived = COALESCE(arrived, 0) + ?,
+			opened = COALESCE(opened, 0) + ?, dismissed = COALESCE(dismissed, 0) + ? WHERE id = ?`,
+			add.Arrived, add.Opened, add.Dismissed, id); err != nil {
+			return step("update receipts", err)
+		}
 	}
 	return nil
 }
