@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -211,6 +212,12 @@ func New(cfg Config) (*Service, error) {
 		name := p.Name()
 		if name == "" {
 			return nil, invalid("providers", "provider %d has an empty name", i)
+		}
+		if err := registry.ValidateVarchar("providers", name); err != nil || name != strings.ToLower(strings.TrimSpace(name)) {
+			// It is stored in sys_devices.push_platform and every delivery,
+			// and a receipt names it: one spelling.
+			return nil, invalid("providers", "provider %d's name %q must be lower-case, without surrounding spaces, of at most %d characters",
+				i, registry.Clip(name, 64), registry.MaxVarchar)
 		}
 		if _, dup := s.providers[name]; dup {
 			return nil, invalid("providers", "two providers are named %q", name)

@@ -343,7 +343,9 @@ func (s *Service) pollGroup(ctx context.Context, g pollGroup) {
 	}
 	sctx, end := s.tel.startBatchStatus(ctx, first.Provider, first.Platform, len(ids))
 	start := time.Now()
-	rs, err := g.batch.Statuses(sctx, provider.Platform(first.Platform), ids)
+	rs, err := guard(ctx, s, first.Provider, OpStatus, nil, func() ([]provider.StatusResult, error) {
+		return g.batch.Statuses(sctx, provider.Platform(first.Platform), ids)
+	})
 	s.pollPace.observe(time.Since(start))
 	if err == nil && len(rs) != len(ids) {
 		err = &provider.Error{Provider: first.Provider, Op: OpStatus, Kind: provider.Unknown,
@@ -380,7 +382,12 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 		default:
 			sctx, end := s.tel.startCall(ctx, OpStatus, d, nil)
 			start := time.Now()
-			st, err = q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
+			st, err = guard(ctx, s, d.Provider, OpStatus, d.Tokens, func() (*provider.Status, error) {
+				return q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
+			})
+			if st == nil && err == nil {
+				err = noAnswer(d.Provider, OpStatus)
+			}
 			s.pollPace.observe(time.Since(start))
 			err = s.scrubErr(err, d.Tokens)
 			end(err)

@@ -14,6 +14,9 @@ type Provider interface {
 	// Capabilities(r.Platform).CallsPerSend-1 auxiliary ones (auth, upload,
 	// task creation), and returns the vendor's receipt. It never retries a
 	// delivering call. It returns an error wrapping *Error on failure.
+	// Returning neither a receipt nor an error, or panicking, is a bug the
+	// push Service survives: it takes either as an error of kind Unknown
+	// (logged, the panic with its stack) and retries the delivery.
 	Send(ctx context.Context, r *Request) (*Receipt, error)
 }
 
@@ -21,7 +24,9 @@ type Provider interface {
 // a pollable receipt (Receipt.Pollable).
 type StatusQuerier interface {
 	// Status returns the vendor's state of the task id on platform p. Polling
-	// a non-pollable id is an InvalidRequest error.
+	// a non-pollable id is an InvalidRequest error. As with Send, neither a
+	// status nor an error, or a panic, is taken as an error of kind Unknown:
+	// the receipt is polled again.
 	Status(ctx context.Context, p Platform, id string) (*Status, error)
 }
 
