@@ -181,11 +181,12 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 		if errors.Is(err, registry.ErrClaimLost) {
 			lvl = slog.LevelWarn // another instance took it over: nothing to give back
 		}
-		s.log.LogAttrs(ctx, lvl, "releasing delivery failed", slog.Int64("delivery_id", d.ID),
-			slog.String("error", err.Error()))
+		s.log.LogAttrs(ctx, lvl, "releasing delivery failed: it is taken again once its lease runs out", slog.Int64("delivery_id", d.ID),
+			slog.String("reason", why), slog.String("error", err.Error()))
+	} else {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "delivery released for a later pass", slog.Int64("delivery_id", d.ID),
+			slog.String("reason", why))
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "delivery released for a later pass", slog.Int64("delivery_id", d.ID),
-		slog.String("reason", why))
 	o := outcomeOf(d, nil)
 	o.Deferred = true
 	return o
@@ -303,7 +304,13 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		s.unrecordedOutcome(ctx, d, "recording delivery outcome failed", ferr)
 	}
 	lvl := slog.LevelInfo
-	if err != nil {
+	switch {
+	case provider.KindOf(err) == provider.RateLimited:
+		// Flow control, often this client's own quota (no call made): a
+		// large push meets it for thousands of deliveries at once, and
+		// push.deliveries counts them.
+		lvl = slog.LevelDebug
+	case err != nil:
 		lvl = slog.LevelWarn
 	}
 	s.log.LogAttrs(ctx, lvl, "delivery sent", slog.Int64("push_message_id", d.PushMessageID), slog.Int64("delivery_id", d.ID),

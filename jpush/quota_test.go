@@ -3,6 +3,7 @@ package jpush_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,13 +25,16 @@ func quotaPush(i int) *provider.Request {
 
 // TestQuotaDefault: 600 pushes a minute per appkey by default, sent by 16
 // goroutines at one instant of the clock; the 601st and later make no call and
-// are RateLimited with the wait for the next token (100ms); ValidateRemote
-// draws on the same bucket; a minute later the bucket is full again.
+// are RateLimited, each told of a token of its own: 100ms, 200ms, … 4s
+// (provider.Limiter books them); ValidateRemote draws on the same bucket; a
+// minute later the bucket is full again.
 func TestQuotaDefault(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	c, fake := newAgainstFake(t, jpushtest.Config{Now: clk.Now}, nil)
 	var ok, limited atomic.Int64
+	var mu sync.Mutex
+	var waits []time.Duration
 	// 16 senders share the 640 pushes: concurrent, yet few enough HTTP
 	// calls at once for a loaded machine under -race.
 	next := make(chan int)
@@ -44,7 +48,9 @@ func TestQuotaDefault(t *testing.T) {
 					ok.Add(1)
 				case provider.KindOf(err) == provider.RateLimited && provider.CodeOf(err) == "":
 					limited.Add(1)
-					assert.InDelta(t, float64(100*time.Millisecond), float64(provider.RetryAfterOf(err)), float64(time.Millisecond))
+					mu.Lock()
+					waits = append(waits, provider.RetryAfterOf(err).Round(time.Millisecond))
+					mu.Unlock()
 				default:
 					t.Errorf("push %d: %v", i, err)
 				}
@@ -59,6 +65,12 @@ func TestQuotaDefault(t *testing.T) {
 	assert.Equal(t, int64(600), ok.Load())
 	assert.Equal(t, int64(40), limited.Load())
 	assert.Equal(t, 600, fake.Arrived("/v3/push"), "nothing sent over the quota")
+	slices.Sort(waits)
+	want := make([]time.Duration, 40)
+	for i := range want {
+		want[i] = time.Duration(i+1) * 100 * time.Millisecond
+	}
+	assert.Equal(t, want, waits, "each refused push is told of a token of its own")
 
 	err := c.ValidateRemote(ctx, quotaPush(1000))
 	require.ErrorIs(t, err, provider.RateLimited)

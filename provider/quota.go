@@ -75,12 +75,34 @@ func (q Quota) Check(field string) error {
 }
 
 // Limiter is the token bucket of one Quota. It never blocks: Take either
-// takes a token or says how long until one is there. It is safe for
-// concurrent use. A nil *Limiter, or one made from an Unlimited or zero
-// Quota, lets every call through.
+// takes a token or says how long to wait. It is safe for concurrent use. A
+// nil *Limiter, or one made from an Unlimited or zero Quota, lets every
+// call through.
+//
+// The waits of the calls it refuses are booked one after another, a
+// token's time apart: the first is told to wait for the next token, the
+// second for the one after it, and so on. A caller that comes back when
+// told (push.Service schedules the delivery's next try then) so finds its
+// token, instead of every refused caller coming back for the same next
+// token, all but one being refused again, and a large push churning
+// through its claims many times a minute.
 type Limiter struct {
 	mu  sync.Mutex
 	lim *rate.Limiter
+	// booked is the time of the last token promised to a refused call.
+	booked time.Time
+}
+
+// book returns the wait from now of the next token no refused call was
+// told of, the bucket's next token being wait away, and books it; l.mu is
+// held.
+func (l *Limiter) book(now time.Time, wait time.Duration) time.Duration {
+	at := now.Add(wait)
+	if next := l.booked.Add(time.Duration(float64(time.Second) / float64(l.lim.Limit()))); next.After(at) {
+		at = next
+	}
+	l.booked = at
+	return at.Sub(now)
 }
 
 // NewLimiter returns a full bucket for q.
@@ -92,7 +114,9 @@ func NewLimiter(q Quota) *Limiter {
 }
 
 // Take takes one token at now. When the bucket is empty it takes nothing
-// and returns false and the wait from now until a token will be there.
+// and returns false and the wait from now until a token will be there for
+// this caller: the next one that no refused call was told of (see
+// Limiter).
 // Taking and checking happen under one lock, so concurrent callers never
 // take more tokens than the bucket holds.
 func (l *Limiter) Take(now time.Time) (wait time.Duration, ok bool) {
@@ -110,12 +134,13 @@ func (l *Limiter) Take(now time.Time) (wait time.Duration, ok bool) {
 		// Rounding: the token is a nanosecond away.
 		wait = time.Nanosecond
 	}
-	return wait, false
+	return l.book(now, wait), false
 }
 
 // TakeAll takes one token from each of ls at now, or none: when a bucket
 // is empty it takes nothing from any and returns false and the longest
-// wait until every bucket has a token. For a call that counts against
+// wait until every bucket has a token (each empty bucket booking its next
+// token, as Take does). For a call that counts against
 // several quotas at once (a day's and a minute's). Callers must pass
 // shared Limiters in the same order, since each is locked in turn.
 func TakeAll(now time.Time, ls ...*Limiter) (wait time.Duration, ok bool) {
@@ -131,7 +156,7 @@ func TakeAll(now time.Time, ls ...*Limiter) (wait time.Duration, ok bool) {
 	for _, l := range held {
 		if missing := 1 - l.lim.TokensAt(now); missing > 0 {
 			w := time.Duration(missing * float64(time.Second) / float64(l.lim.Limit()))
-			wait = max(wait, w, time.Nanosecond)
+			wait = max(wait, l.book(now, max(w, time.Nanosecond)))
 		}
 	}
 	if wait > 0 {

@@ -140,3 +140,36 @@ func TestTakeAll(t *testing.T) {
 	_, ok = minute.Take(now)
 	assert.True(t, ok, "the refused call took nothing from the minute's bucket")
 }
+
+// TestLimiterBooksRefusedCalls: calls refused by an empty bucket are each
+// told of a token of their own, a token's time apart, so that all of them
+// find one when they come back as told; the bookings end with the quiet.
+func TestLimiterBooksRefusedCalls(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	l := provider.NewLimiter(provider.Quota{Calls: 5, Per: time.Minute})
+	for range 5 {
+		_, ok := l.Take(t0)
+		require.True(t, ok)
+	}
+	var waits []time.Duration
+	for range 3 {
+		wait, ok := l.Take(t0)
+		require.False(t, ok)
+		waits = append(waits, wait.Round(time.Millisecond))
+	}
+	assert.Equal(t, []time.Duration{12 * time.Second, 24 * time.Second, 36 * time.Second}, waits)
+	for _, w := range waits {
+		_, ok := l.Take(t0.Add(w))
+		assert.True(t, ok, "the call told to wait %v finds its token", w)
+	}
+	// After a quiet minute the bucket is full, and the next refusal waits
+	// for the next token only.
+	t1 := t0.Add(2 * time.Minute)
+	for range 5 {
+		_, ok := l.Take(t1)
+		require.True(t, ok)
+	}
+	wait, ok := l.Take(t1)
+	require.False(t, ok)
+	assert.InDelta(t, float64(12*time.Second), float64(wait), float64(time.Millisecond))
+}

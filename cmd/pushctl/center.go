@@ -45,8 +45,14 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 		// Refused here rather than by the Scanner, which would fail the
 		// row for good.
 		for _, u := range users {
-			if len(messagecenter.SplitReceivers(u)) == 0 {
+			switch len(messagecenter.SplitReceivers(u)) {
+			case 0:
 				return usagef("--user: %q names no user", u)
+			case 1:
+			default:
+				// The receivers column separates users by these; a value
+				// holding one would reach several (give --user again).
+				return usagef("--user: %q names several users (white space, commas, semicolons, | and 、 separate them in the receivers column): give --user once for each", u)
 			}
 		}
 		if strings.TrimSpace(*title) == "" || strings.TrimSpace(*content) == "" {

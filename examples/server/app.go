@@ -351,7 +351,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	if shutErr != nil {
 		_ = srv.Close() // past the bound: drop what is left
-		a.log.Error("shutdown did not drain in time", slog.String("error", shutErr.Error()))
+		// What was left: the sends not recorded so far (sent again when
+		// their lease runs out) and the work dropped now, which other
+		// instances or the next start take over when its lease runs out.
+		a.log.Error("shutdown did not drain in time: the work in flight is taken over when its lease runs out", slog.String("error", shutErr.Error()),
+			slog.Int64("unrecorded_deliveries", a.svc.UnrecordedOutcomes()-unrecorded), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", shutErr))
 	} else if n := a.svc.UnrecordedOutcomes() - unrecorded; n > 0 {
 		// The drain ended in time, but the database did not take every

@@ -230,6 +230,13 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}
 	}
+	// Durations out of their range (a scan that spins, a first retry in
+	// a century) are refused naming the variable and the range.
+	for name, v := range map[string]string{"PUSH_SCAN_INTERVAL": "1ns", "PUSH_RETRY_BASE": "1000000h"} {
+		_, err := loadConfig(envOf(map[string]string{name: v}))
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name+`: "`+v+`" is not between`)
+	}
 	c, err = loadConfig(envOf(map[string]string{"UMENG_PRODUCTION_MODE": "false", "PUSH_SCAN_INTERVAL": "5s",
 		"UMENG_IOS_APPKEY": "k", "UMENG_IOS_APP_MASTER_SECRET": "s", "UMENG_FILECAST_THRESHOLD": "20000"}))
 	require.NoError(t, err)

@@ -238,7 +238,10 @@ func (a *app) operational(api http.Handler) http.Handler {
 	// One record a request, by method, route and status: the 5xx and 503
 	// rates an operator alerts on (a database outage answers 503).
 	dur, err := a.tel.meters.Meter(scope).Float64Histogram("http.server.request.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of HTTP server requests, by http.request.method, http.route and http.response.status_code."))
+		metric.WithDescription("Duration of HTTP server requests, by http.request.method, http.route and http.response.status_code."),
+		// In seconds, as OpenTelemetry's HTTP conventions advise: the SDK's
+		// default boundaries are for milliseconds (0, 5, 10, … 10000).
+		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30))
 	if err != nil {
 		a.log.Warn("http.server.request.duration not recorded", slog.String("error", err.Error()))
 	}

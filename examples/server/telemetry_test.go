@@ -70,6 +70,9 @@ func TestMetricsCountAPush(t *testing.T) {
 	assert.NotContains(t, body, iosToken("metrics"))
 	assert.Regexp(t, `(?m)^target_info\{[^}]*service_name="push-server"`, body, "named, not unknown_service")
 	assert.Regexp(t, `(?m)^http_server_request_duration_seconds_count\{[^}]*http_response_status_code="200"[^}]*http_route="/api/v1.1/user/push_message"[^}]*\} 1$`, body)
+	assert.Regexp(t, `(?m)^http_server_request_duration_seconds_bucket\{[^}]*http_route="/api/v1.1/user/push_message"[^}]*le="0.5"[^}]*\} 1$`, body,
+		"boundaries in seconds, where a push lands")
+	assert.NotContains(t, body, `le="10000"`, "no boundaries in milliseconds")
 	code, _ = get(t, srv.URL+"/no/such/path/"+iosToken("x"))
 	require.Equal(t, http.StatusUnauthorized, code)
 	_, body = get(t, srv.URL+PathMetrics)

@@ -252,12 +252,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	var err error
 	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-		def  string
-	}{{"PUSH_SCAN_INTERVAL", &c.ScanInterval, "1m"}, {"PUSH_RETRY_BASE", &c.RetryBase, "30s"}} {
+		name     string
+		dst      *time.Duration
+		def      string
+		min, max time.Duration
+	}{
+		// A pass more often than a second spins over an idle database; a
+		// first retry later than a day is a typo (1000000h).
+		{"PUSH_SCAN_INTERVAL", &c.ScanInterval, "1m", time.Second, 24 * time.Hour},
+		{"PUSH_RETRY_BASE", &c.RetryBase, "30s", time.Millisecond, 24 * time.Hour},
+	} {
 		if *d.dst, err = time.ParseDuration(get(d.name, d.def)); err != nil || *d.dst <= 0 {
 			return c, fmt.Errorf("%s: %q is not a positive Go duration such as %s", d.name, get(d.name, d.def), d.def)
+		}
+		if *d.dst < d.min || *d.dst > d.max {
+			return c, fmt.Errorf("%s: %q is not between %v and %v", d.name, get(d.name, d.def), d.min, d.max)
 		}
 	}
 	// The zone database is embedded (time/tzdata): a container without
