@@ -352,7 +352,12 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	if rc == nil && err == nil {
 		err = noAnswer(d.Provider, OpSend)
 	}
-	s.sendPace.observe(time.Since(start))
+	if provider.KindOf(err) != provider.RateLimited || err == nil {
+		// A rate refusal, often this client's own quota with no call
+		// made, says nothing of how long the vendor takes: timed, it
+		// would size the next claims as if sends took microseconds.
+		s.sendPace.observe(time.Since(start))
+	}
 	// The span records the error's code, scrubbed like everything else.
 	end(s.scrubErr(err, d.Tokens))
 	return rc, err

@@ -81,7 +81,10 @@ type ReceiptConfig struct {
 	// cancellation, 30 seconds at most for a post, so that a client
 	// hanging up does not leave a post half counted. Required.
 	Record func(ctx context.Context, r provider.Report) error
-	// MaxBodyBytes limits a post's body; larger ones get 413. Default 1 MiB.
+	// MaxBodyBytes limits a post's body; larger ones get 413, and Getui drops
+	// their receipts after its retries. Default 16 MiB: Getui gathers the
+	// receipts of a busy app's seconds into one post (a line of about 300
+	// bytes each).
 	MaxBodyBytes int64
 	// Logger receives a line per refused post or receipt and per unknown
 	// receipt: for the receipts of one post, the first ten lines, then one
@@ -143,7 +146,7 @@ func ReceiptHandler(cfg ReceiptConfig) (http.Handler, error) {
 	}
 	h := &receiptHandler{cfg: cfg}
 	if h.cfg.MaxBodyBytes == 0 {
-		h.cfg.MaxBodyBytes = 1 << 20
+		h.cfg.MaxBodyBytes = 16 << 20
 	}
 	if h.cfg.Logger == nil {
 		h.cfg.Logger = slog.Default()

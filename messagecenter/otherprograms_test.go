@@ -246,3 +246,47 @@ func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
 		assert.Equal(t, []string{"t0", "t4", "edited", "t2"}, sent)
 	})
 }
+
+// TestSendAtSQLiteCannotCompareIsSentWhenDue: SQLite cannot compare a
+// send_at such as " 2026-11-28 10:30:00" (a leading space) or
+// "2026-11-28 7:30:00" as a time, so the store claims it at once; the
+// Scanner reads it and gives it back untried, its attempt refunded, until
+// it is due, then sends it.
+func TestSendAtSQLiteCannotCompareIsSentWhenDue(t *testing.T) {
+	ctx := context.Background()
+	e, exec := sqlEnv(t, sqlstore.DialectSQLite, nil)
+	e.register(t, "u1", "d1", "android", "tok-1")
+	for _, at := range []string{" 2026-11-28 10:30:00", "2026-11-28 9:30:00"} {
+		exec(`INSERT INTO sys_message_center (title, content, receivers, notify_mode, send_state, send_at, created_at, updated_at)
+			VALUES (?, 'c', 'u1', 'push', 0, ?, '2026-11-28 09:00:00', '2026-11-28 09:00:00')`, at, at)
+	}
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Claimed)
+	assert.Equal(t, 1, rep.Sent, "9:30 is past")
+	assert.Equal(t, 1, rep.Released, "10:30 is not yet")
+	require.Len(t, e.mock.Requests(), 1)
+	assert.Equal(t, "2026-11-28 9:30:00", e.mock.Requests()[0].Notification.Title)
+
+	rep, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, rep.Claimed, "not claimed again before its send_at")
+	e.clk.Advance(29 * time.Minute)
+	rep, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, rep.Claimed)
+	e.clk.Advance(time.Minute)
+	rep, err = e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent, "sent at 10:30")
+	require.Len(t, e.mock.Requests(), 2)
+	var sent int
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.results {
+		if r.Outcome == messagecenter.OutcomeSent {
+			sent++
+		}
+	}
+	assert.Equal(t, 2, sent, "each row sent once")
+}

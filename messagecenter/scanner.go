@@ -642,12 +642,25 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 	case ctx.Err() != nil:
 		// Stopping: give the row back untried, without spending an attempt.
 		return s.release(ctx, m), true
+	case m.SendAt != nil && m.SendAt.Sub(s.now()) > earlyClaim:
+		// Claimed before its send_at as read here: a value the database
+		// could not compare as a time (SQLite text such as "2026-12-06
+		// 7:30:00", or Unix seconds), which the store claims at once.
+		// Given back untried, not to be claimed again before then.
+		s.log.LogAttrs(ctx, slog.LevelDebug, "center row given back until its send_at", slog.Int64("id", m.ID),
+			slog.Time("send_at", *m.SendAt))
+		m.NextAttemptAt = m.SendAt
+		return s.release(ctx, m), true
 	}
 	if m.LeaseUntil != nil && s.now().Sub(m.LeaseUntil.Add(-s.lease)) >= recheckAfter {
 		return s.recheck(ctx, m, res)
 	}
 	return res, false
 }
+
+// earlyClaim is how far before its send_at a claimed row may be sent: the
+// store compares send_at to the millisecond on SQLite.
+const earlyClaim = time.Second
 
 // recheckAfter is how long after its claim a row waits for its turn
 // before it is read again (recheck); a row handled at once is not, so the

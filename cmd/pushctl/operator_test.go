@@ -64,7 +64,7 @@ func TestForeignValuesReachTheTerminalWithoutControlCharacters(t *testing.T) {
 }
 
 // center enqueue refuses a row the Scanner would fail for good: a blank
-// title or content, a --user naming nobody. Nothing is queued.
+// title or content, a --user naming nobody (or several). Nothing is queued.
 func TestCenterEnqueueRefusesBlankInput(t *testing.T) {
 	env := migrated(t)
 	_, db := openStore(t, env)
@@ -80,7 +80,11 @@ func TestCenterEnqueueRefusesBlankInput(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_message_center").Scan(&n))
 	assert.Zero(t, n, "nothing queued")
+	// One --user is one user: a value the receivers column would split is
+	// refused, as the HTTP API refuses such a user_num.
 	r := runCLI(t, t.Context(), env, "center", "enqueue", "--user", "u1，u2", "--title", "t", "--content", "c")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	r = runCLI(t, t.Context(), env, "center", "enqueue", "--user", "u1", "--user", "u2", "--title", "t", "--content", "c")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 }
 

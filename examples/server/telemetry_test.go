@@ -73,6 +73,7 @@ func TestMetricsCountAPush(t *testing.T) {
 	assert.Regexp(t, `(?m)^http_server_request_duration_seconds_bucket\{[^}]*http_route="/api/v1.1/user/push_message"[^}]*le="0.5"[^}]*\} 1$`, body,
 		"boundaries in seconds, where a push lands")
 	assert.NotContains(t, body, `le="10000"`, "no boundaries in milliseconds")
+	assert.Regexp(t, `(?m)^go_goroutines \d+$`, body, "the runtime's series, where a leak shows")
 	code, _ = get(t, srv.URL+"/no/such/path/"+iosToken("x"))
 	require.Equal(t, http.StatusUnauthorized, code)
 	_, body = get(t, srv.URL+PathMetrics)

@@ -26,7 +26,7 @@ func (s *Store) Backlog(ctx context.Context, now time.Time) (deliveries, center 
 		return 0, 0, wrap(op, step("count deliveries", err))
 	}
 	err = s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_message_center WHERE (send_state = ? OR send_state IS NULL)"+
-		" AND (send_at IS NULL OR "+s.foreignDue("send_at")+s.orUnreadable("send_at")+")"+
+		" AND (send_at IS NULL OR "+s.foreignDue("send_at")+")"+
 		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?"+s.orUnreadable("next_attempt_at")+")",
 		append(append([]any{registry.SendStateUnsent}, s.foreignArgs(now)...), at)...).Scan(&center)
 	if err != nil {

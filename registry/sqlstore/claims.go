@@ -218,7 +218,7 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 // counts as past (see orUnreadable): the Scanner fails such a row with its
 // reason.
 func (s *Store) centerDue() string {
-	return "send_state = 0 AND (send_at IS NULL OR " + s.foreignDue("send_at") + s.orUnreadable("send_at") + ")" +
+	return "send_state = 0 AND (send_at IS NULL OR " + s.foreignDue("send_at") + ")" +
 		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?" + s.orUnreadable("next_attempt_at") + ")" +
 		" AND (lease_until IS NULL OR claim_token IS NULL OR claim_token = '' OR lease_until <= ?" + s.orUnreadable("lease_until") + ")"
 }

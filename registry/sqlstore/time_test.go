@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"database/sql"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -263,4 +265,57 @@ func TestClockSkew(t *testing.T) {
 			assert.InDelta(t, 0, float64(utc), float64(time.Minute), "SQLite's clock is UTC")
 		}
 	})
+}
+
+// TestSQLiteSendAtSQLiteCannotRead: a send_at SQLite's strftime cannot
+// read (a single-digit hour, a leading space, a number) is claimed at
+// once, whatever its time, so that the Scanner reads it in Go: compared as
+// text it sorted hours early or late. The claimed row carries the time Go
+// reads (the Scanner gives it back until then), or the reason it cannot
+// be read. A value with a zone is read as that instant, in Location.
+func TestSQLiteSendAtSQLiteCannotRead(t *testing.T) {
+	ctx := t.Context()
+	db, _ := dbtest.Open(t, sqlstore.DialectSQLite)
+	cst := time.FixedZone("CST", 8*3600)
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Location: cst, Now: fixedClock(base)})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	now := time.Date(2026, 12, 6, 7, 0, 0, 0, cst)
+	values := map[string]any{
+		"single-digit hour": "2026-12-06 7:30:00",
+		"leading space":     " 2026-12-06 08:00:00",
+		"unix seconds":      now.Add(time.Hour).Unix(),
+		"unix milliseconds": now.Add(time.Hour).UnixMilli(),
+		"zulu, later":       "2026-12-06T00:30:00Z", // 08:30 in CST: not due
+	}
+	for name, v := range values {
+		_, err = db.ExecContext(ctx, `INSERT INTO sys_message_center (content, receivers, notify_mode, send_state, send_at, created_at, updated_at)
+			VALUES (?, 'A02', 'push', 0, ?, '2026-12-06 06:00:00', '2026-12-06 06:00:00')`, name, v)
+		require.NoError(t, err)
+	}
+	cs, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	got := map[string]registry.CenterMessage{}
+	for _, c := range cs {
+		got[c.Content] = c
+	}
+	require.ElementsMatch(t, []string{"single-digit hour", "leading space", "unix seconds", "unix milliseconds"}, slices.Collect(maps.Keys(got)))
+	wantAt := map[string]time.Time{
+		"single-digit hour": time.Date(2026, 12, 6, 7, 30, 0, 0, cst),
+		"leading space":     time.Date(2026, 12, 6, 8, 0, 0, 0, cst),
+		"unix seconds":      now.Add(time.Hour),
+	}
+	for name, want := range wantAt {
+		require.NotNil(t, got[name].SendAt, name)
+		assert.True(t, want.Equal(*got[name].SendAt), "%s: %v, want %v", name, got[name].SendAt, want)
+		assert.Empty(t, got[name].Unreadable, name)
+	}
+	assert.Contains(t, got["unix milliseconds"].Unreadable, "send_at")
+
+	later, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: time.Date(2026, 12, 6, 8, 30, 0, 0, cst), Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	i := slices.IndexFunc(later, func(c registry.CenterMessage) bool { return c.Content == "zulu, later" })
+	require.GreaterOrEqual(t, i, 0, "due at 08:30 CST")
+	require.NotNil(t, later[i].SendAt)
+	assert.True(t, time.Date(2026, 12, 6, 8, 30, 0, 0, cst).Equal(*later[i].SendAt), "a UTC value read as its instant, not as a wall clock: %v", later[i].SendAt)
 }

@@ -160,9 +160,6 @@ var timeColumns = []string{"created_at", "updated_at", "token_disabled_at", "exp
 // (a zero month, infinity), can fail the whole result set; wallTime reads
 // the text leniently instead. SQLite values are text or numbers already.
 func (s *Store) selectList(cols string) string {
-	if s.dialect == DialectSQLite {
-		return cols
-	}
 	parts := strings.Split(cols, ",")
 	for i, p := range parts {
 		name := strings.TrimSpace(p)
@@ -181,29 +178,42 @@ func (s *Store) timeText(col string) string {
 		return "CAST(" + col + " AS CHAR)"
 	case DialectPostgres:
 		return "CASE WHEN isfinite(" + col + ") THEN to_char(" + col + ", 'YYYY-MM-DD HH24:MI:SS.US') ELSE CAST(" + col + " AS text) END"
+	case DialectSQLite:
+		// Text as it is: modernc would parse the text of a DATETIME
+		// column itself and give "…Z" and a zone-less value alike as a
+		// UTC time, so that parseWall could not tell a UTC time from a
+		// wall-clock one. An expression has no declared type, so it
+		// comes as a string; a number stays a number.
+		return "CASE WHEN typeof(" + col + ") = 'text' THEN " + col + " || '' ELSE " + col + " END"
 	}
 	return col
 }
 
 // foreignDue is the condition that the time column col, which other
 // programs write (sys_message_center.send_at), is at or before the
-// arguments foreignArgs makes. On SQLite, where a DATETIME is text, the
-// value is first put in the form of those arguments ("2006-01-02
-// 15:04:05.000") when SQLite reads it as a time: other programs write ISO
-// 8601 ("…T…", "…Z", "…+08:00"), which compared as text would sort a
-// whole day late. SQLite reads a value with a zone ("Z" or an offset) in
-// UTC, so it is compared with the time in UTC (the first argument), any
-// other with the wall clock in Location (the second); a value SQLite
-// cannot read is compared as it is. Elsewhere it is "col <= ?", and
-// foreignArgs gives one argument. Only send_at gets it: the claims walk
-// leased rows too, and next_attempt_at and lease_until are the Store's own
-// writes.
+// arguments foreignArgs makes, or cannot be compared as a time (see
+// orUnreadable). On SQLite, where a DATETIME is text, the value is first
+// put in the form of those arguments ("2006-01-02 15:04:05.000") by
+// SQLite's strftime: other programs write ISO 8601 ("…T…", "…Z",
+// "…+08:00"), which compared as text would sort a whole day late. SQLite
+// reads a value with a zone ("Z" or an offset) in UTC, so it is compared
+// with the time in UTC (the first argument), any other with the wall
+// clock in Location (the second). A value strftime cannot read (text
+// such as "2026-12-06 7:30:00" or " 2026-12-06 08:00:00", or a number)
+// counts as unreadable: claimed at once, so that the Scanner, which reads
+// it in Go (parseWall), sends it when due by that reading or fails it
+// with its reason, rather than its text sorting hours early or late.
+// Elsewhere it is "col <= ?" (with PostgreSQL's infinities unreadable),
+// and foreignArgs gives one argument. Only send_at gets it: the claims
+// walk leased rows too, and next_attempt_at and lease_until are the
+// Store's own writes.
 func (s *Store) foreignDue(col string) string {
 	if s.dialect == DialectSQLite {
-		v := "COALESCE(strftime('%Y-%m-%d %H:%M:%f', " + col + "), " + col + ")"
-		return "CASE WHEN " + col + " GLOB '*[Zz]' OR " + col + " GLOB '*[+-][0-9][0-9]:[0-9][0-9]' THEN " + v + " <= ? ELSE " + v + " <= ? END"
+		v := "strftime('%Y-%m-%d %H:%M:%f', " + col + ")"
+		return "(CASE WHEN typeof(" + col + ") <> 'text' OR " + v + " IS NULL THEN 1" +
+			" WHEN " + col + " GLOB '*[Zz]' OR " + col + " GLOB '*[+-][0-9][0-9]:[0-9][0-9]' THEN " + v + " <= ? ELSE " + v + " <= ? END)"
 	}
-	return col + " <= ?"
+	return col + " <= ?" + s.orUnreadable(col)
 }
 
 // foreignArgs are the arguments of a foreignDue condition at t: t as
@@ -266,7 +276,13 @@ func parseWall(src any, loc *time.Location) (time.Time, bool, error) {
 	case string:
 		return parseWallText(v, loc)
 	case int64:
-		return time.Unix(v, 0).In(loc), true, nil
+		// Unix seconds, as another SQLite program may write; milliseconds
+		// and the like fall beyond year 9999 and are unreadable.
+		t := time.Unix(v, 0).In(loc)
+		if t.Year() < 1 || t.Year() > 9999 {
+			return time.Time{}, false, fmt.Errorf("sqlstore: cannot read %d as Unix seconds of a DATETIME", v)
+		}
+		return t, true, nil
 	default:
 		return time.Time{}, false, fmt.Errorf("sqlstore: cannot read %T as a DATETIME", src)
 	}
