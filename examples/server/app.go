@@ -372,19 +372,43 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 // process's clock, in PUSH_DB_TIMEZONE, before start-up warns.
 const maxClockSkew = 2 * time.Minute
 
-// warnClockSkew logs a warning when the database's clock, read as its
-// other programs' NOW() writes it, lies more than maxClockSkew from ours
-// in loc: PUSH_DB_TIMEZONE is then likely another zone than theirs, and
-// their scheduled rows would run early or late by that much.
+// warnClockSkew logs the signs that PUSH_DB_TIMEZONE is not the zone of
+// the programs that write the tables, whose scheduled rows would then run
+// early or late by the difference: the newest center row written ahead
+// of this clock in loc (a sure sign: their NOW() is east of loc), and the
+// database's NOW() in this connection's session lying more than
+// maxClockSkew from this clock in loc (a sign only when those programs use
+// the database's default zone: one that sets its own session zone is not
+// seen here). It also warns when loc observes daylight saving time.
 func warnClockSkew(ctx context.Context, log *slog.Logger, st *sqlstore.Store, loc *time.Location) {
+	if ahead, err := st.CenterRowsAhead(ctx); err == nil && ahead > maxClockSkew {
+		log.Warn("the newest sys_message_center row was created ahead of this clock in PUSH_DB_TIMEZONE: the programs that write it use a zone east of it, and their scheduled rows run late by as much; set PUSH_DB_TIMEZONE to their zone",
+			slog.String("ahead", ahead.Round(time.Second).String()), slog.String("db_timezone", loc.String()))
+	}
 	skew, err := st.ClockSkew(ctx)
 	switch {
 	case err != nil:
 		log.Warn("could not read the database's clock", slog.String("error", err.Error()))
 	case skew > maxClockSkew || skew < -maxClockSkew:
-		log.Warn("the database's NOW() is far from this clock in PUSH_DB_TIMEZONE: set PUSH_DB_TIMEZONE to the zone of the programs that write its tables, or their scheduled rows run early or late by the skew",
+		log.Warn("the database's NOW() in this server's session (SQLite: CURRENT_TIMESTAMP, in UTC) is far from this clock in PUSH_DB_TIMEZONE: if the programs that write its tables use that NOW() as it is, set PUSH_DB_TIMEZONE to its zone, or their scheduled rows run early or late by the skew; programs that set their own session zone are not seen here",
 			slog.String("skew", skew.Round(time.Second).String()), slog.String("db_timezone", loc.String()))
 	}
+	if observesDST(loc, time.Now()) {
+		log.Warn("PUSH_DB_TIMEZONE observes daylight saving time: the wall-clock times written in the hour repeated when clocks go back compare wrongly (a lease may look ended, a retry due early); prefer a zone without it, such as UTC or Asia/Shanghai",
+			slog.String("db_timezone", loc.String()))
+	}
+}
+
+// observesDST reports whether loc's offset changes within the year after
+// now.
+func observesDST(loc *time.Location, now time.Time) bool {
+	_, first := now.In(loc).Zone()
+	for m := 1; m <= 12; m++ {
+		if _, off := now.AddDate(0, m, 0).In(loc).Zone(); off != first {
+			return true
+		}
+	}
+	return false
 }
 
 // mysqlLog writes go-sql-driver/mysql's notes to the server's log.

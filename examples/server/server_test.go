@@ -730,10 +730,25 @@ func newLoggedDemoAppWith(t *testing.T, more map[string]string) (*app, *syncBuff
 // does not.
 func TestStartWarnsOfAClockInAnotherZone(t *testing.T) {
 	_, logs := newLoggedDemoAppWith(t, map[string]string{"PUSH_DB_TIMEZONE": "Asia/Shanghai"})
-	assert.Contains(t, logs.String(), "the database's NOW() is far from this clock")
+	assert.Contains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE")
 	assert.Contains(t, logs.String(), "skew=-8h0m0s")
+	assert.NotContains(t, logs.String(), "daylight saving", "Asia/Shanghai has none")
 	_, logs = newLoggedDemoApp(t)
-	assert.NotContains(t, logs.String(), "NOW() is far")
+	assert.NotContains(t, logs.String(), "is far from this clock")
+	assert.NotContains(t, logs.String(), "created ahead")
+	_, logs = newLoggedDemoAppWith(t, map[string]string{"PUSH_DB_TIMEZONE": "America/New_York"})
+	assert.Contains(t, logs.String(), "PUSH_DB_TIMEZONE observes daylight saving time")
+}
+
+// TestObservesDST: zones with daylight saving time, and without.
+func TestObservesDST(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	for zone, want := range map[string]bool{"America/New_York": true, "Europe/Berlin": true, "Asia/Shanghai": false, "UTC": false} {
+		loc, err := time.LoadLocation(zone)
+		require.NoError(t, err)
+		assert.Equal(t, want, observesDST(loc, now), zone)
+	}
+	assert.False(t, observesDST(time.FixedZone("CST", 8*3600), now))
 }
 
 // TestDemoAllProviders runs demo mode with the three built-in fakes: one

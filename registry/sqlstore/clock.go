@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -36,4 +37,26 @@ func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
 		return 0, wrap(op, step("read the database's clock", err))
 	}
 	return at.Sub(s.now()), nil
+}
+
+// CenterRowsAhead reports how far the newest created_at of
+// sys_message_center, read as a wall-clock time in Options.Location, lies
+// ahead of the Store's clock (0 when it does not, or the table is empty).
+// The Store writes created_at with its own clock in Location, so a row
+// ahead was written by a program whose NOW() is in a zone east of
+// Location: its scheduled rows run that much late. Unlike ClockSkew it
+// judges from what the programs wrote, not from this connection's
+// session zone, which theirs may not share. A created_at the Store cannot
+// read counts as none.
+func (s *Store) CenterRowsAhead(ctx context.Context) (time.Duration, error) {
+	const op = "CenterRowsAhead"
+	var newest sql.NullString
+	if err := s.queryRow(ctx, s.q, "SELECT "+s.timeText("MAX(created_at)")+" FROM sys_message_center").Scan(&newest); err != nil {
+		return 0, wrap(op, step("read the newest created_at", err))
+	}
+	at, ok, err := parseWallText(newest.String, s.loc)
+	if err != nil || !ok {
+		return 0, nil
+	}
+	return max(at.Sub(s.now()), 0), nil
 }

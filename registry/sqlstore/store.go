@@ -46,6 +46,14 @@ type Options struct {
 	// compares. The product brief's columns hold wall-clock times without a zone,
 	// so set it to the zone the other programs that write these tables use
 	// (the zone of their NOW()). Default: time.UTC.
+	//
+	// Prefer a zone without daylight saving time (UTC, Asia/Shanghai): in
+	// the hour a zone repeats when its clocks go back, a wall-clock time
+	// written in the first pass of it reads as the second, so a lease or
+	// retry time written then compares up to an hour wrong. On PostgreSQL,
+	// columns another system declared timestamptz are read in the
+	// session's TimeZone: open such a database with that set to Location
+	// (timezone= in the DSN).
 	Location *time.Location
 	// Now is the clock of created_at, updated_at and token_disabled_at.
 	// Claims never read it: they use the Now of their registry.ClaimParams.

@@ -319,3 +319,29 @@ func TestSQLiteSendAtSQLiteCannotRead(t *testing.T) {
 	require.NotNil(t, later[i].SendAt)
 	assert.True(t, time.Date(2026, 12, 6, 8, 30, 0, 0, cst).Equal(*later[i].SendAt), "a UTC value read as its instant, not as a wall clock: %v", later[i].SendAt)
 }
+
+// TestCenterRowsAhead: a center row another program created with a NOW()
+// eight hours east of Location reads eight hours ahead; rows of the
+// Store's own clock, or none, read 0.
+func TestCenterRowsAhead(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		db, _ := dbtest.Open(t, d)
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: fixedClock(base)})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(ctx))
+		ahead, err := s.CenterRowsAhead(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, ahead, "no rows")
+		require.NoError(t, s.EnqueueCenterMessage(ctx, &registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"}))
+		ahead, err = s.CenterRowsAhead(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, ahead, "the Store's own row")
+		_, err = db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_message_center (title, content, receivers, notify_mode, send_state, created_at, updated_at)
+			VALUES ('t', 'c', 'u1', 'push', 0, ?, ?)`), base.Add(8*time.Hour).Format("2006-01-02 15:04:05"), base.Format("2006-01-02 15:04:05"))
+		require.NoError(t, err)
+		ahead, err = s.CenterRowsAhead(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 8*time.Hour, ahead)
+	})
+}
