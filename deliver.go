@@ -542,11 +542,13 @@ func (s *Service) applySend(d *registry.Delivery, rc *provider.Receipt, err erro
 	}
 	if err == nil {
 		d.ReceiptID = registry.SanitizeText(rc.ID, maxShortBytes)
-		d.Pollable = rc.Pollable
+		// Pollable only when it can be: a receipt that says so from a
+		// provider that cannot answer Status, or without an id, cannot.
+		_, canPoll := s.providers[d.Provider].(provider.StatusQuerier)
+		d.Pollable = rc.Pollable && canPoll && rc.ID != ""
 		d.Ret = registry.RetSuccess
 		d.Response = registry.SanitizeText(string(rc.Raw), maxResponseBytes)
-		_, canPoll := s.providers[d.Provider].(provider.StatusQuerier)
-		if rc.Pollable && canPoll && !s.capsOf(d).Polling.Disabled {
+		if d.Pollable && !s.capsOf(d).Polling.Disabled {
 			d.State = registry.DeliveryAccepted
 			d.VendorState = string(provider.StateQueued)
 			d.NextAttemptAt = now.Add(s.pollInterval(d))

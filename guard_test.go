@@ -136,3 +136,34 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// embedded decorates a store by embedding the interface, which hides the
+// store's optional interfaces.
+type embedded struct{ registry.Store }
+
+// TestNewSaysWhichOptionalInterfacesTheStoreLacks: a decorator that
+// embeds registry.Store runs without the store's optional interfaces; New
+// says which, once, at info level.
+func TestNewSaysWhichOptionalInterfacesTheStoreLacks(t *testing.T) {
+	mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		store registry.Store
+		want  string
+	}{
+		{st, ""},
+		{embedded{st}, `missing="[BacklogCounter DedupeKeyFinder Fanouts ReceiptHolder RetryTokens]"`},
+	} {
+		var logs bytes.Buffer
+		_, err = push.New(push.Config{Store: tc.store, Providers: []provider.Provider{mock}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		require.NoError(t, err)
+		if tc.want == "" {
+			assert.NotContains(t, logs.String(), "lacks optional interfaces", "memstore has them all")
+		} else {
+			assert.Contains(t, logs.String(), "level=INFO msg=\"the store lacks optional interfaces")
+			assert.Contains(t, logs.String(), tc.want)
+		}
+	}
+}

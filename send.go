@@ -158,7 +158,9 @@ func (r *Result) count(states ...registry.DeliveryState) int {
 	return n
 }
 
-// FirstError returns the error of the first failed delivery, or nil.
+// FirstError returns the error of the first failed delivery, or nil. A
+// delivery still pending (a temporary failure, to be retried: see
+// Pending) is not failed: its error is in Deliveries[i].Err.
 func (r *Result) FirstError() error {
 	if r == nil {
 		return nil

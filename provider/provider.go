@@ -24,7 +24,11 @@ type Provider interface {
 // a pollable receipt (Receipt.Pollable).
 type StatusQuerier interface {
 	// Status returns the vendor's state of the task id on platform p. Polling
-	// a non-pollable id is an InvalidRequest error. As with Send, neither a
+	// a non-pollable id is an InvalidRequest error. A task the vendor no
+	// longer knows (expired, or forgotten after its retention) is an error
+	// of a kind that is not Retryable (InvalidRequest): the Service then
+	// stops polling and the push stays accepted; a Retryable kind is polled
+	// again at the next interval, until the push's expiry. As with Send, neither a
 	// status nor an error, or a panic, is taken as an error of kind Unknown:
 	// the receipt is polled again.
 	Status(ctx context.Context, p Platform, id string) (*Status, error)

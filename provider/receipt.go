@@ -19,8 +19,11 @@ type Receipt struct {
 	Raw json.RawMessage
 	// Failures lists tokens the vendor refused inside an accepted request,
 	// in the order the tokens were given. The push Service disables those
-	// of kind InvalidToken, and records a delivery whose every token is
-	// listed as failed: the request was taken, but nothing was sent.
+	// of kind InvalidToken; it does not retry a token of any other kind (the
+	// request was accepted: a retry would send to the others again). A
+	// delivery whose every token is listed is recorded as failed, with the
+	// first failure's kind, and not retried: the request was taken, but
+	// nothing was sent.
 	Failures []TokenFailure
 }
 

@@ -70,7 +70,13 @@ type Request struct {
 	// A key names one request: sent again with other content or another
 	// audience, it may be answered with the first send's result and send
 	// nothing new (push.Service gives every delivery, and every part of a
-	// split one, a key of its own).
+	// split one, a key of its own). Its shape is the Service's: 16 hex
+	// digits of a random nonce, "-" and the delivery's number, then ".i"
+	// for each split ("c1d2d0600ffe7ec1-0", "c1d2d0600ffe7ec1-0.1.0"),
+	// ASCII of at most registry.MaxVarchar characters; a row another
+	// program wrote may hold any key of that length. A provider whose
+	// vendor takes a shorter field hashes the key to fit it, the same key
+	// always to the same value.
 	IdempotencyKey string
 	// RetryToken is what an earlier try of IdempotencyKey left in its
 	// error (Error.RetryToken), given back so that a retry made by another

@@ -12,6 +12,22 @@
 // Implementations: package sqlstore (SQLite, MySQL/MariaDB, PostgreSQL) and
 // package memstore (in memory). Both pass package registrytest.
 //
+// # Optional interfaces, and wrapping a store
+//
+// Beside Store, the Service looks for optional interfaces by type
+// assertion: Fanouts (large pushes recorded in stages), RetryTokens
+// (vendor retry tokens kept across instances), DedupeKeyFinder (one
+// look-up for a batch's dedupe keys), BacklogCounter (the backlog gauges)
+// and ReceiptHolder (receipts that come before their send's outcome). A
+// store without one still works, without that feature; push.New logs at
+// info level which ones its store lacks. A decorator that embeds the
+// Store interface (struct{ registry.Store }) hides them all, whatever the
+// store inside has: embed the concrete type instead (struct{
+// *sqlstore.Store }), or forward each optional method. A store that
+// records pushes must decorate AddDeliveries and SplitDelivery too, not
+// only CreatePushMessage and FinishDelivery; WithTx-style transactions
+// are the store's own (sqlstore.Store.WithTx).
+//
 // # Identifiers
 //
 // Keys compare the way the strictest supported database can keep them

@@ -78,6 +78,8 @@ type heldReceipt struct {
 	at                         time.Time
 }
 
+var _ registry.ReceiptHolder = (*Store)(nil)
+
 // HoldReceipt implements registry.ReceiptHolder.
 func (s *Store) HoldReceipt(ctx context.Context, provider, receiptID, token string, c registry.ReceiptCounts, at time.Time) (bool, error) {
 	const op = "HoldReceipt"

@@ -9,6 +9,8 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
+var _ registry.ReceiptHolder = (*Store)(nil)
+
 // HoldReceipt implements registry.ReceiptHolder: in one transaction it
 // looks for a delivery of provider with receiptID (the index of migration
 // 0006) and, when there is none, inserts the receipt into
