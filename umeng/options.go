@@ -326,3 +326,14 @@ func optionsFrom(overrides map[string]any) (*Options, error) {
 	}
 	return nil, invalid("overrides."+Name, fmt.Sprintf("must be *umeng.Options or its JSON, got %T", v))
 }
+
+// Format prints o as fmt would print its fields, with the value of every
+// "secret=" parameter of ReceiptURL (see ReceiptURLWithSecret) redacted,
+// for every verb: an Options logged with %v or slog is no way to the
+// receipt secret. Its JSON, the wire form, is unchanged.
+func (o Options) Format(f fmt.State, verb rune) {
+	type fields Options // without this method
+	p := fields(o)
+	p.ReceiptURL = redactReceiptSecrets(p.ReceiptURL)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}

@@ -1,7 +1,11 @@
 package umeng_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -67,4 +71,23 @@ func TestReceiptSecretIsScrubbed(t *testing.T) {
 			assert.Equal(t, "x&secret=REDACTED&y=1", c.Redact("x&secret="+written+"&y=1"))
 		})
 	}
+}
+
+// TestOptionsPrintsNoReceiptSecret: an Options printed with any verb, or
+// logged, shows its receipt URL without the secret; its JSON keeps it.
+func TestOptionsPrintsNoReceiptSecret(t *testing.T) {
+	u, err := umeng.ReceiptURLWithSecret("https://hooks.example.com/umeng/receipt", "s3cret-0123456789")
+	require.NoError(t, err)
+	o := umeng.Options{ReceiptURL: u, ReceiptType: umeng.ReceiptArrivalAndClick}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		got := fmt.Sprintf(verb, o)
+		assert.NotContains(t, got, "s3cret-0123456789", verb)
+		assert.Contains(t, got, "hooks.example.com/umeng/receipt?secret=REDACTED", verb)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("options", "o", o, "p", &o)
+	assert.NotContains(t, logs.String(), "s3cret-0123456789")
+	b, err := json.Marshal(o)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "s3cret-0123456789", "the wire form keeps it: Umeng posts there")
 }

@@ -31,9 +31,10 @@ import (
 // app is the wired server: database, store, providers, Service, HTTP
 // handler and Scanner.
 type app struct {
-	cfg   config
-	db    *sql.DB
-	store *sqlstore.Store
+	cfg      config
+	readyLog probeLog // /readyz's database failures, logged when they change
+	db       *sql.DB
+	store    *sqlstore.Store
 	// fake, jfake and gfake are the built-in fake Umeng, JPush and Getui,
 	// non-nil in demo mode.
 	fake    *umengtest.Server

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -183,13 +184,13 @@ func (a *app) ready(ctx context.Context) (readiness, bool) {
 	if err := a.db.PingContext(ctx); err != nil {
 		// The driver's error may name hosts and users: it goes to the
 		// log, the probe gets the check's name.
-		a.log.LogAttrs(ctx, slog.LevelWarn, "readiness: database ping failed", slog.String("error", err.Error()))
+		a.readyLog.failed(ctx, a.log, "readiness: database ping failed", err)
 		fail("database", "unreachable")
 		fail("migrations", "unknown: the database is unreachable")
 	} else if pending, err := a.store.PendingMigrations(ctx); err != nil {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "readiness: reading the applied migrations failed", slog.String("error", err.Error()))
+		a.readyLog.failed(ctx, a.log, "readiness: reading the applied migrations failed", err)
 		fail("migrations", "unknown: push_schema_migrations could not be read")
-	} else if len(pending) > 0 {
+	} else if a.readyLog.recovered(ctx, a.log); len(pending) > 0 {
 		fail("migrations", "pending: "+strings.Join(pending, ","))
 	}
 	if len(a.names) == 0 {
@@ -200,6 +201,38 @@ func (a *app) ready(ctx context.Context) (readiness, bool) {
 		st.Status = "not ready"
 	}
 	return st, ok
+}
+
+// probeLog logs a readiness probe's database failures when they start or
+// change, and once when they end, rather than at every probe (an
+// orchestrator probes every few seconds through an outage).
+type probeLog struct {
+	mu   sync.Mutex
+	last string // the failure logged last; "" while the probes pass
+}
+
+// failed logs msg and err at warn level unless they are what it logged
+// last.
+func (p *probeLog) failed(ctx context.Context, log *slog.Logger, msg string, err error) {
+	line := msg + ": " + err.Error()
+	p.mu.Lock()
+	same := line == p.last
+	p.last = line
+	p.mu.Unlock()
+	if !same {
+		log.LogAttrs(ctx, slog.LevelWarn, msg+" (logged again only when the failure changes)", slog.String("error", err.Error()))
+	}
+}
+
+// recovered logs, once, that the database answers again.
+func (p *probeLog) recovered(ctx context.Context, log *slog.Logger) {
+	p.mu.Lock()
+	was := p.last
+	p.last = ""
+	p.mu.Unlock()
+	if was != "" {
+		log.LogAttrs(ctx, slog.LevelInfo, "readiness: the database answers again")
+	}
 }
 
 // readyz answers 200 when ready, else 503, with the checks.

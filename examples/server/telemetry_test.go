@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -198,4 +200,25 @@ func TestMySQLDriverNotesAreLogged(t *testing.T) {
 	var buf strings.Builder
 	mysqlLog{slog.New(slog.NewTextHandler(&buf, nil))}.Print("closing bad idle connection: ", io.EOF)
 	assert.Contains(t, buf.String(), `level=WARN msg="mysql driver" message="closing bad idle connection: EOF"`)
+}
+
+// TestProbeLogLogsChanges: a probe failing the same way logs once, a
+// changed failure again, and the recovery once.
+func TestProbeLogLogsChanges(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	var p probeLog
+	ctx := context.Background()
+	down := errors.New("dial tcp 127.0.0.1:3306: connect: connection refused")
+	for range 5 {
+		p.failed(ctx, log, "readiness: database ping failed", down)
+	}
+	p.failed(ctx, log, "readiness: database ping failed", errors.New("i/o timeout"))
+	p.recovered(ctx, log)
+	p.recovered(ctx, log)
+	p.failed(ctx, log, "readiness: database ping failed", down)
+	out := logs.String()
+	assert.Equal(t, 2, strings.Count(out, "connection refused"), out)
+	assert.Equal(t, 1, strings.Count(out, "i/o timeout"), out)
+	assert.Equal(t, 1, strings.Count(out, "the database answers again"), out)
 }
