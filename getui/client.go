@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,14 +249,7 @@ func (c *Client) exchange(ctx context.Context, x call, token string) (*answer, e
 	defer cancel()
 	// Once the whole request is written Getui may act on it, so a failure
 	// after that point is Indeterminate rather than Temporary.
-	var written atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				written.Store(true)
-			}
-		},
-	})
+	ctx, written := provider.TraceWrite(ctx)
 	req := c.http.R().SetContext(ctx).SetHeader("Accept", "application/json")
 	if token != "" {
 		req.SetHeader("token", token)
@@ -268,7 +260,7 @@ func (c *Client) exchange(ctx context.Context, x call, token string) (*answer, e
 	resp, err := req.Execute(x.method, c.BaseURL()+"/"+c.appID+x.path)
 	secrets := append([]string{c.secret(), token}, x.secrets...)
 	if err != nil {
-		e := transportError(x.op, err, written.Load(), secrets...)
+		e := transportError(x.op, err, written(), secrets...)
 		c.logCall(ctx, x, 0, e)
 		return nil, e
 	}

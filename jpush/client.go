@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptrace"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -283,14 +281,7 @@ func (c *Client) do(ctx context.Context, x call) (*answer, error) {
 	defer cancel()
 	// Once the whole request is written JPush may act on it, so a failure
 	// after that point is Indeterminate rather than Temporary.
-	var written atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				written.Store(true)
-			}
-		},
-	})
+	ctx, written := provider.TraceWrite(ctx)
 	secret, basic := c.creds.secret()
 	req := c.http.R().
 		SetContext(ctx).
@@ -301,7 +292,7 @@ func (c *Client) do(ctx context.Context, x call) (*answer, error) {
 	}
 	resp, err := req.Execute(x.method, x.url)
 	if err != nil {
-		e := transportError(x.op, err, written.Load(), secret, basic)
+		e := transportError(x.op, err, written(), secret, basic)
 		c.logCall(ctx, x, 0, e)
 		return nil, e
 	}

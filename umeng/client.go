@@ -7,12 +7,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -254,14 +252,7 @@ func (c *Client) post(ctx context.Context, op string, p provider.Platform, app A
 	defer cancel()
 	// Once the whole request is written Umeng may act on it, so a failure
 	// after that point is Indeterminate rather than Temporary.
-	var written atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				written.Store(true)
-			}
-		},
-	})
+	ctx, written := provider.TraceWrite(ctx)
 
 	resp, err := c.http.R().
 		SetContext(ctx).
@@ -271,7 +262,7 @@ func (c *Client) post(ctx context.Context, op string, p provider.Platform, app A
 		SetBody(body).
 		Post(endpoint)
 	if err != nil {
-		e := transportError(op, err, written.Load(), append([]string{sign, app.AppMasterSecret}, c.otherSecrets()...)...)
+		e := transportError(op, err, written(), append([]string{sign, app.AppMasterSecret}, c.otherSecrets()...)...)
 		c.logCall(ctx, op, p, path, 0, e)
 		return nil, e
 	}

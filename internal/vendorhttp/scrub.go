@@ -38,11 +38,7 @@ func BaseURLProblem(raw string) string {
 // full: after that, the vendor may have acted on it, so the failure is
 // Indeterminate; before, Temporary. err is scrubbed as ScrubError does.
 func TransportError(providerName, op string, err error, written bool, secrets ...string) error {
-	kind, msg := provider.Temporary, "request not sent"
-	if written {
-		kind, msg = provider.Indeterminate, "request sent, answer lost"
-	}
-	return &provider.Error{Provider: providerName, Op: op, Kind: kind, Message: msg, Err: ScrubError(err, secrets...)}
+	return provider.TransportError(providerName, op, ScrubError(err, secrets...), written)
 }
 
 // ScrubError returns err without the secrets its text may hold. The URL
