@@ -95,6 +95,8 @@ type Client struct {
 	lists *expiring.Map[listTask]
 	// keyLocks holds the list pushes of one key one at a time (lockKey).
 	keyLocks map[string]*keyLock
+	// huawei is Config.HuaweiServiceCategory.
+	huawei string
 }
 
 type sentTask struct {
@@ -131,6 +133,7 @@ func New(cfg Config) (*Client, error) {
 		refresh:    cfg.TokenRefreshAhead,
 		now:        cfg.Now,
 		defaultTTL: cfg.DefaultTimeToLive,
+		huawei:     cfg.HuaweiServiceCategory,
 		http:       rc,
 		log:        cfg.Logger,
 		authQuota:  cfg.AuthQuota,

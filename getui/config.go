@@ -77,6 +77,15 @@ type Config struct {
 	// ExpireTime. Zero leaves settings.ttl out and Getui applies its own
 	// default. It must lie in [0, MaxTimeToLive].
 	DefaultTimeToLive time.Duration
+	// HuaweiServiceCategory is the Huawei category Huawei granted the
+	// Android app for its service messages (自分类权益), one of
+	// provider.HuaweiServiceCategories ("EXPRESS", "IM", …). An Android
+	// notification of provider.ClassService is sent with it as HW's
+	// "/message/android/category", and one of provider.ClassMarketing with
+	// "MARKETING" (a key the push's own Options.UpsOptions sets wins).
+	// Empty: a service push carries no Huawei category, and Huawei counts
+	// it as marketing (silent, and 2 or 5 a day per device).
+	HuaweiServiceCategory string
 	// AuthQuota limits the auth calls that fetch a token. The goroutines of
 	// a Client share one token and one auth call in flight, so the limit is
 	// only met when tokens keep failing; a call that needs a new token then
@@ -201,6 +210,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("getui: invalid config: %w", err)
 	}
 	if err := c.TaskRate.Check("task_rate"); err != nil {
+		return fmt.Errorf("getui: invalid config: %w", err)
+	}
+	if err := provider.CheckHuaweiServiceCategory("huawei_service_category", c.HuaweiServiceCategory); err != nil {
 		return fmt.Errorf("getui: invalid config: %w", err)
 	}
 	return nil

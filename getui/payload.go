@@ -149,7 +149,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	}
 	b := &pushBody{RequestID: RequestID(r.IdempotencyKey), Audience: aud}
 	if r.Platform == provider.Android {
-		err = androidContent(b, &r.Notification, o)
+		err = androidContent(b, &r.Notification, o, c.huawei)
 	} else {
 		err = iosContent(b, &r.Notification, o)
 	}
@@ -304,7 +304,7 @@ func filterConditions(a *provider.Audience) ([]condition, error) {
 
 // androidContent fills the push message and the makers' channel of an
 // Android push: a notification, or for a silent push a transmission.
-func androidContent(b *pushBody, n *provider.Notification, o *Options) error {
+func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei string) error {
 	if n.Silent {
 		data, err := transmission(n)
 		if err != nil {
@@ -350,40 +350,48 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options) error {
 	third := nt
 	nt.ChannelID = o.ChannelID
 	b.PushMessage = &pushMessage{Notification: &nt}
-	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: classOptions(n.Class, o.UpsOptions)}}}
+	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: classOptions(n.Class, huawei, o.UpsOptions)}}}
 	return nil
 }
 
 // classOptions returns the makers' options of an Android notification of
-// class c: opts with vivo's "/classification" (0 marketing, 1 system) and
-// Huawei's "/message/android/notification/importance" ("LOW" marketing,
-// "NORMAL" service and communication) added: the makers' keys a class
-// maps to without a channel of the app's own (Xiaomi's and OPPO's name a
-// channel id the app registers). vivo's system class needs no
-// application; Huawei honours the importance only for an app it granted
-// self-classification (自分类权益), and classifies the others' messages
-// itself. A key opts sets already wins; opts itself is not changed. An
-// unset class returns opts as it is.
-func classOptions(c provider.Class, opts map[string]map[string]any) map[string]map[string]any {
+// class c: opts with vivo's "/classification" (0 marketing, 1 system),
+// Huawei's and Honor's importance ("LOW" marketing, "NORMAL" service and
+// communication) and Huawei's "/message/android/category" (MARKETING, or
+// for service the category Huawei granted the app, huawei; none when it
+// granted none) added: the makers' keys a class maps to without a channel
+// of the app's own (Xiaomi's and OPPO's name a channel id the app
+// registers). vivo's system class needs no application; Huawei files a
+// push without a category it granted the app as marketing, and Honor one
+// without an importance. A key opts sets already wins; opts itself is not
+// changed. An unset class returns opts as it is.
+func classOptions(c provider.Class, huawei string, opts map[string]map[string]any) map[string]map[string]any {
 	var vivo int
-	var huawei string
+	var importance string
 	switch c {
 	case provider.ClassMarketing:
-		vivo, huawei = 0, "LOW"
+		vivo, importance = 0, "LOW"
 	case provider.ClassService:
-		vivo, huawei = 1, "NORMAL"
+		vivo, importance = 1, "NORMAL"
 	default:
 		return opts
 	}
-	out := make(map[string]map[string]any, len(opts)+2)
+	out := make(map[string]map[string]any, len(opts)+3)
 	for maker, kv := range opts {
 		out[maker] = kv
 	}
-	for _, d := range []struct {
+	set := []struct {
 		maker, key string
 		v          any
-	}{{MakerVivo, vivoClassification, vivo}, {MakerHuawei, huaweiImportance, huawei}} {
-		if _, set := out[d.maker][d.key]; set {
+	}{{MakerVivo, vivoClassification, vivo}, {MakerHuawei, huaweiImportance, importance}, {MakerHonor, honorImportance, importance}}
+	if cat := provider.HuaweiCategory(c, huawei); cat != "" {
+		set = append(set, struct {
+			maker, key string
+			v          any
+		}{MakerHuawei, huaweiCategory, cat})
+	}
+	for _, d := range set {
+		if _, ok := out[d.maker][d.key]; ok {
 			continue
 		}
 		kv := make(map[string]any, len(out[d.maker])+1)
@@ -400,6 +408,8 @@ func classOptions(c provider.Class, opts map[string]map[string]any) map[string]m
 const (
 	vivoClassification = "/classification"
 	huaweiImportance   = "/message/android/notification/importance"
+	huaweiCategory     = "/message/android/category"
+	honorImportance    = "/android/notification/importance"
 )
 
 // iosContent fills an iOS push: APNs carries the notification

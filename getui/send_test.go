@@ -289,6 +289,7 @@ func TestClassLeavesTheCallersOptionsAlone(t *testing.T) {
 	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
 	assert.Equal(t, map[string]map[string]any{
 		getui.MakerHuawei: {"/message/android/category": "EXPRESS", "/message/android/notification/importance": "NORMAL"},
+		getui.MakerHonor:  {"/android/notification/importance": "NORMAL"},
 		getui.MakerVivo:   {"/classification": float64(1)},
 	}, body.PushChannel.Android.Ups.Options)
 }
@@ -349,4 +350,50 @@ func TestIOSStrategy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHuaweiCategoryFollowsTheClass: with the category Huawei granted the
+// app configured, a service push carries it as HW's
+// "/message/android/category", a marketing one MARKETING, and Honor gets
+// the class's importance; without one a service push carries no category;
+// New refuses a category Huawei does not have.
+func TestHuaweiCategoryFollowsTheClass(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		granted string
+		class   provider.Class
+		want    any // nil: absent
+		honor   string
+	}{
+		{"service", "EXPRESS", provider.ClassService, "EXPRESS", "NORMAL"},
+		{"service, none granted", "", provider.ClassService, nil, "NORMAL"},
+		{"marketing", "EXPRESS", provider.ClassMarketing, "MARKETING", "LOW"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock(start)
+			c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) { cfg.HuaweiServiceCategory = tt.granted })
+			_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "hw",
+				Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+				Notification: provider.Notification{Title: "订单已发货", Body: "您的订单已发货", Class: tt.class},
+				ExpireTime:   clk.Now().Add(time.Hour)})
+			require.NoError(t, err)
+			reqs := fake.RequestsTo("/push/single/cid")
+			require.Len(t, reqs, 1)
+			var body struct {
+				PushChannel struct {
+					Android struct {
+						Ups struct {
+							Options map[string]map[string]any `json:"options"`
+						} `json:"ups"`
+					} `json:"android"`
+				} `json:"push_channel"`
+			}
+			require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+			opts := body.PushChannel.Android.Ups.Options
+			assert.Equal(t, tt.want, opts[getui.MakerHuawei]["/message/android/category"])
+			assert.Equal(t, tt.honor, opts[getui.MakerHonor]["/android/notification/importance"])
+		})
+	}
+	_, err := getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: getui.NewSecret("0123456789abcdef0123"), HuaweiServiceCategory: "urgent"})
+	assert.Equal(t, "huawei_service_category", provider.FieldOf(err), "%v", err)
 }

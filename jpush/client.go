@@ -105,7 +105,9 @@ type Client struct {
 	// noCID is Config.DisableCID; cids hands out the cids of idempotency
 	// keys.
 	noCID bool
-	cids  cidBook
+	// huawei is Config.HuaweiServiceCategory.
+	huawei string
+	cids   cidBook
 }
 
 var (
@@ -144,6 +146,7 @@ func New(cfg Config) (*Client, error) {
 		log:         cfg.Logger,
 		sent:        make(map[string]sentMsg),
 		noCID:       cfg.DisableCID,
+		huawei:      cfg.HuaweiServiceCategory,
 	}, nil
 }
 

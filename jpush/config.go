@@ -100,6 +100,16 @@ type Config struct {
 	// retry of an accepted push with its first result instead of pushing
 	// again. Set it for an app whose credentials may not call that API.
 	DisableCID bool
+	// HuaweiServiceCategory is the Huawei category Huawei granted the
+	// Android app for its service messages (自分类权益), one of
+	// provider.HuaweiServiceCategories ("EXPRESS", "IM", …). An Android
+	// notification of provider.ClassService is sent with it as
+	// third_party_channel.huawei.category, and one of
+	// provider.ClassMarketing with "MARKETING" (a category the push's own
+	// Options.ThirdPartyChannel["huawei"] sets wins). Empty: a service push
+	// carries no Huawei category, and Huawei counts it as marketing
+	// (silent, and 2 or 5 a day per device).
+	HuaweiServiceCategory string
 }
 
 // DefaultQuota returns JPush's documented limit of the free plan: 600
@@ -217,6 +227,9 @@ func (c Config) validate() error {
 		return configError("default_time_to_live", why)
 	}
 	if err := c.Quota.Check("quota"); err != nil {
+		return fmt.Errorf("jpush: invalid config: %w", err)
+	}
+	if err := provider.CheckHuaweiServiceCategory("huawei_service_category", c.HuaweiServiceCategory); err != nil {
 		return fmt.Errorf("jpush: invalid config: %w", err)
 	}
 	return nil

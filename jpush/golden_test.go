@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tuisong/push/provider"
@@ -175,4 +176,52 @@ func compareGolden(t *testing.T, path string, body []byte) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "missing golden file; run go test ./jpush -update")
 	require.Equal(t, strings.TrimSpace(string(want)), strings.TrimSpace(buf.String()), "body differs from %s", path)
+}
+
+// TestHuaweiCategoryFollowsTheClass: with the app's granted service
+// category configured, a service push carries it as
+// third_party_channel.huawei.category and a marketing push MARKETING; a
+// category the push sets wins; a Classification override decides the
+// class; iOS carries none; New refuses a category Huawei does not have.
+func TestHuaweiCategoryFollowsTheClass(t *testing.T) {
+	zero, one := 0, 1
+	for _, tt := range []struct {
+		name     string
+		granted  string
+		platform provider.Platform
+		class    provider.Class
+		opts     *Options
+		want     string
+	}{
+		{"service", "EXPRESS", provider.Android, provider.ClassService, nil, "EXPRESS"},
+		{"service, none granted", "", provider.Android, provider.ClassService, nil, ""},
+		{"marketing", "EXPRESS", provider.Android, provider.ClassMarketing, nil, "MARKETING"},
+		{"unset class", "EXPRESS", provider.Android, "", nil, ""},
+		{"own category wins", "EXPRESS", provider.Android, provider.ClassService,
+			&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelHuawei: {Category: "IM", Importance: "NORMAL"}}}, "IM"},
+		{"classification 1 overrides marketing", "EXPRESS", provider.Android, provider.ClassMarketing, &Options{Classification: &one}, "EXPRESS"},
+		{"classification 0 overrides service", "EXPRESS", provider.Android, provider.ClassService, &Options{Classification: &zero}, "MARKETING"},
+		{"ios", "EXPRESS", provider.IOS, provider.ClassService, nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.HuaweiServiceCategory = tt.granted })
+			h.respondPush(http.StatusOK, okPush)
+			r := request(tt.platform, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
+			r.Notification.Class = tt.class
+			if tt.opts != nil {
+				r.Overrides = map[string]any{Name: tt.opts}
+			}
+			_, err := h.client.Send(context.Background(), r)
+			require.NoError(t, err)
+			var body struct {
+				Options struct {
+					ThirdPartyChannel map[string]ThirdPartyChannel `json:"third_party_channel"`
+				} `json:"options"`
+			}
+			require.NoError(t, json.Unmarshal(h.only(t).body, &body))
+			assert.Equal(t, tt.want, body.Options.ThirdPartyChannel[ChannelHuawei].Category)
+		})
+	}
+	_, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, HuaweiServiceCategory: "urgent"})
+	assert.Equal(t, "huawei_service_category", provider.FieldOf(err), "%v", err)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -154,7 +155,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 		APNsProduction:    !c.apnsSandbox,
 		APNsCollapseID:    o.APNsCollapseID,
 		Classification:    classification(r, o),
-		ThirdPartyChannel: o.ThirdPartyChannel,
+		ThirdPartyChannel: huaweiCategory(r, o, c.huawei),
 	}
 	if sent {
 		secs := int64(ttl / time.Second)
@@ -190,6 +191,35 @@ func classification(r *provider.Request, o *Options) *int {
 		return nil
 	}
 	return &v
+}
+
+// huaweiCategory returns o.ThirdPartyChannel with huawei.category set, for
+// an Android notification with a class, to what the class (the one
+// o.Classification names, when set) and the app's granted service
+// category say (provider.HuaweiCategory), unless it sets one already. o
+// itself is not changed.
+func huaweiCategory(r *provider.Request, o *Options, granted string) map[string]ThirdPartyChannel {
+	channels := o.ThirdPartyChannel
+	if r.Platform != provider.Android || channels[ChannelHuawei].Category != "" {
+		return channels
+	}
+	class := r.Notification.Class
+	if o.Classification != nil {
+		class = provider.ClassService
+		if *o.Classification == 0 {
+			class = provider.ClassMarketing
+		}
+	}
+	cat := provider.HuaweiCategory(class, granted)
+	if cat == "" {
+		return channels
+	}
+	out := make(map[string]ThirdPartyChannel, len(channels)+1)
+	maps.Copy(out, channels)
+	hw := out[ChannelHuawei]
+	hw.Category = cat
+	out[ChannelHuawei] = hw
+	return out
 }
 
 // SendNo is the options.sendno sent for an idempotency key: the FNV-1a

@@ -1,5 +1,10 @@
 package provider
 
+import (
+	"fmt"
+	"slices"
+)
+
 // Class says what kind of message a Notification is, in the terms the
 // Android phone makers (Xiaomi, Huawei, Honor, OPPO, vivo, Meizu) use to
 // decide how often and how loudly their channels deliver a push. Vendors
@@ -24,3 +29,41 @@ const (
 
 // Valid reports whether c is unset or one of the named classes.
 func (c Class) Valid() bool { return c == "" || c == ClassMarketing || c == ClassService }
+
+// Huawei's message categories (the category field of its push API), which
+// decide a notification's class on Huawei phones. A notification without
+// one, or from an app Huawei has not granted self-classification (自分类权益)
+// for that category, counts as marketing (资讯营销): silent, and a few a
+// day per device. HuaweiMarketing marks marketing; the others are service
+// and communication (服务与通讯), each granted per app on application.
+const HuaweiMarketing = "MARKETING"
+
+// HuaweiServiceCategories are Huawei's service and communication
+// categories.
+var HuaweiServiceCategories = []string{"IM", "VOIP", "SUBSCRIPTION", "TRAVEL", "HEALTH", "WORK", "ACCOUNT",
+	"EXPRESS", "FINANCE", "DEVICE_REMINDER", "MAIL", "CUSTOMER_SERVICE"}
+
+// CheckHuaweiServiceCategory returns a *FieldError naming field unless v
+// is empty or one of HuaweiServiceCategories.
+func CheckHuaweiServiceCategory(field, v string) error {
+	if v == "" || slices.Contains(HuaweiServiceCategories, v) {
+		return nil
+	}
+	return &FieldError{Field: field, Reason: fmt.Sprintf("%q is not one of Huawei's service categories %v", v, HuaweiServiceCategories)}
+}
+
+// HuaweiCategory is the Huawei category a notification of class c is
+// sent with by an app granted service, one of HuaweiServiceCategories
+// (empty: none granted): HuaweiMarketing for marketing, service for
+// service, and "" when c is unset or no service category is granted (a
+// service push then counts as marketing on Huawei phones, which no field
+// can change).
+func HuaweiCategory(c Class, service string) string {
+	switch c {
+	case ClassMarketing:
+		return HuaweiMarketing
+	case ClassService:
+		return service
+	}
+	return ""
+}

@@ -127,19 +127,25 @@
 //     marketing, "NORMAL" service) for Huawei and Honor. Umeng documents
 //     "category" for Android only, so iOS sends carry neither field.
 //   - JPush: Android bodies get options.classification (0 marketing,
-//     1 service), which JPush passes to the phone makers' channels. The
-//     per-maker settings under options.third_party_channel (Huawei/Honor
-//     importance, vivo and OPPO category, Xiaomi channel id) are not
-//     derived from the class (planned); set them in jpush.Options.
+//     1 service), which JPush passes to the phone makers' channels (it
+//     decides Honor's importance and vivo's class too). The Xiaomi
+//     channel id and OPPO category under options.third_party_channel are
+//     not derived from the class; set them in jpush.Options.
 //   - Getui: Android notifications get, under
 //     push_channel.android.ups.options, vivo's "/classification" (0
-//     marketing, 1 service) and Huawei's
-//     "/message/android/notification/importance" ("LOW" marketing,
-//     "NORMAL" service; Huawei honours it only for an app it granted
-//     self-classification, and classifies other apps' messages itself);
-//     a key getui.Options.UpsOptions sets wins. The Xiaomi and OPPO
-//     options take a channel id the app registers with the maker, so
-//     they are not derived from the class; set them in UpsOptions.
+//     marketing, 1 service) and Huawei's and Honor's importance ("LOW"
+//     marketing, "NORMAL" service); a key getui.Options.UpsOptions sets
+//     wins. The Xiaomi and OPPO options take a channel id the app
+//     registers with the maker, so they are not derived from the class;
+//     set them in UpsOptions.
+//   - Huawei, on every vendor: a notification counts as service only when
+//     it carries a category Huawei granted the app (自分类权益); the
+//     importance alone does not. With the vendor's Config
+//     HuaweiServiceCategory set to the granted category (one of
+//     HuaweiServiceCategories), a service notification carries it and a
+//     marketing one carries HuaweiMarketing; without it a service
+//     notification carries none, and Huawei counts it as marketing (2 or
+//     5 a day per device).
 //
 // # Testing
 //

@@ -61,10 +61,12 @@ type Client struct {
 	// fileFrom is Config.FilecastThreshold: token audiences of more than
 	// MaxTokens are sent by file when it is set.
 	fileFrom int
-	quotas   Quotas
-	limits   *provider.Limiters[quotaKey]
-	http     *resty.Client
-	log      *slog.Logger
+	// huawei is Config.HuaweiServiceCategory.
+	huawei string
+	quotas Quotas
+	limits *provider.Limiters[quotaKey]
+	http   *resty.Client
+	log    *slog.Logger
 }
 
 var (
@@ -107,6 +109,7 @@ func New(cfg Config) (*Client, error) {
 		testMode: cfg.TestMode,
 		strategy: cfg.Strategy,
 		fileFrom: cfg.FilecastThreshold,
+		huawei:   cfg.HuaweiServiceCategory,
 		quotas:   cfg.Quotas,
 		limits:   provider.NewLimiters(cfg.Quotas.quota),
 		http:     rc,

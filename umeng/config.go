@@ -174,6 +174,17 @@ type Config struct {
 	// or more than MaxTokens. Deliveries recorded by file while it was set
 	// are refused if it is unset before they are sent.
 	FilecastThreshold int
+	// HuaweiServiceCategory is the Huawei category Huawei granted the
+	// Android app for its service messages (自分类权益), one of
+	// provider.HuaweiServiceCategories ("EXPRESS" for orders and
+	// deliveries, "IM" for chats, …). An Android notification of
+	// provider.ClassService is sent with it as
+	// channel_properties.huawei_channel_category, and one of
+	// provider.ClassMarketing with "MARKETING" (a category set in the
+	// push's own ChannelProperties wins). Empty: a service push carries no
+	// category, and Huawei counts it as marketing (silent, and 2 or 5 a
+	// day per device), whatever its importance.
+	HuaweiServiceCategory string
 	// Quotas limit the task casts of each app (iOS and Android apart) to
 	// Umeng's production limits. A send that would exceed one makes no
 	// call and fails with a RateLimited error whose RetryAfter is the wait
@@ -278,6 +289,9 @@ func (c Config) validate() error {
 	}
 	if c.FilecastThreshold != 0 && c.FilecastThreshold <= MaxTokens {
 		return configError("filecast_threshold", fmt.Sprintf("must be 0 or more than %d (one listcast's tokens), got %d", MaxTokens, c.FilecastThreshold))
+	}
+	if err := provider.CheckHuaweiServiceCategory("huawei_service_category", c.HuaweiServiceCategory); err != nil {
+		return fmt.Errorf("umeng: invalid config: %w", err)
 	}
 	return c.Quotas.validate()
 }

@@ -73,6 +73,7 @@ func Example_marketingToVendorChannels() {
 	// Output:
 	// category: 0
 	// channel_properties.channel_activity: com.example.shop.PushActivity
+	// channel_properties.huawei_channel_category: MARKETING
 	// channel_properties.huawei_channel_importance: LOW
 	// channel_properties.oppo_category: MARKETING
 	// channel_properties.oppo_channel_id: promotions

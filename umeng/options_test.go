@@ -61,6 +61,44 @@ func TestClassOnTheWire(t *testing.T) {
 	}
 }
 
+// TestHuaweiCategoryFollowsTheClass: with the app's granted service
+// category configured, a service push carries it and a marketing push
+// carries MARKETING (Huawei counts a push without a category as
+// marketing); a category in the push's own options wins; iOS and an unset
+// class carry none; a category Huawei does not have is refused by New.
+func TestHuaweiCategoryFollowsTheClass(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		granted  string
+		platform provider.Platform
+		class    provider.Class
+		own      string
+		want     any // nil: absent
+	}{
+		{"service", "EXPRESS", provider.Android, provider.ClassService, "", "EXPRESS"},
+		{"service, none granted", "", provider.Android, provider.ClassService, "", nil},
+		{"marketing", "EXPRESS", provider.Android, provider.ClassMarketing, "", "MARKETING"},
+		{"marketing, none granted", "", provider.Android, provider.ClassMarketing, "", "MARKETING"},
+		{"unset class", "EXPRESS", provider.Android, "", "", nil},
+		{"the push's own wins", "EXPRESS", provider.Android, provider.ClassService, "IM", "IM"},
+		{"ios", "EXPRESS", provider.IOS, provider.ClassService, "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := unicast(tt.platform)
+			r.Notification.Class = tt.class
+			r.Overrides = map[string]any{Name: &Options{ChannelProperties: ChannelProperties{HuaweiChannelCategory: tt.own}}}
+			body := sentTop(t, newHarness(t, func(c *Config) { c.HuaweiServiceCategory = tt.granted }), r)
+			var got any
+			if cp, ok := body["channel_properties"].(map[string]any); ok {
+				got = cp["huawei_channel_category"]
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret}, HuaweiServiceCategory: "URGENT"})
+	assert.Equal(t, "huawei_service_category", provider.FieldOf(err), "%v", err)
+}
+
 // TestClassRefused checks that an unknown class is refused before the
 // network, by Validate and Send alike.
 func TestClassRefused(t *testing.T) {

@@ -237,7 +237,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 		return nil, nil, err
 	}
 	if r.Platform == provider.Android {
-		if err := applyAndroidOptions(b, o, &r.Notification); err != nil {
+		if err := applyAndroidOptions(b, o, &r.Notification, c.huawei); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -275,15 +275,20 @@ func applyCommonOptions(b *sendBody, o *Options) error {
 }
 
 // applyAndroidOptions sets the Android-only top-level fields: Umeng's
-// category and the Huawei importance from the message class, the channel
-// and local properties and the legacy mipush switch.
-func applyAndroidOptions(b *sendBody, o *Options, n *provider.Notification) error {
+// category and the Huawei importance and category from the message class
+// (huawei is the app's service category, Config.HuaweiServiceCategory),
+// the channel and local properties and the legacy mipush switch.
+func applyAndroidOptions(b *sendBody, o *Options, n *provider.Notification, huawei string) error {
 	category, importance, classed := classCategory(n.Class)
 	if classed {
 		b.Category = &category
 	}
 	message := displayType(n, o) == DisplayMessage
-	cp, err := buildChannelProperties(&o.ChannelProperties, importance, message)
+	props := o.ChannelProperties
+	if props.HuaweiChannelCategory == "" {
+		props.HuaweiChannelCategory = provider.HuaweiCategory(n.Class, huawei)
+	}
+	cp, err := buildChannelProperties(&props, importance, message)
 	if err != nil {
 		return err
 	}

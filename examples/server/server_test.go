@@ -211,15 +211,16 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "umeng", c.DefaultProvider())
 
 	for name, env := range map[string]map[string]string{
-		"PUSH_DB_DRIVER":           {"PUSH_DB_DRIVER": "oracle"},
-		"PUSH_SCAN_INTERVAL":       {"PUSH_SCAN_INTERVAL": "often"},
-		"PUSH_RETRY_BASE":          {"PUSH_RETRY_BASE": "-1s"},
-		"UMENG_PRODUCTION_MODE":    {"UMENG_PRODUCTION_MODE": "maybe"},
-		"UMENG_FILECAST_THRESHOLD": {"UMENG_FILECAST_THRESHOLD": "500"},
-		"UMENG_ANDROID_APPKEY":     {"UMENG_ANDROID_APPKEY": "k"},
-		"UMENG_IOS_APPKEY":         {"UMENG_IOS_APP_MASTER_SECRET": "s"},
-		"JPUSH_APNS_PRODUCTION":    {"JPUSH_APNS_PRODUCTION": "yes please"},
-		"JPUSH_VIP":                {"JPUSH_VIP": "gold"},
+		"PUSH_DB_DRIVER":               {"PUSH_DB_DRIVER": "oracle"},
+		"PUSH_SCAN_INTERVAL":           {"PUSH_SCAN_INTERVAL": "often"},
+		"PUSH_RETRY_BASE":              {"PUSH_RETRY_BASE": "-1s"},
+		"PUSH_HUAWEI_SERVICE_CATEGORY": {"PUSH_HUAWEI_SERVICE_CATEGORY": "URGENT"},
+		"UMENG_PRODUCTION_MODE":        {"UMENG_PRODUCTION_MODE": "maybe"},
+		"UMENG_FILECAST_THRESHOLD":     {"UMENG_FILECAST_THRESHOLD": "500"},
+		"UMENG_ANDROID_APPKEY":         {"UMENG_ANDROID_APPKEY": "k"},
+		"UMENG_IOS_APPKEY":             {"UMENG_IOS_APP_MASTER_SECRET": "s"},
+		"JPUSH_APNS_PRODUCTION":        {"JPUSH_APNS_PRODUCTION": "yes please"},
+		"JPUSH_VIP":                    {"JPUSH_VIP": "gold"},
 	} {
 		_, err := loadConfig(envOf(env))
 		require.Error(t, err, name)

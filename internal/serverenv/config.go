@@ -14,6 +14,7 @@ import (
 
 	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/jpush"
+	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/umeng"
 )
 
@@ -56,6 +57,10 @@ type Config struct {
 	// token, so the endpoint is outside PUSH_API_TOKEN.
 	ReceiptURL    string
 	ReceiptSecret string
+	// HuaweiServiceCategory is the Huawei category Huawei granted the
+	// Android app for its service messages, given to every provider
+	// (umeng, jpush and getui's Config.HuaweiServiceCategory).
+	HuaweiServiceCategory string
 
 	// JPush: one app for both platforms.
 	JPushAppKey       string
@@ -199,6 +204,7 @@ func Load(getenv func(string) string) (Config, error) {
 		AndroidMainActivity:    getenv("UMENG_ANDROID_MAIN_ACTIVITY"),
 		ReceiptURL:             getenv("UMENG_RECEIPT_URL"),
 		ReceiptSecret:          getenv("UMENG_RECEIPT_SECRET"),
+		HuaweiServiceCategory:  getenv("PUSH_HUAWEI_SERVICE_CATEGORY"),
 
 		JPushAppKey:       getenv("JPUSH_APPKEY"),
 		JPushMasterSecret: getenv("JPUSH_MASTER_SECRET"),
@@ -268,6 +274,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if *d.dst < d.min || *d.dst > d.max {
 			return c, fmt.Errorf("%s: %q is not between %v and %v", d.name, get(d.name, d.def), d.min, d.max)
 		}
+	}
+	if err := provider.CheckHuaweiServiceCategory("PUSH_HUAWEI_SERVICE_CATEGORY", c.HuaweiServiceCategory); err != nil {
+		return c, fmt.Errorf("PUSH_HUAWEI_SERVICE_CATEGORY: %q is not one of Huawei's service categories %v", c.HuaweiServiceCategory, provider.HuaweiServiceCategories)
 	}
 	// The zone database is embedded (time/tzdata): a container without
 	// one still knows Asia/Shanghai.

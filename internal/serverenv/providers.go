@@ -25,8 +25,9 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 	var ps []provider.Provider
 	if c.Umeng() {
 		ucfg := umeng.Config{BaseURL: c.UmengBaseURL, TestMode: !c.ProductionMode, Logger: log, FilecastThreshold: c.FilecastThreshold,
-			IOS:     umeng.App{AppKey: c.IOSKey, AppMasterSecret: c.IOSSecret, Defaults: c.IOSDefaults()},
-			Android: umeng.App{AppKey: c.AndroidKey, AppMasterSecret: c.AndroidSecret, Defaults: c.AndroidDefaults()}}
+			HuaweiServiceCategory: c.HuaweiServiceCategory,
+			IOS:                   umeng.App{AppKey: c.IOSKey, AppMasterSecret: c.IOSSecret, Defaults: c.IOSDefaults()},
+			Android:               umeng.App{AppKey: c.AndroidKey, AppMasterSecret: c.AndroidSecret, Defaults: c.AndroidDefaults()}}
 		um, err := umeng.New(ucfg)
 		if err != nil {
 			return nil, fmt.Errorf("umeng (UMENG_*): %w", err)
@@ -43,7 +44,7 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 		// A JPUSH_BASE_URL other than the default (a fake, or a gateway)
 		// serves the Report API too: jpush.Config's default.
 		jcfg := jpush.Config{AppKey: c.JPushAppKey, MasterSecret: c.JPushMasterSecret, BaseURL: c.JPushBaseURL,
-			APNsSandbox: !c.JPushAPNsProduction, VIP: c.JPushVIP, Logger: log}
+			APNsSandbox: !c.JPushAPNsProduction, VIP: c.JPushVIP, Logger: log, HuaweiServiceCategory: c.HuaweiServiceCategory}
 		jp, err := jpush.New(jcfg)
 		if err != nil {
 			return nil, fmt.Errorf("jpush (JPUSH_*): %w", err)
@@ -52,7 +53,8 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 	}
 	if c.Getui() {
 		gt, err := getui.New(getui.Config{AppID: c.GetuiAppID, AppKey: c.GetuiAppKey,
-			MasterSecret: getui.NewSecret(c.GetuiMasterSecret), BaseURL: c.GetuiBaseURL, Logger: log})
+			MasterSecret: getui.NewSecret(c.GetuiMasterSecret), BaseURL: c.GetuiBaseURL, Logger: log,
+			HuaweiServiceCategory: c.HuaweiServiceCategory})
 		if err != nil {
 			return nil, fmt.Errorf("getui (GETUI_*): %w", err)
 		}
