@@ -120,6 +120,11 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
+	if d := cfg.Android.Defaults; cfg.Android.configured() && d.ChannelProperties.ChannelActivity == "" && !d.MiPush {
+		// Umeng requires it for the phone makers' channels: without it a
+		// notification reaches those phones only while the app runs.
+		c.log.Warn("umeng: the Android app's Defaults set no channel_properties.channel_activity: notifications reach Xiaomi, Huawei, Honor, OPPO, vivo and Meizu phones only while the app runs, unless each push sets one")
+	}
 	return c, nil
 }
 

@@ -1,9 +1,12 @@
 package umeng
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -293,4 +296,29 @@ func TestAppDefaultsChecked(t *testing.T) {
 			assert.Equal(t, tt.field, provider.FieldOf(err))
 		})
 	}
+}
+
+// TestNewWarnsWithoutChannelActivity: an Android app whose Defaults set no
+// channel_activity (nor the legacy mipush) is warned of at New: the phone
+// makers' channels need it.
+func TestNewWarnsWithoutChannelActivity(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		defaults Options
+		warns    bool
+	}{
+		{"none", Options{}, true},
+		{"channel activity", Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.PushActivity"}}, false},
+		{"legacy mipush", Options{MiPush: true, MiActivity: "com.example.PushActivity"}, false},
+	} {
+		var logs bytes.Buffer
+		_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret, Defaults: tt.defaults},
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		require.NoError(t, err)
+		assert.Equal(t, tt.warns, strings.Contains(logs.String(), "level=WARN"), "%s: %s", tt.name, logs.String())
+	}
+	var logs bytes.Buffer
+	_, err := New(Config{IOS: App{AppKey: iosKey, AppMasterSecret: iosSecret}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	assert.Empty(t, logs.String(), "no Android app, nothing to warn of")
 }

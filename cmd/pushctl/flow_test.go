@@ -32,6 +32,9 @@ func umengEnv(t *testing.T, driver, dsn string) (map[string]string, *umengtest.S
 			env["UMENG_IOS_APPKEY"], env["UMENG_IOS_APP_MASTER_SECRET"] = app.AppKey, app.AppMasterSecret
 		} else {
 			env["UMENG_ANDROID_APPKEY"], env["UMENG_ANDROID_APP_MASTER_SECRET"] = app.AppKey, app.AppMasterSecret
+			// As a deployment sets it: without it every push command
+			// warns that the phone makers' channels need it.
+			env["UMENG_ANDROID_CHANNEL_ACTIVITY"] = "com.example.shop.PushActivity"
 		}
 	}
 	return env, fake
