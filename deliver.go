@@ -348,7 +348,7 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 	}
 	cctx, end := s.tel.startCall(cctx, OpSend, d, msg)
 	start := time.Now()
-	rc, err := guard(ctx, s, d.Provider, OpSend, d.Tokens, func() (*provider.Receipt, error) { return p.Send(cctx, req) })
+	rc, err := guard(ctx, s, d.Provider, OpSend, provider.Indeterminate, d.Tokens, func() (*provider.Receipt, error) { return p.Send(cctx, req) })
 	if rc == nil && err == nil {
 		err = noAnswer(d.Provider, OpSend)
 	}
@@ -422,7 +422,7 @@ var errTakenOver = fmt.Errorf("push: the delivery was taken over before its call
 // Only a claim another instance took over stops it (errTakenOver):
 // nothing is sent.
 func (s *Service) issueRetryToken(ctx, cctx context.Context, iss provider.RetryTokenIssuer, d *registry.Delivery, req *provider.Request) error {
-	token, err := guard(ctx, s, d.Provider, "retry_token", d.Tokens, func() (string, error) { return iss.IssueRetryToken(cctx, req) })
+	token, err := guard(ctx, s, d.Provider, "retry_token", provider.Unknown, d.Tokens, func() (string, error) { return iss.IssueRetryToken(cctx, req) })
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "no retry token before the call: it is made without", slog.Int64("delivery_id", d.ID),
 			slog.String("error", s.scrubErr(err, d.Tokens).Error()))

@@ -80,13 +80,20 @@ func TestBuggyProviderFailsItsCallNotTheProcess(t *testing.T) {
 
 			res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 			require.NoError(t, err)
-			require.Equal(t, 1, res.Pending(), "retried later, as an unexplained failure is")
-			assert.Equal(t, provider.Unknown, provider.KindOf(res.Deliveries[0].Err))
+			require.Equal(t, 1, res.Pending(), "retried later")
+			// A panic may come after the vendor took the push: a lost
+			// answer, retried with its key. No answer at all: unexplained.
+			wantKind := provider.Unknown
+			if bug == "panic" {
+				wantKind = provider.Indeterminate
+			}
+			assert.Equal(t, wantKind, provider.KindOf(res.Deliveries[0].Err))
 			ds, err := st.ListDeliveries(ctx, res.PushMessageID)
 			require.NoError(t, err)
 			require.Len(t, ds, 1)
 			assert.Equal(t, registry.DeliveryPending, ds[0].State)
-			assert.Equal(t, "unknown", ds[0].ErrorKind)
+			assert.Equal(t, wantKind.String(), ds[0].ErrorKind)
+			assert.NotContains(t, ds[0].Response, "tok1", "the panic's text is not stored")
 
 			p.mu.Lock()
 			p.sendBug = false // fixed: the retry is accepted, with a pollable task id

@@ -23,7 +23,8 @@ import (
 type Config struct {
 	// Store is the system of record. Required.
 	Store registry.Store
-	// Providers are the vendors, routed by Name() and platform: a device is
+	// Providers are the vendors, routed by Name() (lower-case, as stored in
+	// push_platform: New refuses another) and platform: a device is
 	// pushed through the provider named by its push_platform, when that
 	// provider serves the device's platform (Capabilities(platform).MaxTokens
 	// > 0; an Umeng client configured with the Android app only serves
@@ -160,6 +161,9 @@ type Service struct {
 	// unrecorded counts the deliveries sent whose outcome this Service
 	// could not record (UnrecordedOutcomes).
 	unrecorded atomic.Int64
+	// adoptAfter is the id of the held receipt AdoptReceipts looked at
+	// last (0: start from the first).
+	adoptAfter atomic.Int64
 }
 
 // UnrecordedOutcomes returns how many deliveries this Service sent whose

@@ -343,7 +343,7 @@ func (s *Service) pollGroup(ctx context.Context, g pollGroup) {
 	}
 	sctx, end := s.tel.startBatchStatus(ctx, first.Provider, first.Platform, len(ids))
 	start := time.Now()
-	rs, err := guard(ctx, s, first.Provider, OpStatus, nil, func() ([]provider.StatusResult, error) {
+	rs, err := guard(ctx, s, first.Provider, OpStatus, provider.Unknown, nil, func() ([]provider.StatusResult, error) {
 		return g.batch.Statuses(sctx, provider.Platform(first.Platform), ids)
 	})
 	s.pollPace.observe(time.Since(start))
@@ -382,7 +382,7 @@ func (s *Service) poll1(ctx context.Context, d *registry.Delivery) {
 		default:
 			sctx, end := s.tel.startCall(ctx, OpStatus, d, nil)
 			start := time.Now()
-			st, err = guard(ctx, s, d.Provider, OpStatus, d.Tokens, func() (*provider.Status, error) {
+			st, err = guard(ctx, s, d.Provider, OpStatus, provider.Unknown, d.Tokens, func() (*provider.Status, error) {
 				return q.Status(sctx, provider.Platform(d.Platform), d.ReceiptID)
 			})
 			if st == nil && err == nil {
@@ -599,12 +599,19 @@ func (s *Service) recordOrHold(ctx context.Context, r provider.Report, c registr
 	return s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
 }
 
-// AdoptReceipts counts up to limit of the receipts RecordReport held
-// whose delivery's outcome has since been recorded, and drops the held
-// receipts older than Config.ReceiptHold whose delivery is still unknown
-// (see registry.ReceiptHolder). It returns how many it counted. The
-// Scanner calls it each pass; on a store that cannot hold receipts it
-// does nothing. A limit below 1 is a *FieldError naming "limit".
+// AdoptReceipts drops the receipts RecordReport held longer than
+// Config.ReceiptHold whose delivery is still unknown, then counts the held
+// receipts whose delivery's outcome has since been recorded (see
+// registry.ReceiptHolder). Each call does a bounded amount of work,
+// whatever the number of receipts held (another system's pushes' are held
+// until they expire): it drops up to 100 windows of limit, and looks at up
+// to 100 windows of limit held receipts, going on from where its last
+// call stopped and starting again from the first after the last. It
+// returns how many held receipts it recorded (one whose device's event
+// was already counted is recorded and adds nothing, as RecordReport would
+// add nothing); the Scanner calls it each pass
+// until it counts fewer than limit. On a store that cannot hold receipts
+// it does nothing. A limit below 1 is a *FieldError naming "limit".
 func (s *Service) AdoptReceipts(ctx context.Context, limit int) (int, error) {
 	if s.unbuilt() {
 		return 0, notBuilt("Service.AdoptReceipts", "push.New")
@@ -616,17 +623,50 @@ func (s *Service) AdoptReceipts(ctx context.Context, limit int) (int, error) {
 	if !ok {
 		return 0, nil
 	}
-	type counts struct{ adopted, dropped int }
-	n, err := detached(ctx, s, func(ctx context.Context) (counts, error) {
-		a, d, err := h.AdoptReceipts(ctx, limit, s.now().Add(-s.receiptHold))
-		return counts{a, d}, err
-	})
-	s.tel.adoptedReceipts(ctx, n.adopted, n.dropped)
-	if n.dropped > 0 {
-		s.log.InfoContext(ctx, "held receipts dropped", "count", n.dropped, "receipt_hold", s.receiptHold)
+	// A failed drop does not keep the adoption from its turn, nor a
+	// failed adoption the drop: each pass does both.
+	dropped, dropErr := s.dropHeld(ctx, h, limit)
+	var got registry.Adoption
+	for range adoptWindows {
+		after := s.adoptAfter.Load()
+		a, err := detached(ctx, s, func(ctx context.Context) (registry.Adoption, error) {
+			return h.AdoptReceipts(ctx, after, limit)
+		})
+		got.Adopted, got.Dropped = got.Adopted+a.Adopted, got.Dropped+a.Dropped
+		if err != nil {
+			s.tel.adoptedReceipts(ctx, got.Adopted, got.Dropped+dropped)
+			return got.Adopted, errors.Join(dropErr, fmt.Errorf("push: adopt held receipts: %w", err))
+		}
+		s.adoptAfter.CompareAndSwap(after, a.Next)
+		if a.Next == 0 || got.Adopted >= limit || ctx.Err() != nil {
+			break
+		}
 	}
-	if err != nil {
-		return n.adopted, fmt.Errorf("push: adopt held receipts: %w", err)
+	s.tel.adoptedReceipts(ctx, got.Adopted, got.Dropped+dropped)
+	if n := got.Dropped + dropped; n > 0 {
+		s.log.InfoContext(ctx, "held receipts dropped", "count", n, "receipt_hold", s.receiptHold)
 	}
-	return n.adopted, nil
+	return got.Adopted, dropErr
+}
+
+// adoptWindows bounds the windows of held receipts one AdoptReceipts call
+// looks at, and the batches of expired ones it drops.
+const adoptWindows = 100
+
+// dropHeld drops the receipts held longer than ReceiptHold whose delivery
+// is unknown, limit at a time, at most adoptWindows batches.
+func (s *Service) dropHeld(ctx context.Context, h registry.ReceiptHolder, limit int) (int, error) {
+	before := s.now().Add(-s.receiptHold)
+	total := 0
+	for range adoptWindows {
+		n, err := detached(ctx, s, func(ctx context.Context) (int, error) { return h.DropHeldReceipts(ctx, before, limit) })
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("push: drop expired held receipts: %w", err)
+		}
+		if n < limit || ctx.Err() != nil {
+			break
+		}
+	}
+	return total, nil
 }

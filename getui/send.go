@@ -85,9 +85,9 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 			return nil, c.withTaskToken(key, c.listRefused(key, reused, err))
 		}
 	default:
-		if p.route == routeTask {
-			if wait, ok := provider.TakeAll(c.now(), c.taskLimit, c.rateLimit); !ok {
-				return nil, provider.QuotaError(Name, opSend, "push to all or a tag", c.spentTaskQuota(wait), wait)
+		if now := c.now(); p.route == routeTask {
+			if wait, ok := provider.TakeAll(now, c.taskLimit, c.rateLimit); !ok {
+				return nil, provider.QuotaError(Name, opSend, "push to all or a tag", c.spentTaskQuota(now), wait)
 			}
 		}
 		a, err = c.do(ctx, call{op: opSend, platform: r.Platform, method: http.MethodPost, path: p.path, body: p.body, byCID: p.oneToken})
@@ -150,11 +150,11 @@ func repeatedReceipt(r *provider.Request, err error) *provider.Receipt {
 	return &provider.Receipt{Provider: Name, Platform: r.Platform, Raw: raw}
 }
 
-// spentTaskQuota names the quota a push to all or a tag waits wait for:
-// the minute's bucket refills a token within TaskRate.Per/Calls, so a
-// longer wait is the day's.
-func (c *Client) spentTaskQuota(wait time.Duration) provider.Quota {
-	if r := c.taskRate; r.Unlimited || r.Calls <= 0 || wait > r.Per/time.Duration(r.Calls) {
+// spentTaskQuota names the quota a push to all or a tag was refused by at
+// now: the day's when its bucket is empty, else the minute's. (The wait
+// alone cannot tell: a refused call's wait is booked behind the others'.)
+func (c *Client) spentTaskQuota(now time.Time) provider.Quota {
+	if !c.taskLimit.Ready(now) {
 		return c.taskQuota
 	}
 	return c.taskRate

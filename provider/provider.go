@@ -15,8 +15,10 @@ type Provider interface {
 	// task creation), and returns the vendor's receipt. It never retries a
 	// delivering call. It returns an error wrapping *Error on failure.
 	// Returning neither a receipt nor an error, or panicking, is a bug the
-	// push Service survives: it takes either as an error of kind Unknown
-	// (logged, the panic with its stack) and retries the delivery.
+	// push Service survives: it takes the first as an error of kind
+	// Unknown, a panic (logged with its stack) as Indeterminate, since the
+	// vendor may have taken the push first, and retries the delivery with
+	// its idempotency key.
 	Send(ctx context.Context, r *Request) (*Receipt, error)
 }
 

@@ -137,10 +137,21 @@ func (l *Limiter) Take(now time.Time) (wait time.Duration, ok bool) {
 	return l.book(now, wait), false
 }
 
+// Ready reports whether l has a token at now, taking none: after a
+// refusal by TakeAll, which of its buckets was empty.
+func (l *Limiter) Ready(now time.Time) bool {
+	if l == nil || l.lim == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lim.TokensAt(now) >= 1
+}
+
 // TakeAll takes one token from each of ls at now, or none: when a bucket
 // is empty it takes nothing from any and returns false and the longest
-// wait until every bucket has a token (each empty bucket booking its next
-// token, as Take does). For a call that counts against
+// wait until every bucket has a token (the bucket of that wait booking its
+// next token, as Take does). For a call that counts against
 // several quotas at once (a day's and a minute's). Callers must pass
 // shared Limiters in the same order, since each is locked in turn.
 func TakeAll(now time.Time, ls ...*Limiter) (wait time.Duration, ok bool) {
@@ -153,14 +164,19 @@ func TakeAll(now time.Time, ls ...*Limiter) (wait time.Duration, ok bool) {
 		defer l.mu.Unlock()
 		held = append(held, l)
 	}
+	// The bucket with the longest wait books it: the call comes back then,
+	// when the others have long refilled, so booking theirs too would only
+	// push later refusals of theirs further out.
+	var longest *Limiter
 	for _, l := range held {
 		if missing := 1 - l.lim.TokensAt(now); missing > 0 {
-			w := time.Duration(missing * float64(time.Second) / float64(l.lim.Limit()))
-			wait = max(wait, l.book(now, max(w, time.Nanosecond)))
+			if w := max(time.Duration(missing*float64(time.Second)/float64(l.lim.Limit())), time.Nanosecond); w > wait {
+				wait, longest = w, l
+			}
 		}
 	}
-	if wait > 0 {
-		return wait, false
+	if longest != nil {
+		return longest.book(now, wait), false
 	}
 	for _, l := range held {
 		l.lim.AllowN(now, 1)

@@ -173,3 +173,25 @@ func TestLimiterBooksRefusedCalls(t *testing.T) {
 	require.False(t, ok)
 	assert.InDelta(t, float64(12*time.Second), float64(wait), float64(time.Millisecond))
 }
+
+// TestTakeAllBooksTheLongestWaitOnly: a call both a day's and a minute's
+// bucket refuse comes back when the day's refills; booking the minute's
+// too would only push its own later refusals further out.
+func TestTakeAllBooksTheLongestWaitOnly(t *testing.T) {
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	day := provider.NewLimiter(provider.Quota{Calls: 1, Per: 24 * time.Hour})
+	minute := provider.NewLimiter(provider.Quota{Calls: 1, Per: time.Minute})
+	_, ok := provider.TakeAll(now, day, minute)
+	require.True(t, ok)
+	for range 3 {
+		wait, ok := provider.TakeAll(now, day, minute)
+		require.False(t, ok)
+		assert.Greater(t, wait, time.Hour, "the day's wait")
+	}
+	assert.False(t, day.Ready(now))
+	assert.False(t, minute.Ready(now))
+	wait, ok := minute.Take(now)
+	require.False(t, ok)
+	assert.Equal(t, time.Minute, wait.Round(time.Second), "the minute's bucket booked nothing for the refused calls")
+	assert.True(t, minute.Ready(now.Add(time.Minute)))
+}

@@ -218,17 +218,34 @@ type ReceiptHolder interface {
 	// time at, unless a delivery of provider has receiptID: then it keeps
 	// nothing and returns false, and the receipt is for RecordReceipts.
 	// Arguments are validated as RecordReceipts validates them (ErrInvalid;
-	// a zero at is an ErrInvalid naming "at"); a zero c keeps nothing.
+	// a zero at is an ErrInvalid naming "at").
 	HoldReceipt(ctx context.Context, provider, receiptID, token string, c ReceiptCounts, at time.Time) (held bool, err error)
-	// AdoptReceipts records, as RecordReceipts would, up to limit of the
-	// held receipts whose receiptID a delivery of their provider now has,
-	// and removes each in the transaction that records it, so that one is
-	// recorded once however many callers adopt at once. A held receipt
-	// that RecordReceipts would refuse (ErrNotFound: a token the delivery
-	// did not go to) is removed and counted as dropped, and so is every
-	// receipt held at or before heldBefore that no delivery has claimed.
-	// A limit below 1 is ErrInvalid.
-	AdoptReceipts(ctx context.Context, limit int, heldBefore time.Time) (adopted, dropped int, err error)
+	// AdoptReceipts looks at the held receipts after the one with id after
+	// (0: from the first), at most limit of them in id order, and records,
+	// as RecordReceipts would, each whose receiptID a delivery of its
+	// provider now has, removing it in the transaction that records it, so
+	// that one is recorded once however many callers adopt at once. A held
+	// receipt that RecordReceipts would refuse (ErrNotFound: a token the
+	// delivery did not go to) is removed and counted as dropped. The work
+	// is bounded by limit whatever the number of receipts held (those of
+	// another system's pushes are held until they expire): a caller walks
+	// the receipts window by window, from the Next of one call to the
+	// next, and starts again from 0 when Next is 0 (the last held receipt
+	// was looked at). A limit below 1 is ErrInvalid.
+	AdoptReceipts(ctx context.Context, after int64, limit int) (Adoption, error)
+	// DropHeldReceipts removes up to limit of the receipts held at or
+	// before heldBefore that no delivery has claimed, oldest first, and
+	// returns how many it removed. A limit below 1, or a zero heldBefore,
+	// is ErrInvalid.
+	DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error)
+}
+
+// Adoption is what one ReceiptHolder.AdoptReceipts call did: the held
+// receipts it recorded and those it dropped, and the id to look after next
+// (0 when it looked at the last held receipt).
+type Adoption struct {
+	Adopted, Dropped int
+	Next             int64
 }
 
 // Fanouts is implemented by stores that record the deliveries of a large

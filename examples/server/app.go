@@ -376,14 +376,14 @@ const maxClockSkew = 2 * time.Minute
 // warnClockSkew logs the signs that PUSH_DB_TIMEZONE is not the zone of
 // the programs that write the tables, whose scheduled rows would then run
 // early or late by the difference: the newest center row written ahead
-// of this clock in loc (a sure sign: their NOW() is east of loc), and the
+// of this clock in loc (a strong sign: their NOW() is east of loc), and the
 // database's NOW() in this connection's session lying more than
 // maxClockSkew from this clock in loc (a sign only when those programs use
 // the database's default zone: one that sets its own session zone is not
 // seen here). It also warns when loc observes daylight saving time.
 func warnClockSkew(ctx context.Context, log *slog.Logger, st *sqlstore.Store, loc *time.Location) {
 	if ahead, err := st.CenterRowsAhead(ctx); err == nil && ahead > maxClockSkew {
-		log.Warn("the newest sys_message_center row was created ahead of this clock in PUSH_DB_TIMEZONE: the programs that write it use a zone east of it, and their scheduled rows run late by as much; set PUSH_DB_TIMEZONE to their zone",
+		log.Warn("the newest sys_message_center row was created ahead of this clock in PUSH_DB_TIMEZONE: the program that wrote it likely uses a zone east of it, and their scheduled rows run late by as much; set PUSH_DB_TIMEZONE to their zone",
 			slog.String("ahead", ahead.Round(time.Second).String()), slog.String("db_timezone", loc.String()))
 	}
 	skew, err := st.ClockSkew(ctx)

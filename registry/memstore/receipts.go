@@ -73,6 +73,7 @@ func (s *Store) hasReceiptID(provider, receiptID string) bool {
 
 // heldReceipt is a receipt HoldReceipt keeps.
 type heldReceipt struct {
+	id                         int64
 	provider, receiptID, token string
 	c                          registry.ReceiptCounts
 	at                         time.Time
@@ -100,43 +101,84 @@ func (s *Store) HoldReceipt(ctx context.Context, provider, receiptID, token stri
 	if s.hasReceiptID(provider, receiptID) {
 		return false, nil
 	}
-	s.held = append(s.held, heldReceipt{provider, receiptID, token, c, at})
+	s.heldSeq++
+	s.held = append(s.held, heldReceipt{s.heldSeq, provider, receiptID, token, c, at})
 	return true, nil
 }
 
 // AdoptReceipts implements registry.ReceiptHolder.
-func (s *Store) AdoptReceipts(ctx context.Context, limit int, heldBefore time.Time) (adopted, dropped int, err error) {
+func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (registry.Adoption, error) {
 	const op = "AdoptReceipts"
+	var a registry.Adoption
 	if err := begin(ctx, op); err != nil {
-		return 0, 0, err
+		return a, err
 	}
 	if limit < 1 {
-		return 0, 0, wrap(op, &registry.ValidationError{Field: "limit", Reason: fmt.Sprintf("must be at least 1, got %d", limit)})
-	}
-	if heldBefore.IsZero() {
-		return 0, 0, wrap(op, &registry.ValidationError{Field: "held_before", Reason: "is required"})
+		return a, wrap(op, &registry.ValidationError{Field: "limit", Reason: fmt.Sprintf("must be at least 1, got %d", limit)})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kept, taken := s.held[:0], 0
+	kept, seen := s.held[:0], 0
 	for _, h := range s.held {
-		switch {
-		case taken < limit && s.hasReceiptID(h.provider, h.receiptID):
-			taken++
-			if s.recordReceipts(h.provider, h.receiptID, h.token, h.c) == nil {
-				adopted++
-			} else {
-				dropped++
-			}
-		case !h.at.After(heldBefore) && !s.hasReceiptID(h.provider, h.receiptID):
-			dropped++
-		default:
+		if h.id <= after || seen == limit {
+			kept = append(kept, h)
+			continue
+		}
+		seen++
+		a.Next = h.id
+		if !s.hasReceiptID(h.provider, h.receiptID) {
+			kept = append(kept, h)
+			continue
+		}
+		if s.recordReceipts(h.provider, h.receiptID, h.token, h.c) == nil {
+			a.Adopted++
+		} else {
+			a.Dropped++
+		}
+	}
+	clear(s.held[len(kept):])
+	s.held = kept
+	if seen < limit {
+		a.Next = 0
+	}
+	return a, nil
+}
+
+// DropHeldReceipts implements registry.ReceiptHolder.
+func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error) {
+	const op = "DropHeldReceipts"
+	if err := begin(ctx, op); err != nil {
+		return 0, err
+	}
+	if limit < 1 {
+		return 0, wrap(op, &registry.ValidationError{Field: "limit", Reason: fmt.Sprintf("must be at least 1, got %d", limit)})
+	}
+	if heldBefore.IsZero() {
+		return 0, wrap(op, &registry.ValidationError{Field: "held_before", Reason: "is required"})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Oldest first, as sqlstore drops them.
+	order := slices.Clone(s.held)
+	slices.SortStableFunc(order, func(a, b heldReceipt) int { return a.at.Compare(b.at) })
+	drop := map[int64]bool{}
+	for _, h := range order {
+		if len(drop) == limit {
+			break
+		}
+		if !h.at.After(heldBefore) && !s.hasReceiptID(h.provider, h.receiptID) {
+			drop[h.id] = true
+		}
+	}
+	kept := s.held[:0]
+	for _, h := range s.held {
+		if !drop[h.id] {
 			kept = append(kept, h)
 		}
 	}
 	clear(s.held[len(kept):])
 	s.held = kept
-	return adopted, dropped, nil
+	return len(drop), nil
 }
 
 // receiptEvent is a device's receipt of one event about a delivery.

@@ -61,7 +61,8 @@ type Store struct {
 	receiptEvents map[receiptEvent]bool
 	// held holds the receipts kept until their delivery is known
 	// (registry.ReceiptHolder), oldest first.
-	held []heldReceipt
+	held    []heldReceipt
+	heldSeq int64 // the id of the last receipt held
 	// fanouts holds the pushes whose deliveries are still being recorded
 	// in stages (registry.Fanouts), by message id.
 	fanouts map[int64]*fanout

@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,25 @@ func acceptAs(t *testing.T, s registry.Store, key, receiptID string) {
 	require.NoError(t, s.FinishDelivery(t.Context(), &d))
 }
 
+// adoptAll walks every window of the held receipts of h, limit at a
+// time, from the first, and sums what they did.
+func adoptAll(t *testing.T, h registry.ReceiptHolder, limit int) (adopted, dropped int) {
+	t.Helper()
+	var after int64
+	for range 1000 {
+		a, err := h.AdoptReceipts(t.Context(), after, limit)
+		require.NoError(t, err)
+		adopted, dropped = adopted+a.Adopted, dropped+a.Dropped
+		if a.Next == 0 {
+			return adopted, dropped
+		}
+		require.Greater(t, a.Next, after, "the walk moves on")
+		after = a.Next
+	}
+	t.Fatal("the walk did not end")
+	return
+}
+
 func testHeldReceipts(t *testing.T, f Factory) {
 	t.Run("HeldUntilTheOutcomeIsRecorded", func(t *testing.T) {
 		s := f.New(t)
@@ -52,10 +72,10 @@ func testHeldReceipts(t *testing.T, f Factory) {
 			require.NoError(t, err)
 			assert.True(t, held, "no delivery has the id yet: %q is held", r.token)
 		}
-		// Nothing to adopt yet, and nothing old enough to drop.
-		adopted, dropped, err := h.AdoptReceipts(ctx, 100, at(0))
+		// Nothing to adopt yet.
+		a, err := h.AdoptReceipts(ctx, 0, 100)
 		require.NoError(t, err)
-		assert.Equal(t, [2]int{0, 0}, [2]int{adopted, dropped})
+		assert.Equal(t, registry.Adoption{}, a, "nothing adopted, the whole table looked at")
 
 		acceptAs(t, s, "held-a", "ul-held")
 		// A receipt that comes now is not held: it is RecordReceipts's.
@@ -64,20 +84,57 @@ func testHeldReceipts(t *testing.T, f Factory) {
 		assert.False(t, held, "the delivery has the id now")
 		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-held", "a2", one))
 
-		// Adopted in id order, a limit at a time: a1's arrival twice
+		// Adopted window by window, in id order: a1's arrival twice
 		// counts once, a9 (a token the push did not go to) is dropped.
-		adopted, dropped, err = h.AdoptReceipts(ctx, 2, at(0))
+		first, err := h.AdoptReceipts(ctx, 0, 2)
 		require.NoError(t, err)
-		assert.Equal(t, [2]int{2, 0}, [2]int{adopted, dropped}, "the first two")
-		adopted, dropped, err = h.AdoptReceipts(ctx, 100, at(0))
+		assert.Equal(t, 2, first.Adopted, "the first window")
+		assert.NotZero(t, first.Next, "more to look at")
+		rest, err := h.AdoptReceipts(ctx, first.Next, 100)
 		require.NoError(t, err)
-		assert.Equal(t, [2]int{2, 1}, [2]int{adopted, dropped}, "the rest")
+		assert.Equal(t, registry.Adoption{Adopted: 2, Dropped: 1}, rest, "the rest, to the end")
 		_, ga, err := s.ReceiptTotals(ctx, m.ID)
 		require.NoError(t, err)
 		assert.Equal(t, registry.ReceiptCounts{Arrived: 2, Opened: 1, Dismissed: 1}, ga)
-		adopted, dropped, err = h.AdoptReceipts(ctx, 100, farFuture())
-		require.NoError(t, err)
+		adopted, dropped := adoptAll(t, h, 100)
 		assert.Equal(t, [2]int{0, 0}, [2]int{adopted, dropped}, "each held receipt is gone once adopted")
+	})
+
+	t.Run("AWindowIsBoundedWhateverIsHeld", func(t *testing.T) {
+		// Receipts of another system's pushes, never claimed, fill the
+		// table: each call looks at limit of them, and the walk reaches
+		// the one whose delivery came.
+		s := f.New(t)
+		h := holder(t, s)
+		ctx := t.Context()
+		for i := range 7 {
+			id := "foreign-" + strconv.Itoa(i)
+			if i == 5 {
+				id = "ul-late"
+			}
+			held, err := h.HoldReceipt(ctx, "umeng", id, "t1", registry.ReceiptCounts{Arrived: 1}, at(0))
+			require.NoError(t, err)
+			require.True(t, held)
+		}
+		m := pushMessage("late", "")
+		createPush(t, s, m, pending("late-a", registry.PlatformAndroid, 0, at(0), "t1"))
+		acceptAs(t, s, "late-a", "ul-late")
+		var after int64
+		var windows []registry.Adoption
+		for {
+			a, err := h.AdoptReceipts(ctx, after, 3)
+			require.NoError(t, err)
+			windows = append(windows, a)
+			if a.Next == 0 {
+				break
+			}
+			after = a.Next
+		}
+		require.Len(t, windows, 3, "7 receipts, 3 at a time")
+		assert.Equal(t, []int{0, 1, 0}, []int{windows[0].Adopted, windows[1].Adopted, windows[2].Adopted}, "the 6th held is in the second window")
+		_, ga, err := s.ReceiptTotals(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), ga.Arrived)
 	})
 
 	t.Run("UnclaimedReceiptsExpire", func(t *testing.T) {
@@ -90,16 +147,22 @@ func testHeldReceipts(t *testing.T, f Factory) {
 			require.NoError(t, err)
 			require.True(t, held)
 		}
-		adopted, dropped, err := h.AdoptReceipts(ctx, 100, at(time.Minute))
+		n, err := h.DropHeldReceipts(ctx, at(time.Minute), 1)
 		require.NoError(t, err)
-		assert.Equal(t, [2]int{0, 2}, [2]int{adopted, dropped}, "held at or before held_before")
-		// new-1 is still held: its push's outcome, recorded now, gets it.
+		assert.Equal(t, 1, n, "a limit at a time")
+		n, err = h.DropHeldReceipts(ctx, at(time.Minute), 100)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "held at or before held_before")
+		// new-1 is still held: its push's outcome, recorded now, gets it,
+		// even once it is old enough to drop.
 		m := pushMessage("late", "")
 		createPush(t, s, m, pending("late-a", registry.PlatformAndroid, 0, at(0), "t1"))
 		acceptAs(t, s, "late-a", "new-1")
-		adopted, dropped, err = h.AdoptReceipts(ctx, 100, farFuture())
+		n, err = h.DropHeldReceipts(ctx, farFuture(), 100)
 		require.NoError(t, err)
-		assert.Equal(t, [2]int{1, 0}, [2]int{adopted, dropped}, "an expired receipt whose delivery is known is adopted, not dropped")
+		assert.Zero(t, n, "a receipt whose delivery is known is not dropped")
+		adopted, dropped := adoptAll(t, h, 100)
+		assert.Equal(t, [2]int{1, 0}, [2]int{adopted, dropped})
 		_, ga, err := s.ReceiptTotals(ctx, m.ID)
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), ga.Arrived)
@@ -127,17 +190,19 @@ func testHeldReceipts(t *testing.T, f Factory) {
 			requireInvalid(t, err, c.field)
 			assert.False(t, held)
 		}
-		_, _, err := h.AdoptReceipts(ctx, 0, at(0))
+		_, err := h.AdoptReceipts(ctx, 0, 0)
 		requireInvalid(t, err, "limit")
-		_, _, err = h.AdoptReceipts(ctx, 1, time.Time{})
+		_, err = h.DropHeldReceipts(ctx, at(0), 0)
+		requireInvalid(t, err, "limit")
+		_, err = h.DropHeldReceipts(ctx, time.Time{}, 1)
 		requireInvalid(t, err, "held_before")
-		adopted, dropped, err := h.AdoptReceipts(ctx, 100, farFuture())
+		n, err := h.DropHeldReceipts(ctx, farFuture(), 100)
 		require.NoError(t, err)
-		assert.Equal(t, [2]int{0, 0}, [2]int{adopted, dropped}, "nothing was held")
+		assert.Zero(t, n, "nothing was held")
 	})
 
 	t.Run("ConcurrentAdoptionsCountOnce", func(t *testing.T) {
-		// Four instances adopt the same held receipts at once: each is
+		// Four instances walk the same held receipts at once: each is
 		// recorded by one of them.
 		stores := f.shared(t, 4)
 		h := holder(t, stores[0])
@@ -156,12 +221,16 @@ func testHeldReceipts(t *testing.T, f Factory) {
 		total := 0
 		for _, s := range stores {
 			wg.Go(func() {
-				for range 3 {
-					n, _, err := holder(t, s).AdoptReceipts(ctx, 5, at(0))
-					assert.NoError(t, err)
+				var after int64
+				for range 10 {
+					a, err := holder(t, s).AdoptReceipts(ctx, after, 5)
+					if !assert.NoError(t, err) {
+						return
+					}
 					mu.Lock()
-					total += n
+					total += a.Adopted
 					mu.Unlock()
+					after = a.Next
 				}
 			})
 		}

@@ -65,27 +65,32 @@ type heldReceipt struct {
 	provider, receiptID string
 	token               string
 	c                   registry.ReceiptCounts
+	known               bool // a delivery has its receipt id
 }
 
-// AdoptReceipts implements registry.ReceiptHolder. It reads up to limit
-// held receipts whose delivery is now known, oldest first, and records
-// each in a transaction of its own that first deletes its row: a
-// concurrent caller that deleted it first has recorded it, and this one
-// skips it. Then it deletes, in one statement, the receipts held at or
-// before heldBefore that still name no delivery.
-func (s *Store) AdoptReceipts(ctx context.Context, limit int, heldBefore time.Time) (adopted, dropped int, err error) {
+// AdoptReceipts implements registry.ReceiptHolder. It reads the window of
+// up to limit held receipts after after by the primary key, each with
+// whether a delivery has its receipt id (through the index of migration
+// 0006), and records each that one has in a transaction of its own that
+// first deletes its row: a concurrent caller that deleted it first has
+// recorded it, and this one skips it.
+func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (registry.Adoption, error) {
 	const op = "AdoptReceipts"
+	var a registry.Adoption
 	if limit < 1 {
-		return 0, 0, wrap(op, invalid("limit", "must be at least 1, got %d", limit))
+		return a, wrap(op, invalid("limit", "must be at least 1, got %d", limit))
 	}
-	if heldBefore.IsZero() {
-		return 0, 0, wrap(op, invalid("held_before", "is required"))
-	}
-	hs, err := s.adoptable(ctx, limit)
+	hs, last, err := s.heldWindow(ctx, after, limit)
 	if err != nil {
-		return 0, 0, wrap(op, step("select held receipts", err))
+		return a, wrap(op, step("select held receipts", err))
+	}
+	if len(hs) == limit {
+		a.Next = last // there may be more
 	}
 	for _, h := range hs {
+		if !h.known {
+			continue
+		}
 		var counted, gone bool
 		err := s.inTx(ctx, func(q DBTX) error {
 			counted, gone = false, false
@@ -108,25 +113,54 @@ func (s *Store) AdoptReceipts(ctx context.Context, limit int, heldBefore time.Ti
 			return err
 		})
 		if err != nil {
-			return adopted, dropped, wrap(op, err)
+			return a, wrap(op, err)
 		}
 		switch {
 		case counted:
-			adopted++
+			a.Adopted++
 		case gone:
-			dropped++
+			a.Dropped++
 		}
 	}
-	n, err := s.dropExpired(ctx, heldBefore)
-	if err != nil {
-		return adopted, dropped, wrap(op, step("delete expired held receipts", err))
-	}
-	return adopted, dropped + n, nil
+	return a, nil
 }
 
-// dropExpired deletes the receipts held at or before heldBefore that
-// still name no delivery; it writes nothing when no receipt is that old.
-func (s *Store) dropExpired(ctx context.Context, heldBefore time.Time) (int, error) {
+// heldWindow reads up to limit held receipts after id after, in id order,
+// each with whether a delivery has its receipt id, and the id of the last.
+func (s *Store) heldWindow(ctx context.Context, after int64, limit int) ([]heldReceipt, int64, error) {
+	rows, err := s.query(ctx, s.q, `SELECT h.id, h.provider, h.receipt_id, h.token, h.arrived, h.opened, h.dismissed,
+		CASE WHEN EXISTS (SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = h.receipt_id AND d.provider = h.provider) THEN 1 ELSE 0 END
+		FROM sys_push_receipts_held h WHERE h.id > ? ORDER BY h.id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var hs []heldReceipt
+	var last int64
+	for rows.Next() {
+		var h heldReceipt
+		var known int
+		if err := rows.Scan(&h.id, zeroIfNull(&h.provider), zeroIfNull(&h.receiptID), zeroIfNull(&h.token),
+			zeroIfNull(&h.c.Arrived), zeroIfNull(&h.c.Opened), zeroIfNull(&h.c.Dismissed), &known); err != nil {
+			return nil, 0, err
+		}
+		h.known = known == 1
+		last = h.id
+		hs = append(hs, h)
+	}
+	return hs, last, rows.Err()
+}
+
+// DropHeldReceipts implements registry.ReceiptHolder: one DELETE of the
+// ids the oldest limit such receipts have (through the held_at index).
+func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error) {
+	const op = "DropHeldReceipts"
+	if limit < 1 {
+		return 0, wrap(op, invalid("limit", "must be at least 1, got %d", limit))
+	}
+	if heldBefore.IsZero() {
+		return 0, wrap(op, invalid("held_before", "is required"))
+	}
 	at := s.timeArg(heldBefore)
 	var one int
 	err := s.queryRow(ctx, s.q, "SELECT 1 FROM sys_push_receipts_held WHERE held_at <= ? LIMIT 1", at).Scan(&one)
@@ -134,38 +168,26 @@ func (s *Store) dropExpired(ctx context.Context, heldBefore time.Time) (int, err
 		return 0, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, wrap(op, step("look for expired held receipts", err))
 	}
-	defer s.writing()()
-	res, err := s.exec(ctx, s.q, `DELETE FROM sys_push_receipts_held WHERE held_at <= ? AND NOT EXISTS
-		(SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = sys_push_receipts_held.receipt_id AND d.provider = sys_push_receipts_held.provider)`,
-		at)
-	if err != nil {
-		return 0, err
-	}
-	n, err := affected(res)
-	return int(n), err
-}
-
-// adoptable reads up to limit held receipts that a delivery now has the
-// receipt id of, oldest first.
-func (s *Store) adoptable(ctx context.Context, limit int) ([]heldReceipt, error) {
-	rows, err := s.query(ctx, s.q, `SELECT h.id, h.provider, h.receipt_id, h.token, h.arrived, h.opened, h.dismissed
-		FROM sys_push_receipts_held h WHERE EXISTS
-		(SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = h.receipt_id AND d.provider = h.provider)
-		ORDER BY h.id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var hs []heldReceipt
-	for rows.Next() {
-		var h heldReceipt
-		if err := rows.Scan(&h.id, zeroIfNull(&h.provider), zeroIfNull(&h.receiptID), zeroIfNull(&h.token),
-			zeroIfNull(&h.c.Arrived), zeroIfNull(&h.c.Opened), zeroIfNull(&h.c.Dismissed)); err != nil {
-			return nil, err
+	// In a transaction: READ COMMITTED on MySQL, without the gap locks
+	// that deadlocked with other instances' adoptions, and retried on a
+	// deadlock all the same. The ids through a derived table: MySQL takes
+	// no LIMIT in an IN subquery, nor a subquery on the table it deletes
+	// from otherwise.
+	var n int64
+	err = s.inTx(ctx, func(q DBTX) error {
+		res, err := s.exec(ctx, q, `DELETE FROM sys_push_receipts_held WHERE id IN (SELECT id FROM (SELECT h.id FROM sys_push_receipts_held h
+			WHERE h.held_at <= ? AND NOT EXISTS (SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = h.receipt_id AND d.provider = h.provider)
+			ORDER BY h.held_at LIMIT ?) expired)`, at, limit)
+		if err != nil {
+			return err
 		}
-		hs = append(hs, h)
+		n, err = affected(res)
+		return err
+	})
+	if err != nil {
+		return 0, wrap(op, step("delete expired held receipts", err))
 	}
-	return hs, rows.Err()
+	return int(n), nil
 }
