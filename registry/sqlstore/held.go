@@ -172,14 +172,25 @@ func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limi
 	}
 	// In a transaction: READ COMMITTED on MySQL, without the gap locks
 	// that deadlocked with other instances' adoptions, and retried on a
-	// deadlock all the same. The ids through a derived table: MySQL takes
-	// no LIMIT in an IN subquery, nor a subquery on the table it deletes
-	// from otherwise.
+	// deadlock all the same. The ids are read first and deleted by a list
+	// of them: MySQL's DELETE … WHERE id IN (subquery) scans the whole
+	// table whatever the subquery finds (230 ms a batch at 300,000 held).
+	// The DELETE checks again that no delivery has a receipt's id, which
+	// one may have got since the read.
 	var n int64
 	err = s.inTx(ctx, func(q DBTX) error {
-		res, err := s.exec(ctx, q, `DELETE FROM sys_push_receipts_held WHERE id IN (SELECT id FROM (SELECT h.id FROM sys_push_receipts_held h
-			WHERE h.held_at <= ? AND NOT EXISTS (SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = h.receipt_id AND d.provider = h.provider)
-			ORDER BY h.held_at LIMIT ?) expired)`, at, limit)
+		n = 0
+		ids, err := s.expiredHeld(ctx, q, at, limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		res, err := s.exec(ctx, q, "DELETE FROM sys_push_receipts_held WHERE id IN ("+placeholders(len(ids))+`) AND NOT EXISTS
+			(SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = sys_push_receipts_held.receipt_id AND d.provider = sys_push_receipts_held.provider)`,
+			args...)
 		if err != nil {
 			return err
 		}
@@ -190,4 +201,25 @@ func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limi
 		return 0, wrap(op, step("delete expired held receipts", err))
 	}
 	return int(n), nil
+}
+
+// expiredHeld reads the ids of up to limit receipts held at or before at
+// that no delivery has claimed, oldest first, through the held_at index.
+func (s *Store) expiredHeld(ctx context.Context, q DBTX, at any, limit int) ([]int64, error) {
+	rows, err := s.query(ctx, q, `SELECT h.id FROM sys_push_receipts_held h WHERE h.held_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = h.receipt_id AND d.provider = h.provider)
+		ORDER BY h.held_at LIMIT ?`, at, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
