@@ -159,18 +159,7 @@ func jsonInt(n int64) string { return strconv.FormatInt(n, 10) }
 // registry.ErrNotFound, and counts nothing. (One that names no delivery
 // at all is held: TestReceiptBeforeItsOutcome.)
 func TestRecordReportErrors(t *testing.T) {
-	stores := map[string]func(t *testing.T) registry.Store{"memstore": func(t *testing.T) registry.Store {
-		st, err := memstore.New(memstore.Config{})
-		require.NoError(t, err)
-		return st
-	}}
-	for _, d := range dbtest.Dialects() {
-		stores[string(d)] = func(t *testing.T) registry.Store {
-			dbtest.SkipUnlessAvailable(t, d)
-			return dbtest.NewStore(t, d)
-		}
-	}
-	for name, open := range stores {
+	for name, open := range everyStore() {
 		t.Run(name, func(t *testing.T) {
 			mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
 			require.NoError(t, err)
@@ -217,18 +206,7 @@ func TestRecordReportErrors(t *testing.T) {
 // it on the delivery once, however often the vendor posted it. A held
 // receipt that no delivery claims within ReceiptHold is dropped.
 func TestReceiptBeforeItsOutcome(t *testing.T) {
-	stores := map[string]func(t *testing.T) registry.Store{"memstore": func(t *testing.T) registry.Store {
-		st, err := memstore.New(memstore.Config{})
-		require.NoError(t, err)
-		return st
-	}}
-	for _, d := range dbtest.Dialects() {
-		stores[string(d)] = func(t *testing.T) registry.Store {
-			dbtest.SkipUnlessAvailable(t, d)
-			return dbtest.NewStore(t, d)
-		}
-	}
-	for name, open := range stores {
+	for name, open := range everyStore() {
 		t.Run(name, func(t *testing.T) {
 			mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
 			require.NoError(t, err)
@@ -297,4 +275,21 @@ func TestReceiptBeforeItsOutcome(t *testing.T) {
 			assert.Equal(t, "limit", fe.Field)
 		})
 	}
+}
+
+// everyStore makes a fresh store of each kind this run has, by name:
+// memstore and each SQL dialect (skipped when its database is not set).
+func everyStore() map[string]func(t *testing.T) registry.Store {
+	stores := map[string]func(t *testing.T) registry.Store{"memstore": func(t *testing.T) registry.Store {
+		st, err := memstore.New(memstore.Config{})
+		require.NoError(t, err)
+		return st
+	}}
+	for _, d := range dbtest.Dialects() {
+		stores[string(d)] = func(t *testing.T) registry.Store {
+			dbtest.SkipUnlessAvailable(t, d)
+			return dbtest.NewStore(t, d)
+		}
+	}
+	return stores
 }

@@ -277,21 +277,11 @@ func TestClassLeavesTheCallersOptionsAlone(t *testing.T) {
 
 	reqs := fake.RequestsTo("/push/single/cid")
 	require.Len(t, reqs, 1)
-	var body struct {
-		PushChannel struct {
-			Android struct {
-				Ups struct {
-					Options map[string]map[string]any `json:"options"`
-				} `json:"ups"`
-			} `json:"android"`
-		} `json:"push_channel"`
-	}
-	require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
 	assert.Equal(t, map[string]map[string]any{
 		getui.MakerHuawei: {"/message/android/category": "EXPRESS", "/message/android/notification/importance": "NORMAL"},
 		getui.MakerHonor:  {"/android/notification/importance": "NORMAL"},
 		getui.MakerVivo:   {"/classification": float64(1)},
-	}, body.PushChannel.Android.Ups.Options)
+	}, upsOptions(t, reqs[0].Body))
 }
 
 // TestIOSStrategy: a push that reaches iOS devices asks for APNs first
@@ -379,21 +369,28 @@ func TestHuaweiCategoryFollowsTheClass(t *testing.T) {
 			require.NoError(t, err)
 			reqs := fake.RequestsTo("/push/single/cid")
 			require.Len(t, reqs, 1)
-			var body struct {
-				PushChannel struct {
-					Android struct {
-						Ups struct {
-							Options map[string]map[string]any `json:"options"`
-						} `json:"ups"`
-					} `json:"android"`
-				} `json:"push_channel"`
-			}
-			require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
-			opts := body.PushChannel.Android.Ups.Options
+			opts := upsOptions(t, reqs[0].Body)
 			assert.Equal(t, tt.want, opts[getui.MakerHuawei]["/message/android/category"])
 			assert.Equal(t, tt.honor, opts[getui.MakerHonor]["/android/notification/importance"])
 		})
 	}
 	_, err := getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: getui.NewSecret("0123456789abcdef0123"), HuaweiServiceCategory: "urgent"})
 	assert.Equal(t, "huawei_service_category", provider.FieldOf(err), "%v", err)
+}
+
+// upsOptions returns push_channel.android.ups.options of a push's body:
+// the phone makers' options.
+func upsOptions(t *testing.T, body []byte) map[string]map[string]any {
+	t.Helper()
+	var b struct {
+		PushChannel struct {
+			Android struct {
+				Ups struct {
+					Options map[string]map[string]any `json:"options"`
+				} `json:"ups"`
+			} `json:"android"`
+		} `json:"push_channel"`
+	}
+	require.NoError(t, json.Unmarshal(body, &b))
+	return b.PushChannel.Android.Ups.Options
 }

@@ -2,6 +2,7 @@ package registrytest
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,15 +13,15 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// fanouts returns s as a registry.Fanouts, or skips: the interface is
-// optional.
-func fanouts(t *testing.T, s registry.Store) registry.Fanouts {
+// optional returns s as T, one of the optional interfaces of package
+// registry (Fanouts, ReceiptHolder), or skips t: a store need not have it.
+func optional[T any](t *testing.T, s registry.Store) T {
 	t.Helper()
-	fo, ok := s.(registry.Fanouts)
+	v, ok := s.(T)
 	if !ok {
-		t.Skip("the store does not implement registry.Fanouts")
+		t.Skipf("the store does not implement %v", reflect.TypeFor[T]())
 	}
-	return fo
+	return v
 }
 
 // fanoutPush creates a push to users whose deliveries are recorded in
@@ -42,7 +43,7 @@ func fanoutClaim(now time.Time, limit int) registry.ClaimParams {
 func testFanouts(t *testing.T, f Factory) {
 	t.Run("StagesAddUpToTheWholePush", func(t *testing.T) {
 		s := f.New(t)
-		fo := fanouts(t, s)
+		fo := optional[registry.Fanouts](t, s)
 		ctx := t.Context()
 		m := fanoutPush(t, s, "staged", "claim-1", time.Minute, []string{"u3", "u1", "u2"},
 			pending("st-1", registry.PlatformIOS, 0, at(0), "i1", "i2"),
@@ -114,7 +115,7 @@ func testFanouts(t *testing.T, f Factory) {
 
 	t.Run("ClaimedOnceTheLeaseRunsOut", func(t *testing.T) {
 		s := f.New(t)
-		fo := fanouts(t, s)
+		fo := optional[registry.Fanouts](t, s)
 		ctx := t.Context()
 		m := fanoutPush(t, s, "left", "claim-old", time.Minute, []string{"b", "a", "c"},
 			pending("left-1", registry.PlatformIOS, 0, at(0), "i1"))
@@ -154,7 +155,7 @@ func testFanouts(t *testing.T, f Factory) {
 
 	t.Run("CountsItsClaims", func(t *testing.T) {
 		s := f.New(t)
-		fo := fanouts(t, s)
+		fo := optional[registry.Fanouts](t, s)
 		ctx := t.Context()
 		m := fanoutPush(t, s, "counted", "claim-0", time.Minute, []string{"a", "b", "c"},
 			pending("counted-1", registry.PlatformIOS, 0, at(0), "i1"))
@@ -205,7 +206,7 @@ func testFanouts(t *testing.T, f Factory) {
 
 	t.Run("RefundsAClaimGivenBackUntried", func(t *testing.T) {
 		s := f.New(t)
-		fo := fanouts(t, s)
+		fo := optional[registry.Fanouts](t, s)
 		ctx := t.Context()
 		m := fanoutPush(t, s, "refunded", "claim-r", time.Minute, []string{"a", "b"},
 			pending("refunded-1", registry.PlatformIOS, 0, at(0), "i1"))
@@ -247,7 +248,7 @@ func testFanouts(t *testing.T, f Factory) {
 
 	t.Run("RefusesBadCallsWritingNothing", func(t *testing.T) {
 		s := f.New(t)
-		fo := fanouts(t, s)
+		fo := optional[registry.Fanouts](t, s)
 		ctx := t.Context()
 		m := fanoutPush(t, s, "bad", "claim-b", time.Minute, []string{"u1", "u2"},
 			pending("bad-1", registry.PlatformIOS, 0, at(0), "i1"))
@@ -290,7 +291,7 @@ func testFanouts(t *testing.T, f Factory) {
 			t.Skip("writes 17 MB of tokens")
 		}
 		s := f.New(t)
-		fo := fanouts(t, s)
+		fo := optional[registry.Fanouts](t, s)
 		ctx := t.Context()
 		// Two deliveries of 9 MB of tokens each: more than the column
 		// holds together, which CreatePushMessage would refuse whole.
@@ -339,7 +340,7 @@ func testFanouts(t *testing.T, f Factory) {
 
 	t.Run("ConcurrentClaimsTakeEachOnce", func(t *testing.T) {
 		stores := f.shared(t, 4)
-		fanouts(t, stores[0])
+		optional[registry.Fanouts](t, stores[0])
 		var want []int64
 		for i := range 12 {
 			m := fanoutPush(t, stores[0], fmt.Sprintf("race-%d", i), fmt.Sprintf("claim-%d", i), time.Duration(i)*time.Second, []string{"u"})

@@ -13,16 +13,6 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// holder returns s as a registry.ReceiptHolder, or skips t.
-func holder(t *testing.T, s registry.Store) registry.ReceiptHolder {
-	t.Helper()
-	h, ok := s.(registry.ReceiptHolder)
-	if !ok {
-		t.Skip("the store is not a registry.ReceiptHolder")
-	}
-	return h
-}
-
 // acceptAs claims and finishes the pending delivery key of s as accepted
 // under receiptID, as a send's outcome is recorded.
 func acceptAs(t *testing.T, s registry.Store, key, receiptID string) {
@@ -56,7 +46,7 @@ func adoptAll(t *testing.T, h registry.ReceiptHolder, limit int) (adopted, dropp
 func testHeldReceipts(t *testing.T, f Factory) {
 	t.Run("HeldUntilTheOutcomeIsRecorded", func(t *testing.T) {
 		s := f.New(t)
-		h := holder(t, s)
+		h := optional[registry.ReceiptHolder](t, s)
 		ctx := t.Context()
 		m := pushMessage("held", "")
 		createPush(t, s, m, pending("held-a", registry.PlatformAndroid, 0, at(0), "a1", "a2"))
@@ -105,7 +95,7 @@ func testHeldReceipts(t *testing.T, f Factory) {
 		// table: each call looks at limit of them, and the walk reaches
 		// the one whose delivery came.
 		s := f.New(t)
-		h := holder(t, s)
+		h := optional[registry.ReceiptHolder](t, s)
 		ctx := t.Context()
 		for i := range 7 {
 			id := "foreign-" + strconv.Itoa(i)
@@ -139,7 +129,7 @@ func testHeldReceipts(t *testing.T, f Factory) {
 
 	t.Run("UnclaimedReceiptsExpire", func(t *testing.T) {
 		s := f.New(t)
-		h := holder(t, s)
+		h := optional[registry.ReceiptHolder](t, s)
 		ctx := t.Context()
 		for i, id := range []string{"old-1", "old-2", "new-1"} {
 			when := at(time.Duration(i) * time.Minute)
@@ -170,7 +160,7 @@ func testHeldReceipts(t *testing.T, f Factory) {
 
 	t.Run("InvalidArgumentsHoldNothing", func(t *testing.T) {
 		s := f.New(t)
-		h := holder(t, s)
+		h := optional[registry.ReceiptHolder](t, s)
 		ctx := t.Context()
 		one := registry.ReceiptCounts{Arrived: 1}
 		for _, c := range []struct {
@@ -205,7 +195,7 @@ func testHeldReceipts(t *testing.T, f Factory) {
 		// Four instances walk the same held receipts at once: each is
 		// recorded by one of them.
 		stores := f.shared(t, 4)
-		h := holder(t, stores[0])
+		h := optional[registry.ReceiptHolder](t, stores[0])
 		ctx := t.Context()
 		m := pushMessage("adopted once", "")
 		createPush(t, stores[0], m, pending("once-a", registry.PlatformAndroid, 0, at(0), "a1"))
@@ -223,7 +213,7 @@ func testHeldReceipts(t *testing.T, f Factory) {
 			wg.Go(func() {
 				var after int64
 				for range 10 {
-					a, err := holder(t, s).AdoptReceipts(ctx, after, 5)
+					a, err := optional[registry.ReceiptHolder](t, s).AdoptReceipts(ctx, after, 5)
 					if !assert.NoError(t, err) {
 						return
 					}
