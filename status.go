@@ -633,11 +633,14 @@ func (s *Service) AdoptReceipts(ctx context.Context, limit int) (int, error) {
 			return h.AdoptReceipts(ctx, after, limit)
 		})
 		got.Adopted, got.Dropped = got.Adopted+a.Adopted, got.Dropped+a.Dropped
+		// Past what the call looked at, even when a receipt of it failed:
+		// that one is tried again on the next lap, and does not hold the
+		// others up.
+		s.adoptAfter.CompareAndSwap(after, a.Next)
 		if err != nil {
 			s.tel.adoptedReceipts(ctx, got.Adopted, got.Dropped+dropped)
 			return got.Adopted, errors.Join(dropErr, fmt.Errorf("push: adopt held receipts: %w", err))
 		}
-		s.adoptAfter.CompareAndSwap(after, a.Next)
 		if a.Next == 0 || got.Adopted >= limit || ctx.Err() != nil {
 			break
 		}
@@ -664,7 +667,7 @@ func (s *Service) dropHeld(ctx context.Context, h registry.ReceiptHolder, limit 
 		if err != nil {
 			return total, fmt.Errorf("push: drop expired held receipts: %w", err)
 		}
-		if n < limit || ctx.Err() != nil {
+		if n == 0 || ctx.Err() != nil {
 			break
 		}
 	}

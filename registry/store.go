@@ -231,12 +231,15 @@ type ReceiptHolder interface {
 	// another system's pushes are held until they expire): a caller walks
 	// the receipts window by window, from the Next of one call to the
 	// next, and starts again from 0 when Next is 0 (the last held receipt
-	// was looked at). A limit below 1 is ErrInvalid.
+	// was looked at). A receipt whose recording fails stays held, and the
+	// others go on: the call returns what it did, Next included, with the
+	// first such error. A limit below 1 is ErrInvalid.
 	AdoptReceipts(ctx context.Context, after int64, limit int) (Adoption, error)
 	// DropHeldReceipts removes up to limit of the receipts held at or
 	// before heldBefore that no delivery has claimed, oldest first, and
-	// returns how many it removed. A limit below 1, or a zero heldBefore,
-	// is ErrInvalid.
+	// returns how many it removed; a store may remove fewer than limit a
+	// call, and the caller calls again while it removes some. A limit below
+	// 1, or a zero heldBefore, is ErrInvalid.
 	DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error)
 }
 

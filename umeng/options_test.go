@@ -100,6 +100,20 @@ func TestHuaweiCategoryFollowsTheClass(t *testing.T) {
 	}
 	_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret}, HuaweiServiceCategory: "URGENT"})
 	assert.Equal(t, "huawei_service_category", provider.FieldOf(err), "%v", err)
+
+	// A category in the app's Defaults yields to the class: a marketing
+	// push does not go out as a service one. With no class it applies.
+	withDefault := func(c *Config) {
+		c.HuaweiServiceCategory = "EXPRESS"
+		c.Android.Defaults.ChannelProperties.HuaweiChannelCategory = "EXPRESS"
+	}
+	for class, want := range map[provider.Class]string{provider.ClassMarketing: "MARKETING", provider.ClassService: "EXPRESS", "": "EXPRESS"} {
+		r := unicast(provider.Android)
+		r.Notification.Class = class
+		body := sentTop(t, newHarness(t, withDefault), r)
+		cp, _ := body["channel_properties"].(map[string]any)
+		assert.Equal(t, want, cp["huawei_channel_category"], "class %q", class)
+	}
 }
 
 // TestClassRefused checks that an unknown class is refused before the

@@ -197,6 +197,16 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 	if err != nil {
 		return nil, nil, err
 	}
+	if own.ChannelProperties.HuaweiChannelCategory == "" && r.Platform == provider.Android {
+		// The class's category comes before the app's defaults: a default
+		// category (a service one, say) must not go out with marketing.
+		// Only the push's own category beats the class.
+		if cat := provider.HuaweiCategory(r.Notification.Class, c.huawei); cat != "" {
+			withCat := *own
+			withCat.ChannelProperties.HuaweiChannelCategory = cat
+			own = &withCat
+		}
+	}
 	o := mergeOptions(&app.Defaults, own)
 	if r.Notification.Badge != nil && own.IOSBadge == nil {
 		// A default relative badge yields to the request's absolute one.
@@ -237,7 +247,7 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 		return nil, nil, err
 	}
 	if r.Platform == provider.Android {
-		if err := applyAndroidOptions(b, o, &r.Notification, c.huawei); err != nil {
+		if err := applyAndroidOptions(b, o, &r.Notification); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -275,20 +285,16 @@ func applyCommonOptions(b *sendBody, o *Options) error {
 }
 
 // applyAndroidOptions sets the Android-only top-level fields: Umeng's
-// category and the Huawei importance and category from the message class
-// (huawei is the app's service category, Config.HuaweiServiceCategory),
-// the channel and local properties and the legacy mipush switch.
-func applyAndroidOptions(b *sendBody, o *Options, n *provider.Notification, huawei string) error {
+// category and the Huawei importance from the message class (buildSend
+// has set the Huawei category the class implies), the channel and local
+// properties and the legacy mipush switch.
+func applyAndroidOptions(b *sendBody, o *Options, n *provider.Notification) error {
 	category, importance, classed := classCategory(n.Class)
 	if classed {
 		b.Category = &category
 	}
 	message := displayType(n, o) == DisplayMessage
-	props := o.ChannelProperties
-	if props.HuaweiChannelCategory == "" {
-		props.HuaweiChannelCategory = provider.HuaweiCategory(n.Class, huawei)
-	}
-	cp, err := buildChannelProperties(&props, importance, message)
+	cp, err := buildChannelProperties(&o.ChannelProperties, importance, message)
 	if err != nil {
 		return err
 	}

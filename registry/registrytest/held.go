@@ -158,6 +158,30 @@ func testHeldReceipts(t *testing.T, f Factory) {
 		assert.Equal(t, int64(1), ga.Arrived)
 	})
 
+	t.Run("ALargeDropLimitIsTakenInBatches", func(t *testing.T) {
+		// A limit above what one statement's parameters take is no error:
+		// the store removes what it can a call, and the caller goes on.
+		s := f.New(t)
+		h := optional[registry.ReceiptHolder](t, s)
+		ctx := t.Context()
+		const held = 520
+		for i := range held {
+			ok, err := h.HoldReceipt(ctx, "umeng", "gone-"+strconv.Itoa(i), "", registry.ReceiptCounts{Arrived: 1}, at(0))
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+		total := 0
+		for range held {
+			n, err := h.DropHeldReceipts(ctx, farFuture(), 100_000)
+			require.NoError(t, err)
+			if n == 0 {
+				break
+			}
+			total += n
+		}
+		assert.Equal(t, held, total)
+	})
+
 	t.Run("InvalidArgumentsHoldNothing", func(t *testing.T) {
 		s := f.New(t)
 		h := optional[registry.ReceiptHolder](t, s)

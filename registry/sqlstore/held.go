@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -87,7 +88,12 @@ func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (regi
 	if len(hs) == limit {
 		a.Next = last // there may be more
 	}
+	var firstErr error
 	for _, h := range hs {
+		if ctx.Err() != nil {
+			a.Next = after // the rest of the window, next time
+			return a, wrap(op, ctx.Err())
+		}
 		if !h.known {
 			continue
 		}
@@ -113,7 +119,12 @@ func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (regi
 			return err
 		})
 		if err != nil {
-			return a, wrap(op, err)
+			// This receipt stays held, to be tried again on the next
+			// lap; the others of the window go on.
+			if firstErr == nil {
+				firstErr = wrap(op, fmt.Errorf("held receipt %d: %w", h.id, err))
+			}
+			continue
 		}
 		switch {
 		case counted:
@@ -122,7 +133,7 @@ func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (regi
 			a.Dropped++
 		}
 	}
-	return a, nil
+	return a, firstErr
 }
 
 // heldWindow reads up to limit held receipts after id after, in id order,
@@ -151,8 +162,13 @@ func (s *Store) heldWindow(ctx context.Context, after int64, limit int) ([]heldR
 	return hs, last, rows.Err()
 }
 
+// maxDropBatch is the most expired held receipts one DropHeldReceipts
+// call deletes, whatever its limit.
+const maxDropBatch = 500
+
 // DropHeldReceipts implements registry.ReceiptHolder: one DELETE of the
-// ids the oldest limit such receipts have (through the held_at index).
+// ids the oldest limit (at most maxDropBatch) such receipts have, read
+// through the held_at index.
 func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error) {
 	const op = "DropHeldReceipts"
 	if limit < 1 {
@@ -161,6 +177,9 @@ func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limi
 	if heldBefore.IsZero() {
 		return 0, wrap(op, invalid("held_before", "is required"))
 	}
+	// One statement's id list: bounded whatever limit asks (a database
+	// takes 32,766 to 65,535 parameters), and a few sizes only.
+	limit = min(limit, maxDropBatch)
 	at := s.timeArg(heldBefore)
 	var one int
 	err := s.queryRow(ctx, s.q, "SELECT 1 FROM sys_push_receipts_held WHERE held_at <= ? LIMIT 1", at).Scan(&one)
