@@ -81,12 +81,12 @@ func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (regi
 	if limit < 1 {
 		return a, wrap(op, invalid("limit", "must be at least 1, got %d", limit))
 	}
-	hs, last, err := s.heldWindow(ctx, after, limit)
+	hs, err := s.heldWindow(ctx, after, limit)
 	if err != nil {
 		return a, wrap(op, step("select held receipts", err))
 	}
 	if len(hs) == limit {
-		a.Next = last // there may be more
+		a.Next = hs[len(hs)-1].id // there may be more
 	}
 	var firstErr error
 	for _, h := range hs {
@@ -137,29 +137,27 @@ func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (regi
 }
 
 // heldWindow reads up to limit held receipts after id after, in id order,
-// each with whether a delivery has its receipt id, and the id of the last.
-func (s *Store) heldWindow(ctx context.Context, after int64, limit int) ([]heldReceipt, int64, error) {
+// each with whether a delivery has its receipt id.
+func (s *Store) heldWindow(ctx context.Context, after int64, limit int) ([]heldReceipt, error) {
 	rows, err := s.query(ctx, s.q, `SELECT h.id, h.provider, h.receipt_id, h.token, h.arrived, h.opened, h.dismissed,
 		CASE WHEN EXISTS (SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = h.receipt_id AND d.provider = h.provider) THEN 1 ELSE 0 END
 		FROM sys_push_receipts_held h WHERE h.id > ? ORDER BY h.id LIMIT ?`, after, limit)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer rows.Close()
 	var hs []heldReceipt
-	var last int64
 	for rows.Next() {
 		var h heldReceipt
 		var known int
 		if err := rows.Scan(&h.id, zeroIfNull(&h.provider), zeroIfNull(&h.receiptID), zeroIfNull(&h.token),
 			zeroIfNull(&h.c.Arrived), zeroIfNull(&h.c.Opened), zeroIfNull(&h.c.Dismissed), &known); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		h.known = known == 1
-		last = h.id
 		hs = append(hs, h)
 	}
-	return hs, last, rows.Err()
+	return hs, rows.Err()
 }
 
 // maxDropBatch is the most expired held receipts one DropHeldReceipts
