@@ -68,6 +68,52 @@ type TargetQuery struct {
 	AfterUserDeviceID int64
 	// Limit is the page size; 0 means DefaultPageSize.
 	Limit int
+	// Census, when not nil, is one the store took (TargetCensus): the
+	// store may then check for a newer link or a newer holder of the token
+	// only the devices it names. A store may ignore it and check every
+	// target.
+	Census *Census
+}
+
+// Census is a snapshot, taken by TargetCensus.TakeCensus, of the device
+// rows whose targets ListTargets must check for a newer link (the device
+// has more than one active link) or a newer holder of their token
+// (another device row holds it too): in a store whose rows keep the
+// library's rules, none or few. A device that gains a second link or a
+// second holder after the census (rows other programs write meanwhile) is
+// not checked by the listings that use it, as if it had come after them;
+// push.Service takes a new census at least every minute of a listing.
+// Takeovers and logouts through a Store are not affected: they disable
+// the old token or link, which every listing reads.
+type Census struct {
+	suspects map[int64]struct{}
+}
+
+// NewCensus returns the census naming the device rows devices.
+func NewCensus(devices []int64) *Census {
+	c := &Census{suspects: make(map[int64]struct{}, len(devices))}
+	for _, id := range devices {
+		c.suspects[id] = struct{}{}
+	}
+	return c
+}
+
+// Suspect reports whether the device row id must be checked: every device
+// of a nil Census.
+func (c *Census) Suspect(id int64) bool {
+	if c == nil {
+		return true
+	}
+	_, ok := c.suspects[id]
+	return ok
+}
+
+// Len is how many device rows c names.
+func (c *Census) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.suspects)
 }
 
 // DefaultPageSize is the page size of a TargetQuery without a Limit.

@@ -302,6 +302,21 @@ type RetryTokens interface {
 	SetRetryToken(ctx context.Context, d *Delivery, token string) error
 }
 
+// TargetCensus is implemented by stores that list a large audience faster
+// with a Census: one pass over the devices and their links finds the few
+// devices ListTargets must check for a newer link or a newer holder of
+// their token, so that the listings of the audience need not look each
+// target up (see TargetQuery.Census). It is optional: a Service on a store
+// without it lists every target with its checks.
+type TargetCensus interface {
+	// TakeCensus returns a census of the devices as they are now, for the
+	// listing of an audience of users users; nil (and no error) when
+	// taking it would cost more than the checks it saves (the tables hold
+	// many more rows than the audience has targets) or when too many
+	// devices would need the checks. users below 1 is nil.
+	TakeCensus(ctx context.Context, users int) (*Census, error)
+}
+
 // DedupeKeyFinder is implemented by stores that look up many dedupe keys
 // in one query, for push.Service.PushMany. It is optional: without it
 // PushMany looks each key up with GetPushMessageByDedupeKey.

@@ -176,6 +176,42 @@ func testTargets(t *testing.T, f Factory) {
 		assert.Equal(t, user, targets[0].UserNum)
 	})
 
+	t.Run("Census", func(t *testing.T) {
+		tc := optional[registry.TargetCensus](t, s)
+		ctx := t.Context()
+		register(t, s, newDevice("census-1", registry.PlatformIOS, "census-t1"), "census-a")
+		register(t, s, newDevice("census-2", registry.PlatformAndroid, "census-t2"), "census-b")
+		register(t, s, newDevice("census-3", registry.PlatformAndroid, "census-t3"), "census-b")
+		users := []string{"census-a", "census-b"}
+		none, err := tc.TakeCensus(ctx, 0)
+		require.NoError(t, err)
+		assert.Nil(t, none, "no census of no audience")
+		// A census of an audience as large as this is worth taking, but a
+		// store may still decline: then the listings check every target.
+		census, err := tc.TakeCensus(ctx, 1_000_000)
+		require.NoError(t, err)
+		list := func(users ...string) []registry.Target {
+			page, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: users, Limit: 100, Census: census})
+			require.NoError(t, err)
+			return page
+		}
+		want := targetsOf(t, s, users...)
+		require.Len(t, want, 3)
+		assert.Equal(t, want, list(users...), "a census lists what every target's checks list")
+
+		// What the store writes after the census is read by the listings
+		// that use it: a takeover of a token, a device moved to another
+		// user.
+		register(t, s, newDevice("census-4", registry.PlatformIOS, "census-t1"), "census-c")
+		assert.Empty(t, list("census-a"), "the token was taken over after the census")
+		register(t, s, newDevice("census-2", registry.PlatformAndroid, "census-t2"), "census-d")
+		got := list("census-b", "census-d")
+		require.Len(t, got, 2)
+		assert.Equal(t, []string{"census-b", "census-d"}, []string{got[0].UserNum, got[1].UserNum})
+		assert.Equal(t, "census-t3", got[0].Token, "census-b keeps only the device not moved")
+		assert.Equal(t, "census-t2", got[1].Token)
+	})
+
 	t.Run("DisableTokens", func(t *testing.T) {
 		type dev struct{ user, uuid, platform, pushPlatform, token string }
 		devs := []dev{

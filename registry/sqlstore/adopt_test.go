@@ -99,6 +99,12 @@ func TestAdoptBriefDatabase(t *testing.T) {
 				{UserDeviceID: 5, UserNum: "A002", DeviceID: 4, Platform: "ios", PushPlatform: "umeng", Token: "4a4b4c4d4e4f404142434445464748494a4b4c4d4e4f40414243444546474849"},
 				{UserDeviceID: 7, UserNum: "A001", DeviceID: 1, Platform: "ios", PushPlatform: "umeng", Token: "0c1f7a3f5b0e4d4c9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f"},
 			}, targets)
+			census, err := s.TakeCensus(ctx, 3)
+			require.NoError(t, err)
+			require.NotNil(t, census)
+			withCensus, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"A001", "A002", "A003"}, Census: census})
+			require.NoError(t, err)
+			assert.Equal(t, targets, withCensus, "a census's listing checks the legacy devices linked to two users")
 
 			// Legacy rows read back through the store.
 			legacyDevice, err := s.GetDevice(ctx, 1)

@@ -387,7 +387,7 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 		return nil, nil
 	}
 	if len(users) <= listChunk {
-		page, err := s.listTargets(ctx, users, after, limit)
+		page, err := s.listTargets(ctx, users, after, limit, q.Census)
 		if err != nil {
 			return nil, wrap(op, err)
 		}
@@ -398,7 +398,7 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 	// the result to limit gives the overall page.
 	var page []registry.Target
 	for chunk := range slices.Chunk(users, listChunk) {
-		ts, err := s.listTargets(ctx, chunk, after, limit)
+		ts, err := s.listTargets(ctx, chunk, after, limit, q.Census)
 		if err != nil {
 			return nil, wrap(op, err)
 		}
@@ -419,37 +419,81 @@ const samePushPlatform = `COALESCE(NULLIF(LOWER(TRIM(holder.push_platform)), '')
 
 // targetsQuery is the statement of one page of targets of users. It is
 // driven by the index on (user_num, state) and joins devices by id. A
-// device whose token a newer device row of the same platform and push
-// platform also holds, enabled, is no target (the takeover's scope):
-// the phone with that token is the newer row's (rows other programs wrote
-// never had the token taken over as RegisterDevice takes it), and its old
-// user must not be shown another user's pushes; the index on
-// push_device_token finds the newer holder. The
-// platform is checked in Go (targetPlatform), not here: a condition on
-// LOWER(TRIM(d.platform)) gets a planner's default selectivity of about
-// 1%, which makes PostgreSQL start from the devices table instead.
-func targetsQuery(users []string, after int64, limit int, ordered bool) (string, []any) {
+// link that a newer active link of its device shadows is no target, nor is
+// a device whose token a newer device holds (newerLink, newerHolder): with
+// a census (checked) those checks are left to shadowed, for the few
+// devices the census names. The platform is checked in Go
+// (targetPlatform), not here: a condition on LOWER(TRIM(d.platform)) gets
+// a planner's default selectivity of about 1%, which makes PostgreSQL
+// start from the devices table instead.
+func targetsQuery(users []string, after int64, limit int, ordered, checked bool) (string, []any) {
 	order := ""
 	if ordered {
 		order = " ORDER BY ud.id"
+	}
+	checks := ""
+	if !checked {
+		checks = " AND NOT " + newerLink + " AND NOT " + newerHolder
 	}
 	query := `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 		FROM sys_user_devices ud
 		JOIN sys_devices d ON d.id = ud.device_id
 		WHERE ud.user_num IN (` + placeholders(len(users)) + `)
 			AND ud.state = 1 AND ud.id > ?
-			AND d.push_device_token IS NOT NULL AND d.push_device_token <> '' AND d.token_disabled_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM sys_user_devices newer
-				WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)
-			AND NOT EXISTS (SELECT 1 FROM sys_devices holder
-				WHERE holder.push_device_token = d.push_device_token AND holder.id > d.id AND holder.token_disabled_at IS NULL
-					AND LOWER(TRIM(holder.platform)) = LOWER(TRIM(d.platform))
-					AND ` + samePushPlatform + `)` + order + limitClause(limit)
+			AND d.push_device_token IS NOT NULL AND d.push_device_token <> '' AND d.token_disabled_at IS NULL` +
+		checks + order + limitClause(limit)
 	args := make([]any, 0, len(users)+1)
 	for _, u := range users {
 		args = append(args, u)
 	}
 	return query, append(args, after)
+}
+
+// newerLink holds for a link ud whose device has a newer active link:
+// the device is the newer link's user's now.
+const newerLink = `EXISTS (SELECT 1 FROM sys_user_devices newer
+	WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)`
+
+// newerHolder holds for a device d whose token a newer device row of the
+// same platform and push platform also holds, enabled (the takeover's
+// scope): the phone with that token is the newer row's (rows other
+// programs wrote never had the token taken over as RegisterDevice takes
+// it), and d's user must not be shown another user's pushes. The index on
+// push_device_token finds the newer holder.
+const newerHolder = `EXISTS (SELECT 1 FROM sys_devices holder
+	WHERE holder.push_device_token = d.push_device_token AND holder.id > d.id AND holder.token_disabled_at IS NULL
+		AND LOWER(TRIM(holder.platform)) = LOWER(TRIM(d.platform))
+		AND ` + samePushPlatform + `)`
+
+// shadowed returns which of the links (listed without their checks, for
+// a census) newerLink or newerHolder rules out.
+func (s *Store) shadowed(ctx context.Context, links []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	for chunk := range slices.Chunk(links, listChunk) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.query(ctx, s.q, `SELECT ud.id FROM sys_user_devices ud JOIN sys_devices d ON d.id = ud.device_id
+			WHERE ud.id IN (`+placeholders(len(chunk))+`) AND (`+newerLink+` OR `+newerHolder+`)`, args...)
+		if err != nil {
+			return nil, step("check targets", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, step("check targets", err)
+			}
+			out[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, step("check targets", err)
+		}
+	}
+	return out, nil
 }
 
 // targetPlatform reads a device's platform as platformExpr does, and
@@ -469,9 +513,9 @@ func targetPlatform(p string) (string, bool) {
 // page in Go costs a fraction of what the database's sort of the rows
 // costs (on SQLite a third of the query); only a chunk of users with more
 // targets than a page runs the ordered query as well.
-func (s *Store) listTargets(ctx context.Context, users []string, after int64, limit int) ([]registry.Target, error) {
+func (s *Store) listTargets(ctx context.Context, users []string, after int64, limit int, census *registry.Census) ([]registry.Target, error) {
 	if limit < math.MaxInt {
-		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false)
+		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census)
 		if err != nil {
 			return nil, err
 		}
@@ -483,7 +527,7 @@ func (s *Store) listTargets(ctx context.Context, users []string, after int64, li
 	var out []registry.Target
 	for {
 		want := limit - len(out)
-		page, read, last, err := s.readTargets(ctx, users, after, want, true)
+		page, read, last, err := s.readTargets(ctx, users, after, want, true, census)
 		if err != nil {
 			return nil, err
 		}
@@ -502,8 +546,8 @@ func (s *Store) listTargets(ctx context.Context, users []string, after int64, li
 // readTargets runs targetsQuery once. It returns the targets among the
 // rows, how many rows it read and the link id of the last one (the
 // highest when ordered).
-func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int, ordered bool) ([]registry.Target, int, int64, error) {
-	query, args := targetsQuery(users, after, limit, ordered)
+func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int, ordered bool, census *registry.Census) ([]registry.Target, int, int64, error) {
+	query, args := targetsQuery(users, after, limit, ordered, census != nil)
 	rows, err := s.query(ctx, s.q, query, args...)
 	if err != nil {
 		return nil, 0, 0, step("select targets", err)
@@ -536,6 +580,24 @@ func (s *Store) readTargets(ctx context.Context, users []string, after int64, li
 	if err := rows.Err(); err != nil {
 		return nil, 0, 0, step("select targets", err)
 	}
+	if census == nil {
+		return out, read, last, nil
+	}
+	rows.Close() // before the next query, which may be on the same connection
+	var suspects []int64
+	for _, t := range out {
+		if census.Suspect(t.DeviceID) {
+			suspects = append(suspects, t.UserDeviceID)
+		}
+	}
+	if len(suspects) == 0 {
+		return out, read, last, nil
+	}
+	drop, err := s.shadowed(ctx, suspects)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	out = slices.DeleteFunc(out, func(t registry.Target) bool { return drop[t.UserDeviceID] })
 	return out, read, last, nil
 }
 

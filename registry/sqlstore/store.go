@@ -99,9 +99,14 @@ type Store struct {
 	// claim kind whose next_attempt_at it cannot compare (see
 	// sweepUnreadable); shared with WithTx copies, which do not sweep.
 	swept *sweeps
+	// censusMax is the most devices a census names (censusMaxSuspects).
+	censusMax int
 }
 
-var _ registry.Store = (*Store)(nil)
+var (
+	_ registry.Store        = (*Store)(nil)
+	_ registry.TargetCensus = (*Store)(nil)
+)
 
 // New returns a Store that runs its statements on db. It neither connects
 // nor checks the schema: call Migrate once at start-up for that.
@@ -114,7 +119,7 @@ func New(db DBTX, opts Options) (*Store, error) {
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: newFinishQueue(opts.Dialect),
 		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect),
-		swept: &sweeps{}}
+		swept: &sweeps{}, censusMax: censusMaxSuspects}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 		if db, ok := db.(*sql.DB); ok {
