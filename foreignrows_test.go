@@ -1,10 +1,13 @@
 package push_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -357,4 +360,97 @@ func TestForeignPushPlatformInAnyCase(t *testing.T) {
 			assert.Equal(t, 1, disabled, "the dead token is disabled")
 		})
 	}
+}
+
+// TestLargePushChecksForeignSharedDevices: in a push to more users than
+// one listing query, which lists with a census of the devices, a device
+// whose token a newer row another program wrote also holds, and a device
+// that program linked to another user as well, still go to their newest
+// holder only, on every database.
+func TestLargePushChecksForeignSharedDevices(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			inner, db := dbtest.NewStoreDB(t, d)
+			st := &censusWatch{Store: inner, taken: make(chan struct{})}
+			clk := newClock()
+			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now})
+			require.NoError(t, err)
+			r := &foreignRig{st: inner, db: db, svc: svc, m: m, clk: clk}
+			push.SetStages(r.svc, 10, 3)
+			ctx := t.Context()
+			var users []string
+			for i := range 60 {
+				users = append(users, fmt.Sprintf("big-%02d", i))
+				r.register(t, users[i])
+			}
+			ph := func(q string) string {
+				if d != sqlstore.DialectPostgres {
+					return q
+				}
+				for i := 1; strings.Contains(q, "?"); i++ {
+					q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+				}
+				return q
+			}
+			// Another program gives big-55's token to a new phone of
+			// "elsewhere", and links big-56's phone to "elsewhere" too
+			// (users of a chunk listed after the census).
+			_, err = db.ExecContext(ctx, ph("INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES (?, ?, ?, ?)"),
+				"elsewhere-phone", "android", "tok-big-55", "umeng")
+			require.NoError(t, err)
+			var newer, moved int64
+			require.NoError(t, db.QueryRowContext(ctx, ph("SELECT id FROM sys_devices WHERE uuid = ?"), "elsewhere-phone").Scan(&newer))
+			require.NoError(t, db.QueryRowContext(ctx, ph("SELECT id FROM sys_devices WHERE uuid = ?"), "big-56").Scan(&moved))
+			for _, id := range []int64{newer, moved} {
+				_, err = db.ExecContext(ctx, ph("INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), "elsewhere", id)
+				require.NoError(t, err)
+			}
+
+			res, err := r.svc.Push(ctx, push.Message{UserNums: users, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			var sent []string
+			for _, req := range r.m.Requests() {
+				sent = append(sent, req.Audience.Tokens...)
+			}
+			slices.Sort(sent)
+			var want []string
+			for _, u := range users {
+				if u != "big-55" && u != "big-56" {
+					want = append(want, "tok-"+u)
+				}
+			}
+			assert.Equal(t, want, sent, "big-55's token is the newer phone's, big-56's phone is elsewhere's")
+			assert.Equal(t, 58, res.Devices)
+			assert.True(t, st.used.Load(), "the later chunks were listed with the census")
+		})
+	}
+}
+
+// censusWatch is a SQL Store whose listings without a census wait until
+// the census is taken, so that the chunks listed after it use it; it
+// tells whether one did.
+type censusWatch struct {
+	*sqlstore.Store
+	once  sync.Once
+	taken chan struct{}
+	used  atomic.Bool
+}
+
+func (w *censusWatch) TakeCensus(ctx context.Context, users int) (*registry.Census, error) {
+	defer w.once.Do(func() { close(w.taken) })
+	return w.Store.TakeCensus(ctx, users)
+}
+
+func (w *censusWatch) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	if q.Census == nil {
+		select {
+		case <-w.taken:
+		case <-time.After(5 * time.Second):
+		}
+	} else {
+		w.used.Store(true)
+	}
+	return w.Store.ListTargets(ctx, q)
 }

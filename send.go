@@ -627,12 +627,14 @@ func (s *Service) eachTarget(ctx context.Context, users []string, fn func(regist
 func (s *Service) eachChunk(ctx context.Context, users []string, fn func(i int, ts []registry.Target) error) error {
 	chunks := slices.Collect(slices.Chunk(users, s.chunk))
 	if len(chunks) == 1 {
-		ts, err := s.listChunk(ctx, chunks[0])
+		ts, err := s.listChunk(ctx, chunks[0], nil)
 		if err != nil {
 			return err
 		}
 		return fn(0, ts)
 	}
+	census := s.newCensus(len(users))
+	defer census.wait()
 	ctx, cancel := context.WithCancel(ctx)
 	type listed struct {
 		targets []registry.Target
@@ -652,8 +654,9 @@ func (s *Service) eachChunk(ctx context.Context, users []string, fn func(i int, 
 			case <-ctx.Done():
 				return // the caller stopped reading: what is left is not listed
 			}
+			c := census.get(ctx)
 			wg.Go(func() {
-				ts, err := s.listChunk(ctx, chunk)
+				ts, err := s.listChunk(ctx, chunk, c)
 				outs[i] <- listed{ts, err}
 			})
 		}
@@ -678,11 +681,12 @@ func (s *Service) eachChunk(ctx context.Context, users []string, fn func(i int, 
 	return nil
 }
 
-// listChunk lists every target of the users of one chunk, page after page.
-func (s *Service) listChunk(ctx context.Context, chunk []string) ([]registry.Target, error) {
+// listChunk lists every target of the users of one chunk, page after page,
+// with census (none: nil).
+func (s *Service) listChunk(ctx context.Context, chunk []string, census *registry.Census) ([]registry.Target, error) {
 	var out []registry.Target
 	for after := int64(0); ; {
-		page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: 4 * s.chunk})
+		page, err := s.store.ListTargets(ctx, registry.TargetQuery{UserNums: chunk, AfterUserDeviceID: after, Limit: 4 * s.chunk, Census: census})
 		if err != nil {
 			return out, fmt.Errorf("push: list targets: %w", err)
 		}
