@@ -267,7 +267,12 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 		lease := now.Add(s.lease)
 		d.NextAttemptAt, d.LeaseUntil = now, &lease
 	}
-	if err := r.record(ctx, ds, after, final); err != nil {
+	// The last stage of a push recorded already is recorded as any
+	// other, and the fanout ended after its sends have started: the end
+	// writes the summary's every token (reading every delivery), which
+	// the vendor calls need not wait for.
+	split := final && r.res != nil
+	if err := r.record(ctx, ds, after, final && !split); err != nil {
 		<-r.flight
 		return err
 	}
@@ -278,6 +283,15 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 		defer func() { <-r.flight }()
 		*out = s.sendWith(ctx, r.sem, func(int64) *registry.PushMessage { return content }, ds)
 	})
+	if split {
+		if err := r.record(ctx, nil, after, true); err != nil {
+			// Every user is listed and every delivery recorded: whoever
+			// claims the fanout when its lease runs out finds nothing
+			// more to list, and ends it.
+			s.log.LogAttrs(ctx, slog.LevelWarn, "ending the fanout failed: whoever claims it next ends it",
+				slog.Int64("push_message_id", r.msg.ID), slog.String("error", err.Error()))
+		}
+	}
 	return nil
 }
 

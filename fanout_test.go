@@ -62,6 +62,9 @@ type listingStore struct {
 	// giveBack false makes AddDeliveries of no deliveries fail: the
 	// instance that stops cannot give its claim back, as if it died.
 	failGiveBack bool
+	// failEnd makes the AddDeliveries that ends a fanout without a
+	// delivery fail.
+	failEnd atomic.Bool
 }
 
 func (s *listingStore) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
@@ -87,6 +90,9 @@ func (s *listingStore) ListTargets(ctx context.Context, q registry.TargetQuery) 
 func (s *listingStore) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery, next *registry.Fanout) error {
 	if s.failGiveBack && len(ds) == 0 && next != nil {
 		return errors.New("the instance died")
+	}
+	if s.failEnd.Load() && len(ds) == 0 && next == nil {
+		return errors.New("the database went away")
 	}
 	return s.fanoutStore.AddDeliveries(ctx, m, ds, next)
 }
@@ -349,6 +355,39 @@ func TestStagedPushOutlivesItsInstance(t *testing.T) {
 			assert.Equal(t, 1, sent[tok], "token %s sent once", tok)
 		}
 		requireRecordedOnce(t, base, res.PushMessageID, tokens)
+	})
+}
+
+// The end of a fanout is written beside the last stage's sends: when that
+// write fails, the push is still whole (every delivery recorded and sent,
+// nothing Unlisted), and whoever claims the fanout once its lease runs out
+// finds no user left to list and ends it, sending nothing again.
+func TestStagedPushWhoseEndFailsIsEndedByTheNextClaim(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk, m, st, svc, users, tokens := openStaged(t, open, "")
+		st.failEnd.Store(true)
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		require.NoError(t, res.FirstError())
+		assert.False(t, res.Unlisted)
+		assert.Equal(t, len(tokens), res.Devices)
+		calls := m.Calls()
+		got, err := st.GetPushMessage(t.Context(), res.PushMessageID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.RetPending, got.Android.Ret, "the end was not written: the summary says pending")
+
+		st.failEnd.Store(false)
+		_, err = svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		got, err = st.GetPushMessage(t.Context(), res.PushMessageID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.RetPending, got.Android.Ret, "the lease still runs: nobody ends it yet")
+
+		clk.Advance(10 * time.Minute)
+		_, err = svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		assert.Equal(t, calls, m.Calls(), "nothing sent again")
+		requireRecordedOnce(t, st, res.PushMessageID, tokens)
 	})
 }
 
