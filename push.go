@@ -344,6 +344,7 @@ func missingOptional(st registry.Store) []string {
 		"DedupeKeyFinder": is[registry.DedupeKeyFinder](st),
 		"BacklogCounter":  is[registry.BacklogCounter](st),
 		"ReceiptHolder":   is[registry.ReceiptHolder](st),
+		"TargetCensus":    is[registry.TargetCensus](st),
 	} {
 		if !ok {
 			missing = append(missing, name)

@@ -17,8 +17,9 @@
 // Beside Store, the Service looks for optional interfaces by type
 // assertion: Fanouts (large pushes recorded in stages), RetryTokens
 // (vendor retry tokens kept across instances), DedupeKeyFinder (one
-// look-up for a batch's dedupe keys), BacklogCounter (the backlog gauges)
-// and ReceiptHolder (receipts that come before their send's outcome). A
+// look-up for a batch's dedupe keys), BacklogCounter (the backlog gauges),
+// ReceiptHolder (receipts that come before their send's outcome) and
+// TargetCensus (a large audience listed with fewer look-ups). A
 // store without one still works, without that feature; push.New logs at
 // info level which ones its store lacks. A decorator that embeds the
 // Store interface (struct{ registry.Store }) hides them all, whatever the

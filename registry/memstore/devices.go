@@ -143,6 +143,16 @@ func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID
 	return nil
 }
 
+var _ registry.TargetCensus = (*Store)(nil)
+
+// TakeCensus implements registry.TargetCensus by declining, always (nil,
+// and ctx's error when it has ended): the devices a Store links and
+// registers never share a token or an active link, so ListTargets has no
+// checks a census would save.
+func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, error) {
+	return nil, begin(ctx, "TakeCensus")
+}
+
 // ListTargets implements registry.Devices. A negative q.Limit is an
 // ErrInvalid for field "limit". User nums are matched without trailing
 // spaces.
