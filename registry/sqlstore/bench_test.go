@@ -385,13 +385,28 @@ func BenchmarkListTargets(b *testing.B) {
 			s, db := dbtest.NewStoreDB(b, d)
 			ctx := context.Background()
 			nums := seedTargets(b, db, d, users, perUser)
-			for _, limit := range []int{registry.DefaultPageSize, 4000} {
-				b.Run(fmt.Sprint("limit=", limit), func(b *testing.B) {
+			for _, tc := range []struct {
+				limit  int
+				census bool
+			}{{registry.DefaultPageSize, false}, {4000, false}, {4000, true}} {
+				name := fmt.Sprint("limit=", tc.limit)
+				if tc.census {
+					name += "/census" // taken once a listing, as push.Service does
+				}
+				limit := tc.limit
+				b.Run(name, func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
 						got := 0
+						var census *registry.Census
+						if tc.census {
+							var err error
+							if census, err = s.TakeCensus(ctx, users); err != nil || census == nil {
+								b.Fatalf("census: %v, %v", census, err)
+							}
+						}
 						for start := 0; start < len(nums); start += chunk {
-							q := registry.TargetQuery{UserNums: nums[start:min(start+chunk, len(nums))], Limit: limit}
+							q := registry.TargetQuery{UserNums: nums[start:min(start+chunk, len(nums))], Limit: limit, Census: census}
 							for {
 								page, err := s.ListTargets(ctx, q)
 								if err != nil {
