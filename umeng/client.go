@@ -120,7 +120,7 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
-	if d := cfg.Android.Defaults; cfg.Android.configured() && d.ChannelProperties.ChannelActivity == "" && !d.MiPush {
+	if d := cfg.Android.Defaults; cfg.Android.configured() && d.ChannelProperties.ChannelActivity == "" && !d.MiPush && !everyClassHasActivity(cfg.Android) {
 		// Umeng requires it for the phone makers' channels: without it a
 		// notification reaches those phones only while the app runs.
 		c.log.Warn("umeng: the Android app's Defaults set no channel_properties.channel_activity: notifications reach Xiaomi, Huawei, Honor, OPPO, vivo and Meizu phones only while the app runs, unless each push sets one")
@@ -128,29 +128,56 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// everyClassHasActivity reports whether the ClassDefaults of both classes
+// set channel_properties.channel_activity (a notification without a class
+// still has none).
+func everyClassHasActivity(a App) bool {
+	for _, class := range []provider.Class{provider.ClassService, provider.ClassMarketing} {
+		if a.ClassDefaults[class].ChannelProperties.ChannelActivity == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // checkDefaults builds a sample send of a configured platform with its
 // App.Defaults, so that Defaults that no send could use fail New rather
 // than every send. The error names the field under "<platform>.defaults.".
 func (c *Client) checkDefaults(p provider.Platform) error {
 	app := c.creds.app(p)
-	if !app.configured() || reflect.ValueOf(app.Defaults).IsZero() {
+	if !app.configured() {
 		return nil
 	}
-	sample := &provider.Request{
-		Platform:     p,
-		Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
-		Notification: provider.Notification{Title: "title", Body: "body"},
+	check := func(class provider.Class, prefix string) error {
+		sample := &provider.Request{
+			Platform:     p,
+			Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
+			Notification: provider.Notification{Title: "title", Body: "body", Class: class},
+		}
+		_, _, err := c.buildSend(sample, app)
+		if err == nil {
+			return nil
+		}
+		field, reason := provider.FieldOf(err), err.Error()
+		var fe *provider.FieldError
+		if errors.As(err, &fe) {
+			reason = fe.Reason
+		}
+		return configError(prefix+strings.TrimPrefix(field, "overrides.umeng."), reason)
 	}
-	_, _, err := c.buildSend(sample, app)
-	if err == nil {
-		return nil
+	if !reflect.ValueOf(app.Defaults).IsZero() {
+		if err := check("", string(p)+".defaults."); err != nil {
+			return err
+		}
 	}
-	field, reason := provider.FieldOf(err), err.Error()
-	var fe *provider.FieldError
-	if errors.As(err, &fe) {
-		reason = fe.Reason
+	for _, class := range []provider.Class{provider.ClassService, provider.ClassMarketing} {
+		if _, ok := app.ClassDefaults[class]; ok {
+			if err := check(class, string(p)+".class_defaults."+string(class)+"."); err != nil {
+				return err
+			}
+		}
 	}
-	return configError(string(p)+".defaults."+strings.TrimPrefix(field, "overrides.umeng."), reason)
+	return nil
 }
 
 // Name returns "umeng".

@@ -69,6 +69,19 @@ type App struct {
 	// New checks the Defaults with a sample notification and refuses them,
 	// naming the field under "<platform>.defaults.", if that fails.
 	Defaults Options
+	// ClassDefaults are Options for the notifications of one class
+	// (provider.ClassService or provider.ClassMarketing), laid over
+	// Defaults as a request's own Options are, the request winning over
+	// both. The phone makers give each class a channel of its own: set
+	// here Xiaomi's xiaomi_channel_id, OPPO's oppo_channel_id and
+	// oppo_category and vivo's vivo_category of each class, rather than
+	// one in Defaults that would send both classes through the same
+	// channel. A class's huawei_channel_category wins over
+	// Config.HuaweiServiceCategory and the marketing category. A
+	// notification without a class uses Defaults alone. New checks each
+	// class's Options laid over Defaults with a sample notification of
+	// that class, naming the field under "<platform>.class_defaults.<class>.".
+	ClassDefaults map[provider.Class]Options
 }
 
 // configured reports whether a has credentials at all; validate rejects a
@@ -103,6 +116,11 @@ func (a App) LogValue() slog.Value {
 func (a App) MarshalJSON() ([]byte, error) { return redacted.JSON(a.LogValue()) }
 
 func (a App) validate(prefix string) error {
+	for c := range a.ClassDefaults {
+		if c != provider.ClassService && c != provider.ClassMarketing {
+			return configError(prefix+".class_defaults", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, c))
+		}
+	}
 	switch {
 	case a.AppKey == "" && a.AppMasterSecret == "":
 		return nil

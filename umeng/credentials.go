@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 
 	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/provider"
@@ -21,7 +22,10 @@ type credentials struct {
 // can reach.
 type sealedApp func() App
 
-func seal(a App) sealedApp { return func() App { return a } }
+func seal(a App) sealedApp {
+	a.ClassDefaults = maps.Clone(a.ClassDefaults) // a class the caller adds later is not sent
+	return func() App { return a }
+}
 
 // app returns the credentials for p; the zero App for an unknown platform.
 func (c *credentials) app(p provider.Platform) App {

@@ -73,7 +73,12 @@
 // vivo, and to channel_properties.huawei_channel_importance (LOW, NORMAL)
 // for Huawei and Honor, unless Options sets the importance itself. Umeng
 // documents "category" for Android only, so iOS sends carry neither. An
-// unset class sends neither field. channel_activity and
+// unset class sends neither field. Each maker also gives every class a
+// channel or category of its own (Xiaomi's channel id, OPPO's channel id
+// and category, vivo's category): set them per class in
+// App.ClassDefaults, so that a service push goes out on the service
+// channel and a marketing push on the marketing one without every request
+// naming them. channel_activity and
 // notification_closed_filter apply to notifications only and are left out
 // of a message. Payloads over MaxAndroidPayloadBytes or
 // MaxIOSPayloadBytes are rejected before any network call, naming the part

@@ -336,3 +336,100 @@ func TestNewWarnsWithoutChannelActivity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, logs.String(), "no Android app, nothing to warn of")
 }
+
+// TestClassDefaults: each class's defaults are laid over the app's
+// Defaults, and the push's own Options over both: a service push goes out
+// on the service channels, a marketing push on the marketing ones, a push
+// without a class on the app's Defaults alone. A class's Huawei category
+// wins over the granted service category; the push's own wins over it.
+func TestClassDefaults(t *testing.T) {
+	withClasses := func(c *Config) {
+		c.HuaweiServiceCategory = "EXPRESS"
+		c.Android.Defaults = Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.Push", XiaomiChannelID: "default"}}
+		c.Android.ClassDefaults = map[provider.Class]Options{
+			provider.ClassService: {ChannelProperties: ChannelProperties{XiaomiChannelID: "orders", OppoChannelID: "orders",
+				OppoCategory: "ORDER", VivoCategory: "ORDER", HuaweiChannelCategory: "IM"}},
+			provider.ClassMarketing: {ChannelProperties: ChannelProperties{XiaomiChannelID: "promotions", OppoCategory: "MARKETING",
+				VivoCategory: "MARKETING"}},
+		}
+	}
+	for _, tt := range []struct {
+		name  string
+		class provider.Class
+		own   ChannelProperties
+		want  map[string]any
+	}{
+		{"service", provider.ClassService, ChannelProperties{}, map[string]any{
+			"channel_activity": "com.example.Push", "xiaomi_channel_id": "orders", "oppo_channel_id": "orders", "oppo_category": "ORDER",
+			"vivo_category": "ORDER", "huawei_channel_category": "IM", "huawei_channel_importance": "NORMAL"}},
+		{"marketing", provider.ClassMarketing, ChannelProperties{}, map[string]any{
+			"channel_activity": "com.example.Push", "xiaomi_channel_id": "promotions", "oppo_category": "MARKETING",
+			"vivo_category": "MARKETING", "huawei_channel_category": "MARKETING", "huawei_channel_importance": "LOW"}},
+		{"no class", "", ChannelProperties{}, map[string]any{"channel_activity": "com.example.Push", "xiaomi_channel_id": "default"}},
+		{"the push's own wins", provider.ClassService, ChannelProperties{XiaomiChannelID: "chat", HuaweiChannelCategory: "WORK"}, map[string]any{
+			"channel_activity": "com.example.Push", "xiaomi_channel_id": "chat", "oppo_channel_id": "orders", "oppo_category": "ORDER",
+			"vivo_category": "ORDER", "huawei_channel_category": "WORK", "huawei_channel_importance": "NORMAL"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := unicast(provider.Android)
+			r.Notification.Class = tt.class
+			r.Overrides = map[string]any{Name: &Options{ChannelProperties: tt.own}}
+			body := sentTop(t, newHarness(t, withClasses), r)
+			assert.Equal(t, tt.want, body["channel_properties"])
+		})
+	}
+
+	// The map is the App's as New saw it: a class added later is not sent.
+	cfg := Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret, ClassDefaults: map[provider.Class]Options{}}}
+	h := newHarness(t, func(c *Config) { *c = Config{Android: cfg.Android, HTTPClient: c.HTTPClient, BaseURL: c.BaseURL} })
+	cfg.Android.ClassDefaults[provider.ClassService] = Options{ChannelProperties: ChannelProperties{XiaomiChannelID: "late"}}
+	r := unicast(provider.Android)
+	r.Notification.Class = provider.ClassService
+	body := sentTop(t, h, r)
+	cp, _ := body["channel_properties"].(map[string]any)
+	assert.Nil(t, cp["xiaomi_channel_id"])
+}
+
+// TestClassDefaultsRefused: New refuses a class it does not know and a
+// class's Options that no send could use, naming the field.
+func TestClassDefaultsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		classes map[provider.Class]Options
+		field   string
+	}{
+		{"unknown class", map[provider.Class]Options{"urgent": {}}, "android.class_defaults"},
+		{"no class", map[provider.Class]Options{"": {}}, "android.class_defaults"},
+		{"notify level without category", map[provider.Class]Options{provider.ClassService: {ChannelProperties: ChannelProperties{OppoNotifyLevel: OppoNotifyAll}}},
+			"android.class_defaults.service.channel_properties.oppo_notify_level"},
+		{"white space", map[provider.Class]Options{provider.ClassMarketing: {ChannelProperties: ChannelProperties{XiaomiChannelID: "a b"}}},
+			"android.class_defaults.marketing.channel_properties.xiaomi_channel_id"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret, ClassDefaults: tt.classes}})
+			require.Error(t, err)
+			assert.Equal(t, tt.field, provider.FieldOf(err), "%v", err)
+		})
+	}
+}
+
+// TestNewWarnsUnlessEveryClassHasAnActivity: channel_activity in both
+// classes' defaults is as good as in the Defaults; in one class only, it
+// is not (a push of the other class, or of none, has none).
+func TestNewWarnsUnlessEveryClassHasAnActivity(t *testing.T) {
+	activity := Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.Push"}}
+	for _, tt := range []struct {
+		name    string
+		classes map[provider.Class]Options
+		warns   bool
+	}{
+		{"both", map[provider.Class]Options{provider.ClassService: activity, provider.ClassMarketing: activity}, false},
+		{"service only", map[provider.Class]Options{provider.ClassService: activity}, true},
+	} {
+		var logs bytes.Buffer
+		_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret, ClassDefaults: tt.classes},
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		require.NoError(t, err)
+		assert.Equal(t, tt.warns, strings.Contains(logs.String(), "channel_activity"), "%s: %s", tt.name, logs.String())
+	}
+}

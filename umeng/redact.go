@@ -20,7 +20,7 @@ func (c *Client) Redact(s string) string {
 // otherSecrets returns the secrets every call scrubs from what it returns:
 // the App Master Secrets of both apps (a call made for one app scrubs the
 // other's from the answer too, in case Umeng echoes it), and the receipt
-// secrets the apps' Defaults carry in their receipt_url, decoded and as
+// secrets the apps' Defaults and ClassDefaults carry in their receipt_url, decoded and as
 // written, when they are long enough to be replaced wherever they appear
 // (redactReceiptSecrets catches them, however short, after "secret=").
 func (c *Client) otherSecrets() []string {
@@ -28,6 +28,9 @@ func (c *Client) otherSecrets() []string {
 	out := []string{ios.AppMasterSecret, android.AppMasterSecret}
 	for _, a := range []App{ios, android} {
 		out = append(out, receiptSecrets(a.Defaults.ReceiptURL)...)
+		for _, o := range a.ClassDefaults {
+			out = append(out, receiptSecrets(o.ReceiptURL)...)
+		}
 	}
 	return out
 }

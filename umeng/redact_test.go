@@ -91,3 +91,15 @@ func TestOptionsPrintsNoReceiptSecret(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "s3cret-0123456789", "the wire form keeps it: Umeng posts there")
 }
+
+// TestClassReceiptSecretIsScrubbed: a receipt secret only a class's
+// defaults carry is scrubbed as the Defaults' is, wherever it appears.
+func TestClassReceiptSecretIsScrubbed(t *testing.T) {
+	const secret = "class-rcpt-s3cret"
+	u, err := umeng.ReceiptURLWithSecret("https://push.example.com/api/v1.1/umeng/receipt", secret)
+	require.NoError(t, err)
+	c, err := umeng.New(umeng.Config{Android: umeng.App{AppKey: "ak", AppMasterSecret: "am",
+		ClassDefaults: map[provider.Class]umeng.Options{provider.ClassMarketing: {ReceiptURL: u}}}})
+	require.NoError(t, err)
+	assert.Equal(t, "echo REDACTED", c.Redact("echo "+secret))
+}

@@ -197,17 +197,27 @@ func (c *Client) buildSend(r *provider.Request, app App) (*sendBody, *target, er
 	if err != nil {
 		return nil, nil, err
 	}
+	def := &app.Defaults
+	classDef, classed := app.ClassDefaults[r.Notification.Class]
+	if classed {
+		def = mergeOptions(&app.Defaults, &classDef)
+	}
 	if own.ChannelProperties.HuaweiChannelCategory == "" && r.Platform == provider.Android {
 		// The class's category comes before the app's defaults: a default
 		// category (a service one, say) must not go out with marketing.
-		// Only the push's own category beats the class.
-		if cat := provider.HuaweiCategory(r.Notification.Class, c.huawei); cat != "" {
+		// Only the push's own category, or its class's default, beats the
+		// class's.
+		cat := classDef.ChannelProperties.HuaweiChannelCategory
+		if cat == "" {
+			cat = provider.HuaweiCategory(r.Notification.Class, c.huawei)
+		}
+		if cat != "" {
 			withCat := *own
 			withCat.ChannelProperties.HuaweiChannelCategory = cat
 			own = &withCat
 		}
 	}
-	o := mergeOptions(&app.Defaults, own)
+	o := mergeOptions(def, own)
 	if r.Notification.Badge != nil && own.IOSBadge == nil {
 		// A default relative badge yields to the request's absolute one.
 		o.IOSBadge = nil
