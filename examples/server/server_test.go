@@ -26,6 +26,7 @@ import (
 	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/messagecenter"
+	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/umeng/umengtest"
 )
@@ -211,16 +212,18 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "umeng", c.DefaultProvider())
 
 	for name, env := range map[string]map[string]string{
-		"PUSH_DB_DRIVER":               {"PUSH_DB_DRIVER": "oracle"},
-		"PUSH_SCAN_INTERVAL":           {"PUSH_SCAN_INTERVAL": "often"},
-		"PUSH_RETRY_BASE":              {"PUSH_RETRY_BASE": "-1s"},
-		"PUSH_HUAWEI_SERVICE_CATEGORY": {"PUSH_HUAWEI_SERVICE_CATEGORY": "URGENT"},
-		"UMENG_PRODUCTION_MODE":        {"UMENG_PRODUCTION_MODE": "maybe"},
-		"UMENG_FILECAST_THRESHOLD":     {"UMENG_FILECAST_THRESHOLD": "500"},
-		"UMENG_ANDROID_APPKEY":         {"UMENG_ANDROID_APPKEY": "k"},
-		"UMENG_IOS_APPKEY":             {"UMENG_IOS_APP_MASTER_SECRET": "s"},
-		"JPUSH_APNS_PRODUCTION":        {"JPUSH_APNS_PRODUCTION": "yes please"},
-		"JPUSH_VIP":                    {"JPUSH_VIP": "gold"},
+		"PUSH_DB_DRIVER":                             {"PUSH_DB_DRIVER": "oracle"},
+		"PUSH_SCAN_INTERVAL":                         {"PUSH_SCAN_INTERVAL": "often"},
+		"PUSH_RETRY_BASE":                            {"PUSH_RETRY_BASE": "-1s"},
+		"PUSH_HUAWEI_SERVICE_CATEGORY":               {"PUSH_HUAWEI_SERVICE_CATEGORY": "URGENT"},
+		"UMENG_PRODUCTION_MODE":                      {"UMENG_PRODUCTION_MODE": "maybe"},
+		"UMENG_FILECAST_THRESHOLD":                   {"UMENG_FILECAST_THRESHOLD": "500"},
+		"UMENG_ANDROID_APPKEY":                       {"UMENG_ANDROID_APPKEY": "k"},
+		"UMENG_IOS_APPKEY":                           {"UMENG_IOS_APP_MASTER_SECRET": "s"},
+		"JPUSH_APNS_PRODUCTION":                      {"JPUSH_APNS_PRODUCTION": "yes please"},
+		"JPUSH_VIP":                                  {"JPUSH_VIP": "gold"},
+		"UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES":   {"UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES": `{"xiaomi_channel":"orders"}`},
+		"UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES": {"UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES": `["promotions"]`},
 	} {
 		_, err := loadConfig(envOf(env))
 		require.Error(t, err, name)
@@ -642,6 +645,45 @@ func TestAndroidChannelActivity(t *testing.T) {
 	_, err = loadConfig(envOf(map[string]string{"UMENG_ANDROID_CHANNEL_ACTIVITY": "com.example. PushActivity"}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "UMENG_ANDROID_CHANNEL_ACTIVITY")
+}
+
+// TestAndroidClassChannels checks that UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES
+// and UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES reach the Android sends of
+// their class, over UMENG_ANDROID_CHANNEL_ACTIVITY, against the built-in
+// fake Umeng; and that a value Umeng's client refuses stops the server,
+// naming the variable.
+func TestAndroidClassChannels(t *testing.T) {
+	a := newTestApp(t, map[string]string{
+		"UMENG_ANDROID_CHANNEL_ACTIVITY":             "com.example.shop.PushActivity",
+		"UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES":   `{"xiaomi_channel_id":"orders","oppo_channel_id":"orders","oppo_category":"ORDER","vivo_category":"ORDER"}`,
+		"UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES": `{"xiaomi_channel_id":"promotions","oppo_category":"MARKETING","vivo_category":"MARKETING"}`,
+	})
+	require.NotNil(t, a.fake, "demo mode: the built-in fake serves")
+	ctx := context.Background()
+	_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: "u1002", UUID: "dev-cc", Platform: "android", PushToken: androidToken("cc")})
+	require.NoError(t, err)
+	for _, class := range []provider.Class{provider.ClassService, provider.ClassMarketing, ""} {
+		res, err := a.svc.Push(ctx, push.Message{UserNums: []string{"u1002"}, Title: "t " + string(class), Content: "c", Class: class})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Accepted())
+	}
+	sends := a.fake.Sends()
+	require.Len(t, sends, 3)
+	assert.Equal(t, map[string]any{"channel_activity": "com.example.shop.PushActivity", "xiaomi_channel_id": "orders",
+		"oppo_channel_id": "orders", "oppo_category": "ORDER", "vivo_category": "ORDER", "huawei_channel_importance": "NORMAL"},
+		sends[0].ChannelProperties, "service")
+	assert.Equal(t, map[string]any{"channel_activity": "com.example.shop.PushActivity", "xiaomi_channel_id": "promotions",
+		"oppo_category": "MARKETING", "vivo_category": "MARKETING", "huawei_channel_importance": "LOW", "huawei_channel_category": "MARKETING"},
+		sends[1].ChannelProperties, "marketing")
+	assert.Equal(t, map[string]any{"channel_activity": "com.example.shop.PushActivity"}, sends[2].ChannelProperties, "no class")
+
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"),
+		"UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES": `{"xiaomi_channel_id":"pro motions"}`}))
+	require.NoError(t, err, "the JSON is well formed")
+	_, err = newApp(ctx, cfg, quiet())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES: ")
+	assert.Contains(t, err.Error(), "xiaomi_channel_id")
 }
 
 // TestLoadConfigHalfSetCredentials checks that a provider's credential

@@ -1,9 +1,11 @@
 package serverenv
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +52,12 @@ type Config struct {
 	// with every Android push (see umeng.App.Defaults).
 	AndroidChannelActivity string
 	AndroidMainActivity    string
+	// AndroidServiceChannels and AndroidMarketingChannels are the Android
+	// app's channel_properties for the notifications of each class (see
+	// umeng.App.ClassDefaults): the phone makers' channel ids and
+	// categories of service and of marketing messages.
+	AndroidServiceChannels   umeng.ChannelProperties
+	AndroidMarketingChannels umeng.ChannelProperties
 	// ReceiptURL is the public URL of this server's receipt endpoint
 	// (PathUmengReceipt), sent as receipt_url with every Umeng push (see
 	// umeng.App.Defaults), and ReceiptSecret the shared secret the
@@ -92,6 +100,41 @@ func (c Config) AndroidDefaults() umeng.Options {
 		MainActivity:    c.AndroidMainActivity,
 	}
 	return o
+}
+
+// AndroidClassDefaults are the Options the Android pushes of each class
+// start from, over AndroidDefaults; nil when neither class has any.
+func (c Config) AndroidClassDefaults() map[provider.Class]umeng.Options {
+	out := map[provider.Class]umeng.Options{}
+	for class, cp := range map[provider.Class]umeng.ChannelProperties{
+		provider.ClassService: c.AndroidServiceChannels, provider.ClassMarketing: c.AndroidMarketingChannels,
+	} {
+		if !reflect.ValueOf(cp).IsZero() {
+			out[class] = umeng.Options{ChannelProperties: cp}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// channelProperties decodes the JSON object of umeng.ChannelProperties in
+// the variable name, strictly: a misspelt key is refused, not lost.
+func channelProperties(name, v string) (umeng.ChannelProperties, error) {
+	var cp umeng.ChannelProperties
+	if v == "" {
+		return cp, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cp); err != nil {
+		return cp, fmt.Errorf("%s: is not a JSON object of channel_properties (keys such as xiaomi_channel_id, oppo_channel_id, oppo_category, vivo_category): %v", name, err)
+	}
+	if dec.More() {
+		return cp, fmt.Errorf("%s: has data after its JSON object", name)
+	}
+	return cp, nil
 }
 
 // IOSDefaults are the Options every iOS push starts from: the receipt_url,
@@ -215,6 +258,15 @@ func Load(getenv func(string) string) (Config, error) {
 		GetuiMasterSecret: getenv("GETUI_MASTER_SECRET"),
 		GetuiBaseURL:      get("GETUI_BASE_URL", getui.DefaultBaseURL),
 	}
+	var err error
+	if c.AndroidServiceChannels, err = channelProperties("UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES",
+		getenv("UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES")); err != nil {
+		return c, err
+	}
+	if c.AndroidMarketingChannels, err = channelProperties("UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES",
+		getenv("UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES")); err != nil {
+		return c, err
+	}
 	for name, v := range map[string]string{
 		"UMENG_ANDROID_CHANNEL_ACTIVITY": c.AndroidChannelActivity, "UMENG_ANDROID_MAIN_ACTIVITY": c.AndroidMainActivity,
 	} {
@@ -256,7 +308,6 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("PUSH_DB_DRIVER: %q is not sqlite, mysql or postgres", c.DBDriver)
 	}
-	var err error
 	for _, d := range []struct {
 		name     string
 		dst      *time.Duration

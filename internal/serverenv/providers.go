@@ -3,6 +3,7 @@ package serverenv
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/jpush"
@@ -27,9 +28,17 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 		ucfg := umeng.Config{BaseURL: c.UmengBaseURL, TestMode: !c.ProductionMode, Logger: log, FilecastThreshold: c.FilecastThreshold,
 			HuaweiServiceCategory: c.HuaweiServiceCategory,
 			IOS:                   umeng.App{AppKey: c.IOSKey, AppMasterSecret: c.IOSSecret, Defaults: c.IOSDefaults()},
-			Android:               umeng.App{AppKey: c.AndroidKey, AppMasterSecret: c.AndroidSecret, Defaults: c.AndroidDefaults()}}
+			Android: umeng.App{AppKey: c.AndroidKey, AppMasterSecret: c.AndroidSecret, Defaults: c.AndroidDefaults(),
+				ClassDefaults: c.AndroidClassDefaults()}}
 		um, err := umeng.New(ucfg)
 		if err != nil {
+			for class, name := range map[provider.Class]string{
+				provider.ClassService: "UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES", provider.ClassMarketing: "UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES",
+			} {
+				if strings.HasPrefix(provider.FieldOf(err), "android.class_defaults."+string(class)+".") {
+					return nil, fmt.Errorf("%s: %w", name, err)
+				}
+			}
 			return nil, fmt.Errorf("umeng (UMENG_*): %w", err)
 		}
 		for _, pl := range provider.Platforms() {
