@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,8 @@ type Client struct {
 	keyLocks map[string]*keyLock
 	// huawei is Config.HuaweiServiceCategory.
 	huawei string
+	// classUps are Config.ClassUpsOptions, copied at New.
+	classUps map[provider.Class]map[string]map[string]any
 }
 
 type sentTask struct {
@@ -134,6 +137,7 @@ func New(cfg Config) (*Client, error) {
 		now:        cfg.Now,
 		defaultTTL: cfg.DefaultTimeToLive,
 		huawei:     cfg.HuaweiServiceCategory,
+		classUps:   cloneClassUps(cfg.ClassUpsOptions),
 		http:       rc,
 		log:        cfg.Logger,
 		authQuota:  cfg.AuthQuota,
@@ -322,3 +326,17 @@ type discardLogger struct{}
 func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
+
+// cloneClassUps copies m and its maps, so that the caller's later changes
+// do not reach the sends.
+func cloneClassUps(m map[provider.Class]map[string]map[string]any) map[provider.Class]map[string]map[string]any {
+	out := make(map[provider.Class]map[string]map[string]any, len(m))
+	for class, makers := range m {
+		cp := make(map[string]map[string]any, len(makers))
+		for maker, kv := range makers {
+			cp[maker] = maps.Clone(kv)
+		}
+		out[class] = cp
+	}
+	return out
+}

@@ -1,9 +1,12 @@
 package getui
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,6 +89,18 @@ type Config struct {
 	// Empty: a service push carries no Huawei category, and Huawei counts
 	// it as marketing (silent, and 2 or 5 a day per device).
 	HuaweiServiceCategory string
+	// ClassUpsOptions are push_channel.android.ups.options of the Android
+	// notifications of one class (provider.ClassService or
+	// provider.ClassMarketing), per maker as Options.UpsOptions: the phone
+	// makers give each class a channel or category of its own, and drop
+	// or cap a push that names none or the wrong one. Set here, for each
+	// class, Xiaomi's channel (such as "XM": {"/extra.channel_id":
+	// "orders"}), OPPO's channel and category ("OP": {"/channel_id": …,
+	// "/category": …}) and vivo's category ("VV": {"/category": …}). A
+	// push's own UpsOptions win key by key; a class's Huawei category
+	// wins over HuaweiServiceCategory. New checks each class's as a push's
+	// own, naming the field under "class_ups_options.<class>".
+	ClassUpsOptions map[provider.Class]map[string]map[string]any
 	// AuthQuota limits the auth calls that fetch a token. The goroutines of
 	// a Client share one token and one auth call in flight, so the limit is
 	// only met when tokens keep failing; a call that needs a new token then
@@ -214,6 +229,19 @@ func (c Config) validate() error {
 	}
 	if err := provider.CheckHuaweiServiceCategory("huawei_service_category", c.HuaweiServiceCategory); err != nil {
 		return fmt.Errorf("getui: invalid config: %w", err)
+	}
+	for _, class := range slices.Sorted(maps.Keys(c.ClassUpsOptions)) {
+		if class != provider.ClassService && class != provider.ClassMarketing {
+			return configError("class_ups_options", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, class))
+		}
+		if err := (&Options{UpsOptions: c.ClassUpsOptions[class]}).check(); err != nil {
+			reason := err.Error()
+			var fe *provider.FieldError
+			if errors.As(err, &fe) {
+				reason = fe.Reason
+			}
+			return configError("class_ups_options."+string(class)+strings.TrimPrefix(provider.FieldOf(err), optionsField+".ups_options"), reason)
+		}
 	}
 	return nil
 }

@@ -149,7 +149,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	}
 	b := &pushBody{RequestID: RequestID(r.IdempotencyKey), Audience: aud}
 	if r.Platform == provider.Android {
-		err = androidContent(b, &r.Notification, o, c.huawei)
+		err = androidContent(b, &r.Notification, o, c.huawei, c.classUps[r.Notification.Class])
 	} else {
 		err = iosContent(b, &r.Notification, o)
 	}
@@ -304,7 +304,7 @@ func filterConditions(a *provider.Audience) ([]condition, error) {
 
 // androidContent fills the push message and the makers' channel of an
 // Android push: a notification, or for a silent push a transmission.
-func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei string) error {
+func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei string, classUps map[string]map[string]any) error {
 	if n.Silent {
 		data, err := transmission(n)
 		if err != nil {
@@ -350,7 +350,7 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei st
 	third := nt
 	nt.ChannelID = o.ChannelID
 	b.PushMessage = &pushMessage{Notification: &nt}
-	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: classOptions(n.Class, huawei, o.UpsOptions)}}}
+	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: classOptions(n.Class, huawei, overlayUps(classUps, o.UpsOptions))}}}
 	return nil
 }
 
@@ -400,6 +400,26 @@ func classOptions(c provider.Class, huawei string, opts map[string]map[string]an
 		}
 		kv[d.key] = d.v
 		out[d.maker] = kv
+	}
+	return out
+}
+
+// overlayUps returns own's makers' options laid over def's (a class's
+// Config.ClassUpsOptions), maker by maker and key by key, own's value
+// winning; own itself when def has none. Neither map is changed.
+func overlayUps(def, own map[string]map[string]any) map[string]map[string]any {
+	if len(def) == 0 {
+		return own
+	}
+	out := make(map[string]map[string]any, len(def)+len(own))
+	for maker, kv := range def {
+		out[maker] = maps.Clone(kv)
+	}
+	for maker, kv := range own {
+		if out[maker] == nil {
+			out[maker] = make(map[string]any, len(kv))
+		}
+		maps.Copy(out[maker], kv)
 	}
 	return out
 }

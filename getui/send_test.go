@@ -394,3 +394,85 @@ func upsOptions(t *testing.T, body []byte) map[string]map[string]any {
 	require.NoError(t, json.Unmarshal(body, &b))
 	return b.PushChannel.Android.Ups.Options
 }
+
+// TestClassUpsOptions: an Android push carries the makers' options of its
+// class, its own options laid over them key by key, and the keys its class
+// implies where neither sets them; a class's Huawei category wins over the
+// granted one; a push without a class carries none of them; New copies
+// the map and refuses an unknown class or options no push could carry,
+// naming the field.
+func TestClassUpsOptions(t *testing.T) {
+	classes := map[provider.Class]map[string]map[string]any{
+		provider.ClassService: {getui.MakerXiaomi: {"/extra.channel_id": "orders"},
+			getui.MakerOPPO: {"/channel_id": "orders", "/category": "ORDER"}, getui.MakerHuawei: {"/message/android/category": "IM"}},
+		provider.ClassMarketing: {getui.MakerXiaomi: {"/extra.channel_id": "promotions"}, getui.MakerVivo: {"/category": "MARKETING"}},
+	}
+	for _, tt := range []struct {
+		name  string
+		class provider.Class
+		own   map[string]map[string]any
+		want  map[string]map[string]any
+	}{
+		{"service", provider.ClassService, nil, map[string]map[string]any{
+			getui.MakerXiaomi: {"/extra.channel_id": "orders"}, getui.MakerOPPO: {"/channel_id": "orders", "/category": "ORDER"},
+			getui.MakerHuawei: {"/message/android/category": "IM", "/message/android/notification/importance": "NORMAL"},
+			getui.MakerHonor:  {"/android/notification/importance": "NORMAL"}, getui.MakerVivo: {"/classification": float64(1)}}},
+		{"marketing", provider.ClassMarketing, nil, map[string]map[string]any{
+			getui.MakerXiaomi: {"/extra.channel_id": "promotions"}, getui.MakerVivo: {"/category": "MARKETING", "/classification": float64(0)},
+			getui.MakerHuawei: {"/message/android/category": "MARKETING", "/message/android/notification/importance": "LOW"},
+			getui.MakerHonor:  {"/android/notification/importance": "LOW"}}},
+		{"own wins key by key", provider.ClassService, map[string]map[string]any{getui.MakerXiaomi: {"/extra.channel_id": "chat"},
+			getui.MakerOPPO: {"/notify_level": float64(16)}}, map[string]map[string]any{
+			getui.MakerXiaomi: {"/extra.channel_id": "chat"}, getui.MakerOPPO: {"/channel_id": "orders", "/category": "ORDER", "/notify_level": float64(16)},
+			getui.MakerHuawei: {"/message/android/category": "IM", "/message/android/notification/importance": "NORMAL"},
+			getui.MakerHonor:  {"/android/notification/importance": "NORMAL"}, getui.MakerVivo: {"/classification": float64(1)}}},
+		{"no class", "", nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock(start)
+			c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) {
+				cfg.HuaweiServiceCategory = "EXPRESS"
+				cfg.ClassUpsOptions = classes
+			})
+			r := &provider.Request{Platform: provider.Android, IdempotencyKey: "cls",
+				Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+				Notification: provider.Notification{Title: "订单已发货", Body: "您的订单已发货", Class: tt.class},
+				ExpireTime:   clk.Now().Add(time.Hour)}
+			if tt.own != nil {
+				r.Overrides = map[string]any{getui.Name: &getui.Options{UpsOptions: tt.own}}
+			}
+			_, err := c.Send(context.Background(), r)
+			require.NoError(t, err)
+			reqs := fake.RequestsTo("/push/single/cid")
+			require.Len(t, reqs, 1)
+			assert.Equal(t, tt.want, upsOptions(t, reqs[0].Body))
+		})
+	}
+
+	// The classes are the Config's as New saw them.
+	clk := newClock(start)
+	mine := map[provider.Class]map[string]map[string]any{provider.ClassService: {getui.MakerXiaomi: {"/extra.channel_id": "orders"}}}
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) { cfg.ClassUpsOptions = mine })
+	mine[provider.ClassService][getui.MakerXiaomi]["/extra.channel_id"] = "late"
+	mine[provider.ClassService][getui.MakerOPPO] = map[string]any{"/channel_id": "late"}
+	_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "late",
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+		Notification: provider.Notification{Title: "t", Body: "b", Class: provider.ClassService}, ExpireTime: clk.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	reqs := fake.RequestsTo("/push/single/cid")
+	require.Len(t, reqs, 1)
+	opts := upsOptions(t, reqs[0].Body)
+	assert.Equal(t, "orders", opts[getui.MakerXiaomi]["/extra.channel_id"])
+	assert.Nil(t, opts[getui.MakerOPPO])
+
+	secret := getui.NewSecret("0123456789abcdef0123")
+	for field, cu := range map[string]map[provider.Class]map[string]map[string]any{
+		"class_ups_options":                       {"urgent": {}},
+		`class_ups_options.service["SAMSUNG"]`:    {provider.ClassService: {"SAMSUNG": {"/x": "y"}}},
+		`class_ups_options.marketing["XM"]["/x"]`: {provider.ClassMarketing: {getui.MakerXiaomi: {"/x": []string{"y"}}}},
+	} {
+		_, err = getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: secret, ClassUpsOptions: cu})
+		require.Error(t, err, field)
+		assert.Equal(t, field, provider.FieldOf(err), "%v", err)
+	}
+}

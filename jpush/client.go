@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -107,7 +108,9 @@ type Client struct {
 	noCID bool
 	// huawei is Config.HuaweiServiceCategory.
 	huawei string
-	cids   cidBook
+	// classChannels are Config.ClassChannels, copied at New.
+	classChannels map[provider.Class]map[string]ThirdPartyChannel
+	cids          cidBook
 }
 
 var (
@@ -132,21 +135,22 @@ func New(cfg Config) (*Client, error) {
 			SetRetryCount(0)
 	}
 	return &Client{
-		creds:       newCredentials(cfg.AppKey, cfg.MasterSecret),
-		baseURL:     strings.TrimRight(cfg.BaseURL, "/"),
-		reportURL:   strings.TrimRight(cfg.ReportBaseURL, "/"),
-		timeout:     cfg.Timeout,
-		now:         cfg.Now,
-		apnsSandbox: cfg.APNsSandbox,
-		defaultTTL:  cfg.DefaultTimeToLive,
-		maxTTL:      cfg.maxTimeToLive(),
-		quota:       cfg.Quota,
-		limit:       provider.NewLimiter(cfg.Quota),
-		http:        rc,
-		log:         cfg.Logger,
-		sent:        make(map[string]sentMsg),
-		noCID:       cfg.DisableCID,
-		huawei:      cfg.HuaweiServiceCategory,
+		creds:         newCredentials(cfg.AppKey, cfg.MasterSecret),
+		baseURL:       strings.TrimRight(cfg.BaseURL, "/"),
+		reportURL:     strings.TrimRight(cfg.ReportBaseURL, "/"),
+		timeout:       cfg.Timeout,
+		now:           cfg.Now,
+		apnsSandbox:   cfg.APNsSandbox,
+		defaultTTL:    cfg.DefaultTimeToLive,
+		maxTTL:        cfg.maxTimeToLive(),
+		quota:         cfg.Quota,
+		limit:         provider.NewLimiter(cfg.Quota),
+		http:          rc,
+		log:           cfg.Logger,
+		sent:          make(map[string]sentMsg),
+		noCID:         cfg.DisableCID,
+		huawei:        cfg.HuaweiServiceCategory,
+		classChannels: cloneClassChannels(cfg.ClassChannels),
 	}, nil
 }
 
@@ -329,3 +333,13 @@ type discardLogger struct{}
 func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
+
+// cloneClassChannels copies m and its maps, so that the caller's later
+// changes do not reach the sends.
+func cloneClassChannels(m map[provider.Class]map[string]ThirdPartyChannel) map[provider.Class]map[string]ThirdPartyChannel {
+	out := make(map[provider.Class]map[string]ThirdPartyChannel, len(m))
+	for class, chs := range m {
+		out[class] = maps.Clone(chs)
+	}
+	return out
+}

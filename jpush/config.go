@@ -1,10 +1,13 @@
 package jpush
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,6 +113,17 @@ type Config struct {
 	// carries no Huawei category, and Huawei counts it as marketing
 	// (silent, and 2 or 5 a day per device).
 	HuaweiServiceCategory string
+	// ClassChannels are the options.third_party_channel entries of the
+	// Android notifications of one class (provider.ClassService or
+	// provider.ClassMarketing; the class Options.Classification names,
+	// when set): the phone makers give each class a channel of its own,
+	// and drop or cap a push that names none or the wrong one. Set here
+	// Xiaomi's and OPPO's channel_id and vivo's and OPPO's category of
+	// each class. A push's own Options.ThirdPartyChannel wins, maker by
+	// maker and field by field; a class's huawei category wins over
+	// HuaweiServiceCategory. New checks each class's entries as a push's
+	// own, naming the field under "class_channels.<class>".
+	ClassChannels map[provider.Class]map[string]ThirdPartyChannel
 }
 
 // DefaultQuota returns JPush's documented limit of the free plan: 600
@@ -231,6 +245,20 @@ func (c Config) validate() error {
 	}
 	if err := provider.CheckHuaweiServiceCategory("huawei_service_category", c.HuaweiServiceCategory); err != nil {
 		return fmt.Errorf("jpush: invalid config: %w", err)
+	}
+	for _, class := range slices.Sorted(maps.Keys(c.ClassChannels)) {
+		prefix := "class_channels." + string(class)
+		if class != provider.ClassService && class != provider.ClassMarketing {
+			return configError("class_channels", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, class))
+		}
+		if err := (&Options{ThirdPartyChannel: c.ClassChannels[class]}).checkCommon(); err != nil {
+			reason := err.Error()
+			var fe *provider.FieldError
+			if errors.As(err, &fe) {
+				reason = fe.Reason
+			}
+			return configError(prefix+strings.TrimPrefix(provider.FieldOf(err), optionsField+".third_party_channel"), reason)
+		}
 	}
 	return nil
 }

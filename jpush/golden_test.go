@@ -225,3 +225,82 @@ func TestHuaweiCategoryFollowsTheClass(t *testing.T) {
 	_, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, HuaweiServiceCategory: "urgent"})
 	assert.Equal(t, "huawei_service_category", provider.FieldOf(err), "%v", err)
 }
+
+// TestClassChannels: an Android push carries the third_party_channel
+// entries of its class (the one Classification names, when set), with its
+// own entries laid over them maker by maker and field by field; a push
+// without a class, and iOS, carry none; a class's Huawei category wins
+// over the granted one; New copies the map and refuses an unknown class or
+// an entry no push could carry, naming the field.
+func TestClassChannels(t *testing.T) {
+	zero := 0
+	classes := map[provider.Class]map[string]ThirdPartyChannel{
+		provider.ClassService: {ChannelXiaomi: {ChannelID: "orders"}, ChannelOPPO: {ChannelID: "orders", Category: "ORDER"},
+			ChannelVivo: {Category: "ORDER"}, ChannelHuawei: {Category: "IM"}},
+		provider.ClassMarketing: {ChannelXiaomi: {ChannelID: "promotions"}, ChannelOPPO: {Category: "MARKETING"}, ChannelVivo: {Category: "MARKETING"}},
+	}
+	for _, tt := range []struct {
+		name     string
+		platform provider.Platform
+		class    provider.Class
+		opts     *Options
+		want     map[string]ThirdPartyChannel
+	}{
+		{"service", provider.Android, provider.ClassService, nil, map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "orders"},
+			ChannelOPPO: {ChannelID: "orders", Category: "ORDER"}, ChannelVivo: {Category: "ORDER"}, ChannelHuawei: {Category: "IM"}}},
+		{"marketing", provider.Android, provider.ClassMarketing, nil, map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "promotions"},
+			ChannelOPPO: {Category: "MARKETING"}, ChannelVivo: {Category: "MARKETING"}, ChannelHuawei: {Category: "MARKETING"}}},
+		{"classification 0 picks marketing", provider.Android, provider.ClassService, &Options{Classification: &zero}, map[string]ThirdPartyChannel{
+			ChannelXiaomi: {ChannelID: "promotions"}, ChannelOPPO: {Category: "MARKETING"}, ChannelVivo: {Category: "MARKETING"},
+			ChannelHuawei: {Category: "MARKETING"}}},
+		{"own entries win field by field", provider.Android, provider.ClassService, &Options{ThirdPartyChannel: map[string]ThirdPartyChannel{
+			ChannelXiaomi: {ChannelID: "chat", Distribution: DistributionOSPush}, ChannelMeizu: {Distribution: DistributionJPush}}},
+			map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "chat", Distribution: DistributionOSPush},
+				ChannelOPPO: {ChannelID: "orders", Category: "ORDER"}, ChannelVivo: {Category: "ORDER"}, ChannelHuawei: {Category: "IM"},
+				ChannelMeizu: {Distribution: DistributionJPush}}},
+		{"no class", provider.Android, "", nil, nil},
+		{"ios", provider.IOS, provider.ClassService, nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.HuaweiServiceCategory = "EXPRESS"; c.ClassChannels = classes })
+			h.respondPush(http.StatusOK, okPush)
+			r := request(tt.platform, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
+			r.Notification.Class = tt.class
+			if tt.opts != nil {
+				r.Overrides = map[string]any{Name: tt.opts}
+			}
+			_, err := h.client.Send(context.Background(), r)
+			require.NoError(t, err)
+			var body struct {
+				Options struct {
+					ThirdPartyChannel map[string]ThirdPartyChannel `json:"third_party_channel"`
+				} `json:"options"`
+			}
+			require.NoError(t, json.Unmarshal(h.only(t).body, &body))
+			assert.Equal(t, tt.want, body.Options.ThirdPartyChannel)
+		})
+	}
+
+	// The classes are the Config's as New saw them.
+	mine := map[provider.Class]map[string]ThirdPartyChannel{provider.ClassService: {ChannelXiaomi: {ChannelID: "orders"}}}
+	h := newHarness(t, func(c *Config) { c.ClassChannels = mine })
+	mine[provider.ClassService][ChannelXiaomi] = ThirdPartyChannel{ChannelID: "late"}
+	mine[provider.ClassMarketing] = map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "late"}}
+	h.respondPush(http.StatusOK, okPush)
+	r := request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
+	r.Notification.Class = provider.ClassService
+	_, err := h.client.Send(context.Background(), r)
+	require.NoError(t, err)
+	assert.Contains(t, string(h.only(t).body), `"xiaomi":{"channel_id":"orders"}`)
+
+	for field, cc := range map[string]map[provider.Class]map[string]ThirdPartyChannel{
+		"class_channels":                                {"urgent": {}},
+		`class_channels.service["samsung"]`:             {provider.ClassService: {"samsung": {}}},
+		`class_channels.marketing["oppo"].notify_level`: {provider.ClassMarketing: {ChannelOPPO: {NotifyLevel: &zero}}},
+		`class_channels.service["huawei"].importance`:   {provider.ClassService: {ChannelHuawei: {Importance: "URGENT"}}},
+	} {
+		_, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, ClassChannels: cc})
+		require.Error(t, err, field)
+		assert.Equal(t, field, provider.FieldOf(err), "%v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -155,7 +156,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 		APNsProduction:    !c.apnsSandbox,
 		APNsCollapseID:    o.APNsCollapseID,
 		Classification:    classification(r, o),
-		ThirdPartyChannel: huaweiCategory(r, o, c.huawei),
+		ThirdPartyChannel: c.thirdPartyChannels(r, o),
 	}
 	if sent {
 		secs := int64(ttl / time.Second)
@@ -193,15 +194,15 @@ func classification(r *provider.Request, o *Options) *int {
 	return &v
 }
 
-// huaweiCategory returns o.ThirdPartyChannel with huawei.category set, for
-// an Android notification with a class, to what the class (the one
-// o.Classification names, when set) and the app's granted service
-// category say (provider.HuaweiCategory), unless it sets one already. o
-// itself is not changed.
-func huaweiCategory(r *provider.Request, o *Options, granted string) map[string]ThirdPartyChannel {
-	channels := o.ThirdPartyChannel
-	if r.Platform != provider.Android || channels[ChannelHuawei].Category != "" {
-		return channels
+// thirdPartyChannels returns options.third_party_channel of an Android
+// request: o.ThirdPartyChannel laid over the class's ClassChannels, maker
+// by maker and field by field, with huawei.category set, unless either
+// sets one, to what the class and the app's granted service category say
+// (provider.HuaweiCategory). The class is the one o.Classification
+// names, when set, else the notification's. o itself is not changed.
+func (c *Client) thirdPartyChannels(r *provider.Request, o *Options) map[string]ThirdPartyChannel {
+	if r.Platform != provider.Android {
+		return o.ThirdPartyChannel
 	}
 	class := r.Notification.Class
 	if o.Classification != nil {
@@ -210,7 +211,11 @@ func huaweiCategory(r *provider.Request, o *Options, granted string) map[string]
 			class = provider.ClassMarketing
 		}
 	}
-	cat := provider.HuaweiCategory(class, granted)
+	channels := overlayChannels(c.classChannels[class], o.ThirdPartyChannel)
+	if channels[ChannelHuawei].Category != "" {
+		return channels
+	}
+	cat := provider.HuaweiCategory(class, c.huawei)
 	if cat == "" {
 		return channels
 	}
@@ -573,4 +578,25 @@ func marshal(v any) ([]byte, error) {
 		return nil, invalid("request", "cannot be encoded as JSON: "+err.Error())
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// overlayChannels returns own's entries laid over def's, maker by maker
+// and field by field (a field own sets wins); own itself when def has
+// none. Neither map is changed.
+func overlayChannels(def, own map[string]ThirdPartyChannel) map[string]ThirdPartyChannel {
+	if len(def) == 0 {
+		return own
+	}
+	out := maps.Clone(def)
+	for k, o := range own {
+		d := out[k]
+		dv, ov := reflect.ValueOf(&d).Elem(), reflect.ValueOf(o)
+		for i := range ov.NumField() {
+			if !ov.Field(i).IsZero() {
+				dv.Field(i).Set(ov.Field(i))
+			}
+		}
+		out[k] = d
+	}
+	return out
 }
