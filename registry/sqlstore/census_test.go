@@ -179,3 +179,39 @@ func TestCensusErrors(t *testing.T) {
 	require.Len(t, page, 1, "the suspect's link is ruled out, the other device is not checked")
 	assert.Equal(t, int64(8), page[0].DeviceID)
 }
+
+// TestCensusAfterATakeoverOfAnyPushPlatformSpelling: a takeover through
+// the Store reaches the rows whose push platform the database's LOWER
+// folds to the same name, as the listing's check compares them, so that a
+// listing with a census taken before it lists what one checking every
+// target lists, whatever LOWER folds on the dialect.
+func TestCensusAfterATakeoverOfAnyPushPlatformSpelling(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, _ := newStore(t, d)
+		ctx := t.Context()
+		old := device("K-OLD", registry.PlatformAndroid, "ktok")
+		old.PushPlatform = "xk"
+		_, _, err := s.RegisterDevice(ctx, old, "K1")
+		require.NoError(t, err)
+		census, err := s.TakeCensus(ctx, 2)
+		require.NoError(t, err)
+		require.NotNil(t, census)
+		newer := device("K-NEW", registry.PlatformAndroid, "ktok")
+		newer.PushPlatform = "x\u212a" // a Kelvin sign
+		_, _, err = s.RegisterDevice(ctx, newer, "K2")
+		require.NoError(t, err)
+		for _, c := range []*registry.Census{nil, census} {
+			page, err := s.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"K1", "K2"}, Census: c})
+			require.NoError(t, err)
+			var users []string
+			for _, tg := range page {
+				users = append(users, tg.UserNum)
+			}
+			if d == sqlstore.DialectSQLite {
+				assert.Equal(t, []string{"K1", "K2"}, users, "SQLite's LOWER folds ASCII only: two push platforms")
+			} else {
+				assert.Equal(t, []string{"K2"}, users, "one push platform to LOWER: the token was taken over (census %v)", c != nil)
+			}
+		}
+	})
+}

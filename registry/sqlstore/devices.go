@@ -211,12 +211,17 @@ func takeoverQuery(dev *registry.Device, now any) (string, []any) {
 // umeng's, as push.Service targets it), and for the default push platform
 // also rows whose push_platform is NULL or empty, as ListTargets reads
 // them.
+//
+// The names given are folded by the database's LOWER and TRIM too, as the
+// column is: where LOWER folds more than ASCII (PostgreSQL, MySQL), a push
+// platform such as "x\u212a" (a Kelvin sign) then reaches the rows that
+// say "xk", as newerHolder, the listing's check, compares them.
 func tokenHolders(pushPlatform, platform string) (string, []any) {
-	pp := pushPlatformExpr + " = ?"
+	pp := pushPlatformExpr + " = LOWER(TRIM(?))"
 	if normPlatform(pushPlatform) == registry.DefaultPushPlatform {
-		pp = "(" + pushPlatformExpr + " = ? OR push_platform IS NULL OR " + pushPlatformExpr + " = '')"
+		pp = "(" + pushPlatformExpr + " = LOWER(TRIM(?)) OR push_platform IS NULL OR " + pushPlatformExpr + " = '')"
 	}
-	return platformExpr + " = ? AND " + pp + " AND token_disabled_at IS NULL", []any{normPlatform(platform), normPlatform(pushPlatform)}
+	return platformExpr + " = LOWER(TRIM(?)) AND " + pp + " AND token_disabled_at IS NULL", []any{platform, pushPlatform}
 }
 
 // activateLink makes userNum the only active user of device deviceID and
