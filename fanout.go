@@ -540,6 +540,12 @@ func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *regi
 	run := s.newFanoutRun(fo, m, s.newSem(), m.UserNums[i:])
 	run.start, run.after = after, after
 	run.res = &Result{PushMessageID: m.ID}
+	if len(run.users) == 0 {
+		// Every user listed and every token recorded (the end of the
+		// fanout was not written): only the end is left, however old
+		// the push or its claims.
+		return run.end(ctx, run.record(ctx, nil, after, true))
+	}
 	if run.expired() {
 		// Left for longer than the push lives: nothing is listed.
 		return run.end(ctx, errExpired)
@@ -560,8 +566,5 @@ func (s *Service) resumeFanout(ctx context.Context, fo registry.Fanouts, m *regi
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "resuming the fanout of a push", slog.Int64("push_message_id", m.ID),
 		slog.Int("users_left", len(run.users)), slog.Int("deliveries_recorded", len(ds)))
-	if len(run.users) == 0 {
-		return run.end(ctx, run.record(ctx, nil, after, true))
-	}
 	return run.run(ctx)
 }

@@ -391,6 +391,32 @@ func TestStagedPushWhoseEndFailsIsEndedByTheNextClaim(t *testing.T) {
 	})
 }
 
+// A push whose fanout's end failed, and which expired before anyone
+// claimed it again, is ended as whole, not as expired: every user was
+// listed and every token recorded.
+func TestStagedPushWhoseEndFailedIsNotExpiredLater(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		clk, m := newClock(), batchMock(t)
+		st := &listingStore{fanoutStore: open(t, clk)}
+		logs := &syncbuf.Buffer{}
+		svc, users, tokens := stagedService(t, push.Config{Store: st, Providers: []provider.Provider{m}, Now: clk.Now,
+			Logger: slog.New(slog.NewTextHandler(logs, nil))})
+		st.failEnd.Store(true)
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c", ExpireAt: clk.Now().Add(5 * time.Minute)})
+		require.NoError(t, err)
+		require.NoError(t, res.FirstError())
+		st.failEnd.Store(false)
+		calls := m.Calls()
+
+		clk.Advance(10 * time.Minute)
+		_, err = svc.RetryPending(t.Context(), 10)
+		require.NoError(t, err)
+		assert.Equal(t, calls, m.Calls(), "nothing sent again")
+		assert.NotContains(t, logs.String(), "push expired", "nobody was left unlisted")
+		requireRecordedOnce(t, st, res.PushMessageID, tokens)
+	})
+}
+
 // A push recorded in stages is checked against every provider and
 // platform the Service serves before anything is recorded, since its
 // targets are not all known then: a message that iOS refuses is a
