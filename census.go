@@ -30,11 +30,16 @@ type census struct {
 	wg     sync.WaitGroup
 }
 
-// newCensus returns the census of a listing of users users; one that never
-// has a registry.Census when the store cannot take one. Its wait must be
-// called before the listing returns.
-func (s *Service) newCensus(users int) *census {
+// newCensus returns the census of a listing of users users in chunks
+// chunks; one that never has a registry.Census when the store cannot take
+// one, or when the listing is too short for one to be ready before most
+// chunks are listed (the first targetWorkers chunks start at once). Its
+// wait must be called before the listing returns.
+func (s *Service) newCensus(users, chunks int) *census {
 	tc, _ := s.store.(registry.TargetCensus)
+	if chunks <= 2*targetWorkers {
+		tc = nil
+	}
 	return &census{s: s, tc: tc, users: users}
 }
 

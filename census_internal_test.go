@@ -54,7 +54,7 @@ func TestCensusTakenInTheBackgroundAndAgain(t *testing.T) {
 	}}
 	s := &Service{store: st, now: func() time.Time { return now }, log: slog.New(slog.NewTextHandler(&logs, nil))}
 	ctx := t.Context()
-	c := s.newCensus(5000)
+	c := s.newCensus(5000, 10)
 
 	if got := c.get(ctx); got != nil {
 		t.Fatalf("first get: %v, want nil while the census is taken", got)
@@ -93,9 +93,19 @@ func TestCensusTakenInTheBackgroundAndAgain(t *testing.T) {
 		t.Fatalf("the failed census is not logged: %s", logs.String())
 	}
 
+	// A listing of four chunks (two start at once): no census is taken.
+	short := s.newCensus(2000, 2*targetWorkers)
+	if got := short.get(ctx); got != nil {
+		t.Fatalf("a short listing: %v", got)
+	}
+	short.wait()
+	if st.calls() != 3 {
+		t.Fatalf("%d censuses taken after a short listing, want still 3", st.calls())
+	}
+
 	// A store that cannot take one: never a census, nothing taken.
 	plain := &Service{store: struct{ registry.Store }{}, now: s.now, log: s.log}
-	pc := plain.newCensus(5000)
+	pc := plain.newCensus(5000, 10)
 	if got := pc.get(ctx); got != nil {
 		t.Fatalf("a store without TargetCensus: %v", got)
 	}

@@ -633,7 +633,7 @@ func (s *Service) eachChunk(ctx context.Context, users []string, fn func(i int, 
 		}
 		return fn(0, ts)
 	}
-	census := s.newCensus(len(users))
+	census := s.newCensus(len(users), len(chunks))
 	defer census.wait()
 	ctx, cancel := context.WithCancel(ctx)
 	type listed struct {
