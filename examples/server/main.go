@@ -27,6 +27,14 @@
 // "getui"); a device registered without one is on the default provider:
 // Umeng when it is configured, else JPush, else Getui.
 //
+// The phone makers' channels of each message class (service, marketing),
+// each a JSON object sent with every Android push of that class under the
+// push's own overrides:
+//
+//	UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES, UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES   channel_properties
+//	JPUSH_SERVICE_CHANNELS, JPUSH_MARKETING_CHANNELS                                       third_party_channel entries
+//	GETUI_SERVICE_UPS_OPTIONS, GETUI_MARKETING_UPS_OPTIONS                                 the makers' ups options
+//
 // With UMENG_RECEIPT_URL set (and UMENG_RECEIPT_SECRET, required when
 // PUSH_API_TOKEN is), every Umeng push asks for receipts at that URL, and
 // the server takes them at /api/v1.1/umeng/receipt, outside the bearer

@@ -224,6 +224,8 @@ func TestLoadConfig(t *testing.T) {
 		"JPUSH_VIP":                                  {"JPUSH_VIP": "gold"},
 		"UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES":   {"UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES": `{"xiaomi_channel":"orders"}`},
 		"UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES": {"UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES": `["promotions"]`},
+		"JPUSH_SERVICE_CHANNELS":                     {"JPUSH_SERVICE_CHANNELS": `{"xiaomi":{"channel":"orders"}}`},
+		"GETUI_MARKETING_UPS_OPTIONS":                {"GETUI_MARKETING_UPS_OPTIONS": `{"XM":"orders"}`},
 	} {
 		_, err := loadConfig(envOf(env))
 		require.Error(t, err, name)
@@ -684,6 +686,66 @@ func TestAndroidClassChannels(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES: ")
 	assert.Contains(t, err.Error(), "xiaomi_channel_id")
+}
+
+// TestJPushGetuiClassChannels checks that JPUSH_SERVICE_CHANNELS and
+// GETUI_SERVICE_UPS_OPTIONS reach the Android pushes of class service
+// through the built-in fakes, and that a value the client refuses stops
+// the server, naming the variable.
+func TestJPushGetuiClassChannels(t *testing.T) {
+	a := newTestApp(t, map[string]string{
+		"JPUSH_SERVICE_CHANNELS":    `{"xiaomi":{"channel_id":"orders"},"oppo":{"channel_id":"orders","category":"ORDER"}}`,
+		"GETUI_SERVICE_UPS_OPTIONS": `{"XM":{"/extra.channel_id":"orders"},"VV":{"/category":"ORDER"}}`,
+	})
+	require.NotNil(t, a.jfake, "demo mode: the fake JPush serves")
+	ctx := context.Background()
+	for _, d := range []push.Device{
+		{UserNum: "u1003", UUID: "xiaomi-j", Platform: "android", PushPlatform: "jpush", PushToken: jpushtest.RegistrationID("xiaomi-j")},
+		{UserNum: "u1003", UUID: "xiaomi-g", Platform: "android", PushPlatform: "getui", PushToken: getuitest.CID("xiaomi-g")},
+	} {
+		_, err := a.svc.RegisterDevice(ctx, d)
+		require.NoError(t, err)
+	}
+	res, err := a.svc.Push(ctx, push.Message{UserNums: []string{"u1003"}, Title: "订单已发货", Content: "c", Class: provider.ClassService})
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Accepted())
+
+	pushes := a.jfake.Pushes()
+	require.Len(t, pushes, 1)
+	var jb struct {
+		Options struct {
+			ThirdPartyChannel map[string]map[string]any `json:"third_party_channel"`
+		} `json:"options"`
+	}
+	require.NoError(t, json.Unmarshal(pushes[0].Body, &jb))
+	assert.Equal(t, map[string]any{"channel_id": "orders"}, jb.Options.ThirdPartyChannel["xiaomi"])
+	assert.Equal(t, map[string]any{"channel_id": "orders", "category": "ORDER"}, jb.Options.ThirdPartyChannel["oppo"])
+
+	sends := a.gfake.RequestsTo("/push/single/cid")
+	require.Len(t, sends, 1)
+	var gb struct {
+		PushChannel struct {
+			Android struct {
+				Ups struct {
+					Options map[string]map[string]any `json:"options"`
+				} `json:"ups"`
+			} `json:"android"`
+		} `json:"push_channel"`
+	}
+	require.NoError(t, json.Unmarshal(sends[0].Body, &gb))
+	assert.Equal(t, "orders", gb.PushChannel.Android.Ups.Options["XM"]["/extra.channel_id"])
+	assert.Equal(t, "ORDER", gb.PushChannel.Android.Ups.Options["VV"]["/category"])
+
+	for name, v := range map[string]string{
+		"JPUSH_MARKETING_CHANNELS":    `{"samsung":{"channel_id":"x"}}`,
+		"GETUI_MARKETING_UPS_OPTIONS": `{"XM":{"/extra.channel_id":["x"]}}`,
+	} {
+		cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), name: v}))
+		require.NoError(t, err, "%s: the JSON is well formed", name)
+		_, err = newApp(ctx, cfg, quiet())
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name+": ")
+	}
 }
 
 // TestLoadConfigHalfSetCredentials checks that a provider's credential

@@ -58,6 +58,11 @@ type Config struct {
 	// categories of service and of marketing messages.
 	AndroidServiceChannels   umeng.ChannelProperties
 	AndroidMarketingChannels umeng.ChannelProperties
+	// JPushClassChannels and GetuiClassUpsOptions are the phone makers'
+	// channels of each class for JPush (jpush.Config.ClassChannels) and
+	// Getui (getui.Config.ClassUpsOptions); nil when none is set.
+	JPushClassChannels   map[provider.Class]map[string]jpush.ThirdPartyChannel
+	GetuiClassUpsOptions map[provider.Class]map[string]map[string]any
 	// ReceiptURL is the public URL of this server's receipt endpoint
 	// (PathUmengReceipt), sent as receipt_url with every Umeng push (see
 	// umeng.App.Defaults), and ReceiptSecret the shared secret the
@@ -119,22 +124,65 @@ func (c Config) AndroidClassDefaults() map[provider.Class]umeng.Options {
 	return out
 }
 
-// channelProperties decodes the JSON object of umeng.ChannelProperties in
-// the variable name, strictly: a misspelt key is refused, not lost.
-func channelProperties(name, v string) (umeng.ChannelProperties, error) {
-	var cp umeng.ChannelProperties
+// strictJSON decodes the JSON object in the variable name into dst,
+// strictly: a misspelt key is refused, not lost. what says what the
+// object holds, for the error. An empty value leaves dst as it is.
+func strictJSON(name, v, what string, dst any) error {
 	if v == "" {
-		return cp, nil
+		return nil
 	}
 	dec := json.NewDecoder(strings.NewReader(v))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cp); err != nil {
-		return cp, fmt.Errorf("%s: is not a JSON object of channel_properties (keys such as xiaomi_channel_id, oppo_channel_id, oppo_category, vivo_category): %v", name, err)
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%s: is not a JSON object of %s: %v", name, what, err)
 	}
 	if dec.More() {
-		return cp, fmt.Errorf("%s: has data after its JSON object", name)
+		return fmt.Errorf("%s: has data after its JSON object", name)
 	}
-	return cp, nil
+	return nil
+}
+
+// classVariables reads the variables of the phone makers' channels of each
+// class into c.
+func (c *Config) classVariables(getenv func(string) string) error {
+	const umengWhat = "channel_properties (keys such as xiaomi_channel_id, oppo_channel_id, oppo_category, vivo_category)"
+	for _, v := range []struct {
+		name string
+		dst  *umeng.ChannelProperties
+	}{
+		{"UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES", &c.AndroidServiceChannels},
+		{"UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES", &c.AndroidMarketingChannels},
+	} {
+		if err := strictJSON(v.name, getenv(v.name), umengWhat, v.dst); err != nil {
+			return err
+		}
+	}
+	for _, class := range []provider.Class{provider.ClassService, provider.ClassMarketing} {
+		upper := strings.ToUpper(string(class))
+		var chs map[string]jpush.ThirdPartyChannel
+		name := "JPUSH_" + upper + "_CHANNELS"
+		if err := strictJSON(name, getenv(name), `third_party_channel entries by maker (such as {"xiaomi":{"channel_id":"orders"}})`, &chs); err != nil {
+			return err
+		}
+		if chs != nil {
+			if c.JPushClassChannels == nil {
+				c.JPushClassChannels = map[provider.Class]map[string]jpush.ThirdPartyChannel{}
+			}
+			c.JPushClassChannels[class] = chs
+		}
+		var ups map[string]map[string]any
+		name = "GETUI_" + upper + "_UPS_OPTIONS"
+		if err := strictJSON(name, getenv(name), `makers' options (such as {"XM":{"/extra.channel_id":"orders"}})`, &ups); err != nil {
+			return err
+		}
+		if ups != nil {
+			if c.GetuiClassUpsOptions == nil {
+				c.GetuiClassUpsOptions = map[provider.Class]map[string]map[string]any{}
+			}
+			c.GetuiClassUpsOptions[class] = ups
+		}
+	}
+	return nil
 }
 
 // IOSDefaults are the Options every iOS push starts from: the receipt_url,
@@ -258,13 +306,7 @@ func Load(getenv func(string) string) (Config, error) {
 		GetuiMasterSecret: getenv("GETUI_MASTER_SECRET"),
 		GetuiBaseURL:      get("GETUI_BASE_URL", getui.DefaultBaseURL),
 	}
-	var err error
-	if c.AndroidServiceChannels, err = channelProperties("UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES",
-		getenv("UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES")); err != nil {
-		return c, err
-	}
-	if c.AndroidMarketingChannels, err = channelProperties("UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES",
-		getenv("UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES")); err != nil {
+	if err := c.classVariables(getenv); err != nil {
 		return c, err
 	}
 	for name, v := range map[string]string{
@@ -308,6 +350,7 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("PUSH_DB_DRIVER: %q is not sqlite, mysql or postgres", c.DBDriver)
 	}
+	var err error
 	for _, d := range []struct {
 		name     string
 		dst      *time.Duration

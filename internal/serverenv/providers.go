@@ -32,14 +32,7 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 				ClassDefaults: c.AndroidClassDefaults()}}
 		um, err := umeng.New(ucfg)
 		if err != nil {
-			for class, name := range map[provider.Class]string{
-				provider.ClassService: "UMENG_ANDROID_SERVICE_CHANNEL_PROPERTIES", provider.ClassMarketing: "UMENG_ANDROID_MARKETING_CHANNEL_PROPERTIES",
-			} {
-				if strings.HasPrefix(provider.FieldOf(err), "android.class_defaults."+string(class)+".") {
-					return nil, fmt.Errorf("%s: %w", name, err)
-				}
-			}
-			return nil, fmt.Errorf("umeng (UMENG_*): %w", err)
+			return nil, fmt.Errorf("%s: %w", classVariable(err, "android.class_defaults.", "UMENG_ANDROID_%s_CHANNEL_PROPERTIES", "umeng (UMENG_*)"), err)
 		}
 		for _, pl := range provider.Platforms() {
 			if um.Capabilities(pl).MaxTokens == 0 {
@@ -53,21 +46,35 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 		// A JPUSH_BASE_URL other than the default (a fake, or a gateway)
 		// serves the Report API too: jpush.Config's default.
 		jcfg := jpush.Config{AppKey: c.JPushAppKey, MasterSecret: c.JPushMasterSecret, BaseURL: c.JPushBaseURL,
-			APNsSandbox: !c.JPushAPNsProduction, VIP: c.JPushVIP, Logger: log, HuaweiServiceCategory: c.HuaweiServiceCategory}
+			APNsSandbox: !c.JPushAPNsProduction, VIP: c.JPushVIP, Logger: log, HuaweiServiceCategory: c.HuaweiServiceCategory,
+			ClassChannels: c.JPushClassChannels}
 		jp, err := jpush.New(jcfg)
 		if err != nil {
-			return nil, fmt.Errorf("jpush (JPUSH_*): %w", err)
+			return nil, fmt.Errorf("%s: %w", classVariable(err, "class_channels.", "JPUSH_%s_CHANNELS", "jpush (JPUSH_*)"), err)
 		}
 		ps = append(ps, jp)
 	}
 	if c.Getui() {
 		gt, err := getui.New(getui.Config{AppID: c.GetuiAppID, AppKey: c.GetuiAppKey,
 			MasterSecret: getui.NewSecret(c.GetuiMasterSecret), BaseURL: c.GetuiBaseURL, Logger: log,
-			HuaweiServiceCategory: c.HuaweiServiceCategory})
+			HuaweiServiceCategory: c.HuaweiServiceCategory, ClassUpsOptions: c.GetuiClassUpsOptions})
 		if err != nil {
-			return nil, fmt.Errorf("getui (GETUI_*): %w", err)
+			return nil, fmt.Errorf("%s: %w", classVariable(err, "class_ups_options.", "GETUI_%s_UPS_OPTIONS", "getui (GETUI_*)"), err)
 		}
 		ps = append(ps, gt)
 	}
 	return ps, nil
+}
+
+// classVariable names the variable of a provider's New error: the class's
+// variable (format with the class in upper case) when the error's field
+// is under prefix and a class, otherwise other.
+func classVariable(err error, prefix, format, other string) string {
+	field := provider.FieldOf(err)
+	for _, class := range []provider.Class{provider.ClassService, provider.ClassMarketing} {
+		if strings.HasPrefix(field, prefix+string(class)) {
+			return fmt.Sprintf(format, strings.ToUpper(string(class)))
+		}
+	}
+	return other
 }
