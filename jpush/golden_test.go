@@ -205,25 +205,33 @@ func TestHuaweiCategoryFollowsTheClass(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, func(c *Config) { c.HuaweiServiceCategory = tt.granted })
-			h.respondPush(http.StatusOK, okPush)
-			r := request(tt.platform, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
-			r.Notification.Class = tt.class
-			if tt.opts != nil {
-				r.Overrides = map[string]any{Name: tt.opts}
-			}
-			_, err := h.client.Send(context.Background(), r)
-			require.NoError(t, err)
-			var body struct {
-				Options struct {
-					ThirdPartyChannel map[string]ThirdPartyChannel `json:"third_party_channel"`
-				} `json:"options"`
-			}
-			require.NoError(t, json.Unmarshal(h.only(t).body, &body))
-			assert.Equal(t, tt.want, body.Options.ThirdPartyChannel[ChannelHuawei].Category)
+			assert.Equal(t, tt.want, sentChannels(t, h, tt.platform, tt.class, tt.opts)[ChannelHuawei].Category)
 		})
 	}
 	_, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, HuaweiServiceCategory: "urgent"})
 	assert.Equal(t, "huawei_service_category", provider.FieldOf(err), "%v", err)
+}
+
+// sentChannels sends a push of platform and class, with opts as its own
+// Options (nil: none), through h, and returns the third_party_channel of
+// its body.
+func sentChannels(t *testing.T, h *harness, platform provider.Platform, class provider.Class, opts *Options) map[string]ThirdPartyChannel {
+	t.Helper()
+	h.respondPush(http.StatusOK, okPush)
+	r := request(platform, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
+	r.Notification.Class = class
+	if opts != nil {
+		r.Overrides = map[string]any{Name: opts}
+	}
+	_, err := h.client.Send(context.Background(), r)
+	require.NoError(t, err)
+	var body struct {
+		Options struct {
+			ThirdPartyChannel map[string]ThirdPartyChannel `json:"third_party_channel"`
+		} `json:"options"`
+	}
+	require.NoError(t, json.Unmarshal(h.only(t).body, &body))
+	return body.Options.ThirdPartyChannel
 }
 
 // TestClassChannels: an Android push carries the third_party_channel
@@ -263,21 +271,7 @@ func TestClassChannels(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, func(c *Config) { c.HuaweiServiceCategory = "EXPRESS"; c.ClassChannels = classes })
-			h.respondPush(http.StatusOK, okPush)
-			r := request(tt.platform, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
-			r.Notification.Class = tt.class
-			if tt.opts != nil {
-				r.Overrides = map[string]any{Name: tt.opts}
-			}
-			_, err := h.client.Send(context.Background(), r)
-			require.NoError(t, err)
-			var body struct {
-				Options struct {
-					ThirdPartyChannel map[string]ThirdPartyChannel `json:"third_party_channel"`
-				} `json:"options"`
-			}
-			require.NoError(t, json.Unmarshal(h.only(t).body, &body))
-			assert.Equal(t, tt.want, body.Options.ThirdPartyChannel)
+			assert.Equal(t, tt.want, sentChannels(t, h, tt.platform, tt.class, tt.opts))
 		})
 	}
 
@@ -286,12 +280,7 @@ func TestClassChannels(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.ClassChannels = mine })
 	mine[provider.ClassService][ChannelXiaomi] = ThirdPartyChannel{ChannelID: "late"}
 	mine[provider.ClassMarketing] = map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "late"}}
-	h.respondPush(http.StatusOK, okPush)
-	r := request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{"t1"}})
-	r.Notification.Class = provider.ClassService
-	_, err := h.client.Send(context.Background(), r)
-	require.NoError(t, err)
-	assert.Contains(t, string(h.only(t).body), `"xiaomi":{"channel_id":"orders"}`)
+	assert.Equal(t, map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "orders"}}, sentChannels(t, h, provider.Android, provider.ClassService, nil))
 
 	for field, cc := range map[string]map[provider.Class]map[string]ThirdPartyChannel{
 		"class_channels":                                {"urgent": {}},
