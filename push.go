@@ -326,36 +326,13 @@ func New(cfg Config) (*Service, error) {
 	if s.tel, err = newTelemetry(cfg.MeterProvider, cfg.TracerProvider, s.store, s.now, s.log); err != nil {
 		return nil, err
 	}
-	if missing := missingOptional(s.store); len(missing) > 0 {
+	if missing := registry.MissingOptional(s.store); len(missing) > 0 {
 		// A decorator embedding registry.Store hides them silently.
 		s.log.Info("the store lacks optional interfaces: the Service runs without what they bring (see package registry)",
 			slog.Any("missing", missing))
 	}
 	return s, nil
 }
-
-// missingOptional names the optional interfaces of package registry that
-// st does not implement.
-func missingOptional(st registry.Store) []string {
-	var missing []string
-	for name, ok := range map[string]bool{
-		"Fanouts":         is[registry.Fanouts](st),
-		"RetryTokens":     is[registry.RetryTokens](st),
-		"DedupeKeyFinder": is[registry.DedupeKeyFinder](st),
-		"BacklogCounter":  is[registry.BacklogCounter](st),
-		"ReceiptHolder":   is[registry.ReceiptHolder](st),
-		"TargetCensus":    is[registry.TargetCensus](st),
-	} {
-		if !ok {
-			missing = append(missing, name)
-		}
-	}
-	sort.Strings(missing)
-	return missing
-}
-
-// is reports whether v implements T.
-func is[T any](v any) bool { _, ok := v.(T); return ok }
 
 // unbuilt reports whether New did not make s (see ErrNotBuilt): every
 // Service New makes has a store.

@@ -21,7 +21,9 @@
 // ReceiptHolder (receipts that come before their send's outcome) and
 // TargetCensus (a large audience listed with fewer look-ups). A
 // store without one still works, without that feature; push.New logs at
-// info level which ones its store lacks. A decorator that embeds the
+// info level which ones its store lacks (MissingOptional), and
+// registrytest.Factory.RequireOptional makes the conformance suite fail
+// on them. A decorator that embeds the
 // Store interface (struct{ registry.Store }) hides them all, whatever the
 // store inside has: embed the concrete type instead (struct{
 // *sqlstore.Store }), or forward each optional method. A store that

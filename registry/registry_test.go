@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
 )
 
 func validDevice() *registry.Device {
@@ -667,4 +668,15 @@ func TestReceiptCountsOnce(t *testing.T) {
 	})
 	require.ErrorIs(t, err, boom)
 	assert.Equal(t, []registry.ReceiptEvent{registry.ReceiptArrived}, asked, "stopped at the first error")
+}
+
+// TestMissingOptional: a store that implements every optional interface
+// lacks none; a decorator that embeds the Store interface lacks them all,
+// named in byte order.
+func TestMissingOptional(t *testing.T) {
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	assert.Empty(t, registry.MissingOptional(st))
+	assert.Equal(t, []string{"BacklogCounter", "DedupeKeyFinder", "Fanouts", "ReceiptHolder", "RetryTokens", "TargetCensus"},
+		registry.MissingOptional(struct{ registry.Store }{st}))
 }

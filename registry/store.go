@@ -329,3 +329,31 @@ type DedupeKeyFinder interface {
 	// and CreatePushMessage's ErrConflict remains the rule.
 	FindDedupeKeys(ctx context.Context, keys []string) (map[string]int64, error)
 }
+
+// MissingOptional names, in byte order, the optional interfaces of this
+// package that s does not implement (BacklogCounter, DedupeKeyFinder,
+// Fanouts, ReceiptHolder, RetryTokens, TargetCensus): push.New logs them,
+// and registrytest.Factory.RequireOptional fails on them. A decorator
+// that embeds the Store interface lacks them all.
+func MissingOptional(s Store) []string {
+	var missing []string
+	for _, o := range []struct {
+		name string
+		ok   bool
+	}{
+		{"BacklogCounter", is[BacklogCounter](s)},
+		{"DedupeKeyFinder", is[DedupeKeyFinder](s)},
+		{"Fanouts", is[Fanouts](s)},
+		{"ReceiptHolder", is[ReceiptHolder](s)},
+		{"RetryTokens", is[RetryTokens](s)},
+		{"TargetCensus", is[TargetCensus](s)},
+	} {
+		if !o.ok {
+			missing = append(missing, o.name)
+		}
+	}
+	return missing
+}
+
+// is reports whether v implements T.
+func is[T any](v any) bool { _, ok := v.(T); return ok }

@@ -3,6 +3,7 @@ package registrytest
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tuisong/push/registry"
@@ -25,6 +26,13 @@ type Factory struct {
 	// the next finish must still leave them equal to registry.Summarize.
 	// nil skips the subtest that needs it.
 	ForgetTallies func(t *testing.T, s registry.Store, id int64)
+	// RequireOptional makes the suite fail, naming them, when the store
+	// lacks any of package registry's optional interfaces
+	// (registry.MissingOptional), instead of skipping the subtests that
+	// need them: set it for a store meant to have them all, such as a
+	// decorator of sqlstore.Store, which hides them all when it embeds
+	// the registry.Store interface.
+	RequireOptional bool
 }
 
 // shared returns n stores over one fresh data set.
@@ -51,6 +59,11 @@ func (f Factory) shared(t *testing.T, n int) []registry.Store {
 func Run(t *testing.T, f Factory) {
 	t.Helper()
 	require.NotNil(t, f.New, "registrytest: Factory.New is required")
+	if f.RequireOptional {
+		t.Run("OptionalInterfaces", func(t *testing.T) {
+			assert.Empty(t, registry.MissingOptional(f.New(t)), "optional interfaces the store lacks (RequireOptional)")
+		})
+	}
 	t.Run("Devices", func(t *testing.T) { testDevices(t, f) })
 	t.Run("Targets", func(t *testing.T) { testTargets(t, f) })
 	t.Run("PushMessages", func(t *testing.T) { testPushMessages(t, f) })

@@ -21,6 +21,7 @@ func TestConformance(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		var dbs sync.Map // *sqlstore.Store → its *sql.DB, for ForgetTallies
 		registrytest.Run(t, registrytest.Factory{
+			RequireOptional: true,
 			New: func(t *testing.T) registry.Store {
 				s, db := newStore(t, d)
 				dbs.Store(s, db)
