@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -242,8 +243,34 @@ func (c Config) validate() error {
 			}
 			return configError("class_ups_options."+string(class)+strings.TrimPrefix(provider.FieldOf(err), optionsField+".ups_options"), reason)
 		}
+		if err := checkClassUps(class, c.ClassUpsOptions[class]); err != nil {
+			return fmt.Errorf("getui: invalid config: %w", err)
+		}
 	}
 	return nil
+}
+
+// checkClassUps refuses the makers' options of class that contradict it
+// (provider.CheckClassChannel): Huawei's category and importance, Honor's
+// importance, vivo's classification.
+func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
+	f := func(maker, key string) string { return entry(entry("class_ups_options."+string(class), maker), key) }
+	str := func(maker, key string) string { s, _ := ups[maker][key].(string); return s }
+	var vivo *int
+	if v, ok := ups[MakerVivo][vivoClassification]; ok {
+		n, err := strconv.Atoi(fmt.Sprint(v))
+		if err != nil {
+			return &provider.FieldError{Field: f(MakerVivo, vivoClassification), Reason: fmt.Sprintf("must be 0 or 1, got %v", v)}
+		}
+		vivo = &n
+	}
+	if err := provider.CheckClassChannel(class, provider.ClassChannelFields{HuaweiCategory: f(MakerHuawei, huaweiCategory),
+		HuaweiImportance: f(MakerHuawei, huaweiImportance), VivoClassification: f(MakerVivo, vivoClassification)},
+		str(MakerHuawei, huaweiCategory), str(MakerHuawei, huaweiImportance), vivo); err != nil {
+		return err
+	}
+	return provider.CheckClassChannel(class, provider.ClassChannelFields{HuaweiImportance: f(MakerHonor, honorImportance)},
+		"", str(MakerHonor, honorImportance), nil)
 }
 
 // checkBaseURL reports a base URL field that vendorhttp.BaseURLProblem

@@ -156,6 +156,9 @@ func (o *Options) check() error {
 		if !slices.Contains(makers, m) {
 			return invalid(field, "is not a maker Getui knows: "+strings.Join(makers, ", "))
 		}
+		if o.UpsOptions[m] == nil {
+			return invalid(field, "must be an object of the maker's option keys, not null")
+		}
 		for _, k := range sortedKeys(o.UpsOptions[m]) {
 			if !upsKey.MatchString(k) {
 				return invalid(field, fmt.Sprintf("has a bad option key %q", k))

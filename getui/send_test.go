@@ -465,11 +465,23 @@ func TestClassUpsOptions(t *testing.T) {
 	assert.Equal(t, "orders", opts[getui.MakerXiaomi]["/extra.channel_id"])
 	assert.Nil(t, opts[getui.MakerOPPO])
 
+	// A push's own null entry is refused before the network too.
+	_, err = c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "null",
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+		Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.Now().Add(time.Hour),
+		Overrides: map[string]any{getui.Name: &getui.Options{UpsOptions: map[string]map[string]any{getui.MakerXiaomi: nil}}}})
+	assert.Equal(t, `overrides.getui.ups_options["XM"]`, provider.FieldOf(err), "%v", err)
+	require.Len(t, fake.RequestsTo("/push/single/cid"), 1, "no call for the refused push")
+
 	secret := getui.NewSecret("0123456789abcdef0123")
 	for field, cu := range map[string]map[provider.Class]map[string]map[string]any{
-		"class_ups_options":                       {"urgent": {}},
-		`class_ups_options.service["SAMSUNG"]`:    {provider.ClassService: {"SAMSUNG": {"/x": "y"}}},
-		`class_ups_options.marketing["XM"]["/x"]`: {provider.ClassMarketing: {getui.MakerXiaomi: {"/x": []string{"y"}}}},
+		"class_ups_options":                                                   {"urgent": {}},
+		`class_ups_options.service["SAMSUNG"]`:                                {provider.ClassService: {"SAMSUNG": {"/x": "y"}}},
+		`class_ups_options.marketing["XM"]["/x"]`:                             {provider.ClassMarketing: {getui.MakerXiaomi: {"/x": []string{"y"}}}},
+		`class_ups_options.service["XM"]`:                                     {provider.ClassService: {getui.MakerXiaomi: nil}},
+		`class_ups_options.marketing["HW"]["/message/android/category"]`:      {provider.ClassMarketing: {getui.MakerHuawei: {"/message/android/category": "IM"}}},
+		`class_ups_options.service["HO"]["/android/notification/importance"]`: {provider.ClassService: {getui.MakerHonor: {"/android/notification/importance": "LOW"}}},
+		`class_ups_options.marketing["VV"]["/classification"]`:                {provider.ClassMarketing: {getui.MakerVivo: {"/classification": 1}}},
 	} {
 		_, err = getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: secret, ClassUpsOptions: cu})
 		require.Error(t, err, field)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -334,12 +333,27 @@ func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
 
-// cloneClassChannels copies m and its maps, so that the caller's later
+// clonePtr returns a pointer to a copy of *p; nil for nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// cloneClassChannels copies m, its maps and the values its entries point
+// to, so that the caller's later
 // changes do not reach the sends.
 func cloneClassChannels(m map[provider.Class]map[string]ThirdPartyChannel) map[provider.Class]map[string]ThirdPartyChannel {
 	out := make(map[provider.Class]map[string]ThirdPartyChannel, len(m))
 	for class, chs := range m {
-		out[class] = maps.Clone(chs)
+		cp := make(map[string]ThirdPartyChannel, len(chs))
+		for maker, ch := range chs {
+			ch.Classification, ch.SkipQuota, ch.NotifyLevel = clonePtr(ch.Classification), clonePtr(ch.SkipQuota), clonePtr(ch.NotifyLevel)
+			cp[maker] = ch
+		}
+		out[class] = cp
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -251,7 +252,16 @@ func (c Config) validate() error {
 		if class != provider.ClassService && class != provider.ClassMarketing {
 			return configError("class_channels", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, class))
 		}
-		if err := (&Options{ThirdPartyChannel: c.ClassChannels[class]}).checkCommon(); err != nil {
+		chs := c.ClassChannels[class]
+		for _, maker := range []string{ChannelHuawei, ChannelHonor, ChannelVivo} {
+			ch := chs[maker]
+			f := prefix + "[" + strconv.Quote(maker) + "]."
+			if err := provider.CheckClassChannel(class, provider.ClassChannelFields{HuaweiCategory: f + "category", HuaweiImportance: f + "importance",
+				VivoClassification: f + "classification"}, huaweiOnly(maker, ch.Category), ch.Importance, ch.Classification); err != nil {
+				return fmt.Errorf("jpush: invalid config: %w", err)
+			}
+		}
+		if err := (&Options{ThirdPartyChannel: chs}).checkCommon(); err != nil {
 			reason := err.Error()
 			var fe *provider.FieldError
 			if errors.As(err, &fe) {
@@ -261,6 +271,15 @@ func (c Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// huaweiOnly is category when maker is Huawei's channel (the others'
+// categories are their own, such as vivo's), else "".
+func huaweiOnly(maker, category string) string {
+	if maker != ChannelHuawei {
+		return ""
+	}
+	return category
 }
 
 // checkBaseURL reports a base URL field that vendorhttp.BaseURLProblem

@@ -241,7 +241,7 @@ func sentChannels(t *testing.T, h *harness, platform provider.Platform, class pr
 // over the granted one; New copies the map and refuses an unknown class or
 // an entry no push could carry, naming the field.
 func TestClassChannels(t *testing.T) {
-	zero := 0
+	zero, one := 0, 1
 	classes := map[provider.Class]map[string]ThirdPartyChannel{
 		provider.ClassService: {ChannelXiaomi: {ChannelID: "orders"}, ChannelOPPO: {ChannelID: "orders", Category: "ORDER"},
 			ChannelVivo: {Category: "ORDER"}, ChannelHuawei: {Category: "IM"}},
@@ -275,18 +275,35 @@ func TestClassChannels(t *testing.T) {
 		})
 	}
 
-	// The classes are the Config's as New saw them.
-	mine := map[provider.Class]map[string]ThirdPartyChannel{provider.ClassService: {ChannelXiaomi: {ChannelID: "orders"}}}
+	// A push's own entry is checked laid over its class's: its
+	// notify_level counts on the class's OPPO category.
+	h0 := newHarness(t, func(c *Config) { c.ClassChannels = classes })
+	sixteen := OPPONotifyAll
+	assert.Equal(t, ThirdPartyChannel{ChannelID: "orders", Category: "ORDER", NotifyLevel: &sixteen},
+		sentChannels(t, h0, provider.Android, provider.ClassService, &Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelOPPO: {NotifyLevel: &sixteen}}})[ChannelOPPO])
+
+	// The classes are the Config's as New saw them, the values their
+	// entries point to included.
+	level := OPPONotifyBar
+	mine := map[provider.Class]map[string]ThirdPartyChannel{provider.ClassService: {ChannelXiaomi: {ChannelID: "orders"},
+		ChannelOPPO: {Category: "ORDER", NotifyLevel: &level}}}
 	h := newHarness(t, func(c *Config) { c.ClassChannels = mine })
 	mine[provider.ClassService][ChannelXiaomi] = ThirdPartyChannel{ChannelID: "late"}
 	mine[provider.ClassMarketing] = map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "late"}}
-	assert.Equal(t, map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "orders"}}, sentChannels(t, h, provider.Android, provider.ClassService, nil))
+	level = 99
+	bar := OPPONotifyBar
+	assert.Equal(t, map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "orders"}, ChannelOPPO: {Category: "ORDER", NotifyLevel: &bar}},
+		sentChannels(t, h, provider.Android, provider.ClassService, nil))
 
 	for field, cc := range map[string]map[provider.Class]map[string]ThirdPartyChannel{
-		"class_channels":                                {"urgent": {}},
-		`class_channels.service["samsung"]`:             {provider.ClassService: {"samsung": {}}},
-		`class_channels.marketing["oppo"].notify_level`: {provider.ClassMarketing: {ChannelOPPO: {NotifyLevel: &zero}}},
-		`class_channels.service["huawei"].importance`:   {provider.ClassService: {ChannelHuawei: {Importance: "URGENT"}}},
+		"class_channels":                                  {"urgent": {}},
+		`class_channels.service["samsung"]`:               {provider.ClassService: {"samsung": {}}},
+		`class_channels.marketing["oppo"].notify_level`:   {provider.ClassMarketing: {ChannelOPPO: {NotifyLevel: &zero}}},
+		`class_channels.service["huawei"].importance`:     {provider.ClassService: {ChannelHuawei: {Importance: "URGENT"}}},
+		`class_channels.marketing["huawei"].category`:     {provider.ClassMarketing: {ChannelHuawei: {Category: "IM"}}},
+		`class_channels.service["huawei"].category`:       {provider.ClassService: {ChannelHuawei: {Category: "MARKETING"}}},
+		`class_channels.service["honor"].importance`:      {provider.ClassService: {ChannelHonor: {Importance: "LOW"}}},
+		`class_channels.marketing["vivo"].classification`: {provider.ClassMarketing: {ChannelVivo: {Classification: &one}}},
 	} {
 		_, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, ClassChannels: cc})
 		require.Error(t, err, field)

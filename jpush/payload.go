@@ -119,7 +119,11 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := o.checkCommon(); err != nil {
+	// The push's own channels are checked as they will be sent, laid over
+	// its class's: a notify_level may count on the class's category.
+	checked := *o
+	checked.ThirdPartyChannel = c.thirdPartyChannels(r, o)
+	if err := checked.checkCommon(); err != nil {
 		return nil, err
 	}
 	if err := checkExtras(r.Notification.Extras); err != nil {
@@ -204,13 +208,7 @@ func (c *Client) thirdPartyChannels(r *provider.Request, o *Options) map[string]
 	if r.Platform != provider.Android {
 		return o.ThirdPartyChannel
 	}
-	class := r.Notification.Class
-	if o.Classification != nil {
-		class = provider.ClassService
-		if *o.Classification == 0 {
-			class = provider.ClassMarketing
-		}
-	}
+	class := classOf(r, o)
 	channels := overlayChannels(c.classChannels[class], o.ThirdPartyChannel)
 	if channels[ChannelHuawei].Category != "" {
 		return channels
@@ -578,6 +576,18 @@ func marshal(v any) ([]byte, error) {
 		return nil, invalid("request", "cannot be encoded as JSON: "+err.Error())
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// classOf is the class of r: the one o.Classification names, when set,
+// else the notification's.
+func classOf(r *provider.Request, o *Options) provider.Class {
+	if o.Classification == nil {
+		return r.Notification.Class
+	}
+	if *o.Classification == 0 {
+		return provider.ClassMarketing
+	}
+	return provider.ClassService
 }
 
 // overlayChannels returns own's entries laid over def's, maker by maker

@@ -67,3 +67,48 @@ func HuaweiCategory(c Class, service string) string {
 	}
 	return ""
 }
+
+// CheckClassChannel refuses what a class's channel defaults (a
+// provider's per-class Options) set against their class c, naming the
+// field fields gives for it: for marketing, a Huawei category other than
+// HuaweiMarketing, a Huawei importance other than LOW, a vivo
+// classification other than 0; for service, the marketing category or
+// one Huawei does not have (CheckHuaweiServiceCategory), a LOW importance,
+// a classification other than 1. Empty values, and a nil classification,
+// are not checked.
+func CheckClassChannel(c Class, fields ClassChannelFields, huaweiCategory, huaweiImportance string, vivoClassification *int) error {
+	marketing := c == ClassMarketing
+	switch {
+	case huaweiCategory == "":
+	case marketing && huaweiCategory != HuaweiMarketing:
+		return &FieldError{Field: fields.HuaweiCategory, Reason: fmt.Sprintf("must be %q for marketing messages, got %q", HuaweiMarketing, huaweiCategory)}
+	case !marketing:
+		if err := CheckHuaweiServiceCategory(fields.HuaweiCategory, huaweiCategory); err != nil {
+			return err
+		}
+	}
+	switch {
+	case huaweiImportance == "":
+	case marketing && huaweiImportance != "LOW":
+		return &FieldError{Field: fields.HuaweiImportance, Reason: fmt.Sprintf("must be LOW for marketing messages, got %q", huaweiImportance)}
+	case !marketing && huaweiImportance == "LOW":
+		return &FieldError{Field: fields.HuaweiImportance, Reason: "must not be LOW for service messages (LOW is marketing's)"}
+	}
+	if v := vivoClassification; v != nil {
+		want := 1
+		if marketing {
+			want = 0
+		}
+		if *v != want {
+			return &FieldError{Field: fields.VivoClassification, Reason: fmt.Sprintf("must be %d for %s messages, got %d", want, c, *v)}
+		}
+	}
+	return nil
+}
+
+// ClassChannelFields names, for CheckClassChannel's errors, where a
+// provider's per-class Options hold the Huawei category and importance
+// and the vivo classification.
+type ClassChannelFields struct {
+	HuaweiCategory, HuaweiImportance, VivoClassification string
+}

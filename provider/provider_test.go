@@ -385,3 +385,35 @@ func TestStateFinal(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckClassChannel: a class's channel defaults may not contradict
+// their class; empty values pass.
+func TestCheckClassChannel(t *testing.T) {
+	zero, one := 0, 1
+	f := provider.ClassChannelFields{HuaweiCategory: "hc", HuaweiImportance: "hi", VivoClassification: "vc"}
+	for _, tt := range []struct {
+		class     provider.Class
+		cat, imp  string
+		vivo      *int
+		wantField string
+	}{
+		{provider.ClassMarketing, "MARKETING", "LOW", &zero, ""},
+		{provider.ClassService, "IM", "NORMAL", &one, ""},
+		{provider.ClassService, "", "HIGH", nil, ""},
+		{provider.ClassMarketing, "", "", nil, ""},
+		{provider.ClassMarketing, "IM", "", nil, "hc"},
+		{provider.ClassService, "MARKETING", "", nil, "hc"},
+		{provider.ClassService, "URGENT", "", nil, "hc"},
+		{provider.ClassMarketing, "", "NORMAL", nil, "hi"},
+		{provider.ClassService, "", "LOW", nil, "hi"},
+		{provider.ClassMarketing, "", "", &one, "vc"},
+		{provider.ClassService, "", "", &zero, "vc"},
+	} {
+		err := provider.CheckClassChannel(tt.class, f, tt.cat, tt.imp, tt.vivo)
+		if tt.wantField == "" {
+			assert.NoError(t, err, "%+v", tt)
+			continue
+		}
+		assert.Equal(t, tt.wantField, provider.FieldOf(err), "%+v: %v", tt, err)
+	}
+}

@@ -120,10 +120,14 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
-	if d := cfg.Android.Defaults; cfg.Android.configured() && d.ChannelProperties.ChannelActivity == "" && !d.MiPush && !everyClassHasActivity(cfg.Android) {
+	if d := cfg.Android.Defaults; cfg.Android.configured() && d.ChannelProperties.ChannelActivity == "" && !d.MiPush {
 		// Umeng requires it for the phone makers' channels: without it a
 		// notification reaches those phones only while the app runs.
-		c.log.Warn("umeng: the Android app's Defaults set no channel_properties.channel_activity: notifications reach Xiaomi, Huawei, Honor, OPPO, vivo and Meizu phones only while the app runs, unless each push sets one")
+		if everyClassHasActivity(cfg.Android) {
+			c.log.Warn("umeng: the Android app's Defaults set no channel_properties.channel_activity, only its ClassDefaults do: a notification without a class reaches Xiaomi, Huawei, Honor, OPPO, vivo and Meizu phones only while the app runs, unless it sets one")
+		} else {
+			c.log.Warn("umeng: the Android app's Defaults set no channel_properties.channel_activity: notifications reach Xiaomi, Huawei, Honor, OPPO, vivo and Meizu phones only while the app runs, unless each push sets one")
+		}
 	}
 	return c, nil
 }

@@ -3,7 +3,9 @@ package umeng
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -116,9 +118,15 @@ func (a App) LogValue() slog.Value {
 func (a App) MarshalJSON() ([]byte, error) { return redacted.JSON(a.LogValue()) }
 
 func (a App) validate(prefix string) error {
-	for c := range a.ClassDefaults {
+	for _, c := range slices.Sorted(maps.Keys(a.ClassDefaults)) {
 		if c != provider.ClassService && c != provider.ClassMarketing {
 			return configError(prefix+".class_defaults", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, c))
+		}
+		cp := a.ClassDefaults[c].ChannelProperties
+		f := prefix + ".class_defaults." + string(c) + ".channel_properties."
+		if err := provider.CheckClassChannel(c, provider.ClassChannelFields{HuaweiCategory: f + "huawei_channel_category",
+			HuaweiImportance: f + "huawei_channel_importance"}, cp.HuaweiChannelCategory, string(cp.HuaweiChannelImportance), nil); err != nil {
+			return fmt.Errorf("umeng: invalid config: %w", err)
 		}
 	}
 	switch {

@@ -404,6 +404,16 @@ func TestClassDefaultsRefused(t *testing.T) {
 			"android.class_defaults.service.channel_properties.oppo_notify_level"},
 		{"white space", map[provider.Class]Options{provider.ClassMarketing: {ChannelProperties: ChannelProperties{XiaomiChannelID: "a b"}}},
 			"android.class_defaults.marketing.channel_properties.xiaomi_channel_id"},
+		{"a service category for marketing", map[provider.Class]Options{provider.ClassMarketing: {ChannelProperties: ChannelProperties{HuaweiChannelCategory: "IM"}}},
+			"android.class_defaults.marketing.channel_properties.huawei_channel_category"},
+		{"the marketing category for service", map[provider.Class]Options{provider.ClassService: {ChannelProperties: ChannelProperties{HuaweiChannelCategory: "MARKETING"}}},
+			"android.class_defaults.service.channel_properties.huawei_channel_category"},
+		{"a category Huawei does not have", map[provider.Class]Options{provider.ClassService: {ChannelProperties: ChannelProperties{HuaweiChannelCategory: "URGENT"}}},
+			"android.class_defaults.service.channel_properties.huawei_channel_category"},
+		{"marketing's importance for service", map[provider.Class]Options{provider.ClassService: {ChannelProperties: ChannelProperties{HuaweiChannelImportance: HuaweiImportanceLow}}},
+			"android.class_defaults.service.channel_properties.huawei_channel_importance"},
+		{"service's importance for marketing", map[provider.Class]Options{provider.ClassMarketing: {ChannelProperties: ChannelProperties{HuaweiChannelImportance: HuaweiImportanceNormal}}},
+			"android.class_defaults.marketing.channel_properties.huawei_channel_importance"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret, ClassDefaults: tt.classes}})
@@ -413,23 +423,25 @@ func TestClassDefaultsRefused(t *testing.T) {
 	}
 }
 
-// TestNewWarnsUnlessEveryClassHasAnActivity: channel_activity in both
-// classes' defaults is as good as in the Defaults; in one class only, it
-// is not (a push of the other class, or of none, has none).
-func TestNewWarnsUnlessEveryClassHasAnActivity(t *testing.T) {
+// TestNewWarnsOfPushesWithoutAnActivity: channel_activity in both
+// classes' defaults, not in the Defaults, still leaves a push without a
+// class without one, which New warns of as such; in one class only, the
+// warning is the general one.
+func TestNewWarnsOfPushesWithoutAnActivity(t *testing.T) {
 	activity := Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.Push"}}
 	for _, tt := range []struct {
 		name    string
 		classes map[provider.Class]Options
-		warns   bool
+		want    string
 	}{
-		{"both", map[provider.Class]Options{provider.ClassService: activity, provider.ClassMarketing: activity}, false},
-		{"service only", map[provider.Class]Options{provider.ClassService: activity}, true},
+		{"both", map[provider.Class]Options{provider.ClassService: activity, provider.ClassMarketing: activity}, "a notification without a class"},
+		{"service only", map[provider.Class]Options{provider.ClassService: activity}, "unless each push sets one"},
 	} {
 		var logs bytes.Buffer
 		_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret, ClassDefaults: tt.classes},
 			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		require.NoError(t, err)
-		assert.Equal(t, tt.warns, strings.Contains(logs.String(), "channel_activity"), "%s: %s", tt.name, logs.String())
+		assert.Contains(t, logs.String(), "level=WARN", tt.name)
+		assert.Contains(t, logs.String(), tt.want, tt.name)
 	}
 }
