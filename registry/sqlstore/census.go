@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"sync"
+	"time"
 
 	"github.com/tuisong/push/registry"
 )
@@ -19,8 +21,35 @@ const censusRowsPerUser = 16
 // every target's checks instead.
 const censusMaxSuspects = 100_000
 
+// censusCrowdedFor is how long a Store declines every census after one
+// named more than censusMax devices, without reading the tables again: a
+// database with that many shared tokens or links does not lose them in
+// minutes, and each census of it reads both tables whole.
+const censusCrowdedFor = 10 * time.Minute
+
+// crowded is when a Store, and its WithTx copies, may take a census again
+// after one named too many devices.
+type crowded struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+func (c *crowded) is(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return now.Before(c.until)
+}
+
+func (c *crowded) set(until time.Time) {
+	c.mu.Lock()
+	c.until = until
+	c.mu.Unlock()
+}
+
 // TakeCensus implements registry.TargetCensus. It estimates the tables'
-// rows by their highest ids, and names the devices whose token another
+// rows by their highest ids (declining at once when they are too large for
+// the audience, and for censusCrowdedFor after a census found too many
+// devices to name), and names the devices whose token another
 // device row holds (compared as the listing's check compares it, whatever
 // the other row's platform or state) and the devices with more than one
 // active link.
@@ -36,6 +65,9 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 	}
 	// In floats: ids other programs wrote may be near the type's limits.
 	if float64(devices.Int64)+float64(links.Int64) > float64(censusRowsPerUser)*float64(users) {
+		return nil, nil
+	}
+	if s.crowded.is(s.now()) {
 		return nil, nil
 	}
 	rows, err := s.query(ctx, s.q, `SELECT d.id FROM sys_devices d
@@ -61,6 +93,7 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 		return nil, wrap(op, step("select suspects", err))
 	}
 	if len(ids) > s.censusMax {
+		s.crowded.set(s.now().Add(censusCrowdedFor))
 		return nil, nil
 	}
 	return registry.NewCensus(ids), nil

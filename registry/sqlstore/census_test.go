@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/DATA-DOG/go-sqlmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -100,10 +102,14 @@ func TestCensusListsAsEveryTargetsChecks(t *testing.T) {
 
 // TestCensusWhenWorthIt: no census for no users, for tables much larger
 // than the audience, or when more devices need the checks than a census
-// names.
+// names, and then none for ten minutes.
 func TestCensusWhenWorthIt(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
-		s, db := newStore(t, d)
+		db, _ := dbtest.Open(t, d)
+		now := base
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: func() time.Time { return now }})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(t.Context()))
 		ctx := t.Context()
 		c, err := s.TakeCensus(ctx, 1)
 		require.NoError(t, err)
@@ -128,6 +134,14 @@ func TestCensusWhenWorthIt(t *testing.T) {
 		require.NoError(t, err)
 		assert.Nil(t, c, "6 devices share a token, more than a census names")
 		s.SetCensusMax(100)
+		c, err = s.TakeCensus(ctx, 1)
+		require.NoError(t, err)
+		assert.Nil(t, c, "declined for a while after a census named too many, without reading the tables")
+		now = now.Add(10 * time.Minute)
+		c, err = s.TakeCensus(ctx, 1)
+		require.NoError(t, err)
+		require.NotNil(t, c, "taken again after ten minutes")
+		assert.Equal(t, 6, c.Len())
 
 		insertLegacy(t, db, d, "U2", []legacyDevice{{"Q1", "ios", "umeng", "q1"}, {"Q2", "ios", "umeng", "q2"}, {"Q3", "ios", "umeng", "q3"}})
 		c, err = s.TakeCensus(ctx, 1)
@@ -160,6 +174,20 @@ func TestCensusErrors(t *testing.T) {
 	c, err := s.TakeCensus(ctx, 10)
 	require.NoError(t, err)
 	assert.Nil(t, c, "ids near the type's limit are a table too large")
+
+	// A census that names too many devices is declined, and the next
+	// ones for a while without reading the devices again (no query but
+	// the sizes').
+	s.SetCensusMax(1)
+	mock.ExpectQuery(sizes).WillReturnRows(sqlmock.NewRows([]string{"a", "b"}).AddRow(10, 10))
+	mock.ExpectQuery(sqlPrefix("SELECT d.id FROM sys_devices d")).WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(1).AddRow(2))
+	c, err = s.TakeCensus(ctx, 10)
+	require.NoError(t, err)
+	assert.Nil(t, c)
+	mock.ExpectQuery(sizes).WillReturnRows(sqlmock.NewRows([]string{"a", "b"}).AddRow(10, 10))
+	c, err = s.TakeCensus(ctx, 10)
+	require.NoError(t, err)
+	assert.Nil(t, c)
 
 	census := registry.NewCensus([]int64{7})
 	mock.ExpectQuery(sqlPrefix("SELECT ud.id, ud.user_num, d.id")).WillReturnRows(

@@ -101,6 +101,9 @@ type Store struct {
 	swept *sweeps
 	// censusMax is the most devices a census names (censusMaxSuspects).
 	censusMax int
+	// crowded declines censuses for a while after one named too many
+	// devices; shared with WithTx copies.
+	crowded *crowded
 }
 
 var (
@@ -119,7 +122,7 @@ func New(db DBTX, opts Options) (*Store, error) {
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: newFinishQueue(opts.Dialect),
 		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect),
-		swept: &sweeps{}, censusMax: censusMaxSuspects}
+		swept: &sweeps{}, censusMax: censusMaxSuspects, crowded: &crowded{}}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 		if db, ok := db.(*sql.DB); ok {
