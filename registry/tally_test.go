@@ -234,3 +234,18 @@ func TestTallyOfAnEarlierReleaseIsRebuilt(t *testing.T) {
 	assert.True(t, tally.Update(&old, &next))
 	assert.Equal(t, map[string]int{"accepted": 1}, tally.Finals)
 }
+
+// TestSummarizeJoinsTokensAsJoin: the summary's device_tokens are every
+// token of the platform's deliveries, in their order, joined by commas,
+// empty tokens included, as strings.Join would join them.
+func TestSummarizeJoinsTokensAsJoin(t *testing.T) {
+	ds := []registry.Delivery{
+		{ID: 1, Provider: "umeng", Platform: registry.PlatformAndroid, Seq: 0, Tokens: []string{"", "a"}, State: registry.DeliveryPending},
+		{ID: 2, Provider: "umeng", Platform: registry.PlatformAndroid, Seq: 1, Tokens: []string{""}, State: registry.DeliveryPending},
+		{ID: 3, Provider: "umeng", Platform: registry.PlatformAndroid, Seq: 2, Tokens: []string{"b", ""}, State: registry.DeliveryPending},
+		{ID: 4, Provider: "umeng", Platform: registry.PlatformIOS, Seq: 0, Tokens: []string{"ios"}, State: registry.DeliveryPending},
+	}
+	assert.Equal(t, strings.Join([]string{"", "a", "", "b", ""}, ","), registry.Summarize(registry.PlatformAndroid, ds).DeviceTokens)
+	assert.Equal(t, "ios", registry.Summarize(registry.PlatformIOS, ds).DeviceTokens)
+	assert.Empty(t, registry.Summarize(registry.PlatformIOS, ds[:3]).DeviceTokens)
+}
