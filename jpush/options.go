@@ -60,6 +60,13 @@ const (
 	ChannelHMOS   = "hmos" // HarmonyOS NEXT
 )
 
+// Channels returns the keys of Options.ThirdPartyChannel JPush knows, the
+// Channel… constants, in a new slice.
+func Channels() []string {
+	return []string{ChannelXiaomi, ChannelHuawei, ChannelHonor, ChannelOPPO, ChannelVivo, ChannelMeizu, ChannelFCM,
+		ChannelNIO, ChannelASUS, ChannelHMOS}
+}
+
 // ThirdPartyChannel is options.third_party_channel.<maker>: how a push goes
 // through one phone maker's push service. Every field is optional; JPush
 // documents which maker reads which.
@@ -202,8 +209,7 @@ func (o *Options) checkCommon() error {
 	if o.OverrideMsgID < 0 {
 		return invalid(optionsField+".override_msg_id", "must not be negative")
 	}
-	known := []string{ChannelXiaomi, ChannelHuawei, ChannelHonor, ChannelOPPO, ChannelVivo, ChannelMeizu, ChannelFCM,
-		ChannelNIO, ChannelASUS, ChannelHMOS}
+	known := Channels()
 	keys := make([]string, 0, len(o.ThirdPartyChannel))
 	for k := range o.ThirdPartyChannel {
 		keys = append(keys, k)

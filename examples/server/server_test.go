@@ -736,8 +736,14 @@ func TestJPushGetuiClassChannels(t *testing.T) {
 	assert.Equal(t, "orders", gb.PushChannel.Android.Ups.Options["XM"]["/extra.channel_id"])
 	assert.Equal(t, "ORDER", gb.PushChannel.Android.Ups.Options["VV"]["/category"])
 
+	// The entries wrapped as on the wire: the wrapper is named, not its
+	// first maker.
+	_, err = loadConfig(envOf(map[string]string{"JPUSH_SERVICE_CHANNELS": `{"third_party_channel":{"xiaomi":{"channel_id":"orders"}}}`}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `JPUSH_SERVICE_CHANNELS: "third_party_channel" is not a maker JPush knows`)
+
 	for name, v := range map[string]string{
-		"JPUSH_MARKETING_CHANNELS":    `{"samsung":{"channel_id":"x"}}`,
+		"JPUSH_MARKETING_CHANNELS":    `{"huawei":{"importance":"URGENT"}}`,
 		"GETUI_MARKETING_UPS_OPTIONS": `{"XM":{"/extra.channel_id":["x"]}}`,
 	} {
 		cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), name: v}))

@@ -3,6 +3,7 @@ package serverenv
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"reflect"
@@ -159,10 +160,27 @@ func (c *Config) classVariables(getenv func(string) string) error {
 	}
 	for _, class := range []provider.Class{provider.ClassService, provider.ClassMarketing} {
 		upper := strings.ToUpper(string(class))
-		var chs map[string]jpush.ThirdPartyChannel
+		var entries map[string]json.RawMessage
 		name := "JPUSH_" + upper + "_CHANNELS"
-		if err := strictJSON(name, getenv(name), `third_party_channel entries by maker (such as {"xiaomi":{"channel_id":"orders"}})`, &chs); err != nil {
+		const jpushWhat = `third_party_channel entries by maker (such as {"xiaomi":{"channel_id":"orders"}})`
+		if err := strictJSON(name, getenv(name), jpushWhat, &entries); err != nil {
 			return err
+		}
+		var chs map[string]jpush.ThirdPartyChannel
+		for _, maker := range slices.Sorted(maps.Keys(entries)) {
+			// A maker first: a wrapper such as {"third_party_channel": …}
+			// would otherwise be read as a maker whose fields are unknown.
+			if !slices.Contains(jpush.Channels(), maker) {
+				return fmt.Errorf("%s: %q is not a maker JPush knows (%s): give the %s", name, maker, strings.Join(jpush.Channels(), ", "), jpushWhat)
+			}
+			var ch jpush.ThirdPartyChannel
+			if err := strictJSON(name, string(entries[maker]), "a third_party_channel entry of "+maker, &ch); err != nil {
+				return err
+			}
+			if chs == nil {
+				chs = map[string]jpush.ThirdPartyChannel{}
+			}
+			chs[maker] = ch
 		}
 		if chs != nil {
 			if c.JPushClassChannels == nil {
