@@ -57,7 +57,8 @@ type Config struct {
 	Now func() time.Time
 
 	// Logger receives one record per request (path, appkey, type, HTTP
-	// status, vendor code). Signs, secrets and bodies are never logged.
+	// status, vendor code, and a send's category and channel_properties).
+	// Signs, secrets, tokens and the rest of bodies are never logged.
 	// Default: a logger that discards everything.
 	Logger *slog.Logger
 

@@ -296,10 +296,12 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// logRequest writes one record per answered request. Signs, secrets and
-// bodies stay out of it.
+// logRequest writes one record per answered request, with a send's
+// category and channel_properties (the class and the phone makers'
+// channels it was sent with, which a demo can check this way). Signs,
+// secrets, tokens and the rest of the body stay out of it.
 func (s *Server) logRequest(rec *Request) {
-	s.log.LogAttrs(context.Background(), slog.LevelInfo, "umengtest request",
+	attrs := []slog.Attr{
 		slog.String("path", rec.Path),
 		slog.String("appkey", rec.AppKey),
 		slog.String("type", rec.Type),
@@ -307,5 +309,12 @@ func (s *Server) logRequest(rec *Request) {
 		slog.String("code", rec.Code),
 		slog.String("id", rec.ID),
 		slog.Bool("fault", rec.Fault),
-	)
+	}
+	if rec.Category != nil {
+		attrs = append(attrs, slog.Int("category", *rec.Category))
+	}
+	if len(rec.ChannelProperties) > 0 {
+		attrs = append(attrs, slog.Any("channel_properties", rec.ChannelProperties))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "umengtest request", attrs...)
 }

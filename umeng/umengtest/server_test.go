@@ -216,7 +216,10 @@ func TestLoggingKeepsSecrets(t *testing.T) {
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil))
 	f := newFixture(t, func(c *Config) { c.Logger = logger })
-	f.mustSend(f.android, unicast(f.android, AndroidToken("log")))
+	sent := unicast(f.android, AndroidToken("log"))
+	sent["category"] = 1
+	sent["channel_properties"] = map[string]any{"xiaomi_channel_id": "orders"}
+	f.mustSend(f.android, sent)
 	bad := f.fields(f.android, unicast(f.android, AndroidToken("log")))
 	bad["payload"] = "nope"
 	f.post(f.android, pathSend, bad)
@@ -231,6 +234,8 @@ func TestLoggingKeepsSecrets(t *testing.T) {
 	assert.Contains(t, out, "appkey="+f.android.AppKey)
 	assert.NotContains(t, out, f.android.AppMasterSecret)
 	assert.NotContains(t, out, sig)
+	assert.NotContains(t, out, AndroidToken("log"), "no token")
+	assert.Contains(t, out, "category=1 channel_properties=map[xiaomi_channel_id:orders]", "a demo sees the class and channels sent")
 }
 
 type lockedWriter struct {
