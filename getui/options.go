@@ -31,6 +31,11 @@ const (
 	MakerOPPO   = "OP"
 	MakerVivo   = "VV"
 	MakerMeizu  = "MZ"
+	// MakerUPS, MakerST and MakerFCM are the other keys Getui documents
+	// for ups.options; FCM is Google's channel.
+	MakerUPS = "UPS"
+	MakerST  = "ST"
+	MakerFCM = "FCM"
 )
 
 // Options carries Getui-specific settings for one Request. Put a *Options
@@ -150,7 +155,7 @@ func (o *Options) check() error {
 			return invalid(entry(f+".strategy", k), fmt.Sprintf("must be 1, 2, 3 or 4, got %d", v))
 		}
 	}
-	makers := []string{MakerAll, MakerXiaomi, MakerHuawei, MakerHonor, MakerOPPO, MakerVivo, MakerMeizu}
+	makers := []string{MakerAll, MakerXiaomi, MakerHuawei, MakerHonor, MakerOPPO, MakerVivo, MakerMeizu, MakerUPS, MakerST, MakerFCM}
 	for _, m := range sortedKeys(o.UpsOptions) {
 		field := entry(f+".ups_options", m)
 		if !slices.Contains(makers, m) {

@@ -488,3 +488,21 @@ func TestClassUpsOptions(t *testing.T) {
 		assert.Equal(t, field, provider.FieldOf(err), "%v", err)
 	}
 }
+
+// TestEveryMakerGetuiDocumentsIsAccepted: the makers' options of every
+// maker key Getui documents are sent, and the fake Getui takes them.
+func TestEveryMakerGetuiDocumentsIsAccepted(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	for i, maker := range []string{getui.MakerAll, getui.MakerXiaomi, getui.MakerHuawei, getui.MakerHonor, getui.MakerOPPO,
+		getui.MakerVivo, getui.MakerMeizu, getui.MakerUPS, getui.MakerST, getui.MakerFCM} {
+		_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "maker-" + maker,
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+			Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.Now().Add(time.Hour),
+			Overrides: map[string]any{getui.Name: &getui.Options{UpsOptions: map[string]map[string]any{maker: {"/x": "y"}}}}})
+		require.NoError(t, err, maker)
+		reqs := fake.RequestsTo("/push/single/cid")
+		require.Len(t, reqs, i+1)
+		assert.Equal(t, map[string]map[string]any{maker: {"/x": "y"}}, upsOptions(t, reqs[i].Body), maker)
+	}
+}
