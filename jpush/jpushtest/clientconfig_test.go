@@ -1,12 +1,14 @@
 package jpushtest_test
 
 import (
+	"log/slog"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/jpush"
 	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/provider"
@@ -52,4 +54,26 @@ func TestClientConfigOfAMountedServer(t *testing.T) {
 	rid := jpushtest.RegistrationID("phone")
 	pushTo(t, s.ClientConfigAt(host.URL), rid)
 	assert.Equal(t, 1, s.DeliveryCount(rid))
+}
+
+// TestLogShowsTheClassNotTheSecrets: a push's log record names its class
+// and the phone makers' channels it was sent with, and neither the
+// master secret nor the registration id.
+func TestLogShowsTheClassNotTheSecrets(t *testing.T) {
+	var logs syncbuf.Buffer
+	s := jpushtest.NewServer(t, jpushtest.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	cfg := s.ClientConfig()
+	cfg.ClassChannels = map[provider.Class]map[string]jpush.ThirdPartyChannel{provider.ClassService: {jpush.ChannelXiaomi: {ChannelID: "orders"}}}
+	c, err := jpush.New(cfg)
+	require.NoError(t, err)
+	rid := jpushtest.RegistrationID("logged")
+	_, err = c.Send(t.Context(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{rid}},
+		Notification: provider.Notification{Title: "t", Body: "b", Class: provider.ClassService}})
+	require.NoError(t, err)
+	out := logs.String()
+	assert.Contains(t, out, "classification=1")
+	assert.Contains(t, out, "third_party_channel=map[xiaomi:map[channel_id:orders]]")
+	assert.NotContains(t, out, rid)
+	assert.NotContains(t, out, cfg.MasterSecret)
 }

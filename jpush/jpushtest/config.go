@@ -47,7 +47,9 @@ type Config struct {
 	// measured on it. Default time.Now.
 	Now func() time.Time
 	// Logger receives one record per request (method, path, app key,
-	// status, code), never secrets or bodies. Default: discard.
+	// status, code, and a push's options.classification and
+	// options.third_party_channel), never secrets, registration ids or the
+	// rest of bodies. Default: discard.
 	Logger *slog.Logger
 	// NumericMsgID answers msg_id (and sendno) as JSON numbers instead of
 	// strings. JPush has sent both; clients must accept either. Default

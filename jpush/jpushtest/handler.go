@@ -290,8 +290,12 @@ func (s *Server) checkRate(appKey string) (http.Header, *refusal) {
 	return rateHeaders(s.cfg.RateHeaders, s.cfg.RateLimit, s.cfg.RateLimit-len(keep), secs), nil
 }
 
+// logRequest writes one record per answered request, with a push's
+// options.classification and options.third_party_channel (the class and
+// the phone makers' channels it was sent with, which a demo can check this
+// way). Secrets, registration ids and the rest of the body stay out.
 func (s *Server) logRequest(rec *Request) {
-	s.log.LogAttrs(context.Background(), slog.LevelInfo, "jpushtest request",
+	attrs := []slog.Attr{
 		slog.String("method", rec.Method),
 		slog.String("path", rec.Path),
 		slog.String("app_key", rec.AppKey),
@@ -299,5 +303,11 @@ func (s *Server) logRequest(rec *Request) {
 		slog.Int("code", rec.Code),
 		slog.String("msg_id", rec.MsgID),
 		slog.Bool("fault", rec.Fault),
-	)
+	}
+	for _, k := range []string{"classification", "third_party_channel"} {
+		if v, ok := rec.Options[k]; ok {
+			attrs = append(attrs, slog.Any(k, v))
+		}
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "jpushtest request", attrs...)
 }
