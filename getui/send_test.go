@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/provider"
 )
 
@@ -505,4 +507,31 @@ func TestEveryMakerGetuiDocumentsIsAccepted(t *testing.T) {
 		require.Len(t, reqs, i+1)
 		assert.Equal(t, map[string]map[string]any{maker: {"/x": "y"}}, upsOptions(t, reqs[i].Body), maker)
 	}
+}
+
+// TestFakeRecordsAndLogsTheMakersOptions: the fake Getui keeps a push's
+// push_channel, and logs its makers' options, never the cid or a secret.
+func TestFakeRecordsAndLogsTheMakersOptions(t *testing.T) {
+	clk := newClock(start)
+	var logs syncbuf.Buffer
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(cfg *getui.Config) {
+		cfg.ClassUpsOptions = map[provider.Class]map[string]map[string]any{provider.ClassService: {getui.MakerXiaomi: {"/extra.channel_id": "orders"}}}
+	})
+	_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "logged",
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+		Notification: provider.Notification{Title: "t", Body: "b", Class: provider.ClassService}, ExpireTime: clk.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	reqs := fake.RequestsTo("/push/single/cid")
+	require.Len(t, reqs, 1)
+	android, _ := reqs[0].PushChannel["android"].(map[string]any)
+	ups, _ := android["ups"].(map[string]any)
+	opts, _ := ups["options"].(map[string]any)
+	assert.Equal(t, map[string]any{"/extra.channel_id": "orders"}, opts[getui.MakerXiaomi])
+	reqs[0].PushChannel["android"] = nil
+	again := fake.RequestsTo("/push/single/cid")
+	assert.NotNil(t, again[0].PushChannel["android"], "a caller's copy is its own")
+	out := logs.String()
+	assert.Contains(t, out, "ups_options=")
+	assert.Contains(t, out, "/extra.channel_id:orders")
+	assert.NotContains(t, out, cid(provider.Android, 0))
 }

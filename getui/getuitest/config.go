@@ -47,7 +47,8 @@ type Config struct {
 	// task times are measured on it. Default time.Now.
 	Now func() time.Time
 	// Logger receives one record per request (method, path, app id, status,
-	// code), never secrets, signs, tokens or bodies. Default: discard.
+	// code, and a push's push_channel.android.ups.options), never secrets,
+	// signs, tokens, cids or the rest of bodies. Default: discard.
 	Logger *slog.Logger
 	// TokenLifetime is the lifetime of issued tokens. Default
 	// DefaultTokenLifetime.

@@ -278,8 +278,12 @@ func (s *Server) checkCallRate(appID string) *refusal {
 	return refuse(statusForCode(CodeCallRate), CodeCallRate, "API call rate over %d a minute", s.cfg.CallRateLimit)
 }
 
+// logRequest writes one record per answered request, with a push's
+// push_channel.android.ups.options (the makers' options, the class's
+// among them, which a demo can check this way). Secrets, cids and the rest
+// of the body stay out.
 func (s *Server) logRequest(rec *Request) {
-	s.log.LogAttrs(context.Background(), slog.LevelInfo, "getuitest request",
+	attrs := []slog.Attr{
 		slog.String("method", rec.Method),
 		slog.String("api", rec.API),
 		slog.String("app_id", rec.AppID),
@@ -287,5 +291,11 @@ func (s *Server) logRequest(rec *Request) {
 		slog.Int("code", rec.Code),
 		slog.String("taskid", rec.TaskID),
 		slog.Bool("fault", rec.Fault),
-	)
+	}
+	if android, ok := rec.PushChannel["android"].(map[string]any); ok {
+		if ups, ok := android["ups"].(map[string]any); ok && ups["options"] != nil {
+			attrs = append(attrs, slog.Any("ups_options", ups["options"]))
+		}
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "getuitest request", attrs...)
 }

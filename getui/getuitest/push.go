@@ -109,6 +109,9 @@ func (s *Server) push(app App, api string, body []byte, rec *Request) response {
 		return failure(rf)
 	}
 	rec.RequestID, rec.CIDs, rec.Aliases = d.requestID, d.cids, d.aliases
+	if pc, ok := o["push_channel"].(object); ok {
+		rec.PushChannel = cloneJSON(pc).(map[string]any)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := app.AppID + "/" + d.requestID

@@ -29,13 +29,38 @@ type Request struct {
 	Accepted   bool   // the request did its work, even if a fault replaced the answer
 	Duplicate  bool   // push: the request_id was seen before; nothing was delivered
 	Fault      bool   // an injected fault applied
+	// PushChannel is push_channel as sent, numbers as float64, of a push
+	// of one message (single, all, tag, list message); nil otherwise.
+	PushChannel map[string]any
 }
 
 func (r Request) clone() Request {
 	r.Body = slices.Clone(r.Body)
 	r.CIDs = slices.Clone(r.CIDs)
 	r.Aliases = slices.Clone(r.Aliases)
+	if r.PushChannel != nil {
+		r.PushChannel = cloneJSON(r.PushChannel).(map[string]any)
+	}
 	return r
+}
+
+// cloneJSON copies a decoded JSON value, its objects and arrays included.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = cloneJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneJSON(e)
+		}
+		return out
+	}
+	return v
 }
 
 func (s *Server) record(rec *Request) {
