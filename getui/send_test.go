@@ -15,6 +15,7 @@ import (
 	"github.com/tuisong/push/getui"
 	"github.com/tuisong/push/getui/getuitest"
 	"github.com/tuisong/push/internal/syncbuf"
+	"github.com/tuisong/push/internal/testclock"
 	"github.com/tuisong/push/provider"
 )
 
@@ -397,6 +398,26 @@ func upsOptions(t *testing.T, body []byte) map[string]map[string]any {
 	return b.PushChannel.Android.Ups.Options
 }
 
+// sendOne sends one Android notification of class to cid 0 through c,
+// with own as its makers' options (nil: none), under key, and returns the
+// fake's record of it: the newest request to /push/single/cid.
+func sendOne(t *testing.T, c *getui.Client, fake *getuitest.Server, clk *testclock.Clock, key string, class provider.Class, own map[string]map[string]any) getuitest.Request {
+	t.Helper()
+	before := len(fake.RequestsTo("/push/single/cid"))
+	r := &provider.Request{Platform: provider.Android, IdempotencyKey: key,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+		Notification: provider.Notification{Title: "订单已发货", Body: "您的订单已发货", Class: class},
+		ExpireTime:   clk.Now().Add(time.Hour)}
+	if own != nil {
+		r.Overrides = map[string]any{getui.Name: &getui.Options{UpsOptions: own}}
+	}
+	_, err := c.Send(context.Background(), r)
+	require.NoError(t, err)
+	reqs := fake.RequestsTo("/push/single/cid")
+	require.Len(t, reqs, before+1)
+	return reqs[before]
+}
+
 // TestClassUpsOptions: an Android push carries the makers' options of its
 // class, its own options laid over them key by key, and the keys its class
 // implies where neither sets them; a class's Huawei category wins over the
@@ -436,18 +457,7 @@ func TestClassUpsOptions(t *testing.T) {
 				cfg.HuaweiServiceCategory = "EXPRESS"
 				cfg.ClassUpsOptions = classes
 			})
-			r := &provider.Request{Platform: provider.Android, IdempotencyKey: "cls",
-				Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
-				Notification: provider.Notification{Title: "订单已发货", Body: "您的订单已发货", Class: tt.class},
-				ExpireTime:   clk.Now().Add(time.Hour)}
-			if tt.own != nil {
-				r.Overrides = map[string]any{getui.Name: &getui.Options{UpsOptions: tt.own}}
-			}
-			_, err := c.Send(context.Background(), r)
-			require.NoError(t, err)
-			reqs := fake.RequestsTo("/push/single/cid")
-			require.Len(t, reqs, 1)
-			assert.Equal(t, tt.want, upsOptions(t, reqs[0].Body))
+			assert.Equal(t, tt.want, upsOptions(t, sendOne(t, c, fake, clk, "cls", tt.class, tt.own).Body))
 		})
 	}
 
@@ -457,18 +467,12 @@ func TestClassUpsOptions(t *testing.T) {
 	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) { cfg.ClassUpsOptions = mine })
 	mine[provider.ClassService][getui.MakerXiaomi]["/extra.channel_id"] = "late"
 	mine[provider.ClassService][getui.MakerOPPO] = map[string]any{"/channel_id": "late"}
-	_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "late",
-		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
-		Notification: provider.Notification{Title: "t", Body: "b", Class: provider.ClassService}, ExpireTime: clk.Now().Add(time.Hour)})
-	require.NoError(t, err)
-	reqs := fake.RequestsTo("/push/single/cid")
-	require.Len(t, reqs, 1)
-	opts := upsOptions(t, reqs[0].Body)
+	opts := upsOptions(t, sendOne(t, c, fake, clk, "late", provider.ClassService, nil).Body)
 	assert.Equal(t, "orders", opts[getui.MakerXiaomi]["/extra.channel_id"])
 	assert.Nil(t, opts[getui.MakerOPPO])
 
 	// A push's own null entry is refused before the network too.
-	_, err = c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "null",
+	_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "null",
 		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
 		Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.Now().Add(time.Hour),
 		Overrides: map[string]any{getui.Name: &getui.Options{UpsOptions: map[string]map[string]any{getui.MakerXiaomi: nil}}}})
@@ -496,16 +500,10 @@ func TestClassUpsOptions(t *testing.T) {
 func TestEveryMakerGetuiDocumentsIsAccepted(t *testing.T) {
 	clk := newClock(start)
 	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
-	for i, maker := range []string{getui.MakerAll, getui.MakerXiaomi, getui.MakerHuawei, getui.MakerHonor, getui.MakerOPPO,
+	for _, maker := range []string{getui.MakerAll, getui.MakerXiaomi, getui.MakerHuawei, getui.MakerHonor, getui.MakerOPPO,
 		getui.MakerVivo, getui.MakerMeizu, getui.MakerUPS, getui.MakerST, getui.MakerFCM} {
-		_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "maker-" + maker,
-			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
-			Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: clk.Now().Add(time.Hour),
-			Overrides: map[string]any{getui.Name: &getui.Options{UpsOptions: map[string]map[string]any{maker: {"/x": "y"}}}}})
-		require.NoError(t, err, maker)
-		reqs := fake.RequestsTo("/push/single/cid")
-		require.Len(t, reqs, i+1)
-		assert.Equal(t, map[string]map[string]any{maker: {"/x": "y"}}, upsOptions(t, reqs[i].Body), maker)
+		own := map[string]map[string]any{maker: {"/x": "y"}}
+		assert.Equal(t, own, upsOptions(t, sendOne(t, c, fake, clk, "maker-"+maker, "", own).Body), maker)
 	}
 }
 
@@ -517,17 +515,12 @@ func TestFakeRecordsAndLogsTheMakersOptions(t *testing.T) {
 	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(cfg *getui.Config) {
 		cfg.ClassUpsOptions = map[provider.Class]map[string]map[string]any{provider.ClassService: {getui.MakerXiaomi: {"/extra.channel_id": "orders"}}}
 	})
-	_, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android, IdempotencyKey: "logged",
-		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
-		Notification: provider.Notification{Title: "t", Body: "b", Class: provider.ClassService}, ExpireTime: clk.Now().Add(time.Hour)})
-	require.NoError(t, err)
-	reqs := fake.RequestsTo("/push/single/cid")
-	require.Len(t, reqs, 1)
-	android, _ := reqs[0].PushChannel["android"].(map[string]any)
+	rec := sendOne(t, c, fake, clk, "logged", provider.ClassService, nil)
+	android, _ := rec.PushChannel["android"].(map[string]any)
 	ups, _ := android["ups"].(map[string]any)
 	opts, _ := ups["options"].(map[string]any)
 	assert.Equal(t, map[string]any{"/extra.channel_id": "orders"}, opts[getui.MakerXiaomi])
-	reqs[0].PushChannel["android"] = nil
+	rec.PushChannel["android"] = nil
 	again := fake.RequestsTo("/push/single/cid")
 	assert.NotNil(t, again[0].PushChannel["android"], "a caller's copy is its own")
 	out := logs.String()
