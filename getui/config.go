@@ -1,7 +1,6 @@
 package getui
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -232,16 +231,11 @@ func (c Config) validate() error {
 		return fmt.Errorf("getui: invalid config: %w", err)
 	}
 	for _, class := range slices.Sorted(maps.Keys(c.ClassUpsOptions)) {
-		if class != provider.ClassService && class != provider.ClassMarketing {
-			return configError("class_ups_options", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, class))
+		if err := provider.CheckClassKey("class_ups_options", class); err != nil {
+			return fmt.Errorf("getui: invalid config: %w", err)
 		}
 		if err := (&Options{UpsOptions: c.ClassUpsOptions[class]}).check(); err != nil {
-			reason := err.Error()
-			var fe *provider.FieldError
-			if errors.As(err, &fe) {
-				reason = fe.Reason
-			}
-			return configError("class_ups_options."+string(class)+strings.TrimPrefix(provider.FieldOf(err), optionsField+".ups_options"), reason)
+			return fmt.Errorf("getui: invalid config: %w", provider.Refield(err, optionsField+".ups_options", "class_ups_options."+string(class)))
 		}
 		if err := checkClassUps(class, c.ClassUpsOptions[class]); err != nil {
 			return fmt.Errorf("getui: invalid config: %w", err)

@@ -1,7 +1,6 @@
 package jpush
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -249,8 +248,8 @@ func (c Config) validate() error {
 	}
 	for _, class := range slices.Sorted(maps.Keys(c.ClassChannels)) {
 		prefix := "class_channels." + string(class)
-		if class != provider.ClassService && class != provider.ClassMarketing {
-			return configError("class_channels", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, class))
+		if err := provider.CheckClassKey("class_channels", class); err != nil {
+			return fmt.Errorf("jpush: invalid config: %w", err)
 		}
 		chs := c.ClassChannels[class]
 		for _, maker := range []string{ChannelHuawei, ChannelHonor, ChannelVivo} {
@@ -262,12 +261,7 @@ func (c Config) validate() error {
 			}
 		}
 		if err := (&Options{ThirdPartyChannel: chs}).checkCommon(); err != nil {
-			reason := err.Error()
-			var fe *provider.FieldError
-			if errors.As(err, &fe) {
-				reason = fe.Reason
-			}
-			return configError(prefix+strings.TrimPrefix(provider.FieldOf(err), optionsField+".third_party_channel"), reason)
+			return fmt.Errorf("jpush: invalid config: %w", provider.Refield(err, optionsField+".third_party_channel", prefix))
 		}
 	}
 	return nil

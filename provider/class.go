@@ -68,6 +68,16 @@ func HuaweiCategory(c Class, service string) string {
 	return ""
 }
 
+// CheckClassKey returns a *FieldError naming field unless c is
+// ClassService or ClassMarketing, the classes a provider's per-class
+// defaults are kept by.
+func CheckClassKey(field string, c Class) error {
+	if c == ClassService || c == ClassMarketing {
+		return nil
+	}
+	return &FieldError{Field: field, Reason: fmt.Sprintf("a class must be %q or %q, got %q", ClassService, ClassMarketing, c)}
+}
+
 // CheckClassChannel refuses what a class's channel defaults (a
 // provider's per-class Options) set against their class c, naming the
 // field fields gives for it: for marketing, a Huawei category other than

@@ -225,6 +225,18 @@ func Invalid(field, reason string) error {
 	return &Error{Op: "validate", Kind: InvalidRequest, Err: &FieldError{Field: field, Reason: reason}}
 }
 
+// Refield returns the first *FieldError in err's chain with the prefix
+// from of its field replaced by to: how a provider names, in its Config's
+// terms, what it checked as a request's. An err without one becomes a
+// *FieldError of field to, with err's text as its reason.
+func Refield(err error, from, to string) *FieldError {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return &FieldError{Field: to, Reason: err.Error()}
+	}
+	return &FieldError{Field: to + strings.TrimPrefix(fe.Field, from), Reason: fe.Reason}
+}
+
 // FieldOf returns the field named by the first *FieldError in err's chain.
 func FieldOf(err error) string {
 	var fe *FieldError

@@ -417,3 +417,18 @@ func TestCheckClassChannel(t *testing.T) {
 		assert.Equal(t, tt.wantField, provider.FieldOf(err), "%+v: %v", tt, err)
 	}
 }
+
+// TestRefieldAndCheckClassKey: a request's field is named in a Config's
+// terms, its reason kept; an error without a field becomes the new field
+// with its text; a class key is service or marketing.
+func TestRefieldAndCheckClassKey(t *testing.T) {
+	fe := provider.Refield(fmt.Errorf("wrapped: %w", provider.Invalid("overrides.x.channel_id", "is bad")), "overrides.x.", "android.defaults.")
+	assert.Equal(t, provider.FieldError{Field: "android.defaults.channel_id", Reason: "is bad"}, *fe)
+	fe = provider.Refield(errors.New("boom"), "overrides.x.", "android.defaults")
+	assert.Equal(t, provider.FieldError{Field: "android.defaults", Reason: "boom"}, *fe)
+	require.NoError(t, provider.CheckClassKey("f", provider.ClassService))
+	require.NoError(t, provider.CheckClassKey("f", provider.ClassMarketing))
+	err := provider.CheckClassKey("f", "")
+	assert.Equal(t, "f", provider.FieldOf(err))
+	assert.EqualError(t, err, `f: a class must be "service" or "marketing", got ""`)
+}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -158,16 +158,10 @@ func (c *Client) checkDefaults(p provider.Platform) error {
 			Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
 			Notification: provider.Notification{Title: "title", Body: "body", Class: class},
 		}
-		_, _, err := c.buildSend(sample, app)
-		if err == nil {
-			return nil
+		if _, _, err := c.buildSend(sample, app); err != nil {
+			return fmt.Errorf("umeng: invalid config: %w", provider.Refield(err, "overrides.umeng.", prefix))
 		}
-		field, reason := provider.FieldOf(err), err.Error()
-		var fe *provider.FieldError
-		if errors.As(err, &fe) {
-			reason = fe.Reason
-		}
-		return configError(prefix+strings.TrimPrefix(field, "overrides.umeng."), reason)
+		return nil
 	}
 	if !reflect.ValueOf(app.Defaults).IsZero() {
 		if err := check("", string(p)+".defaults."); err != nil {

@@ -119,8 +119,8 @@ func (a App) MarshalJSON() ([]byte, error) { return redacted.JSON(a.LogValue()) 
 
 func (a App) validate(prefix string) error {
 	for _, c := range slices.Sorted(maps.Keys(a.ClassDefaults)) {
-		if c != provider.ClassService && c != provider.ClassMarketing {
-			return configError(prefix+".class_defaults", fmt.Sprintf("a class must be %q or %q, got %q", provider.ClassService, provider.ClassMarketing, c))
+		if err := provider.CheckClassKey(prefix+".class_defaults", c); err != nil {
+			return fmt.Errorf("umeng: invalid config: %w", err)
 		}
 		cp := a.ClassDefaults[c].ChannelProperties
 		f := prefix + ".class_defaults." + string(c) + ".channel_properties."
