@@ -121,8 +121,9 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	}
 	// The push's own channels are checked as they will be sent, laid over
 	// its class's: a notify_level may count on the class's category.
+	channels := c.thirdPartyChannels(r, o)
 	checked := *o
-	checked.ThirdPartyChannel = c.thirdPartyChannels(r, o)
+	checked.ThirdPartyChannel = channels
 	if err := checked.checkCommon(); err != nil {
 		return nil, err
 	}
@@ -160,7 +161,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 		APNsProduction:    !c.apnsSandbox,
 		APNsCollapseID:    o.APNsCollapseID,
 		Classification:    classification(r, o),
-		ThirdPartyChannel: c.thirdPartyChannels(r, o),
+		ThirdPartyChannel: channels,
 	}
 	if sent {
 		secs := int64(ttl / time.Second)

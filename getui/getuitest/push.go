@@ -109,9 +109,7 @@ func (s *Server) push(app App, api string, body []byte, rec *Request) response {
 		return failure(rf)
 	}
 	rec.RequestID, rec.CIDs, rec.Aliases = d.requestID, d.cids, d.aliases
-	if pc, ok := o["push_channel"].(object); ok {
-		rec.PushChannel = cloneJSON(pc).(map[string]any)
-	}
+	rec.PushChannel, _ = o["push_channel"].(object) // copied whenever it is read (Request.clone)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := app.AppID + "/" + d.requestID
