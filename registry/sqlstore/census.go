@@ -70,7 +70,7 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 	if s.crowded.is(s.now()) {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, s.q, `SELECT d.id FROM sys_devices d
+	ids, err := s.queryIDs(ctx, s.q, `SELECT d.id FROM sys_devices d
 		JOIN (SELECT push_device_token AS token FROM sys_devices
 			WHERE push_device_token IS NOT NULL AND push_device_token <> ''
 			GROUP BY push_device_token HAVING COUNT(*) > 1) shared ON d.push_device_token = shared.token
@@ -78,18 +78,6 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 		SELECT device_id FROM sys_user_devices WHERE state = 1 AND device_id IS NOT NULL
 			GROUP BY device_id HAVING COUNT(*) > 1`+limitClause(s.censusMax+1))
 	if err != nil {
-		return nil, wrap(op, step("select suspects", err))
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(op, step("scan suspect", err))
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, wrap(op, step("select suspects", err))
 	}
 	if len(ids) > s.censusMax {

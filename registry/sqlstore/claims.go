@@ -114,22 +114,13 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 	var out []T
 	err := s.inTx(ctx, func(q DBTX) error {
 		out = nil
-		rows, err := s.query(ctx, q, pick+" FOR UPDATE SKIP LOCKED", pickArgs...)
+		due, err := s.queryIDs(ctx, q, pick+" FOR UPDATE SKIP LOCKED", pickArgs...)
 		if err != nil {
 			return step("select due rows", err)
 		}
-		var ids []any
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return step("select due rows", err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return step("select due rows", err)
+		ids := make([]any, len(due))
+		for i, id := range due {
+			ids[i] = id
 		}
 		if len(ids) == 0 {
 			return nil
@@ -138,7 +129,7 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 		if _, err := s.exec(ctx, q, "UPDATE "+c.table+" SET "+set+in, append(setArgs, ids...)...); err != nil {
 			return step("stamp claims", err)
 		}
-		rows, err = s.query(ctx, q, "SELECT "+s.selectList(c.columns)+" FROM "+c.table+in+" ORDER BY "+c.order, ids...)
+		rows, err := s.query(ctx, q, "SELECT "+s.selectList(c.columns)+" FROM "+c.table+in+" ORDER BY "+c.order, ids...)
 		if err != nil {
 			return step("read claims", err)
 		}

@@ -87,21 +87,9 @@ func (s *Store) reserveIDs(ctx context.Context, q DBTX, table string, n int) ([]
 	if n == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, 0, n)
 	if s.dialect == DialectPostgres {
-		rows, err := s.query(ctx, q, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, ?)", n)
+		ids, err := s.queryIDs(ctx, q, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, ?)", n)
 		if err != nil {
-			return nil, step("reserve ids", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return nil, step("reserve ids", err)
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Err(); err != nil {
 			return nil, step("reserve ids", err)
 		}
 		slices.Sort(ids)
@@ -112,8 +100,9 @@ func (s *Store) reserveIDs(ctx context.Context, q DBTX, table string, n int) ([]
 		table+"), 0))", table).Scan(&last); err != nil {
 		return nil, step("reserve ids", err)
 	}
-	for i := range n {
-		ids = append(ids, last+1+int64(i))
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = last + 1 + int64(i)
 	}
 	return ids, nil
 }

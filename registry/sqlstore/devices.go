@@ -474,31 +474,18 @@ const newerHolder = `EXISTS (SELECT 1 FROM sys_devices holder
 // a census) newerLink or newerHolder rules out.
 func (s *Store) shadowed(ctx context.Context, links []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
-	for chunk := range slices.Chunk(links, listChunk) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
+	err := queryIn(ctx, s, s.q, slices.Collect(slices.Chunk(links, listChunk)), func(in string) string {
+		return `SELECT ud.id FROM sys_user_devices ud JOIN sys_devices d ON d.id = ud.device_id
+			WHERE ud.id IN (` + in + `) AND (` + newerLink + ` OR ` + newerHolder + `)`
+	}, func(rows *sql.Rows) error {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
 		}
-		rows, err := s.query(ctx, s.q, `SELECT ud.id FROM sys_user_devices ud JOIN sys_devices d ON d.id = ud.device_id
-			WHERE ud.id IN (`+placeholders(len(chunk))+`) AND (`+newerLink+` OR `+newerHolder+`)`, args...)
-		if err != nil {
-			return nil, step("check targets", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, step("check targets", err)
-			}
-			out[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, step("check targets", err)
-		}
-	}
-	return out, nil
+		out[id] = true
+		return nil
+	})
+	return out, step("check targets", err)
 }
 
 // targetPlatform reads a device's platform as platformExpr does, and

@@ -206,21 +206,8 @@ func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]reg
 	var ids []int64
 	err := s.inTx(ctx, func(q DBTX) error {
 		claimed, ids = nil, nil
-		rows, err := s.query(ctx, q, pick, args...)
+		due, err := s.queryIDs(ctx, q, pick, args...)
 		if err != nil {
-			return step("select fanouts", err)
-		}
-		var due []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return step("select fanouts", err)
-			}
-			due = append(due, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return step("select fanouts", err)
 		}
 		// In id order, the order in which finishes and stages lock

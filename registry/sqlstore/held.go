@@ -223,20 +223,7 @@ func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limi
 // expiredHeld reads the ids of up to limit receipts held at or before at
 // that no delivery has claimed, oldest first, through the held_at index.
 func (s *Store) expiredHeld(ctx context.Context, q DBTX, at any, limit int) ([]int64, error) {
-	rows, err := s.query(ctx, q, `SELECT h.id FROM sys_push_receipts_held h WHERE h.held_at <= ?
+	return s.queryIDs(ctx, q, `SELECT h.id FROM sys_push_receipts_held h WHERE h.held_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM sys_push_deliveries d WHERE d.receipt_id = h.receipt_id AND d.provider = h.provider)
 		ORDER BY h.held_at LIMIT ?`, at, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }

@@ -113,6 +113,25 @@ func (s *Store) query(ctx context.Context, q DBTX, query string, args ...any) (*
 	return q.QueryContext(ctx, query, args...)
 }
 
+// queryIDs runs query, whose rows hold one integer id each, and returns
+// the ids in row order.
+func (s *Store) queryIDs(ctx context.Context, q DBTX, query string, args ...any) ([]int64, error) {
+	rows, err := s.query(ctx, q, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 func (s *Store) queryRow(ctx context.Context, q DBTX, query string, args ...any) *sql.Row {
 	query = s.dialect.rebind(query)
 	if st := s.stmts.get(ctx, q, query); st != nil {
