@@ -516,10 +516,7 @@ func TestFakeRecordsAndLogsTheMakersOptions(t *testing.T) {
 		cfg.ClassUpsOptions = map[provider.Class]map[string]map[string]any{provider.ClassService: {getui.MakerXiaomi: {"/extra.channel_id": "orders"}}}
 	})
 	rec := sendOne(t, c, fake, clk, "logged", provider.ClassService, nil)
-	android, _ := rec.PushChannel["android"].(map[string]any)
-	ups, _ := android["ups"].(map[string]any)
-	opts, _ := ups["options"].(map[string]any)
-	assert.Equal(t, map[string]any{"/extra.channel_id": "orders"}, opts[getui.MakerXiaomi])
+	assert.Equal(t, map[string]any{"/extra.channel_id": "orders"}, rec.UpsOptions()[getui.MakerXiaomi])
 	rec.PushChannel["android"] = nil
 	again := fake.RequestsTo("/push/single/cid")
 	assert.NotNil(t, again[0].PushChannel["android"], "a caller's copy is its own")

@@ -723,18 +723,10 @@ func TestJPushGetuiClassChannels(t *testing.T) {
 
 	sends := a.gfake.RequestsTo("/push/single/cid")
 	require.Len(t, sends, 1)
-	var gb struct {
-		PushChannel struct {
-			Android struct {
-				Ups struct {
-					Options map[string]map[string]any `json:"options"`
-				} `json:"ups"`
-			} `json:"android"`
-		} `json:"push_channel"`
-	}
-	require.NoError(t, json.Unmarshal(sends[0].Body, &gb))
-	assert.Equal(t, "orders", gb.PushChannel.Android.Ups.Options["XM"]["/extra.channel_id"])
-	assert.Equal(t, "ORDER", gb.PushChannel.Android.Ups.Options["VV"]["/category"])
+	xm, _ := sends[0].UpsOptions()["XM"].(map[string]any)
+	vv, _ := sends[0].UpsOptions()["VV"].(map[string]any)
+	assert.Equal(t, "orders", xm["/extra.channel_id"])
+	assert.Equal(t, "ORDER", vv["/category"])
 
 	// The entries wrapped as on the wire: the wrapper is named, not its
 	// first maker.

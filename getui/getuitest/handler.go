@@ -292,10 +292,8 @@ func (s *Server) logRequest(rec *Request) {
 		slog.String("taskid", rec.TaskID),
 		slog.Bool("fault", rec.Fault),
 	}
-	if android, ok := rec.PushChannel["android"].(map[string]any); ok {
-		if ups, ok := android["ups"].(map[string]any); ok && ups["options"] != nil {
-			attrs = append(attrs, slog.Any("ups_options", ups["options"]))
-		}
+	if opts := rec.UpsOptions(); opts != nil {
+		attrs = append(attrs, slog.Any("ups_options", opts))
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "getuitest request", attrs...)
 }

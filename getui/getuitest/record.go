@@ -29,9 +29,19 @@ type Request struct {
 	Accepted   bool   // the request did its work, even if a fault replaced the answer
 	Duplicate  bool   // push: the request_id was seen before; nothing was delivered
 	Fault      bool   // an injected fault applied
-	// PushChannel is push_channel as sent, numbers as float64, of a push
-	// of one message (single, all, tag, list message); nil otherwise.
+	// PushChannel is push_channel as sent, numbers as json.Number, of a
+	// push of one message (single, all, tag, list message); nil otherwise.
 	PushChannel map[string]any
+}
+
+// UpsOptions returns the makers' options of the push, its
+// push_channel.android.ups.options as sent, by maker; nil when it has
+// none.
+func (r Request) UpsOptions() map[string]any {
+	android, _ := r.PushChannel["android"].(map[string]any)
+	ups, _ := android["ups"].(map[string]any)
+	opts, _ := ups["options"].(map[string]any)
+	return opts
 }
 
 func (r Request) clone() Request {
