@@ -83,6 +83,9 @@ type App struct {
 	// notification without a class uses Defaults alone. New checks each
 	// class's Options laid over Defaults with a sample notification of
 	// that class, naming the field under "<platform>.class_defaults.<class>.".
+	// New copies Defaults and ClassDefaults whole, maps and pointers
+	// inside them included: what the caller changes in its own after New
+	// changes no send.
 	ClassDefaults map[provider.Class]Options
 }
 

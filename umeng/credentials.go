@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 
 	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/provider"
@@ -23,7 +22,16 @@ type credentials struct {
 type sealedApp func() App
 
 func seal(a App) sealedApp {
-	a.ClassDefaults = maps.Clone(a.ClassDefaults) // a class the caller adds later is not sent
+	// Copied whole: a class the caller adds later is not sent, and a map or
+	// pointer the caller changes later changes no send (see cloneOptions).
+	a.Defaults = cloneOptions(a.Defaults)
+	if a.ClassDefaults != nil {
+		classes := make(map[provider.Class]Options, len(a.ClassDefaults))
+		for class, o := range a.ClassDefaults {
+			classes[class] = cloneOptions(o)
+		}
+		a.ClassDefaults = classes
+	}
 	return func() App { return a }
 }
 

@@ -53,3 +53,51 @@ func mergeFields(dst, def reflect.Value) {
 		}
 	}
 }
+
+// cloneOptions returns a copy of o that shares nothing the caller could
+// change later: its maps, slices (JSON values) and pointers are copied, so
+// that an App's Defaults and ClassDefaults are what they were at New
+// whatever the caller does with its own after, and no send reads a map
+// another goroutine writes.
+func cloneOptions(o Options) Options {
+	var out Options
+	reflect.ValueOf(&out).Elem().Set(cloneValue(reflect.ValueOf(o)))
+	return out
+}
+
+// cloneValue returns a deep copy of v, which holds strings, numbers,
+// bools, and structs, pointers, slices and maps of them (as Options does).
+func cloneValue(v reflect.Value) reflect.Value {
+	out := reflect.New(v.Type()).Elem()
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			p := reflect.New(v.Type().Elem())
+			p.Elem().Set(cloneValue(v.Elem()))
+			out.Set(p)
+		}
+	case reflect.Map:
+		if !v.IsNil() {
+			m := reflect.MakeMapWithSize(v.Type(), v.Len())
+			for it := v.MapRange(); it.Next(); {
+				m.SetMapIndex(it.Key(), cloneValue(it.Value()))
+			}
+			out.Set(m)
+		}
+	case reflect.Slice:
+		if !v.IsNil() {
+			s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+			for i := range v.Len() {
+				s.Index(i).Set(cloneValue(v.Index(i)))
+			}
+			out.Set(s)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			out.Field(i).Set(cloneValue(v.Field(i)))
+		}
+	default:
+		out.Set(v)
+	}
+	return out
+}

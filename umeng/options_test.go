@@ -390,6 +390,55 @@ func TestClassDefaults(t *testing.T) {
 	assert.Nil(t, cp["xiaomi_channel_id"])
 }
 
+// TestDefaultsCopiedAtNew: an App's Defaults and ClassDefaults are
+// copied whole at New, maps and pointers included, so that what the
+// caller changes in its own after New changes no send.
+func TestDefaultsCopiedAtNew(t *testing.T) {
+	on := true
+	defaults := Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example.Push",
+		XiaomiExtraProperties: map[string]string{"channel_name": "orders"}, VivoAddBadge: &on}}
+	classes := map[provider.Class]Options{provider.ClassService: {ChannelProperties: ChannelProperties{
+		Extra: map[string]string{"honor_importance": "NORMAL"}}}}
+	h := newHarness(t, func(c *Config) { c.Android.Defaults, c.Android.ClassDefaults = defaults, classes })
+	defaults.ChannelProperties.XiaomiExtraProperties["channel_name"] = "changed"
+	*defaults.ChannelProperties.VivoAddBadge = false
+	classes[provider.ClassService].ChannelProperties.Extra["honor_importance"] = "LOW"
+
+	r := unicast(provider.Android)
+	r.Notification.Class = provider.ClassService
+	cp, _ := sentTop(t, h, r)["channel_properties"].(map[string]any)
+	assert.Equal(t, map[string]any{"channel_name": "orders"}, cp["xiaomi_extra_properties"])
+	assert.Equal(t, "true", cp["vivo_addbadge"])
+	assert.Equal(t, "NORMAL", cp["honor_importance"])
+}
+
+// TestCloneOptions: cloneOptions copies every field, and every map,
+// slice and pointer of it is a new one.
+func TestCloneOptions(t *testing.T) {
+	var o Options
+	require.NoError(t, json.Unmarshal([]byte(`{"custom":{"a":1},"re_pop":true,"set_badge":2,"ios_badge":"+1",
+		"ios_keys":{"k":"\"v\""},"callback_params":{"c":"d"},
+		"channel_properties":{"xiaomi_extra_properties":{"x":"y"},"extra":{"e":"f"},"vivo_addbadge":true,"meizu_msg_type":1,
+			"oppo_private_msg_template":{"private_msg_template_id":"t","private_title_parameters":{"p":"q"}}},
+		"local_properties":{"channel_id":"c"}}`), &o))
+	c := cloneOptions(o)
+	assert.Equal(t, o, c)
+	o.Custom[0] = ' '
+	o.IOSKeys["k"][0] = ' '
+	*o.RePop, *o.SetBadge, *o.IOSBadge = false, 3, "-1"
+	o.ChannelProperties.XiaomiExtraProperties["x"] = "z"
+	o.ChannelProperties.Extra["e"] = "g"
+	*o.ChannelProperties.MeizuMsgType = 0
+	o.ChannelProperties.OppoPrivateMsgTemplate.TitleParameters["p"] = "r"
+	o.ChannelProperties.OppoPrivateMsgTemplate.TemplateID = "u"
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"custom":{"a":1},"re_pop":true,"set_badge":2,"ios_badge":"+1","ios_keys":{"k":"\"v\""},"callback_params":{"c":"d"},
+		"channel_properties":{"xiaomi_extra_properties":{"x":"y"},"extra":{"e":"f"},"vivo_addbadge":true,"meizu_msg_type":1,
+			"oppo_private_msg_template":{"private_msg_template_id":"t","private_title_parameters":{"p":"q"}}},
+		"local_properties":{"channel_id":"c"}}`, string(b))
+}
+
 // TestClassDefaultsRefused: New refuses a class it does not know and a
 // class's Options that no send could use, naming the field.
 func TestClassDefaultsRefused(t *testing.T) {
