@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -121,9 +122,15 @@ func (a App) LogValue() slog.Value {
 func (a App) MarshalJSON() ([]byte, error) { return redacted.JSON(a.LogValue()) }
 
 func (a App) validate(prefix string) error {
+	if err := checkPlatformOptions(provider.Platform(prefix), prefix+".defaults.", a.Defaults); err != nil {
+		return err
+	}
 	for _, c := range slices.Sorted(maps.Keys(a.ClassDefaults)) {
 		if err := provider.CheckClassKey(prefix+".class_defaults", c); err != nil {
 			return fmt.Errorf("umeng: invalid config: %w", err)
+		}
+		if err := checkPlatformOptions(provider.Platform(prefix), prefix+".class_defaults."+string(c)+".", a.ClassDefaults[c]); err != nil {
+			return err
 		}
 		cp := a.ClassDefaults[c].ChannelProperties
 		f := prefix + ".class_defaults." + string(c) + ".channel_properties."
@@ -151,6 +158,46 @@ func (a App) validate(prefix string) error {
 		return configError(prefix+".app_master_secret", "holds a control character or is not valid UTF-8")
 	}
 	return nil
+}
+
+// checkPlatformOptions refuses, in the Options of p's App (its Defaults
+// or a class's), an option that only the other platform's sends carry
+// (see [Options]: a request's Options serve both platforms, an App's only
+// its own), since there it would silently do nothing. field prefixes the
+// option's JSON name in the error.
+func checkPlatformOptions(p provider.Platform, field string, o Options) error {
+	v := reflect.ValueOf(o)
+	for _, f := range reflect.VisibleFields(v.Type()) {
+		only, ok := platformOptions[f.Name]
+		if !ok || only == p || v.FieldByIndex(f.Index).IsZero() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		return configError(field+name, fmt.Sprintf("is an %s option: the %s app's sends do not carry it", platformName(only), platformName(p)))
+	}
+	return nil
+}
+
+// platformName is how errors name p.
+func platformName(p provider.Platform) string {
+	if p == provider.IOS {
+		return "iOS"
+	}
+	return "Android"
+}
+
+// platformOptions names, by Options field, the options of one platform
+// only (marked "Android." or "iOS." in their documentation).
+var platformOptions = map[string]provider.Platform{
+	"DisplayType": provider.Android, "AfterOpen": provider.Android, "URL": provider.Android, "Activity": provider.Android,
+	"Custom": provider.Android, "Ticker": provider.Android, "Icon": provider.Android, "LargeIcon": provider.Android,
+	"Img": provider.Android, "BigBody": provider.Android, "ExpandImage": provider.Android, "RePop": provider.Android,
+	"BuilderID": provider.Android, "PlayVibrate": provider.Android, "PlayLights": provider.Android, "PlaySound": provider.Android,
+	"SetBadge": provider.Android, "AddBadge": provider.Android, "ChannelProperties": provider.Android,
+	"LocalProperties": provider.Android, "NotificationClosedFilter": provider.Android, "MiPush": provider.Android,
+	"MiActivity":       provider.Android,
+	"ContentAvailable": provider.IOS, "InterruptionLevel": provider.IOS, "IOSBadge": provider.IOS,
+	"APNsCollapseID": provider.IOS, "IOSKeys": provider.IOS,
 }
 
 // Config configures a Client. The zero value of every field but the

@@ -51,7 +51,9 @@ const (
 //
 // A Request targets one platform, so one Options may be shared by the
 // Android and the iOS request of a push: fields marked Android are ignored
-// (and not validated) on iOS, and the other way round.
+// (and not validated) on iOS, and the other way round. An App's Defaults
+// and ClassDefaults serve its own platform only: New refuses an option
+// of the other platform there, which would do nothing.
 //
 // Options round-trips through encoding/json (Marshal, then Unmarshal, gives
 // an equal value; JSON values in Custom, IOSKeys and CallbackParams come
