@@ -10,12 +10,15 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
+// fanoutEnded is the SET clause of an ended fanout: its columns NULL, its
+// count of claims too.
+const fanoutEnded = "fanout_after = NULL, fanout_claim = NULL, fanout_until = NULL, fanout_claims = NULL"
+
 // writeFanout writes the fanout columns of message msgID: f's, or NULLs
 // when f is nil (the fanout ended; its count of claims goes too).
 func (s *Store) writeFanout(ctx context.Context, q DBTX, msgID int64, f *registry.Fanout) error {
 	if f == nil {
-		_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_after = NULL, fanout_claim = NULL, fanout_until = NULL, fanout_claims = NULL WHERE id = ?",
-			msgID)
+		_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET "+fanoutEnded+" WHERE id = ?", msgID)
 		return step("write fanout", err)
 	}
 	_, err := s.exec(ctx, q, "UPDATE sys_push_messages SET fanout_after = ?, fanout_claim = ?, fanout_until = ? WHERE id = ?",
@@ -92,12 +95,21 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 			if err != nil {
 				return err
 			}
+			// One UPDATE: on SQLite each would rewrite the row with
+			// every token written so far (see summaryUpdate).
+			var set string
+			var args []any
 			for _, p := range []string{registry.PlatformIOS, registry.PlatformAndroid} {
-				if err := s.refreshSummary(ctx, q, m.ID, p, nowArg, limit, false); err != nil {
+				ps, pargs, err := s.summaryUpdate(ctx, q, m.ID, p, limit, false)
+				if err != nil {
 					return err
 				}
+				set += ps + ", "
+				args = append(args, pargs...)
 			}
-			return s.writeFanout(ctx, q, m.ID, nil)
+			_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+set+fanoutEnded+", updated_at = ? WHERE id = ?",
+				append(args, nowArg, m.ID)...)
+			return step("end fanout", err)
 		}
 		var set string
 		var args []any

@@ -776,20 +776,34 @@ func (s *Store) tokensLimit(ctx context.Context, q DBTX) (int, error) {
 // fanout goes on), the summary says pending and holds no tokens, as
 // AddDeliveries writes it.
 func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platform string, now any, limit int, fanout bool) error {
+	set, args, err := s.summaryUpdate(ctx, q, msgID, platform, limit, fanout)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+set+", updated_at = ? WHERE id = ?", append(args, now, msgID)...)
+	return step("update summary", err)
+}
+
+// summaryUpdate is refreshSummary's SET clause (summary and tally
+// columns of platform) and its arguments, for a caller that writes them
+// with other columns of the message in one UPDATE. On SQLite every UPDATE
+// rewrites the whole row, device_tokens of both platforms included, so
+// the end of a large fanout writes its tokens once, not once a column.
+func (s *Store) summaryUpdate(ctx context.Context, q DBTX, msgID int64, platform string, limit int, fanout bool) (string, []any, error) {
 	rows, err := s.query(ctx, q, s.deliveriesOfPlatform(), msgID, platform)
 	if err != nil {
-		return step("select deliveries", err)
+		return "", nil, step("select deliveries", err)
 	}
 	ds, err := s.scanDeliveries(rows)
 	if err != nil {
-		return step("select deliveries", err)
+		return "", nil, step("select deliveries", err)
 	}
 	sum := registry.Summarize(platform, ds)
 	if limit >= 0 {
 		sum.DeviceTokens = registry.ClipTokens(sum.DeviceTokens, limit)
 	}
 	if err := tooManyTokens(platform, sum); err != nil {
-		return err
+		return "", nil, err
 	}
 	t := registry.NewTally(platform, ds)
 	if t.Fanout = fanout; t.Fanout {
@@ -797,9 +811,7 @@ func (s *Store) refreshSummary(ctx context.Context, q DBTX, msgID int64, platfor
 	}
 	enc, err := encodeTally(t)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	args := append(summaryArgs(sum), enc, now, msgID)
-	_, err = s.exec(ctx, q, "UPDATE sys_push_messages SET "+summarySet(platform)+", "+platform+"_tally = ?, updated_at = ? WHERE id = ?", args...)
-	return step("update summary", err)
+	return summarySet(platform) + ", " + platform + "_tally = ?", append(summaryArgs(sum), enc), nil
 }
