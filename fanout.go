@@ -268,9 +268,11 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 		d.NextAttemptAt, d.LeaseUntil = now, &lease
 	}
 	// The last stage of a push recorded already is recorded as any
-	// other, and the fanout ended after its sends have started: the end
-	// writes the summary's every token (reading every delivery), which
-	// the vendor calls need not wait for.
+	// other, and the fanout ended once its sends are done and recorded:
+	// the end writes the summary's every token (reading every delivery),
+	// which the vendor calls need not wait for, and the message row then
+	// holds them all, which on SQLite each later write of the row (a
+	// finish's tally) rewrites whole.
 	split := final && r.res != nil
 	if err := r.record(ctx, ds, after, final && !split); err != nil {
 		<-r.flight
@@ -284,6 +286,7 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 		*out = s.sendWith(ctx, r.sem, func(int64) *registry.PushMessage { return content }, ds)
 	})
 	if split {
+		r.wg.Wait()
 		if err := r.record(ctx, nil, after, true); err != nil {
 			// Every user is listed and every delivery recorded: whoever
 			// claims the fanout when its lease runs out finds nothing

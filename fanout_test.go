@@ -65,6 +65,9 @@ type listingStore struct {
 	// failEnd makes the AddDeliveries that ends a fanout without a
 	// delivery fail.
 	failEnd atomic.Bool
+	// onEnd, when set, runs before the AddDeliveries that ends a fanout
+	// without a delivery.
+	onEnd func(m *registry.PushMessage)
 }
 
 func (s *listingStore) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
@@ -93,6 +96,9 @@ func (s *listingStore) AddDeliveries(ctx context.Context, m *registry.PushMessag
 	}
 	if s.failEnd.Load() && len(ds) == 0 && next == nil {
 		return errors.New("the database went away")
+	}
+	if s.onEnd != nil && len(ds) == 0 && next == nil {
+		s.onEnd(m)
 	}
 	return s.fanoutStore.AddDeliveries(ctx, m, ds, next)
 }
@@ -358,7 +364,43 @@ func TestStagedPushOutlivesItsInstance(t *testing.T) {
 	})
 }
 
-// The end of a fanout is written beside the last stage's sends: when that
+// A push of several stages ends its fanout (the write of the summary's
+// every token) once the last stage's sends are done and their outcomes
+// recorded: on SQLite every write of the message row after the end (a
+// finish's tally) would rewrite all those tokens again.
+func TestStagedPushEndsItsFanoutAfterItsLastFinishes(t *testing.T) {
+	stagedStores(t, func(t *testing.T, open func(t *testing.T, clk *clock) fanoutStore) {
+		_, m, st, svc, users, tokens := openStaged(t, open, "")
+		m.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+			time.Sleep(20 * time.Millisecond) // the end, were it beside the sends, would come first
+			return &provider.Receipt{ID: "r-" + r.IdempotencyKey}, nil
+		})
+		var ends atomic.Int32
+		var unfinished []string
+		st.onEnd = func(msg *registry.PushMessage) {
+			ends.Add(1)
+			ds, err := st.ListDeliveries(context.Background(), msg.ID)
+			if err != nil {
+				unfinished = append(unfinished, err.Error())
+				return
+			}
+			for _, d := range ds {
+				if d.State == registry.DeliveryPending || d.ClaimToken != "" {
+					unfinished = append(unfinished, fmt.Sprintf("delivery %d: %s, claimed %t", d.ID, d.State, d.ClaimToken != ""))
+				}
+			}
+		}
+		res, err := svc.Push(t.Context(), push.Message{UserNums: users, Title: "t", Content: "c"})
+		require.NoError(t, err)
+		require.NoError(t, res.FirstError())
+		require.Greater(t, len(res.Deliveries), 2, "several stages")
+		assert.Equal(t, int32(1), ends.Load(), "the fanout ended once, on its own")
+		assert.Empty(t, unfinished, "every delivery recorded before the end")
+		requireRecordedOnce(t, st, res.PushMessageID, tokens)
+	})
+}
+
+// The end of a fanout is written after the last stage's sends: when that
 // write fails, the push is still whole (every delivery recorded and sent,
 // nothing Unlisted), and whoever claims the fanout once its lease runs out
 // finds no user left to list and ends it, sending nothing again.
