@@ -244,17 +244,25 @@ func (s *Store) finishSet(ctx context.Context, q DBTX, batch []*groupReq[*regist
 	slices.SortFunc(groups, func(a, b finishGroup) int {
 		return cmp.Or(cmp.Compare(a.platform, b.platform), cmp.Compare(a.msgID, b.msgID))
 	})
-	for _, platform := range []string{registry.PlatformAndroid, registry.PlatformIOS} {
-		var of []finishGroup
-		for _, g := range groups {
-			if _, ok := tallies[g]; ok && g.platform == platform {
-				of = append(of, g) // not a message another program deleted
+	var of []finishGroup
+	var msgs []int64 // of's messages, in id order
+	for _, g := range groups {
+		if _, ok := tallies[g]; ok { // not a message another program deleted
+			of = append(of, g)
+			msgs = append(msgs, g.msgID)
+		}
+	}
+	slices.Sort(msgs)
+	msgs = slices.Compact(msgs)
+	for _, chunk := range chunked(s, msgs) {
+		var in []finishGroup
+		for _, g := range of {
+			if _, ok := slices.BinarySearch(chunk, g.msgID); ok {
+				in = append(in, g)
 			}
 		}
-		for _, chunk := range chunked(s, of) {
-			if err := s.writeSummaries(ctx, q, platform, chunk, tallies, changes, now); err != nil {
-				return err
-			}
+		if err := s.writeSummaries(ctx, q, chunk, in, tallies, changes, now); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -318,33 +326,53 @@ func (s *Store) writeOutcomes(ctx context.Context, q DBTX, ds []*registry.Delive
 		"receipt_id", "pollable", "vendor_state", "ret", "response", "error_kind", "error_code", "sent_at", "retry_token"}, rows, now)
 }
 
-// writeSummaries is writeSummary of each of groups, all of platform, in
-// one UPDATE.
-func (s *Store) writeSummaries(ctx context.Context, q DBTX, platform string, groups []finishGroup,
+// writeSummaries is writeSummary of each of groups, of the messages
+// msgs, in one UPDATE: the columns of both platforms, each set for the
+// messages of its groups. One statement, not one a platform: besides the
+// round trip, SQLite rewrites the whole row on each UPDATE, every token of
+// the push's summary included.
+func (s *Store) writeSummaries(ctx context.Context, q DBTX, msgs []int64, groups []finishGroup,
 	tallies map[finishGroup]sql.NullString, changes map[finishGroup][]outcomeChange, now any) error {
-	names := []string{platform + "_task_id", platform + "_ret", platform + "_status", platform + "_response", platform + "_timestamp",
-		"is_send_" + platform, platform + "_tally"}
-	cols := make([]setColumn, len(names))
-	for i, name := range names {
-		cols[i] = setColumn{name: name, values: make([]any, len(groups))}
+	var cols []setColumn
+	for _, platform := range []string{registry.PlatformAndroid, registry.PlatformIOS} {
+		var of []finishGroup
+		for _, g := range groups {
+			if g.platform == platform {
+				of = append(of, g)
+			}
+		}
+		if len(of) == 0 {
+			continue
+		}
+		names := []string{platform + "_task_id", platform + "_ret", platform + "_status", platform + "_response", platform + "_timestamp",
+			"is_send_" + platform, platform + "_tally"}
+		keys := make([]any, len(of))
+		pcols := make([]setColumn, len(names))
+		for i, name := range names {
+			pcols[i] = setColumn{name: name, values: make([]any, len(of)), keys: keys}
+		}
+		for j, g := range of {
+			t, err := s.nextTally(ctx, q, g.msgID, platform, tallies[g], changes[g])
+			if err != nil {
+				return err
+			}
+			enc, err := encodeTally(t)
+			if err != nil {
+				return err
+			}
+			keys[j] = g.msgID
+			for i, v := range append(outcomeArgs(t.Summary("")), enc) {
+				pcols[i].values[j] = v
+			}
+		}
+		cols = append(cols, pcols...)
 	}
-	ids := make([]any, len(groups))
-	for j, g := range groups {
-		t, err := s.nextTally(ctx, q, g.msgID, platform, tallies[g], changes[g])
-		if err != nil {
-			return err
-		}
-		enc, err := encodeTally(t)
-		if err != nil {
-			return err
-		}
-		ids[j] = g.msgID
-		for i, v := range append(outcomeArgs(t.Summary("")), enc) {
-			cols[i].values[j] = v
-		}
+	ids := make([]any, len(msgs))
+	for i, id := range msgs {
+		ids[i] = id
 	}
 	query, args := caseUpdate("sys_push_messages", ids, cols, "updated_at = ?", []any{now},
-		"id IN ("+placeholders(len(groups))+")", ids)
+		"id IN ("+placeholders(len(ids))+")", ids)
 	_, err := s.exec(ctx, q, query, args...)
 	return step("update summaries", err)
 }

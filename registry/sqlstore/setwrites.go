@@ -184,15 +184,17 @@ func (s *Store) updateClaimed(ctx context.Context, q DBTX, table, what, guard st
 	return nil
 }
 
-// setColumn is one column a caseUpdate sets: its value for each row.
+// setColumn is one column a caseUpdate sets: its value for each row, or,
+// when keys is set, for the rows keys names (the others keep theirs).
 type setColumn struct {
 	name   string
 	values []any
+	keys   []any
 }
 
 // caseUpdate is an UPDATE of table setting each column of cols by id
-// (caseSet), then the SET items of extra, where where holds, and its
-// arguments.
+// (caseSet; the rows of ids, or of the column's own keys), then the SET
+// items of extra, where where holds, and its arguments.
 func caseUpdate(table string, ids []any, cols []setColumn, extra string, extraArgs []any, where string, whereArgs []any) (string, []any) {
 	var b strings.Builder
 	b.WriteString("UPDATE ")
@@ -203,8 +205,12 @@ func caseUpdate(table string, ids []any, cols []setColumn, extra string, extraAr
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(caseSet(c.name, "id", len(ids)))
-		args = caseArgs(args, ids, c.values)
+		keys := ids
+		if c.keys != nil {
+			keys = c.keys
+		}
+		b.WriteString(caseSet(c.name, "id", len(keys)))
+		args = caseArgs(args, keys, c.values)
 	}
 	if extra != "" {
 		b.WriteString(", ")
