@@ -431,7 +431,7 @@ const samePushPlatform = `COALESCE(NULLIF(LOWER(TRIM(holder.push_platform)), '')
 // (targetPlatform), not here: a condition on LOWER(TRIM(d.platform)) gets
 // a planner's default selectivity of about 1%, which makes PostgreSQL
 // start from the devices table instead.
-func targetsQuery(users []string, after int64, limit int, ordered, checked bool) (string, []any) {
+func targetsQuery(users []string, after int64, limit int, ordered, checked, byRange bool) (string, []any) {
 	order := ""
 	if ordered {
 		order = " ORDER BY ud.id"
@@ -440,17 +440,24 @@ func targetsQuery(users []string, after int64, limit int, ordered, checked bool)
 	if !checked {
 		checks = " AND NOT " + newerLink + " AND NOT " + newerHolder
 	}
+	cond := "ud.user_num IN (" + placeholders(len(users)) + ")"
+	var args []any
+	if byRange {
+		cond = "ud.user_num COLLATE BINARY >= ? AND ud.user_num COLLATE BINARY <= ?"
+		args = []any{users[0], users[len(users)-1]}
+	} else {
+		args = make([]any, 0, len(users)+1)
+		for _, u := range users {
+			args = append(args, u)
+		}
+	}
 	query := `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 		FROM sys_user_devices ud
 		JOIN sys_devices d ON d.id = ud.device_id
-		WHERE ud.user_num IN (` + placeholders(len(users)) + `)
+		WHERE ` + cond + `
 			AND ud.state = 1 AND ud.id > ?
 			AND d.push_device_token IS NOT NULL AND d.push_device_token <> '' AND d.token_disabled_at IS NULL` +
 		checks + order + limitClause(limit)
-	args := make([]any, 0, len(users)+1)
-	for _, u := range users {
-		args = append(args, u)
-	}
 	return query, append(args, after)
 }
 
@@ -506,8 +513,21 @@ func targetPlatform(p string) (string, bool) {
 // costs (on SQLite a third of the query); only a chunk of users with more
 // targets than a page runs the ordered query as well.
 func (s *Store) listTargets(ctx context.Context, users []string, after int64, limit int, census *registry.Census) ([]registry.Target, error) {
+	if limit < math.MaxInt && len(users) > 1 && s.byRange(ctx) {
+		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census, true)
+		if err != nil {
+			return nil, err
+		}
+		if read > limit || read > 2*len(page)+16 {
+			s.rangesOff()
+		}
+		if read <= limit {
+			slices.SortFunc(page, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
+			return page, nil
+		}
+	}
 	if limit < math.MaxInt {
-		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census)
+		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census, false)
 		if err != nil {
 			return nil, err
 		}
@@ -519,7 +539,7 @@ func (s *Store) listTargets(ctx context.Context, users []string, after int64, li
 	var out []registry.Target
 	for {
 		want := limit - len(out)
-		page, read, last, err := s.readTargets(ctx, users, after, want, true, census)
+		page, read, last, err := s.readTargets(ctx, users, after, want, true, census, false)
 		if err != nil {
 			return nil, err
 		}
@@ -537,9 +557,18 @@ func (s *Store) listTargets(ctx context.Context, users []string, after int64, li
 
 // readTargets runs targetsQuery once. It returns the targets among the
 // rows, how many rows it read and the link id of the last one (the
-// highest when ordered).
-func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int, ordered bool, census *registry.Census) ([]registry.Target, int, int64, error) {
-	query, args := targetsQuery(users, after, limit, ordered, census != nil)
+// highest when ordered). With byRange it reads the links of the range of
+// users (sorted) and keeps those of users (see ranges.go).
+func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int, ordered bool, census *registry.Census,
+	byRange bool) ([]registry.Target, int, int64, error) {
+	query, args := targetsQuery(users, after, limit, ordered, census != nil, byRange)
+	var member map[string]bool
+	if byRange {
+		member = make(map[string]bool, len(users))
+		for _, u := range users {
+			member[u] = true
+		}
+	}
 	rows, err := s.query(ctx, s.q, query, args...)
 	if err != nil {
 		return nil, 0, 0, step("select targets", err)
@@ -558,6 +587,9 @@ func (s *Store) readTargets(ctx context.Context, users []string, after int64, li
 			return nil, 0, 0, step("scan target", err)
 		}
 		read, last = read+1, linkID
+		if member != nil && !member[userNum.String] {
+			continue // in the range, not among users
+		}
 		p, ok := targetPlatform(platform.String)
 		if !ok {
 			continue

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -38,12 +39,16 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	add("read a NULL send_state as unsent", "ix_sys_message_center_due", unsentNullState, []any{0, s.timeArg(now)})
 	q, args := s.centerClaim(registry.ClaimParams{Now: now}).pick(10)
 	add("claim center messages", "ix_sys_message_center_due", q, args)
-	q, args = targetsQuery(users, 0, 100, true, false)
+	q, args = targetsQuery(users, 0, 100, true, false, false)
 	add("list targets", "ix_sys_user_devices_user_num_state", q, args)
-	q, args = targetsQuery(users, 0, 100, false, false)
+	q, args = targetsQuery(users, 0, 100, false, false, false)
 	add("list targets in no order", "ix_sys_user_devices_user_num_state", q, args)
-	q, args = targetsQuery(users, 0, 100, false, true)
+	q, args = targetsQuery(users, 0, 100, false, true, false)
 	add("list targets with a census", "ix_sys_user_devices_user_num_state", q, args)
+	if s.dialect == DialectSQLite {
+		q, args = targetsQuery(slices.Sorted(slices.Values(users)), 0, 100, false, true, true)
+		add("list targets by range", "ix_sys_user_devices_user_num_state", q, args)
+	}
 	q, args = disableQuery(registry.DefaultPushPlatform, registry.PlatformIOS, tokens, "gone", s.timeArg(now))
 	add("disable tokens", "ix_sys_devices_push_device_token", q, args)
 	q, args = takeoverQuery(&registry.Device{ID: 1, Platform: registry.PlatformIOS, PushPlatform: registry.DefaultPushPlatform, PushToken: tokens[0]},
@@ -140,3 +145,6 @@ func (s *Store) CreateBatch(ms []*registry.PushMessage, dss [][]*registry.Delive
 
 // SetCensusMax sets the most devices a census of s names.
 func (s *Store) SetCensusMax(n int) { s.censusMax = n }
+
+// ListsByRange reports whether s lists a chunk of users by range now.
+func (s *Store) ListsByRange(ctx context.Context) bool { return s.byRange(ctx) }

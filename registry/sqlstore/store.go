@@ -104,6 +104,8 @@ type Store struct {
 	// crowded declines censuses for a while after one named too many
 	// devices; shared with WithTx copies.
 	crowded *crowded
+	// ranges says whether chunks of users are listed by range (SQLite).
+	ranges *ranges
 }
 
 var (
@@ -122,7 +124,7 @@ func New(db DBTX, opts Options) (*Store, error) {
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: newFinishQueue(opts.Dialect),
 		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect),
-		swept: &sweeps{}, censusMax: censusMaxSuspects, crowded: &crowded{}}
+		swept: &sweeps{}, censusMax: censusMaxSuspects, crowded: &crowded{}, ranges: &ranges{}}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 		if db, ok := db.(*sql.DB); ok {
