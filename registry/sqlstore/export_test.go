@@ -148,3 +148,10 @@ func (s *Store) SetCensusMax(n int) { s.censusMax = n }
 
 // ListsByRange reports whether s lists a chunk of users by range now.
 func (s *Store) ListsByRange(ctx context.Context) bool { return s.byRange(ctx) }
+
+// NoRanges returns a copy of s that lists by IN lists only.
+func (s *Store) NoRanges() *Store {
+	c := *s
+	c.ranges = nil
+	return &c
+}

@@ -1,7 +1,11 @@
 package sqlstore_test
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -110,4 +114,140 @@ func TestListByRangeOnlyWhereBytesCompare(t *testing.T) {
 	ts, err := fresh.ListTargets(ctx, registry.TargetQuery{UserNums: []string{"c1", "B1", "a1"}})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"a1", "B1", "c1"}, targetUsers(ts))
+}
+
+// rangeVsIn lists random sets of 200 random users (case, prefixes, spaces,
+// accents, private-use and astral characters) on db, with random pages
+// and cursors, by s and by s.NoRanges, and fails on any difference. It
+// returns whether s listed by range at all; advance moves s's clock on
+// past the minute a sparse set turns ranges off for.
+func rangeVsIn(t *testing.T, db *sql.DB, s *sqlstore.Store, advance func()) bool {
+	t.Helper()
+	ctx := t.Context()
+	r := rand.New(rand.NewPCG(1, 2))
+	alpha := []string{"a", "A", "b", "é", "É", "z", " ", "0", "1", "9", "\u00ff", "\U0001F600", "\uffff", "\ue000", "ā"}
+	var pool []string
+	for i := range 200 {
+		u := ""
+		for range 1 + r.IntN(4) {
+			u += alpha[r.IntN(len(alpha))]
+		}
+		pool = append(pool, u)
+		_, err := db.ExecContext(ctx, "INSERT INTO sys_devices (uuid, platform, push_device_token) VALUES (?, 'ios', ?)",
+			fmt.Sprint("d", i), fmt.Sprint("tok", i))
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, "INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, (SELECT MAX(id) FROM sys_devices), 1)", u)
+		require.NoError(t, err)
+	}
+	ids := func(ts []registry.Target) []string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, fmt.Sprintf("%d/%s/%s", t.UserDeviceID, t.UserNum, t.Token))
+		}
+		return out
+	}
+	byIn := s.NoRanges()
+	used := false
+	for range 300 {
+		advance()
+		var users []string
+		for range 2 + r.IntN(40) {
+			users = append(users, pool[r.IntN(len(pool))])
+		}
+		q := registry.TargetQuery{UserNums: users, Limit: 5 + r.IntN(100)}
+		if r.IntN(3) == 0 {
+			q.AfterUserDeviceID = int64(r.IntN(200))
+		}
+		used = used || s.ListsByRange(ctx)
+		a, err := s.ListTargets(ctx, q)
+		require.NoError(t, err)
+		b, err := byIn.ListTargets(ctx, q)
+		require.NoError(t, err)
+		require.Equal(t, ids(b), ids(a), "users %q, limit %d, after %d", users, q.Limit, q.AfterUserDeviceID)
+	}
+	return used
+}
+
+// TestListByRangeFindsWhatInListsFind: on UTF-8 (ranges used, and turned
+// off and on again by the sparse sets), on a database stored as UTF-16
+// (where BINARY compares UTF-16 bytes, not Go's order) and on a table
+// another program made with user_num INT (whose values compare as
+// numbers), a listing finds what IN lists find; the last two never list
+// by range.
+func TestListByRangeFindsWhatInListsFind(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectSQLite)
+	open := func(t *testing.T, dsn string, before string) (*sql.DB, *sqlstore.Store, func()) {
+		db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "push.db"))+dsn)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		if before != "" {
+			_, err := db.ExecContext(t.Context(), before)
+			require.NoError(t, err)
+		}
+		now := base
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Now: func() time.Time { return now }})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(t.Context()))
+		return db, s, func() { now = now.Add(2 * time.Minute) }
+	}
+	t.Run("UTF-8", func(t *testing.T) {
+		db, s, advance := open(t, "", "")
+		assert.True(t, rangeVsIn(t, db, s, advance))
+	})
+	t.Run("UTF-16", func(t *testing.T) {
+		db, s, advance := open(t, "&_pragma=encoding('UTF-16le')", "")
+		assert.False(t, rangeVsIn(t, db, s, advance))
+	})
+	t.Run("user_num INT", func(t *testing.T) {
+		_, s, _ := open(t, "", `CREATE TABLE sys_user_devices (id INTEGER PRIMARY KEY AUTOINCREMENT, user_num int(11) DEFAULT NULL,
+			device_id int(11) DEFAULT NULL, state tinyint(1) DEFAULT '1', created_at datetime DEFAULT CURRENT_TIMESTAMP,
+			updated_at datetime DEFAULT CURRENT_TIMESTAMP)`)
+		for _, u := range []string{"100", "20", "3", "45"} {
+			_, _, err := s.RegisterDevice(t.Context(), device("d"+u, registry.PlatformIOS, "tok-"+u), u)
+			require.NoError(t, err)
+		}
+		ts, err := s.ListTargets(t.Context(), registry.TargetQuery{UserNums: []string{"100", "20", "3"}})
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []string{"100", "20", "3"}, targetUsers(ts))
+		assert.False(t, s.ListsByRange(t.Context()))
+	})
+}
+
+// TestListByRangeCheckWaitsForNoLock: the first listing's check of the
+// schema runs outside any lock of the Store, so a listing in a host's
+// transaction, on a pool of one connection, is not kept waiting by a
+// listing that waits for that connection.
+func TestListByRangeCheckWaitsForNoLock(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectSQLite)
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "push.db")))
+	require.NoError(t, err)
+	defer db.Close()
+	m, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite})
+	require.NoError(t, err)
+	require.NoError(t, m.Migrate(ctx))
+	db.SetMaxOpenConns(1)
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite})
+	require.NoError(t, err)
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	outside := make(chan error, 1)
+	go func() {
+		_, err := s.ListTargets(context.Background(), registry.TargetQuery{UserNums: []string{"a", "b"}}) // waits for the connection
+		outside <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	inside := make(chan error, 1)
+	go func() {
+		_, err := s.WithTx(tx).ListTargets(ctx, registry.TargetQuery{UserNums: []string{"a", "b"}})
+		inside <- err
+	}()
+	select {
+	case err := <-inside:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the listing in the transaction waited for the one outside it")
+	}
+	require.NoError(t, tx.Rollback())
+	require.NoError(t, <-outside)
 }
