@@ -14,7 +14,7 @@ import (
 // Concurrent FinishDelivery calls on one Store are written together (see
 // groupQueue): the outcomes queued while a batch is written go in the
 // next one, in one transaction per batch, with statements for the whole batch (see
-// finishSet): one summary write per platform.
+// finishSet): one summary write for both platforms.
 // A push's sends finish at once, and each finish would otherwise lock and
 // rewrite the same sys_push_messages row — on SQLite, a row that holds
 // every token of the push, rewritten whole — one after the other: at
@@ -183,7 +183,7 @@ type finishGroup struct {
 // finishSet writes the outcomes of batch on q as finishAll does, with
 // statements for the whole batch: one read of the deliveries, one lock of
 // their messages (in id order), one guarded write of the outcomes and one
-// summary write per platform (per chunk of setChunks rows each). An unknown
+// summary write for both platforms (per chunk of setChunks messages). An unknown
 // delivery is that call's ErrClaimLost. When the outcomes' write changes
 // fewer rows than it should (a claim lost), or a delivery comes twice, it
 // returns errSetShort: the caller rolls back and writes the batch with
@@ -363,6 +363,20 @@ func (s *Store) writeSummaries(ctx context.Context, q DBTX, msgs []int64, groups
 			keys[j] = g.msgID
 			for i, v := range append(outcomeArgs(t.Summary("")), enc) {
 				pcols[i].values[j] = v
+			}
+		}
+		if s.dialect == DialectSQLite {
+			// Each platform's CASE as long as the chunk (its last row
+			// again, which changes nothing), so that the texts are as
+			// few as the chunks' sizes and stay in the statement cache.
+			for len(keys) < len(msgs) {
+				keys = append(keys, keys[len(keys)-1])
+				for i := range pcols {
+					pcols[i].values = append(pcols[i].values, pcols[i].values[len(pcols[i].values)-1])
+				}
+			}
+			for i := range pcols {
+				pcols[i].keys = keys
 			}
 		}
 		cols = append(cols, pcols...)
