@@ -286,8 +286,11 @@ func (r *fanoutRun) stage(ctx context.Context, i int, final bool) error {
 		*out = s.sendWith(ctx, r.sem, func(int64) *registry.PushMessage { return content }, ds)
 	})
 	if split {
-		r.wg.Wait()
-		if err := r.record(ctx, nil, after, true); err != nil {
+		err := r.waitSends(ctx)
+		if err == nil {
+			err = r.record(ctx, nil, after, true)
+		}
+		if err != nil {
 			// Every user is listed and every delivery recorded: whoever
 			// claims the fanout when its lease runs out finds nothing
 			// more to list, and ends it.
@@ -321,6 +324,32 @@ func (r *fanoutRun) waitFlight(ctx context.Context) error {
 			}
 			if err := r.lease(ctx, r.s.now().Add(r.s.lease)); err != nil {
 				return fmt.Errorf("push: renew the fanout's lease: %w", fromRegistry(err))
+			}
+		}
+	}
+}
+
+// waitSends waits until every stage sent so far is sent and recorded,
+// renewing the fanout's lease while it waits, as waitFlight does (slow
+// vendor calls must not let another instance take the push over and end
+// it first). The sends run on their own clock, so it waits for them
+// whatever ctx does. Its error is a renewal's: the claim lost, or the
+// store's.
+func (r *fanoutRun) waitSends(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	tick := time.NewTicker(r.s.lease / 4)
+	defer tick.Stop()
+	var err error
+	for {
+		select {
+		case <-done:
+			return err
+		case <-tick.C:
+			if err == nil {
+				if err = r.lease(ctx, r.s.now().Add(r.s.lease)); err != nil {
+					err = fmt.Errorf("push: renew the fanout's lease: %w", fromRegistry(err))
+				}
 			}
 		}
 	}

@@ -576,6 +576,49 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 	}
 }
 
+// A push whose last stage's calls are slow keeps the fanout's lease while
+// it waits for them to end the fanout: no other instance takes the push
+// over and ends it first, and the end is its own.
+func TestStagedPushKeepsItsLeaseUntilItsEnd(t *testing.T) {
+	clk, st, m := memAndMock(t)
+	const lease = 400 * time.Millisecond // renewed every 100 ms of real time
+	ls := &listingStore{fanoutStore: st}
+	var ended atomic.Int32
+	ls.onEnd = func(*registry.PushMessage) { ended.Add(1) }
+	svc := newStaged(t, push.Config{Store: ls, Providers: []provider.Provider{m}, Now: clk.Now,
+		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond, Lease: lease})
+	users, tokens := registerStaged(t, svc, 60, never)
+	release := make(chan struct{})
+	var blocked atomic.Int32
+	m.SetSendFunc(func(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+		if slices.Contains(r.Audience.Tokens, "tok-a-u059") { // the last stage's last batch
+			blocked.Add(1)
+			<-release
+		}
+		return &provider.Receipt{ID: "r-" + r.IdempotencyKey}, nil
+	})
+	done := make(chan *push.Result, 1)
+	go func() {
+		res, err := svc.Push(context.Background(), push.Message{UserNums: users, Title: "t", Content: "c"})
+		assert.NoError(t, err)
+		done <- res
+	}()
+	for deadline := time.Now().Add(5 * time.Second); blocked.Load() < 1 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, int32(1), blocked.Load())
+	clk.Advance(time.Hour) // far past the lease the last stage gave
+	time.Sleep(300 * time.Millisecond)
+	left, err := st.ClaimFanouts(t.Context(), registry.ClaimParams{Now: clk.Now(), Limit: 1, Lease: time.Minute})
+	require.NoError(t, err)
+	assert.Empty(t, left, "the push waiting for its last calls renewed the lease")
+	close(release)
+	res := <-done
+	require.NoError(t, res.FirstError())
+	assert.Equal(t, int32(1), ended.Load(), "the push ended its own fanout")
+	requireRecordedOnce(t, st, res.PushMessageID, tokens)
+}
+
 // leaseStore counts the deliveries AddDeliveries is given whose lease has
 // run out already, and closes renewed at the first call that only renews
 // the fanout's lease (a stage waits for a slot).
