@@ -536,27 +536,15 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 		<-release // the vendor answers once the test has looked
 		return &provider.Receipt{ID: "r"}, nil
 	})
-	done := make(chan *push.Result, 1)
-	go func() {
-		res, err := svc.Push(context.Background(), push.Message{UserNums: users, Title: "t", Content: "c"})
-		assert.NoError(t, err)
-		done <- res
-	}()
+	done := pushInBackground(t, svc, users)
 	// Two stages are recorded and their calls hang; the third waits.
-	for deadline := time.Now().Add(5 * time.Second); blocked.Load() < 2 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	require.GreaterOrEqual(t, blocked.Load(), int32(2))
+	waitBlocked(t, &blocked, 2)
 	select {
 	case <-ls.renewed: // a stage is built and waits for a slot, renewing the lease
 	case <-time.After(5 * time.Second):
 		t.Fatal("no stage waited for a slot")
 	}
-	clk.Advance(time.Hour) // far past the lease the last stage gave
-	time.Sleep(300 * time.Millisecond)
-	left, err := st.ClaimFanouts(t.Context(), registry.ClaimParams{Now: clk.Now(), Limit: 1, Lease: time.Minute})
-	require.NoError(t, err)
-	assert.Empty(t, left, "the waiting stage renewed the lease")
+	assertLeaseHeld(t, clk, st, "the waiting stage renewed the lease")
 	close(release)
 	res := <-done
 	assert.False(t, res.Unlisted)
@@ -566,7 +554,7 @@ func TestStagedPushKeepsItsLeaseWhileSendsAreSlow(t *testing.T) {
 	// slot were given back untried, their attempt refunded, rather than
 	// left for another instance to take over; the next pass sends them.
 	if res.Pending() > 0 {
-		_, err = svc.RetryPending(t.Context(), 100)
+		_, err := svc.RetryPending(t.Context(), 100)
 		require.NoError(t, err)
 	}
 	sent := sentTokens(m)
@@ -597,26 +585,48 @@ func TestStagedPushKeepsItsLeaseUntilItsEnd(t *testing.T) {
 		}
 		return &provider.Receipt{ID: "r-" + r.IdempotencyKey}, nil
 	})
+	done := pushInBackground(t, svc, users)
+	waitBlocked(t, &blocked, 1)
+	require.Equal(t, int32(1), blocked.Load())
+	assertLeaseHeld(t, clk, st, "the push waiting for its last calls renewed the lease")
+	close(release)
+	res := <-done
+	require.NoError(t, res.FirstError())
+	assert.Equal(t, int32(1), ended.Load(), "the push ended its own fanout")
+	requireRecordedOnce(t, st, res.PushMessageID, tokens)
+}
+
+// pushInBackground pushes to users on svc in a goroutine and returns
+// where its Result comes.
+func pushInBackground(t *testing.T, svc *push.Service, users []string) <-chan *push.Result {
 	done := make(chan *push.Result, 1)
 	go func() {
 		res, err := svc.Push(context.Background(), push.Message{UserNums: users, Title: "t", Content: "c"})
 		assert.NoError(t, err)
 		done <- res
 	}()
-	for deadline := time.Now().Add(5 * time.Second); blocked.Load() < 1 && time.Now().Before(deadline); {
+	return done
+}
+
+// waitBlocked waits, up to five seconds, for n vendor calls to hang.
+func waitBlocked(t *testing.T, blocked *atomic.Int32, n int32) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); blocked.Load() < n && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
-	require.Equal(t, int32(1), blocked.Load())
-	clk.Advance(time.Hour) // far past the lease the last stage gave
+	require.GreaterOrEqual(t, blocked.Load(), n)
+}
+
+// assertLeaseHeld moves clk an hour on, far past the lease a stage gave,
+// waits 300 ms of real time (renewals come every 100 ms) and asserts that
+// no fanout of st can be claimed.
+func assertLeaseHeld(t *testing.T, clk *clock, st fanoutStore, msg string) {
+	t.Helper()
+	clk.Advance(time.Hour)
 	time.Sleep(300 * time.Millisecond)
 	left, err := st.ClaimFanouts(t.Context(), registry.ClaimParams{Now: clk.Now(), Limit: 1, Lease: time.Minute})
 	require.NoError(t, err)
-	assert.Empty(t, left, "the push waiting for its last calls renewed the lease")
-	close(release)
-	res := <-done
-	require.NoError(t, res.FirstError())
-	assert.Equal(t, int32(1), ended.Load(), "the push ended its own fanout")
-	requireRecordedOnce(t, st, res.PushMessageID, tokens)
+	assert.Empty(t, left, msg)
 }
 
 // leaseStore counts the deliveries AddDeliveries is given whose lease has
