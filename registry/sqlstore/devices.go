@@ -511,7 +511,10 @@ func targetPlatform(p string) (string, bool) {
 // come, they are every target after after, and are sorted here. Sorting a
 // page in Go costs a fraction of what the database's sort of the rows
 // costs (on SQLite a third of the query); only a chunk of users with more
-// targets than a page runs the ordered query as well.
+// targets than a page runs the ordered query as well. On SQLite that
+// first query reads the range of user_num that users (sorted) span, when
+// byRange allows it (see ranges.go); a range with more rows than the page
+// is read again as an IN list.
 func (s *Store) listTargets(ctx context.Context, users []string, after int64, limit int, census *registry.Census) ([]registry.Target, error) {
 	if limit < math.MaxInt && len(users) > 1 && s.byRange(ctx) {
 		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census, true)
