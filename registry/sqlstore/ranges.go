@@ -11,9 +11,9 @@ import (
 // (user_num between the first and the last, compared byte by byte, as Go
 // sorts them) rather than by an IN list of them, and the rows of users
 // outside the chunk are dropped as they are read: one walk of the index
-// instead of a look-up a user, about a third less time when the chunk's
-// users are most of the users in their range, as in a push to every user
-// (issue #9). A range that holds more rows than the page, or more than
+// instead of a look-up a user, which costs less when the chunk's users
+// are most of the users in their range, as in a push to every user (issue
+// #9; bench/RESULTS.md has the figures). A range that holds more rows than the page, or more than
 // twice the rows kept, is not worth it: that chunk is listed again by an
 // IN list, or kept, and every listing of the Store uses IN lists for
 // rangeOffFor.
