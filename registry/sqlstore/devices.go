@@ -516,21 +516,15 @@ func targetPlatform(p string) (string, bool) {
 // byRange allows it (see ranges.go); a range with more rows than the page
 // is read again as an IN list.
 func (s *Store) listTargets(ctx context.Context, users []string, after int64, limit int, census *registry.Census) ([]registry.Target, error) {
-	if limit < math.MaxInt && len(users) > 1 && s.byRange(ctx) {
-		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census, true)
-		if err != nil {
-			return nil, err
-		}
-		if read > limit || read > 2*len(page)+16 {
-			s.rangesOff()
-		}
-		if read <= limit {
-			slices.SortFunc(page, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
-			return page, nil
-		}
-	}
 	if limit < math.MaxInt {
-		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census, false)
+		byRange := len(users) > 1 && s.byRange(ctx)
+		page, read, _, err := s.readTargets(ctx, users, after, limit+1, false, census, byRange)
+		if err == nil && byRange && (read > limit || read > 2*len(page)+16) {
+			s.rangesOff()
+			if read > limit { // the range overflowed the page: read again as an IN list
+				page, read, _, err = s.readTargets(ctx, users, after, limit+1, false, census, false)
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
