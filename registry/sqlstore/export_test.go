@@ -155,3 +155,11 @@ func (s *Store) NoRanges() *Store {
 	c.ranges = nil
 	return &c
 }
+
+// KnowsColumnTypes reports whether s has read the column types of table,
+// which it does to write a set of its rows by a VALUES list (PostgreSQL).
+func (s *Store) KnowsColumnTypes(table string) bool {
+	s.types.mu.Lock()
+	defer s.types.mu.Unlock()
+	return s.types.byTable[table] != nil
+}
