@@ -79,10 +79,13 @@ func (c claim) pick(limit int) (string, []any) {
 func limitClause(n int) string { return " LIMIT " + strconv.Itoa(n) }
 
 // runClaim claims up to p.Limit rows of c and returns them, read by scan:
-// on MySQL and PostgreSQL it selects the due ids FOR UPDATE SKIP LOCKED,
-// so that concurrent claimers skip each other's rows instead of waiting,
-// stamps them and reads them back, all in one transaction; on SQLite one
-// UPDATE … RETURNING does it all, the write lock making it atomic.
+// the due rows are locked FOR UPDATE SKIP LOCKED, so that concurrent
+// claimers skip each other's rows instead of waiting, stamped and read
+// back. On PostgreSQL one UPDATE … RETURNING does it all, the due rows
+// picked in a WITH; on MySQL, which has no RETURNING, three statements
+// in one transaction (the due ids, the stamp, the read back); on SQLite
+// one UPDATE … RETURNING, the write lock making it atomic. RETURNING
+// gives the rows in no order: its callers sort them.
 func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimParams, scan func(row interface{ Scan(...any) error }) (T, error)) ([]T, error) {
 	set := "claim_token = " + s.claimTokenExpr() + ", lease_until = ?, updated_at = ?" + c.extra
 	setArgs := []any{newClaimBatch(), s.timeArg(p.Now.Add(p.Lease)), s.timeArg(s.stamp())}
@@ -112,6 +115,20 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 	}
 
 	var out []T
+	if s.dialect == DialectPostgres {
+		// One statement: the due rows locked (skipping those another
+		// claim holds), stamped and returned, in no order.
+		err := s.inTx(ctx, func(q DBTX) error {
+			rows, err := s.query(ctx, q, "WITH due AS ("+pick+" FOR UPDATE SKIP LOCKED) UPDATE "+c.table+" SET "+set+
+				" WHERE id IN (SELECT id FROM due) RETURNING "+s.selectList(c.columns), append(pickArgs, setArgs...)...)
+			if err != nil {
+				return step("claim", err)
+			}
+			out, err = read(rows)
+			return step("claim", err)
+		})
+		return out, err
+	}
 	err := s.inTx(ctx, func(q DBTX) error {
 		out = nil
 		due, err := s.queryIDs(ctx, q, pick+" FOR UPDATE SKIP LOCKED", pickArgs...)
@@ -169,8 +186,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	if s.dialect == DialectSQLite {
-		// RETURNING has no order; the read back of the other dialects has.
+	if s.dialect != DialectMySQL {
+		// RETURNING has no order; MySQL's read back has.
 		slices.SortFunc(out, func(a, b registry.Delivery) int {
 			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 		})
@@ -295,8 +312,8 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	if s.dialect == DialectSQLite {
-		// RETURNING has no order; the read back of the other dialects has.
+	if s.dialect != DialectMySQL {
+		// RETURNING has no order; MySQL's read back has.
 		slices.SortFunc(out, func(a, b registry.CenterMessage) int {
 			return cmp.Or(cmp.Compare(b.NotifyLevel, a.NotifyLevel), cmp.Compare(a.ID, b.ID))
 		})
