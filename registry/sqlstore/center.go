@@ -100,8 +100,8 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	if s.begin == nil {
 		err = s.finishCenter(ctx, s.q, m)
 	} else {
-		err = s.centerFinishes.do(ctx, m, func(ctx context.Context, batch []*groupReq[*registry.CenterMessage]) {
-			writeBatch(ctx, s, batch, s.finishCenters, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
+		err = s.centerFinishes.do(ctx, m, func(batch []*groupReq[*registry.CenterMessage]) {
+			writeBatch(s, batch, s.finishCenters, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
 		})
 	}
 	if err != nil {

@@ -93,7 +93,7 @@ func (s *Store) FinishCenterBatch(ms []*registry.CenterMessage) []error {
 	for i, m := range ms {
 		batch[i] = &groupReq[*registry.CenterMessage]{v: m}
 	}
-	writeBatch(context.Background(), s, batch, s.finishCenters, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
+	writeBatch(s, batch, s.finishCenters, s.finishCenter, isClaimLost, func(*registry.CenterMessage) {})
 	errs := make([]error, len(ms))
 	for i, r := range batch {
 		errs[i] = r.err
@@ -133,7 +133,7 @@ func (s *Store) CreateBatch(ms []*registry.PushMessage, dss [][]*registry.Delive
 		}
 		batch[i] = &groupReq[*createReq]{v: s.newCreateReq(m, dss[i])}
 	}
-	s.writeCreates(context.Background(), batch)
+	s.writeCreates(batch)
 	errs := make([]error, len(ms))
 	for i, r := range batch {
 		if errs[i] = r.err; r.err == nil {
@@ -163,3 +163,7 @@ func (s *Store) KnowsColumnTypes(table string) bool {
 	defer s.types.mu.Unlock()
 	return s.types.byTable[table] != nil
 }
+
+// SetBatchTimeout sets the bound of each transaction of s's group-commit
+// batches (groupBatchTimeout).
+func (s *Store) SetBatchTimeout(d time.Duration) { s.batchTimeout = d }

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/tuisong/push/registry"
 )
@@ -23,13 +22,6 @@ import (
 // callers write batches at once (messages locked in id order, so they do
 // not deadlock), since there a batch's round trips bound one writer; on
 // SQLite one.
-const (
-	// finishBatchTimeout bounds one batch's transaction. It is the batch's
-	// own: the caller that happens to write it may give up sooner, and the
-	// outcomes of the others must be written anyway.
-	finishBatchTimeout = 30 * time.Second
-)
-
 // maxFinishBatch bounds the finishes of one transaction: more than the
 // other queues' maxGroupBatch, because each batch writes the summary of
 // each of its messages once, and on SQLite that rewrites the message's
@@ -49,7 +41,7 @@ func newFinishQueue(d Dialect) *groupQueue[*registry.Delivery] {
 // a call whose caller gave up: the outcome is still written, later) and
 // returns its result.
 func (s *Store) finishQueued(ctx context.Context, d *registry.Delivery) error {
-	return s.finishes.do(ctx, d, func(_ context.Context, batch []*groupReq[*registry.Delivery]) {
+	return s.finishes.do(ctx, d, func(batch []*groupReq[*registry.Delivery]) {
 		s.finishBatch(batch)
 	})
 }
@@ -61,23 +53,23 @@ func (s *Store) finishQueued(ctx context.Context, d *registry.Delivery) error {
 // fails alone.
 //
 // Each transaction, the one-by-one ones included, runs on a clock of its
-// own (finishBatchTimeout), not the queue's.
+// own (groupBatchTimeout), not the queue's nor its callers': the caller
+// that happens to write it may give up sooner, and the outcomes of the
+// others must be written anyway.
 func (s *Store) finishBatch(batch []*groupReq[*registry.Delivery]) {
-	ctx, cancel := context.WithTimeout(context.Background(), finishBatchTimeout)
-	defer cancel()
 	errs := make([]error, len(batch))
 	write := s.finishAll
 	if len(batch) > 1 {
 		write = s.finishSet
 	}
-	err := s.inTx(ctx, func(q DBTX) error {
+	err := s.batchTx(func(ctx context.Context, q DBTX) error {
 		clear(errs)
 		return write(ctx, q, batch, errs)
 	})
 	if errors.Is(err, errSetShort) {
 		// A claim was lost: written again delivery by delivery, which
 		// tells which one.
-		err = s.inTx(ctx, func(q DBTX) error {
+		err = s.batchTx(func(ctx context.Context, q DBTX) error {
 			clear(errs)
 			return s.finishAll(ctx, q, batch, errs)
 		})

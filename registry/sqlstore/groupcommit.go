@@ -93,12 +93,25 @@ func (r *groupReq[T]) written() bool {
 // maxGroupBatch bounds the calls of one transaction of a groupQueue.
 const maxGroupBatch = 64
 
-// groupBatchTimeout bounds one batch's transaction.
+// groupBatchTimeout bounds each transaction of a batch: the batch's own,
+// and each of the ones its calls are written again in, one by one, when
+// it fails (see writeBatch). Each runs on its own clock, not the
+// queue's nor its callers': a row another program holds locked past it
+// fails its own call, and the others are still written.
 const groupBatchTimeout = 30 * time.Second
 
-// do queues v and returns its result: write writes a batch in one
-// transaction (see writeBatch) and sets each request's err.
-func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Context, batch []*groupReq[T])) error {
+// batchTx runs fn in a transaction of s on a clock of its own:
+// s.batchTimeout (groupBatchTimeout), detached from every caller.
+func (s *Store) batchTx(fn func(ctx context.Context, q DBTX) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.batchTimeout)
+	defer cancel()
+	return s.inTx(ctx, func(q DBTX) error { return fn(ctx, q) })
+}
+
+// do queues v and returns its result: write writes a batch (see
+// writeBatch: each of its transactions on a clock of its own) and sets
+// each request's err.
+func (g *groupQueue[T]) do(ctx context.Context, v T, write func(batch []*groupReq[T])) error {
 	r := &groupReq[T]{v: v, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, r)
@@ -138,7 +151,7 @@ func (g *groupQueue[T]) do(ctx context.Context, v T, write func(ctx context.Cont
 // writeAll writes batches of the queue until it is empty, or, for a
 // caller (own set), until own is written or ctx ends: then, if calls are
 // still queued, a goroutine takes the caller's place and writes them.
-func (g *groupQueue[T]) writeAll(ctx context.Context, own *groupReq[T], write func(ctx context.Context, batch []*groupReq[T])) {
+func (g *groupQueue[T]) writeAll(ctx context.Context, own *groupReq[T], write func(batch []*groupReq[T])) {
 	for {
 		g.mu.Lock()
 		n := min(len(g.pending), g.batchCap())
@@ -158,9 +171,7 @@ func (g *groupQueue[T]) writeAll(ctx context.Context, own *groupReq[T], write fu
 			r.taken = true
 		}
 		g.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), groupBatchTimeout)
-		write(ctx, batch)
-		cancel()
+		write(batch)
 		for _, r := range batch {
 			close(r.done)
 		}
@@ -171,7 +182,10 @@ func (g *groupQueue[T]) writeAll(ctx context.Context, own *groupReq[T], write fu
 	}
 }
 
-// writeBatch writes batch in one transaction of s.
+// writeBatch writes batch in one transaction of s. Each transaction it
+// runs, the batch's and each one-by-one one below, has a clock of its own
+// (batchTx), so that a call whose row another program holds locked past
+// it fails alone.
 //
 // When set is given and the batch holds more than one call, set(ctx, q,
 // vs) first writes every call of the batch with statements for the whole
@@ -188,7 +202,7 @@ func (g *groupQueue[T]) writeAll(ctx context.Context, own *groupReq[T], write fu
 // is written again in a transaction of its own, so that one bad row fails
 // alone. done(v) runs for each call whose transaction committed without
 // an error of its own, after the commit.
-func writeBatch[T any](ctx context.Context, s *Store, batch []*groupReq[T],
+func writeBatch[T any](s *Store, batch []*groupReq[T],
 	set func(ctx context.Context, q DBTX, vs []T) error,
 	one func(ctx context.Context, q DBTX, v T) error, isOwn func(error) bool, done func(T)) {
 	if set != nil && len(batch) > 1 {
@@ -196,7 +210,7 @@ func writeBatch[T any](ctx context.Context, s *Store, batch []*groupReq[T],
 		for i, r := range batch {
 			vs[i] = r.v
 		}
-		err := s.inTx(ctx, func(q DBTX) error { return set(ctx, q, vs) })
+		err := s.batchTx(func(ctx context.Context, q DBTX) error { return set(ctx, q, vs) })
 		switch {
 		case err == nil:
 			for _, r := range batch {
@@ -206,13 +220,13 @@ func writeBatch[T any](ctx context.Context, s *Store, batch []*groupReq[T],
 			return
 		case !errors.Is(err, errSetShort):
 			for _, r := range batch {
-				writeBatch(ctx, s, []*groupReq[T]{r}, nil, one, isOwn, done)
+				writeBatch(s, []*groupReq[T]{r}, nil, one, isOwn, done)
 			}
 			return
 		}
 	}
 	errs := make([]error, len(batch))
-	err := s.inTx(ctx, func(q DBTX) error {
+	err := s.batchTx(func(ctx context.Context, q DBTX) error {
 		clear(errs)
 		for i, r := range batch {
 			err := one(ctx, q, r.v)
@@ -228,7 +242,7 @@ func writeBatch[T any](ctx context.Context, s *Store, batch []*groupReq[T],
 	})
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
-			writeBatch(ctx, s, []*groupReq[T]{r}, nil, one, isOwn, done)
+			writeBatch(s, []*groupReq[T]{r}, nil, one, isOwn, done)
 		}
 		return
 	}

@@ -20,7 +20,7 @@ func TestGroupQueue(t *testing.T) {
 	var batches [][]int
 	inFirst := make(chan struct{})
 	release := make(chan struct{})
-	write := func(_ context.Context, batch []*groupReq[int]) {
+	write := func(batch []*groupReq[int]) {
 		var vs []int
 		for _, r := range batch {
 			vs = append(vs, r.v)
@@ -77,7 +77,7 @@ func TestGroupQueueKeep(t *testing.T) {
 	var mu sync.Mutex
 	var written []int
 	inFirst, release := make(chan struct{}), make(chan struct{})
-	write := func(_ context.Context, batch []*groupReq[int]) {
+	write := func(batch []*groupReq[int]) {
 		mu.Lock()
 		first := len(written) == 0
 		for _, r := range batch {
@@ -122,7 +122,7 @@ func TestGroupQueueLeaderLeavesOnceWritten(t *testing.T) {
 		var written []int
 		inFirst, releaseFirst := make(chan struct{}), make(chan struct{})
 		inSecond, releaseSecond := make(chan struct{}), make(chan struct{})
-		write := func(_ context.Context, batch []*groupReq[int]) {
+		write := func(batch []*groupReq[int]) {
 			mu.Lock()
 			for _, r := range batch {
 				written = append(written, r.v)
@@ -174,7 +174,7 @@ func TestGroupQueueLeaderWhoseCtxEndsLeaves(t *testing.T) {
 	inOwn, releaseOwn := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var written []int
-	write := func(_ context.Context, batch []*groupReq[int]) {
+	write := func(batch []*groupReq[int]) {
 		mu.Lock()
 		written = append(written, batch[0].v)
 		mu.Unlock()

@@ -231,11 +231,15 @@ func (c *createReq) apply(ds []*registry.Delivery) {
 // A create whose statements all ran in a transaction that then failed to
 // commit may be written all the same: it is looked for (landed) before it
 // is written again, or answered with the commit's error.
-func (s *Store) writeCreates(ctx context.Context, batch []*groupReq[*createReq]) {
-	writeBatch(ctx, s, batch, s.createSet, s.createOne, func(error) bool { return false }, func(*createReq) {})
+func (s *Store) writeCreates(batch []*groupReq[*createReq]) {
+	writeBatch(s, batch, s.createSet, s.createOne, func(error) bool { return false }, func(*createReq) {})
 	for _, r := range batch {
-		if errors.Is(r.err, errCommit) && r.v.ran && s.landed(ctx, s.q, r.v) {
-			r.err = nil
+		if errors.Is(r.err, errCommit) && r.v.ran {
+			ctx, cancel := context.WithTimeout(context.Background(), s.batchTimeout)
+			if s.landed(ctx, s.q, r.v) {
+				r.err = nil
+			}
+			cancel()
 		}
 	}
 }
