@@ -141,6 +141,8 @@ func TestHandlerErrors(t *testing.T) {
 		{"device missing token", "POST", push.PathDevice, "application/json", mustJSON(without("push_token")), 400, "invalid_push_token"},
 		{"device malformed token", "POST", push.PathDevice, "application/json", mustJSON(with("push_token", "bad-token!")), 400, "invalid_push_token"},
 		{"device user_num with a separator", "POST", push.PathDevice, "application/json", mustJSON(with("user_num", "a b")), 400, "invalid_user_num"},
+		{"device user_num a JSON array", "POST", push.PathDevice, "application/json", mustJSON(with("user_num", `["u1001"]`)), 400, "invalid_user_num"},
+		{"device user_num a JSON array of a number", "POST", push.PathDevice, "application/json", mustJSON(with("user_num", "[1]")), 400, "invalid_user_num"},
 		{"device missing platform", "POST", push.PathDevice, "application/json", mustJSON(without("platform")), 400, "invalid_platform"},
 		{"device bad platform", "POST", push.PathDevice, "application/json", mustJSON(with("platform", "iPadOS")), 400, "invalid_platform"},
 		{"device unknown vendor", "POST", push.PathDevice, "application/json", mustJSON(with("push_platform", "jpush")), 400, "invalid_push_platform"},

@@ -16,8 +16,9 @@ import (
 // booleans, objects) name nobody.
 func SplitReceivers(s string) []string {
 	s = strings.TrimSpace(s)
-	var elems []json.RawMessage
-	if strings.HasPrefix(s, "[") && json.Unmarshal([]byte(s), &elems) == nil {
+	if registry.IsJSONArray(s) {
+		var elems []json.RawMessage
+		_ = json.Unmarshal([]byte(s), &elems) // IsJSONArray: it parses
 		list := make([]string, 0, len(elems))
 		for _, e := range elems {
 			var str string

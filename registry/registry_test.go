@@ -680,3 +680,19 @@ func TestMissingOptional(t *testing.T) {
 	assert.Equal(t, []string{"BacklogCounter", "DedupeKeyFinder", "Fanouts", "ReceiptHolder", "RetryTokens", "TargetCensus"},
 		registry.MissingOptional(struct{ registry.Store }{st}))
 }
+
+// TestRegisteredUserNumReadsAsItself: a user_num a device is registered
+// for is refused when a message-center receivers value naming it alone
+// would name other users: one holding a separator, or one that is a JSON
+// array. A bracket that makes no JSON array is a name like any other.
+func TestRegisteredUserNumReadsAsItself(t *testing.T) {
+	for _, u := range []string{"u1 u2", "a,b", "a、b", `["u1001"]`, "[1]", "[]", `["a","b"]`} {
+		err := registry.ValidateRegisteredUserNum(u)
+		require.ErrorIs(t, err, registry.ErrInvalid, "%q", u)
+		assert.ErrorContains(t, err, "user_num", "%q", u)
+	}
+	for _, u := range []string{"u1001", "[u1001]", "[1", "1]", `["a"`, "用户[1]"} {
+		assert.NoError(t, registry.ValidateRegisteredUserNum(u), "%q", u)
+		assert.False(t, registry.IsJSONArray(u), "%q", u)
+	}
+}

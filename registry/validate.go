@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"unicode"
@@ -521,14 +522,27 @@ func ValidateRegistration(d *Device, userNum string) error {
 
 // ValidateRegisteredUserNum checks a user_num a device is registered
 // for, beyond ValidateUserNum: it must hold no receiver separator
-// (IsReceiverSeparator), or a message-center row naming the user would
-// push to the parts of its name, other users, instead. push.Service's
-// RegisterDevice refuses such a user_num naming "user_num"; stores keep
-// the rows other programs wrote as they are.
+// (IsReceiverSeparator), nor be a JSON array (["u1001"], [1]), which a
+// receivers value is read as when it is one; otherwise a message-center
+// row naming the user would push to the parts of its name, other users,
+// instead. push.Service's RegisterDevice refuses such a user_num naming
+// "user_num"; stores keep the rows other programs wrote as they are.
 func ValidateRegisteredUserNum(userNum string) error {
 	if i := strings.IndexFunc(userNum, IsReceiverSeparator); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(userNum[i:])
 		return invalid("user_num", "must not hold %q: a message-center receivers list splits user_nums on it", r)
 	}
+	if IsJSONArray(userNum) {
+		return invalid("user_num", "must not be a JSON array: a message-center receivers list that is one is read as the users it lists")
+	}
 	return nil
+}
+
+// IsJSONArray reports whether s, without surrounding white space, is a
+// JSON array: a receivers value that is one lists its users as the
+// array's strings and numbers (see messagecenter.SplitReceivers).
+func IsJSONArray(s string) bool {
+	s = strings.TrimSpace(s)
+	var elems []json.RawMessage
+	return strings.HasPrefix(s, "[") && json.Unmarshal([]byte(s), &elems) == nil
 }

@@ -45,15 +45,27 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 		// Refused here rather than by the Scanner, which would fail the
 		// row for good.
 		for _, u := range users {
-			switch len(messagecenter.SplitReceivers(u)) {
-			case 0:
+			switch got := messagecenter.SplitReceivers(u); {
+			case len(got) == 0:
 				return usagef("--user: %q names no user", u)
-			case 1:
-			default:
+			case len(got) > 1:
 				// The receivers column separates users by these; a value
 				// holding one would reach several (give --user again).
 				return usagef("--user: %q names several users (white space, commas, semicolons, | and 、 separate them in the receivers column): give --user once for each", u)
+			case got[0] != u:
+				return usagef("--user: %q would be read as user %q: the receivers column reads a JSON array as the users it lists", u, got[0])
 			}
+		}
+		// Joined, the users must still read as themselves: ["a" and "b"]
+		// each name one user, but together they make a JSON array.
+		var want []string
+		for _, u := range users {
+			if !slices.Contains(want, u) {
+				want = append(want, u)
+			}
+		}
+		if got := messagecenter.SplitReceivers(strings.Join(users, ",")); !slices.Equal(got, want) {
+			return usagef("--user: together the users would be read as %q: the receivers column reads a JSON array as the users it lists", got)
 		}
 		if strings.TrimSpace(*title) == "" || strings.TrimSpace(*content) == "" {
 			return usagef("--title and --content are required, and not blank")

@@ -45,6 +45,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"center", "enqueue", "--user", "u", "--title", "t", "--content", "c", "--send-at", "tomorrow"}, `pushctl: center enqueue: --send-at: "tomorrow" is not an RFC 3339 time`},
 		{[]string{"center", "enqueue", "--user", "u1 u2|u3", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "u1 u2|u3" names several users`},
 		{[]string{"center", "enqueue", "--user", "u1", "--user", "a,b", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "a,b" names several users`},
+		{[]string{"center", "enqueue", "--user", `["u1001"]`, "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "[\"u1001\"]" would be read as user "u1001"`},
+		{[]string{"center", "enqueue", "--user", `["a"`, "--user", `"b"]`, "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: together the users would be read as ["a" "b"]`},
 		{[]string{"center", "tail", "--interval", "0s"}, "pushctl: center tail: --interval: must be positive, got 0s"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
