@@ -833,7 +833,14 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 				writeError(w, http.StatusBadRequest, "invalid_body", "the body has data after its JSON object")
 				return params{}, false
 			}
-			if k, dup := repeatedMember(body); dup {
+			if k, within, dup := repeatedMember(body); dup {
+				if within != "" {
+					// Named by the field it is in, as a form's extra or
+					// overrides with a member twice is.
+					writeError(w, http.StatusBadRequest, "invalid_"+paramCode(within, known),
+						fmt.Sprintf("%s: member %q is given twice", registry.Clip(within, 32), registry.Clip(k, 32)))
+					return params{}, false
+				}
 				refuseRepeated(w, k, known)
 				return params{}, false
 			}
@@ -913,8 +920,10 @@ func repeatedValue(v url.Values, only func(string) bool) (string, bool) {
 
 // repeatedMember returns a member name that some object of the JSON text
 // data holds twice, at any depth ("extra":{"a":1,"a":2} included), if
-// any. data must be valid JSON of bounded depth (decode it first).
-func repeatedMember(data []byte) (string, bool) {
+// any, and the member of the outermost object it is found in ("extra"),
+// or "" when that object holds it twice itself. data must be valid JSON
+// of bounded depth (decode it first).
+func repeatedMember(data []byte) (name, within string, ok bool) {
 	type frame struct {
 		keys      map[string]bool // nil for an array
 		expectKey bool
@@ -924,7 +933,7 @@ func repeatedMember(data []byte) (string, bool) {
 	for {
 		t, err := dec.Token()
 		if err != nil {
-			return "", false
+			return "", "", false
 		}
 		top := len(stack) - 1
 		switch v := t.(type) {
@@ -941,14 +950,20 @@ func repeatedMember(data []byte) (string, bool) {
 		case string:
 			if top >= 0 && stack[top].keys != nil && stack[top].expectKey {
 				if stack[top].keys[v] {
-					return v, true
+					if top == 0 {
+						within = ""
+					}
+					return v, within, true
+				}
+				if top == 0 {
+					within = v
 				}
 				stack[top].keys[v], stack[top].expectKey = true, false
 				continue
 			}
 		}
 		if len(stack) == 0 {
-			return "", false
+			return "", "", false
 		}
 		if f := stack[len(stack)-1]; f.keys != nil {
 			f.expectKey = true // a member's value ended
@@ -1228,7 +1243,7 @@ func (p params) extra(name string) (map[string]string, error) {
 	if err := json.Unmarshal(v, &m); err != nil || m == nil {
 		return nil, invalid(name, "must be a JSON object")
 	}
-	if k, dup := repeatedMember(v); dup {
+	if k, _, dup := repeatedMember(v); dup {
 		return nil, invalid(name, "member %q is given twice", registry.Clip(k, 32))
 	}
 	return stringValues(m), nil
@@ -1245,7 +1260,7 @@ func (p params) overrides(name string) (map[string]any, error) {
 	if err := json.Unmarshal(v, &m); err != nil || m == nil {
 		return nil, invalid(name, "must be a JSON object keyed by provider name")
 	}
-	if k, dup := repeatedMember(v); dup {
+	if k, _, dup := repeatedMember(v); dup {
 		return nil, invalid(name, "member %q is given twice", registry.Clip(k, 32))
 	}
 	out := make(map[string]any, len(m))

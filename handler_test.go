@@ -180,11 +180,14 @@ func TestHandlerErrors(t *testing.T) {
 		{"push extra in a form not UTF-8", "POST", push.PathPushMessage, "application/x-www-form-urlencoded", `user_num=u1&title=t&content=c&extra=%7B%22a%22%3A%22%FF%22%7D`, 400, "invalid_extra"},
 		{"push overrides wrapped not UTF-8", "POST", push.PathPushMessage, "application/x-www-form-urlencoded", `user_num=u1&title=t&content=c&overrides=%7B%22umeng%22%3A%7B%22k%22%3A%22%FF%22%7D%7D`, 400, "invalid_overrides"},
 		{"push labelled latin1, not UTF-8", "POST", push.PathPushMessage, "application/json; charset=ISO-8859-1", "{\"user_num\":\"u1\",\"title\":\"caf\xe9\",\"content\":\"c\"}", 400, "invalid_body"},
-		{"push extra member twice", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","extra":{"a":"safe","a":"EVIL"}}`, 400, "invalid_body"},
+		{"push extra member twice", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","extra":{"a":"safe","a":"EVIL"}}`, 400, "invalid_extra"},
+		{"push extra member named like a field twice", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","extra":{"title":"1","title":"2"}}`, 400, "invalid_extra"},
+		{"push overrides member twice", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","overrides":{"umeng":{"oppo_channel_id":"a","oppo_channel_id":"b"}}}`, 400, "invalid_overrides"},
+		{"push unknown member with a member twice", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","x":{"a":1,"a":2}}`, 400, "invalid_body"},
 		{"push extra wrapped with a member twice", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","extra":"{\"a\":\"safe\",\"a\":\"EVIL\"}"}`, 400, "invalid_extra"},
 		{"push overrides in a form with a nested member twice", "POST", push.PathPushMessage, "application/x-www-form-urlencoded", `user_num=u1&title=t&content=c&overrides=%7B%22umeng%22%3A%7B%22k%22%3A1%2C%22k%22%3A2%7D%7D`, 400, "invalid_overrides"},
 		{"push same keys in sibling objects are fine", "POST", push.PathPushMessage, "application/json", `{"user_num":"nobody","title":"t","content":"c","extra":{"a":{"k":1},"b":{"k":2},"c":[{"k":1},{"k":2}]}}`, 404, "no_active_device"},
-		{"push member twice in an array's object", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","overrides":{"umeng":{"a":[{"x":1},{"x":1,"x":2}]}}}`, 400, "invalid_body"},
+		{"push member twice in an array's object", "POST", push.PathPushMessage, "application/json", `{"user_num":"u1","title":"t","content":"c","overrides":{"umeng":{"a":[{"x":1},{"x":1,"x":2}]}}}`, 400, "invalid_overrides"},
 		{"query with a cache buster twice", "GET", push.PathQueryPush + "?push_message_id=999&_=1&_=2", "", "", 404, "not_found"},
 	}
 	for _, tt := range tests {
@@ -1143,4 +1146,17 @@ func TestHandlerTimeoutDoesNotCutAVendorCall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone}, ds[0].State)
 	assert.Equal(t, 1, f.mock.Calls())
+}
+
+// TestNestedMemberTwiceNamesItsField: a member given twice inside extra
+// or overrides is refused naming that field and the member, not a
+// top-level field of the same name nor the body as a whole.
+func TestNestedMemberTwiceNamesItsField(t *testing.T) {
+	_, h := newHandler(t, nil)
+	r := doRaw(t, h, "POST", push.PathPushMessage, "application/json",
+		`{"user_num":"u1","title":"t","content":"c","extra":{"title":"1","title":"2"}}`)
+	assert.Equal(t, 400, r.status)
+	assert.Equal(t, "invalid_extra", r.errCode())
+	e, _ := r.body["error"].(map[string]any)
+	assert.Equal(t, `extra: member "title" is given twice`, e["message"])
 }
