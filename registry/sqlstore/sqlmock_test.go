@@ -28,13 +28,19 @@ var errDriver = errors.New("driver: connection reset")
 // Rollback of a failed transaction.
 func mockStore(t *testing.T) (*sqlstore.Store, sqlmock.Sqlmock, *sql.DB) {
 	t.Helper()
+	return mockStoreOf(t, sqlstore.DialectMySQL)
+}
+
+// mockStoreOf is mockStore of dialect d.
+func mockStoreOf(t *testing.T, d sqlstore.Dialect) (*sqlstore.Store, sqlmock.Sqlmock, *sql.DB) {
+	t.Helper()
 	db, mock, err := sqlmock.New()
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		assert.NoError(t, mock.ExpectationsWereMet(), "every expected statement ran, rollbacks included")
 		_ = db.Close()
 	})
-	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectMySQL, Now: fixedClock(base)})
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Now: fixedClock(base)})
 	require.NoError(t, err)
 	return s, mock, db
 }

@@ -16,17 +16,10 @@ import (
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
-// pgMockStore is a PostgreSQL Store on sqlmock.
+// pgMockStore is a PostgreSQL Store on sqlmock (see mockStore).
 func pgMockStore(t *testing.T) (*sqlstore.Store, sqlmock.Sqlmock) {
 	t.Helper()
-	db, mock, err := sqlmock.New()
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		assert.NoError(t, mock.ExpectationsWereMet(), "every expected statement ran")
-		_ = db.Close()
-	})
-	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectPostgres, Now: fixedClock(base)})
-	require.NoError(t, err)
+	s, mock, _ := mockStoreOf(t, sqlstore.DialectPostgres)
 	return s, mock
 }
 
