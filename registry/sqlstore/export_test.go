@@ -156,14 +156,6 @@ func (s *Store) NoRanges() *Store {
 	return &c
 }
 
-// KnowsColumnTypes reports whether s has read the column types of table,
-// which it does to write a set of its rows by a VALUES list (PostgreSQL).
-func (s *Store) KnowsColumnTypes(table string) bool {
-	s.types.mu.Lock()
-	defer s.types.mu.Unlock()
-	return s.types.byTable[table] != nil
-}
-
 // SetBatchTimeout sets the bound of each transaction of s's group-commit
 // batches (groupBatchTimeout).
 func (s *Store) SetBatchTimeout(d time.Duration) { s.batchTimeout = d }

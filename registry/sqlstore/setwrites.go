@@ -152,31 +152,10 @@ type guardedRow struct {
 // updateClaimed sets the columns names of each of rows of table (by id),
 // releases each row's claim and stamps updated_at with now, in one UPDATE
 // guarded by each row's claim token and, when guard is not empty, by
-// guard too (a condition every row must meet): by a VALUES list on
-// PostgreSQL (see valuesUpdate), by CASE lists elsewhere. It returns errSetShort when
+// guard too (a condition every row must meet). It returns errSetShort when
 // it changes fewer rows than rows holds (a claim lost); what names a
 // failed statement in its error.
 func (s *Store) updateClaimed(ctx context.Context, q DBTX, table, what, guard string, names []string, rows []guardedRow, now any) error {
-	extra := "claim_token = NULL, lease_until = NULL, updated_at = ?"
-	query, args, ok := valuesUpdate(table, s.columnTypes(ctx, q, table), names, rows, extra, []any{now}, guard)
-	if !ok {
-		query, args = s.caseClaimed(table, guard, names, rows, extra, now)
-	}
-	res, err := s.exec(ctx, q, query, args...)
-	if err != nil {
-		return step(what, err)
-	}
-	if n, err := affected(res); err != nil {
-		return err
-	} else if n != int64(len(rows)) {
-		return errSetShort
-	}
-	return nil
-}
-
-// caseClaimed is updateClaimed's UPDATE by CASE lists (see caseUpdate),
-// and its arguments.
-func (s *Store) caseClaimed(table, guard string, names []string, rows []guardedRow, extra string, now any) (string, []any) {
 	cols := make([]setColumn, len(names))
 	for i, name := range names {
 		cols[i] = setColumn{name: name, values: make([]any, len(rows))}
@@ -190,7 +169,19 @@ func (s *Store) caseClaimed(table, guard string, names []string, rows []guardedR
 		}
 		where = append(where, r.id, r.claim)
 	}
-	return caseUpdate(table, ids, cols, extra, []any{now}, claimedWhere(len(rows), guard), where)
+	cond := claimedWhere(len(rows), guard)
+	query, args := caseUpdate(table, ids, cols, "claim_token = NULL, lease_until = NULL, updated_at = ?", []any{now},
+		cond, where)
+	res, err := s.exec(ctx, q, query, args...)
+	if err != nil {
+		return step(what, err)
+	}
+	if n, err := affected(res); err != nil {
+		return err
+	} else if n != int64(len(rows)) {
+		return errSetShort
+	}
+	return nil
 }
 
 // setColumn is one column a caseUpdate sets: its value for each row, or,

@@ -109,9 +109,6 @@ type Store struct {
 	// batchTimeout bounds each transaction of a group-commit batch
 	// (groupBatchTimeout).
 	batchTimeout time.Duration
-	// types holds the column types of the tables written by VALUES lists
-	// (PostgreSQL; see valuesUpdate).
-	types *colTypes
 }
 
 var (
@@ -130,7 +127,7 @@ func New(db DBTX, opts Options) (*Store, error) {
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: newFinishQueue(opts.Dialect),
 		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect),
-		swept: &sweeps{}, censusMax: censusMaxSuspects, crowded: &crowded{}, ranges: &ranges{}, types: &colTypes{}, batchTimeout: groupBatchTimeout}
+		swept: &sweeps{}, censusMax: censusMaxSuspects, crowded: &crowded{}, ranges: &ranges{}, batchTimeout: groupBatchTimeout}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 		if db, ok := db.(*sql.DB); ok {
