@@ -1160,3 +1160,23 @@ func TestNestedMemberTwiceNamesItsField(t *testing.T) {
 	e, _ := r.body["error"].(map[string]any)
 	assert.Equal(t, `extra: member "title" is given twice`, e["message"])
 }
+
+// TestUserNumThatReadsAsAListIsExplained: a push to a user_num that no
+// device is registered for and that reads as a list ("u1,u2", a JSON
+// array) finds no device, as any unknown user, and says how several
+// users are given.
+func TestUserNumThatReadsAsAListIsExplained(t *testing.T) {
+	_, h := newHandler(t, nil)
+	for _, u := range []string{"u1,u2", "u1 u2", `["u1"]`} {
+		body, err := json.Marshal(map[string]string{"user_num": u, "title": "t", "content": "c"})
+		require.NoError(t, err)
+		r := doRaw(t, h, "POST", push.PathPushMessage, "application/json", string(body))
+		assert.Equal(t, 404, r.status, u)
+		assert.Equal(t, "no_active_device", r.errCode(), u)
+		e, _ := r.body["error"].(map[string]any)
+		assert.Contains(t, e["message"], "it reads as a list; several users are given one each (user_nums)", u)
+	}
+	r := doRaw(t, h, "POST", push.PathPushMessage, "application/json", `{"user_num":"nobody","title":"t","content":"c"}`)
+	e, _ := r.body["error"].(map[string]any)
+	assert.NotContains(t, e["message"], "reads as a list")
+}
