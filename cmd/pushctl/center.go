@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tuisong/push/messagecenter"
@@ -149,17 +150,28 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			floor = *since
 		}
 		t := &tailer{e: e, d: d, watching: map[int64]rowState{}, read: map[int64]bool{}, floor: floor, quietFinal: *since < 0}
+		down := false // the last poll failed
 		for {
 			if err := t.poll(ctx); err != nil {
 				if ctx.Err() != nil {
 					return nil // interrupted: the normal end of a tail
 				}
 				if errors.Is(err, context.DeadlineExceeded) {
-					return fmt.Errorf("the database did not answer within %v: %w", tailPollTimeout, err)
+					err = fmt.Errorf("the database did not answer within %v: %w", time.Duration(tailPollTimeout.Load()), err)
 				}
-				return err
+				// An outage is when an operator needs the tail most: it
+				// says so once on stderr and polls on, until Ctrl-C.
+				if !down {
+					fmt.Fprintf(e.stderr, "pushctl: center tail: %v; polling on every %v\n", err, *interval)
+					down = true
+				}
+			} else {
+				if down {
+					fmt.Fprintln(e.stderr, "pushctl: center tail: the database answers again")
+					down = false
+				}
+				t.quietFinal = false
 			}
-			t.quietFinal = false
 			select {
 			case <-ctx.Done():
 				return nil
@@ -169,15 +181,20 @@ func tailCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	}
 }
 
-// tailPollTimeout bounds each read of center tail: a database that stops
-// answering ends the tail with an error rather than a silence. (Each read,
+// tailPollTimeout bounds each read of center tail, in nanoseconds: a
+// database that stops answering is said on stderr rather than left a
+// silence. (Each read,
 // not a whole poll: a poll pages through a backlog, and prints as it goes
 // to a terminal or a pager that may hold it.)
-var tailPollTimeout = 30 * time.Second
+var tailPollTimeout = func() *atomic.Int64 {
+	var d atomic.Int64
+	d.Store(int64(30 * time.Second))
+	return &d
+}()
 
 // bounded returns ctx bounded by tailPollTimeout for one read.
 func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, tailPollTimeout)
+	return context.WithTimeout(ctx, time.Duration(tailPollTimeout.Load()))
 }
 
 // rowState is what center tail prints of a row.
