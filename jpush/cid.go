@@ -147,13 +147,26 @@ func (b *cidBook) keepLocked(key string, e issuedCID, now time.Time) keyCID {
 }
 
 // forget drops key's cid, which JPush refused: the key's next Send takes
-// another.
+// another. The pooled cids fetched no later than it go too: JPush refuses
+// a cid it no longer keeps (its day ran out by JPush's clock, or JPush
+// lost it), and those of its batch would each be refused in turn, every
+// refusal a spent try of some push, where a fresh fetch costs one call.
 func (b *cidBook) forget(key, cid string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if e, ok := b.keys().Get(key, time.Time{}); ok && e.cid == cid {
-		b.byKey.Delete(key)
+	e, ok := b.keys().Get(key, time.Time{})
+	if !ok || e.cid != cid {
+		return
 	}
+	b.byKey.Delete(key)
+	kept := b.pool[:0]
+	for _, p := range b.pool {
+		if p.at.After(e.at) {
+			kept = append(kept, p)
+		}
+	}
+	clear(b.pool[len(kept):])
+	b.pool = kept
 }
 
 // peek returns key's cid without giving it one.

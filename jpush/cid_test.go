@@ -199,6 +199,34 @@ func TestCIDRefusedIsTemporary(t *testing.T) {
 	assert.Equal(t, 2, fake.DeliveryCount(live))
 }
 
+// TestCIDRefusedDropsItsBatch: when JPush refuses a key's cid, the cids
+// pooled from the same fetch are dropped with it: the next key's Send
+// fetches fresh ones and is sent, rather than refused in turn for a cid
+// JPush no longer keeps (each refusal a spent try of its push).
+func TestCIDRefusedDropsItsBatch(t *testing.T) {
+	ctx := context.Background()
+	vendor := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	ours := newClock(vendor.Now())
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: vendor.Now}, func(cfg *jpush.Config) { cfg.Now = ours.Now })
+	live := rid(provider.Android, 0)
+	_, err := c.Send(ctx, cidRequest("k1", live))
+	require.NoError(t, err)
+	first := fake.Pushes()[0].CID
+
+	// JPush's day for the batch has run out; to us its cids are eleven
+	// hours old, fresh enough for a new key.
+	vendor.Advance(24 * time.Hour)
+	ours.Advance(11 * time.Hour)
+	_, err = c.Send(ctx, cidRequest("k1", live))
+	require.ErrorIs(t, err, provider.Temporary)
+	assert.Contains(t, err.Error(), "refused the cid")
+
+	_, err = c.Send(ctx, cidRequest("k2", live))
+	require.NoError(t, err, "k2 took a fresh cid, not one of the refused batch")
+	pushes := fake.Pushes()
+	assert.NotEqual(t, first, pushes[len(pushes)-1].CID)
+}
+
 // TestDuplicateKeepsTheSendDay: a push sent just before midnight in
 // Beijing whose answer was lost, retried just after, is answered with the
 // first push's msg_id; MessageStatus still asks about the day it was sent.
