@@ -46,8 +46,14 @@
 // read one of its values (registry.CenterMessage.Unreadable; the remark is
 // "unreadable row: " and the reason), its mode has no notifier, its
 // receivers have no active device, the input is invalid,
-// every vendor call failed permanently, or MaxAttempts temporary failures
-// in a row ran out. Rate-limit refusals reschedule without spending an
+// every vendor call of its push's first try failed permanently, or
+// MaxAttempts temporary failures in a row ran out. A push row is sent
+// (send_state 1, send_result push_message#<id>) once its push is recorded
+// with a delivery accepted or still pending: the pending ones are the
+// push's to retry (push.Service.RetryPending, with the Service's own
+// MaxAttempts), and a push whose retries then all fail is failed in
+// sys_push_messages (ios_status/android_status, which the brief's second
+// ops query shows), while its row stays sent. Rate-limit refusals reschedule without spending an
 // attempt, after the notifier's or vendor's Retry-After when it gave one.
 // A claim counts as an attempt (attempts goes up when the row is claimed,
 // and is given back when the row is released untried): an instance that
@@ -78,11 +84,15 @@
 // A row's notify_mode is matched without case and surrounding white
 // space: "push", " PUSH " and "Push" are all pushed. The keys of
 // Config.Notifiers are matched the same way. This is the Scanner's own
-// rule, close to but not the same as MySQL's default collations, on which
-// the brief's ops SQL (notify_mode = 'push') relies: those ignore case and
-// trailing spaces but not leading ones or tabs, and take full-width and
-// accented letters ("ＰＵＳＨ", "Púsh") for plain ones, which the Scanner
-// does not (such a row fails with "no notifier for notify_mode").
+// rule, close to but not the same as the brief's ops SQL (notify_mode =
+// 'push') compares: MySQL's default collations ignore case and trailing
+// spaces but not leading ones or tabs, and take full-width and accented
+// letters ("ＰＵＳＨ", "Púsh") for plain ones, which the Scanner does not
+// (such a row fails with "no notifier for notify_mode"); PostgreSQL and
+// SQLite compare exactly. So a row another program wrote as " push" (on
+// MySQL), or "PUSH" or "Push " (on PostgreSQL and SQLite), is pushed, and
+// the ops query leaves its push out; write the query's filter as
+// lower(trim(notify_mode)) = 'push' to count every push row.
 //
 // # Scheduled delivery
 //
