@@ -14,7 +14,8 @@ import (
 // others wait. What is still queued then is written by a goroutine that
 // takes its place, until the queue is empty, so that under a steady
 // stream of calls no caller is kept writing the others' batches, its own
-// long done.
+// long done. (With keep set a goroutine writes from the start: see
+// below.)
 // A Scanner handles rows Concurrency at a time, and each row's
 // writes would otherwise cost a commit of their own — on PostgreSQL and
 // MariaDB a WAL flush each, on SQLite a turn of the one writer (issue #9).
@@ -24,9 +25,12 @@ import (
 // that a call reported failed never is written later (CreatePushMessage).
 // With keep set the call stays queued and is written anyway: an outcome
 // recorded late beats one left to a lease's end (FinishDelivery,
-// FinishCenterMessage; the write is guarded by the claim). Once a batch
-// holds a call, it is written on the batch's own clock and its caller
-// waits for the result.
+// FinishCenterMessage; the write is guarded by the claim); such a caller
+// leaves at its ctx's end even once a batch holds its call, the batches
+// being written by a goroutine of the queue's, so that a database that
+// stops answering holds no caller past its own clock. Without keep, once
+// a batch holds a call, it is written on the batch's own clock and its
+// caller waits for the result.
 type groupQueue[T any] struct {
 	mu      sync.Mutex
 	pending []*groupReq[T]
@@ -120,7 +124,16 @@ func (g *groupQueue[T]) do(ctx context.Context, v T, write func(batch []*groupRe
 		g.writing++
 	}
 	g.mu.Unlock()
-	if lead {
+	switch {
+	case lead && g.keep:
+		// The batches are written by a goroutine of their own, so that
+		// this caller can leave when its ctx ends, as a caller waiting
+		// for another's batch does, rather than be held by a batch that
+		// waits on a database that stopped answering (its call is
+		// written anyway: see keep). A stopping Scanner or Service
+		// keeps to its bound that way.
+		go g.writeAll(context.Background(), nil, write)
+	case lead:
 		g.writeAll(ctx, r, write)
 	}
 	select {

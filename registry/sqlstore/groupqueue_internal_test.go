@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,4 +230,31 @@ func waitIdle[T any](t *testing.T, g *groupQueue[T]) {
 		defer g.mu.Unlock()
 		return g.writing == 0
 	}, 5e9, 1e6, "a writer was left once the queue was empty")
+}
+
+// TestGroupQueueKeepLeaderLeavesAtItsCtxEnd: with keep set, a caller that
+// finds the queue idle leaves when its ctx ends, even while its batch is
+// still being written (a database that stopped answering), and the call
+// is written anyway; a stopping Scanner or Service is not held past its
+// bound by the batch's own clock.
+func TestGroupQueueKeepLeaderLeavesAtItsCtxEnd(t *testing.T) {
+	g := (&groupQueue[int]{writers: 1}).keepOnCancel()
+	release := make(chan struct{})
+	var written atomic.Int32
+	write := func(batch []*groupReq[int]) {
+		<-release
+		written.Add(int32(len(batch)))
+		for _, r := range batch {
+			r.err = nil
+		}
+	}
+	stop := time.AfterFunc(2*time.Second, func() { close(release) })
+	defer stop.Stop()
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := g.do(ctx, 1, write)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), time.Second, "it left at its ctx's end, not when the batch was written")
+	require.Eventually(t, func() bool { return written.Load() == 1 }, 5*time.Second, 10*time.Millisecond, "written anyway")
 }
