@@ -357,8 +357,10 @@ func New(cfg Config) (*Scanner, error) {
 // and deliveries it claimed but has not started, lets the vendor and notifier
 // calls in flight finish on their own clocks (at most the Service's
 // SendTimeout, or NotifyTimeout) and records their outcomes (at most the
-// Service's WriteTimeout more). Then it returns nil, with no goroutine
-// left behind. On a Scanner New did not make it returns an error matching
+// Service's WriteTimeout more). Then it returns nil, with no goroutine of
+// its own left behind. (An outcome whose write the database had not
+// answered by then may still be written by the Store's own writer, on
+// the Store's clock: see sqlstore.) On a Scanner New did not make it returns an error matching
 // ErrNotBuilt at once.
 func (s *Scanner) Run(ctx context.Context) error {
 	if s.unbuilt() {
