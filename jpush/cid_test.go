@@ -172,27 +172,35 @@ func TestIssueRetryTokenReportsAFailedFetch(t *testing.T) {
 	assert.Empty(t, fake.Pushes()[0].CID, "sent without a cid")
 }
 
+// refusedCID sends key once, then moves JPush's clock a day on and ours
+// by ours (so that the key's cid, and those pooled with it, are expired
+// to JPush), and sends key again: JPush refuses its cid. It returns the
+// Client, the fake and the device pushed to.
+func refusedCID(t *testing.T, key string, ours time.Duration) (*jpush.Client, *jpushtest.Server, string) {
+	t.Helper()
+	ctx := context.Background()
+	vendorClock := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
+	ourClock := newClock(vendorClock.Now())
+	c, fake := newAgainstFake(t, jpushtest.Config{Now: vendorClock.Now}, func(cfg *jpush.Config) { cfg.Now = ourClock.Now })
+	live := rid(provider.Android, 0)
+	_, err := c.Send(ctx, cidRequest(key, live))
+	require.NoError(t, err)
+	vendorClock.Advance(24 * time.Hour)
+	ourClock.Advance(ours)
+	_, err = c.Send(ctx, cidRequest(key, live))
+	require.ErrorIs(t, err, provider.Temporary)
+	assert.Contains(t, err.Error(), "refused the cid")
+	return c, fake, live
+}
+
 // TestCIDRefusedIsTemporary: a cid JPush refuses (expired by its clock)
 // fails the Send Temporary and is dropped, so the next try is sent with a
 // new cid rather than refused for a day.
 func TestCIDRefusedIsTemporary(t *testing.T) {
-	ctx := context.Background()
-	vendor := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
-	ours := newClock(vendor.Now())
-	c, fake := newAgainstFake(t, jpushtest.Config{Now: vendor.Now}, func(cfg *jpush.Config) { cfg.Now = ours.Now })
-	live := rid(provider.Android, 0)
-	_, err := c.Send(ctx, cidRequest("k", live))
-	require.NoError(t, err)
-
 	// Our clock runs two hours behind JPush's: the key's cid is 22 hours
 	// old to us, expired to JPush.
-	vendor.Advance(24 * time.Hour)
-	ours.Advance(22 * time.Hour)
-	_, err = c.Send(ctx, cidRequest("k", live))
-	require.ErrorIs(t, err, provider.Temporary)
-	assert.Contains(t, err.Error(), "refused the cid")
-
-	_, err = c.Send(ctx, cidRequest("k", live))
+	c, fake, live := refusedCID(t, "k", 22*time.Hour)
+	_, err := c.Send(context.Background(), cidRequest("k", live))
 	require.NoError(t, err)
 	pushes := fake.Pushes()
 	assert.NotEqual(t, pushes[0].CID, pushes[len(pushes)-1].CID, "a new cid")
@@ -204,24 +212,11 @@ func TestCIDRefusedIsTemporary(t *testing.T) {
 // fetches fresh ones and is sent, rather than refused in turn for a cid
 // JPush no longer keeps (each refusal a spent try of its push).
 func TestCIDRefusedDropsItsBatch(t *testing.T) {
-	ctx := context.Background()
-	vendor := newClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
-	ours := newClock(vendor.Now())
-	c, fake := newAgainstFake(t, jpushtest.Config{Now: vendor.Now}, func(cfg *jpush.Config) { cfg.Now = ours.Now })
-	live := rid(provider.Android, 0)
-	_, err := c.Send(ctx, cidRequest("k1", live))
-	require.NoError(t, err)
-	first := fake.Pushes()[0].CID
-
 	// JPush's day for the batch has run out; to us its cids are eleven
 	// hours old, fresh enough for a new key.
-	vendor.Advance(24 * time.Hour)
-	ours.Advance(11 * time.Hour)
-	_, err = c.Send(ctx, cidRequest("k1", live))
-	require.ErrorIs(t, err, provider.Temporary)
-	assert.Contains(t, err.Error(), "refused the cid")
-
-	_, err = c.Send(ctx, cidRequest("k2", live))
+	c, fake, live := refusedCID(t, "k1", 11*time.Hour)
+	first := fake.Pushes()[0].CID
+	_, err := c.Send(context.Background(), cidRequest("k2", live))
 	require.NoError(t, err, "k2 took a fresh cid, not one of the refused batch")
 	pushes := fake.Pushes()
 	assert.NotEqual(t, first, pushes[len(pushes)-1].CID)
