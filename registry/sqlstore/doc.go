@@ -87,11 +87,12 @@
 //     Migrate refuses a pool of more than one connection whose busy timeout
 //     is 0 (a bare path): there concurrent calls fail with SQLITE_BUSY.
 //
-// Claims take due rows with a lease: on MySQL and PostgreSQL a transaction
-// selects them FOR UPDATE SKIP LOCKED (concurrent claimers skip each
-// other's rows instead of waiting), stamps a claim token and lease_until
-// and reads them back; on SQLite one UPDATE … RETURNING does it, under the
-// database's write lock. Each claim walks an index over the due rows only
+// Claims take due rows with a lease: on MySQL and PostgreSQL the due rows
+// are selected FOR UPDATE SKIP LOCKED (concurrent claimers skip each
+// other's rows instead of waiting) and stamped with a claim token and
+// lease_until, on PostgreSQL by one UPDATE … RETURNING that picks them in
+// a WITH, on MySQL by a transaction that then reads them back; on SQLite
+// one UPDATE … RETURNING does it, under the database's write lock. Each claim walks an index over the due rows only
 // ((state, next_attempt_at) for deliveries, (send_state, notify_level,
 // id) for center messages), never a whole table. Every finishing write is
 // guarded by the row's claim token. Fanouts are claimed otherwise (see
