@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -317,4 +320,76 @@ func TestInvalidTokenDisabledAfterABlip(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, links, 1)
 	assert.NotNil(t, links[0].Device.TokenDisabledAt, "the dead token is disabled")
+}
+
+// TestClientHangingUpDuringABlipLeavesNoOutcomeUnrecorded: with
+// HandlerConfig.Stop set, a push_message client that hangs up during the
+// vendor call does not cut the outcome's write budget to the drain's: the
+// database refuses the write for longer than WriteTimeout, the write is
+// retried until it lands, and no later pass sends the push again. Without
+// Stop the client's hang-up is a stop (TestSentOutcomeRetriesEndWithTheCaller);
+// Stop's end still is.
+func TestClientHangingUpDuringABlipLeavesNoOutcomeUnrecorded(t *testing.T) {
+	// Six refusals: 0.1+0.2+0.4+0.8+1.6+2 s of backoff, past WriteTimeout (2 s).
+	fs, logs := &flakyFinishStore{fail: 6, err: refused}, &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	stop, stopServer := context.WithCancel(t.Context())
+	defer stopServer()
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Stop: stop})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	cctx, hangUp := context.WithCancel(t.Context())
+	f.mock.SetSendFunc(func(context.Context, *provider.Request) (*provider.Receipt, error) {
+		hangUp()                          // the client leaves during the vendor call
+		time.Sleep(50 * time.Millisecond) // and the server notices
+		return &provider.Receipt{Provider: "umeng", Platform: provider.Android, ID: "msg-1"}, nil
+	})
+	req, err := http.NewRequestWithContext(cctx, http.MethodPost, srv.URL+push.PathPushMessage,
+		strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+
+	require.Eventually(t, func() bool {
+		ds, err := f.store.ListDeliveries(t.Context(), 1)
+		return err == nil && len(ds) == 1 && ds[0].State == registry.DeliveryDone
+	}, 20*time.Second, 20*time.Millisecond, "the outcome is recorded")
+	assert.Equal(t, 7, fs.finishCalls(), "retried past WriteTimeout until it landed")
+	assert.NotContains(t, logs.String(), "level=ERROR", "no outcome given up")
+	f.clk.Advance(time.Hour)
+	n, err := f.svc.RetryPending(t.Context(), 10)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing left to send again")
+	assert.Equal(t, 1, f.mock.Calls(), "the device was sent the push once")
+}
+
+// TestHandlerStopEndsTheOutcomesBudget: HandlerConfig.Stop's end (a
+// shutdown) is a stop, as a client's hang-up is without Stop: a write the
+// database keeps refusing is given up WriteTimeout after its first try,
+// so that the drain keeps to its bound, and the push is answered.
+func TestHandlerStopEndsTheOutcomesBudget(t *testing.T) {
+	fs, logs := &flakyFinishStore{fail: 1 << 30, err: refused}, &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	stop, stopServer := context.WithCancel(t.Context())
+	defer stopServer()
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Stop: stop})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	f.mock.SetSendFunc(func(context.Context, *provider.Request) (*provider.Receipt, error) {
+		stopServer() // the server starts shutting down during the vendor call
+		return &provider.Receipt{Provider: "umeng", Platform: provider.Android, ID: "msg-1"}, nil
+	})
+	start := time.Now()
+	resp, err := http.Post(srv.URL+push.PathPushMessage, "application/json", strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Less(t, time.Since(start), 10*time.Second, "answered within the drain's bound, not the lease's")
+	assert.Contains(t, logs.String(), "level=ERROR msg=\"recording delivery outcome failed\"")
 }

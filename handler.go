@@ -113,6 +113,20 @@ type HandlerConfig struct {
 	// "unlisted", the Scanner finishing it. Default 30 seconds; negative:
 	// no bound but the client's.
 	Timeout time.Duration
+	// Stop, when set, is what cuts a push short instead of its client: a
+	// push_message request whose client hangs up carries on, its
+	// remaining deliveries sent and every outcome recorded on its full
+	// budget (retried through a database blip for as long as the
+	// delivery's lease allows: see Config.WriteTimeout), so that a client
+	// giving up during an outage does not leave an answer unrecorded, to
+	// be sent again. Stop's end (the server shutting down), or Timeout,
+	// then stops the push as a client's hang-up does without it: no more
+	// vendor calls start, the deliveries not sent are left pending for
+	// the Scanner, and the outcomes' writes keep to the drain's bound.
+	// Pass the context a shutdown ends, such as the one the http.Server's
+	// BaseContext returns when the server cancels it at shutdown (as the
+	// example server does). Default: nil, the request's context decides.
+	Stop context.Context
 	// Logger receives a line, at error level, per request answered 500
 	// (the answer says only "internal error"; the cause is in the line),
 	// one at warn level per request answered 503 because the store
@@ -151,6 +165,7 @@ type Handler struct {
 	auth    Authorizer
 	limit   int64
 	timeout time.Duration // <= 0: none
+	stop    context.Context
 	log     *slog.Logger
 	routes  map[string]http.HandlerFunc
 }
@@ -166,6 +181,27 @@ func (h *Handler) bound(r *http.Request) (*http.Request, context.CancelFunc) {
 	}
 	ctx, cancel := context.WithTimeoutCause(r.Context(), h.timeout, errRequestTimeout)
 	return r.WithContext(ctx), cancel
+}
+
+// pushCtx is the context of the push of r: r's own, or, with
+// HandlerConfig.Stop set, one that r's client hanging up does not end,
+// with r's values and deadline (Timeout), ended by Stop; and the cancel
+// to defer.
+func (h *Handler) pushCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	if h.stop == nil {
+		return r.Context(), func() {}
+	}
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	unwatch := context.AfterFunc(h.stop, func() { cancel(context.Cause(h.stop)) })
+	cancelDeadline := context.CancelFunc(func() {})
+	if dl, ok := r.Context().Deadline(); ok {
+		ctx, cancelDeadline = context.WithDeadlineCause(ctx, dl, errRequestTimeout)
+	}
+	return ctx, func() {
+		unwatch()
+		cancelDeadline()
+		cancel(nil)
+	}
 }
 
 // errRequestTimeout is the cause of a request context that reached
@@ -188,7 +224,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		return nil, invalid("max_body_bytes", "must not be negative")
 	}
 	h := &Handler{svc: cfg.Service, authn: cfg.Authenticate, ident: cfg.Identify, auth: cfg.Authorize, limit: cfg.MaxBodyBytes,
-		timeout: cfg.Timeout, log: cfg.Logger}
+		timeout: cfg.Timeout, stop: cfg.Stop, log: cfg.Logger}
 	if h.limit == 0 {
 		h.limit = 1 << 20
 	}
@@ -407,7 +443,9 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		m.DedupeKey = dedupeKeyOf(idempotencyScope(p, users), key)
 	}
-	res, err := h.svc.Push(r.Context(), m)
+	pctx, cancelPush := h.pushCtx(r)
+	res, err := h.svc.Push(pctx, m)
+	cancelPush()
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -46,6 +46,10 @@ type app struct {
 	log     *slog.Logger
 	// tel serves the metrics and gives requests and pushes their traces.
 	tel *telemetry
+	// stopping ends when a shutdown begins: the requests' contexts
+	// (http.Server.BaseContext) and the pushes' (HandlerConfig.Stop).
+	stopping     context.Context
+	stopRequests context.CancelFunc
 	// names are the names of the configured providers, and platforms
 	// the platforms at least one of them serves.
 	names     []string
@@ -57,6 +61,7 @@ type app struct {
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err error) {
 	log = slog.New(withTraceIDs(log.Handler())) // every line of a request carries its trace_id
 	a = &app{cfg: cfg, log: log}
+	a.stopping, a.stopRequests = context.WithCancel(context.WithoutCancel(ctx))
 	// The error returns below set a to nil: close what was opened through
 	// opened, not a.
 	opened := a
@@ -123,7 +128,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if cfg.APIToken != "" {
 		authn = bearer(cfg.APIToken)
 	}
-	api, err := push.NewHandler(push.HandlerConfig{Service: a.svc, Authenticate: authn, Logger: log})
+	// A client that hangs up mid-push does not cut it short; a shutdown
+	// does (see serve).
+	api, err := push.NewHandler(push.HandlerConfig{Service: a.svc, Authenticate: authn, Logger: log, Stop: a.stopping})
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +230,9 @@ func (a *app) newProviders() ([]provider.Provider, error) {
 
 // Close releases the database, the fakes and the telemetry.
 func (a *app) Close() {
+	if a.stopRequests != nil {
+		a.stopRequests()
+	}
 	if a.fake != nil {
 		a.fake.Close()
 	}
@@ -302,7 +312,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// vendor calls, gives the deliveries it has not started back for the
 	// Scanner, and answers with them pending, so that the drain waits only
 	// for the calls already made.
-	stopping, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	stopping, stopRequests := a.stopping, a.stopRequests
 	defer stopRequests()
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
