@@ -487,14 +487,14 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 		return err
 	}
 	disabled, takenOver, loggedOut := 0, 0, 0
-	var listed []string // users unknown whose user_num reads as a list
+	listed := "" // a user unknown whose user_num reads as a list
 	for _, u := range users {
 		links, lerr := rd.ListUserDevices(ctx, u)
 		if lerr != nil {
 			return err // the explanation is a courtesy; the push found nothing
 		}
-		if len(links) == 0 && (strings.IndexFunc(u, registry.IsReceiverSeparator) >= 0 || registry.IsJSONArray(u)) {
-			listed = append(listed, u)
+		if len(links) == 0 && listed == "" && registry.ValidateRegisteredUserNum(u) != nil {
+			listed = u
 		}
 		for _, l := range links {
 			switch {
@@ -517,9 +517,9 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 	if loggedOut > 0 {
 		why = append(why, fmt.Sprintf("%d device(s) the user(s) are logged out of (a logout, or another user registered the device since)", loggedOut))
 	}
-	if len(listed) > 0 {
+	if listed != "" {
 		why = append(why, fmt.Sprintf("no user_num %q is registered: it reads as a list; several users are given one each (user_nums)",
-			registry.Clip(listed[0], 64)))
+			registry.Clip(listed, 64)))
 	}
 	if len(why) == 0 {
 		return err

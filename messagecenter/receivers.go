@@ -16,9 +16,7 @@ import (
 // booleans, objects) name nobody.
 func SplitReceivers(s string) []string {
 	s = strings.TrimSpace(s)
-	if registry.IsJSONArray(s) {
-		var elems []json.RawMessage
-		_ = json.Unmarshal([]byte(s), &elems) // IsJSONArray: it parses
+	if elems, ok := registry.JSONArray(s); ok {
 		list := make([]string, 0, len(elems))
 		for _, e := range elems {
 			var str string

@@ -532,17 +532,21 @@ func ValidateRegisteredUserNum(userNum string) error {
 		r, _ := utf8.DecodeRuneInString(userNum[i:])
 		return invalid("user_num", "must not hold %q: a message-center receivers list splits user_nums on it", r)
 	}
-	if IsJSONArray(userNum) {
+	if _, ok := JSONArray(userNum); ok {
 		return invalid("user_num", "must not be a JSON array: a message-center receivers list that is one is read as the users it lists")
 	}
 	return nil
 }
 
-// IsJSONArray reports whether s, without surrounding white space, is a
-// JSON array: a receivers value that is one lists its users as the
-// array's strings and numbers (see messagecenter.SplitReceivers).
-func IsJSONArray(s string) bool {
+// JSONArray returns the elements of s, without surrounding white space,
+// when it is a JSON array; ok is false when it is not. A receivers value
+// that is one lists its users as the array's strings and numbers (see
+// messagecenter.SplitReceivers), and a registered user_num must not be
+// one (ValidateRegisteredUserNum).
+func JSONArray(s string) (elems []json.RawMessage, ok bool) {
 	s = strings.TrimSpace(s)
-	var elems []json.RawMessage
-	return strings.HasPrefix(s, "[") && json.Unmarshal([]byte(s), &elems) == nil
+	if !strings.HasPrefix(s, "[") || json.Unmarshal([]byte(s), &elems) != nil {
+		return nil, false
+	}
+	return elems, true
 }
