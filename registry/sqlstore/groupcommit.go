@@ -104,10 +104,15 @@ const maxGroupBatch = 64
 // fails its own call, and the others are still written.
 const groupBatchTimeout = 30 * time.Second
 
-// batchTx runs fn in a transaction of s on a clock of its own:
-// s.batchTimeout (groupBatchTimeout), detached from every caller.
+// batchClock is a clock of a batch's own: s.batchTimeout
+// (groupBatchTimeout), detached from every caller.
+func (s *Store) batchClock() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.batchTimeout)
+}
+
+// batchTx runs fn in a transaction of s on a clock of its own (batchClock).
 func (s *Store) batchTx(fn func(ctx context.Context, q DBTX) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.batchTimeout)
+	ctx, cancel := s.batchClock()
 	defer cancel()
 	return s.inTx(ctx, func(q DBTX) error { return fn(ctx, q) })
 }

@@ -235,7 +235,7 @@ func (s *Store) writeCreates(batch []*groupReq[*createReq]) {
 	writeBatch(s, batch, s.createSet, s.createOne, func(error) bool { return false }, func(*createReq) {})
 	for _, r := range batch {
 		if errors.Is(r.err, errCommit) && r.v.ran {
-			ctx, cancel := context.WithTimeout(context.Background(), s.batchTimeout)
+			ctx, cancel := s.batchClock()
 			if s.landed(ctx, s.q, r.v) {
 				r.err = nil
 			}
