@@ -328,14 +328,7 @@ func TestInvalidTokenDisabledAfterABlip(t *testing.T) {
 func TestClientHangingUpDuringABlipLeavesNoOutcomeUnrecorded(t *testing.T) {
 	// Six refusals: 0.1+0.2+0.4+0.8+1.6+2 s of backoff, past WriteTimeout (2 s).
 	fs, logs := &flakyFinishStore{fail: 6, err: refused}, &syncbuf.Buffer{}
-	f := newFlakyFixture(t, fs, logs)
-	f.register(t, "u1", "d1", "android", "tok-1")
-	stop, stopServer := context.WithCancel(t.Context())
-	defer stopServer()
-	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Stop: stop})
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	f, srv, _ := stoppableServer(t, fs, logs)
 
 	cctx, hangUp := context.WithCancel(t.Context())
 	f.mock.SetSendFunc(func(context.Context, *provider.Request) (*provider.Receipt, error) {
@@ -360,6 +353,22 @@ func TestClientHangingUpDuringABlipLeavesNoOutcomeUnrecorded(t *testing.T) {
 	assertSentOnce(t, f)
 }
 
+// stoppableServer serves a Handler of a flaky fixture (see
+// newFlakyFixture) with a device for u1, given HandlerConfig.Stop; the
+// function it returns ends Stop.
+func stoppableServer(t *testing.T, fs *flakyFinishStore, logs *syncbuf.Buffer) (*fixture, *httptest.Server, context.CancelFunc) {
+	t.Helper()
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	stop, stopServer := context.WithCancel(t.Context())
+	t.Cleanup(stopServer)
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Stop: stop})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return f, srv, stopServer
+}
+
 // assertSentOnce checks that an hour on no pass has anything of f's push
 // to send again, and that its device was sent the push once.
 func assertSentOnce(t *testing.T, f *fixture) {
@@ -377,14 +386,7 @@ func assertSentOnce(t *testing.T, f *fixture) {
 // so that the drain keeps to its bound, and the push is answered.
 func TestHandlerStopEndsTheOutcomesBudget(t *testing.T) {
 	fs, logs := &flakyFinishStore{fail: 1 << 30, err: refused}, &syncbuf.Buffer{}
-	f := newFlakyFixture(t, fs, logs)
-	f.register(t, "u1", "d1", "android", "tok-1")
-	stop, stopServer := context.WithCancel(t.Context())
-	defer stopServer()
-	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Stop: stop})
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	f, srv, stopServer := stoppableServer(t, fs, logs)
 	f.mock.SetSendFunc(func(context.Context, *provider.Request) (*provider.Receipt, error) {
 		stopServer() // the server starts shutting down during the vendor call
 		return &provider.Receipt{Provider: "umeng", Platform: provider.Android, ID: "msg-1"}, nil
