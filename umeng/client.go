@@ -102,7 +102,7 @@ func New(cfg Config) (*Client, error) {
 		SetDisableWarn(true).
 		SetRetryCount(0)
 	c := &Client{
-		creds:    &credentials{ios: seal(cfg.IOS), android: seal(cfg.Android)},
+		creds:    newCredentials(cfg.IOS, cfg.Android),
 		baseURL:  canonicalBaseURL(cfg.BaseURL),
 		timeout:  cfg.Timeout,
 		now:      cfg.Now,

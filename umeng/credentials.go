@@ -15,6 +15,17 @@ import (
 // a func. The Client also keeps it behind a pointer.
 type credentials struct {
 	ios, android sealedApp
+	// others is what otherSecrets returns, worked out once: the apps do not
+	// change after New.
+	others func() []string
+}
+
+// newCredentials seals ios and android, and the secrets every call scrubs.
+func newCredentials(ios, android App) *credentials {
+	c := &credentials{ios: seal(ios), android: seal(android)}
+	others := scrubbedSecrets(c.ios(), c.android())
+	c.others = func() []string { return others }
+	return c
 }
 
 // sealedApp hands out an App that no fmt verb or reflection-based printer

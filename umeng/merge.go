@@ -32,7 +32,11 @@ func mergeOptions(def, req *Options) *Options {
 // into nested structs and merging maps key by key.
 func mergeFields(dst, def reflect.Value) {
 	for i := range dst.NumField() {
-		f, d := dst.Field(i), def.Field(i)
+		d := def.Field(i)
+		if d.IsZero() {
+			continue // nothing to fill in: most defaults leave most fields unset
+		}
+		f := dst.Field(i)
 		switch {
 		case f.Kind() == reflect.Struct:
 			mergeFields(f, d)

@@ -17,14 +17,17 @@ func (c *Client) Redact(s string) string {
 	return redactReceiptSecrets(provider.RedactAll(s, c.otherSecrets()...))
 }
 
-// otherSecrets returns the secrets every call scrubs from what it returns:
-// the App Master Secrets of both apps (a call made for one app scrubs the
-// other's from the answer too, in case Umeng echoes it), and the receipt
-// secrets the apps' Defaults and ClassDefaults carry in their receipt_url, decoded and as
-// written, when they are long enough to be replaced wherever they appear
-// (redactReceiptSecrets catches them, however short, after "secret=").
-func (c *Client) otherSecrets() []string {
-	ios, android := c.creds.app(provider.IOS), c.creds.app(provider.Android)
+// otherSecrets returns the secrets every call scrubs from what it returns
+// (see scrubbedSecrets). The slice is shared: callers must not change it.
+func (c *Client) otherSecrets() []string { return c.creds.others() }
+
+// scrubbedSecrets returns the App Master Secrets of both apps (a call made
+// for one app scrubs the other's from the answer too, in case Umeng echoes
+// it), and the receipt secrets the apps' Defaults and ClassDefaults carry in
+// their receipt_url, decoded and as written, when they are long enough to be
+// replaced wherever they appear (redactReceiptSecrets catches them, however
+// short, after "secret=").
+func scrubbedSecrets(ios, android App) []string {
 	out := []string{ios.AppMasterSecret, android.AppMasterSecret}
 	for _, a := range []App{ios, android} {
 		out = append(out, receiptSecrets(a.Defaults.ReceiptURL)...)
@@ -69,10 +72,24 @@ func receiptSecrets(raw string) []string {
 // a receipt_url that Umeng echoes in an answer or an error message.
 var receiptSecretParam = regexp.MustCompile(`(?i)(secret=)[^&"'\s\\<>#]+`)
 
+// mayHoldSecretParam reports whether text may hold a match of
+// receiptSecretParam, cheaply: whether it holds "ecret=" in any ASCII case.
+// Only the "s" of "secret" has a non-ASCII case fold (U+017F), so every
+// match holds these six bytes.
+func mayHoldSecretParam[T string | []byte](text T) bool {
+	for i := 5; i < len(text); i++ {
+		if text[i] == '=' && text[i-5]|0x20 == 'e' && text[i-4]|0x20 == 'c' && text[i-3]|0x20 == 'r' &&
+			text[i-2]|0x20 == 'e' && text[i-1]|0x20 == 't' {
+			return true
+		}
+	}
+	return false
+}
+
 // redactReceiptSecrets replaces the value of every "secret=" query
 // parameter in s by "REDACTED".
 func redactReceiptSecrets(s string) string {
-	if !strings.Contains(strings.ToLower(s), "secret=") {
+	if !mayHoldSecretParam(s) {
 		return s
 	}
 	return receiptSecretParam.ReplaceAllString(s, "${1}REDACTED")
@@ -80,7 +97,7 @@ func redactReceiptSecrets(s string) string {
 
 // redactReceiptSecretBytes is redactReceiptSecrets for an answer's body.
 func redactReceiptSecretBytes(b []byte) []byte {
-	if !receiptSecretParam.Match(b) {
+	if !mayHoldSecretParam(b) {
 		return b
 	}
 	return receiptSecretParam.ReplaceAll(b, []byte("${1}REDACTED"))

@@ -28,25 +28,32 @@ func (d Dialect) rebind(query string) string {
 	if d != DialectPostgres || !strings.Contains(query, "?") {
 		return query
 	}
-	var b strings.Builder
-	b.Grow(len(query) + 16)
+	b := make([]byte, 0, len(query)+len(query)/4)
 	n := 0
-	inQuote := false
-	for i := 0; i < len(query); i++ {
-		c := query[i]
-		switch {
-		case c == '\'':
-			inQuote = !inQuote
-			b.WriteByte(c)
-		case c == '?' && !inQuote:
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-		default:
-			b.WriteByte(c)
+	for {
+		i := strings.IndexAny(query, "'?")
+		if i < 0 {
+			b = append(b, query...)
+			return string(b)
 		}
+		b = append(b, query[:i]...)
+		if query[i] == '?' {
+			n++
+			b = append(b, '$')
+			b = strconv.AppendInt(b, int64(n), 10)
+			query = query[i+1:]
+			continue
+		}
+		// A literal, copied whole up to its closing quote ('' inside it
+		// closes and reopens it, which copies the same bytes).
+		end := strings.IndexByte(query[i+1:], '\'')
+		if end < 0 {
+			b = append(b, query[i:]...)
+			return string(b)
+		}
+		b = append(b, query[i:i+1+end+1]...)
+		query = query[i+1+end+1:]
 	}
-	return b.String()
 }
 
 // forUpdate is the row-locking suffix of a SELECT. SQLite has none: its

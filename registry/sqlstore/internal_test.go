@@ -20,6 +20,9 @@ func TestRebind(t *testing.T) {
 		{DialectPostgres, "SELECT a FROM t WHERE b = ? AND c IN (?, ?)", "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"},
 		{DialectPostgres, "UPDATE t SET a = '?' WHERE b = ?", "UPDATE t SET a = '?' WHERE b = $1"},
 		{DialectPostgres, "SELECT 1", "SELECT 1"},
+		{DialectPostgres, "SELECT '', ? WHERE c = 'it''s ?' AND d = ?", "SELECT '', $1 WHERE c = 'it''s ?' AND d = $2"},
+		{DialectPostgres, "? ? ? ? ? ? ? ? ? ? ?", "$1 $2 $3 $4 $5 $6 $7 $8 $9 $10 $11"},
+		{DialectPostgres, "SELECT ? WHERE a = 'open ?", "SELECT $1 WHERE a = 'open ?"},
 		{DialectMySQL, "SELECT a FROM t WHERE b = ?", "SELECT a FROM t WHERE b = ?"},
 		{DialectSQLite, "SELECT a FROM t WHERE b = ?", "SELECT a FROM t WHERE b = ?"},
 	}
