@@ -117,9 +117,13 @@ func (s *Store) scanDelivery(row interface{ Scan(...any) error }) (registry.Deli
 		lenientFlag{&d.Pollable}, zeroIfNull(&d.VendorState), zeroIfNull(&d.Ret), zeroIfNull(&d.Response), zeroIfNull(&d.ErrorKind),
 		zeroIfNull(&d.ErrorCode), s.wallPtr("sent_at", &d.SentAt, &bad), zeroIfNull(&d.ClaimToken), s.wallPtr("lease_until", &d.LeaseUntil, &bad),
 		s.wall("created_at", &d.CreatedAt, &bad), s.wall("updated_at", &d.UpdatedAt, &bad), zeroIfNull(&d.RetryToken))
+	if d.ExpireAt != nil && d.ExpireAt.IsZero() {
+		d.ExpireAt = nil // unreadable (infinity, a year past 9999, text): no expiry, not one long past
+	}
 	d.PushMessageID = int64(msgID)
+	d.Platform = foreignPlatform(d.Platform)
 	if tokens != "" {
-		d.Tokens = strings.Split(tokens, ",")
+		d.Tokens = splitTokens(tokens)
 	}
 	d.State = registry.DeliveryState(state)
 	fitOutcome(&d)
@@ -603,7 +607,31 @@ func (s *Store) scanFinishing(row interface{ Scan(...any) error }, old *registry
 		lenientInt{"seq", &old.Seq, &unread}, &state, zeroIfNull(&old.VendorState), zeroIfNull(&old.ReceiptID),
 		s.wallPtr("sent_at", &old.SentAt, &unread))...)
 	old.PushMessageID, old.State = int64(msgID), registry.DeliveryState(state)
+	old.Platform = foreignPlatform(old.Platform)
 	return err
+}
+
+// foreignPlatform reads a delivery's platform as the Store writes it
+// (lowercase, no spaces) when another program wrote it otherwise: " IOS"
+// is ios, whose summary its outcome then updates.
+func foreignPlatform(platform string) string {
+	if p := strings.ToLower(strings.TrimSpace(platform)); summarized(p) {
+		return p
+	}
+	return platform
+}
+
+// splitTokens splits a delivery's comma-joined tokens, dropping the blanks
+// and spaces another program may have left between them.
+func splitTokens(joined string) []string {
+	toks := strings.Split(joined, ",")
+	out := toks[:0]
+	for _, t := range toks {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // summarized reports whether a delivery of platform has a summary in its
