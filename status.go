@@ -200,6 +200,61 @@ func fitForeign(s *Service, d *registry.Delivery) {
 	}
 }
 
+// held is what reheld found.
+type held int
+
+const (
+	heldSome   held = iota // send to the tokens left in the delivery
+	heldNone               // failed: nobody of the push holds them now
+	heldUnread             // given back: the holders could not be read
+)
+
+// reheld keeps, of the tokens of d (a delivery of m tried again), those a
+// user of m still holds, when the store can tell (registry.PushHolders):
+// since the push was recorded a phone may have been logged out, taken over
+// by another user's install or had its token disabled, and a retry must
+// not show one user's push to another. A delivery none of whose tokens is
+// held any more is failed with the reason; one whose holders cannot be
+// read is given back, to be tried later.
+func (s *Service) reheld(ctx context.Context, d *registry.Delivery, m *registry.PushMessage) held {
+	ph, ok := s.store.(registry.PushHolders)
+	if !ok || m == nil || d.Audience != registry.AudienceTokens || m.PushType != registry.PushTypeUsers || len(d.Tokens) == 0 {
+		return heldSome
+	}
+	ts, recorded, err := ph.PushHolders(ctx, d.PushMessageID, d.Tokens)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "reading the holders of a delivery's tokens failed", slog.Int64("delivery_id", d.ID),
+			slog.String("error", err.Error()))
+		s.release(ctx, d, "the holders of its tokens could not be read")
+		return heldUnread
+	}
+	if !recorded {
+		return heldSome // the store keeps no user of this push: nothing to check against
+	}
+	holds := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		if g, token, ok := s.targetOf(t); ok && g.provider == d.Provider && g.platform == d.Platform {
+			holds[token] = true
+		}
+	}
+	keep := make([]string, 0, len(d.Tokens))
+	for _, t := range d.Tokens {
+		if holds[t] {
+			keep = append(keep, t)
+		}
+	}
+	if len(keep) == 0 {
+		s.abandon(ctx, d, "no user of the push holds its devices any more (logged out, taken over by another user's install, or the token disabled): not sent")
+		return heldNone
+	}
+	if len(keep) < len(d.Tokens) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "tokens no user of the push holds any more left out of a retry",
+			slog.Int64("delivery_id", d.ID), slog.Int("left_out", len(d.Tokens)-len(keep)), slog.Int("sent_to", len(keep)))
+		d.Tokens = keep
+	}
+	return heldSome
+}
+
 // retryable returns the claimed deliveries that are to be sent, with
 // their push messages in msgs. The others are given back (ctx ended, or
 // their message could not be read) or failed for good (a platform no
@@ -238,6 +293,13 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 			msgs.mu.Lock()
 			msgs.byID[d.PushMessageID] = &m
 			msgs.mu.Unlock()
+		}
+		switch s.reheld(ctx, d, msgs.get(d.PushMessageID)) {
+		case heldNone:
+			continue
+		case heldUnread:
+			gaveBack = true
+			continue
 		}
 		todo = append(todo, d)
 	}

@@ -207,6 +207,23 @@ type BacklogCounter interface {
 	Backlog(ctx context.Context, now time.Time) (deliveries, center int64, err error)
 }
 
+// PushHolders is implemented by stores that can say, before a delivery is
+// tried again, which of its devices still belong to a user of its push: a
+// retry must not reach a phone that was logged out since the push was
+// recorded, taken over by another user's install, or whose token was
+// disabled (invariant: a push never reaches a previous user). It is
+// optional: on a store without it a retry goes to the tokens its delivery
+// recorded.
+type PushHolders interface {
+	// PushHolders returns the targets that ListTargets would list now for
+	// the users push message pushMessageID was addressed to (its UserNums
+	// as CreatePushMessage recorded them), among the devices whose token
+	// is one of tokens. recorded is false when the store keeps no user of
+	// that push: one of another kind, one another program wrote, or one
+	// written before the store kept its users; the caller cannot tell then.
+	PushHolders(ctx context.Context, pushMessageID int64, tokens []string) (targets []Target, recorded bool, err error)
+}
+
 // ReceiptHolder is implemented by stores that can keep a receipt that
 // names no delivery yet, for push.Service.RecordReport: a vendor may post
 // a device's receipt before the outcome of the send it is about (its

@@ -1,0 +1,91 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+
+	"github.com/tuisong/push/registry"
+)
+
+var _ registry.PushHolders = (*Store)(nil)
+
+// PushHolders implements registry.PushHolders. The devices are found by
+// token (the index on push_device_token) and their active links joined to
+// the push's users (sys_push_message_users); as in ListTargets, a link that
+// a newer active link of its device shadows is no holder, nor is a device
+// whose token a newer device holds, and a device whose platform is neither
+// ios nor android is none. Tokens and user nums are compared without
+// trailing spaces.
+func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []string) ([]registry.Target, bool, error) {
+	const op = "PushHolders"
+	if !s.intID(pushMessageID) {
+		return nil, false, nil // no such push: it has no user
+	}
+	toks := make([]string, 0, len(tokens))
+	for _, t := range tokens {
+		if t = unpad(t); t != "" {
+			toks = append(toks, t)
+		}
+	}
+	slices.Sort(toks)
+	toks = slices.Compact(toks)
+	var out []registry.Target
+	var (
+		linkID, deviceID                     int64
+		userNum, platform, pushPlatform, tok sql.NullString
+	)
+	for chunk := range slices.Chunk(toks, listChunk) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, pushMessageID)
+		for _, t := range chunk {
+			args = append(args, t)
+		}
+		rows, err := s.query(ctx, s.q, `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
+			FROM sys_devices d
+			JOIN sys_user_devices ud ON ud.device_id = d.id AND ud.state = 1
+			JOIN sys_push_message_users pmu ON pmu.user_num = ud.user_num AND pmu.push_message_id = ?
+			WHERE d.push_device_token IN (`+placeholders(len(chunk))+`) AND d.token_disabled_at IS NULL
+				AND NOT `+newerLink+` AND NOT `+newerHolder, args...)
+		if err != nil {
+			return nil, false, wrap(op, step("select holders", err))
+		}
+		for rows.Next() {
+			if err := rows.Scan(&linkID, &userNum, &deviceID, &platform, &pushPlatform, &tok); err != nil {
+				_ = rows.Close()
+				return nil, false, wrap(op, step("scan holder", err))
+			}
+			p, ok := targetPlatform(platform.String)
+			if !ok {
+				continue
+			}
+			t := registry.Target{UserDeviceID: linkID, UserNum: unpad(userNum.String), DeviceID: deviceID, Platform: p,
+				PushPlatform: unpad(pushPlatform.String), Token: unpad(tok.String)}
+			if t.PushPlatform == "" {
+				t.PushPlatform = registry.DefaultPushPlatform
+			}
+			out = append(out, t)
+		}
+		err = rows.Err()
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, false, wrap(op, step("select holders", err))
+		}
+	}
+	if len(out) > 0 {
+		return out, true, nil
+	}
+	var one int
+	err := s.queryRow(ctx, s.q, "SELECT 1 FROM sys_push_message_users WHERE push_message_id = ?"+limitClause(1),
+		pushMessageID).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, wrap(op, step("select push users", err))
+	}
+	return nil, true, nil
+}
