@@ -45,7 +45,11 @@ func TestForeignDeliveryValuesAreSentAsMeant(t *testing.T) {
 					r := newForeignRig(t, st, db, push.RetryPolicy{Base: time.Second, Jitter: -1, MaxAttempts: 5})
 					user := fmt.Sprint("meant-", i)
 					id := r.pendingPush(t, user)
-					_, err := db.ExecContext(ctx, "UPDATE sys_push_deliveries SET "+strings.ReplaceAll(tc.set, "{user}", user)+
+					// A second phone of the user, which the tokens written below name.
+					_, err := r.svc.RegisterDevice(ctx, push.Device{UserNum: user, UUID: user + "-2", Platform: "android",
+						PushPlatform: "umeng", PushToken: "tok-" + user + "-2"})
+					require.NoError(t, err)
+					_, err = db.ExecContext(ctx, "UPDATE sys_push_deliveries SET "+strings.ReplaceAll(tc.set, "{user}", user)+
 						" WHERE push_message_id = "+fmt.Sprint(id))
 					require.NoError(t, err)
 

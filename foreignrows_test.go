@@ -224,7 +224,12 @@ func TestForeignDeliveryThatCannotBeSplitEnds(t *testing.T) {
 	eachForeignCase(t, cases, func(t *testing.T, i int, tc foreignCase, r *foreignRig) {
 		ctx := t.Context()
 		r.m.MarkInvalid("tb")
-		id := r.pendingPush(t, fmt.Sprint("split-", i))
+		user := fmt.Sprint("split-", i)
+		id := r.pendingPush(t, user)
+		for _, tok := range []string{"ta", "tb", "tc"} { // the user's phones, which the tokens below name
+			_, err := r.svc.RegisterDevice(ctx, push.Device{UserNum: user, UUID: user + "-" + tok, Platform: "android", PushPlatform: "umeng", PushToken: tok})
+			require.NoError(t, err)
+		}
 		r.setDeliveries(t, tc, id)
 		if strings.Contains(tc.set, "'taken'") {
 			other := r.pendingPush(t, fmt.Sprint("split-", i, "-other"))

@@ -212,6 +212,11 @@ func (c Config) withDefaults() Config {
 }
 
 // validate checks a Config that has been through withDefaults and names
+// minSecretLen is the shortest master secret New accepts: a secret of a
+// few letters would be scrubbed out of every word of an answer that holds
+// them.
+const minSecretLen = 8
+
 // the first bad field.
 func (c Config) validate() error {
 	switch {
@@ -223,6 +228,10 @@ func (c Config) validate() error {
 		return configError("master_secret", "is required")
 	case strings.TrimSpace(c.MasterSecret) != c.MasterSecret:
 		return configError("master_secret", "has leading or trailing white space")
+	case len(c.MasterSecret) < minSecretLen:
+		// Answers and errors are scrubbed of the secret: one this short
+		// would mangle them (JPush's master secrets are 24 characters).
+		return configError("master_secret", fmt.Sprintf("is shorter than %d characters: not a JPush master secret", minSecretLen))
 	}
 	if err := checkBaseURL("base_url", c.BaseURL); err != nil {
 		return err

@@ -102,7 +102,7 @@ func ExampleClient_Send_rateLimited() {
 // Validate checks a request locally, with the same code Send runs before
 // the network.
 func ExampleClient_Validate() {
-	client, err := jpush.New(jpush.Config{AppKey: "0123456789abcdef01234567", MasterSecret: "secret"})
+	client, err := jpush.New(jpush.Config{AppKey: "0123456789abcdef01234567", MasterSecret: "0123456789abcdef01234567"})
 	if err != nil {
 		fmt.Println(err)
 		return

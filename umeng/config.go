@@ -156,6 +156,11 @@ func (a App) validate(prefix string) error {
 		// A paste error: Umeng's secrets are 32 letters and digits. The
 		// secret itself is never echoed.
 		return configError(prefix+".app_master_secret", "holds a control character or is not valid UTF-8")
+	case len(a.AppMasterSecret) < minSecretLen:
+		// Every answer is scrubbed of the secret before it is read: one
+		// this short would mangle the answers of accepted sends, which
+		// would then be taken for lost and sent again.
+		return configError(prefix+".app_master_secret", fmt.Sprintf("is shorter than %d characters: not an Umeng App Master Secret", minSecretLen))
 	}
 	return nil
 }
@@ -382,3 +387,8 @@ func configError(field, reason string) error {
 func printable(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
+
+// minSecretLen is the shortest App Master Secret New accepts. Umeng's are
+// 32 characters; a secret of a few letters would be scrubbed out of every
+// word of an answer that holds them.
+const minSecretLen = 8

@@ -98,7 +98,7 @@ func TestClassReceiptSecretIsScrubbed(t *testing.T) {
 	const secret = "class-rcpt-s3cret"
 	u, err := umeng.ReceiptURLWithSecret("https://push.example.com/api/v1.1/umeng/receipt", secret)
 	require.NoError(t, err)
-	c, err := umeng.New(umeng.Config{Android: umeng.App{AppKey: "ak", AppMasterSecret: "am",
+	c, err := umeng.New(umeng.Config{Android: umeng.App{AppKey: "ak", AppMasterSecret: "am-secret",
 		ClassDefaults: map[provider.Class]umeng.Options{provider.ClassMarketing: {ReceiptURL: u}}}})
 	require.NoError(t, err)
 	assert.Equal(t, "echo REDACTED", c.Redact("echo "+secret))
