@@ -452,7 +452,7 @@ func iosContent(b *pushBody, n *provider.Notification, o *Options) error {
 		ch.Aps.ContentAvailable = 1
 	} else {
 		ch.Aps.Alert = &iosAlert{Title: n.Title, Subtitle: n.Subtitle, Body: n.Body}
-		ch.Aps.Sound = n.Sound
+		ch.Aps.Sound = provider.IOSSound(n)
 	}
 	if ch.Payload, err = extrasJSON(n.Extras); err != nil {
 		return err

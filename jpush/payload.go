@@ -395,7 +395,7 @@ func androidNotif(n *provider.Notification, o *Options) (*androidNotification, e
 		BigPicPath:  o.BigPicPath,
 		LargeIcon:   o.LargeIcon,
 		BadgeAddNum: o.BadgeAddNum,
-		Sound:       n.Sound,
+		Sound:       provider.AndroidSound(n),
 		Extras:      n.Extras,
 	}
 	if an.Alert == "" {
@@ -475,9 +475,9 @@ func iosNotif(n *provider.Notification, o *Options) (*iosNotification, error) {
 		// A background push: APNs wakes the app without showing anything.
 		in.Alert = ""
 	case n.Title == "" && n.Subtitle == "":
-		in.Alert, in.Sound = n.Body, n.Sound
+		in.Alert, in.Sound = n.Body, provider.IOSSound(n)
 	default:
-		in.Alert, in.Sound = iosAlert{Title: n.Title, Subtitle: n.Subtitle, Body: n.Body}, n.Sound
+		in.Alert, in.Sound = iosAlert{Title: n.Title, Subtitle: n.Subtitle, Body: n.Body}, provider.IOSSound(n)
 	}
 	return in, nil
 }

@@ -40,9 +40,12 @@ type Notification struct {
 	// Extras are delivered to the app with the notification (Umeng "extra"
 	// on Android, custom top-level keys on iOS).
 	Extras map[string]string
-	Badge  *int   // iOS badge; nil leaves it unchanged
-	Sound  string // sound name; empty is the vendor default
-	Image  string // http(s) URL of an image, where supported
+	Badge  *int // iOS badge; nil leaves it unchanged
+	// Sound is the name of the sound to play. Empty plays the platform's
+	// default sound: on iOS DefaultSound is sent, as an alert without a
+	// sound key plays none. NoSound plays none (see IOSSound, AndroidSound).
+	Sound string
+	Image string // http(s) URL of an image, where supported
 	// Silent sends a data-only message (Android "message" display type, iOS
 	// content-available without an alert).
 	Silent bool
@@ -152,4 +155,34 @@ func (r *Request) Validate() error {
 		return Invalid("expire_time", "must be after start_time")
 	}
 	return nil
+}
+
+// DefaultSound is the iOS sound an alert plays when Notification.Sound is
+// empty.
+const DefaultSound = "default"
+
+// NoSound, as Notification.Sound, sends an alert that plays no sound: no
+// sound is named to the vendor at all. (A sound file named "none" cannot
+// be chosen.)
+const NoSound = "none"
+
+// IOSSound is the aps "sound" of an iOS alert of n: n.Sound, DefaultSound
+// when it is empty, and "" (no sound key) for NoSound.
+func IOSSound(n *Notification) string {
+	switch n.Sound {
+	case "":
+		return DefaultSound
+	case NoSound:
+		return ""
+	}
+	return n.Sound
+}
+
+// AndroidSound is the sound an Android notification of n names: n.Sound,
+// and "" (the channel's own) for NoSound.
+func AndroidSound(n *Notification) string {
+	if n.Sound == NoSound {
+		return ""
+	}
+	return n.Sound
 }

@@ -199,7 +199,7 @@ func androidNotificationBody(n *provider.Notification, o *Options) (androidBody,
 		Icon:        o.Icon,
 		LargeIcon:   o.LargeIcon,
 		Img:         n.Image,
-		Sound:       n.Sound,
+		Sound:       provider.AndroidSound(n),
 		BuilderID:   o.BuilderID,
 		PlayVibrate: boolString(o.PlayVibrate),
 		PlayLights:  boolString(o.PlayLights),
@@ -364,7 +364,7 @@ func iosPayloadJSON(n *provider.Notification, o *Options) ([]byte, error) {
 		} else {
 			a.Alert = apsAlert{Title: n.Title, Subtitle: n.Subtitle, Body: n.Body}
 		}
-		a.Sound = n.Sound
+		a.Sound = provider.IOSSound(n)
 	}
 	apsJSON, err := marshal(a)
 	if err != nil {

@@ -120,12 +120,22 @@ func TestIOSPayload(t *testing.T) {
 	}{
 		{
 			name: "title and body make an alert object",
+			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"},"sound":"default"},"order_id":"42"}`,
+		},
+		{
+			name: "a named sound is sent",
+			edit: func(r *provider.Request) { r.Notification.Sound = "chime.caf" },
+			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"},"sound":"chime.caf"},"order_id":"42"}`,
+		},
+		{
+			name: "NoSound sends no sound",
+			edit: func(r *provider.Request) { r.Notification.Sound = provider.NoSound },
 			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"}},"order_id":"42"}`,
 		},
 		{
 			name: "a bare body is an alert string",
 			edit: func(r *provider.Request) { r.Notification.Title = "" },
-			want: `{"aps":{"alert":"Your order 42 is on its way"},"order_id":"42"}`,
+			want: `{"aps":{"alert":"Your order 42 is on its way","sound":"default"},"order_id":"42"}`,
 		},
 		{
 			name: "silent drops alert and sound",
@@ -143,7 +153,7 @@ func TestIOSPayload(t *testing.T) {
 					"deeplink": json.RawMessage(` "{\"path\":\"/orders/42\"}" `),
 				}}}
 			},
-			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"}},
+			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"},"sound":"default"},
 				"deeplink":"{\"path\":\"/orders/42\"}","order_id":"42"}`,
 		},
 		{
@@ -154,7 +164,7 @@ func TestIOSPayload(t *testing.T) {
 					ChannelProperties: ChannelProperties{Extra: map[string]string{"": ""}, OppoNotifyLevel: 3},
 					BigBody:           strings.Repeat("x", 200), NotificationClosedFilter: boolPtr(true)}}
 			},
-			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"}}}`,
+			want: `{"aps":{"alert":{"title":"Order shipped","body":"Your order 42 is on its way"},"sound":"default"}}`,
 		},
 	}
 	for _, tt := range tests {
