@@ -317,7 +317,8 @@ func requireEachOnce(t *testing.T, want, got []int64) {
 }
 
 // testTokenTakeovers proves the token rule under concurrency: when
-// instances register one push token on new devices at the same moment,
+// instances register one push token on new devices at the same moment
+// (its push platform spelled in any case),
 // the token stays enabled on exactly one of them, and no caller sees the
 // deadlocks or serialization failures the race causes inside the store.
 func testTokenTakeovers(t *testing.T, f Factory) {
@@ -333,6 +334,9 @@ func testTokenTakeovers(t *testing.T, f Factory) {
 			wg.Go(func() {
 				<-start
 				d := newDevice(fmt.Sprintf("race-%02d-%d", trial, r), registry.PlatformAndroid, token)
+				// The push platform in the spellings the takeover takes for
+				// one: the racers must still wait for each other.
+				d.PushPlatform = []string{"umeng", "Umeng", " UMENG "}[r%3]
 				dev, _, err := stores[r].RegisterDevice(t.Context(), d, fmt.Sprintf("racer-%02d-%d", trial, r))
 				devs[r], errs[r] = dev.ID, err
 			})

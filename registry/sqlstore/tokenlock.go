@@ -4,16 +4,25 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/tuisong/push/registry"
 )
 
 // tokenKey is the sys_push_token_locks key of a push token: the SHA-256,
-// in hex, of the push platform, the platform as platformExpr reads it and
+// in hex, of the push platform and the platform as platformExpr reads it and
 // the token, without trailing spaces. Keys of different tokens can only
 // collide if SHA-256 does; a collision would merely make two tokens'
 // registrations take turns.
 func tokenKey(pushPlatform, platform, token string) string {
+	// The push platform as the takeover compares it (tokenHolders): in
+	// lower case without surrounding spaces, empty as the default. Two
+	// registrations it takes for one token must take one lock.
+	pp := normPlatform(pushPlatform)
+	if pp == "" {
+		pp = registry.DefaultPushPlatform
+	}
 	h := sha256.New()
-	for _, part := range []string{unpad(pushPlatform), normPlatform(platform), unpad(token)} {
+	for _, part := range []string{pp, normPlatform(platform), unpad(token)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
