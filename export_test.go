@@ -10,3 +10,6 @@ var PartKey = partKey
 
 // SameOverrides is sameOverrides: stored overrides against canonical ones.
 var SameOverrides = sameOverrides
+
+// WriteJSON is writeJSON, for the test of an answer that cannot be encoded.
+var WriteJSON = writeJSON

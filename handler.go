@@ -1325,10 +1325,19 @@ func (p params) strings(names ...string) error {
 	return nil
 }
 
+// writeJSON answers status with v as JSON. v is encoded before anything
+// is written: a value that cannot be encoded is answered 500, not 200 with
+// an empty body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(map[string]any{"error": map[string]string{"code": "internal",
+			"message": "the answer could not be encoded as JSON"}})
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+	_, _ = w.Write(append(body, '\n')) // the client went away; nothing to do
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {

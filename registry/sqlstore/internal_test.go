@@ -57,6 +57,10 @@ func TestParseWall(t *testing.T) {
 		{"unix seconds", int64(want.Unix()), want.Truncate(time.Second), true, ""},
 		{"garbage", "yesterday", time.Time{}, false, `cannot read "yesterday" as a DATETIME`},
 		{"wrong type", 1.5, time.Time{}, false, "cannot read float64 as a DATETIME"},
+		{"zoned text that falls past 9999 here", "9999-12-31T23:59:59-05:00", time.Time{}, false, "falls in year 10000"},
+		{"zoned text that falls before year 1 here", "0001-01-01 01:00:00+10:00", time.Time{}, false, "falls in year 0"},
+		{"last second of 9999", "9999-12-31 23:59:59", time.Date(9999, 12, 31, 23, 59, 59, 0, cst), true, ""},
+		{"driver time past 9999", time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}, false, "cannot read year 12000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

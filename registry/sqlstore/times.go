@@ -270,6 +270,9 @@ func parseWall(src any, loc *time.Location) (time.Time, bool, error) {
 		if v.IsZero() {
 			return time.Time{}, false, nil
 		}
+		if v.Year() < 1 || v.Year() > 9999 {
+			return time.Time{}, false, fmt.Errorf("sqlstore: cannot read year %d as a DATETIME", v.Year())
+		}
 		return time.Date(v.Year(), v.Month(), v.Day(), v.Hour(), v.Minute(), v.Second(), v.Nanosecond(), loc), true, nil
 	case []byte:
 		return parseWallText(string(v), loc)
@@ -315,7 +318,13 @@ func parseWallText(s string, loc *time.Location) (time.Time, bool, error) {
 	}
 	for _, l := range zonedLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			return t.In(loc), true, nil
+			// Read in loc, a time near either end of the years a DATETIME
+			// holds may cross it (9999-12-31 23:59 at -05:00 is in year
+			// 10000 in UTC), which no reader of it could print.
+			if t = t.In(loc); t.Year() < 1 || t.Year() > 9999 {
+				return time.Time{}, false, fmt.Errorf("sqlstore: cannot read %q as a DATETIME: in %s it falls in year %d", s, loc, t.Year())
+			}
+			return t, true, nil
 		}
 	}
 	return time.Time{}, false, fmt.Errorf("sqlstore: cannot read %q as a DATETIME", s)
