@@ -75,3 +75,38 @@ func TestForeignDeliveryValuesAreSentAsMeant(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignLinkNumbersFailNoRead: on SQLite, which keeps any value in
+// any column, a link whose state or device_id another program wrote as
+// text or a fraction is read, a state that is no whole number as an
+// inactive link, with the reason; the
+// user's devices are still listed, the user can log out of any link, and
+// a push reaches the other phone.
+func TestForeignLinkNumbersFailNoRead(t *testing.T) {
+	for _, set := range []string{"state = 'yes'", "state = 1.5", "state = 1e20", "device_id = 'abc'", "device_id = 2.5"} {
+		t.Run(set, func(t *testing.T) {
+			ctx := t.Context()
+			st, db := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
+			r := newForeignRig(t, st, db, push.RetryPolicy{})
+			one, err := r.svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "phone-1", Platform: "android", PushToken: "tok-1"})
+			require.NoError(t, err)
+			two, err := r.svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "phone-2", Platform: "android", PushToken: "tok-2"})
+			require.NoError(t, err)
+			_, err = db.ExecContext(ctx, "UPDATE sys_user_devices SET "+set+" WHERE id = ?", one.UserDeviceID)
+			require.NoError(t, err)
+
+			devs, err := r.svc.ListDevices(ctx, "u1")
+			require.NoError(t, err)
+			require.Len(t, devs, 2)
+			if strings.HasPrefix(set, "state") {
+				assert.False(t, devs[0].Active, "the odd link reads as inactive")
+			}
+			assert.True(t, devs[1].Active)
+			res, err := r.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			assert.Equal(t, 1, res.Accepted()+res.Pending(), "the other phone is pushed to")
+			require.NoError(t, r.svc.Logout(ctx, "u1", one.UserDeviceID))
+			require.NoError(t, r.svc.Logout(ctx, "u1", two.UserDeviceID))
+		})
+	}
+}

@@ -33,14 +33,16 @@ const linkColumns = `id, user_num, device_id, state, created_at, updated_at`
 
 // scanLink reads a sys_user_devices row. The product brief's state column is
 // tinyint(1) DEFAULT 1: 1 is an active link, anything else (0, NULL in
-// rows other programs wrote) an inactive one. Time values it cannot read
-// read as the zero time and are noted in bad, never an error.
+// rows other programs wrote, text or a fraction on SQLite) an inactive one.
+// Time values it cannot read read as the zero time, and a device_id or
+// state that is no whole number as 0; both are noted in bad, never an
+// error.
 func (s *Store) scanLink(row interface{ Scan(...any) error }, bad *readProblems) (registry.UserDevice, error) {
 	var l registry.UserDevice
-	var state sql.NullInt64
-	err := row.Scan(&l.ID, zeroIfNull(&l.UserNum), zeroIfNull(&l.DeviceID), &state,
+	var state, deviceID int
+	err := row.Scan(&l.ID, zeroIfNull(&l.UserNum), lenientInt{"device_id", &deviceID, bad}, lenientInt{"state", &state, bad},
 		s.wall("created_at", &l.CreatedAt, bad), s.wall("updated_at", &l.UpdatedAt, bad))
-	l.Active = state.Valid && state.Int64 == 1
+	l.DeviceID, l.Active = int64(deviceID), state == 1
 	return l, err
 }
 

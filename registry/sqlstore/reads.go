@@ -49,9 +49,9 @@ func (s *Store) ListUserDevices(ctx context.Context, userNum string) ([]registry
 	for rows.Next() {
 		var dl registry.DeviceLink
 		var bad, devBad readProblems
-		var state *int64
+		var state, deviceID int
 		l, d := &dl.Link, &dl.Device
-		err := rows.Scan(&l.ID, zeroIfNull(&l.UserNum), zeroIfNull(&l.DeviceID), &state,
+		err := rows.Scan(&l.ID, zeroIfNull(&l.UserNum), lenientInt{"device_id", &deviceID, &bad}, lenientInt{"state", &state, &bad},
 			s.wall("created_at", &l.CreatedAt, &bad), s.wall("updated_at", &l.UpdatedAt, &bad),
 			zeroIfNull(&d.ID), zeroIfNull(&d.UUID), zeroIfNull(&d.Platform), zeroIfNull(&d.PushToken), zeroIfNull(&d.PushPlatform),
 			zeroIfNull(&d.Name), zeroIfNull(&d.OS), zeroIfNull(&d.OSVersion), zeroIfNull(&d.Alias),
@@ -62,7 +62,8 @@ func (s *Store) ListUserDevices(ctx context.Context, userNum string) ([]registry
 		}
 		// The product brief's state: 1 is active, anything else (0, NULL)
 		// not; see scanLink.
-		l.Active = state != nil && *state == 1
+		l.DeviceID = int64(deviceID)
+		l.Active = state == 1
 		for _, r := range devBad.reasons {
 			bad.reasons = append(bad.reasons, "device."+r)
 		}
