@@ -228,3 +228,30 @@ func TestOtherProgramsCountsAndLevels(t *testing.T) {
 		})
 	}
 }
+
+// TestABlankOrTextSendStateOnSQLite: SQLite keeps text in send_state. A
+// blank one, like NULL, is no state: the row is sent. Other text is no
+// state of ours: the row is left alone, and it fails neither the reads of
+// it nor the listing of the rows around it.
+func TestABlankOrTextSendStateOnSQLite(t *testing.T) {
+	db, _ := dbtest.Open(t, sqlstore.DialectSQLite)
+	e, _, notified := smsEnv(t, db, sqlstore.DialectSQLite)
+	ids := map[string]int64{}
+	for _, title := range []string{"blank", "text", "good"} {
+		ids[title] = e.enqueue(t, registry.CenterMessage{Title: title, Content: "c", NotifyMode: "sms", Receivers: "138"})
+	}
+	_, err := db.ExecContext(t.Context(), "UPDATE sys_message_center SET send_state = '' WHERE id = ?", ids["blank"])
+	require.NoError(t, err)
+	_, err = db.ExecContext(t.Context(), "UPDATE sys_message_center SET send_state = 'x' WHERE id = ?", ids["text"])
+	require.NoError(t, err)
+
+	_, err = e.scanner.RunOnce(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"blank": 1, "good": 1}, notified)
+	assert.Equal(t, registry.SendStateSent, e.row(t, ids["blank"]).SendState)
+	text := e.row(t, ids["text"])
+	assert.Contains(t, text.Unreadable, "send_state")
+	rows, err := e.store.(*sqlstore.Store).ListCenterMessages(t.Context(), 0, 10)
+	require.NoError(t, err, "the listing reads past the odd row")
+	assert.Len(t, rows, 3)
+}

@@ -12,14 +12,14 @@ const centerColumns = `id, title, content, extra_params_string, notify_mode, not
 	send_result, remark, send_at, attempts, next_attempt_at, claim_token, lease_until, created_at, updated_at, push_class`
 
 // scanCenter reads a sys_message_center row of centerColumns. Time values,
-// and notify_level or attempts values that are no whole number, which
+// and notify_level, send_state or attempts values that are no whole number, which
 // another program may write, are named in m.Unreadable, never an error:
 // one such row must not fail the claim of the rows around it.
 func (s *Store) scanCenter(row interface{ Scan(...any) error }) (registry.CenterMessage, error) {
 	var m registry.CenterMessage
 	var bad readProblems
 	err := row.Scan(&m.ID, zeroIfNull(&m.Title), zeroIfNull(&m.Content), zeroIfNull(&m.Extra), zeroIfNull(&m.NotifyMode),
-		lenientInt{"notify_level", &m.NotifyLevel, &bad}, zeroIfNull(&m.Receivers), zeroIfNull(&m.SendState), zeroIfNull(&m.SendResult),
+		lenientInt{"notify_level", &m.NotifyLevel, &bad}, zeroIfNull(&m.Receivers), lenientInt{"send_state", &m.SendState, &bad}, zeroIfNull(&m.SendResult),
 		zeroIfNull(&m.Remark), s.wallPtr("send_at", &m.SendAt, &bad), lenientInt{"attempts", &m.Attempts, &bad}, s.wallPtr("next_attempt_at", &m.NextAttemptAt, &bad),
 		zeroIfNull(&m.ClaimToken), s.wallPtr("lease_until", &m.LeaseUntil, &bad), s.wall("created_at", &m.CreatedAt, &bad),
 		s.wall("updated_at", &m.UpdatedAt, &bad), zeroIfNull(&m.Class))

@@ -244,8 +244,9 @@ func (s *Store) centerDue() string {
 // lock no more often). They run on their own, before the claim's
 // transaction, so their locks never stretch over a claim.
 func (s *Store) unsentNullStates(ctx context.Context) error {
+	exists, update := s.nullStateStatements()
 	var one int
-	err := s.queryRow(ctx, s.q, nullStateExists).Scan(&one)
+	err := s.queryRow(ctx, s.q, exists).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
@@ -255,15 +256,28 @@ func (s *Store) unsentNullStates(ctx context.Context) error {
 		return step("look for rows", err)
 	}
 	defer s.writing()()
-	_, err = s.exec(ctx, s.q, unsentNullState, registry.SendStateUnsent, s.timeArg(s.stamp()))
+	_, err = s.exec(ctx, s.q, update, registry.SendStateUnsent, s.timeArg(s.stamp()))
 	return step("read a NULL send_state as unsent", err)
 }
 
-// The statements of unsentNullStates.
+// The statements of unsentNullStates. A blank send_state, which only
+// SQLite keeps in an INT column (another program's ''), is no state either.
 const (
 	nullStateExists = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1"
 	unsentNullState = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL"
+
+	nullStateExistsSQLite = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL OR send_state = '' LIMIT 1"
+	unsentNullStateSQLite = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL OR send_state = ''"
 )
+
+// nullStateStatements are the statements of unsentNullStates on s's
+// database.
+func (s *Store) nullStateStatements() (exists, update string) {
+	if s.dialect == DialectSQLite {
+		return nullStateExistsSQLite, unsentNullStateSQLite
+	}
+	return nullStateExists, unsentNullState
+}
 
 // centerClaim is the claim of due center messages.
 func (s *Store) centerClaim(p registry.ClaimParams) claim {

@@ -35,8 +35,9 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 		q, args := c.pick(10)
 		add("claim deliveries", "ix_sys_push_deliveries_due", q, args)
 	}
-	add("find a NULL send_state", "ix_sys_message_center_due", nullStateExists, nil)
-	add("read a NULL send_state as unsent", "ix_sys_message_center_due", unsentNullState, []any{0, s.timeArg(now)})
+	exists, update := s.nullStateStatements()
+	add("find a NULL send_state", "ix_sys_message_center_due", exists, nil)
+	add("read a NULL send_state as unsent", "ix_sys_message_center_due", update, []any{0, s.timeArg(now)})
 	q, args := s.centerClaim(registry.ClaimParams{Now: now}).pick(10)
 	add("claim center messages", "ix_sys_message_center_due", q, args)
 	q, args = targetsQuery(users, 0, 100, true, false, false)
