@@ -3,6 +3,7 @@ package messagecenter_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -289,4 +290,31 @@ func TestSendAtSQLiteCannotCompareIsSentWhenDue(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, sent, "each row sent once")
+}
+
+// TestABadReceiverFailsAlone: a receiver another program wrote that can be
+// no user_num (longer than the column) is left out and named in the row's
+// remark by its place; the other receivers get the push. A row whose every
+// receiver is such fails with the reason.
+func TestABadReceiverFailsAlone(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, dbtest.NewStore(t, d), nil, nil)
+			e.register(t, "g1", "g1-phone", "android", "tok-g1")
+			long := strings.Repeat("x", 300)
+			mixed := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "g1," + long})
+			only := e.enqueue(t, registry.CenterMessage{Title: "t2", Content: "c", NotifyMode: "push", Receivers: long})
+
+			_, err := e.scanner.RunOnce(t.Context())
+			require.NoError(t, err)
+			row := e.row(t, mixed)
+			assert.Equal(t, registry.SendStateSent, row.SendState, row.Remark)
+			assert.Contains(t, row.Remark, "1 receiver(s) that can be no user_num, not pushed: #2 (is 300 characters, longer than 255)")
+			require.Len(t, e.mock.Requests(), 1)
+			assert.Equal(t, []string{"tok-g1"}, e.mock.Requests()[0].Audience.Tokens)
+			row = e.row(t, only)
+			assert.Equal(t, registry.SendStateFailed, row.SendState)
+			assert.Contains(t, row.Remark, "#1 (is 300 characters, longer than 255)")
+		})
+	}
 }

@@ -530,6 +530,7 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 	var wg sync.WaitGroup
 	var sent []row
 	var reqs []push.PushRequest
+	var notes []string // of each row sent, the receivers left out (see message)
 	conclude := func(r row, res Result, result, note string, err error, interrupted bool) {
 		wg.Add(1)
 		go func() {
@@ -547,12 +548,13 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 			done(res)
 			continue
 		}
-		msg, err := s.message(m)
+		msg, skipped, err := s.message(m)
 		if err != nil {
 			conclude(r, Result{ID: m.ID, Mode: m.NotifyMode}, "", "", err, false)
 			continue
 		}
 		sent = append(sent, r)
+		notes = append(notes, skipped)
 		reqs = append(reqs, push.PushRequest{Ctx: rctx, Message: msg})
 	}
 	outs := s.svc.PushMany(ctx, reqs, &push.PushManyOptions{Calls: s.calls})
@@ -561,7 +563,11 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		var result string
 		var err error
 		result, res.PushMessageID, err = pushResult(outs[i].Result, outs[i].Err)
-		conclude(r, res, result, unreachedNote(outs[i].Result), err, err != nil && ctx.Err() != nil && res.PushMessageID == 0)
+		note := unreachedNote(outs[i].Result)
+		if notes[i] != "" {
+			note = strings.TrimPrefix(note+"; "+notes[i], "; ")
+		}
+		conclude(r, res, result, note, err, err != nil && ctx.Err() != nil && res.PushMessageID == 0)
 	}
 	wg.Wait()
 }
@@ -831,11 +837,29 @@ func DedupeKey(m *registry.CenterMessage) string {
 	return fmt.Sprintf("message_center#%d@%s#%x", m.ID, m.CreatedAt.Format("20060102150405"), h.Sum(nil)[:8])
 }
 
-// message is the push a push row asks for.
-func (s *Scanner) message(m *registry.CenterMessage) (push.Message, error) {
-	users := SplitReceivers(m.Receivers)
+// message is the push a push row asks for. A receiver that can be no
+// user_num (too long, a NUL, not UTF-8: what another program may write) is
+// left out, and skipped names it by its place in the list, for the row's
+// remark: the other receivers still get the push. A row none of whose
+// receivers can be one fails with the reasons.
+func (s *Scanner) message(m *registry.CenterMessage) (msg push.Message, skipped string, err error) {
+	var users, bad []string
+	for i, u := range SplitReceivers(m.Receivers) {
+		var ve *registry.ValidationError
+		if err := registry.ValidateUserNum(u); errors.As(err, &ve) {
+			bad = append(bad, fmt.Sprintf("#%d (%s)", i+1, ve.Reason))
+			continue
+		}
+		users = append(users, u)
+	}
+	if len(bad) > 0 {
+		skipped = fmt.Sprintf("%d receiver(s) that can be no user_num, not pushed: %s", len(bad), strings.Join(bad, ", "))
+	}
 	if len(users) == 0 {
-		return push.Message{}, Permanent(errors.New("receivers lists nobody"))
+		if skipped != "" {
+			return push.Message{}, "", Permanent(errors.New(skipped))
+		}
+		return push.Message{}, "", Permanent(errors.New("receivers lists nobody"))
 	}
 	title := m.Title
 	if strings.TrimSpace(title) == "" {
@@ -845,7 +869,7 @@ func (s *Scanner) message(m *registry.CenterMessage) (push.Message, error) {
 		UserNums: users, Title: title, Content: m.Content, RawExtra: m.Extra, DedupeKey: DedupeKey(m),
 		// Without case, as notify_mode: "Service" means what it says.
 		Class: provider.Class(strings.ToLower(strings.TrimSpace(m.Class))),
-	}, nil
+	}, skipped, nil
 }
 
 // pushResult turns what a row's Push returned into the row's send_result,
