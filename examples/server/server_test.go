@@ -213,6 +213,10 @@ func TestLoadConfig(t *testing.T) {
 
 	for name, env := range map[string]map[string]string{
 		"PUSH_DB_DRIVER":                             {"PUSH_DB_DRIVER": "oracle"},
+		"PUSH_DB_DSN":                                {"PUSH_DB_DRIVER": "mysql"},
+		"UMENG_BASE_URL":                             {"UMENG_BASE_URL": "ftp://x"},
+		"JPUSH_BASE_URL":                             {"JPUSH_BASE_URL": "::bad"},
+		"GETUI_BASE_URL":                             {"GETUI_BASE_URL": "https://"},
 		"PUSH_SCAN_INTERVAL":                         {"PUSH_SCAN_INTERVAL": "often"},
 		"PUSH_RETRY_BASE":                            {"PUSH_RETRY_BASE": "-1s"},
 		"PUSH_HUAWEI_SERVICE_CATEGORY":               {"PUSH_HUAWEI_SERVICE_CATEGORY": "URGENT"},

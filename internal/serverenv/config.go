@@ -364,9 +364,24 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("PUSH_ADDR: %q is not a host:port to listen on, such as 127.0.0.1:8080 or :8080", c.Addr)
 	}
 	switch c.DBDriver {
-	case "sqlite", "mysql", "postgres":
+	case "sqlite":
+	case "mysql", "postgres":
+		// push.db, the SQLite default, is no server's DSN.
+		if getenv("PUSH_DB_DSN") == "" {
+			return c, fmt.Errorf("PUSH_DB_DSN: required with PUSH_DB_DRIVER=%s (the default push.db is a SQLite file)", c.DBDriver)
+		}
 	default:
 		return c, fmt.Errorf("PUSH_DB_DRIVER: %q is not sqlite, mysql or postgres", c.DBDriver)
+	}
+	// Checked whether or not the vendor's credentials are set: a URL
+	// given without them is a mistake to say, not a value to ignore. Not
+	// shown: a gateway URL may carry credentials of its own.
+	for _, v := range []struct{ name, value string }{
+		{"UMENG_BASE_URL", c.UmengBaseURL}, {"JPUSH_BASE_URL", c.JPushBaseURL}, {"GETUI_BASE_URL", c.GetuiBaseURL},
+	} {
+		if u, err := url.Parse(v.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("%s: is not an http(s) URL with a host", v.name)
+		}
 	}
 	var err error
 	for _, d := range []struct {

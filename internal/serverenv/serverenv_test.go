@@ -82,9 +82,9 @@ func TestProviders(t *testing.T) {
 		want []string
 	}{
 		{"none", nil, nil},
-		{"umeng android", map[string]string{"UMENG_ANDROID_APPKEY": "k", "UMENG_ANDROID_APP_MASTER_SECRET": "s"}, []string{"umeng"}},
+		{"umeng android", map[string]string{"UMENG_ANDROID_APPKEY": "k", "UMENG_ANDROID_APP_MASTER_SECRET": "umeng-secret"}, []string{"umeng"}},
 		{"getui and jpush", map[string]string{"GETUI_APPID": "i", "GETUI_APPKEY": "k", "GETUI_MASTER_SECRET": "getui-secret",
-			"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "s"}, []string{"jpush", "getui"}},
+			"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "jpush-secret"}, []string{"jpush", "getui"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := serverenv.Load(envOf(tt.env))
@@ -105,7 +105,7 @@ func TestProviders(t *testing.T) {
 // push ten days instead of three.
 func TestJPushVIP(t *testing.T) {
 	for env, want := range map[string]time.Duration{"": 3 * 24 * time.Hour, "false": 3 * 24 * time.Hour, "true": 10 * 24 * time.Hour} {
-		c, err := serverenv.Load(envOf(map[string]string{"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "s", "JPUSH_VIP": env}))
+		c, err := serverenv.Load(envOf(map[string]string{"JPUSH_APPKEY": "k", "JPUSH_MASTER_SECRET": "jpush-secret", "JPUSH_VIP": env}))
 		require.NoError(t, err)
 		ps, err := serverenv.Providers(c, nil)
 		require.NoError(t, err)
