@@ -35,7 +35,7 @@ type Config struct {
 	Providers []provider.Provider
 	// DefaultProvider is the push_platform RegisterDevice stores for a
 	// device registered without one, and the provider Broadcast uses when
-	// none is named. Default "umeng", or the only provider when there is
+	// none is named, read in any case ("Umeng"). Default "umeng", or the only provider when there is
 	// one. A device row another program wrote without a push_platform is
 	// read as "umeng" (registry.DefaultPushPlatform, the product brief's
 	// column default), whatever DefaultProvider says.
@@ -246,7 +246,7 @@ func New(cfg Config) (*Service, error) {
 		s.names = append(s.names, name)
 	}
 	sort.Strings(s.names)
-	s.def = cfg.DefaultProvider
+	s.def = s.providerName(cfg.DefaultProvider) // in any case, as a device's push_platform
 	if s.def == "" {
 		s.def = registry.DefaultPushPlatform
 		if len(s.names) == 1 {

@@ -724,11 +724,13 @@ func (s *Service) Broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 
 // broadcast is Broadcast, under the span Broadcast started.
 func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
-	pl, err := provider.ParsePlatform(b.Platform)
+	// In any case and without surrounding spaces, as RegisterDevice reads
+	// a device's platform and push platform.
+	pl, err := provider.ParsePlatform(strings.ToLower(strings.TrimSpace(b.Platform)))
 	if err != nil {
 		return nil, invalid("platform", "must be %q or %q, got %q", provider.IOS, provider.Android, b.Platform)
 	}
-	p, err := s.Provider(b.Provider)
+	p, err := s.Provider(s.providerName(b.Provider))
 	if err != nil {
 		return nil, invalid("provider", "%s", strings.TrimPrefix(err.Error(), "push: "))
 	}

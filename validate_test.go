@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/umeng/umengtest"
 )
@@ -94,4 +95,23 @@ func TestHTTPPushRefusedByTheVendor(t *testing.T) {
 	assert.Empty(t, fake.Requests())
 	_, err = svc.PushStatus(t.Context(), 1)
 	require.ErrorIs(t, err, registry.ErrNotFound)
+}
+
+// TestNamesInAnyCase: Broadcast and Config.DefaultProvider read a platform
+// and a provider name in any case and without surrounding spaces, as
+// RegisterDevice reads a device's.
+func TestNamesInAnyCase(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.DefaultProvider = " UMENG" }) // New accepts it
+	reg := f.register(t, "u1", "phone", "android", "tok-1")
+	dev, err := f.store.GetDevice(t.Context(), reg.DeviceID)
+	require.NoError(t, err)
+	assert.Equal(t, "umeng", dev.PushPlatform, "the default provider's own name is stored")
+	res, err := f.svc.Broadcast(t.Context(), push.Broadcast{Platform: " IOS ", Provider: "Umeng", Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, "ios", ds[0].Platform)
+	assert.Equal(t, "umeng", ds[0].Provider)
 }
