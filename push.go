@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -131,6 +132,7 @@ type Config struct {
 // PushMany gives every message that error, Store returns nil,
 // DrainTimeout 0 and Now the time.Now reading.
 type Service struct {
+	closeOnce sync.Once // of Close
 	store     registry.Store
 	providers map[string]provider.Provider
 	served    map[target]bool // (provider, platform) pairs a provider serves
@@ -368,6 +370,27 @@ func (s *Service) DrainTimeout() time.Duration {
 		return 0
 	}
 	return s.maxTimeout + s.writeTO
+}
+
+// Close ends what New registered outside the Service: the callback of the
+// backlog gauges on Config.MeterProvider, which would otherwise go on
+// counting the store's backlog at every collection for as long as the
+// meter provider lives (a host that builds a new Service on a
+// configuration reload, or tests sharing one meter provider). It closes
+// neither the Store nor the providers, and it does not stop work in
+// flight: stop the Scanner and drain first (see DrainTimeout). Calls after
+// the first do nothing.
+func (s *Service) Close() error {
+	if s.unbuilt() {
+		return nil
+	}
+	var err error
+	s.closeOnce.Do(func() {
+		if s.tel.backlog != nil {
+			err = s.tel.backlog.Unregister()
+		}
+	})
+	return err
 }
 
 // sendTimeoutOf is how long a Send of d may take: its provider's declared

@@ -75,6 +75,9 @@ type telemetry struct {
 	// held, adopted and dropped count the receipts kept until their
 	// delivery is known (Config.ReceiptHold).
 	held, adopted, dropped metric.Int64Counter
+	// backlog is the registration of the backlog gauges' callback, nil
+	// without them; Service.Close ends it.
+	backlog metric.Registration
 }
 
 // newTelemetry creates the instruments on mp and the tracer on tp (the
@@ -144,7 +147,7 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, store regist
 	if err != nil {
 		return t, invalid("meter_provider", "push.center.backlog: %v", err)
 	}
-	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+	t.backlog, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		ctx, cancel := context.WithTimeout(ctx, backlogTimeout)
 		defer cancel()
 		d, c, err := bc.Backlog(ctx, now())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -478,4 +479,39 @@ func TestVendorCodeIsScrubbed(t *testing.T) {
 	d := onlyDelivery(t, f.store, res.PushMessageID)
 	assert.NotContains(t, d.ErrorCode, token)
 	assert.NotContains(t, d.Response, token)
+}
+
+// countingBacklog counts the backlog counts asked of it.
+type countingBacklog struct {
+	*memstore.Store
+	n *atomic.Int64
+}
+
+func (c countingBacklog) Backlog(ctx context.Context, now time.Time) (int64, int64, error) {
+	c.n.Add(1)
+	return c.Store.Backlog(ctx, now)
+}
+
+// TestCloseEndsTheBacklogGauges: Service.Close unregisters the gauges'
+// callback, so that a Service the host drops (a configuration reload, tests
+// sharing a meter provider) no longer counts its store's backlog at every
+// collection; a second Close does nothing.
+func TestCloseEndsTheBacklogGauges(t *testing.T) {
+	k := newOtelKit()
+	var n atomic.Int64
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		k.with(c)
+		c.Store = countingBacklog{c.Store.(*memstore.Store), &n}
+	})
+	_, ok := gauge(t, k.collect(t), "push.center.backlog")
+	require.True(t, ok)
+	require.Equal(t, int64(1), n.Load())
+
+	require.NoError(t, f.svc.Close())
+	require.NoError(t, f.svc.Close())
+	_, ok = gauge(t, k.collect(t), "push.center.backlog")
+	assert.False(t, ok, "no gauge after Close")
+	assert.Equal(t, int64(1), n.Load(), "the store is not asked again")
+	var unbuilt push.Service
+	assert.NoError(t, unbuilt.Close())
 }

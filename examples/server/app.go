@@ -233,6 +233,9 @@ func (a *app) Close() {
 	if a.stopRequests != nil {
 		a.stopRequests()
 	}
+	if a.svc != nil {
+		_ = a.svc.Close() // its gauges' callback, before the database it counts closes
+	}
 	if a.fake != nil {
 		a.fake.Close()
 	}
