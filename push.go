@@ -376,10 +376,12 @@ func (s *Service) DrainTimeout() time.Duration {
 // backlog gauges on Config.MeterProvider, which would otherwise go on
 // counting the store's backlog at every collection for as long as the
 // meter provider lives (a host that builds a new Service on a
-// configuration reload, or tests sharing one meter provider). It closes
-// neither the Store nor the providers, and it does not stop work in
-// flight: stop the Scanner and drain first (see DrainTimeout). Calls after
-// the first do nothing.
+// configuration reload, or tests sharing one meter provider), and the idle
+// connections of the providers that keep some (a CloseIdleConnections
+// method, as the Umeng, JPush and Getui clients have; a provider shared
+// with another Service merely opens new ones). It closes neither the Store
+// nor the providers, and it does not stop work in flight: stop the Scanner
+// and drain first (see DrainTimeout). Calls after the first do nothing.
 func (s *Service) Close() error {
 	if s.unbuilt() {
 		return nil
@@ -388,6 +390,11 @@ func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
 		if s.tel.backlog != nil {
 			err = s.tel.backlog.Unregister()
+		}
+		for _, p := range s.providers {
+			if c, ok := p.(interface{ CloseIdleConnections() }); ok {
+				c.CloseIdleConnections()
+			}
 		}
 	})
 	return err

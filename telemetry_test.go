@@ -515,3 +515,23 @@ func TestCloseEndsTheBacklogGauges(t *testing.T) {
 	var unbuilt push.Service
 	assert.NoError(t, unbuilt.Close())
 }
+
+// idleCloser is a provider that counts CloseIdleConnections.
+type idleCloser struct {
+	*providertest.Mock
+	n *atomic.Int64
+}
+
+func (c idleCloser) CloseIdleConnections() { c.n.Add(1) }
+
+// TestCloseClosesTheProvidersIdleConnections: Service.Close asks each
+// provider that keeps connections to close its idle ones, once.
+func TestCloseClosesTheProvidersIdleConnections(t *testing.T) {
+	var n atomic.Int64
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.Providers = []provider.Provider{idleCloser{c.Providers[0].(*providertest.Mock), &n}}
+	})
+	require.NoError(t, f.svc.Close())
+	require.NoError(t, f.svc.Close())
+	assert.Equal(t, int64(1), n.Load())
+}

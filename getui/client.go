@@ -340,3 +340,9 @@ func cloneClassUps(m map[provider.Class]map[string]map[string]any) map[provider.
 	}
 	return out
 }
+
+// CloseIdleConnections closes the connections to the vendor that the
+// client keeps open for its next calls, and the goroutines that serve
+// them. Calls in flight are not affected, and later calls open new
+// connections. push.Service.Close calls it.
+func (c *Client) CloseIdleConnections() { c.http.GetClient().CloseIdleConnections() }

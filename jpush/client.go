@@ -357,3 +357,9 @@ func cloneClassChannels(m map[provider.Class]map[string]ThirdPartyChannel) map[p
 	}
 	return out
 }
+
+// CloseIdleConnections closes the connections to the vendor that the
+// client keeps open for its next calls, and the goroutines that serve
+// them. Calls in flight are not affected, and later calls open new
+// connections. push.Service.Close calls it.
+func (c *Client) CloseIdleConnections() { c.http.GetClient().CloseIdleConnections() }

@@ -334,3 +334,9 @@ type discardLogger struct{}
 func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
+
+// CloseIdleConnections closes the connections to the vendor that the
+// client keeps open for its next calls, and the goroutines that serve
+// them. Calls in flight are not affected, and later calls open new
+// connections. push.Service.Close calls it.
+func (c *Client) CloseIdleConnections() { c.http.GetClient().CloseIdleConnections() }
