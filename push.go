@@ -73,7 +73,7 @@ type Config struct {
 	// polled. Each provider gets at most its own maximum
 	// (provider.Capabilities.MaxTimeToLive: Umeng 7 days, JPush 3, or 10
 	// for a VIP app, Getui 3) from the moment of the send; the push's stored expire_at
-	// stays what the caller asked. Default 72 hours.
+	// stays what the caller asked. Default 72 hours; at least MinExpiry.
 	Expiry time.Duration
 	// SendConcurrency bounds the vendor calls one Push makes at once, and
 	// those of one RetryPending or PollReceipts pass, which claims due
@@ -284,6 +284,11 @@ func New(cfg Config) (*Service, error) {
 			*d.v = d.def
 		}
 	}
+	if s.expiry < MinExpiry {
+		// Every push would be expired before its first send, or its
+		// first retry: each would fail as expired, sent to nobody.
+		return nil, invalid("expiry", "is %v, shorter than %v: every push would expire before it could be sent or retried", s.expiry, MinExpiry)
+	}
 	// The longest send timeout of a provider, and whether that provider
 	// declares it (rather than taking it from send_timeout).
 	longest, declared := "", false
@@ -371,6 +376,9 @@ func (s *Service) DrainTimeout() time.Duration {
 	}
 	return s.maxTimeout + s.writeTO
 }
+
+// MinExpiry is the shortest Config.Expiry New accepts.
+const MinExpiry = time.Minute
 
 // Close ends what New registered outside the Service: the callback of the
 // backlog gauges on Config.MeterProvider, which would otherwise go on

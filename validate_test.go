@@ -12,8 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
 	"github.com/tuisong/push/umeng/umengtest"
 )
 
@@ -114,4 +116,33 @@ func TestNamesInAnyCase(t *testing.T) {
 	require.Len(t, ds, 1)
 	assert.Equal(t, "ios", ds[0].Platform)
 	assert.Equal(t, "umeng", ds[0].Provider)
+}
+
+// TestConfigDurationsOutOfRange: New refuses a negative duration, and an
+// Expiry so short that every push would expire before it is sent or
+// retried, naming the field; the default and MinExpiry are accepted.
+func TestConfigDurationsOutOfRange(t *testing.T) {
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	newWith := func(mod func(*push.Config)) error {
+		st, err := memstore.New(memstore.Config{})
+		require.NoError(t, err)
+		cfg := push.Config{Store: st, Providers: []provider.Provider{m}}
+		mod(&cfg)
+		_, err = push.New(cfg)
+		return err
+	}
+	for field, mod := range map[string]func(*push.Config){
+		"expiry":        func(c *push.Config) { c.Expiry = time.Nanosecond },
+		"send_timeout":  func(c *push.Config) { c.SendTimeout = -time.Second },
+		"write_timeout": func(c *push.Config) { c.WriteTimeout = -time.Second },
+	} {
+		err := newWith(mod)
+		var fe *push.FieldError
+		require.ErrorAs(t, err, &fe, field)
+		assert.Equal(t, field, fe.Field)
+		assert.ErrorIs(t, err, push.ErrInvalid)
+	}
+	assert.NoError(t, newWith(func(c *push.Config) { c.Expiry = push.MinExpiry }))
+	assert.NoError(t, newWith(func(*push.Config) {}))
 }
