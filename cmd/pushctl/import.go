@@ -69,7 +69,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		f, err := os.Open(args[0])
 		if err != nil {
-			return err
+			return usagef("%v", err) // a file that cannot be read: the command line's
 		}
 		defer f.Close()
 		info, err := f.Stat()
@@ -253,7 +253,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return errors.New("the file is empty: a header row naming the columns is required")
+		return usagef("the file is empty: a header row naming the columns is required")
 	}
 	if err != nil {
 		return err
@@ -286,22 +286,23 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
-// readHeader maps the columns, refusing unknown, repeated and missing ones.
+// readHeader maps the columns, refusing unknown, repeated and missing ones:
+// a file refused before anything is written, exit status 2 (usagef).
 func (im *importer) readHeader(header []string) error {
 	im.col = map[string]int{}
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		switch {
 		case !slices.Contains(requiredColumns, name) && !slices.Contains(optionalColumns, name):
-			return fmt.Errorf("line 1: column %q is not one of %s", h, strings.Join(append(slices.Clone(requiredColumns), optionalColumns...), ", "))
+			return usagef("line 1: column %q is not one of %s", h, strings.Join(append(slices.Clone(requiredColumns), optionalColumns...), ", "))
 		case im.hasColumn(name):
-			return fmt.Errorf("line 1: column %q is named twice", name)
+			return usagef("line 1: column %q is named twice", name)
 		}
 		im.col[name] = i
 	}
 	for _, c := range requiredColumns {
 		if !im.hasColumn(c) {
-			return fmt.Errorf("line 1: the header has no %q column (required: %s)", c, strings.Join(requiredColumns, ", "))
+			return usagef("line 1: the header has no %q column (required: %s)", c, strings.Join(requiredColumns, ", "))
 		}
 	}
 	return nil

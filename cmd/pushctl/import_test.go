@@ -194,19 +194,24 @@ func TestImportIsIdempotent(t *testing.T) {
 func TestImportHeader(t *testing.T) {
 	ctx := context.Background()
 	env := migrated(t)
-	for _, tt := range []struct{ content, want string }{
-		{"", "pushctl: devices import: the file is empty: a header row naming the columns is required"},
-		{"uuid,platform,push_token\nd,ios,t\n", `pushctl: devices import: line 1: the header has no "user_num" column (required: uuid, platform, push_token, user_num)`},
-		{"uuid,platform,push_token,user_num,colour\n", `pushctl: devices import: line 1: column "colour" is not one of uuid, platform, push_token, user_num, push_platform, name, os, os_version`},
-		{"uuid,platform,push_token,user_num,UUID\n", `pushctl: devices import: line 1: column "uuid" is named twice`},
-		{"uuid,platform,push_token,user_num\nd,ios,\"t\"x,u\n", `pushctl: devices import: parse error on line 2, column 9: extraneous or missing " in quoted-field; fix the file and rerun with --from-line 2`},
+	for _, tt := range []struct {
+		content, want string
+		code          int
+	}{
+		// Refused before anything is read past the header: the command
+		// line's, exit status 2.
+		{"", "pushctl: devices import: the file is empty: a header row naming the columns is required", exitUsage},
+		{"uuid,platform,push_token\nd,ios,t\n", `pushctl: devices import: line 1: the header has no "user_num" column (required: uuid, platform, push_token, user_num)`, exitUsage},
+		{"uuid,platform,push_token,user_num,colour\n", `pushctl: devices import: line 1: column "colour" is not one of uuid, platform, push_token, user_num, push_platform, name, os, os_version`, exitUsage},
+		{"uuid,platform,push_token,user_num,UUID\n", `pushctl: devices import: line 1: column "uuid" is named twice`, exitUsage},
+		{"uuid,platform,push_token,user_num\nd,ios,\"t\"x,u\n", `pushctl: devices import: parse error on line 2, column 9: extraneous or missing " in quoted-field; fix the file and rerun with --from-line 2`, exitFailure},
 	} {
 		r := runCLI(t, ctx, env, "devices", "import", file(t, tt.content))
-		assert.Equal(t, exitFailure, r.code)
+		assert.Equal(t, tt.code, r.code, tt.want)
 		assert.Equal(t, tt.want+"\n", r.stderr)
 	}
 	r := runCLI(t, ctx, env, "devices", "import", filepath.Join(t.TempDir(), "missing.csv"))
-	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "missing.csv: no such file or directory")
 	_, db := openStore(t, env)
 	var n int
