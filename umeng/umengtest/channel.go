@@ -25,7 +25,8 @@ var channelValues = map[string][]string{
 	"meizu_msg_type":            {"0", "1"},
 }
 
-// checkClassAndChannels validates the top-level category, channel_properties,
+// checkClassAndChannels validates the top-level category, mipush and
+// mi_activity, channel_properties,
 // local_properties and callback_params of a send and records them. message
 // says whether an Android payload is a message, to which channel_activity
 // does not apply.
@@ -38,6 +39,24 @@ func checkClassAndChannels(platform string, m message, message bool, rec *Reques
 		rec.Category = &n
 		if platform == PlatformIOS {
 			rec.ignore("category")
+		}
+	}
+	if m.has("mipush") {
+		mp, ok := m.str("mipush")
+		if !ok || (mp != "true" && mp != "false") {
+			return refuse(CodeBadMiPush, "mipush: must be the string \"true\" or \"false\"")
+		}
+		if platform == PlatformIOS {
+			rec.ignore("mipush")
+		}
+	}
+	if m.has("mi_activity") {
+		if _, ok := m.str("mi_activity"); !ok {
+			return refuse(CodeBadMiPush, "mi_activity: must be a string")
+		}
+		// The service opens it only with the legacy channel switched on.
+		if mp, _ := m.str("mipush"); mp != "true" || platform == PlatformIOS {
+			rec.ignore("mi_activity")
 		}
 	}
 	if m.has("channel_properties") {

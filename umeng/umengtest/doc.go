@@ -106,6 +106,8 @@
 //	1036* iOS aps.badge neither a non-negative integer nor a string "N",
 //	      "+N", "-N" or ""; aps.interruption-level not passive, active,
 //	      time-sensitive or critical
+//	1037* mipush not the string "true" or "false" (the legacy docs' type),
+//	      mi_activity not a string
 //
 // Receipts, classes and vendor channels:
 //
@@ -170,7 +172,8 @@
 // "policy.notification_closed_filter" on an Android message (the service
 // applies them to notifications), "payload.body.add_badge" next to
 // set_badge (set_badge wins), "local_properties.importance" without a
-// category, the Android fields "category", "channel_properties",
+// category, "mi_activity" without "mipush" "true", the Android fields
+// "category", "mipush", "channel_properties",
 // "local_properties" and "policy.notification_closed_filter" on iOS, and
 // "policy.apns_collapse_id" on Android.
 //

@@ -42,6 +42,7 @@ const (
 	CodeBadCallbackParams    = "1034" // callback_params not a JSON object (invented)
 	CodeBadBody              = "1035" // big_body, expand_image, re_pop or a badge of an Android body malformed (invented)
 	CodeBadAPS               = "1036" // aps.badge or aps.interruption-level malformed (invented)
+	CodeBadMiPush            = "1037" // mipush not the string "true" or "false", or mi_activity not a string (invented)
 	CodeStartTimePast        = "2002" // policy.start_time not after now
 	CodeExpireBeforeStart    = "2003" // policy.expire_time not after start_time and now
 	CodeUnsigned             = "2007" // no sign query parameter

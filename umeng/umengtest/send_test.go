@@ -182,6 +182,9 @@ func TestSendValidation(t *testing.T) {
 		// classes, vendor channels and the newer optional fields
 		{name: "category a string", edits: []func(map[string]any){set("category", "1")}, want: CodeBadCategory},
 		{name: "category 2", edits: []func(map[string]any){set("category", 2)}, want: CodeBadCategory},
+		{name: "mipush a boolean", edits: []func(map[string]any){set("mipush", true)}, want: CodeBadMiPush},
+		{name: "mipush yes", edits: []func(map[string]any){set("mipush", "yes")}, want: CodeBadMiPush},
+		{name: "mi_activity a number", edits: []func(map[string]any){set("mipush", "true"), set("mi_activity", 7)}, want: CodeBadMiPush},
 		{name: "channel_properties a string", edits: []func(map[string]any){set("channel_properties", "{}")}, want: CodeBadChannelProperties},
 		{name: "channel_activity a number", edits: []func(map[string]any){set("channel_properties", map[string]any{"channel_activity": 1})}, want: CodeBadChannelProperties},
 		{name: "huawei importance HIGH", edits: []func(map[string]any){set("channel_properties", map[string]any{"huawei_channel_importance": "HIGH"})}, want: CodeBadChannelProperties},
@@ -575,6 +578,10 @@ func TestSendRecordsIgnoredFields(t *testing.T) {
 		{"start_time on a listcast", map[string]any{"type": "listcast", "device_tokens": token + "," + AndroidToken("ig2"), "payload": note("t", "x"),
 			"policy": map[string]any{"start_time": policyTime(now.Add(time.Hour))}}, []string{"policy.start_time"}},
 		{"extra on a message", map[string]any{"type": "unicast", "device_tokens": token, "payload": message}, []string{"payload.extra"}},
+		{"mi_activity without mipush", map[string]any{"type": "unicast", "device_tokens": token, "payload": note("t", "x"),
+			"mi_activity": "com.example.Open"}, []string{"mi_activity"}},
+		{"mi_activity with mipush", map[string]any{"type": "unicast", "device_tokens": token, "payload": note("t", "x"),
+			"mipush": "true", "mi_activity": "com.example.Open"}, nil},
 		{"start_time on a broadcast is honoured", map[string]any{"type": "broadcast", "payload": note("t", "x"),
 			"policy": map[string]any{"start_time": policyTime(now.Add(time.Hour))}}, nil},
 	}
