@@ -392,7 +392,7 @@ const MinExpiry = time.Minute
 // and drain first (see DrainTimeout). Calls after the first do nothing.
 func (s *Service) Close() error {
 	if s.unbuilt() {
-		return nil
+		return notBuilt("Service.Close", "push.New")
 	}
 	var err error
 	s.closeOnce.Do(func() {

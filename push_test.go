@@ -1422,11 +1422,11 @@ func TestNoDevicesSaysWhatWasSkipped(t *testing.T) {
 // it twice).
 func TestBroadcastUnknownProviderSaysItOnce(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
-	_, err := f.svc.Broadcast(context.Background(), push.Broadcast{Platform: "ios", Provider: "Umeng", Title: "t", Content: "c"})
+	_, err := f.svc.Broadcast(context.Background(), push.Broadcast{Platform: "ios", Provider: "apns", Title: "t", Content: "c"})
 	var fe *push.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "provider", fe.Field)
-	assert.Equal(t, `push: provider: unknown provider "Umeng" (configured: [umeng])`, err.Error())
+	assert.Equal(t, `push: provider: unknown provider "apns" (configured: [umeng])`, err.Error())
 }
 
 // A retry or poll pass asked to claim nothing is refused, naming the

@@ -512,8 +512,6 @@ func TestCloseEndsTheBacklogGauges(t *testing.T) {
 	_, ok = gauge(t, k.collect(t), "push.center.backlog")
 	assert.False(t, ok, "no gauge after Close")
 	assert.Equal(t, int64(1), n.Load(), "the store is not asked again")
-	var unbuilt push.Service
-	assert.NoError(t, unbuilt.Close())
 }
 
 // idleCloser is a provider that counts CloseIdleConnections.
