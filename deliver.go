@@ -239,7 +239,15 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	s.tel.delivered(ctx, d)
 	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
-	if len(disable) > 0 {
+	// The tokens the vendor refused are disabled after the outcome is
+	// recorded, not before: both writes retry within the delivery's lease,
+	// and a slow device write must not push the outcome's past it (another
+	// instance would then send the delivery again). A crash between the two
+	// costs only the disablement, which the next send's refusal repeats.
+	disableTokens := func() {
+		if len(disable) == 0 {
+			return
+		}
 		n, derr := s.disableSent(ctx, d, disable)
 		if derr != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "disable tokens failed", slog.Int64("delivery_id", d.ID),
@@ -250,6 +258,9 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		}
 	}
 	if split != nil {
+		// A split has no outcome of its own to record first: its parts
+		// are written (SplitDelivery) and sent or failed at once.
+		disableTokens()
 		refused, send, dropped := storableGroups(split)
 		groups := send
 		if len(refused) > 0 {
@@ -303,6 +314,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		recorded = false
 		s.unrecordedOutcome(ctx, d, "recording delivery outcome failed", ferr)
 	}
+	disableTokens()
 	lvl := slog.LevelInfo
 	switch {
 	case provider.KindOf(err) == provider.RateLimited:

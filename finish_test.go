@@ -23,6 +23,7 @@ import (
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
 )
 
 // flakyFinishStore fails the first fail FinishDelivery calls with err;
@@ -397,4 +398,41 @@ func TestHandlerStopEndsTheOutcomesBudget(t *testing.T) {
 	resp.Body.Close()
 	assert.Less(t, time.Since(start), 10*time.Second, "answered within the drain's bound, not the lease's")
 	assert.Contains(t, logs.String(), "level=ERROR msg=\"recording delivery outcome failed\"")
+}
+
+// orderStore notes the order of the outcome writes and token disablements.
+type orderStore struct {
+	*memstore.Store
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *orderStore) note(c string) { s.mu.Lock(); s.calls = append(s.calls, c); s.mu.Unlock() }
+
+func (s *orderStore) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
+	s.note("finish")
+	return s.Store.FinishDelivery(ctx, d)
+}
+
+func (s *orderStore) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
+	s.note("disable")
+	return s.Store.DisableTokens(ctx, pushPlatform, platform, tokens, reason)
+}
+
+// TestTheOutcomeIsRecordedBeforeTheTokenIsDisabled: a send refused for a
+// dead token records its outcome first and disables the token after, so
+// that the device write, retried within the same lease, can never push the
+// outcome's past it.
+func TestTheOutcomeIsRecordedBeforeTheTokenIsDisabled(t *testing.T) {
+	var st *orderStore
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		st = &orderStore{Store: c.Store.(*memstore.Store)}
+		c.Store = st
+	})
+	f.register(t, "u1", "d1", "android", "dead-token")
+	f.mock.MarkInvalid("dead-token")
+	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Failed())
+	assert.Equal(t, []string{"finish", "disable"}, st.calls)
 }
