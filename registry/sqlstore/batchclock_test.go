@@ -27,7 +27,9 @@ func TestRowLockedPastTheBatchClockFailsNoOtherRow(t *testing.T) {
 		if d == sqlstore.DialectSQLite {
 			t.Skip("SQLite has no row locks: its one writer takes batches in turn")
 		}
-		const clock = 3 * time.Second
+		// Margins of a couple of seconds each side of the release (see
+		// below), for a machine loaded by a whole -race run.
+		const clock = 5 * time.Second
 		s, db := newStore(t, d)
 		s.SetBatchTimeout(clock)
 		ctx := t.Context()
@@ -68,7 +70,10 @@ func TestRowLockedPastTheBatchClockFailsNoOtherRow(t *testing.T) {
 			})
 		}
 		for i := range 4 {
+			// One at a time, so that each leads a writer of its own
+			// rather than joining another's batch.
 			finish(i)
+			time.Sleep(50 * time.Millisecond)
 		}
 		time.Sleep(300 * time.Millisecond)
 		for i := 4; i < n; i++ {
@@ -76,8 +81,10 @@ func TestRowLockedPastTheBatchClockFailsNoOtherRow(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 		unlockFirst()
-		// Held past the batch's clock, released within row 4's own.
-		time.Sleep(clock + clock/3)
+		// Held past the batch's clock, released within row 4's own: the
+		// batch started no later than about now and failed a clock later;
+		// row 4's own clock then runs a clock more.
+		time.Sleep(clock + clock/2)
 		unlockHeld()
 		wg.Wait()
 		for i := range n {
