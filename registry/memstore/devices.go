@@ -254,7 +254,21 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 // holds reports whether dev is an enabled device of (pushPlatform,
 // platform) whose token is in tokens: the devices DisableTokens and the
 // token takeover of RegisterDevice reach.
+//
+// Push platforms are compared as the SQL store compares them: without case
+// or surrounding spaces, empty as registry.DefaultPushPlatform.
 func holds(dev *registry.Device, pushPlatform, platform string, tokens map[string]bool) bool {
 	p, _ := platformOf(dev.Platform)
-	return dev.TokenDisabledAt == nil && tokens[dev.PushToken] && p == platform && dev.PushPlatform == pushPlatform
+	return dev.TokenDisabledAt == nil && tokens[dev.PushToken] && p == platform && samePushPlatform(dev.PushPlatform, pushPlatform)
+}
+
+// samePushPlatform reports whether a and b name one push platform.
+func samePushPlatform(a, b string) bool {
+	norm := func(pp string) string {
+		if pp, _ = platformOf(pp); pp == "" {
+			return registry.DefaultPushPlatform
+		}
+		return pp
+	}
+	return norm(a) == norm(b)
 }
