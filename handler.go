@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -488,7 +490,7 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) QueryPushMessage(w http.ResponseWriter, r *http.Request) {
 	r, cancel := h.bound(r)
 	defer cancel()
-	p, ok := h.params(w, r, http.MethodGet)
+	p, ok := h.params(w, r, http.MethodGet, "push_message_id", "user_num")
 	if !ok {
 		return
 	}
@@ -563,7 +565,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) ListDevices(w http.ResponseWriter, r *http.Request) {
 	r, cancel := h.bound(r)
 	defer cancel()
-	p, ok := h.params(w, r, http.MethodGet)
+	p, ok := h.params(w, r, http.MethodGet, "user_num")
 	if !ok {
 		return
 	}
@@ -594,7 +596,7 @@ func (h *Handler) ListDevices(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) ListPushes(w http.ResponseWriter, r *http.Request) {
 	r, cancel := h.bound(r)
 	defer cancel()
-	p, ok := h.params(w, r, http.MethodGet)
+	p, ok := h.params(w, r, http.MethodGet, "user_num", "after", "limit", "since", "until", "status")
 	if !ok {
 		return
 	}
@@ -812,16 +814,34 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, method string, 
 // read reads the parameters of a request whose method is method, and
 // warns of the body's parameters that are not known.
 func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, known []string) (params, bool) {
+	q, ok := strictQuery(w, r, known)
+	if !ok {
+		vendorhttp.CloseUnread(w, r)
+		return params{}, false
+	}
 	if method == http.MethodGet {
 		// A GET's parameters are in its query, and a body sent with it
 		// is never read: its answer must not wait for that body.
 		vendorhttp.CloseUnread(w, r)
-		q := r.URL.Query()
 		if k, dup := repeatedValue(q, plainName); dup {
-			refuseRepeated(w, k, known)
+			refuseRepeated(w, k, nil) // a query's names are its own: named as given
+			return params{}, false
+		}
+		if refuseMisspelled(w, maps.Keys(q), known) {
 			return params{}, false
 		}
 		return formParams(q), true
+	}
+	// A POST's parameters are in its body. One named in its query too
+	// would be read by a proxy or a gateway in front of the server (to
+	// authorize the user_num it names, say) and not by the server.
+	for k := range q {
+		if kn, ok := knownAs(k, known); ok {
+			vendorhttp.CloseUnread(w, r)
+			writeError(w, http.StatusBadRequest, "invalid_"+kn,
+				fmt.Sprintf("%q is given in the query of a POST: send it in the body only", registry.Clip(k, 32)))
+			return params{}, false
+		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.limit)
 	// A charset is not refused: clients label ASCII bodies ISO-8859-1 or
@@ -882,6 +902,9 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 				refuseRepeated(w, k, known)
 				return params{}, false
 			}
+			if refuseMisspelled(w, maps.Keys(m), known) {
+				return params{}, false
+			}
 			p = jsonParams(m)
 		}
 		if err != nil && !isTooLarge(err) {
@@ -907,6 +930,9 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 			}
 			if k, dup := repeatedValue(r.PostForm, nil); dup {
 				refuseRepeated(w, k, known)
+				return params{}, false
+			}
+			if refuseMisspelled(w, maps.Keys(r.PostForm), known) {
 				return params{}, false
 			}
 			p = formParams(r.PostForm)
@@ -937,6 +963,70 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 // refuseRepeated answers 400 for parameter k given twice. encoding/json
 // keeps a repeated member's last copy and a form's reader the first: a
 // proxy that checked the other copy would be fooled.
+// strictQuery parses the query of r, refusing one that cannot be read
+// whole with 400: r.URL.Query drops a pair it cannot unescape, or one with
+// a semicolon, so that "?user_num=u2%zz" would read as no user_num at all
+// (for a listing, every user's pushes).
+func strictQuery(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err == nil {
+		return q, true
+	}
+	code := "query"
+	if k := unreadablePair(r.URL.RawQuery); k != "" {
+		if kn, ok := knownAs(k, known); ok {
+			code = kn
+		}
+	}
+	writeError(w, http.StatusBadRequest, "invalid_"+code, "the query cannot be read: "+registry.Clip(err.Error(), 120))
+	return nil, false
+}
+
+// unreadablePair returns the name of the first pair of the query raw that
+// url.ParseQuery cannot read, when that name can be read; "" otherwise.
+func unreadablePair(raw string) string {
+	for pair := range strings.SplitSeq(raw, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil || strings.Contains(k, ";") {
+			return ""
+		}
+		if _, err := url.QueryUnescape(v); err != nil || strings.Contains(v, ";") {
+			return name
+		}
+	}
+	return ""
+}
+
+// knownAs returns the parameter of known that k names, in any case
+// ("USER_NUM" is user_num).
+func knownAs(k string, known []string) (string, bool) {
+	for _, kn := range known {
+		if strings.EqualFold(k, kn) {
+			return kn, true
+		}
+	}
+	return "", false
+}
+
+// refuseMisspelled answers 400 for a parameter among names that names one
+// of known in another case ("USER_NUM"): a reader that matches names
+// without case, as many decoders do, would take its value for the
+// parameter, the server would not. It reports whether it answered.
+func refuseMisspelled(w http.ResponseWriter, names iter.Seq[string], known []string) bool {
+	for k := range names {
+		if slices.Contains(known, k) {
+			continue
+		}
+		if kn, ok := knownAs(k, known); ok {
+			writeError(w, http.StatusBadRequest, "invalid_"+kn,
+				fmt.Sprintf("%q: the API's parameters are named in lower case (%q)", registry.Clip(k, 32), kn))
+			return true
+		}
+	}
+	return false
+}
+
 func refuseRepeated(w http.ResponseWriter, k string, known []string) {
 	writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
 }

@@ -1,0 +1,48 @@
+package push_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	push "github.com/tuisong/push"
+)
+
+// TestRequestsTwoReadersWouldReadDifferently: what a proxy or a gateway in
+// front of the server would read otherwise than the server is refused with
+// 400 naming the parameter, and nothing is pushed: a query pair Go's
+// url.Values would drop (a bad escape, a semicolon), a parameter named in
+// another case, a POST's parameter given in its query.
+func TestRequestsTwoReadersWouldReadDifferently(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "phone", "android", "tok-1")
+	f.register(t, "u2", "phone2", "android", "tok-2")
+	for _, c := range []struct {
+		name, method, target, ct, body, code string
+	}{
+		{"bad escape in user_num", http.MethodGet, push.PathQueryPushes + "?user_num=u2%zz", "", "", "invalid_user_num"},
+		{"semicolon after user_num", http.MethodGet, push.PathQueryPushes + "?user_num=u2;", "", "", "invalid_user_num"},
+		{"bad escape beside user_num", http.MethodGet, push.PathQueryPushes + "?%zz&user_num=u2", "", "", "invalid_query"},
+		{"bad escape in devices", http.MethodGet, push.PathUserDevices + "?user_num=u1&user_num=%zz", "", "", "invalid_user_num"},
+		{"query key in upper case", http.MethodGet, push.PathUserDevices + "?USER_NUM=u1", "", "", "invalid_user_num"},
+		{"JSON member in upper case", http.MethodPost, push.PathPushMessage, "application/json",
+			`{"user_num":"u1","USER_NUM":"u2","title":"t","content":"c"}`, "invalid_user_num"},
+		{"form field in mixed case", http.MethodPost, push.PathPushMessage, "application/x-www-form-urlencoded",
+			"user_num=u1&User_Num=u2&title=t&content=c", "invalid_user_num"},
+		{"POST with user_num in its query", http.MethodPost, push.PathPushMessage + "?user_num=u2", "application/x-www-form-urlencoded",
+			"user_num=u1&title=t&content=c", "invalid_user_num"},
+		{"POST with a bad query", http.MethodPost, push.PathPushMessage + "?x=%zz", "application/json",
+			`{"user_num":"u1","title":"t","content":"c"}`, "invalid_query"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := do(t, h, c.method, c.target, c.ct, c.body)
+			assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+			assert.Equal(t, c.code, r.errCode())
+		})
+	}
+	assert.Zero(t, f.mock.Calls(), "nothing pushed")
+	// A query's own names (a cache buster) are still no parameter of ours.
+	r := do(t, h, http.MethodPost, push.PathPushMessage+"?_=123", "application/json", `{"user_num":"u1","title":"t","content":"c"}`)
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+}
