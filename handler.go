@@ -382,6 +382,22 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// Each value is checked under the name it came by: normalizeUsers
+	// below would name a bad entry of user_nums "user_num".
+	if u := strings.TrimSpace(p.str("user_num")); u != "" {
+		if err := checkVarchar("user_num", u); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	for _, u := range list {
+		if u = strings.TrimSpace(u); u != "" {
+			if err := checkVarchar("user_nums", u); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
+	}
 	named := append([]string{p.str("user_num")}, list...)
 	if p.identified {
 		// The caller pushes to itself only; naming nobody names it.
@@ -847,6 +863,13 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 	// A charset is not refused: clients label ASCII bodies ISO-8859-1 or
 	// US-ASCII, and whatever bytes are not UTF-8 the checks below and the
 	// fields' refuse.
+	if len(r.Header.Values("Content-Type")) > 1 {
+		// Of two, a proxy might read the body as one type and this server
+		// as the other.
+		vendorhttp.CloseUnread(w, r)
+		writeError(w, http.StatusBadRequest, "invalid_body", "the request has more than one Content-Type header")
+		return params{}, false
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if enc := r.Header.Values("Content-Encoding"); len(enc) > 0 && !(len(enc) == 1 && strings.EqualFold(strings.TrimSpace(enc[0]), "identity")) {
 		// The body would be read as it came: compressed bytes as text.

@@ -2,6 +2,8 @@ package push_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,8 +43,38 @@ func TestRequestsTwoReadersWouldReadDifferently(t *testing.T) {
 			assert.Equal(t, c.code, r.errCode())
 		})
 	}
+	// Two Content-Type headers: a proxy might read the body as the other.
+	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	req.Header.Add("Content-Type", "application/json")
+	req.Header.Add("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), "more than one Content-Type")
 	assert.Zero(t, f.mock.Calls(), "nothing pushed")
 	// A query's own names (a cache buster) are still no parameter of ours.
 	r := do(t, h, http.MethodPost, push.PathPushMessage+"?_=123", "application/json", `{"user_num":"u1","title":"t","content":"c"}`)
 	assert.Equal(t, http.StatusOK, r.status, r.body)
+}
+
+// TestUserNumsEntryIsNamedAndInvisibleUsersRefused: a bad entry of
+// user_nums is refused naming user_nums, not user_num; a user_num with a
+// control or invisible character (another user who looks like u1) cannot
+// be registered.
+func TestUserNumsEntryIsNamedAndInvisibleUsersRefused(t *testing.T) {
+	f, h := newHandler(t, nil)
+	f.register(t, "u1", "phone", "android", "tok-1")
+	r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_nums": []string{"u1", "u1\x00"}, "title": "t", "content": "c"})
+	assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+	assert.Equal(t, "invalid_user_nums", r.errCode())
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_nums": []string{strings.Repeat("u", 256)}, "title": "t", "content": "c"})
+	assert.Equal(t, "invalid_user_nums", r.errCode())
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1\x00", "title": "t", "content": "c"})
+	assert.Equal(t, "invalid_user_num", r.errCode())
+	for _, u := range []string{"u1\u0001", "u1\u200b", "\ufeffu1", "u1\u202e", "u1\u007f"} {
+		r := postJSON(t, h, push.PathDevice, map[string]any{"user_num": u, "uuid": "d-" + u, "platform": "android", "push_token": "tok-x"})
+		assert.Equal(t, http.StatusBadRequest, r.status, "%q: %v", u, r.body)
+		assert.Equal(t, "invalid_user_num", r.errCode(), "%q", u)
+	}
+	assert.Zero(t, f.mock.Calls())
 }

@@ -521,13 +521,19 @@ func ValidateRegistration(d *Device, userNum string) error {
 }
 
 // ValidateRegisteredUserNum checks a user_num a device is registered
-// for, beyond ValidateUserNum: it must hold no receiver separator
+// for, beyond ValidateUserNum: it must hold no control or invisible
+// character (a "u1" with a zero-width space is another user who looks like
+// u1 in every list and log), no receiver separator
 // (IsReceiverSeparator), nor be a JSON array (["u1001"], [1]), which a
 // receivers value is read as when it is one; otherwise a message-center
 // row naming the user would push to the parts of its name, other users,
 // instead. push.Service's RegisterDevice refuses such a user_num naming
 // "user_num"; stores keep the rows other programs wrote as they are.
 func ValidateRegisteredUserNum(userNum string) error {
+	if i := strings.IndexFunc(userNum, invisible); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(userNum[i:])
+		return invalid("user_num", "must not hold %U, a control or invisible character: it would be another user who looks like this one", r)
+	}
 	if i := strings.IndexFunc(userNum, IsReceiverSeparator); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(userNum[i:])
 		return invalid("user_num", "must not hold %q: a message-center receivers list splits user_nums on it", r)
@@ -537,6 +543,11 @@ func ValidateRegisteredUserNum(userNum string) error {
 	}
 	return nil
 }
+
+// invisible reports whether r is a control character (Cc) or an invisible
+// format character (Cf: zero-width spaces and joiners, the BOM, bidi
+// marks), which a user_num must not hold.
+func invisible(r rune) bool { return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) }
 
 // JSONArray returns the elements of s, without surrounding white space,
 // when it is a JSON array; ok is false when it is not. A receivers value

@@ -259,7 +259,10 @@ func (a *app) Close() {
 func bearer(token string) func(*http.Request) error {
 	want := []byte(token)
 	return func(r *http.Request) error {
-		if subtle.ConstantTimeCompare([]byte(bearerCredentials(r.Header.Get("Authorization"))), want) != 1 {
+		// One Authorization header: of two, a proxy might check one and
+		// this server the other.
+		headers := r.Header.Values("Authorization")
+		if len(headers) > 1 || subtle.ConstantTimeCompare([]byte(bearerCredentials(r.Header.Get("Authorization"))), want) != 1 {
 			return push.ErrUnauthenticated
 		}
 		return nil

@@ -53,6 +53,16 @@ func TestBearer(t *testing.T) {
 			t.Errorf("%q: got %v, want push.ErrUnauthenticated", header, err)
 		}
 	}
+	// Two Authorization headers are refused whatever their order: a proxy
+	// might check the one this server would not.
+	for _, pair := range [][2]string{{"Bearer s3cret", "Bearer wrong"}, {"Bearer wrong", "Bearer s3cret"}, {"Bearer s3cret", "Bearer s3cret"}} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Add("Authorization", pair[0])
+		r.Header.Add("Authorization", pair[1])
+		if err := check(r); !errors.Is(err, push.ErrUnauthenticated) {
+			t.Errorf("%q: got %v, want push.ErrUnauthenticated", pair, err)
+		}
+	}
 }
 
 // TestTokenComparedInConstantTime reads the server's source: the bearer
