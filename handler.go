@@ -1335,7 +1335,7 @@ func (p params) raw(name string) (json.RawMessage, bool, error) {
 
 // id returns a required positive integer parameter.
 func (p params) id(name string) (int64, error) {
-	if err := p.strings(name); err != nil {
+	if v, ok := p.json[name]; ok && string(v) != "null" && !isStringOrNumber(v) {
 		// true, an object or an array: sent, but no id.
 		return 0, invalid(name, "must be a positive integer, got %s", jsonKind(p.json[name]))
 	}
@@ -1431,11 +1431,36 @@ func (p params) strings(names ...string) error {
 		}
 		var s string
 		var n json.Number
-		if json.Unmarshal(v, &s) != nil && json.Unmarshal(v, &n) != nil {
+		if json.Unmarshal(v, &s) == nil {
+			continue
+		}
+		if json.Unmarshal(v, &n) != nil {
 			return invalid(name, "must be a string")
+		}
+		if !plainInteger(n.String()) {
+			// Read as its text here, as a float by JavaScript and by Go's
+			// any: 123456789012345678 would be another user to a gateway
+			// in front, and 1e2 and 100.0 users other than 100.
+			return invalid(name, "a number must be a whole number of at most 15 digits written plainly, got %s: send it as a string",
+				registry.Clip(n.String(), 32))
 		}
 	}
 	return nil
+}
+
+// isStringOrNumber reports whether the JSON value v is a string or a number.
+func isStringOrNumber(v json.RawMessage) bool {
+	var s string
+	var n json.Number
+	return json.Unmarshal(v, &s) == nil || json.Unmarshal(v, &n) == nil
+}
+
+// plainInteger reports whether a JSON number's text is an integer every
+// reader reads alike: digits only (after a minus), no leading zero, and at
+// most 15 of them, below 2^53.
+func plainInteger(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	return d != "" && len(d) <= 15 && strings.Trim(d, "0123456789") == "" && (d == "0" || d[0] != '0')
 }
 
 // writeJSON answers status with v as JSON. v is encoded before anything

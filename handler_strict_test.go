@@ -78,3 +78,27 @@ func TestUserNumsEntryIsNamedAndInvisibleUsersRefused(t *testing.T) {
 	}
 	assert.Zero(t, f.mock.Calls())
 }
+
+// TestANumberIsTakenOnlyWhenEveryReaderReadsItAlike: a parameter sent as
+// a JSON number is read as its text; one a float-minded reader (a
+// JavaScript gateway, Go's any) would read otherwise is refused.
+func TestANumberIsTakenOnlyWhenEveryReaderReadsItAlike(t *testing.T) {
+	f, h := newHandler(t, nil)
+	for _, body := range []string{
+		`{"user_num":123456789012345678,"uuid":"d1","platform":"android","push_token":"tok-1"}`,
+		`{"user_num":1e2,"uuid":"d1","platform":"android","push_token":"tok-1"}`,
+		`{"user_num":100.0,"uuid":"d1","platform":"android","push_token":"tok-1"}`,
+		`{"user_num":0100,"uuid":"d1","platform":"android","push_token":"tok-1"}`,
+	} {
+		r := do(t, h, http.MethodPost, push.PathDevice, "application/json", body)
+		assert.Equal(t, http.StatusBadRequest, r.status, body)
+		if r.errCode() != "invalid_body" { // 0100 is no JSON at all
+			assert.Equal(t, "invalid_user_num", r.errCode(), body)
+		}
+	}
+	r := do(t, h, http.MethodPost, push.PathDevice, "application/json", `{"user_num":1001,"uuid":"d1","platform":"android","push_token":"tok-1"}`)
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+	devs, err := f.svc.ListDevices(t.Context(), "1001")
+	assert.NoError(t, err)
+	assert.Len(t, devs, 1)
+}
