@@ -502,10 +502,13 @@ func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provi
 		if st.State.Final() {
 			d.State = registry.DeliveryDone
 		}
-	case provider.KindOf(err).Retryable() || provider.KindOf(err) == provider.Auth || errors.Is(err, context.Canceled):
+	case provider.KindOf(err).Retryable() || provider.KindOf(err) == provider.Auth || errors.Is(err, context.Canceled) ||
+		provider.KindOf(err) == provider.InvalidRequest && provider.CodeOf(err) == "":
 		// An auth refusal says nothing of the task: credentials rotated,
-		// an IP allow-list changed. Polled again at the interval, until
-		// fixed or the push expires; the delivery's error_kind says why.
+		// an IP allow-list changed. Nor does a refusal without the
+		// vendor's own code (a gateway's or a proxy's 400 or 404 page):
+		// polled again at the interval, until fixed or the push expires;
+		// the delivery's error_kind says why.
 		d.ErrorKind, d.ErrorCode = provider.KindOf(err).String(), registry.SanitizeText(provider.CodeOf(err), 64)
 		wait = provider.RetryAfterOf(err)
 	default:
