@@ -169,8 +169,12 @@ func manyIOS(n int) []string {
 func TestStatusMapping(t *testing.T) {
 	clk := newClock(start)
 	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, func(cfg *getui.Config) { cfg.DefaultTimeToLive = time.Hour })
+	cids := manyCIDs(3)
+	for _, cid := range cids { // online: they receive it at once
+		require.NoError(t, fake.AddDevice(getuitest.DefaultApps()[0].AppID, getuitest.Device{CID: cid, Platform: "android"}))
+	}
 	rc, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android,
-		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: manyCIDs(3)},
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: cids},
 		Notification: provider.Notification{Title: "t", Body: "b"}})
 	require.NoError(t, err)
 	require.True(t, rc.Pollable)

@@ -122,9 +122,10 @@
 //
 // GET /report/push/task/{taskid} answers
 // {taskid: {"total": {msg_num, target_num, receive_num, display_num,
-// click_num}}}: msg_num the task's targets (deliverable), target_num and
-// receive_num its successful deliveries (dispatched, received), 0 displays
-// and clicks; or what SetReport set. DELETE /task/{taskid} stops a list, all or tag
+// click_num}}}: msg_num the task's targets (deliverable), target_num its
+// successful deliveries (dispatched), receive_num those to devices added
+// with AddDevice (online: an offline device has received nothing yet), 0
+// displays and clicks; or what SetReport set. DELETE /task/{taskid} stops a list, all or tag
 // task (see Stopped). For a single push's taskid, an unknown one, or
 // (stop) one already stopped the answer is 20001*.
 //
