@@ -556,6 +556,13 @@ func TestSummarize(t *testing.T) {
 		{name: "all failed", ds: []d{
 			{Platform: ios, State: registry.DeliveryFailed, Tokens: []string{"a"}, Response: "bad", SentAt: sent(1)},
 		}, want: registry.PlatformSummary{DeviceTokens: "a", Ret: registry.RetFail, Status: "failed", Response: "bad", Timestamp: ms(1), IsSend: true}},
+		{name: "expired before any send is expired", ds: []d{
+			{Platform: ios, State: registry.DeliveryFailed, VendorState: "expired", Tokens: []string{"a"}, Response: "expired", SentAt: sent(1)},
+		}, want: registry.PlatformSummary{DeviceTokens: "a", Ret: registry.RetFail, Status: "expired", Response: "expired", Timestamp: ms(1), IsSend: true}},
+		{name: "expired before any send and failed is partial", ds: []d{
+			{Platform: ios, State: registry.DeliveryFailed, VendorState: "expired", Tokens: []string{"a"}},
+			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"b"}},
+		}, want: registry.PlatformSummary{DeviceTokens: "a,b", Ret: registry.RetFail, Status: registry.StatusPartial, IsSend: true}},
 		{name: "done and failed is partial", ds: []d{
 			{Platform: ios, State: registry.DeliveryDone, VendorState: "done", Tokens: []string{"a"}},
 			{Platform: ios, Seq: 1, State: registry.DeliveryFailed, Tokens: []string{"b"}},

@@ -81,7 +81,7 @@ func Summarize(platform string, ds []Delivery) PlatformSummary {
 			pending++
 		case DeliveryFailed:
 			failed++
-			finals["failed"] = true
+			finals[failedState(d.VendorState)] = true
 		case DeliveryAccepted:
 			accepted++
 			polling = lessAdvanced(polling, d.VendorState)

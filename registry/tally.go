@@ -126,7 +126,7 @@ func (t *Tally) Update(old, new *Delivery) bool {
 			t.Pending--
 		case DeliveryFailed:
 			t.Failed--
-			if !t.finalDone("failed") {
+			if !t.finalDone(failedState(old.VendorState)) {
 				return false
 			}
 		case DeliveryAccepted:
@@ -201,7 +201,7 @@ func (t *Tally) count(d *Delivery, samePoll bool) {
 		t.Pending++
 	case DeliveryFailed:
 		t.Failed++
-		t.final("failed")
+		t.final(failedState(d.VendorState))
 	case DeliveryAccepted:
 		t.Accepted++
 		if samePoll {
@@ -251,6 +251,16 @@ func pollState(s string) string {
 		return "queued"
 	}
 	return s
+}
+
+// failedState is the final state a failed delivery of vendor state s
+// reports: "expired" for one that expired before any send reached the
+// vendor, "failed" otherwise.
+func failedState(s string) string {
+	if s == "expired" {
+		return "expired"
+	}
+	return "failed"
 }
 
 // finalState is the vendor state Summarize reports for a done delivery:
