@@ -227,12 +227,7 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 		pushPlatform = registry.DefaultPushPlatform
 	}
 	platform, _ = platformOf(platform)
-	set := make(map[string]bool, len(tokens))
-	for _, t := range tokens {
-		if t = unpad(t); t != "" {
-			set[t] = true
-		}
-	}
+	set := tokenSet(tokens)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -249,6 +244,17 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 		n++
 	}
 	return n, nil
+}
+
+// tokenSet is the set of tokens, without trailing spaces, blanks left out.
+func tokenSet(tokens []string) map[string]bool {
+	set := make(map[string]bool, len(tokens))
+	for _, t := range tokens {
+		if t = unpad(t); t != "" {
+			set[t] = true
+		}
+	}
+	return set
 }
 
 // holds reports whether dev is an enabled device of (pushPlatform,

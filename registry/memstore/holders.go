@@ -18,12 +18,7 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 	if err := begin(ctx, op); err != nil {
 		return nil, false, err
 	}
-	set := make(map[string]bool, len(tokens))
-	for _, t := range tokens {
-		if t = unpad(t); t != "" {
-			set[t] = true
-		}
-	}
+	set := tokenSet(tokens)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	isUser := func(u string) bool {

@@ -624,6 +624,19 @@ func (s *Store) readTargets(ctx context.Context, users []string, after int64, li
 	return out, read, last, nil
 }
 
+// distinctTokens returns tokens without trailing spaces, blanks and
+// repeats, sorted.
+func distinctTokens(tokens []string) []string {
+	toks := make([]string, 0, len(tokens))
+	for _, t := range tokens {
+		if t = unpad(t); t != "" {
+			toks = append(toks, t)
+		}
+	}
+	slices.Sort(toks)
+	return slices.Compact(toks)
+}
+
 // disableQuery is the statement that disables tokens of (pushPlatform,
 // platform), an index lookup on push_device_token.
 func disableQuery(pushPlatform, platform string, tokens []string, reason string, now any) (string, []any) {
@@ -649,14 +662,7 @@ func disableQuery(pushPlatform, platform string, tokens []string, reason string,
 // is never left enabled because of its error message.
 func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
 	const op = "DisableTokens"
-	toks := make([]string, 0, len(tokens))
-	for _, t := range tokens {
-		if t = unpad(t); t != "" {
-			toks = append(toks, t)
-		}
-	}
-	slices.Sort(toks)
-	toks = slices.Compact(toks)
+	toks := distinctTokens(tokens)
 	if len(toks) == 0 {
 		return 0, nil
 	}

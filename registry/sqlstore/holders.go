@@ -23,14 +23,7 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 	if !s.intID(pushMessageID) {
 		return nil, false, nil // no such push: it has no user
 	}
-	toks := make([]string, 0, len(tokens))
-	for _, t := range tokens {
-		if t = unpad(t); t != "" {
-			toks = append(toks, t)
-		}
-	}
-	slices.Sort(toks)
-	toks = slices.Compact(toks)
+	toks := distinctTokens(tokens)
 	var out []registry.Target
 	var (
 		linkID, deviceID                     int64
