@@ -55,3 +55,51 @@ func TestAGatewaysErrorPageEndsNoPolling(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "the next pass polls them again")
 }
+
+// TestEveryInstanceEndsAPushAlike: a JPush push (Getui's are alike) followed until it
+// expires ends in the same state whichever instance polls it, the one that
+// sent it (whose client remembers the send) or another (whose client does
+// not): done, as the vendor stops trying then and reports no final state of
+// its own.
+func TestEveryInstanceEndsAPushAlike(t *testing.T) {
+	for _, otherPolls := range []bool{false, true} {
+		clk := newClock()
+		fake := jpushtest.NewServer(t, jpushtest.Config{Now: clk.Now})
+		st, err := memstore.New(memstore.Config{Now: clk.Now})
+		require.NoError(t, err)
+		instance := func() *push.Service {
+			cfg := fake.ClientConfig()
+			cfg.Now = clk.Now
+			jp, err := jpush.New(cfg)
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{jp}, DefaultProvider: "jpush", Now: clk.Now})
+			require.NoError(t, err)
+			return svc
+		}
+		sender, other := instance(), instance()
+		ctx := t.Context()
+		_, err = sender.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushPlatform: "jpush",
+			PushToken: jpushtest.RegistrationID("d1")})
+		require.NoError(t, err)
+		res, err := sender.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", ExpireAt: clk.Now().Add(2 * time.Hour)})
+		require.NoError(t, err)
+		require.NoError(t, res.FirstError())
+		poller := sender
+		if otherPolls {
+			poller = other
+		}
+		for range 15 {
+			clk.Advance(10*time.Minute + time.Second)
+			_, err := poller.PollReceipts(ctx, 10)
+			require.NoError(t, err)
+		}
+		ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		assert.Equal(t, registry.DeliveryDone, ds[0].State, "other instance polls: %v", otherPolls)
+		assert.Equal(t, string(provider.StateDone), ds[0].VendorState, "other instance polls: %v", otherPolls)
+		s, err := sender.PushStatus(ctx, res.PushMessageID)
+		require.NoError(t, err)
+		assert.Equal(t, "done", s.AndroidStatus, "other instance polls: %v", otherPolls)
+	}
+}

@@ -522,6 +522,12 @@ func (s *Service) applyPoll(ctx context.Context, d *registry.Delivery, st *provi
 		case expired && expires:
 			d.State = registry.DeliveryDone
 			d.VendorState = string(provider.StateExpired)
+			if s.capsOf(d).Polling.DoneAtExpiry {
+				// Decided here from the stored expiry, not by the client
+				// that sent it (which alone remembers the send): the same
+				// on every instance.
+				d.VendorState = string(provider.StateDone)
+			}
 		case expired:
 			// The horizon: the vendor may still count, but polling ends
 			// with the last counts it reported. A state that is not final

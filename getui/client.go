@@ -181,7 +181,7 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 			provider.AudienceAliases,
 			provider.AudienceFilter,
 		},
-		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon},
+		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon, DoneAtExpiry: true},
 		TokenFailures: true,
 		CallsPerSend:  CallsPerSend,
 		SendTimeout:   CallsPerSend * c.timeout,

@@ -204,7 +204,7 @@ func TestCapabilities(t *testing.T) {
 			assert.Equal(t, 4, caps.CallsPerSend, "auth, create, auth again after 10001, send")
 			assert.Equal(t, 4*per, caps.SendTimeout, "four calls of Config.Timeout each")
 			assert.Equal(t, 3*24*time.Hour, caps.MaxTimeToLive)
-			assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, caps.Polling, "counts, not a final state")
+			assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour, DoneAtExpiry: true}, caps.Polling, "counts, not a final state")
 			assert.True(t, caps.TokenFailures, "list pushes answer a status per cid")
 			assert.False(t, caps.NeedsAliasType, "Getui aliases have no type")
 			assert.NoError(t, caps.Validate())

@@ -182,7 +182,7 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 			provider.AudienceAliases,
 			provider.AudienceFilter,
 		},
-		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon},
+		Polling:       provider.Polling{Interval: PollInterval, Horizon: PollHorizon, DoneAtExpiry: true},
 		CallsPerSend:  c.callsPerSend(),
 		SendTimeout:   time.Duration(c.callsPerSend()) * c.timeout,
 		MaxTimeToLive: c.maxTTL,

@@ -203,7 +203,7 @@ func TestCapabilities(t *testing.T) {
 		}
 		assert.Equal(t, []provider.AudienceKind{provider.AudienceTokens, provider.AudienceBroadcast,
 			provider.AudienceAliases, provider.AudienceFilter}, caps.Audiences)
-		assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour}, caps.Polling, "counts, not a final state")
+		assert.Equal(t, provider.Polling{Interval: 10 * time.Minute, Horizon: 24 * time.Hour, DoneAtExpiry: true}, caps.Polling, "counts, not a final state")
 		assert.Equal(t, 1, caps.CallsPerSend, "without cids")
 		withCIDs := newHarness(t, func(c *Config) { c.DisableCID = false }).client.Capabilities(p)
 		assert.Equal(t, 2, withCIDs.CallsPerSend, "with cids, a fetch of cids may come before the push")

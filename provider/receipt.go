@@ -114,6 +114,13 @@ type Polling struct {
 	// final by then (sending) ends as StateAccepted. 0 means until the
 	// push's expiry.
 	Horizon time.Duration
+	// DoneAtExpiry reports that the vendor stops trying a push at its
+	// expiry and reports counts, never a final state of its own (JPush,
+	// Getui): a receipt still followed when the push expires ends
+	// StateDone (the vendor did what it would), not StateExpired. The
+	// caller decides it from the push's stored expiry, so that every
+	// instance, and one restarted, ends it alike.
+	DoneAtExpiry bool
 	// Disabled reports that receipts are not worth polling at all: a
 	// caller treats a Pollable receipt as final once accepted, as it does
 	// a receipt that is not Pollable.
