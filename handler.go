@@ -983,9 +983,6 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, method string, kn
 	return p, true
 }
 
-// refuseRepeated answers 400 for parameter k given twice. encoding/json
-// keeps a repeated member's last copy and a form's reader the first: a
-// proxy that checked the other copy would be fooled.
 // strictQuery parses the query of r, refusing one that cannot be read
 // whole with 400: r.URL.Query drops a pair it cannot unescape, or one with
 // a semicolon, so that "?user_num=u2%zz" would read as no user_num at all
@@ -1050,6 +1047,9 @@ func refuseMisspelled(w http.ResponseWriter, names iter.Seq[string], known []str
 	return false
 }
 
+// refuseRepeated answers 400 for parameter k given twice. encoding/json
+// keeps a repeated member's last copy and a form's reader the first: a
+// proxy that checked the other copy would be fooled.
 func refuseRepeated(w http.ResponseWriter, k string, known []string) {
 	writeError(w, http.StatusBadRequest, "invalid_"+paramCode(k, known), fmt.Sprintf("%q is given twice", registry.Clip(k, 32)))
 }

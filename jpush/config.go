@@ -211,12 +211,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// validate checks a Config that has been through withDefaults and names
 // minSecretLen is the shortest master secret New accepts: a secret of a
 // few letters would be scrubbed out of every word of an answer that holds
 // them.
 const minSecretLen = 8
 
+// validate checks a Config that has been through withDefaults and names
 // the first bad field.
 func (c Config) validate() error {
 	switch {

@@ -261,7 +261,7 @@ func (s *Store) unsentNullStates(ctx context.Context) error {
 }
 
 // The statements of unsentNullStates. A blank send_state, which only
-// SQLite keeps in an INT column (another program's ”), is no state either.
+// SQLite keeps in an INT column (an empty string another program wrote), is no state either.
 const (
 	nullStateExists = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1"
 	unsentNullState = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL"
