@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -177,29 +175,6 @@ func (m *retryMessages) get(id int64) *registry.PushMessage {
 	return m.byID[id]
 }
 
-// fitForeign reads the columns of d that another program may have written
-// in a form the Service does not write as the row means them: a platform
-// in any case and with spaces, a provider named in another case, blanks
-// and spaces between the tokens, and an expiry no time can hold (a Store
-// reads it as the zero time), which is no expiry rather than a push
-// expired long ago.
-func fitForeign(s *Service, d *registry.Delivery) {
-	d.Platform = strings.ToLower(strings.TrimSpace(d.Platform))
-	d.Provider = s.providerName(d.Provider)
-	if slices.ContainsFunc(d.Tokens, func(t string) bool { return t == "" || strings.TrimSpace(t) != t }) {
-		var toks []string
-		for _, t := range d.Tokens {
-			if t = strings.TrimSpace(t); t != "" {
-				toks = append(toks, t)
-			}
-		}
-		d.Tokens = toks
-	}
-	if d.ExpireAt != nil && d.ExpireAt.IsZero() {
-		d.ExpireAt = nil
-	}
-}
-
 // held is what reheld found.
 type held int
 
@@ -267,7 +242,10 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 			s.release(ctx, d, "stopping")
 			continue
 		}
-		fitForeign(s, d)
+		// A provider named in another case by another program is the
+		// configured one (a Store reads the other columns it may have
+		// written otherwise: see sqlstore's scanDelivery).
+		d.Provider = s.providerName(d.Provider)
 		if !provider.Platform(d.Platform).Valid() {
 			// Written by another program: no provider is asked to send
 			// to it, and it will not change.
