@@ -25,13 +25,6 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 		_, ok := slices.BinarySearch(s.messagesByUser[unpad(u)], pushMessageID)
 		return ok
 	}
-	recorded := false
-	for _, ids := range s.messagesByUser {
-		if _, ok := slices.BinarySearch(ids, pushMessageID); ok {
-			recorded = true
-			break
-		}
-	}
 	var out []registry.Target
 	for _, dev := range s.devices {
 		platform, ok := platformOf(dev.Platform)
@@ -51,5 +44,13 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 		}
 	}
 	slices.SortFunc(out, func(a, b registry.Target) int { return cmp.Compare(a.UserDeviceID, b.UserDeviceID) })
-	return out, recorded, nil
+	if len(out) > 0 {
+		return out, true, nil // a holder is a user of the push
+	}
+	for _, ids := range s.messagesByUser {
+		if _, ok := slices.BinarySearch(ids, pushMessageID); ok {
+			return nil, true, nil
+		}
+	}
+	return nil, false, nil
 }
