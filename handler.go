@@ -384,19 +384,13 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Each value is checked under the name it came by: normalizeUsers
 	// below would name a bad entry of user_nums "user_num".
-	if u := strings.TrimSpace(p.str("user_num")); u != "" {
-		if err := checkVarchar("user_num", u); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	err = checkUserNums("user_num", []string{p.str("user_num")})
+	if err == nil {
+		err = checkUserNums("user_nums", list)
 	}
-	for _, u := range list {
-		if u = strings.TrimSpace(u); u != "" {
-			if err := checkVarchar("user_nums", u); err != nil {
-				h.fail(w, r, err)
-				return
-			}
-		}
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	named := append([]string{p.str("user_num")}, list...)
 	if p.identified {

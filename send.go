@@ -1109,18 +1109,18 @@ func (s *Service) expireAt(now, at time.Time) *time.Time {
 }
 
 func normalizeUsers(in []string) ([]string, error) {
+	// Checked before the listing: PostgreSQL fails a query that carries a
+	// value that is not text, and PushMany lists the users of many pushes
+	// in one query.
+	if err := checkUserNums("user_num", in); err != nil {
+		return nil, err
+	}
 	var out []string
 	seen := map[string]bool{}
 	for _, u := range in {
 		u = strings.TrimSpace(u)
 		if u == "" || seen[u] {
 			continue
-		}
-		// Checked before the listing: PostgreSQL fails a query that
-		// carries a value that is not text, and PushMany lists the users
-		// of many pushes in one query.
-		if err := checkVarchar("user_num", u); err != nil {
-			return nil, err
 		}
 		seen[u] = true
 		out = append(out, u)
@@ -1129,6 +1129,19 @@ func normalizeUsers(in []string) ([]string, error) {
 		return nil, invalid("user_num", "is required")
 	}
 	return out, nil
+}
+
+// checkUserNums checks each of users, without surrounding white space and
+// blanks left out, with checkVarchar, naming field.
+func checkUserNums(field string, users []string) error {
+	for _, u := range users {
+		if u = strings.TrimSpace(u); u != "" {
+			if err := checkVarchar(field, u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkVarchar refuses a value no VARCHAR(255) column can hold or be
