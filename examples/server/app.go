@@ -177,23 +177,28 @@ const PathUmengReceipt = "/api/v1.1/umeng/receipt"
 // console to lead here).
 const PathGetuiReceipt = "/api/v1.1/getui/receipt"
 
+// demoKeep bounds what each built-in fake remembers of its traffic (its
+// Config.Keep): the newest requests and deliveries. Unbounded, a fake keeps
+// a few kilobytes a send for as long as the demo server runs.
+var demoKeep = 1_000
+
 // startFakes starts the built-in fake Umeng, JPush and Getui with their
 // default apps, and points the configuration at them.
 func (a *app) startFakes() error {
 	var err error
-	if a.fake, err = umengtest.New(umengtest.Config{Logger: a.log}); err != nil {
+	if a.fake, err = umengtest.New(umengtest.Config{Logger: a.log, Keep: demoKeep}); err != nil {
 		return err
 	}
 	if err = a.fake.Start(); err != nil {
 		return fmt.Errorf("start the fake Umeng: %w", err)
 	}
-	if a.jfake, err = jpushtest.New(jpushtest.Config{Logger: a.log}); err != nil {
+	if a.jfake, err = jpushtest.New(jpushtest.Config{Logger: a.log, Keep: demoKeep}); err != nil {
 		return err
 	}
 	if err = a.jfake.Start(); err != nil {
 		return fmt.Errorf("start the fake JPush: %w", err)
 	}
-	if a.gfake, err = getuitest.New(getuitest.Config{Logger: a.log}); err != nil {
+	if a.gfake, err = getuitest.New(getuitest.Config{Logger: a.log, Keep: demoKeep}); err != nil {
 		return err
 	}
 	if err = a.gfake.Start(); err != nil {

@@ -90,6 +90,29 @@ func (c client) ok(method, path, body string) map[string]any {
 	return m
 }
 
+// TestDemoFakesForgetOldTraffic: the built-in fakes of a demo server that
+// runs for days keep only the newest requests and deliveries (demoKeep),
+// not a few kilobytes of every send. Not parallel: it lowers demoKeep.
+func TestDemoFakesForgetOldTraffic(t *testing.T) {
+	was := demoKeep
+	demoKeep = 2
+	t.Cleanup(func() { demoKeep = was })
+	a := newTestApp(t, nil)
+	require.NotNil(t, a.fake)
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	c := client{t, srv.URL}
+	tok := androidToken("kept-phone")
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"kept-phone","platform":"android","push_token":%q}`, tok))
+	for i := range 5 {
+		m := c.ok("POST", push.PathPushMessage, fmt.Sprintf(`{"user_num":"u1","title":"t%d","content":"c"}`, i))
+		require.Equal(t, float64(1), m["accepted"])
+	}
+	assert.Equal(t, 5, a.fake.Arrived("/api/send"), "every push reached the fake")
+	assert.Len(t, a.fake.Requests(), 2, "it remembers the newest two requests")
+	assert.Len(t, a.fake.Deliveries(), 3, "and the newest two deliveries before the latest")
+}
+
 // TestReadmeWalkthrough runs the README's curl walkthrough against the
 // server's own wiring (SQLite and the built-in fake Umeng) and checks what
 // the fake received.

@@ -86,6 +86,17 @@ type Config struct {
 	// message). Default false: the first answer is repeated. Getui's real
 	// answer is unconfirmed; tests of a client's retries run under both.
 	DropRepeatedRequestID bool
+
+	// Keep, when positive, bounds what the server remembers of its
+	// traffic, for a server that runs for long (a demo server's built-in
+	// fake): Requests keeps the newest Keep requests, Deliveries the newest
+	// Keep deliveries, and ReceiptPosts the newest Keep posts (a delivery
+	// forgotten before PostReceipts posted its arrival is never posted).
+	// Each forgotten request costs a few kilobytes that would otherwise be
+	// held until Reset. Arrival counts, sequence numbers, tasks, tokens and
+	// request_ids are not bounded by it. Default 0: everything is kept, as
+	// a test wants. Negative is refused.
+	Keep int
 }
 
 // ErrInvalidConfig is wrapped by the error New returns for a bad Config.
@@ -119,6 +130,9 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
+	if c.Keep < 0 {
+		return fmt.Errorf("%w: Keep must not be negative (0 keeps everything), got %d", ErrInvalidConfig, c.Keep)
+	}
 	if len(c.Apps) == 0 {
 		return fmt.Errorf("%w: Apps must not be empty (leave it nil for DefaultApps)", ErrInvalidConfig)
 	}

@@ -146,7 +146,8 @@
 // Deliveries and DeliveryCount what devices received; Arrived counts
 // requests per API on arrival, DeliveringCalls those of the delivering
 // APIs. Everything returned is a copy; Reset forgets requests,
-// deliveries and receipt posts.
+// deliveries and receipt posts. A server that runs for long, such as a
+// demo server's, sets Config.Keep to remember only the newest of them.
 //
 // # Receipts
 //

@@ -344,6 +344,7 @@ func (s *Server) deliverLocked(t *task, cid, platform string) string {
 		}
 	}
 	s.deliveries = append(s.deliveries, dl)
+	s.forgetDeliveriesLocked()
 	t.delivered[cid] = status
 	return status
 }

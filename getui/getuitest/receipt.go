@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Receipt actions the fake posts, in the "actionId" key of its receipts
@@ -54,7 +56,7 @@ func (s *Server) PostReceipts(ctx context.Context, callbackURL string) (ReceiptP
 	s.receipted = len(s.deliveries)
 	lines := make([][]byte, 0, len(ds))
 	for i, d := range ds {
-		lines = append(lines, s.receiptLocked(d, s.receipted-len(ds)+i, ActionArrived))
+		lines = append(lines, s.receiptLocked(d, s.forgotten+s.receipted-len(ds)+i, ActionArrived))
 	}
 	s.mu.Unlock()
 	if len(lines) == 0 {
@@ -74,7 +76,7 @@ func (s *Server) Receipt(ctx context.Context, callbackURL, cid, action string) (
 	var lines [][]byte
 	for i, d := range s.deliveries {
 		if d.CID == cid {
-			lines = append(lines, s.receiptLocked(d, i, action))
+			lines = append(lines, s.receiptLocked(d, s.forgotten+i, action))
 		}
 	}
 	s.mu.Unlock()
@@ -84,7 +86,8 @@ func (s *Server) Receipt(ctx context.Context, callbackURL, cid, action string) (
 	return s.postReceipts(ctx, callbackURL, lines)
 }
 
-// receiptLocked is the receipt line of the i-th delivery d.
+// receiptLocked is the receipt line of the i-th delivery d, counted from
+// the first since New or Reset, forgotten ones included.
 func (s *Server) receiptLocked(d Delivery, i int, action string) []byte {
 	msgID := d.TaskID + "-" + strconv.Itoa(i)
 	sum := md5.Sum([]byte(d.AppID + d.CID + d.TaskID + msgID + s.apps[d.AppID].MasterSecret))
@@ -125,7 +128,7 @@ func (s *Server) postReceipts(ctx context.Context, callbackURL string, lines [][
 		post.Err = strings.TrimSpace(err.Error())
 	}
 	s.mu.Lock()
-	s.receiptPosts = append(s.receiptPosts, post)
+	s.receiptPosts = fakeserver.KeepNewest(append(s.receiptPosts, post), s.cfg.Keep)
 	s.mu.Unlock()
 	return post, nil
 }

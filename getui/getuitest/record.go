@@ -3,6 +3,8 @@ package getuitest
 import (
 	"slices"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Request is one request the server received, recorded once it was
@@ -93,7 +95,18 @@ func (s *Server) Reset() {
 	s.recorder.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.deliveries, s.receipted, s.receiptPosts = nil, 0, nil
+	s.deliveries, s.receipted, s.forgotten, s.receiptPosts = nil, 0, 0, nil
+}
+
+// forgetDeliveriesLocked drops the oldest deliveries beyond Config.Keep,
+// counting them in forgotten so that the receipts' msgids stay those of
+// the deliveries' places since New or Reset. The caller holds s.mu.
+func (s *Server) forgetDeliveriesLocked() {
+	before := len(s.deliveries)
+	s.deliveries = fakeserver.KeepNewest(s.deliveries, s.cfg.Keep)
+	n := before - len(s.deliveries)
+	s.forgotten += n
+	s.receipted = max(0, s.receipted-n)
 }
 
 func (s *Server) noteArrival(api string) { s.recorder.Arrive(api) }

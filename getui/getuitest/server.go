@@ -35,6 +35,7 @@ type Server struct {
 	moved        bool
 	deliveries   []Delivery
 	receipted    int // deliveries[:receipted] had their arrival posted
+	forgotten    int // deliveries dropped under Config.Keep since New or Reset: deliveries[0] is the forgotten-th
 	receiptPosts []ReceiptPost
 	tokens       map[string]issuedToken
 	authLog      map[string][]time.Time
@@ -75,7 +76,7 @@ func New(cfg Config) (*Server, error) {
 		closing:    life.Closing(),
 		gate:       fakeserver.NewGate(id, life.Closing()),
 		faults:     fakeserver.NewFaults(id, Fault.validate, Fault.matches),
-		recorder:   fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }),
+		recorder:   fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }, cfg.Keep),
 		basePath:   BasePath,
 		tokens:     make(map[string]issuedToken),
 		authLog:    make(map[string][]time.Time),

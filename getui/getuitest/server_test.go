@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -496,6 +497,7 @@ func TestConfigAndLifecycle(t *testing.T) {
 		"token lifetime": {TokenLifetime: -1},
 		"window":         {TimestampWindow: -1},
 		"call rate":      {CallRateLimit: -1},
+		"keep":           {Keep: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := getuitest.New(cfg)
@@ -565,4 +567,55 @@ func TestDropRepeatedRequestID(t *testing.T) {
 	require.Len(t, reqs, 2)
 	assert.True(t, reqs[1].Duplicate)
 	assert.False(t, reqs[1].Accepted)
+}
+
+// TestKeepBoundsWhatTheServerRemembers: under Keep the oldest requests,
+// deliveries and receipt posts are forgotten, and the receipts of the
+// deliveries kept still carry the msgids of their places.
+func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
+	f := newFixture(t, func(c *getuitest.Config) { c.Keep = 2 })
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(hook.Close)
+	tok := f.token()
+	push := func(n int) string {
+		t.Helper()
+		_, e := f.call(http.MethodPost, "/push/single/cid", tok,
+			notificationPush(fmt.Sprintf("request-%04d", n), map[string]any{"cid": []string{getuitest.CID(strconv.Itoa(n))}}))
+		require.Zero(t, e.Code, e.Msg)
+		return getuitest.CID(strconv.Itoa(n))
+	}
+	msgIDs := func(p getuitest.ReceiptPost) (cids, suffixes []string) {
+		for line := range strings.SplitSeq(string(p.Body), "\n") {
+			var r struct{ CID, TaskID, MsgID string }
+			require.NoError(t, json.Unmarshal([]byte(line), &r))
+			cids = append(cids, r.CID)
+			suffixes = append(suffixes, strings.TrimPrefix(r.MsgID, r.TaskID))
+		}
+		return cids, suffixes
+	}
+	push(1)
+	c2, c3 := push(2), push(3)
+	ds := f.srv.Deliveries()
+	require.Len(t, ds, 2, "the newest two deliveries")
+	assert.Equal(t, []string{c2, c3}, []string{ds[0].CID, ds[1].CID})
+	reqs := f.srv.Requests()
+	require.Len(t, reqs, 2, "the newest two requests")
+	assert.Equal(t, reqs[0].Seq+1, reqs[1].Seq)
+	assert.Equal(t, 3, f.srv.Arrived("/push/single/cid"), "arrivals are counted beyond the bound")
+
+	post, err := f.srv.PostReceipts(t.Context(), hook.URL)
+	require.NoError(t, err)
+	cids, suffixes := msgIDs(post)
+	assert.Equal(t, []string{c2, c3}, cids, "the forgotten delivery's arrival is not posted")
+	assert.Equal(t, []string{"-1", "-2"}, suffixes, "msgids keep the deliveries' places")
+
+	c4 := push(4)
+	post, err = f.srv.PostReceipts(t.Context(), hook.URL)
+	require.NoError(t, err)
+	cids, suffixes = msgIDs(post)
+	assert.Equal(t, []string{c4}, cids, "each arrival is posted once, after forgetting too")
+	assert.Equal(t, []string{"-3"}, suffixes)
+	_, err = f.srv.Receipt(t.Context(), hook.URL, c4, getuitest.ActionClicked)
+	require.NoError(t, err)
+	assert.Len(t, f.srv.ReceiptPosts(), 2, "the newest two posts of three")
 }

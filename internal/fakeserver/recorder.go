@@ -8,6 +8,7 @@ import "sync"
 type Recorder[R any] struct {
 	clone  func(R) R
 	setSeq func(r *R, seq int)
+	keep   int // most requests kept, the newest; 0 keeps every one
 
 	mu       sync.Mutex
 	recorded int // requests recorded so far, for the sequence numbers
@@ -17,20 +18,24 @@ type Recorder[R any] struct {
 
 // NewRecorder returns an empty Recorder. clone deep-copies a request, so
 // callers can keep and change what they get; setSeq stores a request's
-// sequence number in it.
-func NewRecorder[R any](clone func(R) R, setSeq func(r *R, seq int)) *Recorder[R] {
-	return &Recorder[R]{clone: clone, setSeq: setSeq, arrived: make(map[string]int)}
+// sequence number in it. keep, when positive, bounds the requests kept to
+// the newest keep (a long-running fake, as in a demo server, would
+// otherwise grow without end); 0 keeps every one, as a test wants.
+// Sequence numbers and arrival counts are not bounded by keep.
+func NewRecorder[R any](clone func(R) R, setSeq func(r *R, seq int), keep int) *Recorder[R] {
+	return &Recorder[R]{clone: clone, setSeq: setSeq, keep: keep, arrived: make(map[string]int)}
 }
 
 // Record numbers rec (1 for the first request recorded, then 2, 3, …;
 // Reset does not restart the count), setting its number in *rec too, and
-// keeps a copy of it.
+// keeps a copy of it, forgetting the oldest request kept when that would
+// keep more than the Recorder's bound.
 func (r *Recorder[R]) Record(rec *R) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.recorded++
 	r.setSeq(rec, r.recorded)
-	r.requests = append(r.requests, *rec)
+	r.requests = KeepNewest(append(r.requests, *rec), r.keep)
 }
 
 // Filter returns a deep copy of each recorded request keep accepts, in the

@@ -18,10 +18,13 @@ type request struct {
 	Tokens []string
 }
 
-func newRecorder() *fakeserver.Recorder[request] {
+func newRecorder() *fakeserver.Recorder[request] { return newRecorderKeeping(0) }
+
+func newRecorderKeeping(keep int) *fakeserver.Recorder[request] {
 	return fakeserver.NewRecorder(
 		func(r request) request { r.Tokens = slices.Clone(r.Tokens); return r },
 		func(r *request, seq int) { r.Seq = seq },
+		keep,
 	)
 }
 
@@ -41,6 +44,29 @@ func TestRecorderNumbersAndKeeps(t *testing.T) {
 	sends := rec.Filter(func(r request) bool { return r.Path == "/send" })
 	assert.Equal(t, []request{{Seq: 1, Path: "/send", Tokens: []string{"a"}}}, sends)
 	assert.Nil(t, rec.Filter(func(request) bool { return false }))
+}
+
+func TestRecorderKeepsTheNewest(t *testing.T) {
+	rec := newRecorderKeeping(2)
+	for range 5 {
+		rec.Arrive("/send")
+		rec.Record(&request{Path: "/send"})
+	}
+	got := rec.Filter(all)
+	require.Len(t, got, 2, "a bound of 2 keeps two requests")
+	assert.Equal(t, []int{4, 5}, []int{got[0].Seq, got[1].Seq}, "the newest, numbered on from the forgotten ones")
+	assert.Equal(t, 5, rec.Arrived("/send"), "arrivals are counted beyond the bound")
+}
+
+func TestKeepNewest(t *testing.T) {
+	backing := []*int{new(int), new(int), new(int), new(int)}
+	got := fakeserver.KeepNewest(backing, 3)
+	assert.Equal(t, backing[1:], got)
+	assert.Nil(t, backing[0], "the dropped element is zeroed, so what it held can be collected")
+	assert.Len(t, fakeserver.KeepNewest(backing[1:], 3), 3, "at the bound nothing is dropped")
+	assert.Len(t, fakeserver.KeepNewest(backing, 0), 4, "0 keeps all")
+	assert.Len(t, fakeserver.KeepNewest(backing, -1), 4, "a negative bound keeps all")
+	assert.Empty(t, fakeserver.KeepNewest([]*int(nil), 1))
 }
 
 func TestRecorderReturnsCopies(t *testing.T) {

@@ -70,6 +70,17 @@ type Config struct {
 	// (11 to 64 characters of [0-9a-zA-Z]). Default false: a malformed id
 	// is refused with 1003.
 	AcceptAnyRegistrationID bool
+
+	// Keep, when positive, bounds what the server remembers of its
+	// traffic, for a server that runs for long (a demo server's built-in
+	// fake): Requests keeps the newest Keep requests, Deliveries the
+	// deliveries of the latest push and the newest Keep before them. Each
+	// forgotten request costs a few kilobytes that would otherwise be held
+	// until Reset. Arrival counts, sequence numbers and the pushes behind
+	// the msg_ids (which reports and cid reuse read) are not bounded by
+	// it. Default 0: everything is kept, as a test wants. Negative is
+	// refused.
+	Keep int
 }
 
 // ErrInvalidConfig is wrapped by the error New returns for a bad Config.
@@ -94,6 +105,9 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
+	if c.Keep < 0 {
+		return fmt.Errorf("%w: Keep must not be negative (0 keeps everything), got %d", ErrInvalidConfig, c.Keep)
+	}
 	if len(c.Apps) == 0 {
 		return fmt.Errorf("%w: Apps must not be empty (leave it nil for DefaultApps)", ErrInvalidConfig)
 	}

@@ -153,7 +153,9 @@
 // Requests returns every request with its raw body and parsed fields;
 // Pushes the accepted pushes; Deliveries and DeliveryCount what devices
 // received; Arrived counts requests per API on arrival. Everything returned
-// is a copy; Reset forgets requests and deliveries.
+// is a copy; Reset forgets requests and deliveries. A server that runs for
+// long, such as a demo server's, sets Config.Keep to remember only the
+// newest requests and deliveries.
 //
 // # Errors
 //

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Limits the fake enforces, from JPush's documentation.
@@ -125,6 +127,7 @@ func (s *Server) push(app App, body []byte, validateOnly, numeric bool, rec *Req
 		if rec.TimeToLive != nil {
 			ttl = time.Duration(*rec.TimeToLive) * time.Second
 		}
+		s.deliveries = fakeserver.KeepNewest(s.deliveries, s.cfg.Keep)
 		m := &pushed{appKey: app.AppKey, msgID: id, platforms: p.platforms, targets: targets,
 			delivered: map[string]bool{}, message: p.msg != nil, notif: p.notif != nil, at: rec.At, ttl: ttl}
 		for _, rid := range targets {

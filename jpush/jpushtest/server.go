@@ -57,7 +57,7 @@ func New(cfg Config) (*Server, error) {
 		closing:  life.Closing(),
 		gate:     fakeserver.NewGate(id, life.Closing()),
 		faults:   fakeserver.NewFaults(id, Fault.validate, Fault.matches),
-		recorder: fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }),
+		recorder: fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }, cfg.Keep),
 		messages: make(map[string]*pushed),
 		cids:     make(map[string]*cidUse),
 		devices:  make(map[string][]Device),

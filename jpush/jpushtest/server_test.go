@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -463,6 +464,7 @@ func TestConfigAndIDs(t *testing.T) {
 		{Apps: []App{DefaultApps()[0], DefaultApps()[0]}},
 		{RateLimit: -1},
 		{RateHeaders: 7},
+		{Keep: -1},
 	} {
 		_, err := New(cfg)
 		assert.ErrorIs(t, err, ErrInvalidConfig, "%+v", cfg.Apps)
@@ -552,4 +554,29 @@ func TestCIDs(t *testing.T) {
 	clock = clock.Add(CIDLifetime)
 	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/push", withCID(list[1])).code(), "a day old")
 	assert.Equal(t, 1, s.DeliveryCount(rid1))
+}
+
+// TestKeepBoundsWhatTheServerRemembers: under Keep the oldest requests and
+// deliveries are forgotten; the latest push's deliveries stay whole.
+func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
+	s := NewServer(t, Config{Keep: 2})
+	var rids []string
+	for i := range 4 {
+		rid := RegistrationID(strconv.Itoa(i))
+		rids = append(rids, rid)
+		a := call(t, s, http.MethodPost, "/v3/push", pushBody(`{"registration_id":["`+rid+`"]}`))
+		require.Equal(t, http.StatusOK, a.status, "%s", a.raw)
+	}
+	var got []string
+	for _, d := range s.Deliveries() {
+		got = append(got, d.RegistrationID)
+	}
+	assert.Equal(t, rids[1:], got, "the latest push's delivery and the newest two before it")
+	reqs := s.Requests()
+	require.Len(t, reqs, 2, "the newest two requests")
+	assert.Equal(t, []int{3, 4}, []int{reqs[0].Seq, reqs[1].Seq})
+	assert.Equal(t, 4, s.Arrived("/v3/push"), "arrivals are counted beyond the bound")
+	a := call(t, s, http.MethodPost, "/v3/push", pushBody(`{"registration_id":["`+rid1+`","`+rid2+`"]}`))
+	require.Equal(t, http.StatusOK, a.status, "%s", a.raw)
+	assert.Len(t, s.Deliveries(), 4, "a push to two devices keeps both, after the two before it")
 }

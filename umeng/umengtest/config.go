@@ -94,6 +94,17 @@ type Config struct {
 	// limits apply as on the real service, to production sends only (a
 	// send with production_mode "false" is never limited).
 	NoRateLimits bool
+
+	// Keep, when positive, bounds what the server remembers of its
+	// traffic, for a server that runs for long (a demo server's built-in
+	// fake): Requests keeps the newest Keep requests, Deliveries the
+	// deliveries of the latest send and the newest Keep before them, and
+	// ReceiptPosts the newest Keep posts. Each forgotten request costs a
+	// few kilobytes that would otherwise be held until Reset. Arrival
+	// counts, sequence numbers, tasks, files, issued ids and out_biz_no
+	// memory are not bounded by it. Default 0: everything is kept, as a
+	// test wants. Negative is refused.
+	Keep int
 }
 
 // ErrInvalidConfig is wrapped by the error New returns for a bad Config.
@@ -137,6 +148,9 @@ func (c Config) validate() error {
 	}
 	if c.TimestampWindow < 0 {
 		return fmt.Errorf("%w: TimestampWindow must not be negative, got %v", ErrInvalidConfig, c.TimestampWindow)
+	}
+	if c.Keep < 0 {
+		return fmt.Errorf("%w: Keep must not be negative (0 keeps everything), got %d", ErrInvalidConfig, c.Keep)
 	}
 	if len(c.Apps) == 0 {
 		return fmt.Errorf("%w: Apps must not be empty (leave it nil for DefaultApps)", ErrInvalidConfig)

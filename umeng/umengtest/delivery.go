@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Delivery is one message reaching one device: what a phone would show.
@@ -149,8 +151,11 @@ type content struct {
 
 // deliverLocked records a delivery to each distinct token that can receive:
 // not marked invalid and, unless AcceptAnyToken, well formed. It returns the
-// number delivered. The caller holds s.mu.
+// number delivered. Under Config.Keep it first forgets the oldest
+// deliveries, so that a send's own stay whole for its receipts. The caller
+// holds s.mu.
 func (s *Server) deliverLocked(app App, id, typ, outBizNo string, tokens []string, c content, at time.Time) int {
+	s.deliveries = fakeserver.KeepNewest(s.deliveries, s.cfg.Keep)
 	n := 0
 	seen := make(map[string]bool, len(tokens))
 	for _, t := range tokens {

@@ -241,7 +241,9 @@
 // Requests returns every request with its raw body, sign, parsed fields and
 // answer; Sends and SendsFor the accepted sends; Deliveries what devices
 // received; Tasks and Task the tasks. Reset forgets requests and deliveries.
-// Everything returned is a copy.
+// Everything returned is a copy. A server that runs for long, such as a
+// demo server's, sets Config.Keep to remember only the newest requests,
+// deliveries and receipt posts.
 //
 // # Receipts
 //

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Receipt types the fake posts, in the "type" key of its receipt bodies.
@@ -168,7 +170,7 @@ func (s *Server) postReceipt(ctx context.Context, p pendingReceipt) ReceiptPost 
 		post.Err = fmt.Sprint(err)
 	}
 	s.mu.Lock()
-	s.receiptPosts = append(s.receiptPosts, post)
+	s.receiptPosts = fakeserver.KeepNewest(append(s.receiptPosts, post), s.cfg.Keep)
 	s.mu.Unlock()
 	return post
 }

@@ -94,3 +94,32 @@ func TestReceiptTypeSelectsReceipts(t *testing.T) {
 	assert.Len(t, hook.bodies, 1)
 	assert.Empty(t, f.srv.ReceiptPosts(), "Reset forgets the posts")
 }
+
+func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Keep = 2 })
+	_, hookURL := newHook(t, http.StatusOK)
+	r1, r2, r3, r4 := AndroidToken("k1"), AndroidToken("k2"), AndroidToken("k3"), AndroidToken("k4")
+	f.mustSend(f.android, map[string]any{"type": "listcast", "device_tokens": r1 + "," + r2 + "," + r3, "payload": note("t", "x"),
+		"receipt_url": hookURL, "receipt_type": "1"})
+	assert.Len(t, f.srv.Deliveries(), 3, "the latest send's deliveries stay whole, past the bound")
+	assert.Equal(t, 3, f.srv.PendingReceipts(), "so each of its devices gets its arrival receipt")
+	id := f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": r4, "payload": note("t", "y")})
+	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": AndroidToken("k5"), "payload": note("t", "z")})
+
+	var tokens []string
+	for _, d := range f.srv.Deliveries() {
+		tokens = append(tokens, d.Token)
+	}
+	assert.Equal(t, []string{r3, r4, AndroidToken("k5")}, tokens, "the newest two before the latest send's")
+	reqs := f.srv.Requests()
+	require.Len(t, reqs, 2, "the newest two requests")
+	assert.Equal(t, []int{2, 3}, []int{reqs[0].Seq, reqs[1].Seq})
+	assert.Equal(t, []string{r4}, reqs[0].DeviceTokens)
+	assert.Equal(t, 3, f.srv.Arrived(pathSend), "arrivals are counted beyond the bound")
+	assert.NotEmpty(t, id)
+
+	posts, err := f.srv.PostReceipts(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, posts, 3, "PostReceipts answers every post it made")
+	assert.Len(t, f.srv.ReceiptPosts(), 2, "but the server remembers the newest two")
+}

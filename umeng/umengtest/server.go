@@ -65,7 +65,7 @@ func New(cfg Config) (*Server, error) {
 		closing:  life.Closing(),
 		gate:     fakeserver.NewGate(id, life.Closing()),
 		faults:   fakeserver.NewFaults(id, Fault.validate, Fault.matches),
-		recorder: fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }),
+		recorder: fakeserver.NewRecorder(Request.clone, func(r *Request, seq int) { r.Seq = seq }, cfg.Keep),
 		tasks:    make(map[string]*task),
 		dedupe:   make(map[dedupeKey]string),
 		files:    make(map[string]*file),

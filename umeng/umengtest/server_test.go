@@ -34,6 +34,7 @@ func TestConfigValidation(t *testing.T) {
 		{"duplicate appkey", Config{Apps: []App{good, good}}, "Apps[1].AppKey"},
 		{"negative task step", Config{TaskStep: -time.Second}, "TaskStep"},
 		{"negative timestamp window", Config{TimestampWindow: -time.Second}, "TimestampWindow"},
+		{"negative keep", Config{Keep: -1}, "Keep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
