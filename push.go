@@ -97,6 +97,18 @@ type Config struct {
 	// other system sent with the same app, or of a send whose answer was
 	// lost). Default 1 hour.
 	ReceiptHold time.Duration
+	// MaxHeldReceipts caps the receipts RecordReport holds (see
+	// ReceiptHold) on a store that is a registry.HeldReceiptCounter:
+	// receipts come from whoever can reach the receipt endpoint, and
+	// without a cap a flood of made-up msg ids would fill the store until
+	// ReceiptHold expires them. At the cap a receipt that names no delivery
+	// yet is not held: RecordReport answers it as naming no push we sent
+	// (provider.ErrUnknownReport), and push.receipts.dropped counts it.
+	// The count is read from the store at the first hold and after each
+	// AdoptReceipts, and counted on in between, so instances sharing a
+	// store may together hold a little more. Default 100,000; negative is
+	// refused.
+	MaxHeldReceipts int
 	// MeterProvider receives the Service's metrics, under the scope
 	// InstrumentationName: push.messages.recorded (by push.type),
 	// push.deliveries (the outcome of every send, by push.provider,
@@ -156,6 +168,7 @@ type Service struct {
 	conc         int
 	writeTO      time.Duration
 	receiptHold  time.Duration
+	maxHeld      int64
 	tel          telemetry
 	// sendPace and pollPace time the vendor's send and status calls, to
 	// size the claims of RetryPending and PollReceipts (claimRound).
@@ -166,7 +179,13 @@ type Service struct {
 	// adoptAfter is the id of the held receipt AdoptReceipts looked at
 	// last (0: start from the first).
 	adoptAfter atomic.Int64
+	// held is how many receipts the store holds, as last counted (see
+	// Config.MaxHeldReceipts) plus those held since; -1 until counted.
+	held atomic.Int64
 }
+
+// DefaultMaxHeldReceipts is Config.MaxHeldReceipts's default.
+const DefaultMaxHeldReceipts = 100_000
 
 // UnrecordedOutcomes returns how many deliveries this Service sent whose
 // outcome it could not record: the database failed past the write's
@@ -210,7 +229,9 @@ func New(cfg Config) (*Service, error) {
 		conc:        cfg.SendConcurrency,
 		writeTO:     cfg.WriteTimeout,
 		receiptHold: cfg.ReceiptHold,
+		maxHeld:     int64(cfg.MaxHeldReceipts),
 	}
+	s.held.Store(-1)
 	for i, p := range cfg.Providers {
 		if isnil.Value(p) {
 			return nil, invalid("providers", "provider %d is nil", i)
@@ -318,6 +339,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.conc < 0 {
 		return nil, invalid("send_concurrency", "must not be negative")
+	}
+	if s.maxHeld < 0 {
+		return nil, invalid("max_held_receipts", "must not be negative, got %d", s.maxHeld)
+	}
+	if s.maxHeld == 0 {
+		s.maxHeld = DefaultMaxHeldReceipts
 	}
 	if s.conc == 0 {
 		s.conc = 4

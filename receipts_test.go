@@ -3,6 +3,7 @@ package push_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -276,6 +277,83 @@ func TestReceiptBeforeItsOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldReceiptsStopAtTheCap: receipts naming no delivery yet are held
+// up to Config.MaxHeldReceipts, counted across the Services sharing a
+// store; past it they are answered as naming no push, and once
+// AdoptReceipts has dropped the expired ones, receipts are held again.
+func TestHeldReceiptsStopAtTheCap(t *testing.T) {
+	for name, open := range everyStore() {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+			var clock sync.Mutex
+			newSvc := func() *push.Service {
+				mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+				require.NoError(t, err)
+				svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{mock}, ReceiptHold: 10 * time.Minute,
+					MaxHeldReceipts: 2, Now: func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
+				require.NoError(t, err)
+				return svc
+			}
+			a, b := newSvc(), newSvc()
+			ctx := t.Context()
+			report := func(id string) provider.Report {
+				return provider.Report{Provider: "umeng", MsgID: id, Token: "tok-" + id, Event: provider.EventArrived}
+			}
+			counter := st.(registry.HeldReceiptCounter)
+			held := func() int64 {
+				n, err := counter.CountHeldReceipts(ctx)
+				require.NoError(t, err)
+				return n
+			}
+			require.NoError(t, a.RecordReport(ctx, report("made-up-1")))
+			require.NoError(t, a.RecordReport(ctx, report("made-up-2")))
+			err := a.RecordReport(ctx, report("made-up-3"))
+			require.ErrorIs(t, err, provider.ErrUnknownReport, "past the cap a receipt is not held")
+			assert.Contains(t, err.Error(), "MaxHeldReceipts")
+			assert.Equal(t, int64(2), held())
+			assert.ErrorIs(t, b.RecordReport(ctx, report("made-up-4")), provider.ErrUnknownReport,
+				"another Service on the store counts what is held before it holds")
+			assert.Equal(t, int64(2), held())
+
+			clock.Lock()
+			now = now.Add(10*time.Minute + time.Second)
+			clock.Unlock()
+			_, err = a.AdoptReceipts(ctx, 100)
+			require.NoError(t, err)
+			assert.Zero(t, held(), "dropped at ReceiptHold")
+			require.NoError(t, a.RecordReport(ctx, report("made-up-5")), "held again once the expired ones are dropped")
+			assert.Equal(t, int64(1), held())
+		})
+	}
+	mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	st, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	_, err = push.New(push.Config{Store: st, Providers: []provider.Provider{mock}, MaxHeldReceipts: -1})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "max_held_receipts", fe.Field)
+
+	// A count that fails holds nothing and is an error, not an unknown
+	// receipt: the vendor is answered 500 and posts it again.
+	svc, err := push.New(push.Config{Store: uncountable{st}, Providers: []provider.Provider{mock}})
+	require.NoError(t, err)
+	err = svc.RecordReport(t.Context(), provider.Report{Provider: "umeng", MsgID: "m1", Token: "t1", Event: provider.EventArrived})
+	require.ErrorIs(t, err, errCount)
+	assert.NotErrorIs(t, err, provider.ErrUnknownReport)
+	n, err := st.CountHeldReceipts(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+var errCount = errors.New("count failed")
+
+// uncountable is a memstore whose CountHeldReceipts fails.
+type uncountable struct{ *memstore.Store }
+
+func (uncountable) CountHeldReceipts(context.Context) (int64, error) { return 0, errCount }
 
 // everyStore makes a fresh store of each kind this run has, by name:
 // memstore and each SQL dialect (skipped when its database is not set).

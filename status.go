@@ -597,7 +597,8 @@ type Receipts struct {
 // outcome is still being recorded: on a store that is a
 // registry.ReceiptHolder it is held (nil is returned) and counted by
 // AdoptReceipts once that outcome is recorded, or dropped after
-// Config.ReceiptHold. A receipt that names a delivery it cannot be about
+// Config.ReceiptHold; at Config.MaxHeldReceipts it is not held, and is
+// answered as naming no push we sent. A receipt that names a delivery it cannot be about
 // (a token the delivery did not go to), or no delivery on a store that
 // cannot hold it, is an error wrapping
 // provider.ErrUnknownReport (and registry.ErrNotFound); an invalid one (no
@@ -659,11 +660,18 @@ func (s *Service) recordOrHold(ctx context.Context, r provider.Report, c registr
 	if !ok || !errors.Is(err, registry.ErrNotFound) {
 		return err
 	}
+	if full, err := s.heldFull(ctx); err != nil {
+		return err
+	} else if full {
+		s.tel.adoptedReceipts(ctx, 0, 1)
+		return fmt.Errorf("not held: %d receipts are held, the cap (Config.MaxHeldReceipts): %w", s.maxHeld, registry.ErrNotFound)
+	}
 	held, err := h.HoldReceipt(ctx, r.Provider, r.MsgID, r.Token, c, s.now())
 	switch {
 	case err != nil:
 		return err
 	case held:
+		s.held.Add(1)
 		s.tel.heldReceipt(ctx, r.Provider)
 		s.log.DebugContext(ctx, "receipt held until its delivery is recorded", "provider", r.Provider,
 			"msg_id", registry.Clip(r.MsgID, 64))
@@ -672,6 +680,48 @@ func (s *Service) recordOrHold(ctx context.Context, r provider.Report, c registr
 	// A delivery has the id: its outcome was recorded in the meantime,
 	// or it did not go to r.Token.
 	return s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
+}
+
+// heldFull reports whether the store holds Config.MaxHeldReceipts
+// receipts or more, counting them when they were not counted yet. On a
+// store that cannot count them it is never full.
+func (s *Service) heldFull(ctx context.Context) (bool, error) {
+	c, ok := s.store.(registry.HeldReceiptCounter)
+	if !ok {
+		return false, nil
+	}
+	n := s.held.Load()
+	if n < 0 {
+		var err error
+		if n, err = s.countHeld(ctx, c); err != nil {
+			return false, err
+		}
+	}
+	return n >= s.maxHeld, nil
+}
+
+// recountHeld counts the receipts held again after AdoptReceipts dropped
+// and adopted some (and other instances held or adopted theirs). When the
+// count fails, the next hold counts.
+func (s *Service) recountHeld(ctx context.Context) {
+	c, ok := s.store.(registry.HeldReceiptCounter)
+	if !ok {
+		return
+	}
+	if _, err := detached(ctx, s, func(ctx context.Context) (int64, error) { return s.countHeld(ctx, c) }); err != nil {
+		s.held.Store(-1)
+		s.log.WarnContext(ctx, "counting the held receipts failed", "error", err.Error())
+	}
+}
+
+// countHeld reads how many receipts the store holds into s.held.
+func (s *Service) countHeld(ctx context.Context, c registry.HeldReceiptCounter) (int64, error) {
+	n, err := c.CountHeldReceipts(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count held receipts: %w", err)
+	}
+	s.held.Store(n)
+	return n, nil
 }
 
 // AdoptReceipts drops the receipts RecordReport held longer than
@@ -698,6 +748,7 @@ func (s *Service) AdoptReceipts(ctx context.Context, limit int) (int, error) {
 	if !ok {
 		return 0, nil
 	}
+	defer s.recountHeld(ctx)
 	// A failed drop does not keep the adoption from its turn, nor a
 	// failed adoption the drop: each pass does both.
 	dropped, dropErr := s.dropHeld(ctx, h, limit)

@@ -122,7 +122,7 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, store regist
 	}{
 		{&t.held, "push.receipts.held", "Receipts kept because no delivery had their id yet (its send's outcome was not recorded)."},
 		{&t.adopted, "push.receipts.adopted", "Held receipts counted once their delivery's outcome was recorded."},
-		{&t.dropped, "push.receipts.dropped", "Held receipts dropped: no delivery had their id within Config.ReceiptHold, or their delivery did not go to their token."},
+		{&t.dropped, "push.receipts.dropped", "Held receipts dropped: no delivery had their id within Config.ReceiptHold, or their delivery did not go to their token; and receipts not held because Config.MaxHeldReceipts were."},
 	} {
 		if *c.v, err = m.Int64Counter(c.name, metric.WithUnit("{receipt}"), metric.WithDescription(c.desc)); err != nil {
 			return t, invalid("meter_provider", "%s: %v", c.name, err)

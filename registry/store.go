@@ -260,6 +260,18 @@ type ReceiptHolder interface {
 	DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error)
 }
 
+// HeldReceiptCounter is implemented by ReceiptHolder stores that can say
+// how many receipts they hold, so that push.Service.RecordReport can stop
+// holding at Config.MaxHeldReceipts: receipts are posted by anyone who
+// can reach the receipt endpoint, and without a cap a flood of made-up
+// msg ids would fill the store until ReceiptHold expires them. It is
+// optional: on a ReceiptHolder without it the held receipts have no cap.
+type HeldReceiptCounter interface {
+	// CountHeldReceipts returns how many receipts are held, all
+	// providers together.
+	CountHeldReceipts(ctx context.Context) (int64, error)
+}
+
 // Adoption is what one ReceiptHolder.AdoptReceipts call did: the held
 // receipts it recorded and those it dropped, and the id to look after next
 // (0 when it looked at the last held receipt).
@@ -349,7 +361,8 @@ type DedupeKeyFinder interface {
 
 // MissingOptional names, in byte order, the optional interfaces of this
 // package that s does not implement (BacklogCounter, DedupeKeyFinder,
-// Fanouts, ReceiptHolder, RetryTokens, TargetCensus): push.New logs them,
+// Fanouts, HeldReceiptCounter, PushHolders, ReceiptHolder, RetryTokens,
+// TargetCensus): push.New logs them,
 // and registrytest.Factory.RequireOptional fails on them. A decorator
 // that embeds the Store interface lacks them all.
 func MissingOptional(s Store) []string {
@@ -361,6 +374,8 @@ func MissingOptional(s Store) []string {
 		{"BacklogCounter", is[BacklogCounter](s)},
 		{"DedupeKeyFinder", is[DedupeKeyFinder](s)},
 		{"Fanouts", is[Fanouts](s)},
+		{"HeldReceiptCounter", is[HeldReceiptCounter](s)},
+		{"PushHolders", is[PushHolders](s)},
 		{"ReceiptHolder", is[ReceiptHolder](s)},
 		{"RetryTokens", is[RetryTokens](s)},
 		{"TargetCensus", is[TargetCensus](s)},

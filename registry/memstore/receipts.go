@@ -144,6 +144,18 @@ func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (regi
 	return a, nil
 }
 
+var _ registry.HeldReceiptCounter = (*Store)(nil)
+
+// CountHeldReceipts implements registry.HeldReceiptCounter.
+func (s *Store) CountHeldReceipts(ctx context.Context) (int64, error) {
+	if err := begin(ctx, "CountHeldReceipts"); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.held)), nil
+}
+
 // DropHeldReceipts implements registry.ReceiptHolder.
 func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error) {
 	const op = "DropHeldReceipts"

@@ -127,6 +127,30 @@ func testHeldReceipts(t *testing.T, f Factory) {
 		assert.Equal(t, int64(1), ga.Arrived)
 	})
 
+	t.Run("HeldReceiptsAreCounted", func(t *testing.T) {
+		s := f.New(t)
+		h := optional[registry.ReceiptHolder](t, s)
+		c := optional[registry.HeldReceiptCounter](t, s)
+		ctx := t.Context()
+		count := func() int64 {
+			t.Helper()
+			n, err := c.CountHeldReceipts(ctx)
+			require.NoError(t, err)
+			return n
+		}
+		assert.Zero(t, count())
+		for i, p := range []string{"umeng", "umeng", "jpush"} {
+			held, err := h.HoldReceipt(ctx, p, "counted-"+strconv.Itoa(i), "t1", registry.ReceiptCounts{Arrived: 1}, at(time.Duration(i)*time.Minute))
+			require.NoError(t, err)
+			require.True(t, held)
+		}
+		assert.Equal(t, int64(3), count(), "every provider's")
+		n, err := h.DropHeldReceipts(ctx, at(time.Minute), 100)
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		assert.Equal(t, int64(1), count(), "the dropped ones are no longer counted")
+	})
+
 	t.Run("UnclaimedReceiptsExpire", func(t *testing.T) {
 		s := f.New(t)
 		h := optional[registry.ReceiptHolder](t, s)

@@ -46,6 +46,17 @@ func (s *Store) HoldReceipt(ctx context.Context, provider, receiptID, token stri
 	return held, nil
 }
 
+var _ registry.HeldReceiptCounter = (*Store)(nil)
+
+// CountHeldReceipts implements registry.HeldReceiptCounter.
+func (s *Store) CountHeldReceipts(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_push_receipts_held").Scan(&n); err != nil {
+		return 0, wrap("CountHeldReceipts", step("count held receipts", err))
+	}
+	return n, nil
+}
+
 // validHold checks HoldReceipt's arguments.
 func validHold(provider, receiptID, token string, c registry.ReceiptCounts, at time.Time) error {
 	if err := registry.ValidateReceipts(provider, receiptID, c); err != nil {

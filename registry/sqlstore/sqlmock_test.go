@@ -145,6 +145,14 @@ func TestDriverErrors(t *testing.T) {
 			want:   "sqlstore: RegisterDevice: begin: ",
 		},
 		{
+			name: "count held receipts fails",
+			expect: func(m sqlmock.Sqlmock) {
+				m.ExpectQuery(sqlPrefix("SELECT COUNT(*) FROM sys_push_receipts_held")).WillReturnError(errDriver)
+			},
+			run:  func(s *sqlstore.Store) error { _, err := s.CountHeldReceipts(ctx); return err },
+			want: "sqlstore: CountHeldReceipts: count held receipts: ",
+		},
+		{
 			name: "token lock fails",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectBegin()
