@@ -86,6 +86,18 @@ func testReceipts(t *testing.T, f Factory) {
 		assert.ErrorIs(t, s.RecordReceipts(ctx, "getui", "ul-1", "a1", one), registry.ErrNotFound, "another provider's id")
 		assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "ul-1", "a2", one), registry.ErrNotFound, "a token it was not sent to")
 		assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "UL-1", "a1", one), registry.ErrNotFound, "ids compare exactly")
+		// A token is one item of the delivery's list, compared exactly.
+		list := accepted("r-list", "umeng", registry.PlatformAndroid, 1, "ul-list", "Tok-b1", "tok-b2", "tok-b3")
+		lm := pushMessage("list", "")
+		createPush(t, s, lm, list)
+		for _, tok := range []string{"tok-b1", "TOK-B2", "tok-b", "ok-b2", "tok-b2,tok-b3", "tok-b3,", ",tok-b2", "tok-b2 "} {
+			assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "ul-list", tok, one), registry.ErrNotFound, "%q", tok)
+		}
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-list", "Tok-b1", one), "the first item")
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "ul-list", "tok-b3", one), "the last item")
+		_, la, err := s.ReceiptTotals(ctx, lm.ID)
+		require.NoError(t, err)
+		assert.Equal(t, registry.ReceiptCounts{Arrived: 2}, la)
 		_, ga, err := s.ReceiptTotals(ctx, m.ID)
 		require.NoError(t, err)
 		assert.True(t, ga.IsZero(), "nothing counted: %+v", ga)

@@ -499,3 +499,35 @@ func seedTargets(b *testing.B, db *sql.DB, d sqlstore.Dialect, users, perUser in
 	}
 	return nums
 }
+
+// BenchmarkRecordReceipts measures one device's receipt of a delivery to
+// 40,000 tokens (a filecast's), as a vendor posts one per device: the
+// token is looked for in the delivery's list. Tokens cycle, so after the
+// first lap a receipt is a repeat that adds nothing.
+func BenchmarkRecordReceipts(b *testing.B) {
+	const tokens = 40000
+	for _, d := range dbtest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			s, _ := dbtest.NewStoreDB(b, d)
+			ctx := context.Background()
+			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+			ts := make([]string, tokens)
+			for j := range ts {
+				ts[j] = fmt.Sprintf("tok%041d", j)
+			}
+			dl := &registry.Delivery{Provider: "umeng", Platform: registry.PlatformAndroid, Audience: registry.AudienceTokens, Tokens: ts,
+				IdempotencyKey: "bench-file", State: registry.DeliveryAccepted, NextAttemptAt: now, ReceiptID: "uf-file", Ret: registry.RetSuccess}
+			m := registry.PushMessage{Title: "bench", Content: "c", PushType: registry.PushTypeUsers}
+			if err := s.CreatePushMessage(ctx, &m, []*registry.Delivery{dl}); err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for b.Loop() {
+				if err := s.RecordReceipts(ctx, "umeng", "uf-file", ts[(n*7919)%tokens], registry.ReceiptCounts{Arrived: 1}); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+		})
+	}
+}

@@ -4,16 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/tuisong/push/registry"
 )
 
 // RecordReceipts implements registry.PushMessages. In one transaction it
 // finds the deliveries of provider with receiptID through the index of
-// migration 0006 (reading their tokens only to check token), and adds to
+// migration 0006 (reading their tokens only to check token; the token
+// lists of deliveries to receiptSetMin tokens or more are kept after the
+// first receipt, see receiptSets), and adds to
 // their counters with one UPDATE each (col = col + ?), so concurrent calls
 // add up. Deliveries whose counters are NULL (rows written by other
 // programs) count from 0.
@@ -36,29 +37,20 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 
 // recordReceipts is RecordReceipts's work, in q (a transaction).
 func (s *Store) recordReceipts(ctx context.Context, q DBTX, provider, receiptID, token string, c registry.ReceiptCounts) error {
-	rows, err := s.query(ctx, q, "SELECT id, audience, tokens FROM sys_push_deliveries WHERE receipt_id = ? AND provider = ? ORDER BY id",
-		receiptID, provider)
-	if err != nil {
-		return step("select deliveries", err)
+	key := receiptSetKey{provider, receiptID}
+	ds, cached := s.receiptSets.get(key)
+	if !cached {
+		var err error
+		if ds, err = s.receiptDeliveries(ctx, q, provider, receiptID); err != nil {
+			return step("select deliveries", err)
+		}
+		s.receiptSets.put(key, ds)
 	}
 	var hit []int64
-	err = func() error {
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var audience, tokens string
-			if err := rows.Scan(&id, zeroIfNull(&audience), zeroIfNull(&tokens)); err != nil {
-				return err
-			}
-			if token != "" && audience == registry.AudienceTokens && !slices.Contains(strings.Split(tokens, ","), token) {
-				continue
-			}
-			hit = append(hit, id)
+	for i := range ds {
+		if token == "" || !ds[i].byTokens || ds[i].has(token) {
+			hit = append(hit, ds[i].id)
 		}
-		return rows.Err()
-	}()
-	if err != nil {
-		return step("select deliveries", err)
 	}
 	if len(hit) == 0 {
 		return notFound("receipt", fmt.Sprintf("%q of %s", receiptID, provider))
@@ -69,6 +61,7 @@ func (s *Store) recordReceipts(ctx context.Context, q DBTX, provider, receiptID,
 	for _, id := range hit {
 		add := c
 		if token != "" {
+			var err error
 			if add, err = s.firstReceipts(ctx, q, id, token, c); err != nil {
 				return step("record receipt events", err)
 			}
@@ -76,13 +69,43 @@ func (s *Store) recordReceipts(ctx context.Context, q DBTX, provider, receiptID,
 				continue
 			}
 		}
-		if _, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET arrived = COALESCE(arrived, 0) + ?,
+		res, err := s.exec(ctx, q, `UPDATE sys_push_deliveries SET arrived = COALESCE(arrived, 0) + ?,
 			opened = COALESCE(opened, 0) + ?, dismissed = COALESCE(dismissed, 0) + ? WHERE id = ?`,
-			add.Arrived, add.Opened, add.Dismissed, id); err != nil {
+			add.Arrived, add.Opened, add.Dismissed, id)
+		if err != nil {
 			return step("update receipts", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			// Deleted since it was read (or kept): the transaction rolls
+			// back what it wrote of this receipt.
+			s.receiptSets.drop(key)
+			return notFound("receipt", fmt.Sprintf("%q of %s (its delivery %d is gone)", receiptID, provider, id))
 		}
 	}
 	return nil
+}
+
+// receiptDeliveries reads the deliveries of provider with receiptID, in
+// id order.
+func (s *Store) receiptDeliveries(ctx context.Context, q DBTX, provider, receiptID string) (ds []receiptDelivery, err error) {
+	rows, err := s.query(ctx, q, "SELECT id, audience, tokens FROM sys_push_deliveries WHERE receipt_id = ? AND provider = ? ORDER BY id",
+		receiptID, provider)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	for rows.Next() {
+		var d receiptDelivery
+		var audience, tokens string
+		if err := rows.Scan(&d.id, zeroIfNull(&audience), zeroIfNull(&tokens)); err != nil {
+			return nil, err
+		}
+		if d.byTokens = audience == registry.AudienceTokens; d.byTokens {
+			d.tokens = splitList(tokens)
+		}
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
 }
 
 // firstReceipts records, for each event c counts, that token's receipt of

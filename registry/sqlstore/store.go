@@ -109,6 +109,9 @@ type Store struct {
 	// batchTimeout bounds each transaction of a group-commit batch
 	// (groupBatchTimeout).
 	batchTimeout time.Duration
+	// receiptSets keeps the token lists of large deliveries for their
+	// receipts (see receiptSets); shared with WithTx copies.
+	receiptSets *receiptSets
 }
 
 var (
@@ -127,7 +130,8 @@ func New(db DBTX, opts Options) (*Store, error) {
 	}
 	s := &Store{q: db, dialect: opts.Dialect, loc: opts.Location, now: opts.Now, finishes: newFinishQueue(opts.Dialect),
 		centerFinishes: newGroupQueue[*registry.CenterMessage](opts.Dialect).keepOnCancel(), creates: newGroupQueue[*createReq](opts.Dialect),
-		swept: &sweeps{}, censusMax: censusMaxSuspects, crowded: &crowded{}, ranges: &ranges{}, batchTimeout: groupBatchTimeout}
+		swept: &sweeps{}, censusMax: censusMaxSuspects, crowded: &crowded{}, ranges: &ranges{}, batchTimeout: groupBatchTimeout,
+		receiptSets: newReceiptSets()}
 	if s.dialect == DialectSQLite {
 		s.wmu = &sync.Mutex{}
 		if db, ok := db.(*sql.DB); ok {

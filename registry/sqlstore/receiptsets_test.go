@@ -1,0 +1,108 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/DATA-DOG/go-sqlmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
+)
+
+// largeDelivery creates a push with one accepted delivery to n tokens
+// under receipt id rid, and returns the tokens.
+func largeDelivery(t *testing.T, s *sqlstore.Store, rid string, n int) []string {
+	t.Helper()
+	ts := make([]string, n)
+	for i := range ts {
+		ts[i] = fmt.Sprintf("tok-%s-%05d", rid, i)
+	}
+	now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+	d := &registry.Delivery{Provider: "umeng", Platform: registry.PlatformAndroid, Audience: registry.AudienceTokens, Tokens: ts,
+		IdempotencyKey: "large-" + rid, State: registry.DeliveryAccepted, NextAttemptAt: now, ReceiptID: rid, Ret: registry.RetSuccess}
+	m := registry.PushMessage{Title: "large", Content: "c", PushType: registry.PushTypeUsers}
+	require.NoError(t, s.CreatePushMessage(t.Context(), &m, []*registry.Delivery{d}))
+	return ts
+}
+
+// TestReceiptsOfALargeDeliveryCheckTheirTokens: the receipts of a
+// delivery to many tokens (whose list the Store keeps after the first)
+// count for its tokens only, exactly compared, each device once; and once
+// the delivery is deleted, a receipt is not found and leaves nothing.
+func TestReceiptsOfALargeDeliveryCheckTheirTokens(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			s, db := dbtest.NewStoreDB(t, d)
+			ctx := t.Context()
+			ts := largeDelivery(t, s, "uf-large", 1500)
+			one := registry.ReceiptCounts{Arrived: 1}
+			for _, tok := range []string{ts[0], ts[700], ts[1499], ts[700]} {
+				require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-large", tok, one), tok)
+			}
+			for _, tok := range []string{"tok-uf-large-01500", ts[3] + " ", ts[3][:len(ts[3])-1], ts[3] + "," + ts[4], "TOK-UF-LARGE-00003"} {
+				assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-large", tok, one), registry.ErrNotFound, "%q", tok)
+			}
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-large", "", one), "without a token")
+			var arrived int64
+			require.NoError(t, db.QueryRow("SELECT arrived FROM sys_push_deliveries WHERE receipt_id = 'uf-large'").Scan(&arrived))
+			assert.Equal(t, int64(4), arrived, "three devices once each, and one receipt without a token")
+
+			_, err := db.Exec("DELETE FROM sys_push_deliveries WHERE receipt_id = 'uf-large'")
+			require.NoError(t, err)
+			err = s.RecordReceipts(ctx, "umeng", "uf-large", ts[9], one)
+			require.ErrorIs(t, err, registry.ErrNotFound, "a deleted delivery counts no more receipts")
+			var events int
+			require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_push_receipts").Scan(&events))
+			assert.Equal(t, 3, events, "the failed receipt's event was rolled back")
+			assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-large", ts[10], one), registry.ErrNotFound, "read again, and not found")
+		})
+	}
+}
+
+// TestReceiptsOfALargeDeliveryReadItsTokensOnce: after the first receipt
+// of a delivery to many tokens, the next ones do not read its list again;
+// a small delivery's list is read with each receipt.
+func TestReceiptsOfALargeDeliveryReadItsTokensOnce(t *testing.T) {
+	s, mock, _ := mockStore(t)
+	ctx := context.Background()
+	list := ""
+	for i := range 1000 {
+		if i > 0 {
+			list += ","
+		}
+		list += fmt.Sprintf("t%d", i)
+	}
+	selectDeliveries := sqlPrefix("SELECT id, audience, tokens FROM sys_push_deliveries")
+	recorded := func() {
+		mock.ExpectExec(sqlPrefix("INSERT IGNORE INTO sys_push_receipts")).WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec(sqlPrefix("UPDATE sys_push_deliveries SET arrived")).WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectCommit()
+	}
+	mock.ExpectBegin()
+	mock.ExpectQuery(selectDeliveries).WillReturnRows(sqlmock.NewRows([]string{"id", "audience", "tokens"}).AddRow(7, "tokens", list))
+	recorded()
+	mock.ExpectBegin()
+	recorded() // no SELECT: the list is kept
+	mock.ExpectBegin()
+	mock.ExpectRollback() // t1000 is none of the delivery's tokens: found without a read
+	mock.ExpectBegin()
+	mock.ExpectQuery(selectDeliveries).WillReturnRows(sqlmock.NewRows([]string{"id", "audience", "tokens"}).AddRow(8, "tokens", "s1,s2"))
+	recorded()
+	mock.ExpectBegin()
+	mock.ExpectQuery(selectDeliveries).WillReturnRows(sqlmock.NewRows([]string{"id", "audience", "tokens"}).AddRow(8, "tokens", "s1,s2"))
+	recorded()
+
+	one := registry.ReceiptCounts{Arrived: 1}
+	require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-1", "t5", one))
+	require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-1", "t999", one))
+	require.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-1", "t1000", one), registry.ErrNotFound)
+	require.NoError(t, s.RecordReceipts(ctx, "umeng", "us-1", "s1", one))
+	require.NoError(t, s.RecordReceipts(ctx, "umeng", "us-1", "s2", one), "a small delivery's list is read again")
+}
