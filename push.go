@@ -104,9 +104,10 @@ type Config struct {
 	// ReceiptHold expires them. At the cap a receipt that names no delivery
 	// yet is not held: RecordReport answers it as naming no push we sent
 	// (provider.ErrUnknownReport), and push.receipts.dropped counts it.
-	// The count is read from the store at the first hold and after each
-	// AdoptReceipts, and counted on in between, so instances sharing a
-	// store may together hold a little more. Default 100,000; negative is
+	// The count is read from the store after each AdoptReceipts and, while
+	// receipts are held, at most once a second, and counted on in
+	// between, so instances sharing a store may together exceed the cap
+	// by what they hold within a second. Default 100,000; negative is
 	// refused.
 	MaxHeldReceipts int
 	// MeterProvider receives the Service's metrics, under the scope
@@ -179,9 +180,8 @@ type Service struct {
 	// adoptAfter is the id of the held receipt AdoptReceipts looked at
 	// last (0: start from the first).
 	adoptAfter atomic.Int64
-	// held is how many receipts the store holds, as last counted (see
-	// Config.MaxHeldReceipts) plus those held since; -1 until counted.
-	held atomic.Int64
+	// held is how many receipts the store holds (see heldCount).
+	held heldCount
 }
 
 // DefaultMaxHeldReceipts is Config.MaxHeldReceipts's default.
@@ -231,7 +231,6 @@ func New(cfg Config) (*Service, error) {
 		receiptHold: cfg.ReceiptHold,
 		maxHeld:     int64(cfg.MaxHeldReceipts),
 	}
-	s.held.Store(-1)
 	for i, p := range cfg.Providers {
 		if isnil.Value(p) {
 			return nil, invalid("providers", "provider %d is nil", i)

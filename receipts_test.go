@@ -320,11 +320,18 @@ func TestHeldReceiptsStopAtTheCap(t *testing.T) {
 			clock.Lock()
 			now = now.Add(10*time.Minute + time.Second)
 			clock.Unlock()
-			_, err = a.AdoptReceipts(ctx, 100)
+			_, err = b.AdoptReceipts(ctx, 100)
 			require.NoError(t, err)
 			assert.Zero(t, held(), "dropped at ReceiptHold")
-			require.NoError(t, a.RecordReport(ctx, report("made-up-5")), "held again once the expired ones are dropped")
-			assert.Equal(t, int64(1), held())
+			require.NoError(t, a.RecordReport(ctx, report("made-up-5")),
+				"held again once the expired ones are dropped, by another Service too: a count is a second old at most")
+			require.NoError(t, b.RecordReport(ctx, report("made-up-6")))
+			clock.Lock()
+			now = now.Add(time.Second)
+			clock.Unlock()
+			assert.ErrorIs(t, a.RecordReport(ctx, report("made-up-7")), provider.ErrUnknownReport,
+				"a second on, the count includes the other Service's holds")
+			assert.Equal(t, int64(2), held())
 		})
 	}
 	mock, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})

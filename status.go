@@ -671,7 +671,7 @@ func (s *Service) recordOrHold(ctx context.Context, r provider.Report, c registr
 	case err != nil:
 		return err
 	case held:
-		s.held.Add(1)
+		s.heldOne()
 		s.tel.heldReceipt(ctx, r.Provider)
 		s.log.DebugContext(ctx, "receipt held until its delivery is recorded", "provider", r.Provider,
 			"msg_id", registry.Clip(r.MsgID, 64))
@@ -682,16 +682,32 @@ func (s *Service) recordOrHold(ctx context.Context, r provider.Report, c registr
 	return s.store.RecordReceipts(ctx, r.Provider, r.MsgID, r.Token, c)
 }
 
+// heldCount is how many receipts the store holds, as a Service last
+// counted them plus those it held since (see Config.MaxHeldReceipts).
+type heldCount struct {
+	mu    sync.Mutex
+	known bool      // n was counted, and not given up since a failed count
+	n     int64     // receipts held
+	at    time.Time // when n was counted (Config.Now)
+}
+
+// heldRecount is how often a Service counts the held receipts again while
+// it holds receipts: other instances hold and adopt theirs.
+const heldRecount = time.Second
+
 // heldFull reports whether the store holds Config.MaxHeldReceipts
-// receipts or more, counting them when they were not counted yet. On a
-// store that cannot count them it is never full.
+// receipts or more, counting them when they were not counted within
+// heldRecount. On a store that cannot count them it is never full.
 func (s *Service) heldFull(ctx context.Context) (bool, error) {
 	c, ok := s.store.(registry.HeldReceiptCounter)
 	if !ok {
 		return false, nil
 	}
-	n := s.held.Load()
-	if n < 0 {
+	h := &s.held
+	h.mu.Lock()
+	n, fresh := h.n, h.known && s.now().Sub(h.at) < heldRecount
+	h.mu.Unlock()
+	if !fresh {
 		var err error
 		if n, err = s.countHeld(ctx, c); err != nil {
 			return false, err
@@ -700,27 +716,42 @@ func (s *Service) heldFull(ctx context.Context) (bool, error) {
 	return n >= s.maxHeld, nil
 }
 
+// heldOne counts a receipt this Service held on the last count.
+func (s *Service) heldOne() {
+	h := &s.held
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.known {
+		h.n++
+	}
+}
+
 // recountHeld counts the receipts held again after AdoptReceipts dropped
-// and adopted some (and other instances held or adopted theirs). When the
-// count fails, the next hold counts.
+// and adopted some. When the count fails, the next hold counts.
 func (s *Service) recountHeld(ctx context.Context) {
 	c, ok := s.store.(registry.HeldReceiptCounter)
 	if !ok {
 		return
 	}
 	if _, err := detached(ctx, s, func(ctx context.Context) (int64, error) { return s.countHeld(ctx, c) }); err != nil {
-		s.held.Store(-1)
+		s.held.mu.Lock()
+		s.held.known = false
+		s.held.mu.Unlock()
 		s.log.WarnContext(ctx, "counting the held receipts failed", "error", err.Error())
 	}
 }
 
 // countHeld reads how many receipts the store holds into s.held.
 func (s *Service) countHeld(ctx context.Context, c registry.HeldReceiptCounter) (int64, error) {
+	at := s.now()
 	n, err := c.CountHeldReceipts(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count held receipts: %w", err)
 	}
-	s.held.Store(n)
+	h := &s.held
+	h.mu.Lock()
+	h.known, h.n, h.at = true, n, at
+	h.mu.Unlock()
 	return n, nil
 }
 
