@@ -133,7 +133,8 @@ func (s *Server) postReceipts(ctx context.Context, callbackURL string, lines [][
 	return post, nil
 }
 
-// ReceiptPosts returns every post of receipts made so far, in order.
+// ReceiptPosts returns every post of receipts made so far (the newest
+// under Config.Keep), in order.
 func (s *Server) ReceiptPosts() []ReceiptPost {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -81,7 +81,7 @@ func (s *Server) record(rec *Request) {
 }
 
 // Requests returns every request recorded since the start or the last
-// Reset, in the order they finished.
+// Reset (the newest under Config.Keep), in the order they finished.
 func (s *Server) Requests() []Request { return s.recorder.Filter(func(Request) bool { return true }) }
 
 // RequestsTo returns the recorded requests to api.
@@ -140,7 +140,8 @@ type Delivery struct {
 	At                    time.Time
 }
 
-// Deliveries returns every delivery since the start or the last Reset.
+// Deliveries returns every delivery since the start or the last Reset (the
+// newest under Config.Keep).
 func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()

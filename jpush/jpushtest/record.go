@@ -80,7 +80,7 @@ func (s *Server) record(rec *Request) {
 }
 
 // Requests returns every request recorded since the start or the last
-// Reset, in the order they finished.
+// Reset (the newest under Config.Keep), in the order they finished.
 func (s *Server) Requests() []Request { return s.recorder.Filter(func(Request) bool { return true }) }
 
 // Pushes returns the /v3/push requests the server accepted.
@@ -127,7 +127,8 @@ func (d Delivery) clone() Delivery {
 	return d
 }
 
-// Deliveries returns every delivery since the start or the last Reset.
+// Deliveries returns every delivery since the start or the last Reset (the
+// newest under Config.Keep).
 func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()

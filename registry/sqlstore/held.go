@@ -122,7 +122,7 @@ func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (regi
 			if registry.ValidateReceipts(h.provider, h.receiptID, h.c) != nil {
 				return nil // not a row HoldReceipt wrote
 			}
-			err = s.recordReceipts(ctx, q, h.provider, h.receiptID, h.token, h.c)
+			err = s.recordReceipts(ctx, q, h.provider, h.receiptID, h.token, h.c, false)
 			if errors.Is(err, registry.ErrNotFound) {
 				return nil // a token the delivery did not go to
 			}

@@ -29,28 +29,61 @@ func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token s
 	if err := registry.ValidateReceipts(provider, receiptID, c); err != nil {
 		return wrap(op, err)
 	}
-	if err := s.inTx(ctx, func(q DBTX) error { return s.recordReceipts(ctx, q, provider, receiptID, token, c) }); err != nil {
+	record := func(cached bool) error {
+		return s.inTx(ctx, func(q DBTX) error { return s.recordReceipts(ctx, q, provider, receiptID, token, c, cached) })
+	}
+	err := record(true)
+	if errors.Is(err, errStaleReceiptSet) {
+		// A delivery kept was gone: once more, as the database has them.
+		err = record(false)
+	}
+	if err != nil {
 		return wrap(op, err)
 	}
 	return nil
 }
 
-// recordReceipts is RecordReceipts's work, in q (a transaction).
-func (s *Store) recordReceipts(ctx context.Context, q DBTX, provider, receiptID, token string, c registry.ReceiptCounts) error {
+// errStaleReceiptSet is recordReceipts's answer when a delivery it found
+// among those kept (receiptSets) is gone: its transaction rolls back, and
+// RecordReceipts records the receipt again from what the database holds.
+var errStaleReceiptSet = errors.New("a delivery kept for its receipts is gone")
+
+// recordReceipts is RecordReceipts's work, in q (a transaction). With
+// cached, the deliveries of a receipt naming a token come from
+// receiptSets when it has them; a token none of them went to, or a
+// delivery gone, is looked up in the database again, since another
+// delivery may have got the receipt id since they were kept.
+func (s *Store) recordReceipts(ctx context.Context, q DBTX, provider, receiptID, token string, c registry.ReceiptCounts, cached bool) error {
 	key := receiptSetKey{provider, receiptID}
-	ds, cached := s.receiptSets.get(key)
-	if !cached {
+	var ds []receiptDelivery
+	fromSet := false
+	if token != "" && cached {
+		ds, fromSet = s.receiptSets.get(key)
+	}
+	hits := func() []int64 {
+		var hit []int64
+		for i := range ds {
+			if token == "" || !ds[i].byTokens || ds[i].has(token) {
+				hit = append(hit, ds[i].id)
+			}
+		}
+		return hit
+	}
+	hit := hits()
+	if len(hit) == 0 {
+		if fromSet {
+			s.receiptSets.drop(key)
+			fromSet = false
+		}
 		var err error
-		if ds, err = s.receiptDeliveries(ctx, q, provider, receiptID); err != nil {
+		// Without a token no list is checked: the ids alone.
+		if ds, err = s.receiptDeliveries(ctx, q, provider, receiptID, token != ""); err != nil {
 			return step("select deliveries", err)
 		}
-		s.receiptSets.put(key, ds)
-	}
-	var hit []int64
-	for i := range ds {
-		if token == "" || !ds[i].byTokens || ds[i].has(token) {
-			hit = append(hit, ds[i].id)
+		if token != "" {
+			s.receiptSets.put(key, ds)
 		}
+		hit = hits()
 	}
 	if len(hit) == 0 {
 		return notFound("receipt", fmt.Sprintf("%q of %s", receiptID, provider))
@@ -75,21 +108,26 @@ func (s *Store) recordReceipts(ctx context.Context, q DBTX, provider, receiptID,
 		if err != nil {
 			return step("update receipts", err)
 		}
-		if n, err := res.RowsAffected(); err == nil && n == 0 {
-			// Deleted since it was read (or kept): the transaction rolls
-			// back what it wrote of this receipt.
+		if n, err := res.RowsAffected(); err == nil && n == 0 && fromSet {
+			// Kept, and deleted since (or never committed: read inside a
+			// host's transaction that rolled back).
 			s.receiptSets.drop(key)
-			return notFound("receipt", fmt.Sprintf("%q of %s (its delivery %d is gone)", receiptID, provider, id))
+			return errStaleReceiptSet
 		}
+		// Read in this transaction and deleted since by another: it is
+		// gone, and counts nothing.
 	}
 	return nil
 }
 
 // receiptDeliveries reads the deliveries of provider with receiptID, in
-// id order.
-func (s *Store) receiptDeliveries(ctx context.Context, q DBTX, provider, receiptID string) (ds []receiptDelivery, err error) {
-	rows, err := s.query(ctx, q, "SELECT id, audience, tokens FROM sys_push_deliveries WHERE receipt_id = ? AND provider = ? ORDER BY id",
-		receiptID, provider)
+// id order: their ids, and with lists their audiences and tokens.
+func (s *Store) receiptDeliveries(ctx context.Context, q DBTX, provider, receiptID string, lists bool) (ds []receiptDelivery, err error) {
+	query := "SELECT id, '', '' FROM sys_push_deliveries WHERE receipt_id = ? AND provider = ? ORDER BY id"
+	if lists {
+		query = "SELECT id, audience, tokens FROM sys_push_deliveries WHERE receipt_id = ? AND provider = ? ORDER BY id"
+	}
+	rows, err := s.query(ctx, q, query, receiptID, provider)
 	if err != nil {
 		return nil, err
 	}

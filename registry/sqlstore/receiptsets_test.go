@@ -66,6 +66,45 @@ func TestReceiptsOfALargeDeliveryCheckTheirTokens(t *testing.T) {
 	}
 }
 
+// TestReceiptsOfALargeDeliveryFollowItsReceiptID: a delivery kept for its
+// receipts does not hide another that gets the same receipt id later, nor
+// does one deleted since keep the others' receipts from counting.
+func TestReceiptsOfALargeDeliveryFollowItsReceiptID(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			s, db := dbtest.NewStoreDB(t, d)
+			ctx := t.Context()
+			one := registry.ReceiptCounts{Arrived: 1}
+			arrived := func(key string) int64 {
+				t.Helper()
+				var n int64
+				require.NoError(t, db.QueryRow(rebindTest(d, "SELECT COALESCE(arrived, 0) FROM sys_push_deliveries WHERE idempotency_key = ?"), key).Scan(&n))
+				return n
+			}
+			large := largeDelivery(t, s, "shared", 1200)
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", large[5], one), "kept from here on")
+			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+			late := &registry.Delivery{Provider: "umeng", Platform: registry.PlatformAndroid, Audience: registry.AudienceTokens,
+				Tokens: []string{"late-tok"}, IdempotencyKey: "late", State: registry.DeliveryAccepted, NextAttemptAt: now,
+				ReceiptID: "shared", Ret: registry.RetSuccess}
+			m := registry.PushMessage{Title: "late", Content: "c", PushType: registry.PushTypeUsers}
+			require.NoError(t, s.CreatePushMessage(ctx, &m, []*registry.Delivery{late}))
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "late-tok", one), "the later delivery is found")
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "", one), "a receipt without a token counts on both")
+			assert.Equal(t, int64(2), arrived("large-shared"))
+			assert.Equal(t, int64(2), arrived("late"))
+
+			_, err := db.Exec("DELETE FROM sys_push_deliveries WHERE idempotency_key = 'large-shared'")
+			require.NoError(t, err)
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "", one), "the deleted one does not sink the other's")
+			assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "shared", large[6], one), registry.ErrNotFound)
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "late-tok", registry.ReceiptCounts{Opened: 1}))
+			assert.Equal(t, int64(3), arrived("late"))
+		})
+	}
+}
+
 // TestReceiptsOfALargeDeliveryReadItsTokensOnce: after the first receipt
 // of a delivery to many tokens, the next ones do not read its list again;
 // a small delivery's list is read with each receipt.
@@ -91,7 +130,12 @@ func TestReceiptsOfALargeDeliveryReadItsTokensOnce(t *testing.T) {
 	mock.ExpectBegin()
 	recorded() // no SELECT: the list is kept
 	mock.ExpectBegin()
-	mock.ExpectRollback() // t1000 is none of the delivery's tokens: found without a read
+	// t1000 is none of the kept delivery's tokens: the deliveries are read
+	// again, since another may have got the receipt id since.
+	mock.ExpectQuery(selectDeliveries).WillReturnRows(sqlmock.NewRows([]string{"id", "audience", "tokens"}).AddRow(7, "tokens", list))
+	mock.ExpectRollback()
+	mock.ExpectBegin()
+	recorded() // kept again: no SELECT
 	mock.ExpectBegin()
 	mock.ExpectQuery(selectDeliveries).WillReturnRows(sqlmock.NewRows([]string{"id", "audience", "tokens"}).AddRow(8, "tokens", "s1,s2"))
 	recorded()
@@ -103,6 +147,7 @@ func TestReceiptsOfALargeDeliveryReadItsTokensOnce(t *testing.T) {
 	require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-1", "t5", one))
 	require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-1", "t999", one))
 	require.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-1", "t1000", one), registry.ErrNotFound)
+	require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-1", "t998", one))
 	require.NoError(t, s.RecordReceipts(ctx, "umeng", "us-1", "s1", one))
 	require.NoError(t, s.RecordReceipts(ctx, "umeng", "us-1", "s2", one), "a small delivery's list is read again")
 }

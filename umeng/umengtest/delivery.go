@@ -103,8 +103,9 @@ func (s *Server) MarkInvalid(tokens ...string) {
 	}
 }
 
-// Deliveries returns every delivery since the start or the last Reset, in
-// order. Tasks due by Config.Now are brought up to date first.
+// Deliveries returns every delivery since the start or the last Reset (the
+// newest under Config.Keep), in order. Tasks due by Config.Now are brought
+// up to date first.
 func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -60,6 +60,18 @@ func (s *Server) noteReceiptsLocked(app App, m message, id string, at time.Time)
 		cb = slices.Clone(m["callback_params"])
 	}
 	s.receiptTargets[id] = receiptTarget{url: u, typ: typ, appKey: app.AppKey, callback: cb}
+	s.receiptOrder = append(s.receiptOrder, id)
+	if k := s.cfg.Keep; k > 0 && len(s.receiptOrder) > k {
+		// Forget the oldest sends' receipt_urls, and their arrivals not
+		// yet posted.
+		gone := make(map[string]bool, len(s.receiptOrder)-k)
+		for _, old := range s.receiptOrder[:len(s.receiptOrder)-k] {
+			gone[old] = true
+			delete(s.receiptTargets, old)
+		}
+		s.receiptOrder = fakeserver.KeepNewest(s.receiptOrder, k)
+		s.pendingReceipts = slices.DeleteFunc(s.pendingReceipts, func(p pendingReceipt) bool { return gone[p.msgID] })
+	}
 	if typ != "1" && typ != "3" {
 		return
 	}
@@ -136,7 +148,8 @@ func (s *Server) userReceipts(ctx context.Context, token, typ string) []ReceiptP
 	return out
 }
 
-// ReceiptPosts returns every receipt posted so far, in order.
+// ReceiptPosts returns every receipt posted so far (the newest under
+// Config.Keep), in order.
 func (s *Server) ReceiptPosts() []ReceiptPost {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -2,6 +2,7 @@ package umengtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -103,7 +104,7 @@ func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
 		"receipt_url": hookURL, "receipt_type": "1"})
 	assert.Len(t, f.srv.Deliveries(), 3, "the latest send's deliveries stay whole, past the bound")
 	assert.Equal(t, 3, f.srv.PendingReceipts(), "so each of its devices gets its arrival receipt")
-	id := f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": r4, "payload": note("t", "y")})
+	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": r4, "payload": note("t", "y")})
 	f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": AndroidToken("k5"), "payload": note("t", "z")})
 
 	var tokens []string
@@ -116,10 +117,32 @@ func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
 	assert.Equal(t, []int{2, 3}, []int{reqs[0].Seq, reqs[1].Seq})
 	assert.Equal(t, []string{r4}, reqs[0].DeviceTokens)
 	assert.Equal(t, 3, f.srv.Arrived(pathSend), "arrivals are counted beyond the bound")
-	assert.NotEmpty(t, id)
 
 	posts, err := f.srv.PostReceipts(t.Context())
 	require.NoError(t, err)
 	assert.Len(t, posts, 3, "PostReceipts answers every post it made")
 	assert.Len(t, f.srv.ReceiptPosts(), 2, "but the server remembers the newest two")
+}
+
+// TestKeepBoundsTheReceiptURLsKept: under Keep the receipt_urls of the
+// newest Keep sends that had one are kept, with their arrivals not yet
+// posted, also when sends come at once.
+func TestKeepBoundsTheReceiptURLsKept(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Keep = 5; c.NoRateLimits = true })
+	_, hookURL := newHook(t, http.StatusOK)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			f.mustSend(f.android, map[string]any{"type": "unicast", "device_tokens": AndroidToken(fmt.Sprint("c", i)),
+				"payload": note("t", "x"), "receipt_url": hookURL, "receipt_type": "1"})
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 5, f.srv.PendingReceipts(), "the arrivals of the newest five sends, each queued with its delivery")
+	posts, err := f.srv.PostReceipts(t.Context())
+	require.NoError(t, err)
+	require.Len(t, posts, 5)
+	for _, p := range posts {
+		assert.Equal(t, http.StatusOK, p.Status, "each to its send's receipt_url: %s", p.Err)
+	}
 }

@@ -99,7 +99,7 @@ func (s *Server) record(rec *Request) {
 }
 
 // Requests returns every request recorded since the start or the last
-// Reset, in the order they finished.
+// Reset (the newest under Config.Keep), in the order they finished.
 func (s *Server) Requests() []Request {
 	return s.recorder.Filter(func(Request) bool { return true })
 }

@@ -104,13 +104,9 @@ func (s *Server) send(app App, m message, now time.Time, rec *Request) (any, *re
 	if aerr != nil {
 		return nil, aerr
 	}
-	resp, aerr := s.accept(app, typ, tg, c, pol, now, rec)
-	if aerr == nil && !tg.isTask(typ) {
-		s.mu.Lock()
-		s.noteReceiptsLocked(app, m, rec.ID, now)
-		s.mu.Unlock()
-	}
-	return resp, aerr
+	// A single cast's receipts are queued under the lock that delivered
+	// it, before another send can forget its deliveries (Config.Keep).
+	return s.accept(app, typ, tg, c, pol, now, rec, func(id string) { s.noteReceiptsLocked(app, m, id, now) })
 }
 
 // checkTarget validates the audience fields of typ.
@@ -234,8 +230,10 @@ func splitList(s, sep string) []string {
 
 // accept applies a validated send: single casts deliver at once, task casts
 // become tasks. Deduplication, the file lookup and rate limits need the
-// server's state, so they are checked here under the lock.
-func (s *Server) accept(app App, typ string, tg target, c content, pol policy, now time.Time, rec *Request) (any, *refusal) {
+// server's state, so they are checked here under the lock, under which
+// noteReceipts is called with a single cast's id once it delivered.
+func (s *Server) accept(app App, typ string, tg target, c content, pol policy, now time.Time, rec *Request,
+	noteReceipts func(id string)) (any, *refusal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceTasksLocked(now)
@@ -261,6 +259,7 @@ func (s *Server) accept(app App, typ string, tg target, c content, pol policy, n
 			s.deliverLocked(app, id, typ, pol.outBizNo, tokens, c, now)
 		}
 		rec.ID, rec.Accepted = id, true
+		noteReceipts(id)
 		return map[string]string{"msg_id": id}, nil
 	}
 

@@ -33,6 +33,7 @@ type Server struct {
 	deliveries []Delivery
 
 	receiptTargets  map[string]receiptTarget // by msg_id: sends with a receipt_url
+	receiptOrder    []string                 // the msg_ids of receiptTargets, oldest first
 	pendingReceipts []pendingReceipt         // arrivals waiting for PostReceipts
 	receiptPosts    []ReceiptPost
 
