@@ -1174,9 +1174,17 @@ func TestUserNumThatReadsAsAListIsExplained(t *testing.T) {
 		assert.Equal(t, 404, r.status, u)
 		assert.Equal(t, "no_active_device", r.errCode(), u)
 		e, _ := r.body["error"].(map[string]any)
-		assert.Contains(t, e["message"], "it reads as a list; several users are given one each (user_nums)", u)
+		assert.Contains(t, e["message"], "no device can be registered for user_num", u)
+		assert.Contains(t, e["message"], "(several users are named one by one, as user_nums does)", u)
 	}
-	r := doRaw(t, h, "POST", push.PathPushMessage, "application/json", `{"user_num":"nobody","title":"t","content":"c"}`)
+	// Nor one with an invisible character, which is no list.
+	body, err := json.Marshal(map[string]string{"user_num": "u20\u200b02", "title": "t", "content": "c"})
+	require.NoError(t, err)
+	r := doRaw(t, h, "POST", push.PathPushMessage, "application/json", string(body))
 	e, _ := r.body["error"].(map[string]any)
-	assert.NotContains(t, e["message"], "reads as a list")
+	assert.Contains(t, e["message"], `no device can be registered for user_num "u20\u200b02": it must not hold U+200B`)
+	assert.NotContains(t, e["message"], "user_nums")
+	r = doRaw(t, h, "POST", push.PathPushMessage, "application/json", `{"user_num":"nobody","title":"t","content":"c"}`)
+	e, _ = r.body["error"].(map[string]any)
+	assert.NotContains(t, e["message"], "can be registered")
 }

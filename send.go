@@ -487,14 +487,22 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 		return err
 	}
 	disabled, takenOver, loggedOut := 0, 0, 0
-	listed := "" // a user unknown whose user_num reads as a list
+	// A user unknown whose user_num no device can be registered for, and
+	// why: it reads as a list, or holds an invisible character.
+	unregistrable, reason := "", ""
 	for _, u := range users {
 		links, lerr := rd.ListUserDevices(ctx, u)
 		if lerr != nil {
 			return err // the explanation is a courtesy; the push found nothing
 		}
-		if len(links) == 0 && listed == "" && registry.ValidateRegisteredUserNum(u) != nil {
-			listed = u
+		if len(links) == 0 && unregistrable == "" {
+			if verr := registry.ValidateRegisteredUserNum(u); verr != nil {
+				unregistrable, reason = u, verr.Error()
+				var ve *registry.ValidationError
+				if errors.As(verr, &ve) {
+					reason = ve.Reason
+				}
+			}
 		}
 		for _, l := range links {
 			switch {
@@ -517,9 +525,12 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 	if loggedOut > 0 {
 		why = append(why, fmt.Sprintf("%d device(s) the user(s) are logged out of (a logout, or another user registered the device since)", loggedOut))
 	}
-	if listed != "" {
-		why = append(why, fmt.Sprintf("no user_num %q is registered: it reads as a list; several users are given one each (user_nums)",
-			registry.Clip(listed, 64)))
+	if unregistrable != "" {
+		w := fmt.Sprintf("no device can be registered for user_num %q: it %s", registry.Clip(unregistrable, 64), reason)
+		if _, array := registry.JSONArray(unregistrable); array || strings.ContainsFunc(unregistrable, registry.IsReceiverSeparator) {
+			w += " (several users are named one by one, as user_nums does)"
+		}
+		why = append(why, w)
 	}
 	if len(why) == 0 {
 		return err

@@ -56,6 +56,14 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 			case got[0] != u:
 				return usagef("--user: %q would be read as user %q: the receivers column reads a JSON array as the users it lists", u, got[0])
 			}
+			// Too long, not UTF-8, or with an invisible character: no
+			// device can be registered for it.
+			if err := registry.ValidateUserNum(u); err != nil {
+				return usagef("--user: %q: %v", registry.Clip(u, 64), err)
+			}
+			if err := registry.ValidateRegisteredUserNum(u); err != nil {
+				return usagef("--user: %q: %v", registry.Clip(u, 64), err)
+			}
 		}
 		// Joined, the users must still read as themselves: ["a" and "b"]
 		// each name one user, but together they make a JSON array.

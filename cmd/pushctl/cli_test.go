@@ -47,6 +47,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"center", "enqueue", "--user", "u1", "--user", "a,b", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "a,b" names several users`},
 		{[]string{"center", "enqueue", "--user", `["u1001"]`, "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "[\"u1001\"]" would be read as user "u1001"`},
 		{[]string{"center", "enqueue", "--user", `["a"`, "--user", `"b"]`, "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: together the users would be read as ["a" "b"]`},
+		{[]string{"center", "enqueue", "--user", strings.Repeat("x", 256), "--title", "t", "--content", "c"},
+			`pushctl: center enqueue: --user: "` + strings.Repeat("x", 63) + `…": registry: user_num: is 256 characters, longer than 255`},
+		{[]string{"center", "enqueue", "--user", "u20\u200b02", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "u20\u200b02": registry: user_num: must not hold U+200B`},
+		{[]string{"center", "enqueue", "--user", "u20\x0102", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "u20\x0102": registry: user_num: must not hold U+0001`},
 		{[]string{"center", "tail", "--interval", "0s"}, "pushctl: center tail: --interval: must be positive, got 0s"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -79,7 +79,7 @@ func TestFlow(t *testing.T) {
 			_, err := fmt.Sscanf(lines[0], "push_message_id=%d devices=4 skipped=0", &id)
 			require.NoError(t, err, lines[0])
 			assert.Regexp(t, `^PROVIDER\s+PLATFORM\s+TOKENS\s+OUTCOME\s+ERROR$`, lines[1])
-			assert.ElementsMatch(t, []string{"umeng ios 2 done=1", "umeng android 2 done=1"},
+			assert.ElementsMatch(t, []string{"umeng ios 2 sent=1", "umeng android 2 sent=1"},
 				[]string{strings.Join(strings.Fields(lines[2]), " "), strings.Join(strings.Fields(lines[3]), " ")})
 			for i := range 4 {
 				p := "android"

@@ -126,10 +126,19 @@ func printResult(e *env, res *push.Result) {
 	fmt.Fprintln(w, "PROVIDER\tPLATFORM\tTOKENS\tOUTCOME\tERROR")
 	for _, k := range order {
 		t := per[k]
+		// The vendor calls' outcomes, in words of their own: the push's
+		// status words (pushctl status) say what the vendor did since.
 		var states []string
-		for _, s := range []registry.DeliveryState{registry.DeliveryAccepted, registry.DeliveryDone, registry.DeliveryPending, registry.DeliveryFailed} {
-			if n := t.states[s]; n > 0 {
-				states = append(states, fmt.Sprintf("%s=%d", s, n))
+		for _, o := range []struct {
+			word string
+			n    int
+		}{
+			{"sent", t.states[registry.DeliveryAccepted] + t.states[registry.DeliveryDone]},
+			{"pending", t.states[registry.DeliveryPending]},
+			{"failed", t.states[registry.DeliveryFailed]},
+		} {
+			if o.n > 0 {
+				states = append(states, fmt.Sprintf("%s=%d", o.word, o.n))
 			}
 		}
 		msg := ""
