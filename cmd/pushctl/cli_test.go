@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,7 +105,7 @@ func TestEnvironmentErrors(t *testing.T) {
 		want string
 	}{
 		{"driver", map[string]string{"PUSH_DB_DRIVER": "oracle"}, []string{"migrate", "status"}, `PUSH_DB_DRIVER: "oracle" is not sqlite, mysql or postgres`},
-		{"half a credential set", map[string]string{"UMENG_IOS_APPKEY": "k", "UMENG_IOS_APP_MASTER_SECRET": ""}, []string{"status", "1"},
+		{"half a credential set", map[string]string{"UMENG_IOS_APPKEY": "k", "UMENG_IOS_APP_MASTER_SECRET": ""}, []string{"push", "u1", "--title", "t", "--content", "c"},
 			"UMENG_IOS_APPKEY and UMENG_IOS_APP_MASTER_SECRET must be set together"},
 		{"secret without key", map[string]string{"JPUSH_MASTER_SECRET": "s3cr3t-value"}, []string{"push", "u1", "--title", "t", "--content", "c"},
 			"JPUSH_APPKEY and JPUSH_MASTER_SECRET must be set together"},
@@ -141,6 +142,33 @@ func TestServerOnlyVariablesIgnored(t *testing.T) {
 	r = runCLI(t, ctx, env, "migrate", "status")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "up to date")
+}
+
+// TestVendorSettingsDoNotStopDatabaseCommands: a bad vendor or Service
+// setting, which keeps the server from starting, stops only push: the
+// commands that use the database alone warn and run.
+func TestVendorSettingsDoNotStopDatabaseCommands(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+	for name, v := range map[string]string{"UMENG_IOS_APPKEY": "k", "PUSH_RETRY_BASE": "zz", "JPUSH_SERVICE_CHANNELS": "{bad",
+		"JPUSH_MASTER_SECRET": "s3cr3t-value"} {
+		t.Run(name, func(t *testing.T) {
+			bad := maps.Clone(env)
+			bad[name] = v
+			r := runCLI(t, ctx, bad, "migrate", "status")
+			require.Equal(t, exitOK, r.code, r.stderr)
+			assert.Contains(t, r.stdout, "up to date")
+			assert.Contains(t, r.stderr, "left out")
+			assert.Contains(t, r.stderr, name, "the warning names the setting")
+			assert.NotContains(t, r.stderr, "s3cr3t-value")
+			r = runCLI(t, ctx, bad, "devices", "list", "u1")
+			assert.Equal(t, exitOK, r.code, r.stderr)
+			r = runCLI(t, ctx, bad, "push", "u1", "--title", "t", "--content", "c")
+			assert.NotEqual(t, exitOK, r.code)
+			assert.Contains(t, r.stderr, name, "push needs every setting")
+		})
+	}
 }
 
 // TestMigrate: migrate status reads without changing anything, migrate

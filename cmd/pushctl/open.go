@@ -31,7 +31,24 @@ type database struct {
 // database whose file does not exist is refused, not created (a mistyped
 // path would read as a database not migrated). The caller closes it.
 func (e *env) openDB(ctx context.Context, migrating, create bool) (*database, error) {
+	return e.openDBFor(ctx, migrating, create, false)
+}
+
+// openDBFor is openDB; with providers the command pushes, and every
+// variable must be good. Without, a bad vendor or Service setting is
+// warned about and left out: the command reads and writes the database
+// alone, and an operator can migrate or inspect it while that setting
+// keeps the server from starting.
+func (e *env) openDBFor(ctx context.Context, migrating, create, providers bool) (*database, error) {
 	cfg, err := serverenv.Load(serverenv.ToolEnv(e.getenv))
+	if err != nil && !providers {
+		dbCfg, dbErr := serverenv.Load(serverenv.DatabaseEnv(e.getenv))
+		if dbErr != nil {
+			return nil, dbErr
+		}
+		e.log.Warn("a setting other than the database's is left out: this command uses the database alone", slog.String("error", err.Error()))
+		cfg, err = dbCfg, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +86,7 @@ func (d *database) Close() { _ = d.db.Close() } // nothing more to do with a clo
 // Without any it fails naming the variables to set: pushctl never pushes
 // through a fake. The caller closes the database.
 func (e *env) openService(ctx context.Context) (*database, *push.Service, error) {
-	return e.openWith(ctx, e.service)
+	return e.openWith(ctx, true, e.service)
 }
 
 // openReader opens the database and a Service for a command that only
@@ -78,7 +95,7 @@ func (e *env) openService(ctx context.Context) (*database, *push.Service, error)
 // so that an operator can read a database from a machine that holds no
 // vendor secrets.
 func (e *env) openReader(ctx context.Context) (*database, *push.Service, error) {
-	return e.openWith(ctx, func(d *database) (*push.Service, error) {
+	return e.openWith(ctx, false, func(d *database) (*push.Service, error) {
 		if !d.cfg.Demo() {
 			// The providers' warnings (an Umeng platform without its
 			// app) are about sending; a command that only reads keeps
@@ -91,8 +108,8 @@ func (e *env) openReader(ctx context.Context) (*database, *push.Service, error) 
 
 // openWith opens the database as openDB does and builds its Service with
 // build, closing the database when that fails.
-func (e *env) openWith(ctx context.Context, build func(*database) (*push.Service, error)) (*database, *push.Service, error) {
-	d, err := e.openDB(ctx, false, false)
+func (e *env) openWith(ctx context.Context, providers bool, build func(*database) (*push.Service, error)) (*database, *push.Service, error) {
+	d, err := e.openDBFor(ctx, false, false, providers)
 	if err != nil {
 		return nil, nil, err
 	}

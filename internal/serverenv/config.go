@@ -286,6 +286,21 @@ func ToolEnv(getenv func(string) string) func(string) string {
 	}
 }
 
+// DatabaseVars are the variables that choose and open the database.
+var DatabaseVars = []string{"PUSH_DB_DRIVER", "PUSH_DB_DSN", "PUSH_DB_TIMEZONE"}
+
+// DatabaseEnv returns getenv with only the DatabaseVars set, for a command
+// that uses the database alone: Load then reads no vendor setting, and a
+// bad one does not stop it.
+func DatabaseEnv(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		if slices.Contains(DatabaseVars, name) {
+			return getenv(name)
+		}
+		return ""
+	}
+}
+
 // Load reads the configuration through getenv, applying defaults and
 // naming the variable of any bad value (never a secret's value).
 func Load(getenv func(string) string) (Config, error) {
