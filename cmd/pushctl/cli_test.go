@@ -53,6 +53,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"center", "enqueue", "--user", "u20\u200b02", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "u20\u200b02": registry: user_num: must not hold U+200B`},
 		{[]string{"center", "enqueue", "--user", "u20\x0102", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "u20\x0102": registry: user_num: must not hold U+0001`},
 		{[]string{"center", "tail", "--interval", "0s"}, "pushctl: center tail: --interval: must be positive, got 0s"},
+		{[]string{"push", "a,b", "--title", "t", "--content", "c"}, `pushctl: push: USER "a,b": registry: user_num: must not hold ','`},
+		{[]string{"push", " ", "--title", "t", "--content", "c"}, `pushctl: push: USER " ": registry: user_num: `},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := runCLI(t, t.Context(), env, tt.args...)
