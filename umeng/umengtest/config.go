@@ -99,14 +99,14 @@ type Config struct {
 	// traffic, for a server that runs for long (a demo server's built-in
 	// fake): Requests keeps the newest Keep requests, Deliveries the
 	// deliveries of the latest send and the newest Keep before them,
-	// ReceiptPosts the newest Keep posts, and the receipt_urls of the
-	// newest Keep sends that had one are kept, with their arrival receipts
-	// not yet posted (Click and Dismiss, like DeliveryCount, see only the
-	// deliveries kept). Each forgotten request costs a few kilobytes that
-	// would otherwise be held until Reset. Arrival counts, sequence
-	// numbers, tasks, files, issued ids and out_biz_no memory are not
-	// bounded by it. Default 0: everything is kept, as a test wants.
-	// Negative is refused.
+	// ReceiptPosts the newest Keep posts, the ids issued the newest Keep,
+	// and the receipt_urls of the newest Keep sends that had one are kept,
+	// with their arrival receipts not yet posted (Click and Dismiss, like
+	// DeliveryCount, see only the deliveries kept). Each forgotten request
+	// costs a few kilobytes that would otherwise be held until Reset.
+	// Arrival counts, sequence numbers, tasks, files and out_biz_no memory
+	// are not bounded by it. Default 0: everything is kept, as a test
+	// wants. Negative is refused.
 	Keep int
 }
 

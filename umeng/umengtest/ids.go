@@ -3,6 +3,8 @@ package umengtest
 import (
 	"fmt"
 	"time"
+
+	"github.com/tuisong/push/internal/fakeserver"
 )
 
 // Id prefixes of the real service: msg_ids of single casts, task_ids of task
@@ -36,6 +38,16 @@ func (s *Server) newIDLocked(prefix string, digits int, now time.Time) string {
 		id := fmt.Sprintf("%s%0*d%0*d", prefix, digits-seqDigits, ms, seqDigits, s.seq%seqModulus)
 		if !s.issued[id] {
 			s.issued[id] = true
+			s.issuedOrder = append(s.issuedOrder, id)
+			if k := s.cfg.Keep; k > 0 && len(s.issuedOrder) > k {
+				// Under Keep only the newest ids are remembered: an
+				// older one comes again only after seqModulus more ids
+				// in the same millisecond.
+				for _, old := range s.issuedOrder[:len(s.issuedOrder)-k] {
+					delete(s.issued, old)
+				}
+				s.issuedOrder = fakeserver.KeepNewest(s.issuedOrder, k)
+			}
 			return id
 		}
 	}

@@ -117,6 +117,7 @@ func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
 	assert.Equal(t, []int{2, 3}, []int{reqs[0].Seq, reqs[1].Seq})
 	assert.Equal(t, []string{r4}, reqs[0].DeviceTokens)
 	assert.Equal(t, 3, f.srv.Arrived(pathSend), "arrivals are counted beyond the bound")
+	assert.Len(t, f.srv.issued, 2, "the newest two ids issued")
 
 	posts, err := f.srv.PostReceipts(t.Context())
 	require.NoError(t, err)

@@ -44,8 +44,11 @@ type Server struct {
 	devices  map[string]*deviceSet
 	invalid  map[string]bool
 	issued   map[string]bool
-	seq      uint64
-	sendLog  map[rateKey][]time.Time
+	// issuedOrder is issued's ids, oldest first, when Config.Keep bounds
+	// them.
+	issuedOrder []string
+	seq         uint64
+	sendLog     map[rateKey][]time.Time
 }
 
 // New validates cfg and returns an unstarted Server. Call Start to serve it
