@@ -27,6 +27,17 @@ func (f *listFlag) String() string { return strings.Join(*f, ",") }
 func (f *listFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 // enqueueCmd inserts a sys_message_center row for the Scanner.
+// checkUser refuses a user_num no device can be registered for (too long,
+// not UTF-8, a separator or an invisible character): a push to it, or a
+// message-center row naming it, would reach nobody. Surrounding spaces
+// are not part of it (the Service trims them).
+func checkUser(u string) error {
+	if err := registry.ValidateUserNum(u); err != nil {
+		return err
+	}
+	return registry.ValidateRegisteredUserNum(strings.TrimSpace(u))
+}
+
 func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	var users listFlag
 	fs.Var(&users, "user", "a receiver's user_num, repeatable (required)")
@@ -56,12 +67,7 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 			case got[0] != u:
 				return usagef("--user: %q would be read as user %q: the receivers column reads a JSON array as the users it lists", u, got[0])
 			}
-			// Too long, not UTF-8, or with an invisible character: no
-			// device can be registered for it.
-			if err := registry.ValidateUserNum(u); err != nil {
-				return usagef("--user: %q: %v", registry.Clip(u, 64), err)
-			}
-			if err := registry.ValidateRegisteredUserNum(u); err != nil {
+			if err := checkUser(u); err != nil {
 				return usagef("--user: %q: %v", registry.Clip(u, 64), err)
 			}
 		}

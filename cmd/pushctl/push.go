@@ -46,14 +46,8 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return usagef("at least one USER is required")
 		}
 		for _, u := range users {
-			// No device can be registered for such a user_num ("a,b"
-			// names no user: give each user as an argument of its own).
-			if err := registry.ValidateUserNum(u); err != nil {
-				return usagef("USER %q: %v", registry.Clip(u, 64), err)
-			}
-			// Surrounding spaces are not part of it (the Service trims them).
-			if err := registry.ValidateRegisteredUserNum(strings.TrimSpace(u)); err != nil {
-				return usagef("USER %q: %v (give each user as an argument of its own)", registry.Clip(u, 64), err)
+			if err := checkUser(u); err != nil {
+				return usagef("USER %q: %v (each USER is one user_num, given as an argument of its own)", registry.Clip(u, 64), err)
 			}
 		}
 		if *title == "" || *content == "" {

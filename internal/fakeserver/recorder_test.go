@@ -67,6 +67,15 @@ func TestKeepNewest(t *testing.T) {
 	assert.Len(t, fakeserver.KeepNewest(backing, 0), 4, "0 keeps all")
 	assert.Len(t, fakeserver.KeepNewest(backing, -1), 4, "a negative bound keeps all")
 	assert.Empty(t, fakeserver.KeepNewest([]*int(nil), 1))
+
+	var forgot []string
+	forget := func(v string) { forgot = append(forgot, v) }
+	assert.Equal(t, []string{"c", "d"}, fakeserver.KeepNewestFunc([]string{"a", "b", "c", "d"}, 2, forget))
+	assert.Equal(t, []string{"a", "b"}, forgot, "each dropped element, oldest first")
+	forgot = nil
+	assert.Len(t, fakeserver.KeepNewestFunc([]string{"a", "b"}, 2, forget), 2)
+	assert.Len(t, fakeserver.KeepNewestFunc([]string{"a", "b"}, 0, forget), 2)
+	assert.Empty(t, forgot, "nothing dropped, nothing forgotten")
 }
 
 func TestRecorderReturnsCopies(t *testing.T) {

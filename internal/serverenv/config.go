@@ -278,12 +278,7 @@ var ServerOnly = []string{"PUSH_ADDR", "PUSH_API_TOKEN", "PUSH_SCAN_INTERVAL"}
 // say: an operator can still migrate or inspect the database while the
 // server refuses to start over a bad PUSH_ADDR.
 func ToolEnv(getenv func(string) string) func(string) string {
-	return func(name string) string {
-		if slices.Contains(ServerOnly, name) {
-			return ""
-		}
-		return getenv(name)
-	}
+	return envWhere(getenv, func(name string) bool { return !slices.Contains(ServerOnly, name) })
 }
 
 // DatabaseVars are the variables that choose and open the database.
@@ -293,11 +288,16 @@ var DatabaseVars = []string{"PUSH_DB_DRIVER", "PUSH_DB_DSN", "PUSH_DB_TIMEZONE"}
 // that uses the database alone: Load then reads no vendor setting, and a
 // bad one does not stop it.
 func DatabaseEnv(getenv func(string) string) func(string) string {
+	return envWhere(getenv, func(name string) bool { return slices.Contains(DatabaseVars, name) })
+}
+
+// envWhere returns getenv with the variables keep refuses unset.
+func envWhere(getenv func(string) string, keep func(name string) bool) func(string) string {
 	return func(name string) string {
-		if slices.Contains(DatabaseVars, name) {
-			return getenv(name)
+		if !keep(name) {
+			return ""
 		}
-		return ""
+		return getenv(name)
 	}
 }
 

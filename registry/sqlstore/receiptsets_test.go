@@ -36,73 +36,67 @@ func largeDelivery(t *testing.T, s *sqlstore.Store, rid string, n int) []string 
 // count for its tokens only, exactly compared, each device once; and once
 // the delivery is deleted, a receipt is not found and leaves nothing.
 func TestReceiptsOfALargeDeliveryCheckTheirTokens(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			s, db := dbtest.NewStoreDB(t, d)
-			ctx := t.Context()
-			ts := largeDelivery(t, s, "uf-large", 1500)
-			one := registry.ReceiptCounts{Arrived: 1}
-			for _, tok := range []string{ts[0], ts[700], ts[1499], ts[700]} {
-				require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-large", tok, one), tok)
-			}
-			for _, tok := range []string{"tok-uf-large-01500", ts[3] + " ", ts[3][:len(ts[3])-1], ts[3] + "," + ts[4], "TOK-UF-LARGE-00003"} {
-				assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-large", tok, one), registry.ErrNotFound, "%q", tok)
-			}
-			require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-large", "", one), "without a token")
-			var arrived int64
-			require.NoError(t, db.QueryRow("SELECT arrived FROM sys_push_deliveries WHERE receipt_id = 'uf-large'").Scan(&arrived))
-			assert.Equal(t, int64(4), arrived, "three devices once each, and one receipt without a token")
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := dbtest.NewStoreDB(t, d)
+		ctx := t.Context()
+		ts := largeDelivery(t, s, "uf-large", 1500)
+		one := registry.ReceiptCounts{Arrived: 1}
+		for _, tok := range []string{ts[0], ts[700], ts[1499], ts[700]} {
+			require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-large", tok, one), tok)
+		}
+		for _, tok := range []string{"tok-uf-large-01500", ts[3] + " ", ts[3][:len(ts[3])-1], ts[3] + "," + ts[4], "TOK-UF-LARGE-00003"} {
+			assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-large", tok, one), registry.ErrNotFound, "%q", tok)
+		}
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "uf-large", "", one), "without a token")
+		var arrived int64
+		require.NoError(t, db.QueryRow("SELECT arrived FROM sys_push_deliveries WHERE receipt_id = 'uf-large'").Scan(&arrived))
+		assert.Equal(t, int64(4), arrived, "three devices once each, and one receipt without a token")
 
-			_, err := db.Exec("DELETE FROM sys_push_deliveries WHERE receipt_id = 'uf-large'")
-			require.NoError(t, err)
-			err = s.RecordReceipts(ctx, "umeng", "uf-large", ts[9], one)
-			require.ErrorIs(t, err, registry.ErrNotFound, "a deleted delivery counts no more receipts")
-			var events int
-			require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_push_receipts").Scan(&events))
-			assert.Equal(t, 3, events, "the failed receipt's event was rolled back")
-			assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-large", ts[10], one), registry.ErrNotFound, "read again, and not found")
-		})
-	}
+		_, err := db.Exec("DELETE FROM sys_push_deliveries WHERE receipt_id = 'uf-large'")
+		require.NoError(t, err)
+		err = s.RecordReceipts(ctx, "umeng", "uf-large", ts[9], one)
+		require.ErrorIs(t, err, registry.ErrNotFound, "a deleted delivery counts no more receipts")
+		var events int
+		require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sys_push_receipts").Scan(&events))
+		assert.Equal(t, 3, events, "the failed receipt's event was rolled back")
+		assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "uf-large", ts[10], one), registry.ErrNotFound, "read again, and not found")
+	})
 }
 
 // TestReceiptsOfALargeDeliveryFollowItsReceiptID: a delivery kept for its
 // receipts does not hide another that gets the same receipt id later, nor
 // does one deleted since keep the others' receipts from counting.
 func TestReceiptsOfALargeDeliveryFollowItsReceiptID(t *testing.T) {
-	for _, d := range dbtest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			s, db := dbtest.NewStoreDB(t, d)
-			ctx := t.Context()
-			one := registry.ReceiptCounts{Arrived: 1}
-			arrived := func(key string) int64 {
-				t.Helper()
-				var n int64
-				require.NoError(t, db.QueryRow(rebindTest(d, "SELECT COALESCE(arrived, 0) FROM sys_push_deliveries WHERE idempotency_key = ?"), key).Scan(&n))
-				return n
-			}
-			large := largeDelivery(t, s, "shared", 1200)
-			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", large[5], one), "kept from here on")
-			now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
-			late := &registry.Delivery{Provider: "umeng", Platform: registry.PlatformAndroid, Audience: registry.AudienceTokens,
-				Tokens: []string{"late-tok"}, IdempotencyKey: "late", State: registry.DeliveryAccepted, NextAttemptAt: now,
-				ReceiptID: "shared", Ret: registry.RetSuccess}
-			m := registry.PushMessage{Title: "late", Content: "c", PushType: registry.PushTypeUsers}
-			require.NoError(t, s.CreatePushMessage(ctx, &m, []*registry.Delivery{late}))
-			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "late-tok", one), "the later delivery is found")
-			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "", one), "a receipt without a token counts on both")
-			assert.Equal(t, int64(2), arrived("large-shared"))
-			assert.Equal(t, int64(2), arrived("late"))
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := dbtest.NewStoreDB(t, d)
+		ctx := t.Context()
+		one := registry.ReceiptCounts{Arrived: 1}
+		arrived := func(key string) int64 {
+			t.Helper()
+			var n int64
+			require.NoError(t, db.QueryRow(rebindTest(d, "SELECT COALESCE(arrived, 0) FROM sys_push_deliveries WHERE idempotency_key = ?"), key).Scan(&n))
+			return n
+		}
+		large := largeDelivery(t, s, "shared", 1200)
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", large[5], one), "kept from here on")
+		now := time.Date(2030, 6, 15, 8, 0, 0, 0, time.UTC)
+		late := &registry.Delivery{Provider: "umeng", Platform: registry.PlatformAndroid, Audience: registry.AudienceTokens,
+			Tokens: []string{"late-tok"}, IdempotencyKey: "late", State: registry.DeliveryAccepted, NextAttemptAt: now,
+			ReceiptID: "shared", Ret: registry.RetSuccess}
+		m := registry.PushMessage{Title: "late", Content: "c", PushType: registry.PushTypeUsers}
+		require.NoError(t, s.CreatePushMessage(ctx, &m, []*registry.Delivery{late}))
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "late-tok", one), "the later delivery is found")
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "", one), "a receipt without a token counts on both")
+		assert.Equal(t, int64(2), arrived("large-shared"))
+		assert.Equal(t, int64(2), arrived("late"))
 
-			_, err := db.Exec("DELETE FROM sys_push_deliveries WHERE idempotency_key = 'large-shared'")
-			require.NoError(t, err)
-			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "", one), "the deleted one does not sink the other's")
-			assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "shared", large[6], one), registry.ErrNotFound)
-			require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "late-tok", registry.ReceiptCounts{Opened: 1}))
-			assert.Equal(t, int64(3), arrived("late"))
-		})
-	}
+		_, err := db.Exec("DELETE FROM sys_push_deliveries WHERE idempotency_key = 'large-shared'")
+		require.NoError(t, err)
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "", one), "the deleted one does not sink the other's")
+		assert.ErrorIs(t, s.RecordReceipts(ctx, "umeng", "shared", large[6], one), registry.ErrNotFound)
+		require.NoError(t, s.RecordReceipts(ctx, "umeng", "shared", "late-tok", registry.ReceiptCounts{Opened: 1}))
+		assert.Equal(t, int64(3), arrived("late"))
+	})
 }
 
 // TestReceiptsOfALargeDeliveryReadItsTokensOnce: after the first receipt

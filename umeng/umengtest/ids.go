@@ -38,16 +38,11 @@ func (s *Server) newIDLocked(prefix string, digits int, now time.Time) string {
 		id := fmt.Sprintf("%s%0*d%0*d", prefix, digits-seqDigits, ms, seqDigits, s.seq%seqModulus)
 		if !s.issued[id] {
 			s.issued[id] = true
-			s.issuedOrder = append(s.issuedOrder, id)
-			if k := s.cfg.Keep; k > 0 && len(s.issuedOrder) > k {
-				// Under Keep only the newest ids are remembered: an
-				// older one comes again only after seqModulus more ids
-				// in the same millisecond.
-				for _, old := range s.issuedOrder[:len(s.issuedOrder)-k] {
-					delete(s.issued, old)
-				}
-				s.issuedOrder = fakeserver.KeepNewest(s.issuedOrder, k)
-			}
+			// Under Keep only the newest ids are remembered: an older
+			// one comes again only after seqModulus more ids in the
+			// same millisecond.
+			s.issuedOrder = fakeserver.KeepNewestFunc(append(s.issuedOrder, id), s.cfg.Keep,
+				func(old string) { delete(s.issued, old) })
 			return id
 		}
 	}

@@ -60,16 +60,17 @@ func (s *Server) noteReceiptsLocked(app App, m message, id string, at time.Time)
 		cb = slices.Clone(m["callback_params"])
 	}
 	s.receiptTargets[id] = receiptTarget{url: u, typ: typ, appKey: app.AppKey, callback: cb}
-	s.receiptOrder = append(s.receiptOrder, id)
-	if k := s.cfg.Keep; k > 0 && len(s.receiptOrder) > k {
-		// Forget the oldest sends' receipt_urls, and their arrivals not
-		// yet posted.
-		gone := make(map[string]bool, len(s.receiptOrder)-k)
-		for _, old := range s.receiptOrder[:len(s.receiptOrder)-k] {
-			gone[old] = true
-			delete(s.receiptTargets, old)
+	// Under Keep, forget the oldest sends' receipt_urls, and their
+	// arrivals not yet posted.
+	var gone map[string]bool
+	s.receiptOrder = fakeserver.KeepNewestFunc(append(s.receiptOrder, id), s.cfg.Keep, func(old string) {
+		if gone == nil {
+			gone = map[string]bool{}
 		}
-		s.receiptOrder = fakeserver.KeepNewest(s.receiptOrder, k)
+		gone[old] = true
+		delete(s.receiptTargets, old)
+	})
+	if len(gone) > 0 {
 		s.pendingReceipts = slices.DeleteFunc(s.pendingReceipts, func(p pendingReceipt) bool { return gone[p.msgID] })
 	}
 	if typ != "1" && typ != "3" {
