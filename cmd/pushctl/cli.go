@@ -77,6 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 				fs.Usage()
 				return exitOK
 			}
+			if len(args) == 2 && group(args[1]) != nil {
+				groupHelp(stdout, args[1])
+				return exitOK
+			}
 			fmt.Fprintf(stderr, "pushctl: help: %s\n", unknown(args[1:]))
 			return exitUsage
 		}
@@ -85,9 +89,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	c, rest := find(args)
 	if c == nil && len(args) == 2 && isHelp(args[1]) && group(args[0]) != nil {
-		// "devices -h": the group's commands, as help.
-		fmt.Fprintf(stdout, "%s commands: %s (pushctl help COMMAND for one)\n", args[0], strings.Join(group(args[0]), ", "))
+		groupHelp(stdout, args[0]) // "devices -h"
 		return exitOK
+	}
+	if c == nil && len(args) == 1 && group(args[0]) != nil {
+		// "devices" alone names a group, not a mistyped command.
+		fmt.Fprintf(stderr, "pushctl: %s: a subcommand is required: %s (run pushctl help %s)\n", args[0],
+			strings.Join(group(args[0]), ", "), args[0])
+		return exitUsage
 	}
 	if c == nil {
 		fmt.Fprintf(stderr, "pushctl: %s\n", unknown(args))
@@ -156,6 +165,12 @@ func group(word string) []string {
 		}
 	}
 	return near
+}
+
+// groupHelp lists the commands of the group word ("devices -h", "pushctl
+// help devices").
+func groupHelp(w io.Writer, word string) {
+	fmt.Fprintf(w, "%s commands: %s (pushctl help COMMAND for one)\n", word, strings.Join(group(word), ", "))
 }
 
 // unknown says that args name no command, and lists the commands that

@@ -24,8 +24,9 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"bogus"}, `pushctl: unknown command "bogus"`},
-		{[]string{"devices"}, `pushctl: unknown command "devices": devices list, devices import (run pushctl help)`},
-		{[]string{"help", "center"}, `pushctl: help: unknown command "center": center enqueue, center tail`},
+		{[]string{"devices"}, `pushctl: devices: a subcommand is required: devices list, devices import (run pushctl help devices)`},
+		{[]string{"devices", "bogus"}, `pushctl: unknown command "devices bogus": devices list, devices import (run pushctl help)`},
+		{[]string{"help", "center", "x"}, `pushctl: help: unknown command "center x": center enqueue, center tail`},
 		{[]string{"help", "nope"}, `pushctl: help: unknown command "nope"`},
 		{[]string{"push", "--nope", "u1"}, "pushctl: push: flag provided but not defined: -nope"},
 		{[]string{"push", "u1", "--title"}, "pushctl: push: flag needs an argument: -title"},
@@ -89,6 +90,10 @@ func TestHelp(t *testing.T) {
 		assert.Equal(t, exitOK, g.code, h)
 		assert.Equal(t, "devices commands: devices list, devices import (pushctl help COMMAND for one)\n", g.stdout, h)
 	}
+	g := runCLI(t, ctx, nil, "help", "center")
+	assert.Equal(t, exitOK, g.code)
+	assert.Equal(t, "center commands: center enqueue, center tail (pushctl help COMMAND for one)\n", g.stdout)
+	assert.Empty(t, g.stderr)
 	r = runCLI(t, ctx, nil)
 	assert.Equal(t, exitUsage, r.code, "no command")
 	assert.Contains(t, r.stderr, "usage: pushctl COMMAND")
