@@ -2,21 +2,12 @@ package push
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"log/slog"
-	"net"
-	"syscall"
 	"time"
 
-	"github.com/tuisong/push/internal/sqlerr"
+	"github.com/tuisong/push/internal/storeretry"
 	"github.com/tuisong/push/registry"
-)
-
-// Bounds of recordSent's retries.
-const (
-	finishRetryFirst = 100 * time.Millisecond
-	finishRetryMax   = 2 * time.Second
 )
 
 // recordSent writes the outcome of a delivery that was sent. The vendor
@@ -61,60 +52,38 @@ func (s *Service) disableSent(ctx context.Context, d *registry.Delivery, tokens 
 // retryWrite runs write, each try on its own WriteTimeout, until it
 // succeeds, fails for a reason that will not pass, or the budget of
 // recordSent ends, and returns its last error. settled, when set, may
-// take a failed retry as success (timedOut: an earlier try timed out).
+// take a failed retry as success (fateUnknown: an earlier try timed out
+// or lost its connection while committing).
 func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what string, write func(context.Context) error,
-	settled func(err error, timedOut bool) bool) error {
-	start := time.Now()
+	settled func(err error, fateUnknown bool) bool) error {
 	leaseLeft := s.writeTO
 	if d.LeaseUntil != nil {
 		leaseLeft = max(d.LeaseUntil.Sub(s.now())-s.writeTO, s.writeTO)
 	}
-	wait, timedOut := finishRetryFirst, false
-	for try := 1; ; try++ {
-		wctx, cancel := s.writeCtx(ctx)
-		err := write(wctx)
-		cancel()
-		switch {
-		case err == nil:
-			if try > 1 {
-				s.log.LogAttrs(ctx, slog.LevelInfo, what+": done after a retry", slog.Int64("delivery_id", d.ID),
-					slog.Int("tries", try))
+	tries, err := storeretry.Write{
+		TryCtx: s.writeCtx,
+		Budget: func(ctx context.Context) time.Duration {
+			if ctx.Err() != nil && !requestTimedOut(ctx) {
+				// Stopped (a drain, or the caller left): keep to the
+				// drain's bound. A Handler's own Timeout is no stop: the
+				// outcome is worth the lease.
+				return s.writeTO
 			}
-			return nil
-		case settled != nil && settled(err, timedOut):
-			return nil
-		case !transientStoreError(err):
-			return err
-		}
-		timedOut = timedOut || errors.Is(err, context.DeadlineExceeded) ||
-			(errors.Is(err, registry.ErrCommit) && sqlerr.ConnectionLost(err)) // cut while committing
-		budget := leaseLeft
-		if ctx.Err() != nil && !requestTimedOut(ctx) {
-			// Stopped (a drain, or the caller left): keep to the drain's
-			// bound. A Handler's own Timeout is no stop: the outcome is
-			// worth the lease.
-			budget = s.writeTO
-		}
-		if time.Since(start)+wait > budget {
-			return err
-		}
-		s.log.LogAttrs(ctx, slog.LevelWarn, what+" failed, trying again", slog.Int64("delivery_id", d.ID),
-			slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
-		t := time.NewTimer(wait)
-		<-t.C // not cut short by ctx: the budget above already is
-		wait = min(2*wait, finishRetryMax)
+			return leaseLeft
+		},
+		Settled: settled,
+		Retrying: func(try int, wait time.Duration, err error) {
+			s.log.LogAttrs(ctx, slog.LevelWarn, what+" failed, trying again", slog.Int64("delivery_id", d.ID),
+				slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
+		},
+	}.Do(ctx, write)
+	if err == nil && tries > 1 {
+		s.log.LogAttrs(ctx, slog.LevelInfo, what+": done after a retry", slog.Int64("delivery_id", d.ID), slog.Int("tries", tries))
 	}
+	return err
 }
 
 // transientStoreError reports whether a store call failed for a reason
-// that may pass: the connection was refused, reset or lost (a database
-// restarting, a network blip, a failover), the call timed out (a database
-// hung for a moment), or the database said it cannot take calls for now
-// (shutting down, starting up, out of connections: sqlerr.Unavailable).
-// Writes are retried on it (retryWrite); the Handler answers it 503.
-func transientStoreError(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		sqlerr.Unavailable(err)
-}
+// that may pass (storeretry.Transient). Writes are retried on it
+// (retryWrite); the Handler answers it 503.
+func transientStoreError(err error) bool { return storeretry.Transient(err) }

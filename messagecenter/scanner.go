@@ -18,6 +18,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/isnil"
+	"github.com/tuisong/push/internal/storeretry"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -904,15 +905,46 @@ func unreachedNote(res *push.Result) string {
 
 // finish records the row's outcome under its claim. It writes even when
 // ctx has ended, so that a stopping Scanner leaves no row it has handled
-// unrecorded.
+// unrecorded. The call the outcome is of has been made (a notifier's
+// message may be on its way, a push recorded): a row left unrecorded is
+// handled again once its lease runs out, and an sms or email row has no
+// dedupe key to find its earlier message by. So a write that failed for
+// a reason that may pass (storeretry.Transient) is tried again, with
+// backoff, until finishTimeout before the lease's end, or, once ctx has
+// ended, for finishTimeout (a drain keeps its bound). A retry that finds
+// the claim released after a try whose fate is unknown (it timed out, or
+// lost its connection while committing) takes the outcome as recorded:
+// that try's commit landed.
 func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result) Result {
-	wctx, cancel := writeCtx(ctx)
-	defer cancel()
 	// The result and remark come from notifiers and vendors: make them
 	// storable rather than lose the outcome to a refused write.
 	m.Remark = registry.SanitizeText(m.Remark, 4000)
 	m.SendResult = registry.SanitizeText(m.SendResult, registry.MaxText)
-	err := s.store.FinishCenterMessage(wctx, m)
+	leaseLeft := finishTimeout
+	if m.LeaseUntil != nil {
+		leaseLeft = max(m.LeaseUntil.Sub(s.now())-finishTimeout, finishTimeout)
+	}
+	tries, err := storeretry.Write{
+		TryCtx: writeCtx,
+		Budget: func(ctx context.Context) time.Duration {
+			if ctx.Err() != nil {
+				return finishTimeout
+			}
+			return leaseLeft
+		},
+		Settled: func(err error, fateUnknown bool) bool {
+			if fateUnknown && errors.Is(err, registry.ErrClaimLost) {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "center row outcome taken as recorded: a try that timed out or lost its connection had released the claim",
+					slog.Int64("id", m.ID))
+				return true
+			}
+			return false
+		},
+		Retrying: func(try int, wait time.Duration, err error) {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "recording center row failed, trying again", slog.Int64("id", m.ID),
+				slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
+		},
+	}.Do(ctx, func(wctx context.Context) error { return s.store.FinishCenterMessage(wctx, m) })
 	res.Attempts = m.Attempts
 	switch {
 	case errors.Is(err, registry.ErrClaimLost):
@@ -921,7 +953,10 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 		// The row keeps its claim until the lease runs out, then it is
 		// handled again; a push row then finds its push by dedupe key.
 		res.Outcome, res.Err = OutcomeLost, err
-		s.log.LogAttrs(ctx, slog.LevelError, "recording center row failed", slog.Int64("id", m.ID), slog.String("error", err.Error()))
+		s.log.LogAttrs(ctx, slog.LevelError, "recording center row failed", slog.Int64("id", m.ID), slog.Int("tries", tries),
+			slog.String("error", err.Error()))
+	case tries > 1:
+		s.log.LogAttrs(ctx, slog.LevelInfo, "recording center row: done after a retry", slog.Int64("id", m.ID), slog.Int("tries", tries))
 	}
 	lvl := slog.LevelInfo
 	if res.Outcome != OutcomeSent {

@@ -1,0 +1,144 @@
+package storeretry
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/tuisong/push/registry"
+)
+
+func TestTransient(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, true},
+		{fmt.Errorf("exec: %w", driver.ErrBadConn), true},
+		{context.DeadlineExceeded, true},
+		{syscall.ECONNREFUSED, true},
+		{syscall.EPIPE, true},
+		{errors.New("Error 1053 (08S01): Server shutdown in progress"), true},
+		{errors.New("duplicate key"), false},
+		{registry.ErrClaimLost, false},
+		{context.Canceled, false},
+	} {
+		assert.Equal(t, tt.want, Transient(tt.err), "%v", tt.err)
+	}
+	assert.True(t, FateUnknown(fmt.Errorf("write: %w", context.DeadlineExceeded)))
+	assert.True(t, FateUnknown(fmt.Errorf("%w: %w", registry.ErrCommit, io.ErrUnexpectedEOF)), "cut while committing")
+	assert.False(t, FateUnknown(io.ErrUnexpectedEOF), "cut before the commit")
+}
+
+// tries is a write that fails with errs in turn, then succeeds, and
+// counts its calls.
+type tries struct {
+	errs  []error
+	calls int
+}
+
+func (w *tries) write(context.Context) error {
+	w.calls++
+	if w.calls <= len(w.errs) {
+		return w.errs[w.calls-1]
+	}
+	return nil
+}
+
+func plain(budget time.Duration) Write {
+	return Write{
+		TryCtx: func(ctx context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(ctx) },
+		Budget: func(context.Context) time.Duration { return budget },
+	}
+}
+
+func TestDo(t *testing.T) {
+	reset := &net.OpError{Op: "write", Net: "tcp", Err: syscall.ECONNRESET}
+	t.Run("transient errors are tried again", func(t *testing.T) {
+		w := &tries{errs: []error{reset, reset}}
+		var retried []time.Duration
+		r := plain(time.Minute)
+		r.Retrying = func(try int, wait time.Duration, err error) {
+			assert.Equal(t, len(retried)+1, try)
+			assert.Equal(t, reset, err)
+			retried = append(retried, wait)
+		}
+		n, err := r.Do(t.Context(), w.write)
+		assert.NoError(t, err)
+		assert.Equal(t, 3, n)
+		assert.Equal(t, []time.Duration{First, 2 * First}, retried, "backoff doubles")
+	})
+	t.Run("an error that will not pass is returned at once", func(t *testing.T) {
+		boom := errors.New("boom")
+		w := &tries{errs: []error{boom}}
+		n, err := plain(time.Minute).Do(t.Context(), w.write)
+		assert.Equal(t, boom, err)
+		assert.Equal(t, 1, n)
+	})
+	t.Run("the budget ends the retries", func(t *testing.T) {
+		w := &tries{errs: []error{reset, reset, reset, reset}}
+		n, err := plain(First+First/2).Do(t.Context(), w.write) // room for the first wait, not the second
+		assert.Equal(t, reset, err)
+		assert.Equal(t, 2, n)
+	})
+	t.Run("the budget is asked with ctx before each retry", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		w := &tries{errs: []error{reset, reset, reset}}
+		r := plain(0)
+		r.Budget = func(ctx context.Context) time.Duration {
+			if ctx.Err() != nil {
+				return 0 // stopped: no more retries
+			}
+			return time.Minute
+		}
+		r.Retrying = func(int, time.Duration, error) { cancel() }
+		n, err := r.Do(ctx, w.write)
+		assert.Equal(t, reset, err)
+		assert.Equal(t, 2, n, "one retry, then ctx ended and the budget with it")
+	})
+	t.Run("settled takes an error as success, told whether an earlier try's fate is unknown", func(t *testing.T) {
+		var seen []bool
+		w := &tries{errs: []error{context.DeadlineExceeded, registry.ErrClaimLost}}
+		r := plain(time.Minute)
+		r.Settled = func(err error, fateUnknown bool) bool {
+			seen = append(seen, fateUnknown)
+			return fateUnknown && errors.Is(err, registry.ErrClaimLost)
+		}
+		n, err := r.Do(t.Context(), w.write)
+		assert.NoError(t, err)
+		assert.Equal(t, 2, n)
+		assert.Equal(t, []bool{false, true}, seen)
+
+		w = &tries{errs: []error{reset, registry.ErrClaimLost}}
+		n, err = r.Do(t.Context(), w.write)
+		assert.ErrorIs(t, err, registry.ErrClaimLost, "a reset before the statement: the claim was lost to another")
+		assert.Equal(t, 2, n)
+	})
+	t.Run("each try gets its own context", func(t *testing.T) {
+		type key struct{}
+		ctx := context.WithValue(t.Context(), key{}, "v")
+		r := plain(time.Minute)
+		made := 0
+		r.TryCtx = func(ctx context.Context) (context.Context, context.CancelFunc) {
+			made++
+			return context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		}
+		w := &tries{errs: []error{reset}}
+		_, err := r.Do(ctx, func(tctx context.Context) error {
+			assert.Equal(t, "v", tctx.Value(key{}))
+			_, ok := tctx.Deadline()
+			assert.True(t, ok)
+			return w.write(tctx)
+		})
+		assert.NoError(t, err)
+		assert.Equal(t, 2, made)
+	})
+}
