@@ -51,9 +51,10 @@
 //     and the token takeover of RegisterDevice compare it in lower case
 //     without surrounding spaces, and a device whose platform is neither
 //     (NULL, "windows") is never pushed to. RegisterDevice finds a device by
-//     its exact (platform, uuid), so registering ("ios", X) next to a
-//     legacy ("iOS", X) row creates a device and takes the token over from
-//     the legacy row.
+//     its (platform, uuid), and when no row has that exact platform, by the
+//     newest row of the uuid whose platform reads the same: registering
+//     ("ios", X) next to a legacy ("iOS", X) row updates that row (its
+//     spelling kept) and logs its previous user out of it.
 //   - The ids of devices, links, push messages and center messages live in
 //     the product brief's int(11) columns: one outside that range cannot exist, and
 //     looking it up is ErrNotFound (finishing such a row, ErrClaimLost),

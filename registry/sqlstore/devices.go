@@ -129,7 +129,14 @@ func (s *Store) registerDevice(ctx context.Context, op string, d *registry.Devic
 // unique index on them.
 const findDevice = "SELECT id FROM sys_devices WHERE platform = ? AND uuid = ?"
 
-// saveDevice updates the device (platform, uuid) or inserts it, and returns
+// findSpelledDevice selects the id of the newest device of uuid whose
+// platform, as platformExpr reads it, is the one given: a row another
+// program wrote with the platform spelled otherwise ("iOS", " android"),
+// which findDevice misses. Through the index on uuid (migration 14).
+const findSpelledDevice = "SELECT id FROM sys_devices WHERE uuid = ? AND " + platformExpr + " = ? ORDER BY id DESC LIMIT 1"
+
+// saveDevice updates the device (platform, uuid), or the newest row of
+// uuid whose platform is spelled otherwise, or inserts it, and returns
 // its id and whether it inserted it. alias is set on insert only: the
 // registration API does not carry it, and a host may have set it by other
 // means.
@@ -156,6 +163,13 @@ func (s *Store) saveDevice(ctx context.Context, q DBTX, d *registry.Device, now 
 	for range 3 {
 		var id int64
 		err := s.queryRow(ctx, q, findDevice+s.dialect.forUpdate(), d.Platform, d.UUID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			// The phone may be on a row another program wrote, its
+			// platform spelled otherwise: that row is updated (its
+			// spelling kept, for the program that wrote it), so that
+			// the phone's previous user is logged out of it.
+			err = s.queryRow(ctx, q, findSpelledDevice+s.dialect.forUpdate(), d.UUID, d.Platform).Scan(&id)
+		}
 		switch {
 		case err == nil:
 			_, err = s.exec(ctx, q, "UPDATE sys_devices SET "+deviceSet+" WHERE id = ?",

@@ -59,9 +59,11 @@
 // RegisterDevice's token takeover compare the platform in lower case
 // without surrounding spaces; ListTargets returns it as "ios" or "android"
 // and never returns a device whose platform is neither. RegisterDevice
-// itself finds a device by its exact (platform, uuid): registering ("ios",
-// X) next to a legacy ("iOS", X) row creates a device, which takes the
-// token over from the legacy row.
+// finds a device by its (platform, uuid), and when no row has that exact
+// platform, by the newest row of the uuid whose platform reads the same
+// that way (through the index on uuid, migration 14): registering ("ios",
+// X) next to a legacy ("iOS", X) row updates that row, its spelling kept,
+// and logs its previous user out of it.
 //
 // The product brief's ids are int(11). An id outside that range cannot exist: the
 // Store answers ErrNotFound (ErrClaimLost when finishing a center message,

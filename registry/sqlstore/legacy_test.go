@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,6 +194,80 @@ func TestTokenTakeoverReachesLegacyRows(t *testing.T) {
 		require.Len(t, targets, 1)
 		assert.Equal(t, ids["T-jpush"], targets[0].DeviceID, "another push platform's app keeps its token")
 		assert.Len(t, mustTargets(t, s, "T02"), 3)
+	})
+}
+
+// TestReRegistrationFindsALegacySpelledDevice: a phone another program
+// stored as "iOS" or " android " that registers again, for another user,
+// with a new token, updates that row (its spelling kept) and logs its
+// previous user out of it: no second row beside it, which would leave the
+// previous user active on the phone and shown the new user's pushes
+// (review of 2026-12-06). Ten registrations of one such phone at once
+// still make one device. The newest of two spellings is the one updated.
+func TestReRegistrationFindsALegacySpelledDevice(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		ids := insertLegacy(t, db, d, "L001", []legacyDevice{
+			{"S-ios", "iOS", "umeng", "tok-s-ios"},
+			{"S-and", " android ", nil, "tok-s-and"},
+			{"S-twice", "IOS", "umeng", "tok-s-twice-old"},
+			{"S-twice", " ios", "umeng", "tok-s-twice"},
+		})
+		var twice []int64
+		rows, err := db.QueryContext(ctx, rebindTest(d, "SELECT id FROM sys_devices WHERE uuid = ? ORDER BY id"), "S-twice")
+		require.NoError(t, err)
+		for rows.Next() {
+			var id int64
+			require.NoError(t, rows.Scan(&id))
+			twice = append(twice, id)
+		}
+		require.NoError(t, rows.Err())
+		require.Len(t, twice, 2)
+
+		for _, reg := range []struct{ uuid, platform string }{
+			{"S-ios", registry.PlatformIOS}, {"S-and", registry.PlatformAndroid}, {"S-twice", registry.PlatformIOS},
+		} {
+			dev, link, err := s.RegisterDevice(ctx, device(reg.uuid, reg.platform, "new-"+reg.uuid), "u2002")
+			require.NoError(t, err, reg.uuid)
+			want := ids[reg.uuid]
+			if reg.uuid == "S-twice" {
+				want = twice[1]
+			}
+			assert.Equal(t, want, dev.ID, "%s: the legacy row is updated", reg.uuid)
+			assert.Equal(t, "new-"+reg.uuid, dev.PushToken, reg.uuid)
+			assert.True(t, link.Active, reg.uuid)
+		}
+		var n int
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_devices").Scan(&n))
+		assert.Equal(t, 4, n, "no device row added")
+		var spelled string
+		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT platform FROM sys_devices WHERE id = ?"), ids["S-ios"]).Scan(&spelled))
+		assert.Equal(t, "iOS", spelled, "the old system's spelling is kept")
+
+		old := mustTargets(t, s, "L001")
+		require.Len(t, old, 1, "the previous user keeps only the phone that did not register again")
+		assert.Equal(t, twice[0], old[0].DeviceID)
+		assert.Len(t, mustTargets(t, s, "u2002"), 3)
+
+		// Ten registrations of one legacy phone at once.
+		race := insertLegacy(t, db, d, "L002", []legacyDevice{{"S-race", "Android", nil, "tok-race"}})
+		var wg sync.WaitGroup
+		errs := make([]error, 10)
+		for i := range 10 {
+			wg.Go(func() {
+				_, _, errs[i] = s.RegisterDevice(ctx, device("S-race", registry.PlatformAndroid, fmt.Sprint("race-", i)), fmt.Sprint("r", i))
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT COUNT(*) FROM sys_devices WHERE uuid = ?"), "S-race").Scan(&n))
+		assert.Equal(t, 1, n, "one device")
+		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT COUNT(*) FROM sys_user_devices WHERE device_id = ? AND state = 1"), race["S-race"]).Scan(&n))
+		assert.Equal(t, 1, n, "one active user")
+		assert.Empty(t, mustTargets(t, s, "L002"))
 	})
 }
 

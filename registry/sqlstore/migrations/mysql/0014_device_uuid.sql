@@ -1,0 +1,7 @@
+-- A device another program wrote with its platform spelled otherwise
+-- ("iOS", " android") is found by RegisterDevice through its uuid, so
+-- that a phone registering again updates its row instead of adding a
+-- second one beside it (the previous user would stay logged in on the
+-- first).
+-- push:if no-index sys_devices ix_sys_devices_uuid
+CREATE INDEX `ix_sys_devices_uuid` ON `sys_devices` (`uuid`);
