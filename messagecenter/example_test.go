@@ -18,7 +18,7 @@ import (
 // ends; RunOnce is one pass, for tests and cron jobs.
 func ExampleScanner_RunOnce() {
 	ctx := context.Background()
-	store, _ := memstore.New(memstore.Config{}) // sqlstore.Open in production
+	store, _ := memstore.New(memstore.Config{}) // sqlstore.New and Store.Migrate in production
 	mock, _ := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
 	svc, _ := push.New(push.Config{Store: store, Providers: []provider.Provider{mock}})
 	_, _ = svc.RegisterDevice(ctx, push.Device{UserNum: "u1001", UUID: "phone-1", Platform: "android", PushToken: "tok-1"})

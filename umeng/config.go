@@ -207,6 +207,9 @@ var platformOptions = map[string]provider.Platform{
 
 // Config configures a Client. The zero value of every field but the
 // credentials is usable; at least one of IOS and Android must be set.
+// Config implements fmt.Formatter, slog.LogValuer and json.Marshaler
+// without the App Master Secrets, as App does, so that a host may log its
+// configuration whole.
 type Config struct {
 	// BaseURL is scheme and host (and an optional path prefix) of the API.
 	// Default DefaultBaseURL. Tests point it at a fake such as umengtest.
@@ -330,6 +333,43 @@ func (q Quotas) validate() error {
 	return nil
 }
 
+// String renders c's settings with the App Master Secrets redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("{BaseURL:%s IOS:%s Android:%s TestMode:%t Timeout:%s Strategy:%s FilecastThreshold:%d HuaweiServiceCategory:%s}",
+		c.BaseURL, c.IOS, c.Android, c.TestMode, c.Timeout, c.Strategy, c.FilecastThreshold, c.HuaweiServiceCategory)
+}
+
+// GoString renders c for %#v with the App Master Secrets redacted.
+func (c Config) GoString() string { return "umeng.Config" + c.String() }
+
+// Format prints String for every verb (GoString for %#v, a quoted String
+// for %q), so no verb or flag reaches a secret.
+func (c Config) Format(f fmt.State, verb rune) { redacted.Format(f, verb, c) }
+
+// LogValue makes slog record c without the App Master Secrets (and
+// without its HTTPClient, Logger and Now, which slog's JSON handler cannot
+// encode).
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("base_url", c.BaseURL),
+		slog.String("ios_app_key", c.IOS.AppKey),
+		slog.Bool("ios_secret_set", c.IOS.AppMasterSecret != ""),
+		slog.String("android_app_key", c.Android.AppKey),
+		slog.Bool("android_secret_set", c.Android.AppMasterSecret != ""),
+		slog.Bool("test_mode", c.TestMode),
+		slog.Duration("timeout", c.Timeout),
+		slog.String("strategy", c.Strategy.String()),
+		slog.Int("filecast_threshold", c.FilecastThreshold),
+		slog.String("huawei_service_category", c.HuaweiServiceCategory),
+	)
+}
+
+// MarshalJSON encodes LogValue's attributes, so that c nested where slog
+// does not call LogValue (a slice, a field of the host's config) is
+// logged by slog's JSON handler without its secrets. The encoding is for
+// logs: it does not decode back into a Config.
+func (c Config) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
+
 // withDefaults returns c with every unset field given its documented default.
 func (c Config) withDefaults() Config {
 	if c.BaseURL == "" {
@@ -361,6 +401,11 @@ func (c Config) validate() error {
 	}
 	if !c.IOS.configured() && !c.Android.configured() {
 		return configError("ios/android", "at least one platform needs an app key and app master secret")
+	}
+	if c.IOS.configured() && c.IOS.AppKey == c.Android.AppKey {
+		// A paste error: receipts and status answers name the app by its
+		// key, and could not tell the platforms apart.
+		return configError("android.app_key", "is the iOS app's key: Umeng runs iOS and Android as two apps, each with its own appkey")
 	}
 	if c.Timeout < 0 {
 		return configError("timeout", "must not be negative")

@@ -33,6 +33,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"android secret without key", Config{Android: App{AppMasterSecret: androidSecret}}, "android.app_key"},
 		{"ios key without secret", Config{Android: android, IOS: App{AppKey: iosKey}}, "ios.app_master_secret"},
 		{"ios secret without key", Config{Android: android, IOS: App{AppMasterSecret: iosSecret}}, "ios.app_key"},
+		{"one appkey for both apps", Config{Android: android, IOS: App{AppKey: androidKey, AppMasterSecret: iosSecret}}, "android.app_key"},
 		{"key with spaces", Config{Android: App{AppKey: " " + androidKey, AppMasterSecret: androidSecret}}, "android.app_key"},
 		{"secret with newline", Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret + "\n"}}, "android.app_master_secret"},
 		{"secret with NUL", Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret[:8] + "\x00" + androidSecret[9:]}}, "android.app_master_secret"},
@@ -144,6 +145,33 @@ func TestAppNeverPrintsItsSecret(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "{AppKey: AppMasterSecret:}", App{}.String())
+}
+
+// TestConfigLogsWithoutSecrets: a whole Config, with its clock, HTTP
+// client and logger set, is logged by slog's JSON handler (it failed on
+// the func field before: "!ERROR:json: unsupported type"), alone or
+// nested, and printed, without either App Master Secret.
+func TestConfigLogsWithoutSecrets(t *testing.T) {
+	cfg := Config{BaseURL: "https://fake.example", IOS: App{AppKey: iosKey, AppMasterSecret: iosSecret},
+		Android: App{AppKey: androidKey, AppMasterSecret: androidSecret}, Now: time.Now, HTTPClient: &http.Client{},
+		Logger: slog.New(slog.DiscardHandler), Timeout: 5 * time.Second, FilecastThreshold: 20000}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "umeng", cfg, "nested", []Config{cfg})
+	assert.NotContains(t, logs.String(), "!ERROR")
+	assert.Equal(t, 2, strings.Count(logs.String(), `{"base_url":"https://fake.example","ios_app_key":"`+iosKey+`","ios_secret_set":true,"android_app_key":"`+
+		androidKey+`","android_secret_set":true,"test_mode":false,"timeout":5000000000,"strategy":"listcast","filecast_threshold":20000,"huawei_service_category":""}`), logs.String())
+	var text bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("config", "umeng", cfg)
+	for name, s := range map[string]string{
+		"json": logs.String(), "text": text.String(), "%v": fmt.Sprintf("%v", cfg), "%+v": fmt.Sprintf("%+v", cfg),
+		"%#v": fmt.Sprintf("%#v", cfg), "%q": fmt.Sprintf("%q", cfg),
+	} {
+		for _, secret := range []string{iosSecret, androidSecret} {
+			assert.NotContains(t, s, secret, name)
+		}
+		assert.Contains(t, s, androidKey, name)
+	}
+	assert.True(t, strings.HasPrefix(fmt.Sprintf("%#v", cfg), "umeng.Config{BaseURL:https://fake.example IOS:{AppKey:"+iosKey+" AppMasterSecret:REDACTED}"))
 }
 
 func TestCapabilities(t *testing.T) {
