@@ -40,8 +40,10 @@ type Registration struct {
 // case. The push_platform must name a configured provider that serves the platform
 // (a Umeng client with only its iOS app configured takes no Android
 // device), and the push_token must be made of the characters vendors'
-// tokens are (registry.ValidatePushToken): a device no push could reach
-// is refused, not stored.
+// tokens are (registry.ValidatePushToken) and, when the provider is a
+// provider.TokenChecker (Umeng: 44 characters of base64 on Android, the
+// APNs token in hex on iOS), have the shape of its vendor's tokens: a
+// device no push could reach is refused, not stored.
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
 	if s.unbuilt() {
 		return Registration{}, notBuilt("Service.RegisterDevice", "push.New")
@@ -73,6 +75,11 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 	}
 	if err := registry.ValidateRegistration(row, d.UserNum); err != nil {
 		return Registration{}, fromRegistry(err)
+	}
+	if tc, ok := s.providers[pp].(provider.TokenChecker); ok {
+		if err := tc.CheckToken(provider.Platform(d.Platform), d.PushToken); err != nil {
+			return Registration{}, invalid("push_token", "%s", err)
+		}
 	}
 	dev, link, err := s.store.RegisterDevice(ctx, row, d.UserNum)
 	if err != nil {

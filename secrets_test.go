@@ -353,10 +353,17 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// 6. The Scanner, against vendors that echo secrets.
 	for _, d := range devices {
-		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u2", UUID: "u2-" + d.token[:8], PushToken: d.token + "x",
+		tok := d.token + "x"
+		if d.provider == umeng.Name { // a Umeng token of Umeng's shape
+			tok = umengtest.IOSToken("u2-" + d.token)
+			if d.platform == registry.PlatformAndroid {
+				tok = umengtest.AndroidToken("u2-" + d.token)
+			}
+		}
+		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u2", UUID: "u2-" + d.token[:8], PushToken: tok,
 			PushPlatform: d.provider, Platform: d.platform})
 		require.NoError(t, err)
-		secrets[d.token+"x"] = "full device token (" + d.provider + ")"
+		secrets[tok] = "full device token (" + d.provider + ")"
 	}
 	require.NoError(t, uf.FailNext(2, umengtest.Fault{Path: "/api/send", Code: "2022", Message: "too long " + allSecrets}))
 	require.NoError(t, jf.FailNext(1, jpushtest.Fault{Path: "/v3/push", HTTPStatus: 400, Code: 1003, Message: "bad " + allSecrets}))

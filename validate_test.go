@@ -146,3 +146,56 @@ func TestConfigDurationsOutOfRange(t *testing.T) {
 	assert.NoError(t, newWith(func(c *push.Config) { c.Expiry = push.MinExpiry }))
 	assert.NoError(t, newWith(func(*push.Config) {}))
 }
+
+// TestRegistrationRefusesATokenUmengWouldRefuse: a token that has not the
+// shape of Umeng's (44 characters of base64 on Android, the APNs token in
+// hex on iOS) is refused at registration, naming push_token and the shape,
+// over HTTP as invalid_push_token, and nothing is stored: before, it was
+// stored and every push to the device failed. A longer APNs token (Apple
+// allows up to 100 bytes) and base64's other alphabet are taken.
+func TestRegistrationRefusesATokenUmengWouldRefuse(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, _ := umengService(t, clk)
+	ctx := t.Context()
+	for _, tt := range []struct{ platform, token, reason string }{
+		{"ios", "ZZZZ", "is 4 characters, not a Umeng iOS device token"},
+		{"ios", strings.Repeat("g", 64), "holds a character that is no hex digit"},
+		{"ios", strings.Repeat("a", 65), "is 65 characters"},
+		{"ios", strings.Repeat("a", 202), "is 202 characters"},
+		{"android", "abc", "is 3 characters, not a Umeng Android device token (44 characters of base64)"},
+		{"android", strings.Repeat("a", 43) + ".", "holds a character base64 does not use"},
+		{"android", umengtest.IOSToken("x"), "is 64 characters"},
+	} {
+		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d-" + tt.token, Platform: tt.platform, PushToken: tt.token})
+		var fe *push.FieldError
+		require.ErrorAs(t, err, &fe, tt.token)
+		assert.Equal(t, "push_token", fe.Field)
+		assert.Contains(t, fe.Reason, tt.reason)
+		assert.NotContains(t, err.Error(), tt.token, "the token is not echoed")
+	}
+	devs, err := svc.ListDevices(ctx, "u1")
+	require.NoError(t, err)
+	assert.Empty(t, devs, "nothing stored")
+
+	for _, tt := range []struct{ platform, token string }{
+		{"ios", umengtest.IOSToken("a")},
+		{"ios", strings.ToUpper(umengtest.IOSToken("b"))},
+		{"ios", umengtest.IOSToken("c") + umengtest.IOSToken("d")}, // 64 bytes
+		{"android", umengtest.AndroidToken("e")},
+		{"android", "Ab+/" + umengtest.AndroidToken("f")[4:43] + "="},
+	} {
+		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "ok-" + tt.token, Platform: tt.platform, PushToken: tt.token})
+		require.NoError(t, err, tt.token)
+	}
+
+	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/api/v1.1/app/device", strings.NewReader(
+		`{"user_num":"u2","uuid":"p1","platform":"android","push_token":"short"}`))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"invalid_push_token"`)
+	assert.Contains(t, rec.Body.String(), "not a Umeng Android device token")
+}

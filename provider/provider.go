@@ -83,6 +83,17 @@ type Canceler interface {
 	Cancel(ctx context.Context, p Platform, id string) error
 }
 
+// TokenChecker is implemented by providers whose vendor refuses device
+// tokens that do not have the shape of its own. push.Service asks it
+// before it stores a registered device, so that a token the vendor would
+// refuse is refused then, and not found out at the device's first push.
+type TokenChecker interface {
+	// CheckToken returns nil when token has the shape of the vendor's
+	// device tokens of platform p, else an error that says which shape
+	// (and not the token).
+	CheckToken(p Platform, token string) error
+}
+
 // Validator is implemented by providers that can check a request without
 // sending it.
 type Validator interface {

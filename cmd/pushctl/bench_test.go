@@ -14,7 +14,7 @@ import (
 // peak live heap sampled during the import.
 func BenchmarkImport(b *testing.B) {
 	const rows = 100_000
-	path := writeCSV(b, rows, plainToken)
+	path := writeCSV(b, rows, umengToken)
 	ctx := context.Background()
 	b.StopTimer()
 	for range b.N {

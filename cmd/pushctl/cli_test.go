@@ -258,7 +258,7 @@ func TestReadsNeedNoVendor(t *testing.T) {
 	ctx := context.Background()
 	env := sqliteEnv(t)
 	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
-	r := runCLI(t, ctx, env, "devices", "import", "--quiet", writeCSV(t, 2, plainToken))
+	r := runCLI(t, ctx, env, "devices", "import", "--quiet", writeCSV(t, 2, umengToken))
 	require.Equal(t, exitOK, r.code, r.stderr)
 
 	r = runCLI(t, ctx, env, "devices", "list", "u0")

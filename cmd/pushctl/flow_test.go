@@ -164,7 +164,7 @@ func TestConcurrentImports(t *testing.T) {
 			var b strings.Builder
 			b.WriteString("uuid,platform,push_token,user_num\n")
 			for i := range 300 {
-				fmt.Fprintf(&b, "dev-%d,android,tok-%d,u%d\n", i%100, (i*7)%50, i%13)
+				fmt.Fprintf(&b, "dev-%d,android,%s,u%d\n", i%100, umengToken((i*7)%50, "android"), i%13)
 			}
 			path := filepath.Join(t.TempDir(), "in.csv")
 			require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
@@ -207,7 +207,7 @@ func TestConcurrentImports(t *testing.T) {
 				got, users, err := st.DeviceByUUID(ctx, "android", fmt.Sprint("dev-", dev))
 				require.NoError(t, err)
 				assert.Equal(t, []string{fmt.Sprint("u", last%13)}, users, "dev-%d", dev)
-				assert.Equal(t, fmt.Sprint("tok-", (last*7)%50), got.PushToken)
+				assert.Equal(t, umengToken((last*7)%50, "android"), got.PushToken)
 				if got.TokenDisabledAt == nil {
 					enabled[got.PushToken]++
 				}
@@ -242,7 +242,7 @@ func TestConcurrentImportsCountADeviceImportedOnce(t *testing.T) {
 					var b strings.Builder
 					b.WriteString("uuid,platform,push_token,user_num\n")
 					for dev := rows[0]; dev < rows[1]; dev++ {
-						fmt.Fprintf(&b, "dev-%d-%d,android,tok-%d-%d,u%d\n", round, dev, round, dev, dev%7)
+						fmt.Fprintf(&b, "dev-%d-%d,android,%s,u%d\n", round, dev, umengToken(1000*round+dev, "android"), dev%7)
 					}
 					paths[i] = filepath.Join(t.TempDir(), "in.csv")
 					require.NoError(t, os.WriteFile(paths[i], []byte(b.String()), 0o600))

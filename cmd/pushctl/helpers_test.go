@@ -52,6 +52,3 @@ func writeCSV(tb testing.TB, n int, token func(i int, platform string) string) s
 	}
 	return path
 }
-
-// plainToken is a token unique per row.
-func plainToken(i int, _ string) string { return fmt.Sprintf("tok%040x", i) }

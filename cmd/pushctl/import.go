@@ -380,7 +380,8 @@ func (im *importer) stop(line int) {
 // check validates a record with the rules of push.Service.RegisterDevice:
 // fields trimmed, platform "ios" or "android", push_platform a provider
 // this configuration accepts (empty: the default provider), then
-// registry.ValidateDevice. It returns the row, or the field at fault and
+// registry.ValidateDevice, and for Umeng the shape of its tokens
+// (umeng.CheckToken). It returns the row, or the field at fault and
 // why (never a token's value).
 func (im *importer) check(line int, rec []string) (row, string, string) {
 	get := func(c string) string {
@@ -416,6 +417,12 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 			return row{}, ve.Field, ve.Reason
 		}
 		return row{}, "row", err.Error()
+	}
+	if d.PushPlatform == umeng.Name {
+		// As the Umeng client checks a registration for push.Service.
+		if err := umeng.CheckToken(provider.Platform(d.Platform), d.PushToken); err != nil {
+			return row{}, "push_token", err.Error()
+		}
 	}
 	uuid := strings.TrimRight(d.UUID, " ")
 	return row{line: line, rec: rec, dev: d, user: user, keys: [2]string{

@@ -55,8 +55,8 @@ func TestImport(t *testing.T) {
 	ctx := context.Background()
 	env := migrated(t)
 	in := file(t, "\ufeffUser_Num,uuid,Platform,push_token,push_platform,name\n"+
-		"alice,a-1,ios,tok-a1,umeng,Alice's iPhone\n"+
-		"alice,a-2,android,tok-a2,,Pixel\n"+ // default provider
+		"alice,a-1,ios,"+umengToken(1, "ios")+",umeng,Alice's iPhone\n"+
+		"alice,a-2,android,"+umengToken(2, "android")+",,Pixel\n"+ // default provider
 		"bob,b-1,windows,tok-b1,umeng,PC\n"+
 		",b-2,android,tok-b2,umeng,\n"+
 		"bob,b-3,android,tok-b3,apns,\n"+
@@ -64,18 +64,22 @@ func TestImport(t *testing.T) {
 		"bob,b-5,android\n"+
 		"bob,b-6,ios,tok-b6,jpush,\"multi\nline\"\n"+
 		"  carol , c-1 , android , tok-c1 , getui , \n"+
-		"bob,b-7,android,tok!b7,umeng,\n")
+		"bob,b-7,android,tok!b7,umeng,\n"+
+		"dave,d-1,ios,tok-d1,umeng,\n"+ // not Umeng's shape
+		"dave,d-2,android,"+umengToken(3, "ios")+",umeng,\n")
 	rej := filepath.Join(t.TempDir(), "rejects.csv")
 	r := runCLI(t, ctx, env, "devices", "import", "--rejects", rej, in)
 	assert.Equal(t, exitFailure, r.code)
-	assert.Equal(t, "imported=4 updated=0 unchanged=0 rejected=6\n"+
+	assert.Equal(t, "imported=4 updated=0 unchanged=0 rejected=8\n"+
 		`line 4: platform: must be "ios" or "android", got "windows"`+"\n"+
 		"line 5: user_num: is required\n"+
 		`line 6: push_platform: "apns" is not a configured provider (configured: umeng, jpush, getui)`+"\n"+
 		"line 7: push_token: must not contain commas or white space\n"+
 		"line 8: has 3 fields, the header 6\n"+
-		"line 12: push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '!' at byte 3\n", r.stdout)
-	assert.Equal(t, "pushctl: devices import: 6 rows rejected\n", lastLine(r.stderr))
+		"line 12: push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '!' at byte 3\n"+
+		"line 13: push_token: is 6 characters, not a Umeng iOS device token (the APNs token in hex: 64 digits)\n"+
+		"line 14: push_token: is 64 characters, not a Umeng Android device token (44 characters of base64)\n", r.stdout)
+	assert.Equal(t, "pushctl: devices import: 8 rows rejected\n", lastLine(r.stderr))
 	assert.NotContains(t, r.stdout+r.stderr, "tok,b4", "no token in the summary")
 
 	f, err := os.Open(rej)
@@ -85,7 +89,7 @@ func TestImport(t *testing.T) {
 	cr.FieldsPerRecord = -1
 	recs, err := cr.ReadAll()
 	require.NoError(t, err)
-	require.Len(t, recs, 7)
+	require.Len(t, recs, 9)
 	assert.Equal(t, []string{"line", "field", "reason", "\ufeffUser_Num", "uuid", "Platform", "push_token", "push_platform", "name"}, recs[0])
 	assert.Equal(t, []string{"4", "platform", `must be "ios" or "android", got "windows"`, "bob", "b-1", "windows", "tok-b1", "umeng", "PC"}, recs[1])
 	assert.Equal(t, []string{"8", "", "has 3 fields, the header 6", "bob", "b-5", "android"}, recs[5])
@@ -94,8 +98,8 @@ func TestImport(t *testing.T) {
 	for _, tt := range []struct {
 		platform, uuid, token, pp, name, user string
 	}{
-		{"ios", "a-1", "tok-a1", "umeng", "Alice's iPhone", "alice"},
-		{"android", "a-2", "tok-a2", "umeng", "Pixel", "alice"},
+		{"ios", "a-1", umengToken(1, "ios"), "umeng", "Alice's iPhone", "alice"},
+		{"android", "a-2", umengToken(2, "android"), "umeng", "Pixel", "alice"},
 		{"ios", "b-6", "tok-b6", "jpush", "multi\nline", "bob"},
 		{"android", "c-1", "tok-c1", "getui", "", "carol"},
 	} {
@@ -119,9 +123,9 @@ func TestImportMatchesAsRegistrationDoes(t *testing.T) {
 	env := migrated(t)
 	env["UMENG_IOS_APPKEY"], env["UMENG_IOS_APP_MASTER_SECRET"] = "ioskey", "ios-master-secret"
 	in := file(t, "uuid,platform,push_platform,push_token,user_num\n"+
-		"y1,iOS,Umeng,tok-y1,u1\n"+
-		"y2,IOS,,tok-y2,u1\n"+
-		"y3,Android,umeng,tok-y3,u1\n")
+		"y1,iOS,Umeng,"+umengToken(1, "ios")+",u1\n"+
+		"y2,IOS,,"+umengToken(2, "ios")+",u1\n"+
+		"y3,Android,umeng,"+umengToken(3, "android")+",u1\n")
 	r := runCLI(t, ctx, env, "devices", "import", in)
 	assert.Equal(t, exitFailure, r.code)
 	assert.Equal(t, "imported=2 updated=0 unchanged=0 rejected=1\n"+
@@ -147,10 +151,10 @@ func TestImportIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	env := migrated(t)
 	st, _ := openStore(t, env)
-	_, _, err := st.RegisterDevice(ctx, &registry.Device{UUID: "d-0", Platform: "ios", PushToken: "tok-0", Name: "Old name", OS: "iOS"}, "u0")
+	_, _, err := st.RegisterDevice(ctx, &registry.Device{UUID: "d-0", Platform: "ios", PushToken: umengToken(1000, "ios"), Name: "Old name", OS: "iOS"}, "u0")
 	require.NoError(t, err)
 
-	in := writeCSV(t, 40, plainToken)
+	in := writeCSV(t, 40, umengToken)
 	r := runCLI(t, ctx, env, "devices", "import", in)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, "imported=40 updated=0 unchanged=0 rejected=0\n", r.stdout)
@@ -161,11 +165,11 @@ func TestImportIsIdempotent(t *testing.T) {
 	// dev-1 moves to user zed; dev-3 takes dev-5's token; d-0 is
 	// re-registered by a file without a name column.
 	in2 := file(t, "uuid,platform,push_platform,push_token,user_num\n"+
-		"dev-1,ios,umeng,"+plainToken(1, "")+",zed\n"+
-		"dev-3,ios,umeng,"+plainToken(5, "")+",u1\n"+
-		"dev-5,ios,umeng,"+plainToken(5, "")+",u2\n"+
-		"d-0,ios,umeng,tok-0,u0\n"+
-		"d-0,ios,umeng,tok-0,u9\n")
+		"dev-1,ios,umeng,"+umengToken(1, "ios")+",zed\n"+
+		"dev-3,ios,umeng,"+umengToken(5, "ios")+",u1\n"+
+		"dev-5,ios,umeng,"+umengToken(5, "ios")+",u2\n"+
+		"d-0,ios,umeng,"+umengToken(1000, "ios")+",u0\n"+
+		"d-0,ios,umeng,"+umengToken(1000, "ios")+",u9\n")
 	r = runCLI(t, ctx, env, "devices", "import", in2)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, "imported=0 updated=4 unchanged=1 rejected=0\n", r.stdout,
@@ -223,7 +227,7 @@ func TestImportHeader(t *testing.T) {
 // prints the line to go on from; --from-line skips the rows before it.
 func TestImportResumes(t *testing.T) {
 	vars := migrated(t)
-	in := writeCSV(t, 10, plainToken)
+	in := writeCSV(t, 10, umengToken)
 	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, log: slog.New(slog.DiscardHandler)}
 	d, err := e.openDB(t.Context(), false, false)
 	require.NoError(t, err)

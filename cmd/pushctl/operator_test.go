@@ -194,7 +194,7 @@ func TestRefusedValuesAreUsageErrors(t *testing.T) {
 // skipped every row, and the operator read the file as imported.
 func TestImportFromLinePastTheEndIsRefused(t *testing.T) {
 	env := migrated(t)
-	in := file(t, "uuid,platform,push_token,user_num\nd1,ios,tokAAAAAAAAAAAAAAAAAAAAAA,u1\nd2,ios,tokBBBBBBBBBBBBBBBBBBBBBB,u2\n")
+	in := file(t, "uuid,platform,push_token,user_num\nd1,ios,"+umengToken(1, "ios")+",u1\nd2,ios,"+umengToken(2, "ios")+",u2\n")
 	r := runCLI(t, t.Context(), env, "devices", "import", "--from-line", "30", in)
 	assert.Equal(t, exitUsage, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "--from-line 30: the file's last row starts on line 3")

@@ -89,7 +89,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 					assert.NotContains(t, step, "Seq Scan", "%s scans a table: %s", q.Name, plan)
 				}
 			}
-			assert.Contains(t, strings.Join(plan, "\n"), q.Index, "%s uses its index", q.Name)
+			assert.Regexp(t, q.Index, strings.Join(plan, "\n"), "%s uses its index", q.Name)
 		}
 	})
 }

@@ -63,13 +63,18 @@ var errDeadlock = &mysql.MySQLError{Number: 1213, SQLState: [5]byte{'4', '0', '0
 	Message: "Deadlock found when trying to get lock; try restarting transaction"}
 
 // expectFindDevice expects RegisterDevice's look-up of the device, which
-// finds the device ids (none: a new device).
+// finds the device ids (none: a new device, and then the look-up of a row
+// whose platform is spelled otherwise, which finds none either).
 func expectFindDevice(m sqlmock.Sqlmock, ids ...int64) {
 	rows := sqlmock.NewRows([]string{"id"})
 	for _, id := range ids {
 		rows.AddRow(id)
 	}
 	m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices WHERE platform = ? AND uuid = ? FOR UPDATE")).WillReturnRows(rows)
+	if len(ids) == 0 {
+		m.ExpectQuery(sqlPrefix("SELECT id FROM sys_devices WHERE uuid = ? AND LOWER(TRIM(platform)) = ? ORDER BY id DESC LIMIT 1 FOR UPDATE")).
+			WillReturnRows(sqlmock.NewRows([]string{"id"}))
+	}
 }
 
 // expectRegisterAfterSave expects the statements of RegisterDevice after
