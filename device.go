@@ -41,9 +41,9 @@ type Registration struct {
 // (a Umeng client with only its iOS app configured takes no Android
 // device), and the push_token must be made of the characters vendors'
 // tokens are (registry.ValidatePushToken) and, when the provider is a
-// provider.TokenChecker (Umeng: 44 characters of base64 on Android, the
-// APNs token in hex on iOS), have the shape of its vendor's tokens: a
-// device no push could reach is refused, not stored.
+// provider.TokenChecker (the Umeng, JPush and Getui clients are), have the
+// shape of its vendor's tokens: a device no push could reach is refused,
+// not stored.
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
 	if s.unbuilt() {
 		return Registration{}, notBuilt("Service.RegisterDevice", "push.New")

@@ -168,7 +168,6 @@ func TestDeadTokensAmongSeveralAreDisabled(t *testing.T) {
 		{UserNum: "u1", UUID: "old-2", Platform: "android", PushPlatform: "jpush", PushToken: deadB},
 		{UserNum: "u2", UUID: "huawei-1", Platform: "android", PushPlatform: "getui", PushToken: goodA},
 		{UserNum: "u2", UUID: "huawei-2", Platform: "android", PushPlatform: "getui", PushToken: goodB},
-		{UserNum: "u2", UUID: "huawei-3", Platform: "android", PushPlatform: "getui", PushToken: malformed},
 	}
 	ids := map[string]int64{}
 	for _, d := range devices {
@@ -176,8 +175,12 @@ func TestDeadTokensAmongSeveralAreDisabled(t *testing.T) {
 		require.NoError(t, err, d.UUID)
 		ids[d.UUID] = reg.DeviceID
 	}
+	// A row another program wrote: the Service refuses such a token.
+	dev, _, err := st.RegisterDevice(ctx, &registry.Device{UUID: "huawei-3", Platform: "android", PushPlatform: "getui", PushToken: malformed}, "u2")
+	require.NoError(t, err)
+	ids["huawei-3"] = dev.ID
 
-	_, err := svc.Push(ctx, push.Message{UserNums: []string{"u1", "u2"}, Title: "到货提醒", Content: "您关注的商品已到货"})
+	_, err = svc.Push(ctx, push.Message{UserNums: []string{"u1", "u2"}, Title: "到货提醒", Content: "您关注的商品已到货"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, f.getui.DeliveryCount(goodA))
 	assert.Equal(t, 1, f.getui.DeliveryCount(goodB))

@@ -353,12 +353,16 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// 6. The Scanner, against vendors that echo secrets.
 	for _, d := range devices {
-		tok := d.token + "x"
-		if d.provider == umeng.Name { // a Umeng token of Umeng's shape
+		var tok string // another token of the vendor's shape
+		switch {
+		case d.provider == jpush.Name:
+			tok = jpushtest.RegistrationID("u2-" + d.token)
+		case d.provider == getui.Name:
+			tok = getuitest.CID("u2-" + d.token)
+		case d.platform == registry.PlatformAndroid:
+			tok = umengtest.AndroidToken("u2-" + d.token)
+		default:
 			tok = umengtest.IOSToken("u2-" + d.token)
-			if d.platform == registry.PlatformAndroid {
-				tok = umengtest.AndroidToken("u2-" + d.token)
-			}
 		}
 		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u2", UUID: "u2-" + d.token[:8], PushToken: tok,
 			PushPlatform: d.provider, Platform: d.platform})

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
@@ -198,4 +200,37 @@ func TestRegistrationRefusesATokenUmengWouldRefuse(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	assert.Contains(t, rec.Body.String(), `"invalid_push_token"`)
 	assert.Contains(t, rec.Body.String(), "not a Umeng Android device token")
+}
+
+// TestRegistrationRefusesATokenJPushOrGetuiWouldRefuse: as for Umeng, a
+// registration id JPush refuses (not 11 to 64 letters and digits) and a
+// cid Getui refuses (not 32 lowercase hex digits) are field errors on
+// push_token, and nothing is stored; before, they were stored, and each
+// push split its batch to find them.
+func TestRegistrationRefusesATokenJPushOrGetuiWouldRefuse(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, _, _ := mixedService(t, clk)
+	ctx := t.Context()
+	for _, tt := range []struct{ pp, platform, token, reason string }{
+		{"jpush", "android", "not-a-rid", "not a JPush registration id"},
+		{"jpush", "ios", "short5", "is 6 characters"},
+		{"getui", "android", "abc", "is 3 characters, not a Getui cid"},
+		{"getui", "ios", strings.ToUpper(getuitest.CID("x")), "no lowercase hex digit"},
+	} {
+		_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d-" + tt.token, Platform: tt.platform, PushPlatform: tt.pp, PushToken: tt.token})
+		var fe *push.FieldError
+		require.ErrorAs(t, err, &fe, tt.token)
+		assert.Equal(t, "push_token", fe.Field)
+		assert.Contains(t, fe.Reason, tt.reason)
+	}
+	devs, err := svc.ListDevices(ctx, "u1")
+	require.NoError(t, err)
+	assert.Empty(t, devs, "nothing stored")
+	for _, d := range []push.Device{
+		{UserNum: "u1", UUID: "j", Platform: "android", PushPlatform: "jpush", PushToken: jpushtest.RegistrationID("j")},
+		{UserNum: "u1", UUID: "g", Platform: "ios", PushPlatform: "getui", PushToken: getuitest.CID("g")},
+	} {
+		_, err := svc.RegisterDevice(ctx, d)
+		require.NoError(t, err, d.UUID)
+	}
 }

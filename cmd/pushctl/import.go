@@ -184,6 +184,11 @@ func (im *importer) serves(pushPlatform, platform string) bool {
 	return im.cfg.AndroidKey != ""
 }
 
+// tokenCheckers check the shape of each vendor's tokens, by provider name.
+var tokenCheckers = map[string]func(provider.Platform, string) error{
+	umeng.Name: umeng.CheckToken, jpush.Name: jpush.CheckToken, getui.Name: getui.CheckToken,
+}
+
 // otherPlatform is the platform that is not p.
 func otherPlatform(p string) string {
 	if p == string(provider.IOS) {
@@ -380,8 +385,8 @@ func (im *importer) stop(line int) {
 // check validates a record with the rules of push.Service.RegisterDevice:
 // fields trimmed, platform "ios" or "android", push_platform a provider
 // this configuration accepts (empty: the default provider), then
-// registry.ValidateDevice, and for Umeng the shape of its tokens
-// (umeng.CheckToken). It returns the row, or the field at fault and
+// registry.ValidateDevice, and the shape of the vendor's tokens
+// (umeng.CheckToken, jpush.CheckToken, getui.CheckToken). It returns the row, or the field at fault and
 // why (never a token's value).
 func (im *importer) check(line int, rec []string) (row, string, string) {
 	get := func(c string) string {
@@ -418,9 +423,9 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 		}
 		return row{}, "row", err.Error()
 	}
-	if d.PushPlatform == umeng.Name {
-		// As the Umeng client checks a registration for push.Service.
-		if err := umeng.CheckToken(provider.Platform(d.Platform), d.PushToken); err != nil {
+	// As each vendor's client checks a registration for push.Service.
+	if check, ok := tokenCheckers[d.PushPlatform]; ok {
+		if err := check(provider.Platform(d.Platform), d.PushToken); err != nil {
 			return row{}, "push_token", err.Error()
 		}
 	}

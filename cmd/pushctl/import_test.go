@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/getui/getuitest"
 	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -62,15 +64,17 @@ func TestImport(t *testing.T) {
 		"bob,b-3,android,tok-b3,apns,\n"+
 		"bob,b-4,android,\"tok,b4\",umeng,\n"+
 		"bob,b-5,android\n"+
-		"bob,b-6,ios,tok-b6,jpush,\"multi\nline\"\n"+
-		"  carol , c-1 , android , tok-c1 , getui , \n"+
+		"bob,b-6,ios,"+jpushtest.RegistrationID("b6")+",jpush,\"multi\nline\"\n"+
+		"  carol , c-1 , android , "+getuitest.CID("c1")+" , getui , \n"+
 		"bob,b-7,android,tok!b7,umeng,\n"+
 		"dave,d-1,ios,tok-d1,umeng,\n"+ // not Umeng's shape
-		"dave,d-2,android,"+umengToken(3, "ios")+",umeng,\n")
+		"dave,d-2,android,"+umengToken(3, "ios")+",umeng,\n"+
+		"dave,d-3,android,tok-d3,jpush,\n"+
+		"dave,d-4,android,"+strings.ToUpper(getuitest.CID("d4"))+",getui,\n")
 	rej := filepath.Join(t.TempDir(), "rejects.csv")
 	r := runCLI(t, ctx, env, "devices", "import", "--rejects", rej, in)
 	assert.Equal(t, exitFailure, r.code)
-	assert.Equal(t, "imported=4 updated=0 unchanged=0 rejected=8\n"+
+	assert.Equal(t, "imported=4 updated=0 unchanged=0 rejected=10\n"+
 		`line 4: platform: must be "ios" or "android", got "windows"`+"\n"+
 		"line 5: user_num: is required\n"+
 		`line 6: push_platform: "apns" is not a configured provider (configured: umeng, jpush, getui)`+"\n"+
@@ -78,8 +82,10 @@ func TestImport(t *testing.T) {
 		"line 8: has 3 fields, the header 6\n"+
 		"line 12: push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '!' at byte 3\n"+
 		"line 13: push_token: is 6 characters, not a Umeng iOS device token (the APNs token in hex: 64 digits)\n"+
-		"line 14: push_token: is 64 characters, not a Umeng Android device token (44 characters of base64)\n", r.stdout)
-	assert.Equal(t, "pushctl: devices import: 8 rows rejected\n", lastLine(r.stderr))
+		"line 14: push_token: is 64 characters, not a Umeng Android device token (44 characters of base64)\n"+
+		"line 15: push_token: is 6 characters, not a JPush registration id (11 to 64 letters and digits)\n"+
+		"line 16: push_token: holds a character that is no lowercase hex digit: not a Getui cid (32 lowercase hex digits)\n", r.stdout)
+	assert.Equal(t, "pushctl: devices import: 10 rows rejected\n", lastLine(r.stderr))
 	assert.NotContains(t, r.stdout+r.stderr, "tok,b4", "no token in the summary")
 
 	f, err := os.Open(rej)
@@ -89,7 +95,7 @@ func TestImport(t *testing.T) {
 	cr.FieldsPerRecord = -1
 	recs, err := cr.ReadAll()
 	require.NoError(t, err)
-	require.Len(t, recs, 9)
+	require.Len(t, recs, 11)
 	assert.Equal(t, []string{"line", "field", "reason", "\ufeffUser_Num", "uuid", "Platform", "push_token", "push_platform", "name"}, recs[0])
 	assert.Equal(t, []string{"4", "platform", `must be "ios" or "android", got "windows"`, "bob", "b-1", "windows", "tok-b1", "umeng", "PC"}, recs[1])
 	assert.Equal(t, []string{"8", "", "has 3 fields, the header 6", "bob", "b-5", "android"}, recs[5])
@@ -100,8 +106,8 @@ func TestImport(t *testing.T) {
 	}{
 		{"ios", "a-1", umengToken(1, "ios"), "umeng", "Alice's iPhone", "alice"},
 		{"android", "a-2", umengToken(2, "android"), "umeng", "Pixel", "alice"},
-		{"ios", "b-6", "tok-b6", "jpush", "multi\nline", "bob"},
-		{"android", "c-1", "tok-c1", "getui", "", "carol"},
+		{"ios", "b-6", jpushtest.RegistrationID("b6"), "jpush", "multi\nline", "bob"},
+		{"android", "c-1", getuitest.CID("c1"), "getui", "", "carol"},
 	} {
 		d, users, err := st.DeviceByUUID(ctx, tt.platform, tt.uuid)
 		require.NoError(t, err, tt.uuid)
