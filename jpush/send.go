@@ -140,9 +140,12 @@ func (c *Client) ValidateRemote(ctx context.Context, r *provider.Request) error 
 // dropped first.
 const maxRemembered = 100_000
 
-// sentMsg is what a Client remembers of a message it sent: when, and when
-// JPush stops delivering it.
-type sentMsg struct{ at, deadline time.Time }
+// sentMsg is what a Client remembers of a message it sent: when, when
+// JPush stops delivering it, and whether Cancel withdrew it.
+type sentMsg struct {
+	at, deadline time.Time
+	canceled     bool
+}
 
 // remember notes when msg id was sent and stops being delivered, for
 // Status and MessageStatus.
@@ -163,7 +166,7 @@ func (c *Client) remember(id string, at, deadline time.Time) {
 	if m, ok := c.sent[id]; ok && m.at.Before(at) {
 		return // a retry answered with the first push's msg_id: keep when that was sent
 	}
-	c.sent[id] = sentMsg{at, deadline}
+	c.sent[id] = sentMsg{at: at, deadline: deadline}
 }
 
 // sentMessage returns what this Client remembers of msg id, if it sent it.

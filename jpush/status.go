@@ -51,7 +51,8 @@ func val(p *int) int {
 //     side, so android_pns_received may stay 0); on iOS, handed to APNs
 //     plus in-app messages received. A device counted on two channels
 //     counts twice.
-//   - StateDone once the message's time_to_live has passed, after which
+//   - StateCanceled once this Client withdrew the message (Cancel);
+//     StateDone once the message's time_to_live has passed, after which
 //     JPush delivers nothing more; StateQueued while JPush has not counted
 //     anything on p yet; StateSending otherwise.
 //
@@ -163,6 +164,8 @@ func (c *Client) Statuses(ctx context.Context, p provider.Platform, ids []string
 		}
 		sent, known := c.sentMessage(id)
 		switch {
+		case known && sent.canceled:
+			st.State = provider.StateCanceled
 		case known && !c.now().Before(sent.deadline):
 			st.State = provider.StateDone
 		case !counted:
@@ -183,7 +186,10 @@ func (c *Client) Statuses(ctx context.Context, p provider.Platform, ids []string
 func (c *Client) unreported(id string, raw json.RawMessage, status int) (*provider.Status, error) {
 	if sent, known := c.sentMessage(id); known {
 		st := &provider.Status{ID: id, State: provider.StateQueued, Raw: raw}
-		if !c.now().Before(sent.deadline) {
+		switch {
+		case sent.canceled:
+			st.State = provider.StateCanceled
+		case !c.now().Before(sent.deadline):
 			st.State = provider.StateDone
 		}
 		st.Code = string(st.State)
@@ -280,7 +286,9 @@ func (c *Client) MessageStatus(ctx context.Context, id string, rids []string) (m
 }
 
 // Cancel withdraws msg id with DELETE /v3/push/{msg_id}: JPush removes the
-// message from devices that have not shown it yet and stops delivering it.
+// message from devices that have not shown it yet and stops delivering it,
+// and Status then reports a message this Client sent as
+// provider.StateCanceled (this Client only: JPush reports no withdrawal).
 // JPush refuses once it can no longer withdraw (the error carries its code);
 // an id that is not a msg_id is an InvalidRequest error without a call.
 func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) error {
@@ -292,7 +300,19 @@ func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) err
 	}
 	_, err := c.do(ctx, call{op: opCancel, platform: p, method: http.MethodDelete,
 		url: c.baseURL + "/v3/push/" + id, path: "/v3/push/{msg_id}"})
-	return err
+	if err != nil {
+		return err
+	}
+	// JPush's reports say nothing of a withdrawal: Status says canceled
+	// for a message this Client sent and withdrew, as the Getui client
+	// does for its tasks.
+	c.mu.Lock()
+	if m, ok := c.sent[id]; ok {
+		m.canceled = true
+		c.sent[id] = m
+	}
+	c.mu.Unlock()
+	return nil
 }
 
 // checkMsgID accepts JPush msg_ids: positive decimal integers.
