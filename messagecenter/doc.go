@@ -40,11 +40,11 @@
 // so its call is made only while its claim will outlast it and the write of
 // its outcome: a row whose turn comes with no more than NotifyTimeout (and
 // a margin for the write) of its lease left is given back untried
-// (OutcomeReleased) and claimed afresh. The write of a row's outcome, push
-// or notifier, is tried again while the claim holds when it failed for a
-// reason that may pass (a connection reset, a database restarting or
+// (OutcomeReleased) and claimed afresh. The write of the outcome of a
+// notifier's call is tried again while the claim holds when it failed for
+// a reason that may pass (a connection reset, a database restarting or
 // hung for a moment); only a database down past those retries leaves the
-// row to be handled again once its lease runs out.
+// row to be sent again once its lease runs out.
 //
 // A row fails (send_state 2, reason in remark) when the store could not
 // read one of its values (registry.CenterMessage.Unreadable; the remark is

@@ -536,7 +536,7 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := s.conclude(r.ctx, r.m, res, result, note, err, interrupted)
+			res := s.conclude(r.ctx, r.m, res, result, note, err, interrupted, false)
 			s.tel.endRow(r.ctx, r.span, r.m, res)
 			done(res)
 		}()
@@ -612,6 +612,7 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	}
 	var result string
 	var err error
+	called := false
 	n, ok := s.notifiers[normMode(m.NotifyMode)]
 	receivers := SplitReceivers(m.Receivers)
 	switch {
@@ -626,9 +627,10 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		// to be claimed afresh at once.
 		return s.release(ctx, m)
 	default:
+		called = true
 		result, err = s.notify(ctx, n, m, receivers)
 	}
-	return s.conclude(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode}, result, "", err, false)
+	return s.conclude(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode}, result, "", err, false, called)
 }
 
 // settle handles a claimed row that is not to be tried: its lease ran
@@ -647,7 +649,7 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 		// row fails alone, with the reason, and the batch goes on.
 		m.SendState, m.Remark = registry.SendStateFailed, "unreadable row: "+m.Unreadable
 		res.Outcome = OutcomeFailed
-		return s.finish(ctx, m, res), true
+		return s.finish(ctx, m, res, false), true
 	case ctx.Err() != nil:
 		// Stopping: give the row back untried, without spending an attempt.
 		return s.release(ctx, m), true
@@ -722,14 +724,15 @@ func (s *Scanner) recheck(ctx context.Context, m *registry.CenterMessage, res Re
 // gone or the row finished meanwhile (see finish).
 func (s *Scanner) release(ctx context.Context, m *registry.CenterMessage) Result {
 	m.Attempts--
-	return s.finish(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeReleased})
+	return s.finish(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeReleased}, false)
 }
 
 // conclude decides what becomes of a tried row from the result and error
 // of its delivery, and records it under the row's claim. interrupted
 // marks a push row whose push was not recorded because ctx ended: it is
-// given back without spending the attempt.
-func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res Result, result, note string, err error, interrupted bool) Result {
+// given back without spending the attempt. called marks a row whose
+// notifier was called (see finish).
+func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res Result, result, note string, err error, interrupted, called bool) Result {
 	res.Err = err
 	now := s.now()
 	switch d := classify(err); {
@@ -758,7 +761,7 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 		m.Remark = err.Error()
 		res.Outcome, res.NextAttemptAt = OutcomeRescheduled, next
 	}
-	return s.finish(ctx, m, res)
+	return s.finish(ctx, m, res, called)
 }
 
 // finishTimeout bounds the write of a row's outcome, and a claim of rows
@@ -905,30 +908,35 @@ func unreachedNote(res *push.Result) string {
 
 // finish records the row's outcome under its claim. It writes even when
 // ctx has ended, so that a stopping Scanner leaves no row it has handled
-// unrecorded. The call the outcome is of has been made (a notifier's
-// message may be on its way, a push recorded): a row left unrecorded is
-// handled again once its lease runs out, and an sms or email row has no
-// dedupe key to find its earlier message by. So a write that failed for
-// a reason that may pass (storeretry.Transient) is tried again, with
-// backoff, until finishTimeout before the lease's end, or, once ctx has
-// ended, for finishTimeout (a drain keeps its bound). A retry that finds
-// the claim released after a try whose fate is unknown (it timed out, or
-// lost its connection while committing) takes the outcome as recorded:
-// that try's commit landed.
-func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result) Result {
+// unrecorded.
+//
+// With retry (a notifier was called: its message may be on its way, and
+// an sms or email row has no dedupe key by which a second handling could
+// find it), a write that failed for a reason that may pass
+// (storeretry.Transient) is tried again, with backoff, while the claim
+// holds: no try begins later than finishTimeout before the lease's end,
+// nor, once ctx has ended, later than finishTimeout after the first (a
+// drain keeps its bound). A retry that finds the claim released after a
+// try whose fate is unknown (it timed out, or lost its connection while
+// committing) takes the outcome as recorded: that try's commit landed, or
+// another program finished the row. Every other row is written once: one
+// given back untried records no work done, and a push row that is
+// handled again finds its push by dedupe key.
+func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result, retry bool) Result {
 	// The result and remark come from notifiers and vendors: make them
 	// storable rather than lose the outcome to a refused write.
 	m.Remark = registry.SanitizeText(m.Remark, 4000)
 	m.SendResult = registry.SanitizeText(m.SendResult, registry.MaxText)
-	leaseLeft := finishTimeout
-	if m.LeaseUntil != nil {
-		leaseLeft = max(m.LeaseUntil.Sub(s.now())-finishTimeout, finishTimeout)
+	var leaseLeft time.Duration // no retry
+	if retry && m.LeaseUntil != nil {
+		leaseLeft = max(m.LeaseUntil.Sub(s.now())-finishTimeout, 0)
 	}
+	settled := false
 	tries, err := storeretry.Write{
 		TryCtx: writeCtx,
 		Budget: func(ctx context.Context) time.Duration {
 			if ctx.Err() != nil {
-				return finishTimeout
+				return min(leaseLeft, finishTimeout)
 			}
 			return leaseLeft
 		},
@@ -936,12 +944,16 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 			if fateUnknown && errors.Is(err, registry.ErrClaimLost) {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "center row outcome taken as recorded: a try that timed out or lost its connection had released the claim",
 					slog.Int64("id", m.ID))
-				return true
+				settled = true
 			}
-			return false
+			return settled
 		},
 		Retrying: func(try int, wait time.Duration, err error) {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "recording center row failed, trying again", slog.Int64("id", m.ID),
+			lvl := slog.LevelDebug // the first is a warning; the rest would flood the log during an outage
+			if try == 1 {
+				lvl = slog.LevelWarn
+			}
+			s.log.LogAttrs(ctx, lvl, "recording center row failed, trying again", slog.Int64("id", m.ID),
 				slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
 		},
 	}.Do(ctx, func(wctx context.Context) error { return s.store.FinishCenterMessage(wctx, m) })
@@ -955,7 +967,7 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 		res.Outcome, res.Err = OutcomeLost, err
 		s.log.LogAttrs(ctx, slog.LevelError, "recording center row failed", slog.Int64("id", m.ID), slog.Int("tries", tries),
 			slog.String("error", err.Error()))
-	case tries > 1:
+	case tries > 1 && !settled:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "recording center row: done after a retry", slog.Int64("id", m.ID), slog.Int("tries", tries))
 	}
 	lvl := slog.LevelInfo

@@ -208,8 +208,9 @@ var platformOptions = map[string]provider.Platform{
 // Config configures a Client. The zero value of every field but the
 // credentials is usable; at least one of IOS and Android must be set.
 // Config implements fmt.Formatter, slog.LogValuer and json.Marshaler
-// without the App Master Secrets, as App does, so that a host may log its
-// configuration whole.
+// without the App Master Secrets, as App does, so that a host may log it
+// whole: the base URL, the appkeys, the mode, timeout and strategy (not
+// the apps' default options, the quotas or the HTTP client).
 type Config struct {
 	// BaseURL is scheme and host (and an optional path prefix) of the API.
 	// Default DefaultBaseURL. Tests point it at a fake such as umengtest.

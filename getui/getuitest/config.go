@@ -79,6 +79,8 @@ type Config struct {
 	CallRateLimit int
 	// AcceptAnyCID turns off the cid format check (32 lowercase hex
 	// digits). Default false: a malformed cid is refused with 20001.
+	// push.Service refuses to register such a cid (getui.CheckToken), so it
+	// comes from a row another program wrote or a direct Client.Send.
 	AcceptAnyCID bool
 	// DropRepeatedRequestID answers a request_id the app used before with
 	// 20001* and does nothing, one reading of Getui's push doc ("如果

@@ -68,7 +68,9 @@ type Config struct {
 	RateHeaders HeaderFamily
 	// AcceptAnyRegistrationID turns off the registration-id format check
 	// (11 to 64 characters of [0-9a-zA-Z]). Default false: a malformed id
-	// is refused with 1003.
+	// is refused with 1003. push.Service refuses to register such an id
+	// (jpush.CheckToken), so it comes from a row another program wrote or a
+	// direct Client.Send.
 	AcceptAnyRegistrationID bool
 
 	// Keep, when positive, bounds what the server remembers of its

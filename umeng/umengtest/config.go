@@ -85,7 +85,10 @@ type Config struct {
 	// characters, iOS 64 hex digits). Default false: a unicast to a
 	// malformed token fails with 4020 and a malformed token in a list or
 	// file never receives anything. Use AndroidToken and IOSToken to make
-	// well-formed tokens instead of turning the check off.
+	// well-formed tokens instead of turning the check off. It reaches only
+	// sends made with such tokens: push.Service refuses to register a token
+	// of another shape (umeng.CheckToken), so such a token comes from a row
+	// another program wrote or a direct Client.Send.
 	AcceptAnyToken bool
 
 	// NoRateLimits turns off the send limits (broadcast 10 a day, refused
