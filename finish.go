@@ -60,6 +60,14 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 	if d.LeaseUntil != nil {
 		leaseLeft = max(d.LeaseUntil.Sub(s.now())-s.writeTO, s.writeTO)
 	}
+	took := false // settled took an error as success
+	if settled != nil {
+		inner := settled
+		settled = func(err error, fateUnknown bool) bool {
+			took = inner(err, fateUnknown)
+			return took
+		}
+	}
 	tries, err := storeretry.Write{
 		TryCtx: s.writeCtx,
 		Budget: func(ctx context.Context) time.Duration {
@@ -77,7 +85,7 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 				slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
 		},
 	}.Do(ctx, write)
-	if err == nil && tries > 1 {
+	if err == nil && tries > 1 && !took {
 		s.log.LogAttrs(ctx, slog.LevelInfo, what+": done after a retry", slog.Int64("delivery_id", d.ID), slog.Int("tries", tries))
 	}
 	return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -112,57 +113,108 @@ type ThirdPartyChannel struct {
 // (and not validated) on iOS, and the other way round.
 type Options struct {
 	// BuilderID selects a notification layout registered in the app. Android.
-	BuilderID *int
+	BuilderID *int `json:"builder_id,omitempty"`
 	// ChannelID is the Android notification channel (channel_id). Android.
-	ChannelID string
+	ChannelID string `json:"channel_id,omitempty"`
 	// Category is the Android notification category, such as "msg". Android.
-	Category string
+	Category string `json:"category,omitempty"`
 	// Priority is the notification priority, -2 to 2. Android.
-	Priority *int
+	Priority *int `json:"priority,omitempty"`
 	// Style is one of the Style… constants; StyleBigText needs BigText and
 	// StyleBigPicture needs BigPicPath or Notification.Image. StyleInbox is
 	// refused: its inbox object is not wrapped. Android.
-	Style int
+	Style int `json:"style,omitempty"`
 	// BigText is the expanded text of StyleBigText. Android.
-	BigText string
+	BigText string `json:"big_text,omitempty"`
 	// BigPicPath is the picture of StyleBigPicture, an http(s) URL or a
 	// media id; it wins over Notification.Image. Android.
-	BigPicPath string
+	BigPicPath string `json:"big_pic_path,omitempty"`
 	// LargeIcon is the large icon, an http(s) URL or a media id. Android.
-	LargeIcon string
+	LargeIcon string `json:"large_icon,omitempty"`
 	// IntentURL is notification.android.intent.url, what a tap opens (an
 	// intent: URI, a deep link or an activity). Android.
-	IntentURL string
+	IntentURL string `json:"intent_url,omitempty"`
 	// BadgeAddNum adds 1–99 to the launcher badge where supported. Android.
-	BadgeAddNum *int
+	BadgeAddNum *int `json:"badge_add_num,omitempty"`
 	// AlertType is the sum of the sound (1), vibration (2) and light (4)
 	// flags, or -1 for all of them. Android.
-	AlertType *int
+	AlertType *int `json:"alert_type,omitempty"`
 
 	// ContentAvailable sets content-available on a visible notification
 	// too (a silent one always has it). iOS.
-	ContentAvailable bool
+	ContentAvailable bool `json:"content_available,omitempty"`
 	// InterruptionLevel is "passive", "active", "time-sensitive" or
 	// "critical". iOS.
-	InterruptionLevel string
+	InterruptionLevel string `json:"interruption_level,omitempty"`
 
 	// ContentType is message.content_type of a silent (pass-through)
 	// message. Android.
-	ContentType string
+	ContentType string `json:"content_type,omitempty"`
 
 	// Classification is options.classification: 0 operational, 1 system
 	// message (a class some phone makers exempt from quotas).
-	Classification *int
+	Classification *int `json:"classification,omitempty"`
 	// APNsCollapseID is options.apns_collapse_id: a newer notification with
 	// the same id replaces an older one on the device. At most 64 bytes.
-	APNsCollapseID string
+	APNsCollapseID string `json:"apns_collapse_id,omitempty"`
 	// OverrideMsgID is options.override_msg_id: the msg_id of an earlier
 	// push this one replaces on the device, when that one has not been
 	// shown yet. Zero leaves it out.
-	OverrideMsgID int64
+	OverrideMsgID int64 `json:"override_msg_id,omitempty"`
 	// ThirdPartyChannel is options.third_party_channel, keyed by one of the
 	// Channel… constants.
-	ThirdPartyChannel map[string]ThirdPartyChannel
+	ThirdPartyChannel map[string]ThirdPartyChannel `json:"third_party_channel,omitempty"`
+}
+
+// optionsKeys maps each key an Options object may have in JSON, in lower
+// case, to its field's JSON name: the JSON name itself ("channel_id") and
+// the field's Go name ("ChannelID"), which overrides stored before
+// Options had JSON names hold (encoding/json matched it in any case).
+var optionsKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Options]()) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		m[strings.ToLower(name)] = name
+		m[strings.ToLower(f.Name)] = name
+	}
+	return m
+}()
+
+// UnmarshalJSON decodes the JSON of an Options strictly: a key that names
+// no option, or one option twice (its JSON name and its Go name), is an
+// error, so that a misspelt option is refused rather than lost. Keys
+// match without regard to case, as encoding/json matches them, and the
+// Go field names ("ThirdPartyChannel") are read as the JSON names
+// ("third_party_channel") they stood for before Options had them.
+func (o *Options) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	norm := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		name, ok := optionsKeys[strings.ToLower(k)]
+		if !ok {
+			return fmt.Errorf("json: unknown field %q", k)
+		}
+		if _, dup := norm[name]; dup {
+			return fmt.Errorf("json: option %q given twice", name)
+		}
+		norm[name] = v
+	}
+	nb, err := json.Marshal(norm)
+	if err != nil {
+		return err
+	}
+	type plain Options // without this method
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(nb))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*o = Options(p)
+	return nil
 }
 
 // optionsFrom returns the Options in overrides, or an empty Options.

@@ -271,3 +271,36 @@ func TestRestyClient(t *testing.T) {
 	assert.Equal(t, "application/json", ctype)
 	assert.Empty(t, rc.UserInfo, "the resty client is not changed")
 }
+
+// TestOptionsJSONNames: the JSON of an Options uses snake_case names, as
+// Umeng's and Getui's options do and as the HTTP API's overrides are
+// written ({"jpush":{"third_party_channel":…}}); overrides stored before
+// Options had JSON names, with the Go field names in any case, read the
+// same; a key that names no option, or one option twice, is refused.
+func TestOptionsJSONNames(t *testing.T) {
+	o := Options{ChannelID: "orders", Priority: intPtr(1), APNsCollapseID: "c1",
+		ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "mi-orders"}}}
+	b, err := json.Marshal(o)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"channel_id":"orders","priority":1,"apns_collapse_id":"c1","third_party_channel":{"xiaomi":{"channel_id":"mi-orders"}}}`, string(b))
+	for _, in := range []string{
+		string(b),
+		`{"ChannelID":"orders","Priority":1,"APNsCollapseID":"c1","ThirdPartyChannel":{"xiaomi":{"channel_id":"mi-orders"}}}`,
+		`{"channelid":"orders","PRIORITY":1,"apns_collapse_id":"c1","thirdpartychannel":{"xiaomi":{"channel_id":"mi-orders"}}}`,
+	} {
+		got, err := optionsFrom(map[string]any{Name: json.RawMessage(in)})
+		require.NoError(t, err, in)
+		assert.Equal(t, o, *got, in)
+	}
+	for _, in := range []string{
+		`{"third_party":{}}`,
+		`{"channel_id":"a","ChannelID":"b"}`,
+		`{"third_party_channel":{"xiaomi":{"channelid":"x"}}}`,
+		`{"priority":"high"}`,
+		`[]`,
+	} {
+		_, err := optionsFrom(map[string]any{Name: json.RawMessage(in)})
+		assert.ErrorIs(t, err, provider.InvalidRequest, in)
+		assert.Equal(t, "overrides.jpush", provider.FieldOf(err), in)
+	}
+}
