@@ -22,7 +22,8 @@ import (
 	"github.com/tuisong/push/provider"
 )
 
-// The receipts Getui posts to the callback URL set in its console (消息回执).
+// ReceiptConfig configures ReceiptHandler, which serves the receipts
+// Getui posts to the callback URL set in its console (消息回执).
 //
 // Getui documents the callback (docs.getui.com, server/receipt): a POST
 // whose body is text, one receipt a line, each line a JSON object:
@@ -63,8 +64,6 @@ import (
 //	10019   opened (clicked, iOS)
 //	120010  opened (Xiaomi clicked)
 //	130010  opened (Meizu clicked)
-
-// ReceiptConfig configures ReceiptHandler.
 type ReceiptConfig struct {
 	// AppID is our Getui app's id; a receipt naming any other is refused.
 	// Required.
@@ -121,7 +120,7 @@ func (c ReceiptConfig) LogValue() slog.Value {
 func (c ReceiptConfig) MarshalJSON() ([]byte, error) { return redacted.JSON(c.LogValue()) }
 
 // ReceiptHandler returns an http.Handler for the receipts Getui posts (see
-// the comment above ReceiptConfig). It answers 405 to any method but
+// ReceiptConfig's documentation). It answers 405 to any method but
 // POST, 413 to a body over MaxBodyBytes, 408 to a body that did not
 // arrive within the server's ReadTimeout and 400 to an empty one. Each line
 // is judged alone: one that is not a JSON object, lacks its cid, taskid or
