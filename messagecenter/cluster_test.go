@@ -626,3 +626,59 @@ func TestSlowVendorCenterRowsAreShared(t *testing.T) {
 		})
 	}
 }
+
+// TestPushRowsUnderSessionKills: three instances drain 120 push rows on
+// MariaDB or PostgreSQL while their database sessions are killed one after
+// another and the fake Umeng refuses a fifth of the sends with a 503
+// (which sends nothing). Every row ends sent, as one push, and every
+// device is shown it once: a write cut by a kill is retried or settled by
+// the push's dedupe key, never sent again.
+func TestPushRowsUnderSessionKills(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.DialectMySQL, sqlstore.DialectPostgres} {
+		t.Run(string(d), func(t *testing.T) {
+			const rows = 120
+			c := newCluster(t, d, clusterOpts{n: 3, maxAttempts: 50, timeout: 2 * time.Second, batch: 20})
+			c.seed(t, rows)
+			require.NoError(t, c.fake.FailRate(0.2, umengtest.Fault{Path: "/api/send", HTTPStatus: 503}, 11))
+			require.NoError(t, c.fake.SetLatency(5*time.Millisecond))
+			stop := killSessions(t, d, c.admin)
+			runAll := func() {
+				var wg sync.WaitGroup
+				for _, in := range c.instances {
+					wg.Go(func() { _, _ = in.scanner.RunOnce(context.Background()) }) // a kill may fail a pass
+				}
+				wg.Wait()
+			}
+			for range 8 {
+				runAll()
+				c.clk.Advance(11 * time.Minute) // past every lease and backoff
+			}
+			killed := stop()
+			c.fake.ClearFaults()
+			for range 10 {
+				runAll()
+				if c.count(t, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 0") == 0 &&
+					c.count(t, "SELECT COUNT(*) FROM sys_push_deliveries WHERE state NOT IN ('done', 'failed', 'split')") == 0 {
+					break
+				}
+				c.clk.Advance(11 * time.Minute)
+			}
+			t.Logf("%d sessions killed", killed)
+			assert.Positive(t, killed, "sessions killed")
+			assert.Equal(t, rows, c.count(t, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 1"), "rows sent")
+			assert.Equal(t, rows, c.count(t, "SELECT COUNT(*) FROM sys_push_messages"), "one push a row")
+			var twice, never []int
+			for i := range rows {
+				_, tok := userToken(i)
+				switch n := c.fake.DeliveryCount(tok); {
+				case n == 0:
+					never = append(never, i)
+				case n > 1:
+					twice = append(twice, i)
+				}
+			}
+			assert.Empty(t, twice, "devices shown the push more than once")
+			assert.Empty(t, never, "devices never reached")
+		})
+	}
+}
