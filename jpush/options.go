@@ -170,23 +170,51 @@ type Options struct {
 // case, to its field's JSON name: the JSON name itself ("channel_id") and
 // the field's Go name ("ChannelID"), which overrides stored before
 // Options had JSON names hold (encoding/json matched it in any case).
-var optionsKeys = func() map[string]string {
-	m := map[string]string{}
+// optionsGoNames maps each JSON name to the field's Go name.
+var optionsKeys, optionsGoNames = func() (map[string]string, map[string]string) {
+	keys, goNames := map[string]string{}, map[string]string{}
 	for _, f := range reflect.VisibleFields(reflect.TypeFor[Options]()) {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		m[strings.ToLower(name)] = name
-		m[strings.ToLower(f.Name)] = name
+		keys[strings.ToLower(name)] = name
+		keys[strings.ToLower(f.Name)] = name
+		goNames[name] = f.Name
 	}
-	return m
+	return keys, goNames
 }()
 
+// MarshalJSON writes the options set, under their Go field names
+// ("ChannelID"), which every version of this package reads: overrides a
+// newer instance stores are then read by an older one still running
+// during a rolling upgrade, which would refuse the JSON names. Read,
+// both are taken (UnmarshalJSON).
+func (o Options) MarshalJSON() ([]byte, error) {
+	type plain Options // without these methods
+	b, err := json.Marshal(plain(o))
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		out[optionsGoNames[k]] = v
+	}
+	return json.Marshal(out)
+}
+
 // UnmarshalJSON decodes the JSON of an Options strictly: a key that names
-// no option, or one option twice (its JSON name and its Go name), is an
-// error, so that a misspelt option is refused rather than lost. Keys
-// match without regard to case, as encoding/json matches them, and the
-// Go field names ("ThirdPartyChannel") are read as the JSON names
-// ("third_party_channel") they stood for before Options had them.
+// no option, or one option under two spellings (its JSON name and its Go
+// name), is an error, so that a misspelt option is refused rather than
+// lost. Keys match without regard to case, as encoding/json matches them,
+// and the Go field names ("ThirdPartyChannel") are read as the JSON names
+// ("third_party_channel"). JSON null changes nothing. (Do not embed
+// Options in a type of your own: these methods would be promoted to it.)
 func (o *Options) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
@@ -206,7 +234,7 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	type plain Options // without this method
+	type plain Options // without these methods
 	var p plain
 	dec := json.NewDecoder(bytes.NewReader(nb))
 	dec.DisallowUnknownFields()

@@ -272,19 +272,22 @@ func TestRestyClient(t *testing.T) {
 	assert.Empty(t, rc.UserInfo, "the resty client is not changed")
 }
 
-// TestOptionsJSONNames: the JSON of an Options uses snake_case names, as
-// Umeng's and Getui's options do and as the HTTP API's overrides are
-// written ({"jpush":{"third_party_channel":…}}); overrides stored before
-// Options had JSON names, with the Go field names in any case, read the
-// same; a key that names no option, or one option twice, is refused.
+// TestOptionsJSONNames: an Options is read from snake_case names, as
+// Umeng's and Getui's options are and as the HTTP API's overrides are
+// written ({"jpush":{"third_party_channel":…}}), and from the Go field
+// names in any case, which it is written with (an older version, still
+// running during a rolling upgrade, reads only those); a key that names
+// no option, or one option under two spellings, is refused.
 func TestOptionsJSONNames(t *testing.T) {
 	o := Options{ChannelID: "orders", Priority: intPtr(1), APNsCollapseID: "c1",
 		ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelXiaomi: {ChannelID: "mi-orders"}}}
 	b, err := json.Marshal(o)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"channel_id":"orders","priority":1,"apns_collapse_id":"c1","third_party_channel":{"xiaomi":{"channel_id":"mi-orders"}}}`, string(b))
+	assert.JSONEq(t, `{"ChannelID":"orders","Priority":1,"APNsCollapseID":"c1","ThirdPartyChannel":{"xiaomi":{"channel_id":"mi-orders"}}}`, string(b),
+		"written with the Go names, which an older version reads")
 	for _, in := range []string{
 		string(b),
+		`{"channel_id":"orders","priority":1,"apns_collapse_id":"c1","third_party_channel":{"xiaomi":{"channel_id":"mi-orders"}}}`,
 		`{"ChannelID":"orders","Priority":1,"APNsCollapseID":"c1","ThirdPartyChannel":{"xiaomi":{"channel_id":"mi-orders"}}}`,
 		`{"channelid":"orders","PRIORITY":1,"apns_collapse_id":"c1","thirdpartychannel":{"xiaomi":{"channel_id":"mi-orders"}}}`,
 	} {
@@ -292,6 +295,9 @@ func TestOptionsJSONNames(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, o, *got, in)
 	}
+	kept := Options{ChannelID: "keep"}
+	require.NoError(t, json.Unmarshal([]byte(`null`), &kept))
+	assert.Equal(t, "keep", kept.ChannelID, "null changes nothing")
 	for _, in := range []string{
 		`{"third_party":{}}`,
 		`{"channel_id":"a","ChannelID":"b"}`,

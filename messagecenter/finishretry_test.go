@@ -300,3 +300,62 @@ func TestRowsGivenBackWhileStoppingAreWrittenOnce(t *testing.T) {
 	assert.Equal(t, 12, st.calls, "one write a row")
 	assert.Zero(t, e.mock.Calls(), "nothing pushed")
 }
+
+// hangingStore is downStore whose outcome writes hang (a database that
+// takes connections and answers nothing) until all rows of the pass have
+// begun theirs, or a second has passed: it counts how many were in flight
+// at once.
+type hangingStore struct {
+	downStore
+	rows    int
+	arrived chan struct{}
+	inFlight,
+	most int
+}
+
+func (s *hangingStore) FinishCenterMessage(context.Context, *registry.CenterMessage) error {
+	s.mu.Lock()
+	s.calls++
+	s.inFlight++
+	s.most = max(s.most, s.inFlight)
+	if s.calls == s.rows {
+		close(s.arrived)
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.arrived:
+	case <-time.After(time.Second):
+	}
+	s.mu.Lock()
+	s.inFlight--
+	s.mu.Unlock()
+	return context.DeadlineExceeded
+}
+
+// TestRowsGivenBackWhileStoppingAreWrittenTogether: the push rows a
+// stopping Scanner gives back untried are written at once, not one after
+// another: against a database that hangs, each write waits out its
+// timeout, and one after another they held the stop that long a row.
+func TestRowsGivenBackWhileStoppingAreWrittenTogether(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	ms, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	const rows = 5
+	st := &hangingStore{downStore: downStore{Store: ms}, rows: rows, arrived: make(chan struct{})}
+	e := newEnv(t, st, clk, func(c *messagecenter.Config) { c.BatchSize = rows })
+	e.register(t, "u1", "d1", "android", "atok")
+	for i := range rows {
+		e.enqueue(t, registry.CenterMessage{Title: "t", Content: fmt.Sprint("c", i), NotifyMode: "push", Receivers: "u1"})
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	st.mu.Lock()
+	st.cancel = cancel
+	st.mu.Unlock()
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, rows, rep.Claimed)
+	assert.Equal(t, rows, st.calls, "one write a row")
+	assert.Equal(t, rows, st.most, "every row's write in flight at once")
+	assert.Zero(t, e.mock.Calls())
+}

@@ -544,6 +544,18 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 	for _, m := range rows {
 		rctx, span := s.tel.startRow(ctx, m)
 		r := row{m, rctx, span}
+		if ctx.Err() != nil {
+			// Stopping: settle gives the row back (or finds it lost).
+			// The rows not started are given back together, not one
+			// write after another: a database that hangs would hold the
+			// stop a write's timeout a row.
+			wg.Go(func() {
+				res, _ := s.settle(rctx, m)
+				s.tel.endRow(rctx, span, m, res)
+				done(res)
+			})
+			continue
+		}
 		if res, settled := s.settle(rctx, m); settled {
 			s.tel.endRow(rctx, span, m, res)
 			done(res)
@@ -928,8 +940,12 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 	m.Remark = registry.SanitizeText(m.Remark, 4000)
 	m.SendResult = registry.SanitizeText(m.SendResult, registry.MaxText)
 	var leaseLeft time.Duration // no retry
-	if retry && m.LeaseUntil != nil {
+	switch {
+	case !retry:
+	case m.LeaseUntil != nil:
 		leaseLeft = max(m.LeaseUntil.Sub(s.now())-finishTimeout, 0)
+	default: // a Store of the host's own that says no lease
+		leaseLeft = finishTimeout
 	}
 	settled := false
 	tries, err := storeretry.Write{
@@ -965,8 +981,8 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 		// The row keeps its claim until the lease runs out, then it is
 		// handled again; a push row then finds its push by dedupe key.
 		res.Outcome, res.Err = OutcomeLost, err
-		s.log.LogAttrs(ctx, slog.LevelError, "recording center row failed", slog.Int64("id", m.ID), slog.Int("tries", tries),
-			slog.String("error", err.Error()))
+		s.log.LogAttrs(ctx, slog.LevelError, "recording center row failed; it is handled again when its lease runs out",
+			slog.Int64("id", m.ID), slog.Int("tries", tries), slog.String("error", err.Error()))
 	case tries > 1 && !settled:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "recording center row: done after a retry", slog.Int64("id", m.ID), slog.Int("tries", tries))
 	}

@@ -62,12 +62,22 @@ type Write struct {
 // it fails for a reason that will not pass, or the budget ends. It
 // returns how many tries it made and the last try's error (nil when
 // write succeeded or its error was settled). The waits between tries are
-// not cut short by ctx: Budget already is.
+// not cut short by ctx: Budget already is. A retry ends with the budget,
+// asked again after the wait: once ctx has ended and the budget shrunk, a
+// retry is not begun, or is cut short, rather than run a whole try past
+// it.
 func (w Write) Do(ctx context.Context, write func(context.Context) error) (int, error) {
 	start := time.Now()
 	wait, unknown := First, false
+	var left time.Duration // of the budget, for a retry; 0 for the first try
 	for try := 1; ; try++ {
 		tctx, cancel := w.TryCtx(ctx)
+		if left > 0 {
+			var cancelLeft context.CancelFunc
+			tctx, cancelLeft = context.WithTimeout(tctx, left)
+			cancelTry := cancel
+			cancel = func() { cancelLeft(); cancelTry() }
+		}
 		err := write(tctx)
 		cancel()
 		switch {
@@ -88,5 +98,9 @@ func (w Write) Do(ctx context.Context, write func(context.Context) error) (int, 
 		t := time.NewTimer(wait)
 		<-t.C
 		wait = min(2*wait, Max)
+		// ctx may have ended during the wait, shrinking the budget.
+		if left = w.Budget(ctx) - time.Since(start); left <= 0 {
+			return try, err
+		}
 	}
 }
