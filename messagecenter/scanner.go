@@ -87,7 +87,10 @@ type Config struct {
 	// room to record the outcome (10 s, or half of what Lease leaves
 	// beyond NotifyTimeout when that is less), because it waited behind
 	// slow calls, is given back untried (OutcomeReleased), so that no
-	// other instance claims it while its call runs. Default 1
+	// other instance claims it while its call runs. The write of the
+	// call's outcome is tried again on a transient error while more than
+	// 10 s of the lease are left: a Lease less than NotifyTimeout plus
+	// 20 s leaves a call that runs its full time no retry. Default 1
 	// minute, or half the Lease when that is shorter.
 	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
