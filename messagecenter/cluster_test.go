@@ -657,16 +657,16 @@ func TestPushRowsUnderSessionKills(t *testing.T) {
 			c.fake.ClearFaults()
 			for range 10 {
 				runAll()
-				if c.count(t, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 0") == 0 &&
-					c.count(t, "SELECT COUNT(*) FROM sys_push_deliveries WHERE state NOT IN ('done', 'failed', 'split')") == 0 {
+				if countAfterKills(t, c.admin, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 0") == 0 &&
+					countAfterKills(t, c.admin, "SELECT COUNT(*) FROM sys_push_deliveries WHERE state NOT IN ('done', 'failed', 'split')") == 0 {
 					break
 				}
 				c.clk.Advance(11 * time.Minute)
 			}
 			t.Logf("%d sessions killed", killed)
 			assert.Positive(t, killed, "sessions killed")
-			assert.Equal(t, rows, c.count(t, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 1"), "rows sent")
-			assert.Equal(t, rows, c.count(t, "SELECT COUNT(*) FROM sys_push_messages"), "one push a row")
+			assert.Equal(t, rows, countAfterKills(t, c.admin, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 1"), "rows sent")
+			assert.Equal(t, rows, countAfterKills(t, c.admin, "SELECT COUNT(*) FROM sys_push_messages"), "one push a row")
 			var twice, never []int
 			for i := range rows {
 				_, tok := userToken(i)
