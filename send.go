@@ -807,6 +807,46 @@ func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) erro
 		}
 		return invalid(inputField(fe.Field), "%s refuses it for %s: %s", d.Provider, d.Platform, fe.Reason)
 	}
+	return s.checkUnusedOverrides(msg, ds)
+}
+
+// checkUnusedOverrides asks each provider msg has overrides for that none
+// of ds goes through whether it would refuse them (a placeholder delivery
+// of each platform it serves), so that a misspelt option is refused as it
+// is for a provider the push uses, not stored unread. Only a refusal of
+// the overrides counts: the rest of the message is not for that provider.
+func (s *Service) checkUnusedOverrides(msg *registry.PushMessage, ds []*registry.Delivery) error {
+	if msg.Overrides == "" {
+		return nil
+	}
+	var byProvider map[string]json.RawMessage
+	if json.Unmarshal([]byte(msg.Overrides), &byProvider) != nil {
+		return nil // not stored by checkOptions: request fails the deliveries that read it
+	}
+	used := map[string]bool{}
+	for _, d := range ds {
+		used[d.Provider] = true
+	}
+	for _, name := range s.names {
+		if _, ok := byProvider[name]; !ok || used[name] {
+			continue
+		}
+		v, ok := s.providers[name].(provider.Validator)
+		if !ok {
+			continue
+		}
+		for _, pl := range provider.Platforms() {
+			if !s.serves(name, pl) {
+				continue
+			}
+			d := &registry.Delivery{Provider: name, Platform: string(pl), Audience: registry.AudienceTokens, Tokens: []string{"0"}, ExpireAt: msg.ExpireAt}
+			var fe *provider.FieldError
+			if err := v.Validate(s.request(msg, d)); provider.KindOf(err) == provider.InvalidRequest && errors.As(err, &fe) &&
+				strings.HasPrefix(fe.Field, "overrides.") {
+				return invalid("overrides", "%s refuses %s for %s: %s", name, fe.Field, pl, fe.Reason)
+			}
+		}
+	}
 	return nil
 }
 

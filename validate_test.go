@@ -234,3 +234,35 @@ func TestRegistrationRefusesATokenJPushOrGetuiWouldRefuse(t *testing.T) {
 		require.NoError(t, err, d.UUID)
 	}
 }
+
+// TestOverridesOfAnUnusedProviderAreChecked: a push whose users have no
+// device of a configured provider still has that provider's overrides
+// checked: a misspelt option is a field error on overrides naming the
+// provider, and nothing is stored or sent (before, it was stored unread);
+// valid ones are taken. Only the overrides count: a title too long for
+// that provider (Getui's 50 characters) does not refuse a push it does
+// not carry.
+func TestOverridesOfAnUnusedProviderAreChecked(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, st, f := mixedService(t, clk)
+	ctx := t.Context()
+	_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "ip", Platform: "ios", PushToken: umengtest.IOSToken("ip")})
+	require.NoError(t, err)
+
+	_, err = svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c",
+		Overrides: map[string]any{"jpush": json.RawMessage(`{"bogus":1}`)}})
+	var fe *push.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "overrides", fe.Field)
+	assert.Contains(t, fe.Reason, "jpush refuses overrides.jpush")
+	list, err := st.ListPushMessages(ctx, registry.PushMessageQuery{})
+	require.NoError(t, err)
+	assert.Empty(t, list, "nothing stored")
+	assert.Zero(t, f.umeng.Arrived("/api/send"), "nothing sent")
+
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: strings.Repeat("长", 60), Content: "c",
+		Overrides: map[string]any{"jpush": json.RawMessage(`{"third_party_channel":{"xiaomi":{"channel_id":"orders"}}}`),
+			"getui": json.RawMessage(`{}`)}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Accepted())
+}
