@@ -281,6 +281,19 @@ func (s *downStore) ClaimCenterMessages(ctx context.Context, p registry.ClaimPar
 	return rows, err
 }
 
+// stoppedPass runs a pass of e's Scanner that its claim, on s, stops.
+func (s *downStore) stoppedPass(t *testing.T, e *env) messagecenter.Report {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	rep, err := e.scanner.RunOnce(ctx)
+	require.NoError(t, err)
+	return rep
+}
+
 func (s *downStore) FinishCenterMessage(context.Context, *registry.CenterMessage) error {
 	s.mu.Lock()
 	s.calls++
@@ -311,13 +324,7 @@ func TestRowsGivenBackWhileStoppingAreWrittenOnce(t *testing.T) {
 		e.enqueue(t, registry.CenterMessage{Title: "t", Content: fmt.Sprint("c", i), NotifyMode: "push", Receivers: "u1"})
 		e.enqueue(t, registry.CenterMessage{Title: "t", Content: fmt.Sprint("c", i), NotifyMode: "sms", Receivers: "13800000000"})
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	st.mu.Lock()
-	st.cancel = cancel
-	st.mu.Unlock()
-	rep, err := e.scanner.RunOnce(ctx)
-	require.NoError(t, err)
+	rep := st.stoppedPass(t, e)
 	assert.Equal(t, 12, rep.Claimed)
 	assert.Equal(t, 12, st.calls, "one write a row")
 	assert.Zero(t, e.mock.Calls(), "nothing pushed")
@@ -369,13 +376,7 @@ func TestRowsGivenBackWhileStoppingAreWrittenTogether(t *testing.T) {
 	for i := range rows {
 		e.enqueue(t, registry.CenterMessage{Title: "t", Content: fmt.Sprint("c", i), NotifyMode: "push", Receivers: "u1"})
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	st.mu.Lock()
-	st.cancel = cancel
-	st.mu.Unlock()
-	rep, err := e.scanner.RunOnce(ctx)
-	require.NoError(t, err)
+	rep := st.stoppedPass(t, e)
 	assert.Equal(t, rows, rep.Claimed)
 	assert.Equal(t, rows, st.calls, "one write a row")
 	assert.Equal(t, rows, st.most, "every row's write in flight at once")
