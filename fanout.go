@@ -83,8 +83,7 @@ func (s *Service) checkEvery(msg *registry.PushMessage) error {
 	for _, name := range s.names {
 		for _, pl := range provider.Platforms() {
 			if s.serves(name, pl) {
-				ds = append(ds, &registry.Delivery{Provider: name, Platform: string(pl), Audience: registry.AudienceTokens,
-					Tokens: []string{"0"}, ExpireAt: msg.ExpireAt})
+				ds = append(ds, placeholder(msg, name, pl))
 			}
 		}
 	}

@@ -60,15 +60,7 @@ func (s *Service) retryWrite(ctx context.Context, d *registry.Delivery, what str
 	if d.LeaseUntil != nil {
 		leaseLeft = max(d.LeaseUntil.Sub(s.now())-s.writeTO, s.writeTO)
 	}
-	took := false // settled took an error as success
-	if settled != nil {
-		inner := settled
-		settled = func(err error, fateUnknown bool) bool {
-			took = inner(err, fateUnknown)
-			return took
-		}
-	}
-	tries, err := storeretry.Write{
+	tries, took, err := storeretry.Write{
 		TryCtx: s.writeCtx,
 		Budget: func(ctx context.Context) time.Duration {
 			if ctx.Err() != nil && !requestTimedOut(ctx) {

@@ -795,19 +795,39 @@ func (s *Service) check(msg *registry.PushMessage, ds []*registry.Delivery) erro
 		if !ok {
 			continue
 		}
-		err := v.Validate(s.request(msg, d))
-		var fe *provider.FieldError
-		if provider.KindOf(err) != provider.InvalidRequest || !errors.As(err, &fe) || strings.HasPrefix(fe.Field, "audience") {
-			continue // accepted, or not the message's fault: Send will tell
+		if err := refusal(d, v.Validate(s.request(msg, d)), false); err != nil {
+			return err
 		}
-		if strings.HasPrefix(fe.Field, "overrides.") {
-			// The field is "overrides", as the product brief names it;
-			// the reason says which of the vendor's options is wrong.
-			return invalid("overrides", "%s refuses %s for %s: %s", d.Provider, fe.Field, d.Platform, fe.Reason)
-		}
-		return invalid(inputField(fe.Field), "%s refuses it for %s: %s", d.Provider, d.Platform, fe.Reason)
 	}
 	return s.checkUnusedOverrides(msg, ds)
+}
+
+// refusal is the push's field error for err, what provider d.Provider's
+// Validate said of the message on d's platform: nil when it accepted it,
+// or when the fault is not the message's (the audience: Send will tell),
+// or, with overridesOnly, not the overrides'.
+func refusal(d *registry.Delivery, err error, overridesOnly bool) error {
+	var fe *provider.FieldError
+	if provider.KindOf(err) != provider.InvalidRequest || !errors.As(err, &fe) || strings.HasPrefix(fe.Field, "audience") {
+		return nil
+	}
+	if strings.HasPrefix(fe.Field, "overrides.") {
+		// The field is "overrides", as the product brief names it; the
+		// reason says which of the vendor's options is wrong.
+		return invalid("overrides", "%s refuses %s for %s: %s", d.Provider, fe.Field, d.Platform, fe.Reason)
+	}
+	if overridesOnly {
+		return nil
+	}
+	return invalid(inputField(fe.Field), "%s refuses it for %s: %s", d.Provider, d.Platform, fe.Reason)
+}
+
+// placeholder is a delivery of provider name on platform pl to a
+// placeholder audience, for check to ask the provider about msg before
+// any device is known (checkEvery, checkUnusedOverrides).
+func placeholder(msg *registry.PushMessage, name string, pl provider.Platform) *registry.Delivery {
+	return &registry.Delivery{Provider: name, Platform: string(pl), Audience: registry.AudienceTokens,
+		Tokens: []string{"0"}, ExpireAt: msg.ExpireAt}
 }
 
 // checkUnusedOverrides asks each provider msg has overrides for that none
@@ -839,11 +859,9 @@ func (s *Service) checkUnusedOverrides(msg *registry.PushMessage, ds []*registry
 			if !s.serves(name, pl) {
 				continue
 			}
-			d := &registry.Delivery{Provider: name, Platform: string(pl), Audience: registry.AudienceTokens, Tokens: []string{"0"}, ExpireAt: msg.ExpireAt}
-			var fe *provider.FieldError
-			if err := v.Validate(s.request(msg, d)); provider.KindOf(err) == provider.InvalidRequest && errors.As(err, &fe) &&
-				strings.HasPrefix(fe.Field, "overrides.") {
-				return invalid("overrides", "%s refuses %s for %s: %s", name, fe.Field, pl, fe.Reason)
+			d := placeholder(msg, name, pl)
+			if err := refusal(d, v.Validate(s.request(msg, d)), true); err != nil {
+				return err
 			}
 		}
 	}

@@ -950,8 +950,7 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 	default: // a Store of the host's own that says no lease
 		leaseLeft = finishTimeout
 	}
-	settled := false
-	tries, err := storeretry.Write{
+	tries, settled, err := storeretry.Write{
 		TryCtx: writeCtx,
 		Budget: func(ctx context.Context) time.Duration {
 			if ctx.Err() != nil {
@@ -960,12 +959,12 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 			return leaseLeft
 		},
 		Settled: func(err error, fateUnknown bool) bool {
-			if fateUnknown && errors.Is(err, registry.ErrClaimLost) {
-				s.log.LogAttrs(ctx, slog.LevelWarn, "center row outcome taken as recorded: a try that timed out or lost its connection had released the claim",
-					slog.Int64("id", m.ID))
-				settled = true
+			if !fateUnknown || !errors.Is(err, registry.ErrClaimLost) {
+				return false
 			}
-			return settled
+			s.log.LogAttrs(ctx, slog.LevelWarn, "center row outcome taken as recorded: a try that timed out or lost its connection had released the claim",
+				slog.Int64("id", m.ID))
+			return true
 		},
 		Retrying: func(try int, wait time.Duration, err error) {
 			lvl := slog.LevelDebug // the first is a warning; the rest would flood the log during an outage

@@ -60,13 +60,14 @@ type Write struct {
 
 // Do runs write until it succeeds, Settled takes its error as success,
 // it fails for a reason that will not pass, or the budget ends. It
-// returns how many tries it made and the last try's error (nil when
-// write succeeded or its error was settled). The waits between tries are
+// returns how many tries it made, whether Settled took the last one's
+// error as success, and the last try's error (nil when write succeeded
+// or its error was settled). The waits between tries are
 // not cut short by ctx: Budget already is. A retry ends with the budget,
 // asked again after the wait: once ctx has ended and the budget shrunk, a
 // retry is not begun, or is cut short, rather than run a whole try past
 // it.
-func (w Write) Do(ctx context.Context, write func(context.Context) error) (int, error) {
+func (w Write) Do(ctx context.Context, write func(context.Context) error) (tries int, settled bool, err error) {
 	start := time.Now()
 	wait, unknown := First, false
 	var left time.Duration // of the budget, for a retry; 0 for the first try
@@ -82,15 +83,15 @@ func (w Write) Do(ctx context.Context, write func(context.Context) error) (int, 
 		cancel()
 		switch {
 		case err == nil:
-			return try, nil
+			return try, false, nil
 		case w.Settled != nil && w.Settled(err, unknown):
-			return try, nil
+			return try, true, nil
 		case !Transient(err):
-			return try, err
+			return try, false, err
 		}
 		unknown = unknown || FateUnknown(err)
 		if time.Since(start)+wait > w.Budget(ctx) {
-			return try, err
+			return try, false, err
 		}
 		if w.Retrying != nil {
 			w.Retrying(try, wait, err)
@@ -100,7 +101,7 @@ func (w Write) Do(ctx context.Context, write func(context.Context) error) (int, 
 		wait = min(2*wait, Max)
 		// ctx may have ended during the wait, shrinking the budget.
 		if left = w.Budget(ctx) - time.Since(start); left <= 0 {
-			return try, err
+			return try, false, err
 		}
 	}
 }

@@ -71,7 +71,7 @@ func TestDo(t *testing.T) {
 			assert.Equal(t, reset, err)
 			retried = append(retried, wait)
 		}
-		n, err := r.Do(t.Context(), w.write)
+		n, _, err := r.Do(t.Context(), w.write)
 		assert.NoError(t, err)
 		assert.Equal(t, 3, n)
 		assert.Equal(t, []time.Duration{First, 2 * First}, retried, "backoff doubles")
@@ -79,13 +79,13 @@ func TestDo(t *testing.T) {
 	t.Run("an error that will not pass is returned at once", func(t *testing.T) {
 		boom := errors.New("boom")
 		w := &tries{errs: []error{boom}}
-		n, err := plain(time.Minute).Do(t.Context(), w.write)
+		n, _, err := plain(time.Minute).Do(t.Context(), w.write)
 		assert.Equal(t, boom, err)
 		assert.Equal(t, 1, n)
 	})
 	t.Run("the budget ends the retries", func(t *testing.T) {
 		w := &tries{errs: []error{reset, reset, reset, reset}}
-		n, err := plain(First+First/2).Do(t.Context(), w.write) // room for the first wait, not the second
+		n, _, err := plain(First+First/2).Do(t.Context(), w.write) // room for the first wait, not the second
 		assert.Equal(t, reset, err)
 		assert.Equal(t, 2, n)
 	})
@@ -100,7 +100,7 @@ func TestDo(t *testing.T) {
 			return time.Minute
 		}
 		r.Retrying = func(int, time.Duration, error) { cancel() }
-		n, err := r.Do(ctx, w.write)
+		n, _, err := r.Do(ctx, w.write)
 		assert.Equal(t, reset, err)
 		assert.Equal(t, 1, n, "ctx ended during the wait, and the budget with it: no retry")
 	})
@@ -112,13 +112,15 @@ func TestDo(t *testing.T) {
 			seen = append(seen, fateUnknown)
 			return fateUnknown && errors.Is(err, registry.ErrClaimLost)
 		}
-		n, err := r.Do(t.Context(), w.write)
+		n, settled, err := r.Do(t.Context(), w.write)
 		assert.NoError(t, err)
+		assert.True(t, settled)
 		assert.Equal(t, 2, n)
 		assert.Equal(t, []bool{false, true}, seen)
 
 		w = &tries{errs: []error{reset, registry.ErrClaimLost}}
-		n, err = r.Do(t.Context(), w.write)
+		n, settled, err = r.Do(t.Context(), w.write)
+		assert.False(t, settled)
 		assert.ErrorIs(t, err, registry.ErrClaimLost, "a reset before the statement: the claim was lost to another")
 		assert.Equal(t, 2, n)
 	})
@@ -132,7 +134,7 @@ func TestDo(t *testing.T) {
 			return context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		}
 		w := &tries{errs: []error{reset}}
-		_, err := r.Do(ctx, func(tctx context.Context) error {
+		_, _, err := r.Do(ctx, func(tctx context.Context) error {
 			assert.Equal(t, "v", tctx.Value(key{}))
 			_, ok := tctx.Deadline()
 			assert.True(t, ok)
@@ -173,7 +175,7 @@ func TestDoKeepsToAShrunkBudget(t *testing.T) {
 			}
 			r.Retrying = func(int, time.Duration, error) { cancel() } // the stop comes during the wait
 			tries, deadlines := 0, 0
-			n, err := r.Do(ctx, func(tctx context.Context) error {
+			n, _, err := r.Do(ctx, func(tctx context.Context) error {
 				tries++
 				if d, ok := tctx.Deadline(); ok && time.Until(d) <= tt.stopped {
 					deadlines++
