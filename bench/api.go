@@ -127,7 +127,7 @@ func runAPI(ctx context.Context, o options) (err error) {
 		return nil
 	})
 	o.logf("query: %d requests, %d errors", query.n, query.errors)
-	printResult("api",
+	o.printResult("api",
 		kv{"clients", o.clients}, kv{"users", o.apiUsers}, kv{"duration_s", o.duration.Seconds()},
 		kv{"push_requests", push.n}, kv{"push_errors", push.errors},
 		kv{"push_req_per_s", push.perSecond()}, kv{"push_p50_ms", push.percentile(50)}, kv{"push_p99_ms", push.percentile(99)},

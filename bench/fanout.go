@@ -165,7 +165,7 @@ func runFanout(ctx context.Context, o options) (err error) {
 			firstSent = *d.SentAt
 		}
 	}
-	printResult("fanout",
+	o.printResult("fanout",
 		kv{"users", o.users}, kv{"devices", devices}, kv{"tokens_sent", sent}, kv{"concurrency", conc},
 		kv{"seconds", elapsed.Seconds()}, kv{"first_send_s", firstSent.Sub(start).Seconds()}, kv{"tokens_per_s", tps},
 		kv{"raw_tokens_per_s", rawTPS}, kv{"ratio_vs_raw", tps / rawTPS},

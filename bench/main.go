@@ -11,6 +11,9 @@
 //	go run . -scenario scanner -rows 20000 -db postgres
 //	go run . -scenario api -duration 10s -clients 16
 //
+// With -count N each run prints its line as "RUN i/N scenario=…" and the
+// RESULT line holds the median of each key over the N runs.
+//
 // See README.md for every flag and how to read the RESULT line.
 package main
 
@@ -21,6 +24,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +54,11 @@ type options struct {
 	cpuProfile  string
 	memProfile  string
 	verbose     bool
+	// count is how many times the scenario runs (-count); results
+	// collects each run's pairs, run is the run under way (from 1).
+	count   int
+	run     int
+	results *[][]kv
 }
 
 func main() {
@@ -81,21 +91,33 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "fanout, scanner: write a CPU profile of the measured operation to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "fanout, scanner: write a heap profile taken after the measured operation to this file")
 	flag.BoolVar(&o.verbose, "v", false, "log progress to stderr")
+	flag.IntVar(&o.count, "count", 1, "runs of the scenario, one after another; the RESULT line holds each key's median")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
+	var run func(context.Context, options) error
 	switch o.scenario {
 	case "fanout":
-		err = runFanout(ctx, o)
+		run = runFanout
 	case "scanner":
-		err = runScanner(ctx, o)
+		run = runScanner
 	case "api":
-		err = runAPI(ctx, o)
-	default:
+		run = runAPI
+	}
+	err := checkOptions(o)
+	if run == nil {
 		err = errors.New(`-scenario must be fanout, scanner or api`)
 		flag.Usage()
+	}
+	if err == nil {
+		o.results = new([][]kv)
+		for o.run = 1; o.run <= o.count && err == nil; o.run++ {
+			err = run(ctx, o)
+		}
+		if err == nil && o.count > 1 {
+			fmt.Println(resultLine("RESULT", o.scenario, medians(*o.results)))
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -109,11 +131,36 @@ type kv struct {
 	val any
 }
 
-// printResult prints the scenario's RESULT line: numbers plain, floats
-// with at most three decimals.
-func printResult(scenario string, pairs ...kv) {
+// checkOptions refuses flags that cannot work together.
+func checkOptions(o options) error {
+	switch {
+	case o.count < 1:
+		return fmt.Errorf("-count must be at least 1, not %d", o.count)
+	case o.count > 1 && (o.cpuProfile != "" || o.memProfile != ""):
+		return errors.New("-cpuprofile and -memprofile profile one run: use them with -count 1")
+	}
+	return nil
+}
+
+// printResult prints the line of the run under way: the RESULT line with
+// -count 1, else "RUN i/N …" (main prints the RESULT line of the medians
+// after the last run).
+func (o options) printResult(scenario string, pairs ...kv) {
+	if o.results != nil {
+		*o.results = append(*o.results, pairs)
+	}
+	prefix := "RESULT"
+	if o.count > 1 {
+		prefix = fmt.Sprintf("RUN %d/%d", o.run, o.count)
+	}
+	fmt.Println(resultLine(prefix, scenario, pairs))
+}
+
+// resultLine formats a result: numbers plain, floats with at most three
+// decimals.
+func resultLine(prefix, scenario string, pairs []kv) string {
 	var b strings.Builder
-	b.WriteString("RESULT scenario=" + scenario)
+	b.WriteString(prefix + " scenario=" + scenario)
 	for _, p := range pairs {
 		b.WriteString(" " + p.key + "=")
 		switch v := p.val.(type) {
@@ -123,7 +170,57 @@ func printResult(scenario string, pairs ...kv) {
 			b.WriteString(fmt.Sprint(v))
 		}
 	}
-	fmt.Println(b.String())
+	return b.String()
+}
+
+// medians returns the pairs of the first run with each value the median
+// of that key over all runs: a value every run shares is kept as it is;
+// numbers that differ give their median (the mean of the middle two for an
+// even count); anything else that differs is the runs' values joined
+// with commas. A ratio's median is the median of each run's own ratio,
+// whose baseline was measured in that run.
+func medians(runs [][]kv) []kv {
+	if len(runs) == 0 {
+		return nil
+	}
+	out := slices.Clone(runs[0])
+	for i, p := range out {
+		var texts []string
+		var nums []float64
+		numeric := true
+		for _, r := range runs {
+			v := r[i].val
+			texts = append(texts, fmt.Sprint(v))
+			switch n := v.(type) {
+			case float64:
+				nums = append(nums, n)
+			case int:
+				nums = append(nums, float64(n))
+			case int64:
+				nums = append(nums, float64(n))
+			default:
+				numeric = false
+			}
+		}
+		switch {
+		case len(slices.Compact(slices.Clone(texts))) == 1:
+			// every run the same
+		case numeric:
+			slices.Sort(nums)
+			m := nums[len(nums)/2]
+			if len(nums)%2 == 0 {
+				m = (nums[len(nums)/2-1] + m) / 2
+			}
+			if _, isFloat := p.val.(float64); !isFloat && m == float64(int64(m)) {
+				out[i].val = strconv.FormatInt(int64(m), 10)
+			} else {
+				out[i].val = m
+			}
+		default:
+			out[i].val = strings.Join(texts, ",")
+		}
+	}
+	return append([]kv{{"runs", len(runs)}}, out...)
 }
 
 // logf writes a progress line to stderr when -v is set.

@@ -124,7 +124,7 @@ func runScanner(ctx context.Context, o options) (err error) {
 		o.logf("river: %d jobs in %v", o.rows, rt)
 		result = append(result, kv{"river_jobs_per_s", riverPS}, kv{"ratio_vs_river", rowsPS / riverPS})
 	}
-	printResult("scanner", result...)
+	o.printResult("scanner", result...)
 
 	var problems []error
 	sent, err := db.count(ctx, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 1")
