@@ -301,10 +301,12 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		named := parts[0]
 		named.State, named.Ret, named.SentAt = registry.DeliveryFailed, registry.RetFail, &now
 		named.ErrorKind, named.ErrorCode, named.Response = d.ErrorKind, d.ErrorCode, d.Response
+		o := outcomeOf(named, err)
 		if ferr := s.recordSent(ctx, named); ferr != nil {
 			s.unrecordedOutcome(ctx, named, "recording refused tokens failed", ferr)
+			o.Unrecorded = true
 		}
-		return append([]DeliveryOutcome{outcomeOf(named, err)}, s.sendWith(ctx, sem, msgOf, parts[1:])...)
+		return append([]DeliveryOutcome{o}, s.sendWith(ctx, sem, msgOf, parts[1:])...)
 	}
 	recorded := true
 	if ferr := s.recordSent(ctx, d); ferr != nil {
@@ -329,7 +331,9 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 		slog.String("provider", d.Provider), slog.String("platform", d.Platform), slog.Int("tokens", len(d.Tokens)),
 		slog.Int("attempt", d.Attempts), slog.String("state", string(d.State)), slog.String("error_kind", d.ErrorKind),
 		slog.String("error_code", d.ErrorCode), slog.Bool("recorded", recorded))
-	return []DeliveryOutcome{outcomeOf(d, err)}
+	o := outcomeOf(d, err)
+	o.Unrecorded = !recorded
+	return []DeliveryOutcome{o}
 }
 
 // call makes the vendor call of d on its own clock: bounded by its

@@ -130,6 +130,45 @@ func TestSentOutcomeWriteNotRetriedOnAPermanentError(t *testing.T) {
 	assert.EqualValues(t, 1, f.svc.UnrecordedOutcomes())
 }
 
+// TestUnrecordedOutcomeInTheAnswer: a delivery the vendor accepted whose
+// outcome the store does not hold is pending there and will be sent again
+// once its lease ends; the Result and the HTTP answer say so, so that a
+// caller knows the push may be shown twice.
+func TestUnrecordedOutcomeInTheAnswer(t *testing.T) {
+	fs, logs := &flakyFinishStore{fail: 1 << 30, err: errors.New("constraint violated")}, &syncbuf.Buffer{}
+	f := newFlakyFixture(t, fs, logs)
+	f.register(t, "u1", "d1", "android", "tok-1")
+	f.register(t, "u1", "d2", "ios", "tok-2")
+	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Accepted(), "the vendor took both")
+	assert.Equal(t, 2, res.Unrecorded())
+	for _, d := range res.Deliveries {
+		assert.True(t, d.Unrecorded, "delivery %d", d.DeliveryID)
+	}
+	assert.Zero(t, (*push.Result)(nil).Unrecorded())
+
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc})
+	require.NoError(t, err)
+	r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t2", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.EqualValues(t, 2, r.body["accepted"])
+	assert.EqualValues(t, 2, r.body["unrecorded"])
+
+	fs.mu.Lock()
+	fs.fail = 0 // the store writes again
+	fs.mu.Unlock()
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t3", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.NotContains(t, r.body, "unrecorded", "said only when some outcome is not stored")
+	ok, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t4", Content: "c"})
+	require.NoError(t, err)
+	assert.Zero(t, ok.Unrecorded())
+	for _, d := range ok.Deliveries {
+		assert.False(t, d.Unrecorded)
+	}
+}
+
 // TestSentOutcomeOfALostClaim: an instance whose claim was taken over
 // while it sent (its lease ran out during a pause) cannot record the
 // outcome; that is counted and logged at warn level, not as a store

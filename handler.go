@@ -490,6 +490,9 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	if res.Expired {
 		out["expired"] = true // the users not listed before ExpireAt are not pushed: see Result.Expired
 	}
+	if n := res.Unrecorded(); n > 0 {
+		out["unrecorded"] = n // sent, the outcome not stored: sent again once its lease ends (DeliveryOutcome.Unrecorded)
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -127,6 +127,14 @@ type DeliveryOutcome struct {
 	// caller's ctx ended, or too little of its lease was left): it is
 	// pending and due at once, for the Scanner's next pass.
 	Deferred bool
+	// Unrecorded is true when the delivery was sent but its outcome (State,
+	// the vendor's answer) could not be written to the store, retries
+	// included (the database stayed unreachable, or the claim's lease ran
+	// out first): the store still holds it pending, and once its lease
+	// runs out the Scanner sends it again, with the same idempotency key
+	// (a vendor that cannot dedupe by it shows the push twice). The
+	// Service counts such deliveries (UnrecordedOutcomes).
+	Unrecorded bool
 	// Err is the vendor error of the last attempt, if any.
 	Err error
 }
@@ -142,6 +150,21 @@ func (r *Result) Pending() int { return r.count(registry.DeliveryPending) }
 
 // Failed counts deliveries that failed for good.
 func (r *Result) Failed() int { return r.count(registry.DeliveryFailed) }
+
+// Unrecorded counts the deliveries sent whose outcome the store does not
+// hold (DeliveryOutcome.Unrecorded); they are counted by their State too.
+func (r *Result) Unrecorded() int {
+	if r == nil {
+		return 0
+	}
+	n := 0
+	for _, d := range r.Deliveries {
+		if d.Unrecorded {
+			n++
+		}
+	}
+	return n
+}
 
 func (r *Result) count(states ...registry.DeliveryState) int {
 	if r == nil {
