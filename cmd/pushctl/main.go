@@ -26,13 +26,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	_ "github.com/go-sql-driver/mysql"
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
+
+	"github.com/tuisong/push/internal/serverenv"
 )
 
 func main() {
@@ -49,6 +52,9 @@ func main() {
 		case <-done:
 		}
 	}()
+	// The MySQL driver's own notes as slog lines on stderr, as every
+	// other warning.
+	_ = mysql.SetLogger(serverenv.DriverLog{Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	// Not stop(): that would end ctx too, and the goroutine, finding both
 	// cases ready, could report an interruption that never happened.

@@ -32,7 +32,7 @@ import (
 // handler and Scanner.
 type app struct {
 	cfg      config
-	readyLog probeLog // /readyz's database failures, logged when they change
+	readyLog probeLog // /readyz's database failures and pending migrations, logged when they change
 	db       *sql.DB
 	store    *sqlstore.Store
 	// fake, jfake and gfake are the built-in fake Umeng, JPush and Getui,
@@ -76,7 +76,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if cfg.DBDriver == "mysql" {
 		// The driver's own notes ("closing bad idle connection: EOF") go
 		// to the structured log, not to stderr as bare text.
-		_ = mysql.SetLogger(mysqlLog{log})
+		_ = mysql.SetLogger(serverenv.DriverLog{Log: log})
 	}
 	if a.db, a.store, err = serverenv.Open(ctx, cfg); err != nil {
 		return nil, err
@@ -431,11 +431,4 @@ func observesDST(loc *time.Location, now time.Time) bool {
 		}
 	}
 	return false
-}
-
-// mysqlLog writes go-sql-driver/mysql's notes to the server's log.
-type mysqlLog struct{ log *slog.Logger }
-
-func (m mysqlLog) Print(v ...any) {
-	m.log.Warn("mysql driver", slog.String("message", strings.TrimSpace(fmt.Sprint(v...))))
 }

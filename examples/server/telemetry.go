@@ -190,8 +190,12 @@ func (a *app) ready(ctx context.Context) (readiness, bool) {
 	} else if pending, err := a.store.PendingMigrations(ctx); err != nil {
 		a.readyLog.failed(ctx, a.log, "readiness: reading the applied migrations failed", err)
 		fail("migrations", "unknown: push_schema_migrations could not be read")
-	} else if a.readyLog.recovered(ctx, a.log); len(pending) > 0 {
+	} else if len(pending) > 0 {
+		a.readyLog.failed(ctx, a.log, "readiness: migrations of this build are not applied (restart the server, which applies them, or run pushctl migrate)",
+			errors.New("pending: "+strings.Join(pending, ",")))
 		fail("migrations", "pending: "+strings.Join(pending, ","))
+	} else {
+		a.readyLog.recovered(ctx, a.log)
 	}
 	if len(a.names) == 0 {
 		fail("providers", "none configured")
@@ -224,14 +228,15 @@ func (p *probeLog) failed(ctx context.Context, log *slog.Logger, msg string, err
 	}
 }
 
-// recovered logs, once, that the database answers again.
+// recovered logs, once, that the database answers again and holds every
+// migration.
 func (p *probeLog) recovered(ctx context.Context, log *slog.Logger) {
 	p.mu.Lock()
 	was := p.last
 	p.last = ""
 	p.mu.Unlock()
 	if was != "" {
-		log.LogAttrs(ctx, slog.LevelInfo, "readiness: the database answers again")
+		log.LogAttrs(ctx, slog.LevelInfo, "readiness: the database checks pass again: it answers, every migration applied")
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/syncbuf"
 )
 
 // get fetches path without any token and returns the status and body.
@@ -129,8 +130,12 @@ func TestHealthAndReadiness(t *testing.T) {
 
 // TestReadinessChecksMigrationsAndProviders: a database missing a
 // migration of this build, and an app without providers, are not ready.
+// The pending migrations are logged once, as a probe's database failures
+// are, and so is their end.
 func TestReadinessChecksMigrationsAndProviders(t *testing.T) {
 	a := newTestApp(t, nil)
+	var logs syncbuf.Buffer
+	a.log = slog.New(slog.NewTextHandler(&logs, nil))
 	_, err := a.db.ExecContext(context.Background(), "DELETE FROM push_schema_migrations WHERE component = 'push' AND version = 7")
 	require.NoError(t, err)
 	names := a.names
@@ -138,10 +143,16 @@ func TestReadinessChecksMigrationsAndProviders(t *testing.T) {
 	st, ok := a.ready(context.Background())
 	assert.False(t, ok)
 	assert.Equal(t, map[string]string{"database": "ok", "migrations": "pending: 0007_trace_parent", "providers": "none configured"}, st.Checks)
+	_, ok = a.ready(context.Background())
+	assert.False(t, ok)
 	a.names = names
 	require.NoError(t, a.store.Migrate(context.Background()))
 	_, ok = a.ready(context.Background())
 	assert.True(t, ok)
+	out := logs.String()
+	assert.Equal(t, 1, strings.Count(out, "migrations of this build are not applied"), out)
+	assert.Contains(t, out, "pending: 0007_trace_parent")
+	assert.Equal(t, 1, strings.Count(out, "every migration applied"), out)
 }
 
 // TestRequestLogsCarryTheTraceID: every line logged while serving a
@@ -194,14 +205,6 @@ func TestRequestLogsCarryTheTraceID(t *testing.T) {
 	assert.Contains(t, m.TraceParent, "00-"+traceID+"-", "the push keeps the request's trace")
 }
 
-// TestMySQLDriverNotesAreLogged: go-sql-driver/mysql's notes reach the
-// structured log as one line each.
-func TestMySQLDriverNotesAreLogged(t *testing.T) {
-	var buf strings.Builder
-	mysqlLog{slog.New(slog.NewTextHandler(&buf, nil))}.Print("closing bad idle connection: ", io.EOF)
-	assert.Contains(t, buf.String(), `level=WARN msg="mysql driver" message="closing bad idle connection: EOF"`)
-}
-
 // TestProbeLogLogsChanges: a probe failing the same way logs once, a
 // changed failure again, and the recovery once.
 func TestProbeLogLogsChanges(t *testing.T) {
@@ -220,5 +223,5 @@ func TestProbeLogLogsChanges(t *testing.T) {
 	out := logs.String()
 	assert.Equal(t, 2, strings.Count(out, "connection refused"), out)
 	assert.Equal(t, 1, strings.Count(out, "i/o timeout"), out)
-	assert.Equal(t, 1, strings.Count(out, "the database answers again"), out)
+	assert.Equal(t, 1, strings.Count(out, "the database checks pass again"), out)
 }

@@ -2,8 +2,11 @@ package serverenv_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,4 +208,12 @@ func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
 		}
 		assert.Contains(t, err.Error(), "PUSH_DB_DSN", dsn)
 	}
+}
+
+// TestDriverLog: go-sql-driver/mysql's notes reach the structured log as
+// one warn line each.
+func TestDriverLog(t *testing.T) {
+	var buf strings.Builder
+	serverenv.DriverLog{Log: slog.New(slog.NewTextHandler(&buf, nil))}.Print("closing bad idle connection: ", io.EOF)
+	assert.Contains(t, buf.String(), `level=WARN msg="mysql driver" message="closing bad idle connection: EOF"`)
 }
