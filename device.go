@@ -94,7 +94,8 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 // Logout deactivates the user-device link userDeviceID of userNum. It fails
 // with registry.ErrNotFound when the link does not exist and
 // registry.ErrNotOwner when it belongs to another user; logging out twice
-// succeeds.
+// succeeds. A blank userNum or a userDeviceID below 1 is a *FieldError
+// (ErrInvalid), not ErrNotFound.
 func (s *Service) Logout(ctx context.Context, userNum string, userDeviceID int64) error {
 	if s.unbuilt() {
 		return notBuilt("Service.Logout", "push.New")

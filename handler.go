@@ -222,6 +222,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.Service == nil {
 		return nil, invalid("service", "is required")
 	}
+	if cfg.Service.unbuilt() {
+		return nil, invalid("service", "is a zero push.Service; make it with push.New")
+	}
 	if cfg.MaxBodyBytes < 0 {
 		return nil, invalid("max_body_bytes", "must not be negative")
 	}

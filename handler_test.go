@@ -440,6 +440,18 @@ func TestNewHandlerValidates(t *testing.T) {
 	f := newFixture(t, providertest.MockConfig{}, nil)
 	_, err = push.NewHandler(push.HandlerConfig{Service: f.svc, MaxBodyBytes: -1})
 	assert.ErrorIs(t, err, push.ErrInvalid)
+	// A Service push.New did not make would answer every request 500.
+	_, err = push.NewHandler(push.HandlerConfig{Service: &push.Service{}})
+	assert.ErrorIs(t, err, push.ErrInvalid)
+	assert.ErrorContains(t, err, "service: is a zero push.Service; make it with push.New")
+	// The provider by name, in any case, as a device's push_platform.
+	for _, name := range []string{"umeng", "UMENG", " Umeng ", ""} {
+		p, err := f.svc.Provider(name)
+		require.NoError(t, err, "%q", name)
+		assert.Equal(t, "umeng", p.Name())
+	}
+	_, err = f.svc.Provider("fcm")
+	assert.ErrorIs(t, err, push.ErrUnknownProvider)
 }
 
 func TestHandlerStrictJSON(t *testing.T) {

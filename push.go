@@ -49,8 +49,9 @@ type Config struct {
 	Retry RetryPolicy
 	// Lease is how long a send or poll claim lasts before another instance
 	// may take the delivery over. It must exceed the longest send timeout
-	// of a provider (see SendTimeout) plus WriteTimeout. Default 2
-	// minutes, or that sum plus a minute when it is longer. A delivery
+	// of a provider (see SendTimeout) plus WriteTimeout. Default: that sum
+	// plus a minute, or 2 minutes when that is longer (2m10s with a Umeng
+	// client's default timeout of a minute and WriteTimeout's 10 s). A delivery
 	// that waits for a send slot (SendConcurrency) until WriteTimeout
 	// before its lease ends is given back untried, its attempt refunded.
 	Lease time.Duration
@@ -449,12 +450,14 @@ func (s *Service) capsOf(d *registry.Delivery) provider.Capabilities {
 	return s.caps[target{d.Provider, d.Platform}]
 }
 
-// Provider returns the provider named name, or ErrUnknownProvider.
+// Provider returns the provider named name, read in any case and
+// without surrounding spaces as a device's push_platform is ("" is the
+// default provider), or ErrUnknownProvider.
 func (s *Service) Provider(name string) (provider.Provider, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Service.Provider", "push.New")
 	}
-	if name == "" {
+	if name = strings.ToLower(strings.TrimSpace(name)); name == "" {
 		name = s.def
 	}
 	p, ok := s.providers[name]

@@ -67,8 +67,8 @@ type UserDeviceInfo struct {
 // ListDevices returns every device userNum has logged in on, active or
 // not, in the order of their links' ids, with each one's token state and a
 // masked token. userNum is trimmed of white space, as Push trims it; a
-// blank one is a *FieldError. An unknown user has no devices: an empty
-// list, no error.
+// blank one, or one longer than the column's 255 characters, is a
+// *FieldError. An unknown user has no devices: an empty list, no error.
 func (s *Service) ListDevices(ctx context.Context, userNum string) ([]UserDeviceInfo, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Service.ListDevices", "push.New")

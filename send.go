@@ -46,7 +46,9 @@ type Message struct {
 	// event). The HTTP Handler scopes its idempotency keys by caller and
 	// users, and answers 409 to a key reused with other content.
 	DedupeKey string
-	// ExpireAt is when vendors stop trying; zero means now + Config.Expiry.
+	// ExpireAt is when vendors stop trying; zero means now +
+	// Config.Expiry. One that is not in the future is a *FieldError
+	// ("expire_at"), before anything is stored.
 	ExpireAt time.Time
 	// Class is the message class (provider.ClassMarketing or
 	// provider.ClassService) phone makers' channels throttle by; empty

@@ -27,7 +27,8 @@ type Status struct {
 }
 
 // PushStatus returns the iOS and Android status of a push message, or an
-// error wrapping registry.ErrNotFound.
+// error wrapping registry.ErrNotFound when there is none. An id below 1
+// is a *FieldError (push.ErrInvalid), not ErrNotFound.
 func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, error) {
 	if s.unbuilt() {
 		return Status{}, notBuilt("Service.PushStatus", "push.New")
@@ -47,9 +48,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 		IOS: m.IOS, Android: m.Android, Receipts: Receipts{IOS: ios, Android: android}}, nil
 }
 
-// RetryPending claims up to limit deliveries that are due for a send (a
-// failed attempt's retry, one whose sender died before recording the
-// outcome, or one released for lack of lease) and sends them with their
+// RetryPending claims up to limit (at least 1: else a *FieldError)
+// deliveries that are due for a send (a failed attempt's retry, one whose
+// sender died before recording the outcome, or one released for lack of
+// lease) and sends them with their
 // original idempotency keys, renewing each claim before its call when the
 // rest of the lease would not cover it. It returns how many it claimed;
 // those it did not send (ctx ended first) are released, due at once, and
@@ -284,9 +286,9 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 	return todo, gaveBack
 }
 
-// PollReceipts claims up to limit accepted, pollable deliveries that are
-// due for a status poll, asks their providers, and records the state:
-// final states end polling. Polling follows each provider's declared
+// PollReceipts claims up to limit (at least 1: else a *FieldError)
+// accepted, pollable deliveries that are due for a status poll, asks
+// their providers, and records the state: final states end polling. Polling follows each provider's declared
 // policy (provider.Capabilities.Polling): its Interval between polls
 // (Config.PollInterval when it declares none), and it ends at the earliest
 // of the push's expiry, the send time plus the provider's MaxTimeToLive

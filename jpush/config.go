@@ -37,8 +37,9 @@ type Config struct {
 	// platform, so one key serves iOS and Android alike. Required.
 	AppKey string
 	// MasterSecret is the app's server secret, the password of HTTP Basic
-	// authentication. Required. It never appears in errors, logs or
-	// receipts.
+	// authentication. Required, and at least 8 characters (JPush's are
+	// 24): New refuses a shorter one as no master secret. It never
+	// appears in errors, logs or receipts.
 	MasterSecret string
 	// BaseURL is scheme and host (and an optional path prefix) of the Push
 	// API. Default DefaultBaseURL. Tests point it at jpushtest.

@@ -38,8 +38,15 @@ func (f NotifierFunc) Notify(ctx context.Context, m registry.CenterMessage, rece
 // ErrPermanent marks an error that retrying cannot fix.
 var ErrPermanent = errors.New("permanent failure")
 
-// Permanent wraps err so that the Scanner fails the row at once.
-func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+// Permanent wraps err so that the Scanner fails the row at once. A nil
+// err stays nil, so that a Notifier may return Permanent(err) whatever
+// err is.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrPermanent, err)
+}
 
 // disposition is what a failed row's error asks for.
 type disposition int

@@ -101,7 +101,8 @@ type Config struct {
 	// Service's own policy.
 	Retry push.RetryPolicy
 	// DefaultTitle is the push title for rows whose title is empty.
-	// Default "": such push rows fail with "title is required". New
+	// Default "": such push rows fail, their remark "permanent failure:
+	// push: title: is required". New
 	// refuses one no push can carry: blank, not UTF-8, holding NUL or
 	// longer than the title column's 255 characters.
 	DefaultTitle string

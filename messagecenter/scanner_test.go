@@ -158,6 +158,15 @@ func TestOrderLevelThenAge(t *testing.T) {
 	assert.Equal(t, []string{"high-old", "high-new", "mid", "low-old", "low-new"}, order)
 }
 
+// TestPermanentOfNil: Permanent(err) marks err, and leaves a nil err nil,
+// so that a Notifier may return Permanent(err) whatever err is.
+func TestPermanentOfNil(t *testing.T) {
+	assert.NoError(t, messagecenter.Permanent(nil))
+	err := messagecenter.Permanent(errors.New("bad mobile number"))
+	assert.ErrorIs(t, err, messagecenter.ErrPermanent)
+	assert.EqualError(t, err, "permanent failure: bad mobile number")
+}
+
 func TestNotifierOutcomes(t *testing.T) {
 	ctx := context.Background()
 	calls := map[string]int{}
