@@ -42,7 +42,7 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 	var users listFlag
 	fs.Var(&users, "user", "a receiver's user_num, repeatable (required)")
 	mode := fs.String("mode", "push", "the notify_mode: push, sms or email")
-	title := fs.String("title", "", "the title (required)")
+	title := fs.String("title", "", "the title (required for a push, unless PUSH_CENTER_DEFAULT_TITLE is set; an sms has none)")
 	content := fs.String("content", "", "the content (required)")
 	class := fs.String("class", "", "the message class of a push: marketing or service (default: unset)")
 	level := fs.Int("level", 0, "the notify_level: higher rows are handled first")
@@ -82,13 +82,20 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 		if got := messagecenter.SplitReceivers(strings.Join(users, ",")); !slices.Equal(got, want) {
 			return usagef("--user: together the users would be read as %q: the receivers column reads a JSON array as the users it lists", got)
 		}
-		if strings.TrimSpace(*title) == "" || strings.TrimSpace(*content) == "" {
-			return usagef("--title and --content are required, and not blank")
-		}
 		switch *mode {
 		case "push", "sms", "email":
 		default:
 			return usagef("--mode: %q is not push, sms or email", *mode)
+		}
+		// The brief's title column takes NULL: an sms has no title, and a
+		// push row without one takes the Scanner's default title, or fails.
+		switch {
+		case strings.TrimSpace(*content) == "":
+			return usagef("--content is required, and not blank")
+		case *title != "" && strings.TrimSpace(*title) == "":
+			return usagef("--title is blank: leave it out for none")
+		case *title == "" && *mode == "push" && strings.TrimSpace(e.getenv("PUSH_CENTER_DEFAULT_TITLE")) == "":
+			return usagef("--title is required for --mode push (the Scanner fails a push row without one unless PUSH_CENTER_DEFAULT_TITLE is set)")
 		}
 		if c := provider.Class(*class); !c.Valid() {
 			return usagef("--class: %q is not marketing or service", *class)

@@ -40,7 +40,7 @@ func commands() []command {
 		{"devices import", "FILE.csv", "register the devices of a CSV file (uuid, platform, push_platform, push_token, user_num)", importCmd},
 		{"push", "USER... --title T --content C", "push a notification to the users' devices", pushCmd},
 		{"status", "ID", "print a push's status and receipts", statusCmd},
-		{"center enqueue", "--user U --mode push|sms|email --title T --content C", "insert a sys_message_center row", enqueueCmd},
+		{"center enqueue", "--user U --mode push|sms|email [--title T] --content C", "insert a sys_message_center row", enqueueCmd},
 		{"center tail", "", "print the state changes of sys_message_center rows until interrupted", tailCmd},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -693,4 +694,34 @@ func TestCenterTailPollsOnWhenThePollDoesNotAnswer(t *testing.T) {
 	assert.Contains(t, r.stderr, "the database did not answer within 1ns")
 	assert.Equal(t, 1, strings.Count(r.stderr, "did not answer"), "said once: %q", r.stderr)
 	assert.Contains(t, r.stderr, "pushctl: center tail: the database answers again\n")
+}
+
+// TestCenterEnqueueTitle: the brief's title column takes NULL: an sms or
+// an email needs no title; a push does, unless the Scanner has a default.
+func TestCenterEnqueueTitle(t *testing.T) {
+	env := migrated(t)
+	ctx := context.Background()
+	r := runCLI(t, ctx, env, "center", "enqueue", "--user", "u9", "--mode", "sms", "--content", "验证码 1234")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	st, _ := openStore(t, env)
+	m, err := st.GetCenterMessage(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "", m.Title)
+	assert.Equal(t, "sms", m.NotifyMode)
+
+	r = runCLI(t, ctx, env, "center", "enqueue", "--user", "u9", "--content", "c")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "--title is required for --mode push")
+	r = runCLI(t, ctx, env, "center", "enqueue", "--user", "u9", "--mode", "sms", "--title", "  ", "--content", "c")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "--title is blank")
+	r = runCLI(t, ctx, env, "center", "enqueue", "--user", "u9", "--mode", "sms", "--content", " ")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "--content is required")
+
+	withDefault := maps.Clone(env)
+	withDefault["PUSH_CENTER_DEFAULT_TITLE"] = "通知"
+	r = runCLI(t, ctx, withDefault, "center", "enqueue", "--user", "u9", "--content", "c")
+	require.Equal(t, exitOK, r.code, "the Scanner's default title serves: %s", r.stderr)
+	assert.Equal(t, "id=2\n", r.stdout)
 }
