@@ -81,11 +81,24 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	if a.db, a.store, err = serverenv.Open(ctx, cfg); err != nil {
 		return nil, err
 	}
+	// Read first, so that the log can say what the migrations changed:
+	// on a database another system set up, they alter its tables.
+	before, err := a.store.MigrationStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
 	if err = a.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	if err = a.store.MigrateUsers(ctx); err != nil {
 		return nil, fmt.Errorf("migrate sys_users: %w", err)
+	}
+	for _, st := range before {
+		if len(st.Pending) > 0 {
+			log.Info("database migrated", slog.String("component", st.Component), slog.Int("from_version", st.Current),
+				slog.Int("to_version", st.Latest), slog.Int("migrations", len(st.Pending)),
+				slog.String("first", st.Pending[0]), slog.String("last", st.Pending[len(st.Pending)-1]))
+		}
 	}
 	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
 
@@ -337,10 +350,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	a.log.Info("push server listening", slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
+	attrs := []slog.Attr{slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
+		slog.String("dsn", serverenv.RedactedDSN(a.cfg.DBDSN)),
 		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil),
 		slog.String("providers", strings.Join(a.names, ",")), slog.String("default_provider", a.cfg.DefaultProvider()),
-		slog.String("platforms", strings.Join(a.platforms, ",")))
+		slog.String("platforms", strings.Join(a.platforms, ","))}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "push server listening", append(attrs, a.cfg.VendorAttrs()...)...)
 
 	var err error
 	select {

@@ -625,7 +625,7 @@ func TestOnePlatform(t *testing.T) {
 			assert.Equal(t, http.StatusNotFound, code, m)
 
 			out := logs.String()
-			assert.Contains(t, out, "platforms="+tt.served+"\n", "the log says which platforms are served")
+			assert.Contains(t, out, "platforms="+tt.served+" ", "the log says which platforms are served")
 			assert.NotContains(t, out, "demo mode")
 			assert.NotContains(t, out, tt.app.AppMasterSecret)
 		})
@@ -1101,4 +1101,42 @@ func TestCenterDefaultTitle(t *testing.T) {
 	_, err = newApp(context.Background(), cfg, quiet())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PUSH_CENTER_DEFAULT_TITLE: ")
+}
+
+// TestStartupSaysWhatItRunsOn: the start-up log names the database (its
+// password masked), what the migrations changed, and each vendor's base
+// URL and mode, so that an operator can tell two instances apart and see
+// a test-mode Umeng; a second start on the migrated database migrates
+// nothing.
+func TestStartupSaysWhatItRunsOn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "push.db")
+	env := map[string]string{"PUSH_DB_DSN": path, "PUSH_SCAN_INTERVAL": "1h",
+		"UMENG_BASE_URL": "http://127.0.0.1:1", "UMENG_IOS_APPKEY": "ios-key", "UMENG_IOS_APP_MASTER_SECRET": "ios-secret-MARKER",
+		"UMENG_PRODUCTION_MODE": "false"}
+	start := func() string {
+		var logs syncbuf.Buffer
+		cfg, err := loadConfig(envOf(env))
+		require.NoError(t, err)
+		a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		require.NoError(t, err)
+		defer a.Close()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.serve(ctx, ln) }()
+		require.Eventually(t, func() bool { return strings.Contains(logs.String(), "push server listening") }, 10*time.Second, 10*time.Millisecond)
+		cancel()
+		require.NoError(t, <-done)
+		return logs.String()
+	}
+	first := start()
+	assert.Regexp(t, `msg="database migrated" component=push from_version=0 to_version=\d+ migrations=\d+ first=0001_`, first)
+	assert.Contains(t, first, `msg="database migrated" component=users from_version=0`)
+	assert.Contains(t, first, "dsn="+path)
+	assert.Contains(t, first, `umeng.base_url=http://127.0.0.1:1 umeng.mode="test (production_mode false: iOS pushes go to the APNs sandbox)"`)
+	assert.NotContains(t, first, "MARKER")
+	second := start()
+	assert.NotContains(t, second, "database migrated", "nothing was pending")
+	assert.Contains(t, second, "push server listening")
 }
