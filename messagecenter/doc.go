@@ -122,4 +122,7 @@
 //
 // Implement [Notifier] for sms, email or any other mode and pass it in
 // Config.Notifiers. Wrap an error with [Permanent] to fail the row at once.
+// A row of a mode with no notifier fails, its remark saying so, unless
+// Config.LeaveModes names the mode: another program sends those from the
+// same table, and the Scanner never claims them.
 package messagecenter

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,8 +43,19 @@ type Config struct {
 	// ("sms", "email", …). Modes are matched without case and surrounding
 	// spaces, in keys and in rows alike ("SMS " is "sms"), so two keys that
 	// differ only so are refused. A row whose mode has no notifier fails
-	// with the reason in remark. The key "push" is reserved.
+	// with the reason in remark, unless LeaveModes names its mode. The
+	// key "push" is reserved.
 	Notifiers map[string]Notifier
+	// LeaveModes names the notify modes another program delivers from the
+	// same sys_message_center (its sms or email sender): their rows are
+	// not claimed, and keep the state that program gives them. Modes are
+	// matched as Notifiers' keys are, without case and surrounding
+	// spaces; a mode may not be both a notifier's and left, and "push" is
+	// the Scanner's own. A left row stays in the claim's scan while it is
+	// unsent: each claim reads past them, so the other program must keep
+	// up with them. Default: none, and a row of a mode without a notifier
+	// fails, its remark saying so.
+	LeaveModes []string
 	// Interval between passes of Run. Default 1 minute, as in the product brief.
 	Interval time.Duration
 	// BatchSize is the most rows one claim takes. Until the Scanner has
@@ -231,6 +243,7 @@ type Scanner struct {
 	svc       *push.Service
 	store     registry.Store
 	notifiers map[string]Notifier
+	leave     []string // LeaveModes, normalized: registry.ClaimParams.SkipModes
 	interval  time.Duration
 	batch     int
 	conc      int
@@ -280,6 +293,27 @@ func New(cfg Config) (*Scanner, error) {
 			return nil, fieldErr("notifiers", "two notifiers for mode %q (modes are matched without case and surrounding spaces)", mode)
 		}
 		s.notifiers[mode] = n
+	}
+	for _, key := range cfg.LeaveModes {
+		mode := normMode(key)
+		switch {
+		case mode == "":
+			return nil, fieldErr("leave_modes", "a mode is empty")
+		case mode == ModePush:
+			return nil, fieldErr("leave_modes", "mode %q is delivered by the Service", key)
+		case s.notifiers[mode] != nil:
+			return nil, fieldErr("leave_modes", "mode %q has a notifier (Notifiers): it cannot be left to another program too", mode)
+		case slices.Contains(s.leave, mode):
+			continue
+		}
+		if err := registry.ValidateSkipModes([]string{mode}); err != nil {
+			var ve *registry.ValidationError
+			if errors.As(err, &ve) {
+				return nil, fieldErr("leave_modes", "%s", ve.Reason)
+			}
+			return nil, err
+		}
+		s.leave = append(s.leave, mode)
 	}
 	if t := s.title; t != "" {
 		if strings.TrimSpace(t) == "" {
@@ -632,6 +666,10 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	n, ok := s.notifiers[normMode(m.NotifyMode)]
 	receivers := SplitReceivers(m.Receivers)
 	switch {
+	case !ok && slices.Contains(s.leave, registry.NormalizeMode(m.NotifyMode)):
+		// Another program's row, claimed by a Store that does not honour
+		// ClaimParams.SkipModes: given back as it was.
+		return s.release(ctx, m)
 	case !ok:
 		err = Permanent(fmt.Errorf("no notifier for notify_mode %q", m.NotifyMode))
 	case len(receivers) == 0:

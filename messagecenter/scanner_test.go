@@ -463,6 +463,10 @@ func TestNewValidates(t *testing.T) {
 		// claim a push row while its vendor call is under way.
 		{"lease", messagecenter.Config{Service: e.svc, Lease: e.svc.DrainTimeout(), NotifyTimeout: time.Second}},
 		{"max_attempts", messagecenter.Config{Service: e.svc, MaxAttempts: -1}},
+		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{" "}}},
+		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"Push"}}},
+		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{strings.Repeat("m", 256)}}},
+		{"leave_modes", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": n}, LeaveModes: []string{"SMS "}}},
 	} {
 		_, err := messagecenter.New(tt.cfg)
 		var fe *messagecenter.FieldError
@@ -479,6 +483,57 @@ func TestNewValidates(t *testing.T) {
 	assert.Equal(t, "retry.max", pfe.Field)
 	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, DefaultTitle: strings.Repeat("标", 255)})
 	assert.NoError(t, err, "255 characters fit the title column")
+}
+
+// TestLeaveModes: the rows of LeaveModes are another program's (its sms
+// or email sender on the same table): never claimed, never changed, while
+// the Scanner delivers the rest; without LeaveModes such a row fails with
+// its reason. A Store that does not honour ClaimParams.SkipModes has the
+// rows it claims of those modes given back untried.
+func TestLeaveModes(t *testing.T) {
+	ctx := context.Background()
+	for name, store := range map[string]func(registry.Store) registry.Store{
+		"store skips":   func(s registry.Store) registry.Store { return s },
+		"store ignores": func(s registry.Store) registry.Store { return ignoresSkipModes{s} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			ms, err := memstore.New(memstore.Config{Now: clk.Now})
+			require.NoError(t, err)
+			e := newEnv(t, store(ms), clk, func(c *messagecenter.Config) { c.LeaveModes = []string{"SMS", " email", "sms"} })
+			e.register(t, "u1", "d1", "ios", "tok-1")
+			sms := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: " Sms ", Receivers: "138"})
+			mail := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "email", Receivers: "a@b.c"})
+			fax := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "fax", Receivers: "1"})
+			pushed := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+			_, err = e.scanner.RunOnce(ctx)
+			require.NoError(t, err)
+			for _, id := range []int64{sms, mail} {
+				m, err := ms.GetCenterMessage(ctx, id)
+				require.NoError(t, err)
+				assert.Equal(t, registry.SendStateUnsent, m.SendState, "row %d is left", id)
+				assert.Empty(t, m.Remark)
+				assert.Zero(t, m.Attempts)
+				assert.Empty(t, m.ClaimToken)
+			}
+			m, err := ms.GetCenterMessage(ctx, fax)
+			require.NoError(t, err)
+			assert.Equal(t, registry.SendStateFailed, m.SendState, "a mode neither delivered nor left fails")
+			assert.Contains(t, m.Remark, `no notifier for notify_mode "fax"`)
+			m, err = ms.GetCenterMessage(ctx, pushed)
+			require.NoError(t, err)
+			assert.Equal(t, registry.SendStateSent, m.SendState)
+		})
+	}
+}
+
+// ignoresSkipModes is a Store that claims every mode, whatever
+// ClaimParams.SkipModes says.
+type ignoresSkipModes struct{ registry.Store }
+
+func (s ignoresSkipModes) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
+	p.SkipModes = nil
+	return s.Store.ClaimCenterMessages(ctx, p)
 }
 
 // A Notifier that panics fails its row for good, with the panic as the

@@ -89,7 +89,7 @@ func (s *Scanner) claimBatch(ctx context.Context, rep *Report, size int) (rows [
 	// would hold its rows, handled by nobody, for a whole lease. Rows
 	// claimed as the Scanner stops are given back untried (settle).
 	cctx, cancel := writeCtx(ctx)
-	rows, err = s.store.ClaimCenterMessages(cctx, registry.ClaimParams{Now: s.now(), Limit: size, Lease: s.lease})
+	rows, err = s.store.ClaimCenterMessages(cctx, registry.ClaimParams{Now: s.now(), Limit: size, Lease: s.lease, SkipModes: s.leave})
 	cancel()
 	outcome := push.OutcomeOK
 	if err != nil {

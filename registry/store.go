@@ -144,7 +144,8 @@ type CenterMessages interface {
 	// expired, in NotifyLevel order (highest first), oldest (lowest ID)
 	// first. Attempts is incremented and kept inside its INT column: a
 	// negative count another program wrote becomes 1, and 2147483647 stays.
-	// Each returned row carries its new ClaimToken and LeaseUntil.
+	// Each returned row carries its new ClaimToken and LeaseUntil. Rows of
+	// p.SkipModes are not claimed.
 	ClaimCenterMessages(ctx context.Context, p ClaimParams) ([]CenterMessage, error)
 	// FinishCenterMessage writes m's SendState, SendResult, Remark,
 	// Attempts and NextAttemptAt and releases the claim, only while

@@ -128,14 +128,23 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, err
 	}
 	a.scanner, err = messagecenter.New(messagecenter.Config{Service: a.svc, Interval: cfg.ScanInterval,
-		Retry: push.RetryPolicy{Base: cfg.RetryBase}, DefaultTitle: cfg.CenterDefaultTitle,
+		Retry: push.RetryPolicy{Base: cfg.RetryBase}, DefaultTitle: cfg.CenterDefaultTitle, LeaveModes: cfg.CenterLeaveModes,
 		Logger: log, MeterProvider: a.tel.meters, TracerProvider: a.tel.tracers})
 	if err != nil {
 		var fe *messagecenter.FieldError
 		if errors.As(err, &fe) && fe.Field == "default_title" {
 			return nil, fmt.Errorf("PUSH_CENTER_DEFAULT_TITLE: %s", fe.Reason)
 		}
+		if errors.As(err, &fe) && fe.Field == "leave_modes" {
+			return nil, fmt.Errorf("PUSH_CENTER_LEAVE_MODES: %s", fe.Reason)
+		}
 		return nil, err
+	}
+	if len(cfg.CenterLeaveModes) == 0 {
+		log.Warn("sys_message_center: this server delivers push rows only; a row of another notify_mode (sms, email) fails, its remark saying no notifier. " +
+			"If another program sends those from the same table, set PUSH_CENTER_LEAVE_MODES=sms,email to leave them to it")
+	} else {
+		log.Info("sys_message_center: rows of these notify modes are left to another program", slog.String("modes", strings.Join(cfg.CenterLeaveModes, ",")))
 	}
 	var authn func(*http.Request) error
 	if cfg.APIToken != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -1101,6 +1102,52 @@ func TestCenterDefaultTitle(t *testing.T) {
 	_, err = newApp(context.Background(), cfg, quiet())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PUSH_CENTER_DEFAULT_TITLE: ")
+}
+
+// TestCenterLeaveModes: with PUSH_CENTER_LEAVE_MODES the server leaves
+// the sms and email rows of sys_message_center to the program that sends
+// them from the same table; without it, it fails them with the reason and
+// says so at start-up. A value the Scanner refuses stops the start,
+// naming the variable.
+func TestCenterLeaveModes(t *testing.T) {
+	insert := func(a *app) {
+		_, err := a.db.Exec(`INSERT INTO sys_message_center (title, content, notify_mode, receivers, created_at, updated_at)
+			VALUES ('验证码', '1234', 'sms', '13800000000', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`)
+		require.NoError(t, err)
+	}
+	state := func(a *app) (int, string) {
+		var st int
+		var remark sql.NullString
+		require.NoError(t, a.db.QueryRow(`SELECT send_state, remark FROM sys_message_center`).Scan(&st, &remark))
+		return st, remark.String
+	}
+	left := newTestApp(t, map[string]string{"PUSH_CENTER_LEAVE_MODES": "sms, email"})
+	insert(left)
+	_, err := left.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	st, remark := state(left)
+	assert.Equal(t, 0, st, "left to the other program, unsent")
+	assert.Empty(t, remark)
+
+	var logs syncbuf.Buffer
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db")}))
+	require.NoError(t, err)
+	failing, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	defer failing.Close()
+	assert.Contains(t, logs.String(), "set PUSH_CENTER_LEAVE_MODES=sms,email to leave them")
+	insert(failing)
+	_, err = failing.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	st, remark = state(failing)
+	assert.Equal(t, 2, st)
+	assert.Contains(t, remark, `no notifier for notify_mode "sms"`)
+
+	cfg, err = loadConfig(envOf(map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_CENTER_LEAVE_MODES": "sms,push"}))
+	require.NoError(t, err)
+	_, err = newApp(context.Background(), cfg, quiet())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `PUSH_CENTER_LEAVE_MODES: mode "push" is delivered by the Service`)
 }
 
 // TestStartupSaysWhatItRunsOn: the start-up log names the database (its

@@ -38,13 +38,18 @@ type Config struct {
 	// NULL or blank, as the product brief's table allows; empty fails such
 	// rows.
 	CenterDefaultTitle string
-	APIToken           string
-	UmengBaseURL       string
-	AndroidKey         string
-	AndroidSecret      string
-	IOSKey             string
-	IOSSecret          string
-	ProductionMode     bool
+	// CenterLeaveModes is messagecenter.Config.LeaveModes
+	// (PUSH_CENTER_LEAVE_MODES, comma-separated): the notify modes another
+	// program delivers from the same sys_message_center. Default none: the
+	// server has no sms or email sender, and fails such rows.
+	CenterLeaveModes []string
+	APIToken         string
+	UmengBaseURL     string
+	AndroidKey       string
+	AndroidSecret    string
+	IOSKey           string
+	IOSSecret        string
+	ProductionMode   bool
 	// FilecastThreshold is umeng.Config.FilecastThreshold: audiences of
 	// at least this many tokens on a platform go by file; 0 never.
 	FilecastThreshold int
@@ -317,6 +322,7 @@ func Load(getenv func(string) string) (Config, error) {
 		APIToken: getenv("PUSH_API_TOKEN"),
 
 		CenterDefaultTitle: getenv("PUSH_CENTER_DEFAULT_TITLE"),
+		CenterLeaveModes:   splitList(getenv("PUSH_CENTER_LEAVE_MODES")),
 
 		UmengBaseURL:  get("UMENG_BASE_URL", "https://msgapi.umeng.com"),
 		AndroidKey:    getenv("UMENG_ANDROID_APPKEY"),
@@ -461,4 +467,16 @@ func validPort(p string) bool {
 		return n >= 0 && n <= 65535
 	}
 	return p != "" && !strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' })
+}
+
+// splitList is the comma-separated entries of v, trimmed, without empty
+// ones.
+func splitList(v string) []string {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -50,7 +50,8 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 }
 
 // ClaimCenterMessages implements registry.CenterMessages. p.Kind is
-// ignored. Invalid params (Limit or Lease not positive, zero Now) are an
+// ignored; rows of p.SkipModes are left. Invalid params (Limit or Lease
+// not positive, zero Now, SkipModes as ValidateSkipModes refuses) are an
 // ErrInvalid naming the field.
 func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
 	const op = "ClaimCenterMessages"
@@ -68,6 +69,9 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 	for _, m := range s.center {
 		if m.SendState != registry.SendStateUnsent || !due(m.SendAt, now) || !due(m.NextAttemptAt, now) || (m.ClaimToken != "" && !free(m.LeaseUntil, now)) {
 			continue
+		}
+		if slices.Contains(p.SkipModes, registry.NormalizeMode(m.NotifyMode)) {
+			continue // another program's
 		}
 		picked = append(picked, m)
 	}

@@ -20,7 +20,7 @@ func checkClaim(p registry.ClaimParams) error {
 	if p.Now.IsZero() {
 		return &registry.ValidationError{Field: "now", Reason: "is required"}
 	}
-	return nil
+	return registry.ValidateSkipModes(p.SkipModes)
 }
 
 // free reports whether nobody holds a claim on a row leased until

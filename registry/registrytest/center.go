@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -188,6 +189,40 @@ func testCenterMessages(t *testing.T, f Factory) {
 		assert.Equal(t, math.MaxInt32, got.Attempts)
 	})
 
+	t.Run("ClaimSkipsModes", func(t *testing.T) {
+		// Rows of SkipModes, in any case and with surrounding spaces, are
+		// another program's: left unclaimed and untouched, while the
+		// claim goes on past them to the rows after.
+		s := f.New(t)
+		var left []*registry.CenterMessage
+		for i, mode := range []string{"sms", " SMS ", "Email", "push", "fax", "Push "} {
+			m := centerMessage(fmt.Sprintf("m%d", i), 0)
+			m.NotifyMode = mode
+			enqueue(t, s, m)
+			if i < 3 {
+				left = append(left, m)
+			}
+		}
+		p := centerClaim(at(0), 2)
+		p.SkipModes = []string{"sms", "email"}
+		got, err := s.ClaimCenterMessages(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"m3", "m4"}, titles(got), "the limit counts the rows claimed, not those passed over")
+		got, err = s.ClaimCenterMessages(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"m5"}, titles(got))
+		for _, m := range left {
+			stored, err := s.GetCenterMessage(t.Context(), m.ID)
+			require.NoError(t, err)
+			assert.Empty(t, stored.ClaimToken, "%q is left", m.NotifyMode)
+			assert.Zero(t, stored.Attempts)
+			assert.Equal(t, registry.SendStateUnsent, stored.SendState)
+		}
+		all, err := s.ClaimCenterMessages(t.Context(), centerClaim(at(0), 10))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"m0", "m1", "m2"}, titles(all), "without SkipModes every row is claimed")
+	})
+
 	t.Run("ClaimParamsInvalid", func(t *testing.T) {
 		s := f.New(t)
 		enqueue(t, s, centerMessage("params", 0))
@@ -199,6 +234,9 @@ func testCenterMessages(t *testing.T, f Factory) {
 			{"negative limit", registry.ClaimParams{Now: at(0), Limit: -1, Lease: lease}},
 			{"zero lease", registry.ClaimParams{Now: at(0), Limit: 1, Lease: 0}},
 			{"negative lease", registry.ClaimParams{Now: at(0), Limit: 1, Lease: -time.Second}},
+			{"empty skip mode", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{""}}},
+			{"skip mode not normalized", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{" SMS"}}},
+			{"skip mode too long", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{strings.Repeat("x", 256)}}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +28,7 @@ func checkClaim(p registry.ClaimParams) error {
 	if p.Now.IsZero() {
 		return invalid("now", "is required")
 	}
-	return nil
+	return registry.ValidateSkipModes(p.SkipModes)
 }
 
 // newClaimBatch returns 128 random bits in hex. A claim stamps each row it
@@ -286,11 +287,21 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 	if s.dialect == DialectPostgres {
 		order = "notify_level DESC NULLS LAST, id"
 	}
+	due, args := s.centerDue(), append(s.foreignArgs(p.Now), now, now)
+	if len(p.SkipModes) > 0 {
+		// Another program's rows: compared as registry.NormalizeMode
+		// compares them, a NULL mode as "" (never skipped: NOT IN with a
+		// NULL would skip it).
+		due += " AND LOWER(TRIM(COALESCE(notify_mode, ''))) NOT IN (" + strings.TrimSuffix(strings.Repeat("?,", len(p.SkipModes)), ",") + ")"
+		for _, m := range p.SkipModes {
+			args = append(args, m)
+		}
+	}
 	return claim{
 		table:   "sys_message_center",
 		columns: centerColumns,
-		due:     s.centerDue(),
-		dueArgs: append(s.foreignArgs(p.Now), now, now),
+		due:     due,
+		dueArgs: args,
 		order:   order,
 		extra:   ", attempts = " + claimedAttempts,
 	}
@@ -310,8 +321,10 @@ const claimedAttempts = "CASE WHEN attempts < 0 THEN 1 WHEN attempts >= 21474836
 // write, last), then lowest id. A NULL send_state, which only other
 // programs write, is unsent: such rows are given send_state 0 first (see
 // unsentNullState). The scan walks the index (send_state, notify_level
-// DESC, id) over unsent rows only. p.Kind is ignored. Invalid
-// params (Limit or Lease not positive, zero Now) are an ErrInvalid naming
+// DESC, id) over unsent rows only, so rows of p.SkipModes, which it
+// passes over, are read again by every claim while they stay unsent.
+// p.Kind is ignored. Invalid params (Limit or Lease not positive, zero
+// Now, SkipModes as ValidateSkipModes refuses) are an ErrInvalid naming
 // the field.
 func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
 	const op = "ClaimCenterMessages"

@@ -447,3 +447,30 @@ func TestSharedLegacyTokenGoesToItsNewestHolder(t *testing.T) {
 		assert.Empty(t, targets("SB"))
 	})
 }
+
+// TestSkipModesClaimsANullMode: a row another program wrote with a NULL
+// notify_mode is no skipped mode's: a claim with SkipModes takes it (and
+// the Scanner fails it with its reason) rather than leave it unsent for
+// ever, while the rows of the skipped modes, in any case and with spaces
+// around them, stay unclaimed.
+func TestSkipModesClaimsANullMode(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		for _, mode := range []string{"NULL", "' SMS '", "'email'", "''"} {
+			_, err := db.ExecContext(ctx, "INSERT INTO sys_message_center (title, content, notify_mode, receivers, send_state, created_at, updated_at) VALUES ("+
+				"'t', 'c', "+mode+", '138', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+			require.NoError(t, err, mode)
+		}
+		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: time.Now(), Limit: 10, Lease: time.Minute, SkipModes: []string{"sms", "email"}})
+		require.NoError(t, err)
+		var modes []string
+		for _, m := range got {
+			modes = append(modes, m.NotifyMode)
+		}
+		assert.Equal(t, []string{"", ""}, modes, "the NULL and the empty mode are claimed; ' SMS ' and 'email' are left")
+		var left int
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_message_center WHERE claim_token IS NULL AND send_state = 0").Scan(&left))
+		assert.Equal(t, 2, left)
+	})
+}
