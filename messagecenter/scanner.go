@@ -53,8 +53,9 @@ type Config struct {
 	// spaces; a mode may not be both a notifier's and left, and "push" is
 	// the Scanner's own. A left row stays in the claim's scan while it is
 	// unsent: each claim reads past them, so the other program must keep
-	// up with them. Default: none, and a row of a mode without a notifier
-	// fails, its remark saying so.
+	// up with them; the Service's push.center.backlog gauge counts them
+	// too. Default: none, and a row of a mode without a notifier fails,
+	// its remark saying so.
 	LeaveModes []string
 	// Interval between passes of Run. Default 1 minute, as in the product brief.
 	Interval time.Duration
