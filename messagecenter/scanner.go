@@ -48,10 +48,11 @@ type Config struct {
 	Notifiers map[string]Notifier
 	// LeaveModes names the notify modes another program delivers from the
 	// same sys_message_center (its sms or email sender): their rows are
-	// not claimed, and keep the state that program gives them. Modes are
-	// matched as Notifiers' keys are, without case and surrounding
-	// spaces; a mode may not be both a notifier's and left, and "push" is
-	// the Scanner's own. A left row stays in the claim's scan while it is
+	// not claimed, and keep the state that program gives them. A mode is
+	// printable ASCII, matched without case and surrounding spaces; a mode
+	// may not be both a notifier's and left, and "push" is the Scanner's
+	// own. (A row whose mode has other white space around it, a tab, is
+	// claimed, given back untried and put off an Interval.) A left row stays in the claim's scan while it is
 	// unsent: each claim reads past them, so the other program must keep
 	// up with them; the Service's push.center.backlog gauge counts them
 	// too. Default: none, and a row of a mode without a notifier fails,
@@ -667,9 +668,13 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	n, ok := s.notifiers[normMode(m.NotifyMode)]
 	receivers := SplitReceivers(m.Receivers)
 	switch {
-	case !ok && slices.Contains(s.leave, registry.NormalizeMode(m.NotifyMode)):
-		// Another program's row, claimed by a Store that does not honour
-		// ClaimParams.SkipModes: given back as it was.
+	case !ok && slices.Contains(s.leave, normMode(m.NotifyMode)):
+		// Another program's row that the claim did not skip (white space
+		// other than spaces around its mode, or a Store that does not
+		// honour ClaimParams.SkipModes): given back untried, and put off
+		// an Interval so that this pass does not claim it again.
+		next := s.now().Add(s.interval)
+		m.NextAttemptAt = &next
 		return s.release(ctx, m)
 	case !ok:
 		err = Permanent(fmt.Errorf("no notifier for notify_mode %q", m.NotifyMode))

@@ -466,6 +466,7 @@ func TestNewValidates(t *testing.T) {
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{" "}}},
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"Push"}}},
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{strings.Repeat("m", 256)}}},
+		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"Émail"}}},
 		{"leave_modes", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": n}, LeaveModes: []string{"SMS "}}},
 	} {
 		_, err := messagecenter.New(tt.cfg)
@@ -505,10 +506,13 @@ func TestLeaveModes(t *testing.T) {
 			sms := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: " Sms ", Receivers: "138"})
 			mail := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "email", Receivers: "a@b.c"})
 			fax := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "fax", Receivers: "1"})
+			// The claim trims spaces only, as SQL's TRIM: claimed, given
+			// back untried and put off, never failed.
+			tab := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms\t", Receivers: "138"})
 			pushed := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
 			_, err = e.scanner.RunOnce(ctx)
 			require.NoError(t, err)
-			for _, id := range []int64{sms, mail} {
+			for _, id := range []int64{sms, mail, tab} {
 				m, err := ms.GetCenterMessage(ctx, id)
 				require.NoError(t, err)
 				assert.Equal(t, registry.SendStateUnsent, m.SendState, "row %d is left", id)
@@ -516,7 +520,11 @@ func TestLeaveModes(t *testing.T) {
 				assert.Zero(t, m.Attempts)
 				assert.Empty(t, m.ClaimToken)
 			}
-			m, err := ms.GetCenterMessage(ctx, fax)
+			m, err := ms.GetCenterMessage(ctx, tab)
+			require.NoError(t, err)
+			require.NotNil(t, m.NextAttemptAt)
+			assert.True(t, m.NextAttemptAt.After(clk.Now()), "put off, so that the pass does not claim it again")
+			m, err = ms.GetCenterMessage(ctx, fax)
 			require.NoError(t, err)
 			assert.Equal(t, registry.SendStateFailed, m.SendState, "a mode neither delivered nor left fails")
 			assert.Contains(t, m.Remark, `no notifier for notify_mode "fax"`)

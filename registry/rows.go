@@ -3,7 +3,6 @@ package registry
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Platforms stored in sys_devices.platform.
@@ -367,30 +366,33 @@ type ClaimParams struct {
 	Lease time.Duration // the claim lasts until Now+Lease; must be > 0
 	Kind  ClaimKind     // deliveries only
 	// SkipModes, for center messages only, names the notify modes whose
-	// rows are not claimed: another program delivers them. A row's
-	// notify_mode is compared trimmed of spaces and with its ASCII letters
-	// in lower case (a NULL one reads as "", which is never skipped); each
-	// entry must be so already, and not empty (ValidateSkipModes).
+	// rows are not claimed, nor changed in any way: another program
+	// delivers them. A row's notify_mode is compared trimmed of spaces and
+	// in lower case, byte for byte (a NULL one reads as "", which is never
+	// skipped); each entry must be so already, printable ASCII without
+	// spaces, and not empty (ValidateSkipModes).
 	SkipModes []string
 }
 
 // NormalizeMode is a notify_mode as a claim compares it (SkipModes):
-// trimmed of spaces and in lower case (the SQL stores lower ASCII letters
-// only on SQLite).
+// trimmed of spaces (only: SQL's TRIM) and in lower case.
 func NormalizeMode(mode string) string { return strings.ToLower(strings.Trim(mode, " ")) }
 
 // ValidateSkipModes checks ClaimParams.SkipModes: every entry non-empty,
-// of at most 255 characters (the notify_mode column), and as
-// NormalizeMode leaves it.
+// of at most 255 characters (the notify_mode column), printable ASCII
+// without spaces (each database lowers ASCII letters alike, not others),
+// and in lower case.
 func ValidateSkipModes(modes []string) error {
 	for _, m := range modes {
 		switch {
 		case m == "":
 			return invalid("skip_modes", "an entry is empty")
-		case utf8.RuneCountInString(m) > 255:
+		case len(m) > 255:
 			return invalid("skip_modes", "%q is longer than the notify_mode column's 255 characters", Clip(m, 40))
+		case strings.IndexFunc(m, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+			return invalid("skip_modes", "%q must be printable ASCII without spaces", Clip(m, 40))
 		case NormalizeMode(m) != m:
-			return invalid("skip_modes", "%q must be trimmed and lower-case: %q", m, NormalizeMode(m))
+			return invalid("skip_modes", "%q must be lower-case: %q", m, NormalizeMode(m))
 		}
 	}
 	return nil

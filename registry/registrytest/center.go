@@ -237,6 +237,8 @@ func testCenterMessages(t *testing.T, f Factory) {
 			{"empty skip mode", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{""}}},
 			{"skip mode not normalized", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{" SMS"}}},
 			{"skip mode too long", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{strings.Repeat("x", 256)}}},
+			{"skip mode not ASCII", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{"émail"}}},
+			{"skip mode with a tab", registry.ClaimParams{Now: at(0), Limit: 1, Lease: lease, SkipModes: []string{"sms\t"}}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

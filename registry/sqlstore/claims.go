@@ -244,10 +244,18 @@ func (s *Store) centerDue() string {
 // row, so a claim normally writes nothing more (on SQLite, takes the write
 // lock no more often). They run on their own, before the claim's
 // transaction, so their locks never stretch over a claim.
-func (s *Store) unsentNullStates(ctx context.Context) error {
+//
+// Rows of skip (ClaimParams.SkipModes) are another program's: left as they
+// are, NULL state included.
+func (s *Store) unsentNullStates(ctx context.Context, skip []string) error {
 	exists, update := s.nullStateStatements()
+	clause, skipArgs := s.skipModes(skip)
+	if clause != "" {
+		exists = strings.Replace(exists, " LIMIT 1", clause+" LIMIT 1", 1)
+		update += clause
+	}
 	var one int
-	err := s.queryRow(ctx, s.q, exists).Scan(&one)
+	err := s.queryRow(ctx, s.q, exists, skipArgs...).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
@@ -257,7 +265,7 @@ func (s *Store) unsentNullStates(ctx context.Context) error {
 		return step("look for rows", err)
 	}
 	defer s.writing()()
-	_, err = s.exec(ctx, s.q, update, registry.SendStateUnsent, s.timeArg(s.stamp()))
+	_, err = s.exec(ctx, s.q, update, append([]any{registry.SendStateUnsent, s.timeArg(s.stamp())}, skipArgs...)...)
 	return step("read a NULL send_state as unsent", err)
 }
 
@@ -267,9 +275,32 @@ const (
 	nullStateExists = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1"
 	unsentNullState = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL"
 
-	nullStateExistsSQLite = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL OR send_state = '' LIMIT 1"
-	unsentNullStateSQLite = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL OR send_state = ''"
+	nullStateExistsSQLite = "SELECT 1 FROM sys_message_center WHERE (send_state IS NULL OR send_state = '') LIMIT 1"
+	unsentNullStateSQLite = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE (send_state IS NULL OR send_state = '')"
 )
+
+// skipModes is the condition, " AND …", that leaves out the rows whose
+// notify_mode is one of modes (ClaimParams.SkipModes), and its arguments;
+// "" without modes. A mode is compared as registry.NormalizeMode reads
+// it: trimmed of spaces, lower-cased (modes are ASCII), byte for byte
+// (on MySQL not by the column's collation, which would take "ＳＭＳ" or
+// "sms" with a zero-width space for "sms" where the other databases do
+// not). A NULL mode reads as "", which is never skipped (NOT IN with a
+// NULL would skip it).
+func (s *Store) skipModes(modes []string) (string, []any) {
+	if len(modes) == 0 {
+		return "", nil
+	}
+	expr := "LOWER(TRIM(COALESCE(notify_mode, '')))"
+	if s.dialect == DialectMySQL {
+		expr = "BINARY " + expr
+	}
+	args := make([]any, len(modes))
+	for i, m := range modes {
+		args[i] = m
+	}
+	return " AND " + expr + " NOT IN (" + strings.TrimSuffix(strings.Repeat("?,", len(modes)), ",") + ")", args
+}
 
 // nullStateStatements are the statements of unsentNullStates on s's
 // database.
@@ -287,16 +318,8 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 	if s.dialect == DialectPostgres {
 		order = "notify_level DESC NULLS LAST, id"
 	}
-	due, args := s.centerDue(), append(s.foreignArgs(p.Now), now, now)
-	if len(p.SkipModes) > 0 {
-		// Another program's rows: compared as registry.NormalizeMode
-		// compares them, a NULL mode as "" (never skipped: NOT IN with a
-		// NULL would skip it).
-		due += " AND LOWER(TRIM(COALESCE(notify_mode, ''))) NOT IN (" + strings.TrimSuffix(strings.Repeat("?,", len(p.SkipModes)), ",") + ")"
-		for _, m := range p.SkipModes {
-			args = append(args, m)
-		}
-	}
+	skip, skipArgs := s.skipModes(p.SkipModes) // another program's rows
+	due, args := s.centerDue()+skip, append(append(s.foreignArgs(p.Now), now, now), skipArgs...)
 	return claim{
 		table:   "sys_message_center",
 		columns: centerColumns,
@@ -331,7 +354,7 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 	if err := checkClaim(p); err != nil {
 		return nil, wrap(op, err)
 	}
-	if err := s.unsentNullStates(ctx); err != nil {
+	if err := s.unsentNullStates(ctx, p.SkipModes); err != nil {
 		return nil, wrap(op, err)
 	}
 	c := s.centerClaim(p)

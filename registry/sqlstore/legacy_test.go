@@ -462,6 +462,11 @@ func TestSkipModesClaimsANullMode(t *testing.T) {
 				"'t', 'c', "+mode+", '138', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
 			require.NoError(t, err, mode)
 		}
+		// Another program's row with a NULL send_state keeps it: the
+		// claim's reading of NULL as unsent is for our rows only.
+		_, err := db.ExecContext(ctx, "INSERT INTO sys_message_center (title, content, notify_mode, receivers, send_state, created_at, updated_at) VALUES "+
+			"('t', 'c', 'sms', '138', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+		require.NoError(t, err)
 		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: time.Now(), Limit: 10, Lease: time.Minute, SkipModes: []string{"sms", "email"}})
 		require.NoError(t, err)
 		var modes []string
@@ -469,8 +474,21 @@ func TestSkipModesClaimsANullMode(t *testing.T) {
 			modes = append(modes, m.NotifyMode)
 		}
 		assert.Equal(t, []string{"", ""}, modes, "the NULL and the empty mode are claimed; ' SMS ' and 'email' are left")
-		var left int
+		var left, null int
 		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_message_center WHERE claim_token IS NULL AND send_state = 0").Scan(&left))
 		assert.Equal(t, 2, left)
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_message_center WHERE claim_token IS NULL AND send_state IS NULL AND updated_at = '2026-01-01 00:00:00'").Scan(&null))
+		assert.Equal(t, 1, null, "the NULL send_state of a left row is not rewritten")
+
+		// Compared byte for byte after lower-casing ASCII: a full-width
+		// ＳＭＳ is no sms on any database (MariaDB's collation alone would
+		// take it for one).
+		_, err = db.ExecContext(ctx, "INSERT INTO sys_message_center (title, content, notify_mode, receivers, send_state, created_at, updated_at) VALUES "+
+			"('t', 'c', 'ＳＭＳ', '138', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+		require.NoError(t, err)
+		wide, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: time.Now(), Limit: 10, Lease: time.Minute, SkipModes: []string{"sms", "email"}})
+		require.NoError(t, err)
+		require.Len(t, wide, 1)
+		assert.Equal(t, "ＳＭＳ", wide[0].NotifyMode)
 	})
 }
