@@ -267,7 +267,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 			groups = append([][]string{refused}, groups...)
 		}
 		if len(groups) == 0 {
-			return []DeliveryOutcome{s.failUnsplit(ctx, wctx, d, err, fmt.Sprintf("none of its %d tokens can be stored in a part", len(d.Tokens)))}
+			return []DeliveryOutcome{s.failUnsplit(ctx, d, err, fmt.Sprintf("none of its %d tokens can be stored in a part", len(d.Tokens)))}
 		}
 		parts := s.splitParts(d, groups, now)
 		if serr := s.store.SplitDelivery(wctx, d, parts); serr != nil {
@@ -275,7 +275,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 				// The store will refuse these parts at every try: kept
 				// claimed, the delivery would be sent again at every
 				// lease's end, forever.
-				return []DeliveryOutcome{s.failUnsplit(ctx, wctx, d, err, "its parts cannot be stored: "+serr.Error())}
+				return []DeliveryOutcome{s.failUnsplit(ctx, d, err, "its parts cannot be stored: "+serr.Error())}
 			}
 			// The delivery stays claimed, and pending in the store, until
 			// its lease runs out; then it is sent again and split then.
@@ -383,16 +383,19 @@ func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMess
 // which cannot be split (why), for good: its outcome keeps the vendor's
 // answer and why it was not split. Nothing was delivered by the refused
 // call, and no later try could split it either.
-func (s *Service) failUnsplit(ctx, wctx context.Context, d *registry.Delivery, err error, why string) DeliveryOutcome {
+func (s *Service) failUnsplit(ctx context.Context, d *registry.Delivery, err error, why string) DeliveryOutcome {
 	d.State, d.Ret = registry.DeliveryFailed, registry.RetFail
 	d.Response = registry.SanitizeText(fmt.Sprintf("not split to find the refused token: %s: %s", why, d.Response), maxResponseBytes)
-	if ferr := s.store.FinishDelivery(wctx, d); ferr != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "recording delivery outcome failed", slog.Int64("delivery_id", d.ID),
-			slog.String("error", ferr.Error()))
+	o := outcomeOf(d, err)
+	if ferr := s.recordSent(ctx, d); ferr != nil {
+		// Sent, and refused: the store still holds it pending, to be sent
+		// again once its lease runs out.
+		s.unrecordedOutcome(ctx, d, "recording delivery outcome failed", ferr)
+		o.Unrecorded = true
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "delivery failed: it cannot be split", slog.Int64("delivery_id", d.ID),
 		slog.String("reason", why))
-	return outcomeOf(d, err)
+	return o
 }
 
 // storableGroups is plan's refused tokens and groups to send without the

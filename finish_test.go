@@ -475,3 +475,34 @@ func TestTheOutcomeIsRecordedBeforeTheTokenIsDisabled(t *testing.T) {
 	require.Equal(t, 1, res.Failed())
 	assert.Equal(t, []string{"finish", "disable"}, st.calls)
 }
+
+// unsplittableStore refuses every split, as a store does whose parts'
+// keys are taken.
+type unsplittableStore struct{ *flakyFinishStore }
+
+func (s unsplittableStore) SplitDelivery(context.Context, *registry.Delivery, []*registry.Delivery) error {
+	return fmt.Errorf("sqlstore: SplitDelivery: %w", registry.ErrInvalid)
+}
+
+// TestUnsplitOutcomeUnrecorded: a delivery the vendor refused for a dead
+// token that cannot be split fails, and when that outcome cannot be
+// stored either, the Result says so and it is counted, as any sent
+// delivery whose outcome is lost.
+func TestUnsplitOutcomeUnrecorded(t *testing.T) {
+	fs, logs := &flakyFinishStore{fail: 1 << 30, err: errors.New("constraint violated")}, &syncbuf.Buffer{}
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		fs.Store = c.Store
+		c.Store = unsplittableStore{fs}
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	f.mock.MarkInvalid("tok-b")
+	f.register(t, "u1", "d1", "android", "tok-a")
+	f.register(t, "u1", "d2", "android", "tok-b")
+	res, err := f.svc.Push(context.Background(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	assert.Equal(t, registry.DeliveryFailed, res.Deliveries[0].State)
+	assert.True(t, res.Deliveries[0].Unrecorded)
+	assert.EqualValues(t, 1, f.svc.UnrecordedOutcomes())
+	assert.Contains(t, logs.String(), "delivery failed: it cannot be split")
+}
