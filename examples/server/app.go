@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
@@ -360,7 +361,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	attrs := []slog.Attr{slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
-		slog.String("dsn", serverenv.RedactedDSN(a.cfg.DBDSN)),
+		slog.String("database", dbTarget(a.cfg.DBDriver, a.cfg.DBDSN)),
 		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil),
 		slog.String("providers", strings.Join(a.names, ",")), slog.String("default_provider", a.cfg.DefaultProvider()),
 		slog.String("platforms", strings.Join(a.platforms, ","))}
@@ -455,4 +456,27 @@ func observesDST(loc *time.Location, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// dbTarget names the database of dsn for the log, from what the driver
+// reads in it, never its password: the user, address and database on
+// MySQL and PostgreSQL, the DSN itself on SQLite (a path, or a file: URI
+// with pragmas). A DSN the driver cannot read, which Open would have
+// refused, is named as such.
+func dbTarget(driver, dsn string) string {
+	switch driver {
+	case "mysql":
+		c, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			return "(a DSN the driver cannot read)"
+		}
+		return c.User + "@" + c.Net + "(" + c.Addr + ")/" + c.DBName
+	case "postgres":
+		c, err := pgconn.ParseConfig(dsn)
+		if err != nil {
+			return "(a DSN the driver cannot read)"
+		}
+		return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+	}
+	return dsn
 }

@@ -1180,10 +1180,30 @@ func TestStartupSaysWhatItRunsOn(t *testing.T) {
 	first := start()
 	assert.Regexp(t, `msg="database migrated" component=push from_version=0 to_version=\d+ migrations=\d+ first=0001_`, first)
 	assert.Contains(t, first, `msg="database migrated" component=users from_version=0`)
-	assert.Contains(t, first, "dsn="+path)
+	assert.Contains(t, first, "database="+path)
 	assert.Contains(t, first, `umeng.base_url=http://127.0.0.1:1 umeng.mode="test (production_mode false: iOS pushes go to the APNs sandbox)"`)
 	assert.NotContains(t, first, "MARKER")
 	second := start()
 	assert.NotContains(t, second, "database migrated", "nothing was pending")
 	assert.Contains(t, second, "push server listening")
+}
+
+// TestDBTargetNeverShowsThePassword: the log's name of the database is
+// what the driver reads of the DSN, whatever the password holds.
+func TestDBTargetNeverShowsThePassword(t *testing.T) {
+	for _, tt := range []struct{ driver, dsn, want string }{
+		{"mysql", "app:ab://cdSECRETgh@tcp(db.internal:3306)/push?parseTime=true", "app@tcp(db.internal:3306)/push"},
+		{"mysql", "app:p@ss:w/SECRET@tcp(db:3306)/push", "app@tcp(db:3306)/push"},
+		{"postgres", "postgres://app:ab%40cdSECRET@db.internal:5433/push", "app@db.internal:5433/push"},
+		{"postgres", "postgres://app:push@db/push", "app@db:5432/push"},
+		{"postgres", "postgres://db/push?user=app&password=s%40cSECRET", "app@db:5432/push"},
+		{"postgres", `host=db user=app password=ab\ cdSECRET dbname=push`, "app@db:5432/push"},
+		{"postgres", "host=db user=app password='a b SECRET' dbname=push", "app@db:5432/push"},
+		{"mysql", "not a dsn SECRET", "(a DSN the driver cannot read)"},
+		{"sqlite", "/var/lib/push/push.db", "/var/lib/push/push.db"},
+	} {
+		got := dbTarget(tt.driver, tt.dsn)
+		assert.Equal(t, tt.want, got, tt.dsn)
+		assert.NotContains(t, got, "SECRET")
+	}
 }

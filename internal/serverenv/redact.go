@@ -97,13 +97,3 @@ func redactDSN(err error, dsn string) error {
 	}
 	return &dsnError{text: text, err: err}
 }
-
-// RedactedDSN returns dsn with every password it holds, in any form
-// PUSH_DB_DSN takes, replaced by "xxxxx": what a log may say of the
-// database.
-func RedactedDSN(dsn string) string {
-	for _, pw := range dsnPasswords(dsn) {
-		dsn = strings.ReplaceAll(dsn, pw, "xxxxx")
-	}
-	return dsn
-}
