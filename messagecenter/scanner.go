@@ -55,7 +55,10 @@ type Config struct {
 	// claimed, given back untried and put off an Interval.) A left row stays in the claim's scan while it is
 	// unsent: each claim reads past them, so the other program must keep
 	// up with them; the Service's push.center.backlog gauge counts them
-	// too. Default: none, and a row of a mode without a notifier fails,
+	// too. On MySQL and MariaDB a claim's transaction (milliseconds)
+	// locks the left rows it reads past, as it locks the rows not yet
+	// due: for that moment the other program's SKIP LOCKED reads skip
+	// them, and its writes of them wait. Default: none, and a row of a mode without a notifier fails,
 	// its remark saying so.
 	LeaveModes []string
 	// Interval between passes of Run. Default 1 minute, as in the product brief.
