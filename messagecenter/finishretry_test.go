@@ -122,9 +122,14 @@ func TestNotifierRowOutcomeWriteIsRetried(t *testing.T) {
 	}
 }
 
-// killSessions terminates, every few milliseconds until stop is called,
-// one session of db's database other than its own (a failover, a pooler
-// restarting, an operator's KILL), and returns how many it ended.
+// killSessions terminates, every 10 to 30 ms until stop is called, one
+// session of db's database other than its own (a failover, a pooler
+// restarting, an operator's KILL), and returns how many it ended. Faster,
+// it would be an outage rather than blips: at one kill every 8 ms, on a
+// PostgreSQL that ends sessions at once, a transaction of a few
+// statements could not finish in the 50 s a delivery's outcome is
+// retried, and a delivery whose outcome was never written is sent again
+// after its lease, as documented.
 func killSessions(t *testing.T, d sqlstore.Dialect, db *sql.DB) (stop func() int) {
 	t.Helper()
 	list := "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -141,7 +146,7 @@ func killSessions(t *testing.T, d sqlstore.Dialect, db *sql.DB) (stop func() int
 		defer conn.Close()
 		killed := 0
 		for i := 0; ctx.Err() == nil; i++ {
-			time.Sleep(time.Duration(3+i%11) * time.Millisecond)
+			time.Sleep(time.Duration(10+i%21) * time.Millisecond)
 			var ids []int64
 			rows, err := conn.QueryContext(ctx, list)
 			if err != nil {
