@@ -55,7 +55,7 @@ type Config struct {
 	// claimed, given back untried and put off an Interval.) A left row stays in the claim's scan while it is
 	// unsent: each claim reads past them, so the other program must keep
 	// up with them; the Service's push.center.backlog gauge counts them
-	// too. On MySQL and MariaDB a claim's transaction (milliseconds)
+	// too while they are due. On MySQL and MariaDB a claim's transaction (milliseconds)
 	// locks the left rows it reads past, as it locks the rows not yet
 	// due: for that moment the other program's SKIP LOCKED reads skip
 	// them, and its writes of them wait. Default: none, and a row of a mode without a notifier fails,
@@ -302,6 +302,10 @@ func New(cfg Config) (*Scanner, error) {
 	for _, key := range cfg.LeaveModes {
 		mode := normMode(key)
 		switch {
+		case strings.IndexFunc(strings.TrimSpace(key), func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+			// Checked before lower-casing, which turns the Kelvin sign
+			// into an ASCII k.
+			return nil, fieldErr("leave_modes", "mode %q is not printable ASCII", key)
 		case mode == "":
 			return nil, fieldErr("leave_modes", "a mode is empty")
 		case mode == ModePush:

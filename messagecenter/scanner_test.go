@@ -467,6 +467,7 @@ func TestNewValidates(t *testing.T) {
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"Push"}}},
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{strings.Repeat("m", 256)}}},
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"Émail"}}},
+		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"\u212aakao"}}}, // the Kelvin sign lowers to k
 		{"leave_modes", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": n}, LeaveModes: []string{"SMS "}}},
 	} {
 		_, err := messagecenter.New(tt.cfg)

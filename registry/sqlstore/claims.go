@@ -285,7 +285,10 @@ const (
 // it: trimmed of spaces, lower-cased (modes are ASCII), byte for byte
 // (on MySQL not by the column's collation, which would take "ＳＭＳ" or
 // "sms" with a zero-width space for "sms" where the other databases do
-// not). A NULL mode reads as "", which is never skipped (NOT IN with a
+// not). MySQL and PostgreSQL lower the two letters that Unicode lowers to
+// ASCII (İ, and the Kelvin sign K) where SQLite does not: a row's mode
+// holding one may be skipped there and claimed on SQLite, where the
+// Scanner then gives it back and puts it off. A NULL mode reads as "", which is never skipped (NOT IN with a
 // NULL would skip it).
 func (s *Store) skipModes(modes []string) (string, []any) {
 	if len(modes) == 0 {
@@ -293,7 +296,7 @@ func (s *Store) skipModes(modes []string) (string, []any) {
 	}
 	expr := "LOWER(TRIM(COALESCE(notify_mode, '')))"
 	if s.dialect == DialectMySQL {
-		expr = "BINARY " + expr
+		expr = "CAST(" + expr + " AS BINARY)" // not the BINARY operator, which MySQL 8.0.27 deprecates
 	}
 	args := make([]any, len(modes))
 	for i, m := range modes {
