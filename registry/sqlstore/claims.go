@@ -248,12 +248,7 @@ func (s *Store) centerDue() string {
 // Rows of skip (ClaimParams.SkipModes) are another program's: left as they
 // are, NULL state included.
 func (s *Store) unsentNullStates(ctx context.Context, skip []string) error {
-	exists, update := s.nullStateStatements()
-	clause, skipArgs := s.skipModes(skip)
-	if clause != "" {
-		exists = strings.Replace(exists, " LIMIT 1", clause+" LIMIT 1", 1)
-		update += clause
-	}
+	exists, update, skipArgs := s.nullStatesSkipping(skip)
 	var one int
 	err := s.queryRow(ctx, s.q, exists, skipArgs...).Scan(&one)
 	switch {
@@ -303,6 +298,19 @@ func (s *Store) skipModes(modes []string) (string, []any) {
 		args[i] = m
 	}
 	return " AND " + expr + " NOT IN (" + strings.TrimSuffix(strings.Repeat("?,", len(modes)), ",") + ")", args
+}
+
+// nullStatesSkipping is nullStateStatements with the rows of skip
+// (ClaimParams.SkipModes) left out, and the arguments that leave them out,
+// after each statement's own.
+func (s *Store) nullStatesSkipping(skip []string) (exists, update string, skipArgs []any) {
+	exists, update = s.nullStateStatements()
+	clause, skipArgs := s.skipModes(skip)
+	if clause != "" {
+		exists = strings.Replace(exists, " LIMIT 1", clause+" LIMIT 1", 1)
+		update += clause
+	}
+	return exists, update, skipArgs
 }
 
 // nullStateStatements are the statements of unsentNullStates on s's

@@ -40,6 +40,13 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	add("read a NULL send_state as unsent", "ix_sys_message_center_due", update, []any{0, s.timeArg(now)})
 	q, args := s.centerClaim(registry.ClaimParams{Now: now}).pick(10)
 	add("claim center messages", "ix_sys_message_center_due", q, args)
+	// With modes left to another program (messagecenter.Config.LeaveModes).
+	skip := []string{"sms", "email"}
+	exists, update, skipArgs := s.nullStatesSkipping(skip)
+	add("find a NULL send_state, modes left", "ix_sys_message_center_due", exists, skipArgs)
+	add("read a NULL send_state as unsent, modes left", "ix_sys_message_center_due", update, append([]any{0, s.timeArg(now)}, skipArgs...))
+	q, args = s.centerClaim(registry.ClaimParams{Now: now, SkipModes: skip}).pick(10)
+	add("claim center messages, modes left", "ix_sys_message_center_due", q, args)
 	q, args = targetsQuery(users, 0, 100, true, false, false)
 	add("list targets", "ix_sys_user_devices_user_num_state", q, args)
 	q, args = targetsQuery(users, 0, 100, false, false, false)
