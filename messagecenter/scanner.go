@@ -107,7 +107,8 @@ type Config struct {
 	// other instance claims it while its call runs. The write of the
 	// call's outcome is tried again on a transient error while more than
 	// 10 s of the lease are left: a Lease less than NotifyTimeout plus
-	// 20 s leaves a call that runs its full time no retry. Default 1
+	// 20 s leaves a call that runs its full time no retry, which New
+	// logs as a warning when there are Notifiers. Default 1
 	// minute, or half the Lease when that is shorter.
 	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
@@ -384,6 +385,11 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if len(s.notifiers) > 0 && s.lease < s.notifyTO+2*finishTimeout {
+		// Allowed (a test's short lease), but said: see NotifyTimeout.
+		s.log.Warn("messagecenter: Lease is shorter than NotifyTimeout plus 20 s: a notifier call that runs its full time leaves its outcome's write no retry, and a write a database blip refuses sends the row again once the lease runs out",
+			slog.Duration("lease", s.lease), slog.Duration("notify_timeout", s.notifyTO))
 	}
 	if s.now == nil {
 		s.now = cfg.Service.Now

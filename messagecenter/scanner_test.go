@@ -989,3 +989,28 @@ func TestPassCountsReceiptsThatCameEarly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, rep.Adopted)
 }
+
+// TestShortLeaseWarns: a Lease that leaves a notifier's outcome no room
+// for a retry is allowed but logged once by New; the defaults are not.
+func TestShortLeaseWarns(t *testing.T) {
+	n := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) { return "", nil })
+	for _, tt := range []struct {
+		name      string
+		lease, to time.Duration
+		notifiers map[string]messagecenter.Notifier
+		warns     bool
+	}{
+		{"defaults", 0, 0, map[string]messagecenter.Notifier{"sms": n}, false},
+		{"short", 3 * time.Minute, 2*time.Minute + 50*time.Second, map[string]messagecenter.Notifier{"sms": n}, true},
+		{"short without notifiers", 3 * time.Minute, 2*time.Minute + 50*time.Second, nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs syncbuf.Buffer
+			newEnv(t, nil, nil, func(c *messagecenter.Config) {
+				c.Lease, c.NotifyTimeout, c.Notifiers = tt.lease, tt.to, tt.notifiers
+				c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			assert.Equal(t, tt.warns, strings.Contains(logs.String(), "Lease is shorter than NotifyTimeout plus 20 s"), logs.String())
+		})
+	}
+}
