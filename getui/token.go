@@ -1,11 +1,17 @@
 package getui
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/tuisong/push/provider"
 )
+
+// cidShape is a Getui cid's: 32 lowercase hex digits, on both platforms.
+var cidShape = provider.TokenShape{
+	What: "a Getui cid (32 lowercase hex digits)", Min: 32, Max: 32,
+	Byte:    func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' },
+	NotByte: "a character that is no lowercase hex digit",
+}
 
 // CheckToken reports whether token has the shape of a Getui cid (client
 // id), which Getui refuses otherwise: 32 lowercase hex digits, on both
@@ -16,15 +22,7 @@ func CheckToken(p provider.Platform, token string) error {
 	if p != provider.IOS && p != provider.Android {
 		return fmt.Errorf("platform %q is not ios or android", p)
 	}
-	if len(token) != 32 {
-		return fmt.Errorf("is %d characters, not a Getui cid (32 lowercase hex digits)", len(token))
-	}
-	for _, c := range []byte(token) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return errors.New("holds a character that is no lowercase hex digit: not a Getui cid (32 lowercase hex digits)")
-		}
-	}
-	return nil
+	return cidShape.Check(token)
 }
 
 // CheckToken implements provider.TokenChecker with the package's

@@ -1,11 +1,19 @@
 package jpush
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/tuisong/push/provider"
 )
+
+// ridShape is a JPush registration id's: 11 to 64 letters and digits
+// (JPush documents no format; its ids are 19 characters), the same on
+// both platforms.
+var ridShape = provider.TokenShape{
+	What: "a JPush registration id (11 to 64 letters and digits)", Min: 11, Max: 64,
+	Byte:    func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' },
+	NotByte: "a character other than a letter or digit",
+}
 
 // CheckToken reports whether token has the shape of a JPush registration
 // id, which JPush refuses otherwise (code 1003): 11 to 64 letters and
@@ -17,15 +25,7 @@ func CheckToken(p provider.Platform, token string) error {
 	if p != provider.IOS && p != provider.Android {
 		return fmt.Errorf("platform %q is not ios or android", p)
 	}
-	if len(token) < 11 || len(token) > 64 {
-		return fmt.Errorf("is %d characters, not a JPush registration id (11 to 64 letters and digits)", len(token))
-	}
-	for _, c := range []byte(token) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return errors.New("holds a character other than a letter or digit: not a JPush registration id")
-		}
-	}
-	return nil
+	return ridShape.Check(token)
 }
 
 // CheckToken implements provider.TokenChecker with the package's

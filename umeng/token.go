@@ -1,7 +1,6 @@
 package umeng
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/tuisong/push/provider"
@@ -12,10 +11,20 @@ import (
 // iOS token the APNs device token in hex, 64 digits. APNs tokens may grow
 // (Apple allows up to 100 bytes), so longer even runs of hex digits are
 // taken too; base64's other alphabet ('+', '/', '=') is taken on Android.
-const (
-	androidTokenLen = 44
-	iosTokenMinLen  = 64
-	iosTokenMaxLen  = 200
+var (
+	androidTokenShape = provider.TokenShape{
+		What: "a Umeng Android device token (44 characters of base64)", Min: 44, Max: 44,
+		Byte: func(c byte) bool {
+			return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+				c == '-' || c == '_' || c == '+' || c == '/' || c == '='
+		},
+		NotByte: "a character base64 does not use",
+	}
+	iosTokenShape = provider.TokenShape{
+		What: "a Umeng iOS device token (the APNs token in hex: 64 digits)", Min: 64, Max: 200, Even: true,
+		Byte:    func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' },
+		NotByte: "a character that is no hex digit",
+	}
 )
 
 // CheckToken reports whether token has the shape of a Umeng device token
@@ -27,25 +36,9 @@ const (
 func CheckToken(p provider.Platform, token string) error {
 	switch p {
 	case provider.Android:
-		if len(token) != androidTokenLen {
-			return fmt.Errorf("is %d characters, not a Umeng Android device token (44 characters of base64)", len(token))
-		}
-		for _, c := range []byte(token) {
-			if !isAlnum(c) && c != '-' && c != '_' && c != '+' && c != '/' && c != '=' {
-				return errors.New("holds a character base64 does not use: not a Umeng Android device token (44 characters of base64)")
-			}
-		}
-		return nil
+		return androidTokenShape.Check(token)
 	case provider.IOS:
-		if len(token) < iosTokenMinLen || len(token) > iosTokenMaxLen || len(token)%2 != 0 {
-			return fmt.Errorf("is %d characters, not a Umeng iOS device token (the APNs token in hex: 64 digits)", len(token))
-		}
-		for _, c := range []byte(token) {
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return errors.New("holds a character that is no hex digit: not a Umeng iOS device token (the APNs token in hex: 64 digits)")
-			}
-		}
-		return nil
+		return iosTokenShape.Check(token)
 	}
 	return fmt.Errorf("platform %q is not ios or android", p)
 }
@@ -53,7 +46,3 @@ func CheckToken(p provider.Platform, token string) error {
 // CheckToken implements provider.TokenChecker with the package's
 // CheckToken.
 func (c *Client) CheckToken(p provider.Platform, token string) error { return CheckToken(p, token) }
-
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
