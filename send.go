@@ -156,28 +156,22 @@ func (r *Result) Failed() int { return r.count(registry.DeliveryFailed) }
 // Unrecorded counts the deliveries sent whose outcome the store does not
 // hold (DeliveryOutcome.Unrecorded); they are counted by their State too.
 func (r *Result) Unrecorded() int {
-	if r == nil {
-		return 0
-	}
-	n := 0
-	for _, d := range r.Deliveries {
-		if d.Unrecorded {
-			n++
-		}
-	}
-	return n
+	return r.countIf(func(d *DeliveryOutcome) bool { return d.Unrecorded })
 }
 
 func (r *Result) count(states ...registry.DeliveryState) int {
+	return r.countIf(func(d *DeliveryOutcome) bool { return slices.Contains(states, d.State) })
+}
+
+// countIf counts the deliveries f takes; a nil Result has none.
+func (r *Result) countIf(f func(d *DeliveryOutcome) bool) int {
 	if r == nil {
 		return 0
 	}
 	n := 0
-	for _, d := range r.Deliveries {
-		for _, s := range states {
-			if d.State == s {
-				n++
-			}
+	for i := range r.Deliveries {
+		if f(&r.Deliveries[i]) {
+			n++
 		}
 	}
 	return n
