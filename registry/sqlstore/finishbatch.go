@@ -77,6 +77,7 @@ func (s *Store) finishBatch(batch []*groupReq[*registry.Delivery]) {
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			s.finishBatch([]*groupReq[*registry.Delivery]{r})
+			r.err = aloneAfter(err, r.err, isClaimLost)
 		}
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/tuisong/push/internal/storeretry"
 )
 
 // A groupQueue writes concurrent calls of one kind (FinishDelivery,
@@ -239,6 +241,7 @@ func writeBatch[T any](s *Store, batch []*groupReq[T],
 		case !errors.Is(err, errSetShort):
 			for _, r := range batch {
 				writeBatch(s, []*groupReq[T]{r}, nil, one, isOwn, done)
+				r.err = aloneAfter(err, r.err, isOwn)
 			}
 			return
 		}
@@ -261,6 +264,7 @@ func writeBatch[T any](s *Store, batch []*groupReq[T],
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			writeBatch(s, []*groupReq[T]{r}, nil, one, isOwn, done)
+			r.err = aloneAfter(err, r.err, isOwn)
 		}
 		return
 	}
@@ -273,4 +277,22 @@ func writeBatch[T any](s *Store, batch []*groupReq[T],
 			done(r.v)
 		}
 	}
+}
+
+// aloneAfter is the error of a call written again alone (its error
+// alone) after its batch's transaction failed with batchErr. When the
+// batch's fate is unknown (its connection broke while it committed, or
+// it timed out: storeretry.FateUnknown) and the call alone found its
+// claim released (own), the batch's commit may well have written it and
+// released the claim: the call's fate is the batch's, and so is its
+// error. Reported as a lost claim, a delivery's outcome that was
+// recorded read as never recorded (an outcome the caller counts
+// unrecorded); with the batch's error, the caller's retry finds the
+// claim released after a try of unknown fate and takes it as written
+// (see storeretry.Write.Settled).
+func aloneAfter(batchErr, alone error, own func(error) bool) error {
+	if alone != nil && own(alone) && storeretry.FateUnknown(batchErr) {
+		return batchErr
+	}
+	return alone
 }
