@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,18 +29,26 @@ import (
 )
 
 // keyRecorder wraps a provider and counts the idempotency keys of the
-// calls that cross the provider boundary.
+// calls that cross the provider boundary, and the calls that ended
+// Indeterminate (no answer: the vendor may have sent the push).
 type keyRecorder struct {
 	provider.Provider
-	mu   *sync.Mutex
-	keys map[string]int
+	mu         *sync.Mutex
+	keys       map[string]int
+	unanswered *int
 }
 
 func (r keyRecorder) Send(ctx context.Context, req *provider.Request) (*provider.Receipt, error) {
 	r.mu.Lock()
 	r.keys[req.IdempotencyKey]++
 	r.mu.Unlock()
-	return r.Provider.Send(ctx, req)
+	rc, err := r.Provider.Send(ctx, req)
+	if provider.KindOf(err) == provider.Indeterminate {
+		r.mu.Lock()
+		*r.unanswered++
+		r.mu.Unlock()
+	}
+	return rc, err
 }
 
 // instance is one host instance: its own pool, store, Service and Scanner.
@@ -60,6 +69,8 @@ type cluster struct {
 	instances []*instance
 	mu        sync.Mutex
 	keys      map[string]int
+	// unanswered counts the vendor calls that ended Indeterminate.
+	unanswered int
 }
 
 type clusterOpts struct {
@@ -104,7 +115,7 @@ func newCluster(t *testing.T, d sqlstore.Dialect, o clusterOpts) *cluster {
 		um, err := umeng.New(ucfg)
 		require.NoError(t, err)
 		retry := push.RetryPolicy{Base: time.Minute, Max: 10 * time.Minute, Jitter: 0.2, MaxAttempts: o.maxAttempts}
-		svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{keyRecorder{um, &c.mu, c.keys}},
+		svc, err := push.New(push.Config{Store: store, Providers: []provider.Provider{keyRecorder{um, &c.mu, c.keys, &c.unanswered}},
 			Now: c.clk.Now, Lease: o.lease, SendTimeout: o.lease / 2, Retry: retry, Logger: quiet})
 		require.NoError(t, err)
 		sc, err := messagecenter.New(messagecenter.Config{Service: svc, BatchSize: o.batch, Lease: o.lease, Retry: retry, Logger: quiet})
@@ -633,6 +644,13 @@ func TestSlowVendorCenterRowsAreShared(t *testing.T) {
 // (which sends nothing). Every row ends sent, as one push, and every
 // device is shown it once: a write cut by a kill is retried or settled by
 // the push's dedupe key, never sent again.
+//
+// The one exception is the documented at-least-once: a delivery whose
+// outcome could not be written within its lease (Service.
+// UnrecordedOutcomes), or whose vendor call went unanswered (a Umeng
+// unicast has no dedupe key), is sent again. The killer keeps to blips
+// (see killSessions), so a run has none of these as a rule; when it has,
+// each may account for one device shown the push twice, and no more.
 func TestPushRowsUnderSessionKills(t *testing.T) {
 	for _, d := range []sqlstore.Dialect{sqlstore.DialectMySQL, sqlstore.DialectPostgres} {
 		t.Run(string(d), func(t *testing.T) {
@@ -663,11 +681,19 @@ func TestPushRowsUnderSessionKills(t *testing.T) {
 				}
 				c.clk.Advance(11 * time.Minute)
 			}
-			t.Logf("%d sessions killed", killed)
+			var unrecorded int64
+			for _, in := range c.instances {
+				unrecorded += in.svc.UnrecordedOutcomes()
+			}
+			c.mu.Lock()
+			unanswered := c.unanswered
+			c.mu.Unlock()
+			t.Logf("%d sessions killed; %d outcomes left unrecorded, %d vendor calls unanswered", killed, unrecorded, unanswered)
 			assert.Positive(t, killed, "sessions killed")
 			assert.Equal(t, rows, countAfterKills(t, c.admin, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 1"), "rows sent")
 			assert.Equal(t, rows, countAfterKills(t, c.admin, "SELECT COUNT(*) FROM sys_push_messages"), "one push a row")
 			var twice, never []int
+			extra := 0 // deliveries beyond one a device
 			for i := range rows {
 				_, tok := userToken(i)
 				switch n := c.fake.DeliveryCount(tok); {
@@ -675,9 +701,21 @@ func TestPushRowsUnderSessionKills(t *testing.T) {
 					never = append(never, i)
 				case n > 1:
 					twice = append(twice, i)
+					extra += n - 1
 				}
 			}
-			assert.Empty(t, twice, "devices shown the push more than once")
+			if !assert.LessOrEqual(t, int64(extra), unrecorded+int64(unanswered),
+				"devices shown the push more than once (%v) beyond the deliveries left unrecorded or unanswered", twice) {
+				for _, i := range twice {
+					_, tok := userToken(i)
+					for _, r := range c.fake.Requests() {
+						if slices.Contains(r.DeviceTokens, tok) {
+							t.Logf("device %d: request %d at %s, status %d, code %q, accepted %v, fault %v, %s",
+								i, r.Seq, r.At.Format(time.TimeOnly), r.StatusCode, r.Code, r.Accepted, r.Fault, r.Message)
+						}
+					}
+				}
+			}
 			assert.Empty(t, never, "devices never reached")
 		})
 	}

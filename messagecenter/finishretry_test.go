@@ -130,6 +130,13 @@ func TestNotifierRowOutcomeWriteIsRetried(t *testing.T) {
 // statements could not finish in the 50 s a delivery's outcome is
 // retried, and a delivery whose outcome was never written is sent again
 // after its lease, as documented.
+//
+// The pace follows the host's speed: each wait is also at least
+// killPace times as long as listing the sessions took lately. On a
+// loaded host (CI running every package at once) every transaction
+// takes longer, and a wall-clock pace made for a quiet one turned the
+// blips into an outage (682 kills in a run of 116 s, where a quiet host
+// sees 40 to 110 in 2 to 12 s).
 func killSessions(t *testing.T, d sqlstore.Dialect, db *sql.DB) (stop func() int) {
 	t.Helper()
 	list := "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -145,13 +152,16 @@ func killSessions(t *testing.T, d sqlstore.Dialect, db *sql.DB) (stop func() int
 	go func() {
 		defer conn.Close()
 		killed := 0
+		var took time.Duration // listing the sessions, smoothed
 		for i := 0; ctx.Err() == nil; i++ {
-			time.Sleep(time.Duration(10+i%21) * time.Millisecond)
+			time.Sleep(max(time.Duration(10+i%21)*time.Millisecond, killPace*took))
 			var ids []int64
+			start := time.Now()
 			rows, err := conn.QueryContext(ctx, list)
 			if err != nil {
 				continue
 			}
+			took = (3*took + time.Since(start)) / 4
 			for rows.Next() {
 				var id int64
 				if rows.Scan(&id) == nil {
@@ -169,6 +179,10 @@ func killSessions(t *testing.T, d sqlstore.Dialect, db *sql.DB) (stop func() int
 	}()
 	return func() int { cancel(); return <-done }
 }
+
+// killPace is how many times as long as listing the sessions a kill
+// waits at least (see killSessions).
+const killPace = 5
 
 // countAfterKills runs a COUNT(*) query on db, whose idle connections
 // killSessions may have ended: such a connection fails its next
