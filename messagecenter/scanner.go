@@ -49,7 +49,8 @@ type Config struct {
 	// LeaveModes names the notify modes another program delivers from the
 	// same sys_message_center (its sms or email sender): their rows are
 	// not claimed, and keep the state that program gives them. A mode is
-	// printable ASCII, matched without case and surrounding spaces; a mode
+	// printable ASCII, one an entry (a comma or semicolon is refused),
+	// matched without case and surrounding spaces; a mode
 	// may not be both a notifier's and left, and "push" is the Scanner's
 	// own. (A row whose mode has other white space around it, a tab, is
 	// claimed, given back untried and put off an Interval.) A left row stays in the claim's scan while it is
@@ -61,7 +62,8 @@ type Config struct {
 	// them, and its writes of them wait. Default: none, and a row of a mode without a notifier fails,
 	// its remark saying so.
 	LeaveModes []string
-	// Interval between passes of Run. Default 1 minute, as in the product brief.
+	// Interval between passes of Run. Default 1 minute, as in the product
+	// brief; at least MinInterval.
 	Interval time.Duration
 	// BatchSize is the most rows one claim takes. Until the Scanner has
 	// timed a batch, a claim takes twice Concurrency rows (at least 16);
@@ -293,6 +295,8 @@ func New(cfg Config) (*Scanner, error) {
 			return nil, fieldErr("notifiers", "a notifier has an empty mode")
 		case mode == ModePush:
 			return nil, fieldErr("notifiers", "mode %q is delivered by the Service", key)
+		case strings.ContainsAny(mode, listSeparators):
+			return nil, fieldErr("notifiers", "mode %q holds a list separator: a row's notify_mode is matched whole, so give each mode its own key", key)
 		case isnil.Value(n):
 			return nil, fieldErr("notifiers", "notifier %q is nil", key)
 		case s.notifiers[mode] != nil:
@@ -309,6 +313,8 @@ func New(cfg Config) (*Scanner, error) {
 			return nil, fieldErr("leave_modes", "mode %q is not printable ASCII", key)
 		case mode == "":
 			return nil, fieldErr("leave_modes", "a mode is empty")
+		case strings.ContainsAny(mode, listSeparators):
+			return nil, fieldErr("leave_modes", "mode %q holds a list separator: a row's notify_mode is matched whole, so give each mode its own entry", key)
 		case mode == ModePush:
 			return nil, fieldErr("leave_modes", "mode %q is delivered by the Service", key)
 		case s.notifiers[mode] != nil:
@@ -338,6 +344,9 @@ func New(cfg Config) (*Scanner, error) {
 	switch {
 	case s.interval < 0:
 		return nil, fieldErr("interval", "must not be negative")
+	case s.interval > 0 && s.interval < MinInterval:
+		// Interval: 30 is thirty nanoseconds, and Run would pass without pause.
+		return nil, fieldErr("interval", "is %v, shorter than %v (a time.Duration counts nanoseconds: a minute is time.Minute)", s.interval, MinInterval)
 	case s.batch < 0:
 		return nil, fieldErr("batch_size", "must not be negative")
 	case s.conc < 0:
@@ -350,6 +359,12 @@ func New(cfg Config) (*Scanner, error) {
 		return nil, fieldErr("max_attempts", "must not be negative")
 	}
 	if err := s.retry.Validate(); err != nil {
+		// Said as this Config's field: the host set Config.Retry, not
+		// push.Config's.
+		var fe *push.FieldError
+		if errors.As(err, &fe) {
+			return nil, fieldErr(fe.Field, "%s", fe.Reason)
+		}
 		return nil, err
 	}
 	if s.interval == 0 {
@@ -1083,3 +1098,14 @@ func (e *FieldError) Is(target error) bool { return target == push.ErrInvalid }
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
+
+// MinInterval is the shortest Config.Interval: a shorter one (Interval: 30
+// meaning seconds is thirty nanoseconds) would have Run pass without
+// pause, a busy loop against the database.
+const MinInterval = time.Millisecond
+
+// listSeparators are the characters that say a mode was given as a list
+// ("sms,email", as PUSH_CENTER_LEAVE_MODES takes them) rather than one
+// mode: a row's notify_mode is matched whole, so such a key would match
+// none.
+const listSeparators = ",;"

@@ -454,6 +454,15 @@ func TestNewValidates(t *testing.T) {
 		{"default_title", messagecenter.Config{Service: e.svc, DefaultTitle: "a\x00b"}},
 		{"default_title", messagecenter.Config{Service: e.svc, DefaultTitle: " \t"}},
 		{"interval", messagecenter.Config{Service: e.svc, Interval: -1}},
+		// 30 meaning seconds is 30 ns: Run would pass without pause.
+		{"interval", messagecenter.Config{Service: e.svc, Interval: 30}},
+		{"notifiers", messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms,email": n}}},
+		// A list, as PUSH_CENTER_LEAVE_MODES takes it, given as one mode.
+		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"sms,email"}}},
+		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"sms;email"}}},
+		// The Scanner's own Retry, said as its field.
+		{"retry.jitter", messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Jitter: 3}}},
+		{"retry.max", messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Max: 10 * time.Second}}},
 		{"batch_size", messagecenter.Config{Service: e.svc, BatchSize: -1}},
 		{"concurrency", messagecenter.Config{Service: e.svc, Concurrency: -1}},
 		{"notify_timeout", messagecenter.Config{Service: e.svc, NotifyTimeout: -1}},
@@ -476,15 +485,15 @@ func TestNewValidates(t *testing.T) {
 		assert.Equal(t, tt.field, fe.Field)
 		assert.ErrorIs(t, err, push.ErrInvalid, "one check for the push and messagecenter configs")
 	}
-	_, err := messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Jitter: 3}})
-	assert.ErrorIs(t, err, push.ErrInvalid)
 	// A Max below the default Base, which a zero Base stands for.
-	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Max: 10 * time.Second}})
-	var pfe *push.FieldError
-	require.ErrorAs(t, err, &pfe)
-	assert.Equal(t, "retry.max", pfe.Field)
+	_, err := messagecenter.New(messagecenter.Config{Service: e.svc, Retry: push.RetryPolicy{Max: 10 * time.Second}})
+	assert.EqualError(t, err, "messagecenter: retry.max: 10s is less than retry.base's default 30s: set retry.base too")
 	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, DefaultTitle: strings.Repeat("标", 255)})
 	assert.NoError(t, err, "255 characters fit the title column")
+	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Interval: messagecenter.MinInterval})
+	assert.NoError(t, err, "MinInterval itself")
+	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Interval: 30})
+	assert.ErrorContains(t, err, "interval: is 30ns, shorter than 1ms")
 }
 
 // TestLeaveModes: the rows of LeaveModes are another program's (its sms
@@ -949,11 +958,12 @@ func TestARateLimitedRowWaitsAsTheNotifierSays(t *testing.T) {
 }
 
 // TestATinyIntervalStillDoesWork: each phase of a pass does one round
-// before its bound applies, so an Interval shorter than any round still
-// sends due rows, retries and polls instead of passing idle.
+// before its bound applies, so the shortest Interval, shorter than a
+// round may take, still sends due rows, retries and polls instead of
+// passing idle.
 func TestATinyIntervalStillDoesWork(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = time.Nanosecond })
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) { c.Interval = messagecenter.MinInterval })
 	e.register(t, "u1", "d1", "android", "atok")
 	e.mock.FailNext(1, e.mock.Err(provider.Temporary, "503"))
 	_, err := e.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
