@@ -63,7 +63,8 @@ type Config struct {
 	// changes the resty client itself, whose retry count should be 0.
 	Resty *resty.Client
 	// Timeout bounds each HTTP call, including reading the answer.
-	// Default DefaultTimeout; negative values are rejected.
+	// Default DefaultTimeout; negative values, and values under a
+	// millisecond (Timeout: 30 is 30 ns, not seconds), are rejected.
 	Timeout time.Duration
 	// Now is the clock for auth timestamps, token expiry, settings.ttl and
 	// the status mapping. Default time.Now.
@@ -211,8 +212,8 @@ func (c Config) validate() error {
 		return err
 	}
 	switch {
-	case c.Timeout < 0:
-		return configError("timeout", "must not be negative")
+	case vendorhttp.TimeoutProblem(c.Timeout) != "":
+		return configError("timeout", vendorhttp.TimeoutProblem(c.Timeout))
 	case c.TokenRefreshAhead < 0 || c.TokenRefreshAhead >= 12*time.Hour:
 		return configError("token_refresh_ahead", "must lie within [0, 12h)")
 	case c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > MaxTimeToLive:

@@ -42,6 +42,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"base url query", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com/v2?x=1" }), "base_url"},
 		{"base url unparsable", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com/%zz" }), "base_url"},
 		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
+		{"a timeout of 30 ns (seconds meant)", edit(func(c *Config) { c.Timeout = 30 }), "timeout"},
 		{"negative refresh", edit(func(c *Config) { c.TokenRefreshAhead = -time.Second }), "token_refresh_ahead"},
 		{"refresh of half a day", edit(func(c *Config) { c.TokenRefreshAhead = 12 * time.Hour }), "token_refresh_ahead"},
 		{"negative auth quota", edit(func(c *Config) { c.AuthQuota = provider.Quota{Calls: 100, Per: -time.Minute} }), "auth_quota.per"},

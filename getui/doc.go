@@ -140,7 +140,8 @@
 //
 // # Errors
 //
-// Every error is a *provider.Error with Provider "getui" and Op
+// New's configuration errors wrap a *provider.FieldError naming the
+// field. Every error of a call is a *provider.Error with Provider "getui" and Op
 // "validate", "auth", "send", "status" or "cancel"; Code and Message are
 // Getui's code and msg. One table maps codes to kinds:
 //

@@ -63,7 +63,8 @@ type Config struct {
 	// its retry count should be 0: providers never retry. Default nil.
 	Resty *resty.Client
 	// Timeout bounds each HTTP call, including reading the answer.
-	// Default DefaultTimeout; negative values are rejected.
+	// Default DefaultTimeout; negative values, and values under a
+	// millisecond (Timeout: 30 is 30 ns, not seconds), are rejected.
 	Timeout time.Duration
 	// Now is the clock for time_to_live, schedule checks and the status
 	// mapping. Default time.Now.
@@ -240,8 +241,8 @@ func (c Config) validate() error {
 	if err := checkBaseURL("report_base_url", c.ReportBaseURL); err != nil {
 		return err
 	}
-	if c.Timeout < 0 {
-		return configError("timeout", "must not be negative")
+	if p := vendorhttp.TimeoutProblem(c.Timeout); p != "" {
+		return configError("timeout", p)
 	}
 	if limit := c.maxTimeToLive(); c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > limit {
 		why := fmt.Sprintf("must lie within [0, %v]", limit)

@@ -43,6 +43,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"base url unparsable", edit(func(c *Config) { c.BaseURL = "https://api.jpush.cn/%zz" }), "base_url"},
 		{"report url", edit(func(c *Config) { c.ReportBaseURL = "report.jpush.cn" }), "report_base_url"},
 		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
+		{"a timeout of 30 ns (seconds meant)", edit(func(c *Config) { c.Timeout = 30 }), "timeout"},
 		{"negative ttl", edit(func(c *Config) { c.DefaultTimeToLive = -time.Second }), "default_time_to_live"},
 		{"ttl over ten days", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLive + time.Second; c.VIP = true }), "default_time_to_live"},
 		{"ttl over three days without vip", edit(func(c *Config) { c.DefaultTimeToLive = MaxTimeToLiveOrdinary + time.Second }), "default_time_to_live"},

@@ -112,7 +112,8 @@
 //
 // # Errors
 //
-// Every error is a *provider.Error with Provider "jpush" and Op "validate",
+// New's configuration errors wrap a *provider.FieldError naming the
+// field. Every error of a call is a *provider.Error with Provider "jpush" and Op "validate",
 // "send", "validate_remote", "status", "message_status" or "cancel"; Code
 // and Message are JPush's error.code (a number or a string on the wire) and
 // error.message. A body carrying an error is a failure even when it also

@@ -237,7 +237,8 @@ type Config struct {
 	// applies on top of Timeout.
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP call, including reading the answer.
-	// Default DefaultTimeout; negative values are rejected.
+	// Default DefaultTimeout; negative values, and values under a
+	// millisecond (Timeout: 30 is 30 ns, not seconds), are rejected.
 	Timeout time.Duration
 	// Now is the clock for timestamps, schedule checks and Retry-After
 	// dates. Default time.Now.
@@ -408,8 +409,8 @@ func (c Config) validate() error {
 		// key, and could not tell the platforms apart.
 		return configError("android.app_key", "is the iOS app's key: Umeng runs iOS and Android as two apps, each with its own appkey")
 	}
-	if c.Timeout < 0 {
-		return configError("timeout", "must not be negative")
+	if p := vendorhttp.TimeoutProblem(c.Timeout); p != "" {
+		return configError("timeout", p)
 	}
 	if c.Strategy != StrategyListcast && c.Strategy != StrategyFilecast {
 		return configError("strategy", fmt.Sprintf("unknown strategy %d", int(c.Strategy)))

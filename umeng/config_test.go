@@ -45,6 +45,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"base url with user", Config{Android: android, BaseURL: "https://u:p@msgapi.umeng.com"}, "base_url"},
 		{"base url unparsable", Config{Android: android, BaseURL: "https://msgapi.umeng.com/%zz"}, "base_url"},
 		{"negative timeout", Config{Android: android, Timeout: -time.Second}, "timeout"},
+		{"a timeout of 30 ns (seconds meant)", Config{Android: android, Timeout: 30}, "timeout"},
 		{"unknown strategy", Config{Android: android, Strategy: Strategy(9)}, "strategy"},
 		{"negative broadcast quota", Config{Android: android, Quotas: Quotas{Broadcast: provider.Quota{Calls: -1, Per: time.Hour}}}, "quotas.broadcast.calls"},
 		{"groupcast quota without per", Config{Android: android, Quotas: Quotas{Groupcast: provider.Quota{Calls: 5}}}, "quotas.groupcast.per"},

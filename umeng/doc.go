@@ -111,7 +111,8 @@
 //
 // # Errors
 //
-// Every error is a *provider.Error with Provider "umeng" and Op "validate",
+// New's configuration errors wrap a *provider.FieldError naming the
+// field. Every error of a call is a *provider.Error with Provider "umeng" and Op "validate",
 // "send", "status", "cancel", "upload" or "post"; Code and Message are
 // Umeng's error_code (a string or a number on the wire) and error_msg.
 // One table maps each documented code to a Kind; codes it does not list

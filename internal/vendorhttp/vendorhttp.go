@@ -85,3 +85,22 @@ func ReadStatus(err error) int {
 	}
 	return http.StatusBadRequest
 }
+
+// MinTimeout is the shortest Timeout a vendor client takes: no vendor
+// call finishes sooner, and a shorter one is most often a count of
+// seconds written as a time.Duration (Timeout: 30 is 30 ns), which would
+// fail every call as "not sent" and spend every delivery's attempts.
+const MinTimeout = time.Millisecond
+
+// TimeoutProblem says what is wrong with a client's configured Timeout
+// d (0 takes the client's default), or "" when nothing is.
+func TimeoutProblem(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "must not be negative"
+	case d > 0 && d < MinTimeout:
+		return d.String() + ", shorter than " + MinTimeout.String() +
+			", lets no vendor call finish (a time.Duration counts nanoseconds: 30 seconds is 30 * time.Second)"
+	}
+	return ""
+}

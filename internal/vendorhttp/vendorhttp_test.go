@@ -62,3 +62,19 @@ func TestClientFollowsNoRedirect(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, int32(1), elsewhere.Load(), "the host's own policy is kept")
 }
+
+// TestTimeoutProblem: zero (the default) and MinTimeout or more pass; a
+// negative Timeout, or one under a millisecond (seconds written as a
+// bare number), is refused with the reason.
+func TestTimeoutProblem(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                      "",
+		MinTimeout:             "",
+		5 * time.Second:        "",
+		-time.Second:           "must not be negative",
+		30:                     "30ns, shorter than 1ms, lets no vendor call finish (a time.Duration counts nanoseconds: 30 seconds is 30 * time.Second)",
+		999 * time.Microsecond: "999µs, shorter than 1ms, lets no vendor call finish (a time.Duration counts nanoseconds: 30 seconds is 30 * time.Second)",
+	} {
+		assert.Equal(t, want, TimeoutProblem(d), d)
+	}
+}
