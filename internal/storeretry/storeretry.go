@@ -36,10 +36,13 @@ func Transient(err error) bool {
 }
 
 // FateUnknown reports whether a try that failed with err may have
-// written all the same: it timed out, or its connection broke while it
-// committed (registry.ErrCommit).
+// written all the same: it timed out, or its commit (registry.ErrCommit)
+// failed as the session ended: the connection broke, or the server ended
+// the session (PostgreSQL's 57P01 of pg_terminate_backend, a failover,
+// sqlerr.Unavailable). Taking such a commit as unknown costs nothing when
+// it did not land: the retry finds the claim still held and writes.
 func FateUnknown(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || (errors.Is(err, registry.ErrCommit) && sqlerr.ConnectionLost(err))
+	return errors.Is(err, context.DeadlineExceeded) || (errors.Is(err, registry.ErrCommit) && sqlerr.Unavailable(err))
 }
 
 // Write is one write retried.

@@ -36,7 +36,20 @@ func TestTransient(t *testing.T) {
 	assert.True(t, FateUnknown(fmt.Errorf("write: %w", context.DeadlineExceeded)))
 	assert.True(t, FateUnknown(fmt.Errorf("%w: %w", registry.ErrCommit, io.ErrUnexpectedEOF)), "cut while committing")
 	assert.False(t, FateUnknown(io.ErrUnexpectedEOF), "cut before the commit")
+	// PostgreSQL ending the session (pg_terminate_backend) answers the
+	// commit with 57P01; MariaDB's KILL with a connection the driver
+	// finds invalid.
+	assert.True(t, FateUnknown(fmt.Errorf("%w: %w", registry.ErrCommit, sqlState("57P01"))), "session ended at the commit")
+	assert.True(t, FateUnknown(fmt.Errorf("%w: %w", registry.ErrCommit, errors.New("invalid connection"))))
+	assert.False(t, FateUnknown(fmt.Errorf("%w: %w", registry.ErrCommit, sqlState("40001"))), "a serialization failure rolled back")
+	assert.False(t, FateUnknown(sqlState("57P01")), "a session ended before the commit")
 }
+
+// sqlState is a driver error with a SQLSTATE, as pgx reports one.
+type sqlState string
+
+func (s sqlState) Error() string    { return "ERROR: (SQLSTATE " + string(s) + ")" }
+func (s sqlState) SQLState() string { return string(s) }
 
 // tries is a write that fails with errs in turn, then succeeds, and
 // counts its calls.
