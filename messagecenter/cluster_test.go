@@ -714,9 +714,41 @@ func TestPushRowsUnderSessionKills(t *testing.T) {
 								i, r.Seq, r.At.Format(time.TimeOnly), r.StatusCode, r.Code, r.Accepted, r.Fault, r.Message)
 						}
 					}
+					c.logDeliveries(t, i, tok)
 				}
 			}
 			assert.Empty(t, never, "devices never reached")
 		})
+	}
+}
+
+// logDeliveries logs the delivery rows to device i's token, and how many
+// calls crossed the provider boundary with each one's idempotency key: a
+// failed test's account of a device shown a push twice.
+func (c *cluster) logDeliveries(t *testing.T, i int, tok string) {
+	t.Helper()
+	q := "SELECT id, push_message_id, state, attempts, idempotency_key, COALESCE(claim_token, ''), COALESCE(error_kind, '') FROM sys_push_deliveries WHERE tokens = ?"
+	if c.dialect == sqlstore.DialectPostgres {
+		q = strings.Replace(q, "?", "$1", 1)
+	}
+	rows, err := c.admin.QueryContext(context.Background(), q, tok)
+	if err != nil {
+		t.Logf("device %d: reading its deliveries: %v", i, err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, msg int64
+		var attempts int
+		var state, key, claim, kind string
+		if err := rows.Scan(&id, &msg, &state, &attempts, &key, &claim, &kind); err != nil {
+			t.Logf("device %d: %v", i, err)
+			return
+		}
+		c.mu.Lock()
+		calls := c.keys[key]
+		c.mu.Unlock()
+		t.Logf("device %d: delivery %d of push %d, %s after %d attempts, claim %q, error kind %q; %d calls with its key",
+			i, id, msg, state, attempts, claim, kind, calls)
 	}
 }
