@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -66,11 +65,20 @@ func (o Options) validate() error {
 	case DialectMySQL, DialectPostgres, DialectSQLite:
 		return nil
 	case "":
-		return errors.New("sqlstore: Options.Dialect is required (mysql, postgres or sqlite)")
+		return optionError("sqlstore: Options.Dialect is required (mysql, postgres or sqlite)")
 	default:
-		return fmt.Errorf("sqlstore: Options.Dialect %q is not one of mysql, postgres, sqlite", string(o.Dialect))
+		return optionError(fmt.Sprintf("sqlstore: Options.Dialect %q is not one of mysql, postgres, sqlite", string(o.Dialect)))
 	}
 }
+
+// optionError is an error of New's arguments. errors.Is(err,
+// registry.ErrInvalid) holds for it, so that a host checks a Store's
+// configuration errors as it checks push's and messagecenter's (which
+// match push.ErrInvalid) and the Store's own refusals of bad values.
+type optionError string
+
+func (e optionError) Error() string        { return string(e) }
+func (e optionError) Is(target error) bool { return target == registry.ErrInvalid }
 
 // Store is the database/sql implementation of registry.Store. It is safe
 // for concurrent use, and any number of Stores, in one process or many,
@@ -120,10 +128,12 @@ var (
 )
 
 // New returns a Store that runs its statements on db. It neither connects
-// nor checks the schema: call Migrate once at start-up for that.
+// nor checks the schema: call Migrate once at start-up for that. A nil db
+// or a missing or unknown Options.Dialect is an error matching
+// registry.ErrInvalid.
 func New(db DBTX, opts Options) (*Store, error) {
 	if isnil.Value(db) {
-		return nil, errors.New("sqlstore: db is nil")
+		return nil, optionError("sqlstore: db is nil")
 	}
 	if err := opts.validate(); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -37,6 +38,7 @@ func TestNew(t *testing.T) {
 			s, err := sqlstore.New(tt.db, tt.opts)
 			if tt.wantErr != "" {
 				require.EqualError(t, err, tt.wantErr)
+				assert.ErrorIs(t, err, registry.ErrInvalid, "checked as the Store's refusals are")
 				assert.Nil(t, s)
 				return
 			}
