@@ -26,9 +26,20 @@ import (
 // Message is a push to the devices of one or many users (the product brief's POST
 // /api/v1.1/user/push_message).
 type Message struct {
+	// UserNums are the users to push to, each pushed once: surrounding
+	// white space is trimmed, and blank entries and repeats are left out
+	// silently. At least one must remain, and a user_num that is not
+	// valid UTF-8, holds a NUL or is longer than 255 characters refuses
+	// the whole push: a *FieldError naming user_num, nothing recorded.
+	// (The Scanner, reading receivers another program wrote, pushes the
+	// rest and names such an entry in the row's remark instead.)
 	UserNums []string
-	Title    string
-	Content  string
+	// Title and Content are the notification's title and text, both
+	// required (not blank). The title is at most the title column's 255
+	// characters; the content is bounded by each provider's payload limit.
+	// Both are checked before anything is recorded.
+	Title   string
+	Content string
 	// Extra is delivered to the app with the notification, for the action
 	// on tap. Stored as a JSON object in extra_params_string, of at most
 	// 255 characters (a longer one is refused, naming extra).
