@@ -211,9 +211,10 @@ func (c Config) validate() error {
 	if err := checkBaseURL("base_url", c.BaseURL); err != nil {
 		return err
 	}
+	if p := vendorhttp.TimeoutProblem(c.Timeout); p != "" {
+		return configError("timeout", p)
+	}
 	switch {
-	case vendorhttp.TimeoutProblem(c.Timeout) != "":
-		return configError("timeout", vendorhttp.TimeoutProblem(c.Timeout))
 	case c.TokenRefreshAhead < 0 || c.TokenRefreshAhead >= 12*time.Hour:
 		return configError("token_refresh_ahead", "must lie within [0, 12h)")
 	case c.DefaultTimeToLive < 0 || c.DefaultTimeToLive > MaxTimeToLive:

@@ -50,17 +50,18 @@ type Config struct {
 	// same sys_message_center (its sms or email sender): their rows are
 	// not claimed, and keep the state that program gives them. A mode is
 	// printable ASCII, one an entry (a comma or semicolon is refused),
-	// matched without case and surrounding spaces; a mode
-	// may not be both a notifier's and left, and "push" is the Scanner's
-	// own. (A row whose mode has other white space around it, a tab, is
-	// claimed, given back untried and put off an Interval.) A left row stays in the claim's scan while it is
-	// unsent: each claim reads past them, so the other program must keep
-	// up with them; the Service's push.center.backlog gauge counts them
-	// too while they are due. On MySQL and MariaDB a claim's transaction (milliseconds)
-	// locks the left rows it reads past, as it locks the rows not yet
-	// due: for that moment the other program's SKIP LOCKED reads skip
-	// them, and its writes of them wait. Default: none, and a row of a mode without a notifier fails,
-	// its remark saying so.
+	// matched without case and surrounding spaces; a mode may not be both
+	// a notifier's and left, and "push" is the Scanner's own. (A row whose
+	// mode has other white space around it, a tab, is claimed, given back
+	// untried and put off an Interval.) A left row stays in the claim's
+	// scan while it is unsent: each claim reads past them, so the other
+	// program must keep up with them; the Service's push.center.backlog
+	// gauge counts them too while they are due. On MySQL and MariaDB a
+	// claim's transaction (milliseconds) locks the left rows it reads
+	// past, as it locks the rows not yet due: for that moment the other
+	// program's SKIP LOCKED reads skip them, and its writes of them wait.
+	// Default: none, and a row of a mode without a notifier fails, its
+	// remark saying so.
 	LeaveModes []string
 	// Interval between passes of Run. Default 1 minute, as in the product
 	// brief; at least MinInterval.

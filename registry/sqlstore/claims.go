@@ -297,7 +297,7 @@ func (s *Store) skipModes(modes []string) (string, []any) {
 	for i, m := range modes {
 		args[i] = m
 	}
-	return " AND " + expr + " NOT IN (" + strings.TrimSuffix(strings.Repeat("?,", len(modes)), ",") + ")", args
+	return " AND " + expr + " NOT IN (" + placeholders(len(modes)) + ")", args
 }
 
 // nullStatesSkipping is nullStateStatements with the rows of skip
