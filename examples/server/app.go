@@ -57,8 +57,9 @@ type app struct {
 	platforms []string
 }
 
-// newApp opens the database, applies the migrations and wires everything.
-// Close releases what it opened.
+// newApp opens the database, wires everything and then applies the
+// migrations, so that a bad setting changes nothing. Close releases what
+// it opened.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err error) {
 	log = slog.New(withTraceIDs(log.Handler())) // every line of a request carries its trace_id
 	a = &app{cfg: cfg, log: log}
@@ -79,30 +80,10 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		// to the structured log, not to stderr as bare text.
 		_ = mysql.SetLogger(serverenv.DriverLog{Log: log})
 	}
-	if a.db, a.store, err = serverenv.Open(ctx, cfg); err != nil {
-		return nil, err
-	}
-	// Read first, so that the log can say what the migrations changed:
-	// on a database another system set up, they alter its tables.
-	before, err := a.store.MigrationStatus(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("migration status: %w", err)
-	}
-	if err = a.store.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if err = a.store.MigrateUsers(ctx); err != nil {
-		return nil, fmt.Errorf("migrate sys_users: %w", err)
-	}
-	for _, st := range before {
-		if len(st.Pending) > 0 {
-			log.Info("database migrated", slog.String("component", st.Component), slog.Int("from_version", st.Current),
-				slog.Int("to_version", st.Latest), slog.Int("migrations", len(st.Pending)),
-				slog.String("first", st.Pending[0]), slog.String("last", st.Pending[len(st.Pending)-1]))
-		}
-	}
-	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
-
+	// Everything the environment configures is checked before the
+	// migrations run: a bad setting stops the server with the
+	// database as it was (on one another system set up, the migrations
+	// alter its tables).
 	if cfg.Demo() {
 		if err = a.startFakes(); err != nil {
 			return nil, err
@@ -113,6 +94,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	}
 	providers, err := a.newProviders()
 	if err != nil {
+		return nil, err
+	}
+	if a.db, a.store, err = serverenv.Open(ctx, cfg); err != nil {
 		return nil, err
 	}
 	for _, pl := range provider.Platforms() {
@@ -188,7 +172,36 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	mux.Handle("/", api)
 	a.handler = mux
 	a.handler = a.operational(a.handler)
+	if err = a.migrate(ctx); err != nil {
+		return nil, err
+	}
+	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
 	return a, nil
+}
+
+// migrate applies the migrations the database lacks and logs what they
+// changed.
+func (a *app) migrate(ctx context.Context) error {
+	// Read first, so that the log can say what the migrations changed:
+	// on a database another system set up, they alter its tables.
+	before, err := a.store.MigrationStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("migration status: %w", err)
+	}
+	if err = a.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err = a.store.MigrateUsers(ctx); err != nil {
+		return fmt.Errorf("migrate sys_users: %w", err)
+	}
+	for _, st := range before {
+		if len(st.Pending) > 0 {
+			a.log.Info("database migrated", slog.String("component", st.Component), slog.Int("from_version", st.Current),
+				slog.Int("to_version", st.Latest), slog.Int("migrations", len(st.Pending)),
+				slog.String("first", st.Pending[0]), slog.String("last", st.Pending[len(st.Pending)-1]))
+		}
+	}
+	return nil
 }
 
 // PathUmengReceipt is where the server takes the receipts Umeng posts
@@ -316,15 +329,18 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	// The address first: one in use stops the server before the
+	// migrations change the database.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("PUSH_ADDR: %w", err)
 	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		_ = ln.Close() // newApp's error is the one to report
+		return err
+	}
+	defer a.Close()
 	return a.serve(ctx, ln)
 }
 

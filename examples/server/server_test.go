@@ -7,9 +7,12 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +32,7 @@ import (
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
 	"github.com/tuisong/push/umeng/umengtest"
 )
 
@@ -354,6 +358,42 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	require.ErrorContains(t, err, "PUSH_DB_DRIVER")
 	err = run(context.Background(), envOf(map[string]string{"PUSH_ADDR": "256.0.0.1:1", "PUSH_DB_DSN": filepath.Join(t.TempDir(), "x.db")}), quiet())
 	require.ErrorContains(t, err, "PUSH_ADDR")
+}
+
+// A setting the vendor clients, the Scanner or the listener refuse stops
+// the server before the migrations run: the database is left as it was
+// (an operator's trial migrated a database, then stopped on a short
+// secret).
+func TestRunChecksSettingsBeforeMigrating(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"short umeng secret": {map[string]string{"UMENG_ANDROID_APPKEY": "5b8f2c1a8f4a9d3e6c000456", "UMENG_ANDROID_APP_MASTER_SECRET": "short"},
+			"UMENG_ANDROID_APP_MASTER_SECRET"},
+		"short jpush secret": {map[string]string{"JPUSH_APPKEY": "0123456789abcdef01234567", "JPUSH_MASTER_SECRET": "s"}, "JPUSH_MASTER_SECRET"},
+		"address in use":     {map[string]string{"PUSH_ADDR": busy.Addr().String()}, "PUSH_ADDR"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "push.db")
+			env := map[string]string{"PUSH_ADDR": "127.0.0.1:0", "PUSH_DB_DSN": path}
+			maps.Copy(env, tc.env)
+			err := run(context.Background(), envOf(env), quiet())
+			require.ErrorContains(t, err, tc.want)
+			if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+				return // not even opened
+			}
+			db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
+			require.NoError(t, err)
+			defer db.Close()
+			var tables int
+			require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").Scan(&tables))
+			assert.Zero(t, tables, "a refused setting left tables behind")
+		})
+	}
 }
 
 // A database that cannot be opened or migrated is an error naming it, not

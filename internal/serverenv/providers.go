@@ -32,7 +32,7 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 				ClassDefaults: c.AndroidClassDefaults()}}
 		um, err := umeng.New(ucfg)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", classVariable(err, "android.class_defaults.", "UMENG_ANDROID_%s_CHANNEL_PROPERTIES", "umeng (UMENG_*)"), err)
+			return nil, fmt.Errorf("%s: %w", variableOf(err, umengVariables, "android.class_defaults.", "UMENG_ANDROID_%s_CHANNEL_PROPERTIES", "umeng (UMENG_*)"), err)
 		}
 		for _, pl := range provider.Platforms() {
 			if um.Capabilities(pl).MaxTokens == 0 {
@@ -50,7 +50,7 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 			ClassChannels: c.JPushClassChannels}
 		jp, err := jpush.New(jcfg)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", classVariable(err, "class_channels.", "JPUSH_%s_CHANNELS", "jpush (JPUSH_*)"), err)
+			return nil, fmt.Errorf("%s: %w", variableOf(err, jpushVariables, "class_channels.", "JPUSH_%s_CHANNELS", "jpush (JPUSH_*)"), err)
 		}
 		ps = append(ps, jp)
 	}
@@ -59,18 +59,38 @@ func Providers(c Config, log *slog.Logger) ([]provider.Provider, error) {
 			MasterSecret: getui.NewSecret(c.GetuiMasterSecret), BaseURL: c.GetuiBaseURL, Logger: log,
 			HuaweiServiceCategory: c.HuaweiServiceCategory, ClassUpsOptions: c.GetuiClassUpsOptions})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", classVariable(err, "class_ups_options.", "GETUI_%s_UPS_OPTIONS", "getui (GETUI_*)"), err)
+			return nil, fmt.Errorf("%s: %w", variableOf(err, getuiVariables, "class_ups_options.", "GETUI_%s_UPS_OPTIONS", "getui (GETUI_*)"), err)
 		}
 		ps = append(ps, gt)
 	}
 	return ps, nil
 }
 
-// classVariable names the variable of a provider's New error: the class's
-// variable (format with the class in upper case) when the error's field
-// is under prefix and a class, otherwise other.
-func classVariable(err error, prefix, format, other string) string {
+// The variables that set a provider's Config fields, by the field's name
+// in its New errors (provider.FieldOf).
+var (
+	umengVariables = map[string]string{
+		"base_url":                  "UMENG_BASE_URL",
+		"ios.app_key":               "UMENG_IOS_APPKEY",
+		"ios.app_master_secret":     "UMENG_IOS_APP_MASTER_SECRET",
+		"android.app_key":           "UMENG_ANDROID_APPKEY",
+		"android.app_master_secret": "UMENG_ANDROID_APP_MASTER_SECRET",
+		"filecast_threshold":        "UMENG_FILECAST_THRESHOLD",
+	}
+	jpushVariables = map[string]string{"app_key": "JPUSH_APPKEY", "master_secret": "JPUSH_MASTER_SECRET", "base_url": "JPUSH_BASE_URL"}
+	getuiVariables = map[string]string{"app_id": "GETUI_APPID", "app_key": "GETUI_APPKEY", "master_secret": "GETUI_MASTER_SECRET",
+		"base_url": "GETUI_BASE_URL"}
+)
+
+// variableOf names the variable of a provider's New error: the one vars
+// gives for the error's field, the class's variable (format with the
+// class in upper case) when the field is under prefix and a class,
+// otherwise other.
+func variableOf(err error, vars map[string]string, prefix, format, other string) string {
 	field := provider.FieldOf(err)
+	if v, ok := vars[field]; ok {
+		return v
+	}
 	for _, class := range []provider.Class{provider.ClassService, provider.ClassMarketing} {
 		if strings.HasPrefix(field, prefix+string(class)) {
 			return fmt.Sprintf(format, strings.ToUpper(string(class)))
