@@ -20,7 +20,10 @@ import (
 // added and no row is lost or rewritten (see the package documentation).
 //
 // Every applied migration is recorded in push_schema_migrations, so
-// running Migrate again does nothing. Instances that start at once take
+// running Migrate again does nothing: on a database that is up to date it
+// runs no DDL, and needs no right beyond reading (a server may run as a
+// user with SELECT, INSERT, UPDATE and DELETE only once an operator has
+// migrated). Instances that start at once take
 // turns on a database lock; the first applies the migrations, the others
 // find them applied. Migrate needs a Store built on a *sql.DB.
 func (s *Store) Migrate(ctx context.Context) error {
@@ -426,6 +429,12 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 	}
 	if len(dups) > 0 {
 		return nil, errors.Join(dups...)
+	}
+	if len(out) == 0 {
+		// Up to date: no DDL at all, so that a user without the right
+		// to create tables (a server run with DML rights only, after an
+		// operator migrated) finds nothing to do.
+		return nil, nil
 	}
 	if _, err := q.ExecContext(ctx, s.versionTable()); err != nil {
 		return nil, step("create push_schema_migrations", err)

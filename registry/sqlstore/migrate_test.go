@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -269,4 +270,43 @@ func TestMigrateWithAnotherDialectSaysSo(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, s.Migrate(t.Context()), "the right dialect migrates")
 	})
+}
+
+// TestMigrateUpToDateNeedsOnlyDML: once the migrations are applied,
+// Migrate and MigrateUsers run as a user with SELECT, INSERT, UPDATE and
+// DELETE only find nothing to do, where they failed creating the version
+// table (an operator's trial: a server run with DML rights could not
+// start).
+func TestMigrateUpToDateNeedsOnlyDML(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.DialectMySQL, sqlstore.DialectPostgres} {
+		t.Run(string(d), func(t *testing.T) {
+			db, dsn := dbtest.Open(t, d)
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			require.NoError(t, err)
+			require.NoError(t, s.Migrate(t.Context()))
+			require.NoError(t, s.MigrateUsers(t.Context()))
+
+			user := dbtest.NewDMLUser(t, d, db, dsn)
+			restricted := dbtest.OpenPool(t, d, user.DSN)
+			rs, err := sqlstore.New(restricted, sqlstore.Options{Dialect: d})
+			require.NoError(t, err)
+			// The user may not create tables: a DDL statement proves the
+			// grants are what the test means.
+			_, err = restricted.Exec("CREATE TABLE push_dml_probe (id integer)")
+			require.Error(t, err, "the restricted user created a table")
+
+			require.NoError(t, rs.Migrate(t.Context()))
+			require.NoError(t, rs.MigrateUsers(t.Context()))
+			st, err := rs.MigrationStatus(t.Context())
+			require.NoError(t, err)
+			for _, c := range st {
+				assert.Empty(t, c.Pending, c.Component)
+			}
+			// And the Store works with those rights.
+			_, _, err = rs.RegisterDevice(t.Context(), device("DML-ONLY", registry.PlatformAndroid, "dml-token"), "u-dml")
+			require.NoError(t, err)
+			_, _, err = rs.Backlog(t.Context(), time.Now())
+			require.NoError(t, err)
+		})
+	}
 }
