@@ -82,7 +82,10 @@ func walk(err error, found func(error) bool) bool {
 // not yet accepting connections (57P01–57P03 on PostgreSQL, and 55000
 // for a database not accepting connections; 1053 on MySQL and MariaDB),
 // has no connection to spare (53300; 1040, and for the user 1203 and
-// 1226), or killed the connection (1927, 4031), a lock was not granted in
+// 1226), refuses the login (SQLSTATE class 28: a role that may no longer
+// log in, a changed password; 1044, 1045, 1130 and 1698 on MySQL and
+// MariaDB, and a locked account, 3118 and 4151), or killed the connection
+// (1927, 4031), a lock was not granted in
 // time (55P03; 1205), or the connection broke mid-call: go-sql-driver/mysql's
 // "invalid connection", pgx's "conn closed", or a read cut short
 // (io.ErrUnexpectedEOF). Errors joined with others (a
@@ -92,7 +95,7 @@ func Unavailable(err error) bool {
 		return false
 	}
 	switch s := State(err); {
-	case strings.HasPrefix(s, "08"), s == "57P01", s == "57P02", s == "57P03", s == "53300", s == "55P03":
+	case strings.HasPrefix(s, "08"), strings.HasPrefix(s, "28"), s == "57P01", s == "57P02", s == "57P03", s == "53300", s == "55P03":
 		return true
 	case s == "55000" && strings.Contains(err.Error(), "not currently accepting connections"):
 		// 55000 is any object not in the state a statement needs;
@@ -100,7 +103,8 @@ func Unavailable(err error) bool {
 		return true
 	}
 	switch MySQLNumber(err) {
-	case "1040", "1053", "1203", "1205", "1226", "1927", "4031":
+	case "1040", "1053", "1203", "1205", "1226", "1927", "4031",
+		"1044", "1045", "1130", "1698", "3118", "4151": // the login refused
 		return true
 	}
 	return ConnectionLost(err)

@@ -48,8 +48,9 @@ func TestStateAndNumber(t *testing.T) {
 	assert.Equal(t, "", MySQLNumber(errors.New("sqlstore: Error 1053 in text, not at its start")))
 }
 
-// TestUnavailable: a database shutting down, starting, out of connections
-// or cut off is unavailable; a refused statement is not.
+// TestUnavailable: a database shutting down, starting, out of connections,
+// refusing the login or cut off is unavailable; a refused statement (a
+// privilege missing on a table included) is not.
 func TestUnavailable(t *testing.T) {
 	for _, err := range []error{
 		&pgError{"57P01"}, &pgError{"57P02"}, &pgError{"57P03"}, &pgError{"08006"}, &pgError{"08001"}, &pgError{"53300"},
@@ -65,6 +66,12 @@ func TestUnavailable(t *testing.T) {
 		errors.New("Error 1203 (42000): User push already has more than 'max_user_connections' active connections"),
 		errors.New("Error 1205 (HY000): Lock wait timeout exceeded; try restarting transaction"),
 		errors.New("Error 1226 (42000): User 'push' has exceeded the 'max_user_connections' resource"),
+		// The login refused: not the request's fault, and over once the
+		// operator restores the account.
+		&pgMsgError{pgError{"28000"}, `role "push" is not permitted to log in`}, &pgError{"28P01"},
+		errors.New("Error 1045 (28000): Access denied for user 'push'@'10.0.0.7' (using password: YES)"),
+		errors.New("Error 1044 (42000): Access denied for user 'push'@'%' to database 'push'"),
+		errors.New("Error 4151 (HY000): Access denied, this account is locked"),
 		// A cut mid-statement, joined with the rollback's error as the
 		// stores report it: the outage is inside the join.
 		fmt.Errorf("sqlstore: FinishDelivery: %w", errors.Join(fmt.Errorf("update delivery: %w", io.ErrUnexpectedEOF), errors.New("rollback: conn closed"))),
@@ -79,6 +86,7 @@ func TestUnavailable(t *testing.T) {
 	for _, err := range []error{
 		nil, errors.New("boom"), &pgError{"23505"}, &pgError{"40P01"}, &pgError{"57014"}, &pgError{"42P01"},
 		errors.New("Error 1062 (23000): Duplicate entry"), errors.New("Error 1213 (40001): Deadlock found"),
+		errors.New("Error 1142 (42000): UPDATE command denied to user 'push'@'%' for table 'sys_devices'"), &pgError{"42501"},
 		errors.New("sqlstore: invalid connection string"),
 		&pgMsgError{pgError{"55000"}, "cannot refresh materialized view concurrently"},
 		errors.Join(errors.New("boom"), errors.New("rollback: sql: transaction has already been committed or rolled back")),
