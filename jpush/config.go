@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-resty/resty/v2"
 
@@ -34,12 +36,16 @@ const DefaultTimeout = 30 * time.Second
 // master secret.
 type Config struct {
 	// AppKey identifies the JPush application. JPush runs one app for every
-	// platform, so one key serves iOS and Android alike. Required.
+	// platform, so one key serves iOS and Android alike. Required; New
+	// refuses one with leading or trailing white space, a colon or a
+	// control character, or not valid UTF-8.
 	AppKey string
 	// MasterSecret is the app's server secret, the password of HTTP Basic
 	// authentication. Required, and at least 8 characters (JPush's are
-	// 24): New refuses a shorter one as no master secret. It never
-	// appears in errors, logs or receipts.
+	// 24): New refuses a shorter one as no master secret, and one with
+	// leading or trailing white space or a control character, or not
+	// valid UTF-8, as a paste error. It never appears in errors, logs or
+	// receipts.
 	MasterSecret string
 	// BaseURL is scheme and host (and an optional path prefix) of the Push
 	// API. Default DefaultBaseURL. Tests point it at jpushtest.
@@ -226,10 +232,17 @@ func (c Config) validate() error {
 		return configError("app_key", "is required")
 	case strings.TrimSpace(c.AppKey) != c.AppKey || strings.ContainsAny(c.AppKey, ":"):
 		return configError("app_key", "has white space or a colon")
+	case !printable(c.AppKey):
+		return configError("app_key", "holds a control character or is not valid UTF-8")
 	case c.MasterSecret == "":
 		return configError("master_secret", "is required")
 	case strings.TrimSpace(c.MasterSecret) != c.MasterSecret:
 		return configError("master_secret", "has leading or trailing white space")
+	case !printable(c.MasterSecret):
+		// A paste error: JPush's master secrets are 24 letters and
+		// digits, and one with a tab in it would fail every call as a wrong
+		// secret. The secret itself is never echoed.
+		return configError("master_secret", "holds a control character or is not valid UTF-8")
 	case len(c.MasterSecret) < minSecretLen:
 		// Answers and errors are scrubbed of the secret: one this short
 		// would mangle them (JPush's master secrets are 24 characters).
@@ -300,6 +313,11 @@ func checkBaseURL(field, raw string) error {
 // callers can find the field with provider.FieldOf.
 func configError(field, reason string) error {
 	return fmt.Errorf("jpush: invalid config: %w", &provider.FieldError{Field: field, Reason: reason})
+}
+
+// printable reports whether s is valid UTF-8 without control characters.
+func printable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // maxTimeToLive is the longest time_to_live JPush gives the app.

@@ -36,6 +36,14 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"app key with space", edit(func(c *Config) { c.AppKey = " " + testAppKey }), "app_key"},
 		{"no secret", edit(func(c *Config) { c.MasterSecret = "" }), "master_secret"},
 		{"secret with newline", edit(func(c *Config) { c.MasterSecret = testSecret + "\n" }), "master_secret"},
+		// Inside the value, where no trim finds them: Umeng and Getui
+		// refuse them too.
+		{"app key with a tab", edit(func(c *Config) { c.AppKey = testAppKey[:4] + "\t" + testAppKey[4:] }), "app_key"},
+		{"app key with a NUL", edit(func(c *Config) { c.AppKey = testAppKey + "\x00x" }), "app_key"},
+		{"app key not UTF-8", edit(func(c *Config) { c.AppKey = testAppKey + "\xff" }), "app_key"},
+		{"secret with a tab", edit(func(c *Config) { c.MasterSecret = testSecret[:4] + "\t" + testSecret[4:] }), "master_secret"},
+		{"secret with a DEL", edit(func(c *Config) { c.MasterSecret = testSecret[:4] + "\x7f" + testSecret[4:] }), "master_secret"},
+		{"secret not UTF-8", edit(func(c *Config) { c.MasterSecret = testSecret[:4] + "\xc3" + testSecret[4:] }), "master_secret"},
 		{"base url scheme", edit(func(c *Config) { c.BaseURL = "ftp://api.jpush.cn" }), "base_url"},
 		{"base url host", edit(func(c *Config) { c.BaseURL = "https://" }), "base_url"},
 		{"base url user", edit(func(c *Config) { c.BaseURL = "https://u:p@api.jpush.cn" }), "base_url"},
@@ -57,7 +65,24 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			assert.Nil(t, c)
 			assert.Equal(t, tt.field, provider.FieldOf(err))
 			assert.NotContains(t, err.Error(), testSecret)
+			if tt.cfg.MasterSecret != "" {
+				assert.NotContains(t, err.Error(), tt.cfg.MasterSecret, "the secret is never echoed")
+			}
 		})
+	}
+}
+
+// TestNewRefusesAControlCharacterInACredential: a tab pasted into the
+// app key or the master secret is refused in Umeng's words, naming the
+// field, never the value: it was accepted, and every call failed as if
+// the secret were wrong.
+func TestNewRefusesAControlCharacterInACredential(t *testing.T) {
+	for field, cfg := range map[string]Config{
+		"app_key":       {AppKey: testAppKey[:4] + "\t" + testAppKey[4:], MasterSecret: testSecret},
+		"master_secret": {AppKey: testAppKey, MasterSecret: testSecret[:4] + "\t" + testSecret[4:]},
+	} {
+		_, err := New(cfg)
+		assert.EqualError(t, err, "jpush: invalid config: "+field+": holds a control character or is not valid UTF-8")
 	}
 }
 
