@@ -164,6 +164,49 @@ func TestMissingSQLiteDatabaseIsNotCreated(t *testing.T) {
 	assert.NotContains(t, r.stderr, "no SQLite database at", "an in-memory database has no file")
 }
 
+// A MySQL DSN or a PostgreSQL DSN with PUSH_DB_DRIVER unset is read as a
+// SQLite path, where there is no database: the error printed the DSN,
+// password and all. It names the driver to set instead, shows no value
+// that may hold a password, and still shows a path that holds none.
+func TestServerDSNReadAsASQLitePathIsNotShown(t *testing.T) {
+	t.Chdir(t.TempDir()) // migrate would create a SQLite file named after a DSN here
+	const pw = "PWSEKRET77"
+	hidden := "no SQLite database at the path it names (not shown: it may hold a password)"
+	for _, tc := range []struct{ dsn, want string }{
+		{"h2_op:" + pw + "@tcp(127.0.0.1:3306)/h2_my2", hidden + "; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a MySQL DSN: set PUSH_DB_DRIVER=mysql"},
+		{"push:" + pw + "@unix(/run/mysqld/mysqld.sock)/push?parseTime=false", hidden + "; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a MySQL DSN: set PUSH_DB_DRIVER=mysql"},
+		{"push:" + pw + "@/push", hidden + "; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a MySQL DSN: set PUSH_DB_DRIVER=mysql"},
+		{"postgres://push:" + pw + "@127.0.0.1:5432/push?sslmode=disable", hidden + "; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a PostgreSQL URL: set PUSH_DB_DRIVER=postgres"},
+		{"postgresql://push:" + pw + "@db/push", hidden + "; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a PostgreSQL URL: set PUSH_DB_DRIVER=postgres"},
+		{"host=db user=push password=" + pw + " dbname=push", hidden + "; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a PostgreSQL DSN: set PUSH_DB_DRIVER=postgres"},
+		{"backup:" + pw + "@old/push.db", hidden + "; PUSH_DB_DRIVER defaults to sqlite: set PUSH_DB_DRIVER=mysql or postgres"},
+		// Without a password the value helps, and is shown.
+		{"root@tcp(127.0.0.1:3306)/test", `no SQLite database at "root@tcp(127.0.0.1:3306)/test"; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a MySQL DSN: set PUSH_DB_DRIVER=mysql`},
+		{"data/push.db", `no SQLite database at "data/push.db" (pushctl migrate creates one)`},
+	} {
+		t.Run(tc.dsn, func(t *testing.T) {
+			for _, args := range [][]string{{"migrate", "status"}, {"status", "1"}, {"devices", "list", "u1"}} {
+				r := runCLI(t, t.Context(), map[string]string{"PUSH_DB_DSN": tc.dsn}, args...)
+				assert.Equal(t, exitFailure, r.code, "%v: %s", args, r.stderr)
+				assert.Contains(t, r.stderr, "pushctl: "+args[0], "%v", args)
+				assert.Contains(t, r.stderr, "PUSH_DB_DSN: "+tc.want, "%v", args)
+				assert.NotContains(t, r.stderr, pw, "%v: the password is shown", args)
+				assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+			}
+		})
+	}
+	// A set PUSH_DB_DRIVER=sqlite is no default.
+	r := runCLI(t, t.Context(), map[string]string{"PUSH_DB_DRIVER": "sqlite", "PUSH_DB_DSN": "postgres://push:" + pw + "@db/push"}, "status", "1")
+	assert.Contains(t, r.stderr, "; PUSH_DB_DRIVER is sqlite, and PUSH_DB_DSN looks like a PostgreSQL URL: set PUSH_DB_DRIVER=postgres")
+	assert.NotContains(t, r.stderr, pw)
+	// migrate, which creates a SQLite database, fails to open one there
+	// and gives the same advice.
+	r = runCLI(t, t.Context(), map[string]string{"PUSH_DB_DSN": "h2_op:" + pw + "@tcp(127.0.0.1:3306)/h2_my2"}, "migrate")
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "; PUSH_DB_DRIVER defaults to sqlite, and PUSH_DB_DSN looks like a MySQL DSN: set PUSH_DB_DRIVER=mysql")
+	assert.NotContains(t, r.stderr, pw)
+}
+
 // A value the library refuses before it writes anything is a usage error
 // (exit 2), as a bad flag is: it exited 1, which scripts read as a
 // failure worth trying again.

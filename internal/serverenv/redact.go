@@ -47,6 +47,11 @@ func dsnPasswords(dsn string) []string {
 	return withParts(pws)
 }
 
+// DSNHoldsPassword reports whether dsn holds a password in one of the
+// forms PUSH_DB_DSN takes (the forms redactDSN takes out of an error): a
+// message must then leave dsn out rather than print it.
+func DSNHoldsPassword(dsn string) bool { return len(dsnPasswords(dsn)) > 0 }
+
 // keywordPassword finds password=… in a key=value DSN, quoted or not, with
 // spaces around the "=".
 var keywordPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)

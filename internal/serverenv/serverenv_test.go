@@ -210,6 +210,25 @@ func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
 	}
 }
 
+// TestDSNHoldsPassword: every form of DSN whose password Open takes out
+// of its errors holds one; a SQLite path, and a DSN without a password,
+// do not.
+func TestDSNHoldsPassword(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"push:secret@tcp(db:3306)/push?parseTime=false":  true,
+		"postgres://push:secret@db/push":                 true,
+		"postgres://push@db/push?password=secret":        true,
+		"host=db user=push password='a secret' dbname=p": true,
+		"push.db":                       false,
+		"/var/lib/push/push.db":         false,
+		"file:push.db?_pragma=foo(1)":   false,
+		"root@tcp(127.0.0.1:3306)/test": false,
+		"postgres://push@db/push":       false,
+	} {
+		assert.Equal(t, want, serverenv.DSNHoldsPassword(dsn), dsn)
+	}
+}
+
 // TestDriverLog: go-sql-driver/mysql's notes reach the structured log as
 // one warn line each.
 func TestDriverLog(t *testing.T) {
