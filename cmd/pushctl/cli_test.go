@@ -6,12 +6,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -153,27 +155,51 @@ func TestServerOnlyVariablesIgnored(t *testing.T) {
 
 // TestVendorSettingsDoNotStopDatabaseCommands: a bad vendor or Service
 // setting, which keeps the server from starting, stops only push: the
-// commands that use the database alone warn and run.
+// commands that use the database alone warn, naming the variable, and run.
+// That holds for credentials set in full that the provider refuses (a
+// secret too short, one app's key given for both): status and devices
+// list built the providers and exited 1 on them.
 func TestVendorSettingsDoNotStopDatabaseCommands(t *testing.T) {
 	ctx := context.Background()
 	env := sqliteEnv(t)
 	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
-	for name, v := range map[string]string{"UMENG_IOS_APPKEY": "k", "PUSH_RETRY_BASE": "zz", "JPUSH_SERVICE_CHANNELS": "{bad",
-		"JPUSH_MASTER_SECRET": "s3cr3t-value"} {
-		t.Run(name, func(t *testing.T) {
+	st, _ := openStore(t, env)
+	require.NoError(t, st.CreatePushMessage(ctx, &registry.PushMessage{Title: "t"}, nil))
+	for _, tt := range []struct {
+		name string            // the variable the warning and push's error name
+		set  map[string]string // the bad settings
+	}{
+		{"UMENG_IOS_APPKEY", map[string]string{"UMENG_IOS_APPKEY": "k"}},
+		{"PUSH_RETRY_BASE", map[string]string{"PUSH_RETRY_BASE": "zz"}},
+		{"JPUSH_SERVICE_CHANNELS", map[string]string{"JPUSH_SERVICE_CHANNELS": "{bad"}},
+		{"JPUSH_MASTER_SECRET", map[string]string{"JPUSH_MASTER_SECRET": "s3cr3t-value"}},
+		{"UMENG_PRODUCTION_MODE", map[string]string{"UMENG_PRODUCTION_MODE": "bogus"}},
+		// Set in full, refused by the provider.
+		{"UMENG_ANDROID_APP_MASTER_SECRET", map[string]string{"UMENG_ANDROID_APPKEY": "k", "UMENG_ANDROID_APP_MASTER_SECRET": "short"}},
+		{"JPUSH_MASTER_SECRET", map[string]string{"JPUSH_APPKEY": "abc", "JPUSH_MASTER_SECRET": "s"}},
+		{"UMENG_ANDROID_APPKEY", map[string]string{"UMENG_IOS_APPKEY": "same-key", "UMENG_IOS_APP_MASTER_SECRET": "s3cr3t-value",
+			"UMENG_ANDROID_APPKEY": "same-key", "UMENG_ANDROID_APP_MASTER_SECRET": "s3cr3t-value-2"}},
+	} {
+		t.Run(strings.Join(slices.Sorted(maps.Keys(tt.set)), ","), func(t *testing.T) {
 			bad := maps.Clone(env)
-			bad[name] = v
+			maps.Copy(bad, tt.set)
 			r := runCLI(t, ctx, bad, "migrate", "status")
 			require.Equal(t, exitOK, r.code, r.stderr)
 			assert.Contains(t, r.stdout, "up to date")
 			assert.Contains(t, r.stderr, "left out")
-			assert.Contains(t, r.stderr, name, "the warning names the setting")
+			assert.Contains(t, r.stderr, tt.name, "the warning names the setting")
 			assert.NotContains(t, r.stderr, "s3cr3t-value")
-			r = runCLI(t, ctx, bad, "devices", "list", "u1")
-			assert.Equal(t, exitOK, r.code, r.stderr)
+			for _, args := range [][]string{{"status", "1"}, {"devices", "list", "u1"}} {
+				r = runCLI(t, ctx, bad, args...)
+				assert.Equal(t, exitOK, r.code, "%v: %s", args, r.stderr)
+				assert.Contains(t, r.stderr, "left out", "%v", args)
+				assert.Contains(t, r.stderr, tt.name, "%v: the warning names the setting", args)
+				assert.NotContains(t, r.stderr, "s3cr3t-value", "%v", args)
+			}
 			r = runCLI(t, ctx, bad, "push", "u1", "--title", "t", "--content", "c")
 			assert.NotEqual(t, exitOK, r.code)
-			assert.Contains(t, r.stderr, name, "push needs every setting")
+			assert.Contains(t, r.stderr, tt.name, "push needs every setting")
+			assert.NotContains(t, r.stderr, "s3cr3t-value")
 		})
 	}
 }

@@ -36,12 +36,21 @@ func (e *env) openDB(ctx context.Context, migrating, create bool) (*database, er
 }
 
 // openDBFor is openDB; with providers the command pushes, and every
-// variable must be good. Without, a bad vendor or Service setting is
-// warned about and left out: the command reads and writes the database
-// alone, and an operator can migrate or inspect it while that setting
-// keeps the server from starting.
+// variable must be good. Without, a bad vendor or Service setting, or
+// credentials the provider refuses, is warned about and left out: the
+// command reads and writes the database alone, and an operator can
+// migrate or inspect it while that setting keeps the server from
+// starting.
 func (e *env) openDBFor(ctx context.Context, migrating, create, providers bool) (*database, error) {
 	cfg, err := serverenv.Load(serverenv.ToolEnv(e.getenv))
+	if err == nil && !providers && !cfg.Demo() {
+		// What Load lets through and the providers refuse (a secret too
+		// short, one appkey for both Umeng apps) is a bad vendor setting
+		// too: status and devices list, which build the providers, failed
+		// on it. The clients are built to be checked and dropped: they
+		// hold nothing to close.
+		_, err = serverenv.Providers(cfg, slog.New(slog.DiscardHandler))
+	}
 	if err != nil && !providers {
 		dbCfg, dbErr := serverenv.Load(serverenv.DatabaseEnv(e.getenv))
 		if dbErr != nil {
@@ -97,7 +106,8 @@ func (e *env) openService(ctx context.Context) (*database, *push.Service, error)
 // reads it (status, devices list). Those need no vendor: without
 // credentials the Service gets a stand-in provider that refuses every send,
 // so that an operator can read a database from a machine that holds no
-// vendor secrets.
+// vendor secrets. Credentials the providers refuse are left out by
+// openDBFor, with a warning: the command reads the database alone.
 func (e *env) openReader(ctx context.Context) (*database, *push.Service, error) {
 	return e.openWith(ctx, false, func(d *database) (*push.Service, error) {
 		if !d.cfg.Demo() {
