@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 
 	push "github.com/tuisong/push"
@@ -64,14 +63,11 @@ func (e *env) openDBFor(ctx context.Context, migrating, create, providers bool) 
 	}
 	if path, ok := sqliteFile(cfg); ok && !create {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, e.noSQLite(cfg, path)
+			return nil, e.noSQLite(path)
 		}
 	}
 	db, store, err := serverenv.Open(ctx, cfg)
 	if err != nil {
-		if hint := e.driverHint(cfg); hint != "" {
-			return nil, fmt.Errorf("%w; %s", err, hint)
-		}
 		return nil, err
 	}
 	d := &database{cfg: cfg, db: db, store: store}
@@ -166,44 +162,15 @@ func (e *env) serviceLogging(d *database, plog *slog.Logger) (*push.Service, err
 }
 
 // noSQLite is the error of path, the file of cfg's SQLite database, not
-// existing. It shows path only when path holds no password: a MySQL or
-// PostgreSQL DSN read as a SQLite path (PUSH_DB_DRIVER left unset) may
-// hold one. For such a DSN it names the PUSH_DB_DRIVER to set.
-func (e *env) noSQLite(cfg serverenv.Config, path string) error {
-	hidden := serverenv.DSNHoldsPassword(path)
-	where := fmt.Sprintf("at %q", path)
-	if hidden {
-		where = "at the path it names (not shown: it may hold a password)"
+// existing. It shows path only when path holds no password: a DSN of a
+// database server that serverenv.Load did not take for one
+// (user:pass@host/db) may hold one.
+func (e *env) noSQLite(path string) error {
+	if serverenv.DSNHoldsPassword(path) {
+		return fmt.Errorf("PUSH_DB_DSN: no SQLite database at the path it names (not shown: it may hold a password); %s: "+
+			"set PUSH_DB_DRIVER=mysql or postgres for a database server's DSN, or run pushctl migrate to create the SQLite database", e.sqliteDriver())
 	}
-	switch hint := e.driverHint(cfg); {
-	case hint != "":
-		return fmt.Errorf("PUSH_DB_DSN: no SQLite database %s; %s", where, hint)
-	case hidden:
-		return fmt.Errorf("PUSH_DB_DSN: no SQLite database %s; %s: set PUSH_DB_DRIVER=mysql or postgres for a database server's DSN, "+
-			"or run pushctl migrate to create the SQLite database", where, e.sqliteDriver())
-	}
-	return fmt.Errorf("PUSH_DB_DSN: no SQLite database %s (pushctl migrate creates one)", where)
-}
-
-// driverHint returns, for a SQLite configuration whose PUSH_DB_DSN looks
-// like a MySQL DSN or a PostgreSQL URL or key=value DSN, the advice to set
-// PUSH_DB_DRIVER, naming neither the DSN nor any part of it; otherwise "".
-func (e *env) driverHint(cfg serverenv.Config) string {
-	if cfg.DBDriver != "sqlite" {
-		return ""
-	}
-	var driver, kind string
-	switch lower := strings.ToLower(cfg.DBDSN); {
-	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		driver, kind = "postgres", "a PostgreSQL URL"
-	case postgresKeywords.MatchString(cfg.DBDSN):
-		driver, kind = "postgres", "a PostgreSQL DSN"
-	case mysqlAddress.MatchString(cfg.DBDSN):
-		driver, kind = "mysql", "a MySQL DSN"
-	default:
-		return ""
-	}
-	return fmt.Sprintf("%s, and PUSH_DB_DSN looks like %s: set PUSH_DB_DRIVER=%s", e.sqliteDriver(), kind, driver)
+	return fmt.Errorf("PUSH_DB_DSN: no SQLite database at %q (pushctl migrate creates one)", path)
 }
 
 // sqliteDriver says how the driver came to be sqlite: set, or by default.
@@ -213,15 +180,6 @@ func (e *env) sqliteDriver() string {
 	}
 	return "PUSH_DB_DRIVER is sqlite"
 }
-
-// mysqlAddress finds the address part of a MySQL DSN
-// (user:pass@tcp(host:3306)/db, @unix(/run/mysqld.sock)/db, @/db for the
-// default address), which no SQLite path has.
-var mysqlAddress = regexp.MustCompile(`@(tcp[46]?|unix)(\([^)]*\))?/|^[^/]*@/`)
-
-// postgresKeywords finds a libpq key=value DSN (host=db user=push
-// password=… dbname=push).
-var postgresKeywords = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|sslmode)\s*=`)
 
 // sqliteFile returns the file of c's database when it is SQLite on a
 // file: a plain path, or a URI ("file:push.db?_pragma=…", "push.db?…"),

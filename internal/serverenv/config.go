@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -386,6 +387,16 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	switch c.DBDriver {
 	case "sqlite":
+		// A server's DSN with PUSH_DB_DRIVER left unset would be taken
+		// for a file: a key=value DSN names one SQLite creates, password
+		// and all, and the server would run on it.
+		if driver, kind := OtherDriverDSN(c.DBDSN); driver != "" {
+			how := "defaults to sqlite"
+			if getenv("PUSH_DB_DRIVER") != "" {
+				how = "is sqlite"
+			}
+			return c, fmt.Errorf("PUSH_DB_DSN: looks like %s, and PUSH_DB_DRIVER %s: set PUSH_DB_DRIVER=%s", kind, how, driver)
+		}
 	case "mysql", "postgres":
 		// push.db, the SQLite default, is no server's DSN.
 		if getenv("PUSH_DB_DSN") == "" {
@@ -480,3 +491,29 @@ func splitList(v string) []string {
 	}
 	return out
 }
+
+// OtherDriverDSN returns, for a DSN that looks like a MySQL DSN
+// (user:pass@tcp(host:3306)/db, @unix(…)/db, user@/db) or a PostgreSQL
+// URL or key=value DSN, the PUSH_DB_DRIVER it needs and what it looks
+// like; "" for anything else, a SQLite path or URI among them. Neither
+// names any part of the DSN.
+func OtherDriverDSN(dsn string) (driver, kind string) {
+	switch lower := strings.ToLower(dsn); {
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return "postgres", "a PostgreSQL URL"
+	case postgresKeywords.MatchString(dsn):
+		return "postgres", "a PostgreSQL DSN"
+	case mysqlAddress.MatchString(dsn):
+		return "mysql", "a MySQL DSN"
+	}
+	return "", ""
+}
+
+// mysqlAddress finds the address part of a MySQL DSN
+// (user:pass@tcp(host:3306)/db, @unix(/run/mysqld.sock)/db, @/db for the
+// default address), which no SQLite path has.
+var mysqlAddress = regexp.MustCompile(`@(tcp[46]?|unix)(\([^)]*\))?/|^[^/]*@/`)
+
+// postgresKeywords finds a libpq key=value DSN (host=db user=push
+// password=… dbname=push).
+var postgresKeywords = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|sslmode)\s*=`)

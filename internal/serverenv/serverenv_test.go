@@ -229,6 +229,32 @@ func TestDSNHoldsPassword(t *testing.T) {
 	}
 }
 
+// TestServerDSNWithTheSQLiteDriver: a database server's DSN with
+// PUSH_DB_DRIVER unset (or sqlite) is refused, naming the driver to set
+// and no part of the DSN, where a key=value DSN made SQLite create a file
+// by that name, password and all; a SQLite path or URI is not.
+func TestServerDSNWithTheSQLiteDriver(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"push:PW1@tcp(db:3306)/push?parseTime=false":  "PUSH_DB_DSN: looks like a MySQL DSN, and PUSH_DB_DRIVER defaults to sqlite: set PUSH_DB_DRIVER=mysql",
+		"push:PW1@unix(/run/mysqld/mysqld.sock)/push": "PUSH_DB_DSN: looks like a MySQL DSN, and PUSH_DB_DRIVER defaults to sqlite: set PUSH_DB_DRIVER=mysql",
+		"postgres://push:PW1@db/push?sslmode=disable": "PUSH_DB_DSN: looks like a PostgreSQL URL, and PUSH_DB_DRIVER defaults to sqlite: set PUSH_DB_DRIVER=postgres",
+		"host=db user=push password=PW1 dbname=push":  "PUSH_DB_DSN: looks like a PostgreSQL DSN, and PUSH_DB_DRIVER defaults to sqlite: set PUSH_DB_DRIVER=postgres",
+		"HOST=db PASSWORD=PW1":                        "PUSH_DB_DSN: looks like a PostgreSQL DSN, and PUSH_DB_DRIVER defaults to sqlite: set PUSH_DB_DRIVER=postgres",
+	} {
+		_, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DSN": dsn}))
+		require.Error(t, err, dsn)
+		assert.Equal(t, want, err.Error())
+		assert.NotContains(t, err.Error(), "PW1")
+	}
+	_, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "sqlite", "PUSH_DB_DSN": "postgres://push@db/push"}))
+	require.EqualError(t, err, "PUSH_DB_DSN: looks like a PostgreSQL URL, and PUSH_DB_DRIVER is sqlite: set PUSH_DB_DRIVER=postgres")
+	for _, dsn := range []string{"push.db", "/var/lib/push/push.db", "file:push.db?_pragma=busy_timeout(10000)", "data/user@home.db",
+		":memory:", "./host name.db"} {
+		_, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DSN": dsn}))
+		assert.NoError(t, err, dsn)
+	}
+}
+
 // TestDriverLog: go-sql-driver/mysql's notes reach the structured log as
 // one warn line each.
 func TestDriverLog(t *testing.T) {
