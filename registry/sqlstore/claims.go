@@ -9,7 +9,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -239,16 +238,25 @@ func (s *Store) centerDue() string {
 // claim a walk of the index (send_state, notify_level DESC, id) in claim
 // order on every dialect: an OR of two send_state values would make MySQL
 // and PostgreSQL merge two ranges and sort them, and MariaDB has no
-// expression or partial index to avoid that. Both statements are index
+// expression or partial index to avoid that. The statements are index
 // lookups on send_state; the write runs only when the read finds such a
 // row, so a claim normally writes nothing more (on SQLite, takes the write
 // lock no more often). They run on their own, before the claim's
 // transaction, so their locks never stretch over a claim.
 //
+// On MySQL and PostgreSQL the write takes the rows as the claim does:
+// up to nullStatesBatch ids at a time, locked FOR UPDATE SKIP LOCKED, then
+// written by id, each batch a transaction of its own. A row another
+// transaction holds (another program's write of it, left open) is skipped,
+// its send_state left NULL for a later claim: an UPDATE of every NULL
+// state waited for such a lock, and every claim failed for as long as it
+// was held. SQLite, with one writer, has no row locks to wait for: one
+// UPDATE writes them all.
+//
 // Rows of skip (ClaimParams.SkipModes) are another program's: left as they
 // are, NULL state included.
 func (s *Store) unsentNullStates(ctx context.Context, skip []string) error {
-	exists, update, skipArgs := s.nullStatesSkipping(skip)
+	exists, write, skipArgs := s.nullStatesSkipping(skip)
 	var one int
 	err := s.queryRow(ctx, s.q, exists, skipArgs...).Scan(&one)
 	switch {
@@ -259,20 +267,45 @@ func (s *Store) unsentNullStates(ctx context.Context, skip []string) error {
 		// fails here, and the step says so plainly.
 		return step("look for rows", err)
 	}
-	defer s.writing()()
-	_, err = s.exec(ctx, s.q, update, append([]any{registry.SendStateUnsent, s.timeArg(s.stamp())}, skipArgs...)...)
-	return step("read a NULL send_state as unsent", err)
+	set := []any{registry.SendStateUnsent, s.timeArg(s.stamp())}
+	if s.dialect == DialectSQLite {
+		defer s.writing()()
+		_, err = s.exec(ctx, s.q, write, append(set, skipArgs...)...)
+		return step("read a NULL send_state as unsent", err)
+	}
+	for {
+		var n int
+		err := s.inTx(ctx, func(q DBTX) error {
+			ids, err := s.queryIDs(ctx, q, write, skipArgs...)
+			n = len(ids)
+			if err != nil || n == 0 {
+				return err
+			}
+			args := append([]any{}, set...)
+			for _, id := range ids {
+				args = append(args, id)
+			}
+			_, err = s.exec(ctx, q, unsentNullStateByID+placeholders(n)+")", args...)
+			return err
+		})
+		if err != nil {
+			return step("read a NULL send_state as unsent", err)
+		}
+		if n < nullStatesBatch {
+			return nil
+		}
+	}
 }
 
-// The statements of unsentNullStates. A blank send_state, which only
-// SQLite keeps in an INT column (an empty string another program wrote), is no state either.
-const (
-	nullStateExists = "SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1"
-	unsentNullState = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE send_state IS NULL"
+// nullStatesBatch is the most rows one transaction of unsentNullStates
+// writes on MySQL and PostgreSQL: one statement's id list, bounded
+// whatever another program inserted (a database takes 32,766 to 65,535
+// parameters).
+const nullStatesBatch = 500
 
-	nullStateExistsSQLite = "SELECT 1 FROM sys_message_center WHERE (send_state IS NULL OR send_state = '') LIMIT 1"
-	unsentNullStateSQLite = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE (send_state IS NULL OR send_state = '')"
-)
+// unsentNullStateByID, with the ids' placeholders and ")", writes 0 to the
+// send_state of the rows unsentNullStates locked.
+const unsentNullStateByID = "UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE id IN ("
 
 // skipModes is the condition, " AND …", that leaves out the rows whose
 // notify_mode is one of modes (ClaimParams.SkipModes), and its arguments;
@@ -303,23 +336,29 @@ func (s *Store) skipModes(modes []string) (string, []any) {
 // nullStatesSkipping is nullStateStatements with the rows of skip
 // (ClaimParams.SkipModes) left out, and the arguments that leave them out,
 // after each statement's own.
-func (s *Store) nullStatesSkipping(skip []string) (exists, update string, skipArgs []any) {
-	exists, update = s.nullStateStatements()
+func (s *Store) nullStatesSkipping(skip []string) (exists, write string, skipArgs []any) {
 	clause, skipArgs := s.skipModes(skip)
-	if clause != "" {
-		exists = strings.Replace(exists, " LIMIT 1", clause+" LIMIT 1", 1)
-		update += clause
+	// A blank send_state, which only SQLite keeps in an INT column (an
+	// empty string another program wrote), is no state either.
+	where := " WHERE send_state IS NULL" + clause
+	if s.dialect == DialectSQLite {
+		where = " WHERE (send_state IS NULL OR send_state = '')" + clause
 	}
-	return exists, update, skipArgs
+	exists = "SELECT 1 FROM sys_message_center" + where + " LIMIT 1"
+	if s.dialect == DialectSQLite {
+		return exists, "UPDATE sys_message_center SET send_state = ?, updated_at = ?" + where, skipArgs
+	}
+	return exists, "SELECT id FROM sys_message_center" + where + limitClause(nullStatesBatch) + " FOR UPDATE SKIP LOCKED", skipArgs
 }
 
 // nullStateStatements are the statements of unsentNullStates on s's
-// database.
-func (s *Store) nullStateStatements() (exists, update string) {
-	if s.dialect == DialectSQLite {
-		return nullStateExistsSQLite, unsentNullStateSQLite
-	}
-	return nullStateExists, unsentNullState
+// database: the read that finds whether there is a NULL send_state, and
+// the write (on SQLite, the UPDATE with its two arguments, send_state and
+// updated_at), or the locking read of a batch of ids that the write
+// starts with.
+func (s *Store) nullStateStatements() (exists, write string) {
+	exists, write, _ = s.nullStatesSkipping(nil)
+	return exists, write
 }
 
 // centerClaim is the claim of due center messages.
@@ -354,9 +393,11 @@ const claimedAttempts = "CASE WHEN attempts < 0 THEN 1 WHEN attempts >= 21474836
 // highest notify_level first (a NULL level, which only other programs
 // write, last), then lowest id. A NULL send_state, which only other
 // programs write, is unsent: such rows are given send_state 0 first (see
-// unsentNullState). The scan walks the index (send_state, notify_level
-// DESC, id) over unsent rows only, so rows of p.SkipModes, which it
-// passes over, are read again by every claim while they stay unsent.
+// unsentNullStates), but for those another transaction holds locked, which
+// are left for a later claim and never hold up this one. The scan walks
+// the index (send_state, notify_level DESC, id) over unsent rows only, so
+// rows of p.SkipModes, which it passes over, are read again by every
+// claim while they stay unsent.
 // p.Kind is ignored. Invalid params (Limit or Lease not positive, zero
 // Now, SkipModes as ValidateSkipModes refuses) are an ErrInvalid naming
 // the field.

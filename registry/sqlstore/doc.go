@@ -206,7 +206,9 @@
 // urgent notify_level first; a NULL notify_level comes last. A NULL
 // send_state is the product brief's default, unsent: ClaimCenterMessages first
 // writes 0 to such rows (after an index lookup that finds whether there
-// are any), so that the claim itself stays a walk of its index.
+// are any), so that the claim itself stays a walk of its index; a row
+// another transaction holds locked is skipped, as the claim skips it, and
+// gets its 0 from a later claim.
 //
 // # Time zones
 //

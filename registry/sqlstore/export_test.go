@@ -8,6 +8,10 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
+// NullStatesBatch is the most NULL send_states one transaction writes on
+// MySQL and PostgreSQL.
+const NullStatesBatch = nullStatesBatch
+
 // MaxTxAttempts is how often the Store runs a transaction that deadlocks.
 const MaxTxAttempts = maxTxAttempts
 
@@ -35,16 +39,26 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 		q, args := c.pick(10)
 		add("claim deliveries", "ix_sys_push_deliveries_due", q, args)
 	}
-	exists, update := s.nullStateStatements()
+	// The write of a NULL send_state: SQLite's UPDATE, or the locking
+	// read of ids the write by id starts with.
+	writeArgs := []any{0, s.timeArg(now)}
+	if s.dialect != DialectSQLite {
+		writeArgs = nil
+	}
+	exists, write := s.nullStateStatements()
 	add("find a NULL send_state", "ix_sys_message_center_due", exists, nil)
-	add("read a NULL send_state as unsent", "ix_sys_message_center_due", update, []any{0, s.timeArg(now)})
+	add("read a NULL send_state as unsent", "ix_sys_message_center_due", write, writeArgs)
+	if s.dialect != DialectSQLite {
+		add("read a NULL send_state as unsent by id", "PRIMARY|sys_message_center_pkey", unsentNullStateByID+placeholders(2)+")",
+			[]any{0, s.timeArg(now), 1, 2})
+	}
 	q, args := s.centerClaim(registry.ClaimParams{Now: now}).pick(10)
 	add("claim center messages", "ix_sys_message_center_due", q, args)
 	// With modes left to another program (messagecenter.Config.LeaveModes).
 	skip := []string{"sms", "email"}
-	exists, update, skipArgs := s.nullStatesSkipping(skip)
+	exists, write, skipArgs := s.nullStatesSkipping(skip)
 	add("find a NULL send_state, modes left", "ix_sys_message_center_due", exists, skipArgs)
-	add("read a NULL send_state as unsent, modes left", "ix_sys_message_center_due", update, append([]any{0, s.timeArg(now)}, skipArgs...))
+	add("read a NULL send_state as unsent, modes left", "ix_sys_message_center_due", write, append(writeArgs, skipArgs...))
 	q, args = s.centerClaim(registry.ClaimParams{Now: now, SkipModes: skip}).pick(10)
 	add("claim center messages, modes left", "ix_sys_message_center_due", q, args)
 	q, args = targetsQuery(users, 0, 100, true, false, false)

@@ -398,11 +398,15 @@ func TestDriverErrors(t *testing.T) {
 			want: "sqlstore: ClaimCenterMessages: look for rows: ",
 		},
 		{
-			name: "reading NULL send_state as unsent fails",
+			name: "reading NULL send_state as unsent fails: the rows it locked are let go",
 			expect: func(m sqlmock.Sqlmock) {
 				m.ExpectQuery(sqlPrefix("SELECT 1 FROM sys_message_center WHERE send_state IS NULL LIMIT 1")).
 					WillReturnRows(sqlmock.NewRows([]string{"1"}).AddRow(1))
-				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET send_state = ?")).WillReturnError(errDriver)
+				m.ExpectBegin()
+				m.ExpectQuery(sqlPrefix("SELECT id FROM sys_message_center WHERE send_state IS NULL LIMIT 500 FOR UPDATE SKIP LOCKED")).
+					WillReturnRows(sqlmock.NewRows([]string{"id"}).AddRow(7))
+				m.ExpectExec(sqlPrefix("UPDATE sys_message_center SET send_state = ?, updated_at = ? WHERE id IN (?)")).WillReturnError(errDriver)
+				m.ExpectRollback()
 			},
 			run: func(s *sqlstore.Store) error {
 				_, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: base, Limit: 5, Lease: time.Minute})

@@ -1,10 +1,12 @@
 package sqlstore_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -318,6 +320,72 @@ func TestNullSendStateIsUnsent(t *testing.T) {
 			assert.Equal(t, registry.SendStateUnsent, m.SendState, "row %d", m.ID)
 		}
 		assert.Equal(t, []int64{ids[1], ids[3], ids[0], ids[2]}, order, "level 5 first, then by id; the sent row stays")
+	})
+}
+
+// TestManyNullSendStatesAreUnsent: more NULL send_states than one batch
+// of their write takes are all read as unsent by one claim.
+func TestManyNullSendStatesAreUnsent(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		n := 2*sqlstore.NullStatesBatch + 1
+		values := strings.Repeat("('t', 'c', 'sms', 'A01', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00'), ", n-1) +
+			"('t', 'c', 'sms', 'A01', NULL, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+		_, err := db.ExecContext(ctx, "INSERT INTO sys_message_center (title, content, notify_mode, receivers, send_state, created_at, updated_at) VALUES "+values)
+		require.NoError(t, err)
+		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute})
+		require.NoError(t, err)
+		assert.Len(t, got, 10)
+		var unsent, null int
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_message_center WHERE send_state = 0").Scan(&unsent))
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_message_center WHERE send_state IS NULL").Scan(&null))
+		assert.Equal(t, n, unsent)
+		assert.Zero(t, null)
+	})
+}
+
+// TestALockedNullSendStateHoldsUpNoClaim: a NULL send_state on a row
+// another program holds locked (its write left open) is no reason to
+// wait: the claim of the other rows goes on at once, and the row gets its
+// 0 from a claim after the lock is gone. The claim wrote every NULL state
+// with one UPDATE, which waited for the lock, and every claim failed for
+// as long as it was held. SQLite has no row locks.
+func TestALockedNullSendStateHoldsUpNoClaim(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		if d == sqlstore.DialectSQLite {
+			t.Skip("SQLite has no row locks: its one writer waits for the whole database")
+		}
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		held := &registry.CenterMessage{Title: "held", Content: "c", NotifyMode: "sms", Receivers: "A01", SendAt: ptr(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))}
+		require.NoError(t, s.EnqueueCenterMessage(ctx, held))
+		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = NULL WHERE id = ?"), held.ID)
+		require.NoError(t, err)
+
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		defer func() { _ = tx.Rollback() }()
+		_, err = tx.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET remark = 'held' WHERE id = ?"), held.ID)
+		require.NoError(t, err)
+
+		good := &registry.CenterMessage{Title: "good", Content: "c", NotifyMode: "sms", Receivers: "A01"}
+		require.NoError(t, s.EnqueueCenterMessage(ctx, good))
+		// Bounded, so that a claim that waits for the lock fails the test
+		// instead of hanging it.
+		bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		got, err := s.ClaimCenterMessages(bounded, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute})
+		require.NoError(t, err, "the claim does not wait for the held row")
+		require.Len(t, got, 1)
+		assert.Equal(t, good.ID, got[0].ID)
+
+		require.NoError(t, tx.Commit())
+		_, err = s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(2 * time.Minute), Limit: 10, Lease: time.Minute})
+		require.NoError(t, err)
+		var state sql.NullInt64
+		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT send_state FROM sys_message_center WHERE id = ?"), held.ID).Scan(&state))
+		assert.Equal(t, sql.NullInt64{Int64: int64(registry.SendStateUnsent), Valid: true}, state, "a later claim reads the NULL as unsent")
 	})
 }
 
