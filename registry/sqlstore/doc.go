@@ -231,10 +231,12 @@
 //
 // A time value the Store cannot read never fails a query: text that is no
 // date-time (SQLite), PostgreSQL's infinity, MySQL's zero months
-// ("2024-00-00", with or without the DSN's parseTime). MySQL and
-// PostgreSQL are asked for the columns as text (CAST … AS CHAR, to_char),
-// so that the driver never converts a value itself, and the Store parses
-// the text. Such a value reads as the zero time (in a nullable column, a
+// ("2024-00-00", with or without the DSN's parseTime), a date before the
+// year 1 (PostgreSQL's '2500-06-01 BC', year 0 on MySQL and SQLite).
+// MySQL and PostgreSQL are asked for the columns as text (CAST … AS
+// CHAR, to_char, or on PostgreSQL the value's own text where to_char
+// would drop its BC), so that the driver never converts a value itself,
+// and the Store parses the text. Such a value reads as the zero time (in a nullable column, a
 // non-nil pointer to the zero time: the column is set, so a device's
 // token stays disabled) and, on a center message, is named in
 // registry.CenterMessage.Unreadable. MySQL's zero date ("0000-00-00
@@ -245,8 +247,9 @@
 // IS NULL): a token_disabled_at another program set to the zero date
 // disables the token and is named in registry.DeviceLink.Unreadable. A
 // claim treats an unreadable send_at, next_attempt_at or lease_until as
-// due, so that the row is handed out and can fail with its reason. RegisterDevice and
-// DeactivateLink replace an unreadable created_at of the rows they write
+// due (a date BC, which the database compares as long past, is due
+// anyway), so that the row is handed out and can fail with its reason.
+// RegisterDevice and DeactivateLink replace an unreadable created_at of the rows they write
 // with their own stamp, as they replace updated_at.
 //
 // # Errors

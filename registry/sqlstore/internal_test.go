@@ -59,6 +59,9 @@ func TestParseWall(t *testing.T) {
 		{"wrong type", 1.5, time.Time{}, false, "cannot read float64 as a DATETIME"},
 		{"zoned text that falls past 9999 here", "9999-12-31T23:59:59-05:00", time.Time{}, false, "falls in year 10000"},
 		{"zoned text that falls before year 1 here", "0001-01-01 01:00:00+10:00", time.Time{}, false, "falls in year 0"},
+		{"year 0 (mysql, sqlite)", "0000-06-01 00:00:00", time.Time{}, false, `cannot read "0000-06-01 00:00:00" as a DATETIME: year 0`},
+		{"postgres text of a date BC", "2500-06-01 00:00:00 BC", time.Time{}, false, `cannot read "2500-06-01 00:00:00 BC" as a DATETIME`},
+		{"driver time BC", time.Date(-2499, 6, 1, 0, 0, 0, 0, time.UTC), time.Time{}, false, "cannot read year -2499"},
 		{"last second of 9999", "9999-12-31 23:59:59", time.Date(9999, 12, 31, 23, 59, 59, 0, cst), true, ""},
 		{"driver time past 9999", time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}, false, "cannot read year 12000"},
 	}

@@ -154,8 +154,9 @@ var timeColumns = []string{"created_at", "updated_at", "token_disabled_at", "exp
 // selectList returns the comma-separated column list cols with each time
 // column read as text by the database, in the form parseWall reads:
 // MySQL's CAST(… AS CHAR) (whatever the DSN's parseTime), PostgreSQL's
-// to_char for finite values and the text of infinity otherwise (whatever
-// the session's DateStyle). The driver then never converts a time value
+// to_char for finite values of the years AD and the value's text
+// otherwise (infinity, or a date BC, unreadable whatever the session's
+// DateStyle). The driver then never converts a time value
 // itself, so no value of one row, which the driver might refuse to convert
 // (a zero month, infinity), can fail the whole result set; wallTime reads
 // the text leniently instead. SQLite values are text or numbers already.
@@ -177,7 +178,11 @@ func (s *Store) timeText(col string) string {
 	case DialectMySQL:
 		return "CAST(" + col + " AS CHAR)"
 	case DialectPostgres:
-		return "CASE WHEN isfinite(" + col + ") THEN to_char(" + col + ", 'YYYY-MM-DD HH24:MI:SS.US') ELSE CAST(" + col + " AS text) END"
+		// A year before 1 (BC), which to_char writes without its era
+		// (2500 BC as "2500-…"), comes as the text of the value too
+		// ("2500-06-01 00:00:00 BC"), which parseWall cannot read.
+		return "CASE WHEN isfinite(" + col + ") AND EXTRACT(YEAR FROM " + col + ") > 0 THEN to_char(" + col +
+			", 'YYYY-MM-DD HH24:MI:SS.US') ELSE CAST(" + col + " AS text) END"
 	case DialectSQLite:
 		// Text as it is: modernc would parse the text of a DATETIME
 		// column itself and give "…Z" and a zone-less value alike as a
@@ -313,6 +318,11 @@ func parseWallText(s string, loc *time.Location) (time.Time, bool, error) {
 	}
 	for _, l := range wallLayouts {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			if t.Year() < 1 {
+				// Year 0, which MySQL and SQLite let in: before any year a
+				// DATETIME holds, as a date BC on PostgreSQL.
+				return time.Time{}, false, fmt.Errorf("sqlstore: cannot read %q as a DATETIME: year 0", s)
+			}
 			return t, true, nil
 		}
 	}

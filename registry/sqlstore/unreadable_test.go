@@ -242,6 +242,70 @@ func TestAZeroDateTokenDisabledAtDisablesAndIsUnreadable(t *testing.T) {
 	})
 }
 
+// TestPostgresDatesBCAreUnreadable: a PostgreSQL timestamp before the
+// year 1 ('2500-06-01 BC') reads as a value the Store cannot read, named
+// with its era, in every time column; a center row with one is claimed
+// (the database compares it as long past) and fails with that reason.
+// to_char wrote it without its era, so the Scanner read 2500-06-01 AD,
+// gave the row back untried until then and parked it for centuries.
+func TestPostgresDatesBCAreUnreadable(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	d := sqlstore.DialectPostgres
+	s, db := newStore(t, d)
+	ctx := t.Context()
+	enqueue := func(title string) int64 {
+		m := &registry.CenterMessage{Title: title, Content: "c", NotifyMode: "sms", Receivers: "A01"}
+		require.NoError(t, s.EnqueueCenterMessage(ctx, m))
+		return m.ID
+	}
+	good := enqueue("good")
+	bc := map[int64][2]string{} // column, value
+	for col, value := range map[string]string{"send_at": "2500-06-01 BC", "next_attempt_at": "4713-01-01 BC", "created_at": "0044-03-15 12:00:00 BC"} {
+		id := enqueue("bc " + col)
+		spoilWith(t, db, d, "sys_message_center", col, id, value)
+		bc[id] = [2]string{col, value}
+	}
+	reason := func(col, value string) string {
+		text := strings.TrimSuffix(value, " BC")
+		if !strings.Contains(text, ":") {
+			text += " 00:00:00"
+		}
+		return unreadableReason(col, text+" BC")
+	}
+	for id, cv := range bc {
+		m, err := s.GetCenterMessage(ctx, id)
+		require.NoError(t, err, cv[0])
+		assert.Regexp(t, reason(cv[0], cv[1]), m.Unreadable, cv[0])
+	}
+
+	got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	claimed := map[int64]registry.CenterMessage{}
+	for _, m := range got {
+		claimed[m.ID] = m
+	}
+	require.Len(t, claimed, 1+len(bc), "every row is claimed, the dates BC as long past")
+	assert.Empty(t, claimed[good].Unreadable)
+	for id, cv := range bc {
+		m := claimed[id]
+		assert.Regexp(t, reason(cv[0], cv[1]), m.Unreadable, cv[0])
+		if cv[0] == "send_at" {
+			require.NotNil(t, m.SendAt)
+			assert.True(t, m.SendAt.IsZero(), "the zero time, not 2500-06-01 AD: %v", m.SendAt)
+		}
+	}
+
+	// The deliveries' columns, read the same way.
+	pm := &registry.PushMessage{Title: "x"}
+	dl := delivery("bc", registry.PlatformIOS, base, "t1")
+	require.NoError(t, s.CreatePushMessage(ctx, pm, []*registry.Delivery{dl}))
+	spoilWith(t, db, d, "sys_push_deliveries", "next_attempt_at", dl.ID, "2500-06-01 BC")
+	list, err := s.ListDeliveries(ctx, pm.ID)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.True(t, list[0].NextAttemptAt.IsZero(), "the zero time, not 2500-06-01 AD: %v", list[0].NextAttemptAt)
+}
+
 // TestUnreadablePushRowsAreRead: push messages and deliveries with time
 // values the Store cannot read are read, listed and claimed without an
 // error, and never keep the rows around them from being claimed.
