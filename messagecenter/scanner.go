@@ -745,7 +745,7 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 	case m.SendAt != nil && m.SendAt.Sub(s.now()) > earlyClaim:
 		// Claimed before its send_at as read here: a value the database
 		// could not compare as a time (SQLite text such as "2026-12-06
-		// 7:30:00", or Unix seconds), which the store claims at once.
+		// 7:30:00"), which the store claims at once.
 		// Given back untried, not to be claimed again before then.
 		s.log.LogAttrs(ctx, slog.LevelDebug, "center row given back until its send_at", slog.Int64("id", m.ID),
 			slog.Time("send_at", *m.SendAt))

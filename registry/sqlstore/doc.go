@@ -230,9 +230,12 @@
 // the time in UTC, one without against the wall clock in Location.
 //
 // A time value the Store cannot read never fails a query: text that is no
-// date-time (SQLite), PostgreSQL's infinity, MySQL's zero months
-// ("2024-00-00", with or without the DSN's parseTime), a date before the
-// year 1 (PostgreSQL's '2500-06-01 BC', year 0 on MySQL and SQLite).
+// date-time and a number (SQLite, which keeps the '20991231' of an INSERT
+// as the integer 20991231: a Julian day number to strftime, Unix seconds
+// to some programs, 2099-12-31 to MySQL and PostgreSQL), PostgreSQL's
+// infinity, MySQL's zero months ("2024-00-00", with or without the DSN's
+// parseTime), a date before the year 1 (PostgreSQL's '2500-06-01 BC',
+// year 0 on MySQL and SQLite).
 // MySQL and PostgreSQL are asked for the columns as text (CAST … AS
 // CHAR, to_char, or on PostgreSQL the value's own text where to_char
 // would drop its BC), so that the driver never converts a value itself,

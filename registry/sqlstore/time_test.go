@@ -268,11 +268,13 @@ func TestClockSkew(t *testing.T) {
 }
 
 // TestSQLiteSendAtSQLiteCannotRead: a send_at SQLite's strftime cannot
-// read (a single-digit hour, a leading space, a number) is claimed at
-// once, whatever its time, so that the Scanner reads it in Go: compared as
-// text it sorted hours early or late. The claimed row carries the time Go
-// reads (the Scanner gives it back until then), or the reason it cannot
-// be read. A value with a zone is read as that instant, in Location.
+// read (a single-digit hour, a leading space) or reads otherwise than Go
+// and the other databases (a number) is claimed at once, whatever its
+// time, so that the Scanner reads it in Go: compared as text it sorted
+// hours early or late. The claimed row carries the time Go reads (the
+// Scanner gives it back until then), or the reason it cannot be read: a
+// number always has one (it was read as Unix seconds). A value with a
+// zone is read as that instant, in Location.
 func TestSQLiteSendAtSQLiteCannotRead(t *testing.T) {
 	ctx := t.Context()
 	db, _ := dbtest.Open(t, sqlstore.DialectSQLite)
@@ -286,6 +288,7 @@ func TestSQLiteSendAtSQLiteCannotRead(t *testing.T) {
 		"leading space":     " 2026-12-06 08:00:00",
 		"unix seconds":      now.Add(time.Hour).Unix(),
 		"unix milliseconds": now.Add(time.Hour).UnixMilli(),
+		"julian day":        2461380.5,
 		"zulu, later":       "2026-12-06T00:30:00Z", // 08:30 in CST: not due
 	}
 	for name, v := range values {
@@ -299,18 +302,19 @@ func TestSQLiteSendAtSQLiteCannotRead(t *testing.T) {
 	for _, c := range cs {
 		got[c.Content] = c
 	}
-	require.ElementsMatch(t, []string{"single-digit hour", "leading space", "unix seconds", "unix milliseconds"}, slices.Collect(maps.Keys(got)))
+	require.ElementsMatch(t, []string{"single-digit hour", "leading space", "unix seconds", "unix milliseconds", "julian day"}, slices.Collect(maps.Keys(got)))
 	wantAt := map[string]time.Time{
 		"single-digit hour": time.Date(2026, 12, 6, 7, 30, 0, 0, cst),
 		"leading space":     time.Date(2026, 12, 6, 8, 0, 0, 0, cst),
-		"unix seconds":      now.Add(time.Hour),
 	}
 	for name, want := range wantAt {
 		require.NotNil(t, got[name].SendAt, name)
 		assert.True(t, want.Equal(*got[name].SendAt), "%s: %v, want %v", name, got[name].SendAt, want)
 		assert.Empty(t, got[name].Unreadable, name)
 	}
-	assert.Contains(t, got["unix milliseconds"].Unreadable, "send_at")
+	for _, name := range []string{"unix seconds", "unix milliseconds", "julian day"} {
+		assert.Contains(t, got[name].Unreadable, "send_at", name)
+	}
 
 	later, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: time.Date(2026, 12, 6, 8, 30, 0, 0, cst), Limit: 10, Lease: time.Minute})
 	require.NoError(t, err)
@@ -318,6 +322,41 @@ func TestSQLiteSendAtSQLiteCannotRead(t *testing.T) {
 	require.GreaterOrEqual(t, i, 0, "due at 08:30 CST")
 	require.NotNil(t, later[i].SendAt)
 	assert.True(t, time.Date(2026, 12, 6, 8, 30, 0, 0, cst).Equal(*later[i].SendAt), "a UTC value read as its instant, not as a wall clock: %v", later[i].SendAt)
+}
+
+// TestSQLiteNumberSendAtFailsWithItsReason: send_at = '20991231', which
+// means 2099-12-31 on MySQL and PostgreSQL, is kept by SQLite's DATETIME
+// affinity as the integer 20991231. The claim takes it at once (a number
+// is no date strftime compares) and the row reads as unreadable, with its
+// reason, never as a time: it was read as Unix seconds, 1970-08-31, and
+// pushed at once. A time column of the Store's own (next_attempt_at) with
+// a number is due and unreadable alike.
+func TestSQLiteNumberSendAtFailsWithItsReason(t *testing.T) {
+	ctx := t.Context()
+	s, db := newStore(t, sqlstore.DialectSQLite)
+	_, err := db.ExecContext(ctx, `INSERT INTO sys_message_center (content, receivers, notify_mode, send_state, send_at, created_at, updated_at)
+		VALUES ('a date as a number', 'A02', 'push', 0, '20991231', '2026-12-06 06:00:00', '2026-12-06 06:00:00')`)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO sys_message_center (content, receivers, notify_mode, send_state, next_attempt_at, created_at, updated_at)
+		VALUES ('a retry at a number', 'A02', 'push', 0, 20991231, '2026-12-06 06:00:00', '2026-12-06 06:00:00')`)
+	require.NoError(t, err)
+	var kind string
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT typeof(send_at) FROM sys_message_center WHERE content = 'a date as a number'").Scan(&kind))
+	require.Equal(t, "integer", kind, "SQLite's DATETIME affinity keeps the text as a number")
+
+	got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: base, Limit: 10, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, got, 2, "claimed at once: no time SQLite compares")
+	for _, m := range got {
+		col := "send_at"
+		ptr := m.SendAt
+		if m.Content == "a retry at a number" {
+			col, ptr = "next_attempt_at", m.NextAttemptAt
+		}
+		assert.Equal(t, col+": cannot read 20991231 (int64) as a date-time", m.Unreadable, m.Content)
+		require.NotNil(t, ptr, m.Content)
+		assert.True(t, ptr.IsZero(), "%s: the zero time, not 1970-08-31: %v", m.Content, ptr)
+	}
 }
 
 // TestCenterRowsAhead: a center row another program created with a NOW()

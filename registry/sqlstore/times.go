@@ -204,10 +204,13 @@ func (s *Store) timeText(col string) string {
 // reads a value with a zone ("Z" or an offset) in UTC, so it is compared
 // with the time in UTC (the first argument), any other with the wall
 // clock in Location (the second). A value strftime cannot read (text
-// such as "2026-12-06 7:30:00" or " 2026-12-06 08:00:00", or a number)
-// counts as unreadable: claimed at once, so that the Scanner, which reads
-// it in Go (parseWall), sends it when due by that reading or fails it
-// with its reason, rather than its text sorting hours early or late.
+// such as "2026-12-06 7:30:00" or " 2026-12-06 08:00:00"), and a number,
+// which strftime reads as a Julian day number where the same INSERT on
+// MySQL or PostgreSQL means a date (20991231), count as unreadable:
+// claimed at once, so that the Scanner, which reads it in Go (parseWall),
+// sends it when due by that reading or fails it with its reason (a number,
+// which parseWall never reads, fails), rather than its text sorting hours
+// early or late.
 // Elsewhere it is "col <= ?" (with PostgreSQL's infinities unreadable),
 // and foreignArgs gives one argument. Only send_at gets it: the claims
 // walk leased rows too, and next_attempt_at and lease_until are the
@@ -266,7 +269,8 @@ func (s *Store) unreadableTime(col string) string {
 // parseWall reads a DATETIME value. Drivers deliver a time.Time whose wall
 // clock is the stored value in some zone of theirs (go-sql-driver/mysql
 // with parseTime, pgx, modernc.org/sqlite for DATETIME columns), or the
-// text itself. MySQL's zero date reads as no time at all.
+// text itself. MySQL's zero date reads as no time at all; a number (on
+// SQLite) cannot be read.
 func parseWall(src any, loc *time.Location) (time.Time, bool, error) {
 	switch v := src.(type) {
 	case nil:
@@ -283,14 +287,14 @@ func parseWall(src any, loc *time.Location) (time.Time, bool, error) {
 		return parseWallText(string(v), loc)
 	case string:
 		return parseWallText(v, loc)
-	case int64:
-		// Unix seconds, as another SQLite program may write; milliseconds
-		// and the like fall beyond year 9999 and are unreadable.
-		t := time.Unix(v, 0).In(loc)
-		if t.Year() < 1 || t.Year() > 9999 {
-			return time.Time{}, false, fmt.Errorf("sqlstore: cannot read %d as Unix seconds of a DATETIME", v)
-		}
-		return t, true, nil
+	case int64, float64:
+		// A number, which only SQLite keeps in a DATETIME column: the
+		// '20991231' of an INSERT becomes the integer 20991231, which
+		// MySQL and PostgreSQL take for 2099-12-31, SQLite's strftime for
+		// a Julian day number and other programs for Unix seconds. No
+		// reading is safe: the row fails with its reason rather than be
+		// sent decades early or never.
+		return time.Time{}, false, fmt.Errorf("sqlstore: cannot read the number %v as a DATETIME", v)
 	default:
 		return time.Time{}, false, fmt.Errorf("sqlstore: cannot read %T as a DATETIME", src)
 	}
