@@ -1247,3 +1247,40 @@ func TestDBTargetNeverShowsThePassword(t *testing.T) {
 		assert.NotContains(t, got, "SECRET")
 	}
 }
+
+// TestStartupWarnsOfSpacedKeys: a push token or a user_num another
+// program wrote with spaces around it is named at start-up, with the SQL
+// that finds them (an adversary's trial: such a token is not taken for
+// the same phone as another row's); a database without any says nothing.
+func TestStartupWarnsOfSpacedKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "push.db")
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": path, "PUSH_SCAN_INTERVAL": "1h"}))
+	require.NoError(t, err)
+	var logs syncbuf.Buffer
+	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	a.checks.Wait() // the start-up checks run beside the server
+	a.Close()
+	assert.NotContains(t, logs.String(), "spaces around a push token")
+
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	for _, q := range []string{
+		`INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
+			VALUES ('p', 'android', 'old-1', ' ` + umengtest.AndroidToken("p") + `', 'umeng', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
+		`INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
+			VALUES ('L002 ', 1, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
+	} {
+		_, err := db.Exec(q)
+		require.NoError(t, err)
+	}
+	var again syncbuf.Buffer
+	a, err = newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&again, nil)))
+	require.NoError(t, err)
+	a.checks.Wait()
+	a.Close()
+	assert.Contains(t, again.String(), "rows another program wrote have spaces around a push token or a user_num")
+	assert.Contains(t, again.String(), "tokens=1 user_nums=1")
+	assert.Contains(t, again.String(), "SELECT id FROM sys_devices WHERE push_device_token <> TRIM(push_device_token)")
+}

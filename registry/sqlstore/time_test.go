@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"database/sql"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -382,5 +383,41 @@ func TestCenterRowsAhead(t *testing.T) {
 		ahead, err = s.CenterRowsAhead(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, 8*time.Hour, ahead)
+	})
+}
+
+// TestSpacedKeys: tokens and user_nums another program wrote with spaces
+// around them are counted (trailing ones on PostgreSQL and SQLite, which
+// compare with them); the Store's own rows are not.
+func TestSpacedKeys(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, db := newStore(t, d)
+		_, _, err := s.RegisterDevice(ctx, device("OWN", registry.PlatformAndroid, "own-token"), "u1")
+		require.NoError(t, err)
+		tokens, users, err := s.SpacedKeys(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, tokens, "the Store's own rows")
+		assert.Zero(t, users)
+
+		now := base.Format("2006-01-02 15:04:05")
+		for i, tok := range []string{" lead", "trail ", "plain"} {
+			_, err := db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
+				VALUES ('p', 'android', ?, ?, 'umeng', ?, ?)`), fmt.Sprint("FOREIGN-", i), tok, now, now)
+			require.NoError(t, err)
+		}
+		for _, u := range []string{" L002", "T003 ", "u4"} {
+			_, err := db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
+				VALUES (?, 1, 1, ?, ?)`), u, now, now)
+			require.NoError(t, err)
+		}
+		tokens, users, err = s.SpacedKeys(ctx)
+		require.NoError(t, err)
+		want := int64(2)
+		if d == sqlstore.DialectMySQL {
+			want = 1 // trailing spaces do not count in MySQL's and MariaDB's comparisons
+		}
+		assert.Equal(t, want, tokens)
+		assert.Equal(t, want, users)
 	})
 }
