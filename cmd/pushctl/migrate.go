@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -26,8 +27,13 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err := d.store.MigrateUsers(ctx); err != nil {
 			return err
 		}
-		_, err = printStatus(ctx, e, d)
-		return err
+		if _, err = printStatus(ctx, e, d); err != nil {
+			return err
+		}
+		// Before switching from an old system is when its rows can be
+		// trimmed (see the README's adoption notes).
+		serverenv.WarnSpacedKeys(ctx, e.log, d.store)
+		return nil
 	}
 }
 

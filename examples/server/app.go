@@ -180,7 +180,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, err
 	}
 	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
-	a.checks.Go(func() { warnSpacedKeys(a.stopping, log, a.store) })
+	a.checks.Go(func() { serverenv.WarnSpacedKeys(a.stopping, log, a.store) })
 	return a, nil
 }
 
@@ -436,34 +436,6 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	return err
 }
-
-// warnSpacedKeys logs the rows another program wrote with spaces around
-// a push token or a user_num (sqlstore.Store.SpacedKeys), which the
-// Store does not take for the same phone or user as the trimmed value:
-// an older row's user may be shown the pushes of a phone's newer one. It
-// reads two tables whole, so it runs beside the server, within
-// spacedKeysTimeout.
-func warnSpacedKeys(ctx context.Context, log *slog.Logger, st *sqlstore.Store) {
-	ctx, cancel := context.WithTimeout(ctx, spacedKeysTimeout)
-	defer cancel()
-	tokens, users, err := st.SpacedKeys(ctx)
-	switch {
-	case err != nil:
-		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			log.Warn("could not count the rows with spaces around a push token or a user_num", slog.String("error", err.Error()))
-		}
-	case tokens > 0 || users > 0:
-		log.Warn("rows another program wrote have spaces around a push token or a user_num: a token so is not taken for the same phone "+
-			"as another row's, whose older user may then be shown the newer one's pushes, and a user_num so is no user's; "+
-			"trim them, and make that program write them trimmed (README: Adopting a database an older system wrote)",
-			slog.Int64("tokens", tokens), slog.Int64("user_nums", users),
-			slog.String("find", "SELECT id FROM sys_devices WHERE push_device_token <> TRIM(push_device_token); "+
-				"SELECT id FROM sys_user_devices WHERE user_num <> TRIM(user_num)"))
-	}
-}
-
-// spacedKeysTimeout bounds warnSpacedKeys.
-const spacedKeysTimeout = time.Minute
 
 // maxClockSkew is how far the database's NOW() may read from this
 // process's clock, in PUSH_DB_TIMEZONE, before start-up warns.
