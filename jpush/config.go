@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-resty/resty/v2"
 
@@ -232,13 +230,13 @@ func (c Config) validate() error {
 		return configError("app_key", "is required")
 	case strings.TrimSpace(c.AppKey) != c.AppKey || strings.ContainsAny(c.AppKey, ":"):
 		return configError("app_key", "has white space or a colon")
-	case !printable(c.AppKey):
+	case !vendorhttp.Printable(c.AppKey):
 		return configError("app_key", "holds a control character or is not valid UTF-8")
 	case c.MasterSecret == "":
 		return configError("master_secret", "is required")
 	case strings.TrimSpace(c.MasterSecret) != c.MasterSecret:
 		return configError("master_secret", "has leading or trailing white space")
-	case !printable(c.MasterSecret):
+	case !vendorhttp.Printable(c.MasterSecret):
 		// A paste error: JPush's master secrets are 24 letters and
 		// digits, and one with a tab in it would fail every call as a wrong
 		// secret. The secret itself is never echoed.
@@ -313,11 +311,6 @@ func checkBaseURL(field, raw string) error {
 // callers can find the field with provider.FieldOf.
 func configError(field, reason string) error {
 	return fmt.Errorf("jpush: invalid config: %w", &provider.FieldError{Field: field, Reason: reason})
-}
-
-// printable reports whether s is valid UTF-8 without control characters.
-func printable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // maxTimeToLive is the longest time_to_live JPush gives the app.

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tuisong/push/internal/redacted"
 	"github.com/tuisong/push/internal/vendorhttp"
@@ -150,9 +148,9 @@ func (a App) validate(prefix string) error {
 		return configError(prefix+".app_key", "has leading or trailing white space")
 	case strings.TrimSpace(a.AppMasterSecret) != a.AppMasterSecret:
 		return configError(prefix+".app_master_secret", "has leading or trailing white space")
-	case !printable(a.AppKey):
+	case !vendorhttp.Printable(a.AppKey):
 		return configError(prefix+".app_key", "holds a control character or is not valid UTF-8")
-	case !printable(a.AppMasterSecret):
+	case !vendorhttp.Printable(a.AppMasterSecret):
 		// A paste error: Umeng's secrets are 32 letters and digits. The
 		// secret itself is never echoed.
 		return configError(prefix+".app_master_secret", "holds a control character or is not valid UTF-8")
@@ -428,11 +426,6 @@ func (c Config) validate() error {
 // callers can find the field with provider.FieldOf.
 func configError(field, reason string) error {
 	return fmt.Errorf("umeng: invalid config: %w", &provider.FieldError{Field: field, Reason: reason})
-}
-
-// printable reports whether s is valid UTF-8 without control characters.
-func printable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // minSecretLen is the shortest App Master Secret New accepts. Umeng's are

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // IdleConnsPerHost is how many idle connections to one vendor host a
@@ -103,4 +106,11 @@ func TimeoutProblem(d time.Duration) string {
 			", lets no vendor call finish (a time.Duration counts nanoseconds: 30 seconds is 30 * time.Second)"
 	}
 	return ""
+}
+
+// Printable reports whether s, a credential or key of a vendor client's
+// Config, is valid UTF-8 without control characters: a tab or a newline
+// pasted into one would fail every call as a wrong secret.
+func Printable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }

@@ -333,9 +333,12 @@ func (s *Store) skipModes(modes []string) (string, []any) {
 	return " AND " + expr + " NOT IN (" + placeholders(len(modes)) + ")", args
 }
 
-// nullStatesSkipping is nullStateStatements with the rows of skip
-// (ClaimParams.SkipModes) left out, and the arguments that leave them out,
-// after each statement's own.
+// nullStatesSkipping returns the statements of unsentNullStates on s's
+// database, with the rows of skip (ClaimParams.SkipModes) left out: the
+// read that finds whether there is a NULL send_state, and the write (on
+// SQLite, the UPDATE with its two arguments, send_state and updated_at,
+// before skipArgs), or the locking read of a batch of ids that the write
+// by id starts with; and the arguments that leave skip out.
 func (s *Store) nullStatesSkipping(skip []string) (exists, write string, skipArgs []any) {
 	clause, skipArgs := s.skipModes(skip)
 	// A blank send_state, which only SQLite keeps in an INT column (an
@@ -349,16 +352,6 @@ func (s *Store) nullStatesSkipping(skip []string) (exists, write string, skipArg
 		return exists, "UPDATE sys_message_center SET send_state = ?, updated_at = ?" + where, skipArgs
 	}
 	return exists, "SELECT id FROM sys_message_center" + where + limitClause(nullStatesBatch) + " FOR UPDATE SKIP LOCKED", skipArgs
-}
-
-// nullStateStatements are the statements of unsentNullStates on s's
-// database: the read that finds whether there is a NULL send_state, and
-// the write (on SQLite, the UPDATE with its two arguments, send_state and
-// updated_at), or the locking read of a batch of ids that the write
-// starts with.
-func (s *Store) nullStateStatements() (exists, write string) {
-	exists, write, _ = s.nullStatesSkipping(nil)
-	return exists, write
 }
 
 // centerClaim is the claim of due center messages.

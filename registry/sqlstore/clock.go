@@ -69,24 +69,3 @@ func (s *Store) CenterRowsAhead(ctx context.Context) (time.Duration, error) {
 	}
 	return max(at.Sub(s.now()), 0), nil
 }
-
-// SpacedKeys counts the rows another program wrote with spaces around a
-// key the Store compares as stored: a device's push_device_token
-// (tokens) and a link's user_num (users). The Store writes neither so,
-// but it sends a token trimmed while it finds a token's newest holder by
-// the stored value, and matches a user by the stored value: a link for
-// " u1" is no link of u1's, and a token " T" beside another row's "T" is
-// not seen as the same phone, whose older row's user would be shown the
-// newer one's pushes. Trailing spaces count on PostgreSQL and SQLite only
-// (MySQL and MariaDB compare without them). It reads both tables whole:
-// a start-up check, not one for every push.
-func (s *Store) SpacedKeys(ctx context.Context) (tokens, users int64, err error) {
-	const op = "SpacedKeys"
-	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_devices WHERE push_device_token <> TRIM(push_device_token)").Scan(&tokens); err != nil {
-		return 0, 0, wrap(op, step("count tokens", err))
-	}
-	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_user_devices WHERE user_num <> TRIM(user_num)").Scan(&users); err != nil {
-		return 0, 0, wrap(op, step("count links", err))
-	}
-	return tokens, users, nil
-}

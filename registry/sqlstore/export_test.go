@@ -45,7 +45,7 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	if s.dialect != DialectSQLite {
 		writeArgs = nil
 	}
-	exists, write := s.nullStateStatements()
+	exists, write, _ := s.nullStatesSkipping(nil)
 	add("find a NULL send_state", "ix_sys_message_center_due", exists, nil)
 	add("read a NULL send_state as unsent", "ix_sys_message_center_due", write, writeArgs)
 	if s.dialect != DialectSQLite {
