@@ -580,7 +580,7 @@ func (s *Service) targetOf(t registry.Target) (g target, token string, ok bool) 
 	if g.provider == "" {
 		g.provider = s.def
 	}
-	token = strings.TrimSpace(t.Token)
+	token = strings.Trim(t.Token, " ")
 	// A token another program wrote that no store keeps (not UTF-8, a
 	// NUL) would fail the record of the whole push: it is skipped instead.
 	if !s.serves(g.provider, provider.Platform(g.platform)) || !registry.UsableToken(token) {

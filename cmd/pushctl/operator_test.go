@@ -256,26 +256,25 @@ func TestImportFromLinePastTheEndIsRefused(t *testing.T) {
 	assert.Contains(t, r.stdout, "skipped 1 rows before line 3")
 }
 
-// TestMigrateWarnsOfSpacedKeys: pushctl migrate, run before switching
-// from an old system, names the rows whose push token or user_num has
-// spaces around it (which the Store does not take for the trimmed
-// value), with the SQL that finds them; a database without any gets no
-// warning.
-func TestMigrateWarnsOfSpacedKeys(t *testing.T) {
+// TestMigrateWarnsOfSpacedUserNums: pushctl migrate, run before
+// switching from an old system, names the links whose user_num has spaces
+// around it (which the Store does not take for the trimmed user's), with
+// the SQL that finds them; a database without any gets no warning.
+func TestMigrateWarnsOfSpacedUserNums(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "push.db")
 	env := map[string]string{"PUSH_DB_DSN": path}
 	r := runCLI(t, t.Context(), env, "migrate")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.NotContains(t, r.stderr, "spaces around a push token")
+	assert.NotContains(t, r.stderr, "spaces around a user_num")
 
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
-	_, err = db.Exec(`INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
-		VALUES ('p', 'ios', 'old-1', ' 0a1b', 'umeng', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
+	_, err = db.Exec(`INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
+		VALUES (' L002', 1, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
 	require.NoError(t, err)
 	r = runCLI(t, t.Context(), env, "migrate")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "rows another program wrote have spaces around a push token or a user_num")
-	assert.Contains(t, r.stderr, "tokens=1 user_nums=0")
+	assert.Contains(t, r.stderr, "links another program wrote have spaces around a user_num")
+	assert.Contains(t, r.stderr, "user_nums=1")
 }

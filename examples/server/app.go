@@ -180,7 +180,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, err
 	}
 	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
-	a.checks.Go(func() { serverenv.WarnSpacedKeys(a.stopping, log, a.store) })
+	a.checks.Go(func() { serverenv.WarnSpacedUserNums(a.stopping, log, a.store) })
 	return a, nil
 }
 

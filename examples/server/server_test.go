@@ -1248,11 +1248,12 @@ func TestDBTargetNeverShowsThePassword(t *testing.T) {
 	}
 }
 
-// TestStartupWarnsOfSpacedKeys: a push token or a user_num another
-// program wrote with spaces around it is named at start-up, with the SQL
-// that finds them (an adversary's trial: such a token is not taken for
-// the same phone as another row's); a database without any says nothing.
-func TestStartupWarnsOfSpacedKeys(t *testing.T) {
+// TestStartupWarnsOfSpacedUserNums: a user_num another program wrote
+// with spaces around it is named at start-up, with the SQL that finds
+// them (an adversary's trial: such a link is no user's); a database
+// without any says nothing, nor does one with a token so (compared
+// trimmed).
+func TestStartupWarnsOfSpacedUserNums(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "push.db")
 	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": path, "PUSH_SCAN_INTERVAL": "1h"}))
 	require.NoError(t, err)
@@ -1261,26 +1262,30 @@ func TestStartupWarnsOfSpacedKeys(t *testing.T) {
 	require.NoError(t, err)
 	a.checks.Wait() // the start-up checks run beside the server
 	a.Close()
-	assert.NotContains(t, logs.String(), "spaces around a push token")
+	assert.NotContains(t, logs.String(), "spaces around a user_num")
 
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
-	for _, q := range []string{
-		`INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
-			VALUES ('p', 'android', 'old-1', ' ` + umengtest.AndroidToken("p") + `', 'umeng', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
-		`INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
-			VALUES ('L002 ', 1, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
-	} {
-		_, err := db.Exec(q)
-		require.NoError(t, err)
-	}
+	_, err = db.Exec(`INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
+		VALUES ('p', 'android', 'old-1', ' ` + umengtest.AndroidToken("p") + `', 'umeng', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
+	require.NoError(t, err)
+	var tokenOnly syncbuf.Buffer
+	a, err = newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&tokenOnly, nil)))
+	require.NoError(t, err)
+	a.checks.Wait()
+	a.Close()
+	assert.NotContains(t, tokenOnly.String(), "spaces around", "a token with spaces is compared trimmed")
+
+	_, err = db.Exec(`INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
+		VALUES ('L002 ', 1, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
+	require.NoError(t, err)
 	var again syncbuf.Buffer
 	a, err = newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&again, nil)))
 	require.NoError(t, err)
 	a.checks.Wait()
 	a.Close()
-	assert.Contains(t, again.String(), "rows another program wrote have spaces around a push token or a user_num")
-	assert.Contains(t, again.String(), "tokens=1 user_nums=1")
-	assert.Contains(t, again.String(), "SELECT id FROM sys_devices WHERE push_device_token <> TRIM(push_device_token)")
+	assert.Contains(t, again.String(), "links another program wrote have spaces around a user_num")
+	assert.Contains(t, again.String(), "user_nums=1")
+	assert.Contains(t, again.String(), "SELECT id, user_num FROM sys_user_devices WHERE user_num <> TRIM(user_num)")
 }

@@ -70,10 +70,26 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 	if s.crowded.is(s.now()) {
 		return nil, nil
 	}
+	// The tokens held as stored by more than one row, read from the
+	// index on push_device_token, then the rows holding a token with
+	// spaces around it, and those holding the same token trimmed (on
+	// MySQL and MariaDB, which ignore trailing spaces, leading ones only:
+	// the rows of a token starting with a space are a range of that
+	// index).
+	spaced := `SELECT id FROM sys_devices WHERE ` + spacedToken("push_device_token") + `
+		UNION
+		SELECT d.id FROM sys_devices spaced JOIN sys_devices d ON d.push_device_token = TRIM(spaced.push_device_token)
+			WHERE ` + spacedToken("spaced.push_device_token")
+	if s.dialect == DialectMySQL {
+		spaced = `SELECT d.id FROM sys_devices spaced JOIN sys_devices d ON d.push_token_key = spaced.push_token_key
+			WHERE spaced.push_device_token LIKE ' %'`
+	}
 	ids, err := s.queryIDs(ctx, s.q, `SELECT d.id FROM sys_devices d
 		JOIN (SELECT push_device_token AS token FROM sys_devices
 			WHERE push_device_token IS NOT NULL AND push_device_token <> ''
 			GROUP BY push_device_token HAVING COUNT(*) > 1) shared ON d.push_device_token = shared.token
+		UNION
+		`+spaced+`
 		UNION
 		SELECT device_id FROM sys_user_devices WHERE state = 1 AND device_id IS NOT NULL
 			GROUP BY device_id HAVING COUNT(*) > 1`+limitClause(s.censusMax+1))

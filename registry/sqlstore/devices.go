@@ -112,7 +112,7 @@ func (s *Store) registerDevice(ctx context.Context, op string, d *registry.Devic
 			}
 			dev.CreatedAt = now
 		}
-		query, args := takeoverQuery(&dev, s.timeArg(now))
+		query, args := s.dialect.takeoverQuery(&dev, s.timeArg(now))
 		if _, err = s.exec(ctx, q, query, args...); err != nil {
 			return step("disable the token on other devices", err)
 		}
@@ -211,13 +211,15 @@ const deviceSet = `push_device_token = ?, push_platform = ?, name = ?, os = ?, o
 	token_disabled_at = NULL, token_disabled_reason = NULL, updated_at = ?`
 
 // takeoverQuery is the statement that disables dev's token on every other
-// device of dev's (push platform, platform): an index lookup on
-// push_device_token.
-func takeoverQuery(dev *registry.Device, now any) (string, []any) {
+// device of dev's (push platform, platform), held with spaces around it or
+// not (tokenIs): index lookups on the token.
+func (d Dialect) takeoverQuery(dev *registry.Device, now any) (string, []any) {
 	cond, condArgs := tokenHolders(dev.PushPlatform, dev.Platform)
-	args := append([]any{now, registry.TokenTakenOver, now, dev.PushToken, dev.ID}, condArgs...)
+	is, repeat := d.tokenIs("", 1)
+	args := append([]any{now, registry.TokenTakenOver, now}, tokenArgs([]string{strings.Trim(dev.PushToken, " ")}, repeat, 0)...)
+	args = append(append(args, dev.ID), condArgs...)
 	return `UPDATE sys_devices SET token_disabled_at = ?, token_disabled_reason = ?, updated_at = ?
-		WHERE push_device_token = ? AND id <> ? AND ` + cond, args
+		WHERE ` + is + ` AND id <> ? AND ` + cond, args
 }
 
 // tokenHolders is the condition, and its arguments, of the enabled devices
@@ -447,14 +449,17 @@ const samePushPlatform = `COALESCE(NULLIF(LOWER(TRIM(holder.push_platform)), '')
 // (targetPlatform), not here: a condition on LOWER(TRIM(d.platform)) gets
 // a planner's default selectivity of about 1%, which makes PostgreSQL
 // start from the devices table instead.
-func targetsQuery(users []string, after int64, limit int, ordered, checked, byRange bool) (string, []any) {
+func (d Dialect) targetsQuery(users []string, after int64, limit int, ordered, checked, byRange bool) (string, []any) {
 	order := ""
 	if ordered {
 		order = " ORDER BY ud.id"
 	}
 	checks := ""
 	if !checked {
-		checks = " AND NOT " + newerLink + " AND NOT " + newerHolder
+		checks = " AND NOT " + newerLink
+		for _, h := range d.newerHolders() {
+			checks += " AND NOT " + h
+		}
 	}
 	cond := "ud.user_num IN (" + placeholders(len(users)) + ")"
 	var args []any
@@ -482,16 +487,29 @@ func targetsQuery(users []string, after int64, limit int, ordered, checked, byRa
 const newerLink = `EXISTS (SELECT 1 FROM sys_user_devices newer
 	WHERE newer.device_id = ud.device_id AND newer.state = 1 AND newer.id > ud.id)`
 
-// newerHolder holds for a device d whose token a newer device row of the
-// same platform and push platform also holds, enabled (the takeover's
-// scope): the phone with that token is the newer row's (rows other
-// programs wrote never had the token taken over as RegisterDevice takes
-// it), and d's user must not be shown another user's pushes. The index on
-// push_device_token finds the newer holder.
-const newerHolder = `EXISTS (SELECT 1 FROM sys_devices holder
-	WHERE holder.push_device_token = d.push_device_token AND holder.id > d.id AND holder.token_disabled_at IS NULL
+// newerHolders are the conditions, any of which holds for a device d
+// whose token a newer device row of the same platform and push platform
+// also holds, enabled (the takeover's scope), with spaces around it or
+// not: the phone with that token is the newer row's (rows other programs
+// wrote never had the token taken over as RegisterDevice takes it), and
+// d's user must not be shown another user's pushes. On PostgreSQL and
+// SQLite, one looks the trimmed token up as stored (the index on
+// push_device_token), the other among the spaced tokens (the partial
+// index, almost always empty); as two EXISTS, each planned on its own
+// index. On MySQL the index on push_token_key finds both.
+func (d Dialect) newerHolders() []string {
+	rest := ` AND holder.id > d.id AND holder.token_disabled_at IS NULL
 		AND LOWER(TRIM(holder.platform)) = LOWER(TRIM(d.platform))
 		AND ` + samePushPlatform + `)`
+	if d == DialectMySQL {
+		return []string{`EXISTS (SELECT 1 FROM sys_devices holder WHERE holder.push_token_key = d.push_token_key` + rest}
+	}
+	return []string{
+		`EXISTS (SELECT 1 FROM sys_devices holder WHERE holder.push_device_token = TRIM(d.push_device_token)` + rest,
+		`EXISTS (SELECT 1 FROM sys_devices holder WHERE ` + spacedToken("holder.push_device_token") +
+			` AND TRIM(holder.push_device_token) = TRIM(d.push_device_token)` + rest,
+	}
+}
 
 // shadowed returns which of the links (listed without their checks, for
 // a census) newerLink or newerHolder rules out.
@@ -499,7 +517,7 @@ func (s *Store) shadowed(ctx context.Context, links []int64) (map[int64]bool, er
 	out := map[int64]bool{}
 	err := queryIn(ctx, s, s.q, slices.Collect(slices.Chunk(links, listChunk)), func(in string) string {
 		return `SELECT ud.id FROM sys_user_devices ud JOIN sys_devices d ON d.id = ud.device_id
-			WHERE ud.id IN (` + in + `) AND (` + newerLink + ` OR ` + newerHolder + `)`
+			WHERE ud.id IN (` + in + `) AND (` + newerLink + ` OR ` + strings.Join(s.dialect.newerHolders(), " OR ") + `)`
 	}, func(rows *sql.Rows) error {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
@@ -574,7 +592,7 @@ func (s *Store) listTargets(ctx context.Context, users []string, after int64, li
 // users (sorted) and keeps those of users (see ranges.go).
 func (s *Store) readTargets(ctx context.Context, users []string, after int64, limit int, ordered bool, census *registry.Census,
 	byRange bool) ([]registry.Target, int, int64, error) {
-	query, args := targetsQuery(users, after, limit, ordered, census != nil, byRange)
+	query, args := s.dialect.targetsQuery(users, after, limit, ordered, census != nil, byRange)
 	var member map[string]bool
 	if byRange {
 		member = make(map[string]bool, len(users))
@@ -638,12 +656,12 @@ func (s *Store) readTargets(ctx context.Context, users []string, after int64, li
 	return out, read, last, nil
 }
 
-// distinctTokens returns tokens without trailing spaces, blanks and
-// repeats, sorted.
+// distinctTokens returns tokens without surrounding spaces (as tokenIs
+// compares them), blanks and repeats, sorted.
 func distinctTokens(tokens []string) []string {
 	toks := make([]string, 0, len(tokens))
 	for _, t := range tokens {
-		if t = unpad(t); t != "" {
+		if t = strings.Trim(t, " "); t != "" {
 			toks = append(toks, t)
 		}
 	}
@@ -652,16 +670,14 @@ func distinctTokens(tokens []string) []string {
 }
 
 // disableQuery is the statement that disables tokens of (pushPlatform,
-// platform), an index lookup on push_device_token.
-func disableQuery(pushPlatform, platform string, tokens []string, reason string, now any) (string, []any) {
+// platform), held with spaces around them or not (tokenIs): index
+// lookups on the token.
+func (d Dialect) disableQuery(pushPlatform, platform string, tokens []string, reason string, now any) (string, []any) {
 	cond, condArgs := tokenHolders(pushPlatform, platform)
-	args := make([]any, 0, len(tokens)+5)
-	args = append(args, now, reason, now)
-	for _, t := range tokens {
-		args = append(args, t)
-	}
+	is, repeat := d.tokenIs("", len(tokens))
+	args := append([]any{now, reason, now}, tokenArgs(tokens, repeat, len(condArgs))...)
 	return `UPDATE sys_devices SET token_disabled_at = ?, token_disabled_reason = ?, updated_at = ?
-		WHERE push_device_token IN (` + placeholders(len(tokens)) + `) AND ` + cond, append(args, condArgs...)
+		WHERE ` + is + ` AND ` + cond, append(args, condArgs...)
 }
 
 // DisableTokens implements registry.Devices. An empty pushPlatform means
@@ -689,7 +705,7 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 		n = 0
 		now := s.timeArg(s.stamp())
 		for chunk := range slices.Chunk(toks, listChunk) {
-			query, args := disableQuery(pushPlatform, platform, chunk, reason, now)
+			query, args := s.dialect.disableQuery(pushPlatform, platform, chunk, reason, now)
 			res, err := s.exec(ctx, q, query, args...)
 			if err != nil {
 				return step("disable tokens", err)

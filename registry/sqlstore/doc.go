@@ -173,7 +173,9 @@
 //     utf8mb4_bin, keeping the product brief's types, defaults and comments;
 //   - widens sys_push_messages.ios_device_tokens/android_device_tokens to
 //     MEDIUMTEXT (registry.MaxTokensText);
-//   - adds the library's columns, indexes, sys_push_deliveries,
+//   - adds the library's columns (among them sys_devices.push_token_key, a
+//     virtual column of the token without surrounding spaces, computed by
+//     the database, that only its index stores), indexes, sys_push_deliveries,
 //     sys_push_token_locks, sys_push_message_users, sys_push_receipts and
 //     sys_push_receipts_held.
 //

@@ -61,21 +61,26 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	add("read a NULL send_state as unsent, modes left", "ix_sys_message_center_due", write, append(writeArgs, skipArgs...))
 	q, args = s.centerClaim(registry.ClaimParams{Now: now, SkipModes: skip}).pick(10)
 	add("claim center messages, modes left", "ix_sys_message_center_due", q, args)
-	q, args = targetsQuery(users, 0, 100, true, false, false)
+	q, args = s.dialect.targetsQuery(users, 0, 100, true, false, false)
 	add("list targets", "ix_sys_user_devices_user_num_state", q, args)
-	q, args = targetsQuery(users, 0, 100, false, false, false)
+	q, args = s.dialect.targetsQuery(users, 0, 100, false, false, false)
 	add("list targets in no order", "ix_sys_user_devices_user_num_state", q, args)
-	q, args = targetsQuery(users, 0, 100, false, true, false)
+	q, args = s.dialect.targetsQuery(users, 0, 100, false, true, false)
 	add("list targets with a census", "ix_sys_user_devices_user_num_state", q, args)
 	if s.dialect == DialectSQLite {
-		q, args = targetsQuery(slices.Sorted(slices.Values(users)), 0, 100, false, true, true)
+		q, args = s.dialect.targetsQuery(slices.Sorted(slices.Values(users)), 0, 100, false, true, true)
 		add("list targets by range", "ix_sys_user_devices_user_num_state", q, args)
 	}
-	q, args = disableQuery(registry.DefaultPushPlatform, registry.PlatformIOS, tokens, "gone", s.timeArg(now))
-	add("disable tokens", "ix_sys_devices_push_device_token", q, args)
-	q, args = takeoverQuery(&registry.Device{ID: 1, Platform: registry.PlatformIOS, PushPlatform: registry.DefaultPushPlatform, PushToken: tokens[0]},
+	// A token is looked up as stored and among the spaced ones (tokenIs).
+	tokenIndex := "ix_sys_devices_push_device_token(.|\n)*ix_sys_devices_spaced_token|ix_sys_devices_spaced_token(.|\n)*ix_sys_devices_push_device_token"
+	if s.dialect == DialectMySQL {
+		tokenIndex = "ix_sys_devices_push_token_key"
+	}
+	q, args = s.dialect.disableQuery(registry.DefaultPushPlatform, registry.PlatformIOS, tokens, "gone", s.timeArg(now))
+	add("disable tokens", tokenIndex, q, args)
+	q, args = s.dialect.takeoverQuery(&registry.Device{ID: 1, Platform: registry.PlatformIOS, PushPlatform: registry.DefaultPushPlatform, PushToken: tokens[0]},
 		s.timeArg(now))
-	add("take a token over", "ix_sys_devices_push_device_token", q, args)
+	add("take a token over", tokenIndex, q, args)
 	// Either index finds the one row: PostgreSQL may take the uuid's.
 	add("find a device", "ux_sys_devices_platform_uuid|ix_sys_devices_uuid", findDevice+s.dialect.forUpdate(), []any{registry.PlatformIOS, "u1"})
 	add("find a device spelled otherwise", "ix_sys_devices_uuid", findSpelledDevice+s.dialect.forUpdate(), []any{"u1", registry.PlatformIOS})

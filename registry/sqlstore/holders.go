@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/tuisong/push/registry"
 )
@@ -30,17 +31,18 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 		userNum, platform, pushPlatform, tok sql.NullString
 	)
 	for chunk := range slices.Chunk(toks, listChunk) {
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, pushMessageID)
-		for _, t := range chunk {
-			args = append(args, t)
+		is, repeat := s.dialect.tokenIs("d", len(chunk))
+		args := append([]any{pushMessageID}, tokenArgs(chunk, repeat, 0)...)
+		checks := ""
+		for _, h := range s.dialect.newerHolders() {
+			checks += " AND NOT " + h
 		}
 		rows, err := s.query(ctx, s.q, `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 			FROM sys_devices d
 			JOIN sys_user_devices ud ON ud.device_id = d.id AND ud.state = 1
 			JOIN sys_push_message_users pmu ON pmu.user_num = ud.user_num AND pmu.push_message_id = ?
-			WHERE d.push_device_token IN (`+placeholders(len(chunk))+`) AND d.token_disabled_at IS NULL
-				AND NOT `+newerLink+` AND NOT `+newerHolder, args...)
+			WHERE `+is+` AND d.token_disabled_at IS NULL
+				AND NOT `+newerLink+checks, args...)
 		if err != nil {
 			return nil, false, wrap(op, step("select holders", err))
 		}
@@ -54,7 +56,7 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 				continue
 			}
 			t := registry.Target{UserDeviceID: linkID, UserNum: unpad(userNum.String), DeviceID: deviceID, Platform: p,
-				PushPlatform: unpad(pushPlatform.String), Token: unpad(tok.String)}
+				PushPlatform: unpad(pushPlatform.String), Token: strings.Trim(tok.String, " ")}
 			if t.PushPlatform == "" {
 				t.PushPlatform = registry.DefaultPushPlatform
 			}

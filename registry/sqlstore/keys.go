@@ -16,6 +16,56 @@ import (
 // Identifiers).
 func unpad(s string) string { return strings.TrimRight(s, " ") }
 
+// The Store compares a device's push_device_token without the spaces
+// around it, as the Service sends it. Another program may write " T" for
+// the phone whose token is T; compared as stored, a row holding " T" and
+// a newer one holding "T" would be two phones, and the older row's user
+// shown the newer one's pushes. Migration 15 indexes what that takes:
+//
+//   - on PostgreSQL and SQLite, the trimmed token of the rows whose token
+//     has spaces around it (a partial index, ix_sys_devices_spaced_token,
+//     that rows the Store writes never enter): a token is looked up as
+//     stored through the index on push_device_token, and among the spaced
+//     rows through this one, so that the usual table pays for no second
+//     index of every token;
+//   - on MySQL and MariaDB, which have no partial index and ignore
+//     trailing spaces already, the virtual column push_token_key (the
+//     trimmed token) and its index.
+//
+// Each index serves only a query that says what it indexes, word for
+// word: the conditions are built here.
+
+// spacedToken is the condition that the push_device_token of col has
+// spaces around it: the partial index's own.
+func spacedToken(col string) string { return col + " <> TRIM(" + col + ")" }
+
+// tokenIs returns the condition that the push_device_token of the device
+// row alias (none when empty) is one of n tokens, given trimmed as
+// arguments, with spaces around it or not; the n arguments are passed
+// repeat times in a row.
+func (d Dialect) tokenIs(alias string, n int) (cond string, repeat int) {
+	if alias != "" {
+		alias += "."
+	}
+	list := " IN (" + placeholders(n) + ")"
+	if d == DialectMySQL {
+		return alias + "push_token_key" + list, 1
+	}
+	col := alias + "push_device_token"
+	return "(" + col + list + " OR (" + spacedToken(col) + " AND TRIM(" + col + ")" + list + "))", 2
+}
+
+// tokenArgs returns tokens repeat times in a row, as arguments.
+func tokenArgs(tokens []string, repeat int, extra int) []any {
+	args := make([]any, 0, len(tokens)*repeat+extra)
+	for range repeat {
+		for _, t := range tokens {
+			args = append(args, t)
+		}
+	}
+	return args
+}
+
 // platformExpr is the SQL expression of a device's platform as the Store
 // compares it: rows other programs wrote may say "iOS", "Android" or
 // " ios". TRIM removes spaces on every dialect, LOWER folds ASCII case on
@@ -63,23 +113,17 @@ func tooManyTokens(platform string, s registry.PlatformSummary) error {
 	return nil
 }
 
-// SpacedKeys counts the rows another program wrote with spaces around a
-// key the Store compares as stored: a device's push_device_token
-// (tokens) and a link's user_num (users). The Store writes neither so,
-// but it sends a token trimmed while it finds a token's newest holder by
-// the stored value, and matches a user by the stored value: a link for
-// " u1" is no link of u1's, and a token " T" beside another row's "T" is
-// not seen as the same phone, whose older row's user would be shown the
-// newer one's pushes. Trailing spaces count on PostgreSQL and SQLite only
-// (MySQL and MariaDB compare without them). It reads both tables whole:
-// a start-up check, not one for every push.
-func (s *Store) SpacedKeys(ctx context.Context) (tokens, users int64, err error) {
-	const op = "SpacedKeys"
-	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_devices WHERE push_device_token <> TRIM(push_device_token)").Scan(&tokens); err != nil {
-		return 0, 0, wrap(op, step("count tokens", err))
-	}
+// SpacedUserNums counts the links another program wrote with spaces
+// around their user_num. The Store writes none so, and matches a user by
+// the stored value: a link for " u1" is no link of u1's, and u1's pushes
+// miss its device. Trailing spaces count on PostgreSQL and SQLite only
+// (MySQL and MariaDB compare without them). (Tokens with spaces around
+// them need no such count: the Store compares them trimmed, tokenIs.) It
+// reads the links whole: a start-up check, not one for every push.
+func (s *Store) SpacedUserNums(ctx context.Context) (int64, error) {
+	var users int64
 	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_user_devices WHERE user_num <> TRIM(user_num)").Scan(&users); err != nil {
-		return 0, 0, wrap(op, step("count links", err))
+		return 0, wrap("SpacedUserNums", step("count links", err))
 	}
-	return tokens, users, nil
+	return users, nil
 }

@@ -448,6 +448,69 @@ func TestSharedLegacyTokenGoesToItsNewestHolder(t *testing.T) {
 	})
 }
 
+// TestSpacedTokenIsTheSamePhone: another program may write a token with
+// spaces around it, which the Service sends trimmed. A row holding " T"
+// and a newer row holding "T" (or the other way round) are one phone:
+// only the newer row is a target, with and without a census, so that the
+// older row's user is not shown the newer one's pushes. A registration of
+// T takes it over from a row holding it spaced, and the vendor's report
+// that T is dead disables such a row.
+func TestSpacedTokenIsTheSamePhone(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		a, b := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
+		insertLegacy(t, db, d, "OLD-A", []legacyDevice{{"PHONE-A1", "ios", "umeng", " " + a}})
+		insertLegacy(t, db, d, "NEW-A", []legacyDevice{{"PHONE-A2", "ios", "umeng", a}})
+		insertLegacy(t, db, d, "OLD-B", []legacyDevice{{"PHONE-B1", "ios", "umeng", b}})
+		insertLegacy(t, db, d, "NEW-B", []legacyDevice{{"PHONE-B2", "ios", "umeng", " " + b + "  "}})
+
+		for _, census := range []bool{false, true} {
+			q := registry.TargetQuery{}
+			if census {
+				c, err := s.TakeCensus(ctx, 4)
+				require.NoError(t, err)
+				require.NotNil(t, c, "a census of four devices")
+				q.Census = c
+			}
+			targets := func(user string) []string {
+				q.UserNums = []string{user}
+				ts, err := s.ListTargets(ctx, q)
+				require.NoError(t, err)
+				var out []string
+				for _, tg := range ts {
+					out = append(out, strings.TrimSpace(tg.Token))
+				}
+				return out
+			}
+			assert.Empty(t, targets("OLD-A"), "census %v: the older row's token, spaced, is the newer row's phone", census)
+			assert.Equal(t, []string{a}, targets("NEW-A"), "census %v", census)
+			assert.Empty(t, targets("OLD-B"), "census %v: a newer row holds the token spaced", census)
+			assert.Equal(t, []string{b}, targets("NEW-B"), "census %v", census)
+		}
+
+		// A registration takes the token over from the row holding it
+		// spaced; the vendor's report disables a spaced row.
+		c := strings.Repeat("c3", 32)
+		ids := insertLegacy(t, db, d, "OLD-C", []legacyDevice{{"PHONE-C1", "ios", "umeng", "  " + c + " "}})
+		_, _, err := s.RegisterDevice(ctx, device("PHONE-C2", registry.PlatformIOS, c), "NEW-C")
+		require.NoError(t, err)
+		disabled := func(id int64) string {
+			var reason sql.NullString
+			require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT token_disabled_reason FROM sys_devices WHERE id = ?"), id).Scan(&reason))
+			return reason.String
+		}
+		assert.Equal(t, registry.TokenTakenOver, disabled(ids["PHONE-C1"]))
+
+		e := strings.Repeat("e5", 32)
+		ids = insertLegacy(t, db, d, "E", []legacyDevice{{"PHONE-E", "ios", "umeng", " " + e}})
+		n, err := s.DisableTokens(ctx, "umeng", registry.PlatformIOS, []string{e}, "gone")
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n)
+		assert.Equal(t, "gone", disabled(ids["PHONE-E"]))
+	})
+}
+
 // TestSkipModesClaimsANullMode: a row another program wrote with a NULL
 // notify_mode is no skipped mode's: a claim with SkipModes takes it (and
 // the Scanner fails it with its reason) rather than leave it unsent for
