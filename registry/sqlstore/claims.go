@@ -454,28 +454,48 @@ func (w *sweeps) forget(kind registry.ClaimKind) {
 // sweepInterval (see ClaimDeliveries). Inside a host's transaction, and on
 // MySQL, it does nothing. A sweep that fails is not the claim's failure:
 // the next claim of the kind sweeps again.
+//
+// On PostgreSQL it takes the rows sweepBatch at a time with SKIP LOCKED,
+// as the claim itself does: a row another session holds locked (a
+// transaction left open) keeps its value until a later sweep, instead of
+// holding up the sweep, and with it every claim of the kind, for as long
+// as the lock lasts.
 func (s *Store) sweepUnreadable(ctx context.Context, p registry.ClaimParams) {
-	var unreadable string
+	var sweep string
 	switch s.dialect {
 	case DialectPostgres:
 		// -infinity is due already; infinity is found through the index
 		// on (state, next_attempt_at), however long the backlog.
-		unreadable = "next_attempt_at = 'infinity'"
+		sweep = `UPDATE sys_push_deliveries SET next_attempt_at = ? WHERE id IN (SELECT id FROM sys_push_deliveries
+			WHERE state = ? AND next_attempt_at = 'infinity'` + limitClause(sweepBatch) + ` FOR UPDATE SKIP LOCKED)`
 	case DialectSQLite:
-		unreadable = s.unreadableTime("next_attempt_at")
+		sweep = "UPDATE sys_push_deliveries SET next_attempt_at = ? WHERE state = ? AND (" + s.unreadableTime("next_attempt_at") + ")"
 	}
-	if unreadable == "" || s.begin == nil || !s.swept.due(p.Kind, p.Now) {
+	if sweep == "" || s.begin == nil || !s.swept.due(p.Kind, p.Now) {
 		return
 	}
 	state := registry.DeliveryPending
 	if p.Kind == registry.ClaimPoll {
 		state = registry.DeliveryAccepted
 	}
-	unlock := s.writing()
-	_, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET next_attempt_at = ? WHERE state = ? AND ("+unreadable+")",
-		s.timeArg(p.Now), string(state))
-	unlock()
-	if err != nil {
-		s.swept.forget(p.Kind)
+	for {
+		unlock := s.writing()
+		res, err := s.exec(ctx, s.q, sweep, s.timeArg(p.Now), string(state))
+		unlock()
+		var n int64
+		if err == nil {
+			n, err = affected(res)
+		}
+		if err != nil {
+			s.swept.forget(p.Kind)
+			return
+		}
+		if s.dialect != DialectPostgres || n < sweepBatch {
+			return
+		}
 	}
 }
+
+// sweepBatch is the most deliveries one statement of a sweep on
+// PostgreSQL takes.
+const sweepBatch = 500

@@ -453,6 +453,45 @@ func TestALockedNullSendStateHoldsUpNoClaim(t *testing.T) {
 	})
 }
 
+// TestALockedUnreadableDeliveryHoldsUpNoClaim: on PostgreSQL a claim
+// first makes due the deliveries whose next_attempt_at is 'infinity'. A
+// session that holds one of them locked (a transaction left open) must
+// not hold up that sweep, and with it every claim: the sweep skips the
+// row, and a later one makes it due once the lock is gone.
+func TestALockedUnreadableDeliveryHoldsUpNoClaim(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	s, db := newStore(t, sqlstore.DialectPostgres)
+	ctx := t.Context()
+	held := delivery("held", registry.PlatformIOS, base, "t1")
+	good := delivery("good", registry.PlatformIOS, base, "t2")
+	require.NoError(t, s.CreatePushMessage(ctx, &registry.PushMessage{Title: "x"}, []*registry.Delivery{held, good}))
+	spoil(t, db, sqlstore.DialectPostgres, "sys_push_deliveries", "next_attempt_at", held.ID)
+
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }()
+	_, err = tx.ExecContext(ctx, "UPDATE sys_push_deliveries SET updated_at = updated_at WHERE id = $1", held.ID)
+	require.NoError(t, err)
+
+	// Bounded, so that a claim that waits for the lock fails the test
+	// instead of hanging it.
+	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got, err := s.ClaimDeliveries(bounded, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute, Kind: registry.ClaimSend})
+	require.NoError(t, err, "the claim does not wait for the held row")
+	require.Len(t, got, 1)
+	assert.Equal(t, "good", got[0].IdempotencyKey)
+
+	require.NoError(t, tx.Commit())
+	got, err = s.ClaimDeliveries(ctx, registry.ClaimParams{Now: at(time.Hour), Limit: 10, Lease: time.Minute, Kind: registry.ClaimSend})
+	require.NoError(t, err)
+	var keys []string
+	for _, c := range got {
+		keys = append(keys, c.IdempotencyKey)
+	}
+	assert.Contains(t, keys, "held", "a later sweep makes the row due")
+}
+
 // TestOtherProgramsSendFlags: is_send_ios and is_send_android are 0/1 flags,
 // but another program may write any integer (or, on SQLite, text) there.
 // Any value reads (non-zero as sent), and neither a single read nor a page
