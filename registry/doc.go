@@ -39,13 +39,17 @@
 // apart, so that every store answers alike:
 //
 //   - Trailing spaces (U+0020) are not part of a uuid, user_num,
-//     push_platform, dedupe_key, idempotency_key or of a token passed to
-//     DisableTokens. MySQL/MariaDB compares such columns with PAD SPACE
+//     push_platform, dedupe_key or idempotency_key. MySQL/MariaDB compares such columns with PAD SPACE
 //     collations, so its unique keys cannot hold "u1" and "u1 " apart;
 //     every store therefore drops trailing spaces before it stores or looks
 //     up such a value, and "u1 " is the user "u1" on every database. The
 //     Service trims input at its boundary, so this matters only to other
 //     callers. Leading spaces, other white space and case are significant.
+//   - A push token is compared without the spaces around it, leading and
+//     trailing, as push.Service sends it: a token passed to DisableTokens
+//     or PushHolders, and the token of a device row another program wrote
+//     as " T", which is the same phone as another row's "T" (ListTargets'
+//     check for a newer holder, the takeover of RegisterDevice).
 //   - A device's platform is "ios" or "android". Rows other programs wrote
 //     may spell it "iOS", "Android" or " ios": ListTargets, DisableTokens
 //     and the token takeover of RegisterDevice compare it in lower case

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tuisong/push/registry"
 )
@@ -246,11 +247,12 @@ func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string
 	return n, nil
 }
 
-// tokenSet is the set of tokens, without trailing spaces, blanks left out.
+// tokenSet is the set of tokens, without the spaces around them (as the
+// SQL store compares them), blanks left out.
 func tokenSet(tokens []string) map[string]bool {
 	set := make(map[string]bool, len(tokens))
 	for _, t := range tokens {
-		if t = unpad(t); t != "" {
+		if t = strings.Trim(t, " "); t != "" {
 			set[t] = true
 		}
 	}

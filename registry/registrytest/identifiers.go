@@ -44,7 +44,7 @@ func testIdentifiers(t *testing.T, f Factory) {
 		require.NoError(t, s.DeactivateLink(t.Context(), " pad-user  ", otherLink.ID))
 		assertActive(t, s, map[int64]bool{otherLink.ID: false, link.ID: true})
 
-		n, err := s.DisableTokens(t.Context(), "jpush  ", registry.PlatformIOS, []string{"pad-token-2 "}, "gone")
+		n, err := s.DisableTokens(t.Context(), "jpush  ", registry.PlatformIOS, []string{"  pad-token-2 "}, "gone")
 		require.NoError(t, err)
 		assert.EqualValues(t, 1, n)
 		assert.Empty(t, targetsOf(t, s, "pad-user"))

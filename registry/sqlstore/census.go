@@ -75,14 +75,15 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 	// spaces around it, and those holding the same token trimmed (on
 	// MySQL and MariaDB, which ignore trailing spaces, leading ones only:
 	// the rows of a token starting with a space are a range of that
-	// index).
+	// index). A token of spaces only is no token: the rows of the empty
+	// token (the product brief's default) are not its holders.
 	spaced := `SELECT id FROM sys_devices WHERE ` + spacedToken("push_device_token") + `
 		UNION
 		SELECT d.id FROM sys_devices spaced JOIN sys_devices d ON d.push_device_token = TRIM(spaced.push_device_token)
-			WHERE ` + spacedToken("spaced.push_device_token")
+			WHERE ` + spacedToken("spaced.push_device_token") + ` AND TRIM(spaced.push_device_token) <> ''`
 	if s.dialect == DialectMySQL {
 		spaced = `SELECT d.id FROM sys_devices spaced JOIN sys_devices d ON d.push_token_key = spaced.push_token_key
-			WHERE spaced.push_device_token LIKE ' %'`
+			WHERE spaced.push_device_token LIKE ' %' AND spaced.push_token_key <> ''`
 	}
 	ids, err := s.queryIDs(ctx, s.q, `SELECT d.id FROM sys_devices d
 		JOIN (SELECT push_device_token AS token FROM sys_devices

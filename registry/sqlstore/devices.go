@@ -684,8 +684,9 @@ func (d Dialect) disableQuery(pushPlatform, platform string, tokens []string, re
 // registry.DefaultPushPlatform, which also matches devices whose
 // push_platform is NULL or empty (rows other programs wrote). platform is
 // compared in lower case without surrounding spaces on both sides, so rows
-// that say "iOS" or " ios" are reached; pushPlatform and tokens are
-// compared without trailing spaces. Devices whose token is disabled
+// that say "iOS" or " ios" are reached; pushPlatform is compared without
+// trailing spaces, tokens without the spaces around them, given or stored
+// (tokenIs). Devices whose token is disabled
 // already keep their first disablement and are not counted. reason is
 // diagnostic text from the vendor: it is clipped to the column's 255
 // characters with a visible "…" rather than refused, so that a dead token

@@ -511,6 +511,56 @@ func TestSpacedTokenIsTheSamePhone(t *testing.T) {
 	})
 }
 
+// TestPushHoldersOfASpacedToken: a vendor's receipt names a token
+// trimmed; its holder is the newest row holding it, with spaces around it
+// or not, as ListTargets finds it.
+func TestPushHoldersOfASpacedToken(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		a, b := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
+		insertLegacy(t, db, d, "OLD-A", []legacyDevice{{"PHONE-A1", "ios", "umeng", " " + a}})
+		newA := insertLegacy(t, db, d, "NEW-A", []legacyDevice{{"PHONE-A2", "ios", "umeng", a}})
+		insertLegacy(t, db, d, "OLD-B", []legacyDevice{{"PHONE-B1", "ios", "umeng", b}})
+		newB := insertLegacy(t, db, d, "NEW-B", []legacyDevice{{"PHONE-B2", "ios", "umeng", " " + b + "  "}})
+		m := &registry.PushMessage{Title: "x", PushType: registry.PushTypeUsers, UserNums: []string{"OLD-A", "NEW-A", "OLD-B", "NEW-B"}}
+		require.NoError(t, s.CreatePushMessage(ctx, m, []*registry.Delivery{delivery("k1", registry.PlatformIOS, base, a, b)}))
+		ts, recorded, err := s.PushHolders(ctx, m.ID, []string{a, b})
+		require.NoError(t, err)
+		require.True(t, recorded)
+		var got []string
+		for _, tg := range ts {
+			got = append(got, fmt.Sprintf("%s/%d/%s", tg.UserNum, tg.DeviceID, tg.Token))
+		}
+		assert.ElementsMatch(t, []string{fmt.Sprintf("NEW-A/%d/%s", newA["PHONE-A2"], a), fmt.Sprintf("NEW-B/%d/%s", newB["PHONE-B2"], b)}, got)
+	})
+}
+
+// TestCensusOfATokenOfSpaces: a row another program wrote with a token
+// of spaces only holds no token: the census does not name the devices
+// whose token is empty (the product brief's default, never registered)
+// as its holders, which would make a census of a database with many such
+// devices too large to take.
+func TestCensusOfATokenOfSpaces(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		var empty []int64
+		for i := range 30 {
+			ids := insertLegacy(t, db, d, fmt.Sprint("E", i), []legacyDevice{{fmt.Sprint("EMPTY-", i), "ios", "umeng", ""}})
+			empty = append(empty, ids[fmt.Sprint("EMPTY-", i)])
+		}
+		insertLegacy(t, db, d, "SPACES", []legacyDevice{{"SPACES", "ios", "umeng", "   "}})
+		s.SetCensusMax(20)
+		c, err := s.TakeCensus(ctx, 100)
+		require.NoError(t, err)
+		require.NotNil(t, c, "the census is taken")
+		for _, id := range empty {
+			assert.False(t, c.Suspect(id), "device %d, of the empty token", id)
+		}
+	})
+}
+
 // TestSkipModesClaimsANullMode: a row another program wrote with a NULL
 // notify_mode is no skipped mode's: a claim with SkipModes takes it (and
 // the Scanner fails it with its reason) rather than leave it unsent for

@@ -9,4 +9,4 @@
 -- rows the Store writes never enter it, so that it costs next to nothing
 -- where no other program writes such tokens.
 CREATE INDEX IF NOT EXISTS ix_sys_devices_spaced_token ON sys_devices (TRIM(push_device_token))
-  WHERE push_device_token <> TRIM(push_device_token);
+  WHERE (push_device_token LIKE ' %' OR push_device_token LIKE '% ');
