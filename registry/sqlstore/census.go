@@ -72,15 +72,17 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 	}
 	// The tokens held as stored by more than one row, read from the
 	// index on push_device_token, then the rows holding a token with
-	// spaces around it, and those holding the same token trimmed (on
-	// MySQL and MariaDB, which ignore trailing spaces, leading ones only:
-	// the rows of a token starting with a space are a range of that
-	// index). A token of spaces only is no token: the rows of the empty
-	// token (the product brief's default) are not its holders.
-	spaced := `SELECT id FROM sys_devices WHERE ` + spacedToken("push_device_token") + `
-		UNION
-		SELECT d.id FROM sys_devices spaced JOIN sys_devices d ON d.push_device_token = TRIM(spaced.push_device_token)
-			WHERE ` + spacedToken("spaced.push_device_token") + ` AND TRIM(spaced.push_device_token) <> ''`
+	// spaces around it (the partial index), each with the rows holding the
+	// same token trimmed (on MySQL and MariaDB, which ignore trailing
+	// spaces, leading ones only: the rows of a token starting with a
+	// space are a range of that index). A token of spaces only is no
+	// token: the rows of the empty token (the product brief's default) are
+	// not its holders. (The spaced rows are not read on their own: SQLite
+	// reads them from the table, not the partial index, to merge them
+	// into the UNION in id order.)
+	spaced := `SELECT d.id FROM sys_devices spaced
+		JOIN sys_devices d ON d.push_device_token = TRIM(spaced.push_device_token) OR d.id = spaced.id
+		WHERE ` + spacedToken("spaced.push_device_token") + ` AND TRIM(spaced.push_device_token) <> ''`
 	if s.dialect == DialectMySQL {
 		spaced = `SELECT d.id FROM sys_devices spaced JOIN sys_devices d ON d.push_token_key = spaced.push_token_key
 			WHERE spaced.push_device_token LIKE ' %' AND spaced.push_token_key <> ''`
