@@ -448,6 +448,20 @@ func TestSharedLegacyTokenGoesToItsNewestHolder(t *testing.T) {
 	})
 }
 
+// spacedPairs writes, as another program would, two pairs of iOS device
+// rows of two users each sharing a token, one row of each pair with
+// spaces around it: OLD-A " a" then NEW-A "a", OLD-B "b" then NEW-B
+// " b  ". It returns the tokens and the ids of the newer rows.
+func spacedPairs(t *testing.T, db *sql.DB, d sqlstore.Dialect) (a, b string, newA, newB int64) {
+	t.Helper()
+	a, b = strings.Repeat("a1", 32), strings.Repeat("b2", 32)
+	insertLegacy(t, db, d, "OLD-A", []legacyDevice{{"PHONE-A1", "ios", "umeng", " " + a}})
+	newA = insertLegacy(t, db, d, "NEW-A", []legacyDevice{{"PHONE-A2", "ios", "umeng", a}})["PHONE-A2"]
+	insertLegacy(t, db, d, "OLD-B", []legacyDevice{{"PHONE-B1", "ios", "umeng", b}})
+	newB = insertLegacy(t, db, d, "NEW-B", []legacyDevice{{"PHONE-B2", "ios", "umeng", " " + b + "  "}})["PHONE-B2"]
+	return a, b, newA, newB
+}
+
 // TestSpacedTokenIsTheSamePhone: another program may write a token with
 // spaces around it, which the Service sends trimmed. A row holding " T"
 // and a newer row holding "T" (or the other way round) are one phone:
@@ -459,11 +473,7 @@ func TestSpacedTokenIsTheSamePhone(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		s, db := newStore(t, d)
 		ctx := t.Context()
-		a, b := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
-		insertLegacy(t, db, d, "OLD-A", []legacyDevice{{"PHONE-A1", "ios", "umeng", " " + a}})
-		insertLegacy(t, db, d, "NEW-A", []legacyDevice{{"PHONE-A2", "ios", "umeng", a}})
-		insertLegacy(t, db, d, "OLD-B", []legacyDevice{{"PHONE-B1", "ios", "umeng", b}})
-		insertLegacy(t, db, d, "NEW-B", []legacyDevice{{"PHONE-B2", "ios", "umeng", " " + b + "  "}})
+		a, b, _, _ := spacedPairs(t, db, d)
 
 		for _, census := range []bool{false, true} {
 			q := registry.TargetQuery{}
@@ -518,11 +528,7 @@ func TestPushHoldersOfASpacedToken(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		s, db := newStore(t, d)
 		ctx := t.Context()
-		a, b := strings.Repeat("a1", 32), strings.Repeat("b2", 32)
-		insertLegacy(t, db, d, "OLD-A", []legacyDevice{{"PHONE-A1", "ios", "umeng", " " + a}})
-		newA := insertLegacy(t, db, d, "NEW-A", []legacyDevice{{"PHONE-A2", "ios", "umeng", a}})
-		insertLegacy(t, db, d, "OLD-B", []legacyDevice{{"PHONE-B1", "ios", "umeng", b}})
-		newB := insertLegacy(t, db, d, "NEW-B", []legacyDevice{{"PHONE-B2", "ios", "umeng", " " + b + "  "}})
+		a, b, newA, newB := spacedPairs(t, db, d)
 		m := &registry.PushMessage{Title: "x", PushType: registry.PushTypeUsers, UserNums: []string{"OLD-A", "NEW-A", "OLD-B", "NEW-B"}}
 		require.NoError(t, s.CreatePushMessage(ctx, m, []*registry.Delivery{delivery("k1", registry.PlatformIOS, base, a, b)}))
 		ts, recorded, err := s.PushHolders(ctx, m.ID, []string{a, b})
@@ -532,7 +538,7 @@ func TestPushHoldersOfASpacedToken(t *testing.T) {
 		for _, tg := range ts {
 			got = append(got, fmt.Sprintf("%s/%d/%s", tg.UserNum, tg.DeviceID, tg.Token))
 		}
-		assert.ElementsMatch(t, []string{fmt.Sprintf("NEW-A/%d/%s", newA["PHONE-A2"], a), fmt.Sprintf("NEW-B/%d/%s", newB["PHONE-B2"], b)}, got)
+		assert.ElementsMatch(t, []string{fmt.Sprintf("NEW-A/%d/%s", newA, a), fmt.Sprintf("NEW-B/%d/%s", newB, b)}, got)
 	})
 }
 
