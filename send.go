@@ -478,7 +478,7 @@ func (k skips) String() string {
 		}
 	}
 	if k.unusable > 0 {
-		why = append(why, fmt.Sprintf("%d with a token no vendor takes (blank, not UTF-8 or holding a NUL)", k.unusable))
+		why = append(why, fmt.Sprintf("%d with a token no vendor takes (blank, not UTF-8, or holding a NUL, a comma or white space)", k.unusable))
 	}
 	return fmt.Sprintf("%d active %s skipped: %s", k.n, plural(k.n, "device", "devices"), strings.Join(why, "; "))
 }

@@ -28,7 +28,7 @@ func TestSkipsSayWhy(t *testing.T) {
 	}
 	want := `4 active devices skipped: 1 on "android" through "getui", which is not configured; ` +
 		`2 on "ios" through "umeng", which does not serve "ios" here; ` +
-		`1 with a token no vendor takes (blank, not UTF-8 or holding a NUL)`
+		`1 with a token no vendor takes (blank, not UTF-8, or holding a NUL, a comma or white space)`
 	if got := k.String(); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
@@ -38,7 +38,7 @@ func TestSkipsSayWhy(t *testing.T) {
 		t.Fatal("a blank token: served")
 	}
 	one.add(s, g)
-	if got, want := one.String(), "1 active device skipped: 1 with a token no vendor takes (blank, not UTF-8 or holding a NUL)"; got != want {
+	if got, want := one.String(), "1 active device skipped: 1 with a token no vendor takes (blank, not UTF-8, or holding a NUL, a comma or white space)"; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}
 }

@@ -1,6 +1,8 @@
 package sqlstore_test
 
 import (
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,5 +310,28 @@ func TestMigrateUpToDateNeedsOnlyDML(t *testing.T) {
 			_, _, err = rs.Backlog(t.Context(), time.Now())
 			require.NoError(t, err)
 		})
+	}
+}
+
+// TestREADMEIndexRecipesMatchTheMigrations: the README tells operators
+// of large PostgreSQL tables to build migration 14's and 15's indexes
+// CONCURRENTLY first, which the migrations then find by name. An index
+// built from a recipe that differs from the migration (another partial
+// condition) would be kept, and serve none of the queries.
+func TestREADMEIndexRecipesMatchTheMigrations(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	text := oneLine(string(readme))
+	for file, index := range map[string]string{
+		"0014_device_uuid.sql":    "ix_sys_devices_uuid",
+		"0015_trimmed_tokens.sql": "ix_sys_devices_spaced_token",
+	} {
+		sqlText, err := os.ReadFile("migrations/postgres/" + file)
+		require.NoError(t, err)
+		m := regexp.MustCompile(`(?s)CREATE INDEX IF NOT EXISTS ` + index + ` (ON .*?);`).FindSubmatch(sqlText)
+		require.NotNil(t, m, "%s creates %s", file, index)
+		recipe := "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + index + " " + oneLine(string(m[1])) + "`"
+		assert.Contains(t, text, recipe, "the README's recipe for %s", index)
 	}
 }
