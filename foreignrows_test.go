@@ -459,3 +459,39 @@ func (w *censusWatch) ListTargets(ctx context.Context, q registry.TargetQuery) (
 	}
 	return w.Store.ListTargets(ctx, q)
 }
+
+// TestSupersededDeviceIsExplained: another program gives a user's token
+// to a newer device row of another user (its install on the same phone).
+// A push to the first user reaches nothing, and says why; the user's
+// device list shows the link active but superseded.
+func TestSupersededDeviceIsExplained(t *testing.T) {
+	st, db := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
+	r := newForeignRig(t, st, db, push.RetryPolicy{})
+	ctx := t.Context()
+	r.register(t, "old")
+	_, err := db.ExecContext(ctx, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES ('new-phone', 'android', ' tok-old', 'umeng')")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "INSERT INTO sys_user_devices (user_num, device_id, state) SELECT 'new', id, 1 FROM sys_devices WHERE uuid = 'new-phone'")
+	require.NoError(t, err)
+
+	_, err = r.svc.Push(ctx, push.Message{UserNums: []string{"old"}, Title: "t", Content: "c"})
+	require.ErrorIs(t, err, push.ErrNoDevices)
+	assert.ErrorContains(t, err, "1 active device(s) another user's newer row holds")
+	assert.Empty(t, r.m.Requests())
+
+	devs, err := r.svc.ListDevices(ctx, "old")
+	require.NoError(t, err)
+	require.Len(t, devs, 1)
+	assert.True(t, devs[0].Active)
+	assert.True(t, devs[0].Superseded, "the phone is the newer row's")
+	devs, err = r.svc.ListDevices(ctx, "new")
+	require.NoError(t, err)
+	require.Len(t, devs, 1)
+	assert.False(t, devs[0].Superseded)
+
+	res, err := r.svc.Push(ctx, push.Message{UserNums: []string{"new"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Accepted())
+	require.Len(t, r.m.Requests(), 1)
+	assert.Equal(t, []string{"tok-old"}, r.m.Requests()[0].Audience.Tokens, "sent trimmed")
+}

@@ -33,8 +33,14 @@ type UserDeviceInfo struct {
 	// UserDeviceID is the link's id, the product brief's user_device_id.
 	UserDeviceID int64 `json:"user_device_id"`
 	// Active reports whether the link is the device's current login: only
-	// an active link's device receives the user's pushes.
+	// an active link's device receives the user's pushes, unless it is
+	// Superseded.
 	Active bool `json:"active"`
+	// Superseded reports an active link whose phone is another user's
+	// now, in rows another program wrote: the device has a newer active
+	// link, or a newer device row holds its token. The user's pushes skip
+	// it (registry.DeviceLink.Superseded).
+	Superseded bool `json:"superseded,omitempty"`
 	// LinkedAt and LinkUpdatedAt are the link's created_at and updated_at.
 	LinkedAt      time.Time `json:"linked_at"`
 	LinkUpdatedAt time.Time `json:"link_updated_at"`
@@ -92,7 +98,7 @@ func (s *Service) ListDevices(ctx context.Context, userNum string) ([]UserDevice
 			DeviceID: d.ID, DeviceUUID: d.UUID, Platform: d.Platform, PushPlatform: d.PushPlatform,
 			Name: d.Name, OS: d.OS, OSVersion: d.OSVersion, PushToken: provider.MaskToken(d.PushToken),
 			TokenDisabledReason: d.TokenDisabledReason, TokenDisabledAt: d.TokenDisabledAt,
-			DeviceCreatedAt: d.CreatedAt, DeviceUpdatedAt: d.UpdatedAt, Unreadable: l.Unreadable,
+			DeviceCreatedAt: d.CreatedAt, DeviceUpdatedAt: d.UpdatedAt, Unreadable: l.Unreadable, Superseded: l.Superseded,
 		}
 		switch {
 		case strings.TrimSpace(d.PushToken) == "":

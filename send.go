@@ -516,7 +516,7 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 	if !ok || len(users) > maxExplained {
 		return err
 	}
-	disabled, takenOver, loggedOut := 0, 0, 0
+	disabled, takenOver, loggedOut, superseded := 0, 0, 0, 0
 	// A user unknown whose user_num no device can be registered for, and
 	// why: it reads as a list, or holds an invisible character.
 	unregistrable, reason := "", ""
@@ -544,6 +544,8 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 				if l.Device.TokenDisabledReason == registry.TokenTakenOver {
 					takenOver++
 				}
+			case l.Superseded:
+				superseded++
 			}
 		}
 	}
@@ -551,6 +553,10 @@ func (s *Service) noDevicesOf(ctx context.Context, users []string, skipped skips
 	if disabled > 0 {
 		why = append(why, fmt.Sprintf("%d active device(s) with a disabled token (%d registered by another device since, %d reported invalid by the vendor; registering the device again enables its token)",
 			disabled, takenOver, disabled-takenOver))
+	}
+	if superseded > 0 {
+		why = append(why, fmt.Sprintf("%d active device(s) another user's newer row holds (in rows another program wrote: the device's newer login, or a newer device with the same token)",
+			superseded))
 	}
 	if loggedOut > 0 {
 		why = append(why, fmt.Sprintf("%d device(s) the user(s) are logged out of (a logout, or another user registered the device since)", loggedOut))

@@ -18,6 +18,14 @@ type DeviceLink struct {
 	// with "; " (see CenterMessage.Unreadable); such a time reads as the
 	// zero time.
 	Unreadable string
+	// Superseded reports an active link whose device ListTargets does not
+	// list for the user: the device has a newer active link (another
+	// user's login), or its token a newer enabled device row of the same
+	// platforms (another user's install), in rows other programs wrote.
+	// The phone is the newer row's; the user's pushes skip it. A store
+	// that keeps those rules on every row it holds (memstore) never sets
+	// it.
+	Superseded bool
 }
 
 // Overall states of a push message, derived from its per-platform Ret

@@ -498,6 +498,13 @@ func TestSpacedTokenIsTheSamePhone(t *testing.T) {
 			assert.Empty(t, targets("OLD-B"), "census %v: a newer row holds the token spaced", census)
 			assert.Equal(t, []string{b}, targets("NEW-B"), "census %v", census)
 		}
+		for user, superseded := range map[string]bool{"OLD-A": true, "NEW-A": false, "OLD-B": true, "NEW-B": false} {
+			links, err := s.ListUserDevices(ctx, user)
+			require.NoError(t, err)
+			require.Len(t, links, 1, user)
+			assert.True(t, links[0].Link.Active, user)
+			assert.Equal(t, superseded, links[0].Superseded, user)
+		}
 
 		// A registration takes the token over from the row holding it
 		// spaced; the vendor's report disables a spaced row.

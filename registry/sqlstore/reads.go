@@ -73,6 +73,23 @@ func (s *Store) ListUserDevices(ctx context.Context, userNum string) ([]registry
 	if err := rows.Err(); err != nil {
 		return nil, wrap(op, step("select links", err))
 	}
+	rows.Close() // before the next query, which may be on the same connection
+	var active []int64
+	for _, dl := range out {
+		if dl.Link.Active && dl.Device.ID != 0 {
+			active = append(active, dl.Link.ID)
+		}
+	}
+	if len(active) == 0 {
+		return out, nil
+	}
+	superseded, err := s.shadowed(ctx, active)
+	if err != nil {
+		return nil, wrap(op, step("check newer links and holders", err))
+	}
+	for i := range out {
+		out[i].Superseded = superseded[out[i].Link.ID]
+	}
 	return out, nil
 }
 
