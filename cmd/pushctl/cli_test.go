@@ -310,3 +310,29 @@ func emptySQLite(t *testing.T) string {
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
 	return path
 }
+
+// TestDevicesListShowsSuperseded: a device whose token another user's
+// newer row holds (written by another program) is listed active, with the
+// reason its user's pushes skip it.
+func TestDevicesListShowsSuperseded(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+	r := runCLI(t, ctx, env, "devices", "import", "--quiet", writeCSV(t, 1, umengToken))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(env["PUSH_DB_DSN"]))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform)
+		SELECT 'newer-phone', platform, ' ' || push_device_token, push_platform FROM sys_devices`)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO sys_user_devices (user_num, device_id, state) SELECT 'other', id, 1 FROM sys_devices WHERE uuid = 'newer-phone'`)
+	require.NoError(t, err)
+
+	r = runCLI(t, ctx, env, "devices", "list", "u0")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, supersededReason)
+	r = runCLI(t, ctx, env, "devices", "list", "other")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, supersededReason)
+}

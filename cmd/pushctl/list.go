@@ -10,6 +10,10 @@ import (
 
 // devicesListCmd prints a user's devices with Service.ListDevices: every
 // link, active or not, with the device's token state and a masked token.
+// supersededReason is the REASON devices list gives an active link the
+// user's pushes skip (push.UserDeviceInfo.Superseded).
+const supersededReason = "superseded: another user's newer row holds the phone"
+
 func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	return func(ctx context.Context, args []string) error {
@@ -33,8 +37,12 @@ func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) er
 		w := newTable(e.stdout)
 		fmt.Fprintln(w, "USER_DEVICE_ID\tACTIVE\tUUID\tPLATFORM\tPUSH_PLATFORM\tNAME\tTOKEN\tTOKEN_STATE\tREASON\tLINKED_AT")
 		for _, dv := range devs {
+			reason := dv.TokenDisabledReason
+			if reason == "" && dv.Superseded {
+				reason = supersededReason
+			}
 			fmt.Fprintf(w, "%d\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dv.UserDeviceID, dv.Active, dash(dv.DeviceUUID), dash(dv.Platform),
-				dash(dv.PushPlatform), dash(clip(dv.Name, 40)), dash(dv.PushToken), dash(dv.TokenState), dash(dv.TokenDisabledReason),
+				dash(dv.PushPlatform), dash(clip(dv.Name, 40)), dash(dv.PushToken), dash(dv.TokenState), dash(reason),
 				dv.LinkedAt.UTC().Format(time.RFC3339))
 		}
 		return w.Flush()
