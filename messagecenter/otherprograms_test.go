@@ -157,8 +157,10 @@ func TestRowFinishedByAnotherProgramMeanwhileKeepsItsState(t *testing.T) {
 }
 
 // TestLeaseWithoutAClaimHoldsNothing: another program wrote a lease_until
-// far ahead on rows no Scanner claimed (claim_token NULL or empty). No
-// Scanner would ever finish them, so they are due like any unsent row.
+// far ahead on rows no Scanner claimed (claim_token NULL or empty), or a
+// claim_token with a lease no claim gives (further ahead than
+// registry.MaxCenterLease). No Scanner would ever finish them, so they
+// are due like any unsent row; a claim's lease within the bound holds.
 func TestLeaseWithoutAClaimHoldsNothing(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := context.Background()
@@ -168,15 +170,20 @@ func TestLeaseWithoutAClaimHoldsNothing(t *testing.T) {
 		})
 		a := e.enqueue(t, registry.CenterMessage{Title: "a", Content: "c", NotifyMode: "sms", Receivers: "138"})
 		b := e.enqueue(t, registry.CenterMessage{Title: "b", Content: "c", NotifyMode: "sms", Receivers: "138"})
+		forever := e.enqueue(t, registry.CenterMessage{Title: "forever", Content: "c", NotifyMode: "sms", Receivers: "138"})
 		held := e.enqueue(t, registry.CenterMessage{Title: "held", Content: "c", NotifyMode: "sms", Receivers: "138"})
 		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = NULL WHERE id = %d", a))
 		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = '' WHERE id = %d", b))
-		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = 'someone' WHERE id = %d", held))
+		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2999-12-31 23:59:59', claim_token = 'someone' WHERE id = %d", forever))
+		// Two hours past the clock sqlEnv's Store reads: another
+		// instance's lease, within registry.MaxCenterLease.
+		exec(fmt.Sprintf("UPDATE sys_message_center SET lease_until = '2026-11-28 12:00:00', claim_token = 'someone' WHERE id = %d", held))
 		rep, err := e.scanner.RunOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, 2, rep.Sent)
+		assert.Equal(t, 3, rep.Sent)
 		assert.Equal(t, registry.SendStateSent, e.row(t, a).SendState)
 		assert.Equal(t, registry.SendStateSent, e.row(t, b).SendState)
+		assert.Equal(t, registry.SendStateSent, e.row(t, forever).SendState, "a lease no claim gives")
 		assert.Equal(t, registry.SendStateUnsent, e.row(t, held).SendState, "a claim's lease holds")
 	})
 }

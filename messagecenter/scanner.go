@@ -96,7 +96,9 @@ type Config struct {
 	// row whose lease runs out (its instance died) is claimed by another.
 	// It must cover the processing of two batches (a pass claims the next
 	// while it handles one), and be longer than the Service's
-	// DrainTimeout (its longest vendor call and the write of its outcome).
+	// DrainTimeout (its longest vendor call and the write of its outcome),
+	// and at most registry.MaxCenterLease (a day): a lease running further
+	// ahead is taken for one another program wrote, and the row claimed.
 	// Default 5 minutes.
 	Lease time.Duration
 	// NotifyTimeout bounds each Notifier call. The call runs on its own
@@ -354,6 +356,8 @@ func New(cfg Config) (*Scanner, error) {
 		return nil, fieldErr("concurrency", "must not be negative")
 	case s.lease < 0:
 		return nil, fieldErr("lease", "must not be negative")
+	case s.lease > registry.MaxCenterLease:
+		return nil, fieldErr("lease", "%v is longer than %v (registry.MaxCenterLease): a lease running further ahead is taken for one another program wrote", s.lease, registry.MaxCenterLease)
 	case s.notifyTO < 0:
 		return nil, fieldErr("notify_timeout", "must not be negative")
 	case s.maxTries < 0:

@@ -471,6 +471,8 @@ func TestNewValidates(t *testing.T) {
 		// Shorter than the Service's DrainTimeout: another instance would
 		// claim a push row while its vendor call is under way.
 		{"lease", messagecenter.Config{Service: e.svc, Lease: e.svc.DrainTimeout(), NotifyTimeout: time.Second}},
+		// Longer than any claim gives: taken for another program's lease.
+		{"lease", messagecenter.Config{Service: e.svc, Lease: registry.MaxCenterLease + time.Second}},
 		{"max_attempts", messagecenter.Config{Service: e.svc, MaxAttempts: -1}},
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{" "}}},
 		{"leave_modes", messagecenter.Config{Service: e.svc, LeaveModes: []string{"Push"}}},
@@ -490,6 +492,8 @@ func TestNewValidates(t *testing.T) {
 	assert.EqualError(t, err, "messagecenter: retry.max: 10s is less than retry.base's default 30s: set retry.base too")
 	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, DefaultTitle: strings.Repeat("标", 255)})
 	assert.NoError(t, err, "255 characters fit the title column")
+	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Lease: registry.MaxCenterLease})
+	assert.NoError(t, err, "MaxCenterLease itself")
 	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Interval: messagecenter.MinInterval})
 	assert.NoError(t, err, "MinInterval itself")
 	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Interval: 30})

@@ -359,6 +359,13 @@ const (
 	ClaimPoll                      // accepted pollable deliveries due for a status poll
 )
 
+// MaxCenterLease bounds the lease of a claim of center messages
+// (messagecenter.Config.Lease): a sys_message_center row whose lease runs
+// further ahead than this was leased by no claim. Another program wrote it
+// (a lease_until in 9999, say), and the row is claimable as if it had no
+// lease, rather than never sent and never explained.
+const MaxCenterLease = 24 * time.Hour
+
 // ClaimParams says what to claim and for how long.
 type ClaimParams struct {
 	Now   time.Time     // decides what is due and when the lease ends

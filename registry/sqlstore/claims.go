@@ -221,14 +221,16 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 // (send_state 0, the product brief's default, so rows other programs insert
 // qualify), past its send_at and next_attempt_at when set, and not leased.
 // A lease_until without a claim_token is no lease (another program wrote
-// it; nobody would ever finish the row). send_at, which other programs
+// it; nobody would ever finish the row), nor is one further ahead than
+// registry.MaxCenterLease, which no claim gives. send_at, which other programs
 // write, is compared as foreignDue compares it. A time the Store cannot read
 // counts as past (see orUnreadable): the Scanner fails such a row with its
 // reason.
 func (s *Store) centerDue() string {
 	return "send_state = 0 AND (send_at IS NULL OR " + s.foreignDue("send_at") + ")" +
 		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?" + s.orUnreadable("next_attempt_at") + ")" +
-		" AND (lease_until IS NULL OR claim_token IS NULL OR claim_token = '' OR lease_until <= ?" + s.orUnreadable("lease_until") + ")"
+		" AND (lease_until IS NULL OR claim_token IS NULL OR claim_token = '' OR lease_until <= ? OR lease_until > ?" +
+		s.orUnreadable("lease_until") + ")"
 }
 
 // unsentNullStates gives rows another program wrote with a NULL
@@ -362,7 +364,7 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 		order = "notify_level DESC NULLS LAST, id"
 	}
 	skip, skipArgs := s.skipModes(p.SkipModes) // another program's rows
-	due, args := s.centerDue()+skip, append(append(s.foreignArgs(p.Now), now, now), skipArgs...)
+	due, args := s.centerDue()+skip, append(append(s.foreignArgs(p.Now), now, now, s.timeArg(p.Now.Add(registry.MaxCenterLease))), skipArgs...)
 	return claim{
 		table:   "sys_message_center",
 		columns: centerColumns,

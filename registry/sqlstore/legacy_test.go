@@ -574,6 +574,41 @@ func TestCensusOfATokenOfSpaces(t *testing.T) {
 	})
 }
 
+// TestCenterLeaseNoClaimGives: another program may mark a center row
+// claimed with a lease far ahead (a lease_until in 9999). No claim gives
+// a lease longer than registry.MaxCenterLease, so the row is claimed as
+// if it had none, instead of never being sent; a lease within that bound
+// (another instance's) is honoured.
+func TestCenterLeaseNoClaimGives(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s, db := newStore(t, d)
+		ctx := t.Context()
+		now := time.Now().UTC()
+		rows := map[string]time.Time{
+			"forever":  time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+			"past-max": now.Add(registry.MaxCenterLease + time.Hour),
+			"held":     now.Add(registry.MaxCenterLease - time.Hour),
+		}
+		ids := map[int64]string{}
+		for title, until := range rows {
+			m := &registry.CenterMessage{Title: title, Content: "c", NotifyMode: "push", Receivers: "u1"}
+			require.NoError(t, s.EnqueueCenterMessage(ctx, m))
+			ids[m.ID] = title
+			_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET claim_token = 'theirs', lease_until = ? WHERE id = ?"),
+				until.Format("2006-01-02 15:04:05"), m.ID)
+			require.NoError(t, err)
+		}
+		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: now, Limit: 10, Lease: time.Minute})
+		require.NoError(t, err)
+		var titles []string
+		for _, m := range got {
+			titles = append(titles, ids[m.ID])
+			assert.NotEqual(t, "theirs", m.ClaimToken)
+		}
+		assert.ElementsMatch(t, []string{"forever", "past-max"}, titles)
+	})
+}
+
 // TestSkipModesClaimsANullMode: a row another program wrote with a NULL
 // notify_mode is no skipped mode's: a claim with SkipModes takes it (and
 // the Scanner fails it with its reason) rather than leave it unsent for
