@@ -39,8 +39,9 @@
 // apart, so that every store answers alike:
 //
 //   - Trailing spaces (U+0020) are not part of a uuid, user_num,
-//     push_platform, dedupe_key or idempotency_key. MySQL/MariaDB compares such columns with PAD SPACE
-//     collations, so its unique keys cannot hold "u1" and "u1 " apart;
+//     push_platform, dedupe_key or idempotency_key. MySQL/MariaDB compares
+//     such columns with PAD SPACE collations, so its unique keys cannot
+//     hold "u1" and "u1 " apart;
 //     every store therefore drops trailing spaces before it stores or looks
 //     up such a value, and "u1 " is the user "u1" on every database. The
 //     Service trims input at its boundary, so this matters only to other

@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// devicesListCmd prints a user's devices with Service.ListDevices: every
-// link, active or not, with the device's token state and a masked token.
 // supersededReason is the REASON devices list gives an active link the
 // user's pushes skip (push.UserDeviceInfo.Superseded).
 const supersededReason = "superseded: another user's newer row holds the phone"
 
+// devicesListCmd prints a user's devices with Service.ListDevices: every
+// link, active or not, with the device's token state and a masked token.
 func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	return func(ctx context.Context, args []string) error {

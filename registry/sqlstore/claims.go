@@ -222,8 +222,8 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 // qualify), past its send_at and next_attempt_at when set, and not leased.
 // A lease_until without a claim_token is no lease (another program wrote
 // it; nobody would ever finish the row), nor is one further ahead than
-// registry.MaxCenterLease, which no claim gives. send_at, which other programs
-// write, is compared as foreignDue compares it. A time the Store cannot read
+// registry.MaxCenterLease, which no claim gives. send_at, which other
+// programs write, is compared as foreignDue compares it. A time the Store cannot read
 // counts as past (see orUnreadable): the Scanner fails such a row with its
 // reason.
 func (s *Store) centerDue() string {

@@ -686,8 +686,8 @@ func (d Dialect) disableQuery(pushPlatform, platform string, tokens []string, re
 // compared in lower case without surrounding spaces on both sides, so rows
 // that say "iOS" or " ios" are reached; pushPlatform is compared without
 // trailing spaces, tokens without the spaces around them, given or stored
-// (tokenIs). Devices whose token is disabled
-// already keep their first disablement and are not counted. reason is
+// (tokenIs). Devices whose token is disabled already keep their first
+// disablement and are not counted. reason is
 // diagnostic text from the vendor: it is clipped to the column's 255
 // characters with a visible "…" rather than refused, so that a dead token
 // is never left enabled because of its error message.

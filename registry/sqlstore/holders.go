@@ -13,12 +13,12 @@ import (
 var _ registry.PushHolders = (*Store)(nil)
 
 // PushHolders implements registry.PushHolders. The devices are found by
-// token, with spaces around it or not (tokenIs), and their active links joined to
-// the push's users (sys_push_message_users); as in ListTargets, a link that
-// a newer active link of its device shadows is no holder, nor is a device
-// whose token a newer device holds, and a device whose platform is neither
-// ios nor android is none. User nums are compared without trailing
-// spaces.
+// token, with spaces around it or not (tokenIs), and their active links
+// joined to the push's users (sys_push_message_users); as in ListTargets,
+// a link that a newer active link of its device shadows is no holder, nor
+// is a device whose token a newer device holds, and a device whose
+// platform is neither ios nor android is none. User nums are compared
+// without trailing spaces.
 func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []string) ([]registry.Target, bool, error) {
 	const op = "PushHolders"
 	if !s.intID(pushMessageID) {
