@@ -233,7 +233,7 @@ func (d Dialect) takeoverQuery(dev *registry.Device, now any) (string, []any) {
 // The names given are folded by the database's LOWER and TRIM too, as the
 // column is: where LOWER folds more than ASCII (PostgreSQL, MySQL), a push
 // platform such as "x\u212a" (a Kelvin sign) then reaches the rows that
-// say "xk", as newerHolder, the listing's check, compares them.
+// say "xk", as newerHolders, the listing's check, compares them.
 func tokenHolders(pushPlatform, platform string) (string, []any) {
 	pp := pushPlatformExpr + " = LOWER(TRIM(?))"
 	if normPlatform(pushPlatform) == registry.DefaultPushPlatform {
@@ -443,7 +443,7 @@ const samePushPlatform = `COALESCE(NULLIF(LOWER(TRIM(holder.push_platform)), '')
 // targetsQuery is the statement of one page of targets of users. It is
 // driven by the index on (user_num, state) and joins devices by id. A
 // link that a newer active link of its device shadows is no target, nor is
-// a device whose token a newer device holds (newerLink, newerHolder): with
+// a device whose token a newer device holds (newerLink, newerHolders): with
 // a census (checked) those checks are left to shadowed, for the few
 // devices the census names. The platform is checked in Go
 // (targetPlatform), not here: a condition on LOWER(TRIM(d.platform)) gets
@@ -456,10 +456,7 @@ func (d Dialect) targetsQuery(users []string, after int64, limit int, ordered, c
 	}
 	checks := ""
 	if !checked {
-		checks = " AND NOT " + newerLink
-		for _, h := range d.newerHolders() {
-			checks += " AND NOT " + h
-		}
+		checks = " AND " + d.unshadowed()
 	}
 	cond := "ud.user_num IN (" + placeholders(len(users)) + ")"
 	var args []any
@@ -511,13 +508,21 @@ func (d Dialect) newerHolders() []string {
 	}
 }
 
+// shadows are the conditions, any of which rules the link ud of device d
+// out as a target: newerLink and newerHolders.
+func (d Dialect) shadows() []string { return append([]string{newerLink}, d.newerHolders()...) }
+
+// unshadowed is the condition that none of shadows holds: the link ud of
+// device d is a target.
+func (d Dialect) unshadowed() string { return "NOT " + strings.Join(d.shadows(), " AND NOT ") }
+
 // shadowed returns which of the links (listed without their checks, for
-// a census) newerLink or newerHolder rules out.
+// a census) one of shadows rules out.
 func (s *Store) shadowed(ctx context.Context, links []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
 	err := queryIn(ctx, s, s.q, slices.Collect(slices.Chunk(links, listChunk)), func(in string) string {
 		return `SELECT ud.id FROM sys_user_devices ud JOIN sys_devices d ON d.id = ud.device_id
-			WHERE ud.id IN (` + in + `) AND (` + newerLink + ` OR ` + strings.Join(s.dialect.newerHolders(), " OR ") + `)`
+			WHERE ud.id IN (` + in + `) AND (` + strings.Join(s.dialect.shadows(), " OR ") + `)`
 	}, func(rows *sql.Rows) error {
 		var id int64
 		if err := rows.Scan(&id); err != nil {

@@ -33,16 +33,12 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 	for chunk := range slices.Chunk(toks, listChunk) {
 		is, repeat := s.dialect.tokenIs("d", len(chunk))
 		args := append([]any{pushMessageID}, tokenArgs(chunk, repeat, 0)...)
-		checks := ""
-		for _, h := range s.dialect.newerHolders() {
-			checks += " AND NOT " + h
-		}
 		rows, err := s.query(ctx, s.q, `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 			FROM sys_devices d
 			JOIN sys_user_devices ud ON ud.device_id = d.id AND ud.state = 1
 			JOIN sys_push_message_users pmu ON pmu.user_num = ud.user_num AND pmu.push_message_id = ?
 			WHERE `+is+` AND d.token_disabled_at IS NULL
-				AND NOT `+newerLink+checks, args...)
+				AND `+s.dialect.unshadowed(), args...)
 		if err != nil {
 			return nil, false, wrap(op, step("select holders", err))
 		}
