@@ -282,12 +282,9 @@ func TestDocShowsEveryCommand(t *testing.T) {
 // push still refuses to run without a provider.
 func TestReadsNeedNoVendor(t *testing.T) {
 	ctx := context.Background()
-	env := sqliteEnv(t)
-	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
-	r := runCLI(t, ctx, env, "devices", "import", "--quiet", writeCSV(t, 2, umengToken))
-	require.Equal(t, exitOK, r.code, r.stderr)
+	env := importedEnv(t, 2)
 
-	r = runCLI(t, ctx, env, "devices", "list", "u0")
+	r := runCLI(t, ctx, env, "devices", "list", "u0")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "dev-0")
 	assert.Contains(t, r.stdout, "dev-1")
@@ -316,10 +313,7 @@ func emptySQLite(t *testing.T) string {
 // reason its user's pushes skip it.
 func TestDevicesListShowsSuperseded(t *testing.T) {
 	ctx := context.Background()
-	env := sqliteEnv(t)
-	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
-	r := runCLI(t, ctx, env, "devices", "import", "--quiet", writeCSV(t, 1, umengToken))
-	require.Equal(t, exitOK, r.code, r.stderr)
+	env := importedEnv(t, 1)
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(env["PUSH_DB_DSN"]))
 	require.NoError(t, err)
 	defer db.Close()
@@ -329,10 +323,21 @@ func TestDevicesListShowsSuperseded(t *testing.T) {
 	_, err = db.ExecContext(ctx, `INSERT INTO sys_user_devices (user_num, device_id, state) SELECT 'other', id, 1 FROM sys_devices WHERE uuid = 'newer-phone'`)
 	require.NoError(t, err)
 
-	r = runCLI(t, ctx, env, "devices", "list", "u0")
+	r := runCLI(t, ctx, env, "devices", "list", "u0")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, supersededReason)
 	r = runCLI(t, ctx, env, "devices", "list", "other")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.NotContains(t, r.stdout, supersededReason)
+}
+
+// importedEnv returns the environment of a migrated SQLite database into
+// which devices import has written writeCSV's n devices.
+func importedEnv(t *testing.T, n int) map[string]string {
+	t.Helper()
+	env := sqliteEnv(t)
+	require.Equal(t, exitOK, runCLI(t, t.Context(), env, "migrate").code)
+	r := runCLI(t, t.Context(), env, "devices", "import", "--quiet", writeCSV(t, n, umengToken))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	return env
 }

@@ -1257,12 +1257,17 @@ func TestStartupWarnsOfSpacedUserNums(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "push.db")
 	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": path, "PUSH_SCAN_INTERVAL": "1h"}))
 	require.NoError(t, err)
-	var logs syncbuf.Buffer
-	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
-	require.NoError(t, err)
-	a.checks.Wait() // the start-up checks run beside the server
-	a.Close()
-	assert.NotContains(t, logs.String(), "spaces around a user_num")
+	// startup starts and closes the server and returns its log, once the
+	// start-up checks that run beside it are done.
+	startup := func() string {
+		var logs syncbuf.Buffer
+		a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		require.NoError(t, err)
+		a.checks.Wait()
+		a.Close()
+		return logs.String()
+	}
+	assert.NotContains(t, startup(), "spaces around a user_num")
 
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
 	require.NoError(t, err)
@@ -1270,22 +1275,13 @@ func TestStartupWarnsOfSpacedUserNums(t *testing.T) {
 	_, err = db.Exec(`INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
 		VALUES ('p', 'android', 'old-1', ' ` + umengtest.AndroidToken("p") + `', 'umeng', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
 	require.NoError(t, err)
-	var tokenOnly syncbuf.Buffer
-	a, err = newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&tokenOnly, nil)))
-	require.NoError(t, err)
-	a.checks.Wait()
-	a.Close()
-	assert.NotContains(t, tokenOnly.String(), "spaces around", "a token with spaces is compared trimmed")
+	assert.NotContains(t, startup(), "spaces around", "a token with spaces is compared trimmed")
 
 	_, err = db.Exec(`INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
 		VALUES ('L002 ', 1, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
 	require.NoError(t, err)
-	var again syncbuf.Buffer
-	a, err = newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&again, nil)))
-	require.NoError(t, err)
-	a.checks.Wait()
-	a.Close()
-	assert.Contains(t, again.String(), "links another program wrote have spaces around a user_num")
-	assert.Contains(t, again.String(), "user_nums=1")
-	assert.Contains(t, again.String(), "SELECT id, user_num FROM sys_user_devices WHERE user_num <> TRIM(user_num)")
+	again := startup()
+	assert.Contains(t, again, "links another program wrote have spaces around a user_num")
+	assert.Contains(t, again, "user_nums=1")
+	assert.Contains(t, again, "SELECT id, user_num FROM sys_user_devices WHERE user_num <> TRIM(user_num)")
 }
