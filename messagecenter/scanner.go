@@ -650,6 +650,9 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		var err error
 		result, res.PushMessageID, err = pushResult(outs[i].Result, outs[i].Err)
 		note := unreachedNote(outs[i].Result)
+		if errors.Is(err, push.ErrNoDevices) {
+			note = noneReachedNote(reqs[i].Message.UserNums)
+		}
 		if notes[i] != "" {
 			note = strings.TrimPrefix(note+"; "+notes[i], "; ")
 		}
@@ -837,7 +840,9 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 		m.Remark = "interrupted: " + err.Error()
 		res.Outcome = OutcomeReleased
 	case d == failNow:
-		m.SendState, m.SendResult, m.Remark = registry.SendStateFailed, result, err.Error()
+		// The note still says which receivers were left out or reached
+		// nothing: with a push that found no device, every one of them.
+		m.SendState, m.SendResult, m.Remark = registry.SendStateFailed, result, strings.TrimSuffix(err.Error()+"; "+note, "; ")
 		res.Outcome = OutcomeFailed
 	case d == retrySpending && m.Attempts >= s.maxTries:
 		m.SendState, m.SendResult = registry.SendStateFailed, result
@@ -986,6 +991,17 @@ func pushResult(res *push.Result, err error) (string, int64, error) {
 		return result, res.PushMessageID, Permanent(fmt.Errorf("every delivery failed: %w", ferr))
 	}
 	return result, res.PushMessageID, nil
+}
+
+// noneReachedNote is the note of a push row whose push found no device
+// for any of users: it names them (up to push.MaxUnreachedUsers, as a
+// push's Result does), so that its remark says who got nothing, as
+// unreachedNote does for a row sent to some of them.
+func noneReachedNote(users []string) string {
+	if len(users) > push.MaxUnreachedUsers {
+		return fmt.Sprintf("none of its %d receivers has a device the push could reach", len(users))
+	}
+	return unreachedNote(&push.Result{Unreached: users})
 }
 
 // unreachedNote is the remark of a push row sent to some of its receivers

@@ -240,6 +240,13 @@ func TestPushRowFailures(t *testing.T) {
 	e := newEnv(t, nil, nil, nil)
 	e.register(t, "u1", "d1", "android", "atok")
 	noDev := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "ghost"})
+	noneOfTwo := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push",
+		Receivers: "ghost,nobody," + strings.Repeat("x", 300)})
+	var many []string
+	for i := range push.MaxUnreachedUsers + 1 {
+		many = append(many, fmt.Sprintf("g%d", i))
+	}
+	noneOfMany := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: strings.Join(many, ",")})
 	noTitle := e.enqueue(t, registry.CenterMessage{Content: "c", NotifyMode: "push", Receivers: "u1"})
 	e.mock.FailNext(1, e.mock.Err(provider.InvalidRequest, "2022"))
 	perm := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
@@ -249,6 +256,15 @@ func TestPushRowFailures(t *testing.T) {
 	r := e.row(t, noDev)
 	assert.Equal(t, registry.SendStateFailed, r.SendState)
 	assert.Contains(t, r.Remark, "no active device")
+	assert.Contains(t, r.Remark, "1 receiver(s) without a device the push could reach: ghost")
+	r = e.row(t, noneOfTwo)
+	assert.Equal(t, registry.SendStateFailed, r.SendState)
+	assert.Contains(t, r.Remark, "; 2 receiver(s) without a device the push could reach: ghost、nobody; "+
+		"1 receiver(s) that can be no user_num, not pushed: #3", "the remark names whom the row reached nothing of, and whom it left out")
+	r = e.row(t, noneOfMany)
+	assert.Equal(t, registry.SendStateFailed, r.SendState)
+	assert.Contains(t, r.Remark, fmt.Sprintf("; none of its %d receivers has a device the push could reach", push.MaxUnreachedUsers+1),
+		"past the bound a push's Result names, the remark counts them")
 	r = e.row(t, noTitle)
 	assert.Equal(t, registry.SendStateFailed, r.SendState)
 	assert.Contains(t, r.Remark, "title")
