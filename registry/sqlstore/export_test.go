@@ -81,6 +81,14 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	q, args = s.dialect.takeoverQuery(&registry.Device{ID: 1, Platform: registry.PlatformIOS, PushPlatform: registry.DefaultPushPlatform, PushToken: tokens[0]},
 		s.timeArg(now))
 	add("take a token over", tokenIndex, q, args)
+	// On SQLite the tokens' devices lead (holdersQuery), the push's
+	// users are looked up by user_num; the servers may lead with either.
+	holders := "ix_sys_devices_push_device_token|ix_sys_devices_push_token_key|ix_sys_push_message_users_message"
+	if s.dialect == DialectSQLite {
+		holders = `^[^\n]*MULTI-INDEX OR(.|\n)*SEARCH pmu USING COVERING INDEX ux_sys_push_message_users_user_num`
+	}
+	q, args = s.dialect.holdersQuery(1, tokens)
+	add("push holders", holders, q, args)
 	// Either index finds the one row: PostgreSQL may take the uuid's.
 	add("find a device", "ux_sys_devices_platform_uuid|ix_sys_devices_uuid", findDevice+s.dialect.forUpdate(), []any{registry.PlatformIOS, "u1"})
 	add("find a device spelled otherwise", "ix_sys_devices_uuid", findSpelledDevice+s.dialect.forUpdate(), []any{"u1", registry.PlatformIOS})

@@ -12,6 +12,27 @@ import (
 
 var _ registry.PushHolders = (*Store)(nil)
 
+// holdersQuery is PushHolders' statement for up to listChunk tokens
+// (distinctTokens) of the push pushMessageID. On SQLite its tables are
+// joined with CROSS JOIN, which SQLite takes as their order, so that the
+// tokens' devices lead: without statistics it led with the push's users,
+// and for a push to 100,000 users read every one of their devices to find
+// the few hundred of one delivery (half a second a call). PostgreSQL and
+// MySQL choose by their statistics.
+func (d Dialect) holdersQuery(pushMessageID int64, tokens []string) (string, []any) {
+	join := "JOIN"
+	if d == DialectSQLite {
+		join = "CROSS JOIN"
+	}
+	is, repeat := d.tokenIs("d", len(tokens))
+	return `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
+			FROM sys_devices d
+			` + join + ` sys_user_devices ud ON ud.device_id = d.id AND ud.state = 1
+			` + join + ` sys_push_message_users pmu ON pmu.user_num = ud.user_num AND pmu.push_message_id = ?
+			WHERE ` + is + ` AND d.token_disabled_at IS NULL
+				AND ` + d.unshadowed(), append([]any{pushMessageID}, tokenArgs(tokens, repeat, 0)...)
+}
+
 // PushHolders implements registry.PushHolders. The devices are found by
 // token, with spaces around it or not (tokenIs), and their active links
 // joined to the push's users (sys_push_message_users); as in ListTargets,
@@ -31,14 +52,8 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 		userNum, platform, pushPlatform, tok sql.NullString
 	)
 	for chunk := range slices.Chunk(toks, listChunk) {
-		is, repeat := s.dialect.tokenIs("d", len(chunk))
-		args := append([]any{pushMessageID}, tokenArgs(chunk, repeat, 0)...)
-		rows, err := s.query(ctx, s.q, `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
-			FROM sys_devices d
-			JOIN sys_user_devices ud ON ud.device_id = d.id AND ud.state = 1
-			JOIN sys_push_message_users pmu ON pmu.user_num = ud.user_num AND pmu.push_message_id = ?
-			WHERE `+is+` AND d.token_disabled_at IS NULL
-				AND `+s.dialect.unshadowed(), args...)
+		query, args := s.dialect.holdersQuery(pushMessageID, chunk)
+		rows, err := s.query(ctx, s.q, query, args...)
 		if err != nil {
 			return nil, false, wrap(op, step("select holders", err))
 		}
