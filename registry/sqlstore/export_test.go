@@ -196,3 +196,10 @@ func (s *Store) NoRanges() *Store {
 // SetBatchTimeout sets the bound of each transaction of s's group-commit
 // batches (groupBatchTimeout).
 func (s *Store) SetBatchTimeout(d time.Duration) { s.batchTimeout = d }
+
+// HoldersQuery is PushHolders' statement for tokens of the push
+// pushMessageID, rebound for the dialect.
+func (s *Store) HoldersQuery(pushMessageID int64, tokens []string) (string, []any) {
+	q, args := s.dialect.holdersQuery(pushMessageID, tokens)
+	return s.dialect.rebind(q), args
+}
