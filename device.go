@@ -43,7 +43,8 @@ type Registration struct {
 // tokens are (registry.ValidatePushToken) and, when the provider is a
 // provider.TokenChecker (the Umeng, JPush and Getui clients are), have the
 // shape of its vendor's tokens: a device no push could reach is refused,
-// not stored.
+// not stored. A provider.TokenCanonicalizer's token is stored in its one
+// spelling (the Umeng client's iOS tokens in lower case).
 func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, error) {
 	if s.unbuilt() {
 		return Registration{}, notBuilt("Service.RegisterDevice", "push.New")
@@ -68,6 +69,12 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 	if !s.serves(pp, provider.Platform(d.Platform)) {
 		// Stored, the device would be skipped by every push.
 		return Registration{}, invalid("platform", "provider %q does not serve %q devices here (it serves %v)", pp, d.Platform, s.platformsOf(pp))
+	}
+	if tc, ok := s.providers[pp].(provider.TokenCanonicalizer); ok {
+		// One phone, one spelling: an iOS token sent in upper case by one
+		// install and in lower case by the next is taken over, not kept
+		// as a second phone.
+		d.PushToken = tc.CanonicalToken(provider.Platform(d.Platform), d.PushToken)
 	}
 	row := &registry.Device{
 		UUID: d.UUID, Platform: d.Platform, PushToken: d.PushToken, PushPlatform: pp,

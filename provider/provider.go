@@ -94,6 +94,22 @@ type TokenChecker interface {
 	CheckToken(p Platform, token string) error
 }
 
+// TokenCanonicalizer is implemented by providers whose vendor takes one
+// device token in more than one spelling: Umeng's iOS token, the APNs
+// token in hex, in either case. push.Service stores a registered token
+// in the one spelling CanonicalToken returns, so that two registrations of
+// one phone are one token, and the newer takes it over from the older
+// (two spellings stored would be two phones: the older user shown the
+// newer one's pushes, and each push shown twice).
+type TokenCanonicalizer interface {
+	// CanonicalToken returns the spelling of token, a device token of
+	// platform p, that push.Service stores and compares. It changes
+	// nothing but that spelling (a token of the wrong shape comes back
+	// as it is, for TokenChecker to refuse), and is safe for concurrent
+	// use.
+	CanonicalToken(p Platform, token string) string
+}
+
 // Validator is implemented by providers that can check a request without
 // sending it.
 type Validator interface {

@@ -2,6 +2,7 @@ package umeng
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tuisong/push/provider"
 )
@@ -41,6 +42,24 @@ func CheckToken(p provider.Platform, token string) error {
 		return iosTokenShape.Check(token)
 	}
 	return fmt.Errorf("platform %q is not ios or android", p)
+}
+
+// CanonicalToken returns the spelling of a Umeng device token of
+// platform p that push.Service stores: an iOS token (the APNs token in
+// hex, which apps write in either case) in lower case, as the Umeng SDK
+// reports it; any other token as it is (an Android token is base64, whose
+// case is part of it).
+func CanonicalToken(p provider.Platform, token string) string {
+	if p == provider.IOS {
+		return strings.ToLower(token)
+	}
+	return token
+}
+
+// CanonicalToken implements provider.TokenCanonicalizer with the
+// package's CanonicalToken.
+func (c *Client) CanonicalToken(p provider.Platform, token string) string {
+	return CanonicalToken(p, token)
 }
 
 // CheckToken implements provider.TokenChecker with the package's

@@ -189,6 +189,10 @@ var tokenCheckers = map[string]func(provider.Platform, string) error{
 	umeng.Name: umeng.CheckToken, jpush.Name: jpush.CheckToken, getui.Name: getui.CheckToken,
 }
 
+// tokenCanons spell each vendor's tokens as its client does for
+// push.Service (provider.TokenCanonicalizer), by provider name.
+var tokenCanons = map[string]func(provider.Platform, string) string{umeng.Name: umeng.CanonicalToken}
+
 // otherPlatform is the platform that is not p.
 func otherPlatform(p string) string {
 	if p == string(provider.IOS) {
@@ -423,7 +427,11 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 		}
 		return row{}, "row", err.Error()
 	}
-	// As each vendor's client checks a registration for push.Service.
+	// As each vendor's client checks a registration for push.Service,
+	// and spells its token (provider.TokenCanonicalizer).
+	if canon, ok := tokenCanons[d.PushPlatform]; ok {
+		d.PushToken = canon(provider.Platform(d.Platform), d.PushToken)
+	}
 	if check, ok := tokenCheckers[d.PushPlatform]; ok {
 		if err := check(provider.Platform(d.Platform), d.PushToken); err != nil {
 			return row{}, "push_token", err.Error()

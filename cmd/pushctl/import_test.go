@@ -122,7 +122,7 @@ func TestImport(t *testing.T) {
 
 // TestImportMatchesAsRegistrationDoes: platform and push_platform match
 // in any case, as POST /api/v1.1/app/device matches them, and are stored
-// as the providers spell them; a row for a platform its provider has no
+// as the providers spell them (an iOS token in lower case); a row for a platform its provider has no
 // app for here is refused, as the registration refuses it.
 func TestImportMatchesAsRegistrationDoes(t *testing.T) {
 	ctx := context.Background()
@@ -130,7 +130,7 @@ func TestImportMatchesAsRegistrationDoes(t *testing.T) {
 	env["UMENG_IOS_APPKEY"], env["UMENG_IOS_APP_MASTER_SECRET"] = "ioskey", "ios-master-secret"
 	in := file(t, "uuid,platform,push_platform,push_token,user_num\n"+
 		"y1,iOS,Umeng,"+umengToken(1, "ios")+",u1\n"+
-		"y2,IOS,,"+umengToken(2, "ios")+",u1\n"+
+		"y2,IOS,,"+strings.ToUpper(umengToken(2, "ios"))+",u1\n"+
 		"y3,Android,umeng,"+umengToken(3, "android")+",u1\n")
 	r := runCLI(t, ctx, env, "devices", "import", in)
 	assert.Equal(t, exitFailure, r.code)
@@ -143,6 +143,9 @@ func TestImportMatchesAsRegistrationDoes(t *testing.T) {
 		assert.Equal(t, "ios", d.Platform)
 		assert.Equal(t, "umeng", d.PushPlatform)
 	}
+	d, _, err := st.DeviceByUUID(ctx, "ios", "y2")
+	require.NoError(t, err)
+	assert.Equal(t, umengToken(2, "ios"), d.PushToken, "an iOS token is stored in lower case, as RegisterDevice stores it")
 }
 
 func lastLine(s string) string {
