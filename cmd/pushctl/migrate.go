@@ -33,6 +33,7 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 		// Before switching from an old system is when its rows can be
 		// trimmed (see the README's adoption notes).
 		serverenv.WarnSpacedUserNums(ctx, e.log, d.store)
+		serverenv.WarnUpperCaseTokens(ctx, e.log, d.store)
 		return nil
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tuisong/push/internal/dbtest"
+	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -277,4 +278,37 @@ func TestMigrateWarnsOfSpacedUserNums(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "links another program wrote have spaces around a user_num")
 	assert.Contains(t, r.stderr, "user_nums=1")
+}
+
+// TestMigrateWarnsOfUpperCaseTokens: pushctl migrate names the Umeng iOS
+// devices whose token another program wrote in upper case (registrations
+// store them in lower case, and the stored ones are compared as they
+// are), with the statement that lower-cases them; a database without any
+// gets no warning.
+func TestMigrateWarnsOfUpperCaseTokens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "push.db")
+	env := map[string]string{"PUSH_DB_DSN": path}
+	r := runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "spelled in upper case")
+
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`INSERT INTO sys_devices (platform, uuid, push_device_token, push_platform, created_at, updated_at)
+		VALUES ('ios', 'legacy', ?, 'umeng', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
+		strings.ToUpper(umengToken(1, "ios")))
+	require.NoError(t, err)
+	r = runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "Umeng iOS devices hold tokens spelled in upper case")
+	assert.Contains(t, r.stderr, "devices=1")
+	assert.Contains(t, r.stderr, "UPDATE sys_devices SET push_device_token = LOWER(push_device_token)")
+
+	// The statement it suggests does what it says.
+	_, err = db.Exec(serverenv.UpperCaseTokensFix)
+	require.NoError(t, err)
+	r = runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "spelled in upper case")
 }

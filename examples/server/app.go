@@ -181,6 +181,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 	}
 	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
 	a.checks.Go(func() { serverenv.WarnSpacedUserNums(a.stopping, log, a.store) })
+	a.checks.Go(func() { serverenv.WarnUpperCaseTokens(a.stopping, log, a.store) })
 	return a, nil
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tuisong/push/internal/serverenv"
 )
 
 // readmeSection returns the text of README.md from the heading to the next
@@ -83,4 +85,13 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 	for _, p := range []string{"Umeng", "JPush", "Getui"} {
 		assert.Contains(t, providers, p)
 	}
+}
+
+// TestReadmeQuotesTheUpperCaseTokensFix: the statement the README gives to
+// lower-case iOS tokens is the one the start-up warning suggests.
+func TestReadmeQuotesTheUpperCaseTokensFix(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	readme := strings.Join(strings.Fields(string(b)), " ")
+	assert.Contains(t, readme, "`"+serverenv.UpperCaseTokensFix+"`")
 }

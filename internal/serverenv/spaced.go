@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry/sqlstore"
+	"github.com/tuisong/push/umeng"
 )
 
 // WarnSpacedUserNums logs the links another program wrote with spaces
@@ -35,3 +37,33 @@ func WarnSpacedUserNums(ctx context.Context, log *slog.Logger, st *sqlstore.Stor
 
 // SpacedUserNumsTimeout bounds WarnSpacedUserNums.
 var SpacedUserNumsTimeout = time.Minute
+
+// WarnUpperCaseTokens logs the enabled Umeng iOS devices whose token
+// holds an upper-case letter (sqlstore.Store.UpperCaseTokens): the
+// Service registers such tokens in lower case (umeng.CanonicalToken), and
+// compares the stored ones as they are, so such a row and a newer
+// lower-case row of the same phone are two phones, and the older row's
+// user is shown the newer one's pushes. Like WarnSpacedUserNums it reads
+// the devices whole, within SpacedUserNumsTimeout, and a ctx cancelled
+// meanwhile ends it without a word.
+func WarnUpperCaseTokens(ctx context.Context, log *slog.Logger, st *sqlstore.Store) {
+	ctx, cancel := context.WithTimeout(ctx, SpacedUserNumsTimeout)
+	defer cancel()
+	n, err := st.UpperCaseTokens(ctx, umeng.Name, string(provider.IOS))
+	switch {
+	case err != nil:
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			log.Warn("could not count the iOS tokens spelled in upper case", slog.String("error", err.Error()))
+		}
+	case n > 0:
+		log.Warn("Umeng iOS devices hold tokens spelled in upper case, which registrations now store in lower case: such a row "+
+			"and a newer lower-case row of the same phone are two phones, and the older row's user is shown the newer one's "+
+			"pushes; lower-case them, and make any other program that writes sys_devices write them so "+
+			"(README: Adopting a database an older system wrote)",
+			slog.Int64("devices", n), slog.String("fix", UpperCaseTokensFix))
+	}
+}
+
+// UpperCaseTokensFix is the statement WarnUpperCaseTokens suggests.
+const UpperCaseTokensFix = "UPDATE sys_devices SET push_device_token = LOWER(push_device_token) " +
+	"WHERE LOWER(TRIM(platform)) = 'ios' AND (push_platform IS NULL OR LOWER(TRIM(push_platform)) IN ('', 'umeng'))"

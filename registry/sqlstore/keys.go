@@ -117,6 +117,28 @@ func tooManyTokens(platform string, s registry.PlatformSummary) error {
 	return nil
 }
 
+// UpperCaseTokens counts the enabled device rows of push platform
+// pushPlatform (empty or NULL is registry.DefaultPushPlatform's, as
+// DisableTokens matches it) and platform whose token holds an upper-case
+// letter that the Store's comparisons see: in the column's collation,
+// which on MySQL and MariaDB may ignore case (then such a row is the
+// same phone as a lower-case one already, and is not counted). A
+// provider.TokenCanonicalizer spells its tokens in lower case (the Umeng
+// client's iOS tokens), which push.Service registers so; a row another
+// program, or a version of this library before it, wrote in upper case is
+// compared as stored, and is another phone than a newer lower-case row of
+// the same phone: its user is shown that row's pushes. It reads the
+// devices whole: a start-up check, not one for every push.
+func (s *Store) UpperCaseTokens(ctx context.Context, pushPlatform, platform string) (int64, error) {
+	cond, args := tokenHolders(pushPlatform, platform)
+	var n int64
+	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_devices WHERE push_device_token <> LOWER(push_device_token) AND "+cond,
+		args...).Scan(&n); err != nil {
+		return 0, wrap("UpperCaseTokens", step("count devices", err))
+	}
+	return n, nil
+}
+
 // SpacedUserNums counts the links another program wrote with spaces
 // around their user_num. The Store writes none so, and matches a user by
 // the stored value: a link for " u1" is no link of u1's, and u1's pushes

@@ -386,6 +386,46 @@ func TestCenterRowsAhead(t *testing.T) {
 	})
 }
 
+// TestUpperCaseTokens: enabled devices of the push platform and platform
+// asked whose token holds an upper-case letter are counted (the
+// migrations' MySQL collation compares case); the
+// Store's own lower-case rows are not, nor are disabled rows, rows of the
+// other platform or of another push platform.
+func TestUpperCaseTokens(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, db := newStore(t, d)
+		_, _, err := s.RegisterDevice(ctx, device("OWN", registry.PlatformIOS, "abcdef01"), "u1")
+		require.NoError(t, err)
+		n, err := s.UpperCaseTokens(ctx, registry.DefaultPushPlatform, registry.PlatformIOS)
+		require.NoError(t, err)
+		assert.Zero(t, n, "the Store's own rows")
+
+		now := base.Format("2006-01-02 15:04:05")
+		for i, row := range []struct{ platform, pushPlatform, token, disabled string }{
+			{"ios", "umeng", "ABCDEF02", ""},     // counted
+			{" iOS", "", "abcDEF03", ""},         // counted: NULL-ish push platform is the default's
+			{"ios", "umeng", "abcdef04", ""},     // lower case
+			{"ios", "umeng", "ABCDEF05", now},    // disabled
+			{"android", "umeng", "ABCDEF06", ""}, // other platform
+			{"ios", "jpush", "ABCDEF07", ""},     // other push platform
+			{"ios", "umeng", "ABCDEF08", ""},     // counted
+		} {
+			var disabled any
+			if row.disabled != "" {
+				disabled = row.disabled
+			}
+			_, err := db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform,
+				token_disabled_at, created_at, updated_at) VALUES ('p', ?, ?, ?, ?, ?, ?, ?)`),
+				row.platform, fmt.Sprint("FOREIGN-", i), row.token, row.pushPlatform, disabled, now, now)
+			require.NoError(t, err)
+		}
+		n, err = s.UpperCaseTokens(ctx, registry.DefaultPushPlatform, registry.PlatformIOS)
+		require.NoError(t, err)
+		assert.Equal(t, int64(3), n)
+	})
+}
+
 // TestSpacedUserNums: user_nums another program wrote with spaces around
 // them are counted (trailing ones on PostgreSQL and SQLite, which compare
 // with them); the Store's own rows are not, nor are tokens with spaces
