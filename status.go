@@ -739,7 +739,9 @@ func (s *Service) recountHeld(ctx context.Context) {
 		s.held.mu.Lock()
 		s.held.known = false
 		s.held.mu.Unlock()
-		s.log.WarnContext(ctx, "counting the held receipts failed", "error", err.Error())
+		if cerr := ctx.Err(); cerr == nil || !errors.Is(err, cerr) { // not counted for ctx's end: a stop, no failure
+			s.log.WarnContext(ctx, "counting the held receipts failed", "error", err.Error())
+		}
 	}
 }
 

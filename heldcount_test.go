@@ -1,0 +1,49 @@
+package push_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/syncbuf"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
+	"github.com/tuisong/push/registry/memstore"
+)
+
+// stoppingHolder is a memstore whose drop of held receipts ends the
+// caller's ctx: a Scanner's pass that stops (its host shuts down) while
+// it adopts receipts.
+type stoppingHolder struct {
+	*memstore.Store
+	stop context.CancelFunc
+}
+
+func (s stoppingHolder) DropHeldReceipts(ctx context.Context, before time.Time, limit int) (int, error) {
+	s.stop()
+	return s.Store.DropHeldReceipts(ctx, before, limit)
+}
+
+// TestStoppingAdoptionLogsNoFailure: AdoptReceipts whose ctx ends while
+// it works (a shutdown) does not count the held receipts again, and says
+// nothing of it: that is a stop, not a failure worth a warning.
+func TestStoppingAdoptionLogsNoFailure(t *testing.T) {
+	ms, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	logs := &syncbuf.Buffer{}
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: stoppingHolder{ms, cancel}, Providers: []provider.Provider{m},
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	_, err = svc.AdoptReceipts(ctx, 10)
+	require.ErrorIs(t, err, context.Canceled, "the pass was stopped")
+	assert.NotContains(t, logs.String(), "level=WARN", "a stop is no failure")
+}
