@@ -467,7 +467,13 @@ func (s *Scanner) Run(ctx context.Context) error {
 // ctx's end is a stop, not an error: the pass claims nothing more, the
 // rows it holds finish, and it returns what it did with a nil error (a
 // ctx that has ended before the pass starts: an empty Report); check
-// ctx.Err() to tell a stopped pass from a complete one. On a Scanner New
+// ctx.Err() to tell a stopped pass from a complete one. A store call
+// under way when ctx ends (a claim, the write of a row's outcome) is not
+// cut short: it runs on its own clock, the Service's WriteTimeout, since
+// a claim that committed and lost its answer would leave its rows held by
+// nobody until their lease ran out. So RunOnce may return up to that long
+// after ctx's end, and with that call's error when the database did not
+// answer within it. On a Scanner New
 // did not make it returns an error matching ErrNotBuilt and does nothing.
 func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 	if s.unbuilt() {
