@@ -436,6 +436,12 @@ func New(cfg Config) (*Scanner, error) {
 // answered by then may still be written by the Store's own writer, on
 // the Store's clock: see sqlstore.) On a Scanner New did not make it returns an error matching
 // ErrNotBuilt at once.
+//
+// A Scanner is safe for concurrent use: Run or RunOnce called again while
+// one runs makes passes of its own beside it, each claiming its own rows
+// as another instance's Scanner would (nothing is sent twice), but with
+// twice the vendor calls and claims at a time. One Run per Scanner, and
+// one Scanner per process, is what the bounds in Config assume.
 func (s *Scanner) Run(ctx context.Context) error {
 	if s.unbuilt() {
 		return notBuilt("Scanner.Run")
