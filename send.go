@@ -723,7 +723,7 @@ func (s *Service) eachChunk(ctx context.Context, users []string, fn func(i int, 
 		case <-ctx.Done():
 			// The caller stopped: the chunks not started yet never will
 			// be, so their results must not be waited for.
-			return ctx.Err()
+			return fmt.Errorf("push: list targets: %w", ctx.Err())
 		}
 		<-slots
 		if r.err != nil {

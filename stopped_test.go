@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -46,4 +47,29 @@ func TestStoppingAdoptionLogsNoFailure(t *testing.T) {
 	_, err = svc.AdoptReceipts(ctx, 10)
 	require.ErrorIs(t, err, context.Canceled, "the pass was stopped")
 	assert.NotContains(t, logs.String(), "level=WARN", "a stop is no failure")
+}
+
+// TestCancelledLargePushSaysWhere: a push to more users than one listing
+// chunk whose ctx has ended fails as a small push does, saying where it
+// stopped ("push: list targets: context canceled"), not with a bare
+// context.Canceled; nothing is recorded.
+func TestCancelledLargePushSaysWhere(t *testing.T) {
+	ms, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m}})
+	require.NoError(t, err)
+	users := make([]string, 25000)
+	for i := range users {
+		users[i] = fmt.Sprint("u", i)
+	}
+	for _, n := range []int{1, len(users)} {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = svc.Push(ctx, push.Message{UserNums: users[:n], Title: "t", Content: "c"})
+		require.ErrorIs(t, err, context.Canceled, "%d users", n)
+		assert.ErrorContains(t, err, "push: list targets: ", "%d users", n)
+	}
+	assert.Empty(t, m.Requests())
 }
