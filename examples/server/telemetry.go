@@ -175,23 +175,32 @@ type readiness struct {
 
 // ready checks that the database answers, that every migration of this
 // build is applied, and that at least one provider is configured.
-func (a *app) ready(ctx context.Context) (readiness, bool) {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+func (a *app) ready(probe context.Context) (readiness, bool) {
+	ctx, cancel := context.WithTimeout(probe, readyTimeout)
 	defer cancel()
 	checks := map[string]string{"database": "ok", "migrations": "ok", "providers": "ok"}
 	ok := true
 	fail := func(check, why string) { checks[check], ok = why, false }
+	logFailed := func(msg string, err error) {
+		if probe.Err() != nil {
+			// The prober hung up (a probe that timed out while the
+			// server started): the check failed for that, not the
+			// database, and nobody reads its answer.
+			return
+		}
+		a.readyLog.failed(ctx, a.log, msg, err)
+	}
 	if err := a.db.PingContext(ctx); err != nil {
 		// The driver's error may name hosts and users: it goes to the
 		// log, the probe gets the check's name.
-		a.readyLog.failed(ctx, a.log, "readiness: database ping failed", err)
+		logFailed("readiness: database ping failed", err)
 		fail("database", "unreachable")
 		fail("migrations", "unknown: the database is unreachable")
 	} else if pending, err := a.store.PendingMigrations(ctx); err != nil {
-		a.readyLog.failed(ctx, a.log, "readiness: reading the applied migrations failed", err)
+		logFailed("readiness: reading the applied migrations failed", err)
 		fail("migrations", "unknown: push_schema_migrations could not be read")
 	} else if len(pending) > 0 {
-		a.readyLog.failed(ctx, a.log, "readiness: migrations of this build are not applied (restart the server, which applies them, or run pushctl migrate)",
+		logFailed("readiness: migrations of this build are not applied (restart the server, which applies them, or run pushctl migrate)",
 			errors.New("pending: "+strings.Join(pending, ",")))
 		fail("migrations", "pending: "+strings.Join(pending, ","))
 	} else {

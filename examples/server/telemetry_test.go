@@ -155,6 +155,23 @@ func TestReadinessChecksMigrationsAndProviders(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out, "every migration applied"), out)
 }
 
+// TestReadinessOfAGoneProberLogsNothing: a probe whose client hung up
+// before its checks ran (one that timed out while the server started)
+// fails, and logs no database failure: the database did not fail it.
+func TestReadinessOfAGoneProberLogsNothing(t *testing.T) {
+	a := newTestApp(t, nil)
+	var logs syncbuf.Buffer
+	a.log = slog.New(slog.NewTextHandler(&logs, nil))
+	gone, hangUp := context.WithCancel(context.Background())
+	hangUp()
+	_, ok := a.ready(gone)
+	assert.False(t, ok)
+	assert.Empty(t, logs.String())
+	_, ok = a.ready(context.Background())
+	assert.True(t, ok, "the next probe passes")
+	assert.Empty(t, logs.String(), "and nothing recovered, since nothing failed")
+}
+
 // TestRequestLogsCarryTheTraceID: every line logged while serving a
 // request carries the trace id of the request's W3C traceparent, and the
 // push it records keeps that trace for its retries.
