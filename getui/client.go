@@ -161,7 +161,8 @@ func (c *Client) Name() string { return Name }
 // Capabilities describes what Send accepts for p: up to MaxCIDs cids,
 // MaxPayloadBytes of transmission or payload, and token, broadcast, alias
 // and filter (tags) audiences. Getui has no file audience. An unknown
-// platform gets the zero Capabilities.
+// platform, or any platform of a Client New did not make, gets the zero
+// Capabilities.
 //
 // It also declares: up to CallsPerSend calls per Send, each bounded by
 // Config.Timeout, so SendTimeout is four times Timeout; at most
@@ -169,7 +170,7 @@ func (c *Client) Name() string { return Name }
 // PollInterval for PollHorizon; aliases without a type; and per-token
 // failures (TokenFailures), since list pushes answer a status per cid.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
-	if !p.Valid() {
+	if !p.Valid() || c.unbuilt() {
 		return provider.Capabilities{}
 	}
 	return provider.Capabilities{
@@ -190,14 +191,23 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 }
 
 // BaseURL returns the API root the Client calls now: Config.BaseURL, or
-// the host Getui named in a 301 answer.
-func (c *Client) BaseURL() string { return *c.base.Load() }
+// the host Getui named in a 301 answer. It is "" for a Client New did not
+// make.
+func (c *Client) BaseURL() string {
+	if c.unbuilt() || c.base.Load() == nil {
+		return ""
+	}
+	return *c.base.Load()
+}
 
 // String describes c by its base URL, app id and app key; never the master
 // secret or the token.
 func (c *Client) String() string {
 	if c == nil {
 		return "getui.Client(nil)"
+	}
+	if c.unbuilt() {
+		return unbuiltString
 	}
 	return fmt.Sprintf("getui.Client{BaseURL:%s AppID:%s AppKey:%s}", c.BaseURL(), c.appID, c.appKey)
 }
@@ -220,6 +230,9 @@ func (c *Client) Format(f fmt.State, verb rune) {
 func (c *Client) LogValue() slog.Value {
 	if c == nil {
 		return slog.StringValue("getui.Client(nil)")
+	}
+	if c.unbuilt() {
+		return slog.StringValue(unbuiltString)
 	}
 	return slog.GroupValue(
 		slog.String("base_url", c.BaseURL()),
@@ -345,4 +358,9 @@ func cloneClassUps(m map[provider.Class]map[string]map[string]any) map[provider.
 // client keeps open for its next calls, and the goroutines that serve
 // them. Calls in flight are not affected, and later calls open new
 // connections. push.Service.Close calls it.
-func (c *Client) CloseIdleConnections() { c.http.GetClient().CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	if c.unbuilt() {
+		return
+	}
+	c.http.GetClient().CloseIdleConnections()
+}

@@ -83,6 +83,9 @@ var _ provider.RetryTokenIssuer = (*Client)(nil)
 // request without an IdempotencyKey, have no token (""); a request Send
 // would refuse, or a creating call that fails, is the error.
 func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (string, error) {
+	if c.unbuilt() {
+		return "", notBuilt(opSend)
+	}
 	p, err := c.build(r)
 	if err != nil || p.route != routeList || r.IdempotencyKey == "" {
 		return "", err

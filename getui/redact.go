@@ -7,6 +7,9 @@ var _ provider.Redactor = (*Client)(nil)
 // Redact returns s with the master secret and the auth token in use
 // replaced by "REDACTED".
 func (c *Client) Redact(s string) string {
+	if c.unbuilt() {
+		return s
+	}
 	c.tokens.mu.Lock()
 	tok := ""
 	if c.tokens.cur != nil {

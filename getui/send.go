@@ -50,6 +50,9 @@ import (
 // the answer of the delivering call. Failures lists, in token order, the
 // cids whose per-cid status is not a success ("successed_…").
 func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opSend)
+	}
 	p, err := c.build(r)
 	if err != nil {
 		return nil, err
@@ -168,6 +171,9 @@ func (c *Client) spentTaskQuota(now time.Time) provider.Quota {
 // call (no auth call either), has no side effect and is safe for
 // concurrent use.
 func (c *Client) Validate(r *provider.Request) error {
+	if c.unbuilt() {
+		return notBuilt(opValidate)
+	}
 	_, err := c.build(r)
 	return err
 }

@@ -55,6 +55,9 @@ func val(p *int) int {
 // should bound its polling. A single push's taskid (RASS_…) is an
 // InvalidRequest error naming "id", without a call.
 func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opStatus)
+	}
 	if err := checkTaskArgs(p, id); err != nil {
 		return nil, err
 	}
@@ -105,6 +108,9 @@ func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*p
 // task it can no longer stop (the error carries its code). A single
 // push's taskid is an InvalidRequest error naming "id", without a call.
 func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) error {
+	if c.unbuilt() {
+		return notBuilt(opCancel)
+	}
 	if err := checkTaskArgs(p, id); err != nil {
 		return err
 	}

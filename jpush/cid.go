@@ -251,6 +251,9 @@ var _ provider.RetryTokenIssuer = (*Client)(nil)
 // (push.Service logs a warning naming the delivery) learns why; fetches
 // then pause for a while, during which the token is "" with no error.
 func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (string, error) {
+	if c.unbuilt() {
+		return "", notBuilt(opSend)
+	}
 	if c.noCID || r.IdempotencyKey == "" {
 		return "", nil
 	}

@@ -160,7 +160,8 @@ func (c *Client) Name() string { return Name }
 // ids, MaxIOSNotificationBytes of an iOS notification or MaxPayloadBytes of
 // an Android notification and message, and token, broadcast,
 // alias and filter (tags or a segment) audiences. JPush has no file
-// audience on /v3/push. An unknown platform gets the zero Capabilities.
+// audience on /v3/push. An unknown platform, or any platform of a Client
+// New did not make, gets the zero Capabilities.
 //
 // It also declares: one call per Send (two with cids: a fetch of cids may
 // come first), each bounded by Config.Timeout, so SendTimeout is Timeout
@@ -170,7 +171,7 @@ func (c *Client) Name() string { return Name }
 // type (NeedsAliasType false); and no per-token failures, since JPush
 // refuses a batch with a bad registration id (1003) without saying which.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
-	if !p.Valid() {
+	if !p.Valid() || c.unbuilt() {
 		return provider.Capabilities{}
 	}
 	return provider.Capabilities{
@@ -232,6 +233,9 @@ func (c *Client) String() string {
 	if c == nil {
 		return "jpush.Client(nil)"
 	}
+	if c.unbuilt() {
+		return unbuiltString
+	}
 	return fmt.Sprintf("jpush.Client{BaseURL:%s ReportBaseURL:%s AppKey:%s APNsSandbox:%t}",
 		c.baseURL, c.reportURL, c.creds.appKey, c.apnsSandbox)
 }
@@ -254,6 +258,9 @@ func (c *Client) Format(f fmt.State, verb rune) {
 func (c *Client) LogValue() slog.Value {
 	if c == nil {
 		return slog.StringValue("jpush.Client(nil)")
+	}
+	if c.unbuilt() {
+		return slog.StringValue(unbuiltString)
 	}
 	return slog.GroupValue(
 		slog.String("base_url", c.baseURL),
@@ -362,4 +369,9 @@ func cloneClassChannels(m map[provider.Class]map[string]ThirdPartyChannel) map[p
 // client keeps open for its next calls, and the goroutines that serve
 // them. Calls in flight are not affected, and later calls open new
 // connections. push.Service.Close calls it.
-func (c *Client) CloseIdleConnections() { c.http.GetClient().CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	if c.unbuilt() {
+		return
+	}
+	c.http.GetClient().CloseIdleConnections()
+}

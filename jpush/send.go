@@ -48,6 +48,9 @@ type pushAnswer struct {
 // afterwards). A refusal with code 1011 for registration ids names every
 // one of them in the error's Failures: JPush knew none of them.
 func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opSend)
+	}
 	p, err := c.build(r)
 	if err != nil {
 		return nil, err
@@ -115,6 +118,9 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 // Client's clock. It makes no network call, has no side effect and is safe
 // for concurrent use. ValidateRemote asks JPush as well.
 func (c *Client) Validate(r *provider.Request) error {
+	if c.unbuilt() {
+		return notBuilt(opValidate)
+	}
 	_, err := c.build(r)
 	return err
 }
@@ -124,6 +130,9 @@ func (c *Client) Validate(r *provider.Request) error {
 // it. A nil error means JPush would accept the push now. Errors are
 // classified like Send's, with Op "validate_remote".
 func (c *Client) ValidateRemote(ctx context.Context, r *provider.Request) error {
+	if c.unbuilt() {
+		return notBuilt(opValidateRemote)
+	}
 	p, err := c.build(r)
 	if err != nil {
 		return err

@@ -68,6 +68,9 @@ func val(p *int) int {
 // counts with a delay, and otherwise an InvalidRequest error naming "id".
 // JPush keeps these counts for 28 days.
 func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opStatus)
+	}
 	rs, err := c.Statuses(ctx, p, []string{id})
 	if err != nil {
 		return nil, err
@@ -90,6 +93,9 @@ func (c *Client) MaxStatusIDs() int { return MaxReceivedIDs }
 // answered for its id, as a list of one (the answer Status gets), or the
 // empty list when JPush answered nothing for it.
 func (c *Client) Statuses(ctx context.Context, p provider.Platform, ids []string) ([]provider.StatusResult, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opStatus)
+	}
 	if !p.Valid() {
 		return nil, invalid("platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, p))
 	}
@@ -233,6 +239,9 @@ const MaxStatusRegistrationIDs = 1000
 // time to live), so that a message sent before midnight is still found
 // after it. For any other id JPush looks at today.
 func (c *Client) MessageStatus(ctx context.Context, id string, rids []string) (map[string]DeliveryState, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opMessageStatus)
+	}
 	if err := checkMsgID(id); err != nil {
 		return nil, err
 	}
@@ -292,6 +301,9 @@ func (c *Client) MessageStatus(ctx context.Context, id string, rids []string) (m
 // JPush refuses once it can no longer withdraw (the error carries its code);
 // an id that is not a msg_id is an InvalidRequest error without a call.
 func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) error {
+	if c.unbuilt() {
+		return notBuilt(opCancel)
+	}
 	if !p.Valid() {
 		return invalid("platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, p))
 	}

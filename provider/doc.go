@@ -42,6 +42,13 @@
 //   - Send honours ctx: when ctx ends before the request was written the
 //     error is [Temporary]; when it ends after the body was sent it is
 //     [Indeterminate], because the vendor may have acted on it.
+//   - A provider whose zero value (or nil pointer) is not usable
+//     implements [BuildChecker], so that push.New refuses it naming the
+//     field "providers" and the constructor; every method of such a value
+//     returns an error matching [ErrNotBuilt] (an [*Error] of Kind [Auth]
+//     from Send, Status, Cancel and Validate), or a harmless answer (the
+//     zero Capabilities), and never panics, and fmt prints it without
+//     panicking. The umeng, jpush and getui Clients do.
 //
 // # Vendor-neutral declarations
 //

@@ -7,6 +7,14 @@ import (
 	"time"
 )
 
+// ErrNotBuilt is matched (errors.Is) by the error of CheckBuilt (see
+// BuildChecker) and of every method of a provider its constructor did not
+// make, such as a zero umeng.Client{} or a nil *jpush.Client: the method
+// does nothing else. Such an error from Send, Status, Cancel or Validate
+// is an *Error of Kind Auth, since no retry can succeed until the host
+// makes the provider with its constructor.
+var ErrNotBuilt = errors.New("provider: not built by its constructor")
+
 // Kind classifies an error by what the caller should do about it. The enum is
 // append-only: values are never renumbered or reused.
 type Kind uint8

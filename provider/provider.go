@@ -110,6 +110,18 @@ type TokenCanonicalizer interface {
 	CanonicalToken(p Platform, token string) string
 }
 
+// BuildChecker is implemented by providers whose zero value, or nil
+// pointer, is not usable: a value their constructor did not make. push.New
+// asks it, and refuses such a provider with an error naming the field
+// "providers", rather than take a value whose first call would fail. The
+// umeng, jpush and getui Clients implement it.
+type BuildChecker interface {
+	// CheckBuilt returns nil when the provider's constructor made it, else
+	// an error matching ErrNotBuilt that names the constructor. It makes
+	// no call, has no side effect and is safe for concurrent use.
+	CheckBuilt() error
+}
+
 // Validator is implemented by providers that can check a request without
 // sending it.
 type Validator interface {

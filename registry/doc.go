@@ -33,6 +33,14 @@
 // only CreatePushMessage and FinishDelivery; WithTx-style transactions
 // are the store's own (sqlstore.Store.WithTx).
 //
+// A store whose zero value (or nil pointer) is not usable implements
+// BuildChecker: push.New and messagecenter.New refuse such a value,
+// naming the field "store" and the constructor, and each of its methods
+// returns an error matching ErrNotBuilt instead of panicking. The
+// sqlstore and memstore Stores do. BuildChecker is not among the
+// interfaces MissingOptional names: a decorator that embeds Store only
+// goes unchecked.
+//
 // # Identifiers
 //
 // Keys compare the way the strictest supported database can keep them

@@ -24,6 +24,11 @@ var (
 	// the server committed. Stores wrap the commit's error with it; its
 	// text is the step's name, "commit".
 	ErrCommit = errors.New("commit")
+	// ErrNotBuilt is matched by the error of CheckBuilt (see
+	// BuildChecker) and of every method of a store its constructor did
+	// not make, such as a zero sqlstore.Store{} or a nil *memstore.Store:
+	// the method does nothing else.
+	ErrNotBuilt = errors.New("registry: not built by its constructor")
 )
 
 // ValidationError names a field whose value cannot be stored. Stores return

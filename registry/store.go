@@ -360,6 +360,19 @@ type DedupeKeyFinder interface {
 	FindDedupeKeys(ctx context.Context, keys []string) (map[string]int64, error)
 }
 
+// BuildChecker is implemented by stores whose zero value, or nil pointer,
+// is not usable: a value their constructor did not make. push.New and
+// messagecenter.New ask it, and refuse such a store with an error naming
+// the field "store". sqlstore.Store and memstore.Store implement it. It is
+// not one of the optional interfaces MissingOptional names: it brings no
+// behaviour, and a decorator that embeds Store only goes unchecked.
+type BuildChecker interface {
+	// CheckBuilt returns nil when the store's constructor made it, else
+	// an error matching ErrNotBuilt that names the constructor. It makes
+	// no call to the database and has no side effect.
+	CheckBuilt() error
+}
+
 // MissingOptional names, in byte order, the optional interfaces of this
 // package that s does not implement (BacklogCounter, DedupeKeyFinder,
 // Fanouts, HeldReceiptCounter, PushHolders, ReceiptHolder, RetryTokens,

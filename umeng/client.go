@@ -182,8 +182,8 @@ func (c *Client) checkDefaults(p provider.Platform) error {
 func (c *Client) Name() string { return Name }
 
 // Capabilities describes what Send accepts for p. A platform without
-// credentials, or an unknown one, gets the zero Capabilities: it supports no
-// audience.
+// credentials, an unknown one, or any platform of a Client New did not
+// make, gets the zero Capabilities: it supports no audience.
 //
 // Beyond the limits it declares: alias audiences need an AliasType
 // (customizedcast's alias_type); a Send makes one call, or two with an
@@ -194,7 +194,7 @@ func (c *Client) Name() string { return Name }
 // expires (the zero Polling). Umeng names no token it refuses
 // (TokenFailures false): a listcast with dead tokens is accepted.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
-	if !c.creds.app(p).configured() {
+	if c.unbuilt() || !c.creds.app(p).configured() {
 		return provider.Capabilities{}
 	}
 	limit := MaxAndroidPayloadBytes
@@ -237,6 +237,9 @@ func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 //
 // Errors are *provider.Error with Op "post", classified like Send's.
 func (c *Client) Post(ctx context.Context, p provider.Platform, path string, body []byte) (json.RawMessage, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opPost)
+	}
 	app, err := c.appFor(opPost, p)
 	if err != nil {
 		return nil, err
@@ -339,4 +342,9 @@ func (discardLogger) Debugf(string, ...any) {}
 // client keeps open for its next calls, and the goroutines that serve
 // them. Calls in flight are not affected, and later calls open new
 // connections. push.Service.Close calls it.
-func (c *Client) CloseIdleConnections() { c.http.GetClient().CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	if c.unbuilt() {
+		return
+	}
+	c.http.GetClient().CloseIdleConnections()
+}

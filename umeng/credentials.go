@@ -74,6 +74,9 @@ func (c *Client) String() string {
 	if c == nil {
 		return "umeng.Client(nil)"
 	}
+	if c.unbuilt() {
+		return unbuiltString
+	}
 	return fmt.Sprintf("umeng.Client{BaseURL:%s IOS:%s Android:%s TestMode:%t Strategy:%s}",
 		c.baseURL, c.creds.app(provider.IOS), c.creds.app(provider.Android), c.testMode, c.strategy)
 }
@@ -97,6 +100,9 @@ func (c *Client) Format(f fmt.State, verb rune) {
 func (c *Client) LogValue() slog.Value {
 	if c == nil {
 		return slog.StringValue("umeng.Client(nil)")
+	}
+	if c.unbuilt() {
+		return slog.StringValue(unbuiltString)
 	}
 	return slog.GroupValue(
 		slog.String("base_url", c.baseURL),

@@ -100,6 +100,9 @@ type sendData struct {
 // Raw and an ID only if Umeng gave one, and no token is disabled, because
 // resending any part of it would show the push twice.
 func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Receipt, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opSend)
+	}
 	app, body, tgt, err := c.prepare(opSend, r)
 	if err != nil {
 		return nil, err
@@ -167,6 +170,9 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 // Validate makes no network call (not even the upload of StrategyFilecast),
 // takes no timestamp, has no side effect and is safe for concurrent use.
 func (c *Client) Validate(r *provider.Request) error {
+	if c.unbuilt() {
+		return notBuilt(opValidate)
+	}
 	_, _, _, err := c.prepare(opValidate, r)
 	return err
 }

@@ -59,6 +59,9 @@ func stateOf(status int) (provider.State, bool) {
 // Android Sent (devices reached) keeps rising after done (2) until the
 // push expires, as devices come online.
 func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*provider.Status, error) {
+	if c.unbuilt() {
+		return nil, notBuilt(opStatus)
+	}
 	app, err := c.appFor(opStatus, p)
 	if err != nil {
 		return nil, err
@@ -106,6 +109,9 @@ func (c *Client) Status(ctx context.Context, p provider.Platform, id string) (*p
 // 1014 (InvalidRequest) for an unknown id. A msg_id cannot be cancelled and
 // is rejected without a network call.
 func (c *Client) Cancel(ctx context.Context, p provider.Platform, id string) error {
+	if c.unbuilt() {
+		return notBuilt(opCancel)
+	}
 	app, err := c.appFor(opCancel, p)
 	if err != nil {
 		return err

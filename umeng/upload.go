@@ -26,6 +26,9 @@ type uploadBody struct {
 //
 // Errors are *provider.Error with Op "upload" (or "validate").
 func (c *Client) Upload(ctx context.Context, p provider.Platform, lines []string) (string, error) {
+	if c.unbuilt() {
+		return "", notBuilt(opUpload)
+	}
 	app, err := c.appFor(opUpload, p)
 	if err != nil {
 		return "", err

@@ -11,6 +11,9 @@ var _ registry.BacklogCounter = (*Store)(nil)
 
 // Backlog implements registry.BacklogCounter.
 func (s *Store) Backlog(ctx context.Context, now time.Time) (deliveries, center int64, err error) {
+	if s.unbuilt() {
+		return 0, 0, notBuilt("Store.Backlog")
+	}
 	const op = "Backlog"
 	if err := begin(ctx, op); err != nil {
 		return 0, 0, err

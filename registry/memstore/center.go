@@ -13,6 +13,9 @@ import (
 // stored with SendState unsent whatever m says, and without m.Unreadable:
 // every value of the store is readable. On success only m.ID is set.
 func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	if s.unbuilt() {
+		return notBuilt("Store.EnqueueCenterMessage")
+	}
 	const op = "EnqueueCenterMessage"
 	if err := begin(ctx, op); err != nil {
 		return err
@@ -36,6 +39,9 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 
 // GetCenterMessage implements registry.CenterMessages.
 func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.CenterMessage, error) {
+	if s.unbuilt() {
+		return registry.CenterMessage{}, notBuilt("Store.GetCenterMessage")
+	}
 	const op = "GetCenterMessage"
 	if err := begin(ctx, op); err != nil {
 		return registry.CenterMessage{}, err
@@ -54,6 +60,9 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 // not positive, zero Now, SkipModes as ValidateSkipModes refuses) are an
 // ErrInvalid naming the field.
 func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ClaimCenterMessages")
+	}
 	const op = "ClaimCenterMessages"
 	if err := begin(ctx, op); err != nil {
 		return nil, err
@@ -105,6 +114,9 @@ func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams)
 // is written: notifier text must be sanitized by the caller. As with
 // FinishDelivery, the token alone guards the write.
 func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	if s.unbuilt() {
+		return notBuilt("Store.FinishCenterMessage")
+	}
 	const op = "FinishCenterMessage"
 	if err := begin(ctx, op); err != nil {
 		return err

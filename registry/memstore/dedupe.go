@@ -10,6 +10,9 @@ var _ registry.DedupeKeyFinder = (*Store)(nil)
 
 // FindDedupeKeys implements registry.DedupeKeyFinder.
 func (s *Store) FindDedupeKeys(ctx context.Context, keys []string) (map[string]int64, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.FindDedupeKeys")
+	}
 	if err := begin(ctx, "FindDedupeKeys"); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,9 @@ import (
 // PushPlatform is stored as registry.DefaultPushPlatform; trailing spaces of
 // UUID, PushPlatform and userNum are dropped. d is not modified.
 func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, error) {
+	if s.unbuilt() {
+		return registry.Device{}, registry.UserDevice{}, notBuilt("Store.RegisterDevice")
+	}
 	const op = "RegisterDevice"
 	if err := begin(ctx, op); err != nil {
 		return registry.Device{}, registry.UserDevice{}, err
@@ -93,6 +96,9 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 
 // GetDevice implements registry.Devices.
 func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error) {
+	if s.unbuilt() {
+		return registry.Device{}, notBuilt("Store.GetDevice")
+	}
 	const op = "GetDevice"
 	if err := begin(ctx, op); err != nil {
 		return registry.Device{}, err
@@ -108,6 +114,9 @@ func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error
 
 // GetUserDevice implements registry.Devices.
 func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevice, error) {
+	if s.unbuilt() {
+		return registry.UserDevice{}, notBuilt("Store.GetUserDevice")
+	}
 	const op = "GetUserDevice"
 	if err := begin(ctx, op); err != nil {
 		return registry.UserDevice{}, err
@@ -124,6 +133,9 @@ func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevic
 // DeactivateLink implements registry.Devices. userNum is compared without
 // trailing spaces.
 func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error {
+	if s.unbuilt() {
+		return notBuilt("Store.DeactivateLink")
+	}
 	const op = "DeactivateLink"
 	if err := begin(ctx, op); err != nil {
 		return err
@@ -151,6 +163,9 @@ var _ registry.TargetCensus = (*Store)(nil)
 // registers never share a token or an active link, so ListTargets has no
 // checks a census would save.
 func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.TakeCensus")
+	}
 	return nil, begin(ctx, "TakeCensus")
 }
 
@@ -158,6 +173,9 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 // ErrInvalid for field "limit". User nums are matched without trailing
 // spaces.
 func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListTargets")
+	}
 	const op = "ListTargets"
 	if err := begin(ctx, op); err != nil {
 		return nil, err
@@ -216,6 +234,9 @@ func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]regi
 // trailing spaces. Devices whose token is disabled already keep their
 // first disablement and are not counted.
 func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.DisableTokens")
+	}
 	const op = "DisableTokens"
 	if err := begin(ctx, op); err != nil {
 		return 0, err

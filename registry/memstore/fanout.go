@@ -51,6 +51,9 @@ func (s *Store) fanoutSummaries(id int64) {
 // next is nil the summaries are computed whole, their tokens clipped to
 // the column (registry.ClipTokens).
 func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery, next *registry.Fanout) error {
+	if s.unbuilt() {
+		return notBuilt("Store.AddDeliveries")
+	}
 	const op = "AddDeliveries"
 	if err := begin(ctx, op); err != nil {
 		return err
@@ -109,6 +112,9 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 // ClaimFanouts implements registry.Fanouts: the pushes whose fanout's
 // lease ran out, oldest lease first (ties by id).
 func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]registry.PushMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ClaimFanouts")
+	}
 	const op = "ClaimFanouts"
 	if err := begin(ctx, op); err != nil {
 		return nil, err

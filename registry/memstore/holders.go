@@ -14,6 +14,9 @@ var _ registry.PushHolders = (*Store)(nil)
 // of the push, of the devices that hold one of tokens enabled, in link ID
 // order. Tokens are compared without trailing spaces.
 func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []string) ([]registry.Target, bool, error) {
+	if s.unbuilt() {
+		return nil, false, notBuilt("Store.PushHolders")
+	}
 	const op = "PushHolders"
 	if err := begin(ctx, op); err != nil {
 		return nil, false, err

@@ -17,6 +17,9 @@ import (
 // ErrConflict; both keys are stored and compared without trailing spaces.
 // On any error nothing is stored and m and ds are unchanged.
 func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
+	if s.unbuilt() {
+		return notBuilt("Store.CreatePushMessage")
+	}
 	const op = "CreatePushMessage"
 	if err := begin(ctx, op); err != nil {
 		return err
@@ -79,6 +82,9 @@ func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, 
 
 // GetPushMessage implements registry.PushMessages.
 func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMessage, error) {
+	if s.unbuilt() {
+		return registry.PushMessage{}, notBuilt("Store.GetPushMessage")
+	}
 	const op = "GetPushMessage"
 	if err := begin(ctx, op); err != nil {
 		return registry.PushMessage{}, err
@@ -96,6 +102,9 @@ func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMess
 // compared without trailing spaces; the empty key names no message: it is
 // ErrNotFound.
 func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (registry.PushMessage, error) {
+	if s.unbuilt() {
+		return registry.PushMessage{}, notBuilt("Store.GetPushMessageByDedupeKey")
+	}
 	const op = "GetPushMessageByDedupeKey"
 	if err := begin(ctx, op); err != nil {
 		return registry.PushMessage{}, err
@@ -113,6 +122,9 @@ func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (regi
 // ListDeliveries implements registry.PushMessages. An unknown message has
 // no deliveries: the result is empty, not an error.
 func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]registry.Delivery, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListDeliveries")
+	}
 	const op = "ListDeliveries"
 	if err := begin(ctx, op); err != nil {
 		return nil, err
@@ -139,6 +151,9 @@ func (s *Store) deliveryValues(pushMessageID int64) []registry.Delivery {
 // to the lower ID. Invalid params (Limit or Lease not positive, zero Now, an
 // unknown Kind) are an ErrInvalid naming the field.
 func (s *Store) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]registry.Delivery, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ClaimDeliveries")
+	}
 	const op = "ClaimDeliveries"
 	if err := begin(ctx, op); err != nil {
 		return nil, err
@@ -196,6 +211,9 @@ func claimable(d *registry.Delivery, kind registry.ClaimKind) bool {
 // re-claiming the row still lets its holder finish it. The summary
 // refreshed is that of the stored delivery's platform.
 func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
+	if s.unbuilt() {
+		return notBuilt("Store.FinishDelivery")
+	}
 	const op = "FinishDelivery"
 	if err := begin(ctx, op); err != nil {
 		return err

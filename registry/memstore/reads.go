@@ -10,6 +10,9 @@ import (
 // ListUserDevices implements registry.Reads. userNum is compared without
 // trailing spaces.
 func (s *Store) ListUserDevices(ctx context.Context, userNum string) ([]registry.DeviceLink, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListUserDevices")
+	}
 	const op = "ListUserDevices"
 	if err := begin(ctx, op); err != nil {
 		return nil, err
@@ -32,6 +35,9 @@ func (s *Store) ListUserDevices(ctx context.Context, userNum string) ([]registry
 
 // ListPushMessages implements registry.Reads.
 func (s *Store) ListPushMessages(ctx context.Context, q registry.PushMessageQuery) ([]registry.PushMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListPushMessages")
+	}
 	const op = "ListPushMessages"
 	if err := begin(ctx, op); err != nil {
 		return nil, err
@@ -75,6 +81,9 @@ func matches(m *registry.PushMessage, q registry.PushMessageQuery) bool {
 
 // IsPushMessageUser implements registry.Reads.
 func (s *Store) IsPushMessageUser(ctx context.Context, pushMessageID int64, userNum string) (bool, error) {
+	if s.unbuilt() {
+		return false, notBuilt("Store.IsPushMessageUser")
+	}
 	const op = "IsPushMessageUser"
 	if err := begin(ctx, op); err != nil {
 		return false, err

@@ -12,6 +12,9 @@ import (
 // RecordReceipts implements registry.PushMessages. It looks at every
 // delivery: fine for the test and demo sizes memstore is for.
 func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token string, c registry.ReceiptCounts) error {
+	if s.unbuilt() {
+		return notBuilt("Store.RecordReceipts")
+	}
 	const op = "RecordReceipts"
 	if err := begin(ctx, op); err != nil {
 		return err
@@ -83,6 +86,9 @@ var _ registry.ReceiptHolder = (*Store)(nil)
 
 // HoldReceipt implements registry.ReceiptHolder.
 func (s *Store) HoldReceipt(ctx context.Context, provider, receiptID, token string, c registry.ReceiptCounts, at time.Time) (bool, error) {
+	if s.unbuilt() {
+		return false, notBuilt("Store.HoldReceipt")
+	}
 	const op = "HoldReceipt"
 	if err := begin(ctx, op); err != nil {
 		return false, err
@@ -108,6 +114,9 @@ func (s *Store) HoldReceipt(ctx context.Context, provider, receiptID, token stri
 
 // AdoptReceipts implements registry.ReceiptHolder.
 func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (registry.Adoption, error) {
+	if s.unbuilt() {
+		return registry.Adoption{}, notBuilt("Store.AdoptReceipts")
+	}
 	const op = "AdoptReceipts"
 	var a registry.Adoption
 	if err := begin(ctx, op); err != nil {
@@ -148,6 +157,9 @@ var _ registry.HeldReceiptCounter = (*Store)(nil)
 
 // CountHeldReceipts implements registry.HeldReceiptCounter.
 func (s *Store) CountHeldReceipts(ctx context.Context) (int64, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.CountHeldReceipts")
+	}
 	if err := begin(ctx, "CountHeldReceipts"); err != nil {
 		return 0, err
 	}
@@ -158,6 +170,9 @@ func (s *Store) CountHeldReceipts(ctx context.Context) (int64, error) {
 
 // DropHeldReceipts implements registry.ReceiptHolder.
 func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.DropHeldReceipts")
+	}
 	const op = "DropHeldReceipts"
 	if err := begin(ctx, op); err != nil {
 		return 0, err
@@ -202,6 +217,9 @@ type receiptEvent struct {
 
 // ReceiptTotals implements registry.PushMessages.
 func (s *Store) ReceiptTotals(ctx context.Context, pushMessageID int64) (ios, android registry.ReceiptCounts, err error) {
+	if s.unbuilt() {
+		return registry.ReceiptCounts{}, registry.ReceiptCounts{}, notBuilt("Store.ReceiptTotals")
+	}
 	const op = "ReceiptTotals"
 	if err := begin(ctx, op); err != nil {
 		return ios, android, err

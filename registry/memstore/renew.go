@@ -9,6 +9,9 @@ import (
 
 // RenewDelivery implements registry.PushMessages.
 func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUntil time.Time) error {
+	if s.unbuilt() {
+		return notBuilt("Store.RenewDelivery")
+	}
 	const op = "RenewDelivery"
 	if err := begin(ctx, op); err != nil {
 		return err
@@ -33,6 +36,9 @@ var _ registry.RetryTokens = (*Store)(nil)
 
 // SetRetryToken implements registry.RetryTokens.
 func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token string) error {
+	if s.unbuilt() {
+		return notBuilt("Store.SetRetryToken")
+	}
 	const op = "SetRetryToken"
 	if err := begin(ctx, op); err != nil {
 		return err

@@ -15,6 +15,9 @@ import (
 // the message's deliveries of the same provider and platform, and take
 // those and the message id from the stored delivery.
 func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts []*registry.Delivery) error {
+	if s.unbuilt() {
+		return notBuilt("Store.SplitDelivery")
+	}
 	const op = "SplitDelivery"
 	if err := begin(ctx, op); err != nil {
 		return err

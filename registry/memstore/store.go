@@ -18,7 +18,10 @@ type Config struct {
 }
 
 // Store is an in-memory registry.Store. It is safe for concurrent use by
-// many goroutines; its zero value is not usable, call New.
+// many goroutines. Make one with New: a Store New did not make (a zero
+// Store{} or a nil *Store) holds nothing, every method returns an error
+// matching registry.ErrNotBuilt and does nothing else, and push.New and
+// messagecenter.New refuse it (see CheckBuilt).
 type Store struct {
 	now func() time.Time
 

@@ -15,6 +15,9 @@ var _ registry.BacklogCounter = (*Store)(nil)
 // other programs write, counts as unsent) that are due. A time value the
 // Store cannot read counts as due, as it does for claims.
 func (s *Store) Backlog(ctx context.Context, now time.Time) (deliveries, center int64, err error) {
+	if s.unbuilt() {
+		return 0, 0, notBuilt("Store.Backlog")
+	}
 	const op = "Backlog"
 	if now.IsZero() {
 		return 0, 0, wrap(op, invalid("now", "is required"))

@@ -54,6 +54,9 @@ func (c *crowded) set(until time.Time) {
 // the other row's platform or state) and the devices with more than one
 // active link.
 func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.TakeCensus")
+	}
 	const op = "TakeCensus"
 	if users < 1 {
 		return nil, nil

@@ -34,6 +34,9 @@ func (s *Store) scanCenter(row interface{ Scan(...any) error }) (registry.Center
 // success m.ID, m.SendState, m.CreatedAt and m.UpdatedAt are set. Inside
 // WithTx it commits with the host's transaction.
 func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	if s.unbuilt() {
+		return notBuilt("Store.EnqueueCenterMessage")
+	}
 	const op = "EnqueueCenterMessage"
 	if err := registry.ValidateCenterMessage(m); err != nil {
 		return wrap(op, err)
@@ -57,6 +60,9 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 // GetCenterMessage implements registry.CenterMessages. An id outside the
 // INT column is ErrNotFound without a query.
 func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.CenterMessage, error) {
+	if s.unbuilt() {
+		return registry.CenterMessage{}, notBuilt("Store.GetCenterMessage")
+	}
 	const op = "GetCenterMessage"
 	if !s.intID(id) {
 		return registry.CenterMessage{}, wrap(op, notFound("center message", id))
@@ -89,6 +95,9 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 // transaction, so that one bad row fails alone. Inside WithTx each finish is written at once, in
 // the host's transaction.
 func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessage) error {
+	if s.unbuilt() {
+		return notBuilt("Store.FinishCenterMessage")
+	}
 	const op = "FinishCenterMessage"
 	if err := registry.ValidateCenterOutcome(m); err != nil {
 		return wrap(op, err)

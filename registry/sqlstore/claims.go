@@ -173,6 +173,9 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 // (Limit or Lease not positive, zero Now, an unknown Kind) are an
 // ErrInvalid naming the field.
 func (s *Store) ClaimDeliveries(ctx context.Context, p registry.ClaimParams) ([]registry.Delivery, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ClaimDeliveries")
+	}
 	const op = "ClaimDeliveries"
 	if err := checkClaim(p); err != nil {
 		return nil, wrap(op, err)
@@ -397,6 +400,9 @@ const claimedAttempts = "CASE WHEN attempts < 0 THEN 1 WHEN attempts >= 21474836
 // Now, SkipModes as ValidateSkipModes refuses) are an ErrInvalid naming
 // the field.
 func (s *Store) ClaimCenterMessages(ctx context.Context, p registry.ClaimParams) ([]registry.CenterMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ClaimCenterMessages")
+	}
 	const op = "ClaimCenterMessages"
 	if err := checkClaim(p); err != nil {
 		return nil, wrap(op, err)

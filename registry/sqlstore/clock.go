@@ -18,6 +18,9 @@ import (
 // schedules with NOW() + INTERVAL … is due that much early or late; a
 // host can log it at start-up (examples/server does, over 2 minutes).
 func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.ClockSkew")
+	}
 	const op = "ClockSkew"
 	query := "SELECT CAST(NOW(6) AS CHAR)"
 	switch s.dialect {
@@ -51,6 +54,9 @@ func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
 // session zone, which theirs may not share. A created_at the Store cannot
 // read counts as none.
 func (s *Store) CenterRowsAhead(ctx context.Context) (time.Duration, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.CenterRowsAhead")
+	}
 	const op = "CenterRowsAhead"
 	var newest sql.NullString
 	// The newest row by its primary key (one index step), not the largest

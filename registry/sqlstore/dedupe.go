@@ -16,6 +16,9 @@ const dedupeKeysPerQuery = 500
 // FindDedupeKeys implements registry.DedupeKeyFinder: one query per 500
 // keys, on the dedupe_key index.
 func (s *Store) FindDedupeKeys(ctx context.Context, keys []string) (map[string]int64, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.FindDedupeKeys")
+	}
 	const op = "FindDedupeKeys"
 	want := map[string][]string{} // stored form -> the keys given in that form
 	var stored []string

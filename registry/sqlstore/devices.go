@@ -64,6 +64,9 @@ func (s *Store) scanLink(row interface{ Scan(...any) error }, bad *readProblems)
 // and, for the default push platform, rows whose push_platform is NULL or
 // empty. d is not modified.
 func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, error) {
+	if s.unbuilt() {
+		return registry.Device{}, registry.UserDevice{}, notBuilt("Store.RegisterDevice")
+	}
 	dev, link, _, err := s.registerDevice(ctx, "RegisterDevice", d, userNum)
 	return dev, link, err
 }
@@ -74,6 +77,9 @@ func (s *Store) RegisterDevice(ctx context.Context, d *registry.Device, userNum 
 // pushctl's import counts with it the devices it imported, so that two
 // imports of one file at once do not both count a device.
 func (s *Store) RegisterDeviceInserted(ctx context.Context, d *registry.Device, userNum string) (registry.Device, registry.UserDevice, bool, error) {
+	if s.unbuilt() {
+		return registry.Device{}, registry.UserDevice{}, false, notBuilt("Store.RegisterDeviceInserted")
+	}
 	return s.registerDevice(ctx, "RegisterDeviceInserted", d, userNum)
 }
 
@@ -280,6 +286,9 @@ func (s *Store) activateLink(ctx context.Context, q DBTX, deviceID int64, userNu
 // GetDevice implements registry.Devices. An id outside the INT column is
 // ErrNotFound without a query.
 func (s *Store) GetDevice(ctx context.Context, id int64) (registry.Device, error) {
+	if s.unbuilt() {
+		return registry.Device{}, notBuilt("Store.GetDevice")
+	}
 	d, err := s.getDevice(ctx, s.q, id, &readProblems{})
 	if err != nil {
 		return registry.Device{}, wrap("GetDevice", err)
@@ -306,6 +315,9 @@ func (s *Store) getDevice(ctx context.Context, q DBTX, id int64, bad *readProble
 // GetUserDevice implements registry.Devices. An id outside the INT column
 // is ErrNotFound without a query.
 func (s *Store) GetUserDevice(ctx context.Context, id int64) (registry.UserDevice, error) {
+	if s.unbuilt() {
+		return registry.UserDevice{}, notBuilt("Store.GetUserDevice")
+	}
 	l, err := s.getUserDevice(ctx, s.q, id)
 	if err != nil {
 		return registry.UserDevice{}, wrap("GetUserDevice", err)
@@ -332,6 +344,9 @@ func (s *Store) getUserDevice(ctx context.Context, q DBTX, id int64) (registry.U
 // character count), on every dialect. An id outside the INT column is
 // ErrNotFound without a query.
 func (s *Store) DeactivateLink(ctx context.Context, userNum string, userDeviceID int64) error {
+	if s.unbuilt() {
+		return notBuilt("Store.DeactivateLink")
+	}
 	const op = "DeactivateLink"
 	if !s.intID(userDeviceID) {
 		return wrap(op, notFound("user device", userDeviceID))
@@ -382,6 +397,9 @@ const listChunk = 500
 // are skipped and the page refilled from the rows after them. A negative
 // q.Limit is an ErrInvalid for field "limit".
 func (s *Store) ListTargets(ctx context.Context, q registry.TargetQuery) ([]registry.Target, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListTargets")
+	}
 	const op = "ListTargets"
 	if q.Limit < 0 {
 		return nil, wrap(op, invalid("limit", "must not be negative, got %d", q.Limit))
@@ -697,6 +715,9 @@ func (d Dialect) disableQuery(pushPlatform, platform string, tokens []string, re
 // characters with a visible "…" rather than refused, so that a dead token
 // is never left enabled because of its error message.
 func (s *Store) DisableTokens(ctx context.Context, pushPlatform, platform string, tokens []string, reason string) (int64, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.DisableTokens")
+	}
 	const op = "DisableTokens"
 	toks := distinctTokens(tokens)
 	if len(toks) == 0 {

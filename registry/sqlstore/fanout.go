@@ -54,6 +54,9 @@ func fanoutSummary(sum registry.PlatformSummary) registry.PlatformSummary {
 // unchanged; on success each delivery's ID, PushMessageID, CreatedAt and
 // UpdatedAt are set, and m.Fanout is next.
 func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery, next *registry.Fanout) error {
+	if s.unbuilt() {
+		return notBuilt("Store.AddDeliveries")
+	}
 	const op = "AddDeliveries"
 	if err := registry.ValidateAddDeliveries(m, ds, next); err != nil {
 		return wrap(op, err)
@@ -198,6 +201,9 @@ func (s *Store) stageTally(ctx context.Context, q DBTX, msgID int64, platform st
 // error (the others are left to run out their lease). Invalid params are an ErrInvalid
 // naming the field.
 func (s *Store) ClaimFanouts(ctx context.Context, p registry.ClaimParams) ([]registry.PushMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ClaimFanouts")
+	}
 	const op = "ClaimFanouts"
 	if err := checkClaim(p); err != nil {
 		return nil, wrap(op, err)

@@ -17,6 +17,9 @@ var _ registry.ReceiptHolder = (*Store)(nil)
 // 0006) and, when there is none, inserts the receipt into
 // sys_push_receipts_held (migration 0013).
 func (s *Store) HoldReceipt(ctx context.Context, provider, receiptID, token string, c registry.ReceiptCounts, at time.Time) (bool, error) {
+	if s.unbuilt() {
+		return false, notBuilt("Store.HoldReceipt")
+	}
 	const op = "HoldReceipt"
 	if err := validHold(provider, receiptID, token, c, at); err != nil {
 		return false, wrap(op, err)
@@ -50,6 +53,9 @@ var _ registry.HeldReceiptCounter = (*Store)(nil)
 
 // CountHeldReceipts implements registry.HeldReceiptCounter.
 func (s *Store) CountHeldReceipts(ctx context.Context) (int64, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.CountHeldReceipts")
+	}
 	var n int64
 	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_push_receipts_held").Scan(&n); err != nil {
 		return 0, wrap("CountHeldReceipts", step("count held receipts", err))
@@ -87,6 +93,9 @@ type heldReceipt struct {
 // first deletes its row: a concurrent caller that deleted it first has
 // recorded it, and this one skips it.
 func (s *Store) AdoptReceipts(ctx context.Context, after int64, limit int) (registry.Adoption, error) {
+	if s.unbuilt() {
+		return registry.Adoption{}, notBuilt("Store.AdoptReceipts")
+	}
 	const op = "AdoptReceipts"
 	var a registry.Adoption
 	if limit < 1 {
@@ -179,6 +188,9 @@ const maxDropBatch = 500
 // ids the oldest limit (at most maxDropBatch) such receipts have, read
 // through the held_at index.
 func (s *Store) DropHeldReceipts(ctx context.Context, heldBefore time.Time, limit int) (int, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.DropHeldReceipts")
+	}
 	const op = "DropHeldReceipts"
 	if limit < 1 {
 		return 0, wrap(op, invalid("limit", "must be at least 1, got %d", limit))

@@ -51,6 +51,9 @@ func (d Dialect) holdersQuery(pushMessageID int64, tokens []string) (string, []a
 // platform is neither ios nor android is none. User nums are compared
 // without trailing spaces.
 func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []string) ([]registry.Target, bool, error) {
+	if s.unbuilt() {
+		return nil, false, notBuilt("Store.PushHolders")
+	}
 	const op = "PushHolders"
 	if !s.intID(pushMessageID) {
 		return nil, false, nil // no such push: it has no user

@@ -130,6 +130,9 @@ func tooManyTokens(platform string, s registry.PlatformSummary) error {
 // the same phone: its user is shown that row's pushes. It reads the
 // devices whole: a start-up check, not one for every push.
 func (s *Store) UpperCaseTokens(ctx context.Context, pushPlatform, platform string) (int64, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.UpperCaseTokens")
+	}
 	cond, args := tokenHolders(pushPlatform, platform)
 	var n int64
 	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_devices WHERE push_device_token <> LOWER(push_device_token) AND "+cond,
@@ -147,6 +150,9 @@ func (s *Store) UpperCaseTokens(ctx context.Context, pushPlatform, platform stri
 // them need no such count: the Store compares them trimmed, tokenIs.) It
 // reads the links whole: a start-up check, not one for every push.
 func (s *Store) SpacedUserNums(ctx context.Context) (int64, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.SpacedUserNums")
+	}
 	var users int64
 	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_user_devices WHERE user_num <> TRIM(user_num)").Scan(&users); err != nil {
 		return 0, wrap("SpacedUserNums", step("count links", err))

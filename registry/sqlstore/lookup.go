@@ -13,6 +13,9 @@ import (
 // dropped), and the user_nums of its active links, or ErrNotFound. A bulk
 // import reads it to tell a new device from an updated or unchanged one.
 func (s *Store) DeviceByUUID(ctx context.Context, platform, uuid string) (registry.Device, []string, error) {
+	if s.unbuilt() {
+		return registry.Device{}, nil, notBuilt("Store.DeviceByUUID")
+	}
 	const op = "DeviceByUUID"
 	var bad readProblems
 	d, err := s.scanDevice(s.queryRow(ctx, s.q, "SELECT "+s.selectList(deviceColumns)+" FROM sys_devices WHERE platform = ? AND uuid = ?",
@@ -46,6 +49,9 @@ func (s *Store) DeviceByUUID(ctx context.Context, platform, uuid string) (regist
 // id is above afterID, lowest id first: a keyset page, for following the
 // queue. limit must be positive.
 func (s *Store) ListCenterMessages(ctx context.Context, afterID int64, limit int) ([]registry.CenterMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListCenterMessages")
+	}
 	return s.listCenter(ctx, "ListCenterMessages", afterID, nil, limit)
 }
 
@@ -54,6 +60,9 @@ func (s *Store) ListCenterMessages(ctx context.Context, afterID int64, limit int
 // following several ranges (ids another program chose far above the
 // table's sequence split it) does not read into the next.
 func (s *Store) ListCenterMessagesBetween(ctx context.Context, afterID, beforeID int64, limit int) ([]registry.CenterMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListCenterMessagesBetween")
+	}
 	return s.listCenter(ctx, "ListCenterMessagesBetween", afterID, &beforeID, limit)
 }
 

@@ -27,6 +27,9 @@ import (
 // turns on a database lock; the first applies the migrations, the others
 // find them applied. Migrate needs a Store built on a *sql.DB.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.unbuilt() {
+		return notBuilt("Store.Migrate")
+	}
 	return s.migrate(ctx, "Migrate", componentPush)
 }
 
@@ -36,6 +39,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 // examples/server does). It is versioned, recorded and locked like
 // Migrate.
 func (s *Store) MigrateUsers(ctx context.Context) error {
+	if s.unbuilt() {
+		return notBuilt("Store.MigrateUsers")
+	}
 	return s.migrate(ctx, "MigrateUsers", componentUsers)
 }
 
@@ -282,6 +288,9 @@ func (s *Store) lock(ctx context.Context, conn *sql.Conn) (func() error, error) 
 // command-line tool) checks it when it opens the Store. nil on the other
 // dialects, and inside WithTx.
 func (s *Store) CheckConnection(ctx context.Context) error {
+	if s.unbuilt() {
+		return notBuilt("Store.CheckConnection")
+	}
 	const op = "CheckConnection"
 	if s.dialect != DialectMySQL || s.conns == nil {
 		return nil

@@ -23,6 +23,9 @@ type MigrationStatus struct {
 // the applied and the latest migration version. It only reads: nothing is
 // created, not even push_schema_migrations.
 func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.MigrationStatus")
+	}
 	const op = "MigrationStatus"
 	var out []MigrationStatus
 	for _, component := range []string{componentPush, componentUsers} {

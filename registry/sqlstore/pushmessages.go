@@ -186,6 +186,9 @@ func (s *Store) scanDeliveries(rows *sql.Rows) ([]registry.Delivery, error) {
 // Inside WithTx each create is written at once, in the host's
 // transaction.
 func (s *Store) CreatePushMessage(ctx context.Context, m *registry.PushMessage, ds []*registry.Delivery) error {
+	if s.unbuilt() {
+		return notBuilt("Store.CreatePushMessage")
+	}
 	const op = "CreatePushMessage"
 	if err := registry.ValidatePushMessage(m, ds); err != nil {
 		return wrap(op, err)
@@ -446,6 +449,9 @@ func (s *Store) usecPtr(t *time.Time) *time.Time {
 // GetPushMessage implements registry.PushMessages. An id outside the INT
 // column is ErrNotFound without a query.
 func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMessage, error) {
+	if s.unbuilt() {
+		return registry.PushMessage{}, notBuilt("Store.GetPushMessage")
+	}
 	const op = "GetPushMessage"
 	if !s.intID(id) {
 		return registry.PushMessage{}, wrap(op, notFound("push message", id))
@@ -465,6 +471,9 @@ func (s *Store) GetPushMessage(ctx context.Context, id int64) (registry.PushMess
 // compared without trailing spaces; the empty key names no message: it is
 // ErrNotFound.
 func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (registry.PushMessage, error) {
+	if s.unbuilt() {
+		return registry.PushMessage{}, notBuilt("Store.GetPushMessageByDedupeKey")
+	}
 	const op = "GetPushMessageByDedupeKey"
 	if key = unpad(key); key == "" {
 		return registry.PushMessage{}, wrap(op, notFound("dedupe key", `""`))
@@ -484,6 +493,9 @@ func (s *Store) GetPushMessageByDedupeKey(ctx context.Context, key string) (regi
 // no deliveries: the result is empty, not an error (an id outside the INT
 // column without a query).
 func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]registry.Delivery, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListDeliveries")
+	}
 	const op = "ListDeliveries"
 	if !s.intID(pushMessageID) {
 		return nil, nil
@@ -536,6 +548,9 @@ func (s *Store) ListDeliveries(ctx context.Context, pushMessageID int64) ([]regi
 // registry.MaxMediumText bytes).
 // Nothing is truncated: vendor text must be sanitized by the caller.
 func (s *Store) FinishDelivery(ctx context.Context, d *registry.Delivery) error {
+	if s.unbuilt() {
+		return notBuilt("Store.FinishDelivery")
+	}
 	const op = "FinishDelivery"
 	if err := registry.ValidateDeliveryOutcome(d); err != nil {
 		return wrap(op, err)

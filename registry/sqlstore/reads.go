@@ -36,6 +36,9 @@ func (s *Store) userDevicesQuery() string {
 // (named in DeviceLink.Unreadable, prefixed "device." for the device's),
 // and a link whose device is missing has a zero Device.
 func (s *Store) ListUserDevices(ctx context.Context, userNum string) ([]registry.DeviceLink, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListUserDevices")
+	}
 	const op = "ListUserDevices"
 	if err := registry.ValidateUserNum(userNum); err != nil {
 		return nil, wrap(op, err)
@@ -181,6 +184,9 @@ func (s *Store) pushMessagesQuery(q registry.PushMessageQuery, limit int) (strin
 // 0008). The time range compares created_at, a wall-clock time in the
 // Store's Location.
 func (s *Store) ListPushMessages(ctx context.Context, q registry.PushMessageQuery) ([]registry.PushMessage, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.ListPushMessages")
+	}
 	const op = "ListPushMessages"
 	if err := registry.ValidatePushMessageQuery(q); err != nil {
 		return nil, wrap(op, err)
@@ -208,6 +214,9 @@ func (s *Store) ListPushMessages(ctx context.Context, q registry.PushMessageQuer
 // IsPushMessageUser implements registry.Reads, through the index on
 // sys_push_message_users (user_num, push_message_id).
 func (s *Store) IsPushMessageUser(ctx context.Context, pushMessageID int64, userNum string) (bool, error) {
+	if s.unbuilt() {
+		return false, notBuilt("Store.IsPushMessageUser")
+	}
 	const op = "IsPushMessageUser"
 	if !s.intID(pushMessageID) || unpad(userNum) == "" {
 		return false, nil

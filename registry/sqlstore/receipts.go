@@ -25,6 +25,9 @@ import (
 // A receipt posted again, or by two posts at once, so counts once: the
 // second insert waits for the first's transaction and then finds its row.
 func (s *Store) RecordReceipts(ctx context.Context, provider, receiptID, token string, c registry.ReceiptCounts) error {
+	if s.unbuilt() {
+		return notBuilt("Store.RecordReceipts")
+	}
 	const op = "RecordReceipts"
 	if err := registry.ValidateReceipts(provider, receiptID, c); err != nil {
 		return wrap(op, err)
@@ -178,6 +181,9 @@ func receiptKey(token string) string {
 // ReceiptTotals implements registry.PushMessages: a SUM over the
 // message's deliveries, per platform, when read.
 func (s *Store) ReceiptTotals(ctx context.Context, pushMessageID int64) (ios, android registry.ReceiptCounts, err error) {
+	if s.unbuilt() {
+		return registry.ReceiptCounts{}, registry.ReceiptCounts{}, notBuilt("Store.ReceiptTotals")
+	}
 	const op = "ReceiptTotals"
 	if !s.intID(pushMessageID) {
 		return ios, android, nil

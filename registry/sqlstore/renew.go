@@ -15,6 +15,9 @@ import (
 // or an empty token is ErrClaimLost; a zero leaseUntil is an ErrInvalid for
 // field "lease_until".
 func (s *Store) RenewDelivery(ctx context.Context, d *registry.Delivery, leaseUntil time.Time) error {
+	if s.unbuilt() {
+		return notBuilt("Store.RenewDelivery")
+	}
 	const op = "RenewDelivery"
 	if leaseUntil.IsZero() {
 		return wrap(op, invalid("lease_until", "is required"))
@@ -36,6 +39,9 @@ var _ registry.RetryTokens = (*Store)(nil)
 // delivery's retry_token guarded by the claim token, as RenewDelivery's.
 // An unknown row or an empty claim token is ErrClaimLost.
 func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token string) error {
+	if s.unbuilt() {
+		return notBuilt("Store.SetRetryToken")
+	}
 	const op = "SetRetryToken"
 	if err := registry.ValidateRetryToken(d, token); err != nil {
 		return wrap(op, err)

@@ -33,6 +33,9 @@ import (
 // ID, PushMessageID, Provider, Platform, Seq, CreatedAt and UpdatedAt are
 // set; on any error the parts are unchanged.
 func (s *Store) SplitDelivery(ctx context.Context, d *registry.Delivery, parts []*registry.Delivery) error {
+	if s.unbuilt() {
+		return notBuilt("Store.SplitDelivery")
+	}
 	const op = "SplitDelivery"
 	if err := registry.ValidateSplit(d, parts); err != nil {
 		return wrap(op, err)

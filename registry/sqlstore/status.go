@@ -11,6 +11,9 @@ import "context"
 // writes nothing; a database without that table has every migration
 // pending.
 func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.PendingMigrations")
+	}
 	st, err := s.MigrationStatus(ctx)
 	if err != nil {
 		return nil, err

@@ -83,6 +83,11 @@ func (e optionError) Is(target error) bool { return target == registry.ErrInvali
 // Store is the database/sql implementation of registry.Store. It is safe
 // for concurrent use, and any number of Stores, in one process or many,
 // may share one database.
+//
+// Make one with New. A Store New did not make (a zero Store{} or a nil
+// *Store) touches no database: every method that returns an error
+// returns one matching registry.ErrNotBuilt and does nothing else, and
+// push.New and messagecenter.New refuse it (see CheckBuilt).
 type Store struct {
 	q       DBTX
 	begin   txBeginner // nil when q is the host's transaction
@@ -173,8 +178,12 @@ func New(db DBTX, opts Options) (*Store, error) {
 // is not available on the returned Store. On MySQL the Store's own
 // transactions run at READ COMMITTED; run tx at that level too when it
 // calls FinishDelivery, so that the summary it writes reads the other
-// deliveries' latest state.
+// deliveries' latest state. On a Store New did not make it returns s
+// itself, whose methods fail (see CheckBuilt).
 func (s *Store) WithTx(tx *sql.Tx) *Store {
+	if s.unbuilt() {
+		return s
+	}
 	c := *s
 	c.q = tx
 	c.begin = nil
@@ -183,5 +192,11 @@ func (s *Store) WithTx(tx *sql.Tx) *Store {
 	return &c
 }
 
-// Dialect reports the dialect the Store was built for.
-func (s *Store) Dialect() Dialect { return s.dialect }
+// Dialect reports the dialect the Store was built for; "" for a Store New
+// did not make.
+func (s *Store) Dialect() Dialect {
+	if s.unbuilt() {
+		return ""
+	}
+	return s.dialect
+}
