@@ -22,7 +22,9 @@ import (
 // Config configures a Service. Store and Providers are required; every
 // other field has the documented default.
 type Config struct {
-	// Store is the system of record. Required.
+	// Store is the system of record. Required, and made by its
+	// constructor: New refuses a store whose CheckBuilt fails
+	// (registry.BuildChecker), such as a zero sqlstore.Store{}.
 	Store registry.Store
 	// Providers are the vendors, routed by Name() (lower-case, as stored in
 	// push_platform: New refuses another) and platform: a device is
@@ -32,7 +34,9 @@ type Config struct {
 	// Android). Devices no provider serves are skipped and counted in
 	// Result.Skipped. At least one provider, each serving at least one
 	// platform. New reads which platforms a provider serves once: a
-	// provider's Capabilities must not change afterwards.
+	// provider's Capabilities must not change afterwards. New refuses a
+	// provider whose CheckBuilt fails (provider.BuildChecker), such as a
+	// zero umeng.Client{}.
 	Providers []provider.Provider
 	// DefaultProvider is the push_platform RegisterDevice stores for a
 	// device registered without one, and the provider Broadcast uses when
@@ -209,6 +213,12 @@ func New(cfg Config) (*Service, error) {
 	if isnil.Value(cfg.Store) {
 		return nil, invalid("store", "is required")
 	}
+	if b, ok := cfg.Store.(registry.BuildChecker); ok {
+		// A zero sqlstore.Store{} would pass until its first statement.
+		if err := b.CheckBuilt(); err != nil {
+			return nil, invalid("store", "%v", err)
+		}
+	}
 	if len(cfg.Providers) == 0 {
 		return nil, invalid("providers", "at least one provider is required")
 	}
@@ -235,6 +245,13 @@ func New(cfg Config) (*Service, error) {
 	for i, p := range cfg.Providers {
 		if isnil.Value(p) {
 			return nil, invalid("providers", "provider %d is nil", i)
+		}
+		if b, ok := p.(provider.BuildChecker); ok {
+			// Asked before Name and Capabilities, which a provider its
+			// constructor did not make cannot be trusted to answer.
+			if err := b.CheckBuilt(); err != nil {
+				return nil, invalid("providers", "provider %d: %v", i, err)
+			}
 		}
 		name := p.Name()
 		if name == "" {

@@ -37,7 +37,9 @@ type Config struct {
 	// Service sends the "push" rows and owns the delivery retries and status
 	// polls. Required.
 	Service *push.Service
-	// Store holds sys_message_center. Default: Service.Store().
+	// Store holds sys_message_center. Default: Service.Store(). New
+	// refuses a store whose CheckBuilt fails (registry.BuildChecker),
+	// such as a zero sqlstore.Store{}.
 	Store registry.Store
 	// Notifiers deliver the other notify modes, keyed by notify_mode
 	// ("sms", "email", …). Modes are matched without case and surrounding
@@ -282,6 +284,11 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	if cfg.Store != nil && isnil.Value(cfg.Store) {
 		return nil, fieldErr("store", "is a nil %T", cfg.Store)
+	}
+	if b, ok := cfg.Store.(registry.BuildChecker); ok {
+		if err := b.CheckBuilt(); err != nil {
+			return nil, fieldErr("store", "%v", err)
+		}
 	}
 	s := &Scanner{
 		svc: cfg.Service, store: cfg.Store, notifiers: map[string]Notifier{},
