@@ -15,10 +15,10 @@ var _ registry.PushHolders = (*Store)(nil)
 // holdersQuery is PushHolders' statement for up to listChunk tokens
 // (distinctTokens) of the push pushMessageID. The tokens' devices (at
 // most listChunk) must be able to lead the plan, not only the push's
-// users: for a push to 100,000 users, reading every one of their devices
-// to find the few hundred of one delivery took half a second a call on
-// SQLite (200,000 devices), a scan of sys_devices a quarter of one on
-// PostgreSQL. So on SQLite, which has no statistics, the tables are
+// users: for a push to a large audience, SQLite read every device of
+// every user of the push to find the few hundred of one delivery, and
+// PostgreSQL scanned sys_devices (the figures are in the commit that
+// made this). So on SQLite, which has no statistics, the tables are
 // joined with CROSS JOIN, which it takes as their order; on PostgreSQL
 // the devices are those whose id is among the ids the two token lookups
 // find (tokenIs as one condition joined with OR was planned as a scan);
@@ -44,7 +44,7 @@ func (d Dialect) holdersQuery(pushMessageID int64, tokens []string) (string, []a
 }
 
 // PushHolders implements registry.PushHolders. The devices are found by
-// token, with spaces around it or not (tokenIs), and their active links
+// token, with spaces around it or not (holdersQuery), and their active links
 // joined to the push's users (sys_push_message_users); as in ListTargets,
 // a link that a newer active link of its device shadows is no holder, nor
 // is a device whose token a newer device holds, and a device whose
