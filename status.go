@@ -198,7 +198,25 @@ func (s *Service) reheld(ctx context.Context, d *registry.Delivery, m *registry.
 	if !ok || m == nil || d.Audience != registry.AudienceTokens || m.PushType != registry.PushTypeUsers || len(d.Tokens) == 0 {
 		return heldSome
 	}
-	ts, recorded, err := ph.PushHolders(ctx, d.PushMessageID, d.Tokens)
+	// A token is looked up in both spellings when its provider spells it
+	// one way (provider.TokenCanonicalizer): a delivery recorded before
+	// the phone registered again keeps the spelling it was sent in, and
+	// the device row may hold the other one now (an upgrade lower-cased
+	// Umeng's iOS tokens; an app may send them in upper case).
+	spell := s.canonicalizer(d.Provider, d.Platform)
+	lookup := d.Tokens
+	if spell != nil {
+		lookup = make([]string, 0, 2*len(d.Tokens))
+		for _, t := range d.Tokens {
+			lookup = append(lookup, t)
+			if c := spell(t); c != t {
+				lookup = append(lookup, c)
+			}
+		}
+	} else {
+		spell = func(t string) string { return t }
+	}
+	ts, recorded, err := ph.PushHolders(ctx, d.PushMessageID, lookup)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "reading the holders of a delivery's tokens failed", slog.Int64("delivery_id", d.ID),
 			slog.String("error", err.Error()))
@@ -211,12 +229,12 @@ func (s *Service) reheld(ctx context.Context, d *registry.Delivery, m *registry.
 	holds := make(map[string]bool, len(ts))
 	for _, t := range ts {
 		if g, token, ok := s.targetOf(t); ok && g.provider == d.Provider && g.platform == d.Platform {
-			holds[token] = true
+			holds[spell(token)] = true
 		}
 	}
 	keep := make([]string, 0, len(d.Tokens))
 	for _, t := range d.Tokens {
-		if holds[t] {
+		if holds[spell(t)] {
 			keep = append(keep, t)
 		}
 	}
@@ -230,6 +248,16 @@ func (s *Service) reheld(ctx context.Context, d *registry.Delivery, m *registry.
 		d.Tokens = keep
 	}
 	return heldSome
+}
+
+// canonicalizer returns how provider name spells the tokens of platform
+// (provider.TokenCanonicalizer), or nil when it takes them as they are.
+func (s *Service) canonicalizer(name, platform string) func(string) string {
+	tc, ok := s.providers[name].(provider.TokenCanonicalizer)
+	if !ok {
+		return nil
+	}
+	return func(t string) string { return tc.CanonicalToken(provider.Platform(platform), t) }
 }
 
 // retryable returns the claimed deliveries that are to be sent, with

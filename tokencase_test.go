@@ -1,7 +1,9 @@
 package push_test
 
 import (
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/sqlstore"
 	"github.com/tuisong/push/umeng"
 	"github.com/tuisong/push/umeng/umengtest"
 )
@@ -66,4 +69,115 @@ func TestIOSTokenInEitherCaseIsOnePhone(t *testing.T) {
 			assert.Equal(t, []string{low}, got, "the phone is shown the push once")
 		})
 	}
+}
+
+// TestUpgradeLowerCasesIOSTokens: the rows an earlier release stored as
+// the app sent them (an iOS token in upper case) are lower-cased by
+// migration 16, so that the phone's next user's install, which registers
+// the token in lower case, takes the phone over: the older user is not
+// shown the newer one's pushes. Android tokens (base64, whose case is part
+// of them) and other providers' rows keep their spelling.
+func TestUpgradeLowerCasesIOSTokens(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			ctx := t.Context()
+			st, db := dbtest.NewStoreDB(t, d)
+			fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
+			um, err := umeng.New(fake.ClientConfig())
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um},
+				Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+			require.NoError(t, err)
+
+			// What an earlier release stored: the tokens as sent.
+			low := umengtest.IOSToken("phone")
+			android := umengtest.AndroidToken("phone")
+			bind := func(q string) string {
+				if d != sqlstore.DialectPostgres {
+					return q
+				}
+				for i := 1; strings.Contains(q, "?"); i++ {
+					q = strings.Replace(q, "?", fmt.Sprint("$", i), 1)
+				}
+				return q
+			}
+			for _, row := range [][3]string{
+				{"old-install", "ios", strings.ToUpper(low)},
+				{"droid", "android", android},
+				{"jp", "ios", "JPUSH" + strings.ToUpper(low[:20])},
+			} {
+				pp := "umeng"
+				if row[0] == "jp" {
+					pp = "jpush"
+				}
+				_, err := db.ExecContext(ctx, bind(`INSERT INTO sys_devices (platform, uuid, push_device_token, push_platform, created_at, updated_at)
+					VALUES (?, ?, ?, ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`), row[1], row[0], row[2], pp)
+				require.NoError(t, err)
+			}
+			_, err = db.ExecContext(ctx, `INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
+				SELECT 'alice', id, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM sys_devices WHERE uuid = 'old-install'`)
+			require.NoError(t, err)
+			// Migration 16 runs as it runs on an upgraded database.
+			_, err = db.ExecContext(ctx, "DELETE FROM push_schema_migrations WHERE component = 'push' AND version = 16")
+			require.NoError(t, err)
+			require.NoError(t, st.Migrate(ctx))
+
+			spelled := func(uuid string) string {
+				var tok string
+				require.NoError(t, db.QueryRowContext(ctx, bind("SELECT push_device_token FROM sys_devices WHERE uuid = ?"), uuid).Scan(&tok))
+				return tok
+			}
+			assert.Equal(t, low, spelled("old-install"), "an iOS token of Umeng's is lower-cased")
+			assert.Equal(t, android, spelled("droid"), "an Android token keeps its case")
+			assert.Equal(t, "JPUSH"+strings.ToUpper(low[:20]), spelled("jp"), "another provider's keeps its spelling")
+
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "bob", UUID: "new-install", Platform: "ios", PushToken: strings.ToUpper(low)})
+			require.NoError(t, err)
+			_, err = svc.Push(ctx, push.Message{UserNums: []string{"alice"}, Title: "t", Content: "c"})
+			require.ErrorIs(t, err, push.ErrNoDevices, "the phone is bob's now")
+			assert.Empty(t, fake.Deliveries())
+		})
+	}
+}
+
+// TestRetryAfterTheTokenIsRespelled: a delivery sent to an iOS token in
+// upper case (a row an earlier release stored so) that failed for a while
+// is retried after the same install registered again (its token stored in
+// lower case now): the retry looks the token up in both spellings, and
+// sends it, rather than failing it as held by no user of the push.
+func TestRetryAfterTheTokenIsRespelled(t *testing.T) {
+	ctx := t.Context()
+	st, _ := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
+	fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
+	um, err := umeng.New(fake.ClientConfig())
+	require.NoError(t, err)
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um}, Now: now,
+		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+	require.NoError(t, err)
+	low := umengtest.IOSToken("phone")
+	up := strings.ToUpper(low)
+	// As an earlier release stored it: the Store itself takes any spelling.
+	_, _, err = st.RegisterDevice(ctx, &registry.Device{UUID: "A", Platform: "ios", PushToken: up, PushPlatform: "umeng"}, "alice")
+	require.NoError(t, err)
+	require.NoError(t, fake.FailNext(1, umengtest.Fault{HTTPStatus: 503}))
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"alice"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Empty(t, fake.Deliveries(), "the first try failed")
+
+	_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "alice", UUID: "A", Platform: "ios", PushToken: up})
+	require.NoError(t, err)
+	ahead.Store(int64(time.Hour))
+	n, err := svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.NotEqual(t, registry.DeliveryFailed, ds[0].State, "retried: %s", ds[0].Response)
+	require.Len(t, fake.Deliveries(), 1, "the phone is shown the push once")
+	assert.Equal(t, up, fake.Deliveries()[0].Token, "in the spelling it was recorded in")
 }

@@ -103,10 +103,10 @@ type TokenChecker interface {
 // newer one's pushes, and each push shown twice).
 type TokenCanonicalizer interface {
 	// CanonicalToken returns the spelling of token, a device token of
-	// platform p, that push.Service stores and compares. It changes
-	// nothing but that spelling (a token of the wrong shape comes back
-	// as it is, for TokenChecker to refuse), and is safe for concurrent
-	// use.
+	// platform p, that push.Service stores and compares. It changes only
+	// what the vendor takes as the same token (Umeng's iOS tokens: their
+	// case; any other string it is given is changed likewise, and left to
+	// TokenChecker to refuse), and is safe for concurrent use.
 	CanonicalToken(p Platform, token string) string
 }
 
