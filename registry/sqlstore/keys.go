@@ -120,22 +120,28 @@ func tooManyTokens(platform string, s registry.PlatformSummary) error {
 // UpperCaseTokens counts the enabled device rows of push platform
 // pushPlatform (empty or NULL is registry.DefaultPushPlatform's, as
 // DisableTokens matches it) and platform whose token holds an upper-case
-// letter that the Store's comparisons see: in the column's collation,
-// which on MySQL and MariaDB may ignore case (then such a row is the
-// same phone as a lower-case one already, and is not counted). A
-// provider.TokenCanonicalizer spells its tokens in lower case (the Umeng
-// client's iOS tokens), which push.Service registers so; a row another
-// program, or a version of this library before it, wrote in upper case is
-// compared as stored, and is another phone than a newer lower-case row of
-// the same phone: its user is shown that row's pushes. It reads the
-// devices whole: a start-up check, not one for every push.
+// letter, compared as the Store compares tokens (on MySQL and MariaDB
+// through push_token_key, whose collation is binary, whatever the
+// column's). A provider.TokenCanonicalizer spells its tokens in lower
+// case (the Umeng client's iOS tokens), which push.Service registers so,
+// and migration 16 lower-cased the rows held then; a row another program
+// wrote since in upper case is compared as stored, and is another phone
+// than a newer lower-case row of the same phone: its user is shown that
+// row's pushes. It reads the devices whole: a start-up check, not one for
+// every push.
 func (s *Store) UpperCaseTokens(ctx context.Context, pushPlatform, platform string) (int64, error) {
 	if s.unbuilt() {
 		return 0, notBuilt("Store.UpperCaseTokens")
 	}
 	cond, args := tokenHolders(pushPlatform, platform)
+	// On MySQL the key the Store compares, whose collation is binary
+	// whatever the column's.
+	col := "push_device_token"
+	if s.dialect == DialectMySQL {
+		col = "push_token_key"
+	}
 	var n int64
-	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_devices WHERE push_device_token <> LOWER(push_device_token) AND "+cond,
+	if err := s.queryRow(ctx, s.q, "SELECT COUNT(*) FROM sys_devices WHERE "+col+" <> LOWER("+col+") AND "+cond,
 		args...).Scan(&n); err != nil {
 		return 0, wrap("UpperCaseTokens", step("count devices", err))
 	}
