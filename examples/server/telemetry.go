@@ -181,14 +181,16 @@ func (a *app) ready(probe context.Context) (readiness, bool) {
 	checks := map[string]string{"database": "ok", "migrations": "ok", "providers": "ok"}
 	ok := true
 	fail := func(check, why string) { checks[check], ok = why, false }
+	// A prober that hung up before the checks ran (a probe that timed out
+	// while the server started) fails them for that, not the database: it
+	// is not logged. One that hangs up during a check is, since a database
+	// that accepts connections and never answers looks just so to a
+	// prober with a shorter timeout than readyTimeout.
+	gone := probe.Err() != nil
 	logFailed := func(msg string, err error) {
-		if probe.Err() != nil {
-			// The prober hung up (a probe that timed out while the
-			// server started): the check failed for that, not the
-			// database, and nobody reads its answer.
-			return
+		if !gone {
+			a.readyLog.failed(ctx, a.log, msg, err)
 		}
-		a.readyLog.failed(ctx, a.log, msg, err)
 	}
 	if err := a.db.PingContext(ctx); err != nil {
 		// The driver's error may name hosts and users: it goes to the

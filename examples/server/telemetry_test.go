@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,6 +171,21 @@ func TestReadinessOfAGoneProberLogsNothing(t *testing.T) {
 	_, ok = a.ready(context.Background())
 	assert.True(t, ok, "the next probe passes")
 	assert.Empty(t, logs.String(), "and nothing recovered, since nothing failed")
+
+	// A prober that hangs up during the checks (a database that takes
+	// longer than the prober waits) is logged: that is the database's
+	// slowness.
+	hungUp, hangUpLater := context.WithCancel(context.Background())
+	conn, err := a.db.Conn(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	a.db.SetMaxOpenConns(1) // the ping waits for the one connection, held here
+	defer a.db.SetMaxOpenConns(0)
+	time.AfterFunc(50*time.Millisecond, hangUpLater)
+	_, ok = a.ready(hungUp)
+	assert.False(t, ok)
+	assert.Contains(t, logs.String(), `level=WARN msg="readiness: `)
+	assert.Contains(t, logs.String(), "context canceled")
 }
 
 // TestRequestLogsCarryTheTraceID: every line logged while serving a
