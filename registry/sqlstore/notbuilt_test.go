@@ -55,4 +55,13 @@ func TestCheckBuilt(t *testing.T) {
 	tx, err := db.Begin()
 	require.NoError(t, err)
 	assert.NoError(t, st.WithTx(tx).CheckBuilt())
+
+	// A nil transaction makes no usable Store either: its methods fail,
+	// and push.New refuses it.
+	none := st.WithTx(nil)
+	require.ErrorIs(t, none.CheckBuilt(), registry.ErrNotBuilt)
+	require.NotPanics(t, func() {
+		_, _, err = none.RegisterDevice(t.Context(), &registry.Device{UUID: "u", Platform: "ios", PushToken: "t"}, "u1")
+	})
+	require.ErrorIs(t, err, registry.ErrNotBuilt)
 }

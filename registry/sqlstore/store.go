@@ -179,13 +179,17 @@ func New(db DBTX, opts Options) (*Store, error) {
 // transactions run at READ COMMITTED; run tx at that level too when it
 // calls FinishDelivery, so that the summary it writes reads the other
 // deliveries' latest state. On a Store New did not make it returns s
-// itself, whose methods fail (see CheckBuilt).
+// itself, whose methods fail (see CheckBuilt); with a nil tx, a Store
+// whose methods fail the same way.
 func (s *Store) WithTx(tx *sql.Tx) *Store {
 	if s.unbuilt() {
 		return s
 	}
 	c := *s
 	c.q = tx
+	if tx == nil {
+		c.q = nil // not a DBTX holding a nil *sql.Tx: unbuilt, so every method says so
+	}
 	c.begin = nil
 	c.stmts = nil
 	c.conns = nil
