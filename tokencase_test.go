@@ -181,3 +181,37 @@ func TestRetryAfterTheTokenIsRespelled(t *testing.T) {
 	require.Len(t, fake.Deliveries(), 1, "the phone is shown the push once")
 	assert.Equal(t, up, fake.Deliveries()[0].Token, "in the spelling it was recorded in")
 }
+
+// TestRefusedTokenIsDisabledInEitherSpelling: a delivery recorded with an
+// iOS token in upper case whose phone registered again since (its row in
+// lower case now) and which Umeng then refuses as dead disables that row:
+// the refused token is disabled in both spellings.
+func TestRefusedTokenIsDisabledInEitherSpelling(t *testing.T) {
+	ctx := t.Context()
+	st, _ := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
+	fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
+	um, err := umeng.New(fake.ClientConfig())
+	require.NoError(t, err)
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um}, Now: now,
+		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+	require.NoError(t, err)
+	up := strings.ToUpper(umengtest.IOSToken("phone"))
+	_, _, err = st.RegisterDevice(ctx, &registry.Device{UUID: "A", Platform: "ios", PushToken: up, PushPlatform: "umeng"}, "alice")
+	require.NoError(t, err)
+	require.NoError(t, fake.FailNext(1, umengtest.Fault{HTTPStatus: 503}))
+	_, err = svc.Push(ctx, push.Message{UserNums: []string{"alice"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "alice", UUID: "A", Platform: "ios", PushToken: up})
+	require.NoError(t, err)
+
+	fake.MarkInvalid(up) // the app was uninstalled
+	ahead.Store(int64(time.Hour))
+	_, err = svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	links, err := st.ListUserDevices(ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, links, 1)
+	assert.NotNil(t, links[0].Device.TokenDisabledAt, "the dead token is disabled, as the row spells it now")
+}
