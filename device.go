@@ -92,10 +92,35 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 	if err != nil {
 		return Registration{}, fmt.Errorf("push: register device: %w", fromRegistry(err))
 	}
+	if alt := s.upperSpelling(pp, d.Platform, d.PushToken); alt != "" {
+		// Rows that hold the token in upper case, which another program
+		// (or, during a rolling upgrade, an instance of a release before
+		// migration 16) may write, are older installs of this phone: they
+		// are taken over as the Store takes over those that spell it as
+		// stored. A failure fails the call, which the client repeats.
+		if _, err := s.store.DisableTokens(ctx, pp, d.Platform, []string{alt}, registry.TokenTakenOver); err != nil {
+			return Registration{}, fmt.Errorf("push: register device: take over the token's upper-case spelling: %w", fromRegistry(err))
+		}
+	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "device registered",
 		slog.Int64("device_id", dev.ID), slog.Int64("user_device_id", link.ID),
 		slog.String("platform", dev.Platform), slog.String("push_platform", dev.PushPlatform))
 	return Registration{DeviceUUID: dev.UUID, UserDeviceID: link.ID, DeviceID: dev.ID}, nil
+}
+
+// upperSpelling returns token in upper case when provider name spells
+// tokens of platform one way (provider.TokenCanonicalizer), token is that
+// spelling, and the upper case is another spelling of the same token (a
+// Umeng iOS token in hex); otherwise "".
+func (s *Service) upperSpelling(name, platform, token string) string {
+	spell := s.canonicalizer(name, platform)
+	if spell == nil {
+		return ""
+	}
+	if up := strings.ToUpper(token); up != token && spell(up) == token {
+		return up
+	}
+	return ""
 }
 
 // Logout deactivates the user-device link userDeviceID of userNum. It fails

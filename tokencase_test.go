@@ -215,3 +215,45 @@ func TestRefusedTokenIsDisabledInEitherSpelling(t *testing.T) {
 	require.Len(t, links, 1)
 	assert.NotNil(t, links[0].Device.TokenDisabledAt, "the dead token is disabled, as the row spells it now")
 }
+
+// TestRegistrationTakesOverTheUpperCaseSpelling: a row that holds an iOS
+// token in upper case and was written after migration 16 (by another
+// program, or by an instance of an earlier release during a rolling
+// upgrade) is an older install of the phone that registers the token
+// now: it is taken over, and its user is not shown the new user's pushes.
+func TestRegistrationTakesOverTheUpperCaseSpelling(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			ctx := t.Context()
+			st, _ := dbtest.NewStoreDB(t, d)
+			fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
+			um, err := umeng.New(fake.ClientConfig())
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um}})
+			require.NoError(t, err)
+			low := umengtest.IOSToken("phone")
+			// As an earlier release stored it: the Store itself takes any spelling.
+			_, _, err = st.RegisterDevice(ctx, &registry.Device{UUID: "old-install", Platform: "ios", PushToken: strings.ToUpper(low),
+				PushPlatform: "umeng"}, "alice")
+			require.NoError(t, err)
+			// Another phone's token, and an Android token, are not touched.
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "carol", UUID: "other", Platform: "ios", PushToken: umengtest.IOSToken("other")})
+			require.NoError(t, err)
+
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "bob", UUID: "new-install", Platform: "ios", PushToken: low})
+			require.NoError(t, err)
+			alice, err := st.ListUserDevices(ctx, "alice")
+			require.NoError(t, err)
+			require.Len(t, alice, 1)
+			require.NotNil(t, alice[0].Device.TokenDisabledAt, "the upper-case row is taken over")
+			assert.Equal(t, registry.TokenTakenOver, alice[0].Device.TokenDisabledReason)
+			_, err = svc.Push(ctx, push.Message{UserNums: []string{"alice"}, Title: "t", Content: "c"})
+			require.ErrorIs(t, err, push.ErrNoDevices)
+			res, err := svc.Push(ctx, push.Message{UserNums: []string{"bob", "carol"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			assert.Equal(t, 2, res.Devices)
+		})
+	}
+}
