@@ -1,6 +1,7 @@
 package push_test
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -19,6 +20,31 @@ import (
 	"github.com/tuisong/push/umeng/umengtest"
 )
 
+// caseRig is a Service with a Umeng client pointed at a fresh umengtest
+// server, on a fresh database of one dialect; its clock is the real one
+// (the fake checks expire_time against it) moved ahead by ahead.
+type caseRig struct {
+	svc   *push.Service
+	st    *sqlstore.Store
+	db    *sql.DB
+	fake  *umengtest.Server
+	ahead atomic.Int64
+}
+
+func newCaseRig(t *testing.T, d sqlstore.Dialect) *caseRig {
+	t.Helper()
+	r := &caseRig{}
+	r.st, r.db = dbtest.NewStoreDB(t, d)
+	r.fake = umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
+	um, err := umeng.New(r.fake.ClientConfig())
+	require.NoError(t, err)
+	now := func() time.Time { return time.Now().Add(time.Duration(r.ahead.Load())) }
+	r.svc, err = push.New(push.Config{Store: r.st, Providers: []provider.Provider{um}, Now: now,
+		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
+	require.NoError(t, err)
+	return r
+}
+
 // TestIOSTokenInEitherCaseIsOnePhone: an iPhone's Umeng token (the APNs
 // token in hex) registered in lower case by one install and in upper case
 // by the next is one phone: stored in lower case, taken over from the
@@ -31,13 +57,9 @@ func TestIOSTokenInEitherCaseIsOnePhone(t *testing.T) {
 			dbtest.SkipUnlessAvailable(t, d)
 			t.Parallel()
 			ctx := t.Context()
-			st, _ := dbtest.NewStoreDB(t, d)
-			fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
-			um, err := umeng.New(fake.ClientConfig())
-			require.NoError(t, err)
-			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um},
-				Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
-			require.NoError(t, err)
+			r := newCaseRig(t, d)
+			svc, st, fake := r.svc, r.st, r.fake
+			var err error
 
 			low := umengtest.IOSToken("phone")
 			up := strings.ToUpper(low)
@@ -83,13 +105,10 @@ func TestUpgradeLowerCasesIOSTokens(t *testing.T) {
 			dbtest.SkipUnlessAvailable(t, d)
 			t.Parallel()
 			ctx := t.Context()
-			st, db := dbtest.NewStoreDB(t, d)
-			fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
-			um, err := umeng.New(fake.ClientConfig())
-			require.NoError(t, err)
-			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um},
-				Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
-			require.NoError(t, err)
+			r := newCaseRig(t, d)
+			svc, st, fake := r.svc, r.st, r.fake
+			var err error
+			db := r.db
 
 			// What an earlier release stored: the tokens as sent.
 			low := umengtest.IOSToken("phone")
@@ -149,15 +168,9 @@ func TestUpgradeLowerCasesIOSTokens(t *testing.T) {
 // sends it, rather than failing it as held by no user of the push.
 func TestRetryAfterTheTokenIsRespelled(t *testing.T) {
 	ctx := t.Context()
-	st, _ := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
-	fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
-	um, err := umeng.New(fake.ClientConfig())
-	require.NoError(t, err)
-	var ahead atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um}, Now: now,
-		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
-	require.NoError(t, err)
+	r := newCaseRig(t, sqlstore.DialectSQLite)
+	svc, st, fake := r.svc, r.st, r.fake
+	var err error
 	low := umengtest.IOSToken("phone")
 	up := strings.ToUpper(low)
 	// As an earlier release stored it: the Store itself takes any spelling.
@@ -170,7 +183,7 @@ func TestRetryAfterTheTokenIsRespelled(t *testing.T) {
 
 	_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "alice", UUID: "A", Platform: "ios", PushToken: up})
 	require.NoError(t, err)
-	ahead.Store(int64(time.Hour))
+	r.ahead.Store(int64(time.Hour))
 	n, err := svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
@@ -188,15 +201,9 @@ func TestRetryAfterTheTokenIsRespelled(t *testing.T) {
 // the refused token is disabled in both spellings.
 func TestRefusedTokenIsDisabledInEitherSpelling(t *testing.T) {
 	ctx := t.Context()
-	st, _ := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
-	fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
-	um, err := umeng.New(fake.ClientConfig())
-	require.NoError(t, err)
-	var ahead atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um}, Now: now,
-		Retry: push.RetryPolicy{Base: time.Second, Jitter: -1}})
-	require.NoError(t, err)
+	r := newCaseRig(t, sqlstore.DialectSQLite)
+	svc, st, fake := r.svc, r.st, r.fake
+	var err error
 	up := strings.ToUpper(umengtest.IOSToken("phone"))
 	_, _, err = st.RegisterDevice(ctx, &registry.Device{UUID: "A", Platform: "ios", PushToken: up, PushPlatform: "umeng"}, "alice")
 	require.NoError(t, err)
@@ -207,7 +214,7 @@ func TestRefusedTokenIsDisabledInEitherSpelling(t *testing.T) {
 	require.NoError(t, err)
 
 	fake.MarkInvalid(up) // the app was uninstalled
-	ahead.Store(int64(time.Hour))
+	r.ahead.Store(int64(time.Hour))
 	_, err = svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
 	links, err := st.ListUserDevices(ctx, "alice")
@@ -227,12 +234,9 @@ func TestRegistrationTakesOverTheUpperCaseSpelling(t *testing.T) {
 			dbtest.SkipUnlessAvailable(t, d)
 			t.Parallel()
 			ctx := t.Context()
-			st, _ := dbtest.NewStoreDB(t, d)
-			fake := umengtest.NewServer(t, umengtest.Config{NoRateLimits: true})
-			um, err := umeng.New(fake.ClientConfig())
-			require.NoError(t, err)
-			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{um}})
-			require.NoError(t, err)
+			r := newCaseRig(t, d)
+			svc, st := r.svc, r.st
+			var err error
 			low := umengtest.IOSToken("phone")
 			// As an earlier release stored it: the Store itself takes any spelling.
 			_, _, err = st.RegisterDevice(ctx, &registry.Device{UUID: "old-install", Platform: "ios", PushToken: strings.ToUpper(low),
