@@ -70,11 +70,11 @@ func (s *Service) RegisterDevice(ctx context.Context, d Device) (Registration, e
 		// Stored, the device would be skipped by every push.
 		return Registration{}, invalid("platform", "provider %q does not serve %q devices here (it serves %v)", pp, d.Platform, s.platformsOf(pp))
 	}
-	if tc, ok := s.providers[pp].(provider.TokenCanonicalizer); ok {
+	if spell := s.canonicalizer(pp, d.Platform); spell != nil {
 		// One phone, one spelling: an iOS token sent in upper case by one
 		// install and in lower case by the next is taken over, not kept
 		// as a second phone.
-		d.PushToken = tc.CanonicalToken(provider.Platform(d.Platform), d.PushToken)
+		d.PushToken = spell(d.PushToken)
 	}
 	row := &registry.Device{
 		UUID: d.UUID, Platform: d.Platform, PushToken: d.PushToken, PushPlatform: pp,

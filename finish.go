@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/tuisong/push/internal/storeretry"
@@ -41,17 +40,9 @@ func (s *Service) recordSent(ctx context.Context, d *registry.Delivery) error {
 // to again. Disabling is idempotent, so a try after one that timed out is
 // safe.
 func (s *Service) disableSent(ctx context.Context, d *registry.Delivery, tokens []string) (int64, error) {
-	if spell := s.canonicalizer(d.Provider, d.Platform); spell != nil {
-		// In both spellings, as reheld looks them up: the device may have
-		// registered again since the delivery was recorded.
-		both := slices.Clone(tokens)
-		for _, t := range tokens {
-			if c := spell(t); c != t {
-				both = append(both, c)
-			}
-		}
-		tokens = both
-	}
+	// In both spellings, as reheld looks them up: the device may have
+	// registered again since the delivery was recorded.
+	tokens, _ = s.spellings(d.Provider, d.Platform, tokens)
 	var n int64
 	err := s.retryWrite(ctx, d, "disabling tokens", func(wctx context.Context) error {
 		var err error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -203,19 +204,7 @@ func (s *Service) reheld(ctx context.Context, d *registry.Delivery, m *registry.
 	// the phone registered again keeps the spelling it was sent in, and
 	// the device row may hold the other one now (an upgrade lower-cased
 	// Umeng's iOS tokens; an app may send them in upper case).
-	spell := s.canonicalizer(d.Provider, d.Platform)
-	lookup := d.Tokens
-	if spell != nil {
-		lookup = make([]string, 0, 2*len(d.Tokens))
-		for _, t := range d.Tokens {
-			lookup = append(lookup, t)
-			if c := spell(t); c != t {
-				lookup = append(lookup, c)
-			}
-		}
-	} else {
-		spell = func(t string) string { return t }
-	}
+	lookup, spell := s.spellings(d.Provider, d.Platform, d.Tokens)
 	ts, recorded, err := ph.PushHolders(ctx, d.PushMessageID, lookup)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "reading the holders of a delivery's tokens failed", slog.Int64("delivery_id", d.ID),
@@ -258,6 +247,24 @@ func (s *Service) canonicalizer(name, platform string) func(string) string {
 		return nil
 	}
 	return func(t string) string { return tc.CanonicalToken(provider.Platform(platform), t) }
+}
+
+// spellings returns tokens of provider name and platform followed by the
+// canonical spelling of each that has another (canonicalizer), to look
+// them up in both, and the function that spells a token canonically (as
+// it is when the provider has one spelling only).
+func (s *Service) spellings(name, platform string, tokens []string) ([]string, func(string) string) {
+	spell := s.canonicalizer(name, platform)
+	if spell == nil {
+		return tokens, func(t string) string { return t }
+	}
+	both := slices.Clone(tokens)
+	for _, t := range tokens {
+		if c := spell(t); c != t {
+			both = append(both, c)
+		}
+	}
+	return both, spell
 }
 
 // retryable returns the claimed deliveries that are to be sent, with
