@@ -18,24 +18,34 @@ import (
 // it beside the server at start-up, pushctl migrate after migrating. A
 // ctx cancelled meanwhile (a shutdown) ends it without a word.
 func WarnSpacedUserNums(ctx context.Context, log *slog.Logger, st *sqlstore.Store) {
-	ctx, cancel := context.WithTimeout(ctx, SpacedUserNumsTimeout)
-	defer cancel()
-	users, err := st.SpacedUserNums(ctx)
-	switch {
-	case err != nil:
-		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			log.Warn("could not count the links with spaces around a user_num", slog.String("error", err.Error()))
-		}
-	case users > 0:
+	warnRows(ctx, log, st.SpacedUserNums, "the links with spaces around a user_num", func(users int64) {
 		log.Warn("links another program wrote have spaces around a user_num: such a link is no user's, and the pushes "+
 			"of the user it names miss its device; trim them, and make that program write them trimmed "+
 			"(README: Adopting a database an older system wrote)",
 			slog.Int64("user_nums", users),
 			slog.String("find", "SELECT id, user_num FROM sys_user_devices WHERE user_num <> TRIM(user_num)"))
+	})
+}
+
+// warnRows counts rows of the kind what names with count, within
+// SpacedUserNumsTimeout, and calls warn with a count above zero. A count
+// that fails is logged, unless ctx was cancelled (a shutdown), which ends
+// it without a word.
+func warnRows(ctx context.Context, log *slog.Logger, count func(context.Context) (int64, error), what string, warn func(int64)) {
+	ctx, cancel := context.WithTimeout(ctx, SpacedUserNumsTimeout)
+	defer cancel()
+	n, err := count(ctx)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			log.Warn("could not count "+what, slog.String("error", err.Error()))
+		}
+	case n > 0:
+		warn(n)
 	}
 }
 
-// SpacedUserNumsTimeout bounds WarnSpacedUserNums.
+// SpacedUserNumsTimeout bounds WarnSpacedUserNums and WarnUpperCaseTokens.
 var SpacedUserNumsTimeout = time.Minute
 
 // WarnUpperCaseTokens logs the enabled Umeng iOS devices whose token
@@ -47,21 +57,16 @@ var SpacedUserNumsTimeout = time.Minute
 // the devices whole, within SpacedUserNumsTimeout, and a ctx cancelled
 // meanwhile ends it without a word.
 func WarnUpperCaseTokens(ctx context.Context, log *slog.Logger, st *sqlstore.Store) {
-	ctx, cancel := context.WithTimeout(ctx, SpacedUserNumsTimeout)
-	defer cancel()
-	n, err := st.UpperCaseTokens(ctx, umeng.Name, string(provider.IOS))
-	switch {
-	case err != nil:
-		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			log.Warn("could not count the iOS tokens spelled in upper case", slog.String("error", err.Error()))
-		}
-	case n > 0:
+	count := func(ctx context.Context) (int64, error) {
+		return st.UpperCaseTokens(ctx, umeng.Name, string(provider.IOS))
+	}
+	warnRows(ctx, log, count, "the iOS tokens spelled in upper case", func(n int64) {
 		log.Warn("Umeng iOS devices hold tokens spelled in upper case, which registrations now store in lower case: such a row "+
 			"and a newer lower-case row of the same phone are two phones, and the older row's user is shown the newer one's "+
 			"pushes; lower-case them, and make any other program that writes sys_devices write them so "+
 			"(README: Adopting a database an older system wrote)",
 			slog.Int64("devices", n), slog.String("fix", UpperCaseTokensFix))
-	}
+	})
 }
 
 // UpperCaseTokensFix is the statement WarnUpperCaseTokens suggests.
