@@ -107,6 +107,7 @@ type fanoutRun struct {
 	sem   chan struct{}
 	users []string // the users still to list, in byte order
 
+	reach *reach                        // the users listed that no token reached
 	seen  map[target]map[tokenHash]bool // tokens recorded or waiting, by hash
 	seeds [2]maphash.Seed
 	wait  map[target][]string  // tokens waiting for a whole batch
@@ -127,7 +128,7 @@ type fanoutRun struct {
 
 func (s *Service) newFanoutRun(fo registry.Fanouts, msg *registry.PushMessage, sem chan struct{}, users []string) *fanoutRun {
 	return &fanoutRun{
-		s: s, fo: fo, msg: msg, sem: sem, users: users,
+		s: s, fo: fo, msg: msg, sem: sem, users: users, reach: newReach(len(users)),
 		seen: map[target]map[tokenHash]bool{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		flight: make(chan struct{}, stagesInFlight), wait: map[target][]string{}, from: map[target][]int32{}, seq: map[target]int{},
 		nonce: newNonce(),
@@ -167,12 +168,14 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 				skipped.add(r.s, g)
 				continue
 			}
+			r.reach.add(t.UserNum)
 			if !r.see(g, token) {
 				continue // a repeat: recorded once
 			}
 			r.wait[g] = append(r.wait[g], token)
 			r.from[g] = append(r.from[g], int32(i))
 		}
+		r.reach.done(r.s.chunkOf(r.users, i))
 		if i == last || (i+1)%r.s.stage == 0 {
 			return r.stage(ctx, i, i == last)
 		}
@@ -180,6 +183,7 @@ func (r *fanoutRun) run(ctx context.Context) (*Result, error) {
 	})
 	if r.res != nil && !r.res.Duplicate {
 		r.res.Skipped += skipped.n
+		r.res.UnreachedCount += r.reach.count
 	}
 	if err != nil {
 		return r.end(ctx, err)

@@ -487,6 +487,9 @@ func (h *Handler) PushMessage(w http.ResponseWriter, r *http.Request) {
 	if len(res.Unreached) > 0 {
 		out["unreached"] = res.Unreached // users with no device reached: see Result.Unreached
 	}
+	if res.UnreachedCount > 0 {
+		out["unreached_count"] = res.UnreachedCount // for a push of any size: see Result.UnreachedCount
+	}
 	if res.Unlisted {
 		out["unlisted"] = true // the Scanner lists and sends the rest: see Result.Unlisted
 	}

@@ -1072,9 +1072,20 @@ func TestHandlerPushNamesUnreachedUsers(t *testing.T) {
 	r := postJSON(t, h, push.PathPushMessage, map[string]any{"user_nums": []string{"u1", "ghost"}, "title": "t", "content": "c"})
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.Equal(t, []any{"ghost"}, r.body["unreached"])
+	assert.Equal(t, 1.0, r.body["unreached_count"])
 	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c"})
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.NotContains(t, r.body, "unreached")
+	assert.NotContains(t, r.body, "unreached_count")
+
+	users := []string{"u1"}
+	for i := range push.MaxUnreachedUsers {
+		users = append(users, fmt.Sprintf("g%d", i))
+	}
+	r = postJSON(t, h, push.PathPushMessage, map[string]any{"user_nums": users, "title": "t", "content": "c"})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.NotContains(t, r.body, "unreached", "too many to name")
+	assert.Equal(t, float64(push.MaxUnreachedUsers), r.body["unreached_count"], "but counted")
 }
 
 // stalledStore is a store whose database stopped answering: its reads

@@ -209,6 +209,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 			for _, t := range ts {
 				tokens.add(s, t)
 			}
+			tokens.reach.done(it.p.users)
 			tokens.distinct()
 			msg, ds, err := s.build(it.ctx, it.p, tokens)
 			if err != nil {
@@ -224,7 +225,7 @@ func (s *Service) PushMany(ctx context.Context, reqs []PushRequest, opts *PushMa
 				if b.r, err = s.create(it.ctx, msg, ds, tokens.devices(), tokens.skipped.n); err != nil {
 					finish(it, nil, err)
 				} else if !b.r.Duplicate {
-					b.r.Unreached = tokens.unreached(it.p.users)
+					b.r.Unreached, b.r.UnreachedCount = tokens.reach.names, tokens.reach.count
 				}
 			}()
 		}

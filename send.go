@@ -106,9 +106,14 @@ type Result struct {
 	// Unreached names the users of a push to at most MaxUnreachedUsers
 	// users that it reached no device of: none active with a usable token
 	// that a configured provider serves (ErrNoDevices when that is every
-	// user). It is nil for a larger push, whose check would keep a set of
-	// its whole audience, and for a Duplicate.
+	// user). It is nil for a larger push (UnreachedCount counts them) and
+	// for a Duplicate.
 	Unreached []string
+	// UnreachedCount is how many users of the push it reached no device
+	// of, whatever the push's size: len(Unreached) for a push to at most
+	// MaxUnreachedUsers users. A push recorded in stages counts the users
+	// this call listed (see Unlisted and Expired). 0 for a Duplicate.
+	UnreachedCount int
 	// Unlisted is true when a push recorded in stages (a large audience:
 	// see Push) stopped listing its audience before the end, because the
 	// caller's ctx ended or a read of the store failed: the push is
@@ -261,7 +266,7 @@ func (s *Service) pushUsers(ctx context.Context, sem chan struct{}, m Message) (
 	}
 	r, err := s.record(ctx, sem, msg, ds, tokens.devices(), tokens.skipped.n)
 	if err == nil && !r.Duplicate {
-		r.Unreached = tokens.unreached(p.users)
+		r.Unreached, r.UnreachedCount = tokens.reach.names, tokens.reach.count
 	}
 	return r, err
 }
@@ -381,23 +386,16 @@ const targetChunk = 500
 type tokenSet struct {
 	tokens  map[target][]string
 	skipped skips
-	// reached holds the users with a token added, for a push to at most
-	// MaxUnreachedUsers users (see newTokenSet); nil otherwise.
-	reached map[string]bool
+	reach   *reach // the users reached, told the end of each chunk of them
 }
 
 // MaxUnreachedUsers is the most users a push may name for its Result to
 // list those it reached no device of (Result.Unreached).
 const MaxUnreachedUsers = 100
 
-// newTokenSet returns an empty tokenSet for a push to users; it notes the
-// users reached when they are few enough (MaxUnreachedUsers).
+// newTokenSet returns an empty tokenSet for a push to users.
 func newTokenSet(users []string) *tokenSet {
-	ts := &tokenSet{tokens: map[target][]string{}}
-	if len(users) <= MaxUnreachedUsers {
-		ts.reached = make(map[string]bool, len(users))
-	}
-	return ts
+	return &tokenSet{tokens: map[target][]string{}, reach: newReach(len(users))}
 }
 
 // add adds t's token, or counts t as skipped.
@@ -408,26 +406,42 @@ func (ts *tokenSet) add(s *Service, t registry.Target) {
 		return
 	}
 	ts.tokens[g] = append(ts.tokens[g], token)
-	if ts.reached != nil {
-		// As the stores match a user_num: without trailing spaces.
-		ts.reached[strings.TrimRight(t.UserNum, " ")] = true
-	}
+	ts.reach.add(t.UserNum)
 }
 
-// unreached returns the users (normalized, as Push lists them) that ts
-// added no token of, in their order; nil when ts did not note them or
-// every user was reached.
-func (ts *tokenSet) unreached(users []string) []string {
-	if ts.reached == nil {
-		return nil
-	}
-	var out []string
-	for _, u := range users {
-		if !ts.reached[u] {
-			out = append(out, u)
+// reach counts the users of a push it reached no device of, one chunk of
+// its users at a time, so that it keeps a set of one chunk's users only
+// however large the audience; it names them too for a push to at most
+// MaxUnreachedUsers users (Result.Unreached, Result.UnreachedCount).
+type reach struct {
+	name  bool
+	seen  map[string]bool // the users of the chunk with a token added
+	count int
+	names []string
+}
+
+func newReach(users int) *reach {
+	return &reach{name: users <= MaxUnreachedUsers, seen: map[string]bool{}}
+}
+
+// add notes that a token of userNum was added. As the stores match a
+// user_num: without trailing spaces.
+func (r *reach) add(userNum string) {
+	r.seen[strings.TrimRight(userNum, " ")] = true
+}
+
+// done ends a chunk: the users of chunk (normalized, as Push lists them)
+// with no token added are counted, and named while the push is small.
+func (r *reach) done(chunk []string) {
+	for _, u := range chunk {
+		if !r.seen[u] {
+			r.count++
+			if r.name {
+				r.names = append(r.names, u)
+			}
 		}
 	}
-	return out
+	clear(r.seen)
 }
 
 // skips counts the active devices of a push that were skipped, by why:
@@ -654,8 +668,19 @@ func (ts *tokenSet) devices() int {
 // provider serves them or their token is unusable.
 func (s *Service) targets(ctx context.Context, users []string) (*tokenSet, error) {
 	ts := newTokenSet(users)
-	err := s.eachTarget(ctx, users, func(t registry.Target) { ts.add(s, t) })
+	err := s.eachChunk(ctx, users, func(i int, targets []registry.Target) error {
+		for _, t := range targets {
+			ts.add(s, t)
+		}
+		ts.reach.done(s.chunkOf(users, i))
+		return nil
+	})
 	return ts.distinct(), err
+}
+
+// chunkOf is chunk i of users, as eachChunk lists them.
+func (s *Service) chunkOf(users []string, i int) []string {
+	return users[i*s.chunk : min((i+1)*s.chunk, len(users))]
 }
 
 // targetWorkers is how many chunks of a large audience eachTarget lists at

@@ -73,7 +73,8 @@
 // untried, to be handled as it now reads when it is due. A push row sent to some of its receivers only (the others have
 // no device the push could reach) is sent, and its remark names the
 // others, for rows of at most push.MaxUnreachedUsers receivers:
-// "1 receiver(s) without a device the push could reach: u2". A push row
+// "1 receiver(s) without a device the push could reach: u2"; a larger
+// row's remark counts them (push.Result.UnreachedCount). A push row
 // none of whose receivers has such a device fails, and its remark names
 // them after the reason, the same way.
 //

@@ -1025,13 +1025,24 @@ func noneReachedNote(users []string) string {
 
 // unreachedNote is the remark of a push row sent to some of its receivers
 // only: those it reached no device of (push.Result.Unreached), so that an
-// operator sees why they got nothing. "" when it reached them all.
+// operator sees why they got nothing; for a row of more receivers than
+// push.MaxUnreachedUsers, how many (push.Result.UnreachedCount). "" when
+// it reached them all.
 func unreachedNote(res *push.Result) string {
-	if res == nil || len(res.Unreached) == 0 {
+	if res == nil {
 		return ""
 	}
+	n := max(res.UnreachedCount, len(res.Unreached))
+	switch {
+	case n == 0:
+		return ""
+	case len(res.Unreached) < n && res.Unlisted:
+		return fmt.Sprintf("%d receiver(s) without a device the push could reach among those listed so far", n)
+	case len(res.Unreached) < n:
+		return fmt.Sprintf("%d receiver(s) without a device the push could reach", n)
+	}
 	return fmt.Sprintf("%d receiver(s) without a device the push could reach: %s",
-		len(res.Unreached), strings.Join(res.Unreached, "、"))
+		n, strings.Join(res.Unreached, "、"))
 }
 
 // finish records the row's outcome under its claim. It writes even when

@@ -135,6 +135,19 @@ func TestPushRowNamesUnreachedReceivers(t *testing.T) {
 	row := e.row(t, id)
 	assert.Equal(t, registry.SendStateSent, row.SendState)
 	assert.Equal(t, "2 receiver(s) without a device the push could reach: ghost、nobody", row.Remark)
+
+	// Past the bound a push names, the remark counts them.
+	receivers := []string{"u1"}
+	for i := range push.MaxUnreachedUsers {
+		receivers = append(receivers, fmt.Sprintf("g%d", i))
+	}
+	id = e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: strings.Join(receivers, ",")})
+	rep, err = e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Sent)
+	row = e.row(t, id)
+	assert.Equal(t, registry.SendStateSent, row.SendState)
+	assert.Equal(t, fmt.Sprintf("%d receiver(s) without a device the push could reach", push.MaxUnreachedUsers), row.Remark)
 }
 
 func TestOrderLevelThenAge(t *testing.T) {
