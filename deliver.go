@@ -234,7 +234,9 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	}
 	rc, err = s.scrubReceipt(rc, d.Tokens), s.scrubErr(err, d.Tokens)
 	now := s.now()
-	d.SentAt = &now
+	if !errors.Is(err, errExpiredUnsent) {
+		d.SentAt = &now // the last call's time: a delivery that expired before its call keeps its earlier one, or none
+	}
 	disable, split := s.applySend(d, rc, err, now)
 	s.tel.delivered(ctx, d)
 	wctx, cancel := s.writeCtx(ctx)
@@ -336,6 +338,10 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	return []DeliveryOutcome{o}
 }
 
+// errExpiredUnsent is the cause of the outcome of a delivery whose push
+// expired before its call: failed, and not sent.
+var errExpiredUnsent = errors.New("the push expired before it could be sent: no vendor call was made")
+
 // call makes the vendor call of d on its own clock: bounded by its
 // provider's send timeout (sendTimeoutOf) and detached from ctx's
 // cancellation (its values are kept). A caller that hangs up, or a Scanner that is stopping, must not abort a call the vendor
@@ -345,8 +351,7 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 func (s *Service) call(ctx context.Context, msgOf func(int64) *registry.PushMessage, d *registry.Delivery) (*provider.Receipt, error) {
 	if d.ExpireAt != nil && !s.now().Before(*d.ExpireAt) {
 		d.VendorState = string(provider.StateExpired)
-		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.InvalidRequest,
-			Message: "the push expired before it could be sent"}
+		return nil, &provider.Error{Provider: d.Provider, Op: "send", Kind: provider.InvalidRequest, Err: errExpiredUnsent}
 	}
 	p, err := s.Provider(d.Provider)
 	if err != nil {

@@ -1812,3 +1812,35 @@ func TestARateLimitWaitsAsTheVendorSays(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryOfAnExpiredPushIsNotASend: a delivery whose push expired before
+// its retry ends failed and expired without a vendor call, and is not
+// recorded as sent: no sent_at, and a response that says no call was made.
+func TestRetryOfAnExpiredPushIsNotASend(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, providertest.MockConfig{}, nil)
+	f.register(t, "u1", "d1", "android", "atok")
+	f.mock.FailNext(1, &provider.Error{Provider: "umeng", Op: "send", Kind: provider.Temporary, HTTPStatus: 503})
+	res, err := f.svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c",
+		ExpireAt: f.clk.Now().Add(2 * time.Minute)})
+	require.NoError(t, err)
+	require.Len(t, res.Deliveries, 1)
+	require.Equal(t, registry.DeliveryPending, res.Deliveries[0].State)
+	ds, err := f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	require.NotNil(t, ds[0].SentAt, "the first try was a call")
+	firstTry := *ds[0].SentAt
+
+	f.clk.Advance(5 * time.Minute)
+	_, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Len(t, f.mock.Requests(), 1, "no call for an expired push")
+	ds, err = f.store.ListDeliveries(ctx, res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.DeliveryFailed, ds[0].State)
+	assert.Equal(t, string(provider.StateExpired), ds[0].VendorState)
+	require.NotNil(t, ds[0].SentAt)
+	assert.True(t, firstTry.Equal(*ds[0].SentAt), "sent_at stays the last call's, %v, not %v", firstTry, *ds[0].SentAt)
+	assert.Contains(t, ds[0].Response, "no vendor call was made")
+
+}

@@ -301,6 +301,9 @@ type Delivery struct {
 	// list push's task), so that a retry by any instance is deduplicated
 	// by the vendor. Empty when the last try left none.
 	RetryToken string
+	// SentAt is when the last vendor call of the delivery returned; nil
+	// before any. A try that made no call (the push expired first) leaves
+	// it as it was.
 	SentAt     *time.Time
 	ClaimToken string
 	LeaseUntil *time.Time
