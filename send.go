@@ -54,8 +54,10 @@ type Message struct {
 	// push, not its content: a second Push with the same key and another
 	// title, content or users gets the first push too (Duplicate true), so
 	// derive keys from what makes a push unique (an order's id and the
-	// event). The HTTP Handler scopes its idempotency keys by caller and
-	// users, and answers 409 to a key reused with other content.
+	// event). Keys compare case-sensitively and without their trailing
+	// spaces, as the stores keep them ("k1 " is "k1"; " k1" and "k1\t"
+	// are other keys). The HTTP Handler scopes its idempotency keys by
+	// caller and users, and answers 409 to a key reused with other content.
 	DedupeKey string
 	// ExpireAt is when vendors stop trying; zero means now +
 	// Config.Expiry. One that is not in the future is a *FieldError
