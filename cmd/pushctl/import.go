@@ -327,7 +327,16 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 	n, last, reached := 0, 1, false
 	for {
 		rec, err := cr.Read()
-		line, _ := cr.FieldPos(0)
+		line := 0
+		var perr *csv.ParseError
+		switch {
+		case err == nil, errors.Is(err, csv.ErrFieldCount):
+			line, _ = cr.FieldPos(0)
+		case errors.As(err, &perr):
+			// A row the reader could not parse has no field positions
+			// (FieldPos panics): its first line is the error's.
+			line = perr.StartLine
+		}
 		if errors.Is(err, io.EOF) {
 			if im.from > 2 && !reached {
 				// A --from-line no row of the file starts at or after:

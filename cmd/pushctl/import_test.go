@@ -218,6 +218,9 @@ func TestImportHeader(t *testing.T) {
 		{"uuid,platform,push_token,user_num,colour\n", `pushctl: devices import: line 1: column "colour" is not one of uuid, platform, push_token, user_num, push_platform, name, os, os_version`, exitUsage},
 		{"uuid,platform,push_token,user_num,UUID\n", `pushctl: devices import: line 1: column "uuid" is named twice`, exitUsage},
 		{"uuid,platform,push_token,user_num\nd,ios,\"t\"x,u\n", `pushctl: devices import: parse error on line 2, column 9: extraneous or missing " in quoted-field; fix the file and rerun with --from-line 2`, exitFailure},
+		// The first field of a row unparsable (it has no field positions).
+		{"uuid,platform,push_token,user_num\na\"b,android,x,u1\n", `pushctl: devices import: parse error on line 2, column 2: bare " in non-quoted-field; fix the file and rerun with --from-line 2`, exitFailure},
+		{"uuid,platform,push_token,user_num\n\"unterminated,android,x,u1\n", `pushctl: devices import: parse error on line 2, column 28: extraneous or missing " in quoted-field; fix the file and rerun with --from-line 2`, exitFailure},
 	} {
 		r := runCLI(t, ctx, env, "devices", "import", file(t, tt.content))
 		assert.Equal(t, tt.code, r.code, tt.want)
@@ -230,6 +233,23 @@ func TestImportHeader(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_devices").Scan(&n))
 	assert.Equal(t, 0, n)
+}
+
+// TestImportKeepsTheRowsBeforeAnUnparsableOne: a row the CSV reader
+// cannot parse, even in its first field, stops the import with the line
+// to go on from, and the rows before it are imported.
+func TestImportKeepsTheRowsBeforeAnUnparsableOne(t *testing.T) {
+	env := migrated(t)
+	in := file(t, fmt.Sprintf("uuid,platform,push_token,user_num\nd1,android,%s,u1\nd2,android,%s,u2\n\"d3,android,x,u3\n",
+		umengToken(1, "android"), umengToken(2, "android")))
+	r := runCLI(t, context.Background(), env, "devices", "import", "--quiet", in)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "fix the file and rerun with --from-line 4")
+	assert.Contains(t, r.stdout, "imported=2 ")
+	_, db := openStore(t, env)
+	var n int
+	require.NoError(t, db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM sys_devices").Scan(&n))
+	assert.Equal(t, 2, n, "the rows before the bad one")
 }
 
 // TestImportResumes: an interrupted import stops before the next row and
