@@ -238,10 +238,12 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 // details are the longer descriptions "pushctl help COMMAND" prints.
 var details = map[string]string{
 	"migrate": "Applies the migrations examples/server applies at start-up, then prints\n" +
-		"what \"migrate status\" prints. Running it again changes nothing.",
+		"what \"migrate status\" prints. Running it again changes nothing. A table of an\n" +
+		"applied migration that the database lacks (dropped by hand) is created again, empty.",
 	"migrate status": "Prints, for the push tables and sys_users, the highest applied version,\n" +
-		"the latest version of this build and the migrations pending. Changes nothing.\n" +
-		"With --check it exits 1 when a migration is pending, for a deploy to wait on.",
+		"the latest version of this build and the migrations pending, or the tables of\n" +
+		"applied migrations that are missing. Changes nothing. With --check it exits 1\n" +
+		"when a migration is pending or a table is missing, for a deploy to wait on.",
 	"devices list": "Prints every link of the user to a device (Service.ListDevices), active or\n" +
 		"not, with the device's platform, push_platform, name, masked token and token\n" +
 		"state (and why it is disabled). Reads only: needs no vendor credentials.",

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -251,6 +252,48 @@ func TestMigrate(t *testing.T) {
 	r = runCLI(t, ctx, env, "migrate", "status")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Regexp(t, `^push: version (\d+) of \d+, newer than this build \(a later release migrated it\)\nusers: version 1 of 1, up to date\n$`, r.stdout)
+}
+
+// TestMigrateCreatesMissingTables: a table of an applied migration that
+// was dropped is named by migrate status, fails --check, and is created
+// again by migrate, which says so.
+func TestMigrateCreatesMissingTables(t *testing.T) {
+	ctx := context.Background()
+	env := sqliteEnv(t)
+	require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(env["PUSH_DB_DSN"]))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "DROP TABLE sys_message_center")
+	require.NoError(t, err)
+
+	r := runCLI(t, ctx, env, "migrate", "status")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^push: version (\d+) of \d+, tables missing: sys_message_center \(pushctl migrate creates them again, empty\)\n`, r.stdout)
+	r = runCLI(t, ctx, env, "migrate", "status", "--check")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "pushctl: migrate status: tables missing (sys_message_center): run pushctl migrate, which creates them again, empty\n", r.stderr)
+
+	r = runCLI(t, ctx, env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^push: created again, empty: sys_message_center \(they were missing\)\npush: version (\d+) of \d+, up to date\n`, r.stdout)
+	r = runCLI(t, ctx, env, "migrate", "status", "--check")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+}
+
+// TestReadmeQuotesTheLatestVersion: the README's example of migrate
+// status shows this build's latest version.
+func TestReadmeQuotesTheLatestVersion(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`pushctl migrate status +# push: version (\d+) of (\d+), up to date`).FindStringSubmatch(string(readme))
+	require.NotNil(t, m, "the README quotes migrate status")
+	env := sqliteEnv(t)
+	r := runCLI(t, context.Background(), env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	got := regexp.MustCompile(`push: version (\d+) of (\d+)`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, got, r.stdout)
+	assert.Equal(t, got[1:], m[1:], "the README's version is the build's")
 }
 
 // TestReadsKeepQuietAboutSending: with one Umeng platform configured, a

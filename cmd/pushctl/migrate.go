@@ -21,11 +21,20 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
+		before, err := d.store.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
 		if err := d.store.Migrate(ctx); err != nil {
 			return err
 		}
 		if err := d.store.MigrateUsers(ctx); err != nil {
 			return err
+		}
+		for _, s := range before {
+			if len(s.Missing) > 0 {
+				fmt.Fprintf(e.stdout, "%s: created again, empty: %s (they were missing)\n", s.Component, strings.Join(s.Missing, ", "))
+			}
 		}
 		if _, err = printStatus(ctx, e, d); err != nil {
 			return err
@@ -42,7 +51,7 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 // anything; with --check it fails when a migration is pending, so that a
 // deploy can wait for one.
 func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
-	check := fs.Bool("check", false, "exit 1 when a migration is pending")
+	check := fs.Bool("check", false, "exit 1 when a migration is pending or a table of an applied one is missing")
 	return func(ctx context.Context, args []string) error {
 		if err := wantArgs(args, 0, ""); err != nil {
 			return err
@@ -57,13 +66,18 @@ func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) 
 			return err
 		}
 		var pending []string
+		var missing []string
 		for _, s := range st {
 			if len(s.Pending) > 0 && !optionalUnused(s) {
 				pending = append(pending, fmt.Sprintf("%d of %s", len(s.Pending), s.Component))
 			}
+			missing = append(missing, s.Missing...)
 		}
 		if len(pending) > 0 {
 			return fmt.Errorf("migrations pending (%s): run pushctl migrate", strings.Join(pending, ", "))
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("tables missing (%s): run pushctl migrate, which creates them again, empty", strings.Join(missing, ", "))
 		}
 		return nil
 	}
@@ -86,6 +100,8 @@ func printStatus(ctx context.Context, e *env, d *database) ([]sqlstore.Migration
 			state = "not applied (optional: the brief's sys_users, which pushctl migrate creates; --check ignores it)"
 		case len(s.Pending) > 0:
 			state = "pending: " + strings.Join(s.Pending, ", ")
+		case len(s.Missing) > 0:
+			state = "tables missing: " + strings.Join(s.Missing, ", ") + " (pushctl migrate creates them again, empty)"
 		case s.Current > s.Latest:
 			state = "newer than this build (a later release migrated it)"
 		}

@@ -201,6 +201,10 @@ func (a *app) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate sys_users: %w", err)
 	}
 	for _, st := range before {
+		if len(st.Missing) > 0 {
+			a.log.Warn("tables missing from the database were created again, empty", slog.String("component", st.Component),
+				slog.String("tables", strings.Join(st.Missing, ",")))
+		}
 		if len(st.Pending) > 0 {
 			a.log.Info("database migrated", slog.String("component", st.Component), slog.Int("from_version", st.Current),
 				slog.Int("to_version", st.Latest), slog.Int("migrations", len(st.Pending)),

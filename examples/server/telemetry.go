@@ -166,6 +166,21 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 }
 
+// schemaState reads, in one MigrationStatus, the library's migrations not
+// applied and the tables of applied ones that the database lacks.
+func (a *app) schemaState(ctx context.Context) (pending, missing []string, err error) {
+	st, err := a.store.MigrationStatus(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range st {
+		if c.Component == "push" {
+			return c.Pending, c.Missing, nil
+		}
+	}
+	return nil, nil, nil
+}
+
 // readiness is the body of PathReadyz: "ready" with every check "ok", or
 // "not ready" naming what failed.
 type readiness struct {
@@ -174,7 +189,8 @@ type readiness struct {
 }
 
 // ready checks that the database answers, that every migration of this
-// build is applied, and that at least one provider is configured.
+// build is applied and no table of one is missing, and that at least one
+// provider is configured.
 func (a *app) ready(probe context.Context) (readiness, bool) {
 	ctx, cancel := context.WithTimeout(probe, readyTimeout)
 	defer cancel()
@@ -198,13 +214,18 @@ func (a *app) ready(probe context.Context) (readiness, bool) {
 		logFailed("readiness: database ping failed", err)
 		fail("database", "unreachable")
 		fail("migrations", "unknown: the database is unreachable")
-	} else if pending, err := a.store.PendingMigrations(ctx); err != nil {
+	} else if pending, missing, err := a.schemaState(ctx); err != nil {
 		logFailed("readiness: reading the applied migrations failed", err)
 		fail("migrations", "unknown: push_schema_migrations could not be read")
 	} else if len(pending) > 0 {
 		logFailed("readiness: migrations of this build are not applied (restart the server, which applies them, or run pushctl migrate)",
 			errors.New("pending: "+strings.Join(pending, ",")))
 		fail("migrations", "pending: "+strings.Join(pending, ","))
+	} else if len(missing) > 0 {
+		// Dropped by hand, or lost: every push fails on them.
+		logFailed("readiness: tables of applied migrations are missing (restart the server or run pushctl migrate, which create them again, empty)",
+			errors.New("tables missing: "+strings.Join(missing, ",")))
+		fail("migrations", "tables missing: "+strings.Join(missing, ","))
 	} else {
 		a.readyLog.recovered(ctx, a.log)
 	}

@@ -156,6 +156,27 @@ func TestReadinessChecksMigrationsAndProviders(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out, "every migration applied"), out)
 }
 
+// TestReadinessChecksMissingTables: a table of an applied migration that
+// someone dropped fails readiness, naming it, until Migrate creates it
+// again (as a restart does, saying so in the log).
+func TestReadinessChecksMissingTables(t *testing.T) {
+	a := newTestApp(t, nil)
+	var logs syncbuf.Buffer
+	a.log = slog.New(slog.NewTextHandler(&logs, nil))
+	_, err := a.db.ExecContext(context.Background(), "DROP TABLE sys_push_deliveries")
+	require.NoError(t, err)
+	st, ok := a.ready(context.Background())
+	assert.False(t, ok)
+	assert.Equal(t, "tables missing: sys_push_deliveries", st.Checks["migrations"])
+	assert.Equal(t, "ok", st.Checks["database"])
+	require.NoError(t, a.migrate(context.Background()))
+	_, ok = a.ready(context.Background())
+	assert.True(t, ok)
+	out := logs.String()
+	assert.Contains(t, out, "tables of applied migrations are missing")
+	assert.Contains(t, out, `msg="tables missing from the database were created again, empty" component=push tables=sys_push_deliveries`)
+}
+
 // TestReadinessOfAGoneProberLogsNothing: a probe whose client hung up
 // before its checks ran (one that timed out while the server started)
 // fails, and logs no database failure: the database did not fail it.

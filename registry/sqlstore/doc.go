@@ -154,7 +154,10 @@
 // a delivery's retry_token (registry.Delivery.RetryToken), 12
 // sys_push_receipts, the devices' receipts counted (RecordReceipts), 13
 // sys_push_receipts_held (HoldReceipt and AdoptReceipts).
-// PendingMigrations lists what Migrate would apply, for a readiness check.
+// PendingMigrations lists what Migrate would apply, for a readiness check,
+// and MissingTables the tables of applied migrations that someone dropped
+// since (every push fails on them): Migrate creates those again, empty,
+// running again the applied migrations from the first that creates one.
 //
 // # Adopting an existing database
 //

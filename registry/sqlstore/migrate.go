@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tuisong/push/registry"
@@ -25,7 +26,10 @@ import (
 // user with SELECT, INSERT, UPDATE and DELETE only once an operator has
 // migrated). Instances that start at once take
 // turns on a database lock; the first applies the migrations, the others
-// find them applied. Migrate needs a Store built on a *sql.DB.
+// find them applied. A table of an applied migration that the database
+// lacks (dropped by hand: MissingTables) is created again, empty, with
+// every column and index later migrations added. Migrate needs a Store
+// built on a *sql.DB.
 func (s *Store) Migrate(ctx context.Context) error {
 	if s.unbuilt() {
 		return notBuilt("Store.Migrate")
@@ -415,9 +419,17 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 	if err != nil {
 		return nil, err
 	}
+	_, from, err := s.missingTables(ctx, q, ms, applied)
+	if err != nil {
+		return nil, err
+	}
 	var out []migration
 	for _, m := range ms {
-		if !applied[m.version] {
+		switch {
+		case !applied[m.version]:
+			out = append(out, m)
+		case from > 0 && m.version >= from:
+			m.rerun = true
 			out = append(out, m)
 		}
 	}
@@ -449,6 +461,39 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 		return nil, step("create push_schema_migrations", err)
 	}
 	return out, nil
+}
+
+// missingTables returns the tables that the migrations of ms recorded as
+// applied create and that the database lacks (dropped by hand, or lost),
+// and the version of the first migration that creates one of them: 0 when
+// none is missing. Migrate runs that migration and every applied one after
+// it again (their steps' conditions skip what exists), so that the tables
+// are created again, empty, with every column and index the later
+// migrations added.
+func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, applied map[int]bool) ([]string, int, error) {
+	if len(applied) == 0 {
+		return nil, 0, nil
+	}
+	have, err := s.tableNames(ctx, q)
+	if err != nil {
+		return nil, 0, step("list tables", err)
+	}
+	var missing []string
+	from := 0
+	for _, m := range ms {
+		if !applied[m.version] {
+			continue
+		}
+		for _, t := range m.tables {
+			if !have[t] && !slices.Contains(missing, t) {
+				missing = append(missing, t)
+				if from == 0 {
+					from = m.version
+				}
+			}
+		}
+	}
+	return missing, from, nil
 }
 
 // applied returns the versions of component recorded in the version
@@ -535,6 +580,9 @@ func (s *Store) apply(ctx context.Context, q DBTX, m migration) error {
 		if _, err := q.ExecContext(ctx, st.sql); err != nil {
 			return fmt.Errorf("%s line %d: %w", m.name, st.line, err)
 		}
+	}
+	if m.rerun {
+		return nil // recorded already
 	}
 	_, err := s.exec(ctx, q, "INSERT INTO push_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
 		m.component, m.version, m.name, s.timeArg(s.now()))

@@ -100,6 +100,47 @@ func TestMigrateAppliesAnUnrecordedLowerVersion(t *testing.T) {
 	})
 }
 
+// TestMigrateCreatesMissingTablesAgain: tables of applied migrations that
+// someone dropped are named by MigrationStatus and MissingTables (not as
+// pending migrations), and Migrate creates them again, empty, with every
+// column and index the later migrations added, recording no migration
+// twice; the other tables keep their rows.
+func TestMigrateCreatesMissingTablesAgain(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, db := newStore(t, d)
+		want := schemaOf(t, db, d)
+		_, _, err := s.RegisterDevice(ctx, &registry.Device{UUID: "d1", Platform: "ios", PushToken: "tok1"}, "u1")
+		require.NoError(t, err)
+		for _, table := range []string{"sys_push_message_users", "sys_push_deliveries"} {
+			_, err := db.ExecContext(ctx, "DROP TABLE "+table)
+			require.NoError(t, err)
+		}
+
+		st, err := s.MigrationStatus(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "push", st[0].Component)
+		assert.Equal(t, []string{"sys_push_deliveries", "sys_push_message_users"}, st[0].Missing, "in the order the migrations create them")
+		assert.Empty(t, st[0].Pending)
+		missing, err := s.MissingTables(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, st[0].Missing, missing)
+		pending, err := s.PendingMigrations(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, pending)
+
+		require.NoError(t, s.Migrate(ctx))
+		assert.Equal(t, want, schemaOf(t, db, d), "the schema as Migrate first made it")
+		missing, err = s.MissingTables(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, missing)
+		_, rows := queryStrings(t, db, "SELECT component, version, name FROM push_schema_migrations ORDER BY component, version")
+		assert.Equal(t, wantVersions, versions(rows), "each recorded once")
+		assert.Equal(t, 1, count(t, db, "sys_devices"), "the other tables keep their rows")
+		assert.Equal(t, 0, count(t, db, "sys_push_deliveries"))
+	})
+}
+
 // TestMigrateNeedsADB: inside a host transaction there is no connection
 // to hold the migration lock on.
 func TestMigrateNeedsADB(t *testing.T) {

@@ -17,6 +17,12 @@ type MigrationStatus struct {
 	// Pending names the migrations of this build not yet applied, in the
 	// order Migrate would apply them.
 	Pending []string
+	// Missing names the tables that migrations recorded as applied
+	// created and that the database lacks (dropped by hand, or lost):
+	// every statement on them fails. Migrate creates them again, empty,
+	// running again the applied migrations from the first that creates
+	// one (their statements skip what exists).
+	Missing []string
 }
 
 // MigrationStatus reports, for the "push" and then the "users" component,
@@ -37,7 +43,11 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) 
 		if err != nil {
 			return nil, wrap(op, err)
 		}
-		st := MigrationStatus{Component: component}
+		missing, _, err := s.missingTables(ctx, s.q, ms, applied)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		st := MigrationStatus{Component: component, Missing: missing}
 		for v := range applied {
 			st.Current = max(st.Current, v)
 		}

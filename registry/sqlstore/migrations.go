@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,15 @@ type migration struct {
 	version   int
 	name      string // the file name without ".sql"
 	steps     []migrationStep
+	tables    []string // the tables its CREATE TABLE statements create
+	// rerun marks a migration recorded as applied that Migrate runs again,
+	// to create a table of it the database lacks (see missingTables):
+	// its steps' conditions make that safe, and it is not recorded twice.
+	rerun bool
 }
+
+// createTable finds the table a CREATE TABLE statement creates.
+var createTable = regexp.MustCompile(`(?i)^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[` + "`" + `"]?([A-Za-z_][A-Za-z0-9_]*)`)
 
 // migrationStep is one statement of a migration and the directives that
 // precede it in the file:
@@ -109,7 +118,13 @@ func loadMigrations(d Dialect, component string) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migration %s/%s: %w", dir, e.Name(), err)
 		}
-		out = append(out, migration{component: component, version: version, name: name, steps: steps})
+		m := migration{component: component, version: version, name: name, steps: steps}
+		for _, st := range steps {
+			if t := createTable.FindStringSubmatch(st.sql); t != nil {
+				m.tables = append(m.tables, strings.ToLower(t[1]))
+			}
+		}
+		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
 	for i := 1; i < len(out); i++ {

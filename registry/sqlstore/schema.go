@@ -32,6 +32,32 @@ func (s *Store) tableExists(ctx context.Context, q DBTX, table string) (bool, er
 	}
 }
 
+// tableNames returns the names of the tables of the database, in lower
+// case.
+func (s *Store) tableNames(ctx context.Context, q DBTX) (map[string]bool, error) {
+	query := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	switch s.dialect {
+	case DialectMySQL:
+		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+	case DialectPostgres:
+		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+	}
+	rows, err := s.query(ctx, q, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out[strings.ToLower(name)] = true
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) columnExists(ctx context.Context, q DBTX, table, column string) (bool, error) {
 	switch s.dialect {
 	case DialectMySQL:

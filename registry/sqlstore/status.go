@@ -25,3 +25,25 @@ func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
 	}
 	return nil, nil
 }
+
+// MissingTables returns the library's tables that its applied migrations
+// created and that the database lacks (MigrationStatus's Missing of the
+// "push" component): none on a database Migrate has run on, unless one
+// was dropped since. A readiness check calls it beside PendingMigrations:
+// every push fails while a table is missing. Migrate creates them again,
+// empty.
+func (s *Store) MissingTables(ctx context.Context) ([]string, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.MissingTables")
+	}
+	st, err := s.MigrationStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range st {
+		if c.Component == componentPush {
+			return c.Missing, nil
+		}
+	}
+	return nil, nil
+}
