@@ -52,6 +52,25 @@ func dsnPasswords(dsn string) []string {
 // message must then leave dsn out rather than print it.
 func DSNHoldsPassword(dsn string) bool { return len(dsnPasswords(dsn)) > 0 }
 
+// strayWords returns the words that follow an unquoted password=… of a
+// key=value DSN up to the next key=value pair: a password with a space
+// that was not quoted, which the driver cannot parse and masks the first
+// word of only (then names the next in its reason).
+func strayWords(dsn string) []string {
+	loc := keywordPassword.FindStringSubmatchIndex(dsn)
+	if loc == nil || strings.HasPrefix(dsn[loc[2]:], "'") {
+		return nil
+	}
+	var out []string
+	for _, w := range strings.Fields(dsn[loc[3]:]) {
+		if strings.Contains(w, "=") {
+			break
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
 // keywordPassword finds password=… in a key=value DSN, quoted or not, with
 // spaces around the "=".
 var keywordPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
@@ -96,6 +115,11 @@ func redactDSN(err error, dsn string) error {
 	text := err.Error()
 	for _, pw := range dsnPasswords(dsn) {
 		text = strings.ReplaceAll(text, pw, "xxxxx")
+	}
+	for _, w := range strayWords(dsn) {
+		// Whole words only: such a word may be short.
+		re := regexp.MustCompile("(^|[\\s\"'`(])" + regexp.QuoteMeta(w) + "($|[\\s\"'`),:])")
+		text = re.ReplaceAllString(text, "${1}xxxxx${2}")
 	}
 	if text == err.Error() {
 		return err

@@ -198,6 +198,9 @@ func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
 		"postgres://postgres:Plain%2FSecretPW4@127.0.0.1:99999/db":   {"Plain/SecretPW4", "Plain%2FSecretPW4"},
 		"postgres://postgres:SecretPW5@127.0.0.1:1/db?sslmode=bogus": {"SecretPW5"},
 		"postgres://postgres@127.0.0.1:99999/db?password=SecretPW6":  {"SecretPW6"},
+		// Unquoted with a space: the driver masks the first word only.
+		"user=postgres password=SecretPW7 Tail host=127.0.0.1": {"SecretPW7", "Tail"},
+		"user=postgres password=SecretPW8 Pw":                  {"SecretPW8", " Pw"},
 	} {
 		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": dsn}))
 		require.NoError(t, err)
