@@ -99,6 +99,8 @@ func enqueueCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error 
 		}
 		if c := provider.Class(*class); !c.Valid() {
 			return usagef("--class: %q is not marketing or service", *class)
+		} else if c != "" && *mode != "push" {
+			return usagef("--class: only a push row has a class (--mode is %s)", *mode)
 		}
 		m := &registry.CenterMessage{Title: *title, Content: *content, NotifyMode: *mode, NotifyLevel: *level,
 			Receivers: strings.Join(users, ","), Class: *class}

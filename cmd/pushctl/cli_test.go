@@ -56,6 +56,7 @@ func TestUsageErrors(t *testing.T) {
 			`pushctl: center enqueue: --user: "` + strings.Repeat("x", 63) + `…": registry: user_num: is 256 characters, longer than 255`},
 		{[]string{"center", "enqueue", "--user", "u20\u200b02", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "u20\u200b02": registry: user_num: must not hold U+200B`},
 		{[]string{"center", "enqueue", "--user", "u20\x0102", "--title", "t", "--content", "c"}, `pushctl: center enqueue: --user: "u20\x0102": registry: user_num: must not hold U+0001`},
+		{[]string{"center", "enqueue", "--user", "u", "--mode", "sms", "--content", "c", "--class", "service"}, `pushctl: center enqueue: --class: only a push row has a class (--mode is sms)`},
 		{[]string{"center", "tail", "--interval", "0s"}, "pushctl: center tail: --interval: must be positive, got 0s"},
 		{[]string{"push", "a,b", "--title", "t", "--content", "c"}, `pushctl: push: USER "a,b": registry: user_num: must not hold ','`},
 		{[]string{"push", " ", "--title", "t", "--content", "c"}, `pushctl: push: USER " ": registry: user_num: `},

@@ -139,7 +139,7 @@ func TestFlow(t *testing.T) {
 
 			r = runCLI(t, ctx, env, "status", "999999")
 			assert.Equal(t, exitFailure, r.code)
-			assert.Contains(t, r.stderr, "not found")
+			assert.Equal(t, "pushctl: status: push message 999999 not found\n", r.stderr)
 			r = runCLI(t, ctx, env, "push", "nobody", "--title", "t", "--content", "c")
 			assert.Equal(t, exitFailure, r.code)
 			assert.Equal(t, "pushctl: push: no active device for the users\n", r.stderr)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -172,6 +173,9 @@ func statusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		defer d.Close()
 		st, err := svc.PushStatus(ctx, id)
+		if errors.Is(err, registry.ErrNotFound) {
+			return fmt.Errorf("push message %d not found", id)
+		}
 		if err != nil {
 			return err
 		}
