@@ -40,7 +40,9 @@ func (s *Store) tableNames(ctx context.Context, q DBTX) (map[string]bool, error)
 	case DialectMySQL:
 		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
 	case DialectPostgres:
-		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+		// pg_tables lists every table, where information_schema
+		// shows a role only those it has a privilege on.
+		query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
 	}
 	rows, err := s.query(ctx, q, query)
 	if err != nil {
