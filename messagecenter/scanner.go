@@ -1036,7 +1036,7 @@ func unreachedNote(res *push.Result) string {
 	switch {
 	case n == 0:
 		return ""
-	case len(res.Unreached) < n && res.Unlisted:
+	case len(res.Unreached) < n && (res.Unlisted || res.Expired):
 		return fmt.Sprintf("%d receiver(s) without a device the push could reach among those listed so far", n)
 	case len(res.Unreached) < n:
 		return fmt.Sprintf("%d receiver(s) without a device the push could reach", n)

@@ -277,7 +277,7 @@ func TestMigrateCreatesMissingTables(t *testing.T) {
 
 	r = runCLI(t, ctx, env, "migrate")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Regexp(t, `^push: created again, empty: sys_message_center \(they were missing\)\npush: version (\d+) of \d+, up to date\n`, r.stdout)
+	assert.Regexp(t, `^created again, empty: sys_message_center \(they were missing\)\npush: version (\d+) of \d+, up to date\n`, r.stdout)
 	r = runCLI(t, ctx, env, "migrate", "status", "--check")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 }

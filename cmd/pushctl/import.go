@@ -336,6 +336,11 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 			// A row the reader could not parse has no field positions
 			// (FieldPos panics): its first line is the error's.
 			line = perr.StartLine
+		case !errors.Is(err, io.EOF):
+			// The file could not be read on (an I/O error): the rows
+			// read are imported, and the next one is where to go on.
+			im.stop(last + 1)
+			return fmt.Errorf("read the file after line %d: %w; rerun with --from-line %d once it reads", last, err, last+1)
 		}
 		if errors.Is(err, io.EOF) {
 			if im.from > 2 && !reached {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -250,6 +252,46 @@ func TestImportKeepsTheRowsBeforeAnUnparsableOne(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM sys_devices").Scan(&n))
 	assert.Equal(t, 2, n, "the rows before the bad one")
+}
+
+// eioReader reads r, then fails as a disk would.
+type eioReader struct{ r io.Reader }
+
+func (e eioReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		return n, errors.New("read devices.csv: input/output error")
+	}
+	return n, err
+}
+
+// TestImportStopsAtAReadError: a file that cannot be read on stops the
+// import at once with the line to go on from, the rows before imported,
+// whatever --from-line says.
+func TestImportStopsAtAReadError(t *testing.T) {
+	vars := migrated(t)
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, log: slog.New(slog.DiscardHandler)}
+	d, err := e.openDB(t.Context(), false, false)
+	require.NoError(t, err)
+	defer d.Close()
+	content := fmt.Sprintf("uuid,platform,push_token,user_num\nd1,android,%s,u1\nd2,android,%s,u2\n",
+		umengToken(1, "android"), umengToken(2, "android"))
+	for _, from := range []int{0, 9} {
+		im := newImporter(d, 2, 10, from)
+		done := make(chan error, 1)
+		go func() { done <- im.run(t.Context(), eioReader{strings.NewReader(content)}) }()
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("from %d: the import did not stop at the read error", from)
+		}
+		require.Error(t, err)
+		assert.Equal(t, "read the file after line 3: read devices.csv: input/output error; rerun with --from-line 4 once it reads", err.Error(), "from %d", from)
+	}
+	_, db := openStore(t, vars)
+	var n int
+	require.NoError(t, db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM sys_devices").Scan(&n))
+	assert.Equal(t, 2, n, "the rows read before the error")
 }
 
 // TestImportResumes: an interrupted import stops before the next row and

@@ -21,20 +21,18 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
-		before, err := d.store.MigrationStatus(ctx)
-		if err != nil {
-			return err
-		}
 		if err := d.store.Migrate(ctx); err != nil {
 			return err
 		}
 		if err := d.store.MigrateUsers(ctx); err != nil {
 			return err
 		}
-		for _, s := range before {
-			if len(s.Missing) > 0 {
-				fmt.Fprintf(e.stdout, "%s: created again, empty: %s (they were missing)\n", s.Component, strings.Join(s.Missing, ", "))
-			}
+		created, err := d.store.CreateMissingTables(ctx)
+		if err != nil {
+			return err
+		}
+		if len(created) > 0 {
+			fmt.Fprintf(e.stdout, "created again, empty: %s (they were missing)\n", strings.Join(created, ", "))
 		}
 		if _, err = printStatus(ctx, e, d); err != nil {
 			return err

@@ -200,11 +200,22 @@ func (a *app) migrate(ctx context.Context) error {
 	if err = a.store.MigrateUsers(ctx); err != nil {
 		return fmt.Errorf("migrate sys_users: %w", err)
 	}
+	var missing []string
 	for _, st := range before {
-		if len(st.Missing) > 0 {
-			a.log.Warn("tables missing from the database were created again, empty", slog.String("component", st.Component),
-				slog.String("tables", strings.Join(st.Missing, ",")))
+		missing = append(missing, st.Missing...)
+	}
+	if len(missing) > 0 {
+		// Dropped by hand since they were migrated. Not a reason to stop:
+		// the server runs (not ready) when it may not create tables.
+		if created, err := a.store.CreateMissingTables(ctx); err != nil {
+			a.log.Error("tables are missing from the database, and creating them again failed: every push that needs them fails, "+
+				"and /readyz says so, until pushctl migrate (with the right to create tables) creates them",
+				slog.String("tables", strings.Join(missing, ",")), slog.String("error", err.Error()))
+		} else if len(created) > 0 {
+			a.log.Warn("tables missing from the database were created again, empty", slog.String("tables", strings.Join(created, ",")))
 		}
+	}
+	for _, st := range before {
 		if len(st.Pending) > 0 {
 			a.log.Info("database migrated", slog.String("component", st.Component), slog.Int("from_version", st.Current),
 				slog.Int("to_version", st.Latest), slog.Int("migrations", len(st.Pending)),

@@ -157,8 +157,8 @@ func TestReadinessChecksMigrationsAndProviders(t *testing.T) {
 }
 
 // TestReadinessChecksMissingTables: a table of an applied migration that
-// someone dropped fails readiness, naming it, until Migrate creates it
-// again (as a restart does, saying so in the log).
+// someone dropped fails readiness, naming it, until it is created again
+// (as a restart does, saying so in the log).
 func TestReadinessChecksMissingTables(t *testing.T) {
 	a := newTestApp(t, nil)
 	var logs syncbuf.Buffer
@@ -174,7 +174,7 @@ func TestReadinessChecksMissingTables(t *testing.T) {
 	assert.True(t, ok)
 	out := logs.String()
 	assert.Contains(t, out, "tables of applied migrations are missing")
-	assert.Contains(t, out, `msg="tables missing from the database were created again, empty" component=push tables=sys_push_deliveries`)
+	assert.Contains(t, out, `msg="tables missing from the database were created again, empty" tables=sys_push_deliveries`)
 }
 
 // TestReadinessOfAGoneProberLogsNothing: a probe whose client hung up

@@ -90,3 +90,44 @@ func (u *DMLUser) RefuseLogin(t testing.TB) {
 		t.Fatalf("dbtest: %s: %v", q, err)
 	}
 }
+
+// Deny takes the user's rights on table away, leaving those on the other
+// tables: on MySQL, where the grant covers the database, by granting the
+// rights table by table instead.
+func (u *DMLUser) Deny(t testing.TB, table string) {
+	t.Helper()
+	var stmts []string
+	switch u.d {
+	case sqlstore.DialectMySQL:
+		var dbName string
+		if err := u.db.QueryRow("SELECT DATABASE()").Scan(&dbName); err != nil {
+			t.Fatalf("dbtest: %v", err)
+		}
+		rows, err := u.db.Query("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name <> ?", table)
+		if err != nil {
+			t.Fatalf("dbtest: %v", err)
+		}
+		var tables []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatalf("dbtest: %v", err)
+			}
+			tables = append(tables, name)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatalf("dbtest: %v", err)
+		}
+		stmts = append(stmts, "REVOKE SELECT, INSERT, UPDATE, DELETE ON `"+dbName+"`.* FROM "+u.name)
+		for _, name := range tables {
+			stmts = append(stmts, "GRANT SELECT, INSERT, UPDATE, DELETE ON `"+dbName+"`.`"+name+"` TO "+u.name)
+		}
+	default:
+		stmts = []string{"REVOKE ALL ON " + table + " FROM " + u.name}
+	}
+	for _, q := range stmts {
+		if _, err := u.db.Exec(q); err != nil {
+			t.Fatalf("dbtest: %s: %v", q, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package serverenv
 import (
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -53,23 +54,51 @@ func dsnPasswords(dsn string) []string {
 func DSNHoldsPassword(dsn string) bool { return len(dsnPasswords(dsn)) > 0 }
 
 // strayWords returns the words that follow an unquoted password=… of a
-// key=value DSN up to the next key=value pair: a password with a space
-// that was not quoted, which the driver cannot parse and masks the first
-// word of only (then names the next in its reason).
+// key=value DSN up to the next key=value pair (a key libpq knows, before
+// "=" or " = "): a password with a space that was not quoted, which the
+// driver cannot parse, masks the first word of only, and names the next
+// in its reason. A word with "=" in it whose key libpq does not know is
+// such a word too, and so is its part before the "=".
 func strayWords(dsn string) []string {
 	loc := keywordPassword.FindStringSubmatchIndex(dsn)
 	if loc == nil || strings.HasPrefix(dsn[loc[2]:], "'") {
 		return nil
 	}
+	words := strings.Fields(dsn[loc[3]:])
 	var out []string
-	for _, w := range strings.Fields(dsn[loc[3]:]) {
-		if strings.Contains(w, "=") {
+	for i, w := range words {
+		key, _, hasEq := strings.Cut(w, "=")
+		if i+1 < len(words) && strings.HasPrefix(words[i+1], "=") && libpqKeys[strings.ToLower(w)] {
+			break // "key = value", "key =value"
+		}
+		if hasEq && libpqKeys[strings.ToLower(key)] {
 			break
 		}
 		out = append(out, w)
+		if hasEq && key != "" {
+			out = append(out, key)
+		}
 	}
 	return out
 }
+
+// libpqKeys are the keywords of a key=value DSN (libpq's, which pgx
+// reads).
+var libpqKeys = map[string]bool{
+	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true, "password": true, "passfile": true,
+	"connect_timeout": true, "client_encoding": true, "options": true, "application_name": true,
+	"fallback_application_name": true, "keepalives": true, "keepalives_idle": true, "keepalives_interval": true,
+	"keepalives_count": true, "tcp_user_timeout": true, "replication": true, "gssencmode": true, "sslmode": true,
+	"requiressl": true, "sslcompression": true, "sslcert": true, "sslkey": true, "sslpassword": true, "sslrootcert": true,
+	"sslcrl": true, "sslcrldir": true, "sslsni": true, "requirepeer": true, "ssl_min_protocol_version": true,
+	"ssl_max_protocol_version": true, "krbsrvname": true, "gsslib": true, "service": true, "target_session_attrs": true,
+	"load_balance_hosts": true, "search_path": true, "statement_cache_capacity": true, "description_cache_capacity": true,
+	"default_query_exec_mode": true, "min_read_buffer_size": true, "pool_max_conns": true, "sslnegotiation": true,
+}
+
+// dsnEcho finds a DSN a driver quotes in backquotes in its error ("cannot
+// parse `…`").
+var dsnEcho = regexp.MustCompile("`[^`]*`")
 
 // keywordPassword finds password=… in a key=value DSN, quoted or not, with
 // spaces around the "=".
@@ -116,10 +145,20 @@ func redactDSN(err error, dsn string) error {
 	for _, pw := range dsnPasswords(dsn) {
 		text = strings.ReplaceAll(text, pw, "xxxxx")
 	}
+	if DSNHoldsPassword(dsn) {
+		// The driver's copy of a DSN it could not parse: its masking
+		// misses the words of a password with an unquoted space.
+		text = dsnEcho.ReplaceAllStringFunc(text, func(echo string) string {
+			if strings.Contains(strings.ToLower(echo), "password") {
+				return "`PUSH_DB_DSN, not shown: it holds a password`"
+			}
+			return echo
+		})
+	}
 	for _, w := range strayWords(dsn) {
-		// Whole words only: such a word may be short.
-		re := regexp.MustCompile("(^|[\\s\"'`(])" + regexp.QuoteMeta(w) + "($|[\\s\"'`),:])")
-		text = re.ReplaceAllString(text, "${1}xxxxx${2}")
+		// As the driver names a word in its reason: quoted. (A bare word
+		// may be short, and an ordinary one of the message.)
+		text = strings.ReplaceAll(text, strconv.Quote(w), `"xxxxx"`)
 	}
 	if text == err.Error() {
 		return err

@@ -198,9 +198,12 @@ func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
 		"postgres://postgres:Plain%2FSecretPW4@127.0.0.1:99999/db":   {"Plain/SecretPW4", "Plain%2FSecretPW4"},
 		"postgres://postgres:SecretPW5@127.0.0.1:1/db?sslmode=bogus": {"SecretPW5"},
 		"postgres://postgres@127.0.0.1:99999/db?password=SecretPW6":  {"SecretPW6"},
-		// Unquoted with a space: the driver masks the first word only.
-		"user=postgres password=SecretPW7 Tail host=127.0.0.1": {"SecretPW7", "Tail"},
-		"user=postgres password=SecretPW8 Pw":                  {"SecretPW8", " Pw"},
+		// Unquoted with a space: the driver masks the first word only,
+		// and names the next in its reason.
+		"user=postgres password=SecretPW7 Tail host=127.0.0.1":           {"SecretPW7", "Tail"},
+		"user=postgres password=SecretPW8 Pw":                            {"SecretPW8", " Pw"},
+		"host=127.0.0.1 port=99999 user=postgres password=Alpha Bravo==": {"Alpha", "Bravo"},
+		"user=postgres password=SecretPW9 Br=avo host=127.0.0.1":         {"SecretPW9", "Br=avo", `"Br"`},
 	} {
 		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": dsn}))
 		require.NoError(t, err)
@@ -210,6 +213,21 @@ func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
 			assert.NotContains(t, err.Error(), s, dsn)
 		}
 		assert.Contains(t, err.Error(), "PUSH_DB_DSN", dsn)
+	}
+
+	// The rest of the message stays readable: keys after the password,
+	// with spaces around "=", are not taken for its words, and words of
+	// the message that a password's also are stay.
+	for dsn, want := range map[string]string{
+		"host=127.0.0.1 port=5432 user=postgres password = pw sslmode = bogus": "sslmode is invalid",
+		"user=postgres password=Secret to host=127.0.0.1 port=99999":           "PUSH_DB_DSN: connect to the postgres database",
+	} {
+		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": dsn}))
+		require.NoError(t, err)
+		_, _, err = serverenv.Open(context.Background(), c)
+		require.Error(t, err, dsn)
+		assert.Contains(t, err.Error(), want, dsn)
+		assert.NotContains(t, err.Error(), "Secret", dsn)
 	}
 }
 

@@ -156,8 +156,8 @@
 // sys_push_receipts_held (HoldReceipt and AdoptReceipts).
 // PendingMigrations lists what Migrate would apply, for a readiness check,
 // and MissingTables the tables of applied migrations that someone dropped
-// since (every push fails on them): Migrate creates those again, empty,
-// running again the applied migrations from the first that creates one.
+// since (every push fails on them): CreateMissingTables creates those
+// again, empty.
 //
 // # Adopting an existing database
 //

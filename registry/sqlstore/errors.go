@@ -14,7 +14,7 @@ import (
 // on a database Migrate has not run on answers, at its first call.
 func wrap(op string, err error) error {
 	if missingTable(err) {
-		return fmt.Errorf("sqlstore: %s: %w (a table is missing: has Store.Migrate run on this database?)", op, err)
+		return fmt.Errorf("sqlstore: %s: %w (a table is missing: has Store.Migrate run on this database? MissingTables names those dropped since)", op, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }

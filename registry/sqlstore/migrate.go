@@ -26,10 +26,9 @@ import (
 // user with SELECT, INSERT, UPDATE and DELETE only once an operator has
 // migrated). Instances that start at once take
 // turns on a database lock; the first applies the migrations, the others
-// find them applied. A table of an applied migration that the database
-// lacks (dropped by hand: MissingTables) is created again, empty, with
-// every column and index later migrations added. Migrate needs a Store
-// built on a *sql.DB.
+// find them applied. A table of an applied migration that someone dropped
+// since is not created again by Migrate (see MissingTables and
+// CreateMissingTables). Migrate needs a Store built on a *sql.DB.
 func (s *Store) Migrate(ctx context.Context) error {
 	if s.unbuilt() {
 		return notBuilt("Store.Migrate")
@@ -50,6 +49,15 @@ func (s *Store) MigrateUsers(ctx context.Context) error {
 }
 
 func (s *Store) migrate(ctx context.Context, op, component string) error {
+	return s.migrateWith(ctx, op, component, s.pending)
+}
+
+// migratePlan returns the migrations of ms to apply, read on q under the
+// migration lock.
+type migratePlan func(ctx context.Context, q DBTX, ms []migration) ([]migration, error)
+
+// migrateWith applies the migrations plan returns, holding the lock.
+func (s *Store) migrateWith(ctx context.Context, op, component string, plan migratePlan) error {
 	if s.conns == nil {
 		return wrap(op, errors.New("needs a Store built on a *sql.DB (migrations hold a lock on a connection of their own)"))
 	}
@@ -69,9 +77,9 @@ func (s *Store) migrate(ctx context.Context, op, component string) error {
 		return wrap(op, err)
 	}
 	if s.dialect == DialectSQLite {
-		err = s.migrateSQLite(ctx, conn, ms)
+		err = s.migrateSQLite(ctx, conn, ms, plan)
 	} else {
-		err = s.migrateLocked(ctx, conn, ms)
+		err = s.migrateLocked(ctx, conn, ms, plan)
 	}
 	if err != nil {
 		return wrap(op, err)
@@ -140,7 +148,7 @@ func (s *Store) checkDialect(ctx context.Context, conn *sql.Conn) error {
 // transaction: SQLite's DDL is transactional, and the write lock it takes
 // at once is the migration lock (waiting follows the busy_timeout). The
 // statement is issued by hand, so it does not depend on the DSN's _txlock.
-func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migration) (err error) {
+func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migration, plan migratePlan) (err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return step("lock", err)
 	}
@@ -158,7 +166,7 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migratio
 			err = errors.Join(err, step("rollback", rbErr))
 		}
 	}()
-	pending, err := s.pending(ctx, conn, ms)
+	pending, err := plan(ctx, conn, ms)
 	if err != nil {
 		return err
 	}
@@ -180,7 +188,7 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migratio
 // transactional), on MySQL statement by statement (DDL commits
 // implicitly; the steps' conditions make a migration cut short safe to
 // run again).
-func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migration) (err error) {
+func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migration, plan migratePlan) (err error) {
 	unlock, err := s.lock(ctx, conn)
 	if err != nil {
 		return step("lock", err)
@@ -200,7 +208,7 @@ func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migratio
 			return err
 		}
 	}
-	pending, err := s.pending(ctx, conn, ms)
+	pending, err := plan(ctx, conn, ms)
 	if err != nil {
 		return err
 	}
@@ -235,6 +243,20 @@ func ignoreTxDone(err error) error {
 		return nil
 	}
 	return err
+}
+
+// changesRows reports whether a migration's statement changes rows
+// rather than the schema.
+func changesRows(stmt string) bool {
+	f := strings.Fields(stmt)
+	if len(f) == 0 {
+		return false
+	}
+	switch strings.ToUpper(f[0]) {
+	case "UPDATE", "INSERT", "DELETE":
+		return true
+	}
+	return false
 }
 
 // pgMigrateLock is the key of the PostgreSQL advisory lock that serializes
@@ -419,17 +441,9 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 	if err != nil {
 		return nil, err
 	}
-	_, from, err := s.missingTables(ctx, q, ms, applied)
-	if err != nil {
-		return nil, err
-	}
 	var out []migration
 	for _, m := range ms {
-		switch {
-		case !applied[m.version]:
-			out = append(out, m)
-		case from > 0 && m.version >= from:
-			m.rerun = true
+		if !applied[m.version] {
 			out = append(out, m)
 		}
 	}
@@ -466,10 +480,10 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 // missingTables returns the tables that the migrations of ms recorded as
 // applied create and that the database lacks (dropped by hand, or lost),
 // and the version of the first migration that creates one of them: 0 when
-// none is missing. Migrate runs that migration and every applied one after
-// it again (their steps' conditions skip what exists), so that the tables
-// are created again, empty, with every column and index the later
-// migrations added.
+// none is missing. A table the listing of the database's tables does not
+// show is missing only if a query of it answers "no such table": MySQL
+// lists only the tables the user has a right on, and a table this user
+// may not read is not missing.
 func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, applied map[int]bool) ([]string, int, error) {
 	if len(applied) == 0 {
 		return nil, 0, nil
@@ -485,15 +499,77 @@ func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, appli
 			continue
 		}
 		for _, t := range m.tables {
-			if !have[t] && !slices.Contains(missing, t) {
-				missing = append(missing, t)
-				if from == 0 {
-					from = m.version
-				}
+			if have[t] || slices.Contains(missing, t) {
+				continue
+			}
+			// The name comes from the library's own migration files
+			// (createTable's pattern): an identifier, never input.
+			_, err := q.ExecContext(ctx, "SELECT 1 FROM "+t+" WHERE 1 = 0")
+			switch {
+			case err == nil:
+				continue
+			case missingTable(err):
+			case ctx.Err() != nil:
+				return nil, 0, step("read "+t, err)
+			default:
+				continue // there, and not this user's to read
+			}
+			missing = append(missing, t)
+			if from == 0 {
+				from = m.version
 			}
 		}
 	}
 	return missing, from, nil
+}
+
+// CreateMissingTables creates again, empty, the tables of applied
+// migrations that the database lacks (MigrationStatus's Missing, of the
+// "push" and "users" components), and returns them: it runs again the
+// statements that create and alter tables and indexes (not those that
+// change rows) of the applied migrations from the first that creates one,
+// so that each gets every column and index later migrations added. Their
+// conditions skip what exists; nothing is recorded again. It needs the
+// right to create tables, holds the migration lock as Migrate does, and
+// refuses a database a later release of the library migrated (its tables
+// may have columns this build does not know: run that release's).
+func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
+	if s.unbuilt() {
+		return nil, notBuilt("Store.CreateMissingTables")
+	}
+	var created []string
+	for _, component := range []string{componentPush, componentUsers} {
+		err := s.migrateWith(ctx, "CreateMissingTables", component, func(ctx context.Context, q DBTX, ms []migration) ([]migration, error) {
+			applied, err := s.applied(ctx, q, component)
+			if err != nil {
+				return nil, err
+			}
+			missing, from, err := s.missingTables(ctx, q, ms, applied)
+			if err != nil || len(missing) == 0 {
+				return nil, err
+			}
+			latest := ms[len(ms)-1].version
+			for v := range applied {
+				if v > latest {
+					return nil, fmt.Errorf("tables %s are missing from a database a later release migrated (%s version %d, this build's latest %d): create them with that release's pushctl migrate",
+						strings.Join(missing, ", "), component, v, latest)
+				}
+			}
+			var out []migration
+			for _, m := range ms {
+				if applied[m.version] && m.version >= from {
+					m.rerun = true
+					out = append(out, m)
+				}
+			}
+			created = append(created, missing...)
+			return out, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return created, nil
 }
 
 // applied returns the versions of component recorded in the version
@@ -561,6 +637,9 @@ func (s *Store) allHold(ctx context.Context, q DBTX, conds []condition) (bool, e
 // apply runs the steps of m whose conditions hold and records m.
 func (s *Store) apply(ctx context.Context, q DBTX, m migration) error {
 	for _, st := range m.steps {
+		if m.rerun && changesRows(st.sql) {
+			continue // ran once, on the rows there then (see CreateMissingTables)
+		}
 		run, err := s.allHold(ctx, q, st.conds)
 		if err != nil {
 			return fmt.Errorf("%s line %d: %w", m.name, st.line, err)

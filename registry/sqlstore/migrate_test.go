@@ -100,17 +100,21 @@ func TestMigrateAppliesAnUnrecordedLowerVersion(t *testing.T) {
 	})
 }
 
-// TestMigrateCreatesMissingTablesAgain: tables of applied migrations that
-// someone dropped are named by MigrationStatus and MissingTables (not as
-// pending migrations), and Migrate creates them again, empty, with every
-// column and index the later migrations added, recording no migration
-// twice; the other tables keep their rows.
-func TestMigrateCreatesMissingTablesAgain(t *testing.T) {
+// TestCreateMissingTables: tables of applied migrations that someone
+// dropped are named by MigrationStatus and MissingTables (not as pending
+// migrations); Migrate leaves them missing (it runs no DDL on a database
+// that is up to date), and CreateMissingTables creates them again, empty,
+// with every column and index the later migrations added, recording no
+// migration twice and changing no row of the other tables (the data step
+// of migration 16, which lower-cases iOS tokens, is not run again).
+func TestCreateMissingTables(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := t.Context()
 		s, db := newStore(t, d)
 		want := schemaOf(t, db, d)
 		_, _, err := s.RegisterDevice(ctx, &registry.Device{UUID: "d1", Platform: "ios", PushToken: "tok1"}, "u1")
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, "UPDATE sys_devices SET push_device_token = 'ABCDEF0123'")
 		require.NoError(t, err)
 		for _, table := range []string{"sys_push_message_users", "sys_push_deliveries"} {
 			_, err := db.ExecContext(ctx, "DROP TABLE "+table)
@@ -128,16 +132,36 @@ func TestMigrateCreatesMissingTablesAgain(t *testing.T) {
 		pending, err := s.PendingMigrations(ctx)
 		require.NoError(t, err)
 		assert.Empty(t, pending)
-
 		require.NoError(t, s.Migrate(ctx))
+		missing, err = s.MissingTables(ctx)
+		require.NoError(t, err)
+		assert.Len(t, missing, 2, "Migrate creates no table of an applied migration")
+
+		created, err := s.CreateMissingTables(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sys_push_deliveries", "sys_push_message_users"}, created)
 		assert.Equal(t, want, schemaOf(t, db, d), "the schema as Migrate first made it")
 		missing, err = s.MissingTables(ctx)
 		require.NoError(t, err)
 		assert.Empty(t, missing)
 		_, rows := queryStrings(t, db, "SELECT component, version, name FROM push_schema_migrations ORDER BY component, version")
 		assert.Equal(t, wantVersions, versions(rows), "each recorded once")
-		assert.Equal(t, 1, count(t, db, "sys_devices"), "the other tables keep their rows")
+		_, rows = queryStrings(t, db, "SELECT push_device_token FROM sys_devices")
+		assert.Equal(t, [][]string{{"ABCDEF0123"}}, rows, "no data step run again")
 		assert.Equal(t, 0, count(t, db, "sys_push_deliveries"))
+		created, err = s.CreateMissingTables(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, created, "nothing left to create")
+
+		// A later release's schema: its tables may have columns this
+		// build does not know, so it creates none.
+		_, err = db.ExecContext(ctx, "DROP TABLE sys_push_receipts_held")
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, rebindTest(d, "INSERT INTO push_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)"),
+			"push", 99, "0099_from_a_later_release", "2027-01-01 00:00:00")
+		require.NoError(t, err)
+		_, err = s.CreateMissingTables(ctx)
+		require.ErrorContains(t, err, "tables sys_push_receipts_held are missing from a database a later release migrated (push version 99, this build's latest 16)")
 	})
 }
 
@@ -284,7 +308,7 @@ func TestUnmigratedDatabaseSaysSo(t *testing.T) {
 		require.NoError(t, err)
 		_, _, err = s.RegisterDevice(t.Context(), &registry.Device{UUID: "d1", Platform: "ios", PushToken: "tok"}, "u1")
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "(a table is missing: has Store.Migrate run on this database?)")
+		assert.Contains(t, err.Error(), "(a table is missing: has Store.Migrate run on this database? MissingTables names those dropped since)")
 		_, err = s.GetPushMessage(t.Context(), 1)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "has Store.Migrate run")
@@ -330,6 +354,11 @@ func TestMigrateUpToDateNeedsOnlyDML(t *testing.T) {
 			require.NoError(t, s.MigrateUsers(t.Context()))
 
 			user := dbtest.NewDMLUser(t, d, db, dsn)
+			// Nor read the host's sys_users, which push never reads: MySQL
+			// then leaves it out of information_schema, and it is not
+			// missing for that. (Before the user connects: MySQL applies
+			// a database's grants at a connection's start.)
+			user.Deny(t, "sys_users")
 			restricted := dbtest.OpenPool(t, d, user.DSN)
 			rs, err := sqlstore.New(restricted, sqlstore.Options{Dialect: d})
 			require.NoError(t, err)
@@ -338,13 +367,20 @@ func TestMigrateUpToDateNeedsOnlyDML(t *testing.T) {
 			_, err = restricted.Exec("CREATE TABLE push_dml_probe (id integer)")
 			require.Error(t, err, "the restricted user created a table")
 
+			_, err = restricted.Exec("SELECT COUNT(*) FROM sys_users")
+			require.Error(t, err, "the restricted user read sys_users")
+
 			require.NoError(t, rs.Migrate(t.Context()))
 			require.NoError(t, rs.MigrateUsers(t.Context()))
 			st, err := rs.MigrationStatus(t.Context())
 			require.NoError(t, err)
 			for _, c := range st {
 				assert.Empty(t, c.Pending, c.Component)
+				assert.Empty(t, c.Missing, c.Component)
 			}
+			created, err := rs.CreateMissingTables(t.Context())
+			require.NoError(t, err)
+			assert.Empty(t, created)
 			// And the Store works with those rights.
 			_, _, err = rs.RegisterDevice(t.Context(), device("DML-ONLY", registry.PlatformAndroid, "dml-token"), "u-dml")
 			require.NoError(t, err)

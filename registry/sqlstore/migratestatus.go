@@ -19,9 +19,8 @@ type MigrationStatus struct {
 	Pending []string
 	// Missing names the tables that migrations recorded as applied
 	// created and that the database lacks (dropped by hand, or lost):
-	// every statement on them fails. Migrate creates them again, empty,
-	// running again the applied migrations from the first that creates
-	// one (their statements skip what exists).
+	// every statement on them fails. CreateMissingTables creates them
+	// again, empty.
 	Missing []string
 }
 

@@ -32,9 +32,10 @@ type migration struct {
 	name      string // the file name without ".sql"
 	steps     []migrationStep
 	tables    []string // the tables its CREATE TABLE statements create
-	// rerun marks a migration recorded as applied that Migrate runs again,
-	// to create a table of it the database lacks (see missingTables):
-	// its steps' conditions make that safe, and it is not recorded twice.
+	// rerun marks a migration recorded as applied that
+	// CreateMissingTables runs again, to create a table of it the
+	// database lacks: its schema steps only, whose conditions skip what
+	// exists; it is not recorded twice.
 	rerun bool
 }
 

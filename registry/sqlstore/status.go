@@ -30,8 +30,8 @@ func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
 // created and that the database lacks (MigrationStatus's Missing of the
 // "push" component): none on a database Migrate has run on, unless one
 // was dropped since. A readiness check calls it beside PendingMigrations:
-// every push fails while a table is missing. Migrate creates them again,
-// empty.
+// every push fails while a table is missing. CreateMissingTables creates
+// them again, empty.
 func (s *Store) MissingTables(ctx context.Context) ([]string, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Store.MissingTables")
