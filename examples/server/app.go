@@ -205,15 +205,7 @@ func (a *app) migrate(ctx context.Context) error {
 		missing = append(missing, st.Missing...)
 	}
 	if len(missing) > 0 {
-		// Dropped by hand since they were migrated. Not a reason to stop:
-		// the server runs (not ready) when it may not create tables.
-		if created, err := a.store.CreateMissingTables(ctx); err != nil {
-			a.log.Error("tables are missing from the database, and creating them again failed: every push that needs them fails, "+
-				"and /readyz says so, until pushctl migrate (with the right to create tables) creates them",
-				slog.String("tables", strings.Join(missing, ",")), slog.String("error", err.Error()))
-		} else if len(created) > 0 {
-			a.log.Warn("tables missing from the database were created again, empty", slog.String("tables", strings.Join(created, ",")))
-		}
+		createMissing(ctx, a.log, missing, a.store.CreateMissingTables)
 	}
 	for _, st := range before {
 		if len(st.Pending) > 0 {
@@ -223,6 +215,23 @@ func (a *app) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// createMissing creates again the tables missing from the database
+// (dropped by hand since they were migrated) with create, and logs what it
+// did. Its failure does not stop the server: one run with DML rights only
+// may not create tables, and runs not ready (/readyz names them) until
+// pushctl migrate has.
+func createMissing(ctx context.Context, log *slog.Logger, missing []string, create func(context.Context) ([]string, error)) {
+	created, err := create(ctx)
+	switch {
+	case err != nil:
+		log.Error("tables are missing from the database, and creating them again failed: every push that needs them fails, "+
+			"and /readyz says so, until pushctl migrate (with the right to create tables) creates them",
+			slog.String("tables", strings.Join(missing, ",")), slog.String("error", err.Error()))
+	case len(created) > 0:
+		log.Warn("tables missing from the database were created again, empty", slog.String("tables", strings.Join(created, ",")))
+	}
 }
 
 // PathUmengReceipt is where the server takes the receipts Umeng posts

@@ -177,6 +177,20 @@ func TestReadinessChecksMissingTables(t *testing.T) {
 	assert.Contains(t, out, `msg="tables missing from the database were created again, empty" tables=sys_push_deliveries`)
 }
 
+// TestStartUpGoesOnWhenMissingTablesCannotBeCreated: a server that may
+// not create tables (DML rights only) logs the missing ones and starts.
+func TestStartUpGoesOnWhenMissingTablesCannotBeCreated(t *testing.T) {
+	var logs syncbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	createMissing(context.Background(), log, []string{"sys_push_deliveries"}, func(context.Context) ([]string, error) {
+		return nil, errors.New("CREATE command denied to user 'push'")
+	})
+	out := logs.String()
+	assert.Contains(t, out, "level=ERROR")
+	assert.Contains(t, out, "tables=sys_push_deliveries")
+	assert.Contains(t, out, "CREATE command denied")
+}
+
 // TestReadinessOfAGoneProberLogsNothing: a probe whose client hung up
 // before its checks ran (one that timed out while the server started)
 // fails, and logs no database failure: the database did not fail it.

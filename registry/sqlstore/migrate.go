@@ -537,6 +537,17 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Store.CreateMissingTables")
 	}
+	st, err := s.MigrationStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, c := range st {
+		missing = append(missing, c.Missing...)
+	}
+	if len(missing) == 0 {
+		return nil, nil // no lock, no DDL: the common case
+	}
 	var created []string
 	for _, component := range []string{componentPush, componentUsers} {
 		err := s.migrateWith(ctx, "CreateMissingTables", component, func(ctx context.Context, q DBTX, ms []migration) ([]migration, error) {
@@ -566,7 +577,7 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 			return out, nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("create the missing tables %s: %w", strings.Join(missing, ", "), err)
 		}
 	}
 	return created, nil

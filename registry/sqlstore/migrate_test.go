@@ -381,11 +381,19 @@ func TestMigrateUpToDateNeedsOnlyDML(t *testing.T) {
 			created, err := rs.CreateMissingTables(t.Context())
 			require.NoError(t, err)
 			assert.Empty(t, created)
+
 			// And the Store works with those rights.
 			_, _, err = rs.RegisterDevice(t.Context(), device("DML-ONLY", registry.PlatformAndroid, "dml-token"), "u-dml")
 			require.NoError(t, err)
 			_, _, err = rs.Backlog(t.Context(), time.Now())
 			require.NoError(t, err)
+
+			// A table dropped since: this user may not create it, and is
+			// told which.
+			_, err = db.Exec("DROP TABLE sys_push_receipts_held")
+			require.NoError(t, err)
+			_, err = rs.CreateMissingTables(t.Context())
+			require.ErrorContains(t, err, "create the missing tables sys_push_receipts_held: ")
 		})
 	}
 }
