@@ -14,16 +14,8 @@ func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Store.PendingMigrations")
 	}
-	st, err := s.MigrationStatus(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range st {
-		if c.Component == componentPush {
-			return c.Pending, nil
-		}
-	}
-	return nil, nil
+	st, err := s.pushStatus(ctx)
+	return st.Pending, err
 }
 
 // MissingTables returns the library's tables that its applied migrations
@@ -36,14 +28,20 @@ func (s *Store) MissingTables(ctx context.Context) ([]string, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Store.MissingTables")
 	}
+	st, err := s.pushStatus(ctx)
+	return st.Missing, err
+}
+
+// pushStatus is MigrationStatus's "push" component.
+func (s *Store) pushStatus(ctx context.Context) (MigrationStatus, error) {
 	st, err := s.MigrationStatus(ctx)
 	if err != nil {
-		return nil, err
+		return MigrationStatus{}, err
 	}
 	for _, c := range st {
 		if c.Component == componentPush {
-			return c.Missing, nil
+			return c, nil
 		}
 	}
-	return nil, nil
+	return MigrationStatus{}, nil
 }
