@@ -73,7 +73,9 @@ type Message struct {
 	// push as JSON, so that the first send and every retry, by any
 	// instance, carry it; a key that names no configured provider, or a
 	// value its provider refuses, is a *FieldError ("overrides") before
-	// anything is stored.
+	// anything is stored. The provider reads the value's JSON, whatever its
+	// Go type: another provider's Options whose fields this provider's has
+	// too are taken as those fields.
 	Overrides map[string]any
 }
 
