@@ -331,7 +331,8 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	}
 	s.log.LogAttrs(ctx, lvl, "delivery sent", slog.Int64("push_message_id", d.PushMessageID), slog.Int64("delivery_id", d.ID),
 		slog.String("provider", d.Provider), slog.String("platform", d.Platform), slog.Int("tokens", len(d.Tokens)),
-		slog.Int("attempt", d.Attempts), slog.String("state", string(d.State)), slog.String("error_kind", d.ErrorKind),
+		slog.Int("attempt", d.Attempts), slog.String("state", string(d.State)), slog.String("vendor_state", d.VendorState),
+		slog.String("error_kind", d.ErrorKind),
 		slog.String("error_code", d.ErrorCode), slog.Bool("recorded", recorded))
 	o := outcomeOf(d, err)
 	o.Unrecorded = !recorded

@@ -263,6 +263,12 @@ func TestRequestLogsCarryTheTraceID(t *testing.T) {
 	for _, l := range lines {
 		msgs[l["msg"].(string)] = true
 		assert.NotEmpty(t, l["span_id"])
+		if l["msg"] == "delivery sent" {
+			// Our state (done: nothing left to do) beside the vendor's
+			// (accepted), which the tables' *_status show.
+			assert.Equal(t, "done", l["state"], l)
+			assert.Equal(t, "accepted", l["vendor_state"], l)
+		}
 	}
 	for _, want := range []string{"push recorded", "delivery sent", "request"} {
 		assert.True(t, msgs[want], "%q is logged with the request's trace id; lines with it: %v\nall:\n%s", want, msgs, buf.String())
