@@ -480,10 +480,10 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 // missingTables returns the tables that the migrations of ms recorded as
 // applied create and that the database lacks (dropped by hand, or lost),
 // and the version of the first migration that creates one of them: 0 when
-// none is missing. A table the listing of the database's tables does not
-// show is missing only if a query of it answers "no such table": MySQL
-// lists only the tables the user has a right on, and a table this user
-// may not read is not missing.
+// none is missing. On MySQL, a table the listing of the database's tables
+// does not show is missing only if a query of it answers "no such table":
+// MySQL lists only the tables the user has a right on, and a table this
+// user may not read is not missing.
 func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, applied map[int]bool) ([]string, int, error) {
 	if len(applied) == 0 {
 		return nil, 0, nil
@@ -502,17 +502,23 @@ func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, appli
 			if have[t] || slices.Contains(missing, t) {
 				continue
 			}
-			// The name comes from the library's own migration files
-			// (createTable's pattern): an identifier, never input.
-			_, err := q.ExecContext(ctx, "SELECT 1 FROM "+t+" WHERE 1 = 0")
-			switch {
-			case err == nil:
-				continue
-			case missingTable(err):
-			case ctx.Err() != nil:
-				return nil, 0, step("read "+t, err)
-			default:
-				continue // there, and not this user's to read
+			if s.dialect == DialectMySQL {
+				// Only MySQL's listing leaves tables out (PostgreSQL's
+				// pg_tables and SQLite's sqlite_master list them all, and
+				// a failed query would abort a PostgreSQL transaction the
+				// Store may be in). The name comes from the library's own
+				// migration files (createTable's pattern): an identifier,
+				// never input.
+				_, err := q.ExecContext(ctx, "SELECT 1 FROM "+t+" WHERE 1 = 0")
+				switch {
+				case err == nil:
+					continue
+				case missingTable(err):
+				case ctx.Err() != nil:
+					return nil, 0, step("read "+t, err)
+				default:
+					continue // there, and not this user's to read
+				}
 			}
 			missing = append(missing, t)
 			if from == 0 {

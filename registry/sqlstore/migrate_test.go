@@ -153,6 +153,21 @@ func TestCreateMissingTables(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, created, "nothing left to create")
 
+		// Read inside a host's transaction, the status leaves it usable
+		// (a failed query would abort a PostgreSQL transaction).
+		_, err = db.ExecContext(ctx, "DROP TABLE sys_push_deliveries")
+		require.NoError(t, err)
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		st, err = s.WithTx(tx).MigrationStatus(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sys_push_deliveries"}, st[0].Missing)
+		var one int
+		require.NoError(t, tx.QueryRowContext(ctx, "SELECT 1").Scan(&one), "the transaction goes on")
+		require.NoError(t, tx.Rollback())
+		_, err = s.CreateMissingTables(ctx)
+		require.NoError(t, err)
+
 		// A later release's schema: its tables may have columns this
 		// build does not know, so it creates none.
 		_, err = db.ExecContext(ctx, "DROP TABLE sys_push_receipts_held")
