@@ -21,18 +21,19 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
+		// The missing tables first: a pending migration may alter one.
+		created, err := d.store.CreateMissingTables(ctx)
+		if len(created) > 0 {
+			fmt.Fprintf(e.stdout, "created again, empty: %s (they were missing)\n", strings.Join(created, ", "))
+		}
+		if err != nil {
+			return err
+		}
 		if err := d.store.Migrate(ctx); err != nil {
 			return err
 		}
 		if err := d.store.MigrateUsers(ctx); err != nil {
 			return err
-		}
-		created, err := d.store.CreateMissingTables(ctx)
-		if err != nil {
-			return err
-		}
-		if len(created) > 0 {
-			fmt.Fprintf(e.stdout, "created again, empty: %s (they were missing)\n", strings.Join(created, ", "))
 		}
 		if _, err = printStatus(ctx, e, d); err != nil {
 			return err
@@ -71,11 +72,15 @@ func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) 
 			}
 			missing = append(missing, s.Missing...)
 		}
+		var problems []string
 		if len(pending) > 0 {
-			return fmt.Errorf("migrations pending (%s): run pushctl migrate", strings.Join(pending, ", "))
+			problems = append(problems, fmt.Sprintf("migrations pending (%s)", strings.Join(pending, ", ")))
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("tables missing (%s): run pushctl migrate, which creates them again, empty", strings.Join(missing, ", "))
+			problems = append(problems, fmt.Sprintf("tables missing (%s)", strings.Join(missing, ", ")))
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%s: run pushctl migrate", strings.Join(problems, ", "))
 		}
 		return nil
 	}
@@ -96,6 +101,9 @@ func printStatus(ctx context.Context, e *env, d *database) ([]sqlstore.Migration
 		switch {
 		case optionalUnused(s):
 			state = "not applied (optional: the brief's sys_users, which pushctl migrate creates; --check ignores it)"
+		case len(s.Pending) > 0 && len(s.Missing) > 0:
+			state = "pending: " + strings.Join(s.Pending, ", ") + "; tables missing: " + strings.Join(s.Missing, ", ") +
+				" (pushctl migrate creates them again, empty)"
 		case len(s.Pending) > 0:
 			state = "pending: " + strings.Join(s.Pending, ", ")
 		case len(s.Missing) > 0:

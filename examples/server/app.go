@@ -194,18 +194,19 @@ func (a *app) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migration status: %w", err)
 	}
-	if err = a.store.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if err = a.store.MigrateUsers(ctx); err != nil {
-		return fmt.Errorf("migrate sys_users: %w", err)
-	}
 	var missing []string
 	for _, st := range before {
 		missing = append(missing, st.Missing...)
 	}
 	if len(missing) > 0 {
+		// Before the migrations: a pending one may alter a missing table.
 		createMissing(ctx, a.log, missing, a.store.CreateMissingTables)
+	}
+	if err = a.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err = a.store.MigrateUsers(ctx); err != nil {
+		return fmt.Errorf("migrate sys_users: %w", err)
 	}
 	for _, st := range before {
 		if len(st.Pending) > 0 {

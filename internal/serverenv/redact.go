@@ -143,7 +143,14 @@ func redactDSN(err error, dsn string) error {
 	}
 	text := err.Error()
 	for _, pw := range dsnPasswords(dsn) {
-		text = strings.ReplaceAll(text, pw, "xxxxx")
+		if len(pw) >= 4 {
+			text = strings.ReplaceAll(text, pw, "xxxxx")
+			continue
+		}
+		// A short one as a whole word only: "e" would blank every e of
+		// the message.
+		re := regexp.MustCompile(`(^|[^\p{L}\p{N}])` + regexp.QuoteMeta(pw) + `($|[^\p{L}\p{N}])`)
+		text = re.ReplaceAllString(text, "${1}xxxxx${2}")
 	}
 	if DSNHoldsPassword(dsn) {
 		// The driver's copy of a DSN it could not parse: its masking
@@ -156,8 +163,10 @@ func redactDSN(err error, dsn string) error {
 		})
 	}
 	for _, w := range strayWords(dsn) {
-		// As the driver names a word in its reason: quoted. (A bare word
-		// may be short, and an ordinary one of the message.)
+		// As the driver names a word in its reason, or the server a
+		// setting: quoted. A word with "=" right after the password may
+		// be a runtime setting the server then refuses by name ("Br" of
+		// Br=avo); it may as well be the password's, and is hidden.
 		text = strings.ReplaceAll(text, strconv.Quote(w), `"xxxxx"`)
 	}
 	if text == err.Error() {

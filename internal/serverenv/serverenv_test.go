@@ -221,6 +221,8 @@ func TestOpenNeverPrintsTheDSNPassword(t *testing.T) {
 	for dsn, want := range map[string]string{
 		"host=127.0.0.1 port=5432 user=postgres password = pw sslmode = bogus": "sslmode is invalid",
 		"user=postgres password=Secret to host=127.0.0.1 port=99999":           "PUSH_DB_DSN: connect to the postgres database",
+		// A short password is taken out as a whole word only.
+		"host=127.0.0.1 port=99999 user=postgres password=e sslmode=bogus": "PUSH_DB_DSN: connect to the postgres database",
 	} {
 		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": dsn}))
 		require.NoError(t, err)

@@ -29,6 +29,16 @@ func missingTable(err error) bool {
 	return sqlState(err) == "42P01" || mysqlNumber(err) == "1146" || strings.Contains(err.Error(), "no such table")
 }
 
+// deniedTable reports whether err is MySQL's refusal of a table to a user
+// without a right on it (1142, 1143, or 1044 for the database).
+func deniedTable(err error) bool {
+	switch mysqlNumber(err) {
+	case "1142", "1143", "1044":
+		return true
+	}
+	return false
+}
+
 // sqlState is the SQLSTATE of a pgx error in err's chain, or "".
 func sqlState(err error) string { return sqlerr.State(err) }
 

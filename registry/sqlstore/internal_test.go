@@ -204,9 +204,11 @@ func TestParseMigration(t *testing.T) {
 	require.Len(t, steps, 3)
 	assert.Equal(t, migrationStep{line: 5, sql: "ALTER TABLE t\n  ADD COLUMN c INT", conds: []condition{
 		{kind: "no-column", args: []string{"t", "c"}}, {kind: "collation-not", args: []string{"t", "c", "utf8mb4_bin"}},
-	}}, steps[0])
+	}, table: "t"}, steps[0])
 	assert.Equal(t, &uniqueKey{table: "t", columns: []string{"a", "b"}}, steps[1].unique)
+	assert.Equal(t, "t", steps[1].table, "the index's table")
 	assert.Equal(t, "CREATE TABLE x (s VARCHAR(10) DEFAULT 'a;b')", steps[2].sql)
+	assert.Equal(t, "x", steps[2].table)
 
 	bad := []struct {
 		name    string
@@ -282,5 +284,35 @@ func TestSQLiteDSN(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate", SQLiteDSN(tt.path))
+	}
+}
+
+// TestEveryMigrationStepNamesItsTable: CreateMissingTables runs again the
+// steps on a missing table only, found by stepTable: every step of every
+// migration names its table that way, except those that change rows
+// (which it never runs again).
+func TestEveryMigrationStepNamesItsTable(t *testing.T) {
+	for _, d := range []Dialect{DialectMySQL, DialectPostgres, DialectSQLite} {
+		for _, component := range []string{componentPush, componentUsers} {
+			ms, err := loadMigrations(d, component)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				for _, st := range m.steps {
+					first := strings.ToUpper(strings.Fields(st.sql)[0])
+					switch {
+					case first == "UPDATE" || first == "INSERT" || first == "DELETE":
+						if st.table != "" {
+							t.Errorf("%s %s line %d: a data step taken for one on %q", d, m.name, st.line, st.table)
+						}
+					case st.table == "":
+						t.Errorf("%s %s line %d: no table found in %.60q", d, m.name, st.line, st.sql)
+					case !strings.HasPrefix(st.table, "sys_"):
+						t.Errorf("%s %s line %d: table %q", d, m.name, st.line, st.table)
+					}
+				}
+			}
+		}
 	}
 }

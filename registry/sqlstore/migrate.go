@@ -245,20 +245,6 @@ func ignoreTxDone(err error) error {
 	return err
 }
 
-// changesRows reports whether a migration's statement changes rows
-// rather than the schema.
-func changesRows(stmt string) bool {
-	f := strings.Fields(stmt)
-	if len(f) == 0 {
-		return false
-	}
-	switch strings.ToUpper(f[0]) {
-	case "UPDATE", "INSERT", "DELETE":
-		return true
-	}
-	return false
-}
-
 // pgMigrateLock is the key of the PostgreSQL advisory lock that serializes
 // Migrate ("pushmigr" in ASCII). Advisory locks are per database.
 const pgMigrateLock int64 = 0x707573686d696772
@@ -514,10 +500,10 @@ func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, appli
 				case err == nil:
 					continue
 				case missingTable(err):
-				case ctx.Err() != nil:
-					return nil, 0, step("read "+t, err)
+				case deniedTable(err):
+					continue // there, or not, but not this user's to read
 				default:
-					continue // there, and not this user's to read
+					return nil, 0, step("read "+t, err)
 				}
 			}
 			missing = append(missing, t)
@@ -532,13 +518,15 @@ func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, appli
 // CreateMissingTables creates again, empty, the tables of applied
 // migrations that the database lacks (MigrationStatus's Missing, of the
 // "push" and "users" components), and returns them: it runs again the
-// statements that create and alter tables and indexes (not those that
-// change rows) of the applied migrations from the first that creates one,
-// so that each gets every column and index later migrations added. Their
-// conditions skip what exists; nothing is recorded again. It needs the
+// statements of the applied migrations that create, alter or index one of
+// them, and no other (none that changes rows, none on a table that is
+// there, whose lock it would wait for), so that each gets every column and
+// index later migrations added; nothing is recorded again. Call it before
+// Migrate: a pending migration may alter a missing table. It needs the
 // right to create tables, holds the migration lock as Migrate does, and
 // refuses a database a later release of the library migrated (its tables
-// may have columns this build does not know: run that release's).
+// may have columns this build does not know: run that release's). On an
+// error it returns the tables it created before it.
 func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Store.CreateMissingTables")
@@ -572,10 +560,14 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 						strings.Join(missing, ", "), component, v, latest)
 				}
 			}
+			rerun := map[string]bool{}
+			for _, t := range missing {
+				rerun[t] = true
+			}
 			var out []migration
 			for _, m := range ms {
 				if applied[m.version] && m.version >= from {
-					m.rerun = true
+					m.rerun = rerun
 					out = append(out, m)
 				}
 			}
@@ -583,7 +575,7 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 			return out, nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("create the missing tables %s: %w", strings.Join(missing, ", "), err)
+			return created, fmt.Errorf("create the missing tables %s: %w", strings.Join(missing, ", "), err)
 		}
 	}
 	return created, nil
@@ -654,8 +646,12 @@ func (s *Store) allHold(ctx context.Context, q DBTX, conds []condition) (bool, e
 // apply runs the steps of m whose conditions hold and records m.
 func (s *Store) apply(ctx context.Context, q DBTX, m migration) error {
 	for _, st := range m.steps {
-		if m.rerun && changesRows(st.sql) {
-			continue // ran once, on the rows there then (see CreateMissingTables)
+		if m.rerun != nil && !m.rerun[st.table] {
+			// Run again for the missing tables only: not a data step (it
+			// ran once, on the rows there then), nor one on a table that
+			// exists (on PostgreSQL, even a statement that finds its
+			// index or column there takes the table's lock first).
+			continue
 		}
 		run, err := s.allHold(ctx, q, st.conds)
 		if err != nil {
@@ -677,7 +673,7 @@ func (s *Store) apply(ctx context.Context, q DBTX, m migration) error {
 			return fmt.Errorf("%s line %d: %w", m.name, st.line, err)
 		}
 	}
-	if m.rerun {
+	if m.rerun != nil {
 		return nil // recorded already
 	}
 	_, err := s.exec(ctx, q, "INSERT INTO push_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",

@@ -32,11 +32,10 @@ type migration struct {
 	name      string // the file name without ".sql"
 	steps     []migrationStep
 	tables    []string // the tables its CREATE TABLE statements create
-	// rerun marks a migration recorded as applied that
-	// CreateMissingTables runs again, to create a table of it the
-	// database lacks: its schema steps only, whose conditions skip what
-	// exists; it is not recorded twice.
-	rerun bool
+	// rerun, when set, holds the tables a migration recorded as applied
+	// is run again for (CreateMissingTables): only its steps that create,
+	// alter or index one of them run, and it is not recorded twice.
+	rerun map[string]bool
 }
 
 // createTable finds the table a CREATE TABLE statement creates.
@@ -63,7 +62,14 @@ type migrationStep struct {
 	sql    string
 	conds  []condition
 	unique *uniqueKey
+	// table is the table the statement creates, alters or indexes
+	// (stepTable), in lower case; "" for another statement.
+	table string
 }
+
+// stepTable finds the table a CREATE TABLE, ALTER TABLE or CREATE INDEX …
+// ON statement works on.
+var stepTable = regexp.MustCompile(`(?is)^\s*(?:CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?|ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?|CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+ON\s+(?:ONLY\s+)?)[` + "`" + `"]?([A-Za-z_][A-Za-z0-9_]*)`)
 
 type condition struct {
 	kind string
@@ -162,6 +168,9 @@ func parseMigration(d Dialect, text string) ([]migrationStep, error) {
 			body = append(body, strings.TrimRight(line, " \t\r"))
 			if strings.HasSuffix(trimmed, ";") {
 				cur.sql = strings.TrimSuffix(strings.Join(body, "\n"), ";")
+				if m := stepTable.FindStringSubmatch(cur.sql); m != nil {
+					cur.table = strings.ToLower(m[1])
+				}
 				steps = append(steps, cur)
 				cur, body = migrationStep{}, nil
 			}
