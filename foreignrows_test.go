@@ -390,26 +390,17 @@ func TestLargePushChecksForeignSharedDevices(t *testing.T) {
 				users = append(users, fmt.Sprintf("big-%02d", i))
 				r.register(t, users[i])
 			}
-			ph := func(q string) string {
-				if d != sqlstore.DialectPostgres {
-					return q
-				}
-				for i := 1; strings.Contains(q, "?"); i++ {
-					q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
-				}
-				return q
-			}
 			// Another program gives big-55's token to a new phone of
 			// "elsewhere", and links big-56's phone to "elsewhere" too
 			// (users of a chunk listed after the census).
-			_, err = db.ExecContext(ctx, ph("INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES (?, ?, ?, ?)"),
+			_, err = db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES (?, ?, ?, ?)"),
 				"elsewhere-phone", "android", "tok-big-55", "umeng")
 			require.NoError(t, err)
 			var newer, moved int64
-			require.NoError(t, db.QueryRowContext(ctx, ph("SELECT id FROM sys_devices WHERE uuid = ?"), "elsewhere-phone").Scan(&newer))
-			require.NoError(t, db.QueryRowContext(ctx, ph("SELECT id FROM sys_devices WHERE uuid = ?"), "big-56").Scan(&moved))
+			require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT id FROM sys_devices WHERE uuid = ?"), "elsewhere-phone").Scan(&newer))
+			require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT id FROM sys_devices WHERE uuid = ?"), "big-56").Scan(&moved))
 			for _, id := range []int64{newer, moved} {
-				_, err = db.ExecContext(ctx, ph("INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), "elsewhere", id)
+				_, err = db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), "elsewhere", id)
 				require.NoError(t, err)
 			}
 

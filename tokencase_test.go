@@ -2,7 +2,6 @@ package push_test
 
 import (
 	"database/sql"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -113,15 +112,6 @@ func TestUpgradeLowerCasesIOSTokens(t *testing.T) {
 			// What an earlier release stored: the tokens as sent.
 			low := umengtest.IOSToken("phone")
 			android := umengtest.AndroidToken("phone")
-			bind := func(q string) string {
-				if d != sqlstore.DialectPostgres {
-					return q
-				}
-				for i := 1; strings.Contains(q, "?"); i++ {
-					q = strings.Replace(q, "?", fmt.Sprint("$", i), 1)
-				}
-				return q
-			}
 			for _, row := range [][3]string{
 				{"old-install", "ios", strings.ToUpper(low)},
 				{"droid", "android", android},
@@ -131,7 +121,7 @@ func TestUpgradeLowerCasesIOSTokens(t *testing.T) {
 				if row[0] == "jp" {
 					pp = "jpush"
 				}
-				_, err := db.ExecContext(ctx, bind(`INSERT INTO sys_devices (platform, uuid, push_device_token, push_platform, created_at, updated_at)
+				_, err := db.ExecContext(ctx, dbtest.Rebind(d, `INSERT INTO sys_devices (platform, uuid, push_device_token, push_platform, created_at, updated_at)
 					VALUES (?, ?, ?, ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`), row[1], row[0], row[2], pp)
 				require.NoError(t, err)
 			}
@@ -145,7 +135,7 @@ func TestUpgradeLowerCasesIOSTokens(t *testing.T) {
 
 			spelled := func(uuid string) string {
 				var tok string
-				require.NoError(t, db.QueryRowContext(ctx, bind("SELECT push_device_token FROM sys_devices WHERE uuid = ?"), uuid).Scan(&tok))
+				require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT push_device_token FROM sys_devices WHERE uuid = ?"), uuid).Scan(&tok))
 				return tok
 			}
 			assert.Equal(t, low, spelled("old-install"), "an iOS token of Umeng's is lower-cased")

@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"database/sql"
 	"errors"
-	"strconv"
 	"testing"
 	"time"
 
@@ -182,7 +181,7 @@ func TestMigrateRefusesDuplicateDevices(t *testing.T) {
 			{"ios", "DUP-1"}, {"ios", "DUP-1"}, {"android", "DUP-2"}, {"android", "DUP-2"}, {"android", "DUP-2"},
 			{"ios", "DUP-2"}, {"android", "dup-2"}, {"ios", ""}, {"ios", "x' OR '1'='1"},
 		} {
-			_, err := db.ExecContext(ctx, rebindTest(d, "INSERT INTO sys_devices (platform, uuid) VALUES (?, ?)"), row[0], row[1])
+			_, err := db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO sys_devices (platform, uuid) VALUES (?, ?)"), row[0], row[1])
 			require.NoError(t, err)
 		}
 		// Rows without a uuid do not collide in a unique index.
@@ -210,25 +209,6 @@ func TestMigrateRefusesDuplicateDevices(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, s.Migrate(ctx))
 	})
-}
-
-// rebindTest turns ? into $n for PostgreSQL in the tests' own SQL.
-func rebindTest(d sqlstore.Dialect, query string) string {
-	if d != sqlstore.DialectPostgres {
-		return query
-	}
-	out := make([]byte, 0, len(query)+8)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			out = append(out, '$')
-			out = strconv.AppendInt(out, int64(n), 10)
-			continue
-		}
-		out = append(out, query[i])
-	}
-	return string(out)
 }
 
 // schemaOf describes the tables, columns, types, character sets and

@@ -94,7 +94,7 @@ func BenchmarkFinishDelivery(b *testing.B) {
 			if err := s.CreatePushMessage(ctx, &m, ds); err != nil {
 				b.Fatal(err)
 			}
-			reclaim, err := db.Prepare(rebindTest(d, "UPDATE sys_push_deliveries SET claim_token = ? WHERE id = ?"))
+			reclaim, err := db.Prepare(dbtest.Rebind(d, "UPDATE sys_push_deliveries SET claim_token = ? WHERE id = ?"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -164,7 +164,7 @@ func benchClaimDeliveries(b *testing.B, d sqlstore.Dialect, backlog bool) {
 					b.Fatal(err)
 				}
 			}
-			release, err := db.Prepare(rebindTest(d, "UPDATE sys_push_deliveries SET claim_token = NULL, lease_until = NULL WHERE state = ?"))
+			release, err := db.Prepare(dbtest.Rebind(d, "UPDATE sys_push_deliveries SET claim_token = NULL, lease_until = NULL WHERE state = ?"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -459,12 +459,12 @@ func seedTargets(b *testing.B, db *sql.DB, d sqlstore.Dialect, users, perUser in
 			args = append(args, devs[i*6:i*6+5]...)
 			args = append(args, devs[i*6+5], devs[i*6+5])
 		}
-		if _, err := tx.ExecContext(ctx, rebindTest(d, q), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, dbtest.Rebind(d, q), args...); err != nil {
 			b.Fatal(err)
 		}
 		q = "INSERT INTO sys_user_devices (id, user_num, device_id, state, created_at, updated_at) VALUES " +
 			strings.TrimSuffix(strings.Repeat(linkRow+",", n), ",")
-		if _, err := tx.ExecContext(ctx, rebindTest(d, q), links...); err != nil {
+		if _, err := tx.ExecContext(ctx, dbtest.Rebind(d, q), links...); err != nil {
 			b.Fatal(err)
 		}
 		devs, links = devs[:0], links[:0]

@@ -39,7 +39,7 @@ func TestCensusListsAsEveryTargetsChecks(t *testing.T) {
 		for k, v := range insertLegacy(t, db, d, "SE", []legacyDevice{{"HANDED-ON", "android", "umeng", "handed-on"}}) {
 			ids[k] = v
 		}
-		_, err := db.ExecContext(ctx, rebindTest(d, "INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), "SF", ids["HANDED-ON"])
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), "SF", ids["HANDED-ON"])
 		require.NoError(t, err)
 
 		users := []string{"SA", "SB", "SC", "SD", "SE", "SF"}

@@ -32,7 +32,7 @@ func TestConformance(t *testing.T) {
 				db, ok := dbs.Load(s)
 				require.True(t, ok, "a store of Factory.New")
 				_, err := db.(*sql.DB).ExecContext(t.Context(),
-					rebindTest(d, "UPDATE sys_push_messages SET ios_tally = NULL, android_tally = NULL WHERE id = ?"), id)
+					dbtest.Rebind(d, "UPDATE sys_push_messages SET ios_tally = NULL, android_tally = NULL WHERE id = ?"), id)
 				require.NoError(t, err)
 			},
 			NewShared: func(t *testing.T, n int) []registry.Store {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -35,7 +36,7 @@ func TestClaimFanoutsWaitsForARowAFinishHolds(t *testing.T) {
 		require.NoError(t, err)
 		defer func() { _ = tx.Rollback() }()
 		var id int64
-		require.NoError(t, tx.QueryRowContext(ctx, rebindTest(d, "SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE"), m.ID).Scan(&id))
+		require.NoError(t, tx.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT id FROM sys_push_messages WHERE id = ? FOR UPDATE"), m.ID).Scan(&id))
 
 		type claim struct {
 			ms  []registry.PushMessage

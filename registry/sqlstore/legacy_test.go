@@ -33,13 +33,13 @@ func insertLegacy(t *testing.T, db *sql.DB, d sqlstore.Dialect, user string, dev
 	ctx := t.Context()
 	ids := map[string]int64{}
 	for _, dev := range devs {
-		_, err := db.ExecContext(ctx, rebindTest(d, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES (?, ?, ?, ?)"),
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES (?, ?, ?, ?)"),
 			dev.uuid, dev.platform, dev.token, dev.pushPlatform)
 		require.NoError(t, err, dev.uuid)
 		var id int64
-		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT id FROM sys_devices WHERE uuid = ?"), dev.uuid).Scan(&id))
+		require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT id FROM sys_devices WHERE uuid = ?"), dev.uuid).Scan(&id))
 		ids[dev.uuid] = id
-		_, err = db.ExecContext(ctx, rebindTest(d, "INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), user, id)
+		_, err = db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO sys_user_devices (user_num, device_id, state) VALUES (?, ?, 1)"), user, id)
 		require.NoError(t, err, dev.uuid)
 	}
 	return ids
@@ -215,7 +215,7 @@ func TestReRegistrationFindsALegacySpelledDevice(t *testing.T) {
 			{"S-twice", " ios", "umeng", "tok-s-twice"},
 		})
 		var twice []int64
-		rows, err := db.QueryContext(ctx, rebindTest(d, "SELECT id FROM sys_devices WHERE uuid = ? ORDER BY id"), "S-twice")
+		rows, err := db.QueryContext(ctx, dbtest.Rebind(d, "SELECT id FROM sys_devices WHERE uuid = ? ORDER BY id"), "S-twice")
 		require.NoError(t, err)
 		for rows.Next() {
 			var id int64
@@ -242,7 +242,7 @@ func TestReRegistrationFindsALegacySpelledDevice(t *testing.T) {
 		require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sys_devices").Scan(&n))
 		assert.Equal(t, 4, n, "no device row added")
 		var spelled string
-		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT platform FROM sys_devices WHERE id = ?"), ids["S-ios"]).Scan(&spelled))
+		require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT platform FROM sys_devices WHERE id = ?"), ids["S-ios"]).Scan(&spelled))
 		assert.Equal(t, "iOS", spelled, "the old system's spelling is kept")
 
 		old := mustTargets(t, s, "L001")
@@ -263,9 +263,9 @@ func TestReRegistrationFindsALegacySpelledDevice(t *testing.T) {
 		for _, err := range errs {
 			require.NoError(t, err)
 		}
-		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT COUNT(*) FROM sys_devices WHERE uuid = ?"), "S-race").Scan(&n))
+		require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT COUNT(*) FROM sys_devices WHERE uuid = ?"), "S-race").Scan(&n))
 		assert.Equal(t, 1, n, "one device")
-		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT COUNT(*) FROM sys_user_devices WHERE device_id = ? AND state = 1"), race["S-race"]).Scan(&n))
+		require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT COUNT(*) FROM sys_user_devices WHERE device_id = ? AND state = 1"), race["S-race"]).Scan(&n))
 		assert.Equal(t, 1, n, "one active user")
 		assert.Empty(t, mustTargets(t, s, "L002"))
 	})
@@ -441,7 +441,7 @@ func TestSharedLegacyTokenGoesToItsNewestHolder(t *testing.T) {
 		assert.Equal(t, []string{"SA:own-token"}, targets("SA"), "the older device's user does not get the shared token")
 		assert.Equal(t, []string{"SB:" + shared}, targets("SB"))
 
-		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_devices SET token_disabled_at = CURRENT_TIMESTAMP WHERE id = ?"), ids["NEW-PHONE"])
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_devices SET token_disabled_at = CURRENT_TIMESTAMP WHERE id = ?"), ids["NEW-PHONE"])
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []string{"SA:" + shared, "SA:own-token"}, targets("SA"), "the newer holder's token is disabled")
 		assert.Empty(t, targets("SB"))
@@ -514,7 +514,7 @@ func TestSpacedTokenIsTheSamePhone(t *testing.T) {
 		require.NoError(t, err)
 		disabled := func(id int64) string {
 			var reason sql.NullString
-			require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT token_disabled_reason FROM sys_devices WHERE id = ?"), id).Scan(&reason))
+			require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT token_disabled_reason FROM sys_devices WHERE id = ?"), id).Scan(&reason))
 			return reason.String
 		}
 		assert.Equal(t, registry.TokenTakenOver, disabled(ids["PHONE-C1"]))
@@ -594,7 +594,7 @@ func TestCenterLeaseNoClaimGives(t *testing.T) {
 			m := &registry.CenterMessage{Title: title, Content: "c", NotifyMode: "push", Receivers: "u1"}
 			require.NoError(t, s.EnqueueCenterMessage(ctx, m))
 			ids[m.ID] = title
-			_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET claim_token = 'theirs', lease_until = ? WHERE id = ?"),
+			_, err := db.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_message_center SET claim_token = 'theirs', lease_until = ? WHERE id = ?"),
 				until.Format("2006-01-02 15:04:05"), m.ID)
 			require.NoError(t, err)
 		}

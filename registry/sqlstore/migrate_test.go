@@ -92,7 +92,7 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestMigrateAppliesAnUnrecordedLowerVersion(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		s, db := newStore(t, d)
-		_, err := db.ExecContext(t.Context(), rebindTest(d, "DELETE FROM push_schema_migrations WHERE component = ? AND version = ?"), "push", 2)
+		_, err := db.ExecContext(t.Context(), dbtest.Rebind(d, "DELETE FROM push_schema_migrations WHERE component = ? AND version = ?"), "push", 2)
 		require.NoError(t, err)
 
 		require.NoError(t, s.Migrate(t.Context()))
@@ -189,7 +189,7 @@ func TestCreateMissingTables(t *testing.T) {
 		// build does not know, so it creates none.
 		_, err = db.ExecContext(ctx, "DROP TABLE sys_push_receipts_held")
 		require.NoError(t, err)
-		_, err = db.ExecContext(ctx, rebindTest(d, "INSERT INTO push_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)"),
+		_, err = db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO push_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)"),
 			"push", 99, "0099_from_a_later_release", "2027-01-01 00:00:00")
 		require.NoError(t, err)
 		_, err = s.CreateMissingTables(ctx)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -105,7 +106,7 @@ func TestReadsOfOtherProgramsRows(t *testing.T) {
 			t.Helper()
 			if d == sqlstore.DialectPostgres {
 				var id int64
-				require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, query)+" RETURNING id", args...).Scan(&id))
+				require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, query)+" RETURNING id", args...).Scan(&id))
 				return id
 			}
 			res, err := db.ExecContext(ctx, query, args...)

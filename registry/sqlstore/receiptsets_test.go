@@ -74,7 +74,7 @@ func TestReceiptsOfALargeDeliveryFollowItsReceiptID(t *testing.T) {
 		arrived := func(key string) int64 {
 			t.Helper()
 			var n int64
-			require.NoError(t, db.QueryRow(rebindTest(d, "SELECT COALESCE(arrived, 0) FROM sys_push_deliveries WHERE idempotency_key = ?"), key).Scan(&n))
+			require.NoError(t, db.QueryRow(dbtest.Rebind(d, "SELECT COALESCE(arrived, 0) FROM sys_push_deliveries WHERE idempotency_key = ?"), key).Scan(&n))
 			return n
 		}
 		large := largeDelivery(t, s, "shared", 1200)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -272,7 +273,7 @@ func readPush(t *testing.T, s *sqlstore.Store, db *sql.DB, d sqlstore.Dialect, m
 	var err error
 	p.msg, err = s.GetPushMessage(t.Context(), msgID)
 	require.NoError(t, err)
-	require.NoError(t, db.QueryRowContext(t.Context(), rebindTest(d, "SELECT ios_tally, android_tally FROM sys_push_messages WHERE id = ?"), msgID).
+	require.NoError(t, db.QueryRowContext(t.Context(), dbtest.Rebind(d, "SELECT ios_tally, android_tally FROM sys_push_messages WHERE id = ?"), msgID).
 		Scan(&p.ios, &p.andro))
 	p.deliveries, err = s.ListDeliveries(t.Context(), msgID)
 	require.NoError(t, err)
@@ -297,7 +298,7 @@ func TestFinishDeliveryBatch(t *testing.T) {
 		}
 		// Message 1 has no tallies: they are rebuilt from its deliveries.
 		for _, db := range []*sql.DB{bdb, adb} {
-			_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_messages SET ios_tally = NULL, android_tally = NULL WHERE id = ?"),
+			_, err := db.ExecContext(t.Context(), dbtest.Rebind(d, "UPDATE sys_push_messages SET ios_tally = NULL, android_tally = NULL WHERE id = ?"),
 				bds[4].PushMessageID)
 			require.NoError(t, err)
 		}
@@ -326,7 +327,7 @@ func TestFinishDeliveryBatch(t *testing.T) {
 		reclaim := func(t *testing.T, ids ...int64) {
 			for _, db := range []*sql.DB{bdb, adb} {
 				for _, id := range ids {
-					_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET claim_token = 'again' WHERE id = ?"), id)
+					_, err := db.ExecContext(t.Context(), dbtest.Rebind(d, "UPDATE sys_push_deliveries SET claim_token = 'again' WHERE id = ?"), id)
 					require.NoError(t, err)
 				}
 			}
@@ -372,7 +373,7 @@ func TestFinishDeliveryBatch(t *testing.T) {
 		t.Run("another program's platform", func(t *testing.T) {
 			reclaim(t, bds[9].ID, bds[10].ID, bds[11].ID)
 			for _, db := range []*sql.DB{bdb, adb} {
-				_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), bds[10].ID)
+				_, err := db.ExecContext(t.Context(), dbtest.Rebind(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), bds[10].ID)
 				require.NoError(t, err)
 			}
 			errs := batched.FinishDeliveryBatch([]*registry.Delivery{second(bds, 9), second(bds, 10), second(bds, 11)})
@@ -779,7 +780,7 @@ func TestSplitRefusesAnotherProgramsPlatform(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		s, db := newStore(t, d)
 		ds := claimedPush(t, s, "web")
-		_, err := db.ExecContext(t.Context(), rebindTest(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), ds[1].ID)
+		_, err := db.ExecContext(t.Context(), dbtest.Rebind(d, "UPDATE sys_push_deliveries SET platform = 'web' WHERE id = ?"), ds[1].ID)
 		require.NoError(t, err)
 		out := outcome(ds[1], 3)
 		part := delivery("web-1.0", registry.PlatformAndroid, base, "web-tok1")

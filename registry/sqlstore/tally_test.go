@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -159,11 +160,11 @@ func TestFinishLeavesDeviceTokensAlone(t *testing.T) {
 		dv.ClaimToken, dv.LeaseUntil = "mine", &base
 		require.NoError(t, s.CreatePushMessage(ctx, &m, []*registry.Delivery{dv}))
 		var iosTally, androidTally string
-		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT ios_tally, android_tally FROM sys_push_messages WHERE id = ?"), m.ID).
+		require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT ios_tally, android_tally FROM sys_push_messages WHERE id = ?"), m.ID).
 			Scan(&iosTally, &androidTally))
 		assert.JSONEq(t, tallyJSON(t, registry.Delivery{ID: dv.ID, Provider: "umeng", Platform: registry.PlatformIOS, State: registry.DeliveryPending}), iosTally)
 		assert.JSONEq(t, `{}`, androidTally)
-		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_push_messages SET ios_device_tokens = ? WHERE id = ?"), "set-by-hand", m.ID)
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_push_messages SET ios_device_tokens = ? WHERE id = ?"), "set-by-hand", m.ID)
 		require.NoError(t, err)
 
 		out := *dv

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -202,7 +203,7 @@ func TestHostileUserNum(t *testing.T) {
 		assert.Equal(t, hostile, link.UserNum)
 		assert.Equal(t, hostile, dev.UUID)
 
-		_, rows := queryStrings(t, db, rebindTest(d, "SELECT user_num FROM sys_user_devices WHERE id = ?"), link.ID)
+		_, rows := queryStrings(t, db, dbtest.Rebind(d, "SELECT user_num FROM sys_user_devices WHERE id = ?"), link.ID)
 		assert.Equal(t, [][]string{{hostile}}, rows, "stored as written")
 
 		for _, tt := range []struct {

@@ -29,7 +29,7 @@ func rawTime(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column string,
 		expr = column + "::text"
 	}
 	var v string
-	require.NoError(t, db.QueryRowContext(t.Context(), rebindTest(d, "SELECT "+expr+" FROM "+table+" WHERE id = ?"), id).Scan(&v))
+	require.NoError(t, db.QueryRowContext(t.Context(), dbtest.Rebind(d, "SELECT "+expr+" FROM "+table+" WHERE id = ?"), id).Scan(&v))
 	if d == sqlstore.DialectMySQL && len(v) == len("2006-01-02 15:04:05.000000") && v[19:] == ".000000" {
 		v = v[:19]
 	}
@@ -377,7 +377,7 @@ func TestCenterRowsAhead(t *testing.T) {
 		ahead, err = s.CenterRowsAhead(ctx)
 		require.NoError(t, err)
 		assert.Zero(t, ahead, "the Store's own row")
-		_, err = db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_message_center (title, content, receivers, notify_mode, send_state, created_at, updated_at)
+		_, err = db.ExecContext(ctx, dbtest.Rebind(d, `INSERT INTO sys_message_center (title, content, receivers, notify_mode, send_state, created_at, updated_at)
 			VALUES ('t', 'c', 'u1', 'push', 0, ?, ?)`), base.Add(8*time.Hour).Format("2006-01-02 15:04:05"), base.Format("2006-01-02 15:04:05"))
 		require.NoError(t, err)
 		ahead, err = s.CenterRowsAhead(ctx)
@@ -415,7 +415,7 @@ func TestUpperCaseTokens(t *testing.T) {
 			if row.disabled != "" {
 				disabled = row.disabled
 			}
-			_, err := db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform,
+			_, err := db.ExecContext(ctx, dbtest.Rebind(d, `INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform,
 				token_disabled_at, created_at, updated_at) VALUES ('p', ?, ?, ?, ?, ?, ?, ?)`),
 				row.platform, fmt.Sprint("FOREIGN-", i), row.token, row.pushPlatform, disabled, now, now)
 			require.NoError(t, err)
@@ -452,12 +452,12 @@ func TestSpacedUserNums(t *testing.T) {
 
 		now := base.Format("2006-01-02 15:04:05")
 		for i, tok := range []string{" lead", "trail ", "plain"} {
-			_, err := db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
+			_, err := db.ExecContext(ctx, dbtest.Rebind(d, `INSERT INTO sys_devices (name, platform, uuid, push_device_token, push_platform, created_at, updated_at)
 				VALUES ('p', 'android', ?, ?, 'umeng', ?, ?)`), fmt.Sprint("FOREIGN-", i), tok, now, now)
 			require.NoError(t, err)
 		}
 		for _, u := range []string{" L002", "T003 ", "u4"} {
-			_, err := db.ExecContext(ctx, rebindTest(d, `INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
+			_, err := db.ExecContext(ctx, dbtest.Rebind(d, `INSERT INTO sys_user_devices (user_num, device_id, state, created_at, updated_at)
 				VALUES (?, 1, 1, ?, ?)`), u, now, now)
 			require.NoError(t, err)
 		}

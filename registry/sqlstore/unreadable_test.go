@@ -58,7 +58,7 @@ func spoilWith(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, column strin
 		// The pool may hand this connection out again: put the mode back.
 		defer func() { _, _ = conn.ExecContext(ctx, "SET SESSION sql_mode = DEFAULT") }()
 	}
-	_, err = conn.ExecContext(ctx, rebindTest(d, "UPDATE "+table+" SET "+column+" = ? WHERE id = ?"), value, id)
+	_, err = conn.ExecContext(ctx, dbtest.Rebind(d, "UPDATE "+table+" SET "+column+" = ? WHERE id = ?"), value, id)
 	require.NoError(t, err)
 }
 
@@ -368,12 +368,12 @@ func TestNullSendStateIsUnsent(t *testing.T) {
 			ids = append(ids, m.ID)
 		}
 		for _, id := range []int64{ids[1], ids[2]} {
-			_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = NULL WHERE id = ?"), id)
+			_, err := db.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_message_center SET send_state = NULL WHERE id = ?"), id)
 			require.NoError(t, err)
 		}
 		sent := &registry.CenterMessage{Title: "sent", Content: "c", NotifyMode: "sms", Receivers: "A01"}
 		require.NoError(t, s.EnqueueCenterMessage(ctx, sent))
-		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = 1 WHERE id = ?"), sent.ID)
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_message_center SET send_state = 1 WHERE id = ?"), sent.ID)
 		require.NoError(t, err)
 
 		got, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(time.Minute), Limit: 10, Lease: time.Minute})
@@ -424,13 +424,13 @@ func TestALockedNullSendStateHoldsUpNoClaim(t *testing.T) {
 		ctx := t.Context()
 		held := &registry.CenterMessage{Title: "held", Content: "c", NotifyMode: "sms", Receivers: "A01", SendAt: ptr(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))}
 		require.NoError(t, s.EnqueueCenterMessage(ctx, held))
-		_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET send_state = NULL WHERE id = ?"), held.ID)
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_message_center SET send_state = NULL WHERE id = ?"), held.ID)
 		require.NoError(t, err)
 
 		tx, err := db.BeginTx(ctx, nil)
 		require.NoError(t, err)
 		defer func() { _ = tx.Rollback() }()
-		_, err = tx.ExecContext(ctx, rebindTest(d, "UPDATE sys_message_center SET remark = 'held' WHERE id = ?"), held.ID)
+		_, err = tx.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_message_center SET remark = 'held' WHERE id = ?"), held.ID)
 		require.NoError(t, err)
 
 		good := &registry.CenterMessage{Title: "good", Content: "c", NotifyMode: "sms", Receivers: "A01"}
@@ -448,7 +448,7 @@ func TestALockedNullSendStateHoldsUpNoClaim(t *testing.T) {
 		_, err = s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: at(2 * time.Minute), Limit: 10, Lease: time.Minute})
 		require.NoError(t, err)
 		var state sql.NullInt64
-		require.NoError(t, db.QueryRowContext(ctx, rebindTest(d, "SELECT send_state FROM sys_message_center WHERE id = ?"), held.ID).Scan(&state))
+		require.NoError(t, db.QueryRowContext(ctx, dbtest.Rebind(d, "SELECT send_state FROM sys_message_center WHERE id = ?"), held.ID).Scan(&state))
 		assert.Equal(t, sql.NullInt64{Int64: int64(registry.SendStateUnsent), Valid: true}, state, "a later claim reads the NULL as unsent")
 	})
 }
@@ -511,7 +511,7 @@ func TestOtherProgramsSendFlags(t *testing.T) {
 			m := &registry.PushMessage{Title: fmt.Sprint("flags ", i)}
 			require.NoError(t, s.CreatePushMessage(ctx, m, nil))
 			ids[i] = m.ID
-			_, err := db.ExecContext(ctx, rebindTest(d, "UPDATE sys_push_messages SET is_send_ios = "+v[0]+
+			_, err := db.ExecContext(ctx, dbtest.Rebind(d, "UPDATE sys_push_messages SET is_send_ios = "+v[0]+
 				", is_send_android = "+v[1]+" WHERE id = ?"), m.ID)
 			require.NoError(t, err)
 		}
