@@ -216,47 +216,76 @@ func runFanout(ctx context.Context, o options) (err error) {
 	return errors.Join(problems...)
 }
 
+// rawCall is one pre-built, pre-signed vendor call of a raw baseline.
+type rawCall struct {
+	url  string
+	body []byte
+}
+
+// rawUmeng builds raw baseline calls to the fake Umeng at baseURL.
+type rawUmeng struct {
+	baseURL string
+	apps    map[string]umengtest.App
+	ts      string
+	expire  string
+}
+
+func newRawUmeng(baseURL string) *rawUmeng {
+	r := &rawUmeng{baseURL: baseURL, apps: map[string]umengtest.App{}, ts: strconv.FormatInt(time.Now().Unix(), 10),
+		expire: time.Now().Add(72 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)}
+	for _, a := range umengtest.DefaultApps() {
+		r.apps[a.Platform] = a
+	}
+	return r
+}
+
+// call is the signed /api/send of typ (listcast or unicast) to tokens of
+// platform pl, showing title and text.
+func (r *rawUmeng) call(pl, typ string, tokens []string, title, text string) (rawCall, error) {
+	body := map[string]any{
+		"appkey": r.apps[pl].AppKey, "timestamp": r.ts, "type": typ,
+		"device_tokens":   strings.Join(tokens, ","),
+		"production_mode": "true",
+		"description":     "push_message#0",
+		"policy":          map[string]any{"expire_time": r.expire},
+	}
+	if pl == "ios" {
+		body["payload"] = map[string]any{"aps": map[string]any{"alert": map[string]any{"title": title, "body": text}}}
+	} else {
+		body["payload"] = map[string]any{"display_type": "notification",
+			"body": map[string]any{"title": title, "text": text, "after_open": "go_app"}}
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return rawCall{}, err
+	}
+	u := r.baseURL + "/api/send"
+	return rawCall{url: u + "?sign=" + umeng.Sign(http.MethodPost, u, raw, r.apps[pl].AppMasterSecret), body: raw}, nil
+}
+
 // rawListcasts posts pre-built, pre-signed listcasts of at most 500 tokens
 // to the fake with conc workers and a bare net/http client, and returns how
 // long the posting took. Every answer must be 200 SUCCESS.
 func rawListcasts(ctx context.Context, baseURL string, tokens map[string][]string, conc int) (time.Duration, error) {
-	apps := map[string]umengtest.App{}
-	for _, a := range umengtest.DefaultApps() {
-		apps[a.Platform] = a
-	}
-	type call struct {
-		url  string
-		body []byte
-	}
-	var calls []call
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	expire := time.Now().Add(72 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)
+	r := newRawUmeng(baseURL)
+	var calls []rawCall
 	for _, pl := range []string{"ios", "android"} {
-		toks := tokens[pl]
-		for seq := 0; len(toks) > 0; seq++ {
+		for toks := tokens[pl]; len(toks) > 0; {
 			n := min(umengListcastMax, len(toks))
-			body := map[string]any{
-				"appkey": apps[pl].AppKey, "timestamp": ts, "type": "listcast",
-				"device_tokens":   strings.Join(toks[:n], ","),
-				"production_mode": "true",
-				"description":     "push_message#0",
-				"policy":          map[string]any{"expire_time": expire},
-			}
-			if pl == "ios" {
-				body["payload"] = map[string]any{"aps": map[string]any{"alert": map[string]any{"title": "bench", "body": "fan-out benchmark"}}}
-			} else {
-				body["payload"] = map[string]any{"display_type": "notification",
-					"body": map[string]any{"title": "bench", "text": "fan-out benchmark", "after_open": "go_app"}}
-			}
-			raw, err := json.Marshal(body)
+			c, err := r.call(pl, "listcast", toks[:n], "bench", "fan-out benchmark")
 			if err != nil {
 				return 0, err
 			}
-			u := baseURL + "/api/send"
-			calls = append(calls, call{url: u + "?sign=" + umeng.Sign(http.MethodPost, u, raw, apps[pl].AppMasterSecret), body: raw})
+			calls = append(calls, c)
 			toks = toks[n:]
 		}
 	}
+	return postRaw(ctx, calls, conc)
+}
+
+// postRaw posts calls with conc workers and a bare net/http client, and
+// returns how long the posting took. Every answer must be 200 SUCCESS.
+func postRaw(ctx context.Context, calls []rawCall, conc int) (time.Duration, error) {
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
 	defer client.CloseIdleConnections()
 	var next atomic.Int64
@@ -286,7 +315,7 @@ func rawListcasts(ctx context.Context, baseURL string, tokens map[string][]strin
 				answer, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				if err != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(answer, []byte(`"SUCCESS"`)) {
-					errs[w] = fmt.Errorf("listcast %d: HTTP %d %s %v", i, resp.StatusCode, answer, err)
+					errs[w] = fmt.Errorf("call %d: HTTP %d %s %v", i, resp.StatusCode, answer, err)
 					return
 				}
 			}

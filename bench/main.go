@@ -80,7 +80,7 @@ func main() {
 	flag.BoolVar(&o.whole, "whole", false, "fanout: record the push whole, as on a store without registry.Fanouts (the default records a push to more than 10,000 users in stages)")
 	flag.IntVar(&o.rows, "rows", 20000, "scanner: message-center rows (and users)")
 	flag.IntVar(&o.batch, "batch", 0, "scanner: messagecenter.Config.BatchSize (0: its default)")
-	flag.IntVar(&o.scanConc, "scanner-concurrency", 0, "scanner: messagecenter.Config.Concurrency (0: its default)")
+	flag.IntVar(&o.scanConc, "scanner-concurrency", 0, "scanner: messagecenter.Config.Concurrency and the raw baseline's workers (0: its default, 8)")
 	flag.StringVar(&o.db, "db", "sqlite", "scanner: sqlite, mysql or postgres")
 	flag.StringVar(&o.dsn, "dsn", "", "scanner: server DSN for mysql/postgres (default: $PUSH_TEST_MYSQL_DSN / $PUSH_TEST_POSTGRES_DSN, else the local server); a fresh database push_bench_<random> is created on it and dropped at the end")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "api: how long each phase (push, query) runs")

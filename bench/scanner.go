@@ -11,6 +11,7 @@ import (
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/umeng/umengtest"
 )
 
 // runScanner times one Scanner with its default configuration draining
@@ -59,6 +60,27 @@ func runScanner(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
+	// The raw baseline: the same vendor calls, one unicast a row, posted
+	// by a bare net/http client with the Scanner's vendor concurrency and
+	// no database. Its rate bounds what any Scanner can reach here.
+	conc := o.scanConc
+	if conc == 0 {
+		conc = 8 // messagecenter.Config.Concurrency's default
+	}
+	raw := newRawUmeng(fake.URL)
+	calls := make([]rawCall, o.rows)
+	for u := 1; u <= o.rows; u++ {
+		user := userNum(u)
+		if calls[u-1], err = raw.call("android", "unicast", []string{umengtest.AndroidToken(user + "-0")}, "bench", "bench message for "+user); err != nil {
+			return err
+		}
+	}
+	rawElapsed, err := postRaw(ctx, calls, conc)
+	if err != nil {
+		return fmt.Errorf("raw baseline: %w", err)
+	}
+	rawPS := float64(o.rows) / rawElapsed.Seconds()
+	o.logf("raw baseline: %d unicasts in %v", o.rows, rawElapsed)
 	before, err := fake.Stats()
 	if err != nil {
 		return err
@@ -111,7 +133,7 @@ func runScanner(ctx context.Context, o options) (err error) {
 	}
 	rowsPS := float64(o.rows) / elapsed.Seconds()
 	result := []kv{{"db", o.db}, {"rows", o.rows}, {"batch", o.batch}, {"concurrency", o.scanConc}, {"passes", passes}, {"seconds", elapsed.Seconds()},
-		{"rows_per_s", rowsPS}, {"sent", rep.Sent}, {"failed", rep.Failed}, {"rescheduled", rep.Rescheduled},
+		{"rows_per_s", rowsPS}, {"raw_calls_per_s", rawPS}, {"ratio_vs_raw", rowsPS / rawPS}, {"sent", rep.Sent}, {"failed", rep.Failed}, {"rescheduled", rep.Rescheduled},
 		{"provider_calls", (after.Send - before.Send) + (after.Upload - before.Upload)},
 		{"peak_heap_mib", peakObj}, {"rss_mib", procStatusMiB("VmHWM")}, {"loadavg_1m", load}}
 
