@@ -41,6 +41,10 @@ const (
 	// MaxTimeToLive is the longest settings.ttl Getui accepts: three days.
 	// Longer ExpireTimes are clamped to it.
 	MaxTimeToLive = 3 * 24 * time.Hour
+	// MaxScheduleAhead is how far ahead Getui schedules a push
+	// (settings.schedule_time): seven days. A later StartTime is refused
+	// ("start_time") before anything is sent.
+	MaxScheduleAhead = 7 * 24 * time.Hour
 	// CallsPerSend is the most calls one Send makes: auth, task creation,
 	// a second auth after a 10001, and the delivering call.
 	CallsPerSend = 4

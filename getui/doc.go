@@ -104,7 +104,8 @@
 // clamped to [MaxTimeToLive] (three days); or Config.DefaultTimeToLive;
 // or left out for Getui's default. A future StartTime becomes
 // settings.schedule_time on tag and broadcast pushes and is refused on the
-// others ("start_time"); one already past is ignored.
+// others ("start_time"), as is one more than [MaxScheduleAhead] (7 days)
+// ahead; one already past is ignored.
 //
 // # Payloads
 //

@@ -165,6 +165,9 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 		if p.route != routeTask {
 			return nil, invalid("start_time", "Getui schedules only broadcast and tag pushes; send single and list pushes at once")
 		}
+		if r.StartTime.Sub(now) > MaxScheduleAhead {
+			return nil, invalid("start_time", "is more than 7 days ahead; Getui schedules a push at most 7 days ahead")
+		}
 		st.ScheduleTime = r.StartTime.UnixMilli()
 		p.start = r.StartTime
 	}

@@ -76,6 +76,10 @@ func TestValidateRefusesNamingTheField(t *testing.T) {
 		}, "notification.extras"},
 		{"expired", provider.Android, func(r *provider.Request) { r.ExpireTime = start.Add(-time.Second) }, "expire_time"},
 		{"scheduled single", provider.Android, func(r *provider.Request) { r.StartTime = start.Add(time.Hour) }, "start_time"},
+		{"broadcast scheduled beyond 7 days", provider.Android, func(r *provider.Request) {
+			r.Audience = provider.Audience{Kind: provider.AudienceBroadcast}
+			r.StartTime = start.Add(getui.MaxScheduleAhead + time.Second)
+		}, "start_time"},
 		{"wrong override type", provider.Android, opts("nope"), "overrides.getui"},
 		{"override JSON unknown field", provider.Android, opts(json.RawMessage(`{"clicktype":"url"}`)), "overrides.getui"},
 		{"click type", provider.Android, opts(&getui.Options{ClickType: "open"}), "overrides.getui.click_type"},
@@ -133,6 +137,9 @@ func TestAcceptedEdgeCases(t *testing.T) {
 		{"expire in ten days, clamped", &provider.Request{Platform: provider.Android,
 			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
 			Notification: provider.Notification{Title: "t", Body: "b"}, ExpireTime: start.Add(240 * time.Hour)}},
+		{"broadcast scheduled 7 days ahead", &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
+			Notification: provider.Notification{Title: "t", Body: "b"}, StartTime: start.Add(getui.MaxScheduleAhead)}},
 		{"200 cids", &provider.Request{Platform: provider.Android,
 			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: manyCIDs(200)},
 			Notification: provider.Notification{Title: "t", Body: "b"}}},

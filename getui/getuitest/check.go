@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -110,6 +111,9 @@ const (
 
 const maxTTL = 3 * 24 * 3600 * 1000
 
+// maxScheduleAhead is how far ahead a settings.schedule_time may be.
+const maxScheduleAhead = 7 * 24 * time.Hour
+
 // checkPushDTO validates a PushDTO for mode.
 func (s *Server) checkPushDTO(o object, mode audienceMode) (*pushDTO, *refusal) {
 	if rf := onlyKeys("body", o, "request_id", "settings", "audience", "push_message", "push_channel", "group_name"); rf != nil {
@@ -193,6 +197,9 @@ func (s *Server) checkSettings(st object, mode audienceMode, d *pushDTO) *refusa
 		}
 		if n <= s.now().UnixMilli() {
 			return bad("settings.schedule_time must be in the future")
+		}
+		if n > s.now().Add(maxScheduleAhead).UnixMilli() {
+			return bad("settings.schedule_time must be within 7 days")
 		}
 		d.scheduleTime = n
 	}

@@ -65,7 +65,8 @@
 //	request_id not 10–32 characters
 //	settings: unknown member*; ttl not an integer, -1 or 1..259200000 (three
 //	days); strategy not an object of 1–4; schedule_time not an integer
-//	in the future, or on a path other than /push/all and /push/tag*
+//	in the future and within 7 days, or on a path other than /push/all
+//	and /push/tag*
 //	audience: /push/list/message takes none*; single cid exactly one cid of
 //	32 lowercase hex digits (off with AcceptAnyCID); single alias exactly
 //	one alias; all "all"; tag a non-empty array of {key, values (1–1000

@@ -415,6 +415,23 @@ func (e env) dataMap(t *testing.T) map[string]json.RawMessage {
 	return m
 }
 
+// TestScheduleTimeWithinSevenDays: a broadcast may be scheduled up to 7
+// days ahead, not a millisecond more.
+func TestScheduleTimeWithinSevenDays(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.token()
+	scheduled := func(rid string, at time.Time) map[string]any {
+		b := notificationPush(rid, "all")
+		b["settings"] = map[string]any{"schedule_time": at.UnixMilli()}
+		return b
+	}
+	_, e := f.call(http.MethodPost, "/push/all", tok, scheduled("request-sched-7d", t0.Add(7*24*time.Hour)))
+	assert.Zero(t, e.Code, e.Msg)
+	_, e = f.call(http.MethodPost, "/push/all", tok, scheduled("request-sched-7d1", t0.Add(7*24*time.Hour+time.Millisecond)))
+	assert.Equal(t, 20001, e.Code)
+	assert.Contains(t, e.Msg, "schedule_time must be within 7 days")
+}
+
 func TestFaults(t *testing.T) {
 	f := newFixture(t, nil)
 	tok := f.token()
