@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,6 +362,55 @@ func TestPushManyUnlistableUserFailsAlone(t *testing.T) {
 			}
 			require.NoError(t, outs[1].Err)
 			assert.Equal(t, 1, outs[1].Result.Accepted())
+			assert.Equal(t, 1, m.Calls(), "only the good message was sent")
+		})
+	}
+}
+
+// A DedupeKey that no database can store (invalid UTF-8, a NUL, which
+// PostgreSQL refuses in any query, or longer than the column) fails its
+// own message with a FieldError naming dedupe_key before it is looked up;
+// the other messages of the PushMany, whose keys are looked up in one
+// query, are sent, on every database. Push and Broadcast refuse it alike.
+func TestPushManyBadDedupeKeyFailsAlone(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			db, _ := dbtest.Open(t, d)
+			ctx := t.Context()
+			st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+			require.NoError(t, err)
+			require.NoError(t, st.Migrate(ctx))
+			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
+			require.NoError(t, err)
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
+			require.NoError(t, err)
+			bad := []string{"bad\xff", "nul\x00", strings.Repeat("k", registry.MaxVarchar+1)}
+			reqs := []push.PushRequest{{Message: push.Message{UserNums: []string{"u1"}, Title: "good", Content: "c", DedupeKey: "good-key"}}}
+			for _, k := range bad {
+				reqs = append(reqs, push.PushRequest{Message: push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: k}})
+			}
+			outs := svc.PushMany(ctx, reqs, nil)
+			require.NoError(t, outs[0].Err)
+			assert.Equal(t, 1, outs[0].Result.Accepted())
+			for i := range bad {
+				var fe *push.FieldError
+				require.ErrorAs(t, outs[i+1].Err, &fe, "message %d", i+1)
+				assert.Equal(t, "dedupe_key", fe.Field)
+				assert.ErrorIs(t, outs[i+1].Err, push.ErrInvalid)
+				assert.Nil(t, outs[i+1].Result)
+			}
+			for _, k := range bad {
+				_, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: k})
+				var fe *push.FieldError
+				require.ErrorAs(t, err, &fe, "Push, key %q", k)
+				assert.Equal(t, "dedupe_key", fe.Field)
+				_, err = svc.Broadcast(ctx, push.Broadcast{Platform: "android", Title: "t", Content: "c", DedupeKey: k})
+				require.ErrorAs(t, err, &fe, "Broadcast, key %q", k)
+				assert.Equal(t, "dedupe_key", fe.Field)
+			}
 			assert.Equal(t, 1, m.Calls(), "only the good message was sent")
 		})
 	}

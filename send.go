@@ -300,7 +300,17 @@ func (s *Service) preparePush(m Message) (*preparedPush, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDedupeKey(m.DedupeKey); err != nil {
+		return nil, err
+	}
 	return &preparedPush{m: m, users: users, extra: extra, overrides: overrides, now: now}, nil
+}
+
+// checkDedupeKey checks a DedupeKey as the store checks the column, before
+// the key is looked up: a key that is not UTF-8 or holds a NUL is a
+// *FieldError on every database, not a lookup that PostgreSQL refuses.
+func checkDedupeKey(key string) error {
+	return fromRegistry(registry.ValidateVarchar("dedupe_key", key))
 }
 
 // messageOf is the record of p, a push to users, before it is stored.
@@ -823,6 +833,9 @@ func (s *Service) broadcast(ctx context.Context, b Broadcast) (*Result, error) {
 	}
 	overrides, err := s.checkOptions(b.Class, b.Overrides)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDedupeKey(b.DedupeKey); err != nil {
 		return nil, err
 	}
 	if r, ok, err := s.existing(ctx, b.DedupeKey); ok || err != nil {
