@@ -299,7 +299,9 @@ func checkUserNum(userNum string) error {
 // PushStatusFor is PushStatus for the user userNum: a push that was not
 // addressed to userNum is reported as not found (an error wrapping
 // registry.ErrNotFound), as an unknown one is, so that its existence is
-// not revealed to another user.
+// not revealed to another user. A userNum no push can be addressed to
+// (not UTF-8, a NUL, longer than the column) is not among any push's
+// users either: not found, on every database, without a query.
 func (s *Service) PushStatusFor(ctx context.Context, userNum string, pushMessageID int64) (Status, error) {
 	if s.unbuilt() {
 		return Status{}, notBuilt("Service.PushStatusFor", "push.New")
@@ -307,7 +309,12 @@ func (s *Service) PushStatusFor(ctx context.Context, userNum string, pushMessage
 	if pushMessageID <= 0 {
 		return Status{}, invalid("push_message_id", "must be a positive id")
 	}
-	ok, err := s.store.IsPushMessageUser(ctx, pushMessageID, strings.TrimSpace(userNum))
+	userNum = strings.TrimSpace(userNum)
+	ok := checkUserNum(userNum) == nil
+	var err error
+	if ok {
+		ok, err = s.store.IsPushMessageUser(ctx, pushMessageID, userNum)
+	}
 	if err != nil {
 		return Status{}, fmt.Errorf("push: push status: %w", err)
 	}

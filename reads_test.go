@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
@@ -211,4 +212,31 @@ func TestPushStatusFor(t *testing.T) {
 	assert.ErrorIs(t, unknown, registry.ErrNotFound)
 	_, err = f.svc.PushStatusFor(t.Context(), "u1", 0)
 	requireField(t, err, "push_message_id")
+}
+
+// TestPushStatusForUnaddressableUser: a user_num no push can be addressed
+// to is not found, as another user is, on every database (PostgreSQL
+// refused the query of one that is not UTF-8 or holds a NUL).
+func TestPushStatusForUnaddressableUser(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			st := dbtest.NewStore(t, d)
+			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+			require.NoError(t, err)
+			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
+			require.NoError(t, err)
+			ctx := t.Context()
+			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
+			require.NoError(t, err)
+			res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			for _, u := range []string{"u1\xff", "u1\x00", strings.Repeat("u", registry.MaxVarchar+1), " "} {
+				_, err := svc.PushStatusFor(ctx, u, res.PushMessageID)
+				assert.ErrorIs(t, err, registry.ErrNotFound, "user %q", u)
+			}
+			_, err = svc.PushStatusFor(ctx, "u1", res.PushMessageID)
+			require.NoError(t, err)
+		})
+	}
 }
