@@ -161,7 +161,7 @@ func TestNewSaysWhichOptionalInterfacesTheStoreLacks(t *testing.T) {
 		want  string
 	}{
 		{st, ""},
-		{embedded{st}, `missing="[BacklogCounter DedupeKeyFinder Fanouts HeldReceiptCounter PushHolders ReceiptHolder RetryTokens TargetCensus]"`},
+		{embedded{st}, `missing="[BacklogCounter CenterLeases DedupeKeyFinder Fanouts HeldReceiptCounter PushHolders ReceiptHolder RetryTokens TargetCensus]"`},
 	} {
 		var logs bytes.Buffer
 		_, err = push.New(push.Config{Store: tc.store, Providers: []provider.Provider{mock}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})

@@ -21,8 +21,12 @@ import (
 // A Notify that panics fails its row for good (it may have delivered),
 // the remark naming the panic's type, its value and stack in the log:
 // the Scanner recovers it, since it runs in a goroutine of its own,
-// where it would end the process.
-// Notify may be called concurrently by several Scanners and must honour ctx.
+// where it would end the process. A Notify that ends its goroutine with
+// runtime.Goexit fails its row alike.
+// Notify may be called concurrently by several Scanners and must honour
+// ctx, whose deadline is NotifyTimeout. One that does not (net/smtp's
+// SendMail takes no ctx: dial with a deadline instead) is waited for,
+// holding its row, and the Run that started it, for as long as it runs.
 type Notifier interface {
 	Notify(ctx context.Context, m registry.CenterMessage, receivers []string) (result string, err error)
 }

@@ -115,7 +115,11 @@ type Config struct {
 	// call's outcome is tried again on a transient error while more than
 	// 10 s of the lease are left: a Lease less than NotifyTimeout plus
 	// 20 s leaves a call that runs its full time no retry, which New
-	// logs as a warning when there are Notifiers. Default 1
+	// logs as a warning when there are Notifiers. A Notifier that ignores
+	// its ctx and runs on past NotifyTimeout is waited for, however long
+	// it takes, its row's lease renewed meanwhile so that no other
+	// instance calls it again (on a store with registry.CenterLeases, as
+	// sqlstore and memstore are); the overrun is logged. Default 1
 	// minute, or half the Lease when that is shorter.
 	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
@@ -437,8 +441,9 @@ func New(cfg Config) (*Scanner, error) {
 // so that what it took is not held for a whole Lease), gives back the rows
 // and deliveries it claimed but has not started, lets the vendor and notifier
 // calls in flight finish on their own clocks (at most the Service's
-// SendTimeout, or NotifyTimeout) and records their outcomes (at most the
-// Service's WriteTimeout more). Then it returns nil, with no goroutine of
+// SendTimeout, or NotifyTimeout, unless a Notifier ignores its ctx: that
+// one is waited for, however long it runs) and records their outcomes (at
+// most the Service's WriteTimeout more). Then it returns nil, with no goroutine of
 // its own left behind. (An outcome whose write the database had not
 // answered by then may still be written by the Store's own writer, on
 // the Store's clock: see sqlstore.) On a Scanner New did not make it returns an error matching
@@ -906,18 +911,85 @@ func (s *Scanner) finishMargin() time.Duration { return min(finishTimeout, (s.le
 // row still claimed, the process of every instance that claims it next.
 // Failed rather than retried, since it may have delivered before it
 // panicked. The remark names the panic's type only (its value, which may
-// hold what the host's code held, goes to the log with the stack).
+// hold what the host's code held, goes to the log with the stack). A
+// Notifier that ends its goroutine with runtime.Goexit fails it alike.
+//
+// A Notifier that ignores its ctx and runs past NotifyTimeout is waited
+// for, however long it takes: it may still deliver. Meanwhile the row's
+// lease is renewed (registry.CenterLeases), so that no other instance
+// claims the row and calls the Notifier again; the overrun is logged.
 func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMessage, receivers []string) (result string, err error) {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.notifyTO)
 	defer cancel()
-	defer func() {
-		if p := recover(); p != nil {
+	type outcome struct {
+		result string
+		err    error
+	}
+	done := make(chan outcome, 1)
+	// Its own goroutine, so that a runtime.Goexit in the Notifier ends
+	// that goroutine only, not the Scanner's that records the row.
+	go func() {
+		returned := false
+		defer func() {
+			if returned {
+				return
+			}
+			p := recover()
+			if p == nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "notifier called runtime.Goexit", slog.Int64("center_message_id", m.ID),
+					slog.String("notify_mode", m.NotifyMode))
+				done <- outcome{"", Permanent(errors.New("notifier ended its goroutine (runtime.Goexit), its outcome unknown: it may have delivered"))}
+				return
+			}
 			s.log.LogAttrs(ctx, slog.LevelError, "notifier panicked", slog.Int64("center_message_id", m.ID),
 				slog.String("notify_mode", m.NotifyMode), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			result, err = "", Permanent(fmt.Errorf("notifier panicked (%T), its outcome unknown: it may have delivered; see the log", p))
-		}
+			done <- outcome{"", Permanent(fmt.Errorf("notifier panicked (%T), its outcome unknown: it may have delivered; see the log", p))}
+		}()
+		r, err := n.Notify(nctx, *m, receivers)
+		returned = true
+		done <- outcome{r, err}
 	}()
-	return n.Notify(nctx, *m, receivers)
+	select {
+	case o := <-done:
+		return o.result, o.err
+	case <-nctx.Done():
+	}
+	// The Notifier overran its NotifyTimeout: it ignores its ctx.
+	s.log.LogAttrs(ctx, slog.LevelWarn, "notifier overran its NotifyTimeout (it ignores its ctx): waiting for it, the row's lease renewed meanwhile",
+		slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode), slog.Duration("notify_timeout", s.notifyTO))
+	renew := s.renewer()
+	tick := time.NewTicker(max(min(s.lease/4, s.notifyTO), time.Millisecond))
+	defer tick.Stop()
+	for {
+		if renew != nil {
+			wctx, cancel := writeCtx(ctx)
+			err := renew(wctx, m, s.now().Add(s.lease))
+			cancel()
+			if err != nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "renewing the lease of a row whose notifier overran failed: another instance may claim it and call the notifier again",
+					slog.Int64("center_message_id", m.ID), slog.String("error", err.Error()))
+				if errors.Is(err, registry.ErrClaimLost) {
+					renew = nil
+				}
+			}
+		}
+		select {
+		case o := <-done:
+			return o.result, o.err
+		case <-tick.C:
+		}
+	}
+}
+
+// renewer returns the store's RenewCenterMessage, or nil (logged) when it
+// has none.
+func (s *Scanner) renewer() func(context.Context, *registry.CenterMessage, time.Time) error {
+	if cl, ok := s.store.(registry.CenterLeases); ok {
+		return cl.RenewCenterMessage
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelWarn,
+		"the store cannot renew a center row's lease (registry.CenterLeases): once it runs out, another instance may claim the row and call its notifier again")
+	return nil
 }
 
 // report calls OnResult with r, a panic in it logged: the row is

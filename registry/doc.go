@@ -20,8 +20,9 @@
 // look-up for a batch's dedupe keys), BacklogCounter (the backlog gauges),
 // ReceiptHolder (receipts that come before their send's outcome),
 // HeldReceiptCounter (a cap on the receipts held), PushHolders (a retry
-// reaches only phones a user of its push still holds) and TargetCensus (a
-// large audience listed with fewer look-ups). A
+// reaches only phones a user of its push still holds), TargetCensus (a
+// large audience listed with fewer look-ups) and CenterLeases (the
+// Scanner keeps the row of a notifier that overruns its timeout). A
 // store without one still works, without that feature; push.New logs at
 // info level which ones its store lacks (MissingOptional), and
 // registrytest.Factory.RequireOptional makes the conformance suite fail

@@ -684,7 +684,7 @@ func TestMissingOptional(t *testing.T) {
 	st, err := memstore.New(memstore.Config{})
 	require.NoError(t, err)
 	assert.Empty(t, registry.MissingOptional(st))
-	assert.Equal(t, []string{"BacklogCounter", "DedupeKeyFinder", "Fanouts", "HeldReceiptCounter", "PushHolders", "ReceiptHolder",
+	assert.Equal(t, []string{"BacklogCounter", "CenterLeases", "DedupeKeyFinder", "Fanouts", "HeldReceiptCounter", "PushHolders", "ReceiptHolder",
 		"RetryTokens", "TargetCensus"},
 		registry.MissingOptional(struct{ registry.Store }{st}))
 }

@@ -162,6 +162,21 @@ type CenterMessages interface {
 	FinishCenterMessage(ctx context.Context, m *CenterMessage) error
 }
 
+// CenterLeases is implemented by stores that can extend the claim of a
+// center row, so that a Scanner whose Notifier runs past its
+// NotifyTimeout (one that ignores its ctx) keeps the row from another
+// instance's claim, which would call the Notifier again. It is optional:
+// on a store without it such a row is claimed again once its lease runs
+// out, and the Scanner says so in its log. sqlstore and memstore
+// implement it.
+type CenterLeases interface {
+	// RenewCenterMessage sets the lease of the row m claims to
+	// leaseUntil, only while m.ClaimToken still holds the row and the row
+	// is still pending (send_state 0); otherwise ErrClaimLost. A zero
+	// leaseUntil is ErrInvalid. On success m.LeaseUntil is leaseUntil.
+	RenewCenterMessage(ctx context.Context, m *CenterMessage, leaseUntil time.Time) error
+}
+
 // Reads are the read-only queries behind the API's listings. None of them
 // writes, locks or claims a row.
 type Reads interface {
@@ -374,7 +389,7 @@ type BuildChecker interface {
 }
 
 // MissingOptional names, in byte order, the optional interfaces of this
-// package that s does not implement (BacklogCounter, DedupeKeyFinder,
+// package that s does not implement (BacklogCounter, CenterLeases, DedupeKeyFinder,
 // Fanouts, HeldReceiptCounter, PushHolders, ReceiptHolder, RetryTokens,
 // TargetCensus): push.New logs them,
 // and registrytest.Factory.RequireOptional fails on them. A decorator
@@ -386,6 +401,7 @@ func MissingOptional(s Store) []string {
 		ok   bool
 	}{
 		{"BacklogCounter", is[BacklogCounter](s)},
+		{"CenterLeases", is[CenterLeases](s)},
 		{"DedupeKeyFinder", is[DedupeKeyFinder](s)},
 		{"Fanouts", is[Fanouts](s)},
 		{"HeldReceiptCounter", is[HeldReceiptCounter](s)},

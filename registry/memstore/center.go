@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/tuisong/push/registry"
 )
@@ -53,6 +54,32 @@ func (s *Store) GetCenterMessage(ctx context.Context, id int64) (registry.Center
 		return registry.CenterMessage{}, wrap(op, fmt.Errorf("center message %d: %w", id, registry.ErrNotFound))
 	}
 	return cloneCenterMessage(row), nil
+}
+
+var _ registry.CenterLeases = (*Store)(nil)
+
+// RenewCenterMessage implements registry.CenterLeases.
+func (s *Store) RenewCenterMessage(ctx context.Context, m *registry.CenterMessage, leaseUntil time.Time) error {
+	if s.unbuilt() {
+		return notBuilt("Store.RenewCenterMessage")
+	}
+	const op = "RenewCenterMessage"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if leaseUntil.IsZero() {
+		return wrap(op, &registry.ValidationError{Field: "lease_until", Reason: "is required"})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, ok := s.centerByID[m.ID]
+	if !ok || m.ClaimToken == "" || row.ClaimToken != m.ClaimToken || row.SendState != registry.SendStateUnsent {
+		return wrap(op, fmt.Errorf("center message %d: %w", m.ID, registry.ErrClaimLost))
+	}
+	until := leaseUntil
+	row.LeaseUntil = &until
+	m.LeaseUntil = cloneTime(&until)
+	return nil
 }
 
 // ClaimCenterMessages implements registry.CenterMessages. p.Kind is

@@ -410,6 +410,63 @@ func testCenterMessages(t *testing.T, f Factory) {
 	})
 }
 
+// testCenterLeases covers registry.CenterLeases, for the stores that
+// implement it: the holder extends its lease, so the row is not claimable
+// until the new lease ends, and still finishes it; a stale holder, an
+// empty claim, a missing row, a row another program finished and a zero
+// lease are refused with nothing written.
+func testCenterLeases(t *testing.T, f Factory) {
+	s := f.New(t)
+	cl, ok := s.(registry.CenterLeases)
+	if !ok {
+		t.Skip("the store does not implement registry.CenterLeases")
+	}
+	ctx := t.Context()
+	m := centerMessage("renew", 0)
+	enqueue(t, s, m)
+	claimed, err := s.ClaimCenterMessages(ctx, centerClaim(at(0), 1))
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	c := claimed[0]
+
+	require.NoError(t, cl.RenewCenterMessage(ctx, &c, at(lease+time.Hour)))
+	require.NoError(t, cl.RenewCenterMessage(ctx, &c, at(lease+time.Hour)), "the same lease again (MySQL changes no row)")
+	require.NotNil(t, c.LeaseUntil)
+	assert.True(t, c.LeaseUntil.Equal(at(lease+time.Hour)), "LeaseUntil set: %v", c.LeaseUntil)
+	got, err := s.GetCenterMessage(ctx, m.ID)
+	require.NoError(t, err)
+	require.NotNil(t, got.LeaseUntil)
+	assert.True(t, got.LeaseUntil.Equal(at(lease+time.Hour)), "stored: %v", got.LeaseUntil)
+	none, err := s.ClaimCenterMessages(ctx, centerClaim(at(lease+time.Second), 1))
+	require.NoError(t, err)
+	assert.Empty(t, none, "held past its first lease")
+
+	before, err := s.GetCenterMessage(ctx, m.ID)
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name string
+		edit func(c *registry.CenterMessage)
+	}{
+		{"stale token", func(c *registry.CenterMessage) { c.ClaimToken = "not-the-claim" }},
+		{"no token", func(c *registry.CenterMessage) { c.ClaimToken = "" }},
+		{"missing row", func(c *registry.CenterMessage) { c.ID = missingID }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := c
+			tt.edit(&x)
+			assert.ErrorIs(t, cl.RenewCenterMessage(ctx, &x, at(2*time.Hour)), registry.ErrClaimLost)
+			after, err := s.GetCenterMessage(ctx, m.ID)
+			require.NoError(t, err)
+			assertCenter(t, before, after, "a refused renewal changes nothing")
+		})
+	}
+	assert.ErrorIs(t, cl.RenewCenterMessage(ctx, &c, time.Time{}), registry.ErrInvalid, "no lease")
+
+	c.SendState, c.SendResult = registry.SendStateSent, "sent"
+	require.NoError(t, s.FinishCenterMessage(ctx, &c), "the renewed claim still finishes")
+	assert.ErrorIs(t, cl.RenewCenterMessage(ctx, &c, at(2*time.Hour)), registry.ErrClaimLost, "a finished row")
+}
+
 // requireNoDueCenterMessages checks that s holds no center message a claim
 // could take, however late.
 func requireNoDueCenterMessages(t *testing.T, s registry.Store) {

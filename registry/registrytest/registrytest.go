@@ -82,5 +82,6 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Identifiers", func(t *testing.T) { testIdentifiers(t, f) })
 	t.Run("Reads", func(t *testing.T) { testReads(t, f) })
 	t.Run("CenterMessages", func(t *testing.T) { testCenterMessages(t, f) })
+	t.Run("CenterLeases", func(t *testing.T) { testCenterLeases(t, f) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, f) })
 }

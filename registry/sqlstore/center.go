@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/tuisong/push/registry"
 )
@@ -116,6 +117,52 @@ func (s *Store) FinishCenterMessage(ctx context.Context, m *registry.CenterMessa
 	if err != nil {
 		return wrap(op, err)
 	}
+	return nil
+}
+
+var _ registry.CenterLeases = (*Store)(nil)
+
+// RenewCenterMessage implements registry.CenterLeases: one UPDATE guarded
+// by the claim token and the row's pending state, as a finish is. An
+// unknown row (an id outside the INT column included) or an empty token is
+// ErrClaimLost; a zero leaseUntil is an ErrInvalid for field
+// "lease_until".
+func (s *Store) RenewCenterMessage(ctx context.Context, m *registry.CenterMessage, leaseUntil time.Time) error {
+	if s.unbuilt() {
+		return notBuilt("Store.RenewCenterMessage")
+	}
+	const op = "RenewCenterMessage"
+	if leaseUntil.IsZero() {
+		return wrap(op, invalid("lease_until", "is required"))
+	}
+	if m.ClaimToken == "" || !s.intID(m.ID) {
+		return wrap(op, claimLost("center message", m.ID))
+	}
+	until := s.usec(leaseUntil)
+	unlock := s.writing()
+	res, err := s.exec(ctx, s.q, "UPDATE sys_message_center SET lease_until = ? WHERE id = ? AND claim_token = ? AND "+centerStillPending,
+		s.timeArg(until), m.ID, m.ClaimToken)
+	unlock()
+	if err != nil {
+		return wrap(op, step("renew center message", err))
+	}
+	n, err := affected(res)
+	if err != nil {
+		return wrap(op, step("renew center message", err))
+	}
+	if n == 0 {
+		// MySQL counts a row whose lease was already until as not
+		// changed: the claim may still hold it.
+		var one int
+		switch err := s.queryRow(ctx, s.q, "SELECT 1 FROM sys_message_center WHERE id = ? AND claim_token = ? AND "+centerStillPending,
+			m.ID, m.ClaimToken).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return wrap(op, claimLost("center message", m.ID))
+		case err != nil:
+			return wrap(op, step("renew center message", err))
+		}
+	}
+	m.LeaseUntil = &until
 	return nil
 }
 
