@@ -41,9 +41,9 @@
 // its outcome: a row whose turn comes with no more than NotifyTimeout (and
 // a margin for the write) of its lease left is given back untried
 // (OutcomeReleased) and claimed afresh. A Notifier that runs past
-// NotifyTimeout (it ignores its ctx) is waited for, and its row's lease
-// renewed meanwhile (registry.CenterLeases), so that no other instance
-// claims the row and calls it again. The write of the outcome of a
+// NotifyTimeout (it ignores its ctx) is waited for up to one more Lease,
+// and its row's lease renewed meanwhile (registry.CenterLeases), so that
+// no other instance claims the row and calls it again. The write of the outcome of a
 // notifier's call is tried again while the claim holds when it failed for
 // a reason that may pass (a connection reset, a database restarting or
 // hung for a moment); only a database down past those retries leaves the

@@ -25,8 +25,9 @@ import (
 // runtime.Goexit fails its row alike.
 // Notify may be called concurrently by several Scanners and must honour
 // ctx, whose deadline is NotifyTimeout. One that does not (net/smtp's
-// SendMail takes no ctx: dial with a deadline instead) is waited for,
-// holding its row, and the Run that started it, for as long as it runs.
+// SendMail takes no ctx: dial with a deadline instead) is waited for up to
+// one more Lease, holding its row and the Run that started it; then it is
+// given up on, and its row may be sent again once its lease runs out.
 type Notifier interface {
 	Notify(ctx context.Context, m registry.CenterMessage, receivers []string) (result string, err error)
 }

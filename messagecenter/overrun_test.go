@@ -2,8 +2,10 @@ package messagecenter_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,10 +13,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/messagecenter"
+	"github.com/tuisong/push/provider"
+	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
+	"github.com/tuisong/push/registry/memstore"
 )
 
 // A Notifier that ignores its ctx and runs on past NotifyTimeout keeps its
@@ -102,7 +108,7 @@ func TestOverrunWithoutCenterLeasesIsLogged(t *testing.T) {
 	})
 	id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"})
 	go func() {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(1300 * time.Millisecond) // past NotifyTimeout and the second of grace
 		close(release)
 	}()
 	rep, err := e.scanner.RunOnce(context.Background())
@@ -142,4 +148,105 @@ func TestNotifierThatCallsGoexitFailsItsRow(t *testing.T) {
 	e.mu.Lock()
 	assert.Len(t, e.results, 2, "OnResult heard of both rows")
 	e.mu.Unlock()
+}
+
+// A Notifier that honours its ctx returns at its NotifyTimeout: that is
+// no overrun, and costs no renewal and no warning.
+func TestNotifierReturningAtItsDeadlineIsNoOverrun(t *testing.T) {
+	atDeadline := messagecenter.NotifierFunc(func(ctx context.Context, _ registry.CenterMessage, _ []string) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	})
+	var logs syncbuf.Buffer
+	e := newEnv(t, nil, nil, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": atDeadline}
+		c.NotifyTimeout = 20 * time.Millisecond
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	for range 5 {
+		e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	}
+	rep, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{Claimed: 5, Rescheduled: 5}, rep)
+	assert.NotContains(t, logs.String(), "overran")
+}
+
+// A Notifier still running a Lease after its NotifyTimeout is given up
+// on: the pass ends (a Run's drain with it), the row is left claimed to
+// run out its lease (OutcomeLost, nothing written), and the renewals stop.
+func TestNotifierRunningOnIsGivenUpOn(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	ms, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m}, Now: clk.Now,
+		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	hang := make(chan struct{})
+	defer close(hang)
+	var calls atomic.Int32
+	var logs syncbuf.Buffer
+	sc, err := messagecenter.New(messagecenter.Config{Service: svc, Lease: time.Second, NotifyTimeout: 50 * time.Millisecond,
+		Notifiers: map[string]messagecenter.Notifier{"email": messagecenter.NotifierFunc(
+			func(context.Context, registry.CenterMessage, []string) (string, error) {
+				calls.Add(1)
+				<-hang
+				return "mail#1", nil
+			})},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	row := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "email", Receivers: "a@example.com"}
+	require.NoError(t, ms.EnqueueCenterMessage(context.Background(), &row))
+
+	rep, err := sc.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{Claimed: 1, Lost: 1}, rep)
+	assert.Contains(t, logs.String(), "given up on")
+	got, err := ms.GetCenterMessage(context.Background(), row.ID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateUnsent, got.SendState, "nothing written")
+	assert.NotEmpty(t, got.ClaimToken, "left claimed, to run out its lease")
+	lease := got.LeaseUntil
+	time.Sleep(300 * time.Millisecond)
+	got, err = ms.GetCenterMessage(context.Background(), row.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lease, got.LeaseUntil, "no renewal after giving up")
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+// failingRenewals is a store whose renewals of a center row always fail.
+type failingRenewals struct{ *memstore.Store }
+
+func (failingRenewals) RenewCenterMessage(context.Context, *registry.CenterMessage, time.Time) error {
+	return errors.New("database unavailable")
+}
+
+// Renewals that keep failing are tried on every tick but logged once
+// until one succeeds, not once a tick.
+func TestFailingRenewalsAreLoggedOnce(t *testing.T) {
+	release := make(chan struct{})
+	slow := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) {
+		<-release
+		return "sms#1", nil
+	})
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	ms, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	var logs syncbuf.Buffer
+	e := newEnv(t, failingRenewals{ms}, clk, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": slow}
+		c.NotifyTimeout = 20 * time.Millisecond // a renewal every 20 ms once it overruns
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		close(release)
+	}()
+	rep, err := e.scanner.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{Claimed: 1, Sent: 1}, rep)
+	assert.Equal(t, 1, strings.Count(logs.String(), "renewing the lease of a row whose notifier overran failed"), logs.String())
 }

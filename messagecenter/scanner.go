@@ -116,11 +116,13 @@ type Config struct {
 	// 10 s of the lease are left: a Lease less than NotifyTimeout plus
 	// 20 s leaves a call that runs its full time no retry, which New
 	// logs as a warning when there are Notifiers. A Notifier that ignores
-	// its ctx and runs on past NotifyTimeout is waited for, however long
-	// it takes, its row's lease renewed meanwhile so that no other
-	// instance calls it again (on a store with registry.CenterLeases, as
-	// sqlstore and memstore are); the overrun is logged. Default 1
-	// minute, or half the Lease when that is shorter.
+	// its ctx and runs on past NotifyTimeout is waited for up to one more
+	// Lease, its row's lease renewed meanwhile so that no other instance
+	// calls it again (on a store with registry.CenterLeases, as sqlstore
+	// and memstore are); the overrun is logged. One still running then is
+	// given up on (OutcomeLost): its row is left to run out its lease, and
+	// may be sent again. Default 1 minute, or half the Lease when that is
+	// shorter.
 	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
 	// good. Default: Retry.MaxAttempts.
@@ -165,7 +167,7 @@ const (
 	OutcomeFailed      Outcome = "failed"      // send_state 2, reason in remark
 	OutcomeRescheduled Outcome = "rescheduled" // tried again after a backoff
 	OutcomeReleased    Outcome = "released"    // not tried: the Scanner was stopping, or the claim had too little lease left
-	OutcomeLost        Outcome = "lost"        // not written: the lease ran out and another instance owns the row, or another program finished the row meanwhile (what it wrote stays)
+	OutcomeLost        Outcome = "lost"        // not written: the lease ran out and another instance owns the row, another program finished the row meanwhile (what it wrote stays), or its notifier ran a Lease past NotifyTimeout and was given up on (the row left to its lease)
 )
 
 // Result describes one handled center row.
@@ -442,7 +444,7 @@ func New(cfg Config) (*Scanner, error) {
 // and deliveries it claimed but has not started, lets the vendor and notifier
 // calls in flight finish on their own clocks (at most the Service's
 // SendTimeout, or NotifyTimeout, unless a Notifier ignores its ctx: that
-// one is waited for, however long it runs) and records their outcomes (at
+// one is waited for up to one more Lease) and records their outcomes (at
 // most the Service's WriteTimeout more). Then it returns nil, with no goroutine of
 // its own left behind. (An outcome whose write the database had not
 // answered by then may still be written by the Store's own writer, on
@@ -749,6 +751,9 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	default:
 		called = true
 		result, err = s.notify(ctx, n, m, receivers)
+		if errors.Is(err, errGaveUp) {
+			return Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeLost, Err: err}
+		}
 	}
 	return s.conclude(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode}, result, "", err, false, called)
 }
@@ -914,10 +919,13 @@ func (s *Scanner) finishMargin() time.Duration { return min(finishTimeout, (s.le
 // hold what the host's code held, goes to the log with the stack). A
 // Notifier that ends its goroutine with runtime.Goexit fails it alike.
 //
-// A Notifier that ignores its ctx and runs past NotifyTimeout is waited
-// for, however long it takes: it may still deliver. Meanwhile the row's
-// lease is renewed (registry.CenterLeases), so that no other instance
-// claims the row and calls the Notifier again; the overrun is logged.
+// A Notifier that ignores its ctx and runs past NotifyTimeout (and a
+// moment's grace for one returning at its deadline) is waited for, for up
+// to one more Lease: it may still deliver. Meanwhile the row's lease is
+// renewed (registry.CenterLeases), so that no other instance claims the
+// row and calls the Notifier again; the overrun is logged. A call still
+// running after that is given up on (errGaveUp): its row is left to run
+// out its lease, and its outcome, should it come, is not recorded.
 func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMessage, receivers []string) (result string, err error) {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.notifyTO)
 	defer cancel()
@@ -926,6 +934,7 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 		err    error
 	}
 	done := make(chan outcome, 1)
+	row := *m // the Notifier's copy: the renewals below write m
 	// Its own goroutine, so that a runtime.Goexit in the Notifier ends
 	// that goroutine only, not the Scanner's that records the row.
 	go func() {
@@ -936,16 +945,16 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 			}
 			p := recover()
 			if p == nil {
-				s.log.LogAttrs(ctx, slog.LevelError, "notifier called runtime.Goexit", slog.Int64("center_message_id", m.ID),
-					slog.String("notify_mode", m.NotifyMode))
+				s.log.LogAttrs(ctx, slog.LevelError, "notifier called runtime.Goexit", slog.Int64("center_message_id", row.ID),
+					slog.String("notify_mode", row.NotifyMode))
 				done <- outcome{"", Permanent(errors.New("notifier ended its goroutine (runtime.Goexit), its outcome unknown: it may have delivered"))}
 				return
 			}
-			s.log.LogAttrs(ctx, slog.LevelError, "notifier panicked", slog.Int64("center_message_id", m.ID),
-				slog.String("notify_mode", m.NotifyMode), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			s.log.LogAttrs(ctx, slog.LevelError, "notifier panicked", slog.Int64("center_message_id", row.ID),
+				slog.String("notify_mode", row.NotifyMode), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			done <- outcome{"", Permanent(fmt.Errorf("notifier panicked (%T), its outcome unknown: it may have delivered; see the log", p))}
 		}()
-		r, err := n.Notify(nctx, *m, receivers)
+		r, err := n.Notify(nctx, row, receivers)
 		returned = true
 		done <- outcome{r, err}
 	}()
@@ -954,32 +963,66 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 		return o.result, o.err
 	case <-nctx.Done():
 	}
-	// The Notifier overran its NotifyTimeout: it ignores its ctx.
-	s.log.LogAttrs(ctx, slog.LevelWarn, "notifier overran its NotifyTimeout (it ignores its ctx): waiting for it, the row's lease renewed meanwhile",
+	// A Notifier that honours its ctx returns now.
+	grace := time.NewTimer(s.overrunGrace())
+	select {
+	case o := <-done:
+		grace.Stop()
+		return o.result, o.err
+	case <-grace.C:
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "notifier overran its NotifyTimeout (it ignores its ctx): waiting for it up to one more Lease, the row's lease renewed meanwhile",
 		slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode), slog.Duration("notify_timeout", s.notifyTO))
 	renew := s.renewer()
 	tick := time.NewTicker(max(min(s.lease/4, s.notifyTO), time.Millisecond))
 	defer tick.Stop()
+	giveUp := time.NewTimer(s.lease)
+	defer giveUp.Stop()
+	failing := false
 	for {
 		if renew != nil {
 			wctx, cancel := writeCtx(ctx)
 			err := renew(wctx, m, s.now().Add(s.lease))
 			cancel()
-			if err != nil {
-				s.log.LogAttrs(ctx, slog.LevelError, "renewing the lease of a row whose notifier overran failed: another instance may claim it and call the notifier again",
+			switch {
+			case err == nil:
+				failing = false
+			case errors.Is(err, registry.ErrClaimLost):
+				s.log.LogAttrs(ctx, slog.LevelError, "the claim of a row whose notifier overran is lost (its lease ran out and another instance took it, or another program finished it): its outcome will not be recorded",
+					slog.Int64("center_message_id", m.ID))
+				renew = nil
+			case !failing:
+				s.log.LogAttrs(ctx, slog.LevelError, "renewing the lease of a row whose notifier overran failed, and is tried again (logged once until it succeeds): if its lease runs out, another instance may call the notifier again",
 					slog.Int64("center_message_id", m.ID), slog.String("error", err.Error()))
-				if errors.Is(err, registry.ErrClaimLost) {
-					renew = nil
-				}
+				failing = true
 			}
 		}
 		select {
 		case o := <-done:
 			return o.result, o.err
+		case <-giveUp.C:
+			s.log.LogAttrs(ctx, slog.LevelError, "notifier still running a Lease after its NotifyTimeout: given up on, its row left to run out its lease; another instance may then call the notifier again",
+				slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode), slog.Duration("lease", s.lease))
+			go func() {
+				o := <-done
+				s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "a notifier given up on returned: its outcome is not recorded",
+					slog.Int64("center_message_id", row.ID), slog.String("result", o.result), slog.Any("error", o.err))
+			}()
+			return "", errGaveUp
 		case <-tick.C:
 		}
 	}
 }
+
+// errGaveUp is notify's error for a Notifier still running a Lease after
+// its NotifyTimeout: nothing is written of its row (OutcomeLost).
+var errGaveUp = errors.New("notifier still running a Lease after its NotifyTimeout: given up on, its row left to run out its lease")
+
+// overrunGrace is how long after NotifyTimeout a Notifier may take to
+// return before it counts as overrunning: one that honours its ctx returns
+// within it. At most half the margin a row's lease keeps for the write of
+// its outcome (finishMargin).
+func (s *Scanner) overrunGrace() time.Duration { return min(time.Second, s.finishMargin()/2) }
 
 // renewer returns the store's RenewCenterMessage, or nil (logged) when it
 // has none.

@@ -173,7 +173,10 @@ type CenterLeases interface {
 	// RenewCenterMessage sets the lease of the row m claims to
 	// leaseUntil, only while m.ClaimToken still holds the row and the row
 	// is still pending (send_state 0); otherwise ErrClaimLost. A zero
-	// leaseUntil is ErrInvalid. On success m.LeaseUntil is leaseUntil.
+	// leaseUntil is ErrInvalid; any other is written as given (a lease
+	// already past frees the row, and one more than MaxCenterLease after
+	// a claim's Now counts as none: keep it within the Scanner's Lease
+	// of now). On success m.LeaseUntil is leaseUntil.
 	RenewCenterMessage(ctx context.Context, m *CenterMessage, leaseUntil time.Time) error
 }
 
