@@ -446,7 +446,8 @@ func New(cfg Config) (*Scanner, error) {
 // SendTimeout, or NotifyTimeout, unless a Notifier ignores its ctx: that
 // one is waited for up to one more Lease) and records their outcomes (at
 // most the Service's WriteTimeout more). Then it returns nil, with no goroutine of
-// its own left behind. (An outcome whose write the database had not
+// its own left behind, but the calls of Notifiers given up on, which run
+// on until they return. (An outcome whose write the database had not
 // answered by then may still be written by the Store's own writer, on
 // the Store's clock: see sqlstore.) On a Scanner New did not make it returns an error matching
 // ErrNotBuilt at once.
