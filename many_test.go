@@ -337,18 +337,8 @@ func TestPushManyAcrossInstances(t *testing.T) {
 func TestPushManyUnlistableUserFailsAlone(t *testing.T) {
 	for _, d := range dbtest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			db, _ := dbtest.Open(t, d)
 			ctx := t.Context()
-			st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
-			require.NoError(t, err)
-			require.NoError(t, st.Migrate(ctx))
-			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-			require.NoError(t, err)
-			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
-			require.NoError(t, err)
-			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
-			require.NoError(t, err)
+			svc, m := newOneUserService(t, d)
 			outs := svc.PushMany(ctx, []push.PushRequest{
 				{Message: push.Message{UserNums: []string{"u1", "nul\x00"}, Title: "t", Content: "c"}},
 				{Message: push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"}},
@@ -375,18 +365,8 @@ func TestPushManyUnlistableUserFailsAlone(t *testing.T) {
 func TestPushManyBadDedupeKeyFailsAlone(t *testing.T) {
 	for _, d := range dbtest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			db, _ := dbtest.Open(t, d)
 			ctx := t.Context()
-			st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
-			require.NoError(t, err)
-			require.NoError(t, st.Migrate(ctx))
-			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-			require.NoError(t, err)
-			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
-			require.NoError(t, err)
-			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
-			require.NoError(t, err)
+			svc, m := newOneUserService(t, d)
 			bad := []string{"bad\xff", "nul\x00", strings.Repeat("k", registry.MaxVarchar+1)}
 			reqs := []push.PushRequest{{Message: push.Message{UserNums: []string{"u1"}, Title: "good", Content: "c", DedupeKey: "good-key"}}}
 			for _, k := range bad {
@@ -414,4 +394,23 @@ func TestPushManyBadDedupeKeyFailsAlone(t *testing.T) {
 			assert.Equal(t, 1, m.Calls(), "only the good message was sent")
 		})
 	}
+}
+
+// newOneUserService returns a Service on a fresh, migrated database of
+// dialect d (skipped when it is not available) with a Mock Umeng, and user
+// u1 registered on one Android device.
+func newOneUserService(t *testing.T, d sqlstore.Dialect) (*push.Service, *providertest.Mock) {
+	t.Helper()
+	dbtest.SkipUnlessAvailable(t, d)
+	db, _ := dbtest.Open(t, d)
+	st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(t.Context()))
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
+	require.NoError(t, err)
+	_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
+	require.NoError(t, err)
+	return svc, m
 }

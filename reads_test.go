@@ -220,15 +220,8 @@ func TestPushStatusFor(t *testing.T) {
 func TestPushStatusForUnaddressableUser(t *testing.T) {
 	for _, d := range dbtest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			dbtest.SkipUnlessAvailable(t, d)
-			st := dbtest.NewStore(t, d)
-			m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-			require.NoError(t, err)
-			svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
-			require.NoError(t, err)
 			ctx := t.Context()
-			_, err = svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
-			require.NoError(t, err)
+			svc, _ := newOneUserService(t, d)
 			res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 			require.NoError(t, err)
 			for _, u := range []string{"u1\xff", "u1\x00", strings.Repeat("u", registry.MaxVarchar+1), " "} {

@@ -76,7 +76,7 @@ func (s *Store) RenewCenterMessage(ctx context.Context, m *registry.CenterMessag
 	if !ok || m.ClaimToken == "" || row.ClaimToken != m.ClaimToken || row.SendState != registry.SendStateUnsent {
 		return wrap(op, fmt.Errorf("center message %d: %w", m.ID, registry.ErrClaimLost))
 	}
-	until := leaseUntil
+	until := leaseUntil.Round(0)
 	row.LeaseUntil = &until
 	m.LeaseUntil = cloneTime(&until)
 	return nil
