@@ -27,7 +27,8 @@ import (
 // ctx, whose deadline is NotifyTimeout. One that does not (net/smtp's
 // SendMail takes no ctx: dial with a deadline instead) is waited for up to
 // one more Lease, holding its row and the Run that started it; then it is
-// given up on, and its row may be sent again once its lease runs out.
+// given up on (ErrGivenUp), and its row is tried again once its lease runs
+// out, up to MaxAttempts.
 type Notifier interface {
 	Notify(ctx context.Context, m registry.CenterMessage, receivers []string) (result string, err error)
 }

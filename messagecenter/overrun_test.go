@@ -3,6 +3,7 @@ package messagecenter_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -249,4 +250,94 @@ func TestFailingRenewalsAreLoggedOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, messagecenter.Report{Claimed: 1, Sent: 1}, rep)
 	assert.Equal(t, 1, strings.Count(logs.String(), "renewing the lease of a row whose notifier overran failed"), logs.String())
+}
+
+// shortLeaseScanner is a Scanner on a memstore with a Lease of 300 ms and
+// a NotifyTimeout of 20 ms, its Service's timeouts short enough for them.
+func shortLeaseScanner(t *testing.T, clk *clock, wrap func(*memstore.Store) registry.Store, mod func(*messagecenter.Config)) (*memstore.Store, *messagecenter.Scanner) {
+	t.Helper()
+	ms, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m}, Now: clk.Now,
+		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	cfg := messagecenter.Config{Service: svc, Lease: 300 * time.Millisecond, NotifyTimeout: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if wrap != nil {
+		cfg.Store = wrap(ms)
+	}
+	mod(&cfg)
+	sc, err := messagecenter.New(cfg)
+	require.NoError(t, err)
+	return ms, sc
+}
+
+// A notifier that hangs on every try is called at most MaxAttempts times:
+// the last try given up on fails the row, its remark saying why.
+func TestGivenUpRowFailsAtMaxAttempts(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	hang := make(chan struct{})
+	defer close(hang)
+	var calls atomic.Int32
+	ms, sc := shortLeaseScanner(t, clk, nil, func(c *messagecenter.Config) {
+		c.MaxAttempts = 2
+		c.Notifiers = map[string]messagecenter.Notifier{"email": messagecenter.NotifierFunc(
+			func(context.Context, registry.CenterMessage, []string) (string, error) {
+				calls.Add(1)
+				<-hang
+				return "mail#1", nil
+			})}
+	})
+	row := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "email", Receivers: "a@example.com"}
+	require.NoError(t, ms.EnqueueCenterMessage(context.Background(), &row))
+	var total messagecenter.Report
+	for range 4 {
+		rep, err := sc.RunOnce(context.Background())
+		require.NoError(t, err)
+		total.Claimed, total.Lost, total.Failed = total.Claimed+rep.Claimed, total.Lost+rep.Lost, total.Failed+rep.Failed
+		clk.Advance(time.Hour) // past the lease left behind
+	}
+	assert.Equal(t, int32(2), calls.Load(), "one call an attempt")
+	assert.Equal(t, messagecenter.Report{Claimed: 2, Lost: 1, Failed: 1}, total)
+	got, err := ms.GetCenterMessage(context.Background(), row.ID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateFailed, got.SendState)
+	assert.Contains(t, got.Remark, "gave up after 2 attempts")
+	assert.Contains(t, got.Remark, "given up on")
+}
+
+// slowRenewals is a store whose renewals of a center row take d.
+type slowRenewals struct {
+	*memstore.Store
+	d time.Duration
+}
+
+func (s slowRenewals) RenewCenterMessage(ctx context.Context, m *registry.CenterMessage, until time.Time) error {
+	time.Sleep(s.d)
+	return s.Store.RenewCenterMessage(ctx, m, until)
+}
+
+// A notifier that returns while a renewal runs past the give-up time is
+// not given up on: its outcome is recorded.
+func TestReturnedNotifierIsNotGivenUpOn(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	const rows = 8
+	ms, sc := shortLeaseScanner(t, clk, func(ms *memstore.Store) registry.Store { return slowRenewals{ms, 450 * time.Millisecond} },
+		func(c *messagecenter.Config) {
+			c.Concurrency = rows
+			c.Notifiers = map[string]messagecenter.Notifier{"sms": messagecenter.NotifierFunc(
+				func(context.Context, registry.CenterMessage, []string) (string, error) {
+					time.Sleep(190 * time.Millisecond) // past the deadline and grace; returns during the first renewal
+					return "sms#1", nil
+				})}
+		})
+	for range rows {
+		r := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"}
+		require.NoError(t, ms.EnqueueCenterMessage(context.Background(), &r))
+	}
+	rep, err := sc.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, messagecenter.Report{Claimed: rows, Sent: rows}, rep)
 }

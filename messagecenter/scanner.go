@@ -120,9 +120,10 @@ type Config struct {
 	// Lease, its row's lease renewed meanwhile so that no other instance
 	// calls it again (on a store with registry.CenterLeases, as sqlstore
 	// and memstore are); the overrun is logged. One still running then is
-	// given up on (OutcomeLost): its row is left to run out its lease, and
-	// may be sent again. Default 1 minute, or half the Lease when that is
-	// shorter.
+	// given up on (OutcomeLost, ErrGivenUp): its row is left to run out
+	// its lease, and is tried again, the notifier called again, up to
+	// MaxAttempts; a last attempt given up on fails the row. Default 1
+	// minute, or half the Lease when that is shorter.
 	NotifyTimeout time.Duration
 	// MaxAttempts is how many tries a center row gets before it fails for
 	// good. Default: Retry.MaxAttempts.
@@ -444,10 +445,11 @@ func New(cfg Config) (*Scanner, error) {
 // and deliveries it claimed but has not started, lets the vendor and notifier
 // calls in flight finish on their own clocks (at most the Service's
 // SendTimeout, or NotifyTimeout, unless a Notifier ignores its ctx: that
-// one is waited for up to one more Lease) and records their outcomes (at
-// most the Service's WriteTimeout more). Then it returns nil, with no goroutine of
-// its own left behind, but the calls of Notifiers given up on, which run
-// on until they return. (An outcome whose write the database had not
+// one is waited for about one more Lease, and a renewal of its row's
+// lease under way then) and records their outcomes (at most the Service's
+// WriteTimeout more). Then it returns nil, with no goroutine of its own
+// left behind, but, for each Notifier given up on, its call and one that
+// waits for it to log its end, which run on until the call returns. (An outcome whose write the database had not
 // answered by then may still be written by the Store's own writer, on
 // the Store's clock: see sqlstore.) On a Scanner New did not make it returns an error matching
 // ErrNotBuilt at once.
@@ -752,8 +754,14 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 	default:
 		called = true
 		result, err = s.notify(ctx, n, m, receivers)
-		if errors.Is(err, errGaveUp) {
-			return Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeLost, Err: err}
+		if errors.Is(err, ErrGivenUp) {
+			if m.Attempts < s.maxTries {
+				// Left to run out its lease, for a later try.
+				return Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeLost, Attempts: m.Attempts, Err: err}
+			}
+			// Its last try: failed for good, so that a notifier that
+			// hangs every time is not called again and again.
+			err = Permanent(fmt.Errorf("gave up after %d attempts: %w", m.Attempts, err))
 		}
 	}
 	return s.conclude(ctx, m, Result{ID: m.ID, Mode: m.NotifyMode}, result, "", err, false, called)
@@ -925,7 +933,7 @@ func (s *Scanner) finishMargin() time.Duration { return min(finishTimeout, (s.le
 // to one more Lease: it may still deliver. Meanwhile the row's lease is
 // renewed (registry.CenterLeases), so that no other instance claims the
 // row and calls the Notifier again; the overrun is logged. A call still
-// running after that is given up on (errGaveUp): its row is left to run
+// running after that is given up on (ErrGivenUp): its row is left to run
 // out its lease, and its outcome, should it come, is not recorded.
 func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMessage, receivers []string) (result string, err error) {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.notifyTO)
@@ -972,15 +980,41 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 		return o.result, o.err
 	case <-grace.C:
 	}
+	// A timer and done ready together: done wins, here and below, so
+	// that a Notifier that returned is never taken for one still running.
+	select {
+	case o := <-done:
+		return o.result, o.err
+	default:
+	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "notifier overran its NotifyTimeout (it ignores its ctx): waiting for it up to one more Lease, the row's lease renewed meanwhile",
 		slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode), slog.Duration("notify_timeout", s.notifyTO))
+	giveUp := func(why string) (string, error) {
+		s.log.LogAttrs(ctx, slog.LevelError, why, slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode),
+			slog.Duration("lease", s.lease))
+		go func() {
+			o := <-done
+			s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "a notifier given up on returned: its outcome is not recorded",
+				slog.Int64("center_message_id", row.ID), slog.String("result", o.result), slog.Any("error", o.err))
+		}()
+		return "", ErrGivenUp
+	}
 	renew := s.renewer()
 	tick := time.NewTicker(max(min(s.lease/4, s.notifyTO), time.Millisecond))
 	defer tick.Stop()
-	giveUp := time.NewTimer(s.lease)
-	defer giveUp.Stop()
+	giveUpAt := time.Now().Add(s.lease)
+	deadline := time.NewTimer(s.lease)
+	defer deadline.Stop()
 	failing := false
 	for {
+		select {
+		case o := <-done:
+			return o.result, o.err
+		default:
+		}
+		if !time.Now().Before(giveUpAt) {
+			return giveUp("notifier still running a Lease after its NotifyTimeout: given up on, its row left to run out its lease; another instance may then call the notifier again, up to MaxAttempts")
+		}
 		if renew != nil {
 			wctx, cancel := writeCtx(ctx)
 			err := renew(wctx, m, s.now().Add(s.lease))
@@ -989,9 +1023,12 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 			case err == nil:
 				failing = false
 			case errors.Is(err, registry.ErrClaimLost):
-				s.log.LogAttrs(ctx, slog.LevelError, "the claim of a row whose notifier overran is lost (its lease ran out and another instance took it, or another program finished it): its outcome will not be recorded",
-					slog.Int64("center_message_id", m.ID))
-				renew = nil
+				select {
+				case o := <-done:
+					return o.result, o.err // its finish finds the claim lost
+				default:
+				}
+				return giveUp("the claim of a row whose notifier overran is lost (its lease ran out and another instance took it, or another program finished it): given up on, its outcome will not be recorded")
 			case !failing:
 				s.log.LogAttrs(ctx, slog.LevelError, "renewing the lease of a row whose notifier overran failed, and is tried again (logged once until it succeeds): if its lease runs out, another instance may call the notifier again",
 					slog.Int64("center_message_id", m.ID), slog.String("error", err.Error()))
@@ -1001,23 +1038,20 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 		select {
 		case o := <-done:
 			return o.result, o.err
-		case <-giveUp.C:
-			s.log.LogAttrs(ctx, slog.LevelError, "notifier still running a Lease after its NotifyTimeout: given up on, its row left to run out its lease; another instance may then call the notifier again",
-				slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode), slog.Duration("lease", s.lease))
-			go func() {
-				o := <-done
-				s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "a notifier given up on returned: its outcome is not recorded",
-					slog.Int64("center_message_id", row.ID), slog.String("result", o.result), slog.Any("error", o.err))
-			}()
-			return "", errGaveUp
+		case <-deadline.C:
 		case <-tick.C:
 		}
 	}
 }
 
-// errGaveUp is notify's error for a Notifier still running a Lease after
-// its NotifyTimeout: nothing is written of its row (OutcomeLost).
-var errGaveUp = errors.New("notifier still running a Lease after its NotifyTimeout: given up on, its row left to run out its lease")
+// ErrGivenUp is the error of the Result of a row whose Notifier was still
+// running a Lease after its NotifyTimeout (it ignores its ctx), or whose
+// claim was lost while it ran: the Scanner stopped waiting for it. Unless
+// it was the row's last attempt (then the row fails, its remark saying
+// so), nothing is written (OutcomeLost) and the row runs out its lease,
+// to be tried again. The call itself runs on; its outcome, should it
+// come, is logged, not recorded.
+var ErrGivenUp = errors.New("notifier still running a Lease after its NotifyTimeout: given up on")
 
 // overrunGrace is how long after NotifyTimeout a Notifier may take to
 // return before it counts as overrunning: one that honours its ctx returns
