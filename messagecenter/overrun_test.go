@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -340,4 +341,105 @@ func TestReturnedNotifierIsNotGivenUpOn(t *testing.T) {
 	rep, err := sc.RunOnce(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, messagecenter.Report{Claimed: rows, Sent: rows}, rep)
+}
+
+// firstRenewalFails is a store whose first renewal of a center row fails
+// (a dropped connection); it records when each renewal was asked for.
+type firstRenewalFails struct {
+	*memstore.Store
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (s *firstRenewalFails) RenewCenterMessage(ctx context.Context, m *registry.CenterMessage, until time.Time) error {
+	s.mu.Lock()
+	s.times = append(s.times, time.Now())
+	n := len(s.times)
+	s.mu.Unlock()
+	if n == 1 {
+		return errors.New("driver: bad connection")
+	}
+	return s.Store.RenewCenterMessage(ctx, m, until)
+}
+
+// A renewal that failed is tried again within a second, not a quarter
+// Lease (nor a NotifyTimeout) later: the row of a call that waited for
+// its turn may have only seconds of lease left when it overruns.
+func TestFailedRenewalIsRetriedSoon(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	ms, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	st := &firstRenewalFails{Store: ms}
+	release := make(chan struct{})
+	e := newEnv(t, st, clk, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": messagecenter.NotifierFunc(
+			func(context.Context, registry.CenterMessage, []string) (string, error) {
+				<-release
+				return "sms#1", nil
+			})}
+		c.Lease, c.NotifyTimeout = 2*time.Minute, 3*time.Second
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	})
+	e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	done := make(chan messagecenter.Report, 1)
+	go func() {
+		rep, err := e.scanner.RunOnce(context.Background())
+		assert.NoError(t, err)
+		done <- rep
+	}()
+	require.Eventually(t, func() bool { st.mu.Lock(); defer st.mu.Unlock(); return len(st.times) >= 2 },
+		10*time.Second, 10*time.Millisecond, "the failed renewal is tried again")
+	close(release)
+	assert.Equal(t, messagecenter.Report{Claimed: 1, Sent: 1}, <-done)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	assert.Less(t, st.times[1].Sub(st.times[0]), 1500*time.Millisecond, "tried again within about a second")
+}
+
+// A row waiting for a place behind a notifier that hangs is given back
+// untried, its attempt refunded, once its lease runs too low for a call:
+// it is not left to run out its lease, which spent an attempt of a row
+// never tried, so that it failed after fewer calls than MaxAttempts.
+func TestRowsWaitingBehindAHungNotifierKeepTheirAttempts(t *testing.T) {
+	ms, err := memstore.New(memstore.Config{})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m},
+		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	hang := make(chan struct{})
+	defer close(hang)
+	var smsCalls atomic.Int32
+	sc, err := messagecenter.New(messagecenter.Config{Service: svc, Lease: 300 * time.Millisecond, NotifyTimeout: 20 * time.Millisecond,
+		Concurrency: 1, MaxAttempts: 2, Retry: push.RetryPolicy{Base: time.Millisecond, Max: time.Millisecond, Jitter: -1},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Notifiers: map[string]messagecenter.Notifier{
+			"email": messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) {
+				<-hang
+				return "mail#1", nil
+			}),
+			"sms": messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) {
+				smsCalls.Add(1)
+				return "", errors.New("vendor busy")
+			}),
+		}})
+	require.NoError(t, err)
+	email := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "email", Receivers: "a@example.com"}
+	require.NoError(t, ms.EnqueueCenterMessage(context.Background(), &email))
+	sms := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "138"}
+	require.NoError(t, ms.EnqueueCenterMessage(context.Background(), &sms))
+	var got registry.CenterMessage
+	for range 20 {
+		_, err := sc.RunOnce(context.Background())
+		require.NoError(t, err)
+		if got, err = ms.GetCenterMessage(context.Background(), sms.ID); err == nil && got.SendState != registry.SendStateUnsent {
+			break
+		}
+		time.Sleep(350 * time.Millisecond) // past the leases left behind
+	}
+	require.NoError(t, err)
+	assert.Equal(t, registry.SendStateFailed, got.SendState)
+	assert.Equal(t, int32(2), smsCalls.Load(), "tried MaxAttempts times")
+	assert.Contains(t, got.Remark, "gave up after 2 attempts: vendor busy")
 }

@@ -92,7 +92,9 @@ type Config struct {
 	// bound holds across the two batches a pass handles at once (the next
 	// one is claimed and recorded while the vendor calls of the one before
 	// are made). Rows are claimed in notify_level order, but may finish in
-	// any order. Default 8; 1 handles them one by one.
+	// any order. A Notifier call given up on (see NotifyTimeout) frees its
+	// place while it runs on, so calls that hang add up beyond the bound.
+	// Default 8; 1 handles them one by one.
 	Concurrency int
 	// Lease is how long a claimed row stays reserved for this instance. A
 	// row whose lease runs out (its instance died) is claimed by another.
@@ -446,8 +448,9 @@ func New(cfg Config) (*Scanner, error) {
 // calls in flight finish on their own clocks (at most the Service's
 // SendTimeout, or NotifyTimeout, unless a Notifier ignores its ctx: that
 // one is waited for about one more Lease, and a renewal of its row's
-// lease under way then) and records their outcomes (at most the Service's
-// WriteTimeout more). Then it returns nil, with no goroutine of its own
+// lease under way then) and records their outcomes (each write on its
+// own clock: the Service's WriteTimeout for a push row's, 10 s a try for
+// a notifier row's). Then it returns nil, with no goroutine of its own
 // left behind, but, for each Notifier given up on, its call and one that
 // waits for it to log its end, which run on until the call returns. (An outcome whose write the database had not
 // answered by then may still be written by the Store's own writer, on
@@ -495,8 +498,9 @@ func (s *Scanner) Run(ctx context.Context) error {
 // cut short: it runs on its own clock, the Service's WriteTimeout, since
 // a claim that committed and lost its answer would leave its rows held by
 // nobody until their lease ran out. So RunOnce may return up to that long
-// after ctx's end, and with that call's error when the database did not
-// answer within it. On a Scanner New
+// after ctx's end (and after the vendor and notifier calls in flight, as
+// Run says), and with that call's error when the database did not answer
+// within it. On a Scanner New
 // did not make it returns an error matching ErrNotBuilt and does nothing.
 func (s *Scanner) RunOnce(ctx context.Context) (Report, error) {
 	if s.unbuilt() {
@@ -609,15 +613,51 @@ func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, 
 			pushes = append(pushes, &rows[i])
 			continue
 		}
-		sem <- struct{}{}
+		m := &rows[i]
+		if !s.waitTurn(sem, m) {
+			// Its lease ran too low waiting for a place (slow or hung
+			// notifiers hold them all): given back untried, its attempt
+			// refunded, rather than left to run out its lease, which
+			// would spend the attempt of a row never tried.
+			wg.Go(func() {
+				rctx, span := s.tel.startRow(ctx, m)
+				r := s.release(rctx, m)
+				s.tel.endRow(rctx, span, m, r)
+				done(r)
+			})
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			done(s.handleTraced(ctx, &rows[i]))
+			done(s.handleTraced(ctx, m))
 		}()
 	}
 	s.pushAll(ctx, pushes, done)
 	wg.Wait()
+}
+
+// waitTurn takes a place in sem for notifier row m, and reports whether it
+// did before m's lease ran down to what a call needs (NotifyTimeout and
+// finishMargin, as handle requires): false when it did not.
+func (s *Scanner) waitTurn(sem chan struct{}, m *registry.CenterMessage) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	if m.LeaseUntil == nil {
+		sem <- struct{}{} // a store of the host's own that says no lease
+		return true
+	}
+	t := time.NewTimer(max(m.LeaseUntil.Sub(s.now())-s.notifyTO-s.finishMargin(), 0))
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // pushAll delivers the push rows of a batch through one
@@ -755,8 +795,9 @@ func (s *Scanner) handle(ctx context.Context, m *registry.CenterMessage) Result 
 		called = true
 		result, err = s.notify(ctx, n, m, receivers)
 		if errors.Is(err, ErrGivenUp) {
-			if m.Attempts < s.maxTries {
-				// Left to run out its lease, for a later try.
+			if m.Attempts < s.maxTries || errors.Is(err, registry.ErrClaimLost) {
+				// Left to run out its lease, for a later try (or to whoever
+				// holds its claim now).
 				return Result{ID: m.ID, Mode: m.NotifyMode, Outcome: OutcomeLost, Attempts: m.Attempts, Err: err}
 			}
 			// Its last try: failed for good, so that a notifier that
@@ -989,7 +1030,7 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "notifier overran its NotifyTimeout (it ignores its ctx): waiting for it up to one more Lease, the row's lease renewed meanwhile",
 		slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode), slog.Duration("notify_timeout", s.notifyTO))
-	giveUp := func(why string) (string, error) {
+	giveUp := func(err error, why string) (string, error) {
 		s.log.LogAttrs(ctx, slog.LevelError, why, slog.Int64("center_message_id", m.ID), slog.String("notify_mode", m.NotifyMode),
 			slog.Duration("lease", s.lease))
 		go func() {
@@ -997,14 +1038,18 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 			s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "a notifier given up on returned: its outcome is not recorded",
 				slog.Int64("center_message_id", row.ID), slog.String("result", o.result), slog.Any("error", o.err))
 		}()
-		return "", ErrGivenUp
+		return "", err
 	}
 	renew := s.renewer()
-	tick := time.NewTicker(max(min(s.lease/4, s.notifyTO), time.Millisecond))
-	defer tick.Stop()
+	// Renewed every quarter Lease, each renewal to a whole Lease ahead;
+	// one that failed is tried again soon (the row may have little lease
+	// left: one that waited for its turn starts its call with NotifyTimeout
+	// and finishMargin left).
+	every, retry := max(s.lease/4, time.Millisecond), max(min(s.lease/4, time.Second), time.Millisecond)
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	<-wait.C
 	giveUpAt := time.Now().Add(s.lease)
-	deadline := time.NewTimer(s.lease)
-	defer deadline.Stop()
 	failing := false
 	for {
 		select {
@@ -1013,8 +1058,9 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 		default:
 		}
 		if !time.Now().Before(giveUpAt) {
-			return giveUp("notifier still running a Lease after its NotifyTimeout: given up on, its row left to run out its lease; another instance may then call the notifier again, up to MaxAttempts")
+			return giveUp(ErrGivenUp, "notifier still running a Lease after its NotifyTimeout: given up on, its row left to run out its lease; another instance may then call the notifier again, up to MaxAttempts")
 		}
+		next := every
 		if renew != nil {
 			wctx, cancel := writeCtx(ctx)
 			err := renew(wctx, m, s.now().Add(s.lease))
@@ -1028,18 +1074,20 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 					return o.result, o.err // its finish finds the claim lost
 				default:
 				}
-				return giveUp("the claim of a row whose notifier overran is lost (its lease ran out and another instance took it, or another program finished it): given up on, its outcome will not be recorded")
-			case !failing:
-				s.log.LogAttrs(ctx, slog.LevelError, "renewing the lease of a row whose notifier overran failed, and is tried again (logged once until it succeeds): if its lease runs out, another instance may call the notifier again",
-					slog.Int64("center_message_id", m.ID), slog.String("error", err.Error()))
-				failing = true
+				return giveUp(fmt.Errorf("%w: %w", ErrGivenUp, err), "the claim of a row whose notifier overran is lost (its lease ran out and another instance took it, or another program finished it): given up on, its outcome will not be recorded")
+			default:
+				if !failing {
+					s.log.LogAttrs(ctx, slog.LevelError, "renewing the lease of a row whose notifier overran failed, and is tried again (logged once until it succeeds): if its lease runs out, another instance may call the notifier again",
+						slog.Int64("center_message_id", m.ID), slog.String("error", err.Error()))
+				}
+				failing, next = true, retry
 			}
 		}
+		wait.Reset(min(next, time.Until(giveUpAt)))
 		select {
 		case o := <-done:
 			return o.result, o.err
-		case <-deadline.C:
-		case <-tick.C:
+		case <-wait.C:
 		}
 	}
 }
@@ -1051,7 +1099,7 @@ func (s *Scanner) notify(ctx context.Context, n Notifier, m *registry.CenterMess
 // so), nothing is written (OutcomeLost) and the row runs out its lease,
 // to be tried again. The call itself runs on; its outcome, should it
 // come, is logged, not recorded.
-var ErrGivenUp = errors.New("notifier still running a Lease after its NotifyTimeout: given up on")
+var ErrGivenUp = errors.New("notifier overran its NotifyTimeout: given up on")
 
 // overrunGrace is how long after NotifyTimeout a Notifier may take to
 // return before it counts as overrunning: one that honours its ctx returns
