@@ -179,13 +179,7 @@ func TestNotifierReturningAtItsDeadlineIsNoOverrun(t *testing.T) {
 // run out its lease (OutcomeLost, nothing written), and the renewals stop.
 func TestNotifierRunningOnIsGivenUpOn(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-	ms, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m}, Now: clk.Now,
-		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
-	require.NoError(t, err)
+	ms, svc := shortTimeoutService(t, clk.Now)
 	hang := make(chan struct{})
 	defer close(hang)
 	var calls atomic.Int32
@@ -253,17 +247,26 @@ func TestFailingRenewalsAreLoggedOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs.String(), "renewing the lease of a row whose notifier overran failed"), logs.String())
 }
 
+// shortTimeoutService is a memstore and a Service on it with a Mock Umeng
+// and send and write timeouts of 100 ms, so that a Scanner's Lease may be
+// short; now is their clock (nil: the wall clock).
+func shortTimeoutService(t *testing.T, now func() time.Time) (*memstore.Store, *push.Service) {
+	t.Helper()
+	ms, err := memstore.New(memstore.Config{Now: now})
+	require.NoError(t, err)
+	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
+	require.NoError(t, err)
+	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m}, Now: now,
+		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	return ms, svc
+}
+
 // shortLeaseScanner is a Scanner on a memstore with a Lease of 300 ms and
 // a NotifyTimeout of 20 ms, its Service's timeouts short enough for them.
 func shortLeaseScanner(t *testing.T, clk *clock, wrap func(*memstore.Store) registry.Store, mod func(*messagecenter.Config)) (*memstore.Store, *messagecenter.Scanner) {
 	t.Helper()
-	ms, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m}, Now: clk.Now,
-		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
-	require.NoError(t, err)
+	ms, svc := shortTimeoutService(t, clk.Now)
 	cfg := messagecenter.Config{Service: svc, Lease: 300 * time.Millisecond, NotifyTimeout: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if wrap != nil {
@@ -401,13 +404,7 @@ func TestFailedRenewalIsRetriedSoon(t *testing.T) {
 // it is not left to run out its lease, which spent an attempt of a row
 // never tried, so that it failed after fewer calls than MaxAttempts.
 func TestRowsWaitingBehindAHungNotifierKeepTheirAttempts(t *testing.T) {
-	ms, err := memstore.New(memstore.Config{})
-	require.NoError(t, err)
-	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: ms, Providers: []provider.Provider{m},
-		SendTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
-	require.NoError(t, err)
+	ms, svc := shortTimeoutService(t, nil)
 	hang := make(chan struct{})
 	defer close(hang)
 	var smsCalls atomic.Int32
