@@ -139,28 +139,9 @@ func (s *Store) RenewCenterMessage(ctx context.Context, m *registry.CenterMessag
 		return wrap(op, claimLost("center message", m.ID))
 	}
 	until := s.usec(leaseUntil)
-	unlock := s.writing()
-	res, err := s.exec(ctx, s.q, "UPDATE sys_message_center SET lease_until = ? WHERE id = ? AND claim_token = ? AND "+centerStillPending,
-		s.timeArg(until), m.ID, m.ClaimToken)
-	unlock()
-	if err != nil {
+	if err := s.setClaimed(ctx, "sys_message_center", "center message", centerStillPending, m.ID, m.ClaimToken,
+		"lease_until", s.timeArg(until)); err != nil {
 		return wrap(op, step("renew center message", err))
-	}
-	n, err := affected(res)
-	if err != nil {
-		return wrap(op, step("renew center message", err))
-	}
-	if n == 0 {
-		// MySQL counts a row whose lease was already until as not
-		// changed: the claim may still hold it.
-		var one int
-		switch err := s.queryRow(ctx, s.q, "SELECT 1 FROM sys_message_center WHERE id = ? AND claim_token = ? AND "+centerStillPending,
-			m.ID, m.ClaimToken).Scan(&one); {
-		case errors.Is(err, sql.ErrNoRows):
-			return wrap(op, claimLost("center message", m.ID))
-		case err != nil:
-			return wrap(op, step("renew center message", err))
-		}
 	}
 	m.LeaseUntil = &until
 	return nil

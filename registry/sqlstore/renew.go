@@ -61,8 +61,20 @@ func (s *Store) SetRetryToken(ctx context.Context, d *registry.Delivery, token s
 // holds the row (or it is gone). Writing the value the column holds is no
 // error.
 func (s *Store) setClaimedColumn(ctx context.Context, d *registry.Delivery, col string, v any) error {
+	return s.setClaimed(ctx, "sys_push_deliveries", "delivery", "", d.ID, d.ClaimToken, col, v)
+}
+
+// setClaimed sets column col of row id of table to v, in one UPDATE
+// guarded by claim (and by the condition guard, unless it is empty):
+// ErrClaimLost, naming the row as what, when they no longer hold the row
+// (or it is gone). Writing the value the column holds is no error.
+func (s *Store) setClaimed(ctx context.Context, table, what, guard string, id int64, claim, col string, v any) error {
+	where := " WHERE id = ? AND claim_token = ?"
+	if guard != "" {
+		where += " AND " + guard
+	}
 	unlock := s.writing()
-	res, err := s.exec(ctx, s.q, "UPDATE sys_push_deliveries SET "+col+" = ? WHERE id = ? AND claim_token = ?", v, d.ID, d.ClaimToken)
+	res, err := s.exec(ctx, s.q, "UPDATE "+table+" SET "+col+" = ?"+where, v, id, claim)
 	unlock()
 	if err != nil {
 		return err
@@ -77,9 +89,9 @@ func (s *Store) setClaimedColumn(ctx context.Context, d *registry.Delivery, col 
 	// MySQL counts a row whose value was already v as not changed: the
 	// claim may still hold it.
 	var one int
-	switch err := s.queryRow(ctx, s.q, "SELECT 1 FROM sys_push_deliveries WHERE id = ? AND claim_token = ?", d.ID, d.ClaimToken).Scan(&one); {
+	switch err := s.queryRow(ctx, s.q, "SELECT 1 FROM "+table+where, id, claim).Scan(&one); {
 	case errors.Is(err, sql.ErrNoRows):
-		return claimLost("delivery", d.ID)
+		return claimLost(what, id)
 	case err != nil:
 		return err
 	}
