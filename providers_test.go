@@ -1,6 +1,7 @@
 package push_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -288,4 +289,46 @@ func TestGetuiRetryOfATakenPushIsSent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, registry.RetSuccess, status.Android.Ret)
 	assert.Equal(t, "accepted", status.Android.Status)
+}
+
+// TestGetuiListRetryToOneDeviceIsShownOnce: Getui took a list push to a
+// user's two phones whose answer was lost; before the retry the user logs
+// out of one. The retry, now to one phone, delivers the list push's task
+// again (not a single push, whose new request_id Getui would not drop): the
+// phone left is shown the push once.
+func TestGetuiListRetryToOneDeviceIsShownOnce(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		t.Run(fmt.Sprintf("drop repeated request_id %t", drop), func(t *testing.T) {
+			clk := &clock{t: time.Now()}
+			svc, st, f := mixedServiceWith(t, clk, getuitest.Config{DropRepeatedRequestID: drop}, 300*time.Millisecond)
+			ctx := t.Context()
+			kept, gone := getuitest.CID("phone-0"), getuitest.CID("phone-1")
+			_, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "phone-0", Platform: "android", PushPlatform: "getui", PushToken: kept})
+			require.NoError(t, err)
+			second, err := svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "phone-1", Platform: "android", PushPlatform: "getui", PushToken: gone})
+			require.NoError(t, err)
+			require.NoError(t, f.getui.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+			res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			require.Len(t, res.Deliveries, 1)
+			require.Equal(t, registry.DeliveryPending, res.Deliveries[0].State)
+			require.Eventually(t, func() bool { return f.getui.DeliveryCount(kept) == 1 }, 5*time.Second, 5*time.Millisecond)
+			require.NoError(t, svc.Logout(ctx, "u1", second.UserDeviceID))
+
+			clk.Advance(time.Hour)
+			n, err := svc.RetryPending(ctx, 10)
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+			assert.Empty(t, f.getui.RequestsTo("/push/single/cid"), "no single push")
+			require.Eventually(t, func() bool { return len(f.getui.RequestsTo("/push/list/cid")) == 2 }, 5*time.Second, 5*time.Millisecond)
+			sends := f.getui.RequestsTo("/push/list/cid")
+			assert.Equal(t, sends[0].TaskID, sends[1].TaskID, "the first try's task")
+			assert.Equal(t, 1, f.getui.DeliveryCount(kept), "shown once")
+			ds, err := st.ListDeliveries(ctx, res.PushMessageID)
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			assert.Equal(t, registry.DeliveryAccepted, ds[0].State, "a task, polled")
+			assert.Equal(t, sends[0].TaskID, ds[0].ReceiptID)
+		})
+	}
 }

@@ -63,6 +63,11 @@
 //	               refused ("audience.group_id").
 //	file           not supported.
 //
+// A retry of a list push (its key's task kept by the Client, or brought
+// back in Request.RetryToken) stays a list push with the task it created
+// when it has fewer targets, down to one: a single push would reach again
+// the devices an earlier try whose answer was lost had reached.
+//
 // Getui aliases have no type: Audience.AliasType is optional, accepted
 // whatever it is and ignored (Capabilities.NeedsAliasType is false).
 //

@@ -86,7 +86,7 @@ func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (stri
 	if c.unbuilt() {
 		return "", notBuilt(opSend)
 	}
-	p, err := c.build(r)
+	p, err := c.build(r, c.retriesList(r))
 	if err != nil || p.route != routeList || r.IdempotencyKey == "" {
 		return "", err
 	}
@@ -103,6 +103,24 @@ func (c *Client) IssueRetryToken(ctx context.Context, r *provider.Request) (stri
 		return "", err
 	}
 	return taskToken(task), nil
+}
+
+// retriesList reports whether r is a try of a list push: this Client
+// keeps a task for its key, or r brings one back (RetryToken). Such a try
+// stays a list push however few its targets now (the Service leaves out of
+// a retry the devices disabled or unlinked since, down to one): the task
+// delivers to each target once, where a single push, with a request_id
+// Getui never saw, would show the push again to the devices an earlier
+// try whose answer was lost had reached.
+func (c *Client) retriesList(r *provider.Request) bool {
+	if r == nil || r.IdempotencyKey == "" || (r.Audience.Kind != provider.AudienceTokens && r.Audience.Kind != provider.AudienceAliases) {
+		return false
+	}
+	if _, ok := parseTaskToken(r.RetryToken); ok {
+		return true
+	}
+	_, ok := c.createdTask(r.IdempotencyKey)
+	return ok
 }
 
 // createdTask returns the task a list push of key created and that can

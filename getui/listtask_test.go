@@ -368,3 +368,51 @@ func TestPlanRefusalsAreRetriedLater(t *testing.T) {
 		})
 	}
 }
+
+// TestListRetryOfOneTargetStaysAList: a list push whose delivering call
+// lost its answer is retried with fewer targets, down to one (the Service
+// leaves out a device its user logged out of since): the retry delivers the
+// same task to that one cid, in this Client (which keeps the task) and in
+// another given the RetryToken, instead of a single push with a request_id
+// Getui never saw, which would show the push to it again. A key that never
+// made a list push is still a single push.
+func TestListRetryOfOneTargetStaysAList(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		second bool // the retry goes through another Client, with the token
+	}{{"the same client", false}, {"another client with the token", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, fake := newAgainstFake(t, getuitest.Config{}, func(cfg *getui.Config) { cfg.Timeout = 300 * time.Millisecond })
+			x, y := getuitest.CID("x"), getuitest.CID("y")
+			require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+			_, lost := a.Send(ctx, listRequest("push-11-chunk-0", x, y))
+			require.ErrorIs(t, lost, provider.Indeterminate)
+			require.Eventually(t, func() bool { return fake.DeliveryCount(x) == 1 }, 5*time.Second, 5*time.Millisecond)
+
+			c := a
+			r := listRequest("push-11-chunk-0", x)
+			if tc.second {
+				c = secondClient(t, fake)
+				tok, ok := provider.RetryTokenOf(lost)
+				require.True(t, ok)
+				r.RetryToken = tok
+			}
+			rc, err := c.Send(ctx, r)
+			require.NoError(t, err)
+			assert.Empty(t, fake.RequestsTo("/push/single/cid"), "no single push")
+			require.Eventually(t, func() bool { return len(fake.RequestsTo("/push/list/cid")) == 2 }, 5*time.Second, 5*time.Millisecond)
+			sends := fake.RequestsTo("/push/list/cid")
+			assert.Equal(t, sends[0].TaskID, sends[1].TaskID, "the first task")
+			assert.Equal(t, sends[0].TaskID, rc.ID)
+			assert.True(t, rc.Pollable, "a task's receipt")
+			assert.Len(t, fake.RequestsTo("/push/list/message"), 1, "no second task")
+			assert.Equal(t, 1, fake.DeliveryCount(x), "shown once")
+
+			// Another key with one cid is a single push.
+			_, err = c.Send(ctx, listRequest("push-11-chunk-1", y))
+			require.NoError(t, err)
+			assert.Len(t, fake.RequestsTo("/push/single/cid"), 1)
+		})
+	}
+}

@@ -126,8 +126,10 @@ type prepared struct {
 }
 
 // build checks r against Getui's rules and encodes the body. It is the
-// whole of Validate and the part of Send before the network.
-func (c *Client) build(r *provider.Request) (*prepared, error) {
+// whole of Validate and the part of Send before the network. With listed,
+// a token or alias audience is a list push however few its targets (see
+// retriesList).
+func (c *Client) build(r *provider.Request, listed bool) (*prepared, error) {
 	if err := r.Validate(); err != nil {
 		return nil, withProvider(err)
 	}
@@ -138,7 +140,7 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	p, aud, err := buildAudience(r, o)
+	p, aud, err := buildAudience(r, o, listed)
 	if err != nil {
 		return nil, err
 	}
@@ -208,8 +210,9 @@ func strategyOf(r *provider.Request, o *Options) map[string]int {
 	return st
 }
 
-// buildAudience picks the route and the audience for r.
-func buildAudience(r *provider.Request, o *Options) (*prepared, any, error) {
+// buildAudience picks the route and the audience for r: one cid or alias
+// is a single push, unless listed.
+func buildAudience(r *provider.Request, o *Options, listed bool) (*prepared, any, error) {
 	a := &r.Audience
 	phone := condition{Key: "phone_type", Values: []string{string(r.Platform)}, OptType: "and"}
 	switch a.Kind {
@@ -222,7 +225,7 @@ func buildAudience(r *provider.Request, o *Options) (*prepared, any, error) {
 				return nil, nil, invalid(fmt.Sprintf("audience.tokens[%d]", i), "is not a Getui cid (no white space, at most 64 characters)")
 			}
 		}
-		if len(a.Tokens) == 1 {
+		if len(a.Tokens) == 1 && !listed {
 			return &prepared{route: routeSingle, path: "/push/single/cid", oneToken: true}, &audience{CID: a.Tokens}, nil
 		}
 		return &prepared{route: routeList, path: "/push/list/message", listPath: "/push/list/cid",
@@ -238,7 +241,7 @@ func buildAudience(r *provider.Request, o *Options) (*prepared, any, error) {
 				return nil, nil, invalid(fmt.Sprintf("audience.aliases[%d]", i), "must be 1 to 40 characters, not blank")
 			}
 		}
-		if len(a.Aliases) == 1 {
+		if len(a.Aliases) == 1 && !listed {
 			return &prepared{route: routeSingle, path: "/push/single/alias"}, &audience{Alias: a.Aliases}, nil
 		}
 		return &prepared{route: routeList, path: "/push/list/message", listPath: "/push/list/alias",

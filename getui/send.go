@@ -36,7 +36,8 @@ import (
 // carries a new random request_id instead (it delivers nothing, and a
 // dropped repeat would lose the push); a retry of the key by this Client
 // reuses the task it created and makes only the delivering call, which a
-// list task answers without delivering twice. A failed list push's error
+// list task answers without delivering twice, and stays a list push when
+// it has fewer targets, down to one. A failed list push's error
 // carries its task (provider.Error.RetryToken, "task1:…"), and a Request
 // that brings it back (RetryToken) reuses the task, so that a retry by
 // another process does not create a second one: the token, which names
@@ -53,7 +54,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	if c.unbuilt() {
 		return nil, notBuilt(opSend)
 	}
-	p, err := c.build(r)
+	p, err := c.build(r, c.retriesList(r))
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ func (c *Client) Validate(r *provider.Request) error {
 	if c.unbuilt() {
 		return notBuilt(opValidate)
 	}
-	_, err := c.build(r)
+	_, err := c.build(r, false)
 	return err
 }
 

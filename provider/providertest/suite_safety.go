@@ -3,6 +3,7 @@ package providertest
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,16 +11,22 @@ import (
 	"github.com/tuisong/push/provider"
 )
 
+// richKeys numbers richRequest's idempotency keys.
+var richKeys atomic.Int64
+
 // richRequest returns a valid request to tokens that fills every slice, map
 // and pointer a provider might be tempted to reuse, plus an override for
-// another vendor, which the contract says a provider ignores.
+// another vendor, which the contract says a provider ignores. Each has an
+// idempotency key of its own: a key names one request
+// (provider.Request.IdempotencyKey), and a provider may answer a key sent
+// again with the first send's result or route.
 func richRequest(p provider.Platform, tokens []string) *provider.Request {
 	badge := 7
 	r := request(p, tokens)
 	r.Audience.Tags = []string{"providertest-ignored"}
 	r.Notification.Extras = map[string]string{"screen": "inbox", "id": "42"}
 	r.Notification.Badge = &badge
-	r.IdempotencyKey = "providertest-idempotency-key"
+	r.IdempotencyKey = fmt.Sprintf("providertest-idempotency-key-%d", richKeys.Add(1))
 	r.Overrides = map[string]any{"providertest-other-vendor": struct{ Ignored bool }{true}}
 	return r
 }
