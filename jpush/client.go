@@ -169,7 +169,10 @@ func (c *Client) Name() string { return Name }
 // retention, or MaxTimeToLive (ten days) with Config.VIP;
 // receipts polled every PollInterval for PollHorizon; aliases without a
 // type (NeedsAliasType false); and no per-token failures, since JPush
-// refuses a batch with a bad registration id (1003) without saying which.
+// sends to the registration ids of a batch it knows without a word about
+// the others (a dead id among live ones goes unnoticed; a batch of dead
+// ones only is 1011), and refuses a batch with a malformed id (1003)
+// without saying which.
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	if !p.Valid() || c.unbuilt() {
 		return provider.Capabilities{}
