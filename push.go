@@ -58,6 +58,10 @@ type Config struct {
 	// client's default timeout of a minute and WriteTimeout's 10 s). A delivery
 	// that waits for a send slot (SendConcurrency) until WriteTimeout
 	// before its lease ends is given back untried, its attempt refunded.
+	// Each instance compares leases with its own clock (Now): instances
+	// whose clocks differ by more than the lease's margin over the
+	// longest send may take over a delivery another is still sending, so
+	// keep their clocks synchronised (NTP).
 	Lease time.Duration
 	// SendTimeout bounds each vendor call of a provider that declares no
 	// SendTimeout of its own (provider.Capabilities.SendTimeout): a Send

@@ -467,6 +467,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 // process's clock, in PUSH_DB_TIMEZONE, before start-up warns.
 const maxClockSkew = 2 * time.Minute
 
+// maxLeaseSkew is how far the database's clock may read from this
+// process's, beyond a zone's difference, before start-up warns that the
+// instances' clocks may disagree: each compares its claims' leases with
+// its own, and the default lease has a minute of margin over the longest
+// vendor call (push.Config.Lease), which two instances each this far off
+// the database, in opposite directions, use up.
+const maxLeaseSkew = 30 * time.Second
+
 // warnClockSkew logs the signs that PUSH_DB_TIMEZONE is not the zone of
 // the programs that write the tables, whose scheduled rows would then run
 // early or late by the difference: the newest center row written ahead
@@ -487,6 +495,9 @@ func warnClockSkew(ctx context.Context, log *slog.Logger, st *sqlstore.Store, lo
 	case skew > maxClockSkew || skew < -maxClockSkew:
 		log.Warn("the database's NOW() in this server's session (SQLite: CURRENT_TIMESTAMP, in UTC) is far from this clock in PUSH_DB_TIMEZONE: if the programs that write its tables use that NOW() as it is, set PUSH_DB_TIMEZONE to its zone, or their scheduled rows run early or late by the skew; programs that set their own session zone are not seen here",
 			slog.String("skew", skew.Round(time.Second).String()), slog.String("db_timezone", loc.String()))
+	case skew > maxLeaseSkew || skew < -maxLeaseSkew:
+		log.Warn("the database's clock reads away from this one: every instance compares the leases of its claims with its own clock, and instances whose clocks differ by more than a lease's margin over its longest vendor call (a minute by default) may take over a push another is still sending, and send it twice; synchronise the clocks (NTP) of every instance and of the database's host",
+			slog.String("skew", skew.Round(time.Second).String()))
 	}
 	if observesDST(loc, time.Now()) {
 		log.Warn("PUSH_DB_TIMEZONE observes daylight saving time: the wall-clock times written in the hour repeated when clocks go back compare wrongly (a lease may look ended, a retry due early); prefer a zone without it, such as UTC or Asia/Shanghai",

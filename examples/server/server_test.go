@@ -911,6 +911,31 @@ func TestStartWarnsOfAClockInAnotherZone(t *testing.T) {
 	assert.Contains(t, logs.String(), "PUSH_DB_TIMEZONE observes daylight saving time")
 }
 
+// TestStartWarnsOfClocksApart: a database clock 45 s from this one, in
+// either direction, is no zone's difference but more than leases allow
+// between instances, and start-up says so; 10 s is not warned of.
+func TestStartWarnsOfClocksApart(t *testing.T) {
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "push.db")))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	for _, c := range []struct {
+		off  time.Duration
+		warn bool
+	}{{45 * time.Second, true}, {-45 * time.Second, true}, {10 * time.Second, false}} {
+		st, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Now: func() time.Time { return time.Now().Add(c.off) }})
+		require.NoError(t, err)
+		var logs bytes.Buffer
+		warnClockSkew(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), st, time.UTC)
+		assert.NotContains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE", "no zone's difference")
+		if c.warn {
+			assert.Contains(t, logs.String(), "synchronise the clocks (NTP)", "off by %s", c.off)
+			assert.Contains(t, logs.String(), fmt.Sprintf("skew=%s", (-c.off).String()))
+		} else {
+			assert.NotContains(t, logs.String(), "NTP", "off by %s", c.off)
+		}
+	}
+}
+
 // TestObservesDST: zones with daylight saving time, and without.
 func TestObservesDST(t *testing.T) {
 	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
