@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -33,6 +35,10 @@ var (
 	requiredColumns = []string{"uuid", "platform", "push_token", "user_num"}
 	optionalColumns = []string{"push_platform", "name", "os", "os_version"}
 )
+
+// maxColumnName is the longest header cell an error echoes: longer than
+// any column's name, shorter than any vendor's token.
+const maxColumnName = 24
 
 // maxReasons is how many rejections the summary lists.
 const maxReasons = 10
@@ -77,10 +83,8 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		if *rejects != "" {
-			// Created before the input is read: naming the input would
-			// empty it.
-			if ri, err := os.Stat(*rejects); err == nil && os.SameFile(info, ri) {
-				return usagef("--rejects: %q is the input file", *rejects)
+			if err := checkRejectsPath(*rejects, info); err != nil {
+				return err
 			}
 		}
 		d, err := e.openDB(ctx, false, false)
@@ -89,32 +93,20 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		defer d.Close()
 		im := newImporter(d, *workers, *batch, *from)
-		if *rejects != "" {
-			rf, err := os.Create(*rejects)
-			if err != nil {
-				return fmt.Errorf("--rejects: %w", err)
-			}
-			defer rf.Close()
-			im.rejects = csv.NewWriter(rf)
-		}
+		im.rejectsPath = *rejects
+		defer im.closeRejects()
 		var in io.Reader = f
 		if !*quiet && isTerminal(e.stderr) {
-			bar := progressbar.NewOptions64(info.Size(), progressbar.OptionSetWriter(e.stderr), progressbar.OptionShowBytes(true),
-				progressbar.OptionSetDescription("importing"), progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-			im.bar = bar
-			in = io.TeeReader(f, bar)
+			im.bar = importBar(info, e.stderr)
+			in = io.TeeReader(f, im.bar)
 		}
 		start := time.Now()
 		runErr := im.run(ctx, in)
 		if im.bar != nil {
 			_ = im.bar.Finish() // clears the bar; one that fails to draw changes nothing
 		}
-		if im.rejects != nil {
-			im.rejects.Flush()
-			if err := im.rejects.Error(); err != nil {
-				runErr = errors.Join(runErr, fmt.Errorf("--rejects: %w", err))
-			}
+		if err := im.closeRejects(); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("--rejects: %w", err))
 		}
 		if !im.started {
 			return runErr // the header was refused: nothing was read
@@ -132,6 +124,93 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		return nil
 	}
+}
+
+// importBar is the progress bar of reading the file of info, drawn on w:
+// against its size, or a spinner when it has none to measure against (a
+// pipe, whose size is 0: a bar of 0 bytes fails every write, which failed
+// the read it tees).
+func importBar(info os.FileInfo, w io.Writer) *progressbar.ProgressBar {
+	size := info.Size()
+	if !info.Mode().IsRegular() {
+		size = -1
+	}
+	return progressbar.NewOptions64(size, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("importing"), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+}
+
+// rejectsHeader begins the header of a rejects file, before the input's
+// columns.
+var rejectsHeader = []string{"line", "field", "reason"}
+
+// checkRejectsPath refuses a --rejects path that is the input (in), or an
+// existing file that is not a rejects file (its first line the
+// rejectsHeader): an import must not overwrite the database, or any other
+// file, that a mistyped flag names. It reads only the first line.
+func checkRejectsPath(path string, in os.FileInfo) error {
+	ri, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return usagef("--rejects: %v", err)
+	}
+	if os.SameFile(in, ri) {
+		return usagef("--rejects: %q is the input file", path)
+	}
+	if !ri.Mode().IsRegular() {
+		return usagef("--rejects: %q is not a regular file", path)
+	}
+	if ri.Size() == 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return usagef("--rejects: %v", err)
+	}
+	defer f.Close()
+	first, err := csv.NewReader(io.LimitReader(f, 64<<10)).Read()
+	if err != nil || len(first) < len(rejectsHeader) || !slices.Equal(first[:len(rejectsHeader)], rejectsHeader) {
+		return usagef("--rejects: %q exists and is not a rejects file (its first line is not %q): name a new file", path,
+			strings.Join(rejectsHeader, ",")+",…")
+	}
+	return nil
+}
+
+// openRejects opens the rejects file once the header was accepted: a new
+// one, with its header, or, resuming (--from-line), the one an earlier
+// run wrote, appended to, so that its rejections stay.
+func (im *importer) openRejects(header []string) error {
+	if im.rejectsPath == "" {
+		return nil
+	}
+	flags, head := os.O_WRONLY|os.O_CREATE|os.O_TRUNC, true
+	if im.from > 1 {
+		if ri, err := os.Stat(im.rejectsPath); err == nil && ri.Size() > 0 {
+			flags, head = os.O_WRONLY|os.O_APPEND, false
+		}
+	}
+	rf, err := os.OpenFile(im.rejectsPath, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("--rejects: %w", err)
+	}
+	im.rejectsFile, im.rejects = rf, csv.NewWriter(rf)
+	if head {
+		im.rejects.Write(append(slices.Clone(rejectsHeader), header...)) // errors surface at Flush
+	}
+	return nil
+}
+
+// closeRejects flushes and closes the rejects file, if open, once.
+func (im *importer) closeRejects() error {
+	if im.rejectsFile == nil {
+		return nil
+	}
+	im.rejects.Flush()
+	err := errors.Join(im.rejects.Error(), im.rejectsFile.Close())
+	im.rejectsFile = nil
+	return err
 }
 
 // newImporter returns an importer into d: workers 0 means 1 on SQLite
@@ -229,7 +308,10 @@ type importer struct {
 	workers int
 	from    int
 	bar     *progressbar.ProgressBar
-	rejects *csv.Writer
+
+	rejectsPath string      // --rejects; "" for none
+	rejectsFile *os.File    // open once the header was accepted
+	rejects     *csv.Writer // on rejectsFile
 
 	col     map[string]int // column name → index
 	started bool           // the header was accepted
@@ -258,7 +340,14 @@ type row struct {
 
 // run reads r to the end, or until ctx ends or a row fails.
 func (im *importer) run(ctx context.Context, r io.Reader) error {
-	cr := csv.NewReader(r)
+	// A UTF-8 byte order mark, as spreadsheet exports write, goes before
+	// the CSV reader sees it: it would make a quoted first column a bare
+	// quote.
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -270,10 +359,10 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	if err := im.readHeader(header); err != nil {
 		return err
 	}
-	im.started = true
-	if im.rejects != nil {
-		im.rejects.Write(append([]string{"line", "field", "reason"}, header...)) // errors surface at Flush
+	if err := im.openRejects(header); err != nil {
+		return err
 	}
+	im.started = true
 
 	rows := make(chan row, im.workers*im.batch)
 	var wg sync.WaitGroup
@@ -299,11 +388,21 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 // a file refused before anything is written, exit status 2 (usagef).
 func (im *importer) readHeader(header []string) error {
 	im.col = map[string]int{}
+	known := strings.Join(append(slices.Clone(requiredColumns), optionalColumns...), ", ")
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		switch {
+		case strings.ContainsAny(h, "\r\n"):
+			// The cell is not echoed: past the line break it holds the
+			// next rows, tokens among them.
+			return usagef("line 1: column %d holds a line break: the file's lines end in a bare CR (classic Mac OS), which CSV does not end a row with; convert them to LF or CRLF", i+1)
 		case !slices.Contains(requiredColumns, name) && !slices.Contains(optionalColumns, name):
-			return usagef("line 1: column %q is not one of %s", h, strings.Join(append(slices.Clone(requiredColumns), optionalColumns...), ", "))
+			if utf8.RuneCountInString(h) > maxColumnName {
+				// Too long for a column name: a row of values (a file
+				// without a header), perhaps a token, not echoed.
+				return usagef("line 1: column %d is a value of %d characters, not one of %s: does the file lack its header row?", i+1, utf8.RuneCountInString(h), known)
+			}
+			return usagef("line 1: column %q is not one of %s", oneLine(h), known)
 		case im.hasColumn(name):
 			return usagef("line 1: column %q is named twice", name)
 		}
@@ -424,15 +523,8 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 	if d.PushPlatform == "" {
 		d.PushPlatform = im.def
 	}
-	if i := slices.IndexFunc(im.allowed, func(p string) bool { return strings.EqualFold(p, d.PushPlatform) }); i >= 0 {
-		d.PushPlatform = im.allowed[i]
-	} else {
-		return row{}, "push_platform", fmt.Sprintf("%q is not a configured provider (configured: %s)", d.PushPlatform, strings.Join(im.allowed, ", "))
-	}
-	if !im.serves(d.PushPlatform, d.Platform) {
-		// Stored, the device would be skipped by every push.
-		return row{}, "platform", fmt.Sprintf("provider %q does not serve %q devices here (only its %s app is configured)",
-			d.PushPlatform, d.Platform, otherPlatform(d.Platform))
+	if field, reason := im.checkProvider(&d); field != "" {
+		return row{}, field, reason
 	}
 	if err := registry.ValidateRegistration(&d, user); err != nil {
 		var ve *registry.ValidationError
@@ -441,21 +533,86 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 		}
 		return row{}, "row", err.Error()
 	}
-	// As each vendor's client checks a registration for push.Service,
-	// and spells its token (provider.TokenCanonicalizer).
-	if canon, ok := tokenCanons[d.PushPlatform]; ok {
-		d.PushToken = canon(provider.Platform(d.Platform), d.PushToken)
-	}
-	if check, ok := tokenCheckers[d.PushPlatform]; ok {
-		if err := check(provider.Platform(d.Platform), d.PushToken); err != nil {
-			return row{}, "push_token", err.Error()
+	if im.hasColumn("push_platform") {
+		if field, reason := im.checkToken(&d); field != "" {
+			return row{}, field, reason
 		}
+	} else if canon, ok := tokenCanons[d.PushPlatform]; ok {
+		// The token is checked when written, against the stored device's
+		// provider (settlePushPlatform); spelled here for its key.
+		d.PushToken = canon(provider.Platform(d.Platform), d.PushToken)
 	}
 	uuid := strings.TrimRight(d.UUID, " ")
 	return row{line: line, rec: rec, dev: d, user: user, keys: [2]string{
 		"device\x00" + d.Platform + "\x00" + uuid,
 		"token\x00" + d.PushPlatform + "\x00" + d.Platform + "\x00" + d.PushToken,
 	}}, "", ""
+}
+
+// checkProvider spells d's push_platform as the configured provider it
+// names, in any case, and checks that the provider serves d's platform
+// here. It returns the field at fault and why, or "".
+func (im *importer) checkProvider(d *registry.Device) (string, string) {
+	if i := slices.IndexFunc(im.allowed, func(p string) bool { return strings.EqualFold(p, d.PushPlatform) }); i >= 0 {
+		d.PushPlatform = im.allowed[i]
+	} else {
+		return "push_platform", fmt.Sprintf("%q is not a configured provider (configured: %s)", d.PushPlatform, strings.Join(im.allowed, ", "))
+	}
+	if !im.serves(d.PushPlatform, d.Platform) {
+		// Stored, the device would be skipped by every push.
+		return "platform", fmt.Sprintf("provider %q does not serve %q devices here (only its %s app is configured)",
+			d.PushPlatform, d.Platform, otherPlatform(d.Platform))
+	}
+	return "", ""
+}
+
+// checkToken spells d's token as its provider's client does for
+// push.Service (provider.TokenCanonicalizer) and checks its shape as the
+// client checks a registration. It returns the field at fault and why
+// (never the token), or "".
+func (im *importer) checkToken(d *registry.Device) (string, string) {
+	if canon, ok := tokenCanons[d.PushPlatform]; ok {
+		d.PushToken = canon(provider.Platform(d.Platform), d.PushToken)
+	}
+	if check, ok := tokenCheckers[d.PushPlatform]; ok {
+		if err := check(provider.Platform(d.Platform), d.PushToken); err != nil {
+			return "push_token", err.Error()
+		}
+	}
+	return "", ""
+}
+
+// settlePushPlatform gives rw, from a file without a push_platform
+// column, the provider of its stored device (nil: none stored), as the
+// other columns the file lacks keep their stored values, or, for a new
+// device or a stored provider this configuration does not serve, the
+// default one; then checks its token for that provider (its shape and
+// spelling).
+func (im *importer) settlePushPlatform(stored *registry.Device, rw *row) error {
+	if im.hasColumn("push_platform") {
+		return nil
+	}
+	d := rw.dev
+	d.PushPlatform = im.def
+	if stored != nil {
+		keep := *stored
+		if keep.PushPlatform == "" {
+			keep.PushPlatform = registry.DefaultPushPlatform
+		}
+		keep.Platform = d.Platform
+		if field, _ := im.checkProvider(&keep); field == "" {
+			d.PushPlatform = keep.PushPlatform
+		}
+	}
+	d.PushToken = strings.TrimSpace(rw.rec[im.col["push_token"]])
+	if field, reason := im.checkToken(&d); field != "" {
+		if d.PushPlatform != im.def {
+			reason += " (for the device's stored push_platform " + d.PushPlatform + ", which a file without that column keeps)"
+		}
+		return &registry.ValidationError{Field: field, Reason: reason}
+	}
+	rw.dev = d
+	return nil
 }
 
 // reject counts a rejected row, keeps its reason for the summary and
@@ -581,12 +738,18 @@ func (im *importer) write(ctx context.Context, st *sqlstore.Store, rw row) (*int
 	stored, users, err := st.DeviceByUUID(ctx, rw.dev.Platform, rw.dev.UUID)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
+		if err := im.settlePushPlatform(nil, &rw); err != nil {
+			return nil, err
+		}
 		_, _, inserted, err := st.RegisterDeviceInserted(ctx, &rw.dev, rw.user)
 		if !inserted {
 			return &im.updated, err
 		}
 		return &im.imported, err
 	case err != nil:
+		return nil, err
+	}
+	if err := im.settlePushPlatform(&stored, &rw); err != nil {
 		return nil, err
 	}
 	if im.same(stored, users, rw) {

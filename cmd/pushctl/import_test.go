@@ -98,7 +98,7 @@ func TestImport(t *testing.T) {
 	recs, err := cr.ReadAll()
 	require.NoError(t, err)
 	require.Len(t, recs, 11)
-	assert.Equal(t, []string{"line", "field", "reason", "\ufeffUser_Num", "uuid", "Platform", "push_token", "push_platform", "name"}, recs[0])
+	assert.Equal(t, []string{"line", "field", "reason", "User_Num", "uuid", "Platform", "push_token", "push_platform", "name"}, recs[0])
 	assert.Equal(t, []string{"4", "platform", `must be "ios" or "android", got "windows"`, "bob", "b-1", "windows", "tok-b1", "umeng", "PC"}, recs[1])
 	assert.Equal(t, []string{"8", "", "has 3 fields, the header 6", "bob", "b-5", "android"}, recs[5])
 

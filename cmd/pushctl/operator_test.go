@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/internal/serverenv"
+	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/registry/sqlstore"
 )
 
@@ -311,4 +314,133 @@ func TestMigrateWarnsOfUpperCaseTokens(t *testing.T) {
 	r = runCLI(t, t.Context(), env, "migrate")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.NotContains(t, r.stderr, "spelled in upper case")
+}
+
+// TestImportRejectsOverwritesOnlyARejectsFile: --rejects naming the
+// database, or any file that is not a rejects file, is refused before
+// anything is written, the file left whole; a refused header leaves an
+// earlier rejects file whole; a rejects file is written again. (The file
+// was created, emptied, before the input was read: naming the SQLite
+// database replaced it with the rejects header.)
+func TestImportRejectsOverwritesOnlyARejectsFile(t *testing.T) {
+	env := migrated(t)
+	in := file(t, "uuid,platform,push_token,user_num\nd1,android,"+umengToken(1, "android")+",u1\nd2,windows,x,u2\n")
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	require.NoError(t, os.WriteFile(notes, []byte("my notes\n"), 0o600))
+	for _, path := range []string{env["PUSH_DB_DSN"], notes} {
+		before, err := os.ReadFile(path)
+		require.NoError(t, err)
+		r := runCLI(t, t.Context(), env, "devices", "import", "--rejects", path, in)
+		assert.Equal(t, exitUsage, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "is not a rejects file")
+		after, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, before, after, "%s left whole", path)
+	}
+	r := runCLI(t, t.Context(), env, "devices", "list", "u1")
+	assert.Equal(t, exitOK, r.code, "the database still opens: %s", r.stderr)
+
+	rej := filepath.Join(t.TempDir(), "rejects.csv")
+	r = runCLI(t, t.Context(), env, "devices", "import", "--rejects", rej, in)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	first, err := os.ReadFile(rej)
+	require.NoError(t, err)
+	assert.Contains(t, string(first), "3,platform,")
+
+	r = runCLI(t, t.Context(), env, "devices", "import", "--rejects", rej, file(t, "uuid;platform;push_token;user_num\n"))
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	after, err := os.ReadFile(rej)
+	require.NoError(t, err)
+	assert.Equal(t, first, after, "a refused header leaves the rejects file whole")
+
+	r = runCLI(t, t.Context(), env, "devices", "import", "--rejects", rej, file(t, "uuid,platform,push_token,user_num\nd1,android,"+umengToken(1, "android")+",u1\n"))
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	after, err = os.ReadFile(rej)
+	require.NoError(t, err)
+	assert.Equal(t, "line,field,reason,uuid,platform,push_token,user_num\n", string(after), "a new run's rejections only")
+}
+
+// TestImportResumedKeepsTheEarlierRejections: an import resumed with
+// --from-line appends to the rejects file the interrupted run wrote,
+// whose rejections stay. (It was emptied, and the resumed run exited 0
+// with the earlier rejections gone.)
+func TestImportResumedKeepsTheEarlierRejections(t *testing.T) {
+	env := migrated(t)
+	in := file(t, "uuid,platform,push_token,user_num\n"+
+		"d1,android,"+umengToken(1, "android")+",u1\n"+
+		"d2,windows,x,u2\n"+
+		"d3,android,"+umengToken(3, "android")+",u3\n"+
+		"d4,android,"+umengToken(4, "android")+",\n")
+	rej := filepath.Join(t.TempDir(), "rejects.csv")
+	// As the interrupted run left it: its header and line 3's rejection.
+	require.NoError(t, os.WriteFile(rej, []byte("line,field,reason,uuid,platform,push_token,user_num\n3,platform,bad,d2,windows,x,u2\n"), 0o600))
+	r := runCLI(t, t.Context(), env, "devices", "import", "--rejects", rej, "--from-line", "4", in)
+	assert.Equal(t, exitFailure, r.code, r.stderr)
+	got, err := os.ReadFile(rej)
+	require.NoError(t, err)
+	recs, err := csv.NewReader(strings.NewReader(string(got))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 3, "one header, the earlier rejection, the new one")
+	assert.Equal(t, "3", recs[1][0])
+	assert.Equal(t, []string{"5", "user_num"}, recs[2][:2])
+}
+
+// TestImportProgressOfAPipe: the progress bar of a file with no size (a
+// pipe) takes what is read. (It was a bar of 0 bytes, whose every write
+// failed, failing the import of a pipe when standard error was a
+// terminal.)
+func TestImportProgressOfAPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	info, err := r.Stat()
+	require.NoError(t, err)
+	require.False(t, info.Mode().IsRegular())
+	bar := importBar(info, io.Discard)
+	n, err := bar.Write(make([]byte, 4096))
+	require.NoError(t, err)
+	assert.Equal(t, 4096, n)
+}
+
+// TestImportHeaderEchoesNoValue: a file whose lines end in a bare CR is
+// one row to CSV, and a file without a header starts with values: the
+// error says so without echoing the cell, which holds a token. A header
+// behind a byte order mark, quoted as exporters write it, is read.
+func TestImportHeaderEchoesNoValue(t *testing.T) {
+	env := migrated(t)
+	tok := umengToken(1, "android")
+	r := runCLI(t, t.Context(), env, "devices", "import", file(t, "push_token,uuid,platform,user_num\r"+tok+",d1,android,u1\r"))
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "bare CR")
+	assert.NotContains(t, r.stderr, tok[:12])
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, tok+",d1,android,u1\n"))
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "does the file lack its header row?")
+	assert.NotContains(t, r.stderr, tok[:12])
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "\ufeff\"uuid\",\"platform\",\"push_token\",\"user_num\"\n\"d1\",\"android\",\""+tok+"\",\"u1\"\n"))
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "imported=1 ")
+}
+
+// TestImportWithoutPushPlatformKeepsTheStoredOne: a file without a
+// push_platform column leaves each stored device with its provider, as
+// every column the file lacks; a new device gets the default. (Devices
+// another provider serves were moved to the default one.)
+func TestImportWithoutPushPlatformKeepsTheStoredOne(t *testing.T) {
+	env := migrated(t) // no credentials: every provider accepted
+	rid := jpushtest.RegistrationID("jp1")
+	r := runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num,push_platform\njp1,android,"+rid+",ujp,jpush\n"))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num,name\njp1,android,"+rid+",ujp,Phone\nnew1,android,"+umengToken(2, "android")+",ujp,\n"))
+	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "imported=1 updated=1 ")
+	st, _ := openStore(t, env)
+	d, _, err := st.DeviceByUUID(t.Context(), "android", "jp1")
+	require.NoError(t, err)
+	assert.Equal(t, "jpush", d.PushPlatform, "kept")
+	assert.Equal(t, "Phone", d.Name)
+	d, _, err = st.DeviceByUUID(t.Context(), "android", "new1")
+	require.NoError(t, err)
+	assert.Equal(t, "umeng", d.PushPlatform, "the default")
 }
