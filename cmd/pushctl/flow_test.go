@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
@@ -724,4 +726,46 @@ func TestCenterEnqueueTitle(t *testing.T) {
 	r = runCLI(t, ctx, withDefault, "center", "enqueue", "--user", "u9", "--content", "c")
 	require.Equal(t, exitOK, r.code, "the Scanner's default title serves: %s", r.stderr)
 	assert.Equal(t, "id=2\n", r.stdout)
+}
+
+// TestPushLeftPendingExits1: a push the vendor did not take (503 for
+// every call) is recorded pending for a Scanner, printed, and pushctl
+// exits 1 saying so (it exited 0, as if sent).
+func TestPushLeftPendingExits1(t *testing.T) {
+	env, fake := umengEnv(t, "sqlite", filepath.Join(t.TempDir(), "push.db"))
+	r := runCLI(t, t.Context(), env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, t.Context(), env, "devices", "import", writeCSV(t, 2, umengToken))
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.NoError(t, fake.FailNext(2, umengtest.Fault{Path: "/api/send", HTTPStatus: http.StatusServiceUnavailable}))
+	r = runCLI(t, t.Context(), env, "push", "u0", "--title", "t", "--content", "c")
+	assert.Equal(t, exitFailure, r.code, r.stdout)
+	assert.Contains(t, r.stdout, "pending=1")
+	assert.Contains(t, r.stderr, "2 deliveries of push_message_id=1 not sent yet (pending): a Scanner (examples/server) tries them again")
+}
+
+// TestPushOutcomeOfUnrecordedDeliveries: a delivery the vendor took whose
+// outcome could not be recorded is printed unrecorded, not sent, and
+// pushctl exits 1 saying a Scanner sends it again (it printed sent=1 and
+// exited 0, while the store held it pending); the other outcomes keep
+// their exits.
+func TestPushOutcomeOfUnrecordedDeliveries(t *testing.T) {
+	res := &push.Result{PushMessageID: 7, Devices: 2, Deliveries: []push.DeliveryOutcome{
+		{Provider: "umeng", Platform: "android", Tokens: 1, State: registry.DeliveryAccepted, Unrecorded: true},
+		{Provider: "umeng", Platform: "ios", Tokens: 1, State: registry.DeliveryAccepted},
+	}}
+	var out syncBuffer
+	printResult(&env{stdout: &out}, res)
+	assert.Contains(t, out.String(), "unrecorded=1")
+	assert.Equal(t, 1, strings.Count(out.String(), "sent=1"), "only the recorded one is sent")
+	err := pushOutcome(res, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the vendor took 1 delivery of push_message_id=7 whose outcome could not be recorded")
+
+	res.Deliveries[0].Unrecorded = false
+	assert.NoError(t, pushOutcome(res, false), "every delivery sent and recorded")
+	res.Deliveries[0].State, res.Deliveries[0].Deferred = registry.DeliveryPending, true
+	require.Error(t, pushOutcome(res, true))
+	assert.Contains(t, pushOutcome(res, true).Error(), "interrupted: 1 delivery of push_message_id=7 was not sent")
+	assert.Contains(t, pushOutcome(res, false).Error(), "1 delivery of push_message_id=7 not sent yet (pending)")
 }

@@ -74,30 +74,49 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		printResult(e, res)
-		if n := len(res.Deliveries); n > 0 && res.Failed() == n {
-			// Nobody will be shown it: an operator's test push (or a
-			// script) must see that as a failure, not only read it.
-			return fmt.Errorf("every delivery failed (push_message_id=%d): %w", res.PushMessageID, res.FirstError())
-		}
-		if deferred := deferredOf(res); deferred > 0 && ctx.Err() != nil {
-			// Recorded, not all sent: a script must not read that as done.
-			return fmt.Errorf("interrupted: %d deliveries of push_message_id=%d were not sent; a Scanner (examples/server) sends them",
-				deferred, res.PushMessageID)
-		}
-		return nil
+		return pushOutcome(res, ctx.Err() != nil)
 	}
 }
 
-// deferredOf counts the deliveries of res that the call left to a later
-// pass.
-func deferredOf(res *push.Result) int {
-	n := 0
+// pushOutcome is the error pushctl push exits with for res (interrupted:
+// its ctx ended), nil when the push is done: an operator's test push, or
+// a script, must see a push nobody will be shown, or one not all sent, or
+// sent and not recorded, as not done, not only read it.
+func pushOutcome(res *push.Result, interrupted bool) error {
+	if n := len(res.Deliveries); n > 0 && res.Failed() == n {
+		return fmt.Errorf("every delivery failed (push_message_id=%d): %w", res.PushMessageID, res.FirstError())
+	}
+	deferred, pending, unrecorded := countOf(res)
+	switch {
+	case unrecorded > 0:
+		return fmt.Errorf("the vendor took %d %s of push_message_id=%d whose outcome could not be recorded: they stay pending, and a Scanner (examples/server) sends them again once their lease runs out (a vendor that cannot deduplicate shows the push twice)",
+			unrecorded, plural(unrecorded, "delivery", "deliveries"), res.PushMessageID)
+	case deferred > 0 && interrupted:
+		return fmt.Errorf("interrupted: %d %s of push_message_id=%d %s not sent; a Scanner (examples/server) sends them",
+			deferred, plural(deferred, "delivery", "deliveries"), res.PushMessageID, plural(deferred, "was", "were"))
+	case pending > 0:
+		return fmt.Errorf("%d %s of push_message_id=%d not sent yet (pending): a Scanner (examples/server) tries them again",
+			pending, plural(pending, "delivery", "deliveries"), res.PushMessageID)
+	}
+	return nil
+}
+
+// countOf counts the deliveries of res that the call left to a later
+// pass (deferred), those pending after it (deferred or to be tried
+// again), and those sent whose outcome the store does not hold.
+func countOf(res *push.Result) (deferred, pending, unrecorded int) {
 	for _, d := range res.Deliveries {
-		if d.Deferred {
-			n++
+		switch {
+		case d.Unrecorded:
+			unrecorded++
+		case d.State == registry.DeliveryPending:
+			pending++
+			if d.Deferred {
+				deferred++
+			}
 		}
 	}
-	return n
+	return deferred, pending, unrecorded
 }
 
 // printResult prints the push id and one line per provider and platform.
@@ -108,9 +127,10 @@ func printResult(e *env, res *push.Result) {
 	}
 	type key struct{ provider, platform string }
 	type tally struct {
-		tokens int
-		states map[registry.DeliveryState]int
-		err    error
+		tokens     int
+		unrecorded int // sent, the outcome not recorded
+		states     map[registry.DeliveryState]int
+		err        error
 	}
 	var order []key
 	per := map[key]*tally{}
@@ -123,7 +143,11 @@ func printResult(e *env, res *push.Result) {
 			order = append(order, k)
 		}
 		t.tokens += d.Tokens
-		t.states[d.State]++
+		if d.Unrecorded {
+			t.unrecorded++
+		} else {
+			t.states[d.State]++
+		}
 		if t.err == nil && d.Err != nil {
 			t.err = d.Err
 		}
@@ -142,6 +166,7 @@ func printResult(e *env, res *push.Result) {
 			{"sent", t.states[registry.DeliveryAccepted] + t.states[registry.DeliveryDone]},
 			{"pending", t.states[registry.DeliveryPending]},
 			{"failed", t.states[registry.DeliveryFailed]},
+			{"unrecorded", t.unrecorded},
 		} {
 			if o.n > 0 {
 				states = append(states, fmt.Sprintf("%s=%d", o.word, o.n))
