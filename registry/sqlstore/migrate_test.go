@@ -452,3 +452,28 @@ func TestREADMEIndexRecipesMatchTheMigrations(t *testing.T) {
 		assert.Contains(t, text, recipe, "the README's recipe for %s", index)
 	}
 }
+
+// TestLowerCasingKeepsTimestamps: migration 16 lower-cases the iOS tokens
+// rows hold in upper case and keeps their updated_at, on every database
+// (MySQL's column is ON UPDATE CURRENT_TIMESTAMP, which moved it to the
+// migration's time).
+func TestLowerCasingKeepsTimestamps(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, db := newStore(t, d)
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform, created_at, updated_at) VALUES (?, 'ios', ?, 'umeng', ?, ?)"),
+			"old-iphone", "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789", "2019-01-01 00:00:00", "2019-01-02 00:00:00")
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, "DELETE FROM push_schema_migrations WHERE component = 'push' AND version = 16")
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(ctx))
+		var token, updated string
+		q := "SELECT push_device_token, CAST(updated_at AS CHAR) FROM sys_devices WHERE uuid = 'old-iphone'"
+		if d == sqlstore.DialectPostgres {
+			q = "SELECT push_device_token, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS') FROM sys_devices WHERE uuid = 'old-iphone'"
+		}
+		require.NoError(t, db.QueryRowContext(ctx, q).Scan(&token, &updated))
+		assert.Equal(t, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", token, "lower-cased")
+		assert.True(t, strings.HasPrefix(updated, "2019-01-02 00:00:00"), "updated_at kept, got %s", updated)
+	})
+}
