@@ -235,6 +235,42 @@ func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migratio
 			return step("commit "+m.name, err)
 		}
 	}
+	if s.dialect == DialectPostgres && ms[0].component == componentPush {
+		return s.catchUpSequences(ctx, conn)
+	}
+	return nil
+}
+
+// idTables are the tables whose ids the Store draws from the id column's
+// sequence on PostgreSQL.
+var idTables = []string{"sys_devices", "sys_user_devices", "sys_push_messages", "sys_message_center", "sys_push_deliveries", "sys_push_receipts_held"}
+
+// catchUpSequences moves the id sequence of each of idTables that lies
+// behind the table's largest id up to it, on PostgreSQL. Rows written with
+// their ids (a data load into an adopted table, a copy from MySQL) leave
+// the sequence where it was, and every insert that draws an id it already
+// holds fails, one a try. A sequence is only ever moved forward, and one
+// that is not the column's own (pg_get_serial_sequence: serial or
+// identity) is left alone. It runs on every Migrate: a database another
+// program loads rows into may fall behind again.
+func (s *Store) catchUpSequences(ctx context.Context, q DBTX) error {
+	for _, t := range idTables {
+		var seq sql.NullString
+		err := q.QueryRowContext(ctx, "SELECT CASE WHEN to_regclass($1) IS NOT NULL THEN pg_get_serial_sequence($1, 'id') END", t).Scan(&seq)
+		if err != nil {
+			return step("read the id sequence of "+t, err)
+		}
+		if !seq.Valid {
+			continue // no such table (MissingTables names it), or an id of no sequence of its own
+		}
+		// One statement, so that a sequence other inserts are drawing
+		// from is not moved back: only when it is behind the largest id.
+		_, err = q.ExecContext(ctx, `SELECT setval($1::regclass, m.id) FROM (SELECT MAX(id) AS id FROM `+t+`) m, `+seq.String+` sq
+WHERE m.id IS NOT NULL AND (m.id > sq.last_value OR (m.id = sq.last_value AND NOT sq.is_called))`, seq.String)
+		if err != nil {
+			return step("move the id sequence of "+t+" past its rows", err)
+		}
+	}
 	return nil
 }
 

@@ -477,3 +477,53 @@ func TestLowerCasingKeepsTimestamps(t *testing.T) {
 		assert.True(t, strings.HasPrefix(updated, "2019-01-02 00:00:00"), "updated_at kept, got %s", updated)
 	})
 }
+
+// TestMigrateCatchesUpIDSequences: rows written with their ids (a data
+// load into adopted tables) leave a PostgreSQL sequence behind them; the
+// next Migrate moves it past them, so that the Store's inserts draw free
+// ids, and never moves a sequence back. (Every insert failed on a taken
+// id, one a try, and a push without a dedupe key was reported as a dedupe
+// key conflict.)
+func TestMigrateCatchesUpIDSequences(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	ctx := t.Context()
+	s, db := newStore(t, sqlstore.DialectPostgres)
+	for _, q := range []string{
+		"INSERT INTO sys_devices (id, uuid, platform, push_device_token, push_platform) VALUES (1, 'old-1', 'android', 'tok-old-1', 'umeng'), (2, 'old-2', 'android', 'tok-old-2', 'umeng')",
+		"INSERT INTO sys_user_devices (id, user_num, device_id, state) VALUES (1, 'u-old', 1, 1), (2, 'u-old', 2, 1)",
+		"INSERT INTO sys_push_messages (id, title, content, push_type, created_at, updated_at) VALUES (1, 't', 'c', 'users', now(), now()), (2, 't', 'c', 'users', now(), now())",
+		"INSERT INTO sys_message_center (id, title, content, notify_mode, receivers, send_state, created_at, updated_at) VALUES (1, 't', 'c', 'sms', 'u', 1, now(), now()), (2, 't', 'c', 'sms', 'u', 1, now(), now())",
+	} {
+		_, err := db.ExecContext(ctx, q)
+		require.NoError(t, err, q)
+	}
+	_, _, err := s.RegisterDevice(ctx, &registry.Device{UUID: "new-1", Platform: "android", PushToken: "tok-new-1"}, "u1")
+	require.Error(t, err, "the sequence is behind: the first id drawn is taken")
+
+	require.NoError(t, s.Migrate(ctx))
+	_, _, err = s.RegisterDevice(ctx, &registry.Device{UUID: "new-2", Platform: "android", PushToken: "tok-new-2"}, "u2")
+	require.NoError(t, err)
+	m := registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "u2"}
+	require.NoError(t, s.EnqueueCenterMessage(ctx, &m))
+	assert.Greater(t, m.ID, int64(2))
+	msg := &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u2"}}
+	require.NoError(t, s.CreatePushMessage(ctx, msg, nil))
+	assert.Greater(t, msg.ID, int64(2))
+
+	var before int64
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT last_value FROM "+seqOf(t, db, "sys_devices")).Scan(&before))
+	_, err = db.ExecContext(ctx, "SELECT nextval('"+seqOf(t, db, "sys_devices")+"') FROM generate_series(1, 50)")
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	var after int64
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT last_value FROM "+seqOf(t, db, "sys_devices")).Scan(&after))
+	assert.Equal(t, before+50, after, "a sequence ahead of the rows is not moved back")
+}
+
+// seqOf is the id sequence of table.
+func seqOf(t *testing.T, db *sql.DB, table string) string {
+	t.Helper()
+	var seq string
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT pg_get_serial_sequence($1, 'id')", table).Scan(&seq))
+	return seq
+}
