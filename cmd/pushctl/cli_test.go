@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -253,6 +254,28 @@ func TestMigrate(t *testing.T) {
 	r = runCLI(t, ctx, env, "migrate", "status")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Regexp(t, `^push: version (\d+) of \d+, newer than this build \(a later release migrated it\)\nusers: version 1 of 1, up to date\n$`, r.stdout)
+
+	// A table missing there is that release's to create: status and
+	// --check say so, as migrate's refusal does, with the newest version
+	// applied (three later ones here).
+	for range 2 {
+		_, err = db.ExecContext(ctx, `INSERT INTO push_schema_migrations (component, version, name, applied_at)
+			SELECT 'push', MAX(version) + 1, 'from_a_later_release', '2027-01-01 00:00:00' FROM push_schema_migrations WHERE component = 'push'`)
+		require.NoError(t, err)
+	}
+	var newest int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT MAX(version) FROM push_schema_migrations WHERE component = 'push'").Scan(&newest))
+	_, err = db.ExecContext(ctx, "DROP TABLE sys_push_deliveries")
+	require.NoError(t, err)
+	r = runCLI(t, ctx, env, "migrate", "status", "--check")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stdout, "tables missing: sys_push_deliveries (that release's pushctl migrate creates them again, empty)")
+	assert.Contains(t, r.stderr, "run the pushctl migrate of the release that migrated the database")
+	for range 5 { // the version named is the newest, whatever the map's order
+		r = runCLI(t, ctx, env, "migrate")
+		assert.Equal(t, exitFailure, r.code)
+		assert.Contains(t, r.stderr, fmt.Sprintf("(push version %d, this build's latest", newest))
+	}
 }
 
 // TestMigrateCreatesMissingTables: a table of an applied migration that

@@ -21,29 +21,39 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
-		// The missing tables first: a pending migration may alter one.
-		created, err := d.store.CreateMissingTables(ctx)
-		if len(created) > 0 {
-			fmt.Fprintf(e.stdout, "created again, empty: %s (they were missing)\n", strings.Join(created, ", "))
-		}
-		if err != nil {
-			return err
-		}
-		if err := d.store.Migrate(ctx); err != nil {
-			return err
-		}
-		if err := d.store.MigrateUsers(ctx); err != nil {
-			return err
-		}
-		if _, err = printStatus(ctx, e, d); err != nil {
-			return err
-		}
-		// Before switching from an old system is when its rows can be
-		// trimmed (see the README's adoption notes).
-		serverenv.WarnSpacedUserNums(ctx, e.log, d.store)
-		serverenv.WarnUpperCaseTokens(ctx, e.log, d.store)
-		return nil
+		return migrateAll(ctx, e, d)
 	}
+}
+
+// migrateAll creates the missing tables, applies the migrations and prints
+// the status. An interruption (ctx) lets them finish: cancelled, a
+// statement in flight would be left to run on the server (MySQL goes on
+// with an ALTER whose client is gone) after the migration lock is given
+// up; a second interrupt quits at once (see main).
+func migrateAll(ctx context.Context, e *env, d *database) error {
+	ctx = context.WithoutCancel(ctx)
+	// The missing tables first: a pending migration may alter one.
+	created, err := d.store.CreateMissingTables(ctx)
+	if len(created) > 0 {
+		fmt.Fprintf(e.stdout, "created again, empty: %s (they were missing)\n", strings.Join(created, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := d.store.MigrateUsers(ctx); err != nil {
+		return err
+	}
+	if _, err = printStatus(ctx, e, d); err != nil {
+		return err
+	}
+	// Before switching from an old system is when its rows can be
+	// trimmed (see the README's adoption notes).
+	serverenv.WarnSpacedUserNums(ctx, e.log, d.store)
+	serverenv.WarnUpperCaseTokens(ctx, e.log, d.store)
+	return nil
 }
 
 // migrateStatusCmd prints the migration versions without changing
@@ -66,11 +76,13 @@ func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) 
 		}
 		var pending []string
 		var missing []string
+		newer := false
 		for _, s := range st {
 			if len(s.Pending) > 0 && !optionalUnused(s) {
 				pending = append(pending, fmt.Sprintf("%d of %s", len(s.Pending), s.Component))
 			}
 			missing = append(missing, s.Missing...)
+			newer = newer || (len(s.Missing) > 0 && s.Current > s.Latest)
 		}
 		var problems []string
 		if len(pending) > 0 {
@@ -80,6 +92,11 @@ func migrateStatusCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) 
 			problems = append(problems, fmt.Sprintf("tables missing (%s)", strings.Join(missing, ", ")))
 		}
 		if len(problems) > 0 {
+			if newer {
+				// This build's migrate refuses it: its tables may have
+				// columns this build does not know.
+				return fmt.Errorf("%s: run the pushctl migrate of the release that migrated the database", strings.Join(problems, ", "))
+			}
 			return fmt.Errorf("%s: run pushctl migrate", strings.Join(problems, ", "))
 		}
 		return nil
@@ -101,6 +118,9 @@ func printStatus(ctx context.Context, e *env, d *database) ([]sqlstore.Migration
 		switch {
 		case optionalUnused(s):
 			state = "not applied (optional: the brief's sys_users, which pushctl migrate creates; --check ignores it)"
+		case s.Current > s.Latest && len(s.Missing) > 0:
+			state = "newer than this build (a later release migrated it); tables missing: " + strings.Join(s.Missing, ", ") +
+				" (that release's pushctl migrate creates them again, empty)"
 		case len(s.Pending) > 0 && len(s.Missing) > 0:
 			state = "pending: " + strings.Join(s.Pending, ", ") + "; tables missing: " + strings.Join(s.Missing, ", ") +
 				" (pushctl migrate creates them again, empty)"

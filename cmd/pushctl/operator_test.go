@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -443,4 +444,24 @@ func TestImportWithoutPushPlatformKeepsTheStoredOne(t *testing.T) {
 	d, _, err = st.DeviceByUUID(t.Context(), "android", "new1")
 	require.NoError(t, err)
 	assert.Equal(t, "umeng", d.PushPlatform, "the default")
+}
+
+// TestMigrateFinishesWhenInterrupted: an interrupt during migrate lets the
+// migrations finish (they were cancelled mid-statement, and MySQL went on
+// with an ALTER whose client was gone after the lock was given up).
+func TestMigrateFinishesWhenInterrupted(t *testing.T) {
+	vars := sqliteEnv(t)
+	var out syncBuffer
+	e := &env{stdout: &out, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, log: slog.New(slog.DiscardHandler)}
+	d, err := e.openDB(t.Context(), true, true)
+	require.NoError(t, err)
+	defer d.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.NoError(t, migrateAll(ctx, e, d))
+	assert.Contains(t, out.String(), "push: version ")
+	assert.Contains(t, out.String(), "up to date")
+	pending, err := d.store.PendingMigrations(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, pending)
 }

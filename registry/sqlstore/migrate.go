@@ -589,12 +589,13 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 			if err != nil || len(missing) == 0 {
 				return nil, err
 			}
-			latest := ms[len(ms)-1].version
+			latest, newest := ms[len(ms)-1].version, 0
 			for v := range applied {
-				if v > latest {
-					return nil, fmt.Errorf("tables %s are missing from a database a later release migrated (%s version %d, this build's latest %d): create them with that release's pushctl migrate",
-						strings.Join(missing, ", "), component, v, latest)
-				}
+				newest = max(newest, v)
+			}
+			if newest > latest {
+				return nil, fmt.Errorf("tables %s are missing from a database a later release migrated (%s version %d, this build's latest %d): create them with that release's pushctl migrate",
+					strings.Join(missing, ", "), component, newest, latest)
 			}
 			rerun := map[string]bool{}
 			for _, t := range missing {
