@@ -228,11 +228,29 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		if len(rest) == 0 {
 			return pos, nil
 		}
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" && !isFlagValue(fs, args[:used-1]) {
 			return append(pos, rest...), nil
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
+}
+
+// isFlagValue reports whether the argument after before is the value of
+// the flag before ends with ("--content --"), not the end of the flags.
+func isFlagValue(fs *flag.FlagSet, before []string) bool {
+	if len(before) == 0 {
+		return false
+	}
+	last := before[len(before)-1]
+	if !strings.HasPrefix(last, "-") || strings.Contains(last, "=") || last == "--" {
+		return false
+	}
+	f := fs.Lookup(strings.TrimLeft(last, "-"))
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
 }
 
 // details are the longer descriptions "pushctl help COMMAND" prints.
@@ -292,16 +310,21 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// zwj is the zero-width joiner, a format character that joins emoji.
+const zwj = '\u200d'
+
 // oneLine keeps an error on one line: errors.Join and multi-line driver
 // messages are joined with "; ".
 func oneLine(s string) string {
 	var parts []string
 	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
 		// A tab would shift a table's columns, an escape sequence could
-		// rewrite the operator's terminal: every control character is a
-		// space.
+		// rewrite the operator's terminal, a bidirectional override
+		// reorder what follows it and a zero-width character hide in a
+		// value: every control and format character is a space, but the
+		// zero-width joiner of emoji sequences.
 		l = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
+			if unicode.IsControl(r) || (unicode.Is(unicode.Cf, r) && r != zwj) {
 				return ' '
 			}
 			return r

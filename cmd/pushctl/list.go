@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // supersededReason is the REASON devices list gives an active link the
 // user's pushes skip (push.UserDeviceInfo.Superseded).
-const supersededReason = "superseded: another user's newer row holds the phone"
+const supersededReason = "superseded: a newer row holds the phone (a newer login on it, or a newer device with its token)"
 
 // devicesListCmd prints a user's devices with Service.ListDevices: every
 // link, active or not, with the device's token state and a masked token.
@@ -41,9 +42,16 @@ func devicesListCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) er
 			if reason == "" && dv.Superseded {
 				reason = supersededReason
 			}
+			if dv.Unreadable != "" {
+				// Its times read as the zero time: say so, not 0001-01-01.
+				reason = strings.TrimPrefix(reason+"; unreadable: "+dv.Unreadable, "; ")
+			}
+			linked := "-"
+			if !dv.LinkedAt.IsZero() {
+				linked = dv.LinkedAt.UTC().Format(time.RFC3339)
+			}
 			fmt.Fprintf(w, "%d\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dv.UserDeviceID, dv.Active, dash(dv.DeviceUUID), dash(dv.Platform),
-				dash(dv.PushPlatform), dash(clip(dv.Name, 40)), dash(dv.PushToken), dash(dv.TokenState), dash(reason),
-				dv.LinkedAt.UTC().Format(time.RFC3339))
+				dash(dv.PushPlatform), dash(clip(dv.Name, 40)), dash(dv.PushToken), dash(dv.TokenState), dash(clip(reason, 120)), linked)
 		}
 		return w.Flush()
 	}

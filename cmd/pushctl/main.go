@@ -12,7 +12,7 @@
 //	pushctl migrate status [--check]  show the applied and latest versions (--check: exit 1 if any is pending)
 //	pushctl devices list USER [--json] list a user's devices
 //	pushctl devices import FILE.csv   register the devices of a CSV file
-//	pushctl push USER... --title T --content C [--class marketing|service] [--extra k=v]...
+//	pushctl push USER... --title T --content C [--class marketing|service] [--extra k=v]... [--dedupe-key K]
 //	pushctl status ID [--json]        show a push's status and receipts
 //	pushctl center enqueue --user U --mode push|sms|email --title T --content C [--send-at TIME]
 //	pushctl center tail [--since-id N] [--interval 1s]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"flag"
 	"io"
 	"log/slog"
 	"os"
@@ -464,4 +465,78 @@ func TestMigrateFinishesWhenInterrupted(t *testing.T) {
 	pending, err := d.store.PendingMigrations(t.Context())
 	require.NoError(t, err)
 	assert.Empty(t, pending)
+}
+
+// TestFormatCharactersReachNoTerminal: a bidirectional override or a
+// zero-width space another program wrote in a value is printed as a
+// space, the zero-width joiner of an emoji kept. (oneLine replaced only
+// control characters: U+202E reversed the rest of a devices list line.)
+func TestFormatCharactersReachNoTerminal(t *testing.T) {
+	assert.Equal(t, "evil gpj.exe", oneLine("evil\u202egpj.exe"))
+	assert.Equal(t, "a b", oneLine("a\u200bb"))
+	assert.Equal(t, "👨\u200d👩", oneLine("👨\u200d👩"))
+}
+
+// TestDashAsAFlagValue: "--" given as a flag's value is that value, not
+// the end of the flags, so the flags after it are read as flags (they
+// were taken for users: --class went unchecked, and the push was sent).
+func TestDashAsAFlagValue(t *testing.T) {
+	fs := flag.NewFlagSet("push", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	content := fs.String("content", "", "")
+	class := fs.String("class", "", "")
+	quiet := fs.Bool("quiet", false, "")
+	pos, err := parse(fs, []string{"u0", "--content", "--", "u1", "--class", "bogus"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"u0", "u1"}, pos)
+	assert.Equal(t, "--", *content)
+	assert.Equal(t, "bogus", *class)
+	// After a real end of the flags, after a bool flag, or after a
+	// flag given with "=", every argument is positional.
+	for _, args := range [][]string{{"u0", "--", "u1", "--class", "x"}, {"--quiet", "--", "u1", "--class", "x"}, {"--content=c", "--", "u1", "--class", "x"}} {
+		*class = ""
+		pos, err = parse(fs, args)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"u1", "--class", "x"}, pos[len(pos)-3:], "%v", args)
+		assert.Empty(t, *class, "%v", args)
+	}
+	assert.True(t, *quiet)
+	r := runCLI(t, t.Context(), migrated(t), "push", "u0", "--title", "t", "--content", "--", "u1", "--class", "bogus")
+	assert.Equal(t, exitUsage, r.code, r.stdout)
+	assert.Contains(t, r.stderr, "--class")
+}
+
+// TestDevicesListSaysWhatItCannotRead: a link whose times cannot be read
+// shows "-" and the unreadable columns in REASON, not 0001-01-01; a
+// superseded link's reason does not say whose row supersedes it (an
+// older duplicate login of the same user was said to be another user's).
+func TestDevicesListSaysWhatItCannotRead(t *testing.T) {
+	env := migrated(t)
+	_, db := openStore(t, env)
+	_, err := db.Exec(`INSERT INTO sys_devices (id, platform, uuid, push_device_token, push_platform, created_at, updated_at)
+		VALUES (9, 'android', 'dev-9', 'tokCCCCCCCCCCCCCCCCCCCC', 'umeng', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO sys_user_devices (id, user_num, device_id, state, created_at, updated_at) VALUES
+		(1, 'u9', 9, 1, 'not a date', '2026-01-01 00:00:00'),
+		(2, 'u9', 9, 1, '2026-01-02 00:00:00', '2026-01-02 00:00:00')`)
+	require.NoError(t, err)
+	r := runCLI(t, t.Context(), env, "devices", "list", "u9")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "0001-01-01")
+	assert.Contains(t, r.stdout, "unreadable: ")
+	assert.Contains(t, r.stdout, "superseded: a newer row holds the phone")
+	assert.NotContains(t, r.stdout, "another user")
+}
+
+// TestPushDedupeKey: --dedupe-key makes a script's retry of a push whose
+// answer it lost send nothing: the second run prints the first push as a
+// duplicate and exits 0.
+func TestPushDedupeKey(t *testing.T) {
+	env := sqliteWithDevices(t, 2)
+	r := runCLI(t, t.Context(), env, "push", "u0", "--title", "t", "--content", "c", "--dedupe-key", "order-42-shipped")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "push_message_id=1 devices=2")
+	r = runCLI(t, t.Context(), env, "push", "u0", "--title", "t", "--content", "c", "--dedupe-key", "order-42-shipped")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, "push_message_id=1 duplicate: pushed before with this --dedupe-key; nothing sent (pushctl status 1 shows it)\n", r.stdout)
 }

@@ -40,6 +40,7 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	content := fs.String("content", "", "the notification's text (required)")
 	class := fs.String("class", "", "the message class: marketing or service (default: unset)")
 	expireIn := fs.Duration("expire-in", 0, "how long vendors keep trying, such as 5m or 2h (default: the Service's Expiry, 3 days)")
+	dedupe := fs.String("dedupe-key", "", "makes the push idempotent: a push whose key was pushed before sends nothing and prints that push (a script's retry after a lost answer)")
 	extra := extraFlag{}
 	fs.Var(extra, "extra", "an extra key=value for the app, repeatable")
 	return func(ctx context.Context, users []string) error {
@@ -65,7 +66,7 @@ func pushCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
-		m := push.Message{UserNums: users, Title: *title, Content: *content, Class: provider.Class(*class), Extra: extra}
+		m := push.Message{UserNums: users, Title: *title, Content: *content, Class: provider.Class(*class), Extra: extra, DedupeKey: *dedupe}
 		if *expireIn > 0 {
 			m.ExpireAt = time.Now().Add(*expireIn)
 		}
@@ -121,6 +122,11 @@ func countOf(res *push.Result) (deferred, pending, unrecorded int) {
 
 // printResult prints the push id and one line per provider and platform.
 func printResult(e *env, res *push.Result) {
+	if res.Duplicate {
+		fmt.Fprintf(e.stdout, "push_message_id=%d duplicate: pushed before with this --dedupe-key; nothing sent (pushctl status %d shows it)\n",
+			res.PushMessageID, res.PushMessageID)
+		return
+	}
 	fmt.Fprintf(e.stdout, "push_message_id=%d devices=%d skipped=%d\n", res.PushMessageID, res.Devices, res.Skipped)
 	if len(res.Unreached) > 0 {
 		fmt.Fprintf(e.stdout, "no device reached for: %s\n", strings.Join(res.Unreached, " "))
