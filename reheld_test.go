@@ -1,6 +1,8 @@
 package push_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -95,4 +97,39 @@ func TestARetryReachesNoNewOwner(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hangingHolders is a store whose PushHolders answers only when its ctx
+// ends, as a statement the database plans badly.
+type hangingHolders struct{ *memstore.Store }
+
+func (h hangingHolders) PushHolders(ctx context.Context, _ int64, _ []string) ([]registry.Target, bool, error) {
+	<-ctx.Done()
+	return nil, false, ctx.Err()
+}
+
+// TestHoldersReadIsBounded: a retry whose holders the store does not
+// read within WriteTimeout is given back, unsent and unfailed, and the
+// pass goes on (it waited as long as the read, minutes on PostgreSQL with
+// a bad plan, while every other delivery waited too).
+func TestHoldersReadIsBounded(t *testing.T) {
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.Store = hangingHolders{c.Store.(*memstore.Store)}
+		c.WriteTimeout = 100 * time.Millisecond
+	})
+	f.register(t, "u1", "d1", "android", "tok-1")
+	f.mock.FailNext(1, &provider.Error{Provider: "umeng", Kind: provider.Temporary, Err: errors.New("busy")})
+	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	require.Equal(t, registry.DeliveryPending, res.Deliveries[0].State)
+	f.clk.Advance(time.Hour)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	_, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	require.NoError(t, ctx.Err(), "the pass ended at the read's bound")
+	assert.Equal(t, 1, f.mock.Calls(), "not sent again: its holders are unknown")
+	ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.DeliveryPending, ds[0].State, "given back, to be tried later")
 }

@@ -205,7 +205,12 @@ func (s *Service) reheld(ctx context.Context, d *registry.Delivery, m *registry.
 	// the device row may hold the other one now (an upgrade lower-cased
 	// Umeng's iOS tokens; an app may send them in upper case).
 	lookup, spell := s.spellings(d.Provider, d.Platform, d.Tokens)
-	ts, recorded, err := ph.PushHolders(ctx, d.PushMessageID, lookup)
+	// Bounded as a write: a read the database plans badly must not hold
+	// the pass, whose other deliveries and rows wait for it; the delivery
+	// is given back.
+	rctx, cancel := context.WithTimeout(ctx, s.writeTO)
+	ts, recorded, err := ph.PushHolders(rctx, d.PushMessageID, lookup)
+	cancel()
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "reading the holders of a delivery's tokens failed", slog.Int64("delivery_id", d.ID),
 			slog.String("error", err.Error()))

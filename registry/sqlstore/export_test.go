@@ -87,7 +87,13 @@ func (s *Store) HotQueries(now time.Time, users, tokens []string) []HotQuery {
 	if s.dialect == DialectSQLite {
 		holders = `^[^\n]*MULTI-INDEX OR(.|\n)*SEARCH pmu USING COVERING INDEX ux_sys_push_message_users_user_num`
 	}
-	q, args = s.dialect.holdersQuery(1, tokens)
+	if s.dialect == DialectPostgres {
+		// The tokens' devices first, then their holders by id.
+		q, args = holderIDsQuery(tokens)
+		add("push holders' devices", tokenIndex, q, args)
+		holders = "sys_devices_pkey|ix_sys_push_message_users_message"
+	}
+	q, args = s.dialect.holdersQuery(1, tokens, []int64{1, 2, 3})
 	add("push holders", holders, q, args)
 	// Either index finds the one row: PostgreSQL may take the uuid's.
 	add("find a device", "ux_sys_devices_platform_uuid|ix_sys_devices_uuid", findDevice+s.dialect.forUpdate(), []any{registry.PlatformIOS, "u1"})
@@ -198,8 +204,16 @@ func (s *Store) NoRanges() *Store {
 func (s *Store) SetBatchTimeout(d time.Duration) { s.batchTimeout = d }
 
 // HoldersQuery is PushHolders' statement for tokens of the push
-// pushMessageID, rebound for the dialect.
-func (s *Store) HoldersQuery(pushMessageID int64, tokens []string) (string, []any) {
-	q, args := s.dialect.holdersQuery(pushMessageID, tokens)
+// pushMessageID, whose devices are ids on PostgreSQL, rebound for the
+// dialect.
+func (s *Store) HoldersQuery(pushMessageID int64, tokens []string, ids []int64) (string, []any) {
+	q, args := s.dialect.holdersQuery(pushMessageID, tokens, ids)
+	return s.dialect.rebind(q), args
+}
+
+// HolderIDsQuery is PostgreSQL's statement of the ids of the devices
+// holding tokens, rebound.
+func (s *Store) HolderIDsQuery(tokens []string) (string, []any) {
+	q, args := holderIDsQuery(tokens)
 	return s.dialect.rebind(q), args
 }

@@ -19,28 +19,46 @@ var _ registry.PushHolders = (*Store)(nil)
 // every user of the push to find the few hundred of one delivery, and
 // PostgreSQL scanned sys_devices (the figures are in the commit that
 // made this). So on SQLite, which has no statistics, the tables are
-// joined with CROSS JOIN, which it takes as their order; on PostgreSQL
-// the devices are those whose id is among the ids the two token lookups
-// find (tokenIs as one condition joined with OR was planned as a scan);
-// MySQL looks one indexed key up (tokenIs) and chooses by its statistics.
-func (d Dialect) holdersQuery(pushMessageID int64, tokens []string) (string, []any) {
+// joined with CROSS JOIN, which it takes as their order; MySQL looks one
+// indexed key up (tokenIs) and chooses by its statistics. PostgreSQL is
+// given the devices' ids, which holderIDsQuery found first (ids; the
+// tokens are not used): with the token lookups as a subquery of this
+// statement, a table never analysed (a bulk load, autovacuum behind)
+// estimated the push's users at a few rows and planned a scan of every
+// device for each of them, minutes for a push to 25,000 users, during
+// which the Scanner's pass waited; a list of ids is planned as the few
+// rows it is.
+func (d Dialect) holdersQuery(pushMessageID int64, tokens []string, ids []int64) (string, []any) {
 	join := "JOIN"
 	if d == DialectSQLite {
 		join = "CROSS JOIN"
 	}
 	is, repeat := d.tokenIs("d", len(tokens))
+	args := append([]any{pushMessageID}, tokenArgs(tokens, repeat, 0)...)
 	if d == DialectPostgres {
-		ids := "SELECT id FROM sys_devices WHERE "
-		list := " IN (" + placeholders(len(tokens)) + ")"
-		is = "d.id IN (" + ids + "push_device_token" + list + " UNION ALL " +
-			ids + spacedToken("push_device_token") + " AND TRIM(push_device_token)" + list + ")"
+		is = "d.id IN (" + placeholders(len(ids)) + ")"
+		args = []any{pushMessageID}
+		for _, id := range ids {
+			args = append(args, id)
+		}
 	}
 	return `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 			FROM sys_devices d
 			` + join + ` sys_user_devices ud ON ud.device_id = d.id AND ud.state = 1
 			` + join + ` sys_push_message_users pmu ON pmu.user_num = ud.user_num AND pmu.push_message_id = ?
 			WHERE ` + is + ` AND d.token_disabled_at IS NULL
-				AND ` + d.unshadowed(), append([]any{pushMessageID}, tokenArgs(tokens, repeat, 0)...)
+				AND ` + d.unshadowed(), args
+}
+
+// holderIDsQuery is PostgreSQL's first statement of PushHolders: the ids
+// of the devices that hold tokens, with spaces around them or not (the
+// two lookups of tokenIs, each by its index: joined with OR they were
+// planned as a scan).
+func holderIDsQuery(tokens []string) (string, []any) {
+	list := " IN (" + placeholders(len(tokens)) + ")"
+	q := "SELECT id FROM sys_devices WHERE push_device_token" + list + " UNION ALL " +
+		"SELECT id FROM sys_devices WHERE " + spacedToken("push_device_token") + " AND TRIM(push_device_token)" + list
+	return q, tokenArgs(tokens, 2, 0)
 }
 
 // PushHolders implements registry.PushHolders. The devices are found by
@@ -65,7 +83,18 @@ func (s *Store) PushHolders(ctx context.Context, pushMessageID int64, tokens []s
 		userNum, platform, pushPlatform, tok sql.NullString
 	)
 	for chunk := range slices.Chunk(toks, listChunk) {
-		query, args := s.dialect.holdersQuery(pushMessageID, chunk)
+		var ids []int64
+		if s.dialect == DialectPostgres {
+			q, args := holderIDsQuery(chunk)
+			var err error
+			if ids, err = s.queryIDs(ctx, s.q, q, args...); err != nil {
+				return nil, false, wrap(op, step("select the tokens' devices", err))
+			}
+			if len(ids) == 0 {
+				continue // no device holds them
+			}
+		}
+		query, args := s.dialect.holdersQuery(pushMessageID, chunk, ids)
 		rows, err := s.query(ctx, s.q, query, args...)
 		if err != nil {
 			return nil, false, wrap(op, step("select holders", err))
