@@ -57,7 +57,7 @@ func NewDMLUser(t testing.TB, d sqlstore.Dialect, db *sql.DB, dsn string) *DMLUs
 		u.name = name
 		stmts = []string{"CREATE ROLE " + name + " LOGIN PASSWORD '" + password + "'",
 			"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + name,
-			"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO " + name}
+			"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO " + name}
 		// The grants live in the test's database: they go with DROP
 		// OWNED there, before the role can be dropped.
 		t.Cleanup(func() {

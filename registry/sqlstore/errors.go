@@ -139,3 +139,22 @@ func conflict(what string, err error) error {
 func invalid(field, format string, args ...any) error {
 	return &registry.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
+
+// primaryKeyDuplicate reports whether err, a duplicate, is one of a
+// table's primary key, as each database names it (never from the
+// duplicated value, which MySQL's message quotes): PostgreSQL's
+// constraint "…_pkey", MySQL's key 'PRIMARY' at the message's end (MySQL 8
+// prefixes the table), SQLite's primary key code.
+func (d Dialect) primaryKeyDuplicate(err error) bool {
+	switch d {
+	case DialectPostgres:
+		return strings.Contains(err.Error(), `_pkey"`)
+	case DialectMySQL:
+		msg := err.Error()
+		return strings.HasSuffix(msg, " for key 'PRIMARY'") || strings.HasSuffix(msg, ".PRIMARY'")
+	case DialectSQLite:
+		var ce interface{ Code() int }
+		return errors.As(err, &ce) && ce.Code() == sqliteConstraintPKey
+	}
+	return false
+}

@@ -251,8 +251,11 @@ var idTables = []string{"sys_devices", "sys_user_devices", "sys_push_messages", 
 // the sequence where it was, and every insert that draws an id it already
 // holds fails, one a try. A sequence is only ever moved forward, and one
 // that is not the column's own (pg_get_serial_sequence: serial or
-// identity) is left alone. It runs on every Migrate: a database another
-// program loads rows into may fall behind again.
+// identity) is left alone. It runs on every Migrate (a database another
+// program loads rows into may fall behind again), and reads the
+// sequences through pg_sequences, which USAGE on them lets a server read
+// (the right the README asks of a server's role); moving one takes UPDATE
+// on it, and a role without it gets an error saying what to run.
 func (s *Store) catchUpSequences(ctx context.Context, q DBTX) error {
 	for _, t := range idTables {
 		var seq sql.NullString
@@ -263,12 +266,26 @@ func (s *Store) catchUpSequences(ctx context.Context, q DBTX) error {
 		if !seq.Valid {
 			continue // no such table (MissingTables names it), or an id of no sequence of its own
 		}
-		// One statement, so that a sequence other inserts are drawing
-		// from is not moved back: only when it is behind the largest id.
-		_, err = q.ExecContext(ctx, `SELECT setval($1::regclass, m.id) FROM (SELECT MAX(id) AS id FROM `+t+`) m, `+seq.String+` sq
-WHERE m.id IS NOT NULL AND (m.id > sq.last_value OR (m.id = sq.last_value AND NOT sq.is_called))`, seq.String)
+		// The next value the sequence gives: after its last one, or its
+		// start when it gave none.
+		var maxID, next sql.NullInt64
+		err = q.QueryRowContext(ctx, `SELECT (SELECT MAX(id) FROM `+t+`),
+	(SELECT COALESCE(sq.last_value + sq.increment_by, sq.start_value) FROM pg_sequences sq
+	 WHERE format('%I.%I', sq.schemaname, sq.sequencename)::regclass = $1::regclass)`, seq.String).Scan(&maxID, &next)
 		if err != nil {
-			return step("move the id sequence of "+t+" past its rows", err)
+			return step("read the id sequence of "+t, err)
+		}
+		if !maxID.Valid || !next.Valid || maxID.Int64 < next.Int64 {
+			continue // empty, unreadable, or ahead of the rows: nothing to move
+		}
+		// Moved only while still behind, in one statement, so that a
+		// sequence other inserts are drawing from is not moved back.
+		_, err = q.ExecContext(ctx, `SELECT setval($1::regclass, m.id) FROM (SELECT MAX(id) AS id FROM `+t+`) m, pg_sequences sq
+WHERE format('%I.%I', sq.schemaname, sq.sequencename)::regclass = $1::regclass
+	AND m.id >= COALESCE(sq.last_value + sq.increment_by, sq.start_value)`, seq.String)
+		if err != nil {
+			return step(fmt.Sprintf("the id sequence %s lies behind the rows of %s (largest id %d, next value %d), so every insert would draw a taken id; move it as a role with UPDATE on it: SELECT setval('%s', (SELECT MAX(id) FROM %s))",
+				seq.String, t, maxID.Int64, next.Int64, seq.String, t), err)
 		}
 	}
 	return nil

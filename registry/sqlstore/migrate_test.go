@@ -527,3 +527,69 @@ func seqOf(t *testing.T, db *sql.DB, table string) string {
 	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT pg_get_serial_sequence($1, 'id')", table).Scan(&seq))
 	return seq
 }
+
+// TestMigrateAsDMLSaysHowToMoveASequence: a role with the rights a server
+// needs (USAGE on the sequences, not UPDATE) cannot move a sequence that
+// lies behind its rows; Migrate says so and what to run, and leaves the
+// sequences that are not behind alone (it read them in a way that needed
+// SELECT on them, and every server so granted failed to start).
+func TestMigrateAsDMLSaysHowToMoveASequence(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	ctx := t.Context()
+	db, dsn := dbtest.Open(t, sqlstore.DialectPostgres)
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectPostgres})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	user := dbtest.NewDMLUser(t, sqlstore.DialectPostgres, db, dsn)
+	rs, err := sqlstore.New(dbtest.OpenPool(t, sqlstore.DialectPostgres, user.DSN), sqlstore.Options{Dialect: sqlstore.DialectPostgres})
+	require.NoError(t, err)
+	require.NoError(t, rs.Migrate(ctx), "nothing behind: nothing to move")
+
+	_, err = db.ExecContext(ctx, "INSERT INTO sys_devices (id, uuid, platform, push_device_token, push_platform) VALUES (5, 'old-5', 'android', 'tok-old-5', 'umeng')")
+	require.NoError(t, err)
+	err = rs.Migrate(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "lies behind the rows of sys_devices (largest id 5, next value 1)")
+	assert.Contains(t, err.Error(), "SELECT setval('public.sys_devices_id_seq', (SELECT MAX(id) FROM sys_devices))")
+	require.NoError(t, s.Migrate(ctx), "a role allowed to moves it")
+	require.NoError(t, rs.Migrate(ctx))
+}
+
+// TestDuplicateIDIsNoDedupeConflict: a push whose id is taken (a sequence
+// behind rows written with their ids) fails as the insert's error, with a
+// dedupe key or without, and is never reported as a conflict of its key,
+// which the Service would answer as a duplicate push.
+func TestDuplicateIDIsNoDedupeConflict(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	ctx := t.Context()
+	s, db := newStore(t, sqlstore.DialectPostgres)
+	_, err := db.ExecContext(ctx, "INSERT INTO sys_push_messages (id, title, content, push_type, created_at, updated_at) VALUES (1, 't', 'c', 'users', now(), now()), (2, 't', 'c', 'users', now(), now())")
+	require.NoError(t, err)
+	for _, key := range []string{"", "fresh-key"} { // ids 1 and 2 drawn, and taken
+		msg := &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}, DedupeKey: key}
+		err := s.CreatePushMessage(ctx, msg, nil)
+		require.Error(t, err, "key %q", key)
+		assert.NotErrorIs(t, err, registry.ErrConflict, "key %q: %v", key, err)
+		assert.Contains(t, err.Error(), "sys_push_messages_pkey")
+	}
+	msg := &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}, DedupeKey: "taken"}
+	require.NoError(t, s.CreatePushMessage(ctx, msg, nil), "the id sequence moved on")
+	again := &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}, DedupeKey: "taken"}
+	assert.ErrorIs(t, s.CreatePushMessage(ctx, again, nil), registry.ErrConflict, "a key taken is a conflict")
+}
+
+// TestDedupeConflictWhateverTheKey: a dedupe key taken is a conflict on
+// every database, whatever it says ("PRIMARY", ".id": MySQL's message
+// quotes the value, next to the name of the key it broke).
+func TestDedupeConflictWhateverTheKey(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, _ := newStore(t, d)
+		for _, key := range []string{"PRIMARY", "for key 'PRIMARY'", "order.id", "x_pkey\""} {
+			msg := &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}, DedupeKey: key}
+			require.NoError(t, s.CreatePushMessage(ctx, msg, nil), key)
+			again := &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}, DedupeKey: key}
+			assert.ErrorIs(t, s.CreatePushMessage(ctx, again, nil), registry.ErrConflict, key)
+		}
+	})
+}

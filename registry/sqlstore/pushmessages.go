@@ -330,12 +330,13 @@ func (s *Store) createStatements(ctx context.Context, q DBTX, c *createReq) erro
 	var err error
 	c.msgID, err = s.insert(ctx, q, "INSERT INTO sys_push_messages ("+messageInsertColumns+") VALUES ("+
 		placeholders(messageInsertCount)+")", s.messageArgs(c)...)
-	if s.dialect.classify(err) == classDuplicate && c.dedupeKey != "" {
+	if s.dialect.classify(err) == classDuplicate && c.dedupeKey != "" && !s.dialect.primaryKeyDuplicate(err) {
 		return conflict(fmt.Sprintf("dedupe key %q exists", c.dedupeKey), err)
 	}
 	if err != nil {
-		// Without a dedupe key, a duplicate is the id's: on PostgreSQL, a
-		// sequence behind rows written with their ids (Migrate moves it).
+		// A duplicate id (without a dedupe key, any duplicate is the
+		// id's): on PostgreSQL, a sequence behind rows written with their
+		// ids, which Migrate moves.
 		return step("insert push message", err)
 	}
 	for i := range c.stored {
