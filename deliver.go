@@ -171,9 +171,22 @@ func (s *Service) unrecordedOutcome(ctx context.Context, d *registry.Delivery, m
 // release gives a claimed delivery back untried: due at once, the claim's
 // attempt refunded.
 func (s *Service) release(ctx context.Context, d *registry.Delivery, why string) DeliveryOutcome {
+	return s.releaseAt(ctx, d, why, s.now())
+}
+
+// releaseLater is release for a read of the store that failed (or ran past
+// its bound) before the call: due after the retry policy's backoff, not at
+// once, so that a read that fails every time is not claimed and made again
+// on every pass, loading the database, until the push expires.
+func (s *Service) releaseLater(ctx context.Context, d *registry.Delivery, why string) DeliveryOutcome {
+	return s.releaseAt(ctx, d, why, s.now().Add(s.retry.Backoff(max(d.Attempts, 1), 0)))
+}
+
+// releaseAt is release, due at due.
+func (s *Service) releaseAt(ctx context.Context, d *registry.Delivery, why string, due time.Time) DeliveryOutcome {
 	d.Attempts = max(d.Attempts-1, 0)
 	d.State = registry.DeliveryPending
-	d.NextAttemptAt = s.now()
+	d.NextAttemptAt = due
 	wctx, cancel := s.writeCtx(ctx)
 	defer cancel()
 	if err := s.store.FinishDelivery(wctx, d); err != nil {

@@ -3,6 +3,7 @@ package push_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,9 +102,13 @@ func TestARetryReachesNoNewOwner(t *testing.T) {
 
 // hangingHolders is a store whose PushHolders answers only when its ctx
 // ends, as a statement the database plans badly.
-type hangingHolders struct{ *memstore.Store }
+type hangingHolders struct {
+	*memstore.Store
+	reads *atomic.Int32
+}
 
 func (h hangingHolders) PushHolders(ctx context.Context, _ int64, _ []string) ([]registry.Target, bool, error) {
+	h.reads.Add(1)
 	<-ctx.Done()
 	return nil, false, ctx.Err()
 }
@@ -111,10 +116,13 @@ func (h hangingHolders) PushHolders(ctx context.Context, _ int64, _ []string) ([
 // TestHoldersReadIsBounded: a retry whose holders the store does not
 // read within WriteTimeout is given back, unsent and unfailed, and the
 // pass goes on (it waited as long as the read, minutes on PostgreSQL with
-// a bad plan, while every other delivery waited too).
+// a bad plan, while every other delivery waited too); it is due again
+// after the retry policy's backoff, not at the next pass (a read that
+// fails every time was made again on every pass until the push expired).
 func TestHoldersReadIsBounded(t *testing.T) {
+	reads := new(atomic.Int32)
 	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
-		c.Store = hangingHolders{c.Store.(*memstore.Store)}
+		c.Store = hangingHolders{c.Store.(*memstore.Store), reads}
 		c.WriteTimeout = 100 * time.Millisecond
 	})
 	f.register(t, "u1", "d1", "android", "tok-1")
@@ -132,4 +140,15 @@ func TestHoldersReadIsBounded(t *testing.T) {
 	ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
 	require.NoError(t, err)
 	assert.Equal(t, registry.DeliveryPending, ds[0].State, "given back, to be tried later")
+	assert.Equal(t, 1, ds[0].Attempts, "the read's attempt refunded")
+	assert.True(t, ds[0].NextAttemptAt.After(f.clk.Now()), "due after a backoff")
+	require.EqualValues(t, 1, reads.Load())
+	n, err := f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.Zero(t, n, "not claimed again at once")
+	assert.EqualValues(t, 1, reads.Load())
+	f.clk.Advance(time.Hour)
+	_, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, reads.Load(), "tried again after the backoff")
 }

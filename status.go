@@ -214,7 +214,7 @@ func (s *Service) reheld(ctx context.Context, d *registry.Delivery, m *registry.
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "reading the holders of a delivery's tokens failed", slog.Int64("delivery_id", d.ID),
 			slog.String("error", err.Error()))
-		s.release(ctx, d, "the holders of its tokens could not be read")
+		s.releaseLater(ctx, d, "the holders of its tokens could not be read")
 		return heldUnread
 	}
 	if !recorded {
@@ -306,7 +306,7 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "load push message failed", slog.Int64("push_message_id", d.PushMessageID),
 					slog.String("error", err.Error()))
-				s.release(ctx, d, "its push message could not be read")
+				s.releaseLater(ctx, d, "its push message could not be read")
 				gaveBack = true
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tuisong/push/registry"
@@ -21,8 +22,8 @@ var _ registry.PushHolders = (*Store)(nil)
 // made this). So on SQLite, which has no statistics, the tables are
 // joined with CROSS JOIN, which it takes as their order; MySQL looks one
 // indexed key up (tokenIs) and chooses by its statistics. PostgreSQL is
-// given the devices' ids, which holderIDsQuery found first (ids; the
-// tokens are not used): with the token lookups as a subquery of this
+// given the devices' ids, which holderIDsQuery found first (ids, as one
+// array; the tokens are not used): with the token lookups as a subquery of this
 // statement, a table never analysed (a bulk load, autovacuum behind)
 // estimated the push's users at a few rows and planned a scan of every
 // device for each of them, minutes for a push to 25,000 users, during
@@ -36,11 +37,11 @@ func (d Dialect) holdersQuery(pushMessageID int64, tokens []string, ids []int64)
 	is, repeat := d.tokenIs("d", len(tokens))
 	args := append([]any{pushMessageID}, tokenArgs(tokens, repeat, 0)...)
 	if d == DialectPostgres {
-		is = "d.id IN (" + placeholders(len(ids)) + ")"
-		args = []any{pushMessageID}
-		for _, id := range ids {
-			args = append(args, id)
-		}
+		// One array, however many ids: a token many rows hold (a junk
+		// value in adopted data) may name more devices than a statement
+		// takes parameters (65,535).
+		is = "d.id = ANY(?::bigint[])"
+		args = []any{pushMessageID, int64Array(ids)}
 	}
 	return `SELECT ud.id, ud.user_num, d.id, d.platform, d.push_platform, d.push_device_token
 			FROM sys_devices d
@@ -48,6 +49,20 @@ func (d Dialect) holdersQuery(pushMessageID int64, tokens []string, ids []int64)
 			` + join + ` sys_push_message_users pmu ON pmu.user_num = ud.user_num AND pmu.push_message_id = ?
 			WHERE ` + is + ` AND d.token_disabled_at IS NULL
 				AND ` + d.unshadowed(), args
+}
+
+// int64Array is ids as a PostgreSQL array literal, "{1,2,3}".
+func int64Array(ids []int64) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // holderIDsQuery is PostgreSQL's first statement of PushHolders: the ids

@@ -132,3 +132,28 @@ func TestPushHoldersWithoutStatistics(t *testing.T) {
 	assert.True(t, recorded)
 	assert.Len(t, holders, 500)
 }
+
+// TestPushHoldersOfATokenManyRowsHold: a junk token that 70,000 adopted
+// rows hold names more devices than a PostgreSQL statement takes
+// parameters; PushHolders still answers (the ids were one parameter
+// each, and the read failed on every retry of the delivery).
+func TestPushHoldersOfATokenManyRowsHold(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	t.Parallel()
+	s, db := newStore(t, sqlstore.DialectPostgres)
+	ctx := t.Context()
+	for _, q := range []string{
+		`INSERT INTO sys_devices (id, platform, uuid, push_device_token, push_platform)
+			SELECT g, 'android', 'junk-' || g, 'null', 'umeng' FROM generate_series(1, 70000) g`,
+		`INSERT INTO sys_user_devices (user_num, device_id, state) VALUES ('U1', 70000, 1)`,
+		`INSERT INTO sys_push_message_users (push_message_id, user_num) VALUES (1, 'U1')`,
+	} {
+		_, err := db.ExecContext(ctx, q)
+		require.NoError(t, err)
+	}
+	holders, recorded, err := s.PushHolders(ctx, 1, []string{"null"})
+	require.NoError(t, err)
+	assert.True(t, recorded)
+	require.Len(t, holders, 1, "the newest holder of the token, whose user is the push's")
+	assert.EqualValues(t, 70000, holders[0].DeviceID)
+}
