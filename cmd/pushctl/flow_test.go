@@ -768,4 +768,14 @@ func TestPushOutcomeOfUnrecordedDeliveries(t *testing.T) {
 	require.Error(t, pushOutcome(res, true))
 	assert.Contains(t, pushOutcome(res, true).Error(), "interrupted: 1 delivery of push_message_id=7 was not sent")
 	assert.Contains(t, pushOutcome(res, false).Error(), "1 delivery of push_message_id=7 not sent yet (pending)")
+
+	// A push recorded in stages whose listing stopped, or that expired
+	// before its end, is not done either, whatever its recorded stages did.
+	done := &push.Result{PushMessageID: 8, Deliveries: []push.DeliveryOutcome{{State: registry.DeliveryAccepted}}}
+	done.Unlisted = true
+	require.Error(t, pushOutcome(done, true))
+	assert.Contains(t, pushOutcome(done, true).Error(), "the listing of push_message_id=8 stopped before its whole audience (interrupted)")
+	assert.Contains(t, pushOutcome(done, false).Error(), "(a read of the database failed)")
+	done.Unlisted, done.Expired = false, true
+	assert.Contains(t, pushOutcome(done, false).Error(), "push_message_id=8 expired before its whole audience was listed")
 }

@@ -36,9 +36,11 @@ var (
 	optionalColumns = []string{"push_platform", "name", "os", "os_version"}
 )
 
-// maxColumnName is the longest header cell an error echoes: longer than
-// any column's name, shorter than any vendor's token.
-const maxColumnName = 24
+// maxColumnName is the longest header cell an error echoes (and only one
+// without a digit, as no column's name has): longer than any column's
+// name. Tokens are longer, or hold digits: a JPush registration id may be
+// 19 characters, or fewer, of letters and digits.
+const maxColumnName = 16
 
 // maxReasons is how many rejections the summary lists.
 const maxReasons = 10
@@ -189,6 +191,9 @@ func (im *importer) openRejects(header []string) error {
 	if im.from > 1 {
 		if ri, err := os.Stat(im.rejectsPath); err == nil && ri.Size() > 0 {
 			flags, head = os.O_WRONLY|os.O_APPEND, false
+			if im.written, err = rejectedLines(im.rejectsPath, im.from); err != nil {
+				return fmt.Errorf("--rejects: %w", err)
+			}
 		}
 	}
 	rf, err := os.OpenFile(im.rejectsPath, flags, 0o644)
@@ -200,6 +205,33 @@ func (im *importer) openRejects(header []string) error {
 		im.rejects.Write(append(slices.Clone(rejectsHeader), header...)) // errors surface at Flush
 	}
 	return nil
+}
+
+// rejectedLines returns the lines from from on that the rejects file at
+// path holds: the interrupted run read ahead of the line it stopped at,
+// and rejected rows this run reads again.
+func rejectedLines(path string, from int) (map[int]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	lines := map[int]bool{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n, err := strconv.Atoi(rec[0]); err == nil && n >= from {
+			lines[n] = true
+		}
+	}
 }
 
 // closeRejects flushes and closes the rejects file, if open, once.
@@ -312,6 +344,9 @@ type importer struct {
 	rejectsPath string      // --rejects; "" for none
 	rejectsFile *os.File    // open once the header was accepted
 	rejects     *csv.Writer // on rejectsFile
+	// written holds the lines, from --from-line on, that the rejects file
+	// an interrupted run wrote holds already: not written twice.
+	written map[int]bool
 
 	col     map[string]int // column name → index
 	started bool           // the header was accepted
@@ -397,10 +432,10 @@ func (im *importer) readHeader(header []string) error {
 			// next rows, tokens among them.
 			return usagef("line 1: column %d holds a line break: the file's lines end in a bare CR (classic Mac OS), which CSV does not end a row with; convert them to LF or CRLF", i+1)
 		case !slices.Contains(requiredColumns, name) && !slices.Contains(optionalColumns, name):
-			if utf8.RuneCountInString(h) > maxColumnName {
-				// Too long for a column name: a row of values (a file
-				// without a header), perhaps a token, not echoed.
-				return usagef("line 1: column %d is a value of %d characters, not one of %s: does the file lack its header row?", i+1, utf8.RuneCountInString(h), known)
+			if utf8.RuneCountInString(h) > maxColumnName || strings.ContainsAny(h, "0123456789") {
+				// No column's name: a row of values (a file without a
+				// header), perhaps a token, not echoed.
+				return usagef("line 1: column %d is not one of %s (a value of %d characters, not shown: does the file lack its header row?)", i+1, known, utf8.RuneCountInString(h))
 			}
 			return usagef("line 1: column %q is not one of %s", oneLine(h), known)
 		case im.hasColumn(name):
@@ -628,7 +663,7 @@ func (im *importer) reject(line int, rec []string, field, reason string) {
 	if len(im.reasons) < maxReasons {
 		im.reasons = append(im.reasons, msg+reason)
 	}
-	if im.rejects != nil {
+	if im.rejects != nil && !im.written[line] {
 		im.rejects.Write(append([]string{strconv.Itoa(line), field, reason}, rec...)) // errors surface at Flush
 	}
 }
@@ -691,7 +726,11 @@ func (im *importer) commit(ctx context.Context, batch []row) {
 	}
 	for i, rw := range batch {
 		if errors.Is(outs[i].err, registry.ErrInvalid) {
-			im.reject(rw.line, rw.rec, "row", oneLine(outs[i].err.Error()))
+			field, reason := "row", oneLine(outs[i].err.Error())
+			if ve := (*registry.ValidationError)(nil); errors.As(outs[i].err, &ve) {
+				field, reason = ve.Field, oneLine(ve.Reason)
+			}
+			im.reject(rw.line, rw.rec, field, reason)
 			outs[i] = outcome{}
 		}
 	}

@@ -364,27 +364,34 @@ func TestImportRejectsOverwritesOnlyARejectsFile(t *testing.T) {
 
 // TestImportResumedKeepsTheEarlierRejections: an import resumed with
 // --from-line appends to the rejects file the interrupted run wrote,
-// whose rejections stay. (It was emptied, and the resumed run exited 0
-// with the earlier rejections gone.)
+// whose rejections stay, and does not write again a rejection of a line
+// that run had read ahead and rejected already. (The file was emptied,
+// and the resumed run exited 0 with the earlier rejections gone.)
 func TestImportResumedKeepsTheEarlierRejections(t *testing.T) {
 	env := migrated(t)
 	in := file(t, "uuid,platform,push_token,user_num\n"+
 		"d1,android,"+umengToken(1, "android")+",u1\n"+
 		"d2,windows,x,u2\n"+
 		"d3,android,"+umengToken(3, "android")+",u3\n"+
-		"d4,android,"+umengToken(4, "android")+",\n")
+		"d4,android,"+umengToken(4, "android")+",\n"+
+		"d5,beos,y,u5\n")
 	rej := filepath.Join(t.TempDir(), "rejects.csv")
-	// As the interrupted run left it: its header and line 3's rejection.
-	require.NoError(t, os.WriteFile(rej, []byte("line,field,reason,uuid,platform,push_token,user_num\n3,platform,bad,d2,windows,x,u2\n"), 0o600))
+	// As the interrupted run left it (stopped at line 4 by a failed
+	// write, it had read on): its header and the rejections of lines 3
+	// and 5.
+	require.NoError(t, os.WriteFile(rej, []byte("line,field,reason,uuid,platform,push_token,user_num\n"+
+		"3,platform,bad,d2,windows,x,u2\n5,user_num,is required,d4,android,t,\n"), 0o600))
 	r := runCLI(t, t.Context(), env, "devices", "import", "--rejects", rej, "--from-line", "4", in)
 	assert.Equal(t, exitFailure, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "rejected=2")
 	got, err := os.ReadFile(rej)
 	require.NoError(t, err)
 	recs, err := csv.NewReader(strings.NewReader(string(got))).ReadAll()
 	require.NoError(t, err)
-	require.Len(t, recs, 3, "one header, the earlier rejection, the new one")
+	require.Len(t, recs, 4, "one header, the earlier two rejections, the new one: %q", got)
 	assert.Equal(t, "3", recs[1][0])
-	assert.Equal(t, []string{"5", "user_num"}, recs[2][:2])
+	assert.Equal(t, "5", recs[2][0])
+	assert.Equal(t, []string{"6", "platform"}, recs[3][:2])
 }
 
 // TestImportProgressOfAPipe: the progress bar of a file with no size (a
@@ -416,10 +423,14 @@ func TestImportHeaderEchoesNoValue(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "bare CR")
 	assert.NotContains(t, r.stderr, tok[:12])
-	r = runCLI(t, t.Context(), env, "devices", "import", file(t, tok+",d1,android,u1\n"))
-	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, "does the file lack its header row?")
-	assert.NotContains(t, r.stderr, tok[:12])
+	for _, tok := range []string{tok, jpushtest.RegistrationID("jp1"), "1a0018970a8c2a4c3b2", "abc123"} {
+		r = runCLI(t, t.Context(), env, "devices", "import", file(t, tok+",d1,android,u1\n"))
+		assert.Equal(t, exitUsage, r.code)
+		assert.Contains(t, r.stderr, "does the file lack its header row?")
+		assert.NotContains(t, r.stderr, tok)
+	}
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num,colour\n"))
+	assert.Contains(t, r.stderr, `column "colour" is not one of`, "a misspelt name is shown")
 	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "\ufeff\"uuid\",\"platform\",\"push_token\",\"user_num\"\n\"d1\",\"android\",\""+tok+"\",\"u1\"\n"))
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "imported=1 ")

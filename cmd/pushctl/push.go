@@ -89,6 +89,11 @@ func pushOutcome(res *push.Result, interrupted bool) error {
 	}
 	deferred, pending, unrecorded := countOf(res)
 	switch {
+	case res.Expired:
+		return fmt.Errorf("push_message_id=%d expired before its whole audience was listed: the users after the recorded place are not pushed", res.PushMessageID)
+	case res.Unlisted:
+		return fmt.Errorf("the listing of push_message_id=%d stopped before its whole audience (%s): a Scanner (examples/server) lists and sends the rest",
+			res.PushMessageID, map[bool]string{true: "interrupted", false: "a read of the database failed"}[interrupted])
 	case unrecorded > 0:
 		return fmt.Errorf("the vendor took %d %s of push_message_id=%d whose outcome could not be recorded: they stay pending, and a Scanner (examples/server) sends them again once their lease runs out (a vendor that cannot deduplicate shows the push twice)",
 			unrecorded, plural(unrecorded, "delivery", "deliveries"), res.PushMessageID)
