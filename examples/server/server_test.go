@@ -913,7 +913,9 @@ func TestStartWarnsOfAClockInAnotherZone(t *testing.T) {
 
 // TestStartWarnsOfClocksApart: a database clock 45 s from this one, in
 // either direction, is no zone's difference but more than leases allow
-// between instances, and start-up says so; 10 s is not warned of.
+// between instances, and start-up says so; 10 s is not warned of. Past 2
+// minutes the zone warning comes too, and the clocks' one with it unless
+// the skew is whole quarter hours, as zones are.
 func TestStartWarnsOfClocksApart(t *testing.T) {
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "push.db")))
 	require.NoError(t, err)
@@ -921,12 +923,18 @@ func TestStartWarnsOfClocksApart(t *testing.T) {
 	for _, c := range []struct {
 		off  time.Duration
 		warn bool
-	}{{45 * time.Second, true}, {-45 * time.Second, true}, {10 * time.Second, false}} {
+		zone bool // also warned of as another zone
+	}{{45 * time.Second, true, false}, {-45 * time.Second, true, false}, {10 * time.Second, false, false},
+		{3 * time.Minute, true, true}, {-8 * time.Hour, false, true}, {8*time.Hour + 45*time.Second, true, true}} {
 		st, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Now: func() time.Time { return time.Now().Add(c.off) }})
 		require.NoError(t, err)
 		var logs bytes.Buffer
 		warnClockSkew(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), st, time.UTC)
-		assert.NotContains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE", "no zone's difference")
+		if c.zone {
+			assert.Contains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE", "off by %s", c.off)
+		} else {
+			assert.NotContains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE", "off by %s: no zone's difference", c.off)
+		}
 		if c.warn {
 			assert.Contains(t, logs.String(), "synchronise the clocks (NTP)", "off by %s", c.off)
 			assert.Contains(t, logs.String(), fmt.Sprintf("skew=%s", (-c.off).String()))
