@@ -140,21 +140,19 @@ func invalid(field, format string, args ...any) error {
 	return &registry.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// primaryKeyDuplicate reports whether err, a duplicate, is one of a
-// table's primary key, as each database names it (never from the
-// duplicated value, which MySQL's message quotes): PostgreSQL's
-// constraint "…_pkey", MySQL's key 'PRIMARY' at the message's end (MySQL 8
-// prefixes the table), SQLite's primary key code.
-func (d Dialect) primaryKeyDuplicate(err error) bool {
+// keyDuplicate reports whether err, a duplicate (classDuplicate), is one
+// of the unique index index on table's column, not of another key (the
+// primary key, whose sequence may lie behind rows written with their
+// ids): PostgreSQL's message names the index (in the quotes of its
+// language), MySQL's ends with it (after the duplicated value, which it
+// quotes), SQLite's names the column (and no value).
+func (d Dialect) keyDuplicate(err error, table, column, index string) bool {
+	msg := err.Error()
 	switch d {
-	case DialectPostgres:
-		return strings.Contains(err.Error(), `_pkey"`)
 	case DialectMySQL:
-		msg := err.Error()
-		return strings.HasSuffix(msg, " for key 'PRIMARY'") || strings.HasSuffix(msg, ".PRIMARY'")
+		return strings.HasSuffix(msg, "'"+index+"'") || strings.HasSuffix(msg, "."+index+"'")
 	case DialectSQLite:
-		var ce interface{ Code() int }
-		return errors.As(err, &ce) && ce.Code() == sqliteConstraintPKey
+		return strings.Contains(msg, table+"."+column)
 	}
-	return false
+	return strings.Contains(msg, index)
 }

@@ -87,7 +87,8 @@ func (s *Store) AddDeliveries(ctx context.Context, m *registry.PushMessage, ds [
 			}
 		}
 		if err := s.insertDeliveries(ctx, q, []*createReq{c}, reserve); err != nil {
-			if !errors.Is(err, registry.ErrConflict) && s.dialect.classify(err) == classDuplicate {
+			if !errors.Is(err, registry.ErrConflict) && s.dialect.classify(err) == classDuplicate &&
+				s.dialect.keyDuplicate(err, "sys_push_deliveries", "idempotency_key", "ux_sys_push_deliveries_idempotency_key") {
 				return conflict("an idempotency key of the stage exists", err)
 			}
 			return err

@@ -251,11 +251,10 @@ var idTables = []string{"sys_devices", "sys_user_devices", "sys_push_messages", 
 // the sequence where it was, and every insert that draws an id it already
 // holds fails, one a try. A sequence is only ever moved forward, and one
 // that is not the column's own (pg_get_serial_sequence: serial or
-// identity) is left alone. It runs on every Migrate (a database another
-// program loads rows into may fall behind again), and reads the
-// sequences through pg_sequences, which USAGE on them lets a server read
-// (the right the README asks of a server's role); moving one takes UPDATE
-// on it, and a role without it gets an error saying what to run.
+// identity) is left alone. It runs on every Migrate: a database another
+// program loads rows into may fall behind again. Moving one takes UPDATE
+// on it; a role without it (a server's needs USAGE only) gets an error
+// saying what to run.
 func (s *Store) catchUpSequences(ctx context.Context, q DBTX) error {
 	for _, t := range idTables {
 		var seq sql.NullString
@@ -266,29 +265,57 @@ func (s *Store) catchUpSequences(ctx context.Context, q DBTX) error {
 		if !seq.Valid {
 			continue // no such table (MissingTables names it), or an id of no sequence of its own
 		}
-		// The next value the sequence gives: after its last one, or its
-		// start when it gave none.
-		var maxID, next sql.NullInt64
-		err = q.QueryRowContext(ctx, `SELECT (SELECT MAX(id) FROM `+t+`),
-	(SELECT COALESCE(sq.last_value + sq.increment_by, sq.start_value) FROM pg_sequences sq
-	 WHERE format('%I.%I', sq.schemaname, sq.sequencename)::regclass = $1::regclass)`, seq.String).Scan(&maxID, &next)
+		var maxID sql.NullInt64
+		var inc int64
+		err = q.QueryRowContext(ctx, "SELECT (SELECT MAX(id) FROM "+t+"), (SELECT seqincrement FROM pg_sequence WHERE seqrelid = $1::regclass)",
+			seq.String).Scan(&maxID, &inc)
 		if err != nil {
 			return step("read the id sequence of "+t, err)
 		}
-		if !maxID.Valid || !next.Valid || maxID.Int64 < next.Int64 {
-			continue // empty, unreadable, or ahead of the rows: nothing to move
+		if !maxID.Valid || inc <= 0 {
+			continue // empty, or a sequence that counts down: not the library's
 		}
-		// Moved only while still behind, in one statement, so that a
-		// sequence other inserts are drawing from is not moved back.
-		_, err = q.ExecContext(ctx, `SELECT setval($1::regclass, m.id) FROM (SELECT MAX(id) AS id FROM `+t+`) m, pg_sequences sq
-WHERE format('%I.%I', sq.schemaname, sq.sequencename)::regclass = $1::regclass
-	AND m.id >= COALESCE(sq.last_value + sq.increment_by, sq.start_value)`, seq.String)
+		next, known, err := nextValue(ctx, q, seq.String, inc)
 		if err != nil {
+			return step("read the id sequence of "+t, err)
+		}
+		if !known || maxID.Int64 < next {
+			continue
+		}
+		if _, err = q.ExecContext(ctx, "SELECT setval($1::regclass, $2)", seq.String, maxID.Int64); err != nil {
 			return step(fmt.Sprintf("the id sequence %s lies behind the rows of %s (largest id %d, next value %d), so every insert would draw a taken id; move it as a role with UPDATE on it: SELECT setval('%s', (SELECT MAX(id) FROM %s))",
-				seq.String, t, maxID.Int64, next.Int64, seq.String, t), err)
+				seq.String, t, maxID.Int64, next, seq.String, t), err)
 		}
 	}
 	return nil
+}
+
+// nextValue returns the value the sequence seq (a name from
+// pg_get_serial_sequence), counting by inc, gives next: read from the
+// sequence itself, which takes SELECT on it; with USAGE only, from
+// pg_sequence_last_value, which knows nothing of a sequence restarted or
+// set back and not drawn from since (known false: then it is left alone).
+func nextValue(ctx context.Context, q DBTX, seq string, inc int64) (int64, bool, error) {
+	var last int64
+	var called bool
+	err := q.QueryRowContext(ctx, "SELECT last_value, is_called FROM "+seq).Scan(&last, &called)
+	if err == nil {
+		if called {
+			return last + inc, true, nil
+		}
+		return last, true, nil
+	}
+	if sqlState(err) != "42501" { // insufficient_privilege
+		return 0, false, err
+	}
+	var lv sql.NullInt64
+	if err := q.QueryRowContext(ctx, "SELECT pg_sequence_last_value($1::regclass)", seq).Scan(&lv); err != nil {
+		return 0, false, err
+	}
+	if !lv.Valid {
+		return 0, false, nil
+	}
+	return lv.Int64 + inc, true, nil
 }
 
 func ignoreTxDone(err error) error {

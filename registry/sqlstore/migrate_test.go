@@ -545,13 +545,47 @@ func TestMigrateAsDMLSaysHowToMoveASequence(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, rs.Migrate(ctx), "nothing behind: nothing to move")
 
+	// One id drawn (1), then rows written with theirs past it.
+	_, err = db.ExecContext(ctx, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES ('old-1', 'android', 'tok-old-1', 'umeng')")
+	require.NoError(t, err)
 	_, err = db.ExecContext(ctx, "INSERT INTO sys_devices (id, uuid, platform, push_device_token, push_platform) VALUES (5, 'old-5', 'android', 'tok-old-5', 'umeng')")
 	require.NoError(t, err)
 	err = rs.Migrate(ctx)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "lies behind the rows of sys_devices (largest id 5, next value 1)")
+	assert.Contains(t, err.Error(), "lies behind the rows of sys_devices (largest id 5, next value 2)")
 	assert.Contains(t, err.Error(), "SELECT setval('public.sys_devices_id_seq', (SELECT MAX(id) FROM sys_devices))")
 	require.NoError(t, s.Migrate(ctx), "a role allowed to moves it")
+	require.NoError(t, rs.Migrate(ctx))
+
+	// A sequence restarted ahead of the rows, not drawn from since: the
+	// role that can read it leaves it alone (it was moved back to the
+	// rows), and the one that cannot does not fail.
+	_, err = db.ExecContext(ctx, "ALTER SEQUENCE sys_devices_id_seq RESTART WITH 1000")
+	require.NoError(t, err)
+	require.NoError(t, rs.Migrate(ctx))
+	require.NoError(t, s.Migrate(ctx))
+	var next int64
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT nextval('sys_devices_id_seq')").Scan(&next))
+	assert.EqualValues(t, 1000, next, "not moved back")
+}
+
+// TestMigrateReadsOnlyItsOwnSequences: a sequence in a schema the roles
+// may not use changes nothing (every sequence of the database was read,
+// and the schema's refusal failed Migrate for the server's role).
+func TestMigrateReadsOnlyItsOwnSequences(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	ctx := t.Context()
+	db, dsn := dbtest.Open(t, sqlstore.DialectPostgres)
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectPostgres})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	for _, q := range []string{"CREATE SCHEMA audit", "CREATE SEQUENCE audit.s1"} {
+		_, err := db.ExecContext(ctx, q)
+		require.NoError(t, err)
+	}
+	user := dbtest.NewDMLUser(t, sqlstore.DialectPostgres, db, dsn)
+	rs, err := sqlstore.New(dbtest.OpenPool(t, sqlstore.DialectPostgres, user.DSN), sqlstore.Options{Dialect: sqlstore.DialectPostgres})
+	require.NoError(t, err)
 	require.NoError(t, rs.Migrate(ctx))
 }
 
@@ -576,6 +610,21 @@ func TestDuplicateIDIsNoDedupeConflict(t *testing.T) {
 	require.NoError(t, s.CreatePushMessage(ctx, msg, nil), "the id sequence moved on")
 	again := &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}, DedupeKey: "taken"}
 	assert.ErrorIs(t, s.CreatePushMessage(ctx, again, nil), registry.ErrConflict, "a key taken is a conflict")
+
+	// A delivery's id taken: no conflict of its idempotency key either
+	// (a split of a delivery would fail it for good on one).
+	delivery := func(key string) []*registry.Delivery {
+		return []*registry.Delivery{{Provider: "umeng", Platform: registry.PlatformAndroid, Audience: registry.AudienceTokens,
+			Tokens: []string{"tok-" + key}, IdempotencyKey: key, State: registry.DeliveryPending}}
+	}
+	require.NoError(t, s.CreatePushMessage(ctx, &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}}, delivery("k1")))
+	_, err = db.ExecContext(ctx, "SELECT setval('sys_push_deliveries_id_seq', 1, false)")
+	require.NoError(t, err)
+	err = s.CreatePushMessage(ctx, &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}}, delivery("k2"))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, registry.ErrConflict, "%v", err)
+	err = s.CreatePushMessage(ctx, &registry.PushMessage{Title: "t", Content: "c", PushType: "users", UserNums: []string{"u1"}}, delivery("k1"))
+	assert.ErrorIs(t, err, registry.ErrConflict, "a key taken is a conflict")
 }
 
 // TestDedupeConflictWhateverTheKey: a dedupe key taken is a conflict on

@@ -330,7 +330,8 @@ func (s *Store) createStatements(ctx context.Context, q DBTX, c *createReq) erro
 	var err error
 	c.msgID, err = s.insert(ctx, q, "INSERT INTO sys_push_messages ("+messageInsertColumns+") VALUES ("+
 		placeholders(messageInsertCount)+")", s.messageArgs(c)...)
-	if s.dialect.classify(err) == classDuplicate && c.dedupeKey != "" && !s.dialect.primaryKeyDuplicate(err) {
+	if s.dialect.classify(err) == classDuplicate && c.dedupeKey != "" &&
+		s.dialect.keyDuplicate(err, "sys_push_messages", "dedupe_key", "ux_sys_push_messages_dedupe_key") {
 		return conflict(fmt.Sprintf("dedupe key %q exists", c.dedupeKey), err)
 	}
 	if err != nil {
@@ -406,7 +407,8 @@ func (c *createReq) tallies() ([]any, error) {
 func (s *Store) insertDelivery(ctx context.Context, q DBTX, msgID int64, d *registry.Delivery, now time.Time) (int64, error) {
 	id, err := s.insert(ctx, q, "INSERT INTO sys_push_deliveries ("+deliveryInsertColumns+") VALUES ("+placeholders(deliveryInsertCount)+")",
 		s.deliveryArgs(msgID, d, now)...)
-	if s.dialect.classify(err) == classDuplicate {
+	if s.dialect.classify(err) == classDuplicate &&
+		s.dialect.keyDuplicate(err, "sys_push_deliveries", "idempotency_key", "ux_sys_push_deliveries_idempotency_key") {
 		return 0, conflict(fmt.Sprintf("idempotency key %q exists", unpad(d.IdempotencyKey)), err)
 	}
 	return id, step("insert delivery", err)
