@@ -175,10 +175,16 @@ func (s *Service) release(ctx context.Context, d *registry.Delivery, why string)
 }
 
 // releaseLater is release for a read of the store that failed (or ran past
-// its bound) before the call: due after the retry policy's backoff, not at
-// once, so that a read that fails every time is not claimed and made again
-// on every pass, loading the database, until the push expires.
+// its bound) before the call: due after the retry policy's backoff for the
+// delivery's attempts (the attempt refunded, it does not grow), not at
+// once, so that a read that fails every time is made again once a backoff,
+// not by every round of every pass, until the push expires.
+// One stopped by its caller (ctx ended: a shutdown) is due at once, as
+// every delivery a stopped pass gives back.
 func (s *Service) releaseLater(ctx context.Context, d *registry.Delivery, why string) DeliveryOutcome {
+	if ctx.Err() != nil {
+		return s.release(ctx, d, why)
+	}
 	return s.releaseAt(ctx, d, why, s.now().Add(s.retry.Backoff(max(d.Attempts, 1), 0)))
 }
 

@@ -152,3 +152,33 @@ func TestHoldersReadIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, reads.Load(), "tried again after the backoff")
 }
+
+// TestHoldersReadStoppedByTheCallerIsDueAtOnce: a pass stopped while it
+// reads a retry's holders (a shutdown) gives the delivery back due at
+// once, as RetryPending says of what it did not send (it was given back
+// after a backoff, as a read that failed).
+func TestHoldersReadStoppedByTheCallerIsDueAtOnce(t *testing.T) {
+	reads := new(atomic.Int32)
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.Store = hangingHolders{c.Store.(*memstore.Store), reads}
+		c.WriteTimeout = 10 * time.Second
+	})
+	f.register(t, "u1", "d1", "android", "tok-1")
+	f.mock.FailNext(1, &provider.Error{Provider: "umeng", Kind: provider.Temporary, Err: errors.New("busy")})
+	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	f.clk.Advance(time.Hour)
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		for reads.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err = f.svc.RetryPending(ctx, 10)
+	require.NoError(t, err)
+	ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
+	require.NoError(t, err)
+	assert.Equal(t, registry.DeliveryPending, ds[0].State)
+	assert.False(t, ds[0].NextAttemptAt.After(f.clk.Now()), "due at once")
+}

@@ -136,8 +136,9 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 		// round is claimed only then.
 		wait := s.startEach(ctxs, sem, msgs.get, todo)
 		sends.Go(func() { wait() })
-		// What this round gave back is due at once: the next round would
-		// claim it again, and every round after it, up to limit.
+		// What this round gave back may be due at once (ctx ended, a
+		// lease too short): the next round would claim it again, and every
+		// round after it, up to limit.
 		if len(ds) < want || gaveBack {
 			break
 		}
