@@ -190,7 +190,7 @@ func (im *importer) openRejects(header []string) error {
 	flags, head := os.O_WRONLY|os.O_CREATE|os.O_TRUNC, true
 	if im.from > 1 {
 		if ri, err := os.Stat(im.rejectsPath); err == nil && ri.Size() > 0 {
-			flags, head = os.O_WRONLY|os.O_APPEND, false
+			flags, head = os.O_RDWR|os.O_APPEND, false
 			if im.written, err = rejectedLines(im.rejectsPath, im.from); err != nil {
 				return fmt.Errorf("--rejects: %w", err)
 			}
@@ -199,6 +199,12 @@ func (im *importer) openRejects(header []string) error {
 	rf, err := os.OpenFile(im.rejectsPath, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("--rejects: %w", err)
+	}
+	if !head {
+		if err := endLine(rf); err != nil {
+			_ = rf.Close()
+			return fmt.Errorf("--rejects: %w", err)
+		}
 	}
 	im.rejectsFile, im.rejects = rf, csv.NewWriter(rf)
 	if head {
@@ -219,19 +225,38 @@ func rejectedLines(path string, from int) (map[int]bool, error) {
 	cr := csv.NewReader(f)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
+	cr.LazyQuotes = true
 	lines := map[int]bool{}
 	for {
 		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
+		if err != nil {
+			// The end, or a last record a crash cut short (the writer
+			// flushes in blocks): what could be read is what was written.
 			return lines, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		if n, err := strconv.Atoi(rec[0]); err == nil && n >= from {
+		if n, err := strconv.Atoi(rec[0]); err == nil && n >= from && len(rec) > len(rejectsHeader) {
 			lines[n] = true
 		}
 	}
+}
+
+// endLine ends the file f with a line break when it does not end
+// with one (a last record a crash cut short), so that what is appended
+// starts a record of its own.
+func endLine(f *os.File) error {
+	info, err := f.Stat()
+	if err != nil || info.Size() == 0 {
+		return err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, info.Size()-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	_, err = f.Write([]byte("\n"))
+	return err
 }
 
 // closeRejects flushes and closes the rejects file, if open, once.

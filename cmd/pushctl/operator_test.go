@@ -394,6 +394,31 @@ func TestImportResumedKeepsTheEarlierRejections(t *testing.T) {
 	assert.Equal(t, []string{"6", "platform"}, recs[3][:2])
 }
 
+// TestImportResumedAfterACrashCutTheRejects: a rejects file whose last
+// record a crash cut short (inside a quoted field, or mid-record) does not
+// stop a resumed import (it failed to parse it), and a rejection of the
+// cut line is written again whole, on a line of its own.
+func TestImportResumedAfterACrashCutTheRejects(t *testing.T) {
+	env := migrated(t)
+	in := file(t, "uuid,platform,push_token,user_num\n"+
+		"d1,android,"+umengToken(1, "android")+",u1\n"+
+		"d2,windows,x,u2\n"+
+		"d3,beos,y,u3\n")
+	for _, cut := range []string{"3,platform,\"must be", "3,platfo"} {
+		rej := filepath.Join(t.TempDir(), "rejects.csv")
+		require.NoError(t, os.WriteFile(rej, []byte("line,field,reason,uuid,platform,push_token,user_num\n"+cut), 0o600))
+		r := runCLI(t, t.Context(), env, "devices", "import", "--rejects", rej, "--from-line", "3", in)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "rejected=2", "%q", cut)
+		got, err := os.ReadFile(rej)
+		require.NoError(t, err)
+		lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+		require.Len(t, lines, 4, "%q: header, the cut line, lines 3 and 4 whole: %q", cut, got)
+		assert.True(t, strings.HasPrefix(lines[2], "3,platform,"), "%q", lines[2])
+		assert.True(t, strings.HasPrefix(lines[3], "4,platform,"), "%q", lines[3])
+	}
+}
+
 // TestImportProgressOfAPipe: the progress bar of a file with no size (a
 // pipe) takes what is read. (It was a bar of 0 bytes, whose every write
 // failed, failing the import of a pipe when standard error was a
