@@ -113,17 +113,15 @@ func (h hangingHolders) PushHolders(ctx context.Context, _ int64, _ []string) ([
 	return nil, false, ctx.Err()
 }
 
-// TestHoldersReadIsBounded: a retry whose holders the store does not
-// read within WriteTimeout is given back, unsent and unfailed, and the
-// pass goes on (it waited as long as the read, minutes on PostgreSQL with
-// a bad plan, while every other delivery waited too); it is due again
-// after the retry policy's backoff, not at the next pass (a read that
-// fails every time was made again on every pass until the push expired).
-func TestHoldersReadIsBounded(t *testing.T) {
+// retryOnHangingHolders is a fixture on a hangingHolders store with
+// writeTimeout, holding a push whose one delivery failed a first try and
+// is due for a retry, and the store's count of holders reads.
+func retryOnHangingHolders(t *testing.T, writeTimeout time.Duration) (*fixture, *atomic.Int32, *push.Result) {
+	t.Helper()
 	reads := new(atomic.Int32)
 	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
 		c.Store = hangingHolders{c.Store.(*memstore.Store), reads}
-		c.WriteTimeout = 100 * time.Millisecond
+		c.WriteTimeout = writeTimeout
 	})
 	f.register(t, "u1", "d1", "android", "tok-1")
 	f.mock.FailNext(1, &provider.Error{Provider: "umeng", Kind: provider.Temporary, Err: errors.New("busy")})
@@ -131,9 +129,20 @@ func TestHoldersReadIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, registry.DeliveryPending, res.Deliveries[0].State)
 	f.clk.Advance(time.Hour)
+	return f, reads, res
+}
+
+// TestHoldersReadIsBounded: a retry whose holders the store does not
+// read within WriteTimeout is given back, unsent and unfailed, and the
+// pass goes on (it waited as long as the read, minutes on PostgreSQL with
+// a bad plan, while every other delivery waited too); it is due again
+// after the retry policy's backoff, not at the next pass (a read that
+// fails every time was made again on every pass until the push expired).
+func TestHoldersReadIsBounded(t *testing.T) {
+	f, reads, res := retryOnHangingHolders(t, 100*time.Millisecond)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	_, err = f.svc.RetryPending(ctx, 10)
+	_, err := f.svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
 	require.NoError(t, ctx.Err(), "the pass ended at the read's bound")
 	assert.Equal(t, 1, f.mock.Calls(), "not sent again: its holders are unknown")
@@ -158,16 +167,7 @@ func TestHoldersReadIsBounded(t *testing.T) {
 // once, as RetryPending says of what it did not send (it was given back
 // after a backoff, as a read that failed).
 func TestHoldersReadStoppedByTheCallerIsDueAtOnce(t *testing.T) {
-	reads := new(atomic.Int32)
-	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
-		c.Store = hangingHolders{c.Store.(*memstore.Store), reads}
-		c.WriteTimeout = 10 * time.Second
-	})
-	f.register(t, "u1", "d1", "android", "tok-1")
-	f.mock.FailNext(1, &provider.Error{Provider: "umeng", Kind: provider.Temporary, Err: errors.New("busy")})
-	res, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
-	require.NoError(t, err)
-	f.clk.Advance(time.Hour)
+	f, reads, res := retryOnHangingHolders(t, 10*time.Second)
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		for reads.Load() == 0 {
@@ -175,7 +175,7 @@ func TestHoldersReadStoppedByTheCallerIsDueAtOnce(t *testing.T) {
 		}
 		cancel()
 	}()
-	_, err = f.svc.RetryPending(ctx, 10)
+	_, err := f.svc.RetryPending(ctx, 10)
 	require.NoError(t, err)
 	ds, err := f.store.ListDeliveries(t.Context(), res.PushMessageID)
 	require.NoError(t, err)

@@ -22,21 +22,15 @@ import (
 // of every device (what the plan of the tokens' condition joined with OR
 // was; SQLite's order is checked by TestHotQueriesUseIndexes).
 func TestPushHoldersOfALargePushLeadWithTheTokens(t *testing.T) {
-	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
-	t.Parallel()
-	s, db := newStore(t, sqlstore.DialectPostgres)
-	ctx := t.Context()
-	for _, q := range []string{
+	s, db := seededPostgres(t,
 		`INSERT INTO sys_devices (id, platform, uuid, push_device_token, push_platform)
 			SELECT g, CASE WHEN g % 2 = 0 THEN 'ios' ELSE 'android' END, 'uuid' || g, md5(g::text) || md5((g + 1)::text), 'umeng'
 			FROM generate_series(1, 200000) g`,
 		`INSERT INTO sys_user_devices (id, user_num, device_id, state) SELECT g, 'U' || g, g, 1 FROM generate_series(1, 200000) g`,
 		`INSERT INTO sys_push_message_users (push_message_id, user_num) SELECT 1, 'U' || g FROM generate_series(1, 200000) g`,
 		`ANALYZE`,
-	} {
-		_, err := db.ExecContext(ctx, q)
-		require.NoError(t, err)
-	}
+	)
+	ctx := t.Context()
 	var tokens []string
 	require.NoError(t, func() error {
 		rows, err := db.QueryContext(ctx, "SELECT push_device_token FROM sys_devices WHERE id % 400 = 0 ORDER BY id")
@@ -102,20 +96,14 @@ func scansOf(t *testing.T, db *sql.DB, q string, args []any) string {
 // every device for each one, and ran for minutes while the Scanner's pass
 // waited for it. (The bound below is a hang's, not a speed target.)
 func TestPushHoldersWithoutStatistics(t *testing.T) {
-	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
-	t.Parallel()
-	s, db := newStore(t, sqlstore.DialectPostgres)
-	ctx := t.Context()
-	for _, q := range []string{
+	s, db := seededPostgres(t,
 		`INSERT INTO sys_devices (id, platform, uuid, push_device_token, push_platform)
 			SELECT g, CASE WHEN g % 2 = 0 THEN 'ios' ELSE 'android' END, 'uuid' || g, md5(g::text) || 'tok', 'umeng'
 			FROM generate_series(1, 50000) g`,
 		`INSERT INTO sys_user_devices (user_num, device_id, state) SELECT 'U' || ((g - 1) / 2), g, 1 FROM generate_series(1, 50000) g`,
 		`INSERT INTO sys_push_message_users (push_message_id, user_num) SELECT 1, 'U' || g FROM generate_series(0, 24999) g`,
-	} {
-		_, err := db.ExecContext(ctx, q)
-		require.NoError(t, err)
-	}
+	)
+	ctx := t.Context()
 	var analysed float64
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT reltuples FROM pg_class WHERE relname = 'sys_push_message_users'").Scan(&analysed))
 	if analysed >= 0 {
@@ -138,22 +126,37 @@ func TestPushHoldersWithoutStatistics(t *testing.T) {
 // parameters; PushHolders still answers (the ids were one parameter
 // each, and the read failed on every retry of the delivery).
 func TestPushHoldersOfATokenManyRowsHold(t *testing.T) {
-	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
-	t.Parallel()
-	s, db := newStore(t, sqlstore.DialectPostgres)
-	ctx := t.Context()
-	for _, q := range []string{
+	s, _ := seededPostgres(t,
 		`INSERT INTO sys_devices (id, platform, uuid, push_device_token, push_platform)
 			SELECT g, 'android', 'junk-' || g, 'null', 'umeng' FROM generate_series(1, 70000) g`,
 		`INSERT INTO sys_user_devices (user_num, device_id, state) VALUES ('U1', 70000, 1)`,
 		`INSERT INTO sys_push_message_users (push_message_id, user_num) VALUES (1, 'U1')`,
-	} {
-		_, err := db.ExecContext(ctx, q)
-		require.NoError(t, err)
-	}
+	)
+	ctx := t.Context()
 	holders, recorded, err := s.PushHolders(ctx, 1, []string{"null"})
 	require.NoError(t, err)
 	assert.True(t, recorded)
 	require.Len(t, holders, 1, "the newest holder of the token, whose user is the push's")
 	assert.EqualValues(t, 70000, holders[0].DeviceID)
+}
+
+// seededPostgres is a Store on a fresh, migrated PostgreSQL database (the
+// test skipped without one, and run in parallel) and its pool, with stmts
+// run on it.
+func seededPostgres(t *testing.T, stmts ...string) (*sqlstore.Store, *sql.DB) {
+	t.Helper()
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	t.Parallel()
+	s, db := newStore(t, sqlstore.DialectPostgres)
+	execAll(t, db, stmts...)
+	return s, db
+}
+
+// execAll runs stmts on db in order, each required to succeed.
+func execAll(t *testing.T, db *sql.DB, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		_, err := db.ExecContext(t.Context(), q)
+		require.NoError(t, err, q)
+	}
 }

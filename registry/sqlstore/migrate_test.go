@@ -534,19 +534,13 @@ func seqOf(t *testing.T, db *sql.DB, table string) string {
 // sequences that are not behind alone (it read them in a way that needed
 // SELECT on them, and every server so granted failed to start).
 func TestMigrateAsDMLSaysHowToMoveASequence(t *testing.T) {
-	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
 	ctx := t.Context()
-	db, dsn := dbtest.Open(t, sqlstore.DialectPostgres)
-	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectPostgres})
-	require.NoError(t, err)
-	require.NoError(t, s.Migrate(ctx))
-	user := dbtest.NewDMLUser(t, sqlstore.DialectPostgres, db, dsn)
-	rs, err := sqlstore.New(dbtest.OpenPool(t, sqlstore.DialectPostgres, user.DSN), sqlstore.Options{Dialect: sqlstore.DialectPostgres})
-	require.NoError(t, err)
+	s, db, dsn := migratedPostgres(t)
+	rs := dmlStore(t, db, dsn)
 	require.NoError(t, rs.Migrate(ctx), "nothing behind: nothing to move")
 
 	// One id drawn (1), then rows written with theirs past it.
-	_, err = db.ExecContext(ctx, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES ('old-1', 'android', 'tok-old-1', 'umeng')")
+	_, err := db.ExecContext(ctx, "INSERT INTO sys_devices (uuid, platform, push_device_token, push_platform) VALUES ('old-1', 'android', 'tok-old-1', 'umeng')")
 	require.NoError(t, err)
 	_, err = db.ExecContext(ctx, "INSERT INTO sys_devices (id, uuid, platform, push_device_token, push_platform) VALUES (5, 'old-5', 'android', 'tok-old-5', 'umeng')")
 	require.NoError(t, err)
@@ -573,20 +567,36 @@ func TestMigrateAsDMLSaysHowToMoveASequence(t *testing.T) {
 // may not use changes nothing (every sequence of the database was read,
 // and the schema's refusal failed Migrate for the server's role).
 func TestMigrateReadsOnlyItsOwnSequences(t *testing.T) {
-	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
 	ctx := t.Context()
-	db, dsn := dbtest.Open(t, sqlstore.DialectPostgres)
-	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectPostgres})
-	require.NoError(t, err)
-	require.NoError(t, s.Migrate(ctx))
+	_, db, dsn := migratedPostgres(t)
 	for _, q := range []string{"CREATE SCHEMA audit", "CREATE SEQUENCE audit.s1"} {
 		_, err := db.ExecContext(ctx, q)
 		require.NoError(t, err)
 	}
+	require.NoError(t, dmlStore(t, db, dsn).Migrate(ctx))
+}
+
+// migratedPostgres is a Store on a fresh, migrated PostgreSQL database (the
+// test skipped without one), its pool and DSN.
+func migratedPostgres(t *testing.T) (*sqlstore.Store, *sql.DB, string) {
+	t.Helper()
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	db, dsn := dbtest.Open(t, sqlstore.DialectPostgres)
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectPostgres})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(t.Context()))
+	return s, db, dsn
+}
+
+// dmlStore is a Store on the PostgreSQL database of db and dsn as a role
+// with the rights a server needs (dbtest.NewDMLUser), on the tables that
+// exist.
+func dmlStore(t *testing.T, db *sql.DB, dsn string) *sqlstore.Store {
+	t.Helper()
 	user := dbtest.NewDMLUser(t, sqlstore.DialectPostgres, db, dsn)
 	rs, err := sqlstore.New(dbtest.OpenPool(t, sqlstore.DialectPostgres, user.DSN), sqlstore.Options{Dialect: sqlstore.DialectPostgres})
 	require.NoError(t, err)
-	require.NoError(t, rs.Migrate(ctx))
+	return rs
 }
 
 // TestDuplicateIDIsNoDedupeConflict: a push whose id is taken (a sequence
