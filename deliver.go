@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tuisong/push/internal/leaseslot"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -105,36 +106,11 @@ func (s *Service) startEach(ctxs []context.Context, sem chan struct{}, msgOf fun
 	}
 }
 
-// slotWaitStep bounds one wait of slotWithinLease before it reads the
-// clock again.
-const slotWaitStep = 250 * time.Millisecond
-
 // slotWithinLease takes a slot of sem for d, waiting no later than
 // WriteTimeout before d's lease ends (the time its release needs), and
 // reports whether it got one.
 func (s *Service) slotWithinLease(sem chan struct{}, d *registry.Delivery) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-	}
-	if d.LeaseUntil == nil {
-		sem <- struct{}{}
-		return true
-	}
-	for {
-		left := d.LeaseUntil.Sub(s.now()) - s.writeTO
-		if left <= 0 {
-			return false
-		}
-		t := time.NewTimer(min(left, slotWaitStep))
-		select {
-		case sem <- struct{}{}:
-			t.Stop()
-			return true
-		case <-t.C:
-		}
-	}
+	return leaseslot.Take(sem, d.LeaseUntil, s.now, s.writeTO)
 }
 
 // renew takes the claim of d for its vendor call: when less of its lease

@@ -19,6 +19,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/isnil"
+	"github.com/tuisong/push/internal/leaseslot"
 	"github.com/tuisong/push/internal/storeretry"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
@@ -641,23 +642,7 @@ func (s *Scanner) handleAll(ctx context.Context, rows []registry.CenterMessage, 
 // did before m's lease ran down to what a call needs (NotifyTimeout and
 // finishMargin, as handle requires): false when it did not.
 func (s *Scanner) waitTurn(sem chan struct{}, m *registry.CenterMessage) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-	}
-	if m.LeaseUntil == nil {
-		sem <- struct{}{} // a store of the host's own that says no lease
-		return true
-	}
-	t := time.NewTimer(max(m.LeaseUntil.Sub(s.now())-s.notifyTO-s.finishMargin(), 0))
-	defer t.Stop()
-	select {
-	case sem <- struct{}{}:
-		return true
-	case <-t.C:
-		return false
-	}
+	return leaseslot.Take(sem, m.LeaseUntil, s.now, s.notifyTO+s.finishMargin())
 }
 
 // pushAll delivers the push rows of a batch through one
