@@ -19,7 +19,6 @@ import (
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/internal/syncbuf"
-	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -38,16 +37,9 @@ type idemEnv struct {
 
 func newIdemEnv(t *testing.T, d sqlstore.Dialect) *idemEnv {
 	t.Helper()
-	db, _ := dbtest.Open(t, d)
-	st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
-	require.NoError(t, err)
-	require.NoError(t, st.Migrate(t.Context()))
-	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-	require.NoError(t, err)
 	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Logger: log})
-	require.NoError(t, err)
+	svc, m, db := newMockSQLService(t, d, log)
 	for _, u := range []string{"u1", "u2", "u3"} {
 		_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: u, UUID: "uuid-" + u, Platform: "android", PushToken: "tok-" + u})
 		require.NoError(t, err)

@@ -2,8 +2,10 @@ package push_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -401,16 +403,24 @@ func TestPushManyBadDedupeKeyFailsAlone(t *testing.T) {
 // u1 registered on one Android device.
 func newOneUserService(t *testing.T, d sqlstore.Dialect) (*push.Service, *providertest.Mock) {
 	t.Helper()
-	dbtest.SkipUnlessAvailable(t, d)
+	svc, m, _ := newMockSQLService(t, d, nil)
+	_, err := svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
+	require.NoError(t, err)
+	return svc, m
+}
+
+// newMockSQLService returns a Service on a fresh, migrated database of
+// dialect d (skipped when it is not available), pushing through a Mock
+// "umeng", logging to log (nil: the default), and the database's pool.
+func newMockSQLService(t *testing.T, d sqlstore.Dialect, log *slog.Logger) (*push.Service, *providertest.Mock, *sql.DB) {
+	t.Helper()
 	db, _ := dbtest.Open(t, d)
 	st, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(t.Context()))
 	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
 	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}})
+	svc, err := push.New(push.Config{Store: st, Providers: []provider.Provider{m}, Logger: log})
 	require.NoError(t, err)
-	_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
-	require.NoError(t, err)
-	return svc, m
+	return svc, m, db
 }
