@@ -496,10 +496,14 @@ func warnClockSkew(ctx context.Context, log *slog.Logger, st *sqlstore.Store, lo
 		log.Warn("the database's NOW() in this server's session (SQLite: CURRENT_TIMESTAMP, in UTC) is far from this clock in PUSH_DB_TIMEZONE: if the programs that write its tables use that NOW() as it is, set PUSH_DB_TIMEZONE to its zone, or their scheduled rows run early or late by the skew; programs that set their own session zone are not seen here",
 			slog.String("skew", skew.Round(time.Second).String()), slog.String("db_timezone", loc.String()))
 	}
-	// Zones lie whole quarter hours apart: what is left is the clocks'.
-	if off := skew - skew.Round(15*time.Minute); err == nil && (off > maxLeaseSkew || off < -maxLeaseSkew) {
+	// Read in UTC, the clocks compare whatever the zones.
+	off, err := st.ClockOffset(ctx)
+	if err != nil {
+		log.Warn("could not read the database's clock in UTC", slog.String("error", err.Error()))
+	}
+	if err == nil && (off > maxLeaseSkew || off < -maxLeaseSkew) {
 		log.Warn("the database's clock reads away from this one: every instance compares the leases of its claims with its own clock, and instances whose clocks differ by more than a lease's margin over its longest vendor call (a minute by default) may take over a push another is still sending, and send it twice; synchronise the clocks (NTP) of every instance and of the database's host",
-			slog.String("skew", skew.Round(time.Second).String()))
+			slog.String("offset", off.Round(time.Second).String()))
 	}
 	if observesDST(loc, time.Now()) {
 		log.Warn("PUSH_DB_TIMEZONE observes daylight saving time: the wall-clock times written in the hour repeated when clocks go back compare wrongly (a lease may look ended, a retry due early); prefer a zone without it, such as UTC or Asia/Shanghai",

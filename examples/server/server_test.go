@@ -912,34 +912,40 @@ func TestStartWarnsOfAClockInAnotherZone(t *testing.T) {
 }
 
 // TestStartWarnsOfClocksApart: a database clock 45 s from this one, in
-// either direction, is no zone's difference but more than leases allow
-// between instances, and start-up says so; 10 s is not warned of. Past 2
-// minutes the zone warning comes too, and the clocks' one with it unless
-// the skew is whole quarter hours, as zones are.
+// either direction, is more than leases allow between instances, and
+// start-up says so; 10 s is not warned of. Past 2 minutes the zone
+// warning comes too. A clock 14 min 45 s off is warned of as such: it is
+// no zone's difference, though the clocks' difference in the zone's
+// reading is near a whole quarter hour. A zone of its own (Asia/Shanghai
+// on a database in UTC) is warned of as a zone only.
 func TestStartWarnsOfClocksApart(t *testing.T) {
 	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "push.db")))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
 	for _, c := range []struct {
 		off  time.Duration
+		loc  *time.Location
 		warn bool
 		zone bool // also warned of as another zone
-	}{{45 * time.Second, true, false}, {-45 * time.Second, true, false}, {10 * time.Second, false, false},
-		{3 * time.Minute, true, true}, {-8 * time.Hour, false, true}, {8*time.Hour + 45*time.Second, true, true}} {
-		st, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Now: func() time.Time { return time.Now().Add(c.off) }})
+	}{{45 * time.Second, time.UTC, true, false}, {-45 * time.Second, time.UTC, true, false}, {10 * time.Second, time.UTC, false, false},
+		{3 * time.Minute, time.UTC, true, true}, {14*time.Minute + 45*time.Second, time.UTC, true, true},
+		{0, shanghai, false, true}, {45 * time.Second, shanghai, true, true}} {
+		st, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite, Location: c.loc, Now: func() time.Time { return time.Now().Add(c.off) }})
 		require.NoError(t, err)
 		var logs bytes.Buffer
-		warnClockSkew(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), st, time.UTC)
+		warnClockSkew(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), st, c.loc)
 		if c.zone {
-			assert.Contains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE", "off by %s", c.off)
+			assert.Contains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE", "off by %s in %s", c.off, c.loc)
 		} else {
 			assert.NotContains(t, logs.String(), "is far from this clock in PUSH_DB_TIMEZONE", "off by %s: no zone's difference", c.off)
 		}
 		if c.warn {
-			assert.Contains(t, logs.String(), "synchronise the clocks (NTP)", "off by %s", c.off)
-			assert.Contains(t, logs.String(), fmt.Sprintf("skew=%s", (-c.off).String()))
+			assert.Contains(t, logs.String(), "synchronise the clocks (NTP)", "off by %s in %s", c.off, c.loc)
+			assert.Contains(t, logs.String(), fmt.Sprintf("offset=%s", (-c.off).String()))
 		} else {
-			assert.NotContains(t, logs.String(), "NTP", "off by %s", c.off)
+			assert.NotContains(t, logs.String(), "NTP", "off by %s in %s", c.off, c.loc)
 		}
 	}
 }

@@ -21,7 +21,6 @@ func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
 	if s.unbuilt() {
 		return 0, notBuilt("Store.ClockSkew")
 	}
-	const op = "ClockSkew"
 	query := "SELECT CAST(NOW(6) AS CHAR)"
 	switch s.dialect {
 	case DialectPostgres:
@@ -29,11 +28,40 @@ func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
 	case DialectSQLite:
 		query = "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
 	}
+	return s.clockFrom(ctx, "ClockSkew", query, s.loc)
+}
+
+// ClockOffset reports how far the database host's clock lies from the
+// Store's (Options.Now), whatever the zones: the database's clock is read
+// in UTC (MySQL's UTC_TIMESTAMP(), PostgreSQL's now() at UTC, SQLite's
+// CURRENT_TIMESTAMP), so that, unlike ClockSkew, neither Options.Location
+// nor the session's zone moves it. Every instance compares the leases of
+// its claims with its own clock: a host can warn at start-up when its
+// clock and the database's disagree by more than a lease's margin
+// (examples/server does, over 30 s). The round trip of the read is in it:
+// a slow connection reads a little behind.
+func (s *Store) ClockOffset(ctx context.Context) (time.Duration, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store.ClockOffset")
+	}
+	query := "SELECT CAST(UTC_TIMESTAMP(6) AS CHAR)"
+	switch s.dialect {
+	case DialectPostgres:
+		query = "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+	case DialectSQLite:
+		query = "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
+	}
+	return s.clockFrom(ctx, "ClockOffset", query, time.UTC)
+}
+
+// clockFrom reads the database's clock by query, as a wall-clock time in
+// loc, and returns how far it lies from the Store's clock.
+func (s *Store) clockFrom(ctx context.Context, op, query string, loc *time.Location) (time.Duration, error) {
 	var text string
 	if err := s.queryRow(ctx, s.q, query).Scan(&text); err != nil {
 		return 0, wrap(op, step("read the database's clock", err))
 	}
-	at, ok, err := parseWallText(text, s.loc)
+	at, ok, err := parseWallText(text, loc)
 	if err == nil && !ok {
 		err = fmt.Errorf("no time in %q", text)
 	}

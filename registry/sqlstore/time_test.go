@@ -268,6 +268,27 @@ func TestClockSkew(t *testing.T) {
 	})
 }
 
+// TestClockOffset: the database host's clock read in UTC is about the
+// Store's whatever Location says (a zone is not a clock's offset), and a
+// Store whose clock is 14 min 45 s ahead, a skew ClockSkew cannot tell
+// from a zone's quarter hours, reads that much.
+func TestClockOffset(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		db, _ := dbtest.Open(t, d)
+		offset := func(loc *time.Location, now func() time.Time) time.Duration {
+			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Location: loc, Now: now})
+			require.NoError(t, err)
+			got, err := s.ClockOffset(t.Context())
+			require.NoError(t, err)
+			return got
+		}
+		assert.InDelta(t, 0, float64(offset(time.UTC, time.Now)), float64(5*time.Second), "the same host's clock")
+		assert.InDelta(t, 0, float64(offset(time.FixedZone("CST", 8*3600), time.Now)), float64(5*time.Second), "a zone moves no clock")
+		ahead := offset(time.UTC, func() time.Time { return time.Now().Add(14*time.Minute + 45*time.Second) })
+		assert.InDelta(t, float64(-(14*time.Minute + 45*time.Second)), float64(ahead), float64(5*time.Second))
+	})
+}
+
 // TestSQLiteSendAtSQLiteCannotRead: a send_at SQLite's strftime cannot
 // read (a single-digit hour, a leading space) or reads otherwise than Go
 // and the other databases (a number) is claimed at once, whatever its
