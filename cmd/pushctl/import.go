@@ -369,6 +369,7 @@ type importer struct {
 	rejectsPath string      // --rejects; "" for none
 	rejectsFile *os.File    // open once the header was accepted
 	rejects     *csv.Writer // on rejectsFile
+	limit       *rowLimit   // bounds the rows the CSV reader reads
 	// written holds the lines, from --from-line on, that the rejects file
 	// an interrupted run wrote holds already: not written twice.
 	written map[int]bool
@@ -407,11 +408,16 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
 	}
-	cr := csv.NewReader(br)
+	im.limit = &rowLimit{r: br}
+	cr := csv.NewReader(im.limit)
 	cr.ReuseRecord = false
 	header, err := cr.Read()
+	im.limit.mark(cr)
 	if errors.Is(err, io.EOF) {
 		return usagef("the file is empty: a header row naming the columns is required")
+	}
+	if errors.Is(err, errRowTooLong) {
+		return usagef("line 1: %v", err)
 	}
 	if err != nil {
 		return err
@@ -486,6 +492,7 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 	n, last, reached := 0, 1, false
 	for {
 		rec, err := cr.Read()
+		im.limit.mark(cr)
 		line := 0
 		var perr *csv.ParseError
 		switch {
@@ -495,6 +502,11 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 			// A row the reader could not parse has no field positions
 			// (FieldPos panics): its first line is the error's.
 			line = perr.StartLine
+		case errors.Is(err, errRowTooLong):
+			// A quote left open, or no CSV: the rows read are
+			// imported, and the file must be mended before the rest.
+			im.stop(last + 1)
+			return fmt.Errorf("after line %d: %w; nothing after it was imported: fix the file and rerun with --from-line %d", last, err, last+1)
 		case !errors.Is(err, io.EOF):
 			// The file could not be read on (an I/O error): the rows
 			// read are imported, and the next one is where to go on.
@@ -520,6 +532,14 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 			continue
 		}
 		reached = true
+		if n := spannedLines(rec); err == nil || errors.Is(err, csv.ErrFieldCount) {
+			if n > 1 {
+				// A quote left open took the rows after it into this
+				// one.
+				im.reject(line, rec, "", fmt.Sprintf("a quoted field runs over %d lines (to line %d): a closing quote is missing, and the rows it took in are not imported; fix the file and import them", n, line+n-1))
+				continue
+			}
+		}
 		if errors.Is(err, csv.ErrFieldCount) {
 			im.reject(line, rec, "", fmt.Sprintf("has %d fields, the header %d", len(rec), len(im.col)))
 			continue
@@ -548,6 +568,52 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 		}
 		rows <- rw
 	}
+}
+
+// maxRowBytes bounds a row of an import file: a device's columns take a
+// few hundred bytes, and a longer row is a quote left open (a quoted
+// field runs on over the next rows until a quote closes it, or to the
+// end of the file) or a file that is no CSV, which the CSV reader would
+// otherwise hold whole in memory.
+const maxRowBytes = 64 << 10
+
+// errRowTooLong is the error of a row longer than maxRowBytes.
+var errRowTooLong = fmt.Errorf("a row runs over more than %d KiB, which no device's row does: a quoted field whose closing quote is missing, or a file that is not CSV", maxRowBytes>>10)
+
+// rowLimit hands a CSV reader the file r, failing with errRowTooLong
+// once it has handed more than maxRowBytes past the end of the last row
+// read (mark; the reader's own buffer reads a few KiB ahead).
+type rowLimit struct {
+	r     io.Reader
+	read  int64 // bytes handed on
+	start int64 // where the row being read starts, as of mark
+}
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.read-l.start > maxRowBytes {
+		return 0, errRowTooLong
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	return n, err
+}
+
+// mark notes that cr, reading from l, ended a row.
+func (l *rowLimit) mark(cr *csv.Reader) { l.start = cr.InputOffset() }
+
+// spannedLines is how many lines the row rec runs over when a field of
+// it holds rows of the file, a line break and a comma (a quote left open
+// took them in), and 1 otherwise: a device's name may hold a line break.
+func spannedLines(rec []string) int {
+	n, took := 1, false
+	for _, f := range rec {
+		n += strings.Count(f, "\n")
+		took = took || strings.Contains(f, "\n") && strings.Contains(f, ",")
+	}
+	if !took {
+		return 1
+	}
+	return n
 }
 
 // stop records line as the first row not registered.

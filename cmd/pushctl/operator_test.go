@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -575,4 +576,43 @@ func TestPushDedupeKey(t *testing.T) {
 	r = runCLI(t, t.Context(), env, "push", "u0", "--title", "t", "--content", "c", "--dedupe-key", "order-42-shipped")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, "push_message_id=1 duplicate: pushed before with this --dedupe-key; nothing sent (pushctl status 1 shows it)\n", r.stdout)
+}
+
+// TestImportRowLeftOpen: a quote left open runs a field over the rows
+// after it; the import stops once it has read more than a row can hold,
+// with the rows before it imported and the line to go on from, instead of
+// reading the rest of the file into memory as one row. A header that
+// long is refused before anything is written.
+func TestImportRowLeftOpen(t *testing.T) {
+	env := migrated(t)
+	var b strings.Builder
+	b.WriteString("uuid,platform,push_token,user_num\n")
+	b.WriteString("d1,android," + umengToken(1, "android") + ",u1\n")
+	b.WriteString("\"d2,android," + umengToken(2, "android") + ",u2\n")
+	for i := 3; b.Len() < 3*maxRowBytes; i++ {
+		fmt.Fprintf(&b, "d%d,android,%s,u%d\n", i, umengToken(i, "android"), i)
+	}
+	r := runCLI(t, t.Context(), env, "devices", "import", file(t, b.String()))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "after line 2: a row runs over more than 64 KiB")
+	assert.Contains(t, r.stderr, "--from-line 3")
+	assert.Contains(t, r.stdout, "imported=1 ")
+
+	// A quote closed a few rows on: one row rejected, saying which rows
+	// it took in; the rows after it are imported.
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num\n"+
+		"\"d5,android,"+umengToken(5, "android")+",u5\nd6,android,"+umengToken(6, "android")+",u6\",android,"+umengToken(7, "android")+",u7\n"+
+		"d8,android,"+umengToken(8, "android")+",u8\n"))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "imported=1 ")
+	assert.Contains(t, r.stdout+r.stderr, "line 2: a quoted field runs over 2 lines (to line 3)")
+	assert.NotContains(t, r.stdout+r.stderr, umengToken(6, "android"))
+
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num\nd9,android,"+strings.Repeat("x", 2*maxRowBytes)+",u9\n"))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "after line 1: a row runs over more than 64 KiB", "a row of no quote, as long")
+
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,\""+strings.Repeat("x", 2*maxRowBytes)+"\n"))
+	assert.Equal(t, exitUsage, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "line 1: a row runs over more than 64 KiB")
 }
