@@ -99,7 +99,11 @@ type Broadcast struct {
 type Result struct {
 	PushMessageID int64
 	// Duplicate is true when the DedupeKey matched an existing push; that
-	// push's id is returned and nothing was sent.
+	// push's id is returned and nothing was sent. Its Devices and
+	// Deliveries are those recorded by then, with their recorded states:
+	// of a push recorded in stages whose listing has not ended (Unlisted
+	// when it was sent), more are to come, and Unlisted and Expired are
+	// not set; its status (Service.PushStatus) says pending until the end.
 	Duplicate  bool
 	Devices    int // distinct tokens targeted
 	Deliveries []DeliveryOutcome

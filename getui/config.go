@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +51,8 @@ type Config struct {
 	// from answers without mangling them, and is no Getui master secret.
 	MasterSecret Secret
 	// BaseURL is scheme, host and path prefix of the API. Default
-	// DefaultBaseURL. Tests point it at package getuitest. Getui may move
+	// DefaultBaseURL; Getui's host with another path than /v2 is refused.
+	// Tests point it at package getuitest. Getui may move
 	// an app to another host with code 301; the Client then uses the host
 	// Getui names for the rest of its life (see the package documentation).
 	BaseURL string
@@ -270,13 +272,20 @@ func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 }
 
 // checkBaseURL reports a base URL field that vendorhttp.BaseURLProblem
-// refuses.
+// refuses, or that names Getui's own host without the API's version
+// (https://restapi.getui.com, whose every call Getui would answer 404).
 func checkBaseURL(field, raw string) error {
 	if p := vendorhttp.BaseURLProblem(raw); p != "" {
 		return configError(field, p)
 	}
+	if u, _ := url.Parse(raw); strings.EqualFold(u.Hostname(), getuiHost) && strings.TrimRight(u.Path, "/") != "/v2" {
+		return configError(field, fmt.Sprintf("names Getui's host with the path %q: its RestAPI v2 is at %s, every path under /v2", u.Path, DefaultBaseURL))
+	}
 	return nil
 }
+
+// getuiHost is the host of DefaultBaseURL.
+const getuiHost = "restapi.getui.com"
 
 // configError reports a bad Config field, wrapping a *provider.FieldError so
 // that provider.FieldOf finds it.

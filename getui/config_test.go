@@ -41,6 +41,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"base url user", edit(func(c *Config) { c.BaseURL = "https://u:p@restapi.getui.com/v2" }), "base_url"},
 		{"base url query", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com/v2?x=1" }), "base_url"},
 		{"base url unparsable", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com/%zz" }), "base_url"},
+		{"base url without the version", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com" }), "base_url"},
+		{"base url of another version", edit(func(c *Config) { c.BaseURL = "https://RESTAPI.getui.com/v1/" }), "base_url"},
 		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
 		{"a timeout of 30 ns (seconds meant)", edit(func(c *Config) { c.Timeout = 30 }), "timeout"},
 		{"negative refresh", edit(func(c *Config) { c.TokenRefreshAhead = -time.Second }), "token_refresh_ahead"},

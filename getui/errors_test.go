@@ -211,6 +211,7 @@ func TestHostSwitch(t *testing.T) {
 		{other.srv.URL + "/v2", other.srv.URL + "/v2"},
 		{other.srv.URL, other.srv.URL + "/v2"},
 		{strings.TrimPrefix(other.srv.URL, "http://"), "https://" + strings.TrimPrefix(other.srv.URL, "http://") + "/v2"},
+		{"restapi.getui.com", DefaultBaseURL}, // Getui's own host, bare, as Config.BaseURL may not name it
 	} {
 		t.Run(tt.domain, func(t *testing.T) {
 			s := newScripted(t).then(200, `{"code":301,"msg":"moved","data":{"host_list":[{"domain_list":["`+tt.domain+`","ignored"]}]}}`)

@@ -100,7 +100,7 @@ func (c *Client) switchHost(data json.RawMessage) (string, bool) {
 		domain = "https://" + domain
 	}
 	u, err := url.Parse(domain)
-	if err != nil || checkBaseURL("host", domain) != nil {
+	if err != nil || vendorhttp.BaseURLProblem(domain) != "" {
 		return "", false
 	}
 	cur, err := url.Parse(c.BaseURL())
