@@ -18,17 +18,7 @@ import (
 // schedules with NOW() + INTERVAL … is due that much early or late; a
 // host can log it at start-up (examples/server does, over 2 minutes).
 func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
-	if s.unbuilt() {
-		return 0, notBuilt("Store.ClockSkew")
-	}
-	query := "SELECT CAST(NOW(6) AS CHAR)"
-	switch s.dialect {
-	case DialectPostgres:
-		query = "SELECT to_char(LOCALTIMESTAMP, 'YYYY-MM-DD HH24:MI:SS.US')"
-	case DialectSQLite:
-		query = "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
-	}
-	return s.clockFrom(ctx, "ClockSkew", query, s.loc)
+	return s.readClock(ctx, "ClockSkew", false)
 }
 
 // ClockOffset reports how far the database host's clock lies from the
@@ -41,22 +31,30 @@ func (s *Store) ClockSkew(ctx context.Context) (time.Duration, error) {
 // (examples/server does, over 30 s). The round trip of the read is in it:
 // a slow connection reads a little behind.
 func (s *Store) ClockOffset(ctx context.Context) (time.Duration, error) {
-	if s.unbuilt() {
-		return 0, notBuilt("Store.ClockOffset")
-	}
-	query := "SELECT CAST(UTC_TIMESTAMP(6) AS CHAR)"
-	switch s.dialect {
-	case DialectPostgres:
-		query = "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-	case DialectSQLite:
-		query = "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
-	}
-	return s.clockFrom(ctx, "ClockOffset", query, time.UTC)
+	return s.readClock(ctx, "ClockOffset", true)
 }
 
-// clockFrom reads the database's clock by query, as a wall-clock time in
-// loc, and returns how far it lies from the Store's clock.
-func (s *Store) clockFrom(ctx context.Context, op, query string, loc *time.Location) (time.Duration, error) {
+// readClock reads the database's clock, in UTC or as its programs' NOW()
+// reads it (see ClockSkew), and returns how far it lies from the Store's
+// clock.
+func (s *Store) readClock(ctx context.Context, op string, utc bool) (time.Duration, error) {
+	if s.unbuilt() {
+		return 0, notBuilt("Store." + op)
+	}
+	query, loc := "SELECT CAST(NOW(6) AS CHAR)", s.loc
+	switch {
+	case s.dialect == DialectSQLite:
+		query = "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')" // UTC
+	case s.dialect == DialectPostgres && utc:
+		query = "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+	case s.dialect == DialectPostgres:
+		query = "SELECT to_char(LOCALTIMESTAMP, 'YYYY-MM-DD HH24:MI:SS.US')"
+	case utc:
+		query = "SELECT CAST(UTC_TIMESTAMP(6) AS CHAR)"
+	}
+	if utc {
+		loc = time.UTC
+	}
 	var text string
 	if err := s.queryRow(ctx, s.q, query).Scan(&text); err != nil {
 		return 0, wrap(op, step("read the database's clock", err))

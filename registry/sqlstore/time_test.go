@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"maps"
@@ -251,11 +252,7 @@ func TestClockSkew(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		db, _ := dbtest.Open(t, d)
 		skew := func(loc *time.Location, now func() time.Time) time.Duration {
-			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Location: loc, Now: now})
-			require.NoError(t, err)
-			got, err := s.ClockSkew(t.Context())
-			require.NoError(t, err)
-			return got
+			return readClock(t, db, d, loc, now, (*sqlstore.Store).ClockSkew)
 		}
 		utc := skew(time.UTC, time.Now)
 		cst := skew(time.FixedZone("CST", 8*3600), time.Now)
@@ -276,17 +273,25 @@ func TestClockOffset(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		db, _ := dbtest.Open(t, d)
 		offset := func(loc *time.Location, now func() time.Time) time.Duration {
-			s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Location: loc, Now: now})
-			require.NoError(t, err)
-			got, err := s.ClockOffset(t.Context())
-			require.NoError(t, err)
-			return got
+			return readClock(t, db, d, loc, now, (*sqlstore.Store).ClockOffset)
 		}
 		assert.InDelta(t, 0, float64(offset(time.UTC, time.Now)), float64(5*time.Second), "the same host's clock")
 		assert.InDelta(t, 0, float64(offset(time.FixedZone("CST", 8*3600), time.Now)), float64(5*time.Second), "a zone moves no clock")
 		ahead := offset(time.UTC, func() time.Time { return time.Now().Add(14*time.Minute + 45*time.Second) })
 		assert.InDelta(t, float64(-(14*time.Minute + 45*time.Second)), float64(ahead), float64(5*time.Second))
 	})
+}
+
+// readClock reads the database's clock by read, on a Store of db whose
+// Location is loc and clock now.
+func readClock(t *testing.T, db *sql.DB, d sqlstore.Dialect, loc *time.Location, now func() time.Time,
+	read func(*sqlstore.Store, context.Context) (time.Duration, error)) time.Duration {
+	t.Helper()
+	s, err := sqlstore.New(db, sqlstore.Options{Dialect: d, Location: loc, Now: now})
+	require.NoError(t, err)
+	got, err := read(s, t.Context())
+	require.NoError(t, err)
+	return got
 }
 
 // TestSQLiteSendAtSQLiteCannotRead: a send_at SQLite's strftime cannot
