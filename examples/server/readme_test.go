@@ -4,6 +4,9 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,6 +58,31 @@ func TestReadmeLibrarySnippet(t *testing.T) {
 	assert.True(t, ok && name == "_", "the snippet opens sqlite, so it imports _ \"modernc.org/sqlite\"")
 	assert.Contains(t, code, "Authenticate:", "the snippet shows the Authenticate hook")
 	assert.Contains(t, code, "DrainTimeout()", "the snippet shows how long a shutdown may drain")
+}
+
+// TestReadmeLibrarySnippetBuilds type-checks README's library snippet
+// against this module with go vet, so that a renamed field or function,
+// or a changed signature, breaks the build here rather than a reader's.
+// The snippet goes in a directory of the module whose name starts with a
+// dot, which ./... leaves out.
+func TestReadmeLibrarySnippetBuilds(t *testing.T) {
+	sec := readmeSection(t, "## The library")
+	start := strings.Index(sec, "```go\n")
+	require.GreaterOrEqual(t, start, 0)
+	code := sec[start+len("```go\n"):]
+	code = code[:strings.Index(code, "```")]
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	dir, err := os.MkdirTemp(filepath.Join("..", ".."), ".readme-snippet-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(code), 0o600))
+	vet := exec.CommandContext(t.Context(), goBin, "vet", "./"+filepath.Base(dir))
+	vet.Dir = filepath.Join("..", "..")
+	out, err := vet.CombinedOutput()
+	require.NoError(t, err, "go vet of README's library snippet:\n%s", out)
 }
 
 // TestReadmeNamesTheMockUmeng checks that README tells host tests to name
