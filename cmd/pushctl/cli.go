@@ -228,29 +228,36 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		if len(rest) == 0 {
 			return pos, nil
 		}
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" && !isFlagValue(fs, args[:used-1]) {
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" && !endsWithValue(fs, args[:used]) {
 			return append(pos, rest...), nil
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
 }
 
-// isFlagValue reports whether the argument after before is the value of
-// the flag before ends with ("--content --"), not the end of the flags.
-func isFlagValue(fs *flag.FlagSet, before []string) bool {
-	if len(before) == 0 {
-		return false
+// endsWithValue reports whether the last of the arguments one fs.Parse
+// took (flags and their values, from the first) is a flag's value
+// ("--content --"), not the end of the flags. The flags are walked from
+// the first, so that a value that looks like a flag ("--content --title
+// --") is taken as the value it was.
+func endsWithValue(fs *flag.FlagSet, took []string) bool {
+	for i := 0; i < len(took); i++ {
+		a := took[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || strings.Contains(a, "=") {
+			continue
+		}
+		f := fs.Lookup(strings.TrimLeft(a, "-"))
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i++; i == len(took)-1 {
+			return true // the value of the flag before
+		}
 	}
-	last := before[len(before)-1]
-	if !strings.HasPrefix(last, "-") || strings.Contains(last, "=") || last == "--" {
-		return false
-	}
-	f := fs.Lookup(strings.TrimLeft(last, "-"))
-	if f == nil {
-		return false
-	}
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return !ok || !b.IsBoolFlag()
+	return false
 }
 
 // details are the longer descriptions "pushctl help COMMAND" prints.

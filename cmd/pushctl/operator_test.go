@@ -523,14 +523,17 @@ func TestDashAsAFlagValue(t *testing.T) {
 	content := fs.String("content", "", "")
 	class := fs.String("class", "", "")
 	quiet := fs.Bool("quiet", false, "")
+	title := fs.String("title", "", "")
 	pos, err := parse(fs, []string{"u0", "--content", "--", "u1", "--class", "bogus"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"u0", "u1"}, pos)
 	assert.Equal(t, "--", *content)
 	assert.Equal(t, "bogus", *class)
-	// After a real end of the flags, after a bool flag, or after a
-	// flag given with "=", every argument is positional.
-	for _, args := range [][]string{{"u0", "--", "u1", "--class", "x"}, {"--quiet", "--", "u1", "--class", "x"}, {"--content=c", "--", "u1", "--class", "x"}} {
+	// After a real end of the flags, after a bool flag, after a flag
+	// given with "=", or after a flag's value that looks like a flag
+	// ("--content --title"), every argument is positional.
+	for _, args := range [][]string{{"u0", "--", "u1", "--class", "x"}, {"--quiet", "--", "u1", "--class", "x"}, {"--content=c", "--", "u1", "--class", "x"},
+		{"u0", "--content", "--title", "--", "u1", "--class", "x"}} {
 		*class = ""
 		pos, err = parse(fs, args)
 		require.NoError(t, err)
@@ -538,6 +541,8 @@ func TestDashAsAFlagValue(t *testing.T) {
 		assert.Empty(t, *class, "%v", args)
 	}
 	assert.True(t, *quiet)
+	assert.Equal(t, "--title", *content, "the value of --content")
+	assert.Empty(t, *title)
 	r := runCLI(t, t.Context(), migrated(t), "push", "u0", "--title", "t", "--content", "--", "u1", "--class", "bogus")
 	assert.Equal(t, exitUsage, r.code, r.stdout)
 	assert.Contains(t, r.stderr, "--class")
