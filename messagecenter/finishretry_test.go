@@ -401,3 +401,51 @@ func TestRowsGivenBackWhileStoppingAreWrittenTogether(t *testing.T) {
 	assert.Equal(t, rows, st.most, "every row's write in flight at once")
 	assert.Zero(t, e.mock.Calls())
 }
+
+// TestPushRowOutcomeWriteSurvivesABlip: a push row whose outcome write
+// fails on a connection that broke is written again within a second, so
+// that a blip does not leave it claimed, and its push waiting, for a
+// whole lease (an outage trial saw a row whose push failed on the blip
+// pushed five minutes later). A database that stays down costs the row
+// about a second of tries, and a refusal that will not pass is not
+// retried.
+func TestPushRowOutcomeWriteSurvivesABlip(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		failures int
+		err      error
+		outcome  messagecenter.Outcome
+		state    int
+	}{
+		{"a reset", 1, resetErr, messagecenter.OutcomeSent, registry.SendStateSent},
+		{"down", 1000, resetErr, messagecenter.OutcomeLost, registry.SendStateUnsent},
+		{"a refusal", 1, errors.New("refused for good"), messagecenter.OutcomeLost, registry.SendStateUnsent},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			ms, err := memstore.New(memstore.Config{Now: clk.Now})
+			require.NoError(t, err)
+			flaky := &flakyFinishStore{Store: ms, failures: tt.failures, err: tt.err}
+			e := newEnv(t, flaky, clk, nil)
+			e.register(t, "u1", "d1", "android", "atok")
+			id := e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+			began := time.Now()
+			_, err = e.scanner.RunOnce(t.Context())
+			require.NoError(t, err)
+			took := time.Since(began)
+			require.Len(t, e.results, 1)
+			assert.Equal(t, tt.outcome, e.results[0].Outcome)
+			assert.Equal(t, tt.state, e.row(t, id).SendState)
+			assert.Equal(t, 1, e.mock.Calls(), "pushed once")
+			switch tt.name {
+			case "a reset":
+				assert.Equal(t, 2, flaky.calls)
+			case "down":
+				assert.GreaterOrEqual(t, flaky.calls, 3, "tried again within the second")
+				assert.Less(t, took, 5*time.Second, "an outage costs the row about a second")
+			default:
+				assert.Equal(t, 1, flaky.calls)
+			}
+		})
+	}
+}

@@ -926,6 +926,12 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 	return s.finish(ctx, m, res, called)
 }
 
+// blipRetry is how long after its first try the outcome write of a row
+// no notifier was called for (a push row, a row given back) may still be
+// tried again: long enough for a connection's blip (a reset, a failover's
+// first second), short enough that an outage costs a pass little per row.
+const blipRetry = time.Second
+
 // finishTimeout bounds the write of a row's outcome, and a claim of rows
 // (both run on when the Scanner's ctx ends: see writeCtx).
 const finishTimeout = 10 * time.Second
@@ -1241,26 +1247,32 @@ func unreachedNote(res *push.Result) string {
 // drain keeps its bound). A retry that finds the claim released after a
 // try whose fate is unknown (it timed out, or lost its connection while
 // committing) takes the outcome as recorded: that try's commit landed, or
-// another program finished the row. Every other row is written once: one
-// given back untried records no work done, and a push row that is
-// handled again finds its push by dedupe key.
+// another program finished the row. Every other row (a push row, one
+// given back untried) is tried again only within blipRetry, and not at
+// all once ctx has ended: a blip of the connection does not leave it
+// claimed for a whole lease (a push row whose push failed on the blip
+// waited that long to be pushed), while a stopping Scanner gives back the
+// rows it has not tried with one write each (no work was done for them,
+// and a push row that is handled again finds its push by dedupe key).
 func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result, retry bool) Result {
 	// The result and remark come from notifiers and vendors: make them
 	// storable rather than lose the outcome to a refused write.
 	m.Remark = registry.SanitizeText(m.Remark, 4000)
 	m.SendResult = registry.SanitizeText(m.SendResult, registry.MaxText)
-	var leaseLeft time.Duration // no retry
-	switch {
-	case !retry:
-	case m.LeaseUntil != nil:
+	leaseLeft := finishTimeout // a Store of the host's own that says no lease
+	if m.LeaseUntil != nil {
 		leaseLeft = max(m.LeaseUntil.Sub(s.now())-finishTimeout, 0)
-	default: // a Store of the host's own that says no lease
-		leaseLeft = finishTimeout
+	}
+	if !retry {
+		leaseLeft = min(leaseLeft, blipRetry)
 	}
 	tries, settled, err := storeretry.Write{
 		TryCtx: writeCtx,
 		Budget: func(ctx context.Context) time.Duration {
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil && !retry:
+				return 0
+			case ctx.Err() != nil:
 				return min(leaseLeft, finishTimeout)
 			}
 			return leaseLeft
