@@ -334,8 +334,9 @@ func (s *Service) retryable(ctx context.Context, ds []registry.Delivery, msgs *r
 // (Config.PollInterval when it declares none), and it ends at the earliest
 // of the push's expiry, the send time plus the provider's MaxTimeToLive
 // (the vendor delivers nothing after either: the delivery is done,
-// expired) and the send time plus its Horizon (done, with the last state
-// and counts the vendor reported). A provider that declares polling
+// expired) and the send time plus its Horizon (done, with the counts the
+// vendor last reported, its state taken as accepted when it reported none
+// final, as provider.Polling.Horizon says). A provider that declares polling
 // Disabled is not asked: its deliveries are done, accepted. It returns
 // how many it claimed; those left when ctx ends are given back unpolled,
 // due at once (a claim under way when ctx ends finishes first, as

@@ -26,7 +26,7 @@ const Name = "getui"
 // Limits of one push, from Getui's RestAPI v2 documentation.
 const (
 	// MaxCIDs is the most cids one Send takes: the limit of audience.cid on
-	// /push/list/cid. PROTOCOLS notes 200, some Getui pages say 1000; the
+	// /push/list/cid. The team's protocol notes say 200, some Getui pages 1000; the
 	// client keeps to the lower figure, which every account accepts.
 	MaxCIDs = 200
 	// MaxAliases is the most aliases one Send takes (/push/list/alias).

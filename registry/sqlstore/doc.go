@@ -153,7 +153,11 @@
 // fanout_claims, the takeovers of a fanout (registry.Fanout.Claims), 11
 // a delivery's retry_token (registry.Delivery.RetryToken), 12
 // sys_push_receipts, the devices' receipts counted (RecordReceipts), 13
-// sys_push_receipts_held (HoldReceipt and AdoptReceipts).
+// sys_push_receipts_held (HoldReceipt and AdoptReceipts), 14 an index on
+// sys_devices.uuid (a device another program wrote with its platform
+// spelled otherwise is found by it), 15 a partial index of the tokens
+// other programs wrote with spaces around them, 16 Umeng iOS tokens held
+// in upper case lower-cased (see UpperCaseTokens).
 // PendingMigrations lists what Migrate would apply, for a readiness check,
 // and MissingTables the tables of applied migrations that someone dropped
 // since (every push fails on them): CreateMissingTables creates those
