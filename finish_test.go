@@ -506,3 +506,43 @@ func TestUnsplitOutcomeUnrecorded(t *testing.T) {
 	assert.EqualValues(t, 1, f.svc.UnrecordedOutcomes())
 	assert.Contains(t, logs.String(), "delivery failed: it cannot be split")
 }
+
+// TestTimedOutPushKeepsToTheDrainOnceStopped: a push whose outcome
+// cannot be written (the database down) holds its request past the
+// Handler's Timeout, its write retried for the delivery's lease, until
+// Stop ends (the server shutting down): the write then keeps to the
+// drain's bound, and the request is answered. The Timeout's cause,
+// reached first, hid the stop, and the shutdown waited out the lease.
+func TestTimedOutPushKeepsToTheDrainOnceStopped(t *testing.T) {
+	fs := &flakyFinishStore{fail: 1 << 30, err: refused}
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		fs.Store = c.Store
+		c.Store = fs
+		c.WriteTimeout = 200 * time.Millisecond
+		c.Logger = slog.New(slog.DiscardHandler)
+	})
+	f.register(t, "u1", "d1", "ios", "t1")
+	stop, shutDown := context.WithCancel(context.Background())
+	defer shutDown()
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Timeout: 50 * time.Millisecond, Stop: stop, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	answered := make(chan reply, 1)
+	go func() {
+		answered <- postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c"})
+	}()
+	select {
+	case r := <-answered:
+		t.Fatalf("answered before the stop, its outcome's write given up: %v", r.body)
+	case <-time.After(500 * time.Millisecond): // past the Timeout: the write is retried
+	}
+	require.Greater(t, fs.finishCalls(), 1, "the write was tried again after the Timeout")
+	shutDown()
+	select {
+	case r := <-answered:
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		assert.EqualValues(t, 1, r.body["unrecorded"], "sent, its outcome not recorded")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stop did not end the write's retries: the drain would wait out the lease")
+	}
+	assert.Equal(t, 1, f.mock.Calls())
+}

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -112,8 +113,14 @@ type HandlerConfig struct {
 	// recorded; what was not sent is pending for the Scanner), nor is the
 	// commit of a push once started (see Config.WriteTimeout). A push whose
 	// audience is still being listed at the deadline answers 200 with
-	// "unlisted", the Scanner finishing it. Default 30 seconds; negative:
-	// no bound but the client's.
+	// "unlisted", the Scanner finishing it. A push whose vendor calls were
+	// made answers once their outcomes are recorded: their writes are
+	// retried through a database outage for as long as the deliveries'
+	// leases allow (up to Config.Lease), since an outcome not recorded is
+	// sent again, so during an outage such a request may be answered that
+	// long after Timeout. Give clients a longer timeout, or send an
+	// Idempotency-Key, so that one that gives up first does not push
+	// again. Default 30 seconds; negative: no bound but the client's.
 	Timeout time.Duration
 	// Stop, when set, is what cuts a push short instead of its client: a
 	// push_message request whose client hangs up carries on, its
@@ -121,10 +128,12 @@ type HandlerConfig struct {
 	// budget (retried through a database blip for as long as the
 	// delivery's lease allows: see Config.WriteTimeout), so that a client
 	// giving up during an outage does not leave an answer unrecorded, to
-	// be sent again. Stop's end (the server shutting down), or Timeout,
-	// then stops the push as a client's hang-up does without it: no more
-	// vendor calls start, the deliveries not sent are left pending for
-	// the Scanner, and the outcomes' writes keep to the drain's bound.
+	// be sent again. Stop's end (the server shutting down) then stops the
+	// push as a client's hang-up does without it: no more vendor calls
+	// start, the deliveries not sent are left pending for the Scanner, and
+	// the outcomes' writes keep to the drain's bound. Timeout stops it
+	// likewise, but for those writes, which keep their budget (see
+	// Timeout).
 	// Pass the context a shutdown ends, such as the one the http.Server's
 	// BaseContext returns when the server cancels it at shutdown (as the
 	// example server does). Default: nil, the request's context decides.
@@ -193,8 +202,12 @@ func (h *Handler) pushCtx(r *http.Request) (context.Context, context.CancelFunc)
 	if h.stop == nil {
 		return r.Context(), func() {}
 	}
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
-	unwatch := context.AfterFunc(h.stop, func() { cancel(context.Cause(h.stop)) })
+	stopped := new(atomic.Bool)
+	ctx, cancel := context.WithCancelCause(context.WithValue(context.WithoutCancel(r.Context()), stoppedKey{}, stopped))
+	unwatch := context.AfterFunc(h.stop, func() {
+		stopped.Store(true)
+		cancel(context.Cause(h.stop))
+	})
 	cancelDeadline := context.CancelFunc(func() {})
 	if dl, ok := r.Context().Deadline(); ok {
 		ctx, cancelDeadline = context.WithDeadlineCause(ctx, dl, errRequestTimeout)
@@ -212,10 +225,19 @@ func (h *Handler) pushCtx(r *http.Request) (context.Context, context.CancelFunc)
 // full budget (see retryWrite).
 var errRequestTimeout = errors.New("push: the request's Timeout passed")
 
-// requestTimedOut reports whether ctx ended at HandlerConfig.Timeout.
+// requestTimedOut reports whether ctx ended at HandlerConfig.Timeout,
+// and HandlerConfig.Stop has not ended since: a push's context that
+// reached its Timeout keeps that cause when Stop ends later, and the
+// outcomes' writes must then keep to the drain's bound all the same.
 func requestTimedOut(ctx context.Context) bool {
+	if s, ok := ctx.Value(stoppedKey{}).(*atomic.Bool); ok && s.Load() {
+		return false
+	}
 	return ctx.Err() != nil && errors.Is(context.Cause(ctx), errRequestTimeout)
 }
+
+// stoppedKey keys the flag pushCtx sets when HandlerConfig.Stop ends.
+type stoppedKey struct{}
 
 // NewHandler validates cfg and returns a Handler.
 func NewHandler(cfg HandlerConfig) (*Handler, error) {

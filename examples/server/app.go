@@ -455,7 +455,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	} else if n := a.svc.UnrecordedOutcomes() - unrecorded; n > 0 {
 		// The drain ended in time, but the database did not take every
 		// outcome: say so rather than claim all was recorded.
-		a.log.Error("drained, but the outcomes of deliveries sent during the drain could not be recorded: they are sent again when their lease runs out (see the lines \"recording delivery outcome failed\" above)",
+		a.log.Error("drained, but the outcomes of deliveries whose writes gave up during the drain (their vendor calls made before or during it) could not be recorded: they are sent again when their lease runs out (see the lines \"recording delivery outcome failed\" above)",
 			slog.Int64("deliveries", n), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	} else {
 		a.log.Info("drained: every request answered and the Scanner's pass recorded", slog.Duration("took", time.Since(began).Round(time.Millisecond)))
