@@ -510,39 +510,58 @@ func TestUnsplitOutcomeUnrecorded(t *testing.T) {
 // TestTimedOutPushKeepsToTheDrainOnceStopped: a push whose outcome
 // cannot be written (the database down) holds its request past the
 // Handler's Timeout, its write retried for the delivery's lease, until
-// Stop ends (the server shutting down): the write then keeps to the
-// drain's bound, and the request is answered. The Timeout's cause,
-// reached first, hid the stop, and the shutdown waited out the lease.
+// what stops the push ends: HandlerConfig.Stop (the server shutting
+// down), or without it the request's own context (its client, or the
+// server's BaseContext). The write then keeps to the drain's bound, and
+// the request is answered. The Timeout's cause, reached first, hid the
+// stop, and a shutdown waited out the lease.
 func TestTimedOutPushKeepsToTheDrainOnceStopped(t *testing.T) {
-	fs := &flakyFinishStore{fail: 1 << 30, err: refused}
-	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
-		fs.Store = c.Store
-		c.Store = fs
-		c.WriteTimeout = 200 * time.Millisecond
-		c.Logger = slog.New(slog.DiscardHandler)
-	})
-	f.register(t, "u1", "d1", "ios", "t1")
-	stop, shutDown := context.WithCancel(context.Background())
-	defer shutDown()
-	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Timeout: 50 * time.Millisecond, Stop: stop, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	answered := make(chan reply, 1)
-	go func() {
-		answered <- postJSON(t, h, push.PathPushMessage, map[string]any{"user_num": "u1", "title": "t", "content": "c"})
-	}()
-	select {
-	case r := <-answered:
-		t.Fatalf("answered before the stop, its outcome's write given up: %v", r.body)
-	case <-time.After(500 * time.Millisecond): // past the Timeout: the write is retried
+	for _, withStop := range []bool{true, false} {
+		t.Run(fmt.Sprintf("stop=%v", withStop), func(t *testing.T) {
+			fs := &flakyFinishStore{fail: 1 << 30, err: refused}
+			f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+				fs.Store = c.Store
+				c.Store = fs
+				c.WriteTimeout = 200 * time.Millisecond
+				c.Logger = slog.New(slog.DiscardHandler)
+			})
+			f.register(t, "u1", "d1", "ios", "t1")
+			stop, shutDown := context.WithCancel(context.Background())
+			defer shutDown()
+			cfg := push.HandlerConfig{Service: f.svc, Timeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}
+			reqCtx := context.Background()
+			if withStop {
+				cfg.Stop = stop
+			} else {
+				reqCtx = stop
+			}
+			h, err := push.NewHandler(cfg)
+			require.NoError(t, err)
+			answered := make(chan *httptest.ResponseRecorder, 1)
+			go func() {
+				req := httptest.NewRequestWithContext(reqCtx, http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				answered <- rec
+			}()
+			select {
+			case rec := <-answered:
+				t.Fatalf("answered before the stop, its outcome's write given up: %s", rec.Body)
+			case <-time.After(500 * time.Millisecond): // past the Timeout: the write is retried
+			}
+			require.Greater(t, fs.finishCalls(), 1, "the write was tried again after the Timeout")
+			shutDown()
+			select {
+			case rec := <-answered:
+				if withStop {
+					require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+					assert.Contains(t, rec.Body.String(), `"unrecorded":1`, "sent, its outcome not recorded")
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the stop did not end the write's retries: the drain would wait out the lease")
+			}
+			assert.Equal(t, 1, f.mock.Calls())
+		})
 	}
-	require.Greater(t, fs.finishCalls(), 1, "the write was tried again after the Timeout")
-	shutDown()
-	select {
-	case r := <-answered:
-		require.Equal(t, http.StatusOK, r.status, r.body)
-		assert.EqualValues(t, 1, r.body["unrecorded"], "sent, its outcome not recorded")
-	case <-time.After(5 * time.Second):
-		t.Fatal("the stop did not end the write's retries: the drain would wait out the lease")
-	}
-	assert.Equal(t, 1, f.mock.Calls())
 }

@@ -190,8 +190,16 @@ func (h *Handler) bound(r *http.Request) (*http.Request, context.CancelFunc) {
 	if h == nil || h.timeout <= 0 {
 		return r, func() {}
 	}
-	ctx, cancel := context.WithTimeoutCause(r.Context(), h.timeout, errRequestTimeout)
-	return r.WithContext(ctx), cancel
+	// The request's own end (its client hanging up, the server's
+	// BaseContext ended at shutdown) after the Timeout is a stop all the
+	// same: see requestTimedOut.
+	stopped, parent := new(atomic.Bool), r.Context()
+	ctx, cancel := context.WithTimeoutCause(context.WithValue(parent, stoppedKey{}, stopped), h.timeout, errRequestTimeout)
+	unwatch := context.AfterFunc(parent, func() { stopped.Store(true) })
+	return r.WithContext(ctx), func() {
+		unwatch()
+		cancel()
+	}
 }
 
 // pushCtx is the context of the push of r: r's own, or, with
@@ -226,8 +234,9 @@ func (h *Handler) pushCtx(r *http.Request) (context.Context, context.CancelFunc)
 var errRequestTimeout = errors.New("push: the request's Timeout passed")
 
 // requestTimedOut reports whether ctx ended at HandlerConfig.Timeout,
-// and HandlerConfig.Stop has not ended since: a push's context that
-// reached its Timeout keeps that cause when Stop ends later, and the
+// and what stops the push has not ended since (HandlerConfig.Stop, or
+// without it the request's own context): a push's context that reached
+// its Timeout keeps that cause when the stop comes later, and the
 // outcomes' writes must then keep to the drain's bound all the same.
 func requestTimedOut(ctx context.Context) bool {
 	if s, ok := ctx.Value(stoppedKey{}).(*atomic.Bool); ok && s.Load() {
