@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -417,6 +418,10 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 		return usagef("the file is empty: a header row naming the columns is required")
 	}
 	if errors.Is(err, errRowTooLong) {
+		if im.limit.bareCR() {
+			// The cell is not echoed: it holds the file's rows.
+			return usagef("line 1: the file's lines end in a bare CR (classic Mac OS), which CSV does not end a row with; convert them to LF or CRLF")
+		}
 		return usagef("line 1: %v", err)
 	}
 	if err != nil {
@@ -438,11 +443,19 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	err = im.dispatch(ctx, cr, rows)
 	close(rows)
 	wg.Wait()
+	if im.failErr != nil {
+		// A row before where the reading stopped failed to be written:
+		// the rerun starts there, and the reading's stop is said too.
+		ferr := fmt.Errorf("line %d: %w; rerun with --from-line %d to go on from there", im.failLine, im.failErr, im.failLine)
+		if rs := (*readStop)(nil); errors.As(err, &rs) {
+			ferr = fmt.Errorf("%w (the reading also stopped after line %d: %v)", ferr, rs.after, rs.err)
+		} else if err != nil {
+			ferr = errors.Join(ferr, err)
+		}
+		return ferr
+	}
 	if err != nil {
 		return err
-	}
-	if im.failErr != nil {
-		return fmt.Errorf("line %d: %w; rerun with --from-line %d to go on from there", im.failLine, im.failErr, im.failLine)
 	}
 	if im.next > 0 {
 		return fmt.Errorf("interrupted before line %d; rerun with --from-line %d to go on from there", im.next, im.next)
@@ -506,12 +519,14 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 			// A quote left open, or no CSV: the rows read are
 			// imported, and the file must be mended before the rest.
 			im.stop(last + 1)
-			return fmt.Errorf("after line %d: %w; nothing after it was imported: fix the file and rerun with --from-line %d", last, err, last+1)
+			return &readStop{after: last, err: err,
+				msg: fmt.Sprintf("after line %d: %v; nothing after it was imported: fix the file and rerun with --from-line %d", last, err, last+1)}
 		case !errors.Is(err, io.EOF):
 			// The file could not be read on (an I/O error): the rows
 			// read are imported, and the next one is where to go on.
 			im.stop(last + 1)
-			return fmt.Errorf("read the file after line %d: %w; rerun with --from-line %d once it reads", last, err, last+1)
+			return &readStop{after: last, err: err,
+				msg: fmt.Sprintf("read the file after line %d: %v; rerun with --from-line %d once it reads", last, err, last+1)}
 		}
 		if errors.Is(err, io.EOF) {
 			if im.from > 2 && !reached {
@@ -532,7 +547,7 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 			continue
 		}
 		reached = true
-		if n := spannedLines(rec); err == nil || errors.Is(err, csv.ErrFieldCount) {
+		if n := spannedLines(rec, len(im.col)); err == nil || errors.Is(err, csv.ErrFieldCount) {
 			if n > 1 {
 				// A quote left open took the rows after it into this
 				// one.
@@ -584,9 +599,10 @@ var errRowTooLong = fmt.Errorf("a row runs over more than %d KiB, which no devic
 // once it has handed more than maxRowBytes past the end of the last row
 // read (mark; the reader's own buffer reads a few KiB ahead).
 type rowLimit struct {
-	r     io.Reader
-	read  int64 // bytes handed on
-	start int64 // where the row being read starts, as of mark
+	r      io.Reader
+	read   int64 // bytes handed on
+	start  int64 // where the row being read starts, as of mark
+	cr, lf bool  // whether a CR, an LF was handed on
 }
 
 func (l *rowLimit) Read(p []byte) (int, error) {
@@ -595,26 +611,48 @@ func (l *rowLimit) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.read += int64(n)
+	l.cr = l.cr || bytes.IndexByte(p[:n], '\r') >= 0
+	l.lf = l.lf || bytes.IndexByte(p[:n], '\n') >= 0
 	return n, err
 }
+
+// bareCR reports whether what was handed on ends its lines in CR alone.
+func (l *rowLimit) bareCR() bool { return l.cr && !l.lf }
 
 // mark notes that cr, reading from l, ended a row.
 func (l *rowLimit) mark(cr *csv.Reader) { l.start = cr.InputOffset() }
 
-// spannedLines is how many lines the row rec runs over when a field of
-// it holds rows of the file, a line break and a comma (a quote left open
-// took them in), and 1 otherwise: a device's name may hold a line break.
-func spannedLines(rec []string) int {
+// spannedLines is how many lines the row rec of a file of cols columns
+// runs over when a field of it holds rows of the file (a quote left open
+// took them in): a line after a line break in it with a comma between
+// each of the file's columns. Otherwise 1: a device's name may hold a
+// line break, and commas.
+func spannedLines(rec []string, cols int) int {
 	n, took := 1, false
 	for _, f := range rec {
-		n += strings.Count(f, "\n")
-		took = took || strings.Contains(f, "\n") && strings.Contains(f, ",")
+		lines := strings.Split(f, "\n")
+		n += len(lines) - 1
+		for _, l := range lines[1:] {
+			took = took || strings.Count(l, ",") >= cols-1
+		}
 	}
 	if !took {
 		return 1
 	}
 	return n
 }
+
+// readStop is the error of an import whose reading of the file stopped
+// after the line after, for the reason err; msg says what to do.
+type readStop struct {
+	after int
+	err   error
+	msg   string
+}
+
+func (e *readStop) Error() string { return e.msg }
+
+func (e *readStop) Unwrap() error { return e.err }
 
 // stop records line as the first row not registered.
 func (im *importer) stop(line int) {

@@ -620,4 +620,39 @@ func TestImportRowLeftOpen(t *testing.T) {
 	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,\""+strings.Repeat("x", 2*maxRowBytes)+"\n"))
 	assert.Equal(t, exitUsage, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stderr, "line 1: a row runs over more than 64 KiB")
+
+	// A device's name may hold a line break and commas.
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num,name\n"+
+		"tv1,android,"+umengToken(20, "android")+",u20,\"Living room, 2F\nTV\"\n"))
+	assert.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "imported=1 ")
+
+	// A long file whose lines end in a bare CR is told as such.
+	var cr strings.Builder
+	cr.WriteString("uuid,platform,push_token,user_num\r")
+	for i := 30; cr.Len() < 2*maxRowBytes; i++ {
+		fmt.Fprintf(&cr, "d%d,android,%s,u%d\r", i, umengToken(i, "android"), i)
+	}
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, cr.String()))
+	assert.Equal(t, exitUsage, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "bare CR")
+	assert.NotContains(t, r.stderr, umengToken(30, "android"))
+
+	// A row that failed to be written before the reading stopped is not
+	// hidden by the stop: the rerun starts at it.
+	_, db := openStore(t, env)
+	_, err := db.Exec(`CREATE TRIGGER boom BEFORE INSERT ON sys_devices WHEN NEW.uuid = 'dboom' BEGIN SELECT RAISE(ABORT, 'boom'); END`)
+	require.NoError(t, err)
+	b.Reset()
+	b.WriteString("uuid,platform,push_token,user_num\ndboom,android," + umengToken(40, "android") + ",u40\n")
+	b.WriteString("d41,android," + umengToken(41, "android") + ",u41\n\"d42,android,x,u42\n")
+	for i := 43; b.Len() < 3*maxRowBytes; i++ {
+		fmt.Fprintf(&b, "d%d,android,%s,u%d\n", i, umengToken(i, "android"), i)
+	}
+	r = runCLI(t, t.Context(), env, "devices", "import", "--workers", "1", file(t, b.String()))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "line 2: ")
+	assert.Contains(t, r.stderr, "boom")
+	assert.Contains(t, r.stderr, "rerun with --from-line 2")
+	assert.NotContains(t, r.stderr, "--from-line 4", "the stop at the open quote, when the reading got there, is said after it")
 }
