@@ -68,7 +68,7 @@ type Config struct {
 	// of such a provider gets CallsPerSend times it. A provider that
 	// declares one (umeng, jpush and getui do, from their own Timeout and
 	// number of calls: getui's auth, create, auth again after an expired
-	// token, and send) is bounded by its
+	// token, and send, see getui.CallsPerSend) is bounded by its
 	// declaration. A claimed delivery is sent only while at least its
 	// provider's send timeout plus WriteTimeout of its lease remains;
 	// otherwise the lease is renewed first, so that no other instance can

@@ -45,8 +45,13 @@ const (
 	// (settings.schedule_time): seven days. A later StartTime is refused
 	// ("start_time") before anything is sent.
 	MaxScheduleAhead = 7 * 24 * time.Hour
-	// CallsPerSend is the most calls one Send makes: auth, task creation,
-	// a second auth after a 10001, and the delivering call.
+	// CallsPerSend is the calls a Send is given time for: auth, task
+	// creation, a second auth after a 10001, and the delivering call.
+	// Each of a list push's two calls may be repeated once after a 10001,
+	// with an auth before it, so a Send may make up to seven; one whose
+	// calls run past CallsPerSend times Config.Timeout is cut short by
+	// the Service's bound (SendTimeout) and tried again as an answer lost,
+	// its request_id or task deduplicating it.
 	CallsPerSend = 4
 )
 

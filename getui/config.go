@@ -278,8 +278,8 @@ func checkBaseURL(field, raw string) error {
 	if p := vendorhttp.BaseURLProblem(raw); p != "" {
 		return configError(field, p)
 	}
-	if u, _ := url.Parse(raw); strings.EqualFold(u.Hostname(), getuiHost) && strings.TrimRight(u.Path, "/") != "/v2" {
-		return configError(field, fmt.Sprintf("names Getui's host with the path %q: its RestAPI v2 is at %s, every path under /v2", u.Path, DefaultBaseURL))
+	if u, _ := url.Parse(raw); strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), getuiHost) && strings.TrimRight(u.Path, "/") != "/v2" {
+		return configError(field, fmt.Sprintf("names Getui's host with the path %q: its RestAPI v2 is at %s, and the Client adds each call's path to it", u.Path, DefaultBaseURL))
 	}
 	return nil
 }

@@ -43,6 +43,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"base url unparsable", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com/%zz" }), "base_url"},
 		{"base url without the version", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com" }), "base_url"},
 		{"base url of another version", edit(func(c *Config) { c.BaseURL = "https://RESTAPI.getui.com/v1/" }), "base_url"},
+		{"base url without the version, host ending in a dot", edit(func(c *Config) { c.BaseURL = "https://restapi.getui.com./" }), "base_url"},
 		{"negative timeout", edit(func(c *Config) { c.Timeout = -time.Second }), "timeout"},
 		{"a timeout of 30 ns (seconds meant)", edit(func(c *Config) { c.Timeout = 30 }), "timeout"},
 		{"negative refresh", edit(func(c *Config) { c.TokenRefreshAhead = -time.Second }), "token_refresh_ahead"},

@@ -85,7 +85,10 @@
 // together are bounded by the caller's ctx, each HTTP call by
 // Config.Timeout. Capabilities declares it: CallsPerSend is four (auth,
 // create, auth again after 10001, send) and SendTimeout four times
-// Config.Timeout, which push.Service uses to bound each Send. Task
+// Config.Timeout, which push.Service uses to bound each Send. A Send whose
+// two calls are each answered 10001 makes up to seven calls; past that
+// bound it is cut short and tried again as an answer lost (see
+// CallsPerSend). Task
 // receipts are polled every [PollInterval] for [PollHorizon]
 // (Capabilities.Polling), and per-cid failures make TokenFailures true.
 //
