@@ -449,3 +449,30 @@ func TestPushRowOutcomeWriteSurvivesABlip(t *testing.T) {
 		})
 	}
 }
+
+// TestOutagePassTakesLittlePerRow: with the database down for the
+// outcome writes, the blip retries run out for the first rows of a pass
+// only; the others are written once, so that a pass over a batch costs
+// about a second, not a second a row (a review measured 6.4 s for 500
+// push rows, and 17 s for 40 rows settled one after another).
+func TestOutagePassTakesLittlePerRow(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	ms, err := memstore.New(memstore.Config{Now: clk.Now})
+	require.NoError(t, err)
+	st := &downStore{Store: ms}
+	const rows, conc = 200, 8
+	e := newEnv(t, st, clk, func(c *messagecenter.Config) { c.BatchSize, c.Concurrency = rows, conc })
+	e.register(t, "u1", "d1", "android", "atok")
+	for i := range rows {
+		e.enqueue(t, registry.CenterMessage{Title: "t", Content: fmt.Sprint("c", i), NotifyMode: "push", Receivers: "u1"})
+	}
+	began := time.Now()
+	rep, err := e.scanner.RunOnce(t.Context())
+	require.NoError(t, err)
+	took := time.Since(began)
+	assert.Equal(t, rows, rep.Claimed)
+	assert.Less(t, took, 5*time.Second, "the pass")
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	assert.Less(t, st.calls, 2*rows, "retries for the rows whose writes began before the first ran out only")
+}
