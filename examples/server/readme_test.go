@@ -33,14 +33,22 @@ func readmeSection(t *testing.T, heading string) string {
 	return s
 }
 
-// TestReadmeLibrarySnippet checks that README's library snippet is a Go
-// file that imports the SQLite driver it opens.
-func TestReadmeLibrarySnippet(t *testing.T) {
+// librarySnippet returns the Go file of README's library section.
+func librarySnippet(t *testing.T) string {
+	t.Helper()
 	sec := readmeSection(t, "## The library")
 	start := strings.Index(sec, "```go\n")
 	require.GreaterOrEqual(t, start, 0)
 	code := sec[start+len("```go\n"):]
-	code = code[:strings.Index(code, "```")]
+	end := strings.Index(code, "```")
+	require.GreaterOrEqual(t, end, 0)
+	return code[:end]
+}
+
+// TestReadmeLibrarySnippet checks that README's library snippet is a Go
+// file that imports the SQLite driver it opens.
+func TestReadmeLibrarySnippet(t *testing.T) {
+	code := librarySnippet(t)
 	f, err := parser.ParseFile(token.NewFileSet(), "README.go", code, parser.ParseComments)
 	require.NoError(t, err, "the snippet is a whole Go file")
 	imports := map[string]string{}
@@ -66,11 +74,7 @@ func TestReadmeLibrarySnippet(t *testing.T) {
 // The snippet goes in a directory of the module whose name starts with a
 // dot, which ./... leaves out.
 func TestReadmeLibrarySnippetBuilds(t *testing.T) {
-	sec := readmeSection(t, "## The library")
-	start := strings.Index(sec, "```go\n")
-	require.GreaterOrEqual(t, start, 0)
-	code := sec[start+len("```go\n"):]
-	code = code[:strings.Index(code, "```")]
+	code := librarySnippet(t)
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
