@@ -118,9 +118,12 @@ type HandlerConfig struct {
 	// retried through a database outage for as long as the deliveries'
 	// leases allow (up to Config.Lease), since an outcome not recorded is
 	// sent again, so during an outage such a request may be answered that
-	// long after Timeout. Give clients a longer timeout, or send an
-	// Idempotency-Key, so that one that gives up first does not push
-	// again. Default 30 seconds; negative: no bound but the client's.
+	// long after Timeout. That holds with Stop set; without it, the
+	// client's leaving (or the server's BaseContext ending) ends those
+	// retries at the drain's bound, and a delivery whose outcome was not
+	// recorded by then is sent again after its lease: set Stop, and give
+	// clients a longer timeout. Default 30 seconds; negative: no bound but
+	// the client's.
 	Timeout time.Duration
 	// Stop, when set, is what cuts a push short instead of its client: a
 	// push_message request whose client hangs up carries on, its

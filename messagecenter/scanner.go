@@ -282,9 +282,6 @@ type Scanner struct {
 	onResult  func(Result)
 	tel       telemetry
 	pace      rowPace // of the center rows' batches: sizes the claims
-	// blipsOut is when, in UnixNano, the blip retries of an outcome write
-	// last ran out (see finish); 0 once a write succeeds.
-	blipsOut atomic.Int64
 }
 
 // New validates cfg and returns a Scanner.
@@ -931,13 +928,10 @@ func (s *Scanner) conclude(ctx context.Context, m *registry.CenterMessage, res R
 
 // blipRetry is how long after its first try the outcome write of a row
 // no notifier was called for (a push row, a row given back) may still be
-// tried again: long enough for a connection's blip (a reset, a failover's
-// first second), short enough that an outage costs a pass little per row.
-const blipRetry = time.Second
-
-// blipPause is how long after blip retries ran out the rows that would
-// get them are written once: the database is down.
-const blipPause = 10 * time.Second
+// tried again: one retry, storeretry.First after a try that failed at
+// once (the next wait would end past it). A broken connection is then
+// replaced; an outage costs the row that one wait.
+const blipRetry = storeretry.First + storeretry.First/2
 
 // finishTimeout bounds the write of a row's outcome, and a claim of rows
 // (both run on when the Scanner's ctx ends: see writeCtx).
@@ -1255,13 +1249,13 @@ func unreachedNote(res *push.Result) string {
 // try whose fate is unknown (it timed out, or lost its connection while
 // committing) takes the outcome as recorded: that try's commit landed, or
 // another program finished the row. Every other row (a push row, one
-// given back untried) is tried again only within blipRetry, not at all
-// once ctx has ended, and not for blipPause after such retries ran out
-// (the database is down, not blipping: the rows of a pass, some settled
-// one after another, would each wait out their retries): a blip of the
-// connection does not leave it claimed for a whole lease (a push row
-// whose push failed on the blip waited that long to be pushed), while a
-// stopping Scanner gives back the rows it has not tried with one write
+// given back untried) is tried once more, storeretry.First after its
+// first try (blipRetry), and not at all once ctx has ended: a connection
+// broken under it (a reset, a pooled connection a blip left dead) does
+// not leave it claimed for a whole lease (a push row whose push failed on
+// the blip waited that long to be pushed), while an outage costs such a
+// row, some of which are settled one after another, a tenth of a second;
+// a stopping Scanner gives back the rows it has not tried with one write
 // each (no work was done for them, and a push row that is handled again
 // finds its push by dedupe key).
 func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Result, retry bool) Result {
@@ -1275,9 +1269,6 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 	}
 	if !retry {
 		leaseLeft = min(leaseLeft, blipRetry)
-		if out := s.blipsOut.Load(); out != 0 && time.Since(time.Unix(0, out)) < blipPause {
-			leaseLeft = 0
-		}
 	}
 	tries, settled, err := storeretry.Write{
 		TryCtx: writeCtx,
@@ -1307,12 +1298,6 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 				slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
 		},
 	}.Do(ctx, func(wctx context.Context) error { return s.store.FinishCenterMessage(wctx, m) })
-	switch {
-	case err == nil:
-		s.blipsOut.Store(0)
-	case !retry && tries > 1 && storeretry.Transient(err):
-		s.blipsOut.Store(time.Now().UnixNano())
-	}
 	res.Attempts = m.Attempts
 	switch {
 	case errors.Is(err, registry.ErrClaimLost):

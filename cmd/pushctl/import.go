@@ -547,7 +547,7 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 			continue
 		}
 		reached = true
-		if n := spannedLines(rec, len(im.col)); err == nil || errors.Is(err, csv.ErrFieldCount) {
+		if n := im.spannedLines(rec); err == nil || errors.Is(err, csv.ErrFieldCount) {
 			if n > 1 {
 				// A quote left open took the rows after it into this
 				// one.
@@ -561,7 +561,7 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 		}
 		if err != nil {
 			im.stop(line)
-			return fmt.Errorf("%w; fix the file and rerun with --from-line %d", err, line)
+			return &readStop{after: line - 1, err: err, msg: fmt.Sprintf("%v; fix the file and rerun with --from-line %d", err, line)}
 		}
 		rw, field, reason := im.check(line, rec)
 		if field != "" {
@@ -622,18 +622,22 @@ func (l *rowLimit) bareCR() bool { return l.cr && !l.lf }
 // mark notes that cr, reading from l, ended a row.
 func (l *rowLimit) mark(cr *csv.Reader) { l.start = cr.InputOffset() }
 
-// spannedLines is how many lines the row rec of a file of cols columns
-// runs over when a field of it holds rows of the file (a quote left open
-// took them in): a line after a line break in it with a comma between
-// each of the file's columns. Otherwise 1: a device's name may hold a
-// line break, and commas.
-func spannedLines(rec []string, cols int) int {
+// spannedLines is how many lines the row rec runs over when a field of
+// it holds rows of the file (a quote left open took them in): a line
+// break in any column but name, or in name a line after the break with a
+// comma between each of the file's columns. Otherwise 1: a device's name
+// may hold a line break, and commas.
+func (im *importer) spannedLines(rec []string) int {
+	name, hasName := im.col["name"]
 	n, took := 1, false
-	for _, f := range rec {
+	for i, f := range rec {
 		lines := strings.Split(f, "\n")
 		n += len(lines) - 1
+		if len(lines) > 1 && (!hasName || i != name) {
+			took = true
+		}
 		for _, l := range lines[1:] {
-			took = took || strings.Count(l, ",") >= cols-1
+			took = took || strings.Count(l, ",") >= len(im.col)-1
 		}
 	}
 	if !took {

@@ -621,6 +621,15 @@ func TestImportRowLeftOpen(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stderr, "line 1: a row runs over more than 64 KiB")
 
+	// A quote closed partway through the next line takes that line's
+	// start into the field: rejected, not imported with a uuid holding a
+	// row of the file.
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num\n"+
+		"\"d15,android,"+umengToken(15, "android")+",u15\nd16\",android,"+umengToken(17, "android")+",u17\n"))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout+r.stderr, "line 2: a quoted field runs over 2 lines (to line 3)")
+	assert.Contains(t, r.stdout, "imported=0 ")
+
 	// A device's name may hold a line break and commas.
 	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num,name\n"+
 		"tv1,android,"+umengToken(20, "android")+",u20,\"Living room, 2F\nTV\"\n"))
@@ -655,4 +664,11 @@ func TestImportRowLeftOpen(t *testing.T) {
 	assert.Contains(t, r.stderr, "boom")
 	assert.Contains(t, r.stderr, "rerun with --from-line 2")
 	assert.NotContains(t, r.stderr, "--from-line 4", "the stop at the open quote, when the reading got there, is said after it")
+
+	// Nor by a row the CSV reader cannot parse: one rerun line.
+	r = runCLI(t, t.Context(), env, "devices", "import", "--workers", "1", file(t, "uuid,platform,push_token,user_num\ndboom,android,"+
+		umengToken(50, "android")+",u50\nd51,android,"+umengToken(51, "android")+",u51\nd52,\"x\"y,t,u52\n"))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "rerun with --from-line 2")
+	assert.Equal(t, 1, strings.Count(r.stderr, "--from-line"), r.stderr)
 }
