@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -196,13 +195,8 @@ func (h *Handler) bound(r *http.Request) (*http.Request, context.CancelFunc) {
 	// The request's own end (its client hanging up, the server's
 	// BaseContext ended at shutdown) after the Timeout is a stop all the
 	// same: see requestTimedOut.
-	stopped, parent := new(atomic.Bool), r.Context()
-	ctx, cancel := context.WithTimeoutCause(context.WithValue(parent, stoppedKey{}, stopped), h.timeout, errRequestTimeout)
-	unwatch := context.AfterFunc(parent, func() { stopped.Store(true) })
-	return r.WithContext(ctx), func() {
-		unwatch()
-		cancel()
-	}
+	ctx, cancel := context.WithTimeoutCause(context.WithValue(r.Context(), stopKey{}, r.Context()), h.timeout, errRequestTimeout)
+	return r.WithContext(ctx), cancel
 }
 
 // pushCtx is the context of the push of r: r's own, or, with
@@ -213,12 +207,8 @@ func (h *Handler) pushCtx(r *http.Request) (context.Context, context.CancelFunc)
 	if h.stop == nil {
 		return r.Context(), func() {}
 	}
-	stopped := new(atomic.Bool)
-	ctx, cancel := context.WithCancelCause(context.WithValue(context.WithoutCancel(r.Context()), stoppedKey{}, stopped))
-	unwatch := context.AfterFunc(h.stop, func() {
-		stopped.Store(true)
-		cancel(context.Cause(h.stop))
-	})
+	ctx, cancel := context.WithCancelCause(context.WithValue(context.WithoutCancel(r.Context()), stopKey{}, h.stop))
+	unwatch := context.AfterFunc(h.stop, func() { cancel(context.Cause(h.stop)) })
 	cancelDeadline := context.CancelFunc(func() {})
 	if dl, ok := r.Context().Deadline(); ok {
 		ctx, cancelDeadline = context.WithDeadlineCause(ctx, dl, errRequestTimeout)
@@ -242,14 +232,16 @@ var errRequestTimeout = errors.New("push: the request's Timeout passed")
 // its Timeout keeps that cause when the stop comes later, and the
 // outcomes' writes must then keep to the drain's bound all the same.
 func requestTimedOut(ctx context.Context) bool {
-	if s, ok := ctx.Value(stoppedKey{}).(*atomic.Bool); ok && s.Load() {
+	if stop, ok := ctx.Value(stopKey{}).(context.Context); ok && stop.Err() != nil {
 		return false
 	}
 	return ctx.Err() != nil && errors.Is(context.Cause(ctx), errRequestTimeout)
 }
 
-// stoppedKey keys the flag pushCtx sets when HandlerConfig.Stop ends.
-type stoppedKey struct{}
+// stopKey keys the context whose end stops a push (see requestTimedOut):
+// HandlerConfig.Stop, put there by pushCtx, or else the request's own,
+// put there by bound.
+type stopKey struct{}
 
 // NewHandler validates cfg and returns a Handler.
 func NewHandler(cfg HandlerConfig) (*Handler, error) {
