@@ -420,7 +420,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	if errors.Is(err, errRowTooLong) {
 		if im.limit.bareCR() {
 			// The cell is not echoed: it holds the file's rows.
-			return usagef("line 1: the file's lines end in a bare CR (classic Mac OS), which CSV does not end a row with; convert them to LF or CRLF")
+			return usagef("line 1: %s", bareCRLines)
 		}
 		return usagef("line 1: %v", err)
 	}
@@ -474,7 +474,7 @@ func (im *importer) readHeader(header []string) error {
 		case strings.ContainsAny(h, "\r\n"):
 			// The cell is not echoed: past the line break it holds the
 			// next rows, tokens among them.
-			return usagef("line 1: column %d holds a line break: the file's lines end in a bare CR (classic Mac OS), which CSV does not end a row with; convert them to LF or CRLF", i+1)
+			return usagef("line 1: column %d holds a line break: %s", i+1, bareCRLines)
 		case !slices.Contains(requiredColumns, name) && !slices.Contains(optionalColumns, name):
 			if utf8.RuneCountInString(h) > maxColumnName || strings.ContainsAny(h, "0123456789") {
 				// No column's name: a row of values (a file without a
@@ -585,6 +585,9 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 	}
 }
 
+// bareCRLines says what a header that takes in the next rows means.
+const bareCRLines = "the file's lines end in a bare CR (classic Mac OS), which CSV does not end a row with; convert them to LF or CRLF"
+
 // maxRowBytes bounds a row of an import file: a device's columns take a
 // few hundred bytes, and a longer row is a quote left open (a quoted
 // field runs on over the next rows until a quote closes it, or to the
@@ -631,9 +634,12 @@ func (im *importer) spannedLines(rec []string) int {
 	name, hasName := im.col["name"]
 	n, took := 1, false
 	for i, f := range rec {
+		if !strings.Contains(f, "\n") {
+			continue // nearly every field: no line break, nothing to split
+		}
 		lines := strings.Split(f, "\n")
 		n += len(lines) - 1
-		if len(lines) > 1 && (!hasName || i != name) {
+		if !hasName || i != name {
 			took = true
 		}
 		for _, l := range lines[1:] {
