@@ -32,7 +32,12 @@ const (
 	// MaxAliases is the most aliases one Send takes (/push/list/alias).
 	MaxAliases = 200
 	// MaxTitleRunes and MaxBodyRunes bound a notification's title and body,
-	// counted in characters.
+	// counted in characters as Java counts a string's length (Getui's
+	// servers and SDKs are Java): UTF-16 code units, so that a character
+	// outside the Basic Multilingual Plane, as most emoji are, counts two.
+	// Getui's pages say characters without naming the unit; of the two
+	// readings this one is never the smaller, so no title or body Getui
+	// could refuse passes.
 	MaxTitleRunes = 50
 	MaxBodyRunes  = 256
 	// MaxPayloadBytes bounds a transmission, a click payload and the iOS

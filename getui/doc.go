@@ -118,7 +118,8 @@
 // # Payloads
 //
 // Android: a visible push is push_message.notification {title (≤50
-// characters, required), body (≤256, required), click_type, intent, url,
+// characters, required), body (≤256, required; both counted in UTF-16
+// units, an emoji two: see MaxTitleRunes), click_type, intent, url,
 // payload, channel_id} plus the same notification for the phone makers'
 // channels in push_channel.android.ups, with Options.UpsOptions as
 // ups.options. Notification.Class adds vivo's "/classification" (0

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/tuisong/push/provider"
@@ -325,10 +326,10 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei st
 		return invalid("notification.title", "a Getui notification needs a title")
 	case n.Body == "":
 		return invalid("notification.body", "a Getui notification needs a body")
-	case utf8.RuneCountInString(n.Title) > MaxTitleRunes:
-		return invalid("notification.title", fmt.Sprintf("has %d characters; Getui takes at most %d", utf8.RuneCountInString(n.Title), MaxTitleRunes))
-	case utf8.RuneCountInString(n.Body) > MaxBodyRunes:
-		return invalid("notification.body", fmt.Sprintf("has %d characters; Getui takes at most %d", utf8.RuneCountInString(n.Body), MaxBodyRunes))
+	case javaLen(n.Title) > MaxTitleRunes:
+		return invalid("notification.title", fmt.Sprintf("has %d characters (UTF-16 units: an emoji counts two); Getui takes at most %d", javaLen(n.Title), MaxTitleRunes))
+	case javaLen(n.Body) > MaxBodyRunes:
+		return invalid("notification.body", fmt.Sprintf("has %d characters (UTF-16 units: an emoji counts two); Getui takes at most %d", javaLen(n.Body), MaxBodyRunes))
 	}
 	nt := notification{Title: n.Title, Body: n.Body, ClickType: o.ClickType, Intent: o.Intent, URL: o.URL, Payload: o.Payload}
 	extras, err := extrasJSON(n.Extras)
@@ -587,4 +588,15 @@ func marshal(v any) ([]byte, error) {
 		return nil, invalid("request", "cannot be encoded as JSON: "+err.Error())
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// javaLen is the length of s as Java counts it: UTF-16 code units, two for
+// a character beyond U+FFFF (see MaxTitleRunes). Invalid UTF-8 counts one
+// unit a byte, as it is sent replaced by U+FFFD.
+func javaLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

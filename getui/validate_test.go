@@ -62,6 +62,8 @@ func TestValidateRefusesNamingTheField(t *testing.T) {
 		{"android without title", provider.Android, func(r *provider.Request) { r.Notification.Title = "" }, "notification.title"},
 		{"android without body", provider.Android, func(r *provider.Request) { r.Notification.Body = "" }, "notification.body"},
 		{"title of 51", provider.Android, func(r *provider.Request) { r.Notification.Title = strings.Repeat("标", 51) }, "notification.title"},
+		{"title of 26 emoji, 52 UTF-16 units", provider.Android, func(r *provider.Request) { r.Notification.Title = strings.Repeat("😀", 26) }, "notification.title"},
+		{"body of 255 and an emoji, 257 UTF-16 units", provider.Android, func(r *provider.Request) { r.Notification.Body = strings.Repeat("字", 255) + "😀" }, "notification.body"},
 		{"body of 257", provider.Android, func(r *provider.Request) { r.Notification.Body = strings.Repeat("字", 257) }, "notification.body"},
 		{"silent over 3072", provider.Android, func(r *provider.Request) {
 			r.Notification.Silent = true
@@ -128,6 +130,9 @@ func TestAcceptedEdgeCases(t *testing.T) {
 		{"title of 50 runes, body of 256", &provider.Request{Platform: provider.Android,
 			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
 			Notification: provider.Notification{Title: strings.Repeat("标", 50), Body: strings.Repeat("字", 256)}}},
+		{"title of 25 emoji, body of 254 and an emoji: 50 and 256 UTF-16 units", &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+			Notification: provider.Notification{Title: strings.Repeat("😀", 25), Body: strings.Repeat("字", 254) + "😀"}}},
 		{"ios body only", &provider.Request{Platform: provider.IOS,
 			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.IOS, 0)}},
 			Notification: provider.Notification{Body: "body only"}}},

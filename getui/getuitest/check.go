@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -309,9 +310,9 @@ func checkNotification(where string, n object) *refusal {
 	}
 	title, body := n["title"], n["body"]
 	switch t, b := stringOf(title), stringOf(body); {
-	case t == "" || utf8.RuneCountInString(t) > 50:
+	case t == "" || javaLen(t) > 50:
 		return bad("%s.title must be 1 to 50 characters", where)
-	case b == "" || utf8.RuneCountInString(b) > 256:
+	case b == "" || javaLen(b) > 256:
 		return bad("%s.body must be 1 to 256 characters", where)
 	}
 	ct := stringOf(n["click_type"])
@@ -543,4 +544,14 @@ func checkIOS(ios object) *refusal {
 		}
 	}
 	return nil
+}
+
+// javaLen is the length of s in UTF-16 code units, as a Java server counts
+// a string: a character beyond U+FFFF counts two.
+func javaLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

@@ -264,6 +264,8 @@ func TestPushBodyRules(t *testing.T) {
 		{"transmission 3072", pm(map[string]any{"transmission": strings.Repeat("x", 3072)}), ""},
 		{"title of 51", nt("title", strings.Repeat("标", 51)), "title must be 1 to 50"},
 		{"title of 50", nt("title", strings.Repeat("标", 50)), ""},
+		{"title of 26 emoji, 52 UTF-16 units", nt("title", strings.Repeat("😀", 26)), "title must be 1 to 50"},
+		{"title of 25 emoji, 50 UTF-16 units", nt("title", strings.Repeat("😀", 25)), ""},
 		{"no body", nt("body", ""), "body must be 1 to 256"},
 		{"body of 257", nt("body", strings.Repeat("字", 257)), "body must be 1 to 256"},
 		{"click type", nt("click_type", "open"), "click_type must be"},
