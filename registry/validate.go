@@ -42,7 +42,11 @@ func storable(s DeliveryState) bool {
 }
 
 // ValidateDevice checks d and userNum against the schema and the product brief's
-// rules. It does not modify d.
+// rules: userNum and d.UUID are required and one line each (no control
+// character, such as a line break or a tab, nor U+2028 or U+2029), the
+// platform is PlatformIOS or PlatformAndroid, the push token is required
+// without commas or white space, and every text fits its column. It does
+// not modify d.
 func ValidateDevice(d *Device, userNum string) error {
 	if err := required("user_num", userNum); err != nil {
 		return err
@@ -55,6 +59,14 @@ func ValidateDevice(d *Device, userNum string) error {
 	}
 	if err := required("uuid", d.UUID); err != nil {
 		return err
+	}
+	// An identifier is one line: a line break in one would split the
+	// lines of logs, exports and the ops SQL's output that name it.
+	for _, f := range []struct{ name, v string }{{"user_num", userNum}, {"uuid", d.UUID}} {
+		if i := strings.IndexFunc(f.v, breaksLine); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(f.v[i:])
+			return invalid(f.name, "holds the control character %U at byte %d: an identifier is one line of printable characters", r, i)
+		}
 	}
 	if d.Platform != PlatformIOS && d.Platform != PlatformAndroid {
 		return invalid("platform", "must be %q or %q, got %q", PlatformIOS, PlatformAndroid, d.Platform)
@@ -394,6 +406,10 @@ func traceParent(v string) error {
 	}
 	return nil
 }
+
+// breaksLine reports whether r is a control character (a line break, a
+// tab, DEL, the C1 range) or Unicode's line or paragraph separator.
+func breaksLine(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
 
 func required(field, v string) error {
 	if strings.TrimSpace(v) == "" {
