@@ -60,6 +60,27 @@ type claim struct {
 	dueArgs []any
 	order   string
 	extra   string // more "column = expression" assignments, or ""
+	// walk is set where an index gives the rows in claim order: on
+	// PostgreSQL the claim's transaction then forbids the planner a sort
+	// (walkIndex), so that it walks that index whatever the statistics.
+	walk bool
+}
+
+// walkIndex tells PostgreSQL, for the rest of the transaction q, to read
+// a claim's rows in the order of an index rather than sort them. On a
+// table never analysed (autovacuum off, or behind after a bulk load) the
+// planner takes the due rows for a few, and chose a bitmap scan of every
+// unsent row and a sort of them all, which spilled to disk: hundreds of
+// milliseconds a claim at a few hundred thousand rows, where the index
+// walk stops after the batch. A sort that no index can spare is still
+// made (the setting makes it costly, not impossible). Only in the
+// Store's own transaction: a host's (WithTx) keeps its settings.
+func (s *Store) walkIndex(ctx context.Context, q DBTX) error {
+	if s.dialect != DialectPostgres || s.begin == nil {
+		return nil
+	}
+	_, err := s.exec(ctx, q, "SET LOCAL enable_sort = off")
+	return step("plan the claim", err)
 }
 
 // pick is the statement that selects the ids of up to limit due rows, in
@@ -119,6 +140,11 @@ func runClaim[T any](ctx context.Context, s *Store, c claim, p registry.ClaimPar
 		// One statement: the due rows locked (skipping those another
 		// claim holds), stamped and returned, in no order.
 		err := s.inTx(ctx, func(q DBTX) error {
+			if c.walk {
+				if err := s.walkIndex(ctx, q); err != nil {
+					return err
+				}
+			}
 			rows, err := s.query(ctx, q, "WITH due AS ("+pick+" FOR UPDATE SKIP LOCKED) UPDATE "+c.table+" SET "+set+
 				" WHERE id IN (SELECT id FROM due) RETURNING "+s.selectList(c.columns), append(pickArgs, setArgs...)...)
 			if err != nil {
@@ -375,6 +401,7 @@ func (s *Store) centerClaim(p registry.ClaimParams) claim {
 		dueArgs: args,
 		order:   order,
 		extra:   ", attempts = " + claimedAttempts,
+		walk:    true, // ix_sys_message_center_due
 	}
 }
 
@@ -395,7 +422,11 @@ const claimedAttempts = "CASE WHEN attempts < 0 THEN 1 WHEN attempts >= 21474836
 // are left for a later claim and never hold up this one. The scan walks
 // the index (send_state, notify_level DESC, id) over unsent rows only, so
 // rows of p.SkipModes, which it passes over, are read again by every
-// claim while they stay unsent.
+// claim while they stay unsent. On PostgreSQL the claim's transaction
+// keeps the planner from sorting, so that it walks that index even on a
+// table never analysed (see walkIndex); inside WithTx it does not, and
+// such a table is then read whole and sorted at every claim until it is
+// analysed.
 // p.Kind is ignored. Invalid params (Limit or Lease not positive, zero
 // Now, SkipModes as ValidateSkipModes refuses) are an ErrInvalid naming
 // the field.

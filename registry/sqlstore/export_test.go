@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tuisong/push/registry"
@@ -216,4 +217,33 @@ func (s *Store) HoldersQuery(pushMessageID int64, tokens []string, ids []int64) 
 func (s *Store) HolderIDsQuery(tokens []string) (string, []any) {
 	q, args := holderIDsQuery(tokens)
 	return s.dialect.rebind(q), args
+}
+
+// ExplainCenterClaim returns PostgreSQL's plan of the center claim's
+// pick for p, as the claim's transaction plans it (walkIndex), or without
+// that setting when plain.
+func (s *Store) ExplainCenterClaim(ctx context.Context, p registry.ClaimParams, plain bool) (string, error) {
+	q, args := s.centerClaim(p).pick(p.Limit)
+	var plan []string
+	err := s.inTx(ctx, func(tx DBTX) error {
+		if !plain {
+			if err := s.walkIndex(ctx, tx); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, "EXPLAIN "+s.dialect.rebind(q)+" FOR UPDATE SKIP LOCKED", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			plan = append(plan, line)
+		}
+		return rows.Err()
+	})
+	return strings.Join(plan, "\n"), err
 }
