@@ -111,7 +111,7 @@ func goldenCases() []goldenCase {
 				r.Notification.MutableContent = true
 				r.StartTime = fixedNow.Add(-time.Minute) // passed: sent at once
 				r.Overrides = map[string]any{Name: Options{ContentAvailable: true, InterruptionLevel: "time-sensitive",
-					APNsCollapseID: "order-42"}}
+					APNsCollapseID: "order-42", OverrideMsgID: 1828256700}} // Android's alone: not sent
 			},
 		},
 		{

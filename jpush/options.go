@@ -159,7 +159,10 @@ type Options struct {
 	APNsCollapseID string `json:"apns_collapse_id,omitempty"`
 	// OverrideMsgID is options.override_msg_id: the msg_id of an earlier
 	// push this one replaces on the device, when that one has not been
-	// shown yet. Zero leaves it out.
+	// shown yet. Zero leaves it out. JPush applies it to Android alone, and
+	// only to a push of the last day: the iOS request of the push leaves it
+	// out, and an older or unknown msg_id is refused (code 1003), the push
+	// not sent.
 	OverrideMsgID int64 `json:"override_msg_id,omitempty"`
 	// ThirdPartyChannel is options.third_party_channel, keyed by one of the
 	// Channel… constants.

@@ -157,11 +157,15 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	}
 	b.Options = pushOptions{
 		SendNo:            SendNo(r.IdempotencyKey),
-		OverrideMsgID:     o.OverrideMsgID,
 		APNsProduction:    !c.apnsSandbox,
 		APNsCollapseID:    o.APNsCollapseID,
 		Classification:    classification(r, o),
 		ThirdPartyChannel: channels,
+	}
+	if r.Platform == provider.Android {
+		// JPush applies it to Android alone; an iOS request leaves it out,
+		// so that a msg_id JPush no longer knows cannot fail that request.
+		b.Options.OverrideMsgID = o.OverrideMsgID
 	}
 	if sent {
 		secs := int64(ttl / time.Second)
