@@ -250,7 +250,8 @@ func (c Config) validate() error {
 
 // checkClassUps refuses the makers' options of class that contradict it
 // (provider.CheckClassChannel): Huawei's category and importance, Honor's
-// importance, vivo's classification.
+// importance, vivo's classification; and vivo's category, as
+// provider.CheckVivoCategory checks it against the class.
 func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 	f := func(maker, key string) string { return entry(entry("class_ups_options."+string(class), maker), key) }
 	str := func(maker, key string) string { s, _ := ups[maker][key].(string); return s }
@@ -265,6 +266,9 @@ func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 	if err := provider.CheckClassChannel(class, provider.ClassChannelFields{HuaweiCategory: f(MakerHuawei, huaweiCategory),
 		HuaweiImportance: f(MakerHuawei, huaweiImportance), VivoClassification: f(MakerVivo, vivoClassification)},
 		str(MakerHuawei, huaweiCategory), str(MakerHuawei, huaweiImportance), vivo); err != nil {
+		return err
+	}
+	if err := provider.CheckVivoCategory(f(MakerVivo, vivoCategory), str(MakerVivo, vivoCategory), provider.VivoClassification(class)); err != nil {
 		return err
 	}
 	return provider.CheckClassChannel(class, provider.ClassChannelFields{HuaweiImportance: f(MakerHonor, honorImportance)},

@@ -317,6 +317,9 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei st
 		if err != nil {
 			return err
 		}
+		if err := checkVivoCategory(o.UpsOptions); err != nil {
+			return err
+		}
 		b.PushMessage = &pushMessage{Transmission: data}
 		b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Transmission: data, Options: o.UpsOptions}}}
 		return nil
@@ -354,10 +357,40 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei st
 		}
 		nt.Payload = extras
 	}
+	upsOpts := classOptions(n.Class, huawei, overlayUps(classUps, o.UpsOptions))
+	if err := checkVivoCategory(upsOpts); err != nil {
+		return err
+	}
 	third := nt
 	nt.ChannelID = o.ChannelID
 	b.PushMessage = &pushMessage{Notification: &nt}
-	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: classOptions(n.Class, huawei, overlayUps(classUps, o.UpsOptions))}}}
+	b.PushChannel = &pushChannel{Android: &androidChannel{Ups: ups{Notification: &third, Options: upsOpts}}}
+	return nil
+}
+
+// checkVivoCategory refuses makers' options whose vivo "/category" vivo
+// would refuse (provider.CheckVivoCategory): not in its upper-case form,
+// or of the other classification than the "/classification" sent with it
+// (the push's own, or its class's).
+func checkVivoCategory(opts map[string]map[string]any) error {
+	v, ok := opts[MakerVivo][vivoCategory]
+	if !ok {
+		return nil
+	}
+	field := entry(entry(optionsField+".ups_options", MakerVivo), vivoCategory)
+	cat, isString := v.(string)
+	if !isString {
+		return invalid(field, fmt.Sprintf("must be a string, got %T", v))
+	}
+	var cls *int
+	if c, ok := opts[MakerVivo][vivoClassification]; ok {
+		if n, err := strconv.Atoi(fmt.Sprint(c)); err == nil {
+			cls = &n
+		}
+	}
+	if err := provider.CheckVivoCategory(field, cat, cls); err != nil {
+		return &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
+	}
 	return nil
 }
 
@@ -434,6 +467,7 @@ func overlayUps(def, own map[string]map[string]any) map[string]map[string]any {
 // The makers' option keys a message class sets (see classOptions).
 const (
 	vivoClassification = "/classification"
+	vivoCategory       = "/category"
 	huaweiImportance   = "/message/android/notification/importance"
 	huaweiCategory     = "/message/android/category"
 	honorImportance    = "/android/notification/importance"

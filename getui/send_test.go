@@ -492,6 +492,7 @@ func TestClassUpsOptions(t *testing.T) {
 		`class_ups_options.marketing["HW"]["/message/android/category"]`:      {provider.ClassMarketing: {getui.MakerHuawei: {"/message/android/category": "IM"}}},
 		`class_ups_options.service["HO"]["/android/notification/importance"]`: {provider.ClassService: {getui.MakerHonor: {"/android/notification/importance": "LOW"}}},
 		`class_ups_options.marketing["VV"]["/classification"]`:                {provider.ClassMarketing: {getui.MakerVivo: {"/classification": 1}}},
+		`class_ups_options.service["VV"]["/category"]`:                        {provider.ClassService: {getui.MakerVivo: {"/category": "MARKETING"}}},
 	} {
 		_, err = getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: secret, ClassUpsOptions: cu})
 		require.Error(t, err, field)

@@ -100,6 +100,16 @@ func TestValidateRefusesNamingTheField(t *testing.T) {
 		{"strategy key", provider.Android, opts(&getui.Options{Strategy: map[string]int{"HW": 1}}), `overrides.getui.strategy["HW"]`},
 		{"ups maker", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"APPLE": {"k": "v"}}}), `overrides.getui.ups_options["APPLE"]`},
 		{"ups value", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"HW": {"k": []string{"v"}}}}), `overrides.getui.ups_options["HW"]["k"]`},
+		{"vivo category in lower case", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"VV": {"/category": "im"}}}), `overrides.getui.ups_options["VV"]["/category"]`},
+		{"vivo category not a string", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"VV": {"/category": 1}}}), `overrides.getui.ups_options["VV"]["/category"]`},
+		{"vivo operational category of a service push", provider.Android, func(r *provider.Request) {
+			r.Notification.Class = provider.ClassService
+			opts(&getui.Options{UpsOptions: map[string]map[string]any{"VV": {"/category": "NEWS"}}})(r)
+		}, `overrides.getui.ups_options["VV"]["/category"]`},
+		{"vivo system category, operational classification, silent", provider.Android, func(r *provider.Request) {
+			r.Notification.Silent = true
+			opts(&getui.Options{UpsOptions: map[string]map[string]any{"VV": {"/category": "IM", "/classification": 0}}})(r)
+		}, `overrides.getui.ups_options["VV"]["/category"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

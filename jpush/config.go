@@ -281,6 +281,11 @@ func (c Config) validate() error {
 				VivoClassification: f + "classification"}, huaweiOnly(maker, ch.Category), ch.Importance, ch.Classification); err != nil {
 				return fmt.Errorf("jpush: invalid config: %w", err)
 			}
+			if maker == ChannelVivo {
+				if err := provider.CheckVivoCategory(f+"category", ch.Category, provider.VivoClassification(class)); err != nil {
+					return fmt.Errorf("jpush: invalid config: %w", err)
+				}
+			}
 		}
 		if err := (&Options{ThirdPartyChannel: chs}).checkCommon(); err != nil {
 			return fmt.Errorf("jpush: invalid config: %w", provider.Refield(err, optionsField+".third_party_channel", prefix))

@@ -304,6 +304,8 @@ func TestClassChannels(t *testing.T) {
 		`class_channels.service["huawei"].category`:       {provider.ClassService: {ChannelHuawei: {Category: "MARKETING"}}},
 		`class_channels.service["honor"].importance`:      {provider.ClassService: {ChannelHonor: {Importance: "LOW"}}},
 		`class_channels.marketing["vivo"].classification`: {provider.ClassMarketing: {ChannelVivo: {Classification: &one}}},
+		`class_channels.marketing["vivo"].category`:       {provider.ClassMarketing: {ChannelVivo: {Category: "IM"}}},
+		`class_channels.service["vivo"].category`:         {provider.ClassService: {ChannelVivo: {Category: "order"}}},
 	} {
 		_, err := New(Config{AppKey: testAppKey, MasterSecret: testSecret, ClassChannels: cc})
 		require.Error(t, err, field)

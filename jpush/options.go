@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/tuisong/push/provider"
 )
 
 // Android notification styles (notification.android.style).
@@ -316,6 +318,11 @@ func (o *Options) checkCommon() error {
 		}
 		if ch.Classification != nil && *ch.Classification != 0 && *ch.Classification != 1 {
 			return invalid(field+".classification", "must be 0 (operational) or 1 (system)")
+		}
+		if k == ChannelVivo {
+			if err := provider.CheckVivoCategory(field+".category", ch.Category, nil); err != nil {
+				return &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
+			}
 		}
 		switch ch.DistributionFCM {
 		case "", DistributionFCMJPush, DistributionFCMFCM, DistributionFCMPNS, DistributionFCMSecondaryFCM, DistributionFCMSecondaryPNS:

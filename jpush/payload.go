@@ -127,6 +127,18 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	if err := checked.checkCommon(); err != nil {
 		return nil, err
 	}
+	if vivo, ok := channels[ChannelVivo]; ok {
+		// vivo refuses a category of the other classification than the one
+		// sent: options.classification (set, or the class's) over the
+		// channel's own.
+		cls := classification(r, o)
+		if cls == nil {
+			cls = vivo.Classification
+		}
+		if err := provider.CheckVivoCategory(entry(optionsField+".third_party_channel", ChannelVivo)+".category", vivo.Category, cls); err != nil {
+			return nil, &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
+		}
+	}
 	if err := checkExtras(r.Notification.Extras); err != nil {
 		return nil, err
 	}

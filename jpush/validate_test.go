@@ -70,6 +70,13 @@ func TestRefusedBeforeNetwork(t *testing.T) {
 		{"unknown maker", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{"nokia": {}}})), `overrides.jpush.third_party_channel["nokia"]`},
 		{"distribution", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelXiaomi: {Distribution: "first"}}})), `overrides.jpush.third_party_channel["xiaomi"].distribution`},
 		{"importance", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelHuawei: {Importance: "URGENT"}}})), `overrides.jpush.third_party_channel["huawei"].importance`},
+		{"vivo category in lower case", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelVivo: {Category: "im"}}})), `overrides.jpush.third_party_channel["vivo"].category`},
+		{"vivo system category, operational classification", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelVivo: {Category: "IM", Classification: intPtr(0)}}})), `overrides.jpush.third_party_channel["vivo"].category`},
+		{"vivo operational category, options.classification system", with(provider.Android, tok, opts(&Options{Classification: intPtr(1), ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelVivo: {Category: "NEWS", Classification: intPtr(0)}}})), `overrides.jpush.third_party_channel["vivo"].category`},
+		{"vivo operational category of a service push", with(provider.Android, tok, func(r *provider.Request) {
+			r.Notification.Class = provider.ClassService
+			opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelVivo: {Category: "MARKETING"}}})(r)
+		}), `overrides.jpush.third_party_channel["vivo"].category`},
 		{"vivo classification", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelVivo: {Classification: intPtr(3)}}})), `overrides.jpush.third_party_channel["vivo"].classification`},
 		{"distribution_fcm", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelFCM: {DistributionFCM: "fcm_first"}}})), `overrides.jpush.third_party_channel["fcm"].distribution_fcm`},
 		{"oppo notify_level", with(provider.Android, tok, opts(&Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelOPPO: {Category: "IM", NotifyLevel: intPtr(4)}}})), `overrides.jpush.third_party_channel["oppo"].notify_level`},

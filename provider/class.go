@@ -116,6 +116,58 @@ func CheckClassChannel(c Class, fields ClassChannelFields, huaweiCategory, huawe
 	return nil
 }
 
+// vivo's second-level categories (the category field of its push API) of
+// system messages (classification 1) and of operational ones (0). vivo
+// refuses a category that is not in upper case, and one that contradicts
+// the classification sent with it. It grants some apps categories of
+// their own on application, which CheckVivoCategory does not refuse.
+var (
+	VivoSystemCategories      = []string{"IM", "ACCOUNT", "TODO", "DEVICE_REMINDER", "ORDER", "SUBSCRIPTION"}
+	VivoOperationalCategories = []string{"NEWS", "CONTENT", "MARKETING", "SOCIAL"}
+)
+
+// CheckVivoCategory returns a *FieldError naming field when category is
+// set and is not vivo's form (upper-case letters, digits and
+// underscores), or when classification is 0 or 1 and category is one of
+// vivo's categories of the other (VivoSystemCategories,
+// VivoOperationalCategories). An empty category, and a nil
+// classification, are not checked.
+func CheckVivoCategory(field, category string, classification *int) error {
+	if category == "" {
+		return nil
+	}
+	for _, r := range category {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' {
+			return &FieldError{Field: field, Reason: fmt.Sprintf("%q is not a vivo category: vivo takes upper-case letters, digits and underscores, such as %q", category, "IM")}
+		}
+	}
+	if classification == nil {
+		return nil
+	}
+	switch {
+	case *classification == 1 && slices.Contains(VivoOperationalCategories, category):
+		return &FieldError{Field: field, Reason: fmt.Sprintf("%q is an operational category (classification 0), sent as a system message (1): vivo refuses the two together", category)}
+	case *classification == 0 && slices.Contains(VivoSystemCategories, category):
+		return &FieldError{Field: field, Reason: fmt.Sprintf("%q is a system category (classification 1), sent as an operational message (0): vivo refuses the two together", category)}
+	}
+	return nil
+}
+
+// VivoClassification is the vivo classification of class c: 0 for
+// marketing, 1 for service, nil when c is unset.
+func VivoClassification(c Class) *int {
+	var n int
+	switch c {
+	case ClassMarketing:
+		n = 0
+	case ClassService:
+		n = 1
+	default:
+		return nil
+	}
+	return &n
+}
+
 // ClassChannelFields names, for CheckClassChannel's errors, where a
 // provider's per-class Options hold the Huawei category and importance
 // and the vivo classification.

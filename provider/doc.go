@@ -153,6 +153,14 @@
 //     marketing one carries HuaweiMarketing; without it a service
 //     notification carries none, and Huawei counts it as marketing (2 or
 //     5 a day per device).
+//   - vivo, on every vendor: a second-level category (Umeng's
+//     vivo_category, JPush's third_party_channel vivo category, Getui's
+//     "VV" "/category") must be in upper case, and one of
+//     VivoSystemCategories goes with classification 1 only, one of
+//     VivoOperationalCategories with 0 only; each provider refuses what
+//     vivo would (CheckVivoCategory), against the classification sent
+//     where the request says one (Umeng's is its own category, which
+//     vivo's may differ from, and is not compared).
 //
 // # Testing
 //

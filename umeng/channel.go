@@ -66,6 +66,9 @@ func buildChannelProperties(cp *ChannelProperties, importance HuaweiImportance, 
 		}
 		out[f.name] = f.value
 	}
+	if err := provider.CheckVivoCategory(channelField("vivo_category"), cp.VivoCategory, nil); err != nil {
+		return nil, &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
+	}
 	if message {
 		delete(out, "channel_activity")
 	}

@@ -136,6 +136,9 @@ func (a App) validate(prefix string) error {
 			HuaweiImportance: f + "huawei_channel_importance"}, cp.HuaweiChannelCategory, string(cp.HuaweiChannelImportance), nil); err != nil {
 			return fmt.Errorf("umeng: invalid config: %w", err)
 		}
+		if err := provider.CheckVivoCategory(f+"vivo_category", cp.VivoCategory, provider.VivoClassification(c)); err != nil {
+			return fmt.Errorf("umeng: invalid config: %w", err)
+		}
 	}
 	switch {
 	case a.AppKey == "" && a.AppMasterSecret == "":

@@ -255,7 +255,11 @@ type ChannelProperties struct {
 	// OppoPrivateMsgTemplate fills an OPPO private-message template.
 	OppoPrivateMsgTemplate *OppoPrivateMsgTemplate `json:"oppo_private_msg_template,omitempty"`
 	// VivoCategory is vivo's second-level message category, such as "IM"
-	// or "MARKETING"; Umeng passes it on unchecked.
+	// or "MARKETING" (provider.VivoSystemCategories,
+	// provider.VivoOperationalCategories, or one vivo granted the app).
+	// Umeng passes it on unchecked; the Client refuses one that is not in
+	// vivo's upper-case form, and a class's default (Config) of the other
+	// class's categories.
 	VivoCategory string `json:"vivo_category,omitempty"`
 	// VivoAddBadge turns on vivo's badge (vivo_addbadge); the app must have
 	// integrated vivo's badge API first, or vivo refuses the push.

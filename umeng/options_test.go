@@ -463,6 +463,12 @@ func TestClassDefaultsRefused(t *testing.T) {
 			"android.class_defaults.service.channel_properties.huawei_channel_importance"},
 		{"service's importance for marketing", map[provider.Class]Options{provider.ClassMarketing: {ChannelProperties: ChannelProperties{HuaweiChannelImportance: HuaweiImportanceNormal}}},
 			"android.class_defaults.marketing.channel_properties.huawei_channel_importance"},
+		{"a vivo system category for marketing", map[provider.Class]Options{provider.ClassMarketing: {ChannelProperties: ChannelProperties{VivoCategory: "ORDER"}}},
+			"android.class_defaults.marketing.channel_properties.vivo_category"},
+		{"a vivo operational category for service", map[provider.Class]Options{provider.ClassService: {ChannelProperties: ChannelProperties{VivoCategory: "NEWS"}}},
+			"android.class_defaults.service.channel_properties.vivo_category"},
+		{"a vivo category in lower case", map[provider.Class]Options{provider.ClassService: {ChannelProperties: ChannelProperties{VivoCategory: "im"}}},
+			"android.class_defaults.service.channel_properties.vivo_category"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret, ClassDefaults: tt.classes}})
