@@ -42,11 +42,7 @@ func storable(s DeliveryState) bool {
 }
 
 // ValidateDevice checks d and userNum against the schema and the product brief's
-// rules: userNum and d.UUID are required and one line each (no control
-// character, such as a line break or a tab, nor U+2028 or U+2029), the
-// platform is PlatformIOS or PlatformAndroid, the push token is required
-// without commas or white space, and every text fits its column. It does
-// not modify d.
+// rules. It does not modify d.
 func ValidateDevice(d *Device, userNum string) error {
 	if err := required("user_num", userNum); err != nil {
 		return err
@@ -59,14 +55,6 @@ func ValidateDevice(d *Device, userNum string) error {
 	}
 	if err := required("uuid", d.UUID); err != nil {
 		return err
-	}
-	// An identifier is one line: a line break in one would split the
-	// lines of logs, exports and the ops SQL's output that name it.
-	for _, f := range []struct{ name, v string }{{"user_num", userNum}, {"uuid", d.UUID}} {
-		if i := strings.IndexFunc(f.v, breaksLine); i >= 0 {
-			r, _ := utf8.DecodeRuneInString(f.v[i:])
-			return invalid(f.name, "holds the control character %U at byte %d: an identifier is one line of printable characters", r, i)
-		}
 	}
 	if d.Platform != PlatformIOS && d.Platform != PlatformAndroid {
 		return invalid("platform", "must be %q or %q, got %q", PlatformIOS, PlatformAndroid, d.Platform)
@@ -407,10 +395,6 @@ func traceParent(v string) error {
 	return nil
 }
 
-// breaksLine reports whether r is a control character (a line break, a
-// tab, DEL, the C1 range) or Unicode's line or paragraph separator.
-func breaksLine(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
-
 func required(field, v string) error {
 	if strings.TrimSpace(v) == "" {
 		return invalid(field, "is required")
@@ -524,14 +508,21 @@ func IsReceiverSeparator(r rune) bool {
 
 // ValidateRegistration checks a device a host registers for userNum, as
 // push.Service.RegisterDevice and pushctl's import do before any write:
-// ValidateDevice, then ValidatePushToken and ValidateRegisteredUserNum,
-// which a store does not apply to the rows other programs wrote.
+// ValidateDevice, then ValidatePushToken, ValidateRegisteredUserNum and
+// the uuid's characters (no control or invisible character, nor a line or
+// paragraph separator: a uuid that splits or hides in the lines of logs,
+// exports and the ops SQL's output), which a store does not apply to the
+// rows other programs wrote.
 func ValidateRegistration(d *Device, userNum string) error {
 	if err := ValidateDevice(d, userNum); err != nil {
 		return err
 	}
 	if err := ValidatePushToken(d.PushToken); err != nil {
 		return err
+	}
+	if i := strings.IndexFunc(d.UUID, func(r rune) bool { return invisible(r) || r == '\u2028' || r == '\u2029' }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(d.UUID[i:])
+		return invalid("uuid", "must not hold %U, a control, invisible or line-separating character", r)
 	}
 	return ValidateRegisteredUserNum(userNum)
 }
