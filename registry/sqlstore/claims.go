@@ -232,6 +232,7 @@ func (s *Store) deliveryClaim(p registry.ClaimParams) (claim, error) {
 		columns: deliveryColumns,
 		due:     "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?" + s.orUnreadable("lease_until") + ")",
 		order:   "next_attempt_at, id",
+		walk:    true, // ix_sys_push_deliveries_due, in next_attempt_at order (ties sorted by id as they come)
 	}
 	switch p.Kind {
 	case registry.ClaimSend:
@@ -424,9 +425,9 @@ const claimedAttempts = "CASE WHEN attempts < 0 THEN 1 WHEN attempts >= 21474836
 // rows of p.SkipModes, which it passes over, are read again by every
 // claim while they stay unsent. On PostgreSQL the claim's transaction
 // keeps the planner from sorting, so that it walks that index even on a
-// table never analysed (see walkIndex); inside WithTx it does not, and
-// such a table is then read whole and sorted at every claim until it is
-// analysed.
+// table never analysed (see walkIndex), as ClaimDeliveries does; inside
+// WithTx it does not, and such a table is then read whole and sorted at
+// every claim until it is analysed.
 // p.Kind is ignored. Invalid params (Limit or Lease not positive, zero
 // Now, SkipModes as ValidateSkipModes refuses) are an ErrInvalid naming
 // the field.

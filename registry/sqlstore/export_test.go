@@ -219,14 +219,22 @@ func (s *Store) HolderIDsQuery(tokens []string) (string, []any) {
 	return s.dialect.rebind(q), args
 }
 
-// ExplainCenterClaim returns PostgreSQL's plan of the center claim's
-// pick for p, as the claim's transaction plans it (walkIndex), or without
-// that setting when plain.
-func (s *Store) ExplainCenterClaim(ctx context.Context, p registry.ClaimParams, plain bool) (string, error) {
-	q, args := s.centerClaim(p).pick(p.Limit)
+// ExplainClaim returns PostgreSQL's plan of the pick of a claim for p, of
+// the center's rows or (deliveries) of p.Kind's deliveries, as the
+// claim's transaction plans it (walkIndex where the claim asks for it),
+// or without that setting when plain.
+func (s *Store) ExplainClaim(ctx context.Context, deliveries bool, p registry.ClaimParams, plain bool) (string, error) {
+	c := s.centerClaim(p)
+	if deliveries {
+		var err error
+		if c, err = s.deliveryClaim(p); err != nil {
+			return "", err
+		}
+	}
+	q, args := c.pick(p.Limit)
 	var plan []string
 	err := s.inTx(ctx, func(tx DBTX) error {
-		if !plain {
+		if !plain && c.walk {
 			if err := s.walkIndex(ctx, tx); err != nil {
 				return err
 			}

@@ -180,10 +180,10 @@ func TestCenterClaimWithoutStatistics(t *testing.T) {
 		t.Skip("this server analysed the table already (autovacuum on): the plan under test needs a table never analysed")
 	}
 	p := registry.ClaimParams{Now: time.Now(), Limit: 100, Lease: time.Minute}
-	plain, err := s.ExplainCenterClaim(ctx, p, true)
+	plain, err := s.ExplainClaim(ctx, false, p, true)
 	require.NoError(t, err)
 	t.Logf("planned freely:\n%s", plain)
-	plan, err := s.ExplainCenterClaim(ctx, p, false)
+	plan, err := s.ExplainClaim(ctx, false, p, false)
 	require.NoError(t, err)
 	assert.Contains(t, plan, "Index Scan using ix_sys_message_center_due", "the claim walks its index:\n%s", plan)
 	assert.NotContains(t, plan, "Sort", "the claim sorts no rows:\n%s", plan)
@@ -198,4 +198,43 @@ func TestCenterClaimWithoutStatistics(t *testing.T) {
 		}
 	}
 	assert.EqualValues(t, 2, got[0].ID, "the first row of level 2")
+}
+
+// TestDeliveryClaimsWithoutStatistics: on a sys_push_deliveries never
+// analysed, the send and poll claims walk the index of due deliveries in
+// next_attempt_at order, sorting only the ties (an incremental sort);
+// planned freely, PostgreSQL read every delivery of the state by bitmap
+// and sorted them all.
+func TestDeliveryClaimsWithoutStatistics(t *testing.T) {
+	s, db := seededPostgres(t,
+		`INSERT INTO sys_push_messages (id, title, content, created_at, updated_at) VALUES (1, 't', 'c', now(), now())`,
+		`INSERT INTO sys_push_deliveries (push_message_id, provider, platform, seq, audience, tokens, state, attempts, next_attempt_at,
+				pollable, idempotency_key, created_at, updated_at)
+			SELECT 1, 'umeng', 'ios', g, 'tokens', 'tok' || g, CASE WHEN g % 2 = 0 THEN 'pending' ELSE 'accepted' END, 0,
+				now() - (g || ' seconds')::interval, 1, 'k' || g, now(), now()
+			FROM generate_series(1, 50000) g`,
+	)
+	ctx := t.Context()
+	var analysed float64
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT reltuples FROM pg_class WHERE relname = 'sys_push_deliveries'").Scan(&analysed))
+	if analysed >= 0 {
+		t.Skip("this server analysed the table already (autovacuum on): the plan under test needs a table never analysed")
+	}
+	for _, kind := range []registry.ClaimKind{registry.ClaimSend, registry.ClaimPoll} {
+		p := registry.ClaimParams{Now: time.Now(), Limit: 100, Lease: time.Minute, Kind: kind}
+		plain, err := s.ExplainClaim(ctx, true, p, true)
+		require.NoError(t, err)
+		t.Logf("kind %d planned freely:\n%s", kind, plain)
+		plan, err := s.ExplainClaim(ctx, true, p, false)
+		require.NoError(t, err)
+		assert.Contains(t, plan, "Index Scan using ix_sys_push_deliveries_due", "kind %d walks its index:\n%s", kind, plan)
+		assert.NotRegexp(t, `(?m)^\s*(->\s*)?Sort\s+\(`, plan, "kind %d sorts no whole set of rows:\n%s", kind, plan)
+
+		got, err := s.ClaimDeliveries(ctx, p)
+		require.NoError(t, err)
+		require.Len(t, got, 100)
+		for i := 1; i < len(got); i++ {
+			assert.False(t, got[i].NextAttemptAt.Before(got[i-1].NextAttemptAt), "kind %d: oldest due first", kind)
+		}
+	}
 }
