@@ -268,7 +268,7 @@ func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 		str(MakerHuawei, huaweiCategory), str(MakerHuawei, huaweiImportance), vivo); err != nil {
 		return err
 	}
-	if err := provider.CheckVivoCategory(f(MakerVivo, vivoCategory), str(MakerVivo, vivoCategory), provider.VivoClassification(class)); err != nil {
+	if err := checkVivoCategoryIn("class_ups_options."+string(class), ups, provider.VivoClassification(class)); err != nil {
 		return err
 	}
 	return provider.CheckClassChannel(class, provider.ClassChannelFields{HuaweiImportance: f(MakerHonor, honorImportance)},

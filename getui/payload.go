@@ -369,27 +369,42 @@ func androidContent(b *pushBody, n *provider.Notification, o *Options, huawei st
 }
 
 // checkVivoCategory refuses makers' options whose vivo "/category" vivo
-// would refuse (provider.CheckVivoCategory): not in its upper-case form,
-// or of the other classification than the "/classification" sent with it
-// (the push's own, or its class's).
+// would refuse (checkVivoCategoryIn), under the push's own field.
 func checkVivoCategory(opts map[string]map[string]any) error {
-	v, ok := opts[MakerVivo][vivoCategory]
-	if !ok {
-		return nil
+	if err := checkVivoCategoryIn(optionsField+".ups_options", opts, nil); err != nil {
+		return &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
 	}
-	field := entry(entry(optionsField+".ups_options", MakerVivo), vivoCategory)
-	cat, isString := v.(string)
-	if !isString {
-		return invalid(field, fmt.Sprintf("must be a string, got %T", v))
-	}
-	var cls *int
-	if c, ok := opts[MakerVivo][vivoClassification]; ok {
-		if n, err := strconv.Atoi(fmt.Sprint(c)); err == nil {
-			cls = &n
+	return nil
+}
+
+// checkVivoCategoryIn checks the "/category" that vivo reads from the
+// makers' options opts, its own ("VV") and the one every maker reads
+// ("ALL"), as provider.CheckVivoCategory does: a string in vivo's form,
+// not of the other classification than the "/classification" sent with
+// it (vivo's own, else ALL's), or than class when it names one (nil: none
+// is sent). The error is a *provider.FieldError under field.
+func checkVivoCategoryIn(field string, opts map[string]map[string]any, class *int) error {
+	cls := class
+	for _, m := range []string{MakerAll, MakerVivo} { // vivo's own wins
+		if c, ok := opts[m][vivoClassification]; ok {
+			if n, err := strconv.Atoi(fmt.Sprint(c)); err == nil {
+				cls = &n
+			}
 		}
 	}
-	if err := provider.CheckVivoCategory(field, cat, cls); err != nil {
-		return &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
+	for _, m := range []string{MakerVivo, MakerAll} {
+		v, ok := opts[m][vivoCategory]
+		if !ok {
+			continue
+		}
+		f := entry(entry(field, m), vivoCategory)
+		cat, isString := v.(string)
+		if !isString {
+			return &provider.FieldError{Field: f, Reason: fmt.Sprintf("must be a string, got %T", v)}
+		}
+		if err := provider.CheckVivoCategory(f, cat, cls); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -493,6 +493,8 @@ func TestClassUpsOptions(t *testing.T) {
 		`class_ups_options.service["HO"]["/android/notification/importance"]`: {provider.ClassService: {getui.MakerHonor: {"/android/notification/importance": "LOW"}}},
 		`class_ups_options.marketing["VV"]["/classification"]`:                {provider.ClassMarketing: {getui.MakerVivo: {"/classification": 1}}},
 		`class_ups_options.service["VV"]["/category"]`:                        {provider.ClassService: {getui.MakerVivo: {"/category": "MARKETING"}}},
+		`class_ups_options.marketing["VV"]["/category"]`:                      {provider.ClassMarketing: {getui.MakerVivo: {"/category": 1}}},
+		`class_ups_options.service["ALL"]["/category"]`:                       {provider.ClassService: {getui.MakerAll: {"/category": "news"}}},
 	} {
 		_, err = getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: secret, ClassUpsOptions: cu})
 		require.Error(t, err, field)

@@ -101,6 +101,9 @@ func TestValidateRefusesNamingTheField(t *testing.T) {
 		{"ups maker", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"APPLE": {"k": "v"}}}), `overrides.getui.ups_options["APPLE"]`},
 		{"ups value", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"HW": {"k": []string{"v"}}}}), `overrides.getui.ups_options["HW"]["k"]`},
 		{"vivo category in lower case", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"VV": {"/category": "im"}}}), `overrides.getui.ups_options["VV"]["/category"]`},
+		{"vivo category in lower case for every maker", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"ALL": {"/category": "im"}}}), `overrides.getui.ups_options["ALL"]["/category"]`},
+		{"vivo system category, every maker's operational classification", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{
+			"ALL": {"/classification": 0}, "VV": {"/category": "IM"}}}), `overrides.getui.ups_options["VV"]["/category"]`},
 		{"vivo category not a string", provider.Android, opts(&getui.Options{UpsOptions: map[string]map[string]any{"VV": {"/category": 1}}}), `overrides.getui.ups_options["VV"]["/category"]`},
 		{"vivo operational category of a service push", provider.Android, func(r *provider.Request) {
 			r.Notification.Class = provider.ClassService

@@ -159,8 +159,8 @@
 //     VivoSystemCategories goes with classification 1 only, one of
 //     VivoOperationalCategories with 0 only; each provider refuses what
 //     vivo would (CheckVivoCategory), against the classification sent
-//     where the request says one (Umeng's is its own category, which
-//     vivo's may differ from, and is not compared).
+//     with it (for Umeng, its top-level category, from which it picks
+//     vivo's), where the request sends one.
 //
 // # Testing
 //

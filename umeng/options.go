@@ -258,8 +258,9 @@ type ChannelProperties struct {
 	// or "MARKETING" (provider.VivoSystemCategories,
 	// provider.VivoOperationalCategories, or one vivo granted the app).
 	// Umeng passes it on unchecked; the Client refuses one that is not in
-	// vivo's upper-case form, and a class's default (Config) of the other
-	// class's categories.
+	// vivo's upper-case form, and one of the other class's categories, in a
+	// class's default (Config) or in a push of that class (whatever its
+	// source: the push's own, the class's or the app's Defaults).
 	VivoCategory string `json:"vivo_category,omitempty"`
 	// VivoAddBadge turns on vivo's badge (vivo_addbadge); the app must have
 	// integrated vivo's badge API first, or vivo refuses the push.

@@ -500,3 +500,20 @@ func TestNewWarnsOfPushesWithoutAnActivity(t *testing.T) {
 		assert.Contains(t, logs.String(), tt.want, tt.name)
 	}
 }
+
+// TestAppDefaultVivoCategoryAgainstTheClass: a vivo category in an app's
+// Defaults, which every push of the app carries, is checked against each
+// push's class as the push's own is: a marketing push that would carry a
+// system category is refused before any call, a service push goes.
+func TestAppDefaultVivoCategoryAgainstTheClass(t *testing.T) {
+	c, err := New(Config{Android: App{AppKey: androidKey, AppMasterSecret: androidSecret,
+		Defaults: Options{ChannelProperties: ChannelProperties{VivoCategory: "IM"}}}})
+	require.NoError(t, err)
+	r := request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: tokens(1)})
+	r.Notification.Class = provider.ClassMarketing
+	err = c.Validate(r)
+	require.ErrorIs(t, err, provider.InvalidRequest)
+	assert.Equal(t, "overrides.umeng.channel_properties.vivo_category", provider.FieldOf(err))
+	r.Notification.Class = provider.ClassService
+	assert.NoError(t, c.Validate(r))
+}

@@ -225,6 +225,14 @@ func TestSendRejectsBadPayloads(t *testing.T) {
 		{"android channel property extra names a typed one", provider.Android, opts(Options{ChannelProperties: ChannelProperties{Extra: map[string]string{"oppo_channel_id": "x"}}}), `overrides.umeng.channel_properties.extra["oppo_channel_id"]`},
 		{"android channel activity with a space", provider.Android, opts(Options{ChannelProperties: ChannelProperties{ChannelActivity: "com.example. A"}}), "overrides.umeng.channel_properties.channel_activity"},
 		{"android vivo category in lower case", provider.Android, opts(Options{ChannelProperties: ChannelProperties{VivoCategory: "order"}}), "overrides.umeng.channel_properties.vivo_category"},
+		{"android vivo operational category of a service push", provider.Android, func(r *provider.Request) {
+			r.Notification.Class = provider.ClassService
+			opts(Options{ChannelProperties: ChannelProperties{VivoCategory: "NEWS"}})(r)
+		}, "overrides.umeng.channel_properties.vivo_category"},
+		{"android vivo system category of a marketing push", provider.Android, func(r *provider.Request) {
+			r.Notification.Class = provider.ClassMarketing
+			opts(Options{ChannelProperties: ChannelProperties{VivoCategory: "IM"}})(r)
+		}, "overrides.umeng.channel_properties.vivo_category"},
 		{"android main activity with a newline", provider.Android, opts(Options{ChannelProperties: ChannelProperties{MainActivity: "com.example.A\n"}}), "overrides.umeng.channel_properties.main_activity"},
 		{"android unknown huawei importance", provider.Android, opts(Options{ChannelProperties: ChannelProperties{HuaweiChannelImportance: "HIGH"}}), "overrides.umeng.channel_properties.huawei_channel_importance"},
 		{"android lower-case huawei importance", provider.Android, opts(Options{ChannelProperties: ChannelProperties{HuaweiChannelImportance: "low"}}), "overrides.umeng.channel_properties.huawei_channel_importance"},

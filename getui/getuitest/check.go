@@ -311,9 +311,9 @@ func checkNotification(where string, n object) *refusal {
 	title, body := n["title"], n["body"]
 	switch t, b := stringOf(title), stringOf(body); {
 	case t == "" || javaLen(t) > 50:
-		return bad("%s.title must be 1 to 50 characters", where)
+		return bad("%s.title must be 1 to 50 characters (UTF-16 units)", where)
 	case b == "" || javaLen(b) > 256:
-		return bad("%s.body must be 1 to 256 characters", where)
+		return bad("%s.body must be 1 to 256 characters (UTF-16 units)", where)
 	}
 	ct := stringOf(n["click_type"])
 	if !slices.Contains(clickTypes, ct) {

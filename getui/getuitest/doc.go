@@ -72,7 +72,8 @@
 //	one alias; all "all"; tag a non-empty array of {key, values (1–1000
 //	non-empty strings), opt_type or|and|not}
 //	push_message: exactly one of notification, transmission, revoke;
-//	notification members strings, title 1–50 and body 1–256 characters,
+//	notification members strings, title 1–50 and body 1–256 characters
+//	(UTF-16 units, as Java counts them: an emoji two),
 //	click_type intent|url|payload|startapp|none with its intent (intent:…,
 //	≤4096 bytes), url (http(s), ≤1024) or payload (≤3072) present;
 //	transmission 1–3072 bytes; unknown members*
