@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
+	"github.com/tuisong/push/internal/dbtest"
 	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry/sqlstore"
@@ -40,6 +42,54 @@ func TestOpen(t *testing.T) {
 	_, _, err = serverenv.Open(context.Background(), c)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PUSH_DB_DSN: connect to the sqlite database")
+}
+
+// TestPostgresDSN: a PostgreSQL DSN, URL or key=value, gets pgx's
+// default_query_exec_mode=cache_describe unless it sets the mode.
+func TestPostgresDSN(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://u@h/db":                   "postgres://u@h/db?default_query_exec_mode=cache_describe",
+		"postgresql://u@h/db?sslmode=disable": "postgresql://u@h/db?sslmode=disable&default_query_exec_mode=cache_describe",
+		"host=h user=u dbname=db":             "host=h user=u dbname=db default_query_exec_mode=cache_describe",
+		"":                                    "default_query_exec_mode=cache_describe",
+		"postgres://u@h/db?default_query_exec_mode=exec":     "postgres://u@h/db?default_query_exec_mode=exec",
+		"host=h default_query_exec_mode=simple_protocol x=y": "host=h default_query_exec_mode=simple_protocol x=y",
+	} {
+		assert.Equal(t, want, serverenv.PostgresDSN(dsn), "%q", dsn)
+	}
+}
+
+// TestOpenPostgresPlansEachRun: Open's PostgreSQL connections keep no
+// named prepared statement, whose generic plan could outlive the size of
+// its tables (PostgresDSN), and a DSN that sets the mode keeps its own.
+func TestOpenPostgresPlansEachRun(t *testing.T) {
+	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+	dsn := os.Getenv(dbtest.EnvPostgres)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	for _, tt := range []struct {
+		dsn   string
+		named bool
+	}{
+		{dsn, false},
+		{dsn + sep + "default_query_exec_mode=cache_statement", true},
+	} {
+		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": tt.dsn}))
+		require.NoError(t, err)
+		db, _, err := serverenv.Open(t.Context(), c)
+		require.NoError(t, err)
+		db.SetMaxOpenConns(1) // the statements and the count on one session
+		for range 7 {
+			var n int
+			require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_class WHERE relname = $1", "sys_devices").Scan(&n))
+		}
+		var prepared int
+		require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%relname = $1%'").Scan(&prepared))
+		assert.Equal(t, tt.named, prepared > 0, "%q: named prepared statements", tt.dsn)
+		require.NoError(t, db.Close())
+	}
 }
 
 // TestOpenGivesUpOnASilentDatabase: a server that accepts the connection
