@@ -52,6 +52,7 @@ func migrateAll(ctx context.Context, e *env, d *database) error {
 	// Before switching from an old system is when its rows can be
 	// trimmed (see the README's adoption notes).
 	serverenv.WarnSpacedUserNums(ctx, e.log, d.store)
+	serverenv.WarnAutovacuumOff(ctx, e.log, d.db, d.store)
 	serverenv.WarnUpperCaseTokens(ctx, e.log, d.store)
 	return nil
 }

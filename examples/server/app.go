@@ -180,6 +180,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		return nil, err
 	}
 	warnClockSkew(ctx, log, a.store, cfg.DBLocation)
+	serverenv.WarnAutovacuumOff(ctx, log, a.db, a.store)
 	a.checks.Go(func() { serverenv.WarnSpacedUserNums(a.stopping, log, a.store) })
 	a.checks.Go(func() { serverenv.WarnUpperCaseTokens(a.stopping, log, a.store) })
 	return a, nil

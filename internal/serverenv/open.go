@@ -35,31 +35,6 @@ func MySQLDSN(dsn string) string {
 	return dsn + "?interpolateParams=true"
 }
 
-// PostgresDSN returns dsn with pgx's default_query_exec_mode=cache_describe
-// unless it names default_query_exec_mode itself. pgx's own default
-// prepares each statement once a connection, and after five runs
-// PostgreSQL may keep a generic plan made while a table was small: with
-// autovacuum off or behind, nothing makes it plan again as the table
-// grows, and a finish's update by id becomes a scan of every delivery.
-// cache_describe runs each statement unnamed, in the same round trip, so
-// that PostgreSQL plans it at every run with the table's size of the
-// day. The setting is pgx's, not the server's: a pooler such as PgBouncer
-// sees nothing new. A URL gets it as a query parameter, a key=value DSN as
-// one more pair.
-func PostgresDSN(dsn string) string {
-	const mode = "default_query_exec_mode"
-	if strings.Contains(dsn, mode) {
-		return dsn
-	}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if strings.Contains(dsn, "?") {
-			return dsn + "&" + mode + "=cache_describe"
-		}
-		return dsn + "?" + mode + "=cache_describe"
-	}
-	return strings.TrimSpace(dsn + " " + mode + "=cache_describe")
-}
-
 // SQLitePath returns the file of c's database when it is SQLite named by a
 // plain path, not a DSN: Open gives it sqlstore.SQLiteDSN's settings, and
 // SQLite creates the file when it is missing.
@@ -75,8 +50,7 @@ var ConnectTimeout = 30 * time.Second
 
 // Open opens and pings the database of c (PUSH_DB_DRIVER, PUSH_DB_DSN) and
 // returns it with a Store on it. A SQLite DSN that is a plain path gets
-// sqlstore.SQLiteDSN's settings, a MySQL DSN MySQLDSN's, a PostgreSQL DSN
-// PostgresDSN's; the pool gets
+// sqlstore.SQLiteDSN's settings, a MySQL DSN MySQLDSN's; the pool gets
 // sqlstore.TunePool's settings. Its errors name PUSH_DB_DSN; a database
 // that does not answer within ConnectTimeout is one. It applies no
 // migration. The caller
@@ -88,11 +62,8 @@ func Open(ctx context.Context, c Config) (db *sql.DB, store *sqlstore.Store, err
 	if path, ok := SQLitePath(c); ok {
 		dsn = sqlstore.SQLiteDSN(path)
 	}
-	switch c.DBDriver {
-	case "mysql":
+	if c.DBDriver == "mysql" {
 		dsn = MySQLDSN(dsn)
-	case "postgres":
-		dsn = PostgresDSN(dsn)
 	}
 	db, err = sql.Open(DriverName(c.DBDriver), dsn)
 	if err != nil {

@@ -2,15 +2,16 @@ package serverenv_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/DATA-DOG/go-sqlmock"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,52 +45,69 @@ func TestOpen(t *testing.T) {
 	assert.Contains(t, err.Error(), "PUSH_DB_DSN: connect to the sqlite database")
 }
 
-// TestPostgresDSN: a PostgreSQL DSN, URL or key=value, gets pgx's
-// default_query_exec_mode=cache_describe unless it sets the mode.
-func TestPostgresDSN(t *testing.T) {
-	for dsn, want := range map[string]string{
-		"postgres://u@h/db":                   "postgres://u@h/db?default_query_exec_mode=cache_describe",
-		"postgresql://u@h/db?sslmode=disable": "postgresql://u@h/db?sslmode=disable&default_query_exec_mode=cache_describe",
-		"host=h user=u dbname=db":             "host=h user=u dbname=db default_query_exec_mode=cache_describe",
-		"":                                    "default_query_exec_mode=cache_describe",
-		"postgres://u@h/db?default_query_exec_mode=exec":     "postgres://u@h/db?default_query_exec_mode=exec",
-		"host=h default_query_exec_mode=simple_protocol x=y": "host=h default_query_exec_mode=simple_protocol x=y",
-	} {
-		assert.Equal(t, want, serverenv.PostgresDSN(dsn), "%q", dsn)
-	}
-}
-
-// TestOpenPostgresPlansEachRun: Open's PostgreSQL connections keep no
-// named prepared statement, whose generic plan could outlive the size of
-// its tables (PostgresDSN), and a DSN that sets the mode keeps its own.
-func TestOpenPostgresPlansEachRun(t *testing.T) {
-	dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
-	dsn := os.Getenv(dbtest.EnvPostgres)
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	for _, tt := range []struct {
-		dsn   string
-		named bool
-	}{
-		{dsn, false},
-		{dsn + sep + "default_query_exec_mode=cache_statement", true},
-	} {
-		c, err := serverenv.Load(envOf(map[string]string{"PUSH_DB_DRIVER": "postgres", "PUSH_DB_DSN": tt.dsn}))
+// TestWarnAutovacuumOff: on PostgreSQL, start-up warns when autovacuum is
+// off for the server, or else for a push table; SQLite has nothing to say.
+func TestWarnAutovacuumOff(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		st, db := dbtest.NewStoreDB(t, sqlstore.DialectSQLite)
+		var logs strings.Builder
+		serverenv.WarnAutovacuumOff(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), db, st)
+		assert.Empty(t, logs.String())
+	})
+	t.Run("postgres settings", func(t *testing.T) {
+		db, mock, err := sqlmock.New()
 		require.NoError(t, err)
-		db, _, err := serverenv.Open(t.Context(), c)
+		defer db.Close()
+		st, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectPostgres})
 		require.NoError(t, err)
-		db.SetMaxOpenConns(1) // the statements and the count on one session
-		for range 7 {
-			var n int
-			require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_class WHERE relname = $1", "sys_devices").Scan(&n))
+		for _, tt := range []struct {
+			server string
+			tables []string
+			want   string
+		}{
+			{"off", nil, "PostgreSQL's autovacuum is off"},
+			{"on", []string{"sys_message_center", "sys_push_deliveries"}, "tables=sys_message_center,sys_push_deliveries"},
+			{"on", nil, ""},
+		} {
+			mock.ExpectQuery("SELECT setting FROM pg_settings").WillReturnRows(sqlmock.NewRows([]string{"setting"}).AddRow(tt.server))
+			rows := sqlmock.NewRows([]string{"relname"})
+			for _, r := range tt.tables {
+				rows.AddRow(r)
+			}
+			mock.ExpectQuery("SELECT c.relname FROM pg_class").WillReturnRows(rows)
+			var logs strings.Builder
+			serverenv.WarnAutovacuumOff(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), db, st)
+			if tt.want == "" {
+				assert.Empty(t, logs.String())
+			} else {
+				assert.Contains(t, logs.String(), tt.want)
+			}
 		}
-		var prepared int
-		require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%relname = $1%'").Scan(&prepared))
-		assert.Equal(t, tt.named, prepared > 0, "%q: named prepared statements", tt.dsn)
-		require.NoError(t, db.Close())
-	}
+		mock.ExpectQuery("SELECT setting FROM pg_settings").WillReturnError(errors.New("permission denied"))
+		var logs strings.Builder
+		serverenv.WarnAutovacuumOff(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), db, st)
+		assert.Contains(t, logs.String(), "could not read PostgreSQL's autovacuum settings")
+		require.NoError(t, mock.ExpectationsWereMet())
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dbtest.SkipUnlessAvailable(t, sqlstore.DialectPostgres)
+		st, db := dbtest.NewStoreDB(t, sqlstore.DialectPostgres)
+		var server string
+		require.NoError(t, db.QueryRowContext(t.Context(), "SHOW autovacuum").Scan(&server))
+		var logs strings.Builder
+		log := slog.New(slog.NewTextHandler(&logs, nil))
+		serverenv.WarnAutovacuumOff(t.Context(), log, db, st)
+		if server != "on" {
+			assert.Contains(t, logs.String(), "PostgreSQL's autovacuum is off")
+			return
+		}
+		assert.Empty(t, logs.String(), "autovacuum on, and on every table")
+		_, err := db.ExecContext(t.Context(), "ALTER TABLE sys_push_deliveries SET (autovacuum_enabled = false)")
+		require.NoError(t, err)
+		serverenv.WarnAutovacuumOff(t.Context(), log, db, st)
+		assert.Contains(t, logs.String(), "autovacuum is off for push tables")
+		assert.Contains(t, logs.String(), "tables=sys_push_deliveries")
+	})
 }
 
 // TestOpenGivesUpOnASilentDatabase: a server that accepts the connection

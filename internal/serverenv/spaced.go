@@ -2,8 +2,10 @@ package serverenv
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/tuisong/push/provider"
@@ -72,3 +74,53 @@ func WarnUpperCaseTokens(ctx context.Context, log *slog.Logger, st *sqlstore.Sto
 // UpperCaseTokensFix is the statement WarnUpperCaseTokens suggests.
 const UpperCaseTokensFix = "UPDATE sys_devices SET push_device_token = LOWER(push_device_token) " +
 	"WHERE LOWER(TRIM(platform)) = 'ios' AND (push_platform IS NULL OR LOWER(TRIM(push_platform)) IN ('', 'umeng'))"
+
+// WarnAutovacuumOff logs, on PostgreSQL, that autovacuum is off for the
+// server or for one of the push tables the Scanner writes most: their
+// statistics then never follow their growth, and pgx's prepared
+// statements may keep plans made while a table was small (README:
+// Performance). It reads the settings within SpacedUserNumsTimeout; a
+// read that fails is logged, and ctx cancelled meanwhile (a shutdown)
+// ends it without a word.
+func WarnAutovacuumOff(ctx context.Context, log *slog.Logger, db *sql.DB, st *sqlstore.Store) {
+	if st.Dialect() != sqlstore.DialectPostgres {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, SpacedUserNumsTimeout)
+	defer cancel()
+	var server string
+	var tables []string
+	err := db.QueryRowContext(ctx, "SELECT setting FROM pg_settings WHERE name = 'autovacuum'").Scan(&server)
+	if err == nil {
+		var rows *sql.Rows
+		rows, err = db.QueryContext(ctx, `SELECT c.relname FROM pg_class c
+			WHERE c.relname IN ('sys_push_deliveries', 'sys_message_center', 'sys_push_messages', 'sys_devices', 'sys_user_devices')
+				AND pg_catalog.pg_table_is_visible(c.oid)
+				AND 'autovacuum_enabled=false' = ANY(c.reloptions)
+			ORDER BY c.relname`)
+		if err == nil {
+			for rows.Next() {
+				var t string
+				if err = rows.Scan(&t); err != nil {
+					break
+				}
+				tables = append(tables, t)
+			}
+			if err == nil {
+				err = rows.Err()
+			}
+			rows.Close()
+		}
+	}
+	switch {
+	case err != nil:
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			log.Warn("could not read PostgreSQL's autovacuum settings", slog.String("error", err.Error()))
+		}
+	case server != "on":
+		log.Warn("PostgreSQL's autovacuum is off: the push tables' statistics never follow their growth, and a statement prepared on a connection may keep a plan made while its table was small (a finish's update scanning every delivery); run ANALYZE on them after loads and at intervals, or give PUSH_DB_DSN default_query_exec_mode=cache_describe (README: Performance)")
+	case len(tables) > 0:
+		log.Warn("autovacuum is off for push tables: their statistics never follow their growth, and a statement prepared on a connection may keep a plan made while its table was small; run ANALYZE on them after loads and at intervals, or give PUSH_DB_DSN default_query_exec_mode=cache_describe (README: Performance)",
+			slog.String("tables", strings.Join(tables, ",")))
+	}
+}
