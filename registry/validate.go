@@ -520,11 +520,14 @@ func ValidateRegistration(d *Device, userNum string) error {
 	if err := ValidatePushToken(d.PushToken); err != nil {
 		return err
 	}
+	if err := ValidateRegisteredUserNum(userNum); err != nil {
+		return err
+	}
 	if i := strings.IndexFunc(d.UUID, func(r rune) bool { return invisible(r) || r == '\u2028' || r == '\u2029' }); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(d.UUID[i:])
 		return invalid("uuid", "must not hold %U, a control, invisible or line-separating character", r)
 	}
-	return ValidateRegisteredUserNum(userNum)
+	return nil
 }
 
 // ValidateRegisteredUserNum checks a user_num a device is registered
