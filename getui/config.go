@@ -250,7 +250,8 @@ func (c Config) validate() error {
 
 // checkClassUps refuses the makers' options of class that contradict it
 // (provider.CheckClassChannel): Huawei's category and importance, Honor's
-// importance, vivo's classification; and vivo's category, as
+// importance, vivo's classification (its own, and the one every maker
+// reads, ALL's); and vivo's category, its own and ALL's, as
 // provider.CheckVivoCategory checks it against the class.
 func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 	f := func(maker, key string) string { return entry(entry("class_ups_options."+string(class), maker), key) }
@@ -267,6 +268,17 @@ func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 		HuaweiImportance: f(MakerHuawei, huaweiImportance), VivoClassification: f(MakerVivo, vivoClassification)},
 		str(MakerHuawei, huaweiCategory), str(MakerHuawei, huaweiImportance), vivo); err != nil {
 		return err
+	}
+	// The classification every maker reads (ALL) is vivo's too where its
+	// own has none: it must not contradict the class either.
+	if v, ok := ups[MakerAll][vivoClassification]; ok {
+		n, err := strconv.Atoi(fmt.Sprint(v))
+		if err != nil {
+			return &provider.FieldError{Field: f(MakerAll, vivoClassification), Reason: fmt.Sprintf("must be 0 or 1, got %v", v)}
+		}
+		if err := provider.CheckClassChannel(class, provider.ClassChannelFields{VivoClassification: f(MakerAll, vivoClassification)}, "", "", &n); err != nil {
+			return err
+		}
 	}
 	if err := checkVivoCategoryIn("class_ups_options."+string(class), ups, provider.VivoClassification(class)); err != nil {
 		return err

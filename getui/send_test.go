@@ -495,6 +495,8 @@ func TestClassUpsOptions(t *testing.T) {
 		`class_ups_options.service["VV"]["/category"]`:                        {provider.ClassService: {getui.MakerVivo: {"/category": "MARKETING"}}},
 		`class_ups_options.marketing["VV"]["/category"]`:                      {provider.ClassMarketing: {getui.MakerVivo: {"/category": 1}}},
 		`class_ups_options.service["ALL"]["/category"]`:                       {provider.ClassService: {getui.MakerAll: {"/category": "news"}}},
+		`class_ups_options.service["ALL"]["/classification"]`:                 {provider.ClassService: {getui.MakerAll: {"/category": "NEWS", "/classification": 0}}},
+		`class_ups_options.marketing["ALL"]["/classification"]`:               {provider.ClassMarketing: {getui.MakerAll: {"/classification": "one"}}},
 	} {
 		_, err = getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: secret, ClassUpsOptions: cu})
 		require.Error(t, err, field)

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,6 +42,9 @@ func TestCheckVivoCategory(t *testing.T) {
 			assert.Equal(t, "f.category", provider.FieldOf(err))
 		})
 	}
+	err := provider.CheckVivoCategory("f", strings.Repeat("x", 60000), nil)
+	require.Error(t, err)
+	assert.Less(t, len(err.Error()), 300, "a long value is not echoed whole")
 	assert.Nil(t, provider.VivoClassification(""))
 	assert.Equal(t, 0, *provider.VivoClassification(provider.ClassMarketing))
 	assert.Equal(t, 1, *provider.VivoClassification(provider.ClassService))

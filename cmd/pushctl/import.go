@@ -551,7 +551,7 @@ func (im *importer) dispatch(ctx context.Context, cr *csv.Reader, rows chan<- ro
 			if n > 1 {
 				// A quote left open took the rows after it into this
 				// one.
-				im.reject(line, rec, "", fmt.Sprintf("a quoted field runs over %d lines (to line %d): a closing quote is missing, and the rows it took in are not imported; fix the file and import them", n, line+n-1))
+				im.reject(line, rec, "", fmt.Sprintf("a quoted field runs over %d lines (to line %d): a closing quote is missing, and the rows it took in are not imported, or the field holds a line break, which no column but name may; fix the file and import them", n, line+n-1))
 				continue
 			}
 		}
@@ -676,7 +676,7 @@ func (im *importer) stop(line int) {
 // check validates a record with the rules of push.Service.RegisterDevice:
 // fields trimmed, platform "ios" or "android", push_platform a provider
 // this configuration accepts (empty: the default provider), then
-// registry.ValidateDevice, and the shape of the vendor's tokens
+// registry.ValidateRegistration, and the shape of the vendor's tokens
 // (umeng.CheckToken, jpush.CheckToken, getui.CheckToken). It returns the row, or the field at fault and
 // why (never a token's value).
 func (im *importer) check(line int, rec []string) (row, string, string) {
@@ -692,7 +692,7 @@ func (im *importer) check(line int, rec []string) (row, string, string) {
 	// In any case, as RegisterDevice matches them ("iOS", "Umeng").
 	d.Platform = strings.ToLower(d.Platform)
 	if _, err := provider.ParsePlatform(d.Platform); err != nil {
-		return row{}, "platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, d.Platform)
+		return row{}, "platform", fmt.Sprintf("must be %q or %q, got %q", provider.IOS, provider.Android, registry.Clip(d.Platform, 32))
 	}
 	if d.PushPlatform == "" {
 		d.PushPlatform = im.def
@@ -730,7 +730,7 @@ func (im *importer) checkProvider(d *registry.Device) (string, string) {
 	if i := slices.IndexFunc(im.allowed, func(p string) bool { return strings.EqualFold(p, d.PushPlatform) }); i >= 0 {
 		d.PushPlatform = im.allowed[i]
 	} else {
-		return "push_platform", fmt.Sprintf("%q is not a configured provider (configured: %s)", d.PushPlatform, strings.Join(im.allowed, ", "))
+		return "push_platform", fmt.Sprintf("%q is not a configured provider (configured: %s)", registry.Clip(d.PushPlatform, 32), strings.Join(im.allowed, ", "))
 	}
 	if !im.serves(d.PushPlatform, d.Platform) {
 		// Stored, the device would be skipped by every push.

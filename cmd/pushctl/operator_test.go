@@ -672,3 +672,26 @@ func TestImportRowLeftOpen(t *testing.T) {
 	assert.Contains(t, r.stderr, "rerun with --from-line 2")
 	assert.Equal(t, 1, strings.Count(r.stderr, "--from-line"), r.stderr)
 }
+
+// TestImportQuotesNoValueWhole: a platform or push_platform of any length
+// is refused quoting its start only, and a uuid holding a line break in
+// a well-quoted field is refused saying that only name may hold one.
+func TestImportQuotesNoValueWhole(t *testing.T) {
+	env := migrated(t)
+	long := strings.Repeat("x", 30000)
+	r := runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_platform,push_token,user_num\n"+
+		"d1,"+long+",umeng,"+umengToken(1, "android")+",u1\n"+
+		"d2,android,"+long+","+umengToken(2, "android")+",u2\n"))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout+r.stderr, "line 2: platform: ")
+	assert.Contains(t, r.stdout+r.stderr, "line 3: push_platform: ")
+	assert.Less(t, len(r.stdout+r.stderr), 4000, "the values are not echoed whole")
+	assert.Contains(t, r.stdout, "imported=0 ")
+
+	r = runCLI(t, t.Context(), env, "devices", "import", file(t, "uuid,platform,push_token,user_num\n"+
+		"\"d3\r\n9\",android,"+umengToken(3, "android")+",u3\n"))
+	assert.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout+r.stderr, "line 2: a quoted field runs over 2 lines (to line 3)")
+	assert.Contains(t, r.stdout+r.stderr, "or the field holds a line break, which no column but name may")
+	assert.Contains(t, r.stdout, "imported=0 ")
+}

@@ -76,7 +76,8 @@ const UpperCaseTokensFix = "UPDATE sys_devices SET push_device_token = LOWER(pus
 	"WHERE LOWER(TRIM(platform)) = 'ios' AND (push_platform IS NULL OR LOWER(TRIM(push_platform)) IN ('', 'umeng'))"
 
 // WarnAutovacuumOff logs, on PostgreSQL, that autovacuum is off for the
-// server or for one of the push tables the Scanner writes most: their
+// server or for one of the push tables (autovacuum_enabled false, in any
+// of the spellings PostgreSQL reads as false): their
 // statistics then never follow their growth, and pgx's prepared
 // statements may keep plans made while a table was small (README:
 // Performance). It reads the settings within SpacedUserNumsTimeout; a
@@ -94,9 +95,11 @@ func WarnAutovacuumOff(ctx context.Context, log *slog.Logger, db *sql.DB, st *sq
 	if err == nil {
 		var rows *sql.Rows
 		rows, err = db.QueryContext(ctx, `SELECT c.relname FROM pg_class c
-			WHERE c.relname IN ('sys_push_deliveries', 'sys_message_center', 'sys_push_messages', 'sys_devices', 'sys_user_devices')
+			WHERE c.relname IN ('sys_push_deliveries', 'sys_message_center', 'sys_push_messages', 'sys_push_message_users',
+					'sys_devices', 'sys_user_devices')
 				AND pg_catalog.pg_table_is_visible(c.oid)
-				AND 'autovacuum_enabled=false' = ANY(c.reloptions)
+				AND EXISTS (SELECT 1 FROM unnest(c.reloptions) o
+					WHERE lower(o) ~ '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$')
 			ORDER BY c.relname`)
 		if err == nil {
 			for rows.Next() {
@@ -118,7 +121,7 @@ func WarnAutovacuumOff(ctx context.Context, log *slog.Logger, db *sql.DB, st *sq
 			log.Warn("could not read PostgreSQL's autovacuum settings", slog.String("error", err.Error()))
 		}
 	case server != "on":
-		log.Warn("PostgreSQL's autovacuum is off: the push tables' statistics never follow their growth, and a statement prepared on a connection may keep a plan made while its table was small (a finish's update scanning every delivery); run ANALYZE on them after loads and at intervals, or give PUSH_DB_DSN default_query_exec_mode=cache_describe (README: Performance)")
+		log.Warn("PostgreSQL's autovacuum is off: the push tables' statistics never follow their growth, and a statement prepared on a connection may keep a plan made while its table was small (the batched finish's update scanning every delivery); run ANALYZE on them after loads and at intervals, or give PUSH_DB_DSN default_query_exec_mode=cache_describe (README: Performance)")
 	case len(tables) > 0:
 		log.Warn("autovacuum is off for push tables: their statistics never follow their growth, and a statement prepared on a connection may keep a plan made while its table was small; run ANALYZE on them after loads and at intervals, or give PUSH_DB_DSN default_query_exec_mode=cache_describe (README: Performance)",
 			slog.String("tables", strings.Join(tables, ",")))
