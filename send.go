@@ -912,13 +912,11 @@ func placeholder(msg *registry.PushMessage, name string, pl provider.Platform) *
 		Tokens: []string{"0"}, ExpireAt: msg.ExpireAt}
 }
 
-// checkUnusedOverrides asks each provider msg has overrides for, on each
-// platform it serves that none of ds goes through, whether it would
-// refuse them (a placeholder delivery), so that a misspelt option is
-// refused as it is for a provider and platform the push uses, not stored
-// unread: a push whose users have only iOS devices of a provider checks
-// its Android options too. Only a refusal of the overrides counts: the
-// rest of the message is not for that provider and platform.
+// checkUnusedOverrides asks each provider msg has overrides for that none
+// of ds goes through whether it would refuse them (a placeholder delivery
+// of each platform it serves), so that a misspelt option is refused as it
+// is for a provider the push uses, not stored unread. Only a refusal of
+// the overrides counts: the rest of the message is not for that provider.
 func (s *Service) checkUnusedOverrides(msg *registry.PushMessage, ds []*registry.Delivery) error {
 	if msg.Overrides == "" {
 		return nil
@@ -927,12 +925,12 @@ func (s *Service) checkUnusedOverrides(msg *registry.PushMessage, ds []*registry
 	if json.Unmarshal([]byte(msg.Overrides), &byProvider) != nil {
 		return nil // not stored by checkOptions: request fails the deliveries that read it
 	}
-	used := map[target]bool{}
+	used := map[string]bool{}
 	for _, d := range ds {
-		used[target{d.Provider, d.Platform}] = true
+		used[d.Provider] = true
 	}
 	for _, name := range s.names {
-		if _, ok := byProvider[name]; !ok {
+		if _, ok := byProvider[name]; !ok || used[name] {
 			continue
 		}
 		v, ok := s.providers[name].(provider.Validator)
@@ -940,7 +938,7 @@ func (s *Service) checkUnusedOverrides(msg *registry.PushMessage, ds []*registry
 			continue
 		}
 		for _, pl := range provider.Platforms() {
-			if !s.serves(name, pl) || used[target{name, string(pl)}] {
+			if !s.serves(name, pl) {
 				continue
 			}
 			d := placeholder(msg, name, pl)

@@ -260,22 +260,9 @@ func TestOverridesOfAnUnusedProviderAreChecked(t *testing.T) {
 	assert.Empty(t, list, "nothing stored")
 	assert.Zero(t, f.umeng.Arrived("/api/send"), "nothing sent")
 
-	// The provider the push uses, on the platform it does not: u1 has an
-	// iOS device of Umeng only, and Umeng's Android options are checked
-	// all the same.
-	_, err = svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c",
-		Overrides: map[string]any{"umeng": json.RawMessage(`{"channel_properties":{"vivo_category":"not upper case"}}`)}})
-	require.ErrorAs(t, err, &fe)
-	assert.Equal(t, "overrides", fe.Field)
-	assert.Contains(t, fe.Reason, "vivo_category")
-	list, err = st.ListPushMessages(ctx, registry.PushMessageQuery{})
-	require.NoError(t, err)
-	assert.Empty(t, list, "nothing stored")
-	assert.Zero(t, f.umeng.Arrived("/api/send"), "nothing sent")
-
 	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u1"}, Title: strings.Repeat("长", 60), Content: "c",
 		Overrides: map[string]any{"jpush": json.RawMessage(`{"third_party_channel":{"xiaomi":{"channel_id":"orders"}}}`),
-			"getui": json.RawMessage(`{}`), "umeng": json.RawMessage(`{"channel_properties":{"vivo_category":"ORDER"}}`)}})
+			"getui": json.RawMessage(`{}`)}})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Accepted())
 }

@@ -271,7 +271,7 @@ func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 	}
 	// The classification every maker reads (ALL) is vivo's too where its
 	// own has none: it must not contradict the class either.
-	if v, ok := ups[MakerAll][vivoClassification]; ok {
+	if v, ok := ups[MakerAll][vivoClassification]; ok && vivo == nil {
 		n, err := strconv.Atoi(fmt.Sprint(v))
 		if err != nil {
 			return &provider.FieldError{Field: f(MakerAll, vivoClassification), Reason: fmt.Sprintf("must be 0 or 1, got %v", v)}

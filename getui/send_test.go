@@ -502,6 +502,10 @@ func TestClassUpsOptions(t *testing.T) {
 		require.Error(t, err, field)
 		assert.Equal(t, field, provider.FieldOf(err), "%v", err)
 	}
+	// vivo's own classification wins over every maker's (ALL).
+	_, err = getui.New(getui.Config{AppID: "app", AppKey: "key", MasterSecret: secret, ClassUpsOptions: map[provider.Class]map[string]map[string]any{
+		provider.ClassService: {getui.MakerAll: {"/classification": 0}, getui.MakerVivo: {"/classification": 1, "/category": "IM"}}}})
+	require.NoError(t, err)
 }
 
 // TestEveryMakerGetuiDocumentsIsAccepted: the makers' options of every

@@ -127,10 +127,11 @@ func (c *Client) build(r *provider.Request) (*prepared, error) {
 	if err := checked.checkCommon(); err != nil {
 		return nil, err
 	}
-	if vivo, ok := channels[ChannelVivo]; ok {
+	if vivo, ok := channels[ChannelVivo]; ok && r.Platform == provider.Android {
 		// vivo refuses a category of the other classification than the one
 		// sent: options.classification (set, or the class's) over the
-		// channel's own.
+		// channel's own. An iOS request reaches no vivo phone: its form
+		// alone is checked (checkCommon).
 		cls := classification(r, o)
 		if cls == nil {
 			cls = vivo.Classification

@@ -139,6 +139,20 @@ func TestAcceptedEdgeCases(t *testing.T) {
 			r.Overrides = map[string]any{Name: &Options{Style: 9, Priority: intPtr(7)}}
 			return r
 		}()},
+		{"vivo's channel ignored on ios but its form", func() *provider.Request {
+			// On Android the service class's classification (1) goes with
+			// IM; the channel's own 0 reaches no phone from iOS.
+			r := request(provider.IOS, tok)
+			r.Notification.Class = provider.ClassService
+			r.Overrides = map[string]any{Name: &Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelVivo: {Classification: intPtr(0), Category: "IM"}}}}
+			return r
+		}()},
+		{"vivo's category with the class's classification over the channel's", func() *provider.Request {
+			r := request(provider.Android, tok)
+			r.Notification.Class = provider.ClassService
+			r.Overrides = map[string]any{Name: &Options{ThirdPartyChannel: map[string]ThirdPartyChannel{ChannelVivo: {Classification: intPtr(0), Category: "IM"}}}}
+			return r
+		}()},
 		{"nil options", func() *provider.Request {
 			r := request(provider.IOS, tok)
 			r.Overrides = map[string]any{Name: (*Options)(nil), "umeng": 42}
