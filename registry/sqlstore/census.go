@@ -90,10 +90,20 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 		spaced = `SELECT d.id FROM sys_devices spaced JOIN sys_devices d ON d.push_token_key = spaced.push_token_key
 			WHERE spaced.push_device_token LIKE ' %' AND spaced.push_token_key <> ''`
 	}
-	ids, err := s.queryIDs(ctx, s.q, `SELECT d.id FROM sys_devices d
+	shared := `SELECT d.id FROM sys_devices d
 		JOIN (SELECT push_device_token AS token FROM sys_devices
 			WHERE push_device_token IS NOT NULL AND push_device_token <> ''
-			GROUP BY push_device_token HAVING COUNT(*) > 1) shared ON d.push_device_token = shared.token
+			GROUP BY push_device_token HAVING COUNT(*) > 1) shared ON d.push_device_token = shared.token`
+	if s.dialect == DialectMySQL {
+		// MariaDB groups the joined derived table through a temporary
+		// table of every token (about 4 s at 600,000 devices), and the
+		// same subquery under IN through the index in order (0.4 s).
+		shared = `SELECT d.id FROM sys_devices d
+			WHERE d.push_device_token IN (SELECT push_device_token FROM sys_devices
+				WHERE push_device_token IS NOT NULL AND push_device_token <> ''
+				GROUP BY push_device_token HAVING COUNT(*) > 1)`
+	}
+	ids, err := s.queryIDs(ctx, s.q, shared+`
 		UNION
 		`+spaced+`
 		UNION
