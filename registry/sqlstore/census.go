@@ -73,6 +73,20 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 	if s.crowded.is(s.now()) {
 		return nil, nil
 	}
+	ids, err := s.queryIDs(ctx, s.q, s.censusQuery())
+	if err != nil {
+		return nil, wrap(op, step("select suspects", err))
+	}
+	if len(ids) > s.censusMax {
+		s.crowded.set(s.now().Add(censusCrowdedFor))
+		return nil, nil
+	}
+	return registry.NewCensus(ids), nil
+}
+
+// censusQuery is TakeCensus's statement: the ids of the devices a census
+// names, up to one more than censusMax.
+func (s *Store) censusQuery() string {
 	// The tokens held as stored by more than one row, read from the
 	// index on push_device_token, then the rows holding a token with
 	// spaces around it (the partial index), each with the rows holding the
@@ -103,18 +117,10 @@ func (s *Store) TakeCensus(ctx context.Context, users int) (*registry.Census, er
 				WHERE push_device_token IS NOT NULL AND push_device_token <> ''
 				GROUP BY push_device_token HAVING COUNT(*) > 1)`
 	}
-	ids, err := s.queryIDs(ctx, s.q, shared+`
+	return shared + `
 		UNION
-		`+spaced+`
+		` + spaced + `
 		UNION
 		SELECT device_id FROM sys_user_devices WHERE state = 1 AND device_id IS NOT NULL
-			GROUP BY device_id HAVING COUNT(*) > 1`+limitClause(s.censusMax+1))
-	if err != nil {
-		return nil, wrap(op, step("select suspects", err))
-	}
-	if len(ids) > s.censusMax {
-		s.crowded.set(s.now().Add(censusCrowdedFor))
-		return nil, nil
-	}
-	return registry.NewCensus(ids), nil
+			GROUP BY device_id HAVING COUNT(*) > 1` + limitClause(s.censusMax+1)
 }

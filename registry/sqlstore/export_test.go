@@ -255,3 +255,6 @@ func (s *Store) ExplainClaim(ctx context.Context, deliveries bool, p registry.Cl
 	})
 	return strings.Join(plan, "\n"), err
 }
+
+// CensusQuery is TakeCensus's statement, for tests that EXPLAIN it.
+func (s *Store) CensusQuery() string { return s.censusQuery() }
