@@ -256,13 +256,21 @@ func (c Config) validate() error {
 func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 	f := func(maker, key string) string { return entry(entry("class_ups_options."+string(class), maker), key) }
 	str := func(maker, key string) string { s, _ := ups[maker][key].(string); return s }
-	var vivo *int
-	if v, ok := ups[MakerVivo][vivoClassification]; ok {
+	// classification reads maker's "/classification", nil when unset.
+	classification := func(maker string) (*int, error) {
+		v, ok := ups[maker][vivoClassification]
+		if !ok {
+			return nil, nil
+		}
 		n, err := strconv.Atoi(fmt.Sprint(v))
 		if err != nil {
-			return &provider.FieldError{Field: f(MakerVivo, vivoClassification), Reason: fmt.Sprintf("must be 0 or 1, got %v", v)}
+			return nil, &provider.FieldError{Field: f(maker, vivoClassification), Reason: fmt.Sprintf("must be 0 or 1, got %v", v)}
 		}
-		vivo = &n
+		return &n, nil
+	}
+	vivo, err := classification(MakerVivo)
+	if err != nil {
+		return err
 	}
 	if err := provider.CheckClassChannel(class, provider.ClassChannelFields{HuaweiCategory: f(MakerHuawei, huaweiCategory),
 		HuaweiImportance: f(MakerHuawei, huaweiImportance), VivoClassification: f(MakerVivo, vivoClassification)},
@@ -271,12 +279,12 @@ func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 	}
 	// The classification every maker reads (ALL) is vivo's too where its
 	// own has none: it must not contradict the class either.
-	if v, ok := ups[MakerAll][vivoClassification]; ok && vivo == nil {
-		n, err := strconv.Atoi(fmt.Sprint(v))
+	if vivo == nil {
+		all, err := classification(MakerAll)
 		if err != nil {
-			return &provider.FieldError{Field: f(MakerAll, vivoClassification), Reason: fmt.Sprintf("must be 0 or 1, got %v", v)}
+			return err
 		}
-		if err := provider.CheckClassChannel(class, provider.ClassChannelFields{VivoClassification: f(MakerAll, vivoClassification)}, "", "", &n); err != nil {
+		if err := provider.CheckClassChannel(class, provider.ClassChannelFields{VivoClassification: f(MakerAll, vivoClassification)}, "", "", all); err != nil {
 			return err
 		}
 	}

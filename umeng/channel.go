@@ -44,8 +44,10 @@ var typedChannelKeys = map[string]bool{
 // object to send, nil when there is nothing to say. importance is the
 // Huawei importance the message class implies, used when cp sets none.
 // A message leaves channel_activity out: Umeng applies it to notifications
-// only.
-func buildChannelProperties(cp *ChannelProperties, importance HuaweiImportance, message bool) (map[string]any, error) {
+// only. category is Umeng's top-level category sent with it (nil: none),
+// from which Umeng picks vivo's classification: a vivo category of the
+// other, vivo refuses (provider.CheckVivoCategory).
+func buildChannelProperties(cp *ChannelProperties, importance HuaweiImportance, message bool, category *int) (map[string]any, error) {
 	out := map[string]any{}
 	for _, f := range []struct {
 		name, value string
@@ -66,7 +68,7 @@ func buildChannelProperties(cp *ChannelProperties, importance HuaweiImportance, 
 		}
 		out[f.name] = f.value
 	}
-	if err := provider.CheckVivoCategory(channelField("vivo_category"), cp.VivoCategory, nil); err != nil {
+	if err := provider.CheckVivoCategory(channelField("vivo_category"), cp.VivoCategory, category); err != nil {
 		return nil, &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
 	}
 	if message {

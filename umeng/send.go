@@ -310,16 +310,9 @@ func applyAndroidOptions(b *sendBody, o *Options, n *provider.Notification) erro
 		b.Category = &category
 	}
 	message := displayType(n, o) == DisplayMessage
-	cp, err := buildChannelProperties(&o.ChannelProperties, importance, message)
+	cp, err := buildChannelProperties(&o.ChannelProperties, importance, message, b.Category)
 	if err != nil {
 		return err
-	}
-	if classed {
-		// Umeng picks vivo's classification by its category: a vivo
-		// category of the other classification, vivo refuses.
-		if err := provider.CheckVivoCategory(channelField("vivo_category"), o.ChannelProperties.VivoCategory, &category); err != nil {
-			return &provider.Error{Provider: Name, Op: opValidate, Kind: provider.InvalidRequest, Err: err}
-		}
 	}
 	b.ChannelProperties = cp
 	if b.LocalProperties, err = buildLocalProperties(&o.LocalProperties); err != nil {

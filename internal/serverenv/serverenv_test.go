@@ -69,12 +69,8 @@ func TestWarnAutovacuumOff(t *testing.T) {
 			{"on", []string{"sys_message_center", "sys_push_deliveries"}, "tables=sys_message_center,sys_push_deliveries"},
 			{"on", nil, ""},
 		} {
-			mock.ExpectQuery("SELECT setting FROM pg_settings").WillReturnRows(sqlmock.NewRows([]string{"setting"}).AddRow(tt.server))
-			rows := sqlmock.NewRows([]string{"relname"})
-			for _, r := range tt.tables {
-				rows.AddRow(r)
-			}
-			mock.ExpectQuery("SELECT c.relname FROM pg_class").WillReturnRows(rows)
+			mock.ExpectQuery(`SELECT current_setting\('autovacuum'\)`).
+				WillReturnRows(sqlmock.NewRows([]string{"setting", "tables"}).AddRow(tt.server, strings.Join(tt.tables, ",")))
 			var logs strings.Builder
 			serverenv.WarnAutovacuumOff(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), db, st)
 			if tt.want == "" {
@@ -83,7 +79,7 @@ func TestWarnAutovacuumOff(t *testing.T) {
 				assert.Contains(t, logs.String(), tt.want)
 			}
 		}
-		mock.ExpectQuery("SELECT setting FROM pg_settings").WillReturnError(errors.New("permission denied"))
+		mock.ExpectQuery(`SELECT current_setting\('autovacuum'\)`).WillReturnError(errors.New("permission denied"))
 		var logs strings.Builder
 		serverenv.WarnAutovacuumOff(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)), db, st)
 		assert.Contains(t, logs.String(), "could not read PostgreSQL's autovacuum settings")

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/tuisong/push/provider"
@@ -89,32 +88,16 @@ func WarnAutovacuumOff(ctx context.Context, log *slog.Logger, db *sql.DB, st *sq
 	}
 	ctx, cancel := context.WithTimeout(ctx, SpacedUserNumsTimeout)
 	defer cancel()
-	var server string
-	var tables []string
-	err := db.QueryRowContext(ctx, "SELECT setting FROM pg_settings WHERE name = 'autovacuum'").Scan(&server)
-	if err == nil {
-		var rows *sql.Rows
-		rows, err = db.QueryContext(ctx, `SELECT c.relname FROM pg_class c
-			WHERE c.relname IN ('sys_push_deliveries', 'sys_message_center', 'sys_push_messages', 'sys_push_message_users',
-					'sys_devices', 'sys_user_devices')
-				AND pg_catalog.pg_table_is_visible(c.oid)
-				AND EXISTS (SELECT 1 FROM unnest(c.reloptions) o
-					WHERE lower(o) ~ '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$')
-			ORDER BY c.relname`)
-		if err == nil {
-			for rows.Next() {
-				var t string
-				if err = rows.Scan(&t); err != nil {
-					break
-				}
-				tables = append(tables, t)
-			}
-			if err == nil {
-				err = rows.Err()
-			}
-			rows.Close()
-		}
-	}
+	// One row whatever the tables: the server's setting, and the push
+	// tables whose own setting turns it off, in any spelling of false.
+	var server, tables string
+	err := db.QueryRowContext(ctx, `SELECT current_setting('autovacuum'), COALESCE(string_agg(c.relname, ',' ORDER BY c.relname), '')
+		FROM pg_class c
+		WHERE c.relname IN ('sys_push_deliveries', 'sys_message_center', 'sys_push_messages', 'sys_push_message_users',
+				'sys_devices', 'sys_user_devices')
+			AND pg_catalog.pg_table_is_visible(c.oid)
+			AND EXISTS (SELECT 1 FROM unnest(c.reloptions) o
+				WHERE lower(o) ~ '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$')`).Scan(&server, &tables)
 	switch {
 	case err != nil:
 		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -122,8 +105,8 @@ func WarnAutovacuumOff(ctx context.Context, log *slog.Logger, db *sql.DB, st *sq
 		}
 	case server != "on":
 		log.Warn("PostgreSQL's autovacuum is off: the push tables' statistics never follow their growth, and a statement prepared on a connection may keep a plan made while its table was small (the batched finish's update scanning every delivery); run ANALYZE on them after loads and at intervals, or give PUSH_DB_DSN default_query_exec_mode=cache_describe (README: Performance)")
-	case len(tables) > 0:
+	case tables != "":
 		log.Warn("autovacuum is off for push tables: their statistics never follow their growth, and a statement prepared on a connection may keep a plan made while its table was small; run ANALYZE on them after loads and at intervals, or give PUSH_DB_DSN default_query_exec_mode=cache_describe (README: Performance)",
-			slog.String("tables", strings.Join(tables, ",")))
+			slog.String("tables", tables))
 	}
 }

@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -107,28 +106,7 @@ func TestCensusGroupsThroughTheIndexOnMySQL(t *testing.T) {
 		_, _, err := s.RegisterDevice(ctx, device(fmt.Sprint("c", i), registry.PlatformIOS, fmt.Sprint("tok", i%40)), fmt.Sprint("U", i))
 		require.NoError(t, err)
 	}
-	_, err := db.ExecContext(ctx, "ANALYZE TABLE sys_devices, sys_user_devices")
-	require.NoError(t, err)
-	rows, err := db.QueryContext(ctx, "EXPLAIN "+s.CensusQuery())
-	require.NoError(t, err)
-	defer rows.Close()
-	cols, err := rows.Columns()
-	require.NoError(t, err)
-	var plan []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		require.NoError(t, rows.Scan(ptrs...))
-		var line []string
-		for i, v := range vals {
-			line = append(line, cols[i]+"="+v.String)
-		}
-		plan = append(plan, strings.Join(line, " "))
-	}
-	require.NoError(t, rows.Err())
+	plan := explain(t, db, sqlstore.DialectMySQL, s.CensusQuery(), nil)
 	for _, step := range plan {
 		if strings.Contains(step, "table=sys_devices") && strings.Contains(step, "ix_sys_devices_push_device_token") {
 			assert.NotContains(t, step, "Using temporary", "the shared tokens are grouped in index order:\n%s", strings.Join(plan, "\n"))
