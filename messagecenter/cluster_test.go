@@ -627,7 +627,7 @@ func TestSlowVendorCenterRowsAreShared(t *testing.T) {
 			release()
 			wg.Wait()
 
-			assert.Equal(t, rows, ra.Sent+rb.Sent, "every row sent once")
+			assert.Equal(t, rows, ra.Sent+rb.Sent, "every row sent once: A's pass %+v, B's %+v", ra, rb)
 			assert.GreaterOrEqual(t, rb.Sent, 2*conc)
 			assert.Zero(t, c.count(t, "SELECT COUNT(*) FROM sys_message_center WHERE send_state <> 1"), "every row sent")
 			for i := range rows {
