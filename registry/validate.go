@@ -510,9 +510,9 @@ func IsReceiverSeparator(r rune) bool {
 // push.Service.RegisterDevice and pushctl's import do before any write:
 // ValidateDevice, then ValidatePushToken, ValidateRegisteredUserNum and
 // the uuid's characters (no control or invisible character, nor a line or
-// paragraph separator: a uuid that splits or hides in the lines of logs,
-// exports and the ops SQL's output), which a store does not apply to the
-// rows other programs wrote.
+// paragraph separator, nor a non-ASCII space: a uuid that splits or hides
+// in the lines of logs, exports and the ops SQL's output, or reads as
+// another), which a store does not apply to the rows other programs wrote.
 func ValidateRegistration(d *Device, userNum string) error {
 	if err := ValidateDevice(d, userNum); err != nil {
 		return err
@@ -523,11 +523,19 @@ func ValidateRegistration(d *Device, userNum string) error {
 	if err := ValidateRegisteredUserNum(userNum); err != nil {
 		return err
 	}
-	if i := strings.IndexFunc(d.UUID, func(r rune) bool { return invisible(r) || r == '\u2028' || r == '\u2029' }); i >= 0 {
+	if i := strings.IndexFunc(d.UUID, uuidUnfit); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(d.UUID[i:])
-		return invalid("uuid", "must not hold %U, a control, invisible or line-separating character", r)
+		return invalid("uuid", "must not hold %U, a control, invisible, line-separating or non-ASCII space character", r)
 	}
 	return nil
+}
+
+// uuidUnfit reports whether a registered uuid must not hold r: an
+// invisible character, a line or paragraph separator, or a space other
+// than ASCII's (a no-break or ideographic space looks like " ", so
+// "a\u00a0b" would be a second device that reads as "a b").
+func uuidUnfit(r rune) bool {
+	return invisible(r) || r == '\u2028' || r == '\u2029' || (r > unicode.MaxASCII && unicode.IsSpace(r))
 }
 
 // ValidateRegisteredUserNum checks a user_num a device is registered
@@ -554,10 +562,15 @@ func ValidateRegisteredUserNum(userNum string) error {
 	return nil
 }
 
-// invisible reports whether r is a control character (Cc) or an invisible
+// invisible reports whether r is a control character (Cc), an invisible
 // format character (Cf: zero-width spaces and joiners, the BOM, bidi
-// marks), which a user_num must not hold.
-func invisible(r rune) bool { return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) }
+// marks), a variation selector, or another character Unicode says to
+// show as nothing (Other_Default_Ignorable_Code_Point: the Hangul
+// fillers, the combining grapheme joiner, the tags' block), which a
+// user_num and a registered uuid must not hold.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
+}
 
 // JSONArray returns the elements of s, without surrounding white space,
 // when it is a JSON array; ok is false when it is not. A receivers value
