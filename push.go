@@ -20,7 +20,9 @@ import (
 )
 
 // Config configures a Service. Store and Providers are required; every
-// other field has the documented default.
+// other field has the documented default. A duration set to less than a
+// millisecond is refused as a unit mistake (a time.Duration counts
+// nanoseconds: SendTimeout: 30 is thirty nanoseconds, not seconds).
 type Config struct {
 	// Store is the system of record. Required, and made by its
 	// constructor: New refuses a store whose CheckBuilt fails
@@ -322,6 +324,9 @@ func New(cfg Config) (*Service, error) {
 	} {
 		if *d.v < 0 {
 			return nil, invalid(d.name, "must not be negative")
+		}
+		if err := subMillisecond(d.name, *d.v); err != nil && d.name != "expiry" { // expiry: MinExpiry below
+			return nil, err
 		}
 		if *d.v == 0 {
 			*d.v = d.def

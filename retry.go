@@ -65,8 +65,17 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // Validate reports the first invalid field of p. A zero field stands for
 // its default, so a Max below the default Base is refused unless Base is
-// set too.
+// set too; a delay set to less than a millisecond is refused as a unit
+// mistake.
 func (p RetryPolicy) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"retry.base", p.Base}, {"retry.max", p.Max}, {"retry.rate_limit_delay", p.RateLimitDelay}} {
+		if err := subMillisecond(d.name, d.v); err != nil {
+			return err
+		}
+	}
 	switch {
 	case p.MaxAttempts < 0:
 		return invalid("retry.max_attempts", "must not be negative")
@@ -82,6 +91,17 @@ func (p RetryPolicy) Validate() error {
 		return invalid("retry.jitter", "must be at most 1")
 	case p.RateLimitDelay < 0:
 		return invalid("retry.rate_limit_delay", "must not be negative")
+	}
+	return nil
+}
+
+// subMillisecond refuses a duration field set to less than a millisecond:
+// a time.Duration counts nanoseconds, so such a value is a unit mistake
+// (Base: 30 for 30 seconds), and taken as given it would spend a
+// delivery's attempts in a blink or time every write out at once.
+func subMillisecond(field string, v time.Duration) error {
+	if v > 0 && v < time.Millisecond {
+		return invalid(field, "is %v, shorter than 1ms (a time.Duration counts nanoseconds: 30 seconds is 30 * time.Second)", v)
 	}
 	return nil
 }

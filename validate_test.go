@@ -138,13 +138,29 @@ func TestConfigDurationsOutOfRange(t *testing.T) {
 		"expiry":        func(c *push.Config) { c.Expiry = time.Nanosecond },
 		"send_timeout":  func(c *push.Config) { c.SendTimeout = -time.Second },
 		"write_timeout": func(c *push.Config) { c.WriteTimeout = -time.Second },
+		// A time.Duration counts nanoseconds: 30 meant as seconds is
+		// refused, not taken as 30ns (a retry base of 30ns spent every
+		// attempt in a blink; a write timeout of 1ns timed every write out).
+		"send_timeout ":          func(c *push.Config) { c.SendTimeout = 30 },
+		"poll_interval":          func(c *push.Config) { c.PollInterval = 30 },
+		"write_timeout ":         func(c *push.Config) { c.WriteTimeout = 1 },
+		"receipt_hold":           func(c *push.Config) { c.ReceiptHold = time.Microsecond },
+		"retry.base":             func(c *push.Config) { c.Retry.Base = 30 },
+		"retry.max":              func(c *push.Config) { c.Retry.Max = 30 },
+		"retry.rate_limit_delay": func(c *push.Config) { c.Retry.RateLimitDelay = 999 * time.Microsecond },
 	} {
 		err := newWith(mod)
 		var fe *push.FieldError
 		require.ErrorAs(t, err, &fe, field)
-		assert.Equal(t, field, fe.Field)
+		assert.Equal(t, strings.TrimSpace(field), fe.Field)
 		assert.ErrorIs(t, err, push.ErrInvalid)
 	}
+	err = newWith(func(c *push.Config) { c.Retry.Base = 30 })
+	assert.EqualError(t, err, "push: retry.base: is 30ns, shorter than 1ms (a time.Duration counts nanoseconds: 30 seconds is 30 * time.Second)")
+	assert.NoError(t, newWith(func(c *push.Config) {
+		c.SendTimeout, c.PollInterval, c.WriteTimeout, c.ReceiptHold = time.Millisecond, time.Millisecond, time.Millisecond, time.Millisecond
+		c.Retry = push.RetryPolicy{Base: time.Millisecond, Max: time.Millisecond, RateLimitDelay: time.Millisecond}
+	}), "a millisecond is taken")
 	assert.NoError(t, newWith(func(c *push.Config) { c.Expiry = push.MinExpiry }))
 	assert.NoError(t, newWith(func(*push.Config) {}))
 }
