@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -104,7 +103,8 @@ type Config struct {
 	// DrainTimeout (its longest vendor call and the write of its outcome),
 	// and at most registry.MaxCenterLease (a day): a lease running further
 	// ahead is taken for one another program wrote, and the row claimed.
-	// Default 5 minutes.
+	// Default 5 minutes, or twice the Service's DrainTimeout when that is
+	// longer (up to MaxCenterLease).
 	Lease time.Duration
 	// NotifyTimeout bounds each Notifier call. The call runs on its own
 	// clock, detached from the cancellation of Run's or RunOnce's ctx: a
@@ -141,7 +141,11 @@ type Config struct {
 	// refuses one no push can carry: blank, not UTF-8, holding NUL or
 	// longer than the title column's 255 characters.
 	DefaultTitle string
-	// Logger receives structured logs. Default: discard.
+	// Logger receives structured logs: a line per row handled (info), a
+	// pass that failed (error: Run goes on, and says so only here), a
+	// Notifier that panicked or overran. Default: slog.Default(), at warn
+	// level and above only, so that no failure is thrown away and no row
+	// floods a host's log; a logger whose handler discards silences it.
 	Logger *slog.Logger
 	// Now is the clock that decides what is due. Default: Service.Now.
 	Now func() time.Time
@@ -400,7 +404,10 @@ func New(cfg Config) (*Scanner, error) {
 	}
 	s.calls, s.notifying = push.NewCallLimit(s.conc), make(chan struct{}, s.conc)
 	if s.lease == 0 {
-		s.lease = 5 * time.Minute
+		// Twice the Service's DrainTimeout when that is longer (a
+		// provider's long timeout), so that a default never refuses
+		// itself below.
+		s.lease = min(max(5*time.Minute, 2*cfg.Service.DrainTimeout()), registry.MaxCenterLease)
 	}
 	if s.notifyTO == 0 {
 		s.notifyTO = min(time.Minute, s.lease/2)
@@ -421,7 +428,7 @@ func New(cfg Config) (*Scanner, error) {
 		s.maxTries = push.RetryPolicy{}.Defaults().MaxAttempts
 	}
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.New(warnDefault{})
 	}
 	if len(s.notifiers) > 0 && s.lease < s.notifyTO+2*finishTimeout {
 		// Allowed (a test's short lease), but said: see NotifyTimeout.
@@ -442,7 +449,10 @@ func New(cfg Config) (*Scanner, error) {
 	return s, nil
 }
 
-// Run makes a pass at once and then every Interval until ctx ends. When
+// Run makes a pass at once and then every Interval until ctx ends. A pass
+// that fails (the database unreachable, its tables not migrated) is
+// logged at error level to Config.Logger and tried again at the next
+// Interval; Run does not return for it. When
 // ctx ends it drains: it claims nothing more (a claim under way finishes,
 // so that what it took is not held for a whole Lease), gives back the rows
 // and deliveries it claimed but has not started, lets the vendor and notifier
