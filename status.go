@@ -19,8 +19,13 @@ type Status struct {
 	PushMessageID int64
 	IOSStatus     string // the product brief's ios_status
 	AndroidStatus string // the product brief's android_status
-	IOS           registry.PlatformSummary
-	Android       registry.PlatformSummary
+	// IOS and Android are the message's summary columns, DeviceTokens
+	// included: every device token of the push, in full, which a host
+	// must not pass on to its own API's callers (a token lets anyone
+	// holding the vendor app's secret push to the device). The Handler's
+	// query answer holds the statuses and receipt counts only.
+	IOS     registry.PlatformSummary
+	Android registry.PlatformSummary
 	// Receipts counts the receipts vendors posted about the push (arrived,
 	// opened, dismissed), per platform: the progress of a push that is
 	// final as accepted.

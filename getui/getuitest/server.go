@@ -126,7 +126,7 @@ func (s *Server) currentBasePath() string {
 // BaseURL would be a bare path. Use ClientConfigAt there.
 func (s *Server) ClientConfig() getui.Config {
 	if s.life.URL() == "" {
-		panic("getuitest: ClientConfig of a Server not started: its URL is unknown; use ClientConfigAt(the URL where Handler is mounted)")
+		panic("getuitest: ClientConfig of a Server not started: its URL is unknown; call Start first, or, for a Handler mounted on a server of yours, use ClientConfigAt(its URL)")
 	}
 	return s.ClientConfigAt(s.life.URL())
 }

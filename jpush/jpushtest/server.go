@@ -86,7 +86,7 @@ func NewServer(tb testing.TB, cfg Config) *Server {
 // Use ClientConfigAt there.
 func (s *Server) ClientConfig() jpush.Config {
 	if s.URL == "" {
-		panic("jpushtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real JPush; use ClientConfigAt(the URL where Handler is mounted)")
+		panic("jpushtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real JPush; call Start first, or, for a Handler mounted on a server of yours, use ClientConfigAt(its URL)")
 	}
 	return s.ClientConfigAt(s.URL)
 }

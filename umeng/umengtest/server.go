@@ -128,7 +128,7 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 // Use ClientConfigAt there.
 func (s *Server) ClientConfig() umeng.Config {
 	if s.URL == "" {
-		panic("umengtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real Umeng; use ClientConfigAt(the URL where Handler is mounted)")
+		panic("umengtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real Umeng; call Start first, or, for a Handler mounted on a server of yours, use ClientConfigAt(its URL)")
 	}
 	return s.ClientConfigAt(s.URL)
 }

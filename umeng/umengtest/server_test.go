@@ -125,7 +125,7 @@ func TestClientConfig(t *testing.T) {
 func TestClientConfigOfAMountedServer(t *testing.T) {
 	s, err := New(Config{})
 	require.NoError(t, err)
-	assert.PanicsWithValue(t, "umengtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real Umeng; use ClientConfigAt(the URL where Handler is mounted)",
+	assert.PanicsWithValue(t, "umengtest: ClientConfig of a Server not started: its URL is unknown, and an empty BaseURL means the real Umeng; call Start first, or, for a Handler mounted on a server of yours, use ClientConfigAt(its URL)",
 		func() { s.ClientConfig() })
 	assert.Panics(t, func() { s.ClientConfigAt("") })
 	host := httptest.NewServer(s.Handler())
