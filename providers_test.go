@@ -284,7 +284,7 @@ func TestGetuiRetryOfATakenPushIsSent(t *testing.T) {
 	require.Len(t, ds, 1)
 	assert.Equal(t, registry.DeliveryDone, ds[0].State)
 	assert.Equal(t, string(provider.StateAccepted), ds[0].VendorState)
-	assert.Contains(t, ds[0].Response, "was used before")
+	assert.Contains(t, ds[0].Response, "request_id cannot be repeat.")
 	status, err := svc.PushStatus(ctx, res.PushMessageID)
 	require.NoError(t, err)
 	assert.Equal(t, registry.RetSuccess, status.Android.Ret)

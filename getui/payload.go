@@ -211,6 +211,21 @@ func strategyOf(r *provider.Request, o *Options) map[string]int {
 	return st
 }
 
+// distinct is list with each value once, in the order of its first
+// place: Getui refuses a whole list push that names a cid or alias twice
+// (20001 "contains duplicate cid"), where a Request may repeat one.
+func distinct(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := list[:0:0]
+	for _, v := range list {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // buildAudience picks the route and the audience for r: one cid or alias
 // is a single push, unless listed.
 func buildAudience(r *provider.Request, o *Options, listed bool) (*prepared, any, error) {
@@ -230,7 +245,7 @@ func buildAudience(r *provider.Request, o *Options, listed bool) (*prepared, any
 			return &prepared{route: routeSingle, path: "/push/single/cid", oneToken: true}, &audience{CID: a.Tokens}, nil
 		}
 		return &prepared{route: routeList, path: "/push/list/message", listPath: "/push/list/cid",
-			targets: a.Tokens, byCID: true}, nil, nil
+			targets: distinct(a.Tokens), byCID: true}, nil, nil
 	case provider.AudienceAliases:
 		// Getui aliases have no type: AliasType, which Request.Validate
 		// requires, is accepted whatever it is and ignored.
@@ -246,7 +261,7 @@ func buildAudience(r *provider.Request, o *Options, listed bool) (*prepared, any
 			return &prepared{route: routeSingle, path: "/push/single/alias"}, &audience{Alias: a.Aliases}, nil
 		}
 		return &prepared{route: routeList, path: "/push/list/message", listPath: "/push/list/alias",
-			targets: a.Aliases}, nil, nil
+			targets: distinct(a.Aliases)}, nil, nil
 	case provider.AudienceBroadcast:
 		if o.AllDevices {
 			return &prepared{route: routeTask, path: "/push/all"}, "all", nil

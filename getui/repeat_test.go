@@ -52,7 +52,7 @@ func TestRetryOfATakenPushIsSent(t *testing.T) {
 				if drop {
 					assert.Empty(t, rc.ID, "the refusal names no task")
 					assert.False(t, rc.Pollable)
-					assert.Contains(t, string(rc.Raw), "was used before")
+					assert.Contains(t, string(rc.Raw), "request_id cannot be repeat.")
 				} else {
 					assert.NotEmpty(t, rc.ID)
 				}

@@ -111,7 +111,7 @@ func (c *Client) Send(ctx context.Context, r *provider.Request) (*provider.Recei
 	}
 	rc := &provider.Receipt{Provider: Name, Platform: r.Platform, ID: id, Pollable: p.route != routeSingle, Raw: a.raw}
 	if r.Audience.Kind == provider.AudienceTokens {
-		for _, cid := range r.Audience.Tokens {
+		for _, cid := range distinct(r.Audience.Tokens) {
 			st, ok := results[cid]
 			if !ok || (strings.HasPrefix(st, "successed") && st != statusIgnored) {
 				continue

@@ -105,6 +105,34 @@ func TestPerCIDFailures(t *testing.T) {
 	assert.Equal(t, "20001", provider.CodeOf(err))
 }
 
+// TestARepeatedCIDIsSentOnce: Getui refuses a whole list push that names
+// a cid or an alias twice (20001 "contains duplicate cid"); a Request that
+// repeats one is sent with each once, and a failing cid is reported once.
+func TestARepeatedCIDIsSentOnce(t *testing.T) {
+	clk := newClock(start)
+	c, fake := newAgainstFake(t, getuitest.Config{Now: clk.Now}, nil)
+	a, b, dead := cid(provider.Android, 0), cid(provider.Android, 1), cid(provider.Android, 2)
+	fake.MarkInvalid(dead)
+	rc, err := c.Send(context.Background(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{a, b, a, dead, dead}},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	assert.Equal(t, []provider.TokenFailure{{Token: dead, Kind: provider.InvalidToken, Message: "target user is invalid"}}, rc.Failures)
+	assert.Equal(t, 1, fake.DeliveryCount(a))
+	assert.Equal(t, 1, fake.DeliveryCount(b))
+	reqs := fake.RequestsTo("/push/list/cid")
+	require.Len(t, reqs, 1)
+	assert.Equal(t, []string{a, b, dead}, reqs[0].CIDs)
+
+	_, err = c.Send(context.Background(), &provider.Request{Platform: provider.Android,
+		Audience:     provider.Audience{Kind: provider.AudienceAliases, AliasType: "user", Aliases: []string{"u1", "u2", "u1"}},
+		Notification: provider.Notification{Title: "t", Body: "b"}})
+	require.NoError(t, err)
+	reqs = fake.RequestsTo("/push/list/alias")
+	require.Len(t, reqs, 1)
+	assert.Equal(t, []string{"u1", "u2"}, reqs[0].Aliases)
+}
+
 // TestInactiveCIDsAreFailures: Getui answers "successed_ignore" for a
 // device inactive for 90 days and sends it nothing; the receipt reports
 // it as an InvalidToken failure (it read as delivered, and the dead cid

@@ -118,7 +118,9 @@
 // answers its first answer again (what Getui answers is unconfirmed*), or
 // with Config.DropRepeatedRequestID refuses it with 20001*, and records the
 // request as Duplicate. A list task delivers to each cid once,
-// however often its cids are sent.
+// however often its cids are sent. A list push that names a cid or an
+// alias twice is refused whole with 20001 "contains duplicate cid" (or
+// alias), as Getui's code table says.
 //
 // # Reports and stop
 //

@@ -119,7 +119,7 @@ func (s *Server) push(app App, api string, body []byte, rec *Request) response {
 		// answer, or refuses it (Config.DropRepeatedRequestID).
 		rec.Duplicate = true
 		if s.cfg.DropRepeatedRequestID {
-			return failure(bad("request_id %s was used before", d.requestID))
+			return failure(bad("request_id cannot be repeat."))
 		}
 		rec.Accepted = true
 		return first
@@ -170,6 +170,20 @@ func (s *Server) push(app App, api string, body []byte, rec *Request) response {
 }
 
 // listPush sends a list task to cids or aliases.
+// noRepeats refuses a list push that names a target twice, as Getui does
+// (20001 "contains duplicate {param}": its code table's "数据重复，一般是
+// cid/alias重复").
+func noRepeats(param string, targets []string) *refusal {
+	seen := make(map[string]bool, len(targets))
+	for _, t := range targets {
+		if seen[t] {
+			return bad("contains duplicate %s", param)
+		}
+		seen[t] = true
+	}
+	return nil
+}
+
 func (s *Server) listPush(app App, api string, o object, rec *Request) response {
 	if rf := onlyKeys("body", o, "audience", "taskid", "is_async"); rf != nil {
 		return failure(rf)
@@ -196,6 +210,9 @@ func (s *Server) listPush(app App, api string, o object, rec *Request) response 
 		if targets, rf = stringList("audience.cid", a["cid"], 200); rf != nil {
 			return failure(rf)
 		}
+		if rf := noRepeats("cid", targets); rf != nil {
+			return failure(rf)
+		}
 		if rf := s.checkCIDs(targets); rf != nil {
 			return failure(rf)
 		}
@@ -205,6 +222,9 @@ func (s *Server) listPush(app App, api string, o object, rec *Request) response 
 			return failure(rf)
 		}
 		if targets, rf = stringList("audience.alias", a["alias"], 200); rf != nil {
+			return failure(rf)
+		}
+		if rf := noRepeats("alias", targets); rf != nil {
 			return failure(rf)
 		}
 		rec.Aliases = targets

@@ -357,6 +357,18 @@ func TestDeliveryDedupeAndTasks(t *testing.T) {
 	_, e = f.call(http.MethodPost, "/push/list/cid", tok, list)
 	require.Zero(t, e.Code)
 	assert.Equal(t, 2, f.srv.DeliveryCount(a), "once by the single push, once by the task")
+	// A list naming a cid or an alias twice is refused whole, as Getui
+	// does (20001 "contains duplicate {param}"), and delivers nothing.
+	for api, aud := range map[string]map[string]any{
+		"/push/list/cid":   {"cid": []string{a, b, a}},
+		"/push/list/alias": {"alias": []string{"u1", "u1"}},
+	} {
+		status, e := f.call(http.MethodPost, api, tok, map[string]any{"audience": aud, "taskid": created.Taskid})
+		assert.Equal(t, 400, status, api)
+		assert.Equal(t, 20001, e.Code, api)
+		assert.Equal(t, "contains duplicate "+strings.TrimPrefix(api, "/push/list/"), e.Msg)
+	}
+	assert.Equal(t, 2, f.srv.DeliveryCount(a), "nothing delivered by a refused list")
 	assert.Equal(t, 1, f.srv.DeliveryCount(b))
 	assert.Zero(t, f.srv.DeliveryCount(dead))
 
@@ -406,9 +418,10 @@ func TestDeliveryDedupeAndTasks(t *testing.T) {
 	require.NoError(t, json.Unmarshal(e.Data, &res))
 	assert.Len(t, res, 2)
 	assert.Equal(t, 6, f.srv.DeliveryCount(a))
-	// single ×2, dead single, list ×3, alias ×2, tag, all, batch: refused
-	// and repeated calls count too.
-	assert.Equal(t, 11, f.srv.DeliveringCalls())
+	// single ×2, dead single, list ×3, alias ×2, the two lists refused
+	// for a duplicate, tag, all, batch: refused and repeated calls count
+	// too.
+	assert.Equal(t, 13, f.srv.DeliveringCalls())
 }
 
 func (e env) dataMap(t *testing.T) map[string]json.RawMessage {
@@ -580,7 +593,7 @@ func TestDropRepeatedRequestID(t *testing.T) {
 	status, again := f.call(http.MethodPost, "/push/single/cid", tok, body)
 	assert.Equal(t, 400, status)
 	assert.Equal(t, 20001, again.Code)
-	assert.Contains(t, again.Msg, "used before")
+	assert.Equal(t, "request_id cannot be repeat.", again.Msg, "Getui's code table: {param} cannot be repeat.")
 	assert.Equal(t, 1, f.srv.DeliveryCount(a))
 	reqs := f.srv.RequestsTo("/push/single/cid")
 	require.Len(t, reqs, 2)
