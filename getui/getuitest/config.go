@@ -88,6 +88,14 @@ type Config struct {
 	// message). Default false: the first answer is repeated. Getui's real
 	// answer is unconfirmed; tests of a client's retries run under both.
 	DropRepeatedRequestID bool
+	// KnownDevicesOnly makes a cid live only when a device was added with
+	// it (AddDevice) for the app: any other is dead, as MarkInvalid makes
+	// it ("target user is invalid": 20001 for a single push, the cid's
+	// status in a list), the way Getui treats a cid it never issued to the
+	// app. Default false: every well-formed cid receives (as
+	// "successed_offline"), so tests need not add the devices they push
+	// to; set it for a test of what production does with a made-up cid.
+	KnownDevicesOnly bool
 
 	// Keep, when positive, bounds what the server remembers of its
 	// traffic, for a server that runs for long (a demo server's built-in

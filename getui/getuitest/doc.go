@@ -94,7 +94,8 @@
 // with AddDevice, "successed_offline" for other well-formed cids,
 // "successed_ignore" for cids marked with MarkInactive (inactive for 90
 // days), and (list and batch pushes) "target user is invalid" for cids
-// marked invalid; the last two receive nothing.
+// marked invalid; the last two receive nothing. With
+// Config.KnownDevicesOnly a cid no device was added with is invalid too.
 //
 // /push/list/message answers {taskid} and delivers nothing; /push/list/cid
 // and /push/list/alias deliver the task's message to their audience and

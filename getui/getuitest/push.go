@@ -128,7 +128,7 @@ func (s *Server) push(app App, api string, body []byte, rec *Request) response {
 	switch mode {
 	case audOneCID:
 		cid := d.cids[0]
-		if s.invalid[cid] {
+		if s.deadLocked(app.AppID, cid) {
 			return failure(bad("target user is invalid"))
 		}
 		t := s.newTaskLocked(app, prefixSingle, d)
@@ -292,7 +292,7 @@ func (s *Server) batchPush(app App, o object, rec *Request) response {
 		t := s.newTaskLocked(app, prefixSingle, d)
 		cid := d.cids[0]
 		st := "target user is invalid"
-		if !s.invalid[cid] {
+		if !s.deadLocked(app.AppID, cid) {
 			t.targets = 1
 			st = s.deliverLocked(t, cid, "")
 		}
@@ -301,6 +301,16 @@ func (s *Server) batchPush(app App, o object, rec *Request) response {
 	}
 	rec.Accepted = true
 	return success(out)
+}
+
+// deadLocked reports whether cid of app appID receives nothing: marked
+// invalid, or (KnownDevicesOnly) never added.
+func (s *Server) deadLocked(appID, cid string) bool {
+	if s.invalid[cid] {
+		return true
+	}
+	_, known := s.devices[appID][cid]
+	return s.cfg.KnownDevicesOnly && !known
 }
 
 // statusIgnored is Getui's per-cid status for a device inactive for 90
@@ -326,7 +336,7 @@ func (s *Server) newTaskLocked(app App, prefix string, d *pushDTO) *task {
 // "successed_online" for a cid added with AddDevice, "successed_offline"
 // for any other.
 func (s *Server) deliverLocked(t *task, cid, platform string) string {
-	if s.invalid[cid] {
+	if s.deadLocked(t.appID, cid) {
 		t.delivered[cid] = "target user is invalid"
 		return t.delivered[cid]
 	}

@@ -72,6 +72,14 @@ type Config struct {
 	// (jpush.CheckToken), so it comes from a row another program wrote or a
 	// direct Client.Send.
 	AcceptAnyRegistrationID bool
+	// KnownDevicesOnly makes a registration id live only when a device
+	// was added with it (AddDevice): any other is dead, as MarkInvalid
+	// makes it, the way JPush treats an id it never issued to the app or
+	// one uninstalled long ago (a registration_id audience of dead ids
+	// only is refused with 1011). Default false: every well-formed id
+	// receives, so tests need not add the devices they push to; set it
+	// for a test of what production does with a made-up id.
+	KnownDevicesOnly bool
 
 	// Keep, when positive, bounds what the server remembers of its
 	// traffic, for a server that runs for long (a demo server's built-in

@@ -95,6 +95,7 @@
 // intersected as JPush intersects audience types) matches no device
 // registered with AddDevice for the push's platforms. A registration_id
 // audience with some dead ids is accepted and the dead ones receive nothing.
+// With Config.KnownDevicesOnly an id no device was added with is dead too.
 //
 // # Deduplication by cid
 //

@@ -131,7 +131,7 @@ func (s *Server) push(app App, body []byte, validateOnly, numeric bool, rec *Req
 		m := &pushed{appKey: app.AppKey, msgID: id, platforms: p.platforms, targets: targets,
 			delivered: map[string]bool{}, message: p.msg != nil, notif: p.notif != nil, at: rec.At, ttl: ttl}
 		for _, rid := range targets {
-			if s.invalid[rid] {
+			if s.deadLocked(app.AppKey, rid) {
 				continue
 			}
 			m.delivered[rid] = true
@@ -222,6 +222,18 @@ func extrasOf(obj map[string]any) map[string]string {
 	return out
 }
 
+// deadLocked reports whether registration id rid of app appKey receives
+// nothing: marked invalid, or (KnownDevicesOnly) never added.
+func (s *Server) deadLocked(appKey, rid string) bool {
+	if s.invalid[rid] {
+		return true
+	}
+	if !s.cfg.KnownDevicesOnly {
+		return false
+	}
+	return !slices.ContainsFunc(s.devices[appKey], func(d Device) bool { return d.RegistrationID == rid })
+}
+
 // resolve returns the registration ids p's audience matches, or 1011.
 func (s *Server) resolve(appKey string, p *parsed) ([]string, *refusal) {
 	s.mu.Lock()
@@ -233,7 +245,7 @@ func (s *Server) resolve(appKey string, p *parsed) ([]string, *refusal) {
 		for _, r := range a.rids {
 			if !slices.Contains(out, r) {
 				out = append(out, r)
-				if !s.invalid[r] {
+				if !s.deadLocked(appKey, r) {
 					live++
 				}
 			}
