@@ -720,7 +720,10 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		if notes[i] != "" {
 			note = strings.TrimPrefix(note+"; "+notes[i], "; ")
 		}
-		conclude(r, res, result, note, err, err != nil && ctx.Err() != nil && res.PushMessageID == 0)
+		// A push refused for good (its title, its users) is refused
+		// whether or not the pass is stopping: only one the stop kept
+		// from being made is given back.
+		conclude(r, res, result, note, err, err != nil && ctx.Err() != nil && res.PushMessageID == 0 && classify(err) != failNow)
 	}
 	wg.Wait()
 }
