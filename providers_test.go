@@ -332,3 +332,45 @@ func TestGetuiListRetryToOneDeviceIsShownOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestJPushNamesTheRegistrationIDItRefuses: JPush refuses a batch holding
+// a registration id it finds invalid with 1003, naming the id ("The
+// registration_id … is invalid!"): that device alone is disabled and the
+// rest of the batch sent again in one call, where halving the batch until
+// the id was found cost a call per halving and missed it when the refusal
+// did not come again.
+func TestJPushNamesTheRegistrationIDItRefuses(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	svc, st, f := mixedService(t, clk)
+	ctx := t.Context()
+	rids := []string{jpushtest.RegistrationID("a"), jpushtest.RegistrationID("b"), jpushtest.RegistrationID("c")}
+	ids := make([]int64, len(rids))
+	for i, rid := range rids {
+		reg, err := svc.RegisterDevice(ctx, push.Device{UserNum: fmt.Sprintf("u%d", i), UUID: fmt.Sprintf("d%d", i),
+			Platform: "android", PushPlatform: "jpush", PushToken: rid})
+		require.NoError(t, err)
+		ids[i] = reg.DeviceID
+	}
+	require.NoError(t, f.jpush.FailNext(1, jpushtest.Fault{Path: "/v3/push", Code: jpush.CodeInvalidParam,
+		Message: "The registration_id " + rids[1] + " is invalid!"}))
+	res, err := svc.Push(ctx, push.Message{UserNums: []string{"u0", "u1", "u2"}, Title: "t", Content: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Accepted())
+	assert.Equal(t, 1, res.Failed())
+	var sends [][]string
+	for _, r := range f.jpush.Requests() {
+		if r.Path == "/v3/push" {
+			sends = append(sends, r.RegistrationIDs)
+		}
+	}
+	// The refused batch (the fault answers before reading the body), then
+	// the rest in one call.
+	require.Len(t, sends, 2)
+	assert.ElementsMatch(t, []string{rids[0], rids[2]}, sends[1])
+	assert.Equal(t, []int{1, 0, 1}, []int{f.jpush.DeliveryCount(rids[0]), f.jpush.DeliveryCount(rids[1]), f.jpush.DeliveryCount(rids[2])})
+	for i, id := range ids {
+		dev, err := st.GetDevice(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, i == 1, dev.TokenDisabledAt != nil, "device %d disabled", i)
+	}
+}

@@ -171,8 +171,9 @@ func (c *Client) Name() string { return Name }
 // type (NeedsAliasType false); and no per-token failures, since JPush
 // sends to the registration ids of a batch it knows without a word about
 // the others (a dead id among live ones goes unnoticed; a batch of dead
-// ones only is 1011), and refuses a batch with a malformed id (1003)
-// without saying which.
+// ones only is 1011), and refuses a whole batch with a malformed id
+// (1003), naming that id in its message (reported in the error's
+// Failures when it is one of the batch's).
 func (c *Client) Capabilities(p provider.Platform) provider.Capabilities {
 	if !p.Valid() || c.unbuilt() {
 		return provider.Capabilities{}

@@ -123,7 +123,9 @@
 //	1001, 1002, 1005,   InvalidRequest (method, missing parameter, too long,
 //	1020                HTTPS only)
 //	1003                InvalidToken when the message blames the
-//	                    registration_id, InvalidRequest otherwise
+//	                    registration_id (the id it names, a whole word
+//	                    of "The registration_id … is invalid!", in
+//	                    Failures), InvalidRequest otherwise
 //	1004, 1008          Auth (Basic auth, app key)
 //	1011                InvalidToken for an audience of registration ids,
 //	                    every one named in Failures (JPush answers 1011 only

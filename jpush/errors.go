@@ -47,7 +47,8 @@ const (
 // the request targeted registration ids; both refine two codes:
 //
 //   - 1003 is InvalidToken when the message says the registration_id is
-//     invalid, InvalidRequest otherwise;
+//     invalid (decodeAnswer names the id in Failures when the message
+//     does), InvalidRequest otherwise;
 //   - 1011 ("cannot find user by this audience") is InvalidToken when the
 //     audience was registration ids: JPush pushes to the ids it knows and
 //     answers 1011 only when it knows none of them, so every one is unknown

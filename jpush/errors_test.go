@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -142,4 +143,32 @@ func TestParseRateLimit(t *testing.T) {
 	assert.Zero(t, ParseRateLimit(h).Reset)
 	h.Set("X-Rate-Limit-Remaining", "-1")
 	assert.Equal(t, -1, ParseRateLimit(h).Remaining)
+}
+
+// TestInvalidParamNamesTheRegistrationID: a 1003 answer that names a
+// registration id of the batch blames that one (Failures), matched as a
+// whole word of the message: an id that is only part of a word, or that
+// the message does not name, is not blamed.
+func TestInvalidParamNamesTheRegistrationID(t *testing.T) {
+	a, b := "1a0018970a8c1fb5d5b", "1a0018970a8c1fb5d5"
+	for _, tt := range []struct {
+		message string
+		blamed  []string
+	}{
+		{"The registration_id " + a + " is invalid!", []string{a}},
+		{`registration_id is invalid: "` + b + `"`, []string{b}},
+		{"registration_id is invalid", nil},
+		{"The registration_id " + a + "0 is invalid!", nil},
+	} {
+		h := newHarness(t)
+		h.respondPush(400, `{"error":{"code":1003,"message":`+strconv.Quote(tt.message)+`}}`)
+		_, err := h.client.Send(context.Background(), request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{a, b}}))
+		require.ErrorIs(t, err, provider.InvalidToken, tt.message)
+		var blamed []string
+		for _, f := range provider.FailuresOf(err) {
+			assert.Equal(t, provider.InvalidToken, f.Kind)
+			blamed = append(blamed, f.Token)
+		}
+		assert.Equal(t, tt.blamed, blamed, tt.message)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tuisong/push/internal/vendorhttp"
 	"github.com/tuisong/push/provider"
@@ -71,10 +72,28 @@ func decodeAnswer(op string, status int, header http.Header, body []byte, tokens
 	if pe.Kind == provider.RateLimited {
 		pe.RetryAfter = ParseRateLimit(header).Reset
 	}
-	if pe.Kind == provider.InvalidToken && code == CodeNoTarget {
+	switch {
+	case pe.Kind == provider.InvalidToken && code == CodeNoTarget:
 		// JPush found none of the ids: each is unknown or dead.
 		for _, t := range tokens {
 			pe.Failures = append(pe.Failures, provider.TokenFailure{Token: t, Kind: provider.InvalidToken, Code: pe.Code, Message: pe.Message})
+		}
+	case pe.Kind == provider.InvalidToken && code == CodeInvalidParam:
+		// JPush names the id it refuses ("The registration_id … is
+		// invalid!"): that one is dead, and the rest of the batch can be
+		// sent again at once rather than halved until it is found. The
+		// words of the message as received (before RedactAll) are
+		// matched whole, so that no id is blamed for being part of one.
+		words := map[string]bool{}
+		for _, w := range strings.FieldsFunc(eb.Error.Message, func(r rune) bool {
+			return unicode.IsSpace(r) || strings.ContainsRune(`"'!,:;()[]{}`, r)
+		}) {
+			words[w] = true
+		}
+		for _, t := range tokens {
+			if words[t] {
+				pe.Failures = append(pe.Failures, provider.TokenFailure{Token: t, Kind: provider.InvalidToken, Code: pe.Code, Message: pe.Message})
+			}
 		}
 	}
 	if pe.Message == "" && !parsed {

@@ -195,7 +195,7 @@ func (s *Server) checkAudience(obj map[string]any, p *parsed, rec *Request) *ref
 				return bad(CodeInvalid, "audience.%s: %q is %d bytes; at most %d", k, e, len(e), maxNameBytes)
 			}
 			if k == "registration_id" && !s.cfg.AcceptAnyRegistrationID && !wellFormedRegistrationID(e) {
-				return bad(CodeInvalid, "registration_id is invalid: %q", e)
+				return bad(CodeInvalid, "The registration_id %s is invalid!", e)
 			}
 		}
 		switch k {

@@ -48,7 +48,7 @@
 //	      tag_not (≤20 each), segment (1*): non-empty arrays of non-empty
 //	      strings; tag_not alone*; an unknown audience type
 //	1003  a registration_id that is not 11–64 characters of [0-9a-zA-Z]*
-//	      (message "registration_id is invalid: …"; off with
+//	      (message "The registration_id … is invalid!", as JPush words it; off with
 //	      Config.AcceptAnyRegistrationID)
 //	1002* neither notification nor message
 //	1003  notification not an object, an unknown member; notification.alert
