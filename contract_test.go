@@ -317,10 +317,12 @@ func TestSplitEveryTokenNamed(t *testing.T) {
 	assert.Empty(t, targets, "both disabled")
 }
 
-// TestSplitByHalvingAgainstJPush: JPush refuses a batch holding a
-// malformed registration id with 1003, naming none; the Service finds it
-// by halving through the real client and the fake.
-func TestSplitByHalvingAgainstJPush(t *testing.T) {
+// TestSplitAgainstJPush: JPush refuses a batch holding a malformed
+// registration id with 1003, naming it ("The registration_id … is
+// invalid!"); through the real client and the fake, the Service disables
+// that id and sends the rest again in one call (it halved the batch, 8 →
+// 4 → 2 → 1, seven calls, when the client read no id from the message).
+func TestSplitAgainstJPush(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	svc, st, fakes := mixedService(t, clk)
 	ctx := t.Context()
@@ -340,7 +342,7 @@ func TestSplitByHalvingAgainstJPush(t *testing.T) {
 	}
 	res, err := svc.Push(ctx, push.Message{UserNums: users, Title: "t", Content: "c"})
 	require.NoError(t, err)
-	assert.Equal(t, 7, fakes.jpush.Arrived("/v3/push"), "8 → 4 → 2 → 1: seven calls")
+	assert.Equal(t, 2, fakes.jpush.Arrived("/v3/push"), "the batch, then the seven others")
 	assert.Equal(t, 1, res.Failed())
 	for i := range 8 {
 		if i != 5 {
