@@ -3,7 +3,6 @@ package push
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -378,7 +377,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.logGiven = s.log != nil
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
