@@ -48,10 +48,13 @@ type app struct {
 	log     *slog.Logger
 	// tel serves the metrics and gives requests and pushes their traces.
 	tel *telemetry
-	// stopping ends when a shutdown begins: the requests' contexts
-	// (http.Server.BaseContext) and the pushes' (HandlerConfig.Stop).
+	// stopping ends when a shutdown begins: the API requests' contexts
+	// (gate.guard) and the pushes' (HandlerConfig.Stop).
 	stopping     context.Context
 	stopRequests context.CancelFunc
+	// api admits the API's requests until a shutdown begins, and counts
+	// those in flight for the drain to wait for.
+	api gate
 	// names are the names of the configured providers, and platforms
 	// the platforms at least one of them serves.
 	names     []string
@@ -174,8 +177,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		mux.Handle(PathGetuiReceipt, receipts)
 	}
 	mux.Handle("/", api)
-	a.handler = mux
-	a.handler = a.operational(a.handler)
+	a.handler = a.operational(a.api.guard(a.stopping, mux))
 	if err = a.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -386,20 +388,21 @@ const drainMargin = 5 * time.Second
 func (a *app) drainTimeout() time.Duration { return a.svc.DrainTimeout() + drainMargin }
 
 // serve runs the HTTP API on ln and the Scanner until ctx ends. Then it
-// drains both at once: the HTTP server stops accepting, and the requests
-// in flight are stopped as the Scanner is: they start no more vendor
-// calls, and the calls already made finish and are recorded. serve returns when both are done, or after drainTimeout.
+// drains both at once: the API refuses new requests (503 shutting_down),
+// and those in flight are stopped as the Scanner is: they start no more
+// vendor calls, and the calls already made finish and are recorded.
+// /healthz, /readyz (503 "draining") and /metrics answer until then. serve
+// returns when both are done, or after drainTimeout.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
-	// The requests' contexts end when shutdown begins (Shutdown alone
+	// The API requests' contexts end when shutdown begins (Shutdown alone
 	// would leave them running): a push in flight then starts no more
 	// vendor calls, gives the deliveries it has not started back for the
 	// Scanner, and answers with them pending, so that the drain waits only
 	// for the calls already made.
-	stopping, stopRequests := a.stopping, a.stopRequests
+	stopRequests := a.stopRequests
 	defer stopRequests()
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return stopping }}
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	sctx, stopScanner := context.WithCancel(ctx)
 	defer stopScanner()
 	scanned := make(chan struct{})
@@ -430,20 +433,25 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	began := time.Now()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
+	answered := a.api.close()
+	srv.SetKeepAlivesEnabled(false) // each answer from now on closes its connection
 	stopScanner()
 	stopRequests()
-	shut := make(chan error, 1)
-	go func() { shut <- srv.Shutdown(dctx) }()
 	var shutErr error
 	select {
-	case shutErr = <-shut:
+	case <-answered:
 	case <-dctx.Done():
-		shutErr = dctx.Err()
+		shutErr = fmt.Errorf("the API requests in flight were not answered within %v", bound)
 	}
 	select {
 	case <-scanned:
 	case <-dctx.Done():
 		shutErr = errors.Join(shutErr, fmt.Errorf("the Scanner did not drain within %v", bound))
+	}
+	if shutErr == nil {
+		// Drained: the listener closes now, the probes and scrapes in
+		// flight answered first.
+		shutErr = srv.Shutdown(dctx)
 	}
 	if shutErr != nil {
 		_ = srv.Close() // past the bound: drop what is left

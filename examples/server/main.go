@@ -52,9 +52,11 @@
 //
 // Three endpoints answer without PUSH_API_TOKEN: /metrics (the library's
 // OpenTelemetry metrics in the Prometheus text format), /healthz (200
-// while the process runs) and /readyz (200 when the database answers,
-// every migration of this build is applied and a provider is configured;
-// else 503 naming the failing check). Every request gets a server span,
+// while the process runs, a shutdown's drain included) and /readyz (200
+// when the database answers, every migration of this build is applied and
+// a provider is configured; else 503 naming the failing check, or
+// "draining" once a shutdown began). During the drain the API answers new
+// requests 503 shutting_down. Every request gets a server span,
 // continuing an incoming W3C traceparent, and every log line written while
 // serving it carries its trace_id and span_id.
 package main

@@ -526,22 +526,42 @@ func testDrain(t *testing.T, hold time.Duration) {
 	require.NoError(t, fake.WaitStalled(wait, 2), "the HTTP push is sending too")
 
 	cancel() // what SIGINT/SIGTERM do
-	require.Eventually(t, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err != nil
-	}, 5*time.Second, 10*time.Millisecond, "shutdown began: the listener is closed")
+	// Through the drain the probes and the metrics answer, readiness says
+	// it drains, and the API refuses new requests for another instance.
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		require.NoError(t, err, path)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	require.Eventually(t, func() bool { code, _ := get(PathReadyz); return code == http.StatusServiceUnavailable },
+		5*time.Second, 10*time.Millisecond, "shutdown began: not ready")
+	code, body := get(PathReadyz)
+	assert.Contains(t, body, `"status":"draining"`)
+	code, _ = get(PathHealthz)
+	assert.Equal(t, http.StatusOK, code, "alive while it drains")
+	code, body = get(PathMetrics)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "push_deliveries")
+	refused := <-postPushAsync(addr, "u1")
+	require.NoError(t, refused.err)
+	assert.Equal(t, http.StatusServiceUnavailable, refused.code)
+	assert.Equal(t, "shutting_down", refused.body["error"].(map[string]any)["code"])
 	select {
 	case err := <-done:
 		t.Fatalf("serve returned (%v) with two vendor calls in flight", err)
 	case <-time.After(hold):
 	}
 	assert.Equal(t, 2, fake.Stalled(), "both calls still wait on the vendor")
+	code, _ = get(PathHealthz)
+	assert.Equal(t, http.StatusOK, code, "alive while it drains")
 	release()
 	// serve returns: both calls finished and are recorded.
 	ans := awaitDrained(t, a, done, answered)
+	_, err = net.Dial("tcp", addr)
+	assert.Error(t, err, "drained: the listener is closed")
 	assert.Equal(t, float64(1), ans.body["accepted"], ans.body)
 	httpPush := int64(ans.body["push_message_id"].(float64))
 	var state int

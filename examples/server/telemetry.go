@@ -274,6 +274,12 @@ func (p *probeLog) recovered(ctx context.Context, log *slog.Logger) {
 
 // readyz answers 200 when ready, else 503, with the checks.
 func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.api.draining() {
+		// Shutting down: no new work for this instance, whatever the
+		// database says.
+		writeJSON(w, http.StatusServiceUnavailable, readiness{Status: "draining", Checks: map[string]string{}})
+		return
+	}
 	st, ok := a.ready(r.Context())
 	code := http.StatusOK
 	if !ok {
