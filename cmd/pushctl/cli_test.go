@@ -221,11 +221,15 @@ func TestMigrate(t *testing.T) {
 	r = runCLI(t, ctx, env, "migrate", "status", "--check")
 	assert.Equal(t, exitFailure, r.code)
 	assert.Regexp(t, `^pushctl: migrate status: migrations pending \(\d+ of push\): run pushctl migrate\n$`, r.stderr)
-	for range 2 {
-		r = runCLI(t, ctx, env, "migrate")
-		require.Equal(t, exitOK, r.code, r.stderr)
-		assert.Regexp(t, `^push: version (\d+) of \d+, up to date\nusers: version 1 of 1, up to date\n$`, r.stdout)
-	}
+	// The first run says what it applied; the second has nothing to apply.
+	r = runCLI(t, ctx, env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^push: migrated from version 0 to (\d+), applied: 0001_brief_tables, 0002_push_additions, [^\n]*\n`+
+		`users: migrated from version 0 to 1, applied: 0001_sys_users\n`+
+		`push: version (\d+) of \d+, up to date\nusers: version 1 of 1, up to date\n$`, r.stdout)
+	r = runCLI(t, ctx, env, "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `^push: version (\d+) of \d+, up to date\nusers: version 1 of 1, up to date\n$`, r.stdout)
 	r = runCLI(t, ctx, env, "migrate", "status", "--check")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Equal(t, r.stdout, runCLI(t, ctx, env, "migrate", "status").stdout)
@@ -316,7 +320,8 @@ func TestMigrateCreatesMissingTables(t *testing.T) {
 	assert.Contains(t, r.stdout, "pending: 0016_lower_ios_tokens; tables missing: sys_devices (pushctl migrate creates them again, empty)")
 	r = runCLI(t, ctx, env, "migrate")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Regexp(t, `^created again, empty: sys_devices \(they were missing\)\npush: version (\d+) of \d+, up to date\n`, r.stdout)
+	assert.Regexp(t, `^created again, empty: sys_devices \(they were missing\)\npush: migrated from version 15 to 16, applied: 0016_lower_ios_tokens\n`+
+		`push: version (\d+) of \d+, up to date\n`, r.stdout)
 }
 
 // TestReadmeQuotesTheLatestVersion: the README's example of migrate

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tuisong/push/internal/serverenv"
@@ -32,6 +33,12 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 // up; a second interrupt quits at once (see main).
 func migrateAll(ctx context.Context, e *env, d *database) error {
 	ctx = context.WithoutCancel(ctx)
+	// Read first, so that what the migrations changed can be said: on a
+	// database another system set up, they alter its tables.
+	before, err := d.store.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
 	// The missing tables first: a pending migration may alter one.
 	created, err := d.store.CreateMissingTables(ctx)
 	if len(created) > 0 {
@@ -45,6 +52,26 @@ func migrateAll(ctx context.Context, e *env, d *database) error {
 	}
 	if err := d.store.MigrateUsers(ctx); err != nil {
 		return err
+	}
+	after, err := d.store.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range before {
+		for _, a := range after {
+			if a.Component != b.Component {
+				continue
+			}
+			var applied []string
+			for _, m := range b.Pending {
+				if !slices.Contains(a.Pending, m) {
+					applied = append(applied, m)
+				}
+			}
+			if len(applied) > 0 {
+				fmt.Fprintf(e.stdout, "%s: migrated from version %d to %d, applied: %s\n", b.Component, b.Current, a.Current, strings.Join(applied, ", "))
+			}
+		}
 	}
 	if _, err = printStatus(ctx, e, d); err != nil {
 		return err
