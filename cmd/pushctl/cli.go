@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/registry"
 )
 
@@ -42,6 +43,19 @@ func commands() []command {
 		{"status", "ID", "print a push's status and receipts", statusCmd},
 		{"center enqueue", "--user U --mode push|sms|email [--title T] --content C", "insert a sys_message_center row", enqueueCmd},
 		{"center tail", "", "print the state changes of sys_message_center rows until interrupted", tailCmd},
+		{"version", "", "print pushctl's version: its module version, VCS revision and Go version", versionCmd},
+	}
+}
+
+// versionCmd prints the build's version (serverenv.Version), which the
+// example server's start-up line carries too.
+func versionCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
+	return func(_ context.Context, args []string) error {
+		if err := wantArgs(args, 0, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "pushctl %s\n", serverenv.Version())
+		return nil
 	}
 }
 
@@ -86,6 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		help(stdout)
 		return exitOK
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	c, rest := find(args)
 	if c == nil && len(args) == 2 && isHelp(args[1]) && group(args[0]) != nil {
@@ -262,9 +279,13 @@ func endsWithValue(fs *flag.FlagSet, took []string) bool {
 
 // details are the longer descriptions "pushctl help COMMAND" prints.
 var details = map[string]string{
-	"migrate": "Applies the migrations examples/server applies at start-up, then prints\n" +
-		"what \"migrate status\" prints. Running it again changes nothing. A table of an\n" +
-		"applied migration that the database lacks (dropped by hand) is created again, empty.",
+	"migrate": "Applies the migrations examples/server applies at start-up, names those it\n" +
+		"applied, then prints what \"migrate status\" prints. Running it again changes nothing.\n" +
+		"A table of an applied migration that the database lacks (dropped by hand) is created\n" +
+		"again, empty.",
+	"version": "Prints the module version (\"(devel)\" when built from a checkout), the VCS\n" +
+		"revision it was built from (\"+dirty\" when the tree was modified) and the Go version:\n" +
+		"the same as the example server's \"push server listening\" line. Also --version.",
 	"migrate status": "Prints, for the push tables and sys_users, the highest applied version,\n" +
 		"the latest version of this build and the migrations pending, or the tables of\n" +
 		"applied migrations that are missing. Changes nothing. With --check it exits 1\n" +

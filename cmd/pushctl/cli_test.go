@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/registry"
 	"github.com/tuisong/push/registry/sqlstore"
 )
@@ -70,6 +71,19 @@ func TestUsageErrors(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 		})
 	}
+}
+
+// TestVersion: "pushctl version" and "pushctl --version" print the build's
+// version and exit 0; an argument is a usage error.
+func TestVersion(t *testing.T) {
+	ctx := context.Background()
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		r := runCLI(t, ctx, nil, args...)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		assert.Equal(t, "pushctl "+serverenv.Version()+"\n", r.stdout, args)
+		assert.Empty(t, r.stderr)
+	}
+	assert.Equal(t, exitUsage, runCLI(t, ctx, nil, "version", "x").code)
 }
 
 // TestHelp: "pushctl help" lists every command, and "help COMMAND" and

@@ -200,6 +200,13 @@ func (a *app) migrate(ctx context.Context) error {
 	var missing []string
 	for _, st := range before {
 		missing = append(missing, st.Missing...)
+		if st.Current > st.Latest {
+			// Allowed (a rolling deploy runs both releases), but after a
+			// rollback an operator should see it: /readyz passes.
+			a.log.Warn("the database was migrated by a later release than this build: this build runs on it without the later migrations' changes",
+				slog.String("component", st.Component), slog.Int("database_version", st.Current), slog.Int("build_latest", st.Latest),
+				slog.String("version", serverenv.Version()))
+		}
 	}
 	if len(missing) > 0 {
 		// Before the migrations: a pending one may alter a missing table.
@@ -412,7 +419,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	attrs := []slog.Attr{slog.String("addr", ln.Addr().String()), slog.String("db", a.cfg.DBDriver),
+	attrs := []slog.Attr{slog.String("addr", ln.Addr().String()), slog.String("version", serverenv.Version()), slog.String("db", a.cfg.DBDriver),
 		slog.String("database", dbTarget(a.cfg.DBDriver, a.cfg.DBDSN)),
 		slog.Duration("scan_interval", a.cfg.ScanInterval), slog.Bool("demo", a.fake != nil),
 		slog.String("providers", strings.Join(a.names, ",")), slog.String("default_provider", a.cfg.DefaultProvider()),

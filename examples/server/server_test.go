@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/getui/getuitest"
+	"github.com/tuisong/push/internal/serverenv"
 	"github.com/tuisong/push/internal/syncbuf"
 	"github.com/tuisong/push/jpush/jpushtest"
 	"github.com/tuisong/push/messagecenter"
@@ -1175,6 +1177,31 @@ func TestShutdownLogsTheDrain(t *testing.T) {
 	assert.Contains(t, out, "shutting down: draining requests and the Scanner")
 	assert.Contains(t, out, `msg="drained: every request answered and the Scanner's pass recorded" took=`)
 	assert.NotContains(t, out, "did not drain")
+}
+
+// TestStartOnASchemaOfALaterRelease: a database a later release migrated
+// starts (a rolling deploy runs both releases), with a warning naming the
+// versions: after a rollback an operator sees it, though /readyz passes.
+// The start-up line names the build's version.
+func TestStartOnASchemaOfALaterRelease(t *testing.T) {
+	a := newTestApp(t, nil)
+	dsn := a.cfg.DBDSN
+	_, err := a.db.Exec(`INSERT INTO push_schema_migrations (component, version, name, applied_at)
+		SELECT 'push', MAX(version) + 1, 'from_a_later_release', '2027-01-01 00:00:00' FROM push_schema_migrations WHERE component = 'push'`)
+	require.NoError(t, err)
+	a.Close()
+	cfg, err := loadConfig(envOf(map[string]string{"PUSH_DB_DSN": dsn, "PUSH_SCAN_INTERVAL": "1h"}))
+	require.NoError(t, err)
+	var logs syncBuffer
+	b, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Regexp(t, `level=WARN msg="the database was migrated by a later release than this build: [^"]*" component=push database_version=(\d+) build_latest=\d+ version=`, logs.String())
+	_, cancel, done := startServing(t, b)
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, logs.String(), `msg="push server listening" addr=127.0.0.1:`)
+	assert.Contains(t, logs.String(), " version="+strconv.Quote(serverenv.Version()))
 }
 
 // TestCenterDefaultTitle: PUSH_CENTER_DEFAULT_TITLE titles the push rows
