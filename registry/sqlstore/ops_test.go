@@ -14,12 +14,21 @@ import (
 )
 
 // TestBriefOpsQueries runs the product brief's two ops queries, verbatim, on
-// MariaDB and SQLite, on a fresh schema and on an adopted one, after
-// loading pushes and center messages through the store, and checks that
-// they show the pushes with their iOS/Android status columns filled.
+// MariaDB and SQLite, on a fresh schema and on an adopted one, and their
+// PostgreSQL editions (testdata/brief/postgres: the aliases double-quoted,
+// the id compared as text) on PostgreSQL, after loading pushes and center
+// messages through the store, and checks that they show the pushes with
+// their iOS/Android status columns filled.
 func TestBriefOpsQueries(t *testing.T) {
-	for _, d := range []sqlstore.Dialect{sqlstore.DialectMySQL, sqlstore.DialectSQLite} {
+	for _, d := range []sqlstore.Dialect{sqlstore.DialectMySQL, sqlstore.DialectSQLite, sqlstore.DialectPostgres} {
+		dir := "brief/"
+		if d == sqlstore.DialectPostgres {
+			dir = "brief/postgres/"
+		}
 		for _, adopted := range []bool{false, true} {
+			if adopted && d == sqlstore.DialectPostgres {
+				continue // the brief's DDL is MySQL's
+			}
 			name := string(d) + "/fresh"
 			if adopted {
 				name = string(d) + "/adopted"
@@ -37,7 +46,7 @@ func TestBriefOpsQueries(t *testing.T) {
 				realtime := loadOpsData(t, s)
 				centerPush := realtime + 1
 
-				cols, rows := queryStrings(t, db, readTestdata(t, "brief/ops_realtime.sql"))
+				cols, rows := queryStrings(t, db, readTestdata(t, dir+"ops_realtime.sql"))
 				assert.Equal(t, []string{"标题", "内容", "推送类型", "iOS 设备", "iOS 推送状态", "iOS 推送响应",
 					"Android 设备", "Android 推送状态", "Android 推送响应"}, cols)
 				require.Len(t, rows, 2)
@@ -48,7 +57,7 @@ func TestBriefOpsQueries(t *testing.T) {
 					"ios-token-1", registry.RetSuccess, `{"ret":"SUCCESS","data":{"msg_id":"ul-r-ios"}}`,
 					"and-token-1,and-token-2", registry.RetFail, `{"ret":"FAIL","data":{"error_code":"2022"}}`}, rows[1])
 
-				cols, rows = queryStrings(t, db, readTestdata(t, "brief/ops_center.sql"))
+				cols, rows = queryStrings(t, db, readTestdata(t, dir+"ops_center.sql"))
 				assert.Equal(t, []string{"接收者员工编号列表", "任务创建时间", "消息推送时间", "标题", "内容", "推送类型",
 					"iOS 设备", "iOS 推送状态", "iOS 推送响应", "Android 设备", "Android 推送状态", "Android 推送响应"}, cols)
 				require.Len(t, rows, 2, "the push rows of sys_message_center, not the sms one")
