@@ -304,7 +304,10 @@ var details = map[string]string{
 		"Prints imported=N updated=N unchanged=N rejected=N (imported: the devices this\n" +
 		"run inserted) and the first rejections; exits 1 when a row was rejected.\n" +
 		"Interrupted (Ctrl-C), it finishes the rows in flight and prints the\n" +
-		"--from-line to go on from.",
+		"--from-line to go on from. With --dry-run every transaction is rolled back:\n" +
+		"the counts and rejections say what the import would do, and nothing is written\n" +
+		"(a row is counted against the database as it is, not as earlier batches of the\n" +
+		"file would have left it).",
 	"push": "Pushes to the active devices of the users through the configured providers\n" +
 		"and prints the push message id and, per provider and platform, the tokens and\n" +
 		"the deliveries' outcome. Needs a provider's credentials (UMENG_*, JPUSH_*, GETUI_*).",

@@ -63,6 +63,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	from := fs.Int("from-line", 0, "skip the rows that start before this line of the file, as printed by an interrupted import")
 	workers := fs.Int("workers", 0, "transactions run at once (default 1 on SQLite, which has one writer, else 4); rows of one device or one token are always written in file order")
 	batch := fs.Int("batch", 200, "rows per transaction")
+	dryRun := fs.Bool("dry-run", false, "check and count every row as an import would, each transaction rolled back: nothing is written")
 	return func(ctx context.Context, args []string) error {
 		if err := wantArgs(args, 1, "FILE.csv"); err != nil {
 			return err
@@ -96,7 +97,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		}
 		defer d.Close()
 		im := newImporter(d, *workers, *batch, *from)
-		im.rejectsPath = *rejects
+		im.rejectsPath, im.dryRun = *rejects, *dryRun
 		defer im.closeRejects()
 		var in io.Reader = f
 		if !*quiet && isTerminal(e.stderr) {
@@ -367,6 +368,7 @@ type importer struct {
 	from    int
 	bar     *progressbar.ProgressBar
 
+	dryRun      bool        // --dry-run: every transaction rolled back
 	rejectsPath string      // --rejects; "" for none
 	rejectsFile *os.File    // open once the header was accepted
 	rejects     *csv.Writer // on rejectsFile
@@ -859,7 +861,15 @@ func (im *importer) commit(ctx context.Context, batch []row) {
 		outs = make([]outcome, len(batch))
 		for i, rw := range batch {
 			rctx, cancel := context.WithTimeout(detached, writeTimeout)
-			outs[i].count, outs[i].err = im.write(rctx, im.store, rw)
+			if im.dryRun {
+				// Each row alone, in a transaction rolled back too.
+				var one []outcome
+				if one, outs[i].err = im.inTx(rctx, batch[i:i+1]); outs[i].err == nil {
+					outs[i] = one[0]
+				}
+			} else {
+				outs[i].count, outs[i].err = im.write(rctx, im.store, rw)
+			}
 			cancel()
 		}
 	}
@@ -891,7 +901,7 @@ func (im *importer) commit(ctx context.Context, batch []row) {
 }
 
 // inTx writes batch in one transaction and returns the outcomes once it
-// committed.
+// committed, or, with --dry-run, once it is rolled back.
 func (im *importer) inTx(ctx context.Context, batch []row) ([]outcome, error) {
 	tx, err := im.db.BeginTx(ctx, im.txOpts)
 	if err != nil {
@@ -904,6 +914,9 @@ func (im *importer) inTx(ctx context.Context, batch []row) ([]outcome, error) {
 			_ = tx.Rollback() // the rows are written again one by one
 			return nil, err
 		}
+	}
+	if im.dryRun {
+		return outs, tx.Rollback()
 	}
 	return outs, tx.Commit()
 }
@@ -970,6 +983,9 @@ func (im *importer) same(stored registry.Device, users []string, rw row) bool {
 
 // summary prints the counts and the first rejections.
 func (im *importer) summary(w io.Writer, rejectsPath string) {
+	if im.dryRun {
+		fmt.Fprint(w, "dry run, nothing written: ")
+	}
 	fmt.Fprintf(w, "imported=%d updated=%d unchanged=%d rejected=%d\n", im.imported, im.updated, im.unchanged, im.rejected)
 	if im.skipped > 0 {
 		fmt.Fprintf(w, "skipped %d rows before line %d (--from-line)\n", im.skipped, im.from)

@@ -204,6 +204,39 @@ func TestImportIsIdempotent(t *testing.T) {
 	assert.Equal(t, "iOS", d0.OS)
 }
 
+// TestImportDryRun: --dry-run counts and rejects the rows as an import
+// would, a changed device counted updated, and writes nothing: the devices
+// keep their users and tokens, and the new ones are not there. The import
+// run after it makes the counts the dry run said.
+func TestImportDryRun(t *testing.T) {
+	ctx := context.Background()
+	env := migrated(t)
+	st, _ := openStore(t, env)
+	_, _, err := st.RegisterDevice(ctx, &registry.Device{UUID: "dev-1", Platform: "ios", PushToken: umengToken(1, "ios")}, "u0")
+	require.NoError(t, err)
+	in := file(t, "uuid,platform,push_platform,push_token,user_num\n"+
+		"dev-1,ios,umeng,"+umengToken(1, "ios")+",zed\n"+ // moves to zed
+		"dev-2,ios,umeng,"+umengToken(2, "ios")+",u2\n"+
+		"dev-3,ios,umeng,bad,u3\n")
+	for _, args := range [][]string{{"--dry-run"}, {"--dry-run", "--batch", "1"}} {
+		r := runCLI(t, ctx, env, append(append([]string{"devices", "import"}, args...), in)...)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Equal(t, "dry run, nothing written: imported=1 updated=1 unchanged=0 rejected=1\n"+
+			"line 4: push_token: is 3 characters, not a Umeng iOS device token (the APNs token in hex: 64 digits)\n", r.stdout, args)
+		_, users, err := st.DeviceByUUID(ctx, "ios", "dev-1")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"u0"}, users, "dev-1 still u0's")
+		_, _, err = st.DeviceByUUID(ctx, "ios", "dev-2")
+		assert.ErrorIs(t, err, registry.ErrNotFound, "dev-2 not written")
+	}
+	r := runCLI(t, ctx, env, "devices", "import", in)
+	assert.Equal(t, exitFailure, r.code)
+	assert.True(t, strings.HasPrefix(r.stdout, "imported=1 updated=1 unchanged=0 rejected=1\n"), r.stdout)
+	_, users, err := st.DeviceByUUID(ctx, "ios", "dev-1")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"zed"}, users)
+}
+
 // TestImportHeader: the header is required and must name the required
 // columns, once each, and no other; nothing is written otherwise.
 func TestImportHeader(t *testing.T) {
