@@ -316,10 +316,11 @@ func (s *Service) send(ctx context.Context, sem chan struct{}, msgOf func(int64)
 	disableTokens()
 	lvl := slog.LevelInfo
 	switch {
-	case provider.KindOf(err) == provider.RateLimited:
-		// Flow control, often this client's own quota (no call made): a
+	case provider.KindOf(err) == provider.RateLimited && !vendorAnswered(err):
+		// Flow control by this client's own quota (no call made): a
 		// large push meets it for thousands of deliveries at once, and
-		// push.deliveries counts them.
+		// push.deliveries counts them. A vendor's own refusal (a call
+		// made) is logged as any other answer.
 		lvl = slog.LevelDebug
 	case err != nil:
 		lvl = slog.LevelWarn
@@ -708,4 +709,12 @@ func (s *Service) request(msg *registry.PushMessage, d *registry.Delivery) *prov
 		r.Audience = provider.Audience{Kind: provider.AudienceTokens, Tokens: d.Tokens}
 	}
 	return r
+}
+
+// vendorAnswered reports whether err carries a vendor's answer (an HTTP
+// status or a vendor code), as opposed to a refusal the client made
+// without a call (its own rate or quota).
+func vendorAnswered(err error) bool {
+	var pe *provider.Error
+	return errors.As(err, &pe) && (pe.HTTPStatus != 0 || pe.Code != "")
 }

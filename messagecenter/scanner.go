@@ -714,6 +714,9 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		var err error
 		result, res.PushMessageID, err = pushResult(outs[i].Result, outs[i].Err)
 		note := unreachedNote(outs[i].Result)
+		if res := outs[i].Result; err == nil && res != nil && res.Duplicate && note == "" {
+			note = repeatedNote(r.m.Remark, res.PushMessageID)
+		}
 		if errors.Is(err, push.ErrNoDevices) {
 			note = noneReachedNote(reqs[i].Message.UserNums)
 		}
@@ -1240,13 +1243,30 @@ func unreachedNote(res *push.Result) string {
 	case n == 0:
 		return ""
 	case len(res.Unreached) < n && (res.Unlisted || res.Expired):
-		return fmt.Sprintf("%d receiver(s) without a device the push could reach among those listed so far", n)
+		return fmt.Sprintf("%d %s among those listed so far", n, unreachedPhrase)
 	case len(res.Unreached) < n:
-		return fmt.Sprintf("%d receiver(s) without a device the push could reach", n)
+		return fmt.Sprintf("%d %s", n, unreachedPhrase)
 	}
-	return fmt.Sprintf("%d receiver(s) without a device the push could reach: %s",
-		n, strings.Join(res.Unreached, "、"))
+	return fmt.Sprintf("%d %s: %s", n, unreachedPhrase, strings.Join(res.Unreached, "、"))
 }
+
+// repeatedNote is the remark of a row handled again whose push an earlier
+// try recorded (push.Result.Duplicate, which names no unreached users):
+// the unreached receivers its earlier remark named, when it has that
+// remark (a row set back unchanged), or else that they are not known (the
+// try that recorded the push stopped before it wrote the row), rather
+// than a remark that reads as if every receiver was reached.
+func repeatedNote(prev string, pushID int64) string {
+	for part := range strings.SplitSeq(prev, "; ") {
+		if strings.Contains(part, unreachedPhrase) {
+			return part
+		}
+	}
+	return fmt.Sprintf("push_message#%d was recorded by an earlier try of this row: the receivers it reached no device of, if any, are not known to this one", pushID)
+}
+
+// unreachedPhrase is in every note of unreachedNote.
+const unreachedPhrase = "receiver(s) without a device the push could reach"
 
 // finish records the row's outcome under its claim. It writes even when
 // ctx has ended, so that a stopping Scanner leaves no row it has handled
