@@ -1858,3 +1858,40 @@ func TestRetryOfAnExpiredPushIsNotASend(t *testing.T) {
 	assert.Contains(t, ds[0].Response, "no vendor call was made")
 
 }
+
+// TestAVendorsRateLimitIsLoggedAsAnAnswer: a rate-limit refusal the vendor
+// answered (a code, a call made) is logged at warn as any refusal; one the
+// client made without a call (its own quota) stays at debug, since a large
+// push meets it for thousands of deliveries at once.
+func TestAVendorsRateLimitIsLoggedAsAnAnswer(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		err   func(m *providertest.Mock) error
+		level string
+	}{
+		{"the vendor's", func(m *providertest.Mock) error { return m.Err(provider.RateLimited, "2050") }, "level=WARN"},
+		{"the client's own", func(m *providertest.Mock) error {
+			return &provider.Error{Provider: "umeng", Op: "send", Kind: provider.RateLimited, Message: "the client's own rate"}
+		}, "level=DEBUG"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs syncbuf.Buffer
+			f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+				c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			})
+			f.register(t, "u1", "d1", "ios", "tok")
+			f.mock.FailNext(1, tt.err(f.mock))
+			_, err := f.svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
+			require.NoError(t, err)
+			line := ""
+			for l := range strings.SplitSeq(logs.String(), "\n") {
+				if strings.Contains(l, `msg="delivery sent"`) {
+					line = l
+				}
+			}
+			assert.True(t, strings.HasPrefix(line, "time="), line)
+			assert.Contains(t, line, tt.level)
+			assert.Contains(t, line, "error_kind=rate_limited")
+		})
+	}
+}
