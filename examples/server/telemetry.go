@@ -92,8 +92,14 @@ func traced(tracer trace.Tracer, dur metric.Float64Histogram, log *slog.Logger, 
 	prop := propagation.TraceContext{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		// "{method} {http.route}", as OpenTelemetry's HTTP conventions
+		// name a server span; the method alone for a path of no route.
+		name, attrs := methodOf(r), []attribute.KeyValue{attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)}
+		if route := routeOf(r); route != "other" {
+			name += " " + route
+			attrs = append(attrs, attribute.String("http.route", route))
+		}
+		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 		defer span.End()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()

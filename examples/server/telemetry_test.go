@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/syncbuf"
@@ -248,6 +250,8 @@ func TestRequestLogsCarryTheTraceID(t *testing.T) {
 	a, err := newApp(context.Background(), cfg, log)
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
+	spans := tracetest.NewSpanRecorder()
+	a.tel.tracers.RegisterSpanProcessor(spans)
 	srv := httptest.NewServer(a.handler)
 	defer srv.Close()
 	c := client{t, srv.URL}
@@ -287,6 +291,25 @@ func TestRequestLogsCarryTheTraceID(t *testing.T) {
 	for _, want := range []string{"push recorded", "delivery sent", "request"} {
 		assert.True(t, msgs[want], "%q is logged with the request's trace id; lines with it: %v\nall:\n%s", want, msgs, buf.String())
 	}
+	// The server span is named "{method} {http.route}" and carries the
+	// route; a path of no route is named by its method alone.
+	var server []string
+	for _, s := range spans.Ended() {
+		if s.SpanKind() == trace.SpanKindServer {
+			route := ""
+			for _, kv := range s.Attributes() {
+				if kv.Key == "http.route" {
+					route = kv.Value.AsString()
+				}
+			}
+			server = append(server, s.Name()+" route="+route)
+		}
+	}
+	assert.Contains(t, server, "POST "+push.PathPushMessage+" route="+push.PathPushMessage)
+	resp, err = http.Get(srv.URL + "/no/such/path")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "GET", spans.Ended()[len(spans.Ended())-1].Name())
 
 	m, err := a.store.GetPushMessage(context.Background(), int64(out["push_message_id"].(float64)))
 	require.NoError(t, err)
