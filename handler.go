@@ -136,9 +136,10 @@ type HandlerConfig struct {
 	// the outcomes' writes keep to the drain's bound. Timeout stops it
 	// likewise, but for those writes, which keep their budget (see
 	// Timeout).
-	// Pass the context a shutdown ends, such as the one the http.Server's
-	// BaseContext returns when the server cancels it at shutdown (as the
-	// example server does). Default: nil, the request's context decides.
+	// Pass the context a shutdown ends, such as one the server cancels
+	// when its shutdown begins (the example server cancels its own before
+	// it waits for the requests in flight). Default: nil, the request's
+	// context decides.
 	Stop context.Context
 	// Logger receives a line, at error level, per request answered 500
 	// (the answer says only "internal error"; the cause is in the line),

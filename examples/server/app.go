@@ -176,8 +176,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 		}
 		mux.Handle(PathGetuiReceipt, receipts)
 	}
-	mux.Handle("/", api)
-	a.handler = a.operational(a.api.guard(a.stopping, mux))
+	// The API behind the drain's gate; the vendors' receipts not: Getui
+	// posts a receipt again only when a post got no answer, so a 503
+	// during a drain would lose it, and recording one starts no vendor
+	// call (Shutdown waits for those in flight).
+	mux.Handle("/", a.api.guard(a.stopping, api))
+	a.handler = a.operational(mux)
 	if err = a.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -444,21 +448,24 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	srv.SetKeepAlivesEnabled(false) // each answer from now on closes its connection
 	stopScanner()
 	stopRequests()
+	// Each wait is checked for its own end first, so that one that ended
+	// is not blamed for the bound another used up.
 	var shutErr error
-	select {
-	case <-answered:
-	case <-dctx.Done():
+	if !done(dctx, answered) {
 		shutErr = fmt.Errorf("the API requests in flight were not answered within %v", bound)
 	}
-	select {
-	case <-scanned:
-	case <-dctx.Done():
+	if !done(dctx, scanned) {
 		shutErr = errors.Join(shutErr, fmt.Errorf("the Scanner did not drain within %v", bound))
 	}
 	if shutErr == nil {
-		// Drained: the listener closes now, the probes and scrapes in
-		// flight answered first.
-		shutErr = srv.Shutdown(dctx)
+		// Drained: the listener closes now, the probes, scrapes and
+		// receipts in flight answered first. One still open at the bound
+		// is cut: the work is done and recorded, so it is said, not
+		// counted as a drain that failed.
+		if serr := srv.Shutdown(dctx); serr != nil {
+			_ = srv.Close()
+			a.log.Warn("drained, but connections of probes, scrapes or receipts were still open at the bound: closed", slog.String("error", serr.Error()))
+		}
 	}
 	if shutErr != nil {
 		_ = srv.Close() // past the bound: drop what is left
@@ -477,6 +484,22 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		a.log.Info("drained: every request answered and the Scanner's pass recorded", slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	}
 	return err
+}
+
+// done waits for c to close, until ctx ends, and reports whether it
+// closed; a c closed already wins over a ctx ended already.
+func done[T any](ctx context.Context, c <-chan T) bool {
+	select {
+	case <-c:
+		return true
+	default:
+	}
+	select {
+	case <-c:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // maxClockSkew is how far the database's NOW() may read from this

@@ -142,6 +142,34 @@ func TestGetuiReceipts(t *testing.T) {
 	assert.Equal(t, float64(2), q["android_arrived"])
 }
 
+// TestReceiptsDuringTheDrain: once a shutdown began, the API refuses new
+// requests (503 shutting_down) but the vendors' receipts are still taken:
+// Getui posts a receipt again only when a post got no answer, so a 503
+// would lose it.
+func TestReceiptsDuringTheDrain(t *testing.T) {
+	a := newTestApp(t, nil)
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	c := client{t, srv.URL}
+	cid := getuitest.CID("drain-phone")
+	c.ok("POST", push.PathDevice, fmt.Sprintf(`{"user_num":"u1","uuid":"g-1","platform":"android","push_platform":"getui","push_token":%q}`, cid))
+	m := c.ok("POST", push.PathPushMessage, `{"user_num":"u1","title":"t","content":"c"}`)
+	id := int64(m["push_message_id"].(float64))
+
+	a.api.close() // what serve does when a shutdown begins
+	resp, err := http.Post(srv.URL+push.PathPushMessage, "application/json", strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "the API refuses new requests")
+	post, err := a.gfake.PostReceipts(context.Background(), srv.URL+PathGetuiReceipt)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, post.Status, post.Err)
+	assert.Equal(t, 1, post.Lines)
+	st, err := a.svc.PushStatus(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), st.Receipts.Android.Arrived, "the arrival is counted")
+}
+
 func TestReceiptConfig(t *testing.T) {
 	for _, tc := range []struct {
 		env  map[string]string
