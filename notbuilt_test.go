@@ -104,9 +104,7 @@ func TestEveryServiceMethodKnowsItIsNotBuilt(t *testing.T) {
 // "internal" without the cause, and logs the cause to slog.Default().
 func TestHandlerNotBuiltByNewHandler(t *testing.T) {
 	var global syncbuf.Buffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&global, nil)))
-	t.Cleanup(func() { slog.SetDefault(old) })
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(&global, nil)))
 
 	for name, h := range map[string]*push.Handler{"zero": {}, "nil": nil} {
 		endpoints := map[string]http.HandlerFunc{

@@ -3,6 +3,7 @@ package messagecenter_test
 import (
 	"context"
 	"errors"
+	"log"
 	"log/slog"
 	"testing"
 	"time"
@@ -29,13 +30,20 @@ func (unmigrated) ClaimCenterMessages(context.Context, registry.ClaimParams) ([]
 
 // TestAFailedPassReachesTheDefaultLogger: with no Logger set, a pass that
 // fails (Run goes on, and returns nil) is logged to slog.Default() at
-// error level, and the rows handled (info) are not: before, the default
-// discarded everything, and a host that forgot Migrate saw nothing at all.
+// error level, and the rows handled are not, sent (info) or failed (warn):
+// before, the default discarded everything, and a host that forgot
+// Migrate saw nothing at all.
 func TestAFailedPassReachesTheDefaultLogger(t *testing.T) {
 	var global syncbuf.Buffer
-	old := slog.Default()
+	// slog.SetDefault redirects the log package's output too: restored
+	// with the default logger.
+	old, w, flags := slog.Default(), log.Writer(), log.Flags()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&global, nil)))
-	t.Cleanup(func() { slog.SetDefault(old) })
+	t.Cleanup(func() {
+		slog.SetDefault(old)
+		log.SetOutput(w)
+		log.SetFlags(flags)
+	})
 
 	e := newEnv(t, nil, nil, nil)
 	broken, err := messagecenter.New(messagecenter.Config{Service: e.svc, Store: unmigrated{e.store}, Interval: time.Millisecond})
@@ -49,11 +57,12 @@ func TestAFailedPassReachesTheDefaultLogger(t *testing.T) {
 	require.NoError(t, err)
 	e.register(t, "u1", "d1", "ios", "tok-1")
 	e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "u1"})
+	e.enqueue(t, registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "push", Receivers: "nobody"})
 	before := global.String()
 	rep, err := ok.RunOnce(t.Context())
 	require.NoError(t, err)
-	require.Equal(t, 1, rep.Sent)
-	assert.Equal(t, before, global.String(), "info lines stay off the default logger")
+	require.Equal(t, messagecenter.Report{Claimed: 2, Sent: 1, Failed: 1}, rep)
+	assert.Equal(t, before, global.String(), "rows handled stay off the default logger, failed ones too")
 
 	// The default logger of the moment: one set after New is followed.
 	var later syncbuf.Buffer

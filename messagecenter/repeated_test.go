@@ -11,19 +11,19 @@ import (
 	"github.com/tuisong/push/registry"
 )
 
-// TestARowHandledAgainKeepsItsRemark: a row whose push an earlier try
+// TestARowHandledAgainSaysItsUnreachedAreUnknown: a row whose push an earlier try
 // recorded (that try stopped before it wrote the row) finds the push by
 // its dedupe key and is sent without a second push. Its remark was NULL,
-// as if every receiver had been reached: now it keeps the unreached
-// receivers its earlier remark named (a row set back unchanged), or says
-// they are not known.
-func TestARowHandledAgainKeepsItsRemark(t *testing.T) {
+// as if every receiver had been reached: now it says they are not known,
+// whatever the row's earlier remark (one of a try before the push was
+// recorded may name users whose devices were registered since).
+func TestARowHandledAgainSaysItsUnreachedAreUnknown(t *testing.T) {
 	for _, tt := range []struct {
 		name, prev, want string
 	}{
 		{"never written", "", "push_message#1 was recorded by an earlier try of this row: the receivers it reached no device of, if any, are not known to this one"},
-		{"set back unchanged", "1 receiver(s) without a device the push could reach: ghost0; receiver 3 left out: is empty",
-			"1 receiver(s) without a device the push could reach: ghost0"},
+		{"an earlier remark naming users", "2 receiver(s) without a device the push could reach: u0、ghost0",
+			"push_message#1 was recorded by an earlier try of this row: the receivers it reached no device of, if any, are not known to this one"},
 		{"an earlier error", "push: record push message: connection reset",
 			"push_message#1 was recorded by an earlier try of this row: the receivers it reached no device of, if any, are not known to this one"},
 	} {

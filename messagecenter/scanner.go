@@ -141,11 +141,13 @@ type Config struct {
 	// refuses one no push can carry: blank, not UTF-8, holding NUL or
 	// longer than the title column's 255 characters.
 	DefaultTitle string
-	// Logger receives structured logs: a line per row handled (info), a
-	// pass that failed (error: Run goes on, and says so only here), a
-	// Notifier that panicked or overran. Default: slog.Default(), at warn
-	// level and above only, so that no failure is thrown away and no row
-	// floods a host's log; a logger whose handler discards silences it.
+	// Logger receives structured logs: a line per row handled (info when
+	// sent, warn otherwise, with its remark), a pass that failed (error:
+	// Run goes on, and says so only here), a Notifier that panicked
+	// (error) or overran (warn). Default: slog.Default(), at error level
+	// only, so that a failed pass is not thrown away and no row floods a
+	// host's log (OnResult and the metrics count the rows); a logger whose
+	// handler discards silences it.
 	Logger *slog.Logger
 	// Now is the clock that decides what is due. Default: Service.Now.
 	Now func() time.Time
@@ -428,7 +430,7 @@ func New(cfg Config) (*Scanner, error) {
 		s.maxTries = push.RetryPolicy{}.Defaults().MaxAttempts
 	}
 	if s.log == nil {
-		s.log = slog.New(warnDefault{})
+		s.log = slog.New(errorDefault{})
 	}
 	if len(s.notifiers) > 0 && s.lease < s.notifyTO+2*finishTimeout {
 		// Allowed (a test's short lease), but said: see NotifyTimeout.
@@ -715,7 +717,7 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		result, res.PushMessageID, err = pushResult(outs[i].Result, outs[i].Err)
 		note := unreachedNote(outs[i].Result)
 		if res := outs[i].Result; err == nil && res != nil && res.Duplicate && note == "" {
-			note = repeatedNote(r.m.Remark, res.PushMessageID)
+			note = repeatedNote(res.PushMessageID)
 		}
 		if errors.Is(err, push.ErrNoDevices) {
 			note = noneReachedNote(reqs[i].Message.UserNums)
@@ -1252,16 +1254,11 @@ func unreachedNote(res *push.Result) string {
 
 // repeatedNote is the remark of a row handled again whose push an earlier
 // try recorded (push.Result.Duplicate, which names no unreached users):
-// the unreached receivers its earlier remark named, when it has that
-// remark (a row set back unchanged), or else that they are not known (the
-// try that recorded the push stopped before it wrote the row), rather
-// than a remark that reads as if every receiver was reached.
-func repeatedNote(prev string, pushID int64) string {
-	for part := range strings.SplitSeq(prev, "; ") {
-		if strings.Contains(part, unreachedPhrase) {
-			return part
-		}
-	}
+// that the receivers it reached no device of are not known to this try,
+// rather than no remark, which reads as if every receiver was reached. The
+// row's earlier remark is not kept: it may be a try's before the push was
+// recorded, naming users whose devices were registered since.
+func repeatedNote(pushID int64) string {
 	return fmt.Sprintf("push_message#%d was recorded by an earlier try of this row: the receivers it reached no device of, if any, are not known to this one", pushID)
 }
 
