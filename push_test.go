@@ -151,6 +151,8 @@ func TestRegisterDeviceValidation(t *testing.T) {
 		{"Hangul filler in user_num", func(d *push.Device) { d.UserNum = "u\u31641" }, "user_num"},
 		{"halfwidth Hangul filler in user_num", func(d *push.Device) { d.UserNum = "u\uffa01" }, "user_num"},
 		{"variation selector in user_num", func(d *push.Device) { d.UserNum = "u1\ufe0f" }, "user_num"},
+		{"variation selector first in user_num", func(d *push.Device) { d.UserNum = "\ufe0fu1" }, "user_num"},
+		{"two variation selectors in user_num", func(d *push.Device) { d.UserNum = "李\ufe0f\ufe0f" }, "user_num"},
 		{"combining grapheme joiner in user_num", func(d *push.Device) { d.UserNum = "u\u034f1" }, "user_num"},
 		{"supplementary variation selector in user_num", func(d *push.Device) { d.UserNum = "u1\U000E0100" }, "user_num"},
 		{"line break in user_num", func(d *push.Device) { d.UserNum = "u\n1" }, "user_num"},
@@ -187,6 +189,14 @@ func TestRegisterDeviceValidation(t *testing.T) {
 	page, err := f.store.ListTargets(context.Background(), registry.TargetQuery{UserNums: []string{"u1"}})
 	require.NoError(t, err)
 	assert.Empty(t, page, "a refused registration must write nothing")
+	// A variation selector after a character it varies is taken: an
+	// emoji's, a Mongolian letter's.
+	for i, u := range []string{"李雷❤\ufe0f", "\u182a\u180b"} {
+		_, err := f.svc.RegisterDevice(context.Background(), push.Device{UserNum: u, UUID: fmt.Sprintf("vs-%d\ufe0f", i), Platform: "ios", PushToken: fmt.Sprint("tok-vs-", i)})
+		assert.ErrorContains(t, err, "uuid", "%q: a selector after an ASCII digit of the uuid", u)
+		_, err = f.svc.RegisterDevice(context.Background(), push.Device{UserNum: u, UUID: fmt.Sprintf("vs-%d", i), Platform: "ios", PushToken: fmt.Sprint("tok-vs-", i)})
+		assert.NoError(t, err, "%q", u)
+	}
 }
 
 // TestAFieldTheStoreRefusesIsNamedOnce: a title or content longer than

@@ -523,7 +523,7 @@ func ValidateRegistration(d *Device, userNum string) error {
 	if err := ValidateRegisteredUserNum(userNum); err != nil {
 		return err
 	}
-	if i := strings.IndexFunc(d.UUID, uuidUnfit); i >= 0 {
+	if i := firstUnfit(d.UUID, uuidUnfit); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(d.UUID[i:])
 		return invalid("uuid", "must not hold %U, a control, invisible, line-separating or non-ASCII space character", r)
 	}
@@ -548,7 +548,7 @@ func uuidUnfit(r rune) bool {
 // instead. push.Service's RegisterDevice refuses such a user_num naming
 // "user_num"; stores keep the rows other programs wrote as they are.
 func ValidateRegisteredUserNum(userNum string) error {
-	if i := strings.IndexFunc(userNum, invisible); i >= 0 {
+	if i := firstUnfit(userNum, invisible); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(userNum[i:])
 		return invalid("user_num", "must not hold %U, a control or invisible character: it would be another user who looks like this one", r)
 	}
@@ -564,12 +564,45 @@ func ValidateRegisteredUserNum(userNum string) error {
 
 // invisible reports whether r is a control character (Cc), an invisible
 // format character (Cf: zero-width spaces and joiners, the BOM, bidi
-// marks), a variation selector, or another character Unicode says to
-// show as nothing (Other_Default_Ignorable_Code_Point: the Hangul
-// fillers, the combining grapheme joiner, the tags' block), which a
-// user_num and a registered uuid must not hold.
+// marks), or another character Unicode says to show as nothing
+// (Other_Default_Ignorable_Code_Point: the Hangul fillers, the combining
+// grapheme joiner, the tags' block), which a user_num and a registered
+// uuid must not hold; nor a variation selector that varies nothing
+// (strayVariationSelector).
 func invisible(r rune) bool {
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point)
+}
+
+// strayVariationSelector returns the byte offset of the first variation
+// selector in s that follows no character it could vary: one at the
+// start, after an ASCII character, or after an invisible character or
+// another selector ("u1\ufe0f" reads as u1). One after another character
+// is kept: "李雷❤️" holds U+FE0F after the heart, as emoji do, and
+// Mongolian's free variation selectors follow its letters. -1 when none.
+func strayVariationSelector(s string) int {
+	prev := rune(-1)
+	for i, r := range s {
+		if unicode.Is(unicode.Variation_Selector, r) &&
+			(prev < 0 || prev <= unicode.MaxASCII || invisible(prev) || unicode.Is(unicode.Variation_Selector, prev)) {
+			return i
+		}
+		prev = r
+	}
+	return -1
+}
+
+// firstUnfit is the byte offset of the first rune of s that unfit
+// reports, or of a stray variation selector, whichever comes first; -1
+// when there is none.
+func firstUnfit(s string, unfit func(rune) bool) int {
+	i, j := strings.IndexFunc(s, unfit), strayVariationSelector(s)
+	switch {
+	case i < 0:
+		return j
+	case j < 0:
+		return i
+	}
+	return min(i, j)
 }
 
 // JSONArray returns the elements of s, without surrounding white space,

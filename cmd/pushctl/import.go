@@ -63,7 +63,7 @@ func importCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	from := fs.Int("from-line", 0, "skip the rows that start before this line of the file, as printed by an interrupted import")
 	workers := fs.Int("workers", 0, "transactions run at once (default 1 on SQLite, which has one writer, else 4); rows of one device or one token are always written in file order")
 	batch := fs.Int("batch", 200, "rows per transaction")
-	dryRun := fs.Bool("dry-run", false, "check and count every row as an import would, each transaction rolled back: nothing is written")
+	dryRun := fs.Bool("dry-run", false, "check and count every row as an import would, each transaction rolled back: nothing is written (the id counters of MySQL and PostgreSQL still move)")
 	return func(ctx context.Context, args []string) error {
 		if err := wantArgs(args, 1, "FILE.csv"); err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"slices"
@@ -47,15 +48,15 @@ func migrateAll(ctx context.Context, e *env, d *database) error {
 	if err != nil {
 		return err
 	}
-	if err := d.store.Migrate(ctx); err != nil {
-		return err
+	migErr := d.store.Migrate(ctx)
+	if migErr == nil {
+		migErr = d.store.MigrateUsers(ctx)
 	}
-	if err := d.store.MigrateUsers(ctx); err != nil {
-		return err
-	}
+	// What changed is said even when a migration failed partway: the
+	// ones before it are applied.
 	after, err := d.store.MigrationStatus(ctx)
 	if err != nil {
-		return err
+		return errors.Join(migErr, err)
 	}
 	for _, b := range before {
 		for _, a := range after {
@@ -72,6 +73,9 @@ func migrateAll(ctx context.Context, e *env, d *database) error {
 				fmt.Fprintf(e.stdout, "%s: migrated from version %d to %d, applied: %s\n", b.Component, b.Current, a.Current, strings.Join(applied, ", "))
 			}
 		}
+	}
+	if migErr != nil {
+		return migErr
 	}
 	if _, err = printStatus(ctx, e, d); err != nil {
 		return err
