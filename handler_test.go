@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"mime/multipart"
 	"net"
@@ -25,6 +24,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/syncbuf"
+	"github.com/tuisong/push/internal/testlog"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
@@ -928,7 +928,7 @@ func TestHandler500IsLoggedByDefault(t *testing.T) {
 	}
 
 	var global syncbuf.Buffer
-	setDefaultLogger(t, slog.New(slog.NewTextHandler(&global, nil)))
+	testlog.SetDefault(t, slog.New(slog.NewTextHandler(&global, nil)))
 	svc, err := push.New(push.Config{Store: brokenDevices{st}, Providers: []provider.Provider{m}})
 	require.NoError(t, err)
 	h, err := push.NewHandler(push.HandlerConfig{Service: svc})
@@ -1209,17 +1209,4 @@ func TestUserNumThatReadsAsAListIsExplained(t *testing.T) {
 	r = doRaw(t, h, "POST", push.PathPushMessage, "application/json", `{"user_num":"nobody","title":"t","content":"c"}`)
 	e, _ = r.body["error"].(map[string]any)
 	assert.NotContains(t, e["message"], "can be registered")
-}
-
-// setDefaultLogger makes l slog's default logger until t ends, and then
-// restores the default and what slog.SetDefault changed of the log
-// package's (its output and flags).
-func setDefaultLogger(t *testing.T, l *slog.Logger) {
-	old, w, flags := slog.Default(), log.Writer(), log.Flags()
-	slog.SetDefault(l)
-	t.Cleanup(func() {
-		slog.SetDefault(old)
-		log.SetOutput(w)
-		log.SetFlags(flags)
-	})
 }

@@ -16,6 +16,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/syncbuf"
+	"github.com/tuisong/push/internal/testlog"
 	"github.com/tuisong/push/provider"
 )
 
@@ -104,7 +105,7 @@ func TestEveryServiceMethodKnowsItIsNotBuilt(t *testing.T) {
 // "internal" without the cause, and logs the cause to slog.Default().
 func TestHandlerNotBuiltByNewHandler(t *testing.T) {
 	var global syncbuf.Buffer
-	setDefaultLogger(t, slog.New(slog.NewTextHandler(&global, nil)))
+	testlog.SetDefault(t, slog.New(slog.NewTextHandler(&global, nil)))
 
 	for name, h := range map[string]*push.Handler{"zero": {}, "nil": nil} {
 		endpoints := map[string]http.HandlerFunc{

@@ -3,7 +3,6 @@ package messagecenter_test
 import (
 	"context"
 	"errors"
-	"log"
 	"log/slog"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	push "github.com/tuisong/push"
 	"github.com/tuisong/push/internal/syncbuf"
+	"github.com/tuisong/push/internal/testlog"
 	"github.com/tuisong/push/messagecenter"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
@@ -35,15 +35,7 @@ func (unmigrated) ClaimCenterMessages(context.Context, registry.ClaimParams) ([]
 // Migrate saw nothing at all.
 func TestAFailedPassReachesTheDefaultLogger(t *testing.T) {
 	var global syncbuf.Buffer
-	// slog.SetDefault redirects the log package's output too: restored
-	// with the default logger.
-	old, w, flags := slog.Default(), log.Writer(), log.Flags()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&global, nil)))
-	t.Cleanup(func() {
-		slog.SetDefault(old)
-		log.SetOutput(w)
-		log.SetFlags(flags)
-	})
+	testlog.SetDefault(t, slog.New(slog.NewTextHandler(&global, nil)))
 
 	e := newEnv(t, nil, nil, nil)
 	broken, err := messagecenter.New(messagecenter.Config{Service: e.svc, Store: unmigrated{e.store}, Interval: time.Millisecond})
