@@ -153,6 +153,13 @@ func TestRegisterDeviceValidation(t *testing.T) {
 		{"variation selector in user_num", func(d *push.Device) { d.UserNum = "u1\ufe0f" }, "user_num"},
 		{"variation selector first in user_num", func(d *push.Device) { d.UserNum = "\ufe0fu1" }, "user_num"},
 		{"two variation selectors in user_num", func(d *push.Device) { d.UserNum = "李\ufe0f\ufe0f" }, "user_num"},
+		{"emoji selector after a Han character", func(d *push.Device) { d.UserNum = "李\ufe0f" }, "user_num"},
+		{"emoji selector after a Cyrillic letter", func(d *push.Device) { d.UserNum = "\u0430\ufe0f" }, "user_num"},
+		{"emoji selector after a combining mark", func(d *push.Device) { d.UserNum = "e\u0301\ufe0f" }, "user_num"},
+		{"emoji selector after the blank braille pattern", func(d *push.Device) { d.UserNum = "u\u2800\ufe0f" }, "user_num"},
+		{"blank braille pattern in user_num", func(d *push.Device) { d.UserNum = "u1\u2800" }, "user_num"},
+		{"Mongolian selector after a Han character", func(d *push.Device) { d.UserNum = "李\u180b" }, "user_num"},
+		{"ideographic selector after a letter", func(d *push.Device) { d.UserNum = "u1\U000E0100" }, "user_num"},
 		{"combining grapheme joiner in user_num", func(d *push.Device) { d.UserNum = "u\u034f1" }, "user_num"},
 		{"supplementary variation selector in user_num", func(d *push.Device) { d.UserNum = "u1\U000E0100" }, "user_num"},
 		{"line break in user_num", func(d *push.Device) { d.UserNum = "u\n1" }, "user_num"},
@@ -191,7 +198,7 @@ func TestRegisterDeviceValidation(t *testing.T) {
 	assert.Empty(t, page, "a refused registration must write nothing")
 	// A variation selector after a character it varies is taken: an
 	// emoji's, a Mongolian letter's.
-	for i, u := range []string{"李雷❤\ufe0f", "\u182a\u180b"} {
+	for i, u := range []string{"李雷❤\ufe0f", "\u182a\u180b", "room1\ufe0f\u20e3", "葛\U000E0100", "≤\ufe00"} {
 		_, err := f.svc.RegisterDevice(context.Background(), push.Device{UserNum: u, UUID: fmt.Sprintf("vs-%d\ufe0f", i), Platform: "ios", PushToken: fmt.Sprint("tok-vs-", i)})
 		assert.ErrorContains(t, err, "uuid", "%q: a selector after an ASCII digit of the uuid", u)
 		_, err = f.svc.RegisterDevice(context.Background(), push.Device{UserNum: u, UUID: fmt.Sprintf("vs-%d", i), Platform: "ios", PushToken: fmt.Sprint("tok-vs-", i)})

@@ -566,29 +566,53 @@ func ValidateRegisteredUserNum(userNum string) error {
 // format character (Cf: zero-width spaces and joiners, the BOM, bidi
 // marks), or another character Unicode says to show as nothing
 // (Other_Default_Ignorable_Code_Point: the Hangul fillers, the combining
-// grapheme joiner, the tags' block), which a user_num and a registered
-// uuid must not hold; nor a variation selector that varies nothing
-// (strayVariationSelector).
+// grapheme joiner, the tags' block) or the blank braille pattern, which a
+// user_num and a registered uuid must not hold; nor a variation selector
+// that varies nothing (strayVariationSelector).
 func invisible(r rune) bool {
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point)
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point) || r == '\u2800'
 }
 
 // strayVariationSelector returns the byte offset of the first variation
-// selector in s that follows no character it could vary: one at the
-// start, after an ASCII character, or after an invisible character or
-// another selector ("u1\ufe0f" reads as u1). One after another character
-// is kept: "李雷❤️" holds U+FE0F after the heart, as emoji do, and
-// Mongolian's free variation selectors follow its letters. -1 when none.
+// selector in s that follows no character of a kind it varies, -1 when
+// none: a selector anywhere else changes nothing on screen ("u1\ufe0f"
+// and "李\ufe0f" read as u1 and 李), and would make a second user or
+// device that looks like the first. What each kind of selector varies,
+// near enough (Go has no table of Unicode's variation sequences):
+//   - U+FE0E/U+FE0F (text or emoji presentation): a symbol (So, Sm:
+//     "❤️", "☎︎"), or a keycap's digit, '#' or '*' when U+20E3 follows
+//     ("1️⃣");
+//   - U+FE00–U+FE0D: a mathematical symbol or a Han character;
+//   - U+180B–U+180F (Mongolian's free selectors): a Mongolian letter;
+//   - U+E0100–U+E01EF (ideographic selectors): a Han character.
 func strayVariationSelector(s string) int {
 	prev := rune(-1)
 	for i, r := range s {
-		if unicode.Is(unicode.Variation_Selector, r) &&
-			(prev < 0 || prev <= unicode.MaxASCII || invisible(prev) || unicode.Is(unicode.Variation_Selector, prev)) {
+		if unicode.Is(unicode.Variation_Selector, r) && !varies(r, prev, s[i+utf8.RuneLen(r):]) {
 			return i
 		}
 		prev = r
 	}
 	return -1
+}
+
+// varies reports whether selector vs varies base, the rune before it (-1
+// at the start), rest being what follows it.
+func varies(vs, base rune, rest string) bool {
+	switch {
+	case base < 0:
+		return false
+	case vs == '\ufe0e' || vs == '\ufe0f':
+		if strings.ContainsRune("0123456789#*", base) {
+			return strings.HasPrefix(rest, "\u20e3") // a keycap
+		}
+		return unicode.In(base, unicode.So, unicode.Sm) && base != '\u2800' // not the blank braille pattern
+	case vs >= '\ufe00' && vs <= '\ufe0d':
+		return unicode.In(base, unicode.Sm, unicode.Han)
+	case vs >= '\u180b' && vs <= '\u180f':
+		return base >= '\u1820' && base <= '\u18af' // Mongolian letters
+	}
+	return unicode.Is(unicode.Han, base) // U+E0100–U+E01EF
 }
 
 // firstUnfit is the byte offset of the first rune of s that unfit
