@@ -30,9 +30,10 @@ func (unmigrated) ClaimCenterMessages(context.Context, registry.ClaimParams) ([]
 
 // TestAFailedPassReachesTheDefaultLogger: with no Logger set, a pass that
 // fails (Run goes on, and returns nil) is logged to slog.Default() at
-// error level, and the rows handled are not, sent (info) or failed (warn):
-// before, the default discarded everything, and a host that forgot
-// Migrate saw nothing at all.
+// error level, as are the Scanner's own warnings (New's), while the lines
+// of the rows handled, sent (info) or failed (warn), are not: before, the
+// default discarded everything, and a host that forgot Migrate saw
+// nothing at all.
 func TestAFailedPassReachesTheDefaultLogger(t *testing.T) {
 	var global syncbuf.Buffer
 	testlog.SetDefault(t, slog.New(slog.NewTextHandler(&global, nil)))
@@ -55,6 +56,14 @@ func TestAFailedPassReachesTheDefaultLogger(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, messagecenter.Report{Claimed: 2, Sent: 1, Failed: 1}, rep)
 	assert.Equal(t, before, global.String(), "rows handled stay off the default logger, failed ones too")
+
+	// The Scanner's own warnings reach it: here New's, of a lease too
+	// short for a notifier's outcome to be written again.
+	sms := messagecenter.NotifierFunc(func(context.Context, registry.CenterMessage, []string) (string, error) { return "ok", nil })
+	_, err = messagecenter.New(messagecenter.Config{Service: e.svc, Notifiers: map[string]messagecenter.Notifier{"sms": sms},
+		Lease: 2 * time.Minute, NotifyTimeout: time.Minute + 50*time.Second})
+	require.NoError(t, err)
+	assert.Contains(t, global.String(), `level=WARN msg="messagecenter: Lease is shorter than NotifyTimeout plus 20 s`)
 
 	// The default logger of the moment: one set after New is followed.
 	var later syncbuf.Buffer

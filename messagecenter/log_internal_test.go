@@ -10,17 +10,16 @@ import (
 	"github.com/tuisong/push/internal/testlog"
 )
 
-// TestErrorDefaultKeepsAttrsAndGroups: the default handler drops what is
-// under error level and hands the rest, with the attributes and groups
+// TestWarnDefaultKeepsAttrsAndGroups: the default handler drops what is
+// under warn level and hands the rest, with the attributes and groups
 // added to it, to slog.Default() as it is when the record is logged.
-func TestErrorDefaultKeepsAttrsAndGroups(t *testing.T) {
+func TestWarnDefaultKeepsAttrsAndGroups(t *testing.T) {
 	var buf syncbuf.Buffer
 	testlog.SetDefault(t, slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	l := slog.New(errorDefault{}).With("scanner", "a").WithGroup("row").With("id", 7)
+	l := slog.New(warnDefault{}).With("scanner", "a").WithGroup("row").With("id", 7)
 	l.Info("handled")
 	l.Debug("given back")
-	l.Warn("overran")
 	assert.Empty(t, buf.String())
-	l.Error("pass failed", "mode", "sms")
-	assert.Contains(t, buf.String(), `level=ERROR msg="pass failed" scanner=a row.id=7 row.mode=sms`)
+	l.Warn("overran", "mode", "sms")
+	assert.Contains(t, buf.String(), `level=WARN msg=overran scanner=a row.id=7 row.mode=sms`)
 }

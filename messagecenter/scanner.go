@@ -141,13 +141,17 @@ type Config struct {
 	// refuses one no push can carry: blank, not UTF-8, holding NUL or
 	// longer than the title column's 255 characters.
 	DefaultTitle string
-	// Logger receives structured logs: a line per row handled (info when
-	// sent, warn otherwise, with its remark), a pass that failed (error:
-	// Run goes on, and says so only here), a Notifier that panicked
-	// (error) or overran (warn). Default: slog.Default(), at error level
-	// only, so that a failed pass is not thrown away and no row floods a
-	// host's log (OnResult and the metrics count the rows); a logger whose
-	// handler discards silences it.
+	// Logger receives structured logs: the lines of each row handled
+	// (info when sent, warn otherwise, with its remark; a row given back;
+	// a retried write of its outcome), and the Scanner's own: a pass that
+	// failed (error: Run goes on, and says so only here), a Notifier that
+	// panicked or overran or was given up on, an outcome that could not be
+	// recorded (the row is handled again when its lease runs out), a
+	// setting New advises against. Default: the Scanner's own lines, at
+	// warn level and above, to slog.Default(), so that none is thrown
+	// away, and the rows' lines to no one, so that no outage floods a
+	// host's log with a line a row (OnResult and the metrics count the
+	// rows); a logger whose handler discards silences both.
 	Logger *slog.Logger
 	// Now is the clock that decides what is due. Default: Service.Now.
 	Now func() time.Time
@@ -284,6 +288,7 @@ type Scanner struct {
 	retry     push.RetryPolicy
 	title     string
 	log       *slog.Logger
+	rows      *slog.Logger // the lines of each row handled: Config.Logger, or none
 	now       func() time.Time
 	onResult  func(Result)
 	tel       telemetry
@@ -429,8 +434,9 @@ func New(cfg Config) (*Scanner, error) {
 	if s.maxTries == 0 {
 		s.maxTries = push.RetryPolicy{}.Defaults().MaxAttempts
 	}
+	s.rows = s.log
 	if s.log == nil {
-		s.log = slog.New(errorDefault{})
+		s.log, s.rows = slog.New(warnDefault{}), slog.New(slog.DiscardHandler)
 	}
 	if len(s.notifiers) > 0 && s.lease < s.notifyTO+2*finishTimeout {
 		// Allowed (a test's short lease), but said: see NotifyTimeout.
@@ -836,7 +842,7 @@ func (s *Scanner) settle(ctx context.Context, m *registry.CenterMessage) (Result
 		// could not compare as a time (SQLite text such as "2026-12-06
 		// 7:30:00"), which the store claims at once.
 		// Given back untried, not to be claimed again before then.
-		s.log.LogAttrs(ctx, slog.LevelDebug, "center row given back until its send_at", slog.Int64("id", m.ID),
+		s.rows.LogAttrs(ctx, slog.LevelDebug, "center row given back until its send_at", slog.Int64("id", m.ID),
 			slog.Time("send_at", *m.SendAt))
 		m.NextAttemptAt = m.SendAt
 		return s.release(ctx, m), true
@@ -885,13 +891,13 @@ func (s *Scanner) recheck(ctx context.Context, m *registry.CenterMessage, res Re
 		// finish's guard keeps what it wrote and gives the claim back
 		// (OutcomeLost), so that the row is free at once if it is queued
 		// again.
-		s.log.LogAttrs(ctx, slog.LevelInfo, "center row left alone: finished or cancelled by another program since its claim",
+		s.rows.LogAttrs(ctx, slog.LevelInfo, "center row left alone: finished or cancelled by another program since its claim",
 			slog.Int64("id", m.ID), slog.Int("send_state", cur.SendState))
 		return s.release(ctx, m), true
 	case cur.SendAt != nil && s.now().Before(*cur.SendAt),
 		cur.Title != m.Title, cur.Content != m.Content, cur.Extra != m.Extra, cur.NotifyMode != m.NotifyMode,
 		cur.Receivers != m.Receivers, cur.Class != m.Class:
-		s.log.LogAttrs(ctx, slog.LevelInfo, "center row given back: postponed or edited since its claim", slog.Int64("id", m.ID))
+		s.rows.LogAttrs(ctx, slog.LevelInfo, "center row given back: postponed or edited since its claim", slog.Int64("id", m.ID))
 		return s.release(ctx, m), true
 	}
 	return res, false
@@ -1315,7 +1321,7 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 			if !fateUnknown || !errors.Is(err, registry.ErrClaimLost) {
 				return false
 			}
-			s.log.LogAttrs(ctx, slog.LevelWarn, "center row outcome taken as recorded: a try that timed out or lost its connection had released the claim",
+			s.rows.LogAttrs(ctx, slog.LevelWarn, "center row outcome taken as recorded: a try that timed out or lost its connection had released the claim",
 				slog.Int64("id", m.ID))
 			return true
 		},
@@ -1324,7 +1330,7 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 			if try == 1 {
 				lvl = slog.LevelWarn
 			}
-			s.log.LogAttrs(ctx, lvl, "recording center row failed, trying again", slog.Int64("id", m.ID),
+			s.rows.LogAttrs(ctx, lvl, "recording center row failed, trying again", slog.Int64("id", m.ID),
 				slog.Int("try", try), slog.Duration("in", wait), slog.String("error", err.Error()))
 		},
 	}.Do(ctx, func(wctx context.Context) error { return s.store.FinishCenterMessage(wctx, m) })
@@ -1339,13 +1345,13 @@ func (s *Scanner) finish(ctx context.Context, m *registry.CenterMessage, res Res
 		s.log.LogAttrs(ctx, slog.LevelError, "recording center row failed; it is handled again when its lease runs out",
 			slog.Int64("id", m.ID), slog.Int("tries", tries), slog.String("error", err.Error()))
 	case tries > 1 && !settled:
-		s.log.LogAttrs(ctx, slog.LevelInfo, "recording center row: done after a retry", slog.Int64("id", m.ID), slog.Int("tries", tries))
+		s.rows.LogAttrs(ctx, slog.LevelInfo, "recording center row: done after a retry", slog.Int64("id", m.ID), slog.Int("tries", tries))
 	}
 	lvl := slog.LevelInfo
 	if res.Outcome != OutcomeSent {
 		lvl = slog.LevelWarn
 	}
-	s.log.LogAttrs(ctx, lvl, "center row handled", slog.Int64("id", m.ID), slog.String("mode", m.NotifyMode),
+	s.rows.LogAttrs(ctx, lvl, "center row handled", slog.Int64("id", m.ID), slog.String("mode", m.NotifyMode),
 		slog.String("outcome", string(res.Outcome)), slog.Int("attempts", m.Attempts), slog.String("remark", m.Remark))
 	return res
 }
