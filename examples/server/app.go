@@ -402,8 +402,9 @@ func (a *app) drainTimeout() time.Duration { return a.svc.DrainTimeout() + drain
 // drains both at once: the API refuses new requests (503 shutting_down),
 // and those in flight are stopped as the Scanner is: they start no more
 // vendor calls, and the calls already made finish and are recorded.
-// /healthz, /readyz (503 "draining") and /metrics answer until then. serve
-// returns when both are done, or after drainTimeout.
+// /healthz, /readyz (503 "draining"), /metrics and the vendors' receipt
+// paths answer until then. serve returns when both are done, or after
+// drainTimeout.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// The API requests' contexts end when shutdown begins (Shutdown alone
 	// would leave them running): a push in flight then starts no more
@@ -457,14 +458,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if !done(dctx, scanned) {
 		shutErr = errors.Join(shutErr, fmt.Errorf("the Scanner did not drain within %v", bound))
 	}
+	cut := false
 	if shutErr == nil {
 		// Drained: the listener closes now, the probes, scrapes and
-		// receipts in flight answered first. One still open at the bound
-		// is cut: the work is done and recorded, so it is said, not
-		// counted as a drain that failed.
+		// receipts in flight answered first. A connection still open at
+		// the bound is cut: the pushes are done and recorded, so it is
+		// said, not counted as a drain that failed.
 		if serr := srv.Shutdown(dctx); serr != nil {
 			_ = srv.Close()
-			a.log.Warn("drained, but connections of probes, scrapes or receipts were still open at the bound: closed", slog.String("error", serr.Error()))
+			cut = true
+			a.log.Warn("drained the pushes and the Scanner, but connections of probes, scrapes or vendor receipts were still open at the bound: closed (a vendor posts a receipt that got no answer again)",
+				slog.String("error", serr.Error()), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 		}
 	}
 	if shutErr != nil {
@@ -480,7 +484,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		// outcome: say so rather than claim all was recorded.
 		a.log.Error("drained, but the outcomes of deliveries whose writes gave up during the drain (their vendor calls made before or during it) could not be recorded: they are sent again when their lease runs out (see the lines \"recording delivery outcome failed\" above)",
 			slog.Int64("deliveries", n), slog.Duration("took", time.Since(began).Round(time.Millisecond)))
-	} else {
+	} else if !cut {
 		a.log.Info("drained: every request answered and the Scanner's pass recorded", slog.Duration("took", time.Since(began).Round(time.Millisecond)))
 	}
 	return err

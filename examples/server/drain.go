@@ -7,8 +7,8 @@ import (
 )
 
 // gate counts the API requests in flight and, once closed (a shutdown
-// began), refuses new ones with 503 while /healthz, /readyz and /metrics
-// keep answering on the same listener: a liveness probe sees the process
+// began), refuses new ones with 503 while /healthz, /readyz, /metrics and
+// the vendors' receipt paths keep answering on the same listener: a liveness probe sees the process
 // alive through a drain that may take the Service's DrainTimeout, and is
 // not led to kill it with outcomes unrecorded.
 type gate struct {

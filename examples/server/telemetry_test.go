@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
@@ -310,6 +311,17 @@ func TestRequestLogsCarryTheTraceID(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, "GET", spans.Ended()[len(spans.Ended())-1].Name())
+	// An unknown method is "HTTP", as the conventions say, the original
+	// kept in its own attribute.
+	req, err = http.NewRequest("FOO", srv.URL+"/no/such/path", nil)
+	require.NoError(t, err)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	last := spans.Ended()[len(spans.Ended())-1]
+	assert.Equal(t, "HTTP", last.Name())
+	assert.Contains(t, last.Attributes(), attribute.String("http.request.method_original", "FOO"))
+	assert.Contains(t, last.Attributes(), attribute.String("http.request.method", "_OTHER"))
 
 	m, err := a.store.GetPushMessage(context.Background(), int64(out["push_message_id"].(float64)))
 	require.NoError(t, err)
