@@ -541,6 +541,7 @@ func testDrain(t *testing.T, hold time.Duration) {
 	require.Eventually(t, func() bool { code, _ := get(PathReadyz); return code == http.StatusServiceUnavailable },
 		5*time.Second, 10*time.Millisecond, "shutdown began: not ready")
 	code, body := get(PathReadyz)
+	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, body, `"status":"draining"`)
 	code, _ = get(PathHealthz)
 	assert.Equal(t, http.StatusOK, code, "alive while it drains")
