@@ -258,3 +258,28 @@ func (s *Store) ExplainClaim(ctx context.Context, deliveries bool, p registry.Cl
 
 // CensusQuery is TakeCensus's statement, for tests that EXPLAIN it.
 func (s *Store) CensusQuery() string { return s.censusQuery() }
+
+// CutShortRecreation leaves table as a re-creation (CreateMissingTables)
+// cut short right after its CREATE TABLE leaves it: marked as being
+// re-created, and created by that statement alone, without the columns
+// and indexes later migrations add.
+func (s *Store) CutShortRecreation(ctx context.Context, table string) error {
+	ms, err := loadMigrations(s.dialect, componentPush)
+	if err != nil {
+		return err
+	}
+	if err := s.markRecreating(ctx, s.q, componentPush, []string{table}); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if slices.Contains(m.tables, table) {
+			for _, st := range m.steps {
+				if st.table == table && createTable.MatchString(st.sql) {
+					_, err := s.q.ExecContext(ctx, st.sql)
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

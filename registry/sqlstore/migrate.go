@@ -545,6 +545,7 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 
 // missingTables returns the tables that the migrations of ms recorded as
 // applied create and that the database lacks (dropped by hand, or lost),
+// or holds as a re-creation left unfinished (recreating),
 // and the version of the first migration that creates one of them: 0 when
 // none is missing. On MySQL, a table the listing of the database's tables
 // does not show is missing only if a query of it answers "no such table":
@@ -558,6 +559,10 @@ func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, appli
 	if err != nil {
 		return nil, 0, step("list tables", err)
 	}
+	unfinished, err := s.recreating(ctx, q, ms[0].component)
+	if err != nil {
+		return nil, 0, err
+	}
 	var missing []string
 	from := 0
 	for _, m := range ms {
@@ -565,10 +570,10 @@ func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, appli
 			continue
 		}
 		for _, t := range m.tables {
-			if have[t] || slices.Contains(missing, t) {
+			if (have[t] && !unfinished[t]) || slices.Contains(missing, t) {
 				continue
 			}
-			if s.dialect == DialectMySQL {
+			if s.dialect == DialectMySQL && !unfinished[t] {
 				// Only MySQL's listing leaves tables out (PostgreSQL's
 				// pg_tables and SQLite's sqlite_master list them all, and
 				// a failed query would abort a PostgreSQL transaction the
@@ -606,7 +611,10 @@ func (s *Store) missingTables(ctx context.Context, q DBTX, ms []migration, appli
 // right to create tables, holds the migration lock as Migrate does, and
 // refuses a database a later release of the library migrated (its tables
 // may have columns this build does not know: run that release's). On an
-// error it returns the tables it created before it.
+// error it returns the tables it created before it. The tables are marked
+// in the version table before the first is created (recreateComponent),
+// so that a re-creation cut short leaves them missing, for the next call
+// to finish, rather than present without their later columns.
 func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 	if s.unbuilt() {
 		return nil, notBuilt("Store.CreateMissingTables")
@@ -645,6 +653,14 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 			for _, t := range missing {
 				rerun[t] = true
 			}
+			// Marked before any of them is created, so that a re-creation
+			// cut short (a kill, a lost connection: DDL commits statement
+			// by statement on MySQL, migration by migration on
+			// PostgreSQL) leaves them missing, to be finished by the next
+			// run, not present and short of columns and indexes.
+			if err := s.markRecreating(ctx, q, component, missing); err != nil {
+				return nil, err
+			}
 			var out []migration
 			for _, m := range ms {
 				if applied[m.version] && m.version >= from {
@@ -652,6 +668,9 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 					out = append(out, m)
 				}
 			}
+			out = append(out, migration{component: component, name: "the end of the re-creation",
+				steps: []migrationStep{{sql: "DELETE FROM push_schema_migrations WHERE component = '" + recreateComponent(component) + "'"}},
+				rerun: map[string]bool{"": true}})
 			created = append(created, missing...)
 			return out, nil
 		})
@@ -660,6 +679,55 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 		}
 	}
 	return created, nil
+}
+
+// recreateComponent is the component under which the version table marks
+// the tables of component whose re-creation (CreateMissingTables) began
+// and has not ended: one row a table, its name in name. Readers of
+// component's versions never see them.
+func recreateComponent(component string) string { return component + "+recreate" }
+
+// recreating returns the tables of component whose re-creation began and
+// did not end (recreateComponent).
+func (s *Store) recreating(ctx context.Context, q DBTX, component string) (map[string]bool, error) {
+	ok, err := s.tableExists(ctx, q, "push_schema_migrations")
+	if err != nil || !ok {
+		return nil, step("read push_schema_migrations", err)
+	}
+	rows, err := s.query(ctx, q, "SELECT name FROM push_schema_migrations WHERE component = ?", recreateComponent(component))
+	if err != nil {
+		return nil, step("read push_schema_migrations", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, step("read push_schema_migrations", err)
+		}
+		out[t] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, step("read push_schema_migrations", err)
+	}
+	return out, nil
+}
+
+// markRecreating records that the re-creation of tables of component
+// begins (recreateComponent): the marks of an earlier one cut short are
+// replaced.
+func (s *Store) markRecreating(ctx context.Context, q DBTX, component string, tables []string) error {
+	c := recreateComponent(component)
+	if _, err := s.exec(ctx, q, "DELETE FROM push_schema_migrations WHERE component = ?", c); err != nil {
+		return step("mark the tables re-created", err)
+	}
+	for i, t := range tables {
+		if _, err := s.exec(ctx, q, "INSERT INTO push_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+			c, i+1, t, s.timeArg(s.now())); err != nil {
+			return step("mark the tables re-created", err)
+		}
+	}
+	return nil
 }
 
 // applied returns the versions of component recorded in the version

@@ -197,6 +197,38 @@ func TestCreateMissingTables(t *testing.T) {
 	})
 }
 
+// TestARecreationCutShortIsFinished: a re-creation of a dropped table cut
+// short after its CREATE TABLE (a kill, a lost connection: DDL commits
+// statement by statement on MySQL, migration by migration on PostgreSQL)
+// left the table there without the columns and indexes later migrations
+// add, and every status said up to date: every delivery's outcome then
+// failed to be recorded. The table stays missing until the next
+// CreateMissingTables finishes it, and the schema is then whole.
+func TestARecreationCutShortIsFinished(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, db := newStore(t, d)
+		want := schemaOf(t, db, d)
+		_, err := db.ExecContext(ctx, "DROP TABLE sys_push_deliveries")
+		require.NoError(t, err)
+		require.NoError(t, s.CutShortRecreation(ctx, "sys_push_deliveries"))
+
+		st, err := s.MigrationStatus(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sys_push_deliveries"}, st[0].Missing, "the table is there, unfinished")
+		assert.NotEqual(t, want, schemaOf(t, db, d))
+		created, err := s.CreateMissingTables(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sys_push_deliveries"}, created)
+		assert.Equal(t, want, schemaOf(t, db, d), "the schema as Migrate first made it")
+		missing, err := s.MissingTables(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, missing)
+		_, rows := queryStrings(t, db, "SELECT component, version, name FROM push_schema_migrations ORDER BY component, version")
+		assert.Equal(t, wantVersions, versions(rows), "no mark left, no migration recorded twice")
+	})
+}
+
 // TestMigrateNeedsADB: inside a host transaction there is no connection
 // to hold the migration lock on.
 func TestMigrateNeedsADB(t *testing.T) {

@@ -18,9 +18,10 @@ type MigrationStatus struct {
 	// order Migrate would apply them.
 	Pending []string
 	// Missing names the tables that migrations recorded as applied
-	// created and that the database lacks (dropped by hand, or lost):
-	// every statement on them fails. CreateMissingTables creates them
-	// again, empty.
+	// created and that the database lacks (dropped by hand, or lost), or
+	// holds from a CreateMissingTables cut short, which may lack columns
+	// and indexes: every statement on them fails. CreateMissingTables
+	// creates them again, empty, or finishes them.
 	Missing []string
 }
 
