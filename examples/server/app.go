@@ -55,6 +55,9 @@ type app struct {
 	// api admits the API's requests until a shutdown begins, and counts
 	// those in flight for the drain to wait for.
 	api gate
+	// drainBound, when positive, bounds a drain instead of drainTimeout
+	// (tests of a drain past its bound).
+	drainBound time.Duration
 	// names are the names of the configured providers, and platforms
 	// the platforms at least one of them serves.
 	names     []string
@@ -440,6 +443,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	bound := a.drainTimeout()
+	if a.drainBound > 0 {
+		bound = a.drainBound
+	}
 	unrecorded := a.svc.UnrecordedOutcomes()
 	a.log.Info("shutting down: draining requests and the Scanner (a second signal quits at once)", slog.Duration("within", bound))
 	began := time.Now()

@@ -1165,6 +1165,57 @@ func TestShutdownStartsNoMoreVendorCalls(t *testing.T) {
 	}
 }
 
+// TestShutdownPastItsBound: a drain whose push waits on the vendor past
+// the bound returns an error naming what was not done (the API request,
+// not the Scanner, which had drained), logs what was left, and cuts the
+// connection; the vendor call then finishes on its own clock and is
+// recorded.
+func TestShutdownPastItsBound(t *testing.T) {
+	fake := umengtest.NewServer(t, umengtest.Config{Apps: drainApps})
+	a := newTestApp(t, drainEnv(t, fake))
+	var logs syncBuffer
+	a.log = slog.New(slog.NewTextHandler(&logs, nil))
+	a.drainBound = 300 * time.Millisecond
+	ctx := context.Background()
+	tok := androidToken("past-bound")
+	_, err := a.svc.RegisterDevice(ctx, push.Device{UserNum: "u1", UUID: "a1", Platform: "android", PushToken: tok})
+	require.NoError(t, err)
+	release := fake.Stall()
+	defer release()
+	addr, cancel, done := startServing(t, a)
+	defer cancel()
+	answered := postPushAsync(addr, "u1")
+	wait, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	require.NoError(t, fake.WaitStalled(wait, 1))
+
+	cancel()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "the API requests in flight were not answered within 300ms")
+		assert.NotContains(t, err.Error(), "Scanner", "the Scanner had drained")
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return at its bound")
+	}
+	assert.Contains(t, logs.String(), `level=ERROR msg="shutdown did not drain in time: the work in flight is taken over when its lease runs out"`)
+	assert.NotContains(t, logs.String(), "drained:")
+	ans := <-answered
+	assert.Error(t, ans.err, "the connection is cut")
+
+	// The call finishes on its own clock, and its outcome is recorded.
+	release()
+	require.Eventually(t, func() bool {
+		msgs, err := a.store.ListPushMessages(ctx, registry.PushMessageQuery{Limit: 10})
+		if err != nil || len(msgs) != 1 {
+			return false
+		}
+		ds, err := a.store.ListDeliveries(ctx, msgs[0].ID)
+		return err == nil && len(ds) == 1 && ds[0].State.Final()
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 1, fake.DeliveryCount(tok))
+}
+
 // TestShutdownLogsTheDrain: a shutdown that drains in time says so, so an
 // operator watching the log knows the process exits with nothing left.
 func TestShutdownLogsTheDrain(t *testing.T) {
