@@ -3,7 +3,8 @@ package provider
 import (
 	"fmt"
 	"slices"
-	"unicode/utf8"
+
+	"github.com/tuisong/push/internal/textclip"
 )
 
 // Class says what kind of message a Notification is, in the terms the
@@ -139,7 +140,7 @@ func CheckVivoCategory(field, category string, classification *int) error {
 	}
 	for _, r := range category {
 		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' {
-			return &FieldError{Field: field, Reason: fmt.Sprintf("%q is not a vivo category: vivo takes upper-case letters, digits and underscores, such as %q", clip(category), "IM")}
+			return &FieldError{Field: field, Reason: fmt.Sprintf("%q is not a vivo category: vivo takes upper-case letters, digits and underscores, such as %q", textclip.Runes(category, 32), "IM")}
 		}
 	}
 	if classification == nil {
@@ -174,13 +175,4 @@ func VivoClassification(c Class) *int {
 // and the vivo classification.
 type ClassChannelFields struct {
 	HuaweiCategory, HuaweiImportance, VivoClassification string
-}
-
-// clip is s cut to 32 characters, the cut marked with "…", for an error
-// that quotes a value of any length.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= 32 {
-		return s
-	}
-	return string([]rune(s)[:31]) + "…"
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tuisong/push/internal/textclip"
 )
 
 // Column limits of the product brief's schema. VARCHAR limits count characters,
@@ -443,13 +445,7 @@ func text(field, v string, max int) error {
 // Clip shortens s to at most max characters, marking the cut with "…" so
 // that a shortened value is never mistaken for a whole one. Stores use it
 // only for summary columns whose whole value is kept elsewhere.
-func Clip(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-1]) + "…"
-}
+func Clip(s string, max int) string { return textclip.Runes(s, max) }
 
 // ValidateReceipts checks a RecordReceipts call: provider and receiptID
 // must be non-empty UTF-8 of at most MaxVarchar characters without NUL

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	push "github.com/tuisong/push"
+	"github.com/tuisong/push/internal/textclip"
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/registry"
 )
@@ -303,10 +304,4 @@ func dash(s string) string {
 }
 
 // clip shortens s to n runes on one line.
-func clip(s string, n int) string {
-	s = oneLine(s)
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
+func clip(s string, n int) string { return textclip.Runes(oneLine(s), n) }
