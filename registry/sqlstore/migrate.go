@@ -690,27 +690,7 @@ func recreateComponent(component string) string { return component + "+recreate"
 // recreating returns the tables of component whose re-creation began and
 // did not end (recreateComponent).
 func (s *Store) recreating(ctx context.Context, q DBTX, component string) (map[string]bool, error) {
-	ok, err := s.tableExists(ctx, q, "push_schema_migrations")
-	if err != nil || !ok {
-		return nil, step("read push_schema_migrations", err)
-	}
-	rows, err := s.query(ctx, q, "SELECT name FROM push_schema_migrations WHERE component = ?", recreateComponent(component))
-	if err != nil {
-		return nil, step("read push_schema_migrations", err)
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, step("read push_schema_migrations", err)
-		}
-		out[t] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, step("read push_schema_migrations", err)
-	}
-	return out, nil
+	return versionColumn[string](ctx, s, q, "name", recreateComponent(component))
 }
 
 // markRecreating records that the re-creation of tables of component
@@ -733,27 +713,34 @@ func (s *Store) markRecreating(ctx context.Context, q DBTX, component string, ta
 // applied returns the versions of component recorded in the version
 // table; none when the table does not exist yet.
 func (s *Store) applied(ctx context.Context, q DBTX, component string) (map[int]bool, error) {
+	return versionColumn[int](ctx, s, q, "version", component)
+}
+
+// versionColumn returns the values of column ("version" or "name") of
+// the version table's rows of component; none when the table does not
+// exist yet.
+func versionColumn[T comparable](ctx context.Context, s *Store, q DBTX, column, component string) (map[T]bool, error) {
 	ok, err := s.tableExists(ctx, q, "push_schema_migrations")
 	if err != nil || !ok {
 		return nil, step("read push_schema_migrations", err)
 	}
-	rows, err := s.query(ctx, q, "SELECT version FROM push_schema_migrations WHERE component = ?", component)
+	rows, err := s.query(ctx, q, "SELECT "+column+" FROM push_schema_migrations WHERE component = ?", component)
 	if err != nil {
 		return nil, step("read push_schema_migrations", err)
 	}
 	defer rows.Close()
-	applied := map[int]bool{}
+	out := map[T]bool{}
 	for rows.Next() {
-		var v int
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			return nil, step("read push_schema_migrations", err)
 		}
-		applied[v] = true
+		out[v] = true
 	}
 	if err := rows.Err(); err != nil {
 		return nil, step("read push_schema_migrations", err)
 	}
-	return applied, nil
+	return out, nil
 }
 
 // checkUnique returns the duplicates that would make st fail, if its table
