@@ -722,8 +722,8 @@ func (s *Scanner) pushAll(ctx context.Context, rows []*registry.CenterMessage, d
 		var err error
 		result, res.PushMessageID, err = pushResult(outs[i].Result, outs[i].Err)
 		note := unreachedNote(outs[i].Result)
-		if res := outs[i].Result; err == nil && res != nil && res.Duplicate && note == "" {
-			note = repeatedNote(res.PushMessageID)
+		if pr := outs[i].Result; err == nil && pr != nil && pr.Duplicate && note == "" {
+			note = repeatedNote(pr.PushMessageID)
 		}
 		if errors.Is(err, push.ErrNoDevices) {
 			note = noneReachedNote(reqs[i].Message.UserNums)

@@ -498,7 +498,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 
 // done waits for c to close, until ctx ends, and reports whether it
 // closed; a c closed already wins over a ctx ended already.
-func done[T any](ctx context.Context, c <-chan T) bool {
+func done(ctx context.Context, c <-chan struct{}) bool {
 	select {
 	case <-c:
 		return true

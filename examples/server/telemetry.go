@@ -94,8 +94,9 @@ func traced(tracer trace.Tracer, dur metric.Float64Histogram, log *slog.Logger, 
 		ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		// "{method} {http.route}", as OpenTelemetry's HTTP conventions
 		// name a server span; the method alone for a path of no route.
-		name, attrs := methodOf(r), []attribute.KeyValue{attribute.String("http.request.method", methodOf(r)), attribute.String("url.path", r.URL.Path)}
-		if name == "_OTHER" {
+		method := methodOf(r)
+		name, attrs := method, []attribute.KeyValue{attribute.String("http.request.method", method), attribute.String("url.path", r.URL.Path)}
+		if method == "_OTHER" {
 			// An unknown method: "HTTP", the original in its own attribute.
 			name = "HTTP"
 			attrs = append(attrs, attribute.String("http.request.method_original", r.Method))
