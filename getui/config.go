@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -256,17 +255,12 @@ func (c Config) validate() error {
 func checkClassUps(class provider.Class, ups map[string]map[string]any) error {
 	f := func(maker, key string) string { return entry(entry("class_ups_options."+string(class), maker), key) }
 	str := func(maker, key string) string { s, _ := ups[maker][key].(string); return s }
-	// classification reads maker's "/classification", nil when unset.
 	classification := func(maker string) (*int, error) {
-		v, ok := ups[maker][vivoClassification]
-		if !ok {
-			return nil, nil
-		}
-		n, err := strconv.Atoi(fmt.Sprint(v))
+		n, err := classificationIn(ups, maker)
 		if err != nil {
-			return nil, &provider.FieldError{Field: f(maker, vivoClassification), Reason: fmt.Sprintf("must be 0 or 1, got %v", v)}
+			return nil, &provider.FieldError{Field: f(maker, vivoClassification), Reason: err.Error()}
 		}
-		return &n, nil
+		return n, nil
 	}
 	vivo, err := classification(MakerVivo)
 	if err != nil {

@@ -392,6 +392,20 @@ func checkVivoCategory(opts map[string]map[string]any) error {
 	return nil
 }
 
+// classificationIn reads maker's "/classification" in the makers' options
+// opts: nil when unset, an error when it is no integer (text or number).
+func classificationIn(opts map[string]map[string]any, maker string) (*int, error) {
+	v, ok := opts[maker][vivoClassification]
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(fmt.Sprint(v))
+	if err != nil {
+		return nil, fmt.Errorf("must be 0 or 1, got %v", v)
+	}
+	return &n, nil
+}
+
 // checkVivoCategoryIn checks the "/category" that vivo reads from the
 // makers' options opts, its own ("VV") and the one every maker reads
 // ("ALL"), as provider.CheckVivoCategory does: a string in vivo's form,
@@ -401,10 +415,8 @@ func checkVivoCategory(opts map[string]map[string]any) error {
 func checkVivoCategoryIn(field string, opts map[string]map[string]any, class *int) error {
 	cls := class
 	for _, m := range []string{MakerAll, MakerVivo} { // vivo's own wins
-		if c, ok := opts[m][vivoClassification]; ok {
-			if n, err := strconv.Atoi(fmt.Sprint(c)); err == nil {
-				cls = &n
-			}
+		if n, err := classificationIn(opts, m); err == nil && n != nil {
+			cls = n
 		}
 	}
 	for _, m := range []string{MakerVivo, MakerAll} {
