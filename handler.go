@@ -777,9 +777,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("path", r.URL.Path), slog.Duration("timeout", h.timeout), slog.String("error", err.Error()))
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the database did not answer in time; retry")
-	case r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+	case (r.Context().Err() != nil || h.stop != nil && h.stop.Err() != nil) &&
+		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
 		// The request was stopped (the server is shutting down, or the
-		// client left) before it was done. A push stopped so has recorded
+		// client left) before it was done: by its own context, or by
+		// Stop, which ends a push whatever its request's context says. A push stopped so has recorded
 		// nothing (one recorded answers with its deliveries pending), so
 		// that it may be sent again.
 		w.Header().Set("Retry-After", "1")

@@ -435,6 +435,51 @@ func TestHandlerStoppedRequestIs503(t *testing.T) {
 	assert.Empty(t, msgs, "nothing recorded")
 }
 
+// TestHandlerPushStoppedByStopIs503: a push that HandlerConfig.Stop ends
+// before it is recorded (the server shutting down while its targets are
+// read) is a 503 with Retry-After, as one whose request context ended is,
+// when the request's own context is still live (a server that cancels Stop
+// but not its requests' contexts, or both in no particular order): it
+// answered 500 "internal error", logged as a fault.
+func TestHandlerPushStoppedByStopIs503(t *testing.T) {
+	entered := make(chan struct{})
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.Store = stalledTargets{Store: c.Store, entered: entered}
+	})
+	f.register(t, "u1", "d1", "ios", "t1")
+	stop, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncbuf.Buffer
+	h, err := push.NewHandler(push.HandlerConfig{Service: f.svc, Stop: stop, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	go func() { <-entered; cancel() }() // the shutdown begins while the targets are read
+	req := httptest.NewRequest(http.MethodPost, push.PathPushMessage, strings.NewReader(`{"user_num":"u1","title":"t","content":"c"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+	assert.Contains(t, rec.Body.String(), `"code":"unavailable"`)
+	assert.NotContains(t, logs.String(), "request failed", "a stop, not a fault")
+	assert.Zero(t, f.mock.Calls())
+	msgs, err := f.store.ListPushMessages(context.Background(), registry.PushMessageQuery{})
+	require.NoError(t, err)
+	assert.Empty(t, msgs, "nothing recorded")
+}
+
+// stalledTargets is a store whose ListTargets says it was entered, then
+// waits for its ctx to end.
+type stalledTargets struct {
+	registry.Store
+	entered chan struct{}
+}
+
+func (s stalledTargets) ListTargets(ctx context.Context, _ registry.TargetQuery) ([]registry.Target, error) {
+	close(s.entered)
+	<-ctx.Done()
+	return nil, fmt.Errorf("select targets: %w", ctx.Err())
+}
+
 func TestNewHandlerValidates(t *testing.T) {
 	_, err := push.NewHandler(push.HandlerConfig{})
 	assert.ErrorIs(t, err, push.ErrInvalid)
