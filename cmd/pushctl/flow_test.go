@@ -779,3 +779,73 @@ func TestPushOutcomeOfUnrecordedDeliveries(t *testing.T) {
 	done.Unlisted, done.Expired = false, true
 	assert.Contains(t, pushOutcome(done, false).Error(), "push_message_id=8 expired before its whole audience was listed")
 }
+
+// TestMigratesAtOnceSayWhatEachApplied: of the pushctl migrate runs
+// started at once on an empty database, each names only the migrations it
+// applied itself (each used to name every migration pending before it
+// waited for the lock), and together they name each once. Run on MariaDB
+// and PostgreSQL too.
+func TestMigratesAtOnceSayWhatEachApplied(t *testing.T) {
+	for _, d := range dbtest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			_, dsn := dbtest.Open(t, d)
+			env := map[string]string{"PUSH_DB_DRIVER": string(d), "PUSH_DB_DSN": dsn}
+			results := make([]result, 3)
+			var wg sync.WaitGroup
+			for i := range results {
+				wg.Go(func() { results[i] = runCLI(t, context.Background(), env, "migrate") })
+			}
+			wg.Wait()
+			named := map[string]int{}
+			for _, r := range results {
+				require.Equal(t, exitOK, r.code, r.stderr)
+				for line := range strings.Lines(r.stdout) {
+					component, applied, ok := strings.Cut(strings.TrimSpace(line), ", applied: ")
+					if !ok {
+						continue
+					}
+					component, _, _ = strings.Cut(component, ":")
+					for name := range strings.SplitSeq(applied, ", ") {
+						named[component+"/"+name]++
+					}
+				}
+			}
+			assert.Len(t, named, 17, "16 of push and 1 of users: %v", named)
+			for name, n := range named {
+				assert.Equal(t, 1, n, name)
+			}
+		})
+	}
+}
+
+// TestMigrateFailingPartwaySaysWhatItApplied: on MariaDB and PostgreSQL a
+// migration that fails leaves those before it applied (each commits on
+// its own), and migrate names them before the error.
+func TestMigrateFailingPartwaySaysWhatItApplied(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.DialectMySQL, sqlstore.DialectPostgres} {
+		t.Run(string(d), func(t *testing.T) {
+			dbtest.SkipUnlessAvailable(t, d)
+			t.Parallel()
+			db, dsn := dbtest.Open(t, d)
+			env := map[string]string{"PUSH_DB_DRIVER": string(d), "PUSH_DB_DSN": dsn}
+			ctx := context.Background()
+			require.Equal(t, exitOK, runCLI(t, ctx, env, "migrate").code)
+			_, err := db.ExecContext(ctx, "DELETE FROM push_schema_migrations WHERE component = 'push' AND version >= 15")
+			require.NoError(t, err)
+			if d == sqlstore.DialectMySQL {
+				_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_16 BEFORE INSERT ON push_schema_migrations FOR EACH ROW BEGIN IF NEW.version = 16 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a test'; END IF; END")
+			} else {
+				_, err = db.ExecContext(ctx, "CREATE FUNCTION refuse_16() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.version = 16 THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN NEW; END $$")
+				require.NoError(t, err)
+				_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_16 BEFORE INSERT ON push_schema_migrations FOR EACH ROW EXECUTE FUNCTION refuse_16()")
+			}
+			require.NoError(t, err)
+			r := runCLI(t, ctx, env, "migrate")
+			assert.Equal(t, exitFailure, r.code)
+			assert.Equal(t, "push: migrated from version 14 to 15, applied: 0015_trimmed_tokens\n", r.stdout)
+			assert.Contains(t, r.stderr, "refused by a test")
+		})
+	}
+}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/tuisong/push/internal/serverenv"
@@ -34,12 +32,6 @@ func migrateCmd(_ *flag.FlagSet, e *env) func(context.Context, []string) error {
 // up; a second interrupt quits at once (see main).
 func migrateAll(ctx context.Context, e *env, d *database) error {
 	ctx = context.WithoutCancel(ctx)
-	// Read first, so that what the migrations changed can be said: on a
-	// database another system set up, they alter its tables.
-	before, err := d.store.MigrationStatus(ctx)
-	if err != nil {
-		return err
-	}
 	// The missing tables first: a pending migration may alter one.
 	created, err := d.store.CreateMissingTables(ctx)
 	if len(created) > 0 {
@@ -48,31 +40,14 @@ func migrateAll(ctx context.Context, e *env, d *database) error {
 	if err != nil {
 		return err
 	}
-	migErr := d.store.Migrate(ctx)
+	// What this run applied is said even when a migration failed
+	// partway (the ones before it stay applied); not what another
+	// process applied while this one waited for the lock.
+	res, migErr := d.store.MigrateReport(ctx)
+	printApplied(e, res)
 	if migErr == nil {
-		migErr = d.store.MigrateUsers(ctx)
-	}
-	// What changed is said even when a migration failed partway: the
-	// ones before it are applied.
-	after, err := d.store.MigrationStatus(ctx)
-	if err != nil {
-		return errors.Join(migErr, err)
-	}
-	for _, b := range before {
-		for _, a := range after {
-			if a.Component != b.Component {
-				continue
-			}
-			var applied []string
-			for _, m := range b.Pending {
-				if !slices.Contains(a.Pending, m) {
-					applied = append(applied, m)
-				}
-			}
-			if len(applied) > 0 {
-				fmt.Fprintf(e.stdout, "%s: migrated from version %d to %d, applied: %s\n", b.Component, b.Current, a.Current, strings.Join(applied, ", "))
-			}
-		}
+		res, migErr = d.store.MigrateUsersReport(ctx)
+		printApplied(e, res)
 	}
 	if migErr != nil {
 		return migErr
@@ -86,6 +61,14 @@ func migrateAll(ctx context.Context, e *env, d *database) error {
 	serverenv.WarnAutovacuumOff(ctx, e.log, d.db, d.store)
 	serverenv.WarnUpperCaseTokens(ctx, e.log, d.store)
 	return nil
+}
+
+// printApplied prints what one migrate call applied, if anything:
+// "push: migrated from version 0 to 16, applied: 0001_brief_tables, …".
+func printApplied(e *env, r sqlstore.MigrateResult) {
+	if len(r.Applied) > 0 {
+		fmt.Fprintf(e.stdout, "%s: migrated from version %d to %d, applied: %s\n", r.Component, r.From, r.To, strings.Join(r.Applied, ", "))
+	}
 }
 
 // migrateStatusCmd prints the migration versions without changing

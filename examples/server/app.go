@@ -198,8 +198,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (a *app, err erro
 // migrate applies the migrations the database lacks and logs what they
 // changed.
 func (a *app) migrate(ctx context.Context) error {
-	// Read first, so that the log can say what the migrations changed:
-	// on a database another system set up, they alter its tables.
+	// Read first: the tables missing, and a later release's migrations.
 	before, err := a.store.MigrationStatus(ctx)
 	if err != nil {
 		return fmt.Errorf("migration status: %w", err)
@@ -219,20 +218,28 @@ func (a *app) migrate(ctx context.Context) error {
 		// Before the migrations: a pending one may alter a missing table.
 		createMissing(ctx, a.log, missing, a.store.CreateMissingTables)
 	}
-	if err = a.store.Migrate(ctx); err != nil {
+	// Logged by the instance that applied them, not by each of those
+	// that started at once and found them applied.
+	res, err := a.store.MigrateReport(ctx)
+	a.logMigrated(res)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if err = a.store.MigrateUsers(ctx); err != nil {
+	res, err = a.store.MigrateUsersReport(ctx)
+	a.logMigrated(res)
+	if err != nil {
 		return fmt.Errorf("migrate sys_users: %w", err)
 	}
-	for _, st := range before {
-		if len(st.Pending) > 0 {
-			a.log.Info("database migrated", slog.String("component", st.Component), slog.Int("from_version", st.Current),
-				slog.Int("to_version", st.Latest), slog.Int("migrations", len(st.Pending)),
-				slog.String("first", st.Pending[0]), slog.String("last", st.Pending[len(st.Pending)-1]))
-		}
-	}
 	return nil
+}
+
+// logMigrated logs what one migrate call applied, if anything (also the
+// migrations applied before one that failed).
+func (a *app) logMigrated(r sqlstore.MigrateResult) {
+	if n := len(r.Applied); n > 0 {
+		a.log.Info("database migrated", slog.String("component", r.Component), slog.Int("from_version", r.From),
+			slog.Int("to_version", r.To), slog.Int("migrations", n), slog.String("first", r.Applied[0]), slog.String("last", r.Applied[n-1]))
+	}
 }
 
 // createMissing creates again the tables missing from the database

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1364,6 +1365,36 @@ func TestStartupSaysWhatItRunsOn(t *testing.T) {
 	second := start()
 	assert.NotContains(t, second, "database migrated", "nothing was pending")
 	assert.Contains(t, second, "push server listening")
+}
+
+// TestInstancesStartedAtOnceLogOneMigration: of the instances that start
+// at once on an empty database, the one that applied the migrations logs
+// "database migrated"; the others found them applied and do not (each
+// logged it, from a status read before the migration lock).
+func TestInstancesStartedAtOnceLogOneMigration(t *testing.T) {
+	const instances = 3
+	env := map[string]string{"PUSH_DB_DSN": filepath.Join(t.TempDir(), "push.db"), "PUSH_SCAN_INTERVAL": "1h"}
+	logs := make([]syncbuf.Buffer, instances)
+	var wg sync.WaitGroup
+	for i := range instances {
+		wg.Go(func() {
+			cfg, err := loadConfig(envOf(env))
+			if !assert.NoError(t, err) {
+				return
+			}
+			a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs[i], nil)))
+			if assert.NoError(t, err, "instance %d", i) {
+				a.Close()
+			}
+		})
+	}
+	wg.Wait()
+	var all string
+	for i := range logs {
+		all += logs[i].String()
+	}
+	assert.Equal(t, 1, strings.Count(all, `msg="database migrated" component=push from_version=0 `), all)
+	assert.Equal(t, 1, strings.Count(all, `msg="database migrated" component=users from_version=0 `), all)
 }
 
 // TestDBTargetNeverShowsThePassword: the log's name of the database is

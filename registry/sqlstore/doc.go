@@ -39,7 +39,9 @@
 // outcome, see registry.ReceiptHolder), and indexes. The product brief's two ops
 // queries run unchanged on MySQL/MariaDB and SQLite. sys_users belongs to
 // the host: MigrateUsers creates the product brief's version for hosts that want
-// it, and push never reads it.
+// it, and push never reads it. MigrateReport and MigrateUsersReport do what
+// Migrate and MigrateUsers do and say what they applied: of instances that
+// start at once, the one that applied each migration names it.
 //
 // Every statement is parameterized; no value is ever part of SQL text.
 // Identifiers such as user_num, uuid, dedupe_key and tokens compare

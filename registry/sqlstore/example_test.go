@@ -110,3 +110,37 @@ func ExampleSQLiteDSN() {
 	// Output:
 	// file:/var/lib/push/push.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate
 }
+
+// A host logs what its start-up migration applied: nothing when the
+// database was up to date or another instance starting at the same moment
+// applied it first.
+func ExampleStore_MigrateReport() {
+	dir, err := os.MkdirTemp("", "sqlstore-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "push.db")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	store, err := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.DialectSQLite})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 2 {
+		res, err := store.MigrateReport(context.Background())
+		if err != nil {
+			log.Fatal(err)
+		}
+		if len(res.Applied) == 0 {
+			fmt.Printf("%s: version %d, up to date\n", res.Component, res.To)
+			continue
+		}
+		fmt.Printf("%s: from version %d to %d, first %s\n", res.Component, res.From, res.To, res.Applied[0])
+	}
+	// Output:
+	// push: from version 0 to 16, first 0001_brief_tables
+	// push: version 16, up to date
+}

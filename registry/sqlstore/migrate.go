@@ -30,8 +30,33 @@ import (
 // since is not created again by Migrate (see MissingTables and
 // CreateMissingTables). Migrate needs a Store built on a *sql.DB.
 func (s *Store) Migrate(ctx context.Context) error {
+	_, err := s.MigrateReport(ctx)
+	return err
+}
+
+// MigrateResult says what one call of MigrateReport or MigrateUsersReport
+// did: what this call applied, not what another process applied while it
+// waited for the migration lock.
+type MigrateResult struct {
+	// Component is "push" (Migrate's tables) or "users" (MigrateUsers').
+	Component string
+	// From is the database's version (its highest applied migration, 0
+	// when none is) when the call took the migration lock, and To when it
+	// was done: equal when the call applied nothing.
+	From, To int
+	// Applied names the migrations the call applied, in order. None when
+	// the database was up to date, or another process (an instance
+	// starting at the same moment) applied them first. When a migration
+	// fails, it names those applied before it, which stay applied
+	// (SQLite applies all or none).
+	Applied []string
+}
+
+// MigrateReport is Migrate, and says what it applied; with an error too,
+// its result names the migrations applied before the one that failed.
+func (s *Store) MigrateReport(ctx context.Context) (MigrateResult, error) {
 	if s.unbuilt() {
-		return notBuilt("Store.Migrate")
+		return MigrateResult{Component: componentPush}, notBuilt("Store.Migrate")
 	}
 	return s.migrate(ctx, "Migrate", componentPush)
 }
@@ -42,49 +67,70 @@ func (s *Store) Migrate(ctx context.Context) error {
 // examples/server does). It is versioned, recorded and locked like
 // Migrate.
 func (s *Store) MigrateUsers(ctx context.Context) error {
+	_, err := s.MigrateUsersReport(ctx)
+	return err
+}
+
+// MigrateUsersReport is MigrateUsers, and says what it applied, as
+// MigrateReport does.
+func (s *Store) MigrateUsersReport(ctx context.Context) (MigrateResult, error) {
 	if s.unbuilt() {
-		return notBuilt("Store.MigrateUsers")
+		return MigrateResult{Component: componentUsers}, notBuilt("Store.MigrateUsers")
 	}
 	return s.migrate(ctx, "MigrateUsers", componentUsers)
 }
 
-func (s *Store) migrate(ctx context.Context, op, component string) error {
-	return s.migrateWith(ctx, op, component, s.pending)
+// migrate applies component's pending migrations and says which.
+func (s *Store) migrate(ctx context.Context, op, component string) (MigrateResult, error) {
+	res := MigrateResult{Component: component}
+	applied, err := s.migrateWith(ctx, op, component, func(ctx context.Context, q DBTX, ms []migration) ([]migration, error) {
+		pending, from, err := s.pending(ctx, q, ms)
+		res.From = from
+		return pending, err
+	})
+	res.To = res.From
+	for _, m := range applied {
+		res.Applied = append(res.Applied, m.name)
+		res.To = max(res.To, m.version)
+	}
+	return res, err
 }
 
 // migratePlan returns the migrations of ms to apply, read on q under the
 // migration lock.
 type migratePlan func(ctx context.Context, q DBTX, ms []migration) ([]migration, error)
 
-// migrateWith applies the migrations plan returns, holding the lock.
-func (s *Store) migrateWith(ctx context.Context, op, component string, plan migratePlan) error {
+// migrateWith applies the migrations plan returns, holding the lock, and
+// returns those it applied (committed), also when one failed.
+func (s *Store) migrateWith(ctx context.Context, op, component string, plan migratePlan) ([]migration, error) {
 	if s.conns == nil {
-		return wrap(op, errors.New("needs a Store built on a *sql.DB (migrations hold a lock on a connection of their own)"))
+		return nil, wrap(op, errors.New("needs a Store built on a *sql.DB (migrations hold a lock on a connection of their own)"))
 	}
 	ms, err := loadMigrations(s.dialect, component)
 	if err != nil {
-		return wrap(op, err)
+		return nil, wrap(op, err)
 	}
 	conn, err := s.conns.Conn(ctx)
 	if err != nil {
-		return wrap(op, step("connect", err))
+		return nil, wrap(op, step("connect", err))
 	}
 	defer conn.Close()
 	if err := s.checkDialect(ctx, conn); err != nil {
-		return wrap(op, err)
+		return nil, wrap(op, err)
 	}
 	if err := s.checkSQLiteWaits(ctx, conn); err != nil {
-		return wrap(op, err)
+		return nil, wrap(op, err)
 	}
+	var applied []migration
 	if s.dialect == DialectSQLite {
-		err = s.migrateSQLite(ctx, conn, ms, plan)
+		applied, err = s.migrateSQLite(ctx, conn, ms, plan)
 	} else {
-		err = s.migrateLocked(ctx, conn, ms, plan)
+		applied, err = s.migrateLocked(ctx, conn, ms, plan)
 	}
 	if err != nil {
-		return wrap(op, err)
+		return applied, wrap(op, err)
 	}
-	return nil
+	return applied, nil
 }
 
 // checkSQLiteWaits refuses a SQLite database opened without a busy
@@ -148,9 +194,9 @@ func (s *Store) checkDialect(ctx context.Context, conn *sql.Conn) error {
 // transaction: SQLite's DDL is transactional, and the write lock it takes
 // at once is the migration lock (waiting follows the busy_timeout). The
 // statement is issued by hand, so it does not depend on the DSN's _txlock.
-func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migration, plan migratePlan) (err error) {
+func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migration, plan migratePlan) (applied []migration, err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return step("lock", err)
+		return nil, step("lock", err)
 	}
 	defer func() {
 		if err == nil {
@@ -159,6 +205,7 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migratio
 			}
 			err = step("commit", err)
 		}
+		applied = nil // rolled back, all of them
 		if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
 			// A connection whose transaction may still be open must not go
 			// back to the pool.
@@ -168,19 +215,19 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migratio
 	}()
 	pending, err := plan(ctx, conn, ms)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(pending) > 0 && ms[0].component == componentPush {
 		if err := s.checkAdoptedColumns(ctx, conn); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, m := range pending {
 		if err := s.apply(ctx, conn, m); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return pending, nil
 }
 
 // migrateLocked holds the dialect's lock on conn and applies the pending
@@ -188,10 +235,10 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migratio
 // transactional), on MySQL statement by statement (DDL commits
 // implicitly; the steps' conditions make a migration cut short safe to
 // run again).
-func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migration, plan migratePlan) (err error) {
+func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migration, plan migratePlan) (applied []migration, err error) {
 	unlock, err := s.lock(ctx, conn)
 	if err != nil {
-		return step("lock", err)
+		return nil, step("lock", err)
 	}
 	defer func() {
 		if uErr := unlock(); uErr != nil {
@@ -200,45 +247,47 @@ func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migratio
 	}()
 	if s.dialect == DialectMySQL {
 		if err := s.checkMySQLCharset(ctx, conn); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if s.dialect == DialectPostgres {
 		if err := s.checkPostgresIntegers(ctx, conn); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	pending, err := plan(ctx, conn, ms)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(pending) > 0 && ms[0].component == componentPush {
 		if err := s.checkAdoptedColumns(ctx, conn); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, m := range pending {
 		if s.dialect == DialectMySQL {
 			if err := s.apply(ctx, conn, m); err != nil {
-				return err
+				return applied, err
 			}
+			applied = append(applied, m)
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
-			return step("begin", err)
+			return applied, step("begin", err)
 		}
 		if err := s.apply(ctx, tx, m); err != nil {
-			return errors.Join(err, ignoreTxDone(tx.Rollback()))
+			return applied, errors.Join(err, ignoreTxDone(tx.Rollback()))
 		}
 		if err := tx.Commit(); err != nil {
-			return step("commit "+m.name, err)
+			return applied, step("commit "+m.name, err)
 		}
+		applied = append(applied, m)
 	}
 	if s.dialect == DialectPostgres && ms[0].component == componentPush {
-		return s.catchUpSequences(ctx, conn)
+		return applied, s.catchUpSequences(ctx, conn)
 	}
-	return nil
+	return applied, nil
 }
 
 // idTables are the tables whose ids the Store draws from the id column's
@@ -494,18 +543,21 @@ func (s *Store) versionTable() string {
 }
 
 // pending returns the migrations of ms not yet recorded in the version
-// table, and creates that table if needed. Versions recorded by a newer
-// build of the library are left alone. Before anything is created, it
-// checks every unique key the pending migrations would add, so that a
-// database whose rows forbid one is refused with nothing changed, on
-// MySQL too.
-func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migration, error) {
+// table and the highest version recorded, and creates that table if
+// needed. Versions recorded by a newer build of the library are left
+// alone. Before anything is created, it checks every unique key the
+// pending migrations would add, so that a database whose rows forbid one
+// is refused with nothing changed, on MySQL too.
+func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) (_ []migration, current int, _ error) {
 	if len(ms) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	applied, err := s.applied(ctx, q, ms[0].component)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	for v := range applied {
+		current = max(current, v)
 	}
 	var out []migration
 	for _, m := range ms {
@@ -521,7 +573,7 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 			}
 			d, err := s.checkUnique(ctx, q, st)
 			if err != nil {
-				return nil, fmt.Errorf("%s line %d: %w", m.name, st.line, err)
+				return nil, current, fmt.Errorf("%s line %d: %w", m.name, st.line, err)
 			}
 			if d != nil {
 				dups = append(dups, d)
@@ -529,18 +581,18 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) ([]migratio
 		}
 	}
 	if len(dups) > 0 {
-		return nil, errors.Join(dups...)
+		return nil, current, errors.Join(dups...)
 	}
 	if len(out) == 0 {
 		// Up to date: no DDL at all, so that a user without the right
 		// to create tables (a server run with DML rights only, after an
 		// operator migrated) finds nothing to do.
-		return nil, nil
+		return nil, current, nil
 	}
 	if _, err := q.ExecContext(ctx, s.versionTable()); err != nil {
-		return nil, step("create push_schema_migrations", err)
+		return nil, current, step("create push_schema_migrations", err)
 	}
-	return out, nil
+	return out, current, nil
 }
 
 // missingTables returns the tables that the migrations of ms recorded as
@@ -632,7 +684,8 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 	}
 	var created []string
 	for _, component := range []string{componentPush, componentUsers} {
-		err := s.migrateWith(ctx, "CreateMissingTables", component, func(ctx context.Context, q DBTX, ms []migration) ([]migration, error) {
+		var recreated []string
+		_, err := s.migrateWith(ctx, "CreateMissingTables", component, func(ctx context.Context, q DBTX, ms []migration) ([]migration, error) {
 			applied, err := s.applied(ctx, q, component)
 			if err != nil {
 				return nil, err
@@ -671,12 +724,15 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 			out = append(out, migration{component: component, name: "the end of the re-creation",
 				steps: []migrationStep{{sql: "DELETE FROM push_schema_migrations WHERE component = '" + recreateComponent(component) + "'"}},
 				rerun: map[string]bool{"": true}})
-			created = append(created, missing...)
+			recreated = missing
 			return out, nil
 		})
 		if err != nil {
+			// Those of this component stay marked, missing, until a
+			// later call finishes them: not created.
 			return created, fmt.Errorf("create the missing tables %s: %w", strings.Join(missing, ", "), err)
 		}
+		created = append(created, recreated...)
 	}
 	return created, nil
 }

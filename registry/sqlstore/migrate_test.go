@@ -68,12 +68,13 @@ func TestMigrateConcurrently(t *testing.T) {
 			stores[i] = s
 		}
 		errs := make([]error, instances)
+		results := make([][2]sqlstore.MigrateResult, instances)
 		var wg sync.WaitGroup
 		for i, s := range stores {
 			wg.Go(func() {
-				errs[i] = s.Migrate(t.Context())
+				results[i][0], errs[i] = s.MigrateReport(t.Context())
 				if errs[i] == nil {
-					errs[i] = s.MigrateUsers(t.Context())
+					results[i][1], errs[i] = s.MigrateUsersReport(t.Context())
 				}
 			})
 		}
@@ -81,8 +82,88 @@ func TestMigrateConcurrently(t *testing.T) {
 		for i, err := range errs {
 			require.NoError(t, err, "instance %d", i)
 		}
+		// Each migration is reported by the one instance that applied
+		// it: the others found it applied, and say they applied nothing.
+		applied := map[string]int{}
+		for _, r := range results {
+			for _, c := range r {
+				for _, name := range c.Applied {
+					applied[c.Component+"/"+name]++
+				}
+				assert.Equal(t, c.To == c.From, len(c.Applied) == 0, "%+v", c)
+			}
+		}
+		want := map[string]int{"users/0001_sys_users": 1}
+		for _, v := range wantVersions {
+			want["push/"+strings.Fields(v)[1]] = 1
+		}
+		assert.Equal(t, want, applied)
 		_, rows := queryStrings(t, db, "SELECT component, version, COUNT(*) FROM push_schema_migrations GROUP BY component, version ORDER BY component, version")
 		assert.Equal(t, [][]string{{"push", "1", "1"}, {"push", "2", "1"}, {"push", "3", "1"}, {"push", "4", "1"}, {"push", "5", "1"}, {"push", "6", "1"}, {"push", "7", "1"}, {"push", "8", "1"}, {"push", "9", "1"}, {"push", "10", "1"}, {"push", "11", "1"}, {"push", "12", "1"}, {"push", "13", "1"}, {"push", "14", "1"}, {"push", "15", "1"}, {"push", "16", "1"}, {"users", "1", "1"}}, rows)
+	})
+}
+
+// TestMigrateReportSaysWhatItApplied: MigrateReport and
+// MigrateUsersReport name the migrations they applied and the versions
+// before and after; a second call applied nothing.
+func TestMigrateReportSaysWhatItApplied(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		db, _ := dbtest.Open(t, d)
+		s, err := sqlstore.New(db, sqlstore.Options{Dialect: d})
+		require.NoError(t, err)
+		var names []string
+		for _, v := range wantVersions {
+			names = append(names, strings.Fields(v)[1])
+		}
+		res, err := s.MigrateReport(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, sqlstore.MigrateResult{Component: "push", From: 0, To: len(wantVersions), Applied: names}, res)
+		res, err = s.MigrateReport(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, sqlstore.MigrateResult{Component: "push", From: len(wantVersions), To: len(wantVersions)}, res)
+		res, err = s.MigrateUsersReport(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, sqlstore.MigrateResult{Component: "users", From: 0, To: 1, Applied: []string{"0001_sys_users"}}, res)
+		res, err = s.MigrateUsersReport(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, sqlstore.MigrateResult{Component: "users", From: 1, To: 1}, res)
+	})
+}
+
+// TestMigrateReportAfterAFailure: a migration that fails partway leaves
+// those before it applied on MySQL and PostgreSQL (each commits on its
+// own), and MigrateReport names them with the error; SQLite applies all or
+// none. Here the record of the last migration fails (a trigger refuses
+// it), two being pending.
+func TestMigrateReportAfterAFailure(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, db := newStore(t, d)
+		last := len(wantVersions)
+		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "DELETE FROM push_schema_migrations WHERE component = 'push' AND version >= ?"), last-1)
+		require.NoError(t, err)
+		switch d {
+		case sqlstore.DialectSQLite:
+			_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_last BEFORE INSERT ON push_schema_migrations WHEN NEW.version = "+strconv.Itoa(last)+" BEGIN SELECT RAISE(ABORT, 'refused by a test'); END")
+		case sqlstore.DialectMySQL:
+			_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_last BEFORE INSERT ON push_schema_migrations FOR EACH ROW BEGIN IF NEW.version = "+strconv.Itoa(last)+" THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a test'; END IF; END")
+		case sqlstore.DialectPostgres:
+			_, err = db.ExecContext(ctx, "CREATE FUNCTION refuse_last() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.version = "+strconv.Itoa(last)+" THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN NEW; END $$")
+			require.NoError(t, err)
+			_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_last BEFORE INSERT ON push_schema_migrations FOR EACH ROW EXECUTE FUNCTION refuse_last()")
+		}
+		require.NoError(t, err)
+
+		res, err := s.MigrateReport(ctx)
+		require.ErrorContains(t, err, "refused by a test")
+		want := sqlstore.MigrateResult{Component: "push", From: last - 2, To: last - 1, Applied: []string{strings.Fields(wantVersions[last-2])[1]}}
+		if d == sqlstore.DialectSQLite {
+			want.To, want.Applied = last-2, nil
+		}
+		assert.Equal(t, want, res)
+		st, err := s.MigrationStatus(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, want.To, st[0].Current, "the result says what the database holds")
 	})
 }
 
