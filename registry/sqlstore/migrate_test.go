@@ -142,17 +142,7 @@ func TestMigrateReportAfterAFailure(t *testing.T) {
 		last := len(wantVersions)
 		_, err := db.ExecContext(ctx, dbtest.Rebind(d, "DELETE FROM push_schema_migrations WHERE component = 'push' AND version >= ?"), last-1)
 		require.NoError(t, err)
-		switch d {
-		case sqlstore.DialectSQLite:
-			_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_last BEFORE INSERT ON push_schema_migrations WHEN NEW.version = "+strconv.Itoa(last)+" BEGIN SELECT RAISE(ABORT, 'refused by a test'); END")
-		case sqlstore.DialectMySQL:
-			_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_last BEFORE INSERT ON push_schema_migrations FOR EACH ROW BEGIN IF NEW.version = "+strconv.Itoa(last)+" THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a test'; END IF; END")
-		case sqlstore.DialectPostgres:
-			_, err = db.ExecContext(ctx, "CREATE FUNCTION refuse_last() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.version = "+strconv.Itoa(last)+" THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN NEW; END $$")
-			require.NoError(t, err)
-			_, err = db.ExecContext(ctx, "CREATE TRIGGER refuse_last BEFORE INSERT ON push_schema_migrations FOR EACH ROW EXECUTE FUNCTION refuse_last()")
-		}
-		require.NoError(t, err)
+		refuseVersionWrites(t, db, d, "INSERT", "NEW.version = "+strconv.Itoa(last))
 
 		res, err := s.MigrateReport(ctx)
 		require.ErrorContains(t, err, "refused by a test")
@@ -164,6 +154,50 @@ func TestMigrateReportAfterAFailure(t *testing.T) {
 		st, err := s.MigrationStatus(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, want.To, st[0].Current, "the result says what the database holds")
+	})
+}
+
+// refuseVersionWrites makes every event (INSERT or DELETE) of a row of
+// push_schema_migrations for which cond holds (a condition on NEW or OLD)
+// fail with "refused by a test".
+func refuseVersionWrites(t *testing.T, db *sql.DB, d sqlstore.Dialect, event, cond string) {
+	t.Helper()
+	var err error
+	switch d {
+	case sqlstore.DialectSQLite:
+		_, err = db.ExecContext(t.Context(), "CREATE TRIGGER refuse BEFORE "+event+" ON push_schema_migrations WHEN "+cond+" BEGIN SELECT RAISE(ABORT, 'refused by a test'); END")
+	case sqlstore.DialectMySQL:
+		_, err = db.ExecContext(t.Context(), "CREATE TRIGGER refuse BEFORE "+event+" ON push_schema_migrations FOR EACH ROW BEGIN IF "+cond+" THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by a test'; END IF; END")
+	case sqlstore.DialectPostgres:
+		row := "NEW"
+		if event == "DELETE" {
+			row = "OLD"
+		}
+		_, err = db.ExecContext(t.Context(), "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "+cond+" THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN "+row+"; END $$")
+		require.NoError(t, err)
+		_, err = db.ExecContext(t.Context(), "CREATE TRIGGER refuse BEFORE "+event+" ON push_schema_migrations FOR EACH ROW EXECUTE FUNCTION refuse()")
+	}
+	require.NoError(t, err)
+}
+
+// TestCreateMissingTablesThatFailsCreatedNone: a re-creation that fails
+// (here its last step, which clears the marks) returns no table as
+// created: they stay marked, missing, for the next call to finish (it
+// returned every missing table as created).
+func TestCreateMissingTablesThatFailsCreatedNone(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := t.Context()
+		s, db := newStore(t, d)
+		_, err := db.ExecContext(ctx, "DROP TABLE sys_message_center")
+		require.NoError(t, err)
+		refuseVersionWrites(t, db, d, "DELETE", "OLD.component = 'push+recreate'")
+
+		created, err := s.CreateMissingTables(ctx)
+		require.ErrorContains(t, err, "refused by a test")
+		assert.Empty(t, created)
+		missing, err := s.MissingTables(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sys_message_center"}, missing)
 	})
 }
 
