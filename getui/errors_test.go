@@ -38,10 +38,22 @@ func TestKindOfCode(t *testing.T) {
 		{CodeInvalidParams, "target user is invalid", false, provider.InvalidRequest, true}, // an alias push
 		{CodeInvalidParams, "target user is invalid: cid[1] \"ABC\" is not a Getui cid", true, provider.InvalidToken, true},
 		{CodeInvalidParams, "cid is not exist", true, provider.InvalidToken, true},
+		{CodeInvalidParams, "cid not found", true, provider.InvalidToken, true},
+		{CodeInvalidParams, "illegal cid", true, provider.InvalidToken, true},
+		{CodeInvalidParams, "unknown user", true, provider.InvalidToken, true},
+		{CodeInvalidParams, "user is invalid", true, provider.InvalidToken, true},
 		{CodeInvalidParams, "push_message.notification.title is invalid", true, provider.InvalidRequest, true},
 		{CodeInvalidParams, "request_id is invalid", true, provider.InvalidRequest, true},
 		{10004, "no permission", false, provider.Auth, true},
 		{22001, "task already run", false, provider.InvalidRequest, true},
+		{22002, "scheduled task invalid", false, provider.InvalidRequest, true},
+		{23001, "tag operation refused", false, provider.InvalidRequest, true},
+		{30001, "plan lacks the API", false, provider.Auth, true},
+		{30002, "plan lacks the API", false, provider.Auth, true},
+		{30006, "over the day's total", true, provider.QuotaExceeded, true},
+		{30011, "over the day's total", false, provider.QuotaExceeded, true},
+		{30012, "over the minute's rate", false, provider.RateLimited, true},
+		{30013, "over the minute's rate", true, provider.RateLimited, true},
 		{30000, "no fast_custom_tag permission", false, provider.Auth, true},
 		{30003, "app/tag not permitted", false, provider.Auth, true},
 		{30017, "no report permission", false, provider.Auth, true},
@@ -162,9 +174,16 @@ func TestErrorTable(t *testing.T) {
 		{"http 429", 429, "slow down", provider.RateLimited, ""},
 		{"http 403 text", 403, "forbidden", provider.Auth, ""},
 		{"http 404 text", 404, "not found", provider.InvalidRequest, ""},
+		{"http 405 text", 405, "method not allowed", provider.InvalidRequest, ""},
+		{"http 413 text", 413, "request entity too large", provider.InvalidRequest, ""},
+		{"http 400 text", 400, "bad request", provider.InvalidRequest, ""},
+		{"http 418 text", 418, "teapot", provider.Unknown, ""},
+		{"unreadable 204", 204, "", provider.Indeterminate, ""},
 		{"unreadable 200", 200, "<html>", provider.Indeterminate, ""},
 		{"code 0 with http 500", 500, env(0, "odd"), provider.Temporary, "0"},
 		{"string code", 200, `{"code":"10005","msg":"rate"}`, provider.RateLimited, "10005"},
+		{"success without a taskid", 200, `{"code":0,"msg":"success","data":{}}`, provider.Indeterminate, ""},
+		{"success naming two tasks", 200, `{"code":0,"msg":"success","data":{"RASS_1":{"` + testCID + `":"successed_online"},"RASS_2":{"` + testCID + `":"successed_online"}}}`, provider.Indeterminate, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,6 +198,49 @@ func TestErrorTable(t *testing.T) {
 			assert.Len(t, s.paths, 1, "one call, no retry")
 		})
 	}
+}
+
+// TestTargetInvalidBlamesACIDOnlyByCID: 20001 "target user is invalid"
+// is InvalidToken for a push to one cid, and InvalidRequest for a push to
+// an alias or a tag, which names no cid the caller could disable.
+func TestTargetInvalidBlamesACIDOnlyByCID(t *testing.T) {
+	invalidTarget := `{"code":20001,"msg":"target user is invalid"}`
+	for _, tc := range []struct {
+		name     string
+		audience provider.Audience
+		kind     provider.Kind
+	}{
+		{"one cid", provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{testCID}}, provider.InvalidToken},
+		{"one alias", provider.Audience{Kind: provider.AudienceAliases, AliasType: "x", Aliases: []string{"u1"}}, provider.InvalidRequest},
+		{"a tag", provider.Audience{Kind: provider.AudienceFilter, Tags: []string{"vip"}}, provider.InvalidRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScripted(t).then(400, invalidTarget)
+			r := oneCID()
+			r.Audience = tc.audience
+			_, err := s.client(t).Send(context.Background(), r)
+			pe := requireKind(t, err, tc.kind)
+			assert.Equal(t, "20001", pe.Code)
+			assert.Empty(t, pe.Failures)
+		})
+	}
+}
+
+// TestShortestSecretIsScrubbed: a master secret of minSecretLen
+// characters, the shortest Config takes, is scrubbed from an answer that
+// echoes it.
+func TestShortestSecretIsScrubbed(t *testing.T) {
+	const secret = "S3cr3t-8"
+	require.Len(t, secret, minSecretLen)
+	s := newScripted(t).then(400, `{"code":20001,"msg":"master secret `+secret+` is wrong"}`)
+	c, err := New(Config{AppID: testAppID, AppKey: testAppKey, MasterSecret: NewSecret(secret), BaseURL: s.srv.URL + "/v2",
+		Now: func() time.Time { return fixedNow }})
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), oneCID())
+	pe := requireKind(t, err, provider.InvalidRequest)
+	assert.NotContains(t, err.Error(), secret)
+	assert.Equal(t, "master secret REDACTED is wrong", pe.Message)
+	assert.Equal(t, "REDACTED", c.Redact(secret))
 }
 
 // TestTokenExpiredRefreshOnce: 10001 makes the client fetch a new token and

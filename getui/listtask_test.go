@@ -77,20 +77,33 @@ func TestListCreateRetryGetsAFreshRequestID(t *testing.T) {
 	assert.Equal(t, 1, fake.DeliveryCount(b))
 }
 
-// TestListTaskForgottenAfterARefusal: a delivering call Getui refuses
+// TestListTaskForgottenAfterARefusal: a delivering call Getui refuses,
+// for the request (InvalidRequest) or for a cid of it (InvalidToken),
 // drops the task, so that the next try creates a new one.
 func TestListTaskForgottenAfterARefusal(t *testing.T) {
-	ctx := context.Background()
-	c, fake := newAgainstFake(t, getuitest.Config{}, nil)
-	a, b := getuitest.CID("a"), getuitest.CID("b")
-	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: "taskid is invalid"}))
-	_, err := c.Send(ctx, listRequest("push-3-chunk-0", a, b))
-	require.ErrorIs(t, err, provider.InvalidRequest)
-	_, err = c.Send(ctx, listRequest("push-3-chunk-0", a, b))
-	require.NoError(t, err)
-	creates := fake.RequestsTo("/push/list/message")
-	require.Len(t, creates, 2, "a new task after the refusal")
-	assert.Equal(t, 1, fake.DeliveryCount(a))
+	for _, tc := range []struct {
+		msg  string
+		kind provider.Kind
+	}{
+		{"taskid is invalid", provider.InvalidRequest},
+		{"target user is invalid", provider.InvalidToken},
+	} {
+		t.Run(tc.msg, func(t *testing.T) {
+			ctx := context.Background()
+			c, fake := newAgainstFake(t, getuitest.Config{}, nil)
+			a, b := getuitest.CID("a"), getuitest.CID("b")
+			require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: tc.msg}))
+			_, err := c.Send(ctx, listRequest("push-3-chunk-0", a, b))
+			require.ErrorIs(t, err, tc.kind)
+			tok, _ := provider.RetryTokenOf(err)
+			assert.Empty(t, tok, "the task is dropped with the refusal")
+			_, err = c.Send(ctx, listRequest("push-3-chunk-0", a, b))
+			require.NoError(t, err)
+			creates := fake.RequestsTo("/push/list/message")
+			require.Len(t, creates, 2, "a new task after the refusal")
+			assert.Equal(t, 1, fake.DeliveryCount(a))
+		})
+	}
 }
 
 // TestListTaskKeptOnUnknown: a delivering call that fails with a kind the
@@ -131,6 +144,26 @@ func TestReusedTaskRefusedIsTemporary(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(fake.RequestsTo("/push/list/message")) == 2 }, 5*time.Second, 5*time.Millisecond)
 	assert.Equal(t, 2, fake.DeliveryCount(a), "at least once: the first try had reached it")
+}
+
+// TestReusedTaskRefusedForACIDStaysInvalidToken: a retry whose reused
+// task Getui refuses for a dead cid keeps the kind InvalidToken, so that
+// the caller finds the cid, and is not made Temporary as a refused task
+// is; the task goes all the same.
+func TestReusedTaskRefusedForACIDStaysInvalidToken(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, getuitest.Config{}, func(cfg *getui.Config) { cfg.Timeout = 300 * time.Millisecond })
+	a, b := getuitest.CID("a"), getuitest.CID("b")
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", AfterAccept: true, Timeout: true}))
+	_, err := c.Send(ctx, listRequest("push-9-chunk-0", a, b))
+	require.ErrorIs(t, err, provider.Indeterminate)
+
+	require.NoError(t, fake.FailNext(1, getuitest.Fault{API: "/push/list/cid", Code: getuitest.CodeInvalidParams, Msg: "target user is invalid"}))
+	_, err = c.Send(ctx, listRequest("push-9-chunk-0", a, b))
+	require.ErrorIs(t, err, provider.InvalidToken)
+	assert.NotContains(t, err.Error(), "the next try creates a new one")
+	tok, _ := provider.RetryTokenOf(err)
+	assert.Empty(t, tok, "the task is dropped")
 }
 
 // TestConcurrentSendsOfOneKey: two Sends of one key at once make one

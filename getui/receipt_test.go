@@ -189,6 +189,33 @@ func TestReceiptLinesAreJudgedAlone(t *testing.T) {
 	}
 }
 
+// TestReceiptActionIDs: each action id Getui reports an arrival or a
+// click with, of its own connection or of a maker's channel, is that
+// event; any other action is acknowledged and not counted.
+func TestReceiptActionIDs(t *testing.T) {
+	for action, want := range map[string]provider.Event{
+		"0": provider.EventArrived, "10030": provider.EventArrived, "110000": provider.EventArrived,
+		"120000": provider.EventArrived, "130000": provider.EventArrived, "140000": provider.EventArrived,
+		"150000": provider.EventArrived,
+		"10010":  provider.EventOpened, "10019": provider.EventOpened, "120010": provider.EventOpened,
+		"130010": provider.EventOpened,
+		"10009":  "", "110010": "", "1": "",
+	} {
+		t.Run(action, func(t *testing.T) {
+			sink := &reportSink{}
+			w := postText(newReceiptHandler(t, sink, &syncbuf.Buffer{}), http.MethodPost,
+				receiptLine(demoApp.AppID, "cid-1", "task-1", "m1", "200", action, demoApp.MasterSecret))
+			assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			if want == "" {
+				assert.Empty(t, sink.reports())
+				return
+			}
+			require.Len(t, sink.reports(), 1)
+			assert.Equal(t, want, sink.reports()[0].Event)
+		})
+	}
+}
+
 // TestReceiptPostRefusals covers what is refused before any line is read.
 func TestReceiptPostRefusals(t *testing.T) {
 	sink := &reportSink{}

@@ -65,6 +65,13 @@ func TestValidateRefusesNamingTheField(t *testing.T) {
 		{"title of 26 emoji, 52 UTF-16 units", provider.Android, func(r *provider.Request) { r.Notification.Title = strings.Repeat("😀", 26) }, "notification.title"},
 		{"body of 255 and an emoji, 257 UTF-16 units", provider.Android, func(r *provider.Request) { r.Notification.Body = strings.Repeat("字", 255) + "😀" }, "notification.body"},
 		{"body of 257", provider.Android, func(r *provider.Request) { r.Notification.Body = strings.Repeat("字", 257) }, "notification.body"},
+		{"silent transmission of 3073 bytes", provider.Android, func(r *provider.Request) {
+			// {"body":"…"} takes 11 bytes besides the body.
+			r.Notification = provider.Notification{Silent: true, Body: strings.Repeat("x", getui.MaxPayloadBytes-11+1)}
+		}, "notification.body"},
+		{"alias of 41 characters", provider.Android, func(r *provider.Request) {
+			r.Audience = provider.Audience{Kind: provider.AudienceAliases, AliasType: "x", Aliases: []string{strings.Repeat("用", 41)}}
+		}, "audience.aliases[0]"},
 		{"silent over 3072", provider.Android, func(r *provider.Request) {
 			r.Notification.Silent = true
 			r.Notification.Extras = map[string]string{"big": strings.Repeat("x", 3100)}
@@ -158,6 +165,15 @@ func TestAcceptedEdgeCases(t *testing.T) {
 		{"broadcast scheduled 7 days ahead", &provider.Request{Platform: provider.Android,
 			Audience:     provider.Audience{Kind: provider.AudienceBroadcast},
 			Notification: provider.Notification{Title: "t", Body: "b"}, StartTime: start.Add(getui.MaxScheduleAhead)}},
+		{"silent transmission of 3072 bytes", &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: []string{cid(provider.Android, 0)}},
+			Notification: provider.Notification{Silent: true, Body: strings.Repeat("x", getui.MaxPayloadBytes-11)}}},
+		{"an alias of 40 characters", &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceAliases, AliasType: "x", Aliases: []string{strings.Repeat("用", 40), "u1"}},
+			Notification: provider.Notification{Title: "t", Body: "b"}}},
+		{"200 aliases", &provider.Request{Platform: provider.Android,
+			Audience:     provider.Audience{Kind: provider.AudienceAliases, AliasType: "x", Aliases: manyCIDs(200)},
+			Notification: provider.Notification{Title: "t", Body: "b"}}},
 		{"200 cids", &provider.Request{Platform: provider.Android,
 			Audience:     provider.Audience{Kind: provider.AudienceTokens, Tokens: manyCIDs(200)},
 			Notification: provider.Notification{Title: "t", Body: "b"}}},

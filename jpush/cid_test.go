@@ -207,6 +207,30 @@ func TestCIDRefusedIsTemporary(t *testing.T) {
 	assert.Equal(t, 2, fake.DeliveryCount(live))
 }
 
+// TestRefusalNotOfTheCIDStaysFinal: a push that carries a cid and is
+// refused for something else (a parameter JPush finds wrong, no word of
+// the cid) keeps JPush's kind, InvalidRequest, and the key's cid, which
+// the next try sends again; only a refusal naming the cid becomes
+// Temporary.
+func TestRefusalNotOfTheCIDStaysFinal(t *testing.T) {
+	ctx := context.Background()
+	c, fake := newAgainstFake(t, jpushtest.Config{}, nil)
+	live := rid(provider.Android, 0)
+	require.NoError(t, fake.FailNext(1, jpushtest.Fault{Path: "/v3/push", Code: jpush.CodeInvalidParam, Message: "Invalid parameter: platform"}))
+	_, err := c.Send(ctx, cidRequest("k", live))
+	require.ErrorIs(t, err, provider.InvalidRequest)
+	assert.NotContains(t, err.Error(), "refused the cid")
+	tok, _ := provider.RetryTokenOf(err)
+	require.True(t, strings.HasPrefix(tok, "cid1:"), "the key keeps its cid: %q", tok)
+
+	_, err = c.Send(ctx, cidRequest("k", live))
+	require.NoError(t, err)
+	pushes := fake.Pushes()
+	require.Len(t, pushes, 1, "the refused try is not recorded as a push")
+	require.NotEmpty(t, pushes[0].CID)
+	assert.Contains(t, tok, pushes[0].CID, "the next try sends the key's cid again, not another")
+}
+
 // TestCIDRefusedDropsItsBatch: when JPush refuses a key's cid, the cids
 // pooled from the same fetch are dropped with it: the next key's Send
 // fetches fresh ones and is sent, rather than refused in turn for a cid

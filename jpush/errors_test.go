@@ -29,6 +29,9 @@ func TestKindOfCode(t *testing.T) {
 		{CodeInvalidParam, "registration_id is invalid: 123", false, provider.InvalidToken},
 		{CodeInvalidParam, "Invalid registration_id", true, provider.InvalidToken},
 		{CodeInvalidParam, "illegal registrationId value", false, provider.InvalidToken},
+		{CodeInvalidParam, "registration id does not exist", false, provider.InvalidToken},
+		{CodeInvalidParam, "unknown registration_id", false, provider.InvalidToken},
+		{CodeInvalidParam, "wrong registration_id", false, provider.InvalidToken},
 		{CodeInvalidParam, "registration_id: at most 1000", false, provider.InvalidRequest},
 		{CodeAuthFailed, "Authen failed", false, provider.Auth},
 		{CodeTooLarge, "msg too long", false, provider.InvalidRequest},
@@ -89,17 +92,28 @@ func TestSendErrorAnswers(t *testing.T) {
 		{"rate sdk headers", one, 429, `{"error":{"code":2002,"message":"Request times is out of limit"}}`,
 			[]string{"X-Rate-Limit-Limit", "600", "X-Rate-Limit-Remaining", "0", "X-Rate-Limit-Reset", "5"}, provider.RateLimited, "2002", 5 * time.Second},
 		{"429 without body", one, 429, ``, []string{"X-Rate-Limit-Reset", "9"}, provider.RateLimited, "", 9 * time.Second},
+		{"rate code on HTTP 200", one, 200, `{"error":{"code":2002,"message":"Request times is out of limit"}}`,
+			[]string{"X-Rate-Limit-Remaining", "0", "X-Rate-Limit-Reset", "11"}, provider.RateLimited, "2002", 11 * time.Second},
+		{"rate code on HTTP 403", one, 403, `{"error":{"code":"2002","message":"Request times is out of limit"}}`,
+			[]string{"X-Rate-Limit-Reset", "4"}, provider.RateLimited, "2002", 4 * time.Second},
+		{"reset header on a refusal that is no rate limit", one, 400, `{"error":{"code":1002,"message":"Missing parameter"}}`,
+			[]string{"X-Rate-Limit-Reset", "4"}, provider.InvalidRequest, "1002", 0},
 		{"restricted 403", one, 403, `{"error":{"code":2003,"message":"appkey restricted"}}`, nil, provider.Auth, "2003", 0},
 		{"no permission 403", one, 403, `{"error":{"code":2004,"message":"no permission"}}`, nil, provider.Auth, "2004", 0},
 		{"volume 403", one, 403, `{"error":{"code":2005,"message":"over range"}}`, nil, provider.QuotaExceeded, "2005", 0},
 		{"not vip 403", one, 403, `{"error":{"code":2006,"message":"not vip"}}`, nil, provider.Auth, "2006", 0},
 		{"forbidden 403", one, 403, `{"error":{"code":2007,"message":"forbidden"}}`, nil, provider.Auth, "2007", 0},
+		{"code as a padded string", one, 400, `{"error":{"code":" 1011 ","message":"cannot find user by this audience"}}`, nil, provider.InvalidToken, "1011", 0},
 		{"unknown code 400", one, 400, `{"error":{"code":1099,"message":"what"}}`, nil, provider.InvalidRequest, "1099", 0},
 		{"unknown code 200", one, 200, `{"error":{"code":1099,"message":"what"}}`, nil, provider.Unknown, "1099", 0},
 		{"gateway 502 html", one, 502, `<html>bad gateway</html>`, nil, provider.Temporary, "", 0},
 		{"unreadable 200", one, 200, `<html>ok</html>`, nil, provider.Indeterminate, "", 0},
 		{"200 without msg_id", one, 200, `{"sendno":"1"}`, nil, provider.Indeterminate, "", 0},
 		{"200 with msg_id 0", one, 200, `{"sendno":"1","msg_id":0}`, nil, provider.Indeterminate, "", 0},
+		{"not found 404 html", one, 404, `<html>not found</html>`, nil, provider.InvalidRequest, "", 0},
+		{"method 405 without code", one, 405, ``, nil, provider.InvalidRequest, "", 0},
+		{"too large 413 without code", one, 413, `<html>Request Entity Too Large</html>`, nil, provider.InvalidRequest, "", 0},
+		{"bad request 400 without code", one, 400, `{}`, nil, provider.InvalidRequest, "", 0},
 		{"teapot", one, 418, ``, nil, provider.Unknown, "", 0},
 	}
 	for _, tt := range tests {
@@ -119,7 +133,7 @@ func TestSendErrorAnswers(t *testing.T) {
 }
 
 func TestSendAcceptsStringAndNumericMsgID(t *testing.T) {
-	for _, body := range []string{`{"sendno":"18","msg_id":"1828256757"}`, `{"sendno":18,"msg_id":1828256757}`} {
+	for _, body := range []string{`{"sendno":"18","msg_id":"1828256757"}`, `{"sendno":18,"msg_id":1828256757}`, `{"sendno":"18","msg_id":" 1828256757 "}`} {
 		h := newHarness(t)
 		h.respondPush(200, body)
 		rc, err := h.client.Send(context.Background(), request(provider.IOS, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}))
@@ -143,6 +157,19 @@ func TestParseRateLimit(t *testing.T) {
 	assert.Zero(t, ParseRateLimit(h).Reset)
 	h.Set("X-Rate-Limit-Remaining", "-1")
 	assert.Equal(t, -1, ParseRateLimit(h).Remaining)
+
+	// A reset of one second is one second; zero is none.
+	h.Set("X-Rate-Limit-Reset", "1")
+	assert.Equal(t, time.Second, ParseRateLimit(h).Reset)
+	h.Set("X-Rate-Limit-Reset", "0")
+	assert.Zero(t, ParseRateLimit(h).Reset)
+	// A negative or unreadable quota is absent, so the SDKs' name is read.
+	h.Set("X-Rate-Limit-Quota", "-1")
+	assert.Equal(t, 600, ParseRateLimit(h).Limit)
+	h.Set("X-Rate-Limit-Quota", "many")
+	assert.Equal(t, 600, ParseRateLimit(h).Limit)
+	h.Set("X-Rate-Limit-Quota", " 0 ")
+	assert.Equal(t, 0, ParseRateLimit(h).Limit, "a quota of zero is a quota")
 }
 
 // TestInvalidParamNamesTheRegistrationID: a 1003 answer that names a

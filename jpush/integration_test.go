@@ -449,4 +449,11 @@ func TestStatusesRefusesWithoutACall(t *testing.T) {
 	}
 	assert.Empty(t, fake.Requests())
 	assert.Equal(t, jpush.MaxReceivedIDs, c.MaxStatusIDs())
+
+	// MaxReceivedIDs ids, received/detail's limit, go in one call.
+	rs, err = c.Statuses(ctx, provider.Android, ids[:jpush.MaxReceivedIDs])
+	require.NoError(t, err)
+	assert.Len(t, rs, jpush.MaxReceivedIDs)
+	require.Len(t, fake.Requests(), 1)
+	assert.Equal(t, "/v3/received/detail", fake.Requests()[0].Path)
 }

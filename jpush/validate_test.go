@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ func TestRefusedBeforeNetwork(t *testing.T) {
 		{"tag_not of 42 bytes", with(provider.Android, provider.Audience{Kind: provider.AudienceFilter,
 			Filter: json.RawMessage(`{"tag":["vip"],"tag_not":["` + strings.Repeat("标", 14) + `"]}`)}, nil), "audience.filter"},
 		{"alias of 42 bytes", with(provider.Android, provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{"u1", strings.Repeat("用", 14)}}, nil), "audience.aliases[1]"},
+		{"alias of 41 bytes", with(provider.Android, provider.Audience{Kind: provider.AudienceAliases, Aliases: []string{strings.Repeat("u", 41)}}, nil), "audience.aliases[0]"},
 		{"file audience", with(provider.Android, provider.Audience{Kind: provider.AudienceFile, FileID: "f1"}, nil), "audience.kind"},
 		{"overrides wrong type", with(provider.Android, tok, func(r *provider.Request) { r.Overrides = map[string]any{Name: "x"} }), "overrides.jpush"},
 		{"classification", with(provider.IOS, tok, opts(&Options{Classification: intPtr(2)})), "overrides.jpush.classification"},
@@ -95,6 +97,7 @@ func TestRefusedBeforeNetwork(t *testing.T) {
 			r.Notification = provider.Notification{Silent: true, Extras: map[string]string{"k": "v"}}
 		}), "notification.body"},
 		{"negative badge", with(provider.IOS, tok, func(r *provider.Request) { r.Notification.Badge = intPtr(-1) }), "notification.badge"},
+		{"badge over 99999", with(provider.IOS, tok, func(r *provider.Request) { r.Notification.Badge = intPtr(MaxBadge + 1) }), "notification.badge"},
 		{"interruption level", with(provider.IOS, tok, opts(&Options{InterruptionLevel: "loud"})), "overrides.jpush.interruption_level"},
 		{"empty extras key", with(provider.IOS, tok, func(r *provider.Request) { r.Notification.Extras = map[string]string{"": "v"} }), "notification.extras"},
 		{"start in the future", with(provider.IOS, tok, func(r *provider.Request) { r.StartTime = fixedNow.Add(time.Minute) }), "start_time"},
@@ -123,11 +126,25 @@ func TestRefusedBeforeNetwork(t *testing.T) {
 // TestAcceptedEdgeCases are requests at JPush's limits that must pass.
 func TestAcceptedEdgeCases(t *testing.T) {
 	tok := provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}
+	// distinct returns n different values starting with prefix (rids
+	// repeats itself after 676).
+	distinct := func(n int, prefix string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = prefix + strconv.Itoa(100000+i)
+		}
+		return out
+	}
 	tests := []struct {
 		name string
 		req  *provider.Request
 	}{
-		{"1000 tokens", request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(676)})},
+		{"1000 tokens", request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: distinct(MaxRegistrationIDs, "1a0018970a")})},
+		{"1000 aliases", request(provider.Android, provider.Audience{Kind: provider.AudienceAliases, AliasType: "x", Aliases: distinct(MaxAliases, "u")})},
+		{"alias of 40 bytes", request(provider.Android, provider.Audience{Kind: provider.AudienceAliases, AliasType: "x", Aliases: []string{strings.Repeat("u", 40)}})},
+		{"20 tags of 40 bytes", request(provider.Android, provider.Audience{Kind: provider.AudienceFilter, Tags: distinct(MaxTags, strings.Repeat("t", 34))})},
+		{"20 tag_and and 20 tag_not", request(provider.Android, provider.Audience{Kind: provider.AudienceFilter,
+			Filter: json.RawMessage(`{"tag_and":["` + strings.Join(distinct(20, "a"), `","`) + `"],"tag_not":["` + strings.Join(distinct(20, "n"), `","`) + `"]}`)})},
 		{"alias type ignored", request(provider.Android, provider.Audience{Kind: provider.AudienceAliases, AliasType: "anything at all", Aliases: []string{"u1"}})},
 		{"ios options ignored on android", func() *provider.Request {
 			r := request(provider.Android, tok)
@@ -163,6 +180,16 @@ func TestAcceptedEdgeCases(t *testing.T) {
 			r.ExpireTime = fixedNow.AddDate(1, 0, 0)
 			return r
 		}()},
+		{"badge 99999", func() *provider.Request {
+			r := request(provider.IOS, tok)
+			r.Notification.Badge = intPtr(MaxBadge)
+			return r
+		}()},
+		{"badge 0", func() *provider.Request {
+			r := request(provider.IOS, tok)
+			r.Notification.Badge = intPtr(0)
+			return r
+		}()},
 		{"title only android", func() *provider.Request {
 			r := request(provider.Android, tok)
 			r.Notification.Body = ""
@@ -179,6 +206,39 @@ func TestAcceptedEdgeCases(t *testing.T) {
 			require.NoError(t, err)
 		})
 	}
+}
+
+// TestPayloadLimitIsExact: a notification and message of exactly
+// MaxPayloadBytes of compact JSON is accepted and sent; one byte more is
+// refused before any call, naming the body.
+func TestPayloadLimitIsExact(t *testing.T) {
+	tok := provider.Audience{Kind: provider.AudienceTokens, Tokens: rids(1)}
+	req := func(n int) *provider.Request {
+		r := request(provider.Android, tok)
+		r.Notification.Body = strings.Repeat("a", n)
+		return r
+	}
+	h := newHarness(t)
+	largest := 0
+	for n := 3500; n <= 4100; n++ {
+		if h.client.Validate(req(n)) != nil {
+			break
+		}
+		largest = n
+	}
+	require.Greater(t, largest, 3500)
+	require.Less(t, largest, 4000, "the notification's other bytes count too")
+	h.respondPush(200, okPush)
+	_, err := h.client.Send(context.Background(), req(largest))
+	require.NoError(t, err)
+	var sent struct {
+		Notification json.RawMessage `json:"notification"`
+		Message      json.RawMessage `json:"message"`
+	}
+	require.NoError(t, json.Unmarshal(h.only(t).body, &sent))
+	assert.Equal(t, MaxPayloadBytes, len(sent.Notification)+len(sent.Message), "the largest accepted is exactly at the limit")
+
+	newHarness(t).requireRefused(t, req(largest+1), "notification.body")
 }
 
 func TestSendNo(t *testing.T) {
@@ -241,9 +301,22 @@ func TestReportAndWithdrawRequests(t *testing.T) {
 	assert.Equal(t, "registration_ids", provider.FieldOf(err))
 	_, err = h.client.MessageStatus(ctx, "1828256757", []string{"a", ""})
 	assert.Equal(t, "registration_ids[1]", provider.FieldOf(err))
+	thousand := make([]string, MaxStatusRegistrationIDs)
+	for i := range thousand {
+		thousand[i] = "1a0018970a" + strconv.Itoa(100000+i)
+	}
+	_, err = h.client.MessageStatus(ctx, "1828256757", append(thousand, "1a0018970a999999"))
+	assert.Equal(t, "registration_ids", provider.FieldOf(err), "1001 ids")
 	_, err = h.client.Status(ctx, "web", "1828256757")
 	assert.Equal(t, "platform", provider.FieldOf(err))
 	assert.Len(t, h.requests(), 5)
+
+	// 1000 ids, JPush's limit, go in one call.
+	_, err = h.client.MessageStatus(ctx, "1828256757", thousand)
+	require.NoError(t, err)
+	calls = h.requests()
+	require.Len(t, calls, 6)
+	assert.Contains(t, string(calls[5].body), `"`+thousand[MaxStatusRegistrationIDs-1]+`"`)
 }
 
 // TestStatusOfAMessageNotYetCounted: JPush reports nothing for a fresh

@@ -91,6 +91,14 @@ func TestSendMapsAudiencesToCastTypes(t *testing.T) {
 			pollable: true,
 		},
 		{
+			// {"where":""} is 12 bytes: the filter is Umeng's 3000 exactly.
+			name:     "filter of 3000 bytes",
+			audience: provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{"where":"` + strings.Repeat("x", maxFilterBytes-12) + `"}`)},
+			answer:   okTask,
+			want:     sentBody{Type: "groupcast", Filter: json.RawMessage(`{"where":"` + strings.Repeat("x", maxFilterBytes-12) + `"}`)},
+			pollable: true,
+		},
+		{
 			name:     "aliases",
 			audience: provider.Audience{Kind: provider.AudienceAliases, AliasType: "user_num", Aliases: []string{"a1", "a2"}},
 			answer:   `{"ret":"SUCCESS","data":{"msg_id":"uatest0000000000000001"}}`,
@@ -172,6 +180,7 @@ func TestSendRejectsBadAudiences(t *testing.T) {
 		{"empty filter", provider.Audience{Kind: provider.AudienceFilter}, "audience.filter"},
 		{"filter not JSON", provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{`)}, "audience.filter"},
 		{"filter not an object", provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`"vip"`)}, "audience.filter"},
+		{"filter of 3001 bytes", provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{"where":"` + strings.Repeat("x", maxFilterBytes-12+1) + `"}`)}, "audience.filter"},
 		{"filter too long", provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{"where":"` + strings.Repeat("x", 3000) + `"}`)}, "audience.filter"},
 		{"filter and group", provider.Audience{Kind: provider.AudienceFilter, Filter: json.RawMessage(`{}`), GroupID: "g"}, "audience.filter"},
 		{"group and tags", provider.Audience{Kind: provider.AudienceFilter, GroupID: "g", Tags: []string{"a"}}, "audience.filter"},

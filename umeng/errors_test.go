@@ -106,6 +106,7 @@ func TestSendClassifiesAnswers(t *testing.T) {
 	}{
 		{"code as string", 400, nil, `{"ret":"FAIL","data":{"error_code":"2027","error_msg":"bad sign"}}`, provider.Auth, "2027", "bad sign", 0},
 		{"code as number", 400, nil, `{"ret":"FAIL","data":{"error_code":5000,"error_msg":"bad token"}}`, provider.InvalidToken, "5000", "bad token", 0},
+		{"code as a padded string", 400, nil, `{"ret":"FAIL","data":{"error_code":" 2027 ","error_msg":"bad sign"}}`, provider.Auth, "2027", "bad sign", 0},
 		{"rate code", 400, nil, `{"ret":"FAIL","data":{"error_code":"2050","error_msg":"too fast"}}`, provider.RateLimited, "2050", "too fast", 0},
 		{"busy code on HTTP 200", 200, nil, `{"ret":"FAIL","data":{"error_code":"4001"}}`, provider.Temporary, "4001", "", 0},
 		{"Umeng's own timeout", 400, nil, `{"ret":"FAIL","data":{"error_code":"4021","error_msg":"async timeout"}}`, provider.Indeterminate, "4021", "async timeout", 0},
@@ -127,6 +128,8 @@ func TestSendClassifiesAnswers(t *testing.T) {
 		{"HTTP 413", 413, nil, ``, provider.InvalidRequest, "", "unreadable answer", 0},
 		{"HTTP 404", 404, nil, `not found`, provider.Unknown, "", "unreadable answer", 0},
 		{"HTTP 200 unreadable", 200, nil, `{"ret":`, provider.Indeterminate, "", "unreadable answer", 0},
+		{"HTTP 204 without body", 204, nil, ``, provider.Indeterminate, "", "unreadable answer", 0},
+		{"HTTP 299 unreadable", 299, nil, `{"ret":`, provider.Indeterminate, "", "unreadable answer", 0},
 		{"HTTP 200 SUCCESS without ids", 200, nil, `{"ret":"SUCCESS","data":{}}`, provider.Indeterminate, "", "success answer without msg_id or task_id", 0},
 		{"HTTP 200 SUCCESS without data", 200, nil, `{"ret":"SUCCESS"}`, provider.Indeterminate, "", "success answer without msg_id or task_id", 0},
 		{"SUCCESS on HTTP 400", 400, nil, `{"ret":"SUCCESS","data":{"msg_id":"uu1"}}`, provider.Unknown, "", "success answer with HTTP status 400", 0},

@@ -85,6 +85,26 @@ func TestReceiptHandlerRecordsReceipts(t *testing.T) {
 	assert.Equal(t, provider.Report{Provider: umeng.Name, MsgID: "ul-3", Token: "t3", Event: provider.EventOpened, At: time.UnixMilli(7)}, rec.got[3])
 }
 
+// TestReceiptHandlerTypeSpellings: every spelling of a receipt's type the
+// handler takes, in any case and with spaces around it, is its event.
+func TestReceiptHandlerTypeSpellings(t *testing.T) {
+	for typ, want := range map[string]provider.Event{
+		"arrival": provider.EventArrived, "arrive": provider.EventArrived, "arrived": provider.EventArrived,
+		"click": provider.EventOpened, "clicked": provider.EventOpened, "open": provider.EventOpened, "opened": provider.EventOpened,
+		"dismiss": provider.EventDismissed, "dismissed": provider.EventDismissed, "ignore": provider.EventDismissed, "ignored": provider.EventDismissed,
+		" Arrival ": provider.EventArrived, "CLICK": provider.EventOpened,
+	} {
+		t.Run(typ, func(t *testing.T) {
+			h, rec := newReceiptHandler(t, "")
+			w := postReceipt(h, http.MethodPost, "/r", "application/json",
+				`{"appkey":"ourkey","msg_id":"ul-1","device_token":"tok","type":"`+typ+`"}`)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			require.Len(t, rec.got, 1)
+			assert.Equal(t, want, rec.got[0].Event)
+		})
+	}
+}
+
 func TestReceiptHandlerRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, method, target, ct, body string
@@ -99,6 +119,8 @@ func TestReceiptHandlerRefusals(t *testing.T) {
 		{"NoAppKeyIs400", http.MethodPost, "/r", "application/json", `{"msg_id":"ul-1","type":"arrival"}`, http.StatusBadRequest},
 		{"UnknownTypeIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"exploded"}`, http.StatusBadRequest},
 		{"BadTSIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"click","ts":"noon"}`, http.StatusBadRequest},
+		{"NegativeTSIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"ul-1","type":"click","ts":-1}`, http.StatusBadRequest},
+		{"NegativeTSInAFormIs400", http.MethodPost, "/r", "application/x-www-form-urlencoded", "appkey=ourkey&msg_id=ul-1&type=click&ts=-1", http.StatusBadRequest},
 		{"OneBadInBatchIs400", http.MethodPost, "/r", "application/json", `[` + goodReceipt + `,{"appkey":"ourkey"}]`, http.StatusBadRequest},
 		{"NULInMsgIDIs400", http.MethodPost, "/r", "application/json", `{"appkey":"ourkey","msg_id":"x\u0000y","type":"arrival"}`, http.StatusBadRequest},
 		{"NotUTF8MsgIDIs400", http.MethodPost, "/r", "application/x-www-form-urlencoded", "appkey=ourkey&msg_id=%FF%FE&type=arrival", http.StatusBadRequest},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,6 +62,49 @@ func TestUploadRejectsBadLines(t *testing.T) {
 			h.requireNoCall(t)
 		})
 	}
+}
+
+// TestUploadLimitIsExact: a file of exactly 10 MiB (maxUploadBytes, the
+// newlines counted) is uploaded, by Upload and by a filecast's Send; a
+// byte more is refused before any call.
+func TestUploadLimitIsExact(t *testing.T) {
+	lines := func(extra int) []string {
+		out := make([]string, 160) // 160 lines of 65,536 bytes with their newlines: 10 MiB
+		for i := range out {
+			out[i] = strings.Repeat("a", 65535-len(strconv.Itoa(i))) + strconv.Itoa(i)
+		}
+		out[0] += strings.Repeat("a", extra)
+		return out
+	}
+	require.Equal(t, maxUploadBytes, provider.FileBytes(lines(0)))
+
+	t.Run("Upload", func(t *testing.T) {
+		h := newHarness(t)
+		h.respond("/upload", http.StatusOK, okUpload)
+		_, err := h.client.Upload(context.Background(), provider.Android, lines(0))
+		require.NoError(t, err)
+		h.only(t)
+
+		h = newHarness(t)
+		_, err = h.client.Upload(context.Background(), provider.Android, lines(1))
+		requireField(t, err, "tokens")
+		h.requireNoCall(t)
+	})
+
+	t.Run("filecast", func(t *testing.T) {
+		filecast := func(c *Config) { c.Strategy = StrategyFilecast }
+		send := func(extra int) *provider.Request {
+			return request(provider.Android, provider.Audience{Kind: provider.AudienceTokens, Tokens: lines(extra)})
+		}
+		h := newHarness(t, filecast)
+		h.respond("/upload", http.StatusOK, okUpload)
+		h.respond("/api/send", http.StatusOK, okTask)
+		_, err := h.client.Send(context.Background(), send(0))
+		require.NoError(t, err)
+		assert.Len(t, h.requests(), 2)
+
+		newHarness(t, filecast).requireRefused(t, send(1), "audience.tokens")
+	})
 }
 
 func TestUploadErrors(t *testing.T) {
