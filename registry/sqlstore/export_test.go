@@ -283,3 +283,16 @@ func (s *Store) CutShortRecreation(ctx context.Context, table string) error {
 	}
 	return nil
 }
+
+// SweepBatch is the most deliveries one statement of a sweep on
+// PostgreSQL takes.
+const SweepBatch = sweepBatch
+
+// InTx runs fn in a transaction of s, as its own writes run.
+func (s *Store) InTx(ctx context.Context, fn func(q DBTX) error) error { return s.inTx(ctx, fn) }
+
+// LockTallies is lockTallies.
+func (s *Store) LockTallies(ctx context.Context, q DBTX, msgIDs []int64) error {
+	_, err := s.lockTallies(ctx, q, msgIDs)
+	return err
+}
