@@ -687,6 +687,7 @@ func TestRowNearTheEndOfItsLeaseIsGivenBack(t *testing.T) {
 	}{
 		{time.Second, true},
 		{65 * time.Second, true}, // inside NotifyTimeout + the margin
+		{70 * time.Second, true}, // exactly NotifyTimeout + the margin: no room to spare
 		{75 * time.Second, false},
 	} {
 		t.Run(tc.left.String(), func(t *testing.T) {
