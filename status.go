@@ -67,8 +67,10 @@ func (s *Service) PushStatus(ctx context.Context, pushMessageID int64) (Status, 
 // ended, nothing more is claimed.
 //
 // It claims in rounds, the next once every delivery of the one before
-// has its send slot, until limit is reached or a round comes up short
-// (none is due any more). The first round is twice SendConcurrency; the
+// has its send slot, until limit is reached, a round comes up short
+// (none is due any more) or a round could not read what some of its
+// deliveries need (the store failing: they are given back, due after a
+// backoff). The first round is twice SendConcurrency; the
 // others are what SendConcurrency calls start within a second at the
 // pace of this Service's recent vendor calls, and at least twice
 // SendConcurrency. So an instance holds about what it is about to
@@ -141,9 +143,10 @@ func (s *Service) RetryPending(ctx context.Context, limit int) (int, error) {
 		// round is claimed only then.
 		wait := s.startEach(ctxs, sem, msgs.get, todo)
 		sends.Go(func() { wait() })
-		// What this round gave back may be due at once (ctx ended, a
-		// lease too short): the next round would claim it again, and every
-		// round after it, up to limit.
+		// A round that gave back deliveries it could not read (their push
+		// message, their tokens' holders: the store failing) ends the
+		// pass: they are due only after a backoff, but the next round
+		// would most likely meet the same failure.
 		if len(ds) < want || gaveBack {
 			break
 		}
