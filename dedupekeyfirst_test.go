@@ -5,16 +5,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	push "github.com/tuisong/push"
-	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
-	"github.com/tuisong/push/registry/memstore"
 )
 
 // dedupeLookups is a store that counts its look-ups by dedupe key.
@@ -34,17 +31,10 @@ func (s dedupeLookups) GetPushMessageByDedupeKey(ctx context.Context, key string
 // look-up PostgreSQL would fail with an error of its own), and nothing is
 // recorded or sent.
 func TestDedupeKeyNoColumnHoldsIsRefusedBeforeItIsLookedUp(t *testing.T) {
-	clk := newClock()
-	ms, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
 	var lookups atomic.Int32
-	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: dedupeLookups{ms, &lookups}, Providers: []provider.Provider{m}, Now: clk.Now,
-		Retry: push.RetryPolicy{Base: 30 * time.Second, Jitter: -1, MaxAttempts: 3}})
-	require.NoError(t, err)
-	_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
-	require.NoError(t, err)
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) { c.Store = dedupeLookups{c.Store, &lookups} })
+	svc, ms, m := f.svc, f.store, f.mock
+	f.register(t, "u1", "d1", "android", "tok1")
 	for _, key := range []string{"k\x00", "k\xff", strings.Repeat("k", registry.MaxVarchar+1)} {
 		_, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c", DedupeKey: key})
 		var fe *push.FieldError
@@ -53,4 +43,6 @@ func TestDedupeKeyNoColumnHoldsIsRefusedBeforeItIsLookedUp(t *testing.T) {
 	}
 	assert.Zero(t, lookups.Load(), "refused before the look-up")
 	assert.Zero(t, m.Calls())
+	_, err := ms.GetPushMessage(t.Context(), 1)
+	assert.ErrorIs(t, err, registry.ErrNotFound, "nothing recorded")
 }

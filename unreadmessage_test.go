@@ -14,7 +14,6 @@ import (
 	"github.com/tuisong/push/provider"
 	"github.com/tuisong/push/provider/providertest"
 	"github.com/tuisong/push/registry"
-	"github.com/tuisong/push/registry/memstore"
 )
 
 // messageReadsFail is a store whose reads of a push message fail while
@@ -36,17 +35,13 @@ func (s messageReadsFail) GetPushMessage(ctx context.Context, id int64) (registr
 // after the retry policy's backoff, not at once: a read that fails every
 // time is made again once a backoff, not by every pass.
 func TestRetryWhoseMessageCannotBeReadIsDueAfterABackoff(t *testing.T) {
-	clk := newClock()
-	ms, err := memstore.New(memstore.Config{Now: clk.Now})
-	require.NoError(t, err)
 	var failing atomic.Bool
-	m, err := providertest.NewMock(providertest.MockConfig{Name: "umeng"})
-	require.NoError(t, err)
-	svc, err := push.New(push.Config{Store: messageReadsFail{ms, &failing}, Providers: []provider.Provider{m}, Now: clk.Now,
-		Retry: push.RetryPolicy{Base: 30 * time.Second, Jitter: -1, MaxAttempts: 5}})
-	require.NoError(t, err)
-	_, err = svc.RegisterDevice(t.Context(), push.Device{UserNum: "u1", UUID: "d1", Platform: "android", PushToken: "tok1"})
-	require.NoError(t, err)
+	f := newFixture(t, providertest.MockConfig{}, func(c *push.Config) {
+		c.Store = messageReadsFail{c.Store, &failing}
+		c.Retry.MaxAttempts = 5
+	})
+	svc, ms, m, clk := f.svc, f.store, f.mock, f.clk
+	f.register(t, "u1", "d1", "android", "tok1")
 	m.FailNext(1, m.Err(provider.Temporary, ""))
 	res, err := svc.Push(t.Context(), push.Message{UserNums: []string{"u1"}, Title: "t", Content: "c"})
 	require.NoError(t, err)

@@ -255,6 +255,75 @@ func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
 	})
 }
 
+// TestRowGoneClaimedOrReclassedWhileItWaited: as above, the row read
+// again after its wait is never sent from its old copy:
+//   - deleted by another program: not sent, counted lost (nothing to give
+//     back);
+//   - claimed by another instance (its claim_token changed): left to it,
+//     nothing written, counted lost;
+//   - edited (its push_class changed): given back, its attempt refunded,
+//     to be sent as it now reads.
+func TestRowGoneClaimedOrReclassedWhileItWaited(t *testing.T) {
+	for _, tc := range []struct {
+		name, change string // change: SQL with the row's id for %d
+		check        func(t *testing.T, e *env, rep messagecenter.Report, id int64)
+	}{
+		{"deleted", "DELETE FROM sys_message_center WHERE id = %d", func(t *testing.T, e *env, rep messagecenter.Report, id int64) {
+			assert.Equal(t, 1, rep.Lost, "gone: lost")
+			assert.Zero(t, rep.Released)
+			_, err := e.store.GetCenterMessage(context.Background(), id)
+			assert.ErrorIs(t, err, registry.ErrNotFound)
+		}},
+		{"claimed by another", "UPDATE sys_message_center SET claim_token = 'another-instance' WHERE id = %d", func(t *testing.T, e *env, rep messagecenter.Report, id int64) {
+			assert.Equal(t, 1, rep.Lost, "another instance's now")
+			assert.Zero(t, rep.Released)
+			row := e.row(t, id)
+			assert.Equal(t, registry.SendStateUnsent, row.SendState)
+			assert.Equal(t, "another-instance", row.ClaimToken, "the other instance's claim stays")
+		}},
+		{"class edited", "UPDATE sys_message_center SET push_class = 'marketing' WHERE id = %d", func(t *testing.T, e *env, rep messagecenter.Report, id int64) {
+			assert.Equal(t, 1, rep.Released, "edited: given back")
+			assert.Zero(t, rep.Lost)
+			row := e.row(t, id)
+			assert.Equal(t, registry.SendStateUnsent, row.SendState)
+			assert.Empty(t, row.ClaimToken, "given back")
+			assert.Equal(t, 0, row.Attempts, "its attempt refunded")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+				var e *env
+				var exec func(string, ...any)
+				var ids []int64
+				var mu sync.Mutex
+				var sent []string
+				sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+					mu.Lock()
+					sent = append(sent, m.Title)
+					mu.Unlock()
+					if m.ID == ids[0] {
+						e.clk.Advance(2 * time.Second) // a slow call: the other waits past the re-check's threshold
+						exec(fmt.Sprintf(tc.change, ids[1]))
+					}
+					return "sms#ok", nil
+				})
+				e, exec = sqlEnv(t, d, func(c *messagecenter.Config) {
+					c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+					c.Concurrency = 1
+				})
+				for i := range 2 {
+					ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
+				}
+				rep, err := e.scanner.RunOnce(context.Background())
+				require.NoError(t, err)
+				assert.Equal(t, []string{"t0"}, sent, "the changed row is not sent from its old copy")
+				assert.Equal(t, 1, rep.Sent)
+				tc.check(t, e, rep, ids[1])
+			})
+		})
+	}
+}
+
 // TestSendAtSQLiteCannotCompareIsSentWhenDue: SQLite cannot compare a
 // send_at such as " 2026-11-28 10:30:00" (a leading space) or
 // "2026-11-28 7:30:00" as a time, so the store claims it at once; the
