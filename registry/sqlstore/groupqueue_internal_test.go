@@ -165,10 +165,13 @@ func TestGroupQueueLeaderLeavesOnceWritten(t *testing.T) {
 	}
 }
 
-// TestGroupQueueLeaderWhoseCtxEndsLeaves: a caller writing the others'
-// batches when its ctx ends stops there and returns; its own call, kept,
-// and the rest are written by the writer that takes its place.
-func TestGroupQueueLeaderWhoseCtxEndsLeaves(t *testing.T) {
+// TestKeepingQueueLeaderWhoseCtxEndsLeaves: on a queue that keeps calls,
+// a goroutine of the queue's writes the batches of the call that leads,
+// so that caller returns when its ctx ends, even while its own call is
+// being written; its call and the rest are written anyway. (A caller that
+// writes batches itself, on a queue that does not keep: see
+// TestGroupQueueLeaderLeavesTheOthersBatchesAtItsCtxEnd.)
+func TestKeepingQueueLeaderWhoseCtxEndsLeaves(t *testing.T) {
 	g := newGroupQueue[int](DialectSQLite).keepOnCancel()
 	g.maxBatch = 1
 	inFirst, releaseFirst := make(chan struct{}), make(chan struct{})
