@@ -134,6 +134,8 @@ type PushMessages interface {
 // CenterMessages is the queue of sys_message_center.
 type CenterMessages interface {
 	// EnqueueCenterMessage inserts m with SendState unsent and sets m.ID.
+	// The row is nobody's: a ClaimToken or LeaseUntil in m is not stored,
+	// and the row is claimable at once (from its SendAt).
 	EnqueueCenterMessage(ctx context.Context, m *CenterMessage) error
 	// GetCenterMessage returns the row with id, or ErrNotFound.
 	GetCenterMessage(ctx context.Context, id int64) (CenterMessage, error)

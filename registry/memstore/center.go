@@ -31,6 +31,9 @@ func (s *Store) EnqueueCenterMessage(ctx context.Context, m *registry.CenterMess
 	row := cloneCenterMessage(m)
 	row.ID = int64(len(s.center)) + 1
 	row.SendState, row.Unreadable = registry.SendStateUnsent, ""
+	// Nobody's, as sqlstore's INSERT leaves it: a caller's claim_token
+	// and lease_until are not the row's.
+	row.ClaimToken, row.LeaseUntil = "", nil
 	row.CreatedAt, row.UpdatedAt = now, now
 	s.center = append(s.center, &row)
 	s.centerByID[row.ID] = &row

@@ -49,6 +49,26 @@ func testCenterMessages(t *testing.T, f Factory) {
 		}
 	})
 
+	t.Run("EnqueueTakesNoClaim", func(t *testing.T) {
+		// A caller's claim_token and lease_until are not stored: the row
+		// is nobody's, claimable at once, and finishing it with the
+		// caller's token is a lost claim.
+		s := f.New(t)
+		m := &registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "u1", ClaimToken: "forged", LeaseUntil: ptr(at(time.Hour))}
+		enqueue(t, s, m)
+		got, err := s.GetCenterMessage(t.Context(), m.ID)
+		require.NoError(t, err)
+		assert.Empty(t, got.ClaimToken)
+		assert.Nil(t, got.LeaseUntil)
+		forged := got
+		forged.ClaimToken, forged.SendState, forged.SendResult = "forged", registry.SendStateSent, "sms#1"
+		require.ErrorIs(t, s.FinishCenterMessage(t.Context(), &forged), registry.ErrClaimLost)
+		claimed, err := s.ClaimCenterMessages(t.Context(), registry.ClaimParams{Now: at(0), Limit: 5, Lease: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, claimed, 1, "claimable at once")
+		assert.Equal(t, m.ID, claimed[0].ID)
+	})
+
 	t.Run("EnqueueValidationWritesNothing", func(t *testing.T) {
 		s := f.New(t)
 		long := strings.Repeat("x", registry.MaxVarchar+1)
