@@ -195,6 +195,10 @@ func TestNotifierOutcomes(t *testing.T) {
 			return "", errors.New("gateway timeout")
 		case "ratelimited":
 			return "", &provider.Error{Kind: provider.RateLimited, RetryAfter: 10 * time.Minute}
+		case "invalid":
+			return "", &provider.Error{Kind: provider.InvalidRequest, Message: "template refused"}
+		case "wrapped ratelimited":
+			return "", fmt.Errorf("sms gateway: %w", &provider.Error{Kind: provider.RateLimited, RetryAfter: 10 * time.Minute})
 		}
 		return "sms#" + rcv[0], nil
 	})
@@ -205,18 +209,22 @@ func TestNotifierOutcomes(t *testing.T) {
 	perm := e.enqueue(t, registry.CenterMessage{Title: "permanent", Content: "c", NotifyMode: "sms", Receivers: "138"})
 	temp := e.enqueue(t, registry.CenterMessage{Title: "temporary", Content: "c", NotifyMode: "sms", Receivers: "138"})
 	rl := e.enqueue(t, registry.CenterMessage{Title: "ratelimited", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	invalid := e.enqueue(t, registry.CenterMessage{Title: "invalid", Content: "c", NotifyMode: "sms", Receivers: "138"})
+	wrl := e.enqueue(t, registry.CenterMessage{Title: "wrapped ratelimited", Content: "c", NotifyMode: "sms", Receivers: "138"})
 	unknown := e.enqueue(t, registry.CenterMessage{Title: "fax", Content: "c", NotifyMode: "fax", Receivers: "138"})
 	nobody := e.enqueue(t, registry.CenterMessage{Title: "nobody", Content: "c", NotifyMode: "sms", Receivers: " ,， "})
 
 	rep, err := e.scanner.RunOnce(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, messagecenter.Report{Claimed: 6, Sent: 1, Failed: 3, Rescheduled: 2}, rep)
+	assert.Equal(t, messagecenter.Report{Claimed: 8, Sent: 1, Failed: 4, Rescheduled: 3}, rep)
 
 	assert.Equal(t, "sms#138", e.row(t, ok).SendResult)
 	assert.Equal(t, registry.SendStateFailed, e.row(t, perm).SendState)
 	assert.Contains(t, e.row(t, perm).Remark, "bad mobile number")
 	assert.Contains(t, e.row(t, unknown).Remark, `no notifier for notify_mode "fax"`)
 	assert.Equal(t, registry.SendStateFailed, e.row(t, nobody).SendState)
+	assert.Equal(t, registry.SendStateFailed, e.row(t, invalid).SendState, "a provider.Error of a kind not retryable fails the row at once")
+	assert.Equal(t, 0, e.row(t, wrl).Attempts, "a wrapped rate limit does not spend an attempt either")
 
 	tr := e.row(t, temp)
 	assert.Equal(t, registry.SendStateUnsent, tr.SendState)

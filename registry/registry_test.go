@@ -113,6 +113,7 @@ func TestValidatePushToken(t *testing.T) {
 		"tok推":       `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '推' at byte 3`,
 		"a'b":        `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '\'' at byte 1`,
 		"a\x00b":     `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got '\x00' at byte 1`,
+		"a b":        `push_token: must hold only ASCII letters, digits and -_.:=+/, as vendors' tokens do; got ' ' at byte 1`,
 	} {
 		err := registry.ValidatePushToken(tok)
 		var ve *registry.ValidationError
@@ -165,6 +166,11 @@ func TestValidatePushMessage(t *testing.T) {
 		{name: "dedupe_key too long", edit: message(func(m *registry.PushMessage) { m.DedupeKey = long }), field: "dedupe_key"},
 		{name: "content too long", edit: message(func(m *registry.PushMessage) { m.Content = strings.Repeat("a", registry.MaxText+1) }), field: "content"},
 		{name: "content not UTF-8", edit: message(func(m *registry.PushMessage) { m.Content = "\xff" }), field: "content"},
+		{name: "longest trace_parent", edit: message(func(m *registry.PushMessage) { m.TraceParent = strings.Repeat("a", registry.MaxTraceParent) })},
+		{name: "trace_parent too long", edit: message(func(m *registry.PushMessage) { m.TraceParent = strings.Repeat("a", registry.MaxTraceParent+1) }), field: "trace_parent"},
+		{name: "trace_parent holds DEL", edit: message(func(m *registry.PushMessage) { m.TraceParent = "00-ab\x7f" }), field: "trace_parent"},
+		{name: "longest push_class in characters", edit: message(func(m *registry.PushMessage) { m.Class = strings.Repeat("类", registry.MaxClassChars) })},
+		{name: "push_class too long", edit: message(func(m *registry.PushMessage) { m.Class = strings.Repeat("类", registry.MaxClassChars+1) }), field: "push_class"},
 		{name: "delivery nil", edit: deliveries(validDelivery(registry.PlatformIOS, "t"), nil), field: "deliveries"},
 		{name: "delivery platform", edit: delivery(func(d *registry.Delivery) { d.Platform = "" }), field: "delivery.platform"},
 		{name: "delivery provider", edit: delivery(func(d *registry.Delivery) { d.Provider = "\t" }), field: "delivery.provider"},
@@ -694,7 +700,7 @@ func TestMissingOptional(t *testing.T) {
 // would name other users: one holding a separator, or one that is a JSON
 // array. A bracket that makes no JSON array is a name like any other.
 func TestRegisteredUserNumReadsAsItself(t *testing.T) {
-	for _, u := range []string{"u1 u2", "a,b", "a、b", `["u1001"]`, "[1]", "[]", `["a","b"]`} {
+	for _, u := range []string{"u1 u2", "a,b", "a、b", "a，b", "a;b", "a；b", "a|b", `["u1001"]`, "[1]", "[]", `["a","b"]`} {
 		err := registry.ValidateRegisteredUserNum(u)
 		require.ErrorIs(t, err, registry.ErrInvalid, "%q", u)
 		assert.ErrorContains(t, err, "user_num", "%q", u)
@@ -704,4 +710,52 @@ func TestRegisteredUserNumReadsAsItself(t *testing.T) {
 		_, isArray := registry.JSONArray(u)
 		assert.False(t, isArray, "%q", u)
 	}
+}
+
+// TestRegistrationNamesTheFirstUnfitCharacter: the error names the first
+// character a user_num or uuid must not hold, whether an invisible one or
+// a stray variation selector comes first.
+func TestRegistrationNamesTheFirstUnfitCharacter(t *testing.T) {
+	for u, want := range map[string]string{"u\ufe0f\u200b": "U+FE0F", "u\u200b\ufe0f": "U+200B"} {
+		assert.ErrorContains(t, registry.ValidateRegisteredUserNum(u), want, "%q", u)
+		d := validDevice()
+		d.UUID = u
+		err := registry.ValidateRegistration(d, "u1")
+		checkInvalid(t, err, "uuid")
+		assert.ErrorContains(t, err, want, "%q", u)
+	}
+}
+
+// TestJSONArrayAroundWhiteSpace: a JSON array is one with white space
+// around it too.
+func TestJSONArrayAroundWhiteSpace(t *testing.T) {
+	elems, ok := registry.JSONArray(" \n[\"u1\", 2]\t")
+	require.True(t, ok)
+	assert.Len(t, elems, 2)
+}
+
+// TestValidateFanoutClaimTokenLimit: a fanout's claim token is at most 64
+// characters.
+func TestValidateFanoutClaimTokenLimit(t *testing.T) {
+	f := &registry.Fanout{ClaimToken: strings.Repeat("令", 64), LeaseUntil: time.Unix(1, 0)}
+	checkInvalid(t, registry.ValidateFanout(f), "")
+	f.ClaimToken += "x"
+	checkInvalid(t, registry.ValidateFanout(f), "fanout.claim_token")
+}
+
+// TestValidateReceiptsRefusesNegativeCounts: no count may be negative.
+func TestValidateReceiptsRefusesNegativeCounts(t *testing.T) {
+	checkInvalid(t, registry.ValidateReceipts("umeng", "r1", registry.ReceiptCounts{}), "")
+	for _, c := range []registry.ReceiptCounts{{Arrived: -1}, {Opened: -1}, {Dismissed: -1}} {
+		checkInvalid(t, registry.ValidateReceipts("umeng", "r1", c), "receipts")
+	}
+}
+
+// TestValidateAddDeliveriesNeedsAFanoutClaim: a push whose fanout holds no
+// claim token holds no fanout claim, even when the fanout ends (next nil).
+func TestValidateAddDeliveriesNeedsAFanoutClaim(t *testing.T) {
+	m := &registry.PushMessage{Fanout: &registry.Fanout{After: "a", LeaseUntil: time.Unix(1, 0)}}
+	checkInvalid(t, registry.ValidateAddDeliveries(m, nil, nil), "fanout")
+	m.Fanout.ClaimToken = "c"
+	checkInvalid(t, registry.ValidateAddDeliveries(m, nil, nil), "")
 }

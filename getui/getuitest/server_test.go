@@ -651,3 +651,115 @@ func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, f.srv.ReceiptPosts(), 2, "the newest two posts of three")
 }
+
+// TestRequestIDIsScopedToItsApp checks that a request_id deduplicates
+// within its app only: another app using the same request_id pushes.
+func TestRequestIDIsScopedToItsApp(t *testing.T) {
+	one := getuitest.DefaultApps()[0]
+	two := getuitest.App{AppID: "gtFakeAppID00000000002", AppKey: "gtFakeAppKey0000000002", MasterSecret: "gtFakeMasterSecret0000000000002"}
+	f := newFixture(t, func(c *getuitest.Config) { c.Apps = []getuitest.App{one, two} })
+	body := notificationPush("request-shared-1", map[string]any{"cid": []string{getuitest.CID("a")}})
+	for _, app := range []getuitest.App{one, two} {
+		f.app = app
+		status, e := f.call(http.MethodPost, "/push/single/cid", f.token(), body)
+		require.Equal(t, 200, status, e.Msg)
+		require.Zero(t, e.Code, e.Msg)
+	}
+	assert.Equal(t, 2, f.srv.DeliveryCount(getuitest.CID("a")), "each app's push delivers")
+	for _, r := range f.srv.RequestsTo("/push/single/cid") {
+		assert.False(t, r.Duplicate, "app %s", r.AppID)
+	}
+}
+
+// TestBatchSkipsARepeatedRequestID checks that a push of a batch whose
+// request_id was used before is dropped, as a single push's is: it
+// delivers nothing again and has no entry in the answer.
+func TestBatchSkipsARepeatedRequestID(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.token()
+	a, b := getuitest.CID("a"), getuitest.CID("b")
+	_, e := f.call(http.MethodPost, "/push/single/cid", tok, notificationPush("request-batch-01", map[string]any{"cid": []string{a}}))
+	require.Zero(t, e.Code, e.Msg)
+	batch := map[string]any{"msg_list": []any{
+		notificationPush("request-batch-01", map[string]any{"cid": []string{a}}),
+		notificationPush("request-batch-02", map[string]any{"cid": []string{b}}),
+		notificationPush("request-batch-02", map[string]any{"cid": []string{b}}),
+	}}
+	_, e = f.call(http.MethodPost, "/push/single/batch/cid", tok, batch)
+	require.Zero(t, e.Code, e.Msg)
+	var res map[string]map[string]string
+	require.NoError(t, json.Unmarshal(e.Data, &res))
+	assert.Len(t, res, 1, "only request-batch-02's first push is new")
+	assert.Equal(t, 1, f.srv.DeliveryCount(a), "request-batch-01 was pushed before")
+	assert.Equal(t, 1, f.srv.DeliveryCount(b), "request-batch-02 once")
+}
+
+// TestListLimitsAre200 pins the limits of 200: a list task's audience.cid
+// and audience.alias, and a batch's msg_list, take 200 and refuse 201 with
+// 20001, delivering nothing.
+func TestListLimitsAre200(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.token()
+	_, e := f.call(http.MethodPost, "/push/list/message", tok, notificationPush("request-limit-01", nil))
+	require.Zero(t, e.Code, e.Msg)
+	var created struct{ Taskid string }
+	require.NoError(t, json.Unmarshal(e.Data, &created))
+	cids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = getuitest.CID(fmt.Sprint("limit-", i))
+		}
+		return out
+	}
+	aliases := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprint("alias-", i)
+		}
+		return out
+	}
+	batch := func(n int) map[string]any {
+		list := make([]any, n)
+		for i, cid := range cids(n) {
+			list[i] = notificationPush(fmt.Sprintf("request-b-%05d", i), map[string]any{"cid": []string{cid}})
+		}
+		return map[string]any{"msg_list": list}
+	}
+	for _, tc := range []struct {
+		name, api string
+		body      func(n int) any
+	}{
+		{"list cid", "/push/list/cid", func(n int) any {
+			return map[string]any{"audience": map[string]any{"cid": cids(n)}, "taskid": created.Taskid}
+		}},
+		{"list alias", "/push/list/alias", func(n int) any {
+			return map[string]any{"audience": map[string]any{"alias": aliases(n)}, "taskid": created.Taskid}
+		}},
+		{"batch", "/push/single/batch/cid", func(n int) any { return batch(n) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(f.srv.Deliveries())
+			status, e := f.call(http.MethodPost, tc.api, tok, tc.body(201))
+			assert.Equal(t, 400, status)
+			assert.Equal(t, 20001, e.Code, e.Msg)
+			assert.Len(t, f.srv.Deliveries(), before, "a refused list delivers nothing")
+			status, e = f.call(http.MethodPost, tc.api, tok, tc.body(200))
+			assert.Equal(t, 200, status, e.Msg)
+			assert.Zero(t, e.Code, e.Msg)
+		})
+	}
+}
+
+// TestTokenServesOnlyItsApp checks that a token is refused (10001) on the
+// paths of another app of the same server, and nothing is delivered.
+func TestTokenServesOnlyItsApp(t *testing.T) {
+	one := getuitest.DefaultApps()[0]
+	two := getuitest.App{AppID: "gtFakeAppID00000000002", AppKey: "gtFakeAppKey0000000002", MasterSecret: "gtFakeMasterSecret0000000000002"}
+	f := newFixture(t, func(c *getuitest.Config) { c.Apps = []getuitest.App{one, two} })
+	tok := f.token()
+	f.app = two
+	status, e := f.call(http.MethodPost, "/push/single/cid", tok, notificationPush("request-other-1", map[string]any{"cid": []string{getuitest.CID("a")}}))
+	assert.Equal(t, 401, status, e.Msg)
+	assert.Equal(t, getuitest.CodeTokenExpired, e.Code, e.Msg)
+	assert.Empty(t, f.srv.Deliveries())
+}

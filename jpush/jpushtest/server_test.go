@@ -91,6 +91,7 @@ func TestAuth(t *testing.T) {
 		{"wrong secret", basic(app.AppKey, "nope"), 401, CodeAuth},
 		{"unknown key", basic("ffffffffffffffffffffffff", app.MasterSecret), 401, CodeAuth},
 		{"malformed key", basic("KEY", app.MasterSecret), 400, CodeBadAppKey},
+		{"key of 25 hex digits", basic("fffffffffffffffffffffffff", app.MasterSecret), 400, CodeBadAppKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +158,7 @@ func TestPushValidation(t *testing.T) {
 		{"platform repeated", ok(func(m map[string]any) { m["platform"] = []any{"ios", "ios"} }), CodeInvalid},
 		{"no audience", ok(func(m map[string]any) { delete(m, "audience") }), CodeMissing},
 		{"audience empty", ok(func(m map[string]any) { m["audience"] = map[string]any{} }), CodeInvalid},
+		{"audience another string", ok(func(m map[string]any) { m["audience"] = "everyone" }), CodeInvalid},
 		{"audience unknown type", ok(func(m map[string]any) { m["audience"] = map[string]any{"user": []any{"x"}} }), CodeInvalid},
 		{"audience not array", ok(func(m map[string]any) { m["audience"] = map[string]any{"alias": "x"} }), CodeInvalid},
 		{"alias of 40 bytes", ok(func(m map[string]any) { m["audience"] = map[string]any{"alias": []any{strings.Repeat("a", 40)}} }), CodeNoTarget}, // valid; nobody has it
@@ -171,6 +173,13 @@ func TestPushValidation(t *testing.T) {
 			m["audience"] = map[string]any{"tag": tags}
 		}), CodeInvalid},
 		{"tag_not alone", ok(func(m map[string]any) { m["audience"] = map[string]any{"tag_not": []any{"x"}} }), CodeInvalid},
+		{"21 tag_not", ok(func(m map[string]any) {
+			tags := make([]any, 21)
+			for i := range tags {
+				tags[i] = fmt.Sprint("t", i)
+			}
+			m["audience"] = map[string]any{"tag": []any{"vip"}, "tag_not": tags}
+		}), CodeInvalid},
 		{"no content", ok(func(m map[string]any) { delete(m, "notification") }), CodeMissing},
 		{"android without alert", ok(func(m map[string]any) { delete(android(m), "alert") }), CodeMissing},
 		{"android alert from top", ok(func(m map[string]any) { delete(android(m), "alert"); notif(m)["alert"] = "top" }), 0},
@@ -191,6 +200,15 @@ func TestPushValidation(t *testing.T) {
 		{"message empty content", ok(func(m map[string]any) { m["message"] = map[string]any{"msg_content": ""} }), CodeInvalid},
 		{"message only", ok(func(m map[string]any) { delete(m, "notification"); m["message"] = map[string]any{"msg_content": "x"} }), 0},
 		{"too large", ok(func(m map[string]any) { android(m)["alert"] = strings.Repeat("x", 4000) }), CodeTooLarge},
+		// {"msg_content":"…"} is 18 bytes and the content's.
+		{"message of 4000 bytes", ok(func(m map[string]any) {
+			delete(m, "notification")
+			m["message"] = map[string]any{"msg_content": strings.Repeat("x", 3982)}
+		}), 0},
+		{"message of 4001 bytes", ok(func(m map[string]any) {
+			delete(m, "notification")
+			m["message"] = map[string]any{"msg_content": strings.Repeat("x", 3983)}
+		}), CodeTooLarge},
 		// "ios":{"alert":"…"} is 18 bytes and the alert's.
 		{"ios notification of 2000 bytes", ok(func(m map[string]any) { ios(m)["alert"] = strings.Repeat("x", 1982) }), 0},
 		{"ios notification of 2001 bytes", ok(func(m map[string]any) { ios(m)["alert"] = strings.Repeat("x", 1983) }), CodeTooLarge},
@@ -579,4 +597,48 @@ func TestKeepBoundsWhatTheServerRemembers(t *testing.T) {
 	a := call(t, s, http.MethodPost, "/v3/push", pushBody(`{"registration_id":["`+rid1+`","`+rid2+`"]}`))
 	require.Equal(t, http.StatusOK, a.status, "%s", a.raw)
 	assert.Len(t, s.Deliveries(), 4, "a push to two devices keeps both, after the two before it")
+}
+
+// TestReceivedDetailTakes100MsgIDs pins the documented limit of
+// GET /v3/received/detail: 100 msg_ids are answered, 101 refused.
+func TestReceivedDetailTakes100MsgIDs(t *testing.T) {
+	s := NewServer(t, Config{})
+	ids := func(n int) string { return strings.TrimSuffix(strings.Repeat("1,", n), ",") }
+	a := call(t, s, http.MethodGet, "/v3/received/detail?msg_ids="+ids(100), "")
+	assert.Equal(t, 200, a.status, "%s", a.raw)
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodGet, "/v3/received/detail?msg_ids="+ids(101), "").code())
+}
+
+// TestStatusMessageTakes1000RegistrationIDs pins the documented limit of
+// POST /v3/status/message: 1000 registration_ids are answered, 1001
+// refused.
+func TestStatusMessageTakes1000RegistrationIDs(t *testing.T) {
+	s := NewServer(t, Config{})
+	id := call(t, s, http.MethodPost, "/v3/push", pushBody(`{"registration_id":["`+rid1+`"]}`)).body["msg_id"].(string)
+	rids := func(n int) string {
+		list := make([]string, n)
+		for i := range list {
+			list[i] = `"` + RegistrationID(fmt.Sprint("s", i)) + `"`
+		}
+		return `{"msg_id":` + id + `,"registration_ids":[` + strings.Join(list, ",") + `]}`
+	}
+	a := call(t, s, http.MethodPost, "/v3/status/message", rids(1000))
+	assert.Equal(t, 200, a.status, "%s", a.raw)
+	assert.Equal(t, CodeInvalid, call(t, s, http.MethodPost, "/v3/status/message", rids(1001)).code())
+}
+
+// TestAliasOfDeadDevicesFindsNoTarget checks that a device marked invalid
+// is no target of an alias or tag audience either: a push whose audience
+// matches only dead devices is refused with 1011, as one naming only dead
+// registration ids is, and delivers nothing.
+func TestAliasOfDeadDevicesFindsNoTarget(t *testing.T) {
+	s := NewServer(t, Config{})
+	key := DefaultApps()[0].AppKey
+	require.NoError(t, s.AddDevice(key, Device{RegistrationID: rid1, Platform: "android", Alias: "gone", Tags: []string{"old"}}))
+	s.MarkInvalid(rid1)
+	for _, aud := range []string{`{"alias":["gone"]}`, `{"tag":["old"]}`} {
+		a := call(t, s, http.MethodPost, "/v3/push", pushBody(aud))
+		assert.Equal(t, CodeNoTarget, a.code(), "%s: %s", aud, a.raw)
+	}
+	assert.Empty(t, s.Deliveries())
 }

@@ -382,3 +382,41 @@ func TestSplitRefusesTokensBeyondTheSummaryColumn(t *testing.T) {
 	assert.Equal(t, before, after, "nothing written, the delivery still claimed")
 	require.NoError(t, s.SplitDelivery(ctx, &claimed[0], []*registry.Delivery{pending("small.0", "b")}), "parts that fit")
 }
+
+// TestRenewCenterMessageNeedsAClaim: a center row nobody claimed cannot be
+// renewed with an empty claim token: as the SQL store, whose claim_token =
+// ? never matches NULL, RenewCenterMessage is ErrClaimLost and leaves the
+// row without a lease.
+func TestRenewCenterMessageNeedsAClaim(t *testing.T) {
+	s := newStore(t, memstore.Config{})
+	ctx := t.Context()
+	c := &registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "u1"}
+	require.NoError(t, s.EnqueueCenterMessage(ctx, c))
+	unclaimed, err := s.GetCenterMessage(ctx, c.ID)
+	require.NoError(t, err)
+	require.Empty(t, unclaimed.ClaimToken)
+
+	err = s.RenewCenterMessage(ctx, &unclaimed, start().Add(time.Hour))
+	require.ErrorIs(t, err, registry.ErrClaimLost)
+	got, err := s.GetCenterMessage(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Nil(t, got.LeaseUntil, "a refused renewal writes no lease")
+}
+
+// TestEnqueuedCenterMessageIsClaimableWhateverItsLease: a lease the caller
+// left on the row it enqueues is no claim (the SQL store does not insert
+// lease_until): the row is due at once and the claim sets its own lease.
+func TestEnqueuedCenterMessageIsClaimableWhateverItsLease(t *testing.T) {
+	s := newStore(t, memstore.Config{})
+	ctx := t.Context()
+	t0 := start()
+	stale := t0.Add(time.Hour)
+	c := &registry.CenterMessage{Title: "t", Content: "c", NotifyMode: "sms", Receivers: "u1", LeaseUntil: &stale}
+	require.NoError(t, s.EnqueueCenterMessage(ctx, c))
+
+	claimed, err := s.ClaimCenterMessages(ctx, registry.ClaimParams{Now: t0, Limit: 1, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	require.NotNil(t, claimed[0].LeaseUntil)
+	assert.True(t, claimed[0].LeaseUntil.Equal(t0.Add(time.Minute)))
+}

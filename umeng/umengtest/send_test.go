@@ -43,6 +43,17 @@ func manyTokens(app App, n int) string {
 	return strings.Join(list, ",")
 }
 
+// tagFilter is a groupcast filter of one tag condition whose tag is n
+// bytes long.
+func tagFilter(n int) map[string]any {
+	return map[string]any{"where": map[string]any{"and": []any{map[string]any{"tag": strings.Repeat("t", n)}}}}
+}
+
+// androidPayloadOf is an Android notification payload of n bytes as JSON.
+func androidPayloadOf(n int) map[string]any {
+	return map[string]any{"display_type": "notification", "body": map[string]any{"title": "t", "text": strings.Repeat("x", n-62)}}
+}
+
 func TestSendValidation(t *testing.T) {
 	f := newFixture(t)
 	now := f.clock.Now()
@@ -61,6 +72,7 @@ func TestSendValidation(t *testing.T) {
 		// authentication
 		{name: "appkey missing", edits: []func(map[string]any){set("appkey", omit{})}, want: CodeMissingAppKey},
 		{name: "appkey not a string", edits: []func(map[string]any){set("appkey", 12)}, want: CodeMissingAppKey},
+		{name: "appkey empty", edits: []func(map[string]any){set("appkey", "")}, want: CodeMissingAppKey},
 		{name: "appkey unknown", edits: []func(map[string]any){set("appkey", "nosuchapp")}, want: CodeUnknownAppKey},
 		{name: "timestamp missing", edits: []func(map[string]any){set("timestamp", omit{})}, want: CodeMissingTimestamp},
 		{name: "timestamp empty", edits: []func(map[string]any){set("timestamp", "")}, want: CodeMissingTimestamp},
@@ -116,6 +128,8 @@ func TestSendValidation(t *testing.T) {
 		{name: "groupcast filter channel a number", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"and": []any{map[string]any{"channel": 360}}}})}, want: CodeBadFilter},
 		{name: "groupcast filter bad condition under not", edits: []func(map[string]any){set("type", "groupcast"), set("filter", map[string]any{"where": map[string]any{"not": map[string]any{"or": "x"}}})}, want: CodeBadFilter},
 		{name: "groupcast filter over 3000 bytes", edits: []func(map[string]any){set("type", "groupcast"), set("filter", hugeFilter)}, want: CodeBadFilter},
+		// {"where":{"and":[{"tag":"…"}]}} is 30 bytes and the tag's.
+		{name: "groupcast filter of 3001 bytes", edits: []func(map[string]any){set("type", "groupcast"), set("filter", tagFilter(maxFilterBytes-29))}, want: CodeBadFilter},
 
 		// Android payload
 		{name: "display_type missing", edits: []func(map[string]any){set("payload.display_type", omit{})}, want: CodeMissingDisplayType},
@@ -155,6 +169,10 @@ func TestSendValidation(t *testing.T) {
 		{name: "custom value a boolean", ios: true, edits: []func(map[string]any){set("payload.new", true)}, want: CodeBadCustomValue},
 		{name: "custom value null", ios: true, edits: []func(map[string]any){set("payload.gone", nil)}, want: CodeBadCustomValue},
 		{name: "iOS payload too long", ios: true, edits: []func(map[string]any){set("payload.aps.alert", strings.Repeat("y", maxIOSPayload))}, want: CodePayloadTooLong},
+		// {"body":{"text":"…","title":"t"},"display_type":"notification"} is
+		// 62 bytes and the text's; {"aps":{"alert":"…"}} 20 and the alert's.
+		{name: "Android payload one byte over", edits: []func(map[string]any){set("payload", androidPayloadOf(maxAndroidPayload+1))}, want: CodePayloadTooLong},
+		{name: "iOS payload one byte over", ios: true, edits: []func(map[string]any){set("payload", map[string]any{"aps": map[string]any{"alert": strings.Repeat("y", maxIOSPayload+1-20)}})}, want: CodePayloadTooLong},
 
 		// policy
 		{name: "policy a string", edits: []func(map[string]any){set("policy", "{}")}, want: CodeBadPolicy},
@@ -358,6 +376,9 @@ func TestSendAcceptsDocumentedVariants(t *testing.T) {
 		{name: "iOS silent push", ios: true, edits: []func(map[string]any){set("payload.aps", map[string]any{"content-available": 1})}},
 		{name: "iOS custom keys", ios: true, edits: []func(map[string]any){set("payload.order", "42")}},
 		{name: "iOS custom key holding JSON text", ios: true, edits: []func(map[string]any){set("payload.deeplink", `{"path":"/a"}`)}},
+		{name: "groupcast filter of 3000 bytes", edits: []func(map[string]any){set("type", "groupcast"), set("device_tokens", omit{}), set("filter", tagFilter(maxFilterBytes-30))}},
+		{name: "Android payload at its limit", edits: []func(map[string]any){set("payload", androidPayloadOf(maxAndroidPayload))}},
+		{name: "iOS payload at its limit", ios: true, edits: []func(map[string]any){set("payload", map[string]any{"aps": map[string]any{"alert": strings.Repeat("y", maxIOSPayload-20)}})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
