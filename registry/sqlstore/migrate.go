@@ -556,9 +556,7 @@ func (s *Store) pending(ctx context.Context, q DBTX, ms []migration) (_ []migrat
 	if err != nil {
 		return nil, 0, err
 	}
-	for v := range applied {
-		current = max(current, v)
-	}
+	current = highest(applied)
 	var out []migration
 	for _, m := range ms {
 		if !applied[m.version] {
@@ -694,10 +692,7 @@ func (s *Store) CreateMissingTables(ctx context.Context) ([]string, error) {
 			if err != nil || len(missing) == 0 {
 				return nil, err
 			}
-			latest, newest := ms[len(ms)-1].version, 0
-			for v := range applied {
-				newest = max(newest, v)
-			}
+			latest, newest := ms[len(ms)-1].version, highest(applied)
 			if newest > latest {
 				return nil, fmt.Errorf("tables %s are missing from a database a later release migrated (%s version %d, this build's latest %d): create them with that release's pushctl migrate",
 					strings.Join(missing, ", "), component, newest, latest)
@@ -770,6 +765,16 @@ func (s *Store) markRecreating(ctx context.Context, q DBTX, component string, ta
 // table; none when the table does not exist yet.
 func (s *Store) applied(ctx context.Context, q DBTX, component string) (map[int]bool, error) {
 	return versionColumn[int](ctx, s, q, "version", component)
+}
+
+// highest is the highest of the applied versions, 0 when there is none:
+// the database's version of a component.
+func highest(applied map[int]bool) int {
+	v := 0
+	for a := range applied {
+		v = max(v, a)
+	}
+	return v
 }
 
 // versionColumn returns the values of column ("version" or "name") of

@@ -47,10 +47,7 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) 
 		if err != nil {
 			return nil, wrap(op, err)
 		}
-		st := MigrationStatus{Component: component, Missing: missing}
-		for v := range applied {
-			st.Current = max(st.Current, v)
-		}
+		st := MigrationStatus{Component: component, Missing: missing, Current: highest(applied)}
 		for _, m := range ms {
 			st.Latest = max(st.Latest, m.version)
 			if !applied[m.version] {
