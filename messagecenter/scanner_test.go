@@ -653,33 +653,53 @@ func TestSplitReceivers(t *testing.T) {
 	}
 }
 
+// TestRowWhoseLeaseRanOutIsLeftAlone: a row whose lease ran out while it
+// waited for its turn, or ends at the very instant its turn comes (the
+// store lets another instance claim it then), is not touched: not
+// handled, not released, its attempt not refunded, its claim left for
+// another to take. The next pass claims and sends it.
 func TestRowWhoseLeaseRanOutIsLeftAlone(t *testing.T) {
-	var e *env
-	var seen []string
-	slow := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
-		seen = append(seen, m.Title)
-		if m.Title == "slow" {
-			e.clk.Advance(6 * time.Minute) // longer than the 5-minute lease
-		}
-		return "ok", nil
-	})
-	e = newEnv(t, nil, nil, func(c *messagecenter.Config) {
-		c.Notifiers = map[string]messagecenter.Notifier{"sms": slow}
-		c.Concurrency = 1
-		c.Lease = 5 * time.Minute
-	})
-	e.enqueue(t, registry.CenterMessage{Title: "slow", Content: "c", NotifyMode: "sms", Receivers: "138"})
-	next := e.enqueue(t, registry.CenterMessage{Title: "next", Content: "c", NotifyMode: "sms", Receivers: "139"})
-	rep, err := e.scanner.RunOnce(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Lost, "the second row's lease ran out during the first: not touched")
-	assert.Equal(t, []string{"slow"}, seen)
-	assert.Equal(t, registry.SendStateUnsent, e.row(t, next).SendState)
+	for _, tc := range []struct {
+		name string
+		slow time.Duration // the first row's call, against a 5-minute lease
+	}{
+		{"ran out", 6 * time.Minute},
+		{"ends exactly now", 5 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e *env
+			var seen []string
+			slow := messagecenter.NotifierFunc(func(ctx context.Context, m registry.CenterMessage, rcv []string) (string, error) {
+				seen = append(seen, m.Title)
+				if m.Title == "slow" {
+					e.clk.Advance(tc.slow)
+				}
+				return "ok", nil
+			})
+			e = newEnv(t, nil, nil, func(c *messagecenter.Config) {
+				c.Notifiers = map[string]messagecenter.Notifier{"sms": slow}
+				c.Concurrency = 1
+				c.Lease = 5 * time.Minute
+			})
+			e.enqueue(t, registry.CenterMessage{Title: "slow", Content: "c", NotifyMode: "sms", Receivers: "138"})
+			next := e.enqueue(t, registry.CenterMessage{Title: "next", Content: "c", NotifyMode: "sms", Receivers: "139"})
+			rep, err := e.scanner.RunOnce(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 1, rep.Sent)
+			assert.Equal(t, 1, rep.Lost, "the second row's lease ended during the first: not touched")
+			assert.Zero(t, rep.Released, "a row whose lease has ended is not given back: it may be another instance's")
+			assert.Equal(t, []string{"slow"}, seen)
+			row := e.row(t, next)
+			assert.Equal(t, registry.SendStateUnsent, row.SendState)
+			assert.Equal(t, 1, row.Attempts, "nothing written: the claim's attempt stays")
+			assert.NotEmpty(t, row.ClaimToken, "nothing written: the claim stays until another takes it")
 
-	rep, err = e.scanner.RunOnce(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Sent, "claimable again once its lease expired")
-	assert.Equal(t, []string{"slow", "next"}, seen)
+			rep, err = e.scanner.RunOnce(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 1, rep.Sent, "claimable again once its lease expired")
+			assert.Equal(t, []string{"slow", "next"}, seen)
+		})
+	}
 }
 
 // TestRowNearTheEndOfItsLeaseIsGivenBack: a notifier row whose turn comes
