@@ -3,6 +3,7 @@ package messagecenter_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +189,40 @@ func TestLeaseWithoutAClaimHoldsNothing(t *testing.T) {
 	})
 }
 
+// behindASlowRow is an env on dialect d whose sms notifier handles one
+// row at a time, with n rows enqueued (titles t0, t1, …; their ids in
+// ids): the call for the first advances the clock past the Scanner's
+// re-check threshold (a slow call) and runs change, as another program
+// writing while the other rows wait for their turn. sent lists the titles
+// sent; exec runs SQL on the env's database.
+func behindASlowRow(t *testing.T, d sqlstore.Dialect, n int, change func(exec func(string, ...any), ids []int64)) (e *env, exec func(string, ...any), ids []int64, sent func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var titles []string
+	sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
+		mu.Lock()
+		titles = append(titles, m.Title)
+		mu.Unlock()
+		if m.ID == ids[0] {
+			e.clk.Advance(2 * time.Second) // past recheckAfter
+			change(exec, ids)
+		}
+		return "sms#ok", nil
+	})
+	e, exec = sqlEnv(t, d, func(c *messagecenter.Config) {
+		c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
+		c.Concurrency = 1
+	})
+	for i := range n {
+		ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
+	}
+	return e, exec, ids, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(titles)
+	}
+}
+
 // TestRowChangedWhileItWaitedIsReadAgain: rows wait for their turn behind
 // a slow notifier after their claim; meanwhile another program cancels
 // one, postpones one and edits one. The cancelled row is not sent and
@@ -197,30 +232,11 @@ func TestLeaseWithoutAClaimHoldsNothing(t *testing.T) {
 func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := context.Background()
-		var e *env
-		var exec func(string, ...any)
-		var ids []int64
-		var mu sync.Mutex
-		var sent []string
-		sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
-			mu.Lock()
-			sent = append(sent, m.Title)
-			mu.Unlock()
-			if m.ID == ids[0] {
-				e.clk.Advance(2 * time.Second) // a slow call: the others wait past recheckAfter
-				exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 2, remark = 'cancelled by ops' WHERE id = %d", ids[1]))
-				exec(fmt.Sprintf("UPDATE sys_message_center SET send_at = '2026-11-29 10:00:00' WHERE id = %d", ids[2]))
-				exec(fmt.Sprintf("UPDATE sys_message_center SET title = 'edited' WHERE id = %d", ids[3]))
-			}
-			return "sms#ok", nil
+		e, exec, ids, sent := behindASlowRow(t, d, 4, func(exec func(string, ...any), ids []int64) {
+			exec(fmt.Sprintf("UPDATE sys_message_center SET send_state = 2, remark = 'cancelled by ops' WHERE id = %d", ids[1]))
+			exec(fmt.Sprintf("UPDATE sys_message_center SET send_at = '2026-11-29 10:00:00' WHERE id = %d", ids[2]))
+			exec(fmt.Sprintf("UPDATE sys_message_center SET title = 'edited' WHERE id = %d", ids[3]))
 		})
-		e, exec = sqlEnv(t, d, func(c *messagecenter.Config) {
-			c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
-			c.Concurrency = 1
-		})
-		for i := range 4 {
-			ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
-		}
 		// Written by another program with NULLs and spaces, and not
 		// changed while it waits: read again, it is sent, not taken for
 		// an edited row.
@@ -228,7 +244,7 @@ func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
 			VALUES ('t4', 'c', ' SMS ', '138 ', NULL, NULL, 0, '2026-11-28 09:00:00', '2026-11-28 09:00:00')`)
 		rep, err := e.scanner.RunOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t0", "t4"}, sent, "nothing changed was sent from its old copy; the unchanged row was")
+		assert.Equal(t, []string{"t0", "t4"}, sent(), "nothing changed was sent from its old copy; the unchanged row was")
 		assert.Equal(t, 2, rep.Sent)
 		assert.Equal(t, 1, rep.Lost)
 		assert.Equal(t, 2, rep.Released)
@@ -247,11 +263,11 @@ func TestRowChangedWhileItWaitedIsReadAgain(t *testing.T) {
 
 		_, err = e.scanner.RunOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t0", "t4", "edited"}, sent, "the edited row as it now reads; the postponed one waits")
+		assert.Equal(t, []string{"t0", "t4", "edited"}, sent(), "the edited row as it now reads; the postponed one waits")
 		e.clk.Advance(24 * time.Hour)
 		_, err = e.scanner.RunOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"t0", "t4", "edited", "t2"}, sent)
+		assert.Equal(t, []string{"t0", "t4", "edited", "t2"}, sent())
 	})
 }
 
@@ -292,31 +308,12 @@ func TestRowGoneClaimedOrReclassedWhileItWaited(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
-				var e *env
-				var exec func(string, ...any)
-				var ids []int64
-				var mu sync.Mutex
-				var sent []string
-				sms := messagecenter.NotifierFunc(func(_ context.Context, m registry.CenterMessage, _ []string) (string, error) {
-					mu.Lock()
-					sent = append(sent, m.Title)
-					mu.Unlock()
-					if m.ID == ids[0] {
-						e.clk.Advance(2 * time.Second) // a slow call: the other waits past the re-check's threshold
-						exec(fmt.Sprintf(tc.change, ids[1]))
-					}
-					return "sms#ok", nil
+				e, _, ids, sent := behindASlowRow(t, d, 2, func(exec func(string, ...any), ids []int64) {
+					exec(fmt.Sprintf(tc.change, ids[1]))
 				})
-				e, exec = sqlEnv(t, d, func(c *messagecenter.Config) {
-					c.Notifiers = map[string]messagecenter.Notifier{"sms": sms}
-					c.Concurrency = 1
-				})
-				for i := range 2 {
-					ids = append(ids, e.enqueue(t, registry.CenterMessage{Title: fmt.Sprint("t", i), Content: "c", NotifyMode: "sms", Receivers: "138"}))
-				}
 				rep, err := e.scanner.RunOnce(context.Background())
 				require.NoError(t, err)
-				assert.Equal(t, []string{"t0"}, sent, "the changed row is not sent from its old copy")
+				assert.Equal(t, []string{"t0"}, sent(), "the changed row is not sent from its old copy")
 				assert.Equal(t, 1, rep.Sent)
 				tc.check(t, e, rep, ids[1])
 			})
