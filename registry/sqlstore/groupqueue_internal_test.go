@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -165,6 +166,40 @@ func TestGroupQueueLeaderLeavesOnceWritten(t *testing.T) {
 	}
 }
 
+// gatedWrites is a write of one-call batches that records each call's
+// value in order; for each value in gated, it closes in[v] when it begins
+// writing that call and waits for release[v] to close.
+type gatedWrites struct {
+	mu          sync.Mutex
+	written     []int
+	in, release map[int]chan struct{}
+}
+
+func newGatedWrites(gated ...int) *gatedWrites {
+	w := &gatedWrites{in: map[int]chan struct{}{}, release: map[int]chan struct{}{}}
+	for _, v := range gated {
+		w.in[v], w.release[v] = make(chan struct{}), make(chan struct{})
+	}
+	return w
+}
+
+func (w *gatedWrites) write(batch []*groupReq[int]) {
+	v := batch[0].v
+	w.mu.Lock()
+	w.written = append(w.written, v)
+	w.mu.Unlock()
+	if in, ok := w.in[v]; ok {
+		close(in)
+		<-w.release[v]
+	}
+}
+
+func (w *gatedWrites) values() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.written)
+}
+
 // TestKeepingQueueLeaderWhoseCtxEndsLeaves: on a queue that keeps calls,
 // a goroutine of the queue's writes the batches of the call that leads,
 // so that caller returns when its ctx ends, even while its own call is
@@ -174,41 +209,50 @@ func TestGroupQueueLeaderLeavesOnceWritten(t *testing.T) {
 func TestKeepingQueueLeaderWhoseCtxEndsLeaves(t *testing.T) {
 	g := newGroupQueue[int](DialectSQLite).keepOnCancel()
 	g.maxBatch = 1
-	inFirst, releaseFirst := make(chan struct{}), make(chan struct{})
-	inOwn, releaseOwn := make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	var written []int
-	write := func(batch []*groupReq[int]) {
-		mu.Lock()
-		written = append(written, batch[0].v)
-		mu.Unlock()
-		switch batch[0].v {
-		case 0:
-			close(inFirst)
-			<-releaseFirst
-		case 1:
-			close(inOwn)
-			<-releaseOwn
-		}
-	}
+	w := newGatedWrites(0, 1)
 	// Call 0 is queued, nobody writing it yet: the caller of 1 leads and
 	// writes 0 first.
 	first := &groupReq[int]{v: 0, done: make(chan struct{})}
 	g.pending = append(g.pending, first)
 	ctx, cancel := context.WithCancel(t.Context())
 	lead := make(chan error, 1)
-	go func() { lead <- g.do(ctx, 1, write) }()
-	<-inFirst
+	go func() { lead <- g.do(ctx, 1, w.write) }()
+	<-w.in[0]
 	cancel()
-	close(releaseFirst)
-	<-inOwn
+	close(w.release[0])
+	<-w.in[1]
 	assert.ErrorIs(t, within(t, lead), context.Canceled, "the caller returned while its own call was still being written")
-	close(releaseOwn)
+	close(w.release[1])
 	<-first.done
 	waitIdle(t, g)
-	mu.Lock()
-	assert.Equal(t, []int{0, 1}, written, "the kept call is written anyway")
-	mu.Unlock()
+	assert.Equal(t, []int{0, 1}, w.values(), "the kept call is written anyway")
+}
+
+// TestGroupQueueLeaderLeavesTheOthersBatchesAtItsCtxEnd: without keep, a
+// caller writing the others' batches when its ctx ends stops after the
+// batch it is writing: it is not held writing the next one (a writer
+// takes its place), and its own call, still queued, is taken back and
+// never written.
+func TestGroupQueueLeaderLeavesTheOthersBatchesAtItsCtxEnd(t *testing.T) {
+	g := newGroupQueue[int](DialectSQLite)
+	g.maxBatch = 1
+	w := newGatedWrites(0, 2)
+	// Calls 0 and 2 are queued, nobody writing them yet: the caller of 1
+	// leads and writes 0 first; 2 comes before its own.
+	others := []*groupReq[int]{{v: 0, done: make(chan struct{})}, {v: 2, done: make(chan struct{})}}
+	g.pending = append(g.pending, others...)
+	ctx, cancel := context.WithCancel(t.Context())
+	lead := make(chan error, 1)
+	go func() { lead <- g.do(ctx, 1, w.write) }()
+	<-w.in[0]
+	cancel()
+	close(w.release[0])
+	<-w.in[2]
+	assert.ErrorIs(t, within(t, lead), context.Canceled, "the caller left while call 2 was still being written")
+	close(w.release[2])
+	<-others[1].done
+	waitIdle(t, g)
+	assert.Equal(t, []int{0, 2}, w.values(), "the caller's own call was taken back")
 }
 
 // within returns what ch gives, failing t if it gives nothing within 10
